@@ -1,0 +1,137 @@
+// Atomic, durable file writes: content goes to a temp file beside the target (same directory, so
+// the rename cannot cross file systems), is fsynced, then renamed over the target. A reader sees
+// the old file or the new one, never a partial one. Temp names start with TEMP_PREFIX, which
+// every scanner ignores and the client sweeps at start.
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { open, rename, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { fromFsError, ZyncError } from './protocol/errors.js';
+import { TEMP_PREFIX } from './ignore-rules.js';
+
+export interface FileAttributes {
+  /** Permission bits (e.g. 0o644); the umask does not apply. */
+  mode?: number;
+  /** Modification time in milliseconds since the epoch. */
+  mtime?: number;
+}
+
+export function tempPathFor(target: string): string {
+  const base = nodePath.basename(target).slice(0, 100);
+  return nodePath.join(nodePath.dirname(target), `${TEMP_PREFIX}${base}-${randomBytes(6).toString('hex')}`);
+}
+
+/**
+ * A file being written. write() as many chunks as needed, then commit() to verify, fsync and
+ * rename, or abort() to remove the temp file. The SHA-256 of what was written is kept as it goes.
+ */
+export class AtomicFileWriter {
+  readonly target: string;
+  readonly tempPath: string;
+  private handle: FileHandle | null;
+  private readonly hash: Hash = createHash('sha256');
+  private written = 0;
+  private done = false;
+
+  private constructor(target: string, tempPath: string, handle: FileHandle) {
+    this.target = target;
+    this.tempPath = tempPath;
+    this.handle = handle;
+  }
+
+  static async create(target: string): Promise<AtomicFileWriter> {
+    const tempPath = tempPathFor(target);
+    try {
+      const handle = await open(tempPath, 'wx', 0o600);
+      return new AtomicFileWriter(target, tempPath, handle);
+    } catch (err) {
+      throw fromFsError(err, `creating ${tempPath}`);
+    }
+  }
+
+  get bytesWritten(): number {
+    return this.written;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (!this.handle) throw new Error('AtomicFileWriter: write after commit or abort');
+    try {
+      let offset = 0;
+      while (offset < chunk.length) {
+        const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, null);
+        offset += bytesWritten;
+      }
+    } catch (err) {
+      throw fromFsError(err, `writing ${this.target}`);
+    }
+    this.hash.update(chunk);
+    this.written += chunk.length;
+  }
+
+  /**
+   * Verifies the checksum (when given), applies mode and mtime, fsyncs, renames over the target.
+   * On any failure the temp file is removed and the target is untouched.
+   */
+  async commit(options: FileAttributes & { expectedChecksum?: string } = {}): Promise<{ checksum: string; size: number }> {
+    const handle = this.handle;
+    if (!handle) throw new Error('AtomicFileWriter: commit after commit or abort');
+    const checksum = this.hash.digest('hex');
+    try {
+      if (options.expectedChecksum !== undefined && options.expectedChecksum !== checksum) {
+        throw new ZyncError(
+          'CHECKSUM_MISMATCH',
+          `Content for ${this.target} does not match its checksum (expected ${options.expectedChecksum.slice(0, 12)}…, got ${checksum.slice(0, 12)}…).`,
+        );
+      }
+      await handle.chmod(options.mode ?? 0o644);
+      await handle.sync();
+      await handle.close();
+      this.handle = null;
+      if (options.mtime !== undefined) {
+        const seconds = options.mtime / 1000;
+        await utimes(this.tempPath, seconds, seconds);
+      }
+      await rename(this.tempPath, this.target);
+      this.done = true;
+      return { checksum, size: this.written };
+    } catch (err) {
+      await this.abort();
+      throw fromFsError(err, `writing ${this.target}`);
+    }
+  }
+
+  /** Removes the temp file; safe to call more than once and after a failed commit. */
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    const handle = this.handle;
+    this.handle = null;
+    await handle?.close().catch(() => undefined);
+    await unlink(this.tempPath).catch(() => undefined);
+  }
+}
+
+/** Writes a whole buffer atomically (small files; large ones go through AtomicFileWriter). */
+export async function writeFileAtomic(
+  target: string,
+  data: Uint8Array | string,
+  options: FileAttributes & { expectedChecksum?: string } = {},
+): Promise<{ checksum: string; size: number }> {
+  const writer = await AtomicFileWriter.create(target);
+  try {
+    await writer.write(typeof data === 'string' ? Buffer.from(data) : data);
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  return writer.commit(options);
+}
+
+/** fsyncs a directory so that renames into it survive a crash. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

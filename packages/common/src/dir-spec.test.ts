@@ -1,0 +1,61 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkDirRoots, findNestedRoots, parseDirSpecs } from './dir-spec.js';
+
+describe('parseDirSpecs', () => {
+  it.each([
+    ['one spec', ['docs:/srv/docs'], [{ name: 'docs', root: '/srv/docs' }]],
+    ['a relative path', ['code:src'], [{ name: 'code', root: '/home/u/src' }]],
+    ['a colon in the path', ['x:/a:b'], [{ name: 'x', root: '/a:b' }]],
+    ['several specs', ['a:/a', 'b.2_c-d:/b'], [{ name: 'a', root: '/a' }, { name: 'b.2_c-d', root: '/b' }]],
+  ])('parses %s', (_why, specs, expected) => {
+    expect(parseDirSpecs(specs, '/home/u')).toEqual(expected);
+  });
+
+  it.each([
+    ['no specs', [], /No directories given/],
+    ['no colon', ['docs'], /is not NAME:PATH/],
+    ['an empty name', [':/a'], /is not NAME:PATH/],
+    ['an empty path', ['docs:'], /is not NAME:PATH/],
+    ['a bad name', ['../x:/a'], /must start with a letter or digit/],
+    ['a duplicate name', ['a:/x', 'a:/y'], /given twice/],
+  ])('refuses %s', (_why, specs, message) => {
+    expect(() => parseDirSpecs(specs, '/')).toThrow(message);
+  });
+});
+
+describe('findNestedRoots', () => {
+  it.each([
+    ['disjoint roots', ['/a', '/b'], false],
+    ['a prefix that is not a parent', ['/a', '/ab'], false],
+    ['a root inside another', ['/a', '/a/b'], true],
+    ['the same root twice', ['/a', '/a'], true],
+  ])('%s', (_why, roots, nested) => {
+    const dirs = roots.map((root, i) => ({ name: `d${i}`, root }));
+    expect(findNestedRoots(dirs) !== null).toBe(nested);
+  });
+});
+
+describe('checkDirRoots', () => {
+  const base = mkdtempSync(path.join(tmpdir(), 'zync-dirs-'));
+  mkdirSync(path.join(base, 'docs'));
+  writeFileSync(path.join(base, 'file'), 'x');
+
+  it('refuses a missing root when not creating', async () => {
+    await expect(checkDirRoots([{ name: 'm', root: path.join(base, 'missing') }], { create: false })).rejects.toThrow(/does not exist/);
+  });
+  it('refuses a root that is a file', async () => {
+    await expect(checkDirRoots([{ name: 'f', root: path.join(base, 'file') }], { create: false })).rejects.toThrow(/is not a directory/);
+  });
+  it('creates a missing root when asked', async () => {
+    const [dir] = await checkDirRoots([{ name: 'n', root: path.join(base, 'new/deep') }], { create: true });
+    expect(dir!.root).toBe(path.join(base, 'new/deep'));
+  });
+  it('refuses nested roots', async () => {
+    await expect(
+      checkDirRoots([{ name: 'a', root: base }, { name: 'b', root: path.join(base, 'docs') }], { create: false }),
+    ).rejects.toThrow(/overlap/);
+  });
+});

@@ -1,0 +1,76 @@
+// `name:path` directory specs (`--dirs docs:/srv/docs code:/srv/code`). parseDirSpecs is pure;
+// checkDirRoots looks at the disk (roots exist, are directories, are not nested).
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { ZyncError } from './protocol/errors.js';
+
+export interface DirSpec {
+  /** The base_dir name used on the wire. */
+  name: string;
+  /** Absolute local path of the root. */
+  root: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function parseDirSpecs(specs: readonly string[], cwd: string = process.cwd()): DirSpec[] {
+  if (specs.length === 0) {
+    throw new ZyncError('BAD_ARGUMENT', 'No directories given: pass --dirs NAME:PATH (for example --dirs docs:./docs).');
+  }
+  const seen = new Set<string>();
+  return specs.map((spec) => {
+    const colon = spec.indexOf(':');
+    if (colon <= 0 || colon === spec.length - 1) {
+      throw new ZyncError('BAD_ARGUMENT', `Directory spec ${JSON.stringify(spec)} is not NAME:PATH (for example docs:./docs).`);
+    }
+    const name = spec.slice(0, colon);
+    if (!NAME.test(name)) {
+      throw new ZyncError(
+        'BAD_ARGUMENT',
+        `Directory name ${JSON.stringify(name)} must start with a letter or digit and use only letters, digits, '.', '_' and '-'.`,
+      );
+    }
+    if (seen.has(name)) throw new ZyncError('BAD_ARGUMENT', `Directory name "${name}" is given twice in --dirs.`);
+    seen.add(name);
+    return { name, root: nodePath.resolve(cwd, spec.slice(colon + 1)) };
+  });
+}
+
+/** Refuses roots where one contains another: one file would belong to two base dirs. */
+export function findNestedRoots(dirs: readonly DirSpec[]): [DirSpec, DirSpec] | null {
+  for (const a of dirs) {
+    for (const b of dirs) {
+      if (a === b) continue;
+      const rel = nodePath.relative(a.root, b.root);
+      if (rel === '' || (!rel.startsWith('..') && !nodePath.isAbsolute(rel))) return [a, b];
+    }
+  }
+  return null;
+}
+
+/**
+ * Checks each root on disk and returns the specs with roots resolved through symlinks.
+ * With `create`, missing roots are made (the client); otherwise they must exist (the daemon).
+ */
+export async function checkDirRoots(dirs: readonly DirSpec[], options: { create: boolean }): Promise<DirSpec[]> {
+  const resolved: DirSpec[] = [];
+  for (const dir of dirs) {
+    if (options.create) await mkdir(dir.root, { recursive: true });
+    let info;
+    try {
+      info = await stat(dir.root);
+    } catch {
+      throw new ZyncError('BAD_ARGUMENT', `Directory "${dir.name}" does not exist: ${dir.root}.`);
+    }
+    if (!info.isDirectory()) throw new ZyncError('BAD_ARGUMENT', `"${dir.name}" is not a directory: ${dir.root}.`);
+    resolved.push({ name: dir.name, root: await realpath(dir.root) });
+  }
+  const nested = findNestedRoots(resolved);
+  if (nested) {
+    throw new ZyncError(
+      'BAD_ARGUMENT',
+      `Directories "${nested[0].name}" and "${nested[1].name}" overlap (${nested[1].root} is inside ${nested[0].root}); give roots that do not nest.`,
+    );
+  }
+  return resolved;
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { createIgnoreMatcher } from './ignore-rules.js';
+
+describe('createIgnoreMatcher', () => {
+  const matcher = createIgnoreMatcher('build/\n*.log\n!keep.log\n/top-only.txt\n');
+
+  it.each([
+    ['a git folder', '.git', true, true],
+    ['a file inside .git', '.git/config', false, true],
+    ['a nested .git file', 'sub/.git/HEAD', false, true],
+    ['a vim swap file', 'src/.main.ts.swp', false, true],
+    ['an emacs backup', 'notes.txt~', false, true],
+    ['an emacs lock', 'src/.#main.ts', false, true],
+    ['a zync temp file', 'dir/.zync-tmp-a.txt-0a1b2c', false, true],
+    ['a conflict copy', 'dir/report.zync-conflict-20261122-184700-R.txt', false, true],
+    ['a .zyncignore dir rule', 'build', true, true],
+    ['a file under an ignored dir', 'build/out.js', false, true],
+    ['a .zyncignore glob', 'logs/server.log', false, true],
+    ['a negated rule', 'keep.log', false, false],
+    ['an anchored rule at the top', 'top-only.txt', false, true],
+    ['an anchored rule below the top', 'sub/top-only.txt', false, false],
+    ['an ordinary file', 'src/main.ts', false, false],
+    ['the .zyncignore itself', '.zyncignore', false, false],
+    ['a file named like a dir rule', 'src/build.ts', false, false],
+  ])('%s (%s) ignored: %s', (_why, rel, isDir, expected) => {
+    expect(matcher(rel, isDir)).toBe(expected);
+  });
+
+  it('applies only the defaults without a .zyncignore', () => {
+    const defaults = createIgnoreMatcher(null);
+    expect(defaults('a.log', false)).toBe(false);
+    expect(defaults('.hg', true)).toBe(true);
+  });
+});

@@ -1,0 +1,26 @@
+// Logging for all binaries: levelled, human-readable, always to stderr (stdout is for command
+// output such as `zync-apply list --json`). Secrets are redacted by key wherever they appear.
+import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger };
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function createLogger(name: string, level: LogLevel = 'info'): Logger {
+  const stream = pretty({
+    destination: 2,
+    sync: true,
+    colorize: process.stderr.isTTY === true,
+    ignore: 'pid,hostname',
+    translateTime: 'SYS:HH:MM:ss.l',
+  });
+  return pino(
+    {
+      name,
+      level,
+      redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization'], censor: '[redacted]' },
+    },
+    stream,
+  );
+}

@@ -1,0 +1,67 @@
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkRelativePath, joinInRoot, resolveInRoot } from './paths.js';
+
+describe('checkRelativePath', () => {
+  it.each([
+    ['a plain file', 'a.txt'],
+    ['a nested path', 'dir/sub/file.md'],
+    ['dots inside a name', 'a..b/.hidden/..x'],
+    ['unicode', 'résumé/日本.txt'],
+    ['spaces', 'my docs/a b.txt'],
+  ])('accepts %s', (_why, p) => {
+    expect(checkRelativePath(p)).toBe(p);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['parent traversal', '../etc/passwd'],
+    ['traversal in the middle', 'a/../../b'],
+    ['a lone dot-dot', '..'],
+    ['a dot segment', './a'],
+    ['absolute', '/etc/passwd'],
+    ['a Windows drive', 'C:/Windows'],
+    ['a backslash traversal', '..\\..\\etc'],
+    ['a backslash inside', 'a\\b'],
+    ['a NUL byte', 'a\u0000b'],
+    ['a newline', 'a\nb'],
+    ['an empty segment', 'a//b'],
+    ['a trailing slash', 'a/'],
+    ['too long', 'a/'.repeat(3000) + 'b'],
+  ])('refuses %s with UNSAFE_PATH', (_why, p) => {
+    expect(() => checkRelativePath(p)).toThrow(expect.objectContaining({ code: 'UNSAFE_PATH' }));
+  });
+
+  it('joins a safe path below the root', () => {
+    expect(joinInRoot('/srv/root', 'a/b')).toBe(path.join('/srv/root', 'a', 'b'));
+  });
+});
+
+describe('resolveInRoot', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'zync-paths-'));
+  const outside = mkdtempSync(path.join(tmpdir(), 'zync-outside-'));
+  mkdirSync(path.join(root, 'real'));
+  symlinkSync(outside, path.join(root, 'escape'));
+  symlinkSync(path.join(outside, 'x'), path.join(root, 'link-file'));
+
+  it.each([
+    ['an existing directory', 'real/file.txt'],
+    ['a path that does not exist yet', 'new/dir/file.txt'],
+  ])('resolves %s inside the root', async (_why, rel) => {
+    const resolved = await resolveInRoot(root, rel);
+    expect(resolved.startsWith(root)).toBe(true);
+  });
+
+  it.each([
+    ['through a symlinked directory', 'escape/passwd'],
+    ['a symlink itself', 'link-file'],
+  ])('refuses %s', async (_why, rel) => {
+    await expect(resolveInRoot(root, rel)).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
+  });
+
+  it('allows a final symlink when asked (rename replaces the link, never follows it)', async () => {
+    await expect(resolveInRoot(root, 'link-file', { allowFinalSymlink: true })).resolves.toBe(path.join(root, 'link-file'));
+  });
+});

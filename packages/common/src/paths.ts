@@ -1,0 +1,83 @@
+// Path safety: every path that arrives from the wire or a peer is checked here before it is
+// joined to a root. Paths on the wire are relative, POSIX, normalised; anything else is refused.
+// No I/O in checkRelativePath; resolveInRoot adds the symlink checks that need the disk.
+import { lstat, realpath } from 'node:fs/promises';
+import * as posixPath from 'node:path/posix';
+import * as nodePath from 'node:path';
+import { ZyncError } from './protocol/errors.js';
+import { MAX_PATH_LENGTH } from './protocol/messages.js';
+
+// Control characters (NUL, newline, ...) are legal in Linux names but are a classic injection
+// vector in logs and tools, so zync neither accepts nor produces them.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/** Returns the path unchanged if it is a safe relative POSIX path; throws UNSAFE_PATH otherwise. */
+export function checkRelativePath(path: string): string {
+  const refuse = (why: string): never => {
+    throw new ZyncError('UNSAFE_PATH', `Refused path ${JSON.stringify(path)}: ${why}.`);
+  };
+  if (typeof path !== 'string' || path.length === 0) refuse('it is empty');
+  if (path.length > MAX_PATH_LENGTH) refuse('it is too long');
+  if (CONTROL_CHARS.test(path)) refuse('it contains a control character');
+  if (path.includes('\\')) refuse('it contains a backslash');
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) refuse('it is absolute');
+  for (const segment of path.split('/')) {
+    if (segment === '') refuse('it has an empty segment');
+    if (segment === '.' || segment === '..') refuse(`it contains "${segment}"`);
+  }
+  return path;
+}
+
+export function isSafeRelativePath(path: string): boolean {
+  try {
+    checkRelativePath(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Joins a checked relative path to a root (no disk access). */
+export function joinInRoot(root: string, relPath: string): string {
+  return nodePath.join(root, ...checkRelativePath(relPath).split('/'));
+}
+
+/** Converts an OS path below root into the wire form (POSIX separators). */
+export function toRelativePath(root: string, absPath: string): string {
+  const rel = nodePath.relative(root, absPath);
+  return nodePath.sep === '/' ? rel : rel.split(nodePath.sep).join('/');
+}
+
+/**
+ * Resolves relPath inside root, refusing it when any existing ancestor below the root is a
+ * symlink (which could lead outside the root) or, with `allowFinalSymlink: false`, when the
+ * entry itself is one. Missing ancestors are fine: the writer creates real directories.
+ */
+export async function resolveInRoot(
+  root: string,
+  relPath: string,
+  options: { allowFinalSymlink?: boolean } = {},
+): Promise<string> {
+  const segments = checkRelativePath(relPath).split('/');
+  const realRoot = await realpath(root);
+  let current = realRoot;
+  for (let i = 0; i < segments.length; i++) {
+    current = nodePath.join(current, segments[i]!);
+    const isLast = i === segments.length - 1;
+    let stat;
+    try {
+      stat = await lstat(current);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+      throw err;
+    }
+    if (stat.isSymbolicLink() && (!isLast || !options.allowFinalSymlink)) {
+      throw new ZyncError(
+        'UNSAFE_PATH',
+        `Refused path ${JSON.stringify(relPath)}: ${posixPath.join(...segments.slice(0, i + 1))} is a symbolic link.`,
+      );
+    }
+  }
+  return nodePath.join(realRoot, ...segments);
+}

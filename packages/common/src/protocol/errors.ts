@@ -1,0 +1,49 @@
+// Stable error codes shared by the wire protocol and the binaries. A code never changes meaning;
+// messages may be reworded. Nothing here may carry a secret (tokens are never put in messages).
+
+export const ERROR_CODES = [
+  'BAD_MESSAGE', // not JSON, not an object, or fields of the wrong shape
+  'UNKNOWN_OPERATION',
+  'HELLO_REQUIRED', // an operation that needs a client id came before HELLO
+  'INCOMPATIBLE_PROTOCOL',
+  'UNAUTHORIZED',
+  'UNSAFE_PATH', // absolute, `..`, NUL, backslash, or resolving outside its root
+  'UNKNOWN_BASE_DIR',
+  'NOT_FOUND',
+  'FILE_CHANGED', // the file changed while it was read; retry later
+  'CHECKSUM_MISMATCH',
+  'RESYNC_REQUIRED', // the cursor is older than what the log still holds
+  'TOO_LARGE',
+  'UPSTREAM_STATE', // upstream operations out of order (no session, already finalized, ...)
+  'DISK_FULL',
+  'ROOT_UNAVAILABLE', // a watched root vanished or was emptied
+  'BAD_ARGUMENT', // command-line usage
+  'CONNECTION_FAILED',
+  'SESSION_NOT_APPLIABLE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An error a user can act on: a stable code plus one clear sentence. */
+export class ZyncError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'ZyncError';
+  }
+}
+
+export function isZyncError(err: unknown): err is ZyncError {
+  return err instanceof ZyncError;
+}
+
+/** Maps a Node fs error to a ZyncError where one fits (disk full), otherwise returns it as is. */
+export function fromFsError(err: unknown, what: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new ZyncError('DISK_FULL', `No space left on device while ${what}.`, { cause: err });
+  }
+  return err;
+}

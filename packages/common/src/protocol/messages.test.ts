@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { decodeBinaryFrame, encodeBinaryFrame } from './framing.js';
+import { ChangeEntry, Request } from './messages.js';
+
+const sum = 'a'.repeat(64);
+
+describe('Request schema', () => {
+  it.each([
+    ['PING', { operation: 'PING', id: 1 }],
+    ['HELLO', { operation: 'HELLO', id: 2, client_id: 'r1', protocol: 1 }],
+    ['GET_CHANGES with the default limit', { operation: 'GET_CHANGES', id: 3, since_sequence: 0 }],
+    ['GET_FILE', { operation: 'GET_FILE', id: 4, base_dir: 'docs', path: 'a/b.txt' }],
+    ['an upstream deletion', { operation: 'UPSTREAM_FILE', id: 5, base_dir: 'd', path: 'x', checksum: null, size: 0, base_checksum: sum, delete: true }],
+  ])('accepts %s', (_why, message) => {
+    expect(Request.safeParse(message).success).toBe(true);
+  });
+
+  it.each([
+    ['an unknown operation', { operation: 'RM_RF', id: 1 }],
+    ['a missing id', { operation: 'PING' }],
+    ['a negative id', { operation: 'PING', id: -1 }],
+    ['a string sequence', { operation: 'GET_CHANGES', id: 1, since_sequence: '5' }],
+    ['a huge limit', { operation: 'GET_CHANGES', id: 1, since_sequence: 0, limit: 1e9 }],
+    ['a non-hex checksum', { operation: 'UPSTREAM_FILE', id: 1, base_dir: 'd', path: 'x', checksum: 'zz', size: 1, base_checksum: null }],
+    ['a fractional size', { operation: 'UPSTREAM_FILE', id: 1, base_dir: 'd', path: 'x', checksum: sum, size: 1.5, base_checksum: null }],
+    ['an array', [1, 2, 3]],
+  ])('refuses %s', (_why, message) => {
+    expect(Request.safeParse(message).success).toBe(false);
+  });
+
+  it('parses a change entry with a null checksum for a delete', () => {
+    const entry = { sequence: 9, operation: 'delete', kind: 'file', base_dir: 'd', path: 'x', checksum: null, size: 0, mtime: 0, mode: 0, timestamp: 1 };
+    expect(ChangeEntry.parse(entry)).toEqual(entry);
+  });
+});
+
+describe('binary frames', () => {
+  it('round-trips the request id and payload', () => {
+    const frame = decodeBinaryFrame(encodeBinaryFrame(0xdeadbeef, Buffer.from('hello')));
+    expect(frame?.id).toBe(0xdeadbeef);
+    expect(frame?.payload.toString()).toBe('hello');
+  });
+  it('refuses a frame too short to carry an id', () => {
+    expect(decodeBinaryFrame(Buffer.from([1, 2]))).toBeNull();
+  });
+});

@@ -1,0 +1,205 @@
+// The zync wire protocol, defined once. Every JSON text frame that crosses the socket is parsed
+// with these schemas; the TypeScript types are inferred from them, so nothing else may declare
+// a message shape. Field names keep the vocabulary of the original zync protocol.
+//
+// Frames:
+// - text frames carry one JSON object: a request `{operation, id, ...}`, a response
+//   `{id, status: "ok" | "error", ...}`, or a push `{operation: "CHANGES_AVAILABLE", ...}`;
+// - binary frames carry file content: a 4-byte big-endian request id, then bytes (see framing.ts).
+//   GET_FILE answers with a header response, binary frames, then a FILE_END trailer;
+//   UPSTREAM_FILE is followed by `size` bytes of binary frames tagged with its own id.
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.js';
+
+export const MAX_REQUEST_ID = 0xffff_ffff;
+export const MAX_CHANGES_PAGE = 5000;
+export const MAX_PATH_LENGTH = 4096;
+
+const requestId = z.number().int().min(0).max(MAX_REQUEST_ID);
+const sequence = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const checksum = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
+const baseDir = z.string().min(1).max(255);
+/** A relative POSIX path as sent on the wire; safety is checked separately (paths.ts). */
+const relPath = z.string().min(1).max(MAX_PATH_LENGTH);
+const size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const mtimeMs = z.number().finite().min(0);
+const mode = z.number().int().min(0).max(0o7777);
+
+export const ChangeOperation = z.enum(['add', 'modify', 'delete']);
+export type ChangeOperation = z.infer<typeof ChangeOperation>;
+export const EntryKind = z.enum(['file', 'dir']);
+export type EntryKind = z.infer<typeof EntryKind>;
+
+/** One change log entry as sent by GET_CHANGES. A delete has checksum null and size 0. */
+export const ChangeEntry = z.object({
+  sequence,
+  operation: ChangeOperation,
+  kind: EntryKind,
+  base_dir: baseDir,
+  path: relPath,
+  checksum: checksum.nullable(),
+  size,
+  mtime: mtimeMs,
+  mode,
+  timestamp: mtimeMs,
+});
+export type ChangeEntry = z.infer<typeof ChangeEntry>;
+
+// ---- requests (client → daemon) ----
+
+const req = <O extends string, S extends z.ZodRawShape>(operation: O, shape: S) =>
+  z.object({ operation: z.literal(operation), id: requestId, ...shape });
+
+export const PingRequest = req('PING', {});
+export const HelloRequest = req('HELLO', {
+  client_id: z.string().min(1).max(200),
+  protocol: z.number().int().min(0),
+});
+export const GetLastSequenceRequest = req('GET_LAST_SEQUENCE', {});
+export const GetChangesRequest = req('GET_CHANGES', {
+  since_sequence: sequence,
+  limit: z.number().int().min(1).max(MAX_CHANGES_PAGE).default(1000),
+});
+export const GetFileRequest = req('GET_FILE', { base_dir: baseDir, path: relPath });
+export const AckChangesRequest = req('ACK_CHANGES', { sequence_number: sequence });
+export const PrepareUpstreamRequest = req('PREPARE_UPSTREAM', {
+  file_count: z.number().int().min(0).max(10_000_000),
+});
+/**
+ * One staged entry. For an add or modify, exactly `size` bytes follow as binary frames tagged
+ * with this request's id, and `checksum` is their SHA-256. A deletion sends `delete: true`,
+ * checksum null, size 0 and no bytes. `base_checksum` is what R last received (null: new on R).
+ */
+export const UpstreamFileRequest = req('UPSTREAM_FILE', {
+  staging_id: z.string().min(1).max(100).optional(),
+  base_dir: baseDir,
+  path: relPath,
+  checksum: checksum.nullable(),
+  size,
+  base_checksum: checksum.nullable(),
+  mode: mode.optional(),
+  mtime: mtimeMs.optional(),
+  delete: z.boolean().default(false),
+});
+export const FinalizeUpstreamRequest = req('FINALIZE_UPSTREAM', {
+  staging_id: z.string().min(1).max(100).optional(),
+});
+
+export const Request = z.discriminatedUnion('operation', [
+  PingRequest,
+  HelloRequest,
+  GetLastSequenceRequest,
+  GetChangesRequest,
+  GetFileRequest,
+  AckChangesRequest,
+  PrepareUpstreamRequest,
+  UpstreamFileRequest,
+  FinalizeUpstreamRequest,
+]);
+export type Request = z.infer<typeof Request>;
+export type Operation = Request['operation'];
+export const OPERATIONS = Request.options.map((o) => o.shape.operation.value) as Operation[];
+
+export type PingRequest = z.infer<typeof PingRequest>;
+export type HelloRequest = z.infer<typeof HelloRequest>;
+export type GetChangesRequest = z.infer<typeof GetChangesRequest>;
+export type GetFileRequest = z.infer<typeof GetFileRequest>;
+export type AckChangesRequest = z.infer<typeof AckChangesRequest>;
+export type PrepareUpstreamRequest = z.infer<typeof PrepareUpstreamRequest>;
+export type UpstreamFileRequest = z.infer<typeof UpstreamFileRequest>;
+export type FinalizeUpstreamRequest = z.infer<typeof FinalizeUpstreamRequest>;
+
+// ---- responses (daemon → client) ----
+
+const ok = <S extends z.ZodRawShape>(shape: S) =>
+  z.object({ id: requestId, status: z.literal('ok'), ...shape });
+
+export const ErrorResponse = z.object({
+  id: requestId.nullable(),
+  status: z.literal('error'),
+  code: z.enum(ERROR_CODES),
+  error: z.string(),
+});
+export type ErrorResponse = z.infer<typeof ErrorResponse>;
+
+export const PingResponse = ok({ server_time: z.number(), uptime: z.number() });
+export const HelloResponse = ok({
+  log_id: z.string().min(1),
+  last_sequence: sequence,
+  /** Tombstones and superseded entries at or below this sequence may have been compacted away. */
+  compacted_through: sequence,
+  dirs: z.array(baseDir),
+  protocol: z.number().int(),
+  server_time: z.number(),
+});
+export const GetLastSequenceResponse = ok({ last_sequence: sequence });
+/** A page of the log covering (from_sequence, to_sequence]; a gap is detectable, never silent. */
+export const GetChangesResponse = ok({
+  changes: z.array(ChangeEntry),
+  from_sequence: sequence,
+  to_sequence: sequence,
+  more_available: z.boolean(),
+  highest_sequence: sequence,
+});
+/** GET_FILE header; `size` bytes of binary frames tagged with the request id follow. */
+export const GetFileHeader = ok({
+  operation: z.literal('GET_FILE'),
+  checksum,
+  size,
+  mtime: mtimeMs,
+  mode,
+});
+/** GET_FILE trailer, after the last binary frame: the checksum of exactly the bytes sent. */
+export const FileEndResponse = ok({ operation: z.literal('FILE_END'), checksum, size });
+export const AckResponse = ok({ sequence_number: sequence });
+export const PrepareUpstreamResponse = ok({ staging_id: z.string() });
+export const UpstreamFileResponse = ok({ staging_id: z.string(), conflict: z.boolean() });
+export const FinalizeUpstreamResponse = ok({
+  staging_id: z.string(),
+  file_count: z.number().int(),
+  conflict_count: z.number().int(),
+});
+
+export type PingResponse = z.infer<typeof PingResponse>;
+export type HelloResponse = z.infer<typeof HelloResponse>;
+export type GetLastSequenceResponse = z.infer<typeof GetLastSequenceResponse>;
+export type GetChangesResponse = z.infer<typeof GetChangesResponse>;
+export type GetFileHeader = z.infer<typeof GetFileHeader>;
+export type FileEndResponse = z.infer<typeof FileEndResponse>;
+export type AckResponse = z.infer<typeof AckResponse>;
+export type PrepareUpstreamResponse = z.infer<typeof PrepareUpstreamResponse>;
+export type UpstreamFileResponse = z.infer<typeof UpstreamFileResponse>;
+export type FinalizeUpstreamResponse = z.infer<typeof FinalizeUpstreamResponse>;
+
+/** Which success schema answers which operation (GET_FILE's header; FILE_END follows). */
+export const RESPONSE_FOR = {
+  PING: PingResponse,
+  HELLO: HelloResponse,
+  GET_LAST_SEQUENCE: GetLastSequenceResponse,
+  GET_CHANGES: GetChangesResponse,
+  GET_FILE: GetFileHeader,
+  ACK_CHANGES: AckResponse,
+  PREPARE_UPSTREAM: PrepareUpstreamResponse,
+  UPSTREAM_FILE: UpstreamFileResponse,
+  FINALIZE_UPSTREAM: FinalizeUpstreamResponse,
+} as const satisfies Record<Operation, z.ZodType>;
+
+export type ResponseFor<O extends Operation> = z.infer<(typeof RESPONSE_FOR)[O]>;
+export type RequestFor<O extends Operation> = Extract<z.input<typeof Request>, { operation: O }>;
+
+// ---- pushes (daemon → client, no id) ----
+
+export const ChangesAvailablePush = z.object({
+  operation: z.literal('CHANGES_AVAILABLE'),
+  highest_sequence: sequence,
+});
+export type ChangesAvailablePush = z.infer<typeof ChangesAvailablePush>;
+
+/**
+ * Anything the daemon may send as a text frame, told apart loosely first (push vs response),
+ * then checked against the exact schema by the receiver that knows which request it answers.
+ */
+export const IncomingEnvelope = z.union([
+  z.object({ operation: z.literal('CHANGES_AVAILABLE') }).loose(),
+  z.object({ id: requestId.nullable(), status: z.enum(['ok', 'error']) }).loose(),
+]);

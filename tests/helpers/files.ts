@@ -1,0 +1,137 @@
+// Temp dirs, deterministic file content and whole-tree comparison for end-to-end tests.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, expect } from 'vitest';
+
+const created: string[] = [];
+afterAll(() => {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh temp dir, removed after the test file finishes. */
+export function tempDir(prefix = 'zync-test-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** Writes `bytes` of random content, 1 MiB at a time, creating parent dirs. */
+export async function writeRandomFile(file: string, bytes: number): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const handle = await open(file, 'w');
+  try {
+    const block = randomBytes(Math.min(bytes, 1024 * 1024));
+    let left = bytes;
+    while (left > 0) {
+      const n = Math.min(left, block.length);
+      // Vary the block per write so the file is not one repeated pattern.
+      block.writeUInt32LE(left >>> 0, 0);
+      await handle.write(block, 0, n);
+      left -= n;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function writeText(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const handle = await open(file, 'w');
+  try {
+    await handle.writeFile(text);
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function sha256File(file: string): Promise<string> {
+  return createHash('sha256').update(await readFile(file)).digest('hex');
+}
+
+export interface TreeEntry {
+  kind: 'file' | 'dir';
+  sha256?: string;
+  size?: number;
+  executable?: boolean;
+}
+
+const isZyncTemp = (name: string) => name.startsWith('.zync-tmp-');
+const isConflictCopy = (name: string) => name.includes('.zync-conflict-');
+
+/**
+ * Every file and directory below root, by relative POSIX path. zync's temp files are always
+ * left out; conflict copies only when `includeConflictCopies` is false (the default).
+ */
+export async function treeDigest(
+  root: string,
+  options: { includeConflictCopies?: boolean; ignore?: (rel: string) => boolean } = {},
+): Promise<Record<string, TreeEntry>> {
+  const out: Record<string, TreeEntry> = {};
+  async function walk(dir: string, rel: string): Promise<void> {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      if (isZyncTemp(entry.name)) continue;
+      if (!options.includeConflictCopies && isConflictCopy(entry.name)) continue;
+      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+      if (options.ignore?.(childRel)) continue;
+      const abs = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        out[childRel] = { kind: 'dir' };
+        await walk(abs, childRel);
+      } else if (entry.isFile()) {
+        const info = await stat(abs);
+        out[childRel] = {
+          kind: 'file',
+          size: info.size,
+          sha256: await sha256File(abs),
+          executable: (info.mode & 0o100) !== 0,
+        };
+      }
+    }
+  }
+  await walk(root, '');
+  return out;
+}
+
+/** Asserts that two trees hold the same paths with the same bytes and exec bits. */
+export async function expectSameTree(actualRoot: string, expectedRoot: string): Promise<void> {
+  const [actual, expected] = await Promise.all([treeDigest(actualRoot), treeDigest(expectedRoot)]);
+  expect(actual).toEqual(expected);
+}
+
+/** true when both trees match (for waitFor). */
+export async function sameTree(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([treeDigest(a), treeDigest(b)]);
+  return JSON.stringify(sortKeys(x)) === JSON.stringify(sortKeys(y));
+}
+
+function sortKeys(o: Record<string, TreeEntry>): [string, TreeEntry][] {
+  return Object.keys(o)
+    .sort()
+    .map((k) => [k, o[k]!]);
+}
+
+/** Names in a directory that are zync temp files (there should be none after a clean stop). */
+export async function findTempFiles(root: string): Promise<string[]> {
+  const found: string[] = [];
+  async function walk(dir: string): Promise<void> {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const abs = path.join(dir, entry.name);
+      if (isZyncTemp(entry.name)) found.push(abs);
+      else if (entry.isDirectory()) await walk(abs);
+    }
+  }
+  await walk(root);
+  return found;
+}
+
+export async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
