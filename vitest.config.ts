@@ -1,6 +1,6 @@
 // Three projects: fast unit tests beside the code, end-to-end tests that spawn the built
 // binaries, and the fault-injection suite (`pnpm test:faults`).
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -15,7 +15,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/faults/**'],
+          exclude: [...configDefaults.exclude, 'tests/faults/**'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
           // Each file starts its own daemons on their own ports and temp dirs; two at a time

@@ -38,6 +38,11 @@ export interface UpstreamConnection {
 }
 
 export interface UpstreamPort {
-  /** Called once per connection, when its first upstream request or binary frame arrives. */
+  /** Called once per connection, at its first upstream request (after HELLO). */
   openConnection(ctx: UpstreamContext): UpstreamConnection;
+  /**
+   * Optional: called at shutdown after every connection was closed and before the store is;
+   * resolves once no staging work (file writes, store updates) is still running.
+   */
+  close?(): Promise<void>;
 }

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { diffScan } from './diff-scan.js';
+import type { FileRecord, StatEntry } from './entries.js';
+
+const A = 'a'.repeat(64);
+const file = (path: string, o: Partial<StatEntry> = {}): StatEntry => ({ path, kind: 'file', size: 5, mtime: 1000, mode: 0o644, ino: 11, ...o });
+const dir = (path: string, o: Partial<StatEntry> = {}): StatEntry => ({ path, kind: 'dir', size: 0, mtime: 1000, mode: 0o755, ino: 12, ...o });
+const rec = (e: StatEntry, o: Partial<FileRecord> = {}): FileRecord => ({
+  ...e,
+  base_dir: 'd',
+  checksum: e.kind === 'file' ? A : null,
+  deleted: false,
+  sequence: 1,
+  ...o,
+});
+
+interface Case {
+  name: string;
+  scanned: StatEntry[];
+  recorded: FileRecord[];
+  unreadable?: string[];
+  hash: string[];
+  changes: string[];
+  unchanged: number;
+}
+
+const cases: Case[] = [
+  { name: 'empty root, empty log', scanned: [], recorded: [], hash: [], changes: [], unchanged: 0 },
+  { name: 'a new file is hashed', scanned: [file('x')], recorded: [], hash: ['x'], changes: [], unchanged: 0 },
+  { name: 'an unchanged file (size, mtime, inode) is not hashed', scanned: [file('x')], recorded: [rec(file('x'))], hash: [], changes: [], unchanged: 1 },
+  { name: 'a different size is hashed', scanned: [file('x', { size: 6 })], recorded: [rec(file('x'))], hash: ['x'], changes: [], unchanged: 0 },
+  { name: 'a different mtime is hashed', scanned: [file('x', { mtime: 2000 })], recorded: [rec(file('x'))], hash: ['x'], changes: [], unchanged: 0 },
+  { name: 'a different inode (replaced) is hashed', scanned: [file('x', { ino: 99 })], recorded: [rec(file('x'))], hash: ['x'], changes: [], unchanged: 0 },
+  { name: 'a recorded tombstone is not a live row', scanned: [file('x')], recorded: [], hash: ['x'], changes: [], unchanged: 0 },
+  {
+    name: 'a mode change alone is logged without reading the file',
+    scanned: [file('x', { mode: 0o755 })],
+    recorded: [rec(file('x'))],
+    hash: [],
+    changes: ['modify file x'],
+    unchanged: 0,
+  },
+  { name: 'a new directory is an add of kind dir', scanned: [dir('n')], recorded: [], hash: [], changes: ['add dir n'], unchanged: 0 },
+  { name: 'a known directory is unchanged even if its mtime moved', scanned: [dir('n', { mtime: 5 })], recorded: [rec(dir('n'))], hash: [], changes: [], unchanged: 1 },
+  {
+    name: 'a file missing from the scan is deleted',
+    scanned: [],
+    recorded: [rec(file('gone'))],
+    hash: [],
+    changes: ['delete file gone'],
+    unchanged: 0,
+  },
+  {
+    name: 'a removed tree deletes the directory and its contents',
+    scanned: [file('keep')],
+    recorded: [rec(file('keep')), rec(dir('t')), rec(file('t/a')), rec(dir('t/u')), rec(file('t/u/b'))],
+    hash: [],
+    changes: ['delete dir t', 'delete file t/a', 'delete dir t/u', 'delete file t/u/b'],
+    unchanged: 1,
+  },
+  {
+    name: 'a file that became a directory: dir add, the store resolves the kind change',
+    scanned: [dir('x')],
+    recorded: [rec(file('x'))],
+    hash: [],
+    changes: ['add dir x'],
+    unchanged: 0,
+  },
+  {
+    name: 'a directory that became a file: the file is hashed, contents below are deleted',
+    scanned: [file('x')],
+    recorded: [rec(dir('x')), rec(file('x/in'))],
+    hash: ['x'],
+    changes: ['delete file x/in'],
+    unchanged: 0,
+  },
+  {
+    name: 'below an unreadable directory nothing is taken as deleted',
+    scanned: [dir('locked')],
+    recorded: [rec(dir('locked')), rec(file('locked/a')), rec(file('lockedness'))],
+    unreadable: ['locked'],
+    hash: [],
+    changes: ['delete file lockedness'],
+    unchanged: 1,
+  },
+  {
+    name: 'a rename while stopped: old deleted, new hashed',
+    scanned: [file('new', { ino: 11 })],
+    recorded: [rec(file('old'))],
+    hash: ['new'],
+    changes: ['delete file old'],
+    unchanged: 0,
+  },
+];
+
+describe('diffScan', () => {
+  it.each(cases)('$name', ({ scanned, recorded, unreadable, hash, changes, unchanged }) => {
+    const plan = diffScan({ base_dir: 'd', scanned, recorded: new Map(recorded.map((r) => [r.path, r])), unreadable });
+    expect(plan.hash.map((e) => e.path)).toEqual(hash);
+    expect(plan.changes.map((c) => `${c.operation} ${c.kind} ${c.path}`)).toEqual(changes);
+    expect(plan.unchanged).toBe(unchanged);
+    for (const c of plan.changes) expect(c.base_dir).toBe('d');
+  });
+
+  it('plans 10,000 unchanged files with no hashing', () => {
+    const scanned = Array.from({ length: 10_000 }, (_, i) => file(`d${i % 100}/f${i}`, { ino: i }));
+    const recorded = new Map(scanned.map((e) => [e.path, rec(e)]));
+    const plan = diffScan({ base_dir: 'd', scanned, recorded });
+    expect(plan).toMatchObject({ hash: [], changes: [], unchanged: 10_000 });
+  });
+});

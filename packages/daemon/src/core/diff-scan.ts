@@ -1,0 +1,54 @@
+// Compares one root's scan (or a subtree's) with what the files table holds for it, and plans
+// what to do: which files must be read and hashed (new, or size/mtime/inode changed), and which
+// changes are known without reading (new directories, deletions, mode-only changes). Unchanged
+// files are not re-hashed. Paths below a directory the scan could not read are left alone, never
+// taken as deleted. Pure: the scanner shell does the I/O.
+import { isWithin, sameStat, type ChangeInput, type FileRecord, type StatEntry } from './entries.js';
+
+export interface ScanPlan {
+  /** Files whose content must be read before they can be classified. */
+  hash: StatEntry[];
+  /** Changes known from stat alone: directory adds, deletions, mode changes of unchanged content. */
+  changes: ChangeInput[];
+  /** Entries whose recorded state still holds. */
+  unchanged: number;
+}
+
+export function diffScan(input: {
+  base_dir: string;
+  /** Everything the scan found (files and directories), relative to the root. */
+  scanned: readonly StatEntry[];
+  /** Live rows (deleted = 0) recorded for the same root or subtree. */
+  recorded: ReadonlyMap<string, FileRecord>;
+  /** Directories the scan could not read: what lies below them is unknown, not deleted. */
+  unreadable?: readonly string[];
+}): ScanPlan {
+  const { base_dir, scanned, recorded } = input;
+  const unreadable = input.unreadable ?? [];
+  const plan: ScanPlan = { hash: [], changes: [], unchanged: 0 };
+  const seen = new Set<string>();
+
+  for (const entry of scanned) {
+    seen.add(entry.path);
+    const prev = recorded.get(entry.path);
+    if (entry.kind === 'dir') {
+      if (prev && prev.kind === 'dir') plan.unchanged++;
+      else plan.changes.push({ operation: 'add', kind: 'dir', base_dir, path: entry.path, checksum: null, size: 0, mtime: entry.mtime, mode: entry.mode, ino: entry.ino });
+      continue;
+    }
+    if (!prev || prev.kind !== 'file' || prev.checksum === null || !sameStat(prev, entry)) {
+      plan.hash.push(entry);
+    } else if (prev.mode !== entry.mode) {
+      plan.changes.push({ operation: 'modify', kind: 'file', base_dir, path: entry.path, checksum: prev.checksum, size: entry.size, mtime: entry.mtime, mode: entry.mode, ino: entry.ino });
+    } else {
+      plan.unchanged++;
+    }
+  }
+
+  for (const [path, prev] of recorded) {
+    if (seen.has(path) || prev.deleted) continue;
+    if (unreadable.some((dir) => isWithin(path, dir))) continue;
+    plan.changes.push({ operation: 'delete', kind: prev.kind, base_dir, path, checksum: null, size: 0, mtime: 0, mode: 0 });
+  }
+  return plan;
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { classifyChange, isWithin, orderChanges, type FileRecord, type ObservedEntry } from './entries.js';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const seen = (o: Partial<ObservedEntry> = {}): ObservedEntry => ({ path: 'x', kind: 'file', checksum: A, size: 1, mtime: 10, mode: 0o644, ino: 7, ...o });
+const row = (o: Partial<FileRecord> = {}): FileRecord => ({ ...seen(), base_dir: 'd', deleted: false, sequence: 3, ...o });
+
+describe('classifyChange', () => {
+  it.each([
+    { name: 'unknown path appears', prev: null, next: seen(), verdict: 'add' },
+    { name: 'a tombstoned path reappears', prev: row({ deleted: true, checksum: null }), next: seen(), verdict: 'add' },
+    { name: 'same content, same stat', prev: row(), next: seen(), verdict: null },
+    { name: 'same content, new mtime (a save that changed nothing)', prev: row(), next: seen({ mtime: 99 }), verdict: 'touch' },
+    { name: 'same content, new inode (editor temp + rename)', prev: row(), next: seen({ ino: 8 }), verdict: 'touch' },
+    { name: 'new content', prev: row(), next: seen({ checksum: B }), verdict: 'modify' },
+    { name: 'new mode', prev: row(), next: seen({ mode: 0o755 }), verdict: 'modify' },
+    { name: 'gone', prev: row(), next: null, verdict: 'delete' },
+    { name: 'gone and already a tombstone', prev: row({ deleted: true }), next: null, verdict: null },
+    { name: 'gone and never seen', prev: null, next: null, verdict: null },
+    { name: 'a file became a directory', prev: row(), next: seen({ kind: 'dir', checksum: null }), verdict: 'replace' },
+    { name: 'a directory is still a directory', prev: row({ kind: 'dir', checksum: null, size: 0 }), next: seen({ kind: 'dir', checksum: null, size: 0 }), verdict: null },
+    { name: 'a directory mode change is not logged', prev: row({ kind: 'dir', checksum: null, size: 0 }), next: seen({ kind: 'dir', checksum: null, size: 0, mode: 0o700 }), verdict: null },
+  ])('$name', ({ prev, next, verdict }) => {
+    expect(classifyChange(prev, next)).toBe(verdict);
+  });
+});
+
+describe('orderChanges', () => {
+  it('puts deletions first, deepest first, then additions, shallowest first, per base_dir', () => {
+    const c = (operation: 'add' | 'delete', path: string, base_dir = 'd') => ({ operation, path, base_dir });
+    const ordered = orderChanges([c('add', 'n/m/f'), c('delete', 't'), c('add', 'n'), c('delete', 't/u/f'), c('add', 'n/m'), c('delete', 't/u'), c('add', 'a', 'c')]);
+    expect(ordered.map((o) => `${o.base_dir}:${o.operation} ${o.path}`)).toEqual([
+      'c:add a',
+      'd:delete t/u/f',
+      'd:delete t/u',
+      'd:delete t',
+      'd:add n',
+      'd:add n/m',
+      'd:add n/m/f',
+    ]);
+  });
+});
+
+describe('isWithin', () => {
+  it.each([
+    ['a', 'a', true],
+    ['a/b', 'a', true],
+    ['ab', 'a', false],
+    ['a-b/c', 'a', false],
+    ['b/a', 'a', false],
+  ] as const)('%s within %s: %s', (path, dir, expected) => {
+    expect(isWithin(path, dir)).toBe(expected);
+  });
+});

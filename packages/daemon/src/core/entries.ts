@@ -1,0 +1,94 @@
+// Domain types for what the daemon sees on disk and what it has recorded, and the one rule that
+// turns "recorded before" + "observed now" into a log entry (classifyChange). The scanner, the
+// watcher and the store (inside its transaction, so another process recording at the same time
+// is accounted for) all decide with this rule. Pure: no I/O.
+import type { ChangeOperation, EntryKind } from '@zync/common';
+
+/** A path as stat reported it, before its content is read. */
+export interface StatEntry {
+  path: string;
+  kind: EntryKind;
+  size: number;
+  /** Milliseconds since the epoch, with the sub-millisecond part stat gives. */
+  mtime: number;
+  /** Permission bits only. */
+  mode: number;
+  ino: number;
+}
+
+/** A path as observed now, with its content hash (null for directories). */
+export interface ObservedEntry extends StatEntry {
+  checksum: string | null;
+}
+
+/** A row of the files table: the recorded state of a path (a tombstone when deleted). */
+export interface FileRecord extends ObservedEntry {
+  base_dir: string;
+  deleted: boolean;
+  sequence: number;
+}
+
+/**
+ * What a recorder is told: a path is present with this state (operation add or modify; the
+ * store re-derives which), or it is gone (operation delete; the rest is ignored). A delete
+ * also removes everything recorded below the path.
+ */
+export interface ChangeInput {
+  operation: ChangeOperation;
+  kind: EntryKind;
+  base_dir: string;
+  path: string;
+  checksum: string | null;
+  size: number;
+  mtime: number;
+  mode: number;
+  /**
+   * Inode number, so a later scan can skip re-hashing. Omit it when unknown: a same-content
+   * update then keeps the recorded one, and new content is re-hashed once by the next scan.
+   */
+  ino?: number;
+}
+
+/**
+ * What recording `next` over `prev` means:
+ * - 'add' / 'modify' / 'delete': a new log entry;
+ * - 'replace': the kind changed (file <-> dir): a delete of the old kind, then an add;
+ * - 'touch': same content, other stat data (mtime, inode): update the row, no new sequence;
+ * - null: nothing to do.
+ * Files differ when their checksum or mode differs; directories only by existence.
+ */
+export type ChangeVerdict = 'add' | 'modify' | 'delete' | 'replace' | 'touch' | null;
+
+export function classifyChange(prev: FileRecord | null, next: ObservedEntry | null): ChangeVerdict {
+  const live = prev !== null && !prev.deleted;
+  if (next === null) return live ? 'delete' : null;
+  if (!live) return 'add';
+  if (prev.kind !== next.kind) return 'replace';
+  if (next.kind === 'file' && (prev.checksum !== next.checksum || prev.mode !== next.mode)) return 'modify';
+  return sameStat(prev, next) ? null : 'touch';
+}
+
+/** Size, mtime and inode unchanged: the content is taken to be unchanged (not re-hashed). */
+export function sameStat(a: StatEntry, b: StatEntry): boolean {
+  return a.size === b.size && a.mtime === b.mtime && a.ino === b.ino;
+}
+
+/**
+ * Orders inputs so a client can apply them one by one: per base_dir, deletions first with
+ * descendants before their ancestors, then additions with ancestors before descendants.
+ */
+export function orderChanges<T extends Pick<ChangeInput, 'operation' | 'base_dir' | 'path'>>(inputs: readonly T[]): T[] {
+  const rank = (c: T) => (c.operation === 'delete' ? 0 : 1);
+  return [...inputs].sort((a, b) => {
+    if (a.base_dir !== b.base_dir) return a.base_dir < b.base_dir ? -1 : 1;
+    if (rank(a) !== rank(b)) return rank(a) - rank(b);
+    if (a.path === b.path) return 0;
+    const asc = a.path < b.path ? -1 : 1;
+    return rank(a) === 0 ? -asc : asc;
+  });
+}
+
+/** true when `path` is `dir` or lies below it (POSIX relative paths). */
+export function isWithin(path: string, dir: string): boolean {
+  return path === dir || (path.length > dir.length && path.startsWith(dir) && path.charCodeAt(dir.length) === 47);
+}

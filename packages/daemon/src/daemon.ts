@@ -1,0 +1,122 @@
+// Wires the daemon's parts in the order that keeps the log honest: open the store, start the
+// watchers (their events queue up), reconcile every root with the log (so changes made while the
+// daemon was down are logged before anyone is served), then listen and process live events.
+// Stops in reverse. No argument parsing here (main.ts) and no decisions (core/).
+import { mkdir, stat } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { generateToken, readTokenFile, writeTokenFile, type DirSpec, type Logger } from '@zync/common';
+import { watchCommits } from './commit-watcher.js';
+import { reconcile } from './reconcile.js';
+import { RootSet } from './roots.js';
+import { DaemonServer } from './server/server.js';
+import type { UpstreamPort } from './server/upstream-port.js';
+import { DaemonStore } from './store/daemon-store.js';
+import { TreeWatcher } from './watcher.js';
+import { createUpstreamPort } from './upstream/index.js';
+
+export interface DaemonConfig {
+  host: string;
+  port: number;
+  dbPath: string;
+  dirs: DirSpec[];
+  /** From --token, --token-file or ZYNC_TOKEN; undefined: use or make <statedir>/zync.token. */
+  token: string | undefined;
+  log: Logger;
+}
+
+export interface RunningDaemon {
+  port: number;
+  close(): Promise<void>;
+}
+
+export const TOKEN_FILE = 'zync.token';
+
+/** The configured token, or the one in <statedir>/zync.token (made with mode 0600 if missing). */
+export async function ensureToken(stateDir: string, token: string | undefined, log: Logger): Promise<string> {
+  if (token) return token;
+  const file = nodePath.join(stateDir, TOKEN_FILE);
+  if (await stat(file).catch(() => null)) {
+    log.info(`using the access token in ${file}`);
+    return readTokenFile(file);
+  }
+  const made = generateToken();
+  await writeTokenFile(file, made);
+  log.info(`generated an access token in ${file} (mode 0600); give it to zync-client with --token-file`);
+  return made;
+}
+
+export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
+  const { log } = config;
+  const stateDir = nodePath.dirname(nodePath.resolve(config.dbPath));
+  await mkdir(stateDir, { recursive: true });
+  const store = DaemonStore.open(config.dbPath);
+  const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
+  const closeAll = async () => {
+    for (const step of cleanup.reverse()) await step();
+  };
+
+  try {
+    const token = await ensureToken(stateDir, config.token, log);
+    noteDirMapping(store, config.dirs, log);
+    // ---- upstream wiring: the staging port lives in ./upstream (owned by the upstream helper).
+    // Made before the scan: it refuses a state directory inside a watched root, which must fail
+    // fast (the database's own writes would otherwise be watched and logged).
+    const upstream: UpstreamPort = createUpstreamPort({ store, stateDir, dirs: config.dirs, log });
+    cleanup.push(() => upstream.close?.());
+    const roots = await RootSet.load(config.dirs);
+    let notify: (highest: number) => void = () => undefined;
+    const watcher = new TreeWatcher({ store, roots, log, onCommit: (highest) => notify(highest) });
+    cleanup.push(() => watcher.close());
+    const watchStarted = Date.now();
+    await watcher.start();
+    log.info(`watching ${roots.all().length} root(s), ready in ${Date.now() - watchStarted} ms`);
+
+    const started = Date.now();
+    let files = 0;
+    let hashed = 0;
+    let logged = 0;
+    for (const root of roots.all()) {
+      const result = await reconcile({ store, root, log });
+      files += result.files;
+      hashed += result.hashed;
+      if (result.verdict.status !== 'ok') {
+        log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, result.verdict.reason);
+        continue;
+      }
+      logged += watcher.record(result.inputs).length;
+    }
+    log.info(`scan: ${files} files, ${hashed} hashed, ${logged} changes logged in ${Date.now() - started} ms (last sequence ${store.lastSequence()})`);
+
+    const server = await DaemonServer.listen({
+      host: config.host,
+      port: config.port,
+      token,
+      log,
+      deps: { store, roots, upstream, startedAt: Date.now() },
+    });
+    cleanup.push(() => server.close());
+    notify = (highest) => server.notifyChanges(highest);
+    cleanup.push(watchCommits(store, (highest) => server.notifyChanges(highest)));
+    watcher.run();
+    log.info(`listening on ws://${config.host}:${server.port}`);
+    return { port: server.port, close: closeAll };
+  } catch (err) {
+    await closeAll().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Records which root each base_dir names, warning when a name now points somewhere else. */
+function noteDirMapping(store: DaemonStore, dirs: readonly DirSpec[], log: Logger): void {
+  const before = new Map(store.dirs.map((d) => [d.name, d.root]));
+  for (const dir of dirs) {
+    const old = before.get(dir.name);
+    if (old !== undefined && old !== dir.root) {
+      log.warn({ base_dir: dir.name }, `"${dir.name}" was ${old} and is now ${dir.root}; its log now follows the new root`);
+    }
+  }
+  for (const name of before.keys()) {
+    if (!dirs.some((d) => d.name === name)) log.warn({ base_dir: name }, `"${name}" is no longer served; its log entries are kept`);
+  }
+  store.setDirs(dirs);
+}

@@ -1,0 +1,55 @@
+// zync-daemon: parse the command line, wire the daemon, run until SIGINT/SIGTERM. Every failure
+// before serving (bad arguments, missing directory, port in use, unreadable db) exits non-zero
+// with one sentence via failAndExit.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, resolveToken, ZyncError, type LogLevel } from '@zync/common';
+import { runDaemon } from './daemon.js';
+
+const PROGRAM = 'zync-daemon';
+
+async function main(): Promise<void> {
+  const argv = await yargs(hideBin(process.argv))
+    .scriptName(PROGRAM)
+    .usage('$0 --dirs NAME:PATH... [options]\n\nServes a change log of the directories over WebSocket.')
+    .option('host', { type: 'string', default: 'localhost', describe: 'Address to listen on' })
+    .option('port', { type: 'string', default: '8000', describe: 'Port to listen on (0: any free port)' })
+    .option('db', { type: 'string', default: 'sync.db', describe: 'Daemon database; its directory holds the token and staging' })
+    .option('dirs', { type: 'string', array: true, describe: 'Directories to serve, as NAME:PATH (required)' })
+    .option('token', { type: 'string', describe: 'Access token clients must present (default: ZYNC_TOKEN, else <statedir>/zync.token)' })
+    .option('token-file', { type: 'string', describe: 'Read the access token from this file (mode 0600)' })
+    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
+    .conflicts('token', 'token-file')
+    .strict()
+    .wrap(100)
+    .version(false)
+    .help()
+    .fail((message, err) => {
+      throw err ?? new ZyncError('BAD_ARGUMENT', `${message.replace(/\s+/g, ' ').trim().replace(/[.:]?$/, '.')}`);
+    })
+    .parseAsync();
+
+  const port = Number(argv.port);
+  if (!/^\d+$/.test(argv.port) || port > 65535) {
+    throw new ZyncError('BAD_ARGUMENT', `--port must be a whole number from 0 to 65535, not ${JSON.stringify(argv.port)}.`);
+  }
+  const log = createLogger(PROGRAM, argv['log-level']);
+  const dirs = await checkDirRoots(parseDirSpecs(argv.dirs ?? []), { create: false });
+  const token = await resolveToken({ token: argv.token, tokenFile: argv['token-file'] });
+  const daemon = await runDaemon({ host: argv.host, port, dbPath: argv.db, dirs, token, log });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: shutting down`);
+    daemon.close().then(
+      () => process.exit(0),
+      (err: unknown) => failAndExit(PROGRAM, err),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: unknown) => failAndExit(PROGRAM, err));

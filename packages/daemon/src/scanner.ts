@@ -1,0 +1,164 @@
+// Reads trees from disk: walks a root (or a subtree) with its ignore rules and stats every entry
+// (scanTree), and reads one file's content hash while making sure the file held still
+// (hashStable). Symlinks and special files are never followed or synced.
+//
+// Speed: the syscalls here are synchronous, in time slices (the event loop gets a turn every
+// few milliseconds). On a 2-core machine that is several times faster than the promise API for
+// many small files (one thread-pool round trip per open/stat/read/close adds up), while a big
+// file or a big tree still never holds the loop for long. Memory: one reusable read buffer.
+// Decides nothing: what changed is diff-scan's job.
+import { createHash } from 'node:crypto';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
+import * as nodePath from 'node:path';
+import { isSafeRelativePath, type IgnoreMatcher, type Logger } from '@zync/common';
+import type { ObservedEntry, StatEntry } from './core/entries.js';
+
+export interface TreeScan {
+  entries: StatEntry[];
+  /** Directories that could not be read (relative paths). */
+  unreadable: string[];
+}
+
+const SLICE_MS = 10;
+let sliceStart = performance.now();
+
+/** Gives the event loop a turn when the current slice of synchronous work is used up. */
+export async function yieldIfDue(): Promise<void> {
+  if (performance.now() - sliceStart < SLICE_MS) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  sliceStart = performance.now();
+}
+
+export function toStatEntry(path: string, stats: Stats): StatEntry | null {
+  const kind = stats.isFile() ? 'file' : stats.isDirectory() ? 'dir' : null;
+  if (kind === null) return null;
+  return {
+    path,
+    kind,
+    size: kind === 'file' ? stats.size : 0,
+    mtime: stats.mtimeMs,
+    mode: stats.mode & 0o7777,
+    ino: stats.ino,
+  };
+}
+
+const join = (rel: string, name: string) => (rel === '' ? name : `${rel}/${name}`);
+export const absPath = (root: string, rel: string): string => (rel === '' ? root : nodePath.join(root, ...rel.split('/')));
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Walks `root` below `under` ('' for the whole root). The `under` entry itself is included when
+ * it is not the root. Ignored paths are neither listed nor descended into.
+ */
+export async function scanTree(root: string, matcher: IgnoreMatcher, options: { under?: string; log?: Logger } = {}): Promise<TreeScan> {
+  const under = options.under ?? '';
+  const entries: StatEntry[] = [];
+  const unreadable: string[] = [];
+  const stack: string[] = [];
+
+  if (under !== '') {
+    const stats = lstatOrNull(absPath(root, under));
+    const entry = stats ? toStatEntry(under, stats) : null;
+    if (!entry || matcher(under, entry.kind === 'dir')) return { entries, unreadable };
+    entries.push(entry);
+    if (entry.kind !== 'dir') return { entries, unreadable };
+  }
+  stack.push(under);
+
+  while (stack.length > 0) {
+    const dirRel = stack.pop()!;
+    let dirents: Dirent[];
+    try {
+      dirents = readdirSync(absPath(root, dirRel), { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        unreadable.push(dirRel);
+        options.log?.warn({ path: dirRel, err: (err as Error).message }, 'cannot read directory; its contents are left as recorded');
+      }
+      continue;
+    }
+    for (const dirent of dirents) {
+      const rel = join(dirRel, dirent.name);
+      if (dirent.isSymbolicLink()) {
+        options.log?.debug({ path: rel }, 'symlink skipped');
+        continue;
+      }
+      if (!isSafeRelativePath(rel)) {
+        // Names with control characters or backslashes cannot cross the wire safely.
+        options.log?.warn({ path: JSON.stringify(rel) }, 'name not syncable; skipped');
+        continue;
+      }
+      // Skip ignored names before the lstat when the type is already known.
+      const typeKnown = dirent.isFile() || dirent.isDirectory();
+      if (typeKnown && matcher(rel, dirent.isDirectory())) continue;
+      const stats = lstatOrNull(absPath(root, rel));
+      const entry = stats ? toStatEntry(rel, stats) : null;
+      if (!entry || (!typeKnown && matcher(rel, entry.kind === 'dir'))) continue;
+      entries.push(entry);
+      if (entry.kind === 'dir') stack.push(rel);
+    }
+    await yieldIfDue();
+  }
+  return { entries, unreadable };
+}
+
+export type HashResult =
+  | { status: 'ok'; entry: ObservedEntry }
+  /** The file changed while it was read, or was replaced: look again later. */
+  | { status: 'changed' }
+  /** Gone, or no longer a regular file. */
+  | { status: 'gone' };
+
+/**
+ * Hashes the file at `rel` and returns its state, re-reading (up to `attempts` times) when its
+ * size or mtime moved while it was being read or the name now points at another file.
+ * `buffer` is scratch space the caller reuses across files.
+ */
+export async function hashStable(root: string, rel: string, buffer: Buffer, attempts = 3): Promise<HashResult> {
+  const path = absPath(root, rel);
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') return { status: 'gone' };
+      throw err;
+    }
+    try {
+      const before = fstatSync(fd);
+      if (!before.isFile()) return { status: 'gone' };
+      const hash = createHash('sha256');
+      let size = 0;
+      // Reading stops at the size stat gave; growth after that shows in the second fstat.
+      while (size < before.size) {
+        const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(0, bytesRead));
+        size += bytesRead;
+        if (size < before.size) await yieldIfDue();
+      }
+      const after = fstatSync(fd);
+      const named = lstatOrNull(path);
+      const still =
+        size === before.size &&
+        after.size === before.size &&
+        after.mtimeMs === before.mtimeMs &&
+        named !== null &&
+        named.ino === before.ino &&
+        named.dev === before.dev;
+      if (still) return { status: 'ok', entry: { ...toStatEntry(rel, after)!, checksum: hash.digest('hex') } };
+    } finally {
+      closeSync(fd);
+    }
+    await yieldIfDue();
+  }
+  return { status: 'changed' };
+}

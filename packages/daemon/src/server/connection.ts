@@ -1,0 +1,187 @@
+// One authenticated WebSocket: reads frames, validates them (parseRequest), dispatches them and
+// writes the answers. Store questions are answered at once; GET_FILE transfers run a few at a
+// time per connection with the rest queued, and the socket stops being read while the queue is
+// long (backpressure instead of unbounded buffering). Upstream requests and binary frames go to
+// the UpstreamPort, opened after HELLO. Any failure in one request is answered as an error with a
+// stable code for that id; the connection and the daemon carry on.
+import WebSocket from 'ws';
+import { decodeBinaryFrame, isZyncError, type GetFileRequest, type Logger } from '@zync/common';
+import { handleAck, handleGetChanges, handleGetLastSequence, handleHello, handlePing, type HandlerContext, type Session } from './handlers.js';
+import { errorResponse, parseRequest } from './parse-request.js';
+import { sendFile, type FileSink } from './send-file.js';
+import type { UpstreamConnection, UpstreamPort } from './upstream-port.js';
+
+/** GET_FILE transfers streaming at once per connection. */
+const ACTIVE_TRANSFERS = 4;
+/** Queued GET_FILE requests above which the socket is no longer read. */
+const QUEUE_HIGH = 256;
+const QUEUE_LOW = 64;
+
+export interface ConnectionDeps extends HandlerContext {
+  upstream: UpstreamPort | undefined;
+  log: Logger;
+}
+
+export class Connection {
+  private readonly ws: WebSocket;
+  private readonly deps: ConnectionDeps;
+  private readonly log: Logger;
+  private readonly session: Session = { clientId: null };
+  private readonly queue: GetFileRequest[] = [];
+  private active = 0;
+  private pauses = 0;
+  private queuePaused = false;
+  private upstream: UpstreamConnection | null = null;
+  private closed = false;
+
+  constructor(ws: WebSocket, deps: ConnectionDeps, log: Logger) {
+    this.ws = ws;
+    this.deps = deps;
+    this.log = log;
+    ws.on('message', (data, isBinary) => {
+      const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (isBinary) this.onBinary(buffer);
+      else this.onText(buffer.toString('utf8'));
+    });
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  send(msg: object): void {
+    if (this.isOpen) this.ws.send(JSON.stringify(msg));
+  }
+
+  private fail(id: number | null, err: unknown): void {
+    if (isZyncError(err)) {
+      this.send(errorResponse(id, err.code, err.message));
+    } else {
+      this.log.error({ err: err instanceof Error ? (err.stack ?? err.message) : String(err), id }, 'request failed');
+      this.send(errorResponse(id, 'INTERNAL', 'The daemon failed to answer this request; see its log.'));
+    }
+  }
+
+  private onText(text: string): void {
+    const parsed = parseRequest(text);
+    if (!parsed.ok) {
+      this.log.debug({ code: parsed.error.code, id: parsed.error.id }, 'bad request');
+      this.send(parsed.error);
+      return;
+    }
+    const req = parsed.request;
+    try {
+      switch (req.operation) {
+        case 'PING':
+          return this.send(handlePing(this.deps, req));
+        case 'HELLO': {
+          const response = handleHello(this.deps, this.session, req);
+          this.log.info({ client_id: req.client_id }, 'client said hello');
+          return this.send(response);
+        }
+        case 'GET_LAST_SEQUENCE':
+          return this.send(handleGetLastSequence(this.deps, req));
+        case 'GET_CHANGES':
+          return this.send(handleGetChanges(this.deps, req));
+        case 'ACK_CHANGES':
+          return this.send(handleAck(this.deps, this.session, req));
+        case 'GET_FILE':
+          this.queue.push(req);
+          if (this.queue.length > QUEUE_HIGH && !this.queuePaused) {
+            this.queuePaused = true;
+            this.pause();
+          }
+          return this.pump();
+        case 'PREPARE_UPSTREAM':
+        case 'UPSTREAM_FILE':
+        case 'FINALIZE_UPSTREAM':
+          return this.openUpstream(req.id)?.handleRequest(req);
+      }
+    } catch (err) {
+      this.fail(req.id, err);
+    }
+  }
+
+  private openUpstream(id: number): UpstreamConnection | null {
+    if (this.upstream) return this.upstream;
+    if (this.session.clientId === null) {
+      this.send(errorResponse(id, 'HELLO_REQUIRED', 'Send HELLO with a client_id before upstream operations.'));
+      return null;
+    }
+    if (!this.deps.upstream) {
+      this.send(errorResponse(id, 'UPSTREAM_STATE', 'Upstream staging is not available in this daemon.'));
+      return null;
+    }
+    this.upstream = this.deps.upstream.openConnection({
+      clientId: this.session.clientId,
+      send: (msg) => this.send(msg),
+      pause: () => this.pause(),
+      resume: () => this.resume(),
+      log: this.log,
+    });
+    return this.upstream;
+  }
+
+  private onBinary(frame: Buffer): void {
+    const decoded = decodeBinaryFrame(frame);
+    if (!decoded) {
+      this.send(errorResponse(null, 'BAD_MESSAGE', 'A binary frame must start with a 4-byte request id.'));
+      return;
+    }
+    try {
+      if (this.upstream?.handleBinary(decoded.id, decoded.payload)) return;
+      this.send(errorResponse(decoded.id, 'UPSTREAM_STATE', `No upload is open for request id ${decoded.id}.`));
+    } catch (err) {
+      this.fail(decoded.id, err);
+    }
+  }
+
+  private pump(): void {
+    while (this.active < ACTIVE_TRANSFERS && this.queue.length > 0 && this.isOpen) {
+      const req = this.queue.shift()!;
+      this.active++;
+      sendFile(this.deps, this.sink, req)
+        .catch((err: unknown) => this.fail(req.id, err))
+        .finally(() => {
+          this.active--;
+          if (this.queuePaused && this.queue.length <= QUEUE_LOW) {
+            this.queuePaused = false;
+            this.resume();
+          }
+          this.pump();
+        });
+    }
+  }
+
+  private readonly sink: FileSink = {
+    sendJson: (msg) => this.send(msg),
+    sendFrame: (frame) =>
+      new Promise<void>((resolve) => {
+        if (!this.isOpen) return resolve();
+        this.ws.send(frame, { binary: true }, () => resolve());
+      }),
+    isOpen: () => this.isOpen,
+  };
+
+  private pause(): void {
+    if (this.pauses++ === 0) this.ws.pause();
+  }
+
+  private resume(): void {
+    if (this.pauses === 0) return;
+    if (--this.pauses === 0) this.ws.resume();
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    try {
+      this.upstream?.close();
+    } catch (err) {
+      this.log.error({ err: String(err) }, 'upstream close failed');
+    }
+  }
+}

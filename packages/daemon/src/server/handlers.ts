@@ -1,0 +1,88 @@
+// Answers the requests that are a question to the store: PING, HELLO, GET_LAST_SEQUENCE,
+// GET_CHANGES and ACK_CHANGES. Each returns the success response or throws a ZyncError with a
+// stable code; the connection turns that into the wire error. No sockets here.
+import {
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOLS,
+  ZyncError,
+  type AckChangesRequest,
+  type AckResponse,
+  type GetChangesRequest,
+  type GetChangesResponse,
+  type GetLastSequenceResponse,
+  type HelloRequest,
+  type HelloResponse,
+  type PingRequest,
+  type PingResponse,
+} from '@zync/common';
+import type { RootSet } from '../roots.js';
+import type { DaemonStore } from '../store/daemon-store.js';
+
+export interface HandlerContext {
+  store: DaemonStore;
+  roots: RootSet;
+  startedAt: number;
+}
+
+/** Per-connection state the handlers read and set. */
+export interface Session {
+  clientId: string | null;
+}
+
+export function handlePing(ctx: HandlerContext, req: PingRequest): PingResponse {
+  const now = Date.now();
+  return { id: req.id, status: 'ok', server_time: now, uptime: (now - ctx.startedAt) / 1000 };
+}
+
+export function handleHello(ctx: HandlerContext, session: Session, req: HelloRequest): HelloResponse {
+  if (!SUPPORTED_PROTOCOLS.includes(req.protocol)) {
+    throw new ZyncError(
+      'INCOMPATIBLE_PROTOCOL',
+      `Protocol ${req.protocol} is not supported; this daemon speaks ${SUPPORTED_PROTOCOLS.join(', ')}.`,
+    );
+  }
+  session.clientId = req.client_id;
+  ctx.store.helloClient(req.client_id);
+  return {
+    id: req.id,
+    status: 'ok',
+    log_id: ctx.store.logId,
+    last_sequence: ctx.store.lastSequence(),
+    compacted_through: ctx.store.compactedThrough(),
+    dirs: ctx.roots.names(),
+    protocol: PROTOCOL_VERSION,
+    server_time: Date.now(),
+  };
+}
+
+export function handleGetLastSequence(ctx: HandlerContext, req: { id: number }): GetLastSequenceResponse {
+  return { id: req.id, status: 'ok', last_sequence: ctx.store.lastSequence() };
+}
+
+export function handleGetChanges(ctx: HandlerContext, req: GetChangesRequest): GetChangesResponse {
+  const compacted = ctx.store.compactedThrough();
+  if (req.since_sequence > 0 && req.since_sequence < compacted) {
+    throw new ZyncError(
+      'RESYNC_REQUIRED',
+      `Sequence ${req.since_sequence} is older than what the log still holds (compacted through ${compacted}); resync.`,
+    );
+  }
+  const page = ctx.store.changesSince(req.since_sequence, req.limit);
+  if (req.since_sequence > page.highest_sequence) {
+    throw new ZyncError(
+      'RESYNC_REQUIRED',
+      `Sequence ${req.since_sequence} is beyond this log's highest sequence ${page.highest_sequence}; resync.`,
+    );
+  }
+  return { id: req.id, status: 'ok', ...page };
+}
+
+export function handleAck(ctx: HandlerContext, session: Session, req: AckChangesRequest): AckResponse {
+  if (session.clientId === null) throw new ZyncError('HELLO_REQUIRED', 'Send HELLO with a client_id before ACK_CHANGES.');
+  const highest = ctx.store.lastSequence();
+  if (req.sequence_number > highest) {
+    throw new ZyncError('BAD_MESSAGE', `Cannot acknowledge sequence ${req.sequence_number}: the log ends at ${highest}.`);
+  }
+  ctx.store.ackClient(session.clientId, req.sequence_number);
+  return { id: req.id, status: 'ok', sequence_number: req.sequence_number };
+}

@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChangeInput } from '../core/entries.js';
+import { DaemonStore } from './daemon-store.js';
+import { loadMigrations } from './migrations.js';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const dirs: string[] = [];
+const stores: DaemonStore[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function dbPath(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zync-store-'));
+  dirs.push(dir);
+  return path.join(dir, 'sync.db');
+}
+function open(p: string): DaemonStore {
+  const s = DaemonStore.open(p);
+  stores.push(s);
+  return s;
+}
+const fileIn = (p: string, checksum = A, o: Partial<ChangeInput> = {}): ChangeInput => ({
+  operation: 'add', kind: 'file', base_dir: 'd', path: p, checksum, size: 3, mtime: 1000, mode: 0o644, ino: 5, ...o,
+});
+const dirIn = (p: string): ChangeInput => ({ operation: 'add', kind: 'dir', base_dir: 'd', path: p, checksum: null, size: 0, mtime: 1000, mode: 0o755, ino: 6 });
+const del = (p: string): ChangeInput => ({ operation: 'delete', kind: 'file', base_dir: 'd', path: p, checksum: null, size: 0, mtime: 0, mode: 0 });
+const summary = (s: DaemonStore) => s.changesSince(0, 5000).changes.map((c) => `${c.sequence} ${c.operation} ${c.kind} ${c.path}`);
+
+describe('DaemonStore', () => {
+  it('creates the schema with a random log_id that survives a reopen', () => {
+    const p = dbPath();
+    const first = open(p);
+    expect(first.logId).toMatch(/^[0-9a-f]{32}$/);
+    expect(Number(first.db.pragma('user_version', { simple: true }))).toBe(loadMigrations().length);
+    expect(first.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    const id = first.logId;
+    first.close();
+    expect(open(p).logId).toBe(id);
+    expect(open(dbPath()).logId).not.toBe(id);
+  });
+
+  it('records adds and modifies, and nothing for a save that kept the content', () => {
+    const s = open(dbPath());
+    expect(s.recordChanges([fileIn('a')])).toBe(1);
+    expect(s.recordChanges([fileIn('a', A, { mtime: 2000, ino: 9 })])).toBe(1);
+    expect(s.getFile('d', 'a')).toMatchObject({ mtime: 2000, ino: 9, sequence: 1 });
+    expect(s.recordChanges([fileIn('a', B)])).toBe(2);
+    expect(s.recordChanges([fileIn('a', B, { mode: 0o755 })])).toBe(3);
+    expect(summary(s)).toEqual(['1 add file a', '2 modify file a', '3 modify file a']);
+  });
+
+  it('deletes a directory with everything below it, deepest first', () => {
+    const s = open(dbPath());
+    s.recordChanges([dirIn('t'), dirIn('t/u'), fileIn('t/u/f'), fileIn('t/g'), fileIn('tx')]);
+    s.recordChanges([del('t')]);
+    expect(summary(s).slice(5)).toEqual(['6 delete file t/u/f', '7 delete dir t/u', '8 delete file t/g', '9 delete dir t']);
+    expect(s.getFile('d', 'tx')?.deleted).toBe(false);
+    expect(s.getFile('d', 't/u/f')).toMatchObject({ deleted: true, checksum: null, sequence: 6 });
+    // Deleting what is already gone logs nothing.
+    expect(s.recordChanges([del('t'), del('t/u/f'), del('never')])).toBe(9);
+  });
+
+  it('logs a kind change as a delete of the old kind, then an add', () => {
+    const s = open(dbPath());
+    s.recordChanges([fileIn('x'), dirIn('y'), fileIn('y/in')]);
+    s.recordChanges([dirIn('x'), fileIn('y')]);
+    expect(summary(s).slice(3)).toEqual(['4 delete file x', '5 add dir x', '6 delete file y/in', '7 delete dir y', '8 add file y']);
+  });
+
+  it('never reuses a sequence, even when the newest rows are removed', () => {
+    const s = open(dbPath());
+    s.recordChanges([fileIn('a'), fileIn('b')]);
+    s.db.exec('DELETE FROM changes WHERE sequence = 2');
+    expect(s.lastSequence()).toBe(2);
+    expect(s.recordChanges([fileIn('c')])).toBe(3);
+  });
+
+  it('pages the log with the range each page covers', () => {
+    const s = open(dbPath());
+    s.recordChanges(Array.from({ length: 5 }, (_, i) => fileIn(`f${i}`)));
+    expect(s.changesSince(0, 2)).toMatchObject({ from_sequence: 0, to_sequence: 2, more_available: true, highest_sequence: 5 });
+    expect(s.changesSince(4, 2)).toMatchObject({ from_sequence: 4, to_sequence: 5, more_available: false });
+    expect(s.changesSince(5, 2)).toMatchObject({ changes: [], from_sequence: 5, to_sequence: 5, more_available: false });
+    s.db.exec('DELETE FROM changes WHERE sequence = 5');
+    // The tail was compacted away: the page still covers up to the highest sequence.
+    expect(s.changesSince(4, 2)).toMatchObject({ changes: [], to_sequence: 5, more_available: false });
+  });
+
+  it('cuts a page by size, so long paths never make a frame too large', () => {
+    const s = open(dbPath());
+    const long = 'x'.repeat(4000);
+    s.recordChanges(Array.from({ length: 10 }, (_, i) => fileIn(`${long}${i}`)));
+    const page = s.changesSince(0, 5000, 3 * 4300);
+    expect(page).toMatchObject({ from_sequence: 0, to_sequence: 3, more_available: true, highest_sequence: 10 });
+    expect(page.changes).toHaveLength(3);
+    expect(s.changesSince(9, 5000, 10)).toMatchObject({ to_sequence: 10, more_available: false });
+    expect(s.changesSince(9, 5000, 10).changes).toHaveLength(1);
+  });
+
+  it('two connections (as the daemon and zync-apply) share sequences and never double-log', () => {
+    const p = dbPath();
+    const daemon = open(p);
+    const apply = open(p);
+    const version = daemon.dataVersion();
+    apply.recordChanges([fileIn('applied', B)]);
+    expect(daemon.dataVersion()).not.toBe(version);
+    expect(daemon.recordChanges([fileIn('applied', B, { ino: 77 })])).toBe(1);
+    expect(daemon.recordChanges([fileIn('other')])).toBe(2);
+    expect(apply.lastSequence()).toBe(2);
+  });
+
+  it('lists the live entries directly inside a directory', () => {
+    const s = open(dbPath());
+    s.recordChanges([dirIn('a'), fileIn('a/x'), dirIn('a/b'), fileIn('a/b/y'), dirIn('a😀'), fileIn('a😀/z'), fileIn('top'), fileIn('a/gone')]);
+    s.recordChanges([del('a/gone')]);
+    expect(s.liveChildren('d', '')).toEqual(new Map([['a', 'dir'], ['a😀', 'dir'], ['top', 'file']]));
+    expect(s.liveChildren('d', 'a')).toEqual(new Map([['x', 'file'], ['b', 'dir']]));
+    expect(s.liveChildren('d', 'a😀')).toEqual(new Map([['z', 'file']]));
+    expect(s.liveChildren('d', 'a/b')).toEqual(new Map([['y', 'file']]));
+  });
+
+  it('keeps client acknowledgements per client id', () => {
+    const s = open(dbPath());
+    expect(s.helloClient('r1')).toBe(0);
+    s.ackClient('r1', 7);
+    expect(s.helloClient('r1')).toBe(7);
+    expect(s.helloClient('r2')).toBe(0);
+  });
+
+  it('stores the dir mapping', () => {
+    const s = open(dbPath());
+    expect(s.dirs).toEqual([]);
+    s.setDirs([{ name: 'docs', root: '/srv/docs' }]);
+    expect(s.dirs).toEqual([{ name: 'docs', root: '/srv/docs' }]);
+  });
+
+  it('refuses a file that is not a database with one sentence', () => {
+    const p = dbPath();
+    writeFileSync(p, 'this is not sqlite, just some text that is long enough to have a header'.repeat(20));
+    expect(() => DaemonStore.open(p)).toThrow(/Cannot open database .*sync\.db: file is not a database\./);
+  });
+});

@@ -1,0 +1,330 @@
+// The daemon's SQLite store: the change log, the current state per path, client cursors and
+// meta facts (log_id, dir mapping). better-sqlite3 in WAL mode with a busy timeout, so zync-apply
+// (another process) can record changes into the same database while the daemon runs.
+// Sequences are allocated only inside IMMEDIATE transactions, and what a batch means is decided
+// inside the transaction against the rows as they are then (classifyChange), so two recorders
+// never log the same content twice. Owns the SQL of 001-change-log.sql; decides nothing else.
+import Database from 'better-sqlite3';
+import { ZyncError, type ChangeEntry, type DirSpec, type EntryKind } from '@zync/common';
+import { classifyChange, orderChanges, type ChangeInput, type FileRecord, type ObservedEntry } from '../core/entries.js';
+import { migrate } from './migrations.js';
+
+interface FileRow {
+  base_dir: string;
+  path: string;
+  kind: EntryKind;
+  checksum: string | null;
+  size: number;
+  mtime: number;
+  mode: number;
+  ino: number;
+  deleted: number;
+  sequence: number;
+}
+
+type ChangeRow = ChangeEntry;
+
+export interface RecordResult {
+  /** The highest sequence in the log after the transaction. */
+  highestSequence: number;
+  /** The entries this call added to the log, in sequence order. */
+  recorded: ChangeEntry[];
+}
+
+export interface ChangesPage {
+  changes: ChangeEntry[];
+  from_sequence: number;
+  to_sequence: number;
+  more_available: boolean;
+  highest_sequence: number;
+}
+
+/** Rough JSON size of a GET_CHANGES page; well below MAX_FRAME_BYTES (8 MiB). */
+const PAGE_BYTES = 4 * 1024 * 1024;
+/** JSON of one entry without its path and base_dir (field names, checksum, numbers). */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+const toRecord = (row: FileRow): FileRecord => ({
+  base_dir: row.base_dir,
+  path: row.path,
+  kind: row.kind,
+  checksum: row.checksum,
+  size: row.size,
+  mtime: row.mtime,
+  mode: row.mode,
+  ino: row.ino,
+  deleted: row.deleted === 1,
+  sequence: row.sequence,
+});
+
+export class DaemonStore {
+  readonly db: Database.Database;
+  readonly path: string;
+  /** Random id made when the database was created; a new one means "the log was recreated". */
+  readonly logId: string;
+
+  private readonly stmt;
+
+  private constructor(db: Database.Database, path: string) {
+    this.db = db;
+    this.path = path;
+    this.stmt = {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare<[string, string]>(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
+      lastSequence: db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'changes'"),
+      getFile: db.prepare<[string, string], FileRow>('SELECT * FROM files WHERE base_dir = ? AND path = ?'),
+      liveUnder: db.prepare<[string, string, string], FileRow>(
+        'SELECT * FROM files WHERE base_dir = ? AND path > ? AND path < ? AND deleted = 0 ORDER BY path DESC',
+      ),
+      liveAll: db.prepare<[string], FileRow>('SELECT * FROM files WHERE base_dir = ? AND deleted = 0'),
+      liveChildren: db.prepare<[string, string, string, number], { path: string; kind: EntryKind }>(
+        `SELECT path, kind FROM files WHERE base_dir = ? AND path > ? AND path < ? AND deleted = 0
+           AND instr(substr(path, ? + 1), '/') = 0`,
+      ),
+      liveTopLevel: db.prepare<[string], { path: string; kind: EntryKind }>(
+        `SELECT path, kind FROM files WHERE base_dir = ? AND deleted = 0 AND instr(path, '/') = 0`,
+      ),
+      liveCount: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM files WHERE base_dir = ? AND deleted = 0'),
+      insertChange: db.prepare<[number, string, string, string, string, string | null, number, number, number]>(
+        'INSERT INTO changes (timestamp, operation, kind, base_dir, path, checksum, size, mtime, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      upsertFile: db.prepare<[string, string, string, string | null, number, number, number, number, number]>(
+        `INSERT INTO files (base_dir, path, kind, checksum, size, mtime, mode, ino, deleted, sequence)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+         ON CONFLICT(base_dir, path) DO UPDATE SET kind = excluded.kind, checksum = excluded.checksum,
+           size = excluded.size, mtime = excluded.mtime, mode = excluded.mode, ino = excluded.ino,
+           deleted = 0, sequence = excluded.sequence`,
+      ),
+      tombstone: db.prepare<[number, string, string]>(
+        'UPDATE files SET deleted = 1, checksum = NULL, size = 0, sequence = ? WHERE base_dir = ? AND path = ?',
+      ),
+      touchFile: db.prepare<[number, number, number, number, string, string]>(
+        'UPDATE files SET size = ?, mtime = ?, mode = ?, ino = ? WHERE base_dir = ? AND path = ?',
+      ),
+      changesSince: db.prepare<[number, number], ChangeRow>(
+        `SELECT sequence, operation, kind, base_dir, path, checksum, size, mtime, mode, timestamp
+         FROM changes WHERE sequence > ? ORDER BY sequence LIMIT ?`,
+      ),
+      helloClient: db.prepare<[string, number]>(
+        'INSERT INTO clients (client_id, last_ack, last_seen) VALUES (?, 0, ?) ON CONFLICT(client_id) DO UPDATE SET last_seen = excluded.last_seen',
+      ),
+      ackClient: db.prepare<[string, number, number]>(
+        'INSERT INTO clients (client_id, last_ack, last_seen) VALUES (?, ?, ?) ON CONFLICT(client_id) DO UPDATE SET last_ack = excluded.last_ack, last_seen = excluded.last_seen',
+      ),
+      getClient: db.prepare<[string], { last_ack: number }>('SELECT last_ack FROM clients WHERE client_id = ?'),
+    };
+    this.logId = this.meta('log_id') ?? '';
+    if (!this.logId) throw new ZyncError('BAD_ARGUMENT', `Database ${path} has no log_id; it is not a zync daemon database.`);
+  }
+
+  /** Opens (creating and migrating if needed) the database at dbPath. */
+  static open(dbPath: string): DaemonStore {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(dbPath);
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      // FULL: a sequence a client has seen must never be handed out again after a power cut.
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      migrate(db, dbPath);
+      return new DaemonStore(db, dbPath);
+    } catch (err) {
+      db?.close();
+      if (err instanceof ZyncError) throw err;
+      throw new ZyncError('BAD_ARGUMENT', `Cannot open database ${dbPath}: ${(err as Error).message}.`, { cause: err });
+    }
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  meta(key: string): string | undefined {
+    return this.stmt.getMeta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmt.setMeta.run(key, value);
+  }
+
+  /** The dir mapping recorded by the daemon's last start ([] before the first). */
+  get dirs(): DirSpec[] {
+    try {
+      const parsed: unknown = JSON.parse(this.meta('dirs') ?? '[]');
+      if (!Array.isArray(parsed)) return [];
+      return parsed.filter(
+        (d): d is DirSpec => typeof d === 'object' && d !== null && typeof d.name === 'string' && typeof d.root === 'string',
+      );
+    } catch {
+      return [];
+    }
+  }
+
+  setDirs(dirs: readonly DirSpec[]): void {
+    this.setMeta('dirs', JSON.stringify(dirs.map(({ name, root }) => ({ name, root }))));
+  }
+
+  compactedThrough(): number {
+    return Number(this.meta('compacted_through') ?? '0');
+  }
+
+  /** The highest sequence ever allocated (0 for an empty log). */
+  lastSequence(): number {
+    return this.stmt.lastSequence.get()?.seq ?? 0;
+  }
+
+  /** Changes whenever another connection (another process) commits; cheap to poll. */
+  dataVersion(): number {
+    return Number(this.db.pragma('data_version', { simple: true }));
+  }
+
+  getFile(base_dir: string, path: string): FileRecord | null {
+    const row = this.stmt.getFile.get(base_dir, path);
+    return row ? toRecord(row) : null;
+  }
+
+  /** Live rows of a root, or of a subtree (`under` and everything below it), keyed by path. */
+  liveRecords(base_dir: string, under?: string): Map<string, FileRecord> {
+    const out = new Map<string, FileRecord>();
+    if (under === undefined) {
+      for (const row of this.stmt.liveAll.iterate(base_dir)) out.set(row.path, toRecord(row));
+    } else {
+      const self = this.stmt.getFile.get(base_dir, under);
+      if (self && self.deleted === 0) out.set(self.path, toRecord(self));
+      for (const row of this.stmt.liveUnder.iterate(base_dir, `${under}/`, `${under}0`)) out.set(row.path, toRecord(row));
+    }
+    return out;
+  }
+
+  /** Live entries directly inside dir ('' for the root), by name. */
+  liveChildren(base_dir: string, dir: string): Map<string, EntryKind> {
+    const rows = dir === '' ? this.stmt.liveTopLevel.all(base_dir) : this.stmt.liveChildren.all(base_dir, `${dir}/`, `${dir}0`, [...dir].length + 1); // SQLite counts code points
+    return new Map(rows.map((r) => [dir === '' ? r.path : r.path.slice(dir.length + 1), r.kind]));
+  }
+
+  liveCount(base_dir: string): number {
+    return this.stmt.liveCount.get(base_dir)?.n ?? 0;
+  }
+
+  /**
+   * Records a batch in one transaction and returns the highest sequence afterwards. Each input
+   * says "this path is present with this state" or "this path is gone"; entries that change
+   * nothing (same content) allocate no sequence.
+   */
+  recordChanges(entries: readonly ChangeInput[]): number {
+    return this.applyChanges(entries).highestSequence;
+  }
+
+  /** recordChanges, also returning the entries it logged. */
+  applyChanges(entries: readonly ChangeInput[], now: number = Date.now()): RecordResult {
+    const run = this.db.transaction((inputs: readonly ChangeInput[]) => {
+      const recorded: ChangeEntry[] = [];
+      for (const input of orderChanges(inputs)) this.applyOne(input, now, recorded);
+      return recorded;
+    });
+    const recorded = entries.length === 0 ? [] : run.immediate(entries);
+    return { highestSequence: this.lastSequence(), recorded };
+  }
+
+  private logChange(entry: Omit<ChangeEntry, 'sequence' | 'timestamp'>, now: number, recorded: ChangeEntry[]): number {
+    const { lastInsertRowid } = this.stmt.insertChange.run(
+      now, entry.operation, entry.kind, entry.base_dir, entry.path, entry.checksum, entry.size, entry.mtime, entry.mode,
+    );
+    const sequence = Number(lastInsertRowid);
+    recorded.push({ ...entry, sequence, timestamp: now });
+    return sequence;
+  }
+
+  private tombstone(row: FileRow | FileRecord, now: number, recorded: ChangeEntry[]): void {
+    const sequence = this.logChange(
+      { operation: 'delete', kind: row.kind, base_dir: row.base_dir, path: row.path, checksum: null, size: 0, mtime: 0, mode: 0 },
+      now,
+      recorded,
+    );
+    this.stmt.tombstone.run(sequence, row.base_dir, row.path);
+  }
+
+  /** Deletes everything recorded below path, deepest first. */
+  private tombstoneBelow(base_dir: string, path: string, now: number, recorded: ChangeEntry[]): void {
+    for (const row of this.stmt.liveUnder.all(base_dir, `${path}/`, `${path}0`)) this.tombstone(row, now, recorded);
+  }
+
+  private applyOne(input: ChangeInput, now: number, recorded: ChangeEntry[]): void {
+    const row = this.stmt.getFile.get(input.base_dir, input.path);
+    const prev = row ? toRecord(row) : null;
+    const next: ObservedEntry | null =
+      input.operation === 'delete'
+        ? null
+        : {
+            path: input.path,
+            kind: input.kind,
+            checksum: input.kind === 'dir' ? null : input.checksum,
+            size: input.kind === 'dir' ? 0 : input.size,
+            mtime: input.mtime,
+            mode: input.mode & 0o7777,
+            // Unknown inode (a recorder that did not stat): keep the recorded one for a touch.
+            ino: input.ino ?? (prev?.kind === input.kind ? prev.ino : 0),
+          };
+    if (next === null || prev?.kind === 'dir') {
+      // A directory that is gone or became a file takes its recorded contents with it.
+      if (next === null || next.kind !== 'dir') this.tombstoneBelow(input.base_dir, input.path, now, recorded);
+    }
+    const verdict = classifyChange(prev, next);
+    if (verdict === null) return;
+    if (verdict === 'delete') {
+      this.tombstone(prev!, now, recorded);
+      return;
+    }
+    const live = next!;
+    if (verdict === 'touch') {
+      this.stmt.touchFile.run(live.size, live.mtime, live.mode, live.ino, input.base_dir, input.path);
+      return;
+    }
+    if (verdict === 'replace') this.tombstone(prev!, now, recorded);
+    const operation = verdict === 'modify' ? 'modify' : 'add';
+    const sequence = this.logChange(
+      { operation, kind: live.kind, base_dir: input.base_dir, path: input.path, checksum: live.checksum, size: live.size, mtime: live.mtime, mode: live.mode },
+      now,
+      recorded,
+    );
+    this.stmt.upsertFile.run(input.base_dir, input.path, live.kind, live.checksum, live.size, live.mtime, live.mode, live.ino, sequence);
+  }
+
+  /**
+   * The log page (since, to]: at most `limit` entries and about `maxBytes` of JSON (long paths
+   * must not make a frame the client refuses). `to` is the highest sequence when the page holds
+   * everything after `since`.
+   */
+  changesSince(since: number, limit: number, maxBytes: number = PAGE_BYTES): ChangesPage {
+    return this.db.transaction(() => {
+      const highest = this.lastSequence();
+      const changes: ChangeEntry[] = [];
+      let bytes = 0;
+      let cut = false;
+      for (const row of this.stmt.changesSince.iterate(since, limit)) {
+        bytes += ENTRY_OVERHEAD_BYTES + Buffer.byteLength(row.path) + Buffer.byteLength(row.base_dir);
+        if (bytes > maxBytes && changes.length > 0) {
+          cut = true;
+          break;
+        }
+        changes.push(row);
+      }
+      const full = cut || changes.length === limit;
+      const to = full ? changes[changes.length - 1]!.sequence : Math.max(highest, since);
+      return { changes, from_sequence: since, to_sequence: to, more_available: full && to < highest, highest_sequence: highest };
+    })();
+  }
+
+  /** Notes a client's HELLO; returns its last acknowledged sequence. */
+  helloClient(clientId: string, now: number = Date.now()): number {
+    this.stmt.helloClient.run(clientId, now);
+    return this.stmt.getClient.get(clientId)?.last_ack ?? 0;
+  }
+
+  ackClient(clientId: string, sequence: number, now: number = Date.now()): void {
+    this.stmt.ackClient.run(clientId, sequence, now);
+  }
+}

@@ -1,0 +1,428 @@
+// Keeps the log current while the daemon runs. One chokidar watcher per root feeds events into
+// the coalescer (core/coalesce-events); settled paths are looked at on disk (lstat, then a
+// stable hash for files whose stat changed), and each batch is recorded in one transaction.
+// The event type is only a hint: what gets logged is decided from the disk and the store, so
+// bursts, renames (delete + add), editor saves (temp + rename) and appends all come out right.
+// Directory events rescan their subtree; every path logged as present is looked at again after
+// the commit (a batch's looks are not simultaneous); roots are rescanned now and then as a safety
+// net for dropped events. A root that vanishes is reported and held (no deletions) until it
+// returns, then rescanned. Owns chokidar and timers; decides nothing itself.
+import { lstat, readdir, stat } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import * as posixPath from 'node:path/posix';
+import { FSWatcher } from 'chokidar';
+import { IGNORE_FILE, isSafeRelativePath, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
+import { addEvents, takeSettled, type PendingMap, type PendingPath, type WatchEventType } from './core/coalesce-events.js';
+import { sameStat, type ChangeInput } from './core/entries.js';
+import { checkRoot } from './core/root-guard.js';
+import { forEachLimited } from './pool.js';
+import { reconcile } from './reconcile.js';
+import type { Root, RootSet } from './roots.js';
+import { absPath, hashStable, toStatEntry } from './scanner.js';
+import type { DaemonStore } from './store/daemon-store.js';
+
+export interface WatcherOptions {
+  store: DaemonStore;
+  roots: RootSet;
+  log: Logger;
+  /** Called after every commit that logged at least one entry. */
+  onCommit: (highestSequence: number, recorded: ChangeEntry[]) => void;
+  /** Quiet time after a path's last event before it is looked at. */
+  settleMs?: number;
+  /** Longest a busy path waits before it is looked at anyway. */
+  maxWaitMs?: number;
+  /** Most paths per batch (one transaction). */
+  batchLimit?: number;
+  /** How often a vanished root is checked for its return. */
+  rootPollMs?: number;
+  /** How often every root is rescanned anyway (stat only, unchanged files are not re-hashed). */
+  rescanEveryMs?: number;
+}
+
+const WATCH_EVENTS = new Set<string>(['add', 'addDir', 'change', 'unlink', 'unlinkDir']);
+const LOOK_CONCURRENCY = 8;
+const HASH_BUFFER_BYTES = 1024 * 1024;
+
+export class TreeWatcher {
+  private readonly store: DaemonStore;
+  private readonly roots: RootSet;
+  private readonly log: Logger;
+  private readonly onCommit: WatcherOptions['onCommit'];
+  private readonly settle: { settleMs: number; maxWaitMs: number; limit: number };
+  private readonly rootPollMs: number;
+  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly pending: PendingMap = new Map();
+  private readonly rootTimers = new Map<string, NodeJS.Timeout>();
+  private readonly buffers: Buffer[] = [];
+  private readonly rescans = new Set<string>();
+  private readonly reloads = new Set<string>();
+  private readonly rescanEveryMs: number;
+  private rescanTimer: NodeJS.Timeout | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private current: Promise<void> | null = null;
+  private processing = false;
+  private running = false;
+  private closed = false;
+
+  constructor(options: WatcherOptions) {
+    this.store = options.store;
+    this.roots = options.roots;
+    this.log = options.log;
+    this.onCommit = options.onCommit;
+    this.settle = { settleMs: options.settleMs ?? 100, maxWaitMs: options.maxWaitMs ?? 2000, limit: options.batchLimit ?? 2000 };
+    this.rootPollMs = options.rootPollMs ?? 1000;
+    this.rescanEveryMs = options.rescanEveryMs ?? 10 * 60_000;
+  }
+
+  /** Starts watching every root; resolves once the watchers are ready. Events are queued until run(). */
+  async start(): Promise<void> {
+    await Promise.all(this.roots.all().map((root) => this.watchRoot(root)));
+  }
+
+  /** Begins processing queued and future events. */
+  run(): void {
+    this.running = true;
+    this.rescanTimer = setInterval(() => {
+      for (const root of this.roots.all()) this.requestRescan(root.name);
+    }, this.rescanEveryMs);
+    this.rescanTimer.unref();
+    this.arm(0);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.rescanTimer) clearInterval(this.rescanTimer);
+    for (const t of this.rootTimers.values()) clearInterval(t);
+    await Promise.all([...this.watchers.values()].map((w) => w.close()));
+    this.watchers.clear();
+    await this.current?.catch(() => undefined);
+  }
+
+  /** Records inputs in one transaction and tells the server; returns the entries logged. */
+  record(inputs: readonly ChangeInput[]): ChangeEntry[] {
+    if (inputs.length === 0) return [];
+    const { highestSequence, recorded } = this.store.applyChanges(inputs);
+    if (recorded.length > 0) {
+      for (const e of recorded) this.log.debug({ sequence: e.sequence, operation: e.operation, kind: e.kind, base_dir: e.base_dir, path: e.path }, 'logged');
+      this.log.info(`logged ${recorded.length} change(s), sequences ${recorded[0]!.sequence}..${recorded[recorded.length - 1]!.sequence}`);
+      this.onCommit(highestSequence, recorded);
+    }
+    return recorded;
+  }
+
+  /**
+   * Paths logged as present that no longer match the disk once the batch is committed. The
+   * paths of one batch are looked at over some milliseconds, so an early look can be outdated by
+   * the time a later one (a subtree rescan of its directory, say) runs; and the watcher may have
+   * reported the later change before the look, or not at all. Looking again closes that window.
+   */
+  private async staleAfterCommit(recorded: readonly ChangeEntry[]): Promise<{ base_dir: string; path: string }[]> {
+    const stale: { base_dir: string; path: string }[] = [];
+    for (const e of recorded) {
+      if (e.operation === 'delete') continue;
+      const root = this.roots.get(e.base_dir);
+      if (!root) continue;
+      const stats = await lstat(absPath(root.root, e.path)).catch(() => null);
+      const now = stats ? toStatEntry(e.path, stats) : null;
+      if (!now || now.kind !== e.kind || (e.kind === 'file' && (now.size !== e.size || now.mtime !== e.mtime))) {
+        stale.push({ base_dir: e.base_dir, path: e.path });
+      }
+    }
+    return stale;
+  }
+
+  /**
+   * Watches the directories of a root (one OS watch per directory, none per file: a tree of
+   * 100k files stays within default inotify limits and memory). chokidar tracks directories
+   * appearing and disappearing; changes to files arrive as its 'raw' events, which name the child
+   * of the watched directory that changed. Both are only hints for the coalescer.
+   */
+  private async watchRoot(root: Root): Promise<void> {
+    const old = this.watchers.get(root.name);
+    const relOf = (path: string): string | null => {
+      const rel = toRelativePath(root.root, path);
+      return rel.startsWith('..') || (rel !== '' && !isSafeRelativePath(rel)) ? null : rel;
+    };
+    const fsw = new FSWatcher({
+      ignoreInitial: true,
+      followSymlinks: false,
+      atomic: false, // the coalescer settles events itself
+      ignorePermissionErrors: true,
+      ignored: (path: string, stats?: { isDirectory(): boolean }) => {
+        const rel = toRelativePath(root.root, path);
+        if (rel === '' || rel.startsWith('..')) return false;
+        // Without stats chokidar asks again with them; only directories are watched.
+        if (stats && !stats.isDirectory()) return true;
+        return root.matcher(rel, stats !== undefined);
+      },
+    });
+    fsw.on('all', (event, path) => {
+      const rel = WATCH_EVENTS.has(event) ? relOf(path) : null;
+      if (rel !== null) this.onEvent(root.name, event as WatchEventType, rel);
+    });
+    fsw.on('raw', (_event, name, details) => {
+      const dir = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+      if (typeof dir !== 'string') return;
+      const rel = relOf(typeof name === 'string' && name !== '' ? nodePath.join(dir, name) : dir);
+      if (rel !== null) this.onEvent(root.name, 'change', rel);
+    });
+    fsw.on('error', (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EMFILE') {
+        this.log.error(
+          { base_dir: root.name, code },
+          'the OS refused more file watches (raise fs.inotify.max_user_watches or the open-file limit); changes there are picked up by the periodic rescan only',
+        );
+      } else {
+        this.log.warn({ base_dir: root.name, err: (err as Error).message }, 'watcher error');
+      }
+    });
+    await new Promise<void>((resolve) => {
+      fsw.once('ready', () => resolve());
+      fsw.add(root.root);
+    });
+    this.watchers.set(root.name, fsw);
+    await old?.close();
+  }
+
+  private onEvent(base_dir: string, type: WatchEventType, path: string): void {
+    if (this.closed) return;
+    addEvents(this.pending, [{ type, base_dir, path, at: Date.now() }]);
+    this.arm(this.settle.settleMs);
+  }
+
+  private arm(delayMs: number): void {
+    if (!this.running || this.closed || this.timer || this.processing) return;
+    this.timer = setTimeout(this.tick, Math.max(0, delayMs));
+  }
+
+  /**
+   * The one work loop: queued root rescans first, then settled paths. Work items never overlap,
+   * so a rescan's snapshot and a batch's looks are committed one after the other, each followed
+   * by its own staleness check.
+   */
+  private readonly tick = (): void => {
+    this.timer = null;
+    if (this.closed || this.processing) return;
+    let work: Promise<void>;
+    const rescan = this.rescans.values().next();
+    if (!rescan.done) {
+      this.rescans.delete(rescan.value);
+      work = this.rescanRoot(rescan.value);
+    } else {
+      const { ready, nextDueAt } = takeSettled(this.pending, Date.now(), this.settle);
+      if (ready.length === 0) {
+        if (nextDueAt !== null) this.arm(nextDueAt - Date.now());
+        return;
+      }
+      work = this.processBatch(ready);
+    }
+    this.processing = true;
+    this.current = work
+      .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'failed to record changes'))
+      .finally(() => {
+        this.processing = false;
+        this.current = null;
+        this.arm(0);
+      });
+  };
+
+  /** Asks for a whole-root rescan (with its .zyncignore reloaded first when `reload`). */
+  requestRescan(name: string, reload = false): void {
+    if (reload) this.reloads.add(name);
+    this.rescans.add(name);
+    this.arm(0);
+  }
+
+  private async processBatch(ready: PendingPath[]): Promise<void> {
+    const inputs: ChangeInput[] = [];
+    const requeue: { base_dir: string; path: string }[] = [];
+    const present: { base_dir: string; path: string }[] = [];
+    const gone: { base_dir: string; path: string }[] = [];
+
+    await forEachLimited(ready, LOOK_CONCURRENCY, async (item) => {
+      const root = this.roots.get(item.base_dir);
+      if (!root || !root.available || this.closed) return;
+      if (item.path === '') {
+        this.requestRescan(root.name);
+        return;
+      }
+      if (item.path === IGNORE_FILE) this.requestRescan(root.name, true);
+      const looked = await this.look(root, item);
+      inputs.push(...looked.inputs);
+      for (const path of looked.unsettled) requeue.push({ base_dir: root.name, path });
+      if (looked.present) present.push({ base_dir: root.name, path: item.path });
+      else if (looked.inputs.length > 0) gone.push({ base_dir: root.name, path: item.path });
+    });
+    if (this.closed) return;
+
+    inputs.push(...(await this.missingParents(present)));
+    const recorded = this.record(await this.guardRoots(inputs));
+    requeue.push(...(await this.staleAfterCommit(recorded)), ...(await this.checkParents(gone)));
+
+    this.requeue(requeue);
+  }
+
+  private requeue(paths: readonly { base_dir: string; path: string }[]): void {
+    if (paths.length === 0) return;
+    const at = Date.now();
+    addEvents(this.pending, paths.map((r) => ({ type: 'change' as const, ...r, at })));
+    this.arm(this.settle.settleMs);
+  }
+
+  /** Looks at one settled path on disk and says what to record. */
+  private async look(root: Root, item: PendingPath): Promise<{ inputs: ChangeInput[]; unsettled: string[]; present: boolean }> {
+    const gone = { operation: 'delete', kind: 'file', base_dir: root.name, path: item.path, checksum: null, size: 0, mtime: 0, mode: 0 } as const;
+    const stats = await lstat(absPath(root.root, item.path)).catch(() => null);
+    const entry = stats ? toStatEntry(item.path, stats) : null;
+    if (!entry) return { inputs: [gone], unsettled: [], present: false };
+    if (root.matcher(item.path, entry.kind === 'dir')) return { inputs: [], unsettled: [], present: false };
+    const prev = this.store.getFile(root.name, item.path);
+    const live = prev !== null && !prev.deleted ? prev : null;
+
+    if (entry.kind === 'dir') {
+      if (item.subtree || live?.kind !== 'dir') {
+        const result = await reconcile({ store: this.store, root, under: item.path, log: this.log });
+        return { inputs: result.inputs, unsettled: result.unsettled, present: true };
+      }
+      return { inputs: [{ operation: 'add', base_dir: root.name, checksum: null, ...entry }], unsettled: [], present: true };
+    }
+
+    if (live?.kind === 'file' && sameStat(live, entry) && live.mode === entry.mode) return { inputs: [], unsettled: [], present: true };
+    const buffer = this.buffers.pop() ?? Buffer.allocUnsafe(HASH_BUFFER_BYTES);
+    try {
+      const hashed = await hashStable(root.root, item.path, buffer);
+      if (hashed.status === 'ok') return { inputs: [{ operation: 'add', base_dir: root.name, ...hashed.entry }], unsettled: [], present: true };
+      if (hashed.status === 'gone') return { inputs: [gone], unsettled: [], present: false };
+      return { inputs: [], unsettled: [item.path], present: false };
+    } finally {
+      this.buffers.push(buffer);
+    }
+  }
+
+  /**
+   * Compares the parent directories of paths found gone with the log, and returns the children
+   * (or the parent itself) that differ. When a directory is swapped for a file of the same name,
+   * or a burst outruns the watcher, the watcher may report the children and never the parent or
+   * a sibling; the parent's listing tells. Cost: one readdir per parent, no stat.
+   */
+  private async checkParents(gone: readonly { base_dir: string; path: string }[]): Promise<{ base_dir: string; path: string }[]> {
+    const out: { base_dir: string; path: string }[] = [];
+    const parents = new Map<string, { base_dir: string; dir: string }>();
+    for (const g of gone) {
+      const dir = posixPath.dirname(g.path);
+      const parent = { base_dir: g.base_dir, dir: dir === '.' ? '' : dir };
+      parents.set(`${parent.base_dir}\u0000${parent.dir}`, parent);
+    }
+    for (const { base_dir, dir } of parents.values()) {
+      const root = this.roots.get(base_dir);
+      if (!root || !root.available) continue;
+      let listing;
+      try {
+        listing = await readdir(absPath(root.root, dir), { withFileTypes: true });
+      } catch {
+        if (dir !== '') out.push({ base_dir, path: dir }); // gone or no longer a directory
+        continue;
+      }
+      const onDisk = new Map(listing.map((d) => [d.name, d.isFile() ? 'file' : d.isDirectory() ? 'dir' : 'other']));
+      const recorded = this.store.liveChildren(base_dir, dir);
+      const child = (name: string) => (dir === '' ? name : `${dir}/${name}`);
+      for (const [name, kind] of recorded) {
+        if (onDisk.get(name) !== kind) out.push({ base_dir, path: child(name) });
+      }
+      for (const [name, kind] of onDisk) {
+        const rel = child(name);
+        if (kind === 'other' || recorded.has(name) || !isSafeRelativePath(rel) || root.matcher(rel, kind === 'dir')) continue;
+        out.push({ base_dir, path: rel });
+      }
+    }
+    return out;
+  }
+
+  /** Directory entries for ancestors of present paths that the log does not hold yet. */
+  private async missingParents(present: readonly { base_dir: string; path: string }[]): Promise<ChangeInput[]> {
+    const inputs: ChangeInput[] = [];
+    const checked = new Set<string>();
+    for (const { base_dir, path } of present) {
+      const root = this.roots.get(base_dir);
+      if (!root) continue;
+      for (let dir = posixPath.dirname(path); dir !== '.'; dir = posixPath.dirname(dir)) {
+        const key = `${base_dir}\u0000${dir}`;
+        if (checked.has(key)) break;
+        checked.add(key);
+        const prev = this.store.getFile(base_dir, dir);
+        if (prev && !prev.deleted && prev.kind === 'dir') break;
+        const stats = await lstat(absPath(root.root, dir)).catch(() => null);
+        const entry = stats ? toStatEntry(dir, stats) : null;
+        if (entry?.kind === 'dir' && !root.matcher(dir, true)) {
+          inputs.push({ operation: 'add', base_dir, checksum: null, ...entry });
+        }
+      }
+    }
+    return inputs;
+  }
+
+  /**
+   * Drops every input for a root that has vanished (its deletions would be mass deletions on
+   * every client), reports it, and starts watching for its return.
+   */
+  private async guardRoots(inputs: ChangeInput[]): Promise<ChangeInput[]> {
+    const deleting = new Set(inputs.filter((i) => i.operation === 'delete').map((i) => i.base_dir));
+    const held = new Set<string>();
+    for (const name of deleting) {
+      const root = this.roots.get(name);
+      if (!root) continue;
+      const rootPresent = (await stat(root.root).catch(() => null))?.isDirectory() === true;
+      const verdict = checkRoot({ base_dir: name, root: root.root, rootPresent, scannedEntries: null, recordedLive: this.store.liveCount(name) });
+      if (verdict.status !== 'ok') {
+        held.add(name);
+        this.holdRoot(root, verdict.reason);
+      }
+    }
+    return held.size === 0 ? inputs : inputs.filter((i) => !held.has(i.base_dir));
+  }
+
+  private holdRoot(root: Root, reason: string): void {
+    if (!root.available) return;
+    root.available = false;
+    this.log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, reason);
+    const timer = setInterval(() => {
+      void stat(root.root).then(
+        async (s) => {
+          if (!s.isDirectory() || this.closed || root.available || !this.rootTimers.has(root.name)) return;
+          clearInterval(timer);
+          this.rootTimers.delete(root.name);
+          this.log.info({ base_dir: root.name }, `root "${root.name}" is back; rescanning it`);
+          root.available = true;
+          await this.watchRoot(root);
+          this.requestRescan(root.name);
+        },
+        () => undefined,
+      ).catch((err: unknown) => this.log.error({ base_dir: root.name, err: String(err) }, 'rescan of a returned root failed'));
+    }, this.rootPollMs);
+    this.rootTimers.set(root.name, timer);
+  }
+
+  /**
+   * Reconciles a whole root with the log: after it returned, when its ignore rules changed, and
+   * periodically (a safety net for events the OS or chokidar dropped).
+   */
+  private async rescanRoot(name: string): Promise<void> {
+    const root = this.roots.get(name);
+    if (!root || !root.available || this.closed) return;
+    if (this.reloads.delete(name)) {
+      await this.roots.reloadIgnores(name);
+      this.log.info({ base_dir: name }, `${IGNORE_FILE} changed; rescanning the root`);
+      await this.watchRoot(root); // newly unignored directories must be watched too
+    }
+    const result = await reconcile({ store: this.store, root, log: this.log });
+    if (result.verdict.status !== 'ok') {
+      if (result.verdict.status === 'vanished') this.holdRoot(root, result.verdict.reason);
+      else this.log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, result.verdict.reason);
+      return;
+    }
+    const recorded = this.record(result.inputs);
+    this.requeue([...result.unsettled.map((path) => ({ base_dir: name, path })), ...(await this.staleAfterCommit(recorded))]);
+  }
+}

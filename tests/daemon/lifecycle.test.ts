@@ -1,0 +1,172 @@
+// Start-up and shut-down as a user meets them: bad arguments, a missing directory, a port in use
+// or an unusable database exit non-zero with one sentence; with no token configured the daemon
+// makes one (mode 0600, beside the database) and says where; SIGINT/SIGTERM stop it cleanly.
+// Also: CHANGES_AVAILABLE reaches clients within 50 ms of a commit, the daemon's own or one made
+// by another process (zync-apply) in the same database.
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ChangesAvailablePush, PingResponse } from '@zync/common';
+import { DaemonStore } from '@zync/daemon';
+import { connect, runCli, spawnCli, startDaemon, tempDir, waitFor } from '../helpers/index.js';
+import { fetchLog } from './daemon-helpers.js';
+
+function expectOneSentence(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^zync-daemon: /);
+  expect(lines[0]).toMatch(pattern);
+}
+
+describe('zync-daemon arguments', () => {
+  const root = tempDir();
+  const state = tempDir();
+  const db = path.join(state, 'sync.db');
+  const base = ['--host', '127.0.0.1', '--port', '0', '--db', db, '--token', 'tok-123456'];
+
+  it.each([
+    { name: 'no --dirs', args: [...base], pattern: /--dirs NAME:PATH/ },
+    { name: 'a dir spec without a name', args: [...base, '--dirs', root], pattern: /is not NAME:PATH/ },
+    { name: 'a directory that does not exist', args: [...base, '--dirs', 'w:/nonexistent/zync-dir'], pattern: /"w" does not exist: \/nonexistent\/zync-dir/ },
+    { name: 'the same name twice', args: [...base, '--dirs', `w:${root}`, `w:${state}`], pattern: /given twice/ },
+    { name: 'a port out of range', args: ['--port', '70000', '--dirs', `w:${root}`, '--token', 't'], pattern: /--port must be/ },
+    { name: 'an unknown option', args: [...base, '--dirs', `w:${root}`, '--frobnicate'], pattern: /Unknown argument/i },
+    { name: 'both --token and --token-file', args: [...base, '--dirs', `w:${root}`, '--token-file', '/x'], pattern: /mutually exclusive/i },
+    { name: 'a bad log level', args: [...base, '--dirs', `w:${root}`, '--log-level', 'loud'], pattern: /Invalid values/i },
+  ])('$name: exits 2 with one sentence', async ({ args, pattern }) => {
+    const result = await runCli('daemon', args);
+    expect(result.code).toBe(2);
+    expectOneSentence(result.stderr, pattern);
+  });
+
+  it('a database path that cannot be opened', async () => {
+    const notDb = path.join(tempDir(), 'garbage.db');
+    writeFileSync(notDb, 'definitely not an SQLite database, just text. '.repeat(100));
+    const garbage = await runCli('daemon', ['--port', '0', '--db', notDb, '--dirs', `w:${root}`, '--token', 't']);
+    expect(garbage.code).toBe(2);
+    expectOneSentence(garbage.stderr, /Cannot open database .*garbage\.db: file is not a database\./);
+
+    const dirAsDb = tempDir();
+    const isDir = await runCli('daemon', ['--port', '0', '--db', dirAsDb, '--dirs', `w:${root}`, '--token', 't']);
+    expect(isDir.code).toBe(2);
+    expectOneSentence(isDir.stderr, /Cannot open database/);
+  });
+
+  it('a port in use', async () => {
+    const first = await startDaemon({ dirs: { w: root } });
+    const second = await runCli('daemon', ['--host', '127.0.0.1', '--port', String(first.port), '--db', path.join(tempDir(), 'x.db'), '--dirs', `w:${root}`, '--token', 't']);
+    expect(second.code).toBe(2);
+    expect(second.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^zync-daemon: Port ${first.port} on 127.0.0.1 is already in use\\.$`));
+    await first.stop();
+  });
+
+  it('--help describes every flag', async () => {
+    const help = await runCli('daemon', ['--help']);
+    expect(help.code).toBe(0);
+    for (const flag of ['--host', '--port', '--db', '--dirs', '--token', '--token-file', '--log-level']) expect(help.stdout).toContain(flag);
+  });
+});
+
+describe('zync-daemon tokens', () => {
+  it('makes a token file with mode 0600 beside the database, says where, and reuses it', async () => {
+    const root = tempDir();
+    const state = path.join(tempDir(), 'nested-state');
+    const db = path.join(state, 'sync.db');
+    const args = ['--host', '127.0.0.1', '--port', '0', '--db', db, '--dirs', `w:${root}`];
+    const first = spawnCli('daemon', args);
+    await waitFor(() => /listening on ws:\/\/127\.0\.0\.1:\d+/.test(first.stderr()), { what: 'the daemon to listen' });
+    const tokenFile = path.join(state, 'zync.token');
+    expect(statSync(tokenFile).mode & 0o777).toBe(0o600);
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect(first.stderr()).toContain(tokenFile);
+    expect(first.stderr()).not.toContain(token);
+    const port = Number(/listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(first.stderr())![1]);
+    const client = await connect(`ws://127.0.0.1:${port}`, token);
+    PingResponse.parse(await client.request('PING'));
+    await client.close();
+    expect(await first.stop('SIGINT')).toBe(0);
+
+    const second = spawnCli('daemon', args);
+    await waitFor(() => second.stderr().includes('listening on'), { what: 'the restarted daemon to listen' });
+    expect(second.stderr()).toContain(`using the access token in ${tokenFile}`);
+    expect(readFileSync(tokenFile, 'utf8').trim()).toBe(token);
+    expect(await second.stop('SIGTERM')).toBe(0);
+  });
+
+  it('honours ZYNC_TOKEN and refuses a token file others can read', async () => {
+    const root = tempDir();
+    const state = tempDir();
+    // startDaemon always passes --token, so the environment is tried with a bare spawn.
+    const bare = spawnCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', path.join(state, 'sync.db'), '--dirs', `w:${root}`], { env: { ZYNC_TOKEN: 'from-the-environment' } });
+    await waitFor(() => bare.stderr().includes('listening on'), { what: 'the daemon to listen' });
+    const port = Number(/listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(bare.stderr())![1]);
+    await expect(connect(`ws://127.0.0.1:${port}`, 'other')).rejects.toMatchObject({ statusCode: 401 });
+    const ok = await connect(`ws://127.0.0.1:${port}`, 'from-the-environment');
+    await ok.close();
+    await bare.stop();
+
+    const loose = path.join(tempDir(), 'token');
+    writeFileSync(loose, 'secret-token\n');
+    chmodSync(loose, 0o644);
+    const refused = await runCli('daemon', ['--port', '0', '--db', path.join(tempDir(), 'sync.db'), '--dirs', `w:${root}`, '--token-file', loose]);
+    expect(refused.code).toBe(2);
+    expectOneSentence(refused.stderr, /can be read by other users/);
+    expect(refused.stderr).not.toContain('secret-token');
+  });
+});
+
+describe('CHANGES_AVAILABLE', () => {
+  it('reaches a client within 50 ms of a commit by the daemon or by another process', async () => {
+    const root = tempDir();
+    const state = tempDir();
+    const db = path.join(state, 'sync.db');
+    const daemon = await startDaemon({ dirs: { w: root }, db });
+    const client = await connect(daemon.url, daemon.token);
+    const arrivals: { highest: number; at: number }[] = [];
+    client.ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const push = ChangesAvailablePush.safeParse(JSON.parse(String(data)));
+      if (push.success) arrivals.push({ highest: push.data.highest_sequence, at: Date.now() });
+    });
+    const arrivalOf = (sequence: number) => waitFor(() => arrivals.find((a) => a.highest >= sequence), { what: `a push for ${sequence}` });
+
+    // The daemon's own commits: the entry's timestamp is taken in the committing transaction.
+    const ownLatencies: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      writeFileSync(path.join(root, `own-${i}.txt`), `${i}`);
+      const entry = await waitFor(async () => (await fetchLog(client)).find((e) => e.path === `own-${i}.txt`));
+      ownLatencies.push((await arrivalOf(entry.sequence)).at - entry.timestamp);
+    }
+
+    // Another process (as zync-apply does) records into the same database.
+    const other = DaemonStore.open(db);
+    const otherLatencies: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const highest = other.recordChanges([
+        { operation: 'add', kind: 'file', base_dir: 'w', path: `applied-${i}.txt`, checksum: 'c'.repeat(64), size: 1, mtime: Date.now(), mode: 0o644 },
+      ]);
+      const committedAt = Date.now();
+      otherLatencies.push((await arrivalOf(highest)).at - committedAt);
+    }
+    other.close();
+    console.log(`CHANGES_AVAILABLE latency (ms): own commits ${ownLatencies.join(', ')}; other process ${otherLatencies.join(', ')}`);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    expect(median(ownLatencies)).toBeLessThan(50);
+    expect(median(otherLatencies)).toBeLessThan(50);
+    await client.close();
+    await daemon.stop();
+  });
+});
+
+describe('zync-daemon shutdown', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s closes clients and exits 0', async (signal) => {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'x'));
+    const daemon = await startDaemon({ dirs: { w: root } });
+    const client = await connect(daemon.url, daemon.token);
+    expect(await daemon.stop(signal)).toBe(0);
+    expect((await client.closed).code).toBe(1001);
+    expect(daemon.stderr()).toContain(`${signal}: shutting down`);
+  });
+});
