@@ -71,7 +71,13 @@ export class AtomicFileWriter {
    * Verifies the checksum (when given), applies mode and mtime, fsyncs, renames over the target.
    * On any failure the temp file is removed and the target is untouched.
    */
-  async commit(options: FileAttributes & { expectedChecksum?: string } = {}): Promise<{ checksum: string; size: number }> {
+  async commit(
+    options: FileAttributes & {
+      expectedChecksum?: string;
+      /** Runs after fsync, just before the rename (e.g. re-check and move aside what the target holds). */
+      beforeRename?: () => Promise<void>;
+    } = {},
+  ): Promise<{ checksum: string; size: number }> {
     const handle = this.handle;
     if (!handle) throw new Error('AtomicFileWriter: commit after commit or abort');
     const checksum = this.hash.digest('hex');
@@ -90,6 +96,7 @@ export class AtomicFileWriter {
         const seconds = options.mtime / 1000;
         await utimes(this.tempPath, seconds, seconds);
       }
+      if (options.beforeRename) await options.beforeRename();
       await rename(this.tempPath, this.target);
       this.done = true;
       return { checksum, size: this.written };

@@ -1,0 +1,183 @@
+// applyBatch on real temp directories with a scripted connection: the re-checks before each
+// rename and delete keep R's edits that land after planning, a local copy whose source changed
+// falls back to a download, failed transfers leave no temp file and hold their sequence back.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ZyncError, createLogger, sha256, type ChangeEntry, type GetFileHeader } from '@zync/common';
+import { applyBatch, type BatchOptions, type RecordLookup } from './apply-batch.js';
+import type { FileSink, FileTransfer } from './connection.js';
+import { entryKeyString, type RecordedEntry } from './core/types.js';
+import { LocalTree } from './local-tree.js';
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+
+const logger = createLogger('apply-batch-test', 'silent');
+
+function makeRoot(): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'zync-apply-batch-'));
+  roots.push(root);
+  return root;
+}
+
+const fileEntry = (sequence: number, p: string, content: string, operation: ChangeEntry['operation'] = 'modify'): ChangeEntry => ({
+  sequence,
+  operation,
+  kind: 'file',
+  base_dir: 'docs',
+  path: p,
+  checksum: operation === 'delete' ? null : sha256(content),
+  size: operation === 'delete' ? 0 : Buffer.byteLength(content),
+  mtime: 1_700_000_000_000,
+  mode: 0o644,
+  timestamp: 1_700_000_000_000,
+});
+
+/** Serves `files`; `during` runs after the header, before the content (R acting meanwhile). */
+function scriptedConnection(files: Record<string, string>, during?: (p: string) => Promise<void>, fail?: Record<string, ZyncError>) {
+  const requested: string[] = [];
+  return {
+    requested,
+    connection: {
+      async getFile(baseDir: string, p: string, sink: FileSink): Promise<FileTransfer> {
+        requested.push(p);
+        if (fail?.[p]) {
+          const header: GetFileHeader = { id: 1, status: 'ok', operation: 'GET_FILE', checksum: sha256('partial!'), size: 8, mtime: 1, mode: 0o644 };
+          await sink.open(header);
+          await sink.write(Buffer.from('part'));
+          throw fail[p];
+        }
+        const content = Buffer.from(files[p]!);
+        const checksum = sha256(content);
+        const header: GetFileHeader = { id: 1, status: 'ok', operation: 'GET_FILE', checksum, size: content.length, mtime: 1_700_000_000_000, mode: 0o644 };
+        await sink.open(header);
+        await during?.(p);
+        await sink.write(content);
+        return { header, trailer: { id: 1, status: 'ok', operation: 'FILE_END', checksum, size: content.length } };
+      },
+    },
+  };
+}
+
+/** Records R "received" for files already on disk, with their real stat. */
+async function recordsFor(root: string, files: Record<string, string>): Promise<RecordLookup & { map: Map<string, RecordedEntry> }> {
+  const map = new Map<string, RecordedEntry>();
+  for (const [p, content] of Object.entries(files)) {
+    const abs = path.join(root, p);
+    await mkdir(path.dirname(abs), { recursive: true });
+    await writeFile(abs, content);
+    const info = await stat(abs);
+    map.set(p, {
+      base_dir: 'docs', path: p, kind: 'file', checksum: sha256(content), size: info.size, mtime: info.mtimeMs, mode: 0o644,
+      local_size: info.size, local_mtime: info.mtimeMs, local_ino: info.ino, sequence: 1, seen_gen: 1,
+    });
+  }
+  return {
+    map,
+    getEntry: (_b, p) => map.get(p),
+    getEntries: (keys) => new Map(keys.flatMap((k) => (map.has(k.path) ? [[entryKeyString(k), map.get(k.path)!] as const] : []))),
+    findByChecksums: (checksums) => new Map(checksums.map((c) => [c, [...map.values()].filter((e) => e.checksum === c)])),
+  };
+}
+
+function options(root: string, connection: BatchOptions['connection'], records: RecordLookup): BatchOptions {
+  return {
+    connection,
+    tree: new LocalTree([{ name: 'docs', root }]),
+    records,
+    daemonDirs: new Set(['docs']),
+    generation: 1,
+    logger,
+    maxDownloads: 8,
+    now: () => new Date(Date.UTC(2026, 10, 22, 18, 47, 0)),
+  };
+}
+
+const names = async (dir: string) => (await readdir(dir)).sort();
+
+describe('applyBatch', () => {
+  it('keeps an edit R makes while the download runs, as a conflict copy', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'a.txt': 'received\n' });
+    const { connection } = scriptedConnection({ 'a.txt': "E's new\n" }, async () => {
+      await writeFile(path.join(root, 'a.txt'), 'R typed this meanwhile\n');
+    });
+    const result = await applyBatch([fileEntry(5, 'a.txt', "E's new\n")], options(root, connection, records));
+    expect(result.failed).toEqual([]);
+    expect(await readFile(path.join(root, 'a.txt'), 'utf8')).toBe("E's new\n");
+    expect(result.conflicts).toEqual([{ base_dir: 'docs', path: 'a.txt', copy: 'a.zync-conflict-20261122-184700-R.txt', reason: 'E modified it' }]);
+    expect(await readFile(path.join(root, 'a.zync-conflict-20261122-184700-R.txt'), 'utf8')).toBe('R typed this meanwhile\n');
+  });
+
+  it('keeps a file R creates at a new path while it downloads', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    const { connection } = scriptedConnection({ 'n.txt': 'from E\n' }, async () => {
+      await writeFile(path.join(root, 'n.txt'), 'R made this\n');
+    });
+    const result = await applyBatch([fileEntry(5, 'n.txt', 'from E\n', 'add')], options(root, connection, records));
+    expect(result.conflicts.map((c) => c.copy)).toEqual(['n.zync-conflict-20261122-184700-R.txt']);
+    expect(await readFile(path.join(root, 'n.txt'), 'utf8')).toBe('from E\n');
+  });
+
+  it('copies content R holds under another name instead of downloading, and downloads when that copy changed', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'old.txt': 'same bytes\n', 'stale.txt': 'was this\n' });
+    await writeFile(path.join(root, 'stale.txt'), 'R changed the source\n');
+    const { connection, requested } = scriptedConnection({ 'copy-of-stale.txt': 'was this\n' });
+    const result = await applyBatch(
+      [fileEntry(5, 'new.txt', 'same bytes\n', 'add'), fileEntry(6, 'copy-of-stale.txt', 'was this\n', 'add')],
+      options(root, connection, records),
+    );
+    expect(result.failed).toEqual([]);
+    expect(result.stats).toMatchObject({ copied: 1, downloaded: 1 });
+    expect(requested).toEqual(['copy-of-stale.txt']);
+    expect(await readFile(path.join(root, 'new.txt'), 'utf8')).toBe('same bytes\n');
+    expect(await readFile(path.join(root, 'copy-of-stale.txt'), 'utf8')).toBe('was this\n');
+  });
+
+  it('keeps R\'s edit instead of deleting when the file changed after planning', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'gone.txt': 'received\n', 'edited.txt': 'received\n' });
+    await writeFile(path.join(root, 'edited.txt'), 'R edited\n');
+    const { connection } = scriptedConnection({});
+    const result = await applyBatch(
+      [fileEntry(5, 'gone.txt', '', 'delete'), fileEntry(6, 'edited.txt', '', 'delete')],
+      options(root, connection, records),
+    );
+    expect(await names(root)).toEqual(['edited.zync-conflict-20261122-184700-R.txt']);
+    expect(result.removals.map((r) => r.path).sort()).toEqual(['edited.txt', 'gone.txt']);
+    expect(result.stats.deleted).toBe(1);
+  });
+
+  it('leaves no temp file after a failed transfer and reports its sequence as failed', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    const { connection } = scriptedConnection({ 'ok.txt': 'fine\n' }, undefined, {
+      'bad.txt': new ZyncError('FILE_CHANGED', 'The file changed while it was read.'),
+    });
+    const result = await applyBatch(
+      [fileEntry(5, 'bad.txt', 'whatever', 'add'), fileEntry(6, 'ok.txt', 'fine\n', 'add')],
+      options(root, connection, records),
+    );
+    expect(result.failed.map((f) => [f.sequence, f.code])).toEqual([[5, 'FILE_CHANGED']]);
+    expect(await names(root)).toEqual(['ok.txt']);
+  });
+
+  it('refuses zync temp and conflict copy names from the daemon', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    const { connection, requested } = scriptedConnection({});
+    const result = await applyBatch(
+      [fileEntry(5, '.zync-tmp-x', 'a', 'add'), fileEntry(6, 'r.zync-conflict-20260101-000000-R.txt', 'b', 'add')],
+      options(root, connection, records),
+    );
+    expect(result.skipped.map((s) => s.code)).toEqual(['UNSAFE_PATH', 'UNSAFE_PATH']);
+    expect(requested).toEqual([]);
+  });
+});

@@ -1,0 +1,452 @@
+// Applies one collapsed batch of log entries to R's disk: inspects each path (stat, and a hash
+// where the planner needs one), plans with planPull, and executes the plan phase by phase with
+// bounded concurrency — downloads pipelined on the one connection, copies from content R
+// already holds, deletions, directories. Every file lands through AtomicFileWriter (temp file
+// beside the target, SHA-256 verified, fsynced, renamed); just before each rename or delete the
+// disk is checked again and anything that differs from what was planned on is kept as a
+// conflict copy. Returns what to record and which sequences failed; it never records or
+// acknowledges itself (the pull engine does, after the directory barrier).
+import { createReadStream } from 'node:fs';
+import { chmod, mkdir, open, rmdir, unlink, utimes } from 'node:fs/promises';
+import * as posixPath from 'node:path/posix';
+import {
+  AtomicFileWriter,
+  TEMP_PREFIX,
+  ZyncError,
+  isConflictCopy,
+  isZyncError,
+  type ChangeEntry,
+  type GetFileHeader,
+  type Logger,
+} from '@zync/common';
+import { runPool } from './bounded-pool.js';
+import type { Connection } from './connection.js';
+import { needsLocalHash } from './core/local-edits.js';
+import { PHASES, planPull, type PlanInput, type PullAction } from './core/plan-pull.js';
+import { entryKeyString, type EntryKey, type LocalState, type RecordedEntry } from './core/types.js';
+import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
+
+/** The store lookups a batch needs (read-only; recording happens after the barrier). */
+export interface RecordLookup {
+  getEntry(baseDir: string, path: string): RecordedEntry | undefined;
+  /** By `${base_dir}\0${path}` (entryKeyString). */
+  getEntries(keys: readonly EntryKey[]): Map<string, RecordedEntry>;
+  findByChecksums(checksums: readonly string[]): Map<string, RecordedEntry[]>;
+}
+
+export interface BatchOptions {
+  /** Only downloads go through the connection. */
+  connection: Pick<Connection, 'getFile'>;
+  tree: LocalTree;
+  records: RecordLookup;
+  /** base_dirs the daemon serves (entries for served dirs R does not sync are skipped quietly). */
+  daemonDirs: ReadonlySet<string>;
+  generation: number;
+  logger: Logger;
+  /** Downloads in flight at once on the connection. */
+  maxDownloads: number;
+  /** Stops starting new work (SIGINT/SIGTERM); what is not done is reported as failed. */
+  signal?: AbortSignal | undefined;
+  now?: () => Date;
+}
+
+export interface ConflictReport {
+  base_dir: string;
+  path: string;
+  /** Where R's version was kept (relative to the root). */
+  copy: string;
+  reason: string;
+}
+
+export interface Problem {
+  base_dir: string;
+  path: string;
+  sequence: number;
+  code: string;
+  message: string;
+}
+
+export interface BatchStats {
+  downloaded: number;
+  copied: number;
+  bytes: number;
+  deleted: number;
+  dirsCreated: number;
+  dirsDeleted: number;
+  attributes: number;
+}
+
+export interface BatchResult {
+  upserts: RecordedEntry[];
+  removals: EntryKey[];
+  /** Entries whose effect is not on disk: their sequences must be pulled again. */
+  failed: Problem[];
+  /** Entries skipped for good (unsafe path, unknown base_dir): acknowledged, reported. */
+  skipped: Problem[];
+  conflicts: ConflictReport[];
+  stats: BatchStats;
+}
+
+/** Errors after which trying the same entry again later can succeed. */
+function describe(err: unknown): { code: string; message: string } {
+  if (isZyncError(err)) return { code: err.code, message: err.message };
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'INTERNAL';
+  return { code, message: err instanceof Error ? err.message : String(err) };
+}
+
+/**
+ * Failures that will not go away by retrying, so the entry is acknowledged anyway: the path
+ * itself is refused, or the daemon no longer has the file (NOT_FOUND: a later delete in the log
+ * supersedes the entry).
+ */
+const PERMANENT = new Set(['UNSAFE_PATH', 'UNKNOWN_BASE_DIR', 'NOT_FOUND']);
+
+export async function applyBatch(entries: readonly ChangeEntry[], options: BatchOptions): Promise<BatchResult> {
+  const { connection, tree, records, logger, generation } = options;
+  const now = options.now ?? (() => new Date());
+  const result: BatchResult = {
+    upserts: [],
+    removals: [],
+    failed: [],
+    skipped: [],
+    conflicts: [],
+    stats: { downloaded: 0, copied: 0, bytes: 0, deleted: 0, dirsCreated: 0, dirsDeleted: 0, attributes: 0 },
+  };
+  const aborted = () => options.signal?.aborted === true;
+  const problem = (entry: ChangeEntry, err: unknown): Problem => ({
+    base_dir: entry.base_dir,
+    path: entry.path,
+    sequence: entry.sequence,
+    ...describe(err),
+  });
+  const fail = (entry: ChangeEntry, err: unknown) => {
+    const p = problem(entry, err);
+    if (p.code === 'NOT_FOUND') {
+      logger.debug(`skipping ${entry.base_dir}/${entry.path}: the daemon no longer has it`);
+      result.skipped.push(p);
+    } else if (PERMANENT.has(p.code)) {
+      logger.error({ code: p.code }, `skipping ${entry.base_dir}/${entry.path}: ${p.message}`);
+      result.skipped.push(p);
+    } else {
+      logger.warn({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (will retry): ${p.message}`);
+      result.failed.push(p);
+    }
+  };
+  const conflict = (entry: ChangeEntry, copy: string, reason: string) => {
+    result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason });
+    logger.warn(`conflict: ${entry.base_dir}/${entry.path} was edited on R and ${reason}; R's version is kept as ${entry.base_dir}/${copy}`);
+  };
+  const record = (entry: ChangeEntry, local: LocalState, header?: GetFileHeader): void => {
+    const isFile = entry.kind === 'file' && local.kind === 'file';
+    result.upserts.push({
+      base_dir: entry.base_dir,
+      path: entry.path,
+      kind: entry.kind,
+      checksum: entry.kind === 'file' ? (header?.checksum ?? entry.checksum) : null,
+      size: header?.size ?? entry.size,
+      mtime: header?.mtime ?? entry.mtime,
+      mode: header?.mode ?? entry.mode,
+      local_size: isFile ? local.size : null,
+      local_mtime: isFile ? local.mtime : null,
+      local_ino: isFile ? local.ino : null,
+      sequence: entry.sequence,
+      seen_gen: generation,
+    });
+  };
+
+  // ---- inspect: what R recorded and what its disk holds, per path ----
+  const started = Date.now();
+  const timings: Record<string, number> = {};
+  tree.resetCache();
+  const inputs: PlanInput[] = [];
+  const paths = new Map<ChangeEntry, string>();
+  const recordedByKey = records.getEntries(entries);
+  await runPool(entries, 64, async (entry) => {
+    if (!tree.has(entry.base_dir)) {
+      if (!options.daemonDirs.has(entry.base_dir)) {
+        fail(entry, new ZyncError('UNKNOWN_BASE_DIR', `The daemon sent a change for "${entry.base_dir}", which it does not serve.`));
+      }
+      return;
+    }
+    const name = posixPath.basename(entry.path);
+    if (name.startsWith(TEMP_PREFIX) || isConflictCopy(entry.path)) {
+      fail(entry, new ZyncError('UNSAFE_PATH', `Refused path ${JSON.stringify(entry.path)}: zync's own temp and conflict copy names are never synced.`));
+      return;
+    }
+    try {
+      const abs = await tree.resolve(entry.base_dir, entry.path);
+      const recorded = recordedByKey.get(entryKeyString(entry));
+      let local = await tree.inspect(abs);
+      if (needsLocalHash(entry, recorded, local)) local = await withChecksum(abs, local);
+      paths.set(entry, abs);
+      inputs.push({ entry, recorded, local });
+    } catch (err) {
+      fail(entry, err);
+    }
+  });
+
+  // Content R already holds intact under another path: a rename on E becomes a local copy.
+  const sources = new Map<string, EntryKey>();
+  const wanted = inputs
+    .filter(({ entry, local }) => entry.kind === 'file' && entry.operation !== 'delete' && entry.checksum !== null && entry.size > 0 && local.kind !== 'file')
+    .map(({ entry }) => entry.checksum!);
+  const holders = wanted.length > 0 ? records.findByChecksums(wanted) : new Map<string, RecordedEntry[]>();
+  for (const { entry, local } of inputs) {
+    if (entry.kind !== 'file' || entry.operation === 'delete' || entry.checksum === null || entry.size === 0) continue;
+    if (local.kind === 'file' || sources.has(entry.checksum)) continue;
+    for (const candidate of holders.get(entry.checksum) ?? []) {
+      if (!tree.has(candidate.base_dir)) continue;
+      if (candidate.base_dir === entry.base_dir && candidate.path === entry.path) continue;
+      sources.set(entry.checksum, { base_dir: candidate.base_dir, path: candidate.path });
+      break;
+    }
+  }
+
+  timings.inspect = Date.now() - started;
+  let plan;
+  try {
+    plan = planPull(inputs, sources);
+  } catch (err) {
+    for (const { entry } of inputs) fail(entry, err);
+    return result;
+  }
+
+  // ---- execute ----
+  const absOf = (entry: ChangeEntry) => paths.get(entry)!;
+
+  /** Keeps whatever is at abs as a conflict copy when it is not what the plan saw. */
+  const guard = async (entry: ChangeEntry, abs: string, expected: LocalState, keepCopy: boolean, reason: string) => {
+    const current = await lstatState(abs);
+    if (current.kind === 'absent') return;
+    if (keepCopy || !sameLocalState(current, expected)) {
+      if (current.kind === 'dir') throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} became a directory on R meanwhile.`);
+      const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
+      conflict(entry, copy, reason);
+    }
+  };
+
+  const copyLocal = async (action: Extract<PullAction, { type: 'fetch' }>, abs: string, expected: LocalState): Promise<boolean> => {
+    const source = action.source!;
+    const { entry } = action;
+    let writer: AtomicFileWriter | null = null;
+    try {
+      const sourceAbs = await tree.resolve(source.base_dir, source.path);
+      const recorded = records.getEntry(source.base_dir, source.path);
+      const state = await lstatState(sourceAbs);
+      if (!recorded || state.kind !== 'file' || recorded.local_size !== state.size || recorded.local_mtime !== state.mtime) return false;
+      await tree.ensureParent(abs);
+      writer = await AtomicFileWriter.create(abs);
+      for await (const chunk of createReadStream(sourceAbs, { highWaterMark: 1024 * 1024 })) await writer.write(chunk as Buffer);
+      await writer.commit({
+        expectedChecksum: entry.checksum ?? undefined,
+        mode: entry.mode,
+        mtime: entry.mtime,
+        beforeRename: () => guard(entry, abs, expected, action.keepCopy, `E ${entry.operation === 'add' ? 'added' : 'modified'} it`),
+      });
+      writer = null;
+      record(entry, await lstatState(abs));
+      tree.touch(abs);
+      result.stats.copied++;
+      return true;
+    } catch (err) {
+      await writer?.abort();
+      logger.debug({ err: describe(err).message }, `local copy for ${entry.base_dir}/${entry.path} failed; downloading instead`);
+      return false;
+    }
+  };
+
+  const download = async (action: Extract<PullAction, { type: 'fetch' }>, abs: string, expected: LocalState): Promise<void> => {
+    const { entry } = action;
+    let writer: AtomicFileWriter | null = null;
+    try {
+      await tree.ensureParent(abs);
+      const transfer = await connection.getFile(entry.base_dir, entry.path, {
+        open: async () => {
+          writer = await AtomicFileWriter.create(abs);
+        },
+        write: (chunk) => writer!.write(chunk),
+      });
+      const { header, trailer } = transfer;
+      if (trailer.checksum !== header.checksum) {
+        throw new ZyncError('CHECKSUM_MISMATCH', `The daemon's trailer for ${entry.base_dir}/${entry.path} does not match its header.`);
+      }
+      const w: AtomicFileWriter = writer!;
+      writer = null; // commit removes its temp file itself on failure
+      await w.commit({
+        expectedChecksum: trailer.checksum,
+        mode: header.mode,
+        mtime: header.mtime,
+        beforeRename: () => guard(entry, abs, expected, action.keepCopy, `E ${entry.operation === 'add' ? 'added' : 'modified'} it`),
+      });
+      record(entry, await lstatState(abs), header);
+      tree.touch(abs);
+      result.stats.downloaded++;
+      result.stats.bytes += header.size;
+    } catch (err) {
+      await (writer as AtomicFileWriter | null)?.abort();
+      fail(entry, err);
+    }
+  };
+
+  const fetch = async (action: Extract<PullAction, { type: 'fetch' }>): Promise<void> => {
+    const { entry } = action;
+    const abs = absOf(entry);
+    let expected = action.local;
+    if (action.clearDir) {
+      try {
+        await rmdir(abs);
+        tree.forgetDir(abs);
+        tree.touch(abs);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+          const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
+          tree.forgetDir(abs);
+          conflict(entry, copy, 'E replaced the directory with a file');
+        } else if (code !== 'ENOENT') {
+          fail(entry, err);
+          return;
+        }
+      }
+      expected = { kind: 'absent' };
+    }
+    if (action.source && (await copyLocal(action, abs, expected))) return;
+    await download(action, abs, expected);
+  };
+
+  const execute = async (action: PullAction): Promise<void> => {
+    const { entry } = action;
+    if (aborted()) {
+      fail(entry, new ZyncError('CONNECTION_FAILED', 'Stopped before this change was applied.'));
+      return;
+    }
+    const abs = absOf(entry);
+    try {
+      switch (action.type) {
+        case 'fetch':
+          await fetch(action);
+          return;
+        case 'mkdir': {
+          const current = await lstatState(abs);
+          if (current.kind !== 'absent' && current.kind !== 'dir') {
+            if (action.moveAside === 'remove' && sameLocalState(current, action.local)) {
+              await unlink(abs);
+              tree.touch(abs);
+            } else {
+              const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
+              conflict(entry, copy, 'E made it a directory');
+            }
+          }
+          if (current.kind !== 'dir') {
+            await tree.ensureParent(abs);
+            await mkdir(abs);
+            tree.touch(abs);
+            result.stats.dirsCreated++;
+          }
+          record(entry, { kind: 'dir' });
+          return;
+        }
+        case 'set-attributes': {
+          const current = await lstatState(abs);
+          if (!sameLocalState(current, action.local)) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on R meanwhile.`);
+          await chmod(abs, entry.mode & 0o7777);
+          await utimes(abs, entry.mtime / 1000, entry.mtime / 1000);
+          const handle = await open(abs, 'r');
+          try {
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+          record(entry, await lstatState(abs));
+          result.stats.attributes++;
+          return;
+        }
+        case 'record': {
+          if (action.keepBase) {
+            const recorded = records.getEntry(entry.base_dir, entry.path);
+            if (recorded) result.upserts.push({ ...recorded, sequence: entry.sequence, seen_gen: generation });
+            logger.info(`keeping R's edit of ${entry.base_dir}/${entry.path}: E's content is still the one R started from`);
+          } else {
+            record(entry, action.local);
+          }
+          return;
+        }
+        case 'forget':
+          result.removals.push({ base_dir: entry.base_dir, path: entry.path });
+          return;
+        case 'delete-file': {
+          const current = await lstatState(abs);
+          if (current.kind === 'file') {
+            if (action.keepCopy || !sameLocalState(current, action.local)) {
+              const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
+              conflict(entry, copy, 'E deleted it');
+            } else {
+              // Known race: an edit landing between this lstat and the unlink is lost; the window
+              // is a few microseconds and there is no portable compare-and-unlink.
+              await unlink(abs);
+              tree.touch(abs);
+              result.stats.deleted++;
+            }
+          }
+          result.removals.push({ base_dir: entry.base_dir, path: entry.path });
+          return;
+        }
+        case 'delete-dir': {
+          try {
+            await rmdir(abs);
+            tree.forgetDir(abs);
+            tree.touch(abs);
+            result.stats.dirsDeleted++;
+          } catch (err) {
+            const code = (err as NodeJS.ErrnoException).code;
+            if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+              logger.info(`kept directory ${entry.base_dir}/${entry.path}, deleted on E: it still holds files that did not come from E`);
+            } else if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+              throw err;
+            }
+          }
+          result.removals.push({ base_dir: entry.base_dir, path: entry.path });
+          return;
+        }
+      }
+    } catch (err) {
+      fail(entry, err);
+    }
+  };
+
+  const concurrency: Record<(typeof PHASES)[number], number> = {
+    mkdir: 16,
+    copy: 16,
+    download: options.maxDownloads,
+    attributes: 16,
+    'delete-files': 32,
+    'delete-dirs': 16,
+    'replace-dirs': 1,
+  };
+  for (const phase of PHASES) {
+    if (plan[phase].length === 0) continue;
+    const phaseStarted = Date.now();
+    // Directory phases come sorted by depth (parents first to create, children first to
+    // remove); each depth level runs concurrently, levels one after the other.
+    const levels = phase === 'mkdir' || phase === 'delete-dirs' ? groupByDepth(plan[phase]) : [plan[phase]];
+    for (const level of levels) await runPool(level, concurrency[phase], execute);
+    timings[phase] = Date.now() - phaseStarted;
+  }
+  logger.debug({ entries: entries.length, ms: timings }, 'batch applied');
+  return result;
+}
+
+/** Consecutive runs of actions at the same path depth (the input is sorted by depth). */
+function groupByDepth(actions: readonly PullAction[]): PullAction[][] {
+  const levels: PullAction[][] = [];
+  let depth = -1;
+  for (const action of actions) {
+    const d = action.entry.path.split('/').length;
+    if (d !== depth) {
+      levels.push([]);
+      depth = d;
+    }
+    levels[levels.length - 1]!.push(action);
+  }
+  return levels;
+}

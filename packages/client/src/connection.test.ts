@@ -1,0 +1,305 @@
+// The connection against a scripted WebSocket server on 127.0.0.1 (port 0): auth and connect
+// failures map to stable codes, responses are matched by id, GET_FILE streams into the sink,
+// bodies go out as tagged binary frames, pushes reach listeners.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
+import { Connection } from './connection.js';
+
+type Handler = (ws: WebSocket, message: Record<string, unknown>) => void;
+
+const LOG_ID = 'log-1';
+const helloOk = (id: unknown, protocol = 1) => ({
+  id,
+  status: 'ok',
+  log_id: LOG_ID,
+  last_sequence: 0,
+  compacted_through: 0,
+  dirs: ['docs'],
+  protocol,
+  server_time: Date.now(),
+});
+
+let servers: { http: Server; wss: WebSocketServer }[] = [];
+afterEach(async () => {
+  for (const { http, wss } of servers) {
+    for (const client of wss.clients) client.terminate();
+    wss.close();
+    await new Promise((resolve) => http.close(resolve));
+  }
+  servers = [];
+});
+
+async function startServer(handler: Handler, options: { token?: string; binary?: (ws: WebSocket, id: number, payload: Buffer) => void } = {}) {
+  const http = createServer();
+  const wss = new WebSocketServer({
+    server: http,
+    verifyClient: (info, done) => {
+      if (options.token && info.req.headers.authorization !== `Bearer ${options.token}`) done(false, 401, 'Unauthorized');
+      else done(true);
+    },
+  });
+  wss.on('connection', (ws) => {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        const frame = decodeBinaryFrame(data as Buffer)!;
+        options.binary?.(ws, frame.id, frame.payload);
+        return;
+      }
+      const message = JSON.parse(String(data)) as Record<string, unknown>;
+      if (message.operation === 'HELLO') ws.send(JSON.stringify(helloOk(message.id)));
+      else handler(ws, message);
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  servers.push({ http, wss });
+  return `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
+}
+
+const open = (url: string, token?: string) => Connection.open(url, { token, clientId: 'test-client', connectTimeoutMs: 3000 });
+
+describe('Connection.open', () => {
+  it('says HELLO and keeps the answer', async () => {
+    const url = await startServer(() => undefined, { token: 'secret' });
+    const connection = await open(url, 'secret');
+    expect(connection.hello.log_id).toBe(LOG_ID);
+    await connection.close();
+  });
+
+  it.each<[string, string | undefined]>([
+    ['a wrong token', 'wrong'],
+    ['no token', undefined],
+  ])('maps HTTP 401 for %s to UNAUTHORIZED', async (_name, token) => {
+    const url = await startServer(() => undefined, { token: 'secret' });
+    await expect(open(url, token)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('maps a refused connection to CONNECTION_FAILED', async () => {
+    const url = await startServer(() => undefined);
+    const port = new URL(url).port;
+    await afterEachClose();
+    await expect(open(`ws://127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'CONNECTION_FAILED', message: expect.stringMatching(/connection refused/) });
+  });
+
+  it('refuses a bad URL with BAD_ARGUMENT', async () => {
+    await expect(open('http//nowhere')).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+  });
+
+  it('maps a HELLO error INCOMPATIBLE_PROTOCOL to INCOMPATIBLE_PROTOCOL', async () => {
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http });
+    wss.on('connection', (ws) =>
+      ws.on('message', (data) => {
+        const m = JSON.parse(String(data)) as { id: number };
+        ws.send(JSON.stringify({ id: m.id, status: 'error', code: 'INCOMPATIBLE_PROTOCOL', error: 'Protocol 1 is not supported; this daemon speaks 2.' }));
+      }),
+    );
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    servers.push({ http, wss });
+    await expect(open(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`)).rejects.toMatchObject({ code: 'INCOMPATIBLE_PROTOCOL' });
+  });
+
+  it('refuses a daemon answering with an unsupported protocol version', async () => {
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http });
+    wss.on('connection', (ws) =>
+      ws.on('message', (data) => ws.send(JSON.stringify(helloOk((JSON.parse(String(data)) as { id: number }).id, 99)))),
+    );
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    servers.push({ http, wss });
+    await expect(open(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`)).rejects.toMatchObject({ code: 'INCOMPATIBLE_PROTOCOL' });
+  });
+});
+
+async function afterEachClose() {
+  for (const { http, wss } of servers) {
+    wss.close();
+    await new Promise((resolve) => http.close(resolve));
+  }
+  servers = [];
+}
+
+describe('requests', () => {
+  it('matches pipelined responses by id, whatever their order', async () => {
+    const held: Record<string, unknown>[] = [];
+    const url = await startServer((ws, m) => {
+      held.push(m);
+      if (held.length === 3) {
+        for (const r of held.reverse()) ws.send(JSON.stringify({ id: r.id, status: 'ok', last_sequence: Number(r.id) * 10 }));
+      }
+    });
+    const connection = await open(url);
+    const results = await Promise.all([1, 2, 3].map(() => connection.request('GET_LAST_SEQUENCE', {})));
+    expect(new Set(results.map((r) => r.id)).size).toBe(3);
+    for (const r of results) expect(r.last_sequence).toBe(r.id * 10);
+    await connection.close();
+  });
+
+  it('rejects an error response with its code', async () => {
+    const url = await startServer((ws, m) =>
+      ws.send(JSON.stringify({ id: m.id, status: 'error', code: 'RESYNC_REQUIRED', error: 'The log was compacted.' })),
+    );
+    const connection = await open(url);
+    await expect(connection.request('GET_CHANGES', { since_sequence: 3, limit: 10 })).rejects.toMatchObject({ code: 'RESYNC_REQUIRED' });
+    await connection.close();
+  });
+
+  it('rejects a malformed response with BAD_MESSAGE', async () => {
+    const url = await startServer((ws, m) => ws.send(JSON.stringify({ id: m.id, status: 'ok', changes: 'nope' })));
+    const connection = await open(url);
+    await expect(connection.request('GET_CHANGES', { since_sequence: 0, limit: 10 })).rejects.toMatchObject({ code: 'BAD_MESSAGE' });
+    await connection.close();
+  });
+
+  it('fails pending requests with CONNECTION_FAILED when the socket closes', async () => {
+    const url = await startServer((ws) => ws.terminate());
+    const connection = await open(url);
+    await expect(connection.request('PING', {})).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
+    expect(connection.isOpen).toBe(false);
+  });
+
+  it('delivers CHANGES_AVAILABLE pushes', async () => {
+    const url = await startServer((ws, m) => {
+      ws.send(JSON.stringify({ operation: 'CHANGES_AVAILABLE', highest_sequence: 42 }));
+      ws.send(JSON.stringify({ id: m.id, status: 'ok', server_time: 1, uptime: 1 }));
+    });
+    const connection = await open(url);
+    const pushes: number[] = [];
+    connection.onPush((p) => pushes.push(p.highest_sequence));
+    await connection.request('PING', {});
+    expect(pushes).toEqual([42]);
+    await connection.close();
+  });
+});
+
+describe('getFile', () => {
+  const content = Buffer.from('x'.repeat(700_000));
+  const serveFile = (ws: WebSocket, id: number, data: Buffer, trailer: Record<string, unknown> | null) => {
+    ws.send(JSON.stringify({ id, status: 'ok', operation: 'GET_FILE', checksum: sha256(data), size: data.length, mtime: 1000, mode: 0o755 }));
+    for (let i = 0; i < data.length; i += 256 * 1024) ws.send(encodeBinaryFrame(id, data.subarray(i, i + 256 * 1024)));
+    ws.send(JSON.stringify(trailer ?? { id, status: 'ok', operation: 'FILE_END', checksum: sha256(data), size: data.length }));
+  };
+
+  it('streams interleaved transfers into their sinks in order', async () => {
+    const other = Buffer.from('y'.repeat(300_000));
+    const url = await startServer((ws, m) => serveFile(ws, m.id as number, m.path === 'a' ? content : other, null));
+    const connection = await open(url);
+    const sinks = ['a', 'b'].map((path) => {
+      const chunks: Buffer[] = [];
+      let opened = 0;
+      const transfer = connection.getFile('docs', path, {
+        open: () => void opened++,
+        write: async (chunk) => {
+          await new Promise((resolve) => setImmediate(resolve));
+          chunks.push(chunk);
+        },
+      });
+      return { transfer, chunks, opened: () => opened };
+    });
+    const [a, b] = await Promise.all(sinks.map((s) => s.transfer));
+    expect(a!.header.mode).toBe(0o755);
+    expect(Buffer.concat(sinks[0]!.chunks).equals(content)).toBe(true);
+    expect(Buffer.concat(sinks[1]!.chunks).equals(other)).toBe(true);
+    expect(b!.trailer.size).toBe(other.length);
+    expect(sinks.map((s) => s.opened())).toEqual([1, 1]);
+    await connection.close();
+  });
+
+  it('rejects FILE_CHANGED sent instead of the trailer, after the sink caught up', async () => {
+    const url = await startServer((ws, m) =>
+      serveFile(ws, m.id as number, content, { id: m.id, status: 'error', code: 'FILE_CHANGED', error: 'The file changed while it was read.' }),
+    );
+    const connection = await open(url);
+    let written = 0;
+    await expect(connection.getFile('docs', 'a', { open: () => undefined, write: (c) => void (written += c.length) })).rejects.toMatchObject({
+      code: 'FILE_CHANGED',
+    });
+    expect(written).toBe(content.length);
+    await connection.close();
+  });
+
+  it('refuses more bytes than the header announced', async () => {
+    const url = await startServer((ws, m) => {
+      ws.send(JSON.stringify({ id: m.id, status: 'ok', operation: 'GET_FILE', checksum: sha256('ab'), size: 2, mtime: 1, mode: 0o644 }));
+      ws.send(encodeBinaryFrame(m.id as number, Buffer.from('abc')));
+    });
+    const connection = await open(url);
+    await expect(connection.getFile('docs', 'a', { open: () => undefined, write: () => undefined })).rejects.toMatchObject({ code: 'BAD_MESSAGE' });
+    await connection.close();
+  });
+
+  it("reports the sink's own failure", async () => {
+    const url = await startServer((ws, m) => serveFile(ws, m.id as number, content, null));
+    const connection = await open(url);
+    await expect(
+      connection.getFile('docs', 'a', {
+        open: () => undefined,
+        write: () => {
+          throw new Error('disk on fire');
+        },
+      }),
+    ).rejects.toThrow('disk on fire');
+    await connection.close();
+  });
+});
+
+describe('requestWithBody', () => {
+  it('sends the body as binary frames tagged with the request id, then resolves', async () => {
+    const received = new Map<number, Buffer[]>();
+    let declared = 0;
+    let requestId = -1;
+    const url = await startServer(
+      (_ws, m) => {
+        requestId = m.id as number;
+        declared = m.size as number;
+      },
+      {
+        binary: (ws, id, payload) => {
+          const list = received.get(id) ?? [];
+          list.push(Buffer.from(payload));
+          received.set(id, list);
+          if (list.reduce((n, b) => n + b.length, 0) === declared) {
+            ws.send(JSON.stringify({ id, status: 'ok', staging_id: 's1', conflict: false }));
+          }
+        },
+      },
+    );
+    const connection = await open(url);
+    const body = Buffer.alloc(3 * 1024 * 1024 + 17, 7);
+    async function* chunks() {
+      for (let i = 0; i < body.length; i += 1024 * 1024) yield body.subarray(i, i + 1024 * 1024);
+    }
+    const response = await connection.requestWithBody(
+      'UPSTREAM_FILE',
+      { base_dir: 'docs', path: 'a', checksum: sha256(body), size: body.length, base_checksum: null },
+      chunks(),
+    );
+    expect(response).toMatchObject({ staging_id: 's1', conflict: false });
+    expect([...received.keys()]).toEqual([requestId]);
+    expect(Buffer.concat(received.get(requestId)!).equals(body)).toBe(true);
+    expect(Math.max(...received.get(requestId)!.map((b) => b.length))).toBeLessThanOrEqual(256 * 1024);
+    await connection.close();
+  });
+
+  it('stops sending when an early error response arrives', async () => {
+    let frames = 0;
+    const url = await startServer(
+      (ws, m) => ws.send(JSON.stringify({ id: m.id, status: 'error', code: 'UNSAFE_PATH', error: 'Refused path.' })),
+      { binary: () => void frames++ },
+    );
+    const connection = await open(url);
+    async function* endless() {
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        yield Buffer.alloc(1024);
+      }
+    }
+    await expect(
+      connection.requestWithBody('UPSTREAM_FILE', { base_dir: 'docs', path: '../x', checksum: null, size: 0, base_checksum: null }, endless()),
+    ).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
+    await connection.close();
+    expect(frames).toBeLessThan(50);
+  });
+});

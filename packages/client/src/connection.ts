@@ -1,0 +1,543 @@
+// One WebSocket session with the daemon. Owns: the upgrade (Bearer token, error mapping to
+// stable codes), HELLO and the protocol check, request ids and pipelining (responses matched by
+// id, validated with the common schemas), GET_FILE streaming into a caller's sink with
+// backpressure (the socket is paused while too many received bytes wait for the disk),
+// request bodies sent as binary frames with backpressure, CHANGES_AVAILABLE pushes, and the
+// heartbeat. It must not decide anything about files, state or retries: callers do.
+import WebSocket from 'ws';
+import {
+  CHUNK_BYTES,
+  ChangesAvailablePush,
+  ErrorResponse,
+  FileEndResponse,
+  IncomingEnvelope,
+  MAX_FRAME_BYTES,
+  MAX_REQUEST_ID,
+  PROTOCOL_VERSION,
+  RESPONSE_FOR,
+  SUPPORTED_PROTOCOLS,
+  ZyncError,
+  decodeBinaryFrame,
+  encodeBinaryFrame,
+  type FileEndResponse as FileEnd,
+  type GetFileHeader,
+  type HelloResponse,
+  type Logger,
+  type Operation,
+  type RequestFor,
+  type ResponseFor,
+} from '@zync/common';
+
+export interface ConnectionOptions {
+  /** Sent as `Authorization: Bearer <token>`; never logged. */
+  token?: string | undefined;
+  /** The client id sent in HELLO (stable per client database). */
+  clientId: string;
+  logger?: Logger | undefined;
+  /** Gives up on the TCP connect + upgrade + HELLO after this long. Default 15 s. */
+  connectTimeoutMs?: number;
+  /** Ping interval; a peer that misses two pongs is terminated. Default 10 s. */
+  heartbeatMs?: number;
+  /** Received-but-unwritten content bytes above which the socket is paused. Default 8 MiB. */
+  receiveHighWaterBytes?: number;
+}
+
+/** The request fields of an operation, without the `operation` and `id` the connection adds. */
+export type RequestFields<O extends Operation> = Omit<RequestFor<O>, 'operation' | 'id'>;
+
+/** Where GET_FILE content goes. Calls are serialised per transfer: open, then writes in order. */
+export interface FileSink {
+  /** Called once with the validated header before any content (e.g. create the temp file). */
+  open(header: GetFileHeader): Promise<void> | void;
+  /** One chunk of content; the next write waits for this promise. */
+  write(chunk: Buffer): Promise<void> | void;
+}
+
+export interface FileTransfer {
+  header: GetFileHeader;
+  trailer: FileEnd;
+}
+
+export type PushListener = (push: ChangesAvailablePush) => void;
+export type CloseListener = (error: ZyncError) => void;
+
+type Pending =
+  | {
+      kind: 'request';
+      operation: Operation;
+      resolve: (value: unknown) => void;
+      reject: (err: ZyncError) => void;
+    }
+  | {
+      kind: 'file';
+      what: string;
+      sink: FileSink;
+      header: GetFileHeader | null;
+      received: number;
+      /** Serialises sink calls; rejects if the sink failed. */
+      chain: Promise<void>;
+      sinkError: unknown;
+      resolve: (value: FileTransfer) => void;
+      reject: (err: unknown) => void;
+    };
+
+const CLOSE_NORMAL = 1000;
+
+/** Maps a failed upgrade / socket error to a sentence the user can act on. */
+function connectError(url: string, err: unknown): ZyncError {
+  if (err instanceof ZyncError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const reason =
+    code === 'ECONNREFUSED'
+      ? 'connection refused; is the daemon running and the tunnel up?'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'host not found'
+        : code === 'ETIMEDOUT'
+          ? 'timed out'
+          : code === 'ECONNRESET'
+            ? 'connection reset'
+            : err instanceof Error
+              ? err.message
+              : String(err);
+  return new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${url}: ${reason}`, { cause: err });
+}
+
+export class Connection {
+  readonly url: string;
+  /** The daemon's HELLO answer (log_id, dirs, sequences). */
+  hello!: HelloResponse;
+
+  private readonly ws: WebSocket;
+  private readonly log: Logger | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private readonly pushListeners = new Set<PushListener>();
+  private readonly closeListeners = new Set<CloseListener>();
+  private nextId = 1;
+  private closeError: ZyncError | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private missedPongs = 0;
+  private bufferedReceive = 0;
+  private readonly receiveHighWater: number;
+
+  private constructor(url: string, ws: WebSocket, options: ConnectionOptions) {
+    this.url = url;
+    this.ws = ws;
+    this.log = options.logger;
+    this.receiveHighWater = options.receiveHighWaterBytes ?? 8 * 1024 * 1024;
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('close', (code, reason) => {
+      this.shutdown(
+        new ZyncError(
+          'CONNECTION_FAILED',
+          `The connection to the daemon at ${url} closed (${code}${reason.length ? `: ${reason.toString()}` : ''}).`,
+        ),
+      );
+    });
+    ws.on('error', (err) => this.log?.debug({ err: err.message }, 'socket error'));
+    ws.on('pong', () => {
+      this.missedPongs = 0;
+    });
+    const heartbeatMs = options.heartbeatMs ?? 10_000;
+    this.heartbeat = setInterval(() => {
+      if (this.missedPongs >= 2) {
+        this.log?.warn('the daemon missed two heartbeats; dropping the connection');
+        this.ws.terminate();
+        return;
+      }
+      this.missedPongs++;
+      this.ws.ping();
+    }, heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /**
+   * Connects, authenticates and sends HELLO. Rejects with ZyncError: UNAUTHORIZED (HTTP 401),
+   * CONNECTION_FAILED (unreachable, timeout, closed), INCOMPATIBLE_PROTOCOL, BAD_ARGUMENT (bad URL).
+   */
+  static async open(url: string, options: ConnectionOptions): Promise<Connection> {
+    checkServerUrl(url);
+    const timeoutMs = options.connectTimeoutMs ?? 15_000;
+    const headers: Record<string, string> = {};
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const ws = new WebSocket(url, {
+      headers,
+      maxPayload: MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+      handshakeTimeout: timeoutMs,
+    });
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: ZyncError) => {
+        ws.removeAllListeners();
+        ws.on('error', () => undefined);
+        ws.terminate();
+        reject(err);
+      };
+      ws.once('open', () => {
+        ws.removeAllListeners();
+        resolve();
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        const status = res.statusCode ?? 0;
+        res.resume();
+        if (status === 401 || status === 403) {
+          fail(new ZyncError('UNAUTHORIZED', `The daemon at ${url} refused the token (HTTP ${status}); check --token, --token-file or ZYNC_TOKEN.`));
+        } else {
+          fail(new ZyncError('CONNECTION_FAILED', `The daemon at ${url} refused the WebSocket upgrade (HTTP ${status}).`));
+        }
+      });
+      ws.once('error', (err) => fail(connectError(url, err)));
+      ws.once('close', () => fail(new ZyncError('CONNECTION_FAILED', `The connection to ${url} closed during the handshake.`)));
+    });
+    const connection = new Connection(url, ws, options);
+    const timer = setTimeout(() => {
+      connection.shutdown(new ZyncError('CONNECTION_FAILED', `The daemon at ${url} did not answer HELLO within ${timeoutMs} ms.`));
+    }, timeoutMs);
+    try {
+      const hello = await connection.request('HELLO', { client_id: options.clientId, protocol: PROTOCOL_VERSION });
+      if (!SUPPORTED_PROTOCOLS.includes(hello.protocol)) {
+        throw new ZyncError(
+          'INCOMPATIBLE_PROTOCOL',
+          `The daemon speaks protocol ${hello.protocol}; this client speaks ${SUPPORTED_PROTOCOLS.join(', ')}. Install matching versions on both machines.`,
+        );
+      }
+      connection.hello = hello;
+      return connection;
+    } catch (err) {
+      const error =
+        err instanceof ZyncError && err.code === 'INCOMPATIBLE_PROTOCOL' && !err.message.startsWith('The daemon speaks')
+          ? new ZyncError('INCOMPATIBLE_PROTOCOL', `The daemon at ${url} speaks an incompatible protocol: ${err.message}`)
+          : err instanceof ZyncError
+            ? err
+            : connectError(url, err);
+      connection.shutdown(error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Sends a request and resolves with its validated success response (GET_FILE: use getFile). */
+  request<O extends Exclude<Operation, 'GET_FILE'>>(operation: O, fields: RequestFields<O>): Promise<ResponseFor<O>> {
+    return new Promise<ResponseFor<O>>((resolve, reject) => {
+      const id = this.register({
+        kind: 'request',
+        operation,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      if (id === null) return;
+      this.sendJson({ ...fields, operation, id }, id);
+    });
+  }
+
+  /**
+   * Downloads one file: the header goes to sink.open, content to sink.write (in order), and the
+   * promise resolves with header and trailer once FILE_END has arrived and every write finished.
+   * Rejects with ZyncError (FILE_CHANGED, NOT_FOUND, UNSAFE_PATH, ... or CONNECTION_FAILED), or
+   * with the sink's own error. Verifying the checksum is the caller's job (the writer hashes).
+   */
+  getFile(baseDir: string, path: string, sink: FileSink): Promise<FileTransfer> {
+    return new Promise<FileTransfer>((resolve, reject) => {
+      const id = this.register({
+        kind: 'file',
+        what: `${baseDir}/${path}`,
+        sink,
+        header: null,
+        received: 0,
+        chain: Promise.resolve(),
+        sinkError: undefined,
+        resolve,
+        reject,
+      });
+      if (id === null) return;
+      this.sendJson({ operation: 'GET_FILE', id, base_dir: baseDir, path }, id);
+    });
+  }
+
+  /**
+   * Sends a request followed by its body as binary frames tagged with the request's id (e.g.
+   * UPSTREAM_FILE), waiting on the socket's send callbacks so at most a few MiB are queued.
+   * Resolves with the validated response. If the response (e.g. an error) arrives before the
+   * body is sent, sending stops. The caller makes the body match the size it declared.
+   */
+  requestWithBody<O extends Exclude<Operation, 'GET_FILE'>>(
+    operation: O,
+    fields: RequestFields<O>,
+    body: AsyncIterable<Uint8Array>,
+  ): Promise<ResponseFor<O>> {
+    let settled = false;
+    const response = new Promise<ResponseFor<O>>((resolve, reject) => {
+      const id = this.register({
+        kind: 'request',
+        operation,
+        resolve: (value) => {
+          settled = true;
+          resolve(value as ResponseFor<O>);
+        },
+        reject: (err) => {
+          settled = true;
+          reject(err);
+        },
+      });
+      if (id === null) return;
+      this.sendJson({ ...fields, operation, id }, id);
+      void this.sendBody(id, body, () => settled).catch((err: unknown) => {
+        const entry = this.pending.get(id);
+        if (entry) {
+          this.pending.delete(id);
+          settled = true;
+          reject(err);
+        }
+      });
+    });
+    return response;
+  }
+
+  /** Called for every CHANGES_AVAILABLE push; returns an unsubscribe function. */
+  onPush(listener: PushListener): () => void {
+    this.pushListeners.add(listener);
+    return () => this.pushListeners.delete(listener);
+  }
+
+  /** Called once when the connection ends for any reason (including close()). */
+  onClose(listener: CloseListener): () => void {
+    if (this.closeError) {
+      const err = this.closeError;
+      queueMicrotask(() => listener(err));
+      return () => undefined;
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  get isOpen(): boolean {
+    return this.closeError === null;
+  }
+
+  /** Number of requests and transfers awaiting an answer. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Closes the socket; pending requests reject with CONNECTION_FAILED. */
+  async close(): Promise<void> {
+    if (this.closeError) return;
+    const closed = new Promise<void>((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) resolve();
+      else this.ws.once('close', () => resolve());
+    });
+    this.ws.close(CLOSE_NORMAL, 'client closing');
+    const timer = setTimeout(() => this.ws.terminate(), 2000);
+    this.shutdown(new ZyncError('CONNECTION_FAILED', 'The connection was closed by the client.'));
+    await closed;
+    clearTimeout(timer);
+  }
+
+  // ---- internals ----
+
+  private register(entry: Pending): number | null {
+    if (this.closeError) {
+      entry.reject(this.closeError);
+      return null;
+    }
+    let id = this.nextId;
+    while (this.pending.has(id)) id = id >= MAX_REQUEST_ID ? 1 : id + 1;
+    this.nextId = id >= MAX_REQUEST_ID ? 1 : id + 1;
+    this.pending.set(id, entry);
+    return id;
+  }
+
+  private sendJson(message: Record<string, unknown>, id: number): void {
+    this.ws.send(JSON.stringify(message), (err) => {
+      if (err) this.failPending(id, connectError(this.url, err));
+    });
+  }
+
+  private async sendBody(id: number, body: AsyncIterable<Uint8Array>, stop: () => boolean): Promise<void> {
+    const highWater = 4 * 1024 * 1024;
+    let queued = 0;
+    let drained: (() => void) | null = null;
+    let sendError: Error | null = null;
+    const sendFrame = (payload: Uint8Array) => {
+      const frame = encodeBinaryFrame(id, payload);
+      queued += frame.length;
+      this.ws.send(frame, { binary: true }, (err) => {
+        queued -= frame.length;
+        if (err) sendError = err;
+        if (drained && (queued <= highWater / 2 || sendError)) {
+          const wake = drained;
+          drained = null;
+          wake();
+        }
+      });
+    };
+    for await (const chunk of body) {
+      for (let offset = 0; offset < chunk.length; offset += CHUNK_BYTES) {
+        if (stop() || this.closeError) return;
+        if (sendError) throw connectError(this.url, sendError);
+        sendFrame(chunk.subarray(offset, Math.min(chunk.length, offset + CHUNK_BYTES)));
+        if (queued > highWater) await new Promise<void>((resolve) => (drained = resolve));
+      }
+    }
+    if (sendError) throw connectError(this.url, sendError);
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (isBinary) {
+      this.onBinary(data);
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(data.toString('utf8'));
+    } catch {
+      this.protocolViolation('a text frame that is not JSON');
+      return;
+    }
+    const envelope = IncomingEnvelope.safeParse(json);
+    if (!envelope.success) {
+      this.protocolViolation('a message that is neither a response nor a push');
+      return;
+    }
+    if ('operation' in envelope.data && envelope.data.operation === 'CHANGES_AVAILABLE' && !('status' in envelope.data)) {
+      const push = ChangesAvailablePush.safeParse(json);
+      if (!push.success) {
+        this.log?.warn('ignoring a malformed CHANGES_AVAILABLE push');
+        return;
+      }
+      for (const listener of this.pushListeners) listener(push.data);
+      return;
+    }
+    const id = (envelope.data as { id: number | null }).id;
+    const entry = id === null ? undefined : this.pending.get(id);
+    if (!entry || id === null) {
+      const err = ErrorResponse.safeParse(json);
+      if (err.success) this.log?.warn({ code: err.data.code }, `the daemon reported: ${err.data.error}`);
+      else this.log?.debug({ id }, 'ignoring a response to no pending request');
+      return;
+    }
+    const failure = ErrorResponse.safeParse(json);
+    if (failure.success) {
+      const error = new ZyncError(failure.data.code, failure.data.error);
+      if (entry.kind === 'file') this.finishFile(id, entry, error);
+      else {
+        this.pending.delete(id);
+        entry.reject(error);
+      }
+      return;
+    }
+    if (entry.kind === 'request') {
+      const parsed = RESPONSE_FOR[entry.operation].safeParse(json);
+      this.pending.delete(id);
+      if (parsed.success) entry.resolve(parsed.data);
+      else entry.reject(new ZyncError('BAD_MESSAGE', `The daemon sent a malformed ${entry.operation} response: ${parsed.error.issues[0]?.message ?? 'invalid'}.`));
+      return;
+    }
+    if (entry.header === null) {
+      const header = RESPONSE_FOR.GET_FILE.safeParse(json);
+      if (!header.success) {
+        this.finishFile(id, entry, new ZyncError('BAD_MESSAGE', `The daemon sent a malformed GET_FILE header for ${entry.what}.`));
+        return;
+      }
+      entry.header = header.data;
+      const sink = entry.sink;
+      entry.chain = entry.chain.then(() => sink.open(header.data));
+      entry.chain.catch((err: unknown) => (entry.sinkError ??= err ?? new Error('sink failed')));
+      return;
+    }
+    const trailer = FileEndResponse.safeParse(json);
+    if (!trailer.success) {
+      this.finishFile(id, entry, new ZyncError('BAD_MESSAGE', `The daemon sent a malformed FILE_END for ${entry.what}.`));
+      return;
+    }
+    if (trailer.data.size !== entry.received || trailer.data.size !== entry.header.size) {
+      this.finishFile(
+        id,
+        entry,
+        new ZyncError('BAD_MESSAGE', `The daemon sent ${entry.received} bytes for ${entry.what} but announced ${entry.header.size} and ended at ${trailer.data.size}.`),
+      );
+      return;
+    }
+    this.finishFile(id, entry, null, { header: entry.header, trailer: trailer.data });
+  }
+
+  private onBinary(data: Buffer): void {
+    const frame = decodeBinaryFrame(data);
+    if (!frame) {
+      this.protocolViolation('a binary frame without a request id');
+      return;
+    }
+    const entry = this.pending.get(frame.id);
+    if (!entry || entry.kind !== 'file' || entry.header === null) {
+      this.log?.debug({ id: frame.id }, 'ignoring content for no open transfer');
+      return;
+    }
+    entry.received += frame.payload.length;
+    if (entry.received > entry.header.size) {
+      this.finishFile(frame.id, entry, new ZyncError('BAD_MESSAGE', `The daemon sent more than the announced ${entry.header.size} bytes for ${entry.what}.`));
+      return;
+    }
+    if (entry.sinkError !== undefined) return; // finishFile reports it once FILE_END arrives
+    const payload = frame.payload;
+    const sink = entry.sink;
+    this.bufferedReceive += payload.length;
+    if (this.bufferedReceive > this.receiveHighWater && !this.ws.isPaused) this.ws.pause();
+    entry.chain = entry.chain
+      .then(() => sink.write(payload))
+      .finally(() => {
+        this.bufferedReceive -= payload.length;
+        if (this.ws.isPaused && this.bufferedReceive <= this.receiveHighWater / 2) this.ws.resume();
+      });
+    entry.chain.catch((err: unknown) => (entry.sinkError ??= err ?? new Error('sink failed')));
+  }
+
+  /** Settles a transfer after its queued sink calls finished (or failed). */
+  private finishFile(id: number, entry: Extract<Pending, { kind: 'file' }>, error: unknown, result?: FileTransfer): void {
+    this.pending.delete(id);
+    entry.chain.then(
+      () => (error === null && result ? entry.resolve(result) : entry.reject(error)),
+      (sinkErr: unknown) => entry.reject(error ?? sinkErr),
+    );
+  }
+
+  private failPending(id: number, err: ZyncError): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    if (entry.kind === 'file') this.finishFile(id, entry, err);
+    else {
+      this.pending.delete(id);
+      entry.reject(err);
+    }
+  }
+
+  private protocolViolation(what: string): void {
+    this.log?.error(`the daemon sent ${what}; closing the connection`);
+    this.shutdown(new ZyncError('BAD_MESSAGE', `The daemon sent ${what}.`));
+    this.ws.terminate();
+  }
+
+  private shutdown(err: ZyncError): void {
+    if (this.closeError) return;
+    this.closeError = err;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    if (this.ws.isPaused) this.ws.resume();
+    for (const id of [...this.pending.keys()]) this.failPending(id, err);
+    for (const listener of this.closeListeners) listener(err);
+    this.closeListeners.clear();
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close(CLOSE_NORMAL);
+  }
+}
+
+/** Throws BAD_ARGUMENT unless url is a ws:// or wss:// URL. */
+export function checkServerUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ZyncError('BAD_ARGUMENT', `Server address ${JSON.stringify(url)} is not a URL (for example ws://localhost:8000).`);
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new ZyncError('BAD_ARGUMENT', `Server address ${url} must start with ws:// or wss:// (for example ws://localhost:8000).`);
+  }
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { classifyLocalEdit, knownLocalChecksum, needsLocalHash, type LocalEditState } from './local-edits.js';
+import type { LocalState, RecordedEntry } from './types.js';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const rec = (over: Partial<RecordedEntry> = {}): RecordedEntry => ({
+  base_dir: 'd',
+  path: 'f',
+  kind: 'file',
+  checksum: A,
+  size: 3,
+  mtime: 1000,
+  mode: 0o644,
+  local_size: 3,
+  local_mtime: 1000,
+  local_ino: 7,
+  sequence: 1,
+  seen_gen: 1,
+  ...over,
+});
+const file = (over: Partial<Extract<LocalState, { kind: 'file' }>> = {}): LocalState => ({ kind: 'file', size: 3, mtime: 1000, ino: 7, mode: 0o644, ...over });
+const dirRec = rec({ kind: 'dir', checksum: null, local_size: null, local_mtime: null, local_ino: null });
+
+describe('classifyLocalEdit', () => {
+  it.each<[string, RecordedEntry | null, LocalState, LocalEditState]>([
+    ['nothing on disk', rec(), { kind: 'absent' }, 'absent'],
+    ['nothing on disk, never received', null, { kind: 'absent' }, 'absent'],
+    ['stat as recorded', rec(), file(), 'unchanged'],
+    ['stat differs, not hashed yet', rec(), file({ mtime: 2000 }), 'unknown'],
+    ['stat differs, same bytes (a touch)', rec(), file({ mtime: 2000, checksum: A }), 'unchanged'],
+    ['stat differs, other bytes', rec(), file({ size: 4, checksum: B }), 'edited'],
+    ['replaced by a rename (new inode)', rec(), file({ ino: 8, checksum: B }), 'edited'],
+    ['file never received', null, file(), 'untracked'],
+    ['a received dir is still a dir', dirRec, { kind: 'dir' }, 'unchanged'],
+    ['a received file became a dir', rec(), { kind: 'dir' }, 'edited'],
+    ['a received dir became a file', dirRec, file(), 'edited'],
+    ['a symlink where a file was', rec(), { kind: 'other' }, 'edited'],
+  ])('%s', (_name, recorded, local, expected) => {
+    expect(classifyLocalEdit(recorded, local)).toBe(expected);
+  });
+});
+
+describe('knownLocalChecksum', () => {
+  it.each<[string, RecordedEntry | null, LocalState, string | undefined]>([
+    ['trusted stat gives the recorded checksum', rec(), file(), A],
+    ['a hash wins', rec(), file({ checksum: B }), B],
+    ['changed stat without hash is unknown', rec(), file({ mtime: 5 }), undefined],
+    ['no record without hash is unknown', null, file(), undefined],
+    ['not a file', rec(), { kind: 'dir' }, undefined],
+  ])('%s', (_name, recorded, local, expected) => {
+    expect(knownLocalChecksum(recorded, local)).toBe(expected);
+  });
+});
+
+describe('needsLocalHash', () => {
+  const add = { kind: 'file' as const, operation: 'add' as const };
+  const del = { kind: 'file' as const, operation: 'delete' as const };
+  const mkdir = { kind: 'dir' as const, operation: 'add' as const };
+  it.each<[string, typeof add | typeof del | typeof mkdir, RecordedEntry | null, LocalState, boolean]>([
+    ['nothing on disk', add, rec(), { kind: 'absent' }, false],
+    ['stat matches the record', add, rec(), file(), false],
+    ['stat differs: is it an edit?', add, rec(), file({ mtime: 9 }), true],
+    ['stat differs on a delete: keep a copy or not?', del, rec(), file({ mtime: 9 }), true],
+    ['already hashed', add, rec(), file({ mtime: 9, checksum: B }), false],
+    ['untracked file vs incoming file: same bytes?', add, null, file(), true],
+    ['untracked file vs incoming delete: left alone', del, null, file(), false],
+    ['untracked file where a dir comes: kept as copy anyway', mkdir, null, file(), false],
+    ['a directory needs no hash', add, rec(), { kind: 'dir' }, false],
+  ])('%s', (_name, entry, recorded, local, expected) => {
+    expect(needsLocalHash(entry, recorded, local)).toBe(expected);
+  });
+});

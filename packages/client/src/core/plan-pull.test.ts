@@ -1,0 +1,142 @@
+import type { ChangeEntry } from '@zync/common';
+import { describe, expect, it } from 'vitest';
+import { ackableSequence, planEntry, planPull, type PullAction } from './plan-pull.js';
+import type { EntryKey, LocalState, RecordedEntry } from './types.js';
+
+const A = 'a'.repeat(64); // what R last received
+const B = 'b'.repeat(64); // E's new content
+const C = 'c'.repeat(64); // R's own edit
+
+const entry = (operation: ChangeEntry['operation'], over: Partial<ChangeEntry> = {}): ChangeEntry => ({
+  sequence: 10,
+  operation,
+  kind: 'file',
+  base_dir: 'd',
+  path: 'f.txt',
+  checksum: operation === 'delete' ? null : B,
+  size: operation === 'delete' ? 0 : 3,
+  mtime: 5000,
+  mode: 0o644,
+  timestamp: 5000,
+  ...over,
+});
+const dirEntry = (operation: ChangeEntry['operation'], path = 'sub'): ChangeEntry =>
+  entry(operation, { kind: 'dir', path, checksum: null, size: 0 });
+const rec = (over: Partial<RecordedEntry> = {}): RecordedEntry => ({
+  base_dir: 'd',
+  path: 'f.txt',
+  kind: 'file',
+  checksum: A,
+  size: 3,
+  mtime: 1000,
+  mode: 0o644,
+  local_size: 3,
+  local_mtime: 1000,
+  local_ino: 7,
+  sequence: 1,
+  seen_gen: 1,
+  ...over,
+});
+const dirRec = (path = 'sub') => rec({ path, kind: 'dir', checksum: null, local_size: null, local_mtime: null, local_ino: null });
+const file = (over: Partial<Extract<LocalState, { kind: 'file' }>> = {}): LocalState => ({ kind: 'file', size: 3, mtime: 1000, ino: 7, mode: 0o644, ...over });
+const absent: LocalState = { kind: 'absent' };
+
+/** A short description of an action, for readable tables. */
+function describeAction(action: PullAction): string {
+  switch (action.type) {
+    case 'fetch':
+      return `fetch${action.source ? ` from ${action.source.path}` : ''}${action.keepCopy ? ' keeping a copy' : ''}${action.clearDir ? ' clearing the dir' : ''}`;
+    case 'mkdir':
+      return `mkdir${action.moveAside !== 'none' ? ` (${action.moveAside})` : ''}`;
+    case 'record':
+      return action.keepBase ? 'record, keep R edit' : 'record';
+    case 'delete-file':
+      return action.keepCopy ? 'delete keeping a copy' : 'delete';
+    default:
+      return action.type;
+  }
+}
+
+describe('planEntry', () => {
+  it.each<[string, ChangeEntry, RecordedEntry | null, LocalState, string]>([
+    // E adds or modifies a file
+    ['new file, nothing on R', entry('add'), null, absent, 'fetch'],
+    ['modified on E, unchanged on R', entry('modify'), rec(), file(), 'fetch'],
+    ['modified on E, R touched it without changing bytes', entry('modify'), rec(), file({ mtime: 9, checksum: A }), 'fetch'],
+    ['modified on E, edited on R', entry('modify'), rec(), file({ size: 9, checksum: C }), 'fetch keeping a copy'],
+    ['modified on E to what R already wrote', entry('modify'), rec(), file({ size: 9, checksum: B, mtime: 5000 }), 'record'],
+    ['R already has it but the mtime differs', entry('modify'), rec(), file({ checksum: B, mtime: 42 }), 'set-attributes'],
+    ['only the exec bit changed on E', entry('modify', { checksum: A, mtime: 1000, mode: 0o755 }), rec(), file(), 'set-attributes'],
+    ['nothing changed (replayed entry)', entry('modify', { checksum: A, mtime: 1000 }), rec(), file(), 'record'],
+    ['R edited, E still has the base R edited (resync)', entry('add', { checksum: A }), rec(), file({ size: 9, checksum: C }), 'record, keep R edit'],
+    ['R deleted it locally, E modified it', entry('modify'), rec(), absent, 'fetch'],
+    ['untracked file on R with other bytes', entry('add'), null, file({ checksum: C }), 'fetch keeping a copy'],
+    ['untracked file on R with the same bytes', entry('add', { mtime: 1000 }), null, file({ checksum: B }), 'record'],
+    ['a directory on R where E has a file', entry('add'), dirRec('f.txt'), { kind: 'dir' }, 'fetch clearing the dir'],
+    ['a symlink on R where E has a file', entry('add'), null, { kind: 'other' }, 'fetch keeping a copy'],
+    // E deletes a file
+    ['deleted on E, unchanged on R', entry('delete'), rec(), file(), 'delete'],
+    ['deleted on E, touched on R (same bytes)', entry('delete'), rec(), file({ mtime: 9, checksum: A }), 'delete'],
+    ['deleted on E, edited on R', entry('delete'), rec(), file({ checksum: C, size: 9 }), 'delete keeping a copy'],
+    ['deleted on E, already gone on R', entry('delete'), rec(), absent, 'forget'],
+    ['deleted on E, never received, R has its own file', entry('delete'), null, file({ checksum: C }), 'forget'],
+    ['deleted on E, R has a dir there', entry('delete'), rec(), { kind: 'dir' }, 'forget'],
+    // directories
+    ['new dir', dirEntry('add'), null, absent, 'mkdir'],
+    ['dir already there', dirEntry('add'), null, { kind: 'dir' }, 'record'],
+    ['dir where R has an unchanged file', dirEntry('add', 'f.txt'), rec(), file(), 'mkdir (remove)'],
+    ['dir where R has an edited file', dirEntry('add', 'f.txt'), rec(), file({ checksum: C, size: 9 }), 'mkdir (keep-copy)'],
+    ['dir where R has its own file', dirEntry('add', 'f.txt'), null, file(), 'mkdir (keep-copy)'],
+    ['dir deleted on E', dirEntry('delete'), dirRec(), { kind: 'dir' }, 'delete-dir'],
+    ['dir deleted on E, already gone', dirEntry('delete'), dirRec(), absent, 'forget'],
+    ['dir deleted on E, a file there on R', dirEntry('delete'), dirRec(), file(), 'forget'],
+  ])('%s', (_name, e, recorded, local, expected) => {
+    expect(describeAction(planEntry({ entry: e, recorded, local }))).toBe(expected);
+  });
+
+  it('copies content R holds under another name instead of downloading (a rename on E)', () => {
+    const sources = new Map<string, EntryKey>([[B, { base_dir: 'd', path: 'old-name.txt' }]]);
+    expect(describeAction(planEntry({ entry: entry('add'), recorded: null, local: absent }, sources))).toBe('fetch from old-name.txt');
+  });
+
+  it('does not copy a path onto itself', () => {
+    const sources = new Map<string, EntryKey>([[B, { base_dir: 'd', path: 'f.txt' }]]);
+    expect(describeAction(planEntry({ entry: entry('add'), recorded: null, local: absent }, sources))).toBe('fetch');
+  });
+
+  it('refuses to plan on a stat it cannot trust', () => {
+    expect(() => planEntry({ entry: entry('modify'), recorded: rec(), local: file({ mtime: 9 }) })).toThrow(/needs a local hash/);
+  });
+});
+
+describe('planPull', () => {
+  it('orders a batch: parents first, copies before downloads and deletions, children deleted first', () => {
+    const plan = planPull([
+      { entry: dirEntry('delete', 'old'), recorded: dirRec('old'), local: { kind: 'dir' } },
+      { entry: dirEntry('delete', 'old/deeper'), recorded: dirRec('old/deeper'), local: { kind: 'dir' } },
+      { entry: entry('delete', { path: 'old/a.txt' }), recorded: rec({ path: 'old/a.txt' }), local: file() },
+      { entry: dirEntry('add', 'new/inner'), recorded: null, local: absent },
+      { entry: dirEntry('add', 'new'), recorded: null, local: absent },
+      { entry: entry('add', { path: 'new/a.txt', checksum: A }), recorded: null, local: absent },
+      { entry: entry('add', { path: 'new/b.txt' }), recorded: null, local: absent },
+    ], new Map([[A, { base_dir: 'd', path: 'old/a.txt' }]]));
+    const paths = (phase: keyof typeof plan) => plan[phase].map((a) => a.entry.path);
+    expect(paths('mkdir')).toEqual(['new', 'new/inner']);
+    expect(paths('copy')).toEqual(['new/a.txt']);
+    expect(paths('download')).toEqual(['new/b.txt']);
+    expect(paths('delete-files')).toEqual(['old/a.txt']);
+    expect(paths('delete-dirs')).toEqual(['old/deeper', 'old']);
+  });
+});
+
+describe('ackableSequence', () => {
+  it.each<[string, number, number, number[], number]>([
+    ['all applied: the whole page', 10, 20, [], 20],
+    ['one failure holds the cursor just before it', 10, 20, [15], 14],
+    ['the earliest failure wins', 10, 20, [18, 12, 15], 11],
+    ['a failure on the first entry acknowledges nothing new', 10, 20, [11], 10],
+    ['never below the page start', 10, 20, [3], 10],
+  ])('%s', (_name, from, to, failed, expected) => {
+    expect(ackableSequence(from, to, failed)).toBe(expected);
+  });
+});

@@ -1,0 +1,165 @@
+// Plans how R reaches E's state for a collapsed batch of log entries: which directories to
+// create, which files to download or copy from content R already holds, which attributes to
+// set, what to delete — and where R's own edits must first be kept as conflict copies. Pure:
+// the shell supplies the entries, what R recorded and what R's disk holds (stat, and a hash
+// where needsLocalHash asked for one) and executes the plan, re-checking the disk before each
+// destructive step.
+//
+// The no-loss rule: R's version is moved to a conflict copy before E's change replaces or
+// deletes it whenever R's content differs from what R last received — unless E's new content
+// equals R's (nothing is lost) or E's content is still the one R's edit was based on (R's edit
+// stands and will go upstream).
+import type { ChangeEntry } from '@zync/common';
+import { classifyLocalEdit, knownLocalChecksum } from './local-edits.js';
+import type { EntryKey, LocalState, RecordedEntry } from './types.js';
+
+export interface PlanInput {
+  /** The last entry for the path in this batch (see collapseChanges). */
+  entry: ChangeEntry;
+  recorded: RecordedEntry | null | undefined;
+  local: LocalState;
+}
+
+/** What to do with the thing at a path that E's directory replaces. */
+export type MoveAside = 'none' | 'remove' | 'keep-copy';
+
+export type PullAction =
+  /** Create the directory; first remove R's unchanged file there, or keep R's other thing as a copy. */
+  | { type: 'mkdir'; entry: ChangeEntry; local: LocalState; moveAside: MoveAside }
+  /**
+   * Bring E's file: copy it from `source` (a path R holds with the same content) when given and
+   * still intact, else download it. `keepCopy`: R's version at the path goes to a conflict copy
+   * first. `clearDir`: R holds a directory there; remove it if empty, else keep it as a copy.
+   */
+  | { type: 'fetch'; entry: ChangeEntry; local: LocalState; source: EntryKey | null; keepCopy: boolean; clearDir: boolean }
+  /** R already holds E's content; only mode / mtime differ. */
+  | { type: 'set-attributes'; entry: ChangeEntry; local: LocalState }
+  /**
+   * Nothing to do on disk; record the entry. `keepBase`: R's edit stands (E still has the
+   * content R's edit was based on), so the recorded base stays as it was.
+   */
+  | { type: 'record'; entry: ChangeEntry; local: LocalState; keepBase: boolean }
+  /** Delete R's file; `keepCopy`: it holds R's edits, keep them as a conflict copy instead. */
+  | { type: 'delete-file'; entry: ChangeEntry; local: LocalState; keepCopy: boolean }
+  /** Remove the directory once empty (a non-empty one holds R's files and is kept). */
+  | { type: 'delete-dir'; entry: ChangeEntry; local: LocalState }
+  /** Drop the record; leave the disk alone (nothing there, or something R made itself). */
+  | { type: 'forget'; entry: ChangeEntry; local: LocalState };
+
+/** Order in which a batch is executed; see planPull. */
+export const PHASES = ['mkdir', 'copy', 'download', 'attributes', 'delete-files', 'delete-dirs', 'replace-dirs'] as const;
+export type Phase = (typeof PHASES)[number];
+
+const MTIME_TOLERANCE_MS = 1;
+
+function attributesMatch(entry: ChangeEntry, local: LocalState): boolean {
+  return (
+    local.kind === 'file' &&
+    (local.mode & 0o7777) === (entry.mode & 0o7777) &&
+    Math.abs(local.mtime - entry.mtime) < MTIME_TOLERANCE_MS
+  );
+}
+
+/** Plans one path. `sources` maps content checksums to intact local files holding them. */
+export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKey> = new Map()): PullAction {
+  const { entry, recorded, local } = input;
+  const edit = classifyLocalEdit(recorded, local);
+  if (edit === 'unknown') throw new Error(`planEntry: ${entry.base_dir}/${entry.path} needs a local hash first`);
+
+  if (entry.operation === 'delete') {
+    if (entry.kind === 'dir') return local.kind === 'dir' ? { type: 'delete-dir', entry, local } : { type: 'forget', entry, local };
+    // A file R never received from E, or a directory / link R put there, is R's own: left alone.
+    if (local.kind !== 'file' || recorded?.kind !== 'file') return { type: 'forget', entry, local };
+    return { type: 'delete-file', entry, local, keepCopy: edit !== 'unchanged' };
+  }
+
+  if (entry.kind === 'dir') {
+    switch (local.kind) {
+      case 'dir':
+        return { type: 'record', entry, local, keepBase: false };
+      case 'absent':
+        return { type: 'mkdir', entry, local, moveAside: 'none' };
+      case 'file':
+        return { type: 'mkdir', entry, local, moveAside: edit === 'unchanged' ? 'remove' : 'keep-copy' };
+      case 'other':
+        return { type: 'mkdir', entry, local, moveAside: 'keep-copy' };
+    }
+  }
+
+  const wanted = entry.checksum;
+  if (wanted === null) throw new Error(`planEntry: ${entry.operation} of file ${entry.base_dir}/${entry.path} without a checksum`);
+  const source = sources.get(wanted);
+  const fetch = (keepCopy: boolean, clearDir = false): PullAction => ({
+    type: 'fetch',
+    entry,
+    local,
+    source: source && !(source.base_dir === entry.base_dir && source.path === entry.path) ? source : null,
+    keepCopy,
+    clearDir,
+  });
+  switch (local.kind) {
+    case 'absent':
+      return fetch(false);
+    case 'dir':
+      return fetch(false, true);
+    case 'other':
+      return fetch(true);
+    case 'file': {
+      const held = knownLocalChecksum(recorded, local);
+      if (held === undefined) throw new Error(`planEntry: ${entry.base_dir}/${entry.path} needs a local hash first`);
+      if (held === wanted) {
+        return attributesMatch(entry, local) ? { type: 'record', entry, local, keepBase: false } : { type: 'set-attributes', entry, local };
+      }
+      if (edit === 'unchanged') return fetch(false);
+      // R edited the file. If E still holds the content R's edit started from, R's edit stands.
+      if (recorded?.kind === 'file' && recorded.checksum === wanted) return { type: 'record', entry, local, keepBase: true };
+      return fetch(true);
+    }
+  }
+}
+
+export function phaseOf(action: PullAction): Phase {
+  switch (action.type) {
+    case 'mkdir':
+      return 'mkdir';
+    case 'fetch':
+      return action.clearDir ? 'replace-dirs' : action.source ? 'copy' : 'download';
+    case 'set-attributes':
+    case 'record':
+    case 'forget':
+      return 'attributes';
+    case 'delete-file':
+      return 'delete-files';
+    case 'delete-dir':
+      return 'delete-dirs';
+  }
+}
+
+const depth = (path: string) => path.split('/').length;
+
+/**
+ * Plans a batch, grouped by phase in execution order: directories (parents first), copies from
+ * local content (before anything overwrites or deletes their sources), downloads, attribute-only
+ * changes and records, file deletions, directory deletions (children first), and files that
+ * replace a directory (after that directory's contents were deleted).
+ */
+export function planPull(inputs: readonly PlanInput[], sources: ReadonlyMap<string, EntryKey> = new Map()): Record<Phase, PullAction[]> {
+  const plan = Object.fromEntries(PHASES.map((phase) => [phase, [] as PullAction[]])) as Record<Phase, PullAction[]>;
+  for (const input of inputs) {
+    const action = planEntry(input, sources);
+    plan[phaseOf(action)].push(action);
+  }
+  plan.mkdir.sort((a, b) => depth(a.entry.path) - depth(b.entry.path));
+  plan['delete-dirs'].sort((a, b) => depth(b.entry.path) - depth(a.entry.path));
+  return plan;
+}
+
+/**
+ * The sequence that may be acknowledged after a page covering (from, to]: all of it, or up to
+ * just before the first entry whose effect did not become durable (it is pulled again).
+ */
+export function ackableSequence(from: number, to: number, failedSequences: Iterable<number>): number {
+  let ack = to;
+  for (const sequence of failedSequences) ack = Math.min(ack, sequence - 1);
+  return Math.max(from, ack);
+}

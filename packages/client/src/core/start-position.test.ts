@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { decideStart, type DaemonPosition, type StartDecision, type StoredPosition } from './start-position.js';
+
+const daemon: DaemonPosition = { log_id: 'L1', last_sequence: 100, compacted_through: 20 };
+const stored = (over: Partial<StoredPosition> = {}): StoredPosition => ({ log_id: 'L1', sequence: 50, resyncing: false, ...over });
+
+describe('decideStart', () => {
+  it.each<[string, StoredPosition, DaemonPosition, string[], StartDecision['kind'], number | null]>([
+    ['first contact', stored({ log_id: null, sequence: 0 }), daemon, [], 'resync', null],
+    ['resume after the last ack', stored(), daemon, [], 'resume', 50],
+    ['up to date', stored({ sequence: 100 }), daemon, [], 'resume', 100],
+    ['the daemon database was recreated', stored(), { ...daemon, log_id: 'L2' }, [], 'resync', null],
+    ['cursor older than what the log holds', stored({ sequence: 10 }), daemon, [], 'resync', null],
+    ['cursor exactly at the compaction point', stored({ sequence: 20 }), daemon, [], 'resume', 20],
+    ['cursor ahead of the log', stored({ sequence: 150 }), daemon, [], 'resync', null],
+    ['an interrupted resync continues', stored({ sequence: 30, resyncing: true }), daemon, [], 'continue-resync', 30],
+    ['an interrupted resync from 0 continues', stored({ sequence: 0, resyncing: true }), daemon, [], 'continue-resync', 0],
+    ['an interrupted resync overtaken by compaction restarts', stored({ sequence: 10, resyncing: true }), daemon, [], 'resync', null],
+    ['a local root changed', stored(), daemon, ['docs'], 'resync', null],
+  ])('%s', (_name, s, d, roots, kind, since) => {
+    const decision = decideStart(s, d, roots);
+    expect(decision.kind).toBe(kind);
+    expect('since' in decision ? decision.since : null).toBe(since);
+  });
+});

@@ -1,0 +1,41 @@
+// Where a pull starts: resume after the last acknowledged sequence, or a full resync from 0.
+// The position is (log_id, sequence): a foreign log_id (the daemon's database was recreated), a
+// cursor older than what the log still holds, or a cursor ahead of the log all mean that the
+// log after the cursor cannot be trusted to describe every change, so R compares itself with
+// the daemon's whole current state instead of skipping a gap. Pure.
+
+export interface StoredPosition {
+  log_id: string | null;
+  sequence: number;
+  resyncing: boolean;
+}
+
+export interface DaemonPosition {
+  log_id: string;
+  last_sequence: number;
+  compacted_through: number;
+}
+
+export type StartDecision =
+  | { kind: 'resume'; since: number }
+  /** Continue a full pass that was interrupted (same generation; the sweep is still pending). */
+  | { kind: 'continue-resync'; since: number }
+  | { kind: 'resync'; reason: string };
+
+export function decideStart(stored: StoredPosition, daemon: DaemonPosition, rootsChanged: readonly string[] = []): StartDecision {
+  if (stored.log_id === null) return { kind: 'resync', reason: 'first sync with this daemon' };
+  if (stored.log_id !== daemon.log_id) {
+    return { kind: 'resync', reason: "the daemon's change log was recreated (its log id changed)" };
+  }
+  if (rootsChanged.length > 0) {
+    return { kind: 'resync', reason: `the local directory for ${rootsChanged.join(', ')} changed` };
+  }
+  if (stored.sequence > daemon.last_sequence) {
+    return { kind: 'resync', reason: `the daemon's log ends at ${daemon.last_sequence}, before this client's position ${stored.sequence}` };
+  }
+  if (stored.sequence > 0 && stored.sequence < daemon.compacted_through) {
+    if (stored.resyncing) return { kind: 'resync', reason: 'the log was compacted during the resync' };
+    return { kind: 'resync', reason: `the log was compacted past this client's position ${stored.sequence}` };
+  }
+  return stored.resyncing ? { kind: 'continue-resync', since: stored.sequence } : { kind: 'resume', since: stored.sequence };
+}

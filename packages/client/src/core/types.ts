@@ -1,0 +1,41 @@
+// Domain types shared by the client's pure core and its shells. Wire shapes come from
+// @zync/common (ChangeEntry); these describe R's side: what R recorded and what its disk holds.
+import type { EntryKind } from '@zync/common';
+
+export interface EntryKey {
+  base_dir: string;
+  path: string;
+}
+
+/** A map key for (base_dir, path). */
+export function entryKeyString(key: EntryKey): string {
+  return `${key.base_dir}\u0000${key.path}`;
+}
+
+/** What R last received for one path, and how the local file looked right after writing it. */
+export interface RecordedEntry extends EntryKey {
+  kind: EntryKind;
+  /** null for directories. */
+  checksum: string | null;
+  size: number;
+  mtime: number;
+  mode: number;
+  /** Local stat after writing (null for directories). */
+  local_size: number | null;
+  local_mtime: number | null;
+  local_ino: number | null;
+  /** The log sequence this state came from. */
+  sequence: number;
+  /** The resync generation during which the daemon last confirmed this path. */
+  seen_gen: number;
+}
+
+/**
+ * What R's disk holds at a path right now. For a file, `checksum` is present only when it was
+ * hashed (the planner asks for a hash when the stat alone cannot tell, see needsLocalHash).
+ */
+export type LocalState =
+  | { kind: 'absent' }
+  | { kind: 'dir' }
+  | { kind: 'other' }
+  | { kind: 'file'; size: number; mtime: number; ino: number; mode: number; checksum?: string };

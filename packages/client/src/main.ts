@@ -1,0 +1,100 @@
+// zync-client: parse arguments, wire the parts (token, local roots, client store, pull engine,
+// connection factory), run — one pass (--once), continuous pulling, or --update-upstream — and
+// map failures to one sentence and an exit code (failAndExit). Decides nothing itself.
+import * as nodePath from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import {
+  LOG_LEVELS,
+  ZyncError,
+  checkDirRoots,
+  createLogger,
+  failAndExit,
+  parseDirSpecs,
+  resolveToken,
+  type LogLevel,
+} from '@zync/common';
+import { Connection, checkServerUrl } from './connection.js';
+import { LocalTree, removeStaleTempFiles } from './local-tree.js';
+import { PullEngine } from './pull-engine.js';
+import { runContinuous, runOnce } from './runner.js';
+import { ClientStore } from './store/client-store.js';
+import { runUpstream } from './upstream/index.js';
+
+const PROGRAM = 'zync-client';
+
+async function main(): Promise<void> {
+  const argv = await yargs(hideBin(process.argv))
+    .scriptName(PROGRAM)
+    .usage('$0 --server ws://localhost:8000 --dirs NAME:LOCALPATH... [options]')
+    .option('server', { type: 'string', demandOption: true, describe: "The daemon's WebSocket address (through the SSH tunnel)" })
+    .option('db', { type: 'string', default: 'sync_client.db', describe: 'Client state database' })
+    .option('dirs', { type: 'string', array: true, demandOption: true, describe: 'NAME:LOCALPATH pairs; NAME as served by the daemon' })
+    .option('interval', { type: 'number', default: 60, describe: 'Seconds between pulls when nothing is pushed' })
+    .option('once', { type: 'boolean', default: false, describe: 'One full pass, then exit (0 when up to date)' })
+    .option('update-upstream', { type: 'boolean', default: false, describe: "Send R's local edits to E for review, then exit" })
+    .option('token', { type: 'string', describe: 'Bearer token (or ZYNC_TOKEN)' })
+    .option('token-file', { type: 'string', describe: 'File holding the token (mode 0600)' })
+    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel })
+    .conflicts('token', 'token-file')
+    .check((args) => {
+      if (!(args.interval > 0)) throw new Error('--interval must be a positive number of seconds.');
+      return true;
+    })
+    .strict()
+    .fail((message, err) => {
+      throw new ZyncError('BAD_ARGUMENT', err?.message ?? message);
+    })
+    .parseAsync();
+
+  const logger = createLogger(PROGRAM, argv['log-level']);
+  checkServerUrl(argv.server);
+  const token = await resolveToken({ token: argv.token, tokenFile: argv['token-file'] });
+  const specs = parseDirSpecs(argv.dirs);
+  const dbPath = nodePath.resolve(argv.db);
+  const store = ClientStore.open(dbPath);
+  let dirs;
+  try {
+    dirs = await checkDirRoots(specs, { create: true });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const connect = () => Connection.open(argv.server, { token, clientId: store.clientId, logger });
+
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: string) => {
+    if (++signals > 1) process.exit(130);
+    logger.info(`${name}: stopping`);
+    controller.abort();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+  try {
+    if (argv['update-upstream']) {
+      await runUpstream({ store, dbPath, dirs, connect, log: logger });
+      return;
+    }
+    for (const dir of dirs) {
+      const removed = await removeStaleTempFiles(dir.root);
+      if (removed > 0) logger.info(`removed ${removed} temp file(s) left in ${dir.root} by an interrupted run`);
+    }
+    const rootsChanged = store.bindRoots(dirs);
+    const engine = new PullEngine(
+      { store, tree: new LocalTree(dirs), logger, dirNames: dirs.map((d) => d.name), signal: controller.signal },
+      rootsChanged,
+    );
+    const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval };
+    if (argv.once) await runOnce(runner);
+    else await runContinuous(runner);
+  } finally {
+    store.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => failAndExit(PROGRAM, err),
+);

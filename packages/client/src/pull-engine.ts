@@ -1,0 +1,247 @@
+// One pull pass over one connection: decide where to start (resume after the last
+// acknowledged sequence, or a full resync from 0), page through GET_CHANGES (the next page is
+// requested while the current one is applied), apply each collapsed page, then the batch
+// barrier — files were fsynced before their rename, touched directories are fsynced once — and
+// only then record the batch and acknowledge it. A resync ends with the sweep of paths the
+// daemon no longer has. Failed entries hold the cursor back and are retried; nothing is skipped
+// silently. Reconnecting and scheduling passes is the runner's job, not this one's.
+import { MAX_CHANGES_PAGE, ZyncError, isZyncError, type GetChangesResponse, type Logger } from '@zync/common';
+import { applyBatch, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
+import type { Connection } from './connection.js';
+import { collapseChanges } from './core/collapse.js';
+import { ackableSequence } from './core/plan-pull.js';
+import { decideStart } from './core/start-position.js';
+import { planSweep } from './core/sweep.js';
+import type { LocalTree } from './local-tree.js';
+import type { ClientStore } from './store/client-store.js';
+
+export interface PullOptions {
+  store: ClientStore;
+  tree: LocalTree;
+  logger: Logger;
+  /** base_dirs (names) this client syncs. */
+  dirNames: readonly string[];
+  /** Downloads in flight at once. */
+  maxDownloads?: number;
+  pageSize?: number;
+  /** Attempts within one pass when some entries fail (FILE_CHANGED, ...). */
+  attempts?: number;
+  retryDelayMs?: (attempt: number) => number;
+  signal?: AbortSignal | undefined;
+}
+
+export interface PassSummary {
+  downloaded: number;
+  copied: number;
+  bytes: number;
+  deleted: number;
+  dirsCreated: number;
+  dirsDeleted: number;
+  attributes: number;
+  conflicts: ConflictReport[];
+  /** Entries skipped for good (unsafe paths, unknown base dirs). */
+  problems: Problem[];
+  /** Entries still not applied at the end of the pass (their sequences are not acknowledged). */
+  failed: Problem[];
+  /** The acknowledged sequence after the pass. */
+  sequence: number;
+  /** true when R reached the end of the daemon's log with nothing left to retry. */
+  upToDate: boolean;
+  resynced: boolean;
+}
+
+function emptySummary(): PassSummary {
+  return {
+    downloaded: 0,
+    copied: 0,
+    bytes: 0,
+    deleted: 0,
+    dirsCreated: 0,
+    dirsDeleted: 0,
+    attributes: 0,
+    conflicts: [],
+    problems: [],
+    failed: [],
+    sequence: 0,
+    upToDate: false,
+    resynced: false,
+  };
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+export class PullEngine {
+  private readonly options: PullOptions;
+  /** Connections whose HELLO was already compared with the stored position. */
+  private readonly checked = new WeakSet<Connection>();
+  /** Root changes found at start (their entries were dropped): forces one resync. */
+  private rootsChanged: string[] = [];
+
+  constructor(options: PullOptions, rootsChanged: readonly string[] = []) {
+    this.options = options;
+    this.rootsChanged = [...rootsChanged];
+  }
+
+  /** Pulls until R is up to date (or attempts run out); throws on connection-level failures. */
+  async pass(connection: Connection): Promise<PassSummary> {
+    const { store, logger } = this.options;
+    const hello = connection.hello;
+    const missing = this.options.dirNames.filter((name) => !hello.dirs.includes(name));
+    if (missing.length > 0) {
+      throw new ZyncError(
+        'BAD_ARGUMENT',
+        `The daemon does not serve ${missing.map((m) => `"${m}"`).join(', ')} (it serves ${hello.dirs.length ? hello.dirs.map((d) => `"${d}"`).join(', ') : 'no directories'}).`,
+      );
+    }
+    const summary = emptySummary();
+    // HELLO describes the log as it was when the connection opened: the start is decided once
+    // per connection. Later passes resume (a log compacted meanwhile answers RESYNC_REQUIRED).
+    if (!this.checked.has(connection)) {
+      const decision = decideStart(store.position(), hello, this.rootsChanged);
+      if (decision.kind === 'resync') {
+        logger.info(`full resync: ${decision.reason}`);
+        store.startResync(hello.log_id);
+      }
+      this.checked.add(connection);
+      this.rootsChanged = [];
+    }
+    summary.resynced = store.position().resyncing;
+
+    const attempts = this.options.attempts ?? 4;
+    const delay = this.options.retryDelayMs ?? ((attempt: number) => 250 * 2 ** attempt);
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) {
+        logger.info(`retrying ${summary.failed.length} change(s) that could not be applied`);
+        await sleep(delay(attempt - 1), this.options.signal);
+      }
+      if (this.options.signal?.aborted) break;
+      summary.failed = [];
+      const reachedEnd = await this.pullLog(connection, summary);
+      if (!reachedEnd) continue;
+      if (store.position().resyncing) {
+        if (!(await this.sweep(connection, summary))) continue;
+        store.finishResync();
+      }
+      summary.upToDate = summary.failed.length === 0;
+      break;
+    }
+    summary.sequence = store.position().sequence;
+    return summary;
+  }
+
+  /** Pages through the log from the stored position; true when it reached the end cleanly. */
+  private async pullLog(connection: Connection, summary: PassSummary): Promise<boolean> {
+    const { store, logger } = this.options;
+    const limit = this.options.pageSize ?? MAX_CHANGES_PAGE;
+    const getPage = (since: number) => connection.request('GET_CHANGES', { since_sequence: since, limit });
+    let since = store.position().sequence;
+    let next: Promise<GetChangesResponse> | null = getPage(since);
+    while (next) {
+      let page: GetChangesResponse;
+      try {
+        page = await next;
+      } catch (err) {
+        if (isZyncError(err) && err.code === 'RESYNC_REQUIRED') {
+          logger.info('full resync: the daemon no longer holds the log after this client\'s position');
+          store.startResync(connection.hello.log_id);
+          summary.resynced = true;
+          since = 0;
+          next = getPage(0);
+          continue;
+        }
+        throw err;
+      }
+      if (page.from_sequence !== since || page.to_sequence < since || (page.more_available && page.to_sequence === since)) {
+        throw new ZyncError('BAD_MESSAGE', `The daemon answered changes after ${since} with the range (${page.from_sequence}, ${page.to_sequence}].`);
+      }
+      next = page.more_available ? getPage(page.to_sequence) : null;
+      next?.catch(() => undefined); // observed when awaited; a failed pass may drop it
+      const result = await this.applyEntries(connection, collapseChanges(page.changes), summary);
+      const ack = ackableSequence(since, page.to_sequence, result.failed.map((f) => f.sequence));
+      store.commitBatch({ upserts: result.upserts, removals: result.removals, sequence: ack });
+      if (ack > since || page.changes.length > 0) await connection.request('ACK_CHANGES', { sequence_number: ack });
+      since = ack;
+      if (result.failed.length > 0) return false;
+      if (this.options.signal?.aborted) return false;
+    }
+    return true;
+  }
+
+  /** After a full pass: recorded paths the daemon did not confirm are deleted on E. */
+  private async sweep(connection: Connection, summary: PassSummary): Promise<boolean> {
+    const { store } = this.options;
+    const position = store.position();
+    let clean = true;
+    for (const baseDir of this.options.dirNames) {
+      let after = '';
+      for (;;) {
+        const unseen = store.unseenEntries(baseDir, position.generation, after, MAX_CHANGES_PAGE);
+        if (unseen.length === 0) break;
+        after = unseen[unseen.length - 1]!.path;
+        const result = await this.applyEntries(connection, planSweep(unseen, position.sequence, Date.now()), summary);
+        store.commitBatch({ upserts: result.upserts, removals: result.removals });
+        if (result.failed.length > 0) clean = false;
+      }
+    }
+    if (!clean) return false;
+    const unseenDirs = this.options.dirNames.filter((d) => store.unseenEntries(d, position.generation, '', 1).length > 0);
+    return unseenDirs.length === 0;
+  }
+
+  private async applyEntries(connection: Connection, entries: ReturnType<typeof collapseChanges>, summary: PassSummary): Promise<BatchResult> {
+    const { store, tree, logger } = this.options;
+    const result = await applyBatch(entries, {
+      connection,
+      tree,
+      records: store,
+      daemonDirs: new Set(connection.hello.dirs),
+      generation: store.position().generation,
+      logger,
+      maxDownloads: this.options.maxDownloads ?? 256,
+      signal: this.options.signal,
+    });
+    // The barrier: file contents were fsynced before their renames; the renames, creations and
+    // deletions become durable with one fsync per touched directory. Only then is it recorded.
+    const barrierStarted = Date.now();
+    await tree.syncTouchedDirs();
+    logger.debug({ ms: Date.now() - barrierStarted }, 'directory barrier');
+    const s = result.stats;
+    summary.downloaded += s.downloaded;
+    summary.copied += s.copied;
+    summary.bytes += s.bytes;
+    summary.deleted += s.deleted;
+    summary.dirsCreated += s.dirsCreated;
+    summary.dirsDeleted += s.dirsDeleted;
+    summary.attributes += s.attributes;
+    summary.conflicts.push(...result.conflicts);
+    summary.problems.push(...result.skipped.filter((p) => p.code !== 'NOT_FOUND'));
+    summary.failed.push(...result.failed);
+    return result;
+  }
+}
+
+/** One line for stderr: what a pass did. */
+export function describePass(summary: PassSummary): string {
+  const mib = (summary.bytes / (1024 * 1024)).toFixed(1);
+  const parts = [
+    `${summary.downloaded} file(s) downloaded (${mib} MiB)`,
+    `${summary.copied} copied locally`,
+    `${summary.deleted} deleted`,
+    `${summary.dirsCreated} dir(s) created`,
+    `${summary.dirsDeleted} dir(s) removed`,
+    `${summary.conflicts.length} conflict(s)`,
+  ];
+  if (summary.attributes) parts.splice(3, 0, `${summary.attributes} mode/mtime change(s)`);
+  if (summary.problems.length) parts.push(`${summary.problems.length} skipped`);
+  if (summary.failed.length) parts.push(`${summary.failed.length} not yet applied`);
+  return `${summary.resynced ? 'resync' : 'pull'}: ${parts.join(', ')}; at sequence ${summary.sequence}${summary.upToDate ? ', up to date' : ''}`;
+}

@@ -1,0 +1,149 @@
+// When passes run: `--once` (connect, one pass, close) or continuous (stay connected; a pass at
+// once on connect, on each CHANGES_AVAILABLE push, every interval and soon after a pass that
+// left something to retry; reconnect with capped exponential backoff and jitter, resuming from
+// the last acknowledgement). Stopping (the AbortSignal) closes the connection, which makes every
+// in-flight download fail and remove its temp file; the pass then unwinds. What a pass does is
+// the pull engine's business.
+import { ZyncError, isZyncError, type Logger } from '@zync/common';
+import { Connection } from './connection.js';
+import { backoffDelay } from './core/backoff.js';
+import { describePass, type PassSummary, type PullEngine } from './pull-engine.js';
+
+export interface RunnerOptions {
+  engine: PullEngine;
+  connect: () => Promise<Connection>;
+  logger: Logger;
+  signal: AbortSignal;
+  /** Seconds between passes when nothing is pushed. */
+  intervalSeconds: number;
+}
+
+/** Errors no retry can fix: the user must change something. */
+export function isFatal(err: unknown): boolean {
+  return isZyncError(err) && ['UNAUTHORIZED', 'INCOMPATIBLE_PROTOCOL', 'BAD_ARGUMENT', 'INTERNAL'].includes(err.code);
+}
+
+function reportPass(logger: Logger, summary: PassSummary): void {
+  logger.info(describePass(summary));
+  for (const problem of summary.problems) logger.error(`skipped ${problem.base_dir}/${problem.path}: ${problem.message}`);
+}
+
+/** One full pass. Resolves with the summary; rejects with a ZyncError (one sentence) on failure. */
+export async function runOnce(options: RunnerOptions): Promise<PassSummary> {
+  const connection = await options.connect();
+  const stop = () => void connection.close();
+  options.signal.addEventListener('abort', stop, { once: true });
+  try {
+    const summary = await options.engine.pass(connection);
+    reportPass(options.logger, summary);
+    if (options.signal.aborted) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
+    if (!summary.upToDate) {
+      throw new ZyncError(
+        'FILE_CHANGED',
+        `${summary.failed.length} change(s) could not be applied yet (for example ${summary.failed[0]?.base_dir}/${summary.failed[0]?.path}: ${summary.failed[0]?.message}); run again.`,
+      );
+    }
+    return summary;
+  } catch (err) {
+    if (options.signal.aborted && !isFatal(err)) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
+    throw err;
+  } finally {
+    options.signal.removeEventListener('abort', stop);
+    await connection.close();
+  }
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/** Runs until the signal aborts; rejects only on fatal errors (bad token, protocol, --dirs). */
+export async function runContinuous(options: RunnerOptions): Promise<void> {
+  const { logger, signal } = options;
+  let attempt = 0;
+  while (!signal.aborted) {
+    let connection: Connection;
+    try {
+      connection = await options.connect();
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      const delay = backoffDelay(attempt++, Math.random());
+      logger.warn(`${err instanceof Error ? err.message : String(err)} Retrying in ${(delay / 1000).toFixed(1)} s.`);
+      await sleep(delay, signal);
+      continue;
+    }
+    attempt = 0;
+    logger.info(`connected to ${connection.url} (log ${connection.hello.log_id}, sequence ${connection.hello.last_sequence})`);
+    try {
+      await serve(connection, options);
+    } catch (err) {
+      if (isFatal(err)) {
+        await connection.close();
+        throw err;
+      }
+      if (!signal.aborted) logger.warn(`${err instanceof Error ? err.message : String(err)}`);
+    }
+    await connection.close();
+    if (!signal.aborted) {
+      const delay = backoffDelay(attempt++, Math.random());
+      logger.info(`disconnected; reconnecting in ${(delay / 1000).toFixed(1)} s`);
+      await sleep(delay, signal);
+    }
+  }
+}
+
+/** Passes on one connection until it closes or the signal aborts. */
+async function serve(connection: Connection, options: RunnerOptions): Promise<void> {
+  const { engine, logger, signal } = options;
+  let wanted = true;
+  let wake: (() => void) | null = null;
+  const request = () => {
+    wanted = true;
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  let lastSequence = -1;
+  const unsubscribePush = connection.onPush((push) => {
+    if (push.highest_sequence > lastSequence) request();
+  });
+  const unsubscribeClose = connection.onClose(() => request());
+  const onAbort = () => {
+    request();
+    void connection.close();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  const interval = setInterval(request, options.intervalSeconds * 1000);
+  let retry: NodeJS.Timeout | null = null;
+  try {
+    while (connection.isOpen && !signal.aborted) {
+      if (!wanted) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      wanted = false;
+      const summary = await engine.pass(connection);
+      lastSequence = summary.sequence;
+      reportPass(logger, summary);
+      if (!summary.upToDate && !retry) {
+        retry = setTimeout(() => {
+          retry = null;
+          request();
+        }, 2000);
+      }
+    }
+  } finally {
+    clearInterval(interval);
+    if (retry) clearTimeout(retry);
+    unsubscribePush();
+    unsubscribeClose();
+    signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,109 @@
+// The client store on a real SQLite file: migrations, position and resync bookkeeping, batch
+// commits, lookups by checksum, the sweep query and root rebinding.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RecordedEntry } from '../core/types.js';
+import { ClientStore } from './client-store.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function openStore(): { store: ClientStore; file: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zync-client-store-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'sync_client.db');
+  return { store: ClientStore.open(file), file };
+}
+const entry = (p: string, over: Partial<RecordedEntry> = {}): RecordedEntry => ({
+  base_dir: 'docs',
+  path: p,
+  kind: 'file',
+  checksum: 'a'.repeat(64),
+  size: 3,
+  mtime: 1000.5,
+  mode: 0o755,
+  local_size: 3,
+  local_mtime: 1234.25,
+  local_ino: 42,
+  sequence: 7,
+  seen_gen: 1,
+  ...over,
+});
+
+describe('ClientStore', () => {
+  it('starts with no position and a stable client id', () => {
+    const { store, file } = openStore();
+    const id = store.clientId;
+    expect(id).toMatch(/^zync-client-/);
+    expect(store.position()).toEqual({ log_id: null, sequence: 0, generation: 0, resyncing: false });
+    store.close();
+    const again = ClientStore.open(file);
+    expect(again.clientId).toBe(id);
+    again.close();
+  });
+
+  it('records a batch and the position in one go, and reads it back exactly', () => {
+    const { store } = openStore();
+    store.startResync('log-1');
+    store.commitBatch({ upserts: [entry('a.txt'), entry('dir', { kind: 'dir', checksum: null, local_size: null, local_mtime: null, local_ino: null })], removals: [], sequence: 9 });
+    expect(store.getEntry('docs', 'a.txt')).toEqual(entry('a.txt'));
+    expect(store.getEntry('docs', 'dir')?.kind).toBe('dir');
+    expect(store.position()).toEqual({ log_id: 'log-1', sequence: 9, generation: 1, resyncing: true });
+    store.commitBatch({ upserts: [], removals: [{ base_dir: 'docs', path: 'a.txt' }], sequence: 10 });
+    expect(store.getEntry('docs', 'a.txt')).toBeUndefined();
+    store.finishResync();
+    expect(store.position().resyncing).toBe(false);
+    store.close();
+  });
+
+  it('finds content by checksum and lists entries a resync did not confirm, in pages', () => {
+    const { store } = openStore();
+    store.startResync('log-1');
+    store.commitBatch({
+      upserts: [
+        entry('a', { seen_gen: 1 }),
+        entry('b', { seen_gen: 2, checksum: 'b'.repeat(64) }),
+        entry('c', { seen_gen: 1 }),
+        entry('d', { seen_gen: 1, base_dir: 'other' }),
+      ],
+      removals: [],
+    });
+    expect(store.findByChecksum('b'.repeat(64)).map((e) => e.path)).toEqual(['b']);
+    expect([...store.findByChecksums(['a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64)])].map(([c, list]) => [c[0], list.map((e) => e.path).sort()])).toEqual([
+      ['a', ['a', 'c', 'd']],
+      ['b', ['b']],
+    ]);
+    expect([...store.getEntries([{ base_dir: 'docs', path: 'a' }, { base_dir: 'other', path: 'd' }, { base_dir: 'docs', path: 'zz' }]).values()].map((e) => `${e.base_dir}/${e.path}`).sort()).toEqual([
+      'docs/a',
+      'other/d',
+    ]);
+    expect(store.unseenEntries('docs', 2).map((e) => e.path)).toEqual(['a', 'c']);
+    expect(store.unseenEntries('docs', 2, 'a').map((e) => e.path)).toEqual(['c']);
+    expect(store.unseenEntries('docs', 2, '', 1).map((e) => e.path)).toEqual(['a']);
+    expect([...store.listEntries('docs')].map((e) => e.path)).toEqual(['a', 'b', 'c']);
+    store.close();
+  });
+
+  it('drops the entries of a base dir whose local root changed', () => {
+    const { store } = openStore();
+    expect(store.bindRoots([{ name: 'docs', root: '/r/docs' }])).toEqual([]);
+    store.commitBatch({ upserts: [entry('a')], removals: [] });
+    expect(store.bindRoots([{ name: 'docs', root: '/r/docs' }])).toEqual([]);
+    expect(store.getEntry('docs', 'a')).toBeDefined();
+    expect(store.bindRoots([{ name: 'docs', root: '/elsewhere' }])).toEqual(['docs']);
+    expect(store.getEntry('docs', 'a')).toBeUndefined();
+    store.close();
+  });
+
+  it('a new resync bumps the generation and restarts from 0', () => {
+    const { store } = openStore();
+    store.startResync('log-1');
+    store.commitBatch({ upserts: [], removals: [], sequence: 50 });
+    store.finishResync();
+    expect(store.startResync('log-2')).toEqual({ log_id: 'log-2', sequence: 0, generation: 2, resyncing: true });
+    store.close();
+  });
+});

@@ -1,0 +1,222 @@
+// The client's state on R (sync_client.db, SQLite): its position in the daemon's log
+// (log_id, sequence, resync generation) and, per (base_dir, path), what R last received and the
+// local stat after writing it. It owns the SQL and the migrations (packages/client/sql/NNN-*.sql,
+// tracked with PRAGMA user_version). It makes no decisions: the pull engine tells it what to
+// record, in one transaction per batch, only after the batch's effects are durable on disk.
+import { randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { ZyncError } from '@zync/common';
+import { entryKeyString, type EntryKey, type RecordedEntry } from '../core/types.js';
+
+export type { EntryKey, RecordedEntry };
+
+/** Where the client stands in the daemon's log. */
+export interface Position {
+  /** null before the first HELLO. */
+  log_id: string | null;
+  /** Last sequence applied, durable and acknowledged. */
+  sequence: number;
+  generation: number;
+  /** A full pass from 0 is under way; its sweep runs when it reaches the end of the log. */
+  resyncing: boolean;
+}
+
+const SQL_DIR = new URL('../../sql/', import.meta.url);
+
+function loadMigrations(): { version: number; sql: string }[] {
+  const dir = fileURLToPath(SQL_DIR);
+  return readdirSync(dir)
+    .filter((name) => /^\d{3}-.*\.sql$/.test(name))
+    .sort()
+    .map((name) => ({ version: Number(name.slice(0, 3)), sql: readFileSync(new URL(name, SQL_DIR), 'utf8') }));
+}
+
+type Row = Omit<RecordedEntry, 'kind'> & { kind: string };
+
+function toEntry(row: Row): RecordedEntry {
+  return { ...row, kind: row.kind === 'dir' ? 'dir' : 'file' };
+}
+
+export class ClientStore {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.stmts = {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      getEntry: db.prepare<[string, string], Row>('SELECT * FROM entries WHERE base_dir = ? AND path = ?'),
+      upsert: db.prepare<RecordedEntry>(
+        `INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, local_size, local_mtime, local_ino, sequence, seen_gen)
+         VALUES (@base_dir, @path, @kind, @checksum, @size, @mtime, @mode, @local_size, @local_mtime, @local_ino, @sequence, @seen_gen)
+         ON CONFLICT (base_dir, path) DO UPDATE SET
+           kind = excluded.kind, checksum = excluded.checksum, size = excluded.size, mtime = excluded.mtime,
+           mode = excluded.mode, local_size = excluded.local_size, local_mtime = excluded.local_mtime,
+           local_ino = excluded.local_ino, sequence = excluded.sequence, seen_gen = excluded.seen_gen`,
+      ),
+      getMany: db.prepare<[string], Row>(
+        `WITH keys (base_dir, path) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+         SELECT e.* FROM keys JOIN entries e ON e.base_dir = keys.base_dir AND e.path = keys.path`,
+      ),
+      byChecksums: db.prepare<[string], Row>(
+        "SELECT e.* FROM json_each(?) AS j JOIN entries e ON e.checksum = j.value WHERE e.kind = 'file'",
+      ),
+      remove: db.prepare<[string, string]>('DELETE FROM entries WHERE base_dir = ? AND path = ?'),
+      byChecksum: db.prepare<[string, number], Row>("SELECT * FROM entries WHERE checksum = ? AND kind = 'file' LIMIT ?"),
+      listDir: db.prepare<[string], Row>('SELECT * FROM entries WHERE base_dir = ? ORDER BY path'),
+      unseen: db.prepare<[string, number, string, number], Row>(
+        'SELECT * FROM entries WHERE base_dir = ? AND seen_gen < ? AND path > ? ORDER BY path LIMIT ?',
+      ),
+      getRoot: db.prepare<[string], { root: string }>('SELECT root FROM roots WHERE base_dir = ?'),
+      setRoot: db.prepare<[string, string]>('INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root'),
+      dropDir: db.prepare<[string]>('DELETE FROM entries WHERE base_dir = ?'),
+    };
+  }
+
+  static open(path: string): ClientStore {
+    let db: Database.Database;
+    try {
+      db = new Database(path);
+    } catch (err) {
+      throw new ZyncError('BAD_ARGUMENT', `Cannot open the client database ${path}: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (const migration of loadMigrations()) {
+      if (migration.version <= current) continue;
+      db.transaction(() => {
+        db.exec(migration.sql);
+        db.pragma(`user_version = ${migration.version}`);
+      })();
+    }
+    const store = new ClientStore(db);
+    if (!store.meta('client_id')) store.stmts.setMeta.run('client_id', `zync-client-${randomUUID()}`);
+    return store;
+  }
+
+  private meta(key: string): string | undefined {
+    return this.stmts.getMeta.get(key)?.value;
+  }
+
+  get clientId(): string {
+    return this.meta('client_id')!;
+  }
+
+  position(): Position {
+    return {
+      log_id: this.meta('log_id') ?? null,
+      sequence: Number(this.meta('sequence') ?? 0),
+      generation: Number(this.meta('generation') ?? 0),
+      resyncing: this.meta('resyncing') === '1',
+    };
+  }
+
+  /** Starts a full pass from 0 against log_id: new generation, sequence 0, sweep pending. */
+  startResync(logId: string): Position {
+    const next = this.position().generation + 1;
+    this.db.transaction(() => {
+      this.stmts.setMeta.run('log_id', logId);
+      this.stmts.setMeta.run('sequence', '0');
+      this.stmts.setMeta.run('generation', String(next));
+      this.stmts.setMeta.run('resyncing', '1');
+    })();
+    return this.position();
+  }
+
+  finishResync(): void {
+    this.stmts.setMeta.run('resyncing', '0');
+  }
+
+  /**
+   * Records the pairs of local roots and base_dir names. For a name whose root changed, its
+   * entries describe another directory: they are dropped and the names are returned (the caller
+   * then resyncs so the new root is compared against the daemon's state).
+   */
+  bindRoots(dirs: readonly { name: string; root: string }[]): string[] {
+    const changed: string[] = [];
+    this.db.transaction(() => {
+      for (const dir of dirs) {
+        const known = this.stmts.getRoot.get(dir.name)?.root;
+        if (known !== undefined && known !== dir.root) {
+          this.stmts.dropDir.run(dir.name);
+          changed.push(dir.name);
+        }
+        this.stmts.setRoot.run(dir.name, dir.root);
+      }
+    })();
+    return changed;
+  }
+
+  /** The local root base_dir was last synced into (undefined before its first sync). */
+  boundRoot(baseDir: string): string | undefined {
+    return this.stmts.getRoot.get(baseDir)?.root;
+  }
+
+  getEntry(baseDir: string, path: string): RecordedEntry | undefined {
+    const row = this.stmts.getEntry.get(baseDir, path);
+    return row ? toEntry(row) : undefined;
+  }
+
+  /** The records of many paths at once, by entryKeyString (absent paths are left out). */
+  getEntries(keys: readonly EntryKey[]): Map<string, RecordedEntry> {
+    const found = new Map<string, RecordedEntry>();
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = JSON.stringify(keys.slice(i, i + 1000).map((k) => [k.base_dir, k.path]));
+      for (const row of this.stmts.getMany.iterate(chunk)) found.set(entryKeyString(row), toEntry(row));
+    }
+    return found;
+  }
+
+  /** Recorded files holding any of these contents, by checksum (at most `limit` each). */
+  findByChecksums(checksums: readonly string[], limit = 4): Map<string, RecordedEntry[]> {
+    const found = new Map<string, RecordedEntry[]>();
+    for (let i = 0; i < checksums.length; i += 1000) {
+      const chunk = JSON.stringify(checksums.slice(i, i + 1000));
+      for (const row of this.stmts.byChecksums.iterate(chunk)) {
+        const list = found.get(row.checksum!) ?? [];
+        if (list.length < limit) list.push(toEntry(row));
+        found.set(row.checksum!, list);
+      }
+    }
+    return found;
+  }
+
+  /** Recorded files holding this content (to copy locally instead of downloading). */
+  findByChecksum(checksum: string, limit = 4): RecordedEntry[] {
+    return this.stmts.byChecksum.all(checksum, limit).map(toEntry);
+  }
+
+  /** Every recorded path of a base dir, by path (iterated lazily: bounded memory). */
+  *listEntries(baseDir: string): IterableIterator<RecordedEntry> {
+    for (const row of this.stmts.listDir.iterate(baseDir)) yield toEntry(row);
+  }
+
+  /**
+   * Recorded paths the current resync pass has not confirmed (candidates for the sweep), in
+   * path order after `afterPath`, at most `limit` of them.
+   */
+  unseenEntries(baseDir: string, generation: number, afterPath = '', limit = 5000): RecordedEntry[] {
+    return this.stmts.unseen.all(baseDir, generation, afterPath, limit).map(toEntry);
+  }
+
+  /**
+   * Records one durable batch in a single transaction: entries written or confirmed, entries
+   * forgotten, and (optionally) the new position — the sequence that is then acknowledged.
+   */
+  commitBatch(batch: { upserts: readonly RecordedEntry[]; removals: readonly EntryKey[]; sequence?: number }): void {
+    this.db.transaction(() => {
+      for (const entry of batch.upserts) this.stmts.upsert.run(entry);
+      for (const key of batch.removals) this.stmts.remove.run(key.base_dir, key.path);
+      if (batch.sequence !== undefined) this.stmts.setMeta.run('sequence', String(batch.sequence));
+    })();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

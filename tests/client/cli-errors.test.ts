@@ -1,0 +1,81 @@
+// zync-client --once fails with one clear sentence and a stable exit code when the daemon cannot
+// be reached, refuses the token, or does not serve a --dirs name; bad usage is refused before
+// anything is touched. ZYNC_TOKEN is honoured.
+import { createServer } from 'node:net';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exists, runCli, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
+import { stateDb } from './support.js';
+
+/** The last line the client printed: the sentence a user reads. */
+const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1) ?? '';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('zync-client errors', () => {
+  let daemon: DaemonHandle;
+  let e: string;
+
+  beforeAll(async () => {
+    e = tempDir('zync-e-');
+    daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  const args = (server: string, extra: string[]) => {
+    const state = tempDir('zync-rstate-');
+    return ['--server', server, '--db', path.join(state, 'sync_client.db'), '--once', ...extra];
+  };
+
+  it('exits 3 with one sentence when the daemon cannot be reached', async () => {
+    const port = await freePort();
+    const result = await runCli('client', args(`ws://127.0.0.1:${port}`, ['--token', 't', '--dirs', `docs:${tempDir()}`]));
+    expect(result.code).toBe(3);
+    expect(lastLine(result.stderr)).toMatch(/^zync-client: Cannot reach the daemon at ws:\/\/127\.0\.0\.1:\d+: connection refused/);
+  });
+
+  it('exits 4 with one sentence when the daemon refuses the token', async () => {
+    const result = await runCli('client', args(daemon.url, ['--token', 'wrong', '--dirs', `docs:${tempDir()}`]));
+    expect(result.code).toBe(4);
+    expect(lastLine(result.stderr)).toMatch(/^zync-client: The daemon at .* refused the token \(HTTP 401\)/);
+    expect(result.stderr).not.toContain('wrong');
+  });
+
+  it('honours ZYNC_TOKEN', async () => {
+    const result = await runCli('client', args(daemon.url, ['--dirs', `docs:${tempDir()}`]), { env: { ZYNC_TOKEN: daemon.token } });
+    expect(result.code, result.stderr).toBe(0);
+  });
+
+  it('exits 2 naming the directory when the daemon does not serve a --dirs name', async () => {
+    const result = await runCli('client', args(daemon.url, ['--token', daemon.token, '--dirs', `nope:${tempDir()}`]));
+    expect(result.code).toBe(2);
+    expect(lastLine(result.stderr)).toBe('zync-client: The daemon does not serve "nope" (it serves "docs").');
+  });
+
+  it('creates missing local directories', async () => {
+    const local = path.join(tempDir(), 'not/yet/here');
+    const result = await runCli('client', args(daemon.url, ['--token', daemon.token, '--dirs', `docs:${local}`]));
+    expect(result.code, result.stderr).toBe(0);
+    expect(await exists(local)).toBe(true);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['no --dirs', ['--token', 't'], /dirs/],
+    ['a malformed dir spec', ['--token', 't', '--dirs', 'nocolon'], /is not NAME:PATH/],
+    ['both --token and --token-file', ['--token', 't', '--token-file', '/nonexistent', '--dirs', 'docs:/tmp/x'], /mutually exclusive/],
+    ['a server that is not a ws:// URL', ['--token', 't', '--dirs', `docs:${'/tmp/zync-unused'}`], /must start with ws:\/\/ or wss:\/\//],
+  ])('exits 2 on bad usage: %s', async (name, extra, message) => {
+    const server = name.startsWith('a server') ? 'http://localhost:1' : daemon.url;
+    const result = await runCli('client', args(server, extra));
+    expect(result.code).toBe(2);
+    expect(lastLine(result.stderr)).toMatch(message);
+  });
+});

@@ -1,0 +1,91 @@
+// R's edits are never destroyed. R edits a file that E then modifies, and one that E deletes:
+// R ends with E's state plus R's edits as conflict copies, and the client reports both. When
+// E's new content equals R's, nothing is copied. After the daemon's database is deleted and
+// recreated, the client resyncs without losing R's edits.
+import { mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exists, startDaemon, tempDir, treeDigest, type DaemonHandle } from '../helpers/index.js';
+import { conflictCopies, runClientOnce, stateDb, waitForDaemonToSee, type ClientSetup } from './support.js';
+
+describe('conflicts on R', () => {
+  let e: string;
+  let r: string;
+  let daemon: DaemonHandle;
+  let setup: ClientSetup;
+  const onE = (p: string) => path.join(e, p);
+  const onR = (p: string) => path.join(r, p);
+  const text = (p: string) => readFile(p, 'utf8');
+
+  beforeAll(async () => {
+    e = tempDir('zync-e-');
+    r = tempDir('zync-r-');
+    await mkdir(onE('notes'));
+    for (const name of ['modify.txt', 'delete.txt', 'same.txt', 'untouched.txt', 'kept.txt', 'gone.txt', 'gone-edited.txt']) {
+      await writeFile(onE(`notes/${name}`), `E's original ${name}\n`);
+    }
+    daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
+    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    const first = await runClientOnce(setup);
+    expect(first.code, first.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it("keeps R's edits as conflict copies when E modifies or deletes the file, and reports both", async () => {
+    await writeFile(onR('notes/modify.txt'), "R's edit of modify.txt\n");
+    await writeFile(onR('notes/delete.txt'), "R's edit of delete.txt\n");
+    await writeFile(onR('notes/same.txt'), 'both sides wrote this\n');
+    await writeFile(onE('notes/modify.txt'), "E's new modify.txt\n");
+    await unlink(onE('notes/delete.txt'));
+    await writeFile(onE('notes/same.txt'), 'both sides wrote this\n');
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const result = await runClientOnce(setup);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await text(onR('notes/modify.txt'))).toBe("E's new modify.txt\n");
+    expect(await exists(onR('notes/delete.txt'))).toBe(false);
+    expect(await text(onR('notes/same.txt'))).toBe('both sides wrote this\n');
+
+    const copies = await conflictCopies(r);
+    expect(copies).toHaveLength(2);
+    const modifyCopy = copies.find((c) => c.startsWith('notes/modify.zync-conflict-'))!;
+    const deleteCopy = copies.find((c) => c.startsWith('notes/delete.zync-conflict-'))!;
+    expect(modifyCopy).toMatch(/-R\.txt$/);
+    expect(await text(onR(modifyCopy))).toBe("R's edit of modify.txt\n");
+    expect(await text(onR(deleteCopy))).toBe("R's edit of delete.txt\n");
+    expect(result.stderr).toMatch(/conflict: docs\/notes\/modify\.txt .*E modified it/);
+    expect(result.stderr).toMatch(/conflict: docs\/notes\/delete\.txt .*E deleted it/);
+    expect(result.stderr).toMatch(/2 conflict\(s\)/);
+  });
+
+  it("resyncs after the daemon's database is recreated, without losing R's edits", async () => {
+    await daemon.stop('SIGTERM');
+    for (const suffix of ['', '-wal', '-shm']) await rm(`${daemon.db}${suffix}`, { force: true });
+    // While the log is gone: R edits two files; E deletes one R left alone and one R edited.
+    await writeFile(onR('notes/kept.txt'), "R's edit of kept.txt\n");
+    await writeFile(onR('notes/gone-edited.txt'), "R's edit of gone-edited.txt\n");
+    await unlink(onE('notes/gone.txt'));
+    await unlink(onE('notes/gone-edited.txt'));
+    daemon = await startDaemon({ dirs: { docs: e }, db: daemon.db });
+    setup = { ...setup, daemon };
+
+    const result = await runClientOnce(setup);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/full resync: the daemon's change log was recreated/);
+    // R's edit of a file E did not change stands (it is R's to send upstream).
+    expect(await text(onR('notes/kept.txt'))).toBe("R's edit of kept.txt\n");
+    // A file E deleted that R left alone is deleted; one R edited is kept as a copy.
+    expect(await exists(onR('notes/gone.txt'))).toBe(false);
+    expect(await exists(onR('notes/gone-edited.txt'))).toBe(false);
+    const copy = (await conflictCopies(r)).find((c) => c.startsWith('notes/gone-edited.zync-conflict-'));
+    expect(copy).toBeDefined();
+    expect(await text(onR(copy!))).toBe("R's edit of gone-edited.txt\n");
+    // Everything else matches E, and the earlier conflict copies are still there.
+    const tree = await treeDigest(r);
+    expect(Object.keys(tree).sort()).toEqual(Object.keys(await treeDigest(e)).sort());
+    expect((await conflictCopies(r)).length).toBe(3);
+    expect(await text(onR('notes/untouched.txt'))).toBe("E's original untouched.txt\n");
+  });
+});

@@ -1,0 +1,93 @@
+// A scripted daemon for client tests that the real daemon cannot play: one that lies (unsafe
+// paths, unknown base dirs, wrong checksums) or speaks another protocol. It serves a fixed log
+// and fixed file contents over the real wire format (text frames + id-tagged binary frames).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { encodeBinaryFrame, sha256, type ChangeEntry } from '@zync/common';
+
+export interface FakeDaemonOptions {
+  token: string;
+  dirs: string[];
+  changes: ChangeEntry[];
+  /** Content served for `base_dir/path`; the header checksum is its real SHA-256 unless lied about. */
+  files: Record<string, Buffer>;
+  /** Checksums to announce instead of the real ones (header and trailer). */
+  lies?: Record<string, string>;
+  protocol?: number;
+  logId?: string;
+}
+
+export interface FakeDaemon {
+  url: string;
+  acks: number[];
+  requests: { operation: string; [key: string]: unknown }[];
+  close(): Promise<void>;
+}
+
+export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeDaemon> {
+  const http: Server = createServer();
+  const acks: number[] = [];
+  const requests: FakeDaemon['requests'] = [];
+  const wss = new WebSocketServer({
+    server: http,
+    verifyClient: (info, done) => done(info.req.headers.authorization === `Bearer ${options.token}`, 401, 'Unauthorized'),
+  });
+  const last = options.changes.reduce((m, c) => Math.max(m, c.sequence), 0);
+  wss.on('connection', (ws) => {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const m = JSON.parse(String(data)) as { operation: string; id: number; [key: string]: unknown };
+      requests.push(m);
+      const reply = (body: Record<string, unknown>) => ws.send(JSON.stringify({ id: m.id, status: 'ok', ...body }));
+      switch (m.operation) {
+        case 'HELLO':
+          return reply({
+            log_id: options.logId ?? 'fake-log',
+            last_sequence: last,
+            compacted_through: 0,
+            dirs: options.dirs,
+            protocol: options.protocol ?? 1,
+            server_time: Date.now(),
+          });
+        case 'GET_CHANGES': {
+          const since = m.since_sequence as number;
+          const changes = options.changes.filter((c) => c.sequence > since);
+          return reply({ changes, from_sequence: since, to_sequence: last, more_available: false, highest_sequence: last });
+        }
+        case 'ACK_CHANGES':
+          acks.push(m.sequence_number as number);
+          return reply({ sequence_number: m.sequence_number });
+        case 'GET_FILE': {
+          const key = `${String(m.base_dir)}/${String(m.path)}`;
+          const content = options.files[key];
+          if (!content) {
+            return ws.send(JSON.stringify({ id: m.id, status: 'error', code: 'NOT_FOUND', error: `${key} is not a file in the log.` }));
+          }
+          const checksum = options.lies?.[key] ?? sha256(content);
+          reply({ operation: 'GET_FILE', checksum, size: content.length, mtime: 1_700_000_000_000, mode: 0o644 });
+          if (content.length) ws.send(encodeBinaryFrame(m.id, content));
+          return reply({ operation: 'FILE_END', checksum, size: content.length });
+        }
+        default:
+          return ws.send(JSON.stringify({ id: m.id, status: 'error', code: 'UNKNOWN_OPERATION', error: 'not scripted' }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    acks,
+    requests,
+    async close() {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await new Promise((resolve) => http.close(resolve));
+    },
+  };
+}
+
+/** A file entry for a scripted log. */
+export function fileEntry(sequence: number, base_dir: string, path: string, content: Buffer, checksum = sha256(content)): ChangeEntry {
+  return { sequence, operation: 'add', kind: 'file', base_dir, path, checksum, size: content.length, mtime: 1_700_000_000_000, mode: 0o644, timestamp: 1_700_000_000_000 };
+}
