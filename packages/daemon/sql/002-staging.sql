@@ -24,13 +24,15 @@ CREATE INDEX staging_sessions_status ON staging_sessions (status);
 
 -- One row per staged path. `checksum` is R's new content (null for a delete); `base_checksum`
 -- is what R last received from E (null: the file was new on R); `e_checksum` is E's content when
--- the entry was staged (null: absent on E). `conflict` is the classification at staging time;
--- zync-apply re-checks against E's disk before it writes.
+-- the entry was staged (null: absent on E; 'dir': a directory). `conflict` is the
+-- classification at staging time; zync-apply re-checks against E's disk before it writes.
+-- A `kind = 'dir'` entry is a directory R created (add) or removed (delete): no content.
 CREATE TABLE staging_entries (
   staging_id    TEXT NOT NULL REFERENCES staging_sessions (staging_id),
   entry_no      INTEGER NOT NULL,            -- order of arrival within the session, from 1
   base_dir      TEXT NOT NULL,
   path          TEXT NOT NULL,
+  kind          TEXT NOT NULL DEFAULT 'file' CHECK (kind IN ('file', 'dir')),
   operation     TEXT NOT NULL CHECK (operation IN ('add', 'modify', 'delete')),
   checksum      TEXT,
   size          INTEGER NOT NULL,

@@ -69,6 +69,8 @@ export const PrepareUpstreamRequest = req('PREPARE_UPSTREAM', {
  * One staged entry. For an add or modify, exactly `size` bytes follow as binary frames tagged
  * with this request's id, and `checksum` is their SHA-256. A deletion sends `delete: true`,
  * checksum null, size 0 and no bytes. `base_checksum` is what R last received (null: new on R).
+ * `kind: 'dir'` (added for upstream directories) stages a directory R created or removed:
+ * checksum and base_checksum null, size 0, no bytes.
  */
 export const UpstreamFileRequest = req('UPSTREAM_FILE', {
   staging_id: z.string().min(1).max(100).optional(),
@@ -80,6 +82,7 @@ export const UpstreamFileRequest = req('UPSTREAM_FILE', {
   mode: mode.optional(),
   mtime: mtimeMs.optional(),
   delete: z.boolean().default(false),
+  kind: EntryKind.default('file'),
 });
 export const FinalizeUpstreamRequest = req('FINALIZE_UPSTREAM', {
   staging_id: z.string().min(1).max(100).optional(),

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import type { StagedEntry, StagingSession } from '@zync/daemon';
+import {
+  checkAppliable,
+  checkNonInteractive,
+  decisionsFor,
+  entryKey,
+  orderEntries,
+  planApply,
+  planEntry,
+  stepFor,
+  type Decision,
+  type Step,
+} from './apply-plan.js';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const C = 'c'.repeat(64);
+
+const entry = (over: Partial<StagedEntry> = {}): StagedEntry => ({
+  staging_id: 'S',
+  entry_no: 1,
+  base_dir: 'docs',
+  path: 'f.txt',
+  kind: 'file',
+  operation: 'modify',
+  checksum: B,
+  size: 3,
+  mode: 0o644,
+  mtime: 1,
+  base_checksum: A,
+  e_checksum: A,
+  conflict: false,
+  blob: '1.blob',
+  apply_state: 'pending',
+  resolution: null,
+  backup: null,
+  copy_path: null,
+  applied_at: null,
+  ...over,
+});
+const del = (over: Partial<StagedEntry> = {}) => entry({ operation: 'delete', checksum: null, size: 0, blob: null, ...over });
+const add = (over: Partial<StagedEntry> = {}) => entry({ operation: 'add', base_checksum: null, e_checksum: null, ...over });
+const mkdir = (over: Partial<StagedEntry> = {}) =>
+  entry({ kind: 'dir', operation: 'add', checksum: null, size: 0, base_checksum: null, e_checksum: null, blob: null, ...over });
+const rmdir = (over: Partial<StagedEntry> = {}) => mkdir({ operation: 'delete', ...over });
+
+const session = (status: StagingSession['status']): StagingSession => ({
+  staging_id: 'S',
+  client_id: 'c',
+  status,
+  created: 0,
+  updated: 0,
+  file_count: 1,
+  received_count: 1,
+  conflict_count: 0,
+  total_bytes: 3,
+  reason: status === 'aborted' ? 'connection closed before FINALIZE_UPSTREAM' : null,
+});
+
+describe('checkAppliable', () => {
+  it.each<[string, StagingSession | null, boolean]>([
+    ['a complete session', session('complete'), true],
+    ['an applied session', session('applied'), false],
+    ['an aborted session', session('aborted'), false],
+    ['a session still uploading', session('in_progress'), false],
+    ['an unknown id', null, false],
+  ])('%s', (_name, s, ok) => {
+    const err = checkAppliable(s, 'S');
+    expect(err === null).toBe(ok);
+    if (err) expect(err.code).toBe('SESSION_NOT_APPLIABLE');
+  });
+});
+
+describe('planEntry', () => {
+  it.each<[string, StagedEntry, string | null, boolean, boolean, Step | null]>([
+    ['R edited, E unchanged: write over E (backed up)', entry(), A, false, false, { kind: 'write', backup: true }],
+    ['R edited, E edited too: conflict', entry(), C, false, true, null],
+    ['R edited, E edited too, --force: write', entry(), C, true, true, { kind: 'write', backup: true }],
+    ['R edited, E deleted it: conflict', entry(), null, false, true, null],
+    ['R edited, E deleted it, --force: write, nothing to back up', entry(), null, true, true, { kind: 'write', backup: false }],
+    ['E already holds R’s content', entry(), B, false, false, { kind: 'unchanged' }],
+    ['new on R, absent on E: write', add(), null, false, false, { kind: 'write', backup: false }],
+    ['new on R, E made another file there: conflict', add(), C, false, true, null],
+    ['R deleted, E unchanged: delete (backed up)', del(), A, false, false, { kind: 'delete', backup: true }],
+    ['R deleted, E gone too: nothing', del(), null, false, false, { kind: 'unchanged' }],
+    ['R deleted, E edited: conflict', del(), C, false, true, null],
+    ['R deleted, E edited, --force: delete (backed up)', del(), C, true, true, { kind: 'delete', backup: true }],
+    ['R made a directory, absent on E: make it', mkdir(), null, false, false, { kind: 'write', backup: false }],
+    ['R made a directory, E has one too: nothing', mkdir(), 'dir', false, false, { kind: 'unchanged' }],
+    ['R made a directory where E has a file: conflict', mkdir(), C, false, true, null],
+    ['R made a directory where E has a file, --force: replace (file backed up)', mkdir(), C, true, true, { kind: 'write', backup: true }],
+    ['R removed a directory E still has: remove it (if empty)', rmdir(), 'dir', false, false, { kind: 'delete', backup: false }],
+    ['R removed a directory E removed too: nothing', rmdir(), null, false, false, { kind: 'unchanged' }],
+    ['R removed a directory where E now has a file: conflict', rmdir(), C, false, true, null],
+  ])('%s', (_name, e, now, force, conflict, step) => {
+    const item = planEntry(e, now, { force });
+    expect(item.conflict).toBe(conflict);
+    expect(item.step).toEqual(step);
+  });
+});
+
+describe('stepFor (a person’s decision on a conflict)', () => {
+  it.each<[string, StagedEntry, string | null, Decision, Step]>([
+    ['take upstream over E’s edit', entry(), C, 'upstream', { kind: 'write', backup: true }],
+    ['keep E’s', entry(), C, 'keep_e', { kind: 'keep_e' }],
+    ['keep both', entry(), C, 'keep_both', { kind: 'copy' }],
+    ['take upstream deletion', del(), C, 'upstream', { kind: 'delete', backup: true }],
+    ['keep both on a deletion keeps E’s', del(), C, 'keep_both', { kind: 'keep_e' }],
+  ])('%s', (_name, e, now, decision, step) => {
+    expect(stepFor({ entry: e, e_checksum: now }, decision)).toEqual(step);
+  });
+
+  it('offers no "keep both" for a deletion or a directory', () => {
+    expect(decisionsFor(del())).toEqual(['upstream', 'keep_e']);
+    expect(decisionsFor(mkdir())).toEqual(['upstream', 'keep_e']);
+    expect(decisionsFor(entry())).toEqual(['upstream', 'keep_e', 'keep_both']);
+  });
+});
+
+describe('planApply / checkNonInteractive', () => {
+  const entries = [
+    entry({ path: 'clean.txt', entry_no: 1 }),
+    entry({ path: 'both.txt', entry_no: 2 }),
+    entry({ path: 'done.txt', entry_no: 3, apply_state: 'applied', resolution: 'upstream' }),
+  ];
+  const current = new Map([
+    [entryKey(entries[0]!), A],
+    [entryKey(entries[1]!), C],
+  ]);
+
+  it('re-checks conflicts against E now and skips applied entries', () => {
+    const plan = planApply(entries, current, { force: false });
+    expect(plan.done).toBe(1);
+    expect(plan.conflicts).toBe(1);
+    expect(plan.items.map((i) => [i.entry.path, i.conflict])).toEqual([
+      ['clean.txt', false],
+      ['both.txt', true],
+    ]);
+  });
+
+  it('a conflict at staging that E has since resolved is no conflict', () => {
+    const staged = [entry({ conflict: true, e_checksum: C })];
+    const plan = planApply(staged, new Map([[entryKey(staged[0]!), B]]), { force: false });
+    expect(plan.conflicts).toBe(0);
+    expect(plan.items[0]!.step).toEqual({ kind: 'unchanged' });
+  });
+
+  it.each([
+    ['refuses without --force when a conflict remains', false, 'SESSION_NOT_APPLIABLE'],
+    ['allows with --force', true, null],
+  ] as const)('%s', (_name, force, code) => {
+    const plan = planApply(entries, current, { force });
+    expect(checkNonInteractive(plan, 'S', { force })?.code ?? null).toBe(code);
+  });
+});
+
+describe('orderEntries', () => {
+  it('makes directories parents first, then files in arrival order, then removes directories children first', () => {
+    const ordered = orderEntries([
+      rmdir({ path: 'old', entry_no: 1 }),
+      entry({ path: 'new/deep/f.txt', entry_no: 2 }),
+      mkdir({ path: 'new/deep', entry_no: 3 }),
+      rmdir({ path: 'old/sub', entry_no: 4 }),
+      del({ path: 'old/sub/x.txt', entry_no: 5 }),
+      mkdir({ path: 'new', entry_no: 6 }),
+      add({ path: 'a.txt', entry_no: 7 }),
+    ]);
+    expect(ordered.map((e) => e.path)).toEqual(['new', 'new/deep', 'new/deep/f.txt', 'old/sub/x.txt', 'a.txt', 'old/sub', 'old']);
+  });
+});

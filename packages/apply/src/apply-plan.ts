@@ -1,0 +1,140 @@
+// What zync-apply does with a staged session: whether the session may be applied at all, in
+// which order its entries go (directories R made first, shallow to deep; then files in arrival
+// order; directories R removed last, deep to shallow), and per entry — given E's content now, as
+// a token (checksum, DIR_TOKEN, or null) — whether it is a conflict and which step resolves it
+// (write R's content or make R's directory, delete, keep E's, keep both, or nothing because E
+// already holds R's content). Conflicts are re-classified against E as it is at apply time.
+// Pure: the shell hashes E's files, asks the person, and executes the steps.
+import { ZyncError } from '@zync/common';
+import { classifyStagedEntry, DIR_TOKEN, entryTokens, type StagedEntry, type StagingSession } from '@zync/daemon';
+
+/** What a person may choose for a conflicting entry. */
+export type Decision = 'upstream' | 'keep_e' | 'keep_both';
+
+export type Step =
+  /** Put R's content (or R's new directory) at the path; E's file there, if any, is backed up first. */
+  | { kind: 'write'; backup: boolean }
+  /** Remove E's file (backed up first) or E's directory (only when empty). */
+  | { kind: 'delete'; backup: boolean }
+  /** Leave E's file; write R's content beside it as a conflict copy. */
+  | { kind: 'copy' }
+  /** Leave E's file as it is. */
+  | { kind: 'keep_e' }
+  /** E already holds R's content (or both deleted it): nothing to write. */
+  | { kind: 'unchanged' };
+
+export interface PlannedEntry {
+  entry: StagedEntry;
+  /** E's content now as a token (null: absent; DIR_TOKEN: a directory). */
+  e_checksum: string | null;
+  conflict: boolean;
+  e_changed_since_base: boolean;
+  /** null: a conflict waiting for a decision. */
+  step: Step | null;
+}
+
+export interface ApplyPlan {
+  items: PlannedEntry[];
+  /** Entries applied by an earlier (interrupted or quit) run. */
+  done: number;
+  conflicts: number;
+}
+
+export function checkAppliable(session: StagingSession | null, stagingId: string): ZyncError | null {
+  if (!session) {
+    return new ZyncError('SESSION_NOT_APPLIABLE', `There is no staging session ${stagingId}; run zync-apply list --all to see the sessions.`);
+  }
+  switch (session.status) {
+    case 'complete':
+      return null;
+    case 'applied':
+      return new ZyncError('SESSION_NOT_APPLIABLE', `Session ${stagingId} was already applied on ${new Date(session.updated).toISOString()}; it cannot be applied twice.`);
+    case 'aborted':
+      return new ZyncError(
+        'SESSION_NOT_APPLIABLE',
+        `Session ${stagingId} was aborted${session.reason ? ` (${session.reason})` : ''} and cannot be applied; send the changes again with zync-client --update-upstream.`,
+      );
+    case 'in_progress':
+      return new ZyncError('SESSION_NOT_APPLIABLE', `Session ${stagingId} is still being uploaded and cannot be applied yet.`);
+  }
+}
+
+/** The choices a person is offered for a conflict (keeping both only makes sense for two files). */
+export function decisionsFor(entry: Pick<StagedEntry, 'operation' | 'kind'>): Decision[] {
+  return entry.operation === 'delete' || entry.kind === 'dir' ? ['upstream', 'keep_e'] : ['upstream', 'keep_e', 'keep_both'];
+}
+
+/** R's base and new content of an entry, as classification tokens. */
+export function tokensOf(entry: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'base_checksum'>) {
+  return entryTokens({ kind: entry.kind, delete: entry.operation === 'delete', checksum: entry.checksum, base_checksum: entry.base_checksum });
+}
+
+export function stepFor(item: Pick<PlannedEntry, 'entry' | 'e_checksum'>, decision: Decision): Step {
+  // Only a file on E is backed up; a directory is never replaced, only removed when empty.
+  const backup = item.e_checksum !== null && item.e_checksum !== DIR_TOKEN;
+  if (decision === 'keep_e') return { kind: 'keep_e' };
+  if (decision === 'keep_both') return decisionsFor(item.entry).includes('keep_both') ? { kind: 'copy' } : { kind: 'keep_e' };
+  if (item.entry.operation === 'delete') return item.e_checksum === null ? { kind: 'unchanged' } : { kind: 'delete', backup };
+  return item.e_checksum === tokensOf(item.entry).upstream_checksum ? { kind: 'unchanged' } : { kind: 'write', backup };
+}
+
+/** One entry against E's content now. With `force`, a conflict takes R's version. */
+export function planEntry(entry: StagedEntry, eChecksum: string | null, options: { force: boolean }): PlannedEntry {
+  const c = classifyStagedEntry({ ...tokensOf(entry), e_checksum: eChecksum });
+  const item: PlannedEntry = { entry, e_checksum: eChecksum, conflict: c.conflict, e_changed_since_base: c.e_changed_since_base, step: null };
+  if (c.already_applied) item.step = { kind: 'unchanged' };
+  else if (!c.conflict || options.force) item.step = stepFor(item, 'upstream');
+  return item;
+}
+
+/**
+ * Plans the entries not applied yet. `current` maps entries (by entryKey) to E's content now;
+ * entries already applied are counted in `done` and left out.
+ */
+export function planApply(
+  entries: readonly StagedEntry[],
+  current: ReadonlyMap<string, string | null>,
+  options: { force: boolean },
+): ApplyPlan {
+  const plan: ApplyPlan = { items: [], done: 0, conflicts: 0 };
+  for (const entry of orderEntries(entries)) {
+    if (entry.apply_state === 'applied') {
+      plan.done++;
+      continue;
+    }
+    const item = planEntry(entry, current.get(entryKey(entry)) ?? null, options);
+    if (item.conflict) plan.conflicts++;
+    plan.items.push(item);
+  }
+  return plan;
+}
+
+const depth = (path: string) => path.split('/').length;
+
+/**
+ * The order entries are applied in: directories R made (parents first), then files in arrival
+ * order, then directories R removed (children first, after the files in them were deleted).
+ */
+export function orderEntries<T extends Pick<StagedEntry, 'kind' | 'operation' | 'path' | 'entry_no'>>(entries: readonly T[]): T[] {
+  const rank = (e: T) => (e.kind === 'file' ? 1 : e.operation === 'delete' ? 2 : 0);
+  return [...entries].sort((a, b) => {
+    if (rank(a) !== rank(b)) return rank(a) - rank(b);
+    if (rank(a) === 0 && depth(a.path) !== depth(b.path)) return depth(a.path) - depth(b.path);
+    if (rank(a) === 2 && depth(a.path) !== depth(b.path)) return depth(b.path) - depth(a.path);
+    return a.entry_no - b.entry_no;
+  });
+}
+
+/** --non-interactive without --force changes nothing when any entry conflicts. */
+export function checkNonInteractive(plan: ApplyPlan, stagingId: string, options: { force: boolean }): ZyncError | null {
+  if (options.force || plan.conflicts === 0) return null;
+  const first = plan.items.find((i) => i.conflict)!.entry;
+  return new ZyncError(
+    'SESSION_NOT_APPLIABLE',
+    `Session ${stagingId} has ${plan.conflicts === 1 ? '1 conflict' : `${plan.conflicts} conflicts`} (first: ${first.base_dir}/${first.path}); nothing was changed — run zync-apply apply ${stagingId} in a terminal to resolve ${plan.conflicts === 1 ? 'it' : 'them'}, or add --force to take R's versions (E's files are backed up).`,
+  );
+}
+
+export function entryKey(entry: Pick<StagedEntry, 'base_dir' | 'path'>): string {
+  return `${entry.base_dir}\u0000${entry.path}`;
+}

@@ -1,0 +1,289 @@
+// The apply executor on a real SQLite file and temp dirs, with the prompt replaced by a script of
+// answers: resuming after a crash between write and record, quitting and resuming, keeping
+// both, and re-checking a conflict that E resolved after staging.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as nodePath from 'node:path';
+import { Chalk } from 'chalk';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sha256 } from '@zync/common';
+import { DaemonStore, StagingStore, type NewStagedEntry } from '@zync/daemon';
+import { applySession, type ApplyContext } from './apply-session.js';
+import type { ConflictAnswer, ConflictQuestion } from './prompts.js';
+
+let work: string;
+let root: string;
+let stateDir: string;
+let daemon: DaemonStore;
+let staging: StagingStore;
+
+beforeEach(async () => {
+  work = mkdtempSync(nodePath.join(tmpdir(), 'zync-apply-test-'));
+  root = nodePath.join(work, 'E');
+  stateDir = nodePath.join(work, 'state');
+  await mkdir(root);
+  await mkdir(stateDir);
+  daemon = DaemonStore.open(nodePath.join(stateDir, 'sync.db'));
+  staging = new StagingStore(daemon.db);
+});
+
+afterEach(() => {
+  daemon.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+interface StageSpec {
+  path: string;
+  /** A directory R made (content '') or removed (content null). */
+  dir?: boolean;
+  /** R's content; null = deleted on R. */
+  content: string | null;
+  /** What R had received; null = new on R. */
+  base: string | null;
+}
+
+/** Stages a complete session as the daemon would have. */
+async function stage(id: string, specs: StageSpec[]): Promise<void> {
+  staging.createSession({ staging_id: id, client_id: 'r', file_count: specs.length, now: 1 });
+  const dir = nodePath.join(stateDir, 'zync-staging', id);
+  await mkdir(dir, { recursive: true });
+  for (const [i, s] of specs.entries()) {
+    if (s.dir) {
+      staging.addEntry({
+        staging_id: id,
+        entry_no: i + 1,
+        base_dir: 'docs',
+        path: s.path,
+        kind: 'dir',
+        operation: s.content === null ? 'delete' : 'add',
+        checksum: null,
+        size: 0,
+        mode: 0o755,
+        mtime: null,
+        base_checksum: null,
+        e_checksum: null,
+        conflict: false,
+        blob: null,
+      });
+      continue;
+    }
+    const blob = s.content === null ? null : `${i + 1}.blob`;
+    if (blob) await writeFile(nodePath.join(dir, blob), s.content!);
+    const entry: NewStagedEntry = {
+      staging_id: id,
+      entry_no: i + 1,
+      base_dir: 'docs',
+      path: s.path,
+      kind: 'file',
+      operation: s.content === null ? 'delete' : s.base === null ? 'add' : 'modify',
+      checksum: s.content === null ? null : sha256(s.content),
+      size: s.content?.length ?? 0,
+      mode: 0o644,
+      mtime: null,
+      base_checksum: s.base === null ? null : sha256(s.base),
+      e_checksum: null,
+      conflict: false,
+      blob,
+    };
+    staging.addEntry(entry);
+  }
+  staging.completeSession(id, 2);
+}
+
+function context(answers: ConflictAnswer[] | null, force = false) {
+  const printed: string[] = [];
+  const asked: ConflictQuestion[] = [];
+  const ctx: ApplyContext = {
+    daemon,
+    staging,
+    stateDir,
+    dirs: [{ name: 'docs', root }],
+    chalk: new Chalk({ level: 0 }),
+    print: (t) => printed.push(t),
+    ask:
+      answers === null
+        ? null
+        : async (q) => {
+            asked.push(q);
+            const next = answers.shift();
+            if (!next) throw new Error(`unexpected question about ${q.what}`);
+            return next;
+          },
+    force,
+  };
+  return { ctx, printed, asked };
+}
+
+const read = (rel: string) => readFile(nodePath.join(root, rel), 'utf8');
+const changesFor = (path: string) =>
+  daemon.changesSince(0, 1000).changes.filter((c) => c.path === path).map((c) => [c.operation, c.checksum]);
+
+describe('applySession', () => {
+  it('writes, deletes and records each entry, backing up what it replaces', async () => {
+    await writeFile(nodePath.join(root, 'a.txt'), 'base a');
+    await writeFile(nodePath.join(root, 'gone.txt'), 'base gone');
+    await stage('S', [
+      { path: 'a.txt', content: 'R a', base: 'base a' },
+      { path: 'gone.txt', content: null, base: 'base gone' },
+      { path: 'new/dir/n.txt', content: 'R n', base: null },
+    ]);
+    const { ctx } = context(null);
+    const outcome = await applySession(ctx, 'S');
+    expect(outcome.finished).toBe(true);
+    expect(outcome.tally).toMatchObject({ written: 2, deleted: 1 });
+    expect(await read('a.txt')).toBe('R a');
+    expect(await read('new/dir/n.txt')).toBe('R n');
+    await expect(read('gone.txt')).rejects.toThrow();
+    expect(await readFile(nodePath.join(stateDir, 'zync-backups/S/docs/a.txt'), 'utf8')).toBe('base a');
+    expect(await readFile(nodePath.join(stateDir, 'zync-backups/S/docs/gone.txt'), 'utf8')).toBe('base gone');
+    expect(changesFor('a.txt')).toEqual([['add', sha256('R a')]]);
+    expect(changesFor('gone.txt')).toEqual([]); // never recorded before: nothing to delete in the log
+    expect(changesFor('new/dir')).toEqual([['add', null]]);
+    expect(staging.getSession('S')?.status).toBe('applied');
+    expect(staging.listEntries('S').every((e) => e.apply_state === 'applied')).toBe(true);
+    // The staged bytes are gone once applied; the backups stay.
+    await expect(readdir(nodePath.join(stateDir, 'zync-staging/S'))).rejects.toThrow();
+  });
+
+  it('after a crash between write and record, a new run records the entry once and writes nothing', async () => {
+    await writeFile(nodePath.join(root, 'a.txt'), 'base a');
+    daemon.recordChanges([{ operation: 'add', kind: 'file', base_dir: 'docs', path: 'a.txt', checksum: sha256('base a'), size: 6, mtime: 1, mode: 0o644 }]);
+    await stage('S', [{ path: 'a.txt', content: 'R a', base: 'base a' }]);
+    // The crashed run: backup taken, entry marked applying, file written, nothing recorded.
+    await mkdir(nodePath.join(stateDir, 'zync-backups/S/docs'), { recursive: true });
+    await writeFile(nodePath.join(stateDir, 'zync-backups/S/docs/a.txt'), 'base a');
+    staging.markEntryApplying('S', 'docs', 'a.txt', nodePath.join(stateDir, 'zync-backups/S/docs/a.txt'));
+    await writeFile(nodePath.join(root, 'a.txt'), 'R a');
+
+    const outcome = await applySession(context(null).ctx, 'S');
+    expect(outcome.tally).toMatchObject({ written: 0, unchanged: 1 });
+    expect(changesFor('a.txt')).toEqual([
+      ['add', sha256('base a')],
+      ['modify', sha256('R a')],
+    ]);
+    expect(await readFile(nodePath.join(stateDir, 'zync-backups/S/docs/a.txt'), 'utf8')).toBe('base a');
+    expect(staging.getEntry('S', 'docs', 'a.txt')).toMatchObject({ apply_state: 'applied', resolution: 'unchanged' });
+
+    // And once applied, it is never applied again.
+    await expect(applySession(context(null).ctx, 'S')).rejects.toMatchObject({ code: 'SESSION_NOT_APPLIABLE' });
+  });
+
+  it('a resumed run backs up E’s file again when it changed since an earlier attempt’s backup', async () => {
+    await stage('S', [{ path: 'a.txt', content: 'R a', base: 'base a' }]);
+    await mkdir(nodePath.join(stateDir, 'zync-backups/S/docs'), { recursive: true });
+    await writeFile(nodePath.join(stateDir, 'zync-backups/S/docs/a.txt'), 'base a');
+    staging.markEntryApplying('S', 'docs', 'a.txt', nodePath.join(stateDir, 'zync-backups/S/docs/a.txt'));
+    await writeFile(nodePath.join(root, 'a.txt'), 'E edited meanwhile');
+
+    await applySession(context(null, true).ctx, 'S');
+    expect(await read('a.txt')).toBe('R a');
+    expect(await readFile(nodePath.join(stateDir, 'zync-backups/S/docs/a.txt'), 'utf8')).toBe('base a');
+    expect(await readFile(nodePath.join(stateDir, 'zync-backups/S/docs/a.txt.1'), 'utf8')).toBe('E edited meanwhile');
+    expect(staging.getEntry('S', 'docs', 'a.txt')?.backup).toBe(nodePath.join(stateDir, 'zync-backups/S/docs/a.txt.1'));
+  });
+
+  it('quit keeps what was applied; the next run resumes at the conflict', async () => {
+    await writeFile(nodePath.join(root, 'clean.txt'), 'base');
+    await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
+    await stage('S', [
+      { path: 'clean.txt', content: 'R clean', base: 'base' },
+      { path: 'both.txt', content: 'R edit', base: 'base' },
+    ]);
+    const first = context(['quit']);
+    const stopped = await applySession(first.ctx, 'S');
+    expect(stopped.finished).toBe(false);
+    expect(stopped.summary).toMatch(/partly applied .*1 left/);
+    expect(first.printed.join('\n')).toContain('-E edit');
+    expect(await read('clean.txt')).toBe('R clean');
+    expect(await read('both.txt')).toBe('E edit');
+    expect(staging.getSession('S')?.status).toBe('complete');
+
+    const second = context(['diff', 'upstream']);
+    const done = await applySession(second.ctx, 'S');
+    expect(done.finished).toBe(true);
+    expect(second.asked.map((q) => q.what)).toEqual(['docs/both.txt', 'docs/both.txt']);
+    expect(second.printed.filter((t) => t.includes('-E edit'))).toHaveLength(2); // shown again on request
+    expect(await read('both.txt')).toBe('R edit');
+    expect(changesFor('clean.txt')).toHaveLength(1);
+  });
+
+  it('keep both writes upstream as a conflict copy and leaves E’s file', async () => {
+    await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
+    await stage('S', [{ path: 'both.txt', content: 'R edit', base: 'base' }]);
+    const { ctx } = context(['keep_both']);
+    const outcome = await applySession(ctx, 'S');
+    expect(outcome.tally).toMatchObject({ kept_both: 1 });
+    expect(await read('both.txt')).toBe('E edit');
+    const names = await readdir(root);
+    const copy = names.find((n) => /^both\.zync-conflict-\d{8}-\d{6}-upstream\.txt$/.test(n));
+    expect(copy).toBeDefined();
+    expect(await read(copy!)).toBe('R edit');
+    expect(outcome.summary).toContain(copy!);
+    expect(staging.getEntry('S', 'docs', 'both.txt')).toMatchObject({ resolution: 'kept_both' });
+  });
+
+  it('keep E’s resolves the entry without touching E', async () => {
+    await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
+    await stage('S', [{ path: 'both.txt', content: null, base: 'base' }]);
+    const { ctx, asked } = context(['keep_e']);
+    const outcome = await applySession(ctx, 'S');
+    expect(asked[0]?.decisions).toEqual(['upstream', 'keep_e']);
+    expect(outcome.tally).toMatchObject({ kept_e: 1 });
+    expect(await read('both.txt')).toBe('E edit');
+    expect(staging.getSession('S')?.status).toBe('applied');
+  });
+
+  it('without anyone to ask, a conflict refuses the session before anything changes', async () => {
+    await writeFile(nodePath.join(root, 'clean.txt'), 'base');
+    await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
+    await stage('S', [
+      { path: 'clean.txt', content: 'R clean', base: 'base' },
+      { path: 'both.txt', content: 'R edit', base: 'base' },
+    ]);
+    await expect(applySession(context(null).ctx, 'S')).rejects.toMatchObject({ code: 'SESSION_NOT_APPLIABLE' });
+    expect(await read('clean.txt')).toBe('base');
+    expect(daemon.lastSequence()).toBe(0);
+  });
+
+  it('makes directories R made and removes those R removed, keeping a directory that is not empty', async () => {
+    await mkdir(nodePath.join(root, 'old/sub'), { recursive: true });
+    await writeFile(nodePath.join(root, 'old/sub/x.txt'), 'x');
+    await mkdir(nodePath.join(root, 'busy'));
+    await writeFile(nodePath.join(root, 'busy/e-only.txt'), 'E made this after R synced');
+    await stage('S', [
+      { path: 'old', content: null, base: null, dir: true },
+      { path: 'old/sub', content: null, base: null, dir: true },
+      { path: 'old/sub/x.txt', content: null, base: 'x' },
+      { path: 'new/empty', content: '', base: null, dir: true },
+      { path: 'new', content: '', base: null, dir: true },
+      { path: 'busy', content: null, base: null, dir: true },
+    ]);
+    const outcome = await applySession(context(null).ctx, 'S');
+    expect(outcome.finished).toBe(true);
+    expect(outcome.tally).toMatchObject({ deleted: 1, dirs_created: 2, dirs_removed: 2, kept_e: 1 });
+    expect(await readdir(root)).toEqual(expect.arrayContaining(['new', 'busy']));
+    expect(await readdir(root)).not.toContain('old');
+    expect(await readdir(nodePath.join(root, 'new'))).toEqual(['empty']);
+    expect(await read('busy/e-only.txt')).toBe('E made this after R synced');
+    expect(outcome.summary).toContain("Kept E's directory docs/busy (R removed it)");
+    expect(changesFor('new/empty')).toEqual([['add', null]]);
+  });
+
+  it('a directory R made where E has a file is a conflict; taking upstream backs the file up', async () => {
+    await writeFile(nodePath.join(root, 'thing'), 'a file on E');
+    await stage('S', [{ path: 'thing', content: '', base: null, dir: true }]);
+    const { ctx, printed, asked } = context(['upstream']);
+    await applySession(ctx, 'S');
+    expect(asked[0]?.decisions).toEqual(['upstream', 'keep_e']);
+    expect(printed.join('\n')).toMatch(/E holds a file \(11 B, sha256 [0-9a-f]{16}…\) here; R made a directory here\./);
+    expect(await readdir(nodePath.join(root, 'thing'))).toEqual([]);
+    expect(await readFile(nodePath.join(stateDir, 'zync-backups/S/docs/thing'), 'utf8')).toBe('a file on E');
+  });
+
+  it('refuses a session whose base dir the mapping does not include', async () => {
+    await stage('S', [{ path: 'x.txt', content: 'x', base: null }]);
+    const { ctx } = context(null);
+    await expect(applySession({ ...ctx, dirs: [{ name: 'other', root }] }, 'S')).rejects.toMatchObject({ code: 'UNKNOWN_BASE_DIR' });
+  });
+});

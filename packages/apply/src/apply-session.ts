@@ -1,0 +1,489 @@
+// Executes a staged session on E's disk, entry by entry (order: apply-plan.ts): E's file is hashed
+// (the conflict re-checked against E now), a conflict is shown as a diff and decided by the
+// person (or by --force), E's previous file is backed up, R's content is written atomically (or
+// E's file removed), and the change is recorded in the change log together with the entry's
+// applied state, in one transaction — so R receives it as an ordinary change, and an entry is
+// never applied twice. An entry is marked 'applying' before E's disk is touched; a later run
+// finds E already holding R's content and only records it. The session becomes 'applied' when
+// every entry is resolved. Directories R made are created; directories R removed are removed
+// only when empty (anything left in them is E's, and is kept). Decisions come from
+// apply-plan.ts; prompts from prompts.ts.
+import { createReadStream } from 'node:fs';
+import { chmod, constants, copyFile, lstat, mkdir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import * as posixPath from 'node:path/posix';
+import type { ChalkInstance } from 'chalk';
+import {
+  AtomicFileWriter,
+  conflictCopyPath,
+  fromFsError,
+  hashFile,
+  isZyncError,
+  fsyncDirectory,
+  resolveInRoot,
+  tempPathFor,
+  ZyncError,
+  type DirSpec,
+} from '@zync/common';
+import {
+  backupRootFor,
+  contentToken,
+  readCurrentEntry,
+  readCurrentFile,
+  stagingRootFor,
+  type ChangeInput,
+  type CurrentEntry,
+  type CurrentFile,
+  type DaemonStore,
+  type StagedEntry,
+  type StagingStore,
+} from '@zync/daemon';
+import {
+  checkAppliable,
+  checkNonInteractive,
+  decisionsFor,
+  entryKey,
+  planApply,
+  planEntry,
+  stepFor,
+  type PlannedEntry,
+  type Step,
+} from './apply-plan.js';
+import { formatBytes, MAX_DIFF_BYTES, renderDiff, type DiffSide } from './diff-view.js';
+import { emptyTally, formatSummary, type ApplyTally } from './format.js';
+import type { ConflictAnswer, ConflictQuestion } from './prompts.js';
+
+export interface ApplyContext {
+  daemon: DaemonStore;
+  staging: StagingStore;
+  stateDir: string;
+  dirs: readonly DirSpec[];
+  chalk: ChalkInstance;
+  print: (text: string) => void;
+  /** null: no one to ask (--non-interactive, or no terminal). */
+  ask: ((q: ConflictQuestion) => Promise<ConflictAnswer>) | null;
+  force: boolean;
+  now?: () => number;
+}
+
+export interface ApplyOutcome {
+  finished: boolean;
+  tally: ApplyTally;
+  summary: string;
+}
+
+/** E's file changed between our look at it and the write: look again. */
+class ChangedMeanwhile extends Error {}
+
+const MAX_ATTEMPTS = 3;
+
+/** What E holds at an entry's path now (a file entry refuses a directory there: UNSAFE_PATH). */
+function readCurrent(root: string, e: StagedEntry): Promise<CurrentEntry | null> {
+  return e.kind === 'dir' ? readCurrentEntry(root, e.path) : readCurrentFile(root, e.path);
+}
+
+/** E's current content for every entry not applied yet (E's state now, hashed). */
+export async function readCurrentStates(
+  entries: readonly StagedEntry[],
+  rootOf: (baseDir: string) => string,
+): Promise<Map<string, CurrentEntry | null>> {
+  const out = new Map<string, CurrentEntry | null>();
+  for (const e of entries) {
+    if (e.apply_state === 'applied') continue;
+    out.set(entryKey(e), await readCurrent(rootOf(e.base_dir), e));
+  }
+  return out;
+}
+
+export function rootResolver(dirs: readonly DirSpec[]): (baseDir: string) => string {
+  const roots = new Map(dirs.map((d) => [d.name, d.root]));
+  return (baseDir) => {
+    const root = roots.get(baseDir);
+    if (root === undefined) {
+      throw new ZyncError('UNKNOWN_BASE_DIR', `The session has entries for "${baseDir}", which the daemon's directory mapping does not include.`);
+    }
+    return root;
+  };
+}
+
+/** A conflict that involves a directory has no diff: say what each side holds. */
+function describeDirConflict(e: StagedEntry, current: CurrentEntry | null): string {
+  const eSide =
+    current === null ? 'nothing' : current.kind === 'dir' ? 'a directory' : `a file (${formatBytes(current.size)}, sha256 ${current.checksum.slice(0, 16)}…)`;
+  const rSide = e.kind === 'dir' ? (e.operation === 'delete' ? 'removed the directory' : 'made a directory here') : 'sent a file';
+  return `E holds ${eSide} here; R ${rSide}.`;
+}
+
+/** Loads both sides for a diff, each only when small enough. */
+async function diffSides(ctx: ApplyContext, item: PlannedEntry, current: CurrentFile | null): Promise<[DiffSide, DiffSide]> {
+  const e = item.entry;
+  const what = `${e.base_dir}/${e.path}`;
+  const eSide: DiffSide = {
+    label: `E: ${what}`,
+    present: current !== null,
+    checksum: current?.checksum ?? null,
+    size: current?.size ?? 0,
+    content: current && current.size <= MAX_DIFF_BYTES ? await readFile(current.abs) : current ? null : Buffer.alloc(0),
+  };
+  const blob = e.blob ? nodePath.join(stagingRootFor(ctx.stateDir), e.staging_id, e.blob) : null;
+  const upSide: DiffSide = {
+    label: `upstream: ${what}`,
+    present: e.operation !== 'delete',
+    checksum: e.checksum,
+    size: e.size,
+    content: blob && e.size <= MAX_DIFF_BYTES ? await readFile(blob) : blob ? null : Buffer.alloc(0),
+  };
+  return [eSide, upSide];
+}
+
+/** One sentence for a failure on one entry; what was applied before it stays applied. */
+function describeFailure(err: unknown, what: string, stagingId: string): unknown {
+  const mapped = fromFsError(err, `applying ${what}`);
+  if (isZyncError(mapped)) return mapped;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined) return err;
+  return new ZyncError(
+    'INTERNAL',
+    `Could not apply ${what} (${code}: ${(err as Error).message}); the entries before it were applied — fix this and run zync-apply apply ${stagingId} again.`,
+    { cause: err },
+  );
+}
+
+export async function applySession(ctx: ApplyContext, stagingId: string): Promise<ApplyOutcome> {
+  const now = ctx.now ?? Date.now;
+  const session = ctx.staging.getSession(stagingId);
+  const refused = checkAppliable(session, stagingId);
+  if (refused) throw refused;
+  const rootOf = rootResolver(ctx.dirs);
+  const entries = ctx.staging.listEntries(stagingId);
+  const blobDir = nodePath.join(stagingRootFor(ctx.stateDir), stagingId);
+  const backupDir = nodePath.join(backupRootFor(ctx.stateDir), stagingId);
+
+  // Look at everything first: without someone to ask, a conflict refuses the whole session
+  // before anything changes.
+  const states = await readCurrentStates(entries, rootOf);
+  const checksums = new Map([...states].map(([k, v]) => [k, contentToken(v)]));
+  const plan = planApply(entries, checksums, { force: ctx.force });
+  if (!ctx.ask) {
+    const nonInteractive = checkNonInteractive(plan, stagingId, { force: ctx.force });
+    if (nonInteractive) throw nonInteractive;
+  }
+
+  const tally = emptyTally();
+  const copies: string[] = [];
+  const notes: string[] = [];
+  let backedUp = false;
+  let conflictNo = 0;
+  let remaining = plan.items.length;
+
+  const backupPathFor = (e: StagedEntry) => nodePath.join(backupDir, e.base_dir, ...e.path.split('/'));
+
+  /**
+   * Copies E's file aside. A resumed run reuses a backup holding the same content; if E's file
+   * changed since an earlier attempt backed it up, the new content gets its own backup (.1, .2 ...).
+   */
+  const backup = async (e: StagedEntry, current: CurrentFile): Promise<string> => {
+    const first = backupPathFor(e);
+    await mkdir(nodePath.dirname(first), { recursive: true });
+    let dest = first;
+    for (let n = 1; ; n++) {
+      try {
+        await lstat(dest);
+      } catch {
+        break; // free
+      }
+      if ((await hashFile(dest)).checksum === current.checksum) return dest;
+      dest = `${first}.${n}`;
+    }
+    const temp = tempPathFor(dest);
+    await copyFile(current.abs, temp, constants.COPYFILE_FICLONE);
+    await rename(temp, dest);
+    backedUp = true;
+    return dest;
+  };
+
+  /** Refuses to go on if E's file is not what we hashed (labelled race: a write may still land between this check and the rename). */
+  const ensureUnchanged = async (abs: string, current: CurrentFile | null) => {
+    let info;
+    try {
+      info = await lstat(abs);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        if (current === null) return;
+        throw new ChangedMeanwhile();
+      }
+      throw err;
+    }
+    if (!current || !info.isFile() || info.size !== current.size || info.mtimeMs !== current.mtime || info.ino !== current.ino) {
+      throw new ChangedMeanwhile();
+    }
+  };
+
+  /** Change inputs for the parent directories of path (existing ones only touch their rows). */
+  const parentDirInputs = async (root: string, e: StagedEntry) => {
+    const inputs = [];
+    const parts = e.path.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const rel = parts.slice(0, i).join('/');
+      const info = await lstat(nodePath.join(root, ...parts.slice(0, i)));
+      inputs.push({
+        operation: 'add' as const,
+        kind: 'dir' as const,
+        base_dir: e.base_dir,
+        path: rel,
+        checksum: null,
+        size: 0,
+        mtime: info.mtimeMs,
+        mode: info.mode & 0o7777,
+        ino: info.ino,
+      });
+    }
+    return inputs;
+  };
+
+  /** Streams the staged blob into a writer for target and commits it (checksum verified). */
+  const writeBlob = async (e: StagedEntry, target: string, beforeCommit: () => Promise<void>) => {
+    if (!e.blob || e.checksum === null) throw new ZyncError('INTERNAL', `Entry ${e.base_dir}/${e.path} has no staged content.`);
+    const writer = await AtomicFileWriter.create(target);
+    try {
+      for await (const chunk of createReadStream(nodePath.join(blobDir, e.blob), { highWaterMark: 1024 * 1024 })) {
+        await writer.write(chunk as Buffer);
+      }
+      await beforeCommit();
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
+    await writer.commit({ expectedChecksum: e.checksum, mode: e.mode ?? 0o644, ...(e.mtime === null ? {} : { mtime: e.mtime }) });
+  };
+
+  /** Makes R's new directory (replacing E's file there, backed up, when that was decided). */
+  const makeDir = async (e: StagedEntry, root: string, current: CurrentEntry | null) => {
+    const abs = current?.abs ?? (await resolveInRoot(root, e.path));
+    let saved: string | null = null;
+    if (current?.kind === 'file') {
+      saved = await backup(e, current);
+      ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
+      await ensureUnchanged(abs, current);
+      await unlink(abs);
+    } else {
+      ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null);
+    }
+    await mkdir(abs, { recursive: true });
+    if (e.mode !== null) await chmod(abs, e.mode);
+    await resolveInRoot(root, e.path); // what was made is a real directory inside the root
+    await fsyncDirectory(nodePath.dirname(abs));
+    const info = await lstat(abs);
+    const inputs: ChangeInput[] = [
+      ...(await parentDirInputs(root, e)),
+      { operation: 'add', kind: 'dir', base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino },
+    ];
+    ctx.staging.transaction(() => {
+      ctx.daemon.applyChanges(inputs, now());
+      ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, { resolution: 'upstream', backup: saved, copy_path: null, now: now() });
+    });
+    tally.dirs_created++;
+  };
+
+  /** Removes E's directory R removed, only when it is empty: what is left in it is E's. */
+  const removeDir = async (e: StagedEntry, current: CurrentEntry) => {
+    ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null);
+    try {
+      await rmdir(current.abs);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, { resolution: 'kept_e', backup: null, copy_path: null, now: now() });
+      notes.push(`Kept E's directory ${e.base_dir}/${e.path} (R removed it): it still holds files R does not have.`);
+      tally.kept_e++;
+      return;
+    }
+    await fsyncDirectory(nodePath.dirname(current.abs));
+    ctx.staging.transaction(() => {
+      ctx.daemon.applyChanges(
+        [{ operation: 'delete', kind: 'dir', base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: 0, mode: 0 }],
+        now(),
+      );
+      ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, { resolution: 'upstream', backup: null, copy_path: null, now: now() });
+    });
+    tally.dirs_removed++;
+  };
+
+  const execute = async (item: PlannedEntry, step: Step, current: CurrentEntry | null) => {
+    const e = item.entry;
+    const root = rootOf(e.base_dir);
+    const done = (resolution: 'upstream' | 'kept_e' | 'kept_both' | 'unchanged', extra: { backup?: string | null; copy_path?: string | null } = {}) => ({
+      resolution,
+      backup: extra.backup ?? null,
+      copy_path: extra.copy_path ?? null,
+      now: now(),
+    });
+    switch (step.kind) {
+      case 'keep_e':
+        ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_e'));
+        tally.kept_e++;
+        return;
+      case 'unchanged': {
+        // Record E's state as it is (a no-op when the log already has it; after a crash
+        // between write and record, this is the record).
+        const input: ChangeInput =
+          current === null
+            ? { operation: 'delete', kind: e.kind, base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: 0, mode: 0 }
+            : current.kind === 'dir'
+              ? { operation: 'add', kind: 'dir', base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: current.mtime, mode: current.mode, ino: current.ino }
+              : { operation: 'modify', kind: 'file', base_dir: e.base_dir, path: e.path, checksum: current.checksum, size: current.size, mtime: current.mtime, mode: current.mode, ino: current.ino };
+        ctx.staging.transaction(() => {
+          ctx.daemon.applyChanges([input], now());
+          ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('unchanged'));
+        });
+        tally.unchanged++;
+        return;
+      }
+      case 'copy': {
+        const abs = await resolveInRoot(root, e.path);
+        let copyRel: string | null = null;
+        for (let attempt = 0; attempt < 100 && copyRel === null; attempt++) {
+          const candidate = conflictCopyPath(e.path, new Date(now()), 'upstream', attempt);
+          try {
+            await lstat(nodePath.join(nodePath.dirname(abs), posixPath.basename(candidate)));
+          } catch {
+            copyRel = candidate;
+          }
+        }
+        if (copyRel === null) throw new ZyncError('INTERNAL', `No free conflict copy name for ${e.base_dir}/${e.path}.`);
+        await mkdir(nodePath.dirname(abs), { recursive: true });
+        await writeBlob(e, nodePath.join(nodePath.dirname(abs), posixPath.basename(copyRel)), async () => undefined);
+        await fsyncDirectory(nodePath.dirname(abs));
+        ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_both', { copy_path: `${e.base_dir}/${copyRel}` }));
+        copies.push(nodePath.join(root, ...copyRel.split('/')));
+        tally.kept_both++;
+        return;
+      }
+      case 'write': {
+        if (e.kind === 'dir') return makeDir(e, root, current);
+        if (current?.kind === 'dir') throw new ZyncError('UNSAFE_PATH', `${e.base_dir}/${e.path} is a directory on E; R sent a file for it.`);
+        const abs = current?.abs ?? (await resolveInRoot(root, e.path));
+        const saved = current ? await backup(e, current) : null;
+        ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
+        await mkdir(nodePath.dirname(abs), { recursive: true });
+        await resolveInRoot(root, e.path); // the parents just made are real directories
+        await writeBlob(e, abs, () => ensureUnchanged(abs, current));
+        await fsyncDirectory(nodePath.dirname(abs));
+        const info = await lstat(abs);
+        const dirs = await parentDirInputs(root, e);
+        ctx.staging.transaction(() => {
+          ctx.daemon.applyChanges(
+            [
+              ...dirs,
+              {
+                operation: current ? 'modify' : 'add',
+                kind: 'file',
+                base_dir: e.base_dir,
+                path: e.path,
+                checksum: e.checksum,
+                size: info.size,
+                mtime: info.mtimeMs,
+                mode: info.mode & 0o7777,
+                ino: info.ino,
+              },
+            ],
+            now(),
+          );
+          ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('upstream', { backup: saved }));
+        });
+        tally.written++;
+        return;
+      }
+      case 'delete': {
+        if (!current) throw new ChangedMeanwhile();
+        if (current.kind === 'dir') return removeDir(e, current);
+        const saved = await backup(e, current);
+        ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
+        await ensureUnchanged(current.abs, current);
+        await unlink(current.abs);
+        await fsyncDirectory(nodePath.dirname(current.abs));
+        ctx.staging.transaction(() => {
+          ctx.daemon.applyChanges(
+            [{ operation: 'delete', kind: 'file', base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: 0, mode: 0 }],
+            now(),
+          );
+          ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('upstream', { backup: saved }));
+        });
+        tally.deleted++;
+        return;
+      }
+    }
+  };
+
+  /** Resolves one entry; returns false when the person chose to quit. */
+  const resolveEntry = async (entry: StagedEntry): Promise<boolean> => {
+    const what = `${entry.base_dir}/${entry.path}`;
+    let counted = false;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const current = await readCurrent(rootOf(entry.base_dir), entry);
+      const item = planEntry(entry, contentToken(current), { force: ctx.force });
+      let step = item.step;
+      if (step === null) {
+        if (!ctx.ask) {
+          throw new ZyncError(
+            'SESSION_NOT_APPLIABLE',
+            `E's ${what} changed during the apply and now conflicts; the entries before it were applied — run zync-apply apply ${stagingId} again.`,
+          );
+        }
+        if (!counted) conflictNo++;
+        counted = true;
+        let showDiff = true;
+        while (step === null) {
+          if (showDiff) {
+            ctx.print('');
+            ctx.print(ctx.chalk.bold.yellow(`Conflict ${conflictNo} of ${plan.conflicts}: ${what} — E changed it since R's base (${entry.operation} on R).`));
+            ctx.print(
+              entry.kind === 'dir' || current?.kind === 'dir'
+                ? describeDirConflict(entry, current)
+                : renderDiff(...(await diffSides(ctx, item, current)), ctx.chalk),
+            );
+          }
+          const answer = await ctx.ask({ what, operation: entry.operation, decisions: decisionsFor(entry) });
+          if (answer === 'quit') return false;
+          if (answer === 'diff') {
+            showDiff = true;
+            continue;
+          }
+          step = stepFor(item, answer);
+        }
+      }
+      try {
+        await execute(item, step, current);
+        remaining--;
+        return true;
+      } catch (err) {
+        if (!(err instanceof ChangedMeanwhile)) throw describeFailure(err, what, stagingId);
+        ctx.print(`E's ${what} changed while it was being applied; looking at it again.`);
+      }
+    }
+    throw new ZyncError('FILE_CHANGED', `E's ${what} keeps changing; nothing was written for it — run zync-apply apply ${stagingId} again once it is quiet.`);
+  };
+
+  let finished = true;
+  for (const item of plan.items) {
+    if (!(await resolveEntry(item.entry))) {
+      finished = false;
+      break;
+    }
+  }
+  if (finished) {
+    ctx.staging.markSessionApplied(stagingId, now());
+    await rm(blobDir, { recursive: true, force: true });
+  }
+  const summary = formatSummary({
+    staging_id: stagingId,
+    tally,
+    finished,
+    remaining,
+    backupDir: backedUp || entries.some((e) => e.backup) ? backupDir : null,
+    copies,
+    notes,
+  });
+  return { finished, tally, summary };
+}

@@ -1,0 +1,136 @@
+import { Chalk } from 'chalk';
+import { describe, expect, it } from 'vitest';
+import type { StagedEntry, StagingSession } from '@zync/daemon';
+import { emptyTally, formatSessionList, formatShow, formatSummary, sessionJson, showJson, type ShownEntry } from './format.js';
+
+const plain = new Chalk({ level: 0 });
+const coloured = new Chalk({ level: 1 });
+
+const session = (over: Partial<StagingSession> = {}): StagingSession => ({
+  staging_id: '20261122-184700-3fa9c1',
+  client_id: 'zync-client-1',
+  status: 'complete',
+  created: Date.UTC(2026, 10, 22, 18, 47, 0),
+  updated: Date.UTC(2026, 10, 22, 18, 47, 5),
+  file_count: 3,
+  received_count: 3,
+  conflict_count: 1,
+  total_bytes: 10,
+  reason: null,
+  ...over,
+});
+
+const entry = (path: string, over: Partial<StagedEntry> = {}): StagedEntry => ({
+  staging_id: 'S',
+  entry_no: 1,
+  base_dir: 'docs',
+  path,
+  kind: 'file',
+  operation: 'modify',
+  checksum: 'b'.repeat(64),
+  size: 2048,
+  mode: 0o644,
+  mtime: 1,
+  base_checksum: 'a'.repeat(64),
+  e_checksum: 'a'.repeat(64),
+  conflict: false,
+  blob: '1.blob',
+  apply_state: 'pending',
+  resolution: null,
+  backup: null,
+  copy_path: null,
+  applied_at: null,
+  ...over,
+});
+
+describe('session list', () => {
+  it('JSON carries the documented fields', () => {
+    expect(sessionJson(session())).toMatchObject({
+      staging_id: '20261122-184700-3fa9c1',
+      status: 'complete',
+      file_count: 3,
+      conflict_count: 1,
+      created: '2026-11-22T18:47:00.000Z',
+    });
+  });
+
+  it('a plain table when piped: aligned, no escapes', () => {
+    const out = formatSessionList([session(), session({ staging_id: 'X', status: 'aborted', received_count: 1, conflict_count: 0 })], plain, { all: true });
+    const lines = out.split('\n');
+    expect(lines[0]).toMatch(/^STAGING ID\s+STATUS\s+FILES\s+CONFLICTS\s+CREATED$/);
+    expect(lines[1]).toMatch(/^20261122-184700-3fa9c1\s+complete\s+3\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(lines[2]).toMatch(/^X\s+aborted\s+1\/3\s+0/);
+    expect(out).not.toContain('\u001b[');
+    expect(lines[1]!.indexOf('complete')).toBe(lines[0]!.indexOf('STATUS'));
+  });
+
+  it('coloured on a terminal', () => {
+    expect(formatSessionList([session()], coloured, { all: false })).toContain('\u001b[36mcomplete');
+  });
+
+  it.each([
+    [false, /waiting to be applied/],
+    [true, /^No staging sessions\.$/],
+  ])('says so when there is nothing (all: %s)', (all, text) => {
+    expect(formatSessionList([], plain, { all })).toMatch(text);
+  });
+});
+
+describe('show', () => {
+  const shown: ShownEntry[] = [
+    { entry: entry('clean.txt'), e_checksum: 'a'.repeat(64), conflict: false, e_changed_since_base: false },
+    { entry: entry('both.txt', { conflict: true }), e_checksum: 'c'.repeat(64), conflict: true, e_changed_since_base: true },
+    { entry: entry('same.txt'), e_checksum: 'b'.repeat(64), conflict: false, e_changed_since_base: true },
+    { entry: entry('gone.txt', { operation: 'delete', checksum: null, size: 0 }), e_checksum: 'a'.repeat(64), conflict: false, e_changed_since_base: false },
+    { entry: entry('resolved.txt', { conflict: true }), e_checksum: 'b'.repeat(64), conflict: false, e_changed_since_base: true },
+    { entry: entry('done.txt', { apply_state: 'applied', resolution: 'kept_both' }), e_checksum: null, conflict: false, e_changed_since_base: true },
+    { entry: entry('made', { kind: 'dir', operation: 'add', checksum: null, base_checksum: null, size: 0 }), e_checksum: null, conflict: false, e_changed_since_base: false },
+  ];
+
+  it.each([
+    ['clean.txt', /clean\.txt\s+modify\s+2\.0 KiB\s+ok: E unchanged since R's base$/m],
+    ['both.txt', /both\.txt\s+modify\s+2\.0 KiB\s+CONFLICT: E changed since R's base$/m],
+    ['same.txt', /same\.txt\s+modify\s+2\.0 KiB\s+ok: E already holds R's version$/m],
+    ['gone.txt', /gone\.txt\s+delete\s+-\s+ok/m],
+    ['resolved.txt', /resolved\.txt.*ok: E already holds R's version \(at staging: conflict\)$/m],
+    ['done.txt', /done\.txt.*resolved \(kept both\)$/m],
+    ['made/', /made\/\s+add\s+-\s+ok/m],
+  ])('%s', (_name, line) => {
+    expect(formatShow(session(), shown, plain)).toMatch(line);
+  });
+
+  it('counts conflicts against E now in the heading', () => {
+    expect(formatShow(session(), shown, plain)).toMatch(/7 entries, 1 conflict against E now/);
+  });
+
+  it('JSON has both the conflict now and at staging', () => {
+    const json = showJson(session(), shown);
+    expect(json.conflict_count_now).toBe(1);
+    expect(json.entries.find((e) => e.path === 'resolved.txt')).toMatchObject({ conflict: false, conflict_at_staging: true, e_changed_since_base: true });
+  });
+});
+
+describe('summary', () => {
+  it('names the counts and where backups went', () => {
+    const out = formatSummary({
+      staging_id: 'S',
+      tally: { ...emptyTally(), written: 2, deleted: 1, dirs_created: 1, kept_both: 1 },
+      finished: true,
+      remaining: 0,
+      backupDir: '/state/zync-backups/S',
+      copies: ['/E/a.zync-conflict-20261122-184700-upstream.txt'],
+    });
+    expect(out).toBe(
+      [
+        'Applied session S: 2 written, 1 deleted, 1 directory created, 1 kept both.',
+        "E's previous versions were backed up under /state/zync-backups/S",
+        "Upstream version kept beside E's as /E/a.zync-conflict-20261122-184700-upstream.txt",
+      ].join('\n'),
+    );
+  });
+
+  it('tells how to continue after quit', () => {
+    const out = formatSummary({ staging_id: 'S', tally: emptyTally(), finished: false, remaining: 2, backupDir: null, copies: [] });
+    expect(out).toMatch(/partly applied .*2 left.*zync-apply apply S again/);
+  });
+});

@@ -1,0 +1,195 @@
+// What zync-apply prints: the session list and a session's entries as JSON, or as an aligned
+// table (coloured on a terminal, plain when piped: the chalk instance given decides), and the
+// summary after an apply. Pure: no I/O; the binary writes the strings to stdout.
+import type { ChalkInstance } from 'chalk';
+import type { StagedEntry, StagingSession } from '@zync/daemon';
+import { formatBytes } from './diff-view.js';
+
+export interface SessionJson {
+  staging_id: string;
+  status: StagingSession['status'];
+  file_count: number;
+  conflict_count: number;
+  /** ISO 8601 (UTC). */
+  created: string;
+  client_id: string;
+  received_count: number;
+  reason: string | null;
+}
+
+export function sessionJson(s: StagingSession): SessionJson {
+  return {
+    staging_id: s.staging_id,
+    status: s.status,
+    file_count: s.file_count,
+    conflict_count: s.conflict_count,
+    created: new Date(s.created).toISOString(),
+    client_id: s.client_id,
+    received_count: s.received_count,
+    reason: s.reason,
+  };
+}
+
+/** Local time, to the second: `2026-11-22 18:47:00`. */
+export function formatTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+type Cell = { text: string; paint?: (s: string) => string };
+
+/** Columns padded to their widest cell; colour is applied after padding so widths stay right. */
+function table(header: string[], rows: Cell[][], chalk: ChalkInstance): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.text.length ?? 0)));
+  const line = (cells: Cell[]) =>
+    cells
+      .map((c, i) => {
+        const padded = i === cells.length - 1 ? c.text : c.text.padEnd(widths[i]!);
+        return c.paint ? c.paint(padded) : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header.map((h) => ({ text: h, paint: chalk.bold }))), ...rows.map(line)].join('\n');
+}
+
+function statusPaint(status: StagingSession['status'], chalk: ChalkInstance): (s: string) => string {
+  switch (status) {
+    case 'complete':
+      return chalk.cyan;
+    case 'applied':
+      return chalk.green;
+    case 'aborted':
+      return chalk.red;
+    case 'in_progress':
+      return chalk.yellow;
+  }
+}
+
+export function formatSessionList(sessions: readonly StagingSession[], chalk: ChalkInstance, options: { all: boolean }): string {
+  if (sessions.length === 0) {
+    return options.all ? 'No staging sessions.' : 'No staging sessions waiting to be applied (zync-apply list --all shows every session).';
+  }
+  const rows: Cell[][] = sessions.map((s) => [
+    { text: s.staging_id },
+    { text: s.status, paint: statusPaint(s.status, chalk) },
+    { text: String(s.status === 'aborted' ? `${s.received_count}/${s.file_count}` : s.file_count) },
+    { text: String(s.conflict_count), paint: s.conflict_count > 0 ? chalk.red : chalk.dim },
+    { text: formatTime(s.created) },
+  ]);
+  return table(['STAGING ID', 'STATUS', 'FILES', 'CONFLICTS', 'CREATED'], rows, chalk);
+}
+
+/** One entry as `show` reports it: the staged facts plus its state against E now. */
+export interface ShownEntry {
+  entry: StagedEntry;
+  /** E's content now as a token (null: absent; 'dir': a directory). */
+  e_checksum: string | null;
+  conflict: boolean;
+  e_changed_since_base: boolean;
+}
+
+export function showJson(session: StagingSession, entries: readonly ShownEntry[]) {
+  return {
+    ...sessionJson(session),
+    conflict_count_now: entries.filter((e) => e.conflict && e.entry.apply_state !== 'applied').length,
+    entries: entries.map(({ entry: e, e_checksum, conflict, e_changed_since_base }) => ({
+      base_dir: e.base_dir,
+      path: e.path,
+      kind: e.kind,
+      operation: e.operation,
+      size: e.size,
+      checksum: e.checksum,
+      base_checksum: e.base_checksum,
+      e_checksum,
+      e_checksum_at_staging: e.e_checksum,
+      conflict,
+      conflict_at_staging: e.conflict,
+      e_changed_since_base,
+      apply_state: e.apply_state,
+      resolution: e.resolution,
+      backup: e.backup,
+      copy_path: e.copy_path,
+    })),
+  };
+}
+
+const RESOLUTION_TEXT: Record<NonNullable<StagedEntry['resolution']>, string> = {
+  upstream: 'applied (took upstream)',
+  kept_e: "resolved (kept E's)",
+  kept_both: 'resolved (kept both)',
+  unchanged: 'applied (E already had it)',
+};
+
+function entryState(s: ShownEntry, chalk: ChalkInstance): Cell {
+  const e = s.entry;
+  if (e.apply_state === 'applied') return { text: RESOLUTION_TEXT[e.resolution ?? 'upstream'], paint: chalk.green };
+  const staged = e.conflict === s.conflict ? '' : ` (at staging: ${e.conflict ? 'conflict' : 'clean'})`;
+  if (s.conflict) return { text: `CONFLICT: E changed since R's base${staged}`, paint: chalk.red };
+  if (s.e_changed_since_base) return { text: `ok: E already holds R's version${staged}`, paint: chalk.green };
+  return { text: `ok: E unchanged since R's base${staged}` };
+}
+
+export function formatShow(session: StagingSession, entries: readonly ShownEntry[], chalk: ChalkInstance): string {
+  const conflicts = entries.filter((e) => e.conflict && e.entry.apply_state !== 'applied').length;
+  const head = [
+    `${chalk.bold(`Session ${session.staging_id}`)}  ${statusPaint(session.status, chalk)(session.status)}  from ${session.client_id}  created ${formatTime(session.created)}`,
+    `${entries.length === 1 ? '1 entry' : `${entries.length} entries`}, ${conflicts === 1 ? '1 conflict' : `${conflicts} conflicts`} against E now` +
+      (session.reason ? ` — ${session.reason}` : ''),
+  ];
+  if (entries.length === 0) return head.join('\n');
+  const opPaint: Record<StagedEntry['operation'], (s: string) => string> = { add: chalk.green, modify: chalk.yellow, delete: chalk.red };
+  const rows: Cell[][] = entries.map((s) => [
+    { text: s.entry.base_dir },
+    { text: s.entry.kind === 'dir' ? `${s.entry.path}/` : s.entry.path },
+    { text: s.entry.operation, paint: opPaint[s.entry.operation] },
+    { text: s.entry.operation === 'delete' || s.entry.kind === 'dir' ? '-' : formatBytes(s.entry.size) },
+    entryState(s, chalk),
+  ]);
+  return [...head, '', table(['BASE DIR', 'PATH', 'OPERATION', 'SIZE', 'STATE'], rows, chalk)].join('\n');
+}
+
+export interface ApplyTally {
+  written: number;
+  deleted: number;
+  dirs_created: number;
+  dirs_removed: number;
+  kept_e: number;
+  kept_both: number;
+  unchanged: number;
+}
+
+export function emptyTally(): ApplyTally {
+  return { written: 0, deleted: 0, dirs_created: 0, dirs_removed: 0, kept_e: 0, kept_both: 0, unchanged: 0 };
+}
+
+export function formatSummary(r: {
+  staging_id: string;
+  tally: ApplyTally;
+  finished: boolean;
+  remaining: number;
+  backupDir: string | null;
+  copies: readonly string[];
+  notes?: readonly string[];
+}): string {
+  const t = r.tally;
+  const dirs = (n: number, what: string) => (n === 0 ? [] : [`${n} ${n === 1 ? 'directory' : 'directories'} ${what}`]);
+  const parts = [
+    `${t.written} written`,
+    `${t.deleted} deleted`,
+    ...dirs(t.dirs_created, 'created'),
+    ...dirs(t.dirs_removed, 'removed'),
+    ...(t.kept_e ? [`${t.kept_e} kept E's version`] : []),
+    ...(t.kept_both ? [`${t.kept_both} kept both`] : []),
+    ...(t.unchanged ? [`${t.unchanged} already in place`] : []),
+  ];
+  const lines = [
+    r.finished
+      ? `Applied session ${r.staging_id}: ${parts.join(', ')}.`
+      : `Stopped; session ${r.staging_id} is partly applied (${parts.join(', ')}; ${r.remaining} left). Run zync-apply apply ${r.staging_id} again to continue.`,
+  ];
+  if (r.backupDir) lines.push(`E's previous versions were backed up under ${r.backupDir}`);
+  for (const copy of r.copies) lines.push(`Upstream version kept beside E's as ${copy}`);
+  lines.push(...(r.notes ?? []));
+  return lines.join('\n');
+}

@@ -1,0 +1,149 @@
+// zync-apply: review and apply staged upstream sessions on E.
+//   zync-apply [--db sync.db] list [--all] [--json]
+//   zync-apply [--db sync.db] show ID [--dirs NAME:PATH...] [--json]
+//   zync-apply [--db sync.db] apply ID [--dirs NAME:PATH...] [--force] [--non-interactive]
+// Parses arguments, opens the daemon's database, wires the parts, prints; failures become one
+// sentence and an exit code (failAndExit). Decides nothing itself.
+import { existsSync, realpathSync } from 'node:fs';
+import * as nodePath from 'node:path';
+import chalk from 'chalk';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { checkDirRoots, failAndExit, parseDirSpecs, ZyncError, type DirSpec } from '@zync/common';
+import { contentToken, DaemonStore, StagingStore } from '@zync/daemon';
+import { entryKey, planEntry } from './apply-plan.js';
+import { applySession, readCurrentStates, rootResolver } from './apply-session.js';
+import { reconcileDirs } from './dirs.js';
+import { formatSessionList, formatShow, sessionJson, showJson, type ShownEntry } from './format.js';
+import { askConflict } from './prompts.js';
+
+const PROGRAM = 'zync-apply';
+
+interface Opened {
+  daemon: DaemonStore;
+  staging: StagingStore;
+  stateDir: string;
+}
+
+function openDb(db: string): Opened {
+  const dbPath = nodePath.resolve(db);
+  // Opening would create an empty database: a wrong --db must be an error, not a fresh log.
+  if (!existsSync(dbPath)) {
+    throw new ZyncError('BAD_ARGUMENT', `No zync database at ${dbPath}; pass --db with the daemon's database.`);
+  }
+  const daemon = DaemonStore.open(dbPath);
+  return { daemon, staging: new StagingStore(daemon.db), stateDir: nodePath.dirname(dbPath) };
+}
+
+async function resolveDirs(daemon: DaemonStore, given: readonly string[] | undefined): Promise<DirSpec[]> {
+  const real = (root: string) => {
+    try {
+      return realpathSync(root);
+    } catch {
+      return root;
+    }
+  };
+  const recorded = daemon.dirs.map((d) => ({ name: d.name, root: real(d.root) }));
+  const specs = given && given.length > 0 ? await checkDirRoots(parseDirSpecs(given), { create: false }) : null;
+  return reconcileDirs(recorded, specs);
+}
+
+const print = (text: string) => process.stdout.write(`${text}\n`);
+
+async function list(o: Opened, args: { all: boolean; json: boolean }): Promise<void> {
+  const sessions = o.staging.listSessions({ all: args.all });
+  if (args.json) print(JSON.stringify(sessions.map(sessionJson), null, 2));
+  else print(formatSessionList(sessions, chalk, { all: args.all }));
+}
+
+async function show(o: Opened, args: { id: string; dirs: string[] | undefined; json: boolean }): Promise<void> {
+  const session = o.staging.getSession(args.id);
+  if (!session) throw new ZyncError('NOT_FOUND', `There is no staging session ${args.id}; run zync-apply list --all to see the sessions.`);
+  const entries = o.staging.listEntries(args.id);
+  const dirs = await resolveDirs(o.daemon, args.dirs);
+  const states = await readCurrentStates(entries, rootResolver(dirs));
+  const shown: ShownEntry[] = entries.map((entry) => {
+    const eChecksum = contentToken(states.get(entryKey(entry)) ?? null);
+    const item = planEntry(entry, eChecksum, { force: false });
+    return {
+      entry,
+      e_checksum: eChecksum,
+      conflict: entry.apply_state === 'applied' ? false : item.conflict,
+      e_changed_since_base: item.e_changed_since_base,
+    };
+  });
+  if (args.json) print(JSON.stringify(showJson(session, shown), null, 2));
+  else print(formatShow(session, shown, chalk));
+}
+
+async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; force: boolean; nonInteractive: boolean }): Promise<void> {
+  const interactive = !args.nonInteractive && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const outcome = await applySession(
+    {
+      daemon: o.daemon,
+      staging: o.staging,
+      stateDir: o.stateDir,
+      dirs: await resolveDirs(o.daemon, args.dirs),
+      chalk,
+      print,
+      ask: interactive ? askConflict : null,
+      force: args.force,
+    },
+    args.id,
+  );
+  print(outcome.summary);
+}
+
+async function main(): Promise<void> {
+  let opened: Opened | null = null;
+  const open = (db: string) => (opened ??= openDb(db));
+  try {
+    await yargs(hideBin(process.argv))
+      .scriptName(PROGRAM)
+      .usage('$0 [--db sync.db] <list|show|apply> ...')
+      .option('db', { type: 'string', default: 'sync.db', describe: "The daemon's database (staged sessions and the change log)" })
+      .command(
+        'list',
+        'List staged sessions (waiting to be applied; --all: every session)',
+        (y) =>
+          y
+            .option('all', { type: 'boolean', default: false, describe: 'Include applied and aborted sessions' })
+            .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
+        (argv) => list(open(argv.db), { all: argv.all, json: argv.json }),
+      )
+      .command(
+        'show <id>',
+        "Show a session's entries and how each stands against E now",
+        (y) =>
+          y
+            .positional('id', { type: 'string', demandOption: true, describe: 'Staging id' })
+            .option('dirs', { type: 'string', array: true, describe: "NAME:PATH pairs (default: the daemon's mapping)" })
+            .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
+        (argv) => show(open(argv.db), { id: argv.id, dirs: argv.dirs, json: argv.json }),
+      )
+      .command(
+        'apply <id>',
+        'Apply a session to E (asks about each conflict)',
+        (y) =>
+          y
+            .positional('id', { type: 'string', demandOption: true, describe: 'Staging id' })
+            .option('dirs', { type: 'string', array: true, describe: "NAME:PATH pairs (default: the daemon's mapping)" })
+            .option('force', { type: 'boolean', default: false, describe: "Take R's version for every conflict (E's files are backed up)" })
+            .option('non-interactive', { type: 'boolean', default: false, describe: 'Never prompt; refuse a session with conflicts unless --force' }),
+        (argv) => apply(open(argv.db), { id: argv.id, dirs: argv.dirs, force: argv.force, nonInteractive: argv['non-interactive'] }),
+      )
+      .demandCommand(1, 'Name a command: list, show or apply.')
+      .strict()
+      .fail((message, err) => {
+        throw err ?? new ZyncError('BAD_ARGUMENT', message);
+      })
+      .parseAsync();
+  } finally {
+    (opened as Opened | null)?.daemon.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => failAndExit(PROGRAM, err),
+);

@@ -1,0 +1,176 @@
+// `zync-client --update-upstream`: finds R's local changes since what R last received from E
+// (scan with stat, hash only suspects, plan-upstream.ts decides) and sends them as one staging
+// session; prints the staging id and counts. Content a pending session already holds unchanged
+// is not sent again (staged-records.ts). Any failure throws a ZyncError with one sentence; the
+// connection is closed so the daemon aborts a half-sent session. Writes nothing in R's roots.
+import { ZyncError, type DirSpec, type Logger } from '@zync/common';
+import type { Connection } from '../connection.js';
+import type { ClientStore } from '../store/client-store.js';
+import {
+  checkRoots,
+  describeCounts,
+  fileKey,
+  findDirChanges,
+  findSuspects,
+  planUpstream,
+  type DirPath,
+  type ReceivedFile,
+} from './plan-upstream.js';
+import { hashSuspects, scanLocalRoots } from './scan-local.js';
+import { sendSession } from './send-session.js';
+import { StagedRecords } from './staged-records.js';
+
+export interface RunUpstreamOptions {
+  /** The open client store: what R last received, its position and client id. */
+  store: ClientStore;
+  /** Path of the same database (sync_client.db), for the staged-records table. */
+  dbPath: string;
+  /** R's local roots, resolved (checkDirRoots). */
+  dirs: readonly DirSpec[];
+  /** Opens an authenticated connection to the daemon (HELLO done). */
+  connect: () => Promise<Connection>;
+  log: Logger;
+  /** Where the result lines go (stdout by default). */
+  print?: (line: string) => void;
+}
+
+export interface UpstreamResult {
+  staging_id: string | null;
+  file_count: number;
+  conflict_count: number;
+  already_staged: number;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** What R last received from E, for the given base dirs: files (with content) and directories. */
+function readReceived(store: ClientStore, dirs: readonly DirSpec[]) {
+  const received = new Map<string, ReceivedFile>();
+  const receivedDirs = new Map<string, DirPath>();
+  for (const dir of dirs) {
+    for (const e of store.listEntries(dir.name)) {
+      const key = fileKey(e.base_dir, e.path);
+      if (e.kind === 'dir') receivedDirs.set(key, { base_dir: e.base_dir, path: e.path });
+      else if (e.checksum !== null) {
+        received.set(key, {
+          base_dir: e.base_dir,
+          path: e.path,
+          checksum: e.checksum,
+          local_size: e.local_size,
+          local_mtime: e.local_mtime,
+          local_ino: e.local_ino,
+        });
+      }
+    }
+  }
+  return { received, receivedDirs };
+}
+
+/** Per root: where it was synced into, and how much is on disk vs. what was received (for checkRoots). */
+function describeRoots(
+  store: ClientStore,
+  dirs: readonly DirSpec[],
+  local: Iterable<{ base_dir: string }>,
+  received: Iterable<{ base_dir: string }>,
+) {
+  const count = (items: Iterable<{ base_dir: string }>) => {
+    const counts = new Map<string, number>();
+    for (const item of items) counts.set(item.base_dir, (counts.get(item.base_dir) ?? 0) + 1);
+    return counts;
+  };
+  const localCounts = count(local);
+  const receivedCounts = count(received);
+  return dirs.map((d) => ({
+    name: d.name,
+    root: d.root,
+    bound: store.boundRoot(d.name),
+    localEntries: localCounts.get(d.name) ?? 0,
+    receivedFiles: receivedCounts.get(d.name) ?? 0,
+  }));
+}
+
+export async function runUpstream(options: RunUpstreamOptions): Promise<UpstreamResult> {
+  const { store, dirs, log } = options;
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const position = store.position();
+  if (position.log_id === null) {
+    throw new ZyncError('UPSTREAM_STATE', 'R has not synced with E yet; run zync-client once before --update-upstream.');
+  }
+  const logId = position.log_id;
+
+  const { received, receivedDirs } = readReceived(store, dirs);
+  const scan = await scanLocalRoots(dirs);
+  const { files, matchers } = scan;
+  const rootsRefused = checkRoots(describeRoots(store, dirs, [...files, ...scan.dirs], received.values()));
+  if (rootsRefused) throw rootsRefused;
+  const isIgnored = (baseDir: string, path: string, isDir = false) => matchers.get(baseDir)?.(path, isDir) ?? false;
+  const { toHash, deleted } = findSuspects(files, received, isIgnored);
+  const dirChanges = findDirChanges(scan.dirs, receivedDirs, new Set(files.map((f) => fileKey(f.base_dir, f.path))), isIgnored);
+  log.debug({ files: files.length, suspects: toHash.length, deleted: deleted.length }, 'scanned local roots');
+  const hashed = await hashSuspects(dirs, toHash);
+
+  const records = StagedRecords.open(options.dbPath);
+  try {
+    const plan = planUpstream({ hashed, deleted, received, staged: records.load(logId), dirs: dirChanges });
+    const scanned = {
+      baseDirs: new Set(dirs.map((d) => d.name)),
+      stillPending: new Set([...plan.entries, ...plan.already_staged].map((e) => fileKey(e.base_dir, e.path))),
+    };
+    const already = plan.already_staged.length;
+    const pendingSessions = [...new Set(plan.already_staged.map((e) => e.staging_id))].join(', ');
+    const alreadyNote =
+      already === 0 ? '' : ` ${plural(already, 'change')} already staged in ${pendingSessions} ${already === 1 ? 'was' : 'were'} not sent again.`;
+    if (plan.entries.length === 0) {
+      records.update(logId, [], scanned, Date.now());
+      print(
+        already === 0
+          ? 'Nothing to send upstream: no local changes since what R last received from E.'
+          : `Nothing new to send upstream: ${plural(already, 'change')} ${already === 1 ? 'is' : 'are'} already staged in ${pendingSessions}, waiting for zync-apply on E.`,
+      );
+      return { staging_id: null, file_count: 0, conflict_count: 0, already_staged: already };
+    }
+
+    const connection = await options.connect();
+    try {
+      if (connection.hello.log_id !== logId) {
+        throw new ZyncError(
+          'RESYNC_REQUIRED',
+          "E's change log was recreated since R last synced; run zync-client once to resync, then --update-upstream.",
+        );
+      }
+      const served = new Set(connection.hello.dirs);
+      const unknown = plan.entries.find((e) => !served.has(e.base_dir));
+      if (unknown) {
+        throw new ZyncError('UNKNOWN_BASE_DIR', `The daemon does not serve "${unknown.base_dir}"; check --dirs.`);
+      }
+      const sent = await sendSession(connection, dirs, plan.entries);
+      records.update(
+        logId,
+        plan.entries.map((e) => ({
+          base_dir: e.base_dir,
+          path: e.path,
+          staging_id: sent.staging_id,
+          kind: e.kind,
+          operation: e.operation,
+          checksum: e.checksum,
+          base_checksum: e.base_checksum,
+        })),
+        scanned,
+        Date.now(),
+      );
+      print(
+        `Staged ${plural(sent.file_count, 'change')} upstream as session ${sent.staging_id} ` +
+          `(${describeCounts(plan.entries)}; ${plural(sent.conflict_count, 'conflict')}).${alreadyNote}`,
+      );
+      const byPath = (a: { base_dir: string; path: string }, b: { base_dir: string; path: string }) =>
+        `${a.base_dir}/${a.path}`.localeCompare(`${b.base_dir}/${b.path}`);
+      for (const c of [...sent.conflicts].sort(byPath)) print(`  conflict: ${c.base_dir}/${c.path} (E changed it too)`);
+      print(`On E, review and apply it with: zync-apply apply ${sent.staging_id}`);
+      return { staging_id: sent.staging_id, file_count: sent.file_count, conflict_count: sent.conflict_count, already_staged: already };
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    records.close();
+  }
+}

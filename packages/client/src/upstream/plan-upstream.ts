@@ -1,0 +1,223 @@
+// What R sends upstream: R's local files and directories compared with what R last received from
+// E. Pure, in two steps so that only suspects are hashed: findSuspects (stat only: which files
+// may have changed, which received files are gone) and findDirChanges (directories made or
+// removed on R), then planUpstream (with the hashes: adds, modifications and deletions, minus
+// what a pending staging session already holds unchanged).
+// Must not do I/O: the scan, the hashing and the stores are the caller's.
+
+import { ZyncError, type ChangeOperation, type EntryKind } from '@zync/common';
+
+/** A regular file found on R (ignored paths, temp files and conflict copies already left out). */
+export interface LocalFile {
+  base_dir: string;
+  path: string;
+  size: number;
+  mtime: number;
+  mode: number;
+  ino: number;
+}
+
+/** What R last received from E for a path that R holds as a file. */
+export interface ReceivedFile {
+  base_dir: string;
+  path: string;
+  /** E's content as received. */
+  checksum: string;
+  /** R's stat right after writing it (null when unknown: always hash). */
+  local_size: number | null;
+  local_mtime: number | null;
+  local_ino: number | null;
+}
+
+/** A directory, on R's disk or as R last received it. */
+export interface DirPath {
+  base_dir: string;
+  path: string;
+}
+
+/** An entry sent in a staging session that is still waiting on E (complete, not applied). */
+export interface StagedRecord {
+  base_dir: string;
+  path: string;
+  staging_id: string;
+  kind: EntryKind;
+  operation: ChangeOperation;
+  /** What was sent (null: a deletion). */
+  checksum: string | null;
+  base_checksum: string | null;
+}
+
+export interface HashedFile extends LocalFile {
+  checksum: string;
+}
+
+export interface UpstreamEntry {
+  base_dir: string;
+  path: string;
+  kind: EntryKind;
+  operation: ChangeOperation;
+  /** R's content (null for a delete). */
+  checksum: string | null;
+  size: number;
+  base_checksum: string | null;
+  mode?: number;
+  mtime?: number;
+}
+
+export interface UpstreamPlan {
+  entries: UpstreamEntry[];
+  /** Changes left out because a pending session already holds exactly them. */
+  already_staged: { base_dir: string; path: string; staging_id: string }[];
+}
+
+export const fileKey = (baseDir: string, path: string): string => `${baseDir}\u0000${path}`;
+
+/**
+ * Stat-level comparison. A local file is a suspect when R never received it or its size, mtime
+ * or inode differs from R's stat after writing it; a received file with no local file (and not
+ * ignored now) is deleted on R. `isIgnored` covers paths the scan did not look at.
+ */
+export function findSuspects(
+  local: readonly LocalFile[],
+  received: ReadonlyMap<string, ReceivedFile>,
+  isIgnored: (baseDir: string, path: string) => boolean,
+): { toHash: LocalFile[]; deleted: ReceivedFile[] } {
+  const toHash: LocalFile[] = [];
+  const present = new Set<string>();
+  for (const file of local) {
+    const key = fileKey(file.base_dir, file.path);
+    present.add(key);
+    const got = received.get(key);
+    const unchanged =
+      got !== undefined && got.local_size === file.size && got.local_mtime === file.mtime && got.local_ino === file.ino;
+    if (!unchanged) toHash.push(file);
+  }
+  const deleted: ReceivedFile[] = [];
+  for (const [key, got] of received) {
+    if (!present.has(key) && !isIgnored(got.base_dir, got.path)) deleted.push(got);
+  }
+  return { toHash, deleted };
+}
+
+/**
+ * Directories made on R (present, never received) and removed on R (received, gone, not ignored
+ * now, and not replaced by a file — the file's own entry covers that path).
+ */
+export function findDirChanges(
+  localDirs: readonly DirPath[],
+  receivedDirs: ReadonlyMap<string, DirPath>,
+  localFiles: ReadonlySet<string>,
+  isIgnored: (baseDir: string, path: string, isDir: boolean) => boolean,
+): { added: DirPath[]; removed: DirPath[] } {
+  const present = new Set<string>();
+  const added: DirPath[] = [];
+  for (const dir of localDirs) {
+    const key = fileKey(dir.base_dir, dir.path);
+    present.add(key);
+    if (!receivedDirs.has(key)) added.push(dir);
+  }
+  const removed: DirPath[] = [];
+  for (const [key, dir] of receivedDirs) {
+    if (present.has(key) || localFiles.has(key) || isIgnored(dir.base_dir, dir.path, true)) continue;
+    removed.push(dir);
+  }
+  return { added, removed };
+}
+
+/** Turns hashed suspects, deletions and directory changes into upstream entries, in a stable order. */
+export function planUpstream(input: {
+  hashed: readonly HashedFile[];
+  deleted: readonly ReceivedFile[];
+  received: ReadonlyMap<string, ReceivedFile>;
+  staged: ReadonlyMap<string, StagedRecord>;
+  dirs?: { added: readonly DirPath[]; removed: readonly DirPath[] };
+}): UpstreamPlan {
+  const candidates: UpstreamEntry[] = [];
+  for (const file of input.hashed) {
+    const got = input.received.get(fileKey(file.base_dir, file.path));
+    if (got && got.checksum === file.checksum) continue; // touched, not edited
+    candidates.push({
+      base_dir: file.base_dir,
+      path: file.path,
+      kind: 'file',
+      operation: got ? 'modify' : 'add',
+      checksum: file.checksum,
+      size: file.size,
+      base_checksum: got?.checksum ?? null,
+      mode: file.mode,
+      mtime: file.mtime,
+    });
+  }
+  for (const got of input.deleted) {
+    candidates.push({
+      base_dir: got.base_dir,
+      path: got.path,
+      kind: 'file',
+      operation: 'delete',
+      checksum: null,
+      size: 0,
+      base_checksum: got.checksum,
+    });
+  }
+  for (const dir of input.dirs?.added ?? []) {
+    candidates.push({ base_dir: dir.base_dir, path: dir.path, kind: 'dir', operation: 'add', checksum: null, size: 0, base_checksum: null });
+  }
+  for (const dir of input.dirs?.removed ?? []) {
+    candidates.push({ base_dir: dir.base_dir, path: dir.path, kind: 'dir', operation: 'delete', checksum: null, size: 0, base_checksum: null });
+  }
+  const plan: UpstreamPlan = { entries: [], already_staged: [] };
+  for (const entry of candidates) {
+    const staged = input.staged.get(fileKey(entry.base_dir, entry.path));
+    const same =
+      staged !== undefined &&
+      staged.kind === entry.kind &&
+      staged.operation === entry.operation &&
+      staged.checksum === entry.checksum &&
+      staged.base_checksum === entry.base_checksum;
+    if (same) {
+      plan.already_staged.push({ base_dir: entry.base_dir, path: entry.path, staging_id: staged.staging_id });
+    } else {
+      plan.entries.push(entry);
+    }
+  }
+  const order = (a: { base_dir: string; path: string }, b: { base_dir: string; path: string }) =>
+    a.base_dir === b.base_dir ? (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) : a.base_dir < b.base_dir ? -1 : 1;
+  plan.entries.sort(order);
+  plan.already_staged.sort(order);
+  return plan;
+}
+
+/** The summary of a plan's entries: `2 added, 1 modified, 0 deleted[, 1 directory created, ...]`. */
+export function describeCounts(entries: readonly { kind: EntryKind; operation: ChangeOperation }[]): string {
+  const count = (kind: EntryKind, op: ChangeOperation) => entries.filter((e) => e.kind === kind && e.operation === op).length;
+  const dirs = (n: number, what: string) => (n === 0 ? [] : [`${n} ${n === 1 ? 'directory' : 'directories'} ${what}`]);
+  return [
+    `${count('file', 'add')} added`,
+    `${count('file', 'modify')} modified`,
+    `${count('file', 'delete')} deleted`,
+    ...dirs(count('dir', 'add'), 'created'),
+    ...dirs(count('dir', 'delete'), 'removed'),
+  ].join(', ');
+}
+
+/**
+ * Refuses to plan against roots that cannot be the ones R synced: a base dir bound to another
+ * local root, or a root that is empty although R received files into it (a wrong --dirs, an
+ * unmounted disk) — which would otherwise go upstream as the deletion of everything.
+ */
+export function checkRoots(
+  roots: readonly { name: string; root: string; bound: string | undefined; localEntries: number; receivedFiles: number }[],
+): ZyncError | null {
+  for (const r of roots) {
+    if (r.bound !== undefined && r.bound !== r.root) {
+      return new ZyncError('BAD_ARGUMENT', `"${r.name}" is synced into ${r.bound} on R, not ${r.root}; pass the same --dirs as when syncing.`);
+    }
+    if (r.localEntries === 0 && r.receivedFiles > 0) {
+      return new ZyncError(
+        'ROOT_UNAVAILABLE',
+        `${r.root} ("${r.name}") is empty although R received ${r.receivedFiles} files into it; refusing to send their deletion upstream (check --dirs and the disk).`,
+      );
+    }
+  }
+  return null;
+}

@@ -1,0 +1,96 @@
+// Walks R's local roots for --update-upstream: every regular file and directory that is synced
+// (ignore rules, zync temp files and conflict copies left out; symbolic links and special files
+// skipped), files with the stat the planner compares against. Ignored directories are not
+// descended into.
+// Reads only; decides nothing about what changed (plan-upstream.ts does).
+import { lstat, readdir } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { hashFile, loadIgnoreMatcher, type DirSpec, type IgnoreMatcher } from '@zync/common';
+import type { DirPath, HashedFile, LocalFile } from './plan-upstream.js';
+
+const STAT_BATCH = 64;
+
+export interface ScanResult {
+  files: LocalFile[];
+  /** Directories below the roots (not the roots themselves). */
+  dirs: DirPath[];
+  matchers: Map<string, IgnoreMatcher>;
+}
+
+export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResult> {
+  const files: LocalFile[] = [];
+  const found: DirPath[] = [];
+  const matchers = new Map<string, IgnoreMatcher>();
+  for (const dir of dirs) {
+    const ignored = await loadIgnoreMatcher(dir.root);
+    matchers.set(dir.name, ignored);
+    const walk = async (abs: string, rel: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(abs, { withFileTypes: true });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return; // removed while we walked
+        throw err;
+      }
+      const subdirs: [string, string][] = [];
+      const candidates: [string, string][] = [];
+      for (const entry of entries) {
+        const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          if (!ignored(childRel, true)) subdirs.push([nodePath.join(abs, entry.name), childRel]);
+        } else if (entry.isFile() && !ignored(childRel, false)) {
+          candidates.push([nodePath.join(abs, entry.name), childRel]);
+        }
+      }
+      for (let i = 0; i < candidates.length; i += STAT_BATCH) {
+        const stats = await Promise.all(
+          candidates.slice(i, i + STAT_BATCH).map(async ([fileAbs, fileRel]) => {
+            try {
+              const info = await lstat(fileAbs);
+              if (!info.isFile()) return null;
+              return { base_dir: dir.name, path: fileRel, size: info.size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino };
+            } catch {
+              return null;
+            }
+          }),
+        );
+        for (const s of stats) if (s) files.push(s);
+      }
+      for (const [subAbs, subRel] of subdirs) {
+        found.push({ base_dir: dir.name, path: subRel });
+        await walk(subAbs, subRel);
+      }
+    };
+    await walk(dir.root, '');
+  }
+  return { files, dirs: found, matchers };
+}
+
+/**
+ * Hashes the suspects, a few at a time. A file that vanished meanwhile is left out (it will
+ * show up as a deletion next time if it had been received).
+ */
+export async function hashSuspects(dirs: readonly DirSpec[], suspects: readonly LocalFile[], concurrency = 4): Promise<HashedFile[]> {
+  const roots = new Map(dirs.map((d) => [d.name, d.root]));
+  const out: HashedFile[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < suspects.length) {
+      const file = suspects[next++]!;
+      const abs = nodePath.join(roots.get(file.base_dir)!, ...file.path.split('/'));
+      try {
+        const { checksum, size } = await hashFile(abs);
+        const info = await lstat(abs);
+        // Use the stat taken after hashing: if the file changed during the hash, the daemon's
+        // checksum check on upload catches the mismatch and nothing is staged.
+        out.push({ ...file, checksum, size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, suspects.length) }, worker));
+  return out;
+}

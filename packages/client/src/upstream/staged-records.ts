@@ -1,0 +1,82 @@
+// R's memory of what it already staged on E: per path, the staging session, the content sent
+// (null for a deletion) and the base it was edited from, scoped to the daemon's log_id. It lets
+// --update-upstream skip a change that a pending session already holds unchanged. Lives in the
+// client database (sync_client.db) in its own table, created here if missing (CREATE ... IF NOT
+// EXISTS: additive, independent of the client store's numbered migrations), through its own
+// connection (WAL). Decides nothing: plan-upstream.ts compares.
+import Database from 'better-sqlite3';
+import type { StagedRecord } from './plan-upstream.js';
+import { fileKey } from './plan-upstream.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS upstream_staged (
+  base_dir      TEXT NOT NULL,
+  path          TEXT NOT NULL,
+  log_id        TEXT NOT NULL,   -- the daemon log the session belongs to
+  staging_id    TEXT NOT NULL,
+  kind          TEXT NOT NULL,   -- file | dir
+  operation     TEXT NOT NULL,   -- add | modify | delete
+  checksum      TEXT,            -- content sent; NULL for a deletion or a directory
+  base_checksum TEXT,            -- what R had received when it sent it
+  staged_at     INTEGER NOT NULL,
+  PRIMARY KEY (base_dir, path)
+) STRICT;
+`;
+
+export class StagedRecords {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  static open(dbPath: string): StagedRecords {
+    const db = new Database(dbPath);
+    db.pragma('journal_mode = WAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    return new StagedRecords(db);
+  }
+
+  /** Records staged against this log_id, by fileKey. */
+  load(logId: string): Map<string, StagedRecord> {
+    const rows = this.db
+      .prepare(`SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum FROM upstream_staged WHERE log_id = ?`)
+      .all(logId) as StagedRecord[];
+    return new Map(rows.map((r) => [fileKey(r.base_dir, r.path), r]));
+  }
+
+  /**
+   * After a finalized session: remembers what it holds, and forgets records for paths that no
+   * longer differ from what R received (applied on E, or undone on R) among the base dirs just
+   * scanned, and those of other logs.
+   */
+  update(
+    logId: string,
+    staged: readonly StagedRecord[],
+    scanned: { baseDirs: ReadonlySet<string>; stillPending: ReadonlySet<string> },
+    now: number,
+  ): void {
+    const { baseDirs, stillPending } = scanned;
+    this.db.transaction(() => {
+      const drop = this.db.prepare(`DELETE FROM upstream_staged WHERE base_dir = ? AND path = ?`);
+      const all = this.db.prepare(`SELECT base_dir, path, log_id FROM upstream_staged`).all() as { base_dir: string; path: string; log_id: string }[];
+      for (const row of all) {
+        const resolved = baseDirs.has(row.base_dir) && !stillPending.has(fileKey(row.base_dir, row.path));
+        if (row.log_id !== logId || resolved) drop.run(row.base_dir, row.path);
+      }
+      const put = this.db.prepare(
+        `INSERT INTO upstream_staged (base_dir, path, log_id, staging_id, kind, operation, checksum, base_checksum, staged_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (base_dir, path) DO UPDATE SET log_id = excluded.log_id, staging_id = excluded.staging_id,
+           kind = excluded.kind, operation = excluded.operation, checksum = excluded.checksum,
+           base_checksum = excluded.base_checksum, staged_at = excluded.staged_at`,
+      );
+      for (const r of staged) put.run(r.base_dir, r.path, logId, r.staging_id, r.kind, r.operation, r.checksum, r.base_checksum, now);
+    })();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

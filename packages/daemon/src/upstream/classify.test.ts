@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { classifyStagedEntry, entryTokens, upstreamOperation, type EntryContents } from './classify.js';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const C = 'c'.repeat(64);
+
+describe('classifyStagedEntry', () => {
+  it.each<[string, EntryContents, { conflict: boolean; e_changed_since_base: boolean; already_applied: boolean }]>([
+    ['R edited, E unchanged since base', { base_checksum: A, upstream_checksum: B, e_checksum: A }, { conflict: false, e_changed_since_base: false, already_applied: false }],
+    ['both edited, differently', { base_checksum: A, upstream_checksum: B, e_checksum: C }, { conflict: true, e_changed_since_base: true, already_applied: false }],
+    ['both edited to the same content', { base_checksum: A, upstream_checksum: B, e_checksum: B }, { conflict: false, e_changed_since_base: true, already_applied: true }],
+    ['new on R, absent on E', { base_checksum: null, upstream_checksum: B, e_checksum: null }, { conflict: false, e_changed_since_base: false, already_applied: false }],
+    ['new on R, E created other content', { base_checksum: null, upstream_checksum: B, e_checksum: C }, { conflict: true, e_changed_since_base: true, already_applied: false }],
+    ['new on R, E created the same content', { base_checksum: null, upstream_checksum: B, e_checksum: B }, { conflict: false, e_changed_since_base: true, already_applied: true }],
+    ['R deleted, E unchanged', { base_checksum: A, upstream_checksum: null, e_checksum: A }, { conflict: false, e_changed_since_base: false, already_applied: false }],
+    ['R deleted, E edited', { base_checksum: A, upstream_checksum: null, e_checksum: C }, { conflict: true, e_changed_since_base: true, already_applied: false }],
+    ['R deleted, E deleted too', { base_checksum: A, upstream_checksum: null, e_checksum: null }, { conflict: false, e_changed_since_base: true, already_applied: true }],
+    ['R edited, E deleted', { base_checksum: A, upstream_checksum: B, e_checksum: null }, { conflict: true, e_changed_since_base: true, already_applied: false }],
+  ])('%s', (_name, input, expected) => {
+    expect(classifyStagedEntry(input)).toEqual(expected);
+  });
+});
+
+describe('upstreamOperation', () => {
+  it.each([
+    ['deletion', { delete: true, base_checksum: A }, 'delete'],
+    ['new on R', { delete: false, base_checksum: null }, 'add'],
+    ['edited on R', { delete: false, base_checksum: A }, 'modify'],
+  ] as const)('%s', (_name, input, expected) => {
+    expect(upstreamOperation(input)).toBe(expected);
+  });
+});
+
+describe('entryTokens', () => {
+  it.each([
+    ['a file edit', { kind: 'file', delete: false, checksum: B, base_checksum: A }, { base_checksum: A, upstream_checksum: B }],
+    ['a file deletion', { kind: 'file', delete: true, checksum: null, base_checksum: A }, { base_checksum: A, upstream_checksum: null }],
+    ['a directory made on R', { kind: 'dir', delete: false, checksum: null, base_checksum: null }, { base_checksum: null, upstream_checksum: 'dir' }],
+    ['a directory removed on R', { kind: 'dir', delete: true, checksum: null, base_checksum: null }, { base_checksum: 'dir', upstream_checksum: null }],
+  ] as const)('%s', (_name, entry, expected) => {
+    expect(entryTokens(entry)).toEqual(expected);
+  });
+
+  it.each<[string, string | null, boolean]>([
+    ['E still has the directory R removed: no conflict', 'dir', false],
+    ['E removed it too', null, false],
+    ['E has a file there now', C, true],
+  ])('directory removal: %s', (_name, e, conflict) => {
+    expect(classifyStagedEntry({ ...entryTokens({ kind: 'dir', delete: true, checksum: null, base_checksum: null }), e_checksum: e }).conflict).toBe(conflict);
+  });
+});
+
+describe('upstreamOperation for directories', () => {
+  it.each([
+    ['made on R', { delete: false, base_checksum: null, kind: 'dir' }, 'add'],
+    ['removed on R', { delete: true, base_checksum: null, kind: 'dir' }, 'delete'],
+  ] as const)('%s', (_name, input, expected) => {
+    expect(upstreamOperation(input)).toBe(expected);
+  });
+});

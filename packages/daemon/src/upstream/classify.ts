@@ -1,0 +1,55 @@
+// Conflict classification for one staged upstream entry: pure, shared by the daemon (at staging
+// time) and zync-apply (again at apply time, since E may have changed after staging).
+// Contents are compared as tokens: a file's checksum, DIR_TOKEN for a directory, null for
+// "absent". Must not do I/O: the caller supplies E's current token.
+
+import type { ChangeOperation, EntryKind } from '@zync/common';
+
+/** The content token of a directory (checksums are 64 hex digits, so it cannot collide). */
+export const DIR_TOKEN = 'dir';
+
+export interface EntryContents {
+  /** What R last received from E (null: the path was new on R). */
+  base_checksum: string | null;
+  /** R's new content (null: R deleted it). */
+  upstream_checksum: string | null;
+  /** E's current content (null: absent on E). */
+  e_checksum: string | null;
+}
+
+export interface Classification {
+  /** E's content differs both from R's base and from R's new content. */
+  conflict: boolean;
+  /** E's content is no longer what R edited from. */
+  e_changed_since_base: boolean;
+  /** E already holds R's new content (applying it changes nothing). */
+  already_applied: boolean;
+}
+
+export function classifyStagedEntry(c: EntryContents): Classification {
+  const e_changed_since_base = c.e_checksum !== c.base_checksum;
+  const already_applied = c.e_checksum === c.upstream_checksum;
+  return { conflict: e_changed_since_base && !already_applied, e_changed_since_base, already_applied };
+}
+
+/**
+ * An entry's base and new content as tokens. A directory R created had no base and is a
+ * directory now; one R removed was a directory and is absent now.
+ */
+export function entryTokens(entry: {
+  kind: EntryKind;
+  delete: boolean;
+  checksum: string | null;
+  base_checksum: string | null;
+}): { base_checksum: string | null; upstream_checksum: string | null } {
+  if (entry.kind === 'dir') {
+    return entry.delete ? { base_checksum: DIR_TOKEN, upstream_checksum: null } : { base_checksum: null, upstream_checksum: DIR_TOKEN };
+  }
+  return { base_checksum: entry.base_checksum, upstream_checksum: entry.delete ? null : entry.checksum };
+}
+
+/** The operation as R sees it: new on R, edited, or deleted. */
+export function upstreamOperation(entry: { delete: boolean; base_checksum: string | null; kind?: EntryKind }): ChangeOperation {
+  if (entry.delete) return 'delete';
+  return entry.kind === 'dir' || entry.base_checksum === null ? 'add' : 'modify';
+}

@@ -1,0 +1,146 @@
+// Upstream staging on E: the port the WebSocket server opens per connection, and what zync-apply
+// reuses (the staging store, the classification, the current-file reader). On creation it sweeps
+// what a previous run left: sessions still in progress are aborted and their files removed.
+// It refuses a staging directory inside a watched root (staged content must never be synced).
+import { readdirSync, rmSync } from 'node:fs';
+import * as nodePath from 'node:path';
+import { loadIgnoreMatcher, ZyncError, type DirSpec, type EntryKind, type IgnoreMatcher, type Logger } from '@zync/common';
+import type { DaemonStore } from '../store/daemon-store.js';
+import type { UpstreamConnection, UpstreamContext, UpstreamPort } from '../server/upstream-port.js';
+import { contentToken, readCurrentEntry, readCurrentFile } from './current-file.js';
+import { createStagingConnection, type StagingConnection } from './staging-connection.js';
+import { StagingStore } from './staging-store.js';
+import { DEFAULT_LIMITS, type StagingLimits } from './upstream-rules.js';
+
+export { classifyStagedEntry, DIR_TOKEN, entryTokens, upstreamOperation, type Classification, type EntryContents } from './classify.js';
+export {
+  contentToken,
+  readCurrentEntry,
+  readCurrentFile,
+  type CurrentDir,
+  type CurrentEntry,
+  type CurrentFile,
+} from './current-file.js';
+export {
+  StagingStore,
+  type ApplyState,
+  type NewStagedEntry,
+  type Resolution,
+  type SessionStatus,
+  type StagedEntry,
+  type StagingSession,
+} from './staging-store.js';
+export { DEFAULT_LIMITS, type StagingLimits } from './upstream-rules.js';
+
+/** <statedir>/zync-staging: staged upstream content, one directory per session. */
+export function stagingRootFor(stateDir: string): string {
+  return nodePath.join(stateDir, 'zync-staging');
+}
+
+/** <statedir>/zync-backups: E's files as they were before zync-apply replaced or deleted them. */
+export function backupRootFor(stateDir: string): string {
+  return nodePath.join(stateDir, 'zync-backups');
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = nodePath.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !nodePath.isAbsolute(rel));
+}
+
+export interface UpstreamPortOptions {
+  store: DaemonStore;
+  stateDir: string;
+  dirs: readonly DirSpec[];
+  log: Logger;
+  limits?: Partial<StagingLimits>;
+  /** Received upstream bytes waiting for the disk above which a socket is paused (8 MiB). */
+  highWaterBytes?: number;
+}
+
+export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
+  const { store, dirs, log } = options;
+  const stateDir = nodePath.resolve(options.stateDir);
+  const stagingRoot = stagingRootFor(stateDir);
+  for (const dir of dirs) {
+    if (isInside(stagingRoot, dir.root)) {
+      throw new ZyncError(
+        'BAD_ARGUMENT',
+        `The state directory ${stateDir} is inside the watched directory "${dir.name}" (${dir.root}); put --db outside every watched root.`,
+      );
+    }
+  }
+  const staging = new StagingStore(store.db);
+  const now = Date.now();
+  for (const s of staging.sessionsWithStatus('in_progress')) {
+    staging.abortSession(s.staging_id, 'the daemon stopped before FINALIZE_UPSTREAM', now);
+    log.warn({ staging_id: s.staging_id }, 'aborted an upstream session left unfinished by a previous run');
+  }
+  // Only complete sessions keep staged bytes; anything else there (aborted, applied, unknown)
+  // is what an interrupted cleanup left.
+  let leftovers: string[] = [];
+  try {
+    leftovers = readdirSync(stagingRoot);
+  } catch {
+    // no staging directory yet
+  }
+  for (const name of leftovers) {
+    if (staging.getSession(name)?.status === 'complete') continue;
+    rmSync(nodePath.join(stagingRoot, name), { recursive: true, force: true });
+  }
+  const roots = new Map(dirs.map((d) => [d.name, d.root]));
+  const limits: StagingLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const currentContent = async (baseDir: string, path: string, kind: EntryKind): Promise<string | null> => {
+    const root = roots.get(baseDir);
+    if (root === undefined) throw new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${baseDir}" is not served by this daemon.`);
+    const recorded = store.getFile(baseDir, path);
+    // A file R sent over a directory on E is refused: no resolution could apply it safely.
+    const current = kind === 'file' ? await readCurrentFile(root, path, { recorded }) : await readCurrentEntry(root, path, { recorded });
+    return contentToken(current);
+  };
+  const live = new Set<StagingConnection>();
+  return {
+    openConnection(ctx: UpstreamContext): UpstreamConnection {
+      // Each connection reads the roots' .zyncignore afresh: a path E does not sync (.git/...)
+      // is never staged, so zync-apply can never write there.
+      const matchers = new Map<string, Promise<IgnoreMatcher>>();
+      const checkPath = async (baseDir: string, path: string, kind: EntryKind): Promise<void> => {
+        const root = roots.get(baseDir);
+        if (root === undefined) throw new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${baseDir}" is not served by this daemon.`);
+        let matcher = matchers.get(baseDir);
+        if (!matcher) {
+          matcher = loadIgnoreMatcher(root);
+          matchers.set(baseDir, matcher);
+        }
+        if ((await matcher)(path, kind === 'dir')) {
+          throw new ZyncError('UNSAFE_PATH', `Refused path ${JSON.stringify(path)}: E's ignore rules exclude it from syncing.`);
+        }
+      };
+      const connection = createStagingConnection(ctx, {
+        checkPath,
+        store: staging,
+        stagingRoot,
+        knownDirs: new Set(roots.keys()),
+        currentContent,
+        limits,
+        ...(options.highWaterBytes === undefined ? {} : { highWaterBytes: options.highWaterBytes }),
+      });
+      live.add(connection);
+      // Forget a connection once it is closed and idle (a long-running daemon sees many).
+      return {
+        handleRequest: (req) => connection.handleRequest(req),
+        handleBinary: (id, payload) => connection.handleBinary(id, payload),
+        close: () => {
+          connection.close();
+          void connection.idle().then(() => live.delete(connection));
+        },
+      };
+    },
+
+    /** Shutdown: every connection was closed; wait until their writes, records and cleanups end. */
+    async close(): Promise<void> {
+      for (const connection of [...live]) connection.close();
+      await Promise.all([...live].map((c) => c.idle()));
+      live.clear();
+    },
+  };
+}

@@ -1,0 +1,329 @@
+// Staging through the port exactly as the server drives it (requests, binary frames, close), on a
+// real SQLite file and a temp state dir; the socket is replaced by a recorder.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as nodePath from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger, Request, sha256, type DirSpec } from '@zync/common';
+import { DaemonStore } from '../store/daemon-store.js';
+import type { UpstreamConnection, UpstreamRequest } from '../server/upstream-port.js';
+import { createUpstreamPort, DEFAULT_LIMITS, StagingStore } from './index.js';
+import { createStagingConnection } from './staging-connection.js';
+
+const log = createLogger('test', 'silent');
+
+interface Sent {
+  id?: number | null;
+  status?: string;
+  code?: string;
+  conflict?: boolean;
+  staging_id?: string;
+  file_count?: number;
+  conflict_count?: number;
+}
+
+let work: string;
+let root: string;
+let store: DaemonStore;
+let dirs: DirSpec[];
+
+beforeEach(async () => {
+  work = mkdtempSync(nodePath.join(tmpdir(), 'zync-staging-test-'));
+  root = nodePath.join(work, 'root');
+  await mkdir(nodePath.join(work, 'state'), { recursive: true });
+  await mkdir(root);
+  store = DaemonStore.open(nodePath.join(work, 'state', 'sync.db'));
+  dirs = [{ name: 'docs', root }];
+});
+
+afterEach(() => {
+  store.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function open(options: { highWaterBytes?: number; maxFileBytes?: number } = {}) {
+  const sent: Sent[] = [];
+  const flow = { pauses: 0, resumes: 0 };
+  const port = createUpstreamPort({
+    store,
+    stateDir: nodePath.join(work, 'state'),
+    dirs,
+    log,
+    limits: options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes },
+    ...(options.highWaterBytes === undefined ? {} : { highWaterBytes: options.highWaterBytes }),
+  });
+  const conn: UpstreamConnection = port.openConnection({
+    clientId: 'client-1',
+    send: (msg) => sent.push(msg as Sent),
+    pause: () => flow.pauses++,
+    resume: () => flow.resumes++,
+    log,
+  });
+  let nextId = 1;
+  const reply = async (id: number): Promise<Sent> => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const found = sent.find((m) => m.id === id);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no answer for request ${id}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const request = (req: Record<string, unknown>) => {
+    const id = nextId++;
+    // Parsed as the server does (defaults such as kind: 'file' applied).
+    conn.handleRequest(Request.parse({ ...req, id }) as UpstreamRequest);
+    return id;
+  };
+  const prepare = async (fileCount: number) => (await reply(request({ operation: 'PREPARE_UPSTREAM', file_count: fileCount }))).staging_id!;
+  const upload = (path: string, content: Buffer | null, base: string | null, extra: Record<string, unknown> = {}) => {
+    const id = request({
+      operation: 'UPSTREAM_FILE',
+      base_dir: 'docs',
+      path,
+      checksum: content ? sha256(content) : null,
+      size: content?.length ?? 0,
+      base_checksum: base,
+      delete: content === null,
+      ...extra,
+    });
+    return id;
+  };
+  const sendBytes = (id: number, content: Buffer, chunk = 3) => {
+    for (let i = 0; i < content.length; i += chunk) conn.handleBinary(id, content.subarray(i, i + chunk));
+  };
+  const finalize = () => reply(request({ operation: 'FINALIZE_UPSTREAM' }));
+  return { port, conn, sent, flow, reply, prepare, upload, sendBytes, finalize };
+}
+
+const staging = () => new StagingStore(store.db);
+const stagingDir = (id: string) => nodePath.join(work, 'state', 'zync-staging', id);
+
+describe('upstream staging', () => {
+  it('stages a new file, an edit and a deletion, then completes', async () => {
+    const oldText = Buffer.from('old text\n');
+    await writeFile(nodePath.join(root, 'edit.txt'), oldText);
+    await writeFile(nodePath.join(root, 'gone.txt'), 'bye\n');
+    const c = open();
+    const id = await c.prepare(3);
+    const added = Buffer.from('a brand new file\n');
+    const edited = Buffer.from('new text\n');
+    const a = c.upload('sub/new.txt', added, null);
+    const m = c.upload('edit.txt', edited, sha256(oldText), { mode: 0o755, mtime: 1234 });
+    const d = c.upload('gone.txt', null, sha256('bye\n'));
+    c.sendBytes(a, added);
+    c.sendBytes(m, edited);
+    expect(await c.reply(a)).toMatchObject({ status: 'ok', staging_id: id, conflict: false });
+    expect(await c.reply(m)).toMatchObject({ status: 'ok', conflict: false });
+    expect(await c.reply(d)).toMatchObject({ status: 'ok', conflict: false });
+    expect(await c.finalize()).toMatchObject({ status: 'ok', staging_id: id, file_count: 3, conflict_count: 0 });
+
+    const session = staging().getSession(id)!;
+    expect(session).toMatchObject({ status: 'complete', client_id: 'client-1', file_count: 3, received_count: 3 });
+    const entries = staging().listEntries(id);
+    expect(entries.map((e) => [e.path, e.operation, e.conflict, e.e_checksum])).toEqual([
+      ['sub/new.txt', 'add', false, null],
+      ['edit.txt', 'modify', false, sha256(oldText)],
+      ['gone.txt', 'delete', false, sha256('bye\n')],
+    ]);
+    expect(entries[1]).toMatchObject({ mode: 0o755, mtime: 1234 });
+    expect(await readFile(nodePath.join(stagingDir(id), entries[0]!.blob!), 'utf8')).toBe('a brand new file\n');
+    // Nothing in E's tree changed.
+    expect(await readFile(nodePath.join(root, 'edit.txt'), 'utf8')).toBe('old text\n');
+    expect((await readdir(stagingDir(id))).sort()).toEqual(['1.blob', '2.blob']);
+  });
+
+  it.each([
+    ['E edited the file too', 'E version\n', true],
+    ['E already holds R’s content', 'R version\n', false],
+    ['E still holds the base', 'base\n', false],
+  ])('classifies at staging time: %s', async (_name, eContent, conflict) => {
+    await writeFile(nodePath.join(root, 'f.txt'), eContent);
+    const c = open();
+    await c.prepare(1);
+    const r = Buffer.from('R version\n');
+    const u = c.upload('f.txt', r, sha256('base\n'));
+    c.sendBytes(u, r);
+    expect(await c.reply(u)).toMatchObject({ status: 'ok', conflict });
+    expect(await c.finalize()).toMatchObject({ conflict_count: conflict ? 1 : 0 });
+  });
+
+  it.each([
+    ['a directory made on R, absent on E', false, null, false],
+    ['a directory made on R, present on E', false, 'dir', false],
+    ['a directory made on R where E has a file', false, 'file', true],
+    ['a directory removed on R, still on E', true, 'dir', false],
+    ['a directory removed on R, gone on E', true, null, false],
+  ] as const)('stages %s', async (_name, removed, onE, conflict) => {
+    if (onE === 'dir') await mkdir(nodePath.join(root, 'd'));
+    if (onE === 'file') await writeFile(nodePath.join(root, 'd'), 'x');
+    const c = open();
+    const id = await c.prepare(1);
+    const u = c.upload('d', null, null, { kind: 'dir', delete: removed });
+    expect(await c.reply(u)).toMatchObject({ status: 'ok', conflict });
+    expect(await c.finalize()).toMatchObject({ status: 'ok', file_count: 1 });
+    expect(staging().listEntries(id)).toEqual([
+      expect.objectContaining({ kind: 'dir', operation: removed ? 'delete' : 'add', blob: null, e_checksum: onE === 'file' ? sha256('x') : onE }),
+    ]);
+  });
+
+  it('refuses a file sent over a directory on E', async () => {
+    await mkdir(nodePath.join(root, 'd'));
+    const c = open();
+    await c.prepare(1);
+    const content = Buffer.from('abc');
+    const u = c.upload('d', content, null);
+    c.sendBytes(u, content);
+    expect(await c.reply(u)).toMatchObject({ status: 'error', code: 'UNSAFE_PATH' });
+  });
+
+  it('a full disk aborts the session at once: DISK_FULL, its files gone, nothing appliable', async () => {
+    const sent: Sent[] = [];
+    const conn = createStagingConnection(
+      { clientId: 'c', send: (m) => sent.push(m as Sent), pause: () => undefined, resume: () => undefined, log },
+      {
+        store: staging(),
+        stagingRoot: nodePath.join(work, 'state', 'zync-staging'),
+        knownDirs: new Set(['docs']),
+        currentContent: async () => null,
+        limits: DEFAULT_LIMITS,
+        createWriter: async () => ({
+          write: async () => {
+            throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+          },
+          commit: async () => ({ checksum: '', size: 0 }),
+          abort: async () => undefined,
+        }),
+      },
+    );
+    const answer = async (id: number) => {
+      for (let i = 0; i < 500 && !sent.some((m) => m.id === id); i++) await new Promise((r) => setTimeout(r, 5));
+      return sent.find((m) => m.id === id);
+    };
+    conn.handleRequest(Request.parse({ operation: 'PREPARE_UPSTREAM', id: 1, file_count: 1 }) as UpstreamRequest);
+    const id = (await answer(1))!.staging_id!;
+    const content = Buffer.from('abc');
+    conn.handleRequest(
+      Request.parse({ operation: 'UPSTREAM_FILE', id: 2, base_dir: 'docs', path: 'f', checksum: sha256(content), size: 3, base_checksum: null }) as UpstreamRequest,
+    );
+    conn.handleBinary(2, content);
+    expect(await answer(2)).toMatchObject({ status: 'error', code: 'DISK_FULL' });
+    expect(staging().getSession(id)).toMatchObject({ status: 'aborted', reason: 'disk full' });
+    conn.handleRequest(Request.parse({ operation: 'FINALIZE_UPSTREAM', id: 3 }) as UpstreamRequest);
+    expect(await answer(3)).toMatchObject({ status: 'error', code: 'UPSTREAM_STATE' });
+  });
+
+  it('sweeps staged bytes an interrupted cleanup left, keeping complete sessions', async () => {
+    const c = open();
+    const keep = await c.prepare(0);
+    await c.finalize();
+    await mkdir(stagingDir('20200101-000000-abcdef'), { recursive: true });
+    open();
+    expect((await readdir(nodePath.join(work, 'state', 'zync-staging'))).sort()).toEqual([keep]);
+  });
+
+  it('refuses bad checksums and then refuses to finalize', async () => {
+    const c = open();
+    await c.prepare(1);
+    const u = c.upload('f.txt', Buffer.from('abc'), null, { checksum: sha256('xyz') });
+    c.sendBytes(u, Buffer.from('abc'));
+    expect(await c.reply(u)).toMatchObject({ status: 'error', code: 'CHECKSUM_MISMATCH' });
+    expect(await c.finalize()).toMatchObject({ status: 'error', code: 'UPSTREAM_STATE' });
+  });
+
+  it.each([
+    ['an unknown base dir', { base_dir: 'code' }, 'UNKNOWN_BASE_DIR'],
+    ['a path escaping the root', { path: '../x' }, 'UNSAFE_PATH'],
+    ['a path E ignores', { path: '.git/hooks/pre-commit' }, 'UNSAFE_PATH'],
+    ['a file over the size limit', { size: 100 }, 'TOO_LARGE'],
+  ])('refuses %s', async (_name, fields, code) => {
+    const c = open({ maxFileBytes: 50 });
+    await c.prepare(1);
+    const content = Buffer.from('abc');
+    const u = c.upload('f.txt', content, null, fields);
+    c.sendBytes(u, content);
+    expect(await c.reply(u)).toMatchObject({ status: 'error', code });
+  });
+
+  it('refuses more bytes than announced', async () => {
+    const c = open();
+    await c.prepare(1);
+    const u = c.upload('f.txt', Buffer.from('abc'), null);
+    expect(c.conn.handleBinary(u, Buffer.from('abcdef'))).toBe(true);
+    expect(await c.reply(u)).toMatchObject({ status: 'error', code: 'TOO_LARGE' });
+    expect(c.conn.handleBinary(u, Buffer.from('more'))).toBe(true); // dropped quietly
+  });
+
+  it('does not claim frames for ids it does not know', () => {
+    const c = open();
+    expect(c.conn.handleBinary(99, Buffer.from('x'))).toBe(false);
+  });
+
+  it('aborts on close before FINALIZE and removes the staged files', async () => {
+    const c = open();
+    const id = await c.prepare(2);
+    const content = Buffer.from('complete file');
+    const u = c.upload('one.txt', content, null);
+    c.sendBytes(u, content);
+    await c.reply(u);
+    const partial = c.upload('two.txt', Buffer.from('0123456789'), null);
+    c.conn.handleBinary(partial, Buffer.from('01234'));
+    c.conn.close();
+    expect(staging().getSession(id)).toMatchObject({ status: 'aborted' });
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      try {
+        await readdir(stagingDir(id));
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await expect(readdir(stagingDir(id))).rejects.toThrow();
+  });
+
+  it('closing the port waits until aborted sessions are cleaned up', async () => {
+    const c = open();
+    const id = await c.prepare(1);
+    const u = c.upload('big.bin', Buffer.alloc(1000), null);
+    c.conn.handleBinary(u, Buffer.alloc(500));
+    c.conn.close();
+    await c.port.close?.();
+    expect(staging().getSession(id)).toMatchObject({ status: 'aborted' });
+    await expect(readdir(stagingDir(id))).rejects.toThrow();
+  });
+
+  it('pauses the socket above the high-water mark and resumes as the disk catches up', async () => {
+    const c = open({ highWaterBytes: 8 });
+    await c.prepare(1);
+    const content = Buffer.alloc(4096, 7);
+    const u = c.upload('big.bin', content, null);
+    c.sendBytes(u, content, 64);
+    expect(await c.reply(u)).toMatchObject({ status: 'ok' });
+    expect(c.flow.pauses).toBeGreaterThan(0);
+    expect(c.flow.resumes).toBe(c.flow.pauses);
+  });
+
+  it('refuses a second PREPARE while a session is open, allows one after FINALIZE', async () => {
+    const c = open();
+    await c.prepare(0);
+    const again = c.conn;
+    again.handleRequest({ operation: 'PREPARE_UPSTREAM', id: 500, file_count: 1 });
+    expect(await c.reply(500)).toMatchObject({ status: 'error', code: 'UPSTREAM_STATE' });
+    expect(await c.finalize()).toMatchObject({ status: 'ok', file_count: 0 });
+    expect(await c.prepare(1)).toMatch(/^\d{8}-\d{6}-[0-9a-f]{6}$/);
+  });
+
+  it('aborts sessions a previous run left in progress', async () => {
+    const c = open();
+    const id = await c.prepare(1);
+    open(); // a new port = a daemon restart
+    expect(staging().getSession(id)).toMatchObject({ status: 'aborted' });
+  });
+
+  it('refuses a state dir inside a watched root', () => {
+    dirs = [{ name: 'all', root: work }];
+    expect(() => open()).toThrow(/inside the watched directory/);
+  });
+});

@@ -1,0 +1,425 @@
+// One connection's upstream staging: PREPARE_UPSTREAM opens a session bound to this connection,
+// each UPSTREAM_FILE streams its bytes into <statedir>/zync-staging/<staging_id>/ through an
+// AtomicFileWriter (checksum verified on commit) or records a deletion, and FINALIZE_UPSTREAM
+// marks the session complete once every announced entry arrived intact. The socket closing before
+// that aborts the session and deletes its files; a full disk aborts it at once.
+// It owns the socket's flow control for upstream bytes (pause above a high-water mark of bytes
+// waiting for the disk). It must not write anywhere in E's watched roots, and it decides nothing
+// itself: order and shape rules are upstream-rules.ts, conflicts are classify.ts.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import {
+  AtomicFileWriter,
+  fromFsError,
+  fsyncDirectory,
+  isZyncError,
+  ZyncError,
+  type EntryKind,
+  type ErrorResponse,
+  type FinalizeUpstreamResponse,
+  type PrepareUpstreamResponse,
+  type UpstreamFileRequest,
+  type UpstreamFileResponse,
+} from '@zync/common';
+import type { UpstreamConnection, UpstreamContext, UpstreamRequest } from '../server/upstream-port.js';
+import { classifyStagedEntry, entryTokens, upstreamOperation } from './classify.js';
+import type { StagingStore } from './staging-store.js';
+import {
+  checkAllArrived,
+  checkFinalize,
+  checkPrepare,
+  checkUpstreamFile,
+  entryKey,
+  type SessionView,
+  type StagingLimits,
+} from './upstream-rules.js';
+
+/** What staged bytes are written through (AtomicFileWriter; a test may substitute a failing one). */
+export type StagingWriter = Pick<AtomicFileWriter, 'write' | 'commit' | 'abort'>;
+
+/** E's current content at (base_dir, path) as a token: a SHA-256, DIR_TOKEN, or null when absent. */
+export type CurrentContent = (baseDir: string, path: string, kind: EntryKind) => Promise<string | null>;
+
+export interface StagingDeps {
+  store: StagingStore;
+  /** <statedir>/zync-staging */
+  stagingRoot: string;
+  knownDirs: ReadonlySet<string>;
+  currentContent: CurrentContent;
+  /** Throws (UNSAFE_PATH) for a path E must not receive, e.g. one its ignore rules exclude. */
+  checkPath?: (baseDir: string, path: string, kind: EntryKind) => Promise<void>;
+  limits: StagingLimits;
+  /** Received upstream bytes not yet on disk above which the socket is paused. */
+  highWaterBytes?: number;
+  now?: () => number;
+  /** Opens the writer for a staged blob (default AtomicFileWriter.create). */
+  createWriter?: (target: string) => Promise<StagingWriter>;
+}
+
+interface LiveSession extends SessionView {
+  seen: Set<string>;
+  dir: string;
+  /** Resolves when the session's directory exists. */
+  dirReady: Promise<void>;
+  staged: number;
+  uploads: Set<Upload>;
+  nextEntry: number;
+}
+
+interface Upload {
+  id: number;
+  req: UpstreamFileRequest;
+  session: LiveSession;
+  entryNo: number;
+  blob: string;
+  /** null for a deletion. */
+  writer: Promise<StagingWriter> | null;
+  /** Serialises writes; never rejects (failures land in `error`). */
+  chain: Promise<void>;
+  received: number;
+  error: unknown;
+  /** Settles when the upload is answered (ok or error). */
+  settled: Promise<void>;
+  settle: () => void;
+}
+
+/** A readable, sortable staging id: UTC time plus randomness (`20261122-184700-3fa9c1`). */
+export function newStagingId(now: number): string {
+  const iso = new Date(now).toISOString();
+  return `${iso.slice(0, 10).replaceAll('-', '')}-${iso.slice(11, 19).replaceAll(':', '')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** An UpstreamConnection that can also say when all of its disk and db work has finished. */
+export interface StagingConnection extends UpstreamConnection {
+  /** Resolves once no write, commit, record or cleanup of this connection is running. */
+  idle(): Promise<void>;
+}
+
+export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps): StagingConnection {
+  const now = deps.now ?? Date.now;
+  const highWater = deps.highWaterBytes ?? 8 * 1024 * 1024;
+  const createWriter = deps.createWriter ?? ((target: string) => AtomicFileWriter.create(target));
+  const uploads = new Map<number, Upload>();
+  /** Ids whose request failed before all their bytes came: frames still in flight are dropped. */
+  const discarding = new Map<number, number>();
+  let session: LiveSession | null = null;
+  let buffered = 0;
+  let paused = false;
+  let closed = false;
+  /** Async work still running (for idle(): the daemon closes the store only after it). */
+  const work = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>): void => {
+    work.add(p);
+    void p.then(
+      () => work.delete(p),
+      () => work.delete(p),
+    );
+  };
+
+  const sendError = (id: number, err: unknown) => {
+    const z = isZyncError(err) ? err : null;
+    if (!z) ctx.log.error({ err }, 'upstream staging failed');
+    const msg: ErrorResponse = {
+      id,
+      status: 'error',
+      code: z?.code ?? 'INTERNAL',
+      error: z?.message ?? 'The daemon failed to stage this entry; see its log.',
+    };
+    if (!closed) ctx.send(msg);
+  };
+
+  const flow = () => {
+    if (!paused && buffered > highWater) {
+      paused = true;
+      ctx.pause();
+    } else if (paused && buffered <= highWater / 2) {
+      paused = false;
+      ctx.resume();
+    }
+  };
+
+  const sessionGone = (s: LiveSession) =>
+    new ZyncError('UPSTREAM_STATE', `Staging session ${s.staging_id} was aborted${s.reason ? ` (${s.reason})` : ''}.`);
+
+  /** Marks the session aborted (db first, so it is never appliable) and deletes its files. */
+  const abortSession = (s: LiveSession, reason: string): void => {
+    if (s.status === 'aborted' || s.status === 'complete') return;
+    s.status = 'aborted';
+    s.reason = reason;
+    deps.store.abortSession(s.staging_id, reason, now());
+    ctx.log.warn({ staging_id: s.staging_id, reason }, 'upstream session aborted');
+    for (const up of s.uploads) up.error ??= sessionGone(s);
+    // Uploads still waiting for bytes are settled now (their temp files go); the rest of their
+    // bytes, if any arrive, are dropped.
+    for (const up of [...uploads.values()]) {
+      if (up.session !== s) continue;
+      if (!closed) discarding.set(up.id, up.req.size - up.received);
+      track(finish(up));
+    }
+    track(
+      Promise.all([...s.uploads].map((u) => u.settled))
+        .then(() => rm(s.dir, { recursive: true, force: true }))
+        .catch((err: unknown) => ctx.log.error({ err, staging_id: s.staging_id }, 'could not remove an aborted session')),
+    );
+  };
+
+  const prepare = (id: number, fileCount: number) => {
+    const refused = checkPrepare(session);
+    if (refused) return sendError(id, refused);
+    const stagingId = newStagingId(now());
+    const dir = nodePath.join(deps.stagingRoot, stagingId);
+    deps.store.createSession({ staging_id: stagingId, client_id: ctx.clientId, file_count: fileCount, now: now() });
+    const s: LiveSession = {
+      staging_id: stagingId,
+      status: 'in_progress',
+      file_count: fileCount,
+      seen: new Set(),
+      dir,
+      dirReady: mkdir(dir, { recursive: true }).then(() => undefined),
+      staged: 0,
+      uploads: new Set(),
+      nextEntry: 1,
+    };
+    session = s;
+    const opened = s.dirReady.then(
+      () => {
+        ctx.log.info({ staging_id: stagingId, file_count: fileCount, client_id: ctx.clientId }, 'upstream session opened');
+        const ok: PrepareUpstreamResponse = { id, status: 'ok', staging_id: stagingId };
+        if (!closed) ctx.send(ok);
+      },
+      (err: unknown) => {
+        const mapped = fromFsError(err, `creating ${dir}`);
+        abortSession(s, isZyncError(mapped) && mapped.code === 'DISK_FULL' ? 'disk full' : 'staging directory not writable');
+        sendError(id, mapped);
+      },
+    );
+    track(opened);
+  };
+
+  /** Records a fully received (or deleted) entry, classified against E's current content. */
+  const record = async (up: Upload, checksum: string | null): Promise<boolean> => {
+    const { req, session: s } = up;
+    await deps.checkPath?.(req.base_dir, req.path, req.kind);
+    const e = await deps.currentContent(req.base_dir, req.path, req.kind);
+    if (s.status !== 'in_progress' && s.status !== 'finalizing') return false;
+    const { conflict } = classifyStagedEntry({ ...entryTokens({ ...req, checksum }), e_checksum: e });
+    deps.store.addEntry({
+      staging_id: s.staging_id,
+      entry_no: up.entryNo,
+      base_dir: req.base_dir,
+      path: req.path,
+      kind: req.kind,
+      operation: upstreamOperation(req),
+      checksum,
+      size: req.size,
+      mode: req.mode ?? null,
+      mtime: req.mtime ?? null,
+      base_checksum: req.base_checksum,
+      e_checksum: e,
+      conflict,
+      blob: req.delete || req.kind === 'dir' ? null : up.blob,
+    });
+    s.staged++;
+    const ok: UpstreamFileResponse = { id: up.id, status: 'ok', staging_id: s.staging_id, conflict };
+    if (!closed) ctx.send(ok);
+    return true;
+  };
+
+  const fail = (up: Upload, err: unknown) => {
+    const mapped = fromFsError(err, `staging ${up.req.base_dir}/${up.req.path}`);
+    // A failed entry may be sent again in the same session.
+    up.session.seen.delete(entryKey(up.req.base_dir, up.req.path));
+    if (isZyncError(mapped) && mapped.code === 'DISK_FULL') abortSession(up.session, 'disk full');
+    sendError(up.id, mapped);
+  };
+
+  /** Runs once all of an upload's bytes were queued (or it failed): commit, classify, answer. */
+  const finish = async (up: Upload) => {
+    if (uploads.get(up.id) === up) uploads.delete(up.id);
+    const blobPath = nodePath.join(up.session.dir, up.blob);
+    let writer: StagingWriter | null = null;
+    let committed = false;
+    try {
+      writer = await up.writer;
+      await up.chain;
+      if (up.error !== undefined) throw up.error;
+      if (!writer) throw new Error('an upload without a writer');
+      await writer.commit({ expectedChecksum: up.req.checksum ?? undefined, mode: 0o600 });
+      committed = true;
+      if (!(await record(up, up.req.checksum))) throw sessionGone(up.session);
+    } catch (err) {
+      if (committed) await rm(blobPath, { force: true }).catch(() => undefined);
+      else await writer?.abort();
+      fail(up, err);
+    } finally {
+      up.session.uploads.delete(up);
+      up.settle();
+    }
+  };
+
+  const upstreamFile = (req: UpstreamFileRequest) => {
+    const refused = checkUpstreamFile(session, req, deps.knownDirs, deps.limits);
+    if (refused || !session) {
+      if (!req.delete && req.kind !== 'dir' && req.size > 0) discarding.set(req.id, req.size);
+      return sendError(req.id, refused);
+    }
+    const s = session;
+    s.seen.add(entryKey(req.base_dir, req.path));
+    const entryNo = s.nextEntry++;
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const blob = `${entryNo}.blob`;
+    const up: Upload = {
+      id: req.id,
+      req,
+      session: s,
+      entryNo,
+      blob,
+      writer: null,
+      chain: Promise.resolve(),
+      received: 0,
+      error: undefined,
+      settled,
+      settle,
+    };
+    s.uploads.add(up);
+    if (req.delete || req.kind === 'dir') {
+      track(
+        record(up, null)
+          .then((recorded) => {
+            if (!recorded) fail(up, sessionGone(s));
+          })
+          .catch((err: unknown) => fail(up, err))
+          .finally(() => {
+            s.uploads.delete(up);
+            settle();
+          }),
+      );
+      return;
+    }
+    up.writer = s.dirReady.then(() => createWriter(nodePath.join(s.dir, blob)));
+    // Keep a failed create from surfacing as an unhandled rejection; finish() reports it.
+    up.chain = up.writer.then(
+      () => undefined,
+      (err: unknown) => {
+        up.error ??= err;
+      },
+    );
+    if (req.size === 0) track(finish(up));
+    else uploads.set(req.id, up);
+  };
+
+  const finalize = (id: number, requested: string | undefined) => {
+    const refused = checkFinalize(session, { staging_id: requested });
+    if (refused || !session) return sendError(id, refused);
+    const s = session;
+    s.status = 'finalizing';
+    const finalizing = Promise.all([...s.uploads].map((u) => u.settled))
+      .then(async () => {
+        if (s.status !== 'finalizing') throw sessionGone(s);
+        const incomplete = checkAllArrived(s, s.staged);
+        if (incomplete) {
+          s.status = 'in_progress';
+          throw incomplete;
+        }
+        await fsyncDirectory(s.dir);
+        const done = deps.store.completeSession(s.staging_id, now());
+        if (!done) throw new ZyncError('UPSTREAM_STATE', `Staging session ${s.staging_id} is no longer in progress.`);
+        s.status = 'complete';
+        ctx.log.info(
+          { staging_id: s.staging_id, file_count: done.file_count, conflict_count: done.conflict_count },
+          'upstream session staged',
+        );
+        const ok: FinalizeUpstreamResponse = {
+          id,
+          status: 'ok',
+          staging_id: s.staging_id,
+          file_count: done.received_count,
+          conflict_count: done.conflict_count,
+        };
+        if (!closed) ctx.send(ok);
+      })
+      .catch((err: unknown) => {
+        if (s.status === 'finalizing') s.status = 'in_progress';
+        sendError(id, fromFsError(err, `finalizing ${s.staging_id}`));
+      });
+    track(finalizing);
+  };
+
+  return {
+    handleRequest(req: UpstreamRequest): void {
+      if (closed) return;
+      try {
+        switch (req.operation) {
+          case 'PREPARE_UPSTREAM':
+            return prepare(req.id, req.file_count);
+          case 'UPSTREAM_FILE':
+            return upstreamFile(req);
+          case 'FINALIZE_UPSTREAM':
+            return finalize(req.id, req.staging_id);
+        }
+      } catch (err) {
+        // The staging db refused a write (e.g. SQLITE_FULL): answer, never throw into the server.
+        sendError(req.id, err);
+      }
+    },
+
+    handleBinary(id: number, payload: Buffer): boolean {
+      const left = discarding.get(id);
+      if (left !== undefined) {
+        if (left - payload.length <= 0) discarding.delete(id);
+        else discarding.set(id, left - payload.length);
+        return true;
+      }
+      const up = uploads.get(id);
+      if (!up) return false;
+      if (up.received + payload.length > up.req.size) {
+        up.error ??= new ZyncError('TOO_LARGE', `More than the announced ${up.req.size} bytes arrived for ${up.req.base_dir}/${up.req.path}.`);
+        discarding.set(id, Number.POSITIVE_INFINITY);
+        track(finish(up));
+        return true;
+      }
+      up.received += payload.length;
+      if (up.error === undefined) {
+        const copy = Buffer.from(payload);
+        buffered += copy.length;
+        flow();
+        up.chain = up.chain.then(async () => {
+          try {
+            if (up.error === undefined) await (await up.writer)?.write(copy);
+          } catch (err) {
+            up.error ??= err;
+          } finally {
+            buffered -= copy.length;
+            flow();
+          }
+        });
+      }
+      if (up.received === up.req.size) track(finish(up));
+      return true;
+    },
+
+    close(): void {
+      if (closed) return;
+      closed = true;
+      if (session && (session.status === 'in_progress' || session.status === 'finalizing')) {
+        abortSession(session, 'connection closed before FINALIZE_UPSTREAM');
+      }
+      // Uploads still waiting for bytes will never get them: settle them so their temp files go.
+      for (const up of uploads.values()) {
+        up.error ??= new ZyncError('CONNECTION_FAILED', 'The connection closed during the upload.');
+        track(finish(up));
+      }
+      discarding.clear();
+      if (paused) {
+        paused = false;
+        ctx.resume();
+      }
+    },
+
+    async idle(): Promise<void> {
+      while (work.size > 0) await Promise.allSettled([...work]);
+    },
+  };
+}

@@ -1,0 +1,173 @@
+// SQL access to the upstream staging tables (sql/002-staging.sql), shared by the daemon (which
+// stages) and zync-apply (which lists, shows and applies). It owns the session status rules at
+// the row level: a session becomes complete only from in_progress, applied only from complete,
+// aborted only from in_progress. It must not touch files; the caller moves bytes.
+import type Database from 'better-sqlite3';
+import type { ChangeOperation, EntryKind } from '@zync/common';
+
+export type SessionStatus = 'in_progress' | 'complete' | 'applied' | 'aborted';
+export type ApplyState = 'pending' | 'applying' | 'applied';
+/** How an entry was resolved by zync-apply. */
+export type Resolution = 'upstream' | 'kept_e' | 'kept_both' | 'unchanged';
+
+export interface StagingSession {
+  staging_id: string;
+  client_id: string;
+  status: SessionStatus;
+  created: number;
+  updated: number;
+  file_count: number;
+  received_count: number;
+  conflict_count: number;
+  total_bytes: number;
+  reason: string | null;
+}
+
+export interface StagedEntry {
+  staging_id: string;
+  entry_no: number;
+  base_dir: string;
+  path: string;
+  kind: EntryKind;
+  operation: ChangeOperation;
+  checksum: string | null;
+  size: number;
+  mode: number | null;
+  mtime: number | null;
+  base_checksum: string | null;
+  e_checksum: string | null;
+  conflict: boolean;
+  blob: string | null;
+  apply_state: ApplyState;
+  resolution: Resolution | null;
+  backup: string | null;
+  copy_path: string | null;
+  applied_at: number | null;
+}
+
+export type NewStagedEntry = Omit<StagedEntry, 'apply_state' | 'resolution' | 'backup' | 'copy_path' | 'applied_at'>;
+
+type EntryRow = Omit<StagedEntry, 'conflict'> & { conflict: number };
+
+const toEntry = (row: EntryRow): StagedEntry => ({ ...row, conflict: row.conflict === 1 });
+
+export class StagingStore {
+  private readonly db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  createSession(s: { staging_id: string; client_id: string; file_count: number; now: number }): void {
+    this.db
+      .prepare(
+        `INSERT INTO staging_sessions (staging_id, client_id, status, created, updated, file_count)
+         VALUES (?, ?, 'in_progress', ?, ?, ?)`,
+      )
+      .run(s.staging_id, s.client_id, s.now, s.now, s.file_count);
+  }
+
+  /** Records one fully staged entry and updates the session's counters, atomically. */
+  addEntry(e: NewStagedEntry): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO staging_entries (staging_id, entry_no, base_dir, path, kind, operation, checksum, size, mode, mtime,
+             base_checksum, e_checksum, conflict, blob)
+           VALUES (@staging_id, @entry_no, @base_dir, @path, @kind, @operation, @checksum, @size, @mode, @mtime,
+             @base_checksum, @e_checksum, @conflict, @blob)`,
+        )
+        .run({ ...e, conflict: e.conflict ? 1 : 0 });
+      this.db
+        .prepare(
+          `UPDATE staging_sessions SET received_count = received_count + 1, conflict_count = conflict_count + ?,
+             total_bytes = total_bytes + ? WHERE staging_id = ? AND status = 'in_progress'`,
+        )
+        .run(e.conflict ? 1 : 0, e.size, e.staging_id);
+    })();
+  }
+
+  /** in_progress -> complete; returns the session, or null when it was not in progress. */
+  completeSession(stagingId: string, now: number): StagingSession | null {
+    const changed = this.db
+      .prepare(`UPDATE staging_sessions SET status = 'complete', updated = ? WHERE staging_id = ? AND status = 'in_progress'`)
+      .run(now, stagingId).changes;
+    return changed === 1 ? this.getSession(stagingId) : null;
+  }
+
+  /** in_progress -> aborted; returns false when the session was no longer in progress. */
+  abortSession(stagingId: string, reason: string, now: number): boolean {
+    return (
+      this.db
+        .prepare(`UPDATE staging_sessions SET status = 'aborted', reason = ?, updated = ? WHERE staging_id = ? AND status = 'in_progress'`)
+        .run(reason, now, stagingId).changes === 1
+    );
+  }
+
+  /** complete -> applied; returns false when the session was not complete. */
+  markSessionApplied(stagingId: string, now: number): boolean {
+    return (
+      this.db
+        .prepare(`UPDATE staging_sessions SET status = 'applied', updated = ? WHERE staging_id = ? AND status = 'complete'`)
+        .run(now, stagingId).changes === 1
+    );
+  }
+
+  getSession(stagingId: string): StagingSession | null {
+    const row = this.db.prepare(`SELECT * FROM staging_sessions WHERE staging_id = ?`).get(stagingId) as StagingSession | undefined;
+    return row ?? null;
+  }
+
+  /** Newest first; without `all`, only sessions still waiting to be applied. */
+  listSessions(options: { all?: boolean } = {}): StagingSession[] {
+    const where = options.all ? '' : `WHERE status = 'complete'`;
+    return this.db.prepare(`SELECT * FROM staging_sessions ${where} ORDER BY created DESC, staging_id DESC`).all() as StagingSession[];
+  }
+
+  sessionsWithStatus(status: SessionStatus): StagingSession[] {
+    return this.db.prepare(`SELECT * FROM staging_sessions WHERE status = ? ORDER BY created`).all(status) as StagingSession[];
+  }
+
+  listEntries(stagingId: string): StagedEntry[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM staging_entries WHERE staging_id = ? ORDER BY entry_no`)
+      .all(stagingId) as EntryRow[];
+    return rows.map(toEntry);
+  }
+
+  getEntry(stagingId: string, baseDir: string, path: string): StagedEntry | null {
+    const row = this.db
+      .prepare(`SELECT * FROM staging_entries WHERE staging_id = ? AND base_dir = ? AND path = ?`)
+      .get(stagingId, baseDir, path) as EntryRow | undefined;
+    return row ? toEntry(row) : null;
+  }
+
+  /** Written before E's disk is touched, so a crashed apply knows which entry it was on. */
+  markEntryApplying(stagingId: string, baseDir: string, path: string, backup: string | null): void {
+    this.db
+      .prepare(
+        `UPDATE staging_entries SET apply_state = 'applying', backup = COALESCE(?, backup)
+         WHERE staging_id = ? AND base_dir = ? AND path = ? AND apply_state != 'applied'`,
+      )
+      .run(backup, stagingId, baseDir, path);
+  }
+
+  markEntryApplied(
+    stagingId: string,
+    baseDir: string,
+    path: string,
+    done: { resolution: Resolution; backup: string | null; copy_path: string | null; now: number },
+  ): void {
+    this.db
+      .prepare(
+        `UPDATE staging_entries SET apply_state = 'applied', resolution = ?, backup = COALESCE(?, backup), copy_path = ?,
+           applied_at = ? WHERE staging_id = ? AND base_dir = ? AND path = ?`,
+      )
+      .run(done.resolution, done.backup, done.copy_path, done.now, stagingId, baseDir, path);
+  }
+
+  /** Runs fn in one IMMEDIATE transaction (nested transactions become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+}

@@ -1,0 +1,116 @@
+// The order and shape rules of one connection's upstream session, as pure checks: given what the
+// session holds so far and a request, either an error (stable code + one sentence) or null.
+// The staging shell (staging-connection.ts) calls these before it touches the disk or the db.
+// Must not do I/O; paths are checked syntactically here (checkRelativePath), on disk elsewhere.
+
+import {
+  checkRelativePath,
+  isZyncError,
+  ZyncError,
+  type FinalizeUpstreamRequest,
+  type UpstreamFileRequest,
+} from '@zync/common';
+
+export type LiveStatus = 'in_progress' | 'finalizing' | 'complete' | 'aborted';
+
+/** What the rules need to know about the connection's current session. */
+export interface SessionView {
+  staging_id: string;
+  status: LiveStatus;
+  /** Entries announced by PREPARE_UPSTREAM. */
+  file_count: number;
+  /** Entries staged or being staged (keys from entryKey). */
+  seen: ReadonlySet<string>;
+  /** Why the session was aborted, when it was. */
+  reason?: string | undefined;
+}
+
+export interface StagingLimits {
+  /** Largest single staged file, in bytes. */
+  maxFileBytes: number;
+}
+
+export const DEFAULT_LIMITS: StagingLimits = { maxFileBytes: 64 * 1024 ** 3 };
+
+export function entryKey(baseDir: string, path: string): string {
+  return `${baseDir}\u0000${path}`;
+}
+
+function stateError(session: SessionView | null, requested: string | undefined): ZyncError | null {
+  if (!session) {
+    return new ZyncError('UPSTREAM_STATE', 'No upstream session is open on this connection; send PREPARE_UPSTREAM first.');
+  }
+  if (requested !== undefined && requested !== session.staging_id) {
+    return new ZyncError('UPSTREAM_STATE', `Staging session ${requested} is not the one open on this connection (${session.staging_id}).`);
+  }
+  if (session.status === 'aborted') {
+    return new ZyncError('UPSTREAM_STATE', `Staging session ${session.staging_id} was aborted${session.reason ? ` (${session.reason})` : ''}.`);
+  }
+  if (session.status !== 'in_progress') {
+    return new ZyncError('UPSTREAM_STATE', `Staging session ${session.staging_id} is already being finalized.`);
+  }
+  return null;
+}
+
+export function checkPrepare(session: SessionView | null): ZyncError | null {
+  if (session && (session.status === 'in_progress' || session.status === 'finalizing')) {
+    return new ZyncError('UPSTREAM_STATE', `Staging session ${session.staging_id} is still open on this connection; finalize it first.`);
+  }
+  return null;
+}
+
+export function checkUpstreamFile(
+  session: SessionView | null,
+  req: Pick<UpstreamFileRequest, 'staging_id' | 'base_dir' | 'path' | 'checksum' | 'size' | 'delete'> &
+    Partial<Pick<UpstreamFileRequest, 'kind' | 'base_checksum'>>,
+  knownDirs: ReadonlySet<string>,
+  limits: StagingLimits = DEFAULT_LIMITS,
+): ZyncError | null {
+  const state = stateError(session, req.staging_id);
+  if (state || !session) return state;
+  if (!knownDirs.has(req.base_dir)) {
+    return new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${req.base_dir}" is not served by this daemon.`);
+  }
+  try {
+    checkRelativePath(req.path);
+  } catch (err) {
+    if (isZyncError(err)) return err;
+    throw err;
+  }
+  if (req.kind === 'dir') {
+    if (req.checksum !== null || req.size !== 0 || (req.base_checksum ?? null) !== null) {
+      return new ZyncError('BAD_MESSAGE', `Directory ${req.base_dir}/${req.path} must carry checksum null, base_checksum null and size 0.`);
+    }
+  } else if (req.delete) {
+    if (req.checksum !== null || req.size !== 0) {
+      return new ZyncError('BAD_MESSAGE', `Deletion of ${req.base_dir}/${req.path} must carry checksum null and size 0.`);
+    }
+  } else if (req.checksum === null) {
+    return new ZyncError('BAD_MESSAGE', `Upstream file ${req.base_dir}/${req.path} has no checksum.`);
+  }
+  if (req.size > limits.maxFileBytes) {
+    return new ZyncError('TOO_LARGE', `Upstream file ${req.base_dir}/${req.path} is ${req.size} bytes; the limit is ${limits.maxFileBytes}.`);
+  }
+  if (session.seen.has(entryKey(req.base_dir, req.path))) {
+    return new ZyncError('UPSTREAM_STATE', `${req.base_dir}/${req.path} was already sent in session ${session.staging_id}.`);
+  }
+  if (session.seen.size >= session.file_count) {
+    return new ZyncError('UPSTREAM_STATE', `Session ${session.staging_id} announced ${session.file_count} entries and already has them all.`);
+  }
+  return null;
+}
+
+export function checkFinalize(session: SessionView | null, req: Pick<FinalizeUpstreamRequest, 'staging_id'>): ZyncError | null {
+  return stateError(session, req.staging_id);
+}
+
+/** Checked once every upload of the session has settled: only a whole session is finalized. */
+export function checkAllArrived(session: SessionView, staged: number): ZyncError | null {
+  if (staged !== session.file_count) {
+    return new ZyncError(
+      'UPSTREAM_STATE',
+      `Session ${session.staging_id} announced ${session.file_count} entries but ${staged} arrived intact; it cannot be finalized.`,
+    );
+  }
+  return null;
+}
