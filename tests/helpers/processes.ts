@@ -129,17 +129,21 @@ export async function startDaemon(options: {
   const child = spawnCli('daemon', args, { env: options.env ?? {} });
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let port: number | undefined;
+  let scheme = 'ws';
   while (port === undefined) {
-    const match = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(child.stderr());
-    if (match) port = Number(match[1]);
-    else if (child.proc.exitCode !== null) {
+    // ws:// normally, wss:// when the daemon was given --tls-cert/--tls-key.
+    const match = /listening on (wss?):\/\/127\.0\.0\.1:(\d+)/.exec(child.stderr());
+    if (match) {
+      scheme = match[1]!;
+      port = Number(match[2]);
+    } else if (child.proc.exitCode !== null) {
       throw new Error(`zync-daemon exited with ${child.proc.exitCode} before listening:\n${child.stderr()}`);
     } else if (Date.now() > deadline) {
       child.proc.kill('SIGKILL');
       throw new Error(`zync-daemon did not start listening in time:\n${child.stderr()}`);
     } else await new Promise((r) => setTimeout(r, 20));
   }
-  return { ...child, url: `ws://127.0.0.1:${port}`, port, token, db, stateDir, args };
+  return { ...child, url: `${scheme}://127.0.0.1:${port}`, port, token, db, stateDir, args };
 }
 
 /** Peak resident set size (VmHWM) of a live process, in bytes; Linux only. */

@@ -22,6 +22,8 @@ export interface SessionJson {
   file_count: number;
   conflict_count: number;
   created: string;
+  /** Why a session was aborted. */
+  reason: string | null;
 }
 
 export async function listSessions(daemon: DaemonHandle, all = true): Promise<SessionJson[]> {

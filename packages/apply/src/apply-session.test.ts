@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { Chalk } from 'chalk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sha256 } from '@zync/common';
+import { sha256, tempPathFor } from '@zync/common';
 import { DaemonStore, StagingStore, type NewStagedEntry } from '@zync/daemon';
 import { applySession, type ApplyContext } from './apply-session.js';
 import type { ConflictAnswer, ConflictQuestion } from './prompts.js';
@@ -167,6 +167,45 @@ describe('applySession', () => {
 
     // And once applied, it is never applied again.
     await expect(applySession(context(null).ctx, 'S')).rejects.toMatchObject({ code: 'SESSION_NOT_APPLIABLE' });
+  });
+
+  it('a run killed mid-write left temp files beside the target and in the backups: the rerun removes them', async () => {
+    await writeFile(nodePath.join(root, 'a.txt'), 'base a');
+    await writeFile(nodePath.join(root, 'other.txt'), 'not in the session');
+    await stage('S', [{ path: 'a.txt', content: 'R a', base: 'base a' }]);
+    // The killed run: backup taken, entry marked applying, R's content half written to a temp file.
+    const backupDir = nodePath.join(stateDir, 'zync-backups/S/docs');
+    await mkdir(backupDir, { recursive: true });
+    await writeFile(nodePath.join(backupDir, 'a.txt'), 'base a');
+    await writeFile(tempPathFor(nodePath.join(backupDir, 'b.txt')), 'half a backup');
+    staging.markEntryApplying('S', 'docs', 'a.txt', nodePath.join(backupDir, 'a.txt'));
+    await writeFile(tempPathFor(nodePath.join(root, 'a.txt')), 'R');
+    const foreign = tempPathFor(nodePath.join(root, 'other.txt'));
+    await writeFile(foreign, 'another writer’s');
+
+    const { ctx, printed } = context(null);
+    const outcome = await applySession(ctx, 'S');
+    expect(outcome.tally).toMatchObject({ written: 1 });
+    expect(printed[0]).toBe('Removed 2 temp file(s) left by an interrupted apply of S.');
+    expect((await readdir(root)).sort()).toEqual(['a.txt', nodePath.basename(foreign), 'other.txt'].sort());
+    expect(await readdir(backupDir)).toEqual(['a.txt']);
+    expect(await read('a.txt')).toBe('R a');
+  });
+
+  it('keep both killed after writing the copy: the rerun reuses it instead of writing a second one', async () => {
+    await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
+    await stage('S', [{ path: 'both.txt', content: 'R edit', base: 'base' }]);
+    staging.markEntryApplying('S', 'docs', 'both.txt', null, 'docs/both.zync-conflict-20260101-000000-upstream.txt');
+    await writeFile(nodePath.join(root, 'both.zync-conflict-20260101-000000-upstream.txt'), 'R edit');
+
+    const outcome = await applySession(context(['keep_both']).ctx, 'S');
+    expect(outcome.tally).toMatchObject({ kept_both: 1 });
+    expect((await readdir(root)).sort()).toEqual(['both.txt', 'both.zync-conflict-20260101-000000-upstream.txt']);
+    expect(staging.getEntry('S', 'docs', 'both.txt')).toMatchObject({
+      apply_state: 'applied',
+      resolution: 'kept_both',
+      copy_path: 'docs/both.zync-conflict-20260101-000000-upstream.txt',
+    });
   });
 
   it('a resumed run backs up E’s file again when it changed since an earlier attempt’s backup', async () => {

@@ -4,10 +4,10 @@
 // E's file removed), and the change is recorded in the change log together with the entry's
 // applied state, in one transaction — so R receives it as an ordinary change, and an entry is
 // never applied twice. An entry is marked 'applying' before E's disk is touched; a later run
-// finds E already holding R's content and only records it. The session becomes 'applied' when
-// every entry is resolved. Directories R made are created; directories R removed are removed
-// only when empty (anything left in them is E's, and is kept). Decisions come from
-// apply-plan.ts; prompts from prompts.ts.
+// removes the temp files a killed run left (leftovers.ts), finds E already holding R's content
+// and only records it. The session becomes 'applied' when every entry is resolved. Directories
+// R made are created; directories R removed are removed only when empty (anything left in them
+// is E's, and is kept). Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
 import { chmod, constants, copyFile, lstat, mkdir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -51,6 +51,7 @@ import {
 } from './apply-plan.js';
 import { formatBytes, MAX_DIFF_BYTES, renderDiff, type DiffSide } from './diff-view.js';
 import { emptyTally, formatSummary, type ApplyTally } from './format.js';
+import { removeTempFilesBelow, removeTempFilesFor } from './leftovers.js';
 import type { ConflictAnswer, ConflictQuestion } from './prompts.js';
 
 export interface ApplyContext {
@@ -158,6 +159,20 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   const entries = ctx.staging.listEntries(stagingId);
   const blobDir = nodePath.join(stagingRootFor(ctx.stateDir), stagingId);
   const backupDir = nodePath.join(backupRootFor(ctx.stateDir), stagingId);
+
+  // An earlier run killed mid-write left temp files beside the targets it was on (entries still
+  // 'applying': the mark is written before any temp file) and maybe a half-copied backup.
+  const unfinished: string[] = [];
+  for (const e of entries.filter((x) => x.apply_state === 'applying')) {
+    const root = rootOf(e.base_dir);
+    const copyRel = e.copy_path?.startsWith(`${e.base_dir}/`) ? e.copy_path.slice(e.base_dir.length + 1) : null;
+    for (const rel of copyRel ? [e.path, copyRel] : [e.path]) {
+      const abs = await resolveInRoot(root, rel, { allowFinalSymlink: true }).catch(() => null); // unsafe now: refused below
+      if (abs) unfinished.push(abs);
+    }
+  }
+  const leftovers = (await removeTempFilesFor(unfinished)) + (await removeTempFilesBelow(backupDir));
+  if (leftovers > 0) ctx.print(`Removed ${leftovers} temp file(s) left by an interrupted apply of ${stagingId}.`);
 
   // Look at everything first: without someone to ask, a conflict refuses the whole session
   // before anything changes.
@@ -342,6 +357,17 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       }
       case 'copy': {
         const abs = await resolveInRoot(root, e.path);
+        // A run killed after writing the copy but before recording it named it first: reuse it.
+        const earlier = e.apply_state === 'applying' && e.copy_path?.startsWith(`${e.base_dir}/`) ? e.copy_path.slice(e.base_dir.length + 1) : null;
+        if (earlier !== null) {
+          const earlierAbs = await resolveInRoot(root, earlier);
+          if ((await hashFile(earlierAbs).catch(() => null))?.checksum === e.checksum) {
+            ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_both', { copy_path: e.copy_path }));
+            copies.push(earlierAbs);
+            tally.kept_both++;
+            return;
+          }
+        }
         let copyRel: string | null = null;
         for (let attempt = 0; attempt < 100 && copyRel === null; attempt++) {
           const candidate = conflictCopyPath(e.path, new Date(now()), 'upstream', attempt);
@@ -352,6 +378,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
           }
         }
         if (copyRel === null) throw new ZyncError('INTERNAL', `No free conflict copy name for ${e.base_dir}/${e.path}.`);
+        ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null, `${e.base_dir}/${copyRel}`);
         await mkdir(nodePath.dirname(abs), { recursive: true });
         await writeBlob(e, nodePath.join(nodePath.dirname(abs), posixPath.basename(copyRel)), async () => undefined);
         await fsyncDirectory(nodePath.dirname(abs));

@@ -64,6 +64,12 @@ describe('session list', () => {
     expect(lines[1]!.indexOf('complete')).toBe(lines[0]!.indexOf('STATUS'));
   });
 
+  it('a session an interrupted apply left half done says how far it got', () => {
+    const out = formatSessionList([session({ file_count: 500, received_count: 500 })], plain, { all: false, applied: new Map([['20261122-184700-3fa9c1', 120]]) });
+    expect(out.split('\n')[1]).toMatch(/^20261122-184700-3fa9c1\s+partly applied \(120\/500\)\s+500\s/);
+    expect(sessionJson(session(), 2)).toMatchObject({ status: 'complete', applied_count: 2 });
+  });
+
   it('coloured on a terminal', () => {
     expect(formatSessionList([session()], coloured, { all: false })).toContain('\u001b[36mcomplete');
   });

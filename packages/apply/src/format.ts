@@ -14,10 +14,12 @@ export interface SessionJson {
   created: string;
   client_id: string;
   received_count: number;
+  /** Entries already applied: between 0 and file_count while an interrupted apply waits to be resumed. */
+  applied_count: number;
   reason: string | null;
 }
 
-export function sessionJson(s: StagingSession): SessionJson {
+export function sessionJson(s: StagingSession, appliedCount = 0): SessionJson {
   return {
     staging_id: s.staging_id,
     status: s.status,
@@ -26,8 +28,14 @@ export function sessionJson(s: StagingSession): SessionJson {
     created: new Date(s.created).toISOString(),
     client_id: s.client_id,
     received_count: s.received_count,
+    applied_count: appliedCount,
     reason: s.reason,
   };
+}
+
+/** A complete session an interrupted (or quit) apply left half done says so: `partly applied (120/500)`. */
+function statusText(s: StagingSession, appliedCount: number): string {
+  return s.status === 'complete' && appliedCount > 0 ? `partly applied (${appliedCount}/${s.file_count})` : s.status;
 }
 
 /** Local time, to the second: `2026-11-22 18:47:00`. */
@@ -66,13 +74,17 @@ function statusPaint(status: StagingSession['status'], chalk: ChalkInstance): (s
   }
 }
 
-export function formatSessionList(sessions: readonly StagingSession[], chalk: ChalkInstance, options: { all: boolean }): string {
+export function formatSessionList(
+  sessions: readonly StagingSession[],
+  chalk: ChalkInstance,
+  options: { all: boolean; applied?: ReadonlyMap<string, number> },
+): string {
   if (sessions.length === 0) {
     return options.all ? 'No staging sessions.' : 'No staging sessions waiting to be applied (zync-apply list --all shows every session).';
   }
   const rows: Cell[][] = sessions.map((s) => [
     { text: s.staging_id },
-    { text: s.status, paint: statusPaint(s.status, chalk) },
+    { text: statusText(s, options.applied?.get(s.staging_id) ?? 0), paint: statusPaint(s.status, chalk) },
     { text: String(s.status === 'aborted' ? `${s.received_count}/${s.file_count}` : s.file_count) },
     { text: String(s.conflict_count), paint: s.conflict_count > 0 ? chalk.red : chalk.dim },
     { text: formatTime(s.created) },
@@ -91,7 +103,7 @@ export interface ShownEntry {
 
 export function showJson(session: StagingSession, entries: readonly ShownEntry[]) {
   return {
-    ...sessionJson(session),
+    ...sessionJson(session, entries.filter((e) => e.entry.apply_state === 'applied').length),
     conflict_count_now: entries.filter((e) => e.conflict && e.entry.apply_state !== 'applied').length,
     entries: entries.map(({ entry: e, e_checksum, conflict, e_changed_since_base }) => ({
       base_dir: e.base_dir,
@@ -132,8 +144,9 @@ function entryState(s: ShownEntry, chalk: ChalkInstance): Cell {
 
 export function formatShow(session: StagingSession, entries: readonly ShownEntry[], chalk: ChalkInstance): string {
   const conflicts = entries.filter((e) => e.conflict && e.entry.apply_state !== 'applied').length;
+  const applied = entries.filter((e) => e.entry.apply_state === 'applied').length;
   const head = [
-    `${chalk.bold(`Session ${session.staging_id}`)}  ${statusPaint(session.status, chalk)(session.status)}  from ${session.client_id}  created ${formatTime(session.created)}`,
+    `${chalk.bold(`Session ${session.staging_id}`)}  ${statusPaint(session.status, chalk)(statusText(session, applied))}  from ${session.client_id}  created ${formatTime(session.created)}`,
     `${entries.length === 1 ? '1 entry' : `${entries.length} entries`}, ${conflicts === 1 ? '1 conflict' : `${conflicts} conflicts`} against E now` +
       (session.reason ? ` — ${session.reason}` : ''),
   ];

@@ -52,8 +52,9 @@ const print = (text: string) => process.stdout.write(`${text}\n`);
 
 async function list(o: Opened, args: { all: boolean; json: boolean }): Promise<void> {
   const sessions = o.staging.listSessions({ all: args.all });
-  if (args.json) print(JSON.stringify(sessions.map(sessionJson), null, 2));
-  else print(formatSessionList(sessions, chalk, { all: args.all }));
+  const applied = new Map(sessions.map((s) => [s.staging_id, o.staging.appliedCount(s.staging_id)]));
+  if (args.json) print(JSON.stringify(sessions.map((s) => sessionJson(s, applied.get(s.staging_id))), null, 2));
+  else print(formatSessionList(sessions, chalk, { all: args.all, applied }));
 }
 
 async function show(o: Opened, args: { id: string; dirs: string[] | undefined; json: boolean }): Promise<void> {
@@ -143,7 +144,9 @@ async function main(): Promise<void> {
   }
 }
 
+// Exit only once stdout is flushed: on a pipe (`| jq`) Node writes asynchronously, and exiting
+// at once would cut off whatever did not fit in the pipe's buffer (a large `show --json`).
 main().then(
-  () => process.exit(0),
+  () => process.stdout.write('', () => process.exit(0)),
   (err: unknown) => failAndExit(PROGRAM, err),
 );

@@ -169,6 +169,25 @@ describe('applyBatch', () => {
     expect(await names(root)).toEqual(['ok.txt']);
   });
 
+  it('a full disk stops fetching the rest of the batch, but deletions still run (they free space)', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'gone.txt': 'received\n' });
+    const { connection, requested } = scriptedConnection({ 'ok.txt': 'fine\n' }, undefined, {
+      'big.bin': new ZyncError('DISK_FULL', 'No space left on device while writing big.bin.'),
+    });
+    const result = await applyBatch(
+      [fileEntry(5, 'big.bin', 'whatever', 'add'), fileEntry(6, 'ok.txt', 'fine\n', 'add'), fileEntry(7, 'gone.txt', '', 'delete')],
+      { ...options(root, connection, records), maxDownloads: 1 },
+    );
+    expect(requested).toEqual(['big.bin']);
+    expect(result.failed.map((f) => [f.sequence, f.code])).toEqual([
+      [5, 'DISK_FULL'],
+      [6, 'DISK_FULL'],
+    ]);
+    expect(result.removals.map((r) => r.path)).toEqual(['gone.txt']);
+    expect(await names(root)).toEqual([]);
+  });
+
   it('refuses zync temp and conflict copy names from the daemon', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, {});

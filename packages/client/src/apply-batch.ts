@@ -13,7 +13,9 @@ import {
   AtomicFileWriter,
   TEMP_PREFIX,
   ZyncError,
+  fromFsError,
   isConflictCopy,
+  isSafeRelativePath,
   isZyncError,
   type ChangeEntry,
   type GetFileHeader,
@@ -89,7 +91,8 @@ export interface BatchResult {
 
 /** Errors after which trying the same entry again later can succeed. */
 function describe(err: unknown): { code: string; message: string } {
-  if (isZyncError(err)) return { code: err.code, message: err.message };
+  const mapped = fromFsError(err, 'writing to R'); // ENOSPC from mkdir, rename, ... is DISK_FULL too
+  if (isZyncError(mapped)) return { code: mapped.code, message: mapped.message };
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'INTERNAL';
   return { code, message: err instanceof Error ? err.message : String(err) };
 }
@@ -102,7 +105,35 @@ function describe(err: unknown): { code: string; message: string } {
 const PERMANENT = new Set(['UNSAFE_PATH', 'UNKNOWN_BASE_DIR', 'NOT_FOUND']);
 
 export async function applyBatch(entries: readonly ChangeEntry[], options: BatchOptions): Promise<BatchResult> {
+  const first = await applyRound(entries, options, true);
+  if (first.belowSymlink.length === 0) return first.result;
+  // Entries refused because a directory above them is a symlink on R get one more round: E's
+  // directory may just have replaced that link (kept as a conflict copy) in the first round.
+  // Below a link that is still there they are refused again, for good — never written through.
+  const second = await applyRound(first.belowSymlink, options, false);
+  return mergeResults(first.result, second.result);
+}
+
+function mergeResults(a: BatchResult, b: BatchResult): BatchResult {
+  const stats = { ...a.stats };
+  for (const key of Object.keys(stats) as (keyof BatchStats)[]) stats[key] += b.stats[key];
+  return {
+    upserts: [...a.upserts, ...b.upserts],
+    removals: [...a.removals, ...b.removals],
+    failed: [...a.failed, ...b.failed],
+    skipped: [...a.skipped, ...b.skipped],
+    conflicts: [...a.conflicts, ...b.conflicts],
+    stats,
+  };
+}
+
+async function applyRound(
+  entries: readonly ChangeEntry[],
+  options: BatchOptions,
+  deferBelowSymlink: boolean,
+): Promise<{ result: BatchResult; belowSymlink: ChangeEntry[] }> {
   const { connection, tree, records, logger, generation } = options;
+  const belowSymlink: ChangeEntry[] = [];
   const now = options.now ?? (() => new Date());
   const result: BatchResult = {
     upserts: [],
@@ -113,6 +144,8 @@ export async function applyBatch(entries: readonly ChangeEntry[], options: Batch
     stats: { downloaded: 0, copied: 0, bytes: 0, deleted: 0, dirsCreated: 0, dirsDeleted: 0, attributes: 0 },
   };
   const aborted = () => options.signal?.aborted === true;
+  /** Set by the first DISK_FULL: no further file is fetched in this batch (deletions still run and free space). */
+  let diskFull = false;
   const problem = (entry: ChangeEntry, err: unknown): Problem => ({
     base_dir: entry.base_dir,
     path: entry.path,
@@ -130,6 +163,7 @@ export async function applyBatch(entries: readonly ChangeEntry[], options: Batch
     } else {
       logger.warn({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (will retry): ${p.message}`);
       result.failed.push(p);
+      if (p.code === 'DISK_FULL') diskFull = true;
     }
   };
   const conflict = (entry: ChangeEntry, copy: string, reason: string) => {
@@ -181,7 +215,9 @@ export async function applyBatch(entries: readonly ChangeEntry[], options: Batch
       paths.set(entry, abs);
       inputs.push({ entry, recorded, local });
     } catch (err) {
-      fail(entry, err);
+      // A well-formed path that resolve() refuses lies below a symbolic link on R.
+      if (deferBelowSymlink && isZyncError(err) && err.code === 'UNSAFE_PATH' && isSafeRelativePath(entry.path)) belowSymlink.push(entry);
+      else fail(entry, err);
     }
   });
 
@@ -208,7 +244,7 @@ export async function applyBatch(entries: readonly ChangeEntry[], options: Batch
     plan = planPull(inputs, sources);
   } catch (err) {
     for (const { entry } of inputs) fail(entry, err);
-    return result;
+    return { result, belowSymlink };
   }
 
   // ---- execute ----
@@ -318,6 +354,10 @@ export async function applyBatch(entries: readonly ChangeEntry[], options: Batch
     const { entry } = action;
     if (aborted()) {
       fail(entry, new ZyncError('CONNECTION_FAILED', 'Stopped before this change was applied.'));
+      return;
+    }
+    if (diskFull && action.type === 'fetch') {
+      result.failed.push(problem(entry, new ZyncError('DISK_FULL', `Not fetched: R's disk is full.`)));
       return;
     }
     const abs = absOf(entry);
@@ -433,7 +473,7 @@ export async function applyBatch(entries: readonly ChangeEntry[], options: Batch
     timings[phase] = Date.now() - phaseStarted;
   }
   logger.debug({ entries: entries.length, ms: timings }, 'batch applied');
-  return result;
+  return { result, belowSymlink };
 }
 
 /** Consecutive runs of actions at the same path depth (the input is sorted by depth). */

@@ -2,8 +2,12 @@
 // stable codes), HELLO and the protocol check, request ids and pipelining (responses matched by
 // id, validated with the common schemas), GET_FILE streaming into a caller's sink with
 // backpressure (the socket is paused while too many received bytes wait for the disk),
-// request bodies sent as binary frames with backpressure, CHANGES_AVAILABLE pushes, and the
-// heartbeat. It must not decide anything about files, state or retries: callers do.
+// request bodies sent as binary frames with backpressure, CHANGES_AVAILABLE pushes, the
+// heartbeat (startHeartbeat: a daemon silent for two intervals is dropped, so a stalled tunnel is
+// noticed in seconds) and TLS trust for wss:// (--ca). It must not decide anything about files,
+// state or retries: callers do.
+import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
   CHUNK_BYTES,
@@ -19,6 +23,7 @@ import {
   ZyncError,
   decodeBinaryFrame,
   encodeBinaryFrame,
+  startHeartbeat,
   type FileEndResponse as FileEnd,
   type GetFileHeader,
   type HelloResponse,
@@ -36,8 +41,10 @@ export interface ConnectionOptions {
   logger?: Logger | undefined;
   /** Gives up on the TCP connect + upgrade + HELLO after this long. Default 15 s. */
   connectTimeoutMs?: number;
-  /** Ping interval; a peer that misses two pongs is terminated. Default 10 s. */
+  /** Ping interval (default HEARTBEAT_INTERVAL_MS); a daemon silent for two intervals is dropped. */
   heartbeatMs?: number;
+  /** For wss://: trust this CA or self-signed certificate (PEM) instead of Node's built-in list. */
+  ca?: Buffer | undefined;
   /** Received-but-unwritten content bytes above which the socket is paused. Default 8 MiB. */
   receiveHighWaterBytes?: number;
 }
@@ -83,10 +90,41 @@ type Pending =
 
 const CLOSE_NORMAL = 1000;
 
+/** TLS verification failures (OpenSSL's names, as Node reports them) and what they mean. */
+const UNTRUSTED_CERTIFICATE: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'a self-signed certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'a self-signed certificate in its chain',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'a certificate signed by an unknown authority',
+  UNABLE_TO_GET_ISSUER_CERT: 'a certificate signed by an unknown authority',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'a certificate signed by an unknown authority',
+  CERT_SIGNATURE_FAILURE: 'a certificate whose signature does not verify',
+  CERT_UNTRUSTED: 'an untrusted certificate',
+  CERT_REJECTED: 'a rejected certificate',
+  CERT_HAS_EXPIRED: "a certificate that has expired (or this machine's clock is wrong)",
+  CERT_NOT_YET_VALID: "a certificate that is not valid yet (or this machine's clock is wrong)",
+  ERR_TLS_CERT_ALTNAME_INVALID: 'a certificate issued for another host name',
+};
+
 /** Maps a failed upgrade / socket error to a sentence the user can act on. */
 function connectError(url: string, err: unknown): ZyncError {
   if (err instanceof ZyncError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const untrusted = code === undefined ? undefined : UNTRUSTED_CERTIFICATE[code];
+  if (untrusted !== undefined) {
+    // Not retried (UNAUTHORIZED is fatal): the daemon could not prove who it is.
+    return new ZyncError(
+      'UNAUTHORIZED',
+      `The daemon at ${url} presented ${untrusted}, which this client does not trust; pass the daemon's certificate or its CA with --ca FILE.`,
+      { cause: err },
+    );
+  }
+  if (code === 'EPROTO' || code?.startsWith('ERR_SSL_')) {
+    return new ZyncError(
+      'CONNECTION_FAILED',
+      `Cannot reach the daemon at ${url}: the TLS handshake failed (does the daemon serve wss:// with --tls-cert?).`,
+      { cause: err },
+    );
+  }
   const reason =
     code === 'ECONNREFUSED'
       ? 'connection refused; is the daemon running and the tunnel up?'
@@ -114,12 +152,11 @@ export class Connection {
   private readonly closeListeners = new Set<CloseListener>();
   private nextId = 1;
   private closeError: ZyncError | null = null;
-  private heartbeat: NodeJS.Timeout | null = null;
-  private missedPongs = 0;
+  private stopHeartbeat: (() => void) | null = null;
   private bufferedReceive = 0;
   private readonly receiveHighWater: number;
 
-  private constructor(url: string, ws: WebSocket, options: ConnectionOptions) {
+  private constructor(url: string, ws: WebSocket, socket: Socket, options: ConnectionOptions) {
     this.url = url;
     this.ws = ws;
     this.log = options.logger;
@@ -134,20 +171,17 @@ export class Connection {
       );
     });
     ws.on('error', (err) => this.log?.debug({ err: err.message }, 'socket error'));
-    ws.on('pong', () => {
-      this.missedPongs = 0;
+    this.stopHeartbeat = startHeartbeat({
+      ping: () => ws.ping(),
+      isPaused: () => ws.isPaused,
+      socket,
+      ...(options.heartbeatMs === undefined ? {} : { intervalMs: options.heartbeatMs }),
+      onDead: (silentMs) => {
+        this.log?.warn(`the daemon went silent for ${(silentMs / 1000).toFixed(1)} s (missed heartbeats); dropping the connection`);
+        this.shutdown(new ZyncError('CONNECTION_FAILED', `The daemon at ${url} stopped answering heartbeats.`));
+        ws.terminate();
+      },
     });
-    const heartbeatMs = options.heartbeatMs ?? 10_000;
-    this.heartbeat = setInterval(() => {
-      if (this.missedPongs >= 2) {
-        this.log?.warn('the daemon missed two heartbeats; dropping the connection');
-        this.ws.terminate();
-        return;
-      }
-      this.missedPongs++;
-      this.ws.ping();
-    }, heartbeatMs);
-    this.heartbeat.unref();
   }
 
   /**
@@ -164,7 +198,10 @@ export class Connection {
       maxPayload: MAX_FRAME_BYTES,
       perMessageDeflate: false,
       handshakeTimeout: timeoutMs,
+      ...(options.ca ? { ca: options.ca } : {}),
     });
+    let socket: Socket | null = null;
+    ws.once('upgrade', (res) => (socket = res.socket));
     await new Promise<void>((resolve, reject) => {
       const fail = (err: ZyncError) => {
         ws.removeAllListeners();
@@ -188,7 +225,11 @@ export class Connection {
       ws.once('error', (err) => fail(connectError(url, err)));
       ws.once('close', () => fail(new ZyncError('CONNECTION_FAILED', `The connection to ${url} closed during the handshake.`)));
     });
-    const connection = new Connection(url, ws, options);
+    if (socket === null) {
+      ws.terminate();
+      throw new ZyncError('INTERNAL', `The connection to ${url} opened without a socket.`);
+    }
+    const connection = new Connection(url, ws, socket, options);
     const timer = setTimeout(() => {
       connection.shutdown(new ZyncError('CONNECTION_FAILED', `The daemon at ${url} did not answer HELLO within ${timeoutMs} ms.`));
     }, timeoutMs);
@@ -519,13 +560,26 @@ export class Connection {
   private shutdown(err: ZyncError): void {
     if (this.closeError) return;
     this.closeError = err;
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    this.heartbeat = null;
+    this.stopHeartbeat?.();
+    this.stopHeartbeat = null;
     if (this.ws.isPaused) this.ws.resume();
     for (const id of [...this.pending.keys()]) this.failPending(id, err);
     for (const listener of this.closeListeners) listener(err);
     this.closeListeners.clear();
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close(CLOSE_NORMAL);
+  }
+}
+
+/** The --ca file's content; BAD_ARGUMENT when it cannot be read or the URL is not wss://. */
+export async function readCaFile(path: string | undefined, url: string): Promise<Buffer | undefined> {
+  if (path === undefined) return undefined;
+  if (!url.startsWith('wss://')) {
+    throw new ZyncError('BAD_ARGUMENT', `--ca applies to wss:// addresses only; ${url} is not encrypted.`);
+  }
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new ZyncError('BAD_ARGUMENT', `The CA file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
   }
 }
 

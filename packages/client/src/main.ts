@@ -14,7 +14,7 @@ import {
   resolveToken,
   type LogLevel,
 } from '@zync/common';
-import { Connection, checkServerUrl } from './connection.js';
+import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { PullEngine } from './pull-engine.js';
 import { runContinuous, runOnce } from './runner.js';
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     .option('update-upstream', { type: 'boolean', default: false, describe: "Send R's local edits to E for review, then exit" })
     .option('token', { type: 'string', describe: 'Bearer token (or ZYNC_TOKEN)' })
     .option('token-file', { type: 'string', describe: 'File holding the token (mode 0600)' })
+    .option('ca', { type: 'string', describe: "For wss://: trust this CA or the daemon's self-signed certificate (PEM)" })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel })
     .conflicts('token', 'token-file')
     .check((args) => {
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   const logger = createLogger(PROGRAM, argv['log-level']);
   checkServerUrl(argv.server);
   const token = await resolveToken({ token: argv.token, tokenFile: argv['token-file'] });
+  const ca = await readCaFile(argv.ca, argv.server);
   const specs = parseDirSpecs(argv.dirs);
   const dbPath = nodePath.resolve(argv.db);
   const store = ClientStore.open(dbPath);
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
     store.close();
     throw err;
   }
-  const connect = () => Connection.open(argv.server, { token, clientId: store.clientId, logger });
+  const connect = () => Connection.open(argv.server, { token, clientId: store.clientId, logger, ca });
 
   const controller = new AbortController();
   let signals = 0;
@@ -94,7 +96,9 @@ async function main(): Promise<void> {
   }
 }
 
+// Exit only once stdout is flushed: on a pipe Node writes asynchronously, and exiting at once
+// could cut off the end of what --update-upstream printed.
 main().then(
-  () => process.exit(0),
+  () => process.stdout.write('', () => process.exit(0)),
   (err: unknown) => failAndExit(PROGRAM, err),
 );

@@ -126,6 +126,8 @@ export class PullEngine {
       if (this.options.signal?.aborted) break;
       summary.failed = [];
       const reachedEnd = await this.pullLog(connection, summary);
+      // A full disk does not clear up within a pass: report it rather than download again.
+      if (!reachedEnd && summary.failed.some((f) => f.code === 'DISK_FULL')) break;
       if (!reachedEnd) continue;
       if (store.position().resyncing) {
         if (!(await this.sweep(connection, summary))) continue;

@@ -1,12 +1,14 @@
 // When passes run: `--once` (connect, one pass, close) or continuous (stay connected; a pass at
 // once on connect, on each CHANGES_AVAILABLE push, every interval and soon after a pass that
-// left something to retry; reconnect with capped exponential backoff and jitter, resuming from
-// the last acknowledgement). Stopping (the AbortSignal) closes the connection, which makes every
+// left something to retry — 2 s, doubling up to 60 s while passes keep failing, e.g. on a full
+// disk; reconnect with capped exponential backoff and jitter, resuming from the last
+// acknowledgement). Stopping (the AbortSignal) closes the connection, which makes every
 // in-flight download fail and remove its temp file; the pass then unwinds. What a pass does is
 // the pull engine's business.
 import { ZyncError, isZyncError, type Logger } from '@zync/common';
 import { Connection } from './connection.js';
 import { backoffDelay } from './core/backoff.js';
+import type { Problem } from './apply-batch.js';
 import { describePass, type PassSummary, type PullEngine } from './pull-engine.js';
 
 export interface RunnerOptions {
@@ -28,6 +30,20 @@ function reportPass(logger: Logger, summary: PassSummary): void {
   for (const problem of summary.problems) logger.error(`skipped ${problem.base_dir}/${problem.path}: ${problem.message}`);
 }
 
+/** One sentence for a pass that stopped on a full disk (exit code 7). */
+function diskFullError(failed: readonly Problem[], next = 'free some space and run again'): ZyncError {
+  const first = failed[0]!;
+  return new ZyncError(
+    'DISK_FULL',
+    `No space left on R's disk: ${failed.length} change(s) could not be written (the first: ${first.base_dir}/${first.path}); nothing partial was kept — ${next}.`,
+  );
+}
+
+/** Delay before retrying a pass that left changes unapplied: 2 s, doubling per failed pass, at most 60 s. */
+export function retryDelayMs(failedPasses: number): number {
+  return Math.min(60_000, 2000 * 2 ** Math.max(0, failedPasses - 1));
+}
+
 /** One full pass. Resolves with the summary; rejects with a ZyncError (one sentence) on failure. */
 export async function runOnce(options: RunnerOptions): Promise<PassSummary> {
   const connection = await options.connect();
@@ -38,6 +54,8 @@ export async function runOnce(options: RunnerOptions): Promise<PassSummary> {
     reportPass(options.logger, summary);
     if (options.signal.aborted) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
     if (!summary.upToDate) {
+      const full = summary.failed.filter((f) => f.code === 'DISK_FULL');
+      if (full.length > 0) throw diskFullError(full);
       throw new ZyncError(
         'FILE_CHANGED',
         `${summary.failed.length} change(s) could not be applied yet (for example ${summary.failed[0]?.base_dir}/${summary.failed[0]?.path}: ${summary.failed[0]?.message}); run again.`,
@@ -122,6 +140,8 @@ async function serve(connection: Connection, options: RunnerOptions): Promise<vo
   signal.addEventListener('abort', onAbort, { once: true });
   const interval = setInterval(request, options.intervalSeconds * 1000);
   let retry: NodeJS.Timeout | null = null;
+  /** Consecutive passes that left something unapplied (a full disk, a file still changing). */
+  let failedPasses = 0;
   try {
     while (connection.isOpen && !signal.aborted) {
       if (!wanted) {
@@ -132,11 +152,15 @@ async function serve(connection: Connection, options: RunnerOptions): Promise<vo
       const summary = await engine.pass(connection);
       lastSequence = summary.sequence;
       reportPass(logger, summary);
+      failedPasses = summary.upToDate ? 0 : failedPasses + 1;
       if (!summary.upToDate && !retry) {
+        const delay = retryDelayMs(failedPasses);
+        const full = summary.failed.filter((f) => f.code === 'DISK_FULL');
+        if (full.length > 0) logger.warn({ code: 'DISK_FULL' }, diskFullError(full, `retrying in ${delay / 1000} s`).message);
         retry = setTimeout(() => {
           retry = null;
           request();
-        }, 2000);
+        }, delay);
       }
     }
   } finally {

@@ -8,3 +8,4 @@ export * from './atomic-write.js';
 export * from './log.js';
 export * from './token.js';
 export * from './cli.js';
+export * from './heartbeat.js';

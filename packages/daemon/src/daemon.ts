@@ -6,6 +6,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { generateToken, readTokenFile, writeTokenFile, type DirSpec, type Logger } from '@zync/common';
 import { watchCommits } from './commit-watcher.js';
+import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
 import { reconcile } from './reconcile.js';
 import { RootSet } from './roots.js';
 import { DaemonServer } from './server/server.js';
@@ -22,6 +23,10 @@ export interface DaemonConfig {
   /** From --token, --token-file or ZYNC_TOKEN; undefined: use or make <statedir>/zync.token. */
   token: string | undefined;
   log: Logger;
+  /** Serve wss:// with this certificate and key (--tls-cert/--tls-key). */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
+  /** Compaction and retention schedule (--compact-interval, --tombstone-days, --retention-days). */
+  maintenance?: { intervalMs: number; tombstoneMs: number; retentionMs: number } | undefined;
 }
 
 export interface RunningDaemon {
@@ -92,13 +97,16 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
       port: config.port,
       token,
       log,
+      tls: config.tls,
       deps: { store, roots, upstream, startedAt: Date.now() },
     });
     cleanup.push(() => server.close());
     notify = (highest) => server.notifyChanges(highest);
     cleanup.push(watchCommits(store, (highest) => server.notifyChanges(highest)));
     watcher.run();
-    log.info(`listening on ws://${config.host}:${server.port}`);
+    const maintenance = startMaintenance({ store, stateDir, log, ...(config.maintenance ?? maintenanceSchedule(MAINTENANCE_DEFAULTS)) });
+    cleanup.push(() => maintenance.close());
+    log.info(`listening on ${server.scheme}://${config.host}:${server.port}`);
     return { port: server.port, close: closeAll };
   } catch (err) {
     await closeAll().catch(() => undefined);

@@ -5,6 +5,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, resolveToken, ZyncError, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
+import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
+import { readTlsFiles } from './tls-files.js';
 
 const PROGRAM = 'zync-daemon';
 
@@ -19,6 +21,11 @@ async function main(): Promise<void> {
     .option('token', { type: 'string', describe: 'Access token clients must present (default: ZYNC_TOKEN, else <statedir>/zync.token)' })
     .option('token-file', { type: 'string', describe: 'Read the access token from this file (mode 0600)' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
+    .option('tls-cert', { type: 'string', describe: 'Serve wss:// with this certificate (PEM; with --tls-key)' })
+    .option('tls-key', { type: 'string', describe: 'Private key (PEM) for --tls-cert' })
+    .option('compact-interval', { type: 'number', default: MAINTENANCE_DEFAULTS.compactIntervalMinutes, describe: 'Minutes between log compactions and retention sweeps (fractions allowed; 0: never)' })
+    .option('tombstone-days', { type: 'number', default: MAINTENANCE_DEFAULTS.tombstoneDays, describe: 'Days deletions stay in the log; clients further behind resync' })
+    .option('retention-days', { type: 'number', default: MAINTENANCE_DEFAULTS.retentionDays, describe: 'Days applied/aborted upstream leftovers and apply backups are kept' })
     .conflicts('token', 'token-file')
     .strict()
     .wrap(100)
@@ -36,7 +43,13 @@ async function main(): Promise<void> {
   const log = createLogger(PROGRAM, argv['log-level']);
   const dirs = await checkDirRoots(parseDirSpecs(argv.dirs ?? []), { create: false });
   const token = await resolveToken({ token: argv.token, tokenFile: argv['token-file'] });
-  const daemon = await runDaemon({ host: argv.host, port, dbPath: argv.db, dirs, token, log });
+  const tls = await readTlsFiles(argv['tls-cert'], argv['tls-key'], log);
+  const maintenance = maintenanceSchedule({
+    compactIntervalMinutes: argv['compact-interval'],
+    tombstoneDays: argv['tombstone-days'],
+    retentionDays: argv['retention-days'],
+  });
+  const daemon = await runDaemon({ host: argv.host, port, dbPath: argv.db, dirs, token, log, tls, maintenance });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -5,16 +5,18 @@
 // bursts, renames (delete + add), editor saves (temp + rename) and appends all come out right.
 // Directory events rescan their subtree; every path logged as present is looked at again after
 // the commit (a batch's looks are not simultaneous); roots are rescanned now and then as a safety
-// net for dropped events. A root that vanishes is reported and held (no deletions) until it
-// returns, then rescanned. Owns chokidar and timers; decides nothing itself.
+// net for dropped events. A root that vanishes, or is suddenly emptied (an unmounted disk), is
+// reported and held (no deletions) until it returns, then rescanned. Owns chokidar and timers;
+// decides nothing itself.
 import { lstat, readdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
+import { performance } from 'node:perf_hooks';
 import { FSWatcher } from 'chokidar';
 import { IGNORE_FILE, isSafeRelativePath, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
 import { addEvents, takeSettled, type PendingMap, type PendingPath, type WatchEventType } from './core/coalesce-events.js';
 import { sameStat, type ChangeInput } from './core/entries.js';
-import { checkRoot } from './core/root-guard.js';
+import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import { forEachLimited } from './pool.js';
 import { reconcile } from './reconcile.js';
 import type { Root, RootSet } from './roots.js';
@@ -188,7 +190,7 @@ export class TreeWatcher {
 
   private onEvent(base_dir: string, type: WatchEventType, path: string): void {
     if (this.closed) return;
-    addEvents(this.pending, [{ type, base_dir, path, at: Date.now() }]);
+    addEvents(this.pending, [{ type, base_dir, path, at: performance.now() }]);
     this.arm(this.settle.settleMs);
   }
 
@@ -211,9 +213,10 @@ export class TreeWatcher {
       this.rescans.delete(rescan.value);
       work = this.rescanRoot(rescan.value);
     } else {
-      const { ready, nextDueAt } = takeSettled(this.pending, Date.now(), this.settle);
+      // Monotonic time: a wall clock stepped back (NTP, a resumed VM) must not hold events for hours.
+      const { ready, nextDueAt } = takeSettled(this.pending, performance.now(), this.settle);
       if (ready.length === 0) {
-        if (nextDueAt !== null) this.arm(nextDueAt - Date.now());
+        if (nextDueAt !== null) this.arm(nextDueAt - performance.now());
         return;
       }
       work = this.processBatch(ready);
@@ -266,7 +269,7 @@ export class TreeWatcher {
 
   private requeue(paths: readonly { base_dir: string; path: string }[]): void {
     if (paths.length === 0) return;
-    const at = Date.now();
+    const at = performance.now();
     addEvents(this.pending, paths.map((r) => ({ type: 'change' as const, ...r, at })));
     this.arm(this.settle.settleMs);
   }
@@ -373,8 +376,7 @@ export class TreeWatcher {
     for (const name of deleting) {
       const root = this.roots.get(name);
       if (!root) continue;
-      const rootPresent = (await stat(root.root).catch(() => null))?.isDirectory() === true;
-      const verdict = checkRoot({ base_dir: name, root: root.root, rootPresent, scannedEntries: null, recordedLive: this.store.liveCount(name) });
+      const verdict = await this.checkRootNow(root);
       if (verdict.status !== 'ok') {
         held.add(name);
         this.holdRoot(root, verdict.reason);
@@ -383,14 +385,34 @@ export class TreeWatcher {
     return held.size === 0 ? inputs : inputs.filter((i) => !held.has(i.base_dir));
   }
 
+  /**
+   * Whether a root is believably there right now: present, and not suddenly empty while the log
+   * holds many entries for it (an unmounted disk leaves an empty mount point; removing every
+   * file at once looks the same). Only the root's own listing is read: an empty listing means
+   * an empty tree.
+   */
+  private async checkRootNow(root: Root): Promise<RootVerdict> {
+    const listing = await readdir(root.root, { withFileTypes: true }).catch(() => null);
+    const entries =
+      listing === null
+        ? null
+        : listing.filter((d) => (d.isFile() || d.isDirectory()) && isSafeRelativePath(d.name) && !root.matcher(d.name, d.isDirectory())).length;
+    const rootPresent = listing !== null || (await stat(root.root).catch(() => null))?.isDirectory() === true;
+    return checkRoot({ base_dir: root.name, root: root.root, rootPresent, scannedEntries: entries, recordedLive: this.store.liveCount(root.name) });
+  }
+
+  /**
+   * Stops processing a root that vanished or was emptied (its events are dropped, nothing is
+   * logged for it) until checkRootNow believes it again, then watches and rescans it.
+   */
   private holdRoot(root: Root, reason: string): void {
     if (!root.available) return;
     root.available = false;
     this.log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, reason);
     const timer = setInterval(() => {
-      void stat(root.root).then(
-        async (s) => {
-          if (!s.isDirectory() || this.closed || root.available || !this.rootTimers.has(root.name)) return;
+      void this.checkRootNow(root).then(
+        async (verdict) => {
+          if (verdict.status !== 'ok' || this.closed || root.available || !this.rootTimers.has(root.name)) return;
           clearInterval(timer);
           this.rootTimers.delete(root.name);
           this.log.info({ base_dir: root.name }, `root "${root.name}" is back; rescanning it`);
@@ -418,8 +440,7 @@ export class TreeWatcher {
     }
     const result = await reconcile({ store: this.store, root, log: this.log });
     if (result.verdict.status !== 'ok') {
-      if (result.verdict.status === 'vanished') this.holdRoot(root, result.verdict.reason);
-      else this.log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, result.verdict.reason);
+      this.holdRoot(root, result.verdict.reason);
       return;
     }
     const recorded = this.record(result.inputs);

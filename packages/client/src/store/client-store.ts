@@ -4,7 +4,8 @@
 // tracked with PRAGMA user_version). It makes no decisions: the pull engine tells it what to
 // record, in one transaction per batch, only after the batch's effects are durable on disk.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statfsSync } from 'node:fs';
+import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { ZyncError } from '@zync/common';
@@ -35,16 +36,36 @@ function loadMigrations(): { version: number; sql: string }[] {
 
 type Row = Omit<RecordedEntry, 'kind'> & { kind: string };
 
+/**
+ * SQLite failing on a full disk, as DISK_FULL (exit 7): SQLITE_FULL, or an I/O error (creating
+ * the WAL index, say) while the database's file system has next to nothing left.
+ */
+function diskFullOr(err: unknown, dbPath: string): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !(code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))) return err;
+  if (code !== 'SQLITE_FULL') {
+    try {
+      const fs = statfsSync(nodePath.dirname(dbPath));
+      if (fs.bavail * fs.bsize >= 1024 * 1024) return err;
+    } catch {
+      return err;
+    }
+  }
+  return new ZyncError('DISK_FULL', `No space left on R's disk for the client database ${dbPath}; free some space and run again.`, { cause: err });
+}
+
 function toEntry(row: Row): RecordedEntry {
   return { ...row, kind: row.kind === 'dir' ? 'dir' : 'file' };
 }
 
 export class ClientStore {
   private readonly db: Database.Database;
+  private readonly path: string;
   private readonly stmts;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, path: string) {
     this.db = db;
+    this.path = path;
     this.stmts = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
@@ -83,20 +104,25 @@ export class ClientStore {
     } catch (err) {
       throw new ZyncError('BAD_ARGUMENT', `Cannot open the client database ${path}: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });
     }
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    const current = db.pragma('user_version', { simple: true }) as number;
-    for (const migration of loadMigrations()) {
-      if (migration.version <= current) continue;
-      db.transaction(() => {
-        db.exec(migration.sql);
-        db.pragma(`user_version = ${migration.version}`);
-      })();
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      const current = db.pragma('user_version', { simple: true }) as number;
+      for (const migration of loadMigrations()) {
+        if (migration.version <= current) continue;
+        db.transaction(() => {
+          db.exec(migration.sql);
+          db.pragma(`user_version = ${migration.version}`);
+        })();
+      }
+      const store = new ClientStore(db, path);
+      if (!store.meta('client_id')) store.stmts.setMeta.run('client_id', `zync-client-${randomUUID()}`);
+      return store;
+    } catch (err) {
+      db.close();
+      throw diskFullOr(err, path);
     }
-    const store = new ClientStore(db);
-    if (!store.meta('client_id')) store.stmts.setMeta.run('client_id', `zync-client-${randomUUID()}`);
-    return store;
   }
 
   private meta(key: string): string | undefined {
@@ -209,11 +235,15 @@ export class ClientStore {
    * forgotten, and (optionally) the new position — the sequence that is then acknowledged.
    */
   commitBatch(batch: { upserts: readonly RecordedEntry[]; removals: readonly EntryKey[]; sequence?: number }): void {
-    this.db.transaction(() => {
-      for (const entry of batch.upserts) this.stmts.upsert.run(entry);
-      for (const key of batch.removals) this.stmts.remove.run(key.base_dir, key.path);
-      if (batch.sequence !== undefined) this.stmts.setMeta.run('sequence', String(batch.sequence));
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const entry of batch.upserts) this.stmts.upsert.run(entry);
+        for (const key of batch.removals) this.stmts.remove.run(key.base_dir, key.path);
+        if (batch.sequence !== undefined) this.stmts.setMeta.run('sequence', String(batch.sequence));
+      })();
+    } catch (err) {
+      throw diskFullOr(err, this.path);
+    }
   }
 
   close(): void {

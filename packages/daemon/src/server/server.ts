@@ -1,13 +1,17 @@
-// The daemon's WebSocket endpoint: an HTTP server whose upgrades are authenticated before the
-// socket opens (Authorization: Bearer, constant-time compare, 401 otherwise), frames limited to
-// MAX_FRAME_BYTES (a bigger frame closes that socket with 1009), a heartbeat that drops peers
-// that stop answering pings, and the CHANGES_AVAILABLE push to every connected client.
+// The daemon's WebSocket endpoint: an HTTP server (HTTPS with --tls-cert/--tls-key) whose
+// upgrades are authenticated before the socket opens (Authorization: Bearer, constant-time
+// compare, 401 otherwise; repeated failures from one address are answered ever more slowly, see
+// auth-throttle.ts), frames limited to MAX_FRAME_BYTES (a bigger frame closes that socket with
+// 1009), a heartbeat per peer that drops one that goes silent (startHeartbeat), and the
+// CHANGES_AVAILABLE push to every connected client.
 // Owns sockets and timers; requests are handled by Connection.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_FRAME_BYTES, tokensEqual, ZyncError, type ChangesAvailablePush, type Logger } from '@zync/common';
+import { MAX_FRAME_BYTES, startHeartbeat, tokensEqual, ZyncError, type ChangesAvailablePush, type Logger } from '@zync/common';
+import { AuthThrottle } from './auth-throttle.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 
 export interface DaemonServerOptions {
@@ -16,13 +20,15 @@ export interface DaemonServerOptions {
   token: string;
   deps: Omit<ConnectionDeps, 'log'>;
   log: Logger;
-  /** Ping interval; a peer that misses two pongs in a row is dropped. */
+  /** Ping interval (default HEARTBEAT_INTERVAL_MS); a peer silent for two intervals is dropped. */
   heartbeatMs?: number;
+  /** Serve wss:// with this certificate chain and private key (PEM). */
+  tls?: { cert: Buffer; key: Buffer } | undefined;
 }
 
 interface Peer {
   ws: WebSocket;
-  missedPongs: number;
+  stopHeartbeat: () => void;
 }
 
 export class DaemonServer {
@@ -30,8 +36,12 @@ export class DaemonServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly peers = new Set<Peer>();
-  private readonly heartbeat: NodeJS.Timeout;
   private readonly log: Logger;
+  private readonly throttle = new AuthThrottle();
+  /** Refusals waiting out their delay (their sockets are destroyed on close). */
+  private readonly refusals = new Set<{ timer: NodeJS.Timeout; socket: Duplex }>();
+  /** `ws` or `wss`. */
+  readonly scheme: 'ws' | 'wss';
   private lastPushed = 0;
   private nextPeer = 1;
 
@@ -41,16 +51,23 @@ export class DaemonServer {
     this.log = options.log;
     this.port = (http.address() as AddressInfo).port;
     this.lastPushed = options.deps.store.lastSequence();
-    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs ?? 10_000);
-    this.heartbeat.unref();
+    this.scheme = options.tls ? 'wss' : 'ws';
   }
 
   /** Starts listening; a port in use or an address that cannot be bound is a BAD_ARGUMENT. */
   static async listen(options: DaemonServerOptions): Promise<DaemonServer> {
-    const http = createServer((_req, res) => {
+    const onRequest: RequestListener = (_req, res) => {
       res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' });
       res.end('zync-daemon speaks WebSocket only.\n');
-    });
+    };
+    let http: Server;
+    try {
+      // An https.Server is an http.Server over TLS sockets: same events, same upgrade path.
+      http = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createServer(onRequest);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new ZyncError('BAD_ARGUMENT', `The TLS certificate and key are not usable (${reason}); check --tls-cert and --tls-key.`);
+    }
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
       http.once('error', (err: NodeJS.ErrnoException) => {
@@ -64,25 +81,38 @@ export class DaemonServer {
     const server = new DaemonServer(http, wss, options);
     http.on('upgrade', (req, socket, head) => server.upgrade(req, socket, head, options));
     http.on('error', (err) => options.log.error({ err: err.message }, 'server error'));
+    // A client that does not trust the certificate ends the handshake; worth a debug line only.
+    http.on('tlsClientError', (err: Error) => options.log.debug({ err: err.message }, 'TLS handshake with a client failed'));
     return server;
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, options: DaemonServerOptions): void {
     socket.on('error', () => socket.destroy());
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const address = req.socket.remoteAddress ?? '?';
+    const remote = `${address}:${req.socket.remotePort ?? '?'}`;
     const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
     if (!match || !tokensEqual(match[1]!, options.token)) {
-      this.log.warn({ remote }, match ? 'refused a connection with a wrong token' : 'refused a connection without a token');
-      socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      this.refuse(socket, address, remote, match ? 'a wrong token' : 'no token');
       return;
     }
+    this.throttle.succeeded(address);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const log = options.log.child({ peer: this.nextPeer++ });
-      const peer: Peer = { ws, missedPongs: 0 };
+      const stopHeartbeat = startHeartbeat({
+        ping: () => ws.ping(),
+        isPaused: () => ws.isPaused,
+        socket: req.socket,
+        ...(options.heartbeatMs === undefined ? {} : { intervalMs: options.heartbeatMs }),
+        onDead: (silentMs) => {
+          log.warn({ remote, silent_ms: silentMs }, `dropping a client that went silent for ${(silentMs / 1000).toFixed(1)} s (missed heartbeats)`);
+          ws.terminate();
+        },
+      });
+      const peer: Peer = { ws, stopHeartbeat };
       this.peers.add(peer);
       log.info({ remote }, 'client connected');
-      ws.on('pong', () => (peer.missedPongs = 0));
       ws.on('close', (code) => {
+        stopHeartbeat();
         this.peers.delete(peer);
         log.info({ code }, 'client disconnected');
       });
@@ -90,16 +120,26 @@ export class DaemonServer {
     });
   }
 
-  private beat(): void {
-    for (const peer of this.peers) {
-      if (peer.missedPongs >= 2) {
-        this.log.warn('dropping a client that missed two heartbeats');
-        peer.ws.terminate();
-        continue;
-      }
-      peer.missedPongs++;
-      peer.ws.ping();
+  /**
+   * Answers a failed authentication with 401 after the address's current delay. A correct token
+   * is never delayed, from any address; the token itself is never logged.
+   */
+  private refuse(socket: Duplex, address: string, remote: string, what: string): void {
+    const { failures, delayMs, logIt } = this.throttle.failed(address);
+    if (logIt) {
+      this.log.warn({ remote, failures, delay_ms: delayMs }, `refused a connection with ${what} (${failures} failed attempt(s) from ${address}; answering in ${delayMs} ms)`);
     }
+    const answer = () => {
+      this.refusals.delete(pending);
+      socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    };
+    const pending = { timer: setTimeout(answer, delayMs), socket };
+    this.refusals.add(pending);
+    socket.once('close', () => {
+      clearTimeout(pending.timer);
+      this.refusals.delete(pending);
+      this.throttle.released(address);
+    });
   }
 
   /** Pushes CHANGES_AVAILABLE to every client when the log has grown past what was announced. */
@@ -118,8 +158,15 @@ export class DaemonServer {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.heartbeat);
-    for (const peer of this.peers) peer.ws.close(1001, 'zync-daemon is shutting down');
+    for (const pending of this.refusals) {
+      clearTimeout(pending.timer);
+      pending.socket.destroy();
+    }
+    this.refusals.clear();
+    for (const peer of this.peers) {
+      peer.stopHeartbeat();
+      peer.ws.close(1001, 'zync-daemon is shutting down');
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         for (const peer of this.peers) peer.ws.terminate();

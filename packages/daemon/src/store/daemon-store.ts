@@ -3,10 +3,12 @@
 // (another process) can record changes into the same database while the daemon runs.
 // Sequences are allocated only inside IMMEDIATE transactions, and what a batch means is decided
 // inside the transaction against the rows as they are then (classifyChange), so two recorders
-// never log the same content twice. Owns the SQL of 001-change-log.sql; decides nothing else.
+// never log the same content twice. Compaction steps are decided the same way (planCompaction).
+// Owns the SQL of 001-change-log.sql; decides nothing else.
 import Database from 'better-sqlite3';
 import { ZyncError, type ChangeEntry, type DirSpec, type EntryKind } from '@zync/common';
 import { classifyChange, orderChanges, type ChangeInput, type FileRecord, type ObservedEntry } from '../core/entries.js';
+import { planCompaction, type CompactionCandidate } from '../core/plan-compaction.js';
 import { migrate } from './migrations.js';
 
 interface FileRow {
@@ -29,6 +31,24 @@ export interface RecordResult {
   highestSequence: number;
   /** The entries this call added to the log, in sequence order. */
   recorded: ChangeEntry[];
+}
+
+export interface CompactionStep {
+  /** The highest sequence looked at; the next step starts after it. */
+  next: number;
+  /** No entries are left between `next` and the step's upper bound. */
+  done: boolean;
+  dropped: number;
+  tombstones: number;
+  compactedThrough: number;
+}
+
+export interface DatabaseSpace {
+  pageSize: number;
+  pages: number;
+  freePages: number;
+  /** 0 none, 1 full, 2 incremental (PRAGMA auto_vacuum). */
+  autoVacuum: number;
 }
 
 export interface ChangesPage {
@@ -114,6 +134,13 @@ export class DaemonStore {
         'INSERT INTO clients (client_id, last_ack, last_seen) VALUES (?, ?, ?) ON CONFLICT(client_id) DO UPDATE SET last_ack = excluded.last_ack, last_seen = excluded.last_seen',
       ),
       getClient: db.prepare<[string], { last_ack: number }>('SELECT last_ack FROM clients WHERE client_id = ?'),
+      compactionCandidates: db.prepare<[number, number, number], CompactionCandidate & { base_dir: string; path: string }>(
+        `SELECT c.sequence, c.operation, c.timestamp, c.base_dir, c.path, f.sequence AS latest
+         FROM changes c LEFT JOIN files f ON f.base_dir = c.base_dir AND f.path = c.path
+         WHERE c.sequence > ? AND c.sequence <= ? ORDER BY c.sequence LIMIT ?`,
+      ),
+      dropChange: db.prepare<[number]>('DELETE FROM changes WHERE sequence = ?'),
+      dropTombstone: db.prepare<[string, string, number]>('DELETE FROM files WHERE base_dir = ? AND path = ? AND deleted = 1 AND sequence = ?'),
     };
     this.logId = this.meta('log_id') ?? '';
     if (!this.logId) throw new ZyncError('BAD_ARGUMENT', `Database ${path} has no log_id; it is not a zync daemon database.`);
@@ -124,6 +151,9 @@ export class DaemonStore {
     let db: Database.Database | undefined;
     try {
       db = new Database(dbPath);
+      // Before anything is written: a new database reclaims the space compaction frees in steps
+      // (PRAGMA incremental_vacuum). On an existing database it takes effect at the next VACUUM.
+      db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 5000');
       // FULL: a sequence a client has seen must never be handed out again after a power cut.
@@ -316,6 +346,59 @@ export class DaemonStore {
       const to = full ? changes[changes.length - 1]!.sequence : Math.max(highest, since);
       return { changes, from_sequence: since, to_sequence: to, more_available: full && to < highest, highest_sequence: highest };
     })();
+  }
+
+  /**
+   * One step of compaction in one IMMEDIATE transaction (short, so the server and zync-apply are
+   * never held up for long): looks at up to `limit` entries in (after, upTo], drops what
+   * planCompaction says, deletes the files rows of dropped tombstones and raises
+   * compacted_through. Decided inside the transaction, against the rows as they are then.
+   */
+  compactStep(after: number, upTo: number, limit: number, tombstonesBefore: number): CompactionStep {
+    return this.db.transaction((): CompactionStep => {
+      const rows = this.stmt.compactionCandidates.all(after, upTo, limit);
+      const before = this.compactedThrough();
+      const plan = planCompaction(rows, { tombstonesBefore, compactedThrough: before });
+      for (const sequence of plan.drop) this.stmt.dropChange.run(sequence);
+      const tombstones = new Set(plan.tombstones);
+      for (const row of rows) if (tombstones.has(row.sequence)) this.stmt.dropTombstone.run(row.base_dir, row.path, row.sequence);
+      if (plan.compactedThrough !== before) this.setMeta('compacted_through', String(plan.compactedThrough));
+      return {
+        next: rows.length > 0 ? rows[rows.length - 1]!.sequence : upTo,
+        done: rows.length < limit,
+        dropped: plan.drop.length,
+        tombstones: plan.tombstones.length,
+        compactedThrough: plan.compactedThrough,
+      };
+    }).immediate();
+  }
+
+  /** Entries currently in the log (not the highest sequence: compaction drops entries). */
+  changeCount(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM changes').get() as { n: number }).n;
+  }
+
+  space(): DatabaseSpace {
+    const num = (pragma: string) => Number(this.db.pragma(pragma, { simple: true }));
+    return { pageSize: num('page_size'), pages: num('page_count'), freePages: num('freelist_count'), autoVacuum: num('auto_vacuum') };
+  }
+
+  /** Returns up to `pages` free pages to the file system (auto_vacuum = INCREMENTAL only). */
+  vacuumStep(pages: number): void {
+    this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(pages))})`);
+  }
+
+  /**
+   * Rewrites the whole database (VACUUM), which also switches a database made before
+   * incremental vacuum was set up to it. Holds the write lock for as long as it runs.
+   */
+  vacuumFull(): void {
+    this.db.exec('VACUUM');
+  }
+
+  /** Copies the WAL into the database and truncates it (PASSIVE when readers are in the way). */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** Notes a client's HELLO; returns its last acknowledged sequence. */

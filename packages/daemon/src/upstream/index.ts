@@ -31,6 +31,7 @@ export {
   type StagingSession,
 } from './staging-store.js';
 export { DEFAULT_LIMITS, type StagingLimits } from './upstream-rules.js';
+export { planRetention, removeExpiredUpstreamFiles, type RetentionInput, type RetentionPlan, type SessionDir } from './retention.js';
 
 /** <statedir>/zync-staging: staged upstream content, one directory per session. */
 export function stagingRootFor(stateDir: string): string {

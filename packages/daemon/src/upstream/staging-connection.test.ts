@@ -214,6 +214,50 @@ describe('upstream staging', () => {
     expect(await answer(3)).toMatchObject({ status: 'error', code: 'UPSTREAM_STATE' });
   });
 
+  it('a full disk that also refuses the db write (SQLITE_FULL) still answers DISK_FULL and records the abort once space is freed', async () => {
+    const sent: Sent[] = [];
+    const real = staging();
+    let refusals = 1;
+    const flaky = Object.assign(Object.create(real) as StagingStore, {
+      abortSession: (stagingId: string, reason: string, now: number) => {
+        if (refusals-- > 0) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+        return real.abortSession(stagingId, reason, now);
+      },
+    });
+    const conn = createStagingConnection(
+      { clientId: 'c', send: (m) => sent.push(m as Sent), pause: () => undefined, resume: () => undefined, log },
+      {
+        store: flaky,
+        stagingRoot: nodePath.join(work, 'state', 'zync-staging'),
+        knownDirs: new Set(['docs']),
+        currentContent: async () => null,
+        limits: DEFAULT_LIMITS,
+        createWriter: async () => ({
+          write: async () => {
+            throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+          },
+          commit: async () => ({ checksum: '', size: 0 }),
+          abort: async () => undefined,
+        }),
+      },
+    );
+    const answer = async (id: number) => {
+      for (let i = 0; i < 500 && !sent.some((m) => m.id === id); i++) await new Promise((r) => setTimeout(r, 5));
+      return sent.find((m) => m.id === id);
+    };
+    conn.handleRequest(Request.parse({ operation: 'PREPARE_UPSTREAM', id: 1, file_count: 1 }) as UpstreamRequest);
+    const id = (await answer(1))!.staging_id!;
+    const content = Buffer.from('abc');
+    conn.handleRequest(
+      Request.parse({ operation: 'UPSTREAM_FILE', id: 2, base_dir: 'docs', path: 'f', checksum: sha256(content), size: 3, base_checksum: null }) as UpstreamRequest,
+    );
+    conn.handleBinary(2, content);
+    expect(await answer(2)).toMatchObject({ status: 'error', code: 'DISK_FULL', error: expect.stringMatching(/^No space left on E's disk to stage docs\/f; /) });
+    await conn.idle();
+    expect(real.getSession(id)).toMatchObject({ status: 'aborted', reason: 'disk full' });
+    await expect(readdir(stagingDir(id))).rejects.toThrow();
+  });
+
   it('sweeps staged bytes an interrupted cleanup left, keeping complete sessions', async () => {
     const c = open();
     const keep = await c.prepare(0);

@@ -84,6 +84,18 @@ interface Upload {
   settle: () => void;
 }
 
+/** ENOSPC/EDQUOT from the file system, or SQLITE_FULL from the staging db: E's disk is full. */
+function isDiskFull(err: unknown): boolean {
+  const mapped = fromFsError(err, '');
+  if (isZyncError(mapped) && mapped.code === 'DISK_FULL') return true;
+  return (err as { code?: unknown } | null)?.code === 'SQLITE_FULL';
+}
+
+/** The answer R's user sees: whose disk, and what to do. */
+function diskFullError(what: string, cause: unknown): ZyncError {
+  return new ZyncError('DISK_FULL', `No space left on E's disk ${what} — free space on E and run --update-upstream again.`, { cause });
+}
+
 /** A readable, sortable staging id: UTC time plus randomness (`20261122-184700-3fa9c1`). */
 export function newStagingId(now: number): string {
   const iso = new Date(now).toISOString();
@@ -142,12 +154,27 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
   const sessionGone = (s: LiveSession) =>
     new ZyncError('UPSTREAM_STATE', `Staging session ${s.staging_id} was aborted${s.reason ? ` (${s.reason})` : ''}.`);
 
-  /** Marks the session aborted (db first, so it is never appliable) and deletes its files. */
+  /** Records the abort; false when the db refused (e.g. SQLITE_FULL on a full disk). */
+  const recordAbort = (s: LiveSession, reason: string): boolean => {
+    try {
+      deps.store.abortSession(s.staging_id, reason, now());
+      return true;
+    } catch (err) {
+      ctx.log.error({ err, staging_id: s.staging_id }, 'could not record an aborted session; retrying once its files are removed');
+      return false;
+    }
+  };
+
+  /**
+   * Marks the session aborted (db first, so it is never appliable) and deletes its files. If the
+   * db refuses the write (a full disk), the abort is recorded again once the files are gone;
+   * the session stays in_progress meanwhile — never appliable, and aborted at the next start.
+   */
   const abortSession = (s: LiveSession, reason: string): void => {
     if (s.status === 'aborted' || s.status === 'complete') return;
     s.status = 'aborted';
     s.reason = reason;
-    deps.store.abortSession(s.staging_id, reason, now());
+    const recorded = recordAbort(s, reason);
     ctx.log.warn({ staging_id: s.staging_id, reason }, 'upstream session aborted');
     for (const up of s.uploads) up.error ??= sessionGone(s);
     // Uploads still waiting for bytes are settled now (their temp files go); the rest of their
@@ -160,6 +187,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
     track(
       Promise.all([...s.uploads].map((u) => u.settled))
         .then(() => rm(s.dir, { recursive: true, force: true }))
+        .then(() => recorded || recordAbort(s, reason))
         .catch((err: unknown) => ctx.log.error({ err, staging_id: s.staging_id }, 'could not remove an aborted session')),
     );
   };
@@ -189,9 +217,9 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
         if (!closed) ctx.send(ok);
       },
       (err: unknown) => {
-        const mapped = fromFsError(err, `creating ${dir}`);
-        abortSession(s, isZyncError(mapped) && mapped.code === 'DISK_FULL' ? 'disk full' : 'staging directory not writable');
-        sendError(id, mapped);
+        const full = isDiskFull(err);
+        abortSession(s, full ? 'disk full' : 'staging directory not writable');
+        sendError(id, full ? diskFullError(`for staging session ${stagingId}`, err) : err);
       },
     );
     track(opened);
@@ -227,11 +255,15 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
   };
 
   const fail = (up: Upload, err: unknown) => {
-    const mapped = fromFsError(err, `staging ${up.req.base_dir}/${up.req.path}`);
+    const what = `${up.req.base_dir}/${up.req.path}`;
     // A failed entry may be sent again in the same session.
     up.session.seen.delete(entryKey(up.req.base_dir, up.req.path));
-    if (isZyncError(mapped) && mapped.code === 'DISK_FULL') abortSession(up.session, 'disk full');
-    sendError(up.id, mapped);
+    if (isDiskFull(err)) {
+      abortSession(up.session, 'disk full');
+      // The message reaches R's user: say whose disk, and that nothing of the session is kept.
+      return sendError(up.id, diskFullError(`to stage ${what}; session ${up.session.staging_id} was aborted`, err));
+    }
+    sendError(up.id, fromFsError(err, `staging ${what}`));
   };
 
   /** Runs once all of an upload's bytes were queued (or it failed): commit, classify, answer. */
@@ -342,7 +374,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       })
       .catch((err: unknown) => {
         if (s.status === 'finalizing') s.status = 'in_progress';
-        sendError(id, fromFsError(err, `finalizing ${s.staging_id}`));
+        sendError(id, isDiskFull(err) ? diskFullError(`to finalize session ${s.staging_id}`, err) : fromFsError(err, `finalizing ${s.staging_id}`));
       });
     track(finalizing);
   };
@@ -361,7 +393,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
         }
       } catch (err) {
         // The staging db refused a write (e.g. SQLITE_FULL): answer, never throw into the server.
-        sendError(req.id, err);
+        sendError(req.id, isDiskFull(err) ? diskFullError('for the staging database', err) : err);
       }
     },
 

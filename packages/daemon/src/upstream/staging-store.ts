@@ -124,6 +124,15 @@ export class StagingStore {
     return this.db.prepare(`SELECT * FROM staging_sessions ${where} ORDER BY created DESC, staging_id DESC`).all() as StagingSession[];
   }
 
+  /** How many of a session's entries are applied (an interrupted apply leaves 0 < n < file_count). */
+  appliedCount(stagingId: string): number {
+    return (
+      this.db.prepare(`SELECT COUNT(*) AS n FROM staging_entries WHERE staging_id = ? AND apply_state = 'applied'`).get(stagingId) as {
+        n: number;
+      }
+    ).n;
+  }
+
   sessionsWithStatus(status: SessionStatus): StagingSession[] {
     return this.db.prepare(`SELECT * FROM staging_sessions WHERE status = ? ORDER BY created`).all(status) as StagingSession[];
   }
@@ -142,14 +151,17 @@ export class StagingStore {
     return row ? toEntry(row) : null;
   }
 
-  /** Written before E's disk is touched, so a crashed apply knows which entry it was on. */
-  markEntryApplying(stagingId: string, baseDir: string, path: string, backup: string | null): void {
+  /**
+   * Written before E's disk is touched, so a crashed apply knows which entry it was on (and,
+   * for keep-both, the conflict copy it was writing: `<base_dir>/<path>`).
+   */
+  markEntryApplying(stagingId: string, baseDir: string, path: string, backup: string | null, copyPath: string | null = null): void {
     this.db
       .prepare(
-        `UPDATE staging_entries SET apply_state = 'applying', backup = COALESCE(?, backup)
+        `UPDATE staging_entries SET apply_state = 'applying', backup = COALESCE(?, backup), copy_path = COALESCE(?, copy_path)
          WHERE staging_id = ? AND base_dir = ? AND path = ? AND apply_state != 'applied'`,
       )
-      .run(backup, stagingId, baseDir, path);
+      .run(backup, copyPath, stagingId, baseDir, path);
   }
 
   markEntryApplied(

@@ -1,0 +1,63 @@
+// The runner's reaction to a pass that left changes unapplied: --once maps a full disk to
+// DISK_FULL (exit 7) with one sentence, other failures to "run again"; continuous mode backs off.
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '@zync/common';
+import type { Problem } from './apply-batch.js';
+import type { Connection } from './connection.js';
+import type { PassSummary, PullEngine } from './pull-engine.js';
+import { retryDelayMs, runOnce } from './runner.js';
+
+const summary = (failed: Problem[]): PassSummary => ({
+  downloaded: 3,
+  copied: 0,
+  bytes: 0,
+  deleted: 0,
+  dirsCreated: 0,
+  dirsDeleted: 0,
+  attributes: 0,
+  conflicts: [],
+  problems: [],
+  failed,
+  sequence: 7,
+  upToDate: failed.length === 0,
+  resynced: false,
+});
+
+const problem = (path: string, code: string): Problem => ({ base_dir: 'docs', path, sequence: 9, code, message: `${code} for ${path}` });
+
+function once(failed: Problem[]) {
+  const connection = { close: async () => undefined } as unknown as Connection;
+  const engine = { pass: async () => summary(failed) } as unknown as PullEngine;
+  return runOnce({ engine, connect: async () => connection, logger: createLogger('test', 'silent'), signal: new AbortController().signal, intervalSeconds: 60 });
+}
+
+describe('runOnce', () => {
+  it.each<[string, Problem[], string, RegExp]>([
+    [
+      'a full disk is DISK_FULL, naming the first change that did not fit',
+      [problem('big.bin', 'DISK_FULL'), problem('other.bin', 'DISK_FULL')],
+      'DISK_FULL',
+      /^No space left on R's disk: 2 change\(s\) could not be written \(the first: docs\/big\.bin\); nothing partial was kept — free some space and run again\.$/,
+    ],
+    ['a file that kept changing asks to run again', [problem('log.txt', 'FILE_CHANGED')], 'FILE_CHANGED', /^1 change\(s\) could not be applied yet .*run again\.$/],
+    ['a full disk wins over other failures', [problem('log.txt', 'FILE_CHANGED'), problem('big.bin', 'DISK_FULL')], 'DISK_FULL', /the first: docs\/big\.bin/],
+  ])('%s', async (_name, failed, code, message) => {
+    const err = await once(failed).then(() => null, (e: unknown) => e as { code: string; message: string });
+    expect(err).toMatchObject({ code });
+    expect(err!.message).toMatch(message);
+  });
+
+  it('resolves when up to date', async () => {
+    await expect(once([])).resolves.toMatchObject({ upToDate: true });
+  });
+});
+
+describe('retryDelayMs', () => {
+  it.each<[string, number, number]>([
+    ['the first failed pass retries after 2 s', 1, 2000],
+    ['then doubles', 3, 8000],
+    ['and is capped at a minute', 12, 60_000],
+  ])('%s', (_name, failedPasses, ms) => {
+    expect(retryDelayMs(failedPasses)).toBe(ms);
+  });
+});
