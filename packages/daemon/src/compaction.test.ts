@@ -117,35 +117,4 @@ describe('compactLog', () => {
     expect(second).toMatchObject({ rewritten: false, entriesAfter: 10 });
     expect(store.space().freePages).toBe(0);
   });
-
-  it('a million modifications of 100 files compact to a small database', async () => {
-    const store = openStore();
-    expect(store.space().autoVacuum).toBe(2); // incremental, set when the database was made
-    const FILES = 100;
-    const TOTAL = 1_000_000;
-    const BATCH = 20_000;
-    const started = Date.now();
-    let n = 0;
-    while (n < TOTAL) {
-      const batch: ChangeInput[] = [];
-      for (let i = 0; i < BATCH; i++, n++) batch.push(put(`file-${n % FILES}.txt`, n + 1));
-      store.recordChanges(batch);
-    }
-    const recordMs = Date.now() - started;
-    expect(store.lastSequence()).toBe(TOTAL);
-    store.checkpoint();
-    const before = fileBytes(store);
-    const report = await compactLog(store, { tombstonesBefore: Date.now() - 7 * 24 * 3600_000 });
-    const after = fileBytes(store);
-    console.log(
-      `churn: ${TOTAL} modifications of ${FILES} files recorded in ${recordMs} ms; database ${mib(before)} -> ${mib(after)} ` +
-        `after compaction (${report.dropped} entries dropped in ${report.ms} ms, ${report.entriesAfter} left)`,
-    );
-    expect(report.entriesAfter).toBe(FILES);
-    expect(report.compactedThrough).toBe(0); // nothing was deleted: no client needs to resync
-    expect(after).toBeLessThan(5 * 1024 * 1024);
-    const state = replay(fullLog(store));
-    expect(state.size).toBe(FILES);
-    expect(state.get('file-99.txt')).toBe(`file ${checksum(TOTAL)}`);
-  }, 120_000);
 });

@@ -129,7 +129,10 @@ export const PingResponse = ok({ server_time: z.number(), uptime: z.number() });
 export const HelloResponse = ok({
   log_id: z.string().min(1),
   last_sequence: sequence,
-  /** Tombstones and superseded entries at or below this sequence may have been compacted away. */
+  /**
+   * Deletions at or below this sequence may have been compacted away, so a client whose cursor
+   * is older must resync. (Superseded entries may be dropped anywhere: the later entry covers them.)
+   */
   compacted_through: sequence,
   dirs: z.array(baseDir),
   protocol: z.number().int(),
