@@ -23,6 +23,13 @@ import type { Root, RootSet } from './roots.js';
 import { absPath, hashStable, toStatEntry } from './scanner.js';
 import type { DaemonStore } from './store/daemon-store.js';
 
+/**
+ * Quiet time after a path's last event before it is looked at. Short, because the look itself
+ * is safe against writes still in progress (a file that changes while hashed is looked at
+ * again), and every millisecond here is latency until R sees the change.
+ */
+const SETTLE_MS = 10;
+
 export interface WatcherOptions {
   store: DaemonStore;
   roots: RootSet;
@@ -71,7 +78,7 @@ export class TreeWatcher {
     this.roots = options.roots;
     this.log = options.log;
     this.onCommit = options.onCommit;
-    this.settle = { settleMs: options.settleMs ?? 100, maxWaitMs: options.maxWaitMs ?? 2000, limit: options.batchLimit ?? 2000 };
+    this.settle = { settleMs: options.settleMs ?? SETTLE_MS, maxWaitMs: options.maxWaitMs ?? 2000, limit: options.batchLimit ?? 2000 };
     this.rootPollMs = options.rootPollMs ?? 1000;
     this.rescanEveryMs = options.rescanEveryMs ?? 10 * 60_000;
   }
