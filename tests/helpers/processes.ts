@@ -3,11 +3,10 @@
 // test file, so a failing test never leaves a daemon behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
+import { tempDir } from './files.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -115,7 +114,7 @@ export async function startDaemon(options: {
   port?: number;
   timeoutMs?: number;
 }): Promise<DaemonHandle> {
-  const stateDir = options.db ? path.dirname(options.db) : mkdtempSync(path.join(tmpdir(), 'zync-state-'));
+  const stateDir = options.db ? path.dirname(options.db) : tempDir('zync-state-');
   const db = options.db ?? path.join(stateDir, 'sync.db');
   const token = options.token ?? 'test-token-0123456789';
   const args = [

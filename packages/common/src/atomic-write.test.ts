@@ -1,12 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { AtomicFileWriter, writeFileAtomic } from './atomic-write.js';
 import { sha256 } from './hash.js';
 
 describe('atomic writes', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'zync-atomic-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('replaces the target with the new content, mode and mtime', async () => {
     const target = path.join(dir, 'a.sh');

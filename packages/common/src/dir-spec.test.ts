@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkDirRoots, findNestedRoots, parseDirSpecs } from './dir-spec.js';
 
 describe('parseDirSpecs', () => {
@@ -40,6 +40,7 @@ describe('findNestedRoots', () => {
 
 describe('checkDirRoots', () => {
   const base = mkdtempSync(path.join(tmpdir(), 'zync-dirs-'));
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
   mkdirSync(path.join(base, 'docs'));
   writeFileSync(path.join(base, 'file'), 'x');
 

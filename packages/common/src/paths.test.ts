@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkRelativePath, joinInRoot, resolveInRoot } from './paths.js';
 
 describe('checkRelativePath', () => {
@@ -41,7 +41,9 @@ describe('checkRelativePath', () => {
 
 describe('resolveInRoot', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'zync-paths-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
   const outside = mkdtempSync(path.join(tmpdir(), 'zync-outside-'));
+  afterAll(() => rmSync(outside, { recursive: true, force: true }));
   mkdirSync(path.join(root, 'real'));
   symlinkSync(outside, path.join(root, 'escape'));
   symlinkSync(path.join(outside, 'x'), path.join(root, 'link-file'));
