@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ZyncError, createLogger, sha256, type ChangeEntry, type GetFileHeader } from '@zync/common';
-import { applyBatch, type BatchOptions, type RecordLookup } from './apply-batch.js';
+import { applyBatch, interleaveByDir, type BatchOptions, type RecordLookup } from './apply-batch.js';
+import type { PullAction } from './core/plan-pull.js';
 import type { FileSink, FileTransfer } from './connection.js';
 import { entryKeyString, type RecordedEntry } from './core/types.js';
 import { LocalTree } from './local-tree.js';
@@ -198,5 +199,17 @@ describe('applyBatch', () => {
     );
     expect(result.skipped.map((s) => s.code)).toEqual(['UNSAFE_PATH', 'UNSAFE_PATH']);
     expect(requested).toEqual([]);
+  });
+});
+
+describe('interleaveByDir', () => {
+  const action = (p: string) => ({ type: 'fetch', entry: { base_dir: 'w', path: p } }) as unknown as PullAction;
+  it.each([
+    { name: 'one directory keeps its order', paths: ['a/1', 'a/2', 'a/3'], want: ['a/1', 'a/2', 'a/3'] },
+    { name: 'directories take turns, order kept within each', paths: ['a/1', 'a/2', 'a/3', 'b/1', 'c/1', 'c/2'], want: ['a/1', 'b/1', 'c/1', 'a/2', 'c/2', 'a/3'] },
+    { name: 'top-level files form their own group', paths: ['x', 'a/1', 'y'], want: ['x', 'a/1', 'y'] },
+    { name: 'empty', paths: [], want: [] },
+  ])('$name', ({ paths, want }) => {
+    expect(interleaveByDir(paths.map(action)).map((a) => a.entry.path)).toEqual(want);
   });
 });

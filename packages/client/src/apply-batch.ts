@@ -308,13 +308,14 @@ async function applyRound(
       }
       const w: AtomicFileWriter = writer!;
       writer = null; // commit removes its temp file itself on failure
-      await w.commit({
+      const { file } = await w.commit({
         expectedChecksum: trailer.checksum,
         mode: header.mode,
         mtime: header.mtime,
         beforeRename: () => guard(entry, abs, expected, action.keepCopy, `E ${entry.operation === 'add' ? 'added' : 'modified'} it`),
       });
-      record(entry, await lstatState(abs), header);
+      // What was renamed into place (an lstat now could see a later local edit as zync's).
+      record(entry, { kind: 'file', ...file }, header);
       tree.touch(abs);
       result.stats.downloaded++;
       result.stats.bytes += header.size;
@@ -468,12 +469,33 @@ async function applyRound(
     const phaseStarted = Date.now();
     // Directory phases come sorted by depth (parents first to create, children first to
     // remove); each depth level runs concurrently, levels one after the other.
-    const levels = phase === 'mkdir' || phase === 'delete-dirs' ? groupByDepth(plan[phase]) : [plan[phase]];
+    const levels =
+      phase === 'mkdir' || phase === 'delete-dirs' ? groupByDepth(plan[phase]) : phase === 'download' ? [interleaveByDir(plan[phase])] : [plan[phase]];
     for (const level of levels) await runPool(level, concurrency[phase], execute);
     timings[phase] = Date.now() - phaseStarted;
   }
   logger.debug({ entries: entries.length, ms: timings }, 'batch applied');
   return { result, belowSymlink };
+}
+
+/**
+ * The actions reordered round-robin across their parent directories. Concurrent creates and
+ * renames in one directory serialise on its lock in the kernel; spread over many directories
+ * they proceed in parallel. The order within a directory is kept.
+ */
+export function interleaveByDir(actions: readonly PullAction[]): PullAction[] {
+  const byDir = new Map<string, PullAction[]>();
+  for (const action of actions) {
+    const dir = `${action.entry.base_dir}\0${posixPath.dirname(action.entry.path)}`;
+    let list = byDir.get(dir);
+    if (!list) byDir.set(dir, (list = []));
+    list.push(action);
+  }
+  if (byDir.size <= 1) return [...actions];
+  const lists = [...byDir.values()];
+  const out: PullAction[] = [];
+  for (let i = 0; out.length < actions.length; i++) for (const list of lists) if (i < list.length) out.push(list[i]!);
+  return out;
 }
 
 /** Consecutive runs of actions at the same path depth (the input is sorted by depth). */

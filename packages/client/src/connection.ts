@@ -457,8 +457,9 @@ export class Connection {
       else this.log?.debug({ id }, 'ignoring a response to no pending request');
       return;
     }
-    const failure = ErrorResponse.safeParse(json);
-    if (failure.success) {
+    // Only error answers are parsed as errors: a failed safeParse on every success costs more.
+    const failure = (json as { status?: unknown }).status === 'error' ? ErrorResponse.safeParse(json) : null;
+    if (failure?.success) {
       const error = new ZyncError(failure.data.code, failure.data.error);
       if (entry.kind === 'file') this.finishFile(id, entry, error);
       else {

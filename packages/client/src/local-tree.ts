@@ -3,7 +3,8 @@
 // cost 10,000 ancestor walks), lstat into LocalState, hashing, conflict-copy names that are
 // free, the set of directories a batch touched (for one fsync each), and the sweep of temp
 // files a crash left behind. It decides nothing about what to write.
-import { lstat, mkdir, readdir, rename, unlink } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import {
@@ -27,6 +28,7 @@ export class LocalTree {
   private readonly missingDirs = new Set<string>();
   /** Directories known to exist (created or checked by ensureParent in this batch). */
   private readonly existingDirs = new Set<string>();
+  private readonly makingDirs = new Map<string, Promise<void>>();
   /** Directories whose entries changed in this batch: fsynced once at the barrier. */
   private readonly touchedDirs = new Set<string>();
 
@@ -92,6 +94,16 @@ export class LocalTree {
   async ensureParent(abs: string): Promise<void> {
     const parent = nodePath.dirname(abs);
     if (this.existingDirs.has(parent)) return;
+    // One mkdir per directory even when many of its files are written concurrently.
+    let making = this.makingDirs.get(parent);
+    if (!making) {
+      making = this.makeParent(parent).finally(() => this.makingDirs.delete(parent));
+      this.makingDirs.set(parent, making);
+    }
+    await making;
+  }
+
+  private async makeParent(parent: string): Promise<void> {
     const made = await mkdir(parent, { recursive: true });
     this.existingDirs.add(parent);
     if (made !== undefined) {
@@ -158,18 +170,23 @@ export class LocalTree {
   }
 }
 
-/** What the disk holds at abs (the final component is not followed). */
+/**
+ * What the disk holds at abs (the final component is not followed). Synchronous: an lstat of a
+ * local path takes microseconds, far less than a thread-pool round trip, and a missing file
+ * costs no exception.
+ */
 export async function lstatState(abs: string): Promise<LocalState> {
+  let info;
   try {
-    const info = await lstat(abs);
-    if (info.isFile()) return { kind: 'file', size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777 };
-    if (info.isDirectory()) return { kind: 'dir' };
-    return { kind: 'other' };
+    info = lstatSync(abs, { throwIfNoEntry: false });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'absent' };
+    if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') return { kind: 'absent' };
     throw err;
   }
+  if (info === undefined) return { kind: 'absent' };
+  if (info.isFile()) return { kind: 'file', size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777 };
+  if (info.isDirectory()) return { kind: 'dir' };
+  return { kind: 'other' };
 }
 
 /** Adds the checksum to a file state. */

@@ -3,7 +3,8 @@
 // the old file or the new one, never a partial one. Temp names start with TEMP_PREFIX, which
 // every scanner ignores and the client sweeps at start.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { open, rename, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { fchmodSync, fstatSync, futimesSync } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { fromFsError, ZyncError } from './protocol/errors.js';
 import { TEMP_PREFIX } from './ignore-rules.js';
@@ -15,9 +16,29 @@ export interface FileAttributes {
   mtime?: number;
 }
 
+/** The committed file as the disk holds it (the renamed inode, from fstat before the rename). */
+export interface WrittenFile {
+  size: number;
+  mtime: number;
+  ino: number;
+  mode: number;
+}
+
+/**
+ * Temp names end in 12 hex digits: 6 random per process (renewed when the counter wraps) and a
+ * 6-digit counter, so each file costs no randomBytes call. 'wx' still refuses any clash.
+ */
+let tempTag = randomBytes(3).toString('hex');
+let tempCounter = 0;
+
 export function tempPathFor(target: string): string {
+  if (tempCounter > 0xffffff) {
+    tempTag = randomBytes(3).toString('hex');
+    tempCounter = 0;
+  }
   const base = nodePath.basename(target).slice(0, 100);
-  return nodePath.join(nodePath.dirname(target), `${TEMP_PREFIX}${base}-${randomBytes(6).toString('hex')}`);
+  const suffix = tempTag + (tempCounter++).toString(16).padStart(6, '0');
+  return nodePath.join(nodePath.dirname(target), `${TEMP_PREFIX}${base}-${suffix}`);
 }
 
 /**
@@ -77,7 +98,7 @@ export class AtomicFileWriter {
       /** Runs after fsync, just before the rename (e.g. re-check and move aside what the target holds). */
       beforeRename?: () => Promise<void>;
     } = {},
-  ): Promise<{ checksum: string; size: number }> {
+  ): Promise<{ checksum: string; size: number; file: WrittenFile }> {
     const handle = this.handle;
     if (!handle) throw new Error('AtomicFileWriter: commit after commit or abort');
     const checksum = this.hash.digest('hex');
@@ -88,18 +109,22 @@ export class AtomicFileWriter {
           `Content for ${this.target} does not match its checksum (expected ${options.expectedChecksum.slice(0, 12)}…, got ${checksum.slice(0, 12)}…).`,
         );
       }
-      await handle.chmod(options.mode ?? 0o644);
+      // Metadata on the open fd takes microseconds: synchronous calls cost less than two
+      // thread-pool round trips per file. Set before the fsync, so the fsync covers them.
+      fchmodSync(handle.fd, options.mode ?? 0o644);
+      if (options.mtime !== undefined) {
+        const seconds = options.mtime / 1000;
+        futimesSync(handle.fd, seconds, seconds);
+      }
+      const info = fstatSync(handle.fd);
+      const file: WrittenFile = { size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777 };
       await handle.sync();
       await handle.close();
       this.handle = null;
-      if (options.mtime !== undefined) {
-        const seconds = options.mtime / 1000;
-        await utimes(this.tempPath, seconds, seconds);
-      }
       if (options.beforeRename) await options.beforeRename();
       await rename(this.tempPath, this.target);
       this.done = true;
-      return { checksum, size: this.written };
+      return { checksum, size: this.written, file };
     } catch (err) {
       await this.abort();
       throw fromFsError(err, `writing ${this.target}`);

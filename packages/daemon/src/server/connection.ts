@@ -163,6 +163,7 @@ export class Connection {
         this.ws.send(frame, { binary: true }, () => resolve());
       }),
     isOpen: () => this.isOpen,
+    backlog: () => this.ws.bufferedAmount,
   };
 
   private pause(): void {
