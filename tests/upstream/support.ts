@@ -64,9 +64,12 @@ const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
 /** Runs a built binary inside a pseudo-terminal (`script -qfec CMD /dev/null`). */
 export function runInPty(bin: keyof typeof BIN, args: readonly string[]): PtyRun {
   const command = [process.execPath, BIN[bin], ...args].map(quote).join(' ');
+  // A person's terminal: colour detection must not see the CI runner's variables (chalk turns
+  // colour off when CI is set) nor a colour override from the test runner.
+  const { CI: _ci, FORCE_COLOR: _force, NO_COLOR: _no, ...env } = process.env;
   const proc = spawn('script', ['-qfec', command, '/dev/null'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, TERM: 'xterm-256color', COLUMNS: '160', LINES: '50', ZYNC_TOKEN: '' },
+    env: { ...env, TERM: 'xterm-256color', COLUMNS: '160', LINES: '50', ZYNC_TOKEN: '' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let raw = '';
