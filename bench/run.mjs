@@ -19,6 +19,7 @@ import {
   killAllChildrenNow,
   rsyncVersion,
   runRsync,
+  rsyncHasFsync,
   runTimed,
   sampleRss,
   setZyncNodeArgs,
@@ -168,6 +169,20 @@ function checkExit(what, run) {
 
 const rsync = rsyncVersion();
 if (!rsync) log('rsync not installed: rsync columns and ratios will be n/a');
+const rsyncFsync = rsync !== null && rsyncHasFsync();
+
+/**
+ * Context for "durability included": rsync -a does not fsync, zync does. Times `rsync -a --fsync`
+ * into a fresh dir and adds it as a note; not a column, not a target.
+ */
+async function noteRsyncFsync(key, E, dst) {
+  if (!rsyncFsync) return;
+  syncDisks();
+  const r = await runRsync(E, dst, 900_000, ['--fsync']);
+  checkExit(`${key}: rsync -a --fsync`, r);
+  log(`${key}: rsync --fsync ${r.seconds.toFixed(2)} s`);
+  notes.push(`${key}: rsync -a --fsync (durable, like zync) took ${fmtSeconds(r.seconds)} s`);
+}
 
 async function runW1Family() {
   const dir = path.join(benchDir, 'w1');
@@ -219,6 +234,7 @@ async function runW1Family() {
       log(`W1: rsync ${r.seconds.toFixed(2)} s`);
       await verify('W1 rsync', E, Rrsync);
       row.rsyncSeconds = r.seconds;
+      await noteRsyncFsync('W1', E, path.join(dir, 'R-rsync-fsync'));
     }
   } catch (err) {
     fail('W1', label1, err);
@@ -469,6 +485,8 @@ async function runW2() {
       log(`W2: rsync ${r.seconds.toFixed(2)} s`);
       await verify('W2 rsync', E, Rrsync);
       row.rsyncSeconds = r.seconds;
+      await rm(Rrsync, { recursive: true, force: true });
+      await noteRsyncFsync('W2', E, path.join(dir, 'R-rsync-fsync'));
     }
   } catch (err) {
     fail('W2', label, err);

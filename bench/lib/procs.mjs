@@ -188,8 +188,14 @@ export function sampleRss(pid, intervalMs = 20) {
 }
 
 /** Runs `rsync -a src/ dst/`; returns the same shape as runTimed, or null when rsync is absent. */
-export async function runRsync(src, dst, timeoutMs) {
-  return runTimed(() => spawnChild('rsync', ['-a', `${src}/`, `${dst}/`], { label: 'rsync' }), { timeoutMs });
+export async function runRsync(src, dst, timeoutMs, extraArgs = []) {
+  return runTimed(() => spawnChild('rsync', ['-a', ...extraArgs, `${src}/`, `${dst}/`], { label: 'rsync' }), { timeoutMs });
+}
+
+/** true when this rsync has --fsync (3.2.4+): fsync every written file, like zync does. */
+export function rsyncHasFsync() {
+  const r = spawnSync('rsync', ['--help'], { encoding: 'utf8' });
+  return !r.error && /--fsync\b/.test(r.stdout ?? '');
 }
 
 export function rsyncVersion() {
