@@ -566,7 +566,7 @@ function printReport() {
   console.log(`targets: ${targetLine().join(' | ')}`);
   if (!rsync) console.log('rsync not installed: rsync times and ratios are n/a');
   if (CREATE_US > 100) {
-    console.log(`warning: creating a file took ${CREATE_US.toFixed(0)} us (usually ~10-20): the file system is slow right now (recent mass deletions?); W1 times are inflated`);
+    console.log(`warning: creating a file took ${CREATE_US.toFixed(0)} us (about 35 on an idle ext4 here): the file system is slow right now (recent mass deletions?); W1 times are inflated`);
   }
   if (LOAD_AT_START[0] > cpus.length / 2) {
     console.log(`warning: the machine was busy at the start (1-min load ${LOAD_AT_START[0].toFixed(1)} on ${cpus.length} CPUs): timings are unreliable`);
