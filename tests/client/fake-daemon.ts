@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { encodeBinaryFrame, sha256, type ChangeEntry } from '@zync/common';
+import { PROTOCOL_VERSION, encodeBinaryFrame, sha256, type ChangeEntry } from '@zync/common';
 
 export interface FakeDaemonOptions {
   token: string;
@@ -47,7 +47,7 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
             last_sequence: last,
             compacted_through: 0,
             dirs: options.dirs,
-            protocol: options.protocol ?? 1,
+            protocol: options.protocol ?? PROTOCOL_VERSION,
             server_time: Date.now(),
           });
         case 'GET_CHANGES': {
@@ -68,6 +68,20 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
           reply({ operation: 'GET_FILE', checksum, size: content.length, mtime: 1_700_000_000_000, mode: 0o644 });
           if (content.length) ws.send(encodeBinaryFrame(m.id, content));
           return reply({ operation: 'FILE_END', checksum, size: content.length });
+        }
+        case 'GET_FILES': {
+          const contents: Buffer[] = [];
+          const files = (m.paths as string[]).map((path) => {
+            const key = `${String(m.base_dir)}/${path}`;
+            const content = options.files[key];
+            if (!content) return { path, status: 'error', code: 'NOT_FOUND', error: `${key} is not a file in the log.` };
+            contents.push(content);
+            return { path, status: 'ok', checksum: options.lies?.[key] ?? sha256(content), size: content.length, mtime: 1_700_000_000_000, mode: 0o644 };
+          });
+          const body = Buffer.concat(contents);
+          reply({ operation: 'GET_FILES', files, size: body.length });
+          if (body.length) ws.send(encodeBinaryFrame(m.id, body));
+          return;
         }
         default:
           return ws.send(JSON.stringify({ id: m.id, status: 'error', code: 'UNKNOWN_OPERATION', error: 'not scripted' }));

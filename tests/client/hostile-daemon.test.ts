@@ -75,6 +75,6 @@ describe('a hostile daemon', () => {
     fake = await startFakeDaemon({ token: TOKEN, dirs: ['docs'], changes: [], files: {}, protocol: 99 });
     const result = await once(fake.url, path.join(base, 'root'), path.join(base, 'client.db'));
     expect(result.code).toBe(5);
-    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^zync-client: The daemon speaks protocol 99; this client speaks 1\./);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^zync-client: The daemon speaks protocol 99; this client speaks 2\./);
   });
 });

@@ -13,7 +13,7 @@ import { conflictCopies, runClientOnce, stateDb, waitForDaemonToSee, type Client
 async function hello(daemon: DaemonHandle): Promise<{ last_sequence: number; compacted_through: number }> {
   const client = await connect(daemon.url, daemon.token);
   try {
-    const answer = await client.request('HELLO', { client_id: 'compaction-probe', protocol: 1 });
+    const answer = await client.request('HELLO', { client_id: 'compaction-probe', protocol: 2 });
     return { last_sequence: answer.last_sequence as number, compacted_through: answer.compacted_through as number };
   } finally {
     await client.close();

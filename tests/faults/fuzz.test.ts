@@ -137,7 +137,7 @@ const OPERATIONS = ['PING', 'HELLO', 'GET_LAST_SEQUENCE', 'GET_CHANGES', 'GET_FI
 function templates(id: number): Record<string, Json>[] {
   return [
     { operation: 'PING', id },
-    { operation: 'HELLO', id, client_id: 'fuzz', protocol: 1 },
+    { operation: 'HELLO', id, client_id: 'fuzz', protocol: 2 },
     { operation: 'GET_LAST_SEQUENCE', id },
     { operation: 'GET_CHANGES', id, since_sequence: 0, limit: 10 },
     { operation: 'GET_FILE', id, base_dir: 'docs', path: 'missing.txt' },
@@ -259,7 +259,7 @@ describe('zync-daemon under hostile input', () => {
       socket = await FuzzSocket.open(daemon.url, daemon.token);
       if (hello) {
         const id = nextId++;
-        record('hello', await socket.exchange(JSON.stringify({ operation: 'HELLO', id, client_id: 'fuzz-hello', protocol: 1 }), false, id));
+        record('hello', await socket.exchange(JSON.stringify({ operation: 'HELLO', id, client_id: 'fuzz-hello', protocol: 2 }), false, id));
       }
     };
     const sendText = async (kind: string, text: string | Buffer, expectId: number | null) => {
@@ -296,7 +296,7 @@ describe('zync-daemon under hostile input', () => {
       await reopen(i >= RANDOM_MESSAGES / 2);
       if (i === RANDOM_MESSAGES / 2 && !socket.closed) {
         const id = nextId++;
-        await sendText('hello', JSON.stringify({ operation: 'HELLO', id, client_id: 'fuzz-hello', protocol: 1 }), id);
+        await sendText('hello', JSON.stringify({ operation: 'HELLO', id, client_id: 'fuzz-hello', protocol: 2 }), id);
       }
       const id = nextId++;
       const special = random();
@@ -326,7 +326,7 @@ describe('zync-daemon under hostile input', () => {
     await reopen(true);
     if (!(stats.get('hello: ok') ?? 0)) {
       const id = nextId++;
-      await sendText('hello', JSON.stringify({ operation: 'HELLO', id, client_id: 'fuzz-hello', protocol: 1 }), id);
+      await sendText('hello', JSON.stringify({ operation: 'HELLO', id, client_id: 'fuzz-hello', protocol: 2 }), id);
     }
     const upstream = async (kind: string, fields: Record<string, Json>, expectStatus?: 'ok' | 'error'): Promise<number> => {
       const id = nextId++;

@@ -238,7 +238,7 @@ describe('toward the daemon: GET_FILE and UPSTREAM_FILE with unsafe paths', () =
   });
 
   it('UPSTREAM_FILE refuses every unsafe path, stages nothing through a link, and apply writes only inside E', async () => {
-    const hello = await client.request('HELLO', { client_id: 'hostile-r', protocol: 1 });
+    const hello = await client.request('HELLO', { client_id: 'hostile-r', protocol: 2 });
     expect(hello.status).toBe('ok');
     const prepared = await client.request('PREPARE_UPSTREAM', { file_count: 2 });
     const stagingId = prepared.staging_id as string;

@@ -19,11 +19,19 @@ export interface FileResult {
   end: WireMessage;
 }
 
+export interface FilesResult {
+  answer: WireMessage;
+  /** The content frame's payload (empty when the answer announced no content). */
+  content: Buffer;
+}
+
 export interface RawClient {
   ws: WebSocket;
   /** Sends a request with the next id and resolves with the first text frame answering it. */
   request(operation: string, fields?: Record<string, unknown>): Promise<WireMessage>;
   getFile(baseDir: string, path: string): Promise<FileResult>;
+  /** GET_FILES: the answer and, when it announces content, the one binary frame after it. */
+  getFiles(baseDir: string, paths: string[]): Promise<FilesResult>;
   /** Sends bytes or text as they are. */
   sendRaw(data: string | Buffer): void;
   sendBinary(id: number, payload: Buffer): void;
@@ -41,6 +49,7 @@ export function connect(url: string, token: string | null, options: { maxPayload
   const messages: WireMessage[] = [];
   const waiters: { predicate: (m: WireMessage) => boolean; resolve: (m: WireMessage) => void }[] = [];
   const binaries = new Map<number, Buffer[]>();
+  const binaryWaiters = new Map<number, () => void>();
   const pushes: WireMessage[] = [];
   let nextId = 1;
 
@@ -51,6 +60,7 @@ export function connect(url: string, token: string | null, options: { maxPayload
       const list = binaries.get(frame.id) ?? [];
       list.push(Buffer.from(frame.payload));
       binaries.set(frame.id, list);
+      binaryWaiters.get(frame.id)?.();
       return;
     }
     const message = JSON.parse(String(data)) as WireMessage;
@@ -95,6 +105,25 @@ export function connect(url: string, token: string | null, options: { maxPayload
       const content = Buffer.concat(binaries.get(id) ?? []);
       binaries.delete(id);
       return { header, content, end };
+    },
+    async getFiles(baseDir, paths) {
+      const id = nextId++;
+      ws.send(JSON.stringify({ operation: 'GET_FILES', id, base_dir: baseDir, paths }));
+      const answer = await nextMessage((m) => m.id === id);
+      if (answer.status !== 'ok' || answer.size === 0) return { answer, content: Buffer.alloc(0) };
+      if (!binaries.has(id)) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('no GET_FILES content frame in time')), 30_000);
+          binaryWaiters.set(id, () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        binaryWaiters.delete(id);
+      }
+      const content = Buffer.concat(binaries.get(id) ?? []);
+      binaries.delete(id);
+      return { answer, content };
     },
     sendRaw(data) {
       ws.send(data);

@@ -6,10 +6,10 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ZyncError, createLogger, sha256, type ChangeEntry, type GetFileHeader } from '@zync/common';
+import { MAX_BATCH_FILE_BYTES, ZyncError, createLogger, sha256, type ChangeEntry, type GetFileHeader } from '@zync/common';
 import { applyBatch, interleaveByDir, type BatchOptions, type RecordLookup } from './apply-batch.js';
 import type { PullAction } from './core/plan-pull.js';
-import type { FileSink, FileTransfer } from './connection.js';
+import type { FetchedFile, FileSink, FileTransfer } from './connection.js';
 import { entryKeyString, type RecordedEntry } from './core/types.js';
 import { LocalTree } from './local-tree.js';
 
@@ -39,7 +39,16 @@ const fileEntry = (sequence: number, p: string, content: string, operation: Chan
   timestamp: 1_700_000_000_000,
 });
 
-/** Serves `files`; `during` runs after the header, before the content (R acting meanwhile). */
+/** An entry too large for GET_FILES: fetched with GET_FILE (content need not match its size). */
+const streamedEntry = (sequence: number, p: string, content: string): ChangeEntry => ({
+  ...fileEntry(sequence, p, content, 'add'),
+  size: MAX_BATCH_FILE_BYTES + 1,
+});
+
+/**
+ * Serves `files` through GET_FILE and GET_FILES; `during` runs before the content is delivered
+ * (R acting meanwhile); `fail` answers a path with an error instead.
+ */
 function scriptedConnection(files: Record<string, string>, during?: (p: string) => Promise<void>, fail?: Record<string, ZyncError>) {
   const requested: string[] = [];
   return {
@@ -60,6 +69,21 @@ function scriptedConnection(files: Record<string, string>, during?: (p: string) 
         await during?.(p);
         await sink.write(content);
         return { header, trailer: { id: 1, status: 'ok', operation: 'FILE_END', checksum, size: content.length } };
+      },
+      async getFiles(_baseDir: string, paths: readonly string[]): Promise<FetchedFile[]> {
+        const out: FetchedFile[] = [];
+        for (const p of paths) {
+          requested.push(p);
+          const failure = fail?.[p];
+          if (failure) {
+            out.push({ path: p, status: 'error', code: failure.code, error: failure.message });
+            continue;
+          }
+          await during?.(p);
+          const content = Buffer.from(files[p]!);
+          out.push({ path: p, status: 'ok', checksum: sha256(content), size: content.length, mtime: 1_700_000_000_000, mode: 0o644, content });
+        }
+        return out;
       },
     },
   };
@@ -156,16 +180,16 @@ describe('applyBatch', () => {
     expect(result.stats.deleted).toBe(1);
   });
 
-  it('leaves no temp file after a failed transfer and reports its sequence as failed', async () => {
+  it.each([
+    { name: 'streamed (GET_FILE)', bad: (seq: number) => streamedEntry(seq, 'bad.txt', 'whatever') },
+    { name: 'batched (GET_FILES)', bad: (seq: number) => fileEntry(seq, 'bad.txt', 'whatever', 'add') },
+  ])('leaves no temp file after a failed transfer and reports its sequence as failed: $name', async ({ bad }) => {
     const root = makeRoot();
     const records = await recordsFor(root, {});
     const { connection } = scriptedConnection({ 'ok.txt': 'fine\n' }, undefined, {
       'bad.txt': new ZyncError('FILE_CHANGED', 'The file changed while it was read.'),
     });
-    const result = await applyBatch(
-      [fileEntry(5, 'bad.txt', 'whatever', 'add'), fileEntry(6, 'ok.txt', 'fine\n', 'add')],
-      options(root, connection, records),
-    );
+    const result = await applyBatch([bad(5), fileEntry(6, 'ok.txt', 'fine\n', 'add')], options(root, connection, records));
     expect(result.failed.map((f) => [f.sequence, f.code])).toEqual([[5, 'FILE_CHANGED']]);
     expect(await names(root)).toEqual(['ok.txt']);
   });
@@ -177,7 +201,7 @@ describe('applyBatch', () => {
       'big.bin': new ZyncError('DISK_FULL', 'No space left on device while writing big.bin.'),
     });
     const result = await applyBatch(
-      [fileEntry(5, 'big.bin', 'whatever', 'add'), fileEntry(6, 'ok.txt', 'fine\n', 'add'), fileEntry(7, 'gone.txt', '', 'delete')],
+      [streamedEntry(5, 'big.bin', 'whatever'), streamedEntry(6, 'ok.txt', 'fine\n'), fileEntry(7, 'gone.txt', '', 'delete')],
       { ...options(root, connection, records), maxDownloads: 1 },
     );
     expect(requested).toEqual(['big.bin']);
@@ -186,6 +210,24 @@ describe('applyBatch', () => {
       [6, 'DISK_FULL'],
     ]);
     expect(result.removals.map((r) => r.path)).toEqual(['gone.txt']);
+    expect(await names(root)).toEqual([]);
+  });
+
+  it('a full disk while a GET_FILES answer is written stops writing the rest of it', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    const { connection } = scriptedConnection({ 'b.txt': 'b\n', 'c.txt': 'c\n' }, undefined, {
+      'a.txt': new ZyncError('DISK_FULL', 'No space left on device while writing a.txt.'),
+    });
+    const result = await applyBatch(
+      [fileEntry(5, 'a.txt', 'a\n', 'add'), fileEntry(6, 'b.txt', 'b\n', 'add'), fileEntry(7, 'c.txt', 'c\n', 'add')],
+      options(root, connection, records),
+    );
+    expect(result.failed.map((f) => [f.sequence, f.code])).toEqual([
+      [5, 'DISK_FULL'],
+      [6, 'DISK_FULL'],
+      [7, 'DISK_FULL'],
+    ]);
     expect(await names(root)).toEqual([]);
   });
 

@@ -1,13 +1,14 @@
 // Applies one collapsed batch of log entries to R's disk: inspects each path (stat, and a hash
 // where the planner needs one), plans with planPull, and executes the plan phase by phase with
-// bounded concurrency — downloads pipelined on the one connection, copies from content R
-// already holds, deletions, directories. Every file lands through AtomicFileWriter (temp file
-// beside the target, SHA-256 verified, fsynced, renamed); just before each rename or delete the
-// disk is checked again and anything that differs from what was planned on is kept as a
+// bounded concurrency — small files in GET_FILES batches (small-files.ts), larger ones streamed
+// and pipelined on the one connection, copies from content R already holds, deletions,
+// directories. Every file lands through a temp file beside the target, SHA-256 verified and
+// made durable before it is renamed (AtomicFileWriter fsyncs each; a small-file batch shares
+// one barrier); just before each rename or delete the disk is checked again and anything that differs from what was planned on is kept as a
 // conflict copy. Returns what to record and which sequences failed; it never records or
 // acknowledges itself (the pull engine does, after the directory barrier).
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, rmdir, unlink, utimes } from 'node:fs/promises';
+import { chmod, open, rmdir, unlink, utimes } from 'node:fs/promises';
 import * as posixPath from 'node:path/posix';
 import {
   AtomicFileWriter,
@@ -22,6 +23,7 @@ import {
   type Logger,
 } from '@zync/common';
 import { runPool } from './bounded-pool.js';
+import { fetchSmallFiles, splitSmallFiles, type SmallFileContext } from './small-files.js';
 import type { Connection } from './connection.js';
 import { needsLocalHash } from './core/local-edits.js';
 import { PHASES, planPull, type PlanInput, type PullAction } from './core/plan-pull.js';
@@ -38,7 +40,7 @@ export interface RecordLookup {
 
 export interface BatchOptions {
   /** Only downloads go through the connection. */
-  connection: Pick<Connection, 'getFile'>;
+  connection: Pick<Connection, 'getFile' | 'getFiles'>;
   tree: LocalTree;
   records: RecordLookup;
   /** base_dirs the daemon serves (entries for served dirs R does not sync are skipped quietly). */
@@ -170,7 +172,7 @@ async function applyRound(
     result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason });
     logger.warn(`conflict: ${entry.base_dir}/${entry.path} was edited on R and ${reason}; R's version is kept as ${entry.base_dir}/${copy}`);
   };
-  const record = (entry: ChangeEntry, local: LocalState, header?: GetFileHeader): void => {
+  const record = (entry: ChangeEntry, local: LocalState, header?: Pick<GetFileHeader, 'checksum' | 'size' | 'mtime' | 'mode'>): void => {
     const isFile = entry.kind === 'file' && local.kind === 'file';
     result.upserts.push({
       base_dir: entry.base_dir,
@@ -195,29 +197,39 @@ async function applyRound(
   const inputs: PlanInput[] = [];
   const paths = new Map<ChangeEntry, string>();
   const recordedByKey = records.getEntries(entries);
-  await runPool(entries, 64, async (entry) => {
+  const toHash: PlanInput[] = [];
+  for (const entry of entries) {
     if (!tree.has(entry.base_dir)) {
       if (!options.daemonDirs.has(entry.base_dir)) {
         fail(entry, new ZyncError('UNKNOWN_BASE_DIR', `The daemon sent a change for "${entry.base_dir}", which it does not serve.`));
       }
-      return;
+      continue;
     }
     const name = posixPath.basename(entry.path);
     if (name.startsWith(TEMP_PREFIX) || isConflictCopy(entry.path)) {
       fail(entry, new ZyncError('UNSAFE_PATH', `Refused path ${JSON.stringify(entry.path)}: zync's own temp and conflict copy names are never synced.`));
-      return;
+      continue;
     }
     try {
-      const abs = await tree.resolve(entry.base_dir, entry.path);
+      const abs = tree.resolve(entry.base_dir, entry.path);
       const recorded = recordedByKey.get(entryKeyString(entry));
-      let local = await tree.inspect(abs);
-      if (needsLocalHash(entry, recorded, local)) local = await withChecksum(abs, local);
+      const input: PlanInput = { entry, recorded, local: tree.inspect(abs) };
       paths.set(entry, abs);
-      inputs.push({ entry, recorded, local });
+      if (needsLocalHash(entry, recorded, input.local)) toHash.push(input);
+      else inputs.push(input);
     } catch (err) {
       // A well-formed path that resolve() refuses lies below a symbolic link on R.
       if (deferBelowSymlink && isZyncError(err) && err.code === 'UNSAFE_PATH' && isSafeRelativePath(entry.path)) belowSymlink.push(entry);
       else fail(entry, err);
+    }
+  }
+  // Hashing R's files (only where its edits must be told apart from E's content) reads them
+  // whole: a few at a time, so reads overlap.
+  await runPool(toHash, 8, async (input) => {
+    try {
+      inputs.push({ ...input, local: await withChecksum(paths.get(input.entry)!, input.local) });
+    } catch (err) {
+      fail(input.entry, err);
     }
   });
 
@@ -252,7 +264,7 @@ async function applyRound(
 
   /** Keeps whatever is at abs as a conflict copy when it is not what the plan saw. */
   const guard = async (entry: ChangeEntry, abs: string, expected: LocalState, keepCopy: boolean, reason: string) => {
-    const current = await lstatState(abs);
+    const current = lstatState(abs);
     if (current.kind === 'absent') return;
     if (keepCopy || !sameLocalState(current, expected)) {
       if (current.kind === 'dir') throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} became a directory on R meanwhile.`);
@@ -261,16 +273,16 @@ async function applyRound(
     }
   };
 
-  const copyLocal = async (action: Extract<PullAction, { type: 'fetch' }>, abs: string, expected: LocalState): Promise<boolean> => {
+  const copyLocal = async (action: FetchAction, abs: string, expected: LocalState): Promise<boolean> => {
     const source = action.source!;
     const { entry } = action;
     let writer: AtomicFileWriter | null = null;
     try {
-      const sourceAbs = await tree.resolve(source.base_dir, source.path);
+      const sourceAbs = tree.resolve(source.base_dir, source.path);
       const recorded = records.getEntry(source.base_dir, source.path);
-      const state = await lstatState(sourceAbs);
+      const state = lstatState(sourceAbs);
       if (!recorded || state.kind !== 'file' || recorded.local_size !== state.size || recorded.local_mtime !== state.mtime) return false;
-      await tree.ensureParent(abs);
+      tree.ensureParent(abs);
       writer = await AtomicFileWriter.create(abs);
       for await (const chunk of createReadStream(sourceAbs, { highWaterMark: 1024 * 1024 })) await writer.write(chunk as Buffer);
       await writer.commit({
@@ -280,7 +292,7 @@ async function applyRound(
         beforeRename: () => guard(entry, abs, expected, action.keepCopy, `E ${entry.operation === 'add' ? 'added' : 'modified'} it`),
       });
       writer = null;
-      record(entry, await lstatState(abs));
+      record(entry, lstatState(abs));
       tree.touch(abs);
       result.stats.copied++;
       return true;
@@ -291,11 +303,11 @@ async function applyRound(
     }
   };
 
-  const download = async (action: Extract<PullAction, { type: 'fetch' }>, abs: string, expected: LocalState): Promise<void> => {
+  const download = async (action: FetchAction, abs: string, expected: LocalState): Promise<void> => {
     const { entry } = action;
     let writer: AtomicFileWriter | null = null;
     try {
-      await tree.ensureParent(abs);
+      tree.ensureParent(abs);
       const transfer = await connection.getFile(entry.base_dir, entry.path, {
         open: async () => {
           writer = await AtomicFileWriter.create(abs);
@@ -325,7 +337,7 @@ async function applyRound(
     }
   };
 
-  const fetch = async (action: Extract<PullAction, { type: 'fetch' }>): Promise<void> => {
+  const fetch = async (action: FetchAction): Promise<void> => {
     const { entry } = action;
     const abs = absOf(entry);
     let expected = action.local;
@@ -368,7 +380,7 @@ async function applyRound(
           await fetch(action);
           return;
         case 'mkdir': {
-          const current = await lstatState(abs);
+          const current = lstatState(abs);
           if (current.kind !== 'absent' && current.kind !== 'dir') {
             if (action.moveAside === 'remove' && sameLocalState(current, action.local)) {
               await unlink(abs);
@@ -379,16 +391,15 @@ async function applyRound(
             }
           }
           if (current.kind !== 'dir') {
-            await tree.ensureParent(abs);
-            await mkdir(abs);
-            tree.touch(abs);
+            tree.ensureParent(abs);
+            tree.makeDir(abs);
             result.stats.dirsCreated++;
           }
           record(entry, { kind: 'dir' });
           return;
         }
         case 'set-attributes': {
-          const current = await lstatState(abs);
+          const current = lstatState(abs);
           if (!sameLocalState(current, action.local)) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on R meanwhile.`);
           await chmod(abs, entry.mode & 0o7777);
           await utimes(abs, entry.mtime / 1000, entry.mtime / 1000);
@@ -398,7 +409,7 @@ async function applyRound(
           } finally {
             await handle.close();
           }
-          record(entry, await lstatState(abs));
+          record(entry, lstatState(abs));
           result.stats.attributes++;
           return;
         }
@@ -416,7 +427,7 @@ async function applyRound(
           result.removals.push({ base_dir: entry.base_dir, path: entry.path });
           return;
         case 'delete-file': {
-          const current = await lstatState(abs);
+          const current = lstatState(abs);
           if (current.kind === 'file') {
             if (action.keepCopy || !sameLocalState(current, action.local)) {
               const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
@@ -455,6 +466,27 @@ async function applyRound(
     }
   };
 
+  const smallFiles: SmallFileContext<FetchAction> = {
+    connection,
+    tree,
+    absOf,
+    guard: (action, abs) => guard(action.entry, abs, action.local, action.keepCopy, `E ${action.entry.operation === 'add' ? 'added' : 'modified'} it`),
+    placed: (action, abs, file, attributes) => {
+      record(action.entry, { kind: 'file', ...file }, attributes);
+      tree.touch(abs);
+      result.stats.downloaded++;
+      result.stats.bytes += attributes.size;
+    },
+    fail,
+    stopReason: () =>
+      aborted()
+        ? new ZyncError('CONNECTION_FAILED', 'Stopped before this change was applied.')
+        : diskFull
+          ? new ZyncError('DISK_FULL', `Not fetched: R's disk is full.`)
+          : null,
+    notFetched: (entry, reason) => result.failed.push(problem(entry, reason)),
+  };
+
   const concurrency: Record<(typeof PHASES)[number], number> = {
     mkdir: 16,
     copy: 16,
@@ -469,14 +501,23 @@ async function applyRound(
     const phaseStarted = Date.now();
     // Directory phases come sorted by depth (parents first to create, children first to
     // remove); each depth level runs concurrently, levels one after the other.
-    const levels =
-      phase === 'mkdir' || phase === 'delete-dirs' ? groupByDepth(plan[phase]) : phase === 'download' ? [interleaveByDir(plan[phase])] : [plan[phase]];
+    if (phase === 'download') {
+      // Small files in GET_FILES batches, the others streamed one GET_FILE each, side by side.
+      const { batches, single } = splitSmallFiles(plan.download.filter(isFetch));
+      await Promise.all([fetchSmallFiles(batches, smallFiles), runPool(interleaveByDir(single), concurrency.download, execute)]);
+      timings[phase] = Date.now() - phaseStarted;
+      continue;
+    }
+    const levels = phase === 'mkdir' || phase === 'delete-dirs' ? groupByDepth(plan[phase]) : [plan[phase]];
     for (const level of levels) await runPool(level, concurrency[phase], execute);
     timings[phase] = Date.now() - phaseStarted;
   }
   logger.debug({ entries: entries.length, ms: timings }, 'batch applied');
   return { result, belowSymlink };
 }
+
+type FetchAction = Extract<PullAction, { type: 'fetch' }>;
+const isFetch = (action: PullAction): action is FetchAction => action.type === 'fetch';
 
 /**
  * The actions reordered round-robin across their parent directories. Concurrent creates and

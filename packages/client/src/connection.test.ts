@@ -5,13 +5,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
+import { PROTOCOL_VERSION, decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
 import { Connection } from './connection.js';
 
 type Handler = (ws: WebSocket, message: Record<string, unknown>) => void;
 
 const LOG_ID = 'log-1';
-const helloOk = (id: unknown, protocol = 1) => ({
+const helloOk = (id: unknown, protocol = PROTOCOL_VERSION) => ({
   id,
   status: 'ok',
   log_id: LOG_ID,
@@ -241,6 +241,51 @@ describe('getFile', () => {
         },
       }),
     ).rejects.toThrow('disk on fire');
+    await connection.close();
+  });
+});
+
+describe('getFiles', () => {
+  const a = Buffer.from('alpha\n');
+  const b = Buffer.from('bravo bravo\n');
+  const entry = (path: string, data: Buffer) => ({ path, status: 'ok', checksum: sha256(data), size: data.length, mtime: 1000, mode: 0o644 });
+  /** Answers GET_FILES with `files` and `frame` (as given, so tests can make them disagree). */
+  const answerWith = (files: (m: Record<string, unknown>) => unknown[], frame: Buffer | null, size?: number) =>
+    startServer((ws, m) => {
+      const listed = files(m);
+      const announced = size ?? listed.reduce<number>((n, f) => n + ((f as { size?: number }).size ?? 0), 0);
+      ws.send(JSON.stringify({ id: m.id, status: 'ok', operation: 'GET_FILES', files: listed, size: announced }));
+      if (frame) ws.send(encodeBinaryFrame(m.id as number, frame));
+    });
+
+  it('slices the content frame into the files the answer lists, errors in place', async () => {
+    const url = await answerWith(() => [entry('a.txt', a), { path: 'gone.txt', status: 'error', code: 'NOT_FOUND', error: 'gone' }, entry('b.txt', b)], Buffer.concat([a, b]));
+    const connection = await open(url);
+    const files = await connection.getFiles('docs', ['a.txt', 'gone.txt', 'b.txt']);
+    expect(files.map((f) => (f.status === 'ok' ? [f.path, f.content.toString()] : [f.path, f.code]))).toEqual([
+      ['a.txt', 'alpha\n'],
+      ['gone.txt', 'NOT_FOUND'],
+      ['b.txt', 'bravo bravo\n'],
+    ]);
+    await connection.close();
+  });
+
+  it('resolves without waiting for a frame when nothing was sent', async () => {
+    const url = await answerWith(() => [{ path: 'x', status: 'error', code: 'FILE_CHANGED', error: 'changed' }], null);
+    const connection = await open(url);
+    expect(await connection.getFiles('docs', ['x'])).toMatchObject([{ path: 'x', status: 'error', code: 'FILE_CHANGED' }]);
+    await connection.close();
+  });
+
+  it.each([
+    { name: 'files other than the ones requested', files: () => [entry('other.txt', a)], frame: a, size: undefined },
+    { name: 'fewer files than requested', files: () => [], frame: null, size: undefined },
+    { name: 'a size that is not the sum of the files', files: () => [entry('a.txt', a)], frame: a, size: a.length + 1 },
+    { name: 'a frame shorter than announced', files: () => [entry('a.txt', a)], frame: a.subarray(1), size: undefined },
+  ])('rejects an answer with $name as BAD_MESSAGE', async ({ files, frame, size }) => {
+    const url = await answerWith(files, frame, size);
+    const connection = await open(url);
+    await expect(connection.getFiles('docs', ['a.txt'])).rejects.toMatchObject({ code: 'BAD_MESSAGE' });
     await connection.close();
   });
 });

@@ -14,6 +14,7 @@ import {
   ChangesAvailablePush,
   ErrorResponse,
   FileEndResponse,
+  GetFilesResponse,
   IncomingEnvelope,
   MAX_FRAME_BYTES,
   MAX_REQUEST_ID,
@@ -24,6 +25,7 @@ import {
   decodeBinaryFrame,
   encodeBinaryFrame,
   startHeartbeat,
+  type BatchedFile,
   type FileEndResponse as FileEnd,
   type GetFileHeader,
   type HelloResponse,
@@ -65,6 +67,11 @@ export interface FileTransfer {
   trailer: FileEnd;
 }
 
+/** A GET_FILES answer: each requested path in order; an 'ok' file's bytes are in `content`. */
+export type FetchedFile =
+  | (Extract<BatchedFile, { status: 'ok' }> & { content: Buffer })
+  | Extract<BatchedFile, { status: 'error' }>;
+
 export type PushListener = (push: ChangesAvailablePush) => void;
 export type CloseListener = (error: ZyncError) => void;
 
@@ -86,6 +93,15 @@ type Pending =
       sinkError: unknown;
       resolve: (value: FileTransfer) => void;
       reject: (err: unknown) => void;
+    }
+  | {
+      kind: 'files';
+      baseDir: string;
+      paths: readonly string[];
+      /** The validated answer, kept until its binary frame arrives. */
+      answer: GetFilesResponse | null;
+      resolve: (value: FetchedFile[]) => void;
+      reject: (err: ZyncError) => void;
     };
 
 const CLOSE_NORMAL = 1000;
@@ -257,8 +273,8 @@ export class Connection {
     }
   }
 
-  /** Sends a request and resolves with its validated success response (GET_FILE: use getFile). */
-  request<O extends Exclude<Operation, 'GET_FILE'>>(operation: O, fields: RequestFields<O>): Promise<ResponseFor<O>> {
+  /** Sends a request and resolves with its validated success response (GET_FILE(S): use getFile(s)). */
+  request<O extends Exclude<Operation, 'GET_FILE' | 'GET_FILES'>>(operation: O, fields: RequestFields<O>): Promise<ResponseFor<O>> {
     return new Promise<ResponseFor<O>>((resolve, reject) => {
       const id = this.register({
         kind: 'request',
@@ -296,12 +312,25 @@ export class Connection {
   }
 
   /**
+   * Downloads small files of one base_dir in one round trip (GET_FILES): resolves with one
+   * result per path, in order, once the content frame has arrived and matched the answer.
+   * Checksums are the caller's to verify. Rejects with ZyncError for the request as a whole.
+   */
+  getFiles(baseDir: string, paths: readonly string[]): Promise<FetchedFile[]> {
+    return new Promise<FetchedFile[]>((resolve, reject) => {
+      const id = this.register({ kind: 'files', baseDir, paths, answer: null, resolve, reject });
+      if (id === null) return;
+      this.sendJson({ operation: 'GET_FILES', id, base_dir: baseDir, paths }, id);
+    });
+  }
+
+  /**
    * Sends a request followed by its body as binary frames tagged with the request's id (e.g.
    * UPSTREAM_FILE), waiting on the socket's send callbacks so at most a few MiB are queued.
    * Resolves with the validated response. If the response (e.g. an error) arrives before the
    * body is sent, sending stops. The caller makes the body match the size it declared.
    */
-  requestWithBody<O extends Exclude<Operation, 'GET_FILE'>>(
+  requestWithBody<O extends Exclude<Operation, 'GET_FILE' | 'GET_FILES'>>(
     operation: O,
     fields: RequestFields<O>,
     body: AsyncIterable<Uint8Array>,
@@ -468,6 +497,10 @@ export class Connection {
       }
       return;
     }
+    if (entry.kind === 'files') {
+      this.onFilesAnswer(id, entry, json);
+      return;
+    }
     if (entry.kind === 'request') {
       const parsed = RESPONSE_FOR[entry.operation].safeParse(json);
       this.pending.delete(id);
@@ -503,10 +536,57 @@ export class Connection {
     this.finishFile(id, entry, null, { header: entry.header, trailer: trailer.data });
   }
 
+  /** A GET_FILES answer: checked against the request, then complete or waiting for its frame. */
+  private onFilesAnswer(id: number, entry: Extract<Pending, { kind: 'files' }>, json: unknown): void {
+    const malformed = (why: string) => {
+      this.pending.delete(id);
+      entry.reject(new ZyncError('BAD_MESSAGE', `The daemon sent a malformed GET_FILES answer for ${entry.baseDir}: ${why}.`));
+    };
+    if (entry.answer !== null) return malformed('a second answer');
+    const parsed = GetFilesResponse.safeParse(json);
+    if (!parsed.success) return malformed(parsed.error.issues[0]?.message ?? 'invalid');
+    const answer = parsed.data;
+    if (answer.files.length !== entry.paths.length || answer.files.some((f, i) => f.path !== entry.paths[i])) {
+      return malformed('its files are not the ones requested');
+    }
+    const sum = answer.files.reduce((total, f) => total + (f.status === 'ok' ? f.size : 0), 0);
+    if (sum !== answer.size) return malformed(`it announces ${answer.size} bytes for files of ${sum}`);
+    if (answer.size === 0) {
+      this.pending.delete(id);
+      entry.resolve(answer.files.map((f) => (f.status === 'ok' ? { ...f, content: Buffer.alloc(0) } : f)));
+      return;
+    }
+    entry.answer = answer;
+  }
+
+  /** The content frame of a GET_FILES answer: sliced into the files it holds. */
+  private onFilesContent(id: number, entry: Extract<Pending, { kind: 'files' }>, payload: Buffer): void {
+    this.pending.delete(id);
+    const answer = entry.answer;
+    if (answer === null || payload.length !== answer.size) {
+      entry.reject(new ZyncError('BAD_MESSAGE', `The daemon sent ${payload.length} bytes of GET_FILES content for ${entry.baseDir}, not the ${answer?.size ?? 0} it announced.`));
+      return;
+    }
+    let offset = 0;
+    entry.resolve(
+      answer.files.map((f) => {
+        if (f.status !== 'ok') return f;
+        const content = payload.subarray(offset, offset + f.size);
+        offset += f.size;
+        return { ...f, content };
+      }),
+    );
+  }
+
   private onBinary(data: Buffer): void {
     const frame = decodeBinaryFrame(data);
     if (!frame) {
       this.protocolViolation('a binary frame without a request id');
+      return;
+    }
+    const pendingFiles = this.pending.get(frame.id);
+    if (pendingFiles?.kind === 'files') {
+      this.onFilesContent(frame.id, pendingFiles, frame.payload);
       return;
     }
     const entry = this.pending.get(frame.id);

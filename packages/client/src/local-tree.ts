@@ -1,10 +1,10 @@
 // R's local roots as the pull engine sees them: safe resolution of wire paths (checkRelativePath
 // + resolveInRoot, with the verified parent directories cached per batch so 10,000 files do not
 // cost 10,000 ancestor walks), lstat into LocalState, hashing, conflict-copy names that are
-// free, the set of directories a batch touched (for one fsync each), and the sweep of temp
+// free, the set of directories a batch touched (made durable at the barrier), and the sweep of temp
 // files a crash left behind. It decides nothing about what to write.
-import { lstatSync } from 'node:fs';
-import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
+import { lstatSync, mkdirSync } from 'node:fs';
+import { readdir, rename, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import {
@@ -12,23 +12,24 @@ import {
   ZyncError,
   checkRelativePath,
   conflictCopyPath,
-  fsyncDirectory,
   hashFile,
-  resolveInRoot,
+  realRootSync,
+  resolveInRootSync,
   type DirSpec,
 } from '@zync/common';
 import type { LocalState } from './core/types.js';
+import { makeDurable } from './durability.js';
 
 export class LocalTree {
   private readonly roots: Map<string, string>;
   /** Parent directories (absolute) verified to be real directories inside their root. */
   private readonly verifiedDirs = new Set<string>();
-  private readonly checking = new Map<string, Promise<void>>();
+  /** Real paths of the roots, resolved once per batch. */
+  private readonly realRoots = new Map<string, string>();
   /** Parent directories found missing when first resolved in this batch (inspection only). */
   private readonly missingDirs = new Set<string>();
   /** Directories known to exist (created or checked by ensureParent in this batch). */
   private readonly existingDirs = new Set<string>();
-  private readonly makingDirs = new Map<string, Promise<void>>();
   /** Directories whose entries changed in this batch: fsynced once at the barrier. */
   private readonly touchedDirs = new Set<string>();
 
@@ -48,9 +49,10 @@ export class LocalTree {
 
   /**
    * The absolute path for a wire path, refusing unsafe paths (UNSAFE_PATH) and paths below a
-   * symbolic link. The final component is not followed (callers lstat it).
+   * symbolic link. The final component is not followed (callers lstat it). Synchronous, like
+   * every per-file check here: an lstat takes microseconds, a thread-pool round trip far more.
    */
-  async resolve(baseDir: string, relPath: string): Promise<string> {
+  resolve(baseDir: string, relPath: string): string {
     const root = this.root(baseDir);
     checkRelativePath(relPath);
     const parentRel = posixPath.dirname(relPath);
@@ -58,21 +60,11 @@ export class LocalTree {
     if (parentRel === '.') return abs;
     const parentAbs = nodePath.dirname(abs);
     if (!this.verifiedDirs.has(parentAbs)) {
-      // One check per directory even when many of its entries are resolved concurrently.
-      let check = this.checking.get(parentAbs);
-      if (!check) {
-        check = (async () => {
-          await resolveInRoot(root, parentRel, { allowFinalSymlink: false });
-          if ((await lstatState(parentAbs)).kind === 'absent') this.missingDirs.add(parentAbs);
-          this.verifiedDirs.add(parentAbs);
-        })();
-        this.checking.set(parentAbs, check);
-        check.then(
-          () => this.checking.delete(parentAbs),
-          () => this.checking.delete(parentAbs),
-        );
-      }
-      await check;
+      let realRoot = this.realRoots.get(root);
+      if (realRoot === undefined) this.realRoots.set(root, (realRoot = realRootSync(root)));
+      resolveInRootSync(realRoot, parentRel, { allowFinalSymlink: false });
+      if (lstatState(parentAbs).kind === 'absent') this.missingDirs.add(parentAbs);
+      this.verifiedDirs.add(parentAbs);
     }
     return abs;
   }
@@ -82,7 +74,7 @@ export class LocalTree {
    * missing when first resolved (an initial sync into an empty root). For inspection before any
    * change in the batch; later checks lstat directly.
    */
-  async inspect(abs: string): Promise<LocalState> {
+  inspect(abs: string): LocalState {
     if (this.missingDirs.has(nodePath.dirname(abs))) return { kind: 'absent' };
     return lstatState(abs);
   }
@@ -91,20 +83,10 @@ export class LocalTree {
    * Creates the parent directories of a resolved path. Existing ancestors were checked by
    * resolve(); known race: a symbolic link R's user puts in their place meanwhile is followed.
    */
-  async ensureParent(abs: string): Promise<void> {
+  ensureParent(abs: string): void {
     const parent = nodePath.dirname(abs);
     if (this.existingDirs.has(parent)) return;
-    // One mkdir per directory even when many of its files are written concurrently.
-    let making = this.makingDirs.get(parent);
-    if (!making) {
-      making = this.makeParent(parent).finally(() => this.makingDirs.delete(parent));
-      this.makingDirs.set(parent, making);
-    }
-    await making;
-  }
-
-  private async makeParent(parent: string): Promise<void> {
-    const made = await mkdir(parent, { recursive: true });
+    const made = mkdirSync(parent, { recursive: true });
     this.existingDirs.add(parent);
     if (made !== undefined) {
       // Every directory from `made` down was created: their parents' entries changed.
@@ -115,6 +97,14 @@ export class LocalTree {
         dir = nodePath.dirname(dir);
       }
     }
+  }
+
+  /** Creates one directory whose parent exists (ensureParent) and remembers that it exists. */
+  makeDir(abs: string): void {
+    mkdirSync(abs);
+    this.existingDirs.add(abs);
+    this.verifiedDirs.add(abs);
+    this.touch(abs);
   }
 
   /** Marks abs's directory as changed (a rename, unlink or create happened in it). */
@@ -130,23 +120,20 @@ export class LocalTree {
     }
   }
 
-  /** The durability barrier: fsync every directory whose entries changed since the last call. */
-  async syncTouchedDirs(concurrency = 16): Promise<void> {
+  /**
+   * The durability barrier: every directory whose entries changed since the last call (renames,
+   * creations, deletions) is made durable — one syncfs per root when many changed.
+   */
+  async syncTouchedDirs(): Promise<void> {
     const dirs = [...this.touchedDirs];
     this.touchedDirs.clear();
-    let next = 0;
-    const worker = async () => {
-      while (next < dirs.length) {
-        const dir = dirs[next++]!;
-        try {
-          await fsyncDirectory(dir);
-        } catch (err) {
-          // A directory deleted later in the same batch has nothing left to make durable.
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, dirs.length) }, worker));
+    await makeDurable(dirs, this.rootsOf(dirs));
+  }
+
+  /** The local roots that contain any of the given absolute paths. */
+  rootsOf(paths: readonly string[]): string[] {
+    const roots = [...new Set(this.roots.values())];
+    return roots.filter((root) => paths.some((p) => p === root || p.startsWith(root + nodePath.sep)));
   }
 
   /** Drops the per-batch cache of verified directories (R may have changed its tree since). */
@@ -154,6 +141,7 @@ export class LocalTree {
     this.verifiedDirs.clear();
     this.existingDirs.clear();
     this.missingDirs.clear();
+    this.realRoots.clear();
   }
 
   /** Moves whatever is at abs to a free conflict copy name beside it; returns the new path. */
@@ -161,7 +149,7 @@ export class LocalTree {
     for (let attempt = 0; attempt < 100; attempt++) {
       const copyRel = conflictCopyPath(relPath, when, 'R', attempt);
       const copyAbs = nodePath.join(nodePath.dirname(abs), posixPath.basename(copyRel));
-      if ((await lstatState(copyAbs)).kind !== 'absent') continue;
+      if (lstatState(copyAbs).kind !== 'absent') continue;
       await rename(abs, copyAbs);
       this.touch(abs);
       return copyRel;
@@ -175,7 +163,7 @@ export class LocalTree {
  * local path takes microseconds, far less than a thread-pool round trip, and a missing file
  * costs no exception.
  */
-export async function lstatState(abs: string): Promise<LocalState> {
+export function lstatState(abs: string): LocalState {
   let info;
   try {
     info = lstatSync(abs, { throwIfNoEntry: false });

@@ -7,7 +7,7 @@ const sum = 'a'.repeat(64);
 describe('Request schema', () => {
   it.each([
     ['PING', { operation: 'PING', id: 1 }],
-    ['HELLO', { operation: 'HELLO', id: 2, client_id: 'r1', protocol: 1 }],
+    ['HELLO', { operation: 'HELLO', id: 2, client_id: 'r1', protocol: 2 }],
     ['GET_CHANGES with the default limit', { operation: 'GET_CHANGES', id: 3, since_sequence: 0 }],
     ['GET_FILE', { operation: 'GET_FILE', id: 4, base_dir: 'docs', path: 'a/b.txt' }],
     ['an upstream deletion', { operation: 'UPSTREAM_FILE', id: 5, base_dir: 'd', path: 'x', checksum: null, size: 0, base_checksum: sum, delete: true }],

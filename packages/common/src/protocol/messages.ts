@@ -7,6 +7,8 @@
 //   `{id, status: "ok" | "error", ...}`, or a push `{operation: "CHANGES_AVAILABLE", ...}`;
 // - binary frames carry file content: a 4-byte big-endian request id, then bytes (see framing.ts).
 //   GET_FILE answers with a header response, binary frames, then a FILE_END trailer;
+//   GET_FILES (many small files, one round trip) answers with one response listing each file,
+//   then — when any content was sent — exactly one binary frame holding the files back to back;
 //   UPSTREAM_FILE is followed by `size` bytes of binary frames tagged with its own id.
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
@@ -14,6 +16,12 @@ import { ERROR_CODES } from './errors.js';
 export const MAX_REQUEST_ID = 0xffff_ffff;
 export const MAX_CHANGES_PAGE = 5000;
 export const MAX_PATH_LENGTH = 4096;
+/** Paths in one GET_FILES request. */
+export const MAX_BATCH_FILES = 512;
+/** Largest file GET_FILES serves; bigger ones stream through GET_FILE. */
+export const MAX_BATCH_FILE_BYTES = 256 * 1024;
+/** Content of one GET_FILES answer: one binary frame, well below MAX_FRAME_BYTES (8 MiB). */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 const requestId = z.number().int().min(0).max(MAX_REQUEST_ID);
 const sequence = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -61,6 +69,11 @@ export const GetChangesRequest = req('GET_CHANGES', {
   limit: z.number().int().min(1).max(MAX_CHANGES_PAGE).default(1000),
 });
 export const GetFileRequest = req('GET_FILE', { base_dir: baseDir, path: relPath });
+/** Small files of one base_dir in one round trip (each at most MAX_BATCH_FILE_BYTES). */
+export const GetFilesRequest = req('GET_FILES', {
+  base_dir: baseDir,
+  paths: z.array(relPath).min(1).max(MAX_BATCH_FILES),
+});
 export const AckChangesRequest = req('ACK_CHANGES', { sequence_number: sequence });
 export const PrepareUpstreamRequest = req('PREPARE_UPSTREAM', {
   file_count: z.number().int().min(0).max(10_000_000),
@@ -94,6 +107,7 @@ export const Request = z.discriminatedUnion('operation', [
   GetLastSequenceRequest,
   GetChangesRequest,
   GetFileRequest,
+  GetFilesRequest,
   AckChangesRequest,
   PrepareUpstreamRequest,
   UpstreamFileRequest,
@@ -107,6 +121,7 @@ export type PingRequest = z.infer<typeof PingRequest>;
 export type HelloRequest = z.infer<typeof HelloRequest>;
 export type GetChangesRequest = z.infer<typeof GetChangesRequest>;
 export type GetFileRequest = z.infer<typeof GetFileRequest>;
+export type GetFilesRequest = z.infer<typeof GetFilesRequest>;
 export type AckChangesRequest = z.infer<typeof AckChangesRequest>;
 export type PrepareUpstreamRequest = z.infer<typeof PrepareUpstreamRequest>;
 export type UpstreamFileRequest = z.infer<typeof UpstreamFileRequest>;
@@ -157,6 +172,17 @@ export const GetFileHeader = ok({
 });
 /** GET_FILE trailer, after the last binary frame: the checksum of exactly the bytes sent. */
 export const FileEndResponse = ok({ operation: z.literal('FILE_END'), checksum, size });
+/** One file of a GET_FILES answer: its recorded attributes, or why it was not sent. */
+export const BatchedFile = z.discriminatedUnion('status', [
+  z.object({ path: relPath, status: z.literal('ok'), checksum, size, mtime: mtimeMs, mode }),
+  z.object({ path: relPath, status: z.literal('error'), code: z.enum(ERROR_CODES), error: z.string() }),
+]);
+/**
+ * GET_FILES answer: one entry per requested path, in request order. When `size` > 0, one binary
+ * frame tagged with the request id follows, holding the content of the 'ok' files in order;
+ * `size` is its length (the sum of their sizes). Every 'ok' file's bytes hash to its checksum.
+ */
+export const GetFilesResponse = ok({ operation: z.literal('GET_FILES'), files: z.array(BatchedFile), size });
 export const AckResponse = ok({ sequence_number: sequence });
 export const PrepareUpstreamResponse = ok({ staging_id: z.string() });
 export const UpstreamFileResponse = ok({ staging_id: z.string(), conflict: z.boolean() });
@@ -172,6 +198,8 @@ export type GetLastSequenceResponse = z.infer<typeof GetLastSequenceResponse>;
 export type GetChangesResponse = z.infer<typeof GetChangesResponse>;
 export type GetFileHeader = z.infer<typeof GetFileHeader>;
 export type FileEndResponse = z.infer<typeof FileEndResponse>;
+export type BatchedFile = z.infer<typeof BatchedFile>;
+export type GetFilesResponse = z.infer<typeof GetFilesResponse>;
 export type AckResponse = z.infer<typeof AckResponse>;
 export type PrepareUpstreamResponse = z.infer<typeof PrepareUpstreamResponse>;
 export type UpstreamFileResponse = z.infer<typeof UpstreamFileResponse>;
@@ -184,6 +212,7 @@ export const RESPONSE_FOR = {
   GET_LAST_SEQUENCE: GetLastSequenceResponse,
   GET_CHANGES: GetChangesResponse,
   GET_FILE: GetFileHeader,
+  GET_FILES: GetFilesResponse,
   ACK_CHANGES: AckResponse,
   PREPARE_UPSTREAM: PrepareUpstreamResponse,
   UPSTREAM_FILE: UpstreamFileResponse,

@@ -1,19 +1,20 @@
 // One authenticated WebSocket: reads frames, validates them (parseRequest), dispatches them and
-// writes the answers. Store questions are answered at once; GET_FILE transfers run a few at a
-// time per connection with the rest queued, and the socket stops being read while the queue is
+// writes the answers. Store questions are answered at once; GET_FILE and GET_FILES transfers run
+// a few at a time per connection with the rest queued, and the socket stops being read while the queue is
 // long (backpressure instead of unbounded buffering). Upstream requests and binary frames go to
 // the UpstreamPort, opened after HELLO. Any failure in one request is answered as an error with a
 // stable code for that id; the connection and the daemon carry on.
 import WebSocket from 'ws';
-import { decodeBinaryFrame, isZyncError, type GetFileRequest, type Logger } from '@zync/common';
+import { decodeBinaryFrame, isZyncError, type GetFileRequest, type GetFilesRequest, type Logger } from '@zync/common';
 import { handleAck, handleGetChanges, handleGetLastSequence, handleHello, handlePing, type HandlerContext, type Session } from './handlers.js';
 import { errorResponse, parseRequest } from './parse-request.js';
 import { sendFile, type FileSink } from './send-file.js';
+import { sendFiles } from './send-files.js';
 import type { UpstreamConnection, UpstreamPort } from './upstream-port.js';
 
-/** GET_FILE transfers streaming at once per connection. */
+/** GET_FILE / GET_FILES transfers streaming at once per connection. */
 const ACTIVE_TRANSFERS = 4;
-/** Queued GET_FILE requests above which the socket is no longer read. */
+/** Queued transfer requests above which the socket is no longer read. */
 const QUEUE_HIGH = 256;
 const QUEUE_LOW = 64;
 
@@ -27,7 +28,7 @@ export class Connection {
   private readonly deps: ConnectionDeps;
   private readonly log: Logger;
   private readonly session: Session = { clientId: null };
-  private readonly queue: GetFileRequest[] = [];
+  private readonly queue: (GetFileRequest | GetFilesRequest)[] = [];
   private active = 0;
   private pauses = 0;
   private queuePaused = false;
@@ -88,6 +89,7 @@ export class Connection {
         case 'ACK_CHANGES':
           return this.send(handleAck(this.deps, this.session, req));
         case 'GET_FILE':
+        case 'GET_FILES':
           this.queue.push(req);
           if (this.queue.length > QUEUE_HIGH && !this.queuePaused) {
             this.queuePaused = true;
@@ -142,7 +144,8 @@ export class Connection {
     while (this.active < ACTIVE_TRANSFERS && this.queue.length > 0 && this.isOpen) {
       const req = this.queue.shift()!;
       this.active++;
-      sendFile(this.deps, this.sink, req)
+      const transfer = req.operation === 'GET_FILE' ? sendFile(this.deps, this.sink, req) : Promise.resolve().then(() => sendFiles(this.deps, this.sink, req));
+      transfer
         .catch((err: unknown) => this.fail(req.id, err))
         .finally(() => {
           this.active--;

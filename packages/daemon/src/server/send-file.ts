@@ -4,18 +4,27 @@
 // buffering). The header carries the recorded checksum; if the bytes sent do not hash to it, or
 // the file's size, mtime or inode moved while it was read, the trailer is replaced by
 // FILE_CHANGED, so content is never delivered under a wrong checksum. Small files (one frame)
-// take a synchronous path — resolve, open, fstat, read, re-check, close without the thread pool
-// — because for them the promise API's round trips cost far more than the I/O itself.
+// take the synchronous path of SmallFileReader.
 import { createHash } from 'node:crypto';
-import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
-import { CHUNK_BYTES, FRAME_HEADER_BYTES, realRootSync, resolveInRoot, resolveInRootSync, ZyncError, type FileEndResponse, type GetFileHeader, type GetFileRequest } from '@zync/common';
+import {
+  CHUNK_BYTES,
+  FRAME_HEADER_BYTES,
+  resolveInRoot,
+  ZyncError,
+  type FileEndResponse,
+  type GetFileHeader,
+  type GetFileRequest,
+  type GetFilesResponse,
+} from '@zync/common';
 import type { RootSet } from '../roots.js';
 import type { DaemonStore } from '../store/daemon-store.js';
+import { fileChanged as changed, SmallFileReader, type SmallRecord } from './read-small-file.js';
 
 /** Where a transfer writes: the connection, seen through a narrow window. */
 export interface FileSink {
-  sendJson(msg: GetFileHeader | FileEndResponse): void;
+  sendJson(msg: GetFileHeader | FileEndResponse | GetFilesResponse): void;
   /**
    * Resolves once the socket has taken the frame (the buffer may then be reused), or once the
    * socket is gone (isOpen() then says false). Never rejects.
@@ -29,16 +38,10 @@ export interface FileSink {
 /** Files up to this size go out in one frame through the synchronous path. */
 const SMALL_FILE_BYTES = CHUNK_BYTES;
 /** Above this socket backlog a small-file transfer holds its slot until its frame is written. */
-const BACKLOG_HIGH = 4 * 1024 * 1024;
-
-/** Real paths of roots, so a small file costs no realpath (dropped when a lookup fails). */
-const realRoots = new Map<string, string>();
+export const BACKLOG_HIGH = 4 * 1024 * 1024;
 
 /** Frames in flight per transfer: enough to keep the pipe full, few enough to bound memory. */
 const WINDOW = 8;
-
-const changed = (path: string, why: string) =>
-  new ZyncError('FILE_CHANGED', `${path} changed while it was being read (${why}); retry later.`);
 
 export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sink: FileSink, req: GetFileRequest): Promise<void> {
   const root = deps.roots.get(req.base_dir);
@@ -109,54 +112,14 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
   }
 }
 
-interface SmallRecord {
-  size: number;
-  checksum: string;
-  mtime: number;
-  mode: number;
-}
-
-/** One-frame transfer with synchronous I/O; same checks and messages as the streaming path. */
-function sendSmallFile(rootPath: string, sink: FileSink, req: GetFileRequest, record: SmallRecord): Promise<void> | undefined {
-  let realRoot = realRoots.get(rootPath);
-  let fd: number;
-  let absPath: string;
-  try {
-    if (realRoot === undefined) realRoots.set(rootPath, (realRoot = realRootSync(rootPath)));
-    absPath = resolveInRootSync(realRoot, req.path);
-    fd = openSync(absPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
-  } catch (err) {
-    realRoots.delete(rootPath);
-    if (err instanceof ZyncError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw changed(req.path, 'it is gone');
-    if (code === 'ELOOP') throw new ZyncError('UNSAFE_PATH', `${req.path} is a symbolic link.`);
-    throw new ZyncError('NOT_FOUND', `${req.base_dir}/${req.path} cannot be read (${code ?? 'error'}).`);
-  }
+/** One-frame transfer read synchronously (see SmallFileReader); same messages as the streaming path. */
+function sendSmallFile(rootPath: string, sink: FileSink, req: GetFileRequest, record: SmallRecord & { mtime: number; mode: number }): Promise<void> | undefined {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + record.size);
   frame.writeUInt32BE(req.id, 0);
-  try {
-    const before = fstatSync(fd);
-    if (!before.isFile()) throw changed(req.path, 'it is no longer a regular file');
-    if (before.size !== record.size) throw changed(req.path, 'its size differs from the log');
-    let got = 0;
-    while (got < record.size) {
-      const n = readSync(fd, frame, FRAME_HEADER_BYTES + got, record.size - got, got);
-      if (n === 0) throw changed(req.path, 'it became shorter');
-      got += n;
-    }
-    const after = fstatSync(fd);
-    const named = lstatSync(absPath, { throwIfNoEntry: false });
-    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) throw changed(req.path, 'it was written to');
-    if (!named || named.ino !== before.ino || named.dev !== before.dev) throw changed(req.path, 'it was replaced');
-  } finally {
-    closeSync(fd);
-  }
   // Verified before anything is sent: a mismatch is answered with FILE_CHANGED alone.
-  const checksum = createHash('sha256').update(frame.subarray(FRAME_HEADER_BYTES)).digest('hex');
-  if (checksum !== record.checksum) throw changed(req.path, 'its content differs from the log');
+  new SmallFileReader(rootPath, req.base_dir).readInto(req.path, record, frame, FRAME_HEADER_BYTES);
   sink.sendJson({ id: req.id, status: 'ok', operation: 'GET_FILE', checksum: record.checksum, size: record.size, mtime: record.mtime, mode: record.mode });
   const taken = record.size > 0 ? sink.sendFrame(frame) : undefined;
-  sink.sendJson({ id: req.id, status: 'ok', operation: 'FILE_END', checksum, size: record.size });
+  sink.sendJson({ id: req.id, status: 'ok', operation: 'FILE_END', checksum: record.checksum, size: record.size });
   return sink.backlog() > BACKLOG_HIGH ? taken : undefined;
 }

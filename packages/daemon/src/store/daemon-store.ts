@@ -216,6 +216,14 @@ export class DaemonStore {
     return row ? toRecord(row) : null;
   }
 
+  /**
+   * Several getFile lookups in one read transaction: outside a transaction every statement takes
+   * and drops SQLite's locks, which costs more than the lookup itself.
+   */
+  getFiles(base_dir: string, paths: readonly string[]): (FileRecord | null)[] {
+    return this.db.transaction(() => paths.map((path) => this.getFile(base_dir, path)))();
+  }
+
   /** Live rows of a root, or of a subtree (`under` and everything below it), keyed by path. */
   liveRecords(base_dir: string, under?: string): Map<string, FileRecord> {
     const out = new Map<string, FileRecord>();

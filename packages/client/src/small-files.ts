@@ -1,0 +1,143 @@
+// Small downloads of a batch, fetched with GET_FILES a few requests at a time (planFileBatches).
+// Each file's SHA-256 is checked against the daemon's answer, then it is written to a temp file
+// beside its target without an fsync of its own. Written files gather into groups; one
+// durability barrier per group (makeDurable: syncfs, or fsync each when few) runs while the next
+// requests are answered and written, and only after it does each file go through the same
+// last-moment check as every other write (guard: keep R's version as a conflict copy when
+// needed) and get renamed into place. A file that fails is reported through fail() and its temp
+// file removed; the others go on.
+import { createHash } from 'node:crypto';
+import { renameSync } from 'node:fs';
+import { MAX_BATCH_BYTES, MAX_BATCH_FILE_BYTES, MAX_BATCH_FILES, ZyncError, fromFsError, type ChangeEntry, type WrittenFile } from '@zync/common';
+import { runPool } from './bounded-pool.js';
+import type { Connection, FetchedFile } from './connection.js';
+import { planFileBatches, type BatchLimits } from './core/file-batches.js';
+import { makeDurable, removeQuietly, writeTempFileSync } from './durability.js';
+import type { LocalTree } from './local-tree.js';
+
+/** Per request: a few hundred files and 1 MiB answer quickly and keep the pipe full with 4 in flight. */
+export const SMALL_FILE_LIMITS: BatchLimits = {
+  maxFiles: Math.min(256, MAX_BATCH_FILES),
+  maxBytes: Math.min(1024 * 1024, MAX_BATCH_BYTES),
+  maxFileBytes: MAX_BATCH_FILE_BYTES,
+};
+const REQUESTS_IN_FLIGHT = 4;
+/** Written files that start a barrier while requests are still being answered. */
+const GROUP_FILES = 1024;
+
+export interface SmallFileContext<A extends { entry: ChangeEntry }> {
+  connection: Pick<Connection, 'getFiles'>;
+  tree: Pick<LocalTree, 'ensureParent' | 'rootsOf'>;
+  absOf(entry: ChangeEntry): string;
+  /** Runs just before the rename: keeps what is at abs as a conflict copy where needed; may throw. */
+  guard(action: A, abs: string): Promise<void>;
+  /** The file is in place at abs. */
+  placed(action: A, abs: string, file: WrittenFile, attributes: FetchedAttributes): void;
+  fail(entry: ChangeEntry, err: unknown): void;
+  /** Why no more files should be fetched now (stop signal, full disk), or null. */
+  stopReason(): ZyncError | null;
+  /** Not fetched because of stopReason(): reported as not applied, without a log line each. */
+  notFetched(entry: ChangeEntry, reason: ZyncError): void;
+}
+
+/** What the daemon said about a fetched file (without its content). */
+export type FetchedAttributes = Pick<Extract<FetchedFile, { status: 'ok' }>, 'checksum' | 'size' | 'mtime' | 'mode'>;
+
+/** A temp file waiting for its barrier. It holds no content: the answer's frame can be freed. */
+interface Written<A> {
+  action: A;
+  abs: string;
+  tempPath: string;
+  file: WrittenFile;
+  attributes: FetchedAttributes;
+}
+
+/** Splits fetches into those GET_FILES serves (fetched here) and the rest (one GET_FILE each). */
+export function splitSmallFiles<A extends { entry: ChangeEntry }>(actions: readonly A[]): { batches: A[][]; single: A[] } {
+  return planFileBatches(actions, SMALL_FILE_LIMITS);
+}
+
+export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches: readonly A[][], ctx: SmallFileContext<A>): Promise<void> {
+  const written: Written<A>[] = [];
+  let committing: Promise<void> | null = null;
+
+  const place = async (w: Written<A>) => {
+    try {
+      await ctx.guard(w.action, w.abs);
+      renameSync(w.tempPath, w.abs);
+    } catch (err) {
+      removeQuietly(w.tempPath);
+      ctx.fail(w.action.entry, fromFsError(err, `writing ${w.abs}`));
+      return;
+    }
+    ctx.placed(w.action, w.abs, w.file, w.attributes);
+  };
+
+  const commitWritten = async () => {
+    while (written.length > 0) {
+      const group = written.splice(0);
+      const temps = group.map((w) => w.tempPath);
+      try {
+        await makeDurable(temps, ctx.tree.rootsOf(temps));
+      } catch (err) {
+        for (const w of group) {
+          removeQuietly(w.tempPath);
+          ctx.fail(w.action.entry, err);
+        }
+        continue;
+      }
+      for (const w of group) await place(w);
+    }
+  };
+  const startCommit = () => {
+    committing ??= commitWritten().finally(() => (committing = null));
+  };
+
+  const write = async (action: A, fetched: FetchedFile) => {
+    const { entry } = action;
+    const stop = ctx.stopReason();
+    if (stop) {
+      ctx.notFetched(entry, stop);
+      return;
+    }
+    if (fetched.status === 'error') {
+      ctx.fail(entry, new ZyncError(fetched.code, fetched.error));
+      return;
+    }
+    const abs = ctx.absOf(entry);
+    try {
+      const checksum = createHash('sha256').update(fetched.content).digest('hex');
+      if (checksum !== fetched.checksum) {
+        throw new ZyncError('CHECKSUM_MISMATCH', `Content for ${entry.base_dir}/${entry.path} does not match the checksum the daemon sent.`);
+      }
+      ctx.tree.ensureParent(abs);
+      const { tempPath, file } = writeTempFileSync(abs, fetched.content, fetched);
+      written.push({ action, abs, tempPath, file, attributes: { checksum, size: fetched.size, mtime: fetched.mtime, mode: fetched.mode } });
+    } catch (err) {
+      ctx.fail(entry, err);
+    }
+  };
+
+  await runPool(batches, REQUESTS_IN_FLIGHT, async (batch) => {
+    const stop = ctx.stopReason();
+    if (stop) {
+      for (const action of batch) ctx.notFetched(action.entry, stop);
+      return;
+    }
+    let files: FetchedFile[];
+    try {
+      files = await ctx.connection.getFiles(batch[0]!.entry.base_dir, batch.map((a) => a.entry.path));
+    } catch (err) {
+      for (const action of batch) ctx.fail(action.entry, err);
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) await write(batch[i]!, files[i]!);
+    if (written.length >= GROUP_FILES) startCommit();
+  });
+  // Files written after the last group started wait for one more barrier.
+  for (;;) {
+    if (committing) await committing;
+    else if (written.length > 0) startCommit();
+    else break;
+  }
+}
