@@ -75,12 +75,11 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
             const key = `${String(m.base_dir)}/${path}`;
             const content = options.files[key];
             if (!content) return { path, status: 'error', code: 'NOT_FOUND', error: `${key} is not a file in the log.` };
-            contents.push(content);
+            if (content.length > 0) contents.push(content);
             return { path, status: 'ok', checksum: options.lies?.[key] ?? sha256(content), size: content.length, mtime: 1_700_000_000_000, mode: 0o644 };
           });
-          const body = Buffer.concat(contents);
-          reply({ operation: 'GET_FILES', files, size: body.length });
-          if (body.length) ws.send(encodeBinaryFrame(m.id, body));
+          reply({ operation: 'GET_FILES', files, size: contents.reduce((n, c) => n + c.length, 0) });
+          for (const content of contents) ws.send(encodeBinaryFrame(m.id, content));
           return;
         }
         default:

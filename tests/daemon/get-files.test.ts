@@ -1,6 +1,6 @@
 // GET_FILES: many small files in one answer. Every requested path is answered in order — the
-// content of the good ones back to back in one frame, a stable code for the others — and a
-// file being rewritten while it is served never arrives under a checksum its bytes do not have.
+// content of each good one in its own frame, a stable code for the others — and a file being
+// rewritten while it is served never arrives under a checksum its bytes do not have.
 import { createHash } from 'node:crypto';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -11,15 +11,12 @@ import { fetchLog } from './daemon-helpers.js';
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** The answer's files with the content each 'ok' one was given. */
-function split(answer: GetFilesResponse, content: Buffer): (BatchedFile & { bytes?: Buffer })[] {
-  let offset = 0;
-  return answer.files.map((f) => {
-    if (f.status !== 'ok') return f;
-    const bytes = content.subarray(offset, offset + f.size);
-    offset += f.size;
-    return { ...f, bytes };
-  });
+/** The answer's files with the content each 'ok' one was given (one frame per non-empty file). */
+function split(answer: GetFilesResponse, frames: Buffer[]): (BatchedFile & { bytes?: Buffer })[] {
+  let next = 0;
+  const files = answer.files.map((f) => (f.status !== 'ok' ? f : { ...f, bytes: f.size > 0 ? frames[next++]! : Buffer.alloc(0) }));
+  expect(next).toBe(frames.length);
+  return files;
 }
 
 let root: string;
@@ -48,11 +45,11 @@ afterAll(async () => {
 });
 
 describe('GET_FILES', () => {
-  it('answers every path in order, with the good files back to back in one frame', async () => {
+  it('answers every path in order, each good file in its own frame', async () => {
     const wanted = ['d0/f0.txt', 'missing.txt', 'empty.txt', 'd1/f9.txt', '../escape.txt', 'd2', 'large.bin', 'link.txt', 'd3/f39.txt'];
-    const { answer, content } = await client.getFiles('w', wanted);
+    const { answer, frames } = await client.getFiles('w', wanted);
     const parsed = GetFilesResponse.parse(answer);
-    const files = split(parsed, content);
+    const files = split(parsed, frames);
     expect(files.map((f) => [f.path, f.status === 'ok' ? 'ok' : f.code])).toEqual([
       ['d0/f0.txt', 'ok'],
       ['missing.txt', 'NOT_FOUND'],
@@ -64,7 +61,7 @@ describe('GET_FILES', () => {
       ['link.txt', 'NOT_FOUND'],
       ['d3/f39.txt', 'ok'],
     ]);
-    expect(parsed.size).toBe(content.length);
+    expect(parsed.size).toBe(frames.reduce((n, f) => n + f.length, 0));
     for (const f of files) {
       if (f.status !== 'ok') continue;
       expect(f.bytes!.toString()).toBe(f.path === 'empty.txt' ? '' : texts[f.path]);
@@ -73,9 +70,10 @@ describe('GET_FILES', () => {
   });
 
   it('answers a batch with nothing to send without a content frame', async () => {
-    const { answer, content } = await client.getFiles('w', ['missing.txt', 'empty.txt']);
-    expect(answer).toMatchObject({ status: 'ok', size: 0 });
-    expect(content.length).toBe(0);
+    const { answer, frames } = await client.getFiles('w', ['missing.txt', 'empty.txt', 'd0/f0.txt']);
+    expect(answer).toMatchObject({ status: 'ok' });
+    // The frames that did come belong to d0/f0.txt alone.
+    expect(frames.map((f) => f.toString())).toEqual([texts['d0/f0.txt']]);
   });
 
   it('refuses an unknown base_dir and an oversized request as a whole, and the connection carries on', async () => {
@@ -97,9 +95,9 @@ describe('GET_FILES', () => {
     for (let round = 1; round <= 30; round++) {
       // Rewrites land while the request is on its way and the watcher is catching up.
       const writes = Promise.all(names.map((name, i) => writeFile(path.join(root, name), `version ${round}\n`.repeat(1 + ((i + round) % 7)))));
-      const { answer, content } = await client.getFiles('w', names);
+      const { answer, frames } = await client.getFiles('w', names);
       await writes;
-      for (const f of split(GetFilesResponse.parse(answer), content)) {
+      for (const f of split(GetFilesResponse.parse(answer), frames)) {
         if (f.status === 'ok') {
           expect(sha256(f.bytes!)).toBe(f.checksum);
           served++;

@@ -21,8 +21,8 @@ export interface FileResult {
 
 export interface FilesResult {
   answer: WireMessage;
-  /** The content frame's payload (empty when the answer announced no content). */
-  content: Buffer;
+  /** The content frames' payloads, one per non-empty 'ok' file, in order. */
+  frames: Buffer[];
 }
 
 export interface RawClient {
@@ -30,7 +30,7 @@ export interface RawClient {
   /** Sends a request with the next id and resolves with the first text frame answering it. */
   request(operation: string, fields?: Record<string, unknown>): Promise<WireMessage>;
   getFile(baseDir: string, path: string): Promise<FileResult>;
-  /** GET_FILES: the answer and, when it announces content, the one binary frame after it. */
+  /** GET_FILES: the answer and the content frames that follow it. */
   getFiles(baseDir: string, paths: string[]): Promise<FilesResult>;
   /** Sends bytes or text as they are. */
   sendRaw(data: string | Buffer): void;
@@ -110,10 +110,11 @@ export function connect(url: string, token: string | null, options: { maxPayload
       const id = nextId++;
       ws.send(JSON.stringify({ operation: 'GET_FILES', id, base_dir: baseDir, paths }));
       const answer = await nextMessage((m) => m.id === id);
-      if (answer.status !== 'ok' || answer.size === 0) return { answer, content: Buffer.alloc(0) };
-      if (!binaries.has(id)) {
+      const listed = Array.isArray(answer.files) ? (answer.files as { status?: string; size?: number }[]) : [];
+      const expected = listed.filter((f) => f.status === 'ok' && (f.size ?? 0) > 0).length;
+      while ((binaries.get(id)?.length ?? 0) < expected) {
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('no GET_FILES content frame in time')), 30_000);
+          const timer = setTimeout(() => reject(new Error('GET_FILES content frames missing')), 30_000);
           binaryWaiters.set(id, () => {
             clearTimeout(timer);
             resolve();
@@ -121,9 +122,9 @@ export function connect(url: string, token: string | null, options: { maxPayload
         });
         binaryWaiters.delete(id);
       }
-      const content = Buffer.concat(binaries.get(id) ?? []);
+      const frames = binaries.get(id) ?? [];
       binaries.delete(id);
-      return { answer, content };
+      return { answer, frames };
     },
     sendRaw(data) {
       ws.send(data);

@@ -249,17 +249,17 @@ describe('getFiles', () => {
   const a = Buffer.from('alpha\n');
   const b = Buffer.from('bravo bravo\n');
   const entry = (path: string, data: Buffer) => ({ path, status: 'ok', checksum: sha256(data), size: data.length, mtime: 1000, mode: 0o644 });
-  /** Answers GET_FILES with `files` and `frame` (as given, so tests can make them disagree). */
-  const answerWith = (files: (m: Record<string, unknown>) => unknown[], frame: Buffer | null, size?: number) =>
+  /** Answers GET_FILES with `files` and `frames` (as given, so tests can make them disagree). */
+  const answerWith = (files: (m: Record<string, unknown>) => unknown[], frames: Buffer[], size?: number) =>
     startServer((ws, m) => {
       const listed = files(m);
       const announced = size ?? listed.reduce<number>((n, f) => n + ((f as { size?: number }).size ?? 0), 0);
       ws.send(JSON.stringify({ id: m.id, status: 'ok', operation: 'GET_FILES', files: listed, size: announced }));
-      if (frame) ws.send(encodeBinaryFrame(m.id as number, frame));
+      for (const frame of frames) ws.send(encodeBinaryFrame(m.id as number, frame));
     });
 
-  it('slices the content frame into the files the answer lists, errors in place', async () => {
-    const url = await answerWith(() => [entry('a.txt', a), { path: 'gone.txt', status: 'error', code: 'NOT_FOUND', error: 'gone' }, entry('b.txt', b)], Buffer.concat([a, b]));
+  it('gives each file the frame that follows in its place, errors in place', async () => {
+    const url = await answerWith(() => [entry('a.txt', a), { path: 'gone.txt', status: 'error', code: 'NOT_FOUND', error: 'gone' }, entry('b.txt', b)], [a, b]);
     const connection = await open(url);
     const files = await connection.getFiles('docs', ['a.txt', 'gone.txt', 'b.txt']);
     expect(files.map((f) => (f.status === 'ok' ? [f.path, f.content.toString()] : [f.path, f.code]))).toEqual([
@@ -271,19 +271,19 @@ describe('getFiles', () => {
   });
 
   it('resolves without waiting for a frame when nothing was sent', async () => {
-    const url = await answerWith(() => [{ path: 'x', status: 'error', code: 'FILE_CHANGED', error: 'changed' }], null);
+    const url = await answerWith(() => [{ path: 'x', status: 'error', code: 'FILE_CHANGED', error: 'changed' }], []);
     const connection = await open(url);
     expect(await connection.getFiles('docs', ['x'])).toMatchObject([{ path: 'x', status: 'error', code: 'FILE_CHANGED' }]);
     await connection.close();
   });
 
   it.each([
-    { name: 'files other than the ones requested', files: () => [entry('other.txt', a)], frame: a, size: undefined },
-    { name: 'fewer files than requested', files: () => [], frame: null, size: undefined },
-    { name: 'a size that is not the sum of the files', files: () => [entry('a.txt', a)], frame: a, size: a.length + 1 },
-    { name: 'a frame shorter than announced', files: () => [entry('a.txt', a)], frame: a.subarray(1), size: undefined },
-  ])('rejects an answer with $name as BAD_MESSAGE', async ({ files, frame, size }) => {
-    const url = await answerWith(files, frame, size);
+    { name: 'files other than the ones requested', files: () => [entry('other.txt', a)], frames: [a], size: undefined },
+    { name: 'fewer files than requested', files: () => [], frames: [], size: undefined },
+    { name: 'a size that is not the sum of the files', files: () => [entry('a.txt', a)], frames: [a], size: a.length + 1 },
+    { name: 'a frame shorter than its file', files: () => [entry('a.txt', a)], frames: [a.subarray(1)], size: undefined },
+  ])('rejects an answer with $name as BAD_MESSAGE', async ({ files, frames, size }) => {
+    const url = await answerWith(files, frames, size);
     const connection = await open(url);
     await expect(connection.getFiles('docs', ['a.txt'])).rejects.toMatchObject({ code: 'BAD_MESSAGE' });
     await connection.close();

@@ -98,13 +98,18 @@ type Pending =
       kind: 'files';
       baseDir: string;
       paths: readonly string[];
-      /** The validated answer, kept until its binary frame arrives. */
+      /** The validated answer, kept until the frames of its files have arrived. */
       answer: GetFilesResponse | null;
+      /** Content of the answer's files so far, in order (empty files need no frame). */
+      contents: Buffer[];
+      /** Index in answer.files of the file the next frame belongs to. */
+      next: number;
       resolve: (value: FetchedFile[]) => void;
       reject: (err: ZyncError) => void;
     };
 
 const CLOSE_NORMAL = 1000;
+const EMPTY = Buffer.alloc(0);
 
 /** TLS verification failures (OpenSSL's names, as Node reports them) and what they mean. */
 const UNTRUSTED_CERTIFICATE: Record<string, string> = {
@@ -318,7 +323,7 @@ export class Connection {
    */
   getFiles(baseDir: string, paths: readonly string[]): Promise<FetchedFile[]> {
     return new Promise<FetchedFile[]>((resolve, reject) => {
-      const id = this.register({ kind: 'files', baseDir, paths, answer: null, resolve, reject });
+      const id = this.register({ kind: 'files', baseDir, paths, answer: null, contents: [], next: 0, resolve, reject });
       if (id === null) return;
       this.sendJson({ operation: 'GET_FILES', id, base_dir: baseDir, paths }, id);
     });
@@ -551,31 +556,37 @@ export class Connection {
     }
     const sum = answer.files.reduce((total, f) => total + (f.status === 'ok' ? f.size : 0), 0);
     if (sum !== answer.size) return malformed(`it announces ${answer.size} bytes for files of ${sum}`);
-    if (answer.size === 0) {
-      this.pending.delete(id);
-      entry.resolve(answer.files.map((f) => (f.status === 'ok' ? { ...f, content: Buffer.alloc(0) } : f)));
-      return;
-    }
     entry.answer = answer;
+    this.completeFiles(id, entry);
   }
 
-  /** The content frame of a GET_FILES answer: sliced into the files it holds. */
+  /** One file's content frame of a GET_FILES answer. */
   private onFilesContent(id: number, entry: Extract<Pending, { kind: 'files' }>, payload: Buffer): void {
-    this.pending.delete(id);
-    const answer = entry.answer;
-    if (answer === null || payload.length !== answer.size) {
-      entry.reject(new ZyncError('BAD_MESSAGE', `The daemon sent ${payload.length} bytes of GET_FILES content for ${entry.baseDir}, not the ${answer?.size ?? 0} it announced.`));
+    const file = entry.answer?.files[entry.next];
+    if (file?.status !== 'ok' || file.size !== payload.length) {
+      this.pending.delete(id);
+      const what = file ? `${entry.baseDir}/${file.path}` : `a GET_FILES answer for ${entry.baseDir}`;
+      entry.reject(new ZyncError('BAD_MESSAGE', `The daemon sent a content frame of ${payload.length} bytes that does not belong to ${what}.`));
       return;
     }
-    let offset = 0;
-    entry.resolve(
-      answer.files.map((f) => {
-        if (f.status !== 'ok') return f;
-        const content = payload.subarray(offset, offset + f.size);
-        offset += f.size;
-        return { ...f, content };
-      }),
-    );
+    entry.contents.push(payload);
+    entry.next++;
+    this.completeFiles(id, entry);
+  }
+
+  /** Resolves a GET_FILES request once no listed file waits for its frame any more. */
+  private completeFiles(id: number, entry: Extract<Pending, { kind: 'files' }>): void {
+    const files = entry.answer!.files;
+    // Files that need no frame (errors, empty files) are passed over.
+    while (entry.next < files.length) {
+      const file = files[entry.next]!;
+      if (file.status === 'ok' && file.size > 0) break;
+      entry.contents.push(EMPTY);
+      entry.next++;
+    }
+    if (entry.next < files.length) return;
+    this.pending.delete(id);
+    entry.resolve(files.map((f, i) => (f.status === 'ok' ? { ...f, content: entry.contents[i]! } : f)));
   }
 
   private onBinary(data: Buffer): void {

@@ -8,7 +8,7 @@
 // - binary frames carry file content: a 4-byte big-endian request id, then bytes (see framing.ts).
 //   GET_FILE answers with a header response, binary frames, then a FILE_END trailer;
 //   GET_FILES (many small files, one round trip) answers with one response listing each file,
-//   then — when any content was sent — exactly one binary frame holding the files back to back;
+//   then one binary frame per listed non-empty file, in the listed order;
 //   UPSTREAM_FILE is followed by `size` bytes of binary frames tagged with its own id.
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
@@ -20,7 +20,7 @@ export const MAX_PATH_LENGTH = 4096;
 export const MAX_BATCH_FILES = 512;
 /** Largest file GET_FILES serves; bigger ones stream through GET_FILE. */
 export const MAX_BATCH_FILE_BYTES = 256 * 1024;
-/** Content of one GET_FILES answer: one binary frame, well below MAX_FRAME_BYTES (8 MiB). */
+/** Content bytes of one GET_FILES answer, so one answer holds bounded memory. */
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 const requestId = z.number().int().min(0).max(MAX_REQUEST_ID);
@@ -178,9 +178,11 @@ export const BatchedFile = z.discriminatedUnion('status', [
   z.object({ path: relPath, status: z.literal('error'), code: z.enum(ERROR_CODES), error: z.string() }),
 ]);
 /**
- * GET_FILES answer: one entry per requested path, in request order. When `size` > 0, one binary
- * frame tagged with the request id follows, holding the content of the 'ok' files in order;
- * `size` is its length (the sum of their sizes). Every 'ok' file's bytes hash to its checksum.
+ * GET_FILES answer: one entry per requested path, in request order. Then, for each 'ok' file
+ * with a size above 0 and in the same order, one binary frame tagged with the request id holding
+ * exactly its content; `size` is the sum of those sizes. Every 'ok' file's bytes hash to its
+ * checksum. (One frame per file, not one for the batch: a frame that fits in a socket read is
+ * delivered without a copy.)
  */
 export const GetFilesResponse = ok({ operation: z.literal('GET_FILES'), files: z.array(BatchedFile), size });
 export const AckResponse = ok({ sequence_number: sequence });

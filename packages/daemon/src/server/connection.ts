@@ -4,6 +4,7 @@
 // long (backpressure instead of unbounded buffering). Upstream requests and binary frames go to
 // the UpstreamPort, opened after HELLO. Any failure in one request is answered as an error with a
 // stable code for that id; the connection and the daemon carry on.
+import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
 import { decodeBinaryFrame, isZyncError, type GetFileRequest, type GetFilesRequest, type Logger } from '@zync/common';
 import { handleAck, handleGetChanges, handleGetLastSequence, handleHello, handlePing, type HandlerContext, type Session } from './handlers.js';
@@ -35,8 +36,12 @@ export class Connection {
   private upstream: UpstreamConnection | null = null;
   private closed = false;
 
-  constructor(ws: WebSocket, deps: ConnectionDeps, log: Logger) {
+  /** The socket under ws, to send the frames of one answer in one write (cork). */
+  private readonly socket: Duplex;
+
+  constructor(ws: WebSocket, socket: Duplex, deps: ConnectionDeps, log: Logger) {
     this.ws = ws;
+    this.socket = socket;
     this.deps = deps;
     this.log = log;
     ws.on('message', (data, isBinary) => {
@@ -167,6 +172,14 @@ export class Connection {
       }),
     isOpen: () => this.isOpen,
     backlog: () => this.ws.bufferedAmount,
+    corked: (send) => {
+      this.socket.cork();
+      try {
+        send();
+      } finally {
+        this.socket.uncork();
+      }
+    },
   };
 
   private pause(): void {

@@ -33,6 +33,8 @@ export interface FileSink {
   isOpen(): boolean;
   /** Bytes accepted by sendJson/sendFrame but not yet written to the socket. */
   backlog(): number;
+  /** Runs send() with the socket corked: the messages it sends leave in one write. */
+  corked(send: () => void): void;
 }
 
 /** Files up to this size go out in one frame through the synchronous path. */

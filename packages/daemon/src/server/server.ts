@@ -116,7 +116,7 @@ export class DaemonServer {
         this.peers.delete(peer);
         log.info({ code }, 'client disconnected');
       });
-      new Connection(ws, { ...options.deps, log }, log);
+      new Connection(ws, socket, { ...options.deps, log }, log);
     });
   }
 
