@@ -26,9 +26,10 @@ import type { DaemonStore } from './store/daemon-store.js';
 /**
  * Quiet time after a path's last event before it is looked at. Short, because the look itself
  * is safe against writes still in progress (a file that changes while hashed is looked at
- * again), and every millisecond here is latency until R sees the change.
+ * again), and every millisecond here is latency until R sees the change: 4 ms instead of 10
+ * took W4's p50 from ~21 ms to ~16 ms (pnpm bench).
  */
-const SETTLE_MS = 10;
+const SETTLE_MS = 4;
 
 export interface WatcherOptions {
   store: DaemonStore;
