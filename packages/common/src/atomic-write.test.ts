@@ -1,9 +1,19 @@
 import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { open } from 'node:fs/promises';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { AtomicFileWriter, writeFileAtomic } from './atomic-write.js';
 import { sha256 } from './hash.js';
+
+/** FileHandle's prototype, so a test can make the disk fail under the writer. */
+async function fileHandlePrototype(dir: string): Promise<object> {
+  const probe = path.join(dir, 'probe');
+  const handle = await open(probe, 'w');
+  await handle.close();
+  rmSync(probe);
+  return Object.getPrototypeOf(handle) as object;
+}
 
 describe('atomic writes', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'zync-atomic-'));
@@ -37,5 +47,64 @@ describe('atomic writes', () => {
     expect(() => statSync(target)).toThrow();
     await writer.abort();
     expect(readdirSync(dir).some((n) => n.startsWith('.zync-tmp-'))).toBe(false);
+  });
+
+  describe('writes behind the caller', () => {
+    afterEach(() => vi.restoreAllMocks());
+
+    it.each([
+      { name: 'many frame-sized chunks', chunks: Array.from({ length: 40 }, (_, i) => 256 * 1024 + (i % 3)) },
+      { name: 'odd sizes, some empty', chunks: [1, 0, 4095, 4097, 0, 3 * 1024 * 1024 + 7, 9] },
+      { name: 'one chunk above the write-behind limit', chunks: [9 * 1024 * 1024] },
+    ])('keeps content and checksum with $name', async ({ chunks }) => {
+      const target = path.join(dir, 'many.bin');
+      const parts = chunks.map((n, i) => Buffer.alloc(n, i + 1));
+      const writer = await AtomicFileWriter.create(target);
+      for (const part of parts) await writer.write(part);
+      const whole = Buffer.concat(parts);
+      const result = await writer.commit({ expectedChecksum: sha256(whole) });
+      expect(result.size).toBe(whole.length);
+      expect(result.file.size).toBe(whole.length);
+      expect(readFileSync(target).equals(whole)).toBe(true);
+    });
+
+    it('starts write-back in the background while a large file is written, then commits it', async () => {
+      const proto = (await fileHandlePrototype(dir)) as { datasync: () => Promise<void> };
+      const datasync = vi.spyOn(proto, 'datasync');
+      const target = path.join(dir, 'large.bin');
+      const chunk = Buffer.alloc(1024 * 1024, 7);
+      const writer = await AtomicFileWriter.create(target);
+      for (let i = 0; i < 130; i++) await writer.write(chunk);
+      const result = await writer.commit();
+      expect(datasync).toHaveBeenCalled();
+      expect(result.size).toBe(130 * chunk.length);
+      expect(statSync(target).size).toBe(130 * chunk.length);
+    });
+
+    it('reports a failed write by the next write or the commit, and leaves no temp file', async () => {
+      const proto = (await fileHandlePrototype(dir)) as { writev: () => Promise<unknown> };
+      vi.spyOn(proto, 'writev').mockRejectedValue(Object.assign(new Error('no space'), { code: 'ENOSPC' }));
+      const target = path.join(dir, 'full.bin');
+      writeFileSync(target, 'keep me');
+      const writer = await AtomicFileWriter.create(target);
+      const chunk = Buffer.alloc(256 * 1024, 1);
+      const failure = (async () => {
+        for (let i = 0; i < 64; i++) await writer.write(chunk);
+        await writer.commit();
+      })();
+      await expect(failure).rejects.toMatchObject({ code: 'DISK_FULL' });
+      await writer.abort();
+      expect(readFileSync(target, 'utf8')).toBe('keep me');
+      expect(readdirSync(dir).filter((n) => n.startsWith('.zync-tmp-'))).toEqual([]);
+    });
+
+    it('abort waits for a write in flight and removes the temp file', async () => {
+      const target = path.join(dir, 'aborted.bin');
+      const writer = await AtomicFileWriter.create(target);
+      await writer.write(Buffer.alloc(3 * 1024 * 1024, 2));
+      await writer.abort();
+      expect(() => statSync(target)).toThrow();
+      expect(readdirSync(dir).filter((n) => n.startsWith('.zync-tmp-'))).toEqual([]);
+    });
   });
 });

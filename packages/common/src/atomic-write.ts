@@ -42,8 +42,27 @@ export function tempPathFor(target: string): string {
 }
 
 /**
+ * Accepted-but-unwritten bytes above which write() waits for the disk. Small on purpose: a
+ * buffer kept alive across two scavenges is promoted and then freed only by a full GC, which
+ * for a large download costs more than the extra writev calls (the socket buffers upstream
+ * absorb the disk's hiccups instead).
+ */
+const WRITE_BEHIND_BYTES = 1024 * 1024;
+/** Chunks per writev (Linux IOV_MAX is 1024). */
+const MAX_IOVECS = 512;
+/**
+ * Written bytes after which an fdatasync starts in the background (never two at once): the
+ * kernel would otherwise hold a large file's pages dirty until commit's fsync, which then has to
+ * write all of them while nothing else happens.
+ */
+const EARLY_SYNC_BYTES = 64 * 1024 * 1024;
+
+/**
  * A file being written. write() as many chunks as needed, then commit() to verify, fsync and
  * rename, or abort() to remove the temp file. The SHA-256 of what was written is kept as it goes.
+ * Writes are behind the caller: write() hashes and queues the chunk (which must not be changed
+ * afterwards) and returns at once unless WRITE_BEHIND_BYTES are still waiting; queued chunks go
+ * out in one writev. A failed write is reported by the next write() or by commit().
  */
 export class AtomicFileWriter {
   readonly target: string;
@@ -52,6 +71,16 @@ export class AtomicFileWriter {
   private readonly hash: Hash = createHash('sha256');
   private written = 0;
   private done = false;
+  private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  /** The writev loop while it runs; resolves when the queue is empty (never rejects). */
+  private flushing: Promise<void> | null = null;
+  /** The background fdatasync, if one runs (never rejects). */
+  private syncing: Promise<void> | null = null;
+  private unsyncedBytes = 0;
+  private failure: unknown = undefined;
+  /** write() calls waiting for the queue to shrink: woken after each writev. */
+  private waiting: (() => void)[] = [];
 
   private constructor(target: string, tempPath: string, handle: FileHandle) {
     this.target = target;
@@ -75,17 +104,67 @@ export class AtomicFileWriter {
 
   async write(chunk: Uint8Array): Promise<void> {
     if (!this.handle) throw new Error('AtomicFileWriter: write after commit or abort');
-    try {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, null);
-        offset += bytesWritten;
-      }
-    } catch (err) {
-      throw fromFsError(err, `writing ${this.target}`);
-    }
+    if (this.failure !== undefined) throw fromFsError(this.failure, `writing ${this.target}`);
+    if (chunk.length === 0) return;
     this.hash.update(chunk);
     this.written += chunk.length;
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.length;
+    this.flushing ??= this.flush();
+    while (this.queuedBytes > WRITE_BEHIND_BYTES && this.flushing) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.failure !== undefined) throw fromFsError(this.failure, `writing ${this.target}`);
+  }
+
+  /** Writes queued chunks until none are left or a write fails (recorded in `failure`). */
+  private async flush(): Promise<void> {
+    const handle = this.handle!;
+    try {
+      while (this.queue.length > 0 && this.failure === undefined) {
+        let batch = this.queue.splice(0, MAX_IOVECS);
+        let bytes = 0;
+        for (const c of batch) bytes += c.length;
+        this.queuedBytes -= bytes;
+        for (;;) {
+          const { bytesWritten } = await handle.writev(batch);
+          this.unsyncedBytes += bytesWritten;
+          if (bytesWritten === bytes) break;
+          if (bytesWritten === 0) throw new Error(`writev wrote nothing to ${this.tempPath}`);
+          // Short write (rare for regular files): continue after what the disk took.
+          bytes -= bytesWritten;
+          let skip = bytesWritten;
+          while (skip >= batch[0]!.length) skip -= batch.shift()!.length;
+          if (skip > 0) batch = [batch[0]!.subarray(skip), ...batch.slice(1)];
+        }
+        this.wake();
+        if (this.unsyncedBytes >= EARLY_SYNC_BYTES && this.syncing === null) {
+          this.unsyncedBytes = 0;
+          this.syncing = handle.datasync().then(
+            () => void (this.syncing = null),
+            (err: unknown) => {
+              this.failure ??= err;
+              this.syncing = null;
+            },
+          );
+        }
+      }
+    } catch (err) {
+      this.failure ??= err;
+    } finally {
+      this.flushing = null;
+      this.wake();
+    }
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  /** Waits until every queued chunk is written and no background sync runs; throws a write failure. */
+  private async drain(): Promise<void> {
+    while (this.flushing || this.syncing) await (this.flushing ?? this.syncing);
+    if (this.failure !== undefined) throw this.failure;
   }
 
   /**
@@ -109,6 +188,7 @@ export class AtomicFileWriter {
           `Content for ${this.target} does not match its checksum (expected ${options.expectedChecksum.slice(0, 12)}…, got ${checksum.slice(0, 12)}…).`,
         );
       }
+      await this.drain();
       // Metadata on the open fd takes microseconds: synchronous calls cost less than two
       // thread-pool round trips per file. Set before the fsync, so the fsync covers them.
       fchmodSync(handle.fd, options.mode ?? 0o644);
@@ -137,6 +217,10 @@ export class AtomicFileWriter {
     this.done = true;
     const handle = this.handle;
     this.handle = null;
+    this.queue = [];
+    this.queuedBytes = 0;
+    // Let a running writev or fdatasync finish before the fd is closed.
+    while (this.flushing || this.syncing) await (this.flushing ?? this.syncing);
     await handle?.close().catch(() => undefined);
     await unlink(this.tempPath).catch(() => undefined);
   }
