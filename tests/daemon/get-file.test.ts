@@ -8,9 +8,11 @@ import * as path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeBinaryFrame, FileEndResponse, GetFileHeader } from '@zync/common';
-import { peakRssBytes, sha256File, startDaemon, tempDir, waitFor, writeRandomFile, writeText, type DaemonHandle } from '../helpers/index.js';
+import { connect, peakRssBytes, sha256File, startDaemon, tempDir, waitFor, writeRandomFile, writeText, type DaemonHandle } from '../helpers/index.js';
 
 const MiB = 1024 * 1024;
+/** Large files requested at once: more than the daemon's read budget serves together. */
+const MANY = 24;
 
 interface Transfer {
   header: Record<string, unknown>;
@@ -69,6 +71,7 @@ beforeAll(async () => {
   await writeRandomFile(path.join(root, 'medium.bin'), 96 * MiB);
   await writeText(path.join(root, 'small.txt'), 'hello\n');
   await writeText(path.join(root, 'empty.txt'), '');
+  for (let i = 0; i < MANY; i++) await writeRandomFile(path.join(root, 'many', `f${i}.bin`), 3 * MiB + i);
   daemon = await startDaemon({ dirs: { w: root } });
 });
 afterAll(async () => {
@@ -135,5 +138,19 @@ describe('GET_FILE', () => {
     expect(result.end).toMatchObject({ id: 7, status: 'error', code: 'FILE_CHANGED' });
     expect(result.received).toBeLessThanOrEqual(96 * MiB);
     expect(peakRssBytes(daemon.pid)).toBeLessThan(150 * MiB);
+  });
+
+  it('serves many large files requested at once on one connection, each whole', async () => {
+    const client = await connect(daemon.url, daemon.token);
+    try {
+      const results = await Promise.all(Array.from({ length: MANY }, (_, i) => client.getFile('w', `many/f${i}.bin`)));
+      for (const [i, result] of results.entries()) {
+        const expected = await sha256File(path.join(root, 'many', `f${i}.bin`));
+        expect(result.end).toMatchObject({ operation: 'FILE_END', checksum: expected, size: 3 * MiB + i });
+        expect(createHash('sha256').update(result.content).digest('hex')).toBe(expected);
+      }
+    } finally {
+      await client.close();
+    }
   });
 });

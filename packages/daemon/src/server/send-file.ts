@@ -1,7 +1,7 @@
 // GET_FILE: streams one recorded file as a header, binary frames tagged with the request id,
-// and a FILE_END trailer. Memory is bounded for any size: a few reusable frame buffers, and the
-// next chunk is read only when the socket has taken an earlier one (backpressure, not
-// buffering). The header carries the recorded checksum; if the bytes sent do not hash to it, or
+// and a FILE_END trailer. Memory is bounded for any size and any number of transfers: a few
+// reusable read blocks from a daemon-wide budget, and the next block is read only when the socket
+// has taken an earlier one (backpressure, not buffering). The header carries the recorded checksum; if the bytes sent do not hash to it, or
 // the file's size, mtime or inode moved while it was read, the trailer is replaced by
 // FILE_CHANGED, so content is never delivered under a wrong checksum. Small files (one frame)
 // take the synchronous path of SmallFileReader.
@@ -42,8 +42,25 @@ const SMALL_FILE_BYTES = CHUNK_BYTES;
 /** Above this socket backlog a small-file transfer holds its slot until its frame is written. */
 export const BACKLOG_HIGH = 4 * 1024 * 1024;
 
-/** Frames in flight per transfer: enough to keep the pipe full, few enough to bound memory. */
-const WINDOW = 8;
+/** Frames filled by one readv: a thread-pool round trip per frame costs the event loop more. */
+const FRAMES_PER_READ = 8;
+const FRAME_SPAN = FRAME_HEADER_BYTES + CHUNK_BYTES;
+const BLOCK_BYTES = FRAMES_PER_READ * FRAME_SPAN;
+/** Read blocks per transfer (reading, or waiting for the socket). */
+const BLOCKS = 4;
+/** Reads in flight: the next block is read while the current one is hashed and sent. */
+const READS_AHEAD = 2;
+/**
+ * Read blocks of all streaming transfers together (16 MiB): bounds memory however many
+ * GET_FILEs run at once. A transfer that holds none waits for one; one that holds some only
+ * reuses its own, so every wait ends when some transfer finishes.
+ */
+const BLOCK_BUDGET = 8;
+let blocksOut = 0;
+let budgetWaiters: (() => void)[] = [];
+/** Blocks kept between transfers, so a run of large files does not churn the GC. */
+const SPARE_BLOCKS = BLOCKS;
+const spareBlocks: Buffer[] = [];
 
 export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sink: FileSink, req: GetFileRequest): Promise<void> {
   const root = deps.roots.get(req.base_dir);
@@ -72,35 +89,76 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
 
     sink.sendJson({ id: req.id, status: 'ok', operation: 'GET_FILE', checksum: record.checksum, size: record.size, mtime: record.mtime, mode: record.mode });
 
+    // A block holds FRAMES_PER_READ frames back to back ([id][payload][id][payload]...); one
+    // readv fills their payloads and each frame goes out as a view of the block.
     const hash = createHash('sha256');
     const free: Buffer[] = [];
-    const inFlight = new Set<Promise<void>>();
+    const held: Buffer[] = [];
+    const take = (): Buffer | null => {
+      const reused = free.pop();
+      if (reused) return reused;
+      if (held.length >= BLOCKS || blocksOut >= BLOCK_BUDGET) return null;
+      blocksOut++;
+      const block = spareBlocks.pop() ?? Buffer.allocUnsafe(BLOCK_BYTES);
+      held.push(block);
+      return block;
+    };
+    const reading: { block: Buffer; length: number; done: Promise<number> }[] = [];
+    const sending = new Set<Promise<void>>();
+    let readAt = 0;
     let sent = 0;
-    while (sent < record.size) {
-      while (inFlight.size >= WINDOW) await Promise.race(inFlight);
-      if (!sink.isOpen()) return;
-      const frame = free.pop() ?? Buffer.allocUnsafe(FRAME_HEADER_BYTES + CHUNK_BYTES);
-      frame.writeUInt32BE(req.id, 0);
-      const want = Math.min(CHUNK_BYTES, record.size - sent);
-      let got = 0;
-      while (got < want) {
-        const { bytesRead } = await handle.read(frame, FRAME_HEADER_BYTES + got, want - got, sent + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
+    const startReads = () => {
+      while (readAt < record.size && reading.length < READS_AHEAD) {
+        const block = take();
+        if (!block) return;
+        const length = Math.min(FRAMES_PER_READ * CHUNK_BYTES, record.size - readAt);
+        reading.push({ block, length, done: readFully(handle, payloadViews(block, length), readAt) });
+        readAt += length;
       }
-      if (got < want) {
-        await Promise.allSettled(inFlight);
-        throw changed(req.path, 'it became shorter');
+    };
+    try {
+      startReads();
+      while (sent < record.size) {
+        while (reading.length === 0) {
+          if (sending.size > 0) await Promise.race(sending);
+          else await new Promise<void>((resolve) => budgetWaiters.push(resolve));
+          if (!sink.isOpen()) return;
+          startReads();
+        }
+        const { block, length, done } = reading.shift()!;
+        const got = await done;
+        if (!sink.isOpen()) return;
+        if (got < length) throw changed(req.path, 'it became shorter');
+        startReads();
+        const frames: Buffer[] = [];
+        for (let offset = 0; offset < length; offset += CHUNK_BYTES) {
+          const start = (offset / CHUNK_BYTES) * FRAME_SPAN;
+          const end = start + FRAME_HEADER_BYTES + Math.min(CHUNK_BYTES, length - offset);
+          block.writeUInt32BE(req.id, start);
+          hash.update(block.subarray(start + FRAME_HEADER_BYTES, end));
+          frames.push(block.subarray(start, end));
+        }
+        sent += length;
+        // One write for the block's frames; the socket takes them in order, so the last one's
+        // promise covers all.
+        let last: Promise<void> = Promise.resolve();
+        sink.corked(() => {
+          for (const frame of frames) last = sink.sendFrame(frame);
+        });
+        const taken: Promise<void> = last.then(() => {
+          sending.delete(taken);
+          free.push(block);
+        });
+        sending.add(taken);
+        startReads();
       }
-      hash.update(frame.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + got));
-      sent += got;
-      const done: Promise<void> = sink.sendFrame(frame.subarray(0, FRAME_HEADER_BYTES + got)).then(() => {
-        inFlight.delete(done);
-        free.push(frame);
-      });
-      inFlight.add(done);
+      await Promise.all(sending);
+    } finally {
+      // No read may still fill a buffer, nor use the handle, once this returns.
+      await Promise.allSettled(reading.map((r) => r.done));
+      await Promise.allSettled(sending);
+      releaseBlocks(held);
     }
-    await Promise.all(inFlight);
 
     const after = await handle.stat();
     const named = await lstat(absPath).catch(() => null);
@@ -124,4 +182,37 @@ function sendSmallFile(rootPath: string, sink: FileSink, req: GetFileRequest, re
   const taken = record.size > 0 ? sink.sendFrame(frame) : undefined;
   sink.sendJson({ id: req.id, status: 'ok', operation: 'FILE_END', checksum: record.checksum, size: record.size });
   return sink.backlog() > BACKLOG_HIGH ? taken : undefined;
+}
+
+/** Returns a finished transfer's blocks and lets the waiting transfers try again. */
+function releaseBlocks(blocks: Buffer[]): void {
+  if (blocks.length === 0) return;
+  blocksOut -= blocks.length;
+  spareBlocks.push(...blocks.slice(0, Math.max(0, SPARE_BLOCKS - spareBlocks.length)));
+  const waiting = budgetWaiters;
+  budgetWaiters = [];
+  for (const wake of waiting) wake();
+}
+
+/** The payload regions of a block's frames that hold `length` bytes of content. */
+function payloadViews(block: Buffer, length: number): Buffer[] {
+  const views: Buffer[] = [];
+  for (let offset = 0, start = FRAME_HEADER_BYTES; offset < length; offset += CHUNK_BYTES, start += FRAME_SPAN) {
+    views.push(block.subarray(start, start + Math.min(CHUNK_BYTES, length - offset)));
+  }
+  return views;
+}
+
+/** readv until the views are full or the file ends; returns the bytes read. */
+async function readFully(handle: FileHandle, views: Buffer[], position: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { bytesRead } = await handle.readv(views, position + total);
+    total += bytesRead;
+    if (bytesRead === 0) return total;
+    let skip = bytesRead;
+    while (views.length > 0 && skip >= views[0]!.length) skip -= views.shift()!.length;
+    if (views.length === 0) return total;
+    if (skip > 0) views[0] = views[0]!.subarray(skip);
+  }
 }
