@@ -34,6 +34,7 @@ import {
   type RequestFor,
   type ResponseFor,
 } from '@zync/common';
+import { noteReceivedBytes } from './young-gc.js';
 
 export interface ConnectionOptions {
   /** Sent as `Authorization: Bearer <token>`; never logged. */
@@ -47,7 +48,10 @@ export interface ConnectionOptions {
   heartbeatMs?: number;
   /** For wss://: trust this CA or self-signed certificate (PEM) instead of Node's built-in list. */
   ca?: Buffer | undefined;
-  /** Received-but-unwritten content bytes above which the socket is paused. Default 8 MiB. */
+  /**
+   * Received-but-unwritten content bytes above which the socket is paused. Default 1 MiB: the
+   * kernel's socket buffers hold the rest, and frames kept alive longer get promoted by the GC.
+   */
   receiveHighWaterBytes?: number;
 }
 
@@ -181,7 +185,7 @@ export class Connection {
     this.url = url;
     this.ws = ws;
     this.log = options.logger;
-    this.receiveHighWater = options.receiveHighWaterBytes ?? 8 * 1024 * 1024;
+    this.receiveHighWater = options.receiveHighWaterBytes ?? 1024 * 1024;
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('close', (code, reason) => {
       this.shutdown(
@@ -615,6 +619,7 @@ export class Connection {
     const sink = entry.sink;
     this.bufferedReceive += payload.length;
     if (this.bufferedReceive > this.receiveHighWater && !this.ws.isPaused) this.ws.pause();
+    noteReceivedBytes(payload.length);
     entry.chain = entry.chain
       .then(() => sink.write(payload))
       .finally(() => {
