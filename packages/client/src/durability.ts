@@ -30,7 +30,6 @@ class SyncfsRunner {
 
   /** The exit status of `sync -f path`, or -1 when it could not be run. */
   run(path: string): Promise<number> {
-    if (path.includes('\n')) return Promise.resolve(-1);
     const proc = this.proc ?? this.start();
     if (proc === null) return Promise.resolve(-1);
     return new Promise((resolve) => {
@@ -80,7 +79,8 @@ let syncfsWorks: boolean | null = null;
 
 /** One syncfs(2) of the file system holding path; false when `sync -f` is not available. */
 async function syncFileSystem(path: string): Promise<boolean> {
-  if (syncfsWorks === false) return false;
+  // The shell reads one path per line; such a path is flushed with fsync instead.
+  if (syncfsWorks === false || path.includes('\n')) return false;
   const status = await syncfsRunner.run(path);
   if (status === 0) {
     syncfsWorks = true;

@@ -93,7 +93,7 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
     committing ??= commitWritten().finally(() => (committing = null));
   };
 
-  const write = async (action: A, fetched: FetchedFile) => {
+  const write = (action: A, fetched: FetchedFile): void => {
     const { entry } = action;
     const stop = ctx.stopReason();
     if (stop) {
@@ -131,7 +131,7 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
       for (const action of batch) ctx.fail(action.entry, err);
       return;
     }
-    for (let i = 0; i < batch.length; i++) await write(batch[i]!, files[i]!);
+    for (let i = 0; i < batch.length; i++) write(batch[i]!, files[i]!);
     if (written.length >= GROUP_FILES) startCommit();
   });
   // Files written after the last group started wait for one more barrier.
