@@ -34,6 +34,7 @@ import {
   type RequestFor,
   type ResponseFor,
 } from '@zync/common';
+import { takeBuffer } from './batch-buffers.js';
 import { noteReceivedBytes } from './young-gc.js';
 
 export interface ConnectionOptions {
@@ -106,6 +107,9 @@ type Pending =
       answer: GetFilesResponse | null;
       /** Content of the answer's files so far, in order (empty files need no frame). */
       contents: Buffer[];
+      /** All the answer's content, gathered from its frames (batch-buffers.ts), and bytes filled. */
+      data: Buffer;
+      filled: number;
       /** Index in answer.files of the file the next frame belongs to. */
       next: number;
       resolve: (value: FetchedFile[]) => void;
@@ -323,11 +327,12 @@ export class Connection {
   /**
    * Downloads small files of one base_dir in one round trip (GET_FILES): resolves with one
    * result per path, in order, once the content frame has arrived and matched the answer.
-   * Checksums are the caller's to verify. Rejects with ZyncError for the request as a whole.
+   * Checksums are the caller's to verify. The contents share one buffer from batch-buffers.ts,
+   * which the caller may hand on. Rejects with ZyncError for the request as a whole.
    */
   getFiles(baseDir: string, paths: readonly string[]): Promise<FetchedFile[]> {
     return new Promise<FetchedFile[]>((resolve, reject) => {
-      const id = this.register({ kind: 'files', baseDir, paths, answer: null, contents: [], next: 0, resolve, reject });
+      const id = this.register({ kind: 'files', baseDir, paths, answer: null, contents: [], data: EMPTY, filled: 0, next: 0, resolve, reject });
       if (id === null) return;
       this.sendJson({ operation: 'GET_FILES', id, base_dir: baseDir, paths }, id);
     });
@@ -561,6 +566,7 @@ export class Connection {
     const sum = answer.files.reduce((total, f) => total + (f.status === 'ok' ? f.size : 0), 0);
     if (sum !== answer.size) return malformed(`it announces ${answer.size} bytes for files of ${sum}`);
     entry.answer = answer;
+    if (answer.size > 0) entry.data = takeBuffer(answer.size);
     this.completeFiles(id, entry);
   }
 
@@ -573,7 +579,9 @@ export class Connection {
       entry.reject(new ZyncError('BAD_MESSAGE', `The daemon sent a content frame of ${payload.length} bytes that does not belong to ${what}.`));
       return;
     }
-    entry.contents.push(payload);
+    payload.copy(entry.data, entry.filled);
+    entry.contents.push(entry.data.subarray(entry.filled, entry.filled + payload.length));
+    entry.filled += payload.length;
     entry.next++;
     this.completeFiles(id, entry);
   }

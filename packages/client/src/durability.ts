@@ -1,5 +1,5 @@
 // Durable writes of batches of small files: each is written to a temp file beside its target
-// without an fsync of its own (writeTempFileSync), then the batch is made durable at once
+// without an fsync of its own (write-temp-file.ts), then the batch is made durable at once
 // (makeDurable) before any of them is renamed into place. fsync per file serialises one
 // journal commit per file (2.6 s for 10,000 files here); one syncfs(2) per file system makes a
 // whole batch durable at once (0.9 s), and it runs beside the next batch's work because another
@@ -8,10 +8,9 @@
 // promise resolves, the data and metadata given (with syncfs, everything else on those file
 // systems too) are on disk.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { fromFsError, tempPathFor, type WrittenFile } from '@zync/common';
+import { fromFsError } from '@zync/common';
 import { runPool } from './bounded-pool.js';
 
 /** Below this many files (or directories) one fsync each is cheaper than a syncfs. */
@@ -127,40 +126,4 @@ export async function makeDurable(paths: readonly string[], fileSystems: readonl
   let failure: unknown = null;
   await runPool(paths, 16, (path) => fsyncPath(path).catch((err: unknown) => void (failure ??= err)));
   if (failure !== null) throw failure;
-}
-
-/**
- * Writes data to a new temp file beside target (synchronously: for a few KiB that is cheaper
- * than thread-pool round trips) with E's mode and mtime, and no fsync: the caller makes the
- * batch durable before renaming. Returns the temp path and the file as fstat saw it.
- */
-export function writeTempFileSync(target: string, data: Uint8Array, attributes: { mode: number; mtime: number }): { tempPath: string; file: WrittenFile } {
-  const tempPath = tempPathFor(target);
-  const mode = attributes.mode & 0o7777;
-  let fd: number | null = null;
-  let created = false;
-  try {
-    fd = openSync(tempPath, 'wx', mode);
-    created = true;
-    for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
-    futimesSync(fd, attributes.mtime / 1000, attributes.mtime / 1000);
-    const info = fstatSync(fd);
-    // The umask may have taken bits from the mode given to open.
-    if ((info.mode & 0o7777) !== mode) fchmodSync(fd, mode);
-    closeSync(fd);
-    fd = null;
-    return { tempPath, file: { size: info.size, mtime: info.mtimeMs, ino: info.ino, mode } };
-  } catch (err) {
-    if (fd !== null) closeSync(fd);
-    if (created) removeQuietly(tempPath);
-    throw fromFsError(err, `writing ${target}`);
-  }
-}
-
-export function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // already gone, or never created
-  }
 }

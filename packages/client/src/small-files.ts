@@ -1,18 +1,19 @@
 // Small downloads of a batch, fetched with GET_FILES a few requests at a time (planFileBatches).
-// Each file's SHA-256 is checked against the daemon's answer, then it is written to a temp file
-// beside its target without an fsync of its own. Written files gather into groups; one
+// Each answer goes to the temp-file writer thread, which checks every file's SHA-256 against the
+// daemon's answer and writes it to a temp file beside its target without an fsync of its own. Written files gather into groups; one
 // durability barrier per group (makeDurable: syncfs, or fsync each when few) runs while the next
 // requests are answered and written, and only after it does each file go through the same
 // last-moment check as every other write (guard: keep R's version as a conflict copy when
 // needed) and get renamed into place. A file that fails is reported through fail() and its temp
 // file removed; the others go on.
-import { createHash } from 'node:crypto';
 import { renameSync } from 'node:fs';
-import { MAX_BATCH_BYTES, MAX_BATCH_FILE_BYTES, MAX_BATCH_FILES, ZyncError, fromFsError, type ChangeEntry, type WrittenFile } from '@zync/common';
+import { MAX_BATCH_BYTES, MAX_BATCH_FILE_BYTES, MAX_BATCH_FILES, ZyncError, fromFsError, tempPathFor, type ChangeEntry, type WrittenFile } from '@zync/common';
 import { runPool } from './bounded-pool.js';
 import type { Connection, FetchedFile } from './connection.js';
 import { planFileBatches, type BatchLimits } from './core/file-batches.js';
-import { makeDurable, removeQuietly, writeTempFileSync } from './durability.js';
+import { makeDurable } from './durability.js';
+import { tempFileWriter, type TempFileOutcome, type TempFileWrite } from './temp-writer.js';
+import { removeQuietly } from './write-temp-file.js';
 import type { LocalTree } from './local-tree.js';
 
 /** Per request: a few hundred files and 1 MiB answer quickly and keep the pipe full with 4 in flight. */
@@ -93,29 +94,66 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
     committing ??= commitWritten().finally(() => (committing = null));
   };
 
-  const write = (action: A, fetched: FetchedFile): void => {
-    const { entry } = action;
-    const stop = ctx.stopReason();
-    if (stop) {
-      ctx.notFetched(entry, stop);
-      return;
-    }
-    if (fetched.status === 'error') {
-      ctx.fail(entry, new ZyncError(fetched.code, fetched.error));
-      return;
-    }
-    const abs = ctx.absOf(entry);
-    try {
-      const checksum = createHash('sha256').update(fetched.content).digest('hex');
-      if (checksum !== fetched.checksum) {
-        throw new ZyncError('CHECKSUM_MISMATCH', `Content for ${entry.base_dir}/${entry.path} does not match the checksum the daemon sent.`);
+  /** What a file's outcome is handled with; no content, so an answer's frames can be freed early. */
+  interface Pending {
+    action: A;
+    abs: string;
+    tempPath: string;
+    attributes: FetchedAttributes;
+  }
+  const settle = (pending: readonly Pending[], outcomes: readonly TempFileOutcome[]): void => {
+    for (let i = 0; i < pending.length; i++) {
+      const { action, abs, tempPath, attributes } = pending[i]!;
+      const { entry } = action;
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        written.push({ action, abs, tempPath, file: outcome.file, attributes });
+      } else if (outcome.reason === 'checksum') {
+        ctx.fail(entry, new ZyncError('CHECKSUM_MISMATCH', `Content for ${entry.base_dir}/${entry.path} does not match the checksum the daemon sent.`));
+      } else if (outcome.reason === 'fs') {
+        ctx.fail(entry, fromFsError(Object.assign(new Error(outcome.message), { code: outcome.code }), `writing ${abs}`));
+      } else {
+        ctx.notFetched(entry, ctx.stopReason() ?? new ZyncError('DISK_FULL', `Not written: R's disk is full.`));
       }
-      ctx.tree.ensureParent(abs);
-      const { tempPath, file } = writeTempFileSync(abs, fetched.content, fetched);
-      written.push({ action, abs, tempPath, file, attributes: { checksum, size: fetched.size, mtime: fetched.mtime, mode: fetched.mode } });
-    } catch (err) {
-      ctx.fail(entry, err);
     }
+  };
+
+  /** Hands one answer's files to the temp-file writer; failures are reported, the rest wait in `written`. */
+  const writeAnswer = (batch: readonly A[], files: readonly FetchedFile[]): Promise<void> => {
+    const pending: Pending[] = [];
+    const writes: TempFileWrite[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const action = batch[i]!;
+      const fetched = files[i]!;
+      const stop = ctx.stopReason();
+      if (stop) {
+        ctx.notFetched(action.entry, stop);
+        continue;
+      }
+      if (fetched.status === 'error') {
+        ctx.fail(action.entry, new ZyncError(fetched.code, fetched.error));
+        continue;
+      }
+      const abs = ctx.absOf(action.entry);
+      try {
+        ctx.tree.ensureParent(abs);
+      } catch (err) {
+        ctx.fail(action.entry, err);
+        continue;
+      }
+      const { checksum, size, mtime, mode, content } = fetched;
+      const tempPath = tempPathFor(abs);
+      pending.push({ action, abs, tempPath, attributes: { checksum, size, mtime, mode } });
+      writes.push({ tempPath, content, checksum, mode, mtime });
+    }
+    if (pending.length === 0) return Promise.resolve();
+    // write() copies the contents before it returns.
+    return tempFileWriter.write(writes).then(
+      (outcomes) => settle(pending, outcomes),
+      (err: unknown) => {
+        for (const { action } of pending) ctx.fail(action.entry, err);
+      },
+    );
   };
 
   await runPool(batches, REQUESTS_IN_FLIGHT, async (batch) => {
@@ -124,14 +162,14 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
       for (const action of batch) ctx.notFetched(action.entry, stop);
       return;
     }
-    let files: FetchedFile[];
+    let answerWritten: Promise<void>;
     try {
-      files = await ctx.connection.getFiles(batch[0]!.entry.base_dir, batch.map((a) => a.entry.path));
+      answerWritten = writeAnswer(batch, await ctx.connection.getFiles(batch[0]!.entry.base_dir, batch.map((a) => a.entry.path)));
     } catch (err) {
       for (const action of batch) ctx.fail(action.entry, err);
       return;
     }
-    for (let i = 0; i < batch.length; i++) write(batch[i]!, files[i]!);
+    await answerWritten;
     if (written.length >= GROUP_FILES) startCommit();
   });
   // Files written after the last group started wait for one more barrier.

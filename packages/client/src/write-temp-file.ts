@@ -1,0 +1,39 @@
+// One small file written to its temp path with E's mode and mtime, and no fsync: the caller makes
+// a whole batch durable before renaming any of it. Built-in modules only, because it also runs on
+// the temp-file worker thread (temp-writer-worker.ts), which must start in milliseconds.
+import { closeSync, fchmodSync, fstatSync, futimesSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import type { WrittenFile } from '@zync/common';
+
+/**
+ * Creates tempPath (it must not exist) holding data. Throws the fs error as is, after removing
+ * what it created; returns the file as fstat saw it.
+ */
+export function writeTempFileSync(tempPath: string, data: Uint8Array, attributes: { mode: number; mtime: number }): WrittenFile {
+  const mode = attributes.mode & 0o7777;
+  let fd: number | null = null;
+  let created = false;
+  try {
+    fd = openSync(tempPath, 'wx', mode);
+    created = true;
+    for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
+    futimesSync(fd, attributes.mtime / 1000, attributes.mtime / 1000);
+    const info = fstatSync(fd);
+    // The umask may have taken bits from the mode given to open.
+    if ((info.mode & 0o7777) !== mode) fchmodSync(fd, mode);
+    closeSync(fd);
+    fd = null;
+    return { size: info.size, mtime: info.mtimeMs, ino: info.ino, mode };
+  } catch (err) {
+    if (fd !== null) closeSync(fd);
+    if (created) removeQuietly(tempPath);
+    throw err;
+  }
+}
+
+export function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone, or never created
+  }
+}
