@@ -7,7 +7,7 @@
 // E exits 1. It runs the BUILT binaries (`pnpm build` first), uses node built-ins only, works
 // in a temp dir (under $ZYNC_BENCH_DIR or the OS temp dir) and removes it and every process it
 // started on exit or SIGINT (unless --keep).
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, watch, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, rmSync, watch, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -376,6 +376,7 @@ async function runW4({ E, R, daemonRss, clientRss, client }) {
     const p95 = percentile(sorted, 95);
     log(`W4: latencies ms: ${latencies.map((l) => l.toFixed(1)).join(' ')}`);
     notes.push(`W4 latencies (ms, in write order): ${latencies.map((l) => l.toFixed(1)).join(' ')}`);
+    notes.push(`W4: each latency holds two fsyncs in series (E's log entry, then R's file before its rename); one costs ${FSYNC_MS.toFixed(1)} ms on this file system`);
     rows.set('W4', {
       label,
       zyncSeconds: p50 / 1000,
@@ -510,6 +511,27 @@ function probeCreateCost() {
   return ((performance.now() - started) * 1000) / n;
 }
 
+/**
+ * Median milliseconds to create, write (2 KiB) and fsync one new file here: the floor under each
+ * W4 latency (R fsyncs the file before renaming it, and E's daemon fsyncs its log), which on a
+ * loop device or a busy disk is several times a bare disk's.
+ */
+function probeFsyncCost() {
+  const dir = path.join(benchDir, 'fsync-probe');
+  mkdirSync(dir);
+  const data = Buffer.alloc(2048, 1);
+  const times = [];
+  for (let i = 0; i < 15; i++) {
+    const started = performance.now();
+    const fd = openSync(path.join(dir, `p${i}`), 'w');
+    writeSync(fd, data);
+    fsyncSync(fd);
+    closeSync(fd);
+    times.push(performance.now() - started);
+  }
+  return percentile(times.sort((a, b) => a - b), 50);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
@@ -538,7 +560,7 @@ function printReport() {
   console.log(
     `zync benchmark: node ${process.version}, ${cpus.length} x ${cpus[0]?.model.trim() ?? 'cpu'}, ` +
       `${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, load average at start ${LOAD_AT_START.map((l) => l.toFixed(1)).join(' ')}, ` +
-      `rsync ${rsync ?? 'not installed'}, dir ${benchDir}, file create ${CREATE_US.toFixed(0)} us`,
+      `rsync ${rsync ?? 'not installed'}, dir ${benchDir}, file create ${CREATE_US.toFixed(0)} us, fsync ${FSYNC_MS.toFixed(1)} ms`,
   );
   const header = ['workload', 'zync s', 'rate', 'daemon MiB', 'client MiB', 'rsync s', 'ratio'];
   const table = [header];
@@ -603,7 +625,8 @@ function targetLine() {
 
 log(`temp dir ${benchDir}${options.keep ? ' (kept)' : ''}; workloads ${[...selected].join(',')}`);
 const CREATE_US = probeCreateCost();
-log(`creating an empty file here costs ${CREATE_US.toFixed(0)} us`);
+const FSYNC_MS = probeFsyncCost();
+log(`creating an empty file here costs ${CREATE_US.toFixed(0)} us; writing and fsyncing a new 2 KiB file ${FSYNC_MS.toFixed(1)} ms`);
 try {
   if (runW1) {
     if (!selected.has('W1')) log('W1 runs too: W3, W4 and W1P start from it');
