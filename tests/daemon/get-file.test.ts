@@ -1,5 +1,5 @@
 // GET_FILE: any size streams in bounded memory (a 200 MiB file with the daemon's peak RSS under
-// 150 MiB), the daemon stops reading when the client stops reading (backpressure), and a file
+// 150 MiB), a download cut short resumes at an offset, the daemon stops reading when the client stops reading (backpressure), and a file
 // that changes while it is being sent ends in FILE_CHANGED, never in a FILE_END whose checksum
 // does not describe the bytes sent.
 import { createHash } from 'node:crypto';
@@ -11,6 +11,7 @@ import { decodeBinaryFrame, FileEndResponse, GetFileHeader } from '@zync/common'
 import { connect, peakRssBytes, sha256File, startDaemon, tempDir, waitFor, writeRandomFile, writeText, type DaemonHandle } from '../helpers/index.js';
 
 const MiB = 1024 * 1024;
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 /** Large files requested at once: more than the daemon's read budget serves together. */
 const MANY = 24;
 
@@ -26,14 +27,14 @@ function streamFile(
   daemon: DaemonHandle,
   baseDir: string,
   relPath: string,
-  options: { onProgress?: (received: number, ws: WebSocket) => void } = {},
+  options: { onProgress?: (received: number, ws: WebSocket) => void; offset?: number } = {},
 ): Promise<Transfer> {
   const ws = new WebSocket(daemon.url, { headers: { Authorization: `Bearer ${daemon.token}` }, maxPayload: 16 * MiB });
   const hash = createHash('sha256');
   let header: Record<string, unknown> | null = null;
   let received = 0;
   return new Promise((resolve, reject) => {
-    ws.on('open', () => ws.send(JSON.stringify({ operation: 'GET_FILE', id: 7, base_dir: baseDir, path: relPath })));
+    ws.on('open', () => ws.send(JSON.stringify({ operation: 'GET_FILE', id: 7, base_dir: baseDir, path: relPath, offset: options.offset })));
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         const frame = decodeBinaryFrame(data as Buffer)!;
@@ -89,6 +90,28 @@ describe('GET_FILE', () => {
     const peak = peakRssBytes(daemon.pid);
     console.log(`daemon peak RSS after streaming 200 MiB: ${(peak / MiB).toFixed(1)} MiB`);
     expect(peak).toBeLessThan(150 * MiB);
+  });
+
+  it('resumes at an offset: only the rest is sent, and the trailer vouches for the whole file', async () => {
+    const file = path.join(root, 'medium.bin');
+    const whole = await readFile(file);
+    const offset = 60 * MiB + 12345;
+    const transfer = await streamFile(daemon, 'w', 'medium.bin', { offset });
+    expect(GetFileHeader.parse(transfer.header)).toMatchObject({ checksum: sha256(whole), size: 96 * MiB, offset });
+    expect(transfer.received).toBe(96 * MiB - offset);
+    expect(transfer.sha256).toBe(sha256(whole.subarray(offset)));
+    expect(FileEndResponse.parse(transfer.end)).toMatchObject({ checksum: sha256(whole), size: 96 * MiB });
+  });
+
+  it.each([
+    { name: 'an offset past the end', offset: 96 * MiB + 1, file: 'medium.bin', size: 96 * MiB },
+    { name: 'a small file', offset: 3, file: 'small.txt', size: 6 },
+  ])('starts from 0 for $name and says so', async ({ offset, file, size }) => {
+    const transfer = await streamFile(daemon, 'w', file, { offset });
+    expect(transfer.header.offset ?? 0).toBe(0);
+    expect(transfer.received).toBe(size);
+    expect(transfer.sha256).toBe(transfer.header.checksum);
+    expect(transfer.end).toMatchObject({ operation: 'FILE_END', size });
   });
 
   it('small and empty files arrive whole', async () => {

@@ -68,7 +68,12 @@ export const GetChangesRequest = req('GET_CHANGES', {
   since_sequence: sequence,
   limit: z.number().int().min(1).max(MAX_CHANGES_PAGE).default(1000),
 });
-export const GetFileRequest = req('GET_FILE', { base_dir: baseDir, path: relPath });
+/**
+ * One file, streamed. `offset` asks to resume a download cut short: frames start there, and the
+ * daemon still verifies the whole file's checksum. A daemon may start from 0 instead (it says so
+ * in the header's `offset`); frames then hold the whole file.
+ */
+export const GetFileRequest = req('GET_FILE', { base_dir: baseDir, path: relPath, offset: size.optional() });
 /** Small files of one base_dir in one round trip (each at most MAX_BATCH_FILE_BYTES). */
 export const GetFilesRequest = req('GET_FILES', {
   base_dir: baseDir,
@@ -162,15 +167,19 @@ export const GetChangesResponse = ok({
   more_available: z.boolean(),
   highest_sequence: sequence,
 });
-/** GET_FILE header; `size` bytes of binary frames tagged with the request id follow. */
+/**
+ * GET_FILE header; `size - offset` bytes of binary frames tagged with the request id follow.
+ * `offset` (absent: 0) is where the frames start; `checksum` and `size` are the whole file's.
+ */
 export const GetFileHeader = ok({
   operation: z.literal('GET_FILE'),
   checksum,
   size,
   mtime: mtimeMs,
   mode,
+  offset: size.optional(),
 });
-/** GET_FILE trailer, after the last binary frame: the checksum of exactly the bytes sent. */
+/** GET_FILE trailer, after the last binary frame: the checksum and size of the file as read while sending it (a resumed download's prefix included). */
 export const FileEndResponse = ok({ operation: z.literal('FILE_END'), checksum, size });
 /** One file of a GET_FILES answer: its recorded attributes, or why it was not sent. */
 export const BatchedFile = z.discriminatedUnion('status', [

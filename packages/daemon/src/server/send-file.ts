@@ -1,5 +1,5 @@
 // GET_FILE: streams one recorded file as a header, binary frames tagged with the request id,
-// and a FILE_END trailer. Memory is bounded for any size and any number of transfers: a few
+// and a FILE_END trailer; a resumed download (offset) gets the frames after its offset only. Memory is bounded for any size and any number of transfers: a few
 // reusable read blocks from a daemon-wide budget, and the next block is read only when the socket
 // has taken an earlier one (backpressure, not buffering). The header carries the recorded checksum; if the bytes sent do not hash to it, or
 // the file's size, mtime or inode moved while it was read, the trailer is replaced by
@@ -87,7 +87,9 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
     if (!before.isFile()) throw changed(req.path, 'it is no longer a regular file');
     if (before.size !== record.size) throw changed(req.path, 'its size differs from the log');
 
-    sink.sendJson({ id: req.id, status: 'ok', operation: 'GET_FILE', checksum: record.checksum, size: record.size, mtime: record.mtime, mode: record.mode });
+    // A resumed download starts where R stopped; past the end (the file changed size), at 0.
+    const from = req.offset !== undefined && req.offset <= record.size ? req.offset : 0;
+    sink.sendJson({ id: req.id, status: 'ok', operation: 'GET_FILE', checksum: record.checksum, size: record.size, mtime: record.mtime, mode: record.mode, offset: from });
 
     // A block holds FRAMES_PER_READ frames back to back ([id][payload][id][payload]...); one
     // readv fills their payloads and each frame goes out as a view of the block.
@@ -105,8 +107,8 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
     };
     const reading: { block: Buffer; length: number; done: Promise<number> }[] = [];
     const sending = new Set<Promise<void>>();
-    let readAt = 0;
-    let sent = 0;
+    let readAt = from;
+    let sent = from;
     const startReads = () => {
       while (readAt < record.size && reading.length < READS_AHEAD) {
         const block = take();
@@ -117,6 +119,23 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
       }
     };
     try {
+      // The bytes R already holds are read and hashed, not sent: the trailer vouches for the
+      // whole file as it is now.
+      for (let at = 0; at < from; ) {
+        let block = take();
+        while (!block) {
+          await new Promise<void>((resolve) => budgetWaiters.push(resolve));
+          if (!sink.isOpen()) return;
+          block = take();
+        }
+        const length = Math.min(BLOCK_BYTES, from - at);
+        const got = await readFully(handle, [block.subarray(0, length)], at);
+        if (got < length) throw changed(req.path, 'it became shorter');
+        hash.update(block.subarray(0, length));
+        free.push(block);
+        at += length;
+        if (!sink.isOpen()) return;
+      }
       startReads();
       while (sent < record.size) {
         while (reading.length === 0) {
