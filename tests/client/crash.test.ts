@@ -1,7 +1,8 @@
 // kill -9 of the client in the middle of a 300 MiB download: no partial file is ever visible at
-// the target path; the restarted client removes the stale temp file and converges. SIGTERM in
-// the middle of a download stops the client cleanly, without leaving a temp file.
-import { readdir, stat } from 'node:fs/promises';
+// the target path; the restarted client resumes after the bytes the temp file holds, removes
+// temp files nothing waits for, and converges. SIGTERM in the middle of a download stops the
+// client cleanly, without leaving a temp file.
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -58,17 +59,22 @@ describe('zync-client killed mid-download', () => {
     expect(await exists(path.join(other, 'big/huge.bin'))).toBe(false);
   });
 
-  it('leaves no partial file at the target after kill -9, and the restart converges', async () => {
+  it('leaves no partial file at the target after kill -9; the restart resumes the download and converges', async () => {
     const target = path.join(r, 'big/huge.bin');
     const client = spawnClient(setup, ['--once']);
     const tempFile = await partlyWritten(target);
     await client.kill9();
     expect(tempFile).toMatch(/^\.zync-tmp-huge\.bin-/);
     expect(await exists(target)).toBe(false);
+    // A temp file no download is waiting for: the restart removes it.
+    await writeFile(path.join(r, 'big', '.zync-tmp-stray.txt-000000000000'), 'left by a crash');
 
     const result = await runClientOnce(setup);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/removed 1 temp file/);
+    const resumedAt = Number(/resuming docs\/big\/huge\.bin after (\d+) of (\d+) bytes/.exec(result.stderr)?.[1]);
+    expect(resumedAt).toBeGreaterThan(16 * 1024 * 1024);
+    expect(resumedAt).toBeLessThan(BIG);
     await expectSameTree(r, e);
     expect(await findTempFiles(r)).toEqual([]);
   });

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_BATCH_FILE_BYTES, ZyncError, createLogger, sha256, type ChangeEntry, type GetFileHeader } from '@zync/common';
-import { applyBatch, interleaveByDir, type BatchOptions, type RecordLookup } from './apply-batch.js';
+import { applyBatch, interleaveByDir, type BatchOptions, type PartialDownloads, type RecordLookup } from './apply-batch.js';
 import type { PullAction } from './core/plan-pull.js';
 import type { FetchedFile, FileSink, FileTransfer } from './connection.js';
-import { entryKeyString, type RecordedEntry } from './core/types.js';
+import { entryKeyString, type PartialDownload, type RecordedEntry } from './core/types.js';
 import { LocalTree } from './local-tree.js';
 
 const roots: string[] = [];
@@ -110,11 +110,22 @@ async function recordsFor(root: string, files: Record<string, string>): Promise<
   };
 }
 
+/** Kept partial downloads, in memory (the client store keeps them in SQLite). */
+function memoryPartials(): PartialDownloads {
+  const rows = new Map<string, PartialDownload>();
+  return {
+    getPartial: (b, p) => rows.get(`${b}\0${p}`),
+    putPartial: (row) => void rows.set(`${row.base_dir}\0${row.path}`, row),
+    dropPartial: (b, p) => void rows.delete(`${b}\0${p}`),
+  };
+}
+
 function options(root: string, connection: BatchOptions['connection'], records: RecordLookup): BatchOptions {
   return {
     connection,
     tree: new LocalTree([{ name: 'docs', root }]),
     records,
+    partials: memoryPartials(),
     daemonDirs: new Set(['docs']),
     generation: 1,
     logger,

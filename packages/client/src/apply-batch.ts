@@ -27,7 +27,7 @@ import { fetchSmallFiles, splitSmallFiles, type SmallFileContext } from './small
 import type { Connection } from './connection.js';
 import { needsLocalHash } from './core/local-edits.js';
 import { PHASES, planPull, type PlanInput, type PullAction } from './core/plan-pull.js';
-import { entryKeyString, type EntryKey, type LocalState, type RecordedEntry } from './core/types.js';
+import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
 
 /** The store lookups a batch needs (read-only; recording happens after the barrier). */
@@ -38,11 +38,22 @@ export interface RecordLookup {
   findByChecksums(checksums: readonly string[]): Map<string, RecordedEntry[]>;
 }
 
+/** Large downloads cut short, kept to resume (the client store). */
+export interface PartialDownloads {
+  getPartial(baseDir: string, path: string): PartialDownload | undefined;
+  putPartial(partial: PartialDownload): void;
+  dropPartial(baseDir: string, path: string): void;
+}
+
+/** Downloads at least this large keep what they received when cut short, and resume after it. */
+export const RESUMABLE_BYTES = 8 * 1024 * 1024;
+
 export interface BatchOptions {
   /** Only downloads go through the connection. */
   connection: Pick<Connection, 'getFile' | 'getFiles'>;
   tree: LocalTree;
   records: RecordLookup;
+  partials: PartialDownloads;
   /** base_dirs the daemon serves (entries for served dirs R does not sync are skipped quietly). */
   daemonDirs: ReadonlySet<string>;
   generation: number;
@@ -134,7 +145,7 @@ async function applyRound(
   options: BatchOptions,
   deferBelowSymlink: boolean,
 ): Promise<{ result: BatchResult; belowSymlink: ChangeEntry[] }> {
-  const { connection, tree, records, logger, generation } = options;
+  const { connection, tree, records, partials, logger, generation } = options;
   const belowSymlink: ChangeEntry[] = [];
   const now = options.now ?? (() => new Date());
   const result: BatchResult = {
@@ -303,36 +314,89 @@ async function applyRound(
     }
   };
 
+  /** The temp file a cut-short download of this very content left, reopened; else null (and it is dropped). */
+  const resumePartial = async (entry: ChangeEntry, abs: string): Promise<{ writer: AtomicFileWriter; partial: PartialDownload } | null> => {
+    const partial = partials.getPartial(entry.base_dir, entry.path);
+    if (!partial) return null;
+    if (partial.checksum === entry.checksum && partial.size === entry.size) {
+      try {
+        const writer = await AtomicFileWriter.resume(abs, partial.temp_path);
+        if (writer.bytesWritten <= partial.size) return { writer, partial };
+        await writer.abort();
+      } catch (err) {
+        logger.debug({ err: describe(err).message }, `cannot resume ${entry.base_dir}/${entry.path}; downloading it whole`);
+      }
+    }
+    await unlink(partial.temp_path).catch(() => undefined);
+    partials.dropPartial(entry.base_dir, entry.path);
+    return null;
+  };
+
   const download = async (action: FetchAction, abs: string, expected: LocalState): Promise<void> => {
     const { entry } = action;
     let writer: AtomicFileWriter | null = null;
+    /** A partial_downloads row exists for this path (to drop once the download is settled). */
+    let recorded = false;
     try {
       tree.ensureParent(abs);
-      const transfer = await connection.getFile(entry.base_dir, entry.path, {
-        open: async () => {
-          writer = await AtomicFileWriter.create(abs);
+      const resumed = await resumePartial(entry, abs);
+      writer = resumed?.writer ?? null;
+      recorded = resumed !== null;
+      const offset = writer?.bytesWritten ?? 0;
+      if (offset > 0) logger.info(`resuming ${entry.base_dir}/${entry.path} after ${offset} of ${entry.size} bytes`);
+      const transfer = await connection.getFile(
+        entry.base_dir,
+        entry.path,
+        {
+          open: async (header) => {
+            if (writer && (header.offset ?? 0) === 0 && writer.bytesWritten > 0) await writer.restart();
+            else if (resumed && offset > 0 && header.checksum !== resumed.partial.checksum) {
+              // The daemon resumed after bytes of another version: they cannot be completed.
+              throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on E since its download was cut short.`);
+            }
+            writer ??= await AtomicFileWriter.create(abs);
+            if (header.size >= RESUMABLE_BYTES) {
+              partials.putPartial({ base_dir: entry.base_dir, path: entry.path, checksum: header.checksum, size: header.size, temp_path: writer.tempPath });
+              recorded = true;
+            }
+          },
+          write: (chunk) => writer!.write(chunk),
         },
-        write: (chunk) => writer!.write(chunk),
-      });
+        offset,
+      );
       const { header, trailer } = transfer;
       if (trailer.checksum !== header.checksum) {
         throw new ZyncError('CHECKSUM_MISMATCH', `The daemon's trailer for ${entry.base_dir}/${entry.path} does not match its header.`);
       }
       const w: AtomicFileWriter = writer!;
       writer = null; // commit removes its temp file itself on failure
-      const { file } = await w.commit({
-        expectedChecksum: trailer.checksum,
-        mode: header.mode,
-        mtime: header.mtime,
-        beforeRename: () => guard(entry, abs, expected, action.keepCopy, `E ${entry.operation === 'add' ? 'added' : 'modified'} it`),
-      });
-      // What was renamed into place (an lstat now could see a later local edit as zync's).
-      record(entry, { kind: 'file', ...file }, header);
+      try {
+        const { file } = await w.commit({
+          expectedChecksum: trailer.checksum,
+          mode: header.mode,
+          mtime: header.mtime,
+          beforeRename: () => guard(entry, abs, expected, action.keepCopy, `E ${entry.operation === 'add' ? 'added' : 'modified'} it`),
+        });
+        // What was renamed into place (an lstat now could see a later local edit as zync's).
+        record(entry, { kind: 'file', ...file }, header);
+      } finally {
+        if (recorded) partials.dropPartial(entry.base_dir, entry.path);
+      }
       tree.touch(abs);
       result.stats.downloaded++;
       result.stats.bytes += header.size;
     } catch (err) {
-      await (writer as AtomicFileWriter | null)?.abort();
+      const w = writer as AtomicFileWriter | null;
+      // Cut short by a lost connection: what arrived stays for the next attempt. A client that
+      // is stopping leaves no temp file behind.
+      const cutShort = isZyncError(err) && err.code === 'CONNECTION_FAILED' && !aborted();
+      const kept = w !== null && recorded && cutShort ? await w.keep() : 0;
+      if (kept === 0) {
+        await w?.abort();
+        if (recorded) partials.dropPartial(entry.base_dir, entry.path);
+      } else {
+        logger.info(`kept ${kept} bytes of ${entry.base_dir}/${entry.path} to resume`);
+      }
       fail(entry, err);
     }
   };

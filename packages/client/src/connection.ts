@@ -92,6 +92,9 @@ type Pending =
       what: string;
       sink: FileSink;
       header: GetFileHeader | null;
+      /** Where R asked the frames to start (a resumed download); the header says where they do. */
+      offset: number;
+      /** Bytes of the file accounted for: the header's offset, then each frame's. */
       received: number;
       /** Serialises sink calls; rejects if the sink failed. */
       chain: Promise<void>;
@@ -303,16 +306,19 @@ export class Connection {
   /**
    * Downloads one file: the header goes to sink.open, content to sink.write (in order), and the
    * promise resolves with header and trailer once FILE_END has arrived and every write finished.
+   * With an offset the daemon may resume there: the header's offset (0 or this one) tells the
+   * sink where the content it gets starts.
    * Rejects with ZyncError (FILE_CHANGED, NOT_FOUND, UNSAFE_PATH, ... or CONNECTION_FAILED), or
    * with the sink's own error. Verifying the checksum is the caller's job (the writer hashes).
    */
-  getFile(baseDir: string, path: string, sink: FileSink): Promise<FileTransfer> {
+  getFile(baseDir: string, path: string, sink: FileSink, offset = 0): Promise<FileTransfer> {
     return new Promise<FileTransfer>((resolve, reject) => {
       const id = this.register({
         kind: 'file',
         what: `${baseDir}/${path}`,
         sink,
         header: null,
+        offset,
         received: 0,
         chain: Promise.resolve(),
         sinkError: undefined,
@@ -320,7 +326,7 @@ export class Connection {
         reject,
       });
       if (id === null) return;
-      this.sendJson({ operation: 'GET_FILE', id, base_dir: baseDir, path }, id);
+      this.sendJson({ operation: 'GET_FILE', id, base_dir: baseDir, path, ...(offset > 0 ? { offset } : {}) }, id);
     });
   }
 
@@ -528,7 +534,13 @@ export class Connection {
         this.finishFile(id, entry, new ZyncError('BAD_MESSAGE', `The daemon sent a malformed GET_FILE header for ${entry.what}.`));
         return;
       }
+      const from = header.data.offset ?? 0;
+      if ((from !== 0 && from !== entry.offset) || from > header.data.size) {
+        this.finishFile(id, entry, new ZyncError('BAD_MESSAGE', `The daemon resumed ${entry.what} at ${from}, not where R asked (${entry.offset}).`));
+        return;
+      }
       entry.header = header.data;
+      entry.received = from;
       const sink = entry.sink;
       entry.chain = entry.chain.then(() => sink.open(header.data));
       entry.chain.catch((err: unknown) => (entry.sinkError ??= err ?? new Error('sink failed')));

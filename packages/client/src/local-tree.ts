@@ -192,10 +192,11 @@ export function sameLocalState(a: LocalState, b: LocalState): boolean {
 }
 
 /**
- * Removes temp files a crash left behind (names starting with TEMP_PREFIX) anywhere below root.
- * Symbolic links are not followed. Returns how many were removed.
+ * Removes temp files a crash left behind (names starting with TEMP_PREFIX) anywhere below root,
+ * except those in `keep` (downloads cut short, to resume). Symbolic links are not followed.
+ * Returns how many were removed.
  */
-export async function removeStaleTempFiles(root: string): Promise<number> {
+export async function removeStaleTempFiles(root: string, keep: ReadonlySet<string> = new Set()): Promise<number> {
   let removed = 0;
   const walk = async (dir: string): Promise<void> => {
     let entries;
@@ -206,7 +207,7 @@ export async function removeStaleTempFiles(root: string): Promise<number> {
     }
     for (const entry of entries) {
       const abs = nodePath.join(dir, entry.name);
-      if (entry.name.startsWith(TEMP_PREFIX) && entry.isFile()) {
+      if (entry.name.startsWith(TEMP_PREFIX) && entry.isFile() && !keep.has(abs)) {
         await unlink(abs).catch(() => undefined);
         removed++;
       } else if (entry.isDirectory()) {

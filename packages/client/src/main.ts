@@ -79,8 +79,9 @@ async function main(): Promise<void> {
       await runUpstream({ store, dbPath, dirs, connect, log: logger });
       return;
     }
+    const resumable = new Set(store.partials().map((p) => p.temp_path));
     for (const dir of dirs) {
-      const removed = await removeStaleTempFiles(dir.root);
+      const removed = await removeStaleTempFiles(dir.root, resumable);
       if (removed > 0) logger.info(`removed ${removed} temp file(s) left in ${dir.root} by an interrupted run`);
     }
     const rootsChanged = store.bindRoots(dirs);

@@ -5,6 +5,7 @@
 // only then record the batch and acknowledge it. A resync ends with the sweep of paths the
 // daemon no longer has. Failed entries hold the cursor back and are retried; nothing is skipped
 // silently. Reconnecting and scheduling passes is the runner's job, not this one's.
+import { unlink } from 'node:fs/promises';
 import { MAX_CHANGES_PAGE, ZyncError, isZyncError, type GetChangesResponse, type Logger } from '@zync/common';
 import { applyBatch, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
@@ -136,6 +137,8 @@ export class PullEngine {
       summary.upToDate = summary.failed.length === 0;
       break;
     }
+    // Up to date, nothing waits for the bytes a cut-short download kept.
+    if (summary.upToDate) await dropPartials(store);
     summary.sequence = store.position().sequence;
     return summary;
   }
@@ -205,6 +208,7 @@ export class PullEngine {
       connection,
       tree,
       records: store,
+      partials: store,
       daemonDirs: new Set(connection.hello.dirs),
       generation: store.position().generation,
       logger,
@@ -246,4 +250,12 @@ export function describePass(summary: PassSummary): string {
   if (summary.problems.length) parts.push(`${summary.problems.length} skipped`);
   if (summary.failed.length) parts.push(`${summary.failed.length} not yet applied`);
   return `${summary.resynced ? 'resync' : 'pull'}: ${parts.join(', ')}; at sequence ${summary.sequence}${summary.upToDate ? ', up to date' : ''}`;
+}
+
+/** Forgets every kept partial download and removes its temp file. */
+async function dropPartials(store: ClientStore): Promise<void> {
+  for (const partial of store.partials()) {
+    await unlink(partial.temp_path).catch(() => undefined);
+    store.dropPartial(partial.base_dir, partial.path);
+  }
 }

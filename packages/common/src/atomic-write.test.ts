@@ -108,3 +108,54 @@ describe('atomic writes', () => {
     });
   });
 });
+
+describe('a download kept and resumed', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zync-resume-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const temps = () => readdirSync(dir).filter((n) => n.startsWith('.zync-tmp-'));
+
+  it('keeps what was written, then resumes after it and commits the whole file', async () => {
+    const target = path.join(dir, 'big.bin');
+    const first = await AtomicFileWriter.create(target);
+    await first.write(Buffer.from('first half, '));
+    expect(await first.keep()).toBe(12);
+    expect(readFileSync(first.tempPath, 'utf8')).toBe('first half, ');
+    expect(readdirSync(dir)).not.toContain('big.bin');
+
+    const second = await AtomicFileWriter.resume(target, first.tempPath);
+    expect(second.bytesWritten).toBe(12);
+    await second.write(Buffer.from('second half'));
+    await second.commit({ expectedChecksum: sha256('first half, second half') });
+    expect(readFileSync(target, 'utf8')).toBe('first half, second half');
+    expect(temps()).toEqual([]);
+  });
+
+  it('starts over when told to, and a wrong prefix fails the checksum instead of landing', async () => {
+    const target = path.join(dir, 'c.bin');
+    const first = await AtomicFileWriter.create(target);
+    await first.write(Buffer.from('stale bytes'));
+    await first.keep();
+
+    const restarted = await AtomicFileWriter.resume(target, first.tempPath);
+    await restarted.restart();
+    await restarted.write(Buffer.from('fresh'));
+    await restarted.commit({ expectedChecksum: sha256('fresh') });
+    expect(readFileSync(target, 'utf8')).toBe('fresh');
+
+    const again = await AtomicFileWriter.create(target);
+    await again.write(Buffer.from('wrong start '));
+    await again.keep();
+    const resumed = await AtomicFileWriter.resume(target, again.tempPath);
+    await resumed.write(Buffer.from('and the rest'));
+    await expect(resumed.commit({ expectedChecksum: sha256('right start and the rest') })).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+    expect(readFileSync(target, 'utf8')).toBe('fresh');
+    expect(temps()).toEqual([]);
+  });
+
+  it('refuses a path that is not a temp file beside the target', async () => {
+    const target = path.join(dir, 'd.bin');
+    writeFileSync(path.join(dir, 'other.bin'), 'x');
+    await expect(AtomicFileWriter.resume(target, path.join(dir, 'other.bin'))).rejects.toThrow(/not a temp file/);
+    await expect(AtomicFileWriter.resume(target, path.join(tmpdir(), '.zync-tmp-d.bin-000000000000'))).rejects.toThrow(/not a temp file/);
+  });
+});

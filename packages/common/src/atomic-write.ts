@@ -3,7 +3,7 @@
 // the old file or the new one, never a partial one. Temp names start with TEMP_PREFIX, which
 // every scanner ignores and the client sweeps at start.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { fchmodSync, fstatSync, futimesSync } from 'node:fs';
+import { constants as fsConstants, fchmodSync, fstatSync, futimesSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { fromFsError, ZyncError } from './protocol/errors.js';
@@ -48,6 +48,8 @@ export function tempPathFor(target: string): string {
  * absorb the disk's hiccups instead).
  */
 const WRITE_BEHIND_BYTES = 1024 * 1024;
+/** Read size when a resumed temp file is hashed again. */
+const RESUME_READ_BYTES = 1024 * 1024;
 /** Chunks per writev (Linux IOV_MAX is 1024). */
 const MAX_IOVECS = 512;
 /**
@@ -68,7 +70,7 @@ export class AtomicFileWriter {
   readonly target: string;
   readonly tempPath: string;
   private handle: FileHandle | null;
-  private readonly hash: Hash = createHash('sha256');
+  private hash: Hash = createHash('sha256');
   private written = 0;
   private done = false;
   private queue: Uint8Array[] = [];
@@ -96,6 +98,48 @@ export class AtomicFileWriter {
     } catch (err) {
       throw fromFsError(err, `creating ${tempPath}`);
     }
+  }
+
+  /**
+   * Continues a temp file that `keep` left for target: its bytes are read back and hashed, and
+   * writes append after them. Throws when tempPath is not a zync temp file beside target.
+   */
+  static async resume(target: string, tempPath: string): Promise<AtomicFileWriter> {
+    if (nodePath.dirname(tempPath) !== nodePath.dirname(target) || !nodePath.basename(tempPath).startsWith(TEMP_PREFIX)) {
+      throw new Error(`${tempPath} is not a temp file for ${target}`);
+    }
+    let handle: FileHandle;
+    try {
+      handle = await open(tempPath, fsConstants.O_RDWR | fsConstants.O_APPEND | fsConstants.O_NOFOLLOW);
+    } catch (err) {
+      throw fromFsError(err, `reopening ${tempPath}`);
+    }
+    const writer = new AtomicFileWriter(target, tempPath, handle);
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw new Error(`${tempPath} is not a regular file`);
+      const buffer = Buffer.allocUnsafe(Math.min(RESUME_READ_BYTES, info.size));
+      while (writer.written < info.size) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, info.size - writer.written), writer.written);
+        if (bytesRead === 0) break;
+        writer.hash.update(buffer.subarray(0, bytesRead));
+        writer.written += bytesRead;
+      }
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw fromFsError(err, `reading ${tempPath}`);
+    }
+    return writer;
+  }
+
+  /** Drops everything written so far (a resumed download the daemon restarts from 0). */
+  async restart(): Promise<void> {
+    if (!this.handle) throw new Error('AtomicFileWriter: restart after commit or abort');
+    await this.drain();
+    await this.handle.truncate(0);
+    this.hash = createHash('sha256');
+    this.written = 0;
+    this.unsyncedBytes = 0;
   }
 
   get bytesWritten(): number {
@@ -209,6 +253,23 @@ export class AtomicFileWriter {
       await this.abort();
       throw fromFsError(err, `writing ${this.target}`);
     }
+  }
+
+  /**
+   * Stops, but leaves the temp file with every byte written so far, for `resume` to continue
+   * (a download cut short). Returns that byte count; 0 when a write failed, and the file is then
+   * removed. Not durable: `resume` hashes the bytes again and the commit verifies them all.
+   */
+  async keep(): Promise<number> {
+    if (this.done) return 0;
+    this.done = true;
+    const handle = this.handle;
+    this.handle = null;
+    while (this.flushing || this.syncing) await (this.flushing ?? this.syncing);
+    await handle?.close().catch(() => undefined);
+    if (this.failure === undefined && handle) return this.written;
+    await unlink(this.tempPath).catch(() => undefined);
+    return 0;
   }
 
   /** Removes the temp file; safe to call more than once and after a failed commit. */

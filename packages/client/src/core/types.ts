@@ -39,3 +39,12 @@ export type LocalState =
   | { kind: 'dir' }
   | { kind: 'other' }
   | { kind: 'file'; size: number; mtime: number; ino: number; mode: number; checksum?: string };
+
+/** A large download cut short: its temp file (beside the target) holds the first bytes of this content. */
+export interface PartialDownload {
+  base_dir: string;
+  path: string;
+  checksum: string;
+  size: number;
+  temp_path: string;
+}

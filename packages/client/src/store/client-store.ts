@@ -9,9 +9,9 @@ import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { ZyncError } from '@zync/common';
-import { entryKeyString, type EntryKey, type RecordedEntry } from '../core/types.js';
+import { entryKeyString, type EntryKey, type PartialDownload, type RecordedEntry } from '../core/types.js';
 
-export type { EntryKey, RecordedEntry };
+export type { EntryKey, PartialDownload, RecordedEntry };
 
 /** Where the client stands in the daemon's log. */
 export interface Position {
@@ -95,6 +95,13 @@ export class ClientStore {
       getRoot: db.prepare<[string], { root: string }>('SELECT root FROM roots WHERE base_dir = ?'),
       setRoot: db.prepare<[string, string]>('INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root'),
       dropDir: db.prepare<[string]>('DELETE FROM entries WHERE base_dir = ?'),
+      getPartial: db.prepare<[string, string], PartialDownload>('SELECT * FROM partial_downloads WHERE base_dir = ? AND path = ?'),
+      putPartial: db.prepare<PartialDownload>(
+        `INSERT INTO partial_downloads (base_dir, path, checksum, size, temp_path) VALUES (@base_dir, @path, @checksum, @size, @temp_path)
+         ON CONFLICT (base_dir, path) DO UPDATE SET checksum = excluded.checksum, size = excluded.size, temp_path = excluded.temp_path`,
+      ),
+      dropPartial: db.prepare<[string, string]>('DELETE FROM partial_downloads WHERE base_dir = ? AND path = ?'),
+      allPartials: db.prepare<[], PartialDownload>('SELECT * FROM partial_downloads'),
     };
   }
 
@@ -124,6 +131,32 @@ export class ClientStore {
       db.close();
       throw diskFullOr(err, path);
     }
+  }
+
+  // ---- partial downloads (see sql/002-partial-downloads.sql) ----
+
+  getPartial(baseDir: string, path: string): PartialDownload | undefined {
+    return this.stmts.getPartial.get(baseDir, path);
+  }
+
+  putPartial(partial: PartialDownload): void {
+    try {
+      this.stmts.putPartial.run(partial);
+    } catch (err) {
+      throw diskFullOr(err, this.path);
+    }
+  }
+
+  dropPartial(baseDir: string, path: string): void {
+    try {
+      this.stmts.dropPartial.run(baseDir, path);
+    } catch (err) {
+      throw diskFullOr(err, this.path);
+    }
+  }
+
+  partials(): PartialDownload[] {
+    return this.stmts.allPartials.all();
   }
 
   private meta(key: string): string | undefined {
