@@ -9,7 +9,7 @@ import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, failAndExit, parseDirSpecs, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDirRoots, failAndExit, parseDirSpecs, ZyncError, type DirSpec } from '@zync/common';
 import { contentToken, DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, planEntry } from './apply-plan.js';
 import { applySession, readCurrentStates, rootResolver } from './apply-session.js';
@@ -131,7 +131,12 @@ async function main(): Promise<void> {
             .option('dirs', { type: 'string', array: true, describe: "NAME:PATH pairs (default: the daemon's mapping)" })
             .option('force', { type: 'boolean', default: false, describe: "Take R's version for every conflict (E's files are backed up)" })
             .option('non-interactive', { type: 'boolean', default: false, describe: 'Never prompt; refuse a session with conflicts unless --force' }),
-        (argv) => apply(open(argv.db), { id: argv.id, dirs: argv.dirs, force: argv.force, nonInteractive: argv['non-interactive'] }),
+        (argv) => {
+          const db = open(argv.db);
+          // Two applies at once would both write into E and race on the session's state.
+          const lock = acquireProcessLock(`${db.daemon.path}.apply.lock`, PROGRAM, `the staged sessions of ${db.daemon.path}`);
+          return apply(db, { id: argv.id, dirs: argv.dirs, force: argv.force, nonInteractive: argv['non-interactive'] }).finally(lock.release);
+        },
       )
       .demandCommand(1, 'Name a command: list, show or apply.')
       .strict()

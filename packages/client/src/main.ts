@@ -6,6 +6,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import {
   LOG_LEVELS,
+  acquireProcessLock,
   ZyncError,
   checkDirRoots,
   createLogger,
@@ -55,11 +56,22 @@ async function main(): Promise<void> {
   const specs = parseDirSpecs(argv.dirs);
   const dbPath = nodePath.resolve(argv.db);
   const store = ClientStore.open(dbPath);
+  // Two clients on one state would race each other's downloads and renames on R. Taken after
+  // the open, which reports a full disk in R's own words; opening changes nothing a second
+  // client could trip over.
+  let lock;
+  try {
+    lock = acquireProcessLock(`${dbPath}.lock`, PROGRAM, `the client state ${dbPath}`);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
   let dirs;
   try {
     dirs = await checkDirRoots(specs, { create: true });
   } catch (err) {
     store.close();
+    lock.release();
     throw err;
   }
   const connect = () => Connection.open(argv.server, { token, clientId: store.clientId, logger, ca });
@@ -94,6 +106,7 @@ async function main(): Promise<void> {
     else await runContinuous(runner);
   } finally {
     store.close();
+    lock.release();
   }
 }
 

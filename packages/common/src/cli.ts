@@ -8,6 +8,7 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   INCOMPATIBLE_PROTOCOL: 5,
   SESSION_NOT_APPLIABLE: 6,
   DISK_FULL: 7,
+  IN_USE: 8,
 };
 
 export function exitCodeFor(err: unknown): number {

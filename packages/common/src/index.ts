@@ -9,3 +9,4 @@ export * from './log.js';
 export * from './token.js';
 export * from './cli.js';
 export * from './heartbeat.js';
+export * from './process-lock.js';

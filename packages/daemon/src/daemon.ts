@@ -4,7 +4,7 @@
 // Stops in reverse. No argument parsing here (main.ts) and no decisions (core/).
 import { mkdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { generateToken, readTokenFile, writeTokenFile, type DirSpec, type Logger } from '@zync/common';
+import { acquireProcessLock, generateToken, readTokenFile, writeTokenFile, type DirSpec, type Logger } from '@zync/common';
 import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
 import { reconcile } from './reconcile.js';
@@ -54,8 +54,16 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
   const { log } = config;
   const stateDir = nodePath.dirname(nodePath.resolve(config.dbPath));
   await mkdir(stateDir, { recursive: true });
-  const store = DaemonStore.open(config.dbPath);
-  const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
+  const dbPath = nodePath.resolve(config.dbPath);
+  const lock = acquireProcessLock(`${dbPath}.lock`, 'zync-daemon', `the database ${dbPath}`);
+  let store: DaemonStore;
+  try {
+    store = DaemonStore.open(config.dbPath);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const cleanup: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close()];
   const closeAll = async () => {
     for (const step of cleanup.reverse()) await step();
   };

@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'BAD_ARGUMENT', // command-line usage
   'CONNECTION_FAILED',
   'SESSION_NOT_APPLIABLE',
+  'IN_USE', // another zync process holds this state (database, client state)
   'INTERNAL',
 ] as const;
 
