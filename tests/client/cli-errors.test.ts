@@ -1,6 +1,8 @@
 // zync-client --once fails with one clear sentence and a stable exit code when the daemon cannot
 // be reached, refuses the token, or does not serve a --dirs name; bad usage is refused before
 // anything is touched. ZYNC_TOKEN is honoured.
+import { realpathSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +67,18 @@ describe('zync-client errors', () => {
     const result = await runCli('client', args(daemon.url, ['--token', daemon.token, '--dirs', `docs:${local}`]));
     expect(result.code, result.stderr).toBe(0);
     expect(await exists(local)).toBe(true);
+  });
+
+  it('exits 2 when its database would live inside a synced directory, and creates nothing', async () => {
+    const r = tempDir('zync-r-');
+    const db = path.join(r, 'state', 'sync_client.db');
+    await mkdir(path.dirname(db));
+    const result = await runCli('client', ['--server', daemon.url, '--token', daemon.token, '--db', db, '--once', '--dirs', `docs:${r}`]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(lastLine(result.stderr)).toBe(
+      `zync-client: The client database ${db} is inside the synced directory "docs" (${realpathSync(r)}); put --db outside every synced directory.`,
+    );
+    expect(await readdir(path.dirname(db))).toEqual([]);
   });
 
   it.each<[string, string[], RegExp]>([

@@ -1,6 +1,7 @@
 // zync-client: parse arguments, wire the parts (token, local roots, client store, pull engine,
 // connection factory), run — one pass (--once), continuous pulling, or --update-upstream — and
 // map failures to one sentence and an exit code (failAndExit). Decides nothing itself.
+import { realpathSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -11,8 +12,10 @@ import {
   checkDirRoots,
   createLogger,
   failAndExit,
+  isInsideDir,
   parseDirSpecs,
   resolveToken,
+  type DirSpec,
   type LogLevel,
 } from '@zync/common';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
   const ca = await readCaFile(argv.ca, argv.server);
   const specs = parseDirSpecs(argv.dirs);
   const dbPath = nodePath.resolve(argv.db);
+  refuseStateInside(dbPath, specs);
   const store = ClientStore.open(dbPath);
   // Two clients on one state would race each other's downloads and renames on R. Taken after
   // the open, which reports a full disk in R's own words; opening changes nothing a second
@@ -116,3 +120,29 @@ main().then(
   () => process.stdout.write('', () => process.exit(0)),
   (err: unknown) => failAndExit(PROGRAM, err),
 );
+
+/**
+ * The client's database (and its WAL and lock files) inside a synced directory would be scanned
+ * as R's own files and sent upstream while the client writes them. Checked before anything is
+ * created; a root or state directory that does not exist yet cannot hold the other.
+ */
+function refuseStateInside(dbPath: string, specs: readonly DirSpec[]): void {
+  const real = (path: string) => {
+    try {
+      return realpathSync(path);
+    } catch {
+      return null;
+    }
+  };
+  const stateDir = real(nodePath.dirname(dbPath));
+  if (stateDir === null) return;
+  for (const spec of specs) {
+    const root = real(spec.root);
+    if (root !== null && isInsideDir(stateDir, root)) {
+      throw new ZyncError(
+        'BAD_ARGUMENT',
+        `The client database ${dbPath} is inside the synced directory "${spec.name}" (${root}); put --db outside every synced directory.`,
+      );
+    }
+  }
+}

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkRelativePath, joinInRoot, resolveInRoot } from './paths.js';
+import { checkRelativePath, isInsideDir, joinInRoot, resolveInRoot } from './paths.js';
 
 describe('checkRelativePath', () => {
   it.each([
@@ -65,5 +65,18 @@ describe('resolveInRoot', () => {
 
   it('allows a final symlink when asked (rename replaces the link, never follows it)', async () => {
     await expect(resolveInRoot(root, 'link-file', { allowFinalSymlink: true })).resolves.toBe(path.join(root, 'link-file'));
+  });
+});
+
+describe('isInsideDir', () => {
+  it.each([
+    { child: '/srv/docs/state', parent: '/srv/docs', inside: true },
+    { child: '/srv/docs', parent: '/srv/docs', inside: true },
+    { child: '/srv/docs/..hidden', parent: '/srv/docs', inside: true },
+    { child: '/srv/docs2', parent: '/srv/docs', inside: false },
+    { child: '/srv', parent: '/srv/docs', inside: false },
+    { child: '/other/docs', parent: '/srv/docs', inside: false },
+  ])('$child in $parent: $inside', ({ child, parent, inside }) => {
+    expect(isInsideDir(child, parent)).toBe(inside);
   });
 });

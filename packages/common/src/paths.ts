@@ -44,6 +44,12 @@ export function joinInRoot(root: string, relPath: string): string {
   return nodePath.join(root, ...checkRelativePath(relPath).split('/'));
 }
 
+/** Whether absolute path `child` is `parent` or lies below it (no disk access: resolve links first). */
+export function isInsideDir(child: string, parent: string): boolean {
+  const rel = nodePath.relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${nodePath.sep}`) && !nodePath.isAbsolute(rel));
+}
+
 /** Converts an OS path below root into the wire form (POSIX separators). */
 export function toRelativePath(root: string, absPath: string): string {
   const rel = nodePath.relative(root, absPath);

@@ -4,7 +4,7 @@
 // It refuses a staging directory inside a watched root (staged content must never be synced).
 import { readdirSync, rmSync } from 'node:fs';
 import * as nodePath from 'node:path';
-import { loadIgnoreMatcher, ZyncError, type DirSpec, type EntryKind, type IgnoreMatcher, type Logger } from '@zync/common';
+import { isInsideDir, loadIgnoreMatcher, ZyncError, type DirSpec, type EntryKind, type IgnoreMatcher, type Logger } from '@zync/common';
 import type { DaemonStore } from '../store/daemon-store.js';
 import type { UpstreamConnection, UpstreamContext, UpstreamPort } from '../server/upstream-port.js';
 import { contentToken, readCurrentEntry, readCurrentFile } from './current-file.js';
@@ -43,11 +43,6 @@ export function backupRootFor(stateDir: string): string {
   return nodePath.join(stateDir, 'zync-backups');
 }
 
-function isInside(child: string, parent: string): boolean {
-  const rel = nodePath.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !nodePath.isAbsolute(rel));
-}
-
 export interface UpstreamPortOptions {
   store: DaemonStore;
   stateDir: string;
@@ -63,7 +58,7 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
   const stateDir = nodePath.resolve(options.stateDir);
   const stagingRoot = stagingRootFor(stateDir);
   for (const dir of dirs) {
-    if (isInside(stagingRoot, dir.root)) {
+    if (isInsideDir(stagingRoot, dir.root)) {
       throw new ZyncError(
         'BAD_ARGUMENT',
         `The state directory ${stateDir} is inside the watched directory "${dir.name}" (${dir.root}); put --db outside every watched root.`,
