@@ -38,6 +38,7 @@ describe('acquireProcessLock', () => {
     { name: 'its owner is gone (kill -9)', content: () => `${deadPid()}\n` },
     { name: 'it is torn (no pid)', content: () => '' },
     { name: 'its pid now belongs to another program', content: () => `${(others[0] = spawn('sleep', ['30'])).pid}\n` },
+    { name: 'it names our own pid but we do not hold it (a restarted container)', content: () => `${process.pid}\n` },
   ])('takes over a lock when $name', ({ content }) => {
     const lockPath = path.join(dir, `stale-${Math.random().toString(16).slice(2)}.lock`);
     writeFileSync(lockPath, content());
