@@ -108,7 +108,7 @@ describe('wss:// with a self-signed certificate', () => {
     try {
       const r = tempDir('zync-r-');
       const result = await runCli('client', [
-        '--server', plain.url.replace('ws:', 'wss:'), '--token', plain.token, '--db', path.join(r, 'client.db'), '--dirs', `docs:${r}`, '--once',
+        '--server', plain.url.replace('ws:', 'wss:'), '--token', plain.token, '--db', path.join(r, 'client.db'), '--dirs', `docs:${path.join(r, 'docs')}`, '--once',
       ]);
       expect(result.code).toBe(3);
       expect(lastLine(result.stderr)).toMatch(/^zync-client: Cannot reach the daemon at wss:.*: the TLS handshake failed \(does the daemon serve wss:\/\/ with --tls-cert\?\)\.$/);
@@ -119,7 +119,7 @@ describe('wss:// with a self-signed certificate', () => {
 
   it('--ca with a ws:// address is refused', async () => {
     const r = tempDir('zync-r-');
-    const result = await runCli('client', ['--server', 'ws://127.0.0.1:9', '--ca', good.cert, '--db', path.join(r, 'c.db'), '--dirs', `docs:${r}`, '--once']);
+    const result = await runCli('client', ['--server', 'ws://127.0.0.1:9', '--ca', good.cert, '--db', path.join(r, 'c.db'), '--dirs', `docs:${path.join(r, 'docs')}`, '--once']);
     expect(result.code).toBe(2);
     expect(lastLine(result.stderr)).toBe('zync-client: --ca applies to wss:// addresses only; ws://127.0.0.1:9 is not encrypted.');
   });
