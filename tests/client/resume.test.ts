@@ -1,6 +1,6 @@
 // A large download cut short by a lost connection resumes where it stopped: the continuous
 // client reconnects by itself, asks for the rest only, and R ends with E's file byte for byte,
-// with no temp file left. Without resuming, a flaky tunnel could restart a big file forever.
+// with no temp file left. A client stopped while it waits to reconnect leaves no temp file. Without resuming, a flaky tunnel could restart a big file forever.
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSameTree, findTempFiles, startDaemon, tempDir, waitFor, writeRandomFile, type DaemonHandle } from '../helpers/index.js';
@@ -41,6 +41,23 @@ describe('a download cut short', () => {
       expect(await findTempFiles(r)).toEqual([]);
     } finally {
       await client.stop('SIGTERM');
+    }
+  });
+
+  it('is not kept when the client is stopped while it waits to reconnect', async () => {
+    const r = tempDir('zync-r-');
+    const client = spawnClient({ daemon: { ...daemon, url: proxy.url }, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') });
+    const before = proxy.bytes.toClient;
+    try {
+      await waitFor(() => proxy.bytes.toClient - before > BIG / 2, { timeoutMs: 60_000, intervalMs: 1, what: 'half the file through the proxy' });
+      proxy.cut(); // and stays cut: the client keeps what it has and retries
+      await waitFor(() => /kept \d+ bytes of docs\/media\/film\.bin to resume/.test(client.stderr()), { what: 'the partial download to be kept' });
+      expect(await findTempFiles(r)).toHaveLength(1);
+      expect(await client.stop('SIGTERM'), client.stderr()).toBe(0);
+      expect(await findTempFiles(r)).toEqual([]);
+    } finally {
+      proxy.restore();
+      await client.stop('SIGKILL');
     }
   });
 });

@@ -114,6 +114,7 @@ async function recordsFor(root: string, files: Record<string, string>): Promise<
 function memoryPartials(): PartialDownloads {
   const rows = new Map<string, PartialDownload>();
   return {
+    partials: () => [...rows.values()],
     getPartial: (b, p) => rows.get(`${b}\0${p}`),
     putPartial: (row) => void rows.set(`${row.base_dir}\0${row.path}`, row),
     dropPartial: (b, p) => void rows.delete(`${b}\0${p}`),
@@ -240,6 +241,22 @@ describe('applyBatch', () => {
       [7, 'DISK_FULL'],
     ]);
     expect(await names(root)).toEqual([]);
+  });
+
+  it('a directory deleted on E goes, with the temp file of a download kept there to resume', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    await mkdir(path.join(root, 'media'));
+    const temp = path.join(root, 'media', '.zync-tmp-film.bin-000000000001');
+    await writeFile(temp, 'the first bytes');
+    const partials = memoryPartials();
+    partials.putPartial({ base_dir: 'docs', path: 'media/film.bin', checksum: sha256('x'), size: 100 << 20, temp_path: temp });
+    const { connection } = scriptedConnection({});
+    const dirGone: ChangeEntry = { ...fileEntry(5, 'media', '', 'delete'), kind: 'dir' };
+    const result = await applyBatch([dirGone], { ...options(root, connection, records), partials });
+    expect(result.failed).toEqual([]);
+    expect(await names(root)).toEqual([]);
+    expect(partials.partials()).toEqual([]);
   });
 
   it('refuses zync temp and conflict copy names from the daemon', async () => {

@@ -40,6 +40,7 @@ export interface RecordLookup {
 
 /** Large downloads cut short, kept to resume (the client store). */
 export interface PartialDownloads {
+  partials(): PartialDownload[];
   getPartial(baseDir: string, path: string): PartialDownload | undefined;
   putPartial(partial: PartialDownload): void;
   dropPartial(baseDir: string, path: string): void;
@@ -314,6 +315,20 @@ async function applyRound(
     }
   };
 
+  /**
+   * Ends the kept partial downloads at or below a path that is deleted or replaced: their temp
+   * files would keep a directory from being removed, or end up inside a conflict copy.
+   */
+  let kept: PartialDownload[] | null = null;
+  const discardPartials = async (baseDir: string, path: string): Promise<void> => {
+    kept ??= partials.partials();
+    for (const partial of kept.filter((p) => p.base_dir === baseDir && (p.path === path || p.path.startsWith(`${path}/`)))) {
+      await unlink(partial.temp_path).catch(() => undefined);
+      partials.dropPartial(partial.base_dir, partial.path);
+      kept = kept.filter((p) => p !== partial);
+    }
+  };
+
   /** The temp file a cut-short download of this very content left, reopened; else null (and it is dropped). */
   const resumePartial = async (entry: ChangeEntry, abs: string): Promise<{ writer: AtomicFileWriter; partial: PartialDownload } | null> => {
     const partial = partials.getPartial(entry.base_dir, entry.path);
@@ -407,6 +422,7 @@ async function applyRound(
     let expected = action.local;
     if (action.clearDir) {
       try {
+        await discardPartials(entry.base_dir, entry.path);
         await rmdir(abs);
         tree.forgetDir(abs);
         tree.touch(abs);
@@ -491,6 +507,7 @@ async function applyRound(
           result.removals.push({ base_dir: entry.base_dir, path: entry.path });
           return;
         case 'delete-file': {
+          await discardPartials(entry.base_dir, entry.path);
           const current = lstatState(abs);
           if (current.kind === 'file') {
             if (action.keepCopy || !sameLocalState(current, action.local)) {
@@ -509,6 +526,7 @@ async function applyRound(
         }
         case 'delete-dir': {
           try {
+            await discardPartials(entry.base_dir, entry.path);
             await rmdir(abs);
             tree.forgetDir(abs);
             tree.touch(abs);

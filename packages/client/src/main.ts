@@ -20,7 +20,7 @@ import {
 } from '@zync/common';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
-import { PullEngine } from './pull-engine.js';
+import { PullEngine, discardPartialDownloads } from './pull-engine.js';
 import { runContinuous, runOnce } from './runner.js';
 import { ClientStore } from './store/client-store.js';
 import { runUpstream } from './upstream/index.js';
@@ -109,6 +109,8 @@ async function main(): Promise<void> {
     if (argv.once) await runOnce(runner);
     else await runContinuous(runner);
   } finally {
+    // Stopped by a signal: no temp file stays behind, not even one kept to resume.
+    if (controller.signal.aborted) await discardPartialDownloads(store).catch(() => undefined);
     store.close();
     lock.release();
   }

@@ -138,7 +138,7 @@ export class PullEngine {
       break;
     }
     // Up to date, nothing waits for the bytes a cut-short download kept.
-    if (summary.upToDate) await dropPartials(store);
+    if (summary.upToDate) await discardPartialDownloads(store);
     summary.sequence = store.position().sequence;
     return summary;
   }
@@ -253,7 +253,7 @@ export function describePass(summary: PassSummary): string {
 }
 
 /** Forgets every kept partial download and removes its temp file. */
-async function dropPartials(store: ClientStore): Promise<void> {
+export async function discardPartialDownloads(store: ClientStore): Promise<void> {
   for (const partial of store.partials()) {
     await unlink(partial.temp_path).catch(() => undefined);
     store.dropPartial(partial.base_dir, partial.path);

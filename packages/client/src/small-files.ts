@@ -155,7 +155,11 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
     return tempFileWriter.write(writes).then(
       (outcomes) => settle(pending, outcomes),
       (err: unknown) => {
-        for (const { action } of pending) ctx.fail(action.entry, err);
+        // The writer thread died mid-batch: whatever it created is removed.
+        for (const { action, tempPath } of pending) {
+          removeQuietly(tempPath);
+          ctx.fail(action.entry, err);
+        }
       },
     );
   };

@@ -152,6 +152,12 @@ describe('a download kept and resumed', () => {
     expect(temps()).toEqual([]);
   });
 
+  it('keeps nothing when nothing was written', async () => {
+    const writer = await AtomicFileWriter.create(path.join(dir, 'e.bin'));
+    expect(await writer.keep()).toBe(0);
+    expect(temps()).toEqual([]);
+  });
+
   it('refuses a path that is not a temp file beside the target', async () => {
     const target = path.join(dir, 'd.bin');
     writeFileSync(path.join(dir, 'other.bin'), 'x');

@@ -257,8 +257,8 @@ export class AtomicFileWriter {
 
   /**
    * Stops, but leaves the temp file with every byte written so far, for `resume` to continue
-   * (a download cut short). Returns that byte count; 0 when a write failed, and the file is then
-   * removed. Not durable: `resume` hashes the bytes again and the commit verifies them all.
+   * (a download cut short). Returns that byte count; 0 when nothing was written or a write
+   * failed, and the file is then removed. Not durable: `resume` hashes the bytes again and the commit verifies them all.
    */
   async keep(): Promise<number> {
     if (this.done) return 0;
@@ -267,7 +267,7 @@ export class AtomicFileWriter {
     this.handle = null;
     while (this.flushing || this.syncing) await (this.flushing ?? this.syncing);
     await handle?.close().catch(() => undefined);
-    if (this.failure === undefined && handle) return this.written;
+    if (this.failure === undefined && handle && this.written > 0) return this.written;
     await unlink(this.tempPath).catch(() => undefined);
     return 0;
   }
