@@ -1,10 +1,10 @@
 // Small downloads of a batch, fetched with GET_FILES a few requests at a time (planFileBatches).
 // Each answer goes to the temp-file writer thread, which checks every file's SHA-256 against the
-// daemon's answer and writes it to a temp file beside its target without an fsync of its own. Written files gather into groups; one
-// durability barrier per group (makeDurable: syncfs, or fsync each when few) runs while the next
-// requests are answered and written, and only after it does each file go through the same
-// last-moment check as every other write (guard: keep R's version as a conflict copy when
-// needed) and get renamed into place. A file that fails is reported through fail() and its temp
+// daemon's answer and writes it to a temp file beside its target without an fsync of its own.
+// Written files gather into groups; one durability barrier per group (makeDurable: syncfs, or
+// fsync each when few) runs while the next requests are answered and written, and only after it
+// does each file go through the same last-moment check as every other write (guard: keep R's
+// version as a conflict copy when needed) and get renamed into place. A file that fails is reported through fail() and its temp
 // file removed; the others go on.
 import { renameSync } from 'node:fs';
 import { MAX_BATCH_BYTES, MAX_BATCH_FILE_BYTES, MAX_BATCH_FILES, ZyncError, fromFsError, tempPathFor, type ChangeEntry, type WrittenFile } from '@zync/common';
@@ -151,7 +151,7 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
       writes.push({ tempPath, content, checksum, mode, mtime });
     }
     if (pending.length === 0) return Promise.resolve();
-    // write() copies the contents before it returns.
+    // write() takes the contents (moves the answer's buffer, or copies) before it returns.
     return tempFileWriter.write(writes).then(
       (outcomes) => settle(pending, outcomes),
       (err: unknown) => {

@@ -258,7 +258,8 @@ export class AtomicFileWriter {
   /**
    * Stops, but leaves the temp file with every byte written so far, for `resume` to continue
    * (a download cut short). Returns that byte count; 0 when nothing was written or a write
-   * failed, and the file is then removed. Not durable: `resume` hashes the bytes again and the commit verifies them all.
+   * failed, and the file is then removed. Not durable: `resume` hashes the bytes again and the
+   * commit verifies them all.
    */
   async keep(): Promise<number> {
     if (this.done) return 0;
