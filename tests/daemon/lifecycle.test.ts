@@ -6,7 +6,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ChangesAvailablePush, PingResponse } from '@zync/common';
+import { ChangesAvailablePush, PingResponse, PROTOCOL_VERSION, ZYNC_VERSION } from '@zync/common';
 import { DaemonStore } from '@zync/daemon';
 import { connect, runCli, spawnCli, startDaemon, tempDir, waitFor } from '../helpers/index.js';
 import { fetchLog } from './daemon-helpers.js';
@@ -64,6 +64,14 @@ describe('zync-daemon arguments', () => {
     const help = await runCli('daemon', ['--help']);
     expect(help.code).toBe(0);
     for (const flag of ['--host', '--port', '--db', '--dirs', '--token', '--token-file', '--log-level']) expect(help.stdout).toContain(flag);
+  });
+
+  it('--version of every binary names the release and protocol', async () => {
+    for (const program of ['daemon', 'client', 'apply'] as const) {
+      const version = await runCli(program, ['--version']);
+      expect(version.code, program).toBe(0);
+      expect(version.stdout.trim(), program).toBe(`${ZYNC_VERSION} (protocol ${PROTOCOL_VERSION})`);
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { acquireProcessLock, checkDirRoots, failAndExit, parseDirSpecs, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDirRoots, failAndExit, parseDirSpecs, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { contentToken, DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, planEntry } from './apply-plan.js';
 import { applySession, readCurrentStates, rootResolver } from './apply-session.js';
@@ -140,6 +140,7 @@ async function main(): Promise<void> {
       )
       .demandCommand(1, 'Name a command: list, show or apply.')
       .strict()
+      .version(versionLine())
       .fail((message, err) => {
         throw err ?? new ZyncError('BAD_ARGUMENT', message);
       })

@@ -14,6 +14,7 @@ import {
   failAndExit,
   isInsideDir,
   parseDirSpecs,
+  versionLine,
   resolveToken,
   type DirSpec,
   type LogLevel,
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
       return true;
     })
     .strict()
+    .version(versionLine())
     .fail((message, err) => {
       throw new ZyncError('BAD_ARGUMENT', err?.message ?? message);
     })

@@ -1,5 +1,7 @@
-// The one place that turns failures into exit codes and a single sentence on stderr.
+// What the three binaries share on the command line: failures turned into exit codes and a single
+// sentence on stderr, and the version line.
 import { isZyncError, type ErrorCode } from './protocol/errors.js';
+import { PROTOCOL_VERSION } from './protocol/version.js';
 
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   BAD_ARGUMENT: 2,
@@ -23,4 +25,15 @@ export function failAndExit(program: string, err: unknown): never {
     process.stderr.write(`${program}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }
   process.exit(exitCodeFor(err));
+}
+
+/**
+ * zync's release, as every package.json of the workspace gives it (a test keeps them equal).
+ * Written here rather than read from package.json: the bundled client has none beside it.
+ */
+export const ZYNC_VERSION = '0.1.0';
+
+/** What `--version` prints: the release and the protocol it speaks, to compare E's and R's. */
+export function versionLine(): string {
+  return `${ZYNC_VERSION} (protocol ${PROTOCOL_VERSION})`;
 }

@@ -3,7 +3,7 @@
 // with one sentence via failAndExit.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, resolveToken, ZyncError, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
 import { readTlsFiles } from './tls-files.js';
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     .conflicts('token', 'token-file')
     .strict()
     .wrap(100)
-    .version(false)
+    .version(versionLine())
     .help()
     .fail((message, err) => {
       throw err ?? new ZyncError('BAD_ARGUMENT', `${message.replace(/\s+/g, ' ').trim().replace(/[.:]?$/, '.')}`);
