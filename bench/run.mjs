@@ -41,9 +41,13 @@ const ALIASES = { 'W1-PROXY': 'W1P', PROXY: 'W1P' };
 const TARGETS = { proxyRatio: 1.5, w4p50: 20, w4p95: 50, rssMiB: 150 };
 const MiB = 1024 * 1024;
 const LOAD_AT_START = os.loadavg();
+/** One run of W1 or W2 can be off by 2x on this VM (rsync's as much as zync's); medians of 3 are not. */
+const DEFAULT_RUNS = 3;
 
-const USAGE = `usage: pnpm bench [--only W1,W2,W3,W4,W1P] [--keep] [--cpu-prof DIR]
+const USAGE = `usage: pnpm bench [--only W1,W2,W3,W4,W1P] [--runs N] [--keep] [--cpu-prof DIR]
   --only LIST     run a subset (W1P = W1 through the ${PROXY_DELAY_MS} ms delay proxy; W3, W4 and W1P include W1)
+  --runs N        time W1 and W2 N times each for zync and for rsync, alternating which goes
+                  first; the table shows medians (default ${DEFAULT_RUNS})
   --keep          keep the temp dir (printed at the start)
   --cpu-prof DIR  run daemon and client under node --cpu-prof, one .cpuprofile per process in DIR
                   (summarise with: node bench/profile-summary.mjs DIR/*.cpuprofile)
@@ -57,6 +61,7 @@ try {
   options = parseArgs({
     options: {
       only: { type: 'string' },
+      runs: { type: 'string', default: String(DEFAULT_RUNS) },
       keep: { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -72,6 +77,11 @@ try {
 if (options.help) {
   console.log(USAGE);
   process.exit(0);
+}
+const RUNS = Number(options.runs);
+if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS > 20) {
+  console.error(`--runs takes a whole number from 1 to 20, not "${options.runs}"\n${USAGE}`);
+  process.exit(2);
 }
 const selected = new Set();
 for (const raw of (options.only ?? WORKLOADS.join(',')).split(',').map((s) => s.trim().toUpperCase()).filter(Boolean)) {
@@ -164,6 +174,48 @@ function checkExit(what, run) {
   }
 }
 
+/**
+ * Times zync and `rsync -a` on one workload RUNS times each, alternating which goes first so
+ * that neither always inherits the other's writeback or cache state, and verifies every copy
+ * against E. zync(round) spawns one timed client and says where it synced to; rsyncDst(round)
+ * is rsync's destination; discard, if given, removes a verified copy. Returns the medians (what
+ * the table and targets use), every time (a note), and the client's peak RSS over all runs.
+ */
+async function timeAgainstRsync(key, E, { zync, rsyncDst, discard }) {
+  const zyncTimes = [];
+  const rsyncTimes = [];
+  let clientKiB;
+  for (let round = 1; round <= RUNS; round++) {
+    const order = round % 2 === 1 ? ['zync', 'rsync'] : ['rsync', 'zync'];
+    for (const tool of order) {
+      const of = RUNS > 1 ? ` (run ${round} of ${RUNS})` : '';
+      syncDisks();
+      if (tool === 'zync') {
+        const { run, dst } = await zync(round);
+        checkExit(`${key}: zync-client --once${of}`, run);
+        log(`${key}: zync ${run.seconds.toFixed(2)} s${of}`);
+        await verify(`${key} zync`, E, dst);
+        zyncTimes.push(run.seconds);
+        if (run.peakKiB != null) clientKiB = Math.max(clientKiB ?? 0, run.peakKiB);
+        await discard?.(dst);
+      } else if (rsync) {
+        const dst = rsyncDst(round);
+        const r = await runRsync(E, dst, 900_000);
+        checkExit(`${key}: rsync -a${of}`, r);
+        log(`${key}: rsync ${r.seconds.toFixed(2)} s${of}`);
+        await verify(`${key} rsync`, E, dst);
+        rsyncTimes.push(r.seconds);
+        await discard?.(dst);
+      }
+    }
+  }
+  if (RUNS > 1) {
+    const list = (times) => times.map(fmtSeconds).join(', ');
+    notes.push(`${key}: ${RUNS} runs each, medians in the table; zync ${list(zyncTimes)} s${rsync ? `; rsync -a ${list(rsyncTimes)} s` : ''}`);
+  }
+  return { zyncSeconds: median(zyncTimes), rsyncSeconds: rsync ? median(rsyncTimes) : undefined, clientKiB };
+}
+
 // ---------------------------------------------------------------------------------------------
 // W1 environment: E with 10,000 files, a daemon on it, R synced; shared by W1, W1P, W3, W4
 
@@ -187,11 +239,8 @@ async function noteRsyncFsync(key, E, dst) {
 async function runW1Family() {
   const dir = path.join(benchDir, 'w1');
   const E = path.join(dir, 'E');
-  const R = path.join(dir, 'R');
-  const Rrsync = path.join(dir, 'R-rsync');
   const daemonDb = path.join(dir, 'daemon-state', 'sync.db');
-  const clientDb = path.join(dir, 'client-state', 'sync_client.db');
-  for (const d of [E, path.dirname(daemonDb), path.dirname(clientDb)]) mkdirSync(d, { recursive: true });
+  for (const d of [E, path.dirname(daemonDb), path.join(dir, 'client-state')]) mkdirSync(d, { recursive: true });
 
   log(`W1: generating ${W1.files} files in ${W1.topDirs * W1.subDirs} directories`);
   let started = performance.now();
@@ -205,37 +254,26 @@ async function runW1Family() {
   log(`W1: daemon listening on port ${daemon.port} after ${daemon.startSeconds.toFixed(2)} s`);
 
   const label1 = `W1  ${fmtInt(W1.files)} files, ${(generated.bytes / MiB).toFixed(0)} MiB`;
+  // Each run syncs into a fresh R (and client database) and leaves it: on some file systems
+  // (ext4 without a journal) creating files soon after deleting thousands is several times
+  // slower. The last run's R and database are where W3 and W4 continue.
+  const R = (round) => path.join(dir, `R-${round}`);
+  const clientDb = (round) => path.join(dir, 'client-state', `sync_client-${round}.db`);
+  const Rrsync = (round) => path.join(dir, `R-rsync-${round}`);
   let w1Seconds = null;
   try {
-    // W1 direct. The daemon's peak includes its start-up scan: that is part of serving W1.
-    syncDisks();
-    const rssFile = path.join(dir, 'client-w1.rss');
-    const run = await runTimed(
-      () => spawnZync('client', clientArgs({ url: daemon.url, db: clientDb, name: 'w1', root: R, token: TOKEN, once: true }), { rssFile }),
-      { timeoutMs: 900_000, rssFile },
-    );
-    const daemonKiB = daemonRss.peakKiB();
-    checkExit('W1: zync-client --once', run);
-    log(`W1: zync ${run.seconds.toFixed(2)} s`);
-    await verify('W1 zync', E, R);
-    w1Seconds = run.seconds;
-    const row = {
-      label: label1,
-      zyncSeconds: run.seconds,
-      rate: `${fmtInt(W1.files / run.seconds)} files/s`,
-      daemonKiB,
-      clientKiB: run.peakKiB,
-    };
-    rows.set('W1', row);
-    if (rsync) {
-      syncDisks();
-      const r = await runRsync(E, Rrsync, 900_000);
-      checkExit('W1: rsync -a', r);
-      log(`W1: rsync ${r.seconds.toFixed(2)} s`);
-      await verify('W1 rsync', E, Rrsync);
-      row.rsyncSeconds = r.seconds;
-      await noteRsyncFsync('W1', E, path.join(dir, 'R-rsync-fsync'));
-    }
+    // The daemon's peak includes its start-up scan: that is part of serving W1.
+    const result = await timeAgainstRsync('W1', E, {
+      zync: async (round) => {
+        const rssFile = path.join(dir, `client-w1-${round}.rss`);
+        const args = clientArgs({ url: daemon.url, db: clientDb(round), name: 'w1', root: R(round), token: TOKEN, once: true });
+        return { run: await runTimed(() => spawnZync('client', args, { rssFile }), { timeoutMs: 900_000, rssFile }), dst: R(round) };
+      },
+      rsyncDst: Rrsync,
+    });
+    w1Seconds = result.zyncSeconds;
+    rows.set('W1', { label: label1, ...result, rate: `${fmtInt(W1.files / result.zyncSeconds)} files/s`, daemonKiB: daemonRss.peakKiB() });
+    await noteRsyncFsync('W1', E, path.join(dir, 'R-rsync-fsync'));
   } catch (err) {
     fail('W1', label1, err);
     await stopChild(daemon.child);
@@ -291,7 +329,7 @@ async function runW1Family() {
 
   if (selected.has('W3') || selected.has('W4')) {
     const clientRssFile = path.join(dir, 'client-continuous.rss');
-    const client = spawnZync('client', clientArgs({ url: daemon.url, db: clientDb, name: 'w1', root: R, token: TOKEN, once: false }), {
+    const client = spawnZync('client', clientArgs({ url: daemon.url, db: clientDb(RUNS), name: 'w1', root: R(RUNS), token: TOKEN, once: false }), {
       rssFile: clientRssFile,
     });
     const clientRss = sampleRss(client.pid);
@@ -300,14 +338,14 @@ async function runW1Family() {
       const warm = { rel: 'd00/s00/bench-warmup.txt', data: Buffer.from('warm-up\n') };
       started = performance.now();
       await writeFile(path.join(E, warm.rel), warm.data);
-      await waitForContents(R, [warm], 60_000, client);
+      await waitForContents(R(RUNS), [warm], 60_000, client);
       log(`continuous client live (warm-up file arrived after ${((performance.now() - started) / 1000).toFixed(2)} s)`);
       if (rsync) {
-        const r = await runRsync(E, Rrsync, 120_000);
+        const r = await runRsync(E, Rrsync(RUNS), 120_000);
         checkExit('rsync -a (warm-up)', r);
       }
-      if (selected.has('W3')) await runW3({ E, R, Rrsync, daemonRss, clientRss, client });
-      if (selected.has('W4')) await runW4({ E, R, daemonRss, clientRss, client });
+      if (selected.has('W3')) await runW3({ E, R: R(RUNS), Rrsync: Rrsync(RUNS), daemonRss, clientRss, client });
+      if (selected.has('W4')) await runW4({ E, R: R(RUNS), daemonRss, clientRss, client });
     } finally {
       await stopChild(client);
       clientRss.stop();
@@ -453,8 +491,8 @@ async function runW2() {
   const R = path.join(dir, 'R');
   const Rrsync = path.join(dir, 'R-rsync');
   const daemonDb = path.join(dir, 'daemon-state', 'sync.db');
-  const clientDb = path.join(dir, 'client-state', 'sync_client.db');
-  for (const d of [E, path.dirname(daemonDb), path.dirname(clientDb)]) mkdirSync(d, { recursive: true });
+  const clientDb = (round) => path.join(dir, 'client-state', `sync_client-${round}.db`);
+  for (const d of [E, path.dirname(daemonDb), path.join(dir, 'client-state')]) mkdirSync(d, { recursive: true });
   let daemon;
   let daemonRss;
   try {
@@ -467,28 +505,18 @@ async function runW2() {
     daemonRss = sampleRss(daemon.child.pid);
     notes.push(`zync-daemon start-up (scan + hash of W2's 1 GiB, not in W2's time): ${daemon.startSeconds.toFixed(2)} s`);
     syncDisks();
-    const rssFile = path.join(dir, 'client-w2.rss');
-    const run = await runTimed(
-      () => spawnZync('client', clientArgs({ url: daemon.url, db: clientDb, name: 'w2', root: R, token: TOKEN, once: true }), { rssFile }),
-      { timeoutMs: 900_000, rssFile },
-    );
-    const daemonKiB = daemonRss.peakKiB();
-    checkExit('W2: zync-client --once', run);
-    log(`W2: zync ${run.seconds.toFixed(2)} s`);
-    await verify('W2 zync', E, R);
-    const row = { label, zyncSeconds: run.seconds, rate: `${(W2.bytes / MiB / run.seconds).toFixed(0)} MiB/s`, daemonKiB, clientKiB: run.peakKiB };
-    rows.set('W2', row);
-    await rm(R, { recursive: true, force: true });
-    if (rsync) {
-      syncDisks();
-      const r = await runRsync(E, Rrsync, 900_000);
-      checkExit('W2: rsync -a', r);
-      log(`W2: rsync ${r.seconds.toFixed(2)} s`);
-      await verify('W2 rsync', E, Rrsync);
-      row.rsyncSeconds = r.seconds;
-      await rm(Rrsync, { recursive: true, force: true });
-      await noteRsyncFsync('W2', E, path.join(dir, 'R-rsync-fsync'));
-    }
+    // Each copy is removed once verified: the disk holds E and one 1 GiB copy at a time.
+    const result = await timeAgainstRsync('W2', E, {
+      zync: async (round) => {
+        const rssFile = path.join(dir, `client-w2-${round}.rss`);
+        const args = clientArgs({ url: daemon.url, db: clientDb(round), name: 'w2', root: R, token: TOKEN, once: true });
+        return { run: await runTimed(() => spawnZync('client', args, { rssFile }), { timeoutMs: 900_000, rssFile }), dst: R };
+      },
+      rsyncDst: () => Rrsync,
+      discard: (dst) => rm(dst, { recursive: true, force: true }),
+    });
+    rows.set('W2', { label, ...result, rate: `${(W2.bytes / MiB / result.zyncSeconds).toFixed(0)} MiB/s`, daemonKiB: daemonRss.peakKiB() });
+    await noteRsyncFsync('W2', E, path.join(dir, 'R-rsync-fsync'));
   } catch (err) {
     fail('W2', label, err);
   } finally {
@@ -534,6 +562,12 @@ function probeFsyncCost() {
 
 // ---------------------------------------------------------------------------------------------
 // Report
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
