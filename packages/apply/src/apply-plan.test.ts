@@ -10,6 +10,7 @@ import {
   planEntry,
   stepFor,
   type Decision,
+  type ECurrent,
   type Step,
 } from './apply-plan.js';
 
@@ -45,6 +46,11 @@ const mkdir = (over: Partial<StagedEntry> = {}) =>
   entry({ kind: 'dir', operation: 'add', checksum: null, size: 0, base_checksum: null, e_checksum: null, blob: null, ...over });
 const rmdir = (over: Partial<StagedEntry> = {}) => mkdir({ operation: 'delete', ...over });
 
+/** E holding `token`; a file has the default entry's mode unless told otherwise. */
+const onE = (token: string | null, mode: number | null = token === null || token === 'dir' ? null : 0o644): ECurrent => ({ token, mode });
+/** R only changed the permission bits: same content as its base, another mode. */
+const chmodOnR = (over: Partial<StagedEntry> = {}) => entry({ checksum: A, mode: 0o755, ...over });
+
 const session = (status: StagingSession['status']): StagingSession => ({
   staging_id: 'S',
   client_id: 'c',
@@ -73,7 +79,7 @@ describe('checkAppliable', () => {
 });
 
 describe('planEntry', () => {
-  it.each<[string, StagedEntry, string | null, boolean, boolean, Step | null]>([
+  it.each<[string, StagedEntry, string | null | ECurrent, boolean, boolean, Step | null]>([
     ['R edited, E unchanged: write over E (backed up)', entry(), A, false, false, { kind: 'write', backup: true }],
     ['R edited, E edited too: conflict', entry(), C, false, true, null],
     ['R edited, E edited too, --force: write', entry(), C, true, true, { kind: 'write', backup: true }],
@@ -93,8 +99,14 @@ describe('planEntry', () => {
     ['R removed a directory E still has: remove it (if empty)', rmdir(), 'dir', false, false, { kind: 'delete', backup: false }],
     ['R removed a directory E removed too: nothing', rmdir(), null, false, false, { kind: 'unchanged' }],
     ['R removed a directory where E now has a file: conflict', rmdir(), C, false, true, null],
+    ['R changed only the permission bits, E unchanged: set them', chmodOnR(), A, false, false, { kind: 'mode' }],
+    ['R changed only the permission bits, E has them already: nothing', chmodOnR(), onE(A, 0o755), false, false, { kind: 'unchanged' }],
+    ['R changed only the permission bits, E edited the content: conflict', chmodOnR(), C, false, true, null],
+    ['R changed only the permission bits, E deleted it, --force: write', chmodOnR(), null, true, true, { kind: 'write', backup: false }],
+    ['E already holds R’s content with other permission bits: set them', entry(), onE(B, 0o600), false, false, { kind: 'mode' }],
+    ['R’s mode unknown (staged by an older client): nothing', entry({ mode: null }), onE(B, 0o600), false, false, { kind: 'unchanged' }],
   ])('%s', (_name, e, now, force, conflict, step) => {
-    const item = planEntry(e, now, { force });
+    const item = planEntry(e, typeof now === 'object' && now !== null ? now : onE(now), { force });
     expect(item.conflict).toBe(conflict);
     expect(item.step).toEqual(step);
   });
@@ -107,8 +119,9 @@ describe('stepFor (a person’s decision on a conflict)', () => {
     ['keep both', entry(), C, 'keep_both', { kind: 'copy' }],
     ['take upstream deletion', del(), C, 'upstream', { kind: 'delete', backup: true }],
     ['keep both on a deletion keeps E’s', del(), C, 'keep_both', { kind: 'keep_e' }],
+    ['take upstream where E edited back to R’s content, other mode', entry(), B, 'upstream', { kind: 'mode' }],
   ])('%s', (_name, e, now, decision, step) => {
-    expect(stepFor({ entry: e, e_checksum: now }, decision)).toEqual(step);
+    expect(stepFor({ entry: e, e_checksum: now, e_mode: now === B ? 0o600 : 0o644 }, decision)).toEqual(step);
   });
 
   it('offers no "keep both" for a deletion or a directory', () => {
@@ -125,8 +138,8 @@ describe('planApply / checkNonInteractive', () => {
     entry({ path: 'done.txt', entry_no: 3, apply_state: 'applied', resolution: 'upstream' }),
   ];
   const current = new Map([
-    [entryKey(entries[0]!), A],
-    [entryKey(entries[1]!), C],
+    [entryKey(entries[0]!), onE(A)],
+    [entryKey(entries[1]!), onE(C)],
   ]);
 
   it('re-checks conflicts against E now and skips applied entries', () => {
@@ -141,7 +154,7 @@ describe('planApply / checkNonInteractive', () => {
 
   it('a conflict at staging that E has since resolved is no conflict', () => {
     const staged = [entry({ conflict: true, e_checksum: C })];
-    const plan = planApply(staged, new Map([[entryKey(staged[0]!), B]]), { force: false });
+    const plan = planApply(staged, new Map([[entryKey(staged[0]!), onE(B)]]), { force: false });
     expect(plan.conflicts).toBe(0);
     expect(plan.items[0]!.step).toEqual({ kind: 'unchanged' });
   });

@@ -2,8 +2,9 @@
 // which order its entries go (directories R made first, shallow to deep; then files in arrival
 // order; directories R removed last, deep to shallow), and per entry — given E's content now, as
 // a token (checksum, DIR_TOKEN, or null) — whether it is a conflict and which step resolves it
-// (write R's content or make R's directory, delete, keep E's, keep both, or nothing because E
-// already holds R's content). Conflicts are re-classified against E as it is at apply time.
+// (write R's content or make R's directory, delete, keep E's, keep both, set R's permission bits
+// on the content E already holds, or nothing because E already holds R's version). Conflicts are
+// re-classified against E as it is at apply time.
 // Pure: the shell hashes E's files, asks the person, and executes the steps.
 import { ZyncError } from '@zync/common';
 import { classifyStagedEntry, DIR_TOKEN, entryTokens, type StagedEntry, type StagingSession } from '@zync/daemon';
@@ -20,13 +21,25 @@ export type Step =
   | { kind: 'copy' }
   /** Leave E's file as it is. */
   | { kind: 'keep_e' }
-  /** E already holds R's content (or both deleted it): nothing to write. */
+  /** E's file already holds R's content, with other permission bits: give it R's (a chmod on R). */
+  | { kind: 'mode' }
+  /** E already holds R's version (or both deleted it): nothing to write. */
   | { kind: 'unchanged' };
+
+/** What E holds at an entry's path now. */
+export interface ECurrent {
+  /** Content as a token (null: absent; DIR_TOKEN: a directory). */
+  token: string | null;
+  /** A file's permission bits (null: not a file). */
+  mode: number | null;
+}
 
 export interface PlannedEntry {
   entry: StagedEntry;
   /** E's content now as a token (null: absent; DIR_TOKEN: a directory). */
   e_checksum: string | null;
+  /** E's file's permission bits now (null: not a file). */
+  e_mode: number | null;
   conflict: boolean;
   e_changed_since_base: boolean;
   /** null: a conflict waiting for a decision. */
@@ -69,31 +82,41 @@ export function tokensOf(entry: Pick<StagedEntry, 'kind' | 'operation' | 'checks
   return entryTokens({ kind: entry.kind, delete: entry.operation === 'delete', checksum: entry.checksum, base_checksum: entry.base_checksum });
 }
 
-export function stepFor(item: Pick<PlannedEntry, 'entry' | 'e_checksum'>, decision: Decision): Step {
+/** R's file and E's hold the same content but R staged other permission bits. */
+function modeDiffers(entry: Pick<StagedEntry, 'kind' | 'operation' | 'mode'>, eMode: number | null): boolean {
+  return entry.kind === 'file' && entry.operation !== 'delete' && entry.mode !== null && eMode !== null && eMode !== entry.mode;
+}
+
+/** The step when E already holds R's content: nothing, or R's permission bits. */
+function inPlaceStep(item: Pick<PlannedEntry, 'entry' | 'e_mode'>): Step {
+  return modeDiffers(item.entry, item.e_mode) ? { kind: 'mode' } : { kind: 'unchanged' };
+}
+
+export function stepFor(item: Pick<PlannedEntry, 'entry' | 'e_checksum' | 'e_mode'>, decision: Decision): Step {
   // Only a file on E is backed up; a directory is never replaced, only removed when empty.
   const backup = item.e_checksum !== null && item.e_checksum !== DIR_TOKEN;
   if (decision === 'keep_e') return { kind: 'keep_e' };
   if (decision === 'keep_both') return decisionsFor(item.entry).includes('keep_both') ? { kind: 'copy' } : { kind: 'keep_e' };
   if (item.entry.operation === 'delete') return item.e_checksum === null ? { kind: 'unchanged' } : { kind: 'delete', backup };
-  return item.e_checksum === tokensOf(item.entry).upstream_checksum ? { kind: 'unchanged' } : { kind: 'write', backup };
+  return item.e_checksum === tokensOf(item.entry).upstream_checksum ? inPlaceStep(item) : { kind: 'write', backup };
 }
 
-/** One entry against E's content now. With `force`, a conflict takes R's version. */
-export function planEntry(entry: StagedEntry, eChecksum: string | null, options: { force: boolean }): PlannedEntry {
-  const c = classifyStagedEntry({ ...tokensOf(entry), e_checksum: eChecksum });
-  const item: PlannedEntry = { entry, e_checksum: eChecksum, conflict: c.conflict, e_changed_since_base: c.e_changed_since_base, step: null };
-  if (c.already_applied) item.step = { kind: 'unchanged' };
+/** One entry against what E holds now. With `force`, a conflict takes R's version. */
+export function planEntry(entry: StagedEntry, e: ECurrent, options: { force: boolean }): PlannedEntry {
+  const c = classifyStagedEntry({ ...tokensOf(entry), e_checksum: e.token });
+  const item: PlannedEntry = { entry, e_checksum: e.token, e_mode: e.mode, conflict: c.conflict, e_changed_since_base: c.e_changed_since_base, step: null };
+  if (c.already_applied) item.step = inPlaceStep(item);
   else if (!c.conflict || options.force) item.step = stepFor(item, 'upstream');
   return item;
 }
 
 /**
- * Plans the entries not applied yet. `current` maps entries (by entryKey) to E's content now;
- * entries already applied are counted in `done` and left out.
+ * Plans the entries not applied yet. `current` maps entries (by entryKey) to what E holds now
+ * (missing: absent); entries already applied are counted in `done` and left out.
  */
 export function planApply(
   entries: readonly StagedEntry[],
-  current: ReadonlyMap<string, string | null>,
+  current: ReadonlyMap<string, ECurrent>,
   options: { force: boolean },
 ): ApplyPlan {
   const plan: ApplyPlan = { items: [], done: 0, conflicts: 0 };
@@ -102,12 +125,14 @@ export function planApply(
       plan.done++;
       continue;
     }
-    const item = planEntry(entry, current.get(entryKey(entry)) ?? null, options);
+    const item = planEntry(entry, current.get(entryKey(entry)) ?? ABSENT, options);
     if (item.conflict) plan.conflicts++;
     plan.items.push(item);
   }
   return plan;
 }
+
+const ABSENT: ECurrent = { token: null, mode: null };
 
 const depth = (path: string) => path.split('/').length;
 

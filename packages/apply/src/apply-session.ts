@@ -9,7 +9,7 @@
 // R made are created; directories R removed are removed only when empty (anything left in them
 // is E's, and is kept). Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, lstat, mkdir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { chmod, constants, copyFile, lstat, mkdir, open, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import type { ChalkInstance } from 'chalk';
@@ -46,6 +46,7 @@ import {
   planApply,
   planEntry,
   stepFor,
+  type ECurrent,
   type PlannedEntry,
   type Step,
 } from './apply-plan.js';
@@ -94,6 +95,11 @@ export async function readCurrentStates(
     out.set(entryKey(e), await readCurrent(rootOf(e.base_dir), e));
   }
   return out;
+}
+
+/** What the plan needs to know of E's entry. */
+export function eCurrentOf(current: CurrentEntry | null): ECurrent {
+  return { token: contentToken(current), mode: current?.kind === 'file' ? current.mode : null };
 }
 
 export function rootResolver(dirs: readonly DirSpec[]): (baseDir: string) => string {
@@ -177,8 +183,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   // Look at everything first: without someone to ask, a conflict refuses the whole session
   // before anything changes.
   const states = await readCurrentStates(entries, rootOf);
-  const checksums = new Map([...states].map(([k, v]) => [k, contentToken(v)]));
-  const plan = planApply(entries, checksums, { force: ctx.force });
+  const plan = planApply(entries, new Map([...states].map(([k, v]) => [k, eCurrentOf(v)])), { force: ctx.force });
   if (!ctx.ask) {
     const nonInteractive = checkNonInteractive(plan, stagingId, { force: ctx.force });
     if (nonInteractive) throw nonInteractive;
@@ -387,6 +392,24 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         tally.kept_both++;
         return;
       }
+      case 'mode': {
+        // chmod is atomic: no temp file, no backup (the content stays E's, which is R's).
+        if (current?.kind !== 'file' || e.mode === null) throw new ChangedMeanwhile();
+        await ensureUnchanged(current.abs, current);
+        await chmod(current.abs, e.mode);
+        const handle = await open(current.abs, 'r'); // the new mode is durable before it is logged
+        await handle.sync().finally(() => handle.close());
+        const info = await lstat(current.abs);
+        ctx.staging.transaction(() => {
+          ctx.daemon.applyChanges(
+            [{ operation: 'modify', kind: 'file', base_dir: e.base_dir, path: e.path, checksum: current.checksum, size: info.size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino }],
+            now(),
+          );
+          ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('upstream'));
+        });
+        tally.modes++;
+        return;
+      }
       case 'write': {
         if (e.kind === 'dir') return makeDir(e, root, current);
         if (current?.kind === 'dir') throw new ZyncError('UNSAFE_PATH', `${e.base_dir}/${e.path} is a directory on E; R sent a file for it.`);
@@ -449,7 +472,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     let counted = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await readCurrent(rootOf(entry.base_dir), entry);
-      const item = planEntry(entry, contentToken(current), { force: ctx.force });
+      const item = planEntry(entry, eCurrentOf(current), { force: ctx.force });
       let step = item.step;
       if (step === null) {
         if (!ctx.ask) {

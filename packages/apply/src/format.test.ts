@@ -84,13 +84,14 @@ describe('session list', () => {
 
 describe('show', () => {
   const shown: ShownEntry[] = [
-    { entry: entry('clean.txt'), e_checksum: 'a'.repeat(64), conflict: false, e_changed_since_base: false },
-    { entry: entry('both.txt', { conflict: true }), e_checksum: 'c'.repeat(64), conflict: true, e_changed_since_base: true },
-    { entry: entry('same.txt'), e_checksum: 'b'.repeat(64), conflict: false, e_changed_since_base: true },
-    { entry: entry('gone.txt', { operation: 'delete', checksum: null, size: 0 }), e_checksum: 'a'.repeat(64), conflict: false, e_changed_since_base: false },
-    { entry: entry('resolved.txt', { conflict: true }), e_checksum: 'b'.repeat(64), conflict: false, e_changed_since_base: true },
-    { entry: entry('done.txt', { apply_state: 'applied', resolution: 'kept_both' }), e_checksum: null, conflict: false, e_changed_since_base: true },
-    { entry: entry('made', { kind: 'dir', operation: 'add', checksum: null, base_checksum: null, size: 0 }), e_checksum: null, conflict: false, e_changed_since_base: false },
+    { entry: entry('clean.txt'), e_checksum: 'a'.repeat(64), e_mode: 0o644, conflict: false, e_changed_since_base: false },
+    { entry: entry('both.txt', { conflict: true }), e_checksum: 'c'.repeat(64), e_mode: 0o644, conflict: true, e_changed_since_base: true },
+    { entry: entry('same.txt'), e_checksum: 'b'.repeat(64), e_mode: 0o644, conflict: false, e_changed_since_base: true },
+    { entry: entry('gone.txt', { operation: 'delete', checksum: null, size: 0 }), e_checksum: 'a'.repeat(64), e_mode: 0o644, conflict: false, e_changed_since_base: false },
+    { entry: entry('resolved.txt', { conflict: true }), e_checksum: 'b'.repeat(64), e_mode: 0o644, conflict: false, e_changed_since_base: true },
+    { entry: entry('done.txt', { apply_state: 'applied', resolution: 'kept_both' }), e_checksum: null, e_mode: null, conflict: false, e_changed_since_base: true },
+    { entry: entry('made', { kind: 'dir', operation: 'add', checksum: null, base_checksum: null, size: 0 }), e_checksum: null, e_mode: null, conflict: false, e_changed_since_base: false },
+    { entry: entry('tool.sh', { checksum: 'a'.repeat(64), mode: 0o755 }), e_checksum: 'a'.repeat(64), e_mode: 0o644, conflict: false, e_changed_since_base: false },
   ];
 
   it.each([
@@ -101,12 +102,13 @@ describe('show', () => {
     ['resolved.txt', /resolved\.txt.*ok: E already holds R's version \(at staging: conflict\)$/m],
     ['done.txt', /done\.txt.*resolved \(kept both\)$/m],
     ['made/', /made\/\s+add\s+-\s+ok/m],
+    ['tool.sh', /tool\.sh\s+modify\s+2\.0 KiB\s+ok: same content, permissions 644 -> 755$/m],
   ])('%s', (_name, line) => {
     expect(formatShow(session(), shown, plain)).toMatch(line);
   });
 
   it('counts conflicts against E now in the heading', () => {
-    expect(formatShow(session(), shown, plain)).toMatch(/7 entries, 1 conflict against E now/);
+    expect(formatShow(session(), shown, plain)).toMatch(/8 entries, 1 conflict against E now/);
   });
 
   it('JSON has both the conflict now and at staging', () => {
@@ -120,7 +122,7 @@ describe('summary', () => {
   it('names the counts and where backups went', () => {
     const out = formatSummary({
       staging_id: 'S',
-      tally: { ...emptyTally(), written: 2, deleted: 1, dirs_created: 1, kept_both: 1 },
+      tally: { ...emptyTally(), written: 2, modes: 1, deleted: 1, dirs_created: 1, kept_both: 1 },
       finished: true,
       remaining: 0,
       backupDir: '/state/zync-backups/S',
@@ -128,7 +130,7 @@ describe('summary', () => {
     });
     expect(out).toBe(
       [
-        'Applied session S: 2 written, 1 deleted, 1 directory created, 1 kept both.',
+        'Applied session S: 2 written, 1 permission change, 1 deleted, 1 directory created, 1 kept both.',
         "E's previous versions were backed up under /state/zync-backups/S",
         "Upstream version kept beside E's as /E/a.zync-conflict-20261122-184700-upstream.txt",
       ].join('\n'),

@@ -97,6 +97,8 @@ export interface ShownEntry {
   entry: StagedEntry;
   /** E's content now as a token (null: absent; 'dir': a directory). */
   e_checksum: string | null;
+  /** E's file's permission bits now (null: not a file). */
+  e_mode: number | null;
   conflict: boolean;
   e_changed_since_base: boolean;
 }
@@ -105,7 +107,7 @@ export function showJson(session: StagingSession, entries: readonly ShownEntry[]
   return {
     ...sessionJson(session, entries.filter((e) => e.entry.apply_state === 'applied').length),
     conflict_count_now: entries.filter((e) => e.conflict && e.entry.apply_state !== 'applied').length,
-    entries: entries.map(({ entry: e, e_checksum, conflict, e_changed_since_base }) => ({
+    entries: entries.map(({ entry: e, e_checksum, e_mode, conflict, e_changed_since_base }) => ({
       base_dir: e.base_dir,
       path: e.path,
       kind: e.kind,
@@ -115,6 +117,8 @@ export function showJson(session: StagingSession, entries: readonly ShownEntry[]
       base_checksum: e.base_checksum,
       e_checksum,
       e_checksum_at_staging: e.e_checksum,
+      mode: e.mode,
+      e_mode,
       conflict,
       conflict_at_staging: e.conflict,
       e_changed_since_base,
@@ -138,6 +142,10 @@ function entryState(s: ShownEntry, chalk: ChalkInstance): Cell {
   if (e.apply_state === 'applied') return { text: RESOLUTION_TEXT[e.resolution ?? 'upstream'], paint: chalk.green };
   const staged = e.conflict === s.conflict ? '' : ` (at staging: ${e.conflict ? 'conflict' : 'clean'})`;
   if (s.conflict) return { text: `CONFLICT: E changed since R's base${staged}`, paint: chalk.red };
+  const octal = (mode: number) => mode.toString(8).padStart(3, '0');
+  if (e.kind === 'file' && e.operation !== 'delete' && e.checksum === s.e_checksum && e.mode !== null && s.e_mode !== null && e.mode !== s.e_mode) {
+    return { text: `ok: same content, permissions ${octal(s.e_mode)} -> ${octal(e.mode)}${staged}` };
+  }
   if (s.e_changed_since_base) return { text: `ok: E already holds R's version${staged}`, paint: chalk.green };
   return { text: `ok: E unchanged since R's base${staged}` };
 }
@@ -164,6 +172,8 @@ export function formatShow(session: StagingSession, entries: readonly ShownEntry
 
 export interface ApplyTally {
   written: number;
+  /** Files whose content E already held, given R's permission bits. */
+  modes: number;
   deleted: number;
   dirs_created: number;
   dirs_removed: number;
@@ -173,7 +183,7 @@ export interface ApplyTally {
 }
 
 export function emptyTally(): ApplyTally {
-  return { written: 0, deleted: 0, dirs_created: 0, dirs_removed: 0, kept_e: 0, kept_both: 0, unchanged: 0 };
+  return { written: 0, modes: 0, deleted: 0, dirs_created: 0, dirs_removed: 0, kept_e: 0, kept_both: 0, unchanged: 0 };
 }
 
 export function formatSummary(r: {
@@ -189,6 +199,7 @@ export function formatSummary(r: {
   const dirs = (n: number, what: string) => (n === 0 ? [] : [`${n} ${n === 1 ? 'directory' : 'directories'} ${what}`]);
   const parts = [
     `${t.written} written`,
+    ...(t.modes ? [`${t.modes} permission change${t.modes === 1 ? '' : 's'}`] : []),
     `${t.deleted} deleted`,
     ...dirs(t.dirs_created, 'created'),
     ...dirs(t.dirs_removed, 'removed'),

@@ -10,9 +10,9 @@ import chalk from 'chalk';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { acquireProcessLock, checkDirRoots, failAndExit, parseDirSpecs, versionLine, ZyncError, type DirSpec } from '@zync/common';
-import { contentToken, DaemonStore, StagingStore } from '@zync/daemon';
+import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, planEntry } from './apply-plan.js';
-import { applySession, readCurrentStates, rootResolver } from './apply-session.js';
+import { applySession, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
 import { reconcileDirs } from './dirs.js';
 import { formatSessionList, formatShow, sessionJson, showJson, type ShownEntry } from './format.js';
 import { askConflict } from './prompts.js';
@@ -64,11 +64,12 @@ async function show(o: Opened, args: { id: string; dirs: string[] | undefined; j
   const dirs = await resolveDirs(o.daemon, args.dirs);
   const states = await readCurrentStates(entries, rootResolver(dirs));
   const shown: ShownEntry[] = entries.map((entry) => {
-    const eChecksum = contentToken(states.get(entryKey(entry)) ?? null);
-    const item = planEntry(entry, eChecksum, { force: false });
+    const e = eCurrentOf(states.get(entryKey(entry)) ?? null);
+    const item = planEntry(entry, e, { force: false });
     return {
       entry,
-      e_checksum: eChecksum,
+      e_checksum: e.token,
+      e_mode: e.mode,
       conflict: entry.apply_state === 'applied' ? false : item.conflict,
       e_changed_since_base: item.e_changed_since_base,
     };

@@ -56,6 +56,7 @@ function readReceived(store: ClientStore, dirs: readonly DirSpec[]) {
           base_dir: e.base_dir,
           path: e.path,
           checksum: e.checksum,
+          mode: e.mode,
           local_size: e.local_size,
           local_mtime: e.local_mtime,
           local_ino: e.local_ino,

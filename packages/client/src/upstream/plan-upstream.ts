@@ -23,6 +23,8 @@ export interface ReceivedFile {
   path: string;
   /** E's content as received. */
   checksum: string;
+  /** E's permission bits, as R applied them. */
+  mode: number;
   /** R's stat right after writing it (null when unknown: always hash). */
   local_size: number | null;
   local_mtime: number | null;
@@ -73,9 +75,10 @@ export interface UpstreamPlan {
 export const fileKey = (baseDir: string, path: string): string => `${baseDir}\u0000${path}`;
 
 /**
- * Stat-level comparison. A local file is a suspect when R never received it or its size, mtime
- * or inode differs from R's stat after writing it; a received file with no local file (and not
- * ignored now) is deleted on R. `isIgnored` covers paths the scan did not look at.
+ * Stat-level comparison. A local file is a suspect when R never received it, its size, mtime
+ * or inode differs from R's stat after writing it, or its permission bits differ from E's (a
+ * chmod on R changes none of the others); a received file with no local file (and not ignored
+ * now) is deleted on R. `isIgnored` covers paths the scan did not look at.
  */
 export function findSuspects(
   local: readonly LocalFile[],
@@ -89,7 +92,11 @@ export function findSuspects(
     present.add(key);
     const got = received.get(key);
     const unchanged =
-      got !== undefined && got.local_size === file.size && got.local_mtime === file.mtime && got.local_ino === file.ino;
+      got !== undefined &&
+      got.local_size === file.size &&
+      got.local_mtime === file.mtime &&
+      got.local_ino === file.ino &&
+      got.mode === file.mode;
     if (!unchanged) toHash.push(file);
   }
   const deleted: ReceivedFile[] = [];
@@ -135,7 +142,8 @@ export function planUpstream(input: {
   const candidates: UpstreamEntry[] = [];
   for (const file of input.hashed) {
     const got = input.received.get(fileKey(file.base_dir, file.path));
-    if (got && got.checksum === file.checksum) continue; // touched, not edited
+    if (got && got.checksum === file.checksum && got.mode === file.mode) continue; // touched, not edited
+    // Same content with other permission bits (a chmod on R) is a modify too: it carries R's mode.
     candidates.push({
       base_dir: file.base_dir,
       path: file.path,

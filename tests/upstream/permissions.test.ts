@@ -1,0 +1,77 @@
+// A chmod on R goes upstream like an edit: `chmod +x` of a received file changes no size, mtime
+// or inode, yet --update-upstream stages it, `zync-apply show` names the new permission bits, the
+// apply sets them on E's file in place (same content, so no backup) and logs the change, and R
+// then receives it as an ordinary change with nothing left to send.
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exists, expectSameTree, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
+import { conflictCopies, runClientOnce, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
+import { listSessions, runApply, runUpstream, stagingIdFrom } from './support.js';
+
+const modeOf = async (file: string) => (await stat(file)).mode & 0o7777;
+
+describe('upstream: a permission change made on R', () => {
+  let e: string;
+  let r: string;
+  let daemon: DaemonHandle;
+  let setup: ClientSetup;
+  let stagingId: string;
+
+  beforeAll(async () => {
+    e = tempDir('zync-e-');
+    r = tempDir('zync-r-');
+    await writeFile(path.join(e, 'tool.sh'), '#!/bin/sh\necho hello\n', { mode: 0o644 });
+    await writeFile(path.join(e, 'notes.txt'), 'untouched\n');
+    daemon = await startDaemon({ dirs: { docs: e } });
+    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    const first = await runClientOnce(setup);
+    expect(first.code, first.stderr).toBe(0);
+    expect(await modeOf(path.join(r, 'tool.sh'))).toBe(0o644);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('--update-upstream stages chmod +x as a modify of the same content', async () => {
+    await chmod(path.join(r, 'tool.sh'), 0o755);
+    const result = await runUpstream(setup);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
+    stagingId = stagingIdFrom(result.stdout);
+    expect(await modeOf(path.join(e, 'tool.sh'))).toBe(0o644);
+  });
+
+  it('show names the permission bits it will set', async () => {
+    const shown = await runApply(daemon, ['show', stagingId]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/tool\.sh\s+modify\s+\d+ B\s+ok: same content, permissions 644 -> 755$/m);
+  });
+
+  it('apply sets them on E’s file without rewriting or backing it up', async () => {
+    const before = await stat(path.join(e, 'tool.sh'));
+    const result = await runApply(daemon, ['apply', stagingId, '--non-interactive']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Applied session \S+: 0 written, 1 permission change, 0 deleted\./);
+    const after = await stat(path.join(e, 'tool.sh'));
+    expect(after.mode & 0o7777).toBe(0o755);
+    expect(after.ino).toBe(before.ino);
+    expect(await readFile(path.join(e, 'tool.sh'), 'utf8')).toBe('#!/bin/sh\necho hello\n');
+    expect(await exists(path.join(daemon.stateDir, 'zync-backups', stagingId))).toBe(false);
+    expect(await listSessions(daemon)).toEqual([expect.objectContaining({ staging_id: stagingId, status: 'applied' })]);
+  });
+
+  it('R then converges with nothing left to send', async () => {
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toMatch(/0 conflict\(s\)/);
+    await expectSameTree(r, e);
+    expect(await modeOf(path.join(r, 'tool.sh'))).toBe(0o755);
+    expect(await conflictCopies(r)).toEqual([]);
+
+    const again = await runUpstream(setup);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/Nothing to send upstream/);
+  });
+});
