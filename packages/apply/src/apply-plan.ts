@@ -82,7 +82,7 @@ export function tokensOf(entry: Pick<StagedEntry, 'kind' | 'operation' | 'checks
   return entryTokens({ kind: entry.kind, delete: entry.operation === 'delete', checksum: entry.checksum, base_checksum: entry.base_checksum });
 }
 
-/** R's file and E's hold the same content but R staged other permission bits. */
+/** R staged a file with permission bits other than those of E's file (content aside). */
 function modeDiffers(entry: Pick<StagedEntry, 'kind' | 'operation' | 'mode'>, eMode: number | null): boolean {
   return entry.kind === 'file' && entry.operation !== 'delete' && entry.mode !== null && eMode !== null && eMode !== entry.mode;
 }
