@@ -504,7 +504,6 @@ async function runW2() {
     daemon = await startDaemon({ name: 'w2', root: E, db: daemonDb, token: TOKEN });
     daemonRss = sampleRss(daemon.child.pid);
     notes.push(`zync-daemon start-up (scan + hash of W2's 1 GiB, not in W2's time): ${daemon.startSeconds.toFixed(2)} s`);
-    syncDisks();
     // Each copy is removed once verified: the disk holds E and one 1 GiB copy at a time.
     const result = await timeAgainstRsync('W2', E, {
       zync: async (round) => {
