@@ -1,7 +1,8 @@
 // A chmod on R goes upstream like an edit: `chmod +x` of a received file changes no size, mtime
 // or inode, yet --update-upstream stages it, `zync-apply show` names the new permission bits, the
 // apply sets them on E's file in place (same content, so no backup) and logs the change, and R
-// then receives it as an ordinary change with nothing left to send.
+// then receives it as an ordinary change with nothing left to send. A chmod made after an edit
+// was staged is staged again rather than taken for the pending edit.
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,5 +74,52 @@ describe('upstream: a permission change made on R', () => {
     const again = await runUpstream(setup);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/Nothing to send upstream/);
+  });
+});
+
+describe('upstream: a chmod on R after the edit was staged', () => {
+  let e: string;
+  let r: string;
+  let daemon: DaemonHandle;
+  let setup: ClientSetup;
+
+  beforeAll(async () => {
+    e = tempDir('zync-e-');
+    r = tempDir('zync-r-');
+    await writeFile(path.join(e, 'build.sh'), 'make\n', { mode: 0o644 });
+    daemon = await startDaemon({ dirs: { docs: e } });
+    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    const first = await runClientOnce(setup);
+    expect(first.code, first.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('is staged again instead of being taken for the pending edit, and both sessions land on E', async () => {
+    await writeFile(path.join(r, 'build.sh'), 'make all\n');
+    const edit = await runUpstream(setup);
+    expect(edit.code, edit.stderr).toBe(0);
+    const editSession = stagingIdFrom(edit.stdout);
+
+    await chmod(path.join(r, 'build.sh'), 0o755);
+    const bits = await runUpstream(setup);
+    expect(bits.code, bits.stderr).toBe(0);
+    expect(bits.stdout).toMatch(/Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
+    const bitsSession = stagingIdFrom(bits.stdout);
+
+    for (const id of [editSession, bitsSession]) {
+      const applied = await runApply(daemon, ['apply', id, '--non-interactive']);
+      expect(applied.code, applied.stderr).toBe(0);
+    }
+    expect(await readFile(path.join(e, 'build.sh'), 'utf8')).toBe('make all\n');
+    expect(await modeOf(path.join(e, 'build.sh'))).toBe(0o755);
+
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    await expectSameTree(r, e);
+    expect(await modeOf(path.join(r, 'build.sh'))).toBe(0o755);
+    expect(await conflictCopies(r)).toEqual([]);
   });
 });

@@ -155,6 +155,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
           operation: e.operation,
           checksum: e.checksum,
           base_checksum: e.base_checksum,
+          mode: e.mode ?? null,
         })),
         scanned,
         Date.now(),

@@ -52,7 +52,7 @@ describe('findSuspects', () => {
 
 describe('planUpstream', () => {
   const hashed = (path: string, checksum: string, over: Partial<HashedFile> = {}): HashedFile => ({ ...local(path), checksum, ...over });
-  const staged = (path: string, checksum: string | null, base: string | null): StagedRecord => ({
+  const staged = (path: string, checksum: string | null, base: string | null, mode: number | null = checksum === null ? null : 0o644): StagedRecord => ({
     base_dir: 'd',
     path,
     staging_id: 'S1',
@@ -60,6 +60,7 @@ describe('planUpstream', () => {
     operation: checksum === null ? 'delete' : base === null ? 'add' : 'modify',
     checksum,
     base_checksum: base,
+    mode,
   });
 
   it.each<[string, HashedFile[], ReceivedFile[], ReceivedFile[], StagedRecord[], [string, string, string | null, string | null][], string[]]>([
@@ -70,6 +71,8 @@ describe('planUpstream', () => {
     ['a deleted file is a delete from its base', [], [got('a')], [got('a')], [], [['a', 'delete', null, A]], []],
     ['already staged, unchanged since', [hashed('a', B)], [got('a')], [], [staged('a', B, A)], [], ['a']],
     ['staged, then edited again', [hashed('a', C)], [got('a')], [], [staged('a', B, A)], [['a', 'modify', C, A]], []],
+    ['staged, then chmod on R: sent again with the new bits', [hashed('a', B, { mode: 0o755 })], [got('a')], [], [staged('a', B, A)], [['a', 'modify', B, A]], []],
+    ['staged before modes were kept: sent again once', [hashed('a', B)], [got('a')], [], [staged('a', B, A, null)], [['a', 'modify', B, A]], []],
     ['staged, but E sent a new base since', [hashed('a', B)], [got('a', { checksum: C })], [], [staged('a', B, A)], [['a', 'modify', B, C]], []],
     ['a staged deletion is not sent again', [], [got('a')], [got('a')], [staged('a', null, A)], [], ['a']],
     ['staged as edit, now deleted', [], [got('a')], [got('a')], [staged('a', B, A)], [['a', 'delete', null, A]], []],
@@ -139,7 +142,7 @@ describe('findDirChanges', () => {
       deleted: [],
       received: new Map(),
       staged: byKey<StagedRecord>([
-        { base_dir: 'd', path: 'old', staging_id: 'S1', kind: 'dir', operation: 'delete', checksum: null, base_checksum: null },
+        { base_dir: 'd', path: 'old', staging_id: 'S1', kind: 'dir', operation: 'delete', checksum: null, base_checksum: null, mode: null },
       ]),
       dirs: { added: [dir('new')], removed: [dir('gone'), dir('old')] },
     });

@@ -47,6 +47,8 @@ export interface StagedRecord {
   /** What was sent (null: a deletion). */
   checksum: string | null;
   base_checksum: string | null;
+  /** R's permission bits as sent (null: a deletion, a directory, or staged before modes were kept). */
+  mode: number | null;
 }
 
 export interface HashedFile extends LocalFile {
@@ -181,7 +183,8 @@ export function planUpstream(input: {
       staged.kind === entry.kind &&
       staged.operation === entry.operation &&
       staged.checksum === entry.checksum &&
-      staged.base_checksum === entry.base_checksum;
+      staged.base_checksum === entry.base_checksum &&
+      staged.mode === (entry.mode ?? null);
     if (same) {
       plan.already_staged.push({ base_dir: entry.base_dir, path: entry.path, staging_id: staged.staging_id });
     } else {

@@ -1,9 +1,10 @@
-// R's memory of what it already staged on E: per path, the staging session, the content sent
-// (null for a deletion) and the base it was edited from, scoped to the daemon's log_id. It lets
+// R's memory of what it already staged on E: per path, the staging session, the content and
+// permission bits sent (null for a deletion) and the base it was edited from, scoped to the
+// daemon's log_id. It lets
 // --update-upstream skip a change that a pending session already holds unchanged. Lives in the
 // client database (sync_client.db) in its own table, created here if missing (CREATE ... IF NOT
-// EXISTS: additive, independent of the client store's numbered migrations), through its own
-// connection (WAL). Decides nothing: plan-upstream.ts compares.
+// EXISTS, and columns added later by ALTER TABLE: additive, independent of the client store's
+// numbered migrations), through its own connection (WAL). Decides nothing: plan-upstream.ts compares.
 import Database from 'better-sqlite3';
 import type { StagedRecord } from './plan-upstream.js';
 import { fileKey } from './plan-upstream.js';
@@ -19,9 +20,13 @@ CREATE TABLE IF NOT EXISTS upstream_staged (
   checksum      TEXT,            -- content sent; NULL for a deletion or a directory
   base_checksum TEXT,            -- what R had received when it sent it
   staged_at     INTEGER NOT NULL,
+  mode          INTEGER,         -- permission bits sent; NULL for a deletion or a directory
   PRIMARY KEY (base_dir, path)
 ) STRICT;
 `;
+
+/** Tables made before a column existed get it here; their rows read NULL (sent again once). */
+const ADDED_COLUMNS = [{ name: 'mode', type: 'INTEGER' }] as const;
 
 export class StagedRecords {
   private readonly db: Database.Database;
@@ -35,13 +40,17 @@ export class StagedRecords {
     db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
+    const columns = new Set((db.pragma('table_info(upstream_staged)') as { name: string }[]).map((c) => c.name));
+    for (const { name, type } of ADDED_COLUMNS) {
+      if (!columns.has(name)) db.exec(`ALTER TABLE upstream_staged ADD COLUMN ${name} ${type}`);
+    }
     return new StagedRecords(db);
   }
 
   /** Records staged against this log_id, by fileKey. */
   load(logId: string): Map<string, StagedRecord> {
     const rows = this.db
-      .prepare(`SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum FROM upstream_staged WHERE log_id = ?`)
+      .prepare(`SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode FROM upstream_staged WHERE log_id = ?`)
       .all(logId) as StagedRecord[];
     return new Map(rows.map((r) => [fileKey(r.base_dir, r.path), r]));
   }
@@ -66,13 +75,13 @@ export class StagedRecords {
         if (row.log_id !== logId || resolved) drop.run(row.base_dir, row.path);
       }
       const put = this.db.prepare(
-        `INSERT INTO upstream_staged (base_dir, path, log_id, staging_id, kind, operation, checksum, base_checksum, staged_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO upstream_staged (base_dir, path, log_id, staging_id, kind, operation, checksum, base_checksum, mode, staged_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (base_dir, path) DO UPDATE SET log_id = excluded.log_id, staging_id = excluded.staging_id,
            kind = excluded.kind, operation = excluded.operation, checksum = excluded.checksum,
-           base_checksum = excluded.base_checksum, staged_at = excluded.staged_at`,
+           base_checksum = excluded.base_checksum, mode = excluded.mode, staged_at = excluded.staged_at`,
       );
-      for (const r of staged) put.run(r.base_dir, r.path, logId, r.staging_id, r.kind, r.operation, r.checksum, r.base_checksum, now);
+      for (const r of staged) put.run(r.base_dir, r.path, logId, r.staging_id, r.kind, r.operation, r.checksum, r.base_checksum, r.mode, now);
     })();
   }
 

@@ -1,0 +1,62 @@
+// The staged-records table on a real SQLite file: what one session holds is read back for its
+// log only, and a table made before permission bits were kept gains the column without losing rows.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fileKey, type StagedRecord } from './plan-upstream.js';
+import { StagedRecords } from './staged-records.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function dbFile(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zync-staged-'));
+  dirs.push(dir);
+  return path.join(dir, 'sync_client.db');
+}
+const record = (p: string, over: Partial<StagedRecord> = {}): StagedRecord => ({
+  base_dir: 'docs',
+  path: p,
+  staging_id: 'S1',
+  kind: 'file',
+  operation: 'modify',
+  checksum: 'b'.repeat(64),
+  base_checksum: 'a'.repeat(64),
+  mode: 0o755,
+  ...over,
+});
+const scanned = { baseDirs: new Set(['docs']), stillPending: new Set([fileKey('docs', 'tool.sh'), fileKey('docs', 'gone.txt')]) };
+
+describe('StagedRecords', () => {
+  it('reads back what a session holds, permission bits included, for its own log only', () => {
+    const file = dbFile();
+    const records = StagedRecords.open(file);
+    const staged = [record('tool.sh'), record('gone.txt', { operation: 'delete', checksum: null, mode: null })];
+    records.update('log-1', staged, scanned, 1);
+    expect(records.load('log-1')).toEqual(new Map(staged.map((r) => [fileKey(r.base_dir, r.path), r])));
+    expect(records.load('log-2').size).toBe(0);
+    records.close();
+  });
+
+  it('adds the mode column to a table made before it existed; old rows read null', () => {
+    const file = dbFile();
+    const old = new Database(file);
+    old.exec(`CREATE TABLE upstream_staged (
+      base_dir TEXT NOT NULL, path TEXT NOT NULL, log_id TEXT NOT NULL, staging_id TEXT NOT NULL,
+      kind TEXT NOT NULL, operation TEXT NOT NULL, checksum TEXT, base_checksum TEXT,
+      staged_at INTEGER NOT NULL, PRIMARY KEY (base_dir, path)) STRICT`);
+    old.prepare(`INSERT INTO upstream_staged VALUES ('docs', 'tool.sh', 'log-1', 'S0', 'file', 'modify', ?, ?, 1)`).run('b'.repeat(64), 'a'.repeat(64));
+    old.close();
+
+    const records = StagedRecords.open(file);
+    expect(records.load('log-1').get(fileKey('docs', 'tool.sh'))).toEqual(record('tool.sh', { staging_id: 'S0', mode: null }));
+    records.update('log-1', [record('tool.sh', { staging_id: 'S2' })], scanned, 2);
+    expect(records.load('log-1').get(fileKey('docs', 'tool.sh'))).toEqual(record('tool.sh', { staging_id: 'S2' }));
+    records.close();
+    // Opening again finds the column and leaves it be.
+    StagedRecords.open(file).close();
+  });
+});
