@@ -38,9 +38,11 @@ export interface SpawnedCli {
 export function spawnCli(
   bin: BinName,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; wrapper?: readonly string[] } = {},
 ): SpawnedCli {
-  const proc = spawn(process.execPath, [BIN[bin], ...args], {
+  // A wrapper (setpriv, say) execs node in its place: same pid, same signals.
+  const [command, ...commandArgs] = [...(options.wrapper ?? []), process.execPath, BIN[bin], ...args];
+  const proc = spawn(command!, commandArgs, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ZYNC_TOKEN: '', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -113,6 +115,8 @@ export async function startDaemon(options: {
   env?: NodeJS.ProcessEnv;
   port?: number;
   timeoutMs?: number;
+  /** A command that runs the daemon (see spawnCli). */
+  wrapper?: readonly string[];
 }): Promise<DaemonHandle> {
   const stateDir = options.db ? path.dirname(options.db) : tempDir('zync-state-');
   const db = options.db ?? path.join(stateDir, 'sync.db');
@@ -125,7 +129,7 @@ export async function startDaemon(options: {
     '--dirs', ...Object.entries(options.dirs).map(([name, root]) => `${name}:${root}`),
     ...(options.args ?? []),
   ];
-  const child = spawnCli('daemon', args, { env: options.env ?? {} });
+  const child = spawnCli('daemon', args, { env: options.env ?? {}, wrapper: options.wrapper });
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let port: number | undefined;
   let scheme = 'ws';

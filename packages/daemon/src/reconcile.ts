@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from '@zync/common';
 import { diffScan } from './core/diff-scan.js';
-import type { ChangeInput } from './core/entries.js';
+import { unreadableInput, type ChangeInput } from './core/entries.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import type { Root } from './roots.js';
 import { hashStable, scanTree } from './scanner.js';
@@ -65,6 +65,10 @@ export async function reconcile(options: {
       result.inputs.push({ operation: 'add', base_dir: root.name, ...hashed.entry });
     } else if (hashed.status === 'gone') {
       result.inputs.push({ operation: 'delete', kind: 'file', base_dir: root.name, path: entry.path, checksum: null, size: 0, mtime: 0, mode: 0 });
+    } else if (hashed.status === 'unreadable') {
+      log.warn({ base_dir: root.name, path: entry.path, code: hashed.code }, 'file not readable by the daemon; its content is not synced until it is');
+      const input = unreadableInput(root.name, recorded.get(entry.path) ?? null, entry.mode);
+      if (input) result.inputs.push(input);
     } else {
       result.unsettled.push(entry.path);
     }

@@ -114,7 +114,12 @@ export type HashResult =
   /** The file changed while it was read, or was replaced: look again later. */
   | { status: 'changed' }
   /** Gone, or no longer a regular file. */
-  | { status: 'gone' };
+  | { status: 'gone' }
+  /** There, but this process may not read it (EACCES, EPERM): see unreadableInput. */
+  | { status: 'unreadable'; code: string };
+
+/** Open errors that mean the daemon's user may not read the file, not that anything is broken. */
+const NOT_PERMITTED = new Set(['EACCES', 'EPERM']);
 
 /**
  * Hashes the file at `rel` and returns its state, re-reading (up to `attempts` times) when its
@@ -130,6 +135,7 @@ export async function hashStable(root: string, rel: string, buffer: Buffer, atte
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') return { status: 'gone' };
+      if (code !== undefined && NOT_PERMITTED.has(code)) return { status: 'unreadable', code };
       throw err;
     }
     try {

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { FSWatcher } from 'chokidar';
 import { IGNORE_FILE, isSafeRelativePath, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
 import { addEvents, takeSettled, type PendingMap, type PendingPath, type WatchEventType } from './core/coalesce-events.js';
-import { sameStat, type ChangeInput } from './core/entries.js';
+import { sameStat, unreadableInput, type ChangeInput } from './core/entries.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import { forEachLimited } from './pool.js';
 import { reconcile } from './reconcile.js';
@@ -51,6 +51,9 @@ export interface WatcherOptions {
 
 const WATCH_EVENTS = new Set<string>(['add', 'addDir', 'change', 'unlink', 'unlinkDir']);
 const LOOK_CONCURRENCY = 8;
+/** Delay before paths whose look or commit failed are tried again: doubles while failures go on. */
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
 const HASH_BUFFER_BYTES = 1024 * 1024;
 
 export class TreeWatcher {
@@ -71,6 +74,7 @@ export class TreeWatcher {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<void> | null = null;
   private processing = false;
+  private retryDelayMs = 0;
   private running = false;
   private closed = false;
 
@@ -246,7 +250,30 @@ export class TreeWatcher {
     this.arm(0);
   }
 
+  /**
+   * Records a batch; when that fails as a whole (the database full or locked), its paths wait
+   * and are looked at again, with a growing delay while failures go on, instead of being lost.
+   */
   private async processBatch(ready: PendingPath[]): Promise<void> {
+    const retry: PendingPath[] = [];
+    try {
+      await this.recordBatch(ready, retry);
+    } catch (err) {
+      this.retryLater(ready);
+      throw err;
+    }
+    if (retry.length > 0) this.retryLater(retry);
+    else this.retryDelayMs = 0;
+  }
+
+  private retryLater(paths: readonly PendingPath[]): void {
+    this.retryDelayMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryDelayMs * 2));
+    const at = performance.now() + this.retryDelayMs;
+    // A directory event keeps its subtree rescan.
+    addEvents(this.pending, paths.map((p) => ({ type: p.subtree ? ('addDir' as const) : ('change' as const), base_dir: p.base_dir, path: p.path, at })));
+  }
+
+  private async recordBatch(ready: PendingPath[], retry: PendingPath[]): Promise<void> {
     const inputs: ChangeInput[] = [];
     const requeue: { base_dir: string; path: string }[] = [];
     const present: { base_dir: string; path: string }[] = [];
@@ -260,7 +287,15 @@ export class TreeWatcher {
         return;
       }
       if (item.path === IGNORE_FILE) this.requestRescan(root.name, true);
-      const looked = await this.look(root, item);
+      let looked: Awaited<ReturnType<TreeWatcher['look']>>;
+      try {
+        looked = await this.look(root, item);
+      } catch (err) {
+        // EMFILE, EIO and the like: this path is looked at again later; the others go on.
+        this.log.warn({ base_dir: root.name, path: item.path, err: (err as Error).message }, 'could not look at a changed path; trying again later');
+        retry.push(item);
+        return;
+      }
       inputs.push(...looked.inputs);
       for (const path of looked.unsettled) requeue.push({ base_dir: root.name, path });
       if (looked.present) present.push({ base_dir: root.name, path: item.path });
@@ -306,6 +341,11 @@ export class TreeWatcher {
       const hashed = await hashStable(root.root, item.path, buffer);
       if (hashed.status === 'ok') return { inputs: [{ operation: 'add', base_dir: root.name, ...hashed.entry }], unsettled: [], present: true };
       if (hashed.status === 'gone') return { inputs: [gone], unsettled: [], present: false };
+      if (hashed.status === 'unreadable') {
+        this.log.warn({ base_dir: root.name, path: item.path, code: hashed.code }, 'file not readable by the daemon; its content is not synced until it is');
+        const input = unreadableInput(root.name, live, entry.mode);
+        return { inputs: input ? [input] : [], unsettled: [], present: true };
+      }
       return { inputs: [], unsettled: [item.path], present: false };
     } finally {
       this.buffers.push(buffer);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyChange, isWithin, orderChanges, type FileRecord, type ObservedEntry } from './entries.js';
+import { classifyChange, isWithin, orderChanges, unreadableInput, type FileRecord, type ObservedEntry } from './entries.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -23,6 +23,23 @@ describe('classifyChange', () => {
     { name: 'a directory mode change is not logged', prev: row({ kind: 'dir', checksum: null, size: 0 }), next: seen({ kind: 'dir', checksum: null, size: 0, mode: 0o700 }), verdict: null },
   ])('$name', ({ prev, next, verdict }) => {
     expect(classifyChange(prev, next)).toBe(verdict);
+  });
+});
+
+describe('unreadableInput', () => {
+  it.each([
+    { name: 'never recorded: nothing is claimed', recorded: null },
+    { name: 'recorded as deleted: nothing is claimed', recorded: row({ deleted: true, checksum: null }) },
+    { name: 'recorded as a directory: nothing is claimed', recorded: row({ kind: 'dir', checksum: null, size: 0 }) },
+  ])('$name', ({ recorded }) => {
+    expect(unreadableInput('d', recorded, 0)).toBeNull();
+  });
+
+  it('a recorded file keeps its content and stat data and takes the new permission bits', () => {
+    const input = unreadableInput('d', row(), 0o100000);
+    expect(input).toEqual({ operation: 'modify', kind: 'file', base_dir: 'd', path: 'x', checksum: A, size: 1, mtime: 10, mode: 0, ino: 7 });
+    // Recorded over the row: a permission change, never a deletion.
+    expect(classifyChange(row(), { ...seen(), mode: input!.mode })).toBe('modify');
   });
 });
 

@@ -68,6 +68,19 @@ export function classifyChange(prev: FileRecord | null, next: ObservedEntry | nu
   return sameStat(prev, next) ? null : 'touch';
 }
 
+/**
+ * What to record for a file the daemon may not read. Its content cannot be known, so nothing
+ * is claimed about it: a file never recorded stays unrecorded, and a recorded one keeps its
+ * content and stat data and takes only its new permission bits. That way a chmod 000 on E
+ * reaches R as a permission change (not a deletion), and the chmod that makes the file readable
+ * again differs from the record, so the file is hashed and logged afresh. Null: record nothing.
+ */
+export function unreadableInput(base_dir: string, recorded: FileRecord | null, mode: number): ChangeInput | null {
+  if (recorded === null || recorded.deleted || recorded.kind !== 'file' || recorded.checksum === null) return null;
+  const { path, checksum, size, mtime, ino } = recorded;
+  return { operation: 'modify', kind: 'file', base_dir, path, checksum, size, mtime, mode: mode & 0o7777, ino };
+}
+
 /** Size, mtime and inode unchanged: the content is taken to be unchanged (not re-hashed). */
 export function sameStat(a: StatEntry, b: StatEntry): boolean {
   return a.size === b.size && a.mtime === b.mtime && a.ino === b.ino;

@@ -22,6 +22,17 @@ const realRoots = new Map<string, string>();
 export const fileChanged = (path: string, why: string) =>
   new ZyncError('FILE_CHANGED', `${path} changed while it was being read (${why}); retry later.`);
 
+/**
+ * An open that failed for a reason other than the file being gone or a link. Not permitted:
+ * NOT_FOUND, so R skips this entry; the watcher logs the file again once E lets it be read
+ * (see unreadableInput). Anything else (EMFILE, EIO, ...) may pass: FILE_CHANGED, so R retries
+ * instead of skipping a file it would then never get.
+ */
+export function cannotOpen(baseDir: string, relPath: string, code: string | undefined): ZyncError {
+  if (code === 'EACCES' || code === 'EPERM') return new ZyncError('NOT_FOUND', `${baseDir}/${relPath} cannot be read by the daemon (${code}).`);
+  return new ZyncError('FILE_CHANGED', `${baseDir}/${relPath} cannot be read right now (${code ?? 'error'}); retry later.`);
+}
+
 export class SmallFileReader {
   private readonly root: string;
   private readonly baseDir: string;
@@ -35,7 +46,7 @@ export class SmallFileReader {
 
   /**
    * Reads relPath into `into` at `offset` (exactly record.size bytes). Throws ZyncError:
-   * UNSAFE_PATH, FILE_CHANGED (gone, resized, rewritten), NOT_FOUND (unreadable).
+   * UNSAFE_PATH, FILE_CHANGED (gone, resized, rewritten), or cannotOpen's error.
    */
   readInto(relPath: string, record: SmallRecord, into: Buffer, offset: number): void {
     const absPath = this.resolve(relPath);
@@ -47,7 +58,7 @@ export class SmallFileReader {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw fileChanged(relPath, 'it is gone');
       if (code === 'ELOOP') throw new ZyncError('UNSAFE_PATH', `${relPath} is a symbolic link.`);
-      throw new ZyncError('NOT_FOUND', `${this.baseDir}/${relPath} cannot be read (${code ?? 'error'}).`);
+      throw cannotOpen(this.baseDir, relPath, code);
     }
     try {
       const info = fstatSync(fd);

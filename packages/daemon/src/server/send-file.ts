@@ -20,7 +20,7 @@ import {
 } from '@zync/common';
 import type { RootSet } from '../roots.js';
 import type { DaemonStore } from '../store/daemon-store.js';
-import { fileChanged as changed, SmallFileReader, type SmallRecord } from './read-small-file.js';
+import { cannotOpen, fileChanged as changed, SmallFileReader, type SmallRecord } from './read-small-file.js';
 
 /** Where a transfer writes: the connection, seen through a narrow window. */
 export interface FileSink {
@@ -80,7 +80,7 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw changed(req.path, 'it is gone');
     if (code === 'ELOOP') throw new ZyncError('UNSAFE_PATH', `${req.path} is a symbolic link.`);
-    throw new ZyncError('NOT_FOUND', `${req.base_dir}/${req.path} cannot be read (${code ?? 'error'}).`);
+    throw cannotOpen(req.base_dir, req.path, code);
   }
   try {
     const before = await handle.stat();

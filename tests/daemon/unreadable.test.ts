@@ -1,0 +1,85 @@
+// Files the daemon may not read (chmod 000, another user's private file): the daemon starts
+// anyway, logs everything else — including changes that settle in the same batch as such a
+// file — and a recorded file made unreadable reaches R as a permission change, not a deletion,
+// then converges once E lets it be read again. Run as root, the daemon is started without the
+// capabilities that let root read any file, so permissions apply to it as to any user.
+import { chmod, stat, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, expectSameTree, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
+import { runClientOnce, type ClientSetup } from '../client/support.js';
+import { fetchLog } from './daemon-helpers.js';
+
+const AS_A_USER = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'] : [];
+
+async function logOf(daemon: DaemonHandle): Promise<Awaited<ReturnType<typeof fetchLog>>> {
+  const client = await connect(daemon.url, daemon.token);
+  try {
+    return await fetchLog(client);
+  } finally {
+    await client.close();
+  }
+}
+
+const lastEntryFor = async (daemon: DaemonHandle, file: string) => (await logOf(daemon)).filter((e) => e.path === file).at(-1);
+
+describe('zync-daemon with files it may not read', () => {
+  let e: string;
+  let r: string;
+  let daemon: DaemonHandle;
+  let setup: ClientSetup;
+
+  beforeAll(async () => {
+    e = tempDir('zync-e-');
+    r = tempDir('zync-r-');
+    await writeFile(path.join(e, 'ok.txt'), 'ok\n');
+    await writeFile(path.join(e, 'report.txt'), 'quarterly figures\n');
+    await writeFile(path.join(e, 'private-from-start.txt'), 'never readable\n', { mode: 0o000 });
+    daemon = await startDaemon({ dirs: { docs: e }, wrapper: AS_A_USER });
+    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('starts, says which file it cannot read, and logs the rest', async () => {
+    expect(daemon.stderr()).toMatch(/not readable by the daemon[\s\S]*path: "private-from-start\.txt"/);
+    const paths = (await logOf(daemon)).map((entry) => entry.path);
+    expect(paths).toEqual(expect.arrayContaining(['ok.txt', 'report.txt']));
+    expect(paths).not.toContain('private-from-start.txt');
+  });
+
+  it('logs a change that settles in the same batch as an unreadable new file', async () => {
+    await writeFile(path.join(e, 'edited.txt'), 'edited alongside\n');
+    await writeFile(path.join(e, 'locked.txt'), 'locked\n', { mode: 0o000 });
+    await waitFor(async () => (await lastEntryFor(daemon, 'edited.txt'))?.operation === 'add', { timeoutMs: 10_000, what: 'edited.txt in the log' });
+    // Later changes are logged too: the batch's failure did not stop the watcher.
+    await writeFile(path.join(e, 'later.txt'), 'later\n');
+    await waitFor(async () => (await lastEntryFor(daemon, 'later.txt')) !== undefined, { timeoutMs: 10_000, what: 'later.txt in the log' });
+    expect(await lastEntryFor(daemon, 'locked.txt')).toBeUndefined();
+  });
+
+  it('a recorded file made unreadable reaches R as a permission change, then as content once readable', async () => {
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const before = await lastEntryFor(daemon, 'report.txt');
+
+    await chmod(path.join(e, 'report.txt'), 0o000);
+    await waitFor(async () => (await lastEntryFor(daemon, 'report.txt'))?.mode === 0, { timeoutMs: 10_000, what: 'the chmod 000 in the log' });
+    const locked = await lastEntryFor(daemon, 'report.txt');
+    expect(locked).toMatchObject({ operation: 'modify', checksum: before!.checksum });
+    const again = await runClientOnce(setup);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await stat(path.join(r, 'report.txt'))).mode & 0o7777).toBe(0);
+
+    await chmod(path.join(e, 'report.txt'), 0o644);
+    await chmod(path.join(e, 'locked.txt'), 0o644);
+    await chmod(path.join(e, 'private-from-start.txt'), 0o600);
+    await waitFor(async () => (await lastEntryFor(daemon, 'private-from-start.txt')) !== undefined, { timeoutMs: 10_000, what: 'the readable file in the log' });
+    await waitFor(async () => (await lastEntryFor(daemon, 'report.txt'))?.mode === 0o644, { timeoutMs: 10_000, what: 'report.txt readable in the log' });
+    await waitFor(async () => (await lastEntryFor(daemon, 'locked.txt')) !== undefined, { timeoutMs: 10_000, what: 'locked.txt in the log' });
+    const last = await runClientOnce(setup);
+    expect(last.code, last.stderr).toBe(0);
+    await expectSameTree(r, e);
+  });
+});
