@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
 import * as nodePath from 'node:path';
 import { isSafeRelativePath, type IgnoreMatcher, type Logger } from '@zync/common';
-import type { ObservedEntry, StatEntry } from './core/entries.js';
+import { trustedCtime, type ObservedEntry, type StatEntry } from './core/entries.js';
 
 export interface TreeScan {
   entries: StatEntry[];
@@ -39,6 +39,7 @@ export function toStatEntry(path: string, stats: Stats): StatEntry | null {
     mtime: stats.mtimeMs,
     mode: stats.mode & 0o7777,
     ino: stats.ino,
+    ctime: stats.ctimeMs,
   };
 }
 
@@ -160,7 +161,7 @@ export async function hashStable(root: string, rel: string, buffer: Buffer, atte
         named !== null &&
         named.ino === before.ino &&
         named.dev === before.dev;
-      if (still) return { status: 'ok', entry: { ...toStatEntry(rel, after)!, checksum: hash.digest('hex') } };
+      if (still) return { status: 'ok', entry: { ...toStatEntry(rel, after)!, ctime: trustedCtime(after.ctimeMs, Date.now()), checksum: hash.digest('hex') } };
     } finally {
       closeSync(fd);
     }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { classifyChange, isWithin, orderChanges, unreadableInput, type FileRecord, type ObservedEntry } from './entries.js';
+import { classifyChange, isWithin, orderChanges, RACY_MS, sameStat, trustedCtime, unreadableInput, type FileRecord, type ObservedEntry } from './entries.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
-const seen = (o: Partial<ObservedEntry> = {}): ObservedEntry => ({ path: 'x', kind: 'file', checksum: A, size: 1, mtime: 10, mode: 0o644, ino: 7, ...o });
+const seen = (o: Partial<ObservedEntry> = {}): ObservedEntry => ({ path: 'x', kind: 'file', checksum: A, size: 1, mtime: 10, mode: 0o644, ino: 7, ctime: 20, ...o });
 const row = (o: Partial<FileRecord> = {}): FileRecord => ({ ...seen(), base_dir: 'd', deleted: false, sequence: 3, ...o });
 
 describe('classifyChange', () => {
@@ -13,6 +13,7 @@ describe('classifyChange', () => {
     { name: 'same content, same stat', prev: row(), next: seen(), verdict: null },
     { name: 'same content, new mtime (a save that changed nothing)', prev: row(), next: seen({ mtime: 99 }), verdict: 'touch' },
     { name: 'same content, new inode (editor temp + rename)', prev: row(), next: seen({ ino: 8 }), verdict: 'touch' },
+    { name: 'same content, new change time (hashed again after touch -r)', prev: row(), next: seen({ ctime: 30 }), verdict: 'touch' },
     { name: 'new content', prev: row(), next: seen({ checksum: B }), verdict: 'modify' },
     { name: 'new mode', prev: row(), next: seen({ mode: 0o755 }), verdict: 'modify' },
     { name: 'gone', prev: row(), next: null, verdict: 'delete' },
@@ -23,6 +24,32 @@ describe('classifyChange', () => {
     { name: 'a directory mode change is not logged', prev: row({ kind: 'dir', checksum: null, size: 0 }), next: seen({ kind: 'dir', checksum: null, size: 0, mode: 0o700 }), verdict: null },
   ])('$name', ({ prev, next, verdict }) => {
     expect(classifyChange(prev, next)).toBe(verdict);
+  });
+});
+
+describe('sameStat', () => {
+  it.each([
+    { name: 'all the same', b: seen(), same: true },
+    { name: 'other size', b: seen({ size: 2 }), same: false },
+    { name: 'other mtime', b: seen({ mtime: 11 }), same: false },
+    { name: 'other inode', b: seen({ ino: 8 }), same: false },
+    { name: 'mtime restored after a rewrite: other change time', b: seen({ ctime: 21 }), same: false },
+  ])('$name', ({ b, same }) => {
+    expect(sameStat(seen(), b)).toBe(same);
+  });
+
+  it('never trusts an unknown change time, even against another unknown one', () => {
+    expect(sameStat(seen({ ctime: 0 }), seen({ ctime: 0 }))).toBe(false);
+  });
+});
+
+describe('trustedCtime', () => {
+  it.each([
+    { name: 'changed well before the hash: trusted', ctime: 1_000, hashedAt: 1_000 + RACY_MS, expected: 1_000 },
+    { name: 'changed within a timestamp tick of the hash: unknown', ctime: 1_000, hashedAt: 1_000 + RACY_MS - 1, expected: 0 },
+    { name: 'changed "after" the hash (a clock stepped back): unknown', ctime: 1_000, hashedAt: 900, expected: 0 },
+  ])('$name', ({ ctime, hashedAt, expected }) => {
+    expect(trustedCtime(ctime, hashedAt)).toBe(expected);
   });
 });
 
@@ -37,7 +64,7 @@ describe('unreadableInput', () => {
 
   it('a recorded file keeps its content and stat data and takes the new permission bits', () => {
     const input = unreadableInput('d', row(), 0o100000);
-    expect(input).toEqual({ operation: 'modify', kind: 'file', base_dir: 'd', path: 'x', checksum: A, size: 1, mtime: 10, mode: 0, ino: 7 });
+    expect(input).toEqual({ operation: 'modify', kind: 'file', base_dir: 'd', path: 'x', checksum: A, size: 1, mtime: 10, mode: 0, ino: 7, ctime: 20 });
     // Recorded over the row: a permission change, never a deletion.
     expect(classifyChange(row(), { ...seen(), mode: input!.mode })).toBe('modify');
   });

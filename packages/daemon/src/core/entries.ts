@@ -14,6 +14,8 @@ export interface StatEntry {
   /** Permission bits only. */
   mode: number;
   ino: number;
+  /** Change time, ms since the epoch; 0: unknown, or too recent to trust (trustedCtime). */
+  ctime: number;
 }
 
 /** A path as observed now, with its content hash (null for directories). */
@@ -47,6 +49,8 @@ export interface ChangeInput {
    * update then keeps the recorded one, and new content is re-hashed once by the next scan.
    */
   ino?: number;
+  /** Change time as trustedCtime gives it; omitted: unknown (the next look hashes the file). */
+  ctime?: number;
 }
 
 /**
@@ -77,13 +81,29 @@ export function classifyChange(prev: FileRecord | null, next: ObservedEntry | nu
  */
 export function unreadableInput(base_dir: string, recorded: FileRecord | null, mode: number): ChangeInput | null {
   if (recorded === null || recorded.deleted || recorded.kind !== 'file' || recorded.checksum === null) return null;
-  const { path, checksum, size, mtime, ino } = recorded;
-  return { operation: 'modify', kind: 'file', base_dir, path, checksum, size, mtime, mode: mode & 0o7777, ino };
+  const { path, checksum, size, mtime, ino, ctime } = recorded;
+  return { operation: 'modify', kind: 'file', base_dir, path, checksum, size, mtime, mode: mode & 0o7777, ino, ctime };
 }
 
-/** Size, mtime and inode unchanged: the content is taken to be unchanged (not re-hashed). */
+/**
+ * Size, mtime, inode and change time unchanged: the content is taken to be unchanged (not
+ * re-hashed). The change time catches rewrites that restore the mtime; an unknown one (0) is
+ * never trusted.
+ */
 export function sameStat(a: StatEntry, b: StatEntry): boolean {
-  return a.size === b.size && a.mtime === b.mtime && a.ino === b.ino;
+  return a.size === b.size && a.mtime === b.mtime && a.ino === b.ino && a.ctime !== 0 && a.ctime === b.ctime;
+}
+
+/**
+ * File timestamps advance in ticks (a few ms on Linux): a write in the same tick as the one
+ * just hashed leaves size, mtime and ctime as they were. A ctime this close to the moment the
+ * hash was taken is therefore recorded as unknown, so the next look hashes again (git's "racy
+ * clean" problem).
+ */
+export const RACY_MS = 50;
+
+export function trustedCtime(ctimeMs: number, hashedAtMs: number): number {
+  return hashedAtMs - ctimeMs < RACY_MS ? 0 : ctimeMs;
 }
 
 /**

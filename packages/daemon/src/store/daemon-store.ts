@@ -20,6 +20,7 @@ interface FileRow {
   mtime: number;
   mode: number;
   ino: number;
+  ctime: number;
   deleted: number;
   sequence: number;
 }
@@ -73,6 +74,7 @@ const toRecord = (row: FileRow): FileRecord => ({
   mtime: row.mtime,
   mode: row.mode,
   ino: row.ino,
+  ctime: row.ctime,
   deleted: row.deleted === 1,
   sequence: row.sequence,
 });
@@ -110,18 +112,18 @@ export class DaemonStore {
       insertChange: db.prepare<[number, string, string, string, string, string | null, number, number, number]>(
         'INSERT INTO changes (timestamp, operation, kind, base_dir, path, checksum, size, mtime, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      upsertFile: db.prepare<[string, string, string, string | null, number, number, number, number, number]>(
-        `INSERT INTO files (base_dir, path, kind, checksum, size, mtime, mode, ino, deleted, sequence)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+      upsertFile: db.prepare<[string, string, string, string | null, number, number, number, number, number, number]>(
+        `INSERT INTO files (base_dir, path, kind, checksum, size, mtime, mode, ino, ctime, deleted, sequence)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
          ON CONFLICT(base_dir, path) DO UPDATE SET kind = excluded.kind, checksum = excluded.checksum,
            size = excluded.size, mtime = excluded.mtime, mode = excluded.mode, ino = excluded.ino,
-           deleted = 0, sequence = excluded.sequence`,
+           ctime = excluded.ctime, deleted = 0, sequence = excluded.sequence`,
       ),
       tombstone: db.prepare<[number, string, string]>(
         'UPDATE files SET deleted = 1, checksum = NULL, size = 0, sequence = ? WHERE base_dir = ? AND path = ?',
       ),
-      touchFile: db.prepare<[number, number, number, number, string, string]>(
-        'UPDATE files SET size = ?, mtime = ?, mode = ?, ino = ? WHERE base_dir = ? AND path = ?',
+      touchFile: db.prepare<[number, number, number, number, number, string, string]>(
+        'UPDATE files SET size = ?, mtime = ?, mode = ?, ino = ?, ctime = ? WHERE base_dir = ? AND path = ?',
       ),
       changesSince: db.prepare<[number, number], ChangeRow>(
         `SELECT sequence, operation, kind, base_dir, path, checksum, size, mtime, mode, timestamp
@@ -305,6 +307,7 @@ export class DaemonStore {
             mode: input.mode & 0o7777,
             // Unknown inode (a recorder that did not stat): keep the recorded one for a touch.
             ino: input.ino ?? (prev?.kind === input.kind ? prev.ino : 0),
+            ctime: input.ctime ?? 0,
           };
     if (next === null || prev?.kind === 'dir') {
       // A directory that is gone or became a file takes its recorded contents with it.
@@ -318,7 +321,7 @@ export class DaemonStore {
     }
     const live = next!;
     if (verdict === 'touch') {
-      this.stmt.touchFile.run(live.size, live.mtime, live.mode, live.ino, input.base_dir, input.path);
+      this.stmt.touchFile.run(live.size, live.mtime, live.mode, live.ino, live.ctime, input.base_dir, input.path);
       return;
     }
     if (verdict === 'replace') this.tombstone(prev!, now, recorded);
@@ -328,7 +331,7 @@ export class DaemonStore {
       now,
       recorded,
     );
-    this.stmt.upsertFile.run(input.base_dir, input.path, live.kind, live.checksum, live.size, live.mtime, live.mode, live.ino, sequence);
+    this.stmt.upsertFile.run(input.base_dir, input.path, live.kind, live.checksum, live.size, live.mtime, live.mode, live.ino, live.ctime, sequence);
   }
 
   /**

@@ -49,7 +49,7 @@ export async function readCurrentEntry(
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw err;
   }
-  const stat = { path: relPath, size: info.size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino };
+  const stat = { path: relPath, size: info.size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino, ctime: info.ctimeMs };
   if (info.isDirectory()) return { kind: 'dir', abs, mtime: stat.mtime, mode: stat.mode, ino: stat.ino };
   if (!info.isFile()) throw new ZyncError('UNSAFE_PATH', `${relPath} is not a regular file or directory on E.`);
   const recorded = options.recorded;
