@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -45,12 +45,14 @@ describe('resolveInRoot', () => {
   const outside = mkdtempSync(path.join(tmpdir(), 'zync-outside-'));
   afterAll(() => rmSync(outside, { recursive: true, force: true }));
   mkdirSync(path.join(root, 'real'));
+  writeFileSync(path.join(root, 'plain-file'), 'x');
   symlinkSync(outside, path.join(root, 'escape'));
   symlinkSync(path.join(outside, 'x'), path.join(root, 'link-file'));
 
   it.each([
     ['an existing directory', 'real/file.txt'],
     ['a path that does not exist yet', 'new/dir/file.txt'],
+    ['a path below a file (to be replaced by a directory)', 'plain-file/a.txt'],
   ])('resolves %s inside the root', async (_why, rel) => {
     const resolved = await resolveInRoot(root, rel);
     expect(resolved.startsWith(root)).toBe(true);

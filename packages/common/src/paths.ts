@@ -59,7 +59,8 @@ export function toRelativePath(root: string, absPath: string): string {
 /**
  * Resolves relPath inside root, refusing it when any existing ancestor below the root is a
  * symlink (which could lead outside the root) or, with `allowFinalSymlink: false`, when the
- * entry itself is one. Missing ancestors are fine: the writer creates real directories.
+ * entry itself is one. Missing ancestors (or an ancestor that is a file) are fine: the writer
+ * creates real directories.
  */
 export async function resolveInRoot(
   root: string,
@@ -76,7 +77,11 @@ export async function resolveInRoot(
     try {
       stat = await lstat(current);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+      // ENOTDIR: an ancestor is a file (R replacing it with a directory stages files below it),
+      // so nothing below exists and nothing can be a symlink; whoever writes there first needs
+      // the directory made.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') break;
       throw err;
     }
     if (stat.isSymbolicLink() && (!isLast || !options.allowFinalSymlink)) {

@@ -154,6 +154,78 @@ describe('findDirChanges', () => {
   });
 });
 
+describe('planUpstream: a path that changed kind on R', () => {
+  const dir = (path: string): DirPath => ({ base_dir: 'd', path });
+  const dirRecord = (path: string, base: string | null): StagedRecord => ({
+    base_dir: 'd',
+    path,
+    staging_id: 'S1',
+    kind: 'dir',
+    operation: 'add',
+    checksum: null,
+    base_checksum: base,
+    mode: null,
+  });
+  const inside = { ...local('notes/a'), checksum: B };
+
+  it.each<[string, ReceivedFile[], DirPath[], StagedRecord[], [string, string, string, string | null][], string[]]>([
+    [
+      'a received file replaced by a directory: one directory add from the file as base, then its files',
+      [got('notes')],
+      [dir('notes')],
+      [],
+      [
+        ['notes', 'dir', 'add', A],
+        ['notes/a', 'file', 'add', null],
+      ],
+      [],
+    ],
+    [
+      'a directory made where nothing was received has no base',
+      [],
+      [dir('notes')],
+      [],
+      [
+        ['notes', 'dir', 'add', null],
+        ['notes/a', 'file', 'add', null],
+      ],
+      [],
+    ],
+    [
+      'the replacing directory, already staged from the same base, is not sent again',
+      [got('notes')],
+      [dir('notes')],
+      [dirRecord('notes', A)],
+      [['notes/a', 'file', 'add', null]],
+      ['notes'],
+    ],
+    [
+      'staged from an older base (E changed the file since): sent again from the new one',
+      [got('notes', { checksum: C })],
+      [dir('notes')],
+      [dirRecord('notes', A)],
+      [
+        ['notes', 'dir', 'add', C],
+        ['notes/a', 'file', 'add', null],
+      ],
+      [],
+    ],
+  ])('%s', (_name, received, added, stagedRecords, expected, alreadyStaged) => {
+    const deleted = findSuspects([inside], byKey(received), never).deleted;
+    const plan = planUpstream({
+      hashed: [inside],
+      deleted,
+      received: byKey(received),
+      staged: byKey(stagedRecords),
+      dirs: { added, removed: [] },
+    });
+    expect(plan.entries.map((e) => [e.path, e.kind, e.operation, e.base_checksum])).toEqual(expected);
+    expect(plan.already_staged.map((e) => e.path)).toEqual(alreadyStaged);
+    const paths = [...plan.entries, ...plan.already_staged].map((e) => e.path);
+    expect(new Set(paths).size).toBe(paths.length);
+  });
+});
+
 describe('checkRoots', () => {
   const root = { name: 'docs', root: '/r/docs', bound: '/r/docs', localEntries: 3, receivedFiles: 3 };
   it.each<[string, Partial<typeof root>, string | null]>([

@@ -63,6 +63,7 @@ export interface UpstreamEntry {
   /** R's content (null for a delete). */
   checksum: string | null;
   size: number;
+  /** The file R last received at this path (null: none; a directory made over it carries it too). */
   base_checksum: string | null;
   mode?: number;
   mtime?: number;
@@ -133,7 +134,11 @@ export function findDirChanges(
   return { added, removed };
 }
 
-/** Turns hashed suspects, deletions and directory changes into upstream entries, in a stable order. */
+/**
+ * Turns hashed suspects, deletions and directory changes into upstream entries, in a stable order,
+ * one per path. A directory made where R had received a file carries that file's checksum as its
+ * base, and the file's deletion is left out.
+ */
 export function planUpstream(input: {
   hashed: readonly HashedFile[];
   deleted: readonly ReceivedFile[];
@@ -158,7 +163,12 @@ export function planUpstream(input: {
       mtime: file.mtime,
     });
   }
+  // A received file R replaced with a directory is one entry, the directory's add from the file
+  // as its base: a deletion beside it would be a second entry for the path (the daemon refuses
+  // that), and the base lets E tell its file R replaced from one E changed meanwhile.
+  const dirAdded = new Set((input.dirs?.added ?? []).map((d) => fileKey(d.base_dir, d.path)));
   for (const got of input.deleted) {
+    if (dirAdded.has(fileKey(got.base_dir, got.path))) continue;
     candidates.push({
       base_dir: got.base_dir,
       path: got.path,
@@ -170,7 +180,8 @@ export function planUpstream(input: {
     });
   }
   for (const dir of input.dirs?.added ?? []) {
-    candidates.push({ base_dir: dir.base_dir, path: dir.path, kind: 'dir', operation: 'add', checksum: null, size: 0, base_checksum: null });
+    const replaced = input.received.get(fileKey(dir.base_dir, dir.path));
+    candidates.push({ base_dir: dir.base_dir, path: dir.path, kind: 'dir', operation: 'add', checksum: null, size: 0, base_checksum: replaced?.checksum ?? null });
   }
   for (const dir of input.dirs?.removed ?? []) {
     candidates.push({ base_dir: dir.base_dir, path: dir.path, kind: 'dir', operation: 'delete', checksum: null, size: 0, base_checksum: null });

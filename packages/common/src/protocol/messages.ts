@@ -88,7 +88,8 @@ export const PrepareUpstreamRequest = req('PREPARE_UPSTREAM', {
  * with this request's id, and `checksum` is their SHA-256. A deletion sends `delete: true`,
  * checksum null, size 0 and no bytes. `base_checksum` is what R last received (null: new on R).
  * `kind: 'dir'` (added for upstream directories) stages a directory R created or removed:
- * checksum and base_checksum null, size 0, no bytes.
+ * checksum null, size 0, no bytes; base_checksum null, except for a directory R made where it
+ * had received a file: that file's checksum (one entry for the path, not a deletion beside it).
  */
 export const UpstreamFileRequest = req('UPSTREAM_FILE', {
   staging_id: z.string().min(1).max(100).optional(),

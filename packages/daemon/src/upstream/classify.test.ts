@@ -37,6 +37,7 @@ describe('entryTokens', () => {
     ['a file edit', { kind: 'file', delete: false, checksum: B, base_checksum: A }, { base_checksum: A, upstream_checksum: B }],
     ['a file deletion', { kind: 'file', delete: true, checksum: null, base_checksum: A }, { base_checksum: A, upstream_checksum: null }],
     ['a directory made on R', { kind: 'dir', delete: false, checksum: null, base_checksum: null }, { base_checksum: null, upstream_checksum: 'dir' }],
+    ['a directory made over a received file', { kind: 'dir', delete: false, checksum: null, base_checksum: A }, { base_checksum: A, upstream_checksum: 'dir' }],
     ['a directory removed on R', { kind: 'dir', delete: true, checksum: null, base_checksum: null }, { base_checksum: 'dir', upstream_checksum: null }],
   ] as const)('%s', (_name, entry, expected) => {
     expect(entryTokens(entry)).toEqual(expected);
@@ -51,9 +52,22 @@ describe('entryTokens', () => {
   });
 });
 
+describe('a directory made over a file R had received', () => {
+  it.each<[string, string | null, { conflict: boolean; already_applied: boolean }]>([
+    ['E still has the file R replaced: no conflict', A, { conflict: false, already_applied: false }],
+    ['E changed the file since: a conflict', C, { conflict: true, already_applied: false }],
+    ['E removed the file since: a conflict', null, { conflict: true, already_applied: false }],
+    ['E made the directory too', 'dir', { conflict: false, already_applied: true }],
+  ])('%s', (_name, e, expected) => {
+    const c = classifyStagedEntry({ ...entryTokens({ kind: 'dir', delete: false, checksum: null, base_checksum: A }), e_checksum: e });
+    expect({ conflict: c.conflict, already_applied: c.already_applied }).toEqual(expected);
+  });
+});
+
 describe('upstreamOperation for directories', () => {
   it.each([
     ['made on R', { delete: false, base_checksum: null, kind: 'dir' }, 'add'],
+    ['made on R over a received file', { delete: false, base_checksum: A, kind: 'dir' }, 'add'],
     ['removed on R', { delete: true, base_checksum: null, kind: 'dir' }, 'delete'],
   ] as const)('%s', (_name, input, expected) => {
     expect(upstreamOperation(input)).toBe(expected);

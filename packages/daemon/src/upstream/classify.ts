@@ -33,8 +33,9 @@ export function classifyStagedEntry(c: EntryContents): Classification {
 }
 
 /**
- * An entry's base and new content as tokens. A directory R created had no base and is a
- * directory now; one R removed was a directory and is absent now.
+ * An entry's base and new content as tokens. A directory R created had no base (or, made over a
+ * file R had received, that file) and is a directory now; one R removed was a directory and is
+ * absent now.
  */
 export function entryTokens(entry: {
   kind: EntryKind;
@@ -43,7 +44,7 @@ export function entryTokens(entry: {
   base_checksum: string | null;
 }): { base_checksum: string | null; upstream_checksum: string | null } {
   if (entry.kind === 'dir') {
-    return entry.delete ? { base_checksum: DIR_TOKEN, upstream_checksum: null } : { base_checksum: null, upstream_checksum: DIR_TOKEN };
+    return entry.delete ? { base_checksum: DIR_TOKEN, upstream_checksum: null } : { base_checksum: entry.base_checksum, upstream_checksum: DIR_TOKEN };
   }
   return { base_checksum: entry.base_checksum, upstream_checksum: entry.delete ? null : entry.checksum };
 }

@@ -78,8 +78,13 @@ export function checkUpstreamFile(
     throw err;
   }
   if (req.kind === 'dir') {
-    if (req.checksum !== null || req.size !== 0 || (req.base_checksum ?? null) !== null) {
-      return new ZyncError('BAD_MESSAGE', `Directory ${req.base_dir}/${req.path} must carry checksum null, base_checksum null and size 0.`);
+    // A directory made over a file R had received carries that file's checksum as its base; a
+    // removed directory's base is the directory itself.
+    if (req.checksum !== null || req.size !== 0 || (req.delete && (req.base_checksum ?? null) !== null)) {
+      return new ZyncError(
+        'BAD_MESSAGE',
+        `Directory ${req.base_dir}/${req.path} must carry checksum null and size 0${req.delete ? ', and base_checksum null when removed' : ''}.`,
+      );
     }
   } else if (req.delete) {
     if (req.checksum !== null || req.size !== 0) {
