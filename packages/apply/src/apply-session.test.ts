@@ -1,16 +1,42 @@
 // The apply executor on a real SQLite file and temp dirs, with the prompt replaced by a script of
 // answers: resuming after a crash between write and record, quitting and resuming, keeping
-// both, and re-checking a conflict that E resolved after staging.
+// both, and re-checking a conflict that E resolved after staging. node:fs/promises is wrapped to
+// record, in order, the calls that decide durability (fsync, rename, unlink).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { Chalk } from 'chalk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sha256, tempPathFor } from '@zync/common';
 import { DaemonStore, StagingStore, type NewStagedEntry } from '@zync/daemon';
 import { applySession, type ApplyContext } from './apply-session.js';
 import type { ConflictAnswer, ConflictQuestion } from './prompts.js';
+
+/** Completed fsyncs, renames and unlinks (and marks, added by the test), while events is set. */
+const fsLog = vi.hoisted(() => ({ events: null as string[] | null }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  const note = (event: string) => void fsLog.events?.push(event);
+  const open: typeof fs.open = async (path, ...rest) => {
+    const handle = await fs.open(path, ...rest);
+    const sync = handle.sync.bind(handle);
+    handle.sync = async () => {
+      await sync();
+      note(`fsync ${String(path)}`);
+    };
+    return handle;
+  };
+  const rename: typeof fs.rename = async (from, to) => {
+    await fs.rename(from, to);
+    note(`rename ${String(to)}`);
+  };
+  const unlink: typeof fs.unlink = async (path) => {
+    await fs.unlink(path);
+    note(`unlink ${String(path)}`);
+  };
+  return { ...fs, open, rename, unlink, default: { ...fs, open, rename, unlink } };
+});
 
 let work: string;
 let root: string;
@@ -144,6 +170,58 @@ describe('applySession', () => {
     expect(staging.listEntries('S').every((e) => e.apply_state === 'applied')).toBe(true);
     // The staged bytes are gone once applied; the backups stay.
     await expect(readdir(nodePath.join(stateDir, 'zync-staging/S'))).rejects.toThrow();
+  });
+
+  it('makes each backup durable (content, entry, new directories) before marking the entry and touching E’s file', async () => {
+    await mkdir(nodePath.join(root, 'sub'));
+    await writeFile(nodePath.join(root, 'a.txt'), 'base a');
+    await writeFile(nodePath.join(root, 'b.txt'), 'base b');
+    await writeFile(nodePath.join(root, 'sub/gone.txt'), 'base gone');
+    await stage('S', [
+      { path: 'a.txt', content: 'R a', base: 'base a' },
+      { path: 'b.txt', content: 'R b', base: 'base b' },
+      { path: 'sub/gone.txt', content: null, base: 'base gone' },
+    ]);
+    const log: string[] = [];
+    const mark = staging.markEntryApplying.bind(staging);
+    staging.markEntryApplying = (id, baseDir, path, ...rest) => {
+      log.push(`mark ${path}`);
+      return mark(id, baseDir, path, ...rest);
+    };
+    fsLog.events = log;
+    try {
+      await applySession(context(null).ctx, 'S');
+    } finally {
+      fsLog.events = null;
+    }
+
+    const at = (event: string | ((e: string) => boolean)) => log.findIndex((e) => (typeof event === 'string' ? e === event : event(e)));
+    const backups = nodePath.join(stateDir, 'zync-backups');
+    const docs = nodePath.join(backups, 'S', 'docs');
+    const cases = [
+      { path: 'a.txt', dir: docs, newDirs: [backups, nodePath.join(backups, 'S'), docs], touch: `rename ${nodePath.join(root, 'a.txt')}` },
+      { path: 'b.txt', dir: docs, newDirs: [], touch: `rename ${nodePath.join(root, 'b.txt')}` },
+      { path: 'sub/gone.txt', dir: nodePath.join(docs, 'sub'), newDirs: [nodePath.join(docs, 'sub')], touch: `unlink ${nodePath.join(root, 'sub/gone.txt')}` },
+    ];
+    for (const c of cases) {
+      const dest = nodePath.join(c.dir, nodePath.basename(c.path));
+      const tempStem = tempPathFor(dest).slice(0, -12); // the temp name without its 12 hex digits
+      const contentSynced = at((e) => e.startsWith(`fsync ${tempStem}`));
+      const renamed = at(`rename ${dest}`);
+      const marked = at(`mark ${c.path}`);
+      expect(contentSynced, `${c.path}: backup content fsynced before its rename`).toBeGreaterThanOrEqual(0);
+      expect(renamed, `${c.path}: backup renamed into place`).toBeGreaterThan(contentSynced);
+      // Its own directory, and the parent of each directory made for it, fsynced after the rename.
+      for (const dir of [c.dir, ...c.newDirs.map((d) => nodePath.dirname(d))]) {
+        const synced = log.findIndex((e, i) => i > renamed && e === `fsync ${dir}`);
+        expect(synced, `${c.path}: ${dir} fsynced after the backup's rename`).toBeGreaterThan(renamed);
+        expect(synced, `${c.path}: ${dir} fsynced before the entry is marked applying`).toBeLessThan(marked);
+      }
+      expect(at(c.touch), `${c.path}: E's file touched after the mark`).toBeGreaterThan(marked);
+    }
+    // The chain above the backup directory is fsynced once per run, not once per backup.
+    expect(log.filter((e) => e === `fsync ${stateDir}`)).toHaveLength(1);
+    expect(log.filter((e) => e === `fsync ${nodePath.join(backups, 'S')}`)).toHaveLength(1);
   });
 
   it('after a crash between write and record, a new run records the entry once and writes nothing', async () => {

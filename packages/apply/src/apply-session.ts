@@ -1,13 +1,14 @@
 // Executes a staged session on E's disk, entry by entry (order: apply-plan.ts): E's file is hashed
 // (the conflict re-checked against E now), a conflict is shown as a diff and decided by the
-// person (or by --force), E's previous file is backed up, R's content is written atomically (or
-// E's file removed), and the change is recorded in the change log together with the entry's
-// applied state, in one transaction — so R receives it as an ordinary change, and an entry is
-// never applied twice. An entry is marked 'applying' before E's disk is touched; a later run
-// removes the temp files a killed run left (leftovers.ts), finds E already holding R's content
-// and only records it. The session becomes 'applied' when every entry is resolved. Directories
-// R made are created; directories R removed are removed only when empty (anything left in them
-// is E's, and is kept). Decisions come from apply-plan.ts; prompts from prompts.ts.
+// person (or by --force), E's previous file is backed up (durably: content and directory entries
+// fsynced before E's file is touched), R's content is written atomically (or E's file removed),
+// and the change is recorded in the change log together with the entry's applied state, in one
+// transaction — so R receives it as an ordinary change, and an entry is never applied twice. An
+// entry is marked 'applying' before E's disk is touched; a later run removes the temp files a
+// killed run left (leftovers.ts), finds E already holding R's content and only records it. The
+// session becomes 'applied' when every entry is resolved. Directories R made are created;
+// directories R removed are removed only when empty (anything left in them is E's, and is kept).
+// Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
 import { chmod, constants, copyFile, lstat, mkdir, open, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -50,6 +51,7 @@ import {
   type PlannedEntry,
   type Step,
 } from './apply-plan.js';
+import { dirsToSync } from './durable-dirs.js';
 import { formatBytes, MAX_DIFF_BYTES, renderDiff, type DiffSide } from './diff-view.js';
 import { emptyTally, formatSummary, type ApplyTally } from './format.js';
 import { removeTempFilesBelow, removeTempFilesFor } from './leftovers.js';
@@ -78,6 +80,12 @@ export interface ApplyOutcome {
 class ChangedMeanwhile extends Error {}
 
 const MAX_ATTEMPTS = 3;
+
+/** fsyncs a file by path: its content and metadata (a copy, a chmod) survive a power cut. */
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  await handle.sync().finally(() => handle.close());
+}
 
 /** What E holds at an entry's path now (a file entry refuses a directory there: UNSAFE_PATH). */
 function readCurrent(root: string, e: StagedEntry): Promise<CurrentEntry | null> {
@@ -198,9 +206,19 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
 
   const backupPathFor = (e: StagedEntry) => nodePath.join(backupDir, e.base_dir, ...e.path.split('/'));
 
+  /** Backup directories whose own entry this run has fsynced (durable-dirs.ts). */
+  const durableBackupDirs = new Set<string>();
+  const syncBackupDirs = async (dest: string) => {
+    const { fsync, durable } = dirsToSync(nodePath.dirname(backupRootFor(ctx.stateDir)), nodePath.dirname(dest), durableBackupDirs);
+    for (const dir of fsync) await fsyncDirectory(dir);
+    for (const dir of durable) durableBackupDirs.add(dir);
+  };
+
   /**
    * Copies E's file aside. A resumed run reuses a backup holding the same content; if E's file
    * changed since an earlier attempt backed it up, the new content gets its own backup (.1, .2 ...).
+   * Returns only once the backup is durable, content and directory entries: E's file is replaced
+   * or removed next, and a power cut must not leave E's edit gone and its backup empty or missing.
    */
   const backup = async (e: StagedEntry, current: CurrentFile): Promise<string> => {
     const first = backupPathFor(e);
@@ -212,12 +230,19 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       } catch {
         break; // free
       }
-      if ((await hashFile(dest)).checksum === current.checksum) return dest;
+      if ((await hashFile(dest)).checksum === current.checksum) {
+        // A killed run (or an older zync) may have left it without its fsyncs: make sure now.
+        await fsyncFile(dest);
+        await syncBackupDirs(dest);
+        return dest;
+      }
       dest = `${first}.${n}`;
     }
     const temp = tempPathFor(dest);
     await copyFile(current.abs, temp, constants.COPYFILE_FICLONE);
+    await fsyncFile(temp);
     await rename(temp, dest);
+    await syncBackupDirs(dest);
     backedUp = true;
     return dest;
   };
@@ -397,8 +422,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         if (current?.kind !== 'file' || e.mode === null) throw new ChangedMeanwhile();
         await ensureUnchanged(current.abs, current);
         await chmod(current.abs, e.mode);
-        const handle = await open(current.abs, 'r'); // the new mode is durable before it is logged
-        await handle.sync().finally(() => handle.close());
+        await fsyncFile(current.abs); // the new mode is durable before it is logged
         const info = await lstat(current.abs);
         ctx.staging.transaction(() => {
           ctx.daemon.applyChanges(
