@@ -340,6 +340,19 @@ describe('applySession', () => {
     expect(staging.getEntry('S', 'docs', 'both.txt')).toMatchObject({ resolution: 'kept_both' });
   });
 
+  it('names a path with control characters in escapes when it shows, asks and summarises', async () => {
+    const name = 'b\u009b2K\u202eb.txt'; // C1 CSI and a right-to-left override: legal in a Linux name
+    await writeFile(nodePath.join(root, name), 'E edit');
+    await stage('S', [{ path: name, content: 'R edit', base: 'base' }]);
+    const { ctx, printed, asked } = context(['keep_both']);
+    const outcome = await applySession(ctx, 'S');
+    expect(asked[0]?.what).toBe('docs/b\\x9b2K\\u202eb.txt');
+    const shown = [...printed, outcome.summary].join('\n');
+    expect(shown).toContain('Conflict 1 of 1: docs/b\\x9b2K\\u202eb.txt');
+    expect(shown).toContain('+++ upstream: docs/b\\x9b2K\\u202eb.txt');
+    expect(shown).not.toMatch(/[\u009b\u202e]/);
+  });
+
   it('keep E’s resolves the entry without touching E', async () => {
     await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
     await stage('S', [{ path: 'both.txt', content: null, base: 'base' }]);

@@ -19,6 +19,7 @@ import {
   conflictCopyPath,
   fromFsError,
   hashFile,
+  inertLine,
   isZyncError,
   fsyncDirectory,
   resolveInRoot,
@@ -492,7 +493,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
 
   /** Resolves one entry; returns false when the person chose to quit. */
   const resolveEntry = async (entry: StagedEntry): Promise<boolean> => {
-    const what = `${entry.base_dir}/${entry.path}`;
+    const what = inertLine(`${entry.base_dir}/${entry.path}`); // printed, asked about, put in errors
     let counted = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const current = await readCurrent(rootOf(entry.base_dir), entry);

@@ -1,9 +1,12 @@
 // The unified diff shown for a conflict: E's current file against R's staged content, computed
 // with `diff` (createTwoFilesPatch) and coloured with the chalk instance given (level 0 = plain).
-// Binary or oversized content is not diffed: it is described by sizes and hashes instead.
+// Binary or oversized content is not diffed: it is described by sizes and hashes instead. Both
+// sides' text and labels may come from R: control characters in them are shown as escapes
+// (inertText), so the person approves what they see; the diff itself is of the real bytes.
 // Pure: the shell reads the (bounded) contents and prints the result.
 import { createTwoFilesPatch } from 'diff';
 import type { ChalkInstance } from 'chalk';
+import { inertLine, inertText } from '@zync/common';
 
 /** Content larger than this is described, not diffed (a diff needs both sides in memory). */
 export const MAX_DIFF_BYTES = 2 * 1024 * 1024;
@@ -60,8 +63,8 @@ export function renderDiff(e: DiffSide, upstream: DiffSide, chalk: ChalkInstance
   }
   const text = (s: DiffSide) => (s.content ? s.content.toString('utf8') : '');
   const patch = createTwoFilesPatch(
-    e.present ? e.label : '/dev/null',
-    upstream.present ? upstream.label : '/dev/null',
+    e.present ? inertLine(e.label) : '/dev/null',
+    upstream.present ? inertLine(upstream.label) : '/dev/null',
     text(e),
     text(upstream),
     e.present ? "E's current" : 'absent',
@@ -71,6 +74,7 @@ export function renderDiff(e: DiffSide, upstream: DiffSide, chalk: ChalkInstance
   return patch
     .split('\n')
     .filter((line, i) => !(i === 0 && line.startsWith('====')))
+    .map((line) => inertText(line)) // before colouring: the only escape sequences printed are chalk's
     .map((line) => {
       if (line.startsWith('+++') || line.startsWith('---')) return chalk.bold(line);
       if (line.startsWith('@@')) return chalk.cyan(line);

@@ -111,6 +111,22 @@ describe('show', () => {
     expect(formatShow(session(), shown, plain)).toMatch(/8 entries, 1 conflict against E now/);
   });
 
+  it('shows control characters in R’s paths and client id as escapes, keeping the columns aligned', () => {
+    const hostile: ShownEntry[] = [
+      { entry: entry('a\u009b2K\u202egnp.exe'), e_checksum: 'a'.repeat(64), e_mode: 0o644, conflict: false, e_changed_since_base: false },
+      { entry: entry('b.txt'), e_checksum: 'a'.repeat(64), e_mode: 0o644, conflict: false, e_changed_since_base: false },
+    ];
+    for (const chalk of [plain, coloured]) {
+      const out = formatShow(session({ client_id: 'r1\u001b[2K\rtrusted\nfake line' }), hostile, chalk);
+      expect(out.replace(/\u001b\[\d+m/g, '')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+      expect(out).toContain('from r1\\x1b[2K\\x0dtrusted\\x0afake line');
+      expect(out).toContain('a\\x9b2K\\u202egnp.exe');
+    }
+    const lines = formatShow(session(), hostile, plain).split('\n');
+    const row = (name: string) => lines.find((l) => l.includes(name))!;
+    expect(row('b.txt').indexOf('modify')).toBe(row('gnp.exe').indexOf('modify'));
+  });
+
   it('JSON has both the conflict now and at staging', () => {
     const json = showJson(session(), shown);
     expect(json.conflict_count_now).toBe(1);
@@ -135,6 +151,20 @@ describe('summary', () => {
         "Upstream version kept beside E's as /E/a.zync-conflict-20261122-184700-upstream.txt",
       ].join('\n'),
     );
+  });
+
+  it('shows control characters in a conflict copy’s name and in notes as escapes', () => {
+    const out = formatSummary({
+      staging_id: 'S',
+      tally: emptyTally(),
+      finished: true,
+      remaining: 0,
+      backupDir: null,
+      copies: ['/E/a\u009b2K.zync-conflict-20261122-184700-upstream.txt'],
+      notes: ["Kept E's directory docs/\u202eb (R removed it): it still holds files R does not have."],
+    });
+    expect(out).toContain("Upstream version kept beside E's as /E/a\\x9b2K.zync-conflict-20261122-184700-upstream.txt");
+    expect(out).toContain("Kept E's directory docs/\\u202eb (R removed it)");
   });
 
   it('tells how to continue after quit', () => {

@@ -1,7 +1,10 @@
 // What zync-apply prints: the session list and a session's entries as JSON, or as an aligned
 // table (coloured on a terminal, plain when piped: the chalk instance given decides), and the
-// summary after an apply. Pure: no I/O; the binary writes the strings to stdout.
+// summary after an apply. Text that came from R (paths, the client id) is printed through
+// inertLine, so that control characters in it show as escapes instead of acting on the terminal.
+// Pure: no I/O; the binary writes the strings to stdout.
 import type { ChalkInstance } from 'chalk';
+import { inertLine } from '@zync/common';
 import type { StagedEntry, StagingSession } from '@zync/daemon';
 import { formatBytes } from './diff-view.js';
 
@@ -48,7 +51,8 @@ export function formatTime(ms: number): string {
 type Cell = { text: string; paint?: (s: string) => string };
 
 /** Columns padded to their widest cell; colour is applied after padding so widths stay right. */
-function table(header: string[], rows: Cell[][], chalk: ChalkInstance): string {
+function table(header: string[], cells: Cell[][], chalk: ChalkInstance): string {
+  const rows = cells.map((r) => r.map((c) => ({ ...c, text: inertLine(c.text) }))); // escaped before widths are measured
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.text.length ?? 0)));
   const line = (cells: Cell[]) =>
     cells
@@ -154,9 +158,9 @@ export function formatShow(session: StagingSession, entries: readonly ShownEntry
   const conflicts = entries.filter((e) => e.conflict && e.entry.apply_state !== 'applied').length;
   const applied = entries.filter((e) => e.entry.apply_state === 'applied').length;
   const head = [
-    `${chalk.bold(`Session ${session.staging_id}`)}  ${statusPaint(session.status, chalk)(statusText(session, applied))}  from ${session.client_id}  created ${formatTime(session.created)}`,
+    `${chalk.bold(`Session ${session.staging_id}`)}  ${statusPaint(session.status, chalk)(statusText(session, applied))}  from ${inertLine(session.client_id)}  created ${formatTime(session.created)}`,
     `${entries.length === 1 ? '1 entry' : `${entries.length} entries`}, ${conflicts === 1 ? '1 conflict' : `${conflicts} conflicts`} against E now` +
-      (session.reason ? ` — ${session.reason}` : ''),
+      (session.reason ? ` — ${inertLine(session.reason)}` : ''),
   ];
   if (entries.length === 0) return head.join('\n');
   const opPaint: Record<StagedEntry['operation'], (s: string) => string> = { add: chalk.green, modify: chalk.yellow, delete: chalk.red };
@@ -213,7 +217,7 @@ export function formatSummary(r: {
       : `Stopped; session ${r.staging_id} is partly applied (${parts.join(', ')}; ${r.remaining} left). Run zync-apply apply ${r.staging_id} again to continue.`,
   ];
   if (r.backupDir) lines.push(`E's previous versions were backed up under ${r.backupDir}`);
-  for (const copy of r.copies) lines.push(`Upstream version kept beside E's as ${copy}`);
-  lines.push(...(r.notes ?? []));
+  for (const copy of r.copies) lines.push(`Upstream version kept beside E's as ${inertLine(copy)}`);
+  lines.push(...(r.notes ?? []).map(inertLine));
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@
 // sentence on stderr, and the version line.
 import { isZyncError, type ErrorCode } from './protocol/errors.js';
 import { PROTOCOL_VERSION } from './protocol/version.js';
+import { inertText } from './terminal-text.js';
 
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   BAD_ARGUMENT: 2,
@@ -17,12 +18,15 @@ export function exitCodeFor(err: unknown): number {
   return isZyncError(err) ? (EXIT_CODES[err.code] ?? 1) : 1;
 }
 
-/** Prints `<program>: <sentence>` and exits; unexpected errors also print their stack. */
+/**
+ * Prints `<program>: <sentence>` and exits; unexpected errors also print their stack. Messages
+ * name paths and ids the peer sent: their control characters are printed as escapes.
+ */
 export function failAndExit(program: string, err: unknown): never {
   if (isZyncError(err)) {
-    process.stderr.write(`${program}: ${err.message}\n`);
+    process.stderr.write(`${program}: ${inertText(err.message)}\n`);
   } else {
-    process.stderr.write(`${program}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`${program}: unexpected error: ${inertText(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
   }
   process.exit(exitCodeFor(err));
 }

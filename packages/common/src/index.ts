@@ -8,5 +8,6 @@ export * from './atomic-write.js';
 export * from './log.js';
 export * from './token.js';
 export * from './cli.js';
+export * from './terminal-text.js';
 export * from './heartbeat.js';
 export * from './process-lock.js';
