@@ -297,14 +297,16 @@ async function applyRound(
       tree.ensureParent(abs);
       writer = await AtomicFileWriter.create(abs);
       for await (const chunk of createReadStream(sourceAbs, { highWaterMark: 1024 * 1024 })) await writer.write(chunk as Buffer);
-      await writer.commit({
+      const { file } = await writer.commit({
         expectedChecksum: entry.checksum ?? undefined,
         mode: entry.mode,
         mtime: entry.mtime,
         beforeRename: () => guard(entry, abs, expected, action.keepCopy, `E ${entry.operation === 'add' ? 'added' : 'modified'} it`),
       });
       writer = null;
-      record(entry, lstatState(abs));
+      // What was renamed into place, as for a download: an lstat now could take an edit made
+      // on R meanwhile for zync's own copy.
+      record(entry, { kind: 'file', ...file });
       tree.touch(abs);
       result.stats.copied++;
       return true;
@@ -484,12 +486,15 @@ async function applyRound(
           await chmod(abs, entry.mode & 0o7777);
           await utimes(abs, entry.mtime / 1000, entry.mtime / 1000);
           const handle = await open(abs, 'r');
+          let info;
           try {
             await handle.sync();
+            // The file just changed, through its handle: a file renamed over it since is R's edit, not ours.
+            info = await handle.stat();
           } finally {
             await handle.close();
           }
-          record(entry, lstatState(abs));
+          record(entry, { kind: 'file', size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777 });
           result.stats.attributes++;
           return;
         }
