@@ -3,8 +3,8 @@ import { diffScan } from './diff-scan.js';
 import type { FileRecord, StatEntry } from './entries.js';
 
 const A = 'a'.repeat(64);
-const file = (path: string, o: Partial<StatEntry> = {}): StatEntry => ({ path, kind: 'file', size: 5, mtime: 1000, mode: 0o644, ino: 11, ...o });
-const dir = (path: string, o: Partial<StatEntry> = {}): StatEntry => ({ path, kind: 'dir', size: 0, mtime: 1000, mode: 0o755, ino: 12, ...o });
+const file = (path: string, o: Partial<StatEntry> = {}): StatEntry => ({ path, kind: 'file', size: 5, mtime: 1000, mode: 0o644, ino: 11, ctime: 2000, ...o });
+const dir = (path: string, o: Partial<StatEntry> = {}): StatEntry => ({ path, kind: 'dir', size: 0, mtime: 1000, mode: 0o755, ino: 12, ctime: 2000, ...o });
 const rec = (e: StatEntry, o: Partial<FileRecord> = {}): FileRecord => ({
   ...e,
   base_dir: 'd',

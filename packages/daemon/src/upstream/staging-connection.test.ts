@@ -192,7 +192,7 @@ describe('upstream staging', () => {
           write: async () => {
             throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
           },
-          commit: async () => ({ checksum: '', size: 0 }),
+          commit: async () => ({ checksum: '', size: 0, file: { size: 0, mtime: 0, ino: 0, mode: 0 } }),
           abort: async () => undefined,
         }),
       },
@@ -236,7 +236,7 @@ describe('upstream staging', () => {
           write: async () => {
             throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
           },
-          commit: async () => ({ checksum: '', size: 0 }),
+          commit: async () => ({ checksum: '', size: 0, file: { size: 0, mtime: 0, ino: 0, mode: 0 } }),
           abort: async () => undefined,
         }),
       },
