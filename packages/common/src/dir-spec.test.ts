@@ -10,8 +10,13 @@ describe('parseDirSpecs', () => {
     ['a relative path', ['code:src'], [{ name: 'code', root: '/home/u/src' }]],
     ['a colon in the path', ['x:/a:b'], [{ name: 'x', root: '/a:b' }]],
     ['several specs', ['a:/a', 'b.2_c-d:/b'], [{ name: 'a', root: '/a' }, { name: 'b.2_c-d', root: '/b' }]],
+    // Shells expand ~ only at the start of a word, not after `docs:`; zync does it for them.
+    ['~ alone as the home directory', ['home:~'], [{ name: 'home', root: '/home/me' }]],
+    ['a path below ~', ['docs:~/docs'], [{ name: 'docs', root: '/home/me/docs' }]],
+    ['a path below ~ with a trailing slash', ['docs:~/docs/'], [{ name: 'docs', root: '/home/me/docs' }]],
+    ['a ~ that is not at the start', ['docs:a/~/b'], [{ name: 'docs', root: '/home/u/a/~/b' }]],
   ])('parses %s', (_why, specs, expected) => {
-    expect(parseDirSpecs(specs, '/home/u')).toEqual(expected);
+    expect(parseDirSpecs(specs, '/home/u', '/home/me')).toEqual(expected);
   });
 
   it.each([
@@ -21,8 +26,9 @@ describe('parseDirSpecs', () => {
     ['an empty path', ['docs:'], /is not NAME:PATH/],
     ['a bad name', ['../x:/a'], /must start with a letter or digit/],
     ['a duplicate name', ['a:/x', 'a:/y'], /given twice/],
+    ["another user's home (~name), which zync does not expand", ['docs:~bob/docs'], /starts with "~bob", which zync does not expand; give the full path/],
   ])('refuses %s', (_why, specs, message) => {
-    expect(() => parseDirSpecs(specs, '/')).toThrow(message);
+    expect(() => parseDirSpecs(specs, '/', '/home/me')).toThrow(message);
   });
 });
 

@@ -1,6 +1,7 @@
 // `name:path` directory specs (`--dirs docs:/srv/docs code:/srv/code`). parseDirSpecs is pure;
 // checkDirRoots looks at the disk (roots exist, are directories, are not nested).
 import { mkdir, realpath, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import * as nodePath from 'node:path';
 import { ZyncError } from './protocol/errors.js';
 
@@ -13,7 +14,25 @@ export interface DirSpec {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-export function parseDirSpecs(specs: readonly string[], cwd: string = process.cwd()): DirSpec[] {
+/**
+ * A leading `~` or `~/` of a spec's path is the home directory. Shells expand `~` only at the
+ * start of a word, so in `--dirs docs:~/docs` it reaches zync unexpanded and would otherwise
+ * name a folder literally called `~`. `~user` is refused rather than guessed at.
+ */
+function expandHome(spec: string, path: string, home: string): string {
+  if (path === '~') return home;
+  if (path.startsWith('~/')) return nodePath.join(home, path.slice(2));
+  if (path.startsWith('~')) {
+    const word = path.split('/')[0]!;
+    throw new ZyncError(
+      'BAD_ARGUMENT',
+      `Directory spec ${JSON.stringify(spec)} starts with ${JSON.stringify(word)}, which zync does not expand; give the full path.`,
+    );
+  }
+  return path;
+}
+
+export function parseDirSpecs(specs: readonly string[], cwd: string = process.cwd(), home: string = homedir()): DirSpec[] {
   if (specs.length === 0) {
     throw new ZyncError('BAD_ARGUMENT', 'No directories given: pass --dirs NAME:PATH (for example --dirs docs:./docs).');
   }
@@ -32,7 +51,7 @@ export function parseDirSpecs(specs: readonly string[], cwd: string = process.cw
     }
     if (seen.has(name)) throw new ZyncError('BAD_ARGUMENT', `Directory name "${name}" is given twice in --dirs.`);
     seen.add(name);
-    return { name, root: nodePath.resolve(cwd, spec.slice(colon + 1)) };
+    return { name, root: nodePath.resolve(cwd, expandHome(spec, spec.slice(colon + 1), home)) };
   });
 }
 
