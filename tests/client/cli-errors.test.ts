@@ -2,7 +2,7 @@
 // be reached, refuses the token, or does not serve a --dirs name; bad usage is refused before
 // anything is touched. ZYNC_TOKEN is honoured.
 import { realpathSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,19 @@ describe('zync-client errors', () => {
       `zync-client: The client database ${db} is inside the synced directory "docs" (${realpathSync(r)}); put --db outside every synced directory.`,
     );
     expect(await readdir(path.dirname(db))).toEqual([]);
+  });
+
+  it.each([
+    ['a file', (file: string) => file],
+    ['a path below a file', (file: string) => path.join(file, 'sub')],
+  ])('exits 2 with one sentence when a local root is %s', async (_why, local) => {
+    const file = path.join(tempDir(), 'a-file');
+    await writeFile(file, 'x');
+    const root = local(file);
+    const result = await runCli('client', args(daemon.url, ['--token', daemon.token, '--dirs', `docs:${root}`]));
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(lastLine(result.stderr)).toMatch(new RegExp(`^zync-client: "docs" is not a directory: ${root}( \\(${file} is a file\\))?\\.$`));
   });
 
   it.each<[string, string[], RegExp]>([

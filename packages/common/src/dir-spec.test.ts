@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,27 @@ describe('checkDirRoots', () => {
   it('creates a missing root when asked', async () => {
     const [dir] = await checkDirRoots([{ name: 'n', root: path.join(base, 'new/deep') }], { create: true });
     expect(dir!.root).toBe(path.join(base, 'new/deep'));
+  });
+  it.each([
+    ['a file', 'file', /^"f" is not a directory: .*\/file\.$/],
+    ['a path below a file', 'file/sub/deeper', /^"f" is not a directory: .*\/file\/sub\/deeper \(.*\/file is a file\)\.$/],
+  ])('refuses a root that is %s when creating, in one sentence', async (_why, rel, message) => {
+    await expect(checkDirRoots([{ name: 'f', root: path.join(base, rel) }], { create: true })).rejects.toThrow(message);
+    await expect(checkDirRoots([{ name: 'f', root: path.join(base, rel) }], { create: true })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+  });
+  it('creates nothing when another root is unusable', async () => {
+    const fresh = path.join(base, 'fresh');
+    await expect(
+      checkDirRoots([{ name: 'n', root: fresh }, { name: 'f', root: path.join(base, 'file/x') }], { create: true }),
+    ).rejects.toThrow(/is not a directory/);
+    expect(existsSync(fresh)).toBe(false);
+  });
+  it('creates nothing when missing roots would nest', async () => {
+    const outer = path.join(base, 'outer');
+    await expect(
+      checkDirRoots([{ name: 'a', root: outer }, { name: 'b', root: path.join(outer, 'inner') }], { create: true }),
+    ).rejects.toThrow(/overlap/);
+    expect(existsSync(outer)).toBe(false);
   });
   it('refuses nested roots', async () => {
     await expect(

@@ -3,7 +3,7 @@
 import { mkdir, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as nodePath from 'node:path';
-import { ZyncError } from './protocol/errors.js';
+import { fromFsError, isZyncError, ZyncError } from './protocol/errors.js';
 
 export interface DirSpec {
   /** The base_dir name used on the wire. */
@@ -67,14 +67,76 @@ export function findNestedRoots(dirs: readonly DirSpec[]): [DirSpec, DirSpec] | 
   return null;
 }
 
+const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
+
+/** What is at a path: a directory, something else, nothing, or an error stat cannot get past. */
+async function probe(path: string): Promise<'dir' | 'other' | 'missing'> {
+  try {
+    return (await stat(path)).isDirectory() ? 'dir' : 'other';
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+    throw err;
+  }
+}
+
+function overlapError(nested: [DirSpec, DirSpec]): ZyncError {
+  return new ZyncError(
+    'BAD_ARGUMENT',
+    `Directories "${nested[0].name}" and "${nested[1].name}" overlap (${nested[1].root} is inside ${nested[0].root}); give roots that do not nest.`,
+  );
+}
+
+/**
+ * Refuses roots that cannot be used, touching nothing: a root that is not a directory, one
+ * below a file (it could never be created), one that cannot be examined, a missing root unless
+ * `allowMissing`, and roots that nest as given. Returns the roots that do not exist yet.
+ */
+export async function refuseUnusableRoots(dirs: readonly DirSpec[], options: { allowMissing: boolean }): Promise<DirSpec[]> {
+  const missing: DirSpec[] = [];
+  for (const dir of dirs) {
+    let found;
+    try {
+      found = await probe(dir.root);
+    } catch (err) {
+      throw new ZyncError('BAD_ARGUMENT', `Directory "${dir.name}" cannot be examined: ${dir.root} (${errnoOf(err) ?? String(err)}).`, { cause: err });
+    }
+    if (found === 'other') throw new ZyncError('BAD_ARGUMENT', `"${dir.name}" is not a directory: ${dir.root}.`);
+    if (found === 'dir') continue;
+    if (!options.allowMissing) throw new ZyncError('BAD_ARGUMENT', `Directory "${dir.name}" does not exist: ${dir.root}.`);
+    // The nearest ancestor that exists must be a directory, or the root can never be made.
+    let parent = nodePath.dirname(dir.root);
+    while ((await probe(parent).catch(() => 'dir' as const)) === 'missing' && parent !== nodePath.dirname(parent)) {
+      parent = nodePath.dirname(parent);
+    }
+    if ((await probe(parent).catch(() => 'dir' as const)) === 'other') {
+      throw new ZyncError('BAD_ARGUMENT', `"${dir.name}" is not a directory: ${dir.root} (${parent} is a file).`);
+    }
+    missing.push(dir);
+  }
+  const nested = findNestedRoots(dirs);
+  if (nested) throw overlapError(nested);
+  return missing;
+}
+
 /**
  * Checks each root on disk and returns the specs with roots resolved through symlinks.
- * With `create`, missing roots are made (the client); otherwise they must exist (the daemon).
+ * With `create`, missing roots are made (the client), but only once every root passed
+ * refuseUnusableRoots: a bad root leaves nothing created. Otherwise they must exist (the daemon).
  */
 export async function checkDirRoots(dirs: readonly DirSpec[], options: { create: boolean }): Promise<DirSpec[]> {
+  const missing = await refuseUnusableRoots(dirs, { allowMissing: options.create });
+  for (const dir of missing) {
+    try {
+      await mkdir(dir.root, { recursive: true });
+    } catch (err) {
+      const failure = fromFsError(err, `creating ${dir.root}`);
+      if (isZyncError(failure)) throw failure;
+      throw new ZyncError('BAD_ARGUMENT', `Cannot create directory "${dir.name}" at ${dir.root} (${errnoOf(err) ?? String(err)}).`, { cause: err });
+    }
+  }
   const resolved: DirSpec[] = [];
   for (const dir of dirs) {
-    if (options.create) await mkdir(dir.root, { recursive: true });
     let info;
     try {
       info = await stat(dir.root);
@@ -85,11 +147,6 @@ export async function checkDirRoots(dirs: readonly DirSpec[], options: { create:
     resolved.push({ name: dir.name, root: await realpath(dir.root) });
   }
   const nested = findNestedRoots(resolved);
-  if (nested) {
-    throw new ZyncError(
-      'BAD_ARGUMENT',
-      `Directories "${nested[0].name}" and "${nested[1].name}" overlap (${nested[1].root} is inside ${nested[0].root}); give roots that do not nest.`,
-    );
-  }
+  if (nested) throw overlapError(nested);
   return resolved;
 }
