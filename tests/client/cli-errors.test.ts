@@ -94,6 +94,15 @@ describe('zync-client errors', () => {
     expect(lastLine(result.stderr)).toMatch(new RegExp(`^zync-client: "docs" is not a directory: ${root}( \\(${file} is a file\\))?\\.$`));
   });
 
+  it('exits 2 with one sentence when its database is not a database', async () => {
+    const db = path.join(tempDir('zync-rstate-'), 'bad.db');
+    await writeFile(db, 'garbage\n');
+    const result = await runCli('client', ['--server', daemon.url, '--token', daemon.token, '--db', db, '--once', '--dirs', `docs:${tempDir()}`]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(lastLine(result.stderr)).toBe(`zync-client: Cannot open database ${db}: file is not a database.`);
+  });
+
   it.each<[string, string[], RegExp]>([
     ['no --dirs', ['--token', 't'], /dirs/],
     ['a malformed dir spec', ['--token', 't', '--dirs', 'nocolon'], /is not NAME:PATH/],

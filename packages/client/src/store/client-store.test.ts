@@ -1,6 +1,6 @@
 // The client store on a real SQLite file: migrations, position and resync bookkeeping, batch
 // commits, lookups by checksum, the sweep query and root rebinding.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -34,6 +34,15 @@ const entry = (p: string, over: Partial<RecordedEntry> = {}): RecordedEntry => (
 });
 
 describe('ClientStore', () => {
+  it('refuses a file that is not a database in one sentence (BAD_ARGUMENT, exit 2)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zync-client-store-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'bad.db');
+    writeFileSync(file, 'garbage\n'.repeat(200));
+    expect(() => ClientStore.open(file)).toThrow(new RegExp(`^Cannot open database ${file}: file is not a database\\.$`));
+    expect(() => ClientStore.open(file)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+  });
+
   it('starts with no position and a stable client id', () => {
     const { store, file } = openStore();
     const id = store.clientId;

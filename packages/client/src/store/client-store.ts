@@ -55,6 +55,18 @@ function diskFullOr(err: unknown, dbPath: string): unknown {
   return new ZyncError('DISK_FULL', `No space left on R's disk for the client database ${dbPath}; free some space and run again.`, { cause: err });
 }
 
+/**
+ * A database that cannot be opened (not a database, corrupt, a directory): one sentence, worded
+ * as the daemon and zync-apply word it. A full disk stays DISK_FULL; other errors pass through.
+ */
+export function openFailure(err: unknown, dbPath: string): unknown {
+  const failure = diskFullOr(err, dbPath);
+  if (failure instanceof ZyncError) return failure;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return err;
+  return new ZyncError('BAD_ARGUMENT', `Cannot open database ${dbPath}: ${(err as Error).message}.`, { cause: err });
+}
+
 function toEntry(row: Row): RecordedEntry {
   return { ...row, kind: row.kind === 'dir' ? 'dir' : 'file' };
 }
@@ -110,7 +122,7 @@ export class ClientStore {
     try {
       db = new Database(path);
     } catch (err) {
-      throw new ZyncError('BAD_ARGUMENT', `Cannot open the client database ${path}: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });
+      throw new ZyncError('BAD_ARGUMENT', `Cannot open database ${path}: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });
     }
     try {
       db.pragma('journal_mode = WAL');
@@ -129,7 +141,8 @@ export class ClientStore {
       return store;
     } catch (err) {
       db.close();
-      throw diskFullOr(err, path);
+      // The first PRAGMA is what reads the file: a corrupt or foreign file fails here, not above.
+      throw openFailure(err, path);
     }
   }
 

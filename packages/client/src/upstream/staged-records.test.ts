@@ -1,6 +1,6 @@
 // The staged-records table on a real SQLite file: what one session holds is read back for its
 // log only, and a table made before permission bits were kept gains the column without losing rows.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
@@ -31,6 +31,13 @@ const record = (p: string, over: Partial<StagedRecord> = {}): StagedRecord => ({
 const scanned = { baseDirs: new Set(['docs']), stillPending: new Set([fileKey('docs', 'tool.sh'), fileKey('docs', 'gone.txt')]) };
 
 describe('StagedRecords', () => {
+  it('refuses a file that is not a database in one sentence (BAD_ARGUMENT, exit 2)', () => {
+    const file = dbFile();
+    writeFileSync(file, 'garbage\n'.repeat(200));
+    expect(() => StagedRecords.open(file)).toThrow(new RegExp(`^Cannot open database ${file}: file is not a database\\.$`));
+    expect(() => StagedRecords.open(file)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+  });
+
   it('reads back what a session holds, permission bits included, for its own log only', () => {
     const file = dbFile();
     const records = StagedRecords.open(file);

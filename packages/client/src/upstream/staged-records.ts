@@ -6,6 +6,7 @@
 // EXISTS, and columns added later by ALTER TABLE: additive, independent of the client store's
 // numbered migrations), through its own connection (WAL). Decides nothing: plan-upstream.ts compares.
 import Database from 'better-sqlite3';
+import { openFailure } from '../store/client-store.js';
 import type { StagedRecord } from './plan-upstream.js';
 import { fileKey } from './plan-upstream.js';
 
@@ -36,15 +37,21 @@ export class StagedRecords {
   }
 
   static open(dbPath: string): StagedRecords {
-    const db = new Database(dbPath);
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
-    const columns = new Set((db.pragma('table_info(upstream_staged)') as { name: string }[]).map((c) => c.name));
-    for (const { name, type } of ADDED_COLUMNS) {
-      if (!columns.has(name)) db.exec(`ALTER TABLE upstream_staged ADD COLUMN ${name} ${type}`);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(dbPath);
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA);
+      const columns = new Set((db.pragma('table_info(upstream_staged)') as { name: string }[]).map((c) => c.name));
+      for (const { name, type } of ADDED_COLUMNS) {
+        if (!columns.has(name)) db.exec(`ALTER TABLE upstream_staged ADD COLUMN ${name} ${type}`);
+      }
+      return new StagedRecords(db);
+    } catch (err) {
+      db?.close();
+      throw openFailure(err, dbPath);
     }
-    return new StagedRecords(db);
   }
 
   /** Records staged against this log_id, by fileKey. */
