@@ -19,6 +19,7 @@ import {
   type DirSpec,
   type LogLevel,
 } from '@zync/common';
+import { checkInterval } from './arguments.js';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { PullEngine, discardPartialDownloads } from './pull-engine.js';
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel })
     .conflicts('token', 'token-file')
     .check((args) => {
-      if (!(args.interval > 0)) throw new Error('--interval must be a positive number of seconds.');
+      checkInterval(args.interval);
       return true;
     })
     .strict()

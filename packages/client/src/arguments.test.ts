@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { checkInterval, MAX_INTERVAL_SECONDS } from './arguments.js';
+
+describe('checkInterval', () => {
+  it('is the longest wait a Node timer holds, in whole seconds', () => {
+    expect(MAX_INTERVAL_SECONDS).toBe(2_147_483);
+    expect(MAX_INTERVAL_SECONDS * 1000).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
+
+  it.each([
+    ['the default', 60],
+    ['a fraction of a second', 0.5],
+    ['the longest a timer holds', MAX_INTERVAL_SECONDS],
+  ])('accepts %s', (_why, seconds) => {
+    expect(() => checkInterval(seconds)).not.toThrow();
+  });
+
+  it.each([
+    ['zero', 0, /--interval must be a positive number of seconds\./],
+    ['a negative value', -5, /--interval must be a positive number of seconds\./],
+    ['not a number', Number.NaN, /--interval must be a positive number of seconds\./],
+    // setTimeout turns longer delays into 1 ms: the client would pull without pause.
+    ['more than a timer holds', 3_000_000, /^--interval must be at most 2147483 seconds \(about 24 days\), not 3000000\.$/],
+    ['infinity', Number.POSITIVE_INFINITY, /--interval must be at most 2147483 seconds/],
+  ])('refuses %s', (_why, seconds, message) => {
+    expect(() => checkInterval(seconds)).toThrow(message);
+    expect(() => checkInterval(seconds)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+  });
+});

@@ -1,0 +1,16 @@
+// Checks on zync-client's command-line values that yargs cannot express. Pure: each takes the
+// parsed value and throws a ZyncError (BAD_ARGUMENT, exit 2) with one sentence, or returns.
+import { ZyncError } from '@zync/common';
+
+/**
+ * The longest --interval, in seconds: Node's timers hold at most 2^31-1 ms and turn anything
+ * longer into 1 ms, which would make the client pull without pause.
+ */
+export const MAX_INTERVAL_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+export function checkInterval(seconds: number): void {
+  if (!(seconds > 0)) throw new ZyncError('BAD_ARGUMENT', '--interval must be a positive number of seconds.');
+  if (!(seconds <= MAX_INTERVAL_SECONDS)) {
+    throw new ZyncError('BAD_ARGUMENT', `--interval must be at most ${MAX_INTERVAL_SECONDS} seconds (about 24 days), not ${seconds}.`);
+  }
+}
