@@ -108,6 +108,8 @@ describe('zync-client errors', () => {
     ['a malformed dir spec', ['--token', 't', '--dirs', 'nocolon'], /is not NAME:PATH/],
     ['both --token and --token-file', ['--token', 't', '--token-file', '/nonexistent', '--dirs', 'docs:/tmp/x'], /mutually exclusive/],
     ['a server that is not a ws:// URL', ['--token', 't', '--dirs', `docs:${'/tmp/zync-unused'}`], /must start with ws:\/\/ or wss:\/\//],
+    ['no token at all', ['--dirs', 'docs:/tmp/zync-unused'], /^zync-client: No token given: use --token, --token-file or ZYNC_TOKEN\.$/],
+    ['an empty --token', ['--token', '', '--dirs', 'docs:/tmp/zync-unused'], /^zync-client: The token given with --token is empty: use --token, --token-file or ZYNC_TOKEN\.$/],
     // Longer than a timer holds: setTimeout would fire after 1 ms and the client pull without pause.
     ['an --interval longer than a timer holds', ['--token', 't', '--dirs', 'docs:/tmp/zync-unused', '--interval', '3000000'], /^zync-client: --interval must be at most 2147483 seconds \(about 24 days\), not 3000000\.$/],
   ])('exits 2 on bad usage: %s', async (name, extra, message) => {

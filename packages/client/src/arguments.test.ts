@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInterval, MAX_INTERVAL_SECONDS } from './arguments.js';
+import { checkInterval, MAX_INTERVAL_SECONDS, requireToken } from './arguments.js';
 
 describe('checkInterval', () => {
   it('is the longest wait a Node timer holds, in whole seconds', () => {
@@ -25,5 +25,25 @@ describe('checkInterval', () => {
   ])('refuses %s', (_why, seconds, message) => {
     expect(() => checkInterval(seconds)).toThrow(message);
     expect(() => checkInterval(seconds)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+  });
+});
+
+describe('requireToken', () => {
+  it.each([
+    ['from --token', 'secret', 'secret', 'secret'],
+    ['from --token-file or ZYNC_TOKEN (no --token)', 'secret', undefined, 'secret'],
+  ])('returns the token %s', (_why, resolved, flag, expected) => {
+    expect(requireToken(resolved, flag)).toBe(expected);
+  });
+
+  // The daemon always requires a token (it generates one when given none): connecting without
+  // one could only end in a 401 that blames the token the user never gave.
+  it.each([
+    ['no token at all', undefined, undefined, /^No token given: use --token, --token-file or ZYNC_TOKEN\.$/],
+    ['an empty --token', undefined, '', /^The token given with --token is empty: use --token, --token-file or ZYNC_TOKEN\.$/],
+    ['a blank --token, even with ZYNC_TOKEN set', 'from-env', '  ', /^The token given with --token is empty/],
+  ])('refuses %s', (_why, resolved, flag, message) => {
+    expect(() => requireToken(resolved, flag)).toThrow(message);
+    expect(() => requireToken(resolved, flag)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
   });
 });

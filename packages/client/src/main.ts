@@ -19,7 +19,7 @@ import {
   type DirSpec,
   type LogLevel,
 } from '@zync/common';
-import { checkInterval } from './arguments.js';
+import { checkInterval, requireToken } from './arguments.js';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { PullEngine, discardPartialDownloads } from './pull-engine.js';
@@ -57,8 +57,8 @@ async function main(): Promise<void> {
 
   const logger = createLogger(PROGRAM, argv['log-level']);
   checkServerUrl(argv.server);
-  const token = await resolveToken({ token: argv.token, tokenFile: argv['token-file'] });
   const ca = await readCaFile(argv.ca, argv.server);
+  const token = requireToken(await resolveToken({ token: argv.token, tokenFile: argv['token-file'] }), argv.token);
   const specs = parseDirSpecs(argv.dirs);
   const dbPath = nodePath.resolve(argv.db);
   refuseStateInside(dbPath, specs);
