@@ -103,6 +103,13 @@ describe('zync-client errors', () => {
     expect(lastLine(result.stderr)).toBe(`zync-client: Cannot open database ${db}: file is not a database.`);
   });
 
+  it('--help describes every option, choices unbroken', async () => {
+    const result = await runCli('client', ['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/--log-level +Log verbosity \(logs go to stderr\)/);
+    expect(result.stdout).toContain('[default: "info"]');
+  });
+
   it.each<[string, string[], RegExp]>([
     ['no --dirs', ['--token', 't'], /dirs/],
     ['a malformed dir spec', ['--token', 't', '--dirs', 'nocolon'], /is not NAME:PATH/],

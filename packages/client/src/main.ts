@@ -42,13 +42,14 @@ async function main(): Promise<void> {
     .option('token', { type: 'string', describe: 'Bearer token (or ZYNC_TOKEN)' })
     .option('token-file', { type: 'string', describe: 'File holding the token (mode 0600)' })
     .option('ca', { type: 'string', describe: "For wss://: trust this CA or the daemon's self-signed certificate (PEM)" })
-    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel })
+    .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
     .conflicts('token', 'token-file')
     .check((args) => {
       checkInterval(args.interval);
       return true;
     })
     .strict()
+    .wrap(100)
     .version(versionLine())
     .fail((message, err) => {
       throw new ZyncError('BAD_ARGUMENT', err?.message ?? message);
