@@ -96,7 +96,7 @@ async function main(): Promise<void> {
 
   try {
     if (argv['update-upstream']) {
-      await runUpstream({ store, dbPath, dirs, connect, log: logger });
+      await runUpstream({ store, dbPath, dirs, connect, log: logger, signal: controller.signal });
       return;
     }
     const resumable = new Set(store.partials().map((p) => p.temp_path));

@@ -32,6 +32,16 @@ export interface RunUpstreamOptions {
   log: Logger;
   /** Where the result lines go (stdout by default). */
   print?: (line: string) => void;
+  /**
+   * Stops the run (SIGINT/SIGTERM): the connection is closed before FINALIZE_UPSTREAM, so the
+   * daemon aborts the session and removes what it staged; the run rejects with stoppedError().
+   */
+  signal?: AbortSignal;
+}
+
+/** A run stopped by a signal: exit 3, as for a pull stopped before R was up to date. */
+export function stoppedError(): ZyncError {
+  return new ZyncError('CONNECTION_FAILED', 'Stopped before the upload finished; E keeps nothing of this attempt — run --update-upstream again.');
 }
 
 export interface UpstreamResult {
@@ -91,7 +101,10 @@ function describeRoots(
 }
 
 export async function runUpstream(options: RunUpstreamOptions): Promise<UpstreamResult> {
-  const { store, dirs, log } = options;
+  const { store, dirs, log, signal } = options;
+  const stopIfAsked = () => {
+    if (signal?.aborted) throw stoppedError();
+  };
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const position = store.position();
   if (position.log_id === null) {
@@ -109,6 +122,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
   const dirChanges = findDirChanges(scan.dirs, receivedDirs, new Set(files.map((f) => fileKey(f.base_dir, f.path))), isIgnored);
   log.debug({ files: files.length, suspects: toHash.length, deleted: deleted.length }, 'scanned local roots');
   const hashed = await hashSuspects(dirs, toHash);
+  stopIfAsked();
 
   const records = StagedRecords.open(options.dbPath);
   try {
@@ -131,8 +145,13 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
       return { staging_id: null, file_count: 0, conflict_count: 0, already_staged: already };
     }
 
+    stopIfAsked();
     const connection = await options.connect();
+    // Closing fails every request in flight; sendSession then never sends FINALIZE_UPSTREAM.
+    const stop = () => void connection.close();
+    signal?.addEventListener('abort', stop, { once: true });
     try {
+      stopIfAsked();
       if (connection.hello.log_id !== logId) {
         throw new ZyncError(
           'RESYNC_REQUIRED',
@@ -144,7 +163,12 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
       if (unknown) {
         throw new ZyncError('UNKNOWN_BASE_DIR', `The daemon does not serve "${unknown.base_dir}"; check --dirs.`);
       }
-      const sent = await sendSession(connection, dirs, plan.entries);
+      let sent;
+      try {
+        sent = await sendSession(connection, dirs, plan.entries, signal ? { signal } : {});
+      } catch (err) {
+        throw signal?.aborted ? stoppedError() : err;
+      }
       records.update(
         logId,
         plan.entries.map((e) => ({
@@ -170,6 +194,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
       print(`On E, review and apply it with: zync-apply apply ${sent.staging_id}`);
       return { staging_id: sent.staging_id, file_count: sent.file_count, conflict_count: sent.conflict_count, already_staged: already };
     } finally {
+      signal?.removeEventListener('abort', stop);
       await connection.close();
     }
   } finally {

@@ -2,7 +2,8 @@
 // the entry count, each entry as UPSTREAM_FILE (content streamed from disk, exactly `size`
 // bytes, a few entries in flight so latency does not bound throughput), FINALIZE_UPSTREAM.
 // Any failure rejects; the caller closes the connection, and the daemon then aborts the
-// session (nothing half-sent is ever appliable). Decides nothing about what to send.
+// session (nothing half-sent is ever appliable). An aborted signal sends no further entry and
+// never FINALIZE_UPSTREAM. Decides nothing about what to send.
 import { createReadStream } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ZyncError, type DirSpec, type FinalizeUpstreamResponse } from '@zync/common';
@@ -50,8 +51,9 @@ export async function sendSession(
   connection: Connection,
   dirs: readonly DirSpec[],
   entries: readonly UpstreamEntry[],
-  options: { concurrency?: number; onEntry?: (entry: UpstreamEntry) => void } = {},
+  options: { concurrency?: number; onEntry?: (entry: UpstreamEntry) => void; signal?: AbortSignal } = {},
 ): Promise<SentSession> {
+  const stopped = () => new ZyncError('CONNECTION_FAILED', 'Stopped before the upload finished.');
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
   const { staging_id } = await connection.request('PREPARE_UPSTREAM', { file_count: entries.length });
   const conflicts: { base_dir: string; path: string }[] = [];
@@ -59,6 +61,10 @@ export async function sendSession(
   let failed: unknown = null;
   const worker = async () => {
     while (next < entries.length && failed === null) {
+      if (options.signal?.aborted) {
+        failed = stopped();
+        break;
+      }
       const entry = entries[next++]!;
       const what = `${entry.base_dir}/${entry.path}`;
       const fields = {
@@ -91,6 +97,8 @@ export async function sendSession(
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, entries.length) }, worker));
   if (failed !== null) throw failed;
+  // A stop asked for while the last entries went out: the session must stay unfinalized.
+  if (options.signal?.aborted) throw stopped();
   const done = await connection.request('FINALIZE_UPSTREAM', { staging_id });
   return { ...done, conflicts };
 }

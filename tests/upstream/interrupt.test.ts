@@ -1,0 +1,84 @@
+// Ctrl-C (SIGINT) or SIGTERM during zync-client --update-upstream: the first signal cancels the
+// upload. The client exits non-zero with one sentence (3, as for any run stopped before it was
+// done), never finalizes the session, so the daemon aborts it when the connection closes and
+// removes its staged bytes; nothing is appliable, and R's files are untouched.
+import { readdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findTempFiles, sha256File, startDaemon, tempDir, waitFor, writeRandomFile, writeText, type DaemonHandle } from '../helpers/index.js';
+import { runClientOnce, spawnClient, type ClientSetup } from '../client/support.js';
+import { listSessions } from './support.js';
+
+const stagingRoot = (daemon: DaemonHandle) => path.join(daemon.stateDir, 'zync-staging');
+
+async function stagedSessionDirs(daemon: DaemonHandle): Promise<string[]> {
+  try {
+    return await readdir(stagingRoot(daemon));
+  } catch {
+    return [];
+  }
+}
+
+describe('upstream: a signal during --update-upstream', () => {
+  let e: string;
+  let r: string;
+  let daemon: DaemonHandle;
+  let setup: ClientSetup;
+
+  beforeAll(async () => {
+    e = tempDir('zync-e-');
+    r = tempDir('zync-r-');
+    await writeText(path.join(e, 'small.txt'), 'from E\n');
+    daemon = await startDaemon({ dirs: { docs: e } });
+    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    const first = await runClientOnce(setup);
+    expect(first.code, first.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s cancels the upload: exit 3, no appliable session, nothing staged', async (signal) => {
+    const big = path.join(r, `big-${signal}.bin`);
+    await writeRandomFile(big, 200 * 1024 * 1024);
+    const before = await sha256File(big);
+    const sessionsBefore = (await listSessions(daemon)).length;
+    const earlier = new Set(await stagedSessionDirs(daemon));
+
+    const client = spawnClient(setup, ['--update-upstream']);
+    // Staged bytes on E: the daemon holds an in-progress session that is receiving the file.
+    const stagingId = await waitFor(
+      async () => {
+        for (const id of await stagedSessionDirs(daemon)) {
+          if (!earlier.has(id) && (await readdir(path.join(stagingRoot(daemon), id)).catch(() => [])).length > 0) return id;
+        }
+        return null;
+      },
+      { intervalMs: 2, timeoutMs: 60_000, what: 'an upstream session receiving bytes' },
+    );
+    client.proc.kill(signal);
+
+    const code = await client.exited;
+    expect(code, client.stderr()).toBe(3);
+    expect(client.stdout()).not.toMatch(/Staged .* upstream as session/);
+    expect(client.stderr().trim().split('\n').at(-1)).toBe(
+      'zync-client: Stopped before the upload finished; E keeps nothing of this attempt — run --update-upstream again.',
+    );
+
+    const sessions = await waitFor(
+      async () => {
+        const all = await listSessions(daemon);
+        const ours = all.find((s) => s.staging_id === stagingId);
+        return ours && ours.status !== 'in_progress' ? all : null;
+      },
+      { what: 'the session to be aborted' },
+    );
+    expect(sessions).toHaveLength(sessionsBefore + 1);
+    expect(sessions.find((s) => s.staging_id === stagingId)?.status).toBe('aborted');
+    expect(await listSessions(daemon, false)).toEqual([]);
+    await waitFor(async () => !(await stagedSessionDirs(daemon)).includes(stagingId), { what: 'the staged bytes to be removed' });
+
+    expect(await findTempFiles(r)).toEqual([]);
+    expect(await sha256File(big)).toBe(before);
+  });
+});
