@@ -62,6 +62,29 @@ describe('zync-client errors', () => {
     expect(lastLine(result.stderr)).toBe('zync-client: The daemon does not serve "nope" (it serves "docs").');
   });
 
+  // docs/guarantees.md §2: bad input changes nothing. The client proves the token and the
+  // served names before it creates a local root or its database.
+  it.each<[string, (db: string, root: string) => string[], number, RegExp]>([
+    ['a wrong token (--once)', () => ['--token', 'wrong', '--once'], 4, /refused the token \(HTTP 401\)/],
+    ['a wrong token (continuous)', () => ['--token', 'wrong'], 4, /refused the token \(HTTP 401\)/],
+    ['an unknown base dir (--once)', () => ['--token', daemon.token, '--once'], 2, /does not serve "nope"/],
+    ['an unknown base dir (continuous)', () => ['--token', daemon.token], 2, /does not serve "nope"/],
+    ['an unreachable daemon (--once)', () => ['--token', daemon.token, '--once'], 3, /Cannot reach the daemon/],
+    ['--update-upstream before any sync', () => ['--token', daemon.token, '--update-upstream'], 1, /has not synced with E yet/],
+  ])('creates neither the local root nor the database on %s', async (name, extra, code, message) => {
+    const state = tempDir('zync-rstate-');
+    const db = path.join(state, 'sync_client.db');
+    const root = path.join(tempDir(), 'not/yet/here');
+    const dirName = name.includes('unknown base dir') ? 'nope' : 'docs';
+    const server = name.includes('unreachable') ? `ws://127.0.0.1:${await freePort()}` : daemon.url;
+    const result = await runCli('client', ['--server', server, '--db', db, '--dirs', `${dirName}:${root}`, ...extra(db, root)]);
+    expect(result.code, result.stderr).toBe(code);
+    expect(lastLine(result.stderr)).toMatch(message);
+    expect(await exists(root)).toBe(false);
+    expect(await exists(path.dirname(root))).toBe(false);
+    expect(await readdir(state)).toEqual([]);
+  });
+
   it('creates missing local directories', async () => {
     const local = path.join(tempDir(), 'not/yet/here');
     const result = await runCli('client', args(daemon.url, ['--token', daemon.token, '--dirs', `docs:${local}`]));

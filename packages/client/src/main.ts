@@ -1,7 +1,7 @@
 // zync-client: parse arguments, wire the parts (token, local roots, client store, pull engine,
 // connection factory), run — one pass (--once), continuous pulling, or --update-upstream — and
 // map failures to one sentence and an exit code (failAndExit). Decides nothing itself.
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -14,16 +14,19 @@ import {
   failAndExit,
   isInsideDir,
   parseDirSpecs,
+  refuseUnusableRoots,
   versionLine,
   resolveToken,
   type DirSpec,
   type LogLevel,
+  type ProcessLock,
 } from '@zync/common';
 import { checkInterval, requireToken } from './arguments.js';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { PullEngine, discardPartialDownloads } from './pull-engine.js';
-import { runContinuous, runOnce } from './runner.js';
+import { unservedDirsError } from './core/served-dirs.js';
+import { connectFirst, runContinuous, runOnce } from './runner.js';
 import { ClientStore } from './store/client-store.js';
 import { runUpstream } from './upstream/index.js';
 
@@ -63,26 +66,15 @@ async function main(): Promise<void> {
   const specs = parseDirSpecs(argv.dirs);
   const dbPath = nodePath.resolve(argv.db);
   refuseStateInside(dbPath, specs);
-  const store = ClientStore.open(dbPath);
-  // Two clients on one state would race each other's downloads and renames on R. Taken after
-  // the open, which reports a full disk in R's own words; opening changes nothing a second
-  // client could trip over.
-  let lock;
-  try {
-    lock = acquireProcessLock(`${dbPath}.lock`, PROGRAM, `the client state ${dbPath}`);
-  } catch (err) {
-    store.close();
-    throw err;
+  const upstream = argv['update-upstream'];
+  // Bad input changes nothing on R (docs/guarantees.md §2): roots are only checked here. A pull
+  // creates missing roots and a new database once the daemon has taken the token and serves
+  // every name; --update-upstream only reads R's roots and needs the state of an earlier pull.
+  const isNewDb = !existsSync(dbPath);
+  if (upstream && isNewDb) {
+    throw new ZyncError('UPSTREAM_STATE', 'R has not synced with E yet; run zync-client once before --update-upstream.');
   }
-  let dirs;
-  try {
-    dirs = await checkDirRoots(specs, { create: true });
-  } catch (err) {
-    store.close();
-    lock.release();
-    throw err;
-  }
-  const connect = () => Connection.open(argv.server, { token, clientId: store.clientId, logger, ca });
+  await refuseUnusableRoots(specs, { allowMissing: !upstream });
 
   const controller = new AbortController();
   let signals = 0;
@@ -94,11 +86,31 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
+  let state: { store: ClientStore; lock: ProcessLock } | null = null;
+  let first: Connection | null = null;
   try {
-    if (argv['update-upstream']) {
-      await runUpstream({ store, dbPath, dirs, connect, log: logger, signal: controller.signal });
+    if (!isNewDb) state = openState(dbPath);
+    const clientId = state?.store.clientId ?? ClientStore.newClientId();
+    const open = () => Connection.open(argv.server, { token, clientId, logger, ca });
+
+    if (upstream) {
+      const { store } = state!;
+      const dirs = await checkDirRoots(specs, { create: false });
+      await runUpstream({ store, dbPath, dirs, connect: open, log: logger, signal: controller.signal });
       return;
     }
+
+    first = await connectFirst({ connect: open, logger, signal: controller.signal, retry: !argv.once });
+    if (first === null) {
+      if (argv.once) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
+      return;
+    }
+    const unserved = unservedDirsError(first.hello.dirs, specs.map((s) => s.name));
+    if (unserved) throw unserved;
+    state ??= openState(dbPath, clientId);
+    const { store } = state;
+    const dirs = await checkDirRoots(specs, { create: true });
+
     const resumable = new Set(store.partials().map((p) => p.temp_path));
     for (const dir of dirs) {
       const removed = await removeStaleTempFiles(dir.root, resumable);
@@ -109,14 +121,38 @@ async function main(): Promise<void> {
       { store, tree: new LocalTree(dirs), logger, dirNames: dirs.map((d) => d.name), signal: controller.signal },
       rootsChanged,
     );
+    // The runner's first connection is the one already open.
+    const connect = () => {
+      const connection = first;
+      first = null;
+      return connection ? Promise.resolve(connection) : open();
+    };
     const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval };
     if (argv.once) await runOnce(runner);
     else await runContinuous(runner);
   } finally {
-    // Stopped by a signal: no temp file stays behind, not even one kept to resume.
-    if (controller.signal.aborted) await discardPartialDownloads(store).catch(() => undefined);
+    await first?.close();
+    if (state) {
+      // Stopped by a signal: no temp file stays behind, not even one kept to resume.
+      if (controller.signal.aborted) await discardPartialDownloads(state.store).catch(() => undefined);
+      state.store.close();
+      state.lock.release();
+    }
+  }
+}
+
+/**
+ * Opens the client state and takes its lock: two clients on one state would race each other's
+ * downloads and renames on R. Taken after the open, which reports a full disk in R's own words;
+ * opening changes nothing a second client could trip over.
+ */
+function openState(dbPath: string, clientId?: string): { store: ClientStore; lock: ProcessLock } {
+  const store = ClientStore.open(dbPath, clientId === undefined ? {} : { clientId });
+  try {
+    return { store, lock: acquireProcessLock(`${dbPath}.lock`, PROGRAM, `the client state ${dbPath}`) };
+  } catch (err) {
     store.close();
-    lock.release();
+    throw err;
   }
 }
 

@@ -11,6 +11,7 @@ import { applyBatch, type BatchResult, type ConflictReport, type Problem } from 
 import type { Connection } from './connection.js';
 import { collapseChanges } from './core/collapse.js';
 import { ackableSequence } from './core/plan-pull.js';
+import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
 import { planSweep } from './core/sweep.js';
 import type { LocalTree } from './local-tree.js';
@@ -96,13 +97,8 @@ export class PullEngine {
   async pass(connection: Connection): Promise<PassSummary> {
     const { store, logger } = this.options;
     const hello = connection.hello;
-    const missing = this.options.dirNames.filter((name) => !hello.dirs.includes(name));
-    if (missing.length > 0) {
-      throw new ZyncError(
-        'BAD_ARGUMENT',
-        `The daemon does not serve ${missing.map((m) => `"${m}"`).join(', ')} (it serves ${hello.dirs.length ? hello.dirs.map((d) => `"${d}"`).join(', ') : 'no directories'}).`,
-      );
-    }
+    const unserved = unservedDirsError(hello.dirs, this.options.dirNames);
+    if (unserved) throw unserved;
     const summary = emptySummary();
     // HELLO describes the log as it was when the connection opened: the start is decided once
     // per connection. Later passes resume (a log compacted meanwhile answers RESYNC_REQUIRED).

@@ -5,7 +5,8 @@ import { createLogger } from '@zync/common';
 import type { Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
 import type { PassSummary, PullEngine } from './pull-engine.js';
-import { retryDelayMs, runOnce } from './runner.js';
+import { connectFirst, retryDelayMs, runOnce } from './runner.js';
+import { ZyncError } from '@zync/common';
 
 const summary = (failed: Problem[]): PassSummary => ({
   downloaded: 3,
@@ -59,5 +60,49 @@ describe('retryDelayMs', () => {
     ['and is capped at a minute', 12, 60_000],
   ])('%s', (_name, failedPasses, ms) => {
     expect(retryDelayMs(failedPasses)).toBe(ms);
+  });
+});
+
+describe('connectFirst', () => {
+  const logger = createLogger('test', 'silent');
+  const connection = { close: async () => undefined } as unknown as Connection;
+  const unreachable = () => new ZyncError('CONNECTION_FAILED', 'Cannot reach the daemon.');
+
+  it('gives up on the first failure without retry (--once)', async () => {
+    let calls = 0;
+    const connect = async () => {
+      calls++;
+      throw unreachable();
+    };
+    await expect(connectFirst({ connect, logger, signal: new AbortController().signal, retry: false })).rejects.toMatchObject({ code: 'CONNECTION_FAILED' });
+    expect(calls).toBe(1);
+  });
+
+  it('rejects at once on a refused token even with retry', async () => {
+    const connect = async () => {
+      throw new ZyncError('UNAUTHORIZED', 'refused');
+    };
+    await expect(connectFirst({ connect, logger, signal: new AbortController().signal, retry: true })).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('retries an unreachable daemon until it answers (continuous)', async () => {
+    let calls = 0;
+    const connect = async () => {
+      if (++calls < 2) throw unreachable();
+      return connection;
+    };
+    await expect(connectFirst({ connect, logger, signal: new AbortController().signal, retry: true })).resolves.toBe(connection);
+    expect(calls).toBe(2);
+  });
+
+  it('resolves null once stopped, closing a connection that opened meanwhile', async () => {
+    const controller = new AbortController();
+    let closed = false;
+    const connect = async () => {
+      controller.abort();
+      return { close: async () => void (closed = true) } as unknown as Connection;
+    };
+    await expect(connectFirst({ connect, logger, signal: controller.signal, retry: false })).resolves.toBeNull();
+    expect(closed).toBe(true);
   });
 });

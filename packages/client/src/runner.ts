@@ -82,6 +82,31 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/**
+ * The run's first connection, opened before R creates anything (its local roots, a new client
+ * database), so that a wrong token or address changes nothing on R. With `retry` (continuous
+ * mode) an unreachable daemon is retried with backoff as runContinuous would; fatal errors
+ * (a refused token, an incompatible protocol) reject at once. Null when the signal stopped it.
+ */
+export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'logger' | 'signal'> & { retry: boolean }): Promise<Connection | null> {
+  const { logger, signal } = options;
+  for (let attempt = 0; !signal.aborted; ) {
+    let connection: Connection;
+    try {
+      connection = await options.connect();
+    } catch (err) {
+      if (!options.retry || isFatal(err) || signal.aborted) throw err;
+      const delay = backoffDelay(attempt++, Math.random());
+      logger.warn(`${err instanceof Error ? err.message : String(err)} Retrying in ${(delay / 1000).toFixed(1)} s.`);
+      await sleep(delay, signal);
+      continue;
+    }
+    if (!signal.aborted) return connection;
+    await connection.close();
+  }
+  return null;
+}
+
 /** Runs until the signal aborts; rejects only on fatal errors (bad token, protocol, --dirs). */
 export async function runContinuous(options: RunnerOptions): Promise<void> {
   const { logger, signal } = options;

@@ -117,7 +117,16 @@ export class ClientStore {
     };
   }
 
-  static open(path: string): ClientStore {
+  /** A fresh client id, as a new database records it (HELLO's client_id). */
+  static newClientId(): string {
+    return `zync-client-${randomUUID()}`;
+  }
+
+  /**
+   * Opens (creating and migrating if needed) the database at path. A new database records
+   * `clientId` when given: the id the run already introduced itself with in HELLO.
+   */
+  static open(path: string, options: { clientId?: string } = {}): ClientStore {
     let db: Database.Database;
     try {
       db = new Database(path);
@@ -137,7 +146,7 @@ export class ClientStore {
         })();
       }
       const store = new ClientStore(db, path);
-      if (!store.meta('client_id')) store.stmts.setMeta.run('client_id', `zync-client-${randomUUID()}`);
+      if (!store.meta('client_id')) store.stmts.setMeta.run('client_id', options.clientId ?? ClientStore.newClientId());
       return store;
     } catch (err) {
       db.close();
