@@ -1,12 +1,14 @@
-// Wires the daemon's parts in the order that keeps the log honest: open the store, start the
-// watchers (their events queue up), reconcile every root with the log (so changes made while the
-// daemon was down are logged before anyone is served), then listen and process live events.
+// Wires the daemon's parts in the order that keeps the log honest: refuse a state directory in a
+// watched root (before creating anything), open the store, start the watchers (their events queue
+// up), reconcile every root with the log (so changes made while the daemon was down are logged
+// before anyone is served), then listen and process live events.
 // Stops in reverse. No argument parsing here (main.ts) and no decisions (core/).
 import { mkdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { acquireProcessLock, generateToken, readTokenFile, writeTokenFile, type DirSpec, type Logger } from '@zync/common';
 import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
+import { refusePrivatePathsInRoots, statePaths } from './private-locations.js';
 import { reconcile } from './reconcile.js';
 import { RootSet } from './roots.js';
 import { DaemonServer } from './server/server.js';
@@ -52,9 +54,12 @@ export async function ensureToken(stateDir: string, token: string | undefined, l
 
 export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
   const { log } = config;
-  const stateDir = nodePath.dirname(nodePath.resolve(config.dbPath));
-  await mkdir(stateDir, { recursive: true });
   const dbPath = nodePath.resolve(config.dbPath);
+  const stateDir = nodePath.dirname(dbPath);
+  // What can refuse the start is checked before anything is created: a refused start must leave
+  // nothing behind, least of all a generated token in a root that a running daemon syncs to R.
+  await refusePrivatePathsInRoots(config.dirs, statePaths(dbPath));
+  await mkdir(stateDir, { recursive: true });
   const lock = acquireProcessLock(`${dbPath}.lock`, 'zync-daemon', `the database ${dbPath}`);
   let store: DaemonStore;
   try {
@@ -72,8 +77,6 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     const token = await ensureToken(stateDir, config.token, log);
     noteDirMapping(store, config.dirs, log);
     // ---- upstream wiring: the staging port lives in ./upstream (owned by the upstream helper).
-    // Made before the scan: it refuses a state directory inside a watched root, which must fail
-    // fast (the database's own writes would otherwise be watched and logged).
     const upstream: UpstreamPort = createUpstreamPort({ store, stateDir, dirs: config.dirs, log });
     cleanup.push(() => upstream.close?.());
     const roots = await RootSet.load(config.dirs);

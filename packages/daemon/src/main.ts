@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
+import { refusePrivatePathsInRoots, SECRET_ADVICE } from './private-locations.js';
 import { readTlsFiles } from './tls-files.js';
 
 const PROGRAM = 'zync-daemon';
@@ -42,6 +43,12 @@ async function main(): Promise<void> {
   }
   const log = createLogger(PROGRAM, argv['log-level']);
   const dirs = await checkDirRoots(parseDirSpecs(argv.dirs ?? []), { create: false });
+  // Secrets in a watched root would be synced to R. The TLS certificate is public (R may hold a
+  // copy for --ca), so it may live anywhere.
+  await refusePrivatePathsInRoots(dirs, [
+    ...(argv['token-file'] === undefined ? [] : [{ what: 'The token file', path: argv['token-file'], advice: SECRET_ADVICE }]),
+    ...(argv['tls-key'] === undefined ? [] : [{ what: 'The TLS key', path: argv['tls-key'], advice: SECRET_ADVICE }]),
+  ]);
   const token = await resolveToken({ token: argv.token, tokenFile: argv['token-file'] });
   const tls = await readTlsFiles(argv['tls-cert'], argv['tls-key'], log);
   const maintenance = maintenanceSchedule({
