@@ -56,7 +56,7 @@ describe('zync-daemon arguments', () => {
     const first = await startDaemon({ dirs: { w: root } });
     const second = await runCli('daemon', ['--host', '127.0.0.1', '--port', String(first.port), '--db', path.join(tempDir(), 'x.db'), '--dirs', `w:${root}`, '--token', 't']);
     expect(second.code).toBe(2);
-    expect(second.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^zync-daemon: Port ${first.port} on 127.0.0.1 is already in use\\.$`));
+    expectOneSentence(second.stderr, new RegExp(`^zync-daemon: Port ${first.port} on 127.0.0.1 is already in use\\.$`));
     await first.stop();
   });
 

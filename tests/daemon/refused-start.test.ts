@@ -1,10 +1,13 @@
 // A start the daemon refuses leaves nothing behind: no state directory, database, lock or
 // generated token, and nothing in any watched root (a daemon already watching that root would
 // otherwise log the files, and sync the access token to R). Each refusal is exit code 2 and one
-// sentence, printed before anything is created: a --db inside a watched root (also through a
-// symlink, or in a directory that does not exist yet), a --token-file or --tls-key inside one.
+// sentence, printed before the database or a token is made: a --db inside a watched root (also
+// through a symlink, or in a directory that does not exist yet), a --token-file or --tls-key
+// inside one, a port already in use and an address that cannot be bound. The same command run
+// twice still names the daemon holding the database (exit 8) rather than the port.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, runCli, startDaemon, tempDir, waitFor, writeText, type DaemonHandle } from '../helpers/index.js';
@@ -95,6 +98,54 @@ describe('a refused start leaves nothing behind', () => {
     expect(result.code).toBe(2);
     expectOneSentence(result.stderr, new RegExp(`^zync-daemon: The TLS key ${escape(key)} is inside the watched directory "docs" \\(${escape(root)}\\); `));
     expect(listAll(root)).toEqual(before);
+    expect(existsSync(state)).toBe(false);
+  });
+
+  describe('a port in use', () => {
+    let blocker: Server;
+    let port: number;
+    beforeAll(async () => {
+      blocker = createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+      port = (blocker.address() as AddressInfo).port;
+    });
+    afterAll(async () => {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    });
+
+    it('exit 2 with one sentence, before any state or token is made', async () => {
+      const root = await makeRoot();
+      const before = listAll(root);
+      const state = path.join(tempDir(), 'state');
+      const result = await refusedStart(['--host', '127.0.0.1', '--port', String(port), '--db', path.join(state, 'sync.db'), '--dirs', `docs:${root}`]);
+      expect(result.code).toBe(2);
+      expectOneSentence(result.stderr, new RegExp(`^zync-daemon: Port ${port} on 127\\.0\\.0\\.1 is already in use\\.$`));
+      expect(listAll(root)).toEqual(before);
+      expect(existsSync(state)).toBe(false);
+    });
+  });
+
+  it('the same command twice: the second is told which daemon holds the database (8), not only that the port is taken', async () => {
+    const root = await makeRoot();
+    const first = await startDaemon({ dirs: { docs: root } });
+    try {
+      const second = await refusedStart([
+        '--host', '127.0.0.1', '--port', String(first.port), '--db', first.db, '--dirs', `docs:${root}`, '--token', first.token,
+      ]);
+      expect(second.code).toBe(8);
+      expectOneSentence(second.stderr, new RegExp(`^zync-daemon: Another zync-daemon \\(pid ${first.pid}\\) is using the database `));
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('an address that cannot be bound: exit 2 with one sentence, no state made', async () => {
+    const root = await makeRoot();
+    const state = path.join(tempDir(), 'state');
+    // 192.0.2.1 (TEST-NET-1) is never an address of this machine.
+    const result = await refusedStart(['--host', '192.0.2.1', '--port', '0', '--db', path.join(state, 'sync.db'), '--dirs', `docs:${root}`]);
+    expect(result.code).toBe(2);
+    expectOneSentence(result.stderr, /^zync-daemon: Cannot listen on 192\.0\.2\.1:0: EADDRNOTAVAIL\.$/);
     expect(existsSync(state)).toBe(false);
   });
 

@@ -1,17 +1,18 @@
 // Wires the daemon's parts in the order that keeps the log honest: refuse a state directory in a
-// watched root (before creating anything), open the store, start the watchers (their events queue
-// up), reconcile every root with the log (so changes made while the daemon was down are logged
-// before anyone is served), then listen and process live events.
+// watched root or an address it cannot listen on (leaving nothing behind), open the store,
+// start the watchers (their events queue up), reconcile every root with the log (so changes made
+// while the daemon was down are logged before anyone is served), then listen and process live
+// events.
 // Stops in reverse. No argument parsing here (main.ts) and no decisions (core/).
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir, rmdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { acquireProcessLock, generateToken, readTokenFile, writeTokenFile, type DirSpec, type Logger } from '@zync/common';
+import { acquireProcessLock, generateToken, readTokenFile, writeTokenFile, type DirSpec, type Logger, type ProcessLock } from '@zync/common';
 import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
 import { refusePrivatePathsInRoots, statePaths } from './private-locations.js';
 import { reconcile } from './reconcile.js';
 import { RootSet } from './roots.js';
-import { DaemonServer } from './server/server.js';
+import { DaemonServer, probeListen } from './server/server.js';
 import type { UpstreamPort } from './server/upstream-port.js';
 import { DaemonStore } from './store/daemon-store.js';
 import { TreeWatcher } from './watcher.js';
@@ -56,16 +57,25 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
   const { log } = config;
   const dbPath = nodePath.resolve(config.dbPath);
   const stateDir = nodePath.dirname(dbPath);
-  // What can refuse the start is checked before anything is created: a refused start must leave
-  // nothing behind, least of all a generated token in a root that a running daemon syncs to R.
+  // What can refuse the start is checked before the database and token are made: a refused start
+  // must leave nothing behind, least of all a generated token in a root that a daemon syncs to R.
   await refusePrivatePathsInRoots(config.dirs, statePaths(dbPath));
-  await mkdir(stateDir, { recursive: true });
-  const lock = acquireProcessLock(`${dbPath}.lock`, 'zync-daemon', `the database ${dbPath}`);
+  const madeDir = await mkdir(stateDir, { recursive: true });
+  let lock: ProcessLock;
   let store: DaemonStore;
   try {
-    store = DaemonStore.open(config.dbPath);
+    // The lock before the port: the same command run twice is told which daemon holds the
+    // database (IN_USE), not only that the port is taken.
+    lock = acquireProcessLock(`${dbPath}.lock`, 'zync-daemon', `the database ${dbPath}`);
+    try {
+      await probeListen(config.host, config.port);
+      store = DaemonStore.open(config.dbPath);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
   } catch (err) {
-    lock.release();
+    await removeMadeDirs(madeDir, stateDir);
     throw err;
   }
   const cleanup: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close()];
@@ -122,6 +132,15 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
   } catch (err) {
     await closeAll().catch(() => undefined);
     throw err;
+  }
+}
+
+/** Removes the directories mkdir made for the state (from `made` down to stateDir) if still empty. */
+async function removeMadeDirs(made: string | undefined, stateDir: string): Promise<void> {
+  if (made === undefined) return;
+  for (let dir = stateDir; ; dir = nodePath.dirname(dir)) {
+    await rmdir(dir).catch(() => undefined);
+    if (dir === made || dir === nodePath.dirname(dir)) return;
   }
 }
 

@@ -7,7 +7,7 @@
 // Owns sockets and timers; requests are handled by Connection.
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_FRAME_BYTES, startHeartbeat, tokensEqual, ZyncError, type ChangesAvailablePush, type Logger } from '@zync/common';
@@ -29,6 +29,28 @@ export interface DaemonServerOptions {
 interface Peer {
   ws: WebSocket;
   stopHeartbeat: () => void;
+}
+
+/** The sentence for a failed listen: a port in use, a port not ours to use, an address that cannot be bound. */
+function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): ZyncError {
+  if (err.code === 'EADDRINUSE') return new ZyncError('BAD_ARGUMENT', `Port ${port} on ${host} is already in use.`);
+  if (err.code === 'EACCES') return new ZyncError('BAD_ARGUMENT', `Not allowed to listen on ${host}:${port}.`);
+  return new ZyncError('BAD_ARGUMENT', `Cannot listen on ${host}:${port}: ${err.code ?? err.message}.`);
+}
+
+/**
+ * Binds host:port and lets it go at once, so that an address or port that cannot be used is
+ * reported before the daemon creates its state. The daemon listens for real only after its
+ * start-up scan is logged (no client is served before); should the port be taken in between,
+ * DaemonServer.listen reports the same sentence.
+ */
+export async function probeListen(host: string, port: number): Promise<void> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(listenFailure(err, host, port)));
+    probe.listen(port, host, () => resolve());
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
 export class DaemonServer {
@@ -70,12 +92,7 @@ export class DaemonServer {
     }
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
-      http.once('error', (err: NodeJS.ErrnoException) => {
-        const where = `${options.host}:${options.port}`;
-        if (err.code === 'EADDRINUSE') reject(new ZyncError('BAD_ARGUMENT', `Port ${options.port} on ${options.host} is already in use.`));
-        else if (err.code === 'EACCES') reject(new ZyncError('BAD_ARGUMENT', `Not allowed to listen on ${where}.`));
-        else reject(new ZyncError('BAD_ARGUMENT', `Cannot listen on ${where}: ${err.code ?? err.message}.`));
-      });
+      http.once('error', (err: NodeJS.ErrnoException) => reject(listenFailure(err, options.host, options.port)));
       http.listen(options.port, options.host, () => resolve());
     });
     const server = new DaemonServer(http, wss, options);
