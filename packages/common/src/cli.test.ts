@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { exitCodeFor, failAndExit, versionLine, ZYNC_VERSION } from './cli.js';
+import { exitCodeFor, failAndExit, parseNumberOption, versionLine, ZYNC_VERSION } from './cli.js';
 import { ZyncError } from './protocol/errors.js';
 import { PROTOCOL_VERSION } from './protocol/version.js';
 
@@ -43,5 +43,44 @@ describe('failAndExit', () => {
       exit.mockRestore();
     }
     expect(written.join('')).toBe("zync-apply: E's docs/a\\x9b2K\\x1b]8;;x\\x07.txt keeps changing\n");
+  });
+});
+
+describe('parseNumberOption', () => {
+  const port = { min: 0, max: 65535, integer: true };
+  const days = { min: 0 };
+  it.each([
+    { name: 'a whole number', text: '8000', rule: port, value: 8000 },
+    { name: 'zero', text: '0', rule: port, value: 0 },
+    { name: 'the upper bound', text: '65535', rule: port, value: 65535 },
+    { name: 'a fraction where allowed', text: '0.5', rule: days, value: 0.5 },
+    { name: 'a fraction without a leading digit', text: '.25', rule: days, value: 0.25 },
+    { name: 'a trailing point', text: '3.', rule: days, value: 3 },
+  ])('accepts $name', ({ text, rule, value }) => {
+    expect(parseNumberOption('x', text, rule)).toBe(value);
+  });
+
+  it.each([
+    { name: 'words', text: 'abc', rule: port, message: '--x must be a whole number from 0 to 65535, not "abc".' },
+    { name: 'words where fractions are allowed', text: 'abc', rule: days, message: '--x must be a number of at least 0, not "abc".' },
+    { name: 'nothing', text: '', rule: days, message: '--x must be a number of at least 0, not "".' },
+    { name: 'a fraction where a whole number is needed', text: '1.5', rule: port, message: /not "1\.5"\.$/ },
+    { name: 'above the range', text: '70000', rule: port, message: /not "70000"\.$/ },
+    { name: 'below the range', text: '-1', rule: days, message: '--x must be a number of at least 0, not "-1".' },
+    { name: 'hex', text: '0x10', rule: port, message: /not "0x10"/ },
+    { name: 'an exponent', text: '1e3', rule: days, message: /not "1e3"/ },
+    { name: 'spaces', text: ' 5', rule: days, message: /not " 5"/ },
+    { name: 'Infinity', text: 'Infinity', rule: days, message: /not "Infinity"/ },
+    { name: 'a number too large to hold', text: '9'.repeat(400), rule: days, message: /must be a number of at least 0/ },
+  ])('refuses $name, quoting the input', ({ text, rule, message }) => {
+    let thrown: unknown = null;
+    try {
+      parseNumberOption('x', text, rule);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject({ code: 'BAD_ARGUMENT' });
+    if (typeof message === 'string') expect((thrown as Error).message).toBe(message);
+    else expect((thrown as Error).message).toMatch(message);
   });
 });

@@ -1,6 +1,6 @@
 // What the three binaries share on the command line: failures turned into exit codes and a single
-// sentence on stderr, and the version line.
-import { isZyncError, type ErrorCode } from './protocol/errors.js';
+// sentence on stderr, numeric options checked as typed, and the version line.
+import { isZyncError, ZyncError, type ErrorCode } from './protocol/errors.js';
 import { PROTOCOL_VERSION } from './protocol/version.js';
 import { inertText } from './terminal-text.js';
 
@@ -29,6 +29,23 @@ export function failAndExit(program: string, err: unknown): never {
     process.stderr.write(`${program}: unexpected error: ${inertText(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
   }
   process.exit(exitCodeFor(err));
+}
+
+/**
+ * A numeric option read as the text the user typed (declare it `type: 'string'` to yargs, which
+ * would turn "abc" into NaN), so that a refusal quotes the input: BAD_ARGUMENT
+ * `--port must be a whole number from 0 to 65535, not "abc".` Plain decimals only.
+ */
+export function parseNumberOption(flag: string, text: string, rule: { min: number; max?: number; integer?: boolean }): number {
+  const { min, max, integer = false } = rule;
+  const kind = integer ? 'a whole number' : 'a number';
+  const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+  const value = Number(text);
+  const shape = integer ? /^-?\d+$/ : /^-?(\d+\.?\d*|\.\d+)$/;
+  if (typeof text !== 'string' || !shape.test(text) || !Number.isFinite(value) || value < min || (max !== undefined && value > max)) {
+    throw new ZyncError('BAD_ARGUMENT', `--${flag} must be ${kind} ${range}, not ${JSON.stringify(text)}.`);
+  }
+  return value;
 }
 
 /**

@@ -3,7 +3,7 @@
 // with one sentence via failAndExit.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, parseNumberOption, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
 import { refusePrivatePathsInRoots, SECRET_ADVICE } from './private-locations.js';
@@ -24,9 +24,9 @@ async function main(): Promise<void> {
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
     .option('tls-cert', { type: 'string', describe: 'Serve wss:// with this certificate (PEM; with --tls-key)' })
     .option('tls-key', { type: 'string', describe: 'Private key (PEM) for --tls-cert' })
-    .option('compact-interval', { type: 'number', default: MAINTENANCE_DEFAULTS.compactIntervalMinutes, describe: 'Minutes between log compactions and retention sweeps (fractions allowed; 0: never)' })
-    .option('tombstone-days', { type: 'number', default: MAINTENANCE_DEFAULTS.tombstoneDays, describe: 'Days deletions stay in the log; clients further behind resync' })
-    .option('retention-days', { type: 'number', default: MAINTENANCE_DEFAULTS.retentionDays, describe: 'Days applied/aborted upstream leftovers and apply backups are kept' })
+    .option('compact-interval', { type: 'string', default: String(MAINTENANCE_DEFAULTS.compactIntervalMinutes), describe: 'Minutes between log compactions and retention sweeps (fractions allowed; 0: never)' })
+    .option('tombstone-days', { type: 'string', default: String(MAINTENANCE_DEFAULTS.tombstoneDays), describe: 'Days deletions stay in the log; clients further behind resync' })
+    .option('retention-days', { type: 'string', default: String(MAINTENANCE_DEFAULTS.retentionDays), describe: 'Days applied/aborted upstream leftovers and apply backups are kept' })
     .conflicts('token', 'token-file')
     .strict()
     .wrap(100)
@@ -37,10 +37,13 @@ async function main(): Promise<void> {
     })
     .parseAsync();
 
-  const port = Number(argv.port);
-  if (!/^\d+$/.test(argv.port) || port > 65535) {
-    throw new ZyncError('BAD_ARGUMENT', `--port must be a whole number from 0 to 65535, not ${JSON.stringify(argv.port)}.`);
-  }
+  // Numbers are read as typed, so that a refusal quotes the input.
+  const port = parseNumberOption('port', argv.port, { min: 0, max: 65535, integer: true });
+  const maintenance = maintenanceSchedule({
+    compactIntervalMinutes: parseNumberOption('compact-interval', argv['compact-interval'], { min: 0 }),
+    tombstoneDays: parseNumberOption('tombstone-days', argv['tombstone-days'], { min: 0 }),
+    retentionDays: parseNumberOption('retention-days', argv['retention-days'], { min: 0 }),
+  });
   const log = createLogger(PROGRAM, argv['log-level']);
   const dirs = await checkDirRoots(parseDirSpecs(argv.dirs ?? []), { create: false });
   // Secrets in a watched root would be synced to R. The TLS certificate is public (R may hold a
@@ -51,11 +54,6 @@ async function main(): Promise<void> {
   ]);
   const token = await resolveToken({ token: argv.token, tokenFile: argv['token-file'] });
   const tls = await readTlsFiles(argv['tls-cert'], argv['tls-key'], log);
-  const maintenance = maintenanceSchedule({
-    compactIntervalMinutes: argv['compact-interval'],
-    tombstoneDays: argv['tombstone-days'],
-    retentionDays: argv['retention-days'],
-  });
   const daemon = await runDaemon({ host: argv.host, port, dbPath: argv.db, dirs, token, log, tls, maintenance });
 
   let stopping = false;
