@@ -42,6 +42,7 @@ const cases: Case[] = [
   },
   { name: 'a new directory is an add of kind dir', scanned: [dir('n')], recorded: [], hash: [], changes: ['add dir n'], unchanged: 0 },
   { name: 'a known directory is unchanged even if its mtime moved', scanned: [dir('n', { mtime: 5 })], recorded: [rec(dir('n'))], hash: [], changes: [], unchanged: 1 },
+  { name: 'a known directory with other permission bits is a modify of kind dir', scanned: [dir('n', { mode: 0o700 })], recorded: [rec(dir('n'))], hash: [], changes: ['modify dir n'], unchanged: 0 },
   {
     name: 'a file missing from the scan is deleted',
     scanned: [],

@@ -1,6 +1,7 @@
 // Compares one root's scan (or a subtree's) with what the files table holds for it, and plans
 // what to do: which files must be read and hashed (new, or size/mtime/inode changed), and which
-// changes are known without reading (new directories, deletions, mode-only changes). Unchanged
+// changes are known without reading (new directories, deletions, mode changes of directories and
+// of files whose content is unchanged). Unchanged
 // files are not re-hashed. Paths below a directory the scan could not read are left alone, never
 // taken as deleted. Pure: the scanner shell does the I/O.
 import { isWithin, sameStat, type ChangeInput, type FileRecord, type StatEntry } from './entries.js';
@@ -8,7 +9,7 @@ import { isWithin, sameStat, type ChangeInput, type FileRecord, type StatEntry }
 export interface ScanPlan {
   /** Files whose content must be read before they can be classified. */
   hash: StatEntry[];
-  /** Changes known from stat alone: directory adds, deletions, mode changes of unchanged content. */
+  /** Changes known from stat alone: directory adds and mode changes, deletions, mode changes of unchanged content. */
   changes: ChangeInput[];
   /** Entries whose recorded state still holds. */
   unchanged: number;
@@ -32,8 +33,9 @@ export function diffScan(input: {
     seen.add(entry.path);
     const prev = recorded.get(entry.path);
     if (entry.kind === 'dir') {
-      if (prev && prev.kind === 'dir') plan.unchanged++;
-      else plan.changes.push({ operation: 'add', kind: 'dir', base_dir, path: entry.path, checksum: null, size: 0, mtime: entry.mtime, mode: entry.mode, ino: entry.ino });
+      const known = prev !== undefined && prev.kind === 'dir';
+      if (known && prev.mode === entry.mode) plan.unchanged++;
+      else plan.changes.push({ operation: known ? 'modify' : 'add', kind: 'dir', base_dir, path: entry.path, checksum: null, size: 0, mtime: entry.mtime, mode: entry.mode, ino: entry.ino });
       continue;
     }
     if (!prev || prev.kind !== 'file' || prev.checksum === null || !sameStat(prev, entry)) {

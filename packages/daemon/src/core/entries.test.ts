@@ -21,7 +21,9 @@ describe('classifyChange', () => {
     { name: 'gone and never seen', prev: null, next: null, verdict: null },
     { name: 'a file became a directory', prev: row(), next: seen({ kind: 'dir', checksum: null }), verdict: 'replace' },
     { name: 'a directory is still a directory', prev: row({ kind: 'dir', checksum: null, size: 0 }), next: seen({ kind: 'dir', checksum: null, size: 0 }), verdict: null },
-    { name: 'a directory mode change is not logged', prev: row({ kind: 'dir', checksum: null, size: 0 }), next: seen({ kind: 'dir', checksum: null, size: 0, mode: 0o700 }), verdict: null },
+    { name: 'a directory mode change is logged', prev: row({ kind: 'dir', checksum: null, size: 0 }), next: seen({ kind: 'dir', checksum: null, size: 0, mode: 0o700 }), verdict: 'modify' },
+    { name: 'a directory whose mtime moved (an entry made in it) is only touched', prev: row({ kind: 'dir', checksum: null, size: 0 }), next: seen({ kind: 'dir', checksum: null, size: 0, mtime: 99 }), verdict: 'touch' },
+    { name: 'a directory whose mode and mtime moved is logged', prev: row({ kind: 'dir', checksum: null, size: 0 }), next: seen({ kind: 'dir', checksum: null, size: 0, mtime: 99, mode: 0o500 }), verdict: 'modify' },
   ])('$name', ({ prev, next, verdict }) => {
     expect(classifyChange(prev, next)).toBe(verdict);
   });

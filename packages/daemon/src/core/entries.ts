@@ -59,7 +59,9 @@ export interface ChangeInput {
  * - 'replace': the kind changed (file <-> dir): a delete of the old kind, then an add;
  * - 'touch': same content, other stat data (mtime, inode): update the row, no new sequence;
  * - null: nothing to do.
- * Files differ when their checksum or mode differs; directories only by existence.
+ * Files differ when their checksum or mode differs; directories by existence and mode (a
+ * private folder on E must not stay world-readable on R). A directory's mtime moves with every
+ * entry made in it and is not synced: it is only a touch.
  */
 export type ChangeVerdict = 'add' | 'modify' | 'delete' | 'replace' | 'touch' | null;
 
@@ -68,7 +70,8 @@ export function classifyChange(prev: FileRecord | null, next: ObservedEntry | nu
   if (next === null) return live ? 'delete' : null;
   if (!live) return 'add';
   if (prev.kind !== next.kind) return 'replace';
-  if (next.kind === 'file' && (prev.checksum !== next.checksum || prev.mode !== next.mode)) return 'modify';
+  if (prev.mode !== next.mode) return 'modify';
+  if (next.kind === 'file' && prev.checksum !== next.checksum) return 'modify';
   return sameStat(prev, next) ? null : 'touch';
 }
 

@@ -28,7 +28,7 @@ function open(p: string): DaemonStore {
 const fileIn = (p: string, checksum = A, o: Partial<ChangeInput> = {}): ChangeInput => ({
   operation: 'add', kind: 'file', base_dir: 'd', path: p, checksum, size: 3, mtime: 1000, mode: 0o644, ino: 5, ...o,
 });
-const dirIn = (p: string): ChangeInput => ({ operation: 'add', kind: 'dir', base_dir: 'd', path: p, checksum: null, size: 0, mtime: 1000, mode: 0o755, ino: 6 });
+const dirIn = (p: string, o: Partial<ChangeInput> = {}): ChangeInput => ({ operation: 'add', kind: 'dir', base_dir: 'd', path: p, checksum: null, size: 0, mtime: 1000, mode: 0o755, ino: 6, ...o });
 const del = (p: string): ChangeInput => ({ operation: 'delete', kind: 'file', base_dir: 'd', path: p, checksum: null, size: 0, mtime: 0, mode: 0 });
 const summary = (s: DaemonStore) => s.changesSince(0, 5000).changes.map((c) => `${c.sequence} ${c.operation} ${c.kind} ${c.path}`);
 
@@ -53,6 +53,16 @@ describe('DaemonStore', () => {
     expect(s.recordChanges([fileIn('a', B)])).toBe(2);
     expect(s.recordChanges([fileIn('a', B, { mode: 0o755 })])).toBe(3);
     expect(summary(s)).toEqual(['1 add file a', '2 modify file a', '3 modify file a']);
+  });
+
+  it('logs a directory mode change as a modify of kind dir, and not an entry made in it', () => {
+    const s = open(dbPath());
+    s.recordChanges([dirIn('p'), fileIn('p/f')]);
+    expect(s.recordChanges([dirIn('p', { mtime: 2000 })])).toBe(2);
+    expect(s.recordChanges([dirIn('p', { mode: 0o700 })])).toBe(3);
+    expect(s.changesSince(2, 10).changes).toMatchObject([{ sequence: 3, operation: 'modify', kind: 'dir', path: 'p', checksum: null, size: 0, mode: 0o700 }]);
+    expect(s.getFile('d', 'p')).toMatchObject({ mode: 0o700, sequence: 3 });
+    expect(s.getFile('d', 'p/f')?.deleted).toBe(false);
   });
 
   it('deletes a directory with everything below it, deepest first', () => {
