@@ -139,7 +139,7 @@ export class TreeWatcher {
       if (!root) continue;
       const stats = await lstat(absPath(root.root, e.path)).catch(() => null);
       const now = stats ? toStatEntry(e.path, stats) : null;
-      if (!now || now.kind !== e.kind || (e.kind === 'file' && (now.size !== e.size || now.mtime !== e.mtime))) {
+      if (!now || now.kind !== e.kind || now.mode !== e.mode || (e.kind === 'file' && (now.size !== e.size || now.mtime !== e.mtime))) {
         stale.push({ base_dir: e.base_dir, path: e.path });
       }
     }
