@@ -32,8 +32,8 @@ describe('classifyLocalEdit', () => {
     ['stat differs, other bytes', rec(), file({ size: 4, checksum: B }), 'edited'],
     ['replaced by a rename (new inode)', rec(), file({ ino: 8, checksum: B }), 'edited'],
     ['file never received', null, file(), 'untracked'],
-    ['a received dir is still a dir', dirRec, { kind: 'dir' }, 'unchanged'],
-    ['a received file became a dir', rec(), { kind: 'dir' }, 'edited'],
+    ['a received dir is still a dir', dirRec, { kind: 'dir', mode: 0o755 }, 'unchanged'],
+    ['a received file became a dir', rec(), { kind: 'dir', mode: 0o755 }, 'edited'],
     ['a received dir became a file', dirRec, file(), 'edited'],
     ['a symlink where a file was', rec(), { kind: 'other' }, 'edited'],
   ])('%s', (_name, recorded, local, expected) => {
@@ -47,7 +47,7 @@ describe('knownLocalChecksum', () => {
     ['a hash wins', rec(), file({ checksum: B }), B],
     ['changed stat without hash is unknown', rec(), file({ mtime: 5 }), undefined],
     ['no record without hash is unknown', null, file(), undefined],
-    ['not a file', rec(), { kind: 'dir' }, undefined],
+    ['not a file', rec(), { kind: 'dir', mode: 0o755 }, undefined],
   ])('%s', (_name, recorded, local, expected) => {
     expect(knownLocalChecksum(recorded, local)).toBe(expected);
   });
@@ -66,7 +66,7 @@ describe('needsLocalHash', () => {
     ['untracked file vs incoming file: same bytes?', add, null, file(), true],
     ['untracked file vs incoming delete: left alone', del, null, file(), false],
     ['untracked file where a dir comes: kept as copy anyway', mkdir, null, file(), false],
-    ['a directory needs no hash', add, rec(), { kind: 'dir' }, false],
+    ['a directory needs no hash', add, rec(), { kind: 'dir', mode: 0o755 }, false],
   ])('%s', (_name, entry, recorded, local, expected) => {
     expect(needsLocalHash(entry, recorded, local)).toBe(expected);
   });

@@ -20,8 +20,8 @@ const entry = (operation: ChangeEntry['operation'], over: Partial<ChangeEntry> =
   timestamp: 5000,
   ...over,
 });
-const dirEntry = (operation: ChangeEntry['operation'], path = 'sub'): ChangeEntry =>
-  entry(operation, { kind: 'dir', path, checksum: null, size: 0 });
+const dirEntry = (operation: ChangeEntry['operation'], path = 'sub', mode = 0o755): ChangeEntry =>
+  entry(operation, { kind: 'dir', path, checksum: null, size: 0, mode });
 const rec = (over: Partial<RecordedEntry> = {}): RecordedEntry => ({
   base_dir: 'd',
   path: 'f.txt',
@@ -40,6 +40,7 @@ const rec = (over: Partial<RecordedEntry> = {}): RecordedEntry => ({
 const dirRec = (path = 'sub') => rec({ path, kind: 'dir', checksum: null, local_size: null, local_mtime: null, local_ino: null });
 const file = (over: Partial<Extract<LocalState, { kind: 'file' }>> = {}): LocalState => ({ kind: 'file', size: 3, mtime: 1000, ino: 7, mode: 0o644, ...over });
 const absent: LocalState = { kind: 'absent' };
+const dir = (mode = 0o755): LocalState => ({ kind: 'dir', mode });
 
 /** A short description of an action, for readable tables. */
 function describeAction(action: PullAction): string {
@@ -72,7 +73,7 @@ describe('planEntry', () => {
     ['R deleted it locally, E modified it', entry('modify'), rec(), absent, 'fetch'],
     ['untracked file on R with other bytes', entry('add'), null, file({ checksum: C }), 'fetch keeping a copy'],
     ['untracked file on R with the same bytes', entry('add', { mtime: 1000 }), null, file({ checksum: B }), 'record'],
-    ['a directory on R where E has a file', entry('add'), dirRec('f.txt'), { kind: 'dir' }, 'fetch clearing the dir'],
+    ['a directory on R where E has a file', entry('add'), dirRec('f.txt'), dir(), 'fetch clearing the dir'],
     ['a symlink on R where E has a file', entry('add'), null, { kind: 'other' }, 'fetch keeping a copy'],
     // E deletes a file
     ['deleted on E, unchanged on R', entry('delete'), rec(), file(), 'delete'],
@@ -80,14 +81,18 @@ describe('planEntry', () => {
     ['deleted on E, edited on R', entry('delete'), rec(), file({ checksum: C, size: 9 }), 'delete keeping a copy'],
     ['deleted on E, already gone on R', entry('delete'), rec(), absent, 'forget'],
     ['deleted on E, never received, R has its own file', entry('delete'), null, file({ checksum: C }), 'forget'],
-    ['deleted on E, R has a dir there', entry('delete'), rec(), { kind: 'dir' }, 'forget'],
+    ['deleted on E, R has a dir there', entry('delete'), rec(), dir(), 'forget'],
     // directories
     ['new dir', dirEntry('add'), null, absent, 'mkdir'],
-    ['dir already there', dirEntry('add'), null, { kind: 'dir' }, 'record'],
+    ['dir already there', dirEntry('add'), null, dir(), 'record'],
+    ['dir already there with other permission bits (resync)', dirEntry('add', 'sub', 0o700), null, dir(0o755), 'set-dir-mode'],
+    ['chmod of a dir on E', dirEntry('modify', 'sub', 0o750), dirRec(), dir(0o755), 'set-dir-mode'],
+    ['chmod of a dir on E that R already has', dirEntry('modify', 'sub', 0o750), dirRec(), dir(0o750), 'record'],
+    ['chmod of a dir on E that R no longer has', dirEntry('modify', 'sub', 0o700), dirRec(), absent, 'mkdir'],
     ['dir where R has an unchanged file', dirEntry('add', 'f.txt'), rec(), file(), 'mkdir (remove)'],
     ['dir where R has an edited file', dirEntry('add', 'f.txt'), rec(), file({ checksum: C, size: 9 }), 'mkdir (keep-copy)'],
     ['dir where R has its own file', dirEntry('add', 'f.txt'), null, file(), 'mkdir (keep-copy)'],
-    ['dir deleted on E', dirEntry('delete'), dirRec(), { kind: 'dir' }, 'delete-dir'],
+    ['dir deleted on E', dirEntry('delete'), dirRec(), dir(), 'delete-dir'],
     ['dir deleted on E, already gone', dirEntry('delete'), dirRec(), absent, 'forget'],
     ['dir deleted on E, a file there on R', dirEntry('delete'), dirRec(), file(), 'forget'],
   ])('%s', (_name, e, recorded, local, expected) => {
@@ -112,8 +117,8 @@ describe('planEntry', () => {
 describe('planPull', () => {
   it('orders a batch: parents first, copies before downloads and deletions, children deleted first', () => {
     const plan = planPull([
-      { entry: dirEntry('delete', 'old'), recorded: dirRec('old'), local: { kind: 'dir' } },
-      { entry: dirEntry('delete', 'old/deeper'), recorded: dirRec('old/deeper'), local: { kind: 'dir' } },
+      { entry: dirEntry('delete', 'old'), recorded: dirRec('old'), local: dir() },
+      { entry: dirEntry('delete', 'old/deeper'), recorded: dirRec('old/deeper'), local: dir() },
       { entry: entry('delete', { path: 'old/a.txt' }), recorded: rec({ path: 'old/a.txt' }), local: file() },
       { entry: dirEntry('add', 'new/inner'), recorded: null, local: absent },
       { entry: dirEntry('add', 'new'), recorded: null, local: absent },
@@ -126,6 +131,23 @@ describe('planPull', () => {
     expect(paths('download')).toEqual(['new/b.txt']);
     expect(paths('delete-files')).toEqual(['old/a.txt']);
     expect(paths('delete-dirs')).toEqual(['old/deeper', 'old']);
+    expect(paths('dir-modes')).toEqual(['new/inner', 'new']);
+  });
+
+  it('gives directories E\'s mode last, children first: a made one and a chmod of an existing one', () => {
+    const plan = planPull([
+      { entry: dirEntry('add', 'priv', 0o500), recorded: null, local: absent },
+      { entry: dirEntry('modify', 'priv/inner', 0o000), recorded: null, local: absent },
+      { entry: entry('add', { path: 'priv/inner/a.txt' }), recorded: null, local: absent },
+      { entry: dirEntry('modify', 'shared', 0o750), recorded: dirRec('shared'), local: dir(0o755) },
+    ]);
+    expect(plan.mkdir.map((a) => a.entry.path)).toEqual(['priv', 'priv/inner']);
+    expect(plan.download.map((a) => a.entry.path)).toEqual(['priv/inner/a.txt']);
+    expect(plan['dir-modes'].map((a) => (a.type === 'set-dir-mode' ? `${a.entry.path} ${a.entry.mode.toString(8)}${a.made ? ' made' : ''}` : a.type))).toEqual([
+      'priv/inner 0 made',
+      'priv 500 made',
+      'shared 750',
+    ]);
   });
 });
 

@@ -1,6 +1,8 @@
 // Plans how R reaches E's state for a collapsed batch of log entries: which directories to
 // create, which files to download or copy from content R already holds, which attributes to
-// set, what to delete — and where R's own edits must first be kept as conflict copies. Pure:
+// set, what to delete — and where R's own edits must first be kept as conflict copies.
+// Directories get E's permission bits last (see core/dir-modes.ts): a directory made 0500 or
+// 0000 before its files are written would refuse them. Pure:
 // the shell supplies the entries, what R recorded and what R's disk holds (stat, and a hash
 // where needsLocalHash asked for one) and executes the plan, re-checking the disk before each
 // destructive step.
@@ -24,8 +26,16 @@ export interface PlanInput {
 export type MoveAside = 'none' | 'remove' | 'keep-copy';
 
 export type PullAction =
-  /** Create the directory; first remove R's unchanged file there, or keep R's other thing as a copy. */
+  /**
+   * Create the directory, owner-only until its set-dir-mode (planned with it) gives it E's mode;
+   * first remove R's unchanged file there, or keep R's other thing as a copy.
+   */
   | { type: 'mkdir'; entry: ChangeEntry; local: LocalState; moveAside: MoveAside }
+  /**
+   * Give the directory E's permission bits, after everything else in the batch; record the entry.
+   * `made`: the directory is created by this batch's mkdir (not an attribute change on R).
+   */
+  | { type: 'set-dir-mode'; entry: ChangeEntry; local: LocalState; made: boolean }
   /**
    * Bring E's file: copy it from `source` (a path R holds with the same content) when given and
    * still intact, else download it. `keepCopy`: R's version at the path goes to a conflict copy
@@ -47,7 +57,7 @@ export type PullAction =
   | { type: 'forget'; entry: ChangeEntry; local: LocalState };
 
 /** Order in which a batch is executed; see planPull. */
-export const PHASES = ['mkdir', 'copy', 'download', 'attributes', 'delete-files', 'delete-dirs', 'replace-dirs'] as const;
+export const PHASES = ['mkdir', 'copy', 'download', 'attributes', 'delete-files', 'delete-dirs', 'replace-dirs', 'dir-modes'] as const;
 export type Phase = (typeof PHASES)[number];
 
 const MTIME_TOLERANCE_MS = 1;
@@ -76,7 +86,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
   if (entry.kind === 'dir') {
     switch (local.kind) {
       case 'dir':
-        return { type: 'record', entry, local, keepBase: false };
+        return local.mode === (entry.mode & 0o7777) ? { type: 'record', entry, local, keepBase: false } : { type: 'set-dir-mode', entry, local, made: false };
       case 'absent':
         return { type: 'mkdir', entry, local, moveAside: 'none' };
       case 'file':
@@ -132,6 +142,8 @@ export function phaseOf(action: PullAction): Phase {
       return 'delete-files';
     case 'delete-dir':
       return 'delete-dirs';
+    case 'set-dir-mode':
+      return 'dir-modes';
   }
 }
 
@@ -140,17 +152,20 @@ const depth = (path: string) => path.split('/').length;
 /**
  * Plans a batch, grouped by phase in execution order: directories (parents first), copies from
  * local content (before anything overwrites or deletes their sources), downloads, attribute-only
- * changes and records, file deletions, directory deletions (children first), and files that
- * replace a directory (after that directory's contents were deleted).
+ * changes and records, file deletions, directory deletions (children first), files that replace
+ * a directory (after that directory's contents were deleted), and last the directories' modes
+ * (children first: a parent without x for its owner would refuse the chmod of its children).
  */
 export function planPull(inputs: readonly PlanInput[], sources: ReadonlyMap<string, EntryKey> = new Map()): Record<Phase, PullAction[]> {
   const plan = Object.fromEntries(PHASES.map((phase) => [phase, [] as PullAction[]])) as Record<Phase, PullAction[]>;
   for (const input of inputs) {
     const action = planEntry(input, sources);
     plan[phaseOf(action)].push(action);
+    if (action.type === 'mkdir') plan['dir-modes'].push({ type: 'set-dir-mode', entry: action.entry, local: action.local, made: true });
   }
   plan.mkdir.sort((a, b) => depth(a.entry.path) - depth(b.entry.path));
   plan['delete-dirs'].sort((a, b) => depth(b.entry.path) - depth(a.entry.path));
+  plan['dir-modes'].sort((a, b) => depth(b.entry.path) - depth(a.entry.path));
   return plan;
 }
 

@@ -36,7 +36,8 @@ export interface RecordedEntry extends EntryKey {
  */
 export type LocalState =
   | { kind: 'absent' }
-  | { kind: 'dir' }
+  /** `mode`: permission bits as they are on R (before a batch opened the directory to write in it). */
+  | { kind: 'dir'; mode: number }
   | { kind: 'other' }
   | { kind: 'file'; size: number; mtime: number; ino: number; mode: number; checksum?: string };
 
