@@ -2,7 +2,7 @@
 // rename and delete keep R's edits that land after planning, a local copy whose source changed
 // falls back to a download, failed transfers leave no temp file and hold their sequence back.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -257,6 +257,46 @@ describe('applyBatch', () => {
     expect(result.failed).toEqual([]);
     expect(await names(root)).toEqual([]);
     expect(partials.partials()).toEqual([]);
+  });
+
+  it("gives directories E's mode once their files are written, and R's mode back to one it opened", async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'ro/old.txt': 'received\n' });
+    await chmod(path.join(root, 'ro'), 0o555);
+    const modeOf = async (p: string) => (await stat(path.join(root, p))).mode & 0o7777;
+    const dirEntry = (sequence: number, p: string, mode: number, operation: ChangeEntry['operation'] = 'add'): ChangeEntry => ({
+      ...fileEntry(sequence, p, '', operation), kind: 'dir', checksum: null, size: 0, mode,
+    });
+    const { connection } = scriptedConnection({ 'locked/in.txt': 'in\n', 'locked/deeper/x.txt': 'x\n', 'ro/new.txt': 'new\n' });
+    const result = await applyBatch(
+      [
+        dirEntry(5, 'locked', 0o500),
+        dirEntry(6, 'locked/deeper', 0o000),
+        fileEntry(7, 'locked/in.txt', 'in\n', 'add'),
+        fileEntry(8, 'locked/deeper/x.txt', 'x\n', 'add'),
+        fileEntry(9, 'ro/new.txt', 'new\n', 'add'),
+        fileEntry(10, 'ro/old.txt', '', 'delete'),
+      ],
+      options(root, connection, records),
+    );
+    expect(result.failed).toEqual([]);
+    expect(await modeOf('locked/deeper')).toBe(0o000);
+    expect(await modeOf('locked')).toBe(0o500);
+    expect(await modeOf('ro')).toBe(0o555); // R's own mode, given back: no entry changed it
+    expect(await names(path.join(root, 'ro'))).toEqual(['new.txt']);
+    await chmod(path.join(root, 'locked/deeper'), 0o700);
+    expect(await readFile(path.join(root, 'locked/deeper/x.txt'), 'utf8')).toBe('x\n');
+    expect(result.upserts.filter((u) => u.kind === 'dir').map((u) => [u.path, u.mode])).toEqual([
+      ['locked/deeper', 0o000],
+      ['locked', 0o500],
+    ]);
+    expect(result.stats).toMatchObject({ dirsCreated: 2, attributes: 0 });
+
+    // A chmod on E of a directory R has: counted as an attribute change.
+    const again = await applyBatch([dirEntry(11, 'locked', 0o750, 'modify')], options(root, connection, records));
+    expect(again.failed).toEqual([]);
+    expect(await modeOf('locked')).toBe(0o750);
+    expect(again.stats.attributes).toBe(1);
   });
 
   it('refuses zync temp and conflict copy names from the daemon', async () => {

@@ -6,8 +6,10 @@
 // made durable before it is renamed (AtomicFileWriter fsyncs each; a small-file batch shares
 // one barrier); just before each rename or delete the disk is checked again and anything that differs from what was planned on is kept as a
 // conflict copy. Returns what to record and which sequences failed; it never records or
-// acknowledges itself (the pull engine does, after the directory barrier).
-import { createReadStream } from 'node:fs';
+// acknowledges itself (the pull engine does, after the directory barrier). Directories get E's
+// mode at the very end, once nothing more is written in them (core/dir-modes.ts); directories the
+// batch had to open for writing get their own mode back then, whatever happened meanwhile.
+import { constants as fsConstants, createReadStream } from 'node:fs';
 import { chmod, open, rmdir, unlink, utimes } from 'node:fs/promises';
 import * as posixPath from 'node:path/posix';
 import {
@@ -25,6 +27,7 @@ import {
 import { runPool } from './bounded-pool.js';
 import { fetchSmallFiles, splitSmallFiles, type SmallFileContext } from './small-files.js';
 import type { Connection } from './connection.js';
+import { planDirModes, type DirModeTarget } from './core/dir-modes.js';
 import { needsLocalHash } from './core/local-edits.js';
 import { PHASES, planPull, type PlanInput, type PullAction } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type RecordedEntry } from './core/types.js';
@@ -160,6 +163,8 @@ async function applyRound(
   const aborted = () => options.signal?.aborted === true;
   /** Set by the first DISK_FULL: no further file is fetched in this batch (deletions still run and free space). */
   let diskFull = false;
+  /** Entries that failed or were skipped: their directory's mode is not set at the end. */
+  const unapplied = new Set<ChangeEntry>();
   const problem = (entry: ChangeEntry, err: unknown): Problem => ({
     base_dir: entry.base_dir,
     path: entry.path,
@@ -167,6 +172,7 @@ async function applyRound(
     ...describe(err),
   });
   const fail = (entry: ChangeEntry, err: unknown) => {
+    unapplied.add(entry);
     const p = problem(entry, err);
     if (p.code === 'NOT_FOUND') {
       logger.debug(`skipping ${entry.base_dir}/${entry.path}: the daemon no longer has it`);
@@ -223,6 +229,7 @@ async function applyRound(
       continue;
     }
     try {
+      tree.openAncestors(entry.base_dir, entry.path);
       const abs = tree.resolve(entry.base_dir, entry.path);
       const recorded = recordedByKey.get(entryKeyString(entry));
       const input: PlanInput = { entry, recorded, local: tree.inspect(abs) };
@@ -263,12 +270,12 @@ async function applyRound(
   }
 
   timings.inspect = Date.now() - started;
-  let plan;
+  let plan: ReturnType<typeof planPull>;
   try {
     plan = planPull(inputs, sources);
   } catch (err) {
     for (const { entry } of inputs) fail(entry, err);
-    return { result, belowSymlink };
+    plan = planPull([]); // nothing to do, but directories opened while inspecting get their modes back
   }
 
   // ---- execute ----
@@ -477,8 +484,7 @@ async function applyRound(
             tree.makeDir(abs);
             result.stats.dirsCreated++;
           }
-          record(entry, { kind: 'dir' });
-          return;
+          return; // recorded by its set-dir-mode, at the end of the batch
         }
         case 'set-attributes': {
           const current = lstatState(abs);
@@ -582,22 +588,93 @@ async function applyRound(
     'delete-files': 32,
     'delete-dirs': 16,
     'replace-dirs': 1,
+    'dir-modes': 16,
   };
-  for (const phase of PHASES) {
-    if (plan[phase].length === 0) continue;
-    const phaseStarted = Date.now();
-    // Directory phases come sorted by depth (parents first to create, children first to
-    // remove); each depth level runs concurrently, levels one after the other.
-    if (phase === 'download') {
-      // Small files in GET_FILES batches, the others streamed one GET_FILE each, side by side.
-      const { batches, single } = splitSmallFiles(plan.download.filter(isFetch));
-      await Promise.all([fetchSmallFiles(batches, smallFiles), runPool(interleaveByDir(single), concurrency.download, execute)]);
-      timings[phase] = Date.now() - phaseStarted;
-      continue;
+  type DirModeAction = Extract<PullAction, { type: 'set-dir-mode' }>;
+  /**
+   * Gives a directory `mode` through a descriptor (O_NOFOLLOW: a link put in its place is never
+   * followed). The directory barrier opens each touched directory to fsync it, which a mode
+   * without owner read and search forbids for the directory and everything below it: those are
+   * made durable here, while they can still be opened. Returns false when no directory is there.
+   */
+  const chmodDir = async (abs: string, mode: number): Promise<boolean> => {
+    const before = lstatState(abs);
+    if (before.kind !== 'dir') return false;
+    // A directory its owner may not read (E's 0000, say) cannot be opened: it is opened by path
+    // first. Known race: a link put in its place since the lstat gets this chmod.
+    if ((before.mode & 0o500) !== 0o500) await chmod(abs, before.mode | 0o700);
+    let handle;
+    try {
+      handle = await open(abs, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY | fsConstants.O_NOFOLLOW);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return false;
+      throw err;
     }
-    const levels = phase === 'mkdir' || phase === 'delete-dirs' ? groupByDepth(plan[phase]) : [plan[phase]];
-    for (const level of levels) await runPool(level, concurrency[phase], execute);
-    timings[phase] = Date.now() - phaseStarted;
+    try {
+      const same = ((await handle.stat()).mode & 0o7777) === mode;
+      const closesBarrier = (mode & 0o500) !== 0o500;
+      if (closesBarrier) await tree.syncTouchedWithin(abs);
+      if (!same) await handle.chmod(mode);
+      if (closesBarrier) await handle.sync();
+      else if (!same) tree.touchDir(abs);
+      return true;
+    } finally {
+      await handle.close();
+    }
+  };
+  /** One chmod that ends the batch: E's mode for an entry, or the mode an opened directory had. */
+  const settleDirMode = async ({ path: abs, mode, from: action }: DirModeTarget<DirModeAction>): Promise<void> => {
+    if (action === null) {
+      // Gone, or no longer a directory (replaced in the batch): nothing to give back.
+      await chmodDir(abs, mode).catch((err: unknown) => logger.warn(`could not give ${abs} back its mode ${mode.toString(8)}: ${describe(err).message}`));
+      return;
+    }
+    const { entry } = action;
+    if (aborted()) {
+      fail(entry, new ZyncError('CONNECTION_FAILED', 'Stopped before this change was applied.'));
+      return;
+    }
+    try {
+      if (!(await chmodDir(abs, mode))) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} is no longer a directory on R.`);
+      if (!action.made) result.stats.attributes++;
+      record(entry, { kind: 'dir', mode });
+    } catch (err) {
+      fail(entry, err);
+    }
+  };
+  const settleDirModes = async (): Promise<void> => {
+    const targets: DirModeTarget<DirModeAction>[] = [];
+    for (const action of plan['dir-modes']) {
+      if (action.type !== 'set-dir-mode' || unapplied.has(action.entry)) continue;
+      targets.push({ path: absOf(action.entry), depth: action.entry.path.split('/').length, mode: action.entry.mode & 0o7777, from: action });
+    }
+    for (const { abs, mode, depth } of tree.takeOpened()) targets.push({ path: abs, depth, mode, from: null });
+    for (const level of planDirModes(targets)) await runPool(level, concurrency.attributes, settleDirMode);
+  };
+
+  try {
+    for (const phase of PHASES) {
+      if (phase === 'dir-modes' || plan[phase].length === 0) continue;
+      const phaseStarted = Date.now();
+      // Directory phases come sorted by depth (parents first to create, children first to
+      // remove); each depth level runs concurrently, levels one after the other.
+      if (phase === 'download') {
+        // Small files in GET_FILES batches, the others streamed one GET_FILE each, side by side.
+        const { batches, single } = splitSmallFiles(plan.download.filter(isFetch));
+        await Promise.all([fetchSmallFiles(batches, smallFiles), runPool(interleaveByDir(single), concurrency.download, execute)]);
+        timings[phase] = Date.now() - phaseStarted;
+        continue;
+      }
+      const levels = phase === 'mkdir' || phase === 'delete-dirs' ? groupByDepth(plan[phase]) : [plan[phase]];
+      for (const level of levels) await runPool(level, concurrency[phase], execute);
+      timings[phase] = Date.now() - phaseStarted;
+    }
+  } finally {
+    // Also after a failure: a directory opened for the batch must not stay open.
+    const settleStarted = Date.now();
+    await settleDirModes();
+    timings['dir-modes'] = Date.now() - settleStarted;
   }
   logger.debug({ entries: entries.length, ms: timings }, 'batch applied');
   return { result, belowSymlink };

@@ -1,9 +1,10 @@
 // R's local roots as the pull engine sees them: safe resolution of wire paths (checkRelativePath
 // + resolveInRoot, with the verified parent directories cached per batch so 10,000 files do not
 // cost 10,000 ancestor walks), lstat into LocalState, hashing, conflict-copy names that are
-// free, the set of directories a batch touched (made durable at the barrier), and the sweep of temp
-// files a crash left behind. It decides nothing about what to write.
-import { lstatSync, mkdirSync } from 'node:fs';
+// free, the set of directories a batch touched (made durable at the barrier), directories opened
+// for their owner while a batch writes in them (core/dir-modes.ts), and the sweep of temp files a
+// crash left behind. It decides nothing about what to write.
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { readdir, rename, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
@@ -17,6 +18,7 @@ import {
   resolveInRootSync,
   type DirSpec,
 } from '@zync/common';
+import { MADE_DIR_MODE, openedMode } from './core/dir-modes.js';
 import type { LocalState } from './core/types.js';
 import { makeDurable } from './durability.js';
 
@@ -32,6 +34,10 @@ export class LocalTree {
   private readonly existingDirs = new Set<string>();
   /** Directories whose entries changed in this batch: fsynced once at the barrier. */
   private readonly touchedDirs = new Set<string>();
+  /** Ancestors (absolute) looked at by openAncestors in this batch. */
+  private readonly checkedAncestors = new Set<string>();
+  /** Directories opened for their owner in this batch: their mode before, and their depth below the root. */
+  private readonly opened = new Map<string, { mode: number; depth: number }>();
 
   constructor(dirs: readonly DirSpec[]) {
     this.roots = new Map(dirs.map((d) => [d.name, d.root]));
@@ -76,7 +82,54 @@ export class LocalTree {
    */
   inspect(abs: string): LocalState {
     if (this.missingDirs.has(nodePath.dirname(abs))) return { kind: 'absent' };
+    const opened = this.opened.get(abs);
+    if (opened !== undefined) return { kind: 'dir', mode: opened.mode };
     return lstatState(abs);
+  }
+
+  /**
+   * Gives the owner read, write and search permission on every directory above a wire path that
+   * lacks it (one left 0500 or 0000 by E's mode, say), so the batch can write, rename and delete
+   * below it; takeOpened says which, to give their modes back. Each ancestor is looked at once
+   * per batch, top-down, and only real directories are changed: the walk stops at anything else
+   * (resolve refuses what lies below a link). A directory this user may not chmod is left as it
+   * is: the write below it fails as it would have. Known race: a link put in an ancestor's place
+   * between its lstat and its chmod gets the chmod.
+   */
+  openAncestors(baseDir: string, relPath: string): void {
+    const root = this.root(baseDir);
+    checkRelativePath(relPath);
+    const parts = relPath.split('/');
+    let abs = root;
+    for (let depth = 1; depth < parts.length; depth++) {
+      abs = nodePath.join(abs, parts[depth - 1]!);
+      if (this.checkedAncestors.has(abs)) continue;
+      this.checkedAncestors.add(abs);
+      let info;
+      try {
+        info = lstatSync(abs, { throwIfNoEntry: false });
+      } catch {
+        return;
+      }
+      if (info === undefined || !info.isDirectory()) return;
+      const mode = info.mode & 0o7777;
+      const open = openedMode(mode);
+      if (open === null) continue;
+      try {
+        chmodSync(abs, open);
+        this.opened.set(abs, { mode, depth });
+      } catch {
+        return;
+      }
+    }
+  }
+
+  /** The directories openAncestors opened since the last call, with their modes before. */
+  takeOpened(): { abs: string; mode: number; depth: number }[] {
+    const out = [...this.opened].map(([abs, { mode, depth }]) => ({ abs, mode, depth }));
+    this.opened.clear();
+    this.checkedAncestors.clear();
+    return out;
   }
 
   /**
@@ -99,9 +152,12 @@ export class LocalTree {
     }
   }
 
-  /** Creates one directory whose parent exists (ensureParent) and remembers that it exists. */
+  /**
+   * Creates one directory whose parent exists (ensureParent) and remembers that it exists. It is
+   * owner-only until the batch gives it E's mode: a private folder is never briefly open to others.
+   */
   makeDir(abs: string): void {
-    mkdirSync(abs);
+    mkdirSync(abs, { mode: MADE_DIR_MODE });
     this.existingDirs.add(abs);
     this.verifiedDirs.add(abs);
     this.touch(abs);
@@ -110,6 +166,21 @@ export class LocalTree {
   /** Marks abs's directory as changed (a rename, unlink or create happened in it). */
   touch(abs: string): void {
     this.touchedDirs.add(nodePath.dirname(abs));
+  }
+
+  /** Marks a directory itself as changed (its mode): made durable at the barrier. */
+  touchDir(abs: string): void {
+    this.touchedDirs.add(abs);
+  }
+
+  /**
+   * Makes the touched directories at or below dir durable now, ahead of the barrier: dir is about
+   * to lose its owner's read or search permission, and the barrier could no longer open them.
+   */
+  async syncTouchedWithin(dir: string): Promise<void> {
+    const within = [...this.touchedDirs].filter((d) => d === dir || d.startsWith(dir + nodePath.sep));
+    for (const d of within) this.touchedDirs.delete(d);
+    if (within.length > 0) await makeDurable(within, this.rootsOf(within));
   }
 
   /** A directory we removed must not be trusted as verified any more. */
@@ -173,7 +244,7 @@ export function lstatState(abs: string): LocalState {
   }
   if (info === undefined) return { kind: 'absent' };
   if (info.isFile()) return { kind: 'file', size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777 };
-  if (info.isDirectory()) return { kind: 'dir' };
+  if (info.isDirectory()) return { kind: 'dir', mode: info.mode & 0o7777 };
   return { kind: 'other' };
 }
 
