@@ -50,6 +50,7 @@ interface ViewEntry {
   kind: 'file' | 'dir';
   checksum: string | null;
   executable: boolean;
+  mode: number;
 }
 
 /** The state the daemon's log describes for one base dir: every live path. */
@@ -65,7 +66,7 @@ export async function daemonView(daemon: DaemonHandle, baseDir: string): Promise
       for (const c of changes) {
         if (c.base_dir !== baseDir) continue;
         if (c.operation === 'delete') view.delete(c.path);
-        else view.set(c.path, { kind: c.kind, checksum: c.checksum, executable: (c.mode & 0o100) !== 0 });
+        else view.set(c.path, { kind: c.kind, checksum: c.checksum, executable: (c.mode & 0o100) !== 0, mode: c.mode });
       }
       since = page.to_sequence as number;
       if (!page.more_available) return view;

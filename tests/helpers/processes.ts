@@ -83,7 +83,7 @@ export interface CliResult {
 export async function runCli(
   bin: BinName,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number; wrapper?: readonly string[] } = {},
 ): Promise<CliResult> {
   const child = spawnCli(bin, args, options);
   child.proc.stdin!.end(options.input ?? '');
