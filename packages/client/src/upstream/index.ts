@@ -117,11 +117,20 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
   const { files, matchers } = scan;
   const rootsRefused = checkRoots(describeRoots(store, dirs, [...files, ...scan.dirs], received.values()));
   if (rootsRefused) throw rootsRefused;
-  const isIgnored = (baseDir: string, path: string, isDir = false) => matchers.get(baseDir)?.(path, isDir) ?? false;
+  for (const dir of scan.unreadable) {
+    log.warn({ code: dir.code }, `cannot read ${dir.base_dir}/${dir.path}: nothing below it is sent upstream`);
+  }
+  // Below a directory that could not be read, nothing is known: not deleted, not sent.
+  const belowUnreadable = (baseDir: string, path: string) =>
+    scan.unreadable.some((d) => d.base_dir === baseDir && (d.path === '' || path.startsWith(`${d.path}/`)));
+  const isIgnored = (baseDir: string, path: string, isDir = false) =>
+    (matchers.get(baseDir)?.(path, isDir) ?? false) || belowUnreadable(baseDir, path);
   const { toHash, deleted } = findSuspects(files, received, isIgnored);
   const dirChanges = findDirChanges(scan.dirs, receivedDirs, new Set(files.map((f) => fileKey(f.base_dir, f.path))), isIgnored);
   log.debug({ files: files.length, suspects: toHash.length, deleted: deleted.length }, 'scanned local roots');
-  const hashed = await hashSuspects(dirs, toHash);
+  const hashed = await hashSuspects(dirs, toHash, (file, code) =>
+    log.warn({ code }, `cannot read ${file.base_dir}/${file.path}: not sent upstream`),
+  );
   stopIfAsked();
 
   const records = StagedRecords.open(options.dbPath);

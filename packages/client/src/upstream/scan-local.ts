@@ -1,7 +1,8 @@
 // Walks R's local roots for --update-upstream: every regular file and directory that is synced
 // (ignore rules, zync temp files and conflict copies left out; symbolic links and special files
 // skipped), files with the stat the planner compares against. Ignored directories are not
-// descended into.
+// descended into; directories R's user may not read are reported, and what lies below them is
+// unknown, not deleted.
 // Reads only; decides nothing about what changed (plan-upstream.ts does).
 import { lstat, readdir } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -14,12 +15,17 @@ export interface ScanResult {
   files: LocalFile[];
   /** Directories below the roots (not the roots themselves). */
   dirs: DirPath[];
+  /** Directories (roots included) that could not be listed: EACCES or EPERM. */
+  unreadable: (DirPath & { code: string })[];
   matchers: Map<string, IgnoreMatcher>;
 }
+
+const NOT_PERMITTED = new Set(['EACCES', 'EPERM']);
 
 export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResult> {
   const files: LocalFile[] = [];
   const found: DirPath[] = [];
+  const unreadable: ScanResult['unreadable'] = [];
   const matchers = new Map<string, IgnoreMatcher>();
   for (const dir of dirs) {
     const ignored = await loadIgnoreMatcher(dir.root);
@@ -31,6 +37,10 @@ export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResu
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return; // removed while we walked
+        if (code !== undefined && NOT_PERMITTED.has(code)) {
+          unreadable.push({ base_dir: dir.name, path: rel, code });
+          return;
+        }
         throw err;
       }
       const subdirs: [string, string][] = [];
@@ -64,14 +74,20 @@ export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResu
     };
     await walk(dir.root, '');
   }
-  return { files, dirs: found, matchers };
+  return { files, dirs: found, unreadable, matchers };
 }
 
 /**
  * Hashes the suspects, a few at a time. A file that vanished meanwhile is left out (it will
- * show up as a deletion next time if it had been received).
+ * show up as a deletion next time if it had been received), and so is one R's user may not
+ * read (reported through `unreadable`): its content cannot be sent.
  */
-export async function hashSuspects(dirs: readonly DirSpec[], suspects: readonly LocalFile[], concurrency = 4): Promise<HashedFile[]> {
+export async function hashSuspects(
+  dirs: readonly DirSpec[],
+  suspects: readonly LocalFile[],
+  unreadable: (file: LocalFile, code: string) => void,
+  concurrency = 4,
+): Promise<HashedFile[]> {
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
   const out: HashedFile[] = [];
   let next = 0;
@@ -87,7 +103,8 @@ export async function hashSuspects(dirs: readonly DirSpec[], suspects: readonly 
         out.push({ ...file, checksum, size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+        if (code !== undefined && NOT_PERMITTED.has(code)) unreadable(file, code);
+        else if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
       }
     }
   };
