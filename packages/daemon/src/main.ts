@@ -54,20 +54,25 @@ async function main(): Promise<void> {
   ]);
   const token = await resolveToken({ token: argv.token, tokenFile: argv['token-file'] });
   const tls = await readTlsFiles(argv['tls-cert'], argv['tls-key'], log);
-  const daemon = await runDaemon({ host: argv.host, port, dbPath: argv.db, dirs, token, log, tls, maintenance });
-
+  // Handlers before the start: a signal in the moment after "listening" is logged must not meet
+  // Node's default action (an abrupt end). One during start-up stops the daemon once it is up;
+  // a second one ends it at once.
   let stopping = false;
+  const started = runDaemon({ host: argv.host, port, dbPath: argv.db, dirs, token, log, tls, maintenance });
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
     stopping = true;
     log.info(`${signal}: shutting down`);
-    daemon.close().then(
-      () => process.exit(0),
-      (err: unknown) => failAndExit(PROGRAM, err),
-    );
+    started
+      .then((daemon) => daemon.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => failAndExit(PROGRAM, err),
+      );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  await started;
 }
 
 main().catch((err: unknown) => failAndExit(PROGRAM, err));
