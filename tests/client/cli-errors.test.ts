@@ -92,16 +92,20 @@ describe('zync-client errors', () => {
     expect(await exists(local)).toBe(true);
   });
 
-  it('exits 2 when its database would live inside a synced directory, and creates nothing', async () => {
+  it.each([
+    ['an existing folder', true],
+    ['a folder not made yet', false],
+  ])('exits 2 when its database would live inside a synced directory, in %s, and creates nothing', async (_where, made) => {
     const r = tempDir('zync-r-');
     const db = path.join(r, 'state', 'sync_client.db');
-    await mkdir(path.dirname(db));
+    if (made) await mkdir(path.dirname(db));
     const result = await runCli('client', ['--server', daemon.url, '--token', daemon.token, '--db', db, '--once', '--dirs', `docs:${r}`]);
     expect(result.code, result.stderr).toBe(2);
     expect(lastLine(result.stderr)).toBe(
       `zync-client: The client database ${db} is inside the synced directory "docs" (${realpathSync(r)}); put --db outside every synced directory.`,
     );
-    expect(await readdir(path.dirname(db))).toEqual([]);
+    expect(await readdir(r)).toEqual(made ? ['state'] : []);
+    if (made) expect(await readdir(path.dirname(db))).toEqual([]);
   });
 
   it.each([

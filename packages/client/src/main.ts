@@ -1,7 +1,7 @@
 // zync-client: parse arguments, wire the parts (token, local roots, client store, pull engine,
 // connection factory), run — one pass (--once), continuous pulling, or --update-upstream — and
 // map failures to one sentence and an exit code (failAndExit). Decides nothing itself.
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -12,8 +12,8 @@ import {
   checkDirRoots,
   createLogger,
   failAndExit,
-  isInsideDir,
   parseDirSpecs,
+  refusePrivatePathsInRoots,
   refuseUnusableRoots,
   versionLine,
   resolveToken,
@@ -65,7 +65,13 @@ async function main(): Promise<void> {
   const token = requireToken(await resolveToken({ token: argv.token, tokenFile: argv['token-file'] }), argv.token);
   const specs = parseDirSpecs(argv.dirs);
   const dbPath = nodePath.resolve(argv.db);
-  refuseStateInside(dbPath, specs);
+  // The database (with its WAL and lock files) in a synced directory would be scanned as R's own
+  // files and sent upstream while the client writes them.
+  await refusePrivatePathsInRoots(
+    specs,
+    [{ what: 'The client database', path: dbPath, advice: 'put --db outside every synced directory' }],
+    'synced',
+  );
   const upstream = argv['update-upstream'];
   // Bad input changes nothing on R (docs/guarantees.md §2): roots are only checked here. A pull
   // creates missing roots and a new database once the daemon has taken the token and serves
@@ -163,28 +169,3 @@ main().then(
   (err: unknown) => failAndExit(PROGRAM, err),
 );
 
-/**
- * The client's database (and its WAL and lock files) inside a synced directory would be scanned
- * as R's own files and sent upstream while the client writes them. Checked before anything is
- * created; a root or state directory that does not exist yet cannot hold the other.
- */
-function refuseStateInside(dbPath: string, specs: readonly DirSpec[]): void {
-  const real = (path: string) => {
-    try {
-      return realpathSync(path);
-    } catch {
-      return null;
-    }
-  };
-  const stateDir = real(nodePath.dirname(dbPath));
-  if (stateDir === null) return;
-  for (const spec of specs) {
-    const root = real(spec.root);
-    if (root !== null && isInsideDir(stateDir, root)) {
-      throw new ZyncError(
-        'BAD_ARGUMENT',
-        `The client database ${dbPath} is inside the synced directory "${spec.name}" (${root}); put --db outside every synced directory.`,
-      );
-    }
-  }
-}

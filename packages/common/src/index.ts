@@ -11,3 +11,5 @@ export * from './cli.js';
 export * from './terminal-text.js';
 export * from './heartbeat.js';
 export * from './process-lock.js';
+export * from './private-paths.js';
+export * from './private-locations.js';

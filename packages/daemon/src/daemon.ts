@@ -6,10 +6,10 @@
 // Stops in reverse. No argument parsing here (main.ts) and no decisions (core/).
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { acquireProcessLock, generateToken, readTokenFile, writeTokenFile, type DirSpec, type Logger, type ProcessLock } from '@zync/common';
+import { acquireProcessLock, generateToken, readTokenFile, refusePrivatePathsInRoots, writeTokenFile, type DirSpec, type Logger, type ProcessLock } from '@zync/common';
 import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
-import { refusePrivatePathsInRoots, statePaths } from './private-locations.js';
+import { statePaths } from './private-locations.js';
 import { reconcile } from './reconcile.js';
 import { RootSet } from './roots.js';
 import { DaemonServer, probeListen } from './server/server.js';

@@ -3,10 +3,10 @@
 // with one sentence via failAndExit.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, parseNumberOption, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
-import { refusePrivatePathsInRoots, SECRET_ADVICE } from './private-locations.js';
+import { SECRET_ADVICE } from './private-locations.js';
 import { readTlsFiles } from './tls-files.js';
 
 const PROGRAM = 'zync-daemon';

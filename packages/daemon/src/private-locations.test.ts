@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { realLocation, refusePrivatePathsInRoots, SECRET_ADVICE, statePaths } from './private-locations.js';
+import { realLocation, refusePrivatePathsInRoots } from '@zync/common';
+import { SECRET_ADVICE, statePaths } from './private-locations.js';
 
 const base = realpathSync(mkdtempSync(path.join(tmpdir(), 'zync-private-')));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
