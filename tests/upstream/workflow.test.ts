@@ -147,6 +147,18 @@ describe('upstream: R -> E, reviewed and applied', () => {
     expect(unknown.stderr).toMatch(/no staging session no-such-session/);
   });
 
+  it('an unknown session id gives the same sentence and exit status to show and apply', async () => {
+    const results = await Promise.all([
+      runApply(daemon, ['show', '999']),
+      runApply(daemon, ['show', '999', '--json']),
+      runApply(daemon, ['apply', '999', '--non-interactive']),
+    ]);
+    for (const result of results) {
+      expect(result.code, result.stderr).toBe(6);
+      expect(result.stderr).toBe('zync-apply: There is no staging session 999; run zync-apply list --all to see the sessions.\n');
+    }
+  });
+
   it('R receives the applied changes as ordinary changes, with no conflict copies', async () => {
     await waitForDaemonToSee(daemon, 'docs', e);
     const result = await runClientOnce(setup);

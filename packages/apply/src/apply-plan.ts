@@ -53,10 +53,16 @@ export interface ApplyPlan {
   conflicts: number;
 }
 
+/**
+ * An id that names no session. One error for show and apply alike, so a script sees one exit
+ * status (6, as for any session apply refuses) whichever command it ran.
+ */
+export function noSuchSession(stagingId: string): ZyncError {
+  return new ZyncError('SESSION_NOT_APPLIABLE', `There is no staging session ${stagingId}; run zync-apply list --all to see the sessions.`);
+}
+
 export function checkAppliable(session: StagingSession | null, stagingId: string): ZyncError | null {
-  if (!session) {
-    return new ZyncError('SESSION_NOT_APPLIABLE', `There is no staging session ${stagingId}; run zync-apply list --all to see the sessions.`);
-  }
+  if (!session) return noSuchSession(stagingId);
   switch (session.status) {
     case 'complete':
       return null;

@@ -11,7 +11,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { acquireProcessLock, checkDirRoots, failAndExit, parseDirSpecs, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
-import { entryKey, planEntry } from './apply-plan.js';
+import { entryKey, noSuchSession, planEntry } from './apply-plan.js';
 import { applySession, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
 import { reconcileDirs } from './dirs.js';
 import { formatSessionList, formatShow, sessionJson, showJson, type ShownEntry } from './format.js';
@@ -59,7 +59,7 @@ async function list(o: Opened, args: { all: boolean; json: boolean }): Promise<v
 
 async function show(o: Opened, args: { id: string; dirs: string[] | undefined; json: boolean }): Promise<void> {
   const session = o.staging.getSession(args.id);
-  if (!session) throw new ZyncError('NOT_FOUND', `There is no staging session ${args.id}; run zync-apply list --all to see the sessions.`);
+  if (!session) throw noSuchSession(args.id);
   const entries = o.staging.listEntries(args.id);
   const dirs = await resolveDirs(o.daemon, args.dirs);
   const states = await readCurrentStates(entries, rootResolver(dirs));

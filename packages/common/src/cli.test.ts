@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { exitCodeFor, failAndExit, parseNumberOption, versionLine, ZYNC_VERSION } from './cli.js';
-import { ZyncError } from './protocol/errors.js';
+import { ERROR_CODES, ZyncError } from './protocol/errors.js';
 import { PROTOCOL_VERSION } from './protocol/version.js';
 
 describe('ZYNC_VERSION', () => {
@@ -23,6 +23,14 @@ describe('exitCodeFor', () => {
     expect(exitCodeFor(new ZyncError('IN_USE', 'x'))).toBe(8);
     expect(exitCodeFor(new ZyncError('NOT_FOUND', 'x'))).toBe(1);
     expect(exitCodeFor(new Error('x'))).toBe(1);
+  });
+
+  it("gives every status README's exit-code table documents, and no other", () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const table = readme.split('## Exit codes')[1]!.split('\n## ')[0]!;
+    const documented = [...table.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
+    const given = new Set([0, 1, ...ERROR_CODES.map((code) => exitCodeFor(new ZyncError(code, 'x')))]);
+    expect(documented).toEqual([...given].sort((a, b) => a - b));
   });
 });
 

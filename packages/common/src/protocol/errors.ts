@@ -19,7 +19,7 @@ export const ERROR_CODES = [
   'ROOT_UNAVAILABLE', // a watched root vanished or was emptied
   'BAD_ARGUMENT', // command-line usage
   'CONNECTION_FAILED',
-  'SESSION_NOT_APPLIABLE',
+  'SESSION_NOT_APPLIABLE', // zync-apply: no such session, or one it refuses to apply (applied, aborted, uploading, conflicts)
   'IN_USE', // another zync process holds this state (database, client state)
   'INTERNAL',
 ] as const;
