@@ -42,8 +42,14 @@ describe('upstream conflict: both sides edited one file', () => {
     stagingId = stagingIdFrom(result.stdout);
     expect(await listSessions(daemon, false)).toEqual([expect.objectContaining({ staging_id: stagingId, conflict_count: 1, file_count: 2 })]);
 
+    const listed = await runApply(daemon, ['list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^STAGING ID\s+STATUS\s+FILES\s+CONFLICTS AT STAGING\s+CREATED$/m);
+    expect(listed.stdout).toContain('zync-apply show ID counts them against');
+
     const shown = await runApply(daemon, ['show', stagingId]);
     expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('2 entries, 1 conflict against E now');
     expect(shown.stdout).toMatch(/shared\.txt\s+modify\s+\d+ B\s+CONFLICT: E changed since R's base/);
     expect(shown.stdout).toMatch(/notes\.txt\s+modify\s+\d+ B\s+ok/);
   });

@@ -57,11 +57,20 @@ describe('session list', () => {
   it('a plain table when piped: aligned, no escapes', () => {
     const out = formatSessionList([session(), session({ staging_id: 'X', status: 'aborted', received_count: 1, conflict_count: 0 })], plain, { all: true });
     const lines = out.split('\n');
-    expect(lines[0]).toMatch(/^STAGING ID\s+STATUS\s+FILES\s+CONFLICTS\s+CREATED$/);
+    expect(lines[0]).toMatch(/^STAGING ID\s+STATUS\s+FILES\s+CONFLICTS AT STAGING\s+CREATED$/);
     expect(lines[1]).toMatch(/^20261122-184700-3fa9c1\s+complete\s+3\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     expect(lines[2]).toMatch(/^X\s+aborted\s+1\/3\s+0/);
     expect(out).not.toContain('\u001b[');
     expect(lines[1]!.indexOf('complete')).toBe(lines[0]!.indexOf('STATUS'));
+  });
+
+  it.each<[string, StagingSession['status'], boolean]>([
+    ['a session waiting to be applied', 'complete', true],
+    ['only finished sessions', 'applied', false],
+  ])('says that conflicts were counted at staging and how to count them now (%s)', (_name, status, hint) => {
+    const out = formatSessionList([session({ status })], plain, { all: true });
+    expect(out.split('\n')[1]).toMatch(/\s1\s+\d{4}-/); // the column keeps the staged count
+    expect(out.includes("Conflicts as counted when each session was staged; zync-apply show ID counts them against E's files now.")).toBe(hint);
   });
 
   it('a session an interrupted apply left half done says how far it got', () => {

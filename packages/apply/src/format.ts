@@ -12,6 +12,7 @@ export interface SessionJson {
   staging_id: string;
   status: StagingSession['status'];
   file_count: number;
+  /** Conflicts when the session was staged; `show --json` adds `conflict_count_now`, against E now. */
   conflict_count: number;
   /** ISO 8601 (UTC). */
   created: string;
@@ -93,7 +94,11 @@ export function formatSessionList(
     { text: String(s.conflict_count), paint: s.conflict_count > 0 ? chalk.red : chalk.dim },
     { text: formatTime(s.created) },
   ]);
-  return table(['STAGING ID', 'STATUS', 'FILES', 'CONFLICTS', 'CREATED'], rows, chalk);
+  // The count is the one FINALIZE_UPSTREAM made; recounting against E would hash every pending
+  // entry of every session on each list. Said in the header, and how to get today's count.
+  const listed = table(['STAGING ID', 'STATUS', 'FILES', 'CONFLICTS AT STAGING', 'CREATED'], rows, chalk);
+  if (!sessions.some((s) => s.status === 'complete')) return listed;
+  return `${listed}\n${chalk.dim("Conflicts as counted when each session was staged; zync-apply show ID counts them against E's files now.")}`;
 }
 
 /** One entry as `show` reports it: the staged facts plus its state against E now. */
