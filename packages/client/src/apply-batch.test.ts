@@ -299,6 +299,20 @@ describe('applyBatch', () => {
     expect(again.stats.attributes).toBe(1);
   });
 
+  it('a file E added where R made a directory of its own keeps R\'s directory as a copy, and says so', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    await mkdir(path.join(root, 'notes'));
+    await writeFile(path.join(root, 'notes', 'mine.txt'), "R's\n");
+    const { connection } = scriptedConnection({ notes: "E's file\n" });
+    const result = await applyBatch([fileEntry(5, 'notes', "E's file\n", 'add')], options(root, connection, records));
+    expect(result.failed).toEqual([]);
+    expect(await readFile(path.join(root, 'notes'), 'utf8')).toBe("E's file\n");
+    expect(result.conflicts).toEqual([
+      { base_dir: 'docs', path: 'notes', copy: 'notes.zync-conflict-20261122-184700-R', reason: 'E added a file where R made a directory' },
+    ]);
+  });
+
   it('refuses zync temp and conflict copy names from the daemon', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, {});

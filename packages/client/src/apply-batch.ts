@@ -29,7 +29,7 @@ import { fetchSmallFiles, splitSmallFiles, type SmallFileContext } from './small
 import type { Connection } from './connection.js';
 import { planDirModes, type DirModeTarget } from './core/dir-modes.js';
 import { needsLocalHash } from './core/local-edits.js';
-import { PHASES, planPull, type PlanInput, type PullAction } from './core/plan-pull.js';
+import { PHASES, planPull, type ClearDir, type PlanInput, type PullAction } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
 
@@ -113,6 +113,13 @@ function describe(err: unknown): { code: string; message: string } {
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'INTERNAL';
   return { code, message: err instanceof Error ? err.message : String(err) };
 }
+
+/** What E did, for a file of E's that meets a non-empty directory on R (kept as a conflict copy). */
+const CLEAR_DIR_REASON: Record<ClearDir, string> = {
+  'e-replaced-dir': 'E replaced the directory with a file',
+  'e-added-file': 'E added a file where R made a directory',
+  'e-changed-file': 'E changed the file R had replaced with a directory',
+};
 
 /**
  * Failures that will not go away by retrying, so the entry is acknowledged anyway: the path
@@ -440,7 +447,7 @@ async function applyRound(
         if (code === 'ENOTEMPTY' || code === 'EEXIST') {
           const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
           tree.forgetDir(abs);
-          conflict(entry, copy, 'E replaced the directory with a file');
+          conflict(entry, copy, CLEAR_DIR_REASON[action.clearDir]);
         } else if (code !== 'ENOENT') {
           fail(entry, err);
           return;

@@ -46,7 +46,7 @@ const dir = (mode = 0o755): LocalState => ({ kind: 'dir', mode });
 function describeAction(action: PullAction): string {
   switch (action.type) {
     case 'fetch':
-      return `fetch${action.source ? ` from ${action.source.path}` : ''}${action.keepCopy ? ' keeping a copy' : ''}${action.clearDir ? ' clearing the dir' : ''}`;
+      return `fetch${action.source ? ` from ${action.source.path}` : ''}${action.keepCopy ? ' keeping a copy' : ''}${action.clearDir ? ` clearing the dir (${action.clearDir})` : ''}`;
     case 'mkdir':
       return `mkdir${action.moveAside !== 'none' ? ` (${action.moveAside})` : ''}`;
     case 'record':
@@ -73,7 +73,9 @@ describe('planEntry', () => {
     ['R deleted it locally, E modified it', entry('modify'), rec(), absent, 'fetch'],
     ['untracked file on R with other bytes', entry('add'), null, file({ checksum: C }), 'fetch keeping a copy'],
     ['untracked file on R with the same bytes', entry('add', { mtime: 1000 }), null, file({ checksum: B }), 'record'],
-    ['a directory on R where E has a file', entry('add'), dirRec('f.txt'), dir(), 'fetch clearing the dir'],
+    ['E replaced the directory R received with a file', entry('add'), dirRec('f.txt'), dir(), 'fetch clearing the dir (e-replaced-dir)'],
+    ['E added a file where R made a directory of its own', entry('add'), null, dir(), 'fetch clearing the dir (e-added-file)'],
+    ['E changed a file R had replaced with a directory', entry('modify'), rec(), dir(), 'fetch clearing the dir (e-changed-file)'],
     ['a symlink on R where E has a file', entry('add'), null, { kind: 'other' }, 'fetch keeping a copy'],
     // E deletes a file
     ['deleted on E, unchanged on R', entry('delete'), rec(), file(), 'delete'],

@@ -22,6 +22,18 @@ export interface PlanInput {
   local: LocalState;
 }
 
+/**
+ * Why R holds a directory where E now has a file, for the conflict report when that directory is
+ * not empty: it came from E and E replaced it with a file; R made it where E never had anything
+ * and E added a file there; or R made it in place of a file it had received, which E then changed.
+ */
+export type ClearDir = 'e-replaced-dir' | 'e-added-file' | 'e-changed-file';
+
+function clearDirCase(recorded: RecordedEntry | null | undefined): ClearDir {
+  if (recorded?.kind === 'dir') return 'e-replaced-dir';
+  return recorded?.kind === 'file' ? 'e-changed-file' : 'e-added-file';
+}
+
 /** What to do with the thing at a path that E's directory replaces. */
 export type MoveAside = 'none' | 'remove' | 'keep-copy';
 
@@ -39,9 +51,10 @@ export type PullAction =
   /**
    * Bring E's file: copy it from `source` (a path R holds with the same content) when given and
    * still intact, else download it. `keepCopy`: R's version at the path goes to a conflict copy
-   * first. `clearDir`: R holds a directory there; remove it if empty, else keep it as a copy.
+   * first. `clearDir` (null: no directory in the way): R holds a directory there; remove it if
+   * empty, else keep it as a copy.
    */
-  | { type: 'fetch'; entry: ChangeEntry; local: LocalState; source: EntryKey | null; keepCopy: boolean; clearDir: boolean }
+  | { type: 'fetch'; entry: ChangeEntry; local: LocalState; source: EntryKey | null; keepCopy: boolean; clearDir: ClearDir | null }
   /** R already holds E's content; only mode / mtime differ. */
   | { type: 'set-attributes'; entry: ChangeEntry; local: LocalState }
   /**
@@ -99,7 +112,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
   const wanted = entry.checksum;
   if (wanted === null) throw new Error(`planEntry: ${entry.operation} of file ${entry.base_dir}/${entry.path} without a checksum`);
   const source = sources.get(wanted);
-  const fetch = (keepCopy: boolean, clearDir = false): PullAction => ({
+  const fetch = (keepCopy: boolean, clearDir: ClearDir | null = null): PullAction => ({
     type: 'fetch',
     entry,
     local,
@@ -111,7 +124,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
     case 'absent':
       return fetch(false);
     case 'dir':
-      return fetch(false, true);
+      return fetch(false, clearDirCase(recorded));
     case 'other':
       return fetch(true);
     case 'file': {
