@@ -50,7 +50,7 @@ describe('upstream conflict: both sides edited one file', () => {
     const shown = await runApply(daemon, ['show', stagingId]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toContain('2 entries, 1 conflict against E now');
-    expect(shown.stdout).toMatch(/shared\.txt\s+modify\s+\d+ B\s+CONFLICT: E changed since R's base/);
+    expect(shown.stdout).toMatch(/shared\.txt\s+modify\s+\d+ B\s+CONFLICT: E changed it too/);
     expect(shown.stdout).toMatch(/notes\.txt\s+modify\s+\d+ B\s+ok/);
   });
 

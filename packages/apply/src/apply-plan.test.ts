@@ -4,6 +4,7 @@ import {
   checkAppliable,
   checkNonInteractive,
   decisionsFor,
+  eChangeFor,
   entryKey,
   orderEntries,
   planApply,
@@ -127,10 +128,34 @@ describe('stepFor (a person’s decision on a conflict)', () => {
     expect(stepFor({ entry: e, e_checksum: now, e_mode: now === B ? 0o600 : 0o644 }, decision)).toEqual(step);
   });
 
-  it('offers no "keep both" for a deletion or a directory', () => {
-    expect(decisionsFor(del())).toEqual(['upstream', 'keep_e']);
-    expect(decisionsFor(mkdir())).toEqual(['upstream', 'keep_e']);
-    expect(decisionsFor(entry())).toEqual(['upstream', 'keep_e', 'keep_both']);
+  it('offers "keep both" only where R sends a file and E holds one', () => {
+    expect(decisionsFor(del(), C)).toEqual(['upstream', 'keep_e']);
+    expect(decisionsFor(mkdir(), C)).toEqual(['upstream', 'keep_e']);
+    expect(decisionsFor(entry(), C)).toEqual(['upstream', 'keep_e', 'keep_both']);
+    expect(decisionsFor(entry(), null)).toEqual(['upstream', 'keep_e']); // E deleted it: nothing to keep beside
+    expect(decisionsFor(entry(), 'dir')).toEqual(['upstream', 'keep_e']);
+  });
+
+  it('"keep both" where E holds no file keeps E’s', () => {
+    expect(stepFor({ entry: entry(), e_checksum: null, e_mode: null }, 'keep_both')).toEqual({ kind: 'keep_e' });
+  });
+
+  it('taking R’s version where E deleted the file re-creates it, with nothing to back up', () => {
+    expect(stepFor({ entry: entry(), e_checksum: null, e_mode: null }, 'upstream')).toEqual({ kind: 'write', backup: false });
+  });
+});
+
+describe('eChangeFor', () => {
+  it.each<[string, StagedEntry, string | null, string | null]>([
+    ['R edited, E edited', entry(), C, 'modified'],
+    ['R edited, E deleted', entry(), null, 'deleted'],
+    ['R deleted, E edited', del(), C, 'modified'],
+    ['new on R, new on E', add(), C, 'added_file'],
+    ['R made a directory, E a file', mkdir(), C, 'added_file'],
+    ['R removed a directory, E put a file there', rmdir(), C, 'replaced_with_file'],
+    ['R edited, E unchanged', entry(), A, null],
+  ])('%s', (_name, e, now, expected) => {
+    expect(eChangeFor(e, now)).toBe(expected);
   });
 });
 

@@ -7,7 +7,8 @@
 // re-classified against E as it is at apply time.
 // Pure: the shell hashes E's files, asks the person, and executes the steps.
 import { ZyncError } from '@zync/common';
-import { classifyStagedEntry, DIR_TOKEN, entryTokens, type StagedEntry, type StagingSession } from '@zync/daemon';
+import type { EChange } from '@zync/common';
+import { classifyStagedEntry, DIR_TOKEN, eChangeOf, entryTokens, type StagedEntry, type StagingSession } from '@zync/daemon';
 
 /** What a person may choose for a conflicting entry. */
 export type Decision = 'upstream' | 'keep_e' | 'keep_both';
@@ -78,14 +79,23 @@ export function checkAppliable(session: StagingSession | null, stagingId: string
   }
 }
 
-/** The choices a person is offered for a conflict (keeping both only makes sense for two files). */
-export function decisionsFor(entry: Pick<StagedEntry, 'operation' | 'kind'>): Decision[] {
-  return entry.operation === 'delete' || entry.kind === 'dir' ? ['upstream', 'keep_e'] : ['upstream', 'keep_e', 'keep_both'];
+/**
+ * The choices a person is offered for a conflict given E's token now: keeping both only makes
+ * sense for two files (R's file beside E's), not where E deleted it or holds a directory.
+ */
+export function decisionsFor(entry: Pick<StagedEntry, 'operation' | 'kind'>, eToken: string | null): Decision[] {
+  const twoFiles = entry.operation !== 'delete' && entry.kind === 'file' && eToken !== null && eToken !== DIR_TOKEN;
+  return twoFiles ? ['upstream', 'keep_e', 'keep_both'] : ['upstream', 'keep_e'];
 }
 
 /** R's base and new content of an entry, as classification tokens. */
 export function tokensOf(entry: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'base_checksum'>) {
   return entryTokens({ kind: entry.kind, delete: entry.operation === 'delete', checksum: entry.checksum, base_checksum: entry.base_checksum });
+}
+
+/** What E did since R's base, given E's token now (null: E still holds the base). */
+export function eChangeFor(entry: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'base_checksum'>, eToken: string | null): EChange | null {
+  return eChangeOf({ base_checksum: tokensOf(entry).base_checksum, e_checksum: eToken });
 }
 
 /** R staged a file with permission bits other than those of E's file (content aside). */
@@ -102,7 +112,7 @@ export function stepFor(item: Pick<PlannedEntry, 'entry' | 'e_checksum' | 'e_mod
   // Only a file on E is backed up; a directory is never replaced, only removed when empty.
   const backup = item.e_checksum !== null && item.e_checksum !== DIR_TOKEN;
   if (decision === 'keep_e') return { kind: 'keep_e' };
-  if (decision === 'keep_both') return decisionsFor(item.entry).includes('keep_both') ? { kind: 'copy' } : { kind: 'keep_e' };
+  if (decision === 'keep_both') return decisionsFor(item.entry, item.e_checksum).includes('keep_both') ? { kind: 'copy' } : { kind: 'keep_e' };
   if (item.entry.operation === 'delete') return item.e_checksum === null ? { kind: 'unchanged' } : { kind: 'delete', backup };
   return item.e_checksum === tokensOf(item.entry).upstream_checksum ? inPlaceStep(item) : { kind: 'write', backup };
 }

@@ -353,6 +353,18 @@ describe('applySession', () => {
     expect(shown).not.toMatch(/[\u009b\u202e]/);
   });
 
+  it('a file E deleted that R edited says so, and taking R’s version re-creates it with nothing to back up', async () => {
+    await stage('S', [{ path: 'gone.txt', content: 'R edit', base: 'base' }]);
+    const { ctx, printed, asked } = context(['upstream']);
+    const outcome = await applySession(ctx, 'S');
+    expect(printed.join('\n')).toContain('Conflict 1 of 1: docs/gone.txt — R modified it; E deleted it.');
+    expect(asked[0]?.decisions).toEqual(['upstream', 'keep_e']);
+    expect(asked[0]?.labels.upstream).toBe("take upstream: R's version re-creates the file (E has nothing to back up)");
+    expect(await read('gone.txt')).toBe('R edit');
+    expect(outcome.tally).toMatchObject({ written: 1 });
+    expect(outcome.summary).not.toContain('backed up');
+  });
+
   it('keep E’s resolves the entry without touching E', async () => {
     await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
     await stage('S', [{ path: 'both.txt', content: null, base: 'base' }]);

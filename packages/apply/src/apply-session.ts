@@ -54,7 +54,7 @@ import {
 } from './apply-plan.js';
 import { dirsToSync } from './durable-dirs.js';
 import { formatBytes, MAX_DIFF_BYTES, renderDiff, type DiffSide } from './diff-view.js';
-import { emptyTally, formatSummary, type ApplyTally } from './format.js';
+import { conflictHeadline, decisionLabels, emptyTally, formatSummary, type ApplyTally } from './format.js';
 import { removeTempFilesBelow, removeTempFilesFor } from './leftovers.js';
 import type { ConflictAnswer, ConflictQuestion } from './prompts.js';
 
@@ -512,14 +512,14 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         while (step === null) {
           if (showDiff) {
             ctx.print('');
-            ctx.print(ctx.chalk.bold.yellow(`Conflict ${conflictNo} of ${plan.conflicts}: ${what} — E changed it since R's base (${entry.operation} on R).`));
+            ctx.print(ctx.chalk.bold.yellow(`Conflict ${conflictNo} of ${plan.conflicts}: ${what} — ${conflictHeadline(entry, item.e_checksum)}`));
             ctx.print(
               entry.kind === 'dir' || current?.kind === 'dir'
                 ? describeDirConflict(entry, current)
                 : renderDiff(...(await diffSides(ctx, item, current)), ctx.chalk),
             );
           }
-          const answer = await ctx.ask({ what, operation: entry.operation, decisions: decisionsFor(entry) });
+          const answer = await ctx.ask({ what, decisions: decisionsFor(entry, item.e_checksum), labels: decisionLabels(entry, item.e_checksum) });
           if (answer === 'quit') return false;
           if (answer === 'diff') {
             showDiff = true;

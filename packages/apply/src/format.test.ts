@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import type { StagedEntry, StagingSession } from '@zync/daemon';
-import { emptyTally, formatSessionList, formatShow, formatSummary, sessionJson, showJson, type ShownEntry } from './format.js';
+import { conflictHeadline, decisionLabels, emptyTally, formatSessionList, formatShow, formatSummary, sessionJson, showJson, type ShownEntry } from './format.js';
 
 const plain = new Chalk({ level: 0 });
 const coloured = new Chalk({ level: 1 });
@@ -101,11 +101,13 @@ describe('show', () => {
     { entry: entry('done.txt', { apply_state: 'applied', resolution: 'kept_both' }), e_checksum: null, e_mode: null, conflict: false, e_changed_since_base: true },
     { entry: entry('made', { kind: 'dir', operation: 'add', checksum: null, base_checksum: null, size: 0 }), e_checksum: null, e_mode: null, conflict: false, e_changed_since_base: false },
     { entry: entry('tool.sh', { checksum: 'a'.repeat(64), mode: 0o755 }), e_checksum: 'a'.repeat(64), e_mode: 0o644, conflict: false, e_changed_since_base: false },
+    { entry: entry('deleted-on-e.txt', { conflict: true }), e_checksum: null, e_mode: null, conflict: true, e_changed_since_base: true },
   ];
 
   it.each([
     ['clean.txt', /clean\.txt\s+modify\s+2\.0 KiB\s+ok: E unchanged since R's base$/m],
-    ['both.txt', /both\.txt\s+modify\s+2\.0 KiB\s+CONFLICT: E changed since R's base$/m],
+    ['both.txt', /both\.txt\s+modify\s+2\.0 KiB\s+CONFLICT: E changed it too$/m],
+    ['deleted-on-e.txt', /deleted-on-e\.txt\s+modify\s+2\.0 KiB\s+CONFLICT: E deleted it$/m],
     ['same.txt', /same\.txt\s+modify\s+2\.0 KiB\s+ok: E already holds R's version$/m],
     ['gone.txt', /gone\.txt\s+delete\s+-\s+ok/m],
     ['resolved.txt', /resolved\.txt.*ok: E already holds R's version \(at staging: conflict\)$/m],
@@ -117,7 +119,7 @@ describe('show', () => {
   });
 
   it('counts conflicts against E now in the heading', () => {
-    expect(formatShow(session(), shown, plain)).toMatch(/8 entries, 1 conflict against E now/);
+    expect(formatShow(session(), shown, plain)).toMatch(/9 entries, 2 conflicts against E now/);
   });
 
   it('shows control characters in R’s paths and client id as escapes, keeping the columns aligned', () => {
@@ -138,8 +140,48 @@ describe('show', () => {
 
   it('JSON has both the conflict now and at staging', () => {
     const json = showJson(session(), shown);
-    expect(json.conflict_count_now).toBe(1);
+    expect(json.conflict_count_now).toBe(2);
+    expect(json.entries.find((e) => e.path === 'deleted-on-e.txt')).toMatchObject({ conflict: true, e_change: 'deleted' });
+    expect(json.entries.find((e) => e.path === 'clean.txt')).toMatchObject({ e_change: null });
     expect(json.entries.find((e) => e.path === 'resolved.txt')).toMatchObject({ conflict: false, conflict_at_staging: true, e_changed_since_base: true });
+  });
+});
+
+describe('a conflict, as the prompt puts it', () => {
+  const A = 'a'.repeat(64);
+  const C = 'c'.repeat(64);
+  const dir = (over: Partial<StagedEntry> = {}) => entry('d', { kind: 'dir', operation: 'add', checksum: null, base_checksum: null, size: 0, blob: null, ...over });
+
+  it.each<[string, StagedEntry, string | null, string]>([
+    ['both edited', entry('f'), C, 'R modified it; E changed it too.'],
+    ['R edited, E deleted', entry('f'), null, 'R modified it; E deleted it.'],
+    ['R deleted, E edited', entry('f', { operation: 'delete', checksum: null }), C, 'R deleted it; E changed it too.'],
+    ['both added', entry('f', { operation: 'add', base_checksum: null }), C, 'R added it; E added a file there.'],
+    ['R made a directory where E added a file', dir(), C, 'R made a directory here; E added a file there.'],
+    ['R made a directory over a file E then deleted', dir({ base_checksum: A }), null, 'R replaced the file with a directory; E deleted it.'],
+    ['R removed a directory E replaced with a file', dir({ operation: 'delete' }), C, 'R removed the directory; E replaced the directory with a file.'],
+  ])('%s', (_name, e, now, text) => {
+    expect(conflictHeadline(e, now)).toBe(text);
+  });
+
+  it.each<[string, StagedEntry, string | null, Record<string, string>]>([
+    [
+      'E edited the file',
+      entry('f'),
+      C,
+      { upstream: "take upstream: R's version replaces E's (E's is backed up)", keep_e: "keep E's version" },
+    ],
+    [
+      'E deleted the file R edited',
+      entry('f'),
+      null,
+      { upstream: "take upstream: R's version re-creates the file (E has nothing to back up)", keep_e: "keep E's version: the file stays deleted" },
+    ],
+    ['R deleted, E edited', entry('f', { operation: 'delete', checksum: null }), C, { upstream: "take upstream: delete E's file (it is backed up)" }],
+    ['R made a directory where E has a file', dir(), C, { upstream: "take upstream: make R's directory (E's file is backed up)" }],
+    ['R made a directory over a file E deleted', dir({ base_checksum: A }), null, { upstream: "take upstream: make R's directory", keep_e: "keep E's version: nothing there" }],
+  ])('choices: %s', (_name, e, now, labels) => {
+    expect(decisionLabels(e, now)).toMatchObject(labels);
   });
 });
 

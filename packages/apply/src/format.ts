@@ -4,8 +4,9 @@
 // inertLine, so that control characters in it show as escapes instead of acting on the terminal.
 // Pure: no I/O; the binary writes the strings to stdout.
 import type { ChalkInstance } from 'chalk';
-import { inertLine } from '@zync/common';
-import type { StagedEntry, StagingSession } from '@zync/daemon';
+import { describeEChange, inertLine } from '@zync/common';
+import { DIR_TOKEN, type StagedEntry, type StagingSession } from '@zync/daemon';
+import { eChangeFor, type Decision } from './apply-plan.js';
 import { formatBytes } from './diff-view.js';
 
 export interface SessionJson {
@@ -130,6 +131,8 @@ export function showJson(session: StagingSession, entries: readonly ShownEntry[]
       e_mode,
       conflict,
       conflict_at_staging: e.conflict,
+      /** What E did since R's base (null: E still holds it); see EChange. */
+      e_change: eChangeFor(e, e_checksum),
       e_changed_since_base,
       apply_state: e.apply_state,
       resolution: e.resolution,
@@ -150,13 +153,44 @@ function entryState(s: ShownEntry, chalk: ChalkInstance): Cell {
   const e = s.entry;
   if (e.apply_state === 'applied') return { text: RESOLUTION_TEXT[e.resolution ?? 'upstream'], paint: chalk.green };
   const staged = e.conflict === s.conflict ? '' : ` (at staging: ${e.conflict ? 'conflict' : 'clean'})`;
-  if (s.conflict) return { text: `CONFLICT: E changed since R's base${staged}`, paint: chalk.red };
+  if (s.conflict) return { text: `CONFLICT: ${describeEChange(eChangeFor(e, s.e_checksum))}${staged}`, paint: chalk.red };
   const octal = (mode: number) => mode.toString(8).padStart(3, '0');
   if (e.kind === 'file' && e.operation !== 'delete' && e.checksum === s.e_checksum && e.mode !== null && s.e_mode !== null && e.mode !== s.e_mode) {
     return { text: `ok: same content, permissions ${octal(s.e_mode)} -> ${octal(e.mode)}${staged}` };
   }
   if (s.e_changed_since_base) return { text: `ok: E already holds R's version${staged}`, paint: chalk.green };
   return { text: `ok: E unchanged since R's base${staged}` };
+}
+
+/** What R did to the path, as a conflict names it. */
+function describeRChange(e: Pick<StagedEntry, 'kind' | 'operation' | 'base_checksum'>): string {
+  if (e.kind === 'dir') {
+    if (e.operation === 'delete') return 'R removed the directory';
+    return e.base_checksum === null ? 'R made a directory here' : 'R replaced the file with a directory';
+  }
+  return e.operation === 'add' ? 'R added it' : e.operation === 'modify' ? 'R modified it' : 'R deleted it';
+}
+
+/** Both sides of a conflict, given E's token now: `R modified it; E deleted it.` */
+export function conflictHeadline(e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'base_checksum'>, eToken: string | null): string {
+  return `${describeRChange(e)}; ${describeEChange(eChangeFor(e, eToken))}.`;
+}
+
+/**
+ * What each choice does to E, given E's token now: a person must not be told E's file is backed
+ * up, or replaced, where E deleted it.
+ */
+export function decisionLabels(e: Pick<StagedEntry, 'kind' | 'operation'>, eToken: string | null): Record<Decision, string> {
+  const eFile = eToken !== null && eToken !== DIR_TOKEN;
+  let upstream: string;
+  if (e.operation === 'delete') upstream = eToken === DIR_TOKEN ? "take upstream: remove E's directory (only if it is empty)" : "take upstream: delete E's file (it is backed up)";
+  else if (e.kind === 'dir') upstream = eFile ? "take upstream: make R's directory (E's file is backed up)" : "take upstream: make R's directory";
+  else upstream = eToken === null ? "take upstream: R's version re-creates the file (E has nothing to back up)" : "take upstream: R's version replaces E's (E's is backed up)";
+  return {
+    upstream,
+    keep_e: eToken !== null ? "keep E's version" : e.kind === 'file' ? "keep E's version: the file stays deleted" : "keep E's version: nothing there",
+    keep_both: "keep both: E's stays, R's is written beside it as a conflict copy",
+  };
 }
 
 export function formatShow(session: StagingSession, entries: readonly ShownEntry[], chalk: ChalkInstance): string {

@@ -4,6 +4,7 @@ export * from './paths.js';
 export * from './dir-spec.js';
 export * from './ignore-rules.js';
 export * from './conflict-names.js';
+export * from './e-change.js';
 export * from './atomic-write.js';
 export * from './log.js';
 export * from './token.js';

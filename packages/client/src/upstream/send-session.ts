@@ -6,12 +6,21 @@
 // never FINALIZE_UPSTREAM. Decides nothing about what to send.
 import { createReadStream } from 'node:fs';
 import * as nodePath from 'node:path';
-import { ZyncError, type DirSpec, type FinalizeUpstreamResponse } from '@zync/common';
+import { describeEChange, ZyncError, type DirSpec, type EChange, type FinalizeUpstreamResponse } from '@zync/common';
 import type { Connection } from '../connection.js';
 import type { UpstreamEntry } from './plan-upstream.js';
 
+export interface SentConflict {
+  base_dir: string;
+  path: string;
+  /** What E did, as the daemon reported it (null: a daemon too old to say). */
+  e_change: EChange | null;
+  /** The same in words, for the report: "E deleted it", "E changed it too", ... */
+  reason: string;
+}
+
 export interface SentSession extends FinalizeUpstreamResponse {
-  conflicts: { base_dir: string; path: string }[];
+  conflicts: SentConflict[];
 }
 
 /** Exactly `size` bytes of the file, or an error if it shrank meanwhile. */
@@ -56,7 +65,7 @@ export async function sendSession(
   const stopped = () => new ZyncError('CONNECTION_FAILED', 'Stopped before the upload finished.');
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
   const { staging_id } = await connection.request('PREPARE_UPSTREAM', { file_count: entries.length });
-  const conflicts: { base_dir: string; path: string }[] = [];
+  const conflicts: SentConflict[] = [];
   let next = 0;
   let failed: unknown = null;
   const worker = async () => {
@@ -88,7 +97,10 @@ export async function sendSession(
                 fields,
                 readExactly(nodePath.join(roots.get(entry.base_dir)!, ...entry.path.split('/')), entry.size, what),
               );
-        if (answer.conflict) conflicts.push({ base_dir: entry.base_dir, path: entry.path });
+        if (answer.conflict) {
+          const eChange = answer.e_change ?? null;
+          conflicts.push({ base_dir: entry.base_dir, path: entry.path, e_change: eChange, reason: describeEChange(eChange) });
+        }
         options.onEntry?.(entry);
       } catch (err) {
         failed ??= describeFailure(err, what, entry.path);

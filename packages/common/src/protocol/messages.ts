@@ -197,7 +197,16 @@ export const BatchedFile = z.discriminatedUnion('status', [
 export const GetFilesResponse = ok({ operation: z.literal('GET_FILES'), files: z.array(BatchedFile), size });
 export const AckResponse = ok({ sequence_number: sequence });
 export const PrepareUpstreamResponse = ok({ staging_id: z.string() });
-export const UpstreamFileResponse = ok({ staging_id: z.string(), conflict: z.boolean() });
+/**
+ * What E did to a path since the base R edited from, as UPSTREAM_FILE reports it with a conflict
+ * (so R can say "E deleted it" rather than "E changed it"): changed the file, deleted it (or
+ * removed the directory), put a file or a directory where R's path was new, or replaced the
+ * file with a directory or the directory with a file.
+ */
+export const EChange = z.enum(['modified', 'deleted', 'added_file', 'added_dir', 'replaced_with_dir', 'replaced_with_file']);
+export type EChange = z.infer<typeof EChange>;
+/** `e_change` (added after `conflict`; absent from older daemons) is given with every conflict. */
+export const UpstreamFileResponse = ok({ staging_id: z.string(), conflict: z.boolean(), e_change: EChange.optional() });
 export const FinalizeUpstreamResponse = ok({
   staging_id: z.string(),
   file_count: z.number().int(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyStagedEntry, entryTokens, upstreamOperation, type EntryContents } from './classify.js';
+import { classifyStagedEntry, eChangeOf, entryTokens, upstreamOperation, type EntryContents } from './classify.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -19,6 +19,22 @@ describe('classifyStagedEntry', () => {
     ['R edited, E deleted', { base_checksum: A, upstream_checksum: B, e_checksum: null }, { conflict: true, e_changed_since_base: true, already_applied: false }],
   ])('%s', (_name, input, expected) => {
     expect(classifyStagedEntry(input)).toEqual(expected);
+  });
+});
+
+describe('eChangeOf', () => {
+  it.each<[string, string | null, string | null, string | null]>([
+    ['E still holds the base', A, A, null],
+    ['E edited the file', A, C, 'modified'],
+    ['E deleted the file', A, null, 'deleted'],
+    ['E replaced the file with a directory', A, 'dir', 'replaced_with_dir'],
+    ['E replaced the directory with a file', 'dir', C, 'replaced_with_file'],
+    ['E removed the directory', 'dir', null, 'deleted'],
+    ['new on R, E added a file there too', null, C, 'added_file'],
+    ['new on R, E made a directory there', null, 'dir', 'added_dir'],
+    ['new on R, nothing on E', null, null, null],
+  ])('%s', (_name, base, e, expected) => {
+    expect(eChangeOf({ base_checksum: base, e_checksum: e })).toBe(expected);
   });
 });
 

@@ -3,7 +3,7 @@
 // Contents are compared as tokens: a file's checksum, DIR_TOKEN for a directory, null for
 // "absent". Must not do I/O: the caller supplies E's current token.
 
-import type { ChangeOperation, EntryKind } from '@zync/common';
+import type { ChangeOperation, EChange, EntryKind } from '@zync/common';
 
 /** The content token of a directory (checksums are 64 hex digits, so it cannot collide). */
 export const DIR_TOKEN = 'dir';
@@ -30,6 +30,19 @@ export function classifyStagedEntry(c: EntryContents): Classification {
   const e_changed_since_base = c.e_checksum !== c.base_checksum;
   const already_applied = c.e_checksum === c.upstream_checksum;
   return { conflict: e_changed_since_base && !already_applied, e_changed_since_base, already_applied };
+}
+
+/**
+ * What E did since R's base (null: nothing, E still holds it), so a conflict is reported as what
+ * happened — "E deleted it" is not "E changed it".
+ */
+export function eChangeOf(c: Pick<EntryContents, 'base_checksum' | 'e_checksum'>): EChange | null {
+  const { base_checksum: base, e_checksum: e } = c;
+  if (e === base) return null;
+  if (e === null) return 'deleted';
+  if (base === null) return e === DIR_TOKEN ? 'added_dir' : 'added_file';
+  if (e === DIR_TOKEN) return 'replaced_with_dir';
+  return base === DIR_TOKEN ? 'replaced_with_file' : 'modified';
 }
 
 /**

@@ -12,7 +12,7 @@ import { createStagingConnection, type StagingConnection } from './staging-conne
 import { StagingStore } from './staging-store.js';
 import { DEFAULT_LIMITS, type StagingLimits } from './upstream-rules.js';
 
-export { classifyStagedEntry, DIR_TOKEN, entryTokens, upstreamOperation, type Classification, type EntryContents } from './classify.js';
+export { classifyStagedEntry, DIR_TOKEN, eChangeOf, entryTokens, upstreamOperation, type Classification, type EntryContents } from './classify.js';
 export {
   contentToken,
   readCurrentEntry,

@@ -18,6 +18,7 @@ interface Sent {
   status?: string;
   code?: string;
   conflict?: boolean;
+  e_change?: string;
   staging_id?: string;
   file_count?: number;
   conflict_count?: number;
@@ -135,17 +136,20 @@ describe('upstream staging', () => {
   });
 
   it.each([
-    ['E edited the file too', 'E version\n', true],
-    ['E already holds R’s content', 'R version\n', false],
-    ['E still holds the base', 'base\n', false],
-  ])('classifies at staging time: %s', async (_name, eContent, conflict) => {
-    await writeFile(nodePath.join(root, 'f.txt'), eContent);
+    ['E edited the file too', 'E version\n', true, 'modified'],
+    ['E deleted the file', null, true, 'deleted'],
+    ['E already holds R’s content', 'R version\n', false, undefined],
+    ['E still holds the base', 'base\n', false, undefined],
+  ])('classifies at staging time: %s', async (_name, eContent, conflict, eChange) => {
+    if (eContent !== null) await writeFile(nodePath.join(root, 'f.txt'), eContent);
     const c = open();
     await c.prepare(1);
     const r = Buffer.from('R version\n');
     const u = c.upload('f.txt', r, sha256('base\n'));
     c.sendBytes(u, r);
-    expect(await c.reply(u)).toMatchObject({ status: 'ok', conflict });
+    const reply = await c.reply(u);
+    expect(reply).toMatchObject({ status: 'ok', conflict });
+    expect(reply.e_change).toBe(eChange); // what E did, only for a conflict
     expect(await c.finalize()).toMatchObject({ conflict_count: conflict ? 1 : 0 });
   });
 

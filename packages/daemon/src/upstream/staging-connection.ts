@@ -23,7 +23,7 @@ import {
   type UpstreamFileResponse,
 } from '@zync/common';
 import type { UpstreamConnection, UpstreamContext, UpstreamRequest } from '../server/upstream-port.js';
-import { classifyStagedEntry, entryTokens, upstreamOperation } from './classify.js';
+import { classifyStagedEntry, eChangeOf, entryTokens, upstreamOperation } from './classify.js';
 import type { StagingStore } from './staging-store.js';
 import {
   checkAllArrived,
@@ -231,7 +231,8 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
     await deps.checkPath?.(req.base_dir, req.path, req.kind);
     const e = await deps.currentContent(req.base_dir, req.path, req.kind);
     if (s.status !== 'in_progress' && s.status !== 'finalizing') return false;
-    const { conflict } = classifyStagedEntry({ ...entryTokens({ ...req, checksum }), e_checksum: e });
+    const tokens = entryTokens({ ...req, checksum });
+    const { conflict } = classifyStagedEntry({ ...tokens, e_checksum: e });
     deps.store.addEntry({
       staging_id: s.staging_id,
       entry_no: up.entryNo,
@@ -249,7 +250,8 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       blob: req.delete || req.kind === 'dir' ? null : up.blob,
     });
     s.staged++;
-    const ok: UpstreamFileResponse = { id: up.id, status: 'ok', staging_id: s.staging_id, conflict };
+    const eChange = conflict ? eChangeOf({ base_checksum: tokens.base_checksum, e_checksum: e }) : null;
+    const ok: UpstreamFileResponse = { id: up.id, status: 'ok', staging_id: s.staging_id, conflict, ...(eChange ? { e_change: eChange } : {}) };
     if (!closed) ctx.send(ok);
     return true;
   };

@@ -1,0 +1,70 @@
+// R edits a file that E then deletes: the staged conflict is named as what happened ("E deleted
+// it", not "E changed it"), and the interactive apply offers to re-create the file from R's
+// version with nothing to back up (E has no file) — and does exactly that.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exists, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
+import { runClientOnce, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
+import { KEY, listSessions, runApply, runInPty, runUpstream, stagingIdFrom } from './support.js';
+
+describe('upstream conflict: R edited a file E deleted', () => {
+  let e: string;
+  let r: string;
+  let daemon: DaemonHandle;
+  let setup: ClientSetup;
+  let stagingId: string;
+
+  beforeAll(async () => {
+    e = tempDir('zync-e-');
+    r = tempDir('zync-r-');
+    await writeFile(path.join(e, 'x.txt'), 'base\n');
+    daemon = await startDaemon({ dirs: { docs: e } });
+    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    const first = await runClientOnce(setup);
+    expect(first.code, first.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('stages R’s edit as a conflict, and show says E deleted it', async () => {
+    await writeFile(path.join(r, 'x.txt'), 'R edit\n');
+    await rm(path.join(e, 'x.txt'));
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const result = await runUpstream(setup);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 1 conflict\)/);
+    expect(result.stdout).toContain('conflict: docs/x.txt (');
+    stagingId = stagingIdFrom(result.stdout);
+
+    const shown = await runApply(daemon, ['show', stagingId]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/x\.txt\s+modify\s+\d+ B\s+CONFLICT: E deleted it$/m);
+    const json = await runApply(daemon, ['show', stagingId, '--json']);
+    expect((JSON.parse(json.stdout) as { entries: { e_change: string }[] }).entries[0]?.e_change).toBe('deleted');
+  });
+
+  it('the interactive apply says so and re-creates the file from R’s version, backing nothing up', async () => {
+    const term = runInPty('apply', ['--db', daemon.db, 'apply', stagingId]);
+    try {
+      const at = await term.waitForText('what should E keep?');
+      const screen = term.output();
+      expect(screen).toContain('Conflict 1 of 1: docs/x.txt — R modified it; E deleted it.');
+      expect(screen).toContain("take upstream: R's version re-creates the file (E has nothing to back up)");
+      expect(screen).not.toContain("E's is backed up");
+      expect(screen).not.toContain('keep both');
+      term.type(KEY.enter);
+      await term.waitForText('Applied session', at);
+      expect(await term.exited).toBe(0);
+    } finally {
+      term.kill();
+    }
+    expect(term.output()).toMatch(/Applied session \S+: 1 written, 0 deleted\./);
+    expect(term.output()).not.toContain('backed up under');
+    expect(await readFile(path.join(e, 'x.txt'), 'utf8')).toBe('R edit\n');
+    expect(await exists(path.join(daemon.stateDir, 'zync-backups', stagingId))).toBe(false);
+    expect(await listSessions(daemon)).toEqual([expect.objectContaining({ staging_id: stagingId, status: 'applied' })]);
+  });
+});
