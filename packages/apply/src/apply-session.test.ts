@@ -300,6 +300,17 @@ describe('applySession', () => {
     expect(staging.getEntry('S', 'docs', 'a.txt')?.backup).toBe(nodePath.join(stateDir, 'zync-backups/S/docs/a.txt.1'));
   });
 
+  it('quitting at the first entry says nothing was applied', async () => {
+    await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
+    await stage('S', [
+      { path: 'both.txt', content: 'R edit', base: 'base' },
+      { path: 'new.txt', content: 'R new', base: null },
+    ]);
+    const stopped = await applySession(context(['quit']).ctx, 'S');
+    expect(stopped.finished).toBe(false);
+    expect(stopped.summary).toBe('Stopped; nothing of session S was applied (2 left). Run zync-apply apply S again to continue.');
+  });
+
   it('quit keeps what was applied; the next run resumes at the conflict', async () => {
     await writeFile(nodePath.join(root, 'clean.txt'), 'base');
     await writeFile(nodePath.join(root, 'both.txt'), 'E edit');

@@ -556,6 +556,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     tally,
     finished,
     remaining,
+    applied_before: plan.done,
     backupDir: backedUp || entries.some((e) => e.backup) ? backupDir : null,
     copies,
     notes,

@@ -219,7 +219,15 @@ describe('summary', () => {
   });
 
   it('tells how to continue after quit', () => {
-    const out = formatSummary({ staging_id: 'S', tally: emptyTally(), finished: false, remaining: 2, backupDir: null, copies: [] });
-    expect(out).toMatch(/partly applied .*2 left.*zync-apply apply S again/);
+    const out = formatSummary({ staging_id: 'S', tally: { ...emptyTally(), written: 1 }, finished: false, remaining: 2, backupDir: null, copies: [] });
+    expect(out).toBe('Stopped; session S is partly applied (1 written, 0 deleted; 2 left). Run zync-apply apply S again to continue.');
+  });
+
+  it.each([
+    ['before anything was applied', 0, 'Stopped; nothing of session S was applied (3 left). Run zync-apply apply S again to continue.'],
+    ['after an earlier run applied some', 2, 'Stopped; nothing more of session S was applied (2 applied before; 3 left). Run zync-apply apply S again to continue.'],
+  ])('a quit that applied nothing says so (%s)', (_name, before, text) => {
+    const out = formatSummary({ staging_id: 'S', tally: emptyTally(), finished: false, remaining: 3, applied_before: before, backupDir: null, copies: [] });
+    expect(out).toBe(text);
   });
 });

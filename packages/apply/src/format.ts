@@ -234,6 +234,8 @@ export function formatSummary(r: {
   tally: ApplyTally;
   finished: boolean;
   remaining: number;
+  /** Entries an earlier (quit or interrupted) run applied. */
+  applied_before?: number;
   backupDir: string | null;
   copies: readonly string[];
   notes?: readonly string[];
@@ -250,11 +252,16 @@ export function formatSummary(r: {
     ...(t.kept_both ? [`${t.kept_both} kept both`] : []),
     ...(t.unchanged ? [`${t.unchanged} already in place`] : []),
   ];
-  const lines = [
-    r.finished
-      ? `Applied session ${r.staging_id}: ${parts.join(', ')}.`
-      : `Stopped; session ${r.staging_id} is partly applied (${parts.join(', ')}; ${r.remaining} left). Run zync-apply apply ${r.staging_id} again to continue.`,
-  ];
+  const again = `Run zync-apply apply ${r.staging_id} again to continue.`;
+  const before = r.applied_before ?? 0;
+  // Every entry this run settled (written, kept, already in place...) counts in the tally.
+  const nothing = Object.values(t).every((n) => n === 0);
+  let head: string;
+  if (r.finished) head = `Applied session ${r.staging_id}: ${parts.join(', ')}.`;
+  else if (!nothing) head = `Stopped; session ${r.staging_id} is partly applied (${parts.join(', ')}; ${r.remaining} left). ${again}`;
+  else if (before === 0) head = `Stopped; nothing of session ${r.staging_id} was applied (${r.remaining} left). ${again}`;
+  else head = `Stopped; nothing more of session ${r.staging_id} was applied (${before} applied before; ${r.remaining} left). ${again}`;
+  const lines = [head];
   if (r.backupDir) lines.push(`E's previous versions were backed up under ${r.backupDir}`);
   for (const copy of r.copies) lines.push(`Upstream version kept beside E's as ${inertLine(copy)}`);
   lines.push(...(r.notes ?? []).map(inertLine));
