@@ -6,6 +6,7 @@ import {
   decisionsFor,
   eChangeFor,
   entryKey,
+  modeFor,
   orderEntries,
   planApply,
   planEntry,
@@ -29,6 +30,7 @@ const entry = (over: Partial<StagedEntry> = {}): StagedEntry => ({
   checksum: B,
   size: 3,
   mode: 0o644,
+  base_mode: null,
   mtime: 1,
   base_checksum: A,
   e_checksum: A,
@@ -109,10 +111,42 @@ describe('planEntry', () => {
     ['R changed only the permission bits, E deleted it, --force: write', chmodOnR(), null, true, true, { kind: 'write', backup: false }],
     ['E already holds R’s content with other permission bits: set them', entry(), onE(B, 0o600), false, false, { kind: 'mode' }],
     ['R’s mode unknown (staged by an older client): nothing', entry({ mode: null }), onE(B, 0o600), false, false, { kind: 'unchanged' }],
+    // R's base mode known (R says what it received): E's own chmod is kept where R made none.
+    ['R edited without a chmod, E did chmod +x: write, keeping E’s bits', entry({ base_mode: 0o644 }), onE(A, 0o755), false, false, { kind: 'write', backup: true }],
+    ['E already holds R’s content, R made no chmod, E did: nothing', entry({ base_mode: 0o644 }), onE(B, 0o755), false, false, { kind: 'unchanged' }],
+    ['R chmod 600, E chmod 755, same content: a conflict', chmodOnR({ mode: 0o600, base_mode: 0o644 }), onE(A, 0o755), false, true, null],
+    ['R edited and chmod 600, E chmod 755: a conflict', entry({ mode: 0o600, base_mode: 0o644 }), onE(A, 0o755), false, true, null],
+    ['R chmod 600, E chmod 755, --force: R’s bits', chmodOnR({ mode: 0o600, base_mode: 0o644 }), onE(A, 0o755), true, true, { kind: 'mode' }],
   ])('%s', (_name, e, now, force, conflict, step) => {
     const item = planEntry(e, typeof now === 'object' && now !== null ? now : onE(now), { force });
     expect(item.conflict).toBe(conflict);
     expect(item.step).toEqual(step);
+  });
+
+  it.each<[string, StagedEntry, ECurrent, number | null]>([
+    ['R made no chmod: E’s bits stay', entry({ base_mode: 0o644 }), onE(A, 0o755), 0o755],
+    ['R’s base unknown (older client): R’s bits, as before', entry(), onE(A, 0o755), 0o644],
+    ['E deleted it: R’s bits', entry({ base_mode: 0o644 }), onE(null), 0o644],
+  ])('the bits a written file gets: %s', (_name, e, now, mode) => {
+    expect(planEntry(e, now, { force: true }).mode).toBe(mode);
+  });
+});
+
+describe('modeFor (three-way permission bits)', () => {
+  const f = (mode: number | null, base_mode: number | null) => entry({ mode, base_mode });
+  it.each<[string, StagedEntry, number | null, { mode: number | null; conflict: boolean }]>([
+    ['older client (no base): R’s bits win, as before', f(0o644, null), 0o755, { mode: 0o644, conflict: false }],
+    ['R made no chmod, E made none', f(0o644, 0o644), 0o644, { mode: 0o644, conflict: false }],
+    ['R made no chmod, E made one: E’s', f(0o644, 0o644), 0o755, { mode: 0o755, conflict: false }],
+    ['R made a chmod, E made none: R’s', f(0o755, 0o644), 0o644, { mode: 0o755, conflict: false }],
+    ['both made the same chmod', f(0o755, 0o644), 0o755, { mode: 0o755, conflict: false }],
+    ['both made different ones: a conflict (R’s if taken)', f(0o600, 0o644), 0o755, { mode: 0o600, conflict: true }],
+    ['E has no file: R’s', f(0o600, 0o644), null, { mode: 0o600, conflict: false }],
+    ['R’s bits unknown: E’s stay', f(null, 0o644), 0o755, { mode: 0o755, conflict: false }],
+    ['a deletion has none', del({ mode: null, base_mode: 0o644 }), 0o755, { mode: null, conflict: false }],
+    ['a directory has none', mkdir({ mode: 0o755 }), null, { mode: null, conflict: false }],
+  ])('%s', (_name, e, eMode, expected) => {
+    expect(modeFor(e, eMode)).toEqual(expected);
   });
 });
 

@@ -1,10 +1,11 @@
 // What zync-apply does with a staged session: whether the session may be applied at all, in
 // which order its entries go (directories R made first, shallow to deep; then files in arrival
 // order; directories R removed last, deep to shallow), and per entry — given E's content now, as
-// a token (checksum, DIR_TOKEN, or null) — whether it is a conflict and which step resolves it
-// (write R's content or make R's directory, delete, keep E's, keep both, set R's permission bits
-// on the content E already holds, or nothing because E already holds R's version). Conflicts are
-// re-classified against E as it is at apply time.
+// a token (checksum, DIR_TOKEN, or null), and E's permission bits — whether it is a conflict (of
+// content, or of bits both sides changed) and which step resolves it (write R's content or make
+// R's directory, delete, keep E's, keep both, set the bits modeFor chose on the content E already
+// holds, or nothing because E already holds R's version). Conflicts are re-classified against E
+// as it is at apply time.
 // Pure: the shell hashes E's files, asks the person, and executes the steps.
 import { ZyncError } from '@zync/common';
 import type { EChange } from '@zync/common';
@@ -41,7 +42,11 @@ export interface PlannedEntry {
   e_checksum: string | null;
   /** E's file's permission bits now (null: not a file). */
   e_mode: number | null;
+  /** The permission bits E's file gets when R's version is taken (modeFor; null: none to set). */
+  mode: number | null;
+  /** A conflict of content, or of permission bits (both sides changed them, differently). */
   conflict: boolean;
+  mode_conflict: boolean;
   e_changed_since_base: boolean;
   /** null: a conflict waiting for a decision. */
   step: Step | null;
@@ -83,8 +88,9 @@ export function checkAppliable(session: StagingSession | null, stagingId: string
  * The choices a person is offered for a conflict given E's token now: keeping both only makes
  * sense for two files (R's file beside E's), not where E deleted it or holds a directory.
  */
-export function decisionsFor(entry: Pick<StagedEntry, 'operation' | 'kind'>, eToken: string | null): Decision[] {
-  const twoFiles = entry.operation !== 'delete' && entry.kind === 'file' && eToken !== null && eToken !== DIR_TOKEN;
+export function decisionsFor(entry: Pick<StagedEntry, 'operation' | 'kind' | 'checksum'>, eToken: string | null): Decision[] {
+  // Same content on both sides (permission bits in conflict): a copy would only repeat E's file.
+  const twoFiles = entry.operation !== 'delete' && entry.kind === 'file' && eToken !== null && eToken !== DIR_TOKEN && eToken !== entry.checksum;
   return twoFiles ? ['upstream', 'keep_e', 'keep_both'] : ['upstream', 'keep_e'];
 }
 
@@ -93,22 +99,40 @@ export function tokensOf(entry: Pick<StagedEntry, 'kind' | 'operation' | 'checks
   return entryTokens({ kind: entry.kind, delete: entry.operation === 'delete', checksum: entry.checksum, base_checksum: entry.base_checksum });
 }
 
+/** E's content differs both from R's base and from R's new content. */
+export function contentConflicts(entry: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'base_checksum'>, eToken: string | null): boolean {
+  return classifyStagedEntry({ ...tokensOf(entry), e_checksum: eToken }).conflict;
+}
+
 /** What E did since R's base, given E's token now (null: E still holds the base). */
 export function eChangeFor(entry: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'base_checksum'>, eToken: string | null): EChange | null {
   return eChangeOf({ base_checksum: tokensOf(entry).base_checksum, e_checksum: eToken });
 }
 
-/** R staged a file with permission bits other than those of E's file (content aside). */
-function modeDiffers(entry: Pick<StagedEntry, 'kind' | 'operation' | 'mode'>, eMode: number | null): boolean {
-  return entry.kind === 'file' && entry.operation !== 'delete' && entry.mode !== null && eMode !== null && eMode !== entry.mode;
+/**
+ * The permission bits a file of R's ends with on E: a three-way rule over R's base (what R
+ * received), R's bits and E's bits now. R's chmod is taken; where R made none, E's own chmod
+ * stays; both changing them differently is a conflict (R's bits if R's version is taken).
+ * Without R's base (an older client does not send base_mode) R's bits win, as they always did.
+ */
+export function modeFor(
+  entry: Pick<StagedEntry, 'kind' | 'operation' | 'mode'> & { base_mode?: number | null },
+  eMode: number | null,
+): { mode: number | null; conflict: boolean } {
+  if (entry.kind !== 'file' || entry.operation === 'delete') return { mode: null, conflict: false };
+  const base = entry.base_mode ?? null;
+  const r = entry.mode;
+  if (base === null || eMode === null) return { mode: r, conflict: false };
+  if (r === null || r === base) return { mode: eMode, conflict: false };
+  return { mode: r, conflict: eMode !== base && eMode !== r };
 }
 
-/** The step when E already holds R's content: nothing, or R's permission bits. */
-function inPlaceStep(item: Pick<PlannedEntry, 'entry' | 'e_mode'>): Step {
-  return modeDiffers(item.entry, item.e_mode) ? { kind: 'mode' } : { kind: 'unchanged' };
+/** The step when E already holds R's content: nothing, or the bits modeFor gave. */
+function inPlaceStep(item: Pick<PlannedEntry, 'entry' | 'e_mode' | 'mode'>): Step {
+  return item.entry.kind === 'file' && item.mode !== null && item.e_mode !== null && item.mode !== item.e_mode ? { kind: 'mode' } : { kind: 'unchanged' };
 }
 
-export function stepFor(item: Pick<PlannedEntry, 'entry' | 'e_checksum' | 'e_mode'>, decision: Decision): Step {
+export function stepFor(item: Pick<PlannedEntry, 'entry' | 'e_checksum' | 'e_mode' | 'mode'>, decision: Decision): Step {
   // Only a file on E is backed up; a directory is never replaced, only removed when empty.
   const backup = item.e_checksum !== null && item.e_checksum !== DIR_TOKEN;
   if (decision === 'keep_e') return { kind: 'keep_e' };
@@ -120,9 +144,20 @@ export function stepFor(item: Pick<PlannedEntry, 'entry' | 'e_checksum' | 'e_mod
 /** One entry against what E holds now. With `force`, a conflict takes R's version. */
 export function planEntry(entry: StagedEntry, e: ECurrent, options: { force: boolean }): PlannedEntry {
   const c = classifyStagedEntry({ ...tokensOf(entry), e_checksum: e.token });
-  const item: PlannedEntry = { entry, e_checksum: e.token, e_mode: e.mode, conflict: c.conflict, e_changed_since_base: c.e_changed_since_base, step: null };
-  if (c.already_applied) item.step = inPlaceStep(item);
-  else if (!c.conflict || options.force) item.step = stepFor(item, 'upstream');
+  const m = modeFor(entry, e.mode);
+  const conflict = c.conflict || m.conflict;
+  const item: PlannedEntry = {
+    entry,
+    e_checksum: e.token,
+    e_mode: e.mode,
+    mode: m.mode,
+    conflict,
+    mode_conflict: m.conflict,
+    e_changed_since_base: c.e_changed_since_base,
+    step: null,
+  };
+  if (conflict && !options.force) return item;
+  item.step = c.already_applied ? inPlaceStep(item) : stepFor(item, 'upstream');
   return item;
 }
 

@@ -288,8 +288,8 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     return inputs;
   };
 
-  /** Streams the staged blob into a writer for target and commits it (checksum verified). */
-  const writeBlob = async (e: StagedEntry, target: string, beforeCommit: () => Promise<void>) => {
+  /** Streams the staged blob into a writer for target and commits it (checksum verified) with `mode`. */
+  const writeBlob = async (e: StagedEntry, target: string, mode: number | null, beforeCommit: () => Promise<void>) => {
     if (!e.blob || e.checksum === null) throw new ZyncError('INTERNAL', `Entry ${e.base_dir}/${e.path} has no staged content.`);
     const writer = await AtomicFileWriter.create(target);
     try {
@@ -301,7 +301,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       await writer.abort();
       throw err;
     }
-    await writer.commit({ expectedChecksum: e.checksum, mode: e.mode ?? 0o644, ...(e.mtime === null ? {} : { mtime: e.mtime }) });
+    await writer.commit({ expectedChecksum: e.checksum, mode: mode ?? 0o644, ...(e.mtime === null ? {} : { mtime: e.mtime }) });
   };
 
   /** Makes R's new directory (replacing E's file there, backed up, when that was decided). */
@@ -411,7 +411,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         if (copyRel === null) throw new ZyncError('INTERNAL', `No free conflict copy name for ${e.base_dir}/${e.path}.`);
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null, `${e.base_dir}/${copyRel}`);
         await mkdir(nodePath.dirname(abs), { recursive: true });
-        await writeBlob(e, nodePath.join(nodePath.dirname(abs), posixPath.basename(copyRel)), async () => undefined);
+        await writeBlob(e, nodePath.join(nodePath.dirname(abs), posixPath.basename(copyRel)), e.mode, async () => undefined);
         await fsyncDirectory(nodePath.dirname(abs));
         ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_both', { copy_path: `${e.base_dir}/${copyRel}` }));
         copies.push(nodePath.join(root, ...copyRel.split('/')));
@@ -420,9 +420,9 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       }
       case 'mode': {
         // chmod is atomic: no temp file, no backup (the content stays E's, which is R's).
-        if (current?.kind !== 'file' || e.mode === null) throw new ChangedMeanwhile();
+        if (current?.kind !== 'file' || item.mode === null) throw new ChangedMeanwhile();
         await ensureUnchanged(current.abs, current);
-        await chmod(current.abs, e.mode);
+        await chmod(current.abs, item.mode);
         await fsyncFile(current.abs); // the new mode is durable before it is logged
         const info = await lstat(current.abs);
         ctx.staging.transaction(() => {
@@ -443,7 +443,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
         await mkdir(nodePath.dirname(abs), { recursive: true });
         await resolveInRoot(root, e.path); // the parents just made are real directories
-        await writeBlob(e, abs, () => ensureUnchanged(abs, current));
+        await writeBlob(e, abs, item.mode, () => ensureUnchanged(abs, current));
         await fsyncDirectory(nodePath.dirname(abs));
         const info = await lstat(abs);
         const dirs = await parentDirInputs(root, e);
@@ -512,7 +512,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         while (step === null) {
           if (showDiff) {
             ctx.print('');
-            ctx.print(ctx.chalk.bold.yellow(`Conflict ${conflictNo} of ${plan.conflicts}: ${what} — ${conflictHeadline(entry, item.e_checksum)}`));
+            ctx.print(ctx.chalk.bold.yellow(`Conflict ${conflictNo} of ${plan.conflicts}: ${what} — ${conflictHeadline(entry, item.e_checksum, item.e_mode)}`));
             ctx.print(
               entry.kind === 'dir' || current?.kind === 'dir'
                 ? describeDirConflict(entry, current)

@@ -30,6 +30,7 @@ const entry = (path: string, over: Partial<StagedEntry> = {}): StagedEntry => ({
   checksum: 'b'.repeat(64),
   size: 2048,
   mode: 0o644,
+  base_mode: null,
   mtime: 1,
   base_checksum: 'a'.repeat(64),
   e_checksum: 'a'.repeat(64),
@@ -102,12 +103,21 @@ describe('show', () => {
     { entry: entry('made', { kind: 'dir', operation: 'add', checksum: null, base_checksum: null, size: 0 }), e_checksum: null, e_mode: null, conflict: false, e_changed_since_base: false },
     { entry: entry('tool.sh', { checksum: 'a'.repeat(64), mode: 0o755 }), e_checksum: 'a'.repeat(64), e_mode: 0o644, conflict: false, e_changed_since_base: false },
     { entry: entry('deleted-on-e.txt', { conflict: true }), e_checksum: null, e_mode: null, conflict: true, e_changed_since_base: true },
+    { entry: entry('e-chmod.sh', { base_mode: 0o644 }), e_checksum: 'a'.repeat(64), e_mode: 0o755, conflict: false, e_changed_since_base: false },
   ];
+  const modeConflict: ShownEntry = {
+    entry: entry('both-chmod.sh', { checksum: 'a'.repeat(64), mode: 0o600, base_mode: 0o644 }),
+    e_checksum: 'a'.repeat(64),
+    e_mode: 0o755,
+    conflict: true,
+    e_changed_since_base: false,
+  };
 
   it.each([
     ['clean.txt', /clean\.txt\s+modify\s+2\.0 KiB\s+ok: E unchanged since R's base$/m],
     ['both.txt', /both\.txt\s+modify\s+2\.0 KiB\s+CONFLICT: E changed it too$/m],
     ['deleted-on-e.txt', /deleted-on-e\.txt\s+modify\s+2\.0 KiB\s+CONFLICT: E deleted it$/m],
+    ['e-chmod.sh', /e-chmod\.sh\s+modify\s+2\.0 KiB\s+ok: E unchanged since R's base; E's permissions 755 stay \(R made no chmod\)$/m],
     ['same.txt', /same\.txt\s+modify\s+2\.0 KiB\s+ok: E already holds R's version$/m],
     ['gone.txt', /gone\.txt\s+delete\s+-\s+ok/m],
     ['resolved.txt', /resolved\.txt.*ok: E already holds R's version \(at staging: conflict\)$/m],
@@ -119,7 +129,11 @@ describe('show', () => {
   });
 
   it('counts conflicts against E now in the heading', () => {
-    expect(formatShow(session(), shown, plain)).toMatch(/9 entries, 2 conflicts against E now/);
+    expect(formatShow(session(), shown, plain)).toMatch(/10 entries, 2 conflicts against E now/);
+  });
+
+  it('both sides changing the permission bits differently is a conflict it names', () => {
+    expect(formatShow(session(), [modeConflict], plain)).toMatch(/both-chmod\.sh\s+modify\s+2\.0 KiB\s+CONFLICT: permissions: R 644 -> 600, E 644 -> 755 \(at staging: clean\)$/m); // staging compares content only
   });
 
   it('shows control characters in R’s paths and client id as escapes, keeping the columns aligned', () => {
@@ -164,6 +178,13 @@ describe('a conflict, as the prompt puts it', () => {
     expect(conflictHeadline(e, now)).toBe(text);
   });
 
+  it.each<[string, StagedEntry, string | null, string]>([
+    ['only the permission bits', entry('f', { checksum: A, mode: 0o600, base_mode: 0o644 }), A, 'Both changed the permissions: R 644 -> 600, E 644 -> 755.'],
+    ['content and bits', entry('f', { mode: 0o600, base_mode: 0o644 }), C, 'R modified it; E changed it too. Both changed the permissions: R 644 -> 600, E 644 -> 755.'],
+  ])('a permission conflict: %s', (_name, e, now, text) => {
+    expect(conflictHeadline(e, now, 0o755)).toBe(text);
+  });
+
   it.each<[string, StagedEntry, string | null, Record<string, string>]>([
     [
       'E edited the file',
@@ -180,6 +201,7 @@ describe('a conflict, as the prompt puts it', () => {
     ['R deleted, E edited', entry('f', { operation: 'delete', checksum: null }), C, { upstream: "take upstream: delete E's file (it is backed up)" }],
     ['R made a directory where E has a file', dir(), C, { upstream: "take upstream: make R's directory (E's file is backed up)" }],
     ['R made a directory over a file E deleted', dir({ base_checksum: A }), null, { upstream: "take upstream: make R's directory", keep_e: "keep E's version: nothing there" }],
+    ['same content, both changed the bits', entry('f', { checksum: A, mode: 0o600, base_mode: 0o644 }), A, { upstream: "take upstream: give E's file R's permission bits (600)", keep_e: "keep E's version" }],
   ])('choices: %s', (_name, e, now, labels) => {
     expect(decisionLabels(e, now)).toMatchObject(labels);
   });

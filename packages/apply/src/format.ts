@@ -6,7 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import { describeEChange, inertLine } from '@zync/common';
 import { DIR_TOKEN, type StagedEntry, type StagingSession } from '@zync/daemon';
-import { eChangeFor, type Decision } from './apply-plan.js';
+import { contentConflicts, eChangeFor, modeFor, type Decision } from './apply-plan.js';
 import { formatBytes } from './diff-view.js';
 
 export interface SessionJson {
@@ -128,6 +128,8 @@ export function showJson(session: StagingSession, entries: readonly ShownEntry[]
       e_checksum,
       e_checksum_at_staging: e.e_checksum,
       mode: e.mode,
+      /** The bits R received (null: unknown, or new on R); see modeFor. */
+      base_mode: e.base_mode ?? null,
       e_mode,
       conflict,
       conflict_at_staging: e.conflict,
@@ -149,17 +151,28 @@ const RESOLUTION_TEXT: Record<NonNullable<StagedEntry['resolution']>, string> = 
   unchanged: 'applied (E already had it)',
 };
 
+const octal = (mode: number) => mode.toString(8).padStart(3, '0');
+
+/** `R 644 -> 600, E 644 -> 755` for permission bits both sides changed. */
+function modeChanges(e: Pick<StagedEntry, 'mode'> & { base_mode?: number | null }, eMode: number | null): string {
+  const base = octal(e.base_mode ?? 0);
+  return `R ${base} -> ${octal(e.mode ?? 0)}, E ${base} -> ${octal(eMode ?? 0)}`;
+}
+
 function entryState(s: ShownEntry, chalk: ChalkInstance): Cell {
   const e = s.entry;
   if (e.apply_state === 'applied') return { text: RESOLUTION_TEXT[e.resolution ?? 'upstream'], paint: chalk.green };
   const staged = e.conflict === s.conflict ? '' : ` (at staging: ${e.conflict ? 'conflict' : 'clean'})`;
-  if (s.conflict) return { text: `CONFLICT: ${describeEChange(eChangeFor(e, s.e_checksum))}${staged}`, paint: chalk.red };
-  const octal = (mode: number) => mode.toString(8).padStart(3, '0');
-  if (e.kind === 'file' && e.operation !== 'delete' && e.checksum === s.e_checksum && e.mode !== null && s.e_mode !== null && e.mode !== s.e_mode) {
-    return { text: `ok: same content, permissions ${octal(s.e_mode)} -> ${octal(e.mode)}${staged}` };
+  const mode = modeFor(e, s.e_mode);
+  if (s.conflict && contentConflicts(e, s.e_checksum)) return { text: `CONFLICT: ${describeEChange(eChangeFor(e, s.e_checksum))}${staged}`, paint: chalk.red };
+  if (s.conflict) return { text: `CONFLICT: permissions: ${modeChanges(e, s.e_mode)}${staged}`, paint: chalk.red };
+  if (e.kind === 'file' && e.operation !== 'delete' && e.checksum === s.e_checksum && mode.mode !== null && s.e_mode !== null && mode.mode !== s.e_mode) {
+    return { text: `ok: same content, permissions ${octal(s.e_mode)} -> ${octal(mode.mode)}${staged}` };
   }
   if (s.e_changed_since_base) return { text: `ok: E already holds R's version${staged}`, paint: chalk.green };
-  return { text: `ok: E unchanged since R's base${staged}` };
+  // R's content goes in with E's own chmod kept: said, since R's file has other bits.
+  const keptE = mode.mode !== null && e.mode !== null && mode.mode !== e.mode ? `; E's permissions ${octal(mode.mode)} stay (R made no chmod)` : '';
+  return { text: `ok: E unchanged since R's base${keptE}${staged}` };
 }
 
 /** What R did to the path, as a conflict names it. */
@@ -171,23 +184,41 @@ function describeRChange(e: Pick<StagedEntry, 'kind' | 'operation' | 'base_check
   return e.operation === 'add' ? 'R added it' : e.operation === 'modify' ? 'R modified it' : 'R deleted it';
 }
 
-/** Both sides of a conflict, given E's token now: `R modified it; E deleted it.` */
-export function conflictHeadline(e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'base_checksum'>, eToken: string | null): string {
-  return `${describeRChange(e)}; ${describeEChange(eChangeFor(e, eToken))}.`;
+/**
+ * Both sides of a conflict, given E's content token and permission bits now: `R modified it; E
+ * deleted it.`, and the bits when both changed them.
+ */
+export function conflictHeadline(
+  e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'base_checksum' | 'mode'> & { base_mode?: number | null },
+  eToken: string | null,
+  eMode: number | null = null,
+): string {
+  const parts = [];
+  if (contentConflicts(e, eToken)) parts.push(`${describeRChange(e)}; ${describeEChange(eChangeFor(e, eToken))}.`);
+  if (modeFor(e, eMode).conflict) parts.push(`Both changed the permissions: ${modeChanges(e, eMode)}.`);
+  return parts.join(' ');
+}
+
+/** What taking R's version does to E, given E's token now. */
+function upstreamLabel(e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'mode'>, eToken: string | null): string {
+  const eFile = eToken !== null && eToken !== DIR_TOKEN;
+  if (e.kind === 'file' && e.operation !== 'delete' && eToken === e.checksum && e.mode !== null) {
+    return `take upstream: give E's file R's permission bits (${octal(e.mode)})`;
+  }
+  if (e.operation === 'delete') {
+    return eToken === DIR_TOKEN ? "take upstream: remove E's directory (only if it is empty)" : "take upstream: delete E's file (it is backed up)";
+  }
+  if (e.kind === 'dir') return eFile ? "take upstream: make R's directory (E's file is backed up)" : "take upstream: make R's directory";
+  return eToken === null ? "take upstream: R's version re-creates the file (E has nothing to back up)" : "take upstream: R's version replaces E's (E's is backed up)";
 }
 
 /**
  * What each choice does to E, given E's token now: a person must not be told E's file is backed
  * up, or replaced, where E deleted it.
  */
-export function decisionLabels(e: Pick<StagedEntry, 'kind' | 'operation'>, eToken: string | null): Record<Decision, string> {
-  const eFile = eToken !== null && eToken !== DIR_TOKEN;
-  let upstream: string;
-  if (e.operation === 'delete') upstream = eToken === DIR_TOKEN ? "take upstream: remove E's directory (only if it is empty)" : "take upstream: delete E's file (it is backed up)";
-  else if (e.kind === 'dir') upstream = eFile ? "take upstream: make R's directory (E's file is backed up)" : "take upstream: make R's directory";
-  else upstream = eToken === null ? "take upstream: R's version re-creates the file (E has nothing to back up)" : "take upstream: R's version replaces E's (E's is backed up)";
+export function decisionLabels(e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'mode'>, eToken: string | null): Record<Decision, string> {
   return {
-    upstream,
+    upstream: upstreamLabel(e, eToken),
     keep_e: eToken !== null ? "keep E's version" : e.kind === 'file' ? "keep E's version: the file stays deleted" : "keep E's version: nothing there",
     keep_both: "keep both: E's stays, R's is written beside it as a conflict copy",
   };

@@ -109,6 +109,13 @@ describe('planUpstream', () => {
   });
 });
 
+describe('base_mode', () => {
+  it('a modify says which permission bits R received, so E can keep a chmod R did not make', () => {
+    const plan = planUpstream({ hashed: [{ ...local('a'), checksum: B }], deleted: [], received: byKey([got('a', { mode: 0o640 })]), staged: new Map() });
+    expect(plan.entries).toEqual([expect.objectContaining({ path: 'a', operation: 'modify', mode: 0o644, base_mode: 0o640 })]);
+  });
+});
+
 describe('describeCounts', () => {
   it.each<[string, { kind: 'file' | 'dir'; operation: 'add' | 'modify' | 'delete' }[], string]>([
     ['files only', [{ kind: 'file', operation: 'add' }, { kind: 'file', operation: 'add' }, { kind: 'file', operation: 'delete' }], '2 added, 0 modified, 1 deleted'],

@@ -66,6 +66,8 @@ export interface UpstreamEntry {
   /** The file R last received at this path (null: none; a directory made over it carries it too). */
   base_checksum: string | null;
   mode?: number;
+  /** The permission bits of the file R received (a modify only): E keeps its own chmod if R made none. */
+  base_mode?: number;
   mtime?: number;
 }
 
@@ -160,6 +162,7 @@ export function planUpstream(input: {
       size: file.size,
       base_checksum: got?.checksum ?? null,
       mode: file.mode,
+      ...(got ? { base_mode: got.mode } : {}),
       mtime: file.mtime,
     });
   }

@@ -86,6 +86,7 @@ export async function sendSession(
         delete: entry.operation === 'delete',
         kind: entry.kind,
         ...(entry.mode === undefined ? {} : { mode: entry.mode }),
+        ...(entry.base_mode === undefined ? {} : { base_mode: entry.base_mode }),
         ...(entry.mtime === undefined ? {} : { mtime: entry.mtime }),
       };
       try {

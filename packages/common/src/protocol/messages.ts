@@ -99,6 +99,11 @@ export const UpstreamFileRequest = req('UPSTREAM_FILE', {
   size,
   base_checksum: checksum.nullable(),
   mode: mode.optional(),
+  /**
+   * The permission bits of the file R received (its base), so E can keep a chmod of its own that
+   * R did not make. Added later: absent from older clients, whose `mode` then simply wins.
+   */
+  base_mode: mode.optional(),
   mtime: mtimeMs.optional(),
   delete: z.boolean().default(false),
   kind: EntryKind.default('file'),

@@ -111,7 +111,7 @@ describe('upstream staging', () => {
     const added = Buffer.from('a brand new file\n');
     const edited = Buffer.from('new text\n');
     const a = c.upload('sub/new.txt', added, null);
-    const m = c.upload('edit.txt', edited, sha256(oldText), { mode: 0o755, mtime: 1234 });
+    const m = c.upload('edit.txt', edited, sha256(oldText), { mode: 0o755, base_mode: 0o644, mtime: 1234 });
     const d = c.upload('gone.txt', null, sha256('bye\n'));
     c.sendBytes(a, added);
     c.sendBytes(m, edited);
@@ -128,7 +128,8 @@ describe('upstream staging', () => {
       ['edit.txt', 'modify', false, sha256(oldText)],
       ['gone.txt', 'delete', false, sha256('bye\n')],
     ]);
-    expect(entries[1]).toMatchObject({ mode: 0o755, mtime: 1234 });
+    expect(entries[1]).toMatchObject({ mode: 0o755, base_mode: 0o644, mtime: 1234 });
+    expect(entries[0]).toMatchObject({ base_mode: null }); // new on R, or sent by an older client
     expect(await readFile(nodePath.join(stagingDir(id), entries[0]!.blob!), 'utf8')).toBe('a brand new file\n');
     // Nothing in E's tree changed.
     expect(await readFile(nodePath.join(root, 'edit.txt'), 'utf8')).toBe('old text\n');

@@ -243,6 +243,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       checksum,
       size: req.size,
       mode: req.mode ?? null,
+      base_mode: req.base_mode ?? null,
       mtime: req.mtime ?? null,
       base_checksum: req.base_checksum,
       e_checksum: e,

@@ -33,6 +33,8 @@ export interface StagedEntry {
   checksum: string | null;
   size: number;
   mode: number | null;
+  /** The permission bits of the file R edited from (null: unknown, or new on R). */
+  base_mode: number | null;
   mtime: number | null;
   base_checksum: string | null;
   e_checksum: string | null;
@@ -45,7 +47,8 @@ export interface StagedEntry {
   applied_at: number | null;
 }
 
-export type NewStagedEntry = Omit<StagedEntry, 'apply_state' | 'resolution' | 'backup' | 'copy_path' | 'applied_at'>;
+export type NewStagedEntry = Omit<StagedEntry, 'apply_state' | 'resolution' | 'backup' | 'copy_path' | 'applied_at' | 'base_mode'> &
+  Partial<Pick<StagedEntry, 'base_mode'>>;
 
 type EntryRow = Omit<StagedEntry, 'conflict'> & { conflict: number };
 
@@ -72,12 +75,12 @@ export class StagingStore {
     this.db.transaction(() => {
       this.db
         .prepare(
-          `INSERT INTO staging_entries (staging_id, entry_no, base_dir, path, kind, operation, checksum, size, mode, mtime,
+          `INSERT INTO staging_entries (staging_id, entry_no, base_dir, path, kind, operation, checksum, size, mode, base_mode, mtime,
              base_checksum, e_checksum, conflict, blob)
-           VALUES (@staging_id, @entry_no, @base_dir, @path, @kind, @operation, @checksum, @size, @mode, @mtime,
+           VALUES (@staging_id, @entry_no, @base_dir, @path, @kind, @operation, @checksum, @size, @mode, @base_mode, @mtime,
              @base_checksum, @e_checksum, @conflict, @blob)`,
         )
-        .run({ ...e, conflict: e.conflict ? 1 : 0 });
+        .run({ ...e, base_mode: e.base_mode ?? null, conflict: e.conflict ? 1 : 0 });
       this.db
         .prepare(
           `UPDATE staging_sessions SET received_count = received_count + 1, conflict_count = conflict_count + ?,
