@@ -159,7 +159,7 @@ describe('stepFor (a person’s decision on a conflict)', () => {
     ['keep both on a deletion keeps E’s', del(), C, 'keep_both', { kind: 'keep_e' }],
     ['take upstream where E edited back to R’s content, other mode', entry(), B, 'upstream', { kind: 'mode' }],
   ])('%s', (_name, e, now, decision, step) => {
-    expect(stepFor({ entry: e, e_checksum: now, e_mode: now === B ? 0o600 : 0o644 }, decision)).toEqual(step);
+    expect(stepFor({ entry: e, e_checksum: now, e_mode: now === B ? 0o600 : 0o644, mode: e.mode }, decision)).toEqual(step);
   });
 
   it('offers "keep both" only where R sends a file and E holds one', () => {
@@ -171,11 +171,11 @@ describe('stepFor (a person’s decision on a conflict)', () => {
   });
 
   it('"keep both" where E holds no file keeps E’s', () => {
-    expect(stepFor({ entry: entry(), e_checksum: null, e_mode: null }, 'keep_both')).toEqual({ kind: 'keep_e' });
+    expect(stepFor({ entry: entry(), e_checksum: null, e_mode: null, mode: null }, 'keep_both')).toEqual({ kind: 'keep_e' });
   });
 
   it('taking R’s version where E deleted the file re-creates it, with nothing to back up', () => {
-    expect(stepFor({ entry: entry(), e_checksum: null, e_mode: null }, 'upstream')).toEqual({ kind: 'write', backup: false });
+    expect(stepFor({ entry: entry(), e_checksum: null, e_mode: null, mode: null }, 'upstream')).toEqual({ kind: 'write', backup: false });
   });
 });
 

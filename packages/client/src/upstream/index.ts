@@ -199,7 +199,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
       );
       const byPath = (a: { base_dir: string; path: string }, b: { base_dir: string; path: string }) =>
         `${a.base_dir}/${a.path}`.localeCompare(`${b.base_dir}/${b.path}`);
-      for (const c of [...sent.conflicts].sort(byPath)) print(`  conflict: ${c.base_dir}/${c.path} (E changed it too)`);
+      for (const c of [...sent.conflicts].sort(byPath)) print(`  conflict: ${c.base_dir}/${c.path} (${c.reason})`);
       print(`On E, review and apply it with: zync-apply apply ${sent.staging_id}`);
       return { staging_id: sent.staging_id, file_count: sent.file_count, conflict_count: sent.conflict_count, already_staged: already };
     } finally {
