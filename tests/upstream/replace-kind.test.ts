@@ -2,7 +2,8 @@
 // one entry for that path (the directory, from the file as its base) plus the files inside it,
 // the apply makes the directory on E with E's file kept in the backup, and R then converges.
 // Before, the file's deletion and the directory's creation went as two entries for one path and
-// the daemon aborted every such session.
+// the daemon aborted every such session. The reverse (a received directory replaced by a file)
+// is held back with a clear line, while R's other edits still go upstream.
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,5 +120,45 @@ describe('upstream: a received file replaced by a directory on R while E edited 
     expect(pulled.code, pulled.stderr).toBe(0);
     await expectSameTree(r, e);
     expect(await conflictCopies(r)).toEqual([]);
+  });
+});
+
+describe('upstream: a received directory replaced by a file on R', () => {
+  let e: string;
+  let r: string;
+  let daemon: DaemonHandle;
+  let setup: ClientSetup;
+
+  beforeAll(async () => {
+    e = tempDir('zync-e-');
+    r = tempDir('zync-r-');
+    await mkdir(path.join(e, 'drafts/old'), { recursive: true });
+    await writeFile(path.join(e, 'drafts/one.txt'), 'one\n');
+    await writeFile(path.join(e, 'drafts/old/two.txt'), 'two\n');
+    await writeFile(path.join(e, 'other.txt'), 'E\n');
+    daemon = await startDaemon({ dirs: { docs: e } });
+    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    const first = await runClientOnce(setup);
+    expect(first.code, first.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('is held back with one clear line, and R’s other edits still go upstream', async () => {
+    const eBefore = await treeDigest(e);
+    await rm(path.join(r, 'drafts'), { recursive: true });
+    await writeFile(path.join(r, 'drafts'), 'now a file\n');
+    await writeFile(path.join(r, 'other.txt'), 'edited on R\n');
+
+    const result = await runUpstream(setup);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^Not sent: docs\/drafts — R replaced this directory with a file, which zync cannot stage on E yet \(4 changes held back\)\./m);
+    expect(result.stdout).toMatch(/Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
+    const applied = await runApply(daemon, ['apply', stagingIdFrom(result.stdout), '--non-interactive']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(await readFile(path.join(e, 'other.txt'), 'utf8')).toBe('edited on R\n');
+    const eAfter = await treeDigest(e);
+    expect({ ...eAfter, 'other.txt': undefined }).toEqual({ ...eBefore, 'other.txt': undefined });
   });
 });

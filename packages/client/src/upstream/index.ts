@@ -144,11 +144,19 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
     const pendingSessions = [...new Set(plan.already_staged.map((e) => e.staging_id))].join(', ');
     const alreadyNote =
       already === 0 ? '' : ` ${plural(already, 'change')} already staged in ${pendingSessions} ${already === 1 ? 'was' : 'were'} not sent again.`;
+    for (const w of plan.withheld) {
+      print(
+        `Not sent: ${w.base_dir}/${w.path} — R replaced this directory with a file, which zync cannot stage on E yet ` +
+          `(${plural(w.changes, 'change')} held back). Make that change on E, or give the file another name on R.`,
+      );
+    }
     if (plan.entries.length === 0) {
       records.update(logId, [], scanned, Date.now());
       print(
         already === 0
-          ? 'Nothing to send upstream: no local changes since what R last received from E.'
+          ? plan.withheld.length > 0
+            ? 'Nothing else to send upstream.'
+            : 'Nothing to send upstream: no local changes since what R last received from E.'
           : `Nothing new to send upstream: ${plural(already, 'change')} ${already === 1 ? 'is' : 'are'} already staged in ${pendingSessions}, waiting for zync-apply on E.`,
       );
       return { staging_id: null, file_count: 0, conflict_count: 0, already_staged: already };

@@ -28,6 +28,7 @@ const got = (path: string, over: Partial<ReceivedFile> = {}): ReceivedFile => ({
   local_ino: 7,
   ...over,
 });
+const hashedAt = (path: string, checksum: string): HashedFile => ({ ...local(path), checksum });
 const byKey = <T extends { base_dir: string; path: string }>(items: T[]) => new Map(items.map((i) => [fileKey(i.base_dir, i.path), i]));
 const never = () => false;
 
@@ -141,6 +142,24 @@ describe('findDirChanges', () => {
     const result = findDirChanges(local, byKey(received), new Set(files), ignored);
     expect(result.added.map((d) => d.path)).toEqual(added);
     expect(result.removed.map((d) => d.path)).toEqual(removed);
+  });
+
+  it('names a received directory replaced by a file of the same name', () => {
+    const result = findDirChanges([], byKey([dir('x'), dir('gone')]), new Set([fileKey('d', 'x')]), never);
+    expect(result.replacedByFile.map((d) => d.path)).toEqual(['x']);
+    expect(result.removed.map((d) => d.path)).toEqual(['gone']);
+  });
+
+  it('planUpstream holds back everything at and below a directory replaced by a file, and sends the rest', () => {
+    const plan = planUpstream({
+      hashed: [hashedAt('x', B), hashedAt('other', B)],
+      deleted: [got('x/a'), got('x/sub/b')],
+      received: byKey([got('x/a'), got('x/sub/b')]),
+      staged: new Map(),
+      dirs: { added: [], removed: [dir('x/sub')], replacedByFile: [dir('x')] },
+    });
+    expect(plan.entries.map((e) => [e.path, e.operation])).toEqual([['other', 'add']]);
+    expect(plan.withheld).toEqual([{ base_dir: 'd', path: 'x', changes: 4 }]);
   });
 
   it('planUpstream turns them into directory entries, and skips ones already staged', () => {

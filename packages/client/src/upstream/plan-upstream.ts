@@ -75,6 +75,11 @@ export interface UpstreamPlan {
   entries: UpstreamEntry[];
   /** Changes left out because a pending session already holds exactly them. */
   already_staged: { base_dir: string; path: string; staging_id: string }[];
+  /**
+   * Received directories R replaced with a file: E cannot stage a file over its directory yet,
+   * so nothing at or below such a path is sent (`changes` of them); the rest of the plan goes.
+   */
+  withheld: { base_dir: string; path: string; changes: number }[];
 }
 
 export const fileKey = (baseDir: string, path: string): string => `${baseDir}\u0000${path}`;
@@ -112,15 +117,15 @@ export function findSuspects(
 }
 
 /**
- * Directories made on R (present, never received) and removed on R (received, gone, not ignored
- * now, and not replaced by a file — the file's own entry covers that path).
+ * Directories made on R (present, never received), removed on R (received, gone, not ignored
+ * now), and replaced on R by a file of the same name (received, now a file).
  */
 export function findDirChanges(
   localDirs: readonly DirPath[],
   receivedDirs: ReadonlyMap<string, DirPath>,
   localFiles: ReadonlySet<string>,
   isIgnored: (baseDir: string, path: string, isDir: boolean) => boolean,
-): { added: DirPath[]; removed: DirPath[] } {
+): { added: DirPath[]; removed: DirPath[]; replacedByFile: DirPath[] } {
   const present = new Set<string>();
   const added: DirPath[] = [];
   for (const dir of localDirs) {
@@ -129,11 +134,13 @@ export function findDirChanges(
     if (!receivedDirs.has(key)) added.push(dir);
   }
   const removed: DirPath[] = [];
+  const replacedByFile: DirPath[] = [];
   for (const [key, dir] of receivedDirs) {
-    if (present.has(key) || localFiles.has(key) || isIgnored(dir.base_dir, dir.path, true)) continue;
-    removed.push(dir);
+    if (present.has(key) || isIgnored(dir.base_dir, dir.path, true)) continue;
+    if (localFiles.has(key)) replacedByFile.push(dir);
+    else removed.push(dir);
   }
-  return { added, removed };
+  return { added, removed, replacedByFile };
 }
 
 /**
@@ -146,7 +153,7 @@ export function planUpstream(input: {
   deleted: readonly ReceivedFile[];
   received: ReadonlyMap<string, ReceivedFile>;
   staged: ReadonlyMap<string, StagedRecord>;
-  dirs?: { added: readonly DirPath[]; removed: readonly DirPath[] };
+  dirs?: { added: readonly DirPath[]; removed: readonly DirPath[]; replacedByFile?: readonly DirPath[] };
 }): UpstreamPlan {
   const candidates: UpstreamEntry[] = [];
   for (const file of input.hashed) {
@@ -189,7 +196,14 @@ export function planUpstream(input: {
   for (const dir of input.dirs?.removed ?? []) {
     candidates.push({ base_dir: dir.base_dir, path: dir.path, kind: 'dir', operation: 'delete', checksum: null, size: 0, base_checksum: null });
   }
-  const plan: UpstreamPlan = { entries: [], already_staged: [] };
+  const plan: UpstreamPlan = { entries: [], already_staged: [], withheld: [] };
+  for (const dir of input.dirs?.replacedByFile ?? []) {
+    const below = (e: UpstreamEntry) => e.base_dir === dir.base_dir && (e.path === dir.path || e.path.startsWith(`${dir.path}/`));
+    const held = candidates.filter(below);
+    if (held.length === 0) continue;
+    plan.withheld.push({ base_dir: dir.base_dir, path: dir.path, changes: held.length });
+    candidates.splice(0, candidates.length, ...candidates.filter((e) => !below(e)));
+  }
   for (const entry of candidates) {
     const staged = input.staged.get(fileKey(entry.base_dir, entry.path));
     const same =
@@ -209,6 +223,7 @@ export function planUpstream(input: {
     a.base_dir === b.base_dir ? (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) : a.base_dir < b.base_dir ? -1 : 1;
   plan.entries.sort(order);
   plan.already_staged.sort(order);
+  plan.withheld.sort(order);
   return plan;
 }
 
