@@ -3,7 +3,7 @@
 // logged at warn with the remote address, and no token — right or wrong — ever reaches the log.
 // The token file: generated with mode 0600; a token file others can read is refused by both
 // binaries with one sentence.
-import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, runCli, spawnCli, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
@@ -109,9 +109,12 @@ describe('the token file', () => {
     const file = path.join(dir, 'token');
     writeFileSync(file, `${TOKEN}\n`);
     chmodSync(file, mode);
+    // The root beside the token, not around it: a token file in a watched root is refused first.
+    const root = path.join(dir, 'root');
+    mkdirSync(root);
     const args =
       who === 'daemon'
-        ? ['--port', '0', '--db', path.join(dir, 'sync.db'), '--token-file', file, '--dirs', `docs:${dir}`]
+        ? ['--port', '0', '--db', path.join(dir, 'sync.db'), '--token-file', file, '--dirs', `docs:${root}`]
         : ['--server', 'ws://127.0.0.1:9', '--token-file', file, '--db', path.join(dir, 'client.db'), '--dirs', `docs:${path.join(dir, 'r')}`, '--once'];
     const result = await runCli(who, args);
     expect(result.code).toBe(2);
