@@ -188,7 +188,9 @@ async function applyRound(
       logger.error({ code: p.code }, `skipping ${entry.base_dir}/${entry.path}: ${p.message}`);
       result.skipped.push(p);
     } else {
-      logger.warn({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (will retry): ${p.message}`);
+      // Stopping (a signal): the pass ends here and says so once; no warning per cut-off file.
+      if (aborted()) logger.debug({ code: p.code }, `stopped before ${entry.base_dir}/${entry.path} was applied: ${p.message}`);
+      else logger.warn({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (will retry): ${p.message}`);
       result.failed.push(p);
       if (p.code === 'DISK_FULL') diskFull = true;
     }

@@ -93,7 +93,7 @@ export async function scanTree(root: string, matcher: IgnoreMatcher, options: { 
       }
       if (!isSafeRelativePath(rel)) {
         // Names with control characters or backslashes cannot cross the wire safely.
-        options.log?.warn({ path: JSON.stringify(rel) }, 'name not syncable; skipped');
+        options.log?.warn({ path: rel }, 'name not syncable; skipped'); // the log prints values JSON-escaped
         continue;
       }
       // Skip ignored names before the lstat when the type is already known.

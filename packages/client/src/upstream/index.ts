@@ -3,7 +3,7 @@
 // session; prints the staging id and counts. Content a pending session already holds unchanged
 // is not sent again (staged-records.ts). Any failure throws a ZyncError with one sentence; the
 // connection is closed so the daemon aborts a half-sent session. Writes nothing in R's roots.
-import { ZyncError, type DirSpec, type Logger } from '@zync/common';
+import { inertLine, ZyncError, type DirSpec, type Logger } from '@zync/common';
 import type { Connection } from '../connection.js';
 import type { ClientStore } from '../store/client-store.js';
 import {
@@ -118,7 +118,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
   const rootsRefused = checkRoots(describeRoots(store, dirs, [...files, ...scan.dirs], received.values()));
   if (rootsRefused) throw rootsRefused;
   for (const dir of scan.unreadable) {
-    log.warn({ code: dir.code }, `cannot read ${dir.base_dir}/${dir.path}: nothing below it is sent upstream`);
+    log.warn({ code: dir.code }, `cannot read ${inertLine(`${dir.base_dir}/${dir.path}`)}: nothing below it is sent upstream`);
   }
   // Below a directory that could not be read, nothing is known: not deleted, not sent.
   const belowUnreadable = (baseDir: string, path: string) =>
@@ -129,7 +129,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
   const dirChanges = findDirChanges(scan.dirs, receivedDirs, new Set(files.map((f) => fileKey(f.base_dir, f.path))), isIgnored);
   log.debug({ files: files.length, suspects: toHash.length, deleted: deleted.length }, 'scanned local roots');
   const hashed = await hashSuspects(dirs, toHash, (file, code) =>
-    log.warn({ code }, `cannot read ${file.base_dir}/${file.path}: not sent upstream`),
+    log.warn({ code }, `cannot read ${inertLine(`${file.base_dir}/${file.path}`)}: not sent upstream`),
   );
   stopIfAsked();
 
@@ -146,7 +146,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
       already === 0 ? '' : ` ${plural(already, 'change')} already staged in ${pendingSessions} ${already === 1 ? 'was' : 'were'} not sent again.`;
     for (const w of plan.withheld) {
       print(
-        `Not sent: ${w.base_dir}/${w.path} — R replaced this directory with a file, which zync cannot stage on E yet ` +
+        `Not sent: ${inertLine(`${w.base_dir}/${w.path}`)} — R replaced this directory with a file, which zync cannot stage on E yet ` +
           `(${plural(w.changes, 'change')} held back). Make that change on E, or give the file another name on R.`,
       );
     }
