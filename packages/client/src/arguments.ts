@@ -18,12 +18,9 @@ export function checkInterval(seconds: number): void {
 /**
  * The token to present. The daemon always requires one (it generates one when given none), so
  * without a token the client could only be refused with a 401 that blames a token never given.
- * `flag` is --token as given: an empty one is refused rather than passed over for ZYNC_TOKEN.
+ * (An empty --token is refused by resolveToken.)
  */
-export function requireToken(resolved: string | undefined, flag: string | undefined): string {
-  if (flag !== undefined && flag.trim() === '') {
-    throw new ZyncError('BAD_ARGUMENT', 'The token given with --token is empty: use --token, --token-file or ZYNC_TOKEN.');
-  }
+export function requireToken(resolved: string | undefined): string {
   if (!resolved) throw new ZyncError('BAD_ARGUMENT', 'No token given: use --token, --token-file or ZYNC_TOKEN.');
   return resolved;
 }

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const logger = createLogger(PROGRAM, argv['log-level']);
   checkServerUrl(argv.server);
   const ca = await readCaFile(argv.ca, argv.server);
-  const token = requireToken(await resolveToken({ token: argv.token, tokenFile: argv['token-file'] }), argv.token);
+  const token = requireToken(await resolveToken({ token: argv.token, tokenFile: argv['token-file'] }));
   const specs = parseDirSpecs(argv.dirs);
   const dbPath = nodePath.resolve(argv.db);
   // The database (with its WAL and lock files) in a synced directory would be scanned as R's own

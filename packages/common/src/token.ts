@@ -45,12 +45,18 @@ export async function writeTokenFile(path: string, token: string): Promise<void>
   }
 }
 
-/** The token from --token, else --token-file, else ZYNC_TOKEN; undefined when none is set. */
+/**
+ * The token from --token, else --token-file, else ZYNC_TOKEN; undefined when none is set. An
+ * empty --token is refused rather than quietly passed over for another source.
+ */
 export async function resolveToken(options: {
   token?: string | undefined;
   tokenFile?: string | undefined;
   env?: NodeJS.ProcessEnv;
 }): Promise<string | undefined> {
+  if (options.token !== undefined && options.token.trim() === '') {
+    throw new ZyncError('BAD_ARGUMENT', 'The token given with --token is empty: use --token, --token-file or ZYNC_TOKEN.');
+  }
   if (options.token) return options.token;
   if (options.tokenFile) return readTokenFile(options.tokenFile);
   const fromEnv = (options.env ?? process.env).ZYNC_TOKEN;
