@@ -3,7 +3,7 @@
 // file — and a recorded file made unreadable reaches R as a permission change, not a deletion,
 // then converges once E lets it be read again. Run as root, the daemon is started without the
 // capabilities that let root read any file, so permissions apply to it as to any user.
-import { chmod, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, expectSameTree, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
@@ -35,6 +35,8 @@ describe('zync-daemon with files it may not read', () => {
     await writeFile(path.join(e, 'ok.txt'), 'ok\n');
     await writeFile(path.join(e, 'report.txt'), 'quarterly figures\n');
     await writeFile(path.join(e, 'private-from-start.txt'), 'never readable\n', { mode: 0o000 });
+    await mkdir(path.join(e, 'sub'));
+    await writeFile(path.join(e, 'sub/f.txt'), 'first\n');
     daemon = await startDaemon({ dirs: { docs: e }, wrapper: AS_A_USER });
     setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
   });
@@ -80,6 +82,21 @@ describe('zync-daemon with files it may not read', () => {
     await waitFor(async () => (await lastEntryFor(daemon, 'locked.txt')) !== undefined, { timeoutMs: 10_000, what: 'locked.txt in the log' });
     const last = await runClientOnce(setup);
     expect(last.code, last.stderr).toBe(0);
+    await expectSameTree(r, e);
+  });
+
+  it('a file behind a directory made unsearchable is never logged as deleted, and follows once it is searchable', async () => {
+    const before = await logOf(daemon);
+    await appendFile(path.join(e, 'sub/f.txt'), 'more\n');
+    await chmod(path.join(e, 'sub'), 0o000);
+    await waitFor(async () => (await lastEntryFor(daemon, 'sub'))?.mode === 0, { timeoutMs: 10_000, what: 'sub 0000 in the log' });
+    const since = (await logOf(daemon)).slice(before.length);
+    expect(since.filter((entry) => entry.operation === 'delete')).toEqual([]);
+
+    await chmod(path.join(e, 'sub'), 0o755);
+    await waitFor(async () => (await lastEntryFor(daemon, 'sub/f.txt'))?.size === 'first\nmore\n'.length, { timeoutMs: 10_000, what: 'the append in the log' });
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
     await expectSameTree(r, e);
   });
 });

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
 import * as nodePath from 'node:path';
-import { isSafeRelativePath, type IgnoreMatcher, type Logger } from '@zync/common';
+import { isNotPermitted, isSafeRelativePath, type IgnoreMatcher, type Logger } from '@zync/common';
 import { trustedCtime, type ObservedEntry, type StatEntry } from './core/entries.js';
 
 export interface TreeScan {
@@ -47,10 +47,22 @@ const join = (rel: string, name: string) => (rel === '' ? name : `${rel}/${name}
 export const absPath = (root: string, rel: string): string => (rel === '' ? root : nodePath.join(root, ...rel.split('/')));
 
 function lstatOrNull(path: string): Stats | null {
+  const stats = lstatKnown(path);
+  return stats === NOT_PERMITTED ? null : stats;
+}
+
+/** What lstatKnown gives for a path this process may not reach: there, but unknown. */
+export const NOT_PERMITTED = 'not-permitted';
+
+/**
+ * lstat: null for a path that is gone, NOT_PERMITTED for one behind a directory this process
+ * may not search (EACCES, EPERM), which must never be taken for gone.
+ */
+export function lstatKnown(path: string): Stats | null | typeof NOT_PERMITTED {
   try {
     return lstatSync(path, { throwIfNoEntry: false }) ?? null;
-  } catch {
-    return null;
+  } catch (err) {
+    return isNotPermitted((err as NodeJS.ErrnoException).code) ? NOT_PERMITTED : null;
   }
 }
 
@@ -65,7 +77,8 @@ export async function scanTree(root: string, matcher: IgnoreMatcher, options: { 
   const stack: string[] = [];
 
   if (under !== '') {
-    const stats = lstatOrNull(absPath(root, under));
+    const stats = lstatKnown(absPath(root, under));
+    if (stats === NOT_PERMITTED) return { entries, unreadable: [under] };
     const entry = stats ? toStatEntry(under, stats) : null;
     if (!entry || matcher(under, entry.kind === 'dir')) return { entries, unreadable };
     entries.push(entry);
@@ -99,7 +112,12 @@ export async function scanTree(root: string, matcher: IgnoreMatcher, options: { 
       // Skip ignored names before the lstat when the type is already known.
       const typeKnown = dirent.isFile() || dirent.isDirectory();
       if (typeKnown && matcher(rel, dirent.isDirectory())) continue;
-      const stats = lstatOrNull(absPath(root, rel));
+      const stats = lstatKnown(absPath(root, rel));
+      if (stats === NOT_PERMITTED) {
+        // A directory that may be listed but not searched: its entries are left as recorded.
+        unreadable.push(rel);
+        continue;
+      }
       const entry = stats ? toStatEntry(rel, stats) : null;
       if (!entry || (!typeKnown && matcher(rel, entry.kind === 'dir'))) continue;
       entries.push(entry);
@@ -119,9 +137,6 @@ export type HashResult =
   /** There, but this process may not read it (EACCES, EPERM): see unreadableInput. */
   | { status: 'unreadable'; code: string };
 
-/** Open errors that mean the daemon's user may not read the file, not that anything is broken. */
-const NOT_PERMITTED = new Set(['EACCES', 'EPERM']);
-
 /**
  * Hashes the file at `rel` and returns its state, re-reading (up to `attempts` times) when its
  * size or mtime moved while it was being read or the name now points at another file.
@@ -136,7 +151,7 @@ export async function hashStable(root: string, rel: string, buffer: Buffer, atte
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') return { status: 'gone' };
-      if (code !== undefined && NOT_PERMITTED.has(code)) return { status: 'unreadable', code };
+      if (isNotPermitted(code)) return { status: 'unreadable', code };
       throw err;
     }
     try {

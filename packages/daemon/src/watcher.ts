@@ -8,7 +8,7 @@
 // net for dropped events. A root that vanishes, or is suddenly emptied (an unmounted disk), is
 // reported and held (no deletions) until it returns, then rescanned. Owns chokidar and timers;
 // decides nothing itself.
-import { lstat, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import { performance } from 'node:perf_hooks';
@@ -20,7 +20,7 @@ import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import { forEachLimited } from './pool.js';
 import { reconcile } from './reconcile.js';
 import type { Root, RootSet } from './roots.js';
-import { absPath, hashStable, toStatEntry } from './scanner.js';
+import { absPath, hashStable, lstatKnown, NOT_PERMITTED, toStatEntry } from './scanner.js';
 import type { DaemonStore } from './store/daemon-store.js';
 
 /**
@@ -137,7 +137,8 @@ export class TreeWatcher {
       if (e.operation === 'delete') continue;
       const root = this.roots.get(e.base_dir);
       if (!root) continue;
-      const stats = await lstat(absPath(root.root, e.path)).catch(() => null);
+      const stats = lstatKnown(absPath(root.root, e.path));
+      if (stats === NOT_PERMITTED) continue; // cannot tell; a later event or rescan looks again
       const now = stats ? toStatEntry(e.path, stats) : null;
       if (!now || now.kind !== e.kind || now.mode !== e.mode || (e.kind === 'file' && (now.size !== e.size || now.mtime !== e.mtime))) {
         stale.push({ base_dir: e.base_dir, path: e.path });
@@ -320,7 +321,12 @@ export class TreeWatcher {
   /** Looks at one settled path on disk and says what to record. */
   private async look(root: Root, item: PendingPath): Promise<{ inputs: ChangeInput[]; unsettled: string[]; present: boolean }> {
     const gone = { operation: 'delete', kind: 'file', base_dir: root.name, path: item.path, checksum: null, size: 0, mtime: 0, mode: 0 } as const;
-    const stats = await lstat(absPath(root.root, item.path)).catch(() => null);
+    const stats = lstatKnown(absPath(root.root, item.path));
+    if (stats === NOT_PERMITTED) {
+      // Behind a directory the daemon may not search: there, but unknown. Never a deletion.
+      this.log.warn({ base_dir: root.name, path: item.path }, 'cannot look at a changed path (a directory above it is not searchable); left as recorded');
+      return { inputs: [], unsettled: [], present: true };
+    }
     const entry = stats ? toStatEntry(item.path, stats) : null;
     if (!entry) return { inputs: [gone], unsettled: [], present: false };
     if (root.matcher(item.path, entry.kind === 'dir')) return { inputs: [], unsettled: [], present: false };
@@ -328,7 +334,9 @@ export class TreeWatcher {
     const live = prev !== null && !prev.deleted ? prev : null;
 
     if (entry.kind === 'dir') {
-      if (item.subtree || live?.kind !== 'dir') {
+      // A permission change may have made the directory searchable again: what changed below it
+      // meanwhile could not be looked at then (left as recorded), so its subtree is compared now.
+      if (item.subtree || live?.kind !== 'dir' || live.mode !== entry.mode) {
         const result = await reconcile({ store: this.store, root, under: item.path, log: this.log });
         return { inputs: result.inputs, unsettled: result.unsettled, present: true };
       }
@@ -404,8 +412,8 @@ export class TreeWatcher {
         checked.add(key);
         const prev = this.store.getFile(base_dir, dir);
         if (prev && !prev.deleted && prev.kind === 'dir') break;
-        const stats = await lstat(absPath(root.root, dir)).catch(() => null);
-        const entry = stats ? toStatEntry(dir, stats) : null;
+        const stats = lstatKnown(absPath(root.root, dir));
+        const entry = stats && stats !== NOT_PERMITTED ? toStatEntry(dir, stats) : null;
         if (entry?.kind === 'dir' && !root.matcher(dir, true)) {
           inputs.push({ operation: 'add', base_dir, checksum: null, ...entry });
         }

@@ -6,7 +6,7 @@
 // Reads only; decides nothing about what changed (plan-upstream.ts does).
 import { lstat, readdir } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { hashFile, loadIgnoreMatcher, type DirSpec, type IgnoreMatcher } from '@zync/common';
+import { hashFile, isNotPermitted, loadIgnoreMatcher, type DirSpec, type IgnoreMatcher } from '@zync/common';
 import type { DirPath, HashedFile, LocalFile } from './plan-upstream.js';
 
 const STAT_BATCH = 64;
@@ -19,8 +19,6 @@ export interface ScanResult {
   unreadable: (DirPath & { code: string })[];
   matchers: Map<string, IgnoreMatcher>;
 }
-
-const NOT_PERMITTED = new Set(['EACCES', 'EPERM']);
 
 export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResult> {
   const files: LocalFile[] = [];
@@ -37,7 +35,7 @@ export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResu
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return; // removed while we walked
-        if (code !== undefined && NOT_PERMITTED.has(code)) {
+        if (isNotPermitted(code)) {
           unreadable.push({ base_dir: dir.name, path: rel, code });
           return;
         }
@@ -103,7 +101,7 @@ export async function hashSuspects(
         out.push({ ...file, checksum, size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        if (code !== undefined && NOT_PERMITTED.has(code)) unreadable(file, code);
+        if (isNotPermitted(code)) unreadable(file, code);
         else if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
       }
     }

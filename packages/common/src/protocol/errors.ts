@@ -48,3 +48,11 @@ export function fromFsError(err: unknown, what: string): unknown {
   }
   return err;
 }
+
+/**
+ * An fs error code that means this process may not read or search the path (EACCES, EPERM):
+ * the path is there, so it must never be taken for gone.
+ */
+export function isNotPermitted(code: string | undefined): code is 'EACCES' | 'EPERM' {
+  return code === 'EACCES' || code === 'EPERM';
+}

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
-import { checkRelativePath, realRootSync, resolveInRootSync, ZyncError } from '@zync/common';
+import { checkRelativePath, isNotPermitted, realRootSync, resolveInRootSync, ZyncError } from '@zync/common';
 
 export interface SmallRecord {
   size: number;
@@ -29,7 +29,7 @@ export const fileChanged = (path: string, why: string) =>
  * instead of skipping a file it would then never get.
  */
 export function cannotOpen(baseDir: string, relPath: string, code: string | undefined): ZyncError {
-  if (code === 'EACCES' || code === 'EPERM') return new ZyncError('NOT_FOUND', `${baseDir}/${relPath} cannot be read by the daemon (${code}).`);
+  if (isNotPermitted(code)) return new ZyncError('NOT_FOUND', `${baseDir}/${relPath} cannot be read by the daemon (${code}).`);
   return new ZyncError('FILE_CHANGED', `${baseDir}/${relPath} cannot be read right now (${code ?? 'error'}); retry later.`);
 }
 
