@@ -2,8 +2,9 @@
 // or inode, yet --update-upstream stages it, `zync-apply show` names the new permission bits, the
 // apply sets them on E's file in place (same content, so no backup) and logs the change, and R
 // then receives it as an ordinary change with nothing left to send. A chmod made after an edit
-// was staged is staged again rather than taken for the pending edit.
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+// was staged is staged again rather than taken for the pending edit, and a private directory
+// made on R keeps its permission bits on E and, after the round trip, on R.
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exists, expectSameTree, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
@@ -121,5 +122,42 @@ describe('upstream: a chmod on R after the edit was staged', () => {
     await expectSameTree(r, e);
     expect(await modeOf(path.join(r, 'build.sh'))).toBe(0o755);
     expect(await conflictCopies(r)).toEqual([]);
+  });
+});
+
+describe('upstream: a private directory made on R', () => {
+  let e: string;
+  let r: string;
+  let daemon: DaemonHandle;
+  let setup: ClientSetup;
+
+  beforeAll(async () => {
+    e = tempDir('zync-e-');
+    r = tempDir('zync-r-');
+    await writeFile(path.join(e, 'readme.txt'), 'hello\n');
+    daemon = await startDaemon({ dirs: { docs: e } });
+    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    const first = await runClientOnce(setup);
+    expect(first.code, first.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('stays private on E and on R after the round trip', async () => {
+    await mkdir(path.join(r, 'private'), { mode: 0o700 });
+    await chmod(path.join(r, 'private'), 0o700);
+    await writeFile(path.join(r, 'private/notes.txt'), 'secret\n');
+    const staged = await runUpstream(setup);
+    expect(staged.code, staged.stderr).toBe(0);
+    const applied = await runApply(daemon, ['apply', stagingIdFrom(staged.stdout), '--non-interactive']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(await modeOf(path.join(e, 'private'))).toBe(0o700);
+
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(await modeOf(path.join(r, 'private'))).toBe(0o700);
+    await expectSameTree(r, e);
   });
 });

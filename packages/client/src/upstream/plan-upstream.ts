@@ -35,6 +35,8 @@ export interface ReceivedFile {
 export interface DirPath {
   base_dir: string;
   path: string;
+  /** Permission bits, for a directory found on R's disk (a new one goes upstream with them). */
+  mode?: number;
 }
 
 /** An entry sent in a staging session that is still waiting on E (complete, not applied). */
@@ -191,7 +193,17 @@ export function planUpstream(input: {
   }
   for (const dir of input.dirs?.added ?? []) {
     const replaced = input.received.get(fileKey(dir.base_dir, dir.path));
-    candidates.push({ base_dir: dir.base_dir, path: dir.path, kind: 'dir', operation: 'add', checksum: null, size: 0, base_checksum: replaced?.checksum ?? null });
+    candidates.push({
+      base_dir: dir.base_dir,
+      path: dir.path,
+      kind: 'dir',
+      operation: 'add',
+      checksum: null,
+      size: 0,
+      base_checksum: replaced?.checksum ?? null,
+      // A private directory made on R stays private on E (and so on R, which then takes E's mode).
+      ...(dir.mode === undefined ? {} : { mode: dir.mode }),
+    });
   }
   for (const dir of input.dirs?.removed ?? []) {
     candidates.push({ base_dir: dir.base_dir, path: dir.path, kind: 'dir', operation: 'delete', checksum: null, size: 0, base_checksum: null });

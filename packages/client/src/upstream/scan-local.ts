@@ -66,7 +66,8 @@ export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResu
         for (const s of stats) if (s) files.push(s);
       }
       for (const [subAbs, subRel] of subdirs) {
-        found.push({ base_dir: dir.name, path: subRel });
+        const info = await lstat(subAbs).catch(() => null);
+        found.push({ base_dir: dir.name, path: subRel, ...(info?.isDirectory() ? { mode: info.mode & 0o7777 } : {}) });
         await walk(subAbs, subRel);
       }
     };
