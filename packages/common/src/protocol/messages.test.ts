@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBinaryFrame, encodeBinaryFrame } from './framing.js';
-import { ChangeEntry, Request } from './messages.js';
+import { ChangeEntry, Request, UpstreamFileResponse } from './messages.js';
 
 const sum = 'a'.repeat(64);
 
@@ -42,5 +42,18 @@ describe('binary frames', () => {
   });
   it('refuses a frame too short to carry an id', () => {
     expect(decodeBinaryFrame(Buffer.from([1, 2]))).toBeNull();
+  });
+});
+
+describe('UpstreamFileResponse', () => {
+  const answer = { id: 7, status: 'ok', operation: 'UPSTREAM_FILE', staging_id: 'S1', conflict: true };
+  it.each([
+    ['a known e_change', { ...answer, e_change: 'deleted' }, 'deleted'],
+    ['no e_change (an older daemon)', answer, undefined],
+    ['an e_change a newer daemon added: read as absent, the answer still taken', { ...answer, e_change: 'replaced_with_link' }, undefined],
+  ])('takes %s', (_why, message, eChange) => {
+    const parsed = UpstreamFileResponse.safeParse(message);
+    expect(parsed.success).toBe(true);
+    expect(parsed.data?.e_change).toBe(eChange);
   });
 });

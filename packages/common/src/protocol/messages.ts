@@ -210,8 +210,11 @@ export const PrepareUpstreamResponse = ok({ staging_id: z.string() });
  */
 export const EChange = z.enum(['modified', 'deleted', 'added_file', 'added_dir', 'replaced_with_dir', 'replaced_with_file']);
 export type EChange = z.infer<typeof EChange>;
-/** `e_change` (added after `conflict`; absent from older daemons) is given with every conflict. */
-export const UpstreamFileResponse = ok({ staging_id: z.string(), conflict: z.boolean(), e_change: EChange.optional() });
+/**
+ * `e_change` (added after `conflict`; absent from older daemons) is given with every conflict.
+ * It only words a message, so a value a newer daemon adds is read as absent, not refused.
+ */
+export const UpstreamFileResponse = ok({ staging_id: z.string(), conflict: z.boolean(), e_change: EChange.optional().catch(undefined) });
 export const FinalizeUpstreamResponse = ok({
   staging_id: z.string(),
   file_count: z.number().int(),
