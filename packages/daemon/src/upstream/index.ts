@@ -1,10 +1,11 @@
 // Upstream staging on E: the port the WebSocket server opens per connection, and what zync-apply
 // reuses (the staging store, the classification, the current-file reader). On creation it sweeps
 // what a previous run left: sessions still in progress are aborted and their files removed.
-// It refuses a staging directory inside a watched root (staged content must never be synced).
+// The daemon has refused a state directory inside a watched root before this runs
+// (refusePrivatePathsInRoots with statePaths): staged content is never synced.
 import { readdirSync, rmSync } from 'node:fs';
 import * as nodePath from 'node:path';
-import { isInsideDir, loadIgnoreMatcher, ZyncError, type DirSpec, type EntryKind, type IgnoreMatcher, type Logger } from '@zync/common';
+import { loadIgnoreMatcher, ZyncError, type DirSpec, type EntryKind, type IgnoreMatcher, type Logger } from '@zync/common';
 import type { DaemonStore } from '../store/daemon-store.js';
 import type { UpstreamConnection, UpstreamContext, UpstreamPort } from '../server/upstream-port.js';
 import { contentToken, readCurrentEntry, readCurrentFile } from './current-file.js';
@@ -57,14 +58,6 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
   const { store, dirs, log } = options;
   const stateDir = nodePath.resolve(options.stateDir);
   const stagingRoot = stagingRootFor(stateDir);
-  for (const dir of dirs) {
-    if (isInsideDir(stagingRoot, dir.root)) {
-      throw new ZyncError(
-        'BAD_ARGUMENT',
-        `The state directory ${stateDir} is inside the watched directory "${dir.name}" (${dir.root}); put --db outside every watched root.`,
-      );
-    }
-  }
   const staging = new StagingStore(store.db);
   const now = Date.now();
   for (const s of staging.sessionsWithStatus('in_progress')) {

@@ -370,9 +370,4 @@ describe('upstream staging', () => {
     open(); // a new port = a daemon restart
     expect(staging().getSession(id)).toMatchObject({ status: 'aborted' });
   });
-
-  it('refuses a state dir inside a watched root', () => {
-    dirs = [{ name: 'all', root: work }];
-    expect(() => open()).toThrow(/inside the watched directory/);
-  });
 });
