@@ -31,9 +31,10 @@ const cases: Case[] = [
   { name: 'a different size is hashed', scanned: [file('x', { size: 6 })], recorded: [rec(file('x'))], hash: ['x'], changes: [], unchanged: 0 },
   { name: 'a different mtime is hashed', scanned: [file('x', { mtime: 2000 })], recorded: [rec(file('x'))], hash: ['x'], changes: [], unchanged: 0 },
   { name: 'a different inode (replaced) is hashed', scanned: [file('x', { ino: 99 })], recorded: [rec(file('x'))], hash: ['x'], changes: [], unchanged: 0 },
+  { name: 'a moved change time (a chmod, or a rewrite that kept the mtime) is hashed', scanned: [file('x', { ctime: 3000, mode: 0o755 })], recorded: [rec(file('x'))], hash: ['x'], changes: [], unchanged: 0 },
   { name: 'a recorded tombstone is not a live row', scanned: [file('x')], recorded: [], hash: ['x'], changes: [], unchanged: 0 },
   {
-    name: 'a mode change alone is logged without reading the file',
+    name: 'a mode change with the change time kept (not on Linux file systems) is logged without reading the file',
     scanned: [file('x', { mode: 0o755 })],
     recorded: [rec(file('x'))],
     hash: [],

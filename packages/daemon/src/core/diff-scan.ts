@@ -1,15 +1,18 @@
 // Compares one root's scan (or a subtree's) with what the files table holds for it, and plans
-// what to do: which files must be read and hashed (new, or size/mtime/inode changed), and which
-// changes are known without reading (new directories, deletions, mode changes of directories and
-// of files whose content is unchanged). Unchanged
-// files are not re-hashed. Paths below a directory the scan could not read are left alone, never
-// taken as deleted. Pure: the scanner shell does the I/O.
+// what to do: which files must be read and hashed (new, or size, mtime, inode or change time
+// moved — a chmod moves the change time, so a file's mode change is hashed too), and which
+// changes are known without reading (new directories, deletions, directory mode changes).
+// Unchanged files are not re-hashed. Paths below a directory the scan could not read are left
+// alone, never taken as deleted. Pure: the scanner shell does the I/O.
 import { isWithin, sameStat, type ChangeInput, type FileRecord, type StatEntry } from './entries.js';
 
 export interface ScanPlan {
   /** Files whose content must be read before they can be classified. */
   hash: StatEntry[];
-  /** Changes known from stat alone: directory adds and mode changes, deletions, mode changes of unchanged content. */
+  /**
+   * Changes known from stat alone: directory adds and mode changes, deletions, and a file's mode
+   * change where its change time did not move (file systems that keep it on chmod).
+   */
   changes: ChangeInput[];
   /** Entries whose recorded state still holds. */
   unchanged: number;
