@@ -164,8 +164,14 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
 
     stopIfAsked();
     const connection = await options.connect();
-    // Closing fails every request in flight; sendSession then never sends FINALIZE_UPSTREAM.
-    const stop = () => void connection.close();
+    // Closing fails every request in flight; sendSession then never sends FINALIZE_UPSTREAM. Once
+    // FINALIZE is out, E may complete the session whatever R does: its answer is awaited, so R
+    // records what it staged rather than reporting a stop E never saw (and staging it twice).
+    let finalizing = false;
+    const stop = () => {
+      if (finalizing) log.info('the session is being finalized on E; finishing that first');
+      else void connection.close();
+    };
     signal?.addEventListener('abort', stop, { once: true });
     try {
       stopIfAsked();
@@ -182,7 +188,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
       }
       let sent;
       try {
-        sent = await sendSession(connection, dirs, plan.entries, signal ? { signal } : {});
+        sent = await sendSession(connection, dirs, plan.entries, { ...(signal ? { signal } : {}), onFinalize: () => (finalizing = true) });
       } catch (err) {
         throw signal?.aborted ? stoppedError() : err;
       }

@@ -60,7 +60,13 @@ export async function sendSession(
   connection: Connection,
   dirs: readonly DirSpec[],
   entries: readonly UpstreamEntry[],
-  options: { concurrency?: number; onEntry?: (entry: UpstreamEntry) => void; signal?: AbortSignal } = {},
+  options: {
+    concurrency?: number;
+    onEntry?: (entry: UpstreamEntry) => void;
+    signal?: AbortSignal;
+    /** Called just before FINALIZE_UPSTREAM goes out: from then on the session may complete on E. */
+    onFinalize?: () => void;
+  } = {},
 ): Promise<SentSession> {
   const stopped = () => new ZyncError('CONNECTION_FAILED', 'Stopped before the upload finished.');
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
@@ -112,6 +118,7 @@ export async function sendSession(
   if (failed !== null) throw failed;
   // A stop asked for while the last entries went out: the session must stay unfinalized.
   if (options.signal?.aborted) throw stopped();
+  options.onFinalize?.();
   const done = await connection.request('FINALIZE_UPSTREAM', { staging_id });
   return { ...done, conflicts };
 }
