@@ -51,6 +51,7 @@ const rmdir = (over: Partial<StagedEntry> = {}) => mkdir({ operation: 'delete', 
 
 /** E holding `token`; a file has the default entry's mode unless told otherwise. */
 const onE = (token: string | null, mode: number | null = token === null || token === 'dir' ? null : 0o644): ECurrent => ({ token, mode });
+const emptyDirOnE: ECurrent = { token: 'dir', mode: null, dir_empty: true };
 /** R only changed the permission bits: same content as its base, another mode. */
 const chmodOnR = (over: Partial<StagedEntry> = {}) => entry({ checksum: A, mode: 0o755, ...over });
 
@@ -105,6 +106,12 @@ describe('planEntry', () => {
     ['R removed a directory E still has: remove it (if empty)', rmdir(), 'dir', false, false, { kind: 'delete', backup: false }],
     ['R removed a directory E removed too: nothing', rmdir(), null, false, false, { kind: 'unchanged' }],
     ['R removed a directory where E now has a file: conflict', rmdir(), C, false, true, null],
+    // E made a directory where R sends a file (after staging): only an empty one may go.
+    ['R edited, E replaced the file with an empty directory: conflict', entry(), emptyDirOnE, false, true, null],
+    ['R edited, E replaced the file with an empty directory, --force: write over it, nothing to back up', entry(), emptyDirOnE, true, true, { kind: 'write', backup: false }],
+    ['R edited, E replaced the file with a directory holding files: conflict', entry(), 'dir', false, true, null],
+    ['new on R, E made a directory holding files there, --force: E’s directory stays, said why', add(), 'dir', true, true, { kind: 'keep_e', reason: 'dir_holds_files' }],
+    ['R deleted, E replaced the file with a directory, --force: remove it (if empty)', del(), 'dir', true, true, { kind: 'delete', backup: false }],
     ['R changed only the permission bits, E unchanged: set them', chmodOnR(), A, false, false, { kind: 'mode' }],
     ['R changed only the permission bits, E has them already: nothing', chmodOnR(), onE(A, 0o755), false, false, { kind: 'unchanged' }],
     ['R changed only the permission bits, E edited the content: conflict', chmodOnR(), C, false, true, null],
@@ -167,7 +174,22 @@ describe('stepFor (a person’s decision on a conflict)', () => {
     expect(decisionsFor(mkdir(), C)).toEqual(['upstream', 'keep_e']);
     expect(decisionsFor(entry(), C)).toEqual(['upstream', 'keep_e', 'keep_both']);
     expect(decisionsFor(entry(), null)).toEqual(['upstream', 'keep_e']); // E deleted it: nothing to keep beside
-    expect(decisionsFor(entry(), 'dir')).toEqual(['upstream', 'keep_e']);
+  });
+
+  it('where R sends a file and E holds a directory, offers R’s file only over an empty one', () => {
+    expect(decisionsFor(entry(), 'dir', true)).toEqual(['upstream', 'keep_e']);
+    expect(decisionsFor(entry(), 'dir', false)).toEqual(['keep_e']);
+    expect(decisionsFor(add(), 'dir')).toEqual(['keep_e']);
+    expect(decisionsFor(del(), 'dir')).toEqual(['upstream', 'keep_e']); // removed only if empty (the shell's rmdir)
+  });
+
+  it.each<[string, boolean, Decision, Step]>([
+    ['take upstream over an empty directory: write, nothing to back up', true, 'upstream', { kind: 'write', backup: false }],
+    ['take upstream over a directory holding files: E’s stays', false, 'upstream', { kind: 'keep_e', reason: 'dir_holds_files' }],
+    ['keep both over a directory: E’s stays', false, 'keep_both', { kind: 'keep_e' }],
+    ['keep E’s directory', false, 'keep_e', { kind: 'keep_e' }],
+  ])('R’s file, E’s directory: %s', (_name, empty, decision, step) => {
+    expect(stepFor({ entry: entry(), e_checksum: 'dir', e_mode: null, e_dir_empty: empty, mode: 0o644 }, decision)).toEqual(step);
   });
 
   it('"keep both" where E holds no file keeps E’s', () => {

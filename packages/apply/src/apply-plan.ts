@@ -5,7 +5,8 @@
 // content, or of bits both sides changed) and which step resolves it (write R's content or make
 // R's directory, delete, keep E's, keep both, set the bits modeFor chose on the content E already
 // holds, or nothing because E already holds R's version). Conflicts are re-classified against E
-// as it is at apply time.
+// as it is at apply time. A directory E holds where R sends a file is replaced only when it is
+// empty; one that holds files is E's, and stays.
 // Pure: the shell hashes E's files, asks the person, and executes the steps.
 import { ZyncError } from '@zync/common';
 import type { EChange } from '@zync/common';
@@ -15,14 +16,20 @@ import { classifyStagedEntry, DIR_TOKEN, eChangeOf, entryTokens, type StagedEntr
 export type Decision = 'upstream' | 'keep_e' | 'keep_both';
 
 export type Step =
-  /** Put R's content (or R's new directory) at the path; E's file there, if any, is backed up first. */
+  /**
+   * Put R's content (or R's new directory) at the path; E's file there, if any, is backed up
+   * first. A file goes over E's directory only when that is empty (nothing to back up).
+   */
   | { kind: 'write'; backup: boolean }
   /** Remove E's file (backed up first) or E's directory (only when empty). */
   | { kind: 'delete'; backup: boolean }
   /** Leave E's file; write R's content beside it as a conflict copy. */
   | { kind: 'copy' }
-  /** Leave E's file as it is. */
-  | { kind: 'keep_e' }
+  /**
+   * Leave E's entry as it is. `dir_holds_files`: R's version was asked for (--force), but R's file
+   * cannot replace E's directory, which holds files — said in the summary.
+   */
+  | { kind: 'keep_e'; reason?: 'dir_holds_files' }
   /** E's file already holds R's content, with other permission bits: give it R's (a chmod on R). */
   | { kind: 'mode' }
   /** E already holds R's version (or both deleted it): nothing to write. */
@@ -34,6 +41,8 @@ export interface ECurrent {
   token: string | null;
   /** A file's permission bits (null: not a file). */
   mode: number | null;
+  /** A directory with nothing in it (R's file may replace it: nothing of E's is lost). */
+  dir_empty?: boolean;
 }
 
 export interface PlannedEntry {
@@ -42,6 +51,8 @@ export interface PlannedEntry {
   e_checksum: string | null;
   /** E's file's permission bits now (null: not a file). */
   e_mode: number | null;
+  /** E holds an empty directory at the path. */
+  e_dir_empty: boolean;
   /** The permission bits E's file gets when R's version is taken (modeFor; null: none to set). */
   mode: number | null;
   /** A conflict of content, or of permission bits (both sides changed them, differently). */
@@ -86,12 +97,19 @@ export function checkAppliable(session: StagingSession | null, stagingId: string
 
 /**
  * The choices a person is offered for a conflict given E's token now: keeping both only makes
- * sense for two files (R's file beside E's), not where E deleted it or holds a directory.
+ * sense for two files (R's file beside E's), not where E deleted it or holds a directory. R's
+ * file may replace E's directory only when that is empty: E's files in it are never removed.
  */
-export function decisionsFor(entry: Pick<StagedEntry, 'operation' | 'kind' | 'checksum'>, eToken: string | null): Decision[] {
+export function decisionsFor(entry: Pick<StagedEntry, 'operation' | 'kind' | 'checksum'>, eToken: string | null, eDirEmpty = false): Decision[] {
+  if (fileOverDir(entry, eToken)) return eDirEmpty ? ['upstream', 'keep_e'] : ['keep_e'];
   // Same content on both sides (permission bits in conflict): a copy would only repeat E's file.
   const twoFiles = entry.operation !== 'delete' && entry.kind === 'file' && eToken !== null && eToken !== DIR_TOKEN && eToken !== entry.checksum;
   return twoFiles ? ['upstream', 'keep_e', 'keep_both'] : ['upstream', 'keep_e'];
+}
+
+/** R sends a file where E holds a directory. */
+export function fileOverDir(entry: Pick<StagedEntry, 'operation' | 'kind'>, eToken: string | null): boolean {
+  return entry.kind === 'file' && entry.operation !== 'delete' && eToken === DIR_TOKEN;
 }
 
 /** R's base and new content of an entry, as classification tokens. */
@@ -132,11 +150,13 @@ function inPlaceStep(item: Pick<PlannedEntry, 'entry' | 'e_mode' | 'mode'>): Ste
   return item.entry.kind === 'file' && item.mode !== null && item.e_mode !== null && item.mode !== item.e_mode ? { kind: 'mode' } : { kind: 'unchanged' };
 }
 
-export function stepFor(item: Pick<PlannedEntry, 'entry' | 'e_checksum' | 'e_mode' | 'mode'>, decision: Decision): Step {
+export function stepFor(item: Pick<PlannedEntry, 'entry' | 'e_checksum' | 'e_mode' | 'mode'> & { e_dir_empty?: boolean }, decision: Decision): Step {
   // Only a file on E is backed up; a directory is never replaced, only removed when empty.
   const backup = item.e_checksum !== null && item.e_checksum !== DIR_TOKEN;
   if (decision === 'keep_e') return { kind: 'keep_e' };
   if (decision === 'keep_both') return decisionsFor(item.entry, item.e_checksum).includes('keep_both') ? { kind: 'copy' } : { kind: 'keep_e' };
+  // R's version asked for (--force): E's files in a directory are never removed for it.
+  if (fileOverDir(item.entry, item.e_checksum) && !item.e_dir_empty) return { kind: 'keep_e', reason: 'dir_holds_files' };
   if (item.entry.operation === 'delete') return item.e_checksum === null ? { kind: 'unchanged' } : { kind: 'delete', backup };
   return item.e_checksum === tokensOf(item.entry).upstream_checksum ? inPlaceStep(item) : { kind: 'write', backup };
 }
@@ -150,6 +170,7 @@ export function planEntry(entry: StagedEntry, e: ECurrent, options: { force: boo
     entry,
     e_checksum: e.token,
     e_mode: e.mode,
+    e_dir_empty: e.token === DIR_TOKEN && e.dir_empty === true,
     mode: m.mode,
     conflict,
     mode_conflict: m.conflict,

@@ -7,10 +7,11 @@
 // entry is marked 'applying' before E's disk is touched; a later run removes the temp files a
 // killed run left (leftovers.ts), finds E already holding R's content and only records it. The
 // session becomes 'applied' when every entry is resolved. Directories R made are created;
-// directories R removed are removed only when empty (anything left in them is E's, and is kept).
+// directories R removed are removed only when empty (anything left in them is E's, and is kept);
+// likewise a directory E made where R sends a file is replaced only when it is empty.
 // Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, lstat, mkdir, open, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { chmod, constants, copyFile, lstat, mkdir, open, opendir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import type { ChalkInstance } from 'chalk';
@@ -31,9 +32,9 @@ import {
   backupRootFor,
   contentToken,
   readCurrentEntry,
-  readCurrentFile,
   stagingRootFor,
   type ChangeInput,
+  type CurrentDir,
   type CurrentEntry,
   type CurrentFile,
   type DaemonStore,
@@ -88,17 +89,30 @@ async function fsyncFile(path: string): Promise<void> {
   await handle.sync().finally(() => handle.close());
 }
 
-/** What E holds at an entry's path now (a file entry refuses a directory there: UNSAFE_PATH). */
-function readCurrent(root: string, e: StagedEntry): Promise<CurrentEntry | null> {
-  return e.kind === 'dir' ? readCurrentEntry(root, e.path) : readCurrentFile(root, e.path);
+/** What E holds at a path; for a directory, also whether it is empty (R's file may replace only an empty one). */
+export type EEntry = CurrentFile | (CurrentDir & { empty: boolean });
+
+async function isEmptyDir(abs: string): Promise<boolean> {
+  const dir = await opendir(abs);
+  try {
+    return (await dir.read()) === null;
+  } finally {
+    await dir.close();
+  }
+}
+
+/** What E holds at an entry's path now. */
+async function readCurrent(root: string, e: StagedEntry): Promise<EEntry | null> {
+  const current = await readCurrentEntry(root, e.path);
+  return current?.kind === 'dir' ? { ...current, empty: await isEmptyDir(current.abs) } : current;
 }
 
 /** E's current content for every entry not applied yet (E's state now, hashed). */
 export async function readCurrentStates(
   entries: readonly StagedEntry[],
   rootOf: (baseDir: string) => string,
-): Promise<Map<string, CurrentEntry | null>> {
-  const out = new Map<string, CurrentEntry | null>();
+): Promise<Map<string, EEntry | null>> {
+  const out = new Map<string, EEntry | null>();
   for (const e of entries) {
     if (e.apply_state === 'applied') continue;
     out.set(entryKey(e), await readCurrent(rootOf(e.base_dir), e));
@@ -107,8 +121,8 @@ export async function readCurrentStates(
 }
 
 /** What the plan needs to know of E's entry. */
-export function eCurrentOf(current: CurrentEntry | null): ECurrent {
-  return { token: contentToken(current), mode: current?.kind === 'file' ? current.mode : null };
+export function eCurrentOf(current: EEntry | null): ECurrent {
+  return { token: contentToken(current), mode: current?.kind === 'file' ? current.mode : null, dir_empty: current?.kind === 'dir' && current.empty };
 }
 
 export function rootResolver(dirs: readonly DirSpec[]): (baseDir: string) => string {
@@ -123,9 +137,17 @@ export function rootResolver(dirs: readonly DirSpec[]): (baseDir: string) => str
 }
 
 /** A conflict that involves a directory has no diff: say what each side holds. */
-function describeDirConflict(e: StagedEntry, current: CurrentEntry | null): string {
+function describeDirConflict(e: StagedEntry, current: EEntry | null): string {
   const eSide =
-    current === null ? 'nothing' : current.kind === 'dir' ? 'a directory' : `a file (${formatBytes(current.size)}, sha256 ${current.checksum.slice(0, 16)}…)`;
+    current === null
+      ? 'nothing'
+      : current.kind === 'dir'
+        ? e.kind === 'file' // whether R's file may replace it
+          ? current.empty
+            ? 'an empty directory'
+            : 'a directory with files in it'
+          : 'a directory'
+        : `a file (${formatBytes(current.size)}, sha256 ${current.checksum.slice(0, 16)}…)`;
   const rSide = e.kind === 'dir' ? (e.operation === 'delete' ? 'removed the directory' : 'made a directory here') : 'sent a file';
   return `E holds ${eSide} here; R ${rSide}.`;
 }
@@ -248,6 +270,22 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     return dest;
   };
 
+  /**
+   * Removes E's empty directory that R's file replaces, just before the rename: rmdir refuses one
+   * that is not empty (E put something in it meanwhile), so E's files are never removed.
+   */
+  const removeEmptyDir = async (current: CurrentDir) => {
+    const info = await lstat(current.abs).catch(() => null);
+    if (!info?.isDirectory() || info.ino !== current.ino) throw new ChangedMeanwhile();
+    try {
+      await rmdir(current.abs);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') throw new ChangedMeanwhile();
+      throw err;
+    }
+  };
+
   /** Refuses to go on if E's file is not what we hashed (labelled race: a write may still land between this check and the rename). */
   const ensureUnchanged = async (abs: string, current: CurrentFile | null) => {
     let info;
@@ -356,7 +394,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     tally.dirs_removed++;
   };
 
-  const execute = async (item: PlannedEntry, step: Step, current: CurrentEntry | null) => {
+  const execute = async (item: PlannedEntry, step: Step, current: EEntry | null) => {
     const e = item.entry;
     const root = rootOf(e.base_dir);
     const done = (resolution: 'upstream' | 'kept_e' | 'kept_both' | 'unchanged', extra: { backup?: string | null; copy_path?: string | null } = {}) => ({
@@ -368,6 +406,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     switch (step.kind) {
       case 'keep_e':
         ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_e'));
+        if (step.reason === 'dir_holds_files') notes.push(`Kept E's directory ${e.base_dir}/${e.path}: it holds files, so R's file was not written there.`);
         tally.kept_e++;
         return;
       case 'unchanged': {
@@ -437,13 +476,15 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       }
       case 'write': {
         if (e.kind === 'dir') return makeDir(e, root, current);
-        if (current?.kind === 'dir') throw new ZyncError('UNSAFE_PATH', `${e.base_dir}/${e.path} is a directory on E; R sent a file for it.`);
         const abs = current?.abs ?? (await resolveInRoot(root, e.path));
-        const saved = current ? await backup(e, current) : null;
+        // E's directory there is empty (the plan writes over no other): nothing to back up.
+        const eFile = current?.kind === 'file' ? current : null;
+        const eDir = current?.kind === 'dir' ? current : null;
+        const saved = eFile ? await backup(e, eFile) : null;
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
         await mkdir(nodePath.dirname(abs), { recursive: true });
         await resolveInRoot(root, e.path); // the parents just made are real directories
-        await writeBlob(e, abs, item.mode, () => ensureUnchanged(abs, current));
+        await writeBlob(e, abs, item.mode, () => (eDir ? removeEmptyDir(eDir) : ensureUnchanged(abs, eFile)));
         await fsyncDirectory(nodePath.dirname(abs));
         const info = await lstat(abs);
         const dirs = await parentDirInputs(root, e);
@@ -452,7 +493,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
             [
               ...dirs,
               {
-                operation: current ? 'modify' : 'add',
+                operation: eFile ? 'modify' : 'add',
                 kind: 'file',
                 base_dir: e.base_dir,
                 path: e.path,
@@ -519,7 +560,11 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
                 : renderDiff(...(await diffSides(ctx, item, current)), ctx.chalk),
             );
           }
-          const answer = await ctx.ask({ what, decisions: decisionsFor(entry, item.e_checksum), labels: decisionLabels(entry, item.e_checksum) });
+          const answer = await ctx.ask({
+            what,
+            decisions: decisionsFor(entry, item.e_checksum, item.e_dir_empty),
+            labels: decisionLabels(entry, item.e_checksum, item.e_dir_empty),
+          });
           if (answer === 'quit') return false;
           if (answer === 'diff') {
             showDiff = true;

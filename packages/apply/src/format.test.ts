@@ -174,6 +174,8 @@ describe('a conflict, as the prompt puts it', () => {
     ['R made a directory where E added a file', dir(), C, 'R made a directory here; E added a file there.'],
     ['R made a directory over a file E then deleted', dir({ base_checksum: A }), null, 'R replaced the file with a directory; E deleted it.'],
     ['R removed a directory E replaced with a file', dir({ operation: 'delete' }), C, 'R removed the directory; E replaced the directory with a file.'],
+    ['R edited a file E replaced with a directory', entry('f'), 'dir', 'R modified it; E replaced the file with a directory.'],
+    ['R added a file where E made a directory', entry('f', { operation: 'add', base_checksum: null }), 'dir', 'R added it; E made a directory there.'],
   ])('%s', (_name, e, now, text) => {
     expect(conflictHeadline(e, now)).toBe(text);
   });
@@ -204,6 +206,17 @@ describe('a conflict, as the prompt puts it', () => {
     ['same content, both changed the bits', entry('f', { checksum: A, mode: 0o600, base_mode: 0o644 }), A, { upstream: "take upstream: give E's file R's permission bits (600)", keep_e: "keep E's version" }],
   ])('choices: %s', (_name, e, now, labels) => {
     expect(decisionLabels(e, now)).toMatchObject(labels);
+  });
+
+  it.each<[string, boolean, Record<string, string>]>([
+    [
+      'empty',
+      true,
+      { upstream: "take upstream: R's file replaces E's empty directory (nothing to back up)", keep_e: "keep E's version: the empty directory stays" },
+    ],
+    ['holding files', false, { keep_e: "keep E's directory (R's file cannot replace a directory that holds files)" }],
+  ])('choices where R sends a file and E holds a directory (%s)', (_name, empty, labels) => {
+    expect(decisionLabels(entry('f'), 'dir', empty)).toMatchObject(labels);
   });
 });
 

@@ -6,7 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import { describeEChange, inertLine } from '@zync/common';
 import { DIR_TOKEN, type StagedEntry, type StagingSession } from '@zync/daemon';
-import { contentConflicts, eChangeFor, modeFor, type Decision } from './apply-plan.js';
+import { contentConflicts, eChangeFor, fileOverDir, modeFor, type Decision } from './apply-plan.js';
 import { formatBytes } from './diff-view.js';
 
 export interface SessionJson {
@@ -209,17 +209,32 @@ function upstreamLabel(e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 
     return eToken === DIR_TOKEN ? "take upstream: remove E's directory (only if it is empty)" : "take upstream: delete E's file (it is backed up)";
   }
   if (e.kind === 'dir') return eFile ? "take upstream: make R's directory (E's file is backed up)" : "take upstream: make R's directory";
+  // Offered only for an empty directory (decisionsFor).
+  if (eToken === DIR_TOKEN) return "take upstream: R's file replaces E's empty directory (nothing to back up)";
   return eToken === null ? "take upstream: R's version re-creates the file (E has nothing to back up)" : "take upstream: R's version replaces E's (E's is backed up)";
 }
 
+/** What keeping E's version leaves, given E's token now. */
+function keepELabel(e: Pick<StagedEntry, 'kind' | 'operation'>, eToken: string | null, eDirEmpty: boolean): string {
+  if (fileOverDir(e, eToken)) {
+    return eDirEmpty ? "keep E's version: the empty directory stays" : "keep E's directory (R's file cannot replace a directory that holds files)";
+  }
+  if (eToken !== null) return "keep E's version";
+  return e.kind === 'file' ? "keep E's version: the file stays deleted" : "keep E's version: nothing there";
+}
+
 /**
- * What each choice does to E, given E's token now: a person must not be told E's file is backed
- * up, or replaced, where E deleted it.
+ * What each choice does to E, given E's token now (and whether E's directory is empty): a person
+ * must not be told E's file is backed up, or replaced, where E deleted it.
  */
-export function decisionLabels(e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'mode'>, eToken: string | null): Record<Decision, string> {
+export function decisionLabels(
+  e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'mode'>,
+  eToken: string | null,
+  eDirEmpty = false,
+): Record<Decision, string> {
   return {
     upstream: upstreamLabel(e, eToken),
-    keep_e: eToken !== null ? "keep E's version" : e.kind === 'file' ? "keep E's version: the file stays deleted" : "keep E's version: nothing there",
+    keep_e: keepELabel(e, eToken, eDirEmpty),
     keep_both: "keep both: E's stays, R's is written beside it as a conflict copy",
   };
 }
