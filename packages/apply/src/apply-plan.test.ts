@@ -6,7 +6,10 @@ import {
   decisionsFor,
   eChangeFor,
   entryKey,
+  keptAbove,
+  keptDirsOf,
   modeFor,
+  pendingBelow,
   orderEntries,
   planApply,
   planEntry,
@@ -249,6 +252,63 @@ describe('planApply / checkNonInteractive', () => {
   ] as const)('%s', (_name, force, code) => {
     const plan = planApply(entries, current, { force });
     expect(checkNonInteractive(plan, 'S', { force })?.code ?? null).toBe(code);
+  });
+});
+
+describe('below a directory of R’s where E’s version was kept', () => {
+  const notes = mkdir({ path: 'notes', base_checksum: A, entry_no: 1 });
+  const kept = new Set([entryKey(notes)]);
+
+  it.each<[string, StagedEntry, string | null]>([
+    ['a file R put in it', add({ path: 'notes/a' }), 'notes'],
+    ['a directory R made in it', mkdir({ path: 'notes/sub' }), 'notes'],
+    ['a file deeper down', add({ path: 'notes/sub/b' }), 'notes'],
+    ['the directory itself', notes, null],
+    ['a sibling whose name starts alike', add({ path: 'notes.txt' }), null],
+    ['the same path in another base dir', add({ path: 'notes/a', base_dir: 'other' }), null],
+  ])('keptAbove: %s', (_name, e, expected) => {
+    expect(keptAbove(e, kept)).toBe(expected);
+  });
+
+  it('keptAbove names the outermost kept directory (an inner one was only skipped)', () => {
+    expect(keptAbove(add({ path: 'notes/sub/b' }), new Set([entryKey({ base_dir: 'docs', path: 'notes/sub' }), entryKey(notes)]))).toBe('notes');
+  });
+
+  it('planEntry skips such an entry, whatever E holds and even with --force: it is no conflict', () => {
+    for (const force of [false, true]) {
+      const item = planEntry(add({ path: 'notes/a', conflict: true }), onE(C), { force, keptDirs: kept });
+      expect(item.conflict).toBe(false);
+      expect(item.step).toEqual({ kind: 'skip', kept: 'notes' });
+    }
+  });
+
+  it('planApply remembers what an earlier run kept, and skips what lies below it', () => {
+    const entries = [
+      { ...notes, apply_state: 'applied' as const, resolution: 'kept_e' as const },
+      add({ path: 'notes/a', entry_no: 2 }),
+      add({ path: 'other.txt', entry_no: 3 }),
+    ];
+    const plan = planApply(entries, new Map(), { force: true });
+    expect([...plan.kept_dirs]).toEqual([entryKey(notes)]);
+    expect(plan.items.map((i) => [i.entry.path, i.step])).toEqual([
+      ['notes/a', { kind: 'skip', kept: 'notes' }],
+      ['other.txt', { kind: 'write', backup: false }],
+    ]);
+  });
+
+  it.each<[string, StagedEntry, boolean]>([
+    ['R’s directory, E’s version kept', { ...notes, apply_state: 'applied', resolution: 'kept_e' }, true],
+    ['R’s directory, made', { ...notes, apply_state: 'applied', resolution: 'upstream' }, false],
+    ['R’s directory, not decided yet', { ...notes, resolution: 'kept_e' }, false],
+    ['a directory R removed, kept because it holds files', rmdir({ path: 'notes', apply_state: 'applied', resolution: 'kept_e' }), false],
+    ['a file, E’s version kept', entry({ path: 'notes', apply_state: 'applied', resolution: 'kept_e' }), false],
+  ])('keptDirsOf: %s', (_name, e, included) => {
+    expect(keptDirsOf([e]).size).toBe(included ? 1 : 0);
+  });
+
+  it('pendingBelow counts what keeping E’s version would leave out', () => {
+    const entries = [notes, mkdir({ path: 'notes/sub' }), add({ path: 'notes/a' }), add({ path: 'notes/b', apply_state: 'applied' }), add({ path: 'notes.txt' })];
+    expect(pendingBelow(entries, notes)).toBe(2);
   });
 });
 

@@ -6,7 +6,8 @@
 // R's directory, delete, keep E's, keep both, set the bits modeFor chose on the content E already
 // holds, or nothing because E already holds R's version). Conflicts are re-classified against E
 // as it is at apply time. A directory E holds where R sends a file is replaced only when it is
-// empty; one that holds files is E's, and stays.
+// empty; one that holds files is E's, and stays. Where E's version of a directory R made is kept,
+// the entries R put below it are skipped: none of them has a place on E.
 // Pure: the shell hashes E's files, asks the person, and executes the steps.
 import { ZyncError } from '@zync/common';
 import type { EChange } from '@zync/common';
@@ -33,7 +34,9 @@ export type Step =
   /** E's file already holds R's content, with other permission bits: give it R's (a chmod on R). */
   | { kind: 'mode' }
   /** E already holds R's version (or both deleted it): nothing to write. */
-  | { kind: 'unchanged' };
+  | { kind: 'unchanged' }
+  /** Below `kept`, a directory of R's where E's version was kept: R's entry is not applied. */
+  | { kind: 'skip'; kept: string };
 
 /** What E holds at an entry's path now. */
 export interface ECurrent {
@@ -68,6 +71,8 @@ export interface ApplyPlan {
   /** Entries applied by an earlier (interrupted or quit) run. */
   done: number;
   conflicts: number;
+  /** Directories of R's where E's version was kept by an earlier run (entryKey): see keptAbove. */
+  kept_dirs: Set<string>;
 }
 
 /**
@@ -161,8 +166,45 @@ export function stepFor(item: Pick<PlannedEntry, 'entry' | 'e_checksum' | 'e_mod
   return item.e_checksum === tokensOf(item.entry).upstream_checksum ? inPlaceStep(item) : { kind: 'write', backup };
 }
 
-/** One entry against what E holds now. With `force`, a conflict takes R's version. */
-export function planEntry(entry: StagedEntry, e: ECurrent, options: { force: boolean }): PlannedEntry {
+/**
+ * A directory R made (or made over a file it had received) whose conflict was resolved by
+ * keeping E's version: what R put below it cannot be applied.
+ */
+export function keepsROut(entry: Pick<StagedEntry, 'kind' | 'operation'>, resolution: StagedEntry['resolution']): boolean {
+  return entry.kind === 'dir' && entry.operation !== 'delete' && resolution === 'kept_e';
+}
+
+/** Directories of R's where an earlier run kept E's version (entryKeys). */
+export function keptDirsOf(entries: readonly StagedEntry[]): Set<string> {
+  return new Set(entries.filter((e) => e.apply_state === 'applied' && keepsROut(e, e.resolution)).map(entryKey));
+}
+
+/**
+ * The path of the outermost directory above `entry` in `keptDirs` (entryKeys; see keepsROut), or
+ * null. Outermost: an entry skipped below it (a directory R made inside) is recorded as kept too,
+ * and a later run must still name the directory the person chose E's version for.
+ */
+export function keptAbove(entry: Pick<StagedEntry, 'base_dir' | 'path'>, keptDirs: ReadonlySet<string>): string | null {
+  const parts = entry.path.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const path = parts.slice(0, i).join('/');
+    if (keptDirs.has(entryKey({ base_dir: entry.base_dir, path }))) return path;
+  }
+  return null;
+}
+
+/** The entries below a directory entry not applied yet: what keeping E's version there skips. */
+export function pendingBelow(entries: readonly StagedEntry[], dir: Pick<StagedEntry, 'base_dir' | 'path'>): number {
+  const prefix = `${dir.path}/`;
+  return entries.filter((e) => e.apply_state !== 'applied' && e.base_dir === dir.base_dir && e.path.startsWith(prefix)).length;
+}
+
+/**
+ * One entry against what E holds now. With `force`, a conflict takes R's version. Below a
+ * directory of R's where E's version was kept (`keptDirs`), the entry is skipped.
+ */
+export function planEntry(entry: StagedEntry, e: ECurrent, options: { force: boolean; keptDirs?: ReadonlySet<string> }): PlannedEntry {
+  const kept = options.keptDirs ? keptAbove(entry, options.keptDirs) : null;
   const c = classifyStagedEntry({ ...tokensOf(entry), e_checksum: e.token });
   const m = modeFor(entry, e.mode);
   const conflict = c.conflict || m.conflict;
@@ -177,6 +219,7 @@ export function planEntry(entry: StagedEntry, e: ECurrent, options: { force: boo
     e_changed_since_base: c.e_changed_since_base,
     step: null,
   };
+  if (kept !== null) return { ...item, conflict: false, mode_conflict: false, step: { kind: 'skip', kept } };
   if (conflict && !options.force) return item;
   item.step = c.already_applied ? inPlaceStep(item) : stepFor(item, 'upstream');
   return item;
@@ -191,13 +234,14 @@ export function planApply(
   current: ReadonlyMap<string, ECurrent>,
   options: { force: boolean },
 ): ApplyPlan {
-  const plan: ApplyPlan = { items: [], done: 0, conflicts: 0 };
+  const kept_dirs = keptDirsOf(entries);
+  const plan: ApplyPlan = { items: [], done: 0, conflicts: 0, kept_dirs };
   for (const entry of orderEntries(entries)) {
     if (entry.apply_state === 'applied') {
       plan.done++;
       continue;
     }
-    const item = planEntry(entry, current.get(entryKey(entry)) ?? ABSENT, options);
+    const item = planEntry(entry, current.get(entryKey(entry)) ?? ABSENT, { ...options, keptDirs: kept_dirs });
     if (item.conflict) plan.conflicts++;
     plan.items.push(item);
   }

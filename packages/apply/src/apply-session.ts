@@ -9,7 +9,8 @@
 // session becomes 'applied' when every entry is resolved. Directories R made are created;
 // directories R removed are removed only when empty (anything left in them is E's, and is kept);
 // likewise a directory E made where R sends a file is replaced only when it is empty.
-// Decisions come from apply-plan.ts; prompts from prompts.ts.
+// Where E's version of a directory R made is kept, the entries R put below it are skipped
+// (keptAbove), and the summary says so. Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
 import { chmod, constants, copyFile, lstat, mkdir, open, opendir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -46,6 +47,9 @@ import {
   checkNonInteractive,
   decisionsFor,
   entryKey,
+  keepsROut,
+  keptAbove,
+  pendingBelow,
   planApply,
   planEntry,
   stepFor,
@@ -55,7 +59,7 @@ import {
 } from './apply-plan.js';
 import { dirsToSync } from './durable-dirs.js';
 import { formatBytes, MAX_DIFF_BYTES, renderDiff, type DiffSide } from './diff-view.js';
-import { conflictHeadline, decisionLabels, emptyTally, formatSummary, type ApplyTally } from './format.js';
+import { conflictHeadline, decisionLabels, emptyTally, formatSummary, skippedNote, type ApplyTally } from './format.js';
 import { removeTempFilesBelow, removeTempFilesFor } from './leftovers.js';
 import type { ConflictAnswer, ConflictQuestion } from './prompts.js';
 
@@ -226,6 +230,10 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   let backedUp = false;
   let conflictNo = 0;
   let remaining = plan.items.length;
+  /** Directories of R's where E's version was kept, by this run or an earlier one (entryKeys). */
+  const keptDirs = new Set(plan.kept_dirs);
+  /** Entries skipped below each of them, by what they are called ("docs/notes"). */
+  const skippedBelow = new Map<string, number>();
 
   const backupPathFor = (e: StagedEntry) => nodePath.join(backupDir, e.base_dir, ...e.path.split('/'));
 
@@ -406,9 +414,17 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     switch (step.kind) {
       case 'keep_e':
         ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_e'));
+        if (keepsROut(e, 'kept_e')) keptDirs.add(entryKey(e));
         if (step.reason === 'dir_holds_files') notes.push(`Kept E's directory ${e.base_dir}/${e.path}: it holds files, so R's file was not written there.`);
         tally.kept_e++;
         return;
+      case 'skip': {
+        ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_e'));
+        const kept = `${e.base_dir}/${step.kept}`; // escaped by formatSummary, as every note
+        skippedBelow.set(kept, (skippedBelow.get(kept) ?? 0) + 1);
+        tally.skipped++;
+        return;
+      }
       case 'unchanged': {
         // Record E's state as it is (a no-op when the log already has it; after a crash
         // between write and record, this is the record).
@@ -537,8 +553,9 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     const what = inertLine(`${entry.base_dir}/${entry.path}`); // printed, asked about, put in errors
     let counted = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const current = await readCurrent(rootOf(entry.base_dir), entry);
-      const item = planEntry(entry, eCurrentOf(current), { force: ctx.force });
+      // Below a directory where E's version was kept nothing is looked at: it is skipped.
+      const current = keptAbove(entry, keptDirs) === null ? await readCurrent(rootOf(entry.base_dir), entry) : null;
+      const item = planEntry(entry, eCurrentOf(current), { force: ctx.force, keptDirs });
       let step = item.step;
       if (step === null) {
         if (!ctx.ask) {
@@ -563,7 +580,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
           const answer = await ctx.ask({
             what,
             decisions: decisionsFor(entry, item.e_checksum, item.e_dir_empty),
-            labels: decisionLabels(entry, item.e_checksum, item.e_dir_empty),
+            labels: decisionLabels(entry, item.e_checksum, { dirEmpty: item.e_dir_empty, below: pendingBelow(entries, entry) }),
           });
           if (answer === 'quit') return false;
           if (answer === 'diff') {
@@ -592,6 +609,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       break;
     }
   }
+  for (const [kept, n] of skippedBelow) notes.push(skippedNote(kept, n));
   if (finished) {
     ctx.staging.markSessionApplied(stagingId, now());
     await rm(blobDir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import type { StagedEntry, StagingSession } from '@zync/daemon';
-import { conflictHeadline, decisionLabels, emptyTally, formatSessionList, formatShow, formatSummary, sessionJson, showJson, type ShownEntry } from './format.js';
+import { conflictHeadline, decisionLabels, emptyTally, formatSessionList, formatShow, formatSummary, sessionJson, showJson, skippedNote, type ShownEntry } from './format.js';
 
 const plain = new Chalk({ level: 0 });
 const coloured = new Chalk({ level: 1 });
@@ -216,7 +216,39 @@ describe('a conflict, as the prompt puts it', () => {
     ],
     ['holding files', false, { keep_e: "keep E's directory (R's file cannot replace a directory that holds files)" }],
   ])('choices where R sends a file and E holds a directory (%s)', (_name, empty, labels) => {
-    expect(decisionLabels(entry('f'), 'dir', empty)).toMatchObject(labels);
+    expect(decisionLabels(entry('f'), 'dir', { dirEmpty: empty })).toMatchObject(labels);
+  });
+});
+
+describe('keeping E’s version where R made a directory with entries in it', () => {
+  const C = 'c'.repeat(64);
+  const dir = (over: Partial<StagedEntry> = {}) => entry('notes', { kind: 'dir', operation: 'add', checksum: null, base_checksum: 'a'.repeat(64), size: 0, blob: null, ...over });
+
+  it.each<[string, StagedEntry, string | null, number, string]>([
+    ['E edited the file', dir(), C, 3, "keep E's file (R's directory is not made, nor the 3 entries R put in it)"],
+    ['E deleted the file', dir(), null, 1, "keep E's version: nothing there (R's directory is not made, nor the 1 entry R put in it)"],
+    ['nothing below', dir(), C, 0, "keep E's version"],
+  ])('the prompt says what is left out: %s', (_name, e, now, below, label) => {
+    expect(decisionLabels(e, now, { below }).keep_e).toBe(label);
+  });
+
+  it('the summary counts the skipped entries and says why', () => {
+    const out = formatSummary({
+      staging_id: 'S',
+      tally: { ...emptyTally(), written: 1, kept_e: 1, skipped: 3 },
+      finished: true,
+      remaining: 0,
+      backupDir: null,
+      copies: [],
+      notes: [skippedNote('docs/notes', 3), skippedNote('docs/more', 1)],
+    });
+    expect(out).toBe(
+      [
+        "Applied session S: 1 written, 0 deleted, 1 kept E's version, 3 skipped.",
+        "Kept E's version of docs/notes: R's directory was not made, and the 3 entries R put in it were skipped.",
+        "Kept E's version of docs/more: R's directory was not made, and the 1 entry R put in it was skipped.",
+      ].join('\n'),
+    );
   });
 });
 

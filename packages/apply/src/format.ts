@@ -111,13 +111,15 @@ export interface ShownEntry {
   e_mode: number | null;
   conflict: boolean;
   e_changed_since_base: boolean;
+  /** Below this directory of R's, E's version was kept: the entry will be skipped (null: not). */
+  kept_above?: string | null;
 }
 
 export function showJson(session: StagingSession, entries: readonly ShownEntry[]) {
   return {
     ...sessionJson(session, entries.filter((e) => e.entry.apply_state === 'applied').length),
     conflict_count_now: entries.filter((e) => e.conflict && e.entry.apply_state !== 'applied').length,
-    entries: entries.map(({ entry: e, e_checksum, e_mode, conflict, e_changed_since_base }) => ({
+    entries: entries.map(({ entry: e, e_checksum, e_mode, conflict, e_changed_since_base, kept_above }) => ({
       base_dir: e.base_dir,
       path: e.path,
       kind: e.kind,
@@ -136,6 +138,8 @@ export function showJson(session: StagingSession, entries: readonly ShownEntry[]
       /** What E did since R's base (null: E still holds it); see EChange. */
       e_change: eChangeFor(e, e_checksum),
       e_changed_since_base,
+      /** E's version of this directory of R's was kept, so the entry is skipped (null: not). */
+      kept_above: kept_above ?? null,
       apply_state: e.apply_state,
       resolution: e.resolution,
       backup: e.backup,
@@ -162,6 +166,7 @@ function modeChanges(e: Pick<StagedEntry, 'mode'> & { base_mode?: number | null 
 function entryState(s: ShownEntry, chalk: ChalkInstance): Cell {
   const e = s.entry;
   if (e.apply_state === 'applied') return { text: RESOLUTION_TEXT[e.resolution ?? 'upstream'], paint: chalk.green };
+  if (s.kept_above) return { text: `skipped: E's version of ${e.base_dir}/${s.kept_above} was kept`, paint: chalk.dim };
   const staged = e.conflict === s.conflict ? '' : ` (at staging: ${e.conflict ? 'conflict' : 'clean'})`;
   const mode = modeFor(e, s.e_mode);
   if (s.conflict && contentConflicts(e, s.e_checksum)) return { text: `CONFLICT: ${describeEChange(eChangeFor(e, s.e_checksum))}${staged}`, paint: chalk.red };
@@ -214,27 +219,35 @@ function upstreamLabel(e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 
   return eToken === null ? "take upstream: R's version re-creates the file (E has nothing to back up)" : "take upstream: R's version replaces E's (E's is backed up)";
 }
 
+const entriesText = (n: number) => (n === 1 ? '1 entry' : `${n} entries`);
+
 /** What keeping E's version leaves, given E's token now. */
-function keepELabel(e: Pick<StagedEntry, 'kind' | 'operation'>, eToken: string | null, eDirEmpty: boolean): string {
+function keepELabel(e: Pick<StagedEntry, 'kind' | 'operation'>, eToken: string | null, eDirEmpty: boolean, below: number): string {
   if (fileOverDir(e, eToken)) {
     return eDirEmpty ? "keep E's version: the empty directory stays" : "keep E's directory (R's file cannot replace a directory that holds files)";
+  }
+  // A directory of R's not made: what R put in it is skipped too (keptAbove), and the person is told.
+  if (e.kind === 'dir' && e.operation !== 'delete' && below > 0) {
+    const left = `R's directory is not made, nor the ${entriesText(below)} R put in it`;
+    return eToken === null ? `keep E's version: nothing there (${left})` : `keep E's ${eToken === DIR_TOKEN ? 'directory' : 'file'} (${left})`;
   }
   if (eToken !== null) return "keep E's version";
   return e.kind === 'file' ? "keep E's version: the file stays deleted" : "keep E's version: nothing there";
 }
 
 /**
- * What each choice does to E, given E's token now (and whether E's directory is empty): a person
- * must not be told E's file is backed up, or replaced, where E deleted it.
+ * What each choice does to E, given E's token now (whether E's directory is empty; how many
+ * entries R put below a directory it made): a person must not be told E's file is backed up, or
+ * replaced, where E deleted it, nor be surprised by what keeping E's version leaves out.
  */
 export function decisionLabels(
   e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'mode'>,
   eToken: string | null,
-  eDirEmpty = false,
+  options: { dirEmpty?: boolean; below?: number } = {},
 ): Record<Decision, string> {
   return {
     upstream: upstreamLabel(e, eToken),
-    keep_e: keepELabel(e, eToken, eDirEmpty),
+    keep_e: keepELabel(e, eToken, options.dirEmpty ?? false, options.below ?? 0),
     keep_both: "keep both: E's stays, R's is written beside it as a conflict copy",
   };
 }
@@ -269,10 +282,17 @@ export interface ApplyTally {
   kept_e: number;
   kept_both: number;
   unchanged: number;
+  /** Entries below a directory of R's where E's version was kept (skippedNote says which). */
+  skipped: number;
 }
 
 export function emptyTally(): ApplyTally {
-  return { written: 0, modes: 0, deleted: 0, dirs_created: 0, dirs_removed: 0, kept_e: 0, kept_both: 0, unchanged: 0 };
+  return { written: 0, modes: 0, deleted: 0, dirs_created: 0, dirs_removed: 0, kept_e: 0, kept_both: 0, unchanged: 0, skipped: 0 };
+}
+
+/** Why entries were skipped: `what` is the directory of R's where E's version was kept. */
+export function skippedNote(what: string, skipped: number): string {
+  return `Kept E's version of ${what}: R's directory was not made, and the ${entriesText(skipped)} R put in it ${skipped === 1 ? 'was' : 'were'} skipped.`;
 }
 
 export function formatSummary(r: {
@@ -297,6 +317,7 @@ export function formatSummary(r: {
     ...(t.kept_e ? [`${t.kept_e} kept E's version`] : []),
     ...(t.kept_both ? [`${t.kept_both} kept both`] : []),
     ...(t.unchanged ? [`${t.unchanged} already in place`] : []),
+    ...(t.skipped ? [`${t.skipped} skipped`] : []),
   ];
   const again = `Run zync-apply apply ${r.staging_id} again to continue.`;
   const before = r.applied_before ?? 0;
