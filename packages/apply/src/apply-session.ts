@@ -184,9 +184,12 @@ function describeFailure(err: unknown, what: string, stagingId: string): unknown
   if (isZyncError(mapped)) return mapped;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === undefined) return err;
+  // Node's fs messages start with the code already ("ENOTDIR: not a directory, ...").
+  const message = (err as Error).message;
+  const detail = message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
   return new ZyncError(
     'INTERNAL',
-    `Could not apply ${what} (${code}: ${(err as Error).message}); the entries before it were applied — fix this and run zync-apply apply ${stagingId} again.`,
+    `Could not apply ${what} (${detail}); the entries before it were applied — fix this and run zync-apply apply ${stagingId} again.`,
     { cause: err },
   );
 }
