@@ -12,7 +12,7 @@
 // Where E's version of a directory R made is kept, the entries R put below it are skipped
 // (keptAbove), and the summary says so. Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, lstat, mkdir, open, opendir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { chmod, constants, copyFile, lstat, mkdir, opendir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import type { ChalkInstance } from 'chalk';
@@ -23,7 +23,7 @@ import {
   hashFile,
   inertLine,
   isZyncError,
-  fsyncDirectory,
+  fsyncPath,
   resolveInRoot,
   tempPathFor,
   ZyncError,
@@ -86,12 +86,6 @@ export interface ApplyOutcome {
 class ChangedMeanwhile extends Error {}
 
 const MAX_ATTEMPTS = 3;
-
-/** fsyncs a file by path: its content and metadata (a copy, a chmod) survive a power cut. */
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  await handle.sync().finally(() => handle.close());
-}
 
 /** What E holds at a path; for a directory, also whether it is empty (R's file may replace only an empty one). */
 export type EEntry = CurrentFile | (CurrentDir & { empty: boolean });
@@ -244,7 +238,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   const durableBackupDirs = new Set<string>();
   const syncBackupDirs = async (dest: string) => {
     const { fsync, durable } = dirsToSync(nodePath.dirname(backupRootFor(ctx.stateDir)), nodePath.dirname(dest), durableBackupDirs);
-    for (const dir of fsync) await fsyncDirectory(dir);
+    for (const dir of fsync) await fsyncPath(dir);
     for (const dir of durable) durableBackupDirs.add(dir);
   };
 
@@ -266,7 +260,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       }
       if ((await hashFile(dest)).checksum === current.checksum) {
         // A killed run (or an older zync) may have left it without its fsyncs: make sure now.
-        await fsyncFile(dest);
+        await fsyncPath(dest);
         await syncBackupDirs(dest);
         return dest;
       }
@@ -274,7 +268,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     }
     const temp = tempPathFor(dest);
     await copyFile(current.abs, temp, constants.COPYFILE_FICLONE);
-    await fsyncFile(temp);
+    await fsyncPath(temp);
     await rename(temp, dest);
     await syncBackupDirs(dest);
     backedUp = true;
@@ -368,7 +362,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     await mkdir(abs, { recursive: true });
     if (e.mode !== null) await chmod(abs, e.mode);
     await resolveInRoot(root, e.path); // what was made is a real directory inside the root
-    await fsyncDirectory(nodePath.dirname(abs));
+    await fsyncPath(nodePath.dirname(abs));
     const info = await lstat(abs);
     const inputs: ChangeInput[] = [
       ...(await parentDirInputs(root, e)),
@@ -394,7 +388,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       tally.kept_e++;
       return;
     }
-    await fsyncDirectory(nodePath.dirname(current.abs));
+    await fsyncPath(nodePath.dirname(current.abs));
     ctx.staging.transaction(() => {
       ctx.daemon.applyChanges(
         [{ operation: 'delete', kind: 'dir', base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: 0, mode: 0 }],
@@ -470,7 +464,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null, `${e.base_dir}/${copyRel}`);
         await mkdir(nodePath.dirname(abs), { recursive: true });
         await writeBlob(e, nodePath.join(nodePath.dirname(abs), posixPath.basename(copyRel)), e.mode, async () => undefined);
-        await fsyncDirectory(nodePath.dirname(abs));
+        await fsyncPath(nodePath.dirname(abs));
         ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_both', { copy_path: `${e.base_dir}/${copyRel}` }));
         copies.push(nodePath.join(root, ...copyRel.split('/')));
         tally.kept_both++;
@@ -481,7 +475,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         if (current?.kind !== 'file' || item.mode === null) throw new ChangedMeanwhile();
         await ensureUnchanged(current.abs, current);
         await chmod(current.abs, item.mode);
-        await fsyncFile(current.abs); // the new mode is durable before it is logged
+        await fsyncPath(current.abs); // the new mode is durable before it is logged
         const info = await lstat(current.abs);
         ctx.staging.transaction(() => {
           ctx.daemon.applyChanges(
@@ -504,7 +498,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         await mkdir(nodePath.dirname(abs), { recursive: true });
         await resolveInRoot(root, e.path); // the parents just made are real directories
         await writeBlob(e, abs, item.mode, () => (eDir ? removeEmptyDir(eDir) : ensureUnchanged(abs, eFile)));
-        await fsyncDirectory(nodePath.dirname(abs));
+        await fsyncPath(nodePath.dirname(abs));
         const info = await lstat(abs);
         const dirs = await parentDirInputs(root, e);
         ctx.staging.transaction(() => {
@@ -537,7 +531,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
         await ensureUnchanged(current.abs, current);
         await unlink(current.abs);
-        await fsyncDirectory(nodePath.dirname(current.abs));
+        await fsyncPath(nodePath.dirname(current.abs));
         ctx.staging.transaction(() => {
           ctx.daemon.applyChanges(
             [{ operation: 'delete', kind: 'file', base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: 0, mode: 0 }],

@@ -95,7 +95,7 @@ async function syncFileSystem(path: string): Promise<boolean> {
 }
 
 /** fsync of one file or directory by path (ENOENT: nothing left to make durable). */
-async function fsyncPath(path: string): Promise<void> {
+async function fsyncIfPresent(path: string): Promise<void> {
   let handle;
   try {
     handle = await open(path, 'r');
@@ -124,6 +124,6 @@ export async function makeDurable(paths: readonly string[], fileSystems: readonl
     if (all) return;
   }
   let failure: unknown = null;
-  await runPool(paths, 16, (path) => fsyncPath(path).catch((err: unknown) => void (failure ??= err)));
+  await runPool(paths, 16, (path) => fsyncIfPresent(path).catch((err: unknown) => void (failure ??= err)));
   if (failure !== null) throw failure;
 }

@@ -304,9 +304,12 @@ export async function writeFileAtomic(
   return writer.commit(options);
 }
 
-/** fsyncs a directory so that renames into it survive a crash. */
-export async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/**
+ * fsyncs a file or directory by path: a directory so that renames into it survive a crash, a file
+ * whose content or permission bits changed in place.
+ */
+export async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {

@@ -12,7 +12,7 @@ import * as nodePath from 'node:path';
 import {
   AtomicFileWriter,
   fromFsError,
-  fsyncDirectory,
+  fsyncPath,
   isZyncError,
   ZyncError,
   type EntryKind,
@@ -358,7 +358,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
           s.status = 'in_progress';
           throw incomplete;
         }
-        await fsyncDirectory(s.dir);
+        await fsyncPath(s.dir);
         const done = deps.store.completeSession(s.staging_id, now());
         if (!done) throw new ZyncError('UPSTREAM_STATE', `Staging session ${s.staging_id} is no longer in progress.`);
         s.status = 'complete';
