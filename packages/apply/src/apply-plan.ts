@@ -272,7 +272,7 @@ export function checkNonInteractive(plan: ApplyPlan, stagingId: string, options:
   const first = plan.items.find((i) => i.conflict)!.entry;
   return new ZyncError(
     'SESSION_NOT_APPLIABLE',
-    `Session ${stagingId} has ${plan.conflicts === 1 ? '1 conflict' : `${plan.conflicts} conflicts`} (first: ${first.base_dir}/${first.path}); nothing was changed — run zync-apply apply ${stagingId} in a terminal to resolve ${plan.conflicts === 1 ? 'it' : 'them'}, or add --force to take R's versions (E's files are backed up).`,
+    `Session ${stagingId} has ${plan.conflicts === 1 ? '1 conflict' : `${plan.conflicts} conflicts`} (first: ${first.base_dir}/${first.path}); nothing was changed — run zync-apply apply ${stagingId} in a terminal to resolve ${plan.conflicts === 1 ? 'it' : 'them'}, or add --force to take R's versions (E's files are backed up; a directory of E's that holds files is kept).`,
   );
 }
 
