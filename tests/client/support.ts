@@ -4,10 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { expect } from 'vitest';
 import {
   connect,
   runCli,
   spawnCli,
+  startDaemon,
   tempDir,
   treeDigest,
   waitFor,
@@ -40,6 +42,28 @@ export function clientArgs(setup: ClientSetup, extra: readonly string[] = []): s
 
 export function runClientOnce(setup: ClientSetup, extra: readonly string[] = []): Promise<CliResult> {
   return runCli('client', clientArgs(setup, ['--once', ...extra]), { timeoutMs: 110_000 });
+}
+
+export interface SyncedPair {
+  e: string;
+  r: string;
+  daemon: DaemonHandle;
+  setup: ClientSetup;
+}
+
+/**
+ * The start most end-to-end tests share: E (filled by `prepareE`), a daemon serving it as
+ * "docs", and R synced from it once with `--once` (which must succeed). Stop `daemon` after.
+ */
+export async function syncedPair(prepareE: (e: string) => Promise<void> = async () => undefined): Promise<SyncedPair> {
+  const e = tempDir('zync-e-');
+  const r = tempDir('zync-r-');
+  await prepareE(e);
+  const daemon = await startDaemon({ dirs: { docs: e } });
+  const setup: ClientSetup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+  const first = await runClientOnce(setup);
+  expect(first.code, first.stderr).toBe(0);
+  return { e, r, daemon, setup };
 }
 
 export function spawnClient(setup: ClientSetup, extra: readonly string[] = []): SpawnedCli {

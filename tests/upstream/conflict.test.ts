@@ -4,8 +4,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSameTree, startDaemon, tempDir, treeDigest, type DaemonHandle } from '../helpers/index.js';
-import { conflictCopies, runClientOnce, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
+import { expectSameTree, treeDigest, type DaemonHandle } from '../helpers/index.js';
+import { conflictCopies, runClientOnce, syncedPair, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { KEY, listSessions, runApply, runInPty, runUpstream, stagingIdFrom } from './support.js';
 
 describe('upstream conflict: both sides edited one file', () => {
@@ -16,14 +16,10 @@ describe('upstream conflict: both sides edited one file', () => {
   let stagingId: string;
 
   beforeAll(async () => {
-    e = tempDir('zync-e-');
-    r = tempDir('zync-r-');
-    await writeFile(path.join(e, 'shared.txt'), 'line 1\nline 2\nline 3\n');
-    await writeFile(path.join(e, 'notes.txt'), 'notes v1\n');
-    daemon = await startDaemon({ dirs: { docs: e } });
-    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    const first = await runClientOnce(setup);
-    expect(first.code, first.stderr).toBe(0);
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'shared.txt'), 'line 1\nline 2\nline 3\n');
+      await writeFile(path.join(e, 'notes.txt'), 'notes v1\n');
+    }));
   });
   afterAll(async () => {
     await daemon?.stop();

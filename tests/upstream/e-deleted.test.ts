@@ -5,8 +5,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exists, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
-import { runClientOnce, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
+import { exists, type DaemonHandle } from '../helpers/index.js';
+import { syncedPair, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { KEY, listSessions, runApply, runInPty, runUpstream, stagingIdFrom } from './support.js';
 
 describe('upstream conflict: R edited a file E deleted', () => {
@@ -17,13 +17,9 @@ describe('upstream conflict: R edited a file E deleted', () => {
   let stagingId: string;
 
   beforeAll(async () => {
-    e = tempDir('zync-e-');
-    r = tempDir('zync-r-');
-    await writeFile(path.join(e, 'x.txt'), 'base\n');
-    daemon = await startDaemon({ dirs: { docs: e } });
-    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    const first = await runClientOnce(setup);
-    expect(first.code, first.stderr).toBe(0);
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'x.txt'), 'base\n');
+    }));
   });
   afterAll(async () => {
     await daemon?.stop();

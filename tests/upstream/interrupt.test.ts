@@ -5,8 +5,8 @@
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTempFiles, sha256File, startDaemon, tempDir, waitFor, writeRandomFile, writeText, type DaemonHandle } from '../helpers/index.js';
-import { runClientOnce, spawnClient, type ClientSetup } from '../client/support.js';
+import { findTempFiles, sha256File, waitFor, writeRandomFile, writeText, type DaemonHandle } from '../helpers/index.js';
+import { spawnClient, syncedPair, type ClientSetup } from '../client/support.js';
 import { listSessions } from './support.js';
 
 const stagingRoot = (daemon: DaemonHandle) => path.join(daemon.stateDir, 'zync-staging');
@@ -26,13 +26,9 @@ describe('upstream: a signal during --update-upstream', () => {
   let setup: ClientSetup;
 
   beforeAll(async () => {
-    e = tempDir('zync-e-');
-    r = tempDir('zync-r-');
-    await writeText(path.join(e, 'small.txt'), 'from E\n');
-    daemon = await startDaemon({ dirs: { docs: e } });
-    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    const first = await runClientOnce(setup);
-    expect(first.code, first.stderr).toBe(0);
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeText(path.join(e, 'small.txt'), 'from E\n');
+    }));
   });
   afterAll(async () => {
     await daemon?.stop();

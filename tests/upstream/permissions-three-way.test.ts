@@ -5,8 +5,8 @@
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
-import { runClientOnce, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
+import type { DaemonHandle } from '../helpers/index.js';
+import { runClientOnce, syncedPair, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { runApply, runUpstream, stagingIdFrom } from './support.js';
 
 const modeOf = async (file: string) => (await stat(file)).mode & 0o7777;
@@ -18,14 +18,10 @@ describe('upstream: permission bits, three-way', () => {
   let setup: ClientSetup;
 
   beforeAll(async () => {
-    e = tempDir('zync-e-');
-    r = tempDir('zync-r-');
-    await writeFile(path.join(e, 'tool.sh'), '#!/bin/sh\necho v1\n', { mode: 0o644 });
-    await writeFile(path.join(e, 'notes.txt'), 'notes\n', { mode: 0o644 });
-    daemon = await startDaemon({ dirs: { docs: e } });
-    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    const first = await runClientOnce(setup);
-    expect(first.code, first.stderr).toBe(0);
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'tool.sh'), '#!/bin/sh\necho v1\n', { mode: 0o644 });
+      await writeFile(path.join(e, 'notes.txt'), 'notes\n', { mode: 0o644 });
+    }));
   });
   afterAll(async () => {
     await daemon?.stop();

@@ -7,8 +7,8 @@
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exists, expectSameTree, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
-import { conflictCopies, runClientOnce, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
+import { exists, expectSameTree, type DaemonHandle } from '../helpers/index.js';
+import { conflictCopies, runClientOnce, syncedPair, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { listSessions, runApply, runUpstream, stagingIdFrom } from './support.js';
 
 const modeOf = async (file: string) => (await stat(file)).mode & 0o7777;
@@ -21,14 +21,10 @@ describe('upstream: a permission change made on R', () => {
   let stagingId: string;
 
   beforeAll(async () => {
-    e = tempDir('zync-e-');
-    r = tempDir('zync-r-');
-    await writeFile(path.join(e, 'tool.sh'), '#!/bin/sh\necho hello\n', { mode: 0o644 });
-    await writeFile(path.join(e, 'notes.txt'), 'untouched\n');
-    daemon = await startDaemon({ dirs: { docs: e } });
-    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    const first = await runClientOnce(setup);
-    expect(first.code, first.stderr).toBe(0);
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'tool.sh'), '#!/bin/sh\necho hello\n', { mode: 0o644 });
+      await writeFile(path.join(e, 'notes.txt'), 'untouched\n');
+    }));
     expect(await modeOf(path.join(r, 'tool.sh'))).toBe(0o644);
   });
   afterAll(async () => {
@@ -85,13 +81,9 @@ describe('upstream: a chmod on R after the edit was staged', () => {
   let setup: ClientSetup;
 
   beforeAll(async () => {
-    e = tempDir('zync-e-');
-    r = tempDir('zync-r-');
-    await writeFile(path.join(e, 'build.sh'), 'make\n', { mode: 0o644 });
-    daemon = await startDaemon({ dirs: { docs: e } });
-    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    const first = await runClientOnce(setup);
-    expect(first.code, first.stderr).toBe(0);
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'build.sh'), 'make\n', { mode: 0o644 });
+    }));
   });
   afterAll(async () => {
     await daemon?.stop();
@@ -132,13 +124,9 @@ describe('upstream: a private directory made on R', () => {
   let setup: ClientSetup;
 
   beforeAll(async () => {
-    e = tempDir('zync-e-');
-    r = tempDir('zync-r-');
-    await writeFile(path.join(e, 'readme.txt'), 'hello\n');
-    daemon = await startDaemon({ dirs: { docs: e } });
-    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    const first = await runClientOnce(setup);
-    expect(first.code, first.stderr).toBe(0);
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'readme.txt'), 'hello\n');
+    }));
   });
   afterAll(async () => {
     await daemon?.stop();

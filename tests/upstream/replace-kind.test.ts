@@ -7,8 +7,8 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSameTree, startDaemon, tempDir, treeDigest, type DaemonHandle } from '../helpers/index.js';
-import { conflictCopies, runClientOnce, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
+import { expectSameTree, treeDigest, type DaemonHandle } from '../helpers/index.js';
+import { conflictCopies, runClientOnce, syncedPair, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { listSessions, runApply, runUpstream, stagingIdFrom } from './support.js';
 
 describe('upstream: a received file replaced by a directory on R', () => {
@@ -19,14 +19,10 @@ describe('upstream: a received file replaced by a directory on R', () => {
   let stagingId: string;
 
   beforeAll(async () => {
-    e = tempDir('zync-e-');
-    r = tempDir('zync-r-');
-    await writeFile(path.join(e, 'notes'), 'E wrote this as a file\n');
-    await writeFile(path.join(e, 'other.txt'), 'untouched\n');
-    daemon = await startDaemon({ dirs: { docs: e } });
-    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    const first = await runClientOnce(setup);
-    expect(first.code, first.stderr).toBe(0);
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'notes'), 'E wrote this as a file\n');
+      await writeFile(path.join(e, 'other.txt'), 'untouched\n');
+    }));
     await expectSameTree(r, e);
   });
   afterAll(async () => {
@@ -80,13 +76,9 @@ describe('upstream: a received file replaced by a directory on R while E edited 
   let setup: ClientSetup;
 
   beforeAll(async () => {
-    e = tempDir('zync-e-');
-    r = tempDir('zync-r-');
-    await writeFile(path.join(e, 'notes'), 'version 1\n');
-    daemon = await startDaemon({ dirs: { docs: e } });
-    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    const first = await runClientOnce(setup);
-    expect(first.code, first.stderr).toBe(0);
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'notes'), 'version 1\n');
+    }));
   });
   afterAll(async () => {
     await daemon?.stop();
@@ -130,16 +122,12 @@ describe('upstream: a received directory replaced by a file on R', () => {
   let setup: ClientSetup;
 
   beforeAll(async () => {
-    e = tempDir('zync-e-');
-    r = tempDir('zync-r-');
-    await mkdir(path.join(e, 'drafts/old'), { recursive: true });
-    await writeFile(path.join(e, 'drafts/one.txt'), 'one\n');
-    await writeFile(path.join(e, 'drafts/old/two.txt'), 'two\n');
-    await writeFile(path.join(e, 'other.txt'), 'E\n');
-    daemon = await startDaemon({ dirs: { docs: e } });
-    setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    const first = await runClientOnce(setup);
-    expect(first.code, first.stderr).toBe(0);
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await mkdir(path.join(e, 'drafts/old'), { recursive: true });
+      await writeFile(path.join(e, 'drafts/one.txt'), 'one\n');
+      await writeFile(path.join(e, 'drafts/old/two.txt'), 'two\n');
+      await writeFile(path.join(e, 'other.txt'), 'E\n');
+    }));
   });
   afterAll(async () => {
     await daemon?.stop();
