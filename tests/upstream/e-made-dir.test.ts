@@ -3,11 +3,12 @@
 // directory may be replaced by R's file (nothing to back up); a directory that holds files is
 // never removed, so that entry keeps E's directory — said in one sentence — while the rest of the
 // session is applied. Interactive, --non-interactive and --force agree; nothing is a raw error.
+// A directory E had made before R sent its file is staged as the same conflict, not refused.
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, tempDir, treeDigest, type DaemonHandle } from '../helpers/index.js';
-import { runClientOnce, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
+import { runClientOnce, syncedPair, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { KEY, listSessions, runApply, runInPty, runUpstream, stagingIdFrom } from './support.js';
 
 interface Setup {
@@ -131,5 +132,30 @@ describe('upstream: E made a directory where R sends a file (--force)', () => {
     const backupDir = path.join(s.daemon.stateDir, 'zync-backups', s.stagingId, 'docs');
     expect(await readdir(backupDir)).toEqual(['keep.txt']);
     await expectOutcome(s);
+  });
+});
+
+describe('upstream: E had made the directory before R sent its file', () => {
+  it('is staged as a conflict (not a refused session), and --force keeps E’s directory while the rest applies', async () => {
+    const { e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'keep.txt'), 'base\n');
+    });
+    try {
+      await mkdir(path.join(e, 'later'));
+      await writeFile(path.join(e, 'later/inside'), 'E made this\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+      await writeFile(path.join(r, 'later'), 'R made a file\n');
+      await writeFile(path.join(r, 'keep.txt'), 'R keep\n');
+
+      const staged = await runUpstream(setup);
+      expect(staged.code, staged.stderr).toBe(0);
+      expect(staged.stdout).toMatch(/\(1 added, 1 modified, 0 deleted; 1 conflict\)/);
+      const applied = await runApply(daemon, ['apply', stagingIdFrom(staged.stdout), '--force']);
+      expect(applied.code, applied.stderr).toBe(0);
+      expect(await readFile(path.join(e, 'keep.txt'), 'utf8')).toBe('R keep\n');
+      expect(await readFile(path.join(e, 'later/inside'), 'utf8')).toBe('E made this\n');
+    } finally {
+      await daemon.stop();
+    }
   });
 });

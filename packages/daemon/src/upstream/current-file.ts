@@ -60,13 +60,3 @@ export async function readCurrentEntry(
   return { kind: 'file', abs, checksum: hashed.checksum, size: hashed.size, mtime: stat.mtime, mode: stat.mode, ino: stat.ino };
 }
 
-/** Like readCurrentEntry, for a path that must be a file on E if anything (UNSAFE_PATH for a directory). */
-export async function readCurrentFile(
-  root: string,
-  relPath: string,
-  options: { recorded?: FileRecord | null } = {},
-): Promise<CurrentFile | null> {
-  const current = await readCurrentEntry(root, relPath, options);
-  if (current?.kind === 'dir') throw new ZyncError('UNSAFE_PATH', `${relPath} is a directory on E; R sent a file for it.`);
-  return current;
-}

@@ -8,7 +8,7 @@ import * as nodePath from 'node:path';
 import { loadIgnoreMatcher, ZyncError, type DirSpec, type EntryKind, type IgnoreMatcher, type Logger } from '@zync/common';
 import type { DaemonStore } from '../store/daemon-store.js';
 import type { UpstreamConnection, UpstreamContext, UpstreamPort } from '../server/upstream-port.js';
-import { contentToken, readCurrentEntry, readCurrentFile } from './current-file.js';
+import { contentToken, readCurrentEntry } from './current-file.js';
 import { createStagingConnection, type StagingConnection } from './staging-connection.js';
 import { StagingStore } from './staging-store.js';
 import { DEFAULT_LIMITS, type StagingLimits } from './upstream-rules.js';
@@ -17,7 +17,6 @@ export { classifyStagedEntry, DIR_TOKEN, eChangeOf, entryTokens, upstreamOperati
 export {
   contentToken,
   readCurrentEntry,
-  readCurrentFile,
   type CurrentDir,
   type CurrentEntry,
   type CurrentFile,
@@ -78,13 +77,13 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
   }
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
   const limits: StagingLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const currentContent = async (baseDir: string, path: string, kind: EntryKind): Promise<string | null> => {
+  const currentContent = async (baseDir: string, path: string, _kind: EntryKind): Promise<string | null> => {
     const root = roots.get(baseDir);
     if (root === undefined) throw new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${baseDir}" is not served by this daemon.`);
     const recorded = store.getFile(baseDir, path);
-    // A file R sent over a directory on E is refused: no resolution could apply it safely.
-    const current = kind === 'file' ? await readCurrentFile(root, path, { recorded }) : await readCurrentEntry(root, path, { recorded });
-    return contentToken(current);
+    // A file R sent over a directory of E's is a conflict like any other: zync-apply lets R's file
+    // replace an empty directory and keeps one that holds files.
+    return contentToken(await readCurrentEntry(root, path, { recorded }));
   };
   const live = new Set<StagingConnection>();
   return {

@@ -173,14 +173,14 @@ describe('upstream staging', () => {
     ]);
   });
 
-  it('refuses a file sent over a directory on E', async () => {
+  it('stages a file sent over a directory on E as a conflict (zync-apply decides what is safe)', async () => {
     await mkdir(nodePath.join(root, 'd'));
     const c = open();
     await c.prepare(1);
     const content = Buffer.from('abc');
     const u = c.upload('d', content, null);
     c.sendBytes(u, content);
-    expect(await c.reply(u)).toMatchObject({ status: 'error', code: 'UNSAFE_PATH' });
+    expect(await c.reply(u)).toMatchObject({ status: 'ok', conflict: true, e_change: 'added_dir' });
   });
 
   it('a full disk aborts the session at once: DISK_FULL, its files gone, nothing appliable', async () => {
