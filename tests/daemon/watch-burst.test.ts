@@ -114,6 +114,16 @@ describe('zync-daemon watching', () => {
     expect(got.end).toMatchObject({ status: 'ok', operation: 'FILE_END', checksum: some[1].sha256 });
   });
 
+  it('files written into a new directory while its watch is being set up are all logged', async () => {
+    // The watcher reports a new directory before the OS watch on it exists; what is written in
+    // between must not wait for the periodic rescan. Many entries make that window wide.
+    const dir = path.join(root, 'fresh');
+    mkdirSync(dir);
+    for (let i = 0; i < 3000; i++) writeFileSync(path.join(dir, `n${i}.txt`), `first ${i}\n`);
+    for (let i = 0; i < 3000; i += 7) writeFileSync(path.join(dir, `n${i}.txt`), `second ${i}, longer\n`);
+    await expectLogToMatchTree(20_000);
+  });
+
   it('a save that keeps the content (touch, editor temp + rename) makes no new sequence', async () => {
     writeFileSync(path.join(root, 'stable.txt'), 'same bytes\n');
     await waitFor(async () => (await fetchLog(client)).some((e) => e.path === 'stable.txt'), { what: 'stable.txt logged' });

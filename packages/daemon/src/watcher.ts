@@ -56,6 +56,22 @@ const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 const HASH_BUFFER_BYTES = 1024 * 1024;
 
+/**
+ * chokidar, plus the moment a directory's OS watch exists. chokidar reports a new directory
+ * (addDir) before it lists it and starts watching it; a file written in that window raises no
+ * event, so the subtree look that addDir triggers can miss it. Looking at the subtree again
+ * once the watch is in place closes the window: anything later raises an event. chokidar
+ * registers every watch's closer through _addPathCloser (declared in its types; pinned 4.0.3).
+ */
+class DirectoryWatcher extends FSWatcher {
+  onWatching: ((path: string) => void) | null = null;
+
+  override _addPathCloser(path: string, closer: () => void): void {
+    super._addPathCloser(path, closer);
+    this.onWatching?.(path);
+  }
+}
+
 export class TreeWatcher {
   private readonly store: DaemonStore;
   private readonly roots: RootSet;
@@ -159,7 +175,7 @@ export class TreeWatcher {
       const rel = toRelativePath(root.root, path);
       return rel.startsWith('..') || (rel !== '' && !isSafeRelativePath(rel)) ? null : rel;
     };
-    const fsw = new FSWatcher({
+    const fsw = new DirectoryWatcher({
       ignoreInitial: true,
       followSymlinks: false,
       atomic: false, // the coalescer settles events itself
@@ -197,6 +213,11 @@ export class TreeWatcher {
       fsw.once('ready', () => resolve());
       fsw.add(root.root);
     });
+    // Watches set up during the initial walk are covered by the scan that follows start().
+    fsw.onWatching = (path) => {
+      const rel = relOf(path);
+      if (rel !== null && rel !== '') this.onEvent(root.name, 'addDir', rel);
+    };
     this.watchers.set(root.name, fsw);
     await old?.close();
   }
