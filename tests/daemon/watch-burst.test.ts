@@ -178,4 +178,24 @@ describe('zync-daemon watching', () => {
     expect(order('tree/a')).toBeLessThan(order('tree'));
     expect(readdirSync(root)).not.toContain('tree');
   });
+
+  it('a directory removed and made again at once is still watched: later writes in it are logged', async () => {
+    const dir = path.join(root, 'again-and-again');
+    mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    writeFileSync(path.join(dir, 'sub/one.txt'), 'one');
+    await expectLogToMatchTree();
+    rmSync(dir, { recursive: true });
+    mkdirSync(path.join(dir, 'sub'), { recursive: true });
+    await expectLogToMatchTree();
+    // Written once the new directories are known: only a watch on them can report this.
+    writeFileSync(path.join(dir, 'sub/two.txt'), 'two');
+    writeFileSync(path.join(dir, 'three.txt'), 'three');
+    await expectLogToMatchTree(10_000);
+    // The same one level down, below a directory that stays.
+    rmSync(path.join(dir, 'sub'), { recursive: true });
+    mkdirSync(path.join(dir, 'sub'));
+    await expectLogToMatchTree();
+    writeFileSync(path.join(dir, 'sub/four.txt'), 'four');
+    await expectLogToMatchTree(10_000);
+  });
 });

@@ -14,7 +14,7 @@ import * as posixPath from 'node:path/posix';
 import { performance } from 'node:perf_hooks';
 import { FSWatcher } from 'chokidar';
 import { IGNORE_FILE, isSafeRelativePath, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
-import { addEvents, takeSettled, type PendingMap, type PendingPath, type WatchEventType } from './core/coalesce-events.js';
+import { addEvents, pendingKey, takeSettled, type PendingMap, type PendingPath, type WatchEventType } from './core/coalesce-events.js';
 import { sameStat, unreadableInput, type ChangeInput } from './core/entries.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import { forEachLimited } from './pool.js';
@@ -57,11 +57,14 @@ const RETRY_MAX_MS = 30_000;
 const HASH_BUFFER_BYTES = 1024 * 1024;
 
 /**
- * chokidar, plus the moment a directory's OS watch exists. chokidar reports a new directory
- * (addDir) before it lists it and starts watching it; a file written in that window raises no
- * event, so the subtree look that addDir triggers can miss it. Looking at the subtree again
- * once the watch is in place closes the window: anything later raises an event. chokidar
- * registers every watch's closer through _addPathCloser (declared in its types; pinned 4.0.3).
+ * chokidar, plus two things it lacks (through members its types declare; pinned 4.0.3):
+ * - the moment a directory's OS watch exists. chokidar reports a new directory (addDir) before
+ *   it lists it and starts watching it; a file written in that window raises no event, so the
+ *   subtree look that addDir triggers can miss it. Looking at the subtree again once the watch
+ *   is in place closes the window. chokidar registers every watch's closer via _addPathCloser.
+ * - watching a directory afresh. A directory removed and made again before chokidar re-reads
+ *   its parent keeps its place in chokidar's books, and chokidar keeps the watch on the removed
+ *   one, which reports nothing ever again. _remove forgets the path and everything below it.
  */
 class DirectoryWatcher extends FSWatcher {
   onWatching: ((path: string) => void) | null = null;
@@ -69,6 +72,12 @@ class DirectoryWatcher extends FSWatcher {
   override _addPathCloser(path: string, closer: () => void): void {
     super._addPathCloser(path, closer);
     this.onWatching?.(path);
+  }
+
+  /** Forgets what is watched at and below abs; watches it afresh when `watchAgain`. */
+  renew(abs: string, watchAgain: boolean): void {
+    this._remove(nodePath.dirname(abs), nodePath.basename(abs), true);
+    if (watchAgain) this.add(abs);
   }
 }
 
@@ -79,7 +88,12 @@ export class TreeWatcher {
   private readonly onCommit: WatcherOptions['onCommit'];
   private readonly settle: { settleMs: number; maxWaitMs: number; limit: number };
   private readonly rootPollMs: number;
-  private readonly watchers = new Map<string, FSWatcher>();
+  private readonly watchers = new Map<string, DirectoryWatcher>();
+  /**
+   * Watched directories whose watch reported the directory itself removed or moved away, by
+   * pendingKey: whatever stands there when next looked at is not watched (see DirectoryWatcher).
+   */
+  private readonly lostWatches = new Set<string>();
   private readonly pending: PendingMap = new Map();
   private readonly rootTimers = new Map<string, NodeJS.Timeout>();
   private readonly buffers: Buffer[] = [];
@@ -190,13 +204,23 @@ export class TreeWatcher {
     });
     fsw.on('all', (event, path) => {
       const rel = WATCH_EVENTS.has(event) ? relOf(path) : null;
-      if (rel !== null) this.onEvent(root.name, event as WatchEventType, rel);
+      if (rel === null) return;
+      // chokidar saw it go, so it watches whatever is made there next itself.
+      if (event === 'unlinkDir') this.lostWatches.delete(pendingKey(root.name, rel));
+      this.onEvent(root.name, event as WatchEventType, rel);
     });
-    fsw.on('raw', (_event, name, details) => {
+    fsw.on('raw', (event, name, details) => {
       const dir = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
       if (typeof dir !== 'string') return;
       const rel = relOf(typeof name === 'string' && name !== '' ? nodePath.join(dir, name) : dir);
       if (rel !== null) this.onEvent(root.name, 'change', rel);
+      // The OS names the watched directory itself when it is removed or moved away (a child of
+      // the same name looks alike; that costs one needless re-watch).
+      const self = event === 'rename' && name === nodePath.basename(dir) ? relOf(dir) : null;
+      if (self) {
+        this.lostWatches.add(pendingKey(root.name, self));
+        this.onEvent(root.name, 'change', self);
+      }
     });
     fsw.on('error', (err) => {
       const code = (err as NodeJS.ErrnoException).code;
@@ -216,7 +240,7 @@ export class TreeWatcher {
     // Watches set up during the initial walk are covered by the scan that follows start().
     fsw.onWatching = (path) => {
       const rel = relOf(path);
-      if (rel !== null && rel !== '') this.onEvent(root.name, 'addDir', rel);
+      if (rel) this.onEvent(root.name, 'addDir', rel);
     };
     this.watchers.set(root.name, fsw);
     await old?.close();
@@ -349,6 +373,10 @@ export class TreeWatcher {
       return { inputs: [], unsettled: [], present: true };
     }
     const entry = stats ? toStatEntry(item.path, stats) : null;
+    const watchLost = this.lostWatches.delete(pendingKey(root.name, item.path));
+    // A directory made there now, or later, must get a watch of its own. Once it has one,
+    // onWatching asks for another look at its subtree.
+    if (watchLost) this.watchers.get(root.name)?.renew(absPath(root.root, item.path), entry?.kind === 'dir');
     if (!entry) return { inputs: [gone], unsettled: [], present: false };
     if (root.matcher(item.path, entry.kind === 'dir')) return { inputs: [], unsettled: [], present: false };
     const prev = this.store.getFile(root.name, item.path);
@@ -357,7 +385,7 @@ export class TreeWatcher {
     if (entry.kind === 'dir') {
       // A permission change may have made the directory searchable again: what changed below it
       // meanwhile could not be looked at then (left as recorded), so its subtree is compared now.
-      if (item.subtree || live?.kind !== 'dir' || live.mode !== entry.mode) {
+      if (watchLost || item.subtree || live?.kind !== 'dir' || live.mode !== entry.mode) {
         const result = await reconcile({ store: this.store, root, under: item.path, log: this.log });
         return { inputs: result.inputs, unsettled: result.unsettled, present: true };
       }
