@@ -20,6 +20,7 @@ import {
   isConflictCopy,
   isSafeRelativePath,
   isZyncError,
+  toFileTime,
   type ChangeEntry,
   type GetFileHeader,
   type Logger,
@@ -499,7 +500,7 @@ async function applyRound(
           const current = lstatState(abs);
           if (!sameLocalState(current, action.local)) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on R meanwhile.`);
           await chmod(abs, entry.mode & 0o7777);
-          await utimes(abs, entry.mtime / 1000, entry.mtime / 1000);
+          await utimes(abs, toFileTime(entry.mtime), toFileTime(entry.mtime));
           const handle = await open(abs, 'r');
           let info;
           try {

@@ -16,7 +16,9 @@ export function writeTempFileSync(tempPath: string, data: Uint8Array, attributes
     fd = openSync(tempPath, 'wx', mode);
     created = true;
     for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
-    futimesSync(fd, attributes.mtime / 1000, attributes.mtime / 1000);
+    // As common's toFileTime (this worker loads built-ins only): Node reads negative seconds as "now".
+    const time = attributes.mtime < 0 ? new Date(attributes.mtime) : attributes.mtime / 1000;
+    futimesSync(fd, time, time);
     const info = fstatSync(fd);
     // The umask may have taken bits from the mode given to open.
     if ((info.mode & 0o7777) !== mode) fchmodSync(fd, mode);

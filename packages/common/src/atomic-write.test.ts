@@ -30,6 +30,14 @@ describe('atomic writes', () => {
     expect(readdirSync(dir)).toEqual(['a.sh']);
   });
 
+  it('keeps an mtime before 1970 (Node would read negative seconds as "now")', async () => {
+    const target = path.join(dir, 'old.txt');
+    const mtime = Date.UTC(1960, 0, 1, 12, 0, 0, 250);
+    await writeFileAtomic(target, 'old', { mtime, expectedChecksum: sha256('old') });
+    expect(statSync(target).mtimeMs).toBe(mtime);
+    rmSync(target);
+  });
+
   it('leaves the target untouched and no temp file when the checksum is wrong', async () => {
     const target = path.join(dir, 'b.txt');
     writeFileSync(target, 'keep me');

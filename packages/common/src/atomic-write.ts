@@ -237,8 +237,8 @@ export class AtomicFileWriter {
       // thread-pool round trips per file. Set before the fsync, so the fsync covers them.
       fchmodSync(handle.fd, options.mode ?? 0o644);
       if (options.mtime !== undefined) {
-        const seconds = options.mtime / 1000;
-        futimesSync(handle.fd, seconds, seconds);
+        const time = toFileTime(options.mtime);
+        futimesSync(handle.fd, time, time);
       }
       const info = fstatSync(handle.fd);
       const file: WrittenFile = { size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777 };
@@ -315,4 +315,13 @@ export async function fsyncPath(path: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * An mtime (ms since the epoch) as the utimes family takes it. Node reads a negative number of
+ * seconds as "now", so a date before 1970 goes as a Date (whole milliseconds); later ones stay
+ * numbers, which keep the sub-millisecond part.
+ */
+export function toFileTime(mtimeMs: number): number | Date {
+  return mtimeMs < 0 ? new Date(mtimeMs) : mtimeMs / 1000;
 }

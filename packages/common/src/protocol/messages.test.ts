@@ -32,6 +32,12 @@ describe('Request schema', () => {
     const entry = { sequence: 9, operation: 'delete', kind: 'file', base_dir: 'd', path: 'x', checksum: null, size: 0, mtime: 0, mode: 0, timestamp: 1 };
     expect(ChangeEntry.parse(entry)).toEqual(entry);
   });
+
+  it('parses a file dated before 1970 (a negative mtime), but not a log timestamp before it', () => {
+    const entry = { sequence: 9, operation: 'add', kind: 'file', base_dir: 'd', path: 'x', checksum: 'a'.repeat(64), size: 1, mtime: -315619200000, mode: 0o644, timestamp: 1 };
+    expect(ChangeEntry.parse(entry)).toEqual(entry);
+    expect(ChangeEntry.safeParse({ ...entry, timestamp: -1 }).success).toBe(false);
+  });
 });
 
 describe('binary frames', () => {

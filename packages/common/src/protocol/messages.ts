@@ -30,7 +30,10 @@ const baseDir = z.string().min(1).max(255);
 /** A relative POSIX path as sent on the wire; safety is checked separately (paths.ts). */
 const relPath = z.string().min(1).max(MAX_PATH_LENGTH);
 const size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const mtimeMs = z.number().finite().min(0);
+/** A file's mtime: before 1970 it is negative (`touch -d 1960-01-01`, some archives), and valid. */
+const mtimeMs = z.number().finite();
+/** When the daemon logged an entry: its own clock, never before 1970. */
+const timestampMs = z.number().finite().min(0);
 const mode = z.number().int().min(0).max(0o7777);
 
 export const ChangeOperation = z.enum(['add', 'modify', 'delete']);
@@ -49,7 +52,7 @@ export const ChangeEntry = z.object({
   size,
   mtime: mtimeMs,
   mode,
-  timestamp: mtimeMs,
+  timestamp: timestampMs,
 });
 export type ChangeEntry = z.infer<typeof ChangeEntry>;
 
