@@ -1,11 +1,12 @@
 // E → R convergence under real-world editing patterns, with a continuous client on R: each test
 // changes E the way a tool or a person does, waits until R's tree equals E's (bytes, exec bits,
 // directories), and checks what must not happen on the way.
-import { utimes, writeFile } from 'node:fs/promises';
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sameTree, waitFor, type SpawnedCli } from '../helpers/index.js';
+import { connect, sameTree, tempDir, waitFor, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
 import { spawnClient, syncedPair, type SyncedPair } from './support.js';
 
 describe('editing patterns on E, continuous client on R', () => {
@@ -23,6 +24,23 @@ describe('editing patterns on E, continuous client on R', () => {
     await pair?.daemon.stop();
   });
 
+  /** Every entry the daemon has logged so far, oldest first. */
+  async function history(daemon: DaemonHandle): Promise<{ path: string; checksum: string | null }[]> {
+    const client = await connect(daemon.url, daemon.token);
+    try {
+      const out: { path: string; checksum: string | null }[] = [];
+      for (let since = 0; ; ) {
+        const page = await client.request('GET_CHANGES', { since_sequence: since, limit: 5000 });
+        if (page.status !== 'ok') throw new Error(`GET_CHANGES failed: ${page.error}`);
+        out.push(...(page.changes as { path: string; checksum: string | null }[]));
+        since = page.to_sequence as number;
+        if (!page.more_available) return out;
+      }
+    } finally {
+      await client.close();
+    }
+  }
+
   const converged = (what: string) => waitFor(() => sameTree(pair.r, pair.e), { timeoutMs: 30_000, what });
 
   it('a file dated before 1970 arrives with its date and does not hold up later changes', async () => {
@@ -36,4 +54,31 @@ describe('editing patterns on E, continuous client on R', () => {
     expect(statSync(path.join(pair.r, 'old.txt')).mtimeMs).toBe(before1970.getTime());
     expect(client.stderr()).not.toMatch(/malformed/);
   });
+
+  it('a directory swapped for a symlink to one outside the root logs nothing from outside it', async () => {
+    // `mv lib lib.old && ln -s /elsewhere/lib lib`: the files the watcher saw go away under lib/
+    // have namesakes behind the link. Reached through it, they are not in E's tree.
+    const outside = tempDir('zync-outside-');
+    const secret = 'outside the root\n';
+    await writeFile(path.join(outside, 'f1'), secret);
+    await writeFile(path.join(outside, 'f2'), secret);
+    await mkdir(path.join(outside, 'sub'));
+    await writeFile(path.join(outside, 'sub/f4'), secret);
+    const secretSum = createHash('sha256').update(secret).digest('hex');
+    const lk = path.join(pair.e, 'lk');
+    for (let round = 0; round < 5; round++) {
+      await mkdir(lk);
+      for (const name of ['f1', 'f2', 'f3']) await writeFile(path.join(lk, name), `round ${round} ${name}\n`);
+      await converged(`R to receive lk/, round ${round}`);
+      // Synchronous calls: the swap happens within microseconds, before the watcher looks.
+      renameSync(lk, `${lk}.old`);
+      symlinkSync(outside, lk);
+      rmSync(`${lk}.old`, { recursive: true });
+      await converged(`R to drop lk/, round ${round}`);
+      rmSync(lk);
+    }
+    const leaked = (await history(pair.daemon)).filter((e) => e.checksum === secretSum || e.path.startsWith('lk/sub'));
+    expect(leaked).toEqual([]);
+  });
+
 });

@@ -46,10 +46,6 @@ export function toStatEntry(path: string, stats: Stats): StatEntry | null {
 const join = (rel: string, name: string) => (rel === '' ? name : `${rel}/${name}`);
 export const absPath = (root: string, rel: string): string => (rel === '' ? root : nodePath.join(root, ...rel.split('/')));
 
-function lstatOrNull(path: string): Stats | null {
-  const stats = lstatKnown(path);
-  return stats === NOT_PERMITTED ? null : stats;
-}
 
 /** What lstatKnown gives for a path this process may not reach: there, but unknown. */
 export const NOT_PERMITTED = 'not-permitted';
@@ -67,6 +63,41 @@ export function lstatKnown(path: string): Stats | null | typeof NOT_PERMITTED {
 }
 
 /**
+ * lstatKnown for `rel` below `root`, reached through real directories only: null when a
+ * directory on the way has become a symlink (or anything but a directory). What lies behind a
+ * link is not in the tree, and may be outside the root: `mv lib lib.old && ln -s /elsewhere
+ * lib` must not turn lib/x, which the watcher saw go away, into a file read from /elsewhere.
+ * The ancestors are checked after the entry itself, so a swap made before that check is seen.
+ */
+export function lstatInRoot(root: string, rel: string): Stats | null | typeof NOT_PERMITTED {
+  const stats = lstatKnown(absPath(root, rel));
+  if (stats === null || stats === NOT_PERMITTED) return stats;
+  return throughDirectories(root, rel) ? stats : null;
+}
+
+/** Whether every ancestor of `rel` below `root` is a directory, not a symlink to one. */
+function throughDirectories(root: string, rel: string): boolean {
+  const names = rel.split('/');
+  let dir = root;
+  for (let i = 0; i < names.length - 1; i++) {
+    dir = nodePath.join(dir, names[i]!);
+    const stats = lstatKnown(dir);
+    // NOT_PERMITTED cannot happen here (the entry below was reachable); left to the caller's look.
+    if (stats === null || (stats !== NOT_PERMITTED && !stats.isDirectory())) return false;
+  }
+  return true;
+}
+
+/** The inode of the directory at path now; null when it is gone or no longer a directory. */
+function directoryInode(path: string): number | null {
+  const stats = lstatKnown(path);
+  return stats !== null && stats !== NOT_PERMITTED && stats.isDirectory() ? stats.ino : null;
+}
+
+/** How often a directory replaced while it was listed is listed again before it is given up. */
+const RELIST_ATTEMPTS = 3;
+
+/**
  * Walks `root` below `under` ('' for the whole root). The `under` entry itself is included when
  * it is not the root. Ignored paths are neither listed nor descended into.
  */
@@ -74,20 +105,24 @@ export async function scanTree(root: string, matcher: IgnoreMatcher, options: { 
   const under = options.under ?? '';
   const entries: StatEntry[] = [];
   const unreadable: string[] = [];
-  const stack: string[] = [];
+  // Each directory with the inode it had when stat'ed (null: the root, which may be a symlink).
+  const stack: { rel: string; ino: number | null; attempt: number }[] = [];
 
   if (under !== '') {
-    const stats = lstatKnown(absPath(root, under));
+    const stats = lstatInRoot(root, under);
     if (stats === NOT_PERMITTED) return { entries, unreadable: [under] };
     const entry = stats ? toStatEntry(under, stats) : null;
     if (!entry || matcher(under, entry.kind === 'dir')) return { entries, unreadable };
     entries.push(entry);
     if (entry.kind !== 'dir') return { entries, unreadable };
+    stack.push({ rel: under, ino: entry.ino, attempt: 0 });
+  } else {
+    stack.push({ rel: '', ino: null, attempt: 0 });
   }
-  stack.push(under);
 
   while (stack.length > 0) {
-    const dirRel = stack.pop()!;
+    const { rel: dirRel, ino: dirIno, attempt } = stack.pop()!;
+    const listedFrom = { entries: entries.length, stack: stack.length, unreadable: unreadable.length };
     let dirents: Dirent[];
     try {
       dirents = readdirSync(absPath(root, dirRel), { withFileTypes: true });
@@ -121,7 +156,17 @@ export async function scanTree(root: string, matcher: IgnoreMatcher, options: { 
       const entry = stats ? toStatEntry(rel, stats) : null;
       if (!entry || (!typeKnown && matcher(rel, entry.kind === 'dir'))) continue;
       entries.push(entry);
-      if (entry.kind === 'dir') stack.push(rel);
+      if (entry.kind === 'dir') stack.push({ rel, ino: entry.ino, attempt: 0 });
+    }
+    // Listing and lstat go by path: a directory swapped for a symlink meanwhile was listed
+    // through the link, and one swapped for another directory may be half listed. What came from
+    // it is dropped; a new directory is listed again, a symlink is not in the tree.
+    const inoNow = dirIno === null ? null : directoryInode(absPath(root, dirRel));
+    if (dirIno !== null && inoNow !== dirIno) {
+      entries.length = listedFrom.entries;
+      stack.length = listedFrom.stack;
+      unreadable.length = listedFrom.unreadable;
+      if (inoNow !== null && attempt < RELIST_ATTEMPTS) stack.push({ rel: dirRel, ino: inoNow, attempt: attempt + 1 });
     }
     await yieldIfDue();
   }
@@ -147,6 +192,7 @@ export async function hashStable(root: string, rel: string, buffer: Buffer, atte
   for (let attempt = 0; attempt < attempts; attempt++) {
     let fd: number;
     try {
+      // O_NOFOLLOW covers the name itself; lstatInRoot below covers the directories above it.
       fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -168,12 +214,13 @@ export async function hashStable(root: string, rel: string, buffer: Buffer, atte
         if (size < before.size) await yieldIfDue();
       }
       const after = fstatSync(fd);
-      const named = lstatOrNull(path);
+      const named = lstatInRoot(root, rel);
+      if (named === null) return { status: 'gone' };
       const still =
         size === before.size &&
         after.size === before.size &&
         after.mtimeMs === before.mtimeMs &&
-        named !== null &&
+        named !== NOT_PERMITTED &&
         named.ino === before.ino &&
         named.dev === before.dev;
       if (still) return { status: 'ok', entry: { ...toStatEntry(rel, after)!, ctime: trustedCtime(after.ctimeMs, Date.now()), checksum: hash.digest('hex') } };

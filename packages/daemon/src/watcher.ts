@@ -6,7 +6,8 @@
 // Directory events rescan their subtree; every path logged as present is looked at again after
 // the commit (a batch's looks are not simultaneous); roots are rescanned now and then as a safety
 // net for dropped events. A root that vanishes, or is suddenly emptied (an unmounted disk), is
-// reported and held (no deletions) until it returns, then rescanned. Owns chokidar and timers;
+// reported and held (no deletions) until it returns, then rescanned. Paths are looked at
+// through real directories only: nothing behind a symlink is E's. Owns chokidar and timers;
 // decides nothing itself.
 import { readdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -20,7 +21,7 @@ import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import { forEachLimited } from './pool.js';
 import { reconcile } from './reconcile.js';
 import type { Root, RootSet } from './roots.js';
-import { absPath, hashStable, lstatKnown, NOT_PERMITTED, toStatEntry } from './scanner.js';
+import { absPath, hashStable, lstatInRoot, NOT_PERMITTED, toStatEntry } from './scanner.js';
 import type { DaemonStore } from './store/daemon-store.js';
 
 /**
@@ -167,7 +168,7 @@ export class TreeWatcher {
       if (e.operation === 'delete') continue;
       const root = this.roots.get(e.base_dir);
       if (!root) continue;
-      const stats = lstatKnown(absPath(root.root, e.path));
+      const stats = lstatInRoot(root.root, e.path);
       if (stats === NOT_PERMITTED) continue; // cannot tell; a later event or rescan looks again
       const now = stats ? toStatEntry(e.path, stats) : null;
       if (!now || now.kind !== e.kind || now.mode !== e.mode || (e.kind === 'file' && (now.size !== e.size || now.mtime !== e.mtime))) {
@@ -366,7 +367,7 @@ export class TreeWatcher {
   /** Looks at one settled path on disk and says what to record. */
   private async look(root: Root, item: PendingPath): Promise<{ inputs: ChangeInput[]; unsettled: string[]; present: boolean }> {
     const gone = { operation: 'delete', kind: 'file', base_dir: root.name, path: item.path, checksum: null, size: 0, mtime: 0, mode: 0 } as const;
-    const stats = lstatKnown(absPath(root.root, item.path));
+    const stats = lstatInRoot(root.root, item.path);
     if (stats === NOT_PERMITTED) {
       // Behind a directory the daemon may not search: there, but unknown. Never a deletion.
       this.log.warn({ base_dir: root.name, path: item.path }, 'cannot look at a changed path (a directory above it is not searchable); left as recorded');
@@ -426,11 +427,18 @@ export class TreeWatcher {
     for (const { base_dir, dir } of parents.values()) {
       const root = this.roots.get(base_dir);
       if (!root || !root.available) continue;
+      // Gone, no longer a directory, or now a symlink (whose listing is not E's tree): the
+      // parent itself is looked at.
+      const stats = dir === '' ? null : lstatInRoot(root.root, dir);
+      if (dir !== '' && (stats === null || (stats !== NOT_PERMITTED && !stats.isDirectory()))) {
+        out.push({ base_dir, path: dir });
+        continue;
+      }
       let listing;
       try {
         listing = await readdir(absPath(root.root, dir), { withFileTypes: true });
       } catch {
-        if (dir !== '') out.push({ base_dir, path: dir }); // gone or no longer a directory
+        if (dir !== '') out.push({ base_dir, path: dir });
         continue;
       }
       const onDisk = new Map(listing.map((d) => [d.name, d.isFile() ? 'file' : d.isDirectory() ? 'dir' : 'other']));
@@ -461,7 +469,7 @@ export class TreeWatcher {
         checked.add(key);
         const prev = this.store.getFile(base_dir, dir);
         if (prev && !prev.deleted && prev.kind === 'dir') break;
-        const stats = lstatKnown(absPath(root.root, dir));
+        const stats = lstatInRoot(root.root, dir);
         const entry = stats && stats !== NOT_PERMITTED ? toStatEntry(dir, stats) : null;
         if (entry?.kind === 'dir' && !root.matcher(dir, true)) {
           inputs.push({ operation: 'add', base_dir, checksum: null, ...entry });

@@ -1,0 +1,42 @@
+// The scanner reaches paths through real directories only: behind a directory swapped for a
+// symlink there is nothing of E's tree, even where the link's target has files of the same name.
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createIgnoreMatcher } from '@zync/common';
+import { hashStable, lstatInRoot, scanTree } from './scanner.js';
+
+describe('scanner behind a symlinked directory', () => {
+  const base = mkdtempSync(path.join(tmpdir(), 'zync-scanner-'));
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  const root = path.join(base, 'root');
+  const outside = path.join(base, 'outside');
+  mkdirSync(path.join(root, 'lib'), { recursive: true });
+  writeFileSync(path.join(root, 'lib/a.txt'), 'in the root');
+  mkdirSync(path.join(outside, 'sub'), { recursive: true });
+  writeFileSync(path.join(outside, 'a.txt'), 'outside');
+  writeFileSync(path.join(outside, 'sub/b.txt'), 'outside');
+
+  it('sees lib/a.txt while lib is a directory', async () => {
+    expect(lstatInRoot(root, 'lib/a.txt')).not.toBeNull();
+    expect((await hashStable(root, 'lib/a.txt', Buffer.alloc(64))).status).toBe('ok');
+  });
+
+  it('takes lib/a.txt for gone once lib is a symlink, though the target has an a.txt', async () => {
+    renameSync(path.join(root, 'lib'), path.join(root, 'lib.old'));
+    symlinkSync(outside, path.join(root, 'lib'));
+    expect(lstatInRoot(root, 'lib/a.txt')).toBeNull();
+    expect(lstatInRoot(root, 'lib/sub')).toBeNull();
+    expect(lstatInRoot(root, 'lib')).not.toBeNull(); // the link itself is there
+    expect((await hashStable(root, 'lib/a.txt', Buffer.alloc(64))).status).toBe('gone');
+  });
+
+  it('lists nothing below a symlink, for the whole root or the subtree', async () => {
+    const matcher = createIgnoreMatcher(null);
+    expect((await scanTree(root, matcher, { under: 'lib' })).entries).toEqual([]);
+    expect((await scanTree(root, matcher, { under: 'lib/sub' })).entries).toEqual([]);
+    const whole = (await scanTree(root, matcher)).entries.map((e) => e.path).sort();
+    expect(whole).toEqual(['lib.old', 'lib.old/a.txt']);
+  });
+});
