@@ -81,4 +81,15 @@ describe('editing patterns on E, continuous client on R', () => {
     expect(leaked).toEqual([]);
   });
 
+  it('a root deleted and made again is watched again: later edits in it arrive too', async () => {
+    // `rm -rf root && mkdir root`: the daemon's watch was on the directory that is gone.
+    rmSync(pair.e, { recursive: true });
+    await mkdir(pair.e);
+    await writeFile(path.join(pair.e, 'first.txt'), 'in the new root\n');
+    await converged('R to follow the new root');
+    await writeFile(path.join(pair.e, 'second.txt'), 'written once the new root was synced\n');
+    await mkdir(path.join(pair.e, 'dir'));
+    await writeFile(path.join(pair.e, 'dir/third.txt'), 'in a new directory of the new root\n');
+    await converged('R to receive edits made in the new root');
+  });
 });

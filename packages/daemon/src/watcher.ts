@@ -6,9 +6,10 @@
 // Directory events rescan their subtree; every path logged as present is looked at again after
 // the commit (a batch's looks are not simultaneous); roots are rescanned now and then as a safety
 // net for dropped events. A root that vanishes, or is suddenly emptied (an unmounted disk), is
-// reported and held (no deletions) until it returns, then rescanned. Paths are looked at
-// through real directories only: nothing behind a symlink is E's. Owns chokidar and timers;
-// decides nothing itself.
+// reported and held (no deletions) until it returns, then rescanned; a root made anew in its
+// place (rm -rf, mkdir) is watched anew. Paths are looked at through real directories only:
+// nothing behind a symlink is E's. Owns chokidar and timers; decides nothing itself.
+import { statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
@@ -102,6 +103,9 @@ export class TreeWatcher {
   private readonly reloads = new Set<string>();
   private readonly rescanEveryMs: number;
   private rescanTimer: NodeJS.Timeout | null = null;
+  /** Which directory each root's watch is on (dev:ino), to notice a root made anew. */
+  private readonly watchedDirs = new Map<string, string | null>();
+  private rootCheckTimer: NodeJS.Timeout | null = null;
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<void> | null = null;
   private processing = false;
@@ -131,6 +135,14 @@ export class TreeWatcher {
       for (const root of this.roots.all()) this.requestRescan(root.name);
     }, this.rescanEveryMs);
     this.rescanTimer.unref();
+    // `rm -rf root && mkdir root` (or a mv) leaves the watch on the old directory, which raises
+    // no event for the new one, ever; a stat per root now and then tells.
+    this.rootCheckTimer = setInterval(() => {
+      for (const root of this.roots.all()) {
+        if (root.available && this.watchedDirs.get(root.name) !== directoryKey(root.root)) this.requestRescan(root.name);
+      }
+    }, this.rootPollMs);
+    this.rootCheckTimer.unref();
     this.arm(0);
   }
 
@@ -138,6 +150,7 @@ export class TreeWatcher {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.rescanTimer) clearInterval(this.rescanTimer);
+    if (this.rootCheckTimer) clearInterval(this.rootCheckTimer);
     for (const t of this.rootTimers.values()) clearInterval(t);
     await Promise.all([...this.watchers.values()].map((w) => w.close()));
     this.watchers.clear();
@@ -186,6 +199,7 @@ export class TreeWatcher {
    */
   private async watchRoot(root: Root): Promise<void> {
     const old = this.watchers.get(root.name);
+    this.watchedDirs.set(root.name, directoryKey(root.root));
     const relOf = (path: string): string | null => {
       const rel = toRelativePath(root.root, path);
       return rel.startsWith('..') || (rel !== '' && !isSafeRelativePath(rel)) ? null : rel;
@@ -546,10 +560,14 @@ export class TreeWatcher {
   private async rescanRoot(name: string): Promise<void> {
     const root = this.roots.get(name);
     if (!root || !root.available || this.closed) return;
+    const dirNow = directoryKey(root.root);
     if (this.reloads.delete(name)) {
       await this.roots.reloadIgnores(name);
       this.log.info({ base_dir: name }, `${IGNORE_FILE} changed; rescanning the root`);
       await this.watchRoot(root); // newly unignored directories must be watched too
+    } else if (dirNow !== null && this.watchedDirs.get(name) !== dirNow) {
+      this.log.info({ base_dir: name }, `root "${name}" is a new directory; watching it`);
+      await this.watchRoot(root);
     }
     const result = await reconcile({ store: this.store, root, log: this.log });
     if (result.verdict.status !== 'ok') {
@@ -558,5 +576,15 @@ export class TreeWatcher {
     }
     const recorded = this.record(result.inputs);
     this.requeue([...result.unsettled.map((path) => ({ base_dir: name, path })), ...(await this.staleAfterCommit(recorded))]);
+  }
+}
+
+/** The directory a root path leads to now (dev:ino, through a symlinked root); null: none. */
+function directoryKey(path: string): string | null {
+  try {
+    const stats = statSync(path);
+    return stats.isDirectory() ? `${stats.dev}:${stats.ino}` : null;
+  } catch {
+    return null;
   }
 }
