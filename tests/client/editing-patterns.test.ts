@@ -92,4 +92,17 @@ describe('editing patterns on E, continuous client on R', () => {
     await writeFile(path.join(pair.e, 'dir/third.txt'), 'in a new directory of the new root\n');
     await converged('R to receive edits made in the new root');
   });
+
+  it('a root moved away and replaced by a new directory is watched again, subdirectories too', async () => {
+    // The old directory lives on elsewhere, still watched, with a subdirectory of the same name.
+    const moved = `${pair.e}.old`;
+    renameSync(pair.e, moved);
+    await mkdir(path.join(pair.e, 'dir'), { recursive: true });
+    await writeFile(path.join(pair.e, 'dir/first.txt'), 'in the replacement root\n');
+    await converged('R to follow the replacement root');
+    await writeFile(path.join(pair.e, 'second.txt'), 'written once the replacement was synced\n');
+    await writeFile(path.join(pair.e, 'dir/third.txt'), 'in its subdirectory\n');
+    await converged('R to receive edits made in the replacement root');
+    rmSync(moved, { recursive: true });
+  });
 });

@@ -199,7 +199,15 @@ export class TreeWatcher {
    */
   private async watchRoot(root: Root): Promise<void> {
     const old = this.watchers.get(root.name);
-    this.watchedDirs.set(root.name, directoryKey(root.root));
+    const dir = directoryKey(root.root);
+    const replaced = this.watchedDirs.get(root.name) !== dir;
+    this.watchedDirs.set(root.name, dir);
+    if (old && replaced) {
+      // chokidar shares one OS watch per path among its watchers: the old one's, still on the
+      // directory that was moved away, would serve the new watcher. So it is closed first.
+      this.watchers.delete(root.name);
+      await old.close();
+    }
     const relOf = (path: string): string | null => {
       const rel = toRelativePath(root.root, path);
       return rel.startsWith('..') || (rel !== '' && !isSafeRelativePath(rel)) ? null : rel;
@@ -258,7 +266,7 @@ export class TreeWatcher {
       if (rel) this.onEvent(root.name, 'addDir', rel);
     };
     this.watchers.set(root.name, fsw);
-    await old?.close();
+    if (!replaced) await old?.close(); // same directory: the old watch covered the gap
   }
 
   private onEvent(base_dir: string, type: WatchEventType, path: string): void {
