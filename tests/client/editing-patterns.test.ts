@@ -2,7 +2,7 @@
 // changes E the way a tool or a person does, waits until R's tree equals E's (bytes, exec bits,
 // directories), and checks what must not happen on the way.
 import { createHash } from 'node:crypto';
-import { mkdir, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, link, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,17 @@ describe('editing patterns on E, continuous client on R', () => {
     await converged('R to receive a file dated 1960 and the one after it');
     expect(statSync(path.join(pair.r, 'old.txt')).mtimeMs).toBe(before1970.getTime());
     expect(client.stderr()).not.toMatch(/malformed/);
+  });
+
+  it('a file written through one of its hard links arrives under every name', async () => {
+    // The OS reports the write for the name it went through only (cp -al trees, pnpm stores).
+    await writeFile(path.join(pair.e, 'linked.txt'), 'one inode\n');
+    await mkdir(path.join(pair.e, 'links'));
+    await link(path.join(pair.e, 'linked.txt'), path.join(pair.e, 'alias.txt'));
+    await link(path.join(pair.e, 'linked.txt'), path.join(pair.e, 'links/other-dir.txt'));
+    await converged('R to receive three names of one file');
+    await appendFile(path.join(pair.e, 'linked.txt'), 'appended through one name\n');
+    await converged('R to receive the new content under every name');
   });
 
   it('a directory swapped for a symlink to one outside the root logs nothing from outside it', async () => {

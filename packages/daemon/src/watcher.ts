@@ -174,6 +174,8 @@ export class TreeWatcher {
    * paths of one batch are looked at over some milliseconds, so an early look can be outdated by
    * the time a later one (a subtree rescan of its directory, say) runs; and the watcher may have
    * reported the later change before the look, or not at all. Looking again closes that window.
+   * Also the other names of a hard-linked file that changed: the OS reports a write for the name
+   * it went through only, and the others show the same new content.
    */
   private async staleAfterCommit(recorded: readonly ChangeEntry[]): Promise<{ base_dir: string; path: string }[]> {
     const stale: { base_dir: string; path: string }[] = [];
@@ -186,6 +188,13 @@ export class TreeWatcher {
       const now = stats ? toStatEntry(e.path, stats) : null;
       if (!now || now.kind !== e.kind || now.mode !== e.mode || (e.kind === 'file' && (now.size !== e.size || now.mtime !== e.mtime))) {
         stale.push({ base_dir: e.base_dir, path: e.path });
+      }
+      if (stats && stats.isFile() && stats.nlink > 1) {
+        // Each name whose look records a change leads here once more; a name already recorded
+        // with this state records nothing, which ends it.
+        for (const other of this.store.liveFilesWithInode(stats.ino)) {
+          if (other.base_dir !== e.base_dir || other.path !== e.path) stale.push(other);
+        }
       }
     }
     return stale;

@@ -55,6 +55,13 @@ describe('DaemonStore', () => {
     expect(summary(s)).toEqual(['1 add file a', '2 modify file a', '3 modify file a']);
   });
 
+  it('finds the live files recorded with one inode (hard links), not deleted ones or directories', () => {
+    const s = open(dbPath());
+    s.recordChanges([fileIn('a', A, { ino: 42 }), fileIn('b', A, { ino: 42 }), fileIn('gone', A, { ino: 42 }), fileIn('other', A, { ino: 43 }), dirIn('dir', { ino: 42 })]);
+    s.recordChanges([del('gone')]);
+    expect(s.liveFilesWithInode(42).map((f) => `${f.base_dir}/${f.path}`).sort()).toEqual(['d/a', 'd/b']);
+  });
+
   it('logs a directory mode change as a modify of kind dir, and not an entry made in it', () => {
     const s = open(dbPath());
     s.recordChanges([dirIn('p'), fileIn('p/f')]);

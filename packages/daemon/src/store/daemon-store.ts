@@ -109,6 +109,9 @@ export class DaemonStore {
         `SELECT path, kind FROM files WHERE base_dir = ? AND deleted = 0 AND instr(path, '/') = 0`,
       ),
       liveCount: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM files WHERE base_dir = ? AND deleted = 0'),
+      liveFilesWithInode: db.prepare<[number], { base_dir: string; path: string }>(
+        "SELECT base_dir, path FROM files WHERE ino = ? AND deleted = 0 AND kind = 'file'",
+      ),
       insertChange: db.prepare<[number, string, string, string, string, string | null, number, number, number]>(
         'INSERT INTO changes (timestamp, operation, kind, base_dir, path, checksum, size, mtime, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -247,6 +250,11 @@ export class DaemonStore {
 
   liveCount(base_dir: string): number {
     return this.stmt.liveCount.get(base_dir)?.n ?? 0;
+  }
+
+  /** Live files recorded with this inode number, in any root (the hard links of one file). */
+  liveFilesWithInode(ino: number): { base_dir: string; path: string }[] {
+    return this.stmt.liveFilesWithInode.all(ino);
   }
 
   /**
