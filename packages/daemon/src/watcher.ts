@@ -103,7 +103,7 @@ export class TreeWatcher {
   private readonly reloads = new Set<string>();
   private readonly rescanEveryMs: number;
   private rescanTimer: NodeJS.Timeout | null = null;
-  /** Which directory each root's watch is on (dev:ino), to notice a root made anew. */
+  /** Which directory each root's watch is on (directoryKey), to notice a root made anew. */
   private readonly watchedDirs = new Map<string, string | null>();
   private rootCheckTimer: NodeJS.Timeout | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -596,11 +596,15 @@ export class TreeWatcher {
   }
 }
 
-/** The directory a root path leads to now (dev:ino, through a symlinked root); null: none. */
+/**
+ * The directory a root path leads to now (through a symlinked root); null: none. Inode numbers
+ * are reused at once (ext4 gives `rm -rf root && mkdir root` the same one), so the birth time
+ * is part of it where the file system keeps one.
+ */
 function directoryKey(path: string): string | null {
   try {
     const stats = statSync(path);
-    return stats.isDirectory() ? `${stats.dev}:${stats.ino}` : null;
+    return stats.isDirectory() ? `${stats.dev}:${stats.ino}:${stats.birthtimeMs}` : null;
   } catch {
     return null;
   }
