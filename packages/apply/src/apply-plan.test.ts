@@ -326,3 +326,49 @@ describe('orderEntries', () => {
     expect(ordered.map((e) => e.path)).toEqual(['new', 'new/deep', 'new/deep/f.txt', 'old/sub/x.txt', 'a.txt', 'old/sub', 'old']);
   });
 });
+
+describe('where E’s tree blocks the path (a file where R needs a directory, a link)', () => {
+  const fileAt = (path: string): ECurrent => ({ token: null, mode: null, blocked: { path, kind: 'file' } });
+  const linkAt = (path: string): ECurrent => ({ token: null, mode: null, blocked: { path, kind: 'link' } });
+
+  it.each<[string, StagedEntry, ECurrent, { force: boolean; rDirs?: Set<string> }, boolean, Step | null]>([
+    ['R added a file below E’s file: a conflict', add({ path: 'd/x.txt' }), fileAt('d'), { force: false }, true, null],
+    ['R made a directory below E’s file: a conflict', mkdir({ path: 'd/sub' }), fileAt('d'), { force: false }, true, null],
+    ['--force replaces E’s file with R’s directory', add({ path: 'd/x.txt' }), fileAt('d'), { force: true }, true, { kind: 'write', backup: false, replace_above: 'd' }],
+    ['--force keeps a link above', entry({ path: 'ld/f' }), linkAt('ld'), { force: true }, true, { kind: 'keep_e', reason: 'blocked' }],
+    ['--force keeps a link at the path itself', entry({ path: 's.txt' }), linkAt('s.txt'), { force: true }, true, { kind: 'keep_e', reason: 'blocked' }],
+    ['R deleted a file below E’s file: nothing of R’s there, nothing to do', del({ path: 'd/old.txt' }), fileAt('d'), { force: false }, false, { kind: 'unchanged' }],
+    ['R deleted a file E replaced with a link: a conflict, the link stays', del({ path: 's.txt' }), linkAt('s.txt'), { force: true }, true, { kind: 'keep_e', reason: 'blocked' }],
+    [
+      'R makes that very directory itself: its own entry is the conflict',
+      add({ path: 'd/x.txt' }),
+      fileAt('d'),
+      { force: false, rDirs: new Set([entryKey({ base_dir: 'docs', path: 'd' })]) },
+      false,
+      { kind: 'write', backup: false },
+    ],
+  ])('%s', (_d, e, current, options, conflict, step) => {
+    const item = planEntry(e, current, options);
+    expect(item.conflict).toBe(conflict);
+    expect(item.step).toEqual(step);
+  });
+
+  it('offers R’s version over E’s file only, never over a link', () => {
+    expect(decisionsFor(add({ path: 'd/x.txt' }), null, false, { path: 'd', kind: 'file' })).toEqual(['upstream', 'keep_e']);
+    expect(decisionsFor(add({ path: 'ld/x.txt' }), null, false, { path: 'ld', kind: 'link' })).toEqual(['keep_e']);
+    expect(decisionsFor(entry({ path: 'p' }), null, false, { path: 'p', kind: 'special' })).toEqual(['keep_e']);
+  });
+
+  it('a person keeping E’s version keeps it, with the reason said', () => {
+    const item = planEntry(add({ path: 'd/x.txt' }), fileAt('d'), { force: false });
+    expect(stepFor(item, 'keep_e')).toEqual({ kind: 'keep_e', reason: 'blocked' });
+    expect(stepFor(item, 'upstream')).toEqual({ kind: 'write', backup: false, replace_above: 'd' });
+  });
+
+  it('planApply counts them, so --non-interactive refuses the session', () => {
+    const entries = [add({ path: 'd/x.txt', entry_no: 1 }), entry({ path: 'top.txt', entry_no: 2 })];
+    const plan = planApply(entries, new Map([[entryKey(entries[0]!), fileAt('d')], [entryKey(entries[1]!), onE(A)]]), { force: false });
+    expect(plan.conflicts).toBe(1);
+    expect(checkNonInteractive(plan, 'S', { force: false })?.code).toBe('SESSION_NOT_APPLIABLE');
+  });
+});

@@ -7,7 +7,9 @@
 // holds, or nothing because E already holds R's version). Conflicts are re-classified against E
 // as it is at apply time. A directory E holds where R sends a file is replaced only when it is
 // empty; one that holds files is E's, and stays. Where E's version of a directory R made is kept,
-// the entries R put below it are skipped: none of them has a place on E.
+// the entries R put below it are skipped: none of them has a place on E. Where E's tree blocks an
+// entry's path (a file where R's entry needs a directory, or a symbolic link: ECurrent.blocked) the
+// entry is a conflict named as such: E's file may be replaced by R's directory, a link only kept.
 // Pure: the shell hashes E's files, asks the person, and executes the steps.
 import { ZyncError } from '@zync/common';
 import type { EChange } from '@zync/common';
@@ -20,17 +22,20 @@ export type Step =
   /**
    * Put R's content (or R's new directory) at the path; E's file there, if any, is backed up
    * first. A file goes over E's directory only when that is empty (nothing to back up).
+   * `replace_above`: E's file at this ancestor (see Blocked) is backed up and replaced by a
+   * directory first.
    */
-  | { kind: 'write'; backup: boolean }
+  | { kind: 'write'; backup: boolean; replace_above?: string }
   /** Remove E's file (backed up first) or E's directory (only when empty). */
   | { kind: 'delete'; backup: boolean }
   /** Leave E's file; write R's content beside it as a conflict copy. */
   | { kind: 'copy' }
   /**
    * Leave E's entry as it is. `dir_holds_files`: R's version was asked for (--force), but R's file
-   * cannot replace E's directory, which holds files — said in the summary.
+   * cannot replace E's directory, which holds files — said in the summary. `blocked`: E's tree
+   * blocks the path with a symbolic link (or a file, where E's version was chosen); see Blocked.
    */
-  | { kind: 'keep_e'; reason?: 'dir_holds_files' }
+  | { kind: 'keep_e'; reason?: 'dir_holds_files' | 'blocked' }
   /** E's file already holds R's content, with other permission bits: give it R's (a chmod on R). */
   | { kind: 'mode' }
   /** E already holds R's version (or both deleted it): nothing to write. */
@@ -46,6 +51,19 @@ export interface ECurrent {
   mode: number | null;
   /** A directory with nothing in it (R's file may replace it: nothing of E's is lost). */
   dir_empty?: boolean;
+  /** E's tree does not let R's entry in at its path (token is then null); see Blocked. */
+  blocked?: Blocked | null;
+}
+
+/**
+ * What blocks an entry's path on E: at `path` — an ancestor of the entry's path, or the path
+ * itself — E holds a regular file where R's entry needs a directory (`file`; e.g. `rm -r d && echo
+ * > d` after R added d/x.txt), a symbolic link (`link`) or a socket, FIFO or device (`special`),
+ * which zync never writes through nor replaces.
+ */
+export interface Blocked {
+  path: string;
+  kind: 'file' | 'link' | 'special';
 }
 
 export interface PlannedEntry {
@@ -56,6 +74,8 @@ export interface PlannedEntry {
   e_mode: number | null;
   /** E holds an empty directory at the path. */
   e_dir_empty: boolean;
+  /** What blocks the path on E (effectiveBlock; null: nothing). */
+  blocked: Blocked | null;
   /** The permission bits E's file gets when R's version is taken (modeFor; null: none to set). */
   mode: number | null;
   /** A conflict of content, or of permission bits (both sides changed them, differently). */
@@ -105,7 +125,13 @@ export function checkAppliable(session: StagingSession | null, stagingId: string
  * sense for two files (R's file beside E's), not where E deleted it or holds a directory. R's
  * file may replace E's directory only when that is empty: E's files in it are never removed.
  */
-export function decisionsFor(entry: Pick<StagedEntry, 'operation' | 'kind' | 'checksum'>, eToken: string | null, eDirEmpty = false): Decision[] {
+export function decisionsFor(
+  entry: Pick<StagedEntry, 'operation' | 'kind' | 'checksum'>,
+  eToken: string | null,
+  eDirEmpty = false,
+  blocked: Blocked | null = null,
+): Decision[] {
+  if (blocked) return blocked.kind === 'file' ? ['upstream', 'keep_e'] : ['keep_e'];
   if (fileOverDir(entry, eToken)) return eDirEmpty ? ['upstream', 'keep_e'] : ['keep_e'];
   // Same content on both sides (permission bits in conflict): a copy would only repeat E's file.
   const twoFiles = entry.operation !== 'delete' && entry.kind === 'file' && eToken !== null && eToken !== DIR_TOKEN && eToken !== entry.checksum;
@@ -155,9 +181,18 @@ function inPlaceStep(item: Pick<PlannedEntry, 'entry' | 'e_mode' | 'mode'>): Ste
   return item.entry.kind === 'file' && item.mode !== null && item.e_mode !== null && item.mode !== item.e_mode ? { kind: 'mode' } : { kind: 'unchanged' };
 }
 
-export function stepFor(item: Pick<PlannedEntry, 'entry' | 'e_checksum' | 'e_mode' | 'mode'> & { e_dir_empty?: boolean }, decision: Decision): Step {
+export function stepFor(
+  item: Pick<PlannedEntry, 'entry' | 'e_checksum' | 'e_mode' | 'mode'> & { e_dir_empty?: boolean; blocked?: Blocked | null },
+  decision: Decision,
+): Step {
   // Only a file on E is backed up; a directory is never replaced, only removed when empty.
   const backup = item.e_checksum !== null && item.e_checksum !== DIR_TOKEN;
+  const blocked = item.blocked ?? null;
+  if (blocked) {
+    // A link is never replaced, whatever was asked for (--force included).
+    if (decision !== 'upstream' || blocked.kind !== 'file') return { kind: 'keep_e', reason: 'blocked' };
+    return { kind: 'write', backup: false, replace_above: blocked.path };
+  }
   if (decision === 'keep_e') return { kind: 'keep_e' };
   if (decision === 'keep_both') return decisionsFor(item.entry, item.e_checksum).includes('keep_both') ? { kind: 'copy' } : { kind: 'keep_e' };
   // R's version asked for (--force): E's files in a directory are never removed for it.
@@ -200,28 +235,56 @@ export function pendingBelow(entries: readonly StagedEntry[], dir: Pick<StagedEn
 }
 
 /**
+ * Whether what blocks the path on E makes the entry a conflict: not for R's deletion below E's
+ * file or link (nothing of R's is there to delete), nor where R makes that very directory itself
+ * (`rDirs`, entryKeys of directories R made, not applied yet: that entry is the conflict, and
+ * once it is resolved nothing blocks this one or it is skipped).
+ */
+export function effectiveBlock(
+  entry: Pick<StagedEntry, 'base_dir' | 'path' | 'operation'>,
+  blocked: Blocked | null | undefined,
+  rDirs: ReadonlySet<string> = new Set(),
+): Blocked | null {
+  if (!blocked) return null;
+  if (blocked.path === entry.path) return blocked;
+  if (entry.operation === 'delete' || rDirs.has(entryKey({ base_dir: entry.base_dir, path: blocked.path }))) return null;
+  return blocked;
+}
+
+/** Directories R made that are not applied yet (entryKeys): see effectiveBlock. */
+export function pendingRDirsOf(entries: readonly StagedEntry[]): Set<string> {
+  return new Set(entries.filter((e) => e.apply_state !== 'applied' && e.kind === 'dir' && e.operation !== 'delete').map(entryKey));
+}
+
+/**
  * One entry against what E holds now. With `force`, a conflict takes R's version. Below a
  * directory of R's where E's version was kept (`keptDirs`), the entry is skipped.
  */
-export function planEntry(entry: StagedEntry, e: ECurrent, options: { force: boolean; keptDirs?: ReadonlySet<string> }): PlannedEntry {
+export function planEntry(
+  entry: StagedEntry,
+  e: ECurrent,
+  options: { force: boolean; keptDirs?: ReadonlySet<string>; rDirs?: ReadonlySet<string> },
+): PlannedEntry {
   const kept = options.keptDirs ? keptAbove(entry, options.keptDirs) : null;
+  const blocked = effectiveBlock(entry, e.blocked, options.rDirs);
   const c = classifyStagedEntry({ ...tokensOf(entry), e_checksum: e.token });
   const m = modeFor(entry, e.mode);
-  const conflict = c.conflict || m.conflict;
+  const conflict = blocked !== null || c.conflict || m.conflict;
   const item: PlannedEntry = {
     entry,
     e_checksum: e.token,
     e_mode: e.mode,
     e_dir_empty: e.token === DIR_TOKEN && e.dir_empty === true,
+    blocked,
     mode: m.mode,
     conflict,
-    mode_conflict: m.conflict,
-    e_changed_since_base: c.e_changed_since_base,
+    mode_conflict: blocked === null && m.conflict,
+    e_changed_since_base: blocked !== null || c.e_changed_since_base,
     step: null,
   };
-  if (kept !== null) return { ...item, conflict: false, mode_conflict: false, step: { kind: 'skip', kept } };
+  if (kept !== null) return { ...item, blocked: null, conflict: false, mode_conflict: false, step: { kind: 'skip', kept } };
   if (conflict && !options.force) return item;
-  item.step = c.already_applied ? inPlaceStep(item) : stepFor(item, 'upstream');
+  item.step = blocked === null && c.already_applied ? inPlaceStep(item) : stepFor(item, 'upstream');
   return item;
 }
 
@@ -235,13 +298,14 @@ export function planApply(
   options: { force: boolean },
 ): ApplyPlan {
   const kept_dirs = keptDirsOf(entries);
+  const rDirs = pendingRDirsOf(entries);
   const plan: ApplyPlan = { items: [], done: 0, conflicts: 0, kept_dirs };
   for (const entry of orderEntries(entries)) {
     if (entry.apply_state === 'applied') {
       plan.done++;
       continue;
     }
-    const item = planEntry(entry, current.get(entryKey(entry)) ?? ABSENT, { ...options, keptDirs: kept_dirs });
+    const item = planEntry(entry, current.get(entryKey(entry)) ?? ABSENT, { ...options, keptDirs: kept_dirs, rDirs });
     if (item.conflict) plan.conflicts++;
     plan.items.push(item);
   }
@@ -272,7 +336,7 @@ export function checkNonInteractive(plan: ApplyPlan, stagingId: string, options:
   const first = plan.items.find((i) => i.conflict)!.entry;
   return new ZyncError(
     'SESSION_NOT_APPLIABLE',
-    `Session ${stagingId} has ${plan.conflicts === 1 ? '1 conflict' : `${plan.conflicts} conflicts`} (first: ${first.base_dir}/${first.path}); nothing was changed — run zync-apply apply ${stagingId} in a terminal to resolve ${plan.conflicts === 1 ? 'it' : 'them'}, or add --force to take R's versions (E's files are backed up; a directory of E's that holds files is kept).`,
+    `Session ${stagingId} has ${plan.conflicts === 1 ? '1 conflict' : `${plan.conflicts} conflicts`} (first: ${first.base_dir}/${first.path}); nothing was changed — run zync-apply apply ${stagingId} in a terminal to resolve ${plan.conflicts === 1 ? 'it' : 'them'}, or add --force to take R's versions (E's files are backed up; a directory of E's that holds files, and a symbolic link, are kept).`,
   );
 }
 

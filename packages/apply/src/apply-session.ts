@@ -10,7 +10,9 @@
 // directories R removed are removed only when empty (anything left in them is E's, and is kept);
 // likewise a directory E made where R sends a file is replaced only when it is empty.
 // Where E's version of a directory R made is kept, the entries R put below it are skipped
-// (keptAbove), and the summary says so. Decisions come from apply-plan.ts; prompts from prompts.ts.
+// (keptAbove), and the summary says so. Where E's tree blocks an entry's path (blockOf: a file
+// where R needs a directory, a symbolic link) that is looked at before anything is read through
+// the path: E's file is replaced only when R's version is taken (backed up first), a link never. Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
 import { chmod, constants, copyFile, lstat, mkdir, opendir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -50,16 +52,18 @@ import {
   keepsROut,
   keptAbove,
   pendingBelow,
+  pendingRDirsOf,
   planApply,
   planEntry,
   stepFor,
+  type Blocked,
   type ECurrent,
   type PlannedEntry,
   type Step,
 } from './apply-plan.js';
 import { dirsToSync } from './durable-dirs.js';
 import { formatBytes, MAX_DIFF_BYTES, renderDiff, type DiffSide } from './diff-view.js';
-import { conflictHeadline, decisionLabels, emptyTally, formatSummary, skippedNote, type ApplyTally } from './format.js';
+import { blockedNote, conflictHeadline, decisionLabels, describeBlocked, emptyTally, formatSummary, skippedNote, type ApplyTally } from './format.js';
 import { removeTempFilesBelow, removeTempFilesFor } from './leftovers.js';
 import type { ConflictAnswer, ConflictQuestion } from './prompts.js';
 
@@ -99,28 +103,75 @@ async function isEmptyDir(abs: string): Promise<boolean> {
   }
 }
 
+/** What blocks an entry's path on E (Blocked); for a file, what it holds (to back it up). */
+export interface EBlocked extends Blocked {
+  file: CurrentFile | null;
+}
+
+/** What E holds at an entry's path now, or what blocks the path (then `current` is null). */
+export interface ELook {
+  current: EEntry | null;
+  blocked: EBlocked | null;
+}
+
+const isGone = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * The first component of relPath, from the root down, that is neither a directory nor (for the
+ * path itself) a regular file; null when none is (a missing component ends the look: nothing
+ * below it exists). Looked at before anything is read through the path, so a link is reported,
+ * not refused as an unsafe path, and never followed.
+ */
+async function blockOf(root: string, relPath: string): Promise<EBlocked | null> {
+  const parts = relPath.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    const rel = parts.slice(0, i).join('/');
+    let info;
+    try {
+      info = await lstat(nodePath.join(root, ...parts.slice(0, i)));
+    } catch (err) {
+      if (isGone(err)) return null;
+      throw err;
+    }
+    if (info.isDirectory()) continue;
+    const other = { path: rel, kind: info.isSymbolicLink() ? ('link' as const) : ('special' as const), file: null };
+    if (i === parts.length) return info.isFile() ? null : other;
+    if (!info.isFile()) return other;
+    // Labelled race: E may replace the file between the lstat and the hash (then the look at the
+    // path itself sees what it became); ensureUnchanged checks it again before it is removed.
+    const file = await readCurrentEntry(root, rel);
+    return file?.kind === 'file' ? { path: rel, kind: 'file', file } : null;
+  }
+  return null;
+}
+
 /** What E holds at an entry's path now. */
-async function readCurrent(root: string, e: StagedEntry): Promise<EEntry | null> {
+async function lookAt(root: string, e: StagedEntry): Promise<ELook> {
+  const blocked = await blockOf(root, e.path);
+  if (blocked) return { current: null, blocked };
   const current = await readCurrentEntry(root, e.path);
-  return current?.kind === 'dir' ? { ...current, empty: await isEmptyDir(current.abs) } : current;
+  return { current: current?.kind === 'dir' ? { ...current, empty: await isEmptyDir(current.abs) } : current, blocked: null };
 }
 
 /** E's current content for every entry not applied yet (E's state now, hashed). */
-export async function readCurrentStates(
-  entries: readonly StagedEntry[],
-  rootOf: (baseDir: string) => string,
-): Promise<Map<string, EEntry | null>> {
-  const out = new Map<string, EEntry | null>();
+export async function readCurrentStates(entries: readonly StagedEntry[], rootOf: (baseDir: string) => string): Promise<Map<string, ELook>> {
+  const out = new Map<string, ELook>();
   for (const e of entries) {
     if (e.apply_state === 'applied') continue;
-    out.set(entryKey(e), await readCurrent(rootOf(e.base_dir), e));
+    out.set(entryKey(e), await lookAt(rootOf(e.base_dir), e));
   }
   return out;
 }
 
 /** What the plan needs to know of E's entry. */
-export function eCurrentOf(current: EEntry | null): ECurrent {
-  return { token: contentToken(current), mode: current?.kind === 'file' ? current.mode : null, dir_empty: current?.kind === 'dir' && current.empty };
+export function eCurrentOf(look: ELook | null): ECurrent {
+  const current = look?.current ?? null;
+  return {
+    token: contentToken(current),
+    mode: current?.kind === 'file' ? current.mode : null,
+    dir_empty: current?.kind === 'dir' && current.empty,
+    blocked: look?.blocked ? { path: look.blocked.path, kind: look.blocked.kind } : null,
+  };
 }
 
 export function rootResolver(dirs: readonly DirSpec[]): (baseDir: string) => string {
@@ -229,10 +280,11 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   let remaining = plan.items.length;
   /** Directories of R's where E's version was kept, by this run or an earlier one (entryKeys). */
   const keptDirs = new Set(plan.kept_dirs);
+  const rDirs = pendingRDirsOf(entries);
   /** Entries skipped below each of them, by what they are called ("docs/notes"). */
   const skippedBelow = new Map<string, number>();
 
-  const backupPathFor = (e: StagedEntry) => nodePath.join(backupDir, e.base_dir, ...e.path.split('/'));
+  const backupPathFor = (e: Pick<StagedEntry, 'base_dir' | 'path'>) => nodePath.join(backupDir, e.base_dir, ...e.path.split('/'));
 
   /** Backup directories whose own entry this run has fsynced (durable-dirs.ts). */
   const durableBackupDirs = new Set<string>();
@@ -248,7 +300,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
    * Returns only once the backup is durable, content and directory entries: E's file is replaced
    * or removed next, and a power cut must not leave E's edit gone and its backup empty or missing.
    */
-  const backup = async (e: StagedEntry, current: CurrentFile): Promise<string> => {
+  const backup = async (e: Pick<StagedEntry, 'base_dir' | 'path'>, current: CurrentFile): Promise<string> => {
     const first = backupPathFor(e);
     await mkdir(nodePath.dirname(first), { recursive: true });
     let dest = first;
@@ -289,6 +341,20 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') throw new ChangedMeanwhile();
       throw err;
     }
+  };
+
+  /**
+   * Backs up and removes E's file that blocks the entry's path (Blocked, kind 'file'), so that
+   * R's directory can be made there; returns the backup. The entry is marked 'applying' first.
+   */
+  const replaceFileAbove = async (e: StagedEntry, blocked: EBlocked | null): Promise<string> => {
+    if (blocked?.kind !== 'file' || blocked.file === null) throw new ChangedMeanwhile();
+    const saved = await backup({ base_dir: e.base_dir, path: blocked.path }, blocked.file);
+    ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
+    await ensureUnchanged(blocked.file.abs, blocked.file);
+    await unlink(blocked.file.abs);
+    await fsyncPath(nodePath.dirname(blocked.file.abs));
+    return saved;
   };
 
   /** Refuses to go on if E's file is not what we hashed (labelled race: a write may still land between this check and the rename). */
@@ -348,15 +414,15 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   };
 
   /** Makes R's new directory (replacing E's file there, backed up, when that was decided). */
-  const makeDir = async (e: StagedEntry, root: string, current: CurrentEntry | null) => {
+  const makeDir = async (e: StagedEntry, root: string, current: CurrentEntry | null, above: string | null) => {
     const abs = current?.abs ?? (await resolveInRoot(root, e.path));
-    let saved: string | null = null;
+    let saved: string | null = above;
     if (current?.kind === 'file') {
       saved = await backup(e, current);
       ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
       await ensureUnchanged(abs, current);
       await unlink(abs);
-    } else {
+    } else if (above === null) {
       ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null);
     }
     await mkdir(abs, { recursive: true });
@@ -399,7 +465,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     tally.dirs_removed++;
   };
 
-  const execute = async (item: PlannedEntry, step: Step, current: EEntry | null) => {
+  const execute = async (item: PlannedEntry, step: Step, current: EEntry | null, blocked: EBlocked | null) => {
     const e = item.entry;
     const root = rootOf(e.base_dir);
     const done = (resolution: 'upstream' | 'kept_e' | 'kept_both' | 'unchanged', extra: { backup?: string | null; copy_path?: string | null } = {}) => ({
@@ -413,6 +479,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_e'));
         if (keepsROut(e, 'kept_e')) keptDirs.add(entryKey(e));
         if (step.reason === 'dir_holds_files') notes.push(`Kept E's directory ${e.base_dir}/${e.path}: it holds files, so R's file was not written there.`);
+        if (step.reason === 'blocked' && blocked) notes.push(blockedNote(e, blocked));
         tally.kept_e++;
         return;
       case 'skip': {
@@ -488,12 +555,13 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         return;
       }
       case 'write': {
-        if (e.kind === 'dir') return makeDir(e, root, current);
+        const above = step.replace_above === undefined ? null : await replaceFileAbove(e, blocked);
+        if (e.kind === 'dir') return makeDir(e, root, current, above);
         const abs = current?.abs ?? (await resolveInRoot(root, e.path));
         // E's directory there is empty (the plan writes over no other): nothing to back up.
         const eFile = current?.kind === 'file' ? current : null;
         const eDir = current?.kind === 'dir' ? current : null;
-        const saved = eFile ? await backup(e, eFile) : null;
+        const saved = eFile ? await backup(e, eFile) : above;
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
         await mkdir(nodePath.dirname(abs), { recursive: true });
         await resolveInRoot(root, e.path); // the parents just made are real directories
@@ -551,8 +619,9 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     let counted = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       // Below a directory where E's version was kept nothing is looked at: it is skipped.
-      const current = keptAbove(entry, keptDirs) === null ? await readCurrent(rootOf(entry.base_dir), entry) : null;
-      const item = planEntry(entry, eCurrentOf(current), { force: ctx.force, keptDirs });
+      const look = keptAbove(entry, keptDirs) === null ? await lookAt(rootOf(entry.base_dir), entry) : null;
+      const current = look?.current ?? null;
+      const item = planEntry(entry, eCurrentOf(look), { force: ctx.force, keptDirs, rDirs });
       let step = item.step;
       if (step === null) {
         if (!ctx.ask) {
@@ -567,17 +636,19 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         while (step === null) {
           if (showDiff) {
             ctx.print('');
-            ctx.print(ctx.chalk.bold.yellow(`Conflict ${conflictNo} of ${plan.conflicts}: ${what} — ${conflictHeadline(entry, item.e_checksum, item.e_mode)}`));
+            ctx.print(ctx.chalk.bold.yellow(`Conflict ${conflictNo} of ${plan.conflicts}: ${what} — ${conflictHeadline(entry, item.e_checksum, item.e_mode, item.blocked)}`));
             ctx.print(
-              entry.kind === 'dir' || current?.kind === 'dir'
-                ? describeDirConflict(entry, current)
-                : renderDiff(...(await diffSides(ctx, item, current)), ctx.chalk),
+              item.blocked
+                ? describeBlocked(item.blocked)
+                : entry.kind === 'dir' || current?.kind === 'dir'
+                  ? describeDirConflict(entry, current)
+                  : renderDiff(...(await diffSides(ctx, item, current)), ctx.chalk),
             );
           }
           const answer = await ctx.ask({
             what,
-            decisions: decisionsFor(entry, item.e_checksum, item.e_dir_empty),
-            labels: decisionLabels(entry, item.e_checksum, { dirEmpty: item.e_dir_empty, below: pendingBelow(entries, entry) }),
+            decisions: decisionsFor(entry, item.e_checksum, item.e_dir_empty, item.blocked),
+            labels: decisionLabels(entry, item.e_checksum, { dirEmpty: item.e_dir_empty, below: pendingBelow(entries, entry), blocked: item.blocked }),
           });
           if (answer === 'quit') return false;
           if (answer === 'diff') {
@@ -588,7 +659,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         }
       }
       try {
-        await execute(item, step, current);
+        await execute(item, step, current, look?.blocked ?? null);
         remaining--;
         return true;
       } catch (err) {

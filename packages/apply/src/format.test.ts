@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import type { StagedEntry, StagingSession } from '@zync/daemon';
-import { conflictHeadline, decisionLabels, emptyTally, formatSessionList, formatShow, formatSummary, sessionJson, showJson, skippedNote, type ShownEntry } from './format.js';
+import { blockedNote, conflictHeadline, decisionLabels, describeBlocked, emptyTally, formatSessionList, formatShow, formatSummary, sessionJson, showJson, skippedNote, type ShownEntry } from './format.js';
 
 const plain = new Chalk({ level: 0 });
 const coloured = new Chalk({ level: 1 });
@@ -217,6 +217,43 @@ describe('a conflict, as the prompt puts it', () => {
     ['holding files', false, { keep_e: "keep E's directory (R's file cannot replace a directory that holds files)" }],
   ])('choices where R sends a file and E holds a directory (%s)', (_name, empty, labels) => {
     expect(decisionLabels(entry('f'), 'dir', { dirEmpty: empty })).toMatchObject(labels);
+  });
+
+  it.each<[string, StagedEntry, { path: string; kind: 'file' | 'link' | 'special' }, string, string, string]>([
+    [
+      'a file where R needs a directory',
+      entry('d/x.txt', { operation: 'add', base_checksum: null }),
+      { path: 'd', kind: 'file' },
+      'R added it; E replaced the directory d with a file.',
+      "keep E's file d (R's entry is not applied)",
+      "Kept E's file docs/d: R's docs/d/x.txt needs a directory there, so it was not applied.",
+    ],
+    [
+      'a link above',
+      entry('ld/f'),
+      { path: 'ld', kind: 'link' },
+      'R modified it; E holds a symbolic link at ld.',
+      "keep E's symbolic link ld (R's entry is not applied)",
+      "Kept E's symbolic link docs/ld: zync does not write through one, so R's docs/ld/f was not applied.",
+    ],
+    [
+      'a FIFO at the path',
+      entry('p', { operation: 'delete', checksum: null }),
+      { path: 'p', kind: 'special' },
+      'R deleted it; E holds a socket, FIFO or device at p.',
+      "keep E's socket, FIFO or device p (R's entry is not applied)",
+      "Kept E's socket, FIFO or device docs/p: zync does not replace one, so R's docs/p was not applied.",
+    ],
+  ])('where E’s tree blocks the path: %s', (_name, e, blocked, headline, keep, note) => {
+    expect(conflictHeadline(e, null, null, blocked)).toBe(headline);
+    expect(decisionLabels(e, null, { blocked }).keep_e).toBe(keep);
+    expect(blockedNote(e, blocked)).toBe(note);
+  });
+
+  it('says what taking R’s version over E’s file does, and that a link is never written through', () => {
+    expect(decisionLabels(entry('d/x'), null, { blocked: { path: 'd', kind: 'file' } }).upstream).toBe("take upstream: replace E's file d with a directory (E's file is backed up)");
+    expect(describeBlocked({ path: 'ld', kind: 'link' })).toBe('E holds a symbolic link at ld; zync never writes through one.');
+    expect(describeBlocked({ path: 'l\u001b[2Jd', kind: 'link' })).not.toContain('\u001b');
   });
 });
 

@@ -6,7 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import { describeEChange, inertLine } from '@zync/common';
 import { DIR_TOKEN, type StagedEntry, type StagingSession } from '@zync/daemon';
-import { contentConflicts, eChangeFor, fileOverDir, modeFor, type Decision } from './apply-plan.js';
+import { contentConflicts, eChangeFor, fileOverDir, modeFor, type Blocked, type Decision } from './apply-plan.js';
 import { formatBytes } from './diff-view.js';
 
 export interface SessionJson {
@@ -113,13 +113,15 @@ export interface ShownEntry {
   e_changed_since_base: boolean;
   /** Below this directory of R's, E's version was kept: the entry will be skipped (null: not). */
   kept_above?: string | null;
+  /** What blocks the path on E (effectiveBlock; null: nothing). */
+  e_blocked?: Blocked | null;
 }
 
 export function showJson(session: StagingSession, entries: readonly ShownEntry[]) {
   return {
     ...sessionJson(session, entries.filter((e) => e.entry.apply_state === 'applied').length),
     conflict_count_now: entries.filter((e) => e.conflict && e.entry.apply_state !== 'applied').length,
-    entries: entries.map(({ entry: e, e_checksum, e_mode, conflict, e_changed_since_base, kept_above }) => ({
+    entries: entries.map(({ entry: e, e_checksum, e_mode, conflict, e_changed_since_base, kept_above, e_blocked }) => ({
       base_dir: e.base_dir,
       path: e.path,
       kind: e.kind,
@@ -135,8 +137,10 @@ export function showJson(session: StagingSession, entries: readonly ShownEntry[]
       e_mode,
       conflict,
       conflict_at_staging: e.conflict,
-      /** What E did since R's base (null: E still holds it); see EChange. */
-      e_change: eChangeFor(e, e_checksum),
+      /** What E did since R's base (null: E still holds it, or e_blocked says); see EChange. */
+      e_change: e_blocked ? null : eChangeFor(e, e_checksum),
+      /** E's file or symbolic link at this path or above it, in R's entry's way (null: none); see Blocked. */
+      e_blocked: e_blocked ?? null,
       e_changed_since_base,
       /** E's version of this directory of R's was kept, so the entry is skipped (null: not). */
       kept_above: kept_above ?? null,
@@ -168,6 +172,7 @@ function entryState(s: ShownEntry, chalk: ChalkInstance): Cell {
   if (e.apply_state === 'applied') return { text: RESOLUTION_TEXT[e.resolution ?? 'upstream'], paint: chalk.green };
   if (s.kept_above) return { text: `skipped: E's version of ${e.base_dir}/${s.kept_above} was kept`, paint: chalk.dim };
   const staged = e.conflict === s.conflict ? '' : ` (at staging: ${e.conflict ? 'conflict' : 'clean'})`;
+  if (s.e_blocked) return { text: `CONFLICT: ${blockedWords(s.e_blocked)}${staged}`, paint: chalk.red };
   const mode = modeFor(e, s.e_mode);
   if (s.conflict && contentConflicts(e, s.e_checksum)) return { text: `CONFLICT: ${describeEChange(eChangeFor(e, s.e_checksum))}${staged}`, paint: chalk.red };
   if (s.conflict) return { text: `CONFLICT: permissions: ${modeChanges(e, s.e_mode)}${staged}`, paint: chalk.red };
@@ -189,15 +194,43 @@ function describeRChange(e: Pick<StagedEntry, 'kind' | 'operation' | 'base_check
   return e.operation === 'add' ? 'R added it' : e.operation === 'modify' ? 'R modified it' : 'R deleted it';
 }
 
+/** What E did where its tree blocks R's entry (see Blocked). */
+function blockedWords(b: Blocked): string {
+  switch (b.kind) {
+    case 'file':
+      return `E replaced the directory ${b.path} with a file`;
+    case 'link':
+      return `E holds a symbolic link at ${b.path}`;
+    case 'special':
+      return `E holds a socket, FIFO or device at ${b.path}`;
+  }
+}
+
+/** In place of a diff: what blocks the path, and what taking R's version would do. */
+export function describeBlocked(b: Blocked): string {
+  if (b.kind === 'file') return `E holds a file at ${inertLine(b.path)} where R's entry needs a directory; taking R's version backs E's file up and makes the directory.`;
+  return `${blockedWords({ ...b, path: inertLine(b.path) })}; zync never writes through one.`;
+}
+
+/** The summary's line for an entry kept because E's tree blocks it. */
+export function blockedNote(e: Pick<StagedEntry, 'base_dir' | 'path'>, b: Blocked): string {
+  const what = `${e.base_dir}/${e.path}`;
+  if (b.kind === 'file') return `Kept E's file ${e.base_dir}/${b.path}: R's ${what} needs a directory there, so it was not applied.`;
+  const thing = b.kind === 'link' ? 'symbolic link' : 'socket, FIFO or device';
+  return `Kept E's ${thing} ${e.base_dir}/${b.path}: zync does not ${b.path === e.path ? 'replace' : 'write through'} one, so R's ${what} was not applied.`;
+}
+
 /**
  * Both sides of a conflict, given E's content token and permission bits now: `R modified it; E
- * deleted it.`, and the bits when both changed them.
+ * deleted it.`, and the bits when both changed them; or what in E's tree blocks the path.
  */
 export function conflictHeadline(
   e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'base_checksum' | 'mode'> & { base_mode?: number | null },
   eToken: string | null,
   eMode: number | null = null,
+  blocked: Blocked | null = null,
 ): string {
+  if (blocked) return `${describeRChange(e)}; ${blockedWords(blocked)}.`;
   const parts = [];
   if (contentConflicts(e, eToken)) parts.push(`${describeRChange(e)}; ${describeEChange(eChangeFor(e, eToken))}.`);
   if (modeFor(e, eMode).conflict) parts.push(`Both changed the permissions: ${modeChanges(e, eMode)}.`);
@@ -243,8 +276,17 @@ function keepELabel(e: Pick<StagedEntry, 'kind' | 'operation'>, eToken: string |
 export function decisionLabels(
   e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'mode'>,
   eToken: string | null,
-  options: { dirEmpty?: boolean; below?: number } = {},
+  options: { dirEmpty?: boolean; below?: number; blocked?: Blocked | null } = {},
 ): Record<Decision, string> {
+  const b = options.blocked;
+  if (b) {
+    const thing = b.kind === 'file' ? 'file' : b.kind === 'link' ? 'symbolic link' : 'socket, FIFO or device';
+    return {
+      upstream: `take upstream: replace E's file ${b.path} with a directory (E's file is backed up)`, // offered for a file only
+      keep_e: `keep E's ${thing} ${b.path} (R's entry is not applied)`,
+      keep_both: "keep both: E's stays, R's is written beside it as a conflict copy",
+    };
+  }
   return {
     upstream: upstreamLabel(e, eToken),
     keep_e: keepELabel(e, eToken, options.dirEmpty ?? false, options.below ?? 0),

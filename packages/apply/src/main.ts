@@ -11,7 +11,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { acquireProcessLock, checkDirRoots, failAndExit, parseDirSpecs, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
-import { entryKey, keptDirsOf, noSuchSession, planEntry } from './apply-plan.js';
+import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry } from './apply-plan.js';
 import { applySession, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
 import { reconcileDirs } from './dirs.js';
 import { formatSessionList, formatShow, sessionJson, showJson, type ShownEntry } from './format.js';
@@ -64,9 +64,10 @@ async function show(o: Opened, args: { id: string; dirs: string[] | undefined; j
   const dirs = await resolveDirs(o.daemon, args.dirs);
   const states = await readCurrentStates(entries, rootResolver(dirs));
   const keptDirs = keptDirsOf(entries);
+  const rDirs = pendingRDirsOf(entries);
   const shown: ShownEntry[] = entries.map((entry) => {
     const e = eCurrentOf(states.get(entryKey(entry)) ?? null);
-    const item = planEntry(entry, e, { force: false, keptDirs });
+    const item = planEntry(entry, e, { force: false, keptDirs, rDirs });
     return {
       entry,
       e_checksum: e.token,
@@ -74,6 +75,7 @@ async function show(o: Opened, args: { id: string; dirs: string[] | undefined; j
       conflict: entry.apply_state === 'applied' ? false : item.conflict,
       e_changed_since_base: item.e_changed_since_base,
       kept_above: entry.apply_state === 'applied' || item.step?.kind !== 'skip' ? null : item.step.kept,
+      e_blocked: entry.apply_state === 'applied' ? null : item.blocked,
     };
   });
   if (args.json) print(JSON.stringify(showJson(session, shown), null, 2));
