@@ -34,6 +34,7 @@ import {
 import {
   backupRootFor,
   contentToken,
+  findBlock,
   readCurrentEntry,
   stagingRootFor,
   type ChangeInput,
@@ -114,35 +115,18 @@ export interface ELook {
   blocked: EBlocked | null;
 }
 
-const isGone = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
-
 /**
- * The first component of relPath, from the root down, that is neither a directory nor (for the
- * path itself) a regular file; null when none is (a missing component ends the look: nothing
- * below it exists). Looked at before anything is read through the path, so a link is reported,
- * not refused as an unsafe path, and never followed.
+ * What blocks relPath on E (findBlock), with E's file hashed when it is one (to back it up).
+ * Looked at before anything is read through the path, so a link is reported, not refused as an
+ * unsafe path, and never followed.
  */
 async function blockOf(root: string, relPath: string): Promise<EBlocked | null> {
-  const parts = relPath.split('/');
-  for (let i = 1; i <= parts.length; i++) {
-    const rel = parts.slice(0, i).join('/');
-    let info;
-    try {
-      info = await lstat(nodePath.join(root, ...parts.slice(0, i)));
-    } catch (err) {
-      if (isGone(err)) return null;
-      throw err;
-    }
-    if (info.isDirectory()) continue;
-    const other = { path: rel, kind: info.isSymbolicLink() ? ('link' as const) : ('special' as const), file: null };
-    if (i === parts.length) return info.isFile() ? null : other;
-    if (!info.isFile()) return other;
-    // Labelled race: E may replace the file between the lstat and the hash (then the look at the
-    // path itself sees what it became); ensureUnchanged checks it again before it is removed.
-    const file = await readCurrentEntry(root, rel);
-    return file?.kind === 'file' ? { path: rel, kind: 'file', file } : null;
-  }
-  return null;
+  const block = await findBlock(root, relPath);
+  if (block?.kind !== 'file') return block && { ...block, file: null };
+  // Labelled race: E may replace the file between the look and the hash (then the look at the
+  // path itself sees what it became); ensureUnchanged checks it again before it is removed.
+  const file = await readCurrentEntry(root, block.path);
+  return file?.kind === 'file' ? { ...block, file } : null;
 }
 
 /** What E holds at an entry's path now. */

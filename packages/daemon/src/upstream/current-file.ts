@@ -2,8 +2,11 @@
 // nothing. Used by staging (classification; the files table is trusted when size, mtime and
 // inode still match, so a settled file is not re-hashed) and by zync-apply (which always hashes:
 // it is about to overwrite). Paths go through resolveInRoot, so nothing is read or later written
-// through a symlink. Must not write anything.
+// through a symlink. findBlock says what in E's tree is in the way of a path (a symbolic link,
+// a special file, or a file where a directory is needed), looked at before anything is read
+// through the path. Must not write anything.
 import { lstat } from 'node:fs/promises';
+import * as nodePath from 'node:path';
 import { hashFile, resolveInRoot, ZyncError } from '@zync/common';
 import { sameStat, type FileRecord } from '../core/entries.js';
 import { DIR_TOKEN } from './classify.js';
@@ -60,3 +63,38 @@ export async function readCurrentEntry(
   return { kind: 'file', abs, checksum: hashed.checksum, size: hashed.size, mtime: stat.mtime, mode: stat.mode, ino: stat.ino };
 }
 
+
+/**
+ * What blocks relPath on E: at `path` — an ancestor, or relPath itself — a regular file where a
+ * directory is needed (`file`, ancestors only), a symbolic link (`link`) or a socket, FIFO or
+ * device (`special`), none of which zync writes through or replaces.
+ */
+export interface PathBlock {
+  path: string;
+  kind: 'file' | 'link' | 'special';
+}
+
+/**
+ * The first component of relPath, from the root down, that is neither a directory nor (for the
+ * path itself) a regular file; null when there is none (a missing component ends the look:
+ * nothing below it exists).
+ */
+export async function findBlock(root: string, relPath: string): Promise<PathBlock | null> {
+  const parts = relPath.split('/');
+  for (let i = 1; i <= parts.length; i++) {
+    let info;
+    try {
+      info = await lstat(nodePath.join(root, ...parts.slice(0, i)));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw err;
+    }
+    if (info.isDirectory()) continue;
+    const path = parts.slice(0, i).join('/');
+    if (info.isSymbolicLink()) return { path, kind: 'link' };
+    if (!info.isFile()) return { path, kind: 'special' };
+    return i === parts.length ? null : { path, kind: 'file' };
+  }
+  return null;
+}
