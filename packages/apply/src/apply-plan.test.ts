@@ -155,6 +155,11 @@ describe('modeFor (three-way permission bits)', () => {
     ['R’s bits unknown: E’s stay', f(null, 0o644), 0o755, { mode: 0o755, conflict: false }],
     ['a deletion has none', del({ mode: null, base_mode: 0o644 }), 0o755, { mode: null, conflict: false }],
     ['a directory has none', mkdir({ mode: 0o755 }), null, { mode: null, conflict: false }],
+    ['R’s setuid bit never lands (new on R)', f(0o4755, null), null, { mode: 0o755, conflict: false }],
+    ['R’s setgid bit never lands (R’s chmod)', f(0o2755, 0o644), 0o644, { mode: 0o755, conflict: false }],
+    ['R only added a set-ID bit: E’s bits stay', f(0o4644, 0o644), 0o600, { mode: 0o600, conflict: false }],
+    ['E’s own setuid file, R made no chmod: E’s bits stay', f(0o4755, 0o4755), 0o4755, { mode: 0o4755, conflict: false }],
+    ['R cleared E’s setuid bit: R’s bits', f(0o755, 0o4755), 0o4755, { mode: 0o755, conflict: false }],
   ])('%s', (_name, e, eMode, expected) => {
     expect(modeFor(e, eMode)).toEqual(expected);
   });

@@ -159,10 +159,20 @@ export function eChangeFor(entry: Pick<StagedEntry, 'kind' | 'operation' | 'chec
 }
 
 /**
+ * R's permission bits as they may land on E: read, write and execute only. zync-apply runs as
+ * E's user (often root), so R's setuid or setgid bit would make an E-owned set-ID program out of
+ * an ordinary review; they, and the sticky bit, never travel upstream.
+ */
+export function rFileMode(mode: number): number {
+  return mode & 0o777;
+}
+
+/**
  * The permission bits a file of R's ends with on E: a three-way rule over R's base (what R
- * received), R's bits and E's bits now. R's chmod is taken; where R made none, E's own chmod
- * stays; both changing them differently is a conflict (R's bits if R's version is taken).
- * Without R's base (an older client does not send base_mode) R's bits win, as they always did.
+ * received), R's bits and E's bits now. R's chmod is taken (rFileMode); where R made none, E's
+ * own chmod stays (set-ID bits included: they are E's); both changing them differently is a
+ * conflict (R's bits if R's version is taken). Without R's base (an older client does not send
+ * base_mode) R's bits win, as they always did.
  */
 export function modeFor(
   entry: Pick<StagedEntry, 'kind' | 'operation' | 'mode'> & { base_mode?: number | null },
@@ -171,9 +181,12 @@ export function modeFor(
   if (entry.kind !== 'file' || entry.operation === 'delete') return { mode: null, conflict: false };
   const base = entry.base_mode ?? null;
   const r = entry.mode;
-  if (base === null || eMode === null) return { mode: r, conflict: false };
+  if (base === null || eMode === null) return { mode: r === null ? null : rFileMode(r), conflict: false };
   if (r === null || r === base) return { mode: eMode, conflict: false };
-  return { mode: r, conflict: eMode !== base && eMode !== r };
+  const mode = rFileMode(r);
+  // A chmod on R that only added set-ID bits (which do not land) is no chmod of E's file.
+  if (mode === rFileMode(base) && (base & 0o7000 & ~r) === 0) return { mode: eMode, conflict: false };
+  return { mode, conflict: eMode !== base && eMode !== mode };
 }
 
 /** The step when E already holds R's content: nothing, or the bits modeFor gave. */

@@ -56,6 +56,7 @@ import {
   pendingRDirsOf,
   planApply,
   planEntry,
+  rFileMode,
   stepFor,
   type Blocked,
   type ECurrent,
@@ -514,7 +515,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         if (copyRel === null) throw new ZyncError('INTERNAL', `No free conflict copy name for ${e.base_dir}/${e.path}.`);
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null, `${e.base_dir}/${copyRel}`);
         await mkdir(nodePath.dirname(abs), { recursive: true });
-        await writeBlob(e, nodePath.join(nodePath.dirname(abs), posixPath.basename(copyRel)), e.mode, async () => undefined);
+        await writeBlob(e, nodePath.join(nodePath.dirname(abs), posixPath.basename(copyRel)), e.mode === null ? null : rFileMode(e.mode), async () => undefined);
         await fsyncPath(nodePath.dirname(abs));
         ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_both', { copy_path: `${e.base_dir}/${copyRel}` }));
         copies.push(nodePath.join(root, ...copyRel.split('/')));

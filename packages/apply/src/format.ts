@@ -6,7 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import { describeEChange, inertLine } from '@zync/common';
 import { DIR_TOKEN, type StagedEntry, type StagingSession } from '@zync/daemon';
-import { contentConflicts, eChangeFor, fileOverDir, modeFor, type Blocked, type Decision } from './apply-plan.js';
+import { contentConflicts, eChangeFor, fileOverDir, modeFor, rFileMode, type Blocked, type Decision } from './apply-plan.js';
 import { formatBytes } from './diff-view.js';
 
 export interface SessionJson {
@@ -181,7 +181,7 @@ function entryState(s: ShownEntry, chalk: ChalkInstance): Cell {
   }
   if (s.e_changed_since_base) return { text: `ok: E already holds R's version${staged}`, paint: chalk.green };
   // R's content goes in with E's own chmod kept: said, since R's file has other bits.
-  const keptE = mode.mode !== null && e.mode !== null && mode.mode !== e.mode ? `; E's permissions ${octal(mode.mode)} stay (R made no chmod)` : '';
+  const keptE = mode.mode !== null && e.mode !== null && mode.mode !== rFileMode(e.mode) ? `; E's permissions ${octal(mode.mode)} stay (R made no chmod)` : '';
   return { text: `ok: E unchanged since R's base${keptE}${staged}` };
 }
 
@@ -241,7 +241,7 @@ export function conflictHeadline(
 function upstreamLabel(e: Pick<StagedEntry, 'kind' | 'operation' | 'checksum' | 'mode'>, eToken: string | null): string {
   const eFile = eToken !== null && eToken !== DIR_TOKEN;
   if (e.kind === 'file' && e.operation !== 'delete' && eToken === e.checksum && e.mode !== null) {
-    return `take upstream: give E's file R's permission bits (${octal(e.mode)})`;
+    return `take upstream: give E's file R's permission bits (${octal(rFileMode(e.mode))})`;
   }
   if (e.operation === 'delete') {
     return eToken === DIR_TOKEN ? "take upstream: remove E's directory (only if it is empty)" : "take upstream: delete E's file (it is backed up)";
