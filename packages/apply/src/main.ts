@@ -25,7 +25,10 @@ interface Opened {
   stateDir: string;
 }
 
-function openDb(db: string): Opened {
+function openDb(db: string | readonly string[]): Opened {
+  // yargs makes an array of an option given twice (typed string all the same): which database
+  // was meant is not ours to guess.
+  if (typeof db !== 'string') throw new ZyncError('BAD_ARGUMENT', `--db was given more than once (${db.join(', ')}); give it once.`);
   const dbPath = nodePath.resolve(db);
   // Opening would create an empty database: a wrong --db must be an error, not a fresh log.
   if (!existsSync(dbPath)) {
