@@ -14,7 +14,7 @@
 // where R needs a directory, a symbolic link) that is looked at before anything is read through
 // the path: E's file is replaced only when R's version is taken (backed up first), a link never. Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, lstat, mkdir, opendir, readFile, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { chmod, constants, copyFile, lstat, mkdir, opendir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import type { ChalkInstance } from 'chalk';
@@ -33,6 +33,7 @@ import {
 } from '@zync/common';
 import {
   backupRootFor,
+  checkRoot,
   contentToken,
   findBlock,
   readCurrentEntry,
@@ -170,6 +171,32 @@ export function rootResolver(dirs: readonly DirSpec[]): (baseDir: string) => str
   };
 }
 
+/**
+ * Refuses (ROOT_UNAVAILABLE) when a root the session's pending entries go into is missing, or is
+ * empty while the log records many entries for it (checkRoot: an unmounted disk). Every entry
+ * would look deleted on E, and R's files would land on the mount point instead of the disk.
+ */
+export async function checkRootsAvailable(
+  daemon: Pick<DaemonStore, 'liveCount'>,
+  entries: readonly StagedEntry[],
+  rootOf: (baseDir: string) => string,
+): Promise<void> {
+  for (const baseDir of new Set(entries.filter((e) => e.apply_state !== 'applied').map((e) => e.base_dir))) {
+    const root = rootOf(baseDir);
+    const present = (await stat(root).catch(() => null))?.isDirectory() === true;
+    const recordedLive = daemon.liveCount(baseDir);
+    const verdict = checkRoot({ base_dir: baseDir, root, rootPresent: present, scannedEntries: present && (await isEmptyDir(root)) ? 0 : null, recordedLive });
+    if (verdict.status === 'ok') continue;
+    const what = `E's root "${baseDir}" (${root})`;
+    throw new ZyncError(
+      'ROOT_UNAVAILABLE',
+      verdict.status === 'vanished'
+        ? `${what} is missing or not a directory; nothing was changed — restore or mount it, then run zync-apply again.`
+        : `${what} is empty, but ${recordedLive} entries are recorded for it (an unmounted disk?); nothing was changed — mount it, then run zync-apply again.`,
+    );
+  }
+}
+
 /** A conflict that involves a directory has no diff: say what each side holds. */
 function describeDirConflict(e: StagedEntry, current: EEntry | null): string {
   const eSide =
@@ -231,6 +258,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   if (refused) throw refused;
   const rootOf = rootResolver(ctx.dirs);
   const entries = ctx.staging.listEntries(stagingId);
+  await checkRootsAvailable(ctx.daemon, entries, rootOf);
   const blobDir = nodePath.join(stagingRootFor(ctx.stateDir), stagingId);
   const backupDir = nodePath.join(backupRootFor(ctx.stateDir), stagingId);
 

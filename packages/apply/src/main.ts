@@ -12,7 +12,7 @@ import { hideBin } from 'yargs/helpers';
 import { acquireProcessLock, checkDirRoots, failAndExit, parseDirSpecs, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry } from './apply-plan.js';
-import { applySession, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
+import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
 import { reconcileDirs } from './dirs.js';
 import { formatSessionList, formatShow, sessionJson, showJson, type ShownEntry } from './format.js';
 import { askConflict } from './prompts.js';
@@ -64,8 +64,9 @@ async function show(o: Opened, args: { id: string; dirs: string[] | undefined; j
   const session = o.staging.getSession(args.id);
   if (!session) throw noSuchSession(args.id);
   const entries = o.staging.listEntries(args.id);
-  const dirs = await resolveDirs(o.daemon, args.dirs);
-  const states = await readCurrentStates(entries, rootResolver(dirs));
+  const rootOf = rootResolver(await resolveDirs(o.daemon, args.dirs));
+  await checkRootsAvailable(o.daemon, entries, rootOf);
+  const states = await readCurrentStates(entries, rootOf);
   const keptDirs = keptDirsOf(entries);
   const rDirs = pendingRDirsOf(entries);
   const shown: ShownEntry[] = entries.map((entry) => {
