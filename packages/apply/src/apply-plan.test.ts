@@ -4,6 +4,7 @@ import {
   checkAppliable,
   checkNonInteractive,
   decisionsFor,
+  dirsToFinish,
   eChangeFor,
   entryKey,
   keptAbove,
@@ -14,6 +15,7 @@ import {
   planApply,
   planEntry,
   stepFor,
+  workingDirMode,
   type Decision,
   type ECurrent,
   type Step,
@@ -375,5 +377,31 @@ describe('where E’s tree blocks the path (a file where R needs a directory, a 
     const plan = planApply(entries, new Map([[entryKey(entries[0]!), fileAt('d')], [entryKey(entries[1]!), onE(A)]]), { force: false });
     expect(plan.conflicts).toBe(1);
     expect(checkNonInteractive(plan, 'S', { force: false })?.code).toBe('SESSION_NOT_APPLIABLE');
+  });
+});
+
+describe('read-only directories R made (workingDirMode, dirsToFinish)', () => {
+  const made = (path: string, mode: number, over: Partial<StagedEntry> = {}) =>
+    mkdir({ path, mode, apply_state: 'applied', resolution: 'upstream', ...over });
+
+  it('makes R’s directory writable and searchable for its owner while entries go in', () => {
+    expect(workingDirMode(0o555)).toBe(0o755);
+    expect(workingDirMode(0o500)).toBe(0o700);
+    expect(workingDirMode(0o755)).toBe(0o755);
+  });
+
+  it('gives back R’s bits deepest first, only where E’s directory still has the working bits', () => {
+    const entries = [made('ro', 0o555), made('ro/inner', 0o500), made('open', 0o755), made('changed', 0o555), made('kept', 0o555, { resolution: 'kept_e' })];
+    const onE = new Map([
+      [entryKey({ base_dir: 'docs', path: 'ro' }), 0o755],
+      [entryKey({ base_dir: 'docs', path: 'ro/inner' }), 0o700],
+      [entryKey({ base_dir: 'docs', path: 'open' }), 0o755],
+      [entryKey({ base_dir: 'docs', path: 'changed' }), 0o750], // E chmodded it since: E's
+      [entryKey({ base_dir: 'docs', path: 'kept' }), 0o755],
+    ]);
+    expect(dirsToFinish(entries, onE).map((d) => [d.entry.path, d.mode])).toEqual([
+      ['ro/inner', 0o500],
+      ['ro', 0o555],
+    ]);
   });
 });

@@ -189,6 +189,32 @@ export function modeFor(
   return { mode, conflict: eMode !== base && eMode !== mode };
 }
 
+/**
+ * The bits R's new directory has while R's entries go into it: R's, plus write and search for
+ * its owner — R may have made it read-only after filling it, and zync-apply need not run as
+ * root. It gets R's own bits once the session is applied (dirsToFinish).
+ */
+export function workingDirMode(mode: number): number {
+  return mode | 0o700;
+}
+
+/**
+ * R's directories the session made that still hold their working bits where R's differ
+ * (`modeOnE`: the bits E's directory has now, by entryKey; missing: not a directory now), deepest
+ * first so that a parent made unsearchable does not lock its children out. A directory whose
+ * bits E changed since is left as E has it.
+ */
+export function dirsToFinish(
+  entries: readonly StagedEntry[],
+  modeOnE: ReadonlyMap<string, number>,
+): { entry: StagedEntry; mode: number }[] {
+  return entries
+    .filter((e) => e.kind === 'dir' && e.operation !== 'delete' && e.apply_state === 'applied' && e.resolution === 'upstream' && e.mode !== null)
+    .filter((e) => workingDirMode(e.mode!) !== e.mode && modeOnE.get(entryKey(e)) === workingDirMode(e.mode!))
+    .sort((a, b) => depth(b.path) - depth(a.path))
+    .map((entry) => ({ entry, mode: entry.mode! }));
+}
+
 /** The step when E already holds R's content: nothing, or the bits modeFor gave. */
 function inPlaceStep(item: Pick<PlannedEntry, 'entry' | 'e_mode' | 'mode'>): Step {
   return item.entry.kind === 'file' && item.mode !== null && item.e_mode !== null && item.mode !== item.e_mode ? { kind: 'mode' } : { kind: 'unchanged' };

@@ -50,6 +50,7 @@ import {
   checkAppliable,
   checkNonInteractive,
   decisionsFor,
+  dirsToFinish,
   entryKey,
   keepsROut,
   keptAbove,
@@ -59,6 +60,7 @@ import {
   planEntry,
   rFileMode,
   stepFor,
+  workingDirMode,
   type Blocked,
   type ECurrent,
   type PlannedEntry,
@@ -439,7 +441,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null);
     }
     await mkdir(abs, { recursive: true });
-    if (e.mode !== null) await chmod(abs, e.mode);
+    if (e.mode !== null) await chmod(abs, workingDirMode(e.mode)); // R's own bits once the session is applied
     await resolveInRoot(root, e.path); // what was made is a real directory inside the root
     await fsyncPath(nodePath.dirname(abs));
     const info = await lstat(abs);
@@ -626,6 +628,30 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     }
   };
 
+  /**
+   * Gives R's directories made by this run or an earlier one (killed before it got here) R's own
+   * bits, which workingDirMode widened while R's entries went in, and logs them.
+   */
+  const finishDirModes = async () => {
+    const applied = ctx.staging.listEntries(stagingId);
+    const modeOnE = new Map<string, number>();
+    for (const e of applied) {
+      if (e.kind !== 'dir' || e.resolution !== 'upstream') continue;
+      const info = await lstat(await resolveInRoot(rootOf(e.base_dir), e.path)).catch(() => null);
+      if (info?.isDirectory()) modeOnE.set(entryKey(e), info.mode & 0o7777);
+    }
+    for (const { entry: e, mode } of dirsToFinish(applied, modeOnE)) {
+      const abs = await resolveInRoot(rootOf(e.base_dir), e.path);
+      await chmod(abs, mode);
+      await fsyncPath(abs);
+      const info = await lstat(abs);
+      ctx.daemon.applyChanges(
+        [{ operation: 'add', kind: 'dir', base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino }],
+        now(),
+      );
+    }
+  };
+
   /** Resolves one entry; returns false when the person chose to quit. */
   const resolveEntry = async (entry: StagedEntry): Promise<boolean> => {
     const what = inertLine(`${entry.base_dir}/${entry.path}`); // printed, asked about, put in errors
@@ -691,6 +717,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     }
   }
   for (const [kept, n] of skippedBelow) notes.push(skippedNote(kept, n));
+  if (finished) await finishDirModes();
   if (finished) {
     ctx.staging.markSessionApplied(stagingId, now());
     await rm(blobDir, { recursive: true, force: true });
