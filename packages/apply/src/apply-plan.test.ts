@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StagedEntry, StagingSession } from '@zync/daemon';
+import type { RVersion, StagedEntry, StagingSession } from '@zync/daemon';
 import {
   checkAppliable,
   checkNonInteractive,
@@ -14,6 +14,8 @@ import {
   orderEntries,
   planApply,
   planEntry,
+  rVersionOf,
+  rVersionsByPath,
   stepFor,
   workingDirMode,
   type Decision,
@@ -403,5 +405,45 @@ describe('read-only directories R made (workingDirMode, dirsToFinish)', () => {
       ['ro/inner', 0o500],
       ['ro', 0o555],
     ]);
+  });
+});
+
+describe('R’s other sessions over the same path (rVersionOf)', () => {
+  const v = (staging_id: string, earlier: boolean, checksum: string | null): RVersion => ({
+    base_dir: 'docs',
+    path: 'f.txt',
+    kind: 'file',
+    operation: checksum === null ? 'delete' : 'modify',
+    checksum,
+    staging_id,
+    earlier,
+  });
+  const plan = (e: StagedEntry, token: string | null, versions: RVersion[], force = false) =>
+    planEntry(e, onE(token), { force, rVersions: rVersionsByPath(versions) });
+
+  it.each<[string, string | null, RVersion[], { staging_id: string; earlier: boolean } | null]>([
+    ['none', C, [], null],
+    ['E holds an earlier session’s content', C, [v('S0', true, C)], { staging_id: 'S0', earlier: true }],
+    ['E holds a later session’s content', C, [v('S0', true, C), v('S2', false, C)], { staging_id: 'S2', earlier: false }],
+    ['a later session deleted it, and E has nothing', null, [v('S2', false, null)], { staging_id: 'S2', earlier: false }],
+    ['E holds something else', A, [v('S0', true, C)], null],
+  ])('%s', (_d, token, versions, expected) => {
+    expect(rVersionOf(token, versions)).toEqual(expected);
+  });
+
+  it('R’s own earlier version on E is no conflict: R’s new one is written over it (backed up)', () => {
+    const item = plan(entry({ checksum: B }), C, [v('S0', true, C)]);
+    expect(item.conflict).toBe(false);
+    expect(item.step).toEqual({ kind: 'write', backup: true });
+  });
+
+  it('R’s later version on E is never replaced by this older session, --force included', () => {
+    const item = plan(entry({ checksum: B }), C, [v('S2', false, C)], true);
+    expect(item.conflict).toBe(false);
+    expect(item.step).toEqual({ kind: 'superseded', by: 'S2' });
+  });
+
+  it('an edit of E’s own is still a conflict', () => {
+    expect(plan(entry({ checksum: B }), C, [v('S0', true, A)]).conflict).toBe(true);
   });
 });

@@ -10,10 +10,12 @@
 // the entries R put below it are skipped: none of them has a place on E. Where E's tree blocks an
 // entry's path (a file where R's entry needs a directory, or a symbolic link: ECurrent.blocked) the
 // entry is a conflict named as such: E's file may be replaced by R's directory, a link only kept.
+// What R's other sessions put on E counts as R's (rVersionOf): an earlier one's content is no
+// edit of E's, and a later one's is never replaced by this older session's.
 // Pure: the shell hashes E's files, asks the person, and executes the steps.
 import { ZyncError } from '@zync/common';
 import type { EChange } from '@zync/common';
-import { classifyStagedEntry, DIR_TOKEN, eChangeOf, entryTokens, type StagedEntry, type StagingSession } from '@zync/daemon';
+import { classifyStagedEntry, DIR_TOKEN, eChangeOf, entryTokens, type RVersion, type StagedEntry, type StagingSession } from '@zync/daemon';
 
 /** What a person may choose for a conflicting entry. */
 export type Decision = 'upstream' | 'keep_e' | 'keep_both';
@@ -36,6 +38,8 @@ export type Step =
    * blocks the path with a symbolic link (or a file, where E's version was chosen); see Blocked.
    */
   | { kind: 'keep_e'; reason?: 'dir_holds_files' | 'blocked' }
+  /** E holds what R's later session `by` put there: this older entry is not applied. */
+  | { kind: 'superseded'; by: string }
   /** E's file already holds R's content, with other permission bits: give it R's (a chmod on R). */
   | { kind: 'mode' }
   /** E already holds R's version (or both deleted it): nothing to write. */
@@ -76,6 +80,8 @@ export interface PlannedEntry {
   e_dir_empty: boolean;
   /** What blocks the path on E (effectiveBlock; null: nothing). */
   blocked: Blocked | null;
+  /** E holds what R's session `staging_id` put there, staged before this one or after (rVersionOf). */
+  r_version: { staging_id: string; earlier: boolean } | null;
   /** The permission bits E's file gets when R's version is taken (modeFor; null: none to set). */
   mode: number | null;
   /** A conflict of content, or of permission bits (both sides changed them, differently). */
@@ -290,6 +296,26 @@ export function effectiveBlock(
   return blocked;
 }
 
+/**
+ * Which of R's other sessions put E's content (`eToken`) at the path: the latest one staged after
+ * this session (whose version this older one must not replace), else one staged before it (so E's
+ * content is R's own, not an edit of E's); null: none did.
+ */
+export function rVersionOf(eToken: string | null, versions: readonly RVersion[]): { staging_id: string; earlier: boolean } | null {
+  const holds = (v: RVersion) => entryTokens({ kind: v.kind, delete: v.operation === 'delete', checksum: v.checksum, base_checksum: null }).upstream_checksum === eToken;
+  const later = versions.filter((v) => !v.earlier && holds(v)).at(-1);
+  if (later) return { staging_id: later.staging_id, earlier: false };
+  const earlier = versions.filter((v) => v.earlier && holds(v)).at(-1);
+  return earlier ? { staging_id: earlier.staging_id, earlier: true } : null;
+}
+
+/** R's other sessions' versions of the entries' paths, by entryKey (StagingStore.otherRVersions). */
+export function rVersionsByPath(versions: readonly RVersion[]): Map<string, RVersion[]> {
+  const out = new Map<string, RVersion[]>();
+  for (const v of versions) out.set(entryKey(v), [...(out.get(entryKey(v)) ?? []), v]);
+  return out;
+}
+
 /** Directories R made that are not applied yet (entryKeys): see effectiveBlock. */
 export function pendingRDirsOf(entries: readonly StagedEntry[]): Set<string> {
   return new Set(entries.filter((e) => e.apply_state !== 'applied' && e.kind === 'dir' && e.operation !== 'delete').map(entryKey));
@@ -302,11 +328,15 @@ export function pendingRDirsOf(entries: readonly StagedEntry[]): Set<string> {
 export function planEntry(
   entry: StagedEntry,
   e: ECurrent,
-  options: { force: boolean; keptDirs?: ReadonlySet<string>; rDirs?: ReadonlySet<string> },
+  options: { force: boolean; keptDirs?: ReadonlySet<string>; rDirs?: ReadonlySet<string>; rVersions?: ReadonlyMap<string, readonly RVersion[]> },
 ): PlannedEntry {
   const kept = options.keptDirs ? keptAbove(entry, options.keptDirs) : null;
   const blocked = effectiveBlock(entry, e.blocked, options.rDirs);
-  const c = classifyStagedEntry({ ...tokensOf(entry), e_checksum: e.token });
+  const tokens = tokensOf(entry);
+  const r_version = blocked === null && e.token !== tokens.upstream_checksum ? rVersionOf(e.token, options.rVersions?.get(entryKey(entry)) ?? []) : null;
+  // R's earlier session put E's content there: R edited from that, not from an edit of E's.
+  const base_checksum = r_version?.earlier ? e.token : tokens.base_checksum;
+  const c = classifyStagedEntry({ base_checksum, upstream_checksum: tokens.upstream_checksum, e_checksum: e.token });
   const m = modeFor(entry, e.mode);
   const conflict = blocked !== null || c.conflict || m.conflict;
   const item: PlannedEntry = {
@@ -315,13 +345,15 @@ export function planEntry(
     e_mode: e.mode,
     e_dir_empty: e.token === DIR_TOKEN && e.dir_empty === true,
     blocked,
+    r_version,
     mode: m.mode,
     conflict,
     mode_conflict: blocked === null && m.conflict,
     e_changed_since_base: blocked !== null || c.e_changed_since_base,
     step: null,
   };
-  if (kept !== null) return { ...item, blocked: null, conflict: false, mode_conflict: false, step: { kind: 'skip', kept } };
+  if (kept !== null) return { ...item, blocked: null, r_version: null, conflict: false, mode_conflict: false, step: { kind: 'skip', kept } };
+  if (r_version && !r_version.earlier) return { ...item, conflict: false, mode_conflict: false, step: { kind: 'superseded', by: r_version.staging_id } };
   if (conflict && !options.force) return item;
   item.step = blocked === null && c.already_applied ? inPlaceStep(item) : stepFor(item, 'upstream');
   return item;
@@ -334,7 +366,7 @@ export function planEntry(
 export function planApply(
   entries: readonly StagedEntry[],
   current: ReadonlyMap<string, ECurrent>,
-  options: { force: boolean },
+  options: { force: boolean; rVersions?: ReadonlyMap<string, readonly RVersion[]> },
 ): ApplyPlan {
   const kept_dirs = keptDirsOf(entries);
   const rDirs = pendingRDirsOf(entries);

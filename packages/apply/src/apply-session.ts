@@ -57,6 +57,7 @@ import {
   pendingBelow,
   pendingRDirsOf,
   planApply,
+  rVersionsByPath,
   planEntry,
   rFileMode,
   stepFor,
@@ -281,7 +282,8 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   // Look at everything first: without someone to ask, a conflict refuses the whole session
   // before anything changes.
   const states = await readCurrentStates(entries, rootOf);
-  const plan = planApply(entries, new Map([...states].map(([k, v]) => [k, eCurrentOf(v)])), { force: ctx.force });
+  const rVersions = rVersionsByPath(ctx.staging.otherRVersions(stagingId));
+  const plan = planApply(entries, new Map([...states].map(([k, v]) => [k, eCurrentOf(v)])), { force: ctx.force, rVersions });
   if (!ctx.ask) {
     const nonInteractive = checkNonInteractive(plan, stagingId, { force: ctx.force });
     if (nonInteractive) throw nonInteractive;
@@ -497,6 +499,11 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         if (step.reason === 'blocked' && blocked) notes.push(blockedNote(e, blocked));
         tally.kept_e++;
         return;
+      case 'superseded':
+        ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_e'));
+        notes.push(`Left ${e.base_dir}/${e.path} as R's later session ${step.by} made it.`);
+        tally.kept_e++;
+        return;
       case 'skip': {
         ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_e'));
         const kept = `${e.base_dir}/${step.kept}`; // escaped by formatSummary, as every note
@@ -660,7 +667,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       // Below a directory where E's version was kept nothing is looked at: it is skipped.
       const look = keptAbove(entry, keptDirs) === null ? await lookAt(rootOf(entry.base_dir), entry) : null;
       const current = look?.current ?? null;
-      const item = planEntry(entry, eCurrentOf(look), { force: ctx.force, keptDirs, rDirs });
+      const item = planEntry(entry, eCurrentOf(look), { force: ctx.force, keptDirs, rDirs, rVersions });
       let step = item.step;
       if (step === null) {
         if (!ctx.ask) {

@@ -115,13 +115,15 @@ export interface ShownEntry {
   kept_above?: string | null;
   /** What blocks the path on E (effectiveBlock; null: nothing). */
   e_blocked?: Blocked | null;
+  /** E holds what R's other session put there (rVersionOf; null: none did). */
+  r_version?: { staging_id: string; earlier: boolean } | null;
 }
 
 export function showJson(session: StagingSession, entries: readonly ShownEntry[]) {
   return {
     ...sessionJson(session, entries.filter((e) => e.entry.apply_state === 'applied').length),
     conflict_count_now: entries.filter((e) => e.conflict && e.entry.apply_state !== 'applied').length,
-    entries: entries.map(({ entry: e, e_checksum, e_mode, conflict, e_changed_since_base, kept_above, e_blocked }) => ({
+    entries: entries.map(({ entry: e, e_checksum, e_mode, conflict, e_changed_since_base, kept_above, e_blocked, r_version }) => ({
       base_dir: e.base_dir,
       path: e.path,
       kind: e.kind,
@@ -141,6 +143,8 @@ export function showJson(session: StagingSession, entries: readonly ShownEntry[]
       e_change: e_blocked ? null : eChangeFor(e, e_checksum),
       /** E's file or symbolic link at this path or above it, in R's entry's way (null: none); see Blocked. */
       e_blocked: e_blocked ?? null,
+      /** E holds what R's session staging_id (staged before this one, or after) put there; see rVersionOf. */
+      r_version: r_version ?? null,
       e_changed_since_base,
       /** E's version of this directory of R's was kept, so the entry is skipped (null: not). */
       kept_above: kept_above ?? null,
@@ -173,6 +177,7 @@ function entryState(s: ShownEntry, chalk: ChalkInstance): Cell {
   if (s.kept_above) return { text: `skipped: E's version of ${e.base_dir}/${s.kept_above} was kept`, paint: chalk.dim };
   const staged = e.conflict === s.conflict ? '' : ` (at staging: ${e.conflict ? 'conflict' : 'clean'})`;
   if (s.e_blocked) return { text: `CONFLICT: ${blockedWords(s.e_blocked)}${staged}`, paint: chalk.red };
+  if (s.r_version && !s.r_version.earlier) return { text: `ok: superseded: R's later session ${s.r_version.staging_id} was applied${staged}`, paint: chalk.dim };
   const mode = modeFor(e, s.e_mode);
   if (s.conflict && contentConflicts(e, s.e_checksum)) return { text: `CONFLICT: ${describeEChange(eChangeFor(e, s.e_checksum))}${staged}`, paint: chalk.red };
   if (s.conflict) return { text: `CONFLICT: permissions: ${modeChanges(e, s.e_mode)}${staged}`, paint: chalk.red };
@@ -180,6 +185,7 @@ function entryState(s: ShownEntry, chalk: ChalkInstance): Cell {
     return { text: `ok: same content, permissions ${octal(s.e_mode)} -> ${octal(mode.mode)}${staged}` };
   }
   if (s.e_changed_since_base) return { text: `ok: E already holds R's version${staged}`, paint: chalk.green };
+  if (s.r_version) return { text: `ok: E holds R's version from session ${s.r_version.staging_id}${staged}` };
   // R's content goes in with E's own chmod kept: said, since R's file has other bits.
   const keptE = mode.mode !== null && e.mode !== null && mode.mode !== rFileMode(e.mode) ? `; E's permissions ${octal(mode.mode)} stay (R made no chmod)` : '';
   return { text: `ok: E unchanged since R's base${keptE}${staged}` };

@@ -11,7 +11,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { acquireProcessLock, checkDirRoots, failAndExit, parseDirSpecs, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
-import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry } from './apply-plan.js';
+import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
 import { reconcileDirs } from './dirs.js';
 import { formatSessionList, formatShow, sessionJson, showJson, type ShownEntry } from './format.js';
@@ -69,9 +69,10 @@ async function show(o: Opened, args: { id: string; dirs: string[] | undefined; j
   const states = await readCurrentStates(entries, rootOf);
   const keptDirs = keptDirsOf(entries);
   const rDirs = pendingRDirsOf(entries);
+  const rVersions = rVersionsByPath(o.staging.otherRVersions(args.id));
   const shown: ShownEntry[] = entries.map((entry) => {
     const e = eCurrentOf(states.get(entryKey(entry)) ?? null);
-    const item = planEntry(entry, e, { force: false, keptDirs, rDirs });
+    const item = planEntry(entry, e, { force: false, keptDirs, rDirs, rVersions });
     return {
       entry,
       e_checksum: e.token,
@@ -80,6 +81,7 @@ async function show(o: Opened, args: { id: string; dirs: string[] | undefined; j
       e_changed_since_base: item.e_changed_since_base,
       kept_above: entry.apply_state === 'applied' || item.step?.kind !== 'skip' ? null : item.step.kept,
       e_blocked: entry.apply_state === 'applied' ? null : item.blocked,
+      r_version: entry.apply_state === 'applied' ? null : item.r_version,
     };
   });
   if (args.json) print(JSON.stringify(showJson(session, shown), null, 2));

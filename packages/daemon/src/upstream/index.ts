@@ -29,6 +29,7 @@ export {
   type ApplyState,
   type NewStagedEntry,
   type Resolution,
+  type RVersion,
   type SessionStatus,
   type StagedEntry,
   type StagingSession,

@@ -47,6 +47,18 @@ export interface StagedEntry {
   applied_at: number | null;
 }
 
+/** What another session of the same client put at a path on E (StagingStore.otherRVersions). */
+export interface RVersion {
+  base_dir: string;
+  path: string;
+  kind: EntryKind;
+  operation: ChangeOperation;
+  checksum: string | null;
+  staging_id: string;
+  /** That session was staged before the one asked about. */
+  earlier: boolean;
+}
+
 export type NewStagedEntry = Omit<StagedEntry, 'apply_state' | 'resolution' | 'backup' | 'copy_path' | 'applied_at' | 'base_mode'> &
   Partial<Pick<StagedEntry, 'base_mode'>>;
 
@@ -145,6 +157,27 @@ export class StagingStore {
       .prepare(`SELECT * FROM staging_entries WHERE staging_id = ? ORDER BY entry_no`)
       .all(stagingId) as EntryRow[];
     return rows.map(toEntry);
+  }
+
+  /**
+   * R's versions of this session's paths that other sessions from the same client put on E
+   * (applied, as R's content or found already there), each with whether that session was staged
+   * before this one. They let zync-apply tell R's own earlier edit on E from one of E's.
+   */
+  otherRVersions(stagingId: string): RVersion[] {
+    const rows = this.db
+      .prepare(
+        `SELECT o.base_dir, o.path, o.kind, o.operation, o.checksum, o.staging_id, s.created < ms.created AS earlier
+           FROM staging_entries me
+           JOIN staging_sessions ms ON ms.staging_id = me.staging_id
+           JOIN staging_entries o ON o.base_dir = me.base_dir AND o.path = me.path AND o.staging_id != me.staging_id
+           JOIN staging_sessions s ON s.staging_id = o.staging_id
+          WHERE me.staging_id = ? AND s.client_id = ms.client_id AND s.created != ms.created
+            AND o.apply_state = 'applied' AND o.resolution IN ('upstream', 'unchanged')
+          ORDER BY s.created`,
+      )
+      .all(stagingId) as (Omit<RVersion, 'earlier'> & { earlier: number })[];
+    return rows.map((r) => ({ ...r, earlier: r.earlier === 1 }));
   }
 
   getEntry(stagingId: string, baseDir: string, path: string): StagedEntry | null {
