@@ -288,6 +288,18 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     const nonInteractive = checkNonInteractive(plan, stagingId, { force: ctx.force });
     if (nonInteractive) throw nonInteractive;
   }
+  // Staged content gone or cut short (a damaged or tidied state directory) would stop the run
+  // half way, for good: refuse before anything is written.
+  for (const { entry: e } of plan.items) {
+    if (e.blob === null) continue;
+    const blob = nodePath.join(blobDir, e.blob);
+    if ((await stat(blob).catch(() => null))?.size !== e.size) {
+      throw new ZyncError(
+        'SESSION_NOT_APPLIABLE',
+        `Session ${stagingId}'s staged content for ${e.base_dir}/${e.path} is missing or damaged (${blob}); nothing was changed, and this session cannot be applied — R still holds its edits.`,
+      );
+    }
+  }
 
   const tally = emptyTally();
   const copies: string[] = [];
