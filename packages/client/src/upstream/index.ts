@@ -117,6 +117,9 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
   const { files, matchers } = scan;
   const rootsRefused = checkRoots(describeRoots(store, dirs, [...files, ...scan.dirs], received.values()));
   if (rootsRefused) throw rootsRefused;
+  for (const entry of scan.unsendable) {
+    log.warn(`${inertLine(`${entry.base_dir}/${entry.path}`)}: not sent upstream (a name with a backslash or a control character, which zync does not sync)`);
+  }
   for (const dir of scan.unreadable) {
     log.warn({ code: dir.code }, `cannot read ${inertLine(`${dir.base_dir}/${dir.path}`)}: nothing below it is sent upstream`);
   }

@@ -2,11 +2,12 @@
 // (ignore rules, zync temp files and conflict copies left out; symbolic links and special files
 // skipped), files with the stat the planner compares against. Ignored directories are not
 // descended into; directories R's user may not read are reported, and what lies below them is
-// unknown, not deleted.
+// unknown, not deleted. Names that cannot cross the wire (a backslash, a control character:
+// isSafeRelativePath) are reported and left out, with all below them: E never had them.
 // Reads only; decides nothing about what changed (plan-upstream.ts does).
 import { lstat, readdir } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { hashFile, isNotPermitted, loadIgnoreMatcher, type DirSpec, type IgnoreMatcher } from '@zync/common';
+import { hashFile, isNotPermitted, isSafeRelativePath, loadIgnoreMatcher, type DirSpec, type IgnoreMatcher } from '@zync/common';
 import type { DirPath, HashedFile, LocalFile } from './plan-upstream.js';
 
 const STAT_BATCH = 64;
@@ -17,6 +18,8 @@ export interface ScanResult {
   dirs: DirPath[];
   /** Directories (roots included) that could not be listed: EACCES or EPERM. */
   unreadable: (DirPath & { code: string })[];
+  /** Files and directories left out because their names cannot cross the wire. */
+  unsendable: DirPath[];
   matchers: Map<string, IgnoreMatcher>;
 }
 
@@ -24,6 +27,7 @@ export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResu
   const files: LocalFile[] = [];
   const found: DirPath[] = [];
   const unreadable: ScanResult['unreadable'] = [];
+  const unsendable: DirPath[] = [];
   const matchers = new Map<string, IgnoreMatcher>();
   for (const dir of dirs) {
     const ignored = await loadIgnoreMatcher(dir.root);
@@ -45,6 +49,10 @@ export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResu
       const candidates: [string, string][] = [];
       for (const entry of entries) {
         const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+        if ((entry.isDirectory() || entry.isFile()) && !isSafeRelativePath(childRel)) {
+          if (!ignored(childRel, entry.isDirectory())) unsendable.push({ base_dir: dir.name, path: childRel });
+          continue;
+        }
         if (entry.isDirectory()) {
           if (!ignored(childRel, true)) subdirs.push([nodePath.join(abs, entry.name), childRel]);
         } else if (entry.isFile() && !ignored(childRel, false)) {
@@ -73,7 +81,7 @@ export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResu
     };
     await walk(dir.root, '');
   }
-  return { files, dirs: found, unreadable, matchers };
+  return { files, dirs: found, unreadable, unsendable, matchers };
 }
 
 /**
