@@ -12,7 +12,9 @@
 // Where E's version of a directory R made is kept, the entries R put below it are skipped
 // (keptAbove), and the summary says so. Where E's tree blocks an entry's path (blockOf: a file
 // where R needs a directory, a symbolic link) that is looked at before anything is read through
-// the path: E's file is replaced only when R's version is taken (backed up first), a link never. Decisions come from apply-plan.ts; prompts from prompts.ts.
+// the path: E's file is replaced only when R's version is taken (backed up first), a link never.
+// Before anything is written, the roots are checked (checkRootsAvailable) and the staged content
+// too. Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
 import { chmod, constants, copyFile, lstat, mkdir, opendir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -57,9 +59,9 @@ import {
   pendingBelow,
   pendingRDirsOf,
   planApply,
-  rVersionsByPath,
   planEntry,
   rFileMode,
+  rVersionsByPath,
   stepFor,
   workingDirMode,
   type Blocked,
