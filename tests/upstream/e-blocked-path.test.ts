@@ -156,38 +156,3 @@ describe("upstream: E replaced a directory of R's entries with a file (--force)"
     await waitFor(async () => (await daemonView(s.daemon, 'docs')).get('d/sub/y.txt')?.kind === 'file', { what: "the daemon to log R's files" });
   });
 });
-
-describe('upstream: E had put a link in the way before R sent its edits', () => {
-  it('stages the session with the conflict counted (not a refused upload), and the apply keeps the link', async () => {
-    const { e, r, daemon, setup } = await syncedPair(async (e) => {
-      await mkdir(path.join(e, 'ld'));
-      await writeFile(path.join(e, 'ld/f'), 'base\n');
-      await writeFile(path.join(e, 'top.txt'), 'base\n');
-    });
-    try {
-      const outside = tempDir('zync-outside-');
-      await writeFile(path.join(outside, 'f'), 'outside\n');
-      await rm(path.join(e, 'ld'), { recursive: true });
-      await symlink(outside, path.join(e, 'ld'));
-      // R has not pulled since: it edits the file it still has below ld.
-      await writeFile(path.join(r, 'ld/f'), 'R f\n');
-      await writeFile(path.join(r, 'top.txt'), 'R top\n');
-
-      const staged = await runUpstream(setup);
-      expect(staged.code, staged.stderr).toBe(0);
-      expect(staged.stdout).toMatch(/\(0 added, 2 modified, 0 deleted; 1 conflict\)/);
-      expect(staged.stdout).toContain('conflict: docs/ld/f');
-      const id = stagingIdFrom(staged.stdout);
-      expect(await listSessions(daemon)).toEqual([expect.objectContaining({ staging_id: id, status: 'complete', conflict_count: 1 })]);
-
-      const applied = await runApply(daemon, ['apply', id, '--non-interactive', '--force']);
-      expect(applied.code, applied.stderr).toBe(0);
-      expect(applied.stdout).toContain("Kept E's symbolic link docs/ld: zync does not write through one, so R's docs/ld/f was not applied.");
-      expect(await readFile(path.join(e, 'top.txt'), 'utf8')).toBe('R top\n');
-      expect(await readlink(path.join(e, 'ld'))).toBe(outside);
-      expect(await readFile(path.join(outside, 'f'), 'utf8')).toBe('outside\n');
-    } finally {
-      await daemon.stop();
-    }
-  });
-});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCKED_TOKEN, classifyStagedEntry, eChangeOf, entryTokens, upstreamOperation, type EntryContents } from './classify.js';
+import { classifyStagedEntry, eChangeOf, entryTokens, upstreamOperation, type EntryContents } from './classify.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -17,8 +17,6 @@ describe('classifyStagedEntry', () => {
     ['R deleted, E edited', { base_checksum: A, upstream_checksum: null, e_checksum: C }, { conflict: true, e_changed_since_base: true, already_applied: false }],
     ['R deleted, E deleted too', { base_checksum: A, upstream_checksum: null, e_checksum: null }, { conflict: false, e_changed_since_base: true, already_applied: true }],
     ['R edited, E deleted', { base_checksum: A, upstream_checksum: B, e_checksum: null }, { conflict: true, e_changed_since_base: true, already_applied: false }],
-    ['R edited, a link of E’s in the way', { base_checksum: A, upstream_checksum: B, e_checksum: BLOCKED_TOKEN }, { conflict: true, e_changed_since_base: true, already_applied: false }],
-    ['R deleted, a link of E’s in the way', { base_checksum: A, upstream_checksum: null, e_checksum: BLOCKED_TOKEN }, { conflict: true, e_changed_since_base: true, already_applied: false }],
   ])('%s', (_name, input, expected) => {
     expect(classifyStagedEntry(input)).toEqual(expected);
   });
@@ -35,7 +33,6 @@ describe('eChangeOf', () => {
     ['new on R, E added a file there too', null, C, 'added_file'],
     ['new on R, E made a directory there', null, 'dir', 'added_dir'],
     ['new on R, nothing on E', null, null, null],
-    ['a link of E’s in the way: no EChange names it', A, BLOCKED_TOKEN, null],
   ])('%s', (_name, base, e, expected) => {
     expect(eChangeOf({ base_checksum: base, e_checksum: e })).toBe(expected);
   });

@@ -8,12 +8,6 @@ import type { ChangeOperation, EChange, EntryKind } from '@zync/common';
 /** The content token of a directory (checksums are 64 hex digits, so it cannot collide). */
 export const DIR_TOKEN = 'dir';
 
-/**
- * The token staging gives a path E's tree blocks with a symbolic link or a special file
- * (findBlock): R's entry cannot land there, so it differs from every base and is a conflict.
- */
-export const BLOCKED_TOKEN = 'blocked';
-
 export interface EntryContents {
   /** What R last received from E (null: the path was new on R). */
   base_checksum: string | null;
@@ -44,8 +38,7 @@ export function classifyStagedEntry(c: EntryContents): Classification {
  */
 export function eChangeOf(c: Pick<EntryContents, 'base_checksum' | 'e_checksum'>): EChange | null {
   const { base_checksum: base, e_checksum: e } = c;
-  // No EChange names a link in the way (an older client would refuse a new one): say nothing.
-  if (e === base || e === BLOCKED_TOKEN) return null;
+  if (e === base) return null;
   if (e === null) return 'deleted';
   if (base === null) return e === DIR_TOKEN ? 'added_dir' : 'added_file';
   if (e === DIR_TOKEN) return 'replaced_with_dir';

@@ -3,8 +3,8 @@
 // inode still match, so a settled file is not re-hashed) and by zync-apply (which always hashes:
 // it is about to overwrite). Paths go through resolveInRoot, so nothing is read or later written
 // through a symlink. findBlock says what in E's tree is in the way of a path (a symbolic link,
-// a special file, or a file where a directory is needed), looked at before anything is read
-// through the path. Must not write anything.
+// a special file, or a file where a directory is needed), for zync-apply to look at before
+// anything is read through the path. Must not write anything.
 import { lstat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { hashFile, resolveInRoot, ZyncError } from '@zync/common';

@@ -8,13 +8,12 @@ import * as nodePath from 'node:path';
 import { loadIgnoreMatcher, ZyncError, type DirSpec, type EntryKind, type IgnoreMatcher, type Logger } from '@zync/common';
 import type { DaemonStore } from '../store/daemon-store.js';
 import type { UpstreamConnection, UpstreamContext, UpstreamPort } from '../server/upstream-port.js';
-import { BLOCKED_TOKEN } from './classify.js';
-import { contentToken, findBlock, readCurrentEntry } from './current-file.js';
+import { contentToken, readCurrentEntry } from './current-file.js';
 import { createStagingConnection, type StagingConnection } from './staging-connection.js';
 import { StagingStore } from './staging-store.js';
 import { DEFAULT_LIMITS, type StagingLimits } from './upstream-rules.js';
 
-export { BLOCKED_TOKEN, classifyStagedEntry, DIR_TOKEN, eChangeOf, entryTokens, upstreamOperation, type Classification, type EntryContents } from './classify.js';
+export { classifyStagedEntry, DIR_TOKEN, eChangeOf, entryTokens, upstreamOperation, type Classification, type EntryContents } from './classify.js';
 export {
   contentToken,
   findBlock,
@@ -86,11 +85,7 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
     if (root === undefined) throw new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${baseDir}" is not served by this daemon.`);
     const recorded = store.getFile(baseDir, path);
     // A file R sent over a directory of E's is a conflict like any other: zync-apply lets R's file
-    // replace an empty directory and keeps one that holds files. So is a link E put in the way
-    // (zync-apply keeps it); a file above the path is not judged here, since R may be replacing
-    // it with a directory in this very session (zync-apply sees that once it is whole).
-    const block = await findBlock(root, path);
-    if (block && block.kind !== 'file') return BLOCKED_TOKEN;
+    // replace an empty directory and keeps one that holds files.
     return contentToken(await readCurrentEntry(root, path, { recorded }));
   };
   const live = new Set<StagingConnection>();
