@@ -284,7 +284,14 @@ describe('toward the daemon: GET_FILE and UPSTREAM_FILE with unsafe paths', () =
     const applied = await runCli('apply', ['--db', daemon.db, 'apply', stagingId, '--non-interactive']);
     expect(await snapshot(outside)).toEqual(before);
     expect(await exists(path.join(outside, 'later.txt'))).toBe(false);
-    expect(applied.code).toBe(1);
-    expect(applied.stderr.trim()).toBe('zync-apply: Refused path "sub2/later.txt": sub2 is a symbolic link.');
+    // E's link in the way is a conflict (nothing changed without a person or --force) ...
+    expect(applied.code).toBe(6);
+    expect(applied.stderr).toMatch(/has 1 conflict \(first: w\/sub2\/later\.txt\); nothing was changed/);
+    // ... and even --force keeps the link: nothing is written through it.
+    const forced = await runCli('apply', ['--db', daemon.db, 'apply', stagingId, '--non-interactive', '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain("Kept E's symbolic link w/sub2: zync does not write through one, so R's w/sub2/later.txt was not applied.");
+    expect(await snapshot(outside)).toEqual(before);
+    expect(await exists(path.join(outside, 'later.txt'))).toBe(false);
   });
 });
