@@ -149,6 +149,16 @@ describe('a refused start leaves nothing behind', () => {
     expect(existsSync(state)).toBe(false);
   });
 
+  it('an option given twice: exit 2 with one sentence naming it, no state made', async () => {
+    const root = await makeRoot();
+    const state = path.join(tempDir(), 'state');
+    const [one, two] = [path.join(state, 'one.db'), path.join(state, 'two.db')];
+    const result = await refusedStart(['--port', '0', '--db', one, '--db', two, '--dirs', `docs:${root}`]);
+    expect(result.code).toBe(2);
+    expectOneSentence(result.stderr, /^zync-daemon: The option --db was given more than once \(".*one\.db", ".*two\.db"\); give it once\.$/);
+    expect(existsSync(state)).toBe(false);
+  });
+
   describe('with a daemon already watching the root (the reported case)', () => {
     let root: string;
     let daemon: DaemonHandle;

@@ -9,7 +9,7 @@ import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { acquireProcessLock, checkDirRoots, failAndExit, parseDirSpecs, versionLine, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDirRoots, failAndExit, parseDirSpecs, refuseRepeatedOptions, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
@@ -25,10 +25,7 @@ interface Opened {
   stateDir: string;
 }
 
-function openDb(db: string | readonly string[]): Opened {
-  // yargs makes an array of an option given twice (typed string all the same): which database
-  // was meant is not ours to guess.
-  if (typeof db !== 'string') throw new ZyncError('BAD_ARGUMENT', `--db was given more than once (${db.join(', ')}); give it once.`);
+function openDb(db: string): Opened {
   const dbPath = nodePath.resolve(db);
   // Opening would create an empty database: a wrong --db must be an error, not a fresh log.
   if (!existsSync(dbPath)) {
@@ -150,6 +147,7 @@ async function main(): Promise<void> {
         },
       )
       .demandCommand(1, 'Name a command: list, show or apply.')
+      .check((args) => refuseRepeatedOptions(args, ['dirs']))
       .strict()
       .version(versionLine())
       .fail((message, err) => {

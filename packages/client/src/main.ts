@@ -14,6 +14,7 @@ import {
   failAndExit,
   parseDirSpecs,
   refusePrivatePathsInRoots,
+  refuseRepeatedOptions,
   refuseUnusableRoots,
   versionLine,
   resolveToken,
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
     .conflicts('token', 'token-file')
     .check((args) => {
+      refuseRepeatedOptions(args, ['dirs']);
       checkInterval(args.interval);
       return true;
     })

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { exitCodeFor, failAndExit, parseNumberOption, versionLine, ZYNC_VERSION } from './cli.js';
+import { exitCodeFor, failAndExit, parseNumberOption, refuseRepeatedOptions, versionLine, ZYNC_VERSION } from './cli.js';
 import { ERROR_CODES, ZyncError } from './protocol/errors.js';
 import { PROTOCOL_VERSION } from './protocol/version.js';
 
@@ -90,5 +90,21 @@ describe('parseNumberOption', () => {
     expect(thrown).toMatchObject({ code: 'BAD_ARGUMENT' });
     if (typeof message === 'string') expect((thrown as Error).message).toBe(message);
     else expect((thrown as Error).message).toMatch(message);
+  });
+});
+
+describe('refuseRepeatedOptions', () => {
+  it('refuses an option given twice, naming it and both values', () => {
+    expect(() => refuseRepeatedOptions({ _: [], $0: 'x', db: ['a.db', 'b.db'] }, [])).toThrow(
+      new ZyncError('BAD_ARGUMENT', 'The option --db was given more than once ("a.db", "b.db"); give it once.'),
+    );
+  });
+
+  it('reports a dashed option by its dashed name, not its camelCase copy', () => {
+    expect(() => refuseRepeatedOptions({ logLevel: ['info', 'debug'], 'log-level': ['info', 'debug'] }, [])).toThrow(/^The option --log-level was given/);
+  });
+
+  it('lets options that take several values, and single values, through', () => {
+    expect(refuseRepeatedOptions({ _: ['list'], dirs: ['a:/x', 'b:/y'], db: 'sync.db', once: true }, ['dirs'])).toBe(true);
   });
 });

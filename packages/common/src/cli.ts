@@ -49,6 +49,21 @@ export function parseNumberOption(flag: string, text: string, rule: { min: numbe
 }
 
 /**
+ * For yargs' check(): yargs makes an array of an option given twice, although the option is
+ * typed as one value, and the array would reach code expecting a string. Which one was meant is
+ * not ours to guess, so it is a BAD_ARGUMENT. `lists` names the options that take several values.
+ */
+export function refuseRepeatedOptions(argv: Readonly<Record<string, unknown>>, lists: readonly string[]): true {
+  for (const [key, value] of Object.entries(argv)) {
+    // yargs also sets a camelCase copy of each dashed option: the dashed one is reported.
+    if (key === '_' || key === '$0' || /[A-Z]/.test(key) || lists.includes(key) || !Array.isArray(value)) continue;
+    const given = value.map((v) => JSON.stringify(String(v))).join(', ');
+    throw new ZyncError('BAD_ARGUMENT', `The option --${key} was given more than once (${given}); give it once.`);
+  }
+  return true;
+}
+
+/**
  * zync's release, as every package.json of the workspace gives it (a test keeps them equal).
  * Written here rather than read from package.json: the bundled client has none beside it.
  */

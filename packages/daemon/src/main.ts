@@ -3,7 +3,7 @@
 // with one sentence via failAndExit.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
 import { SECRET_ADVICE } from './private-locations.js';
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     .option('tombstone-days', { type: 'string', default: String(MAINTENANCE_DEFAULTS.tombstoneDays), describe: 'Days deletions stay in the log; clients further behind resync' })
     .option('retention-days', { type: 'string', default: String(MAINTENANCE_DEFAULTS.retentionDays), describe: 'Days applied/aborted upstream leftovers and apply backups are kept' })
     .conflicts('token', 'token-file')
+    .check((args) => refuseRepeatedOptions(args, ['dirs']))
     .strict()
     .wrap(100)
     .version(versionLine())
