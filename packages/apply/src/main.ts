@@ -9,7 +9,7 @@ import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { acquireProcessLock, checkDirRoots, failAndExit, parseDirSpecs, refuseRepeatedOptions, versionLine, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDirRoots, failAndExit, ignoreClosedStdout, parseDirSpecs, refuseRepeatedOptions, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
@@ -104,6 +104,7 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
 }
 
 async function main(): Promise<void> {
+  ignoreClosedStdout();
   let opened: Opened | null = null;
   const open = (db: string) => (opened ??= openDb(db));
   try {

@@ -12,6 +12,7 @@ import {
   checkDirRoots,
   createLogger,
   failAndExit,
+  ignoreClosedStdout,
   parseDirSpecs,
   refusePrivatePathsInRoots,
   refuseRepeatedOptions,
@@ -34,6 +35,7 @@ import { runUpstream } from './upstream/index.js';
 const PROGRAM = 'zync-client';
 
 async function main(): Promise<void> {
+  ignoreClosedStdout();
   const argv = await yargs(hideBin(process.argv))
     .scriptName(PROGRAM)
     .usage('$0 --server ws://localhost:8000 --dirs NAME:LOCALPATH... [options]')

@@ -32,6 +32,18 @@ export function failAndExit(program: string, err: unknown): never {
 }
 
 /**
+ * Output nobody reads any more (`zync-apply list | head -1` closes the pipe early) is not the
+ * command's failure: the work goes on and ends as it would. Without a listener Node ends the
+ * process on the first write after that with an unhandled EPIPE and a stack trace, after an
+ * upload was staged, say.
+ */
+export function ignoreClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
+/**
  * A numeric option read as the text the user typed (declare it `type: 'string'` to yargs, which
  * would turn "abc" into NaN), so that a refusal quotes the input: BAD_ARGUMENT
  * `--port must be a whole number from 0 to 65535, not "abc".` Plain decimals only.

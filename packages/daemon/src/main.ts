@@ -3,7 +3,7 @@
 // with one sentence via failAndExit.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, ignoreClosedStdout, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
 import { SECRET_ADVICE } from './private-locations.js';
@@ -12,6 +12,7 @@ import { readTlsFiles } from './tls-files.js';
 const PROGRAM = 'zync-daemon';
 
 async function main(): Promise<void> {
+  ignoreClosedStdout();
   const argv = await yargs(hideBin(process.argv))
     .scriptName(PROGRAM)
     .usage('$0 --dirs NAME:PATH... [options]\n\nServes a change log of the directories over WebSocket.')
