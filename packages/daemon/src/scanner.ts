@@ -46,7 +46,6 @@ export function toStatEntry(path: string, stats: Stats): StatEntry | null {
 const join = (rel: string, name: string) => (rel === '' ? name : `${rel}/${name}`);
 export const absPath = (root: string, rel: string): string => (rel === '' ? root : nodePath.join(root, ...rel.split('/')));
 
-
 /** What lstatKnown gives for a path this process may not reach: there, but unknown. */
 export const NOT_PERMITTED = 'not-permitted';
 
