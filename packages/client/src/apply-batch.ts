@@ -388,7 +388,7 @@ async function applyRound(
               // The daemon resumed after bytes of another version: they cannot be completed.
               throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on E since its download was cut short.`);
             }
-            writer ??= await AtomicFileWriter.create(abs);
+            writer ??= await AtomicFileWriter.create(abs, { expectedSize: header.size });
             if (header.size >= RESUMABLE_BYTES) {
               partials.putPartial({ base_dir: entry.base_dir, path: entry.path, checksum: header.checksum, size: header.size, temp_path: writer.tempPath });
               recorded = true;

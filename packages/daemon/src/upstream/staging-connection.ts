@@ -54,7 +54,7 @@ export interface StagingDeps {
   highWaterBytes?: number;
   now?: () => number;
   /** Opens the writer for a staged blob (default AtomicFileWriter.create). */
-  createWriter?: (target: string) => Promise<StagingWriter>;
+  createWriter?: (target: string, expectedSize: number) => Promise<StagingWriter>;
 }
 
 interface LiveSession extends SessionView {
@@ -111,7 +111,7 @@ export interface StagingConnection extends UpstreamConnection {
 export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps): StagingConnection {
   const now = deps.now ?? Date.now;
   const highWater = deps.highWaterBytes ?? 8 * 1024 * 1024;
-  const createWriter = deps.createWriter ?? ((target: string) => AtomicFileWriter.create(target));
+  const createWriter = deps.createWriter ?? ((target: string, expectedSize: number) => AtomicFileWriter.create(target, { expectedSize }));
   const uploads = new Map<number, Upload>();
   /** Ids whose request failed before all their bytes came: frames still in flight are dropped. */
   const discarding = new Map<number, number>();
@@ -333,7 +333,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       );
       return;
     }
-    up.writer = s.dirReady.then(() => createWriter(nodePath.join(s.dir, blob)));
+    up.writer = s.dirReady.then(() => createWriter(nodePath.join(s.dir, blob), req.size));
     // Keep a failed create from surfacing as an unhandled rejection; finish() reports it.
     up.chain = up.writer.then(
       () => undefined,
