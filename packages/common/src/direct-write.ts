@@ -13,7 +13,7 @@
 // zeros, then the file is truncated to its real size.
 import { constants as fsConstants, ftruncateSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { hashThread } from './hash-thread.js';
+import { RangeHash, sharedMemory } from './hash-thread.js';
 
 /** Files expected to be at least this large are written directly (smaller ones gain nothing). */
 export const DIRECT_WRITE_MIN_BYTES = 16 * 1024 * 1024;
@@ -25,7 +25,6 @@ const SLOT_BYTES = 2 * 1024 * 1024;
 const SLOTS_PER_WRITER = 3;
 /** Writers beyond this many at once write buffered: staging memory stays at 24 MiB at most. */
 const MAX_DIRECT_WRITERS = 4;
-const WASM_PAGE = 64 * 1024;
 const AREA_BYTES = SLOTS_PER_WRITER * SLOT_BYTES;
 
 /** O_DIRECT where the platform has it (Linux), else undefined: every writer writes buffered. */
@@ -39,19 +38,11 @@ const freeAreas: number[] = [];
 /** A writer's staging area, or null when MAX_DIRECT_WRITERS areas are in use. */
 function acquireArea(): number | null {
   if (staging === null && !stagingUnavailable) {
-    const pages = (MAX_DIRECT_WRITERS * AREA_BYTES) / WASM_PAGE;
-    let memory: unknown;
-    try {
-      memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer;
-    } catch {
-      memory = null;
-    }
-    if (!(memory instanceof SharedArrayBuffer)) {
+    staging = sharedMemory(MAX_DIRECT_WRITERS * AREA_BYTES);
+    if (staging === null) {
       stagingUnavailable = true;
       return null;
     }
-    hashThread.attach(memory);
-    staging = Buffer.from(memory);
     for (let i = MAX_DIRECT_WRITERS - 1; i >= 0; i--) freeAreas.push(i);
   }
   return freeAreas.pop() ?? null;
@@ -65,10 +56,7 @@ export class DirectSink {
   private readonly handle: FileHandle;
   private area: number | null;
   private readonly slots: Buffer[];
-  /** Where slot 0 starts in the shared memory. */
-  private readonly base: number;
-  /** This file's hash on the hashing thread. */
-  private readonly file = hashThread.newFile();
+  private readonly hash = new RangeHash();
   private readonly inFlight: (Promise<void> | null)[] = new Array<Promise<void> | null>(SLOTS_PER_WRITER).fill(null);
   private slot = 0;
   private filled = 0;
@@ -79,11 +67,10 @@ export class DirectSink {
   /**
    * A sink for a file opened with O_DIRECT, or null when none can be used: no staging area free,
    * or the file system refuses an aligned write (tmpfs on old kernels, some FUSE and network file
-   * systems), or the hashing thread failed. The probe writes one zeroed block at offset 0, which
+   * systems). The probe writes one zeroed block at offset 0, which
    * the real bytes overwrite.
    */
   static tryCreate(handle: FileHandle): DirectSink | null {
-    if (!hashThread.usable) return null;
     const area = acquireArea();
     if (area === null) return null;
     const sink = new DirectSink(handle, area);
@@ -101,8 +88,8 @@ export class DirectSink {
   private constructor(handle: FileHandle, area: number) {
     this.handle = handle;
     this.area = area;
-    this.base = area * AREA_BYTES;
-    this.slots = Array.from({ length: SLOTS_PER_WRITER }, (_, i) => staging!.subarray(this.base + i * SLOT_BYTES, this.base + (i + 1) * SLOT_BYTES));
+    const base = area * AREA_BYTES;
+    this.slots = Array.from({ length: SLOTS_PER_WRITER }, (_, i) => staging!.subarray(base + i * SLOT_BYTES, base + (i + 1) * SLOT_BYTES));
   }
 
   /** Copies the chunk into the staging slots; waits only when every slot is being written. */
@@ -132,13 +119,13 @@ export class DirectSink {
     }
     await this.settle();
     await this.handle.truncate(size);
-    return hashThread.digest(this.file);
+    return this.hash.digest();
   }
 
   /** Waits for everything in flight and forgets what is staged and hashed (a restart from 0). */
   async reset(): Promise<void> {
     await this.settle();
-    await hashThread.drop(this.file);
+    await this.hash.reset();
     this.slot = 0;
     this.filled = 0;
     this.position = 0;
@@ -147,7 +134,7 @@ export class DirectSink {
   /** Waits for what is in flight without throwing; the area goes back to the pool. */
   async close(): Promise<void> {
     for (const write of this.inFlight) await write?.catch(() => undefined);
-    await hashThread.drop(this.file).catch(() => undefined);
+    await this.hash.drop();
     this.release();
   }
 
@@ -157,7 +144,7 @@ export class DirectSink {
     const buffer = this.slots[index]!;
     const position = this.position;
     const written = this.writeFully(buffer, length, position);
-    const hashedToo = hashThread.update(this.file, this.base + index * SLOT_BYTES, hashed);
+    const hashedToo = this.hash.update(buffer.subarray(0, hashed));
     this.inFlight[index] = Promise.all([written, hashedToo]).then(
       () => undefined,
       (err: unknown) => {
