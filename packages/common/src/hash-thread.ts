@@ -31,6 +31,17 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** Run when the hashing thread has started (see onHashThreadOnline). */
+const onlineListeners: (() => void)[] = [];
+
+/**
+ * Registers a function to run once the hashing thread is up: a new isolate resets process-wide
+ * V8 heap flags, which the client sets again (heap-tuning.ts).
+ */
+export function onHashThreadOnline(listener: () => void): void {
+  onlineListeners.push(listener);
+}
+
 type Request = { op: 'update'; memory: number; ranges: [offset: number, length: number][] } | { op: 'digest' } | { op: 'drop' };
 
 class HashThread {
@@ -91,6 +102,9 @@ class HashThread {
     const worker = new Worker(THREAD_SOURCE, { eval: true });
     // Holds the process open only while an answer is awaited.
     worker.unref();
+    worker.once('online', () => {
+      for (const listener of onlineListeners) listener();
+    });
     for (const buffer of this.memories) worker.postMessage({ op: 'memory', buffer });
     worker.on('message', ({ id, digest }: { id: number; digest?: string }) => {
       const waiting = this.pending.get(id);
