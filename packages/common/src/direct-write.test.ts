@@ -77,6 +77,17 @@ describe.skipIf(O_DIRECT === undefined)('large files written with O_DIRECT', () 
     expect(temps()).toEqual([]);
   });
 
+  it('takes writes made without waiting for the previous one in the order they were made', async () => {
+    const data = content(size, 7);
+    const target = path.join(dir, 'unawaited.bin');
+    const writer = await AtomicFileWriter.create(target, { expectedSize: size });
+    const writes: Promise<void>[] = [];
+    for (let offset = 0; offset < size; offset += 1_000_003) writes.push(writer.write(data.subarray(offset, Math.min(size, offset + 1_000_003))));
+    await Promise.all(writes);
+    await writer.commit({ expectedChecksum: sha256(data) });
+    expect(readFileSync(target).equals(data)).toBe(true);
+  });
+
   it('starts over on restart()', async () => {
     const target = path.join(dir, 'restarted.bin');
     const writer = await AtomicFileWriter.create(target, { expectedSize: size });

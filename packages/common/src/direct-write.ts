@@ -63,6 +63,8 @@ export class DirectSink {
   /** File offset of the next slot written. */
   private position = 0;
   private failure: unknown = undefined;
+  /** The write() calls before the next one: they copy in order. */
+  private writing: Promise<void> = Promise.resolve();
 
   /**
    * A sink for a file opened with O_DIRECT, or null when none can be used: no staging area free,
@@ -92,8 +94,17 @@ export class DirectSink {
     this.slots = Array.from({ length: SLOTS_PER_WRITER }, (_, i) => staging!.subarray(base + i * SLOT_BYTES, base + (i + 1) * SLOT_BYTES));
   }
 
-  /** Copies the chunk into the staging slots; waits only when every slot is being written. */
-  async write(chunk: Uint8Array): Promise<void> {
+  /**
+   * Copies the chunk into the staging slots; waits only when every slot is being written. Calls
+   * made before an earlier one resolved are taken in order.
+   */
+  write(chunk: Uint8Array): Promise<void> {
+    const copied = this.writing.then(() => this.copyIn(chunk));
+    this.writing = copied.catch(() => undefined);
+    return copied;
+  }
+
+  private async copyIn(chunk: Uint8Array): Promise<void> {
     let offset = 0;
     while (offset < chunk.length) {
       await this.slotFree(this.slot);
