@@ -1,8 +1,8 @@
 // Start-up and shut-down as a user meets them: bad arguments, a missing directory, a port in use
 // or an unusable database exit non-zero with one sentence; with no token configured the daemon
 // makes one (mode 0600, beside the database) and says where; SIGINT/SIGTERM stop it cleanly.
-// Also: CHANGES_AVAILABLE reaches clients within 50 ms of a commit, the daemon's own or one made
-// by another process (zync-apply) in the same database.
+// Also: CHANGES_AVAILABLE reaches clients within 100 ms of a commit, the daemon's own or one made
+// by another process (zync-apply) in the same database: R is to pull within 100 ms of a change.
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -129,7 +129,15 @@ describe('zync-daemon tokens', () => {
 });
 
 describe('CHANGES_AVAILABLE', () => {
-  it('reaches a client within 50 ms of a commit by the daemon or by another process', async () => {
+  // Latency is from the commit to the push's arrival at the client. The test stays out of the
+  // way while it is measured: it waits on the arrival (its time taken in the message handler)
+  // and reads the log only afterwards, so neither its polling nor the daemon serving that poll
+  // adds to what is measured. Another process's commits follow each other's pushes, so they land
+  // just after a poll of the daemon's commit watcher: those samples are near its worst case. The
+  // median must meet the requirement's 100 ms, so one sample delayed by a machine shared with
+  // other test workers is not a failure, while a push that waits on a slow timer is; every push
+  // must still arrive within a second.
+  it('reaches a client within 100 ms of a commit by the daemon or by another process', async () => {
     const root = tempDir();
     const state = tempDir();
     const db = path.join(state, 'sync.db');
@@ -142,11 +150,14 @@ describe('CHANGES_AVAILABLE', () => {
       if (push.success) arrivals.push({ highest: push.data.highest_sequence, at: Date.now() });
     });
     const arrivalOf = (sequence: number) => waitFor(() => arrivals.find((a) => a.highest >= sequence), { what: `a push for ${sequence}` });
+    const SAMPLES = 7;
 
-    // The daemon's own commits: the entry's timestamp is taken in the committing transaction.
+    // The daemon's own commits: the entry's timestamp is taken just before its transaction.
     const ownLatencies: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < SAMPLES; i++) {
+      const before = arrivals.length;
       writeFileSync(path.join(root, `own-${i}.txt`), `${i}`);
+      await waitFor(() => arrivals.length > before, { what: `a push after writing own-${i}.txt` });
       const entry = await waitFor(async () => (await fetchLog(client)).find((e) => e.path === `own-${i}.txt`));
       ownLatencies.push((await arrivalOf(entry.sequence)).at - entry.timestamp);
     }
@@ -154,7 +165,7 @@ describe('CHANGES_AVAILABLE', () => {
     // Another process (as zync-apply does) records into the same database.
     const other = DaemonStore.open(db);
     const otherLatencies: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < SAMPLES; i++) {
       const highest = other.recordChanges([
         { operation: 'add', kind: 'file', base_dir: 'w', path: `applied-${i}.txt`, checksum: 'c'.repeat(64), size: 1, mtime: Date.now(), mode: 0o644 },
       ]);
@@ -164,8 +175,9 @@ describe('CHANGES_AVAILABLE', () => {
     other.close();
     console.log(`CHANGES_AVAILABLE latency (ms): own commits ${ownLatencies.join(', ')}; other process ${otherLatencies.join(', ')}`);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    expect(median(ownLatencies)).toBeLessThan(50);
-    expect(median(otherLatencies)).toBeLessThan(50);
+    expect(median(ownLatencies), `own commits: ${ownLatencies.join(', ')} ms`).toBeLessThan(100);
+    expect(median(otherLatencies), `other process: ${otherLatencies.join(', ')} ms`).toBeLessThan(100);
+    expect(Math.max(...ownLatencies, ...otherLatencies)).toBeLessThan(1000);
     await client.close();
     await daemon.stop();
   });
