@@ -9,6 +9,7 @@ import * as nodePath from 'node:path';
 import { acquireProcessLock, generateToken, readTokenFile, refusePrivatePathsInRoots, writeTokenFile, type DirSpec, type Logger, type ProcessLock } from '@zync/common';
 import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
+import { NonUtf8Names } from './non-utf8-names.js';
 import { statePaths } from './private-locations.js';
 import { reconcile } from './reconcile.js';
 import { RootSet } from './roots.js';
@@ -91,7 +92,8 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     cleanup.push(() => upstream.close?.());
     const roots = await RootSet.load(config.dirs);
     let notify: (highest: number) => void = () => undefined;
-    const watcher = new TreeWatcher({ store, roots, log, onCommit: (highest) => notify(highest) });
+    const nonUtf8 = new NonUtf8Names(log);
+    const watcher = new TreeWatcher({ store, roots, log, nonUtf8, onCommit: (highest) => notify(highest) });
     cleanup.push(() => watcher.close());
     const watchStarted = Date.now();
     await watcher.start();
@@ -102,7 +104,7 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     let hashed = 0;
     let logged = 0;
     for (const root of roots.all()) {
-      const result = await reconcile({ store, root, log });
+      const result = await reconcile({ store, root, log, nonUtf8 });
       files += result.files;
       hashed += result.hashed;
       if (result.verdict.status !== 'ok') {

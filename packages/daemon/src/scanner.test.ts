@@ -1,5 +1,6 @@
 // The scanner reaches paths through real directories only: behind a directory swapped for a
 // symlink there is nothing of E's tree, even where the link's target has files of the same name.
+// Names that are not UTF-8 are left out (and the directory holding them is named to the caller).
 import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -38,5 +39,33 @@ describe('scanner behind a symlinked directory', () => {
     expect((await scanTree(root, matcher, { under: 'lib/sub' })).entries).toEqual([]);
     const whole = (await scanTree(root, matcher)).entries.map((e) => e.path).sort();
     expect(whole).toEqual(['lib.old', 'lib.old/a.txt']);
+  });
+});
+
+describe('scanner with names that are not UTF-8', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'zync-scanner-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const raw = (rel: string, bad: number[]) => Buffer.concat([Buffer.from(`${root}/${rel}`), Buffer.from(bad)]);
+  mkdirSync(path.join(root, 'sub'));
+  writeFileSync(raw('sub/caf', [0xe9]), 'latin-1 name');
+  mkdirSync(raw('d', [0xff]));
+  writeFileSync(Buffer.concat([raw('d', [0xff]), Buffer.from('/inside.txt')]), 'below it');
+  writeFileSync(path.join(root, 'sub/real\uFFFD.txt'), 'a real U+FFFD');
+
+  it('leaves them out, keeps a real U+FFFD, and asks about each directory holding one once', async () => {
+    const asked: string[] = [];
+    const { entries } = await scanTree(root, createIgnoreMatcher(null), {
+      checkUtf8: (dir) => {
+        asked.push(dir);
+        return dir === 'sub' ? new Set(['real\uFFFD.txt']) : new Set();
+      },
+    });
+    expect(entries.map((e) => e.path).sort()).toEqual(['sub', 'sub/real\uFFFD.txt']);
+    expect(asked.sort()).toEqual(['', 'sub']);
+  });
+
+  it('finds the real names itself without a checkUtf8', async () => {
+    const { entries } = await scanTree(root, createIgnoreMatcher(null));
+    expect(entries.map((e) => e.path).sort()).toEqual(['sub', 'sub/real\uFFFD.txt']);
   });
 });

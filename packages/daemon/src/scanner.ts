@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
 import * as nodePath from 'node:path';
-import { isNotPermitted, isSafeRelativePath, type IgnoreMatcher, type Logger } from '@zync/common';
+import { isNotPermitted, isSafeRelativePath, listNonUtf8Names, mayBeNonUtf8, type IgnoreMatcher, type Logger } from '@zync/common';
 import { trustedCtime, type ObservedEntry, type StatEntry } from './core/entries.js';
 
 export interface TreeScan {
@@ -97,10 +97,23 @@ function directoryInode(path: string): number | null {
 const RELIST_ATTEMPTS = 3;
 
 /**
- * Walks `root` below `under` ('' for the whole root). The `under` entry itself is included when
- * it is not the root. Ignored paths are neither listed nor descended into.
+ * For a directory (relative path) whose listing holds a name decoded with U+FFFD: its real
+ * names that hold U+FFFD (the others are not UTF-8 and are left out), null when it cannot be
+ * listed. The daemon's NonUtf8Names also reports the names left out.
  */
-export async function scanTree(root: string, matcher: IgnoreMatcher, options: { under?: string; log?: Logger } = {}): Promise<TreeScan> {
+export type Utf8Check = (dir: string) => ReadonlySet<string> | null;
+
+/**
+ * Walks `root` below `under` ('' for the whole root). The `under` entry itself is included when
+ * it is not the root. Ignored paths are neither listed nor descended into, and names that are not
+ * UTF-8 are left out (`checkUtf8` is told).
+ */
+export async function scanTree(
+  root: string,
+  matcher: IgnoreMatcher,
+  options: { under?: string; log?: Logger; checkUtf8?: Utf8Check } = {},
+): Promise<TreeScan> {
+  const checkUtf8 = options.checkUtf8 ?? ((dir: string) => listNonUtf8Names(absPath(root, dir))?.literal ?? null);
   const under = options.under ?? '';
   const entries: StatEntry[] = [];
   const unreadable: string[] = [];
@@ -132,7 +145,13 @@ export async function scanTree(root: string, matcher: IgnoreMatcher, options: { 
       }
       continue;
     }
+    let literal: ReadonlySet<string> | null | undefined; // looked up once per listing, when needed
     for (const dirent of dirents) {
+      if (mayBeNonUtf8(dirent.name)) {
+        // Not UTF-8: the decoded name leads nowhere, and may stand for several names.
+        if (literal === undefined) literal = checkUtf8(dirRel);
+        if (!literal?.has(dirent.name)) continue;
+      }
       const rel = join(dirRel, dirent.name);
       if (dirent.isSymbolicLink()) {
         options.log?.debug({ path: rel }, 'symlink skipped');

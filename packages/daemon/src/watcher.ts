@@ -8,17 +8,20 @@
 // net for dropped events. A root that vanishes, or is suddenly emptied (an unmounted disk), is
 // reported and held (no deletions) until it returns, then rescanned; a root made anew in its
 // place (rm -rf, mkdir) is watched anew. Paths are looked at through real directories only:
-// nothing behind a symlink is E's. Owns chokidar and timers; decides nothing itself.
+// nothing behind a symlink is E's. Names that are not UTF-8 raise events under a decoded name
+// that leads nowhere: they are reported (NonUtf8Names) and their events dropped, never looked at
+// over and over. Owns chokidar and timers; decides nothing itself.
 import { statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import { performance } from 'node:perf_hooks';
 import { FSWatcher } from 'chokidar';
-import { IGNORE_FILE, isSafeRelativePath, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
+import { IGNORE_FILE, isSafeRelativePath, mayBeNonUtf8, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
 import { addEvents, pendingKey, takeSettled, type PendingMap, type PendingPath, type WatchEventType } from './core/coalesce-events.js';
 import { sameStat, unreadableInput, type ChangeInput } from './core/entries.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
+import { NonUtf8Names } from './non-utf8-names.js';
 import { forEachLimited } from './pool.js';
 import { reconcile } from './reconcile.js';
 import type { Root, RootSet } from './roots.js';
@@ -39,6 +42,8 @@ export interface WatcherOptions {
   log: Logger;
   /** Called after every commit that logged at least one entry. */
   onCommit: (highestSequence: number, recorded: ChangeEntry[]) => void;
+  /** Reports names that are not UTF-8, once per run (shared with the start-up scan). */
+  nonUtf8?: NonUtf8Names;
   /** Quiet time after a path's last event before it is looked at. */
   settleMs?: number;
   /** Longest a busy path waits before it is looked at anyway. */
@@ -88,6 +93,12 @@ export class TreeWatcher {
   private readonly roots: RootSet;
   private readonly log: Logger;
   private readonly onCommit: WatcherOptions['onCommit'];
+  private readonly nonUtf8: NonUtf8Names;
+  /**
+   * Decoded paths (pendingKey) whose directory was listed for names that are not UTF-8: a burst
+   * of writes to such a name lists it once. Cleared at each whole-root rescan.
+   */
+  private readonly undecodable = new Set<string>();
   private readonly settle: { settleMs: number; maxWaitMs: number; limit: number };
   private readonly rootPollMs: number;
   private readonly watchers = new Map<string, DirectoryWatcher>();
@@ -118,6 +129,7 @@ export class TreeWatcher {
     this.roots = options.roots;
     this.log = options.log;
     this.onCommit = options.onCommit;
+    this.nonUtf8 = options.nonUtf8 ?? new NonUtf8Names(options.log);
     this.settle = { settleMs: options.settleMs ?? SETTLE_MS, maxWaitMs: options.maxWaitMs ?? 2000, limit: options.batchLimit ?? 2000 };
     this.rootPollMs = options.rootPollMs ?? 1000;
     this.rescanEveryMs = options.rescanEveryMs ?? 10 * 60_000;
@@ -219,7 +231,8 @@ export class TreeWatcher {
     }
     const relOf = (path: string): string | null => {
       const rel = toRelativePath(root.root, path);
-      return rel.startsWith('..') || (rel !== '' && !isSafeRelativePath(rel)) ? null : rel;
+      if (rel.startsWith('..') || (rel !== '' && !isSafeRelativePath(rel))) return null;
+      return mayBeNonUtf8(rel) && !this.isRealName(root, rel) ? null : rel;
     };
     const fsw = new DirectoryWatcher({
       ignoreInitial: true,
@@ -321,6 +334,24 @@ export class TreeWatcher {
       });
   };
 
+  /**
+   * For a path holding U+FFFD: whether it names a real entry (or a recorded one, whose deletion
+   * must be seen). One that is not there under that spelling stands for a name that is not
+   * UTF-8 (or one already gone): its directory is listed, once, to report it.
+   */
+  private isRealName(root: Root, rel: string): boolean {
+    if (lstatInRoot(root.root, rel) !== null) return true;
+    const recorded = this.store.getFile(root.name, rel);
+    if (recorded && !recorded.deleted) return true;
+    const key = pendingKey(root.name, rel);
+    if (!this.undecodable.has(key)) {
+      this.undecodable.add(key);
+      const dir = posixPath.dirname(rel);
+      this.nonUtf8.check(root.name, root.root, dir === '.' ? '' : dir);
+    }
+    return false;
+  }
+
   /** Asks for a whole-root rescan (with its .zyncignore reloaded first when `reload`). */
   requestRescan(name: string, reload = false): void {
     if (reload) this.reloads.add(name);
@@ -418,7 +449,7 @@ export class TreeWatcher {
       // A permission change may have made the directory searchable again: what changed below it
       // meanwhile could not be looked at then (left as recorded), so its subtree is compared now.
       if (watchLost || item.subtree || live?.kind !== 'dir' || live.mode !== entry.mode) {
-        const result = await reconcile({ store: this.store, root, under: item.path, log: this.log });
+        const result = await reconcile({ store: this.store, root, under: item.path, log: this.log, nonUtf8: this.nonUtf8 });
         return { inputs: result.inputs, unsettled: result.unsettled, present: true };
       }
       return { inputs: [{ operation: 'add', base_dir: root.name, checksum: null, ...entry }], unsettled: [], present: true };
@@ -478,9 +509,15 @@ export class TreeWatcher {
       for (const [name, kind] of recorded) {
         if (onDisk.get(name) !== kind) out.push({ base_dir, path: child(name) });
       }
+      let literal: ReadonlySet<string> | null | undefined;
       for (const [name, kind] of onDisk) {
         const rel = child(name);
         if (kind === 'other' || recorded.has(name) || !isSafeRelativePath(rel) || root.matcher(rel, kind === 'dir')) continue;
+        if (mayBeNonUtf8(name)) {
+          // Not UTF-8: looking at the decoded name finds nothing, and would lead back here.
+          if (literal === undefined) literal = this.nonUtf8.check(base_dir, root.root, dir);
+          if (!literal?.has(name)) continue;
+        }
         out.push({ base_dir, path: rel });
       }
     }
@@ -586,7 +623,8 @@ export class TreeWatcher {
       this.log.info({ base_dir: name }, `root "${name}" is a new directory; watching it`);
       await this.watchRoot(root);
     }
-    const result = await reconcile({ store: this.store, root, log: this.log });
+    for (const key of this.undecodable) if (key.startsWith(pendingKey(name, ''))) this.undecodable.delete(key);
+    const result = await reconcile({ store: this.store, root, log: this.log, nonUtf8: this.nonUtf8 });
     if (result.verdict.status !== 'ok') {
       this.holdRoot(root, result.verdict.reason);
       return;

@@ -3,7 +3,7 @@
 // session; prints the staging id and counts. Content a pending session already holds unchanged
 // is not sent again (staged-records.ts). Any failure throws a ZyncError with one sentence; the
 // connection is closed so the daemon aborts a half-sent session. Writes nothing in R's roots.
-import { inertLine, ZyncError, type DirSpec, type Logger } from '@zync/common';
+import { escapeNameBytes, inertLine, ZyncError, type DirSpec, type Logger } from '@zync/common';
 import type { Connection } from '../connection.js';
 import type { ClientStore } from '../store/client-store.js';
 import {
@@ -119,6 +119,10 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
   if (rootsRefused) throw rootsRefused;
   for (const entry of scan.unsendable) {
     log.warn(`${inertLine(`${entry.base_dir}/${entry.path}`)}: not sent upstream (a name with a backslash or a control character, which zync does not sync)`);
+  }
+  for (const { base_dir, dir, name } of scan.nonUtf8) {
+    const where = inertLine(dir === '' ? base_dir : `${base_dir}/${dir}`);
+    log.warn(`${where}/${escapeNameBytes(name)}: not sent upstream (a name that is not UTF-8, which zync does not sync)`);
   }
   for (const dir of scan.unreadable) {
     log.warn({ code: dir.code }, `cannot read ${inertLine(`${dir.base_dir}/${dir.path}`)}: nothing below it is sent upstream`);

@@ -3,11 +3,21 @@
 // skipped), files with the stat the planner compares against. Ignored directories are not
 // descended into; directories R's user may not read are reported, and what lies below them is
 // unknown, not deleted. Names that cannot cross the wire (a backslash, a control character:
-// isSafeRelativePath) are reported and left out, with all below them: E never had them.
+// isSafeRelativePath; bytes that are not UTF-8) are reported and left out, with all below them:
+// E never had them.
 // Reads only; decides nothing about what changed (plan-upstream.ts does).
 import { lstat, readdir } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { hashFile, isNotPermitted, isSafeRelativePath, loadIgnoreMatcher, type DirSpec, type IgnoreMatcher } from '@zync/common';
+import {
+  hashFile,
+  isNotPermitted,
+  isSafeRelativePath,
+  listNonUtf8Names,
+  loadIgnoreMatcher,
+  mayBeNonUtf8,
+  type DirSpec,
+  type IgnoreMatcher,
+} from '@zync/common';
 import type { DirPath, HashedFile, LocalFile } from './plan-upstream.js';
 
 const STAT_BATCH = 64;
@@ -20,6 +30,8 @@ export interface ScanResult {
   unreadable: (DirPath & { code: string })[];
   /** Files and directories left out because their names cannot cross the wire. */
   unsendable: DirPath[];
+  /** Names left out because they are not UTF-8: the directory they are in, and the name's bytes. */
+  nonUtf8: { base_dir: string; dir: string; name: Buffer }[];
   matchers: Map<string, IgnoreMatcher>;
 }
 
@@ -28,6 +40,7 @@ export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResu
   const found: DirPath[] = [];
   const unreadable: ScanResult['unreadable'] = [];
   const unsendable: DirPath[] = [];
+  const nonUtf8: ScanResult['nonUtf8'] = [];
   const matchers = new Map<string, IgnoreMatcher>();
   for (const dir of dirs) {
     const ignored = await loadIgnoreMatcher(dir.root);
@@ -47,7 +60,17 @@ export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResu
       }
       const subdirs: [string, string][] = [];
       const candidates: [string, string][] = [];
+      let literal: ReadonlySet<string> | null | undefined; // looked up once per listing, when needed
       for (const entry of entries) {
+        if (mayBeNonUtf8(entry.name)) {
+          // Not UTF-8: the decoded name leads nowhere (a directory would go up as a new, empty one).
+          if (literal === undefined) {
+            const listing = listNonUtf8Names(abs);
+            for (const name of listing?.nonUtf8 ?? []) nonUtf8.push({ base_dir: dir.name, dir: rel, name });
+            literal = listing?.literal ?? null;
+          }
+          if (!literal?.has(entry.name)) continue;
+        }
         const childRel = rel ? `${rel}/${entry.name}` : entry.name;
         if ((entry.isDirectory() || entry.isFile()) && !isSafeRelativePath(childRel)) {
           if (!ignored(childRel, entry.isDirectory())) unsendable.push({ base_dir: dir.name, path: childRel });
@@ -81,7 +104,7 @@ export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResu
     };
     await walk(dir.root, '');
   }
-  return { files, dirs: found, unreadable, unsendable, matchers };
+  return { files, dirs: found, unreadable, unsendable, nonUtf8, matchers };
 }
 
 /**
