@@ -104,6 +104,8 @@ export interface BatchResult {
   /** Entries skipped for good (unsafe path, unknown base_dir): acknowledged, reported. */
   skipped: Problem[];
   conflicts: ConflictReport[];
+  /** Directories E deleted that were kept: they still hold R's files (see core/kept-dirs.ts). */
+  keptDirs: EntryKey[];
   stats: BatchStats;
 }
 
@@ -148,6 +150,7 @@ function mergeResults(a: BatchResult, b: BatchResult): BatchResult {
     failed: [...a.failed, ...b.failed],
     skipped: [...a.skipped, ...b.skipped],
     conflicts: [...a.conflicts, ...b.conflicts],
+    keptDirs: [...a.keptDirs, ...b.keptDirs],
     stats,
   };
 }
@@ -166,6 +169,7 @@ async function applyRound(
     failed: [],
     skipped: [],
     conflicts: [],
+    keptDirs: [],
     stats: { downloaded: 0, copied: 0, bytes: 0, deleted: 0, dirsCreated: 0, dirsDeleted: 0, attributes: 0 },
   };
   const aborted = () => options.signal?.aborted === true;
@@ -556,6 +560,7 @@ async function applyRound(
             const code = (err as NodeJS.ErrnoException).code;
             if (code === 'ENOTEMPTY' || code === 'EEXIST') {
               logger.info(`kept directory ${entry.base_dir}/${entry.path}, deleted on E: it still holds files that did not come from E`);
+              result.keptDirs.push({ base_dir: entry.base_dir, path: entry.path });
             } else if (code !== 'ENOENT' && code !== 'ENOTDIR') {
               throw err;
             }

@@ -4,7 +4,9 @@
 // barrier — files were fsynced before their rename, touched directories are fsynced once — and
 // only then record the batch and acknowledge it. A resync ends with the sweep of paths the
 // daemon no longer has. Failed entries hold the cursor back and are retried; nothing is skipped
-// silently. Reconnecting and scheduling passes is the runner's job, not this one's.
+// silently. A pass that brings R up to date then looks again at the directories E deleted that R
+// kept for its own files (prune-kept-dirs.ts). Reconnecting and scheduling passes is the
+// runner's job, not this one's.
 import { unlink } from 'node:fs/promises';
 import { MAX_CHANGES_PAGE, ZyncError, isZyncError, type GetChangesResponse, type Logger } from '@zync/common';
 import { applyBatch, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
@@ -15,6 +17,7 @@ import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
 import { planSweep } from './core/sweep.js';
 import type { LocalTree } from './local-tree.js';
+import { pruneKeptDirs } from './prune-kept-dirs.js';
 import type { ClientStore } from './store/client-store.js';
 
 export interface PullOptions {
@@ -133,8 +136,11 @@ export class PullEngine {
       summary.upToDate = summary.failed.length === 0;
       break;
     }
-    // Up to date, nothing waits for the bytes a cut-short download kept.
-    if (summary.upToDate) await discardPartialDownloads(store);
+    if (summary.upToDate) {
+      // Up to date, nothing waits for the bytes a cut-short download kept.
+      await discardPartialDownloads(store);
+      summary.dirsDeleted += await pruneKeptDirs(store, this.options.tree, logger);
+    }
     summary.sequence = store.position().sequence;
     return summary;
   }
@@ -168,7 +174,7 @@ export class PullEngine {
       next?.catch(() => undefined); // observed when awaited; a failed pass may drop it
       const result = await this.applyEntries(connection, collapseChanges(page.changes), summary);
       const ack = ackableSequence(since, page.to_sequence, result.failed.map((f) => f.sequence));
-      store.commitBatch({ upserts: result.upserts, removals: result.removals, sequence: ack });
+      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack });
       if (ack > since || page.changes.length > 0) await connection.request('ACK_CHANGES', { sequence_number: ack });
       since = ack;
       if (result.failed.length > 0) return false;
@@ -189,7 +195,7 @@ export class PullEngine {
         if (unseen.length === 0) break;
         after = unseen[unseen.length - 1]!.path;
         const result = await this.applyEntries(connection, planSweep(unseen, position.sequence, Date.now()), summary);
-        store.commitBatch({ upserts: result.upserts, removals: result.removals });
+        store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs });
         if (result.failed.length > 0) clean = false;
       }
     }

@@ -1,5 +1,5 @@
 // The client store on a real SQLite file: migrations, position and resync bookkeeping, batch
-// commits, lookups by checksum, the sweep query and root rebinding.
+// commits, lookups by checksum, the sweep query, root rebinding and kept directories.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -104,6 +104,20 @@ describe('ClientStore', () => {
     expect(store.getEntry('docs', 'a')).toBeDefined();
     expect(store.bindRoots([{ name: 'docs', root: '/elsewhere' }])).toEqual(['docs']);
     expect(store.getEntry('docs', 'a')).toBeUndefined();
+    store.close();
+  });
+
+  it('records kept directories with a batch, forgets them, and drops them with their root', () => {
+    const { store } = openStore();
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);
+    const d = { base_dir: 'docs', path: 'd' };
+    store.commitBatch({ upserts: [], removals: [], kept: [d, { base_dir: 'docs', path: 'd/inner' }, { base_dir: 'code', path: 'x' }] });
+    store.commitBatch({ upserts: [], removals: [], kept: [d] }); // kept twice: still one row
+    expect(store.keptDirs()).toEqual([{ base_dir: 'code', path: 'x' }, d, { base_dir: 'docs', path: 'd/inner' }]);
+    store.commitBatch({ upserts: [], removals: [], unkept: [{ base_dir: 'docs', path: 'd/inner' }] });
+    expect(store.keptDirs()).toEqual([{ base_dir: 'code', path: 'x' }, d]);
+    store.bindRoots([{ name: 'docs', root: '/elsewhere' }]);
+    expect(store.keptDirs()).toEqual([{ base_dir: 'code', path: 'x' }]);
     store.close();
   });
 

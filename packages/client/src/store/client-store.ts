@@ -107,6 +107,10 @@ export class ClientStore {
       getRoot: db.prepare<[string], { root: string }>('SELECT root FROM roots WHERE base_dir = ?'),
       setRoot: db.prepare<[string, string]>('INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root'),
       dropDir: db.prepare<[string]>('DELETE FROM entries WHERE base_dir = ?'),
+      keep: db.prepare<[string, string]>('INSERT INTO kept_dirs (base_dir, path) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+      unkeep: db.prepare<[string, string]>('DELETE FROM kept_dirs WHERE base_dir = ? AND path = ?'),
+      allKept: db.prepare<[], EntryKey>('SELECT base_dir, path FROM kept_dirs ORDER BY base_dir, path'),
+      dropKept: db.prepare<[string]>('DELETE FROM kept_dirs WHERE base_dir = ?'),
       getPartial: db.prepare<[string, string], PartialDownload>('SELECT * FROM partial_downloads WHERE base_dir = ? AND path = ?'),
       putPartial: db.prepare<PartialDownload>(
         `INSERT INTO partial_downloads (base_dir, path, checksum, size, temp_path) VALUES (@base_dir, @path, @checksum, @size, @temp_path)
@@ -226,6 +230,7 @@ export class ClientStore {
         const known = this.stmts.getRoot.get(dir.name)?.root;
         if (known !== undefined && known !== dir.root) {
           this.stmts.dropDir.run(dir.name);
+          this.stmts.dropKept.run(dir.name);
           changed.push(dir.name);
         }
         this.stmts.setRoot.run(dir.name, dir.root);
@@ -286,15 +291,29 @@ export class ClientStore {
     return this.stmts.unseen.all(baseDir, generation, afterPath, limit).map(toEntry);
   }
 
+  /** Directories E deleted that R kept (see sql/003-kept-dirs.sql). */
+  keptDirs(): EntryKey[] {
+    return this.stmts.allKept.all();
+  }
+
   /**
    * Records one durable batch in a single transaction: entries written or confirmed, entries
-   * forgotten, and (optionally) the new position — the sequence that is then acknowledged.
+   * forgotten, directories kept or no longer kept, and (optionally) the new position — the
+   * sequence that is then acknowledged.
    */
-  commitBatch(batch: { upserts: readonly RecordedEntry[]; removals: readonly EntryKey[]; sequence?: number }): void {
+  commitBatch(batch: {
+    upserts: readonly RecordedEntry[];
+    removals: readonly EntryKey[];
+    kept?: readonly EntryKey[];
+    unkept?: readonly EntryKey[];
+    sequence?: number;
+  }): void {
     try {
       this.db.transaction(() => {
         for (const entry of batch.upserts) this.stmts.upsert.run(entry);
         for (const key of batch.removals) this.stmts.remove.run(key.base_dir, key.path);
+        for (const key of batch.kept ?? []) this.stmts.keep.run(key.base_dir, key.path);
+        for (const key of batch.unkept ?? []) this.stmts.unkeep.run(key.base_dir, key.path);
         if (batch.sequence !== undefined) this.stmts.setMeta.run('sequence', String(batch.sequence));
       })();
     } catch (err) {
