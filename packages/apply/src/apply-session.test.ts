@@ -14,7 +14,11 @@ import { applySession, type ApplyContext } from './apply-session.js';
 import type { ConflictAnswer, ConflictQuestion } from './prompts.js';
 
 /** Completed fsyncs, renames and unlinks (and marks, added by the test), while events is set. */
-const fsLog = vi.hoisted(() => ({ events: null as string[] | null }));
+const fsLog = vi.hoisted(() => ({
+  events: null as string[] | null,
+  /** Runs just before a file handle's fsync (a test's writer on E acting at that moment). */
+  beforeSync: null as ((path: string) => Promise<void>) | null,
+}));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
   const note = (event: string) => void fsLog.events?.push(event);
@@ -22,6 +26,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     const handle = await fs.open(path, ...rest);
     const sync = handle.sync.bind(handle);
     handle.sync = async () => {
+      await fsLog.beforeSync?.(String(path));
       await sync();
       note(`fsync ${String(path)}`);
     };
@@ -284,6 +289,25 @@ describe('applySession', () => {
       resolution: 'kept_both',
       copy_path: 'docs/both.zync-conflict-20260101-000000-upstream.txt',
     });
+  });
+
+  it('an edit E saves while R’s content is being made durable is not overwritten', async () => {
+    await writeFile(nodePath.join(root, 'a.txt'), 'base a');
+    await stage('S', [{ path: 'a.txt', content: 'R a', base: 'base a' }]);
+    // E's editor saves just as R's temp file is fsynced (a large file's fsync takes seconds).
+    const tempStem = tempPathFor(nodePath.join(root, 'a.txt')).slice(0, -12);
+    fsLog.beforeSync = async (path) => {
+      if (!path.startsWith(tempStem)) return;
+      fsLog.beforeSync = null;
+      await writeFile(nodePath.join(root, 'a.txt'), 'E saved this meanwhile');
+    };
+    try {
+      await expect(applySession(context(null).ctx, 'S')).rejects.toMatchObject({ code: 'SESSION_NOT_APPLIABLE' });
+    } finally {
+      fsLog.beforeSync = null;
+    }
+    expect(await read('a.txt')).toBe('E saved this meanwhile');
+    expect(staging.getEntry('S', 'docs', 'a.txt')?.apply_state).not.toBe('applied');
   });
 
   it('a resumed run backs up E’s file again when it changed since an earlier attempt’s backup', async () => {

@@ -428,20 +428,25 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     return inputs;
   };
 
-  /** Streams the staged blob into a writer for target and commits it (checksum verified) with `mode`. */
-  const writeBlob = async (e: StagedEntry, target: string, mode: number | null, beforeCommit: () => Promise<void>) => {
+  /**
+   * Streams the staged blob into a writer for target and commits it (checksum verified) with
+   * `mode`. `beforeRename` (the check that E's file is still what was looked at) runs after the
+   * content is verified and fsynced, just before the rename: an edit E saves while a large file
+   * is flushed is seen, not overwritten.
+   */
+  const writeBlob = async (e: StagedEntry, target: string, mode: number | null, beforeRename: () => Promise<void>) => {
     if (!e.blob || e.checksum === null) throw new ZyncError('INTERNAL', `Entry ${e.base_dir}/${e.path} has no staged content.`);
     const writer = await AtomicFileWriter.create(target);
     try {
       for await (const chunk of createReadStream(nodePath.join(blobDir, e.blob), { highWaterMark: 1024 * 1024 })) {
         await writer.write(chunk as Buffer);
       }
-      await beforeCommit();
     } catch (err) {
       await writer.abort();
       throw err;
     }
-    await writer.commit({ expectedChecksum: e.checksum, mode: mode ?? 0o644, ...(e.mtime === null ? {} : { mtime: e.mtime }) });
+    // commit removes the temp file itself when it fails (beforeRename's ChangedMeanwhile included).
+    await writer.commit({ expectedChecksum: e.checksum, mode: mode ?? 0o644, ...(e.mtime === null ? {} : { mtime: e.mtime }), beforeRename });
   };
 
   /** Makes R's new directory (replacing E's file there, backed up, when that was decided). */
