@@ -7,6 +7,7 @@ import {
   dirsToFinish,
   eChangeFor,
   entryKey,
+  inPlaceResolution,
   keptAbove,
   keptDirsOf,
   modeFor,
@@ -405,6 +406,18 @@ describe('read-only directories R made (workingDirMode, dirsToFinish)', () => {
       ['ro/inner', 0o500],
       ['ro', 0o555],
     ]);
+  });
+
+  it.each([
+    { description: 'E had R’s version before this apply', over: {}, resolution: 'unchanged' },
+    { description: 'an earlier run, killed before recording, put it there', over: { apply_state: 'applying' as const }, resolution: 'upstream' },
+    {
+      description: 'an earlier run was writing a conflict copy (keep both): E’s own file',
+      over: { apply_state: 'applying' as const, copy_path: 'docs/f.zync-conflict-20260101-000000-upstream.txt' },
+      resolution: 'unchanged',
+    },
+  ])('an entry E already holds is recorded as $resolution when $description (inPlaceResolution)', ({ over, resolution }) => {
+    expect(inPlaceResolution(mkdir({ path: 'ro', mode: 0o555, ...over }))).toBe(resolution);
   });
 });
 

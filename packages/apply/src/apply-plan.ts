@@ -221,6 +221,16 @@ export function dirsToFinish(
     .map((entry) => ({ entry, mode: entry.mode! }));
 }
 
+/**
+ * How an entry whose version E already holds is recorded: taken upstream when an earlier run of
+ * this apply put it there (killed after writing, before recording: the entry was left
+ * 'applying', with no conflict copy), so that R's directory made that way still gets R's own
+ * bits (dirsToFinish); otherwise E had it already.
+ */
+export function inPlaceResolution(entry: Pick<StagedEntry, 'apply_state' | 'copy_path'>): 'upstream' | 'unchanged' {
+  return entry.apply_state === 'applying' && entry.copy_path === null ? 'upstream' : 'unchanged';
+}
+
 /** The step when E already holds R's content: nothing, or the bits modeFor gave. */
 function inPlaceStep(item: Pick<PlannedEntry, 'entry' | 'e_mode' | 'mode'>): Step {
   return item.entry.kind === 'file' && item.mode !== null && item.e_mode !== null && item.mode !== item.e_mode ? { kind: 'mode' } : { kind: 'unchanged' };

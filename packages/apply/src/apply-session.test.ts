@@ -3,7 +3,7 @@
 // both, and re-checking a conflict that E resolved after staging. node:fs/promises is wrapped to
 // record, in order, the calls that decide durability (fsync, rename, unlink).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { Chalk } from 'chalk';
@@ -68,6 +68,8 @@ interface StageSpec {
   path: string;
   /** A directory R made (content '') or removed (content null). */
   dir?: boolean;
+  /** R's permission bits (default 0o755 for a directory, 0o644 for a file). */
+  mode?: number;
   /** R's content; null = deleted on R. */
   content: string | null;
   /** What R had received; null = new on R. */
@@ -90,7 +92,7 @@ async function stage(id: string, specs: StageSpec[]): Promise<void> {
         operation: s.content === null ? 'delete' : 'add',
         checksum: null,
         size: 0,
-        mode: 0o755,
+        mode: s.mode ?? 0o755,
         mtime: null,
         base_checksum: null,
         e_checksum: null,
@@ -110,7 +112,7 @@ async function stage(id: string, specs: StageSpec[]): Promise<void> {
       operation: s.content === null ? 'delete' : s.base === null ? 'add' : 'modify',
       checksum: s.content === null ? null : sha256(s.content),
       size: s.content?.length ?? 0,
-      mode: 0o644,
+      mode: s.mode ?? 0o644,
       mtime: null,
       base_checksum: s.base === null ? null : sha256(s.base),
       e_checksum: null,
@@ -246,10 +248,33 @@ describe('applySession', () => {
       ['modify', sha256('R a')],
     ]);
     expect(await readFile(nodePath.join(stateDir, 'zync-backups/S/docs/a.txt'), 'utf8')).toBe('base a');
-    expect(staging.getEntry('S', 'docs', 'a.txt')).toMatchObject({ apply_state: 'applied', resolution: 'unchanged' });
+    // It was this apply that wrote R's version: recorded as taken upstream, its backup kept.
+    expect(staging.getEntry('S', 'docs', 'a.txt')).toMatchObject({
+      apply_state: 'applied',
+      resolution: 'upstream',
+      backup: nodePath.join(stateDir, 'zync-backups/S/docs/a.txt'),
+    });
 
     // And once applied, it is never applied again.
     await expect(applySession(context(null).ctx, 'S')).rejects.toMatchObject({ code: 'SESSION_NOT_APPLIABLE' });
+  });
+
+  it('a run killed after making R’s read-only directory, before recording it, still ends with R’s bits', async () => {
+    await stage('S', [
+      { path: 'ro', content: '', base: null, dir: true, mode: 0o555 },
+      { path: 'ro/f.txt', content: 'R f', base: null },
+    ]);
+    // The killed run: the directory marked applying, made with its working bits, not recorded.
+    staging.markEntryApplying('S', 'docs', 'ro', null);
+    await mkdir(nodePath.join(root, 'ro'));
+    await chmod(nodePath.join(root, 'ro'), 0o755);
+
+    const outcome = await applySession(context(null).ctx, 'S');
+    expect(outcome.finished).toBe(true);
+    expect(await read('ro/f.txt')).toBe('R f');
+    expect((await stat(nodePath.join(root, 'ro'))).mode & 0o7777).toBe(0o555);
+    expect(staging.getEntry('S', 'docs', 'ro')).toMatchObject({ apply_state: 'applied', resolution: 'upstream' });
+    await chmod(nodePath.join(root, 'ro'), 0o755);
   });
 
   it('a run killed mid-write left temp files beside the target and in the backups: the rerun removes them', async () => {

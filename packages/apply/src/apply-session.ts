@@ -54,6 +54,7 @@ import {
   decisionsFor,
   dirsToFinish,
   entryKey,
+  inPlaceResolution,
   keepsROut,
   keptAbove,
   pendingBelow,
@@ -541,7 +542,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
               : { operation: 'modify', kind: 'file', base_dir: e.base_dir, path: e.path, checksum: current.checksum, size: current.size, mtime: current.mtime, mode: current.mode, ino: current.ino };
         ctx.staging.transaction(() => {
           ctx.daemon.applyChanges([input], now());
-          ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('unchanged'));
+          ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done(inPlaceResolution(e)));
         });
         tally.unchanged++;
         return;
