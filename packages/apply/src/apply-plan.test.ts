@@ -132,6 +132,10 @@ describe('planEntry', () => {
     ['R chmod 600, E chmod 755, same content: a conflict', chmodOnR({ mode: 0o600, base_mode: 0o644 }), onE(A, 0o755), false, true, null],
     ['R edited and chmod 600, E chmod 755: a conflict', entry({ mode: 0o600, base_mode: 0o644 }), onE(A, 0o755), false, true, null],
     ['R chmod 600, E chmod 755, --force: R’s bits', chmodOnR({ mode: 0o600, base_mode: 0o644 }), onE(A, 0o755), true, true, { kind: 'mode' }],
+    // A run killed between removing E's file (backed up) and making R's directory (classifiedToken).
+    ['R replaced the file it received with a directory, a killed run removed E’s file: make it', mkdir({ base_checksum: A, apply_state: 'applying' }), { ...onE(null), removed_by_apply: A }, false, false, { kind: 'write', backup: true }],
+    ['… and E had edited that file (taken upstream before the kill): still a conflict', mkdir({ base_checksum: A, apply_state: 'applying' }), { ...onE(null), removed_by_apply: C }, false, true, null],
+    ['… not marked applying: E deleted it, a conflict', mkdir({ base_checksum: A }), { ...onE(null), removed_by_apply: A }, false, true, null],
   ])('%s', (_name, e, now, force, conflict, step) => {
     const item = planEntry(e, typeof now === 'object' && now !== null ? now : onE(now), { force });
     expect(item.conflict).toBe(conflict);

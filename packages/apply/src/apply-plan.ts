@@ -57,6 +57,11 @@ export interface ECurrent {
   dir_empty?: boolean;
   /** E's tree does not let R's entry in at its path (token is then null); see Blocked. */
   blocked?: Blocked | null;
+  /**
+   * The checksum of E's file an earlier run of this apply backed up and removed at the path, to
+   * make R's directory there, before it was killed (null: none); see classifiedToken.
+   */
+  removed_by_apply?: string | null;
 }
 
 /**
@@ -332,6 +337,18 @@ export function pendingRDirsOf(entries: readonly StagedEntry[]): Set<string> {
 }
 
 /**
+ * E's content as an entry is classified against: what E holds, except where a run of this apply
+ * was killed between removing E's file (backed up) and making R's directory at its path. The
+ * empty path is then this apply's own doing, not a deletion of E's: the entry is classified
+ * against the file it removed, as before the kill, so the next run completes it (with no one to
+ * ask, too) instead of calling it a conflict.
+ */
+export function classifiedToken(entry: Pick<StagedEntry, 'kind' | 'operation' | 'apply_state'>, e: ECurrent): string | null {
+  const madeDirOverFile = entry.kind === 'dir' && entry.operation !== 'delete' && entry.apply_state === 'applying';
+  return madeDirOverFile && e.token === null && !e.blocked && e.removed_by_apply ? e.removed_by_apply : e.token;
+}
+
+/**
  * One entry against what E holds now. With `force`, a conflict takes R's version. Below a
  * directory of R's where E's version was kept (`keptDirs`), the entry is skipped.
  */
@@ -343,15 +360,16 @@ export function planEntry(
   const kept = options.keptDirs ? keptAbove(entry, options.keptDirs) : null;
   const blocked = effectiveBlock(entry, e.blocked, options.rDirs);
   const tokens = tokensOf(entry);
-  const r_version = blocked === null && e.token !== tokens.upstream_checksum ? rVersionOf(e.token, options.rVersions?.get(entryKey(entry)) ?? []) : null;
+  const eToken = classifiedToken(entry, e);
+  const r_version = blocked === null && eToken !== tokens.upstream_checksum ? rVersionOf(eToken, options.rVersions?.get(entryKey(entry)) ?? []) : null;
   // R's earlier session put E's content there: R edited from that, not from an edit of E's.
-  const base_checksum = r_version?.earlier ? e.token : tokens.base_checksum;
-  const c = classifyStagedEntry({ base_checksum, upstream_checksum: tokens.upstream_checksum, e_checksum: e.token });
+  const base_checksum = r_version?.earlier ? eToken : tokens.base_checksum;
+  const c = classifyStagedEntry({ base_checksum, upstream_checksum: tokens.upstream_checksum, e_checksum: eToken });
   const m = modeFor(entry, e.mode);
   const conflict = blocked !== null || c.conflict || m.conflict;
   const item: PlannedEntry = {
     entry,
-    e_checksum: e.token,
+    e_checksum: eToken,
     e_mode: e.mode,
     e_dir_empty: e.token === DIR_TOKEN && e.dir_empty === true,
     blocked,

@@ -3,7 +3,7 @@
 // both, and re-checking a conflict that E resolved after staging. node:fs/promises is wrapped to
 // record, in order, the calls that decide durability (fsync, rename, unlink).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { Chalk } from 'chalk';
@@ -94,7 +94,8 @@ async function stage(id: string, specs: StageSpec[]): Promise<void> {
         size: 0,
         mode: s.mode ?? 0o755,
         mtime: null,
-        base_checksum: null,
+        // A directory R made over a file it had received carries that file as its base.
+        base_checksum: s.base === null ? null : sha256(s.base),
         e_checksum: null,
         conflict: false,
         blob: null,
@@ -275,6 +276,27 @@ describe('applySession', () => {
     expect((await stat(nodePath.join(root, 'ro'))).mode & 0o7777).toBe(0o555);
     expect(staging.getEntry('S', 'docs', 'ro')).toMatchObject({ apply_state: 'applied', resolution: 'upstream' });
     await chmod(nodePath.join(root, 'ro'), 0o755);
+  });
+
+  it('a run killed between removing E’s file and making R’s directory there completes without a conflict', async () => {
+    await writeFile(nodePath.join(root, 'thing'), 'a file R had received');
+    // R replaced the file it had received with a directory holding a file.
+    await stage('S', [
+      { path: 'thing', content: '', base: 'a file R had received', dir: true },
+      { path: 'thing/a.txt', content: 'R a', base: null },
+    ]);
+    // The killed run: E's file backed up, the entry marked applying, E's file removed; no directory yet.
+    const backup = nodePath.join(stateDir, 'zync-backups/S/docs/thing');
+    await mkdir(nodePath.dirname(backup), { recursive: true });
+    await writeFile(backup, 'a file R had received');
+    staging.markEntryApplying('S', 'docs', 'thing', backup);
+    await rm(nodePath.join(root, 'thing'));
+
+    const outcome = await applySession(context(null).ctx, 'S');
+    expect(outcome.finished).toBe(true);
+    expect(await read('thing/a.txt')).toBe('R a');
+    expect(await readFile(backup, 'utf8')).toBe('a file R had received');
+    expect(staging.getEntry('S', 'docs', 'thing')).toMatchObject({ apply_state: 'applied', resolution: 'upstream', backup });
   });
 
   it('a run killed mid-write left temp files beside the target and in the backups: the rerun removes them', async () => {

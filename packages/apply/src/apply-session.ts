@@ -121,6 +121,8 @@ export interface EBlocked extends Blocked {
 export interface ELook {
   current: EEntry | null;
   blocked: EBlocked | null;
+  /** See ECurrent.removed_by_apply (classifiedToken). */
+  removedByApply?: string | null;
 }
 
 /**
@@ -137,12 +139,28 @@ async function blockOf(root: string, relPath: string): Promise<EBlocked | null> 
   return file?.kind === 'file' ? { ...block, file } : null;
 }
 
+/**
+ * The backup of E's file at the entry's own path (`<backups>/<id>/<base_dir>/<path>`, or a `.N`
+ * beside it), not of an ancestor's file that R's entry needed a directory in place of.
+ */
+function backsUpOwnPath(e: Pick<StagedEntry, 'base_dir' | 'path' | 'backup'>): boolean {
+  if (e.backup === null) return false;
+  const own = nodePath.sep + nodePath.join(e.base_dir, ...e.path.split('/'));
+  const at = e.backup.lastIndexOf(own);
+  return at >= 0 && /^(\.\d+)?$/.test(e.backup.slice(at + own.length));
+}
+
 /** What E holds at an entry's path now. */
 async function lookAt(root: string, e: StagedEntry): Promise<ELook> {
   const blocked = await blockOf(root, e.path);
   if (blocked) return { current: null, blocked };
   const current = await readCurrentEntry(root, e.path);
-  return { current: current?.kind === 'dir' ? { ...current, empty: await isEmptyDir(current.abs) } : current, blocked: null };
+  // A run killed between removing E's file there and making R's directory (classifiedToken).
+  const removedByApply =
+    current === null && e.kind === 'dir' && e.apply_state === 'applying' && backsUpOwnPath(e)
+      ? ((await hashFile(e.backup!).catch(() => null))?.checksum ?? null)
+      : null;
+  return { current: current?.kind === 'dir' ? { ...current, empty: await isEmptyDir(current.abs) } : current, blocked: null, removedByApply };
 }
 
 /** E's current content for every entry not applied yet (E's state now, hashed). */
@@ -163,6 +181,7 @@ export function eCurrentOf(look: ELook | null): ECurrent {
     mode: current?.kind === 'file' ? current.mode : null,
     dir_empty: current?.kind === 'dir' && current.empty,
     blocked: look?.blocked ? { path: look.blocked.path, kind: look.blocked.kind } : null,
+    removed_by_apply: look?.removedByApply ?? null,
   };
 }
 
