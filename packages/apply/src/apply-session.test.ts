@@ -3,7 +3,7 @@
 // both, and re-checking a conflict that E resolved after staging. node:fs/promises is wrapped to
 // record, in order, the calls that decide durability (fsync, rename, unlink).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { Chalk } from 'chalk';
@@ -492,6 +492,28 @@ describe('applySession', () => {
     expect(await read('busy/e-only.txt')).toBe('E made this after R synced');
     expect(outcome.summary).toContain("Kept E's directory docs/busy (R removed it)");
     expect(changesFor('new/empty')).toEqual([['add', null]]);
+  });
+
+  it('a symbolic link E puts where R’s directory goes, while the person decides, is neither followed nor chmodded', async () => {
+    // R replaced the file it had received with a (read-only) directory; E deleted the file: a conflict.
+    await stage('S', [{ path: 'thing', content: '', base: 'a file R had received', dir: true, mode: 0o555 }]);
+    const outside = nodePath.join(work, 'outside');
+    await mkdir(outside, { mode: 0o700 });
+    await chmod(outside, 0o700);
+    const { ctx, asked } = context(['upstream', 'keep_e']);
+    const ask = ctx.ask!;
+    ctx.ask = async (q) => {
+      if (asked.length === 0) await symlink(outside, nodePath.join(root, 'thing')); // made during the first prompt
+      return ask(q);
+    };
+    const outcome = await applySession(ctx, 'S');
+    expect((await stat(outside)).mode & 0o7777).toBe(0o700);
+    expect(await readdir(outside)).toEqual([]);
+    expect((await lstat(nodePath.join(root, 'thing'))).isSymbolicLink()).toBe(true);
+    // Looked at again: the link is a conflict only E's version resolves.
+    expect(asked.map((q) => q.decisions)).toEqual([['upstream', 'keep_e'], ['keep_e']]);
+    expect(outcome.finished).toBe(true);
+    expect(outcome.tally).toMatchObject({ kept_e: 1, dirs_created: 0 });
   });
 
   it('a directory R made where E has a file is a conflict; taking upstream backs the file up', async () => {

@@ -16,7 +16,7 @@
 // Before anything is written, the roots are checked (checkRootsAvailable) and the staged content
 // too. Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, lstat, mkdir, opendir, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
+import { chmod, constants, copyFile, lstat, mkdir, open, opendir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import type { ChalkInstance } from 'chalk';
@@ -109,6 +109,20 @@ async function isEmptyDir(abs: string): Promise<boolean> {
     return (await dir.read()) === null;
   } finally {
     await dir.close();
+  }
+}
+
+/**
+ * The directory at abs, opened without following a symbolic link (its bits are then set through
+ * the descriptor, never on what a link points to); null when abs is no longer a directory.
+ */
+async function openDir(abs: string): Promise<FileHandle | null> {
+  try {
+    return await open(abs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT') return null;
+    throw err;
   }
 }
 
@@ -471,7 +485,10 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
 
   /** Makes R's new directory (replacing E's file there, backed up, when that was decided). */
   const makeDir = async (e: StagedEntry, root: string, current: CurrentEntry | null, above: string | null) => {
-    const abs = current?.abs ?? (await resolveInRoot(root, e.path));
+    // Resolved again: a person may have taken minutes to decide, and E may have put a link on the way.
+    const abs = await resolveInRoot(root, e.path).catch((err: unknown) => {
+      throw isZyncError(err) && err.code === 'UNSAFE_PATH' ? new ChangedMeanwhile() : err;
+    });
     let saved: string | null = above;
     if (current?.kind === 'file') {
       saved = await backup(e, current);
@@ -481,11 +498,24 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     } else if (above === null) {
       ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null);
     }
-    await mkdir(abs, { recursive: true });
-    if (e.mode !== null) await chmod(abs, workingDirMode(e.mode)); // R's own bits once the session is applied
-    await resolveInRoot(root, e.path); // what was made is a real directory inside the root
+    await mkdir(nodePath.dirname(abs), { recursive: true }); // parents E removed since R made them
+    try {
+      await mkdir(abs);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // E made one meanwhile, or a link: openDir says
+    }
+    // Not mkdir -p and chmod by path, which follow a symbolic link E put there to wherever it points.
+    const dir = await openDir(abs);
+    if (!dir) throw new ChangedMeanwhile();
+    let info;
+    try {
+      if (e.mode !== null) await dir.chmod(workingDirMode(e.mode)); // R's own bits once the session is applied
+      info = await dir.stat();
+    } finally {
+      await dir.close();
+    }
+    await resolveInRoot(root, e.path); // labelled race: a parent swapped for a link since the first look is refused here
     await fsyncPath(nodePath.dirname(abs));
-    const info = await lstat(abs);
     const inputs: ChangeInput[] = [
       ...(await parentDirInputs(root, e)),
       { operation: 'add', kind: 'dir', base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino },
@@ -687,10 +717,16 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       if (info?.isDirectory()) modeOnE.set(entryKey(e), info.mode & 0o7777);
     }
     for (const { entry: e, mode } of dirsToFinish(applied, modeOnE)) {
-      const abs = await resolveInRoot(rootOf(e.base_dir), e.path);
-      await chmod(abs, mode);
-      await fsyncPath(abs);
-      const info = await lstat(abs);
+      const dir = await openDir(await resolveInRoot(rootOf(e.base_dir), e.path));
+      if (!dir) continue; // no longer a directory (E replaced it): nothing of R's to finish
+      let info;
+      try {
+        await dir.chmod(mode);
+        await dir.sync();
+        info = await dir.stat();
+      } finally {
+        await dir.close();
+      }
       ctx.daemon.applyChanges(
         [{ operation: 'add', kind: 'dir', base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino }],
         now(),
