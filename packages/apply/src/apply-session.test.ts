@@ -516,6 +516,27 @@ describe('applySession', () => {
     expect(outcome.tally).toMatchObject({ kept_e: 1, dirs_created: 0 });
   });
 
+  it('a symbolic link E puts where R’s file goes, while the person decides, is looked at again, not a failed run', async () => {
+    await stage('S', [
+      { path: 'x.txt', content: 'R edit', base: 'base' }, // E deleted it: a conflict
+      { path: 'after.txt', content: 'R after', base: null },
+    ]);
+    const outside = nodePath.join(work, 'outside.txt');
+    await writeFile(outside, 'not E’s to change');
+    const { ctx, asked } = context(['upstream', 'keep_e']);
+    const ask = ctx.ask!;
+    ctx.ask = async (q) => {
+      if (asked.length === 0) await symlink(outside, nodePath.join(root, 'x.txt')); // made during the first prompt
+      return ask(q);
+    };
+    const outcome = await applySession(ctx, 'S');
+    expect(await readFile(outside, 'utf8')).toBe('not E’s to change');
+    expect((await lstat(nodePath.join(root, 'x.txt'))).isSymbolicLink()).toBe(true);
+    expect(asked.map((q) => q.decisions)).toEqual([['upstream', 'keep_e'], ['keep_e']]);
+    expect(outcome.finished).toBe(true);
+    expect(await read('after.txt')).toBe('R after');
+  });
+
   it('a directory R made where E has a file is a conflict; taking upstream backs the file up', async () => {
     await writeFile(nodePath.join(root, 'thing'), 'a file on E');
     await stage('S', [{ path: 'thing', content: '', base: null, dir: true }]);

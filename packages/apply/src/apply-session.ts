@@ -98,6 +98,20 @@ export interface ApplyOutcome {
 /** E's file changed between our look at it and the write: look again. */
 class ChangedMeanwhile extends Error {}
 
+/**
+ * resolveInRoot when about to write: a symbolic link E put on the path since it was looked at (a
+ * person may take minutes to decide) is a change of E's, looked at again — then a conflict only
+ * E's version resolves — not a refused path that stops the run.
+ */
+async function resolveToWrite(root: string, relPath: string): Promise<string> {
+  try {
+    return await resolveInRoot(root, relPath);
+  } catch (err) {
+    if (isZyncError(err) && err.code === 'UNSAFE_PATH') throw new ChangedMeanwhile();
+    throw err;
+  }
+}
+
 const MAX_ATTEMPTS = 3;
 
 /** What E holds at a path; for a directory, also whether it is empty (R's file may replace only an empty one). */
@@ -485,10 +499,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
 
   /** Makes R's new directory (replacing E's file there, backed up, when that was decided). */
   const makeDir = async (e: StagedEntry, root: string, current: CurrentEntry | null, above: string | null) => {
-    // Resolved again: a person may have taken minutes to decide, and E may have put a link on the way.
-    const abs = await resolveInRoot(root, e.path).catch((err: unknown) => {
-      throw isZyncError(err) && err.code === 'UNSAFE_PATH' ? new ChangedMeanwhile() : err;
-    });
+    const abs = await resolveToWrite(root, e.path);
     let saved: string | null = above;
     if (current?.kind === 'file') {
       saved = await backup(e, current);
@@ -514,7 +525,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     } finally {
       await dir.close();
     }
-    await resolveInRoot(root, e.path); // labelled race: a parent swapped for a link since the first look is refused here
+    await resolveToWrite(root, e.path); // labelled race: a parent swapped for a link since the first look is refused here
     await fsyncPath(nodePath.dirname(abs));
     const inputs: ChangeInput[] = [
       ...(await parentDirInputs(root, e)),
@@ -597,11 +608,11 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         return;
       }
       case 'copy': {
-        const abs = await resolveInRoot(root, e.path);
+        const abs = await resolveToWrite(root, e.path);
         // A run killed after writing the copy but before recording it named it first: reuse it.
         const earlier = e.apply_state === 'applying' && e.copy_path?.startsWith(`${e.base_dir}/`) ? e.copy_path.slice(e.base_dir.length + 1) : null;
         if (earlier !== null) {
-          const earlierAbs = await resolveInRoot(root, earlier);
+          const earlierAbs = await resolveToWrite(root, earlier);
           if ((await hashFile(earlierAbs).catch(() => null))?.checksum === e.checksum) {
             ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_both', { copy_path: e.copy_path }));
             copies.push(earlierAbs);
@@ -648,14 +659,14 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       case 'write': {
         const above = step.replace_above === undefined ? null : await replaceFileAbove(e, blocked);
         if (e.kind === 'dir') return makeDir(e, root, current, above);
-        const abs = current?.abs ?? (await resolveInRoot(root, e.path));
+        const abs = await resolveToWrite(root, e.path);
         // E's directory there is empty (the plan writes over no other): nothing to back up.
         const eFile = current?.kind === 'file' ? current : null;
         const eDir = current?.kind === 'dir' ? current : null;
         const saved = eFile ? await backup(e, eFile) : above;
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
         await mkdir(nodePath.dirname(abs), { recursive: true });
-        await resolveInRoot(root, e.path); // the parents just made are real directories
+        await resolveToWrite(root, e.path); // the parents just made are real directories
         await writeBlob(e, abs, item.mode, () => (eDir ? removeEmptyDir(eDir) : ensureUnchanged(abs, eFile)));
         await fsyncPath(nodePath.dirname(abs));
         const info = await lstat(abs);
