@@ -37,4 +37,35 @@ describe('zync-apply: staged content missing', () => {
       await daemon.stop();
     }
   });
+
+  it('refuses a session whose staged content is damaged but whole in size, with nothing changed', async () => {
+    const { e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'a.txt'), 'base\n');
+      await writeFile(path.join(e, 'b.txt'), 'base\n');
+    });
+    try {
+      await writeFile(path.join(r, 'a.txt'), 'R a\n');
+      await writeFile(path.join(r, 'b.txt'), 'R b\n');
+      const staged = await runUpstream(setup);
+      expect(staged.code, staged.stderr).toBe(0);
+      const id = stagingIdFrom(staged.stdout);
+      const blobs = path.join(daemon.stateDir, 'zync-staging', id);
+      const names = (await readdir(blobs)).sort();
+      expect(names).toHaveLength(2);
+      // A flipped byte (a disk error): the size still matches, the checksum does not.
+      const damaged = path.join(blobs, names[1]!);
+      const bytes = await readFile(damaged);
+      bytes[0] = bytes[0]! ^ 0x20;
+      await writeFile(damaged, bytes);
+
+      const before = await treeDigest(e);
+      const refused = await runApply(daemon, ['apply', id, '--non-interactive']);
+      expect(refused.code).toBe(6);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toMatch(/staged content for docs\/[ab]\.txt is missing or damaged .*; nothing was changed, and this session cannot be applied — R still holds its edits\.$/m);
+      expect(await treeDigest(e)).toEqual(before);
+    } finally {
+      await daemon.stop();
+    }
+  });
 });

@@ -338,12 +338,15 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     const nonInteractive = checkNonInteractive(plan, stagingId, { force: ctx.force });
     if (nonInteractive) throw nonInteractive;
   }
-  // Staged content gone or cut short (a damaged or tidied state directory) would stop the run
-  // half way, for good: refuse before anything is written.
+  // Staged content gone, cut short or damaged (a tidied state directory, a disk error) would stop
+  // the run half way, for good, at the entry's checksum check: refuse before anything is written.
+  // Hashed, not only sized: a flipped byte keeps the size. (E's files are hashed for the plan
+  // anyway; R's edits are usually far smaller.)
   for (const { entry: e } of plan.items) {
     if (e.blob === null) continue;
     const blob = nodePath.join(blobDir, e.blob);
-    if ((await stat(blob).catch(() => null))?.size !== e.size) {
+    const staged = await hashFile(blob).catch(() => null);
+    if (staged?.size !== e.size || staged.checksum !== e.checksum) {
       throw new ZyncError(
         'SESSION_NOT_APPLIABLE',
         `Session ${stagingId}'s staged content for ${e.base_dir}/${e.path} is missing or damaged (${blob}); nothing was changed, and this session cannot be applied — R still holds its edits.`,
