@@ -18,6 +18,8 @@ const fsLog = vi.hoisted(() => ({
   events: null as string[] | null,
   /** Runs just before a file handle's fsync (a test's writer on E acting at that moment). */
   beforeSync: null as ((path: string) => Promise<void>) | null,
+  /** copyFile writes this many bytes of the source, then fails with this errno code (a full disk). */
+  copyFails: null as { bytes: number; code: string } | null,
 }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs/promises')>();
@@ -40,7 +42,13 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     await fs.unlink(path);
     note(`unlink ${String(path)}`);
   };
-  return { ...fs, open, rename, unlink, default: { ...fs, open, rename, unlink } };
+  const copyFile: typeof fs.copyFile = async (from, to, mode) => {
+    const fails = fsLog.copyFails;
+    if (!fails) return fs.copyFile(from, to, mode);
+    await fs.writeFile(to, (await fs.readFile(from)).subarray(0, fails.bytes));
+    throw Object.assign(new Error(`${fails.code}: simulated, copyfile '${String(from)}'`), { code: fails.code });
+  };
+  return { ...fs, open, rename, unlink, copyFile, default: { ...fs, open, rename, unlink, copyFile } };
 });
 
 let work: string;
@@ -297,6 +305,45 @@ describe('applySession', () => {
     expect(await read('thing/a.txt')).toBe('R a');
     expect(await readFile(backup, 'utf8')).toBe('a file R had received');
     expect(staging.getEntry('S', 'docs', 'thing')).toMatchObject({ apply_state: 'applied', resolution: 'upstream', backup });
+  });
+
+  it('a full disk while backing up E’s file says where, that the entries before it were applied, and what to do', async () => {
+    await writeFile(nodePath.join(root, 'a.txt'), 'base a');
+    await writeFile(nodePath.join(root, 'b.txt'), 'base b');
+    await stage('S', [
+      { path: 'a.txt', content: 'R a', base: 'base a' },
+      { path: 'b.txt', content: 'R b', base: 'base b' },
+    ]);
+    const applyWith = async (copyFails: { bytes: number; code: string } | null) => {
+      // The backup of a.txt goes through; b.txt's meets the full disk.
+      let copies = 0;
+      const fails = copyFails;
+      fsLog.copyFails = null;
+      const original = staging.markEntryApplied.bind(staging);
+      staging.markEntryApplied = (...args) => {
+        original(...args);
+        if (++copies === 1) fsLog.copyFails = fails;
+      };
+      try {
+        return await applySession(context(null).ctx, 'S');
+      } finally {
+        fsLog.copyFails = null;
+        staging.markEntryApplied = original;
+      }
+    };
+    const failed = await applyWith({ bytes: 2, code: 'ENOSPC' }).catch((err: unknown) => err);
+    expect(failed).toMatchObject({ code: 'DISK_FULL' });
+    const backups = nodePath.join(stateDir, 'zync-backups/S/docs');
+    expect((failed as Error).message).toBe(
+      `Could not apply docs/b.txt: no space left on device while backing up E's file to ${nodePath.join(backups, 'b.txt')}; the entries before it were applied — free space and run zync-apply apply S again.`,
+    );
+    expect(await read('a.txt')).toBe('R a');
+    expect(await read('b.txt')).toBe('base b');
+    expect(await readdir(backups)).toEqual(['a.txt']); // no half-copied backup left on the full disk
+
+    const done = await applyWith(null);
+    expect(done.finished).toBe(true);
+    expect(await read('b.txt')).toBe('R b');
   });
 
   it('a run killed mid-write left temp files beside the target and in the backups: the rerun removes them', async () => {

@@ -288,10 +288,21 @@ async function diffSides(ctx: ApplyContext, item: PlannedEntry, current: Current
   return [eSide, upSide];
 }
 
-/** One sentence for a failure on one entry; what was applied before it stays applied. */
+/**
+ * One sentence for a failure on one entry: what failed, that what was applied before it stays
+ * applied, and what to do. A ZyncError keeps its code (DISK_FULL: exit 7).
+ */
 function describeFailure(err: unknown, what: string, stagingId: string): unknown {
   const mapped = fromFsError(err, `applying ${what}`);
-  if (isZyncError(mapped)) return mapped;
+  if (isZyncError(mapped)) {
+    const detail = mapped.message.replace(/\.$/, '');
+    const fix = mapped.code === 'DISK_FULL' ? 'free space' : 'fix this';
+    return new ZyncError(
+      mapped.code,
+      `Could not apply ${what}: ${detail.charAt(0).toLowerCase()}${detail.slice(1)}; the entries before it were applied — ${fix} and run zync-apply apply ${stagingId} again.`,
+      { cause: err },
+    );
+  }
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === undefined) return err;
   // Node's fs messages start with the code already ("ENOTDIR: not a directory, ...").
@@ -401,9 +412,14 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       dest = `${first}.${n}`;
     }
     const temp = tempPathFor(dest);
-    await copyFile(current.abs, temp, constants.COPYFILE_FICLONE);
-    await fsyncPath(temp);
-    await rename(temp, dest);
+    try {
+      await copyFile(current.abs, temp, constants.COPYFILE_FICLONE);
+      await fsyncPath(temp);
+      await rename(temp, dest);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined); // a half copy only takes space a full disk lacks
+      throw fromFsError(err, `backing up E's file to ${dest}`); // the state directory's disk, not E's root
+    }
     await syncBackupDirs(dest);
     backedUp = true;
     return dest;
