@@ -146,6 +146,9 @@ describe('planEntry', () => {
     ['R made no chmod: E’s bits stay', entry({ base_mode: 0o644 }), onE(A, 0o755), 0o755],
     ['R’s base unknown (older client): R’s bits, as before', entry(), onE(A, 0o755), 0o644],
     ['E deleted it: R’s bits', entry({ base_mode: 0o644 }), onE(null), 0o644],
+    ['E’s setuid file given R’s content, R made no chmod: without its set-ID bits', entry({ mode: 0o4755, base_mode: 0o4755 }), onE(A, 0o4755), 0o755],
+    ['E’s setgid file given R’s content over E’s edit (--force): without its set-ID bits', entry({ mode: 0o2755, base_mode: 0o2755 }), onE(C, 0o2755), 0o755],
+    ['E’s setuid file already holds R’s content: its bits stay', entry({ mode: 0o4755, base_mode: 0o4755 }), onE(B, 0o4755), 0o4755],
   ])('the bits a written file gets: %s', (_name, e, now, mode) => {
     expect(planEntry(e, now, { force: true }).mode).toBe(mode);
   });

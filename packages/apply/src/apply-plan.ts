@@ -87,7 +87,7 @@ export interface PlannedEntry {
   blocked: Blocked | null;
   /** E holds what R's session `staging_id` put there, staged before this one or after (rVersionOf). */
   r_version: { staging_id: string; earlier: boolean } | null;
-  /** The permission bits E's file gets when R's version is taken (modeFor; null: none to set). */
+  /** The permission bits E's file gets when R's version is taken (modeFor, writtenMode; null: none to set). */
   mode: number | null;
   /** A conflict of content, or of permission bits (both sides changed them, differently). */
   conflict: boolean;
@@ -181,9 +181,9 @@ export function rFileMode(mode: number): number {
 /**
  * The permission bits a file of R's ends with on E: a three-way rule over R's base (what R
  * received), R's bits and E's bits now. R's chmod is taken (rFileMode); where R made none, E's
- * own chmod stays (set-ID bits included: they are E's); both changing them differently is a
- * conflict (R's bits if R's version is taken). Without R's base (an older client does not send
- * base_mode) R's bits win, as they always did.
+ * own chmod stays (set-ID bits only on E's own content: writtenMode); both changing them
+ * differently is a conflict (R's bits if R's version is taken). Without R's base (an older client
+ * does not send base_mode) R's bits win, as they always did.
  */
 export function modeFor(
   entry: Pick<StagedEntry, 'kind' | 'operation' | 'mode'> & { base_mode?: number | null },
@@ -198,6 +198,17 @@ export function modeFor(
   // A chmod on R that only added set-ID bits (which do not land) is no chmod of E's file.
   if (mode === rFileMode(base) && (base & 0o7000 & ~r) === 0) return { mode: eMode, conflict: false };
   return { mode, conflict: eMode !== base && eMode !== mode };
+}
+
+/**
+ * The bits R's content is written with, given modeFor's: without set-ID and sticky bits when it
+ * replaces other content. E's set-ID bits belong to E's content; kept where R made no chmod, R's
+ * edit would become an E-owned set-ID program without anyone choosing it (the kernel drops them
+ * the same way when anyone but root writes into such a file). Where E already holds R's content
+ * (a chmod only), E's bits stay.
+ */
+export function writtenMode(mode: number | null, replacesContent: boolean): number | null {
+  return mode === null || !replacesContent ? mode : rFileMode(mode);
 }
 
 /**
@@ -374,7 +385,7 @@ export function planEntry(
     e_dir_empty: e.token === DIR_TOKEN && e.dir_empty === true,
     blocked,
     r_version,
-    mode: m.mode,
+    mode: writtenMode(m.mode, eToken !== tokens.upstream_checksum),
     conflict,
     mode_conflict: blocked === null && m.conflict,
     e_changed_since_base: blocked !== null || c.e_changed_since_base,

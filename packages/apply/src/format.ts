@@ -6,7 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import { describeEChange, inertLine } from '@zync/common';
 import { DIR_TOKEN, type StagedEntry, type StagingSession } from '@zync/daemon';
-import { contentConflicts, eChangeFor, fileOverDir, modeFor, rFileMode, type Blocked, type Decision } from './apply-plan.js';
+import { contentConflicts, eChangeFor, fileOverDir, modeFor, rFileMode, writtenMode, type Blocked, type Decision } from './apply-plan.js';
 import { formatBytes } from './diff-view.js';
 
 export interface SessionJson {
@@ -186,9 +186,12 @@ function entryState(s: ShownEntry, chalk: ChalkInstance): Cell {
   }
   if (s.e_changed_since_base) return { text: `ok: E already holds R's version${staged}`, paint: chalk.green };
   if (s.r_version) return { text: `ok: E holds R's version from session ${s.r_version.staging_id}${staged}` };
-  // R's content goes in with E's own chmod kept: said, since R's file has other bits.
-  const keptE = mode.mode !== null && e.mode !== null && mode.mode !== rFileMode(e.mode) ? `; E's permissions ${octal(mode.mode)} stay (R made no chmod)` : '';
-  return { text: `ok: E unchanged since R's base${keptE}${staged}` };
+  // R's content goes in with E's own chmod kept: said, since R's file has other bits; and so is
+  // the loss of E's set-ID bits to R's new content (writtenMode).
+  const written = writtenMode(mode.mode, e.kind === 'file' && e.operation !== 'delete' && s.e_checksum !== e.checksum);
+  const keptE = written !== null && e.mode !== null && written !== rFileMode(e.mode) ? `; E's permissions ${octal(written)} stay (R made no chmod)` : '';
+  const dropped = written !== mode.mode ? "; E's set-ID bits are dropped (R's content replaces E's)" : '';
+  return { text: `ok: E unchanged since R's base${keptE}${dropped}${staged}` };
 }
 
 /** What R did to the path, as a conflict names it. */
