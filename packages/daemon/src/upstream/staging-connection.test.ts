@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, Request, sha256, type DirSpec } from '@zync/common';
 import { DaemonStore } from '../store/daemon-store.js';
 import type { UpstreamConnection, UpstreamRequest } from '../server/upstream-port.js';
@@ -12,6 +12,22 @@ import { createUpstreamPort, DEFAULT_LIMITS, StagingStore } from './index.js';
 import { createStagingConnection } from './staging-connection.js';
 
 const log = createLogger('test', 'silent');
+
+/** Paths fsynced, in order, while `events` is set (node:fs/promises' handles, wrapped). */
+const fsLog = vi.hoisted(() => ({ events: null as string[] | null }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs/promises')>();
+  const open: typeof fs.open = async (path, ...rest) => {
+    const handle = await fs.open(path, ...rest);
+    const sync = handle.sync.bind(handle);
+    handle.sync = async () => {
+      await sync();
+      fsLog.events?.push(String(path));
+    };
+    return handle;
+  };
+  return { ...fs, open, default: { ...fs, open } };
+});
 
 interface Sent {
   id?: number | null;
@@ -134,6 +150,30 @@ describe('upstream staging', () => {
     // Nothing in E's tree changed.
     expect(await readFile(nodePath.join(root, 'edit.txt'), 'utf8')).toBe('old text\n');
     expect((await readdir(stagingDir(id))).sort()).toEqual(['1.blob', '2.blob']);
+  });
+
+  it('makes the session directory’s own entry durable, up to the state directory, before answering FINALIZE', async () => {
+    const c = open();
+    const synced: string[] = [];
+    fsLog.events = synced;
+    try {
+      const id = await c.prepare(1);
+      const content = Buffer.from('R edit\n');
+      const u = c.upload('f.txt', content, null);
+      c.sendBytes(u, content);
+      expect(await c.reply(u)).toMatchObject({ status: 'ok' });
+      const answered = c.finalize();
+      expect(await answered).toMatchObject({ status: 'ok', staging_id: id });
+      // A power cut after R was told "staged" must not lose the session's directory: R does not
+      // send a change again that it was told is staged.
+      const state = nodePath.join(work, 'state');
+      const at = (p: string) => synced.lastIndexOf(p);
+      expect(at(stagingDir(id))).toBeGreaterThanOrEqual(0);
+      expect(at(nodePath.join(state, 'zync-staging'))).toBeGreaterThan(at(stagingDir(id)));
+      expect(at(state)).toBeGreaterThan(at(stagingDir(id)));
+    } finally {
+      fsLog.events = null;
+    }
   });
 
   it.each([

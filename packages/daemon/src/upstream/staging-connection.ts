@@ -358,7 +358,12 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
           s.status = 'in_progress';
           throw incomplete;
         }
+        // The blobs' entries, and the session directory's own entry up to the state directory
+        // (mkdir -p made them): once R hears "staged" it does not send these changes again, so a
+        // power cut must not take the directory with it.
         await fsyncPath(s.dir);
+        await fsyncPath(deps.stagingRoot);
+        await fsyncPath(nodePath.dirname(deps.stagingRoot));
         const done = deps.store.completeSession(s.staging_id, now());
         if (!done) throw new ZyncError('UPSTREAM_STATE', `Staging session ${s.staging_id} is no longer in progress.`);
         s.status = 'complete';
