@@ -240,6 +240,30 @@ describe('applySession', () => {
     expect(log.filter((e) => e === `fsync ${nodePath.join(backups, 'S')}`)).toHaveLength(1);
   });
 
+  it('makes the entries of directories it had to make for R’s file durable before recording it', async () => {
+    await stage('S', [{ path: 'new/dir/n.txt', content: 'R n', base: null }]);
+    const log: string[] = [];
+    const applied = staging.markEntryApplied.bind(staging);
+    staging.markEntryApplied = (id, baseDir, path, ...rest) => {
+      log.push(`applied ${path}`);
+      return applied(id, baseDir, path, ...rest);
+    };
+    fsLog.events = log;
+    try {
+      await applySession(context(null).ctx, 'S');
+    } finally {
+      fsLog.events = null;
+    }
+    const renamed = log.indexOf(`rename ${nodePath.join(root, 'new/dir/n.txt')}`);
+    const recorded = log.indexOf('applied new/dir/n.txt');
+    expect(renamed).toBeGreaterThanOrEqual(0);
+    for (const dir of [nodePath.join(root, 'new/dir'), nodePath.join(root, 'new'), root]) {
+      const synced = log.findIndex((event, i) => i > renamed && event === `fsync ${dir}`);
+      expect(synced, `${dir} fsynced after the rename`).toBeGreaterThan(renamed);
+      expect(synced, `${dir} fsynced before the entry is recorded`).toBeLessThan(recorded);
+    }
+  });
+
   it('after a crash between write and record, a new run records the entry once and writes nothing', async () => {
     await writeFile(nodePath.join(root, 'a.txt'), 'base a');
     daemon.recordChanges([{ operation: 'add', kind: 'file', base_dir: 'docs', path: 'a.txt', checksum: sha256('base a'), size: 6, mtime: 1, mode: 0o644 }]);

@@ -140,6 +140,22 @@ async function openDir(abs: string): Promise<FileHandle | null> {
   }
 }
 
+/**
+ * mkdir -p: returns the directories it made, innermost first. Their entries in their parents
+ * must be made durable with what goes into them (fsync each one's parent), or a power cut can
+ * take a file recorded as applied with the directory it is in.
+ */
+async function makeParents(dir: string): Promise<string[]> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return [];
+  const made: string[] = [];
+  for (let d = dir; made.length === 0 || made.at(-1) !== first; d = nodePath.dirname(d)) {
+    if (nodePath.dirname(d) === d) break; // not below `first` after all: stop at the file system's root
+    made.push(d);
+  }
+  return made;
+}
+
 /** What blocks an entry's path on E (Blocked); for a file, what it holds (to back it up). */
 export interface EBlocked extends Blocked {
   file: CurrentFile | null;
@@ -528,7 +544,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     } else if (above === null) {
       ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null);
     }
-    await mkdir(nodePath.dirname(abs), { recursive: true }); // parents E removed since R made them
+    const made = await makeParents(nodePath.dirname(abs)); // parents E removed since R made them
     try {
       await mkdir(abs);
     } catch (err) {
@@ -546,6 +562,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     }
     await resolveToWrite(root, e.path); // labelled race: a parent swapped for a link since the first look is refused here
     await fsyncPath(nodePath.dirname(abs));
+    for (const dir of made) await fsyncPath(nodePath.dirname(dir)); // their own entries
     const inputs: ChangeInput[] = [
       ...(await parentDirInputs(root, e)),
       { operation: 'add', kind: 'dir', base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino },
@@ -684,10 +701,11 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         const eDir = current?.kind === 'dir' ? current : null;
         const saved = eFile ? await backup(e, eFile) : above;
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
-        await mkdir(nodePath.dirname(abs), { recursive: true });
+        const made = await makeParents(nodePath.dirname(abs));
         await resolveToWrite(root, e.path); // the parents just made are real directories
         await writeBlob(e, abs, item.mode, () => (eDir ? removeEmptyDir(eDir) : ensureUnchanged(abs, eFile)));
         await fsyncPath(nodePath.dirname(abs));
+        for (const dir of made) await fsyncPath(nodePath.dirname(dir)); // their own entries
         const info = await lstat(abs);
         const dirs = await parentDirInputs(root, e);
         ctx.staging.transaction(() => {
