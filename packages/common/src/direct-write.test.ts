@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AtomicFileWriter } from './atomic-write.js';
 import { DIRECT_WRITE_MIN_BYTES, O_DIRECT } from './direct-write.js';
+import { hashesOnThread } from './hash-thread.js';
 import { sha256 } from './hash.js';
 
 const MiB = 1024 * 1024;
@@ -86,6 +87,38 @@ describe.skipIf(O_DIRECT === undefined)('large files written with O_DIRECT', () 
     await Promise.all(writes);
     await writer.commit({ expectedChecksum: sha256(data) });
     expect(readFileSync(target).equals(data)).toBe(true);
+  });
+
+  it('commit and keep take writes not yet waited for, as the buffered writer does', async () => {
+    const data = content(size, 8);
+    const committed = await AtomicFileWriter.create(path.join(dir, 'unawaited-commit.bin'), { expectedSize: size });
+    expect(committed.writesDirect).toBe(true);
+    void committed.write(data.subarray(0, 3 * MiB + 5));
+    void committed.write(data.subarray(3 * MiB + 5));
+    await committed.commit({ expectedChecksum: sha256(data) });
+    expect(readFileSync(committed.target).equals(data)).toBe(true);
+
+    const kept = await AtomicFileWriter.create(path.join(dir, 'unawaited-keep.bin'), { expectedSize: size });
+    const cut = 5 * MiB + 123;
+    void kept.write(data.subarray(0, cut));
+    expect(await kept.keep()).toBe(cut);
+    expect(readFileSync(kept.tempPath).equals(data.subarray(0, cut))).toBe(true);
+    rmSync(kept.tempPath);
+  });
+
+  it('abort stops a write still being copied: nothing touches the staging area or the hashing thread afterwards', async () => {
+    const before = hashesOnThread();
+    const big = 64 * MiB;
+    const writer = await AtomicFileWriter.create(path.join(dir, 'aborted.bin'), { expectedSize: big });
+    expect(writer.writesDirect).toBe(true);
+    const outcome = writer.write(content(big, 9)).then(
+      () => 'resolved',
+      () => 'rejected',
+    );
+    await writer.abort();
+    expect(await Promise.race([outcome, Promise.resolve('still copying')])).not.toBe('still copying');
+    expect(hashesOnThread()).toBe(before);
+    expect(temps()).toEqual([]);
   });
 
   it('starts over on restart()', async () => {

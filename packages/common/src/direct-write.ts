@@ -63,8 +63,10 @@ export class DirectSink {
   /** File offset of the next slot written. */
   private position = 0;
   private failure: unknown = undefined;
-  /** The write() calls before the next one: they copy in order. */
+  /** The write() calls before the next one: they copy in order. Never rejects. */
   private writing: Promise<void> = Promise.resolve();
+  /** Set by close(): a copy still queued stops instead of staging into an area given back. */
+  private closed = false;
 
   /**
    * A sink for a file opened with O_DIRECT, or null when none can be used: no staging area free,
@@ -122,6 +124,8 @@ export class DirectSink {
    * Returns their SHA-256 (hex).
    */
   async finish(size: number): Promise<string> {
+    // write() calls not yet waited for are part of the file (the buffered writer queues them at once).
+    await this.writing;
     if (this.filled > 0) {
       const padded = Math.ceil(this.filled / ALIGN) * ALIGN;
       await this.slotFree(this.slot);
@@ -135,6 +139,7 @@ export class DirectSink {
 
   /** Waits for everything in flight and forgets what is staged and hashed (a restart from 0). */
   async reset(): Promise<void> {
+    await this.writing;
     await this.settle();
     await this.hash.reset();
     this.slot = 0;
@@ -142,8 +147,13 @@ export class DirectSink {
     this.position = 0;
   }
 
-  /** Waits for what is in flight without throwing; the area goes back to the pool. */
+  /**
+   * Waits for what is in flight without throwing; the area goes back to the pool. A write() still
+   * copying stops (and rejects) first: nothing may stage into the area or post a hash afterwards.
+   */
   async close(): Promise<void> {
+    this.closed = true;
+    await this.writing;
     for (const write of this.inFlight) await write?.catch(() => undefined);
     await this.hash.drop();
     this.release();
@@ -184,6 +194,7 @@ export class DirectSink {
       this.inFlight[index] = null;
     }
     if (this.failure !== undefined) throw this.failure;
+    if (this.closed) throw new Error('AtomicFileWriter: write after commit or abort');
   }
 
   private async settle(): Promise<void> {

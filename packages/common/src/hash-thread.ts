@@ -50,6 +50,8 @@ class HashThread {
   private failure: Error | null = null;
   private nextId = 1;
   private nextFile = 1;
+  /** Hashes the thread holds: updated, and neither digested nor dropped since. */
+  private readonly open = new Set<number>();
   private readonly pending = new Map<number, { resolve: (digest: string) => void; reject: (err: Error) => void }>();
 
   /** false once the thread has failed: hashes are then computed on the caller's thread. */
@@ -69,15 +71,23 @@ class HashThread {
     return this.nextFile++;
   }
 
+  /** How many hashes the thread holds (a leak shows as one that never goes). */
+  get openHashes(): number {
+    return this.open.size;
+  }
+
   update(file: number, memory: number, ranges: [offset: number, length: number][]): Promise<void> {
+    if (this.failure === null) this.open.add(file);
     return this.send(file, { op: 'update', memory, ranges }).then(() => undefined);
   }
 
   digest(file: number): Promise<string> {
+    this.open.delete(file);
     return this.send(file, { op: 'digest' });
   }
 
   drop(file: number): Promise<void> {
+    this.open.delete(file);
     return this.send(file, { op: 'drop' }).then(() => undefined);
   }
 
@@ -116,6 +126,7 @@ class HashThread {
       if (this.worker !== worker) return;
       this.worker = null;
       this.failure = err;
+      this.open.clear();
       for (const { reject } of this.pending.values()) reject(err);
       this.pending.clear();
     };
@@ -131,6 +142,11 @@ const thread = new HashThread();
 const attached = new WeakMap<ArrayBufferLike, number>();
 
 const WASM_PAGE = 64 * 1024;
+
+/** The number of hashes the hashing thread holds now: each transfer's goes when it ends. */
+export function hashesOnThread(): number {
+  return thread.openHashes;
+}
 
 /**
  * `bytes` (a multiple of 64 KiB) of page-aligned memory shared with the hashing thread, or null
