@@ -383,6 +383,24 @@ describe('upstream staging', () => {
     await expect(readdir(stagingDir(id))).rejects.toThrow();
   });
 
+  it('refuses an UPSTREAM_FILE whose id an open upload still uses: nothing of either is kept past close', async () => {
+    const c = open();
+    const id = await c.prepare(2);
+    // 16 MiB or more: the first upload's writer holds an O_DIRECT staging area while it is open.
+    const size = 16 * 1024 * 1024;
+    const req = (path: string) =>
+      Request.parse({ operation: 'UPSTREAM_FILE', id: 900, base_dir: 'docs', path, checksum: sha256(Buffer.alloc(size)), size, base_checksum: null, delete: false });
+    c.conn.handleRequest(req('a.bin') as UpstreamRequest);
+    c.conn.handleBinary(900, Buffer.alloc(500));
+    c.conn.handleRequest(req('b.bin') as UpstreamRequest);
+    expect(await c.reply(900)).toMatchObject({ status: 'error', code: 'BAD_MESSAGE' });
+    c.conn.close();
+    const closed = await Promise.race([c.port.close?.().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 5000))]);
+    expect(closed).toBe('closed');
+    expect(staging().getSession(id)).toMatchObject({ status: 'aborted' });
+    await expect(readdir(stagingDir(id))).rejects.toThrow();
+  });
+
   it('pauses the socket above the high-water mark and resumes as the disk catches up', async () => {
     const c = open({ highWaterBytes: 8 });
     await c.prepare(1);

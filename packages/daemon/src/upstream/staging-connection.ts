@@ -294,6 +294,16 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
   };
 
   const upstreamFile = (req: UpstreamFileRequest) => {
+    const open = uploads.get(req.id);
+    if (open) {
+      // Frames carry only the id: the open upload keeps it (and fails if more bytes come than it
+      // announced). Taking the new one would orphan the open one: its writer and temp file would
+      // stay, and its session could never be cleaned up.
+      return sendError(
+        req.id,
+        new ZyncError('BAD_MESSAGE', `Request id ${req.id} is still in use by the upload of ${open.req.base_dir}/${open.req.path}.`),
+      );
+    }
     const refused = checkUpstreamFile(session, req, deps.knownDirs, deps.limits);
     if (refused || !session) {
       if (!req.delete && req.kind !== 'dir' && req.size > 0) discarding.set(req.id, req.size);
