@@ -128,6 +128,11 @@ export function checkAppliable(session: StagingSession | null, stagingId: string
       );
     case 'in_progress':
       return new ZyncError('SESSION_NOT_APPLIABLE', `Session ${stagingId} is still being uploaded and cannot be applied yet.`);
+    case 'discarded':
+      return new ZyncError(
+        'SESSION_NOT_APPLIABLE',
+        `Session ${stagingId} was discarded on ${new Date(session.updated).toISOString()} and cannot be applied; R sends its changes again at its next --update-upstream.`,
+      );
   }
 }
 

@@ -77,6 +77,8 @@ function statusPaint(status: StagingSession['status'], chalk: ChalkInstance): (s
       return chalk.red;
     case 'in_progress':
       return chalk.yellow;
+    case 'discarded':
+      return chalk.dim;
   }
 }
 

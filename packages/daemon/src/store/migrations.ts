@@ -1,7 +1,10 @@
 // Applies the numbered SQL files in packages/daemon/sql (NNN-name.sql) that the database has not
 // seen yet, tracked by PRAGMA user_version. Each migration runs in its own IMMEDIATE transaction
 // and re-checks the version inside it, so two processes opening a new database at once (the
-// daemon and zync-apply) apply each migration exactly once. Owns no schema itself.
+// daemon and zync-apply) apply each migration exactly once. A migration that rebuilds a table
+// other tables refer to starts with the line `-- zync: foreign keys off`: foreign keys are then
+// off while it runs (they cannot be switched inside a transaction) and checked before it commits,
+// SQLite's documented procedure for changing a table's constraints. Owns no schema itself.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as nodePath from 'node:path';
@@ -16,6 +19,8 @@ export interface Migration {
   name: string;
   sql: string;
 }
+
+const FOREIGN_KEYS_OFF = /^-- zync: foreign keys off$/m;
 
 export function loadMigrations(sqlDir: string = SQL_DIR): Migration[] {
   const migrations = readdirSync(sqlDir)
@@ -40,16 +45,23 @@ export function migrate(db: BetterSqlite3.Database, dbPath: string, migrations: 
   }
   for (const migration of migrations) {
     if (userVersion() >= migration.version) continue;
+    const keysOff = FOREIGN_KEYS_OFF.test(migration.sql) && Number(db.pragma('foreign_keys', { simple: true })) === 1;
+    if (keysOff) db.pragma('foreign_keys = OFF');
     db.exec('BEGIN IMMEDIATE');
     try {
       if (userVersion() < migration.version) {
         db.exec(migration.sql);
+        if (keysOff && (db.pragma('foreign_key_check') as unknown[]).length > 0) {
+          throw new Error('it would leave rows referring to nothing');
+        }
         db.pragma(`user_version = ${migration.version}`);
       }
       db.exec('COMMIT');
     } catch (err) {
       db.exec('ROLLBACK');
       throw new Error(`Migration ${migration.name} failed on ${dbPath}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      if (keysOff) db.pragma('foreign_keys = ON');
     }
   }
 }

@@ -1,11 +1,12 @@
 // SQL access to the upstream staging tables (sql/002-staging.sql), shared by the daemon (which
-// stages) and zync-apply (which lists, shows and applies). It owns the session status rules at
-// the row level: a session becomes complete only from in_progress, applied only from complete,
-// aborted only from in_progress. It must not touch files; the caller moves bytes.
+// stages) and zync-apply (which lists, shows, applies and discards). It owns the session status
+// rules at the row level: a session becomes complete only from in_progress, applied only from
+// complete, aborted only from in_progress, discarded only from complete with no entry touched by an
+// apply. It must not touch files; the caller moves bytes.
 import type Database from 'better-sqlite3';
 import type { ChangeOperation, EntryKind } from '@zync/common';
 
-export type SessionStatus = 'in_progress' | 'complete' | 'applied' | 'aborted';
+export type SessionStatus = 'in_progress' | 'complete' | 'applied' | 'aborted' | 'discarded';
 export type ApplyState = 'pending' | 'applying' | 'applied';
 /** How an entry was resolved by zync-apply. */
 export type Resolution = 'upstream' | 'kept_e' | 'kept_both' | 'unchanged';
@@ -126,6 +127,47 @@ export class StagingStore {
         .prepare(`UPDATE staging_sessions SET status = 'applied', updated = ? WHERE staging_id = ? AND status = 'complete'`)
         .run(now, stagingId).changes === 1
     );
+  }
+
+  /**
+   * complete -> discarded, only while no entry was applied or is being applied (an apply touched
+   * E's disk for it); returns false otherwise. The row stays (list --all, and R asks about it).
+   */
+  discardSession(stagingId: string, reason: string, now: number): boolean {
+    return (
+      this.db
+        .prepare(
+          `UPDATE staging_sessions SET status = 'discarded', reason = ?, updated = ? WHERE staging_id = ? AND status = 'complete'
+             AND NOT EXISTS (SELECT 1 FROM staging_entries WHERE staging_id = ? AND apply_state != 'pending')`,
+        )
+        .run(reason, now, stagingId, stagingId).changes === 1
+    );
+  }
+
+  /** How many of a session's entries an apply touched: applied, or marked applying before E's disk was. */
+  touchedCount(stagingId: string): number {
+    return (
+      this.db.prepare(`SELECT COUNT(*) AS n FROM staging_entries WHERE staging_id = ? AND apply_state != 'pending'`).get(stagingId) as {
+        n: number;
+      }
+    ).n;
+  }
+
+  /**
+   * The given sessions of one client, with how many entries of each are applied; ids that are
+   * unknown or another client's are left out (a client learns nothing of others' sessions).
+   */
+  sessionsOfClient(clientId: string, stagingIds: readonly string[]): (StagingSession & { applied_count: number })[] {
+    const get = this.db.prepare(
+      `SELECT s.*, (SELECT COUNT(*) FROM staging_entries e WHERE e.staging_id = s.staging_id AND e.apply_state = 'applied') AS applied_count
+         FROM staging_sessions s WHERE s.staging_id = ? AND s.client_id = ?`,
+    );
+    const found: (StagingSession & { applied_count: number })[] = [];
+    for (const id of new Set(stagingIds)) {
+      const row = get.get(id, clientId) as (StagingSession & { applied_count: number }) | undefined;
+      if (row) found.push(row);
+    }
+    return found;
   }
 
   getSession(stagingId: string): StagingSession | null {
