@@ -376,7 +376,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     if (staged?.size !== e.size || staged.checksum !== e.checksum) {
       throw new ZyncError(
         'SESSION_NOT_APPLIABLE',
-        `Session ${stagingId}'s staged content for ${e.base_dir}/${e.path} is missing or damaged (${blob}); nothing was changed, and this session cannot be applied — R still holds its edits.`,
+        `Session ${stagingId}'s staged content for ${e.base_dir}/${e.path} is missing or damaged (${blob}); nothing was changed, and this session cannot be applied — R still holds its edits: discard it with zync-apply discard ${stagingId}, and R sends them again at its next --update-upstream.`,
       );
     }
   }

@@ -84,6 +84,20 @@ describe('session list', () => {
     expect(formatSessionList([session()], coloured, { all: false })).toContain('\u001b[36mcomplete');
   });
 
+  it.each<[string, { count: number; by: string[] }, RegExp]>([
+    ['every path sent again later', { count: 3, by: ['S2'] }, /^20261122-184700-3fa9c1\s+superseded by S2\s+3\s/],
+    ['some paths sent again later', { count: 2, by: ['S2', 'S3'] }, /^20261122-184700-3fa9c1\s+complete, 2\/3 superseded by S2, S3\s+3\s/],
+  ])('a session later sessions supersede says by which (%s)', (_why, superseded, line) => {
+    const out = formatSessionList([session()], plain, { all: false, superseded: new Map([['20261122-184700-3fa9c1', superseded]]) });
+    expect(out.split('\n')[1]).toMatch(line);
+    expect(out).toContain('Superseded: a later session from the same R holds those paths again; zync-apply discard ID drops an older session.');
+    expect(sessionJson(session(), 0, superseded)).toMatchObject({ superseded_count: superseded.count, superseded_by: superseded.by });
+  });
+
+  it('a discarded session is listed as such (list --all)', () => {
+    expect(formatSessionList([session({ status: 'discarded' })], plain, { all: true }).split('\n')[1]).toMatch(/^\S+\s+discarded\s/);
+  });
+
   it.each([
     [false, /waiting to be applied/],
     [true, /^No staging sessions\.$/],

@@ -5,7 +5,7 @@
 // Pure: no I/O; the binary writes the strings to stdout.
 import type { ChalkInstance } from 'chalk';
 import { describeEChange, inertLine } from '@zync/common';
-import { DIR_TOKEN, type StagedEntry, type StagingSession } from '@zync/daemon';
+import { DIR_TOKEN, type StagedEntry, type StagingSession, type Superseded } from '@zync/daemon';
 import { contentConflicts, eChangeFor, fileOverDir, modeFor, rFileMode, writtenMode, type Blocked, type Decision } from './apply-plan.js';
 import { formatBytes } from './diff-view.js';
 
@@ -22,9 +22,12 @@ export interface SessionJson {
   /** Entries already applied: between 0 and file_count while an interrupted apply waits to be resumed. */
   applied_count: number;
   reason: string | null;
+  /** Entries of a pending session that later sessions from the same R hold too, and those sessions (list only). */
+  superseded_count?: number;
+  superseded_by?: string[];
 }
 
-export function sessionJson(s: StagingSession, appliedCount = 0): SessionJson {
+export function sessionJson(s: StagingSession, appliedCount = 0, superseded?: Superseded): SessionJson {
   return {
     staging_id: s.staging_id,
     status: s.status,
@@ -35,12 +38,16 @@ export function sessionJson(s: StagingSession, appliedCount = 0): SessionJson {
     received_count: s.received_count,
     applied_count: appliedCount,
     reason: s.reason,
+    ...(superseded ? { superseded_count: superseded.count, superseded_by: superseded.by } : {}),
   };
 }
 
 /** A complete session an interrupted (or quit) apply left half done says so: `partly applied (120/500)`. */
-function statusText(s: StagingSession, appliedCount: number): string {
-  return s.status === 'complete' && appliedCount > 0 ? `partly applied (${appliedCount}/${s.file_count})` : s.status;
+function statusText(s: StagingSession, appliedCount: number, superseded?: Superseded): string {
+  const status = s.status === 'complete' && appliedCount > 0 ? `partly applied (${appliedCount}/${s.file_count})` : s.status;
+  if (!superseded) return status;
+  const by = superseded.by.join(', ');
+  return superseded.count >= s.file_count ? `superseded by ${by}` : `${status}, ${superseded.count}/${s.file_count} superseded by ${by}`;
 }
 
 /** Local time, to the second: `2026-11-22 18:47:00`. */
@@ -85,14 +92,14 @@ function statusPaint(status: StagingSession['status'], chalk: ChalkInstance): (s
 export function formatSessionList(
   sessions: readonly StagingSession[],
   chalk: ChalkInstance,
-  options: { all: boolean; applied?: ReadonlyMap<string, number> },
+  options: { all: boolean; applied?: ReadonlyMap<string, number>; superseded?: ReadonlyMap<string, Superseded> },
 ): string {
   if (sessions.length === 0) {
     return options.all ? 'No staging sessions.' : 'No staging sessions waiting to be applied (zync-apply list --all shows every session).';
   }
   const rows: Cell[][] = sessions.map((s) => [
     { text: s.staging_id },
-    { text: statusText(s, options.applied?.get(s.staging_id) ?? 0), paint: statusPaint(s.status, chalk) },
+    { text: statusText(s, options.applied?.get(s.staging_id) ?? 0, options.superseded?.get(s.staging_id)), paint: statusPaint(s.status, chalk) },
     { text: String(s.status === 'aborted' ? `${s.received_count}/${s.file_count}` : s.file_count) },
     { text: String(s.conflict_count), paint: s.conflict_count > 0 ? chalk.red : chalk.dim },
     { text: formatTime(s.created) },
@@ -101,7 +108,11 @@ export function formatSessionList(
   // entry of every session on each list. Said in the header, and how to get today's count.
   const listed = table(['STAGING ID', 'STATUS', 'FILES', 'CONFLICTS AT STAGING', 'CREATED'], rows, chalk);
   if (!sessions.some((s) => s.status === 'complete')) return listed;
-  return `${listed}\n${chalk.dim("Conflicts as counted when each session was staged; zync-apply show ID counts them against E's files now.")}`;
+  const notes = ["Conflicts as counted when each session was staged; zync-apply show ID counts them against E's files now."];
+  if (sessions.some((s) => options.superseded?.has(s.staging_id))) {
+    notes.push('Superseded: a later session from the same R holds those paths again; zync-apply discard ID drops an older session.');
+  }
+  return `${listed}\n${notes.map((n) => chalk.dim(n)).join('\n')}`;
 }
 
 /** One entry as `show` reports it: the staged facts plus its state against E now. */

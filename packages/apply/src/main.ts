@@ -2,6 +2,7 @@
 //   zync-apply [--db sync.db] list [--all] [--json]
 //   zync-apply [--db sync.db] show ID [--dirs NAME:PATH...] [--json]
 //   zync-apply [--db sync.db] apply ID [--dirs NAME:PATH...] [--force] [--non-interactive]
+//   zync-apply [--db sync.db] discard ID [--non-interactive]
 // Parses arguments, opens the daemon's database, wires the parts, prints; failures become one
 // sentence and an exit code (failAndExit). Decides nothing itself.
 import { existsSync, realpathSync } from 'node:fs';
@@ -15,7 +16,8 @@ import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersio
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
 import { reconcileDirs } from './dirs.js';
 import { formatSessionList, formatShow, sessionJson, showJson, type ShownEntry } from './format.js';
-import { askConflict } from './prompts.js';
+import { discardSession } from './discard-session.js';
+import { askConflict, askYesNo } from './prompts.js';
 
 const PROGRAM = 'zync-apply';
 
@@ -53,8 +55,9 @@ const print = (text: string) => process.stdout.write(`${text}\n`);
 async function list(o: Opened, args: { all: boolean; json: boolean }): Promise<void> {
   const sessions = o.staging.listSessions({ all: args.all });
   const applied = new Map(sessions.map((s) => [s.staging_id, o.staging.appliedCount(s.staging_id)]));
-  if (args.json) print(JSON.stringify(sessions.map((s) => sessionJson(s, applied.get(s.staging_id))), null, 2));
-  else print(formatSessionList(sessions, chalk, { all: args.all, applied }));
+  const superseded = o.staging.supersededSessions();
+  if (args.json) print(JSON.stringify(sessions.map((s) => sessionJson(s, applied.get(s.staging_id), superseded.get(s.staging_id))), null, 2));
+  else print(formatSessionList(sessions, chalk, { all: args.all, applied, superseded }));
 }
 
 async function show(o: Opened, args: { id: string; dirs: string[] | undefined; json: boolean }): Promise<void> {
@@ -103,6 +106,15 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
   print(outcome.summary);
 }
 
+async function discard(o: Opened, args: { id: string; nonInteractive: boolean }): Promise<void> {
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  // Discarding cannot be undone: without a terminal to ask on, only an explicit flag says yes.
+  if (!args.nonInteractive && !interactive) {
+    throw new ZyncError('BAD_ARGUMENT', 'zync-apply discard asks for confirmation on a terminal; pass --non-interactive to discard without asking.');
+  }
+  print(await discardSession({ staging: o.staging, stateDir: o.stateDir, confirm: args.nonInteractive ? null : askYesNo }, args.id));
+}
+
 async function main(): Promise<void> {
   ignoreClosedStdout();
   let opened: Opened | null = null;
@@ -110,14 +122,14 @@ async function main(): Promise<void> {
   try {
     await yargs(hideBin(process.argv))
       .scriptName(PROGRAM)
-      .usage('$0 [--db sync.db] <list|show|apply> ...')
+      .usage('$0 [--db sync.db] <list|show|apply|discard> ...')
       .option('db', { type: 'string', default: 'sync.db', describe: "The daemon's database (staged sessions and the change log)" })
       .command(
         'list',
         'List staged sessions (waiting to be applied; --all: every session)',
         (y) =>
           y
-            .option('all', { type: 'boolean', default: false, describe: 'Include applied and aborted sessions' })
+            .option('all', { type: 'boolean', default: false, describe: 'Include applied, aborted and discarded sessions' })
             .option('json', { type: 'boolean', default: false, describe: 'Print JSON' }),
         (argv) => list(open(argv.db), { all: argv.all, json: argv.json }),
       )
@@ -147,7 +159,21 @@ async function main(): Promise<void> {
           return apply(db, { id: argv.id, dirs: argv.dirs, force: argv.force, nonInteractive: argv['non-interactive'] }).finally(lock.release);
         },
       )
-      .demandCommand(1, 'Name a command: list, show or apply.')
+      .command(
+        'discard <id>',
+        'Discard a session nothing was applied of (asks first); R sends its changes again',
+        (y) =>
+          y
+            .positional('id', { type: 'string', demandOption: true, describe: 'Staging id' })
+            .option('non-interactive', { type: 'boolean', default: false, describe: 'Do not ask for confirmation' }),
+        (argv) => {
+          const db = open(argv.db);
+          // An apply running at the same time would write the entries this discards.
+          const lock = acquireProcessLock(`${db.daemon.path}.apply.lock`, PROGRAM, `the staged sessions of ${db.daemon.path}`);
+          return discard(db, { id: argv.id, nonInteractive: argv['non-interactive'] }).finally(lock.release);
+        },
+      )
+      .demandCommand(1, 'Name a command: list, show, apply or discard.')
       .check((args) => refuseRepeatedOptions(args, ['dirs']))
       .strict()
       .version(versionLine())

@@ -1,6 +1,6 @@
 // The only module that talks to the person at the terminal (inquirer). It asks what to do with
-// one conflict; it shows nothing else and decides nothing.
-import { select } from '@inquirer/prompts';
+// one conflict, or whether to discard a session; it shows nothing else and decides nothing.
+import { confirm, select } from '@inquirer/prompts';
 import type { Decision } from './apply-plan.js';
 
 export type ConflictAnswer = Decision | 'diff' | 'quit';
@@ -26,6 +26,16 @@ export async function askConflict(q: ConflictQuestion): Promise<ConflictAnswer> 
   } catch (err) {
     // Ctrl-C / Ctrl-D at the prompt: stop like "quit".
     if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) return 'quit';
+    throw err;
+  }
+}
+
+/** Yes or no, no by default; Ctrl-C / Ctrl-D at the prompt is a no. */
+export async function askYesNo(message: string): Promise<boolean> {
+  try {
+    return await confirm({ message, default: false });
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) return false;
     throw err;
   }
 }

@@ -23,3 +23,6 @@ INSERT INTO staging_sessions_new SELECT staging_id, client_id, status, created, 
 DROP TABLE staging_sessions;
 ALTER TABLE staging_sessions_new RENAME TO staging_sessions;
 CREATE INDEX staging_sessions_status ON staging_sessions (status);
+
+-- Sessions over the same paths (zync-apply's "superseded", R's earlier versions) are found by path.
+CREATE INDEX staging_entries_path ON staging_entries (base_dir, path);

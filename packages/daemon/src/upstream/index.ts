@@ -32,6 +32,7 @@ export {
   type SessionStatus,
   type StagedEntry,
   type StagingSession,
+  type Superseded,
 } from './staging-store.js';
 export { DEFAULT_LIMITS, type StagingLimits } from './upstream-rules.js';
 export { planRetention, removeExpiredUpstreamFiles, type RetentionInput, type RetentionPlan, type SessionDir } from './retention.js';

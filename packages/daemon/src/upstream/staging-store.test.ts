@@ -93,3 +93,21 @@ describe('migration 006 (discarded sessions)', () => {
     expect(() => s.addEntry(entry('nope', 'b'))).toThrow(/FOREIGN KEY/);
   });
 });
+
+describe('StagingStore.supersededSessions', () => {
+  it('counts the paths of pending sessions that later sessions of the same client hold again', () => {
+    const s = openStaging();
+    stage(s, 'S1', 'r1', ['a', 'b', 'c']);
+    s.createSession({ staging_id: 'S2', client_id: 'r1', file_count: 2, now: 5 });
+    for (const p of ['a', 'b']) s.addEntry(entry('S2', p));
+    s.completeSession('S2', 6);
+    s.createSession({ staging_id: 'S3', client_id: 'r1', file_count: 1, now: 7 });
+    s.addEntry(entry('S3', 'c'));
+    s.completeSession('S3', 8);
+    s.discardSession('S3', 'x', 9); // a discarded session supersedes nothing
+    s.createSession({ staging_id: 'S4', client_id: 'other', file_count: 1, now: 10 });
+    s.addEntry(entry('S4', 'c'));
+    s.completeSession('S4', 11); // nor does another client's
+    expect(s.supersededSessions()).toEqual(new Map([['S1', { count: 2, by: ['S2'] }]]));
+  });
+});

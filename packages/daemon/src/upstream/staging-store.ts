@@ -60,6 +60,13 @@ export interface RVersion {
   earlier: boolean;
 }
 
+/** Paths of a pending session that later sessions of the same client hold too (supersededSessions). */
+export interface Superseded {
+  count: number;
+  /** Those later sessions, oldest first. */
+  by: string[];
+}
+
 export type NewStagedEntry = Omit<StagedEntry, 'apply_state' | 'resolution' | 'backup' | 'copy_path' | 'applied_at' | 'base_mode'> &
   Partial<Pick<StagedEntry, 'base_mode'>>;
 
@@ -220,6 +227,29 @@ export class StagingStore {
       )
       .all(stagingId) as (Omit<RVersion, 'earlier'> & { earlier: number })[];
     return rows.map((r) => ({ ...r, earlier: r.earlier === 1 }));
+  }
+
+  /**
+   * For each session still waiting to be applied: how many of its paths a later session from
+   * the same client holds too (complete or applied: R sent a newer version of them), and which
+   * sessions those are, oldest first. Sessions with none are left out.
+   */
+  supersededSessions(): Map<string, Superseded> {
+    const rows = this.db
+      .prepare(
+        `SELECT me.staging_id, COUNT(DISTINCT me.base_dir || char(0) || me.path) AS count, group_concat(DISTINCT o.staging_id) AS later
+           FROM staging_sessions ms
+           JOIN staging_entries me ON me.staging_id = ms.staging_id
+           JOIN staging_entries o ON o.base_dir = me.base_dir AND o.path = me.path AND o.staging_id != me.staging_id
+           JOIN staging_sessions s ON s.staging_id = o.staging_id
+          WHERE ms.status = 'complete' AND s.client_id = ms.client_id AND s.created > ms.created AND s.status IN ('complete', 'applied')
+          GROUP BY me.staging_id`,
+      )
+      .all() as { staging_id: string; count: number; later: string }[];
+    const created = (id: string) => this.getSession(id)?.created ?? 0;
+    return new Map(
+      rows.map((r) => [r.staging_id, { count: r.count, by: r.later.split(',').sort((a, b) => created(a) - created(b) || (a < b ? -1 : 1)) }]),
+    );
   }
 
   getEntry(stagingId: string, baseDir: string, path: string): StagedEntry | null {
