@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBinaryFrame, encodeBinaryFrame } from './framing.js';
-import { ChangeEntry, Request, UpstreamFileResponse } from './messages.js';
+import { ChangeEntry, MAX_STATUS_IDS, Request, UpstreamFileResponse, UpstreamStatusResponse } from './messages.js';
 
 const sum = 'a'.repeat(64);
 
@@ -11,6 +11,7 @@ describe('Request schema', () => {
     ['GET_CHANGES with the default limit', { operation: 'GET_CHANGES', id: 3, since_sequence: 0 }],
     ['GET_FILE', { operation: 'GET_FILE', id: 4, base_dir: 'docs', path: 'a/b.txt' }],
     ['an upstream deletion', { operation: 'UPSTREAM_FILE', id: 5, base_dir: 'd', path: 'x', checksum: null, size: 0, base_checksum: sum, delete: true }],
+    ['a status question', { operation: 'UPSTREAM_STATUS', id: 6, staging_ids: ['S1', 'S2'] }],
   ])('accepts %s', (_why, message) => {
     expect(Request.safeParse(message).success).toBe(true);
   });
@@ -24,6 +25,9 @@ describe('Request schema', () => {
     ['a non-hex checksum', { operation: 'UPSTREAM_FILE', id: 1, base_dir: 'd', path: 'x', checksum: 'zz', size: 1, base_checksum: null }],
     ['a fractional size', { operation: 'UPSTREAM_FILE', id: 1, base_dir: 'd', path: 'x', checksum: sum, size: 1.5, base_checksum: null }],
     ['an array', [1, 2, 3]],
+    ['a status question about nothing', { operation: 'UPSTREAM_STATUS', id: 1, staging_ids: [] }],
+    ['a status question about too many sessions', { operation: 'UPSTREAM_STATUS', id: 1, staging_ids: Array.from({ length: MAX_STATUS_IDS + 1 }, (_, i) => `S${i}`) }],
+    ['a status question with an empty id', { operation: 'UPSTREAM_STATUS', id: 1, staging_ids: [''] }],
   ])('refuses %s', (_why, message) => {
     expect(Request.safeParse(message).success).toBe(false);
   });
@@ -61,5 +65,19 @@ describe('UpstreamFileResponse', () => {
     const parsed = UpstreamFileResponse.safeParse(message);
     expect(parsed.success).toBe(true);
     expect(parsed.data?.e_change).toBe(eChange);
+  });
+});
+
+describe('UpstreamStatusResponse', () => {
+  it('reads a state a newer daemon added as pending (R waits rather than sending twice)', () => {
+    const parsed = UpstreamStatusResponse.parse({
+      id: 1,
+      status: 'ok',
+      sessions: [
+        { staging_id: 'S1', state: 'discarded' },
+        { staging_id: 'S2', state: 'quarantined' },
+      ],
+    });
+    expect(parsed.sessions.map((s) => s.state)).toEqual(['discarded', 'pending']);
   });
 });

@@ -22,6 +22,8 @@ export const MAX_BATCH_FILES = 512;
 export const MAX_BATCH_FILE_BYTES = 256 * 1024;
 /** Content bytes of one GET_FILES answer, so one answer holds bounded memory. */
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** Staging ids one UPSTREAM_STATUS asks about. */
+export const MAX_STATUS_IDS = 1000;
 
 const requestId = z.number().int().min(0).max(MAX_REQUEST_ID);
 const sequence = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -114,6 +116,13 @@ export const UpstreamFileRequest = req('UPSTREAM_FILE', {
 export const FinalizeUpstreamRequest = req('FINALIZE_UPSTREAM', {
   staging_id: z.string().min(1).max(100).optional(),
 });
+/**
+ * Added later (an older daemon answers UNKNOWN_OPERATION): where the asking client's staging
+ * sessions stand on E, so R sends again what E discarded instead of waiting on it forever.
+ */
+export const UpstreamStatusRequest = req('UPSTREAM_STATUS', {
+  staging_ids: z.array(z.string().min(1).max(100)).min(1).max(MAX_STATUS_IDS),
+});
 
 export const Request = z.discriminatedUnion('operation', [
   PingRequest,
@@ -126,6 +135,7 @@ export const Request = z.discriminatedUnion('operation', [
   PrepareUpstreamRequest,
   UpstreamFileRequest,
   FinalizeUpstreamRequest,
+  UpstreamStatusRequest,
 ]);
 export type Request = z.infer<typeof Request>;
 export type Operation = Request['operation'];
@@ -140,6 +150,7 @@ export type AckChangesRequest = z.infer<typeof AckChangesRequest>;
 export type PrepareUpstreamRequest = z.infer<typeof PrepareUpstreamRequest>;
 export type UpstreamFileRequest = z.infer<typeof UpstreamFileRequest>;
 export type FinalizeUpstreamRequest = z.infer<typeof FinalizeUpstreamRequest>;
+export type UpstreamStatusRequest = z.infer<typeof UpstreamStatusRequest>;
 
 // ---- responses (daemon → client) ----
 
@@ -224,6 +235,20 @@ export const FinalizeUpstreamResponse = ok({
   conflict_count: z.number().int(),
 });
 
+/**
+ * Where a staging session stands on E: `pending` (complete, waiting for zync-apply),
+ * `partly_applied` (an apply resolved some entries and was stopped), `applied`, `discarded`
+ * (zync-apply discard: never applied), `aborted` (cut off before FINALIZE), `uploading` (not
+ * finalized yet), `unknown` (no such session of this client). A state a newer daemon adds is read
+ * as `pending`: R then keeps waiting rather than sending the same edits twice.
+ */
+export const UpstreamSessionState = z.enum(['pending', 'partly_applied', 'applied', 'discarded', 'aborted', 'uploading', 'unknown']);
+export type UpstreamSessionState = z.infer<typeof UpstreamSessionState>;
+/** One entry per distinct staging id asked about, in the order asked. */
+export const UpstreamStatusResponse = ok({
+  sessions: z.array(z.object({ staging_id: z.string(), state: UpstreamSessionState.catch('pending') })),
+});
+
 export type PingResponse = z.infer<typeof PingResponse>;
 export type HelloResponse = z.infer<typeof HelloResponse>;
 export type GetLastSequenceResponse = z.infer<typeof GetLastSequenceResponse>;
@@ -236,6 +261,7 @@ export type AckResponse = z.infer<typeof AckResponse>;
 export type PrepareUpstreamResponse = z.infer<typeof PrepareUpstreamResponse>;
 export type UpstreamFileResponse = z.infer<typeof UpstreamFileResponse>;
 export type FinalizeUpstreamResponse = z.infer<typeof FinalizeUpstreamResponse>;
+export type UpstreamStatusResponse = z.infer<typeof UpstreamStatusResponse>;
 
 /** Which success schema answers which operation (GET_FILE's header; FILE_END follows). */
 export const RESPONSE_FOR = {
@@ -249,6 +275,7 @@ export const RESPONSE_FOR = {
   PREPARE_UPSTREAM: PrepareUpstreamResponse,
   UPSTREAM_FILE: UpstreamFileResponse,
   FINALIZE_UPSTREAM: FinalizeUpstreamResponse,
+  UPSTREAM_STATUS: UpstreamStatusResponse,
 } as const satisfies Record<Operation, z.ZodType>;
 
 export type ResponseFor<O extends Operation> = z.infer<(typeof RESPONSE_FOR)[O]>;

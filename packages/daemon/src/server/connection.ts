@@ -6,7 +6,7 @@
 // stable code for that id; the connection and the daemon carry on.
 import type { Duplex } from 'node:stream';
 import WebSocket from 'ws';
-import { decodeBinaryFrame, isZyncError, type GetFileRequest, type GetFilesRequest, type Logger } from '@zync/common';
+import { decodeBinaryFrame, isZyncError, ZyncError, type GetFileRequest, type GetFilesRequest, type Logger } from '@zync/common';
 import { handleAck, handleGetChanges, handleGetLastSequence, handleHello, handlePing, type HandlerContext, type Session } from './handlers.js';
 import { errorResponse, parseRequest } from './parse-request.js';
 import { sendFile, type FileSink } from './send-file.js';
@@ -105,6 +105,10 @@ export class Connection {
         case 'UPSTREAM_FILE':
         case 'FINALIZE_UPSTREAM':
           return this.openUpstream(req.id)?.handleRequest(req);
+        case 'UPSTREAM_STATUS':
+          if (this.session.clientId === null) throw new ZyncError('HELLO_REQUIRED', 'Send HELLO with a client_id before UPSTREAM_STATUS.');
+          if (!this.deps.upstream) throw new ZyncError('UPSTREAM_STATE', 'Upstream staging is not available in this daemon.');
+          return this.send({ id: req.id, status: 'ok', sessions: this.deps.upstream.sessionStates(this.session.clientId, req.staging_ids) });
       }
     } catch (err) {
       this.fail(req.id, err);

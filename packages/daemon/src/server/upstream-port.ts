@@ -7,6 +7,7 @@ import type {
   Logger,
   PrepareUpstreamRequest,
   UpstreamFileRequest,
+  UpstreamStatusResponse,
 } from '@zync/common';
 
 export type UpstreamRequest = PrepareUpstreamRequest | UpstreamFileRequest | FinalizeUpstreamRequest;
@@ -40,6 +41,8 @@ export interface UpstreamConnection {
 export interface UpstreamPort {
   /** Called once per connection, at its first upstream request (after HELLO). */
   openConnection(ctx: UpstreamContext): UpstreamConnection;
+  /** UPSTREAM_STATUS: where each of this client's sessions stands, one entry per distinct id, in order. */
+  sessionStates(clientId: string, stagingIds: readonly string[]): UpstreamStatusResponse['sessions'];
   /**
    * Optional: called at shutdown after every connection was closed and before the store is;
    * resolves once no staging work (file writes, store updates) is still running.

@@ -9,6 +9,7 @@ import { loadIgnoreMatcher, ZyncError, type DirSpec, type EntryKind, type Ignore
 import type { DaemonStore } from '../store/daemon-store.js';
 import type { UpstreamConnection, UpstreamContext, UpstreamPort } from '../server/upstream-port.js';
 import { contentToken, readCurrentEntry } from './current-file.js';
+import { sessionState } from './session-state.js';
 import { createStagingConnection, type StagingConnection } from './staging-connection.js';
 import { StagingStore } from './staging-store.js';
 import { DEFAULT_LIMITS, type StagingLimits } from './upstream-rules.js';
@@ -35,6 +36,7 @@ export {
   type Superseded,
 } from './staging-store.js';
 export { DEFAULT_LIMITS, type StagingLimits } from './upstream-rules.js';
+export { sessionState } from './session-state.js';
 export { planRetention, removeExpiredUpstreamFiles, type RetentionInput, type RetentionPlan, type SessionDir } from './retention.js';
 
 /** <statedir>/zync-staging: staged upstream content, one directory per session. */
@@ -126,6 +128,11 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
           void connection.idle().then(() => live.delete(connection));
         },
       };
+    },
+
+    sessionStates(clientId, stagingIds) {
+      const found = new Map(staging.sessionsOfClient(clientId, stagingIds).map((s) => [s.staging_id, s]));
+      return [...new Set(stagingIds)].map((id) => ({ staging_id: id, state: sessionState(found.get(id) ?? null) }));
     },
 
     /** Shutdown: every connection was closed; wait until their writes, records and cleanups end. */
