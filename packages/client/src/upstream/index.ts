@@ -1,9 +1,10 @@
 // `zync-client --update-upstream`: finds R's local changes since what R last received from E
 // (scan with stat, hash only suspects, plan-upstream.ts decides) and sends them as one staging
 // session; prints the staging id and counts. Content a pending session already holds unchanged
-// is not sent again (staged-records.ts). Any failure throws a ZyncError with one sentence; the
+// is not sent again (staged-records.ts), once E confirms (UPSTREAM_STATUS) that the session is
+// still waiting or applied; edits of a session E discarded go again (staged-states.ts). Any failure throws a ZyncError with one sentence; the
 // connection is closed so the daemon aborts a half-sent session. Writes nothing in R's roots.
-import { escapeNameBytes, inertLine, ZyncError, type DirSpec, type Logger } from '@zync/common';
+import { escapeNameBytes, inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
 import type { Connection } from '../connection.js';
 import type { ClientStore } from '../store/client-store.js';
 import {
@@ -19,6 +20,7 @@ import {
 import { hashSuspects, scanLocalRoots } from './scan-local.js';
 import { sendSession } from './send-session.js';
 import { StagedRecords } from './staged-records.js';
+import { applyStagedStates, describeDropped } from './staged-states.js';
 
 export interface RunUpstreamOptions {
   /** The open client store: what R last received, its position and client id. */
@@ -141,16 +143,49 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
   stopIfAsked();
 
   const records = StagedRecords.open(options.dbPath);
+  let connection: Connection | null = null;
+  // Connects once, for the status question and the upload alike.
+  const connect = async (): Promise<Connection> => {
+    if (connection) return connection;
+    stopIfAsked();
+    connection = await options.connect();
+    stopIfAsked();
+    if (connection.hello.log_id !== logId) {
+      throw new ZyncError(
+        'RESYNC_REQUIRED',
+        "E's change log was recreated since R last synced; run zync-client once to resync, then --update-upstream.",
+      );
+    }
+    return connection;
+  };
   try {
-    const plan = planUpstream({ hashed, deleted, received, staged: records.load(logId), dirs: dirChanges });
+    const input = { hashed, deleted, received, dirs: dirChanges };
+    const recorded = records.load(logId);
+    let plan = planUpstream({ ...input, staged: recorded });
+    let appliedIds = new Set<string>();
+    // Edits a session on E holds are only skipped while that session can still be applied: ask.
+    const asked = [...new Set(plan.already_staged.map((e) => e.staging_id))];
+    if (asked.length > 0) {
+      const states = await askSessionStates(await connect(), asked, log);
+      stopIfAsked();
+      const { kept, dropped } = applyStagedStates(recorded, states);
+      for (const d of dropped) print(describeDropped(d));
+      if (dropped.length > 0) plan = planUpstream({ ...input, staged: kept });
+      appliedIds = new Set(asked.filter((id) => states.get(id) === 'applied'));
+    }
     const scanned = {
       baseDirs: new Set(dirs.map((d) => d.name)),
       stillPending: new Set([...plan.entries, ...plan.already_staged].map((e) => fileKey(e.base_dir, e.path))),
     };
+    const applied = plan.already_staged.filter((e) => appliedIds.has(e.staging_id));
+    const waiting = plan.already_staged.filter((e) => !appliedIds.has(e.staging_id));
     const already = plan.already_staged.length;
-    const pendingSessions = [...new Set(plan.already_staged.map((e) => e.staging_id))].join(', ');
-    const alreadyNote =
-      already === 0 ? '' : ` ${plural(already, 'change')} already staged in ${pendingSessions} ${already === 1 ? 'was' : 'were'} not sent again.`;
+    const sessionsOf = (items: readonly { staging_id: string }[]) => [...new Set(items.map((e) => e.staging_id))].join(', ');
+    const alreadyParts = [
+      ...(waiting.length === 0 ? [] : [`${plural(waiting.length, 'change')} already staged in ${sessionsOf(waiting)} ${waiting.length === 1 ? 'is' : 'are'} waiting for zync-apply on E`]),
+      ...(applied.length === 0 ? [] : [`${plural(applied.length, 'change')} applied on E in ${sessionsOf(applied)} ${applied.length === 1 ? 'reaches' : 'reach'} R at its next pull`]),
+    ];
+    const alreadyNote = already === 0 ? '' : ` Not sent again: ${alreadyParts.join('; ')}.`;
     for (const w of plan.withheld) {
       print(
         `Not sent: ${inertLine(`${w.base_dir}/${w.path}`)} — R replaced this directory with a file, which zync cannot stage on E yet ` +
@@ -164,38 +199,33 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
           ? plan.withheld.length > 0
             ? 'Nothing else to send upstream.'
             : 'Nothing to send upstream: no local changes since what R last received from E.'
-          : `Nothing new to send upstream: ${plural(already, 'change')} ${already === 1 ? 'is' : 'are'} already staged in ${pendingSessions}, waiting for zync-apply on E.`,
+          : waiting.length === already
+            ? `Nothing new to send upstream: ${plural(already, 'change')} ${already === 1 ? 'is' : 'are'} already staged in ${sessionsOf(waiting)}, waiting for zync-apply on E.`
+            : `Nothing new to send upstream: ${alreadyParts.join('; ')}.`,
       );
       return { staging_id: null, file_count: 0, conflict_count: 0, already_staged: already };
     }
 
-    stopIfAsked();
-    const connection = await options.connect();
+    const open = await connect();
     // Closing fails every request in flight; sendSession then never sends FINALIZE_UPSTREAM. Once
     // FINALIZE is out, E may complete the session whatever R does: its answer is awaited, so R
     // records what it staged rather than reporting a stop E never saw (and staging it twice).
     let finalizing = false;
     const stop = () => {
       if (finalizing) log.info('the session is being finalized on E; finishing that first');
-      else void connection.close();
+      else void open.close();
     };
     signal?.addEventListener('abort', stop, { once: true });
     try {
       stopIfAsked();
-      if (connection.hello.log_id !== logId) {
-        throw new ZyncError(
-          'RESYNC_REQUIRED',
-          "E's change log was recreated since R last synced; run zync-client once to resync, then --update-upstream.",
-        );
-      }
-      const served = new Set(connection.hello.dirs);
+      const served = new Set(open.hello.dirs);
       const unknown = plan.entries.find((e) => !served.has(e.base_dir));
       if (unknown) {
         throw new ZyncError('UNKNOWN_BASE_DIR', `The daemon does not serve "${unknown.base_dir}"; check --dirs.`);
       }
       let sent;
       try {
-        sent = await sendSession(connection, dirs, plan.entries, { ...(signal ? { signal } : {}), onFinalize: () => (finalizing = true) });
+        sent = await sendSession(open, dirs, plan.entries, { ...(signal ? { signal } : {}), onFinalize: () => (finalizing = true) });
       } catch (err) {
         throw signal?.aborted ? stoppedError() : err;
       }
@@ -225,9 +255,27 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
       return { staging_id: sent.staging_id, file_count: sent.file_count, conflict_count: sent.conflict_count, already_staged: already };
     } finally {
       signal?.removeEventListener('abort', stop);
-      await connection.close();
     }
   } finally {
     records.close();
+    await (connection as Connection | null)?.close();
   }
+}
+
+/**
+ * UPSTREAM_STATUS for these staging ids, a page at a time. A daemon too old to know the question
+ * says nothing: its sessions are taken as waiting, as before it was asked.
+ */
+async function askSessionStates(connection: Connection, stagingIds: readonly string[], log: Logger): Promise<Map<string, UpstreamSessionState>> {
+  const states = new Map<string, UpstreamSessionState>();
+  try {
+    for (let at = 0; at < stagingIds.length; at += MAX_STATUS_IDS) {
+      const answer = await connection.request('UPSTREAM_STATUS', { staging_ids: stagingIds.slice(at, at + MAX_STATUS_IDS) });
+      for (const s of answer.sessions) states.set(s.staging_id, s.state);
+    }
+  } catch (err) {
+    if (!(err instanceof ZyncError && err.code === 'UNKNOWN_OPERATION')) throw err;
+    log.info('the daemon does not report staging sessions (an older zync); edits already staged are not sent again');
+  }
+  return states;
 }

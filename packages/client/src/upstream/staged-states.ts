@@ -1,0 +1,45 @@
+// Which of R's staged records still hold, given where E says their sessions stand
+// (UPSTREAM_STATUS). A record makes --update-upstream skip an edit a session on E already holds;
+// once that session can never be applied — discarded on E, aborted, or unknown to the daemon —
+// the record is dropped and the edit goes again. Records of a session still waiting (pending,
+// partly applied, uploading) stay. So do those of an applied session: its changes reach R at the
+// next pull, and the existing pruning drops the records then (the path then matches what R
+// received); dropping them earlier would stage R's content a second time, for E to apply again.
+// A session E said nothing about (an older daemon) is taken as waiting. Pure: no I/O.
+import type { UpstreamSessionState } from '@zync/common';
+import type { StagedRecord } from './plan-upstream.js';
+
+const GONE: ReadonlySet<UpstreamSessionState> = new Set(['discarded', 'aborted', 'unknown']);
+
+export interface StagedStates {
+  /** The records that still make an edit "already staged". */
+  kept: Map<string, StagedRecord>;
+  /** Sessions whose records were dropped, with why and how many records, in staging id order. */
+  dropped: { staging_id: string; state: UpstreamSessionState; records: number }[];
+}
+
+export function applyStagedStates(
+  staged: ReadonlyMap<string, StagedRecord>,
+  states: ReadonlyMap<string, UpstreamSessionState>,
+): StagedStates {
+  const kept = new Map<string, StagedRecord>();
+  const dropped = new Map<string, { staging_id: string; state: UpstreamSessionState; records: number }>();
+  for (const [key, record] of staged) {
+    const state = states.get(record.staging_id);
+    if (state === undefined || !GONE.has(state)) {
+      kept.set(key, record);
+      continue;
+    }
+    const entry = dropped.get(record.staging_id) ?? { staging_id: record.staging_id, state, records: 0 };
+    entry.records++;
+    dropped.set(record.staging_id, entry);
+  }
+  return { kept, dropped: [...dropped.values()].sort((a, b) => (a.staging_id < b.staging_id ? -1 : a.staging_id > b.staging_id ? 1 : 0)) };
+}
+
+/** One line for the person on R: why these edits go again. */
+export function describeDropped(d: { staging_id: string; state: UpstreamSessionState; records: number }): string {
+  const why =
+    d.state === 'discarded' ? 'was discarded on E' : d.state === 'aborted' ? 'was aborted on E' : 'is unknown to E (its staging records are gone)';
+  return `Session ${d.staging_id} ${why}: its ${d.records === 1 ? 'change is' : `${d.records} changes are`} sent again if R still holds ${d.records === 1 ? 'it' : 'them'}.`;
+}
