@@ -18,7 +18,7 @@ export function runApply(daemon: DaemonHandle, args: readonly string[]): Promise
 
 export interface SessionJson {
   staging_id: string;
-  status: 'in_progress' | 'complete' | 'applied' | 'aborted';
+  status: 'in_progress' | 'complete' | 'applied' | 'aborted' | 'discarded';
   file_count: number;
   conflict_count: number;
   created: string;
