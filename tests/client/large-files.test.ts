@@ -1,5 +1,5 @@
-// Files of 16 MiB or more go through the O_DIRECT writer (staged in aligned shared memory,
-// hashed on the hashing thread, the last block padded and cut off again). With sizes that are
+// Files of 16 MiB or more go through the O_DIRECT writer (staged in page-aligned memory, the
+// last block padded and cut off again). With sizes that are
 // not multiples of the block size, more of them at once than the writer has staging areas for,
 // edits in place, and the same path upstream (R -> E, staged and applied), every byte must land
 // as E (or R) has it, with its mode and mtime, and no temp file may be left.

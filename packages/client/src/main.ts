@@ -13,7 +13,6 @@ import {
   createLogger,
   failAndExit,
   ignoreClosedStdout,
-  onHashThreadOnline,
   parseDirSpecs,
   refusePrivatePathsInRoots,
   refuseRepeatedOptions,
@@ -25,7 +24,6 @@ import {
   type ProcessLock,
 } from '@zync/common';
 import { checkInterval, requireToken } from './arguments.js';
-import { restoreHeapTuning } from './heap-tuning.js';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { PullEngine, discardPartialDownloads } from './pull-engine.js';
@@ -66,7 +64,6 @@ async function main(): Promise<void> {
     .parseAsync();
 
   const logger = createLogger(PROGRAM, argv['log-level']);
-  onHashThreadOnline(restoreHeapTuning);
   checkServerUrl(argv.server);
   const ca = await readCaFile(argv.ca, argv.server);
   const token = requireToken(await resolveToken({ token: argv.token, tokenFile: argv['token-file'] }));

@@ -181,9 +181,9 @@ export class AtomicFileWriter {
     if (!this.handle) throw new Error('AtomicFileWriter: write after commit or abort');
     if (this.failure !== undefined) throw fromFsError(this.failure, `writing ${this.target}`);
     if (chunk.length === 0) return;
+    this.hash.update(chunk);
     this.written += chunk.length;
     if (this.direct) {
-      // Hashed on the hashing thread, from the staging memory.
       try {
         await this.direct.write(chunk);
       } catch (err) {
@@ -192,7 +192,6 @@ export class AtomicFileWriter {
       }
       return;
     }
-    this.hash.update(chunk);
     this.queue.push(chunk);
     this.queuedBytes += chunk.length;
     this.flushing ??= this.flush();
@@ -272,8 +271,8 @@ export class AtomicFileWriter {
   ): Promise<{ checksum: string; size: number; file: WrittenFile }> {
     const handle = this.handle;
     if (!handle) throw new Error('AtomicFileWriter: commit after commit or abort');
+    const checksum = this.hash.digest('hex');
     try {
-      const checksum = this.direct ? await this.direct.finish(this.written) : this.hash.digest('hex');
       if (options.expectedChecksum !== undefined && options.expectedChecksum !== checksum) {
         throw new ZyncError(
           'CHECKSUM_MISMATCH',
@@ -281,6 +280,7 @@ export class AtomicFileWriter {
         );
       }
       await this.drain();
+      await this.direct?.finish(this.written);
       await this.releaseDirect();
       // Metadata on the open fd takes microseconds: synchronous calls cost less than two
       // thread-pool round trips per file. Set before the fsync, so the fsync covers them.

@@ -8,12 +8,12 @@
 // O_DIRECT wants the memory, the file offset and the length aligned to the device's block size.
 // Node's buffers come from malloc and are not page-aligned; a WebAssembly memory is (its backing
 // store is mapped whole pages), so the staging slots are views of one. Chunks from the network
-// are copied into a slot; a full slot is written, and hashed on the hashing thread (the memory
-// is shared with it), while the next fills. The last, partial block is written padded with
-// zeros, then the file is truncated to its real size.
+// are copied into a slot (the caller hashes them as they come); a full slot is written while the
+// next fills. The last, partial block is written padded with zeros, then the file is truncated
+// to its real size. (Hashing the slots on a thread of their own was tried: on 2 cores the
+// cross-thread traffic cost more CPU than it took off this thread, and W2 got slower.)
 import { constants as fsConstants, ftruncateSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { RangeHash, sharedMemory } from './hash-thread.js';
 
 /** Files expected to be at least this large are written directly (smaller ones gain nothing). */
 export const DIRECT_WRITE_MIN_BYTES = 16 * 1024 * 1024;
@@ -26,37 +26,31 @@ const SLOTS_PER_WRITER = 3;
 /** Writers beyond this many at once write buffered: staging memory stays at 24 MiB at most. */
 const MAX_DIRECT_WRITERS = 4;
 const AREA_BYTES = SLOTS_PER_WRITER * SLOT_BYTES;
+const WASM_PAGE = 64 * 1024;
 
 /** O_DIRECT where the platform has it (Linux), else undefined: every writer writes buffered. */
 export const O_DIRECT: number | undefined = (fsConstants as Record<string, number | undefined>)['O_DIRECT'];
 
 let staging: Buffer | null = null;
-/** Set when no shared memory could be made: every writer writes buffered. */
-let stagingUnavailable = false;
 const freeAreas: number[] = [];
 
 /** A writer's staging area, or null when MAX_DIRECT_WRITERS areas are in use. */
 function acquireArea(): number | null {
-  if (staging === null && !stagingUnavailable) {
-    staging = sharedMemory(MAX_DIRECT_WRITERS * AREA_BYTES);
-    if (staging === null) {
-      stagingUnavailable = true;
-      return null;
-    }
+  if (staging === null) {
+    staging = Buffer.from(new WebAssembly.Memory({ initial: (MAX_DIRECT_WRITERS * AREA_BYTES) / WASM_PAGE }).buffer);
     for (let i = MAX_DIRECT_WRITERS - 1; i >= 0; i--) freeAreas.push(i);
   }
   return freeAreas.pop() ?? null;
 }
 
 /**
- * The direct-write half of an AtomicFileWriter: stages, writes, hashes and finishes the file's
- * bytes; the caller counts them. After a failed write or hash, every later call throws it.
+ * The direct-write half of an AtomicFileWriter: stages, writes and finishes the file's bytes;
+ * the caller hashes and counts them. After a failed write, every later call throws it.
  */
 export class DirectSink {
   private readonly handle: FileHandle;
   private area: number | null;
   private readonly slots: Buffer[];
-  private readonly hash = new RangeHash();
   private readonly inFlight: (Promise<void> | null)[] = new Array<Promise<void> | null>(SLOTS_PER_WRITER).fill(null);
   private slot = 0;
   private filled = 0;
@@ -114,34 +108,31 @@ export class DirectSink {
       this.slots[this.slot]!.set(chunk.subarray(offset, offset + n), this.filled);
       this.filled += n;
       offset += n;
-      if (this.filled === SLOT_BYTES) this.issue(SLOT_BYTES, SLOT_BYTES);
+      if (this.filled === SLOT_BYTES) this.issue(SLOT_BYTES);
     }
   }
 
   /**
    * Writes what is staged (the last block padded with zeros) and truncates the file to `size`,
    * the number of bytes given to write() in all. Afterwards the file holds exactly those bytes.
-   * Returns their SHA-256 (hex).
    */
-  async finish(size: number): Promise<string> {
+  async finish(size: number): Promise<void> {
     // write() calls not yet waited for are part of the file (the buffered writer queues them at once).
     await this.writing;
     if (this.filled > 0) {
       const padded = Math.ceil(this.filled / ALIGN) * ALIGN;
       await this.slotFree(this.slot);
       this.slots[this.slot]!.fill(0, this.filled, padded);
-      this.issue(padded, this.filled);
+      this.issue(padded);
     }
     await this.settle();
     await this.handle.truncate(size);
-    return this.hash.digest();
   }
 
-  /** Waits for everything in flight and forgets what is staged and hashed (a restart from 0). */
+  /** Waits for everything in flight and forgets what is staged (a restart from 0). */
   async reset(): Promise<void> {
     await this.writing;
     await this.settle();
-    await this.hash.reset();
     this.slot = 0;
     this.filled = 0;
     this.position = 0;
@@ -149,29 +140,21 @@ export class DirectSink {
 
   /**
    * Waits for what is in flight without throwing; the area goes back to the pool. A write() still
-   * copying stops (and rejects) first: nothing may stage into the area or post a hash afterwards.
+   * copying stops (and rejects) first: nothing may stage into the area afterwards.
    */
   async close(): Promise<void> {
     this.closed = true;
     await this.writing;
     for (const write of this.inFlight) await write?.catch(() => undefined);
-    await this.hash.drop();
     this.release();
   }
 
-  /** Writes `length` bytes of the current slot (padding included) and hashes the first `hashed`. */
-  private issue(length: number, hashed: number): void {
+  /** Writes `length` bytes of the current slot (padding included). */
+  private issue(length: number): void {
     const index = this.slot;
-    const buffer = this.slots[index]!;
-    const position = this.position;
-    const written = this.writeFully(buffer, length, position);
-    const hashedToo = this.hash.update(buffer.subarray(0, hashed));
-    this.inFlight[index] = Promise.all([written, hashedToo]).then(
-      () => undefined,
-      (err: unknown) => {
-        this.failure ??= err;
-      },
-    );
+    this.inFlight[index] = this.writeFully(this.slots[index]!, length, this.position).catch((err: unknown) => {
+      this.failure ??= err;
+    });
     this.position += length;
     this.slot = (index + 1) % SLOTS_PER_WRITER;
     this.filled = 0;

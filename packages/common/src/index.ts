@@ -6,7 +6,6 @@ export * from './ignore-rules.js';
 export * from './conflict-names.js';
 export * from './e-change.js';
 export * from './atomic-write.js';
-export { onHashThreadOnline, RangeHash, sharedMemory } from './hash-thread.js';
 export * from './log.js';
 export * from './token.js';
 export * from './cli.js';

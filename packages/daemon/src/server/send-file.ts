@@ -1,20 +1,17 @@
 // GET_FILE: streams one recorded file as a header, binary frames tagged with the request id,
-// and a FILE_END trailer; a resumed download (offset) gets the frames after its offset only.
-// Memory is bounded for any size and any number of transfers: a few reusable read blocks from a
-// daemon-wide budget, and the next block is read only when the socket has taken an earlier one
-// (backpressure, not buffering). The blocks are hashed on the hashing thread while they are
-// sent. The header carries the recorded checksum; if the bytes sent do not hash to it, or the
-// file's size, mtime or inode moved while it was read, the trailer is replaced by FILE_CHANGED,
-// so content is never delivered under a wrong checksum. Small files (one frame) take the
-// synchronous path of SmallFileReader.
+// and a FILE_END trailer; a resumed download (offset) gets the frames after its offset only. Memory is bounded for any size and any number of transfers: a few
+// reusable read blocks from a daemon-wide budget, and the next block is read only when the socket
+// has taken an earlier one (backpressure, not buffering). The header carries the recorded checksum; if the bytes sent do not hash to it, or
+// the file's size, mtime or inode moved while it was read, the trailer is replaced by
+// FILE_CHANGED, so content is never delivered under a wrong checksum. Small files (one frame)
+// take the synchronous path of SmallFileReader.
+import { createHash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import {
   CHUNK_BYTES,
   FRAME_HEADER_BYTES,
-  RangeHash,
   resolveInRoot,
-  sharedMemory,
   ZyncError,
   type FileEndResponse,
   type GetFileHeader,
@@ -64,21 +61,6 @@ let budgetWaiters: (() => void)[] = [];
 /** Blocks kept between transfers, so a run of large files does not churn the GC. */
 const SPARE_BLOCKS = BLOCKS;
 const spareBlocks: Buffer[] = [];
-/**
- * The budget's blocks as views of one memory shared with the hashing thread, which hashes a
- * block while this thread sends it (made on first use; empty where there is no shared memory,
- * and blocks are then allocated and hashed here).
- */
-let sharedBlocks: Buffer[] | null = null;
-
-function spareBlock(): Buffer {
-  if (sharedBlocks === null) {
-    const memory = sharedMemory(BLOCK_BUDGET * BLOCK_BYTES);
-    sharedBlocks = memory ? Array.from({ length: BLOCK_BUDGET }, (_, i) => memory.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES)) : [];
-    spareBlocks.push(...sharedBlocks);
-  }
-  return spareBlocks.pop() ?? Buffer.allocUnsafe(BLOCK_BYTES);
-}
 
 export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sink: FileSink, req: GetFileRequest): Promise<void> {
   const root = deps.roots.get(req.base_dir);
@@ -100,7 +82,6 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
     if (code === 'ELOOP') throw new ZyncError('UNSAFE_PATH', `${req.path} is a symbolic link.`);
     throw cannotOpen(req.base_dir, req.path, code);
   }
-  const hash = new RangeHash();
   try {
     const before = await handle.stat();
     if (!before.isFile()) throw changed(req.path, 'it is no longer a regular file');
@@ -112,7 +93,7 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
 
     // A block holds FRAMES_PER_READ frames back to back ([id][payload][id][payload]...); one
     // readv fills their payloads and each frame goes out as a view of the block.
-    let hashFailure: unknown = undefined;
+    const hash = createHash('sha256');
     const free: Buffer[] = [];
     const held: Buffer[] = [];
     const take = (): Buffer | null => {
@@ -120,7 +101,7 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
       if (reused) return reused;
       if (held.length >= BLOCKS || blocksOut >= BLOCK_BUDGET) return null;
       blocksOut++;
-      const block = spareBlock();
+      const block = spareBlocks.pop() ?? Buffer.allocUnsafe(BLOCK_BYTES);
       held.push(block);
       return block;
     };
@@ -150,7 +131,7 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
         const length = Math.min(BLOCK_BYTES, from - at);
         const got = await readFully(handle, [block.subarray(0, length)], at);
         if (got < length) throw changed(req.path, 'it became shorter');
-        await hash.update(block.subarray(0, length));
+        hash.update(block.subarray(0, length));
         free.push(block);
         at += length;
         if (!sink.isOpen()) return;
@@ -169,15 +150,13 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
         if (got < length) throw changed(req.path, 'it became shorter');
         startReads();
         const frames: Buffer[] = [];
-        const payloads: Buffer[] = [];
         for (let offset = 0; offset < length; offset += CHUNK_BYTES) {
           const start = (offset / CHUNK_BYTES) * FRAME_SPAN;
           const end = start + FRAME_HEADER_BYTES + Math.min(CHUNK_BYTES, length - offset);
           block.writeUInt32BE(req.id, start);
-          payloads.push(block.subarray(start + FRAME_HEADER_BYTES, end));
+          hash.update(block.subarray(start + FRAME_HEADER_BYTES, end));
           frames.push(block.subarray(start, end));
         }
-        const hashed = hash.update(...payloads);
         sent += length;
         // One write for the block's frames; the socket takes them in order, so the last one's
         // promise covers all.
@@ -185,8 +164,7 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
         sink.corked(() => {
           for (const frame of frames) last = sink.sendFrame(frame);
         });
-        // The block is reused once the socket has taken it and the hashing thread has read it.
-        const taken: Promise<void> = Promise.all([last, hashed.catch((err: unknown) => void (hashFailure ??= err))]).then(() => {
+        const taken: Promise<void> = last.then(() => {
           sending.delete(taken);
           free.push(block);
         });
@@ -205,13 +183,10 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
     const named = await lstat(absPath).catch(() => null);
     if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) throw changed(req.path, 'it was written to');
     if (!named || named.ino !== before.ino || named.dev !== before.dev) throw changed(req.path, 'it was replaced');
-    if (hashFailure !== undefined) throw changed(req.path, 'its content could not be hashed');
-    const checksum = await hash.digest();
+    const checksum = hash.digest('hex');
     if (checksum !== record.checksum) throw changed(req.path, 'its content differs from the log');
     sink.sendJson({ id: req.id, status: 'ok', operation: 'FILE_END', checksum, size: sent });
   } finally {
-    // A transfer given up leaves no hash on the hashing thread (after digest() this does nothing).
-    void hash.drop();
     await handle.close();
   }
 }
@@ -232,10 +207,7 @@ function sendSmallFile(rootPath: string, sink: FileSink, req: GetFileRequest, re
 function releaseBlocks(blocks: Buffer[]): void {
   if (blocks.length === 0) return;
   blocksOut -= blocks.length;
-  // Shared blocks are the budget itself: all of them go back.
-  const shared = blocks.filter((b) => sharedBlocks?.includes(b));
-  const plain = blocks.filter((b) => !shared.includes(b));
-  spareBlocks.push(...shared, ...plain.slice(0, Math.max(0, SPARE_BLOCKS - spareBlocks.length)));
+  spareBlocks.push(...blocks.slice(0, Math.max(0, SPARE_BLOCKS - spareBlocks.length)));
   const waiting = budgetWaiters;
   budgetWaiters = [];
   for (const wake of waiting) wake();
