@@ -1,9 +1,9 @@
 // GET_FILE: any size streams in bounded memory (a 200 MiB file with the daemon's peak RSS under
 // 150 MiB), a download cut short resumes at an offset, the daemon stops reading when the client stops reading (backpressure), and a file
-// that changes while it is being sent ends in FILE_CHANGED, never in a FILE_END whose checksum
-// does not describe the bytes sent.
+// that changes while it is being sent ends in FILE_CHANGED (even when the writer puts its size
+// and mtime back), never in a FILE_END whose checksum does not describe the bytes sent.
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat, utimes } from 'node:fs/promises';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ const MiB = 1024 * 1024;
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 /** Large files requested at once: more than the daemon's read budget serves together. */
 const MANY = 24;
+const SNEAKY_MTIME = new Date('2024-05-06T07:08:09Z');
 
 interface Transfer {
   header: Record<string, unknown>;
@@ -70,6 +71,8 @@ beforeAll(async () => {
   root = tempDir();
   await writeRandomFile(path.join(root, 'big.bin'), 200 * MiB);
   await writeRandomFile(path.join(root, 'medium.bin'), 96 * MiB);
+  await writeRandomFile(path.join(root, 'sneaky.bin'), 48 * MiB);
+  await utimes(path.join(root, 'sneaky.bin'), SNEAKY_MTIME, SNEAKY_MTIME); // whole seconds: utimes can put it back exactly
   await writeText(path.join(root, 'small.txt'), 'hello\n');
   await writeText(path.join(root, 'empty.txt'), '');
   for (let i = 0; i < MANY; i++) await writeRandomFile(path.join(root, 'many', `f${i}.bin`), 3 * MiB + i);
@@ -161,6 +164,29 @@ describe('GET_FILE', () => {
     expect(result.end).toMatchObject({ id: 7, status: 'error', code: 'FILE_CHANGED' });
     expect(result.received).toBeLessThanOrEqual(96 * MiB);
     expect(peakRssBytes(daemon.pid)).toBeLessThan(150 * MiB);
+  });
+
+  it('ends in FILE_CHANGED when a write meanwhile puts the size and mtime back (touch -r)', async () => {
+    const file = path.join(root, 'sneaky.bin');
+    let paused: WebSocket | null = null;
+    const transfer = streamFile(daemon, 'w', 'sneaky.bin', {
+      onProgress: (received, ws) => {
+        if (received >= 4 * MiB && paused === null) {
+          paused = ws;
+          ws.pause();
+        }
+      },
+    });
+    await waitFor(() => paused !== null, { what: 'the first 4 MiB' });
+    const handle = await open(file, 'r+');
+    await handle.write(Buffer.from('changed, and the mtime put back'), 0, 31, 40 * MiB);
+    await handle.close();
+    await utimes(file, SNEAKY_MTIME, SNEAKY_MTIME);
+    expect((await stat(file)).mtimeMs).toBe(SNEAKY_MTIME.getTime());
+    paused!.resume();
+
+    const result = await transfer;
+    expect(result.end).toMatchObject({ id: 7, status: 'error', code: 'FILE_CHANGED' });
   });
 
   it('serves many large files requested at once on one connection, each whole', async () => {

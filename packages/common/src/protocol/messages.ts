@@ -199,7 +199,10 @@ export const GetFileHeader = ok({
   mode,
   offset: size.optional(),
 });
-/** GET_FILE trailer, after the last binary frame: the checksum and size of the file as read while sending it (a resumed download's prefix included). */
+/**
+ * GET_FILE trailer, after the last binary frame: the whole file's recorded checksum and size,
+ * sent once the file held still (by stat) while it was read. R verifies the bytes against it.
+ */
 export const FileEndResponse = ok({ operation: z.literal('FILE_END'), checksum, size });
 /** One file of a GET_FILES answer: its recorded attributes, or why it was not sent. */
 export const BatchedFile = z.discriminatedUnion('status', [
