@@ -2,7 +2,8 @@
 // are not synced, and the daemon says so: one warning per name per run, naming the directory and
 // showing the name with its bad bytes as \xNN — at start-up and for names made while it runs,
 // not again at each rescan or write. Before, they were skipped without a word, and a name made
-// while the daemon ran kept its watcher looking at it in a loop.
+// while the daemon ran kept its watcher looking at it in a loop. A name with a backslash (also
+// not synced) is warned about once too, not again at every rescan.
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { fetchLog } from './daemon-helpers.js';
 const rawPath = (dir: string, ...name: (string | number[])[]) =>
   Buffer.concat([Buffer.from(`${dir}/`), ...name.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))]);
 
+const unsyncableWarnings = (stderr: string) => stderr.split('\n').filter((line) => line.includes('name not syncable'));
 const warningsFor = (stderr: string, escaped: string) => stderr.split('\n').filter((line) => line.includes('is not UTF-8') && line.endsWith(`: ${escaped}`));
 
 /** CPU time (user + system) of a process so far, in clock ticks. */
@@ -42,6 +44,7 @@ describe('zync-daemon with names that are not UTF-8', () => {
     writeFileSync(Buffer.concat([rawPath(root, 'd', [0xff]), Buffer.from('/inside.txt')]), 'below a bad name\n');
     mkdirSync(path.join(root, 'sub'));
     writeFileSync(path.join(root, 'caf\uFFFD-real.txt'), 'a real U+FFFD is UTF-8\n');
+    writeFileSync(path.join(root, 'back\\slash.txt'), 'a backslash cannot cross the wire\n');
     daemon = await startDaemon({ dirs: { docs: root } });
   });
   afterAll(async () => {
@@ -51,6 +54,7 @@ describe('zync-daemon with names that are not UTF-8', () => {
   it('warns once per name at start-up, naming the directory, and logs the rest', async () => {
     expect(warningsFor(daemon.stderr(), 'caf\\xe9.txt')).toEqual([expect.stringContaining('a name in docs is not UTF-8')]);
     expect(warningsFor(daemon.stderr(), 'd\\xff')).toHaveLength(1);
+    expect(unsyncableWarnings(daemon.stderr())).toHaveLength(1);
     const paths = await loggedPaths();
     expect(paths.sort()).toEqual(['caf\uFFFD-real.txt', 'ok.txt', 'sub']);
   });
@@ -74,6 +78,7 @@ describe('zync-daemon with names that are not UTF-8', () => {
     expect(warningsFor(daemon.stderr(), 'na\\xffme')).toHaveLength(1);
     expect(warningsFor(daemon.stderr(), 'caf\\xe9.txt')).toHaveLength(1);
     expect(warningsFor(daemon.stderr(), 'd\\xff')).toHaveLength(1);
+    expect(unsyncableWarnings(daemon.stderr())).toHaveLength(1);
     expect((await loggedPaths()).filter((p) => p.includes('\uFFFD')).sort()).toEqual(['caf\uFFFD-real.txt', 'real\uFFFD', 'real\uFFFD/inside.txt']);
   });
 

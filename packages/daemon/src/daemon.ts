@@ -9,7 +9,7 @@ import * as nodePath from 'node:path';
 import { acquireProcessLock, generateToken, readTokenFile, refusePrivatePathsInRoots, writeTokenFile, type DirSpec, type Logger, type ProcessLock } from '@zync/common';
 import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
-import { NonUtf8Names } from './non-utf8-names.js';
+import { SkippedNames } from './skipped-names.js';
 import { statePaths } from './private-locations.js';
 import { reconcile } from './reconcile.js';
 import { RootSet } from './roots.js';
@@ -92,8 +92,8 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     cleanup.push(() => upstream.close?.());
     const roots = await RootSet.load(config.dirs);
     let notify: (highest: number) => void = () => undefined;
-    const nonUtf8 = new NonUtf8Names(log);
-    const watcher = new TreeWatcher({ store, roots, log, nonUtf8, onCommit: (highest) => notify(highest) });
+    const skippedNames = new SkippedNames(log);
+    const watcher = new TreeWatcher({ store, roots, log, skippedNames, onCommit: (highest) => notify(highest) });
     cleanup.push(() => watcher.close());
     const watchStarted = Date.now();
     await watcher.start();
@@ -104,7 +104,7 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     let hashed = 0;
     let logged = 0;
     for (const root of roots.all()) {
-      const result = await reconcile({ store, root, log, nonUtf8 });
+      const result = await reconcile({ store, root, log, skippedNames });
       files += result.files;
       hashed += result.hashed;
       if (result.verdict.status !== 'ok') {

@@ -8,7 +8,7 @@ import type { Logger } from '@zync/common';
 import { diffScan } from './core/diff-scan.js';
 import { unreadableInput, type ChangeInput } from './core/entries.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
-import type { NonUtf8Names } from './non-utf8-names.js';
+import type { SkippedNames } from './skipped-names.js';
 import type { Root } from './roots.js';
 import { hashStable, scanTree } from './scanner.js';
 import type { DaemonStore } from './store/daemon-store.js';
@@ -33,10 +33,10 @@ export async function reconcile(options: {
   /** A subtree to look at ('' or absent: the whole root). */
   under?: string;
   log: Logger;
-  /** Reports names that are not UTF-8 (once per run); without it they are left out quietly. */
-  nonUtf8?: NonUtf8Names;
+  /** Reports names zync does not sync, once per run; without it a bad UTF-8 name goes quietly and a backslash warns each time. */
+  skippedNames?: SkippedNames;
 }): Promise<ReconcileResult> {
-  const { store, root, log, nonUtf8 } = options;
+  const { store, root, log, skippedNames } = options;
   const under = options.under || undefined;
   const result: ReconcileResult = { inputs: [], files: 0, dirs: 0, hashed: 0, unsettled: [], verdict: { status: 'ok' } };
 
@@ -47,8 +47,11 @@ export async function reconcile(options: {
     return result;
   }
 
-  const checkUtf8 = nonUtf8 && ((dir: string) => nonUtf8.check(root.name, root.root, dir));
-  const scan = await scanTree(root.root, root.matcher, { under, log, ...(checkUtf8 ? { checkUtf8 } : {}) });
+  const reported = skippedNames && {
+    checkUtf8: (dir: string) => skippedNames.check(root.name, root.root, dir),
+    onUnsyncableName: (rel: string) => skippedNames.unsyncable(root.name, rel),
+  };
+  const scan = await scanTree(root.root, root.matcher, { under, log, ...reported });
   for (const e of scan.entries) {
     if (e.kind === 'dir') result.dirs++;
     else result.files++;

@@ -99,19 +99,26 @@ const RELIST_ATTEMPTS = 3;
 /**
  * For a directory (relative path) whose listing holds a name decoded with U+FFFD: its real
  * names that hold U+FFFD (the others are not UTF-8 and are left out), null when it cannot be
- * listed. The daemon's NonUtf8Names also reports the names left out.
+ * listed. The daemon's SkippedNames also reports the names left out.
  */
 export type Utf8Check = (dir: string) => ReadonlySet<string> | null;
 
 /**
  * Walks `root` below `under` ('' for the whole root). The `under` entry itself is included when
  * it is not the root. Ignored paths are neither listed nor descended into, and names that are not
- * UTF-8 are left out (`checkUtf8` is told).
+ * UTF-8 (`checkUtf8` is told) or hold a backslash or control character (`onUnsyncableName`)
+ * are left out.
  */
 export async function scanTree(
   root: string,
   matcher: IgnoreMatcher,
-  options: { under?: string; log?: Logger; checkUtf8?: Utf8Check } = {},
+  options: {
+    under?: string;
+    log?: Logger;
+    checkUtf8?: Utf8Check;
+    /** Told of each name with a backslash or control character (default: a warning each time). */
+    onUnsyncableName?: (rel: string) => void;
+  } = {},
 ): Promise<TreeScan> {
   const checkUtf8 = options.checkUtf8 ?? ((dir: string) => listNonUtf8Names(absPath(root, dir))?.literal ?? null);
   const under = options.under ?? '';
@@ -159,7 +166,8 @@ export async function scanTree(
       }
       if (!isSafeRelativePath(rel)) {
         // Names with control characters or backslashes cannot cross the wire safely.
-        options.log?.warn({ path: rel }, 'name not syncable; skipped'); // the log prints values JSON-escaped
+        if (options.onUnsyncableName) options.onUnsyncableName(rel);
+        else options.log?.warn({ path: rel }, 'name not syncable (a backslash or a control character); skipped'); // the log prints values JSON-escaped
         continue;
       }
       // Skip ignored names before the lstat when the type is already known.

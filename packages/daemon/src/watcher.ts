@@ -9,7 +9,7 @@
 // reported and held (no deletions) until it returns, then rescanned; a root made anew in its
 // place (rm -rf, mkdir) is watched anew. Paths are looked at through real directories only:
 // nothing behind a symlink is E's. Names that are not UTF-8 raise events under a decoded name
-// that leads nowhere: they are reported (NonUtf8Names) and their events dropped, never looked at
+// that leads nowhere: they are reported (SkippedNames) and their events dropped, never looked at
 // over and over. Owns chokidar and timers; decides nothing itself.
 import { statSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
@@ -21,7 +21,7 @@ import { IGNORE_FILE, isSafeRelativePath, mayBeNonUtf8, toRelativePath, type Cha
 import { addEvents, pendingKey, takeSettled, type PendingMap, type PendingPath, type WatchEventType } from './core/coalesce-events.js';
 import { sameStat, unreadableInput, type ChangeInput } from './core/entries.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
-import { NonUtf8Names } from './non-utf8-names.js';
+import { SkippedNames } from './skipped-names.js';
 import { forEachLimited } from './pool.js';
 import { reconcile } from './reconcile.js';
 import type { Root, RootSet } from './roots.js';
@@ -42,8 +42,8 @@ export interface WatcherOptions {
   log: Logger;
   /** Called after every commit that logged at least one entry. */
   onCommit: (highestSequence: number, recorded: ChangeEntry[]) => void;
-  /** Reports names that are not UTF-8, once per run (shared with the start-up scan). */
-  nonUtf8?: NonUtf8Names;
+  /** Reports names zync does not sync, once per run (shared with the start-up scan). */
+  skippedNames?: SkippedNames;
   /** Quiet time after a path's last event before it is looked at. */
   settleMs?: number;
   /** Longest a busy path waits before it is looked at anyway. */
@@ -93,7 +93,7 @@ export class TreeWatcher {
   private readonly roots: RootSet;
   private readonly log: Logger;
   private readonly onCommit: WatcherOptions['onCommit'];
-  private readonly nonUtf8: NonUtf8Names;
+  private readonly skippedNames: SkippedNames;
   /**
    * Decoded paths (pendingKey) whose directory was listed for names that are not UTF-8: a burst
    * of writes to such a name lists it once. Cleared at each whole-root rescan.
@@ -129,7 +129,7 @@ export class TreeWatcher {
     this.roots = options.roots;
     this.log = options.log;
     this.onCommit = options.onCommit;
-    this.nonUtf8 = options.nonUtf8 ?? new NonUtf8Names(options.log);
+    this.skippedNames = options.skippedNames ?? new SkippedNames(options.log);
     this.settle = { settleMs: options.settleMs ?? SETTLE_MS, maxWaitMs: options.maxWaitMs ?? 2000, limit: options.batchLimit ?? 2000 };
     this.rootPollMs = options.rootPollMs ?? 1000;
     this.rescanEveryMs = options.rescanEveryMs ?? 10 * 60_000;
@@ -347,7 +347,7 @@ export class TreeWatcher {
     if (!this.undecodable.has(key)) {
       this.undecodable.add(key);
       const dir = posixPath.dirname(rel);
-      this.nonUtf8.check(root.name, root.root, dir === '.' ? '' : dir);
+      this.skippedNames.check(root.name, root.root, dir === '.' ? '' : dir);
     }
     return false;
   }
@@ -449,7 +449,7 @@ export class TreeWatcher {
       // A permission change may have made the directory searchable again: what changed below it
       // meanwhile could not be looked at then (left as recorded), so its subtree is compared now.
       if (watchLost || item.subtree || live?.kind !== 'dir' || live.mode !== entry.mode) {
-        const result = await reconcile({ store: this.store, root, under: item.path, log: this.log, nonUtf8: this.nonUtf8 });
+        const result = await reconcile({ store: this.store, root, under: item.path, log: this.log, skippedNames: this.skippedNames });
         return { inputs: result.inputs, unsettled: result.unsettled, present: true };
       }
       return { inputs: [{ operation: 'add', base_dir: root.name, checksum: null, ...entry }], unsettled: [], present: true };
@@ -515,7 +515,7 @@ export class TreeWatcher {
         if (kind === 'other' || recorded.has(name) || !isSafeRelativePath(rel) || root.matcher(rel, kind === 'dir')) continue;
         if (mayBeNonUtf8(name)) {
           // Not UTF-8: looking at the decoded name finds nothing, and would lead back here.
-          if (literal === undefined) literal = this.nonUtf8.check(base_dir, root.root, dir);
+          if (literal === undefined) literal = this.skippedNames.check(base_dir, root.root, dir);
           if (!literal?.has(name)) continue;
         }
         out.push({ base_dir, path: rel });
@@ -624,7 +624,7 @@ export class TreeWatcher {
       await this.watchRoot(root);
     }
     for (const key of this.undecodable) if (key.startsWith(pendingKey(name, ''))) this.undecodable.delete(key);
-    const result = await reconcile({ store: this.store, root, log: this.log, nonUtf8: this.nonUtf8 });
+    const result = await reconcile({ store: this.store, root, log: this.log, skippedNames: this.skippedNames });
     if (result.verdict.status !== 'ok') {
       this.holdRoot(root, result.verdict.reason);
       return;
