@@ -32,12 +32,19 @@ const WASM_PAGE = 64 * 1024;
 export const O_DIRECT: number | undefined = (fsConstants as Record<string, number | undefined>)['O_DIRECT'];
 
 let staging: Buffer | null = null;
+/** Set when the staging memory could not be had (a tight `ulimit -v`): every writer writes buffered. */
+let stagingUnavailable = false;
 const freeAreas: number[] = [];
 
-/** A writer's staging area, or null when MAX_DIRECT_WRITERS areas are in use. */
+/** A writer's staging area, or null when none can be had or MAX_DIRECT_WRITERS are in use. */
 function acquireArea(): number | null {
-  if (staging === null) {
-    staging = Buffer.from(new WebAssembly.Memory({ initial: (MAX_DIRECT_WRITERS * AREA_BYTES) / WASM_PAGE }).buffer);
+  if (staging === null && !stagingUnavailable) {
+    try {
+      staging = Buffer.from(new WebAssembly.Memory({ initial: (MAX_DIRECT_WRITERS * AREA_BYTES) / WASM_PAGE }).buffer);
+    } catch {
+      stagingUnavailable = true;
+      return null;
+    }
     for (let i = MAX_DIRECT_WRITERS - 1; i >= 0; i--) freeAreas.push(i);
   }
   return freeAreas.pop() ?? null;
