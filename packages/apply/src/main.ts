@@ -123,6 +123,7 @@ async function main(): Promise<void> {
     await yargs(hideBin(process.argv))
       .scriptName(PROGRAM)
       .usage('$0 [--db sync.db] <list|show|apply|discard> ...')
+      .wrap(100)
       .option('db', { type: 'string', default: 'sync.db', describe: "The daemon's database (staged sessions and the change log)" })
       .command(
         'list',
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
       )
       .command(
         'discard <id>',
-        'Discard a session nothing was applied of (asks first); R sends its changes again',
+        'Drop a session none of which was applied (asks); R resends its edits',
         (y) =>
           y
             .positional('id', { type: 'string', demandOption: true, describe: 'Staging id' })
