@@ -95,7 +95,7 @@ describe('GET_FILE', () => {
     expect(peak).toBeLessThan(150 * MiB);
   });
 
-  it('resumes at an offset: only the rest is sent, and the trailer vouches for the whole file', async () => {
+  it('resumes at an offset: only the rest is sent, and the trailer names the whole file’s checksum', async () => {
     const file = path.join(root, 'medium.bin');
     const whole = await readFile(file);
     const offset = 60 * MiB + 12345;

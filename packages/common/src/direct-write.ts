@@ -72,8 +72,7 @@ export class DirectSink {
   /**
    * A sink for a file opened with O_DIRECT, or null when none can be used: no staging area free,
    * or the file system refuses an aligned write (tmpfs on old kernels, some FUSE and network file
-   * systems). The probe writes one zeroed block at offset 0, which
-   * the real bytes overwrite.
+   * systems). The probe writes one zeroed block at offset 0, which the real bytes overwrite.
    */
   static tryCreate(handle: FileHandle): DirectSink | null {
     const area = acquireArea();
