@@ -104,14 +104,10 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     let hashed = 0;
     let logged = 0;
     for (const root of roots.all()) {
-      const result = await reconcile({ store, root, log, skippedNames });
+      const result = await reconcile({ store, root, log, skippedNames, record: (inputs) => void (logged += watcher.record(inputs).length) });
       files += result.files;
       hashed += result.hashed;
-      if (result.verdict.status !== 'ok') {
-        log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, result.verdict.reason);
-        continue;
-      }
-      logged += watcher.record(result.inputs).length;
+      if (result.verdict.status !== 'ok') log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, result.verdict.reason);
     }
     log.info(`scan: ${files} files, ${hashed} hashed, ${logged} changes logged in ${Date.now() - started} ms (last sequence ${store.lastSequence()})`);
 

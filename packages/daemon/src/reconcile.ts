@@ -1,19 +1,26 @@
-// Brings the log in line with a root (or one subtree) as it is on disk now: scan, compare with
-// the recorded state (diffScan), guard against a vanished or emptied root (checkRoot), hash only
-// the candidates, and return the inputs to record. Used by the start-up scan, by the watcher for
-// new or removed directories, and when a root returns or its .zyncignore changes. Records nothing
-// itself: the caller commits the inputs in one transaction.
+// Brings the log in line with a root (or one subtree) as it is on disk now, one directory at a
+// time: walk (walkTree), compare each listing with what the log holds for that directory
+// (diffScan), hash only the candidates, and hand the inputs to record on. A whole root is first
+// guarded against having vanished or been emptied (checkRoot), which its own listing tells.
+// Used by the start-up scan, by the watcher for new or removed directories, and when a root
+// returns, its .zyncignore changes or its periodic rescan is due.
+//
+// Memory: with a `record` sink, inputs are handed over in batches and nothing grows with the
+// tree: one directory's listing and records, one batch of inputs. A reconcile cut short (a
+// crash, a stop) leaves its earlier batches recorded; the next one finds them unchanged. Without
+// a sink every input is returned, for a caller that commits them with others in one transaction.
 import { stat } from 'node:fs/promises';
 import type { Logger } from '@zync/common';
 import { diffScan } from './core/diff-scan.js';
-import { unreadableInput, type ChangeInput } from './core/entries.js';
+import { unreadableInput, type ChangeInput, type FileRecord, type StatEntry } from './core/entries.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import type { SkippedNames } from './skipped-names.js';
 import type { Root } from './roots.js';
-import { hashStable, scanTree } from './scanner.js';
+import { hashStable, lstatInRoot, NOT_PERMITTED, toStatEntry, walkTree } from './scanner.js';
 import type { DaemonStore } from './store/daemon-store.js';
 
 export interface ReconcileResult {
+  /** Inputs not handed to a `record` sink (all of them when there is none). */
   inputs: ChangeInput[];
   /** Files and directories found. */
   files: number;
@@ -26,6 +33,8 @@ export interface ReconcileResult {
 }
 
 const HASH_BUFFER_BYTES = 1024 * 1024;
+/** Inputs per batch handed to a sink: one transaction (and one WAL fsync) each. */
+export const RECORD_BATCH = 2000;
 
 export async function reconcile(options: {
   store: DaemonStore;
@@ -35,50 +44,80 @@ export async function reconcile(options: {
   log: Logger;
   /** Reports names zync does not sync, once per run; without it a bad UTF-8 name goes quietly and a backslash warns each time. */
   skippedNames?: SkippedNames;
+  /** Records a batch of inputs (in one transaction); without it they are all returned. */
+  record?: (inputs: ChangeInput[]) => Promise<void> | void;
+  batchSize?: number;
 }): Promise<ReconcileResult> {
-  const { store, root, log, skippedNames } = options;
+  const { store, root, log, skippedNames, record } = options;
+  const batchSize = options.batchSize ?? RECORD_BATCH;
   const under = options.under || undefined;
   const result: ReconcileResult = { inputs: [], files: 0, dirs: 0, hashed: 0, unsettled: [], verdict: { status: 'ok' } };
 
   const rootPresent = (await stat(root.root).catch(() => null))?.isDirectory() === true;
-  const recorded = store.liveRecords(root.name, under);
   if (!rootPresent) {
     result.verdict = checkRoot({ base_dir: root.name, root: root.root, rootPresent, scannedEntries: null, recordedLive: store.liveCount(root.name) });
     return result;
+  }
+
+  const pending = result.inputs;
+  const buffer = Buffer.allocUnsafe(HASH_BUFFER_BYTES);
+  /** Compares entries found with those recorded for the same paths, and hashes what may have changed. */
+  const compare = async (scanned: StatEntry[], recorded: Map<string, FileRecord>, unreadable: string[]): Promise<void> => {
+    for (const e of scanned) {
+      if (e.kind === 'dir') result.dirs++;
+      else result.files++;
+    }
+    const plan = diffScan({ base_dir: root.name, scanned, recorded, unreadable });
+    pending.push(...plan.changes);
+    for (const entry of plan.hash) {
+      result.hashed++;
+      const hashed = await hashStable(root.root, entry.path, buffer);
+      if (hashed.status === 'ok') {
+        pending.push({ operation: 'add', base_dir: root.name, ...hashed.entry });
+      } else if (hashed.status === 'gone') {
+        pending.push({ operation: 'delete', kind: 'file', base_dir: root.name, path: entry.path, checksum: null, size: 0, mtime: 0, mode: 0 });
+      } else if (hashed.status === 'unreadable') {
+        log.warn({ base_dir: root.name, path: entry.path, code: hashed.code }, 'file not readable by the daemon; its content is not synced until it is');
+        const input = unreadableInput(root.name, recorded.get(entry.path) ?? null, entry.mode);
+        if (input) pending.push(input);
+      } else {
+        result.unsettled.push(entry.path);
+      }
+    }
+    if (record && pending.length >= batchSize) await record(pending.splice(0));
+  };
+
+  let from: { rel: string; ino: number | null } = { rel: '', ino: null };
+  if (under !== undefined) {
+    const stats = lstatInRoot(root.root, under);
+    if (stats === NOT_PERMITTED) return result; // behind a directory that may not be searched: unknown
+    let entry = stats ? toStatEntry(under, stats) : null;
+    if (entry && root.matcher(under, entry.kind === 'dir')) entry = null;
+    const prev = store.getFile(root.name, under);
+    await compare(entry ? [entry] : [], new Map(prev && !prev.deleted ? [[under, prev]] : []), []);
+    if (entry?.kind !== 'dir') return finish();
+    from = { rel: under, ino: entry.ino };
   }
 
   const reported = skippedNames && {
     checkUtf8: (dir: string) => skippedNames.check(root.name, root.root, dir),
     onUnsyncableName: (rel: string) => skippedNames.unsyncable(root.name, rel),
   };
-  const scan = await scanTree(root.root, root.matcher, { under, log, ...reported });
-  for (const e of scan.entries) {
-    if (e.kind === 'dir') result.dirs++;
-    else result.files++;
-  }
-  if (under === undefined) {
-    result.verdict = checkRoot({ base_dir: root.name, root: root.root, rootPresent, scannedEntries: scan.entries.length, recordedLive: recorded.size });
-    if (result.verdict.status !== 'ok') return result;
-  }
-
-  const plan = diffScan({ base_dir: root.name, scanned: scan.entries, recorded, unreadable: scan.unreadable });
-  result.inputs.push(...plan.changes);
-
-  const buffer = Buffer.allocUnsafe(HASH_BUFFER_BYTES);
-  for (const entry of plan.hash) {
-    result.hashed++;
-    const hashed = await hashStable(root.root, entry.path, buffer);
-    if (hashed.status === 'ok') {
-      result.inputs.push({ operation: 'add', base_dir: root.name, ...hashed.entry });
-    } else if (hashed.status === 'gone') {
-      result.inputs.push({ operation: 'delete', kind: 'file', base_dir: root.name, path: entry.path, checksum: null, size: 0, mtime: 0, mode: 0 });
-    } else if (hashed.status === 'unreadable') {
-      log.warn({ base_dir: root.name, path: entry.path, code: hashed.code }, 'file not readable by the daemon; its content is not synced until it is');
-      const input = unreadableInput(root.name, recorded.get(entry.path) ?? null, entry.mode);
-      if (input) result.inputs.push(input);
-    } else {
-      result.unsettled.push(entry.path);
+  for await (const listing of walkTree(root.root, root.matcher, { from, log, ...reported })) {
+    if (under === undefined && listing.dir === '' && listing.entries.length === 0) {
+      // The root's own listing comes first, before anything is recorded: an empty root (an
+      // unmounted disk?) must not turn into every recorded entry deleted.
+      result.verdict = checkRoot({ base_dir: root.name, root: root.root, rootPresent, scannedEntries: 0, recordedLive: store.liveCount(root.name) });
+      if (result.verdict.status !== 'ok') return result;
     }
+    if (!listing.listed) continue;
+    const recorded = new Map([...store.liveChildren(root.name, listing.dir).values()].map((r) => [r.path, r]));
+    await compare(listing.entries, recorded, listing.unreadable);
   }
-  return result;
+  return finish();
+
+  async function finish(): Promise<ReconcileResult> {
+    if (record && pending.length > 0) await record(pending.splice(0));
+    return result;
+  }
 }

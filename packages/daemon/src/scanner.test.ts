@@ -6,7 +6,21 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIgnoreMatcher } from '@zync/common';
-import { hashStable, lstatInRoot, scanTree } from './scanner.js';
+import { hashStable, lstatInRoot, walkTree, type Utf8Check } from './scanner.js';
+
+/** Every entry a walk finds, from the root or from a directory (with its inode, as its parent saw it). */
+async function scanTree(root: string, matcher: ReturnType<typeof createIgnoreMatcher>, options: { under?: string; checkUtf8?: Utf8Check } = {}) {
+  const entries: { path: string }[] = [];
+  const under = options.under;
+  let from: { rel: string; ino: number | null } | undefined;
+  if (under !== undefined) {
+    const stats = lstatInRoot(root, under);
+    if (stats === null || stats === 'not-permitted' || !stats.isDirectory()) return { entries };
+    from = { rel: under, ino: stats.ino };
+  }
+  for await (const listing of walkTree(root, matcher, { from, checkUtf8: options.checkUtf8 })) entries.push(...listing.entries);
+  return { entries };
+}
 
 describe('scanner behind a symlinked directory', () => {
   const base = mkdtempSync(path.join(tmpdir(), 'zync-scanner-'));

@@ -1,11 +1,12 @@
-// Reads trees from disk: walks a root (or a subtree) with its ignore rules and stats every entry
-// (scanTree), and reads one file's content hash while making sure the file held still
-// (hashStable). Symlinks and special files are never followed or synced.
+// Reads trees from disk: walks a root (or a subtree) one directory at a time with its ignore
+// rules, stat'ing every entry (walkTree), and reads one file's content hash while making sure the
+// file held still (hashStable). Symlinks and special files are never followed or synced.
 //
 // Speed: the syscalls here are synchronous, in time slices (the event loop gets a turn every
 // few milliseconds). On a 2-core machine that is several times faster than the promise API for
 // many small files (one thread-pool round trip per open/stat/read/close adds up), while a big
-// file or a big tree still never holds the loop for long. Memory: one reusable read buffer.
+// file or a big tree still never holds the loop for long. Memory: one directory's listing and one
+// reusable read buffer.
 // Decides nothing: what changed is diff-scan's job.
 import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
@@ -13,12 +14,20 @@ import * as nodePath from 'node:path';
 import { isNotPermitted, isSafeRelativePath, listNonUtf8Names, mayBeNonUtf8, type IgnoreMatcher, type Logger } from '@zync/common';
 import { trustedCtime, type ObservedEntry, type StatEntry } from './core/entries.js';
 
-export interface TreeScan {
+/** One directory as walkTree found it. */
+export interface DirListing {
+  /** The directory (relative path; '' for the root). */
+  dir: string;
+  /**
+   * false when it could not be listed (EACCES, EPERM, EIO): its recorded contents are unknown,
+   * not deleted. A directory gone while it was listed is listed, as empty.
+   */
+  listed: boolean;
+  /** Its synced children, stat'ed. */
   entries: StatEntry[];
-  /** Directories that could not be read (relative paths). */
+  /** Children this process may list but not search: their recorded contents are unknown. */
   unreadable: string[];
 }
-
 const SLICE_MS = 10;
 let sliceStart = performance.now();
 
@@ -104,53 +113,39 @@ const RELIST_ATTEMPTS = 3;
 export type Utf8Check = (dir: string) => ReadonlySet<string> | null;
 
 /**
- * Walks `root` below `under` ('' for the whole root). The `under` entry itself is included when
- * it is not the root. Ignored paths are neither listed nor descended into, and names that are not
- * UTF-8 (`checkUtf8` is told) or hold a backslash or control character (`onUnsyncableName`)
+ * Walks `root` from the directory `from` (its relative path, '' for the root, and the inode it
+ * had when its parent was listed; null for the root, which may be a symlink), one directory at
+ * a time: each listing is yielded once it is complete and checked, and the next one is read only
+ * when the caller asks for it, so memory holds one directory and the stack of those still to
+ * list, never the tree. Ignored paths are neither listed nor descended into, and names that are
+ * not UTF-8 (`checkUtf8` is told) or hold a backslash or control character (`onUnsyncableName`)
  * are left out.
  */
-export async function scanTree(
+export async function* walkTree(
   root: string,
   matcher: IgnoreMatcher,
   options: {
-    under?: string;
+    from?: { rel: string; ino: number | null };
     log?: Logger;
     checkUtf8?: Utf8Check;
     /** Told of each name with a backslash or control character (default: a warning each time). */
     onUnsyncableName?: (rel: string) => void;
   } = {},
-): Promise<TreeScan> {
+): AsyncGenerator<DirListing> {
   const checkUtf8 = options.checkUtf8 ?? ((dir: string) => listNonUtf8Names(absPath(root, dir))?.literal ?? null);
-  const under = options.under ?? '';
-  const entries: StatEntry[] = [];
-  const unreadable: string[] = [];
-  // Each directory with the inode it had when stat'ed (null: the root, which may be a symlink).
-  const stack: { rel: string; ino: number | null; attempt: number }[] = [];
-
-  if (under !== '') {
-    const stats = lstatInRoot(root, under);
-    if (stats === NOT_PERMITTED) return { entries, unreadable: [under] };
-    const entry = stats ? toStatEntry(under, stats) : null;
-    if (!entry || matcher(under, entry.kind === 'dir')) return { entries, unreadable };
-    entries.push(entry);
-    if (entry.kind !== 'dir') return { entries, unreadable };
-    stack.push({ rel: under, ino: entry.ino, attempt: 0 });
-  } else {
-    stack.push({ rel: '', ino: null, attempt: 0 });
-  }
+  const stack: { rel: string; ino: number | null; attempt: number }[] = [{ ...(options.from ?? { rel: '', ino: null }), attempt: 0 }];
 
   while (stack.length > 0) {
     const { rel: dirRel, ino: dirIno, attempt } = stack.pop()!;
-    const listedFrom = { entries: entries.length, stack: stack.length, unreadable: unreadable.length };
-    let dirents: Dirent[];
+    const listing: DirListing = { dir: dirRel, listed: true, entries: [], unreadable: [] };
+    let dirents: Dirent[] = [];
     try {
       dirents = readdirSync(absPath(root, dirRel), { withFileTypes: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        unreadable.push(dirRel);
+        listing.listed = false;
         options.log?.warn({ path: dirRel, err: (err as Error).message }, 'cannot read directory; its contents are left as recorded');
       }
-      continue;
     }
     let literal: ReadonlySet<string> | null | undefined; // looked up once per listing, when needed
     for (const dirent of dirents) {
@@ -176,27 +171,26 @@ export async function scanTree(
       const stats = lstatKnown(absPath(root, rel));
       if (stats === NOT_PERMITTED) {
         // A directory that may be listed but not searched: its entries are left as recorded.
-        unreadable.push(rel);
+        listing.unreadable.push(rel);
         continue;
       }
       const entry = stats ? toStatEntry(rel, stats) : null;
       if (!entry || (!typeKnown && matcher(rel, entry.kind === 'dir'))) continue;
-      entries.push(entry);
-      if (entry.kind === 'dir') stack.push({ rel, ino: entry.ino, attempt: 0 });
+      listing.entries.push(entry);
     }
     // Listing and lstat go by path: a directory swapped for a symlink meanwhile was listed
-    // through the link, and one swapped for another directory may be half listed. What came from
-    // it is dropped; a new directory is listed again, a symlink is not in the tree.
+    // through the link, and one swapped for another directory may be half listed. Such a listing
+    // is dropped; a new directory is listed again, a symlink is not in the tree.
     const inoNow = dirIno === null ? null : directoryInode(absPath(root, dirRel));
     if (dirIno !== null && inoNow !== dirIno) {
-      entries.length = listedFrom.entries;
-      stack.length = listedFrom.stack;
-      unreadable.length = listedFrom.unreadable;
       if (inoNow !== null && attempt < RELIST_ATTEMPTS) stack.push({ rel: dirRel, ino: inoNow, attempt: attempt + 1 });
+      await yieldIfDue();
+      continue;
     }
+    for (const entry of listing.entries) if (entry.kind === 'dir') stack.push({ rel: entry.path, ino: entry.ino, attempt: 0 });
+    yield listing;
     await yieldIfDue();
   }
-  return { entries, unreadable };
 }
 
 export type HashResult =

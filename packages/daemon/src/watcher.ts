@@ -506,7 +506,7 @@ export class TreeWatcher {
       const onDisk = new Map(listing.map((d) => [d.name, d.isFile() ? 'file' : d.isDirectory() ? 'dir' : 'other']));
       const recorded = this.store.liveChildren(base_dir, dir);
       const child = (name: string) => (dir === '' ? name : `${dir}/${name}`);
-      for (const [name, kind] of recorded) {
+      for (const [name, { kind }] of recorded) {
         if (onDisk.get(name) !== kind) out.push({ base_dir, path: child(name) });
       }
       let literal: ReadonlySet<string> | null | undefined;
@@ -624,13 +624,14 @@ export class TreeWatcher {
       await this.watchRoot(root);
     }
     for (const key of this.undecodable) if (key.startsWith(pendingKey(name, ''))) this.undecodable.delete(key);
-    const result = await reconcile({ store: this.store, root, log: this.log, skippedNames: this.skippedNames });
+    const stale: { base_dir: string; path: string }[] = [];
+    const record = async (inputs: ChangeInput[]) => void stale.push(...(await this.staleAfterCommit(this.record(inputs))));
+    const result = await reconcile({ store: this.store, root, log: this.log, skippedNames: this.skippedNames, record });
     if (result.verdict.status !== 'ok') {
       this.holdRoot(root, result.verdict.reason);
       return;
     }
-    const recorded = this.record(result.inputs);
-    this.requeue([...result.unsettled.map((path) => ({ base_dir: name, path })), ...(await this.staleAfterCommit(recorded))]);
+    this.requeue([...result.unsettled.map((path) => ({ base_dir: name, path })), ...stale]);
   }
 }
 

@@ -1,9 +1,11 @@
-// Compares one root's scan (or a subtree's) with what the files table holds for it, and plans
-// what to do: which files must be read and hashed (new, or size, mtime, inode or change time
-// moved — a chmod moves the change time, so a file's mode change is hashed too), and which
-// changes are known without reading (new directories, deletions, directory mode changes).
+// Compares what a scan found (one directory's listing, or more) with what the files table holds
+// for the same paths, and plans what to do: which files must be read and hashed (new, or size,
+// mtime, inode or change time moved — a chmod moves the change time, so a file's mode change is
+// hashed too), and which changes are known without reading (new directories, deletions,
+// directory mode changes).
 // Unchanged files are not re-hashed. Paths below a directory the scan could not read are left
-// alone, never taken as deleted. Pure: the scanner shell does the I/O.
+// alone, never taken as deleted; a deleted directory's contents go with it (the store's job).
+// Pure: the scanner shell does the I/O.
 import { isWithin, sameStat, type ChangeInput, type FileRecord, type StatEntry } from './entries.js';
 
 export interface ScanPlan {

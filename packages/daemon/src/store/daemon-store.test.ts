@@ -136,10 +136,12 @@ describe('DaemonStore', () => {
     const s = open(dbPath());
     s.recordChanges([dirIn('a'), fileIn('a/x'), dirIn('a/b'), fileIn('a/b/y'), dirIn('a😀'), fileIn('a😀/z'), fileIn('top'), fileIn('a/gone')]);
     s.recordChanges([del('a/gone')]);
-    expect(s.liveChildren('d', '')).toEqual(new Map([['a', 'dir'], ['a😀', 'dir'], ['top', 'file']]));
-    expect(s.liveChildren('d', 'a')).toEqual(new Map([['x', 'file'], ['b', 'dir']]));
-    expect(s.liveChildren('d', 'a😀')).toEqual(new Map([['z', 'file']]));
-    expect(s.liveChildren('d', 'a/b')).toEqual(new Map([['y', 'file']]));
+    const kinds = (dir: string) => new Map([...s.liveChildren('d', dir)].map(([name, r]) => [name, r.kind]));
+    expect(kinds('')).toEqual(new Map([['a', 'dir'], ['a😀', 'dir'], ['top', 'file']]));
+    expect(kinds('a')).toEqual(new Map([['x', 'file'], ['b', 'dir']]));
+    expect(kinds('a😀')).toEqual(new Map([['z', 'file']]));
+    expect(kinds('a/b')).toEqual(new Map([['y', 'file']]));
+    expect(s.liveChildren('d', 'a').get('x')).toMatchObject({ path: 'a/x', kind: 'file', deleted: false });
   });
 
   it('keeps client acknowledgements per client id', () => {

@@ -100,13 +100,12 @@ export class DaemonStore {
       liveUnder: db.prepare<[string, string, string], FileRow>(
         'SELECT * FROM files WHERE base_dir = ? AND path > ? AND path < ? AND deleted = 0 ORDER BY path DESC',
       ),
-      liveAll: db.prepare<[string], FileRow>('SELECT * FROM files WHERE base_dir = ? AND deleted = 0'),
-      liveChildren: db.prepare<[string, string, string, number], { path: string; kind: EntryKind }>(
-        `SELECT path, kind FROM files WHERE base_dir = ? AND path > ? AND path < ? AND deleted = 0
+      liveChildren: db.prepare<[string, string, string, number], FileRow>(
+        `SELECT * FROM files WHERE base_dir = ? AND path > ? AND path < ? AND deleted = 0
            AND instr(substr(path, ? + 1), '/') = 0`,
       ),
-      liveTopLevel: db.prepare<[string], { path: string; kind: EntryKind }>(
-        `SELECT path, kind FROM files WHERE base_dir = ? AND deleted = 0 AND instr(path, '/') = 0`,
+      liveTopLevel: db.prepare<[string], FileRow>(
+        `SELECT * FROM files WHERE base_dir = ? AND deleted = 0 AND instr(path, '/') = 0`,
       ),
       liveCount: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM files WHERE base_dir = ? AND deleted = 0'),
       liveFilesWithInode: db.prepare<[number], { base_dir: string; path: string }>(
@@ -229,23 +228,10 @@ export class DaemonStore {
     return this.db.transaction(() => paths.map((path) => this.getFile(base_dir, path)))();
   }
 
-  /** Live rows of a root, or of a subtree (`under` and everything below it), keyed by path. */
-  liveRecords(base_dir: string, under?: string): Map<string, FileRecord> {
-    const out = new Map<string, FileRecord>();
-    if (under === undefined) {
-      for (const row of this.stmt.liveAll.iterate(base_dir)) out.set(row.path, toRecord(row));
-    } else {
-      const self = this.stmt.getFile.get(base_dir, under);
-      if (self && self.deleted === 0) out.set(self.path, toRecord(self));
-      for (const row of this.stmt.liveUnder.iterate(base_dir, `${under}/`, `${under}0`)) out.set(row.path, toRecord(row));
-    }
-    return out;
-  }
-
   /** Live entries directly inside dir ('' for the root), by name. */
-  liveChildren(base_dir: string, dir: string): Map<string, EntryKind> {
+  liveChildren(base_dir: string, dir: string): Map<string, FileRecord> {
     const rows = dir === '' ? this.stmt.liveTopLevel.all(base_dir) : this.stmt.liveChildren.all(base_dir, `${dir}/`, `${dir}0`, [...dir].length + 1); // SQLite counts code points
-    return new Map(rows.map((r) => [dir === '' ? r.path : r.path.slice(dir.length + 1), r.kind]));
+    return new Map(rows.map((r) => [dir === '' ? r.path : r.path.slice(dir.length + 1), toRecord(r)]));
   }
 
   liveCount(base_dir: string): number {

@@ -1,0 +1,134 @@
+// reconcile against a real tree and a real store: a whole root is recorded in batches as it is
+// walked, a directory removed while the daemon was stopped takes its recorded contents with it,
+// and an emptied root records nothing at all.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createIgnoreMatcher, createLogger } from '@zync/common';
+import { RACY_MS, type ChangeInput } from './core/entries.js';
+import { reconcile } from './reconcile.js';
+import type { Root } from './roots.js';
+import { DaemonStore } from './store/daemon-store.js';
+
+const log = createLogger('test', 'silent');
+const temps: string[] = [];
+const stores: DaemonStore[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * A tree of files, older than RACY_MS once this returns: a change time closer to the hash than
+ * that is not trusted, and the file would be hashed again by every reconcile.
+ */
+async function setup(files: string[]): Promise<{ root: Root; store: DaemonStore }> {
+  const base = mkdtempSync(path.join(tmpdir(), 'zync-reconcile-'));
+  temps.push(base);
+  const dir = path.join(base, 'root');
+  for (const rel of files) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), `content of ${rel}`);
+  }
+  mkdirSync(dir, { recursive: true });
+  const written = Date.now();
+  while (Date.now() <= written + RACY_MS) await new Promise((resolve) => setTimeout(resolve, 10));
+  const store = DaemonStore.open(path.join(base, 'sync.db'));
+  stores.push(store);
+  return { root: { name: 'd', root: dir, matcher: createIgnoreMatcher(null), available: true }, store };
+}
+
+/** Runs a reconcile that records each batch in the store, and returns the batches. */
+async function run(root: Root, store: DaemonStore, batchSize: number, under?: string) {
+  const batches: ChangeInput[][] = [];
+  const result = await reconcile({
+    store,
+    root,
+    log,
+    batchSize,
+    ...(under === undefined ? {} : { under }),
+    record: (inputs) => {
+      batches.push(inputs);
+      store.applyChanges(inputs);
+    },
+  });
+  return { result, batches };
+}
+
+const livePaths = (store: DaemonStore) => {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const r of store.liveChildren('d', dir).values()) {
+      out.push(`${r.kind} ${r.path}`);
+      if (r.kind === 'dir') walk(r.path);
+    }
+  };
+  walk('');
+  return out.sort();
+};
+
+const TREE = ['top.txt', 'a/x', 'a/b/y', 'a/b/c/z', 'e/f', 'e/g', 'e/h'];
+
+describe('reconcile', () => {
+  it('records a new tree in batches as it walks, each directory before what it holds', async () => {
+    const { root, store } = await setup(TREE);
+    const { result, batches } = await run(root, store, 3);
+    expect(result.verdict.status).toBe('ok');
+    expect(result.inputs).toEqual([]); // all handed to the sink
+    expect(batches.length).toBeGreaterThan(2);
+    for (const batch of batches.slice(0, -1)) expect(batch.length).toBeGreaterThanOrEqual(3);
+    expect(livePaths(store)).toEqual(
+      ['dir a', 'dir a/b', 'dir a/b/c', 'dir e', 'file a/b/c/z', 'file a/b/y', 'file a/x', 'file e/f', 'file e/g', 'file e/h', 'file top.txt'].sort(),
+    );
+    const sequenceOf = new Map(store.changesSince(0, 100).changes.map((c) => [c.path, c.sequence]));
+    for (const [p, sequence] of sequenceOf) {
+      const parent = path.posix.dirname(p);
+      if (parent !== '.') expect(sequenceOf.get(parent)!).toBeLessThan(sequence);
+    }
+  });
+
+  it('records nothing for a tree that has not changed', async () => {
+    const { root, store } = await setup(TREE);
+    await run(root, store, 3);
+    const { result, batches } = await run(root, store, 3);
+    expect(batches).toEqual([]);
+    expect(result.hashed).toBe(0);
+    expect(result.files).toBe(7);
+  });
+
+  it('logs a directory removed while stopped, and everything it held, as deleted', async () => {
+    const { root, store } = await setup(TREE);
+    await run(root, store, 3);
+    rmSync(path.join(root.root, 'a'), { recursive: true });
+    const { batches } = await run(root, store, 3);
+    // One input for the directory: its recorded contents go with it.
+    expect(batches.flat().map((i) => `${i.operation} ${i.path}`)).toEqual(['delete a']);
+    expect(livePaths(store)).toEqual(['dir e', 'file e/f', 'file e/g', 'file e/h', 'file top.txt']);
+    const deleted = store.changesSince(0, 100).changes.filter((c) => c.operation === 'delete').map((c) => c.path);
+    expect(deleted.sort()).toEqual(['a', 'a/b', 'a/b/c', 'a/b/c/z', 'a/b/y', 'a/x']);
+  });
+
+  it('records nothing at all for a root emptied while many entries are recorded', async () => {
+    const many = Array.from({ length: 25 }, (_, i) => `d${i % 5}/f${i}`);
+    const { root, store } = await setup(many);
+    await run(root, store, 4);
+    const before = store.lastSequence();
+    rmSync(root.root, { recursive: true });
+    mkdirSync(root.root);
+    const { result, batches } = await run(root, store, 4);
+    expect(result.verdict.status).toBe('emptied');
+    expect(batches).toEqual([]);
+    expect(store.lastSequence()).toBe(before);
+  });
+
+  it('without a sink returns a subtree\'s inputs, the subtree itself included', async () => {
+    const { root, store } = await setup(TREE);
+    const result = await reconcile({ store, root, log, under: 'a/b' });
+    expect(result.inputs.map((i) => `${i.operation} ${i.kind} ${i.path}`).sort()).toEqual(['add dir a/b', 'add dir a/b/c', 'add file a/b/c/z', 'add file a/b/y']);
+    store.applyChanges(result.inputs);
+    rmSync(path.join(root.root, 'a/b'), { recursive: true });
+    const gone = await reconcile({ store, root, log, under: 'a/b' });
+    expect(gone.inputs.map((i) => `${i.operation} ${i.path}`)).toEqual(['delete a/b']);
+  });
+});
