@@ -12,7 +12,7 @@
 // that leads nowhere: they are reported (SkippedNames) and their events dropped, never looked at
 // over and over. Owns chokidar and timers; decides nothing itself.
 import { statSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import { performance } from 'node:perf_hooks';
@@ -56,6 +56,9 @@ export interface WatcherOptions {
   rescanEveryMs?: number;
 }
 
+type ReaddirpOptions = Parameters<FSWatcher['_readdirp']>[1];
+type ReaddirpStream = NonNullable<ReturnType<FSWatcher['_readdirp']>>;
+
 const WATCH_EVENTS = new Set<string>(['add', 'addDir', 'change', 'unlink', 'unlinkDir']);
 const LOOK_CONCURRENCY = 8;
 /** Delay before paths whose look or commit failed are tried again: doubles while failures go on. */
@@ -64,7 +67,8 @@ const RETRY_MAX_MS = 30_000;
 const HASH_BUFFER_BYTES = 1024 * 1024;
 
 /**
- * chokidar, plus two things it lacks (through members its types declare; pinned 4.0.3):
+ * chokidar, plus three things it lacks (through members its types declare; pinned 4.0.3 with
+ * readdirp 4.1.2):
  * - the moment a directory's OS watch exists. chokidar reports a new directory (addDir) before
  *   it lists it and starts watching it; a file written in that window raises no event, so the
  *   subtree look that addDir triggers can miss it. Looking at the subtree again once the watch
@@ -72,9 +76,27 @@ const HASH_BUFFER_BYTES = 1024 * 1024;
  * - watching a directory afresh. A directory removed and made again before chokidar re-reads
  *   its parent keeps its place in chokidar's books, and chokidar keeps the watch on the removed
  *   one, which reports nothing ever again. _remove forgets the path and everything below it.
+ * - listing a directory without an lstat per file. chokidar stats every entry it lists, only for
+ *   `ignored` to drop every file (only directories are watched): 100k lstat promises at start-up,
+ *   and a directory of 10k files re-listed whenever one of them is written. Entries are listed
+ *   with their types (dirents), and only directories and symbolic links get the lstat chokidar
+ *   reads their stats from.
  */
 class DirectoryWatcher extends FSWatcher {
   onWatching: ((path: string) => void) | null = null;
+
+  override _readdirp(root: string, opts?: ReaddirpOptions): ReaddirpStream | undefined {
+    const stream = super._readdirp(root, { ...opts, alwaysStat: false, type: 'directories', fileFilter: () => false });
+    if (!stream) return stream;
+    const formatEntry = stream._formatEntry.bind(stream);
+    stream._formatEntry = async (dirent, path) => {
+      const entry = await formatEntry(dirent, path);
+      if (!entry || typeof dirent === 'string' || !(dirent.isDirectory() || dirent.isSymbolicLink())) return entry;
+      const stats = await lstat(entry.fullPath).catch(() => null);
+      return stats ? { ...entry, stats } : undefined; // gone meanwhile: as readdirp drops an entry it cannot stat
+    };
+    return stream;
+  }
 
   override _addPathCloser(path: string, closer: () => void): void {
     super._addPathCloser(path, closer);
