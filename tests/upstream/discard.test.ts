@@ -131,8 +131,8 @@ describe('zync-apply discard', () => {
       const no = runInPty('apply', ['--db', s.daemon.db, 'discard', s.id]);
       await no.waitForText(`Discard session ${s.id} (3 changes from`);
       no.type('n\r');
-      expect(await no.exited).toBe(0);
-      expect(no.output()).toContain(`Session ${s.id} was not discarded.`);
+      expect(await no.exited).toBe(9); // QUIT: not "discarded"
+      expect(no.output()).toContain(`zync-apply: Session ${s.id} was not discarded: it was not confirmed at the prompt, and nothing was changed — run zync-apply discard ${s.id} again to discard it.`);
       expect((await listSessions(s.daemon, false)).map((x) => x.staging_id)).toContain(s.id);
 
       const yes = runInPty('apply', ['--db', s.daemon.db, 'discard', s.id]);

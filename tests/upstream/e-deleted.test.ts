@@ -1,7 +1,7 @@
 // R edits a file that E then deletes: the staged conflict is named as what happened ("E deleted
 // it", not "E changed it"), and the interactive apply offers to re-create the file from R's
 // version with nothing to back up (E has no file) — and does exactly that. Quitting at that
-// prompt says that nothing was applied.
+// prompt (the menu's quit, or Ctrl-C) says that nothing was applied, and exits 9.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,20 +43,24 @@ describe('upstream conflict: R edited a file E deleted', () => {
     expect((JSON.parse(json.stdout) as { entries: { e_change: string }[] }).entries[0]?.e_change).toBe('deleted');
   });
 
-  it('quitting at the prompt says nothing was applied', async () => {
+  // Quitting is not "applied": exit status 9 (QUIT) tells a script the session still waits.
+  it.each([
+    ['choosing quit', KEY.down + KEY.down + KEY.down + KEY.enter], // upstream, keep E's, show the diff again, quit
+    ['Ctrl-C', KEY.ctrlC],
+  ])('%s at the prompt says nothing was applied and exits 9', async (_name, keys) => {
     const term = runInPty('apply', ['--db', daemon.db, 'apply', stagingId]);
     try {
-      const at = await term.waitForText('what should E keep?');
-      term.type(KEY.down + KEY.down + KEY.down); // upstream, keep E's, show the diff again, quit
-      await term.waitForText('❯ quit', at);
-      term.type(KEY.enter);
-      await term.waitForText('Stopped;', at);
-      expect(await term.exited).toBe(0);
+      await term.waitForText('quit', await term.waitForText('what should E keep?')); // the whole menu is drawn
+      term.type(keys);
+      expect(await term.exited).toBe(9);
     } finally {
       term.kill();
     }
-    expect(term.output()).toContain(`Stopped; nothing of session ${stagingId} was applied (1 left). Run zync-apply apply ${stagingId} again to continue.`);
+    expect(term.output()).toContain(
+      `zync-apply: Quit at the prompt: nothing of session ${stagingId} was applied (1 left) — run zync-apply apply ${stagingId} again to continue.`,
+    );
     expect(await exists(path.join(e, 'x.txt'))).toBe(false);
+    expect(await listSessions(daemon, false)).toEqual([expect.objectContaining({ staging_id: stagingId, status: 'complete' })]);
   });
 
   it('the interactive apply says so and re-creates the file from R’s version, backing nothing up', async () => {

@@ -101,4 +101,4 @@ export function runInPty(bin: keyof typeof BIN, args: readonly string[]): PtyRun
   };
 }
 
-export const KEY = { enter: '\r', down: '\u001b[B', up: '\u001b[A' } as const;
+export const KEY = { enter: '\r', down: '\u001b[B', up: '\u001b[A', ctrlC: '\u0003' } as const;

@@ -450,7 +450,13 @@ describe('applySession', () => {
     ]);
     const stopped = await applySession(context(['quit']).ctx, 'S');
     expect(stopped.finished).toBe(false);
-    expect(stopped.summary).toBe('Stopped; nothing of session S was applied (2 left). Run zync-apply apply S again to continue.');
+    // Not a success: the binary exits with it (status 9), its sentence said once, on stderr.
+    expect(stopped.quit).toMatchObject({
+      code: 'QUIT',
+      message: 'Quit at the prompt: nothing of session S was applied (2 left) — run zync-apply apply S again to continue.',
+    });
+    expect(stopped.summary).toBe('');
+    expect(staging.getSession('S')?.status).toBe('complete');
   });
 
   it('quit keeps what was applied; the next run resumes at the conflict', async () => {
@@ -463,7 +469,8 @@ describe('applySession', () => {
     const first = context(['quit']);
     const stopped = await applySession(first.ctx, 'S');
     expect(stopped.finished).toBe(false);
-    expect(stopped.summary).toMatch(/partly applied .*1 left/);
+    expect(stopped.quit?.code).toBe('QUIT');
+    expect(stopped.quit?.message).toMatch(/partly applied .*1 left.* — run zync-apply apply S again to continue\.$/);
     expect(first.printed.join('\n')).toContain('-E edit');
     expect(await read('clean.txt')).toBe('R clean');
     expect(await read('both.txt')).toBe('E edit');
@@ -472,6 +479,7 @@ describe('applySession', () => {
     const second = context(['diff', 'upstream']);
     const done = await applySession(second.ctx, 'S');
     expect(done.finished).toBe(true);
+    expect(done.quit).toBeNull();
     expect(second.asked.map((q) => q.what)).toEqual(['docs/both.txt', 'docs/both.txt']);
     expect(second.printed.filter((t) => t.includes('-E edit'))).toHaveLength(2); // shown again on request
     expect(await read('both.txt')).toBe('R edit');

@@ -6,9 +6,10 @@
 // transaction — so R receives it as an ordinary change, and an entry is never applied twice. An
 // entry is marked 'applying' before E's disk is touched; a later run removes the temp files a
 // killed run left (leftovers.ts), finds E already holding R's content and only records it. The
-// session becomes 'applied' when every entry is resolved. Directories R made are created;
-// directories R removed are removed only when empty (anything left in them is E's, and is kept);
-// likewise a directory E made where R sends a file is replaced only when it is empty.
+// session becomes 'applied' when every entry is resolved; quitting at a prompt stops before the
+// entry asked about (ApplyOutcome.quit), and a re-run continues there. Directories R made are
+// created; directories R removed are removed only when empty (anything left in them is E's,
+// and is kept); likewise a directory E made where R sends a file is replaced only when it is empty.
 // Where E's version of a directory R made is kept, the entries R put below it are skipped
 // (keptAbove), and the summary says so. Where E's tree blocks an entry's path (blockOf: a file
 // where R needs a directory, a symbolic link) that is looked at before anything is read through
@@ -92,7 +93,13 @@ export interface ApplyContext {
 export interface ApplyOutcome {
   finished: boolean;
   tally: ApplyTally;
+  /** What to print; after a quit, without its first sentence, which is `quit`'s message. */
   summary: string;
+  /**
+   * The person quit at a prompt (finished is false): not a success, so the binary exits with it
+   * (QUIT), and a script can tell an applied session from one still waiting. Null otherwise.
+   */
+  quit: ZyncError | null;
 }
 
 /** E's file changed between our look at it and the write: look again. */
@@ -852,7 +859,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     ctx.staging.markSessionApplied(stagingId, now());
     await rm(blobDir, { recursive: true, force: true });
   }
-  const summary = formatSummary({
+  const [head, ...details] = formatSummary({
     staging_id: stagingId,
     tally,
     finished,
@@ -862,5 +869,6 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     copies,
     notes,
   });
-  return { finished, tally, summary };
+  if (finished) return { finished, tally, summary: [head, ...details].join('\n'), quit: null };
+  return { finished, tally, summary: details.join('\n'), quit: new ZyncError('QUIT', head) };
 }

@@ -28,7 +28,7 @@ export function discardQuestion(s: StagingSession): string {
   );
 }
 
-/** Returns the line to print. */
+/** Returns the line to print; throws QUIT when the person does not confirm. */
 export async function discardSession(ctx: DiscardContext, stagingId: string): Promise<string> {
   const now = ctx.now ?? Date.now;
   const session = ctx.staging.getSession(stagingId);
@@ -36,7 +36,13 @@ export async function discardSession(ctx: DiscardContext, stagingId: string): Pr
   if (plan.action === 'refuse') throw plan.error;
   const blobDir = nodePath.join(stagingRootFor(ctx.stateDir), stagingId);
   if (plan.action === 'discard') {
-    if (ctx.confirm && !(await ctx.confirm(discardQuestion(session!)))) return `Session ${stagingId} was not discarded.`;
+    if (ctx.confirm && !(await ctx.confirm(discardQuestion(session!)))) {
+      // Not "done": the binary exits with QUIT, so a script can tell a session kept from one dropped.
+      throw new ZyncError(
+        'QUIT',
+        `Session ${stagingId} was not discarded: it was not confirmed at the prompt, and nothing was changed — run zync-apply discard ${stagingId} again to discard it.`,
+      );
+    }
     // An apply may have started between the look and now (it holds the same lock, so only
     // before this command took it): the row-level rule decides, and says so.
     if (!ctx.staging.discardSession(stagingId, 'discarded with zync-apply discard', now())) {

@@ -293,13 +293,11 @@ describe('keeping E’s version where R made a directory with entries in it', ()
       copies: [],
       notes: [skippedNote('docs/notes', 3), skippedNote('docs/more', 1)],
     });
-    expect(out).toBe(
-      [
-        "Applied session S: 1 written, 0 deleted, 1 kept E's version, 3 skipped.",
-        "Kept E's version of docs/notes: R's directory was not made, and the 3 entries R put in it were skipped.",
-        "Kept E's version of docs/more: R's directory was not made, and the 1 entry R put in it was skipped.",
-      ].join('\n'),
-    );
+    expect(out).toEqual([
+      "Applied session S: 1 written, 0 deleted, 1 kept E's version, 3 skipped.",
+      "Kept E's version of docs/notes: R's directory was not made, and the 3 entries R put in it were skipped.",
+      "Kept E's version of docs/more: R's directory was not made, and the 1 entry R put in it was skipped.",
+    ]);
   });
 });
 
@@ -313,13 +311,11 @@ describe('summary', () => {
       backupDir: '/state/zync-backups/S',
       copies: ['/E/a.zync-conflict-20261122-184700-upstream.txt'],
     });
-    expect(out).toBe(
-      [
-        'Applied session S: 2 written, 1 permission change, 1 deleted, 1 directory created, 1 kept both.',
-        "E's previous versions were backed up under /state/zync-backups/S",
-        "Upstream version kept beside E's as /E/a.zync-conflict-20261122-184700-upstream.txt",
-      ].join('\n'),
-    );
+    expect(out).toEqual([
+      'Applied session S: 2 written, 1 permission change, 1 deleted, 1 directory created, 1 kept both.',
+      "E's previous versions were backed up under /state/zync-backups/S",
+      "Upstream version kept beside E's as /E/a.zync-conflict-20261122-184700-upstream.txt",
+    ]);
   });
 
   it('shows control characters in a conflict copy’s name and in notes as escapes', () => {
@@ -333,19 +329,24 @@ describe('summary', () => {
       notes: ["Kept E's directory docs/\u202eb (R removed it): it still holds files R does not have."],
     });
     expect(out).toContain("Upstream version kept beside E's as /E/a\\x9b2K.zync-conflict-20261122-184700-upstream.txt");
-    expect(out).toContain("Kept E's directory docs/\\u202eb (R removed it)");
+    expect(out).toContain("Kept E's directory docs/\\u202eb (R removed it): it still holds files R does not have.");
   });
 
-  it('tells how to continue after quit', () => {
-    const out = formatSummary({ staging_id: 'S', tally: { ...emptyTally(), written: 1 }, finished: false, remaining: 2, backupDir: null, copies: [] });
-    expect(out).toBe('Stopped; session S is partly applied (1 written, 0 deleted; 2 left). Run zync-apply apply S again to continue.');
+  // After a quit the first line is the one sentence the binary exits with (QUIT): what was
+  // applied, and how to continue.
+  it('tells in one sentence how to continue after quit', () => {
+    const out = formatSummary({ staging_id: 'S', tally: { ...emptyTally(), written: 1 }, finished: false, remaining: 2, backupDir: '/b/S', copies: [] });
+    expect(out).toEqual([
+      'Quit at the prompt: session S is partly applied (1 written, 0 deleted; 2 left), and what was applied stays — run zync-apply apply S again to continue.',
+      "E's previous versions were backed up under /b/S",
+    ]);
   });
 
   it.each([
-    ['before anything was applied', 0, 'Stopped; nothing of session S was applied (3 left). Run zync-apply apply S again to continue.'],
-    ['after an earlier run applied some', 2, 'Stopped; nothing more of session S was applied (2 applied before; 3 left). Run zync-apply apply S again to continue.'],
+    ['before anything was applied', 0, 'Quit at the prompt: nothing of session S was applied (3 left) — run zync-apply apply S again to continue.'],
+    ['after an earlier run applied some', 2, 'Quit at the prompt: nothing more of session S was applied (2 applied before; 3 left) — run zync-apply apply S again to continue.'],
   ])('a quit that applied nothing says so (%s)', (_name, before, text) => {
     const out = formatSummary({ staging_id: 'S', tally: emptyTally(), finished: false, remaining: 3, applied_before: before, backupDir: null, copies: [] });
-    expect(out).toBe(text);
+    expect(out).toEqual([text]);
   });
 });

@@ -359,6 +359,10 @@ export function skippedNote(what: string, skipped: number): string {
   return `Kept E's version of ${what}: R's directory was not made, and the ${entriesText(skipped)} R put in it ${skipped === 1 ? 'was' : 'were'} skipped.`;
 }
 
+/**
+ * The summary's lines. The first says how the run ended; after a quit it is the one sentence the
+ * binary exits with (QUIT): what was applied, and how to continue.
+ */
 export function formatSummary(r: {
   staging_id: string;
   tally: ApplyTally;
@@ -369,7 +373,7 @@ export function formatSummary(r: {
   backupDir: string | null;
   copies: readonly string[];
   notes?: readonly string[];
-}): string {
+}): [head: string, ...details: string[]] {
   const t = r.tally;
   const dirs = (n: number, what: string) => (n === 0 ? [] : [`${n} ${n === 1 ? 'directory' : 'directories'} ${what}`]);
   const parts = [
@@ -383,18 +387,18 @@ export function formatSummary(r: {
     ...(t.unchanged ? [`${t.unchanged} already in place`] : []),
     ...(t.skipped ? [`${t.skipped} skipped`] : []),
   ];
-  const again = `Run zync-apply apply ${r.staging_id} again to continue.`;
+  const again = ` — run zync-apply apply ${r.staging_id} again to continue.`;
   const before = r.applied_before ?? 0;
   // Every entry this run settled (written, kept, already in place...) counts in the tally.
   const nothing = Object.values(t).every((n) => n === 0);
   let head: string;
   if (r.finished) head = `Applied session ${r.staging_id}: ${parts.join(', ')}.`;
-  else if (!nothing) head = `Stopped; session ${r.staging_id} is partly applied (${parts.join(', ')}; ${r.remaining} left). ${again}`;
-  else if (before === 0) head = `Stopped; nothing of session ${r.staging_id} was applied (${r.remaining} left). ${again}`;
-  else head = `Stopped; nothing more of session ${r.staging_id} was applied (${before} applied before; ${r.remaining} left). ${again}`;
-  const lines = [head];
+  else if (!nothing) head = `Quit at the prompt: session ${r.staging_id} is partly applied (${parts.join(', ')}; ${r.remaining} left), and what was applied stays${again}`;
+  else if (before === 0) head = `Quit at the prompt: nothing of session ${r.staging_id} was applied (${r.remaining} left)${again}`;
+  else head = `Quit at the prompt: nothing more of session ${r.staging_id} was applied (${before} applied before; ${r.remaining} left)${again}`;
+  const lines: [string, ...string[]] = [head];
   if (r.backupDir) lines.push(`E's previous versions were backed up under ${r.backupDir}`);
   for (const copy of r.copies) lines.push(`Upstream version kept beside E's as ${inertLine(copy)}`);
   lines.push(...(r.notes ?? []).map(inertLine));
-  return lines.join('\n');
+  return lines;
 }

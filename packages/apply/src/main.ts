@@ -3,8 +3,8 @@
 //   zync-apply [--db sync.db] show ID [--dirs NAME:PATH...] [--json]
 //   zync-apply [--db sync.db] apply ID [--dirs NAME:PATH...] [--force] [--non-interactive]
 //   zync-apply [--db sync.db] discard ID [--non-interactive]
-// Parses arguments, opens the daemon's database, wires the parts, prints; failures become one
-// sentence and an exit code (failAndExit). Decides nothing itself.
+// Parses arguments, opens the daemon's database, wires the parts, prints; failures, and a quit at
+// a prompt (QUIT), become one sentence and an exit code (failAndExit). Decides nothing itself.
 import { existsSync, realpathSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import chalk from 'chalk';
@@ -103,7 +103,8 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
     },
     args.id,
   );
-  print(outcome.summary);
+  if (outcome.summary !== '') print(outcome.summary);
+  if (outcome.quit) throw outcome.quit;
 }
 
 async function discard(o: Opened, args: { id: string; nonInteractive: boolean }): Promise<void> {

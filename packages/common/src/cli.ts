@@ -12,6 +12,8 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   SESSION_NOT_APPLIABLE: 6,
   DISK_FULL: 7,
   IN_USE: 8,
+  // Not a failure, but not "done" either: a script must tell an applied session from one left waiting.
+  QUIT: 9,
 };
 
 export function exitCodeFor(err: unknown): number {

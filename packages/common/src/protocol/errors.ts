@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'CONNECTION_FAILED',
   'SESSION_NOT_APPLIABLE', // zync-apply: no such session, or one it refuses to apply (applied, aborted, uploading, conflicts)
   'IN_USE', // another zync process holds this state (database, client state)
+  'QUIT', // zync-apply: the person quit at a prompt (or said no); nothing more was done
   'INTERNAL',
 ] as const;
 
