@@ -38,6 +38,7 @@ interface Sent {
   staging_id?: string;
   file_count?: number;
   conflict_count?: number;
+  error?: string;
 }
 
 let work: string;
@@ -333,6 +334,29 @@ describe('upstream staging', () => {
     const u = c.upload('f.txt', content, null, fields);
     c.sendBytes(u, content);
     expect(await c.reply(u)).toMatchObject({ status: 'error', code });
+  });
+
+  it('refuses to finalize a session holding a file and an entry below it: PATH_CLASH naming both, nothing staged', async () => {
+    const c = open();
+    const id = await c.prepare(3);
+    const a = Buffer.from('R file a\n');
+    const b = Buffer.from('R file a/b\n');
+    const ua = c.upload('a', a, null);
+    const ub = c.upload('a/b', b, null);
+    const uc = c.upload('c.txt', Buffer.alloc(0), null);
+    c.sendBytes(ua, a);
+    c.sendBytes(ub, b);
+    for (const u of [ua, ub, uc]) expect(await c.reply(u)).toMatchObject({ status: 'ok' });
+    expect(await c.finalize()).toMatchObject({
+      status: 'error',
+      code: 'PATH_CLASH',
+      error: expect.stringContaining('holds docs/a as a file and also docs/a/b below it;'),
+    });
+    c.conn.close();
+    await c.port.close?.(); // waits for the aborted session's files to go
+    expect(staging().getSession(id)).toMatchObject({ status: 'aborted' });
+    expect(staging().listSessions()).toEqual([]); // nothing for zync-apply
+    await expect(readdir(stagingDir(id))).rejects.toThrow();
   });
 
   it('refuses more bytes than announced', async () => {

@@ -1,8 +1,9 @@
 // One connection's upstream staging: PREPARE_UPSTREAM opens a session bound to this connection,
 // each UPSTREAM_FILE streams its bytes into <statedir>/zync-staging/<staging_id>/ through an
 // AtomicFileWriter (checksum verified on commit) or records a deletion, and FINALIZE_UPSTREAM
-// marks the session complete once every announced entry arrived intact. The socket closing before
-// that aborts the session and deletes its files; a full disk aborts it at once.
+// marks the session complete once every announced entry arrived intact and they make a tree
+// (checkNothingBelowFiles; otherwise it is aborted). The socket closing before that aborts the
+// session and deletes its files; a full disk aborts it at once.
 // It owns the socket's flow control for upstream bytes (pause above a high-water mark of bytes
 // waiting for the disk). It must not write anywhere in E's watched roots, and it decides nothing
 // itself: order and shape rules are upstream-rules.ts, conflicts are classify.ts.
@@ -28,6 +29,7 @@ import type { StagingStore } from './staging-store.js';
 import {
   checkAllArrived,
   checkFinalize,
+  checkNothingBelowFiles,
   checkPrepare,
   checkUpstreamFile,
   entryKey,
@@ -367,6 +369,12 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
         if (incomplete) {
           s.status = 'in_progress';
           throw incomplete;
+        }
+        // Aborted, not left open to be sent again: nothing of such a session is ever appliable.
+        const clash = checkNothingBelowFiles(s, deps.store.listEntries(s.staging_id));
+        if (clash) {
+          abortSession(s, clash.message);
+          throw clash;
         }
         // The blobs' entries, and the session directory's own entry up to the state directory
         // (mkdir -p made them): once R hears "staged" it does not send these changes again, so a

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAllArrived, checkFinalize, checkPrepare, checkUpstreamFile, entryKey, type SessionView } from './upstream-rules.js';
+import { checkAllArrived, checkFinalize, checkNothingBelowFiles, checkPrepare, checkUpstreamFile, entryKey, type SessionView, type TreeEntry } from './upstream-rules.js';
 
 const SUM = 'a'.repeat(64);
 const dirs = new Set(['docs']);
@@ -66,5 +66,29 @@ describe('checkFinalize / checkAllArrived', () => {
     ['one missing', 1, 'UPSTREAM_STATE'],
   ] as const)('%s', (_name, staged, code) => {
     expect(checkAllArrived(open(), staged)?.code ?? null).toBe(code);
+  });
+});
+
+describe('checkNothingBelowFiles', () => {
+  const f = (path: string, operation: TreeEntry['operation'] = 'add', base_dir = 'docs'): TreeEntry => ({ base_dir, path, kind: 'file', operation });
+  const d = (path: string, operation: TreeEntry['operation'] = 'add'): TreeEntry => ({ base_dir: 'docs', path, kind: 'dir', operation });
+  it.each<[string, TreeEntry[], [string, string] | null]>([
+    ['files side by side', [f('a'), f('b/c'), f('a.txt'), f('a-b/c')], null],
+    ['a directory and what R put in it', [d('a'), f('a/b'), d('a/c'), f('a/c/d')], null],
+    ['a file R replaced with a directory, as older clients send it (the file deleted)', [f('a', 'delete'), f('a/b')], null],
+    ['a file, and a path below its name in another base dir', [f('a', 'add', 'code'), f('a/b')], null],
+    ['a file and a file below it', [f('a'), f('a/b')], ['docs/a', 'docs/a/b']],
+    ['a file below, sent first', [f('a/b'), f('a', 'modify')], ['docs/a', 'docs/a/b']],
+    ['a file and a directory below it', [f('a'), d('a/c')], ['docs/a', 'docs/a/c']],
+    ['a file and an entry deep below it', [f('x'), f('a'), f('a/b/c')], ['docs/a', 'docs/a/b/c']],
+    ['a file and a deletion below it (order decides whether R’s file replaces E’s directory)', [f('a'), f('a/b', 'delete')], ['docs/a', 'docs/a/b']],
+    ['a file and a removed directory below it', [f('a'), d('a/b', 'delete')], ['docs/a', 'docs/a/b']],
+  ])('%s', (_name, entries, clash) => {
+    const refused = checkNothingBelowFiles({ staging_id: 'S1' }, entries);
+    if (clash === null) return expect(refused).toBeNull();
+    expect(refused?.code).toBe('PATH_CLASH');
+    expect(refused?.message).toBe(
+      `Session S1 holds ${clash[0]} as a file and also ${clash[1]} below it; a path cannot be both a file and a directory, so nothing of the session was staged — rename one of them on R (or make that change on E) and run --update-upstream again.`,
+    );
   });
 });

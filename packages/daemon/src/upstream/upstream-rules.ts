@@ -7,6 +7,8 @@ import {
   checkRelativePath,
   isZyncError,
   ZyncError,
+  type ChangeOperation,
+  type EntryKind,
   type FinalizeUpstreamRequest,
   type UpstreamFileRequest,
 } from '@zync/common';
@@ -116,6 +118,40 @@ export function checkAllArrived(session: SessionView, staged: number): ZyncError
       'UPSTREAM_STATE',
       `Session ${session.staging_id} announced ${session.file_count} entries but ${staged} arrived intact; it cannot be finalized.`,
     );
+  }
+  return null;
+}
+
+/** What checkNothingBelowFiles looks at of a staged entry. */
+export interface TreeEntry {
+  base_dir: string;
+  path: string;
+  kind: EntryKind;
+  operation: ChangeOperation;
+}
+
+/**
+ * Checked once every entry of the session is staged: a file R sends (not a deletion) with any
+ * entry below its path. No disk holds both, and applied, the outcome would depend on the order
+ * (R's file over E's directory that still holds files, or R's entries below R's own file), so
+ * the whole session is refused. R's own scan never sends this (a directory R replaced with a
+ * file is held back there). A file's deletion with entries below it is R's file replaced by a
+ * directory, as older clients send it, and stays allowed.
+ */
+export function checkNothingBelowFiles(session: Pick<SessionView, 'staging_id'>, entries: readonly TreeEntry[]): ZyncError | null {
+  const files = new Set(entries.filter((e) => e.kind === 'file' && e.operation !== 'delete').map((e) => entryKey(e.base_dir, e.path)));
+  if (files.size === 0) return null;
+  for (const e of entries) {
+    // Shallowest first: the file nearest the root is the one named.
+    for (let cut = e.path.indexOf('/'); cut > 0; cut = e.path.indexOf('/', cut + 1)) {
+      const above = e.path.slice(0, cut);
+      if (!files.has(entryKey(e.base_dir, above))) continue;
+      return new ZyncError(
+        'PATH_CLASH',
+        `Session ${session.staging_id} holds ${e.base_dir}/${above} as a file and also ${e.base_dir}/${e.path} below it; a path cannot be both a file and a directory, ` +
+          'so nothing of the session was staged — rename one of them on R (or make that change on E) and run --update-upstream again.',
+      );
+    }
   }
   return null;
 }
