@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBinaryFrame, encodeBinaryFrame } from './framing.js';
-import { ChangeEntry, MAX_STATUS_IDS, Request, UpstreamFileResponse, UpstreamStatusResponse } from './messages.js';
+import { BatchedFile, ChangeEntry, ErrorResponse, MAX_STATUS_IDS, Request, UpstreamFileResponse, UpstreamStatusResponse } from './messages.js';
 
 const sum = 'a'.repeat(64);
 
@@ -79,5 +79,21 @@ describe('UpstreamStatusResponse', () => {
       ],
     });
     expect(parsed.sessions.map((s) => s.state)).toEqual(['discarded', 'pending']);
+  });
+});
+
+describe('error codes a newer peer added', () => {
+  it.each([
+    ['a known code is kept', 'PATH_CLASH', 'PATH_CLASH'],
+    ['an unknown code reads as INTERNAL, with the sentence kept', 'SOMETHING_NEWER', 'INTERNAL'],
+  ])('%s', (_why, code, expected) => {
+    const error = ErrorResponse.parse({ id: 3, status: 'error', code, error: 'What the daemon said.' });
+    expect(error).toEqual({ id: 3, status: 'error', code: expected, error: 'What the daemon said.' });
+    const file = BatchedFile.parse({ path: 'a/b', status: 'error', code, error: 'Why this file was not sent.' });
+    expect(file).toMatchObject({ status: 'error', code: expected, error: 'Why this file was not sent.' });
+  });
+
+  it('still refuses an error without a sentence', () => {
+    expect(ErrorResponse.safeParse({ id: 3, status: 'error', code: 'SOMETHING_NEWER' }).success).toBe(false);
   });
 });

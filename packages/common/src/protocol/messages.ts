@@ -157,10 +157,16 @@ export type UpstreamStatusRequest = z.infer<typeof UpstreamStatusRequest>;
 const ok = <S extends z.ZodRawShape>(shape: S) =>
   z.object({ id: requestId, status: z.literal('ok'), ...shape });
 
+/**
+ * An error code as received: one this version does not know (a newer peer's) reads as INTERNAL,
+ * so the peer's sentence still reaches the user instead of "malformed response".
+ */
+const receivedErrorCode = z.enum(ERROR_CODES).catch('INTERNAL');
+
 export const ErrorResponse = z.object({
   id: requestId.nullable(),
   status: z.literal('error'),
-  code: z.enum(ERROR_CODES),
+  code: receivedErrorCode,
   error: z.string(),
 });
 export type ErrorResponse = z.infer<typeof ErrorResponse>;
@@ -207,7 +213,7 @@ export const FileEndResponse = ok({ operation: z.literal('FILE_END'), checksum, 
 /** One file of a GET_FILES answer: its recorded attributes, or why it was not sent. */
 export const BatchedFile = z.discriminatedUnion('status', [
   z.object({ path: relPath, status: z.literal('ok'), checksum, size, mtime: mtimeMs, mode }),
-  z.object({ path: relPath, status: z.literal('error'), code: z.enum(ERROR_CODES), error: z.string() }),
+  z.object({ path: relPath, status: z.literal('error'), code: receivedErrorCode, error: z.string() }),
 ]);
 /**
  * GET_FILES answer: one entry per requested path, in request order. Then, for each 'ok' file
