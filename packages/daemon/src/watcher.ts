@@ -4,14 +4,15 @@
 // The event type is only a hint: what gets logged is decided from the disk and the store, so
 // bursts, renames (delete + add), editor saves (temp + rename) and appends all come out right.
 // Directory events rescan their subtree; every path logged as present is looked at again after
-// the commit (a batch's looks are not simultaneous); roots are rescanned now and then as a safety
-// net for dropped events. A root that vanishes, or is suddenly emptied (an unmounted disk), is
+// the commit (a batch's looks are not simultaneous); roots are rescanned after a burst big enough
+// to have overflowed the OS's event queue (core/event-bursts), and now and then anyway, as a
+// safety net for dropped events. A root that vanishes, or is suddenly emptied (an unmounted disk), is
 // reported and held (no deletions) until it returns, then rescanned; a root made anew in its
 // place (rm -rf, mkdir) is watched anew. Paths are looked at through real directories only:
 // nothing behind a symlink is E's. Names that are not UTF-8 raise events under a decoded name
 // that leads nowhere: they are reported (SkippedNames) and their events dropped, never looked at
 // over and over. Owns chokidar and timers; decides nothing itself.
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
@@ -20,6 +21,7 @@ import { FSWatcher } from 'chokidar';
 import { IGNORE_FILE, isSafeRelativePath, mayBeNonUtf8, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
 import { addEvents, pendingKey, takeSettled, type PendingMap, type PendingPath, type WatchEventType } from './core/coalesce-events.js';
 import { sameStat, unreadableInput, type ChangeInput } from './core/entries.js';
+import { newBurstState, noteEvent, takeEndedBurst, type BurstOptions, type BurstState } from './core/event-bursts.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import { SkippedNames } from './skipped-names.js';
 import { forEachLimited } from './pool.js';
@@ -54,6 +56,8 @@ export interface WatcherOptions {
   rootPollMs?: number;
   /** How often every root is rescanned anyway (stat only, unchanged files are not re-hashed). */
   rescanEveryMs?: number;
+  /** A spell of events that may have overflowed the OS queue: the roots are rescanned after it. */
+  burst?: Partial<BurstOptions>;
 }
 
 type ReaddirpOptions = Parameters<FSWatcher['_readdirp']>[1];
@@ -139,6 +143,9 @@ export class TreeWatcher {
   /** Which directory each root's watch is on (directoryKey), to notice a root made anew. */
   private readonly watchedDirs = new Map<string, string | null>();
   private rootCheckTimer: NodeJS.Timeout | null = null;
+  private readonly burstOptions: BurstOptions;
+  private readonly bursts: BurstState = newBurstState();
+  private burstTimer: NodeJS.Timeout | null = null;
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<void> | null = null;
   private processing = false;
@@ -155,6 +162,7 @@ export class TreeWatcher {
     this.settle = { settleMs: options.settleMs ?? SETTLE_MS, maxWaitMs: options.maxWaitMs ?? 2000, limit: options.batchLimit ?? 2000 };
     this.rootPollMs = options.rootPollMs ?? 1000;
     this.rescanEveryMs = options.rescanEveryMs ?? 10 * 60_000;
+    this.burstOptions = { threshold: Math.floor(maxQueuedEvents() / 2), quietMs: 1000, ...options.burst };
   }
 
   /** Starts watching every root; resolves once the watchers are ready. Events are queued until run(). */
@@ -185,6 +193,7 @@ export class TreeWatcher {
     if (this.timer) clearTimeout(this.timer);
     if (this.rescanTimer) clearInterval(this.rescanTimer);
     if (this.rootCheckTimer) clearInterval(this.rootCheckTimer);
+    if (this.burstTimer) clearTimeout(this.burstTimer);
     for (const t of this.rootTimers.values()) clearInterval(t);
     await Promise.all([...this.watchers.values()].map((w) => w.close()));
     this.watchers.clear();
@@ -277,6 +286,7 @@ export class TreeWatcher {
       this.onEvent(root.name, event as WatchEventType, rel);
     });
     fsw.on('raw', (event, name, details) => {
+      this.noteRawEvent();
       const dir = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
       if (typeof dir !== 'string') return;
       const rel = relOf(typeof name === 'string' && name !== '' ? nodePath.join(dir, name) : dir);
@@ -312,6 +322,28 @@ export class TreeWatcher {
     this.watchers.set(root.name, fsw);
     if (!replaced) await old?.close(); // same directory: the old watch covered the gap
   }
+
+  /** Counts an event the OS delivered; a spell that may have overflowed its queue is followed by rescans. */
+  private noteRawEvent(): void {
+    if (this.closed) return;
+    noteEvent(this.bursts, performance.now(), this.burstOptions);
+    if (this.bursts.count === this.burstOptions.threshold) this.checkBurst();
+  }
+
+  private readonly checkBurst = (): void => {
+    if (this.burstTimer) clearTimeout(this.burstTimer);
+    this.burstTimer = null;
+    if (this.closed) return;
+    const events = this.bursts.count;
+    const { rescan, askAt } = takeEndedBurst(this.bursts, performance.now(), this.burstOptions);
+    if (rescan) {
+      this.log.info(`a burst of ${events} file system events; rescanning the roots in case the OS dropped some (raise fs.inotify.max_queued_events if this is frequent)`);
+      for (const root of this.roots.all()) this.requestRescan(root.name);
+    } else if (askAt !== null) {
+      this.burstTimer = setTimeout(this.checkBurst, Math.max(0, askAt - performance.now()));
+      this.burstTimer.unref();
+    }
+  };
 
   private onEvent(base_dir: string, type: WatchEventType, path: string): void {
     if (this.closed) return;
@@ -655,6 +687,17 @@ export class TreeWatcher {
     }
     this.requeue([...result.unsettled.map((path) => ({ base_dir: name, path })), ...stale]);
   }
+}
+
+/** How many events the OS queues for one inotify instance before it drops them (Linux; 16,384 by default). */
+function maxQueuedEvents(): number {
+  try {
+    const n = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8').trim());
+    if (Number.isInteger(n) && n > 0) return n;
+  } catch {
+    // not Linux, or /proc not mounted: assume the default
+  }
+  return 16_384;
 }
 
 /**
