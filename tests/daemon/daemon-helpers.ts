@@ -2,7 +2,7 @@
 // (last entry per path) into a tree description comparable with treeDigest, and read the
 // daemon's own start-up report.
 import { ChangeEntry, GetChangesResponse } from '@zync/common';
-import type { RawClient, TreeEntry } from '../helpers/index.js';
+import { connect, type RawClient, type TreeEntry } from '../helpers/index.js';
 
 /** Every log entry after `since`, page by page, checking that pages are contiguous. */
 export async function fetchLog(client: RawClient, since = 0): Promise<ChangeEntry[]> {
@@ -13,6 +13,16 @@ export async function fetchLog(client: RawClient, since = 0): Promise<ChangeEntr
     entries.push(...page.changes.map((c) => ChangeEntry.parse(c)));
     since = page.to_sequence;
     if (!page.more_available) return entries;
+  }
+}
+
+/** The checksum the log holds last for `file` (null: a deletion or a directory; undefined: never logged). */
+export async function checksumInLog(daemon: { url: string; token: string }, file: string): Promise<string | null | undefined> {
+  const client = await connect(daemon.url, daemon.token);
+  try {
+    return (await fetchLog(client)).filter((e) => e.path === file).at(-1)?.checksum;
+  } finally {
+    await client.close();
   }
 }
 

@@ -8,22 +8,13 @@ import { readFileSync } from 'node:fs';
 import { link, mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connect, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
-import { fetchLog } from './daemon-helpers.js';
+import { startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
+import { checksumInLog } from './daemon-helpers.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const queueLimit = Number(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8').trim());
 /** Files whose creation raises more events than the daemon's burst threshold (half the queue); each raises a create and a write. */
 const burstFiles = Math.ceil(queueLimit / 2 / 2) + 1000;
-
-async function checksumInLog(daemon: DaemonHandle, file: string): Promise<string | null | undefined> {
-  const client = await connect(daemon.url, daemon.token);
-  try {
-    return (await fetchLog(client)).filter((e) => e.path === file).at(-1)?.checksum;
-  } finally {
-    await client.close();
-  }
-}
 
 describe('zync-daemon after a burst of events', () => {
   let daemon: DaemonHandle | undefined;

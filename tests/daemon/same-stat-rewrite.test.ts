@@ -6,19 +6,10 @@ import { createHash } from 'node:crypto';
 import { stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
-import { fetchLog } from './daemon-helpers.js';
+import { startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
+import { checksumInLog } from './daemon-helpers.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-async function checksumInLog(daemon: DaemonHandle, file: string): Promise<string | null | undefined> {
-  const client = await connect(daemon.url, daemon.token);
-  try {
-    return (await fetchLog(client)).filter((e) => e.path === file).at(-1)?.checksum;
-  } finally {
-    await client.close();
-  }
-}
 
 /** Writes text over file in place (same inode) and puts its old timestamps back, to the nanosecond. */
 async function rewriteKeepingTimes(file: string, text: string): Promise<void> {
