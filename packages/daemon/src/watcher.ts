@@ -327,19 +327,21 @@ export class TreeWatcher {
   private noteRawEvent(): void {
     if (this.closed) return;
     noteEvent(this.bursts, performance.now(), this.burstOptions);
-    if (this.bursts.count === this.burstOptions.threshold) this.checkBurst();
+    // owed: the spell before this event ended before the timer asked (a busy event loop).
+    if (this.bursts.owed > 0 || this.bursts.count === this.burstOptions.threshold) this.checkBurst();
   }
 
   private readonly checkBurst = (): void => {
     if (this.burstTimer) clearTimeout(this.burstTimer);
     this.burstTimer = null;
     if (this.closed) return;
-    const events = this.bursts.count;
+    const events = this.bursts.owed || this.bursts.count;
     const { rescan, askAt } = takeEndedBurst(this.bursts, performance.now(), this.burstOptions);
     if (rescan) {
       this.log.info(`a burst of ${events} file system events; rescanning the roots in case the OS dropped some (raise fs.inotify.max_queued_events if this is frequent)`);
       for (const root of this.roots.all()) this.requestRescan(root.name);
-    } else if (askAt !== null) {
+    }
+    if (askAt !== null) {
       this.burstTimer = setTimeout(this.checkBurst, Math.max(0, askAt - performance.now()));
       this.burstTimer.unref();
     }

@@ -36,4 +36,21 @@ describe('event bursts', () => {
     noteEvent(state, 400, options);
     expect(takeEndedBurst(state, 600, options).rescan).toBe(false); // one event is no burst
   });
+
+  it('still asks for the rescan of a spell that ended when the next event comes before it is taken', () => {
+    // The watcher asks when the spell would end; a busy event loop can deliver the first event
+    // after the quiet gap before that timer runs.
+    const state = newBurstState();
+    for (const at of [0, 1, 2]) noteEvent(state, at, options);
+    noteEvent(state, 150, options);
+    expect(takeEndedBurst(state, 151, options)).toEqual({ rescan: true, askAt: null });
+    expect(takeEndedBurst(state, 152, options).rescan).toBe(false); // once
+  });
+
+  it('rescans for an ended spell and still watches a new one that reached the threshold', () => {
+    const state = newBurstState();
+    for (const at of [0, 1, 2, 150, 151, 152]) noteEvent(state, at, options);
+    expect(takeEndedBurst(state, 160, options)).toEqual({ rescan: true, askAt: 252 });
+    expect(takeEndedBurst(state, 252, options)).toEqual({ rescan: true, askAt: null });
+  });
 });

@@ -18,26 +18,36 @@ export interface BurstState {
   count: number;
   /** When the last one came (ms); null before the first. */
   lastAt: number | null;
+  /**
+   * Events of a spell that reached the threshold and ended (the next event came after the quiet
+   * gap) before takeEndedBurst saw it end: its rescan is still owed. 0: none.
+   */
+  owed: number;
 }
 
-export const newBurstState = (): BurstState => ({ count: 0, lastAt: null });
+export const newBurstState = (): BurstState => ({ count: 0, lastAt: null, owed: 0 });
 
 /** Counts one event seen at `at`; a gap of quietMs since the last one starts a new spell. */
 export function noteEvent(state: BurstState, at: number, options: BurstOptions): void {
-  if (state.lastAt === null || at - state.lastAt >= options.quietMs) state.count = 0;
+  if (state.lastAt === null || at - state.lastAt >= options.quietMs) {
+    if (state.count >= options.threshold) state.owed = state.count;
+    state.count = 0;
+  }
   state.count++;
   state.lastAt = at;
 }
 
 /**
  * Whether a spell that reached the threshold has ended by `now`: then the roots must be
- * rescanned, and the spell is forgotten (true once per spell). Otherwise, when to ask again
- * (null: nothing to wait for).
+ * rescanned, and the spell is forgotten (true once per spell). Also, when to ask again for a
+ * spell that reached it and is still going (null: nothing to wait for).
  */
 export function takeEndedBurst(state: BurstState, now: number, options: BurstOptions): { rescan: boolean; askAt: number | null } {
-  if (state.lastAt === null || state.count < options.threshold) return { rescan: false, askAt: null };
+  const owed = state.owed > 0;
+  state.owed = 0;
+  if (state.lastAt === null || state.count < options.threshold) return { rescan: owed, askAt: null };
   const endsAt = state.lastAt + options.quietMs;
-  if (now < endsAt) return { rescan: false, askAt: endsAt };
+  if (now < endsAt) return { rescan: owed, askAt: endsAt };
   state.count = 0;
   return { rescan: true, askAt: null };
 }
