@@ -68,7 +68,7 @@ export async function reconcile(options: {
       else result.files++;
     }
     const plan = diffScan({ base_dir: root.name, scanned, recorded, unreadable });
-    pending.push(...plan.changes);
+    for (const change of plan.changes) pending.push(change); // not push(...): a directory may hold more entries than a call takes arguments
     for (const entry of plan.hash) {
       result.hashed++;
       const hashed = await hashStable(root.root, entry.path, buffer);
