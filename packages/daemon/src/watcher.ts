@@ -461,7 +461,7 @@ export class TreeWatcher {
         retry.push(item);
         return;
       }
-      inputs.push(...looked.inputs);
+      for (const input of looked.inputs) inputs.push(input); // not push(...): a subtree may hold more entries than a call takes arguments
       for (const path of looked.unsettled) requeue.push({ base_dir: root.name, path });
       if (looked.present) present.push({ base_dir: root.name, path: item.path });
       else if (looked.inputs.length > 0) gone.push({ base_dir: root.name, path: item.path });
@@ -470,7 +470,7 @@ export class TreeWatcher {
 
     inputs.push(...(await this.missingParents(present)));
     const recorded = this.record(await this.guardRoots(inputs));
-    requeue.push(...(await this.staleAfterCommit(recorded)), ...(await this.checkParents(gone)));
+    for (const path of [...(await this.staleAfterCommit(recorded)), ...(await this.checkParents(gone))]) requeue.push(path);
 
     this.requeue(requeue);
   }
@@ -681,7 +681,9 @@ export class TreeWatcher {
     }
     for (const key of this.undecodable) if (key.startsWith(pendingKey(name, ''))) this.undecodable.delete(key);
     const stale: { base_dir: string; path: string }[] = [];
-    const record = async (inputs: ChangeInput[]) => void stale.push(...(await this.staleAfterCommit(this.record(inputs))));
+    const record = async (inputs: ChangeInput[]) => {
+      for (const path of await this.staleAfterCommit(this.record(inputs))) stale.push(path);
+    };
     const result = await reconcile({ store: this.store, root, log: this.log, skippedNames: this.skippedNames, record });
     if (result.verdict.status !== 'ok') {
       this.holdRoot(root, result.verdict.reason);
