@@ -7,7 +7,7 @@
 //
 // Memory: with a `record` sink, inputs are handed over in batches and nothing grows with the
 // tree: one directory's listing and records, one batch of inputs. A reconcile cut short (a
-// crash, a stop) leaves its earlier batches recorded; the next one finds them unchanged. Without
+// crash, a kill -9) leaves its earlier batches recorded; the next one finds them unchanged. Without
 // a sink every input is returned, for a caller that commits them with others in one transaction.
 import { stat } from 'node:fs/promises';
 import type { Logger } from '@zync/common';
