@@ -6,7 +6,7 @@
 import { appendFile, chmod, mkdir, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, expectSameTree, sha256File, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
+import { connect, expectSameTree, runCli, sha256File, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
 import { runClientOnce, type ClientSetup } from '../client/support.js';
 import { fetchLog } from './daemon-helpers.js';
 
@@ -101,5 +101,50 @@ describe('zync-daemon with files it may not read', () => {
     const pulled = await runClientOnce(setup);
     expect(pulled.code, pulled.stderr).toBe(0);
     await expectSameTree(r, e);
+  });
+});
+
+describe('zync-daemon with a root it may not list', () => {
+  let daemon: DaemonHandle | undefined;
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('refuses to start, naming what it cannot read (its ignore rules would be unknown), and leaves no state', async () => {
+    const e = tempDir('zync-e-');
+    await chmod(e, 0o000);
+    try {
+      const stateDir = path.join(tempDir('zync-state-'), 'state');
+      const result = await runCli('daemon', ['--port', '0', '--db', path.join(stateDir, 'sync.db'), '--dirs', `docs:${e}`], { wrapper: AS_A_USER });
+      expect(result.code).toBe(2);
+      expect(await stat(stateDir).catch(() => null)).toBeNull(); // no database, no token
+      expect(result.stderr.trim()).toBe(
+        `zync-daemon: Cannot read ${e}/.zyncignore (EACCES), so what it keeps out of sync is unknown: let the user running zync read it and search ${e}.`,
+      );
+    } finally {
+      await chmod(e, 0o755);
+    }
+  });
+
+  it('made unreadable while it runs: keeps what it recorded, says it cannot read it, and follows once it can', async () => {
+    const e = tempDir('zync-e-');
+    for (let i = 0; i < 25; i++) await writeFile(path.join(e, `f${i}.txt`), `${i}\n`);
+    daemon = await startDaemon({ dirs: { docs: e }, args: ['--rescan-interval', '0.02'], wrapper: AS_A_USER });
+    expect(await logOf(daemon)).toHaveLength(25);
+
+    await chmod(e, 0o000);
+    try {
+      // The next rescans (every 1.2 s) cannot list the root.
+      await waitFor(() => (daemon!.stderr().match(/cannot read directory; its contents are left as recorded/g)?.length ?? 0) >= 2, {
+        timeoutMs: 20_000,
+        what: 'two rescans that could not list the root',
+      });
+      expect(daemon.stderr()).not.toMatch(/is empty but|ROOT_UNAVAILABLE/);
+      expect((await logOf(daemon)).filter((entry) => entry.operation === 'delete')).toEqual([]);
+    } finally {
+      await chmod(e, 0o755);
+    }
+    await writeFile(path.join(e, 'after.txt'), 'readable again\n');
+    await waitFor(async () => (await lastEntryFor(daemon!, 'after.txt'))?.operation === 'add', { timeoutMs: 20_000, what: 'after.txt in the log' });
   });
 });

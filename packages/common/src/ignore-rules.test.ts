@@ -1,5 +1,8 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as nodePath from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createIgnoreMatcher } from './ignore-rules.js';
+import { createIgnoreMatcher, loadIgnoreMatcher } from './ignore-rules.js';
 
 describe('createIgnoreMatcher', () => {
   const matcher = createIgnoreMatcher('build/\n*.log\n!keep.log\n/top-only.txt\n');
@@ -30,5 +33,28 @@ describe('createIgnoreMatcher', () => {
     const defaults = createIgnoreMatcher(null);
     expect(defaults('a.log', false)).toBe(false);
     expect(defaults('.hg', true)).toBe(true);
+  });
+});
+
+describe('loadIgnoreMatcher', () => {
+  it('refuses a .zyncignore it cannot read, naming it, instead of syncing without its rules', async () => {
+    const root = mkdtempSync(nodePath.join(tmpdir(), 'zync-ignore-'));
+    try {
+      mkdirSync(nodePath.join(root, '.zyncignore')); // read fails with EISDIR, as it would with EACCES
+      await expect(loadIgnoreMatcher(root)).rejects.toMatchObject({ code: 'BAD_ARGUMENT', message: expect.stringContaining(`${root}/.zyncignore (EISDIR)`) });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('takes a missing .zyncignore for no rules of the root\'s own', async () => {
+    const root = mkdtempSync(nodePath.join(tmpdir(), 'zync-ignore-'));
+    try {
+      const matcher = await loadIgnoreMatcher(root);
+      expect(matcher('notes.txt', false)).toBe(false);
+      expect(matcher('.DS_Store', false)).toBe(true);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

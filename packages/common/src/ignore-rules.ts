@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import ignore from 'ignore';
 import { isConflictCopy } from './conflict-names.js';
+import { ZyncError } from './protocol/errors.js';
 
 export const IGNORE_FILE = '.zyncignore';
 /** Prefix of every temp file zync writes; scanners on both sides skip it. */
@@ -39,13 +40,21 @@ export function createIgnoreMatcher(rulesText: string | null, extraPatterns: rea
   };
 }
 
-/** Reads `<root>/.zyncignore` (if present) and returns the matcher for that root. */
+/**
+ * Reads `<root>/.zyncignore` (if present) and returns the matcher for that root. One that is
+ * there but cannot be read (or a root that cannot be searched) is refused: syncing without its
+ * rules could send what it keeps out.
+ */
 export async function loadIgnoreMatcher(root: string, extraPatterns: readonly string[] = []): Promise<IgnoreMatcher> {
+  const file = nodePath.join(root, IGNORE_FILE);
   let text: string | null = null;
   try {
-    text = await readFile(nodePath.join(root, IGNORE_FILE), 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') {
+      throw new ZyncError('BAD_ARGUMENT', `Cannot read ${file} (${code ?? (err as Error).message}), so what it keeps out of sync is unknown: let the user running zync read it and search ${root}.`, { cause: err });
+    }
   }
   return createIgnoreMatcher(text, extraPatterns);
 }

@@ -31,6 +31,8 @@ export interface DaemonConfig {
   tls?: { cert: Buffer; key: Buffer } | undefined;
   /** Compaction and retention schedule (--compact-interval, --tombstone-days, --retention-days). */
   maintenance?: { intervalMs: number; tombstoneMs: number; retentionMs: number } | undefined;
+  /** Between whole-root rescans (--rescan-interval); 0: none; undefined: the watcher's default. */
+  rescanEveryMs?: number | undefined;
 }
 
 export interface RunningDaemon {
@@ -61,6 +63,7 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
   // What can refuse the start is checked before the database and token are made: a refused start
   // must leave nothing behind, least of all a generated token in a root that a daemon syncs to R.
   await refusePrivatePathsInRoots(config.dirs, statePaths(dbPath));
+  const roots = await RootSet.load(config.dirs); // an ignore file it cannot read is refused
   const madeDir = await mkdir(stateDir, { recursive: true });
   let lock: ProcessLock;
   let store: DaemonStore;
@@ -90,10 +93,9 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     // ---- upstream wiring: the staging port lives in ./upstream (owned by the upstream helper).
     const upstream: UpstreamPort = createUpstreamPort({ store, stateDir, dirs: config.dirs, log });
     cleanup.push(() => upstream.close?.());
-    const roots = await RootSet.load(config.dirs);
     let notify: (highest: number) => void = () => undefined;
     const skippedNames = new SkippedNames(log);
-    const watcher = new TreeWatcher({ store, roots, log, skippedNames, onCommit: (highest) => notify(highest) });
+    const watcher = new TreeWatcher({ store, roots, log, skippedNames, onCommit: (highest) => notify(highest), rescanEveryMs: config.rescanEveryMs });
     cleanup.push(() => watcher.close());
     const watchStarted = Date.now();
     await watcher.start();

@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { checkDirRoots, createLogger, failAndExit, ignoreClosedStdout, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
+import { RESCAN_DEFAULT_MINUTES } from './watcher.js';
 import { SECRET_ADVICE } from './private-locations.js';
 import { readTlsFiles } from './tls-files.js';
 
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     .option('tls-key', { type: 'string', describe: 'Private key (PEM) for --tls-cert' })
     .option('compact-interval', { type: 'string', default: String(MAINTENANCE_DEFAULTS.compactIntervalMinutes), describe: 'Minutes between log compactions and retention sweeps (0: never)' })
     .option('tombstone-days', { type: 'string', default: String(MAINTENANCE_DEFAULTS.tombstoneDays), describe: 'Days deletions stay in the log; clients further behind resync' })
+    .option('rescan-interval', { type: 'string', default: String(RESCAN_DEFAULT_MINUTES), describe: 'Minutes between full rescans of the roots (0: never)' })
     .option('retention-days', { type: 'string', default: String(MAINTENANCE_DEFAULTS.retentionDays), describe: 'Days applied/aborted upstream leftovers and apply backups are kept' })
     .conflicts('token', 'token-file')
     .check((args) => refuseRepeatedOptions(args, ['dirs']))
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
     tombstoneDays: parseNumberOption('tombstone-days', argv['tombstone-days'], { min: 0 }),
     retentionDays: parseNumberOption('retention-days', argv['retention-days'], { min: 0 }),
   });
+  const rescanMinutes = parseNumberOption('rescan-interval', argv['rescan-interval'], { min: 0 });
   const log = createLogger(PROGRAM, argv['log-level']);
   const dirs = await checkDirRoots(parseDirSpecs(argv.dirs ?? []), { create: false });
   // Secrets in a watched root would be synced to R. The TLS certificate is public (R may hold a
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
   // Node's default action (an abrupt end). One during start-up stops the daemon once it is up;
   // a second one ends it at once.
   let stopping = false;
-  const started = runDaemon({ host: argv.host, port, dbPath: argv.db, dirs, token, log, tls, maintenance });
+  const started = runDaemon({ host: argv.host, port, dbPath: argv.db, dirs, token, log, tls, maintenance, rescanEveryMs: rescanMinutes * 60_000 });
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
     stopping = true;

@@ -103,10 +103,11 @@ export async function reconcile(options: {
     checkUtf8: (dir: string) => skippedNames.check(root.name, root.root, dir),
     onUnsyncableName: (rel: string) => skippedNames.unsyncable(root.name, rel),
   };
-  for await (const listing of walkTree(root.root, root.matcher, { from, log, ...reported })) {
-    if (under === undefined && listing.dir === '' && listing.entries.length === 0) {
+  for await (const listing of walkTree(root.root, root.matcher, { from, log: log.child({ base_dir: root.name }), ...reported })) {
+    if (under === undefined && listing.dir === '' && listing.listed && listing.entries.length === 0) {
       // The root's own listing comes first, before anything is recorded: an empty root (an
-      // unmounted disk?) must not turn into every recorded entry deleted.
+      // unmounted disk?) must not turn into every recorded entry deleted. A root that cannot be
+      // listed is not empty, only unknown: the walk warns, and its entries are left as recorded.
       result.verdict = checkRoot({ base_dir: root.name, root: root.root, rootPresent, scannedEntries: 0, recordedLive: store.liveCount(root.name) });
       if (result.verdict.status !== 'ok') return result;
     }

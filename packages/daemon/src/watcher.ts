@@ -54,14 +54,17 @@ export interface WatcherOptions {
   batchLimit?: number;
   /** How often a vanished root is checked for its return. */
   rootPollMs?: number;
-  /** How often every root is rescanned anyway (stat only, unchanged files are not re-hashed). */
-  rescanEveryMs?: number;
+  /** How often every root is rescanned anyway (stat only, unchanged files are not re-hashed); 0: never. */
+  rescanEveryMs?: number | undefined;
   /** A spell of events that may have overflowed the OS queue: the roots are rescanned after it. */
   burst?: Partial<BurstOptions>;
 }
 
 type ReaddirpOptions = Parameters<FSWatcher['_readdirp']>[1];
 type ReaddirpStream = NonNullable<ReturnType<FSWatcher['_readdirp']>>;
+
+/** Minutes between whole-root rescans unless --rescan-interval says otherwise. */
+export const RESCAN_DEFAULT_MINUTES = 10;
 
 const WATCH_EVENTS = new Set<string>(['add', 'addDir', 'change', 'unlink', 'unlinkDir']);
 const LOOK_CONCURRENCY = 8;
@@ -161,7 +164,7 @@ export class TreeWatcher {
     this.skippedNames = options.skippedNames ?? new SkippedNames(options.log);
     this.settle = { settleMs: options.settleMs ?? SETTLE_MS, maxWaitMs: options.maxWaitMs ?? 2000, limit: options.batchLimit ?? 2000 };
     this.rootPollMs = options.rootPollMs ?? 1000;
-    this.rescanEveryMs = options.rescanEveryMs ?? 10 * 60_000;
+    this.rescanEveryMs = options.rescanEveryMs ?? RESCAN_DEFAULT_MINUTES * 60_000;
     this.burstOptions = { threshold: Math.floor(maxQueuedEvents() / 2), quietMs: 1000, ...options.burst };
   }
 
@@ -173,10 +176,12 @@ export class TreeWatcher {
   /** Begins processing queued and future events. */
   run(): void {
     this.running = true;
-    this.rescanTimer = setInterval(() => {
-      for (const root of this.roots.all()) this.requestRescan(root.name);
-    }, this.rescanEveryMs);
-    this.rescanTimer.unref();
+    if (this.rescanEveryMs > 0) {
+      this.rescanTimer = setInterval(() => {
+        for (const root of this.roots.all()) this.requestRescan(root.name);
+      }, this.rescanEveryMs);
+      this.rescanTimer.unref();
+    }
     // `rm -rf root && mkdir root` (or a mv) leaves the watch on the old directory, which raises
     // no event for the new one, ever; a stat per root now and then tells.
     this.rootCheckTimer = setInterval(() => {
