@@ -16,6 +16,10 @@ export interface FakeDaemonOptions {
   lies?: Record<string, string>;
   protocol?: number;
   logId?: string;
+  /** Most changes per GET_CHANGES page (default: the whole log in one). */
+  pageSize?: number;
+  /** ACK_CHANGES answers are held back until a request matches (then all are sent). */
+  holdAcksUntil?: (request: { operation: string; [key: string]: unknown }) => boolean;
 }
 
 export interface FakeDaemon {
@@ -34,11 +38,17 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
     verifyClient: (info, done) => done(info.req.headers.authorization === `Bearer ${options.token}`, 401, 'Unauthorized'),
   });
   const last = options.changes.reduce((m, c) => Math.max(m, c.sequence), 0);
+  let acksHeld = options.holdAcksUntil !== undefined;
+  const heldAcks: (() => void)[] = [];
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       const m = JSON.parse(String(data)) as { operation: string; id: number; [key: string]: unknown };
       requests.push(m);
+      if (acksHeld && options.holdAcksUntil?.(m)) {
+        acksHeld = false;
+        for (const send of heldAcks.splice(0)) send();
+      }
       const reply = (body: Record<string, unknown>) => ws.send(JSON.stringify({ id: m.id, status: 'ok', ...body }));
       switch (m.operation) {
         case 'HELLO':
@@ -52,11 +62,14 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
           });
         case 'GET_CHANGES': {
           const since = m.since_sequence as number;
-          const changes = options.changes.filter((c) => c.sequence > since);
-          return reply({ changes, from_sequence: since, to_sequence: last, more_available: false, highest_sequence: last });
+          const after = options.changes.filter((c) => c.sequence > since);
+          const changes = after.slice(0, options.pageSize ?? after.length);
+          const to = changes.at(-1)?.sequence ?? last;
+          return reply({ changes, from_sequence: since, to_sequence: to, more_available: to < last, highest_sequence: last });
         }
         case 'ACK_CHANGES':
           acks.push(m.sequence_number as number);
+          if (acksHeld) return void heldAcks.push(() => reply({ sequence_number: m.sequence_number }));
           return reply({ sequence_number: m.sequence_number });
         case 'GET_FILE': {
           const key = `${String(m.base_dir)}/${String(m.path)}`;

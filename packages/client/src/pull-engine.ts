@@ -152,6 +152,14 @@ export class PullEngine {
     const getPage = (since: number) => connection.request('GET_CHANGES', { since_sequence: since, limit });
     let since = store.position().sequence;
     let next: Promise<GetChangesResponse> | null = getPage(since);
+    // The last acknowledgement sent, not yet confirmed: R's position is its own store, so the next
+    // page is applied while the daemon records it (one round trip less per page through a tunnel).
+    // Each is confirmed before the next is sent and before the pass ends, so an error still ends it.
+    let acked: Promise<unknown> = Promise.resolve();
+    const confirmed = async <T>(value: T): Promise<T> => {
+      await acked;
+      return value;
+    };
     while (next) {
       let page: GetChangesResponse;
       try {
@@ -175,12 +183,16 @@ export class PullEngine {
       const result = await this.applyEntries(connection, collapseChanges(page.changes), summary);
       const ack = ackableSequence(since, page.to_sequence, result.failed.map((f) => f.sequence));
       store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack });
-      if (ack > since || page.changes.length > 0) await connection.request('ACK_CHANGES', { sequence_number: ack });
+      if (ack > since || page.changes.length > 0) {
+        await acked;
+        acked = connection.request('ACK_CHANGES', { sequence_number: ack });
+        acked.catch(() => undefined); // observed when awaited; a failed pass may drop it
+      }
       since = ack;
-      if (result.failed.length > 0) return false;
-      if (this.options.signal?.aborted) return false;
+      if (result.failed.length > 0) return confirmed(false);
+      if (this.options.signal?.aborted) return confirmed(false);
     }
-    return true;
+    return confirmed(true);
   }
 
   /** After a full pass: recorded paths the daemon did not confirm are deleted on E. */
