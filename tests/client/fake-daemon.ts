@@ -20,6 +20,8 @@ export interface FakeDaemonOptions {
   pageSize?: number;
   /** ACK_CHANGES answers are held back until a request matches (then all are sent). */
   holdAcksUntil?: (request: { operation: string; [key: string]: unknown }) => boolean;
+  /** The first request of this operation is answered with this error (a newer daemon's code, say). */
+  failFirst?: { operation: string; code: string; error: string };
 }
 
 export interface FakeDaemon {
@@ -39,6 +41,7 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
   });
   const last = options.changes.reduce((m, c) => Math.max(m, c.sequence), 0);
   let acksHeld = options.holdAcksUntil !== undefined;
+  let failFirst = options.failFirst;
   const heldAcks: (() => void)[] = [];
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => {
@@ -50,6 +53,11 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
         for (const send of heldAcks.splice(0)) send();
       }
       const reply = (body: Record<string, unknown>) => ws.send(JSON.stringify({ id: m.id, status: 'ok', ...body }));
+      if (failFirst?.operation === m.operation) {
+        const { code, error } = failFirst;
+        failFirst = undefined;
+        return ws.send(JSON.stringify({ id: m.id, status: 'error', code, error }));
+      }
       switch (m.operation) {
         case 'HELLO':
           return reply({

@@ -158,10 +158,12 @@ const ok = <S extends z.ZodRawShape>(shape: S) =>
   z.object({ id: requestId, status: z.literal('ok'), ...shape });
 
 /**
- * An error code as received: one this version does not know (a newer peer's) reads as INTERNAL,
- * so the peer's sentence still reaches the user instead of "malformed response".
+ * An error code as received: one this version does not know (a newer peer's) reads as
+ * BAD_MESSAGE, so the peer's sentence still reaches the user instead of "malformed response".
+ * Not INTERNAL: the client gives up for good on that (runner.ts isFatal), and a newer daemon's
+ * code may well be one a retry gets past; BAD_MESSAGE is what such an answer always led to.
  */
-const receivedErrorCode = z.enum(ERROR_CODES).catch('INTERNAL');
+const receivedErrorCode = z.enum(ERROR_CODES).catch('BAD_MESSAGE');
 
 export const ErrorResponse = z.object({
   id: requestId.nullable(),
