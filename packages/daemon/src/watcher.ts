@@ -177,9 +177,11 @@ export class TreeWatcher {
   run(): void {
     this.running = true;
     if (this.rescanEveryMs > 0) {
+      // Longer than 2^31-1 ms (--rescan-interval of ~24.8 days or more), Node would fire every
+      // millisecond: a rescan without end, ahead of every event.
       this.rescanTimer = setInterval(() => {
         for (const root of this.roots.all()) this.requestRescan(root.name);
-      }, this.rescanEveryMs);
+      }, Math.min(this.rescanEveryMs, 2 ** 31 - 1));
       this.rescanTimer.unref();
     }
     // `rm -rf root && mkdir root` (or a mv) leaves the watch on the old directory, which raises
