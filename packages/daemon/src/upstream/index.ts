@@ -102,7 +102,14 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
         if (root === undefined) throw new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${baseDir}" is not served by this daemon.`);
         let matcher = matchers.get(baseDir);
         if (!matcher) {
-          matcher = loadIgnoreMatcher(root);
+          // One E cannot read refuses the entries (nothing unchecked is staged), as E's trouble:
+          // not BAD_ARGUMENT, which R would report as its own bad arguments (exit 2), and said
+          // once in E's log, where it can be fixed.
+          matcher = loadIgnoreMatcher(root).catch((err: unknown) => {
+            const message = err instanceof Error ? err.message : String(err);
+            ctx.log.error({ base_dir: baseDir }, message);
+            throw new ZyncError('ROOT_UNAVAILABLE', message, { cause: err });
+          });
           matchers.set(baseDir, matcher);
         }
         if ((await matcher)(path, kind === 'dir')) {

@@ -359,6 +359,24 @@ describe('upstream staging', () => {
     await expect(readdir(stagingDir(id))).rejects.toThrow();
   });
 
+  // E's trouble, not R's usage: as BAD_ARGUMENT R would exit 2 ("bad arguments"), and a ZyncError
+  // is not logged, so E's own log would not say why R's upload is refused.
+  it("refuses an entry while E cannot read the root's .zyncignore: ROOT_UNAVAILABLE, said in E's log too", async () => {
+    await mkdir(nodePath.join(root, '.zyncignore')); // read as a file: EISDIR
+    const logged = vi.spyOn(log, 'error');
+    try {
+      const c = open();
+      await c.prepare(1);
+      const content = Buffer.from('abc');
+      const u = c.upload('f.txt', content, null);
+      c.sendBytes(u, content);
+      expect(await c.reply(u)).toMatchObject({ status: 'error', code: 'ROOT_UNAVAILABLE', error: expect.stringContaining(`Cannot read ${root}/.zyncignore (EISDIR)`) });
+      expect(logged).toHaveBeenCalledWith(expect.objectContaining({ base_dir: 'docs' }), expect.stringContaining('Cannot read'));
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
   it('refuses more bytes than announced', async () => {
     const c = open();
     await c.prepare(1);
