@@ -58,6 +58,23 @@ describe('roots and ignore rules at runtime', () => {
     await expectLogToMatchTree();
   });
 
+  it('a root that returns brings its own .zyncignore: what it keeps out never enters the log', async () => {
+    renameSync(root, path.join(parent, 'away'));
+    await waitFor(() => (daemon.stderr().match(/Root "w" .* is missing or not a directory/g)?.length ?? 0) >= 2, { what: 'the root to be reported missing again' });
+    // A remounted disk, say, whose rules the daemon has not seen yet.
+    writeFileSync(path.join(parent, 'away', '.zyncignore'), 'private/\n');
+    mkdirSync(path.join(parent, 'away', 'private'));
+    writeFileSync(path.join(parent, 'away', 'private', 'secret.txt'), 'not for R\n');
+    writeFileSync(path.join(parent, 'away', 'open.txt'), 'for R\n');
+    renameSync(path.join(parent, 'away'), root);
+    await waitFor(() => logged('open.txt'), { what: 'the returned root rescanned' });
+    expect((await fetchLog(client)).filter((e) => e.path.startsWith('private'))).toEqual([]);
+
+    rmSync(path.join(root, 'private'), { recursive: true });
+    rmSync(path.join(root, '.zyncignore'));
+    await expectLogToMatchTree();
+  });
+
   it('a .zyncignore written at runtime removes newly ignored paths from the log, and back', async () => {
     expect(await logged('debug.log', 'add')).toBe(true);
     writeFileSync(path.join(root, '.zyncignore'), '*.log\nlogs/\n');

@@ -657,6 +657,10 @@ export class TreeWatcher {
       void this.checkRootNow(root).then(
         async (verdict) => {
           if (verdict.status !== 'ok' || this.closed || root.available || !this.rootTimers.has(root.name)) return;
+          // A remounted disk or a folder moved back brings its own rules: nothing of it is looked
+          // at under the old ones. A rules file that cannot be read keeps the root held.
+          await this.roots.reloadIgnores(root.name);
+          if (this.closed || root.available || !this.rootTimers.has(root.name)) return;
           clearInterval(timer);
           this.rootTimers.delete(root.name);
           this.log.info({ base_dir: root.name }, `root "${root.name}" is back; rescanning it`);
@@ -683,6 +687,7 @@ export class TreeWatcher {
       this.log.info({ base_dir: name }, `${IGNORE_FILE} changed; rescanning the root`);
       await this.watchRoot(root); // newly unignored directories must be watched too
     } else if (dirNow !== null && this.watchedDirs.get(name) !== dirNow) {
+      await this.roots.reloadIgnores(name); // a new directory (a mount) has rules of its own
       this.log.info({ base_dir: name }, `root "${name}" is a new directory; watching it`);
       await this.watchRoot(root);
     }
