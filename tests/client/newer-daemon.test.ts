@@ -1,7 +1,8 @@
 // A daemon newer than this client may answer with an error code this version does not know.
 // The client reads it as BAD_MESSAGE, keeping the daemon's sentence. It is not a fault of R's
 // setup that R must fix: the continuous client says it and retries, as for any other failed
-// pass, instead of giving up for good (which would leave R behind once E is quiet).
+// pass, instead of giving up for good (which would leave R behind once E is quiet). So does the
+// daemon's own INTERNAL answer to one request: what failed there may pass at the next try.
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,8 +19,11 @@ afterEach(async () => {
   fake = null;
 });
 
-describe('an error code from a newer daemon', () => {
-  it('is reported with its sentence, and the continuous client retries and converges', async () => {
+describe('an error answer a retry may fix', () => {
+  it.each([
+    ['a code from a newer daemon', 'SOMETHING_NEWER'],
+    ["the daemon's own failure (INTERNAL: a busy database, a passing I/O error)", 'INTERNAL'],
+  ])('%s is reported with its sentence, and the continuous client retries and converges', async (_what, code) => {
     const base = tempDir('zync-newer-');
     const root = path.join(base, 'root');
     await mkdir(root);
@@ -29,7 +33,7 @@ describe('an error code from a newer daemon', () => {
       dirs: ['docs'],
       changes: [fileEntry(1, 'docs', 'a.txt', content)],
       files: { 'docs/a.txt': content },
-      failFirst: { operation: 'GET_CHANGES', code: 'SOMETHING_NEWER', error: 'The daemon is busy with something this client does not know.' },
+      failFirst: { operation: 'GET_CHANGES', code, error: 'The daemon is busy with something this client does not know.' },
     });
     client = spawnCli('client', ['--server', fake.url, '--token', TOKEN, '--db', path.join(base, 'client.db'), '--dirs', `docs:${root}`, '--interval', '600']);
     const running = client;

@@ -20,9 +20,13 @@ export interface RunnerOptions {
   intervalSeconds: number;
 }
 
-/** Errors no retry can fix: the user must change something. */
+/**
+ * Errors no retry can fix: the user must change something. INTERNAL is not one: the daemon
+ * answers it when a request failed on its side (a busy database, a passing I/O error), which
+ * the next pass may not meet.
+ */
 export function isFatal(err: unknown): boolean {
-  return isZyncError(err) && ['UNAUTHORIZED', 'INCOMPATIBLE_PROTOCOL', 'BAD_ARGUMENT', 'INTERNAL'].includes(err.code);
+  return isZyncError(err) && ['UNAUTHORIZED', 'INCOMPATIBLE_PROTOCOL', 'BAD_ARGUMENT'].includes(err.code);
 }
 
 function reportPass(logger: Logger, summary: PassSummary): void {
