@@ -206,6 +206,25 @@ describe('applyBatch', () => {
     expect(await names(root)).toEqual(['ok.txt']);
   });
 
+  it('does not warn about a file E changed while it was read (the retry fetches its newer state), but does about other failures', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    const { connection } = scriptedConnection({}, undefined, {
+      'busy.txt': new ZyncError('FILE_CHANGED', 'busy.txt changed while it was being read; retry later.'),
+      'broken.txt': new ZyncError('INTERNAL', 'The daemon failed to answer this request; see its log.'),
+    });
+    const warnings: string[] = [];
+    const spy = createLogger('apply-batch-test', 'debug');
+    spy.warn = ((_fields: unknown, message?: string) => void warnings.push(String(message))) as typeof spy.warn;
+    spy.debug = (() => undefined) as typeof spy.debug;
+    const result = await applyBatch(
+      [fileEntry(5, 'busy.txt', 'whatever', 'add'), fileEntry(6, 'broken.txt', 'whatever', 'add')],
+      { ...options(root, connection, records), logger: spy },
+    );
+    expect(result.failed.map((f) => [f.sequence, f.code])).toEqual([[5, 'FILE_CHANGED'], [6, 'INTERNAL']]);
+    expect(warnings).toEqual(['could not apply docs/broken.txt (will retry): The daemon failed to answer this request; see its log.']);
+  });
+
   it('a full disk stops fetching the rest of the batch, but deletions still run (they free space)', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, { 'gone.txt': 'received\n' });

@@ -195,6 +195,9 @@ async function applyRound(
     } else {
       // Stopping (a signal): the pass ends here and says so once; no warning per cut-off file.
       if (aborted()) logger.debug({ code: p.code }, `stopped before ${entry.base_dir}/${entry.path} was applied: ${p.message}`);
+      // Changed on E while read: E is busy with it, and the retry fetches its newer state. Under
+      // churn (a build, a checkout) a warning each would flood the log; the pass says how many.
+      else if (p.code === 'FILE_CHANGED') logger.debug({ code: p.code }, `${entry.base_dir}/${entry.path} changed on E while it was read; retried with its newer state`);
       else logger.warn({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (will retry): ${p.message}`);
       result.failed.push(p);
       if (p.code === 'DISK_FULL') diskFull = true;
