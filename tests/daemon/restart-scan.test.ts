@@ -5,7 +5,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect, startDaemon, tempDir, treeDigest } from '../helpers/index.js';
+import { connect, spawnCli, startDaemon, tempDir, treeDigest, waitFor } from '../helpers/index.js';
 import { comparable, fetchLog, replayLog, scanReports, treeDifference } from './daemon-helpers.js';
 
 async function logOf(daemon: { url: string; token: string }): Promise<ReturnType<typeof fetchLog>> {
@@ -18,6 +18,31 @@ async function logOf(daemon: { url: string; token: string }): Promise<ReturnType
 }
 
 describe('zync-daemon start-up scan', () => {
+  it('a stop during the start-up scan of a big tree ends it early; the next start logs the rest', async () => {
+    const root = tempDir();
+    const db = path.join(tempDir(), 'sync.db');
+    const DIRS = 100;
+    const PER_DIR = 200;
+    for (let d = 0; d < DIRS; d++) {
+      mkdirSync(path.join(root, `d${d}`));
+      for (let f = 0; f < PER_DIR; f++) writeFileSync(path.join(root, `d${d}`, `f${f}.txt`), `${d}/${f}\n`);
+    }
+    const entries = DIRS * PER_DIR + DIRS;
+    const first = spawnCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', db, '--token', 'test-token-0123456789', '--dirs', `w:${root}`]);
+    await waitFor(() => /logged \d+ change\(s\)/.test(first.stderr()), { what: 'the first batch of the start-up scan' });
+    expect(await first.stop('SIGTERM')).toBe(0);
+    expect(first.stderr()).toContain('stopped before the end, the rest is scanned at the next start');
+    expect(scanReports(first.stderr())[0]!.lastSequence).toBeLessThan(entries);
+
+    const second = await startDaemon({ dirs: { w: root }, db });
+    try {
+      expect(scanReports(second.stderr())[0]!.lastSequence).toBe(entries);
+      expect(replayLog(await logOf(second), 'w')).toEqual(comparable(await treeDigest(root)));
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('logs what changed while it was stopped, before it listens', async () => {
     const root = tempDir();
     const state = tempDir();

@@ -33,6 +33,8 @@ export interface DaemonConfig {
   maintenance?: { intervalMs: number; tombstoneMs: number; retentionMs: number } | undefined;
   /** Between whole-root rescans (--rescan-interval); 0: none; undefined: the watcher's default. */
   rescanEveryMs?: number | undefined;
+  /** Aborted when a stop is asked for during start-up: the start-up scan ends at its next directory. */
+  stopping?: AbortSignal | undefined;
 }
 
 export interface RunningDaemon {
@@ -106,12 +108,21 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     let hashed = 0;
     let logged = 0;
     for (const root of roots.all()) {
-      const result = await reconcile({ store, root, log, skippedNames, record: (inputs) => void (logged += watcher.record(inputs).length) });
+      const result = await reconcile({
+        store,
+        root,
+        log,
+        skippedNames,
+        record: (inputs) => void (logged += watcher.record(inputs).length),
+        stop: () => config.stopping?.aborted === true,
+      });
       files += result.files;
       hashed += result.hashed;
       if (result.verdict.status !== 'ok') log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, result.verdict.reason);
+      if (result.stopped) break;
     }
-    log.info(`scan: ${files} files, ${hashed} hashed, ${logged} changes logged in ${Date.now() - started} ms (last sequence ${store.lastSequence()})`);
+    const cut = config.stopping?.aborted ? '; stopped before the end, the rest is scanned at the next start' : '';
+    log.info(`scan: ${files} files, ${hashed} hashed, ${logged} changes logged in ${Date.now() - started} ms (last sequence ${store.lastSequence()})${cut}`);
 
     const server = await DaemonServer.listen({
       host: config.host,

@@ -109,6 +109,19 @@ describe('reconcile', () => {
     expect(deleted.sort()).toEqual(['a', 'a/b', 'a/b/c', 'a/b/c/z', 'a/b/y', 'a/x']);
   });
 
+  it('a stop ends the walk between two directories, what was found so far recorded; the next reconcile records the rest', async () => {
+    const { root, store } = await setup(TREE);
+    let listings = 0;
+    const stopped = await reconcile({ store, root, log, record: (inputs) => void store.applyChanges(inputs), stop: () => ++listings > 2 });
+    expect(stopped.stopped).toBe(true);
+    const partly = livePaths(store);
+    expect(partly.length).toBeGreaterThan(0);
+    expect(partly.length).toBeLessThan(11);
+    const { result } = await run(root, store, 3);
+    expect(result.stopped).toBe(false);
+    expect(livePaths(store)).toHaveLength(11);
+  });
+
   it('records nothing at all for a root emptied while many entries are recorded', async () => {
     const many = Array.from({ length: 25 }, (_, i) => `d${i % 5}/f${i}`);
     const { root, store } = await setup(many);

@@ -6,9 +6,10 @@
 // returns, its .zyncignore changes or its periodic rescan is due.
 //
 // Memory: with a `record` sink, inputs are handed over in batches and nothing grows with the
-// tree: one directory's listing and records, one batch of inputs. A reconcile cut short (a
-// crash, a kill -9) leaves its earlier batches recorded; the next one finds them unchanged. Without
-// a sink every input is returned, for a caller that commits them with others in one transaction.
+// tree: one directory's listing and records, one batch of inputs. A reconcile cut short (a stop
+// between two directories, a crash, a kill -9) leaves its earlier batches recorded; the next one
+// finds them unchanged. Without a sink every input is returned, for a caller that commits them
+// with others in one transaction.
 import { stat } from 'node:fs/promises';
 import type { Logger } from '@zync/common';
 import { diffScan } from './core/diff-scan.js';
@@ -30,6 +31,8 @@ export interface ReconcileResult {
   /** Files that kept changing while read; look at them again later. */
   unsettled: string[];
   verdict: RootVerdict;
+  /** stop() ended the walk: what was found so far is recorded, the rest waits for the next scan. */
+  stopped: boolean;
 }
 
 const HASH_BUFFER_BYTES = 1024 * 1024;
@@ -47,11 +50,13 @@ export async function reconcile(options: {
   /** Records a batch of inputs (in one transaction); without it they are all returned. */
   record?: (inputs: ChangeInput[]) => Promise<void> | void;
   batchSize?: number;
+  /** Asked before each directory: true ends the walk there (the daemon is stopping). */
+  stop?: () => boolean;
 }): Promise<ReconcileResult> {
   const { store, root, log, skippedNames, record } = options;
   const batchSize = options.batchSize ?? RECORD_BATCH;
   const under = options.under || undefined;
-  const result: ReconcileResult = { inputs: [], files: 0, dirs: 0, hashed: 0, unsettled: [], verdict: { status: 'ok' } };
+  const result: ReconcileResult = { inputs: [], files: 0, dirs: 0, hashed: 0, unsettled: [], verdict: { status: 'ok' }, stopped: false };
 
   const rootPresent = (await stat(root.root).catch(() => null))?.isDirectory() === true;
   if (!rootPresent) {
@@ -104,6 +109,10 @@ export async function reconcile(options: {
     onUnsyncableName: (rel: string) => skippedNames.unsyncable(root.name, rel),
   };
   for await (const listing of walkTree(root.root, root.matcher, { from, log: log.child({ base_dir: root.name }), ...reported })) {
+    if (options.stop?.()) {
+      result.stopped = true;
+      break;
+    }
     if (under === undefined && listing.dir === '' && listing.listed && listing.entries.length === 0) {
       // The root's own listing comes first, before anything is recorded: an empty root (an
       // unmounted disk?) must not turn into every recorded entry deleted. A root that cannot be

@@ -696,7 +696,7 @@ export class TreeWatcher {
     const record = async (inputs: ChangeInput[]) => {
       for (const path of await this.staleAfterCommit(this.record(inputs))) stale.push(path);
     };
-    const result = await reconcile({ store: this.store, root, log: this.log, skippedNames: this.skippedNames, record });
+    const result = await reconcile({ store: this.store, root, log: this.log, skippedNames: this.skippedNames, record, stop: () => this.closed });
     if (result.verdict.status !== 'ok') {
       this.holdRoot(root, result.verdict.reason);
       return;
