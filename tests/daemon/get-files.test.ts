@@ -1,7 +1,7 @@
 // GET_FILES: many small files in one answer. Every requested path is answered in order — the
 // content of each good one in its own frame, a stable code for the others — and a file being
 // rewritten while it is served never arrives under a checksum its bytes do not have.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,30 @@ describe('GET_FILES', () => {
       expect(f.bytes!.toString()).toBe(f.path === 'empty.txt' ? '' : texts[f.path]);
       expect(sha256(f.bytes!)).toBe(f.checksum);
     }
+  });
+
+  it('keeps each answer its own bytes when many large answers are in flight at once', async () => {
+    // Answers are built in reused blocks: one given back before the socket wrote all of it would
+    // arrive holding a later answer's bytes. 12 answers of 3 MiB back up the socket.
+    const big = Array.from({ length: 12 }, (_, i) => `big/b${i}.bin`);
+    await mkdir(path.join(root, 'big'));
+    const sums = new Map<string, string>();
+    for (const p of big) {
+      const bytes = randomBytes(MAX_BATCH_FILE_BYTES);
+      await writeFile(path.join(root, p), bytes);
+      sums.set(p, sha256(bytes));
+    }
+    await waitFor(async () => {
+      const logged = new Map((await fetchLog(client)).map((e) => [e.path, e.checksum]));
+      return big.every((p) => logged.get(p) === sums.get(p));
+    });
+    const orders = big.map((_, r) => big.map((_, i) => big[(i + r) % big.length]!));
+    const results = await Promise.all(orders.map((order) => client.getFiles('w', order)));
+    results.forEach(({ answer, frames }, r) => {
+      const files = split(GetFilesResponse.parse(answer), frames);
+      expect(files.map((f) => f.path)).toEqual(orders[r]);
+      for (const f of files) expect(f.status === 'ok' && sha256(f.bytes!)).toBe(sums.get(f.path));
+    });
   });
 
   it('answers a batch with nothing to send without a content frame', async () => {

@@ -5,12 +5,16 @@
 // checksum before it is listed (SmallFileReader), so a file written meanwhile is answered
 // FILE_CHANGED on its own and the rest of the batch still goes out. The records are looked up
 // in one read transaction. All frames of an answer live in one buffer, [id][file][id][file]...,
-// bounded by MAX_BATCH_BYTES of content.
+// bounded by MAX_BATCH_BYTES of content, taken from a pool and given back once the socket has
+// written the answer's last frame.
 import { checkRelativePath, FRAME_HEADER_BYTES, MAX_BATCH_BYTES, MAX_BATCH_FILE_BYTES, ZyncError, isZyncError, type BatchedFile, type GetFilesRequest } from '@zync/common';
 import type { RootSet } from '../roots.js';
 import type { DaemonStore } from '../store/daemon-store.js';
+import { BlockPool } from './block-pool.js';
 import { BACKLOG_HIGH, type FileSink } from './send-file.js';
 import { SmallFileReader } from './read-small-file.js';
+
+const blocks = new BlockPool();
 
 /** Answers one GET_FILES request; resolves once the socket's backlog is acceptable again. */
 export function sendFiles(deps: { store: DaemonStore; roots: RootSet }, sink: FileSink, req: GetFilesRequest): Promise<void> | undefined {
@@ -27,7 +31,7 @@ export function sendFiles(deps: { store: DaemonStore; roots: RootSet }, sink: Fi
       frames++;
     }
   }
-  const block = Buffer.allocUnsafe(Math.min(budget, MAX_BATCH_BYTES) + frames * FRAME_HEADER_BYTES);
+  const block = blocks.take(Math.min(budget, MAX_BATCH_BYTES) + frames * FRAME_HEADER_BYTES);
 
   const reader = new SmallFileReader(root.root, req.base_dir);
   const files: BatchedFile[] = [];
@@ -66,9 +70,15 @@ export function sendFiles(deps: { store: DaemonStore; roots: RootSet }, sink: Fi
   let taken: Promise<void> | undefined;
   // One write for the whole answer: a syscall per file costs more than the copy, and R reads
   // full socket buffers instead of one small frame at a time.
-  sink.corked(() => {
-    sink.sendJson({ id: req.id, status: 'ok', operation: 'GET_FILES', files, size });
-    for (const [start, end] of spans) taken = sink.sendFrame(block.subarray(start, end));
-  });
+  try {
+    sink.corked(() => {
+      sink.sendJson({ id: req.id, status: 'ok', operation: 'GET_FILES', files, size });
+      for (const [start, end] of spans) taken = sink.sendFrame(block.subarray(start, end));
+    });
+  } finally {
+    // The socket writes frames in order: once it took the last one, it holds none of the block.
+    if (taken) void taken.then(() => blocks.give(block));
+    else blocks.give(block);
+  }
   return taken !== undefined && sink.backlog() > BACKLOG_HIGH ? taken : undefined;
 }
