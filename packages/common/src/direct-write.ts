@@ -10,8 +10,10 @@
 // store is mapped whole pages), so the staging slots are views of one. Chunks from the network
 // are copied into a slot (the caller hashes them as they come); a full slot is written while the
 // next fills. The last, partial block is written padded with zeros, then the file is truncated
-// to its real size. (Hashing the slots on a thread of their own was tried: on 2 cores the
-// cross-thread traffic cost more CPU than it took off this thread, and W2 got slower.)
+// to its real size. (Hashing the slots on a thread of their own was tried twice: posting the
+// bytes, and hashing them in place in a shared staging memory with only offsets posted. Both
+// cost more CPU than they took off this thread on 2 cores — the second raised the client's CPU
+// for W2 from 2.0 to 2.6 s — and W2 got slower.)
 import { constants as fsConstants, ftruncateSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
