@@ -16,6 +16,7 @@ import { ackableSequence } from './core/plan-pull.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
 import { planSweep } from './core/sweep.js';
+import { entryKeyString } from './core/types.js';
 import type { LocalTree } from './local-tree.js';
 import { pruneKeptDirs } from './prune-kept-dirs.js';
 import type { ClientStore } from './store/client-store.js';
@@ -207,7 +208,12 @@ export class PullEngine {
         if (unseen.length === 0) break;
         after = unseen[unseen.length - 1]!.path;
         const result = await this.applyEntries(connection, planSweep(unseen, position.sequence, Date.now()), summary);
-        store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs });
+        // A path refused for good (below a symbolic link R put in a directory's place) keeps its
+        // record, as a deletion from the log would leave it; seen in this generation, it no
+        // longer holds the resync open (every later pass would sweep it again and never finish).
+        const refused = new Set(result.skipped.map(entryKeyString));
+        const looked = unseen.filter((entry) => refused.has(entryKeyString(entry))).map((entry) => ({ ...entry, seen_gen: position.generation }));
+        store.commitBatch({ upserts: [...result.upserts, ...looked], removals: result.removals, kept: result.keptDirs });
         if (result.failed.length > 0) clean = false;
       }
     }
