@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GetFilesResponse, MAX_BATCH_FILE_BYTES, MAX_BATCH_FILES, type BatchedFile } from '@zync/common';
+import { GetFilesResponse, MAX_BATCH_BYTES, MAX_BATCH_FILE_BYTES, MAX_BATCH_FILES, type BatchedFile } from '@zync/common';
 import { connect, startDaemon, tempDir, waitFor, writeRandomFile, writeText, type DaemonHandle, type RawClient } from '../helpers/index.js';
 import { fetchLog } from './daemon-helpers.js';
 
@@ -91,6 +91,31 @@ describe('GET_FILES', () => {
       expect(files.map((f) => f.path)).toEqual(orders[r]);
       for (const f of files) expect(f.status === 'ok' && sha256(f.bytes!)).toBe(sums.get(f.path));
     });
+  });
+
+  it('never puts more than MAX_BATCH_BYTES of content in one answer', async () => {
+    // 50 files of 100 KiB: more than one answer holds. Answer blocks are rounded up and reused,
+    // so a block can be larger than the protocol's bound: the bound itself must stop the answer.
+    const files = Array.from({ length: 50 }, (_, i) => `wide/w${i}.bin`);
+    await mkdir(path.join(root, 'wide'));
+    const sums = new Map<string, string>();
+    for (const p of files) {
+      const bytes = randomBytes(100 * 1024);
+      await writeFile(path.join(root, p), bytes);
+      sums.set(p, sha256(bytes));
+    }
+    await waitFor(async () => {
+      const logged = new Map((await fetchLog(client)).map((e) => [e.path, e.checksum]));
+      return files.every((p) => logged.get(p) === sums.get(p));
+    });
+    const { answer, frames } = await client.getFiles('w', files);
+    const parsed = GetFilesResponse.parse(answer);
+    expect(parsed.size).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+    const served = split(parsed, frames).filter((f) => f.status === 'ok');
+    expect(served.length).toBeGreaterThan(0);
+    for (const f of served) expect(sha256(f.bytes!)).toBe(sums.get(f.path));
+    // The rest is refused as TOO_LARGE, for R to ask again.
+    expect(parsed.files.filter((f) => f.status === 'error').every((f) => f.status === 'error' && f.code === 'TOO_LARGE')).toBe(true);
   });
 
   it('answers a batch with nothing to send without a content frame', async () => {

@@ -51,7 +51,8 @@ export function sendFiles(deps: { store: DaemonStore; roots: RootSet }, sink: Fi
     }
     if (record.size > MAX_BATCH_FILE_BYTES) return refuse('TOO_LARGE', `${req.base_dir}/${path} is larger than GET_FILES serves; use GET_FILE.`);
     const end = record.size > 0 ? offset + FRAME_HEADER_BYTES + record.size : offset;
-    if (end > block.length) return refuse('TOO_LARGE', `This GET_FILES answer is full; ask again for ${req.base_dir}/${path}.`);
+    // The protocol's bound, not the block's: a pooled block is rounded up, or reused from a larger answer.
+    if (size + record.size > MAX_BATCH_BYTES || end > block.length) return refuse('TOO_LARGE', `This GET_FILES answer is full; ask again for ${req.base_dir}/${path}.`);
     try {
       reader.readInto(path, { size: record.size, checksum: record.checksum }, block, offset + FRAME_HEADER_BYTES);
     } catch (err) {
