@@ -20,6 +20,8 @@ export interface FakeDaemonOptions {
   pageSize?: number;
   /** ACK_CHANGES answers are held back until a request matches (then all are sent). */
   holdAcksUntil?: (request: { operation: string; [key: string]: unknown }) => boolean;
+  /** Sizes to announce in GET_FILES answers instead of the real ones (the content sent stays real). */
+  batchSizes?: Record<string, number>;
   /** The first request of this operation is answered with this error (a newer daemon's code, say). */
   failFirst?: { operation: string; code: string; error: string };
 }
@@ -97,9 +99,10 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
             const content = options.files[key];
             if (!content) return { path, status: 'error', code: 'NOT_FOUND', error: `${key} is not a file in the log.` };
             if (content.length > 0) contents.push(content);
-            return { path, status: 'ok', checksum: options.lies?.[key] ?? sha256(content), size: content.length, mtime: 1_700_000_000_000, mode: 0o644 };
+            const size = options.batchSizes?.[key] ?? content.length;
+            return { path, status: 'ok', checksum: options.lies?.[key] ?? sha256(content), size, mtime: 1_700_000_000_000, mode: 0o644 };
           });
-          reply({ operation: 'GET_FILES', files, size: contents.reduce((n, c) => n + c.length, 0) });
+          reply({ operation: 'GET_FILES', files, size: files.reduce((n, f) => n + (f.status === 'ok' ? (f.size as number) : 0), 0) });
           for (const content of contents) ws.send(encodeBinaryFrame(m.id, content));
           return;
         }

@@ -70,6 +70,27 @@ describe('a hostile daemon', () => {
     expect(fake.acks.every((a) => a < 1)).toBe(true);
   });
 
+  it('cannot make the client hold more than a GET_FILES answer may carry', async () => {
+    const base = tempDir('zync-hostile-');
+    const root = path.join(base, 'root');
+    await mkdir(root, { recursive: true });
+    const content = Buffer.from('small\n');
+    // A small file in the log, announced in the GET_FILES answer as a terabyte.
+    fake = await startFakeDaemon({
+      token: TOKEN,
+      dirs: ['docs'],
+      changes: [fileEntry(1, 'docs', 'small.txt', content)],
+      files: { 'docs/small.txt': content },
+      batchSizes: { 'docs/small.txt': 2 ** 40 },
+    });
+    const result = await once(fake.url, root, path.join(base, 'client.db'));
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/malformed GET_FILES answer/);
+    expect(result.stderr).not.toMatch(/RangeError|    at /);
+    expect(Object.keys(await treeDigest(root, { includeConflictCopies: true }))).toEqual([]);
+    expect(fake.acks.every((a) => a < 1)).toBe(true);
+  });
+
   it('speaking another protocol version gets one clear sentence and a non-zero exit', async () => {
     const base = tempDir('zync-hostile-');
     fake = await startFakeDaemon({ token: TOKEN, dirs: ['docs'], changes: [], files: {}, protocol: 99 });

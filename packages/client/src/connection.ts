@@ -16,6 +16,8 @@ import {
   FileEndResponse,
   GetFilesResponse,
   IncomingEnvelope,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_FILE_BYTES,
   MAX_FRAME_BYTES,
   MAX_REQUEST_ID,
   PROTOCOL_VERSION,
@@ -579,6 +581,10 @@ export class Connection {
     }
     const sum = answer.files.reduce((total, f) => total + (f.status === 'ok' ? f.size : 0), 0);
     if (sum !== answer.size) return malformed(`it announces ${answer.size} bytes for files of ${sum}`);
+    // The buffer for the content is taken now: only what the protocol allows one answer to hold.
+    const oversized = answer.files.find((f) => f.status === 'ok' && f.size > MAX_BATCH_FILE_BYTES);
+    if (oversized) return malformed(`it lists ${oversized.path} with more than the ${MAX_BATCH_FILE_BYTES} bytes GET_FILES serves`);
+    if (answer.size > MAX_BATCH_BYTES) return malformed(`it announces ${answer.size} bytes, more than the ${MAX_BATCH_BYTES} one answer holds`);
     entry.answer = answer;
     if (answer.size > 0) entry.data = takeBuffer(answer.size);
     this.completeFiles(id, entry);
