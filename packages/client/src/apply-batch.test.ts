@@ -2,16 +2,22 @@
 // rename and delete keep R's edits that land after planning, a local copy whose source changed
 // falls back to a download, failed transfers leave no temp file and hold their sequence back.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { chmod, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_BATCH_FILE_BYTES, ZyncError, createLogger, sha256, type ChangeEntry, type GetFileHeader } from '@zync/common';
 import { applyBatch, interleaveByDir, type BatchOptions, type PartialDownloads, type RecordLookup } from './apply-batch.js';
 import type { PullAction } from './core/plan-pull.js';
 import type { FetchedFile, FileSink, FileTransfer } from './connection.js';
 import { entryKeyString, type PartialDownload, type RecordedEntry } from './core/types.js';
 import { LocalTree } from './local-tree.js';
+
+// open() passes through; a test may make it act on R's behalf while a file is being flushed.
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  return { ...actual, open: vi.fn(actual.open) };
+});
 
 const roots: string[] = [];
 afterEach(() => {
@@ -204,6 +210,36 @@ describe('applyBatch', () => {
     const result = await applyBatch([bad(5), fileEntry(6, 'ok.txt', 'fine\n', 'add')], options(root, connection, records));
     expect(result.failed.map((f) => [f.sequence, f.code])).toEqual([[5, 'FILE_CHANGED']]);
     expect(await names(root)).toEqual(['ok.txt']);
+  });
+
+  it("does not record an edit R makes while E's new mode is being flushed as E's content", async () => {
+    const root = makeRoot();
+    const target = path.join(root, 'a.txt');
+    const records = await recordsFor(root, { 'a.txt': 'same on both\n' });
+    // E chmods the file: R holds E's content already, only the attributes change.
+    const entry = { ...fileEntry(5, 'a.txt', 'same on both\n'), mode: 0o755 };
+    const realOpen = (await vi.importActual<typeof import('node:fs/promises')>('node:fs/promises')).open;
+    vi.mocked(open).mockImplementation(async (file, flags, mode) => {
+      const handle = await realOpen(file, flags, mode);
+      if (file !== target) return handle;
+      const sync = handle.sync.bind(handle);
+      // R's program appends to the file in place during the fsync.
+      handle.sync = async () => {
+        await appendFile(target, 'R appended this\n');
+        return sync();
+      };
+      return handle;
+    });
+    let result;
+    try {
+      result = await applyBatch([entry], options(root, scriptedConnection({}).connection, records));
+    } finally {
+      vi.mocked(open).mockImplementation(realOpen);
+    }
+    // Not recorded as E's version: R's next look sees its edit (and keeps it before E's next change lands).
+    expect(result.upserts).toEqual([]);
+    expect(result.failed.map((f) => [f.sequence, f.code])).toEqual([[5, 'FILE_CHANGED']]);
+    expect(await readFile(target, 'utf8')).toBe('same on both\nR appended this\n');
   });
 
   it('does not warn about a file E changed while it was read (the retry fetches its newer state), but does about other failures', async () => {

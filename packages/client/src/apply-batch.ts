@@ -511,9 +511,16 @@ async function applyRound(
           const handle = await open(abs, 'r');
           let info;
           try {
+            const set = await handle.stat();
             await handle.sync();
             // The file just changed, through its handle: a file renamed over it since is R's edit, not ours.
             info = await handle.stat();
+            // Written in place meanwhile (the fsync takes milliseconds): R's edit, which a record of
+            // this stat would take for E's content. Known race: a write of the same size between the
+            // check above and the utimes is not seen (a few microseconds).
+            if (set.mtimeMs !== info.mtimeMs || set.ctimeMs !== info.ctimeMs || info.size !== entry.size) {
+              throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on R meanwhile.`);
+            }
           } finally {
             await handle.close();
           }
