@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SYNCFS_MIN_ITEMS, makeDurable } from './durability.js';
+import { SYNCFS_MIN_ITEMS, makeDurable, onePerFileSystem } from './durability.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -33,5 +33,11 @@ describe('makeDurable', () => {
 
   it('resolves at once for nothing', async () => {
     await expect(makeDurable([], [])).resolves.toBeUndefined();
+  });
+
+  it('flushes every file system the paths are on, once each: a disk mounted inside a root too', () => {
+    const devices: Record<string, number | null> = { '/r': 1, '/r/a': 1, '/r/mnt': 2, '/r/mnt/b': 2, '/r/gone': null };
+    const chosen = onePerFileSystem(['/r/a', '/r/mnt/b', '/r', '/r/mnt', '/r/a', '/r/gone'], (dir) => devices[dir] ?? null);
+    expect(chosen).toEqual(['/r/a', '/r/mnt/b']);
   });
 });

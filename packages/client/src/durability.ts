@@ -6,8 +6,10 @@
 // process does it (coreutils `sync -f`, run by a long-lived shell). Small batches, and systems
 // without `sync -f`, fsync each file or directory instead. Both are complete barriers: when the
 // promise resolves, the data and metadata given (with syncfs, everything else on those file
-// systems too) are on disk.
+// systems too) are on disk. The file systems flushed are those of the directories holding the
+// paths, not of the roots: a disk mounted inside a root is flushed too.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { fromFsError } from '@zync/common';
@@ -113,12 +115,35 @@ async function fsyncIfPresent(path: string): Promise<void> {
 }
 
 /**
- * Makes `paths` (files or directories) durable: one syncfs per file system root given in
- * `fileSystems` when there are many, else an fsync each.
+ * One directory for each file system among `dirs` (by device number), to syncfs each once.
+ * A directory whose device is unknown (gone) is left out: nothing there is left to flush.
  */
-export async function makeDurable(paths: readonly string[], fileSystems: readonly string[]): Promise<void> {
+export function onePerFileSystem(dirs: Iterable<string>, deviceOf: (dir: string) => number | null): string[] {
+  const byDevice = new Map<number, string>();
+  for (const dir of new Set(dirs)) {
+    const device = deviceOf(dir);
+    if (device !== null && !byDevice.has(device)) byDevice.set(device, dir);
+  }
+  return [...byDevice.values()];
+}
+
+function deviceOf(dir: string): number | null {
+  try {
+    return statSync(dir).dev;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Makes `paths` (files or directories) durable: when there are many, one syncfs per file system
+ * among `holders` — the directories the paths are in, or the directories themselves — else an
+ * fsync each.
+ */
+export async function makeDurable(paths: readonly string[], holders: Iterable<string>): Promise<void> {
   if (paths.length === 0) return;
-  if (paths.length >= SYNCFS_MIN_ITEMS && fileSystems.length > 0) {
+  const fileSystems = paths.length >= SYNCFS_MIN_ITEMS ? onePerFileSystem(holders, deviceOf) : [];
+  if (fileSystems.length > 0) {
     let all = true;
     for (const fsRoot of fileSystems) if (!(await syncFileSystem(fsRoot))) all = false;
     if (all) return;

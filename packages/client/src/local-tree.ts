@@ -180,7 +180,7 @@ export class LocalTree {
   async syncTouchedWithin(dir: string): Promise<void> {
     const within = [...this.touchedDirs].filter((d) => d === dir || d.startsWith(dir + nodePath.sep));
     for (const d of within) this.touchedDirs.delete(d);
-    if (within.length > 0) await makeDurable(within, this.rootsOf(within));
+    if (within.length > 0) await makeDurable(within, within);
   }
 
   /** A directory we removed must not be trusted as verified any more. */
@@ -193,18 +193,12 @@ export class LocalTree {
 
   /**
    * The durability barrier: every directory whose entries changed since the last call (renames,
-   * creations, deletions) is made durable — one syncfs per root when many changed.
+   * creations, deletions) is made durable — one syncfs per file system when many changed.
    */
   async syncTouchedDirs(): Promise<void> {
     const dirs = [...this.touchedDirs];
     this.touchedDirs.clear();
-    await makeDurable(dirs, this.rootsOf(dirs));
-  }
-
-  /** The local roots that contain any of the given absolute paths. */
-  rootsOf(paths: readonly string[]): string[] {
-    const roots = [...new Set(this.roots.values())];
-    return roots.filter((root) => paths.some((p) => p === root || p.startsWith(root + nodePath.sep)));
+    await makeDurable(dirs, dirs);
   }
 
   /** Drops the per-batch cache of verified directories (R may have changed its tree since). */

@@ -7,6 +7,7 @@
 // version as a conflict copy when needed) and get renamed into place. A file that fails is reported through fail() and its temp
 // file removed; the others go on.
 import { renameSync } from 'node:fs';
+import * as nodePath from 'node:path';
 import { MAX_BATCH_BYTES, MAX_BATCH_FILE_BYTES, MAX_BATCH_FILES, ZyncError, fromFsError, tempPathFor, type ChangeEntry, type WrittenFile } from '@zync/common';
 import { runPool } from './bounded-pool.js';
 import type { Connection, FetchedFile } from './connection.js';
@@ -32,7 +33,7 @@ const GROUP_FILES = 1024;
 
 export interface SmallFileContext<A extends { entry: ChangeEntry }> {
   connection: Pick<Connection, 'getFiles'>;
-  tree: Pick<LocalTree, 'ensureParent' | 'rootsOf'>;
+  tree: Pick<LocalTree, 'ensureParent'>;
   absOf(entry: ChangeEntry): string;
   /** Runs just before the rename: keeps what is at abs as a conflict copy where needed; may throw. */
   guard(action: A, abs: string): Promise<void>;
@@ -83,7 +84,7 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
       const group = written.splice(0);
       const temps = group.map((w) => w.tempPath);
       try {
-        await makeDurable(temps, ctx.tree.rootsOf(temps));
+        await makeDurable(temps, group.map((w) => nodePath.dirname(w.tempPath)));
       } catch (err) {
         for (const w of group) {
           removeQuietly(w.tempPath);
