@@ -3,7 +3,7 @@
 // file — and a recorded file made unreadable reaches R as a permission change, not a deletion,
 // then converges once E lets it be read again. Run as root, the daemon is started without the
 // capabilities that let root read any file, so permissions apply to it as to any user.
-import { appendFile, chmod, mkdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, expectSameTree, runCli, sha256File, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
@@ -146,5 +146,45 @@ describe('zync-daemon with a root it may not list', () => {
     }
     await writeFile(path.join(e, 'after.txt'), 'readable again\n');
     await waitFor(async () => (await lastEntryFor(daemon!, 'after.txt'))?.operation === 'add', { timeoutMs: 20_000, what: 'after.txt in the log' });
+  });
+});
+
+describe('a full resync meeting a file the daemon may not read', () => {
+  it('keeps R\'s copy of a recorded file whose newer content E cannot read, and follows once it can', async () => {
+    const e = tempDir('zync-e-');
+    const r = tempDir('zync-r-');
+    await writeFile(path.join(e, 'report.txt'), 'version 1\n');
+    const daemon = await startDaemon({ dirs: { docs: e }, wrapper: AS_A_USER, args: ['--compact-interval', '0.01', '--tombstone-days', '0'] });
+    try {
+      const setup: ClientSetup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+      const first = await runClientOnce(setup);
+      expect(first.code, first.stderr).toBe(0);
+      const cursor = (await logOf(daemon)).at(-1)!.sequence;
+
+      // While R is away, E writes a newer version, then makes it unreadable; a deletion's
+      // tombstone compacted past R's cursor sends R into a full resync.
+      await writeFile(path.join(e, 'report.txt'), 'version 2\n');
+      await writeFile(path.join(e, 'scratch.txt'), 'soon gone\n');
+      await waitFor(async () => (await lastEntryFor(daemon, 'scratch.txt')) !== undefined, { timeoutMs: 10_000, what: 'scratch.txt in the log' });
+      await rm(path.join(e, 'scratch.txt'));
+      await chmod(path.join(e, 'report.txt'), 0o000);
+      await waitFor(async () => (await lastEntryFor(daemon, 'report.txt'))?.mode === 0, { timeoutMs: 10_000, what: 'the chmod 000 in the log' });
+      await waitFor(async () => !(await logOf(daemon)).some((entry) => entry.operation === 'delete' && entry.sequence > cursor), {
+        timeoutMs: 10_000,
+        what: 'the tombstone to be compacted',
+      });
+
+      const resync = await runClientOnce(setup);
+      expect(resync.stderr).toMatch(/full resync/);
+      expect(await readFile(path.join(r, 'report.txt'), 'utf8')).toBe('version 1\n');
+
+      await chmod(path.join(e, 'report.txt'), 0o644);
+      await waitFor(async () => (await lastEntryFor(daemon, 'report.txt'))?.mode === 0o644, { timeoutMs: 10_000, what: 'report.txt readable in the log' });
+      const last = await runClientOnce(setup);
+      expect(last.code, last.stderr).toBe(0);
+      await expectSameTree(r, e);
+    } finally {
+      await daemon.stop();
+    }
   });
 });

@@ -189,6 +189,11 @@ async function applyRound(
     if (p.code === 'NOT_FOUND') {
       logger.debug(`skipping ${entry.base_dir}/${entry.path}: the daemon no longer has it`);
       result.skipped.push(p);
+      // Gone on E, or E may not read it: R's copy stays as recorded, and a resync's sweep must not
+      // take it for a file E no longer has. If it is gone, its deletion comes later in the log
+      // (a tombstone outlives a pass by days).
+      const recorded = records.getEntry(entry.base_dir, entry.path);
+      if (recorded) result.upserts.push({ ...recorded, seen_gen: generation });
     } else if (PERMANENT.has(p.code)) {
       logger.error({ code: p.code }, `skipping ${entry.base_dir}/${entry.path}: ${p.message}`);
       result.skipped.push(p);
