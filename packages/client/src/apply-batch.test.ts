@@ -2,7 +2,7 @@
 // rename and delete keep R's edits that land after planning, a local copy whose source changed
 // falls back to a download, failed transfers leave no temp file and hold their sequence back.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { appendFile, chmod, mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -352,6 +352,32 @@ describe('applyBatch', () => {
     expect(again.failed).toEqual([]);
     expect(await modeOf('locked')).toBe(0o750);
     expect(again.stats.attributes).toBe(1);
+  });
+
+  it("gives a directory R had removed, made again for E's file inside it, the mode R received for it", async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'private/notes.txt': 'v1\n', 'shared/deep/a.txt': 'v1\n' });
+    const dirRecord = (p: string, mode: number): RecordedEntry => ({
+      base_dir: 'docs', path: p, kind: 'dir', checksum: null, size: 0, mtime: 1_700_000_000_000, mode,
+      local_size: null, local_mtime: null, local_ino: null, sequence: 1, seen_gen: 1,
+    });
+    records.map.set('private', dirRecord('private', 0o700));
+    records.map.set('shared', dirRecord('shared', 0o750));
+    records.map.set('shared/deep', dirRecord('shared/deep', 0o751));
+    // R removes both directories; E then changes a file in each.
+    await rm(path.join(root, 'private'), { recursive: true });
+    await rm(path.join(root, 'shared'), { recursive: true });
+    const { connection } = scriptedConnection({ 'private/notes.txt': 'v2\n', 'shared/deep/a.txt': 'v2\n' });
+    const result = await applyBatch(
+      [fileEntry(5, 'private/notes.txt', 'v2\n'), fileEntry(6, 'shared/deep/a.txt', 'v2\n')],
+      options(root, connection, records),
+    );
+    expect(result.failed).toEqual([]);
+    const modeOf = async (p: string) => (await stat(path.join(root, p))).mode & 0o7777;
+    expect(await modeOf('private')).toBe(0o700);
+    expect(await modeOf('shared')).toBe(0o750);
+    expect(await modeOf('shared/deep')).toBe(0o751);
+    expect(await readFile(path.join(root, 'private/notes.txt'), 'utf8')).toBe('v2\n');
   });
 
   it('a file E added where R made a directory of its own keeps R\'s directory as a copy, and says so', async () => {

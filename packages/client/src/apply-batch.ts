@@ -680,6 +680,13 @@ async function applyRound(
       targets.push({ path: absOf(action.entry), depth: action.entry.path.split('/').length, mode: action.entry.mode & 0o7777, from: action });
     }
     for (const { abs, mode, depth } of tree.takeOpened()) targets.push({ path: abs, depth, mode, from: null });
+    // Directories R had removed, made again for a file of E's inside them: E's mode as R last
+    // received it (owner-only, as made, when R never received the directory).
+    const settled = new Set(targets.map((t) => t.path));
+    for (const { baseDir, path, abs } of tree.takeRemade()) {
+      const recorded = settled.has(abs) ? undefined : records.getEntry(baseDir, path);
+      if (recorded?.kind === 'dir') targets.push({ path: abs, depth: path.split('/').length, mode: recorded.mode & 0o7777, from: null });
+    }
     for (const level of planDirModes(targets)) await runPool(level, concurrency.attributes, settleDirMode);
   };
 

@@ -38,6 +38,8 @@ export class LocalTree {
   private readonly checkedAncestors = new Set<string>();
   /** Directories opened for their owner in this batch: their mode before, and their depth below the root. */
   private readonly opened = new Map<string, { mode: number; depth: number }>();
+  /** Directories ensureParent had to make (R had removed them), owner-only until the batch ends. */
+  private readonly remade: { baseDir: string; path: string; abs: string }[] = [];
 
   constructor(dirs: readonly DirSpec[]) {
     this.roots = new Map(dirs.map((d) => [d.name, d.root]));
@@ -135,11 +137,13 @@ export class LocalTree {
   /**
    * Creates the parent directories of a resolved path. Existing ancestors were checked by
    * resolve(); known race: a symbolic link R's user puts in their place meanwhile is followed.
+   * Directories made here are owner-only, like makeDir's; takeRemade() says which, for the batch
+   * to give them E's mode at its end.
    */
   ensureParent(abs: string): void {
     const parent = nodePath.dirname(abs);
     if (this.existingDirs.has(parent)) return;
-    const made = mkdirSync(parent, { recursive: true });
+    const made = mkdirSync(parent, { recursive: true, mode: MADE_DIR_MODE });
     this.existingDirs.add(parent);
     if (made !== undefined) {
       // Every directory from `made` down was created: their parents' entries changed.
@@ -147,9 +151,24 @@ export class LocalTree {
       while (dir.length >= made.length) {
         this.touchedDirs.add(nodePath.dirname(dir));
         this.verifiedDirs.add(dir);
+        const where = this.locate(dir);
+        if (where) this.remade.push({ ...where, abs: dir });
         dir = nodePath.dirname(dir);
       }
     }
+  }
+
+  /** The directories ensureParent made since the last call, by wire path. */
+  takeRemade(): { baseDir: string; path: string; abs: string }[] {
+    return this.remade.splice(0);
+  }
+
+  /** The base dir and wire path of an absolute path below one of the roots. */
+  private locate(abs: string): { baseDir: string; path: string } | null {
+    for (const [baseDir, root] of this.roots) {
+      if (abs.startsWith(root + nodePath.sep)) return { baseDir, path: abs.slice(root.length + 1).split(nodePath.sep).join('/') };
+    }
+    return null;
   }
 
   /**
