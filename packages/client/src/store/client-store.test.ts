@@ -1,8 +1,10 @@
 // The client store on a real SQLite file: migrations, position and resync bookkeeping, batch
-// commits, lookups by checksum, the sweep query, root rebinding and kept directories.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// commits, lookups by checksum, the sweep query, a directory's children and subtree, root
+// rebinding and kept directories.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedEntry } from '../core/types.js';
 import { ClientStore } from './client-store.js';
@@ -93,6 +95,55 @@ describe('ClientStore', () => {
     expect(store.unseenEntries('docs', 2, 'a').map((e) => e.path)).toEqual(['c']);
     expect(store.unseenEntries('docs', 2, '', 1).map((e) => e.path)).toEqual(['a']);
     expect([...store.listEntries('docs')].map((e) => e.path)).toEqual(['a', 'b', 'c']);
+    store.close();
+  });
+
+  it("reads one directory's children, a subtree a page at a time, and the count of received files", () => {
+    const { store } = openStore();
+    const dir = (p: string) => entry(p, { kind: 'dir', checksum: null });
+    store.commitBatch({
+      upserts: [
+        entry('top'),
+        dir('a'),
+        entry('a/x'),
+        dir('a/b'),
+        entry('a/b/y'),
+        entry('a/b/z', { checksum: null }),
+        entry('a.txt'), // sorts between 'a' and 'a/...': neither a child nor below
+        entry('a0'),
+        dir('é'),
+        entry('é/ü'),
+        entry('a/x', { base_dir: 'other' }),
+      ],
+      removals: [],
+    });
+    const paths = (entries: Iterable<RecordedEntry>) => [...entries].map((e) => e.path);
+    expect(paths(store.childEntries('docs', ''))).toEqual(['a', 'a.txt', 'a0', 'top', 'é']);
+    expect(paths(store.childEntries('docs', 'a'))).toEqual(['a/b', 'a/x']);
+    expect(paths(store.childEntries('docs', 'a/b'))).toEqual(['a/b/y', 'a/b/z']);
+    expect(paths(store.childEntries('docs', 'é'))).toEqual(['é/ü']);
+    expect(paths(store.childEntries('docs', 'missing'))).toEqual([]);
+    expect(paths(store.entriesBelow('docs', 'a'))).toEqual(['a/b', 'a/b/y', 'a/b/z', 'a/x']);
+    expect(paths(store.entriesBelow('docs', 'a', 2))).toEqual(['a/b', 'a/b/y', 'a/b/z', 'a/x']);
+    expect(paths(store.entriesBelow('docs', 'a/b', 1))).toEqual(['a/b/y', 'a/b/z']);
+    expect(store.receivedFileCount('docs')).toBe(6);
+    expect(store.receivedFileCount('other')).toBe(1);
+    store.close();
+  });
+
+  it('gives a database made before the children index that index, its rows kept', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zync-client-store-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'sync_client.db');
+    const old = new Database(file);
+    for (const name of ['001-client-state.sql', '002-partial-downloads.sql', '003-kept-dirs.sql']) {
+      old.exec(readFileSync(new URL(`../../sql/${name}`, import.meta.url), 'utf8'));
+    }
+    old.pragma('user_version = 3');
+    old.prepare(`INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, sequence, seen_gen) VALUES ('docs', 'a/x', 'file', 'c', 1, 1, 420, 1, 1)`).run();
+    old.close();
+    const store = ClientStore.open(file);
+    expect(store.childEntries('docs', 'a').map((e) => e.path)).toEqual(['a/x']);
     store.close();
   });
 

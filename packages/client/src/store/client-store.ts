@@ -101,6 +101,16 @@ export class ClientStore {
       remove: db.prepare<[string, string]>('DELETE FROM entries WHERE base_dir = ? AND path = ?'),
       byChecksum: db.prepare<[string, number], Row>("SELECT * FROM entries WHERE checksum = ? AND kind = 'file' LIMIT ?"),
       listDir: db.prepare<[string], Row>('SELECT * FROM entries WHERE base_dir = ? ORDER BY path'),
+      // INDEXED BY: a planner falling back to the primary key would read the whole base dir per directory.
+      children: db.prepare<[string, string], Row>(
+        "SELECT * FROM entries INDEXED BY entries_by_parent WHERE base_dir = ? AND rtrim(path, replace(path, '/', '')) = ? ORDER BY path",
+      ),
+      below: db.prepare<[string, string, string, number], Row>(
+        'SELECT * FROM entries WHERE base_dir = ? AND path > ? AND path < ? ORDER BY path LIMIT ?',
+      ),
+      receivedFiles: db.prepare<[string], { n: number }>(
+        "SELECT count(*) AS n FROM entries WHERE base_dir = ? AND kind = 'file' AND checksum IS NOT NULL",
+      ),
       unseen: db.prepare<[string, number, string, number], Row>(
         'SELECT * FROM entries WHERE base_dir = ? AND seen_gen < ? AND path > ? ORDER BY path LIMIT ?',
       ),
@@ -281,6 +291,32 @@ export class ClientStore {
   /** Every recorded path of a base dir, by path (iterated lazily: bounded memory). */
   *listEntries(baseDir: string): IterableIterator<RecordedEntry> {
     for (const row of this.stmts.listDir.iterate(baseDir)) yield toEntry(row);
+  }
+
+  /** The recorded entries directly in one directory ('' for the top of the root), by path. */
+  childEntries(baseDir: string, dir: string): RecordedEntry[] {
+    return this.stmts.children.all(baseDir, dir === '' ? '' : `${dir}/`).map(toEntry);
+  }
+
+  /**
+   * Every recorded entry below a directory (not the root; not the directory itself), by path,
+   * read a page at a time: only one page is held, and the store may be queried between pages.
+   */
+  *entriesBelow(baseDir: string, dir: string, pageSize = 1000): IterableIterator<RecordedEntry> {
+    // Paths below `dir` sort between `dir/` and `dir0`: '0' is the byte after '/'.
+    const end = `${dir}0`;
+    let after = `${dir}/`;
+    for (;;) {
+      const rows = this.stmts.below.all(baseDir, after, end, pageSize);
+      for (const row of rows) yield toEntry(row);
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.path;
+    }
+  }
+
+  /** How many files R received into a base dir (with their content). */
+  receivedFileCount(baseDir: string): number {
+    return this.stmts.receivedFiles.get(baseDir)?.n ?? 0;
   }
 
   /**
