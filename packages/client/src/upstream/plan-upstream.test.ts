@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkRoots,
+  compareDirectory,
   describeCounts,
   fileKey,
   findDirChanges,
@@ -8,8 +9,10 @@ import {
   planUpstream,
   type HashedFile,
   type LocalFile,
+  type ReceivedEntry,
   type ReceivedFile,
   type DirPath,
+  type FoundChanges,
   type StagedRecord,
 } from './plan-upstream.js';
 
@@ -249,6 +252,141 @@ describe('planUpstream: a path that changed kind on R', () => {
     expect(plan.already_staged.map((e) => e.path)).toEqual(alreadyStaged);
     const paths = [...plan.entries, ...plan.already_staged].map((e) => e.path);
     expect(new Set(paths).size).toBe(paths.length);
+  });
+});
+
+describe('compareDirectory', () => {
+  const dir = (path: string): DirPath => ({ base_dir: 'd', path });
+  const gotDir = (path: string): ReceivedEntry => ({ ...got(path), kind: 'dir', checksum: null });
+  const gotFile = (path: string, over: Partial<ReceivedEntry> = {}): ReceivedEntry => ({ ...got(path), kind: 'file', ...over });
+  const ignoredTmp = (_b: string, p: string) => p.endsWith('.tmp');
+  const paths = (items: readonly { path: string }[]) => items.map((i) => i.path);
+
+  it.each<[string, LocalFile[], DirPath[], ReceivedEntry[], Record<string, string[]>]>([
+    ['nothing changed', [local('s/a')], [dir('s/b')], [gotFile('s/a'), gotDir('s/b')], {}],
+    ['an edited file is a suspect, with what R received there', [local('s/a', { size: 9 })], [], [gotFile('s/a')], { toHash: ['s/a'], received: ['s/a'] }],
+    ['a new file is a suspect with nothing received', [local('s/n')], [], [], { toHash: ['s/n'] }],
+    ['a received file gone is deleted', [], [], [gotFile('s/a')], { deleted: ['s/a'] }],
+    ['a received file gone but ignored now is not', [], [], [gotFile('s/a.tmp')], {}],
+    ['a file recorded without content counts as never received', [local('s/a')], [], [gotFile('s/a', { checksum: null }), gotFile('s/b', { checksum: null })], { toHash: ['s/a'] }],
+    ['a received directory gone is removed, and its subtree looked at', [], [], [gotDir('s/b')], { removed: ['s/b'], gone: ['s/b'] }],
+    ['a received directory ignored now is not removed; its subtree is still looked at path by path', [], [], [gotDir('s/b.tmp')], { gone: ['s/b.tmp'] }],
+    ['a new directory', [], [dir('s/new')], [], { added: ['s/new'] }],
+    [
+      'a received file replaced by a directory: the directory is added from the file',
+      [],
+      [dir('s/x')],
+      [gotFile('s/x')],
+      { deleted: ['s/x'], added: ['s/x'], received: ['s/x'] },
+    ],
+    [
+      'a received directory replaced by a file: named, and its subtree looked at',
+      [local('s/x')],
+      [],
+      [gotDir('s/x')],
+      { toHash: ['s/x'], replacedByFile: ['s/x'], gone: ['s/x'] },
+    ],
+  ])('%s', (_name, files, dirs, received, expected) => {
+    const found = compareDirectory({ files, dirs }, received, ignoredTmp);
+    expect({
+      toHash: paths(found.toHash),
+      deleted: paths(found.deleted),
+      added: paths(found.dirs.added),
+      removed: paths(found.dirs.removed),
+      replacedByFile: paths(found.dirs.replacedByFile),
+      received: paths(found.received),
+      gone: paths(found.gone),
+    }).toEqual({ toHash: [], deleted: [], added: [], removed: [], replacedByFile: [], received: [], gone: [], ...expected });
+  });
+
+  it('a gone subtree, compared with nothing listed, deletes and removes what is not ignored', () => {
+    const found = compareDirectory({ files: [], dirs: [] }, [gotDir('g/sub'), gotFile('g/sub/a'), gotFile('g/keep.tmp'), gotDir('g/sub/deeper.tmp')], ignoredTmp);
+    expect([paths(found.deleted), paths(found.dirs.removed), paths(found.toHash)]).toEqual([['g/sub/a'], ['g/sub'], []]);
+  });
+
+  // One fixture tree, compared whole (as the scan did when it held the tree) and one directory at
+  // a time with gone subtrees: the plans must be the same.
+  it('per directory, the plan is the one the whole tree gives', () => {
+    const ignored = (_b: string, p: string) => p === 'build' || p.startsWith('build/') || p.endsWith('.tmp');
+    const content = new Map<string, string>([['same', A], ['edited', B], ['touched', A], ['new', C], ['kept/inner', A], ['made', B], ['made/a', C], ['asdir/f', C], ['other', C]]);
+    const files: LocalFile[] = [
+      local('same'),
+      local('edited', { size: 5 }),
+      local('touched', { mtime: 5000 }),
+      local('new'),
+      local('kept/inner'),
+      local('made/a'),
+      local('asdir/f'),
+      local('other'),
+      local('wasdir'),
+    ];
+    const dirs: DirPath[] = [dir('kept'), dir('made'), dir('asdir'), dir('empty')];
+    const received: ReceivedEntry[] = [
+      gotFile('same'),
+      gotFile('edited'),
+      gotFile('touched'),
+      gotFile('deleted'),
+      gotFile('gone.tmp'),
+      gotDir('kept'),
+      gotFile('kept/inner'),
+      gotFile('kept/removed'),
+      gotDir('old'),
+      gotDir('old/deeper'),
+      gotFile('old/deeper/x'),
+      gotFile('old/y.tmp'),
+      gotDir('build'),
+      gotFile('build/out'),
+      gotFile('asdir'),
+      gotDir('wasdir'),
+      gotFile('wasdir/inside'),
+      gotFile('nocontent', { checksum: null }),
+    ];
+    content.set('wasdir', B);
+    const hash = (f: LocalFile): HashedFile => ({ ...f, checksum: content.get(f.path)! });
+    const isDirectChild = (parent: string, p: string) => (parent === '' ? !p.includes('/') : p.startsWith(`${parent}/`) && !p.slice(parent.length + 1).includes('/'));
+
+    const receivedFiles = byKey(received.filter((e) => e.kind === 'file' && e.checksum !== null).map((e) => ({ ...e, checksum: e.checksum! })));
+    const receivedDirs = byKey(received.filter((e) => e.kind === 'dir').map((e) => dir(e.path)));
+    const whole = findSuspects(files, receivedFiles, ignored);
+    const wholeDirs = findDirChanges(dirs, receivedDirs, new Set(files.map((f) => fileKey(f.base_dir, f.path))), ignored);
+    const expected = planUpstream({ hashed: whole.toHash.map(hash), deleted: whole.deleted, received: receivedFiles, staged: new Map(), dirs: wholeDirs });
+
+    const found: FoundChanges = { toHash: [], deleted: [], dirs: { added: [], removed: [], replacedByFile: [] }, received: [] };
+    const keep = (c: FoundChanges) => {
+      found.toHash.push(...c.toHash);
+      found.deleted.push(...c.deleted);
+      found.dirs.added.push(...c.dirs.added);
+      found.dirs.removed.push(...c.dirs.removed);
+      found.dirs.replacedByFile.push(...c.dirs.replacedByFile);
+      found.received.push(...c.received);
+    };
+    const stack = [''];
+    while (stack.length > 0) {
+      const at = stack.pop()!;
+      const listing = { files: files.filter((f) => isDirectChild(at, f.path)), dirs: dirs.filter((d) => isDirectChild(at, d.path)) };
+      const compared = compareDirectory(listing, received.filter((e) => isDirectChild(at, e.path)), ignored);
+      keep(compared);
+      for (const gone of compared.gone) keep(compareDirectory({ files: [], dirs: [] }, received.filter((e) => e.path.startsWith(`${gone.path}/`)), ignored));
+      stack.push(...listing.dirs.map((d) => d.path));
+    }
+    const plan = planUpstream({ hashed: found.toHash.map(hash), deleted: found.deleted, received: byKey(found.received), staged: new Map(), dirs: found.dirs });
+    expect(plan).toEqual(expected);
+    expect(plan.entries.map((e) => [e.path, e.kind, e.operation])).toEqual([
+      ['asdir', 'dir', 'add'],
+      ['asdir/f', 'file', 'add'],
+      ['deleted', 'file', 'delete'],
+      ['edited', 'file', 'modify'],
+      ['empty', 'dir', 'add'],
+      ['kept/removed', 'file', 'delete'],
+      ['made', 'dir', 'add'],
+      ['made/a', 'file', 'add'],
+      ['new', 'file', 'add'],
+      ['old', 'dir', 'delete'],
+      ['old/deeper', 'dir', 'delete'],
+      ['old/deeper/x', 'file', 'delete'],
+      ['other', 'file', 'add'],
+    ]);
+    expect(plan.withheld).toEqual([{ base_dir: 'd', path: 'wasdir', changes: 2 }]);
   });
 });
 

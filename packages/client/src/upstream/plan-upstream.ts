@@ -1,8 +1,11 @@
 // What R sends upstream: R's local files and directories compared with what R last received from
-// E. Pure, in two steps so that only suspects are hashed: findSuspects (stat only: which files
-// may have changed, which received files are gone) and findDirChanges (directories made or
-// removed on R), then planUpstream (with the hashes: adds, modifications and deletions, minus
-// what a pending staging session already holds unchanged).
+// E. Pure, in two steps so that only suspects are hashed. First, one directory at a time
+// (compareDirectory: R's listing of it beside what R received for its children), findSuspects
+// (stat only: which files may have changed, which received files are gone) and findDirChanges
+// (directories made or removed on R); received directories missing from a listing have their
+// recorded subtrees compared as gone. Then planUpstream (with the hashes: adds, modifications and
+// deletions, minus what a pending staging session already holds unchanged). Only what changed is
+// kept between directories, never the tree.
 // Must not do I/O: the scan, the hashing and the stores are the caller's.
 
 import { ZyncError, type ChangeOperation, type EntryKind } from '@zync/common';
@@ -29,6 +32,13 @@ export interface ReceivedFile {
   local_size: number | null;
   local_mtime: number | null;
   local_ino: number | null;
+}
+
+/** What R received at a path, as the client store records it. */
+export interface ReceivedEntry extends Omit<ReceivedFile, 'checksum'> {
+  kind: EntryKind;
+  /** null for a directory; a file recorded without one counts as never received. */
+  checksum: string | null;
 }
 
 /** A directory, on R's disk or as R last received it. */
@@ -145,6 +155,45 @@ export function findDirChanges(
   return { added, removed, replacedByFile };
 }
 
+/** What a comparison keeps: only what changed, for hashing and then planUpstream. */
+export interface FoundChanges {
+  toHash: LocalFile[];
+  deleted: ReceivedFile[];
+  dirs: { added: DirPath[]; removed: DirPath[]; replacedByFile: DirPath[] };
+  /** The received files planUpstream looks up: those at a suspect's path or a new directory's. */
+  received: ReceivedFile[];
+}
+
+/**
+ * Compares one directory as R lists it (its synced files and subdirectories) with what R received
+ * for that directory's children. Received directories missing from the listing come back as
+ * `gone`: nothing below them is on R, so the caller compares their recorded subtrees next, as
+ * listings with nothing in them (each path deleted or removed unless ignored now). `isIgnored`
+ * covers paths the listing left out.
+ */
+export function compareDirectory(
+  local: { files: readonly LocalFile[]; dirs: readonly DirPath[] },
+  received: Iterable<ReceivedEntry>,
+  isIgnored: (baseDir: string, path: string, isDir: boolean) => boolean,
+): FoundChanges & { gone: DirPath[] } {
+  const receivedFiles = new Map<string, ReceivedFile>();
+  const receivedDirs = new Map<string, DirPath>();
+  for (const e of received) {
+    const key = fileKey(e.base_dir, e.path);
+    if (e.kind === 'dir') receivedDirs.set(key, { base_dir: e.base_dir, path: e.path });
+    else if (e.checksum !== null) {
+      const { base_dir, path, checksum, mode, local_size, local_mtime, local_ino } = e;
+      receivedFiles.set(key, { base_dir, path, checksum, mode, local_size, local_mtime, local_ino });
+    }
+  }
+  const { toHash, deleted } = findSuspects(local.files, receivedFiles, (baseDir, path) => isIgnored(baseDir, path, false));
+  const dirs = findDirChanges(local.dirs, receivedDirs, new Set(local.files.map((f) => fileKey(f.base_dir, f.path))), isIgnored);
+  const localDirs = new Set(local.dirs.map((d) => fileKey(d.base_dir, d.path)));
+  const gone = [...receivedDirs].filter(([key]) => !localDirs.has(key)).map(([, dir]) => dir);
+  const looked = [...toHash, ...dirs.added].map((e) => receivedFiles.get(fileKey(e.base_dir, e.path)));
+  return { toHash, deleted, dirs, received: looked.filter((f) => f !== undefined), gone };
+}
+
 /**
  * Turns hashed suspects, deletions and directory changes into upstream entries, in a stable order,
  * one per path. A directory made where R had received a file carries that file's checksum as its
@@ -153,6 +202,7 @@ export function findDirChanges(
 export function planUpstream(input: {
   hashed: readonly HashedFile[];
   deleted: readonly ReceivedFile[];
+  /** What R received at the hashed files' and added directories' paths (others may be left out). */
   received: ReadonlyMap<string, ReceivedFile>;
   staged: ReadonlyMap<string, StagedRecord>;
   dirs?: { added: readonly DirPath[]; removed: readonly DirPath[]; replacedByFile?: readonly DirPath[] };
