@@ -6,10 +6,10 @@ import { expect } from 'vitest';
 import { BIN, REPO_ROOT, runCli, waitFor, type CliResult, type DaemonHandle } from '../helpers/index.js';
 import { clientArgs, type ClientSetup } from '../client/support.js';
 
-export function runUpstream(setup: ClientSetup, server?: string): Promise<CliResult> {
+export function runUpstream(setup: ClientSetup, server?: string, env?: NodeJS.ProcessEnv): Promise<CliResult> {
   const args = clientArgs(setup, ['--update-upstream']);
   if (server) args[args.indexOf('--server') + 1] = server;
-  return runCli('client', args, { timeoutMs: 110_000 });
+  return runCli('client', args, { timeoutMs: 110_000, ...(env ? { env } : {}) });
 }
 
 export function runApply(daemon: DaemonHandle, args: readonly string[]): Promise<CliResult> {

@@ -123,9 +123,11 @@ describe('ClientStore', () => {
     expect(paths(store.childEntries('docs', 'a/b'))).toEqual(['a/b/y', 'a/b/z']);
     expect(paths(store.childEntries('docs', 'é'))).toEqual(['é/ü']);
     expect(paths(store.childEntries('docs', 'missing'))).toEqual([]);
-    expect(paths(store.entriesBelow('docs', 'a'))).toEqual(['a/b', 'a/b/y', 'a/b/z', 'a/x']);
-    expect(paths(store.entriesBelow('docs', 'a', 2))).toEqual(['a/b', 'a/b/y', 'a/b/z', 'a/x']);
-    expect(paths(store.entriesBelow('docs', 'a/b', 1))).toEqual(['a/b/y', 'a/b/z']);
+    const pages = (dir: string, size?: number) => [...store.entryPagesBelow('docs', dir, size)].map(paths);
+    expect(pages('a')).toEqual([['a/b', 'a/b/y', 'a/b/z', 'a/x']]);
+    expect(pages('a', 2)).toEqual([['a/b', 'a/b/y'], ['a/b/z', 'a/x']]);
+    expect(pages('a/b', 1)).toEqual([['a/b/y'], ['a/b/z']]);
+    expect(pages('top')).toEqual([]);
     expect(store.receivedFileCount('docs')).toBe(6);
     expect(store.receivedFileCount('other')).toBe(1);
     store.close();

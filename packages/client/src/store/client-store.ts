@@ -299,16 +299,16 @@ export class ClientStore {
   }
 
   /**
-   * Every recorded entry below a directory (not the root; not the directory itself), by path,
-   * read a page at a time: only one page is held, and the store may be queried between pages.
+   * Every recorded entry below a directory (not the root; not the directory itself), by path, a
+   * page at a time: only one page is held, and the store may be queried between pages.
    */
-  *entriesBelow(baseDir: string, dir: string, pageSize = 1000): IterableIterator<RecordedEntry> {
+  *entryPagesBelow(baseDir: string, dir: string, pageSize = 1000): IterableIterator<RecordedEntry[]> {
     // Paths below `dir` sort between `dir/` and `dir0`: '0' is the byte after '/'.
     const end = `${dir}0`;
     let after = `${dir}/`;
     for (;;) {
       const rows = this.stmts.below.all(baseDir, after, end, pageSize);
-      for (const row of rows) yield toEntry(row);
+      if (rows.length > 0) yield rows.map(toEntry);
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.path;
     }

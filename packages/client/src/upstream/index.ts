@@ -1,23 +1,16 @@
 // `zync-client --update-upstream`: finds R's local changes since what R last received from E
-// (scan with stat, hash only suspects, plan-upstream.ts decides) and sends them as one staging
+// (find-changes.ts: one directory at a time, with stat; hash only suspects; plan-upstream.ts
+// decides) and sends them as one staging
 // session; prints the staging id and counts. Content a pending session already holds unchanged
 // is not sent again (staged-records.ts), once E confirms (UPSTREAM_STATUS) that the session is
 // still waiting or applied; edits of a session E discarded go again (staged-states.ts). Any failure throws a ZyncError with one sentence; the
 // connection is closed so the daemon aborts a half-sent session. Writes nothing in R's roots.
-import { escapeNameBytes, inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
+import { inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
 import type { Connection } from '../connection.js';
 import type { ClientStore } from '../store/client-store.js';
-import {
-  checkRoots,
-  describeCounts,
-  fileKey,
-  findDirChanges,
-  findSuspects,
-  planUpstream,
-  type DirPath,
-  type ReceivedFile,
-} from './plan-upstream.js';
-import { hashSuspects, scanLocalRoots } from './scan-local.js';
+import { findLocalChanges } from './find-changes.js';
+import { describeCounts, fileKey, planUpstream } from './plan-upstream.js';
+import { hashSuspects } from './scan-local.js';
 import { sendSession } from './send-session.js';
 import { StagedRecords } from './staged-records.js';
 import { applyStagedStates, describeDropped } from './staged-states.js';
@@ -55,53 +48,6 @@ export interface UpstreamResult {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-/** What R last received from E, for the given base dirs: files (with content) and directories. */
-function readReceived(store: ClientStore, dirs: readonly DirSpec[]) {
-  const received = new Map<string, ReceivedFile>();
-  const receivedDirs = new Map<string, DirPath>();
-  for (const dir of dirs) {
-    for (const e of store.listEntries(dir.name)) {
-      const key = fileKey(e.base_dir, e.path);
-      if (e.kind === 'dir') receivedDirs.set(key, { base_dir: e.base_dir, path: e.path });
-      else if (e.checksum !== null) {
-        received.set(key, {
-          base_dir: e.base_dir,
-          path: e.path,
-          checksum: e.checksum,
-          mode: e.mode,
-          local_size: e.local_size,
-          local_mtime: e.local_mtime,
-          local_ino: e.local_ino,
-        });
-      }
-    }
-  }
-  return { received, receivedDirs };
-}
-
-/** Per root: where it was synced into, and how much is on disk vs. what was received (for checkRoots). */
-function describeRoots(
-  store: ClientStore,
-  dirs: readonly DirSpec[],
-  local: Iterable<{ base_dir: string }>,
-  received: Iterable<{ base_dir: string }>,
-) {
-  const count = (items: Iterable<{ base_dir: string }>) => {
-    const counts = new Map<string, number>();
-    for (const item of items) counts.set(item.base_dir, (counts.get(item.base_dir) ?? 0) + 1);
-    return counts;
-  };
-  const localCounts = count(local);
-  const receivedCounts = count(received);
-  return dirs.map((d) => ({
-    name: d.name,
-    root: d.root,
-    bound: store.boundRoot(d.name),
-    localEntries: localCounts.get(d.name) ?? 0,
-    receivedFiles: receivedCounts.get(d.name) ?? 0,
-  }));
-}
-
 export async function runUpstream(options: RunUpstreamOptions): Promise<UpstreamResult> {
   const { store, dirs, log, signal } = options;
   const stopIfAsked = () => {
@@ -114,29 +60,9 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
   }
   const logId = position.log_id;
 
-  const { received, receivedDirs } = readReceived(store, dirs);
-  const scan = await scanLocalRoots(dirs);
-  const { files, matchers } = scan;
-  const rootsRefused = checkRoots(describeRoots(store, dirs, [...files, ...scan.dirs], received.values()));
-  if (rootsRefused) throw rootsRefused;
-  for (const entry of scan.unsendable) {
-    log.warn(`${inertLine(`${entry.base_dir}/${entry.path}`)}: not sent upstream (a name with a backslash or a control character, which zync does not sync)`);
-  }
-  for (const { base_dir, dir, name } of scan.nonUtf8) {
-    const where = inertLine(dir === '' ? base_dir : `${base_dir}/${dir}`);
-    log.warn(`${where}/${escapeNameBytes(name)}: not sent upstream (a name that is not UTF-8, which zync does not sync)`);
-  }
-  for (const dir of scan.unreadable) {
-    log.warn({ code: dir.code }, `cannot read ${inertLine(`${dir.base_dir}/${dir.path}`)}: nothing below it is sent upstream`);
-  }
-  // Below a directory that could not be read, nothing is known: not deleted, not sent.
-  const belowUnreadable = (baseDir: string, path: string) =>
-    scan.unreadable.some((d) => d.base_dir === baseDir && (d.path === '' || path.startsWith(`${d.path}/`)));
-  const isIgnored = (baseDir: string, path: string, isDir = false) =>
-    (matchers.get(baseDir)?.(path, isDir) ?? false) || belowUnreadable(baseDir, path);
-  const { toHash, deleted } = findSuspects(files, received, isIgnored);
-  const dirChanges = findDirChanges(scan.dirs, receivedDirs, new Set(files.map((f) => fileKey(f.base_dir, f.path))), isIgnored);
-  log.debug({ files: files.length, suspects: toHash.length, deleted: deleted.length }, 'scanned local roots');
+  const found = await findLocalChanges(store, dirs, log);
+  const { toHash, deleted } = found;
+  log.debug({ files: found.files, suspects: toHash.length, deleted: deleted.length }, 'scanned local roots');
   const hashed = await hashSuspects(dirs, toHash, (file, code) =>
     log.warn({ code }, `cannot read ${inertLine(`${file.base_dir}/${file.path}`)}: not sent upstream`),
   );
@@ -159,7 +85,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
     return connection;
   };
   try {
-    const input = { hashed, deleted, received, dirs: dirChanges };
+    const input = { hashed, deleted, received: new Map(found.received.map((f) => [fileKey(f.base_dir, f.path), f])), dirs: found.dirs };
     const recorded = records.load(logId);
     let plan = planUpstream({ ...input, staged: recorded });
     let appliedIds = new Set<string>();

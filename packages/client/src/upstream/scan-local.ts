@@ -1,11 +1,13 @@
-// Walks R's local roots for --update-upstream: every regular file and directory that is synced
-// (ignore rules, zync temp files and conflict copies left out; symbolic links and special files
-// skipped), files with the stat the planner compares against. Ignored directories are not
-// descended into; directories R's user may not read are reported, and what lies below them is
-// unknown, not deleted. Names that cannot cross the wire (a backslash, a control character:
-// isSafeRelativePath; bytes that are not UTF-8) are reported and left out, with all below them:
-// E never had them.
+// Walks one of R's local roots for --update-upstream, one directory at a time: each listing holds
+// the regular files and directories that are synced (ignore rules, zync temp files and conflict
+// copies left out; symbolic links and special files skipped), files with the stat the planner
+// compares against. Ignored directories are not descended into; a directory R's user may not
+// read is yielded as unreadable, and what lies below it is unknown, not deleted. Names that
+// cannot cross the wire (a backslash, a control character: isSafeRelativePath; bytes that are
+// not UTF-8) are reported and left out, with all below them: E never had them.
+// Memory: one listing and the directories still to list, never the tree.
 // Reads only; decides nothing about what changed (plan-upstream.ts does).
+import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import {
@@ -13,7 +15,6 @@ import {
   isNotPermitted,
   isSafeRelativePath,
   listNonUtf8Names,
-  loadIgnoreMatcher,
   mayBeNonUtf8,
   type DirSpec,
   type IgnoreMatcher,
@@ -22,89 +23,91 @@ import type { DirPath, HashedFile, LocalFile } from './plan-upstream.js';
 
 const STAT_BATCH = 64;
 
-export interface ScanResult {
+/** One directory of R's as walkLocalRoot found it. */
+export interface LocalListing {
+  /** The directory, relative to the root ('' for the root itself). */
+  dir: string;
+  /**
+   * Why it could not be listed (EACCES, EPERM), or null. A directory gone while it was walked is
+   * listed, as empty.
+   */
+  unreadable: string | null;
   files: LocalFile[];
-  /** Directories below the roots (not the roots themselves). */
+  /** Its subdirectories, listed after it (depth first). */
   dirs: DirPath[];
-  /** Directories (roots included) that could not be listed: EACCES or EPERM. */
-  unreadable: (DirPath & { code: string })[];
   /** Files and directories left out because their names cannot cross the wire. */
   unsendable: DirPath[];
-  /** Names left out because they are not UTF-8: the directory they are in, and the name's bytes. */
-  nonUtf8: { base_dir: string; dir: string; name: Buffer }[];
-  matchers: Map<string, IgnoreMatcher>;
+  /** Names left out because they are not UTF-8, as bytes. */
+  nonUtf8: Buffer[];
 }
 
-export async function scanLocalRoots(dirs: readonly DirSpec[]): Promise<ScanResult> {
-  const files: LocalFile[] = [];
-  const found: DirPath[] = [];
-  const unreadable: ScanResult['unreadable'] = [];
-  const unsendable: DirPath[] = [];
-  const nonUtf8: ScanResult['nonUtf8'] = [];
-  const matchers = new Map<string, IgnoreMatcher>();
-  for (const dir of dirs) {
-    const ignored = await loadIgnoreMatcher(dir.root);
-    matchers.set(dir.name, ignored);
-    const walk = async (abs: string, rel: string): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(abs, { withFileTypes: true });
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return; // removed while we walked
-        if (isNotPermitted(code)) {
-          unreadable.push({ base_dir: dir.name, path: rel, code });
-          return;
-        }
-        throw err;
-      }
-      const subdirs: [string, string][] = [];
-      const candidates: [string, string][] = [];
-      let literal: ReadonlySet<string> | null | undefined; // looked up once per listing, when needed
-      for (const entry of entries) {
-        if (mayBeNonUtf8(entry.name)) {
-          // Not UTF-8: the decoded name leads nowhere (a directory would go up as a new, empty one).
-          if (literal === undefined) {
-            const listing = listNonUtf8Names(abs);
-            for (const name of listing?.nonUtf8 ?? []) nonUtf8.push({ base_dir: dir.name, dir: rel, name });
-            literal = listing?.literal ?? null;
-          }
-          if (!literal?.has(entry.name)) continue;
-        }
-        const childRel = rel ? `${rel}/${entry.name}` : entry.name;
-        if ((entry.isDirectory() || entry.isFile()) && !isSafeRelativePath(childRel)) {
-          if (!ignored(childRel, entry.isDirectory())) unsendable.push({ base_dir: dir.name, path: childRel });
-          continue;
-        }
-        if (entry.isDirectory()) {
-          if (!ignored(childRel, true)) subdirs.push([nodePath.join(abs, entry.name), childRel]);
-        } else if (entry.isFile() && !ignored(childRel, false)) {
-          candidates.push([nodePath.join(abs, entry.name), childRel]);
-        }
-      }
-      for (let i = 0; i < candidates.length; i += STAT_BATCH) {
-        const stats = await Promise.all(
-          candidates.slice(i, i + STAT_BATCH).map(async ([fileAbs, fileRel]) => {
-            try {
-              const info = await lstat(fileAbs);
-              if (!info.isFile()) return null;
-              return { base_dir: dir.name, path: fileRel, size: info.size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino };
-            } catch {
-              return null;
-            }
-          }),
-        );
-        for (const s of stats) if (s) files.push(s);
-      }
-      for (const [subAbs, subRel] of subdirs) {
-        const info = await lstat(subAbs).catch(() => null);
-        found.push({ base_dir: dir.name, path: subRel, ...(info?.isDirectory() ? { mode: info.mode & 0o7777 } : {}) });
-        await walk(subAbs, subRel);
-      }
-    };
-    await walk(dir.root, '');
+/** lstat for each path, STAT_BATCH at a time; null for one that could not be stat'ed. */
+async function lstatAll(paths: readonly string[]): Promise<(Stats | null)[]> {
+  const out: (Stats | null)[] = [];
+  for (let i = 0; i < paths.length; i += STAT_BATCH) {
+    const stats = await Promise.all(paths.slice(i, i + STAT_BATCH).map((p) => lstat(p).catch(() => null)));
+    for (const s of stats) out.push(s);
   }
-  return { files, dirs: found, unreadable, unsendable, nonUtf8, matchers };
+  return out;
+}
+
+export async function* walkLocalRoot(dir: DirSpec, ignored: IgnoreMatcher): AsyncGenerator<LocalListing, void, void> {
+  const absOf = (rel: string) => (rel === '' ? dir.root : nodePath.join(dir.root, ...rel.split('/')));
+  const stack = [''];
+  while (stack.length > 0) {
+    const rel = stack.pop()!;
+    const abs = absOf(rel);
+    const listing: LocalListing = { dir: rel, unreadable: null, files: [], dirs: [], unsendable: [], nonUtf8: [] };
+    let entries;
+    try {
+      entries = await readdir(abs, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (isNotPermitted(code)) listing.unreadable = code;
+      else if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err; // else removed while we walked
+      yield listing;
+      continue;
+    }
+    const subdirs: string[] = [];
+    const candidates: string[] = [];
+    let literal: ReadonlySet<string> | null | undefined; // looked up once per listing, when needed
+    for (const entry of entries) {
+      if (mayBeNonUtf8(entry.name)) {
+        // Not UTF-8: the decoded name leads nowhere (a directory would go up as a new, empty one).
+        if (literal === undefined) {
+          const names = listNonUtf8Names(abs);
+          for (const name of names?.nonUtf8 ?? []) listing.nonUtf8.push(name);
+          literal = names?.literal ?? null;
+        }
+        if (!literal?.has(entry.name)) continue;
+      }
+      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+      if ((entry.isDirectory() || entry.isFile()) && !isSafeRelativePath(childRel)) {
+        if (!ignored(childRel, entry.isDirectory())) listing.unsendable.push({ base_dir: dir.name, path: childRel });
+        continue;
+      }
+      if (entry.isDirectory()) {
+        if (!ignored(childRel, true)) subdirs.push(childRel);
+      } else if (entry.isFile() && !ignored(childRel, false)) {
+        candidates.push(childRel);
+      }
+    }
+    const fileStats = await lstatAll(candidates.map(absOf));
+    candidates.forEach((path, i) => {
+      const info = fileStats[i];
+      if (info?.isFile()) {
+        listing.files.push({ base_dir: dir.name, path, size: info.size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino });
+      }
+    });
+    const dirStats = await lstatAll(subdirs.map(absOf));
+    subdirs.forEach((path, i) => {
+      const info = dirStats[i];
+      listing.dirs.push({ base_dir: dir.name, path, ...(info?.isDirectory() ? { mode: info.mode & 0o7777 } : {}) });
+    });
+    // Depth first, in listing order: the order the scan has always reported names in.
+    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
+    yield listing;
+  }
 }
 
 /**

@@ -1,0 +1,85 @@
+// Finds R's local changes for --update-upstream one directory at a time: walks each root
+// (walkLocalRoot), compares every listing with what R received for that directory only
+// (ClientStore.childEntries), and the recorded subtree of a received directory missing from its
+// parent's listing, a page at a time, as gone (ClientStore.entryPagesBelow); compareDirectory
+// decides. Memory: one listing with its recorded children, or one page, plus what changed —
+// never the tree, never every received entry. Roots that cannot be the ones R synced are refused
+// (checkRoots) from their own listings, before anything is compared or reported. Logs the names
+// and directories it leaves out.
+import { escapeNameBytes, inertLine, loadIgnoreMatcher, type DirSpec, type IgnoreMatcher, type Logger } from '@zync/common';
+import type { ClientStore } from '../store/client-store.js';
+import { checkRoots, compareDirectory, type FoundChanges } from './plan-upstream.js';
+import { walkLocalRoot, type LocalListing } from './scan-local.js';
+
+export interface LocalChanges extends FoundChanges {
+  /** Local files looked at (for the log). */
+  files: number;
+}
+
+const NOTHING_LISTED = { files: [], dirs: [] } as const;
+
+export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpec[], log: Logger): Promise<LocalChanges> {
+  const found: LocalChanges = { toHash: [], deleted: [], dirs: { added: [], removed: [], replacedByFile: [] }, received: [], files: 0 };
+  // push one at a time, not push(...): one directory may hold more than a call takes arguments.
+  const keep = (c: FoundChanges) => {
+    for (const f of c.toHash) found.toHash.push(f);
+    for (const f of c.deleted) found.deleted.push(f);
+    for (const d of c.dirs.added) found.dirs.added.push(d);
+    for (const d of c.dirs.removed) found.dirs.removed.push(d);
+    for (const d of c.dirs.replacedByFile) found.dirs.replacedByFile.push(d);
+    for (const f of c.received) found.received.push(f);
+  };
+
+  // Each root's own listing first, for every root: a wrong or emptied root is refused before
+  // anything of any root is compared or reported. An empty top level is an empty root.
+  const walks: { dir: DirSpec; matcher: IgnoreMatcher; walk: AsyncGenerator<LocalListing>; top: LocalListing }[] = [];
+  for (const dir of dirs) {
+    const matcher = await loadIgnoreMatcher(dir.root);
+    const walk = walkLocalRoot(dir, matcher);
+    const top = (await walk.next()).value;
+    if (!top) throw new Error(`no listing of ${dir.root}`); // walkLocalRoot always yields the root first
+    walks.push({ dir, matcher, walk, top });
+  }
+  const refused = checkRoots(
+    walks.map(({ dir, top }) => ({
+      name: dir.name,
+      root: dir.root,
+      bound: store.boundRoot(dir.name),
+      localEntries: top.files.length + top.dirs.length,
+      receivedFiles: store.receivedFileCount(dir.name),
+    })),
+  );
+  if (refused) throw refused;
+
+  for (const { dir, matcher, walk, top } of walks) {
+    const isIgnored = (_baseDir: string, path: string, isDir: boolean) => matcher(path, isDir);
+    const compare = (listing: LocalListing) => {
+      report(dir, listing, log);
+      // Below a directory that could not be read, nothing is known: not deleted, not sent.
+      if (listing.unreadable !== null) return;
+      found.files += listing.files.length;
+      const compared = compareDirectory(listing, store.childEntries(dir.name, listing.dir), isIgnored);
+      keep(compared);
+      for (const gone of compared.gone) {
+        for (const page of store.entryPagesBelow(dir.name, gone.path)) keep(compareDirectory(NOTHING_LISTED, page, isIgnored));
+      }
+    };
+    compare(top);
+    for await (const listing of walk) compare(listing);
+  }
+  return found;
+}
+
+/** Warns of what a listing left out: names that cannot cross the wire, a directory not readable. */
+function report(dir: DirSpec, listing: LocalListing, log: Logger): void {
+  for (const entry of listing.unsendable) {
+    log.warn(`${inertLine(`${entry.base_dir}/${entry.path}`)}: not sent upstream (a name with a backslash or a control character, which zync does not sync)`);
+  }
+  const where = inertLine(listing.dir === '' ? dir.name : `${dir.name}/${listing.dir}`);
+  for (const name of listing.nonUtf8) {
+    log.warn(`${where}/${escapeNameBytes(name)}: not sent upstream (a name that is not UTF-8, which zync does not sync)`);
+  }
+  if (listing.unreadable !== null) {
+    log.warn({ code: listing.unreadable }, `cannot read ${inertLine(`${dir.name}/${listing.dir}`)}: nothing below it is sent upstream`);
+  }
+}
