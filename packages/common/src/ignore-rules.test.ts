@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createIgnoreMatcher, loadIgnoreMatcher } from './ignore-rules.js';
+import { createIgnoreMatcher, loadIgnoreMatcher, QUESTIONS_PER_RULE_SET } from './ignore-rules.js';
 
 describe('createIgnoreMatcher', () => {
   const matcher = createIgnoreMatcher('build/\n*.log\n!keep.log\n/top-only.txt\n');
@@ -27,6 +27,16 @@ describe('createIgnoreMatcher', () => {
     ['a file named like a dir rule', 'src/build.ts', false, false],
   ])('%s (%s) ignored: %s', (_why, rel, isDir, expected) => {
     expect(matcher(rel, isDir)).toBe(expected);
+  });
+
+  it('answers the same after its rules are compiled afresh (every QUESTIONS_PER_RULE_SET questions)', () => {
+    const long = createIgnoreMatcher('build/\n*.log\n!keep.log\n');
+    const answers: string[] = [];
+    for (let i = 0; i < QUESTIONS_PER_RULE_SET * 2.5; i++) {
+      const [path, isDir, ignored] = ([[`src/f${i}.ts`, false, false], [`build/f${i}.js`, false, true], [`logs/f${i}.log`, false, true], ['keep.log', false, false], ['build', true, true]] as const)[i % 5]!;
+      if (long(path, isDir) !== ignored) answers.push(`${path}: ${!ignored}`);
+    }
+    expect(answers).toEqual([]);
   });
 
   it('applies only the defaults without a .zyncignore', () => {

@@ -31,11 +31,26 @@ export const DEFAULT_IGNORES: readonly string[] = [
 /** true when relPath (POSIX, relative to the root) must not be synced. */
 export type IgnoreMatcher = (relPath: string, isDir: boolean) => boolean;
 
+/**
+ * `ignore` remembers its answer for every path it is asked about, and for each parent, for as
+ * long as the instance lives: a matcher that sees every path of a big tree would hold them all.
+ * After this many questions the rules are compiled afresh, which drops that memory.
+ */
+export const QUESTIONS_PER_RULE_SET = 10_000;
+
 export function createIgnoreMatcher(rulesText: string | null, extraPatterns: readonly string[] = []): IgnoreMatcher {
-  const rules = ignore().add([...DEFAULT_IGNORES, ...extraPatterns]);
-  if (rulesText) rules.add(rulesText);
+  const compile = () => {
+    const rules = ignore().add([...DEFAULT_IGNORES, ...extraPatterns]);
+    return rulesText ? rules.add(rulesText) : rules;
+  };
+  let rules = compile();
+  let asked = 0;
   return (relPath, isDir) => {
     if (isConflictCopy(relPath)) return true;
+    if (++asked > QUESTIONS_PER_RULE_SET) {
+      rules = compile();
+      asked = 1;
+    }
     return rules.ignores(isDir ? `${relPath}/` : relPath);
   };
 }
