@@ -1,10 +1,10 @@
 // `zync-client --update-upstream`: finds R's local changes since what R last received from E
 // (find-changes.ts: one directory at a time, with stat; hash only suspects; plan-upstream.ts
-// decides) and sends them as one staging
-// session; prints the staging id and counts. Content a pending session already holds unchanged
-// is not sent again (staged-records.ts), once E confirms (UPSTREAM_STATUS) that the session is
-// still waiting or applied; edits of a session E discarded go again (staged-states.ts). Any failure throws a ZyncError with one sentence; the
-// connection is closed so the daemon aborts a half-sent session. Writes nothing in R's roots.
+// decides) and sends them as one staging session; prints the staging id and counts. Content a
+// pending session already holds unchanged is not sent again (staged-records.ts), once E confirms
+// (UPSTREAM_STATUS) that the session is still waiting or applied; edits of a session E discarded
+// go again (staged-states.ts). Any failure throws a ZyncError with one sentence; the connection
+// is closed so the daemon aborts a half-sent session. Writes nothing in R's roots.
 import { inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
 import type { Connection } from '../connection.js';
 import type { ClientStore } from '../store/client-store.js';
