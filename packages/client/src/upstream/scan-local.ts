@@ -41,14 +41,23 @@ export interface LocalListing {
   nonUtf8: Buffer[];
 }
 
-/** lstat for each path, STAT_BATCH at a time; null for one that could not be stat'ed. */
-async function lstatAll(paths: readonly string[]): Promise<(Stats | null)[]> {
-  const out: (Stats | null)[] = [];
+/**
+ * lstat for each path, STAT_BATCH at a time; null for one that could not be stat'ed. `denied`:
+ * the code of a refusal (EACCES, EPERM), when any lstat was refused.
+ */
+async function lstatAll(paths: readonly string[]): Promise<{ stats: (Stats | null)[]; denied: string | null }> {
+  const stats: (Stats | null)[] = [];
+  let denied: string | null = null;
+  const tryLstat = (p: string) =>
+    lstat(p).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (isNotPermitted(code)) denied ??= code ?? null;
+      return null;
+    });
   for (let i = 0; i < paths.length; i += STAT_BATCH) {
-    const stats = await Promise.all(paths.slice(i, i + STAT_BATCH).map((p) => lstat(p).catch(() => null)));
-    for (const s of stats) out.push(s);
+    for (const s of await Promise.all(paths.slice(i, i + STAT_BATCH).map(tryLstat))) stats.push(s);
   }
-  return out;
+  return { stats, denied };
 }
 
 export async function* walkLocalRoot(dir: DirSpec, ignored: IgnoreMatcher): AsyncGenerator<LocalListing, void, void> {
@@ -93,15 +102,23 @@ export async function* walkLocalRoot(dir: DirSpec, ignored: IgnoreMatcher): Asyn
       }
     }
     const fileStats = await lstatAll(candidates.map(absOf));
+    const dirStats = await lstatAll(subdirs.map(absOf));
+    // Listable but not searchable (r-- without x): names without states. Nothing in it is known,
+    // so nothing in it may be taken for deleted.
+    const denied = fileStats.denied ?? dirStats.denied;
+    if (denied !== null) {
+      listing.unreadable = denied;
+      yield listing;
+      continue;
+    }
     candidates.forEach((path, i) => {
-      const info = fileStats[i];
+      const info = fileStats.stats[i];
       if (info?.isFile()) {
         listing.files.push({ base_dir: dir.name, path, size: info.size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino });
       }
     });
-    const dirStats = await lstatAll(subdirs.map(absOf));
     subdirs.forEach((path, i) => {
-      const info = dirStats[i];
+      const info = dirStats.stats[i];
       listing.dirs.push({ base_dir: dir.name, path, ...(info?.isDirectory() ? { mode: info.mode & 0o7777 } : {}) });
     });
     // Depth first, in listing order: the order the scan has always reported names in.
