@@ -100,7 +100,6 @@ export class ClientStore {
       ),
       remove: db.prepare<[string, string]>('DELETE FROM entries WHERE base_dir = ? AND path = ?'),
       byChecksum: db.prepare<[string, number], Row>("SELECT * FROM entries WHERE checksum = ? AND kind = 'file' LIMIT ?"),
-      listDir: db.prepare<[string], Row>('SELECT * FROM entries WHERE base_dir = ? ORDER BY path'),
       // INDEXED BY: a planner falling back to the primary key would read the whole base dir per directory.
       children: db.prepare<[string, string], Row>(
         "SELECT * FROM entries INDEXED BY entries_by_parent WHERE base_dir = ? AND rtrim(path, replace(path, '/', '')) = ? ORDER BY path",
@@ -286,11 +285,6 @@ export class ClientStore {
   /** Recorded files holding this content (to copy locally instead of downloading). */
   findByChecksum(checksum: string, limit = 4): RecordedEntry[] {
     return this.stmts.byChecksum.all(checksum, limit).map(toEntry);
-  }
-
-  /** Every recorded path of a base dir, by path (iterated lazily: bounded memory). */
-  *listEntries(baseDir: string): IterableIterator<RecordedEntry> {
-    for (const row of this.stmts.listDir.iterate(baseDir)) yield toEntry(row);
   }
 
   /** The recorded entries directly in one directory ('' for the top of the root), by path. */
