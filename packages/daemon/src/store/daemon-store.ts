@@ -100,12 +100,10 @@ export class DaemonStore {
       liveUnder: db.prepare<[string, string, string], FileRow>(
         'SELECT * FROM files WHERE base_dir = ? AND path > ? AND path < ? AND deleted = 0 ORDER BY path DESC',
       ),
-      liveChildren: db.prepare<[string, string, string, number], FileRow>(
-        `SELECT * FROM files WHERE base_dir = ? AND path > ? AND path < ? AND deleted = 0
-           AND instr(substr(path, ? + 1), '/') = 0`,
-      ),
-      liveTopLevel: db.prepare<[string], FileRow>(
-        `SELECT * FROM files WHERE base_dir = ? AND deleted = 0 AND instr(path, '/') = 0`,
+      // INDEXED BY: a planner falling back to the primary key would read a subtree per directory.
+      liveChildren: db.prepare<[string, string], FileRow>(
+        `SELECT * FROM files INDEXED BY files_live_by_parent
+           WHERE base_dir = ? AND rtrim(path, replace(path, '/', '')) = ? AND deleted = 0`,
       ),
       liveCount: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM files WHERE base_dir = ? AND deleted = 0'),
       liveFilesWithInode: db.prepare<[number], { base_dir: string; path: string }>(
@@ -230,7 +228,7 @@ export class DaemonStore {
 
   /** Live entries directly inside dir ('' for the root), by name. */
   liveChildren(base_dir: string, dir: string): Map<string, FileRecord> {
-    const rows = dir === '' ? this.stmt.liveTopLevel.all(base_dir) : this.stmt.liveChildren.all(base_dir, `${dir}/`, `${dir}0`, [...dir].length + 1); // SQLite counts code points
+    const rows = this.stmt.liveChildren.all(base_dir, dir === '' ? '' : `${dir}/`);
     return new Map(rows.map((r) => [dir === '' ? r.path : r.path.slice(dir.length + 1), toRecord(r)]));
   }
 
