@@ -165,6 +165,19 @@ describe('findDirChanges', () => {
     expect(plan.withheld).toEqual([{ base_dir: 'd', path: 'x', changes: 4 }]);
   });
 
+  it('planUpstream holds back below a directory replaced by a file among more changes than a call takes arguments', () => {
+    const many = Array.from({ length: 200_000 }, (_, i) => hashedAt(`big/f${i}`, B));
+    const plan = planUpstream({
+      hashed: [hashedAt('x', B), ...many],
+      deleted: [got('x/a')],
+      received: byKey([got('x/a')]),
+      staged: new Map(),
+      dirs: { added: [], removed: [], replacedByFile: [dir('x')] },
+    });
+    expect(plan.entries).toHaveLength(many.length);
+    expect(plan.withheld).toEqual([{ base_dir: 'd', path: 'x', changes: 2 }]);
+  });
+
   it('planUpstream turns them into directory entries, and skips ones already staged', () => {
     const plan = planUpstream({
       hashed: [],

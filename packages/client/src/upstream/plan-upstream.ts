@@ -207,7 +207,7 @@ export function planUpstream(input: {
   staged: ReadonlyMap<string, StagedRecord>;
   dirs?: { added: readonly DirPath[]; removed: readonly DirPath[]; replacedByFile?: readonly DirPath[] };
 }): UpstreamPlan {
-  const candidates: UpstreamEntry[] = [];
+  let candidates: UpstreamEntry[] = [];
   for (const file of input.hashed) {
     const got = input.received.get(fileKey(file.base_dir, file.path));
     if (got && got.checksum === file.checksum && got.mode === file.mode) continue; // touched, not edited
@@ -264,7 +264,8 @@ export function planUpstream(input: {
     const held = candidates.filter(below);
     if (held.length === 0) continue;
     plan.withheld.push({ base_dir: dir.base_dir, path: dir.path, changes: held.length });
-    candidates.splice(0, candidates.length, ...candidates.filter((e) => !below(e)));
+    // Not splice(0, n, ...kept): a plan may hold more entries than a call takes arguments.
+    candidates = candidates.filter((e) => !below(e));
   }
   for (const entry of candidates) {
     const staged = input.staged.get(fileKey(entry.base_dir, entry.path));
