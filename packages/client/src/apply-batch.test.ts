@@ -380,6 +380,24 @@ describe('applyBatch', () => {
     expect(await readFile(path.join(root, 'private/notes.txt'), 'utf8')).toBe('v2\n');
   });
 
+  it('makes such a directory no more open than on E while the batch runs (a kill -9 may end it there)', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'team/big.bin': 'v1\n' });
+    records.map.set('team', {
+      base_dir: 'docs', path: 'team', kind: 'dir', checksum: null, size: 0, mtime: 1_700_000_000_000, mode: 0o750,
+      local_size: null, local_mtime: null, local_ino: null, sequence: 1, seen_gen: 1,
+    });
+    await rm(path.join(root, 'team'), { recursive: true });
+    let during: number | null = null;
+    const { connection } = scriptedConnection({ 'team/big.bin': 'v2\n' }, async () => {
+      during = (await stat(path.join(root, 'team'))).mode & 0o7777;
+    });
+    const result = await applyBatch([streamedEntry(5, 'team/big.bin', 'v2\n')], options(root, connection, records));
+    expect(result.failed).toEqual([]);
+    expect(during).toBe(0o750);
+    expect((await stat(path.join(root, 'team'))).mode & 0o7777).toBe(0o750);
+  });
+
   it('a file E added where R made a directory of its own keeps R\'s directory as a copy, and says so', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, {});

@@ -302,6 +302,12 @@ async function applyRound(
 
   // ---- execute ----
   const absOf = (entry: ChangeEntry) => paths.get(entry)!;
+  /** Makes a file's missing parent directories, each with the bits R last received for it. */
+  const ensureParent = (abs: string) =>
+    tree.ensureParent(abs, (baseDir, path) => {
+      const recorded = records.getEntry(baseDir, path);
+      return recorded?.kind === 'dir' ? recorded.mode & 0o7777 : null;
+    });
 
   /** Keeps whatever is at abs as a conflict copy when it is not what the plan saw. */
   const guard = async (entry: ChangeEntry, abs: string, expected: LocalState, keepCopy: boolean, reason: string) => {
@@ -323,7 +329,7 @@ async function applyRound(
       const recorded = records.getEntry(source.base_dir, source.path);
       const state = lstatState(sourceAbs);
       if (!recorded || state.kind !== 'file' || recorded.local_size !== state.size || recorded.local_mtime !== state.mtime) return false;
-      tree.ensureParent(abs);
+      ensureParent(abs);
       writer = await AtomicFileWriter.create(abs);
       for await (const chunk of createReadStream(sourceAbs, { highWaterMark: 1024 * 1024 })) await writer.write(chunk as Buffer);
       const { file } = await writer.commit({
@@ -384,7 +390,7 @@ async function applyRound(
     /** A partial_downloads row exists for this path (to drop once the download is settled). */
     let recorded = false;
     try {
-      tree.ensureParent(abs);
+      ensureParent(abs);
       const resumed = await resumePartial(entry, abs);
       writer = resumed?.writer ?? null;
       recorded = resumed !== null;
@@ -502,7 +508,7 @@ async function applyRound(
             }
           }
           if (current.kind !== 'dir') {
-            tree.ensureParent(abs);
+            ensureParent(abs);
             tree.makeDir(abs);
             result.stats.dirsCreated++;
           }
@@ -591,7 +597,7 @@ async function applyRound(
 
   const smallFiles: SmallFileContext<FetchAction> = {
     connection,
-    tree,
+    tree: { ensureParent },
     absOf,
     guard: (action, abs) => guard(action.entry, abs, action.local, action.keepCopy, `E ${action.entry.operation === 'add' ? 'added' : 'modified'} it`),
     placed: (action, abs, file, attributes) => {

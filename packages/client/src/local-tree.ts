@@ -18,7 +18,7 @@ import {
   resolveInRootSync,
   type DirSpec,
 } from '@zync/common';
-import { MADE_DIR_MODE, openedMode } from './core/dir-modes.js';
+import { MADE_DIR_MODE, OWNER_RWX, openedMode } from './core/dir-modes.js';
 import type { LocalState } from './core/types.js';
 import { makeDurable } from './durability.js';
 
@@ -38,7 +38,7 @@ export class LocalTree {
   private readonly checkedAncestors = new Set<string>();
   /** Directories opened for their owner in this batch: their mode before, and their depth below the root. */
   private readonly opened = new Map<string, { mode: number; depth: number }>();
-  /** Directories ensureParent had to make (R had removed them), owner-only until the batch ends. */
+  /** Directories ensureParent had to make (R had removed them): they get E's mode at the batch's end. */
   private readonly remade: { baseDir: string; path: string; abs: string }[] = [];
 
   constructor(dirs: readonly DirSpec[]) {
@@ -137,25 +137,34 @@ export class LocalTree {
   /**
    * Creates the parent directories of a resolved path. Existing ancestors were checked by
    * resolve(); known race: a symbolic link R's user puts in their place meanwhile is followed.
-   * Directories made here are owner-only, like makeDir's; takeRemade() says which, for the batch
-   * to give them E's mode at its end.
+   * A directory made here gets the group and other bits R received for it (`receivedMode`; none:
+   * owner-only), so it is never more open than on E, even if the batch never ends, and its
+   * owner's rwx to write in it; takeRemade() says which, for the batch to give E's exact mode.
    */
-  ensureParent(abs: string): void {
+  ensureParent(abs: string, receivedMode: (baseDir: string, path: string) => number | null = () => null): void {
     const parent = nodePath.dirname(abs);
     if (this.existingDirs.has(parent)) return;
-    const made = mkdirSync(parent, { recursive: true, mode: MADE_DIR_MODE });
-    this.existingDirs.add(parent);
-    if (made !== undefined) {
-      // Every directory from `made` down was created: their parents' entries changed.
-      let dir = parent;
-      while (dir.length >= made.length) {
-        this.touchedDirs.add(nodePath.dirname(dir));
-        this.verifiedDirs.add(dir);
-        const where = this.locate(dir);
-        if (where) this.remade.push({ ...where, abs: dir });
-        dir = nodePath.dirname(dir);
-      }
+    const missing: string[] = [];
+    for (let dir = parent; dir !== nodePath.dirname(dir) && lstatSync(dir, { throwIfNoEntry: false }) === undefined; dir = nodePath.dirname(dir)) {
+      missing.unshift(dir);
     }
+    for (const dir of missing) {
+      const where = this.locate(dir);
+      const received = where ? receivedMode(where.baseDir, where.path) : null;
+      try {
+        mkdirSync(dir, { mode: received === null ? MADE_DIR_MODE : (received & 0o777) | OWNER_RWX });
+      } catch (err) {
+        // Made meanwhile (by R's user): theirs, as it is.
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST' && lstatSync(dir).isDirectory()) continue;
+        throw err;
+      }
+      this.touchedDirs.add(nodePath.dirname(dir));
+      this.verifiedDirs.add(dir);
+      if (where) this.remade.push({ ...where, abs: dir });
+    }
+    // What is in the way of a directory (a file) is refused here, as mkdir -p refuses it.
+    if (missing.length === 0 && !lstatSync(parent).isDirectory()) mkdirSync(parent);
+    this.existingDirs.add(parent);
   }
 
   /** The directories ensureParent made since the last call, by wire path. */
