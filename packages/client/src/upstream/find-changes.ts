@@ -46,6 +46,7 @@ export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpe
       root: dir.root,
       bound: store.boundRoot(dir.name),
       localEntries: top.files.length + top.dirs.length,
+      unreadable: top.unreadable,
       receivedFiles: store.receivedFileCount(dir.name),
     })),
   );

@@ -404,14 +404,19 @@ describe('compareDirectory', () => {
 });
 
 describe('checkRoots', () => {
-  const root = { name: 'docs', root: '/r/docs', bound: '/r/docs', localEntries: 3, receivedFiles: 3 };
+  const root = { name: 'docs', root: '/r/docs', bound: '/r/docs', localEntries: 3, receivedFiles: 3, unreadable: null as string | null };
   it.each<[string, Partial<typeof root>, string | null]>([
     ['the root R synced into', {}, null],
     ['a base dir never synced', { bound: undefined, receivedFiles: 0 }, null],
     ['an empty root R never received into', { localEntries: 0, receivedFiles: 0 }, null],
     ['another root than R synced into', { root: '/elsewhere' }, 'BAD_ARGUMENT'],
     ['an emptied root', { localEntries: 0 }, 'ROOT_UNAVAILABLE'],
+    ['a root R may not read', { localEntries: 0, unreadable: 'EACCES' }, 'ROOT_UNAVAILABLE'],
   ])('%s', (_name, over, code) => {
     expect(checkRoots([{ ...root, ...over }])?.code ?? null).toBe(code);
+  });
+
+  it('says a root R may not read is unreadable, not empty', () => {
+    expect(checkRoots([{ ...root, localEntries: 0, unreadable: 'EACCES' }])?.message).toMatch(/cannot be read on R \(EACCES\)/);
   });
 });

@@ -309,11 +309,14 @@ export function describeCounts(entries: readonly { kind: EntryKind; operation: C
  * unmounted disk) — which would otherwise go upstream as the deletion of everything.
  */
 export function checkRoots(
-  roots: readonly { name: string; root: string; bound: string | undefined; localEntries: number; receivedFiles: number }[],
+  roots: readonly { name: string; root: string; bound: string | undefined; localEntries: number; receivedFiles: number; unreadable?: string | null }[],
 ): ZyncError | null {
   for (const r of roots) {
     if (r.bound !== undefined && r.bound !== r.root) {
       return new ZyncError('BAD_ARGUMENT', `"${r.name}" is synced into ${r.bound} on R, not ${r.root}; pass the same --dirs as when syncing.`);
+    }
+    if (r.unreadable) {
+      return new ZyncError('ROOT_UNAVAILABLE', `${r.root} ("${r.name}") cannot be read on R (${r.unreadable}); nothing is sent upstream (check its permissions).`);
     }
     if (r.localEntries === 0 && r.receivedFiles > 0) {
       return new ZyncError(
