@@ -9,7 +9,7 @@
 // systems too) are on disk. The file systems flushed are those of the directories holding the
 // paths, not of the roots: a disk mounted inside a root is flushed too.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { fromFsError } from '@zync/common';
@@ -92,6 +92,8 @@ async function syncFileSystem(path: string): Promise<boolean> {
     syncfsWorks = false;
     return false;
   }
+  // Removed since it was chosen (by R's user): the caller flushes each path instead.
+  if (!existsSync(path)) return false;
   // It works on this system, so a failure is the file system's (EIO from write-back).
   throw fromFsError(Object.assign(new Error(`sync -f ${path} failed (status ${status})`), { code: 'EIO' }), `flushing ${path}`);
 }
@@ -127,11 +129,14 @@ export function onePerFileSystem(dirs: Iterable<string>, deviceOf: (dir: string)
   return [...byDevice.values()];
 }
 
+/** The directory's device; null when it is gone (nothing left to flush there); throws otherwise. */
 function deviceOf(dir: string): number | null {
   try {
     return statSync(dir).dev;
-  } catch {
-    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw err;
   }
 }
 
@@ -142,7 +147,12 @@ function deviceOf(dir: string): number | null {
  */
 export async function makeDurable(paths: readonly string[], holders: Iterable<string>): Promise<void> {
   if (paths.length === 0) return;
-  const fileSystems = paths.length >= SYNCFS_MIN_ITEMS ? onePerFileSystem(holders, deviceOf) : [];
+  let fileSystems: string[] = [];
+  try {
+    if (paths.length >= SYNCFS_MIN_ITEMS) fileSystems = onePerFileSystem(holders, deviceOf);
+  } catch {
+    // A directory whose file system cannot be told: its files might be missed by a syncfs.
+  }
   if (fileSystems.length > 0) {
     let all = true;
     for (const fsRoot of fileSystems) if (!(await syncFileSystem(fsRoot))) all = false;
