@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInterval, MAX_INTERVAL_SECONDS, requireToken } from './arguments.js';
+import { checkInterval, chooseProgressMode, MAX_INTERVAL_SECONDS, requireToken } from './arguments.js';
 
 describe('checkInterval', () => {
   it('is the longest wait a Node timer holds, in whole seconds', () => {
@@ -38,5 +38,21 @@ describe('requireToken', () => {
   it('refuses no token at all', () => {
     expect(() => requireToken(undefined)).toThrow(/^No token given: use --token, --token-file or ZYNC_TOKEN\.$/);
     expect(() => requireToken(undefined)).toThrow(expect.objectContaining({ code: 'BAD_ARGUMENT' }));
+  });
+});
+
+describe('chooseProgressMode', () => {
+  it('shows a status line on a terminal unless told not to or asked for quiet logs', () => {
+    expect(chooseProgressMode(undefined, true, 'info')).toBe('status-line');
+    expect(chooseProgressMode(undefined, true, 'debug')).toBe('status-line');
+    expect(chooseProgressMode(false, true, 'info')).toBe('off');
+    expect(chooseProgressMode(undefined, true, 'warn')).toBe('off');
+    expect(chooseProgressMode(true, true, 'silent')).toBe('status-line');
+  });
+
+  it('writes log lines elsewhere only when asked to', () => {
+    expect(chooseProgressMode(undefined, false, 'info')).toBe('off');
+    expect(chooseProgressMode(true, false, 'info')).toBe('log-lines');
+    expect(chooseProgressMode(false, false, 'info')).toBe('off');
   });
 });

@@ -1,6 +1,8 @@
-// Checks on zync-client's command-line values that yargs cannot express. Pure: each takes the
-// parsed value and throws a ZyncError (BAD_ARGUMENT, exit 2) with one sentence, or returns.
-import { ZyncError } from '@zync/common';
+// Checks on zync-client's command-line values that yargs cannot express, and choices made from
+// them. Pure: each takes the parsed values and returns, or throws a ZyncError (BAD_ARGUMENT,
+// exit 2) with one sentence.
+import { ZyncError, type LogLevel } from '@zync/common';
+import type { ProgressMode } from './progress.js';
 
 /**
  * The longest --interval, in seconds: Node's timers hold at most 2^31-1 ms and turn anything
@@ -23,4 +25,15 @@ export function checkInterval(seconds: number): void {
 export function requireToken(resolved: string | undefined): string {
   if (!resolved) throw new ZyncError('BAD_ARGUMENT', 'No token given: use --token, --token-file or ZYNC_TOKEN.');
   return resolved;
+}
+
+/**
+ * How progress is shown (--progress, --no-progress, or neither). On a terminal: a status line,
+ * unless the log level asks for quiet. Elsewhere (a log file, a journal, a pipe) only when asked
+ * for, as info log lines: a redrawn line would fill a file with carriage returns.
+ */
+export function chooseProgressMode(option: boolean | undefined, stderrIsTerminal: boolean, level: LogLevel): ProgressMode {
+  if (option === false) return 'off';
+  if (stderrIsTerminal) return option === true || level === 'info' || level === 'debug' || level === 'trace' ? 'status-line' : 'off';
+  return option === true ? 'log-lines' : 'off';
 }

@@ -191,6 +191,8 @@ export class Connection {
   private stopHeartbeat: (() => void) | null = null;
   private bufferedReceive = 0;
   private readonly receiveHighWater: number;
+  /** Content received on this connection so far (what a progress line shows). */
+  readonly received = { files: 0, bytes: 0 };
 
   private constructor(url: string, ws: WebSocket, socket: Socket, options: ConnectionOptions) {
     this.url = url;
@@ -563,6 +565,7 @@ export class Connection {
       );
       return;
     }
+    this.received.files++;
     this.finishFile(id, entry, null, { header: entry.header, trailer: trailer.data });
   }
 
@@ -600,6 +603,7 @@ export class Connection {
       return;
     }
     payload.copy(entry.data, entry.filled);
+    this.received.bytes += payload.length;
     entry.contents.push(entry.data.subarray(entry.filled, entry.filled + payload.length));
     entry.filled += payload.length;
     entry.next++;
@@ -618,6 +622,7 @@ export class Connection {
     }
     if (entry.next < files.length) return;
     this.pending.delete(id);
+    for (const file of files) if (file.status === 'ok') this.received.files++;
     entry.resolve(files.map((f, i) => (f.status === 'ok' ? { ...f, content: entry.contents[i]! } : f)));
   }
 
@@ -648,6 +653,7 @@ export class Connection {
     this.bufferedReceive += payload.length;
     if (this.bufferedReceive > this.receiveHighWater && !this.ws.isPaused) this.ws.pause();
     noteReceivedBytes(payload.length);
+    this.received.bytes += payload.length;
     entry.chain = entry.chain
       .then(() => sink.write(payload))
       .finally(() => {

@@ -23,9 +23,10 @@ import {
   type LogLevel,
   type ProcessLock,
 } from '@zync/common';
-import { checkInterval, requireToken } from './arguments.js';
+import { checkInterval, chooseProgressMode, requireToken } from './arguments.js';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
+import { ProgressDisplay, StatusLine, stderrAround, stderrTerminal } from './progress.js';
 import { PullEngine, discardPartialDownloads } from './pull-engine.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { connectFirst, runContinuous, runOnce } from './runner.js';
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
     .option('token', { type: 'string', describe: 'Bearer token (or ZYNC_TOKEN)' })
     .option('token-file', { type: 'string', describe: 'File holding the token (mode 0600)' })
     .option('ca', { type: 'string', describe: "For wss://: trust this CA or the daemon's self-signed certificate (PEM)" })
+    .option('progress', {
+      type: 'boolean',
+      describe: 'Show progress during pulls of more than a second: a status line on a terminal, else a log line every 5 s (default: on a terminal only; --no-progress: never)',
+    })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
     .conflicts('token', 'token-file')
     .check((args) => {
@@ -63,7 +68,11 @@ async function main(): Promise<void> {
     })
     .parseAsync();
 
-  const logger = createLogger(PROGRAM, argv['log-level']);
+  const progressMode = chooseProgressMode(argv.progress, process.stderr.isTTY === true, argv['log-level']);
+  const statusLine = new StatusLine(stderrTerminal);
+  const logger = createLogger(PROGRAM, argv['log-level'], progressMode === 'status-line' ? stderrAround(statusLine) : 2);
+  // A second Ctrl-C exits at once: the shell's prompt should not follow a half-drawn line.
+  process.on('exit', () => statusLine.clear());
   checkServerUrl(argv.server);
   const ca = await readCaFile(argv.ca, argv.server);
   const token = requireToken(await resolveToken({ token: argv.token, tokenFile: argv['token-file'] }));
@@ -128,7 +137,14 @@ async function main(): Promise<void> {
     }
     const rootsChanged = store.bindRoots(dirs);
     const engine = new PullEngine(
-      { store, tree: new LocalTree(dirs), logger, dirNames: dirs.map((d) => d.name), signal: controller.signal },
+      {
+        store,
+        tree: new LocalTree(dirs),
+        logger,
+        dirNames: dirs.map((d) => d.name),
+        signal: controller.signal,
+        progress: ProgressDisplay.forMode(progressMode, logger, statusLine),
+      },
       rootsChanged,
     );
     // The runner's first connection is the one already open.

@@ -34,6 +34,15 @@ export interface PullOptions {
   attempts?: number;
   retryDelayMs?: (attempt: number) => number;
   signal?: AbortSignal | undefined;
+  /** Told where each pass stands (a progress display). */
+  progress?: PassObserver | undefined;
+}
+
+/** Follows a pass: what the connection has received so far, and the log position as pages land. */
+export interface PassObserver {
+  begin(received: Readonly<{ files: number; bytes: number }>, sequence: number, highestSequence: number): void;
+  position(appliedSequence: number, highestSequence: number): void;
+  end(): void;
 }
 
 export interface PassSummary {
@@ -116,7 +125,20 @@ export class PullEngine {
       this.rootsChanged = [];
     }
     summary.resynced = store.position().resyncing;
+    const progress = this.options.progress;
+    progress?.begin(connection.received, store.position().sequence, hello.last_sequence);
+    try {
+      await this.passAttempts(connection, summary);
+    } finally {
+      progress?.end();
+    }
+    summary.sequence = store.position().sequence;
+    return summary;
+  }
 
+  /** Pulls, retrying what failed, until R is up to date or attempts run out. */
+  private async passAttempts(connection: Connection, summary: PassSummary): Promise<void> {
+    const { store, logger } = this.options;
     const attempts = this.options.attempts ?? 4;
     const delay = this.options.retryDelayMs ?? ((attempt: number) => 250 * 2 ** attempt);
     for (let attempt = 0; attempt < attempts; attempt++) {
@@ -142,8 +164,6 @@ export class PullEngine {
       await discardPartialDownloads(store);
       summary.dirsDeleted += await pruneKeptDirs(store, this.options.tree, logger);
     }
-    summary.sequence = store.position().sequence;
-    return summary;
   }
 
   /** Pages through the log from the stored position; true when it reached the end cleanly. */
@@ -171,6 +191,7 @@ export class PullEngine {
           store.startResync(connection.hello.log_id);
           summary.resynced = true;
           since = 0;
+          this.options.progress?.position(0, connection.hello.last_sequence);
           next = getPage(0);
           continue;
         }
@@ -190,6 +211,7 @@ export class PullEngine {
         acked.catch(() => undefined); // observed when awaited; a failed pass may drop it
       }
       since = ack;
+      this.options.progress?.position(ack, page.highest_sequence);
       if (result.failed.length > 0) return confirmed(false);
       if (this.options.signal?.aborted) return confirmed(false);
     }

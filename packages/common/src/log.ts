@@ -7,9 +7,10 @@ export type { Logger };
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export function createLogger(name: string, level: LogLevel = 'info'): Logger {
+/** `destination`: instead of stderr itself, a stream that writes to it (zync-client's status line steps around records). */
+export function createLogger(name: string, level: LogLevel = 'info', destination: NodeJS.WritableStream | number = 2): Logger {
   const stream = pretty({
-    destination: 2,
+    destination,
     sync: true,
     colorize: process.stderr.isTTY === true,
     ignore: 'pid,hostname',

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { describeProgress, fitToWidth } from './progress.js';
+
+const base = { elapsedMs: 4000, files: 4812, bytes: 41.25 * 1024 * 1024, fromSequence: 0, appliedSequence: 5000, highestSequence: 10_110 };
+
+describe('describeProgress', () => {
+  it('says what was received, how fast, and how far through the log R is', () => {
+    expect(describeProgress(base)).toBe('pulling: 4,812 files received (41.3 MiB) · 10.3 MiB/s · log 49% applied (5,000 of 10,110 entries)');
+  });
+
+  it('counts the log from where the pass started, not from the log’s beginning', () => {
+    expect(describeProgress({ ...base, fromSequence: 9000, appliedSequence: 9500, highestSequence: 10_000 })).toContain('log 50% applied (500 of 1,000 entries)');
+  });
+
+  it('gives no rate in the first second', () => {
+    expect(describeProgress({ ...base, elapsedMs: 999 })).not.toContain('/s');
+  });
+
+  it('leaves the log out when there is nothing past the start (a continuous pass over an empty log)', () => {
+    expect(describeProgress({ ...base, files: 1, fromSequence: 10, appliedSequence: 10, highestSequence: 10 })).toBe('pulling: 1 file received (41.3 MiB) · 10.3 MiB/s');
+  });
+
+  it('never shows more than 100% or less than 0% when the log moved under it', () => {
+    expect(describeProgress({ ...base, appliedSequence: 12_000 })).toContain('log 100% applied (10,110 of 10,110 entries)');
+    expect(describeProgress({ ...base, fromSequence: 100, appliedSequence: 0 })).toContain('log 0% applied (0 of 10,010 entries)');
+  });
+});
+
+describe('fitToWidth', () => {
+  it('keeps a line that fits and leaves the last column free', () => {
+    expect(fitToWidth('abcd', 5)).toBe('abcd');
+    expect(fitToWidth('abcde', 5)).toBe('abc…');
+  });
+
+  it('cuts by characters, never inside one', () => {
+    expect(fitToWidth('ääääää', 5)).toBe('äää…');
+  });
+
+  it('leaves the line alone when the width is unknown', () => {
+    expect(fitToWidth('abcdef', undefined)).toBe('abcdef');
+  });
+});

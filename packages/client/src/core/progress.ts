@@ -1,0 +1,45 @@
+// What a pull's progress line says, from counters alone (no clock, no terminal): the files and
+// bytes received in this pass, their rate, and how far through the daemon's log R has applied.
+// The log position moves a page (up to 5,000 entries) at a time, when the page is durable; the
+// received counters move with every answer, so a long page or a large file still shows motion.
+
+export interface PullProgress {
+  elapsedMs: number;
+  /** Files and content bytes received in this pass. */
+  files: number;
+  bytes: number;
+  /** Log sequences: where the pass started, how far it has applied, the log's end as last seen. */
+  fromSequence: number;
+  appliedSequence: number;
+  highestSequence: number;
+}
+
+const MiB = 1024 * 1024;
+
+export function describeProgress(p: PullProgress): string {
+  const parts = [`${count(p.files)} ${p.files === 1 ? 'file' : 'files'} received (${mib(p.bytes)})`];
+  // A rate over less than a second says more about start-up than about the link.
+  if (p.elapsedMs >= 1000) parts.push(`${mib(p.bytes / (p.elapsedMs / 1000))}/s`);
+  const total = p.highestSequence - p.fromSequence;
+  if (total > 0) {
+    const done = Math.min(total, Math.max(0, p.appliedSequence - p.fromSequence));
+    parts.push(`log ${Math.floor((100 * done) / total)}% applied (${count(done)} of ${count(total)} entries)`);
+  }
+  return `pulling: ${parts.join(' · ')}`;
+}
+
+/** The line cut to fit a terminal `columns` wide (one column spare: writing the last one wraps on some terminals). */
+export function fitToWidth(line: string, columns: number | undefined): string {
+  if (columns === undefined || columns < 2) return line;
+  const room = columns - 1;
+  const chars = [...line];
+  return chars.length <= room ? line : `${chars.slice(0, room - 1).join('')}…`;
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / MiB).toFixed(1)} MiB`;
+}

@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ProgressDisplay, StatusLine, type TerminalOut } from './progress.js';
+
+function fakeTerminal(columns?: number): TerminalOut & { written: string } {
+  const out = { written: '', write: (text: string) => void (out.written += text), columns: () => columns };
+  return out;
+}
+
+describe('StatusLine', () => {
+  it('draws in place, cut to the terminal, and clears only what it drew', () => {
+    const out = fakeTerminal(12);
+    const line = new StatusLine(out);
+    line.clear();
+    expect(out.written).toBe('');
+    line.show('pulling: 12 files');
+    expect(out.written).toBe('\rpulling: 1…\x1b[K');
+    line.clear();
+    expect(out.written.endsWith('\r\x1b[K')).toBe(true);
+  });
+
+  it('steps aside for a log record and comes back below it', () => {
+    const out = fakeTerminal();
+    const line = new StatusLine(out);
+    line.show('status');
+    out.written = '';
+    line.around(() => out.write('a log record\n'));
+    expect(out.written).toBe('\r\x1b[Ka log record\n\rstatus\x1b[K');
+  });
+});
+
+describe('ProgressDisplay', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('shows nothing in a pass’s first second, then what was received since the pass began', () => {
+    vi.useFakeTimers();
+    const shown: string[] = [];
+    let hidden = 0;
+    const display = new ProgressDisplay((text) => shown.push(text), () => hidden++, { firstAfterMs: 1000, everyMs: 250 });
+    const received = { files: 7, bytes: 0 };
+    display.begin(received, 100, 300);
+    received.files = 12;
+    vi.advanceTimersByTime(999);
+    expect(shown).toEqual([]);
+    display.position(200, 300);
+    vi.advanceTimersByTime(1);
+    expect(shown).toEqual(['pulling: 5 files received (0.0 MiB) · 0.0 MiB/s · log 50% applied (100 of 200 entries)']);
+    vi.advanceTimersByTime(500);
+    expect(shown).toHaveLength(3);
+    display.end();
+    expect(hidden).toBe(1);
+    vi.advanceTimersByTime(5000);
+    expect(shown).toHaveLength(3);
+  });
+
+  it('counts a resync’s pages from 0', () => {
+    vi.useFakeTimers();
+    const shown: string[] = [];
+    const display = new ProgressDisplay((text) => shown.push(text), () => undefined, { firstAfterMs: 0, everyMs: 1000 });
+    display.begin({ files: 0, bytes: 0 }, 500, 1000);
+    display.position(0, 1000);
+    display.position(250, 1000);
+    vi.advanceTimersByTime(0);
+    expect(shown[0]).toContain('log 25% applied (250 of 1,000 entries)');
+    display.end();
+  });
+});

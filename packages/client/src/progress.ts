@@ -1,0 +1,135 @@
+// A pull's progress on stderr while it runs. On a terminal: one status line, redrawn a few times a
+// second; log records make it step aside (cleared, the record written, drawn again below it), and
+// it is cleared before the pass's summary. Elsewhere, when asked for (--progress): a log line every
+// few seconds, for a log file or a service manager's journal. A pass shorter than a second shows
+// nothing, so continuous mode's small pulls stay quiet.
+import { writeSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import type { Logger } from '@zync/common';
+import { describeProgress, fitToWidth } from './core/progress.js';
+import type { PassObserver } from './pull-engine.js';
+
+export type ProgressMode = 'off' | 'status-line' | 'log-lines';
+
+/** Where a status line is drawn: stderr, or a fake in tests. */
+export interface TerminalOut {
+  write(text: string): void;
+  columns(): number | undefined;
+}
+
+export const stderrTerminal: TerminalOut = {
+  write: (text) => void writeSync(2, text),
+  columns: () => process.stderr.columns,
+};
+
+/** The terminal's last line, owned by the progress display. */
+export class StatusLine {
+  private shown = '';
+
+  constructor(private readonly out: TerminalOut) {}
+
+  show(text: string): void {
+    this.shown = fitToWidth(text, this.out.columns());
+    this.out.write(`\r${this.shown}\x1b[K`);
+  }
+
+  clear(): void {
+    if (this.shown === '') return;
+    this.shown = '';
+    this.out.write('\r\x1b[K');
+  }
+
+  /** Writes something else (a log record) above the line, which comes back below it. */
+  around(write: () => void): void {
+    const text = this.shown;
+    this.clear();
+    write();
+    if (text !== '') this.show(text);
+  }
+}
+
+/** The logger's destination while a status line may be on screen: records step around it. */
+export function stderrAround(line: StatusLine): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      line.around(() => writeSync(2, bytes));
+      done();
+    },
+  });
+}
+
+export interface ProgressTiming {
+  /** Nothing is shown before a pass has run this long. */
+  firstAfterMs: number;
+  /** Then: a status line is redrawn, or a log line written, this often. */
+  everyMs: number;
+}
+
+export const STATUS_LINE_TIMING: ProgressTiming = { firstAfterMs: 1000, everyMs: 250 };
+export const LOG_LINE_TIMING: ProgressTiming = { firstAfterMs: 1000, everyMs: 5000 };
+
+/** Follows one pass at a time (PullEngine calls begin, position and end) and shows it. */
+export class ProgressDisplay implements PassObserver {
+  private received: Readonly<{ files: number; bytes: number }> = { files: 0, bytes: 0 };
+  private base = { files: 0, bytes: 0 };
+  private from = 0;
+  private applied = 0;
+  private highest = 0;
+  private started = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly show: (text: string) => void,
+    private readonly hide: () => void,
+    private readonly timing: ProgressTiming,
+  ) {}
+
+  static forMode(mode: ProgressMode, logger: Logger, line: StatusLine): ProgressDisplay | undefined {
+    if (mode === 'status-line') return new ProgressDisplay((text) => line.show(text), () => line.clear(), STATUS_LINE_TIMING);
+    if (mode === 'log-lines') return new ProgressDisplay((text) => logger.info(text), () => undefined, LOG_LINE_TIMING);
+    return undefined;
+  }
+
+  begin(received: Readonly<{ files: number; bytes: number }>, sequence: number, highest: number): void {
+    this.end();
+    this.received = received;
+    this.base = { ...received };
+    this.from = sequence;
+    this.applied = sequence;
+    this.highest = highest;
+    this.started = Date.now();
+    const tick = () => {
+      this.show(this.describe());
+      this.timer = setTimeout(tick, this.timing.everyMs);
+      this.timer.unref();
+    };
+    this.timer = setTimeout(tick, this.timing.firstAfterMs);
+    this.timer.unref();
+  }
+
+  position(applied: number, highest: number): void {
+    // A resync starts again from 0: the pass's work is counted from there.
+    if (applied < this.from) this.from = applied;
+    this.applied = applied;
+    this.highest = Math.max(highest, applied);
+  }
+
+  end(): void {
+    if (this.timer === null) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.hide();
+  }
+
+  private describe(): string {
+    return describeProgress({
+      elapsedMs: Date.now() - this.started,
+      files: this.received.files - this.base.files,
+      bytes: this.received.bytes - this.base.bytes,
+      fromSequence: this.from,
+      appliedSequence: this.applied,
+      highestSequence: this.highest,
+    });
+  }
+}

@@ -1,0 +1,77 @@
+// zync-client's progress display on a pull that takes more than a second (through a link with
+// 300 ms each way, a --once pass holds at least three round trips): log lines when asked for
+// with --progress and stderr is not a terminal, nothing when not asked, and on a terminal (a
+// pseudo-terminal from `script`) one status line redrawn in place and cleared before the summary.
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, expectSameTree, REPO_ROOT, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
+import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.mjs';
+import { clientArgs, runClientOnce, stateDb, writeTree, type ClientSetup } from './support.js';
+
+const FILES = 300;
+
+describe('zync-client progress', () => {
+  let e: string;
+  let daemon: DaemonHandle;
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    e = tempDir('zync-e-');
+    await writeTree(e, FILES);
+    daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
+    proxy = await startProxy({ targetPort: daemon.port, delayMs: 300 });
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await daemon?.stop();
+  });
+
+  /** A fresh R and client database, reached through the slow link. */
+  function freshReplica(): { r: string; setup: ClientSetup } {
+    const r = tempDir('zync-r-');
+    return { r, setup: { daemon: { ...daemon, url: proxy.url }, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') } };
+  }
+
+  it('with --progress and no terminal, logs where the pull stands before its summary', async () => {
+    const { r, setup } = freshReplica();
+    const result = await runClientOnce(setup, ['--progress']);
+    expect(result.code, result.stderr).toBe(0);
+    await expectSameTree(r, e);
+    const lines = result.stderr.split('\n');
+    const progress = lines.findIndex((line) => /INFO.*pulling: [\d,]+ files? received \([\d.]+ MiB\)/.test(line));
+    const summary = lines.findIndex((line) => /resync: \d+ file\(s\) downloaded/.test(line));
+    expect(progress, result.stderr).toBeGreaterThanOrEqual(0);
+    expect(progress).toBeLessThan(summary);
+    expect(lines[progress]).toMatch(/log \d+% applied \([\d,]+ of [\d,]+ entries\)/);
+    expect(result.stderr).not.toContain('\r');
+  });
+
+  it('shows nothing when not asked and stderr is not a terminal', async () => {
+    const { r, setup } = freshReplica();
+    const result = await runClientOnce(setup);
+    expect(result.code, result.stderr).toBe(0);
+    await expectSameTree(r, e);
+    expect(result.stderr).not.toContain('pulling:');
+  });
+
+  it('on a terminal, redraws one status line in place and clears it before the summary', async () => {
+    const { r, setup } = freshReplica();
+    const command = [process.execPath, BIN.client, ...clientArgs(setup, ['--once'])].map(shellQuote).join(' ');
+    // script(1) runs the command on a pseudo-terminal and copies what it prints to stdout.
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: REPO_ROOT, env: { ...process.env, ZYNC_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, output).toBe(0);
+    await expectSameTree(r, e);
+    expect(output).toMatch(/\rpulling: [\d,]+ files? received .*\x1b\[K/);
+    // Cleared (carriage return, erase line) right before the summary is logged.
+    expect(output).toMatch(/\r\x1b\[K[^\r\n]*resync: \d+ file\(s\) downloaded/);
+  });
+});
+
+function shellQuote(arg: string): string {
+  return `'${arg.replaceAll("'", "'\\''")}'`;
+}
