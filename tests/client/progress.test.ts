@@ -1,11 +1,13 @@
-// zync-client's progress display on a pull that takes more than a second (through a link with
-// 300 ms each way, a --once pass holds at least three round trips): log lines when asked for
-// with --progress and stderr is not a terminal, nothing when not asked, and on a terminal (a
-// pseudo-terminal from `script`) one status line redrawn in place and cleared before the summary.
+// zync-client's progress display on a pull or an upload that takes more than a second (through a
+// link with 300 ms each way, a --once pass holds at least three round trips, an upload of 24 files
+// at 8 in flight three): log lines when asked for with --progress and stderr is not a terminal,
+// nothing when not asked, and on a terminal (a pseudo-terminal from `script`) one status line
+// redrawn in place and cleared before the summary.
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, expectSameTree, REPO_ROOT, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
+import { BIN, expectSameTree, REPO_ROOT, runCli, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.mjs';
 import { clientArgs, runClientOnce, stateDb, writeTree, type ClientSetup } from './support.js';
 
@@ -69,6 +71,16 @@ describe('zync-client progress', () => {
     expect(output).toMatch(/\rpulling: [\d,]+ files? received .*\x1b\[K/);
     // Cleared (carriage return, erase line) right before the summary is logged.
     expect(output).toMatch(/\r\x1b\[K[^\r\n]*resync: \d+ file\(s\) downloaded/);
+  });
+
+  it('with --update-upstream --progress, logs how much of the upload E has taken before the summary', async () => {
+    const { setup, r } = freshReplica();
+    expect((await runClientOnce(setup)).code).toBe(0);
+    for (let i = 0; i < 24; i++) await writeFile(path.join(r, `from-r-${i}.txt`), `R's note ${i}\n`.repeat(1000));
+    const result = await runCli('client', clientArgs(setup, ['--update-upstream', '--progress']), { timeoutMs: 60_000 });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/INFO.*sending upstream: \d+ of 24 changes · [\d.]+ of [\d.]+ MiB/);
+    expect(result.stdout).toMatch(/Staged 24 changes upstream/);
   });
 });
 

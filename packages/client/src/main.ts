@@ -26,7 +26,7 @@ import {
 import { checkInterval, chooseProgressMode, requireToken } from './arguments.js';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
-import { ProgressDisplay, StatusLine, stderrAround, stderrTerminal } from './progress.js';
+import { PullProgress, StatusLine, stderrAround, stderrTerminal, Ticker, UploadProgress } from './progress.js';
 import { PullEngine, discardPartialDownloads } from './pull-engine.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { connectFirst, runContinuous, runOnce } from './runner.js';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     .option('ca', { type: 'string', describe: "For wss://: trust this CA or the daemon's self-signed certificate (PEM)" })
     .option('progress', {
       type: 'boolean',
-      describe: 'Show progress during pulls of more than a second: a status line on a terminal, else a log line every 5 s (default: on a terminal only; --no-progress: never)',
+      describe: 'Show progress of pulls and uploads of more than a second: a status line on a terminal, else a log line every 5 s (default: on a terminal only; --no-progress: never)',
     })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
     .conflicts('token', 'token-file')
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   const progressMode = chooseProgressMode(argv.progress, process.stderr.isTTY === true, argv['log-level']);
   const statusLine = new StatusLine(stderrTerminal);
   const logger = createLogger(PROGRAM, argv['log-level'], progressMode === 'status-line' ? stderrAround(statusLine) : 2);
+  const ticker = Ticker.forMode(progressMode, logger, statusLine);
   // A second Ctrl-C exits at once: the shell's prompt should not follow a half-drawn line.
   process.on('exit', () => statusLine.clear());
   checkServerUrl(argv.server);
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     if (upstream) {
       const { store } = state!;
       const dirs = await checkDirRoots(specs, { create: false });
-      await runUpstream({ store, dbPath, dirs, connect: open, log: logger, signal: controller.signal });
+      await runUpstream({ store, dbPath, dirs, connect: open, log: logger, signal: controller.signal, progress: ticker && new UploadProgress(ticker) });
       return;
     }
 
@@ -143,7 +144,7 @@ async function main(): Promise<void> {
         logger,
         dirNames: dirs.map((d) => d.name),
         signal: controller.signal,
-        progress: ProgressDisplay.forMode(progressMode, logger, statusLine),
+        progress: ticker && new PullProgress(ticker),
       },
       rootsChanged,
     );

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ProgressDisplay, StatusLine, type TerminalOut } from './progress.js';
+import { PullProgress, StatusLine, Ticker, UploadProgress, type TerminalOut } from './progress.js';
 
 function fakeTerminal(columns?: number): TerminalOut & { written: string } {
   const out = { written: '', write: (text: string) => void (out.written += text), columns: () => columns };
@@ -28,14 +28,14 @@ describe('StatusLine', () => {
   });
 });
 
-describe('ProgressDisplay', () => {
+describe('PullProgress', () => {
   afterEach(() => void vi.useRealTimers());
 
   it('shows nothing in a pass’s first second, then what was received since the pass began', () => {
     vi.useFakeTimers();
     const shown: string[] = [];
     let hidden = 0;
-    const display = new ProgressDisplay((text) => shown.push(text), () => hidden++, { firstAfterMs: 1000, everyMs: 250 });
+    const display = new PullProgress(new Ticker((text) => shown.push(text), () => hidden++, { firstAfterMs: 1000, everyMs: 250 }));
     const received = { files: 7, bytes: 0 };
     display.begin(received, 100, 300);
     received.files = 12;
@@ -55,12 +55,28 @@ describe('ProgressDisplay', () => {
   it('counts a resync’s pages from 0', () => {
     vi.useFakeTimers();
     const shown: string[] = [];
-    const display = new ProgressDisplay((text) => shown.push(text), () => undefined, { firstAfterMs: 0, everyMs: 1000 });
+    const display = new PullProgress(new Ticker((text) => shown.push(text), () => undefined, { firstAfterMs: 0, everyMs: 1000 }));
     display.begin({ files: 0, bytes: 0 }, 500, 1000);
     display.position(0, 1000);
     display.position(250, 1000);
     vi.advanceTimersByTime(0);
     expect(shown[0]).toContain('log 25% applied (250 of 1,000 entries)');
     display.end();
+  });
+});
+
+describe('UploadProgress', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('counts the entries E answered and the bytes sent, against the session’s totals', () => {
+    vi.useFakeTimers();
+    const shown: string[] = [];
+    const upload = new UploadProgress(new Ticker((text) => shown.push(text), () => undefined, { firstAfterMs: 1000, everyMs: 1000 }));
+    upload.begin(3, 4 * 1024 * 1024);
+    upload.bytesSent(1024 * 1024);
+    upload.entrySent();
+    vi.advanceTimersByTime(1000);
+    expect(shown).toEqual(['sending upstream: 1 of 3 changes · 1.0 of 4.0 MiB · 1.0 MiB/s']);
+    upload.end();
   });
 });

@@ -1,13 +1,14 @@
-// A pull's progress on stderr while it runs. On a terminal: one status line, redrawn a few times a
-// second; log records make it step aside (cleared, the record written, drawn again below it), and
-// it is cleared before the pass's summary. Elsewhere, when asked for (--progress): a log line every
-// few seconds, for a log file or a service manager's journal. A pass shorter than a second shows
-// nothing, so continuous mode's small pulls stay quiet.
+// A pull's or an upload's progress on stderr while it runs. On a terminal: one status line,
+// redrawn a few times a second; log records make it step aside (cleared, the record written,
+// drawn again below it), and it is cleared before the summary. Elsewhere, when asked for
+// (--progress): a log line every few seconds, for a log file or a service manager's journal.
+// Work shorter than a second shows nothing, so continuous mode's small pulls stay quiet.
 import { writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Logger } from '@zync/common';
-import { describeProgress, fitToWidth } from './core/progress.js';
+import { describeProgress, describeUpload, fitToWidth } from './core/progress.js';
 import type { PassObserver } from './pull-engine.js';
+import type { UploadObserver } from './upstream/send-session.js';
 
 export type ProgressMode = 'off' | 'status-line' | 'log-lines';
 
@@ -69,14 +70,8 @@ export interface ProgressTiming {
 export const STATUS_LINE_TIMING: ProgressTiming = { firstAfterMs: 1000, everyMs: 250 };
 export const LOG_LINE_TIMING: ProgressTiming = { firstAfterMs: 1000, everyMs: 5000 };
 
-/** Follows one pass at a time (PullEngine calls begin, position and end) and shows it. */
-export class ProgressDisplay implements PassObserver {
-  private received: Readonly<{ files: number; bytes: number }> = { files: 0, bytes: 0 };
-  private base = { files: 0, bytes: 0 };
-  private from = 0;
-  private applied = 0;
-  private highest = 0;
-  private started = 0;
+/** Shows what `describe` says after `firstAfterMs`, then every `everyMs`, until stopped. */
+export class Ticker {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -85,27 +80,59 @@ export class ProgressDisplay implements PassObserver {
     private readonly timing: ProgressTiming,
   ) {}
 
-  static forMode(mode: ProgressMode, logger: Logger, line: StatusLine): ProgressDisplay | undefined {
-    if (mode === 'status-line') return new ProgressDisplay((text) => line.show(text), () => line.clear(), STATUS_LINE_TIMING);
-    if (mode === 'log-lines') return new ProgressDisplay((text) => logger.info(text), () => undefined, LOG_LINE_TIMING);
+  static forMode(mode: ProgressMode, logger: Logger, line: StatusLine): Ticker | undefined {
+    if (mode === 'status-line') return new Ticker((text) => line.show(text), () => line.clear(), STATUS_LINE_TIMING);
+    if (mode === 'log-lines') return new Ticker((text) => logger.info(text), () => undefined, LOG_LINE_TIMING);
     return undefined;
   }
 
+  start(describe: () => string): void {
+    this.stop();
+    const tick = () => {
+      this.show(describe());
+      this.timer = setTimeout(tick, this.timing.everyMs);
+      this.timer.unref();
+    };
+    this.timer = setTimeout(tick, this.timing.firstAfterMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer === null) return;
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.hide();
+  }
+}
+
+/** Follows one pull pass at a time (PullEngine calls begin, position and end) and shows it. */
+export class PullProgress implements PassObserver {
+  private received: Readonly<{ files: number; bytes: number }> = { files: 0, bytes: 0 };
+  private base = { files: 0, bytes: 0 };
+  private from = 0;
+  private applied = 0;
+  private highest = 0;
+  private started = 0;
+
+  constructor(private readonly ticker: Ticker) {}
+
   begin(received: Readonly<{ files: number; bytes: number }>, sequence: number, highest: number): void {
-    this.end();
     this.received = received;
     this.base = { ...received };
     this.from = sequence;
     this.applied = sequence;
     this.highest = highest;
     this.started = Date.now();
-    const tick = () => {
-      this.show(this.describe());
-      this.timer = setTimeout(tick, this.timing.everyMs);
-      this.timer.unref();
-    };
-    this.timer = setTimeout(tick, this.timing.firstAfterMs);
-    this.timer.unref();
+    this.ticker.start(() =>
+      describeProgress({
+        elapsedMs: Date.now() - this.started,
+        files: this.received.files - this.base.files,
+        bytes: this.received.bytes - this.base.bytes,
+        fromSequence: this.from,
+        appliedSequence: this.applied,
+        highestSequence: this.highest,
+      }),
+    );
   }
 
   position(applied: number, highest: number): void {
@@ -116,20 +143,34 @@ export class ProgressDisplay implements PassObserver {
   }
 
   end(): void {
-    if (this.timer === null) return;
-    clearTimeout(this.timer);
-    this.timer = null;
-    this.hide();
+    this.ticker.stop();
+  }
+}
+
+/** Follows an upstream upload (sendSession reports entries sent and bytes read) and shows it. */
+export class UploadProgress implements UploadObserver {
+  private totals = { entries: 0, bytes: 0 };
+  private sent = { entries: 0, bytes: 0 };
+  private started = 0;
+
+  constructor(private readonly ticker: Ticker) {}
+
+  begin(entries: number, bytes: number): void {
+    this.totals = { entries, bytes };
+    this.sent = { entries: 0, bytes: 0 };
+    this.started = Date.now();
+    this.ticker.start(() => describeUpload({ elapsedMs: Date.now() - this.started, ...this.sent, totalEntries: this.totals.entries, totalBytes: this.totals.bytes }));
   }
 
-  private describe(): string {
-    return describeProgress({
-      elapsedMs: Date.now() - this.started,
-      files: this.received.files - this.base.files,
-      bytes: this.received.bytes - this.base.bytes,
-      fromSequence: this.from,
-      appliedSequence: this.applied,
-      highestSequence: this.highest,
-    });
+  bytesSent(bytes: number): void {
+    this.sent.bytes += bytes;
+  }
+
+  entrySent(): void {
+    this.sent.entries++;
+  }
+
+  end(): void {
+    this.ticker.stop();
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeProgress, fitToWidth } from './progress.js';
+import { describeProgress, describeUpload, fitToWidth } from './progress.js';
 
 const base = { elapsedMs: 4000, files: 4812, bytes: 41.25 * 1024 * 1024, fromSequence: 0, appliedSequence: 5000, highestSequence: 10_110 };
 
@@ -38,5 +38,17 @@ describe('fitToWidth', () => {
 
   it('leaves the line alone when the width is unknown', () => {
     expect(fitToWidth('abcdef', undefined)).toBe('abcdef');
+  });
+});
+
+describe('describeUpload', () => {
+  it('says how much of the session E has taken', () => {
+    expect(describeUpload({ elapsedMs: 2000, entries: 120, totalEntries: 500, bytes: 41 * 1024 * 1024, totalBytes: 1024 * 1024 * 1024 })).toBe(
+      'sending upstream: 120 of 500 changes · 41.0 of 1,024.0 MiB · 20.5 MiB/s',
+    );
+  });
+
+  it('leaves bytes out of a session of deletions and directories only', () => {
+    expect(describeUpload({ elapsedMs: 500, entries: 0, totalEntries: 1, bytes: 0, totalBytes: 0 })).toBe('sending upstream: 0 of 1 change');
   });
 });

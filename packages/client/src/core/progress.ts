@@ -1,7 +1,8 @@
-// What a pull's progress line says, from counters alone (no clock, no terminal): the files and
-// bytes received in this pass, their rate, and how far through the daemon's log R has applied.
-// The log position moves a page (up to 5,000 entries) at a time, when the page is durable; the
-// received counters move with every answer, so a long page or a large file still shows motion.
+// What a progress line says, from counters alone (no clock, no terminal). A pull: the files and
+// bytes received in this pass, their rate, and how far through the daemon's log R has applied;
+// the log position moves a page (up to 5,000 entries) at a time, when the page is durable, and
+// the received counters with every answer, so a long page or a large file still shows motion.
+// An upload: changes E has taken, bytes sent, of the session's totals.
 
 export interface PullProgress {
   elapsedMs: number;
@@ -28,6 +29,23 @@ export function describeProgress(p: PullProgress): string {
   return `pulling: ${parts.join(' · ')}`;
 }
 
+export interface UploadProgress {
+  elapsedMs: number;
+  /** Upstream entries (files, directories, deletions) answered by E, of the session's total. */
+  entries: number;
+  totalEntries: number;
+  /** Content bytes read and sent, of the total. */
+  bytes: number;
+  totalBytes: number;
+}
+
+export function describeUpload(p: UploadProgress): string {
+  const parts = [`${count(p.entries)} of ${count(p.totalEntries)} ${p.totalEntries === 1 ? 'change' : 'changes'}`];
+  if (p.totalBytes > 0) parts.push(`${mib(p.bytes, false)} of ${mib(p.totalBytes)}`);
+  if (p.elapsedMs >= 1000) parts.push(`${mib(p.bytes / (p.elapsedMs / 1000))}/s`);
+  return `sending upstream: ${parts.join(' · ')}`;
+}
+
 /** The line cut to fit a terminal `columns` wide (one column spare: writing the last one wraps on some terminals). */
 export function fitToWidth(line: string, columns: number | undefined): string {
   if (columns === undefined || columns < 2) return line;
@@ -40,6 +58,7 @@ function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-function mib(bytes: number): string {
-  return `${(bytes / MiB).toFixed(1)} MiB`;
+function mib(bytes: number, unit = true): string {
+  const figure = (bytes / MiB).toLocaleString('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return unit ? `${figure} MiB` : figure;
 }

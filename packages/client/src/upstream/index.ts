@@ -11,7 +11,7 @@ import type { ClientStore } from '../store/client-store.js';
 import { findLocalChanges } from './find-changes.js';
 import { describeCounts, fileKey, planUpstream } from './plan-upstream.js';
 import { hashSuspects } from './scan-local.js';
-import { sendSession } from './send-session.js';
+import { sendSession, type UploadObserver } from './send-session.js';
 import { StagedRecords } from './staged-records.js';
 import { applyStagedStates, describeDropped } from './staged-states.js';
 
@@ -32,6 +32,8 @@ export interface RunUpstreamOptions {
    * daemon aborts the session and removes what it staged; the run rejects with stoppedError().
    */
   signal?: AbortSignal;
+  /** Shows the upload's progress. */
+  progress?: UploadObserver | undefined;
 }
 
 /** A run stopped by a signal: exit 3, as for a pull stopped before R was up to date. */
@@ -151,7 +153,11 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
       }
       let sent;
       try {
-        sent = await sendSession(open, dirs, plan.entries, { ...(signal ? { signal } : {}), onFinalize: () => (finalizing = true) });
+        sent = await sendSession(open, dirs, plan.entries, {
+          ...(signal ? { signal } : {}),
+          onFinalize: () => (finalizing = true),
+          progress: options.progress,
+        });
       } catch (err) {
         throw signal?.aborted ? stoppedError() : err;
       }

@@ -23,13 +23,22 @@ export interface SentSession extends FinalizeUpstreamResponse {
   conflicts: SentConflict[];
 }
 
+/** Follows an upload: its totals, the content bytes read to be sent, each entry E answered. */
+export interface UploadObserver {
+  begin(entries: number, bytes: number): void;
+  bytesSent(bytes: number): void;
+  entrySent(): void;
+  end(): void;
+}
+
 /** Exactly `size` bytes of the file, or an error if it shrank meanwhile. */
-async function* readExactly(abs: string, size: number, what: string): AsyncGenerator<Uint8Array> {
+async function* readExactly(abs: string, size: number, what: string, progress: UploadObserver | undefined): AsyncGenerator<Uint8Array> {
   if (size === 0) return;
   let sent = 0;
   for await (const chunk of createReadStream(abs, { start: 0, end: size - 1, highWaterMark: 256 * 1024 })) {
     const buf = chunk as Buffer;
     sent += buf.length;
+    progress?.bytesSent(buf.length);
     yield buf;
   }
   if (sent !== size) {
@@ -56,21 +65,42 @@ function describeFailure(err: unknown, what: string, path: string): unknown {
   return err;
 }
 
+export interface SendOptions {
+  concurrency?: number;
+  onEntry?: (entry: UpstreamEntry) => void;
+  signal?: AbortSignal;
+  /** Called just before FINALIZE_UPSTREAM goes out: from then on the session may complete on E. */
+  onFinalize?: () => void;
+  progress?: UploadObserver | undefined;
+}
+
 export async function sendSession(
   connection: Connection,
   dirs: readonly DirSpec[],
   entries: readonly UpstreamEntry[],
-  options: {
-    concurrency?: number;
-    onEntry?: (entry: UpstreamEntry) => void;
-    signal?: AbortSignal;
-    /** Called just before FINALIZE_UPSTREAM goes out: from then on the session may complete on E. */
-    onFinalize?: () => void;
-  } = {},
+  options: SendOptions = {},
 ): Promise<SentSession> {
-  const stopped = () => new ZyncError('CONNECTION_FAILED', 'Stopped before the upload finished.');
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
   const { staging_id } = await connection.request('PREPARE_UPSTREAM', { file_count: entries.length });
+  const { progress } = options;
+  let bytes = 0;
+  for (const entry of entries) if (entry.operation !== 'delete' && entry.kind !== 'dir') bytes += entry.size;
+  progress?.begin(entries.length, bytes);
+  try {
+    return await sendEntries(connection, roots, entries, staging_id, options);
+  } finally {
+    progress?.end();
+  }
+}
+
+async function sendEntries(
+  connection: Connection,
+  roots: ReadonlyMap<string, string>,
+  entries: readonly UpstreamEntry[],
+  staging_id: string,
+  options: SendOptions,
+): Promise<SentSession> {
+  const stopped = () => new ZyncError('CONNECTION_FAILED', 'Stopped before the upload finished.');
   const conflicts: SentConflict[] = [];
   let next = 0;
   let failed: unknown = null;
@@ -102,12 +132,13 @@ export async function sendSession(
             : await connection.requestWithBody(
                 'UPSTREAM_FILE',
                 fields,
-                readExactly(nodePath.join(roots.get(entry.base_dir)!, ...entry.path.split('/')), entry.size, what),
+                readExactly(nodePath.join(roots.get(entry.base_dir)!, ...entry.path.split('/')), entry.size, what, options.progress),
               );
         if (answer.conflict) {
           const eChange = answer.e_change ?? null;
           conflicts.push({ base_dir: entry.base_dir, path: entry.path, e_change: eChange, reason: describeEChange(eChange) });
         }
+        options.progress?.entrySent();
         options.onEntry?.(entry);
       } catch (err) {
         failed ??= describeFailure(err, what, entry.path);
