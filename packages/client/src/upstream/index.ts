@@ -9,8 +9,9 @@ import { inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type U
 import type { Connection } from '../connection.js';
 import type { ClientStore } from '../store/client-store.js';
 import { findLocalChanges } from './find-changes.js';
-import { describeCounts, fileKey, planUpstream } from './plan-upstream.js';
-import { hashSuspects } from './scan-local.js';
+import type { UndoneInput } from './plan-reverts.js';
+import { describeCounts, fileKey, planUpstream, type StagedRecord, type UpstreamPlan } from './plan-upstream.js';
+import { hashSuspects, readLocalNow } from './scan-local.js';
 import { sendSession, type UploadObserver } from './send-session.js';
 import { StagedRecords } from './staged-records.js';
 import { applyStagedStates, describeDropped } from './staged-states.js';
@@ -87,12 +88,15 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
     return connection;
   };
   try {
-    const input = { hashed, deleted, received: new Map(found.received.map((f) => [fileKey(f.base_dir, f.path), f])), dirs: found.dirs };
     const recorded = records.load(logId);
+    const baseInput = { hashed, deleted, received: new Map(found.received.map((f) => [fileKey(f.base_dir, f.path), f])), dirs: found.dirs };
+    // Records where the scan found nothing to send may be edits R undid since (plan-reverts.ts).
+    const first = planUpstream({ ...baseInput, staged: recorded });
+    const input = { ...baseInput, undone: await readUndone(store, dirs, recorded, first) };
     let plan = planUpstream({ ...input, staged: recorded });
     let appliedIds = new Set<string>();
-    // Edits a session on E holds are only skipped while that session can still be applied: ask.
-    const asked = [...new Set(plan.already_staged.map((e) => e.staging_id))];
+    // Edits a session on E holds are only skipped (or undone) while that session can still be applied: ask.
+    const asked = [...new Set([...plan.already_staged, ...plan.reverted].map((e) => e.staging_id))];
     if (asked.length > 0) {
       const states = await askSessionStates(await connect(), asked, log);
       stopIfAsked();
@@ -183,6 +187,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
       const byPath = (a: { base_dir: string; path: string }, b: { base_dir: string; path: string }) =>
         `${a.base_dir}/${a.path}`.localeCompare(`${b.base_dir}/${b.path}`);
       for (const c of [...sent.conflicts].sort(byPath)) print(`  conflict: ${c.base_dir}/${c.path} (${c.reason})`);
+      for (const u of plan.reverted) print(`  undone on R: ${inertLine(`${u.base_dir}/${u.path}`)} (staged in ${u.staging_id}; sent as R holds it now)`);
       print(`On E, review and apply it with: zync-apply apply ${sent.staging_id}`);
       return { staging_id: sent.staging_id, file_count: sent.file_count, conflict_count: sent.conflict_count, already_staged: already };
     } finally {
@@ -192,6 +197,27 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
     records.close();
     await (connection as Connection | null)?.close();
   }
+}
+
+/**
+ * R's disk and store at the staged records' paths the plan sends nothing for: the input of
+ * revertOf. A few paths (what R staged and has not received back), looked at one by one.
+ */
+async function readUndone(
+  store: ClientStore,
+  dirs: readonly DirSpec[],
+  recorded: ReadonlyMap<string, StagedRecord>,
+  plan: UpstreamPlan,
+): Promise<UndoneInput[]> {
+  const planned = new Set([...plan.entries, ...plan.already_staged].map((e) => fileKey(e.base_dir, e.path)));
+  const open = [...recorded.values()].filter((r) => !planned.has(fileKey(r.base_dir, r.path)));
+  const local = await readLocalNow(dirs, open);
+  return open.flatMap((record) => {
+    const now = local.get(fileKey(record.base_dir, record.path));
+    if (!now) return [];
+    const got = store.getEntry(record.base_dir, record.path);
+    return [{ record, local: now, received: got ? { kind: got.kind, checksum: got.checksum, mode: got.mode } : null }];
+  });
 }
 
 /**

@@ -113,6 +113,29 @@ describe('planUpstream', () => {
   });
 });
 
+describe('planUpstream: edits R staged and then undid', () => {
+  const made: StagedRecord = { base_dir: 'd', path: 'gone', staging_id: 'S1', kind: 'file', operation: 'add', checksum: B, base_checksum: null, mode: 0o644 };
+  const undone = [{ record: made, received: null, local: { kind: 'absent' as const } }];
+
+  it('sends the undo of a record still in force, and names its session', () => {
+    const plan = planUpstream({ hashed: [], deleted: [], received: new Map(), staged: byKey([made]), undone });
+    expect(plan.entries).toEqual([expect.objectContaining({ path: 'gone', kind: 'file', operation: 'delete', base_checksum: null })]);
+    expect(plan.reverted).toEqual([{ base_dir: 'd', path: 'gone', staging_id: 'S1' }]);
+  });
+
+  it('sends nothing for a record whose session was dropped (discarded on E)', () => {
+    const plan = planUpstream({ hashed: [], deleted: [], received: new Map(), staged: new Map(), undone });
+    expect(plan.entries).toEqual([]);
+    expect(plan.reverted).toEqual([]);
+  });
+
+  it('leaves a path alone that the scan sends a change for', () => {
+    const plan = planUpstream({ hashed: [hashedAt('gone', C)], deleted: [], received: new Map(), staged: byKey([made]), undone });
+    expect(plan.entries).toEqual([expect.objectContaining({ path: 'gone', operation: 'add', checksum: C })]);
+    expect(plan.reverted).toEqual([]);
+  });
+});
+
 describe('base_mode', () => {
   it('a modify says which permission bits R received, so E can keep a chmod R did not make', () => {
     const plan = planUpstream({ hashed: [{ ...local('a'), checksum: B }], deleted: [], received: byKey([got('a', { mode: 0o640 })]), staged: new Map() });

@@ -9,6 +9,7 @@
 // Must not do I/O: the scan, the hashing and the stores are the caller's.
 
 import { ZyncError, type ChangeOperation, type EntryKind } from '@zync/common';
+import { revertOf, type UndoneInput } from './plan-reverts.js';
 
 /** A regular file found on R (ignored paths, temp files and conflict copies already left out). */
 export interface LocalFile {
@@ -87,6 +88,8 @@ export interface UpstreamPlan {
   entries: UpstreamEntry[];
   /** Changes left out because a pending session already holds exactly them. */
   already_staged: { base_dir: string; path: string; staging_id: string }[];
+  /** Entries of `entries` that undo what R staged in `staging_id` and then undid on R (revertOf). */
+  reverted: { base_dir: string; path: string; staging_id: string }[];
   /**
    * Received directories R replaced with a file: E cannot stage a file over its directory yet,
    * so nothing at or below such a path is sent (`changes` of them); the rest of the plan goes.
@@ -206,6 +209,8 @@ export function planUpstream(input: {
   received: ReadonlyMap<string, ReceivedFile>;
   staged: ReadonlyMap<string, StagedRecord>;
   dirs?: { added: readonly DirPath[]; removed: readonly DirPath[]; replacedByFile?: readonly DirPath[] };
+  /** Staged records at paths where R's scan found no change, with R's disk and store there. */
+  undone?: readonly UndoneInput[];
 }): UpstreamPlan {
   let candidates: UpstreamEntry[] = [];
   for (const file of input.hashed) {
@@ -258,7 +263,7 @@ export function planUpstream(input: {
   for (const dir of input.dirs?.removed ?? []) {
     candidates.push({ base_dir: dir.base_dir, path: dir.path, kind: 'dir', operation: 'delete', checksum: null, size: 0, base_checksum: null });
   }
-  const plan: UpstreamPlan = { entries: [], already_staged: [], withheld: [] };
+  const plan: UpstreamPlan = { entries: [], already_staged: [], reverted: [], withheld: [] };
   for (const dir of input.dirs?.replacedByFile ?? []) {
     const below = (e: UpstreamEntry) => e.base_dir === dir.base_dir && (e.path === dir.path || e.path.startsWith(`${dir.path}/`));
     const held = candidates.filter(below);
@@ -266,6 +271,19 @@ export function planUpstream(input: {
     plan.withheld.push({ base_dir: dir.base_dir, path: dir.path, changes: held.length });
     // Not splice(0, n, ...kept): a plan may hold more entries than a call takes arguments.
     candidates = candidates.filter((e) => !below(e));
+  }
+  // A record below a directory held back is left alone like the rest there.
+  const changed = new Set(candidates.map((e) => fileKey(e.base_dir, e.path)));
+  const held = (key: string) => plan.withheld.some((w) => key === fileKey(w.base_dir, w.path) || key.startsWith(fileKey(w.base_dir, `${w.path}/`)));
+  for (const u of input.undone ?? []) {
+    const key = fileKey(u.record.base_dir, u.record.path);
+    // Only records still in force (a discarded session's are dropped from `staged` first).
+    if (changed.has(key) || held(key) || input.staged.get(key)?.staging_id !== u.record.staging_id) continue;
+    const entry = revertOf(u);
+    if (!entry) continue;
+    candidates.push(entry);
+    changed.add(key);
+    plan.reverted.push({ base_dir: entry.base_dir, path: entry.path, staging_id: u.record.staging_id });
   }
   for (const entry of candidates) {
     const staged = input.staged.get(fileKey(entry.base_dir, entry.path));
@@ -286,6 +304,7 @@ export function planUpstream(input: {
     a.base_dir === b.base_dir ? (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) : a.base_dir < b.base_dir ? -1 : 1;
   plan.entries.sort(order);
   plan.already_staged.sort(order);
+  plan.reverted.sort(order);
   plan.withheld.sort(order);
   return plan;
 }

@@ -15,11 +15,13 @@ import {
   isNotPermitted,
   isSafeRelativePath,
   listNonUtf8Names,
+  loadIgnoreMatcher,
   mayBeNonUtf8,
   type DirSpec,
   type IgnoreMatcher,
 } from '@zync/common';
-import type { DirPath, HashedFile, LocalFile } from './plan-upstream.js';
+import { fileKey, type DirPath, type HashedFile, type LocalFile } from './plan-upstream.js';
+import type { LocalNow } from './plan-reverts.js';
 
 const STAT_BATCH = 64;
 
@@ -160,4 +162,40 @@ export async function hashSuspects(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, suspects.length) }, worker));
   return out;
+}
+
+/**
+ * What R's disk holds at each staged record's path (plan-reverts.ts), by fileKey: a few paths,
+ * looked at one by one and files hashed. A path that is ignored now, lies below a directory R
+ * may not search, or holds a symbolic link or special file is 'unknown': nothing is sent for it.
+ */
+export async function readLocalNow(dirs: readonly DirSpec[], records: readonly { base_dir: string; path: string }[]): Promise<Map<string, LocalNow>> {
+  const out = new Map<string, LocalNow>();
+  const roots = new Map(dirs.map((d) => [d.name, d.root]));
+  const matchers = new Map<string, IgnoreMatcher>();
+  for (const r of records) {
+    const root = roots.get(r.base_dir);
+    const key = fileKey(r.base_dir, r.path);
+    if (root === undefined) continue;
+    if (!matchers.has(r.base_dir)) matchers.set(r.base_dir, await loadIgnoreMatcher(root));
+    const abs = nodePath.join(root, ...r.path.split('/'));
+    out.set(key, await lookAt(abs, (isDir) => matchers.get(r.base_dir)!(r.path, isDir)));
+  }
+  return out;
+}
+
+async function lookAt(abs: string, ignored: (isDir: boolean) => boolean): Promise<LocalNow> {
+  try {
+    const info = await lstat(abs);
+    if (ignored(info.isDirectory())) return { kind: 'unknown' };
+    if (info.isDirectory()) return { kind: 'dir', mode: info.mode & 0o7777 };
+    if (!info.isFile()) return { kind: 'unknown' };
+    const { checksum, size } = await hashFile(abs);
+    const after = await lstat(abs);
+    return { kind: 'file', checksum, size, mode: after.mode & 0o7777, mtime: after.mtimeMs };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if ((code === 'ENOENT' || code === 'ENOTDIR') && !ignored(false)) return { kind: 'absent' };
+    return { kind: 'unknown' };
+  }
 }
