@@ -67,6 +67,8 @@ describe('needsLocalHash', () => {
     ['untracked file vs incoming delete: left alone', del, null, file(), false],
     ['untracked file where a dir comes: kept as copy anyway', mkdir, null, file(), false],
     ['a directory needs no hash', add, rec(), { kind: 'dir', mode: 0o755 }, false],
+    ['a file where R received a dir, vs an incoming file: same bytes?', add, dirRec, file(), true],
+    ['a file where R received a dir, vs an incoming delete: left alone', del, dirRec, file(), false],
   ])('%s', (_name, entry, recorded, local, expected) => {
     expect(needsLocalHash(entry, recorded, local)).toBe(expected);
   });

@@ -55,6 +55,7 @@ export function needsLocalHash(
 ): boolean {
   if (local.kind !== 'file' || knownLocalChecksum(recorded, local) !== undefined) return false;
   if (recorded?.kind === 'file') return true;
-  // No record: only a file arriving from E is compared with it (same bytes need no transfer).
-  return !recorded && entry.kind === 'file' && entry.operation !== 'delete';
+  // No file recorded (none, or a directory R since replaced with this file): only a file
+  // arriving from E is compared with it (same bytes need no transfer, other bytes a copy).
+  return entry.kind === 'file' && entry.operation !== 'delete';
 }

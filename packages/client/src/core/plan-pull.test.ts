@@ -77,6 +77,8 @@ describe('planEntry', () => {
     ['E added a file where R made a directory of its own', entry('add'), null, dir(), 'fetch clearing the dir (e-added-file)'],
     ['E changed a file R had replaced with a directory', entry('modify'), rec(), dir(), 'fetch clearing the dir (e-changed-file)'],
     ['a symlink on R where E has a file', entry('add'), null, { kind: 'other' }, 'fetch keeping a copy'],
+    ['both sides replaced the directory with a file, other bytes', entry('add'), dirRec('f.txt'), file({ checksum: C }), 'fetch keeping a copy'],
+    ['both sides replaced the directory with the same file', entry('add', { mtime: 1000 }), dirRec('f.txt'), file({ checksum: B }), 'record'],
     // E deletes a file
     ['deleted on E, unchanged on R', entry('delete'), rec(), file(), 'delete'],
     ['deleted on E, touched on R (same bytes)', entry('delete'), rec(), file({ mtime: 9, checksum: A }), 'delete'],

@@ -1,0 +1,43 @@
+// A directory R received that became a file on R, while E also replaced it with a file: the
+// same state a client killed after placing E's file but before recording it leaves behind.
+// R's file is compared with E's (same bytes: nothing to do; other bytes: kept as a conflict
+// copy), and the rest of the batch is applied alongside.
+// Before, the planner was asked to compare a file it had not hashed: every entry of every batch
+// failed with INTERNAL, forever, and --once exited 1.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { treeDigest, type DaemonHandle } from '../helpers/index.js';
+import { conflictCopies, runClientOnce, syncedPair, waitForDaemonToSee } from './support.js';
+
+describe('a directory replaced by a file on both sides', () => {
+  const daemons: DaemonHandle[] = [];
+  afterAll(async () => {
+    for (const daemon of daemons) await daemon.stop();
+  });
+
+  it.each([
+    ['the same bytes', 'E and R wrote this\n', 0],
+    ['other bytes', "R's own file\n", 1],
+  ])('with %s: R converges to E, with the other changes of the batch', async (_what, onR, copies) => {
+    const { e, r, daemon, setup } = await syncedPair(async (e) => {
+      await mkdir(path.join(e, 'd'));
+      await writeFile(path.join(e, 'd/inner.txt'), 'inside\n');
+      await writeFile(path.join(e, 'other.txt'), 'first\n');
+    });
+    daemons.push(daemon);
+    await rm(path.join(e, 'd'), { recursive: true });
+    await writeFile(path.join(e, 'd'), 'E and R wrote this\n');
+    await writeFile(path.join(e, 'other.txt'), 'second\n');
+    await rm(path.join(r, 'd'), { recursive: true });
+    await writeFile(path.join(r, 'd'), onR);
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const result = await runClientOnce(setup);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await treeDigest(r)).toEqual(await treeDigest(e));
+    const found = await conflictCopies(r);
+    expect(found).toHaveLength(copies);
+    for (const copy of found) expect(await readFile(path.join(r, copy), 'utf8')).toBe(onR);
+  });
+});
