@@ -168,6 +168,17 @@ describe('applyBatch', () => {
     expect(await readFile(path.join(root, 'n.txt'), 'utf8')).toBe('from E\n');
   });
 
+  it('fails only the entry the planner refuses; the rest of the batch is applied', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    const { connection } = scriptedConnection({ 'good.txt': 'from E\n' });
+    const refused = { ...fileEntry(5, 'bad.txt', 'x', 'add'), checksum: null };
+    const result = await applyBatch([refused, fileEntry(6, 'good.txt', 'from E\n', 'add')], options(root, connection, records));
+    expect(result.failed.map((f) => [f.path, f.code])).toEqual([['bad.txt', 'INTERNAL']]);
+    expect(result.upserts.map((u) => u.path)).toEqual(['good.txt']);
+    expect(await readFile(path.join(root, 'good.txt'), 'utf8')).toBe('from E\n');
+  });
+
   it('copies content R holds under another name instead of downloading, and downloads when that copy changed', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, { 'old.txt': 'same bytes\n', 'stale.txt': 'was this\n' });

@@ -30,7 +30,7 @@ import { fetchSmallFiles, splitSmallFiles, type SmallFileContext } from './small
 import type { Connection } from './connection.js';
 import { planDirModes, type DirModeTarget } from './core/dir-modes.js';
 import { needsLocalHash } from './core/local-edits.js';
-import { PHASES, planPull, type ClearDir, type PlanInput, type PullAction } from './core/plan-pull.js';
+import { PHASES, planEntry, planPull, type ClearDir, type PlanInput, type PullAction } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
 
@@ -295,9 +295,19 @@ async function applyRound(
   let plan: ReturnType<typeof planPull>;
   try {
     plan = planPull(inputs, sources);
-  } catch (err) {
-    for (const { entry } of inputs) fail(entry, err);
-    plan = planPull([]); // nothing to do, but directories opened while inspecting get their modes back
+  } catch {
+    // A path the planner refuses (a broken invariant) fails alone: failing the whole batch
+    // would hold back every other path on every pass, and R would never converge.
+    const plannable = inputs.filter((input) => {
+      try {
+        planEntry(input, sources);
+        return true;
+      } catch (err) {
+        fail(input.entry, err);
+        return false;
+      }
+    });
+    plan = planPull(plannable, sources);
   }
 
   // ---- execute ----
