@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkRelativePath, isInsideDir, joinInRoot, resolveInRoot } from './paths.js';
+import { checkRelativePath, isInsideDir, joinInRoot, realRootSync, resolveInRoot, resolveInRootSync } from './paths.js';
 
 describe('checkRelativePath', () => {
   it.each([
@@ -53,9 +53,11 @@ describe('resolveInRoot', () => {
     ['an existing directory', 'real/file.txt'],
     ['a path that does not exist yet', 'new/dir/file.txt'],
     ['a path below a file (to be replaced by a directory)', 'plain-file/a.txt'],
+    ['a path further below a file (E replaced a directory with it)', 'plain-file/sub/a.txt'],
   ])('resolves %s inside the root', async (_why, rel) => {
     const resolved = await resolveInRoot(root, rel);
     expect(resolved.startsWith(root)).toBe(true);
+    expect(resolveInRootSync(realRootSync(root), rel)).toBe(resolved);
   });
 
   it.each([

@@ -105,7 +105,14 @@ export function resolveInRootSync(realRoot: string, relPath: string, options: { 
   for (let i = 0; i < segments.length; i++) {
     current = nodePath.join(current, segments[i]!);
     const isLast = i === segments.length - 1;
-    const stat = lstatSync(current, { throwIfNoEntry: false });
+    let stat;
+    try {
+      stat = lstatSync(current, { throwIfNoEntry: false });
+    } catch (err) {
+      // ENOTDIR: an ancestor is a file, so nothing below it exists (as in resolveInRoot).
+      if ((err as NodeJS.ErrnoException).code === 'ENOTDIR') break;
+      throw err;
+    }
     if (!stat) break;
     if (stat.isSymbolicLink() && (!isLast || !options.allowFinalSymlink)) {
       throw new ZyncError(
