@@ -41,3 +41,29 @@ describe('a directory replaced by a file on both sides', () => {
     for (const copy of found) expect(await readFile(path.join(r, copy), 'utf8')).toBe(onR);
   });
 });
+
+describe('a directory tree E replaced with a file', () => {
+  it('is replaced on R in one pass that exits 0, and the next pass is up to date', async () => {
+    // Before, the barrier failed on the deleted directories (ENOTDIR, not ENOENT) and the pass
+    // crashed; then every pass failed to look at them below the new file, and never acknowledged.
+    const { e, r, daemon, setup } = await syncedPair(async (e) => {
+      await mkdir(path.join(e, 'd/sub/deeper'), { recursive: true });
+      await writeFile(path.join(e, 'd/sub/deeper/x.txt'), 'x\n');
+      await writeFile(path.join(e, 'd/sub/y.txt'), 'y\n');
+    });
+    try {
+      await rm(path.join(e, 'd'), { recursive: true });
+      await writeFile(path.join(e, 'd'), 'now a file\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+
+      const first = await runClientOnce(setup);
+      expect(first.code, first.stderr).toBe(0);
+      expect(await treeDigest(r)).toEqual(await treeDigest(e));
+      const second = await runClientOnce(setup);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).not.toMatch(/could not apply/);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});

@@ -20,7 +20,7 @@ describe('makeDurable', () => {
   it.each([
     { name: 'a few files (fsync each)', count: 3 },
     { name: 'many files (one syncfs)', count: SYNCFS_MIN_ITEMS + 5 },
-  ])('resolves for $name, and skips files already gone', async ({ count }) => {
+  ])('resolves for $name, and skips paths already gone (or below what is now a file)', async ({ count }) => {
     const root = tempRoot();
     const paths = Array.from({ length: count }, (_, i) => {
       const file = path.join(root, `f${i}`);
@@ -28,7 +28,9 @@ describe('makeDurable', () => {
       return file;
     });
     rmSync(paths[0]!);
-    await expect(makeDurable([...paths, root], [root])).resolves.toBeUndefined();
+    // A directory the batch touched and then replaced, with its parent, by a file of E's.
+    const belowFile = path.join(paths[1]!, 'sub');
+    await expect(makeDurable([...paths, belowFile, root], [root])).resolves.toBeUndefined();
   });
 
   it('resolves at once for nothing', async () => {

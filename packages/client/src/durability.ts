@@ -98,13 +98,17 @@ async function syncFileSystem(path: string): Promise<boolean> {
   throw fromFsError(Object.assign(new Error(`sync -f ${path} failed (status ${status})`), { code: 'EIO' }), `flushing ${path}`);
 }
 
-/** fsync of one file or directory by path (ENOENT: nothing left to make durable). */
+/**
+ * fsync of one file or directory by path (ENOENT, or ENOTDIR when a directory above it became a
+ * file — E replaced a tree the batch emptied: nothing left to make durable).
+ */
 async function fsyncIfPresent(path: string): Promise<void> {
   let handle;
   try {
     handle = await open(path, 'r');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return;
     throw fromFsError(err, `flushing ${path}`);
   }
   try {
