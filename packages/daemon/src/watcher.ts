@@ -74,7 +74,7 @@ const RETRY_MAX_MS = 30_000;
 const HASH_BUFFER_BYTES = 1024 * 1024;
 
 /**
- * chokidar, plus three things it lacks (through members its types declare; pinned 4.0.3 with
+ * chokidar, plus four things it lacks (through members its types declare; pinned 4.0.3 with
  * readdirp 4.1.2):
  * - the moment a directory's OS watch exists. chokidar reports a new directory (addDir) before
  *   it lists it and starts watching it; a file written in that window raises no event, so the
@@ -88,6 +88,11 @@ const HASH_BUFFER_BYTES = 1024 * 1024;
  *   and a directory of 10k files re-listed whenever one of them is written. Entries are listed
  *   with their types (dirents), and only directories and symbolic links get the lstat chokidar
  *   reads their stats from.
+ * - a listing that survives a link it cannot resolve. readdirp resolves each link's target and
+ *   takes only ENOENT, EACCES, EPERM and ELOOP for a bad link; any other error (ENOTDIR: the
+ *   target runs through a file, `l -> f/x`) ends the whole listing without an 'end', so chokidar
+ *   never watches what comes after it and, at start-up, never becomes ready. Such a link is
+ *   dropped like a dangling one.
  */
 class DirectoryWatcher extends FSWatcher {
   onWatching: ((path: string) => void) | null = null;
@@ -95,6 +100,12 @@ class DirectoryWatcher extends FSWatcher {
   override _readdirp(root: string, opts?: ReaddirpOptions): ReaddirpStream | undefined {
     const stream = super._readdirp(root, { ...opts, alwaysStat: false, type: 'directories', fileFilter: () => false });
     if (!stream) return stream;
+    const onError = stream._onError.bind(stream);
+    stream._onError = (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOTDIR' || code === 'ENAMETOOLONG') && !stream.destroyed) stream.emit('warn', err);
+      else onError(err);
+    };
     const formatEntry = stream._formatEntry.bind(stream);
     stream._formatEntry = async (dirent, path) => {
       const entry = await formatEntry(dirent, path);
