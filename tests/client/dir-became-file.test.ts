@@ -67,3 +67,27 @@ describe('a directory tree E replaced with a file', () => {
     }
   });
 });
+
+describe('a path whose kind E changed and then deleted, all between two passes', () => {
+  it.each([
+    ['a file that became a directory', (p: string) => writeFile(p, 'a file\n'), (p: string) => mkdir(p)],
+    ['a directory that became a file', (p: string) => mkdir(p), (p: string) => writeFile(p, 'a file\n')],
+  ])('%s is removed from R', async (_what, first, second) => {
+    // The pass sees only the last entry (a deletion of the second kind) while R holds the first.
+    // Before, R kept what it had received: the deletion named another kind, so it was left alone.
+    const { e, r, daemon, setup } = await syncedPair(async (e) => first(path.join(e, 'p')));
+    try {
+      await rm(path.join(e, 'p'), { recursive: true });
+      await second(path.join(e, 'p'));
+      await waitForDaemonToSee(daemon, 'docs', e);
+      await rm(path.join(e, 'p'), { recursive: true });
+      await waitForDaemonToSee(daemon, 'docs', e);
+
+      const result = await runClientOnce(setup);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await treeDigest(r, { includeConflictCopies: true })).toEqual(await treeDigest(e));
+    } finally {
+      await daemon.stop();
+    }
+  });
+});

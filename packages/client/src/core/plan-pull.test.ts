@@ -99,6 +99,10 @@ describe('planEntry', () => {
     ['dir deleted on E', dirEntry('delete'), dirRec(), dir(), 'delete-dir'],
     ['dir deleted on E, already gone', dirEntry('delete'), dirRec(), absent, 'forget'],
     ['dir deleted on E, a file there on R', dirEntry('delete'), dirRec(), file(), 'forget'],
+    // a batch that collapsed a change of kind: the last entry's kind is not the one R holds
+    ['E made the file R received a dir, then deleted it', dirEntry('delete', 'f.txt'), rec(), file(), 'delete'],
+    ['E made the file R edited a dir, then deleted it', dirEntry('delete', 'f.txt'), rec(), file({ checksum: C, size: 9 }), 'delete keeping a copy'],
+    ['E made the dir R received a file, then deleted it', entry('delete', { path: 'sub' }), dirRec(), dir(), 'delete-dir'],
   ])('%s', (_name, e, recorded, local, expected) => {
     expect(describeAction(planEntry({ entry: e, recorded, local }))).toBe(expected);
   });

@@ -90,8 +90,12 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
   if (edit === 'unknown') throw new Error(`planEntry: ${entry.base_dir}/${entry.path} needs a local hash first`);
 
   if (entry.operation === 'delete') {
-    if (entry.kind === 'dir') return local.kind === 'dir' ? { type: 'delete-dir', entry, local } : { type: 'forget', entry, local };
-    // A file R never received from E, or a directory / link R put there, is R's own: left alone.
+    // What R received decides, not the kind E deleted last: a batch may collapse E's file that
+    // became a directory (or the reverse) and then went to that last deletion alone.
+    if (local.kind === 'dir') {
+      return entry.kind === 'dir' || recorded?.kind === 'dir' ? { type: 'delete-dir', entry, local } : { type: 'forget', entry, local };
+    }
+    // A file R never received from E, or a link R put there, is R's own: left alone.
     if (local.kind !== 'file' || recorded?.kind !== 'file') return { type: 'forget', entry, local };
     return { type: 'delete-file', entry, local, keepCopy: edit !== 'unchanged' };
   }
