@@ -113,6 +113,7 @@ async function recordsFor(root: string, files: Record<string, string>): Promise<
     getEntry: (_b, p) => map.get(p),
     getEntries: (keys) => new Map(keys.flatMap((k) => (map.has(k.path) ? [[entryKeyString(k), map.get(k.path)!] as const] : []))),
     findByChecksums: (checksums) => new Map(checksums.map((c) => [c, [...map.values()].filter((e) => e.checksum === c)])),
+    placements: () => new Map(),
   };
 }
 

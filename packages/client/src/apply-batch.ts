@@ -29,7 +29,7 @@ import { runPool } from './bounded-pool.js';
 import { fetchSmallFiles, splitSmallFiles, type SmallFileContext } from './small-files.js';
 import type { Connection } from './connection.js';
 import { planDirModes, type DirModeTarget } from './core/dir-modes.js';
-import { needsLocalHash } from './core/local-edits.js';
+import { adoptPlacement, knownLocalChecksum, needsLocalHash } from './core/local-edits.js';
 import { PHASES, planEntry, planPull, type ClearDir, type PlanInput, type PullAction } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
@@ -40,6 +40,8 @@ export interface RecordLookup {
   /** By `${base_dir}\0${path}` (entryKeyString). */
   getEntries(keys: readonly EntryKey[]): Map<string, RecordedEntry>;
   findByChecksums(checksums: readonly string[]): Map<string, RecordedEntry[]>;
+  /** E's contents an unrecorded batch may have placed at these paths, by entryKeyString. */
+  placements(keys: readonly EntryKey[]): Map<string, string[]>;
 }
 
 /** Large downloads cut short, kept to resume (the client store). */
@@ -237,6 +239,7 @@ async function applyRound(
   const inputs: PlanInput[] = [];
   const paths = new Map<ChangeEntry, string>();
   const recordedByKey = records.getEntries(entries);
+  const placedByKey = records.placements(entries);
   const toHash: PlanInput[] = [];
   for (const entry of entries) {
     if (!tree.has(entry.base_dir)) {
@@ -256,7 +259,9 @@ async function applyRound(
       const recorded = recordedByKey.get(entryKeyString(entry));
       const input: PlanInput = { entry, recorded, local: tree.inspect(abs) };
       paths.set(entry, abs);
-      if (needsLocalHash(entry, recorded, input.local)) toHash.push(input);
+      // A file a killed run may have placed is hashed, to tell E's content from R's.
+      const placed = placedByKey.has(entryKeyString(entry)) && knownLocalChecksum(recorded, input.local) === undefined;
+      if (placed || needsLocalHash(entry, recorded, input.local)) toHash.push(input);
       else inputs.push(input);
     } catch (err) {
       // A well-formed path that resolve() refuses lies below a symbolic link on R.
@@ -273,6 +278,11 @@ async function applyRound(
       fail(input.entry, err);
     }
   });
+
+  for (const input of inputs) {
+    const placed = placedByKey.get(entryKeyString(input.entry));
+    if (placed) input.recorded = adoptPlacement(input.recorded, input.local, placed, () => unrecorded(input.entry));
+  }
 
   // Content R already holds intact under another path: a rename on E becomes a local copy.
   const sources = new Map<string, EntryKey>();
@@ -731,6 +741,12 @@ async function applyRound(
   }
   logger.debug({ entries: entries.length, ms: timings }, 'batch applied');
   return { result, belowSymlink };
+}
+
+/** A record with nothing received yet, for adoptPlacement to fill in. */
+function unrecorded(entry: ChangeEntry): RecordedEntry {
+  const { base_dir, path } = entry;
+  return { base_dir, path, kind: 'file', checksum: null, size: 0, mtime: 0, mode: 0, local_size: null, local_mtime: null, local_ino: null, sequence: 0, seen_gen: 0 };
 }
 
 type FetchAction = Extract<PullAction, { type: 'fetch' }>;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { classifyLocalEdit, knownLocalChecksum, needsLocalHash, type LocalEditState } from './local-edits.js';
+import { adoptPlacement, classifyLocalEdit, knownLocalChecksum, needsLocalHash, type LocalEditState } from './local-edits.js';
 import type { LocalState, RecordedEntry } from './types.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
+const C = 'c'.repeat(64);
 const rec = (over: Partial<RecordedEntry> = {}): RecordedEntry => ({
   base_dir: 'd',
   path: 'f',
@@ -71,5 +72,19 @@ describe('needsLocalHash', () => {
     ['a file where R received a dir, vs an incoming delete: left alone', del, dirRec, file(), false],
   ])('%s', (_name, entry, recorded, local, expected) => {
     expect(needsLocalHash(entry, recorded, local)).toBe(expected);
+  });
+});
+
+describe('adoptPlacement', () => {
+  const blank = () => rec({ checksum: null, local_size: null, local_mtime: null, local_ino: null });
+  it.each<[string, RecordedEntry | null, LocalState, string]>([
+    ['no record, R holds the bytes a killed run placed: E\'s', null, file({ checksum: B }), 'unchanged'],
+    ['no record, R holds other bytes: R\'s own', null, file({ checksum: C }), 'untracked'],
+    ['recorded A, the placed B landed before the kill: E\'s', rec(), file({ ino: 8, checksum: B }), 'unchanged'],
+    ['recorded A, R edited it to other bytes: R\'s edit', rec(), file({ ino: 8, checksum: C }), 'edited'],
+    ['recorded A, the rename never happened', rec(), file(), 'unchanged'],
+    ['nothing there', null, { kind: 'absent' }, 'absent'],
+  ])('%s', (_name, recorded, local, expected) => {
+    expect(classifyLocalEdit(adoptPlacement(recorded, local, [B], blank), local)).toBe(expected);
   });
 });

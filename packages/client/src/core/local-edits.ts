@@ -59,3 +59,20 @@ export function needsLocalHash(
   // arriving from E is compared with it (same bytes need no transfer, other bytes a copy).
   return entry.kind === 'file' && entry.operation !== 'delete';
 }
+
+/**
+ * What R received at a path, counting a file a run killed between its rename and its record
+ * placed there: `placed` are E's contents the batch noted for the path (sql/005-placements.sql).
+ * A hashed local file holding one of them is E's, as if recorded with its current stat; any other
+ * file stands as it was (R's own, or R's edit of what was recorded).
+ */
+export function adoptPlacement<T extends Recorded>(
+  recorded: T | null | undefined,
+  local: LocalState,
+  placed: readonly string[],
+  blank: () => T,
+): T | null | undefined {
+  if (local.kind !== 'file' || local.checksum === undefined || !placed.includes(local.checksum)) return recorded;
+  if (recorded?.kind === 'file' && recorded.checksum === local.checksum) return recorded;
+  return { ...(recorded ?? blank()), kind: 'file', checksum: local.checksum, local_size: local.size, local_mtime: local.mtime, local_ino: local.ino };
+}

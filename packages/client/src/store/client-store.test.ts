@@ -173,6 +173,24 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it('keeps the contents a batch may place until each path is recorded, a kill -9 in between included', () => {
+    const { store, file } = openStore();
+    const a = 'a'.repeat(64);
+    const b = 'b'.repeat(64);
+    store.notePlacements([
+      { base_dir: 'docs', path: 'x.txt', checksum: a },
+      { base_dir: 'docs', path: 'x.txt', checksum: b },
+      { base_dir: 'docs', path: 'y.txt', checksum: a },
+    ]);
+    store.close();
+    const reopened = ClientStore.open(file);
+    const keys = ['x.txt', 'y.txt', 'z.txt'].map((p) => ({ base_dir: 'docs', path: p }));
+    expect([...reopened.placements(keys)].map(([k, v]) => [k.split('\0')[1], v.sort()])).toEqual([['x.txt', [a, b]], ['y.txt', [a]]]);
+    reopened.commitBatch({ upserts: [entry('x.txt')], removals: [{ base_dir: 'docs', path: 'y.txt' }] });
+    expect(reopened.placements(keys).size).toBe(0);
+    reopened.close();
+  });
+
   it('a new resync bumps the generation and restarts from 0', () => {
     const { store } = openStore();
     store.startResync('log-1');

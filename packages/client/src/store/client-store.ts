@@ -127,6 +127,12 @@ export class ClientStore {
       ),
       dropPartial: db.prepare<[string, string]>('DELETE FROM partial_downloads WHERE base_dir = ? AND path = ?'),
       allPartials: db.prepare<[], PartialDownload>('SELECT * FROM partial_downloads'),
+      notePlacement: db.prepare<[string, string, string]>('INSERT INTO placements (base_dir, path, checksum) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
+      placementsOf: db.prepare<[string], { base_dir: string; path: string; checksum: string }>(
+        `WITH keys (base_dir, path) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+         SELECT p.* FROM keys JOIN placements p ON p.base_dir = keys.base_dir AND p.path = keys.path`,
+      ),
+      dropPlacements: db.prepare<[string, string]>('DELETE FROM placements WHERE base_dir = ? AND path = ?'),
     };
   }
 
@@ -321,6 +327,34 @@ export class ClientStore {
     return this.stmts.unseen.all(baseDir, generation, afterPath, limit).map(toEntry);
   }
 
+  /**
+   * Notes the contents a batch may rename into place (sql/005-placements.sql), in one
+   * transaction, before the batch touches the disk.
+   */
+  notePlacements(placements: readonly (EntryKey & { checksum: string })[]): void {
+    if (placements.length === 0) return;
+    try {
+      this.db.transaction(() => {
+        for (const p of placements) this.stmts.notePlacement.run(p.base_dir, p.path, p.checksum);
+      })();
+    } catch (err) {
+      throw diskFullOr(err, this.path);
+    }
+  }
+
+  /** Contents noted as possibly placed at these paths and not recorded since, by entryKeyString. */
+  placements(keys: readonly EntryKey[]): Map<string, string[]> {
+    const found = new Map<string, string[]>();
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = JSON.stringify(keys.slice(i, i + 1000).map((k) => [k.base_dir, k.path]));
+      for (const row of this.stmts.placementsOf.iterate(chunk)) {
+        const key = entryKeyString(row);
+        found.set(key, [...(found.get(key) ?? []), row.checksum]);
+      }
+    }
+    return found;
+  }
+
   /** Directories E deleted that R kept (see sql/003-kept-dirs.sql). */
   keptDirs(): EntryKey[] {
     return this.stmts.allKept.all();
@@ -342,6 +376,8 @@ export class ClientStore {
       this.db.transaction(() => {
         for (const entry of batch.upserts) this.stmts.upsert.run(entry);
         for (const key of batch.removals) this.stmts.remove.run(key.base_dir, key.path);
+        // Recorded now: what may have been placed there no longer needs telling apart.
+        for (const key of [...batch.upserts, ...batch.removals]) this.stmts.dropPlacements.run(key.base_dir, key.path);
         for (const key of batch.kept ?? []) this.stmts.keep.run(key.base_dir, key.path);
         for (const key of batch.unkept ?? []) this.stmts.unkeep.run(key.base_dir, key.path);
         if (batch.sequence !== undefined) this.stmts.setMeta.run('sequence', String(batch.sequence));
