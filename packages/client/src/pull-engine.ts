@@ -245,12 +245,13 @@ export class PullEngine {
   }
 
   private async applyEntries(connection: Connection, entries: ReturnType<typeof collapseChanges>, summary: PassSummary): Promise<BatchResult> {
-    const { store, tree, logger } = this.options;
+    const { store, tree, logger, dirNames } = this.options;
     // Before anything is renamed: after a kill -9 ahead of this batch's record, R can still tell
-    // the files it placed (E's) from files of its own.
+    // the files it placed (E's) from files of its own. Only for dirs R syncs: no other entry is
+    // ever recorded, which is what drops a note.
     store.notePlacements(
       entries.flatMap(({ base_dir, path, kind, operation, checksum }) =>
-        kind === 'file' && operation !== 'delete' && checksum !== null ? [{ base_dir, path, checksum }] : [],
+        kind === 'file' && operation !== 'delete' && checksum !== null && dirNames.includes(base_dir) ? [{ base_dir, path, checksum }] : [],
       ),
     );
     const result = await applyBatch(entries, {
