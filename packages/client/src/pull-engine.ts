@@ -248,7 +248,9 @@ export class PullEngine {
     const { store, tree, logger, dirNames } = this.options;
     // Before anything is renamed: after a kill -9 ahead of this batch's record, R can still tell
     // the files it placed (E's) from files of its own. Only for dirs R syncs: no other entry is
-    // ever recorded, which is what drops a note.
+    // ever recorded, which is what drops a note. Notes left before this batch are what a killed
+    // run placed; with none (the usual case) the batch need not look its paths up.
+    const leftoverPlacements = store.hasPlacements();
     store.notePlacements(
       entries.flatMap(({ base_dir, path, kind, operation, checksum }) =>
         kind === 'file' && operation !== 'delete' && checksum !== null && dirNames.includes(base_dir) ? [{ base_dir, path, checksum }] : [],
@@ -258,6 +260,7 @@ export class PullEngine {
       connection,
       tree,
       records: store,
+      leftoverPlacements,
       partials: store,
       daemonDirs: new Set(connection.hello.dirs),
       generation: store.position().generation,

@@ -186,8 +186,10 @@ describe('ClientStore', () => {
     const reopened = ClientStore.open(file);
     const keys = ['x.txt', 'y.txt', 'z.txt'].map((p) => ({ base_dir: 'docs', path: p }));
     expect([...reopened.placements(keys)].map(([k, v]) => [k.split('\0')[1], v.sort()])).toEqual([['x.txt', [a, b]], ['y.txt', [a]]]);
+    expect(reopened.hasPlacements()).toBe(true);
     reopened.commitBatch({ upserts: [entry('x.txt')], removals: [{ base_dir: 'docs', path: 'y.txt' }] });
     expect(reopened.placements(keys).size).toBe(0);
+    expect(reopened.hasPlacements()).toBe(false);
     reopened.close();
   });
 

@@ -133,6 +133,7 @@ export class ClientStore {
          SELECT p.* FROM keys JOIN placements p ON p.base_dir = keys.base_dir AND p.path = keys.path`,
       ),
       dropPlacements: db.prepare<[string, string]>('DELETE FROM placements WHERE base_dir = ? AND path = ?'),
+      anyPlacement: db.prepare<[], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements) AS found'),
     };
   }
 
@@ -340,6 +341,11 @@ export class ClientStore {
     } catch (err) {
       throw diskFullOr(err, this.path);
     }
+  }
+
+  /** Whether any placement note is left (by a batch not recorded yet, or a run killed mid-batch). */
+  hasPlacements(): boolean {
+    return this.stmts.anyPlacement.get()!.found === 1;
   }
 
   /** Contents noted as possibly placed at these paths and not recorded since, by entryKeyString. */
