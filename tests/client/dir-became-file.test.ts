@@ -91,3 +91,32 @@ describe('a path whose kind E changed and then deleted, all between two passes',
     }
   });
 });
+
+describe('a directory R replaced with a file, while E changes what is inside it', () => {
+  it('gets E’s directory back, with R’s file kept as a conflict copy, in one pass that exits 0', async () => {
+    // Before, every pass failed on the file in the way (a raw EEXIST or ENOTDIR from mkdir) and
+    // --once exited 1 for good.
+    const { e, r, daemon, setup } = await syncedPair(async (e) => {
+      await mkdir(path.join(e, 'd'));
+      await writeFile(path.join(e, 'd/x.txt'), 'first\n');
+    });
+    try {
+      await rm(path.join(r, 'd'), { recursive: true });
+      await writeFile(path.join(r, 'd'), "R's file in the directory's place\n");
+      await writeFile(path.join(e, 'd/x.txt'), 'changed on E\n');
+      await mkdir(path.join(e, 'd/sub'));
+      await writeFile(path.join(e, 'd/sub/y.txt'), 'new on E\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+
+      const result = await runClientOnce(setup);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await treeDigest(r)).toEqual(await treeDigest(e));
+      const found = await conflictCopies(r);
+      expect(found).toHaveLength(1);
+      expect(await readFile(path.join(r, found[0]!), 'utf8')).toBe("R's file in the directory's place\n");
+      expect(result.stderr).toMatch(/conflict: docs\/d was edited on R and E still has a directory there/);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});

@@ -12,6 +12,7 @@
 import { constants as fsConstants, createReadStream } from 'node:fs';
 import { chmod, open, rmdir, unlink, utimes } from 'node:fs/promises';
 import * as posixPath from 'node:path/posix';
+import * as nodePath from 'node:path';
 import {
   AtomicFileWriter,
   TEMP_PREFIX,
@@ -212,7 +213,7 @@ async function applyRound(
       if (p.code === 'DISK_FULL') diskFull = true;
     }
   };
-  const conflict = (entry: ChangeEntry, copy: string, reason: string) => {
+  const conflict = (entry: EntryKey, copy: string, reason: string) => {
     result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason });
     logger.warn(`conflict: ${entry.base_dir}/${entry.path} was edited on R and ${reason}; R's version is kept as ${entry.base_dir}/${copy}`);
   };
@@ -718,7 +719,37 @@ async function applyRound(
     for (const level of planDirModes(targets)) await runPool(level, concurrency.attributes, settleDirMode);
   };
 
+  /**
+   * A file R put where E still has a directory (R replaced it), in the way of E's changes inside
+   * that directory: R's file is kept beside it as a conflict copy, as R's edit of a file E then
+   * changed would be, and E's directory comes back. Left alone when an entry of this batch is
+   * about that very path: its own action decides (and avoids a needless copy). One lstat per
+   * parent directory of the batch's new entries.
+   */
+  const moveAsideBlockingFiles = async (): Promise<void> => {
+    const ownEntries = new Set(entries.map((entry) => paths.get(entry)).filter((abs) => abs !== undefined));
+    const byParent = new Map<string, ReturnType<LocalTree['blockingAncestor']>>();
+    for (const phase of ['mkdir', 'copy', 'download'] as const) {
+      for (const action of plan[phase]) {
+        if (action.type !== 'fetch' && action.type !== 'mkdir') continue;
+        const abs = absOf(action.entry);
+        const parent = nodePath.dirname(abs);
+        if (!byParent.has(parent)) byParent.set(parent, tree.blockingAncestor(abs));
+      }
+    }
+    const blockers = new Map([...byParent.values()].flatMap((b) => (b === null || ownEntries.has(b.abs) ? [] : [[b.abs, b] as const])));
+    for (const blocker of blockers.values()) {
+      try {
+        const copy = await tree.keepConflictCopy(blocker.baseDir, blocker.path, blocker.abs, now());
+        conflict({ base_dir: blocker.baseDir, path: blocker.path }, copy, 'E still has a directory there, with changes inside');
+      } catch (err) {
+        logger.warn(`could not move ${blocker.baseDir}/${blocker.path} aside for E's directory: ${describe(err).message}`);
+      }
+    }
+  };
+
   try {
+    await moveAsideBlockingFiles();
     for (const phase of PHASES) {
       if (phase === 'dir-modes' || plan[phase].length === 0) continue;
       const phaseStarted = Date.now();

@@ -145,7 +145,11 @@ export class LocalTree {
     const parent = nodePath.dirname(abs);
     if (this.existingDirs.has(parent)) return;
     const missing: string[] = [];
-    for (let dir = parent; dir !== nodePath.dirname(dir) && lstatSync(dir, { throwIfNoEntry: false }) === undefined; dir = nodePath.dirname(dir)) {
+    for (let dir = parent; dir !== nodePath.dirname(dir); dir = nodePath.dirname(dir)) {
+      const state = lstatState(dir);
+      if (state.kind === 'dir') break;
+      // What is in the way of a directory (a file put there since the batch looked) is refused.
+      if (state.kind !== 'absent') throw blockedBy(this.locate(dir), dir);
       missing.unshift(dir);
     }
     for (const dir of missing) {
@@ -162,9 +166,20 @@ export class LocalTree {
       this.verifiedDirs.add(dir);
       if (where) this.remade.push({ ...where, abs: dir });
     }
-    // What is in the way of a directory (a file) is refused here, as mkdir -p refuses it.
-    if (missing.length === 0 && !lstatSync(parent).isDirectory()) mkdirSync(parent);
     this.existingDirs.add(parent);
+  }
+
+  /**
+   * What stands where a directory above abs should be: the nearest existing ancestor below
+   * abs's root, when it is not a directory (R put a file where E's directory was), else null.
+   */
+  blockingAncestor(abs: string): { baseDir: string; path: string; abs: string } | null {
+    for (let dir = nodePath.dirname(abs); this.locate(dir) !== null; dir = nodePath.dirname(dir)) {
+      const state = lstatState(dir);
+      if (state.kind === 'absent') continue;
+      return state.kind === 'dir' ? null : { ...this.locate(dir)!, abs: dir };
+    }
+    return null;
   }
 
   /** The directories ensureParent made since the last call, by wire path. */
@@ -249,6 +264,12 @@ export class LocalTree {
     }
     throw new ZyncError('INTERNAL', `No free conflict copy name for ${baseDir}/${relPath}.`);
   }
+}
+
+/** PATH_CLASH: something of R's (a file) stands where E's entries need a directory. */
+function blockedBy(where: { baseDir: string; path: string } | null, abs: string): ZyncError {
+  const what = where ? `${where.baseDir}/${where.path}` : abs;
+  return new ZyncError('PATH_CLASH', `${what} is not a directory on R, where E has a directory; E's changes inside it wait until what R put there is moved or removed.`);
 }
 
 /**

@@ -15,7 +15,7 @@ export const ERROR_CODES = [
   'RESYNC_REQUIRED', // the cursor is older than what the log still holds
   'TOO_LARGE',
   'UPSTREAM_STATE', // upstream operations out of order (no session, already finalized, ...)
-  'PATH_CLASH', // an upstream session holds a file and entries below it: refused whole at FINALIZE
+  'PATH_CLASH', // a file where entries below it need a directory: an upstream session holding both (refused at FINALIZE), or R's file in the way of E's directory
   'DISK_FULL',
   'ROOT_UNAVAILABLE', // a watched root vanished or was emptied
   'BAD_ARGUMENT', // command-line usage
