@@ -61,8 +61,11 @@ export interface BatchOptions {
   connection: Pick<Connection, 'getFile' | 'getFiles'>;
   tree: LocalTree;
   records: RecordLookup;
-  /** false: no run left placement notes behind (records.placements would find this batch's only). */
-  leftoverPlacements?: boolean;
+  /**
+   * false: the placement notes could only repeat this batch's own last contents (no killed run
+   * left any, the page replaced none), so records.placements is not asked.
+   */
+  checkPlacements?: boolean;
   partials: PartialDownloads;
   /** base_dirs the daemon serves (entries for served dirs R does not sync are skipped quietly). */
   daemonDirs: ReadonlySet<string>;
@@ -242,7 +245,7 @@ async function applyRound(
   const inputs: PlanInput[] = [];
   const paths = new Map<ChangeEntry, string>();
   const recordedByKey = records.getEntries(entries);
-  const placedByKey = options.leftoverPlacements === false ? new Map<string, string[]>() : records.placements(entries);
+  const placedByKey = options.checkPlacements === false ? new Map<string, string[]>() : records.placements(entries);
   const toHash: PlanInput[] = [];
   for (const entry of entries) {
     if (!tree.has(entry.base_dir)) {

@@ -8,10 +8,10 @@
 // kept for its own files (prune-kept-dirs.ts). Reconnecting and scheduling passes is the
 // runner's job, not this one's.
 import { unlink } from 'node:fs/promises';
-import { MAX_CHANGES_PAGE, ZyncError, isZyncError, type GetChangesResponse, type Logger } from '@zync/common';
+import { MAX_CHANGES_PAGE, ZyncError, isZyncError, type ChangeEntry, type GetChangesResponse, type Logger } from '@zync/common';
 import { applyBatch, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
-import { collapseChanges } from './core/collapse.js';
+import { collapseChanges, placementsOf } from './core/collapse.js';
 import { ackableSequence } from './core/plan-pull.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
@@ -202,7 +202,8 @@ export class PullEngine {
       }
       next = page.more_available ? getPage(page.to_sequence) : null;
       next?.catch(() => undefined); // observed when awaited; a failed pass may drop it
-      const result = await this.applyEntries(connection, collapseChanges(page.changes), summary);
+      // Noted from the whole page, not only the collapsed entries: see placementsOf.
+      const result = await this.applyEntries(connection, collapseChanges(page.changes), summary, page.changes);
       const ack = ackableSequence(since, page.to_sequence, result.failed.map((f) => f.sequence));
       store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack });
       if (ack > since || page.changes.length > 0) {
@@ -244,23 +245,30 @@ export class PullEngine {
     return unseenDirs.length === 0;
   }
 
-  private async applyEntries(connection: Connection, entries: ReturnType<typeof collapseChanges>, summary: PassSummary): Promise<BatchResult> {
+  /** `seen`: the entries `entries` were collapsed from (their contents are noted too). */
+  private async applyEntries(
+    connection: Connection,
+    entries: ReturnType<typeof collapseChanges>,
+    summary: PassSummary,
+    seen: readonly ChangeEntry[] = entries,
+  ): Promise<BatchResult> {
     const { store, tree, logger, dirNames } = this.options;
     // Before anything is renamed: after a kill -9 ahead of this batch's record, R can still tell
-    // the files it placed (E's) from files of its own. Only for dirs R syncs: no other entry is
-    // ever recorded, which is what drops a note. Notes left before this batch are what a killed
-    // run placed; with none (the usual case) the batch need not look its paths up.
-    const leftoverPlacements = store.hasPlacements();
-    store.notePlacements(
-      entries.flatMap(({ base_dir, path, kind, operation, checksum }) =>
-        kind === 'file' && operation !== 'delete' && checksum !== null && dirNames.includes(base_dir) ? [{ base_dir, path, checksum }] : [],
-      ),
-    );
+    // the files it placed (E's) from files of its own; and a file of R's holding content E held
+    // at its path within the page is E's (placementsOf). Only for dirs R syncs: no other entry is
+    // ever recorded, which is what drops a note.
+    const placements = placementsOf(seen, dirNames);
+    const leftover = store.hasPlacements();
+    store.notePlacements(placements);
+    // The notes say more than the batch's own last contents only when a killed run left some, or
+    // the page held contents a later entry replaced; usually neither, and the lookup is skipped.
+    const lastContents = new Set(entries.map((entry) => `${entryKeyString(entry)}\0${entry.checksum}`));
+    const checkPlacements = leftover || placements.some((p) => !lastContents.has(`${entryKeyString(p)}\0${p.checksum}`));
     const result = await applyBatch(entries, {
       connection,
       tree,
       records: store,
-      leftoverPlacements,
+      checkPlacements,
       partials: store,
       daemonDirs: new Set(connection.hello.dirs),
       generation: store.position().generation,

@@ -1,6 +1,9 @@
 import type { ChangeEntry } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { collapseChanges } from './collapse.js';
+import { collapseChanges, placementsOf } from './collapse.js';
+import { adoptPlacement } from './local-edits.js';
+import { planEntry } from './plan-pull.js';
+import type { LocalState, RecordedEntry } from './types.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -31,5 +34,45 @@ describe('collapseChanges', () => {
     ['a dir and a file under it are separate', [e(1, 'add', 'x', { kind: 'dir', checksum: null }), e(2, 'add', 'x/f')], [[1, 'add', 'x'], [2, 'add', 'x/f']]],
   ])('%s', (_name, input, expected) => {
     expect(collapseChanges(input).map((c) => [c.sequence, c.operation, c.path])).toEqual(expected);
+  });
+});
+
+describe('placementsOf', () => {
+  it.each<[string, ChangeEntry[], [string, string, string][]]>([
+    ['empty page', [], []],
+    ['an add superseded by a delete is still noted', [e(1, 'add', 'a'), e(2, 'delete', 'a')], [['d', 'a', A]]],
+    ['every content a path held, in log order', [e(1, 'add', 'a'), e(2, 'modify', 'a', { checksum: B }), e(3, 'delete', 'a')], [['d', 'a', A], ['d', 'a', B]]],
+    ['deletions and directories hold no content', [e(1, 'delete', 'a'), e(2, 'add', 'x', { kind: 'dir', checksum: null })], []],
+    ['dirs R does not sync are left out', [e(1, 'add', 'a', { base_dir: 'other' })], []],
+  ])('%s', (_name, input, expected) => {
+    expect(placementsOf(input, ['d']).map((p) => [p.base_dir, p.path, p.checksum])).toEqual(expected);
+  });
+});
+
+// The decision as a batch makes it for one path: the page collapsed to its last entry, R's file
+// taken for E's when it holds a content the page showed E holding there (adoptPlacement), then
+// planned. Expected: what R reaches had it pulled between the entries.
+describe('a collapsed page plans as a pull in between would', () => {
+  const local = (checksum: string): LocalState => ({ kind: 'file', size: 3, mtime: 2000, ino: 9, mode: 0o644, checksum });
+  const blank = (): RecordedEntry => ({
+    base_dir: 'd', path: 'new.txt', kind: 'file', checksum: null, size: 0, mtime: 0, mode: 0,
+    local_size: null, local_mtime: null, local_ino: null, sequence: 0, seen_gen: 0,
+  });
+  const C = 'c'.repeat(64);
+  it.each<[string, ChangeEntry[], LocalState, string]>([
+    ['E applied R\'s new file (A) and deleted it; R still holds A: removed', [e(1, 'add', 'new.txt'), e(2, 'delete', 'new.txt')], local(A), 'delete-file'],
+    ['same, R edited the file since (C): R\'s edit stays', [e(1, 'add', 'new.txt'), e(2, 'delete', 'new.txt')], local(C), 'forget'],
+    ['E changed it (A, then B) before deleting; R holds A: removed', [e(1, 'add', 'new.txt'), e(2, 'modify', 'new.txt', { checksum: B }), e(3, 'delete', 'new.txt')], local(A), 'delete-file'],
+    ['only a deletion in the page: R\'s own file stays', [e(2, 'delete', 'new.txt')], local(A), 'forget'],
+    ['E applied A then changed it to B; R holds A: replaced, no conflict copy', [e(1, 'add', 'new.txt'), e(2, 'modify', 'new.txt', { checksum: B })], local(A), 'fetch'],
+    ['same, R edited it to C: a conflict copy keeps R\'s edit', [e(1, 'add', 'new.txt'), e(2, 'modify', 'new.txt', { checksum: B })], local(C), 'fetch keeping a copy'],
+  ])('%s', (_name, page, held, expected) => {
+    const [last] = collapseChanges(page);
+    const placed = placementsOf(page, ['d']).map((p) => p.checksum);
+    const recorded = adoptPlacement(undefined, held, placed, blank);
+    const action = planEntry({ entry: last!, recorded, local: held });
+    const described = action.type === 'fetch' && action.keepCopy ? 'fetch keeping a copy' : action.type;
+    expect(described).toBe(expected);
+    if (action.type === 'delete-file') expect(action.keepCopy).toBe(false);
   });
 });

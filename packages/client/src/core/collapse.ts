@@ -1,6 +1,9 @@
 // Collapses a page of change log entries to the last state per (base_dir, path): applying only
-// the last entry of each path reaches the same state as replaying them all. Pure.
+// the last entry of each path reaches the same state as replaying them all — provided R also
+// remembers every content the page shows E holding at a path (placementsOf): a file of R's that
+// holds one of them is E's, as if R had pulled between those entries. Pure.
 import type { ChangeEntry } from '@zync/common';
+import type { EntryKey } from './types.js';
 
 /** The last entry per path, in the order of those last entries' sequences. */
 export function collapseChanges(changes: readonly ChangeEntry[]): ChangeEntry[] {
@@ -11,4 +14,17 @@ export function collapseChanges(changes: readonly ChangeEntry[]): ChangeEntry[] 
     if (!previous || previous.sequence <= change.sequence) last.set(key, change);
   }
   return [...last.values()].sort((a, b) => a.sequence - b.sequence);
+}
+
+/**
+ * Every file content the entries show E holding at a path of a dir R syncs — superseded ones
+ * included — for the batch to note before it touches the disk (ClientStore.notePlacements). A
+ * collapsed page keeps only the last entry per path; without these notes, E's apply of R's own
+ * file (an add) followed by E deleting it collapses to a deletion of a file R "never received",
+ * and R keeps it, where a pull in between would have removed it.
+ */
+export function placementsOf(changes: readonly ChangeEntry[], dirNames: readonly string[]): (EntryKey & { checksum: string })[] {
+  return changes.flatMap(({ base_dir, path, kind, operation, checksum }) =>
+    kind === 'file' && operation !== 'delete' && checksum !== null && dirNames.includes(base_dir) ? [{ base_dir, path, checksum }] : [],
+  );
 }
