@@ -32,6 +32,7 @@ import { unservedDirsError } from './core/served-dirs.js';
 import { connectFirst, runContinuous, runOnce } from './runner.js';
 import { ClientStore } from './store/client-store.js';
 import { runUpstream } from './upstream/index.js';
+import { StagedRecords } from './upstream/staged-records.js';
 
 const PROGRAM = 'zync-client';
 
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
 
   let state: { store: ClientStore; lock: ProcessLock } | null = null;
   let first: Connection | null = null;
+  let staged: StagedRecords | undefined;
   try {
     if (!isNewDb) state = openState(dbPath);
     const clientId = state?.store.clientId ?? ClientStore.newClientId();
@@ -145,6 +147,7 @@ async function main(): Promise<void> {
         dirNames: dirs.map((d) => d.name),
         signal: controller.signal,
         progress: ticker && new PullProgress(ticker),
+        staged: (staged = StagedRecords.open(dbPath)),
       },
       rootsChanged,
     );
@@ -159,6 +162,7 @@ async function main(): Promise<void> {
     else await runContinuous(runner);
   } finally {
     await first?.close();
+    staged?.close();
     if (state) {
       // Stopped by a signal: no temp file stays behind, not even one kept to resume.
       if (controller.signal.aborted) await discardPartialDownloads(state.store).catch(() => undefined);

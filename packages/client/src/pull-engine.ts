@@ -20,6 +20,7 @@ import { entryKeyString } from './core/types.js';
 import type { LocalTree } from './local-tree.js';
 import { pruneKeptDirs } from './prune-kept-dirs.js';
 import type { ClientStore } from './store/client-store.js';
+import type { StagedRecords } from './upstream/staged-records.js';
 
 export interface PullOptions {
   store: ClientStore;
@@ -36,6 +37,8 @@ export interface PullOptions {
   signal?: AbortSignal | undefined;
   /** Told where each pass stands (a progress display). */
   progress?: PassObserver | undefined;
+  /** R's staged upstream records (staged-records.ts): those whose content came back are forgotten. */
+  staged?: Pick<StagedRecords, 'forgetReturned'> | undefined;
 }
 
 /** Follows a pass: what the connection has received so far, and the log position as pages land. */
@@ -205,6 +208,13 @@ export class PullEngine {
       // Noted from the whole page, not only the collapsed entries: see placementsOf.
       const result = await this.applyEntries(connection, collapseChanges(page.changes), summary, page.changes);
       const ack = ackableSequence(since, page.to_sequence, result.failed.map((f) => f.sequence));
+      // Before the commit (the effects up to `ack` are durable already): after a kill -9 between
+      // the two the page is pulled again to the same end, while a record kept past a deletion
+      // this batch made would be staged back to E as R's undo (plan-reverts.ts).
+      this.options.staged?.forgetReturned(
+        connection.hello.log_id,
+        placementsOf(page.changes.filter((c) => c.sequence <= ack), this.options.dirNames),
+      );
       store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack });
       if (ack > since || page.changes.length > 0) {
         await acked;

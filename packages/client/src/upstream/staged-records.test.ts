@@ -48,6 +48,27 @@ describe('StagedRecords', () => {
     records.close();
   });
 
+  it('forgets the file contents a pulled page showed E holding, and nothing else', () => {
+    const records = StagedRecords.open(dbFile());
+    const sent = 'b'.repeat(64);
+    const staged = [
+      record('new.txt', { operation: 'add', base_checksum: null }),
+      record('edited.txt'),
+      record('gone.txt', { operation: 'delete', checksum: null, mode: null }),
+      record('sub', { kind: 'dir', operation: 'add', checksum: null, base_checksum: null, mode: 0o755 }),
+    ];
+    records.update('log-1', staged, scanned, 1);
+    records.forgetReturned('log-2', [{ base_dir: 'docs', path: 'new.txt', checksum: sent }]);
+    expect(records.load('log-1').size).toBe(4);
+    records.forgetReturned('log-1', [
+      { base_dir: 'docs', path: 'new.txt', checksum: sent },
+      { base_dir: 'docs', path: 'edited.txt', checksum: 'c'.repeat(64) },
+      { base_dir: 'other', path: 'gone.txt', checksum: sent },
+    ]);
+    expect([...records.load('log-1').values()].map((r) => r.path).sort()).toEqual(['edited.txt', 'gone.txt', 'sub']);
+    records.close();
+  });
+
   it('adds the mode column to a table made before it existed; old rows read null', () => {
     const file = dbFile();
     const old = new Database(file);

@@ -92,6 +92,23 @@ export class StagedRecords {
     })();
   }
 
+  /**
+   * After a pull committed a page: forgets the staged file contents that page showed E holding at
+   * their paths — the session's change has reached R (applied on E, or E had those bytes anyway),
+   * and whatever E did with the path next is E's change, pulled like any other. Kept, such a
+   * record would take R's file, removed by E's later deletion, for an edit R undid (plan-reverts)
+   * and stage a deletion of a file E no longer has. Only records of this log.
+   */
+  forgetReturned(logId: string, contents: readonly { base_dir: string; path: string; checksum: string }[]): void {
+    if (contents.length === 0) return;
+    const drop = this.db.prepare(
+      `DELETE FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ? AND kind = 'file' AND operation != 'delete' AND checksum = ?`,
+    );
+    this.db.transaction(() => {
+      for (const c of contents) drop.run(logId, c.base_dir, c.path, c.checksum);
+    })();
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -3,8 +3,9 @@
 // once that session can never be applied — discarded on E, aborted, or unknown to the daemon —
 // the record is dropped and the edit goes again. Records of a session still waiting (pending,
 // partly applied, uploading) stay. So do those of an applied session: its changes reach R at the
-// next pull, and the existing pruning drops the records then (the path then matches what R
-// received); dropping them earlier would stage R's content a second time, for E to apply again.
+// next pull, which forgets the records whose content it saw E hold (StagedRecords.forgetReturned,
+// even when E changed or deleted the file since); dropping them earlier would stage R's content a
+// second time, for E to apply again.
 // A session E said nothing about (an older daemon) is taken as waiting. Pure: no I/O.
 import type { UpstreamSessionState } from '@zync/common';
 import type { StagedRecord } from './plan-upstream.js';
