@@ -1,0 +1,83 @@
+// R stages a new file, E applies it, and E's user deletes it before R pulls. R's next pull sees
+// only the deletion (its page collapses E's add and delete), for a file R never received: the
+// outcome must still be the one a pull in between would give — R's copy goes, as long as it
+// holds exactly what R sent — and --update-upstream must neither stage the file's removal back
+// to E nor keep saying the applied change "reaches R at its next pull". An edit R made to the
+// file after staging it is R's: it stays and goes upstream as a new file.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { exists, expectSameTree } from '../helpers/index.js';
+import { conflictCopies, runClientOnce, syncedPair, waitForDaemonToSee } from '../client/support.js';
+import { runApply, runUpstream, stagingIdFrom } from './support.js';
+
+async function appliedThenDeletedOnE(options: { pullBetween: boolean }) {
+  const pair = await syncedPair(async (e) => {
+    await writeFile(path.join(e, 'keep.txt'), 'base\n');
+  });
+  await writeFile(path.join(pair.r, 'new.txt'), 'R made this\n');
+  const staged = await runUpstream(pair.setup);
+  expect(staged.code, staged.stderr).toBe(0);
+  const applied = await runApply(pair.daemon, ['apply', stagingIdFrom(staged.stdout), '--non-interactive']);
+  expect(applied.code, applied.stderr).toBe(0);
+  expect(await readFile(path.join(pair.e, 'new.txt'), 'utf8')).toBe('R made this\n');
+  await waitForDaemonToSee(pair.daemon, 'docs', pair.e);
+  if (options.pullBetween) {
+    const pulled = await runClientOnce(pair.setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+  }
+  await rm(path.join(pair.e, 'new.txt'));
+  await waitForDaemonToSee(pair.daemon, 'docs', pair.e);
+  return pair;
+}
+
+describe('upstream: a file E applied from R and then deleted', () => {
+  it.each([
+    ['before R pulled', false],
+    ['after R pulled it', true],
+  ])('deleted on E %s: R converges to E and sends nothing back', async (_name, pullBetween) => {
+    const { e, r, daemon, setup } = await appliedThenDeletedOnE({ pullBetween });
+    try {
+      const pulled = await runClientOnce(setup);
+      expect(pulled.code, pulled.stderr).toBe(0);
+      expect(await exists(path.join(r, 'new.txt'))).toBe(false);
+      await expectSameTree(r, e);
+      expect(await conflictCopies(r)).toEqual([]);
+      for (let i = 0; i < 2; i++) {
+        const again = await runUpstream(setup);
+        expect(again.code, again.stderr).toBe(0);
+        expect(again.stdout).toMatch(/^Nothing to send upstream: no local changes/m);
+        expect(again.stdout).not.toContain('next pull');
+      }
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('R edited the file after staging it: the edit stays and goes upstream as a new file', async () => {
+    const { e, r, daemon, setup } = await appliedThenDeletedOnE({ pullBetween: false });
+    try {
+      await writeFile(path.join(r, 'new.txt'), 'R edited this after staging\n');
+      const pulled = await runClientOnce(setup);
+      expect(pulled.code, pulled.stderr).toBe(0);
+      expect(await readFile(path.join(r, 'new.txt'), 'utf8')).toBe('R edited this after staging\n');
+      expect(await exists(path.join(e, 'new.txt'))).toBe(false);
+
+      const sent = await runUpstream(setup);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(sent.stdout).toMatch(/Staged 1 change upstream as session \S+ \(1 added, 0 modified, 0 deleted; 0 conflicts\)/);
+      const applied = await runApply(daemon, ['apply', stagingIdFrom(sent.stdout), '--non-interactive']);
+      expect(applied.code, applied.stderr).toBe(0);
+      expect(await readFile(path.join(e, 'new.txt'), 'utf8')).toBe('R edited this after staging\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+      const back = await runClientOnce(setup);
+      expect(back.code, back.stderr).toBe(0);
+      await expectSameTree(r, e);
+      expect(await conflictCopies(r)).toEqual([]);
+      const again = await runUpstream(setup);
+      expect(again.stdout).toMatch(/^Nothing to send upstream: no local changes/m);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
