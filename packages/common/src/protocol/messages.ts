@@ -43,7 +43,11 @@ export type ChangeOperation = z.infer<typeof ChangeOperation>;
 export const EntryKind = z.enum(['file', 'dir']);
 export type EntryKind = z.infer<typeof EntryKind>;
 
-/** One change log entry as sent by GET_CHANGES. A delete has checksum null and size 0. */
+/**
+ * One change log entry as sent by GET_CHANGES. A delete has checksum null and size 0; the
+ * deletion of a file may name the content it removed in `deleted_checksum` (added later: absent
+ * from older daemons and from deletions they logged).
+ */
 export const ChangeEntry = z.object({
   sequence,
   operation: ChangeOperation,
@@ -55,6 +59,7 @@ export const ChangeEntry = z.object({
   mtime: mtimeMs,
   mode,
   timestamp: timestampMs,
+  deleted_checksum: checksum.optional(),
 });
 export type ChangeEntry = z.infer<typeof ChangeEntry>;
 

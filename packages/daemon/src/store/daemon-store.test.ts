@@ -62,6 +62,23 @@ describe('DaemonStore', () => {
     expect(s.liveFilesWithInode(42).map((f) => `${f.base_dir}/${f.path}`).sort()).toEqual(['d/a', 'd/b']);
   });
 
+  it('names the content a file deletion removed (deleted_checksum), and nothing for a directory', () => {
+    const s = open(dbPath());
+    s.recordChanges([dirIn('p'), fileIn('p/f', A), fileIn('g', A)]);
+    s.recordChanges([fileIn('g', B)]);
+    s.recordChanges([del('g')]);
+    s.recordChanges([{ ...dirIn('p'), operation: 'delete' }]);
+    const deletions = s.changesSince(4, 10).changes;
+    expect(deletions).toEqual([
+      expect.objectContaining({ operation: 'delete', kind: 'file', path: 'g', checksum: null, deleted_checksum: B }),
+      expect.objectContaining({ operation: 'delete', kind: 'file', path: 'p/f', checksum: null, deleted_checksum: A }),
+      expect.objectContaining({ operation: 'delete', kind: 'dir', path: 'p', checksum: null }),
+    ]);
+    expect(deletions[2]).not.toHaveProperty('deleted_checksum');
+    // Adds and modifies never carry the field (no null on the wire).
+    expect(s.changesSince(0, 4).changes.every((c) => !('deleted_checksum' in c))).toBe(true);
+  });
+
   it('logs a directory mode change as a modify of kind dir, and not an entry made in it', () => {
     const s = open(dbPath());
     s.recordChanges([dirIn('p'), fileIn('p/f')]);

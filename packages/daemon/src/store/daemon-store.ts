@@ -25,7 +25,7 @@ interface FileRow {
   sequence: number;
 }
 
-type ChangeRow = ChangeEntry;
+type ChangeRow = Omit<ChangeEntry, 'deleted_checksum'> & { deleted_checksum?: string | null };
 
 export interface RecordResult {
   /** The highest sequence in the log after the transaction. */
@@ -109,8 +109,8 @@ export class DaemonStore {
       liveFilesWithInode: db.prepare<[number], { base_dir: string; path: string }>(
         "SELECT base_dir, path FROM files WHERE ino = ? AND deleted = 0 AND kind = 'file'",
       ),
-      insertChange: db.prepare<[number, string, string, string, string, string | null, number, number, number]>(
-        'INSERT INTO changes (timestamp, operation, kind, base_dir, path, checksum, size, mtime, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      insertChange: db.prepare<[number, string, string, string, string, string | null, number, number, number, string | null]>(
+        'INSERT INTO changes (timestamp, operation, kind, base_dir, path, checksum, size, mtime, mode, deleted_checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       upsertFile: db.prepare<[string, string, string, string | null, number, number, number, number, number, number]>(
         `INSERT INTO files (base_dir, path, kind, checksum, size, mtime, mode, ino, ctime, deleted, sequence)
@@ -126,7 +126,7 @@ export class DaemonStore {
         'UPDATE files SET size = ?, mtime = ?, mode = ?, ino = ?, ctime = ? WHERE base_dir = ? AND path = ?',
       ),
       changesSince: db.prepare<[number, number], ChangeRow>(
-        `SELECT sequence, operation, kind, base_dir, path, checksum, size, mtime, mode, timestamp
+        `SELECT sequence, operation, kind, base_dir, path, checksum, size, mtime, mode, timestamp, deleted_checksum
          FROM changes WHERE sequence > ? ORDER BY sequence LIMIT ?`,
       ),
       helloClient: db.prepare<[string, number]>(
@@ -263,7 +263,7 @@ export class DaemonStore {
 
   private logChange(entry: Omit<ChangeEntry, 'sequence' | 'timestamp'>, now: number, recorded: ChangeEntry[]): number {
     const { lastInsertRowid } = this.stmt.insertChange.run(
-      now, entry.operation, entry.kind, entry.base_dir, entry.path, entry.checksum, entry.size, entry.mtime, entry.mode,
+      now, entry.operation, entry.kind, entry.base_dir, entry.path, entry.checksum, entry.size, entry.mtime, entry.mode, entry.deleted_checksum ?? null,
     );
     const sequence = Number(lastInsertRowid);
     recorded.push({ ...entry, sequence, timestamp: now });
@@ -272,7 +272,10 @@ export class DaemonStore {
 
   private tombstone(row: FileRow | FileRecord, now: number, recorded: ChangeEntry[]): void {
     const sequence = this.logChange(
-      { operation: 'delete', kind: row.kind, base_dir: row.base_dir, path: row.path, checksum: null, size: 0, mtime: 0, mode: 0 },
+      {
+        operation: 'delete', kind: row.kind, base_dir: row.base_dir, path: row.path, checksum: null, size: 0, mtime: 0, mode: 0,
+        ...(row.kind === 'file' && row.checksum !== null ? { deleted_checksum: row.checksum } : {}),
+      },
       now,
       recorded,
     );
@@ -343,7 +346,9 @@ export class DaemonStore {
           cut = true;
           break;
         }
-        changes.push(row);
+        // deleted_checksum only where set: the wire field is optional, never null.
+        const { deleted_checksum, ...entry } = row;
+        changes.push(deleted_checksum == null ? entry : { ...entry, deleted_checksum });
       }
       const full = cut || changes.length === limit;
       const to = full ? changes[changes.length - 1]!.sequence : Math.max(highest, since);
