@@ -7,14 +7,41 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exists, expectSameTree } from '../helpers/index.js';
-import { conflictCopies, runClientOnce, syncedPair, waitForDaemonToSee } from '../client/support.js';
+import { connect, exists, expectSameTree, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
+import { conflictCopies, runClientOnce, stateDb, syncedPair, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { runApply, runUpstream, stagingIdFrom } from './support.js';
 
-async function appliedThenDeletedOnE(options: { pullBetween: boolean }) {
-  const pair = await syncedPair(async (e) => {
-    await writeFile(path.join(e, 'keep.txt'), 'base\n');
-  });
+/** The log's entries for a path, as a client reading it from the start would get them. */
+async function loggedOperations(daemon: DaemonHandle, file: string): Promise<string[]> {
+  const client = await connect(daemon.url, daemon.token);
+  try {
+    await client.request('HELLO', { client_id: 'log-probe', protocol: 2 });
+    const page = await client.request('GET_CHANGES', { since_sequence: 0, limit: 5000 });
+    return (page.changes as { path: string; operation: string }[]).filter((c) => c.path === file).map((c) => c.operation);
+  } finally {
+    await client.close();
+  }
+}
+
+/** syncedPair, with a daemon that compacts the log every ~0.6 s (tombstones kept). */
+async function compactingPair() {
+  const e = tempDir('zync-e-');
+  const r = tempDir('zync-r-');
+  await writeFile(path.join(e, 'keep.txt'), 'base\n');
+  const daemon = await startDaemon({ dirs: { docs: e }, db: stateDb(), args: ['--compact-interval', '0.01'] });
+  const setup: ClientSetup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+  await waitForDaemonToSee(daemon, 'docs', e);
+  const first = await runClientOnce(setup);
+  expect(first.code, first.stderr).toBe(0);
+  return { e, r, daemon, setup };
+}
+
+async function appliedThenDeletedOnE(options: { pullBetween: boolean; compacting?: boolean }) {
+  const pair = options.compacting
+    ? await compactingPair()
+    : await syncedPair(async (e) => {
+        await writeFile(path.join(e, 'keep.txt'), 'base\n');
+      });
   await writeFile(path.join(pair.r, 'new.txt'), 'R made this\n');
   const staged = await runUpstream(pair.setup);
   expect(staged.code, staged.stderr).toBe(0);
@@ -49,6 +76,23 @@ describe('upstream: a file E applied from R and then deleted', () => {
         expect(again.stdout).toMatch(/^Nothing to send upstream: no local changes/m);
         expect(again.stdout).not.toContain('next pull');
       }
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('the log compacted away E\'s apply before R pulled: the deletion alone still removes R\'s copy', async () => {
+    const { e, r, daemon, setup } = await appliedThenDeletedOnE({ pullBetween: false, compacting: true });
+    try {
+      // Only the deletion is left for new.txt: it names the content it removed.
+      await waitFor(async () => (await loggedOperations(daemon, 'new.txt')).join() === 'delete', { timeoutMs: 30_000, intervalMs: 200, what: 'the add of new.txt compacted away' });
+      const pulled = await runClientOnce(setup);
+      expect(pulled.code, pulled.stderr).toBe(0);
+      expect(await exists(path.join(r, 'new.txt'))).toBe(false);
+      await expectSameTree(r, e);
+      const again = await runUpstream(setup);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/^Nothing to send upstream: no local changes/m);
     } finally {
       await daemon.stop();
     }

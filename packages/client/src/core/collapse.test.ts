@@ -44,6 +44,8 @@ describe('placementsOf', () => {
     ['every content a path held, in log order', [e(1, 'add', 'a'), e(2, 'modify', 'a', { checksum: B }), e(3, 'delete', 'a')], [['d', 'a', A], ['d', 'a', B]]],
     ['deletions and directories hold no content', [e(1, 'delete', 'a'), e(2, 'add', 'x', { kind: 'dir', checksum: null })], []],
     ['dirs R does not sync are left out', [e(1, 'add', 'a', { base_dir: 'other' })], []],
+    ['a deletion that names what it removed (its add compacted away)', [e(3, 'delete', 'a', { deleted_checksum: B })], [['d', 'a', B]]],
+    ['a directory deletion names nothing', [e(3, 'delete', 'x', { kind: 'dir', checksum: null, deleted_checksum: B })], []],
   ])('%s', (_name, input, expected) => {
     expect(placementsOf(input, ['d']).map((p) => [p.base_dir, p.path, p.checksum])).toEqual(expected);
   });
@@ -63,7 +65,9 @@ describe('a collapsed page plans as a pull in between would', () => {
     ['E applied R\'s new file (A) and deleted it; R still holds A: removed', [e(1, 'add', 'new.txt'), e(2, 'delete', 'new.txt')], local(A), 'delete-file'],
     ['same, R edited the file since (C): R\'s edit stays', [e(1, 'add', 'new.txt'), e(2, 'delete', 'new.txt')], local(C), 'forget'],
     ['E changed it (A, then B) before deleting; R holds A: removed', [e(1, 'add', 'new.txt'), e(2, 'modify', 'new.txt', { checksum: B }), e(3, 'delete', 'new.txt')], local(A), 'delete-file'],
-    ['only a deletion in the page: R\'s own file stays', [e(2, 'delete', 'new.txt')], local(A), 'forget'],
+    ['only a deletion in the page (an older daemon): R\'s own file stays', [e(2, 'delete', 'new.txt')], local(A), 'forget'],
+    ['only a deletion naming A (the add compacted away); R holds A: removed', [e(2, 'delete', 'new.txt', { deleted_checksum: A })], local(A), 'delete-file'],
+    ['only a deletion naming B; R holds A: R\'s own file stays', [e(2, 'delete', 'new.txt', { deleted_checksum: B })], local(A), 'forget'],
     ['E applied A then changed it to B; R holds A: replaced, no conflict copy', [e(1, 'add', 'new.txt'), e(2, 'modify', 'new.txt', { checksum: B })], local(A), 'fetch'],
     ['same, R edited it to C: a conflict copy keeps R\'s edit', [e(1, 'add', 'new.txt'), e(2, 'modify', 'new.txt', { checksum: B })], local(C), 'fetch keeping a copy'],
   ])('%s', (_name, page, held, expected) => {

@@ -1,7 +1,8 @@
 // Collapses a page of change log entries to the last state per (base_dir, path): applying only
 // the last entry of each path reaches the same state as replaying them all — provided R also
-// remembers every content the page shows E holding at a path (placementsOf): a file of R's that
-// holds one of them is E's, as if R had pulled between those entries. Pure.
+// remembers every content the page shows E holding at a path (placementsOf), deleted contents
+// included: a file of R's that holds one of them is E's, as if R had pulled between those
+// entries. Pure.
 import type { ChangeEntry } from '@zync/common';
 import type { EntryKey } from './types.js';
 
@@ -24,7 +25,11 @@ export function collapseChanges(changes: readonly ChangeEntry[]): ChangeEntry[] 
  * and R keeps it, where a pull in between would have removed it.
  */
 export function placementsOf(changes: readonly ChangeEntry[], dirNames: readonly string[]): (EntryKey & { checksum: string })[] {
-  return changes.flatMap(({ base_dir, path, kind, operation, checksum }) =>
-    kind === 'file' && operation !== 'delete' && checksum !== null && dirNames.includes(base_dir) ? [{ base_dir, path, checksum }] : [],
-  );
+  return changes.flatMap(({ base_dir, path, kind, operation, checksum, deleted_checksum }) => {
+    if (kind !== 'file' || !dirNames.includes(base_dir)) return [];
+    // A deletion names what it removed (newer daemons): E held it, even where compaction dropped
+    // the entry that put it there.
+    const held = operation === 'delete' ? deleted_checksum : checksum;
+    return held == null ? [] : [{ base_dir, path, checksum: held }];
+  });
 }
