@@ -4,29 +4,12 @@
 // holds a partial file (every file R shows is byte for byte E's), and the restarted client
 // removes the stale temp files, converges, and downloads exactly the files that were not yet in
 // place — nothing R already held whole is downloaded again, acknowledged or not.
-import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSameTree, findTempFiles, startDaemon, tempDir, treeDigest, waitFor, type DaemonHandle } from '../helpers/index.js';
+import { countLanded, expectSameTree, findTempFiles, startDaemon, tempDir, treeDigest, waitFor, type DaemonHandle } from '../helpers/index.js';
 import { runClientOnce, spawnClient, stateDb, waitForDaemonToSee, writeTree, type ClientSetup } from '../client/support.js';
 
 const FILES = 2000;
-
-/** Regular files below root that are not zync temp files (cheap: names only). */
-async function countLanded(root: string): Promise<number> {
-  let count = 0;
-  const walk = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    await Promise.all(
-      entries.map(async (entry) => {
-        if (entry.isDirectory()) await walk(path.join(dir, entry.name));
-        else if (entry.isFile() && !entry.name.startsWith('.zync-tmp-')) count++;
-      }),
-    );
-  };
-  await walk(root);
-  return count;
-}
 
 describe('zync-client killed in the middle of a 2,000-file initial sync', () => {
   let e: string;

@@ -2,28 +2,13 @@
 // batch was recorded; E then deletes those files (or moves them away) before the client runs
 // again. The restarted client pulls the same range again, now collapsed to deletions of paths it
 // never recorded: R must still end as E is, without the files E no longer has.
-import { readdir, rename } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSameTree, startDaemon, tempDir, treeDigest, waitFor, type DaemonHandle } from '../helpers/index.js';
+import { countLanded, expectSameTree, startDaemon, tempDir, treeDigest, waitFor, type DaemonHandle } from '../helpers/index.js';
 import { conflictCopies, runClientOnce, spawnClient, stateDb, waitForDaemonToSee, writeTree, type ClientSetup } from '../client/support.js';
 
 const FILES = 2000;
-
-async function countLanded(root: string): Promise<number> {
-  let count = 0;
-  const walk = async (dir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    await Promise.all(
-      entries.map(async (entry) => {
-        if (entry.isDirectory()) await walk(path.join(dir, entry.name));
-        else if (entry.isFile() && !entry.name.startsWith('.zync-tmp-')) count++;
-      }),
-    );
-  };
-  await walk(root);
-  return count;
-}
 
 describe('zync-client killed mid-batch, then E moves the files it had placed', () => {
   let e: string;

@@ -135,3 +135,19 @@ export async function exists(file: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Regular files below root that are not zync temp files (cheap: names only), for polling while a client runs. */
+export async function countLanded(root: string): Promise<number> {
+  let count = 0;
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    await Promise.all(
+      entries.map(async (entry) => {
+        if (entry.isDirectory()) await walk(path.join(dir, entry.name));
+        else if (entry.isFile() && !entry.name.startsWith('.zync-tmp-')) count++;
+      }),
+    );
+  };
+  await walk(root);
+  return count;
+}
