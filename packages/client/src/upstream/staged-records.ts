@@ -100,7 +100,9 @@ export class StagedRecords {
    * and stage a deletion of a file E no longer has. Only records of this log.
    */
   forgetReturned(logId: string, contents: readonly { base_dir: string; path: string; checksum: string }[]): void {
-    if (contents.length === 0) return;
+    // Called for every page R pulls: with nothing staged against this log (the usual case) there
+    // is nothing to forget, and no transaction of ~5,000 deletes to run.
+    if (contents.length === 0 || !this.db.prepare(`SELECT 1 FROM upstream_staged WHERE log_id = ? LIMIT 1`).get(logId)) return;
     const drop = this.db.prepare(
       `DELETE FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ? AND kind = 'file' AND operation != 'delete' AND checksum = ?`,
     );
