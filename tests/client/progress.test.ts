@@ -1,6 +1,6 @@
 // zync-client's progress display on a pull or an upload that takes more than a second (through a
 // link with 300 ms each way, a --once pass holds at least three round trips, an upload of 24 files
-// at 8 in flight three): log lines when asked for with --progress and stderr is not a terminal,
+// at 8 in flight three, after connecting): log lines when asked for with --progress and stderr is not a terminal,
 // nothing when not asked, and on a terminal (a pseudo-terminal from `script`) one status line
 // redrawn in place and cleared before the summary.
 import { spawn } from 'node:child_process';
@@ -73,13 +73,18 @@ describe('zync-client progress', () => {
     expect(output).toMatch(/\r\x1b\[K[^\r\n]*resync: \d+ file\(s\) downloaded/);
   });
 
-  it('with --update-upstream --progress, logs how much of the upload E has taken before the summary', async () => {
+  it('with --update-upstream --progress, logs the hashing of R’s changes, then how much of the upload E has taken', async () => {
     const { setup, r } = freshReplica();
     expect((await runClientOnce(setup)).code).toBe(0);
     for (let i = 0; i < 24; i++) await writeFile(path.join(r, `from-r-${i}.txt`), `R's note ${i}\n`.repeat(1000));
     const result = await runCli('client', clientArgs(setup, ['--update-upstream', '--progress']), { timeoutMs: 60_000 });
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stderr).toMatch(/INFO.*sending upstream: \d+ of 24 changes · [\d.]+ of [\d.]+ MiB/);
+    // Hashing ends within milliseconds; the line stays while R reaches E (at least four slow
+    // trips), which is when the first second is up.
+    const hashedAt = result.stderr.search(/INFO.*checking R's changes: 24 of 24 files hashed · 0\.3 of 0\.3 MiB/);
+    const sendingAt = result.stderr.search(/INFO.*sending upstream: \d+ of 24 changes · [\d.]+ of [\d.]+ MiB/);
+    expect(hashedAt, result.stderr).toBeGreaterThanOrEqual(0);
+    expect(sendingAt, result.stderr).toBeGreaterThan(hashedAt);
     expect(result.stdout).toMatch(/Staged 24 changes upstream/);
   });
 });

@@ -79,4 +79,45 @@ describe('UploadProgress', () => {
     expect(shown).toEqual(['sending upstream: 1 of 3 changes · 1.0 of 4.0 MiB · 1.0 MiB/s']);
     upload.end();
   });
+
+  it('shows the scan and the hashing before the upload, on one display that waits its second once', () => {
+    vi.useFakeTimers();
+    const shown: string[] = [];
+    let hidden = 0;
+    const upload = new UploadProgress(new Ticker((text) => shown.push(text), () => hidden++, { firstAfterMs: 1000, everyMs: 500 }));
+    const scanned = { files: 0, suspects: 0 };
+    upload.scanning(scanned);
+    scanned.files = 40_000;
+    scanned.suspects = 3;
+    vi.advanceTimersByTime(600);
+    const hashed = { files: 0, bytes: 0 };
+    upload.hashing({ files: 3, bytes: 3 * 1024 * 1024 }, hashed);
+    hashed.files = 1;
+    hashed.bytes = 1024 * 1024;
+    vi.advanceTimersByTime(400);
+    expect(shown).toEqual(["checking R's changes: 1 of 3 files hashed · 1.0 of 3.0 MiB"]);
+    // A new phase shows at once (a log line every 5 s would otherwise skip a short one).
+    upload.begin(3, 3 * 1024 * 1024);
+    expect(shown[1]).toBe('sending upstream: 0 of 3 changes · 0.0 of 3.0 MiB');
+    upload.entrySent();
+    vi.advanceTimersByTime(500);
+    expect(shown[2]).toBe('sending upstream: 1 of 3 changes · 0.0 of 3.0 MiB');
+    upload.end();
+    upload.end();
+    expect(hidden).toBe(1);
+    vi.advanceTimersByTime(5000);
+    expect(shown).toHaveLength(3);
+  });
+
+  it('shows a long scan as it goes', () => {
+    vi.useFakeTimers();
+    const shown: string[] = [];
+    const upload = new UploadProgress(new Ticker((text) => shown.push(text), () => undefined, { firstAfterMs: 1000, everyMs: 500 }));
+    const scanned = { files: 0, suspects: 0 };
+    upload.scanning(scanned);
+    scanned.files = 12_345;
+    vi.advanceTimersByTime(1000);
+    expect(shown).toEqual(['scanning R: 12,345 files looked at · 0 may have changed']);
+    upload.end();
+  });
 });

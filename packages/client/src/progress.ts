@@ -6,9 +6,11 @@
 import { writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { Logger } from '@zync/common';
-import { describeProgress, describeUpload, fitToWidth } from './core/progress.js';
+import { describeHashing, describeProgress, describeScan, describeUpload, fitToWidth } from './core/progress.js';
 import type { PassObserver } from './pull-engine.js';
-import type { UploadObserver } from './upstream/send-session.js';
+import type { ScanCounts } from './upstream/find-changes.js';
+import type { UpstreamObserver } from './upstream/index.js';
+import type { HashCounts } from './upstream/scan-local.js';
 
 export type ProgressMode = 'off' | 'status-line' | 'log-lines';
 
@@ -73,6 +75,8 @@ export const LOG_LINE_TIMING: ProgressTiming = { firstAfterMs: 1000, everyMs: 50
 /** Shows what `describe` says after `firstAfterMs`, then every `everyMs`, until stopped. */
 export class Ticker {
   private timer: NodeJS.Timeout | null = null;
+  private shown = false;
+  private tick: () => void = () => undefined;
 
   constructor(
     private readonly show: (text: string) => void,
@@ -88,19 +92,28 @@ export class Ticker {
 
   start(describe: () => string): void {
     this.stop();
-    const tick = () => {
+    this.tick = () => {
+      this.shown = true;
       this.show(describe());
-      this.timer = setTimeout(tick, this.timing.everyMs);
+      this.timer = setTimeout(this.tick, this.timing.everyMs);
       this.timer.unref();
     };
-    this.timer = setTimeout(tick, this.timing.firstAfterMs);
+    this.timer = setTimeout(this.tick, this.timing.firstAfterMs);
     this.timer.unref();
+  }
+
+  /** Shows what `describe` says now, if anything was shown already (a new phase of the work). */
+  redraw(): void {
+    if (this.timer === null || !this.shown) return;
+    clearTimeout(this.timer);
+    this.tick();
   }
 
   stop(): void {
     if (this.timer === null) return;
     clearTimeout(this.timer);
     this.timer = null;
+    this.shown = false;
     this.hide();
   }
 }
@@ -147,19 +160,31 @@ export class PullProgress implements PassObserver {
   }
 }
 
-/** Follows an upstream upload (sendSession reports entries sent and bytes read) and shows it. */
-export class UploadProgress implements UploadObserver {
-  private totals = { entries: 0, bytes: 0 };
+/**
+ * Follows --update-upstream through its phases (runUpstream reports the scan and the hashing,
+ * sendSession the upload) on one display: it appears once the run has taken a second, whatever
+ * the phase, and each phase shows its own counters.
+ */
+export class UploadProgress implements UpstreamObserver {
+  private describe: () => string = () => '';
+  private showing = false;
   private sent = { entries: 0, bytes: 0 };
-  private started = 0;
 
   constructor(private readonly ticker: Ticker) {}
 
+  scanning(scanned: Readonly<ScanCounts>): void {
+    this.show(() => describeScan(scanned));
+  }
+
+  hashing(totals: Readonly<HashCounts>, hashed: Readonly<HashCounts>): void {
+    const started = Date.now();
+    this.show(() => describeHashing({ elapsedMs: Date.now() - started, ...hashed, totalFiles: totals.files, totalBytes: totals.bytes }));
+  }
+
   begin(entries: number, bytes: number): void {
-    this.totals = { entries, bytes };
-    this.sent = { entries: 0, bytes: 0 };
-    this.started = Date.now();
-    this.ticker.start(() => describeUpload({ elapsedMs: Date.now() - this.started, ...this.sent, totalEntries: this.totals.entries, totalBytes: this.totals.bytes }));
+    const started = Date.now();
+    const sent = (this.sent = { entries: 0, bytes: 0 });
+    this.show(() => describeUpload({ elapsedMs: Date.now() - started, ...sent, totalEntries: entries, totalBytes: bytes }));
   }
 
   bytesSent(bytes: number): void {
@@ -171,6 +196,18 @@ export class UploadProgress implements UploadObserver {
   }
 
   end(): void {
+    this.showing = false;
     this.ticker.stop();
+  }
+
+  /** The phase's line from now on, shown at once if the display is up; it waits its first second once per run. */
+  private show(describe: () => string): void {
+    this.describe = describe;
+    if (this.showing) {
+      this.ticker.redraw();
+      return;
+    }
+    this.showing = true;
+    this.ticker.start(() => this.describe());
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeProgress, describeUpload, fitToWidth } from './progress.js';
+import { describeHashing, describeProgress, describeScan, describeUpload, fitToWidth } from './progress.js';
 
 const base = { elapsedMs: 4000, files: 4812, bytes: 41.25 * 1024 * 1024, fromSequence: 0, appliedSequence: 5000, highestSequence: 10_110 };
 
@@ -50,5 +50,24 @@ describe('describeUpload', () => {
 
   it('leaves bytes out of a session of deletions and directories only', () => {
     expect(describeUpload({ elapsedMs: 500, entries: 0, totalEntries: 1, bytes: 0, totalBytes: 0 })).toBe('sending upstream: 0 of 1 change');
+  });
+});
+
+describe('describeScan', () => {
+  it('says how many of R’s files were looked at and how many may have changed', () => {
+    expect(describeScan({ files: 41_200, suspects: 820 })).toBe('scanning R: 41,200 files looked at · 820 may have changed');
+    expect(describeScan({ files: 1, suspects: 0 })).toBe('scanning R: 1 file looked at · 0 may have changed');
+  });
+});
+
+describe('describeHashing', () => {
+  it('says how much of what may have changed was hashed, and how fast', () => {
+    expect(describeHashing({ elapsedMs: 2000, files: 120, totalFiles: 500, bytes: 300 * 1024 * 1024, totalBytes: 1024 * 1024 * 1024 })).toBe(
+      "checking R's changes: 120 of 500 files hashed · 300.0 of 1,024.0 MiB · 150.0 MiB/s",
+    );
+  });
+
+  it('gives no rate in the first second, and no bytes when every file is empty', () => {
+    expect(describeHashing({ elapsedMs: 400, files: 0, totalFiles: 1, bytes: 0, totalBytes: 0 })).toBe("checking R's changes: 0 of 1 file hashed");
   });
 });

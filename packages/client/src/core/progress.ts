@@ -2,7 +2,9 @@
 // bytes received in this pass, their rate, and how far through the daemon's log R has applied;
 // the log position moves a page (up to 5,000 entries) at a time, when the page is durable, and
 // the received counters with every answer, so a long page or a large file still shows motion.
-// An upload: changes E has taken, bytes sent, of the session's totals.
+// An upload: first the scan of R's roots (files looked at, those that may have changed), then the
+// hashing of those (files and bytes of the totals), then changes E has taken and bytes sent, of
+// the session's totals.
 
 export interface PullProgress {
   elapsedMs: number;
@@ -27,6 +29,32 @@ export function describeProgress(p: PullProgress): string {
     parts.push(`log ${Math.floor((100 * done) / total)}% applied (${count(done)} of ${count(total)} entries)`);
   }
   return `pulling: ${parts.join(' · ')}`;
+}
+
+export interface ScanProgress {
+  /** Files looked at so far, and those among them that may have changed (to be hashed). */
+  files: number;
+  suspects: number;
+}
+
+export function describeScan(p: ScanProgress): string {
+  return `scanning R: ${count(p.files)} ${p.files === 1 ? 'file' : 'files'} looked at · ${count(p.suspects)} may have changed`;
+}
+
+export interface HashProgress {
+  elapsedMs: number;
+  /** Files hashed, and their bytes, of the totals to hash. */
+  files: number;
+  totalFiles: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+export function describeHashing(p: HashProgress): string {
+  const parts = [`${count(p.files)} of ${count(p.totalFiles)} ${p.totalFiles === 1 ? 'file' : 'files'} hashed`];
+  if (p.totalBytes > 0) parts.push(`${mib(p.bytes, false)} of ${mib(p.totalBytes)}`);
+  if (p.elapsedMs >= 1000) parts.push(`${mib(p.bytes / (p.elapsedMs / 1000))}/s`);
+  return `checking R's changes: ${parts.join(' · ')}`;
 }
 
 export interface UploadProgress {

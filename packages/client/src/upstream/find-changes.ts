@@ -18,7 +18,14 @@ export interface LocalChanges extends FoundChanges {
 
 const NOTHING_LISTED = { files: [], dirs: [] } as const;
 
-export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpec[], log: Logger): Promise<LocalChanges> {
+/** How far a scan has come (for a progress display): files looked at, those that may have changed. */
+export interface ScanCounts {
+  files: number;
+  suspects: number;
+}
+
+/** `scanned` is kept current as the scan goes. */
+export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpec[], log: Logger, scanned?: ScanCounts): Promise<LocalChanges> {
   const found: LocalChanges = { toHash: [], deleted: [], dirs: { added: [], removed: [], replacedByFile: [] }, received: [], files: 0 };
   // push one at a time, not push(...): one directory may hold more than a call takes arguments.
   const keep = (c: FoundChanges) => {
@@ -63,6 +70,10 @@ export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpe
       keep(compared);
       for (const gone of compared.gone) {
         for (const page of store.entryPagesBelow(dir.name, gone.path)) keep(compareDirectory(NOTHING_LISTED, page, isIgnored));
+      }
+      if (scanned) {
+        scanned.files = found.files;
+        scanned.suspects = found.toHash.length;
       }
     };
     compare(top);

@@ -8,10 +8,10 @@
 import { inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
 import type { Connection } from '../connection.js';
 import type { ClientStore } from '../store/client-store.js';
-import { findLocalChanges } from './find-changes.js';
+import { findLocalChanges, type ScanCounts } from './find-changes.js';
 import type { UndoneInput } from './plan-reverts.js';
 import { describeCounts, fileKey, planUpstream, type StagedRecord, type UpstreamPlan } from './plan-upstream.js';
-import { hashSuspects, readLocalNow } from './scan-local.js';
+import { hashSuspects, readLocalNow, type HashCounts } from './scan-local.js';
 import { sendSession, type UploadObserver } from './send-session.js';
 import { StagedRecords } from './staged-records.js';
 import { applyStagedStates, describeDropped } from './staged-states.js';
@@ -33,8 +33,18 @@ export interface RunUpstreamOptions {
    * daemon aborts the session and removes what it staged; the run rejects with stoppedError().
    */
   signal?: AbortSignal;
-  /** Shows the upload's progress. */
-  progress?: UploadObserver | undefined;
+  /** Shows the run's progress. */
+  progress?: UpstreamObserver | undefined;
+}
+
+/**
+ * Follows a run through its phases: the scan of R's roots, the hashing of the files that may have
+ * changed, then the upload (UploadObserver, from sendSession). Each phase's counters are live:
+ * they are read when the display is drawn. end() may come in any phase, and more than once.
+ */
+export interface UpstreamObserver extends UploadObserver {
+  scanning(scanned: Readonly<ScanCounts>): void;
+  hashing(totals: Readonly<HashCounts>, hashed: Readonly<HashCounts>): void;
 }
 
 /** A run stopped by a signal: exit 3, as for a pull stopped before R was up to date. */
@@ -52,7 +62,15 @@ export interface UpstreamResult {
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export async function runUpstream(options: RunUpstreamOptions): Promise<UpstreamResult> {
-  const { store, dirs, log, signal } = options;
+  try {
+    return await scanAndSend(options);
+  } finally {
+    options.progress?.end();
+  }
+}
+
+async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult> {
+  const { store, dirs, log, signal, progress } = options;
   const stopIfAsked = () => {
     if (signal?.aborted) throw stoppedError();
   };
@@ -63,11 +81,18 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
   }
   const logId = position.log_id;
 
-  const found = await findLocalChanges(store, dirs, log);
+  const looked: ScanCounts = { files: 0, suspects: 0 };
+  progress?.scanning(looked);
+  const found = await findLocalChanges(store, dirs, log, looked);
   const { toHash, deleted } = found;
   log.debug({ files: found.files, suspects: toHash.length, deleted: deleted.length }, 'scanned local roots');
-  const hashed = await hashSuspects(dirs, toHash, (file, code) =>
-    log.warn({ code }, `cannot read ${inertLine(`${file.base_dir}/${file.path}`)}: not sent upstream`),
+  const hashing: HashCounts = { files: 0, bytes: 0 };
+  progress?.hashing({ files: toHash.length, bytes: toHash.reduce((sum, f) => sum + f.size, 0) }, hashing);
+  const hashed = await hashSuspects(
+    dirs,
+    toHash,
+    (file, code) => log.warn({ code }, `cannot read ${inertLine(`${file.base_dir}/${file.path}`)}: not sent upstream`),
+    hashing,
   );
   stopIfAsked();
 
@@ -160,7 +185,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
         sent = await sendSession(open, dirs, plan.entries, {
           ...(signal ? { signal } : {}),
           onFinalize: () => (finalizing = true),
-          progress: options.progress,
+          progress,
         });
       } catch (err) {
         throw signal?.aborted ? stoppedError() : err;

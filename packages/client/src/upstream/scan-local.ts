@@ -129,15 +129,22 @@ export async function* walkLocalRoot(dir: DirSpec, ignored: IgnoreMatcher): Asyn
   }
 }
 
+/** Files hashed and their bytes (for a progress display). */
+export interface HashCounts {
+  files: number;
+  bytes: number;
+}
+
 /**
- * Hashes the suspects, a few at a time. A file that vanished meanwhile is left out (it will
- * show up as a deletion next time if it had been received), and so is one R's user may not
- * read (reported through `unreadable`): its content cannot be sent.
+ * Hashes the suspects, a few at a time, keeping `hashed` current. A file that vanished meanwhile
+ * is left out (it will show up as a deletion next time if it had been received), and so is one
+ * R's user may not read (reported through `unreadable`): its content cannot be sent.
  */
 export async function hashSuspects(
   dirs: readonly DirSpec[],
   suspects: readonly LocalFile[],
   unreadable: (file: LocalFile, code: string) => void,
+  hashed: HashCounts = { files: 0, bytes: 0 },
   concurrency = 4,
 ): Promise<HashedFile[]> {
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
@@ -149,6 +156,7 @@ export async function hashSuspects(
       const abs = nodePath.join(roots.get(file.base_dir)!, ...file.path.split('/'));
       try {
         const { checksum, size } = await hashFile(abs);
+        hashed.bytes += size;
         const info = await lstat(abs);
         // Use the stat taken after hashing: if the file changed during the hash, the daemon's
         // checksum check on upload catches the mismatch and nothing is staged.
@@ -157,6 +165,8 @@ export async function hashSuspects(
         const code = (err as NodeJS.ErrnoException).code;
         if (isNotPermitted(code)) unreadable(file, code);
         else if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      } finally {
+        hashed.files++;
       }
     }
   };
