@@ -19,8 +19,10 @@ describe('isTempNameFor', () => {
     expect(isTempNameFor(name, target)).toBe(expected);
   });
 
-  it('matches a long name cut to 100 characters as tempPathFor does', () => {
-    const long = `/e/${'x'.repeat(150)}.txt`;
+  it.each([
+    ['ASCII', `/e/${'x'.repeat(150)}.txt`],
+    ['3-byte characters (a 255-byte name)', `/e/${'日'.repeat(85)}`],
+  ])('matches a long %s name cut to 100 bytes as tempPathFor does', (_why, long) => {
     expect(isTempNameFor(nodePath.basename(tempPathFor(long)), long)).toBe(true);
   });
 });

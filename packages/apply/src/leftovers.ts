@@ -6,11 +6,11 @@
 // alone, so every temp file there goes.
 import { readdir, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { TEMP_PREFIX } from '@zync/common';
+import { TEMP_PREFIX, tempStemFor } from '@zync/common';
 
 /** true when `name` is one that tempPathFor(target) makes: prefix, base name, 12 hex digits. */
 export function isTempNameFor(name: string, target: string): boolean {
-  const stem = `${TEMP_PREFIX}${nodePath.basename(target).slice(0, 100)}-`;
+  const stem = tempStemFor(target);
   return name.startsWith(stem) && /^[0-9a-f]{12}$/.test(name.slice(stem.length));
 }
 

@@ -30,6 +30,17 @@ describe('atomic writes', () => {
     expect(readdirSync(dir)).toEqual(['a.sh']);
   });
 
+  it.each([
+    ['255 ASCII bytes', 'a'.repeat(251) + '.txt'],
+    ['85 three-byte characters (255 bytes)', '日'.repeat(85)],
+    ['63 four-byte characters (252 bytes)', '😀'.repeat(63)],
+  ])('writes a file whose name takes %s', async (_why, name) => {
+    const target = path.join(dir, name);
+    await writeFileAtomic(target, 'long', { expectedChecksum: sha256('long') });
+    expect(readFileSync(target, 'utf8')).toBe('long');
+    rmSync(target);
+  });
+
   it('keeps an mtime before 1970 (Node would read negative seconds as "now")', async () => {
     const target = path.join(dir, 'old.txt');
     const mtime = Date.UTC(1960, 0, 1, 12, 0, 0, 250);

@@ -9,6 +9,7 @@ import * as nodePath from 'node:path';
 import { DIRECT_WRITE_MIN_BYTES, DirectSink, O_DIRECT } from './direct-write.js';
 import { fromFsError, ZyncError } from './protocol/errors.js';
 import { TEMP_PREFIX } from './ignore-rules.js';
+import { truncateUtf8 } from './name-length.js';
 
 export interface FileAttributes {
   /** Permission bits (e.g. 0o644); the umask does not apply. */
@@ -37,9 +38,17 @@ export function tempPathFor(target: string): string {
     tempTag = randomBytes(3).toString('hex');
     tempCounter = 0;
   }
-  const base = nodePath.basename(target).slice(0, 100);
   const suffix = tempTag + (tempCounter++).toString(16).padStart(6, '0');
-  return nodePath.join(nodePath.dirname(target), `${TEMP_PREFIX}${base}-${suffix}`);
+  return nodePath.join(nodePath.dirname(target), `${tempStemFor(target)}${suffix}`);
+}
+
+/**
+ * What every temp name for target starts with: the prefix and the target's name cut to 100
+ * bytes (not characters: 100 CJK characters take 300 bytes, and the temp name must stay
+ * within NAME_MAX wherever the target's own name does).
+ */
+export function tempStemFor(target: string): string {
+  return `${TEMP_PREFIX}${truncateUtf8(nodePath.basename(target), 100)}-`;
 }
 
 /**

@@ -15,3 +15,4 @@ export * from './process-lock.js';
 export * from './private-paths.js';
 export * from './private-locations.js';
 export * from './file-names.js';
+export * from './name-length.js';
