@@ -15,6 +15,18 @@ describe('conflictCopyPath', () => {
     expect(isConflictCopy(copy)).toBe(true);
   });
 
+  it.each([
+    ['a 255-byte name: the stem is cut, the extension kept', 'L'.repeat(251) + '.txt', 'L'.repeat(219) + '.zync-conflict-20261122-184705-R.txt'],
+    ['85 three-byte characters: cut by bytes, never inside a character', `d/${'日'.repeat(85)}`, `d/${'日'.repeat(74)}.zync-conflict-20261122-184705-R`],
+    ['a long extension beside a short stem: the extension is cut', 'x.' + 'y'.repeat(250), 'x.zync-conflict-20261122-184705-R.' + 'y'.repeat(221)],
+    ['a long stem and a long extension: each keeps about half', 'x'.repeat(120) + '.' + 'y'.repeat(120), 'x'.repeat(112) + '.zync-conflict-20261122-184705-R.' + 'y'.repeat(110)],
+  ])('keeps the copy of %s within 255 bytes', (_why, rel, expected) => {
+    const copy = conflictCopyPath(rel, when, 'R');
+    expect(Buffer.byteLength(copy.split('/').pop()!, 'utf8')).toBeLessThanOrEqual(255);
+    expect(isConflictCopy(copy)).toBe(true);
+    expect(copy).toBe(expected);
+  });
+
   it.each(['report.txt', 'zync-conflict.txt', 'a.zync-conflict-notes.txt'])('does not mistake %s for a copy', (rel) => {
     expect(isConflictCopy(rel)).toBe(false);
   });
