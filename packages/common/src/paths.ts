@@ -13,30 +13,29 @@ import { MAX_PATH_LENGTH } from './protocol/messages.js';
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 
+/** Why path is not a safe relative POSIX path ("it contains a backslash", ...); null when it is one. */
+export function unsafePathReason(path: string): string | null {
+  if (typeof path !== 'string' || path.length === 0) return 'it is empty';
+  if (path.length > MAX_PATH_LENGTH) return `it is longer than ${MAX_PATH_LENGTH} characters`;
+  if (CONTROL_CHARS.test(path)) return 'it contains a control character';
+  if (path.includes('\\')) return 'it contains a backslash';
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) return 'it is absolute';
+  for (const segment of path.split('/')) {
+    if (segment === '') return 'it has an empty segment';
+    if (segment === '.' || segment === '..') return `it contains "${segment}"`;
+  }
+  return null;
+}
+
 /** Returns the path unchanged if it is a safe relative POSIX path; throws UNSAFE_PATH otherwise. */
 export function checkRelativePath(path: string): string {
-  const refuse = (why: string): never => {
-    throw new ZyncError('UNSAFE_PATH', `Refused path ${JSON.stringify(path)}: ${why}.`);
-  };
-  if (typeof path !== 'string' || path.length === 0) refuse('it is empty');
-  if (path.length > MAX_PATH_LENGTH) refuse('it is too long');
-  if (CONTROL_CHARS.test(path)) refuse('it contains a control character');
-  if (path.includes('\\')) refuse('it contains a backslash');
-  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) refuse('it is absolute');
-  for (const segment of path.split('/')) {
-    if (segment === '') refuse('it has an empty segment');
-    if (segment === '.' || segment === '..') refuse(`it contains "${segment}"`);
-  }
+  const why = unsafePathReason(path);
+  if (why !== null) throw new ZyncError('UNSAFE_PATH', `Refused path ${JSON.stringify(path)}: ${why}.`);
   return path;
 }
 
 export function isSafeRelativePath(path: string): boolean {
-  try {
-    checkRelativePath(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return unsafePathReason(path) === null;
 }
 
 /** Joins a checked relative path to a root (no disk access). */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIgnoreMatcher } from '@zync/common';
-import { hashStable, lstatInRoot, walkTree, type Utf8Check } from './scanner.js';
+import { hashStable, lstatInRoot, unsyncableMessage, walkTree, type Utf8Check } from './scanner.js';
 
 /** Every entry a walk finds, from the root or from a directory (with its inode, as its parent saw it). */
 async function scanTree(root: string, matcher: ReturnType<typeof createIgnoreMatcher>, options: { under?: string; checkUtf8?: Utf8Check } = {}) {
@@ -81,5 +81,17 @@ describe('scanner with names that are not UTF-8', () => {
   it('finds the real names itself without a checkUtf8', async () => {
     const { entries } = await scanTree(root, createIgnoreMatcher(null));
     expect(entries.map((e) => e.path).sort()).toEqual(['sub', 'sub/real\uFFFD.txt']);
+  });
+});
+
+describe('the warning for a path zync does not sync', () => {
+  it.each([
+    ['a backslash', 'a\\b.txt', 'it contains a backslash'],
+    ['a control character', 'a\u0001b', 'it contains a control character'],
+    ['a path longer than the wire takes (deep directories of long names)', `${'d'.repeat(240)}/`.repeat(18) + 'f.txt', 'it is longer than 4096 characters'],
+  ])('names the reason for %s', (_why, rel, reason) => {
+    const message = unsyncableMessage(rel);
+    expect(message).toMatch(/^name not syncable \(/);
+    expect(message).toContain(reason);
   });
 });

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readdirSync, readSync, type Dirent, type Stats } from 'node:fs';
 import * as nodePath from 'node:path';
-import { isNotPermitted, isSafeRelativePath, listNonUtf8Names, mayBeNonUtf8, type IgnoreMatcher, type Logger } from '@zync/common';
+import { isNotPermitted, isSafeRelativePath, listNonUtf8Names, mayBeNonUtf8, unsafePathReason, type IgnoreMatcher, type Logger } from '@zync/common';
 import { trustedCtime, type ObservedEntry, type StatEntry } from './core/entries.js';
 
 /** One directory as walkTree found it. */
@@ -102,6 +102,11 @@ function directoryInode(path: string): number | null {
   return stats !== null && stats !== NOT_PERMITTED && stats.isDirectory() ? stats.ino : null;
 }
 
+/** The warning for a path the wire cannot carry; it names the reason (a path too long has no backslash). */
+export function unsyncableMessage(rel: string): string {
+  return `name not syncable (${unsafePathReason(rel) ?? 'unsafe'}); skipped`;
+}
+
 /** How often a directory replaced while it was listed is listed again before it is given up. */
 const RELIST_ATTEMPTS = 3;
 
@@ -160,9 +165,9 @@ export async function* walkTree(
         continue;
       }
       if (!isSafeRelativePath(rel)) {
-        // Names with control characters or backslashes cannot cross the wire safely.
+        // Names with control characters or backslashes, and paths over the wire's limit, cannot cross it.
         if (options.onUnsyncableName) options.onUnsyncableName(rel);
-        else options.log?.warn({ path: rel }, 'name not syncable (a backslash or a control character); skipped'); // the log prints values JSON-escaped
+        else options.log?.warn({ path: rel }, unsyncableMessage(rel)); // the log prints values JSON-escaped
         continue;
       }
       // Skip ignored names before the lstat when the type is already known.

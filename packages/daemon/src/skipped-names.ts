@@ -1,23 +1,24 @@
-// Names on E that zync does not sync: not UTF-8 (see @zync/common file-names), or holding a
-// backslash or a control character, which cannot cross the wire safely. Never logged as changes,
+// Names on E that zync does not sync: not UTF-8 (see @zync/common file-names), holding a
+// backslash or a control character, which cannot cross the wire safely, or making a path longer
+// than the wire takes. Never logged as changes,
 // and reported with one warning per name per daemon run — not again at every rescan or watcher
 // event. Shared by the scanner (through reconcile) and the watcher. Owns the set of names
 // already reported; decides nothing else.
 import { escapeNameBytes, inertLine, listNonUtf8Names, type Logger } from '@zync/common';
-import { absPath } from './scanner.js';
+import { absPath, unsyncableMessage } from './scanner.js';
 
 export class SkippedNames {
   private readonly reported = new Set<string>();
 
   constructor(private readonly log: Logger) {}
 
-  /** Warns about a name with a backslash or control character, unless already reported. */
+  /** Warns about a path that cannot cross the wire (and says why), unless already reported. */
   unsyncable(baseDir: string, rel: string): void {
     const key = `${baseDir}\u0000${rel}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
     // The log prints values JSON-escaped, so the name is shown safely.
-    this.log.warn({ base_dir: baseDir, path: rel }, 'name not syncable (a backslash or a control character); skipped');
+    this.log.warn({ base_dir: baseDir, path: rel }, unsyncableMessage(rel));
   }
 
   /** Warns about each name that has not been reported yet in this run. */
