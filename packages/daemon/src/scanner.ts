@@ -218,7 +218,9 @@ export async function hashStable(root: string, rel: string, buffer: Buffer, atte
     let fd: number;
     try {
       // O_NOFOLLOW covers the name itself; lstatInRoot below covers the directories above it.
-      fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+      // O_NONBLOCK: a FIFO put in the file's place would block this open, and with it the
+      // daemon's only thread, until some writer came; for a regular file it changes nothing.
+      fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') return { status: 'gone' };

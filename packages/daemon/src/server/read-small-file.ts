@@ -52,7 +52,8 @@ export class SmallFileReader {
     const absPath = this.resolve(relPath);
     let fd: number;
     try {
-      fd = openSync(absPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+      // O_NONBLOCK: a FIFO put in the file's place must not block the daemon's thread (see hashStable).
+      fd = openSync(absPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
     } catch (err) {
       realRoots.delete(this.root);
       const code = (err as NodeJS.ErrnoException).code;

@@ -78,7 +78,8 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
 
   let handle: FileHandle;
   try {
-    handle = await open(absPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO put in the file's place would hold a thread-pool thread until a writer came.
+    handle = await open(absPath, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw changed(req.path, 'it is gone');
