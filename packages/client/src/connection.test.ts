@@ -160,6 +160,21 @@ describe('requests', () => {
     expect(connection.isOpen).toBe(false);
   });
 
+  it('says the connection is closing, not that the daemon cannot be reached, for a request sent after its close frame', async () => {
+    // The daemon's close frame (SIGTERM) arrives; its TCP close has not yet.
+    const url = await startServer((ws) => {
+      const socket = (ws as unknown as { _socket: { write(b: Buffer): void; pause(): void } })._socket;
+      socket.write(Buffer.from([0x88, 0x02, 0x03, 0xe9]));
+      socket.pause(); // R's answering close frame goes unread: the TCP connection stays up
+    });
+    const connection = await open(url);
+    void connection.request('PING', {}).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const late = (await connection.request('PING', {}).then(() => new Error('answered'), (err: unknown) => err)) as Error;
+    expect(late).toMatchObject({ code: 'CONNECTION_FAILED' });
+    expect(late.message).not.toMatch(/readyState|Cannot reach/);
+  });
+
   it('delivers CHANGES_AVAILABLE pushes', async () => {
     const url = await startServer((ws, m) => {
       ws.send(JSON.stringify({ operation: 'CHANGES_AVAILABLE', highest_sequence: 42 }));

@@ -445,8 +445,19 @@ export class Connection {
 
   private sendJson(message: Record<string, unknown>, id: number): void {
     this.ws.send(JSON.stringify(message), (err) => {
-      if (err) this.failPending(id, connectError(this.url, err));
+      if (err) this.failPending(id, this.sendFailure(err));
     });
+  }
+
+  /**
+   * The error for a send ws refused. From the daemon's close frame (a daemon stopping) until the
+   * TCP connection ends and 'close' fires, ws refuses every send with "WebSocket is not open":
+   * the daemon was reached and closed the connection, which is not "cannot reach the daemon".
+   */
+  private sendFailure(err: Error): ZyncError {
+    if (this.closeError) return this.closeError;
+    if (this.ws.readyState !== WebSocket.OPEN) return new ZyncError('CONNECTION_FAILED', `The daemon at ${this.url} closed the connection.`, { cause: err });
+    return connectError(this.url, err);
   }
 
   private async sendBody(id: number, body: AsyncIterable<Uint8Array>, stop: () => boolean): Promise<void> {
@@ -470,12 +481,12 @@ export class Connection {
     for await (const chunk of body) {
       for (let offset = 0; offset < chunk.length; offset += CHUNK_BYTES) {
         if (stop() || this.closeError) return;
-        if (sendError) throw connectError(this.url, sendError);
+        if (sendError) throw this.sendFailure(sendError);
         sendFrame(chunk.subarray(offset, Math.min(chunk.length, offset + CHUNK_BYTES)));
         if (queued > highWater) await new Promise<void>((resolve) => (drained = resolve));
       }
     }
-    if (sendError) throw connectError(this.url, sendError);
+    if (sendError) throw this.sendFailure(sendError);
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
