@@ -118,22 +118,32 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     // Records where the scan found nothing to send may be edits R undid since (plan-reverts.ts).
     const first = planUpstream({ ...baseInput, staged: recorded });
     const input = { ...baseInput, undone: await readUndone(store, dirs, recorded, first) };
-    let plan = planUpstream({ ...input, staged: recorded });
+    let staged = recorded;
+    let plan = planUpstream({ ...input, staged });
     let appliedIds = new Set<string>();
     // Edits a session on E holds are only skipped (or undone) while that session can still be applied: ask.
-    const asked = [...new Set([...plan.already_staged, ...plan.reverted].map((e) => e.staging_id))];
+    const asked = [...new Set([...plan.already_staged, ...plan.reverted].map((e) => e.staging_id).concat(plan.withheld.flatMap((w) => w.staged_in ?? [])))];
     if (asked.length > 0) {
       const states = await askSessionStates(await connect(), asked, log);
       stopIfAsked();
       const { kept, dropped } = applyStagedStates(recorded, states);
       for (const d of dropped) print(describeDropped(d));
-      if (dropped.length > 0) plan = planUpstream({ ...input, staged: kept });
+      if (dropped.length > 0) {
+        staged = kept;
+        plan = planUpstream({ ...input, staged });
+      }
       appliedIds = new Set(asked.filter((id) => states.get(id) === 'applied'));
     }
     const scanned = {
       baseDirs: new Set(dirs.map((d) => d.name)),
       stillPending: new Set([...plan.entries, ...plan.already_staged].map((e) => fileKey(e.base_dir, e.path))),
     };
+    // Records at or below a path held back stay: what they stand for was neither sent nor undone.
+    for (const w of plan.withheld) {
+      for (const r of staged.values()) {
+        if (r.base_dir === w.base_dir && (r.path === w.path || r.path.startsWith(`${w.path}/`))) scanned.stillPending.add(fileKey(r.base_dir, r.path));
+      }
+    }
     const applied = plan.already_staged.filter((e) => appliedIds.has(e.staging_id));
     const waiting = plan.already_staged.filter((e) => !appliedIds.has(e.staging_id));
     const already = plan.already_staged.length;
@@ -144,6 +154,14 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     ];
     const alreadyNote = already === 0 ? '' : ` Not sent again: ${alreadyParts.join('; ')}.`;
     for (const w of plan.withheld) {
+      if (w.staged_in && w.staged_in.length > 0) {
+        print(
+          `Not sent: ${inertLine(`${w.base_dir}/${w.path}`)} — R replaced the directory it staged in ${w.staged_in.join(', ')} with a file, ` +
+            `which cannot go upstream while that session waits on E (${plural(w.changes, 'change')} held back). ` +
+            `Apply or discard ${w.staged_in.length === 1 ? 'that session' : 'those sessions'} on E, then run zync-client and --update-upstream again.`,
+        );
+        continue;
+      }
       print(
         `Not sent: ${inertLine(`${w.base_dir}/${w.path}`)} — R replaced this directory with a file, which zync cannot stage on E yet ` +
           `(${plural(w.changes, 'change')} held back). Make that change on E, or give the file another name on R.`,

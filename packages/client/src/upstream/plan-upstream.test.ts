@@ -129,6 +129,21 @@ describe('planUpstream: edits R staged and then undid', () => {
     expect(plan.reverted).toEqual([]);
   });
 
+  it('holds back a file R put where it had staged a directory, with the undoes below it', () => {
+    const dirMade: StagedRecord = { base_dir: 'd', path: 'u', staging_id: 'S1', kind: 'dir', operation: 'add', checksum: null, base_checksum: A, mode: 0o755 };
+    const inner: StagedRecord = { base_dir: 'd', path: 'u/inner', staging_id: 'S1', kind: 'file', operation: 'add', checksum: B, base_checksum: null, mode: 0o644 };
+    const plan = planUpstream({
+      hashed: [hashedAt('u', C), hashedAt('other', C)],
+      deleted: [],
+      received: byKey([got('u'), got('other')]),
+      staged: byKey([dirMade, inner]),
+      undone: [{ record: inner, received: null, local: { kind: 'absent' } }],
+    });
+    expect(plan.entries.map((e) => [e.path, e.operation])).toEqual([['other', 'modify']]);
+    expect(plan.withheld).toEqual([{ base_dir: 'd', path: 'u', changes: 2, staged_in: ['S1'] }]);
+    expect(plan.reverted).toEqual([]);
+  });
+
   it('leaves a path alone that the scan sends a change for', () => {
     const plan = planUpstream({ hashed: [hashedAt('gone', C)], deleted: [], received: new Map(), staged: byKey([made]), undone });
     expect(plan.entries).toEqual([expect.objectContaining({ path: 'gone', operation: 'add', checksum: C })]);

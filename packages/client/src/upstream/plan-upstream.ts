@@ -93,8 +93,10 @@ export interface UpstreamPlan {
   /**
    * Received directories R replaced with a file: E cannot stage a file over its directory yet,
    * so nothing at or below such a path is sent (`changes` of them); the rest of the plan goes.
+   * Also a file R put where it had staged a directory (`staged_in`: the sessions holding what
+   * was below it): its undoes below the file and the file cannot go in one session.
    */
-  withheld: { base_dir: string; path: string; changes: number }[];
+  withheld: { base_dir: string; path: string; changes: number; staged_in?: string[] }[];
 }
 
 export const fileKey = (baseDir: string, path: string): string => `${baseDir}\u0000${path}`;
@@ -285,6 +287,7 @@ export function planUpstream(input: {
     changed.add(key);
     plan.reverted.push({ base_dir: entry.base_dir, path: entry.path, staging_id: u.record.staging_id });
   }
+  candidates = withholdFilesOverUndoes(candidates, plan);
   for (const entry of candidates) {
     const staged = input.staged.get(fileKey(entry.base_dir, entry.path));
     const same =
@@ -307,6 +310,58 @@ export function planUpstream(input: {
   plan.reverted.sort(order);
   plan.withheld.sort(order);
   return plan;
+}
+
+/**
+ * A file R sends with entries below it: R replaced a directory it had staged (and not received)
+ * with a file, and the undoes of what that session holds below it (deletions, revertOf) go with
+ * the file. The daemon refuses such a session whole (PATH_CLASH), and the file alone, applied
+ * before the waiting session, would have that session's entries land below it. So the file and
+ * everything below it are held back, as for a received directory replaced by a file, until the
+ * waiting session is applied (R then pulls E's directory) or discarded (the file then goes
+ * alone). Returns the candidates left; fills plan.withheld and trims plan.reverted.
+ */
+function withholdFilesOverUndoes(candidates: UpstreamEntry[], plan: UpstreamPlan): UpstreamEntry[] {
+  // Only an undo can lie below a file R holds: without one, nothing to look for (a plan may be huge).
+  if (plan.reverted.length === 0) return candidates;
+  const files = new Set(candidates.filter((e) => e.kind === 'file' && e.operation !== 'delete').map((e) => fileKey(e.base_dir, e.path)));
+  if (files.size === 0) return candidates;
+  const clashing = new Map<string, { base_dir: string; path: string }>();
+  for (const e of candidates) {
+    for (let cut = e.path.indexOf('/'); cut > 0; cut = e.path.indexOf('/', cut + 1)) {
+      const above = fileKey(e.base_dir, e.path.slice(0, cut));
+      if (files.has(above)) {
+        clashing.set(above, { base_dir: e.base_dir, path: e.path.slice(0, cut) });
+        break;
+      }
+    }
+  }
+  if (clashing.size === 0) return candidates;
+  const heldBy = (e: { base_dir: string; path: string }) => {
+    for (let cut = e.path.length; cut > 0; cut = e.path.lastIndexOf('/', cut - 1)) {
+      const key = fileKey(e.base_dir, e.path.slice(0, cut));
+      if (clashing.has(key)) return key;
+    }
+    return null;
+  };
+  const held = new Map<string, { changes: number; staged_in: Set<string> }>();
+  for (const e of candidates) {
+    const key = heldBy(e);
+    if (key === null) continue;
+    const h = held.get(key) ?? { changes: 0, staged_in: new Set<string>() };
+    h.changes++;
+    held.set(key, h);
+  }
+  for (const r of plan.reverted) {
+    const key = heldBy(r);
+    if (key !== null) held.get(key)?.staged_in.add(r.staging_id);
+  }
+  for (const [key, h] of held) {
+    const at = clashing.get(key)!;
+    plan.withheld.push({ base_dir: at.base_dir, path: at.path, changes: h.changes, staged_in: [...h.staged_in].sort() });
+  }
+  plan.reverted = plan.reverted.filter((r) => heldBy(r) === null);
+  return candidates.filter((e) => heldBy(e) === null);
 }
 
 /** The summary of a plan's entries: `2 added, 1 modified, 0 deleted[, 1 directory created, ...]`. */
