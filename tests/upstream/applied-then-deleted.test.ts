@@ -4,7 +4,7 @@
 // holds exactly what R sent — and --update-upstream must neither stage the file's removal back
 // to E nor keep saying the applied change "reaches R at its next pull". An edit R made to the
 // file after staging it is R's: it stays and goes upstream as a new file.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { connect, exists, expectSameTree, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
@@ -118,6 +118,61 @@ describe('upstream: a file E applied from R and then deleted', () => {
       expect(back.code, back.stderr).toBe(0);
       await expectSameTree(r, e);
       expect(await conflictCopies(r)).toEqual([]);
+      const again = await runUpstream(setup);
+      expect(again.stdout).toMatch(/^Nothing to send upstream: no local changes/m);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
+// The same for a directory R made: its staged record must be forgotten once the pull sees E make
+// the directory, or --update-upstream stages R's "undo" of a removal E already made (and says R
+// undid it), or, where R keeps the directory, says "reaches R at its next pull" for ever.
+describe('upstream: a directory E applied from R and then removed', () => {
+  async function dirAppliedThenRemovedOnE(fill: (r: string) => Promise<void>) {
+    const pair = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'keep.txt'), 'base\n');
+    });
+    await mkdir(path.join(pair.r, 'made', 'sub'), { recursive: true });
+    await fill(pair.r);
+    const staged = await runUpstream(pair.setup);
+    expect(staged.code, staged.stderr).toBe(0);
+    const applied = await runApply(pair.daemon, ['apply', stagingIdFrom(staged.stdout), '--non-interactive']);
+    expect(applied.code, applied.stderr).toBe(0);
+    await waitForDaemonToSee(pair.daemon, 'docs', pair.e);
+    await rm(path.join(pair.e, 'made'), { recursive: true });
+    await waitForDaemonToSee(pair.daemon, 'docs', pair.e);
+    const pulled = await runClientOnce(pair.setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    return pair;
+  }
+
+  it('R converges to E and stages nothing back', async () => {
+    const { e, r, daemon, setup } = await dirAppliedThenRemovedOnE(async () => {});
+    try {
+      expect(await exists(path.join(r, 'made'))).toBe(false);
+      await expectSameTree(r, e);
+      const again = await runUpstream(setup);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/^Nothing to send upstream: no local changes/m);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('R keeps it for a link of its own inside: it goes upstream again as a new directory', async () => {
+    const { e, r, daemon, setup } = await dirAppliedThenRemovedOnE(async (r) => symlink('../keep.txt', path.join(r, 'made', 'link')));
+    try {
+      expect(await exists(path.join(r, 'made', 'link'))).toBe(true);
+      const sent = await runUpstream(setup);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(sent.stdout).toMatch(/Staged 1 change upstream as session \S+ \(0 added, 0 modified, 0 deleted, 1 directory created; 0 conflicts\)/);
+      const applied = await runApply(daemon, ['apply', stagingIdFrom(sent.stdout), '--non-interactive']);
+      expect(applied.code, applied.stderr).toBe(0);
+      await waitForDaemonToSee(daemon, 'docs', e);
+      expect((await runClientOnce(setup)).code).toBe(0);
+      await expectSameTree(r, e);
       const again = await runUpstream(setup);
       expect(again.stdout).toMatch(/^Nothing to send upstream: no local changes/m);
     } finally {

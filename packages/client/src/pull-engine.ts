@@ -11,7 +11,7 @@ import { unlink } from 'node:fs/promises';
 import { MAX_CHANGES_PAGE, ZyncError, isZyncError, type ChangeEntry, type GetChangesResponse, type Logger } from '@zync/common';
 import { applyBatch, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
-import { collapseChanges, placementsOf } from './core/collapse.js';
+import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
 import { ackableSequence } from './core/plan-pull.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
@@ -211,9 +211,11 @@ export class PullEngine {
       // Before the commit (the effects up to `ack` are durable already): after a kill -9 between
       // the two the page is pulled again to the same end, while a record kept past a deletion
       // this batch made would be staged back to E as R's undo (plan-reverts.ts).
+      const committed = page.changes.filter((c) => c.sequence <= ack);
       this.options.staged?.forgetReturned(
         connection.hello.log_id,
-        placementsOf(page.changes.filter((c) => c.sequence <= ack), this.options.dirNames),
+        placementsOf(committed, this.options.dirNames),
+        dirChangesOf(committed, this.options.dirNames),
       );
       store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack });
       if (ack > since || page.changes.length > 0) {

@@ -1,6 +1,6 @@
 import type { ChangeEntry } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { collapseChanges, placementsOf } from './collapse.js';
+import { collapseChanges, dirChangesOf, placementsOf } from './collapse.js';
 import { adoptPlacement } from './local-edits.js';
 import { planEntry } from './plan-pull.js';
 import type { LocalState, RecordedEntry } from './types.js';
@@ -48,6 +48,17 @@ describe('placementsOf', () => {
     ['a directory deletion names nothing', [e(3, 'delete', 'x', { kind: 'dir', checksum: null, deleted_checksum: B })], []],
   ])('%s', (_name, input, expected) => {
     expect(placementsOf(input, ['d']).map((p) => [p.base_dir, p.path, p.checksum])).toEqual(expected);
+  });
+});
+
+describe('dirChangesOf', () => {
+  it.each<[string, ChangeEntry[], [string, string, boolean][]]>([
+    ['empty page', [], []],
+    ['files are left to placementsOf', [e(1, 'add', 'a'), e(2, 'delete', 'a')], []],
+    ['a directory made and then removed: both noted, in log order', [e(1, 'add', 'x', { kind: 'dir', checksum: null }), e(2, 'delete', 'x', { kind: 'dir', checksum: null })], [['d', 'x', false], ['d', 'x', true]]],
+    ['dirs R does not sync are left out', [e(1, 'add', 'x', { kind: 'dir', checksum: null, base_dir: 'other' })], []],
+  ])('%s', (_name, input, expected) => {
+    expect(dirChangesOf(input, ['d']).map((c) => [c.base_dir, c.path, c.removed])).toEqual(expected);
   });
 });
 

@@ -33,3 +33,14 @@ export function placementsOf(changes: readonly ChangeEntry[], dirNames: readonly
     return held == null ? [] : [{ base_dir, path, checksum: held }];
   });
 }
+
+/**
+ * Every directory the entries show E making or removing at a path of a dir R syncs, superseded
+ * ones included: for the pull to forget R's staged directory records that have come back
+ * (StagedRecords.forgetReturned), as placementsOf does for file contents.
+ */
+export function dirChangesOf(changes: readonly ChangeEntry[], dirNames: readonly string[]): (EntryKey & { removed: boolean })[] {
+  return changes.flatMap(({ base_dir, path, kind, operation }) =>
+    kind !== 'dir' || !dirNames.includes(base_dir) ? [] : [{ base_dir, path, removed: operation === 'delete' }],
+  );
+}

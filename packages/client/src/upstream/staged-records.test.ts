@@ -69,6 +69,20 @@ describe('StagedRecords', () => {
     records.close();
   });
 
+  it('forgets the directories a pulled page showed E making or removing, by what R staged there', () => {
+    const records = StagedRecords.open(dbFile());
+    const dir = (path: string, operation: 'add' | 'delete') => record(path, { kind: 'dir', operation, checksum: null, base_checksum: null, mode: operation === 'add' ? 0o755 : null });
+    records.update('log-1', [dir('made', 'add'), dir('made/sub', 'add'), dir('gone', 'delete'), dir('kept', 'delete')], scanned, 1);
+    records.forgetReturned('log-1', [], [
+      { base_dir: 'docs', path: 'made', removed: false },
+      { base_dir: 'docs', path: 'made/sub', removed: true },
+      { base_dir: 'docs', path: 'gone', removed: true },
+      { base_dir: 'other', path: 'kept', removed: true },
+    ]);
+    expect([...records.load('log-1').values()].map((r) => r.path).sort()).toEqual(['kept', 'made/sub']);
+    records.close();
+  });
+
   it('adds the mode column to a table made before it existed; old rows read null', () => {
     const file = dbFile();
     const old = new Database(file);

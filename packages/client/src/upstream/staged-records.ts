@@ -97,17 +97,26 @@ export class StagedRecords {
    * their paths — the session's change has reached R (applied on E, or E had those bytes anyway),
    * and whatever E did with the path next is E's change, pulled like any other. Kept, such a
    * record would take R's file, removed by E's later deletion, for an edit R undid (plan-reverts)
-   * and stage a deletion of a file E no longer has. Only records of this log.
+   * and stage a deletion of a file E no longer has. Likewise a directory R made (or removed) once
+   * the page shows E making (or removing) a directory there: kept, R's made directory that E then
+   * removed would go back to E as R's "undo", and one R still holds would wait for ever as
+   * "applied on E", never sent again. Only records of this log.
    */
-  forgetReturned(logId: string, contents: readonly { base_dir: string; path: string; checksum: string }[]): void {
+  forgetReturned(
+    logId: string,
+    contents: readonly { base_dir: string; path: string; checksum: string }[],
+    dirs: readonly { base_dir: string; path: string; removed: boolean }[] = [],
+  ): void {
     // Called for every page R pulls: with nothing staged against this log (the usual case) there
     // is nothing to forget, and no transaction of ~5,000 deletes to run.
-    if (contents.length === 0 || !this.db.prepare(`SELECT 1 FROM upstream_staged WHERE log_id = ? LIMIT 1`).get(logId)) return;
+    if (contents.length + dirs.length === 0 || !this.db.prepare(`SELECT 1 FROM upstream_staged WHERE log_id = ? LIMIT 1`).get(logId)) return;
     const drop = this.db.prepare(
       `DELETE FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ? AND kind = 'file' AND operation != 'delete' AND checksum = ?`,
     );
+    const dropDir = this.db.prepare(`DELETE FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ? AND kind = 'dir' AND operation = ?`);
     this.db.transaction(() => {
       for (const c of contents) drop.run(logId, c.base_dir, c.path, c.checksum);
+      for (const d of dirs) dropDir.run(logId, d.base_dir, d.path, d.removed ? 'delete' : 'add');
     })();
   }
 
