@@ -1,14 +1,16 @@
 // Guessing the token: wrong tokens get 401, each further failure from the same address is
 // answered later (so guessing is slow), a correct token is never held up meanwhile, failures are
 // logged at warn with the remote address, and no token — right or wrong — ever reaches the log.
-// The token file: generated with mode 0600; a token file others can read is refused by both
-// binaries with one sentence.
-import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+// The token file: generated with mode 0600; a token file others can read, or one the binary
+// cannot read (another user's, a directory), is refused by both binaries with one sentence.
+import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, runCli, spawnCli, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
 
 const TOKEN = 'the-right-token-5f1d0c7e9a';
+/** Runs a binary without root's power to read other users' files (tests run as root). */
+const AS_A_USER = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', '--'] : [];
 const WRONG = 'a-wrong-token-guess-0001';
 
 /** Milliseconds until the upgrade is refused (asserting it is a 401). */
@@ -122,5 +124,31 @@ describe('the token file', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toBe(`zync-${who}: Token file ${file} can be read by other users (mode ${mode.toString(8)}); run chmod 600 ${file}.`);
     expect(result.stderr).not.toContain(TOKEN);
+  });
+
+  it.each([
+    { who: 'daemon' as const, what: "another user's file" },
+    { who: 'client' as const, what: "another user's file" },
+    { who: 'daemon' as const, what: 'a directory' },
+    { who: 'client' as const, what: 'a directory' },
+  ])('a --token-file zync-$who cannot read ($what) is refused with one sentence', async ({ who, what }) => {
+    const dir = tempDir('zync-token-');
+    const file = path.join(dir, 'token');
+    if (what === 'a directory') mkdirSync(file, { mode: 0o700 });
+    else {
+      writeFileSync(file, `${TOKEN}\n`, { mode: 0o600 });
+      chownSync(file, 4321, 4321);
+    }
+    const root = path.join(dir, 'root');
+    mkdirSync(root);
+    const args =
+      who === 'daemon'
+        ? ['--port', '0', '--db', path.join(dir, 'sync.db'), '--token-file', file, '--dirs', `docs:${root}`]
+        : ['--server', 'ws://127.0.0.1:9', '--token-file', file, '--db', path.join(dir, 'client.db'), '--dirs', `docs:${path.join(dir, 'r')}`, '--once'];
+    const result = await runCli(who, args, { wrapper: AS_A_USER });
+    expect(result.code, result.stderr).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(what === 'a directory' ? `zync-${who}: Token file ${file} is not a file.` : `zync-${who}: Token file ${file} cannot be read (EACCES).`);
   });
 });

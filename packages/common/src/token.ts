@@ -23,13 +23,20 @@ export async function readTokenFile(path: string): Promise<string> {
   } catch {
     throw new ZyncError('BAD_ARGUMENT', `Token file ${path} does not exist or cannot be read.`);
   }
+  if (!info.isFile()) throw new ZyncError('BAD_ARGUMENT', `Token file ${path} is not a file.`);
   if ((info.mode & 0o077) !== 0) {
     throw new ZyncError(
       'BAD_ARGUMENT',
       `Token file ${path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${path}.`,
     );
   }
-  const token = (await readFile(path, 'utf8')).trim();
+  let token: string;
+  try {
+    token = (await readFile(path, 'utf8')).trim();
+  } catch (err) {
+    // Mode 0600 but another user's: the stat above succeeds, the read does not.
+    throw new ZyncError('BAD_ARGUMENT', `Token file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, { cause: err });
+  }
   if (!token) throw new ZyncError('BAD_ARGUMENT', `Token file ${path} is empty.`);
   return token;
 }
