@@ -72,6 +72,7 @@ describe('zync-client errors', () => {
     ['an unreachable daemon (--once)', () => ['--token', daemon.token, '--once'], 3, /Cannot reach the daemon/],
     ['--update-upstream before any sync', () => ['--token', daemon.token, '--update-upstream'], 1, /has not synced with E yet/],
     ['--db given twice', (db) => ['--token', daemon.token, '--once', '--db', `${db}.other`], 2, /--db was given more than once/],
+    ['--interval without its value', () => ['--token', daemon.token, '--interval', '--once'], 2, /^zync-client: --interval needs a value\.$/],
   ])('creates neither the local root nor the database on %s', async (name, extra, code, message) => {
     const state = tempDir('zync-rstate-');
     const db = path.join(state, 'sync_client.db');

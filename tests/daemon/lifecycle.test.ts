@@ -37,6 +37,9 @@ describe('zync-daemon arguments', () => {
     { name: 'an unknown option', args: [...base, '--dirs', `w:${root}`, '--frobnicate'], pattern: /Unknown argument/i },
     { name: 'both --token and --token-file', args: [...base, '--dirs', `w:${root}`, '--token-file', '/x'], pattern: /mutually exclusive/i },
     { name: 'a bad log level', args: [...base, '--dirs', `w:${root}`, '--log-level', 'loud'], pattern: /Invalid values/i },
+    // Not the default in its place: ./sync.db, or a token of the daemon's own making.
+    { name: 'a --db without its value', args: ['--port', '0', '--token', 't', '--dirs', 'w:/nonexistent/zync-dir', '--db'], pattern: /^zync-daemon: --db needs a value\.$/ },
+    { name: 'a --token-file without its value', args: ['--port', '0', '--db', db, '--token-file', '--dirs', 'w:/nonexistent/zync-dir'], pattern: /^zync-daemon: --token-file needs a value\.$/ },
   ])('$name: exits 2 with one sentence', async ({ args, pattern }) => {
     const result = await runCli('daemon', args);
     expect(result.code).toBe(2);

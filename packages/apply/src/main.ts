@@ -10,7 +10,7 @@ import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { acquireProcessLock, checkDirRoots, failAndExit, ignoreClosedStdout, parseDirSpecs, refuseRepeatedOptions, versionLine, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDirRoots, failAndExit, ignoreClosedStdout, isZyncError, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       .scriptName(PROGRAM)
       .usage('$0 [--db sync.db] <list|show|apply|discard> ...')
       .wrap(100)
-      .option('db', { type: 'string', default: 'sync.db', describe: "The daemon's database (staged sessions and the change log)" })
+      .option('db', { type: 'string', default: 'sync.db', requiresArg: true, describe: "The daemon's database (staged sessions and the change log)" })
       .command(
         'list',
         'List staged sessions (waiting to be applied; --all: every session)',
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       .strict()
       .version(versionLine())
       .fail((message, err) => {
-        throw err ?? new ZyncError('BAD_ARGUMENT', message);
+        throw isZyncError(err) ? err : usageError(err?.message ?? message);
       })
       .parseAsync();
   } finally {

@@ -8,6 +8,7 @@ import { hideBin } from 'yargs/helpers';
 import {
   LOG_LEVELS,
   acquireProcessLock,
+  isZyncError,
   ZyncError,
   checkDirRoots,
   createLogger,
@@ -17,6 +18,7 @@ import {
   refusePrivatePathsInRoots,
   refuseRepeatedOptions,
   refuseUnusableRoots,
+  usageError,
   versionLine,
   resolveToken,
   type DirSpec,
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
       describe: 'Show progress of pulls and uploads of more than a second: a status line on a terminal, else a log line every 5 s (default: on a terminal only; --no-progress: never)',
     })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
+    .requiresArg(['server', 'db', 'interval', 'token-file', 'ca', 'log-level'])
     .conflicts('token', 'token-file')
     .check((args) => {
       refuseRepeatedOptions(args, ['dirs']);
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
     .wrap(100)
     .version(versionLine())
     .fail((message, err) => {
-      throw new ZyncError('BAD_ARGUMENT', err?.message ?? message);
+      throw isZyncError(err) ? err : usageError(err?.message ?? message);
     })
     .parseAsync();
 

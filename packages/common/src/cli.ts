@@ -46,6 +46,17 @@ export function ignoreClosedStdout(): void {
 }
 
 /**
+ * A refusal of yargs' as one sentence (yargs' own messages may wrap or lack the full stop). The
+ * binaries declare their valued options with requiresArg, since yargs would otherwise take `--db`
+ * given without a value (last, or followed by another option) as its default, ./sync.db.
+ */
+export function usageError(message: string): ZyncError {
+  const text = message.replace(/\s+/g, ' ').trim();
+  const missing = /^Not enough arguments following: (\S+)$/.exec(text);
+  return new ZyncError('BAD_ARGUMENT', (missing ? `--${missing[1]} needs a value` : text).replace(/[.:]?$/, '.'));
+}
+
+/**
  * A numeric option read as the text the user typed (declare it `type: 'string'` to yargs, which
  * would turn "abc" into NaN), so that a refusal quotes the input: BAD_ARGUMENT
  * `--port must be a whole number from 0 to 65535, not "abc".` Plain decimals only.

@@ -3,7 +3,7 @@
 // with one sentence via failAndExit.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, ignoreClosedStdout, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, versionLine, ZyncError, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, ignoreClosedStdout, isZyncError, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, usageError, versionLine, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
 import { RESCAN_DEFAULT_MINUTES } from './watcher.js';
@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     .option('tombstone-days', { type: 'string', default: String(MAINTENANCE_DEFAULTS.tombstoneDays), describe: 'Days deletions stay in the log; clients further behind resync' })
     .option('rescan-interval', { type: 'string', default: String(RESCAN_DEFAULT_MINUTES), describe: 'Minutes between full rescans of the roots (0: never)' })
     .option('retention-days', { type: 'string', default: String(MAINTENANCE_DEFAULTS.retentionDays), describe: 'Days applied/aborted upstream leftovers and apply backups are kept' })
+    .requiresArg(['host', 'port', 'db', 'token-file', 'log-level', 'tls-cert', 'tls-key', 'compact-interval', 'tombstone-days', 'rescan-interval', 'retention-days'])
     .conflicts('token', 'token-file')
     .check((args) => refuseRepeatedOptions(args, ['dirs']))
     .strict()
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     .version(versionLine())
     .help()
     .fail((message, err) => {
-      throw err ?? new ZyncError('BAD_ARGUMENT', `${message.replace(/\s+/g, ' ').trim().replace(/[.:]?$/, '.')}`);
+      throw isZyncError(err) ? err : usageError(err?.message ?? message);
     })
     .parseAsync();
 
