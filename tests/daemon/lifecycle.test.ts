@@ -1,9 +1,10 @@
 // Start-up and shut-down as a user meets them: bad arguments, a missing directory, a port in use
 // or an unusable database exit non-zero with one sentence; with no token configured the daemon
-// makes one (mode 0600, beside the database) and says where; SIGINT/SIGTERM stop it cleanly.
+// makes one (mode 0600, beside the database) and says where; SIGINT/SIGTERM stop it cleanly, also
+// during start-up (without listening).
 // Also: CHANGES_AVAILABLE reaches clients within 100 ms of a commit, the daemon's own or one made
 // by another process (zync-apply) in the same database: R is to pull within 100 ms of a change.
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ChangesAvailablePush, PingResponse, PROTOCOL_VERSION, ZYNC_VERSION } from '@zync/common';
@@ -195,5 +196,17 @@ describe('zync-daemon shutdown', () => {
     expect(await daemon.stop(signal)).toBe(0);
     expect((await client.closed).code).toBe(1001);
     expect(daemon.stderr()).toContain(`${signal}: shutting down`);
+  });
+
+  it('one SIGTERM during start-up stops it at once, without listening', async () => {
+    // Setting up the watches of many directories takes a while; a stop then waited for all of them.
+    const root = tempDir();
+    for (let d = 0; d < 2000; d++) mkdirSync(path.join(root, `d${d % 20}`, `e${d}`), { recursive: true });
+    const db = path.join(tempDir(), 'sync.db');
+    const daemon = spawnCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', db, '--token', 'tok-123456', '--dirs', `w:${root}`]);
+    await waitFor(() => existsSync(`${db}.lock`), { what: 'the daemon to take its lock' });
+    expect(await daemon.stop('SIGTERM')).toBe(0);
+    expect(daemon.stderr()).not.toContain('listening on');
+    expect(existsSync(`${db}.lock`)).toBe(false);
   });
 });

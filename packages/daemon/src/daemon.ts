@@ -2,7 +2,7 @@
 // watched root or an address it cannot listen on (leaving nothing behind), open the store,
 // start the watchers (their events queue up), reconcile every root with the log (so changes made
 // while the daemon was down are logged before anyone is served), then listen and process live
-// events.
+// events. A stop asked for during start-up (config.stopping) ends it before it listens.
 // Stops in reverse. No argument parsing here (main.ts) and no decisions (core/).
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -38,7 +38,8 @@ export interface DaemonConfig {
 }
 
 export interface RunningDaemon {
-  port: number;
+  /** null: stopped during start-up, before it listened. */
+  port: number | null;
   close(): Promise<void>;
 }
 
@@ -100,7 +101,13 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     const watcher = new TreeWatcher({ store, roots, log, skippedNames, onCommit: (highest) => notify(highest), rescanEveryMs: config.rescanEveryMs });
     cleanup.push(() => watcher.close());
     const watchStarted = Date.now();
-    await watcher.start();
+    await watcher.start(config.stopping);
+    // A stop during start-up ends it here, or after the scan that it cut short: nothing is served.
+    const stopped = () => config.stopping?.aborted === true;
+    if (stopped()) {
+      log.info('stopped while setting up the watches; the roots are scanned at the next start');
+      return { port: null, close: closeAll };
+    }
     log.info(`watching ${roots.all().length} root(s), ready in ${Date.now() - watchStarted} ms`);
 
     const started = Date.now();
@@ -114,15 +121,16 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
         log,
         skippedNames,
         record: (inputs) => void (logged += watcher.record(inputs).length),
-        stop: () => config.stopping?.aborted === true,
+        stop: stopped,
       });
       files += result.files;
       hashed += result.hashed;
       if (result.verdict.status !== 'ok') log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, result.verdict.reason);
       if (result.stopped) break;
     }
-    const cut = config.stopping?.aborted ? '; stopped before the end, the rest is scanned at the next start' : '';
+    const cut = stopped() ? '; stopped before the end, the rest is scanned at the next start' : '';
     log.info(`scan: ${files} files, ${hashed} hashed, ${logged} changes logged in ${Date.now() - started} ms (last sequence ${store.lastSequence()})${cut}`);
+    if (stopped()) return { port: null, close: closeAll };
 
     const server = await DaemonServer.listen({
       host: config.host,

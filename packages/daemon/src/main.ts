@@ -61,9 +61,9 @@ async function main(): Promise<void> {
   const token = await resolveToken({ token: argv.token, tokenFile: argv['token-file'] });
   const tls = await readTlsFiles(argv['tls-cert'], argv['tls-key'], log);
   // Handlers before the start: a signal in the moment after "listening" is logged must not meet
-  // Node's default action (an abrupt end). One during start-up ends the start-up scan at its next
-  // directory (a big tree can take minutes) and stops the daemon once it is up; a second one ends
-  // it at once.
+  // Node's default action (an abrupt end). One during start-up ends the setting up of the watches
+  // at once and the start-up scan at its next directory (a big tree can take minutes), and stops
+  // the daemon without listening; a second one ends it at once.
   const stopping = new AbortController();
   const started = runDaemon({ host: argv.host, port, dbPath: argv.db, dirs, token, log, tls, maintenance, rescanEveryMs: rescanMinutes * 60_000, stopping: stopping.signal });
   const stop = (signal: NodeJS.Signals) => {

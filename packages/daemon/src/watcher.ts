@@ -179,9 +179,13 @@ export class TreeWatcher {
     this.burstOptions = { threshold: Math.floor(maxQueuedEvents() / 2), quietMs: 1000, ...options.burst };
   }
 
-  /** Starts watching every root; resolves once the watchers are ready. Events are queued until run(). */
-  async start(): Promise<void> {
-    await Promise.all(this.roots.all().map((root) => this.watchRoot(root)));
+  /**
+   * Starts watching every root; resolves once the watchers are ready, or as soon as `stop` aborts
+   * (setting up the watches of a big tree takes a while; close() ends it). Events are queued
+   * until run().
+   */
+  async start(stop?: AbortSignal): Promise<void> {
+    await Promise.all(this.roots.all().map((root) => this.watchRoot(root, stop)));
   }
 
   /** Begins processing queued and future events. */
@@ -267,7 +271,7 @@ export class TreeWatcher {
    * appearing and disappearing; changes to files arrive as its 'raw' events, which name the child
    * of the watched directory that changed. Both are only hints for the coalescer.
    */
-  private async watchRoot(root: Root): Promise<void> {
+  private async watchRoot(root: Root, stop?: AbortSignal): Promise<void> {
     const old = this.watchers.get(root.name);
     const dir = directoryKey(root.root);
     const replaced = this.watchedDirs.get(root.name) !== dir;
@@ -329,8 +333,14 @@ export class TreeWatcher {
       }
     });
     await new Promise<void>((resolve) => {
-      fsw.once('ready', () => resolve());
+      const done = () => {
+        stop?.removeEventListener('abort', done);
+        resolve();
+      };
+      fsw.once('ready', done);
+      stop?.addEventListener('abort', done, { once: true });
       fsw.add(root.root);
+      if (stop?.aborted) done();
     });
     // Watches set up during the initial walk are covered by the scan that follows start().
     fsw.onWatching = (path) => {
