@@ -2,12 +2,15 @@
 // upload. The client exits non-zero with one sentence (3, as for any run stopped before it was
 // done), never finalizes the session, so the daemon aborts it when the connection closes and
 // removes its staged bytes; nothing is appliable, and R's files are untouched.
+// The same signals during zync-apply apply end it between two entries, as a quit at a prompt
+// does: exit 9 with one sentence, no temp file in E's tree, no lock left; run again, it continues.
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findTempFiles, sha256File, waitFor, writeRandomFile, writeText, type DaemonHandle } from '../helpers/index.js';
+import { findTempFiles, sha256File, spawnCli, waitFor, writeRandomFile, writeText, type DaemonHandle } from '../helpers/index.js';
 import { spawnClient, syncedPair, type ClientSetup } from '../client/support.js';
-import { listSessions } from './support.js';
+import { listSessions, runApply, runUpstream, stagingIdFrom } from './support.js';
 
 const stagingRoot = (daemon: DaemonHandle) => path.join(daemon.stateDir, 'zync-staging');
 
@@ -19,7 +22,7 @@ async function stagedSessionDirs(daemon: DaemonHandle): Promise<string[]> {
   }
 }
 
-describe('upstream: a signal during --update-upstream', () => {
+describe('upstream: a signal during --update-upstream or zync-apply apply', () => {
   let e: string;
   let r: string;
   let daemon: DaemonHandle;
@@ -76,5 +79,28 @@ describe('upstream: a signal during --update-upstream', () => {
 
     expect(await findTempFiles(r)).toEqual([]);
     expect(await sha256File(big)).toBe(before);
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s during zync-apply apply stops it between entries: exit 9, nothing half done', async (signal) => {
+    const dir = `many-${signal}`;
+    const FILES = 300;
+    for (let i = 0; i < FILES; i++) await writeRandomFile(path.join(r, dir, `f${i}.bin`), 64 * 1024);
+    const sent = await runUpstream(setup);
+    expect(sent.code, sent.stderr).toBe(0);
+    const stagingId = stagingIdFrom(sent.stdout);
+
+    const apply = spawnCli('apply', ['--db', daemon.db, 'apply', stagingId, '--non-interactive']);
+    await waitFor(async () => (await readdir(path.join(e, dir)).catch(() => [])).length > 0, { intervalMs: 2, what: "the first of R's files on E" });
+    apply.proc.kill(signal);
+    expect(await apply.exited, apply.stderr()).toBe(9);
+    expect(apply.stderr().trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^zync-apply: Stopped by ${signal}: session ${stagingId} is partly applied \\(.*; \\d+ left\\), and what was applied stays — run zync-apply apply ${stagingId} again to continue\\.$`)),
+    ]);
+    expect(await findTempFiles(e)).toEqual([]);
+    expect(existsSync(`${daemon.db}.apply.lock`)).toBe(false);
+
+    const again = await runApply(daemon, ['apply', stagingId, '--non-interactive']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await readdir(path.join(e, dir))).toHaveLength(FILES);
   });
 });

@@ -87,6 +87,11 @@ export interface ApplyContext {
   /** null: no one to ask (--non-interactive, or no terminal). */
   ask: ((q: ConflictQuestion) => Promise<ConflictAnswer>) | null;
   force: boolean;
+  /**
+   * Aborted (reason: the signal's name) by Ctrl-C or SIGTERM: the run ends before its next entry,
+   * the one under way finished, as after a quit at a prompt.
+   */
+  stop?: AbortSignal;
   now?: () => number;
 }
 
@@ -848,7 +853,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
 
   let finished = true;
   for (const item of plan.items) {
-    if (!(await resolveEntry(item.entry))) {
+    if (ctx.stop?.aborted || !(await resolveEntry(item.entry))) {
       finished = false;
       break;
     }
@@ -863,6 +868,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     staging_id: stagingId,
     tally,
     finished,
+    stopped_by: ctx.stop?.aborted ? String(ctx.stop.reason) : undefined,
     remaining,
     applied_before: plan.done,
     backupDir: backedUp || entries.some((e) => e.backup) ? backupDir : null,

@@ -367,6 +367,8 @@ export function formatSummary(r: {
   staging_id: string;
   tally: ApplyTally;
   finished: boolean;
+  /** Not finished because of this signal (SIGINT, SIGTERM), not a quit at a prompt. */
+  stopped_by?: string | undefined;
   remaining: number;
   /** Entries an earlier (quit or interrupted) run applied. */
   applied_before?: number;
@@ -391,11 +393,12 @@ export function formatSummary(r: {
   const before = r.applied_before ?? 0;
   // Every entry this run settled (written, kept, already in place...) counts in the tally.
   const nothing = Object.values(t).every((n) => n === 0);
+  const how = r.stopped_by === undefined ? 'Quit at the prompt' : `Stopped by ${r.stopped_by}`;
   let head: string;
   if (r.finished) head = `Applied session ${r.staging_id}: ${parts.join(', ')}.`;
-  else if (!nothing) head = `Quit at the prompt: session ${r.staging_id} is partly applied (${parts.join(', ')}; ${r.remaining} left), and what was applied stays${again}`;
-  else if (before === 0) head = `Quit at the prompt: nothing of session ${r.staging_id} was applied (${r.remaining} left)${again}`;
-  else head = `Quit at the prompt: nothing more of session ${r.staging_id} was applied (${before} applied before; ${r.remaining} left)${again}`;
+  else if (!nothing) head = `${how}: session ${r.staging_id} is partly applied (${parts.join(', ')}; ${r.remaining} left), and what was applied stays${again}`;
+  else if (before === 0) head = `${how}: nothing of session ${r.staging_id} was applied (${r.remaining} left)${again}`;
+  else head = `${how}: nothing more of session ${r.staging_id} was applied (${before} applied before; ${r.remaining} left)${again}`;
   const lines: [string, ...string[]] = [head];
   if (r.backupDir) lines.push(`E's previous versions were backed up under ${r.backupDir}`);
   for (const copy of r.copies) lines.push(`Upstream version kept beside E's as ${inertLine(copy)}`);

@@ -90,6 +90,12 @@ async function show(o: Opened, args: { id: string; dirs: string[] | undefined; j
 
 async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; force: boolean; nonInteractive: boolean }): Promise<void> {
   const interactive = !args.nonInteractive && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  // Ctrl-C or SIGTERM ends the run between entries, as a quit at a prompt does: no temp file in
+  // E's tree, no entry half done. A second one ends it at once.
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => (stop.signal.aborted ? process.exit(130) : stop.abort(signal));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const outcome = await applySession(
     {
       daemon: o.daemon,
@@ -100,6 +106,7 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
       print,
       ask: interactive ? askConflict : null,
       force: args.force,
+      stop: stop.signal,
     },
     args.id,
   );
