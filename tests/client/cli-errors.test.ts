@@ -6,7 +6,8 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exists, runCli, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
+import { DaemonStore } from '@zync/daemon';
+import { exists, runCli, sha256File, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
 import { stateDb } from './support.js';
 
 /** The last line the client printed: the sentence a user reads. */
@@ -130,6 +131,16 @@ describe('zync-client errors', () => {
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(lastLine(result.stderr)).toBe(`zync-client: Cannot open database ${db}: file is not a database.`);
+  });
+
+  it("exits 2 with one sentence when its database is the daemon's, and leaves it as it was", async () => {
+    const db = path.join(tempDir('zync-rstate-'), 'sync.db');
+    DaemonStore.open(db).close();
+    const before = await sha256File(db);
+    const result = await runCli('client', ['--server', daemon.url, '--token', daemon.token, '--db', db, '--once', '--dirs', `docs:${tempDir()}`]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toBe(`zync-client: ${db} is not a zync-client database; pass --db with the client's state, or a new file.\n`);
+    expect(await sha256File(db)).toBe(before);
   });
 
   it('--help describes every option, choices unbroken', async () => {

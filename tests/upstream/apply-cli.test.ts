@@ -1,8 +1,10 @@
 // zync-apply's command line as a script sees it: every refusal is one sentence on stderr with
-// its exit status (README "Exit codes"), never a stack trace — a repeated option included.
+// its exit status (README "Exit codes"), never a stack trace — a repeated option included; a
+// --db that is not the daemon's is refused, not made one.
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, tempDir } from '../helpers/index.js';
+import { DaemonStore } from '@zync/daemon';
+import { runCli, sha256File, tempDir } from '../helpers/index.js';
 
 const apply = (args: readonly string[]) => runCli('apply', args);
 
@@ -19,5 +21,21 @@ describe('zync-apply: bad command lines', () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stdout).toBe('');
+  });
+
+  it("another program's SQLite database is refused with one sentence and left as it was", async () => {
+    const db = path.join(tempDir(), 'other.db');
+    const store = DaemonStore.open(db);
+    // Another program's: tables of its own, none of zync's change log, no schema version.
+    store.db.exec('DROP TABLE changes; CREATE TABLE notes (body TEXT)');
+    store.db.pragma('user_version = 0');
+    store.close();
+    const before = await sha256File(db);
+    for (const args of [['--db', db, 'list'], ['--db', db, 'show', 'X']]) {
+      const result = await apply(args);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toBe(`zync-apply: ${db} is not a zync-daemon database; pass --db with the daemon's database.\n`);
+    }
+    expect(await sha256File(db)).toBe(before);
   });
 });

@@ -16,3 +16,4 @@ export * from './private-paths.js';
 export * from './private-locations.js';
 export * from './file-names.js';
 export * from './name-length.js';
+export * from './database-kind.js';

@@ -7,6 +7,7 @@ import type { ChangeEntry } from '@zync/common';
 import { compactLog } from './compaction.js';
 import type { ChangeInput } from './core/entries.js';
 import { DaemonStore } from './store/daemon-store.js';
+import { migrate } from './store/migrations.js';
 
 const dirs: string[] = [];
 const stores: DaemonStore[] = [];
@@ -102,7 +103,7 @@ describe('compactLog', () => {
     const file = path.join(dir, 'sync.db');
     const old = new Database(file); // as a zync build before incremental vacuum left it
     old.pragma('journal_mode = WAL');
-    old.exec('CREATE TABLE placeholder (x)');
+    migrate(old, file);
     old.close();
     const store = DaemonStore.open(file);
     stores.push(store);

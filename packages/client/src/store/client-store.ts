@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { ZyncError } from '@zync/common';
+import { checkDatabaseKind, ZyncError } from '@zync/common';
 import { entryKeyString, type EntryKey, type PartialDownload, type RecordedEntry } from '../core/types.js';
 
 export type { EntryKey, PartialDownload, RecordedEntry };
@@ -154,11 +154,15 @@ export class ClientStore {
       throw new ZyncError('BAD_ARGUMENT', `Cannot open database ${path}: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });
     }
     try {
+      // Before anything is written: a --db that is not the client's is refused, not migrated.
+      const current = db.pragma('user_version', { simple: true }) as number;
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[];
+      const migrations = loadMigrations();
+      checkDatabaseKind(path, { userVersion: current, tables }, { program: 'zync-client', latest: migrations.length, table: 'entries', advice: "pass --db with the client's state, or a new file" });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
-      const current = db.pragma('user_version', { simple: true }) as number;
-      for (const migration of loadMigrations()) {
+      for (const migration of migrations) {
         if (migration.version <= current) continue;
         db.transaction(() => {
           db.exec(migration.sql);

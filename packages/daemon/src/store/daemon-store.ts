@@ -6,10 +6,10 @@
 // never log the same content twice. Compaction steps are decided the same way (planCompaction).
 // Owns the SQL of 001-change-log.sql; decides nothing else.
 import Database from 'better-sqlite3';
-import { ZyncError, type ChangeEntry, type DirSpec, type EntryKind } from '@zync/common';
+import { checkDatabaseKind, ZyncError, type ChangeEntry, type DirSpec, type EntryKind } from '@zync/common';
 import { classifyChange, orderChanges, type ChangeInput, type FileRecord, type ObservedEntry } from '../core/entries.js';
 import { planCompaction, type CompactionCandidate } from '../core/plan-compaction.js';
-import { migrate } from './migrations.js';
+import { databaseFacts, loadMigrations, migrate } from './migrations.js';
 
 interface FileRow {
   base_dir: string;
@@ -153,6 +153,9 @@ export class DaemonStore {
     let db: Database.Database | undefined;
     try {
       db = new Database(dbPath);
+      // Before anything is written: a --db that is not the daemon's is refused, not migrated.
+      const migrations = loadMigrations();
+      checkDatabaseKind(dbPath, databaseFacts(db), { program: 'zync-daemon', latest: migrations.length, table: 'changes', advice: "pass --db with the daemon's database" });
       // Before anything is written: a new database reclaims the space compaction frees in steps
       // (PRAGMA incremental_vacuum). On an existing database it takes effect at the next VACUUM.
       db.pragma('auto_vacuum = INCREMENTAL');
@@ -161,7 +164,7 @@ export class DaemonStore {
       // FULL: a sequence a client has seen must never be handed out again after a power cut.
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
-      migrate(db, dbPath);
+      migrate(db, dbPath, migrations);
       return new DaemonStore(db, dbPath);
     } catch (err) {
       db?.close();

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as nodePath from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { ZyncError } from '@zync/common';
+import { ZyncError, type DatabaseFacts } from '@zync/common';
 
 /** packages/daemon/sql, from src/store (vitest) and dist/store (built) alike. */
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
@@ -32,6 +32,14 @@ export function loadMigrations(sqlDir: string = SQL_DIR): Migration[] {
     if (m.version !== i + 1) throw new Error(`SQL migrations in ${sqlDir} are not numbered 001, 002, ... without gaps (found ${m.name}).`);
   });
   return migrations;
+}
+
+/** What checkDatabaseKind decides from; reads only. */
+export function databaseFacts(db: BetterSqlite3.Database): DatabaseFacts {
+  return {
+    userVersion: Number(db.pragma('user_version', { simple: true })),
+    tables: db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[],
+  };
 }
 
 export function migrate(db: BetterSqlite3.Database, dbPath: string, migrations: readonly Migration[] = loadMigrations()): void {
