@@ -19,8 +19,12 @@ const children = [];
 const say = (line) => process.stdout.write(`${line}\n`);
 
 function start(bin, args) {
+  // Its own process group: Ctrl-C reaches the demo only, which stops each child with one SIGTERM.
+  // Had the terminal's SIGINT reached them too, that SIGTERM would be a second signal, which ends
+  // a zync process at once instead of cleanly.
   const child = spawn(process.execPath, [path.join(repo, `packages/${bin}/bin/zync-${bin}.js`), ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
   });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
@@ -38,14 +42,19 @@ async function until(what, check, timeoutMs = 30_000) {
   }
 }
 
+/** Stops every child with one SIGTERM and resolves once all have exited. */
 function stopAll() {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) child.kill('SIGTERM');
+  return Promise.all(running.map((child) => new Promise((resolve) => child.once('exit', resolve))));
 }
-process.on('SIGINT', () => {
-  stopAll();
-  say('\nStopped. The demo folders are in .demo/ (delete them with: rm -rf .demo).');
-  process.exit(0);
-});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, async () => {
+    await stopAll();
+    say('\nStopped. The demo folders are in .demo/ (delete them with: rm -rf .demo).');
+    process.exit(0);
+  });
+}
 
 rmSync(demo, { recursive: true, force: true });
 for (const dir of [eRoot, eState, rState]) mkdirSync(dir, { recursive: true });
@@ -55,8 +64,9 @@ writeFileSync(path.join(eRoot, 'notes', 'todo.md'), '- try zync\n- edit a file o
 
 say('Starting zync-daemon on E (127.0.0.1, sample → .demo/E/sample)…');
 const daemon = start('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', path.join(eState, 'sync.db'), '--dirs', `sample:${eRoot}`]);
-const port = await until('the daemon to listen', () => /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(daemon.stderr())?.[1]).catch((err) => {
+const port = await until('the daemon to listen', () => /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(daemon.stderr())?.[1]).catch(async (err) => {
   process.stderr.write(daemon.stderr());
+  await stopAll();
   throw err;
 });
 const tokenFile = path.join(eState, 'zync.token');
@@ -84,12 +94,12 @@ try {
   say(`  ✔ it crossed over to .demo/R/sample/hello-from-E.txt in ${Date.now() - started} ms`);
 } catch (err) {
   process.stderr.write(`demo failed: ${err.message}\n--- daemon ---\n${daemon.stderr()}\n--- client ---\n${client.stderr()}\n`);
-  stopAll();
+  await stopAll();
   process.exit(1);
 }
 
 if (checkOnly) {
-  stopAll();
+  await stopAll();
   process.exit(0);
 }
 say('\nBoth sides keep running. Edit, add or delete files under .demo/E/sample and watch .demo/R/sample follow.');
