@@ -95,6 +95,13 @@ describe('zync-client errors', () => {
     expect(await exists(local)).toBe(true);
   });
 
+  it("creates a new database's missing directory, as the daemon does", async () => {
+    const db = path.join(tempDir('zync-rstate-'), 'not/yet/sync_client.db');
+    const result = await runCli('client', ['--server', daemon.url, '--token', daemon.token, '--db', db, '--once', '--dirs', `docs:${tempDir()}`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await exists(db)).toBe(true);
+  });
+
   it.each([
     ['an existing folder', true],
     ['a folder not made yet', false],

@@ -2,6 +2,7 @@
 // connection factory), run — one pass (--once), continuous pulling, or --update-upstream — and
 // map failures to one sentence and an exit code (failAndExit). Decides nothing itself.
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -136,7 +137,11 @@ async function main(): Promise<void> {
     }
     const unserved = unservedDirsError(first.hello.dirs, specs.map((s) => s.name));
     if (unserved) throw unserved;
-    state ??= openState(dbPath, clientId);
+    if (!state) {
+      // A new state's directory is made as the roots are: once the daemon has taken the token.
+      await mkdir(nodePath.dirname(dbPath), { recursive: true });
+      state = openState(dbPath, clientId);
+    }
     const { store } = state;
     const dirs = await checkDirRoots(specs, { create: true });
 
