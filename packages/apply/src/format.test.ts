@@ -349,4 +349,9 @@ describe('summary', () => {
     const out = formatSummary({ staging_id: 'S', tally: emptyTally(), finished: false, remaining: 3, applied_before: before, backupDir: null, copies: [] });
     expect(out).toEqual([text]);
   });
+
+  it('names the signal that stopped the run, not a prompt', () => {
+    const out = formatSummary({ staging_id: 'S', tally: { ...emptyTally(), written: 1 }, finished: false, stopped_by: 'SIGTERM', remaining: 2, backupDir: null, copies: [] });
+    expect(out).toEqual(['Stopped by SIGTERM: session S is partly applied (1 written, 0 deleted; 2 left), and what was applied stays — run zync-apply apply S again to continue.']);
+  });
 });
