@@ -118,6 +118,18 @@ describe('zync-client errors', () => {
     if (made) expect(await readdir(path.dirname(db))).toEqual([]);
   });
 
+  it('exits 2 when its token file is inside a synced directory, which --update-upstream would send to E', async () => {
+    const r = tempDir('zync-r-');
+    const tokenFile = path.join(r, 'token');
+    await writeFile(tokenFile, `${daemon.token}\n`, { mode: 0o600 });
+    const result = await runCli('client', args(daemon.url, ['--token-file', tokenFile, '--dirs', `docs:${r}`]));
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toBe(
+      `zync-client: The token file ${tokenFile} is inside the synced directory "docs" (${realpathSync(r)}); move it outside every synced directory, where --update-upstream does not send it to E.\n`,
+    );
+    expect(await readdir(r)).toEqual(['token']);
+  });
+
   it.each([
     ['a file', (file: string) => file],
     ['a path below a file', (file: string) => path.join(file, 'sub')],

@@ -86,10 +86,13 @@ async function main(): Promise<void> {
   const specs = parseDirSpecs(argv.dirs);
   const dbPath = nodePath.resolve(argv.db);
   // The database (with its WAL and lock files) in a synced directory would be scanned as R's own
-  // files and sent upstream while the client writes them.
+  // files and sent upstream while the client writes them; a token file would be sent into E's tree.
   await refusePrivatePathsInRoots(
     specs,
-    [{ what: 'The client database', path: dbPath, advice: 'put --db outside every synced directory' }],
+    [
+      { what: 'The client database', path: dbPath, advice: 'put --db outside every synced directory' },
+      ...(argv['token-file'] === undefined ? [] : [{ what: 'The token file', path: argv['token-file'], advice: 'move it outside every synced directory, where --update-upstream does not send it to E' }]),
+    ],
     'synced',
   );
   const upstream = argv['update-upstream'];
