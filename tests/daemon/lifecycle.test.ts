@@ -5,6 +5,7 @@
 // Also: CHANGES_AVAILABLE reaches clients within 100 ms of a commit, the daemon's own or one made
 // by another process (zync-apply) in the same database: R is to pull within 100 ms of a change.
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ChangesAvailablePush, PingResponse, PROTOCOL_VERSION, ZYNC_VERSION } from '@zync/common';
@@ -67,6 +68,18 @@ describe('zync-daemon arguments', () => {
     expectOneSentence(second.stderr, new RegExp(`^zync-daemon: Port ${first.port} on 127.0.0.1 is already in use\\.$`));
     await first.stop();
   });
+
+  it.skipIf(!Object.values(networkInterfaces()).some((addresses) => addresses?.some((a) => a.address === '::1')))(
+    'logs where it listens as a URL a client takes, an IPv6 address in brackets',
+    async () => {
+      const daemon = spawnCli('daemon', ['--host', '::1', '--port', '0', '--db', path.join(tempDir(), 'sync.db'), '--token', 'tok-123456', '--dirs', `w:${root}`]);
+      const url = await waitFor(() => /listening on (\S+)/.exec(daemon.stderr())?.[1], { what: 'the daemon to listen' });
+      expect(url).toMatch(/^ws:\/\/\[::1\]:\d+$/);
+      const client = await connect(url, 'tok-123456');
+      await client.close();
+      expect(await daemon.stop()).toBe(0);
+    },
+  );
 
   it('--help describes every flag', async () => {
     const help = await runCli('daemon', ['--help']);

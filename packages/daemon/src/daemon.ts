@@ -146,7 +146,9 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     watcher.run();
     const maintenance = startMaintenance({ store, stateDir, log, ...(config.maintenance ?? maintenanceSchedule(MAINTENANCE_DEFAULTS)) });
     cleanup.push(() => maintenance.close());
-    log.info(`listening on ${server.scheme}://${config.host}:${server.port}`);
+    // As a URL a client can be given: an IPv6 address in brackets.
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    log.info(`listening on ${server.scheme}://${host}:${server.port}`);
     return { port: server.port, close: closeAll };
   } catch (err) {
     await closeAll().catch(() => undefined);
