@@ -2,7 +2,7 @@
 // first (exit code 8) and changes nothing: a second daemon on one database, a second client on
 // one client state, a second zync-apply applying sessions. Once the first is gone — even by kill -9, which leaves its lock file behind —
 // the next one starts normally.
-import { rm } from 'node:fs/promises';
+import { rm, symlink } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exists, expectSameTree, runCli, startDaemon, tempDir, waitFor, writeText, type DaemonHandle } from '../helpers/index.js';
@@ -29,6 +29,14 @@ describe('one zync process per state', () => {
     expect(lastLine(second.stderr)).toBe(
       `zync-daemon: Another zync-daemon (pid ${daemon.proc.pid}) is using the database ${daemon.db}; stop it first (if no such process runs, remove ${daemon.db}.lock).`,
     );
+  });
+
+  it('refuses a second daemon given a symbolic link to the same database', async () => {
+    const link = path.join(tempDir(), 'sync.db');
+    await symlink(daemon.db, link);
+    const second = await runCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', link, '--dirs', `docs:${e}`, '--token', daemon.token]);
+    expect(second.code, second.stderr).toBe(8);
+    expect(lastLine(second.stderr)).toMatch(new RegExp(`^zync-daemon: Another zync-daemon \\(pid ${daemon.proc.pid}\\) is using the database `));
   });
 
   it('refuses a second client on the same client state while the first runs', async () => {

@@ -6,7 +6,7 @@
 // Stops in reverse. No argument parsing here (main.ts) and no decisions (core/).
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { acquireProcessLock, generateToken, readTokenFile, refusePrivatePathsInRoots, writeTokenFile, type DirSpec, type Logger, type ProcessLock } from '@zync/common';
+import { acquireProcessLock, generateToken, readTokenFile, realLocation, refusePrivatePathsInRoots, writeTokenFile, type DirSpec, type Logger, type ProcessLock } from '@zync/common';
 import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
 import { SkippedNames } from './skipped-names.js';
@@ -61,7 +61,8 @@ export async function ensureToken(stateDir: string, token: string | undefined, l
 
 export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
   const { log } = config;
-  const dbPath = nodePath.resolve(config.dbPath);
+  // The real path: a second daemon given a symbolic link to the database takes the same lock.
+  const dbPath = await realLocation(config.dbPath);
   const stateDir = nodePath.dirname(dbPath);
   // What can refuse the start is checked before the database and token are made: a refused start
   // must leave nothing behind, least of all a generated token in a root that a daemon syncs to R.
