@@ -1,15 +1,34 @@
 // The staged content of a session is damaged or gone (a file removed from the state directory,
 // a disk error): zync-apply refuses the session before it writes anything, in one sentence that
 // says so, instead of applying the entries before the missing one and stopping with a
-// raw ENOENT that "run again" can never fix.
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+// raw ENOENT that "run again" can never fix. Content that is there is found, also through a
+// --db that is a symbolic link to the daemon's database.
+import { readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { treeDigest } from '../helpers/index.js';
+import { runCli, tempDir, treeDigest } from '../helpers/index.js';
 import { syncedPair } from '../client/support.js';
 import { runApply, runUpstream, stagingIdFrom } from './support.js';
 
 describe('zync-apply: staged content missing', () => {
+  it('finds it beside the database a --db symbolic link leads to', async () => {
+    const { e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'a.txt'), 'base\n');
+    });
+    try {
+      await writeFile(path.join(r, 'a.txt'), 'R a\n');
+      const staged = await runUpstream(setup);
+      expect(staged.code, staged.stderr).toBe(0);
+      const link = path.join(tempDir(), 'sync.db');
+      await symlink(daemon.db, link);
+      const applied = await runCli('apply', ['--db', link, 'apply', stagingIdFrom(staged.stdout), '--non-interactive']);
+      expect(applied.code, applied.stderr).toBe(0);
+      expect(await readFile(path.join(e, 'a.txt'), 'utf8')).toBe('R a\n');
+    } finally {
+      await daemon.stop();
+    }
+  });
+
   it('refuses the session with nothing changed', async () => {
     const { e, r, daemon, setup } = await syncedPair(async (e) => {
       await writeFile(path.join(e, 'a.txt'), 'base\n');

@@ -28,11 +28,12 @@ interface Opened {
 }
 
 function openDb(db: string): Opened {
-  const dbPath = nodePath.resolve(db);
   // Opening would create an empty database: a wrong --db must be an error, not a fresh log.
-  if (!existsSync(dbPath)) {
-    throw new ZyncError('BAD_ARGUMENT', `No zync database at ${dbPath}; pass --db with the daemon's database.`);
+  if (!existsSync(db)) {
+    throw new ZyncError('BAD_ARGUMENT', `No zync database at ${nodePath.resolve(db)}; pass --db with the daemon's database.`);
   }
+  // The real path: the daemon keeps its state (staging, backups) beside it, not beside a link.
+  const dbPath = realpathSync(db);
   const daemon = DaemonStore.open(dbPath);
   return { daemon, staging: new StagingStore(daemon.db), stateDir: nodePath.dirname(dbPath) };
 }
