@@ -174,12 +174,18 @@ describe('zync-client errors', () => {
     ['a malformed dir spec', ['--token', 't', '--dirs', 'nocolon'], /is not NAME:PATH/],
     ['both --token and --token-file', ['--token', 't', '--token-file', '/nonexistent', '--dirs', 'docs:/tmp/x'], /mutually exclusive/],
     ['a server that is not a ws:// URL', ['--token', 't', '--dirs', `docs:${'/tmp/zync-unused'}`], /must start with ws:\/\/ or wss:\/\//],
+    // The password is not echoed: the address appears in every connection error.
+    [
+      'a server address with a password',
+      ['--token', 't', '--dirs', 'docs:/tmp/zync-unused'],
+      /^zync-client: Server address ws:\/\/…@localhost:1 must not carry a user name or password; zync authenticates with --token, --token-file or ZYNC_TOKEN\.$/,
+    ],
     ['no token at all', ['--dirs', 'docs:/tmp/zync-unused'], /^zync-client: No token given: use --token, --token-file or ZYNC_TOKEN\.$/],
     ['an empty --token', ['--token', '', '--dirs', 'docs:/tmp/zync-unused'], /^zync-client: The token given with --token is empty: use --token, --token-file or ZYNC_TOKEN\.$/],
     // Longer than a timer holds: setTimeout would fire after 1 ms and the client pull without pause.
     ['an --interval longer than a timer holds', ['--token', 't', '--dirs', 'docs:/tmp/zync-unused', '--interval', '3000000'], /^zync-client: --interval must be at most 2147483 seconds \(about 24 days\), not 3000000\.$/],
   ])('exits 2 on bad usage: %s', async (name, extra, message) => {
-    const server = name.startsWith('a server') ? 'http://localhost:1' : daemon.url;
+    const server = name === 'a server address with a password' ? 'ws://me:s3cret@localhost:1' : name.startsWith('a server') ? 'http://localhost:1' : daemon.url;
     const result = await runCli('client', args(server, extra));
     expect(result.code).toBe(2);
     expect(lastLine(result.stderr)).toMatch(message);

@@ -725,15 +725,23 @@ export async function readCaFile(path: string | undefined, url: string): Promise
   }
 }
 
-/** Throws BAD_ARGUMENT unless url is a ws:// or wss:// URL. */
+/**
+ * Throws BAD_ARGUMENT unless url is a ws:// or wss:// URL without a user name or password: zync
+ * authenticates with its token, and the address appears in every connection error, where a
+ * password must not. Nor does it appear in these messages.
+ */
 export function checkServerUrl(url: string): void {
+  const shown = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1…@');
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ZyncError('BAD_ARGUMENT', `Server address ${JSON.stringify(url)} is not a URL (for example ws://localhost:8000).`);
+    throw new ZyncError('BAD_ARGUMENT', `Server address ${JSON.stringify(shown)} is not a URL (for example ws://localhost:8000).`);
   }
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    throw new ZyncError('BAD_ARGUMENT', `Server address ${url} must start with ws:// or wss:// (for example ws://localhost:8000).`);
+    throw new ZyncError('BAD_ARGUMENT', `Server address ${shown} must start with ws:// or wss:// (for example ws://localhost:8000).`);
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new ZyncError('BAD_ARGUMENT', `Server address ${shown} must not carry a user name or password; zync authenticates with --token, --token-file or ZYNC_TOKEN.`);
   }
 }
