@@ -14,6 +14,8 @@ describe('zync-apply: bad command lines', () => {
     ['--db given twice', ['--db', 'a.db', '--db', 'b.db', 'list'], 2, /--db was given more than once/],
     ['--db given twice, after the command', ['show', 'X', '--db', 'a.db', '--db', 'b.db'], 2, /--db was given more than once/],
     ['no command', [], 2, /Name a command: list, show, apply or discard\./],
+    ['show without a session ID', ['show'], 2, /^zync-apply: Name the session by its ID, as zync-apply list shows it\.\n$/],
+    ['apply without a session ID', ['apply', '--force'], 2, /^zync-apply: Name the session by its ID, as zync-apply list shows it\.\n$/],
     ['--db without its value', ['list', '--db'], 2, /^zync-apply: --db needs a value\.\n$/],
   ])('%s', async (_d, args, code, message) => {
     const result = await apply(args.map((a) => (a.endsWith('.db') && !a.startsWith('/') ? path.join(tempDir(), a) : a)));

@@ -188,7 +188,10 @@ async function main(): Promise<void> {
       .strict()
       .version(versionLine())
       .fail((message, err) => {
-        throw isZyncError(err) ? err : usageError(err?.message ?? message);
+        if (isZyncError(err)) throw err;
+        // yargs' own words for show, apply or discard without their ID.
+        if (!err && message?.startsWith('Not enough non-option arguments')) throw usageError('Name the session by its ID, as zync-apply list shows it.');
+        throw usageError(err?.message ?? message);
       })
       .parseAsync();
   } finally {
