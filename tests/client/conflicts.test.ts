@@ -1,8 +1,10 @@
 // R's edits are never destroyed. R edits a file that E then modifies, and one that E deletes:
 // R ends with E's state plus R's edits as conflict copies, and the client reports both. When
-// E's new content equals R's, nothing is copied. After the daemon's database is deleted and
-// recreated, the client resyncs without losing R's edits.
-import { mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+// E's new content equals R's, nothing is copied; an edit that puts the file's size and mtime back
+// (touch -r) is an edit too. After the daemon's database is deleted and recreated, the client
+// resyncs without losing R's edits.
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exists, startDaemon, tempDir, treeDigest, type DaemonHandle } from '../helpers/index.js';
@@ -21,7 +23,7 @@ describe('conflicts on R', () => {
     e = tempDir('zync-e-');
     r = tempDir('zync-r-');
     await mkdir(onE('notes'));
-    for (const name of ['modify.txt', 'delete.txt', 'same.txt', 'untouched.txt', 'kept.txt', 'gone.txt', 'gone-edited.txt']) {
+    for (const name of ['modify.txt', 'delete.txt', 'same.txt', 'untouched.txt', 'kept.txt', 'gone.txt', 'gone-edited.txt', 'same-stat.txt']) {
       await writeFile(onE(`notes/${name}`), `E's original ${name}\n`);
     }
     daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
@@ -60,7 +62,31 @@ describe('conflicts on R', () => {
     expect(result.stderr).toMatch(/2 conflict\(s\)/);
   });
 
+  it("keeps an edit that put the file's size, mtime and inode back (touch -r) as a conflict copy", async () => {
+    const file = onR('notes/same-stat.txt');
+    const before = await stat(file);
+    const reference = path.join(tempDir('zync-ref-'), 'stamp');
+    execFileSync('touch', ['-r', file, reference]);
+    const edit = `${'R'.repeat(before.size - 1)}\n`;
+    await writeFile(file, edit); // in place: same inode, same size
+    execFileSync('touch', ['-r', reference, file]); // mtime back, to the nanosecond
+    const after = await stat(file, { bigint: true });
+    expect([after.size, after.ino]).toEqual([BigInt(before.size), BigInt(before.ino)]);
+    expect(after.mtimeMs).toBe((await stat(reference, { bigint: true })).mtimeMs);
+    await writeFile(onE('notes/same-stat.txt'), "E's new same-stat.txt\n");
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const result = await runClientOnce(setup);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await text(file)).toBe("E's new same-stat.txt\n");
+    const copy = (await conflictCopies(r)).find((c) => c.startsWith('notes/same-stat.zync-conflict-'));
+    expect(copy, result.stderr).toBeDefined();
+    expect(await text(onR(copy!))).toBe(edit);
+    expect(result.stderr).toMatch(/conflict: docs\/notes\/same-stat\.txt .*E modified it/);
+  });
+
   it("resyncs after the daemon's database is recreated, without losing R's edits", async () => {
+    const copiesBefore = (await conflictCopies(r)).length;
     await daemon.stop('SIGTERM');
     for (const suffix of ['', '-wal', '-shm']) await rm(`${daemon.db}${suffix}`, { force: true });
     // While the log is gone: R edits two files; E deletes one R left alone and one R edited.
@@ -85,7 +111,7 @@ describe('conflicts on R', () => {
     // Everything else matches E, and the earlier conflict copies are still there.
     const tree = await treeDigest(r);
     expect(Object.keys(tree).sort()).toEqual(Object.keys(await treeDigest(e)).sort());
-    expect((await conflictCopies(r)).length).toBe(3);
+    expect((await conflictCopies(r)).length).toBe(copiesBefore + 1);
     expect(await text(onR('notes/untouched.txt'))).toBe("E's original untouched.txt\n");
   });
 });

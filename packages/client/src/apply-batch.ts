@@ -233,6 +233,9 @@ async function applyRound(
       local_size: isFile ? local.size : null,
       local_mtime: isFile ? local.mtime : null,
       local_ino: isFile ? local.ino : null,
+      // Recorded after R's own write (rename, chmod, utimes): a later write moves the ctime past
+      // this (+1: Date.now() drops the fraction of a millisecond the ctime keeps).
+      local_ctime_max: isFile ? Date.now() + 1 : null,
       sequence: entry.sequence,
       seen_gen: generation,
     });

@@ -286,7 +286,7 @@ export function lstatState(abs: string): LocalState {
     throw err;
   }
   if (info === undefined) return { kind: 'absent' };
-  if (info.isFile()) return { kind: 'file', size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777 };
+  if (info.isFile()) return { kind: 'file', size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777, ctime: info.ctimeMs };
   if (info.isDirectory()) return { kind: 'dir', mode: info.mode & 0o7777 };
   return { kind: 'other' };
 }

@@ -37,6 +37,12 @@ describe('classifyLocalEdit', () => {
     ['a received file became a dir', rec(), { kind: 'dir', mode: 0o755 }, 'edited'],
     ['a received dir became a file', dirRec, file(), 'edited'],
     ['a symlink where a file was', rec(), { kind: 'other' }, 'edited'],
+    ['stat as recorded, ctime within the bound', rec({ local_ctime_max: 5000 }), file({ ctime: 4999.5 }), 'unchanged'],
+    // An edit followed by `touch -r` (or cp -p of same-sized bytes) keeps size, mtime and inode.
+    ['stat as recorded, ctime past the bound, not hashed yet', rec({ local_ctime_max: 5000 }), file({ ctime: 5000.5 }), 'unknown'],
+    ['stat as recorded, ctime past the bound, other bytes', rec({ local_ctime_max: 5000 }), file({ ctime: 9000, checksum: B }), 'edited'],
+    ['stat as recorded, ctime past the bound, same bytes (a chmod)', rec({ local_ctime_max: 5000 }), file({ ctime: 9000, checksum: A }), 'unchanged'],
+    ['stat as recorded, no bound recorded (before it was kept)', rec(), file({ ctime: 9000 }), 'unchanged'],
   ])('%s', (_name, recorded, local, expected) => {
     expect(classifyLocalEdit(recorded, local)).toBe(expected);
   });

@@ -1,7 +1,8 @@
 // "Did someone on R edit this?" — compares what R's disk holds with what R last received. The
-// stat recorded right after writing (size, mtime, inode) is trusted as proof that nothing
-// changed; when it differs, only a hash can tell (a touch or a rewrite with the same bytes is not
-// an edit). Pure: the shell stats and hashes, these functions decide.
+// stat recorded right after writing (size, mtime, inode, and a ctime no later than a bound taken
+// then) is trusted as proof that nothing changed; when it differs, only a hash can tell (a touch
+// or a rewrite with the same bytes is not an edit; an edit followed by `touch -r` keeps size,
+// mtime and inode, but not the ctime). Pure: the shell stats and hashes, these functions decide.
 import type { LocalState, RecordedEntry } from './types.js';
 
 /**
@@ -13,7 +14,7 @@ import type { LocalState, RecordedEntry } from './types.js';
  */
 export type LocalEditState = 'absent' | 'unchanged' | 'edited' | 'untracked' | 'unknown';
 
-type Recorded = Pick<RecordedEntry, 'kind' | 'checksum' | 'local_size' | 'local_mtime' | 'local_ino'>;
+type Recorded = Pick<RecordedEntry, 'kind' | 'checksum' | 'local_size' | 'local_mtime' | 'local_ino' | 'local_ctime_max'>;
 
 export function statMatches(recorded: Recorded, local: LocalState): boolean {
   return (
@@ -21,8 +22,14 @@ export function statMatches(recorded: Recorded, local: LocalState): boolean {
     recorded.kind === 'file' &&
     recorded.local_size === local.size &&
     recorded.local_mtime === local.mtime &&
-    recorded.local_ino === local.ino
+    recorded.local_ino === local.ino &&
+    !ctimeMovedPast(recorded.local_ctime_max, local.ctime)
   );
+}
+
+/** true when a file's ctime shows a write after the recorded bound (unknown on either side: false). */
+export function ctimeMovedPast(bound: number | null | undefined, ctime: number | undefined): boolean {
+  return bound !== null && bound !== undefined && ctime !== undefined && ctime > bound;
 }
 
 export function classifyLocalEdit(recorded: Recorded | null | undefined, local: LocalState): LocalEditState {
@@ -74,5 +81,13 @@ export function adoptPlacement<T extends Recorded>(
 ): T | null | undefined {
   if (local.kind !== 'file' || local.checksum === undefined || !placed.includes(local.checksum)) return recorded;
   if (recorded?.kind === 'file' && recorded.checksum === local.checksum) return recorded;
-  return { ...(recorded ?? blank()), kind: 'file', checksum: local.checksum, local_size: local.size, local_mtime: local.mtime, local_ino: local.ino };
+  return {
+    ...(recorded ?? blank()),
+    kind: 'file',
+    checksum: local.checksum,
+    local_size: local.size,
+    local_mtime: local.mtime,
+    local_ino: local.ino,
+    local_ctime_max: local.ctime ?? null,
+  };
 }

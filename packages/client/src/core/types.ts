@@ -24,6 +24,12 @@ export interface RecordedEntry extends EntryKey {
   local_size: number | null;
   local_mtime: number | null;
   local_ino: number | null;
+  /**
+   * At least the file's ctime right after R wrote and recorded it (sql/006-local-ctime.sql): a
+   * later ctime means the file was written since, whatever its size, mtime and inode say. Absent
+   * or null: not known (recorded before it was kept), not checked.
+   */
+  local_ctime_max?: number | null;
   /** The log sequence this state came from. */
   sequence: number;
   /** The resync generation during which the daemon last confirmed this path. */
@@ -39,7 +45,7 @@ export type LocalState =
   /** `mode`: permission bits as they are on R (before a batch opened the directory to write in it). */
   | { kind: 'dir'; mode: number }
   | { kind: 'other' }
-  | { kind: 'file'; size: number; mtime: number; ino: number; mode: number; checksum?: string };
+  | { kind: 'file'; size: number; mtime: number; ino: number; mode: number; ctime?: number; checksum?: string };
 
 /** A large download cut short: its temp file (beside the target) holds the first bytes of this content. */
 export interface PartialDownload {

@@ -44,6 +44,8 @@ describe('findSuspects', () => {
     ['inode differs (replaced by a rename)', [local('a', { ino: 8 })], [got('a')], never, ['a'], []],
     ['permission bits differ (chmod on R)', [local('a', { mode: 0o755 })], [got('a')], never, ['a'], []],
     ['local stat unknown', [local('a')], [got('a', { local_size: null, local_mtime: null, local_ino: null })], never, ['a'], []],
+    ['ctime within the bound', [local('a', { ctime: 4999 })], [got('a', { local_ctime_max: 5000 })], never, [], []],
+    ['ctime past the bound (an edit, then touch -r)', [local('a', { ctime: 5001 })], [got('a', { local_ctime_max: 5000 })], never, ['a'], []],
     ['a received file is gone', [], [got('a')], never, [], ['a']],
     ['a gone file now ignored is not a deletion', [], [got('a')], () => true, [], []],
     ['same path in another base dir is another file', [local('a', { base_dir: 'e' })], [got('a')], never, ['a'], ['a']],

@@ -10,6 +10,7 @@
 
 import { ZyncError, type ChangeOperation, type EntryKind } from '@zync/common';
 import { revertOf, type UndoneInput } from './plan-reverts.js';
+import { ctimeMovedPast } from '../core/local-edits.js';
 
 /** A regular file found on R (ignored paths, temp files and conflict copies already left out). */
 export interface LocalFile {
@@ -19,6 +20,8 @@ export interface LocalFile {
   mtime: number;
   mode: number;
   ino: number;
+  /** Absent: not known (then not compared). */
+  ctime?: number;
 }
 
 /** What R last received from E for a path that R holds as a file. */
@@ -33,6 +36,8 @@ export interface ReceivedFile {
   local_size: number | null;
   local_mtime: number | null;
   local_ino: number | null;
+  /** A bound on the file's ctime once R wrote it (see RecordedEntry); absent or null: not checked. */
+  local_ctime_max?: number | null;
 }
 
 /** What R received at a path, as the client store records it. */
@@ -123,6 +128,7 @@ export function findSuspects(
       got.local_size === file.size &&
       got.local_mtime === file.mtime &&
       got.local_ino === file.ino &&
+      !ctimeMovedPast(got.local_ctime_max, file.ctime) &&
       got.mode === file.mode;
     if (!unchanged) toHash.push(file);
   }
@@ -187,8 +193,8 @@ export function compareDirectory(
     const key = fileKey(e.base_dir, e.path);
     if (e.kind === 'dir') receivedDirs.set(key, { base_dir: e.base_dir, path: e.path });
     else if (e.checksum !== null) {
-      const { base_dir, path, checksum, mode, local_size, local_mtime, local_ino } = e;
-      receivedFiles.set(key, { base_dir, path, checksum, mode, local_size, local_mtime, local_ino });
+      const { base_dir, path, checksum, mode, local_size, local_mtime, local_ino, local_ctime_max } = e;
+      receivedFiles.set(key, { base_dir, path, checksum, mode, local_size, local_mtime, local_ino, local_ctime_max });
     }
   }
   const { toHash, deleted } = findSuspects(local.files, receivedFiles, (baseDir, path) => isIgnored(baseDir, path, false));

@@ -116,7 +116,7 @@ export async function* walkLocalRoot(dir: DirSpec, ignored: IgnoreMatcher): Asyn
     candidates.forEach((path, i) => {
       const info = fileStats.stats[i];
       if (info?.isFile()) {
-        listing.files.push({ base_dir: dir.name, path, size: info.size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino });
+        listing.files.push({ base_dir: dir.name, path, size: info.size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino, ctime: info.ctimeMs });
       }
     });
     subdirs.forEach((path, i) => {
