@@ -12,7 +12,7 @@
 // nothing behind a symlink is E's. Names that are not UTF-8 raise events under a decoded name
 // that leads nowhere: they are reported (SkippedNames) and their events dropped, never looked at
 // over and over. Owns chokidar and timers; decides nothing itself.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { lstat, readdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
@@ -313,12 +313,9 @@ export class TreeWatcher {
       if (typeof dir !== 'string') return;
       const rel = relOf(typeof name === 'string' && name !== '' ? nodePath.join(dir, name) : dir);
       if (rel !== null) this.onEvent(root.name, 'change', rel);
-      // The OS names the watched directory itself when it is removed or moved away. A child of
-      // the same name looks alike: one E holds or has logged (`d/d` replaced by a directory) is
-      // taken for the child. Taken for the directory, its needless re-watch left a directory
-      // made in it meanwhile (a sibling of `d/d`) without a watch, its files unlogged until the
-      // next rescan.
-      const self = event === 'rename' && name === nodePath.basename(dir) && !this.isKnownChild(root, dir, name) ? relOf(dir) : null;
+      // The OS names the watched directory itself when it is removed or moved away (a child of
+      // the same name looks alike; that costs one needless re-watch).
+      const self = event === 'rename' && name === nodePath.basename(dir) ? relOf(dir) : null;
       if (self) {
         this.lostWatches.add(pendingKey(root.name, self));
         this.onEvent(root.name, 'change', self);
@@ -352,15 +349,6 @@ export class TreeWatcher {
     };
     this.watchers.set(root.name, fsw);
     if (!replaced) await old?.close(); // same directory: the old watch covered the gap
-  }
-
-  /** Whether `name` in the watched directory `dir` is an entry E holds or the log holds live. */
-  private isKnownChild(root: Root, dir: string, name: string): boolean {
-    const child = nodePath.join(dir, name);
-    const rel = toRelativePath(root.root, child);
-    if (rel.startsWith('..') || !isSafeRelativePath(rel)) return false;
-    const logged = this.store.getFile(root.name, rel);
-    return (logged !== null && !logged.deleted) || existsSync(child);
   }
 
   /** Counts an event the OS delivered; a spell that may have overflowed its queue is followed by rescans. */
