@@ -1,10 +1,9 @@
 // The built temp-file writer (what zync-client runs) writes on its worker thread: a GET_FILES
 // answer's pooled buffer moves to the thread without a copy, every file lands with E's content,
-// mode and mtime, and a bad checksum or a failed write is reported for that file alone; durable
-// temp files are renamed there only onto targets still as the plan saw them. Unit tests cover
-// the same batch code inline, from sources, where no worker can start.
+// mode and mtime, and a bad checksum or a failed write is reported for that file alone. Unit
+// tests cover the same batch code inline, from sources, where no worker can start.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { tempPathFor } from '@zync/common';
 import { describe, expect, it } from 'vitest';
@@ -49,20 +48,5 @@ describe('temp-file writer thread', () => {
       expect(Math.abs(info.mtimeMs - writes[i]!.mtime)).toBeLessThan(1);
     }
     expect(readdirSync(root).sort()).toEqual([0, 1, 2].map((i) => path.basename(writes[i]!.tempPath)).sort());
-  });
-
-  it('renames onto absent targets there, and leaves a target R wrote meanwhile to the main thread', async () => {
-    const root = tempDir('zync-writer-');
-    const targets = ['new.txt', 'taken.txt'].map((name) => path.join(root, name));
-    const writes = targets.map((target) => ({ tempPath: tempPathFor(target), content: Buffer.from('E\n'), checksum: sha256(Buffer.from('E\n')), mode: 0o644, mtime: 1_700_000_000_000 }));
-    expect((await tempFileWriter.write(writes)).every((o) => o.ok)).toBe(true);
-    writeFileSync(targets[1]!, 'R\n');
-
-    const placed = await tempFileWriter.place(targets.map((target, i) => ({ tempPath: writes[i]!.tempPath, target, replaceable: null })));
-
-    expect(placed).toEqual([true, false]);
-    expect(readFileSync(targets[0]!, 'utf8')).toBe('E\n');
-    expect(readFileSync(targets[1]!, 'utf8')).toBe('R\n');
-    expect(readdirSync(root).sort()).toEqual([path.basename(writes[1]!.tempPath), 'new.txt', 'taken.txt'].sort());
   });
 });

@@ -629,11 +629,6 @@ async function applyRound(
     tree: { ensureParent },
     absOf,
     guard: (action, abs) => guard(action.entry, abs, action.local, action.keepCopy, `E ${action.entry.operation === 'add' ? 'added' : 'modified'} it`),
-    replaceable: ({ local, keepCopy }) => {
-      if (keepCopy) return false;
-      if (local.kind === 'absent') return null;
-      return local.kind === 'file' ? { size: local.size, mtime: local.mtime, ino: local.ino } : false;
-    },
     placed: (action, abs, file, attributes) => {
       record(action.entry, { kind: 'file', ...file }, attributes);
       tree.touch(abs);

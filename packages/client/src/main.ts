@@ -36,7 +36,6 @@ import { connectFirst, runContinuous, runOnce } from './runner.js';
 import { ClientStore } from './store/client-store.js';
 import { runUpstream } from './upstream/index.js';
 import { StagedRecords } from './upstream/staged-records.js';
-import { tempFileWriter } from './temp-writer.js';
 
 const PROGRAM = 'zync-client';
 
@@ -130,9 +129,6 @@ async function main(): Promise<void> {
       return;
     }
 
-    // Its start-up overlaps the connection's; started later, it would also let V8 grow the main
-    // thread's young generation while the first page is parsed (heap-tuning.ts).
-    tempFileWriter.start();
     first = await connectFirst({ connect: open, logger, signal: controller.signal, retry: !argv.once });
     if (first === null) {
       if (argv.once) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');

@@ -3,10 +3,9 @@
 // daemon's answer and writes it to a temp file beside its target without an fsync of its own.
 // Written files gather into groups; one durability barrier per group (makeDurable: syncfs, or
 // fsync each when few) runs while the next requests are answered and written, and only after it
-// is each file renamed into place: by the writer thread where its target is still as the plan saw
-// it (placeBatch), otherwise after the same last-moment check as every other write (guard: keep
-// R's version as a conflict copy when needed). A file that fails is reported through fail() and
-// its temp file removed; the others go on.
+// does each file go through the same last-moment check as every other write (guard: keep R's
+// version as a conflict copy when needed) and get renamed into place. A file that fails is reported through fail() and its temp
+// file removed; the others go on.
 import { renameSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { MAX_BATCH_BYTES, MAX_BATCH_FILE_BYTES, MAX_BATCH_FILES, ZyncError, fromFsError, tempPathFor, type ChangeEntry, type WrittenFile } from '@zync/common';
@@ -14,8 +13,7 @@ import { runPool } from './bounded-pool.js';
 import type { Connection, FetchedFile } from './connection.js';
 import { planFileBatches, type BatchLimits } from './core/file-batches.js';
 import { makeDurable } from './durability.js';
-import type { ReplaceableFile } from './temp-batch.js';
-import { tempFileWriter, type PlaceJob, type TempFileOutcome, type TempFileWrite } from './temp-writer.js';
+import { tempFileWriter, type TempFileOutcome, type TempFileWrite } from './temp-writer.js';
 import { removeQuietly } from './write-temp-file.js';
 import type { LocalTree } from './local-tree.js';
 
@@ -39,11 +37,6 @@ export interface SmallFileContext<A extends { entry: ChangeEntry }> {
   absOf(entry: ChangeEntry): string;
   /** Runs just before the rename: keeps what is at abs as a conflict copy where needed; may throw. */
   guard(action: A, abs: string): Promise<void>;
-  /**
-   * What the target may hold and be replaced without guard (null: nothing), checked on the writer
-   * thread just before its rename; false: always through guard (R's version is to be kept).
-   */
-  replaceable(action: A): ReplaceableFile | null | false;
   /** The file is in place at abs. */
   placed(action: A, abs: string, file: WrittenFile, attributes: FetchedAttributes): void;
   fail(entry: ChangeEntry, err: unknown): void;
@@ -99,34 +92,7 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
         }
         continue;
       }
-      const quick: Written<A>[] = [];
-      const jobs: PlaceJob[] = [];
-      const checked: Written<A>[] = [];
-      for (const w of group) {
-        const replaceable = ctx.replaceable(w.action);
-        if (replaceable === false) {
-          checked.push(w);
-        } else {
-          quick.push(w);
-          jobs.push({ tempPath: w.tempPath, target: w.abs, replaceable });
-        }
-      }
-      try {
-        const renamed = await tempFileWriter.place(jobs);
-        for (let i = 0; i < quick.length; i++) {
-          const w = quick[i]!;
-          if (renamed[i]) ctx.placed(w.action, w.abs, w.file, w.attributes);
-          else checked.push(w);
-        }
-      } catch (err) {
-        // The writer thread died: some of these may be in place unrecorded, which the next pass
-        // tells from R's own files by the placement notes (keeping no copy of E's content).
-        for (const w of quick) {
-          removeQuietly(w.tempPath);
-          ctx.fail(w.action.entry, err);
-        }
-      }
-      for (const w of checked) await place(w);
+      for (const w of group) await place(w);
     }
   };
   const startCommit = () => {

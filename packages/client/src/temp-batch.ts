@@ -1,9 +1,8 @@
-// What crosses to the temp-file worker: a batch of small temp files to write, the contents in
+// A batch of small temp files to write, as it crosses to the temp-file worker: the contents in
 // one transferable buffer (so nothing is copied across threads and no larger buffer is cloned),
-// with one outcome per file back; and, once a group of them is durable, the renames of those
-// whose targets are as the plan saw them. Built-in modules only (see write-temp-file.ts).
+// and one outcome per file back. Built-in modules only
+// (see write-temp-file.ts).
 import { createHash } from 'node:crypto';
-import { lstatSync, renameSync } from 'node:fs';
 import type { WrittenFile } from '@zync/common';
 import { writeTempFileSync } from './write-temp-file.js';
 
@@ -19,36 +18,9 @@ export interface TempFileJob {
 }
 
 export interface TempBatchRequest {
-  kind: 'write';
   id: number;
   jobs: TempFileJob[];
   data: ArrayBuffer;
-}
-
-/** The file a target may still hold and be replaced without a conflict copy (the plan's view). */
-export interface ReplaceableFile {
-  size: number;
-  mtime: number;
-  ino: number;
-}
-
-export interface PlaceJob {
-  tempPath: string;
-  target: string;
-  /** null: the plan saw nothing there; the temp file is renamed only onto an absent target. */
-  replaceable: ReplaceableFile | null;
-}
-
-export interface PlaceRequest {
-  kind: 'place';
-  id: number;
-  jobs: PlaceJob[];
-}
-
-/** One flag per job: true when renamed into place. */
-export interface PlaceAnswer {
-  id: number;
-  placed: boolean[];
 }
 
 /** The outcomes, and the request's buffer handed back for reuse. */
@@ -85,26 +57,4 @@ export function writeBatch(request: TempBatchRequest): TempFileOutcome[] {
     }
   }
   return outcomes;
-}
-
-/**
- * Renames each temp file onto its target when nothing is there, or the very file the plan saw
- * (same size, mtime and inode): the common case, decided without the main thread. Anything else
- * (R changed the target, a lookup or rename failed) is left as it was, for the main thread's full
- * check, which keeps R's version as a conflict copy or reports the error.
- */
-export function placeBatch(jobs: readonly PlaceJob[]): boolean[] {
-  return jobs.map(({ tempPath, target, replaceable }) => {
-    try {
-      const current = lstatSync(target, { throwIfNoEntry: false });
-      if (current !== undefined) {
-        if (replaceable === null || !current.isFile()) return false;
-        if (current.size !== replaceable.size || current.mtimeMs !== replaceable.mtime || current.ino !== replaceable.ino) return false;
-      }
-      renameSync(tempPath, target);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }

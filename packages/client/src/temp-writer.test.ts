@@ -1,11 +1,9 @@
 // The temp-file writer on a real temp directory (inline here: unit tests run from sources, the
 // binaries use the worker thread with the same batch code): each file gets E's content, mode
 // and mtime beside its target; a content that does not match its checksum, or a write that
-// fails, leaves nothing behind and is reported for that file alone. A durable temp file is
-// renamed into place only where its target is as the plan saw it; anything else is left to the
-// main thread's checks, untouched.
+// fails, leaves nothing behind and is reported for that file alone.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { tempPathFor } from '@zync/common';
@@ -61,54 +59,5 @@ describe('tempFileWriter', () => {
     expect(outcomes.map((o) => (o.ok ? 'ok' : o.reason === 'fs' ? `fs ${o.code}` : o.reason))).toEqual(['checksum', 'fs ENOENT', 'ok', 'ok']);
     expect(readFileSync(good.tempPath, 'utf8')).toBe('good\n');
     expect(readdirSync(root).filter((n) => !n.startsWith('.zync-tmp-good.txt') && !n.startsWith('.zync-tmp-empty.txt'))).toEqual([]);
-  });
-});
-
-describe('tempFileWriter.place', () => {
-  const writeTemp = async (target: string, text: string) => {
-    const write = job(target, text);
-    const [outcome] = await tempFileWriter.write([write]);
-    expect(outcome?.ok).toBe(true);
-    return write.tempPath;
-  };
-
-  it('renames onto an absent target, or onto the very file the plan saw', async () => {
-    const root = tempRoot();
-    const fresh = path.join(root, 'fresh.txt');
-    const seen = path.join(root, 'seen.txt');
-    writeFileSync(seen, 'R had this, unchanged\n');
-    const info = statSync(seen);
-    const placed = await tempFileWriter.place([
-      { tempPath: await writeTemp(fresh, 'new\n'), target: fresh, replaceable: null },
-      { tempPath: await writeTemp(seen, 'E’s version\n'), target: seen, replaceable: { size: info.size, mtime: info.mtimeMs, ino: info.ino } },
-    ]);
-    expect(placed).toEqual([true, true]);
-    expect(readFileSync(fresh, 'utf8')).toBe('new\n');
-    expect(readFileSync(seen, 'utf8')).toBe('E’s version\n');
-    expect(readdirSync(root).sort()).toEqual(['fresh.txt', 'seen.txt']);
-  });
-
-  it('leaves everything as it was where R changed the target, or the rename cannot happen', async () => {
-    const root = tempRoot();
-    const appeared = path.join(root, 'appeared.txt');
-    const edited = path.join(root, 'edited.txt');
-    const becameDir = path.join(root, 'dir');
-    writeFileSync(edited, 'before\n');
-    const before = statSync(edited);
-    const jobs = [
-      { tempPath: await writeTemp(appeared, 'E\n'), target: appeared, replaceable: null },
-      { tempPath: await writeTemp(edited, 'E\n'), target: edited, replaceable: { size: before.size, mtime: before.mtimeMs, ino: before.ino } },
-      { tempPath: await writeTemp(becameDir, 'E\n'), target: becameDir, replaceable: null },
-      { tempPath: path.join(root, '.zync-tmp-gone'), target: path.join(root, 'gone.txt'), replaceable: null },
-    ];
-    writeFileSync(appeared, 'R made this meanwhile\n');
-    writeFileSync(edited, 'R edited this meanwhile\n');
-    mkdirSync(becameDir);
-    expect(await tempFileWriter.place(jobs)).toEqual([false, false, false, false]);
-    expect(readFileSync(appeared, 'utf8')).toBe('R made this meanwhile\n');
-    expect(readFileSync(edited, 'utf8')).toBe('R edited this meanwhile\n');
-    expect(readdirSync(becameDir)).toEqual([]);
-    expect(existsSync(path.join(root, 'gone.txt'))).toBe(false);
-    for (const { tempPath } of jobs.slice(0, 3)) expect(readFileSync(tempPath, 'utf8')).toBe('E\n');
   });
 });

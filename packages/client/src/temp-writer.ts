@@ -1,18 +1,17 @@
-// Writes batches of small temp files on a worker thread, and renames them into place once they
-// are durable. Creating, writing, timestamping and closing a small file costs ~80 µs of
-// syscalls, the largest share of a small download, and the check and rename ~30 µs more; on the
-// worker they overlap receiving, checking and recording on the main thread (W1 in pnpm bench).
-// One worker, started on first use (or ahead, start()), handles requests in order and holds the
-// process open only while one is pending. From TypeScript sources (unit tests) there is no
-// compiled worker to start, and requests are handled inline with the same code.
+// Writes batches of small temp files on a worker thread. Creating, writing, timestamping and
+// closing a small file costs ~80 µs of syscalls, the largest share of a small download; on the
+// worker it overlaps receiving, checking and renaming on the main thread (W1 in pnpm bench).
+// One worker, started on first use, handles batches in order and holds the process open only
+// while a batch is pending. From TypeScript sources (unit tests) there is no compiled worker
+// to start, and batches are written inline with the same code.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { giveBack, isLent, takeBuffer } from './batch-buffers.js';
 import { restoreHeapTuning } from './heap-tuning.js';
-import { placeBatch, writeBatch, type PlaceAnswer, type PlaceJob, type PlaceRequest, type TempBatchAnswer, type TempBatchRequest, type TempFileJob, type TempFileOutcome } from './temp-batch.js';
+import { writeBatch, type TempBatchAnswer, type TempBatchRequest, type TempFileJob, type TempFileOutcome } from './temp-batch.js';
 
-export type { PlaceJob, TempFileOutcome } from './temp-batch.js';
+export type { TempFileOutcome } from './temp-batch.js';
 
 export interface TempFileWrite extends Omit<TempFileJob, 'offset' | 'size'> {
   content: Uint8Array;
@@ -45,7 +44,7 @@ const WORKER_FILE = fileURLToPath(new URL('./temp-writer-worker.js', import.meta
 class TempFileWriter {
   private worker: Worker | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (answer: TempBatchAnswer | PlaceAnswer) => void; reject: (err: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (outcomes: TempFileOutcome[]) => void; reject: (err: Error) => void }>();
   private readonly inline = !existsSync(WORKER_FILE);
 
   /**
@@ -55,59 +54,35 @@ class TempFileWriter {
    * itself fails.
    */
   write(files: readonly TempFileWrite[]): Promise<TempFileOutcome[]> {
-    const request: TempBatchRequest = { kind: 'write', id: this.nextId++, ...packContents(files) };
+    const request: TempBatchRequest = { id: this.nextId++, ...packContents(files) };
     if (this.inline) {
       const results = writeBatch(request);
       giveBack(request.data);
       return Promise.resolve(results);
     }
-    return this.send(request, [request.data]).then((answer) => (answer as TempBatchAnswer).results);
-  }
-
-  /**
-   * Renames durable temp files onto their targets where nothing of R's is in the way (see
-   * placeBatch): one flag each, true when renamed. Rejects only when the worker itself fails.
-   */
-  place(jobs: readonly PlaceJob[]): Promise<boolean[]> {
-    if (jobs.length === 0) return Promise.resolve([]);
-    if (this.inline) return Promise.resolve(placeBatch(jobs));
-    return this.send({ kind: 'place', id: this.nextId++, jobs: [...jobs] }).then((answer) => (answer as PlaceAnswer).placed);
-  }
-
-  /** Starts the thread ahead of its first request, so its start-up overlaps other work. */
-  start(): void {
-    if (this.inline || this.worker) return;
-    try {
-      this.spawn();
-    } catch {
-      // reported by the first request, which tries again
-    }
-  }
-
-  private send(request: TempBatchRequest | PlaceRequest, transfer: ArrayBuffer[] = []): Promise<TempBatchAnswer | PlaceAnswer> {
     let worker: Worker;
     try {
-      worker = this.worker ?? this.spawn();
+      worker = this.worker ?? this.start();
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) worker.ref();
       this.pending.set(request.id, { resolve, reject });
-      worker.postMessage(request, transfer);
+      worker.postMessage(request, [request.data]);
     });
   }
 
-  private spawn(): Worker {
+  private start(): Worker {
     const worker = new Worker(WORKER_FILE, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     worker.unref();
     worker.once('online', restoreHeapTuning);
-    worker.on('message', (answer: TempBatchAnswer | PlaceAnswer) => {
-      if ('data' in answer) giveBack(answer.data);
-      const waiting = this.pending.get(answer.id);
-      this.pending.delete(answer.id);
+    worker.on('message', ({ id, results, data }: TempBatchAnswer) => {
+      giveBack(data);
+      const waiting = this.pending.get(id);
+      this.pending.delete(id);
       if (this.pending.size === 0) worker.unref();
-      waiting?.resolve(answer);
+      waiting?.resolve(results);
     });
     const stop = (err: Error) => {
       if (this.worker !== worker) return;
