@@ -14,6 +14,7 @@ import {
   checkRelativePath,
   conflictCopyPath,
   hashFile,
+  isZyncError,
   realRootSync,
   resolveInRootSync,
   type DirSpec,
@@ -294,8 +295,17 @@ export function lstatState(abs: string): LocalState {
 /** Adds the checksum to a file state. */
 export async function withChecksum(abs: string, state: LocalState): Promise<LocalState> {
   if (state.kind !== 'file') return state;
-  const { checksum } = await hashFile(abs);
-  return { ...state, checksum };
+  try {
+    const { checksum } = await hashFile(abs);
+    return { ...state, checksum };
+  } catch (err) {
+    // Replaced since the look by a FIFO or a directory: the plan must see what is there now.
+    if (isZyncError(err) && err.code === 'FILE_CHANGED') {
+      const now = lstatState(abs);
+      if (now.kind !== 'file') return now;
+    }
+    throw err;
+  }
 }
 
 /** true when two states describe the same file version (or the same non-file kind). */

@@ -164,7 +164,9 @@ export async function hashSuspects(
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (isNotPermitted(code)) unreadable(file, code);
-        else if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+        // Gone, or no longer a regular file (FILE_CHANGED from hashFile: a FIFO or a directory
+        // in its place): nothing of it to send now; the next scan sees what is there.
+        else if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'FILE_CHANGED') throw err;
       } finally {
         hashed.files++;
       }
