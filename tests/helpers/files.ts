@@ -1,15 +1,17 @@
 // Temp dirs, deterministic file content and whole-tree comparison for end-to-end tests.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, expect } from 'vitest';
 
 const created: string[] = [];
-afterAll(() => {
-  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+// Asynchronous, with room to spare: a synchronous rm of a 100k-file tree on a loaded machine
+// blocked the test worker past vitest's RPC timeout and this hook's default 60 s.
+afterAll(async () => {
+  for (const dir of created.splice(0)) await rm(dir, { recursive: true, force: true });
+}, 300_000);
 
 /** A fresh temp dir, removed after the test file finishes. */
 export function tempDir(prefix = 'zync-test-'): string {
