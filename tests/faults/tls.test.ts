@@ -3,7 +3,7 @@
 // client refuses with one sentence and exit code 4 (the daemon could not prove who it is);
 // mismatched schemes and half-given flags are one sentence too.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, sameTree, spawnCli, startDaemon, tempDir, waitFor, writeText, type DaemonHandle } from '../helpers/index.js';
@@ -122,6 +122,15 @@ describe('wss:// with a self-signed certificate', () => {
     const result = await runCli('client', ['--server', 'ws://127.0.0.1:9', '--ca', good.cert, '--db', path.join(r, 'c.db'), '--dirs', `docs:${path.join(r, 'docs')}`, '--once']);
     expect(result.code).toBe(2);
     expect(lastLine(result.stderr)).toBe('zync-client: --ca applies to wss:// addresses only; ws://127.0.0.1:9 is not encrypted.');
+  });
+
+  it('--ca naming a file that holds no certificate (the key, say) is refused before connecting', async () => {
+    const r = tempDir('zync-r-');
+    const result = await client(r, ['--ca', good.key, '--once']);
+    expect(result.code).toBe(2);
+    expect(lastLine(result.stderr)).toMatch(/^zync-client: The CA file .*daemon-key\.pem holds no PEM certificate \(-----BEGIN CERTIFICATE-----\): it holds a private key; give the certificate instead \(the key stays on E\)\.$/);
+    expect(existsSync(path.join(r, 'client.db'))).toBe(false);
+    expect(existsSync(path.join(r, 'docs'))).toBe(false);
   });
 
   it.each([

@@ -1,12 +1,16 @@
 // The connection against a scripted WebSocket server on 127.0.0.1 (port 0): auth and connect
 // failures map to stable codes, responses are matched by id, GET_FILE streams into the sink,
 // bodies go out as tagged binary frames, pushes reach listeners.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL_VERSION, decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
-import { Connection } from './connection.js';
+import { Connection, checkCaContent } from './connection.js';
 
 type Handler = (ws: WebSocket, message: Record<string, unknown>) => void;
 
@@ -361,5 +365,38 @@ describe('requestWithBody', () => {
     ).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
     await connection.close();
     expect(frames).toBeLessThan(50);
+  });
+});
+
+describe('checkCaContent (--ca)', () => {
+  const certificate = () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zync-ca-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem')], { stdio: 'ignore' });
+      return { cert: readFileSync(path.join(dir, 'c.pem')), key: readFileSync(path.join(dir, 'k.pem')) };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const made = certificate();
+
+  it('accepts PEM certificates, one or several', () => {
+    expect(() => checkCaContent(made.cert, 'ca.pem')).not.toThrow();
+    expect(() => checkCaContent(Buffer.concat([made.cert, made.cert]), 'ca.pem')).not.toThrow();
+  });
+
+  it('refuses a file with no certificate, saying what to give instead', () => {
+    expect(() => checkCaContent(Buffer.from('not a certificate\n'), 'ca.pem')).toThrow(
+      "The CA file ca.pem holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the daemon's certificate (its --tls-cert file) or its CA's, in PEM.",
+    );
+  });
+
+  it('refuses a private key given by mistake', () => {
+    expect(() => checkCaContent(made.key, 'key.pem')).toThrow(/holds a private key; give the certificate instead/);
+  });
+
+  it('refuses a damaged certificate block', () => {
+    const damaged = made.cert.toString().replace(/^(-----BEGIN CERTIFICATE-----\n)[A-Za-z0-9]{8}/, '$1AAAAAAAA');
+    expect(() => checkCaContent(Buffer.from(damaged), 'ca.pem')).toThrow(/holds a certificate that cannot be read/);
   });
 });

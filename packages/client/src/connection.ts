@@ -6,6 +6,7 @@
 // heartbeat (startHeartbeat: a daemon silent for two intervals is dropped, so a stalled tunnel is
 // noticed in seconds) and TLS trust for wss:// (--ca). It must not decide anything about files,
 // state or retries: callers do.
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
@@ -718,10 +719,38 @@ export async function readCaFile(path: string | undefined, url: string): Promise
   if (!url.startsWith('wss://')) {
     throw new ZyncError('BAD_ARGUMENT', `--ca applies to wss:// addresses only; ${url} is not encrypted.`);
   }
+  let content: Buffer;
   try {
-    return await readFile(path);
+    content = await readFile(path);
   } catch (err) {
     throw new ZyncError('BAD_ARGUMENT', `The CA file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+  checkCaContent(content, path);
+  return content;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * TLS takes only PEM certificates from `ca` and silently skips anything else, so a wrong file
+ * would surface later as "a self-signed certificate, which this client does not trust", blaming
+ * the daemon. Every certificate block must parse, and there must be one.
+ */
+export function checkCaContent(content: Buffer, path: string): void {
+  const text = content.toString('latin1');
+  const blocks = text.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) {
+    const hint = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)
+      ? ' it holds a private key; give the certificate instead (the key stays on E)'
+      : ' give the daemon\'s certificate (its --tls-cert file) or its CA\'s, in PEM';
+    throw new ZyncError('BAD_ARGUMENT', `The CA file ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----):${hint}.`);
+  }
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      throw new ZyncError('BAD_ARGUMENT', `The CA file ${path} holds a certificate that cannot be read (${err instanceof Error ? err.message : String(err)}).`);
+    }
   }
 }
 
