@@ -30,6 +30,7 @@ import {
   stopChild,
   syncDisks,
   tail,
+  timeDurableCopy,
 } from './lib/procs.mjs';
 import { compareTrees } from './lib/tree.mjs';
 import { W1, W2, W3, W4, planW3Edits, planW4Writes, writeW1Tree, writeW2File } from './lib/workloads.mjs';
@@ -236,6 +237,20 @@ async function noteRsyncFsync(key, E, dst) {
   notes.push(`${key}: rsync -a --fsync (durable, like zync) took ${fmtSeconds(r.seconds)} s`);
 }
 
+/**
+ * The floor for "durability included": a native durable copy (cp -a, one syncfs at the end).
+ * Added as a note beside rsync --fsync; the copy is removed at once.
+ */
+async function noteDurableCopy(key, E, dst) {
+  syncDisks();
+  mkdirSync(dst, { recursive: true });
+  const seconds = timeDurableCopy(E, dst);
+  await rm(dst, { recursive: true, force: true });
+  if (seconds === null) return;
+  log(`${key}: cp -a + sync -f ${seconds.toFixed(2)} s`);
+  notes.push(`${key}: cp -a then one sync -f (a durable copy with a single barrier, no network, no checks) took ${fmtSeconds(seconds)} s`);
+}
+
 async function runW1Family() {
   const dir = path.join(benchDir, 'w1');
   const E = path.join(dir, 'E');
@@ -274,6 +289,7 @@ async function runW1Family() {
     w1Seconds = result.zyncSeconds;
     rows.set('W1', { label: label1, ...result, rate: `${fmtInt(W1.files / result.zyncSeconds)} files/s`, daemonKiB: daemonRss.peakKiB() });
     await noteRsyncFsync('W1', E, path.join(dir, 'R-rsync-fsync'));
+    await noteDurableCopy('W1', E, path.join(dir, 'R-durable-copy'));
   } catch (err) {
     fail('W1', label1, err);
     await stopChild(daemon.child);
@@ -516,6 +532,7 @@ async function runW2() {
     });
     rows.set('W2', { label, ...result, rate: `${(W2.bytes / MiB / result.zyncSeconds).toFixed(0)} MiB/s`, daemonKiB: daemonRss.peakKiB() });
     await noteRsyncFsync('W2', E, path.join(dir, 'R-rsync-fsync'));
+    await noteDurableCopy('W2', E, path.join(dir, 'R-durable-copy'));
   } catch (err) {
     fail('W2', label, err);
   } finally {

@@ -204,6 +204,20 @@ export function rsyncVersion() {
   return /rsync\s+version\s+(\S+)/.exec(r.stdout)?.[1] ?? 'unknown';
 }
 
+/**
+ * Seconds for `cp -a src/. dst` followed by one `sync -f dst`: a durable copy by native tools
+ * with one barrier for everything, the floor for "durability included" on this disk (zync
+ * fsyncs in batches, rsync --fsync per file). null when cp or sync -f fails (not GNU coreutils).
+ */
+export function timeDurableCopy(src, dst) {
+  const started = performance.now();
+  const cp = spawnSync('cp', ['-a', `${src}/.`, dst]);
+  if (cp.status !== 0) return null;
+  const sync = spawnSync('sync', ['-f', dst]);
+  if (sync.status !== 0) return null;
+  return (performance.now() - started) / 1000;
+}
+
 /** Flushes dirty pages so one measurement does not pay for the previous one's writeback. */
 export function syncDisks() {
   spawnSync('sync');
