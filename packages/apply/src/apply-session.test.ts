@@ -2,7 +2,7 @@
 // answers: resuming after a crash between write and record, quitting and resuming, keeping
 // both, and re-checking a conflict that E resolved after staging. node:fs/promises is wrapped to
 // record, in order, the calls that decide durability (fsync, rename, unlink).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
@@ -456,6 +456,24 @@ describe('applySession', () => {
       message: 'Quit at the prompt: nothing of session S was applied (2 left) — run zync-apply apply S again to continue.',
     });
     expect(stopped.summary).toBe('');
+    expect(staging.getSession('S')?.status).toBe('complete');
+  });
+
+  it('stopped (Ctrl-C) while E is looked at or staged content hashed: stops before the first entry, refusing nothing', async () => {
+    await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
+    await stage('S', [
+      { path: 'both.txt', content: 'R edit', base: 'base' },
+      { path: 'new.txt', content: 'R new', base: null },
+    ]);
+    // Cut short: a session that would be refused as damaged, were it hashed to the end.
+    await writeFile(nodePath.join(stateDir, 'zync-staging/S/2.blob'), 'R n');
+    const stop = new AbortController();
+    stop.abort('SIGINT');
+    const stopped = await applySession({ ...context(null).ctx, stop: stop.signal }, 'S');
+    expect(stopped.finished).toBe(false);
+    expect(stopped.quit?.message).toBe('Stopped by SIGINT: nothing of session S was applied (2 left) — run zync-apply apply S again to continue.');
+    expect(await read('both.txt')).toBe('E edit');
+    expect(existsSync(nodePath.join(root, 'new.txt'))).toBe(false);
     expect(staging.getSession('S')?.status).toBe('complete');
   });
 

@@ -220,9 +220,15 @@ async function lookAt(root: string, e: StagedEntry): Promise<ELook> {
 }
 
 /** E's current content for every entry not applied yet (E's state now, hashed). */
-export async function readCurrentStates(entries: readonly StagedEntry[], rootOf: (baseDir: string) => string): Promise<Map<string, ELook>> {
+export async function readCurrentStates(
+  entries: readonly StagedEntry[],
+  rootOf: (baseDir: string) => string,
+  stop?: AbortSignal,
+): Promise<Map<string, ELook>> {
   const out = new Map<string, ELook>();
   for (const e of entries) {
+    // Stopped (Ctrl-C): the caller applies nothing, so the rest need not be hashed.
+    if (stop?.aborted) break;
     if (e.apply_state === 'applied') continue;
     out.set(entryKey(e), await lookAt(rootOf(e.base_dir), e));
   }
@@ -370,10 +376,12 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
 
   // Look at everything first: without someone to ask, a conflict refuses the whole session
   // before anything changes.
-  const states = await readCurrentStates(entries, rootOf);
+  const states = await readCurrentStates(entries, rootOf, ctx.stop);
   const rVersions = rVersionsByPath(ctx.staging.otherRVersions(stagingId));
   const plan = planApply(entries, new Map([...states].map(([k, v]) => [k, eCurrentOf(v)])), { force: ctx.force, rVersions });
-  if (!ctx.ask) {
+  // Stopped while E was looked at: the plan is partial, and the run below stops before its
+  // first entry without refusing on it.
+  if (!ctx.ask && !ctx.stop?.aborted) {
     const nonInteractive = checkNonInteractive(plan, stagingId, { force: ctx.force });
     if (nonInteractive) throw nonInteractive;
   }
@@ -384,7 +392,9 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   for (const { entry: e } of plan.items) {
     if (e.blob === null) continue;
     const blob = nodePath.join(blobDir, e.blob);
-    const staged = await hashFile(blob).catch(() => null);
+    const staged = await hashFile(blob, ctx.stop).catch(() => null);
+    // Stopped mid-hash: the run below stops before its first entry; the content is not damaged.
+    if (ctx.stop?.aborted) break;
     if (staged?.size !== e.size || staged.checksum !== e.checksum) {
       throw new ZyncError(
         'SESSION_NOT_APPLIABLE',

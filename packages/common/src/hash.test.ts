@@ -48,3 +48,19 @@ describe('hashFile', () => {
     await expect(hashFile(path.join(dir, 'nope'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
+
+describe('hashFile with a stop signal', () => {
+  it('ends the read when the signal is aborted, with an AbortError', async () => {
+    const big = path.join(dir, 'big');
+    writeFileSync(big, Buffer.alloc(64 * 1024 * 1024, 'y'));
+    const stop = new AbortController();
+    const hashing = hashFile(big, stop.signal);
+    stop.abort('SIGINT');
+    await expect(hashing).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('hashes to the end while it is not aborted', async () => {
+    writeFileSync(path.join(dir, 'a'), 'abc');
+    expect(await hashFile(path.join(dir, 'a'), new AbortController().signal)).toEqual({ checksum: sha256('abc'), size: 3 });
+  });
+});
