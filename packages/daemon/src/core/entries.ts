@@ -51,6 +51,11 @@ export interface ChangeInput {
   ino?: number;
   /** Change time as trustedCtime gives it; omitted: unknown (the next look hashes the file). */
   ctime?: number;
+  /**
+   * Log the entry even when it changes nothing (a new sequence with E's state as it is): for a
+   * directory zync-apply kept where R removed it, which R must receive again to converge.
+   */
+  relog?: boolean;
 }
 
 /**

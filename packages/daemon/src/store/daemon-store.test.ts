@@ -89,6 +89,16 @@ describe('DaemonStore', () => {
     expect(s.getFile('d', 'p/f')?.deleted).toBe(false);
   });
 
+  it('logs an unchanged directory again when asked to (relog), keeping what is below it', () => {
+    const s = open(dbPath());
+    s.recordChanges([dirIn('p'), fileIn('p/f')]);
+    expect(s.recordChanges([dirIn('p')])).toBe(2);
+    expect(s.recordChanges([dirIn('p', { mtime: 2000, relog: true })])).toBe(3);
+    expect(s.changesSince(2, 10).changes).toMatchObject([{ sequence: 3, operation: 'add', kind: 'dir', path: 'p', mode: 0o755 }]);
+    expect(s.getFile('d', 'p')).toMatchObject({ mtime: 2000, sequence: 3, deleted: false });
+    expect(s.getFile('d', 'p/f')).toMatchObject({ sequence: 2, deleted: false });
+  });
+
   it('deletes a directory with everything below it, deepest first', () => {
     const s = open(dbPath());
     s.recordChanges([dirIn('t'), dirIn('t/u'), fileIn('t/u/f'), fileIn('t/g'), fileIn('tx')]);

@@ -311,7 +311,9 @@ export class DaemonStore {
       // A directory that is gone or became a file takes its recorded contents with it.
       if (next === null || next.kind !== 'dir') this.tombstoneBelow(input.base_dir, input.path, now, recorded);
     }
-    const verdict = classifyChange(prev, next);
+    const classified = classifyChange(prev, next);
+    // Unchanged but to be sent again (ChangeInput.relog): logged as E's present state.
+    const verdict = input.relog && next !== null && (classified === null || classified === 'touch') ? (next.kind === 'dir' ? 'add' : 'modify') : classified;
     if (verdict === null) return;
     if (verdict === 'delete') {
       this.tombstone(prev!, now, recorded);
