@@ -589,6 +589,8 @@ describe('applySession', () => {
     expect(await read('busy/e-only.txt')).toBe('E made this after R synced');
     expect(outcome.summary).toContain("Kept E's directory docs/busy (R removed it)");
     expect(changesFor('new/empty')).toEqual([['add', null]]);
+    // Logged although unchanged: R receives it again, and its removal there is superseded.
+    expect(changesFor('busy')).toEqual([['add', null]]);
   });
 
   it('a symbolic link E puts where R’s directory goes, while the person decides, is neither followed nor chmodded', async () => {

@@ -604,7 +604,15 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-      ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, { resolution: 'kept_e', backup: null, copy_path: null, now: now() });
+      const info = await lstat(current.abs).catch(() => null);
+      if (!info?.isDirectory()) throw new ChangedMeanwhile();
+      // Logged again, though unchanged: nothing else in the log brings it back to R (what keeps it
+      // may be files R never gets, ignored ones), and R's pull of it supersedes R's removal there.
+      const kept: ChangeInput = { operation: 'add', kind: 'dir', base_dir: e.base_dir, path: e.path, checksum: null, size: 0, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino, relog: true };
+      ctx.staging.transaction(() => {
+        ctx.daemon.applyChanges([kept], now());
+        ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, { resolution: 'kept_e', backup: null, copy_path: null, now: now() });
+      });
       notes.push(`Kept E's directory ${e.base_dir}/${e.path} (R removed it): it still holds files R does not have.`);
       tally.kept_e++;
       return;
