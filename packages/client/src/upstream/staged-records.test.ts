@@ -69,15 +69,17 @@ describe('StagedRecords', () => {
     records.close();
   });
 
-  it('forgets the directories a pulled page showed E making or removing, by what R staged there', () => {
+  it('forgets the directories a pulled page showed E making or removing, by what R staged there (a removal by E making one too)', () => {
     const records = StagedRecords.open(dbFile());
     const dir = (path: string, operation: 'add' | 'delete') => record(path, { kind: 'dir', operation, checksum: null, base_checksum: null, mode: operation === 'add' ? 0o755 : null });
-    records.update('log-1', [dir('made', 'add'), dir('made/sub', 'add'), dir('gone', 'delete'), dir('kept', 'delete')], scanned, 1);
+    records.update('log-1', [dir('made', 'add'), dir('made/sub', 'add'), dir('gone', 'delete'), dir('kept', 'delete'), dir('back', 'delete')], scanned, 1);
     records.forgetReturned('log-1', [], [
       { base_dir: 'docs', path: 'made', removed: false },
       { base_dir: 'docs', path: 'made/sub', removed: true },
       { base_dir: 'docs', path: 'gone', removed: true },
       { base_dir: 'other', path: 'kept', removed: true },
+      // E kept (and logged again) a directory R removed: E's state supersedes R's removal.
+      { base_dir: 'docs', path: 'back', removed: false },
     ]);
     expect([...records.load('log-1').values()].map((r) => r.path).sort()).toEqual(['kept', 'made/sub']);
     records.close();

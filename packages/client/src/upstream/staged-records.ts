@@ -100,7 +100,10 @@ export class StagedRecords {
    * and stage a deletion of a file E no longer has. Likewise a directory R made (or removed) once
    * the page shows E making (or removing) a directory there: kept, R's made directory that E then
    * removed would go back to E as R's "undo", and one R still holds would wait for ever as
-   * "applied on E", never sent again. Only records of this log.
+   * "applied on E", never sent again. A directory R removed is forgotten too once the page shows
+   * E making one there: zync-apply logs E's directory again where it kept it (it held files R does
+   * not have), and the pull makes it on R; kept, the record would stage that as R's "undo", or
+   * wait for ever as "applied on E". Only records of this log.
    */
   forgetReturned(
     logId: string,
@@ -113,10 +116,10 @@ export class StagedRecords {
     const drop = this.db.prepare(
       `DELETE FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ? AND kind = 'file' AND operation != 'delete' AND checksum = ?`,
     );
-    const dropDir = this.db.prepare(`DELETE FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ? AND kind = 'dir' AND operation = ?`);
+    const dropDir = this.db.prepare(`DELETE FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ? AND kind = 'dir' AND operation IN (?, ?)`);
     this.db.transaction(() => {
       for (const c of contents) drop.run(logId, c.base_dir, c.path, c.checksum);
-      for (const d of dirs) dropDir.run(logId, d.base_dir, d.path, d.removed ? 'delete' : 'add');
+      for (const d of dirs) dropDir.run(logId, d.base_dir, d.path, d.removed ? 'delete' : 'add', 'delete');
     })();
   }
 
