@@ -1,0 +1,63 @@
+// The chokidar watcher the daemon runs per root: chokidar's own, with the gaps it leaves for zync
+// closed (see DirectoryWatcher). It reports; it decides nothing and looks at no file's content.
+import { lstat } from 'node:fs/promises';
+import * as nodePath from 'node:path';
+import { FSWatcher } from 'chokidar';
+
+type ReaddirpOptions = Parameters<FSWatcher['_readdirp']>[1];
+type ReaddirpStream = NonNullable<ReturnType<FSWatcher['_readdirp']>>;
+
+/**
+ * chokidar, plus four things it lacks (through members its types declare; pinned 4.0.3 with
+ * readdirp 4.1.2):
+ * - the moment a directory's OS watch exists. chokidar reports a new directory (addDir) before
+ *   it lists it and starts watching it; a file written in that window raises no event, so the
+ *   subtree look that addDir triggers can miss it. Looking at the subtree again once the watch
+ *   is in place closes the window. chokidar registers every watch's closer via _addPathCloser.
+ * - watching a directory afresh. A directory removed and made again before chokidar re-reads
+ *   its parent keeps its place in chokidar's books, and chokidar keeps the watch on the removed
+ *   one, which reports nothing ever again. _remove forgets the path and everything below it.
+ * - listing a directory without an lstat per file. chokidar stats every entry it lists, only for
+ *   `ignored` to drop every file (only directories are watched): 100k lstat promises at start-up,
+ *   and a directory of 10k files re-listed whenever one of them is written. Entries are listed
+ *   with their types (dirents), and only directories and symbolic links get the lstat chokidar
+ *   reads their stats from.
+ * - a listing that survives a link it cannot resolve. readdirp resolves each link's target and
+ *   takes only ENOENT, EACCES, EPERM and ELOOP for a bad link; any other error (ENOTDIR: the
+ *   target runs through a file, `l -> f/x`) ends the whole listing without an 'end', so chokidar
+ *   never watches what comes after it and, at start-up, never becomes ready. Such a link is
+ *   dropped like a dangling one.
+ */
+export class DirectoryWatcher extends FSWatcher {
+  onWatching: ((path: string) => void) | null = null;
+
+  override _readdirp(root: string, opts?: ReaddirpOptions): ReaddirpStream | undefined {
+    const stream = super._readdirp(root, { ...opts, alwaysStat: false, type: 'directories', fileFilter: () => false });
+    if (!stream) return stream;
+    const onError = stream._onError.bind(stream);
+    stream._onError = (err) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code === 'ENOTDIR' || code === 'ENAMETOOLONG') && !stream.destroyed) stream.emit('warn', err);
+      else onError(err);
+    };
+    const formatEntry = stream._formatEntry.bind(stream);
+    stream._formatEntry = async (dirent, path) => {
+      const entry = await formatEntry(dirent, path);
+      if (!entry || typeof dirent === 'string' || !(dirent.isDirectory() || dirent.isSymbolicLink())) return entry;
+      const stats = await lstat(entry.fullPath).catch(() => null);
+      return stats ? { ...entry, stats } : undefined; // gone meanwhile: as readdirp drops an entry it cannot stat
+    };
+    return stream;
+  }
+
+  override _addPathCloser(path: string, closer: () => void): void {
+    super._addPathCloser(path, closer);
+    this.onWatching?.(path);
+  }
+
+  /** Forgets what is watched at and below abs; watches it afresh when `watchAgain`. */
+  renew(abs: string, watchAgain: boolean): void {
+    this._remove(nodePath.dirname(abs), nodePath.basename(abs), true);
+    if (watchAgain) this.add(abs);
+  }
+}
