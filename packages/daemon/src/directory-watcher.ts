@@ -8,7 +8,7 @@ type ReaddirpOptions = Parameters<FSWatcher['_readdirp']>[1];
 type ReaddirpStream = NonNullable<ReturnType<FSWatcher['_readdirp']>>;
 
 /**
- * chokidar, plus four things it lacks (through members its types declare; pinned 4.0.3 with
+ * chokidar, plus five things it lacks (through members its types declare; pinned 4.0.3 with
  * readdirp 4.1.2):
  * - the moment a directory's OS watch exists. chokidar reports a new directory (addDir) before
  *   it lists it and starts watching it; a file written in that window raises no event, so the
@@ -17,6 +17,12 @@ type ReaddirpStream = NonNullable<ReturnType<FSWatcher['_readdirp']>>;
  * - watching a directory afresh. A directory removed and made again before chokidar re-reads
  *   its parent keeps its place in chokidar's books, and chokidar keeps the watch on the removed
  *   one, which reports nothing ever again. _remove forgets the path and everything below it.
+ * - forgetting a directory twice in a row. chokidar drops a removal of a path removed less than
+ *   100 ms before, taking it for the same removal reached twice. A directory made again and gone
+ *   again within that time (a swap for a symlink, `mkdir d` … `rm -r d` in a loop) then stays in
+ *   its books, watched on the gone directory, and the next directory made there is taken for it:
+ *   never watched, the files written in it unlogged until the next rescan. A removal that finds
+ *   the path watched or tracked again since is a new one and goes through.
  * - listing a directory without an lstat per file. chokidar stats every entry it lists, only for
  *   `ignored` to drop every file (only directories are watched): 100k lstat promises at start-up,
  *   and a directory of 10k files re-listed whenever one of them is written. Entries are listed
@@ -53,6 +59,17 @@ export class DirectoryWatcher extends FSWatcher {
   override _addPathCloser(path: string, closer: () => void): void {
     super._addPathCloser(path, closer);
     this.onWatching?.(path);
+  }
+
+  override _remove(directory: string, item: string, isDirectory?: boolean): void {
+    const path = nodePath.join(directory, item);
+    const held =
+      this._closers.has(path) ||
+      this._watched.get(nodePath.resolve(directory))?.has(item) === true ||
+      (this._watched.get(nodePath.resolve(path))?.getChildren().length ?? 0) > 0;
+    // A removal that went through left none of these; a duplicate of it finds nothing held.
+    if (held) this._throttled.get('remove')?.get(path)?.clear();
+    super._remove(directory, item, isDirectory);
   }
 
   /** Forgets what is watched at and below abs; watches it afresh when `watchAgain`. */

@@ -1,0 +1,64 @@
+// DirectoryWatcher against a real directory: what chokidar's books hold after directories come
+// and go at one path. chokidar drops a removal within 100 ms of the last one at that path; the
+// timers are faked while the test runs, so that window stays open however slow the machine is.
+import { mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DirectoryWatcher } from './directory-watcher.js';
+
+/** Polls without timers (they are faked): a deadline on the wall clock, a turn of the event loop between looks. */
+async function until(what: string, check: () => boolean, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('DirectoryWatcher', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    vi.useRealTimers();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function watch(): Promise<{ root: string; fsw: DirectoryWatcher; watching: string[]; gone: string[] }> {
+    const root = mkdtempSync(path.join(tmpdir(), 'zync-dirwatch-'));
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    // As the daemon watches a root: directories only, symbolic links not followed.
+    const fsw = new DirectoryWatcher({
+      ignoreInitial: true,
+      followSymlinks: false,
+      atomic: false,
+      ignored: (p: string, stats?: { isDirectory(): boolean }) => p !== root && stats !== undefined && !stats.isDirectory(),
+    });
+    cleanups.push(() => fsw.close());
+    const watching: string[] = [];
+    const gone: string[] = [];
+    fsw.on('unlinkDir', (p: string) => gone.push(p));
+    await new Promise<void>((resolve) => {
+      fsw.once('ready', resolve);
+      fsw.add(root);
+    });
+    fsw.onWatching = (p) => watching.push(p);
+    return { root, fsw, watching, gone };
+  }
+
+  it('watches a directory made where one was made and removed twice within 100 ms', async () => {
+    const { root, watching, gone } = await watch();
+    const d = path.join(root, 'd');
+    const count = (list: string[]) => list.filter((p) => p === d).length;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    for (let round = 1; round <= 2; round++) {
+      mkdirSync(d);
+      await until(`d watched (round ${round})`, () => count(watching) === round);
+      rmdirSync(d);
+      // Dropped as a repeat of the first removal, the second left d tracked and watched on the gone directory.
+      await until(`d forgotten (round ${round})`, () => count(gone) === round);
+    }
+    mkdirSync(d);
+    await until('the third d watched', () => count(watching) === 3);
+    expect(count(watching)).toBe(3);
+  });
+});
