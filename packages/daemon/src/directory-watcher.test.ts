@@ -1,6 +1,7 @@
-// DirectoryWatcher against a real directory: what chokidar's books hold after directories come
-// and go at one path. chokidar drops a removal within 100 ms of the last one at that path; the
-// timers are faked while the test runs, so that window stays open however slow the machine is.
+// DirectoryWatcher against a real directory: which directories end up watched when they come and
+// go at the moments chokidar is least ready for. The moments are made certain, not waited for:
+// chokidar's 100 ms window for removals is held open with fake timers, and a directory is made
+// between chokidar's listing of its parent and the parent's watch from inside chokidar's call.
 import { mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -60,5 +61,21 @@ describe('DirectoryWatcher', () => {
     mkdirSync(d);
     await until('the third d watched', () => count(watching) === 3);
     expect(count(watching)).toBe(3);
+  });
+
+  it('watches a directory made in a new one between its listing and its watch', async () => {
+    // `mkdir d; mkdir d/sib` run as the daemon sets up d's watch: no event ever names d/sib.
+    const { root, fsw, watching } = await watch();
+    const d = path.join(root, 'd');
+    const sib = path.join(d, 'sib');
+    const handler = fsw._nodeFsHandler;
+    const watchWithNodeFs = handler._watchWithNodeFs.bind(handler);
+    handler._watchWithNodeFs = (p, listener) => {
+      if (p === d) mkdirSync(sib);
+      return watchWithNodeFs(p, listener);
+    };
+    mkdirSync(d);
+    await until('d/sib watched', () => watching.includes(sib));
+    expect(watching).toEqual([d, sib]);
   });
 });

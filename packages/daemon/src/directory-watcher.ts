@@ -14,6 +14,9 @@ type ReaddirpStream = NonNullable<ReturnType<FSWatcher['_readdirp']>>;
  *   it lists it and starts watching it; a file written in that window raises no event, so the
  *   subtree look that addDir triggers can miss it. Looking at the subtree again once the watch
  *   is in place closes the window. chokidar registers every watch's closer via _addPathCloser.
+ *   A directory made in that window is logged by that look but, as chokidar lists a directory
+ *   only before its watch and on its events, was never watched (nor what is written in it, until
+ *   the next rescan): the directory is listed once more, through chokidar, once its watch exists.
  * - watching a directory afresh. A directory removed and made again before chokidar re-reads
  *   its parent keeps its place in chokidar's books, and chokidar keeps the watch on the removed
  *   one, which reports nothing ever again. _remove forgets the path and everything below it.
@@ -58,7 +61,14 @@ export class DirectoryWatcher extends FSWatcher {
 
   override _addPathCloser(path: string, closer: () => void): void {
     super._addPathCloser(path, closer);
-    this.onWatching?.(path);
+    if (!this.onWatching) return; // the initial walk: the start-up scan follows it
+    this.onWatching(path);
+    // Once per watch: a child set up twice (listed by both listings while its own setup was
+    // under way) must not have its children listed twice, and theirs four times.
+    if (this._closers.get(path)?.length !== 1) return;
+    // chokidar's own call when an event arrives in a watched directory. Its result is dropped
+    // (a rejection means the watcher closed meanwhile).
+    this._nodeFsHandler._handleRead(path, false, this._getWatchHelpers(path), undefined as never, path, 0, undefined as never)?.catch(() => undefined);
   }
 
   override _remove(directory: string, item: string, isDirectory?: boolean): void {
