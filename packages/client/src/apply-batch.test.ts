@@ -2,7 +2,7 @@
 // rename and delete keep R's edits that land after planning, a local copy whose source changed
 // falls back to a download, failed transfers leave no temp file and hold their sequence back.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { appendFile, chmod, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, open, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -156,6 +156,29 @@ describe('applyBatch', () => {
     expect(await readFile(path.join(root, 'a.txt'), 'utf8')).toBe("E's new\n");
     expect(result.conflicts).toEqual([{ base_dir: 'docs', path: 'a.txt', copy: 'a.zync-conflict-20261122-184700-R.txt', reason: 'E modified it' }]);
     expect(await readFile(path.join(root, 'a.zync-conflict-20261122-184700-R.txt'), 'utf8')).toBe('R typed this meanwhile\n');
+  });
+
+  it.each([
+    { name: 'streamed (GET_FILE)', entry: (content: string) => streamedEntry(5, 'a.txt', content) },
+    { name: 'batched (GET_FILES)', entry: (content: string) => fileEntry(5, 'a.txt', content) },
+  ])('keeps an edit R makes while the download runs that keeps size and mtime (only the ctime moves): $name', async ({ entry }) => {
+    const root = makeRoot();
+    const target = path.join(root, 'a.txt');
+    const records = await recordsFor(root, { 'a.txt': 'received\n' });
+    // A whole-second mtime, which utimes can put back exactly (as `touch -r` does any mtime).
+    await utimes(target, 1_600_000_000, 1_600_000_000);
+    records.map.set('a.txt', { ...records.map.get('a.txt')!, local_mtime: (await stat(target)).mtimeMs });
+    const { connection } = scriptedConnection({ 'a.txt': "E's new\n" }, async () => {
+      // Same length, then the mtime put back (`touch -r`, `cp -p`, rsync -t): size, mtime and inode as planned on.
+      const before = await stat(target);
+      await writeFile(target, 'R edited\n');
+      await utimes(target, before.atime, before.mtime);
+    });
+    const result = await applyBatch([entry("E's new\n")], options(root, connection, records));
+    expect(result.failed).toEqual([]);
+    expect(await readFile(target, 'utf8')).toBe("E's new\n");
+    expect(result.conflicts.map((c) => c.copy)).toEqual(['a.zync-conflict-20261122-184700-R.txt']);
+    expect(await readFile(path.join(root, 'a.zync-conflict-20261122-184700-R.txt'), 'utf8')).toBe('R edited\n');
   });
 
   it('keeps a file R creates at a new path while it downloads', async () => {

@@ -308,11 +308,17 @@ export async function withChecksum(abs: string, state: LocalState): Promise<Loca
   }
 }
 
-/** true when two states describe the same file version (or the same non-file kind). */
+/**
+ * true when two states describe the same file version (or the same non-file kind). The ctime
+ * counts where both have one: a rewrite of the same length whose mtime was put back (`touch -r`,
+ * `cp -p`, rsync -t) keeps size, mtime and inode, never the ctime. A chmod on R moves it too, so
+ * the last-moment checks take that for an edit and keep a copy: a needless copy, never a loss.
+ */
 export function sameLocalState(a: LocalState, b: LocalState): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind !== 'file' || b.kind !== 'file') return true;
-  return a.size === b.size && a.mtime === b.mtime && a.ino === b.ino;
+  const ctimeSame = a.ctime === undefined || b.ctime === undefined || a.ctime === b.ctime;
+  return a.size === b.size && a.mtime === b.mtime && a.ino === b.ino && ctimeSame;
 }
 
 /**
