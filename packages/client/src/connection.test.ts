@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL_VERSION, decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
-import { Connection, checkCaContent } from './connection.js';
+import { Connection, checkCaContent, describeClose } from './connection.js';
 
 type Handler = (ws: WebSocket, message: Record<string, unknown>) => void;
 
@@ -177,6 +177,16 @@ describe('requests', () => {
     const late = (await connection.request('PING', {}).then(() => new Error('answered'), (err: unknown) => err)) as Error;
     expect(late).toMatchObject({ code: 'CONNECTION_FAILED' });
     expect(late.message).not.toMatch(/readyState|Cannot reach/);
+  });
+
+  it('says a connection cut mid-request was cut, not "closed (1006)"', async () => {
+    // kill -9 of the daemon, or a dropped tunnel: the socket ends with no close frame.
+    const url = await startServer((ws, m) => {
+      if (m.operation === 'PING') ws.terminate();
+    });
+    const connection = await open(url);
+    const cut = (await connection.request('PING', {}).then(() => new Error('answered'), (err: unknown) => err)) as Error;
+    expect(cut).toMatchObject({ code: 'CONNECTION_FAILED', message: `The connection to the daemon at ${url} was cut (the daemon stopped, or the network or tunnel dropped).` });
   });
 
   it('delivers CHANGES_AVAILABLE pushes', async () => {
@@ -398,5 +408,21 @@ describe('checkCaContent (--ca)', () => {
   it('refuses a damaged certificate block', () => {
     const damaged = made.cert.toString().replace(/^(-----BEGIN CERTIFICATE-----\n)[A-Za-z0-9]{8}/, '$1AAAAAAAA');
     expect(() => checkCaContent(Buffer.from(damaged), 'ca.pem')).toThrow(/holds a certificate that cannot be read/);
+  });
+});
+
+describe('describeClose', () => {
+  const url = 'ws://localhost:8000';
+  it('says a connection cut without a closing handshake was cut, and what may have done it', () => {
+    expect(describeClose(url, 1006, '')).toBe('The connection to the daemon at ws://localhost:8000 was cut (the daemon stopped, or the network or tunnel dropped).');
+  });
+
+  it("gives the daemon's reason when it sent one, inert", () => {
+    expect(describeClose(url, 1001, 'zync-daemon is shutting down')).toBe('The daemon at ws://localhost:8000 closed the connection: zync-daemon is shutting down.');
+    expect(describeClose(url, 1008, 'bad\u001b[2Jthing')).toBe('The daemon at ws://localhost:8000 closed the connection: bad\\x1b[2Jthing.');
+  });
+
+  it('names the code of any other close', () => {
+    expect(describeClose(url, 1011, '')).toBe('The daemon at ws://localhost:8000 closed the connection (WebSocket code 1011).');
   });
 });

@@ -27,6 +27,7 @@ import {
   ZyncError,
   decodeBinaryFrame,
   encodeBinaryFrame,
+  inertLine,
   startHeartbeat,
   type BatchedFile,
   type FileEndResponse as FileEnd,
@@ -201,14 +202,7 @@ export class Connection {
     this.log = options.logger;
     this.receiveHighWater = options.receiveHighWaterBytes ?? 8 * 1024 * 1024;
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    ws.on('close', (code, reason) => {
-      this.shutdown(
-        new ZyncError(
-          'CONNECTION_FAILED',
-          `The connection to the daemon at ${url} closed (${code}${reason.length ? `: ${reason.toString()}` : ''}).`,
-        ),
-      );
-    });
+    ws.on('close', (code, reason) => this.shutdown(new ZyncError('CONNECTION_FAILED', describeClose(url, code, reason.toString()))));
     ws.on('error', (err) => this.log?.debug({ err: err.message }, 'socket error'));
     this.stopHeartbeat = startHeartbeat({
       ping: () => ws.ping(),
@@ -711,6 +705,17 @@ export class Connection {
     this.closeListeners.clear();
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close(CLOSE_NORMAL);
   }
+}
+
+/**
+ * Why an open connection ended, in words: a WebSocket close code alone ("closed (1006)") tells a
+ * user nothing. The reason is the daemon's text, shown inert.
+ */
+export function describeClose(url: string, code: number, reason: string): string {
+  if (reason !== '') return `The daemon at ${url} closed the connection: ${inertLine(reason)}.`;
+  // 1006: the TCP connection ended without a closing handshake.
+  if (code === 1006) return `The connection to the daemon at ${url} was cut (the daemon stopped, or the network or tunnel dropped).`;
+  return `The daemon at ${url} closed the connection (WebSocket code ${code}).`;
 }
 
 /** The --ca file's content; BAD_ARGUMENT when it cannot be read or the URL is not wss://. */
