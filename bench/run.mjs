@@ -238,7 +238,7 @@ async function noteRsyncFsync(key, E, dst) {
 }
 
 /**
- * The floor for "durability included": a native durable copy (cp -a, one syncfs at the end).
+ * Context for "durability included": a native durable copy (cp -a, one syncfs at the end).
  * Added as a note beside rsync --fsync; the copy is removed at once.
  */
 async function noteDurableCopy(key, E, dst) {

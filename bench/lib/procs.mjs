@@ -206,8 +206,8 @@ export function rsyncVersion() {
 
 /**
  * Seconds for `cp -a src/. dst` followed by one `sync -f dst`: a durable copy by native tools
- * with one barrier for everything, the floor for "durability included" on this disk (zync
- * fsyncs in batches, rsync --fsync per file). null when cp or sync -f fails (not GNU coreutils).
+ * with one barrier for everything: what "durability included" costs native tools on this disk
+ * (zync fsyncs in batches, rsync --fsync per file). null when cp or sync -f fails (not GNU coreutils).
  */
 export function timeDurableCopy(src, dst) {
   const started = performance.now();
