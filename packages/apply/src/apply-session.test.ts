@@ -1,7 +1,8 @@
 // The apply executor on a real SQLite file and temp dirs, with the prompt replaced by a script of
 // answers: resuming after a crash between write and record, quitting and resuming, keeping
-// both, and re-checking a conflict that E resolved after staging. node:fs/promises is wrapped to
-// record, in order, the calls that decide durability (fsync, rename, unlink).
+// both, and re-checking a conflict that E resolved after staging. node:fs/promises (and node:fs's
+// linkSync) are wrapped to record, in order, the calls that decide durability (fsync, rename,
+// link, unlink).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { chmod, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { DaemonStore, StagingStore, type NewStagedEntry } from '@zync/daemon';
 import { applySession, type ApplyContext } from './apply-session.js';
 import type { ConflictAnswer, ConflictQuestion } from './prompts.js';
 
-/** Completed fsyncs, renames and unlinks (and marks, added by the test), while events is set. */
+/** Completed fsyncs, renames, links and unlinks (and marks, added by the test), while events is set. */
 const fsLog = vi.hoisted(() => ({
   events: null as string[] | null,
   /** Runs just before a file handle's fsync (a test's writer on E acting at that moment). */
@@ -49,6 +50,14 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     throw Object.assign(new Error(`${fails.code}: simulated, copyfile '${String(from)}'`), { code: fails.code });
   };
   return { ...fs, open, rename, unlink, copyFile, default: { ...fs, open, rename, unlink, copyFile } };
+});
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const linkSync: typeof fs.linkSync = (from, to) => {
+    fs.linkSync(from, to);
+    fsLog.events?.push(`link ${String(to)}`);
+  };
+  return { ...fs, linkSync, default: { ...fs, linkSync } };
 });
 
 let work: string;
@@ -254,12 +263,13 @@ describe('applySession', () => {
     } finally {
       fsLog.events = null;
     }
-    const renamed = log.indexOf(`rename ${nodePath.join(root, 'new/dir/n.txt')}`);
+    // Nothing was there: linked into place, not renamed.
+    const placed = log.indexOf(`link ${nodePath.join(root, 'new/dir/n.txt')}`);
     const recorded = log.indexOf('applied new/dir/n.txt');
-    expect(renamed).toBeGreaterThanOrEqual(0);
+    expect(placed).toBeGreaterThanOrEqual(0);
     for (const dir of [nodePath.join(root, 'new/dir'), nodePath.join(root, 'new'), root]) {
-      const synced = log.findIndex((event, i) => i > renamed && event === `fsync ${dir}`);
-      expect(synced, `${dir} fsynced after the rename`).toBeGreaterThan(renamed);
+      const synced = log.findIndex((event, i) => i > placed && event === `fsync ${dir}`);
+      expect(synced, `${dir} fsynced after the link`).toBeGreaterThan(placed);
       expect(synced, `${dir} fsynced before the entry is recorded`).toBeLessThan(recorded);
     }
   });
@@ -517,6 +527,35 @@ describe('applySession', () => {
     expect(await read(copy!)).toBe('R edit');
     expect(outcome.summary).toContain(copy!);
     expect(staging.getEntry('S', 'docs', 'both.txt')).toMatchObject({ resolution: 'kept_both' });
+  });
+
+  it('keep both does not write over a file E makes at the conflict copy’s name meanwhile', async () => {
+    await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
+    await stage('S', [{ path: 'both.txt', content: 'R edit', base: 'base' }]);
+    let made: string | null = null;
+    // The copy's temp file is fsynced after its name was found free: E makes a file of that name.
+    fsLog.beforeSync = async (path) => {
+      const temp = /\/\.zync-tmp-(both\.zync-conflict-.*\.txt)-[0-9a-f]{12}$/.exec(path);
+      if (!temp) return;
+      fsLog.beforeSync = null;
+      made = temp[1]!;
+      await writeFile(nodePath.join(root, made), 'E made this meanwhile');
+    };
+    let outcome;
+    try {
+      outcome = await applySession(context(['keep_both', 'keep_both']).ctx, 'S');
+    } finally {
+      fsLog.beforeSync = null;
+    }
+    expect(made).not.toBeNull();
+    expect(await read(made!)).toBe('E made this meanwhile');
+    expect(await read('both.txt')).toBe('E edit');
+    // Asked again, R's content went to the next free name.
+    expect(outcome.tally).toMatchObject({ kept_both: 1 });
+    const copy = staging.getEntry('S', 'docs', 'both.txt')?.copy_path;
+    expect(copy).toMatch(/^docs\/both\.zync-conflict-.*\.txt$/);
+    expect(copy).not.toBe(`docs/${made!}`);
+    expect(await read(copy!.slice('docs/'.length))).toBe('R edit');
   });
 
   it('names a path with control characters in escapes when it shows, asks and summarises', async () => {

@@ -537,9 +537,9 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
    * Streams the staged blob into a writer for target and commits it (checksum verified) with
    * `mode`. `beforeRename` (the check that E's file is still what was looked at) runs after the
    * content is verified and fsynced, just before the rename: an edit E saves while a large file
-   * is flushed is seen, not overwritten.
+   * is flushed is seen, not overwritten. `expectNothing`: nothing was at target (linkIntoPlace).
    */
-  const writeBlob = async (e: StagedEntry, target: string, mode: number | null, beforeRename: () => Promise<void>) => {
+  const writeBlob = async (e: StagedEntry, target: string, mode: number | null, beforeRename: () => Promise<void>, expectNothing: boolean) => {
     if (!e.blob || e.checksum === null) throw new ZyncError('INTERNAL', `Entry ${e.base_dir}/${e.path} has no staged content.`);
     const writer = await AtomicFileWriter.create(target);
     try {
@@ -551,7 +551,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       throw err;
     }
     // commit removes the temp file itself when it fails (beforeRename's ChangedMeanwhile included).
-    await writer.commit({ expectedChecksum: e.checksum, mode: mode ?? 0o644, ...(e.mtime === null ? {} : { mtime: e.mtime }), beforeRename });
+    await writer.commit({ expectedChecksum: e.checksum, mode: mode ?? 0o644, ...(e.mtime === null ? {} : { mtime: e.mtime }), beforeRename, expectNothing });
   };
 
   /** Makes R's new directory (replacing E's file there, backed up, when that was decided). */
@@ -698,7 +698,8 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         if (copyRel === null) throw new ZyncError('INTERNAL', `No free conflict copy name for ${e.base_dir}/${e.path}.`);
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null, `${e.base_dir}/${copyRel}`);
         await mkdir(nodePath.dirname(abs), { recursive: true });
-        await writeBlob(e, nodePath.join(nodePath.dirname(abs), posixPath.basename(copyRel)), e.mode === null ? null : rFileMode(e.mode), async () => undefined);
+        const copyAbs = nodePath.join(nodePath.dirname(abs), posixPath.basename(copyRel));
+        await writeBlob(e, copyAbs, e.mode === null ? null : rFileMode(e.mode), () => ensureUnchanged(copyAbs, null), true);
         await fsyncPath(nodePath.dirname(abs));
         ctx.staging.markEntryApplied(e.staging_id, e.base_dir, e.path, done('kept_both', { copy_path: `${e.base_dir}/${copyRel}` }));
         copies.push(nodePath.join(root, ...copyRel.split('/')));
@@ -733,7 +734,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
         const made = await makeParents(nodePath.dirname(abs));
         await resolveToWrite(root, e.path); // the parents just made are real directories
-        await writeBlob(e, abs, item.mode, () => (eDir ? removeEmptyDir(eDir) : ensureUnchanged(abs, eFile)));
+        await writeBlob(e, abs, item.mode, () => (eDir ? removeEmptyDir(eDir) : ensureUnchanged(abs, eFile)), current === null);
         await fsyncPath(nodePath.dirname(abs));
         for (const dir of made) await fsyncPath(nodePath.dirname(dir)); // their own entries
         const info = await lstat(abs);

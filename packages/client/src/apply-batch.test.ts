@@ -2,7 +2,7 @@
 // rename and delete keep R's edits that land after planning, a local copy whose source changed
 // falls back to a download, failed transfers leave no temp file and hold their sequence back.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { appendFile, chmod, mkdir, open, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, open, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -181,15 +181,49 @@ describe('applyBatch', () => {
     expect(await readFile(path.join(root, 'a.zync-conflict-20261122-184700-R.txt'), 'utf8')).toBe('R edited\n');
   });
 
-  it('keeps a file R creates at a new path while it downloads', async () => {
+  it.each([
+    { name: 'streamed (GET_FILE)', entry: () => streamedEntry(5, 'n.txt', 'from E\n') },
+    { name: 'batched (GET_FILES)', entry: () => fileEntry(5, 'n.txt', 'from E\n', 'add') },
+  ])('keeps a file R creates at a new path while it downloads: $name', async ({ entry }) => {
     const root = makeRoot();
     const records = await recordsFor(root, {});
     const { connection } = scriptedConnection({ 'n.txt': 'from E\n' }, async () => {
       await writeFile(path.join(root, 'n.txt'), 'R made this\n');
     });
+    const result = await applyBatch([entry()], options(root, connection, records));
+    expect(result.conflicts.map((c) => c.copy)).toEqual(['n.zync-conflict-20261122-184700-R.txt']);
+    expect(await readFile(path.join(root, 'n.txt'), 'utf8')).toBe('from E\n');
+    expect(await readFile(path.join(root, 'n.zync-conflict-20261122-184700-R.txt'), 'utf8')).toBe('R made this\n');
+    expect(await names(root)).toEqual(['n.txt', 'n.zync-conflict-20261122-184700-R.txt']);
+  });
+
+  it('keeps a symbolic link R makes at a new path while it downloads, even one that points nowhere', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    const { connection } = scriptedConnection({ 'n.txt': 'from E\n' }, async () => {
+      await symlink('nowhere', path.join(root, 'n.txt'));
+    });
     const result = await applyBatch([fileEntry(5, 'n.txt', 'from E\n', 'add')], options(root, connection, records));
     expect(result.conflicts.map((c) => c.copy)).toEqual(['n.zync-conflict-20261122-184700-R.txt']);
     expect(await readFile(path.join(root, 'n.txt'), 'utf8')).toBe('from E\n');
+    expect(await readlink(path.join(root, 'n.zync-conflict-20261122-184700-R.txt'))).toBe('nowhere');
+  });
+
+  it('puts a new file in place with one link and no temp file left', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    const { connection } = scriptedConnection({ 'n.txt': 'from E\n', 's.txt': 'streamed\n' });
+    const result = await applyBatch(
+      [fileEntry(5, 'n.txt', 'from E\n', 'add'), streamedEntry(6, 's.txt', 'streamed\n')],
+      options(root, connection, records),
+    );
+    expect(result.failed).toEqual([]);
+    expect(await names(root)).toEqual(['n.txt', 's.txt']);
+    for (const name of ['n.txt', 's.txt']) {
+      const info = await stat(path.join(root, name));
+      expect(info.nlink).toBe(1);
+      expect(result.upserts.find((u) => u.path === name)?.local_ino).toBe(info.ino);
+    }
   });
 
   it('fails only the entry the planner refuses; the rest of the batch is applied', async () => {

@@ -366,6 +366,7 @@ async function applyRound(
         mode: entry.mode,
         mtime: entry.mtime,
         beforeRename: () => guard(entry, abs, expected, action.keepCopy, `E ${entry.operation === 'add' ? 'added' : 'modified'} it`),
+        expectNothing: expected.kind === 'absent',
       });
       writer = null;
       // What was renamed into place, as for a download: an lstat now could take an edit made
@@ -457,6 +458,7 @@ async function applyRound(
           mode: header.mode,
           mtime: header.mtime,
           beforeRename: () => guard(entry, abs, expected, action.keepCopy, `E ${entry.operation === 'add' ? 'added' : 'modified'} it`),
+          expectNothing: expected.kind === 'absent',
         });
         // What was renamed into place (an lstat now could see a later local edit as zync's).
         record(entry, { kind: 'file', ...file }, header);
@@ -628,6 +630,7 @@ async function applyRound(
     connection,
     tree: { ensureParent },
     absOf,
+    expectsNothing: (action) => action.local.kind === 'absent',
     guard: (action, abs) => guard(action.entry, abs, action.local, action.keepCopy, `E ${action.entry.operation === 'add' ? 'added' : 'modified'} it`),
     placed: (action, abs, file, attributes) => {
       record(action.entry, { kind: 'file', ...file }, attributes);

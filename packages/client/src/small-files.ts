@@ -3,12 +3,13 @@
 // daemon's answer and writes it to a temp file beside its target without an fsync of its own.
 // Written files gather into groups; one durability barrier per group (makeDurable: syncfs, or
 // fsync each when few) runs while the next requests are answered and written, and only after it
-// does each file go through the same last-moment check as every other write (guard: keep R's
-// version as a conflict copy when needed) and get renamed into place. A file that fails is reported through fail() and its temp
-// file removed; the others go on.
+// is each file put in place: linked where the plan found nothing (linkIntoPlace), and otherwise,
+// or when something is there by now, through the same last-moment check as every other write
+// (guard: keep R's version as a conflict copy when needed) and a rename. A file that fails is
+// reported through fail() and its temp file removed; the others go on.
 import { renameSync } from 'node:fs';
 import * as nodePath from 'node:path';
-import { MAX_BATCH_BYTES, MAX_BATCH_FILE_BYTES, MAX_BATCH_FILES, ZyncError, fromFsError, tempPathFor, type ChangeEntry, type WrittenFile } from '@zync/common';
+import { MAX_BATCH_BYTES, MAX_BATCH_FILE_BYTES, MAX_BATCH_FILES, ZyncError, fromFsError, linkIntoPlace, tempPathFor, type ChangeEntry, type WrittenFile } from '@zync/common';
 import { runPool } from './bounded-pool.js';
 import type { Connection, FetchedFile } from './connection.js';
 import { planFileBatches, type BatchLimits } from './core/file-batches.js';
@@ -35,6 +36,8 @@ export interface SmallFileContext<A extends { entry: ChangeEntry }> {
   connection: Pick<Connection, 'getFiles'>;
   tree: Pick<LocalTree, 'ensureParent'>;
   absOf(entry: ChangeEntry): string;
+  /** true when the plan found nothing at the target: the file is linked there (linkIntoPlace). */
+  expectsNothing(action: A): boolean;
   /** Runs just before the rename: keeps what is at abs as a conflict copy where needed; may throw. */
   guard(action: A, abs: string): Promise<void>;
   /** The file is in place at abs. */
@@ -69,8 +72,10 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
 
   const place = async (w: Written<A>) => {
     try {
-      await ctx.guard(w.action, w.abs);
-      renameSync(w.tempPath, w.abs);
+      if (!(ctx.expectsNothing(w.action) && linkIntoPlace(w.tempPath, w.abs))) {
+        await ctx.guard(w.action, w.abs);
+        renameSync(w.tempPath, w.abs);
+      }
     } catch (err) {
       removeQuietly(w.tempPath);
       ctx.fail(w.action.entry, fromFsError(err, `writing ${w.abs}`));

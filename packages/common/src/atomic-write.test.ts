@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { open } from 'node:fs/promises';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { AtomicFileWriter, writeFileAtomic } from './atomic-write.js';
+import { AtomicFileWriter, linkIntoPlace, writeFileAtomic } from './atomic-write.js';
 import { sha256 } from './hash.js';
 
 /** FileHandle's prototype, so a test can make the disk fail under the writer. */
@@ -182,5 +182,74 @@ describe('a download kept and resumed', () => {
     writeFileSync(path.join(dir, 'other.bin'), 'x');
     await expect(AtomicFileWriter.resume(target, path.join(dir, 'other.bin'))).rejects.toThrow(/not a temp file/);
     await expect(AtomicFileWriter.resume(target, path.join(tmpdir(), '.zync-tmp-d.bin-000000000000'))).rejects.toThrow(/not a temp file/);
+  });
+});
+
+describe('a file put where nothing was (expectNothing)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zync-nothing-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function writerFor(name: string, content: string): Promise<AtomicFileWriter> {
+    const writer = await AtomicFileWriter.create(path.join(dir, name));
+    await writer.write(Buffer.from(content));
+    return writer;
+  }
+
+  it('is linked into place without the check: no moment in which a file made there is replaced', async () => {
+    const target = path.join(dir, 'new.txt');
+    const writer = await writerFor('new.txt', 'from E');
+    const check = vi.fn(async () => undefined);
+    const { file } = await writer.commit({ expectedChecksum: sha256('from E'), mode: 0o640, mtime: Date.UTC(2021, 0, 1), beforeRename: check, expectNothing: true });
+    expect(check).not.toHaveBeenCalled();
+    expect(readFileSync(target, 'utf8')).toBe('from E');
+    const info = statSync(target);
+    expect([info.nlink, info.ino, info.mode & 0o777, info.mtimeMs]).toEqual([1, file.ino, 0o640, Date.UTC(2021, 0, 1)]);
+    expect(readdirSync(dir)).toEqual(['new.txt']);
+  });
+
+  it.each([
+    { what: 'a file', make: (target: string) => writeFileSync(target, 'made on this side') },
+    { what: 'a symbolic link that points nowhere', make: (target: string) => symlinkSync('nowhere', target) },
+    { what: 'a directory', make: (target: string) => mkdirSync(target) },
+  ])('leaves $what made there since to the check, which may refuse', async ({ make }) => {
+    const target = path.join(dir, 'raced');
+    rmSync(target, { recursive: true, force: true });
+    const writer = await writerFor('raced', 'from E');
+    make(target);
+    const before = lstatSync(target);
+    const refuse = vi.fn(async () => {
+      throw new Error('changed meanwhile');
+    });
+    await expect(writer.commit({ beforeRename: refuse, expectNothing: true })).rejects.toThrow(/changed meanwhile/);
+    expect(refuse).toHaveBeenCalledOnce();
+    expect(lstatSync(target)).toMatchObject({ ino: before.ino, mtimeMs: before.mtimeMs });
+    expect(readdirSync(dir).filter((n) => n !== 'new.txt')).toEqual(['raced']);
+  });
+
+  it('renames over what the check moved aside', async () => {
+    const target = path.join(dir, 'moved.txt');
+    const writer = await writerFor('moved.txt', 'from E');
+    writeFileSync(target, 'made on this side');
+    await writer.commit({ beforeRename: async () => renameSync(target, `${target}.copy`), expectNothing: true });
+    expect(readFileSync(target, 'utf8')).toBe('from E');
+    expect(readFileSync(`${target}.copy`, 'utf8')).toBe('made on this side');
+  });
+});
+
+describe('linkIntoPlace', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zync-link-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('puts the file at the target under one name, or leaves both as they were', () => {
+    const temp = path.join(dir, '.zync-tmp-a-1');
+    writeFileSync(temp, 'new');
+    expect(linkIntoPlace(temp, path.join(dir, 'a'))).toBe(true);
+    expect(readdirSync(dir)).toEqual(['a']);
+    expect(statSync(path.join(dir, 'a')).nlink).toBe(1);
+
+    writeFileSync(temp, 'newer');
+    expect(linkIntoPlace(temp, path.join(dir, 'a'))).toBe(false);
+    expect(readFileSync(path.join(dir, 'a'), 'utf8')).toBe('new');
+    expect(readFileSync(temp, 'utf8')).toBe('newer');
   });
 });

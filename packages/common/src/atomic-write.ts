@@ -1,9 +1,10 @@
 // Atomic, durable file writes: content goes to a temp file beside the target (same directory, so
 // the rename cannot cross file systems), is fsynced, then renamed over the target. A reader sees
-// the old file or the new one, never a partial one. Temp names start with TEMP_PREFIX, which
-// every scanner ignores and the client sweeps at start.
+// the old file or the new one, never a partial one. Where nothing was at the target, the file is
+// linked there instead (linkIntoPlace), so that nothing made there meanwhile is replaced. Temp
+// names start with TEMP_PREFIX, which every scanner ignores and the client sweeps at start.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { constants as fsConstants, fchmodSync, fstatSync, futimesSync } from 'node:fs';
+import { constants as fsConstants, fchmodSync, fstatSync, futimesSync, linkSync, unlinkSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { DIRECT_WRITE_MIN_BYTES, DirectSink, O_DIRECT } from './direct-write.js';
@@ -276,6 +277,11 @@ export class AtomicFileWriter {
       expectedChecksum?: string;
       /** Runs after fsync, just before the rename (e.g. re-check and move aside what the target holds). */
       beforeRename?: () => Promise<void>;
+      /**
+       * Nothing was at the target when looked at: the file is linked there (linkIntoPlace), and
+       * beforeRename and the rename run only when something is there by now.
+       */
+      expectNothing?: boolean;
     } = {},
   ): Promise<{ checksum: string; size: number; file: WrittenFile }> {
     const handle = this.handle;
@@ -303,8 +309,10 @@ export class AtomicFileWriter {
       await handle.sync();
       await handle.close();
       this.handle = null;
-      if (options.beforeRename) await options.beforeRename();
-      await rename(this.tempPath, this.target);
+      if (!(options.expectNothing === true && linkIntoPlace(this.tempPath, this.target))) {
+        if (options.beforeRename) await options.beforeRename();
+        await rename(this.tempPath, this.target);
+      }
       this.done = true;
       return { checksum, size: this.written, file };
     } catch (err) {
@@ -348,6 +356,32 @@ export class AtomicFileWriter {
     await handle?.close().catch(() => undefined);
     await unlink(this.tempPath).catch(() => undefined);
   }
+}
+
+/** What link(2) fails with where a file system has no hard links: from then on, rename only. */
+const NO_HARD_LINKS = new Set(['EPERM', 'EOPNOTSUPP', 'ENOTSUP', 'ENOSYS']);
+let hardLinks = true;
+
+/**
+ * Puts a complete temp file at target only if nothing is there, not even a dangling link: a hard
+ * link fails when target exists; then the temp name goes. A check followed by a rename would
+ * replace a file made at target in between. Returns false, the temp file as it was, when
+ * something is there or no link could be made: the caller then checks what is there and renames.
+ */
+export function linkIntoPlace(tempPath: string, target: string): boolean {
+  if (!hardLinks) return false;
+  try {
+    linkSync(tempPath, target);
+  } catch (err) {
+    if (NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) hardLinks = false;
+    return false;
+  }
+  try {
+    unlinkSync(tempPath);
+  } catch {
+    // In place all the same; a second name of the file, with the temp prefix, every scan ignores.
+  }
+  return true;
 }
 
 /** Writes a whole buffer atomically (small files; large ones go through AtomicFileWriter). */
