@@ -123,6 +123,7 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
         skippedNames,
         record: (inputs) => void (logged += watcher.record(inputs).length),
         stop: stopped,
+        onDirectory: watcher.watchMissed(root.name),
       });
       files += result.files;
       hashed += result.hashed;

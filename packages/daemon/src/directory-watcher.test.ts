@@ -24,7 +24,10 @@ describe('DirectoryWatcher', () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function watch(): Promise<{ root: string; fsw: DirectoryWatcher; watching: string[]; gone: string[] }> {
+  /** Watches a new temporary directory; `prepare` runs before the initial walk, on the root and watcher. */
+  async function watch(
+    prepare?: (root: string, fsw: DirectoryWatcher) => void,
+  ): Promise<{ root: string; fsw: DirectoryWatcher; watching: string[]; gone: string[] }> {
     const root = mkdtempSync(path.join(tmpdir(), 'zync-dirwatch-'));
     cleanups.push(() => rmSync(root, { recursive: true, force: true }));
     // As the daemon watches a root: directories only, symbolic links not followed.
@@ -38,6 +41,7 @@ describe('DirectoryWatcher', () => {
     const watching: string[] = [];
     const gone: string[] = [];
     fsw.on('unlinkDir', (p: string) => gone.push(p));
+    prepare?.(root, fsw);
     await new Promise<void>((resolve) => {
       fsw.once('ready', resolve);
       fsw.add(root);
@@ -77,5 +81,30 @@ describe('DirectoryWatcher', () => {
     mkdirSync(d);
     await until('d/sib watched', () => watching.includes(sib));
     expect(watching).toEqual([d, sib]);
+  });
+
+  it('watches, once asked, a directory made during the initial walk between the listing of its parent and its parent watch', async () => {
+    // `mkdir d/sib` while the daemon starts: chokidar has listed d, not yet watched it, and lists
+    // it again only on its events (onWatching is not set yet): d/sib is never watched on its own.
+    const { root, fsw, watching } = await watch((root, fsw) => {
+      mkdirSync(path.join(root, 'd'));
+      const handler = fsw._nodeFsHandler;
+      const watchWithNodeFs = handler._watchWithNodeFs.bind(handler);
+      handler._watchWithNodeFs = (p, listener) => {
+        if (p === path.join(root, 'd')) mkdirSync(path.join(root, 'd', 'sib'));
+        return watchWithNodeFs(p, listener);
+      };
+    });
+    const d = path.join(root, 'd');
+    const sib = path.join(d, 'sib');
+    expect(fsw._closers.has(d)).toBe(true);
+    expect(fsw._closers.has(sib)).toBe(false);
+    // What the scan after start-up asks of each directory it lists: known ones are left alone.
+    expect(fsw.watchUnknown(root)).toBe(false);
+    expect(fsw.watchUnknown(d)).toBe(false);
+    expect(fsw.watchUnknown(sib)).toBe(true);
+    await until('d/sib watched', () => watching.includes(sib));
+    expect(fsw.watchUnknown(sib)).toBe(false);
+    expect(watching).toEqual([sib]);
   });
 });

@@ -17,6 +17,9 @@ type ReaddirpStream = NonNullable<ReturnType<FSWatcher['_readdirp']>>;
  *   A directory made in that window is logged by that look but, as chokidar lists a directory
  *   only before its watch and on its events, was never watched (nor what is written in it, until
  *   the next rescan): the directory is listed once more, through chokidar, once its watch exists.
+ *   Not during the initial walk, though: listing every directory twice would double start-up on a
+ *   big tree. There the walk's own window stays open, and the whole-root scan that follows it
+ *   hands each directory it lists to watchUnknown, which watches those chokidar never heard of.
  * - watching a directory afresh. A directory removed and made again before chokidar re-reads
  *   its parent keeps its place in chokidar's books, and chokidar keeps the watch on the removed
  *   one, which reports nothing ever again. _remove forgets the path and everything below it.
@@ -61,7 +64,7 @@ export class DirectoryWatcher extends FSWatcher {
 
   override _addPathCloser(path: string, closer: () => void): void {
     super._addPathCloser(path, closer);
-    if (!this.onWatching) return; // the initial walk: the start-up scan follows it
+    if (!this.onWatching) return; // the initial walk: the scan that follows it calls watchUnknown
     this.onWatching(path);
     // Once per watch: a child set up twice (listed by both listings while its own setup was
     // under way) must not have its children listed twice, and theirs four times.
@@ -80,6 +83,21 @@ export class DirectoryWatcher extends FSWatcher {
     // A removal that went through left none of these; a duplicate of it finds nothing held.
     if (held) this._throttled.get('remove')?.get(path)?.clear();
     super._remove(directory, item, isDirectory);
+  }
+
+  /**
+   * Watches abs, a directory found on disk, if chokidar never heard of it: one made between
+   * chokidar's listing of its parent and the parent's watch during the initial walk, which no
+   * event ever named. Known means tracked in the parent's books, whatever became of its watch: a
+   * directory whose watch the OS refused (ENOSPC) is not asked for again. Returns whether it
+   * asked chokidar to watch it; chokidar then walks its subtree, so the caller skips what is below.
+   */
+  watchUnknown(abs: string): boolean {
+    if (this.closed) return false; // add() would open it again
+    const books = this._watched.get(nodePath.resolve(nodePath.dirname(abs)));
+    if (!books || books.has(nodePath.basename(abs))) return false; // no books: chokidar never got to the parent
+    this.add(abs);
+    return true;
   }
 
   /** Forgets what is watched at and below abs; watches it afresh when `watchAgain`. */

@@ -52,6 +52,8 @@ export async function reconcile(options: {
   batchSize?: number;
   /** Asked before each directory: true ends the walk there (the daemon is stopping). */
   stop?: () => boolean;
+  /** Told of each directory the walk reaches below the root or `under`, parents before children. */
+  onDirectory?: (dir: string) => void;
 }): Promise<ReconcileResult> {
   const { store, root, log, skippedNames, record } = options;
   const batchSize = options.batchSize ?? RECORD_BATCH;
@@ -120,6 +122,7 @@ export async function reconcile(options: {
       result.verdict = checkRoot({ base_dir: root.name, root: root.root, rootPresent, scannedEntries: 0, recordedLive: store.liveCount(root.name) });
       if (result.verdict.status !== 'ok') return result;
     }
+    if (listing.dir !== (under ?? '')) options.onDirectory?.(listing.dir);
     if (!listing.listed) continue;
     const recorded = new Map([...store.liveChildren(root.name, listing.dir).values()].map((r) => [r.path, r]));
     await compare(listing.entries, recorded, listing.unreadable);

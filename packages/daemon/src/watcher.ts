@@ -6,7 +6,8 @@
 // Directory events rescan their subtree; every path logged as present is looked at again after
 // the commit (a batch's looks are not simultaneous); roots are rescanned after a burst big enough
 // to have overflowed the OS's event queue (core/event-bursts), and now and then anyway, as a
-// safety net for dropped events. A root that vanishes, or is suddenly emptied (an unmounted disk), is
+// safety net for dropped events; a whole-root scan (the start-up one too) watches each directory
+// it lists that chokidar never heard of. A root that vanishes, or is suddenly emptied (an unmounted disk), is
 // reported and held (no deletions) until it returns, then rescanned; a root made anew in its
 // place (rm -rf, mkdir) is watched anew. Paths are looked at through real directories only:
 // nothing behind a symlink is E's. Names that are not UTF-8 raise events under a decoded name
@@ -128,6 +129,28 @@ export class TreeWatcher {
    */
   async start(stop?: AbortSignal): Promise<void> {
     await Promise.all(this.roots.all().map((root) => this.watchRoot(root, stop)));
+  }
+
+  /**
+   * For a whole-root scan's onDirectory: watches each directory it lists that the root's watcher
+   * never heard of (see DirectoryWatcher.watchUnknown). Such a directory was made during the
+   * watcher's initial walk, which lists each directory before its watch exists and, unlike later
+   * watches, not again after; without this it stayed unwatched until the next rescan. Once its
+   * watch exists, onWatching asks for a look at its subtree, which logs what was written there
+   * meanwhile. Cost: a lookup per directory; no listing beyond the scan's own.
+   */
+  watchMissed(base_dir: string): (dir: string) => void {
+    const root = this.roots.get(base_dir);
+    // Directories below one handed to chokidar here: chokidar walks them itself.
+    const handedOver = new Set<string>();
+    return (dir) => {
+      const parent = posixPath.dirname(dir);
+      if (handedOver.has(parent)) handedOver.add(dir);
+      else if (root && this.watchers.get(base_dir)?.watchUnknown(absPath(root.root, dir))) {
+        this.log.debug({ base_dir, path: dir }, 'a directory the watcher never heard of; watching it');
+        handedOver.add(dir);
+      }
+    };
   }
 
   /** Begins processing queued and future events. */
@@ -284,7 +307,8 @@ export class TreeWatcher {
       fsw.add(root.root);
       if (stop?.aborted) done();
     });
-    // Watches set up during the initial walk are covered by the scan that follows start().
+    // Watches set up during the initial walk are covered by the scan that follows start() (or
+    // this re-watch), which also watches what the walk missed (watchMissed).
     fsw.onWatching = (path) => {
       const rel = relOf(path);
       if (rel) this.onEvent(root.name, 'addDir', rel);
@@ -659,7 +683,15 @@ export class TreeWatcher {
     const record = async (inputs: ChangeInput[]) => {
       for (const path of await this.staleAfterCommit(this.record(inputs))) stale.push(path);
     };
-    const result = await reconcile({ store: this.store, root, log: this.log, skippedNames: this.skippedNames, record, stop: () => this.closed });
+    const result = await reconcile({
+      store: this.store,
+      root,
+      log: this.log,
+      skippedNames: this.skippedNames,
+      record,
+      stop: () => this.closed,
+      onDirectory: this.watchMissed(name),
+    });
     if (result.verdict.status !== 'ok') {
       this.holdRoot(root, result.verdict.reason);
       return;
