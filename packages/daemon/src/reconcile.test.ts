@@ -157,4 +157,17 @@ describe('reconcile', () => {
     const gone = await reconcile({ store, root, log, under: 'a/b' });
     expect(gone.inputs.map((i) => `${i.operation} ${i.path}`)).toEqual(['delete a/b']);
   });
+
+  it('tells onDirectory of each directory below where it starts, each before what it holds', async () => {
+    // The watcher relies on that order: what is below a directory it hands to chokidar is skipped.
+    const { root, store } = await setup(TREE);
+    const whole: string[] = [];
+    await reconcile({ store, root, log, onDirectory: (dir) => whole.push(dir) });
+    expect([...whole].sort()).toEqual(['a', 'a/b', 'a/b/c', 'e']);
+    expect(whole.indexOf('a')).toBeLessThan(whole.indexOf('a/b'));
+    expect(whole.indexOf('a/b')).toBeLessThan(whole.indexOf('a/b/c'));
+    const subtree: string[] = [];
+    await reconcile({ store, root, log, under: 'a', onDirectory: (dir) => subtree.push(dir) });
+    expect(subtree).toEqual(['a/b', 'a/b/c']);
+  });
 });
