@@ -10,7 +10,7 @@ import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { acquireProcessLock, checkDirRoots, failAndExit, ignoreClosedStdout, isZyncError, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, failAndExit, ignoreClosedStdout, isZyncError, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
@@ -34,6 +34,9 @@ function openDb(db: string): Opened {
   }
   // The real path: the daemon keeps its state (staging, backups) beside it, not beside a link.
   const dbPath = realpathSync(db);
+  // Before SQLite makes its files beside the database (even list writes): as another user than
+  // its owner (root aside), or through a second hard link, that would break the daemon.
+  checkDatabaseAccess(dbPath);
   const daemon = DaemonStore.open(dbPath);
   return { daemon, staging: new StagingStore(daemon.db), stateDir: nodePath.dirname(dbPath) };
 }

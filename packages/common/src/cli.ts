@@ -14,6 +14,7 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   IN_USE: 8,
   // Not a failure, but not "done" either: a script must tell an applied session from one left waiting.
   QUIT: 9,
+  PERMISSION_DENIED: 10,
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -17,3 +17,4 @@ export * from './private-locations.js';
 export * from './file-names.js';
 export * from './name-length.js';
 export * from './database-kind.js';
+export * from './database-access.js';

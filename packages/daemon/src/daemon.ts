@@ -6,7 +6,7 @@
 // Stops in reverse. No argument parsing here (main.ts) and no decisions (core/).
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { acquireProcessLock, generateToken, readTokenFile, realLocation, refusePrivatePathsInRoots, writeTokenFile, type DirSpec, type Logger, type ProcessLock } from '@zync/common';
+import { acquireProcessLock, checkDatabaseAccess, generateToken, readTokenFile, realLocation, refusePrivatePathsInRoots, writeTokenFile, type DirSpec, type Logger, type ProcessLock } from '@zync/common';
 import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
 import { SkippedNames } from './skipped-names.js';
@@ -72,6 +72,9 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
   let lock: ProcessLock;
   let store: DaemonStore;
   try {
+    // Before the lock file and SQLite make anything beside the database: a user who would leave
+    // files there the database's owner cannot write, or a second name of it, is refused.
+    checkDatabaseAccess(dbPath);
     // The lock before the port: the same command run twice is told which daemon holds the
     // database (IN_USE), not only that the port is taken.
     lock = acquireProcessLock(`${dbPath}.lock`, 'zync-daemon', `the database ${dbPath}`);

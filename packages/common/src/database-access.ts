@@ -1,0 +1,109 @@
+// Whether this process may open a daemon database read-write without harming the daemon. SQLite
+// keeps a WAL database's write-ahead log and shared-memory index beside the name it is opened by
+// (DB-wal, DB-shm), made by whoever opens it first and owned by that user. A non-root user other
+// than the database's owner leaves them unwritable for the daemon (it then cannot start or write);
+// root is safe, since SQLite gives the files it makes as root to the database's owner. A second
+// hard link is a second name, so a second write-ahead log: a checkpoint through one name throws
+// away what the other holds (the daemon's whole log, seen happen). Refused before anything opens.
+// judgeDatabaseAccess decides from facts; checkDatabaseAccess reads them. Writes nothing.
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import * as nodePath from 'node:path';
+import { ZyncError } from './protocol/errors.js';
+
+export interface DatabaseAccessFacts {
+  /** The real path of the database. */
+  path: string;
+  euid: number;
+  /** The database file, or null when it does not exist yet. */
+  db: { uid: number; nlink: number; mode: number; writable: boolean } | null;
+  dir: { mode: number; writable: boolean };
+  /** DB-wal and DB-shm, those that exist. */
+  sideFiles: readonly { path: string; uid: number; writable: boolean }[];
+  /** A user's name for messages: "alice (uid 1000)". */
+  userName: (uid: number) => string;
+}
+
+const octal = (mode: number) => `0${(mode & 0o7777).toString(8)}`;
+
+/** A ZyncError (one sentence) when opening the database read-write could harm it, else null. */
+export function judgeDatabaseAccess(f: DatabaseAccessFacts): ZyncError | null {
+  if (f.db && f.db.nlink > 1) {
+    return new ZyncError(
+      'BAD_ARGUMENT',
+      `The database ${f.path} has ${f.db.nlink} names (hard links), and SQLite keeps a separate write-ahead log per name, which can lose the daemon's log: remove the other links (find / -xdev -samefile ${f.path}) and pass --db with the daemon's database.`,
+    );
+  }
+  if (f.euid === 0) return null;
+  const me = f.userName(f.euid);
+  if (f.db && f.db.uid !== f.euid) {
+    const owner = f.userName(f.db.uid);
+    return new ZyncError(
+      'PERMISSION_DENIED',
+      `The database ${f.path} belongs to ${owner}, not to ${me}; run this as ${f.db.uid === 0 ? 'root' : `${owner} or as root`}, so that the files SQLite makes beside it stay writable for the daemon.`,
+    );
+  }
+  const dir = nodePath.dirname(f.path);
+  if (!f.dir.writable) {
+    return new ZyncError(
+      'PERMISSION_DENIED',
+      `The state directory ${dir} (mode ${octal(f.dir.mode)}) is not writable by ${me}, and SQLite and zync keep their files beside the database there; make it writable (chmod u+w ${dir}).`,
+    );
+  }
+  if (f.db && !f.db.writable) {
+    return new ZyncError('PERMISSION_DENIED', `The database ${f.path} (mode ${octal(f.db.mode)}) is read-only; make it writable by its owner (chmod u+w ${f.path}).`);
+  }
+  const foreign = f.sideFiles.find((s) => !s.writable);
+  if (foreign) {
+    return new ZyncError(
+      'PERMISSION_DENIED',
+      `${foreign.path} belongs to ${f.userName(foreign.uid)}, not to the database's owner ${me} (left by a zync run as that user); give it back as root (chown ${f.euid} ${f.path}-wal ${f.path}-shm) and retry.`,
+    );
+  }
+  return null;
+}
+
+/** Throws judgeDatabaseAccess's refusal for the database at dbPath (a real path). */
+export function checkDatabaseAccess(dbPath: string): void {
+  const refusal = judgeDatabaseAccess(readDatabaseAccessFacts(dbPath));
+  if (refusal) throw refusal;
+}
+
+function readDatabaseAccessFacts(dbPath: string): DatabaseAccessFacts {
+  const writable = (path: string, mode = constants.W_OK) => {
+    try {
+      accessSync(path, mode);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const statOrNull = (path: string) => statSync(path, { throwIfNoEntry: false }) ?? null;
+  const db = statOrNull(dbPath);
+  const dir = nodePath.dirname(dbPath);
+  const sideFiles = [];
+  for (const path of [`${dbPath}-wal`, `${dbPath}-shm`]) {
+    const info = statOrNull(path);
+    if (info) sideFiles.push({ path, uid: info.uid, writable: writable(path) });
+  }
+  return {
+    path: dbPath,
+    euid: process.geteuid?.() ?? 0,
+    db: db && { uid: db.uid, nlink: db.nlink, mode: db.mode, writable: writable(dbPath) },
+    dir: { mode: statOrNull(dir)?.mode ?? 0, writable: writable(dir, constants.W_OK | constants.X_OK) },
+    sideFiles,
+    userName,
+  };
+}
+
+/** "name (uid N)" from /etc/passwd, or "uid N" for a user it does not list. */
+function userName(uid: number): string {
+  try {
+    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const [name, , id] = line.split(':');
+      if (name && Number(id) === uid && id !== '') return `${name} (uid ${uid})`;
+    }
+  } catch {
+    // no passwd file (a container, another OS)
+  }
+  return `uid ${uid}`;
+}
