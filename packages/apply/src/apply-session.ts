@@ -17,7 +17,7 @@
 // Before anything is written, the roots are checked (checkRootsAvailable) and the staged content
 // too. Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
-import { chmod, constants, copyFile, lstat, mkdir, open, opendir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, chown, constants, copyFile, lstat, mkdir, open, opendir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import type { ChalkInstance } from 'chalk';
@@ -93,6 +93,12 @@ export interface ApplyContext {
    */
   stop?: AbortSignal;
   now?: () => number;
+  /**
+   * Who what zync-apply makes in the state directory (backups) must belong to: the database's
+   * owner when root runs zync-apply on another user's database, since the daemon, as that user,
+   * removes expired backups and could not remove root's. Null or absent: left as made.
+   */
+  stateOwner?: { uid: number; gid: number } | null;
 }
 
 export interface ApplyOutcome {
@@ -415,6 +421,10 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   /** Entries skipped below each of them, by what they are called ("docs/notes"). */
   const skippedBelow = new Map<string, number>();
 
+  const giveToStateOwner = async (made: string) => {
+    if (ctx.stateOwner) await chown(made, ctx.stateOwner.uid, ctx.stateOwner.gid);
+  };
+
   const backupPathFor = (e: Pick<StagedEntry, 'base_dir' | 'path'>) => nodePath.join(backupDir, e.base_dir, ...e.path.split('/'));
 
   /** Backup directories whose own entry this run has fsynced (durable-dirs.ts). */
@@ -433,7 +443,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
    */
   const backup = async (e: Pick<StagedEntry, 'base_dir' | 'path'>, current: CurrentFile): Promise<string> => {
     const first = backupPathFor(e);
-    await mkdir(nodePath.dirname(first), { recursive: true });
+    for (const dir of await makeParents(nodePath.dirname(first))) await giveToStateOwner(dir);
     let dest = first;
     for (let n = 1; ; n++) {
       try {
@@ -452,6 +462,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     const temp = tempPathFor(dest);
     try {
       await copyFile(current.abs, temp, constants.COPYFILE_FICLONE);
+      await giveToStateOwner(temp);
       await fsyncPath(temp);
       await rename(temp, dest);
     } catch (err) {

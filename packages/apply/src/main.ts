@@ -5,7 +5,7 @@
 //   zync-apply [--db sync.db] discard ID [--non-interactive]
 // Parses arguments, opens the daemon's database, wires the parts, prints; failures, and a quit at
 // a prompt (QUIT), become one sentence and an exit code (failAndExit). Decides nothing itself.
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import yargs from 'yargs';
@@ -25,6 +25,8 @@ interface Opened {
   daemon: DaemonStore;
   staging: StagingStore;
   stateDir: string;
+  /** The database's owner, when root runs this on another user's database (ApplyContext.stateOwner). */
+  stateOwner: { uid: number; gid: number } | null;
 }
 
 function openDb(db: string): Opened {
@@ -38,7 +40,9 @@ function openDb(db: string): Opened {
   // its owner (root aside), or through a second hard link, that would break the daemon.
   checkDatabaseAccess(dbPath);
   const daemon = DaemonStore.open(dbPath);
-  return { daemon, staging: new StagingStore(daemon.db), stateDir: nodePath.dirname(dbPath) };
+  const owner = statSync(dbPath);
+  const stateOwner = process.geteuid?.() === 0 && owner.uid !== 0 ? { uid: owner.uid, gid: owner.gid } : null;
+  return { daemon, staging: new StagingStore(daemon.db), stateDir: nodePath.dirname(dbPath), stateOwner };
 }
 
 async function resolveDirs(daemon: DaemonStore, given: readonly string[] | undefined): Promise<DirSpec[]> {
@@ -105,6 +109,7 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
       daemon: o.daemon,
       staging: o.staging,
       stateDir: o.stateDir,
+      stateOwner: o.stateOwner,
       dirs: await resolveDirs(o.daemon, args.dirs),
       chalk,
       print,
