@@ -61,9 +61,12 @@ export interface PtyRun {
 
 const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
 
-/** Runs a built binary inside a pseudo-terminal (`script -qfec CMD /dev/null`). */
-export function runInPty(bin: keyof typeof BIN, args: readonly string[]): PtyRun {
-  const command = [process.execPath, BIN[bin], ...args].map(quote).join(' ');
+/**
+ * Runs a built binary inside a pseudo-terminal (`script -qfec CMD /dev/null`), through `wrapper`
+ * (setpriv, say) when given.
+ */
+export function runInPty(bin: keyof typeof BIN, args: readonly string[], options: { wrapper?: readonly string[] } = {}): PtyRun {
+  const command = [...(options.wrapper ?? []), process.execPath, BIN[bin], ...args].map(quote).join(' ');
   // A person's terminal: colour detection must not see the CI runner's variables (chalk turns
   // colour off when CI is set) nor a colour override from the test runner.
   const { CI: _ci, FORCE_COLOR: _force, NO_COLOR: _no, ...env } = process.env;
