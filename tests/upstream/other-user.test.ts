@@ -5,6 +5,7 @@
 // directory must still be the daemon's, and a refusal is one sentence with exit code 10. A
 // second hard link to the database, and a state directory its owner cannot write, are refused
 // too. Needs root (setpriv switches users); skipped otherwise.
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,9 +48,9 @@ async function start(s: Pick<Setup, 'e' | 'db' | 'daemonUser'>): Promise<DaemonH
 }
 
 /** E with one file, served by a daemon running as `daemonUid`; R staged an edit of it. The daemon is left running. */
-async function stagedSession(daemonUid: number, group?: number): Promise<Setup & { daemon: DaemonHandle }> {
+async function stagedSession(daemonUid: number, group?: number, rEdits?: (r: string) => void): Promise<Setup & { daemon: DaemonHandle }> {
   const e = ownedDir('zync-e-', daemonUid);
-  writeFileSync(path.join(e, 'a.txt'), 'from E\n');
+  writeFileSync(path.join(e, 'a.txt'), 'from E\n', { mode: 0o600 }); // private to the daemon's user
   chownSync(path.join(e, 'a.txt'), daemonUid, daemonUid);
   const state = ownedDir('zync-state-', daemonUid);
   const db = path.join(state, 'sync.db');
@@ -59,6 +60,7 @@ async function stagedSession(daemonUid: number, group?: number): Promise<Setup &
   const setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
   expect((await runClientOnce(setup)).code).toBe(0);
   writeFileSync(path.join(r, 'a.txt'), 'edited on R\n');
+  rEdits?.(r);
   const upstream = await runUpstream(setup);
   expect(upstream.code, upstream.stderr).toBe(0);
   return { e, state, db, daemon, daemonUser, stagingId: stagingIdFrom(upstream.stdout) };
@@ -129,6 +131,18 @@ describe.skipIf(!IS_ROOT)('the daemon and zync-apply as different users', () => 
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ staging_id: s.stagingId, status: 'applied' })]);
     expect(notOwnedBy(s.state, OWNER)).toEqual([]);
     await start(s);
+  });
+
+  it("root's apply leaves E's files and the directories it makes their owners', readable by the daemon", async () => {
+    const s = await stagedSession(OWNER, undefined, (r) => {
+      mkdirSync(path.join(r, 'new/deeper'), { recursive: true });
+      writeFileSync(path.join(r, 'new/deeper/n.txt'), 'new on R\n');
+    });
+    const applied = await apply(s.db, ['apply', s.stagingId, '--non-interactive'], ROOT_USER);
+    expect(applied.stdout, applied.stderr).toMatch(/Applied session/);
+    // Before: a.txt became root's (0600), which the daemon could no longer read, nor E's user edit.
+    expect(notOwnedBy(s.e, OWNER)).toEqual([]);
+    expect(execFileSync(as(OWNER)[0]!, [...as(OWNER).slice(1), 'cat', path.join(s.e, 'a.txt')], { encoding: 'utf8' })).toBe('edited on R\n');
   });
 
   it("the reverse: a user's zync-apply on a root daemon's database is told to run as root", async () => {

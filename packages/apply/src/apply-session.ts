@@ -17,7 +17,7 @@
 // Before anything is written, the roots are checked (checkRootsAvailable) and the staged content
 // too. Decisions come from apply-plan.ts; prompts from prompts.ts.
 import { createReadStream } from 'node:fs';
-import { chmod, chown, constants, copyFile, lstat, mkdir, open, opendir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, chown, constants, copyFile, lchown, lstat, mkdir, open, opendir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import type { ChalkInstance } from 'chalk';
@@ -99,6 +99,12 @@ export interface ApplyContext {
    * removes expired backups and could not remove root's. Null or absent: left as made.
    */
   stateOwner?: { uid: number; gid: number } | null;
+  /**
+   * Run as root: what is written into E's tree takes the owner and group of the file it replaces,
+   * else of the directory it goes into, as the daemon's user or the tree's owner made them; root's
+   * would leave a private file (0600) unreadable to the daemon and E's user unable to edit it.
+   */
+  keepOwners?: boolean;
 }
 
 export interface ApplyOutcome {
@@ -425,6 +431,20 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     if (ctx.stateOwner) await chown(made, ctx.stateOwner.uid, ctx.stateOwner.gid);
   };
 
+  /** The owner a new file or directory at target takes (keepOwners): the file it replaces, else its directory's. */
+  const ownerFor = async (target: string) => {
+    const replaced = await lstat(target).catch(() => null);
+    return replaced?.isFile() ? replaced : lstat(nodePath.dirname(target));
+  };
+  /** Directories makeParents made (innermost first) take their parents' owners, outermost first. */
+  const keepParentOwners = async (made: readonly string[]) => {
+    if (!ctx.keepOwners) return;
+    for (const dir of [...made].reverse()) {
+      const owner = await lstat(nodePath.dirname(dir));
+      await lchown(dir, owner.uid, owner.gid);
+    }
+  };
+
   const backupPathFor = (e: Pick<StagedEntry, 'base_dir' | 'path'>) => nodePath.join(backupDir, e.base_dir, ...e.path.split('/'));
 
   /** Backup directories whose own entry this run has fsynced (durable-dirs.ts). */
@@ -552,8 +572,10 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
    */
   const writeBlob = async (e: StagedEntry, target: string, mode: number | null, beforeRename: () => Promise<void>, expectNothing: boolean) => {
     if (!e.blob || e.checksum === null) throw new ZyncError('INTERNAL', `Entry ${e.base_dir}/${e.path} has no staged content.`);
+    const owner = ctx.keepOwners ? await ownerFor(target) : null;
     const writer = await AtomicFileWriter.create(target);
     try {
+      if (owner) await lchown(writer.tempPath, owner.uid, owner.gid);
       for await (const chunk of createReadStream(nodePath.join(blobDir, e.blob), { highWaterMark: 1024 * 1024 })) {
         await writer.write(chunk as Buffer);
       }
@@ -578,6 +600,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null);
     }
     const made = await makeParents(nodePath.dirname(abs)); // parents E removed since R made them
+    await keepParentOwners(made);
     try {
       await mkdir(abs);
     } catch (err) {
@@ -588,6 +611,10 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     if (!dir) throw new ChangedMeanwhile();
     let info;
     try {
+      if (ctx.keepOwners) {
+        const owner = await lstat(nodePath.dirname(abs));
+        await dir.chown(owner.uid, owner.gid);
+      }
       if (e.mode !== null) await dir.chmod(workingDirMode(e.mode)); // R's own bits once the session is applied
       info = await dir.stat();
     } finally {
@@ -708,7 +735,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         }
         if (copyRel === null) throw new ZyncError('INTERNAL', `No free conflict copy name for ${e.base_dir}/${e.path}.`);
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, null, `${e.base_dir}/${copyRel}`);
-        await mkdir(nodePath.dirname(abs), { recursive: true });
+        await keepParentOwners(await makeParents(nodePath.dirname(abs)));
         const copyAbs = nodePath.join(nodePath.dirname(abs), posixPath.basename(copyRel));
         await writeBlob(e, copyAbs, e.mode === null ? null : rFileMode(e.mode), () => ensureUnchanged(copyAbs, null), true);
         await fsyncPath(nodePath.dirname(abs));
@@ -744,6 +771,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         const saved = eFile ? await backup(e, eFile) : above;
         ctx.staging.markEntryApplying(e.staging_id, e.base_dir, e.path, saved);
         const made = await makeParents(nodePath.dirname(abs));
+        await keepParentOwners(made);
         await resolveToWrite(root, e.path); // the parents just made are real directories
         await writeBlob(e, abs, item.mode, () => (eDir ? removeEmptyDir(eDir) : ensureUnchanged(abs, eFile)), current === null);
         await fsyncPath(nodePath.dirname(abs));

@@ -110,6 +110,7 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
       staging: o.staging,
       stateDir: o.stateDir,
       stateOwner: o.stateOwner,
+      keepOwners: process.geteuid?.() === 0,
       dirs: await resolveDirs(o.daemon, args.dirs),
       chalk,
       print,
