@@ -14,7 +14,7 @@ export interface DatabaseAccessFacts {
   /** The real path of the database. */
   path: string;
   euid: number;
-  /** The database file, or null when it does not exist yet. */
+  /** The database file, or null when it does not exist yet (or is no regular file). */
   db: { uid: number; nlink: number; mode: number; writable: boolean } | null;
   dir: { mode: number; writable: boolean };
   /** DB-wal and DB-shm, those that exist. */
@@ -88,7 +88,8 @@ function readDatabaseAccessFacts(dbPath: string): DatabaseAccessFacts {
   return {
     path: dbPath,
     euid: process.geteuid?.() ?? 0,
-    db: db && { uid: db.uid, nlink: db.nlink, mode: db.mode, writable: writable(dbPath) },
+    // Not a regular file (a directory, say): SQLite's own refusal names it.
+    db: db?.isFile() ? { uid: db.uid, nlink: db.nlink, mode: db.mode, writable: writable(dbPath) } : null,
     dir: { mode: statOrNull(dir)?.mode ?? 0, writable: writable(dir, constants.W_OK | constants.X_OK) },
     sideFiles,
     userName,
