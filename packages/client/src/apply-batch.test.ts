@@ -2,7 +2,7 @@
 // rename and delete keep R's edits that land after planning, a local copy whose source changed
 // falls back to a download, failed transfers leave no temp file and hold their sequence back.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { appendFile, chmod, mkdir, open, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, link, mkdir, open, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -365,6 +365,30 @@ describe('applyBatch', () => {
       [7, 'DISK_FULL'],
     ]);
     expect(await names(root)).toEqual([]);
+  });
+
+  it("never writes into a file R made over one a killed run linked into place but had not unlinked the temp name of", async () => {
+    // kill -9 between linkIntoPlace's link and its unlink: the kept temp file of a resumable
+    // download is the target's inode under a second name. R then writes its own content there.
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    const target = path.join(root, 'big.bin');
+    const temp = path.join(root, '.zync-tmp-big.bin-000000000001');
+    await writeFile(temp, 'from E\n');
+    await link(temp, target);
+    await writeFile(target, 'R\n'); // shorter than E's: the bytes a resume would continue after
+    const entry = streamedEntry(5, 'big.bin', 'from E\n');
+    const partials = memoryPartials();
+    partials.putPartial({ base_dir: 'docs', path: 'big.bin', checksum: entry.checksum!, size: entry.size, temp_path: temp });
+    const { connection } = scriptedConnection({ 'big.bin': 'from E\n' });
+    const result = await applyBatch([{ ...entry, checksum: sha256('from E\n') }], { ...options(root, connection, records), partials });
+    expect(result.failed).toEqual([]);
+    expect(await readFile(target, 'utf8')).toBe('from E\n');
+    expect(result.conflicts.map((c) => c.copy)).toEqual(['big.zync-conflict-20261122-184700-R.bin']);
+    expect(await readFile(path.join(root, 'big.zync-conflict-20261122-184700-R.bin'), 'utf8')).toBe('R\n');
+    expect(await names(root)).toEqual(['big.bin', 'big.zync-conflict-20261122-184700-R.bin']);
+    for (const name of await names(root)) expect((await stat(path.join(root, name))).nlink).toBe(1);
+    expect(partials.partials()).toEqual([]);
   });
 
   it('a directory deleted on E goes, with the temp file of a download kept there to resume', async () => {

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { open } from 'node:fs/promises';
@@ -182,6 +182,16 @@ describe('a download kept and resumed', () => {
     writeFileSync(path.join(dir, 'other.bin'), 'x');
     await expect(AtomicFileWriter.resume(target, path.join(dir, 'other.bin'))).rejects.toThrow(/not a temp file/);
     await expect(AtomicFileWriter.resume(target, path.join(tmpdir(), '.zync-tmp-d.bin-000000000000'))).rejects.toThrow(/not a temp file/);
+  });
+
+  it('refuses a temp file that is also the target (a kill between link and unlink), leaving both as they are', async () => {
+    const target = path.join(dir, 'l.bin');
+    const temp = path.join(dir, '.zync-tmp-l.bin-000000000001');
+    writeFileSync(temp, 'placed');
+    linkSync(temp, target);
+    await expect(AtomicFileWriter.resume(target, temp)).rejects.toThrow(/already linked into place/);
+    expect(readFileSync(target, 'utf8')).toBe('placed');
+    unlinkSync(temp);
   });
 });
 

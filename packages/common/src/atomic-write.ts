@@ -142,7 +142,8 @@ export class AtomicFileWriter {
 
   /**
    * Continues a temp file that `keep` left for target: its bytes are read back and hashed, and
-   * writes append after them. Throws when tempPath is not a zync temp file beside target.
+   * writes append after them. Throws when tempPath is not a zync temp file beside target, or has
+   * another name (linked into place already: appending or truncating would change that file).
    */
   static async resume(target: string, tempPath: string): Promise<AtomicFileWriter> {
     if (nodePath.dirname(tempPath) !== nodePath.dirname(target) || !nodePath.basename(tempPath).startsWith(TEMP_PREFIX)) {
@@ -158,6 +159,9 @@ export class AtomicFileWriter {
     try {
       const info = await handle.stat();
       if (!info.isFile()) throw new Error(`${tempPath} is not a regular file`);
+      // A second name: a run killed between linkIntoPlace's link and unlink. These bytes are a
+      // file at the target by now (maybe rewritten by R since), not a download to continue.
+      if (info.nlink !== 1) throw new Error(`${tempPath} was already linked into place`);
       const buffer = Buffer.allocUnsafe(Math.min(RESUME_READ_BYTES, info.size));
       while (writer.written < info.size) {
         const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, info.size - writer.written), writer.written);
