@@ -362,9 +362,14 @@ export class AtomicFileWriter {
   }
 }
 
-/** What link(2) fails with where a file system has no hard links: from then on, rename only. */
+/** What link(2) fails with where a file system has no hard links. */
 const NO_HARD_LINKS = new Set(['EPERM', 'EOPNOTSUPP', 'ENOTSUP', 'ENOSYS']);
-let hardLinks = true;
+/**
+ * Directories where link(2) failed so: rename only there from then on. Per directory, not per
+ * process: one root on a file system without hard links (a FAT stick, a mount inside a root)
+ * must not take the link, and what it guards against, from every other root.
+ */
+const noHardLinks = new Set<string>();
 
 /**
  * Puts a complete temp file at target only if nothing is there, not even a dangling link: a hard
@@ -373,11 +378,12 @@ let hardLinks = true;
  * something is there or no link could be made: the caller then checks what is there and renames.
  */
 export function linkIntoPlace(tempPath: string, target: string): boolean {
-  if (!hardLinks) return false;
+  const dir = nodePath.dirname(target);
+  if (noHardLinks.has(dir)) return false;
   try {
     linkSync(tempPath, target);
   } catch (err) {
-    if (NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) hardLinks = false;
+    if (NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) noHardLinks.add(dir);
     return false;
   }
   try {
