@@ -1,48 +1,65 @@
-// A file system without hard links (FAT, some FUSE and network file systems): link(2) fails with
-// EPERM, and a file put where nothing was goes through the check and a rename instead, as before
-// links were used; after the first refusal no link is tried again.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// A file system without hard links (FAT, some FUSE and network file systems) under one directory:
+// link(2) fails there with EPERM, and a file put where nothing was goes through the check and a
+// rename instead, as before links were used; after the first refusal no link is tried there again,
+// while every other directory keeps putting new files in place by a link.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, expect, it, vi } from 'vitest';
-import { AtomicFileWriter } from './atomic-write.js';
-
-const links = vi.hoisted(() => ({ tried: 0 }));
-
-vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>();
-  const refuse = () => {
-    links.tried++;
-    throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
-  };
-  return { ...fs, default: { ...fs, linkSync: refuse }, linkSync: refuse };
-});
+import { afterAll, beforeEach, expect, it, vi } from 'vitest';
+import { AtomicFileWriter, linkIntoPlace } from './atomic-write.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'zync-no-links-'));
+const fat = path.join(dir, 'fat');
+const ext = path.join(dir, 'ext');
+mkdirSync(fat);
+mkdirSync(ext);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  const linkSync = vi.fn((from: fs.PathLike, to: fs.PathLike) => {
+    if (String(to).includes(`${path.sep}fat${path.sep}`)) throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+    real.linkSync(from, to);
+  });
+  return { ...real, default: { ...real, linkSync }, linkSync };
+});
+
+beforeEach(() => {
+  vi.mocked(fs.linkSync).mockClear();
+});
+
 async function put(name: string, content: string, beforeRename: () => Promise<void>): Promise<void> {
-  const writer = await AtomicFileWriter.create(path.join(dir, name));
+  const writer = await AtomicFileWriter.create(path.join(fat, name));
   await writer.write(Buffer.from(content));
   await writer.commit({ beforeRename, expectNothing: true });
 }
 
-it('puts files by the check and a rename, and stops trying links after the first refusal', async () => {
+it('puts files there by the check and a rename, trying a link only once', async () => {
   const checked: string[] = [];
   await put('a.txt', 'first', async () => void checked.push('a.txt'));
   await put('b.txt', 'second', async () => void checked.push('b.txt'));
   expect(checked).toEqual(['a.txt', 'b.txt']);
-  expect(links.tried).toBe(1);
-  expect(readdirSync(dir).sort()).toEqual(['a.txt', 'b.txt']);
-  expect(readFileSync(path.join(dir, 'b.txt'), 'utf8')).toBe('second');
+  expect(vi.mocked(fs.linkSync)).toHaveBeenCalledTimes(1);
+  expect(readdirSync(fat).sort()).toEqual(['a.txt', 'b.txt']);
+  expect(readFileSync(path.join(fat, 'b.txt'), 'utf8')).toBe('second');
 });
 
 it('still lets the check keep what was made at the target meanwhile', async () => {
-  writeFileSync(path.join(dir, 'c.txt'), 'made here');
+  writeFileSync(path.join(fat, 'c.txt'), 'made here');
   await expect(
     put('c.txt', 'from E', async () => {
       throw new Error('changed meanwhile');
     }),
   ).rejects.toThrow(/changed meanwhile/);
-  expect(readFileSync(path.join(dir, 'c.txt'), 'utf8')).toBe('made here');
+  expect(readFileSync(path.join(fat, 'c.txt'), 'utf8')).toBe('made here');
+});
+
+it('keeps linking in every other directory', () => {
+  expect(linkIntoPlace(path.join(fat, 'x'), path.join(fat, 'never-tried.txt'))).toBe(false);
+  const temp = path.join(ext, '.zync-tmp-f.txt-000000000001');
+  writeFileSync(temp, 'content');
+  expect(linkIntoPlace(temp, path.join(ext, 'f.txt'))).toBe(true);
+  expect(readdirSync(ext)).toEqual(['f.txt']);
+  expect(statSync(path.join(ext, 'f.txt')).nlink).toBe(1);
 });
