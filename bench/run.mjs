@@ -430,7 +430,7 @@ async function runW4({ E, R, daemonRss, clientRss, client }) {
     const p95 = percentile(sorted, 95);
     log(`W4: latencies ms: ${latencies.map((l) => l.toFixed(1)).join(' ')}`);
     notes.push(`W4 latencies (ms, in write order): ${latencies.map((l) => l.toFixed(1)).join(' ')}`);
-    notes.push(`W4: each latency holds two fsyncs in series (E's log entry, then R's file before its rename); one costs ${FSYNC_MS.toFixed(1)} ms on this file system`);
+    notes.push(`W4: each latency holds two fsyncs in series (E's log entry, then R's file before it is put in place); one costs ${FSYNC_MS.toFixed(1)} ms on this file system`);
     rows.set('W4', {
       label,
       zyncSeconds: p50 / 1000,
