@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { PROTOCOL_VERSION, decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
-import { Connection, checkCaContent, describeClose } from './connection.js';
+import { Connection, RECEIVE_HIGH_WATER_BYTES, checkCaContent, describeClose } from './connection.js';
+import { YOUNG_GC_BYTES } from './young-gc.js';
 
 type Handler = (ws: WebSocket, message: Record<string, unknown>) => void;
 
@@ -256,6 +257,33 @@ describe('getFile', () => {
     });
     const connection = await open(url);
     await expect(connection.getFile('docs', 'a', { open: () => undefined, write: () => undefined })).rejects.toMatchObject({ code: 'BAD_MESSAGE' });
+    await connection.close();
+  });
+
+  it('stops reading before a stalled sink holds as much as a young GC spans, then delivers the rest', async () => {
+    const big = Buffer.alloc(16 * 1024 * 1024, 7);
+    const url = await startServer((ws, m) => serveFile(ws, m.id as number, big, null));
+    const connection = await open(url);
+    let release!: () => void;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    let written = 0;
+    const transfer = connection.getFile('docs', 'a', {
+      open: () => undefined,
+      write: async (chunk) => {
+        await stalled;
+        written += chunk.length;
+      },
+    });
+    const deadline = Date.now() + 10_000;
+    while (connection.received.bytes <= RECEIVE_HIGH_WATER_BYTES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(connection.received.bytes).toBeGreaterThan(RECEIVE_HIGH_WATER_BYTES);
+    // That nothing more arrives can only be shown by time passing: the daemon has sent it all.
+    await new Promise((r) => setTimeout(r, 300));
+    // Everything received waits for the sink: more than YOUNG_GC_BYTES would be promoted (young-gc.ts).
+    expect(connection.received.bytes).toBeLessThan(YOUNG_GC_BYTES);
+    release();
+    await transfer;
+    expect(written).toBe(big.length);
     await connection.close();
   });
 

@@ -39,7 +39,7 @@ import {
   type ResponseFor,
 } from '@zync/common';
 import { takeBuffer } from './batch-buffers.js';
-import { noteReceivedBytes } from './young-gc.js';
+import { YOUNG_GC_BYTES, noteReceivedBytes } from './young-gc.js';
 
 export interface ConnectionOptions {
   /** Sent as `Authorization: Bearer <token>`; never logged. */
@@ -53,14 +53,20 @@ export interface ConnectionOptions {
   heartbeatMs?: number;
   /** For wss://: trust this CA or self-signed certificate (PEM) instead of Node's built-in list. */
   ca?: Buffer | undefined;
-  /**
-   * Received-but-unwritten content bytes above which the socket is paused (resumed at half).
-   * Default 8 MiB: with 1 MiB the socket was paused at every hiccup of the disk and the daemon's
-   * pipeline drained, and W2 took 3.1-3.7 s instead of 2.5-2.9 (alternating runs). More is kept
-   * alive than a young GC spans (young-gc.ts) only while the disk is behind.
-   */
+  /** Received-but-unwritten content bytes above which the socket is paused (resumed at half). */
   receiveHighWaterBytes?: number;
 }
+
+/**
+ * The default receiveHighWaterBytes. Below YOUNG_GC_BYTES, with room for the frame WebSocket is
+ * still joining: everything a forced young GC finds waiting has been written before the next
+ * one, so no received buffer is promoted. At 8 MiB, a disk slower than the network kept more
+ * waiting than that; the promoted buffers restarted full GCs every ~8 MiB, and W2 took ~100
+ * mark-compacts and twice the CPU (a write slowed by 10 ms: 3.3-3.8 s against 2.1-2.6). The
+ * disk's hiccups are absorbed by the direct writer's staging slots instead (direct-write.ts);
+ * pausing at 1 MiB without them had left both processes ~45% idle.
+ */
+export const RECEIVE_HIGH_WATER_BYTES = YOUNG_GC_BYTES - 1024 * 1024;
 
 /** The request fields of an operation, without the `operation` and `id` the connection adds. */
 export type RequestFields<O extends Operation> = Omit<RequestFor<O>, 'operation' | 'id'>;
@@ -200,7 +206,7 @@ export class Connection {
     this.url = url;
     this.ws = ws;
     this.log = options.logger;
-    this.receiveHighWater = options.receiveHighWaterBytes ?? 8 * 1024 * 1024;
+    this.receiveHighWater = options.receiveHighWaterBytes ?? RECEIVE_HIGH_WATER_BYTES;
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('close', (code, reason) => this.shutdown(new ZyncError('CONNECTION_FAILED', describeClose(url, code, reason.toString()))));
     ws.on('error', (err) => this.log?.debug({ err: err.message }, 'socket error'));

@@ -4,12 +4,12 @@
 // With the small young generation the client runs with (bin/zync-client.js) that limit has only
 // ~9 MB of room, so a download restarts full mark-compact GCs about 50 times per GiB (~1 s of
 // CPU). A scavenge every YOUNG_GC_BYTES frees the buffers before they count; it must stay above
-// what the receive pipeline keeps alive (socket pause threshold + write-behind, ~3 MiB), or
-// buffers survive two scavenges and get promoted, which is worse. Needs gc exposed
+// what the receive pipeline keeps alive (the socket's pause threshold, RECEIVE_HIGH_WATER_BYTES
+// in connection.ts), or buffers survive two scavenges and get promoted, which is worse. Needs gc exposed
 // (--expose-gc, set by the binary); without it this does nothing (tests, library use).
 import { runInNewContext } from 'node:vm';
 
-const YOUNG_GC_BYTES = 4 * 1024 * 1024;
+export const YOUNG_GC_BYTES = 4 * 1024 * 1024;
 
 type Gc = (options: { type: 'minor' | 'major' }) => void;
 
