@@ -9,6 +9,7 @@ import { hideBin } from 'yargs/helpers';
 import {
   LOG_LEVELS,
   acquireProcessLock,
+  checkDatabaseAccess,
   isZyncError,
   ZyncError,
   checkDirRoots,
@@ -16,6 +17,7 @@ import {
   failAndExit,
   ignoreClosedStdout,
   parseDirSpecs,
+  realLocation,
   refusePrivatePathsInRoots,
   refuseRepeatedOptions,
   refuseUnusableRoots,
@@ -83,7 +85,8 @@ async function main(): Promise<void> {
   const ca = await readCaFile(argv.ca, argv.server);
   const token = requireToken(await resolveToken({ token: argv.token, tokenFile: argv['token-file'] }));
   const specs = parseDirSpecs(argv.dirs);
-  const dbPath = nodePath.resolve(argv.db);
+  // The real path: a second client given a symbolic link to the state takes the same lock.
+  const dbPath = await realLocation(argv.db);
   // The database (with its WAL and lock files) in a synced directory would be scanned as R's own
   // files and sent upstream while the client writes them; a token file would be sent into E's tree.
   await refusePrivatePathsInRoots(
@@ -189,6 +192,9 @@ async function main(): Promise<void> {
  * opening changes nothing a second client could trip over.
  */
 function openState(dbPath: string, clientId?: string): { store: ClientStore; lock: ProcessLock } {
+  // Before SQLite makes anything beside it: a second hard link is a second name, with its own
+  // write-ahead log and its own lock; another user's state would get side files its owner cannot write.
+  checkDatabaseAccess(dbPath, 'client');
   const store = ClientStore.open(dbPath, clientId === undefined ? {} : { clientId });
   try {
     return { store, lock: acquireProcessLock(`${dbPath}.lock`, PROGRAM, `the client state ${dbPath}`) };

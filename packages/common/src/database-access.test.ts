@@ -64,4 +64,21 @@ describe('judgeDatabaseAccess', () => {
   ])('refuses $name with one sentence', ({ f, code, message }) => {
     expect(judgeDatabaseAccess(f)).toEqual(expect.objectContaining({ code, message }));
   });
+
+  it.each([
+    {
+      name: 'a client state with a second hard link',
+      f: facts({ path: '/r/sync_client.db', db: { uid: 1000, nlink: 3, mode: 0o100644, writable: true } }),
+      code: 'BAD_ARGUMENT',
+      message: "The database /r/sync_client.db has 3 names (hard links), and SQLite keeps a separate write-ahead log per name, which can lose the client's state: remove the other links (find / -xdev -samefile /r/sync_client.db) and pass --db with the client's state.",
+    },
+    {
+      name: "another user's client state",
+      f: facts({ path: '/r/sync_client.db', euid: 4242 }),
+      code: 'PERMISSION_DENIED',
+      message: 'The database /r/sync_client.db belongs to alice (uid 1000), not to uid 4242; run this as alice (uid 1000) or as root, so that the files SQLite makes beside it stay writable for zync-client.',
+    },
+  ])("refuses $name in zync-client's words", ({ f, code, message }) => {
+    expect(judgeDatabaseAccess(f, 'client')).toEqual(expect.objectContaining({ code, message }));
+  });
 });

@@ -4,8 +4,9 @@
 // than the database's owner leaves them unwritable for the daemon (it then cannot start or write);
 // root is safe, since SQLite gives the files it makes as root to the database's owner. A second
 // hard link is a second name, so a second write-ahead log: a checkpoint through one name throws
-// away what the other holds (the daemon's whole log, seen happen). Refused before anything opens.
-// judgeDatabaseAccess decides from facts; checkDatabaseAccess reads them. Writes nothing.
+// away what the other holds (the daemon's whole log, seen happen), and zync's lock beside the
+// database guards one name only. The same holds for zync-client's state on R. Refused before
+// anything opens. judgeDatabaseAccess decides from facts; checkDatabaseAccess reads them. Writes nothing.
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ZyncError } from './protocol/errors.js';
@@ -23,14 +24,23 @@ export interface DatabaseAccessFacts {
   userName: (uid: number) => string;
 }
 
+/** Whose database it is, for the sentences: the daemon's change log or zync-client's state. */
+export type DatabaseKeeper = 'daemon' | 'client';
+
+const KEEPERS: Record<DatabaseKeeper, { program: string; state: string }> = {
+  daemon: { program: 'the daemon', state: "the daemon's log" },
+  client: { program: 'zync-client', state: "the client's state" },
+};
+
 const octal = (mode: number) => `0${(mode & 0o7777).toString(8)}`;
 
 /** A ZyncError (one sentence) when opening the database read-write could harm it, else null. */
-export function judgeDatabaseAccess(f: DatabaseAccessFacts): ZyncError | null {
+export function judgeDatabaseAccess(f: DatabaseAccessFacts, keeper: DatabaseKeeper = 'daemon'): ZyncError | null {
+  const { program, state } = KEEPERS[keeper];
   if (f.db && f.db.nlink > 1) {
     return new ZyncError(
       'BAD_ARGUMENT',
-      `The database ${f.path} has ${f.db.nlink} names (hard links), and SQLite keeps a separate write-ahead log per name, which can lose the daemon's log: remove the other links (find / -xdev -samefile ${f.path}) and pass --db with the daemon's database.`,
+      `The database ${f.path} has ${f.db.nlink} names (hard links), and SQLite keeps a separate write-ahead log per name, which can lose ${state}: remove the other links (find / -xdev -samefile ${f.path}) and pass --db with ${keeper === 'daemon' ? "the daemon's database" : state}.`,
     );
   }
   if (f.euid === 0) return null;
@@ -39,7 +49,7 @@ export function judgeDatabaseAccess(f: DatabaseAccessFacts): ZyncError | null {
     const owner = f.userName(f.db.uid);
     return new ZyncError(
       'PERMISSION_DENIED',
-      `The database ${f.path} belongs to ${owner}, not to ${me}; run this as ${f.db.uid === 0 ? 'root' : `${owner} or as root`}, so that the files SQLite makes beside it stay writable for the daemon.`,
+      `The database ${f.path} belongs to ${owner}, not to ${me}; run this as ${f.db.uid === 0 ? 'root' : `${owner} or as root`}, so that the files SQLite makes beside it stay writable for ${program}.`,
     );
   }
   const dir = nodePath.dirname(f.path);
@@ -63,8 +73,8 @@ export function judgeDatabaseAccess(f: DatabaseAccessFacts): ZyncError | null {
 }
 
 /** Throws judgeDatabaseAccess's refusal for the database at dbPath (a real path). */
-export function checkDatabaseAccess(dbPath: string): void {
-  const refusal = judgeDatabaseAccess(readDatabaseAccessFacts(dbPath));
+export function checkDatabaseAccess(dbPath: string, keeper: DatabaseKeeper = 'daemon'): void {
+  const refusal = judgeDatabaseAccess(readDatabaseAccessFacts(dbPath), keeper);
   if (refusal) throw refusal;
 }
 

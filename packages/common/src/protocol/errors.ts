@@ -22,7 +22,7 @@ export const ERROR_CODES = [
   'CONNECTION_FAILED',
   'SESSION_NOT_APPLIABLE', // zync-apply: no such session, or one it refuses to apply (applied, aborted, uploading, conflicts)
   'IN_USE', // another zync process holds this state (database, client state)
-  'PERMISSION_DENIED', // this user may not write the daemon's database or its state directory without harming the daemon (run as its owner or root)
+  'PERMISSION_DENIED', // this user may not write the daemon's database, the client's state or its directory without harming its owner (run as its owner or root)
   'QUIT', // zync-apply: the person quit at a prompt (or said no); nothing more was done
   'INTERNAL',
 ] as const;
