@@ -1,8 +1,7 @@
 // zync-client: parse arguments, wire the parts (token, local roots, client store, pull engine,
 // connection factory), run — one pass (--once), continuous pulling, or --update-upstream — and
 // map failures to one sentence and an exit code (failAndExit). Decides nothing itself.
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -16,6 +15,7 @@ import {
   createLogger,
   failAndExit,
   ignoreClosedStdout,
+  makeRoots,
   parseDirSpecs,
   realLocation,
   refusePrivatePathsInRoots,
@@ -133,19 +133,25 @@ async function main(): Promise<void> {
     }
 
     first = await connectFirst({ connect: open, logger, signal: controller.signal, retry: !argv.once });
-    if (first === null) {
+    const unserved = first && unservedDirsError(first.hello.dirs, specs.map((s) => s.name));
+    if (unserved) throw unserved;
+    // Looked at again (connecting may have retried for hours). The last wait before R changes: a
+    // stop (Ctrl-C, SIGTERM) handled up to here leaves R as it was.
+    const missingRoots = first === null ? [] : await refuseUnusableRoots(specs, { allowMissing: true });
+    if (first === null || controller.signal.aborted) {
       if (argv.once) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
       return;
     }
-    const unserved = unservedDirsError(first.hello.dirs, specs.map((s) => s.name));
-    if (unserved) throw unserved;
+    // From here to R's new state and roots nothing waits, so no stop is handled half way: one that
+    // comes now stops the first pass, after them.
     if (!state) {
       // A new state's directory is made as the roots are: once the daemon has taken the token.
-      await mkdir(nodePath.dirname(dbPath), { recursive: true });
+      mkdirSync(nodePath.dirname(dbPath), { recursive: true });
       state = openState(dbPath, clientId);
     }
+    makeRoots(missingRoots);
     const { store } = state;
-    const dirs = await checkDirRoots(specs, { create: true });
+    const dirs = await checkDirRoots(specs, { create: false });
 
     const resumable = new Set(store.partials().map((p) => p.temp_path));
     for (const dir of dirs) {

@@ -1,6 +1,7 @@
 // `name:path` directory specs (`--dirs docs:/srv/docs code:/srv/code`). parseDirSpecs is pure;
 // checkDirRoots looks at the disk (roots exist, are directories, are not nested).
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as nodePath from 'node:path';
 import { fromFsError, isZyncError, ZyncError } from './protocol/errors.js';
@@ -120,21 +121,28 @@ export async function refuseUnusableRoots(dirs: readonly DirSpec[], options: { a
 }
 
 /**
- * Checks each root on disk and returns the specs with roots resolved through symlinks.
- * With `create`, missing roots are made (the client), but only once every root passed
- * refuseUnusableRoots: a bad root leaves nothing created. Otherwise they must exist (the daemon).
+ * Makes the roots refuseUnusableRoots found missing. Synchronous: the client makes them with its
+ * new state in one step that no stop (Ctrl-C) can interrupt half way.
  */
-export async function checkDirRoots(dirs: readonly DirSpec[], options: { create: boolean }): Promise<DirSpec[]> {
-  const missing = await refuseUnusableRoots(dirs, { allowMissing: options.create });
+export function makeRoots(missing: readonly DirSpec[]): void {
   for (const dir of missing) {
     try {
-      await mkdir(dir.root, { recursive: true });
+      mkdirSync(dir.root, { recursive: true });
     } catch (err) {
       const failure = fromFsError(err, `creating ${dir.root}`);
       if (isZyncError(failure)) throw failure;
       throw new ZyncError('BAD_ARGUMENT', `Cannot create directory "${dir.name}" at ${dir.root} (${errnoOf(err) ?? String(err)}).`, { cause: err });
     }
   }
+}
+
+/**
+ * Checks each root on disk and returns the specs with roots resolved through symlinks.
+ * With `create`, missing roots are made (the client), but only once every root passed
+ * refuseUnusableRoots: a bad root leaves nothing created. Otherwise they must exist (the daemon).
+ */
+export async function checkDirRoots(dirs: readonly DirSpec[], options: { create: boolean }): Promise<DirSpec[]> {
+  makeRoots(await refuseUnusableRoots(dirs, { allowMissing: options.create }));
   const resolved: DirSpec[] = [];
   for (const dir of dirs) {
     let info;
