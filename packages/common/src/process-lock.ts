@@ -4,7 +4,11 @@
 // one naming our own pid that we do not hold (containers reuse pids), and on Linux one whose pid
 // now belongs to a program that is not zync's. Two daemons on one database would log every change twice, and
 // two clients on one R would race each other's renames; this refuses the second with one sentence.
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+// Where the file system has no hard links (FAT, some FUSE and network file systems) the lock is
+// created exclusively and its pid written after: a lock without a pid is then given a moment to
+// get one before it counts as torn, and a taker checks that the lock still names it once written.
+import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import * as nodePath from 'node:path';
 import { fromFsError, ZyncError } from './protocol/errors.js';
 
 export interface ProcessLock {
@@ -15,6 +19,13 @@ export interface ProcessLock {
 
 /** Lock files this process holds: a lock naming our own pid but not in here is a dead one's. */
 const held = new Set<string>();
+
+/** What link(2) fails with where a file system has no hard links (as in atomic-write.ts). */
+const NO_HARD_LINKS = new Set(['EPERM', 'EOPNOTSUPP', 'ENOTSUP', 'ENOSYS']);
+/** Directories where link(2) was refused: their locks are created exclusively, pid after. */
+const noHardLinks = new Set<string>();
+/** How long a lock without a pid may still be getting one there, before it counts as torn. */
+const UNWRITTEN_GRACE_MS = 2000;
 
 /**
  * Takes the lock at lockPath for this process, or throws IN_USE naming the owner. `what` is
@@ -38,7 +49,7 @@ export function acquireProcessLock(lockPath: string, program: string, what: stri
       process.on('exit', release);
       return { path: lockPath, release };
     }
-    const owner = readOwner(lockPath);
+    const owner = noHardLinks.has(nodePath.dirname(lockPath)) ? waitForOwner(lockPath) : readOwner(lockPath);
     if (owner !== null && isLiveOwner(lockPath, owner)) {
       throw new ZyncError('IN_USE', `Another ${program} (pid ${owner}) is using ${what}; stop it first (if no such process runs, remove ${lockPath}).`);
     }
@@ -49,13 +60,22 @@ export function acquireProcessLock(lockPath: string, program: string, what: stri
 
 /**
  * Makes lockPath name this process, or returns false when it exists. The pid is written to a
- * file of our own first and linked into place, so no one ever sees a lock without its pid.
+ * file of our own first and linked into place, so no one ever sees a lock without its pid; where
+ * link(2) is refused, createNaming does instead.
  */
 function publish(lockPath: string): boolean {
+  const dir = nodePath.dirname(lockPath);
   const draft = `${lockPath}.${process.pid}.new`;
   try {
+    if (noHardLinks.has(dir)) return createNaming(lockPath, process.pid);
     writeFileSync(draft, `${process.pid}\n`, { mode: 0o644 });
-    linkSync(draft, lockPath);
+    try {
+      linkSync(draft, lockPath);
+    } catch (err) {
+      if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      noHardLinks.add(dir);
+      return createNaming(lockPath, process.pid);
+    }
     return true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -68,6 +88,32 @@ function publish(lockPath: string): boolean {
     } catch {
       // never written
     }
+  }
+}
+
+/**
+ * Where link(2) is refused: creates lockPath exclusively (EEXIST when it exists), then writes
+ * pid. True only if the lock names pid once written: a taker of a torn lock may have moved this
+ * one aside before its pid landed (and removed it), and the lock is then not ours.
+ */
+function createNaming(lockPath: string, pid: number): boolean {
+  const fd = openSync(lockPath, 'wx', 0o644);
+  try {
+    writeSync(fd, `${pid}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return readOwner(lockPath) === pid;
+}
+
+/** readOwner, but a lock without a pid (one createNaming is writing) is read again for a moment. */
+function waitForOwner(lockPath: string): number | null {
+  const deadline = Date.now() + UNWRITTEN_GRACE_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const owner = readOwner(lockPath);
+    if (owner !== null || Date.now() >= deadline || !existsSync(lockPath)) return owner;
+    Atomics.wait(pause, 0, 0, 20); // blocks the thread: locks are taken at start-up
   }
 }
 
@@ -110,9 +156,13 @@ function claimStale(lockPath: string, staleOwner: number | null): void {
   } catch {
     return; // gone already: someone else claimed it
   }
-  if (readOwner(aside) !== staleOwner) {
+  const moved = readOwner(aside);
+  if (moved !== staleOwner) {
     try {
-      linkSync(aside, lockPath);
+      // Without hard links, the live owner's pid goes back; a lock still without one is left to
+      // its taker, whose createNaming then finds it gone.
+      if (!noHardLinks.has(nodePath.dirname(lockPath))) linkSync(aside, lockPath);
+      else if (moved !== null) createNaming(lockPath, moved);
     } catch {
       // a third process got in first; the next attempt reads whoever holds it now
     }

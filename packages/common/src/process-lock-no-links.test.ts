@@ -1,0 +1,125 @@
+// The process lock under a directory whose file system has no hard links (FAT, some FUSE and
+// network file systems): link(2) fails there with EPERM, and the lock is created exclusively with
+// its pid written after. It must still refuse a live second taker, wait for the pid of a lock
+// being written rather than take it for torn, and take over a lock whose owner is gone; every
+// other directory keeps the linked lock.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { acquireProcessLock } from './process-lock.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'zync-lock-no-links-'));
+const fat = path.join(dir, 'fat');
+const ext = path.join(dir, 'ext');
+mkdirSync(fat);
+mkdirSync(ext);
+const others: ChildProcess[] = [];
+afterAll(() => {
+  for (const child of others) child.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs once, with the lock's path, between the lock's exclusive create and the write of its pid. */
+const beforePid = vi.hoisted(() => ({ hook: null as ((lockPath: string) => void) | null }));
+
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  const inFat = (p: fs.PathLike) => String(p).includes(`${path.sep}fat${path.sep}`);
+  const linkSync = vi.fn((from: fs.PathLike, to: fs.PathLike) => {
+    if (inFat(to)) throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+    real.linkSync(from, to);
+  });
+  const opened = new Map<number, string>();
+  const openSync = ((p: fs.PathLike, ...rest: Parameters<typeof real.openSync> extends [unknown, ...infer R] ? R : never) => {
+    const fd = real.openSync(p, ...rest);
+    if (inFat(p)) opened.set(fd, String(p));
+    return fd;
+  }) as typeof real.openSync;
+  const writeSync = ((fd: number, ...rest: unknown[]) => {
+    const lockPath = opened.get(fd);
+    const hook = beforePid.hook;
+    if (lockPath !== undefined && hook) {
+      beforePid.hook = null;
+      hook(lockPath);
+    }
+    return (real.writeSync as (fd: number, ...args: unknown[]) => number)(fd, ...rest);
+  }) as typeof real.writeSync;
+  const fake = { linkSync, openSync, writeSync };
+  return { ...real, default: { ...real, ...fake }, ...fake };
+});
+
+beforeEach(() => {
+  vi.mocked(fs.linkSync).mockClear();
+});
+
+const lockIn = (where: string) => path.join(where, `${Math.random().toString(16).slice(2)}.db.lock`);
+
+/** A pid no process has now: a child that already exited. */
+function deadPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+}
+
+describe('acquireProcessLock without hard links', () => {
+  it('takes the lock, refuses a second taker naming the first, and is free again once released', () => {
+    const lockPath = lockIn(fat);
+    const lock = acquireProcessLock(lockPath, 'zync-client', 'the client state');
+    expect(readFileSync(lockPath, 'utf8')).toBe(`${process.pid}\n`);
+    expect(() => acquireProcessLock(lockPath, 'zync-client', 'the client state')).toThrow(
+      expect.objectContaining({ code: 'IN_USE', message: expect.stringContaining(`Another zync-client (pid ${process.pid}) is using the client state`) }) as unknown as Error,
+    );
+    lock.release();
+    expect(existsSync(lockPath)).toBe(false);
+    expect(fs.readdirSync(fat).filter((name) => name.startsWith(path.basename(lockPath)))).toEqual([]);
+    acquireProcessLock(lockPath, 'zync-client', 'the client state').release();
+  });
+
+  it("waits for the pid of a lock another process is still writing, and refuses that process", async () => {
+    const lockPath = lockIn(fat);
+    // A zync process (its command line names zync) that made the lock and writes its pid late.
+    const script = `const fs = require('node:fs'); const fd = fs.openSync(process.argv[1], 'wx'); setTimeout(() => fs.writeSync(fd, process.pid + '\\n'), 500); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', script, lockPath, 'zync-client'], { stdio: 'ignore' });
+    others.push(child);
+    for (const deadline = Date.now() + 10_000; !existsSync(lockPath); ) {
+      if (Date.now() > deadline) throw new Error('the other process never made its lock');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // Before: the empty lock was taken for torn and taken over, and both processes held it.
+    expect(() => acquireProcessLock(lockPath, 'zync-client', 'the client state')).toThrow(
+      expect.objectContaining({ code: 'IN_USE', message: expect.stringContaining(`Another zync-client (pid ${child.pid}) is using`) }) as unknown as Error,
+    );
+    expect(readFileSync(lockPath, 'utf8')).toBe(`${child.pid}\n`);
+  });
+
+  it.each([
+    { name: 'its owner is gone (kill -9)', content: () => `${deadPid()}\n` },
+    { name: 'it never got a pid (killed while writing it)', content: () => '' },
+  ])('takes over a lock when $name', ({ content }) => {
+    const lockPath = lockIn(fat);
+    writeFileSync(lockPath, content());
+    const lock = acquireProcessLock(lockPath, 'zync-client', 'the client state');
+    expect(readFileSync(lockPath, 'utf8')).toBe(`${process.pid}\n`);
+    lock.release();
+  });
+
+  it('does not count a lock as its own that a taker of a torn lock moved aside before its pid landed', () => {
+    const lockPath = lockIn(fat);
+    const aside = `${lockPath}.stale-4242`;
+    beforePid.hook = (p) => fs.renameSync(p, aside); // what claimStale of another process does
+    const lock = acquireProcessLock(lockPath, 'zync-client', 'the client state');
+    // Before: it believed it held a lock that was no longer there for a second taker to see.
+    expect(readFileSync(lockPath, 'utf8')).toBe(`${process.pid}\n`);
+    lock.release();
+    rmSync(aside);
+  });
+
+  it('keeps linking the lock into place in every other directory', () => {
+    acquireProcessLock(lockIn(fat), 'zync-client', 'the client state').release();
+    vi.mocked(fs.linkSync).mockClear();
+    const lockPath = lockIn(ext);
+    acquireProcessLock(lockPath, 'zync-client', 'the client state').release();
+    expect(vi.mocked(fs.linkSync)).toHaveBeenCalledWith(expect.stringContaining(path.basename(lockPath)), lockPath);
+  });
+});
