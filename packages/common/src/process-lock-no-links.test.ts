@@ -1,8 +1,9 @@
 // The process lock under a directory whose file system has no hard links (FAT, some FUSE and
 // network file systems): link(2) fails there with EPERM, and the lock is created exclusively with
 // its pid written after. It must still refuse a live second taker, wait for the pid of a lock
-// being written rather than take it for torn, and take over a lock whose owner is gone; every
-// other directory keeps the linked lock.
+// being written rather than take it for torn, take over a lock whose owner is gone, and hold
+// through the races of two takers (a lock moved aside before its pid landed, a live lock moved
+// aside in place of a stale one); every other directory keeps the linked lock.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ afterAll(() => {
 
 /** Runs once, with the lock's path, between the lock's exclusive create and the write of its pid. */
 const beforePid = vi.hoisted(() => ({ hook: null as ((lockPath: string) => void) | null }));
+/** Runs once, with the lock's path, before a stale lock there is renamed aside. */
+const beforeClaim = vi.hoisted(() => ({ hook: null as ((lockPath: string) => void) | null }));
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
@@ -47,7 +50,15 @@ vi.mock('node:fs', async (importOriginal) => {
     }
     return (real.writeSync as (fd: number, ...args: unknown[]) => number)(fd, ...rest);
   }) as typeof real.writeSync;
-  const fake = { linkSync, openSync, writeSync };
+  const renameSync = ((from: fs.PathLike, to: fs.PathLike) => {
+    const hook = beforeClaim.hook;
+    if (inFat(from) && hook) {
+      beforeClaim.hook = null;
+      hook(String(from));
+    }
+    real.renameSync(from, to);
+  }) as typeof real.renameSync;
+  const fake = { linkSync, openSync, writeSync, renameSync };
   return { ...real, default: { ...real, ...fake }, ...fake };
 });
 
@@ -113,6 +124,23 @@ describe('acquireProcessLock without hard links', () => {
     expect(readFileSync(lockPath, 'utf8')).toBe(`${process.pid}\n`);
     lock.release();
     rmSync(aside);
+  });
+
+  it("puts back a live owner's lock that took the stale one's place just before it was moved aside", () => {
+    const lockPath = lockIn(fat);
+    writeFileSync(lockPath, `${deadPid()}\n`);
+    const live = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'zync-client'], { stdio: 'ignore' });
+    others.push(live);
+    // Another process claimed the stale lock and took it between this one's look and its move.
+    beforeClaim.hook = (p) => {
+      rmSync(p);
+      writeFileSync(p, `${live.pid}\n`);
+    };
+    // Before: the lock could not be linked back, was removed, and this process took it too.
+    expect(() => acquireProcessLock(lockPath, 'zync-client', 'the client state')).toThrow(
+      expect.objectContaining({ code: 'IN_USE', message: expect.stringContaining(`Another zync-client (pid ${live.pid}) is using`) }) as unknown as Error,
+    );
+    expect(readFileSync(lockPath, 'utf8')).toBe(`${live.pid}\n`);
   });
 
   it('keeps linking the lock into place in every other directory', () => {
