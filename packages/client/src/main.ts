@@ -14,6 +14,7 @@ import {
   checkDirRoots,
   createLogger,
   failAndExit,
+  fromFsError,
   ignoreClosedStdout,
   makeRoots,
   parseDirSpecs,
@@ -146,7 +147,7 @@ async function main(): Promise<void> {
     // comes now stops the first pass, after them.
     if (!state) {
       // A new state's directory is made as the roots are: once the daemon has taken the token.
-      mkdirSync(nodePath.dirname(dbPath), { recursive: true });
+      makeStateDir(nodePath.dirname(dbPath));
       state = openState(dbPath, clientId);
     }
     makeRoots(missingRoots);
@@ -189,6 +190,18 @@ async function main(): Promise<void> {
       state.store.close();
       state.lock.release();
     }
+  }
+}
+
+/** Makes a new state's directory; one that cannot be made (below a file, say) is one sentence. */
+function makeStateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const failure = fromFsError(err, `creating ${dir}`);
+    if (isZyncError(failure)) throw failure;
+    const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new ZyncError('BAD_ARGUMENT', `Cannot create ${dir}, the directory of --db (${reason}); pass a --db whose directory exists or can be made.`, { cause: err });
   }
 }
 
