@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -123,6 +124,39 @@ describe.skipIf(O_DIRECT === undefined)('large files written with O_DIRECT', () 
     for (const w of next) await writeInChunks(w, data);
     for (const w of next) await w.commit({ expectedChecksum: sha256(data) });
     for (const w of next) expect(readFileSync(w.target).equals(data)).toBe(true);
+  });
+
+  it('what a kill leaves in the temp file is a prefix of the content, also while the first write is slow', async () => {
+    const data = content(size, 11);
+    const writer = await AtomicFileWriter.create(path.join(dir, 'killed.bin'), { expectedSize: size });
+    expect(writer.writesDirect).toBe(true);
+    // The write at offset 0 is held until a later one has ended (or 300 ms show that none starts).
+    const probe = await open(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<{ bytesWritten: number }> };
+    await probe.close();
+    const write = proto.write;
+    let laterEnded!: () => void;
+    const later = new Promise<void>((resolve) => (laterEnded = resolve));
+    let snapshot: Buffer | null = null;
+    proto.write = async function (this: unknown, ...args: unknown[]) {
+      if (args[3] === 0) {
+        await Promise.race([later, new Promise((r) => setTimeout(r, 300))]);
+        snapshot = readFileSync(writer.tempPath); // what kill -9 would leave now
+      }
+      const result = await write.apply(this, args);
+      if (typeof args[3] === 'number' && args[3] > 0) laterEnded();
+      return result;
+    };
+    try {
+      await writeInChunks(writer, data.subarray(0, 6 * MiB));
+      await writeInChunks(writer, data.subarray(6 * MiB));
+      await writer.commit({ expectedChecksum: sha256(data) });
+    } finally {
+      proto.write = write;
+    }
+    expect(snapshot).not.toBeNull();
+    expect(snapshot!.equals(data.subarray(0, snapshot!.length)), 'the temp file holds a hole where the first write goes').toBe(true);
+    expect(readFileSync(writer.target).equals(data)).toBe(true);
   });
 
   it('starts over on restart()', async () => {
