@@ -3,13 +3,14 @@
 // bodies go out as tagged binary frames, pushes reach listeners.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { PROTOCOL_VERSION, decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
+import { AtomicFileWriter, PROTOCOL_VERSION, decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
 import { Connection, RECEIVE_HIGH_WATER_BYTES, checkCaContent, describeClose } from './connection.js';
 import { YOUNG_GC_BYTES } from './young-gc.js';
 
@@ -284,6 +285,50 @@ describe('getFile', () => {
     release();
     await transfer;
     expect(written).toBe(big.length);
+    await connection.close();
+  });
+
+  it('stops reading while a slow disk holds up several files written buffered (8-16 MiB), then delivers them whole', async () => {
+    const MiB = 1024 * 1024;
+    const files = Array.from({ length: 8 }, (_, i) => Buffer.alloc(12 * MiB, i + 1));
+    const url = await startServer((ws, m) => serveFile(ws, m.id as number, files[Number(m.path)]!, null));
+    const connection = await open(url);
+    const dir = mkdtempSync(path.join(tmpdir(), 'zync-buffered-'));
+    // The disk takes nothing until released.
+    const probe = await openFile(path.join(dir, 'probe'), 'w');
+    const proto = Object.getPrototypeOf(probe) as { writev: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const writev = proto.writev;
+    let release!: () => void;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    proto.writev = async function (this: unknown, ...args: unknown[]) {
+      await stalled;
+      return writev.apply(this, args);
+    };
+    try {
+      const transfers = files.map(async (data, i) => {
+        let writer: AtomicFileWriter | null = null;
+        await connection.getFile('docs', String(i), {
+          open: async (header) => void (writer = await AtomicFileWriter.create(path.join(dir, `${i}.bin`), { expectedSize: header.size })),
+          write: (chunk) => writer!.write(chunk),
+        });
+        expect(writer!.writesDirect).toBe(false);
+        await writer!.commit({ expectedChecksum: sha256(data) });
+      });
+      const deadline = Date.now() + 10_000;
+      while (connection.received.bytes <= RECEIVE_HIGH_WATER_BYTES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(connection.received.bytes).toBeGreaterThan(RECEIVE_HIGH_WATER_BYTES);
+      // That nothing more arrives can only be shown by time passing: the daemon has sent it all.
+      await new Promise((r) => setTimeout(r, 300));
+      // What the writers queue counts too: more than YOUNG_GC_BYTES alive would be promoted (young-gc.ts).
+      expect(connection.received.bytes).toBeLessThan(YOUNG_GC_BYTES);
+      release();
+      await Promise.all(transfers);
+    } finally {
+      proto.writev = writev;
+    }
+    for (const [i, data] of files.entries()) expect(readFileSync(path.join(dir, `${i}.bin`)).equals(data)).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
     await connection.close();
   });
 
