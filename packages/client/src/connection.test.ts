@@ -288,6 +288,35 @@ describe('getFile', () => {
     await connection.close();
   });
 
+  it("stops reading while one file's sink holds a chunk up, however fast the other files' bytes are written", async () => {
+    const held = Buffer.alloc(1024 * 1024, 1);
+    const flowing = Buffer.alloc(32 * 1024 * 1024, 2);
+    const url = await startServer((ws, m) => serveFile(ws, m.id as number, m.path === 'held' ? held : flowing, null));
+    const connection = await open(url);
+    let release!: () => void;
+    const stalled = new Promise<void>((resolve) => (release = resolve));
+    const written = { held: 0, flowing: 0 };
+    const heldTransfer = connection.getFile('docs', 'held', {
+      open: () => undefined,
+      write: async (chunk) => {
+        await stalled;
+        written.held += chunk.length;
+      },
+    });
+    const flowingTransfer = connection.getFile('docs', 'flowing', { open: () => undefined, write: (chunk) => void (written.flowing += chunk.length) });
+    const deadline = Date.now() + 10_000;
+    while (connection.received.bytes <= RECEIVE_HIGH_WATER_BYTES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(connection.received.bytes).toBeGreaterThan(RECEIVE_HIGH_WATER_BYTES);
+    // That nothing more arrives can only be shown by time passing: the daemon has sent it all.
+    await new Promise((r) => setTimeout(r, 300));
+    // The held chunk arrived first: what came after it is what a young GC would spare it through.
+    expect(connection.received.bytes).toBeLessThan(YOUNG_GC_BYTES);
+    release();
+    await Promise.all([heldTransfer, flowingTransfer]);
+    expect(written).toEqual({ held: held.length, flowing: flowing.length });
+    await connection.close();
+  });
+
   it('stops reading while a slow disk holds up several files written buffered (8-16 MiB), then delivers them whole', async () => {
     const MiB = 1024 * 1024;
     const files = Array.from({ length: 8 }, (_, i) => Buffer.alloc(12 * MiB, i + 1));

@@ -53,7 +53,10 @@ export interface ConnectionOptions {
   heartbeatMs?: number;
   /** For wss://: trust this CA or self-signed certificate (PEM) instead of Node's built-in list. */
   ca?: Buffer | undefined;
-  /** Received-but-unwritten content bytes above which the socket is paused (resumed at half). */
+  /**
+   * Content bytes received since the oldest one still waiting for its sink, above which the
+   * socket is paused (resumed at half).
+   */
   receiveHighWaterBytes?: number;
 }
 
@@ -197,7 +200,16 @@ export class Connection {
   private nextId = 1;
   private closeError: ZyncError | null = null;
   private stopHeartbeat: (() => void) | null = null;
-  private bufferedReceive = 0;
+  /** Streamed content bytes received so far: the count young-gc.ts forces its GCs on. */
+  private streamed = 0;
+  /**
+   * The chunks a sink has not given back, by a serial number, oldest first: where each starts in
+   * `streamed`. The socket pauses on how much has arrived since the oldest, not on how much
+   * waits: one file's chunks held up by its disk (a direct writer, say) while other files'
+   * bytes flow past would otherwise outlive two forced young GCs and be promoted.
+   */
+  private readonly waitingChunks = new Map<number, number>();
+  private nextChunk = 0;
   private readonly receiveHighWater: number;
   /** Content received on this connection so far (what a progress line shows). */
   readonly received = { files: 0, bytes: 0 };
@@ -662,17 +674,25 @@ export class Connection {
     if (entry.sinkError !== undefined) return; // finishFile reports it once FILE_END arrives
     const payload = frame.payload;
     const sink = entry.sink;
-    this.bufferedReceive += payload.length;
-    if (this.bufferedReceive > this.receiveHighWater && !this.ws.isPaused) this.ws.pause();
+    const chunk = this.nextChunk++;
+    this.waitingChunks.set(chunk, this.streamed);
+    this.streamed += payload.length;
+    if (this.sinceOldestWaiting() > this.receiveHighWater && !this.ws.isPaused) this.ws.pause();
     noteReceivedBytes(payload.length);
     this.received.bytes += payload.length;
     entry.chain = entry.chain
       .then(() => sink.write(payload))
       .finally(() => {
-        this.bufferedReceive -= payload.length;
-        if (this.ws.isPaused && this.bufferedReceive <= this.receiveHighWater / 2) this.ws.resume();
+        this.waitingChunks.delete(chunk);
+        if (this.ws.isPaused && this.sinceOldestWaiting() <= this.receiveHighWater / 2) this.ws.resume();
       });
     entry.chain.catch((err: unknown) => (entry.sinkError ??= err ?? new Error('sink failed')));
+  }
+
+  /** Streamed bytes received since the oldest chunk a sink has not given back (0 when none waits). */
+  private sinceOldestWaiting(): number {
+    for (const start of this.waitingChunks.values()) return this.streamed - start;
+    return 0;
   }
 
   /** Settles a transfer after its queued sink calls finished (or failed). */
