@@ -68,13 +68,13 @@ describe('atomic writes', () => {
     expect(readdirSync(dir).some((n) => n.startsWith('.zync-tmp-'))).toBe(false);
   });
 
-  describe('writes behind the caller', () => {
+  describe('writes in batches', () => {
     afterEach(() => vi.restoreAllMocks());
 
     it.each([
       { name: 'many frame-sized chunks', chunks: Array.from({ length: 40 }, (_, i) => 256 * 1024 + (i % 3)) },
       { name: 'odd sizes, some empty', chunks: [1, 0, 4095, 4097, 0, 3 * 1024 * 1024 + 7, 9] },
-      { name: 'one chunk above the write-behind limit', chunks: [9 * 1024 * 1024] },
+      { name: 'one chunk of 9 MiB', chunks: [9 * 1024 * 1024] },
     ])('keeps content and checksum with $name', async ({ chunks }) => {
       const target = path.join(dir, 'many.bin');
       const parts = chunks.map((n, i) => Buffer.alloc(n, i + 1));
@@ -85,6 +85,31 @@ describe('atomic writes', () => {
       expect(result.size).toBe(whole.length);
       expect(result.file.size).toBe(whole.length);
       expect(readFileSync(target).equals(whole)).toBe(true);
+    });
+
+    it('resolves write() once its chunk is written, so a caller counts what the writer holds; chunks not waited for share a writev', async () => {
+      const proto = (await fileHandlePrototype(dir)) as { writev: (...args: unknown[]) => Promise<unknown> };
+      const writev = proto.writev;
+      let release!: () => void;
+      const disk = new Promise<void>((resolve) => (release = resolve));
+      const spy = vi.spyOn(proto, 'writev').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+        await disk;
+        return writev.apply(this, args);
+      });
+      const target = path.join(dir, 'counted.bin');
+      const writer = await AtomicFileWriter.create(target);
+      const chunks = [1, 2, 3].map((i) => Buffer.alloc(256 * 1024, i));
+      let done = 0;
+      const writes = chunks.map((chunk) => writer.write(chunk).then(() => void done++));
+      await new Promise((resolve) => setImmediate(resolve));
+      const heldBack = done;
+      release();
+      await Promise.all(writes);
+      const batches = spy.mock.calls.map((args) => (args[0] as Buffer[]).length);
+      await writer.commit({ expectedChecksum: sha256(Buffer.concat(chunks)) });
+      expect(heldBack).toBe(0);
+      expect(batches).toEqual([1, 2]);
+      expect(readFileSync(target).equals(Buffer.concat(chunks))).toBe(true);
     });
 
     it('starts write-back in the background while a large file is written, then commits it', async () => {
