@@ -205,6 +205,16 @@ describe('requests', () => {
   });
 });
 
+/**
+ * Waits until the connection stopped reading for backpressure. Once it has, nothing more is
+ * received: what a socket read brought in past the pause was handled in the same tick.
+ */
+async function pausedReading(connection: Connection): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!connection.readingPaused && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  expect(connection.readingPaused).toBe(true);
+}
+
 describe('getFile', () => {
   const content = Buffer.from('x'.repeat(700_000));
   const serveFile = (ws: WebSocket, id: number, data: Buffer, trailer: Record<string, unknown> | null) => {
@@ -275,11 +285,8 @@ describe('getFile', () => {
         written += chunk.length;
       },
     });
-    const deadline = Date.now() + 10_000;
-    while (connection.received.bytes <= RECEIVE_HIGH_WATER_BYTES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await pausedReading(connection);
     expect(connection.received.bytes).toBeGreaterThan(RECEIVE_HIGH_WATER_BYTES);
-    // That nothing more arrives can only be shown by time passing: the daemon has sent it all.
-    await new Promise((r) => setTimeout(r, 300));
     // Everything received waits for the sink: more than YOUNG_GC_BYTES would be promoted (young-gc.ts).
     expect(connection.received.bytes).toBeLessThan(YOUNG_GC_BYTES);
     release();
@@ -304,11 +311,8 @@ describe('getFile', () => {
       },
     });
     const flowingTransfer = connection.getFile('docs', 'flowing', { open: () => undefined, write: (chunk) => void (written.flowing += chunk.length) });
-    const deadline = Date.now() + 10_000;
-    while (connection.received.bytes <= RECEIVE_HIGH_WATER_BYTES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await pausedReading(connection);
     expect(connection.received.bytes).toBeGreaterThan(RECEIVE_HIGH_WATER_BYTES);
-    // That nothing more arrives can only be shown by time passing: the daemon has sent it all.
-    await new Promise((r) => setTimeout(r, 300));
     // The held chunk arrived first: what came after it is what a young GC would spare it through.
     expect(connection.received.bytes).toBeLessThan(YOUNG_GC_BYTES);
     release();
@@ -344,11 +348,8 @@ describe('getFile', () => {
         expect(writer!.writesDirect).toBe(false);
         await writer!.commit({ expectedChecksum: sha256(data) });
       });
-      const deadline = Date.now() + 10_000;
-      while (connection.received.bytes <= RECEIVE_HIGH_WATER_BYTES && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      await pausedReading(connection);
       expect(connection.received.bytes).toBeGreaterThan(RECEIVE_HIGH_WATER_BYTES);
-      // That nothing more arrives can only be shown by time passing: the daemon has sent it all.
-      await new Promise((r) => setTimeout(r, 300));
       // What the writers queue counts too: more than YOUNG_GC_BYTES alive would be promoted (young-gc.ts).
       expect(connection.received.bytes).toBeLessThan(YOUNG_GC_BYTES);
       release();

@@ -1,7 +1,8 @@
 // One WebSocket session with the daemon. Owns: the upgrade (Bearer token, error mapping to
 // stable codes), HELLO and the protocol check, request ids and pipelining (responses matched by
 // id, validated with the common schemas), GET_FILE streaming into a caller's sink with
-// backpressure (the socket is paused while too many received bytes wait for the disk),
+// backpressure (the socket is paused once too much has arrived since the oldest received chunk
+// still waiting for its sink),
 // request bodies sent as binary frames with backpressure, CHANGES_AVAILABLE pushes, the
 // heartbeat (startHeartbeat: a daemon silent for two intervals is dropped, so a stalled tunnel is
 // noticed in seconds) and TLS trust for wss:// (--ca). It must not decide anything about files,
@@ -213,6 +214,11 @@ export class Connection {
   private readonly receiveHighWater: number;
   /** Content received on this connection so far (what a progress line shows). */
   readonly received = { files: 0, bytes: 0 };
+
+  /** Whether reading is paused because received content waits for its sinks. */
+  get readingPaused(): boolean {
+    return this.ws.isPaused;
+  }
 
   private constructor(url: string, ws: WebSocket, socket: Socket, options: ConnectionOptions) {
     this.url = url;

@@ -126,36 +126,40 @@ describe.skipIf(O_DIRECT === undefined)('large files written with O_DIRECT', () 
     for (const w of next) expect(readFileSync(w.target).equals(data)).toBe(true);
   });
 
-  it('what a kill leaves in the temp file is a prefix of the content, also while the first write is slow', async () => {
+  it('writes the slots one after the other, so what a kill leaves in the temp file is a prefix of the content', async () => {
     const data = content(size, 11);
     const writer = await AtomicFileWriter.create(path.join(dir, 'killed.bin'), { expectedSize: size });
     expect(writer.writesDirect).toBe(true);
-    // The write at offset 0 is held until a later one has ended (or 300 ms show that none starts).
+    // The write at offset 0 is held while three slots are staged: a later one started meanwhile
+    // could end first, and a kill -9 would leave a file whose size covers a hole.
     const probe = await open(path.join(dir, 'probe'), 'w');
     const proto = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<{ bytesWritten: number }> };
     await probe.close();
     const write = proto.write;
-    let laterEnded!: () => void;
-    const later = new Promise<void>((resolve) => (laterEnded = resolve));
-    let snapshot: Buffer | null = null;
+    let releaseFirst!: () => void;
+    const firstMayGo = new Promise<void>((resolve) => (releaseFirst = resolve));
+    let firstDone = false;
+    let startedBeforeFirstEnded = false;
     proto.write = async function (this: unknown, ...args: unknown[]) {
       if (args[3] === 0) {
-        await Promise.race([later, new Promise((r) => setTimeout(r, 300))]);
-        snapshot = readFileSync(writer.tempPath); // what kill -9 would leave now
+        await firstMayGo;
+        const result = await write.apply(this, args);
+        firstDone = true;
+        return result;
       }
-      const result = await write.apply(this, args);
-      if (typeof args[3] === 'number' && args[3] > 0) laterEnded();
-      return result;
+      if (!firstDone) startedBeforeFirstEnded = true;
+      return write.apply(this, args);
     };
     try {
       await writeInChunks(writer, data.subarray(0, 6 * MiB));
+      expect(startedBeforeFirstEnded, 'a later slot was written while the first was still being written').toBe(false);
+      releaseFirst();
       await writeInChunks(writer, data.subarray(6 * MiB));
       await writer.commit({ expectedChecksum: sha256(data) });
     } finally {
       proto.write = write;
     }
-    expect(snapshot).not.toBeNull();
-    expect(snapshot!.equals(data.subarray(0, snapshot!.length)), 'the temp file holds a hole where the first write goes').toBe(true);
+    expect(startedBeforeFirstEnded).toBe(false);
     expect(readFileSync(writer.target).equals(data)).toBe(true);
   });
 
