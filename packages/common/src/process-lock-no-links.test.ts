@@ -1,6 +1,7 @@
 // The process lock under a directory whose file system has no hard links (FAT, some FUSE and
-// network file systems): link(2) fails there with EPERM, and the lock is created exclusively with
-// its pid written after. It must still refuse a live second taker, wait for the pid of a lock
+// network file systems): link(2) fails there with EPERM onto a new name, but with EEXIST onto an
+// existing one (Linux checks the name first), and the lock is created exclusively with its pid
+// written after. It must still refuse a live second taker, wait for the pid of a lock
 // being written rather than take it for torn, take over a lock whose owner is gone, and hold
 // through the races of two takers (a lock moved aside before its pid landed, a live lock moved
 // aside in place of a stale one); every other directory keeps the linked lock.
@@ -10,7 +11,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { acquireProcessLock } from './process-lock.js';
+
+// A fresh module for each test: what one test taught it about the directory (no hard links) must
+// not spare the next the first, linking attempt, which a process starting while a lock exists makes.
+let acquireProcessLock: typeof import('./process-lock.js').acquireProcessLock;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'zync-lock-no-links-'));
 const fat = path.join(dir, 'fat');
@@ -27,11 +31,15 @@ afterAll(() => {
 const beforePid = vi.hoisted(() => ({ hook: null as ((lockPath: string) => void) | null }));
 /** Runs once, with the lock's path, before a stale lock there is renamed aside. */
 const beforeClaim = vi.hoisted(() => ({ hook: null as ((lockPath: string) => void) | null }));
+/** Runs once, with the lock's path, the first time a lock there is read without a pid. */
+const onEmptyRead = vi.hoisted(() => ({ hook: null as ((lockPath: string) => void) | null }));
 
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs')>();
   const inFat = (p: fs.PathLike) => String(p).includes(`${path.sep}fat${path.sep}`);
   const linkSync = vi.fn((from: fs.PathLike, to: fs.PathLike) => {
+    // As Linux does (seen on vfat): an existing name is refused before links are.
+    if (inFat(to) && real.lstatSync(to, { throwIfNoEntry: false })) throw Object.assign(new Error('EEXIST: file already exists, link'), { code: 'EEXIST' });
     if (inFat(to)) throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
     real.linkSync(from, to);
   });
@@ -58,12 +66,23 @@ vi.mock('node:fs', async (importOriginal) => {
     }
     real.renameSync(from, to);
   }) as typeof real.renameSync;
-  const fake = { linkSync, openSync, writeSync, renameSync };
+  const readFileSync = ((p: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+    const content = (real.readFileSync as (p: fs.PathOrFileDescriptor, ...args: unknown[]) => string | Buffer)(p, ...rest);
+    const hook = onEmptyRead.hook;
+    if (typeof p === 'string' && inFat(p) && hook && String(content).trim() === '') {
+      onEmptyRead.hook = null;
+      hook(p);
+    }
+    return content;
+  }) as typeof real.readFileSync;
+  const fake = { linkSync, openSync, writeSync, renameSync, readFileSync };
   return { ...real, default: { ...real, ...fake }, ...fake };
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   vi.mocked(fs.linkSync).mockClear();
+  vi.resetModules();
+  ({ acquireProcessLock } = await import('./process-lock.js'));
 });
 
 const lockIn = (where: string) => path.join(where, `${Math.random().toString(16).slice(2)}.db.lock`);
@@ -87,21 +106,30 @@ describe('acquireProcessLock without hard links', () => {
     acquireProcessLock(lockPath, 'zync-client', 'the client state').release();
   });
 
-  it("waits for the pid of a lock another process is still writing, and refuses that process", async () => {
+  it('waits for the pid of a lock another process is still writing, and refuses that process', () => {
     const lockPath = lockIn(fat);
-    // A zync process (its command line names zync) that made the lock and writes its pid late.
-    const script = `const fs = require('node:fs'); const fd = fs.openSync(process.argv[1], 'wx'); setTimeout(() => fs.writeSync(fd, process.pid + '\\n'), 500); setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['-e', script, lockPath, 'zync-client'], { stdio: 'ignore' });
-    others.push(child);
-    for (const deadline = Date.now() + 10_000; !existsSync(lockPath); ) {
-      if (Date.now() > deadline) throw new Error('the other process never made its lock');
-      await new Promise((resolve) => setTimeout(resolve, 10));
+    // A zync process (its command line names zync) that has just made the lock, its pid not yet in:
+    // this test writes for it, through the descriptor it made the lock with.
+    const owner = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'zync-client'], { stdio: 'ignore' });
+    others.push(owner);
+    const fd = fs.openSync(lockPath, 'wx');
+    const made = fs.fstatSync(fd).ino;
+    // Its pid lands right after the first look finds the lock empty.
+    onEmptyRead.hook = () => fs.writeSync(fd, `${owner.pid}\n`);
+    try {
+      // Before: the empty lock was taken for torn at that first look (the link onto it fails with
+      // EEXIST, so this process did not know yet that the directory has no hard links) and moved
+      // aside; the pid then in it could not be linked back, so both processes held the lock.
+      expect(() => acquireProcessLock(lockPath, 'zync-client', 'the client state')).toThrow(
+        expect.objectContaining({ code: 'IN_USE', message: expect.stringContaining(`Another zync-client (pid ${owner.pid}) is using`) }) as unknown as Error,
+      );
+    } finally {
+      fs.closeSync(fd);
     }
-    // Before: the empty lock was taken for torn and taken over, and both processes held it.
-    expect(() => acquireProcessLock(lockPath, 'zync-client', 'the client state')).toThrow(
-      expect.objectContaining({ code: 'IN_USE', message: expect.stringContaining(`Another zync-client (pid ${child.pid}) is using`) }) as unknown as Error,
-    );
-    expect(readFileSync(lockPath, 'utf8')).toBe(`${child.pid}\n`);
+    expect(onEmptyRead.hook).toBeNull();
+    // The owner's own file is the lock still: it was waited for, never moved aside.
+    expect(fs.statSync(lockPath).ino).toBe(made);
+    expect(readFileSync(lockPath, 'utf8')).toBe(`${owner.pid}\n`);
   });
 
   it.each([
@@ -136,7 +164,8 @@ describe('acquireProcessLock without hard links', () => {
       rmSync(p);
       writeFileSync(p, `${live.pid}\n`);
     };
-    // Before: the lock could not be linked back, was removed, and this process took it too.
+    // Before: the lock could not be linked back (EPERM, swallowed), was removed, and this process
+    // took it too.
     expect(() => acquireProcessLock(lockPath, 'zync-client', 'the client state')).toThrow(
       expect.objectContaining({ code: 'IN_USE', message: expect.stringContaining(`Another zync-client (pid ${live.pid}) is using`) }) as unknown as Error,
     );

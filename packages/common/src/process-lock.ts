@@ -7,6 +7,9 @@
 // Where the file system has no hard links (FAT, some FUSE and network file systems) the lock is
 // created exclusively and its pid written after: a lock without a pid is then given a moment to
 // get one before it counts as torn, and a taker checks that the lock still names it once written.
+// A process does not know which kind of directory it is in until link(2) fails with EPERM, which
+// Linux reports only onto a new name (onto an existing lock, EEXIST): so every lock seen without a
+// pid is waited for, and putting a lock back learns the kind of directory as publishing does.
 import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { fromFsError, ZyncError } from './protocol/errors.js';
@@ -24,7 +27,7 @@ const held = new Set<string>();
 const NO_HARD_LINKS = new Set(['EPERM', 'EOPNOTSUPP', 'ENOTSUP', 'ENOSYS']);
 /** Directories where link(2) was refused: their locks are created exclusively, pid after. */
 const noHardLinks = new Set<string>();
-/** How long a lock without a pid may still be getting one there, before it counts as torn. */
+/** How long a lock without a pid may still be getting one, before it counts as torn. */
 const UNWRITTEN_GRACE_MS = 2000;
 
 /**
@@ -49,7 +52,9 @@ export function acquireProcessLock(lockPath: string, program: string, what: stri
       process.on('exit', release);
       return { path: lockPath, release };
     }
-    const owner = noHardLinks.has(nodePath.dirname(lockPath)) ? waitForOwner(lockPath) : readOwner(lockPath);
+    // Waited for in either mode: a lock without a pid comes only from a writer without hard links
+    // (a linked lock has its pid from the start), and this process may not know it is among them.
+    const owner = waitForOwner(lockPath);
     if (owner !== null && isLiveOwner(lockPath, owner)) {
       throw new ZyncError('IN_USE', `Another ${program} (pid ${owner}) is using ${what}; stop it first (if no such process runs, remove ${lockPath}).`);
     }
@@ -145,6 +150,25 @@ function isLiveOwner(lockPath: string, pid: number): boolean {
 }
 
 /**
+ * Puts a live owner's lock, moved aside, back at lockPath: linked, or where link(2) is refused
+ * (learnt here if not yet known: an earlier link failed with EEXIST) created with its pid. A lock
+ * still without a pid is left to its taker, whose createNaming then finds it gone.
+ */
+function putBack(aside: string, lockPath: string, owner: number | null): void {
+  const dir = nodePath.dirname(lockPath);
+  if (!noHardLinks.has(dir)) {
+    try {
+      linkSync(aside, lockPath);
+      return;
+    } catch (err) {
+      if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      noHardLinks.add(dir);
+    }
+  }
+  if (owner !== null) createNaming(lockPath, owner);
+}
+
+/**
  * Removes the stale lock that named `staleOwner`. It is renamed aside first, so only one process
  * gets it; if what was moved is not that lock (another process took over meanwhile and its live
  * lock is what got moved), it is put back.
@@ -159,10 +183,7 @@ function claimStale(lockPath: string, staleOwner: number | null): void {
   const moved = readOwner(aside);
   if (moved !== staleOwner) {
     try {
-      // Without hard links, the live owner's pid goes back; a lock still without one is left to
-      // its taker, whose createNaming then finds it gone.
-      if (!noHardLinks.has(nodePath.dirname(lockPath))) linkSync(aside, lockPath);
-      else if (moved !== null) createNaming(lockPath, moved);
+      putBack(aside, lockPath, moved);
     } catch {
       // a third process got in first; the next attempt reads whoever holds it now
     }
