@@ -143,6 +143,16 @@ describe('acquireProcessLock without hard links', () => {
     lock.release();
   });
 
+  it('removes the lock it made when its pid cannot be written (a full stick)', () => {
+    const lockPath = lockIn(fat);
+    beforePid.hook = () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    };
+    expect(() => acquireProcessLock(lockPath, 'zync-client', 'the client state')).toThrow(expect.objectContaining({ code: 'DISK_FULL' }) as unknown as Error);
+    // Before: an empty lock stayed, and every later start waited 2 s on it before taking it over.
+    expect(existsSync(lockPath)).toBe(false);
+  });
+
   it('does not count a lock as its own that a taker of a torn lock moved aside before its pid landed', () => {
     const lockPath = lockIn(fat);
     const aside = `${lockPath}.stale-4242`;

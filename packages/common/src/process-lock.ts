@@ -105,6 +105,15 @@ function createNaming(lockPath: string, pid: number): boolean {
   const fd = openSync(lockPath, 'wx', 0o644);
   try {
     writeSync(fd, `${pid}\n`);
+  } catch (err) {
+    // Removed by name, at once: a taker waits UNWRITTEN_GRACE_MS for the pid before moving a
+    // lock aside, so what is at lockPath now is still the one made here.
+    try {
+      unlinkSync(lockPath);
+    } catch {
+      // already gone
+    }
+    throw err;
   } finally {
     closeSync(fd);
   }
