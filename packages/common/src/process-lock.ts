@@ -194,7 +194,10 @@ function claimStale(lockPath: string, staleOwner: number | null): void {
     try {
       putBack(aside, lockPath, moved);
     } catch {
-      // a third process got in first; the next attempt reads whoever holds it now
+      // Known race, not closed: between the rename and this put-back a third process can make
+      // the lock (lockPath is free for that moment); the put-back then fails, and the owner whose
+      // lock was moved aside runs on without one while the third process holds lockPath. The
+      // next attempt here reads whoever holds it now.
     }
   }
   try {
