@@ -11,6 +11,7 @@ import { DIRECT_WRITE_MIN_BYTES, DirectSink, O_DIRECT } from './direct-write.js'
 import { fromFsError, ZyncError } from './protocol/errors.js';
 import { TEMP_PREFIX } from './ignore-rules.js';
 import { truncateUtf8 } from './name-length.js';
+import { hasNoHardLinks, noteLinkFailure } from './no-hard-links.js';
 
 export interface FileAttributes {
   /** Permission bits (e.g. 0o644); the umask does not apply. */
@@ -360,15 +361,6 @@ export class AtomicFileWriter {
   }
 }
 
-/** What link(2) fails with where a file system has no hard links. */
-const NO_HARD_LINKS = new Set(['EPERM', 'EOPNOTSUPP', 'ENOTSUP', 'ENOSYS']);
-/**
- * Directories where link(2) failed so: rename only there from then on. Per directory, not per
- * process: one root on a file system without hard links (a FAT stick, a mount inside a root)
- * must not take the link, and what it guards against, from every other root.
- */
-const noHardLinks = new Set<string>();
-
 /**
  * Puts a complete temp file at target only if nothing is there, not even a dangling link: a hard
  * link fails when target exists; then the temp name goes. A check followed by a rename would
@@ -377,11 +369,11 @@ const noHardLinks = new Set<string>();
  */
 export function linkIntoPlace(tempPath: string, target: string): boolean {
   const dir = nodePath.dirname(target);
-  if (noHardLinks.has(dir)) return false;
+  if (hasNoHardLinks(dir)) return false;
   try {
     linkSync(tempPath, target);
   } catch (err) {
-    if (NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) noHardLinks.add(dir);
+    noteLinkFailure(dir, err);
     return false;
   }
   try {

@@ -15,6 +15,7 @@ import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 // A fresh module for each test: what one test taught it about the directory (no hard links) must
 // not spare the next the first, linking attempt, which a process starting while a lock exists makes.
 let acquireProcessLock: typeof import('./process-lock.js').acquireProcessLock;
+let linkIntoPlace: typeof import('./atomic-write.js').linkIntoPlace;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'zync-lock-no-links-'));
 const fat = path.join(dir, 'fat');
@@ -83,6 +84,7 @@ beforeEach(async () => {
   vi.mocked(fs.linkSync).mockClear();
   vi.resetModules();
   ({ acquireProcessLock } = await import('./process-lock.js'));
+  ({ linkIntoPlace } = await import('./atomic-write.js'));
 });
 
 const lockIn = (where: string) => path.join(where, `${Math.random().toString(16).slice(2)}.db.lock`);
@@ -180,6 +182,24 @@ describe('acquireProcessLock without hard links', () => {
       expect.objectContaining({ code: 'IN_USE', message: expect.stringContaining(`Another zync-client (pid ${live.pid}) is using`) }) as unknown as Error,
     );
     expect(readFileSync(lockPath, 'utf8')).toBe(`${live.pid}\n`);
+  });
+
+  it('creates the lock at once where a file put there already found no hard links, and the other way round', () => {
+    const temp = path.join(fat, '.zync-tmp-seen.txt-000000000001');
+    writeFileSync(temp, 'content');
+    expect(linkIntoPlace(temp, path.join(fat, 'seen.txt'))).toBe(false);
+    rmSync(temp);
+    vi.mocked(fs.linkSync).mockClear();
+    // Before: the lock kept its own memo of such directories and tried a link first.
+    acquireProcessLock(lockIn(fat), 'zync-client', 'the client state').release();
+    expect(vi.mocked(fs.linkSync)).not.toHaveBeenCalled();
+
+    const fat2 = path.join(fat, 'fat2');
+    mkdirSync(fat2);
+    acquireProcessLock(lockIn(fat2), 'zync-client', 'the client state').release();
+    vi.mocked(fs.linkSync).mockClear();
+    expect(linkIntoPlace(path.join(fat2, '.zync-tmp-x'), path.join(fat2, 'never-tried.txt'))).toBe(false);
+    expect(vi.mocked(fs.linkSync)).not.toHaveBeenCalled();
   });
 
   it('keeps linking the lock into place in every other directory', () => {

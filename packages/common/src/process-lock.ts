@@ -12,6 +12,7 @@
 // pid is waited for, and putting a lock back learns the kind of directory as publishing does.
 import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import * as nodePath from 'node:path';
+import { hasNoHardLinks, noteLinkFailure } from './no-hard-links.js';
 import { fromFsError, ZyncError } from './protocol/errors.js';
 
 export interface ProcessLock {
@@ -23,10 +24,6 @@ export interface ProcessLock {
 /** Lock files this process holds: a lock naming our own pid but not in here is a dead one's. */
 const held = new Set<string>();
 
-/** What link(2) fails with where a file system has no hard links (as in atomic-write.ts). */
-const NO_HARD_LINKS = new Set(['EPERM', 'EOPNOTSUPP', 'ENOTSUP', 'ENOSYS']);
-/** Directories where link(2) was refused: their locks are created exclusively, pid after. */
-const noHardLinks = new Set<string>();
 /** How long a lock without a pid may still be getting one, before it counts as torn. */
 const UNWRITTEN_GRACE_MS = 2000;
 
@@ -72,13 +69,13 @@ function publish(lockPath: string): boolean {
   const dir = nodePath.dirname(lockPath);
   const draft = `${lockPath}.${process.pid}.new`;
   try {
-    if (noHardLinks.has(dir)) return createNaming(lockPath, process.pid);
+    // Where link(2) is refused, locks are created exclusively, pid after.
+    if (hasNoHardLinks(dir)) return createNaming(lockPath, process.pid);
     writeFileSync(draft, `${process.pid}\n`, { mode: 0o644 });
     try {
       linkSync(draft, lockPath);
     } catch (err) {
-      if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
-      noHardLinks.add(dir);
+      if (!noteLinkFailure(dir, err)) throw err;
       return createNaming(lockPath, process.pid);
     }
     return true;
@@ -165,13 +162,12 @@ function isLiveOwner(lockPath: string, pid: number): boolean {
  */
 function putBack(aside: string, lockPath: string, owner: number | null): void {
   const dir = nodePath.dirname(lockPath);
-  if (!noHardLinks.has(dir)) {
+  if (!hasNoHardLinks(dir)) {
     try {
       linkSync(aside, lockPath);
       return;
     } catch (err) {
-      if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
-      noHardLinks.add(dir);
+      if (!noteLinkFailure(dir, err)) throw err;
     }
   }
   if (owner !== null) createNaming(lockPath, owner);
