@@ -119,11 +119,15 @@ export class PullEngine {
     // HELLO describes the log as it was when the connection opened: the start is decided once
     // per connection. Later passes resume (a log compacted meanwhile answers RESYNC_REQUIRED).
     if (!this.checked.has(connection)) {
-      const decision = decideStart(store.position(), hello, this.rootsChanged);
+      const pulled = new Set(store.pulledDirs());
+      const uncovered = this.options.dirNames.filter((name) => !pulled.has(name));
+      const decision = decideStart(store.position(), hello, this.rootsChanged, uncovered);
       if (decision.kind === 'resync') {
         logger.info(`full resync: ${decision.reason}`);
         store.startResync(hello.log_id);
       }
+      // After startResync: a kill -9 in between must not leave a name covered that was not pulled.
+      store.setPulledDirs(this.options.dirNames);
       this.checked.add(connection);
       this.rootsChanged = [];
     }

@@ -5,7 +5,7 @@ const daemon: DaemonPosition = { log_id: 'L1', last_sequence: 100, compacted_thr
 const stored = (over: Partial<StoredPosition> = {}): StoredPosition => ({ log_id: 'L1', sequence: 50, resyncing: false, ...over });
 
 describe('decideStart', () => {
-  it.each<[string, StoredPosition, DaemonPosition, string[], StartDecision['kind'], number | null]>([
+  it.each<[string, StoredPosition, DaemonPosition, string[], StartDecision['kind'], number | null, string[]?]>([
     ['first contact', stored({ log_id: null, sequence: 0 }), daemon, [], 'resync', null],
     ['resume after the last ack', stored(), daemon, [], 'resume', 50],
     ['up to date', stored({ sequence: 100 }), daemon, [], 'resume', 100],
@@ -17,8 +17,10 @@ describe('decideStart', () => {
     ['an interrupted resync from 0 continues', stored({ sequence: 0, resyncing: true }), daemon, [], 'continue-resync', 0],
     ['an interrupted resync overtaken by compaction restarts', stored({ sequence: 10, resyncing: true }), daemon, [], 'resync', null],
     ['a local root changed', stored(), daemon, ['docs'], 'resync', null],
-  ])('%s', (_name, s, d, roots, kind, since) => {
-    const decision = decideStart(s, d, roots);
+    ['a root left out of a pull since the last resync', stored(), daemon, [], 'resync', null, ['code']],
+    ['such a root during an interrupted resync', stored({ sequence: 30, resyncing: true }), daemon, [], 'resync', null, ['code']],
+  ])('%s', (_name, s, d, roots, kind, since, uncovered = []) => {
+    const decision = decideStart(s, d, roots, uncovered);
     expect(decision.kind).toBe(kind);
     expect('since' in decision ? decision.since : null).toBe(since);
   });

@@ -2,7 +2,9 @@
 // The position is (log_id, sequence): a foreign log_id (the daemon's database was recreated), a
 // cursor older than what the log still holds, or a cursor ahead of the log all mean that the
 // log after the cursor cannot be trusted to describe every change, so R compares itself with
-// the daemon's whole current state instead of skipping a gap. Pure.
+// the daemon's whole current state instead of skipping a gap; so does a root the position does
+// not cover (left out of --dirs by a run since the last resync: that run acknowledged its log
+// without pulling it). Pure.
 
 export interface StoredPosition {
   log_id: string | null;
@@ -22,13 +24,21 @@ export type StartDecision =
   | { kind: 'continue-resync'; since: number }
   | { kind: 'resync'; reason: string };
 
-export function decideStart(stored: StoredPosition, daemon: DaemonPosition, rootsChanged: readonly string[] = []): StartDecision {
+export function decideStart(
+  stored: StoredPosition,
+  daemon: DaemonPosition,
+  rootsChanged: readonly string[] = [],
+  uncovered: readonly string[] = [],
+): StartDecision {
   if (stored.log_id === null) return { kind: 'resync', reason: 'first sync with this daemon' };
   if (stored.log_id !== daemon.log_id) {
     return { kind: 'resync', reason: "the daemon's change log was recreated (its log id changed)" };
   }
   if (rootsChanged.length > 0) {
     return { kind: 'resync', reason: `the local directory for ${rootsChanged.join(', ')} changed` };
+  }
+  if (uncovered.length > 0) {
+    return { kind: 'resync', reason: `${uncovered.join(', ')} ${uncovered.length === 1 ? 'was' : 'were'} left out of --dirs by an earlier pull, which passed over its changes` };
   }
   if (stored.sequence > daemon.last_sequence) {
     return { kind: 'resync', reason: `the daemon's log ends at ${daemon.last_sequence}, before this client's position ${stored.sequence}` };

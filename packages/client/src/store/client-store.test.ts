@@ -163,6 +163,22 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it('keeps the names a pull covers, and takes those bound so far for a state from before', () => {
+    const { store, file } = openStore();
+    expect(store.pulledDirs()).toEqual([]);
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);
+    store.startResync('L1');
+    store.setPulledDirs(['docs']);
+    expect(store.pulledDirs()).toEqual(['docs']);
+    store.close();
+    const old = new Database(file);
+    old.prepare("DELETE FROM meta WHERE key = 'pulled_dirs'").run();
+    old.close();
+    const reopened = ClientStore.open(file);
+    expect(reopened.pulledDirs()).toEqual(['code', 'docs']);
+    reopened.close();
+  });
+
   it('records kept directories with a batch, forgets them, and drops them with their root', () => {
     const { store } = openStore();
     store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);

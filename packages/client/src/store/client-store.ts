@@ -116,6 +116,7 @@ export class ClientStore {
         'SELECT * FROM entries WHERE base_dir = ? AND seen_gen < ? AND path > ? ORDER BY path LIMIT ?',
       ),
       getRoot: db.prepare<[string], { root: string }>('SELECT root FROM roots WHERE base_dir = ?'),
+      rootNames: db.prepare<[], { base_dir: string }>('SELECT base_dir FROM roots'),
       setRoot: db.prepare<[string, string]>('INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root'),
       dropDir: db.prepare<[string]>('DELETE FROM entries WHERE base_dir = ?'),
       keep: db.prepare<[string, string]>('INSERT INTO kept_dirs (base_dir, path) VALUES (?, ?) ON CONFLICT DO NOTHING'),
@@ -173,6 +174,10 @@ export class ClientStore {
       }
       const store = new ClientStore(db, path);
       if (!store.meta('client_id')) store.stmts.setMeta.run('client_id', options.clientId ?? ClientStore.newClientId());
+      // A state from before pulled_dirs was kept: the names bound so far, as it then assumed.
+      if (store.meta('log_id') !== undefined && store.meta('pulled_dirs') === undefined) {
+        store.setPulledDirs(store.stmts.rootNames.all().map((r) => r.base_dir));
+      }
       return store;
     } catch (err) {
       db.close();
@@ -238,6 +243,21 @@ export class ClientStore {
 
   finishResync(): void {
     this.stmts.setMeta.run('resyncing', '0');
+  }
+
+  /**
+   * The base_dir names the position covers: those every pull since the last resync started
+   * with. A run pulls (and acknowledges) the log for its own --dirs only, so for a name left
+   * out of one of them the position says nothing.
+   */
+  pulledDirs(): string[] {
+    const recorded = this.meta('pulled_dirs');
+    return recorded === undefined ? [] : (JSON.parse(recorded) as string[]);
+  }
+
+  /** Recorded before the pull acknowledges anything for these names only. */
+  setPulledDirs(names: readonly string[]): void {
+    this.stmts.setMeta.run('pulled_dirs', JSON.stringify([...names].sort()));
   }
 
   /**
