@@ -3,7 +3,8 @@
 // showing the name with its bad bytes as \xNN — at start-up and for names made while it runs,
 // not again at each rescan or write. Before, they were skipped without a word, and a name made
 // while the daemon ran kept its watcher looking at it in a loop. A name with a backslash (also
-// not synced) is warned about once too, not again at every rescan.
+// not synced) is warned about once too, not again at every rescan; so is a name with a control
+// character or a backslash made while the daemon runs (before: not until the next rescan).
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,5 +91,22 @@ describe('zync-daemon with names that are not UTF-8', () => {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const seconds = (Date.now() - startedAt) / 1000;
     expect((cpuTicks(daemon.pid) - start) / seconds).toBeLessThan(5); // ticks per second, of 100 (idle: ~1.5; the loop: ~12-28)
+  });
+
+  it('warns once about a name with a control character or a backslash made while it runs', async () => {
+    // Before, only the next rescan (10 minutes) said why such a file never reached R.
+    writeFileSync(path.join(root, 'sub/new\nline.txt'), 'a newline cannot cross the wire\n');
+    writeFileSync(path.join(root, 'sub/back\\slash2.txt'), 'nor can a backslash\n');
+    mkdirSync(path.join(root, 'tab\tdir'));
+    for (let i = 0; i < 5; i++) writeFileSync(path.join(root, `tab\tdir/f${i}.txt`), `${i}\n`);
+    // The log prints the path on the line after the warning, a control character escaped.
+    const warned = (escaped: string) => daemon.stderr().includes(`path: ${escaped}\n`);
+    await waitFor(() => warned('"sub/new\\nline.txt"') && warned('"sub/back\\slash2.txt"') && warned('"tab\\tdir"'), { what: 'the three warnings', timeoutMs: 10_000 });
+    writeFileSync(path.join(root, 'sub/new\nline.txt'), 'written again\n');
+    writeFileSync(path.join(root, 'sub/after2.txt'), 'after\n');
+    await waitFor(async () => (await loggedPaths()).includes('sub/after2.txt'), { what: 'sub/after2.txt in the log' });
+    // One each: the start-up one about back\slash.txt, and the directory named, not each file in it.
+    expect(unsyncableWarnings(daemon.stderr())).toHaveLength(4);
+    expect((await loggedPaths()).some((p) => p.includes('\n') || p.includes('\t') || p.includes('slash2'))).toBe(false);
   });
 });

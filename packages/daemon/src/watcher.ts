@@ -249,7 +249,11 @@ export class TreeWatcher {
     }
     const relOf = (path: string): string | null => {
       const rel = toRelativePath(root.root, path);
-      if (rel.startsWith('..') || (rel !== '' && !isSafeRelativePath(rel))) return null;
+      if (rel.startsWith('..')) return null;
+      if (rel !== '' && !isSafeRelativePath(rel)) {
+        this.reportUnsyncable(root, rel);
+        return null;
+      }
       return mayBeNonUtf8(rel) && !this.isRealName(root, rel) ? null : rel;
     };
     const fsw = new DirectoryWatcher({
@@ -400,6 +404,22 @@ export class TreeWatcher {
       this.skippedNames.check(root.name, root.root, dir === '.' ? '' : dir);
     }
     return false;
+  }
+
+  /**
+   * Warns, as the scanner does, about a name made while the daemon runs that cannot cross the
+   * wire: else it would go unmentioned until the next rescan. The first component that makes
+   * the path unsafe is named (a directory, not each file in it); links are not synced anyway.
+   */
+  private reportUnsyncable(root: Root, rel: string): void {
+    const names = rel.split('/');
+    for (let i = 1; i <= names.length; i++) {
+      const prefix = names.slice(0, i).join('/');
+      if (isSafeRelativePath(prefix)) continue;
+      const stats = lstatInRoot(root.root, prefix);
+      if (stats !== null && stats !== NOT_PERMITTED && (stats.isFile() || stats.isDirectory())) this.skippedNames.unsyncable(root.name, prefix);
+      return;
+    }
   }
 
   /** Asks for a whole-root rescan (with its .zyncignore reloaded first when `reload`). */
