@@ -145,7 +145,17 @@ describe('a refused start leaves nothing behind', () => {
     // 192.0.2.1 (TEST-NET-1) is never an address of this machine.
     const result = await refusedStart(['--host', '192.0.2.1', '--port', '0', '--db', path.join(state, 'sync.db'), '--dirs', `docs:${root}`]);
     expect(result.code).toBe(2);
-    expectOneSentence(result.stderr, /^zync-daemon: Cannot listen on 192\.0\.2\.1:0: EADDRNOTAVAIL\.$/);
+    expectOneSentence(result.stderr, /^zync-daemon: Cannot listen on 192\.0\.2\.1:0: 192\.0\.2\.1 is not an address of this machine; check --host\.$/);
+    expect(existsSync(state)).toBe(false);
+  });
+
+  it('a host name that cannot be resolved: exit 2 with one sentence, no state made', async () => {
+    const root = await makeRoot();
+    const state = path.join(tempDir(), 'state');
+    // .invalid is reserved: it never resolves.
+    const result = await refusedStart(['--host', 'e.invalid', '--port', '0', '--db', path.join(state, 'sync.db'), '--dirs', `docs:${root}`]);
+    expect(result.code).toBe(2);
+    expectOneSentence(result.stderr, /^zync-daemon: Cannot listen on e\.invalid:0: the host name e\.invalid cannot be resolved; check --host\.$/);
     expect(existsSync(state)).toBe(false);
   });
 

@@ -35,6 +35,9 @@ interface Peer {
 function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): ZyncError {
   if (err.code === 'EADDRINUSE') return new ZyncError('BAD_ARGUMENT', `Port ${port} on ${host} is already in use.`);
   if (err.code === 'EACCES') return new ZyncError('BAD_ARGUMENT', `Not allowed to listen on ${host}:${port}.`);
+  // The bare code told a user neither what was wrong nor that --host is the thing to change.
+  if (err.code === 'EADDRNOTAVAIL') return new ZyncError('BAD_ARGUMENT', `Cannot listen on ${host}:${port}: ${host} is not an address of this machine; check --host.`);
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new ZyncError('BAD_ARGUMENT', `Cannot listen on ${host}:${port}: the host name ${host} cannot be resolved; check --host.`);
   return new ZyncError('BAD_ARGUMENT', `Cannot listen on ${host}:${port}: ${err.code ?? err.message}.`);
 }
 
