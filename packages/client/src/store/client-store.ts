@@ -116,7 +116,7 @@ export class ClientStore {
         'SELECT * FROM entries WHERE base_dir = ? AND seen_gen < ? AND path > ? ORDER BY path LIMIT ?',
       ),
       getRoot: db.prepare<[string], { root: string }>('SELECT root FROM roots WHERE base_dir = ?'),
-      rootNames: db.prepare<[], { base_dir: string }>('SELECT base_dir FROM roots'),
+      pulledRoots: db.prepare<[], { base_dir: string }>('SELECT base_dir FROM roots r WHERE EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = r.base_dir)'),
       setRoot: db.prepare<[string, string]>('INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root'),
       dropDir: db.prepare<[string]>('DELETE FROM entries WHERE base_dir = ?'),
       keep: db.prepare<[string, string]>('INSERT INTO kept_dirs (base_dir, path) VALUES (?, ?) ON CONFLICT DO NOTHING'),
@@ -174,9 +174,11 @@ export class ClientStore {
       }
       const store = new ClientStore(db, path);
       if (!store.meta('client_id')) store.stmts.setMeta.run('client_id', options.clientId ?? ClientStore.newClientId());
-      // A state from before pulled_dirs was kept: the names bound so far, as it then assumed.
+      // A state from before pulled_dirs was kept: the names that received something. A name bound
+      // without (a run that bound it but pulled for other names) is resynced once: E's root may be
+      // empty, and then that costs a read of the log.
       if (store.meta('log_id') !== undefined && store.meta('pulled_dirs') === undefined) {
-        store.setPulledDirs(store.stmts.rootNames.all().map((r) => r.base_dir));
+        store.setPulledDirs(store.stmts.pulledRoots.all().map((r) => r.base_dir));
       }
       return store;
     } catch (err) {
