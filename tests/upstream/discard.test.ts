@@ -85,10 +85,17 @@ describe('zync-apply discard', () => {
       expect(refused.stderr.trim().split('\n')).toHaveLength(1);
       expect(refused.stderr).toMatch(new RegExp(`^zync-apply: Session ${s.id} was applied on \\S+; an applied session cannot be discarded\\.$`, 'm'));
       expect((await listSessions(s.daemon, true)).find((x) => x.staging_id === s.id)?.status).toBe('applied');
+      // Without a terminal and without --non-interactive too: not sent to try --non-interactive first.
+      const piped = await runApply(s.daemon, ['discard', s.id]);
+      expect(piped.code).toBe(6);
+      expect(piped.stderr).toBe(refused.stderr);
 
       const unknown = await runApply(s.daemon, ['discard', 'no-such-session', '--non-interactive']);
       expect(unknown.code).toBe(6);
       expect(unknown.stderr.trim()).toBe('zync-apply: There is no staging session no-such-session; run zync-apply list --all to see the sessions.');
+      const unknownPiped = await runApply(s.daemon, ['discard', 'no-such-session']);
+      expect(unknownPiped.code).toBe(6);
+      expect(unknownPiped.stderr).toBe(unknown.stderr);
     } finally {
       await s.daemon.stop();
     }

@@ -127,10 +127,12 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
 async function discard(o: Opened, args: { id: string; nonInteractive: boolean }): Promise<void> {
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   // Discarding cannot be undone: without a terminal to ask on, only an explicit flag says yes.
-  if (!args.nonInteractive && !interactive) {
-    throw new ZyncError('BAD_ARGUMENT', 'zync-apply discard asks for confirmation on a terminal; pass --non-interactive to discard without asking.');
-  }
-  print(await discardSession({ staging: o.staging, stateDir: o.stateDir, confirm: args.nonInteractive ? null : askYesNo }, args.id));
+  // Refused only where the question would be asked: a session that cannot be discarded (or is
+  // no such session) is said to be so first, rather than sending the user to --non-interactive.
+  const noTerminal = () =>
+    Promise.reject(new ZyncError('BAD_ARGUMENT', 'zync-apply discard asks for confirmation on a terminal; pass --non-interactive to discard without asking.'));
+  const confirm = args.nonInteractive ? null : interactive ? askYesNo : noTerminal;
+  print(await discardSession({ staging: o.staging, stateDir: o.stateDir, confirm }, args.id));
 }
 
 async function main(): Promise<void> {
