@@ -63,6 +63,18 @@ describe('zync-client errors', () => {
     expect(lastLine(result.stderr)).toBe('zync-client: The daemon does not serve "nope" (it serves "docs").');
   });
 
+  it('--update-upstream exits 2 with the same sentence when the daemon does not serve a --dirs name', async () => {
+    const db = path.join(tempDir('zync-rstate-'), 'sync_client.db');
+    const r = tempDir('zync-r-');
+    const first = await runCli('client', ['--server', daemon.url, '--token', daemon.token, '--db', db, '--once', '--dirs', `docs:${r}`]);
+    expect(first.code, first.stderr).toBe(0);
+    const other = tempDir('zync-r-');
+    await writeFile(path.join(other, 'x.txt'), 'R\n');
+    const result = await runCli('client', ['--server', daemon.url, '--token', daemon.token, '--db', db, '--update-upstream', '--dirs', `docs:${r}`, `nope:${other}`]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(lastLine(result.stderr)).toBe('zync-client: The daemon does not serve "nope" (it serves "docs").');
+  });
+
   // docs/guarantees.md §2: bad input changes nothing. The client proves the token and the
   // served names before it creates a local root or its database.
   it.each<[string, (db: string, root: string) => string[], number, RegExp]>([

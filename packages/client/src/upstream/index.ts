@@ -7,6 +7,7 @@
 // is closed so the daemon aborts a half-sent session. Writes nothing in R's roots.
 import { inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
 import type { Connection } from '../connection.js';
+import { unservedDirsError } from '../core/served-dirs.js';
 import type { ClientStore } from '../store/client-store.js';
 import { findLocalChanges, type ScanCounts } from './find-changes.js';
 import type { UndoneInput } from './plan-reverts.js';
@@ -104,6 +105,9 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     stopIfAsked();
     connection = await options.connect();
     stopIfAsked();
+    // As a pull words it (BAD_ARGUMENT, exit 2, naming what E serves), for every --dirs name.
+    const unserved = unservedDirsError(connection.hello.dirs, dirs.map((d) => d.name));
+    if (unserved) throw unserved;
     if (connection.hello.log_id !== logId) {
       throw new ZyncError(
         'RESYNC_REQUIRED',
@@ -193,11 +197,6 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     signal?.addEventListener('abort', stop, { once: true });
     try {
       stopIfAsked();
-      const served = new Set(open.hello.dirs);
-      const unknown = plan.entries.find((e) => !served.has(e.base_dir));
-      if (unknown) {
-        throw new ZyncError('UNKNOWN_BASE_DIR', `The daemon does not serve "${unknown.base_dir}"; check --dirs.`);
-      }
       let sent;
       try {
         sent = await sendSession(open, dirs, plan.entries, {
