@@ -7,7 +7,7 @@ import { open as openFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AtomicFileWriter, PROTOCOL_VERSION, decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
@@ -87,6 +87,28 @@ describe('Connection.open', () => {
     const port = new URL(url).port;
     await afterEachClose();
     await expect(open(`ws://127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'CONNECTION_FAILED', message: expect.stringMatching(/connection refused/) });
+  });
+
+  // A wrong port in --server: the sentence says what answered there and what to check.
+  it.each<[string, (socket: Socket) => void, RegExp]>([
+    ['a web server', (socket) => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi'), /: the server there answered HTTP 200 instead of a WebSocket upgrade; is --server the daemon's address and port\?$/],
+    ['an SSH server', (socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n'), /: what answers there does not speak HTTP; is --server the daemon's address and port\?$/],
+    ['a server that says nothing', () => undefined, /: no answer to the WebSocket handshake within 0\.3 s; is --server the daemon's address and port\?$/],
+  ])('maps %s at the address to CONNECTION_FAILED, saying to check --server', async (_name, answer, message) => {
+    const sockets: Socket[] = [];
+    const server = createNetServer((socket) => {
+      sockets.push(socket);
+      socket.once('data', () => answer(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const opening = Connection.open(url, { token: 't', clientId: 'test-client', connectTimeoutMs: 300 });
+      await expect(opening).rejects.toMatchObject({ code: 'CONNECTION_FAILED', message: expect.stringMatching(new RegExp(`^Cannot reach the daemon at ${url}${message.source}`)) });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('refuses a bad URL with BAD_ARGUMENT', async () => {

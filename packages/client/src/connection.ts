@@ -153,10 +153,25 @@ const UNTRUSTED_CERTIFICATE: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'a certificate issued for another host name',
 };
 
+/** What to check when something other than the daemon answers: --server names a wrong port, say. */
+const CHECK_SERVER = "is --server the daemon's address and port?";
+
 /** Maps a failed upgrade / socket error to a sentence the user can act on. */
-function connectError(url: string, err: unknown): ZyncError {
+function connectError(url: string, err: unknown, timeoutMs?: number): ZyncError {
   if (err instanceof ZyncError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  // Node's HTTP parser (HPE_*): an SSH server or another protocol answered. ws names its own
+  // handshake timeout by this message only.
+  if (code?.startsWith('HPE_')) {
+    return new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${url}: what answers there does not speak HTTP; ${CHECK_SERVER}`, { cause: err });
+  }
+  if (timeoutMs !== undefined && err instanceof Error && err.message === 'Opening handshake has timed out') {
+    return new ZyncError(
+      'CONNECTION_FAILED',
+      `Cannot reach the daemon at ${url}: no answer to the WebSocket handshake within ${timeoutMs / 1000} s; ${CHECK_SERVER}`,
+      { cause: err },
+    );
+  }
   const untrusted = code === undefined ? undefined : UNTRUSTED_CERTIFICATE[code];
   if (untrusted !== undefined) {
     // Not retried (UNAUTHORIZED is fatal): the daemon could not prove who it is.
@@ -276,10 +291,10 @@ export class Connection {
         if (status === 401 || status === 403) {
           fail(new ZyncError('UNAUTHORIZED', `The daemon at ${url} refused the token (HTTP ${status}); check --token, --token-file or ZYNC_TOKEN.`));
         } else {
-          fail(new ZyncError('CONNECTION_FAILED', `The daemon at ${url} refused the WebSocket upgrade (HTTP ${status}).`));
+          fail(new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${url}: the server there answered HTTP ${status} instead of a WebSocket upgrade; ${CHECK_SERVER}`));
         }
       });
-      ws.once('error', (err) => fail(connectError(url, err)));
+      ws.once('error', (err) => fail(connectError(url, err, timeoutMs)));
       ws.once('close', () => fail(new ZyncError('CONNECTION_FAILED', `The connection to ${url} closed during the handshake.`)));
     });
     if (socket === null) {
@@ -306,7 +321,7 @@ export class Connection {
           ? new ZyncError('INCOMPATIBLE_PROTOCOL', `The daemon at ${url} speaks an incompatible protocol: ${err.message}`)
           : err instanceof ZyncError
             ? err
-            : connectError(url, err);
+            : connectError(url, err, timeoutMs);
       connection.shutdown(error);
       throw error;
     } finally {
