@@ -3,11 +3,11 @@
 // anything is touched. ZYNC_TOKEN is honoured.
 import { realpathSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonStore } from '@zync/daemon';
-import { exists, runCli, sha256File, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
+import { exists, runCli, sha256File, spawnCli, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
 import { stateDb } from './support.js';
 
 /** The last line the client printed: the sentence a user reads. */
@@ -43,6 +43,30 @@ describe('zync-client errors', () => {
     const result = await runCli('client', args(`ws://127.0.0.1:${port}`, ['--token', 't', '--dirs', `docs:${tempDir()}`]));
     expect(result.code).toBe(3);
     expect(lastLine(result.stderr)).toMatch(/^zync-client: Cannot reach the daemon at ws:\/\/127\.0\.0\.1:\d+: connection refused/);
+  });
+
+  // Before, the first Ctrl-C waited out the 15 s handshake timeout (a stalled tunnel, a wrong port).
+  it.each<[string, string[], number, RegExp]>([
+    ['--once', ['--once'], 3, /^zync-client: Stopped before R was up to date\.$/],
+    ['a continuous client', [], 0, /SIGINT: stopping$/],
+  ])('%s stops at once on Ctrl-C while the address it dials does not answer the handshake', async (_name, extra, code, last) => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const state = tempDir('zync-rstate-');
+      const client = spawnCli('client', ['--server', `ws://127.0.0.1:${port}`, '--token', 't', '--db', path.join(state, 'sync_client.db'), '--dirs', `docs:${tempDir()}`, ...extra]);
+      await waitFor(() => sockets.length > 0, { what: 'the client to dial' });
+      const started = Date.now();
+      expect(await client.stop('SIGINT')).toBe(code);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(lastLine(client.stderr())).toMatch(last);
+      expect(await readdir(state)).toEqual([]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   it('exits 4 with one sentence when the daemon refuses the token', async () => {

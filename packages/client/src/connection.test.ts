@@ -111,6 +111,22 @@ describe('Connection.open', () => {
     }
   });
 
+  it('gives up at once when its signal aborts while HELLO is unanswered', async () => {
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http }); // upgrades, never answers
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    servers.push({ http, wss });
+    const controller = new AbortController();
+    wss.once('connection', () => setTimeout(() => controller.abort(), 50));
+    const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const started = Date.now();
+    await expect(Connection.open(url, { clientId: 'test-client', connectTimeoutMs: 10_000, signal: controller.signal })).rejects.toMatchObject({
+      code: 'CONNECTION_FAILED',
+      message: `Stopped while connecting to ${url}.`,
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('refuses a bad URL with BAD_ARGUMENT', async () => {
     await expect(open('http//nowhere')).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
   });

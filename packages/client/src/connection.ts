@@ -50,6 +50,8 @@ export interface ConnectionOptions {
   logger?: Logger | undefined;
   /** Gives up on the TCP connect + upgrade + HELLO after this long. Default 15 s. */
   connectTimeoutMs?: number;
+  /** Stops an open still under way (the handshake, HELLO) at once: Ctrl-C need not wait out the timeout. */
+  signal?: AbortSignal | undefined;
   /** Ping interval (default HEARTBEAT_INTERVAL_MS); a daemon silent for two intervals is dropped. */
   heartbeatMs?: number;
   /** For wss://: trust this CA or self-signed certificate (PEM) instead of Node's built-in list. */
@@ -274,14 +276,22 @@ export class Connection {
     });
     let socket: Socket | null = null;
     ws.once('upgrade', (res) => (socket = res.socket));
+    const stopped = () => new ZyncError('CONNECTION_FAILED', `Stopped while connecting to ${url}.`);
+    const { signal } = options;
+    let onAbort = () => undefined as void;
     await new Promise<void>((resolve, reject) => {
       const fail = (err: ZyncError) => {
+        signal?.removeEventListener('abort', onAbort);
         ws.removeAllListeners();
         ws.on('error', () => undefined);
         ws.terminate();
         reject(err);
       };
+      onAbort = () => fail(stopped());
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
       ws.once('open', () => {
+        signal?.removeEventListener('abort', onAbort);
         ws.removeAllListeners();
         resolve();
       });
@@ -305,6 +315,9 @@ export class Connection {
     const timer = setTimeout(() => {
       connection.shutdown(new ZyncError('CONNECTION_FAILED', `The daemon at ${url} did not answer HELLO within ${timeoutMs} ms.`));
     }, timeoutMs);
+    onAbort = () => connection.shutdown(stopped());
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const hello = await connection.request('HELLO', { client_id: options.clientId, protocol: PROTOCOL_VERSION });
       if (!SUPPORTED_PROTOCOLS.includes(hello.protocol)) {
@@ -326,6 +339,7 @@ export class Connection {
       throw error;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

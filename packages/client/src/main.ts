@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   try {
     if (!isNewDb) state = openState(dbPath);
     const clientId = state?.store.clientId ?? ClientStore.newClientId();
-    const open = () => Connection.open(argv.server, { token, clientId, logger, ca });
+    const open = () => Connection.open(argv.server, { token, clientId, logger, ca, signal: controller.signal });
 
     if (upstream) {
       const { store } = state!;

@@ -99,6 +99,8 @@ export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'log
     try {
       connection = await options.connect();
     } catch (err) {
+      // Stopped while connecting (Connection.open gives up at once): as stopped before it.
+      if (signal.aborted && !isFatal(err)) return null;
       if (!options.retry || isFatal(err) || signal.aborted) throw err;
       const delay = backoffDelay(attempt++, Math.random());
       logger.warn(`${err instanceof Error ? err.message : String(err)} Retrying in ${(delay / 1000).toFixed(1)} s.`);
@@ -121,6 +123,7 @@ export async function runContinuous(options: RunnerOptions): Promise<void> {
       connection = await options.connect();
     } catch (err) {
       if (isFatal(err)) throw err;
+      if (signal.aborted) break;
       const delay = backoffDelay(attempt++, Math.random());
       logger.warn(`${err instanceof Error ? err.message : String(err)} Retrying in ${(delay / 1000).toFixed(1)} s.`);
       await sleep(delay, signal);

@@ -103,7 +103,11 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
   const connect = async (): Promise<Connection> => {
     if (connection) return connection;
     stopIfAsked();
-    connection = await options.connect();
+    // Stopped while connecting: said as any other stop.
+    connection = await options.connect().catch((err: unknown) => {
+      stopIfAsked();
+      throw err;
+    });
     stopIfAsked();
     // As a pull words it (BAD_ARGUMENT, exit 2, naming what E serves), for every --dirs name.
     const unserved = unservedDirsError(connection.hello.dirs, dirs.map((d) => d.name));
