@@ -5,7 +5,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exists, type DaemonHandle } from '../helpers/index.js';
+import { exists, tempDir, type DaemonHandle } from '../helpers/index.js';
 import { syncedPair, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { KEY, listSessions, runApply, runInPty, runUpstream, stagingIdFrom } from './support.js';
 
@@ -58,6 +58,25 @@ describe('upstream conflict: R edited a file E deleted', () => {
     }
     expect(term.output()).toContain(
       `zync-apply: Quit at the prompt: nothing of session ${stagingId} was applied (1 left) — run zync-apply apply ${stagingId} again to continue.`,
+    );
+    expect(await exists(path.join(e, 'x.txt'))).toBe(false);
+    expect(await listSessions(daemon, false)).toEqual([expect.objectContaining({ staging_id: stagingId, status: 'complete' })]);
+  });
+
+  // Before, the prompt kept waiting: the SIGTERM was noted for "between entries" and nothing said so.
+  it('SIGTERM at the prompt ends it as quitting does, naming the signal', async () => {
+    const pidFile = path.join(tempDir(), 'pid');
+    const wrapper = ['bash', '-c', `echo $$ > ${pidFile}; exec "$@"`, 'zync-apply'];
+    const term = runInPty('apply', ['--db', daemon.db, 'apply', stagingId], { wrapper });
+    try {
+      await term.waitForText('quit', await term.waitForText('what should E keep?'));
+      process.kill(Number(await readFile(pidFile, 'utf8')), 'SIGTERM');
+      expect(await term.exited).toBe(9);
+    } finally {
+      term.kill();
+    }
+    expect(term.output()).toContain(
+      `zync-apply: Stopped by SIGTERM: nothing of session ${stagingId} was applied (1 left) — run zync-apply apply ${stagingId} again to continue.`,
     );
     expect(await exists(path.join(e, 'x.txt'))).toBe(false);
     expect(await listSessions(daemon, false)).toEqual([expect.objectContaining({ staging_id: stagingId, status: 'complete' })]);

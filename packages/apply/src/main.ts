@@ -114,7 +114,7 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
       dirs: await resolveDirs(o.daemon, args.dirs),
       chalk,
       print,
-      ask: interactive ? askConflict : null,
+      ask: interactive ? (question) => askConflict(question, stop.signal) : null,
       force: args.force,
       stop: stop.signal,
     },

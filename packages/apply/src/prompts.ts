@@ -13,7 +13,8 @@ export interface ConflictQuestion {
   labels: Readonly<Record<Decision, string>>;
 }
 
-export async function askConflict(q: ConflictQuestion): Promise<ConflictAnswer> {
+/** `stop`: a SIGTERM while the question waits ends it as a quit would (else it went unnoticed). */
+export async function askConflict(q: ConflictQuestion, stop?: AbortSignal): Promise<ConflictAnswer> {
   try {
     return await select<ConflictAnswer>({
       message: `${q.what}: what should E keep?`,
@@ -22,7 +23,7 @@ export async function askConflict(q: ConflictQuestion): Promise<ConflictAnswer> 
         { name: 'show the diff again', value: 'diff' as const },
         { name: 'quit (what was applied so far stays applied)', value: 'quit' as const },
       ],
-    });
+    }, stop ? { signal: stop } : undefined);
   } catch (err) {
     // Ctrl-C / Ctrl-D at the prompt: stop like "quit".
     if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) return 'quit';
