@@ -117,6 +117,15 @@ describe('wss:// with a self-signed certificate', () => {
     }
   });
 
+  it('ws:// to a daemon that serves wss:// is one sentence saying to use wss://', async () => {
+    const r = tempDir('zync-r-');
+    const result = await runCli('client', [
+      '--server', daemon.url.replace('wss:', 'ws:'), '--token', daemon.token, '--db', path.join(r, 'client.db'), '--dirs', `docs:${path.join(r, 'docs')}`, '--once',
+    ]);
+    expect(result.code).toBe(3);
+    expect(lastLine(result.stderr)).toMatch(/^zync-client: Cannot reach the daemon at ws:.*: connection reset; if the daemon serves wss:\/\/ \(--tls-cert\), give --server a wss:\/\/ address\.$/);
+  });
+
   it('--ca with a ws:// address is refused', async () => {
     const r = tempDir('zync-r-');
     const result = await runCli('client', ['--server', 'ws://127.0.0.1:9', '--ca', good.cert, '--db', path.join(r, 'c.db'), '--dirs', `docs:${path.join(r, 'docs')}`, '--once']);

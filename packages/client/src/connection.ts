@@ -198,7 +198,10 @@ function connectError(url: string, err: unknown, timeoutMs?: number): ZyncError 
         : code === 'ETIMEDOUT'
           ? 'timed out'
           : code === 'ECONNRESET'
-            ? 'connection reset'
+            ? // What a daemon serving wss:// does to a plain ws:// handshake.
+              timeoutMs !== undefined && url.startsWith('ws://')
+              ? 'connection reset; if the daemon serves wss:// (--tls-cert), give --server a wss:// address.'
+              : 'connection reset'
             : err instanceof Error
               ? err.message
               : String(err);
