@@ -86,4 +86,9 @@ describe('checkDirRoots', () => {
       checkDirRoots([{ name: 'a', root: base }, { name: 'b', root: path.join(base, 'docs') }], { create: false }),
     ).rejects.toThrow(/overlap/);
   });
+  it('says so when two names are given the same directory', async () => {
+    await expect(checkDirRoots([{ name: 'a', root: base }, { name: 'b', root: base }], { create: false })).rejects.toThrow(
+      `Directories "a" and "b" overlap (both are ${base}); give roots that do not nest.`,
+    );
+  });
 });

@@ -82,10 +82,9 @@ async function probe(path: string): Promise<'dir' | 'other' | 'missing'> {
 }
 
 function overlapError(nested: [DirSpec, DirSpec]): ZyncError {
-  return new ZyncError(
-    'BAD_ARGUMENT',
-    `Directories "${nested[0].name}" and "${nested[1].name}" overlap (${nested[1].root} is inside ${nested[0].root}); give roots that do not nest.`,
-  );
+  // "X is inside X" read as a riddle when both names were given the same directory.
+  const how = nested[0].root === nested[1].root ? `both are ${nested[0].root}` : `${nested[1].root} is inside ${nested[0].root}`;
+  return new ZyncError('BAD_ARGUMENT', `Directories "${nested[0].name}" and "${nested[1].name}" overlap (${how}); give roots that do not nest.`);
 }
 
 /**
