@@ -162,11 +162,11 @@ const CHECK_SERVER = "is --server the daemon's address and port?";
 function connectError(url: string, err: unknown, timeoutMs?: number): ZyncError {
   if (err instanceof ZyncError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  // Node's HTTP parser (HPE_*): an SSH server or another protocol answered. ws names its own
-  // handshake timeout by this message only.
+  // Node's HTTP parser (HPE_*): an SSH server or another protocol answered.
   if (code?.startsWith('HPE_')) {
     return new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${url}: what answers there does not speak HTTP; ${CHECK_SERVER}`, { cause: err });
   }
+  // ws names its handshake timeout by this message only.
   if (timeoutMs !== undefined && err instanceof Error && err.message === 'Opening handshake has timed out') {
     return new ZyncError(
       'CONNECTION_FAILED',
@@ -281,7 +281,7 @@ export class Connection {
     ws.once('upgrade', (res) => (socket = res.socket));
     const stopped = () => new ZyncError('CONNECTION_FAILED', `Stopped while connecting to ${url}.`);
     const { signal } = options;
-    let onAbort = () => undefined as void;
+    let onAbort: () => void = () => undefined;
     await new Promise<void>((resolve, reject) => {
       const fail = (err: ZyncError) => {
         signal?.removeEventListener('abort', onAbort);
