@@ -8,6 +8,7 @@ const facts = (over: Partial<DatabaseAccessFacts>): DatabaseAccessFacts => ({
   db: { uid: 1000, nlink: 1, mode: 0o100644, writable: true },
   dir: { mode: 0o40755, writable: true },
   sideFiles: [],
+  ownersRecorded: true,
   userName,
   ...over,
 });
@@ -19,6 +20,10 @@ describe('judgeDatabaseAccess', () => {
     { name: "the owner, on side files another user made writable for it (a shared group)", f: facts({ sideFiles: [{ path: '/s/sync.db-shm', uid: 4242, writable: true }] }) },
     { name: 'the owner, on a database not made yet', f: facts({ db: null }) },
     { name: "root, on another user's database (SQLite gives root's side files to the owner)", f: facts({ euid: 0 }) },
+    {
+      name: "another user, where the file system gives every file the database's owner (vfat, CIFS, all_squash NFS)",
+      f: facts({ euid: 4242, ownersRecorded: false }),
+    },
     { name: 'root, in a state directory no one may write', f: facts({ euid: 0, dir: { mode: 0o40555, writable: true } }) },
   ])('lets $name open it', ({ f }) => {
     expect(judgeDatabaseAccess(f)).toBeNull();

@@ -6,8 +6,13 @@
 // hard link is a second name, so a second write-ahead log: a checkpoint through one name throws
 // away what the other holds (the daemon's whole log, seen happen), and zync's lock beside the
 // database guards one name only. The same holds for zync-client's state on R. Refused before
-// anything opens. judgeDatabaseAccess decides from facts; checkDatabaseAccess reads them. Writes nothing.
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+// anything opens. Ownership counts only where the file system records it: on vfat, CIFS or an
+// all_squash NFS export every file gets the mount's owner, whoever makes it, so the side files are
+// as writable as the database and refusing protects nothing. judgeDatabaseAccess decides from
+// facts; checkDatabaseAccess reads them, and writes nothing but, when the owners differ, one probe
+// file beside the database (to learn whether a new file gets its maker as owner), removed at once.
+import { randomBytes } from 'node:crypto';
+import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { ZyncError } from './protocol/errors.js';
 
@@ -20,6 +25,12 @@ export interface DatabaseAccessFacts {
   dir: { mode: number; writable: boolean };
   /** DB-wal and DB-shm, those that exist. */
   sideFiles: readonly { path: string; uid: number; writable: boolean }[];
+  /**
+   * False when a file this process made in the database's directory got the database's owner
+   * instead of euid (vfat, CIFS, all_squash NFS): owners there say nothing about who made a file.
+   * True when that was not looked at (same owner, root, no database) or could not be.
+   */
+  ownersRecorded: boolean;
   /** A user's name for messages: "alice (uid 1000)". */
   userName: (uid: number) => string;
 }
@@ -45,7 +56,7 @@ export function judgeDatabaseAccess(f: DatabaseAccessFacts, keeper: DatabaseKeep
   }
   if (f.euid === 0) return null;
   const me = f.userName(f.euid);
-  if (f.db && f.db.uid !== f.euid) {
+  if (f.db && f.db.uid !== f.euid && f.ownersRecorded) {
     const owner = f.userName(f.db.uid);
     return new ZyncError(
       'PERMISSION_DENIED',
@@ -90,6 +101,7 @@ function readDatabaseAccessFacts(dbPath: string): DatabaseAccessFacts {
   const statOrNull = (path: string) => statSync(path, { throwIfNoEntry: false }) ?? null;
   const db = statOrNull(dbPath);
   const dir = nodePath.dirname(dbPath);
+  const euid = process.geteuid?.() ?? 0;
   const sideFiles = [];
   for (const path of [`${dbPath}-wal`, `${dbPath}-shm`]) {
     const info = statOrNull(path);
@@ -97,13 +109,35 @@ function readDatabaseAccessFacts(dbPath: string): DatabaseAccessFacts {
   }
   return {
     path: dbPath,
-    euid: process.geteuid?.() ?? 0,
+    euid,
     // Not a regular file (a directory, say): SQLite's own refusal names it.
     db: db?.isFile() ? { uid: db.uid, nlink: db.nlink, mode: db.mode, writable: writable(dbPath) } : null,
     dir: { mode: statOrNull(dir)?.mode ?? 0, writable: writable(dir, constants.W_OK | constants.X_OK) },
     sideFiles,
+    // Only asked when ownership alone would refuse: it writes, so not on every start.
+    ownersRecorded: db?.isFile() && euid !== 0 && db.uid !== euid ? newFileOwner(dir) !== db.uid : true,
     userName,
   };
+}
+
+/**
+ * The owner a new file in dir gets, learnt by making one (O_EXCL: never someone else's) and
+ * removing it; null when none can be made, so the owners on disk are taken at their word.
+ */
+function newFileOwner(dir: string): number | null {
+  const path = nodePath.join(dir, `.zync-owner-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  let fd;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  } catch {
+    return null;
+  }
+  try {
+    return fstatSync(fd).uid;
+  } finally {
+    closeSync(fd);
+    unlinkSync(path);
+  }
 }
 
 /** "name (uid N)" from /etc/passwd, or "uid N" for a user it does not list. */
