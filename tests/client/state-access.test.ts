@@ -88,7 +88,7 @@ describe("zync-client's state reached by a second name or another user", () => {
     const refused = await once(OTHER);
     expect(refused.code, refused.stderr).toBe(10);
     expect(lastLine(refused.stderr)).toBe(
-      `zync-client: The database ${setup.db} belongs to nobody (uid 65534), not to uid ${OTHER}; run this as nobody (uid 65534) or as root, so that the files SQLite makes beside it stay writable for zync-client.`,
+      `zync-client: The database ${setup.db} belongs to nobody (uid 65534), not to uid ${OTHER}; run this as nobody (uid 65534), so that the files SQLite makes beside it stay writable for zync-client.`,
     );
     // Before: it failed with a stack trace, left DB-wal and DB-shm its own (0644), and nobody's
     // next run failed on them.

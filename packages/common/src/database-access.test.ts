@@ -81,7 +81,8 @@ describe('judgeDatabaseAccess', () => {
       name: "another user's client state",
       f: facts({ path: '/r/sync_client.db', euid: 4242 }),
       code: 'PERMISSION_DENIED',
-      message: 'The database /r/sync_client.db belongs to alice (uid 1000), not to uid 4242; run this as alice (uid 1000) or as root, so that the files SQLite makes beside it stay writable for zync-client.',
+      // Not "or as root": the client keeps no owners, so root's pull leaves R's roots unwritable to alice.
+      message: 'The database /r/sync_client.db belongs to alice (uid 1000), not to uid 4242; run this as alice (uid 1000), so that the files SQLite makes beside it stay writable for zync-client.',
     },
   ])("refuses $name in zync-client's words", ({ f, code, message }) => {
     expect(judgeDatabaseAccess(f, 'client')).toEqual(expect.objectContaining({ code, message }));

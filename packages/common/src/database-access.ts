@@ -58,9 +58,12 @@ export function judgeDatabaseAccess(f: DatabaseAccessFacts, keeper: DatabaseKeep
   const me = f.userName(f.euid);
   if (f.db && f.db.uid !== f.euid && f.ownersRecorded) {
     const owner = f.userName(f.db.uid);
+    // Root is no way out for the client: it does not keep owners, so a root pull would leave
+    // root's files and directories in R's roots, where the owner's next run fails (EACCES).
+    const runAs = f.db.uid === 0 ? 'root' : keeper === 'client' ? owner : `${owner} or as root`;
     return new ZyncError(
       'PERMISSION_DENIED',
-      `The database ${f.path} belongs to ${owner}, not to ${me}; run this as ${f.db.uid === 0 ? 'root' : `${owner} or as root`}, so that the files SQLite makes beside it stay writable for ${program}.`,
+      `The database ${f.path} belongs to ${owner}, not to ${me}; run this as ${runAs}, so that the files SQLite makes beside it stay writable for ${program}.`,
     );
   }
   const dir = nodePath.dirname(f.path);
