@@ -54,7 +54,7 @@ async function resolveDirs(daemon: DaemonStore, given: readonly string[] | undef
     }
   };
   const recorded = daemon.dirs.map((d) => ({ name: d.name, root: real(d.root) }));
-  const specs = given && given.length > 0 ? await checkDirRoots(parseDirSpecs(given), { create: false }) : null;
+  const specs = given && given.length > 0 ? await checkDirRoots(parseDirSpecs(given)) : null;
   return reconcileDirs(recorded, specs);
 }
 

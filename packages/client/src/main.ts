@@ -1,20 +1,15 @@
 // zync-client: parse arguments, wire the parts (token, local roots, client store, pull engine,
 // connection factory), run — one pass (--once), continuous pulling, or --update-upstream — and
 // map failures to one sentence and an exit code (failAndExit). Decides nothing itself.
-import { existsSync, mkdirSync } from 'node:fs';
-import * as nodePath from 'node:path';
+import { existsSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import {
   LOG_LEVELS,
-  acquireProcessLock,
-  checkDatabaseAccess,
   isZyncError,
   ZyncError,
-  checkDirRoots,
   createLogger,
   failAndExit,
-  fromFsError,
   ignoreClosedStdout,
   makeRoots,
   parseDirSpecs,
@@ -22,14 +17,15 @@ import {
   refusePrivatePathsInRoots,
   refuseRepeatedOptions,
   refuseUnusableRoots,
+  resolveRoots,
   usageError,
   versionLine,
   resolveToken,
   type DirSpec,
   type LogLevel,
-  type ProcessLock,
 } from '@zync/common';
 import { checkInterval, chooseProgressMode, requireToken } from './arguments.js';
+import { openNewState, openState, type ClientState } from './client-state.js';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { PullProgress, StatusLine, stderrAround, stderrTerminal, Ticker, UploadProgress } from './progress.js';
@@ -118,7 +114,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
 
-  let state: { store: ClientStore; lock: ProcessLock } | null = null;
+  let state: ClientState | null = null;
   let first: Connection | null = null;
   let staged: StagedRecords | undefined;
   try {
@@ -128,7 +124,7 @@ async function main(): Promise<void> {
 
     if (upstream) {
       const { store } = state!;
-      const dirs = await checkDirRoots(specs, { create: false });
+      const dirs = await resolveRoots(specs);
       await runUpstream({ store, dbPath, dirs, connect: open, log: logger, signal: controller.signal, progress: ticker && new UploadProgress(ticker) });
       return;
     }
@@ -147,12 +143,11 @@ async function main(): Promise<void> {
     // comes now stops the first pass, after them.
     if (!state) {
       // A new state's directory is made as the roots are: once the daemon has taken the token.
-      makeStateDir(nodePath.dirname(dbPath));
-      state = openState(dbPath, clientId);
+      state = openNewState(dbPath, clientId);
     }
     makeRoots(missingRoots);
     const { store } = state;
-    const dirs = await checkDirRoots(specs, { create: false });
+    const dirs = await resolveRoots(specs);
 
     const resumable = new Set(store.partials().map((p) => p.temp_path));
     for (const dir of dirs) {
@@ -190,36 +185,6 @@ async function main(): Promise<void> {
       state.store.close();
       state.lock.release();
     }
-  }
-}
-
-/** Makes a new state's directory; one that cannot be made (below a file, say) is one sentence. */
-function makeStateDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    const failure = fromFsError(err, `creating ${dir}`);
-    if (isZyncError(failure)) throw failure;
-    const reason = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new ZyncError('BAD_ARGUMENT', `Cannot create ${dir}, the directory of --db (${reason}); pass a --db whose directory exists or can be made.`, { cause: err });
-  }
-}
-
-/**
- * Opens the client state and takes its lock: two clients on one state would race each other's
- * downloads and renames on R. Taken after the open, which reports a full disk in R's own words;
- * opening changes nothing a second client could trip over.
- */
-function openState(dbPath: string, clientId?: string): { store: ClientStore; lock: ProcessLock } {
-  // Before SQLite makes anything beside it: a second hard link is a second name, with its own
-  // write-ahead log and its own lock; another user's state would get side files its owner cannot write.
-  checkDatabaseAccess(dbPath, 'client');
-  const store = ClientStore.open(dbPath, clientId === undefined ? {} : { clientId });
-  try {
-    return { store, lock: acquireProcessLock(`${dbPath}.lock`, PROGRAM, `the client state ${dbPath}`) };
-  } catch (err) {
-    store.close();
-    throw err;
   }
 }
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkDirRoots, findNestedRoots, parseDirSpecs } from './dir-spec.js';
+import { checkDirRoots, findNestedRoots, makeRoots, parseDirSpecs, refuseUnusableRoots, type DirSpec } from './dir-spec.js';
 
 describe('parseDirSpecs', () => {
   it.each([
@@ -50,44 +50,46 @@ describe('checkDirRoots', () => {
   mkdirSync(path.join(base, 'docs'));
   writeFileSync(path.join(base, 'file'), 'x');
 
-  it('refuses a missing root when not creating', async () => {
-    await expect(checkDirRoots([{ name: 'm', root: path.join(base, 'missing') }], { create: false })).rejects.toThrow(/does not exist/);
+  it('refuses a missing root', async () => {
+    await expect(checkDirRoots([{ name: 'm', root: path.join(base, 'missing') }])).rejects.toThrow(/does not exist/);
   });
   it('refuses a root that is a file', async () => {
-    await expect(checkDirRoots([{ name: 'f', root: path.join(base, 'file') }], { create: false })).rejects.toThrow(/is not a directory/);
+    await expect(checkDirRoots([{ name: 'f', root: path.join(base, 'file') }])).rejects.toThrow(/is not a directory/);
   });
-  it('creates a missing root when asked', async () => {
-    const [dir] = await checkDirRoots([{ name: 'n', root: path.join(base, 'new/deep') }], { create: true });
-    expect(dir!.root).toBe(path.join(base, 'new/deep'));
+  it('refuses nested roots', async () => {
+    await expect(checkDirRoots([{ name: 'a', root: base }, { name: 'b', root: path.join(base, 'docs') }])).rejects.toThrow(/overlap/);
+  });
+});
+
+describe('refuseUnusableRoots, then makeRoots (the client)', () => {
+  const base = mkdtempSync(path.join(tmpdir(), 'zync-dirs-'));
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  writeFileSync(path.join(base, 'file'), 'x');
+  const refuseThenMake = async (dirs: DirSpec[]) => makeRoots(await refuseUnusableRoots(dirs, { allowMissing: true }));
+
+  it('creates a missing root', async () => {
+    await refuseThenMake([{ name: 'n', root: path.join(base, 'new/deep') }]);
+    expect(existsSync(path.join(base, 'new/deep'))).toBe(true);
   });
   it.each([
     ['a file', 'file', /^"f" is not a directory: .*\/file\.$/],
     ['a path below a file', 'file/sub/deeper', /^"f" is not a directory: .*\/file\/sub\/deeper \(.*\/file is a file\)\.$/],
-  ])('refuses a root that is %s when creating, in one sentence', async (_why, rel, message) => {
-    await expect(checkDirRoots([{ name: 'f', root: path.join(base, rel) }], { create: true })).rejects.toThrow(message);
-    await expect(checkDirRoots([{ name: 'f', root: path.join(base, rel) }], { create: true })).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
+  ])('refuses a root that is %s, in one sentence', async (_why, rel, message) => {
+    await expect(refuseThenMake([{ name: 'f', root: path.join(base, rel) }])).rejects.toThrow(message);
+    await expect(refuseThenMake([{ name: 'f', root: path.join(base, rel) }])).rejects.toMatchObject({ code: 'BAD_ARGUMENT' });
   });
   it('creates nothing when another root is unusable', async () => {
     const fresh = path.join(base, 'fresh');
-    await expect(
-      checkDirRoots([{ name: 'n', root: fresh }, { name: 'f', root: path.join(base, 'file/x') }], { create: true }),
-    ).rejects.toThrow(/is not a directory/);
+    await expect(refuseThenMake([{ name: 'n', root: fresh }, { name: 'f', root: path.join(base, 'file/x') }])).rejects.toThrow(/is not a directory/);
     expect(existsSync(fresh)).toBe(false);
   });
   it('creates nothing when missing roots would nest', async () => {
     const outer = path.join(base, 'outer');
-    await expect(
-      checkDirRoots([{ name: 'a', root: outer }, { name: 'b', root: path.join(outer, 'inner') }], { create: true }),
-    ).rejects.toThrow(/overlap/);
+    await expect(refuseThenMake([{ name: 'a', root: outer }, { name: 'b', root: path.join(outer, 'inner') }])).rejects.toThrow(/overlap/);
     expect(existsSync(outer)).toBe(false);
   });
-  it('refuses nested roots', async () => {
-    await expect(
-      checkDirRoots([{ name: 'a', root: base }, { name: 'b', root: path.join(base, 'docs') }], { create: false }),
-    ).rejects.toThrow(/overlap/);
-  });
   it('says so when two names are given the same directory', async () => {
-    await expect(checkDirRoots([{ name: 'a', root: base }, { name: 'b', root: base }], { create: false })).rejects.toThrow(
+    await expect(checkDirRoots([{ name: 'a', root: base }, { name: 'b', root: base }])).rejects.toThrow(
       `Directories "a" and "b" overlap (both are ${base}); give roots that do not nest.`,
     );
   });

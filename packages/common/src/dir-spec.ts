@@ -1,10 +1,11 @@
 // `name:path` directory specs (`--dirs docs:/srv/docs code:/srv/code`). parseDirSpecs is pure;
-// checkDirRoots looks at the disk (roots exist, are directories, are not nested).
-import { mkdirSync } from 'node:fs';
+// the rest look at the disk: refuseUnusableRoots (touching nothing), makeRoots, resolveRoots, and
+// checkDirRoots for roots that must exist (the daemon, zync-apply).
 import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as nodePath from 'node:path';
-import { fromFsError, isZyncError, ZyncError } from './protocol/errors.js';
+import { findFileInTheWay, makeDirectory, probePath } from './make-directory.js';
+import { ZyncError } from './protocol/errors.js';
 
 export interface DirSpec {
   /** The base_dir name used on the wire. */
@@ -70,17 +71,6 @@ export function findNestedRoots(dirs: readonly DirSpec[]): [DirSpec, DirSpec] | 
 
 const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
 
-/** What is at a path: a directory, something else, nothing, or an error stat cannot get past. */
-async function probe(path: string): Promise<'dir' | 'other' | 'missing'> {
-  try {
-    return (await stat(path)).isDirectory() ? 'dir' : 'other';
-  } catch (err) {
-    const code = errnoOf(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
-    throw err;
-  }
-}
-
 function overlapError(nested: [DirSpec, DirSpec]): ZyncError {
   // "X is inside X" read as a riddle when both names were given the same directory.
   const how = nested[0].root === nested[1].root ? `both are ${nested[0].root}` : `${nested[1].root} is inside ${nested[0].root}`;
@@ -97,21 +87,15 @@ export async function refuseUnusableRoots(dirs: readonly DirSpec[], options: { a
   for (const dir of dirs) {
     let found;
     try {
-      found = await probe(dir.root);
+      found = await probePath(dir.root);
     } catch (err) {
       throw new ZyncError('BAD_ARGUMENT', `Directory "${dir.name}" cannot be examined: ${dir.root} (${errnoOf(err) ?? String(err)}).`, { cause: err });
     }
     if (found === 'other') throw new ZyncError('BAD_ARGUMENT', `"${dir.name}" is not a directory: ${dir.root}.`);
     if (found === 'dir') continue;
     if (!options.allowMissing) throw new ZyncError('BAD_ARGUMENT', `Directory "${dir.name}" does not exist: ${dir.root}.`);
-    // The nearest ancestor that exists must be a directory, or the root can never be made.
-    let parent = nodePath.dirname(dir.root);
-    while ((await probe(parent).catch(() => 'dir' as const)) === 'missing' && parent !== nodePath.dirname(parent)) {
-      parent = nodePath.dirname(parent);
-    }
-    if ((await probe(parent).catch(() => 'dir' as const)) === 'other') {
-      throw new ZyncError('BAD_ARGUMENT', `"${dir.name}" is not a directory: ${dir.root} (${parent} is a file).`);
-    }
+    const file = await findFileInTheWay(dir.root);
+    if (file !== null) throw new ZyncError('BAD_ARGUMENT', `"${dir.name}" is not a directory: ${dir.root} (${file} is a file).`);
     missing.push(dir);
   }
   const nested = findNestedRoots(dirs);
@@ -119,29 +103,16 @@ export async function refuseUnusableRoots(dirs: readonly DirSpec[], options: { a
   return missing;
 }
 
-/**
- * Makes the roots refuseUnusableRoots found missing. Synchronous: the client makes them with its
- * new state in one step that no stop (Ctrl-C) can interrupt half way.
- */
+/** Makes the roots refuseUnusableRoots found missing (see makeDirectory). */
 export function makeRoots(missing: readonly DirSpec[]): void {
-  for (const dir of missing) {
-    try {
-      mkdirSync(dir.root, { recursive: true });
-    } catch (err) {
-      const failure = fromFsError(err, `creating ${dir.root}`);
-      if (isZyncError(failure)) throw failure;
-      throw new ZyncError('BAD_ARGUMENT', `Cannot create directory "${dir.name}" at ${dir.root} (${errnoOf(err) ?? String(err)}).`, { cause: err });
-    }
-  }
+  for (const dir of missing) makeDirectory(dir.root, { what: `directory "${dir.name}" at ${dir.root}` });
 }
 
 /**
- * Checks each root on disk and returns the specs with roots resolved through symlinks.
- * With `create`, missing roots are made (the client), but only once every root passed
- * refuseUnusableRoots: a bad root leaves nothing created. Otherwise they must exist (the daemon).
+ * The roots with symlinks resolved, once they exist: each must be a directory, and they must not
+ * nest once resolved (two names for one directory).
  */
-export async function checkDirRoots(dirs: readonly DirSpec[], options: { create: boolean }): Promise<DirSpec[]> {
-  makeRoots(await refuseUnusableRoots(dirs, { allowMissing: options.create }));
+export async function resolveRoots(dirs: readonly DirSpec[]): Promise<DirSpec[]> {
   const resolved: DirSpec[] = [];
   for (const dir of dirs) {
     let info;
@@ -156,4 +127,10 @@ export async function checkDirRoots(dirs: readonly DirSpec[], options: { create:
   const nested = findNestedRoots(resolved);
   if (nested) throw overlapError(nested);
   return resolved;
+}
+
+/** Roots that must exist already (the daemon, zync-apply): refused as refuseUnusableRoots does, then resolved. */
+export async function checkDirRoots(dirs: readonly DirSpec[]): Promise<DirSpec[]> {
+  await refuseUnusableRoots(dirs, { allowMissing: false });
+  return resolveRoots(dirs);
 }

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   });
   const rescanMinutes = parseNumberOption('rescan-interval', argv['rescan-interval'], { min: 0 });
   const log = createLogger(PROGRAM, argv['log-level']);
-  const dirs = await checkDirRoots(parseDirSpecs(argv.dirs ?? []), { create: false });
+  const dirs = await checkDirRoots(parseDirSpecs(argv.dirs ?? []));
   // Secrets in a watched root would be synced to R. The TLS certificate is public (R may hold a
   // copy for --ca), so it may live anywhere.
   await refusePrivatePathsInRoots(dirs, [
