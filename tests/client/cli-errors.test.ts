@@ -138,16 +138,18 @@ describe('zync-client errors', () => {
     expect(await exists(db)).toBe(true);
   });
 
-  it('exits 2 with one sentence when the directory of a new database cannot be made, and creates no root', async () => {
+  it('exits 2 with one sentence, before connecting, when the directory of a new database cannot be made, and creates no root', async () => {
     const file = path.join(tempDir(), 'a-file');
     await writeFile(file, 'x');
     const db = path.join(file, 'state', 'sync_client.db');
     const local = path.join(tempDir(), 'docs');
-    const result = await runCli('client', ['--server', daemon.url, '--token', daemon.token, '--db', db, '--once', '--dirs', `docs:${local}`]);
-    // Before: "unexpected error: Error: ENOTDIR ..." with a stack trace, exit 1.
+    // No daemon listens there: the refusal must come before any connection is tried.
+    const server = `ws://127.0.0.1:${await freePort()}`;
+    const result = await runCli('client', ['--server', server, '--token', daemon.token, '--db', db, '--once', '--dirs', `docs:${local}`]);
+    // Before: found only once connected (exit 3 here; in continuous mode after hours of retries).
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(lastLine(result.stderr)).toBe(`zync-client: Cannot create ${path.dirname(db)}, the directory of --db (ENOTDIR); pass a --db whose directory exists or can be made.`);
+    expect(lastLine(result.stderr)).toBe(`zync-client: Cannot create ${path.dirname(db)}, the directory of --db (${file} is a file); pass a --db whose directory exists or can be made.`);
     expect(await exists(local)).toBe(false);
   });
 

@@ -1,7 +1,7 @@
 // Opening zync-client's state (--db) with its lock, and making a new one's directory. Does not
 // decide when a state is made: main does.
 import * as nodePath from 'node:path';
-import { acquireProcessLock, checkDatabaseAccess, makeDirectory, type ProcessLock } from '@zync/common';
+import { acquireProcessLock, checkDatabaseAccess, makeDirectory, refuseUnmakeableDirectory, type ProcessLock } from '@zync/common';
 import { ClientStore } from './store/client-store.js';
 
 export interface ClientState {
@@ -13,6 +13,11 @@ const stateDirWords = (dbPath: string) => ({
   what: `${nodePath.dirname(dbPath)}, the directory of --db`,
   advice: 'pass a --db whose directory exists or can be made',
 });
+
+/** Refuses, touching nothing, a new state whose directory could never be made (below a file). */
+export function refuseUnmakeableStateDir(dbPath: string): Promise<void> {
+  return refuseUnmakeableDirectory(nodePath.dirname(dbPath), stateDirWords(dbPath));
+}
 
 /**
  * Opens the client state and takes its lock: two clients on one state would race each other's

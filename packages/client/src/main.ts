@@ -25,7 +25,7 @@ import {
   type LogLevel,
 } from '@zync/common';
 import { checkInterval, chooseProgressMode, requireToken } from './arguments.js';
-import { openNewState, openState, type ClientState } from './client-state.js';
+import { openNewState, openState, refuseUnmakeableStateDir, type ClientState } from './client-state.js';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { PullProgress, StatusLine, stderrAround, stderrTerminal, Ticker, UploadProgress } from './progress.js';
@@ -95,14 +95,17 @@ async function main(): Promise<void> {
     'synced',
   );
   const upstream = argv['update-upstream'];
-  // Bad input changes nothing on R (docs/guarantees.md §2): roots are only checked here. A pull
-  // creates missing roots and a new database once the daemon has taken the token and serves
-  // every name; --update-upstream only reads R's roots and needs the state of an earlier pull.
+  // Bad input changes nothing on R (docs/guarantees.md §2): roots and a new database's directory
+  // are only checked here, so one that can never be made is refused now, not after connecting
+  // (which may retry for hours). A pull creates missing roots and a new database once the daemon
+  // has taken the token and serves every name; --update-upstream only reads R's roots and needs
+  // the state of an earlier pull.
   const isNewDb = !existsSync(dbPath);
   if (upstream && isNewDb) {
     throw new ZyncError('UPSTREAM_STATE', 'R has not synced with E yet; run zync-client once before --update-upstream.');
   }
   await refuseUnusableRoots(specs, { allowMissing: !upstream });
+  if (isNewDb) await refuseUnmakeableStateDir(dbPath);
 
   const controller = new AbortController();
   let signals = 0;

@@ -36,7 +36,7 @@ export async function findFileInTheWay(path: string): Promise<string | null> {
   return kind === 'other' ? at : null;
 }
 
-/** How a sentence names a directory and what the user can do instead. */
+/** How a sentence names a directory and what the user can do instead, for both functions below. */
 export interface DirectoryWords {
   /** e.g. `directory "docs" at /r/docs`, `/r/state, the directory of --db`. */
   what: string;
@@ -46,6 +46,12 @@ export interface DirectoryWords {
 
 const cannotCreate = ({ what, advice }: DirectoryWords, reason: string, cause?: unknown) =>
   new ZyncError('BAD_ARGUMENT', `Cannot create ${what} (${reason})${advice ? `; ${advice}` : ''}.`, cause === undefined ? {} : { cause });
+
+/** Refuses, touching nothing, a directory that could never be made: a file is in its way. */
+export async function refuseUnmakeableDirectory(path: string, words: DirectoryWords): Promise<void> {
+  const file = await findFileInTheWay(path);
+  if (file !== null) throw cannotCreate(words, `${file} is a file`);
+}
 
 /**
  * Makes path and its missing parents; returns the first directory it made (undefined when path
