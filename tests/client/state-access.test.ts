@@ -96,4 +96,19 @@ describe("zync-client's state reached by a second name or another user", () => {
     const again = await once(OWNER);
     expect(again.code, again.stderr).toBe(0);
   });
+
+  it.skipIf(!IS_ROOT)('takes back the directory it made for a new state that is then refused', async () => {
+    const parent = tempDir('zync-rstate-');
+    chownSync(parent, OWNER, OWNER);
+    const setup: ClientSetup = { daemon, dirs: { docs: path.join(parent, 'r') }, db: path.join(parent, 'state/sync_client.db') };
+    // umask 0277: the state directory is made 0500, which the guard refuses (SQLite could not write beside the database).
+    const wrapper = [...as(OWNER, OWNER), 'sh', '-c', 'umask 277 && exec "$@"', 'sh'];
+    const refused = await runCli('client', clientArgs(setup, ['--once']), { wrapper, timeoutMs: 110_000 });
+    expect(refused.code, refused.stderr).toBe(10);
+    expect(lastLine(refused.stderr)).toBe(
+      `zync-client: The state directory ${path.dirname(setup.db)} (mode 0500) is not writable by nobody (uid 65534), and SQLite and zync keep their files beside the database there; make it writable (chmod u+w ${path.dirname(setup.db)}).`,
+    );
+    // Before: state/ stayed behind, empty and read-only.
+    expect(readdirSync(parent)).toEqual([]);
+  });
 });

@@ -4,8 +4,9 @@
 // previous files as they were (or wholly updated). Once the tmpfs is remounted bigger, the same
 // command converges. In continuous mode the client keeps retrying (backing off) and converges by
 // itself once a filler file on the same disk is deleted. A disk so full that the client database
-// cannot open is the same one sentence (exit 7), not a stack trace.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+// cannot open is the same one sentence (exit 7), not a stack trace, and a first run's new state
+// directory is taken back.
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -128,5 +129,20 @@ describe.skipIf(unavailable !== null)("no space left on R's disk during a downlo
     const again = await runClientOnce(setup);
     expect(again.code, again.stderr).toBe(0);
     expect(await sameTree(r, e)).toBe(true);
+  });
+
+  it('a first run whose new state cannot open on a full disk takes back the directory it made for it', async () => {
+    const filler = path.join(disk.dir, 'filler.bin');
+    await writeRandomFile(filler, disk.freeBytes());
+    try {
+      const fresh: ClientSetup = { daemon, dirs: { docs: path.join(disk.dir, 'new-r') }, db: path.join(disk.dir, 'new-state/deeper/sync_client.db') };
+      const result = await runClientOnce(fresh);
+      expect(result.code, result.stderr).toBe(7);
+      expect(errorLines(result.stderr)).toEqual([expect.stringMatching(/^zync-client: No space left on R's disk\b/)]);
+      // Before: new-state/deeper/ stayed, holding an empty sync_client.db. The root is made after the state.
+      expect((await readdir(disk.dir)).sort()).toEqual(['filler.bin', 'r', 'state']);
+    } finally {
+      await rm(filler);
+    }
   });
 });

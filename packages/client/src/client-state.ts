@@ -1,7 +1,9 @@
-// Opening zync-client's state (--db) with its lock, and making a new one's directory. Does not
-// decide when a state is made: main does.
+// Opening zync-client's state (--db) with its lock, and making a new one's directory. A new
+// state's directory is taken back when the state cannot be opened in it (a refusal, a full disk),
+// so a failed first run leaves R as it was. Does not decide when a state is made: main does.
+import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import * as nodePath from 'node:path';
-import { acquireProcessLock, checkDatabaseAccess, makeDirectory, refuseUnmakeableDirectory, type ProcessLock } from '@zync/common';
+import { acquireProcessLock, checkDatabaseAccess, isZyncError, makeDirectory, refuseUnmakeableDirectory, type ProcessLock } from '@zync/common';
 import { ClientStore } from './store/client-store.js';
 
 export interface ClientState {
@@ -37,8 +39,32 @@ export function openState(dbPath: string, clientId?: string): ClientState {
   }
 }
 
-/** Makes a new state's directory, then opens the state there. */
+/** Makes a new state's directory, then opens the state there; takes back what it made if that fails. */
 export function openNewState(dbPath: string, clientId: string): ClientState {
-  makeDirectory(nodePath.dirname(dbPath), stateDirWords(dbPath));
-  return openState(dbPath, clientId);
+  const made = makeDirectory(nodePath.dirname(dbPath), stateDirWords(dbPath));
+  // A state in a directory made a moment ago is another client's (two first runs at once): it
+  // stays whatever happens here. Known race: one made between this look and the open below and
+  // then refused (another user's) would be removed; two users' first runs within microseconds.
+  const ours = made !== undefined && !existsSync(dbPath) ? made : undefined;
+  try {
+    return openState(dbPath, clientId);
+  } catch (err) {
+    // IN_USE: another client took the state in that directory meanwhile; it is that client's now.
+    if (ours !== undefined && !(isZyncError(err) && err.code === 'IN_USE')) removeNewStateDir(ours, dbPath);
+    throw err;
+  }
+}
+
+/** Removes what SQLite made of a state that did not open, and the directories made for it. */
+function removeNewStateDir(made: string, dbPath: string): void {
+  try {
+    for (const suffix of ['', '-journal', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
+    // rmdir, not a recursive removal: a directory something else was put in meanwhile stays.
+    for (let dir = nodePath.dirname(dbPath); ; dir = nodePath.dirname(dir)) {
+      rmdirSync(dir);
+      if (dir === made) break;
+    }
+  } catch {
+    // What stays is empty directories or a state that never opened; the first failure is the one to tell.
+  }
 }
