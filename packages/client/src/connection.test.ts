@@ -117,7 +117,8 @@ describe('Connection.open', () => {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     servers.push({ http, wss });
     const controller = new AbortController();
-    wss.once('connection', () => setTimeout(() => controller.abort(), 50));
+    // Aborted once the daemon has HELLO in hand and leaves it unanswered.
+    wss.once('connection', (ws) => ws.once('message', () => controller.abort()));
     const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}`;
     const started = Date.now();
     await expect(Connection.open(url, { clientId: 'test-client', connectTimeoutMs: 10_000, signal: controller.signal })).rejects.toMatchObject({
