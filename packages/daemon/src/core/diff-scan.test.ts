@@ -86,6 +86,15 @@ const cases: Case[] = [
     unchanged: 1,
   },
   {
+    name: 'a nested unreadable directory shields only what lies below it',
+    scanned: [dir('a'), dir('a/locked')],
+    recorded: [rec(dir('a')), rec(dir('a/locked')), rec(file('a/locked/b/deep')), rec(file('a/locked.txt')), rec(file('a/gone'))],
+    unreadable: ['a/locked'],
+    hash: [],
+    changes: ['delete file a/locked.txt', 'delete file a/gone'],
+    unchanged: 2,
+  },
+  {
     name: 'a rename while stopped: old deleted, new hashed',
     scanned: [file('new', { ino: 11 })],
     recorded: [rec(file('old'))],

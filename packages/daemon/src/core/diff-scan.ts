@@ -6,7 +6,7 @@
 // Unchanged files are not re-hashed. Paths below a directory the scan could not read are left
 // alone, never taken as deleted; a deleted directory's contents go with it (the store's job).
 // Pure: the scanner shell does the I/O.
-import { isWithin, sameStat, type ChangeInput, type FileRecord, type StatEntry } from './entries.js';
+import { sameStat, type ChangeInput, type FileRecord, type StatEntry } from './entries.js';
 
 export interface ScanPlan {
   /** Files whose content must be read before they can be classified. */
@@ -30,7 +30,7 @@ export function diffScan(input: {
   unreadable?: readonly string[];
 }): ScanPlan {
   const { base_dir, scanned, recorded } = input;
-  const unreadable = input.unreadable ?? [];
+  const unreadable = new Set(input.unreadable ?? []);
   const plan: ScanPlan = { hash: [], changes: [], unchanged: 0 };
   const seen = new Set<string>();
 
@@ -54,8 +54,16 @@ export function diffScan(input: {
 
   for (const [path, prev] of recorded) {
     if (seen.has(path) || prev.deleted) continue;
-    if (unreadable.some((dir) => isWithin(path, dir))) continue;
+    if (unreadable.size > 0 && belowAny(path, unreadable)) continue;
     plan.changes.push({ operation: 'delete', kind: prev.kind, base_dir, path, checksum: null, size: 0, mtime: 0, mode: 0 });
   }
   return plan;
+}
+
+/** Whether path is one of dirs or lies below one: a walk up its parents, not a scan of dirs. */
+function belowAny(path: string, dirs: ReadonlySet<string>): boolean {
+  for (let end = path.length; end > 0; end = path.lastIndexOf('/', end - 1)) {
+    if (dirs.has(path.slice(0, end))) return true;
+  }
+  return false;
 }
