@@ -215,6 +215,33 @@ describe('ClientStore', () => {
     reopened.close();
   });
 
+  it('forgets all it recorded for a base dir whose root went missing, and nothing of the others', () => {
+    const { store, file } = openStore();
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);
+    store.startResync('L1');
+    store.setPulledDirs(['code', 'docs']);
+    const inCode = entry('b', { base_dir: 'code' });
+    store.commitBatch({ upserts: [entry('a'), entry('d', { kind: 'dir', checksum: null }), inCode], removals: [], kept: [{ base_dir: 'docs', path: 'k' }, { base_dir: 'code', path: 'k' }] });
+    store.putPartial({ base_dir: 'docs', path: 'big', checksum: 'c'.repeat(64), size: 9, temp_path: '/r/docs/.zync-tmp-1' });
+    store.putPartial({ base_dir: 'code', path: 'big', checksum: 'c'.repeat(64), size: 9, temp_path: '/r/code/.zync-tmp-2' });
+    store.notePlacements([{ base_dir: 'docs', path: 'x', checksum: 'a'.repeat(64) }]);
+    expect(store.hasRecords('docs')).toBe(true);
+
+    store.forgetBaseDir('docs');
+    expect(store.hasRecords('docs')).toBe(false);
+    expect(store.hasRecords('code')).toBe(true);
+    expect(store.getEntry('code', 'b')).toBeDefined();
+    expect(store.keptDirs()).toEqual([{ base_dir: 'code', path: 'k' }]);
+    expect(store.partials().map((p) => p.base_dir)).toEqual(['code']);
+    expect(store.hasPlacements()).toBe(false);
+    // The position no longer covers docs: the next start resyncs it, after a kill -9 too.
+    store.close();
+    const reopened = ClientStore.open(file);
+    expect(reopened.pulledDirs()).toEqual(['code']);
+    expect(reopened.boundRoot('docs')).toBe('/r/docs');
+    reopened.close();
+  });
+
   it('a new resync bumps the generation and restarts from 0', () => {
     const { store } = openStore();
     store.startResync('log-1');

@@ -119,6 +119,9 @@ export class ClientStore {
       pulledRoots: db.prepare<[], { base_dir: string }>('SELECT base_dir FROM roots r WHERE EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = r.base_dir)'),
       setRoot: db.prepare<[string, string]>('INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root'),
       dropDir: db.prepare<[string]>('DELETE FROM entries WHERE base_dir = ?'),
+      anyEntry: db.prepare<[string], { found: number }>('SELECT EXISTS (SELECT 1 FROM entries WHERE base_dir = ?) AS found'),
+      dropDirPartials: db.prepare<[string]>('DELETE FROM partial_downloads WHERE base_dir = ?'),
+      dropDirPlacements: db.prepare<[string]>('DELETE FROM placements WHERE base_dir = ?'),
       keep: db.prepare<[string, string]>('INSERT INTO kept_dirs (base_dir, path) VALUES (?, ?) ON CONFLICT DO NOTHING'),
       unkeep: db.prepare<[string, string]>('DELETE FROM kept_dirs WHERE base_dir = ? AND path = ?'),
       allKept: db.prepare<[], EntryKey>('SELECT base_dir, path FROM kept_dirs ORDER BY base_dir, path'),
@@ -281,6 +284,31 @@ export class ClientStore {
       }
     })();
     return changed;
+  }
+
+  /** Whether R recorded anything (a file or directory received) in a base dir. */
+  hasRecords(baseDir: string): boolean {
+    return this.stmts.anyEntry.get(baseDir)!.found === 1;
+  }
+
+  /**
+   * Forgets everything recorded for a base dir whose local root is gone (core/missing-roots.ts),
+   * in one transaction: its entries, kept directories, partial downloads and placement notes,
+   * and its place among the pulled dirs, so that the next start resyncs it (also after a kill -9
+   * that comes before the resync is recorded).
+   */
+  forgetBaseDir(baseDir: string): void {
+    try {
+      this.db.transaction(() => {
+        this.stmts.dropDir.run(baseDir);
+        this.stmts.dropKept.run(baseDir);
+        this.stmts.dropDirPartials.run(baseDir);
+        this.stmts.dropDirPlacements.run(baseDir);
+        this.setPulledDirs(this.pulledDirs().filter((name) => name !== baseDir));
+      })();
+    } catch (err) {
+      throw diskFullOr(err, this.path);
+    }
   }
 
   /** The local root base_dir was last synced into (undefined before its first sync). */

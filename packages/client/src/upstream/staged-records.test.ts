@@ -48,6 +48,18 @@ describe('StagedRecords', () => {
     records.close();
   });
 
+  it('forgets what was staged in a base dir whose root went missing, and nothing of the others', () => {
+    const records = StagedRecords.open(dbFile());
+    const inCode = record('main.c', { base_dir: 'code' });
+    records.update('log-1', [record('tool.sh'), record('gone.txt', { operation: 'delete', checksum: null, mode: null }), inCode], {
+      baseDirs: new Set(['docs', 'code']),
+      stillPending: new Set([fileKey('docs', 'tool.sh'), fileKey('docs', 'gone.txt'), fileKey('code', 'main.c')]),
+    }, 1);
+    records.forgetBaseDir('docs');
+    expect(records.load('log-1')).toEqual(new Map([[fileKey('code', 'main.c'), inCode]]));
+    records.close();
+  });
+
   it('forgets the file contents a pulled page showed E holding, and nothing else', () => {
     const records = StagedRecords.open(dbFile());
     const sent = 'b'.repeat(64);

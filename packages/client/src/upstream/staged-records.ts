@@ -123,6 +123,15 @@ export class StagedRecords {
     })();
   }
 
+  /**
+   * Forgets what R staged in a base dir whose local root went missing (core/missing-roots.ts): R
+   * holds none of those edits any more, and E's files fetched in their place are no undo of them
+   * (plan-reverts.ts would send them back as one); the sessions on E wait for the person there.
+   */
+  forgetBaseDir(baseDir: string): void {
+    this.db.prepare(`DELETE FROM upstream_staged WHERE base_dir = ?`).run(baseDir);
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
