@@ -46,6 +46,11 @@ export class LocalTree {
     this.roots = new Map(dirs.map((d) => [d.name, d.root]));
   }
 
+  /** The roots that are gone (one lstat each): R removed them, or the disk they were on. */
+  missingRoots(): DirSpec[] {
+    return [...this.roots].filter(([, root]) => lstatState(root).kind === 'absent').map(([name, root]) => ({ name, root }));
+  }
+
   has(baseDir: string): boolean {
     return this.roots.has(baseDir);
   }

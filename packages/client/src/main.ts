@@ -29,7 +29,8 @@ import { openNewState, openState, refuseUnmakeableStateDir, type ClientState } f
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { PullProgress, StatusLine, stderrAround, stderrTerminal, Ticker, UploadProgress } from './progress.js';
-import { PullEngine, discardPartialDownloads } from './pull-engine.js';
+import { PullEngine, discardPartialDownloads, forgetMissingRoots } from './pull-engine.js';
+import { missingRootUpstreamError } from './core/missing-roots.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { connectFirst, runContinuous, runOnce } from './runner.js';
 import { ClientStore } from './store/client-store.js';
@@ -104,7 +105,8 @@ async function main(): Promise<void> {
   if (upstream && isNewDb) {
     throw new ZyncError('UPSTREAM_STATE', 'R has not synced with E yet; run zync-client once before --update-upstream.');
   }
-  await refuseUnusableRoots(specs, { allowMissing: !upstream });
+  const missingAtStart = await refuseUnusableRoots(specs, { allowMissing: true });
+  if (upstream && missingAtStart.length > 0) throw missingRootUpstreamError(missingAtStart[0]!);
   if (isNewDb) await refuseUnmakeableStateDir(dbPath);
 
   const controller = new AbortController();
@@ -148,8 +150,11 @@ async function main(): Promise<void> {
       // A new state's directory is made as the roots are: once the daemon has taken the token.
       state = openNewState(dbPath, clientId);
     }
-    makeRoots(missingRoots);
     const { store } = state;
+    staged = StagedRecords.open(dbPath);
+    // A root gone after it received files is fetched again, not made again empty.
+    const forgotten = forgetMissingRoots(missingRoots, { store, staged, logger });
+    makeRoots(missingRoots);
     const dirs = await resolveRoots(specs);
 
     const resumable = new Set(store.partials().map((p) => p.temp_path));
@@ -166,9 +171,10 @@ async function main(): Promise<void> {
         dirNames: dirs.map((d) => d.name),
         signal: controller.signal,
         progress: ticker && new PullProgress(ticker),
-        staged: (staged = StagedRecords.open(dbPath)),
+        staged,
       },
       rootsChanged,
+      forgotten,
     );
     // The runner's first connection is the one already open.
     const connect = () => {

@@ -5,13 +5,15 @@
 // only then record the batch and acknowledge it. A resync ends with the sweep of paths the
 // daemon no longer has. Failed entries hold the cursor back and are retried; nothing is skipped
 // silently. A pass that brings R up to date then looks again at the directories E deleted that R
-// kept for its own files (prune-kept-dirs.ts). Reconnecting and scheduling passes is the
-// runner's job, not this one's.
+// kept for its own files (prune-kept-dirs.ts). Each pass first looks whether a root is gone
+// (core/missing-roots.ts): one that received files is forgotten, made again and resynced.
+// Reconnecting and scheduling passes is the runner's job, not this one's.
 import { unlink } from 'node:fs/promises';
-import { MAX_CHANGES_PAGE, ZyncError, isZyncError, type ChangeEntry, type GetChangesResponse, type Logger } from '@zync/common';
+import { MAX_CHANGES_PAGE, ZyncError, isZyncError, makeRoots, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
 import { applyBatch, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
+import { missingRootWarning, rootsToFetchAgain } from './core/missing-roots.js';
 import { ackableSequence } from './core/plan-pull.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
@@ -38,7 +40,7 @@ export interface PullOptions {
   /** Told where each pass stands (a progress display). */
   progress?: PassObserver | undefined;
   /** R's staged upstream records (staged-records.ts): those whose content came back are forgotten. */
-  staged?: Pick<StagedRecords, 'forgetReturned'> | undefined;
+  staged?: Pick<StagedRecords, 'forgetReturned' | 'forgetBaseDir'> | undefined;
 }
 
 /** Follows a pass: what the connection has received so far, and the log position as pages land. */
@@ -103,10 +105,14 @@ export class PullEngine {
   private readonly checked = new WeakSet<Connection>();
   /** Root changes found at start (their entries were dropped): forces one resync. */
   private rootsChanged: string[] = [];
+  /** Roots found missing and forgotten (forgetMissingRoots), not yet resynced. */
+  private missing: string[] = [];
 
-  constructor(options: PullOptions, rootsChanged: readonly string[] = []) {
+  /** `missing`: the roots the caller found missing and forgot before making them (at start). */
+  constructor(options: PullOptions, rootsChanged: readonly string[] = [], missing: readonly string[] = []) {
     this.options = options;
     this.rootsChanged = [...rootsChanged];
+    this.missing = [...missing];
   }
 
   /** Pulls until R is up to date (or attempts run out); throws on connection-level failures. */
@@ -116,12 +122,14 @@ export class PullEngine {
     const unserved = unservedDirsError(hello.dirs, this.options.dirNames);
     if (unserved) throw unserved;
     const summary = emptySummary();
+    this.missing.push(...this.remakeMissingRoots());
     // HELLO describes the log as it was when the connection opened: the start is decided once
-    // per connection. Later passes resume (a log compacted meanwhile answers RESYNC_REQUIRED).
-    if (!this.checked.has(connection)) {
+    // per connection. Later passes resume (a log compacted meanwhile answers RESYNC_REQUIRED),
+    // unless a root went missing since: it is resynced on this connection.
+    if (!this.checked.has(connection) || this.missing.length > 0) {
       const pulled = new Set(store.pulledDirs());
       const uncovered = this.options.dirNames.filter((name) => !pulled.has(name));
-      const decision = decideStart(store.position(), hello, this.rootsChanged, uncovered);
+      const decision = decideStart(store.position(), hello, this.rootsChanged, uncovered, this.missing);
       if (decision.kind === 'resync') {
         logger.info(`full resync: ${decision.reason}`);
         store.startResync(hello.log_id);
@@ -130,6 +138,7 @@ export class PullEngine {
       store.setPulledDirs(this.options.dirNames);
       this.checked.add(connection);
       this.rootsChanged = [];
+      this.missing = [];
     }
     summary.resynced = store.position().resyncing;
     const progress = this.options.progress;
@@ -141,6 +150,18 @@ export class PullEngine {
     }
     summary.sequence = store.position().sequence;
     return summary;
+  }
+
+  /**
+   * Roots gone since the last pass (one lstat each): those that received files are forgotten,
+   * then all are made again. Returns the names forgotten, for the start decision.
+   */
+  private remakeMissingRoots(): string[] {
+    const missing = this.options.tree.missingRoots();
+    if (missing.length === 0) return [];
+    const forgotten = forgetMissingRoots(missing, this.options);
+    makeRoots(missing);
+    return forgotten;
   }
 
   /** Pulls, retrying what failed, until R is up to date or attempts run out. */
@@ -310,6 +331,28 @@ export class PullEngine {
     summary.failed.push(...result.failed);
     return result;
   }
+}
+
+/**
+ * Forgets the records of missing roots that received files or directories (the store's and the
+ * staged ones: core/missing-roots.ts), with one warning each, and returns their names. Call it
+ * before the roots are made again: a kill -9 in between then leaves a missing root to find again,
+ * never an empty one whose records would count as R's deletions. Synchronous: no stop is handled
+ * between it and the making of the roots.
+ */
+export function forgetMissingRoots(
+  missing: readonly DirSpec[],
+  options: Pick<PullOptions, 'store' | 'staged' | 'logger'>,
+): string[] {
+  const { store, staged, logger } = options;
+  const forgotten = rootsToFetchAgain(missing, (name) => store.hasRecords(name));
+  for (const dir of forgotten) {
+    logger.warn(missingRootWarning(dir));
+    // The staged records first: the store's are what tells a later run that the root went missing.
+    staged?.forgetBaseDir(dir.name);
+    store.forgetBaseDir(dir.name);
+  }
+  return forgotten.map((dir) => dir.name);
 }
 
 /** One line for stderr: what a pass did. */

@@ -5,7 +5,7 @@ const daemon: DaemonPosition = { log_id: 'L1', last_sequence: 100, compacted_thr
 const stored = (over: Partial<StoredPosition> = {}): StoredPosition => ({ log_id: 'L1', sequence: 50, resyncing: false, ...over });
 
 describe('decideStart', () => {
-  it.each<[string, StoredPosition, DaemonPosition, string[], StartDecision['kind'], number | null, string[]?]>([
+  it.each<[string, StoredPosition, DaemonPosition, string[], StartDecision['kind'], number | null, string[]?, string[]?]>([
     ['first contact', stored({ log_id: null, sequence: 0 }), daemon, [], 'resync', null],
     ['resume after the last ack', stored(), daemon, [], 'resume', 50],
     ['up to date', stored({ sequence: 100 }), daemon, [], 'resume', 100],
@@ -19,9 +19,16 @@ describe('decideStart', () => {
     ['a local root changed', stored(), daemon, ['docs'], 'resync', null],
     ['a root left out of a pull since the last resync', stored(), daemon, [], 'resync', null, ['code']],
     ['such a root during an interrupted resync', stored({ sequence: 30, resyncing: true }), daemon, [], 'resync', null, ['code']],
-  ])('%s', (_name, s, d, roots, kind, since, uncovered = []) => {
-    const decision = decideStart(s, d, roots, uncovered);
+    ['a local root gone missing (its records forgotten)', stored({ sequence: 100 }), daemon, [], 'resync', null, ['docs'], ['docs']],
+    ['a root gone missing during an interrupted resync', stored({ sequence: 30, resyncing: true }), daemon, [], 'resync', null, ['docs'], ['docs']],
+  ])('%s', (_name, s, d, roots, kind, since, uncovered = [], missing = []) => {
+    const decision = decideStart(s, d, roots, uncovered, missing);
     expect(decision.kind).toBe(kind);
     expect('since' in decision ? decision.since : null).toBe(since);
+  });
+
+  it('names a missing local directory as the reason, not a run that left the root out', () => {
+    const decision = decideStart(stored(), daemon, [], ['docs'], ['docs']);
+    expect(decision).toEqual({ kind: 'resync', reason: 'the local directory for docs was missing' });
   });
 });

@@ -4,7 +4,8 @@
 // log after the cursor cannot be trusted to describe every change, so R compares itself with
 // the daemon's whole current state instead of skipping a gap; so does a root the position does
 // not cover (left out of --dirs by a run since the last resync: that run acknowledged its log
-// without pulling it). Pure.
+// without pulling it), or whose local directory went missing (core/missing-roots.ts: its records
+// were forgotten, so the position no longer covers it either). Pure.
 
 export interface StoredPosition {
   log_id: string | null;
@@ -29,6 +30,7 @@ export function decideStart(
   daemon: DaemonPosition,
   rootsChanged: readonly string[] = [],
   uncovered: readonly string[] = [],
+  missing: readonly string[] = [],
 ): StartDecision {
   if (stored.log_id === null) return { kind: 'resync', reason: 'first sync with this daemon' };
   if (stored.log_id !== daemon.log_id) {
@@ -36,6 +38,10 @@ export function decideStart(
   }
   if (rootsChanged.length > 0) {
     return { kind: 'resync', reason: `the local directory for ${rootsChanged.join(', ')} changed` };
+  }
+  // Before `uncovered`, which also names these roots, for the reason the user can act on.
+  if (missing.length > 0) {
+    return { kind: 'resync', reason: `the local directory for ${missing.join(', ')} was missing` };
   }
   if (uncovered.length > 0) {
     return { kind: 'resync', reason: `${uncovered.join(', ')} ${uncovered.length === 1 ? 'was' : 'were'} left out of --dirs by an earlier pull, which passed over its changes` };

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { missingRootUpstreamError, missingRootWarning, rootsToFetchAgain, type MissingRoot } from './missing-roots.js';
+
+const docs: MissingRoot = { name: 'docs', root: '/r/docs' };
+const code: MissingRoot = { name: 'code', root: '/r/code' };
+
+describe('rootsToFetchAgain', () => {
+  it.each<[string, MissingRoot[], string[], string[]]>([
+    ['nothing missing', [], ['docs'], []],
+    ['a missing root R received files into', [docs], ['docs'], ['docs']],
+    ['a missing root R never received anything into (first run, or E has nothing there)', [docs], [], []],
+    ['only the missing ones with records, in --dirs order', [docs, code], ['code'], ['code']],
+    ['records of a root that is present do not count', [code], ['docs'], []],
+  ])('%s', (_name, missing, recorded, expected) => {
+    const names = rootsToFetchAgain(missing, (name) => recorded.includes(name)).map((d) => d.name);
+    expect(names).toEqual(expected);
+  });
+});
+
+describe('the sentences', () => {
+  it('name the root and its path, and say what happens next', () => {
+    expect(missingRootWarning(docs)).toBe(`The local directory for "docs" (/r/docs) was missing; it is made again and E's files there are fetched again.`);
+    const err = missingRootUpstreamError(docs);
+    expect(err.code).toBe('BAD_ARGUMENT');
+    expect(err.message).toMatch(/^Directory "docs" does not exist: \/r\/docs; nothing is sent upstream — run zync-client without --update-upstream/);
+  });
+});

@@ -1,0 +1,34 @@
+// A local root found missing (R removed it, or it lay on a disk no longer mounted) after R received
+// files or directories into it. Its records describe what is no longer there: taken for R's
+// deletions they would keep the root empty for good (a pull never undoes R's edits) and go
+// upstream as the deletion of everything. So its records are forgotten and E's files fetched again
+// whole; deleting a root is how a user asks for that. A root R never received anything into is
+// just made again; one that exists but is empty is R's own deletions (or a mount point whose disk
+// is gone: --update-upstream refuses it) and is left to the usual rules. Pure.
+import { ZyncError } from '@zync/common';
+
+export interface MissingRoot {
+  name: string;
+  root: string;
+}
+
+/** The missing roots whose records are forgotten and whose files are fetched again from E. */
+export function rootsToFetchAgain<T extends MissingRoot>(missing: readonly T[], hasRecords: (name: string) => boolean): T[] {
+  return missing.filter((dir) => hasRecords(dir.name));
+}
+
+/** The warning for one root fetched again: what was found, and what zync does about it. */
+export function missingRootWarning(dir: MissingRoot): string {
+  return `The local directory for "${dir.name}" (${dir.root}) was missing; it is made again and E's files there are fetched again.`;
+}
+
+/**
+ * --update-upstream only reads R's roots: a missing one is refused (never sent as deletions), and
+ * the pull that fetches it again is named.
+ */
+export function missingRootUpstreamError(dir: MissingRoot): ZyncError {
+  return new ZyncError(
+    'BAD_ARGUMENT',
+    `Directory "${dir.name}" does not exist: ${dir.root}; nothing is sent upstream — run zync-client without --update-upstream to fetch E's files there again.`,
+  );
+}

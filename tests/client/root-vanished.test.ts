@@ -1,0 +1,124 @@
+// A local root that is gone from R after it received files (`rm -rf` of it, the disk it was on
+// unmounted with its mount point) is fetched again from E, not made again empty and called up to
+// date: its missing files are no edits of R's, and deleting a root is how a user makes zync fetch
+// it again. Other roots stay as they are; --update-upstream never sends the missing root as
+// deletions.
+import { lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectSameTree, sameTree, startDaemon, tempDir, waitFor, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
+import { listSessions, runUpstream } from '../upstream/support.js';
+import { runClientOnce, spawnClient, stateDb, waitForDaemonToSee, type ClientSetup } from './support.js';
+
+const MISSING_WARNING = /WARN.*"docs".*was missing.*fetched again/;
+
+/** Every file below root with its inode, by relative path. */
+async function inodes(root: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const rel of (await readdir(root, { recursive: true })).sort()) {
+    const info = await lstat(path.join(root, rel));
+    if (info.isFile()) out[rel] = info.ino;
+  }
+  return out;
+}
+
+describe('zync-client with a local root gone from R', () => {
+  let daemon: DaemonHandle | undefined;
+  let client: SpawnedCli | undefined;
+  afterEach(async () => {
+    await client?.stop('SIGKILL');
+    client = undefined;
+    await daemon?.stop();
+    daemon = undefined;
+  });
+
+  async function twoSyncedRoots(): Promise<{ eDocs: string; eCode: string; setup: ClientSetup; d: DaemonHandle }> {
+    const eDocs = tempDir('zync-e-docs-');
+    const eCode = tempDir('zync-e-code-');
+    await mkdir(path.join(eDocs, 'guide/images'), { recursive: true });
+    await writeFile(path.join(eDocs, 'readme.txt'), 'docs\n');
+    await writeFile(path.join(eDocs, 'guide/intro.md'), '# Intro\n');
+    await writeFile(path.join(eDocs, 'guide/images/logo.svg'), '<svg/>\n', { mode: 0o755 });
+    await mkdir(path.join(eDocs, 'empty-dir'));
+    await mkdir(path.join(eCode, 'src'));
+    await writeFile(path.join(eCode, 'src/main.c'), 'int main(void) { return 0; }\n');
+    daemon = await startDaemon({ dirs: { docs: eDocs, code: eCode }, db: stateDb() });
+    await waitForDaemonToSee(daemon, 'docs', eDocs);
+    await waitForDaemonToSee(daemon, 'code', eCode);
+    const r = tempDir('zync-r-');
+    const setup: ClientSetup = {
+      daemon,
+      dirs: { docs: path.join(r, 'docs'), code: path.join(r, 'code') },
+      db: path.join(tempDir('zync-rstate-'), 'sync_client.db'),
+    };
+    const first = await runClientOnce(setup);
+    expect(first.code, first.stderr).toBe(0);
+    await expectSameTree(setup.dirs.docs!, eDocs);
+    return { eDocs, eCode, setup, d: daemon };
+  }
+
+  it('fetches a root removed with rm -rf again, and leaves the other root as it was', async () => {
+    const { eDocs, eCode, setup } = await twoSyncedRoots();
+    const codeBefore = await inodes(setup.dirs.code!);
+    await rm(setup.dirs.docs!, { recursive: true });
+
+    const again = await runClientOnce(setup);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(MISSING_WARNING);
+    expect(again.stderr).toContain(setup.dirs.docs!);
+    await expectSameTree(setup.dirs.docs!, eDocs);
+    await expectSameTree(setup.dirs.code!, eCode);
+    // Nothing of code's was written again: its files are the ones the first run placed.
+    expect(await inodes(setup.dirs.code!)).toEqual(codeBefore);
+    expect(again.stderr).toMatch(/ 0 conflict\(s\)/);
+
+    // Fetched, not noted again: the next run has nothing to say about the root.
+    const third = await runClientOnce(setup);
+    expect(third.code, third.stderr).toBe(0);
+    expect(third.stderr).not.toMatch(/was missing/);
+
+    // A root that is there but empty is R's deletions (or a mount point without its disk): kept so.
+    for (const name of await readdir(setup.dirs.docs!)) await rm(path.join(setup.dirs.docs!, name), { recursive: true });
+    const emptied = await runClientOnce(setup);
+    expect(emptied.code, emptied.stderr).toBe(0);
+    expect(emptied.stderr).not.toMatch(/was missing/);
+    expect(await readdir(setup.dirs.docs!)).toEqual([]);
+  });
+
+  it("does not send a missing root upstream as deletions, nor E's files fetched again as an undo of R's staged edit", async () => {
+    const { eDocs, setup, d } = await twoSyncedRoots();
+    await writeFile(path.join(setup.dirs.docs!, 'readme.txt'), 'docs, edited on R\n');
+    const sent = await runUpstream(setup);
+    expect(sent.code, sent.stderr).toBe(0);
+    const before = await listSessions(d);
+    expect(before).toHaveLength(1);
+    await rm(setup.dirs.docs!, { recursive: true });
+
+    const refused = await runUpstream(setup);
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/"docs" does not exist.*run zync-client without --update-upstream/);
+    expect(await listSessions(d)).toEqual(before);
+
+    const pull = await runClientOnce(setup);
+    expect(pull.code, pull.stderr).toBe(0);
+    await expectSameTree(setup.dirs.docs!, eDocs);
+    // R holds E's readme again because zync fetched it, not because R put it back: the edit
+    // waits on E for review, and nothing new is staged.
+    const upstream = await runUpstream(setup);
+    expect(upstream.code, upstream.stderr).toBe(0);
+    expect(await listSessions(d)).toEqual(before);
+  });
+
+  it('fetches a root that goes missing while a continuous client runs', async () => {
+    const { eDocs, setup, d } = await twoSyncedRoots();
+    client = spawnClient(setup, ['--interval', '600']);
+    await waitFor(() => /connected to/.test(client!.stderr()), { what: 'the client to connect' });
+    await rm(setup.dirs.docs!, { recursive: true });
+    // A change on E wakes the client (a push) for its next pass.
+    await writeFile(path.join(eDocs, 'later.txt'), 'written after R lost its root\n');
+    await waitForDaemonToSee(d, 'docs', eDocs);
+    await waitFor(() => sameTree(setup.dirs.docs!, eDocs).catch(() => false), { timeoutMs: 30_000, what: 'the root fetched again' });
+    expect(client.stderr()).toMatch(MISSING_WARNING);
+    expect(client.proc.exitCode).toBeNull();
+  });
+});
