@@ -253,6 +253,40 @@ describe('applyBatch', () => {
     expect(await readFile(path.join(root, 'copy-of-stale.txt'), 'utf8')).toBe('was this\n');
   });
 
+  it('downloads instead when a copy\'s source was rewritten with its size and mtime kept: E\'s checksum is checked', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'old.txt': 'same bytes\n' });
+    const before = await stat(path.join(root, 'old.txt'));
+    await writeFile(path.join(root, 'old.txt'), 'SAME BYTES\n');
+    await utimes(path.join(root, 'old.txt'), before.atime, before.mtime);
+    const { connection, requested } = scriptedConnection({ 'new.txt': 'same bytes\n' });
+    const result = await applyBatch([fileEntry(5, 'new.txt', 'same bytes\n', 'add')], options(root, connection, records));
+    expect(result.failed).toEqual([]);
+    expect(result.stats).toMatchObject({ copied: 0, downloaded: 1 });
+    expect(requested).toEqual(['new.txt']);
+    expect(await readFile(path.join(root, 'new.txt'), 'utf8')).toBe('same bytes\n');
+    expect((await readdir(root)).sort()).toEqual(['new.txt', 'old.txt']);
+  });
+
+  it('copies many small files in one pass, each in place with E\'s mode and mtime, and no temp file left', async () => {
+    const root = makeRoot();
+    const contents = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`a/f${i}.txt`, `content ${i}\n`.repeat(1 + (i % 7))]));
+    const records = await recordsFor(root, contents);
+    const { connection, requested } = scriptedConnection({});
+    const entries = Object.entries(contents).map(([p, content], i) => ({ ...fileEntry(10 + i, p.replace('a/', 'b/'), content, 'add'), mode: i % 2 ? 0o755 : 0o644 }));
+    const result = await applyBatch(entries, options(root, connection, records));
+    expect(result.failed).toEqual([]);
+    expect(result.stats).toMatchObject({ copied: 300, downloaded: 0 });
+    expect(requested).toEqual([]);
+    for (const [i, entry] of entries.entries()) {
+      const abs = path.join(root, entry.path);
+      expect(await readFile(abs, 'utf8')).toBe(contents[`a/f${i}.txt`]);
+      const info = await stat(abs);
+      expect([info.mode & 0o777, info.mtimeMs]).toEqual([entry.mode, entry.mtime]);
+    }
+    expect((await readdir(path.join(root, 'b'))).length).toBe(300);
+  });
+
   it('keeps R\'s edit instead of deleting when the file changed after planning', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, { 'gone.txt': 'received\n', 'edited.txt': 'received\n' });

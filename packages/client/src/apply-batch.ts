@@ -1,8 +1,8 @@
 // Applies one collapsed batch of log entries to R's disk: inspects each path (stat, and a hash
 // where the planner needs one), plans with planPull, and executes the plan phase by phase with
 // bounded concurrency — small files in GET_FILES batches (small-files.ts), larger ones streamed
-// and pipelined on the one connection, copies from content R already holds, deletions,
-// directories. Every file lands through a temp file beside the target, SHA-256 verified and
+// and pipelined on the one connection, copies from content R already holds (small ones the way
+// small downloads go, copy-sources.ts), deletions, directories. Every file lands through a temp file beside the target, SHA-256 verified and
 // made durable before it is renamed (AtomicFileWriter fsyncs each; a small-file batch shares
 // one barrier); just before each rename or delete the disk is checked again and anything that differs from what was planned on is kept as a
 // conflict copy. Returns what to record and which sequences failed; it never records or
@@ -28,7 +28,9 @@ import {
 } from '@zync/common';
 import { runPool } from './bounded-pool.js';
 import { fetchSmallFiles, splitSmallFiles, type SmallFileContext } from './small-files.js';
-import type { Connection } from './connection.js';
+import type { Connection, FetchedFile } from './connection.js';
+import { readUnchangedFile } from './copy-sources.js';
+import { takeBuffer } from './batch-buffers.js';
 import { planDirModes, type DirModeTarget } from './core/dir-modes.js';
 import { adoptPlacement, knownLocalChecksum, needsLocalHash } from './core/local-edits.js';
 import { PHASES, planEntry, planPull, type ClearDir, type PlanInput, type PullAction } from './core/plan-pull.js';
@@ -627,7 +629,7 @@ async function applyRound(
   };
 
   const smallFiles: SmallFileContext<FetchAction> = {
-    connection,
+    fetchBatch: (batch) => connection.getFiles(batch[0]!.entry.base_dir, batch.map((action) => action.entry.path)),
     tree: { ensureParent },
     absOf,
     expectsNothing: (action) => action.local.kind === 'absent',
@@ -638,7 +640,7 @@ async function applyRound(
       result.stats.downloaded++;
       result.stats.bytes += attributes.size;
     },
-    fail,
+    fail: (action, err) => fail(action.entry, err),
     stopReason: () =>
       aborted()
         ? new ZyncError('CONNECTION_FAILED', 'Stopped before this change was applied.')
@@ -646,6 +648,48 @@ async function applyRound(
           ? new ZyncError('DISK_FULL', `Not fetched: R's disk is full.`)
           : null,
     notFetched: (entry, reason) => result.failed.push(problem(entry, reason)),
+  };
+
+  /**
+   * Small copies, written and made durable as small downloads are; a copy that cannot be made
+   * (its source changed since the plan, say) goes into `missed`, to be downloaded instead.
+   */
+  const smallCopies = (missed: FetchAction[]): SmallFileContext<FetchAction> => ({
+    ...smallFiles,
+    fetchBatch: async (batch) => readSources(batch),
+    placed: (action, abs, file) => {
+      record(action.entry, { kind: 'file', ...file });
+      tree.touch(abs);
+      result.stats.copied++;
+    },
+    fail: (action, err) => {
+      logger.debug({ err: describe(err).message }, `local copy for ${action.entry.base_dir}/${action.entry.path} failed; downloading instead`);
+      missed.push(action);
+    },
+  });
+  /**
+   * A batch of copies' contents, as a GET_FILES answer gives them: read into one buffer that moves
+   * to the temp-file writer without a copy (batch-buffers.ts). E's checksum is checked there.
+   */
+  const readSources = (batch: readonly FetchAction[]): FetchedFile[] => {
+    const data = takeBuffer(batch.reduce((total, action) => total + action.entry.size, 0));
+    let offset = 0;
+    return batch.map((action) => {
+      const { entry } = action;
+      const source = action.source!;
+      const into = data.subarray(offset, (offset += entry.size));
+      const unusable = (error: string): FetchedFile => ({ path: entry.path, status: 'error', code: 'FILE_CHANGED', error });
+      if (entry.checksum === null) return unusable('no checksum to check a copy against');
+      let sourceAbs: string;
+      try {
+        sourceAbs = tree.resolve(source.base_dir, source.path);
+      } catch (err) {
+        return unusable(describe(err).message);
+      }
+      const recorded = records.getEntry(source.base_dir, source.path);
+      if (!recorded || !readUnchangedFile(sourceAbs, recorded, into)) return unusable(`${source.base_dir}/${source.path} is no longer what R received`);
+      return { path: entry.path, status: 'ok', checksum: entry.checksum, size: entry.size, mtime: entry.mtime, mode: entry.mode, content: into };
+    });
   };
 
   const concurrency: Record<(typeof PHASES)[number], number> = {
@@ -764,6 +808,14 @@ async function applyRound(
       const phaseStarted = Date.now();
       // Directory phases come sorted by depth (parents first to create, children first to
       // remove); each depth level runs concurrently, levels one after the other.
+      if (phase === 'copy') {
+        const { batches, single } = splitSmallFiles(plan.copy.filter(isFetch));
+        const missed: FetchAction[] = [];
+        await Promise.all([fetchSmallFiles(batches, smallCopies(missed)), runPool(single, concurrency.copy, execute)]);
+        plan.download.push(...missed.map((action) => ({ ...action, source: null })));
+        timings[phase] = Date.now() - phaseStarted;
+        continue;
+      }
       if (phase === 'download') {
         // Small files in GET_FILES batches, the others streamed one GET_FILE each, side by side.
         const { batches, single } = splitSmallFiles(plan.download.filter(isFetch));

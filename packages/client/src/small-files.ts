@@ -1,4 +1,5 @@
-// Small downloads of a batch, fetched with GET_FILES a few requests at a time (planFileBatches).
+// Small downloads of a batch, fetched with GET_FILES a few requests at a time (planFileBatches),
+// and small local copies (copy-sources.ts), which take the same way from there on.
 // Each answer goes to the temp-file writer thread, which checks every file's SHA-256 against the
 // daemon's answer and writes it to a temp file beside its target without an fsync of its own.
 // Written files gather into groups; one durability barrier per group (makeDurable: syncfs, or
@@ -11,7 +12,7 @@ import { renameSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { MAX_BATCH_BYTES, MAX_BATCH_FILE_BYTES, MAX_BATCH_FILES, ZyncError, fromFsError, linkIntoPlace, tempPathFor, type ChangeEntry, type WrittenFile } from '@zync/common';
 import { runPool } from './bounded-pool.js';
-import type { Connection, FetchedFile } from './connection.js';
+import type { FetchedFile } from './connection.js';
 import { planFileBatches, type BatchLimits } from './core/file-batches.js';
 import { makeDurable } from './durability.js';
 import { tempFileWriter, type TempFileOutcome, type TempFileWrite } from './temp-writer.js';
@@ -33,7 +34,8 @@ const REQUESTS_IN_FLIGHT = 8;
 const GROUP_FILES = 1024;
 
 export interface SmallFileContext<A extends { entry: ChangeEntry }> {
-  connection: Pick<Connection, 'getFiles'>;
+  /** One batch's files, in its order: a GET_FILES answer, or content R holds (copy-sources.ts). */
+  fetchBatch(batch: readonly A[]): Promise<readonly FetchedFile[]>;
   tree: Pick<LocalTree, 'ensureParent'>;
   absOf(entry: ChangeEntry): string;
   /** true when the plan found nothing at the target: the file is linked there (linkIntoPlace). */
@@ -42,7 +44,7 @@ export interface SmallFileContext<A extends { entry: ChangeEntry }> {
   guard(action: A, abs: string): Promise<void>;
   /** The file is in place at abs. */
   placed(action: A, abs: string, file: WrittenFile, attributes: FetchedAttributes): void;
-  fail(entry: ChangeEntry, err: unknown): void;
+  fail(action: A, err: unknown): void;
   /** Why no more files should be fetched now (stop signal, full disk), or null. */
   stopReason(): ZyncError | null;
   /** Not fetched because of stopReason(): reported as not applied, without a log line each. */
@@ -78,7 +80,7 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
       }
     } catch (err) {
       removeQuietly(w.tempPath);
-      ctx.fail(w.action.entry, fromFsError(err, `writing ${w.abs}`));
+      ctx.fail(w.action, fromFsError(err, `writing ${w.abs}`));
       return;
     }
     ctx.placed(w.action, w.abs, w.file, w.attributes);
@@ -93,7 +95,7 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
       } catch (err) {
         for (const w of group) {
           removeQuietly(w.tempPath);
-          ctx.fail(w.action.entry, err);
+          ctx.fail(w.action, err);
         }
         continue;
       }
@@ -119,9 +121,9 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
       if (outcome.ok) {
         written.push({ action, abs, tempPath, file: outcome.file, attributes });
       } else if (outcome.reason === 'checksum') {
-        ctx.fail(entry, new ZyncError('CHECKSUM_MISMATCH', `Content for ${entry.base_dir}/${entry.path} does not match the checksum the daemon sent.`));
+        ctx.fail(action, new ZyncError('CHECKSUM_MISMATCH', `Content for ${entry.base_dir}/${entry.path} does not match the checksum the daemon sent.`));
       } else if (outcome.reason === 'fs') {
-        ctx.fail(entry, fromFsError(Object.assign(new Error(outcome.message), { code: outcome.code }), `writing ${abs}`));
+        ctx.fail(action, fromFsError(Object.assign(new Error(outcome.message), { code: outcome.code }), `writing ${abs}`));
       } else {
         ctx.notFetched(entry, ctx.stopReason() ?? new ZyncError('DISK_FULL', `Not written: R's disk is full.`));
       }
@@ -141,14 +143,14 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
         continue;
       }
       if (fetched.status === 'error') {
-        ctx.fail(action.entry, new ZyncError(fetched.code, fetched.error));
+        ctx.fail(action, new ZyncError(fetched.code, fetched.error));
         continue;
       }
       const abs = ctx.absOf(action.entry);
       try {
         ctx.tree.ensureParent(abs);
       } catch (err) {
-        ctx.fail(action.entry, err);
+        ctx.fail(action, err);
         continue;
       }
       const { checksum, size, mtime, mode, content } = fetched;
@@ -164,7 +166,7 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
         // The writer thread died mid-batch: whatever it created is removed.
         for (const { action, tempPath } of pending) {
           removeQuietly(tempPath);
-          ctx.fail(action.entry, err);
+          ctx.fail(action, err);
         }
       },
     );
@@ -178,9 +180,9 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
     }
     let answerWritten: Promise<void>;
     try {
-      answerWritten = writeAnswer(batch, await ctx.connection.getFiles(batch[0]!.entry.base_dir, batch.map((a) => a.entry.path)));
+      answerWritten = writeAnswer(batch, await ctx.fetchBatch(batch));
     } catch (err) {
-      for (const action of batch) ctx.fail(action.entry, err);
+      for (const action of batch) ctx.fail(action, err);
       return;
     }
     await answerWritten;
