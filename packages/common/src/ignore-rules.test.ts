@@ -14,6 +14,8 @@ describe('createIgnoreMatcher', () => {
     ['a vim swap file', 'src/.main.ts.swp', false, true],
     ['an emacs backup', 'notes.txt~', false, true],
     ['an emacs lock', 'src/.#main.ts', false, true],
+    ['an emacs auto-save file', 'src/#main.ts#', false, true],
+    ['a name that only starts with #', '#main.ts', false, false],
     ['a zync temp file', 'dir/.zync-tmp-a.txt-0a1b2c', false, true],
     ['a conflict copy', 'dir/report.zync-conflict-20261122-184700-R.txt', false, true],
     ['a .zyncignore dir rule', 'build', true, true],

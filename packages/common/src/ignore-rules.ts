@@ -22,7 +22,7 @@ export const DEFAULT_IGNORES: readonly string[] = [
   '*.swx',
   '*~',
   '.#*',
-  '#*#',
+  '\\#*#', // emacs auto-save; unescaped, a leading # makes the line a comment
   '4913', // vim's write-permission probe
   '.DS_Store',
   `${TEMP_PREFIX}*`,
