@@ -8,13 +8,13 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, sameTree, spawnCli, startDaemon, tempDir, waitFor, writeText, type DaemonHandle } from '../helpers/index.js';
 
-/** A self-signed certificate for localhost / 127.0.0.1, valid for two days. */
-function makeCertificate(dir: string, name: string): { cert: string; key: string } {
+/** A self-signed certificate for localhost / 127.0.0.1 (or `altNames`), valid for two days. */
+function makeCertificate(dir: string, name: string, altNames = 'IP:127.0.0.1,DNS:localhost'): { cert: string; key: string } {
   const cert = path.join(dir, `${name}-cert.pem`);
   const key = path.join(dir, `${name}-key.pem`);
   execFileSync('openssl', [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-subj', '/CN=localhost', '-addext', `subjectAltName=${altNames}`,
     '-keyout', key, '-out', cert,
   ], { stdio: 'ignore' });
   return { cert, key };
@@ -95,6 +95,23 @@ describe('wss:// with a self-signed certificate', () => {
     expect(lastLine(result.stderr)).toBe(
       `zync-client: The daemon at ${daemon.url} presented a self-signed certificate, which this client does not trust; pass the daemon's certificate or its CA with --ca FILE.`,
     );
+  });
+
+  it('a certificate for another name, trusted with --ca, says which names it holds instead of asking for --ca', async () => {
+    const elsewhere = makeCertificate(certs, 'elsewhere', 'DNS:e.example');
+    const named = await startDaemon({ dirs: { docs: e }, args: ['--tls-cert', elsewhere.cert, '--tls-key', elsewhere.key] });
+    try {
+      const r = tempDir('zync-r-');
+      const result = await runCli('client', [
+        '--server', named.url, '--token', named.token, '--ca', elsewhere.cert, '--db', path.join(r, 'client.db'), '--dirs', `docs:${path.join(r, 'docs')}`, '--once',
+      ]);
+      expect(result.code).toBe(4);
+      expect(lastLine(result.stderr)).toBe(
+        `zync-client: The daemon at ${named.url} presented a certificate that is for DNS:e.example, not 127.0.0.1; give --server a name the certificate holds, or give the daemon a certificate whose subjectAltName holds 127.0.0.1.`,
+      );
+    } finally {
+      await named.stop();
+    }
   });
 
   it('a continuous client without --ca stops (not retried forever)', async () => {

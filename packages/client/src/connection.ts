@@ -152,7 +152,6 @@ const UNTRUSTED_CERTIFICATE: Record<string, string> = {
   CERT_REJECTED: 'a rejected certificate',
   CERT_HAS_EXPIRED: "a certificate that has expired (or this machine's clock is wrong)",
   CERT_NOT_YET_VALID: "a certificate that is not valid yet (or this machine's clock is wrong)",
-  ERR_TLS_CERT_ALTNAME_INVALID: 'a certificate issued for another host name',
 };
 
 /** What to check when something other than the daemon answers: --server names a wrong port, say. */
@@ -171,6 +170,18 @@ function connectError(url: string, err: unknown, timeoutMs?: number): ZyncError 
     return new ZyncError(
       'CONNECTION_FAILED',
       `Cannot reach the daemon at ${url}: no answer to the WebSocket handshake within ${timeoutMs / 1000} s; ${CHECK_SERVER}`,
+      { cause: err },
+    );
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    // --ca cannot help here (the certificate may well be trusted): the name in --server is not one
+    // the certificate was made for.
+    const host = new URL(url).hostname;
+    const names = (err as { cert?: { subjectaltname?: unknown } }).cert?.subjectaltname;
+    const holds = typeof names === 'string' && names !== '' ? `is for ${names}, not ${host}` : `is not for ${host}`;
+    return new ZyncError(
+      'UNAUTHORIZED',
+      `The daemon at ${url} presented a certificate that ${holds}; give --server a name the certificate holds, or give the daemon a certificate whose subjectAltName holds ${host}.`,
       { cause: err },
     );
   }
