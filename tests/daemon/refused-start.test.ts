@@ -64,6 +64,17 @@ describe('a refused start leaves nothing behind', () => {
     expect(listAll(root)).toEqual(before);
   });
 
+  it('--db is a symlink into the root to a database not made yet: refused, nothing made there', async () => {
+    const root = await makeRoot();
+    const link = path.join(tempDir(), 'sync.db');
+    symlinkSync(path.join(root, 'sub', 'sync.db'), link);
+    const before = listAll(root);
+    const result = await refusedStart(['--host', '127.0.0.1', '--port', '0', '--db', link, '--dirs', `docs:${root}`]);
+    expect(result.code).toBe(2);
+    expectOneSentence(result.stderr, new RegExp(`^zync-daemon: The state directory ${escape(path.join(root, 'sub'))} is inside the watched directory "docs"`));
+    expect(listAll(root)).toEqual(before);
+  });
+
   it('a token file inside a root: exit 2, one sentence, no state made', async () => {
     const root = await makeRoot();
     const tokenFile = path.join(root, 'sub', 'zync.token');

@@ -2,14 +2,22 @@
 // resolved, also for paths that do not exist yet) and refuses a start that would put one in a
 // synced root. Reads only; it runs before anything is created, so a refused start leaves
 // nothing behind.
-import { realpath } from 'node:fs/promises';
+import { readlink, realpath } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import type { DirSpec } from './dir-spec.js';
 import { findPrivatePathInRoot, type PrivatePath, type RootWord } from './private-paths.js';
 import { ZyncError } from './protocol/errors.js';
 
-/** Where path really is: its real path, or, if it does not exist yet, its nearest existing ancestor's real path joined with the rest. */
-export async function realLocation(path: string): Promise<string> {
+/** How many dangling symbolic links realLocation follows in a row, as the kernel's limit for a loop. */
+const MAX_LINKS = 40;
+
+/**
+ * Where path really is: its real path, or, if it does not exist yet, its nearest existing
+ * ancestor's real path joined with the rest — and where a symbolic link whose target does not
+ * exist yet leads (a --db link to a database made at first start), since that is where the file
+ * will be made.
+ */
+export async function realLocation(path: string, linksLeft = MAX_LINKS): Promise<string> {
   const absolute = nodePath.resolve(path);
   try {
     return await realpath(absolute);
@@ -17,7 +25,9 @@ export async function realLocation(path: string): Promise<string> {
     const code = (err as NodeJS.ErrnoException).code;
     const parent = nodePath.dirname(absolute);
     if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === absolute) return absolute;
-    return nodePath.join(await realLocation(parent), nodePath.basename(absolute));
+    const here = nodePath.join(await realLocation(parent, linksLeft), nodePath.basename(absolute));
+    const target = linksLeft > 0 ? await readlink(here).catch(() => null) : null;
+    return target === null ? here : realLocation(nodePath.resolve(nodePath.dirname(here), target), linksLeft - 1);
   }
 }
 
