@@ -5,7 +5,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as nodePath from 'node:path';
 import { findFileInTheWay, makeDirectory, probePath } from './make-directory.js';
-import { ZyncError } from './protocol/errors.js';
+import { errnoOf, ZyncError } from './protocol/errors.js';
 
 export interface DirSpec {
   /** The base_dir name used on the wire. */
@@ -68,8 +68,6 @@ export function findNestedRoots(dirs: readonly DirSpec[]): [DirSpec, DirSpec] | 
   }
   return null;
 }
-
-const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
 
 function overlapError(nested: [DirSpec, DirSpec]): ZyncError {
   // "X is inside X" read as a riddle when both names were given the same directory.

@@ -5,9 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { fromFsError, isZyncError, ZyncError } from './protocol/errors.js';
-
-const errnoOf = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
+import { errnoOf, fromFsError, isZyncError, ZyncError } from './protocol/errors.js';
 
 /** What is at a path: a directory, something else, nothing, or an error stat cannot get past. */
 export async function probePath(path: string): Promise<'dir' | 'other' | 'missing'> {

@@ -43,9 +43,14 @@ export function isZyncError(err: unknown): err is ZyncError {
   return err instanceof ZyncError;
 }
 
+/** The code of a Node fs error (ENOENT, EACCES, …); undefined for anything else thrown. */
+export function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
 /** Maps a Node fs error to a ZyncError where one fits (disk full), otherwise returns it as is. */
 export function fromFsError(err: unknown, what: string): unknown {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const code = errnoOf(err);
   if (code === 'ENOSPC' || code === 'EDQUOT') {
     return new ZyncError('DISK_FULL', `No space left on device while ${what}.`, { cause: err });
   }
