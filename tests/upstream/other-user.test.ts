@@ -4,7 +4,8 @@
 // DB-shm beside the database as whoever opens it first; afterwards everything in the state
 // directory must still be the daemon's, and a refusal is one sentence with exit code 10. A
 // second hard link to the database, and a state directory its owner cannot write, are refused
-// too. Needs root (setpriv switches users); skipped otherwise.
+// too; a probe file that cannot be removed changes none of that. Needs root (setpriv switches
+// users); skipped otherwise.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -19,6 +20,19 @@ const OTHER = 4242; // another user, not in /etc/passwd
 const GROUP = 5000; // a group both share
 const as = (uid: number, group?: number) => ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, ...(group === undefined ? ['--clear-groups'] : [`--groups=${group}`]), '--'];
 const ROOT_USER: readonly string[] = [];
+
+/** Whether this machine lets root make a directory append-only (chattr +a): files may be made there, not removed. */
+function appendOnlyUnavailable(): string | null {
+  if (!IS_ROOT) return 'not running as root';
+  const dir = tempDir('zync-chattr-');
+  try {
+    execFileSync('chattr', ['+a', dir], { stdio: 'ignore' });
+    execFileSync('chattr', ['-a', dir], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return 'chattr +a is not available here';
+  }
+}
 
 const daemons: DaemonHandle[] = [];
 afterEach(async () => {
@@ -176,6 +190,26 @@ describe.skipIf(!IS_ROOT)('the daemon and zync-apply as different users', () => 
     await start(s);
     const listed = await apply(s.db, ['list', '--json'], as(OWNER));
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ staging_id: s.stagingId, status: 'complete' })]);
+  });
+
+  const noAppendOnly = appendOnlyUnavailable();
+  it.skipIf(noAppendOnly !== null)(`the probe that finds whether owners are recorded may stay where files cannot be removed${noAppendOnly ? ` (${noAppendOnly})` : ''}`, async () => {
+    // Root's database in a directory everyone may write but no one may remove from (as on a
+    // share granting create but not delete): the probe is made, tells that owners are recorded,
+    // and cannot be removed. Before: that removal's EPERM ended zync-apply with a stack trace.
+    const state = tempDir('zync-state-');
+    chmodSync(state, 0o777);
+    const db = path.join(state, 'sync.db');
+    writeFileSync(db, 'not opened\n');
+    execFileSync('chattr', ['+a', state]);
+    try {
+      const listed = await apply(db, ['list'], as(OWNER));
+      expect(listed.stderr).toMatch(/^zync-apply: The database \S+ belongs to root \(uid 0\), not to nobody \(uid 65534\); run this as root, so that the files SQLite makes beside it stay writable for the daemon\.\n$/);
+      expect(listed.code).toBe(10);
+      expect(readdirSync(state).filter((name) => name !== 'sync.db')).toEqual([expect.stringMatching(/^\.zync-owner-probe-/)]);
+    } finally {
+      execFileSync('chattr', ['-a', state]);
+    }
   });
 
   it('a state directory its owner cannot write (0555) is named by the daemon and zync-apply', async () => {

@@ -10,7 +10,8 @@
 // all_squash NFS export every file gets the mount's owner, whoever makes it, so the side files are
 // as writable as the database and refusing protects nothing. judgeDatabaseAccess decides from
 // facts; checkDatabaseAccess reads them, and writes nothing but, when the owners differ, one probe
-// file beside the database (to learn whether a new file gets its maker as owner), removed at once.
+// file beside the database (to learn whether a new file gets its maker as owner), removed at once
+// where the file system lets it be.
 import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, fstatSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import * as nodePath from 'node:path';
@@ -125,7 +126,9 @@ function readDatabaseAccessFacts(dbPath: string): DatabaseAccessFacts {
 
 /**
  * The owner a new file in dir gets, learnt by making one (O_EXCL: never someone else's) and
- * removing it; null when none can be made, so the owners on disk are taken at their word.
+ * removing it; null when none can be made, so the owners on disk are taken at their word. One that
+ * cannot be removed (a share granting create but not delete, an append-only directory) stays, an
+ * empty file named for what it is: the answer stands without its removal, so the run goes on.
  */
 function newFileOwner(dir: string): number | null {
   const path = nodePath.join(dir, `.zync-owner-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -139,7 +142,11 @@ function newFileOwner(dir: string): number | null {
     return fstatSync(fd).uid;
   } finally {
     closeSync(fd);
-    unlinkSync(path);
+    try {
+      unlinkSync(path);
+    } catch {
+      // left in place (above)
+    }
   }
 }
 
