@@ -105,10 +105,11 @@ describe("zync-client's state reached by a second name or another user", () => {
     const wrapper = [...as(OWNER, OWNER), 'sh', '-c', 'umask 277 && exec "$@"', 'sh'];
     const refused = await runCli('client', clientArgs(setup, ['--once']), { wrapper, timeoutMs: 110_000 });
     expect(refused.code, refused.stderr).toBe(10);
+    // Before: "make it writable (chmod u+w …/state)", a directory no longer there.
     expect(lastLine(refused.stderr)).toBe(
-      `zync-client: The state directory ${path.dirname(setup.db)} (mode 0500) is not writable by nobody (uid 65534), and SQLite and zync keep their files beside the database there; make it writable (chmod u+w ${path.dirname(setup.db)}).`,
+      `zync-client: The state directory ${path.dirname(setup.db)}, made by this run with mode 0500, is not writable by nobody (uid 65534), and SQLite and zync keep their files beside the database there, so it was removed again; run this with a umask that leaves the owner write and search permission (umask 022, say), or pass another --db.`,
     );
-    // Before: state/ stayed behind, empty and read-only.
+    // Before that: state/ stayed behind, empty and read-only.
     expect(readdirSync(parent)).toEqual([]);
   });
 });

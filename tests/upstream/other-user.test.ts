@@ -233,6 +233,12 @@ describe.skipIf(!IS_ROOT)('the daemon and zync-apply as different users', () => 
       expect(fresh.stderr).toMatch(message('zync-daemon'));
       expect(fresh.code).toBe(10);
       expect(readdirSync(path.join(empty, 'inner'))).toEqual([]);
+      // One this run makes unwritable (umask 0277) is taken back, and the sentence says so.
+      const umask = [...as(OWNER), 'sh', '-c', 'umask 277 && exec "$@"', 'sh'];
+      const made = await runCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', path.join(empty, 'made', 'sync.db'), '--token', 'test-token-0123456789', '--dirs', `docs:${s.e}`], { wrapper: umask });
+      expect(made.stderr).toMatch(/^zync-daemon: The state directory \S+\/made, made by this run with mode 0500, is not writable by nobody \(uid 65534\), and SQLite and zync keep their files beside the database there, so it was removed again; run this with a umask that leaves the owner write and search permission \(umask 022, say\), or pass another --db\.\n$/);
+      expect(made.code).toBe(10);
+      expect(readdirSync(empty)).toEqual(['inner']);
     } finally {
       chmodSync(s.state, 0o755);
     }

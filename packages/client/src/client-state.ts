@@ -24,12 +24,13 @@ export function refuseUnmakeableStateDir(dbPath: string): Promise<void> {
 /**
  * Opens the client state and takes its lock: two clients on one state would race each other's
  * downloads and renames on R. Taken after the open, which reports a full disk in R's own words;
- * opening changes nothing a second client could trip over.
+ * opening changes nothing a second client could trip over. `dirMade`: openNewState made the
+ * state's directory and takes it back if this throws.
  */
-export function openState(dbPath: string, clientId?: string): ClientState {
+export function openState(dbPath: string, clientId?: string, dirMade = false): ClientState {
   // Before SQLite makes anything beside it: a second hard link is a second name, with its own
   // write-ahead log and its own lock; another user's state would get side files its owner cannot write.
-  checkDatabaseAccess(dbPath, 'client');
+  checkDatabaseAccess(dbPath, 'client', { dirMade });
   const store = ClientStore.open(dbPath, clientId === undefined ? {} : { clientId });
   try {
     return { store, lock: acquireProcessLock(`${dbPath}.lock`, 'zync-client', `the client state ${dbPath}`) };
@@ -47,7 +48,7 @@ export function openNewState(dbPath: string, clientId: string): ClientState {
   // then refused (another user's) would be removed; two users' first runs within microseconds.
   const ours = made !== undefined && !existsSync(dbPath) ? made : undefined;
   try {
-    return openState(dbPath, clientId);
+    return openState(dbPath, clientId, ours !== undefined);
   } catch (err) {
     // IN_USE: another client took the state in that directory meanwhile; it is that client's now.
     if (ours !== undefined && !(isZyncError(err) && err.code === 'IN_USE')) removeNewStateDir(ours, dbPath);

@@ -55,6 +55,13 @@ describe('judgeDatabaseAccess', () => {
       message: 'The state directory /s (mode 0555) is not writable by alice (uid 1000), and SQLite and zync keep their files beside the database there; make it writable (chmod u+w /s).',
     },
     {
+      name: 'a state directory this run made unwritable (umask 0277), which it takes back',
+      f: facts({ db: null, dir: { mode: 0o40500, writable: false }, dirMade: true }),
+      code: 'PERMISSION_DENIED',
+      message:
+        'The state directory /s, made by this run with mode 0500, is not writable by alice (uid 1000), and SQLite and zync keep their files beside the database there, so it was removed again; run this with a umask that leaves the owner write and search permission (umask 022, say), or pass another --db.',
+    },
+    {
       name: 'a read-only database',
       f: facts({ db: { uid: 1000, nlink: 1, mode: 0o100444, writable: false } }),
       code: 'PERMISSION_DENIED',

@@ -34,6 +34,11 @@ export interface DatabaseAccessFacts {
   ownersRecorded: boolean;
   /** A user's name for messages: "alice (uid 1000)". */
   userName: (uid: number) => string;
+  /**
+   * The state directory was made by this run, which removes it again when refused: a refusal
+   * then says so, rather than asking for a chmod of a directory no longer there.
+   */
+  dirMade?: boolean;
 }
 
 /** Whose database it is, for the sentences: the daemon's change log or zync-client's state. */
@@ -68,6 +73,13 @@ export function judgeDatabaseAccess(f: DatabaseAccessFacts, keeper: DatabaseKeep
     );
   }
   const dir = nodePath.dirname(f.path);
+  if (!f.dir.writable && f.dirMade === true) {
+    // The caller takes it back. A new directory gets 0777 less the umask: what usually narrows it.
+    return new ZyncError(
+      'PERMISSION_DENIED',
+      `The state directory ${dir}, made by this run with mode ${octal(f.dir.mode)}, is not writable by ${me}, and SQLite and zync keep their files beside the database there, so it was removed again; run this with a umask that leaves the owner write and search permission (umask 022, say), or pass another --db.`,
+    );
+  }
   if (!f.dir.writable) {
     return new ZyncError(
       'PERMISSION_DENIED',
@@ -87,9 +99,12 @@ export function judgeDatabaseAccess(f: DatabaseAccessFacts, keeper: DatabaseKeep
   return null;
 }
 
-/** Throws judgeDatabaseAccess's refusal for the database at dbPath (a real path). */
-export function checkDatabaseAccess(dbPath: string, keeper: DatabaseKeeper = 'daemon'): void {
-  const refusal = judgeDatabaseAccess(readDatabaseAccessFacts(dbPath), keeper);
+/**
+ * Throws judgeDatabaseAccess's refusal for the database at dbPath (a real path). `dirMade`: this
+ * run made the state directory and removes it when this throws (DatabaseAccessFacts.dirMade).
+ */
+export function checkDatabaseAccess(dbPath: string, keeper: DatabaseKeeper = 'daemon', options: { dirMade?: boolean } = {}): void {
+  const refusal = judgeDatabaseAccess({ ...readDatabaseAccessFacts(dbPath), dirMade: options.dirMade === true }, keeper);
   if (refusal) throw refusal;
 }
 

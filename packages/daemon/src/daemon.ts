@@ -74,7 +74,7 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
   try {
     // Before the lock file and SQLite make anything beside the database: a user who would leave
     // files there the database's owner cannot write, or a second name of it, is refused.
-    checkDatabaseAccess(dbPath);
+    checkDatabaseAccess(dbPath, 'daemon', { dirMade: madeDir !== undefined });
     // The lock before the port: the same command run twice is told which daemon holds the
     // database (IN_USE), not only that the port is taken.
     lock = acquireProcessLock(`${dbPath}.lock`, 'zync-daemon', `the database ${dbPath}`);
