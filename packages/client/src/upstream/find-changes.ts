@@ -18,6 +18,8 @@ export interface LocalChanges extends FoundChanges {
 
 const NOTHING_LISTED = { files: [], dirs: [] } as const;
 
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** How far a scan has come (for a progress display): files looked at, those that may have changed. */
 export interface ScanCounts {
   files: number;
@@ -61,7 +63,7 @@ export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpe
 
   for (const { dir, matcher, walk, top } of walks) {
     const isIgnored = (_baseDir: string, path: string, isDir: boolean) => matcher(path, isDir);
-    const compare = (listing: LocalListing) => {
+    const compare = async (listing: LocalListing) => {
       report(dir, listing, log);
       // Below a directory that could not be read, nothing is known: not deleted, not sent.
       if (listing.unreadable !== null) return;
@@ -69,15 +71,20 @@ export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpe
       const compared = compareDirectory(listing, store.childEntries(dir.name, listing.dir), isIgnored);
       keep(compared);
       for (const gone of compared.gone) {
-        for (const page of store.entryPagesBelow(dir.name, gone.path)) keep(compareDirectory(NOTHING_LISTED, page, isIgnored));
+        for (const page of store.entryPagesBelow(dir.name, gone.path)) {
+          keep(compareDirectory(NOTHING_LISTED, page, isIgnored));
+          // A removed subtree of 300k received files took 3.5 s in one go: long enough for the
+          // daemon to drop the connection --update-upstream holds open meanwhile (heartbeat.ts).
+          await yieldToEventLoop();
+        }
       }
       if (scanned) {
         scanned.files = found.files;
         scanned.suspects = found.toHash.length;
       }
     };
-    compare(top);
-    for await (const listing of walk) compare(listing);
+    await compare(top);
+    for await (const listing of walk) await compare(listing);
   }
   return found;
 }
