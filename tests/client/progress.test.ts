@@ -1,13 +1,15 @@
 // zync-client's progress display on a pull or an upload that takes more than a second (through a
 // link with 300 ms each way, a --once pass holds at least three round trips, an upload of 24 files
-// at 8 in flight three, after connecting): log lines when asked for with --progress and stderr is not a terminal,
+// at 8 in flight three; an upload's scan, which follows the connecting, is held): log lines when
+// asked for with --progress and stderr is not a terminal,
 // nothing when not asked, and on a terminal (a pseudo-terminal from `script`) one status line
 // redrawn in place and cleared before the summary.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, expectSameTree, REPO_ROOT, runCli, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
+import { BIN, expectSameTree, REPO_ROOT, spawnCli, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.mjs';
 import { clientArgs, runClientOnce, stateDb, writeTree, type ClientSetup } from './support.js';
 
@@ -73,19 +75,24 @@ describe('zync-client progress', () => {
     expect(output).toMatch(/\r\x1b\[K[^\r\n]*resync: \d+ file\(s\) downloaded/);
   });
 
-  it('with --update-upstream --progress, logs the hashing of R’s changes, then how much of the upload E has taken', async () => {
+  it('with --update-upstream --progress, logs the scan of R, the hashing of R’s changes, then how much of the upload E has taken', async () => {
     const { setup, r } = freshReplica();
     expect((await runClientOnce(setup)).code).toBe(0);
     for (let i = 0; i < 24; i++) await writeFile(path.join(r, `from-r-${i}.txt`), `R's note ${i}\n`.repeat(1000));
-    const result = await runCli('client', clientArgs(setup, ['--update-upstream', '--progress']), { timeoutMs: 60_000 });
-    expect(result.code, result.stderr).toBe(0);
-    // Hashing ends within milliseconds; the line stays while R reaches E (at least four slow
-    // trips), which is when the first second is up.
-    const hashedAt = result.stderr.search(/INFO.*checking R's changes: 24 of 24 files hashed · 0\.3 of 0\.3 MiB/);
-    const sendingAt = result.stderr.search(/INFO.*sending upstream: \d+ of 24 changes · [\d.]+ of [\d.]+ MiB/);
-    expect(hashedAt, result.stderr).toBeGreaterThanOrEqual(0);
-    expect(sendingAt, result.stderr).toBeGreaterThan(hashedAt);
-    expect(result.stdout).toMatch(/Staged 24 changes upstream/);
+    // Scanning and hashing take milliseconds here, after connecting: the scan is held on R's
+    // .zyncignore, a FIFO it reads first, until its line is out; each later phase then shows at once.
+    const ignoreFile = path.join(r, '.zyncignore');
+    execFileSync('mkfifo', [ignoreFile]);
+    const client = spawnCli('client', clientArgs(setup, ['--update-upstream', '--progress']));
+    await waitFor(() => /INFO.*scanning R: /.test(client.stderr()), { what: 'the scan’s progress line' });
+    closeSync(openSync(ignoreFile, 'w')); // R's ignore rules: none
+    expect(await client.exited, client.stderr()).toBe(0);
+    const stderr = client.stderr();
+    const hashedAt = stderr.search(/INFO.*checking R's changes: \d+ of 24 files hashed · [\d.]+ of 0\.3 MiB/);
+    const sendingAt = stderr.search(/INFO.*sending upstream: \d+ of 24 changes · [\d.]+ of [\d.]+ MiB/);
+    expect(hashedAt, stderr).toBeGreaterThan(stderr.search(/INFO.*scanning R: /));
+    expect(sendingAt, stderr).toBeGreaterThan(hashedAt);
+    expect(client.stdout()).toMatch(/Staged 24 changes upstream/);
   });
 });
 

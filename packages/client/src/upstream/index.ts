@@ -1,6 +1,7 @@
-// `zync-client --update-upstream`: finds R's local changes since what R last received from E
-// (find-changes.ts: one directory at a time, with stat; hash only suspects; plan-upstream.ts
-// decides) and sends them as one staging session; prints the staging id and counts. Content a
+// `zync-client --update-upstream`: connects first (HELLO: the token, the protocol, the names E
+// serves, its log_id), so whatever stops the run is said before a long scan; then finds R's local
+// changes since what R last received from E (find-changes.ts: one directory at a time, with stat;
+// hash only suspects; plan-upstream.ts decides) and sends them as one staging session; prints the staging id and counts. Content a
 // pending session already holds unchanged is not sent again (staged-records.ts), once E confirms
 // (UPSTREAM_STATUS) that the session is still waiting or applied; edits of a session E discarded
 // go again (staged-states.ts). Any failure throws a ZyncError with one sentence; the connection
@@ -9,9 +10,9 @@ import { inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type U
 import type { Connection } from '../connection.js';
 import { unservedDirsError } from '../core/served-dirs.js';
 import type { ClientStore } from '../store/client-store.js';
-import { findLocalChanges, type ScanCounts } from './find-changes.js';
+import { findLocalChanges, type LocalChanges, type ScanCounts } from './find-changes.js';
 import type { UndoneInput } from './plan-reverts.js';
-import { describeCounts, fileKey, planUpstream, type StagedRecord, type UpstreamPlan } from './plan-upstream.js';
+import { describeCounts, fileKey, planUpstream, type HashedFile, type StagedRecord, type UpstreamPlan } from './plan-upstream.js';
 import { hashSuspects, readLocalNow, type HashCounts } from './scan-local.js';
 import { sendSession, type UploadObserver } from './send-session.js';
 import { StagedRecords } from './staged-records.js';
@@ -71,7 +72,7 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
 }
 
 async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult> {
-  const { store, dirs, log, signal, progress } = options;
+  const { store, dirs, log, signal } = options;
   const stopIfAsked = () => {
     if (signal?.aborted) throw stoppedError();
   };
@@ -82,6 +83,48 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
   }
   const logId = position.log_id;
 
+  let connection: Connection | null = null;
+  // Connects for the status question and the upload alike; again when the connection made before
+  // the scan was lost meanwhile (a restarted daemon, a dropped tunnel: the scan may take minutes).
+  const connect = async (): Promise<Connection> => {
+    if (connection?.isOpen) return connection;
+    stopIfAsked();
+    // Stopped while connecting: said as any other stop.
+    const open = await options.connect().catch((err: unknown) => {
+      stopIfAsked();
+      throw err;
+    });
+    connection = open;
+    stopIfAsked();
+    // As a pull words it (BAD_ARGUMENT, exit 2, naming what E serves), for every --dirs name.
+    const unserved = unservedDirsError(open.hello.dirs, dirs.map((d) => d.name));
+    if (unserved) throw unserved;
+    if (open.hello.log_id !== logId) {
+      throw new ZyncError(
+        'RESYNC_REQUIRED',
+        "E's change log was recreated since R last synced; run zync-client once to resync, then --update-upstream.",
+      );
+    }
+    return open;
+  };
+  try {
+    // Before the scan, which hashes R's edits and may take minutes on a big tree: a refused token,
+    // a wrong --server, an unreachable daemon, a name E does not serve or a recreated log is said
+    // at once. The connection stays open meanwhile (the scan awaits its I/O, so heartbeats go on).
+    const early = await connect();
+    const stopWatching = early.onClose((err) => {
+      if (!signal?.aborted) log.info(`${err.message} Connecting again once R's roots are scanned.`);
+    });
+    const { found, hashed } = await scanAndHash(options).finally(stopWatching);
+    stopIfAsked();
+    return await planAndSend(options, { logId, found, hashed, connect, stopIfAsked, print });
+  } finally {
+    await (connection as Connection | null)?.close();
+  }
+}
+
+/** R's changes since what it received: the scan of its roots, then the hashing of the suspects. */
+async function scanAndHash({ store, dirs, log, progress }: RunUpstreamOptions): Promise<{ found: LocalChanges; hashed: HashedFile[] }> {
   const looked: ScanCounts = { files: 0, suspects: 0 };
   progress?.scanning(looked);
   const found = await findLocalChanges(store, dirs, log, looked);
@@ -95,31 +138,24 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     (file, code) => log.warn({ code }, `cannot read ${inertLine(`${file.base_dir}/${file.path}`)}: not sent upstream`),
     hashing,
   );
-  stopIfAsked();
+  return { found, hashed };
+}
 
+async function planAndSend(
+  options: RunUpstreamOptions,
+  run: {
+    logId: string;
+    found: LocalChanges;
+    hashed: HashedFile[];
+    connect: () => Promise<Connection>;
+    stopIfAsked: () => void;
+    print: (line: string) => void;
+  },
+): Promise<UpstreamResult> {
+  const { store, dirs, log, signal, progress } = options;
+  const { logId, found, hashed, connect, stopIfAsked, print } = run;
+  const { deleted } = found;
   const records = StagedRecords.open(options.dbPath);
-  let connection: Connection | null = null;
-  // Connects once, for the status question and the upload alike.
-  const connect = async (): Promise<Connection> => {
-    if (connection) return connection;
-    stopIfAsked();
-    // Stopped while connecting: said as any other stop.
-    connection = await options.connect().catch((err: unknown) => {
-      stopIfAsked();
-      throw err;
-    });
-    stopIfAsked();
-    // As a pull words it (BAD_ARGUMENT, exit 2, naming what E serves), for every --dirs name.
-    const unserved = unservedDirsError(connection.hello.dirs, dirs.map((d) => d.name));
-    if (unserved) throw unserved;
-    if (connection.hello.log_id !== logId) {
-      throw new ZyncError(
-        'RESYNC_REQUIRED',
-        "E's change log was recreated since R last synced; run zync-client once to resync, then --update-upstream.",
-      );
-    }
-    return connection;
-  };
   try {
     const recorded = records.load(logId);
     const baseInput = { hashed, deleted, received: new Map(found.received.map((f) => [fileKey(f.base_dir, f.path), f])), dirs: found.dirs };
@@ -241,7 +277,6 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     }
   } finally {
     records.close();
-    await (connection as Connection | null)?.close();
   }
 }
 
