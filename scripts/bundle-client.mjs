@@ -3,7 +3,8 @@
 // dist/zync-client.mjs, which the binary runs. Every `--once` run pays the client's start-up,
 // and resolving and loading ~270 module files took ~0.45 s of it; one file loads in ~0.2 s.
 // Native modules stay outside (they load their .node files relative to themselves), and so does
-// heap-tuning.js, which the binary loads first and the bundle must share, not copy.
+// heap-tuning.js, which the binary loads first and the bundle must share, not copy. yargs is
+// outside too: common's loadYargs requires its CommonJS build at run time (resolved from here).
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 

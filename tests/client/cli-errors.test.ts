@@ -220,6 +220,18 @@ describe('zync-client errors', () => {
     expect(result.stdout).toContain('[default: "info"]');
   });
 
+  it('--help wraps long descriptions between words', async () => {
+    const result = await runCli('client', ['--help']);
+    expect(result.code).toBe(0);
+    // Lines joined as a reader's eye does: a word cut at the column would read "te rminal".
+    // Before: yargs' ES module build cut words at column 100 (yargs#2112).
+    const text = result.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain(
+      'Show progress of pulls and uploads of more than a second: a status line on a terminal, else a log line every 5 s (default: on a terminal only; --no-progress: never)',
+    );
+    expect(result.stdout.split('\n').every((line) => line.length <= 100)).toBe(true);
+  });
+
   it.each<[string, string[], RegExp]>([
     ['no --dirs', ['--token', 't'], /dirs/],
     ['a malformed dir spec', ['--token', 't', '--dirs', 'nocolon'], /is not NAME:PATH/],

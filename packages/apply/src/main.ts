@@ -8,9 +8,8 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import chalk from 'chalk';
-import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, failAndExit, ignoreClosedStdout, isZyncError, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, failAndExit, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
@@ -140,7 +139,7 @@ async function main(): Promise<void> {
   let opened: Opened | null = null;
   const open = (db: string) => (opened ??= openDb(db));
   try {
-    await yargs(hideBin(process.argv))
+    await loadYargs()(hideBin(process.argv))
       .scriptName(PROGRAM)
       .usage('$0 [--db sync.db] <list|show|apply|discard> ...')
       .wrap(100)

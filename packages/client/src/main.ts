@@ -2,10 +2,10 @@
 // connection factory), run — one pass (--once), continuous pulling, or --update-upstream — and
 // map failures to one sentence and an exit code (failAndExit). Decides nothing itself.
 import { existsSync } from 'node:fs';
-import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import {
   LOG_LEVELS,
+  loadYargs,
   isZyncError,
   ZyncError,
   createLogger,
@@ -41,7 +41,7 @@ const PROGRAM = 'zync-client';
 
 async function main(): Promise<void> {
   ignoreClosedStdout();
-  const argv = await yargs(hideBin(process.argv))
+  const argv = await loadYargs()(hideBin(process.argv))
     .scriptName(PROGRAM)
     .usage('$0 --server ws://localhost:8000 --dirs NAME:LOCALPATH... [options]')
     .option('server', { type: 'string', demandOption: true, describe: "The daemon's WebSocket address (through the SSH tunnel)" })

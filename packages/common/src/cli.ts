@@ -1,8 +1,21 @@
-// What the three binaries share on the command line: failures turned into exit codes and a single
-// sentence on stderr, numeric options checked as typed, and the version line.
+// What the three binaries share on the command line: the argument parser, failures turned into
+// exit codes and a single sentence on stderr, numeric options checked as typed, and the version line.
+import { createRequire } from 'node:module';
+import type yargsFactory from 'yargs';
 import { isZyncError, ZyncError, type ErrorCode } from './protocol/errors.js';
 import { PROTOCOL_VERSION } from './protocol/version.js';
 import { inertText } from './terminal-text.js';
+
+/**
+ * yargs, as its CommonJS build. Its ES module build wraps --help with a stand-in for wrap-ansi
+ * that cuts words at the column ("a status line on a te|rminal", yargs#2112); this one wraps
+ * between words. `yargs/yargs`, the bare factory: `yargs` itself also sets up a global instance,
+ * which took 0.2 s. Loaded when called (by the binaries only), at run time: esbuild leaves it out
+ * of zync-client's one file.
+ */
+export function loadYargs(): typeof yargsFactory {
+  return createRequire(import.meta.url)('yargs/yargs') as typeof yargsFactory;
+}
 
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   BAD_ARGUMENT: 2,

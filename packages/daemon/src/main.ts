@@ -1,9 +1,8 @@
 // zync-daemon: parse the command line, wire the daemon, run until SIGINT/SIGTERM. Every failure
 // before serving (bad arguments, missing directory, port in use, unreadable db) exits non-zero
 // with one sentence via failAndExit.
-import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, ignoreClosedStdout, isZyncError, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, usageError, versionLine, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, loadYargs, ignoreClosedStdout, isZyncError, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, usageError, versionLine, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
 import { RESCAN_DEFAULT_MINUTES } from './watcher.js';
@@ -14,7 +13,7 @@ const PROGRAM = 'zync-daemon';
 
 async function main(): Promise<void> {
   ignoreClosedStdout();
-  const argv = await yargs(hideBin(process.argv))
+  const argv = await loadYargs()(hideBin(process.argv))
     .scriptName(PROGRAM)
     .usage('$0 --dirs NAME:PATH... [options]\n\nServes a change log of the directories over WebSocket.')
     .option('host', { type: 'string', default: 'localhost', describe: 'Address to listen on' })
