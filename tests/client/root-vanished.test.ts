@@ -1,14 +1,14 @@
-// A local root that is gone from R after it received files (`rm -rf` of it, the disk it was on
-// unmounted with its mount point) is fetched again from E, not made again empty and called up to
+// A local root that is gone from R after it received files (`rm -rf` of it) is fetched again from E, not made again empty and called up to
 // date: its missing files are no edits of R's, and deleting a root is how a user makes zync fetch
 // it again. Other roots stay as they are; --update-upstream never sends the missing root as
 // deletions.
-import { lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectSameTree, sameTree, startDaemon, tempDir, waitFor, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
 import { listSessions, runUpstream } from '../upstream/support.js';
-import { runClientOnce, spawnClient, stateDb, waitForDaemonToSee, type ClientSetup } from './support.js';
+import { runClientOnce, spawnClient, stateDb, syncedPair, waitForDaemonToSee, type ClientSetup } from './support.js';
 
 const MISSING_WARNING = /WARN.*"docs".*was missing.*fetched again/;
 
@@ -22,10 +22,23 @@ async function inodes(root: string): Promise<Record<string, number>> {
   return out;
 }
 
+/** Whether chattr can make a directory here immutable (root, and a file system that has the flag). */
+function canMakeImmutable(dir: string): boolean {
+  try {
+    execFileSync('chattr', ['+i', dir], { stdio: 'ignore' });
+    execFileSync('chattr', ['-i', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('zync-client with a local root gone from R', () => {
   let daemon: DaemonHandle | undefined;
   let client: SpawnedCli | undefined;
+  const immutable: string[] = [];
   afterEach(async () => {
+    for (const dir of immutable.splice(0)) execFileSync('chattr', ['-i', dir]);
     await client?.stop('SIGKILL');
     client = undefined;
     await daemon?.stop();
@@ -107,6 +120,45 @@ describe('zync-client with a local root gone from R', () => {
     const upstream = await runUpstream(setup);
     expect(upstream.code, upstream.stderr).toBe(0);
     expect(await listSessions(d)).toEqual(before);
+  });
+
+  it('keeps what R recorded when the missing root cannot be made (its disk not back yet): an unsent edit stays R\'s', async (ctx) => {
+    const e = tempDir('zync-e-');
+    await writeFile(path.join(e, 'a.txt'), 'E1\n');
+    daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const mnt = path.join(tempDir('zync-r-'), 'mnt');
+    await mkdir(mnt);
+    if (!canMakeImmutable(mnt)) ctx.skip();
+    const setup: ClientSetup = { daemon, dirs: { docs: path.join(mnt, 'docs') }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    expect((await runClientOnce(setup)).code).toBe(0);
+    await writeFile(path.join(mnt, 'docs', 'a.txt'), "R's unsent edit\n");
+
+    // The root's disk goes away, and the directory it was mounted on cannot be written meanwhile.
+    const away = path.join(tempDir('zync-away-'), 'docs');
+    await rename(path.join(mnt, 'docs'), away);
+    execFileSync('chattr', ['+i', mnt]);
+    immutable.push(mnt);
+    const whileGone = await runClientOnce(setup);
+    expect(whileGone.code).toBe(2);
+    expect(whileGone.stderr).not.toMatch(MISSING_WARNING);
+
+    execFileSync('chattr', ['-i', mnt]);
+    immutable.pop();
+    await rename(away, path.join(mnt, 'docs'));
+    expect((await runClientOnce(setup)).code).toBe(0);
+    expect(await readFile(path.join(mnt, 'docs', 'a.txt'), 'utf8')).toBe("R's unsent edit\n");
+    expect((await runUpstream(setup)).code).toBe(0);
+    expect(await listSessions(daemon)).toHaveLength(1);
+  });
+
+  it('does not call a root --dirs gives a new place missing', async () => {
+    const pair = await syncedPair(async (e) => writeFile(path.join(e, 'a.txt'), 'E\n'));
+    daemon = pair.daemon;
+    const run = await runClientOnce({ ...pair.setup, dirs: { docs: path.join(tempDir('zync-r2-'), 'new-place') } });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).not.toMatch(/was missing/);
+    expect(run.stderr).toMatch(/full resync: the local directory for docs changed/);
   });
 
   it('fetches a root that goes missing while a continuous client runs', async () => {

@@ -11,7 +11,6 @@ import {
   createLogger,
   failAndExit,
   ignoreClosedStdout,
-  makeRoots,
   parseDirSpecs,
   realLocation,
   refusePrivatePathsInRoots,
@@ -29,7 +28,7 @@ import { openNewState, openState, refuseUnmakeableStateDir, type ClientState } f
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { PullProgress, StatusLine, stderrAround, stderrTerminal, Ticker, UploadProgress } from './progress.js';
-import { PullEngine, discardPartialDownloads, forgetMissingRoots } from './pull-engine.js';
+import { PullEngine, discardPartialDownloads, remakeMissingRoots } from './pull-engine.js';
 import { missingRootUpstreamError } from './core/missing-roots.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { connectFirst, runContinuous, runOnce } from './runner.js';
@@ -140,6 +139,7 @@ async function main(): Promise<void> {
     // Looked at again (connecting may have retried for hours). The last wait before R changes: a
     // stop (Ctrl-C, SIGTERM) handled up to here leaves R as it was.
     const missingRoots = first === null ? [] : await refuseUnusableRoots(specs, { allowMissing: true });
+    const missingWhere = await Promise.all(missingRoots.map(async (dir) => ({ ...dir, real: await realLocation(dir.root) })));
     if (first === null || controller.signal.aborted) {
       if (argv.once) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
       return;
@@ -153,8 +153,7 @@ async function main(): Promise<void> {
     const { store } = state;
     staged = StagedRecords.open(dbPath);
     // A root gone after it received files is fetched again, not made again empty.
-    const forgotten = forgetMissingRoots(missingRoots, { store, staged, logger });
-    makeRoots(missingRoots);
+    const forgotten = remakeMissingRoots(missingWhere, { store, staged, logger });
     const dirs = await resolveRoots(specs);
 
     const resumable = new Set(store.partials().map((p) => p.temp_path));

@@ -105,7 +105,7 @@ export class PullEngine {
   private readonly checked = new WeakSet<Connection>();
   /** Root changes found at start (their entries were dropped): forces one resync. */
   private rootsChanged: string[] = [];
-  /** Roots found missing and forgotten (forgetMissingRoots), not yet resynced. */
+  /** Roots found missing and forgotten (remakeMissingRoots), not yet resynced. */
   private missing: string[] = [];
 
   /** `missing`: the roots the caller found missing and forgot before making them (at start). */
@@ -153,15 +153,22 @@ export class PullEngine {
   }
 
   /**
-   * Roots gone since the last pass (one lstat each): those that received files are forgotten,
-   * then all are made again. Returns the names forgotten, for the start decision.
+   * Roots gone since the last pass (one lstat each) are made again; those that received files
+   * are forgotten once made. Returns the names forgotten, for the start decision. A root that
+   * cannot be made (its disk's mount point gone too) keeps its records: its changes fail and wait
+   * for the next pass, as any change that cannot be applied.
    */
   private remakeMissingRoots(): string[] {
     const missing = this.options.tree.missingRoots();
     if (missing.length === 0) return [];
-    const forgotten = forgetMissingRoots(missing, this.options);
-    makeRoots(missing);
-    return forgotten;
+    try {
+      // LocalTree's roots are where bindRoots put them: as real as they get.
+      return remakeMissingRoots(missing.map((dir) => ({ ...dir, real: dir.root })), this.options);
+    } catch (err) {
+      const why = isZyncError(err) ? err.message : String(err);
+      this.options.logger.warn(`${why} Its changes wait until it can be made.`);
+      return [];
+    }
   }
 
   /** Pulls, retrying what failed, until R is up to date or attempts run out. */
@@ -334,25 +341,27 @@ export class PullEngine {
 }
 
 /**
- * Forgets the records of missing roots that received files or directories (the store's and the
- * staged ones: core/missing-roots.ts), with one warning each, and returns their names. Call it
- * before the roots are made again: a kill -9 in between then leaves a missing root to find again,
- * never an empty one whose records would count as R's deletions. Synchronous: no stop is handled
- * between it and the making of the roots.
+ * Makes missing roots again, then forgets the records of those R received files into at that
+ * place (the store's and the staged ones: core/missing-roots.ts), with one warning each, and
+ * returns their names. Made first, so that a root that cannot be made (makeRoots throws) keeps
+ * its records for when it is back. Synchronous: no stop is handled in between. A kill -9 between
+ * the making and the forgetting (microseconds) leaves an empty root whose records count as R's
+ * deletions, as before missing roots were looked for: nothing lost, nothing fetched.
  */
-export function forgetMissingRoots(
-  missing: readonly DirSpec[],
+export function remakeMissingRoots(
+  missing: readonly (DirSpec & { real: string })[],
   options: Pick<PullOptions, 'store' | 'staged' | 'logger'>,
 ): string[] {
   const { store, staged, logger } = options;
-  const forgotten = rootsToFetchAgain(missing, (name) => store.hasRecords(name));
-  for (const dir of forgotten) {
+  const refetch = rootsToFetchAgain(missing, store);
+  makeRoots(missing);
+  for (const dir of refetch) {
     logger.warn(missingRootWarning(dir));
     // The staged records first: the store's are what tells a later run that the root went missing.
     staged?.forgetBaseDir(dir.name);
     store.forgetBaseDir(dir.name);
   }
-  return forgotten.map((dir) => dir.name);
+  return refetch.map((dir) => dir.name);
 }
 
 /** One line for stderr: what a pass did. */

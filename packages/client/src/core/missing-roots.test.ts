@@ -1,18 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { missingRootUpstreamError, missingRootWarning, rootsToFetchAgain, type MissingRoot } from './missing-roots.js';
 
-const docs: MissingRoot = { name: 'docs', root: '/r/docs' };
-const code: MissingRoot = { name: 'code', root: '/r/code' };
+const docs = { name: 'docs', root: '/r/docs', real: '/r/docs' };
+const code = { name: 'code', root: '/r/code', real: '/r/code' };
+const bound = new Map([['docs', '/r/docs'], ['code', '/r/code']]);
 
 describe('rootsToFetchAgain', () => {
-  it.each<[string, MissingRoot[], string[], string[]]>([
+  it.each<[string, (MissingRoot & { real: string })[], string[], string[]]>([
     ['nothing missing', [], ['docs'], []],
     ['a missing root R received files into', [docs], ['docs'], ['docs']],
     ['a missing root R never received anything into (first run, or E has nothing there)', [docs], [], []],
     ['only the missing ones with records, in --dirs order', [docs, code], ['code'], ['code']],
     ['records of a root that is present do not count', [code], ['docs'], []],
+    ['a root --dirs gives a new place that does not exist yet (a moved root, not a missing one)', [{ ...docs, root: '/new/docs', real: '/new/docs' }], ['docs'], []],
+    ['the same place reached through a symbolic link', [{ ...docs, root: '/link/docs' }], ['docs'], ['docs']],
   ])('%s', (_name, missing, recorded, expected) => {
-    const names = rootsToFetchAgain(missing, (name) => recorded.includes(name)).map((d) => d.name);
+    const names = rootsToFetchAgain(missing, { hasRecords: (name) => recorded.includes(name), boundRoot: (name) => bound.get(name) }).map((d) => d.name);
     expect(names).toEqual(expected);
   });
 });

@@ -1,4 +1,4 @@
-// A local root found missing (R removed it, or it lay on a disk no longer mounted) after R received
+// A local root found missing (R removed it; a disk not mounted looks the same) after R received
 // files or directories into it. Its records describe what is no longer there: taken for R's
 // deletions they would keep the root empty for good (a pull never undoes R's edits) and go
 // upstream as the deletion of everything. So its records are forgotten and E's files fetched again
@@ -12,9 +12,16 @@ export interface MissingRoot {
   root: string;
 }
 
-/** The missing roots whose records are forgotten and whose files are fetched again from E. */
-export function rootsToFetchAgain<T extends MissingRoot>(missing: readonly T[], hasRecords: (name: string) => boolean): T[] {
-  return missing.filter((dir) => hasRecords(dir.name));
+/**
+ * The missing roots whose records are forgotten and whose files are fetched again from E: those R
+ * received files into at this very place. A root --dirs gives a new place is not one (it is
+ * resynced as a moved root is); `real` is where the root would be, symbolic links resolved.
+ */
+export function rootsToFetchAgain<T extends MissingRoot & { real: string }>(
+  missing: readonly T[],
+  recorded: { hasRecords(name: string): boolean; boundRoot(name: string): string | undefined },
+): T[] {
+  return missing.filter((dir) => recorded.hasRecords(dir.name) && recorded.boundRoot(dir.name) === dir.real);
 }
 
 /** The warning for one root fetched again: what was found, and what zync does about it. */
