@@ -16,7 +16,7 @@ import { RootSet } from './roots.js';
 import { DaemonServer, probeListen } from './server/server.js';
 import type { UpstreamPort } from './server/upstream-port.js';
 import { DaemonStore } from './store/daemon-store.js';
-import { TreeWatcher } from './watcher.js';
+import { logUntracked, TreeWatcher } from './watcher.js';
 import { createUpstreamPort } from './upstream/index.js';
 
 export interface DaemonConfig {
@@ -119,15 +119,21 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     let hashed = 0;
     let logged = 0;
     for (const root of roots.all()) {
+      let untracked = 0;
       const result = await reconcile({
         store,
         root,
         log,
         skippedNames,
-        record: (inputs) => void (logged += watcher.record(inputs).length),
+        record: (inputs) => {
+          const done = watcher.record(inputs);
+          logged += done.recorded.length;
+          untracked += done.untracked;
+        },
         stop: stopped,
         onDirectory: watcher.watchMissed(root.name),
       });
+      logUntracked(log, untracked, root.name); // rules changed while stopped, or a newer zync's built-in ones
       files += result.files;
       hashed += result.hashed;
       if (result.verdict.status !== 'ok') log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, result.verdict.reason);

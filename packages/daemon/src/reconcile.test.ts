@@ -158,6 +158,38 @@ describe('reconcile', () => {
     expect(gone.inputs.map((i) => `${i.operation} ${i.path}`)).toEqual(['delete a/b']);
   });
 
+  it('forgets recorded paths the rules now ignore without logging a deletion, and logs them as adds once they are not', async () => {
+    const { root, store } = await setup(TREE);
+    await run(root, store, 3);
+    const before = store.lastSequence();
+    root.matcher = createIgnoreMatcher('a/\ne/g\n');
+    const ignoring = await run(root, store, 3);
+    expect(ignoring.batches.flat().map((i) => `${i.ignored ? 'forget' : i.operation} ${i.path}`).sort()).toEqual(['forget a', 'forget e/g']);
+    expect(store.lastSequence()).toBe(before); // nothing for a client to pull
+    expect(livePaths(store)).toEqual(['dir e', 'file e/f', 'file e/h', 'file top.txt']);
+    expect(store.getFile('d', 'a/b/c/z')).toBeNull(); // the whole ignored subtree is forgotten
+    expect((await run(root, store, 3)).batches).toEqual([]); // and stays so
+
+    root.matcher = createIgnoreMatcher(null);
+    await run(root, store, 3);
+    const back = store.changesSince(before, 100).changes.map((c) => `${c.operation} ${c.path}`).sort();
+    expect(back).toEqual(['add a', 'add a/b', 'add a/b/c', 'add a/b/c/z', 'add a/b/y', 'add a/x', 'add e/g']);
+  });
+
+  it('a built-in rule a newer zync adds (emacs auto-saves) forgets what an older one recorded, with no deletion', async () => {
+    const { root, store } = await setup(['#draft.txt#', 'notes.txt']);
+    root.matcher = () => false; // an older zync that synced such names
+    await run(root, store, 3);
+    expect(livePaths(store)).toEqual(['file #draft.txt#', 'file notes.txt']);
+    const before = store.lastSequence();
+    root.matcher = createIgnoreMatcher(null);
+    let untracked = 0;
+    await reconcile({ store, root, log, record: (inputs) => void (untracked += store.applyChanges(inputs).untracked) });
+    expect(untracked).toBe(1);
+    expect(store.lastSequence()).toBe(before);
+    expect(livePaths(store)).toEqual(['file notes.txt']);
+  });
+
   it('tells onDirectory of each directory below where it starts, each before what it holds', async () => {
     // The watcher relies on that order: what is below a directory it hands to chokidar is skipped.
     const { root, store } = await setup(TREE);

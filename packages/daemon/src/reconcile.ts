@@ -74,7 +74,7 @@ export async function reconcile(options: {
       if (e.kind === 'dir') result.dirs++;
       else result.files++;
     }
-    const plan = diffScan({ base_dir: root.name, scanned, recorded, unreadable });
+    const plan = diffScan({ base_dir: root.name, scanned, recorded, unreadable, ignored: root.matcher });
     for (const change of plan.changes) pending.push(change); // not push(...): a directory may hold more entries than a call takes arguments
     for (const entry of plan.hash) {
       result.hashed++;

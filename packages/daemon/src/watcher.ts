@@ -9,7 +9,8 @@
 // safety net for dropped events; a whole-root scan (the start-up one too) watches each directory
 // it lists that chokidar never heard of. A root that vanishes, or is suddenly emptied (an unmounted disk), is
 // reported and held (no deletions) until it returns, then rescanned; a root made anew in its
-// place (rm -rf, mkdir) is watched anew. Paths are looked at through real directories only:
+// place (rm -rf, mkdir) is watched anew. A recorded path the ignore rules now exclude (an edited
+// .zyncignore) is forgotten, never logged as deleted: R keeps its copy. Paths are looked at through real directories only:
 // nothing behind a symlink is E's. Names that are not UTF-8 raise events under a decoded name
 // that leads nowhere: they are reported (SkippedNames) and their events dropped, never looked at
 // over and over. Owns chokidar and timers; decides nothing itself.
@@ -20,7 +21,7 @@ import * as posixPath from 'node:path/posix';
 import { performance } from 'node:perf_hooks';
 import { IGNORE_FILE, isSafeRelativePath, mayBeNonUtf8, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
 import { addEvents, pendingKey, takeSettled, type PendingMap, type PendingPath, type WatchEventType } from './core/coalesce-events.js';
-import { sameStat, unreadableInput, type ChangeInput } from './core/entries.js';
+import { ignoredInput, sameStat, unreadableInput, type ChangeInput } from './core/entries.js';
 import { newBurstState, noteEvent, takeEndedBurst, type BurstOptions, type BurstState } from './core/event-bursts.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import { DirectoryWatcher } from './directory-watcher.js';
@@ -187,16 +188,19 @@ export class TreeWatcher {
     await this.current?.catch(() => undefined);
   }
 
-  /** Records inputs in one transaction and tells the server; returns the entries logged. */
-  record(inputs: readonly ChangeInput[]): ChangeEntry[] {
-    if (inputs.length === 0) return [];
-    const { highestSequence, recorded } = this.store.applyChanges(inputs);
+  /**
+   * Records inputs in one transaction and tells the server; returns the entries logged and how
+   * many recorded paths were forgotten as ignored now (say so with logUntracked, once per look).
+   */
+  record(inputs: readonly ChangeInput[]): { recorded: ChangeEntry[]; untracked: number } {
+    if (inputs.length === 0) return { recorded: [], untracked: 0 };
+    const { highestSequence, recorded, untracked } = this.store.applyChanges(inputs);
     if (recorded.length > 0) {
       for (const e of recorded) this.log.debug({ sequence: e.sequence, operation: e.operation, kind: e.kind, base_dir: e.base_dir, path: e.path }, 'logged');
       this.log.info(`logged ${recorded.length} change(s), sequences ${recorded[0]!.sequence}..${recorded[recorded.length - 1]!.sequence}`);
       this.onCommit(highestSequence, recorded);
     }
-    return recorded;
+    return { recorded, untracked };
   }
 
   /**
@@ -483,7 +487,8 @@ export class TreeWatcher {
     if (this.closed) return;
 
     inputs.push(...(await this.missingParents(present)));
-    const recorded = this.record(await this.guardRoots(inputs));
+    const { recorded, untracked } = this.record(await this.guardRoots(inputs));
+    logUntracked(this.log, untracked);
     for (const path of [...(await this.staleAfterCommit(recorded)), ...(await this.checkParents(gone))]) requeue.push(path);
 
     this.requeue(requeue);
@@ -510,10 +515,12 @@ export class TreeWatcher {
     // A directory made there now, or later, must get a watch of its own. Once it has one,
     // onWatching asks for another look at its subtree.
     if (watchLost) this.watchers.get(root.name)?.renew(absPath(root.root, item.path), entry?.kind === 'dir');
-    if (!entry) return { inputs: [gone], unsettled: [], present: false };
-    if (root.matcher(item.path, entry.kind === 'dir')) return { inputs: [], unsettled: [], present: false };
     const prev = this.store.getFile(root.name, item.path);
     const live = prev !== null && !prev.deleted ? prev : null;
+    // Recorded, and ignored now: forgotten, never deleted (as diffScan decides in a rescan).
+    if (live && root.matcher(item.path, live.kind === 'dir')) return { inputs: [ignoredInput(root.name, item.path, live.kind)], unsettled: [], present: false };
+    if (!entry) return { inputs: [gone], unsettled: [], present: false };
+    if (root.matcher(item.path, entry.kind === 'dir')) return { inputs: [], unsettled: [], present: false };
 
     if (entry.kind === 'dir') {
       // A permission change may have made the directory searchable again: what changed below it
@@ -622,7 +629,7 @@ export class TreeWatcher {
    * every client), reports it, and starts watching for its return.
    */
   private async guardRoots(inputs: ChangeInput[]): Promise<ChangeInput[]> {
-    const deleting = new Set(inputs.filter((i) => i.operation === 'delete').map((i) => i.base_dir));
+    const deleting = new Set(inputs.filter((i) => i.operation === 'delete' && !i.ignored).map((i) => i.base_dir));
     const held = new Set<string>();
     for (const name of deleting) {
       const root = this.roots.get(name);
@@ -700,8 +707,11 @@ export class TreeWatcher {
     }
     for (const key of this.undecodable) if (key.startsWith(pendingKey(name, ''))) this.undecodable.delete(key);
     const stale: { base_dir: string; path: string }[] = [];
+    let untracked = 0;
     const record = async (inputs: ChangeInput[]) => {
-      for (const path of await this.staleAfterCommit(this.record(inputs))) stale.push(path);
+      const done = this.record(inputs);
+      untracked += done.untracked;
+      for (const path of await this.staleAfterCommit(done.recorded)) stale.push(path);
     };
     const result = await reconcile({
       store: this.store,
@@ -712,12 +722,23 @@ export class TreeWatcher {
       stop: () => this.closed,
       onDirectory: this.watchMissed(name),
     });
+    logUntracked(this.log, untracked, name);
     if (result.verdict.status !== 'ok') {
       this.holdRoot(root, result.verdict.reason);
       return;
     }
     this.requeue([...result.unsettled.map((path) => ({ base_dir: name, path })), ...stale]);
   }
+}
+
+/**
+ * One info line for the recorded paths a look forgot because the ignore rules now exclude them:
+ * a user who added `data/` to .zyncignore learns that it is no longer synced, and that the
+ * clients keep their copies. One line per look, not per path.
+ */
+export function logUntracked(log: Logger, untracked: number, base_dir?: string): void {
+  if (untracked === 0) return;
+  log.info(base_dir === undefined ? {} : { base_dir }, `${untracked} recorded path(s) no longer synced: the ignore rules now exclude them (clients keep their copies)`);
 }
 
 /** How many events the OS queues for one inotify instance before it drops them (Linux; 16,384 by default). */

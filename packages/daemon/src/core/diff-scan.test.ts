@@ -19,6 +19,8 @@ interface Case {
   scanned: StatEntry[];
   recorded: FileRecord[];
   unreadable?: string[];
+  /** Paths (and, ending in '/', directories with what is below them) the ignore rules exclude now. */
+  ignored?: string[];
   hash: string[];
   changes: string[];
   unchanged: number;
@@ -102,13 +104,52 @@ const cases: Case[] = [
     changes: ['delete file old'],
     unchanged: 0,
   },
+  {
+    name: 'a recorded file the rules now ignore is forgotten, not deleted',
+    scanned: [file('keep.txt')],
+    recorded: [rec(file('keep.txt')), rec(file('notes.log'))],
+    ignored: ['notes.log'],
+    hash: [],
+    changes: ['forget file notes.log'],
+    unchanged: 1,
+  },
+  {
+    name: 'a recorded directory the rules now ignore is forgotten (the store forgets what is below it)',
+    scanned: [],
+    recorded: [rec(dir('data'))],
+    ignored: ['data/'],
+    hash: [],
+    changes: ['forget dir data'],
+    unchanged: 0,
+  },
+  {
+    name: 'a rule for directories does not forget a recorded file of that name: it is gone, so deleted',
+    scanned: [],
+    recorded: [rec(file('data'))],
+    ignored: ['data/'],
+    hash: [],
+    changes: ['delete file data'],
+    unchanged: 0,
+  },
+  {
+    name: 'beside an ignored path, a file that is really gone is still deleted',
+    scanned: [],
+    recorded: [rec(file('a.log')), rec(file('gone.txt'))],
+    ignored: ['a.log'],
+    hash: [],
+    changes: ['forget file a.log', 'delete file gone.txt'],
+    unchanged: 0,
+  },
 ];
 
+/** A stand-in for the ignore matcher: exact paths, and 'dir/' for directories only. */
+const matcherOf = (ignored: readonly string[]) => (path: string, isDir: boolean) => ignored.includes(path) || (isDir && ignored.includes(`${path}/`));
+
 describe('diffScan', () => {
-  it.each(cases)('$name', ({ scanned, recorded, unreadable, hash, changes, unchanged }) => {
-    const plan = diffScan({ base_dir: 'd', scanned, recorded: new Map(recorded.map((r) => [r.path, r])), unreadable });
+  it.each(cases)('$name', ({ scanned, recorded, unreadable, ignored, hash, changes, unchanged }) => {
+    const plan = diffScan({ base_dir: 'd', scanned, recorded: new Map(recorded.map((r) => [r.path, r])), unreadable, ignored: matcherOf(ignored ?? []) });
     expect(plan.hash.map((e) => e.path)).toEqual(hash);
-    expect(plan.changes.map((c) => `${c.operation} ${c.kind} ${c.path}`)).toEqual(changes);
+    expect(plan.changes.map((c) => `${c.ignored ? 'forget' : c.operation} ${c.kind} ${c.path}`)).toEqual(changes);
     expect(plan.unchanged).toBe(unchanged);
     for (const c of plan.changes) expect(c.base_dir).toBe('d');
   });

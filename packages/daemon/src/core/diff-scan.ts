@@ -5,8 +5,10 @@
 // directory mode changes).
 // Unchanged files are not re-hashed. Paths below a directory the scan could not read are left
 // alone, never taken as deleted; a deleted directory's contents go with it (the store's job).
+// A recorded path the ignore rules now exclude (the scan leaves it out) is not deleted but
+// forgotten (ChangeInput.ignored): ignoring stops syncing, the clients keep their copies.
 // Pure: the scanner shell does the I/O.
-import { sameStat, type ChangeInput, type FileRecord, type StatEntry } from './entries.js';
+import { ignoredInput, sameStat, type ChangeInput, type FileRecord, type StatEntry } from './entries.js';
 
 export interface ScanPlan {
   /** Files whose content must be read before they can be classified. */
@@ -28,6 +30,8 @@ export function diffScan(input: {
   recorded: ReadonlyMap<string, FileRecord>;
   /** Directories the scan could not read: what lies below them is unknown, not deleted. */
   unreadable?: readonly string[];
+  /** The root's ignore rules now; a recorded path they exclude is forgotten, not deleted. */
+  ignored?: (path: string, isDir: boolean) => boolean;
 }): ScanPlan {
   const { base_dir, scanned, recorded } = input;
   const unreadable = new Set(input.unreadable ?? []);
@@ -55,6 +59,10 @@ export function diffScan(input: {
   for (const [path, prev] of recorded) {
     if (seen.has(path) || prev.deleted) continue;
     if (unreadable.size > 0 && belowAny(path, unreadable)) continue;
+    if (input.ignored?.(path, prev.kind === 'dir')) {
+      plan.changes.push(ignoredInput(base_dir, path, prev.kind));
+      continue;
+    }
     plan.changes.push({ operation: 'delete', kind: prev.kind, base_dir, path, checksum: null, size: 0, mtime: 0, mode: 0 });
   }
   return plan;

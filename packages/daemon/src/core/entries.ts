@@ -56,6 +56,12 @@ export interface ChangeInput {
    * directory zync-apply kept where R removed it, which R must receive again to converge.
    */
   relog?: boolean;
+  /**
+   * With operation delete: the path is not gone but ignored now (.zyncignore, or a built-in rule
+   * of a newer zync). It and what is recorded below it are forgotten without a log entry: ignoring
+   * a path stops syncing it, it never deletes the clients' copies.
+   */
+  ignored?: boolean;
 }
 
 /**
@@ -91,6 +97,11 @@ export function unreadableInput(base_dir: string, recorded: FileRecord | null, m
   if (recorded === null || recorded.deleted || recorded.kind !== 'file' || recorded.checksum === null) return null;
   const { path, checksum, size, mtime, ino, ctime } = recorded;
   return { operation: 'modify', kind: 'file', base_dir, path, checksum, size, mtime, mode: mode & 0o7777, ino, ctime };
+}
+
+/** The input that forgets a recorded path the ignore rules now exclude (see ChangeInput.ignored). */
+export function ignoredInput(base_dir: string, path: string, kind: EntryKind): ChangeInput {
+  return { operation: 'delete', kind, base_dir, path, checksum: null, size: 0, mtime: 0, mode: 0, ignored: true };
 }
 
 /**

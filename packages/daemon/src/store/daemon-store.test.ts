@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ChangeInput } from '../core/entries.js';
+import { ignoredInput, type ChangeInput } from '../core/entries.js';
 import { DaemonStore } from './daemon-store.js';
 import { loadMigrations } from './migrations.js';
 
@@ -43,6 +43,21 @@ describe('DaemonStore', () => {
     first.close();
     expect(open(p).logId).toBe(id);
     expect(open(dbPath()).logId).not.toBe(id);
+  });
+
+  it('forgets an ignored path and what is live below it without a log entry; a later add is an ordinary add', () => {
+    const s = open(dbPath());
+    s.recordChanges([dirIn('data'), fileIn('data/a'), dirIn('data/sub'), fileIn('data/sub/b'), fileIn('data/gone'), fileIn('database')]);
+    s.recordChanges([del('data/gone')]);
+    const before = s.lastSequence();
+    const result = s.applyChanges([ignoredInput('d', 'data', 'dir')]);
+    expect(result).toMatchObject({ recorded: [], untracked: 4, highestSequence: before });
+    expect(s.getFile('d', 'data')).toBeNull();
+    expect(s.getFile('d', 'data/sub/b')).toBeNull();
+    expect(s.getFile('d', 'data/gone')?.deleted).toBe(true); // a tombstone stays for compaction to drop
+    expect(s.getFile('d', 'database')?.deleted).toBe(false); // a sibling that only shares the prefix
+    s.recordChanges([dirIn('data'), fileIn('data/a')]);
+    expect(summary(s).slice(-2)).toEqual([`${before + 1} add dir data`, `${before + 2} add file data/a`]);
   });
 
   it('records adds and modifies, and nothing for a save that kept the content', () => {

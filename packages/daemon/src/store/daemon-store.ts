@@ -32,6 +32,8 @@ export interface RecordResult {
   highestSequence: number;
   /** The entries this call added to the log, in sequence order. */
   recorded: ChangeEntry[];
+  /** Live rows forgotten because the ignore rules now exclude them (ChangeInput.ignored). */
+  untracked: number;
 }
 
 export interface CompactionStep {
@@ -121,6 +123,10 @@ export class DaemonStore {
       ),
       tombstone: db.prepare<[number, string, string]>(
         'UPDATE files SET deleted = 1, checksum = NULL, size = 0, sequence = ? WHERE base_dir = ? AND path = ?',
+      ),
+      // Live rows only: a tombstone below keeps its delete entry's compaction as it was.
+      untrack: db.prepare<[string, string, string, string]>(
+        'DELETE FROM files WHERE base_dir = ? AND (path = ? OR (path > ? AND path < ?)) AND deleted = 0',
       ),
       touchFile: db.prepare<[number, number, number, number, number, string, string]>(
         'UPDATE files SET size = ?, mtime = ?, mode = ?, ino = ?, ctime = ? WHERE base_dir = ? AND path = ?',
@@ -257,11 +263,15 @@ export class DaemonStore {
   applyChanges(entries: readonly ChangeInput[], now: number = Date.now()): RecordResult {
     const run = this.db.transaction((inputs: readonly ChangeInput[]) => {
       const recorded: ChangeEntry[] = [];
-      for (const input of orderChanges(inputs)) this.applyOne(input, now, recorded);
-      return recorded;
+      let untracked = 0;
+      for (const input of orderChanges(inputs)) {
+        if (input.operation === 'delete' && input.ignored) untracked += this.untrack(input.base_dir, input.path);
+        else this.applyOne(input, now, recorded);
+      }
+      return { recorded, untracked };
     });
-    const recorded = entries.length === 0 ? [] : run.immediate(entries);
-    return { highestSequence: this.lastSequence(), recorded };
+    const { recorded, untracked } = entries.length === 0 ? { recorded: [], untracked: 0 } : run.immediate(entries);
+    return { highestSequence: this.lastSequence(), recorded, untracked };
   }
 
   private logChange(entry: Omit<ChangeEntry, 'sequence' | 'timestamp'>, now: number, recorded: ChangeEntry[]): number {
@@ -283,6 +293,15 @@ export class DaemonStore {
       recorded,
     );
     this.stmt.tombstone.run(sequence, row.base_dir, row.path);
+  }
+
+  /**
+   * Forgets a path and what is recorded below it, logging nothing: the rows go, so no client is
+   * told of a deletion and a later add (once no longer ignored) is an ordinary one. Their earlier
+   * log entries, no longer the latest of any row, are dropped by the next compaction.
+   */
+  private untrack(base_dir: string, path: string): number {
+    return this.stmt.untrack.run(base_dir, path, `${path}/`, `${path}0`).changes;
   }
 
   /** Deletes everything recorded below path, deepest first. */
