@@ -9,7 +9,7 @@
 // (core/missing-roots.ts): one that received files is forgotten, made again and resynced.
 // Reconnecting and scheduling passes is the runner's job, not this one's.
 import { unlink } from 'node:fs/promises';
-import { MAX_CHANGES_PAGE, ZyncError, isZyncError, makeRoots, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
+import { MAX_CHANGES_PAGE, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
 import { applyBatch, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
@@ -17,7 +17,7 @@ import { missingRootWarning, rootsToFetchAgain } from './core/missing-roots.js';
 import { ackableSequence } from './core/plan-pull.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
-import { planSweep } from './core/sweep.js';
+import { planSweep, splitIgnored } from './core/sweep.js';
 import { entryKeyString } from './core/types.js';
 import type { LocalTree } from './local-tree.js';
 import { pruneKeptDirs } from './prune-kept-dirs.js';
@@ -269,17 +269,21 @@ export class PullEngine {
     const position = store.position();
     let clean = true;
     for (const baseDir of this.options.dirNames) {
+      // Read after the pass: R's copy of E's .zyncignore as E has it now.
+      const ignored = await loadIgnoreMatcher(this.options.tree.root(baseDir));
       let after = '';
       for (;;) {
         const unseen = store.unseenEntries(baseDir, position.generation, after, MAX_CHANGES_PAGE);
         if (unseen.length === 0) break;
         after = unseen[unseen.length - 1]!.path;
-        const result = await this.applyEntries(connection, planSweep(unseen, position.sequence, Date.now()), summary);
+        const { sweep, kept } = splitIgnored(unseen, ignored);
+        const result = await this.applyEntries(connection, planSweep(sweep, position.sequence, Date.now()), summary);
         // A path refused for good (below a symbolic link R put in a directory's place) keeps its
-        // record, as a deletion from the log would leave it; seen in this generation, it no
-        // longer holds the resync open (every later pass would sweep it again and never finish).
+        // record, as a deletion from the log would leave it, and so does one ignored now; seen in
+        // this generation, it no longer holds the resync open (every later pass would sweep it
+        // again and never finish).
         const refused = new Set(result.skipped.map(entryKeyString));
-        const looked = unseen.filter((entry) => refused.has(entryKeyString(entry))).map((entry) => ({ ...entry, seen_gen: position.generation }));
+        const looked = [...sweep.filter((entry) => refused.has(entryKeyString(entry))), ...kept].map((entry) => ({ ...entry, seen_gen: position.generation }));
         store.commitBatch({ upserts: [...result.upserts, ...looked], removals: result.removals, kept: result.keptDirs });
         if (result.failed.length > 0) clean = false;
       }

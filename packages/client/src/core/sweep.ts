@@ -1,7 +1,8 @@
 // The end of a full resync: paths R had received that the daemon's current state no longer
 // holds were deleted on E while R could not follow the log. They become ordinary deletions, so
-// the no-loss rule of planPull applies (unchanged files go, R's edits are kept). Pure.
-import type { ChangeEntry } from '@zync/common';
+// the no-loss rule of planPull applies (unchanged files go, R's edits are kept). Those the ignore
+// rules now exclude are not among them: E stopped syncing them, it did not delete them. Pure.
+import type { ChangeEntry, IgnoreMatcher } from '@zync/common';
 import type { RecordedEntry } from './types.js';
 
 /** Synthetic delete entries for recorded paths the resync pass did not confirm. */
@@ -18,4 +19,16 @@ export function planSweep(unseen: readonly RecordedEntry[], sequence: number, no
     mode: recorded.mode,
     timestamp: now,
   }));
+}
+
+/**
+ * Splits unconfirmed records into those to sweep and those the root's ignore rules (R's copy of
+ * E's .zyncignore, and the built-in ones) now exclude: E no longer syncs those, so R keeps its
+ * copies and their records, as a pull that followed the log would have.
+ */
+export function splitIgnored(unseen: readonly RecordedEntry[], ignored: IgnoreMatcher): { sweep: RecordedEntry[]; kept: RecordedEntry[] } {
+  const sweep: RecordedEntry[] = [];
+  const kept: RecordedEntry[] = [];
+  for (const entry of unseen) (ignored(entry.path, entry.kind === 'dir') ? kept : sweep).push(entry);
+  return { sweep, kept };
 }
