@@ -12,11 +12,13 @@ const e2eOptions = {
   testTimeout: 120_000,
   hookTimeout: 60_000,
   maxConcurrency: 1,
-  poolOptions: { forks: { maxForks: 2, minForks: 1 } },
 };
 
 export default defineConfig({
   test: {
+    // Vitest sizes its one pool of forks from the root config only (a project's poolOptions do
+    // not change it), and by default to cores - 1: a single fork on a 2-core CI machine.
+    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     projects: [
       { test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'] } },
       {
