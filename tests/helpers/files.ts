@@ -72,30 +72,41 @@ export async function treeDigest(
   options: { includeConflictCopies?: boolean; ignore?: (rel: string) => boolean } = {},
 ): Promise<Record<string, TreeEntry>> {
   const out: Record<string, TreeEntry> = {};
+  const digestFile = async (abs: string): Promise<TreeEntry> => {
+    const info = await stat(abs);
+    return { kind: 'file', size: info.size, sha256: await sha256File(abs), executable: (info.mode & 0o100) !== 0 };
+  };
   async function walk(dir: string, rel: string): Promise<void> {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      if (isZyncTemp(entry.name)) continue;
-      if (!options.includeConflictCopies && isConflictCopy(entry.name)) continue;
-      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+    const entries = (await readdir(dir, { withFileTypes: true })).filter(
+      (entry) => !isZyncTemp(entry.name) && (options.includeConflictCopies || !isConflictCopy(entry.name)),
+    );
+    const relOf = (name: string) => (rel ? `${rel}/${name}` : name);
+    // A directory's files are read a few at a time (one at a time made polling a big tree with
+    // sameTree slow); entries are still inserted in readdir order, so callers see the same order.
+    const files = new Map<string, TreeEntry>();
+    const names = entries.filter((e) => e.isFile() && !options.ignore?.(relOf(e.name))).map((e) => e.name);
+    for (let i = 0; i < names.length; i += DIGEST_PARALLEL) {
+      const chunk = names.slice(i, i + DIGEST_PARALLEL);
+      const digests = await Promise.all(chunk.map((name) => digestFile(path.join(dir, name))));
+      chunk.forEach((name, j) => files.set(name, digests[j]!));
+    }
+    for (const entry of entries) {
+      const childRel = relOf(entry.name);
       if (options.ignore?.(childRel)) continue;
-      const abs = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         out[childRel] = { kind: 'dir' };
-        await walk(abs, childRel);
+        await walk(path.join(dir, entry.name), childRel);
       } else if (entry.isFile()) {
-        const info = await stat(abs);
-        out[childRel] = {
-          kind: 'file',
-          size: info.size,
-          sha256: await sha256File(abs),
-          executable: (info.mode & 0o100) !== 0,
-        };
+        out[childRel] = files.get(entry.name)!;
       }
     }
   }
   await walk(root, '');
   return out;
 }
+
+/** Files treeDigest reads at once: enough to keep the thread pool busy, few open descriptors. */
+const DIGEST_PARALLEL = 16;
 
 /** Asserts that two trees hold the same paths with the same bytes and exec bits. */
 export async function expectSameTree(actualRoot: string, expectedRoot: string): Promise<void> {
