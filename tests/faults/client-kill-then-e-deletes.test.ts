@@ -1,11 +1,12 @@
 // kill -9 of zync-client after some files of a batch were renamed into place but before the
 // batch was recorded; E then deletes those files (or moves them away) before the client runs
 // again. The restarted client pulls the same range again, now collapsed to deletions of paths it
-// never recorded: R must still end as E is, without the files E no longer has.
-import { rename } from 'node:fs/promises';
+// never recorded: R must still end as E is, without the files E no longer has. The same for a
+// directory the killed batch made, which E then replaced with a file and removed.
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countLanded, expectSameTree, startDaemon, tempDir, treeDigest, waitFor, type DaemonHandle } from '../helpers/index.js';
+import { countLanded, expectSameTree, exists, startDaemon, tempDir, treeDigest, waitFor, writeRandomFile, type DaemonHandle } from '../helpers/index.js';
 import { conflictCopies, runClientOnce, spawnClient, stateDb, waitForDaemonToSee, writeTree, type ClientSetup } from '../client/support.js';
 
 const FILES = 2000;
@@ -43,5 +44,44 @@ describe('zync-client killed mid-batch, then E moves the files it had placed', (
     expect(restart.code, restart.stderr).toBe(0);
     expect(await conflictCopies(r)).toEqual([]);
     await expectSameTree(r, e);
+  });
+});
+
+describe('zync-client killed mid-batch in a directory it made, then E replaces it with a file and removes that', () => {
+  it('R ends as E is: the directory does not stay on R, and nothing goes upstream for it', async () => {
+    const e = tempDir('zync-e-');
+    const r = tempDir('zync-r-');
+    // A large file keeps the batch that made `gone/` busy (unrecorded) while the client is killed.
+    await mkdir(path.join(e, 'gone'));
+    await writeRandomFile(path.join(e, 'gone', 'big.bin'), 256 * 1024 * 1024);
+    const daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
+    try {
+      const setup: ClientSetup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+      await waitForDaemonToSee(daemon, 'docs', e, 60_000);
+      const client = spawnClient(setup, ['--once']);
+      await waitFor(async () => (await stat(path.join(r, 'gone')).catch(() => null))?.isDirectory() === true, {
+        timeoutMs: 60_000,
+        intervalMs: 2,
+        what: 'the client to make gone/',
+      });
+      client.proc.kill('SIGSTOP');
+      expect(await client.kill9()).toBe('SIGKILL');
+      expect(await exists(path.join(r, 'gone', 'big.bin')), 'the kill came too late to test anything').toBe(false);
+
+      await rm(path.join(e, 'gone'), { recursive: true });
+      await writeFile(path.join(e, 'gone'), 'now a file\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+      await rm(path.join(e, 'gone'));
+      await waitForDaemonToSee(daemon, 'docs', e);
+
+      const restart = await runClientOnce(setup);
+      expect(restart.code, restart.stderr).toBe(0);
+      await expectSameTree(r, e);
+      const upstream = await runClientOnce(setup, ['--update-upstream']);
+      expect(upstream.code, upstream.stderr).toBe(0);
+      expect(upstream.stdout + upstream.stderr).toContain('Nothing to send upstream');
+    } finally {
+      await daemon.stop();
+    }
   });
 });

@@ -68,6 +68,8 @@ export interface BatchOptions {
    * left any, the page replaced none), so records.placements is not asked.
    */
   checkPlacements?: boolean;
+  /** Paths (entryKeyString) where the page shows E making a directory, superseded ones included. */
+  madeDirs?: ReadonlySet<string>;
   partials: PartialDownloads;
   /** base_dirs the daemon serves (entries for served dirs R does not sync are skipped quietly). */
   daemonDirs: ReadonlySet<string>;
@@ -268,7 +270,7 @@ async function applyRound(
       tree.openAncestors(entry.base_dir, entry.path);
       const abs = tree.resolve(entry.base_dir, entry.path);
       const recorded = recordedByKey.get(entryKeyString(entry));
-      const input: PlanInput = { entry, recorded, local: tree.inspect(abs) };
+      const input: PlanInput = { entry, recorded, local: tree.inspect(abs), eMadeDir: options.madeDirs?.has(entryKeyString(entry)) ?? false };
       paths.set(entry, abs);
       // A file a killed run may have placed is hashed, to tell E's content from R's.
       const placed = placedByKey.has(entryKeyString(entry)) && knownLocalChecksum(recorded, input.local) === undefined;

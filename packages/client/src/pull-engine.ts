@@ -317,6 +317,9 @@ export class PullEngine {
       tree,
       records: store,
       checkPlacements,
+      // A directory a killed run made for one of these is E's, though unrecorded: E's later
+      // deletion (a file in its place, say, then gone) must still remove it.
+      madeDirs: new Set(dirChangesOf(seen, dirNames).flatMap((d) => (d.removed ? [] : [entryKeyString(d)]))),
       partials: store,
       daemonDirs: new Set(connection.hello.dirs),
       generation: store.position().generation,

@@ -107,6 +107,13 @@ describe('planEntry', () => {
     expect(describeAction(planEntry({ entry: e, recorded, local }))).toBe(expected);
   });
 
+  it('removes an unrecorded dir where the page shows E making one, as a pull in between would (a run killed after its mkdir)', () => {
+    const input = { entry: entry('delete', { path: 'sub' }), recorded: null, local: dir(0o700) };
+    expect(describeAction(planEntry({ ...input, eMadeDir: true }))).toBe('delete-dir');
+    // Without that, the dir is R's own: left alone.
+    expect(describeAction(planEntry(input))).toBe('forget');
+  });
+
   it('copies content R holds under another name instead of downloading (a rename on E)', () => {
     const sources = new Map<string, EntryKey>([[B, { base_dir: 'd', path: 'old-name.txt' }]]);
     expect(describeAction(planEntry({ entry: entry('add'), recorded: null, local: absent }, sources))).toBe('fetch from old-name.txt');

@@ -20,6 +20,12 @@ export interface PlanInput {
   entry: ChangeEntry;
   recorded: RecordedEntry | null | undefined;
   local: LocalState;
+  /**
+   * The batch's page shows E making a directory at this path, superseded or not (dirChangesOf):
+   * a directory there is E's, as if R had pulled in between, even unrecorded (a run killed
+   * after its mkdir and before its record).
+   */
+  eMadeDir?: boolean;
 }
 
 /**
@@ -93,7 +99,9 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
     // What R received decides, not the kind E deleted last: a batch may collapse E's file that
     // became a directory (or the reverse) and then went to that last deletion alone.
     if (local.kind === 'dir') {
-      return entry.kind === 'dir' || recorded?.kind === 'dir' ? { type: 'delete-dir', entry, local } : { type: 'forget', entry, local };
+      return entry.kind === 'dir' || recorded?.kind === 'dir' || input.eMadeDir === true
+        ? { type: 'delete-dir', entry, local }
+        : { type: 'forget', entry, local };
     }
     // A file R never received from E, or a link R put there, is R's own: left alone.
     if (local.kind !== 'file' || recorded?.kind !== 'file') return { type: 'forget', entry, local };
