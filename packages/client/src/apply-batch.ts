@@ -2,10 +2,11 @@
 // where the planner needs one), plans with planPull, and executes the plan phase by phase with
 // bounded concurrency — small files in GET_FILES batches (small-files.ts), larger ones streamed
 // and pipelined on the one connection, copies from content R already holds (small ones the way
-// small downloads go, copy-sources.ts), deletions, directories. Every file lands through a temp file beside the target, SHA-256 verified and
-// made durable before it is renamed (AtomicFileWriter fsyncs each; a small-file batch shares
-// one barrier); just before each rename or delete the disk is checked again and anything that differs from what was planned on is kept as a
-// conflict copy. Returns what to record and which sequences failed; it never records or
+// small downloads go, copy-sources.ts), deletions, directories. Every file lands through a temp
+// file beside the target, SHA-256 verified and made durable before it is renamed
+// (AtomicFileWriter fsyncs each; a group of small files shares one barrier); just before each
+// rename or delete the disk is checked again and anything that differs from what was planned on
+// is kept as a conflict copy. Returns what to record and which sequences failed; it never records or
 // acknowledges itself (the pull engine does, after the directory barrier). Directories get E's
 // mode at the very end, once nothing more is written in them (core/dir-modes.ts); directories the
 // batch had to open for writing get their own mode back then, whatever happened meanwhile.

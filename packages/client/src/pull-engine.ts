@@ -6,7 +6,7 @@
 // daemon no longer has. Failed entries hold the cursor back and are retried; nothing is skipped
 // silently. A pass that brings R up to date then looks again at the directories E deleted that R
 // kept for its own files (prune-kept-dirs.ts). Each pass first looks whether a root is gone
-// (core/missing-roots.ts): one that received files is forgotten, made again and resynced.
+// (core/missing-roots.ts): one that received files is made again, forgotten and resynced.
 // Reconnecting and scheduling passes is the runner's job, not this one's.
 import { unlink } from 'node:fs/promises';
 import { MAX_CHANGES_PAGE, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
@@ -105,10 +105,10 @@ export class PullEngine {
   private readonly checked = new WeakSet<Connection>();
   /** Root changes found at start (their entries were dropped): forces one resync. */
   private rootsChanged: string[] = [];
-  /** Roots found missing and forgotten (remakeMissingRoots), not yet resynced. */
+  /** Roots found missing, made again and forgotten (remakeMissingRoots), not yet resynced. */
   private missing: string[] = [];
 
-  /** `missing`: the roots the caller found missing and forgot before making them (at start). */
+  /** `missing`: the roots the caller made again and forgot at start (remakeMissingRoots). */
   constructor(options: PullOptions, rootsChanged: readonly string[] = [], missing: readonly string[] = []) {
     this.options = options;
     this.rootsChanged = [...rootsChanged];
@@ -364,7 +364,7 @@ export function remakeMissingRoots(
   makeRoots(missing);
   for (const dir of refetch) {
     logger.warn(missingRootWarning(dir));
-    // The staged records first: the store's are what tells a later run that the root went missing.
+    // The staged records first: a kill before the store's are forgotten leaves the case above.
     staged?.forgetBaseDir(dir.name);
     store.forgetBaseDir(dir.name);
   }
