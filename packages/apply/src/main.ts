@@ -9,7 +9,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import { hideBin } from 'yargs/helpers';
-import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, failAndExit, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, failAndExit, helpWidth, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     await loadYargs()(hideBin(process.argv))
       .scriptName(PROGRAM)
       .usage('$0 [--db sync.db] <list|show|apply|discard> ...')
-      .wrap(100)
+      .wrap(helpWidth())
       .option('db', { type: 'string', default: 'sync.db', requiresArg: true, describe: "The daemon's database (staged sessions and the change log)" })
       .command(
         'list',

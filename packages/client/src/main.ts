@@ -10,6 +10,7 @@ import {
   ZyncError,
   createLogger,
   failAndExit,
+  helpWidth,
   ignoreClosedStdout,
   parseDirSpecs,
   realLocation,
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
       return true;
     })
     .strict()
-    .wrap(100)
+    .wrap(helpWidth())
     .version(versionLine())
     .fail((message, err) => {
       throw isZyncError(err) ? err : usageError(err?.message ?? message);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { exitCodeFor, failAndExit, parseNumberOption, refuseRepeatedOptions, versionLine, ZYNC_VERSION } from './cli.js';
+import { exitCodeFor, failAndExit, helpWidth, parseNumberOption, refuseRepeatedOptions, versionLine, ZYNC_VERSION } from './cli.js';
 import { ERROR_CODES, ZyncError } from './protocol/errors.js';
 import { PROTOCOL_VERSION } from './protocol/version.js';
 
@@ -14,6 +14,18 @@ describe('ZYNC_VERSION', () => {
 
   it('is printed with the protocol version', () => {
     expect(versionLine()).toBe(`${ZYNC_VERSION} (protocol ${PROTOCOL_VERSION})`);
+  });
+});
+
+describe('helpWidth', () => {
+  it('follows a narrow terminal and stops at 100 columns', () => {
+    expect(helpWidth(80)).toBe(80);
+    expect(helpWidth(200)).toBe(100);
+  });
+  it('uses 100 columns for piped output and keeps a floor for a tiny terminal', () => {
+    expect(helpWidth(undefined)).toBe(100);
+    expect(helpWidth(0)).toBe(100);
+    expect(helpWidth(10)).toBe(40);
   });
 });
 

@@ -17,6 +17,15 @@ export function loadYargs(): typeof yargsFactory {
   return createRequire(import.meta.url)('yargs/yargs') as typeof yargsFactory;
 }
 
+/**
+ * The column --help wraps at: the terminal's width, so that a narrower terminal does not break
+ * the lines again in mid-word, but at most 100, past which option descriptions get hard to read.
+ * Piped output (no width) gets 100.
+ */
+export function helpWidth(columns: number | undefined = process.stdout.columns): number {
+  return columns !== undefined && columns > 0 ? Math.min(100, Math.max(40, columns)) : 100;
+}
+
 const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   BAD_ARGUMENT: 2,
   CONNECTION_FAILED: 3,

@@ -2,7 +2,7 @@
 // before serving (bad arguments, missing directory, port in use, unreadable db) exits non-zero
 // with one sentence via failAndExit.
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, loadYargs, ignoreClosedStdout, isZyncError, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, usageError, versionLine, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, helpWidth, loadYargs, ignoreClosedStdout, isZyncError, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, usageError, versionLine, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
 import { RESCAN_DEFAULT_MINUTES } from './watcher.js';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     .conflicts('token', 'token-file')
     .check((args) => refuseRepeatedOptions(args, ['dirs']))
     .strict()
-    .wrap(100)
+    .wrap(helpWidth())
     .version(versionLine())
     .help()
     .fail((message, err) => {
