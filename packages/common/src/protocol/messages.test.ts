@@ -12,6 +12,7 @@ describe('Request schema', () => {
     ['GET_FILE', { operation: 'GET_FILE', id: 4, base_dir: 'docs', path: 'a/b.txt' }],
     ['an upstream deletion', { operation: 'UPSTREAM_FILE', id: 5, base_dir: 'd', path: 'x', checksum: null, size: 0, base_checksum: sum, delete: true }],
     ['a status question', { operation: 'UPSTREAM_STATUS', id: 6, staging_ids: ['S1', 'S2'] }],
+    ['a file left out of the session', { operation: 'DROP_UPSTREAM_FILE', id: 7, staging_id: 'S1', base_dir: 'd', path: 'logs/run.log' }],
   ])('accepts %s', (_why, message) => {
     expect(Request.safeParse(message).success).toBe(true);
   });
@@ -28,6 +29,8 @@ describe('Request schema', () => {
     ['a status question about nothing', { operation: 'UPSTREAM_STATUS', id: 1, staging_ids: [] }],
     ['a status question about too many sessions', { operation: 'UPSTREAM_STATUS', id: 1, staging_ids: Array.from({ length: MAX_STATUS_IDS + 1 }, (_, i) => `S${i}`) }],
     ['a status question with an empty id', { operation: 'UPSTREAM_STATUS', id: 1, staging_ids: [''] }],
+    ['a file left out without its path', { operation: 'DROP_UPSTREAM_FILE', id: 1, base_dir: 'd' }],
+    ['a file left out with an empty base dir', { operation: 'DROP_UPSTREAM_FILE', id: 1, base_dir: '', path: 'x' }],
   ])('refuses %s', (_why, message) => {
     expect(Request.safeParse(message).success).toBe(false);
   });

@@ -118,6 +118,19 @@ export const UpstreamFileRequest = req('UPSTREAM_FILE', {
   delete: z.boolean().default(false),
   kind: EntryKind.default('file'),
 });
+/**
+ * Added later (an older daemon answers UNKNOWN_OPERATION): R leaves an entry out of the open
+ * session — a file that changed while it was being sent. What arrived of it is discarded (an
+ * upload still waiting for bytes is ended: none follow, and its own request gets no answer), and
+ * the session expects one entry fewer, so FINALIZE_UPSTREAM stages the others. R may still send
+ * the path again in the session (the file read once more), which counts it back in. A path staged
+ * already, or left out already, is refused.
+ */
+export const DropUpstreamFileRequest = req('DROP_UPSTREAM_FILE', {
+  staging_id: z.string().min(1).max(100).optional(),
+  base_dir: baseDir,
+  path: relPath,
+});
 export const FinalizeUpstreamRequest = req('FINALIZE_UPSTREAM', {
   staging_id: z.string().min(1).max(100).optional(),
 });
@@ -139,6 +152,7 @@ export const Request = z.discriminatedUnion('operation', [
   AckChangesRequest,
   PrepareUpstreamRequest,
   UpstreamFileRequest,
+  DropUpstreamFileRequest,
   FinalizeUpstreamRequest,
   UpstreamStatusRequest,
 ]);
@@ -154,6 +168,7 @@ export type GetFilesRequest = z.infer<typeof GetFilesRequest>;
 export type AckChangesRequest = z.infer<typeof AckChangesRequest>;
 export type PrepareUpstreamRequest = z.infer<typeof PrepareUpstreamRequest>;
 export type UpstreamFileRequest = z.infer<typeof UpstreamFileRequest>;
+export type DropUpstreamFileRequest = z.infer<typeof DropUpstreamFileRequest>;
 export type FinalizeUpstreamRequest = z.infer<typeof FinalizeUpstreamRequest>;
 export type UpstreamStatusRequest = z.infer<typeof UpstreamStatusRequest>;
 
@@ -245,6 +260,8 @@ export type EChange = z.infer<typeof EChange>;
  * It only words a message, so a value a newer daemon adds is read as absent, not refused.
  */
 export const UpstreamFileResponse = ok({ staging_id: z.string(), conflict: z.boolean(), e_change: EChange.optional().catch(undefined) });
+/** `file_count`: the entries the session now expects, the ones left out not counted. */
+export const DropUpstreamFileResponse = ok({ staging_id: z.string(), file_count: z.number().int().min(0) });
 export const FinalizeUpstreamResponse = ok({
   staging_id: z.string(),
   file_count: z.number().int(),
@@ -276,6 +293,7 @@ export type GetFilesResponse = z.infer<typeof GetFilesResponse>;
 export type AckResponse = z.infer<typeof AckResponse>;
 export type PrepareUpstreamResponse = z.infer<typeof PrepareUpstreamResponse>;
 export type UpstreamFileResponse = z.infer<typeof UpstreamFileResponse>;
+export type DropUpstreamFileResponse = z.infer<typeof DropUpstreamFileResponse>;
 export type FinalizeUpstreamResponse = z.infer<typeof FinalizeUpstreamResponse>;
 export type UpstreamStatusResponse = z.infer<typeof UpstreamStatusResponse>;
 
@@ -290,6 +308,7 @@ export const RESPONSE_FOR = {
   ACK_CHANGES: AckResponse,
   PREPARE_UPSTREAM: PrepareUpstreamResponse,
   UPSTREAM_FILE: UpstreamFileResponse,
+  DROP_UPSTREAM_FILE: DropUpstreamFileResponse,
   FINALIZE_UPSTREAM: FinalizeUpstreamResponse,
   UPSTREAM_STATUS: UpstreamStatusResponse,
 } as const satisfies Record<Operation, z.ZodType>;

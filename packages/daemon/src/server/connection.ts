@@ -103,6 +103,7 @@ export class Connection {
           return this.pump();
         case 'PREPARE_UPSTREAM':
         case 'UPSTREAM_FILE':
+        case 'DROP_UPSTREAM_FILE':
         case 'FINALIZE_UPSTREAM':
           return this.openUpstream(req.id)?.handleRequest(req);
         case 'UPSTREAM_STATUS':

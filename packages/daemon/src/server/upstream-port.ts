@@ -3,6 +3,7 @@
 // request and every binary frame of its connection to one UpstreamConnection, and tells it when
 // the socket closes. This file declares the contract only: no I/O, no implementation.
 import type {
+  DropUpstreamFileRequest,
   FinalizeUpstreamRequest,
   Logger,
   PrepareUpstreamRequest,
@@ -10,7 +11,7 @@ import type {
   UpstreamStatusResponse,
 } from '@zync/common';
 
-export type UpstreamRequest = PrepareUpstreamRequest | UpstreamFileRequest | FinalizeUpstreamRequest;
+export type UpstreamRequest = PrepareUpstreamRequest | UpstreamFileRequest | DropUpstreamFileRequest | FinalizeUpstreamRequest;
 
 /** What the server gives an upstream connection: its peer, a way to answer, flow control. */
 export interface UpstreamContext {
@@ -26,7 +27,7 @@ export interface UpstreamContext {
 }
 
 export interface UpstreamConnection {
-  /** A validated PREPARE_UPSTREAM, UPSTREAM_FILE or FINALIZE_UPSTREAM; answer through ctx.send. */
+  /** A validated PREPARE_UPSTREAM, UPSTREAM_FILE, DROP_UPSTREAM_FILE or FINALIZE_UPSTREAM; answer through ctx.send. */
   handleRequest(req: UpstreamRequest): void;
   /**
    * A binary frame (already split into request id and payload). Returns false when `id` is not an

@@ -112,7 +112,7 @@ function open(options: { highWaterBytes?: number; maxFileBytes?: number } = {}) 
     for (let i = 0; i < content.length; i += chunk) conn.handleBinary(id, content.subarray(i, i + chunk));
   };
   const finalize = () => reply(request({ operation: 'FINALIZE_UPSTREAM' }));
-  return { port, conn, sent, flow, reply, prepare, upload, sendBytes, finalize };
+  return { port, conn, sent, flow, reply, request, prepare, upload, sendBytes, finalize };
 }
 
 const staging = () => new StagingStore(store.db);
@@ -320,6 +320,45 @@ describe('upstream staging', () => {
     c.sendBytes(u, Buffer.from('abc'));
     expect(await c.reply(u)).toMatchObject({ status: 'error', code: 'CHECKSUM_MISMATCH' });
     expect(await c.finalize()).toMatchObject({ status: 'error', code: 'UPSTREAM_STATE' });
+  });
+
+  it('stages the rest of a session whose files R left out: one mid-upload, one whose checksum failed', async () => {
+    const c = open();
+    const id = await c.prepare(4);
+    const kept = Buffer.from('an edit that goes\n');
+    const k = c.upload('kept.txt', kept, null);
+    c.sendBytes(k, kept);
+    // A log R rewrote while it was read: half of its bytes came, then R stopped sending.
+    const half = c.upload('run.log', Buffer.from('0123456789'), null);
+    c.conn.handleBinary(half, Buffer.from('01234'));
+    const dropHalf = c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'run.log' });
+    // A file rewritten with the same size: all bytes came, and they did not match.
+    const bad = c.upload('saved.txt', Buffer.from('abc'), null, { checksum: sha256('xyz') });
+    c.sendBytes(bad, Buffer.from('abc'));
+    expect(await c.reply(bad)).toMatchObject({ status: 'error', code: 'CHECKSUM_MISMATCH' });
+    const dropBad = c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'saved.txt' });
+    expect(await c.reply(dropHalf)).toMatchObject({ status: 'ok', staging_id: id, file_count: 3 });
+    expect(await c.reply(dropBad)).toMatchObject({ status: 'ok', staging_id: id, file_count: 2 });
+    // A file saved once while it was read: left out, read again, sent again whole; it counts back in.
+    const once = Buffer.from('saved once\n');
+    const first = c.upload('draft.txt', Buffer.from('0123456789'), null);
+    c.conn.handleBinary(first, Buffer.from('0123'));
+    expect(await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'draft.txt' }))).toMatchObject({ file_count: 1 });
+    const second = c.upload('draft.txt', once, null);
+    c.sendBytes(second, once);
+    expect(await c.reply(second)).toMatchObject({ status: 'ok', conflict: false });
+    // What is staged stays staged; what is left out is not left out twice.
+    for (const path of ['kept.txt', 'run.log']) {
+      const refused = await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path }));
+      expect(refused).toMatchObject({ status: 'error', code: 'UPSTREAM_STATE' });
+    }
+
+    expect(await c.finalize()).toMatchObject({ status: 'ok', staging_id: id, file_count: 2 });
+    // The dropped uploads' own requests are never answered: R's DROP answered for them.
+    expect(c.sent.filter((m) => m.id === half || m.id === first)).toEqual([]);
+    expect(staging().getSession(id)).toMatchObject({ status: 'complete', file_count: 2, received_count: 2 });
+    expect(staging().listEntries(id).map((e) => e.path)).toEqual(['kept.txt', 'draft.txt']);
+    expect((await readdir(stagingDir(id))).sort()).toEqual(['1.blob', '5.blob']);
   });
 
   it.each([

@@ -1,6 +1,7 @@
 // One connection's upstream staging: PREPARE_UPSTREAM opens a session bound to this connection,
 // each UPSTREAM_FILE streams its bytes into <statedir>/zync-staging/<staging_id>/ through an
-// AtomicFileWriter (checksum verified on commit) or records a deletion, and FINALIZE_UPSTREAM
+// AtomicFileWriter (checksum verified on commit) or records a deletion, DROP_UPSTREAM_FILE leaves
+// one entry out (discarding what arrived of it), and FINALIZE_UPSTREAM
 // marks the session complete once every announced entry arrived intact and they make a tree
 // (checkNothingBelowFiles; otherwise it is aborted). The socket closing before that aborts the
 // session and deletes its files; a full disk aborts it at once.
@@ -16,6 +17,8 @@ import {
   fsyncPath,
   isZyncError,
   ZyncError,
+  type DropUpstreamFileRequest,
+  type DropUpstreamFileResponse,
   type EntryKind,
   type ErrorResponse,
   type FinalizeUpstreamResponse,
@@ -28,6 +31,7 @@ import { classifyStagedEntry, eChangeOf, entryTokens, upstreamOperation } from '
 import type { StagingStore } from './staging-store.js';
 import {
   checkAllArrived,
+  checkDropUpstreamFile,
   checkFinalize,
   checkNothingBelowFiles,
   checkPrepare,
@@ -61,6 +65,7 @@ export interface StagingDeps {
 
 interface LiveSession extends SessionView {
   seen: Set<string>;
+  dropped: Set<string>;
   dir: string;
   /** Resolves when the session's directory exists. */
   dirReady: Promise<void>;
@@ -81,6 +86,8 @@ interface Upload {
   chain: Promise<void>;
   received: number;
   error: unknown;
+  /** R left it out (DROP_UPSTREAM_FILE answers for it): its own request gets no answer. */
+  dropped: boolean;
   /** Settles when the upload is answered (ok or error). */
   settled: Promise<void>;
   settle: () => void;
@@ -205,6 +212,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       status: 'in_progress',
       file_count: fileCount,
       seen: new Set(),
+      dropped: new Set(),
       dir,
       dirReady: mkdir(dir, { recursive: true }).then(() => undefined),
       staged: 0,
@@ -263,6 +271,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
     const what = `${up.req.base_dir}/${up.req.path}`;
     // A failed entry may be sent again in the same session.
     up.session.seen.delete(entryKey(up.req.base_dir, up.req.path));
+    if (up.dropped) return;
     if (isDiskFull(err)) {
       abortSession(up.session, 'disk full');
       // The message reaches R's user: say whose disk, and that nothing of the session is kept.
@@ -312,7 +321,13 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       return sendError(req.id, refused);
     }
     const s = session;
-    s.seen.add(entryKey(req.base_dir, req.path));
+    const key = entryKey(req.base_dir, req.path);
+    if (s.dropped.has(key)) {
+      deps.store.adjustFileCount(s.staging_id, 1);
+      s.file_count++;
+      s.dropped.delete(key);
+    }
+    s.seen.add(key);
     const entryNo = s.nextEntry++;
     let settle!: () => void;
     const settled = new Promise<void>((resolve) => (settle = resolve));
@@ -327,6 +342,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       chain: Promise.resolve(),
       received: 0,
       error: undefined,
+      dropped: false,
       settled,
       settle,
     };
@@ -355,6 +371,34 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
     );
     if (req.size === 0) track(finish(up));
     else uploads.set(req.id, up);
+  };
+
+  /**
+   * Leaves one entry out of the session: an upload still waiting for bytes is ended (R sends no
+   * more; its temp file goes), and the session expects one entry fewer. Answered once that
+   * upload has settled, so FINALIZE_UPSTREAM sent after the answer never waits on it.
+   */
+  const drop = (req: DropUpstreamFileRequest) => {
+    const key = entryKey(req.base_dir, req.path);
+    const up = [...uploads.values()].find((u) => u.session === session && entryKey(u.req.base_dir, u.req.path) === key);
+    const refused = checkDropUpstreamFile(session, req, deps.knownDirs, up !== undefined);
+    if (refused || !session) return sendError(req.id, refused);
+    const s = session;
+    deps.store.adjustFileCount(s.staging_id, -1);
+    s.file_count--;
+    s.seen.delete(key);
+    s.dropped.add(key);
+    if (up) {
+      up.dropped = true;
+      up.error ??= new ZyncError('FILE_CHANGED', `${req.base_dir}/${req.path} was left out by R.`);
+      track(finish(up));
+    }
+    ctx.log.info({ staging_id: s.staging_id, base_dir: req.base_dir, path: req.path }, 'upstream entry left out by R');
+    const answered = (up?.settled ?? Promise.resolve()).then(() => {
+      const ok: DropUpstreamFileResponse = { id: req.id, status: 'ok', staging_id: s.staging_id, file_count: s.file_count };
+      if (!closed) ctx.send(ok);
+    });
+    track(answered);
   };
 
   const finalize = (id: number, requested: string | undefined) => {
@@ -414,6 +458,8 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
             return prepare(req.id, req.file_count);
           case 'UPSTREAM_FILE':
             return upstreamFile(req);
+          case 'DROP_UPSTREAM_FILE':
+            return drop(req);
           case 'FINALIZE_UPSTREAM':
             return finalize(req.id, req.staging_id);
         }

@@ -110,6 +110,13 @@ export class StagingStore {
     })();
   }
 
+  /** R left an announced entry out (-1, DROP_UPSTREAM_FILE) or sent it again after all (+1). */
+  adjustFileCount(stagingId: string, delta: 1 | -1): void {
+    this.db
+      .prepare(`UPDATE staging_sessions SET file_count = file_count + ? WHERE staging_id = ? AND status = 'in_progress'`)
+      .run(delta, stagingId);
+  }
+
   /** in_progress -> complete; returns the session, or null when it was not in progress. */
   completeSession(stagingId: string, now: number): StagingSession | null {
     const changed = this.db

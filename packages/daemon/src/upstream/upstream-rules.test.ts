@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAllArrived, checkFinalize, checkNothingBelowFiles, checkPrepare, checkUpstreamFile, entryKey, type SessionView, type TreeEntry } from './upstream-rules.js';
+import { checkAllArrived, checkDropUpstreamFile, checkFinalize, checkNothingBelowFiles, checkPrepare, checkUpstreamFile, entryKey, type SessionView, type TreeEntry } from './upstream-rules.js';
 
 const SUM = 'a'.repeat(64);
 const dirs = new Set(['docs']);
@@ -46,8 +46,32 @@ describe('checkUpstreamFile', () => {
     ['a file over the size limit', open(), { ...file, size: 11 }, 'TOO_LARGE'],
     ['the same path twice', open({ seen: new Set([entryKey('docs', 'a.txt')]) }), file, 'UPSTREAM_STATE'],
     ['more entries than announced', open({ file_count: 1, seen: new Set([entryKey('docs', 'b.txt')]) }), file, 'UPSTREAM_STATE'],
+    ['a path R left out, sent again (read once more): it counts back in', open({ file_count: 1, seen: new Set([entryKey('docs', 'b.txt')]), dropped: new Set([entryKey('docs', 'a.txt')]) }), file, null],
+    ['another path once all but one left out are there', open({ file_count: 1, seen: new Set([entryKey('docs', 'b.txt')]), dropped: new Set([entryKey('docs', 'a.txt')]) }), { ...file, path: 'c.txt' }, 'UPSTREAM_STATE'],
   ])('%s', (_name, session, req, code) => {
     expect(checkUpstreamFile(session, req, dirs, { maxFileBytes: 10 })?.code ?? null).toBe(code);
+  });
+});
+
+describe('checkDropUpstreamFile', () => {
+  const a = entryKey('docs', 'a.txt');
+  const b = entryKey('docs', 'b.txt');
+  const drop = { base_dir: 'docs', path: 'a.txt' };
+  it.each<[string, SessionView | null, typeof drop & { staging_id?: string }, boolean, string | null]>([
+    ['a file whose upload failed (not seen any more)', open(), drop, false, null],
+    ['a file whose upload still waits for bytes', open({ seen: new Set([a]) }), drop, true, null],
+    ['the last entry, the others all sent', open({ seen: new Set([a, b]) }), drop, true, null],
+    ['the session named explicitly', open(), { ...drop, staging_id: 'S1' }, false, null],
+    ['no session', null, drop, false, 'UPSTREAM_STATE'],
+    ['another session named', open(), { ...drop, staging_id: 'S2' }, false, 'UPSTREAM_STATE'],
+    ['an aborted session', open({ status: 'aborted' }), drop, false, 'UPSTREAM_STATE'],
+    ['a session being finalized', open({ status: 'finalizing' }), drop, false, 'UPSTREAM_STATE'],
+    ['an unknown base dir', open(), { ...drop, base_dir: 'code' }, false, 'UNKNOWN_BASE_DIR'],
+    ['a file staged already', open({ seen: new Set([a]) }), drop, false, 'UPSTREAM_STATE'],
+    ['a file left out already', open({ file_count: 1, dropped: new Set([a]) }), drop, false, 'UPSTREAM_STATE'],
+    ['more left out than announced', open({ file_count: 1, seen: new Set([b]) }), drop, false, 'UPSTREAM_STATE'],
+  ])('%s', (_name, session, req, uploading, code) => {
+    expect(checkDropUpstreamFile(session, req, dirs, uploading)?.code ?? null).toBe(code);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   isZyncError,
   ZyncError,
   type ChangeOperation,
+  type DropUpstreamFileRequest,
   type EntryKind,
   type FinalizeUpstreamRequest,
   type UpstreamFileRequest,
@@ -23,6 +24,8 @@ export interface SessionView {
   file_count: number;
   /** Entries staged or being staged (keys from entryKey). */
   seen: ReadonlySet<string>;
+  /** Entries R left out (DROP_UPSTREAM_FILE) and has not sent again; `file_count` does not count them. */
+  dropped?: ReadonlySet<string>;
   /** Why the session was aborted, when it was. */
   reason?: string | undefined;
 }
@@ -101,8 +104,40 @@ export function checkUpstreamFile(
   if (session.seen.has(entryKey(req.base_dir, req.path))) {
     return new ZyncError('UPSTREAM_STATE', `${req.base_dir}/${req.path} was already sent in session ${session.staging_id}.`);
   }
-  if (session.seen.size >= session.file_count) {
+  // An entry R left out and now sends again (read once more) counts back in.
+  const counted = session.file_count + (session.dropped?.has(entryKey(req.base_dir, req.path)) ? 1 : 0);
+  if (session.seen.size >= counted) {
     return new ZyncError('UPSTREAM_STATE', `Session ${session.staging_id} announced ${session.file_count} entries and already has them all.`);
+  }
+  return null;
+}
+
+/**
+ * DROP_UPSTREAM_FILE: R leaves out an entry that failed, or whose upload is still waiting for
+ * bytes (`uploading`: those are then discarded). One staged, or being committed, stays: the
+ * session already holds it.
+ */
+export function checkDropUpstreamFile(
+  session: SessionView | null,
+  req: Pick<DropUpstreamFileRequest, 'staging_id' | 'base_dir' | 'path'>,
+  knownDirs: ReadonlySet<string>,
+  uploading: boolean,
+): ZyncError | null {
+  const state = stateError(session, req.staging_id);
+  if (state || !session) return state;
+  if (!knownDirs.has(req.base_dir)) {
+    return new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${req.base_dir}" is not served by this daemon.`);
+  }
+  const key = entryKey(req.base_dir, req.path);
+  if (session.dropped?.has(key)) {
+    return new ZyncError('UPSTREAM_STATE', `${req.base_dir}/${req.path} was already left out of session ${session.staging_id}.`);
+  }
+  if (session.seen.has(key) && !uploading) {
+    return new ZyncError('UPSTREAM_STATE', `${req.base_dir}/${req.path} is already staged in session ${session.staging_id}; it cannot be left out.`);
+  }
+  const others = session.seen.size - (session.seen.has(key) ? 1 : 0);
+  if (others >= session.file_count) {
+    return new ZyncError('UPSTREAM_STATE', `Session ${session.staging_id} announced ${session.file_count} entries and already has them all; none is left to leave out.`);
   }
   return null;
 }
