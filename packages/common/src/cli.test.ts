@@ -34,6 +34,7 @@ describe('exitCodeFor', () => {
     expect(exitCodeFor(new ZyncError('BAD_ARGUMENT', 'x'))).toBe(2);
     expect(exitCodeFor(new ZyncError('IN_USE', 'x'))).toBe(8);
     expect(exitCodeFor(new ZyncError('QUIT', 'x'))).toBe(9);
+    expect(exitCodeFor(new ZyncError('LEFT_OUT', 'x'))).toBe(11);
     expect(exitCodeFor(new ZyncError('NOT_FOUND', 'x'))).toBe(1);
     expect(exitCodeFor(new Error('x'))).toBe(1);
   });

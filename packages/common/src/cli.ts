@@ -37,6 +37,8 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   // Not a failure, but not "done" either: a script must tell an applied session from one left waiting.
   QUIT: 9,
   PERMISSION_DENIED: 10,
+  // Not a failure either: the session was staged, but a script must know some edits are still R's alone.
+  LEFT_OUT: 11,
 };
 
 export function exitCodeFor(err: unknown): number {

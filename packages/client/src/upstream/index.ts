@@ -4,8 +4,10 @@
 // hash only suspects; plan-upstream.ts decides) and sends them as one staging session; prints the staging id and counts. Content a
 // pending session already holds unchanged is not sent again (staged-records.ts), once E confirms
 // (UPSTREAM_STATUS) that the session is still waiting or applied; edits of a session E discarded
-// go again (staged-states.ts). Any failure throws a ZyncError with one sentence; the connection
-// is closed so the daemon aborts a half-sent session. Writes nothing in R's roots.
+// go again (staged-states.ts). A file that changed while it was being sent is left out and the
+// rest staged; the run then ends with LEFT_OUT naming it (exit 11). Any failure throws a
+// ZyncError with one sentence; the connection is closed so the daemon aborts a half-sent session.
+// Writes nothing in R's roots.
 import { inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
 import type { Connection } from '../connection.js';
 import { unservedDirsError } from '../core/served-dirs.js';
@@ -13,7 +15,8 @@ import type { ClientStore } from '../store/client-store.js';
 import { findLocalChanges, type LocalChanges, type ScanCounts } from './find-changes.js';
 import type { UndoneInput } from './plan-reverts.js';
 import { describeCounts, fileKey, planUpstream, type HashedFile, type StagedRecord, type UpstreamPlan } from './plan-upstream.js';
-import { hashSuspects, readLocalNow, type HashCounts } from './scan-local.js';
+import { leftOutError } from './left-out.js';
+import { hashSuspects, readLocalNow, rereadEntry, type HashCounts } from './scan-local.js';
 import { sendSession, type UploadObserver } from './send-session.js';
 import { StagedRecords } from './staged-records.js';
 import { applyStagedStates, describeDropped } from './staged-states.js';
@@ -237,40 +240,55 @@ async function planAndSend(
     signal?.addEventListener('abort', stop, { once: true });
     try {
       stopIfAsked();
-      let sent;
+      let result;
       try {
-        sent = await sendSession(open, dirs, plan.entries, {
+        result = await sendSession(open, dirs, plan.entries, {
           ...(signal ? { signal } : {}),
           onFinalize: () => (finalizing = true),
           progress,
+          reread: (entry) => rereadEntry(dirs, entry),
         });
       } catch (err) {
         throw signal?.aborted ? stoppedError() : err;
       }
+      const { session: sent, left_out } = result;
+      // Records of what went; a left-out path keeps what an earlier session recorded for it.
       records.update(
         logId,
-        plan.entries.map((e) => ({
-          base_dir: e.base_dir,
-          path: e.path,
-          staging_id: sent.staging_id,
-          kind: e.kind,
-          operation: e.operation,
-          checksum: e.checksum,
-          base_checksum: e.base_checksum,
-          mode: e.mode ?? null,
-        })),
+        sent === null
+          ? []
+          : result.sent.map((e) => ({
+              base_dir: e.base_dir,
+              path: e.path,
+              staging_id: sent.staging_id,
+              kind: e.kind,
+              operation: e.operation,
+              checksum: e.checksum,
+              base_checksum: e.base_checksum,
+              mode: e.mode ?? null,
+            })),
         scanned,
         Date.now(),
       );
+      const leftOut = left_out.map((e) => `${e.base_dir}/${e.path}`);
+      if (sent === null) {
+        print(`Nothing staged upstream: every change was left out.${alreadyNote}`);
+        throw leftOutError(leftOut);
+      }
       print(
         `Staged ${plural(sent.file_count, 'change')} upstream as session ${sent.staging_id} ` +
-          `(${describeCounts(plan.entries)}; ${plural(sent.conflict_count, 'conflict')}).${alreadyNote}`,
+          `(${describeCounts(result.sent)}; ${plural(sent.conflict_count, 'conflict')}).${alreadyNote}`,
       );
       const byPath = (a: { base_dir: string; path: string }, b: { base_dir: string; path: string }) =>
         `${a.base_dir}/${a.path}`.localeCompare(`${b.base_dir}/${b.path}`);
       for (const c of [...sent.conflicts].sort(byPath)) print(`  conflict: ${c.base_dir}/${c.path} (${c.reason})`);
-      for (const u of plan.reverted) print(`  undone on R: ${inertLine(`${u.base_dir}/${u.path}`)} (staged in ${u.staging_id}; sent as R holds it now)`);
+      const went = new Set(result.sent.map((e) => fileKey(e.base_dir, e.path)));
+      for (const u of plan.reverted) {
+        if (went.has(fileKey(u.base_dir, u.path))) print(`  undone on R: ${inertLine(`${u.base_dir}/${u.path}`)} (staged in ${u.staging_id}; sent as R holds it now)`);
+      }
       print(`On E, review and apply it with: zync-apply apply ${sent.staging_id}`);
+      // Staged, but not all of it: said last, with its own exit code, so a script can tell.
+      if (leftOut.length > 0) throw leftOutError(leftOut);
       return { staging_id: sent.staging_id, file_count: sent.file_count, conflict_count: sent.conflict_count, already_staged: already };
     } finally {
       signal?.removeEventListener('abort', stop);

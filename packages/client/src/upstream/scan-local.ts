@@ -20,7 +20,7 @@ import {
   type DirSpec,
   type IgnoreMatcher,
 } from '@zync/common';
-import { fileKey, type DirPath, type HashedFile, type LocalFile } from './plan-upstream.js';
+import { fileKey, type DirPath, type HashedFile, type LocalFile, type UpstreamEntry } from './plan-upstream.js';
 import type { LocalNow } from './plan-reverts.js';
 
 const STAT_BATCH = 64;
@@ -136,6 +136,32 @@ export interface HashCounts {
 }
 
 /**
+ * A file's content and stat now. The stat is taken after the hash: if the file changed during the
+ * hash, the daemon's checksum check on upload catches the mismatch and nothing of it is staged.
+ */
+async function hashNow(abs: string): Promise<{ checksum: string; size: number; mtime: number; mode: number; ino: number }> {
+  const { checksum, size } = await hashFile(abs);
+  const info = await lstat(abs);
+  return { checksum, size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino };
+}
+
+/**
+ * An entry's file read again after it changed while it was being sent (send-session.ts): the
+ * entry with what R holds now, or null when there is no file to send now (gone, unreadable, or no
+ * longer a regular file: the next scan sees what is there).
+ */
+export async function rereadEntry(dirs: readonly DirSpec[], entry: UpstreamEntry): Promise<UpstreamEntry | null> {
+  const root = dirs.find((d) => d.name === entry.base_dir)?.root;
+  if (root === undefined || entry.kind !== 'file' || entry.operation === 'delete') return null;
+  try {
+    const { checksum, size, mtime, mode } = await hashNow(nodePath.join(root, ...entry.path.split('/')));
+    return { ...entry, checksum, size, mtime, mode };
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Hashes the suspects, a few at a time, keeping `hashed` current. A file that vanished meanwhile
  * is left out (it will show up as a deletion next time if it had been received), and so is one
  * R's user may not read (reported through `unreadable`): its content cannot be sent.
@@ -155,12 +181,9 @@ export async function hashSuspects(
       const file = suspects[next++]!;
       const abs = nodePath.join(roots.get(file.base_dir)!, ...file.path.split('/'));
       try {
-        const { checksum, size } = await hashFile(abs);
-        hashed.bytes += size;
-        const info = await lstat(abs);
-        // Use the stat taken after hashing: if the file changed during the hash, the daemon's
-        // checksum check on upload catches the mismatch and nothing is staged.
-        out.push({ ...file, checksum, size, mtime: info.mtimeMs, mode: info.mode & 0o7777, ino: info.ino });
+        const now = await hashNow(abs);
+        hashed.bytes += now.size;
+        out.push({ ...file, ...now });
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (isNotPermitted(code)) unreadable(file, code);

@@ -1,13 +1,17 @@
 // Sends one upstream plan as one staging session over an open Connection: PREPARE_UPSTREAM with
 // the entry count, each entry as UPSTREAM_FILE (content streamed from disk, exactly `size`
 // bytes, a few entries in flight so latency does not bound throughput), FINALIZE_UPSTREAM.
-// Any failure rejects; the caller closes the connection, and the daemon then aborts the
-// session (nothing half-sent is ever appliable). An aborted signal sends no further entry and
-// never FINALIZE_UPSTREAM. Decides nothing about what to send.
+// A file that changed while it was sent (left-out.ts) is left out of the session
+// (DROP_UPSTREAM_FILE), read once more and sent again; if it changes again, it stays left out
+// and the rest goes on. With every entry left out, nothing is finalized. Any other failure
+// rejects; the caller closes the connection, and the daemon then aborts the session (nothing
+// half-sent is ever appliable). An aborted signal sends no further entry and never
+// FINALIZE_UPSTREAM. Decides nothing about what to send.
 import { createReadStream } from 'node:fs';
 import * as nodePath from 'node:path';
 import { describeEChange, ZyncError, type DirSpec, type EChange, type FinalizeUpstreamResponse } from '@zync/common';
 import type { Connection } from '../connection.js';
+import { changedWhileSent } from './left-out.js';
 import type { UpstreamEntry } from './plan-upstream.js';
 
 export interface SentConflict {
@@ -23,6 +27,15 @@ export interface SentSession extends FinalizeUpstreamResponse {
   conflicts: SentConflict[];
 }
 
+export interface SendResult {
+  /** The finalized session; null when every entry was left out (no empty session is staged). */
+  session: SentSession | null;
+  /** The entries the session holds, in plan order, each as sent (a file read again: its second read). */
+  sent: UpstreamEntry[];
+  /** The entries left out because their file changed while it was being sent, in plan order. */
+  left_out: UpstreamEntry[];
+}
+
 /** Follows an upload: its totals, the content bytes read to be sent, each entry E answered. */
 export interface UploadObserver {
   begin(entries: number, bytes: number): void;
@@ -32,13 +45,13 @@ export interface UploadObserver {
 }
 
 /** Exactly `size` bytes of the file, or an error if it shrank meanwhile. */
-async function* readExactly(abs: string, size: number, what: string, progress: UploadObserver | undefined): AsyncGenerator<Uint8Array> {
+async function* readExactly(abs: string, size: number, what: string, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
   if (size === 0) return;
   let sent = 0;
   for await (const chunk of createReadStream(abs, { start: 0, end: size - 1, highWaterMark: 256 * 1024 })) {
     const buf = chunk as Buffer;
     sent += buf.length;
-    progress?.bytesSent(buf.length);
+    onBytes(buf.length);
     yield buf;
   }
   if (sent !== size) {
@@ -72,6 +85,12 @@ export interface SendOptions {
   /** Called just before FINALIZE_UPSTREAM goes out: from then on the session may complete on E. */
   onFinalize?: () => void;
   progress?: UploadObserver | undefined;
+  /**
+   * Reads an entry's file again after it changed while it was sent: the entry with its new
+   * checksum, size, mtime and mode, or null when there is nothing to send now (gone, no longer a
+   * file). Without it, such an entry is left out at once.
+   */
+  reread?: (entry: UpstreamEntry) => Promise<UpstreamEntry | null>;
 }
 
 export async function sendSession(
@@ -79,7 +98,7 @@ export async function sendSession(
   dirs: readonly DirSpec[],
   entries: readonly UpstreamEntry[],
   options: SendOptions = {},
-): Promise<SentSession> {
+): Promise<SendResult> {
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
   const { staging_id } = await connection.request('PREPARE_UPSTREAM', { file_count: entries.length });
   const { progress } = options;
@@ -99,49 +118,87 @@ async function sendEntries(
   entries: readonly UpstreamEntry[],
   staging_id: string,
   options: SendOptions,
-): Promise<SentSession> {
+): Promise<SendResult> {
   const stopped = () => new ZyncError('CONNECTION_FAILED', 'Stopped before the upload finished.');
   const conflicts: SentConflict[] = [];
+  const { progress } = options;
+  /** Per plan index: what went, or null for an entry left out. */
+  const outcome: (UpstreamEntry | null)[] = [];
   let next = 0;
   let failed: unknown = null;
+
+  const send = async (entry: UpstreamEntry) => {
+    const what = `${entry.base_dir}/${entry.path}`;
+    const fields = {
+      staging_id,
+      base_dir: entry.base_dir,
+      path: entry.path,
+      checksum: entry.checksum,
+      size: entry.size,
+      base_checksum: entry.base_checksum,
+      delete: entry.operation === 'delete',
+      kind: entry.kind,
+      ...(entry.mode === undefined ? {} : { mode: entry.mode }),
+      ...(entry.base_mode === undefined ? {} : { base_mode: entry.base_mode }),
+      ...(entry.mtime === undefined ? {} : { mtime: entry.mtime }),
+    };
+    if (entry.operation === 'delete' || entry.kind === 'dir' || entry.size === 0) return connection.request('UPSTREAM_FILE', fields);
+    // Bytes of an attempt that fails are taken back from the progress: a file read again counts once.
+    let bytes = 0;
+    const counted = (n: number) => {
+      bytes += n;
+      progress?.bytesSent(n);
+    };
+    const abs = nodePath.join(roots.get(entry.base_dir)!, ...entry.path.split('/'));
+    try {
+      return await connection.requestWithBody('UPSTREAM_FILE', fields, readExactly(abs, entry.size, what, counted));
+    } catch (err) {
+      progress?.bytesSent(-bytes);
+      throw err;
+    }
+  };
+
+  /** Sends an entry, a file that changed meanwhile once more; null when it was left out. */
+  const sendOrLeaveOut = async (entry: UpstreamEntry): Promise<UpstreamEntry | null> => {
+    let attempt = entry;
+    for (let tries = 0; ; tries++) {
+      try {
+        const answer = await send(attempt);
+        if (answer.conflict) {
+          const eChange = answer.e_change ?? null;
+          conflicts.push({ base_dir: entry.base_dir, path: entry.path, e_change: eChange, reason: describeEChange(eChange) });
+        }
+        return attempt;
+      } catch (err) {
+        if (!changedWhileSent(err) || options.signal?.aborted) throw err;
+        // Left out first: E discards what arrived (an upload cut short waits for no more bytes).
+        await dropEntry(connection, staging_id, entry, err);
+        // Saved once during the read (an editor's save): its next read is likely whole, and
+        // sent again it counts back in.
+        const again = tries === 0 && options.reread ? await options.reread(entry) : null;
+        if (!again) return null;
+        attempt = again;
+      }
+    }
+  };
+
   const worker = async () => {
     while (next < entries.length && failed === null) {
       if (options.signal?.aborted) {
         failed = stopped();
         break;
       }
-      const entry = entries[next++]!;
-      const what = `${entry.base_dir}/${entry.path}`;
-      const fields = {
-        staging_id,
-        base_dir: entry.base_dir,
-        path: entry.path,
-        checksum: entry.checksum,
-        size: entry.size,
-        base_checksum: entry.base_checksum,
-        delete: entry.operation === 'delete',
-        kind: entry.kind,
-        ...(entry.mode === undefined ? {} : { mode: entry.mode }),
-        ...(entry.base_mode === undefined ? {} : { base_mode: entry.base_mode }),
-        ...(entry.mtime === undefined ? {} : { mtime: entry.mtime }),
-      };
+      const index = next++;
+      const entry = entries[index]!;
       try {
-        const answer =
-          entry.operation === 'delete' || entry.kind === 'dir' || entry.size === 0
-            ? await connection.request('UPSTREAM_FILE', fields)
-            : await connection.requestWithBody(
-                'UPSTREAM_FILE',
-                fields,
-                readExactly(nodePath.join(roots.get(entry.base_dir)!, ...entry.path.split('/')), entry.size, what, options.progress),
-              );
-        if (answer.conflict) {
-          const eChange = answer.e_change ?? null;
-          conflicts.push({ base_dir: entry.base_dir, path: entry.path, e_change: eChange, reason: describeEChange(eChange) });
+        const went = await sendOrLeaveOut(entry);
+        outcome[index] = went;
+        if (went) {
+          progress?.entrySent();
+          options.onEntry?.(went);
         }
-        options.progress?.entrySent();
-        options.onEntry?.(entry);
       } catch (err) {
-        failed ??= describeFailure(err, what, entry.path);
+        failed ??= describeFailure(err, `${entry.base_dir}/${entry.path}`, entry.path);
       }
     }
   };
@@ -149,7 +206,23 @@ async function sendEntries(
   if (failed !== null) throw failed;
   // A stop asked for while the last entries went out: the session must stay unfinalized.
   if (options.signal?.aborted) throw stopped();
+  const sent = outcome.filter((e): e is UpstreamEntry => e !== null);
+  const left_out = entries.filter((_, i) => outcome[i] === null);
+  // Nothing but left-out files: the session is left unfinalized, and E aborts it once R closes.
+  if (sent.length === 0) return { session: null, sent, left_out };
   options.onFinalize?.();
   const done = await connection.request('FINALIZE_UPSTREAM', { staging_id });
-  return { ...done, conflicts };
+  return { session: { ...done, conflicts }, sent, left_out };
+}
+
+/**
+ * Tells E the entry is left out of the session. A daemon too old to know DROP_UPSTREAM_FILE
+ * cannot finalize without it: the run then stops on the change, as it did before.
+ */
+async function dropEntry(connection: Connection, staging_id: string, entry: UpstreamEntry, changed: unknown): Promise<void> {
+  try {
+    await connection.request('DROP_UPSTREAM_FILE', { staging_id, base_dir: entry.base_dir, path: entry.path });
+  } catch (err) {
+    throw err instanceof ZyncError && err.code === 'UNKNOWN_OPERATION' ? changed : err;
+  }
 }

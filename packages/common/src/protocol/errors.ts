@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'IN_USE', // another zync process holds this state (database, client state)
   'PERMISSION_DENIED', // this user may not write the daemon's database, the client's state or its directory without harming its owner (run as its owner or root)
   'QUIT', // zync-apply: the person quit at a prompt (or said no); nothing more was done
+  'LEFT_OUT', // zync-client --update-upstream: the rest was staged, but files that changed while they were sent were left out
   'INTERNAL',
 ] as const;
 

@@ -1,0 +1,163 @@
+// sendSession against a scripted daemon on 127.0.0.1 (port 0) that checks each upload's bytes
+// against its checksum as E does: a file that changed after R hashed it is left out
+// (DROP_UPSTREAM_FILE), read once more and sent again; one that keeps changing stays left out
+// and the rest is finalized; a daemon too old for DROP_UPSTREAM_FILE stops the run as before.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { PROTOCOL_VERSION, decodeBinaryFrame, sha256, type DirSpec } from '@zync/common';
+import { Connection } from '../connection.js';
+import type { UpstreamEntry } from './plan-upstream.js';
+import { rereadEntry } from './scan-local.js';
+import { sendSession } from './send-session.js';
+
+let work: string;
+let dirs: DirSpec[];
+let servers: { http: Server; wss: WebSocketServer }[] = [];
+
+beforeEach(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'zync-send-session-'));
+  dirs = [{ name: 'docs', root: work }];
+});
+afterEach(async () => {
+  for (const { http, wss } of servers) {
+    for (const client of wss.clients) client.terminate();
+    wss.close();
+    await new Promise((resolve) => http.close(resolve));
+  }
+  servers = [];
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A daemon that stages what arrives whole and matching, and logs each operation it was asked. */
+async function startDaemon(options: { knowsDrop: boolean }) {
+  const asked: string[] = [];
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http });
+  wss.on('connection', (ws) => {
+    const uploads = new Map<number, { path: string; checksum: string; size: number; bytes: Buffer[] }>();
+    let staged = 0;
+    const reply = (message: object) => ws.send(JSON.stringify(message));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        const frame = decodeBinaryFrame(data as Buffer)!;
+        const up = uploads.get(frame.id)!;
+        up.bytes.push(Buffer.from(frame.payload));
+        const content = Buffer.concat(up.bytes);
+        if (content.length < up.size) return;
+        uploads.delete(frame.id);
+        if (sha256(content) !== up.checksum) {
+          reply({ id: frame.id, status: 'error', code: 'CHECKSUM_MISMATCH', error: `Content for ${up.path} does not match its checksum.` });
+          return;
+        }
+        staged++;
+        reply({ id: frame.id, status: 'ok', staging_id: 'S1', conflict: false });
+        return;
+      }
+      const m = JSON.parse(String(data)) as { id: number; operation: string; path?: string; checksum?: string; size?: number };
+      asked.push(m.path === undefined ? m.operation : `${m.operation} ${m.path}`);
+      switch (m.operation) {
+        case 'HELLO':
+          return reply({ id: m.id, status: 'ok', log_id: 'L', last_sequence: 0, compacted_through: 0, dirs: ['docs'], protocol: PROTOCOL_VERSION, server_time: Date.now() });
+        case 'PREPARE_UPSTREAM':
+          return reply({ id: m.id, status: 'ok', staging_id: 'S1' });
+        case 'UPSTREAM_FILE':
+          uploads.set(m.id, { path: m.path!, checksum: m.checksum!, size: m.size!, bytes: [] });
+          return;
+        case 'DROP_UPSTREAM_FILE':
+          if (!options.knowsDrop) return reply({ id: m.id, status: 'error', code: 'UNKNOWN_OPERATION', error: 'Unknown operation "DROP_UPSTREAM_FILE".' });
+          return reply({ id: m.id, status: 'ok', staging_id: 'S1', file_count: 0 });
+        case 'FINALIZE_UPSTREAM':
+          return reply({ id: m.id, status: 'ok', staging_id: 'S1', file_count: staged, conflict_count: 0 });
+      }
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  servers.push({ http, wss });
+  const connection = await Connection.open(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`, { token: 't', clientId: 'c', connectTimeoutMs: 3000 });
+  return { connection, asked };
+}
+
+/**
+ * An entry for a file on disk, as the scan hashed it: `hashed` is what it held then, `now` what it
+ * holds. (`now` must not merely extend `hashed`: R sends the `size` bytes it hashed, so a log only
+ * appended to goes as it was hashed, unchanged.)
+ */
+function fileEntry(name: string, hashed: string, now = hashed): UpstreamEntry {
+  writeFileSync(path.join(work, name), now);
+  return { base_dir: 'docs', path: name, kind: 'file', operation: 'add', checksum: sha256(hashed), size: Buffer.byteLength(hashed), base_checksum: null, mode: 0o644 };
+}
+
+describe('sendSession: files that changed while they were sent', () => {
+  it('sends a file saved once since the hash as R holds it now, in the same session', async () => {
+    const { connection, asked } = await startDaemon({ knowsDrop: true });
+    const kept = fileEntry('kept.txt', 'unchanged\n');
+    const saved = fileEntry('draft.txt', 'first save\n', 'second save\n');
+    const result = await sendSession(connection, dirs, [kept, saved], { concurrency: 1, reread: (entry) => rereadEntry(dirs, entry) });
+    await connection.close();
+    expect(result.left_out).toEqual([]);
+    expect(result.sent).toEqual([kept, expect.objectContaining({ path: 'draft.txt', checksum: sha256('second save\n'), size: 12 })]);
+    expect(result.session).toMatchObject({ staging_id: 'S1', file_count: 2 });
+    expect(asked).toEqual([
+      'HELLO',
+      'PREPARE_UPSTREAM',
+      'UPSTREAM_FILE kept.txt',
+      'UPSTREAM_FILE draft.txt',
+      'DROP_UPSTREAM_FILE draft.txt',
+      'UPSTREAM_FILE draft.txt',
+      'FINALIZE_UPSTREAM',
+    ]);
+  });
+
+  it('leaves out a file that changed again when read once more, and finalizes the rest', async () => {
+    const { connection, asked } = await startDaemon({ knowsDrop: true });
+    const kept = fileEntry('kept.txt', 'unchanged\n');
+    const log = fileEntry('run.log', 'line 1\n', 'LINE 1\nline 2\n');
+    // Read once more, it has changed yet again before it is sent.
+    const reread = async (entry: UpstreamEntry) => ({ ...entry, checksum: sha256('line 1\nline 2 (being written\n') });
+    const result = await sendSession(connection, dirs, [log, kept], { concurrency: 1, reread });
+    await connection.close();
+    expect(result.left_out).toEqual([log]);
+    expect(result.sent).toEqual([kept]);
+    expect(result.session).toMatchObject({ staging_id: 'S1', file_count: 1 });
+    expect(asked.filter((a) => a.endsWith('run.log'))).toEqual(['UPSTREAM_FILE run.log', 'DROP_UPSTREAM_FILE run.log', 'UPSTREAM_FILE run.log', 'DROP_UPSTREAM_FILE run.log']);
+    expect(asked.at(-1)).toBe('FINALIZE_UPSTREAM');
+  });
+
+  it('leaves out a file that shrank under the read or vanished, without waiting for its bytes', async () => {
+    const { connection } = await startDaemon({ knowsDrop: true });
+    const shrunk = fileEntry('shrunk.log', 'a long line that was there\n', 'cut\n');
+    const gone = fileEntry('gone.part', 'downloading\n');
+    rmSync(path.join(work, 'gone.part'));
+    const kept = fileEntry('kept.txt', 'unchanged\n');
+    const result = await sendSession(connection, dirs, [shrunk, gone, kept]);
+    await connection.close();
+    expect(result.left_out).toEqual([shrunk, gone]);
+    expect(result.sent).toEqual([kept]);
+  });
+
+  it('finalizes nothing when every entry was left out', async () => {
+    const { connection, asked } = await startDaemon({ knowsDrop: true });
+    const log = fileEntry('run.log', 'line 1\n', 'LINE 1\nline 2\n');
+    const result = await sendSession(connection, dirs, [log]);
+    await connection.close();
+    expect(result).toEqual({ session: null, sent: [], left_out: [log] });
+    expect(asked).not.toContain('FINALIZE_UPSTREAM');
+  });
+
+  it('stops on the change, as before, with a daemon too old to leave a file out', async () => {
+    const { connection, asked } = await startDaemon({ knowsDrop: false });
+    const kept = fileEntry('kept.txt', 'unchanged\n');
+    const log = fileEntry('run.log', 'line 1\n', 'LINE 1\nline 2\n');
+    await expect(sendSession(connection, dirs, [kept, log], { concurrency: 1, reread: (entry) => rereadEntry(dirs, entry) })).rejects.toMatchObject({
+      code: 'CHECKSUM_MISMATCH',
+      message: expect.stringContaining('run.log'),
+    });
+    await connection.close();
+    expect(asked).not.toContain('FINALIZE_UPSTREAM');
+  });
+});
