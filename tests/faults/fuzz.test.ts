@@ -132,7 +132,7 @@ const WEIRD_VALUES: Json[] = [
   null, true, false, 0, -1, 1.5, -0.5, 1e308, -1e308, 2 ** 53, 2 ** 53 + 2, 2 ** 64, 4294967296, '', '0', 'x'.repeat(300),
   [], {}, [1, 2, 3], { a: 1 }, { toString: 'x' }, 'PING', 'docs', '😀', '\u0000', 'a'.repeat(64), 'f'.repeat(64),
 ];
-const OPERATIONS = ['PING', 'HELLO', 'GET_LAST_SEQUENCE', 'GET_CHANGES', 'GET_FILE', 'ACK_CHANGES', 'PREPARE_UPSTREAM', 'UPSTREAM_FILE', 'FINALIZE_UPSTREAM'];
+const OPERATIONS = ['PING', 'HELLO', 'GET_LAST_SEQUENCE', 'GET_CHANGES', 'GET_FILE', 'ACK_CHANGES', 'PREPARE_UPSTREAM', 'UPSTREAM_FILE', 'DROP_UPSTREAM_FILE', 'FINALIZE_UPSTREAM'];
 
 function templates(id: number): Record<string, Json>[] {
   return [
@@ -145,6 +145,7 @@ function templates(id: number): Record<string, Json>[] {
     { operation: 'PREPARE_UPSTREAM', id, file_count: 1 },
     { operation: 'UPSTREAM_FILE', id, base_dir: 'docs', path: 'x.txt', checksum: 'a'.repeat(64), size: 3, base_checksum: null },
     { operation: 'UPSTREAM_FILE', id, base_dir: 'docs', path: 'gone.txt', checksum: null, size: 0, base_checksum: null, delete: true },
+    { operation: 'DROP_UPSTREAM_FILE', id, base_dir: 'docs', path: 'x.txt' },
     { operation: 'FINALIZE_UPSTREAM', id },
   ];
 }
