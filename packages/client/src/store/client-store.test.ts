@@ -1,7 +1,7 @@
 // The client store on a real SQLite file: migrations, position and resync bookkeeping, batch
 // commits, lookups by checksum, the sweep query, a directory's children and subtree, root
 // rebinding and kept directories.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,6 +18,19 @@ function openStore(): { store: ClientStore; file: string } {
   dirs.push(dir);
   const file = path.join(dir, 'sync_client.db');
   return { store: ClientStore.open(file), file };
+}
+/** A database file as a client whose latest migration was `version` left it (sql/NNN-*.sql). */
+function databaseAt(version: number): { file: string; old: Database.Database } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'zync-client-store-'));
+  dirs.push(dir);
+  const file = path.join(dir, 'sync_client.db');
+  const old = new Database(file);
+  const sqlDir = new URL('../../sql/', import.meta.url);
+  for (const name of readdirSync(sqlDir).filter((n) => /^\d{3}-.*\.sql$/.test(n)).sort().slice(0, version)) {
+    old.exec(readFileSync(new URL(name, sqlDir), 'utf8'));
+  }
+  old.pragma(`user_version = ${version}`);
+  return { file, old };
 }
 const entry = (p: string, over: Partial<RecordedEntry> = {}): RecordedEntry => ({
   base_dir: 'docs',
@@ -135,14 +148,7 @@ describe('ClientStore', () => {
   });
 
   it('gives a database made before the children index that index, its rows kept', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'zync-client-store-'));
-    dirs.push(dir);
-    const file = path.join(dir, 'sync_client.db');
-    const old = new Database(file);
-    for (const name of ['001-client-state.sql', '002-partial-downloads.sql', '003-kept-dirs.sql']) {
-      old.exec(readFileSync(new URL(`../../sql/${name}`, import.meta.url), 'utf8'));
-    }
-    old.pragma('user_version = 3');
+    const { file, old } = databaseAt(3);
     old.prepare(`INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, sequence, seen_gen) VALUES ('docs', 'a/x', 'file', 'c', 1, 1, 420, 1, 1)`).run();
     old.close();
     const store = ClientStore.open(file);
@@ -160,6 +166,33 @@ describe('ClientStore', () => {
     expect(store.getEntry('docs', 'a')).toBeDefined();
     expect(store.bindRoots([{ name: 'docs', root: '/elsewhere' }])).toEqual(['docs']);
     expect(store.getEntry('docs', 'a')).toBeUndefined();
+    store.close();
+  });
+
+  it('records the device of a root at its place, and forgets it when --dirs gives the root a new place', () => {
+    const { store } = openStore();
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);
+    expect(store.rootDevice('docs')).toBeUndefined();
+    store.recordRootDevice('docs', '/r/docs', 2049);
+    store.recordRootDevice('code', '/elsewhere/code', 77); // not where code is bound: not its device
+    expect(store.rootDevice('docs')).toBe(2049);
+    expect(store.rootDevice('code')).toBeUndefined();
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }]);
+    expect(store.rootDevice('docs')).toBe(2049);
+    store.bindRoots([{ name: 'docs', root: '/mnt/docs' }]);
+    expect(store.rootDevice('docs')).toBeUndefined();
+    store.close();
+  });
+
+  it('gives a database made before root devices were recorded (sql/007) none, its roots kept', () => {
+    const { file, old } = databaseAt(6);
+    old.prepare("INSERT INTO roots (base_dir, root) VALUES ('docs', '/r/docs')").run();
+    old.close();
+    const store = ClientStore.open(file);
+    expect(store.boundRoot('docs')).toBe('/r/docs');
+    expect(store.rootDevice('docs')).toBeUndefined();
+    store.recordRootDevice('docs', '/r/docs', 2049);
+    expect(store.rootDevice('docs')).toBe(2049);
     store.close();
   });
 

@@ -117,7 +117,12 @@ export class ClientStore {
       ),
       getRoot: db.prepare<[string], { root: string }>('SELECT root FROM roots WHERE base_dir = ?'),
       pulledRoots: db.prepare<[], { base_dir: string }>('SELECT base_dir FROM roots r WHERE EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = r.base_dir)'),
-      setRoot: db.prepare<[string, string]>('INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root'),
+      // A device recorded for the root's old place says nothing about its new one.
+      setRoot: db.prepare<[string, string]>(
+        'INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root, dev = CASE WHEN roots.root = excluded.root THEN roots.dev END',
+      ),
+      getRootDevice: db.prepare<[string], { dev: number | null }>('SELECT dev FROM roots WHERE base_dir = ?'),
+      setRootDevice: db.prepare<[number, string, string]>('UPDATE roots SET dev = ? WHERE base_dir = ? AND root = ?'),
       dropDir: db.prepare<[string]>('DELETE FROM entries WHERE base_dir = ?'),
       anyEntry: db.prepare<[string], { found: number }>('SELECT EXISTS (SELECT 1 FROM entries WHERE base_dir = ?) AS found'),
       dropDirPartials: db.prepare<[string]>('DELETE FROM partial_downloads WHERE base_dir = ?'),
@@ -314,6 +319,20 @@ export class ClientStore {
   /** The local root base_dir was last synced into (undefined before its first sync). */
   boundRoot(baseDir: string): string | undefined {
     return this.stmts.getRoot.get(baseDir)?.root;
+  }
+
+  /** The device base_dir's root was on when a pass last ended there (core/root-disks.ts). */
+  rootDevice(baseDir: string): number | undefined {
+    return this.stmts.getRootDevice.get(baseDir)?.dev ?? undefined;
+  }
+
+  /** Records the device of base_dir's root, only while `root` is the one bound to it. */
+  recordRootDevice(baseDir: string, root: string, dev: number): void {
+    try {
+      this.stmts.setRootDevice.run(dev, baseDir, root);
+    } catch (err) {
+      throw diskFullOr(err, this.path);
+    }
   }
 
   getEntry(baseDir: string, path: string): RecordedEntry | undefined {
