@@ -4,7 +4,7 @@
 // free, the set of directories a batch touched (made durable at the barrier), directories opened
 // for their owner while a batch writes in them (core/dir-modes.ts), and the sweep of temp files a
 // crash left behind. It decides nothing about what to write.
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { readdir, rename, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
@@ -42,8 +42,24 @@ export class LocalTree {
   /** Directories ensureParent had to make (R had removed them): they get E's mode at the batch's end. */
   private readonly remade: { baseDir: string; path: string; abs: string }[] = [];
 
+  /** Roots left alone this pass (core/root-disks.ts: their disk seems not mounted). */
+  private held: ReadonlySet<string> = new Set();
+
   constructor(dirs: readonly DirSpec[]) {
     this.roots = new Map(dirs.map((d) => [d.name, d.root]));
+  }
+
+  /** Each root with the device it is on or would be made on (diskOf); one not to be looked at is left out. */
+  rootDisks(): (DirSpec & { dev: number })[] {
+    return [...this.roots].flatMap(([name, root]) => {
+      const dev = diskOf(root);
+      return dev === undefined ? [] : [{ name, root, dev }];
+    });
+  }
+
+  /** Leaves these roots alone until the next call: has() says no for them, as for a root not synced. */
+  hold(names: Iterable<string>): void {
+    this.held = new Set(names);
   }
 
   /** The roots that are gone (one lstat each): R removed them, or the disk they were on. */
@@ -52,7 +68,7 @@ export class LocalTree {
   }
 
   has(baseDir: string): boolean {
-    return this.roots.has(baseDir);
+    return this.roots.has(baseDir) && !this.held.has(baseDir);
   }
 
   root(baseDir: string): string {
@@ -283,6 +299,23 @@ function blockedBy(where: { baseDir: string; path: string } | null, abs: string)
  * local path takes microseconds, far less than a thread-pool round trip, and a missing file
  * costs no exception.
  */
+/**
+ * The device (st_dev) a root is on, or, when it is missing, that of the nearest directory above
+ * it: where it would be made. Undefined when that cannot be looked at (no search permission).
+ */
+export function diskOf(root: string): number | undefined {
+  for (let path = root; ; ) {
+    try {
+      return statSync(path).dev;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const parent = nodePath.dirname(path);
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === path) return undefined;
+      path = parent;
+    }
+  }
+}
+
 export function lstatState(abs: string): LocalState {
   let info;
   try {

@@ -29,8 +29,9 @@ import { openNewState, openState, refuseUnmakeableStateDir, type ClientState } f
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { PullProgress, StatusLine, stderrAround, stderrTerminal, Ticker, UploadProgress } from './progress.js';
-import { PullEngine, discardPartialDownloads, remakeMissingRoots } from './pull-engine.js';
+import { PullEngine, discardPartialDownloads, findRootsOffTheirDisk, remakeMissingRoots } from './pull-engine.js';
 import { missingRootUpstreamError } from './core/missing-roots.js';
+import { offDiskError } from './core/root-disks.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { connectFirst, runContinuous, runOnce } from './runner.js';
 import { ClientStore } from './store/client-store.js';
@@ -50,6 +51,11 @@ async function main(): Promise<void> {
     .option('interval', { type: 'number', default: 60, describe: 'Seconds between pulls when nothing is pushed' })
     .option('once', { type: 'boolean', default: false, describe: 'One full pass, then exit (0 when up to date)' })
     .option('update-upstream', { type: 'boolean', default: false, describe: "Send R's local edits to E for review, then exit" })
+    .option('new-disk', {
+      type: 'string',
+      array: true,
+      describe: "NAMEs whose root really moved to another disk (restored from a backup, say): the disk it is on now is taken as its own, not as one that is not mounted",
+    })
     .option('token', { type: 'string', describe: 'Bearer token (or ZYNC_TOKEN)' })
     .option('token-file', { type: 'string', describe: 'File holding the token (mode 0600)' })
     .option('ca', { type: 'string', describe: "For wss://: trust this CA or the daemon's self-signed certificate (PEM)" })
@@ -61,7 +67,7 @@ async function main(): Promise<void> {
     .requiresArg(['server', 'db', 'interval', 'token-file', 'ca', 'log-level'])
     .conflicts('token', 'token-file')
     .check((args) => {
-      refuseRepeatedOptions(args, ['dirs']);
+      refuseRepeatedOptions(args, ['dirs', 'new-disk']);
       checkInterval(args.interval);
       return true;
     })
@@ -83,6 +89,9 @@ async function main(): Promise<void> {
   const ca = await readCaFile(argv.ca, argv.server);
   const token = requireToken(await resolveToken({ token: argv.token, tokenFile: argv['token-file'] }));
   const specs = parseDirSpecs(argv.dirs);
+  const newDisk = new Set(argv['new-disk'] ?? []);
+  const unknownDisk = [...newDisk].find((name) => !specs.some((dir) => dir.name === name));
+  if (unknownDisk !== undefined) throw usageError(`--new-disk ${unknownDisk}: --dirs gives no such name`);
   // The real path: a second client given a symbolic link to the state takes the same lock.
   const dbPath = await realLocation(argv.db);
   // The database (with its WAL and lock files) in a synced directory would be scanned as R's own
@@ -106,7 +115,6 @@ async function main(): Promise<void> {
     throw new ZyncError('UPSTREAM_STATE', 'R has not synced with E yet; run zync-client once before --update-upstream.');
   }
   const missingAtStart = await refuseUnusableRoots(specs, { allowMissing: true });
-  if (upstream && missingAtStart.length > 0) throw missingRootUpstreamError(missingAtStart[0]!);
   if (isNewDb) await refuseUnmakeableStateDir(dbPath);
 
   const controller = new AbortController();
@@ -129,6 +137,10 @@ async function main(): Promise<void> {
 
     if (upstream) {
       const { store } = state!;
+      // Before the missing roots: one whose disk is not mounted is not fetched again by a pull.
+      const offDisk = await findRootsOffTheirDisk(specs, store, newDisk);
+      if (offDisk.length > 0) throw offDiskError(offDisk, 'nothing is sent upstream');
+      if (missingAtStart.length > 0) throw missingRootUpstreamError(missingAtStart[0]!);
       const dirs = await resolveRoots(specs);
       await runUpstream({ store, dbPath, dirs, connect: open, log: logger, signal: controller.signal, progress: ticker && new UploadProgress(ticker) });
       return;
@@ -153,10 +165,14 @@ async function main(): Promise<void> {
     }
     const { store } = state;
     staged = StagedRecords.open(dbPath);
-    // A root gone after it received files is fetched again, not made again empty.
-    const forgotten = remakeMissingRoots(missingWhere, { store, staged, logger });
-    const dirs = await resolveRoots(specs);
-
+    // A root whose disk seems not mounted is held: neither made again nor forgotten. A root gone
+    // after it received files is fetched again, not made again empty.
+    const offDisk = await findRootsOffTheirDisk(specs, store, newDisk);
+    const forgotten = remakeMissingRoots(missingWhere.filter((dir) => !offDisk.some((held) => held.name === dir.name)), { store, staged, logger });
+    // A held root that is missing has no real path to resolve: it stays where its disk goes.
+    const heldMissing = offDisk.filter((held) => missingWhere.some((dir) => dir.name === held.name));
+    const resolved = await resolveRoots(specs.filter((dir) => !heldMissing.some((held) => held.name === dir.name)));
+    const dirs = [...resolved, ...heldMissing.map((held) => ({ name: held.name, root: held.real }))];
     const resumable = new Set(store.partials().map((p) => p.temp_path));
     for (const dir of dirs) {
       const removed = await removeStaleTempFiles(dir.root, resumable);

@@ -6,20 +6,23 @@
 // daemon no longer has. Failed entries hold the cursor back and are retried; nothing is skipped
 // silently. A pass that brings R up to date then looks again at the directories E deleted that R
 // kept for its own files (prune-kept-dirs.ts). Each pass first looks whether a root is gone
-// (core/missing-roots.ts): one that received files is made again, forgotten and resynced.
+// (core/missing-roots.ts): one that received files is made again, forgotten and resynced; and
+// whether a root is off the disk it was synced on (core/root-disks.ts): one that is is held — left
+// alone, its records kept, its changes passed over and resynced once its disk is back.
 // Reconnecting and scheduling passes is the runner's job, not this one's.
 import { unlink } from 'node:fs/promises';
-import { MAX_CHANGES_PAGE, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
+import { MAX_CHANGES_PAGE, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots, realLocation, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
 import { applyBatch, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
-import { missingRootWarning, rootsToFetchAgain } from './core/missing-roots.js';
+import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
 import { ackableSequence } from './core/plan-pull.js';
+import { rootsOffTheirDisk } from './core/root-disks.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
 import { planSweep, splitIgnored } from './core/sweep.js';
 import { entryKeyString } from './core/types.js';
-import type { LocalTree } from './local-tree.js';
+import { diskOf, lstatState, type LocalTree } from './local-tree.js';
 import { pruneKeptDirs } from './prune-kept-dirs.js';
 import type { ClientStore } from './store/client-store.js';
 import type { StagedRecords } from './upstream/staged-records.js';
@@ -68,6 +71,8 @@ export interface PassSummary {
   /** true when R reached the end of the daemon's log with nothing left to retry. */
   upToDate: boolean;
   resynced: boolean;
+  /** Roots left alone this pass: not on the disk they were synced on (core/root-disks.ts). */
+  held: MissingRoot[];
 }
 
 function emptySummary(): PassSummary {
@@ -85,6 +90,7 @@ function emptySummary(): PassSummary {
     sequence: 0,
     upToDate: false,
     resynced: false,
+    held: [],
   };
 }
 
@@ -107,12 +113,15 @@ export class PullEngine {
   private rootsChanged: string[] = [];
   /** Roots found missing, made again and forgotten (remakeMissingRoots), not yet resynced. */
   private missing: string[] = [];
+  /** The names this pass pulls: dirNames but the held roots. */
+  private active: readonly string[];
 
   /** `missing`: the roots the caller made again and forgot at start (remakeMissingRoots). */
   constructor(options: PullOptions, rootsChanged: readonly string[] = [], missing: readonly string[] = []) {
     this.options = options;
     this.rootsChanged = [...rootsChanged];
     this.missing = [...missing];
+    this.active = options.dirNames;
   }
 
   /** Pulls until R is up to date (or attempts run out); throws on connection-level failures. */
@@ -122,23 +131,32 @@ export class PullEngine {
     const unserved = unservedDirsError(hello.dirs, this.options.dirNames);
     if (unserved) throw unserved;
     const summary = emptySummary();
-    this.missing.push(...this.remakeMissingRoots());
+    const disks = this.options.tree.rootDisks();
+    summary.held = rootsOffTheirDisk(disks.map((dir) => ({ ...dir, real: dir.root })), store);
+    const held = new Set(summary.held.map((dir) => dir.name));
+    this.options.tree.hold(held);
+    this.active = this.options.dirNames.filter((name) => !held.has(name));
+    this.missing.push(...this.remakeMissingRoots(held));
+    const pulled = new Set(store.pulledDirs());
+    const uncovered = this.active.filter((name) => !pulled.has(name));
     // HELLO describes the log as it was when the connection opened: the start is decided once
     // per connection. Later passes resume (a log compacted meanwhile answers RESYNC_REQUIRED),
-    // unless a root went missing since: it is resynced on this connection.
-    if (!this.checked.has(connection) || this.missing.length > 0) {
-      const pulled = new Set(store.pulledDirs());
-      const uncovered = this.options.dirNames.filter((name) => !pulled.has(name));
+    // unless a root went missing since, or one held by an earlier pass is back (not covered):
+    // it is resynced on this connection.
+    if (!this.checked.has(connection) || this.missing.length > 0 || uncovered.length > 0) {
       const decision = decideStart(store.position(), hello, this.rootsChanged, uncovered, this.missing);
       if (decision.kind === 'resync') {
         logger.info(`full resync: ${decision.reason}`);
         store.startResync(hello.log_id);
       }
       // After startResync: a kill -9 in between must not leave a name covered that was not pulled.
-      store.setPulledDirs(this.options.dirNames);
+      store.setPulledDirs(this.active);
       this.checked.add(connection);
       this.rootsChanged = [];
       this.missing = [];
+    } else if (held.size > 0 && [...held].some((name) => pulled.has(name))) {
+      // Before its changes are passed over: the pass that has it back resyncs it.
+      store.setPulledDirs([...pulled].filter((name) => !held.has(name)));
     }
     summary.resynced = store.position().resyncing;
     const progress = this.options.progress;
@@ -149,17 +167,33 @@ export class PullEngine {
       progress?.end();
     }
     summary.sequence = store.position().sequence;
+    this.recordRootDisks(new Map(disks.map((dir) => [dir.name, dir.dev])));
     return summary;
   }
 
   /**
-   * Roots gone since the last pass (one lstat each) are made again; those that received files
-   * are forgotten once made. Returns the names forgotten, for the start decision. A root that
+   * The device of each root this pass pulled into, for the next passes (core/root-disks.ts): where
+   * what R received now is. Not for a root that moved to another device during the pass, nor one
+   * still missing; written only when it differs from the one recorded.
+   */
+  private recordRootDisks(atStart: ReadonlyMap<string, number>): void {
+    const { store, tree } = this.options;
+    for (const name of this.active) {
+      const root = tree.root(name);
+      if (lstatState(root).kind !== 'dir') continue;
+      const dev = diskOf(root);
+      if (dev !== undefined && dev === atStart.get(name) && store.rootDevice(name) !== dev) store.recordRootDevice(name, root, dev);
+    }
+  }
+
+  /**
+   * Roots gone since the last pass (one lstat each), but the held ones, are made again; those
+   * that received files are forgotten once made. Returns the names forgotten, for the start decision. A root that
    * cannot be made (its disk's mount point gone too) keeps its records: its changes fail and wait
    * for the next pass, as any change that cannot be applied.
    */
-  private remakeMissingRoots(): string[] {
-    const missing = this.options.tree.missingRoots();
+  private remakeMissingRoots(held: ReadonlySet<string>): string[] {
+    const missing = this.options.tree.missingRoots().filter((dir) => !held.has(dir.name));
     if (missing.length === 0) return [];
     try {
       // LocalTree's roots are where bindRoots put them: as real as they get.
@@ -246,8 +280,8 @@ export class PullEngine {
       const committed = page.changes.filter((c) => c.sequence <= ack);
       this.options.staged?.forgetReturned(
         connection.hello.log_id,
-        placementsOf(committed, this.options.dirNames),
-        dirChangesOf(committed, this.options.dirNames),
+        placementsOf(committed, this.active),
+        dirChangesOf(committed, this.active),
       );
       store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack });
       if (ack > since || page.changes.length > 0) {
@@ -268,7 +302,7 @@ export class PullEngine {
     const { store } = this.options;
     const position = store.position();
     let clean = true;
-    for (const baseDir of this.options.dirNames) {
+    for (const baseDir of this.active) {
       // Read after the pass: R's copy of E's .zyncignore as E has it now.
       const ignored = await loadIgnoreMatcher(this.options.tree.root(baseDir));
       let after = '';
@@ -289,7 +323,7 @@ export class PullEngine {
       }
     }
     if (!clean) return false;
-    const unseenDirs = this.options.dirNames.filter((d) => store.unseenEntries(d, position.generation, '', 1).length > 0);
+    const unseenDirs = this.active.filter((d) => store.unseenEntries(d, position.generation, '', 1).length > 0);
     return unseenDirs.length === 0;
   }
 
@@ -300,7 +334,8 @@ export class PullEngine {
     summary: PassSummary,
     seen: readonly ChangeEntry[] = entries,
   ): Promise<BatchResult> {
-    const { store, tree, logger, dirNames } = this.options;
+    const { store, tree, logger } = this.options;
+    const dirNames = this.active;
     // Before anything is renamed: after a kill -9 ahead of this batch's record, R can still tell
     // the files it placed (E's) from files of its own; and a file of R's holding content E held
     // at its path within the page is E's (placementsOf). Only for dirs R syncs: no other entry is
@@ -371,6 +406,25 @@ export function remakeMissingRoots(
   return refetch.map((dir) => dir.name);
 }
 
+/**
+ * The roots whose disk seems not mounted (core/root-disks.ts), as a run finds them at start, each
+ * with where it would be (`real`). The roots `newDisk` names are first given their present device
+ * (--new-disk: they moved to another disk), so they are not among them.
+ */
+export async function findRootsOffTheirDisk(
+  specs: readonly DirSpec[],
+  store: ClientStore,
+  newDisk: ReadonlySet<string>,
+): Promise<(DirSpec & { real: string })[]> {
+  const roots = await Promise.all(specs.map(async (dir) => ({ ...dir, real: await realLocation(dir.root) })));
+  const disks = roots.flatMap((dir) => {
+    const dev = diskOf(dir.real);
+    return dev === undefined ? [] : [{ ...dir, dev }];
+  });
+  for (const dir of disks) if (newDisk.has(dir.name)) store.recordRootDevice(dir.name, dir.real, dir.dev);
+  return rootsOffTheirDisk(disks, store);
+}
+
 /** One line for stderr: what a pass did. */
 export function describePass(summary: PassSummary): string {
   const mib = (summary.bytes / (1024 * 1024)).toFixed(1);
@@ -385,7 +439,9 @@ export function describePass(summary: PassSummary): string {
   if (summary.attributes) parts.splice(3, 0, `${summary.attributes} mode/mtime change(s)`);
   if (summary.problems.length) parts.push(`${summary.problems.length} skipped`);
   if (summary.failed.length) parts.push(`${summary.failed.length} not yet applied`);
-  return `${summary.resynced ? 'resync' : 'pull'}: ${parts.join(', ')}; at sequence ${summary.sequence}${summary.upToDate ? ', up to date' : ''}`;
+  if (summary.held.length) parts.push(`${summary.held.length} root(s) held`);
+  const upToDate = summary.upToDate && summary.held.length === 0;
+  return `${summary.resynced ? 'resync' : 'pull'}: ${parts.join(', ')}; at sequence ${summary.sequence}${upToDate ? ', up to date' : ''}`;
 }
 
 /** Forgets every kept partial download and removes its temp file. */

@@ -1,14 +1,16 @@
 // The runner's reaction to a pass that left changes unapplied: --once maps a full disk to
-// DISK_FULL (exit 7) with one sentence, other failures to "run again"; continuous mode backs off.
+// DISK_FULL (exit 7) with one sentence, a root whose disk seems not mounted to ROOT_NOT_MOUNTED
+// (exit 11), other failures to "run again"; continuous mode backs off.
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@zync/common';
 import type { Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
+import type { MissingRoot } from './core/missing-roots.js';
 import type { PassSummary, PullEngine } from './pull-engine.js';
 import { connectFirst, retryDelayMs, runOnce } from './runner.js';
 import { ZyncError } from '@zync/common';
 
-const summary = (failed: Problem[]): PassSummary => ({
+const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
   downloaded: 3,
   copied: 0,
   bytes: 0,
@@ -22,13 +24,14 @@ const summary = (failed: Problem[]): PassSummary => ({
   sequence: 7,
   upToDate: failed.length === 0,
   resynced: false,
+  held,
 });
 
 const problem = (path: string, code: string): Problem => ({ base_dir: 'docs', path, sequence: 9, code, message: `${code} for ${path}` });
 
-function once(failed: Problem[]) {
+function once(failed: Problem[], held: MissingRoot[] = []) {
   const connection = { close: async () => undefined } as unknown as Connection;
-  const engine = { pass: async () => summary(failed) } as unknown as PullEngine;
+  const engine = { pass: async () => summary(failed, held) } as unknown as PullEngine;
   return runOnce({ engine, connect: async () => connection, logger: createLogger('test', 'silent'), signal: new AbortController().signal, intervalSeconds: 60 });
 }
 
@@ -46,6 +49,17 @@ describe('runOnce', () => {
     const err = await once(failed).then(() => null, (e: unknown) => e as { code: string; message: string });
     expect(err).toMatchObject({ code });
     expect(err!.message).toMatch(message);
+  });
+
+  const usb = { name: 'usb', root: '/mnt/usb' };
+  it.each<[string, Problem[], string]>([
+    ['a root held, the others up to date, is ROOT_NOT_MOUNTED', [], 'ROOT_NOT_MOUNTED'],
+    ['a root held wins over a file that kept changing', [problem('log.txt', 'FILE_CHANGED')], 'ROOT_NOT_MOUNTED'],
+    ['a full disk wins over a root held', [problem('big.bin', 'DISK_FULL')], 'DISK_FULL'],
+  ])('%s', async (_name, failed, code) => {
+    const err = await once(failed, [usb]).then(() => null, (e: unknown) => e as { code: string; message: string });
+    expect(err).toMatchObject({ code });
+    if (code === 'ROOT_NOT_MOUNTED') expect(err!.message).toMatch(/^The local directory for "usb" \(\/mnt\/usb\) .*seems not mounted/);
   });
 
   it('resolves when up to date', async () => {

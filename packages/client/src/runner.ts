@@ -8,6 +8,7 @@
 import { ZyncError, isZyncError, type Logger } from '@zync/common';
 import { Connection } from './connection.js';
 import { backoffDelay } from './core/backoff.js';
+import { offDiskError, offDiskMessage } from './core/root-disks.js';
 import type { Problem } from './apply-batch.js';
 import { describePass, type PassSummary, type PullEngine } from './pull-engine.js';
 
@@ -57,9 +58,10 @@ export async function runOnce(options: RunnerOptions): Promise<PassSummary> {
     const summary = await options.engine.pass(connection);
     reportPass(options.logger, summary);
     if (options.signal.aborted) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
+    const full = summary.failed.filter((f) => f.code === 'DISK_FULL');
+    if (full.length > 0) throw diskFullError(full);
+    if (summary.held.length > 0) throw offDiskError(summary.held);
     if (!summary.upToDate) {
-      const full = summary.failed.filter((f) => f.code === 'DISK_FULL');
-      if (full.length > 0) throw diskFullError(full);
       throw new ZyncError(
         'FILE_CHANGED',
         `${summary.failed.length} change(s) could not be applied yet (for example ${summary.failed[0]?.base_dir}/${summary.failed[0]?.path}: ${summary.failed[0]?.message}); run again.`,
@@ -184,6 +186,8 @@ async function serve(connection: Connection, options: RunnerOptions): Promise<vo
       const summary = await engine.pass(connection);
       lastSequence = summary.sequence;
       reportPass(logger, summary);
+      // Held roots are looked at again by the next pass (a push, the interval), not sooner.
+      for (const dir of summary.held) logger.warn({ code: 'ROOT_NOT_MOUNTED' }, offDiskMessage(dir));
       failedPasses = summary.upToDate ? 0 : failedPasses + 1;
       if (!summary.upToDate && !retry) {
         const delay = retryDelayMs(failedPasses);

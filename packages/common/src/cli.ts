@@ -39,6 +39,7 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   PERMISSION_DENIED: 10,
   // Not a failure either: the session was staged, but a script must know some edits are still R's alone.
   LEFT_OUT: 11,
+  ROOT_NOT_MOUNTED: 12,
 };
 
 export function exitCodeFor(err: unknown): number {

@@ -1,10 +1,11 @@
-// A local root found missing (R removed it; a disk not mounted looks the same) after R received
-// files or directories into it. Its records describe what is no longer there: taken for R's
-// deletions they would keep the root empty for good (a pull never undoes R's edits) and go
-// upstream as the deletion of everything. So its records are forgotten and E's files fetched again
-// whole; deleting a root is how a user asks for that. A root R never received anything into is
-// just made again; one that exists but is empty is R's own deletions (or a mount point whose disk
-// is gone: --update-upstream refuses it) and is left to the usual rules. Pure.
+// A local root found missing (R removed it) after R received files or directories into it. Its
+// records describe what is no longer there: taken for R's deletions they would keep the root
+// empty for good (a pull never undoes R's edits) and go upstream as the deletion of everything.
+// So its records are forgotten and E's files fetched again whole; deleting a root is how a user
+// asks for that. A root R never received anything into is just made again; one that exists but is
+// empty is R's own deletions and is left to the usual rules. One whose disk is not mounted (the
+// directory above it on another device than recorded) is none of these: core/root-disks.ts holds
+// it first. Pure.
 import { ZyncError } from '@zync/common';
 
 export interface MissingRoot {

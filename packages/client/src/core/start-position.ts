@@ -3,9 +3,10 @@
 // cursor older than what the log still holds, or a cursor ahead of the log all mean that the
 // log after the cursor cannot be trusted to describe every change, so R compares itself with
 // the daemon's whole current state instead of skipping a gap; so does a root the position does
-// not cover (left out of --dirs by a run since the last resync: that run acknowledged its log
-// without pulling it), or whose local directory went missing (core/missing-roots.ts: its records
-// were forgotten, so the position no longer covers it either). Pure.
+// not cover (left out of --dirs by a run since the last resync, or held as not mounted by one,
+// core/root-disks.ts: that run acknowledged its log without pulling it), or whose local directory
+// went missing (core/missing-roots.ts: its records were forgotten, so the position no longer
+// covers it either). Pure.
 
 export interface StoredPosition {
   log_id: string | null;
@@ -44,7 +45,7 @@ export function decideStart(
     return { kind: 'resync', reason: `the local directory for ${missing.join(', ')} was missing` };
   }
   if (uncovered.length > 0) {
-    return { kind: 'resync', reason: `${uncovered.join(', ')} ${uncovered.length === 1 ? 'was' : 'were'} left out of --dirs by an earlier pull, which passed over its changes` };
+    return { kind: 'resync', reason: `${uncovered.join(', ')} ${uncovered.length === 1 ? 'was' : 'were'} left out of an earlier pull (not in --dirs, or its disk not mounted), which passed over its changes` };
   }
   if (stored.sequence > daemon.last_sequence) {
     return { kind: 'resync', reason: `the daemon's log ends at ${daemon.last_sequence}, before this client's position ${stored.sequence}` };

@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'PATH_CLASH', // a file where entries below it need a directory: an upstream session holding both (refused at FINALIZE), or R's file in the way of E's directory
   'DISK_FULL',
   'ROOT_UNAVAILABLE', // a watched root vanished or was emptied
+  'ROOT_NOT_MOUNTED', // zync-client: a local root is on another device than when it last synced (its disk not mounted)
   'BAD_ARGUMENT', // command-line usage
   'CONNECTION_FAILED',
   'SESSION_NOT_APPLIABLE', // zync-apply: no such session, or one it refuses to apply (applied, aborted, uploading, conflicts)
