@@ -3,9 +3,9 @@
 // unplugged USB disk or a network share that is not up does) while the disk keeps its files for
 // when it is mounted again. Such a root is held (exit 11 for --once, a warning in continuous
 // mode): nothing is fetched into the mount point, nothing deleted, nothing sent upstream, and
-// other roots still sync; once the disk is back, R converges with no edit of R's made up. A root
-// that really moved to another disk is accepted with --new-disk; one --dirs gives a new place on
-// another disk is no such root.
+// other roots still sync; once the disk is back, R converges with no edit of R's made up, also when
+// it comes back under a new device number. A root whose files really moved off their disk is
+// accepted with --new-disk; one --dirs gives a new place on another disk is no such root.
 import { execFileSync } from 'node:child_process';
 import { cp, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -150,18 +150,31 @@ describe.skipIf(unavailable !== null)(`zync-client with a root on a disk that is
     expect(await conflictCopies(mountPoint)).toEqual([]);
   });
 
-  it('takes a root restored onto another disk with --new-disk, once', async () => {
+  it('takes a disk mounted again at the same place under a new device number as the same disk', async () => {
     const setup = await synced(mountPoint);
     unplug();
-    // Restored from a backup onto a new disk, mounted where the old one was.
+    // Restored from a backup onto a new disk mounted where the old one was; a network share or a
+    // btrfs subvolume mounted again after a reboot may likewise get a new device number.
     const newDisk = mountTmpfs(8, 'zync-disk-');
     disks.push(newDisk);
     await cp(disks[0]!.dir, newDisk.dir, { recursive: true, preserveTimestamps: true });
     plugIn(newDisk);
     await changeE();
+    await convergesOnceBack(setup);
+  });
+
+  it('takes a root whose files were moved off their disk with --new-disk, once', async () => {
+    const setup = await synced(mountPoint);
+    const copy = tempDir('zync-copy-');
+    await cp(mountPoint, copy, { recursive: true, preserveTimestamps: true });
+    unplug();
+    // The separate disk is given up: its files now live in the mount point, on R's own disk.
+    await cp(copy, mountPoint, { recursive: true, preserveTimestamps: true });
+    await changeE();
 
     const held = await runClientOnce(setup);
     expect(held.code, held.stderr).toBe(11);
+    expect(finalError(held.stderr)[0]).toMatch(NOT_MOUNTED('docs', mountPoint));
     const accepted = await runClientOnce(setup, ['--new-disk', 'docs']);
     expect(accepted.code, accepted.stderr).toBe(0);
     await expectSameTree(mountPoint, eDocs);

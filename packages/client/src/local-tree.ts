@@ -8,6 +8,7 @@ import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { readdir, rename, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
+import type { Disk } from './core/root-disks.js';
 import {
   TEMP_PREFIX,
   ZyncError,
@@ -49,11 +50,11 @@ export class LocalTree {
     this.roots = new Map(dirs.map((d) => [d.name, d.root]));
   }
 
-  /** Each root with the device it is on or would be made on (diskOf); one not to be looked at is left out. */
-  rootDisks(): (DirSpec & { dev: number })[] {
+  /** Each root with the disk it is on or would be made on (diskOf); one not to be looked at is left out. */
+  rootDisks(): (DirSpec & Disk)[] {
     return [...this.roots].flatMap(([name, root]) => {
-      const dev = diskOf(root);
-      return dev === undefined ? [] : [{ name, root, dev }];
+      const disk = diskOf(root);
+      return disk === undefined ? [] : [{ name, root, ...disk }];
     });
   }
 
@@ -300,13 +301,16 @@ function blockedBy(where: { baseDir: string; path: string } | null, abs: string)
  * costs no exception.
  */
 /**
- * The device (st_dev) a root is on, or, when it is missing, that of the nearest directory above
- * it: where it would be made. Undefined when that cannot be looked at (no search permission).
+ * The disk a root is on, or, when it is missing, that of the nearest directory above it: where it
+ * would be made. Undefined when that cannot be looked at (no search permission).
  */
-export function diskOf(root: string): number | undefined {
-  for (let path = root; ; ) {
+export function diskOf(root: string): Disk | undefined {
+  let path = root;
+  let dev: number;
+  for (;;) {
     try {
-      return statSync(path).dev;
+      dev = statSync(path).dev;
+      break;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const parent = nodePath.dirname(path);
@@ -314,6 +318,15 @@ export function diskOf(root: string): number | undefined {
       path = parent;
     }
   }
+  // Up to where the file system is mounted: the last directory before the device changes.
+  for (let parent = nodePath.dirname(path); parent !== path; path = parent, parent = nodePath.dirname(path)) {
+    try {
+      if (statSync(parent).dev !== dev) break;
+    } catch {
+      break;
+    }
+  }
+  return { dev, mountPoint: path };
 }
 
 export function lstatState(abs: string): LocalState {

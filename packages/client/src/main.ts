@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     .option('new-disk', {
       type: 'string',
       array: true,
-      describe: "NAMEs whose root really moved to another disk (restored from a backup, say): the disk it is on now is taken as its own, not as one that is not mounted",
+      describe: "NAMEs whose root really moved to another disk (its files copied off a removable disk, say): the disk it is on now is taken as its own, not as one that is not mounted",
     })
     .option('token', { type: 'string', describe: 'Bearer token (or ZYNC_TOKEN)' })
     .option('token-file', { type: 'string', describe: 'File holding the token (mode 0600)' })

@@ -17,7 +17,7 @@ import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
 import { ackableSequence } from './core/plan-pull.js';
-import { rootsOffTheirDisk } from './core/root-disks.js';
+import { rootsOffTheirDisk, type Disk } from './core/root-disks.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
 import { planSweep, splitIgnored } from './core/sweep.js';
@@ -167,22 +167,25 @@ export class PullEngine {
       progress?.end();
     }
     summary.sequence = store.position().sequence;
-    this.recordRootDisks(new Map(disks.map((dir) => [dir.name, dir.dev])));
+    this.recordRootDisks(new Map(disks.map((dir) => [dir.name, dir])));
     return summary;
   }
 
   /**
-   * The device of each root this pass pulled into, for the next passes (core/root-disks.ts): where
+   * The disk of each root this pass pulled into, for the next passes (core/root-disks.ts): where
    * what R received now is. Not for a root that moved to another device during the pass, nor one
-   * still missing; written only when it differs from the one recorded.
+   * still missing; written only when it differs from the one recorded (a device number given
+   * afresh at the same mount point is recorded too).
    */
-  private recordRootDisks(atStart: ReadonlyMap<string, number>): void {
+  private recordRootDisks(atStart: ReadonlyMap<string, Disk>): void {
     const { store, tree } = this.options;
     for (const name of this.active) {
       const root = tree.root(name);
       if (lstatState(root).kind !== 'dir') continue;
-      const dev = diskOf(root);
-      if (dev !== undefined && dev === atStart.get(name) && store.rootDevice(name) !== dev) store.recordRootDevice(name, root, dev);
+      const disk = diskOf(root);
+      const recorded = store.rootDisk(name);
+      if (disk === undefined || disk.dev !== atStart.get(name)?.dev) continue;
+      if (recorded?.dev !== disk.dev || recorded.mountPoint !== disk.mountPoint) store.recordRootDisk(name, root, disk);
     }
   }
 
@@ -418,10 +421,10 @@ export async function findRootsOffTheirDisk(
 ): Promise<(DirSpec & { real: string })[]> {
   const roots = await Promise.all(specs.map(async (dir) => ({ ...dir, real: await realLocation(dir.root) })));
   const disks = roots.flatMap((dir) => {
-    const dev = diskOf(dir.real);
-    return dev === undefined ? [] : [{ ...dir, dev }];
+    const disk = diskOf(dir.real);
+    return disk === undefined ? [] : [{ ...dir, ...disk }];
   });
-  for (const dir of disks) if (newDisk.has(dir.name)) store.recordRootDevice(dir.name, dir.real, dir.dev);
+  for (const dir of disks) if (newDisk.has(dir.name)) store.recordRootDisk(dir.name, dir.real, dir);
   return rootsOffTheirDisk(disks, store);
 }
 

@@ -169,18 +169,18 @@ describe('ClientStore', () => {
     store.close();
   });
 
-  it('records the device of a root at its place, and forgets it when --dirs gives the root a new place', () => {
+  it('records the disk of a root at its place, and forgets it when --dirs gives the root a new place', () => {
     const { store } = openStore();
     store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);
-    expect(store.rootDevice('docs')).toBeUndefined();
-    store.recordRootDevice('docs', '/r/docs', 2049);
-    store.recordRootDevice('code', '/elsewhere/code', 77); // not where code is bound: not its device
-    expect(store.rootDevice('docs')).toBe(2049);
-    expect(store.rootDevice('code')).toBeUndefined();
+    expect(store.rootDisk('docs')).toBeUndefined();
+    store.recordRootDisk('docs', '/r/docs', { dev: 2049, mountPoint: '/r' });
+    store.recordRootDisk('code', '/elsewhere/code', { dev: 77, mountPoint: '/' }); // not where code is bound: not its device
+    expect(store.rootDisk('docs')).toEqual({ dev: 2049, mountPoint: '/r' });
+    expect(store.rootDisk('code')).toBeUndefined();
     store.bindRoots([{ name: 'docs', root: '/r/docs' }]);
-    expect(store.rootDevice('docs')).toBe(2049);
+    expect(store.rootDisk('docs')).toEqual({ dev: 2049, mountPoint: '/r' });
     store.bindRoots([{ name: 'docs', root: '/mnt/docs' }]);
-    expect(store.rootDevice('docs')).toBeUndefined();
+    expect(store.rootDisk('docs')).toBeUndefined();
     store.close();
   });
 
@@ -190,9 +190,9 @@ describe('ClientStore', () => {
     old.close();
     const store = ClientStore.open(file);
     expect(store.boundRoot('docs')).toBe('/r/docs');
-    expect(store.rootDevice('docs')).toBeUndefined();
-    store.recordRootDevice('docs', '/r/docs', 2049);
-    expect(store.rootDevice('docs')).toBe(2049);
+    expect(store.rootDisk('docs')).toBeUndefined();
+    store.recordRootDisk('docs', '/r/docs', { dev: 2049, mountPoint: '/r' });
+    expect(store.rootDisk('docs')).toEqual({ dev: 2049, mountPoint: '/r' });
     store.close();
   });
 

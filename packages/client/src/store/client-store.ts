@@ -9,6 +9,7 @@ import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { checkDatabaseKind, ZyncError } from '@zync/common';
+import type { Disk } from '../core/root-disks.js';
 import { entryKeyString, type EntryKey, type PartialDownload, type RecordedEntry } from '../core/types.js';
 
 export type { EntryKey, PartialDownload, RecordedEntry };
@@ -119,10 +120,10 @@ export class ClientStore {
       pulledRoots: db.prepare<[], { base_dir: string }>('SELECT base_dir FROM roots r WHERE EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = r.base_dir)'),
       // A device recorded for the root's old place says nothing about its new one.
       setRoot: db.prepare<[string, string]>(
-        'INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root, dev = CASE WHEN roots.root = excluded.root THEN roots.dev END',
+        'INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root, dev = CASE WHEN roots.root = excluded.root THEN roots.dev END, mount_point = CASE WHEN roots.root = excluded.root THEN roots.mount_point END',
       ),
-      getRootDevice: db.prepare<[string], { dev: number | null }>('SELECT dev FROM roots WHERE base_dir = ?'),
-      setRootDevice: db.prepare<[number, string, string]>('UPDATE roots SET dev = ? WHERE base_dir = ? AND root = ?'),
+      getRootDisk: db.prepare<[string], { dev: number | null; mount_point: string | null }>('SELECT dev, mount_point FROM roots WHERE base_dir = ?'),
+      setRootDisk: db.prepare<[number, string, string, string]>('UPDATE roots SET dev = ?, mount_point = ? WHERE base_dir = ? AND root = ?'),
       dropDir: db.prepare<[string]>('DELETE FROM entries WHERE base_dir = ?'),
       anyEntry: db.prepare<[string], { found: number }>('SELECT EXISTS (SELECT 1 FROM entries WHERE base_dir = ?) AS found'),
       dropDirPartials: db.prepare<[string]>('DELETE FROM partial_downloads WHERE base_dir = ?'),
@@ -321,15 +322,16 @@ export class ClientStore {
     return this.stmts.getRoot.get(baseDir)?.root;
   }
 
-  /** The device base_dir's root was on when a pass last ended there (core/root-disks.ts). */
-  rootDevice(baseDir: string): number | undefined {
-    return this.stmts.getRootDevice.get(baseDir)?.dev ?? undefined;
+  /** The disk base_dir's root was on when a pass last ended there (core/root-disks.ts). */
+  rootDisk(baseDir: string): Disk | undefined {
+    const row = this.stmts.getRootDisk.get(baseDir);
+    return row?.dev != null && row.mount_point != null ? { dev: row.dev, mountPoint: row.mount_point } : undefined;
   }
 
-  /** Records the device of base_dir's root, only while `root` is the one bound to it. */
-  recordRootDevice(baseDir: string, root: string, dev: number): void {
+  /** Records the disk of base_dir's root, only while `root` is the one bound to it. */
+  recordRootDisk(baseDir: string, root: string, disk: Disk): void {
     try {
-      this.stmts.setRootDevice.run(dev, baseDir, root);
+      this.stmts.setRootDisk.run(disk.dev, disk.mountPoint, baseDir, root);
     } catch (err) {
       throw diskFullOr(err, this.path);
     }
