@@ -1,7 +1,7 @@
 // A local root on a disk that is not mounted, for real: the "disk" is a tmpfs, bind-mounted on the
 // place R syncs into, so unmounting that place leaves the bare mount point behind (as an
 // unplugged USB disk or a network share that is not up does) while the disk keeps its files for
-// when it is mounted again. Such a root is held (exit 11 for --once, a warning in continuous
+// when it is mounted again. Such a root is held (exit 12 for --once, a warning in continuous
 // mode): nothing is fetched into the mount point, nothing deleted, nothing sent upstream, and
 // other roots still sync; once the disk is back, R converges with no edit of R's made up, also when
 // it comes back under a new device number. A root whose files really moved off their disk is
@@ -98,20 +98,20 @@ describe.skipIf(unavailable !== null)(`zync-client with a root on a disk that is
     expect(await listSessions(daemon!)).toHaveLength(sessions);
   }
 
-  it('holds a root below the mount point: nothing made there, the other root synced, exit 11', async () => {
+  it('holds a root below the mount point: nothing made there, the other root synced, exit 12', async () => {
     const setup = await synced(path.join(mountPoint, 'docs'));
     unplug();
     await changeE();
 
     const held = await runClientOnce(setup);
-    expect(held.code, held.stderr).toBe(11);
+    expect(held.code, held.stderr).toBe(12);
     expect(finalError(held.stderr)).toEqual([expect.stringMatching(NOT_MOUNTED('docs', setup.dirs.docs!))]);
     expect(finalError(held.stderr)[0]).toMatch(/mount it, or if "docs" really moved to another disk, run once with --new-disk docs\.$/);
     await expect(lstat(setup.dirs.docs!)).rejects.toMatchObject({ code: 'ENOENT' });
     await expectSameTree(setup.dirs.code!, eCode);
 
     const upstream = await runUpstream(setup);
-    expect(upstream.code, upstream.stderr).toBe(11);
+    expect(upstream.code, upstream.stderr).toBe(12);
     expect(finalError(upstream.stderr)[0]).toMatch(/seems not mounted; nothing is sent upstream/);
 
     plugIn(disks[0]!);
@@ -124,12 +124,12 @@ describe.skipIf(unavailable !== null)(`zync-client with a root on a disk that is
     await changeE();
 
     const held = await runClientOnce(setup);
-    expect(held.code, held.stderr).toBe(11);
+    expect(held.code, held.stderr).toBe(12);
     expect(finalError(held.stderr)).toEqual([expect.stringMatching(NOT_MOUNTED('docs', mountPoint))]);
     expect(await readdir(mountPoint)).toEqual([]);
     await expectSameTree(setup.dirs.code!, eCode);
     const upstream = await runUpstream(setup);
-    expect(upstream.code, upstream.stderr).toBe(11);
+    expect(upstream.code, upstream.stderr).toBe(12);
     expect(await listSessions(daemon!)).toEqual([]);
 
     plugIn(disks[0]!);
@@ -173,7 +173,7 @@ describe.skipIf(unavailable !== null)(`zync-client with a root on a disk that is
     await changeE();
 
     const held = await runClientOnce(setup);
-    expect(held.code, held.stderr).toBe(11);
+    expect(held.code, held.stderr).toBe(12);
     expect(finalError(held.stderr)[0]).toMatch(NOT_MOUNTED('docs', mountPoint));
     const accepted = await runClientOnce(setup, ['--new-disk', 'docs']);
     expect(accepted.code, accepted.stderr).toBe(0);

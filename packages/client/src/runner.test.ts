@@ -1,6 +1,6 @@
 // The runner's reaction to a pass that left changes unapplied: --once maps a full disk to
 // DISK_FULL (exit 7) with one sentence, a root whose disk seems not mounted to ROOT_NOT_MOUNTED
-// (exit 11), other failures to "run again"; continuous mode backs off.
+// (exit 12), other failures to "run again"; continuous mode backs off.
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@zync/common';
 import type { Problem } from './apply-batch.js';
