@@ -55,3 +55,10 @@ export interface PartialDownload {
   size: number;
   temp_path: string;
 }
+
+/** A directory a batch opened for its owner to write in it, and its mode before (sql/008). */
+export interface OpenedDir {
+  base_dir: string;
+  path: string;
+  mode: number;
+}

@@ -1,6 +1,6 @@
 // The client store on a real SQLite file: migrations, position and resync bookkeeping, batch
 // commits, lookups by checksum, the sweep query, a directory's children and subtree, root
-// rebinding and kept directories.
+// rebinding, kept directories, placement notes, opened directories and root disks.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -248,6 +248,37 @@ describe('ClientStore', () => {
     reopened.close();
   });
 
+  it('keeps the directories a batch opened, with their modes, until they are given back, a kill -9 in between included', () => {
+    const { store, file } = openStore();
+    store.noteOpenedDir({ base_dir: 'docs', path: 'ro', mode: 0o555 });
+    store.noteOpenedDir({ base_dir: 'docs', path: 'ro/deep', mode: 0o500 });
+    store.noteOpenedDir({ base_dir: 'docs', path: 'ro', mode: 0o551 }); // opened again by a later batch: its mode then
+    store.close();
+    const reopened = ClientStore.open(file);
+    expect(reopened.openedDirs()).toEqual([
+      { base_dir: 'docs', path: 'ro', mode: 0o551 },
+      { base_dir: 'docs', path: 'ro/deep', mode: 0o500 },
+    ]);
+    reopened.dropOpenedDirs([{ base_dir: 'docs', path: 'ro' }]);
+    expect(reopened.openedDirs()).toEqual([{ base_dir: 'docs', path: 'ro/deep', mode: 0o500 }]);
+    reopened.close();
+  });
+
+  it('gives a database from before opened directories were noted their table, its rows kept', () => {
+    const { file, old } = databaseAt(7);
+    old.prepare(`INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, sequence, seen_gen) VALUES ('docs', 'ro', 'dir', NULL, 0, 1, 365, 1, 1)`).run();
+    old.close();
+    const store = ClientStore.open(file);
+    expect(store.getEntry('docs', 'ro')?.mode).toBe(0o555);
+    expect(store.openedDirs()).toEqual([]);
+    store.noteOpenedDir({ base_dir: 'docs', path: 'ro', mode: 0o555 });
+    expect(store.openedDirs()).toEqual([{ base_dir: 'docs', path: 'ro', mode: 0o555 }]);
+    store.close();
+    const check = new Database(file);
+    expect(check.pragma('user_version', { simple: true })).toBe(8);
+    check.close();
+  });
+
   it('forgets all it recorded for a base dir whose root went missing, and nothing of the others', () => {
     const { store, file } = openStore();
     store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);
@@ -258,6 +289,8 @@ describe('ClientStore', () => {
     store.putPartial({ base_dir: 'docs', path: 'big', checksum: 'c'.repeat(64), size: 9, temp_path: '/r/docs/.zync-tmp-1' });
     store.putPartial({ base_dir: 'code', path: 'big', checksum: 'c'.repeat(64), size: 9, temp_path: '/r/code/.zync-tmp-2' });
     store.notePlacements([{ base_dir: 'docs', path: 'x', checksum: 'a'.repeat(64) }]);
+    store.noteOpenedDir({ base_dir: 'docs', path: 'd', mode: 0o555 });
+    store.noteOpenedDir({ base_dir: 'code', path: 'ro', mode: 0o555 });
     expect(store.hasRecords('docs')).toBe(true);
 
     store.forgetBaseDir('docs');
@@ -267,6 +300,7 @@ describe('ClientStore', () => {
     expect(store.keptDirs()).toEqual([{ base_dir: 'code', path: 'k' }]);
     expect(store.partials().map((p) => p.base_dir)).toEqual(['code']);
     expect(store.hasPlacements()).toBe(false);
+    expect(store.openedDirs()).toEqual([{ base_dir: 'code', path: 'ro', mode: 0o555 }]);
     // The position no longer covers docs: the next start resyncs it, after a kill -9 too.
     store.close();
     const reopened = ClientStore.open(file);

@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { checkDatabaseKind, ZyncError } from '@zync/common';
 import type { Disk } from '../core/root-disks.js';
-import { entryKeyString, type EntryKey, type PartialDownload, type RecordedEntry } from '../core/types.js';
+import { entryKeyString, type EntryKey, type OpenedDir, type PartialDownload, type RecordedEntry } from '../core/types.js';
 
-export type { EntryKey, PartialDownload, RecordedEntry };
+export type { EntryKey, OpenedDir, PartialDownload, RecordedEntry };
 
 /** Where the client stands in the daemon's log. */
 export interface Position {
@@ -146,6 +146,12 @@ export class ClientStore {
       ),
       dropPlacements: db.prepare<[string, string]>('DELETE FROM placements WHERE base_dir = ? AND path = ?'),
       anyPlacement: db.prepare<[], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements) AS found'),
+      noteOpenedDir: db.prepare<[string, string, number]>(
+        'INSERT INTO opened_dirs (base_dir, path, mode) VALUES (?, ?, ?) ON CONFLICT (base_dir, path) DO UPDATE SET mode = excluded.mode',
+      ),
+      dropOpenedDir: db.prepare<[string, string]>('DELETE FROM opened_dirs WHERE base_dir = ? AND path = ?'),
+      allOpenedDirs: db.prepare<[], OpenedDir>('SELECT base_dir, path, mode FROM opened_dirs ORDER BY base_dir, path'),
+      dropDirOpened: db.prepare<[string]>('DELETE FROM opened_dirs WHERE base_dir = ?'),
     };
   }
 
@@ -299,8 +305,8 @@ export class ClientStore {
 
   /**
    * Forgets everything recorded for a base dir whose local root is gone (core/missing-roots.ts),
-   * in one transaction: its entries, kept directories, partial downloads and placement notes,
-   * and its place among the pulled dirs, so that the next start resyncs it (also after a kill -9
+   * in one transaction: its entries, kept directories, partial downloads, placement notes and
+   * opened directories, and its place among the pulled dirs, so that the next start resyncs it (also after a kill -9
    * that comes before the resync is recorded).
    */
   forgetBaseDir(baseDir: string): void {
@@ -310,6 +316,7 @@ export class ClientStore {
         this.stmts.dropKept.run(baseDir);
         this.stmts.dropDirPartials.run(baseDir);
         this.stmts.dropDirPlacements.run(baseDir);
+        this.stmts.dropDirOpened.run(baseDir);
         this.setPulledDirs(this.pulledDirs().filter((name) => name !== baseDir));
       })();
     } catch (err) {
@@ -436,6 +443,34 @@ export class ClientStore {
       }
     }
     return found;
+  }
+
+  // ---- directories opened for a batch (see sql/008-opened-dirs.sql) ----
+
+  /** Notes a directory about to be opened, with its mode now; durable when this returns. */
+  noteOpenedDir(dir: OpenedDir): void {
+    try {
+      this.stmts.noteOpenedDir.run(dir.base_dir, dir.path, dir.mode);
+    } catch (err) {
+      throw diskFullOr(err, this.path);
+    }
+  }
+
+  /** Drops the notes of directories whose mode was given back (durably), in one transaction. */
+  dropOpenedDirs(dirs: readonly EntryKey[]): void {
+    if (dirs.length === 0) return;
+    try {
+      this.db.transaction(() => {
+        for (const dir of dirs) this.stmts.dropOpenedDir.run(dir.base_dir, dir.path);
+      })();
+    } catch (err) {
+      throw diskFullOr(err, this.path);
+    }
+  }
+
+  /** Directories noted as opened and not given back since (a run killed mid-batch left them). */
+  openedDirs(): OpenedDir[] {
+    return this.stmts.allOpenedDirs.all();
   }
 
   /** Directories E deleted that R kept (see sql/003-kept-dirs.sql). */
