@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openedMode, planDirModes, type DirModeTarget } from './dir-modes.js';
+import { modeToGiveBack, openedMode, planDirModes, type DirModeTarget } from './dir-modes.js';
 
 describe('openedMode', () => {
   it.each([
@@ -37,5 +37,21 @@ describe('planDirModes', () => {
     },
   ])('$name', ({ targets, want }) => {
     expect(show(planDirModes(targets))).toEqual(want);
+  });
+});
+
+describe('modeToGiveBack', () => {
+  const dir = (mode: number) => ({ kind: 'dir' as const, mode });
+  it.each([
+    { name: 'still opened, R received the mode noted: given back', noted: 0o555, local: dir(0o755), received: 0o555, back: 0o555 },
+    { name: 'still opened, never received (a directory a killed batch made): given back', noted: 0o500, local: dir(0o700), received: null, back: 0o500 },
+    { name: 'setgid kept through opening: given back', noted: 0o2555, local: dir(0o2755), received: 0o2555, back: 0o2555 },
+    { name: 'already given back (the note outlived its batch): left', noted: 0o555, local: dir(0o555), received: 0o555, back: null },
+    { name: "chmodded by R's user since: theirs, left", noted: 0o555, local: dir(0o750), received: 0o555, back: null },
+    { name: "the opened mode is E's own, received later: left", noted: 0o555, local: dir(0o755), received: 0o755, back: null },
+    { name: 'gone: left', noted: 0o555, local: { kind: 'absent' as const }, received: 0o555, back: null },
+    { name: 'a file in its place: left', noted: 0o555, local: { kind: 'file' as const, size: 1, mtime: 1, ino: 1, mode: 0o755 }, received: 0o555, back: null },
+  ])('$name', ({ noted, local, received, back }) => {
+    expect(modeToGiveBack(noted, local, received)).toBe(back);
   });
 });
