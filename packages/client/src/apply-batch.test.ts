@@ -1,7 +1,7 @@
 // applyBatch on real temp directories with a scripted connection: the re-checks before each
 // rename and delete keep R's edits that land after planning, a local copy whose source changed
 // falls back to a download, failed transfers leave no temp file and hold their sequence back.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { appendFile, chmod, link, mkdir, open, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -131,7 +131,7 @@ function memoryPartials(): PartialDownloads {
 function options(root: string, connection: BatchOptions['connection'], records: RecordLookup): BatchOptions {
   return {
     connection,
-    tree: new LocalTree([{ name: 'docs', root }]),
+    tree: new LocalTree([{ name: 'docs', root }], { noteOpenedDir: () => undefined, dropOpenedDirs: () => undefined }),
     records,
     partials: memoryPartials(),
     daemonDirs: new Set(['docs']),
@@ -479,6 +479,28 @@ describe('applyBatch', () => {
     expect(again.failed).toEqual([]);
     expect(await modeOf('locked')).toBe(0o750);
     expect(again.stats.attributes).toBe(1);
+  });
+
+  it('notes a directory it opens before the chmod, and drops the note at the barrier after its mode is back', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'ro/deep/old.txt': 'received\n' });
+    await chmod(path.join(root, 'ro/deep'), 0o500);
+    await chmod(path.join(root, 'ro'), 0o555);
+    const modeOf = async (p: string) => (await stat(path.join(root, p))).mode & 0o7777;
+    // Each note with the mode the directory had when it was noted: the one before it was opened.
+    const notes = new Map<string, { mode: number; onDisk: number }>();
+    const tree = new LocalTree([{ name: 'docs', root }], {
+      noteOpenedDir: (dir) => void notes.set(dir.path, { mode: dir.mode, onDisk: statSync(path.join(root, dir.path)).mode & 0o7777 }),
+      dropOpenedDirs: (dirs) => dirs.forEach((dir) => notes.delete(dir.path)),
+    });
+    const { connection } = scriptedConnection({ 'ro/deep/new.txt': 'new\n' });
+    const result = await applyBatch([fileEntry(5, 'ro/deep/new.txt', 'new\n', 'add')], { ...options(root, connection, records), tree });
+    expect(result.failed).toEqual([]);
+    expect(await modeOf('ro')).toBe(0o555);
+    expect(await modeOf('ro/deep')).toBe(0o500);
+    expect(Object.fromEntries(notes)).toEqual({ ro: { mode: 0o555, onDisk: 0o555 }, 'ro/deep': { mode: 0o500, onDisk: 0o500 } });
+    await tree.syncTouchedDirs();
+    expect(notes.size).toBe(0);
   });
 
   it("gives a directory R had removed, made again for E's file inside it, the mode R received for it", async () => {

@@ -9,7 +9,8 @@
 // is kept as a conflict copy. Returns what to record and which sequences failed; it never records or
 // acknowledges itself (the pull engine does, after the directory barrier). Directories get E's
 // mode at the very end, once nothing more is written in them (core/dir-modes.ts); directories the
-// batch had to open for writing get their own mode back then, whatever happened meanwhile.
+// batch had to open for writing get their own mode back then, whatever happened meanwhile (after a
+// kill -9 first, at the next start: opened-dirs.ts).
 import { constants as fsConstants, createReadStream } from 'node:fs';
 import { chmod, open, rmdir, unlink, utimes } from 'node:fs/promises';
 import * as posixPath from 'node:path/posix';
@@ -738,11 +739,16 @@ async function applyRound(
       await handle.close();
     }
   };
+  /** Directories this batch gave a mode (or found gone): an opened one among them is open no more. */
+  const givenModes = new Set<string>();
   /** One chmod that ends the batch: E's mode for an entry, or the mode an opened directory had. */
   const settleDirMode = async ({ path: abs, mode, from: action }: DirModeTarget<DirModeAction>): Promise<void> => {
     if (action === null) {
       // Gone, or no longer a directory (replaced in the batch): nothing to give back.
-      await chmodDir(abs, mode).catch((err: unknown) => logger.warn(`could not give ${abs} back its mode ${mode.toString(8)}: ${describe(err).message}`));
+      await chmodDir(abs, mode).then(
+        () => givenModes.add(abs),
+        (err: unknown) => logger.warn(`could not give ${abs} back its mode ${mode.toString(8)}: ${describe(err).message}`),
+      );
       return;
     }
     const { entry } = action;
@@ -751,7 +757,9 @@ async function applyRound(
       return;
     }
     try {
-      if (!(await chmodDir(abs, mode))) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} is no longer a directory on R.`);
+      const isDir = await chmodDir(abs, mode);
+      givenModes.add(abs);
+      if (!isDir) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} is no longer a directory on R.`);
       if (!action.made) result.stats.attributes++;
       record(entry, { kind: 'dir', mode });
     } catch (err) {
@@ -764,7 +772,8 @@ async function applyRound(
       if (action.type !== 'set-dir-mode' || unapplied.has(action.entry)) continue;
       targets.push({ path: absOf(action.entry), depth: action.entry.path.split('/').length, mode: action.entry.mode & 0o7777, from: action });
     }
-    for (const { abs, mode, depth } of tree.takeOpened()) targets.push({ path: abs, depth, mode, from: null });
+    const opened = tree.takeOpened();
+    for (const { abs, mode, depth } of opened) targets.push({ path: abs, depth, mode, from: null });
     // Directories R had removed, made again for a file of E's inside them: E's mode as R last
     // received it (owner-only, as made, when R never received the directory).
     const settled = new Set(targets.map((t) => t.path));
@@ -773,6 +782,8 @@ async function applyRound(
       if (recorded?.kind === 'dir') targets.push({ path: abs, depth: path.split('/').length, mode: recorded.mode & 0o7777, from: null });
     }
     for (const level of planDirModes(targets)) await runPool(level, concurrency.attributes, settleDirMode);
+    // One left open (a stop came first, a chmod failed) keeps its note: the next start gives it back.
+    tree.gaveBack(opened.filter((dir) => givenModes.has(dir.abs)));
   };
 
   /**

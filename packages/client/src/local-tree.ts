@@ -2,8 +2,9 @@
 // + resolveInRoot, with the verified parent directories cached per batch so 10,000 files do not
 // cost 10,000 ancestor walks), lstat into LocalState, hashing, conflict-copy names that are
 // free, the set of directories a batch touched (made durable at the barrier), directories opened
-// for their owner while a batch writes in them (core/dir-modes.ts), and the sweep of temp files a
-// crash left behind. It decides nothing about what to write.
+// for their owner while a batch writes in them (core/dir-modes.ts; noted in the client store
+// before each is opened, so a restart after kill -9 can give its mode back: opened-dirs.ts), and
+// the sweep of temp files a crash left behind. It decides nothing about what to write.
 import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
 import { readdir, rename, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -21,11 +22,19 @@ import {
   type DirSpec,
 } from '@zync/common';
 import { MADE_DIR_MODE, OWNER_RWX, openedMode } from './core/dir-modes.js';
-import type { LocalState } from './core/types.js';
+import type { EntryKey, LocalState, OpenedDir } from './core/types.js';
 import { makeDurable } from './durability.js';
+
+/** Where the directories opened for a batch are noted (the client store). */
+export interface OpenedDirNotes {
+  /** Durable when it returns: called before the chmod that opens the directory. */
+  noteOpenedDir(dir: OpenedDir): void;
+  dropOpenedDirs(dirs: readonly EntryKey[]): void;
+}
 
 export class LocalTree {
   private readonly roots: Map<string, string>;
+  private readonly notes: OpenedDirNotes;
   /** Parent directories (absolute) verified to be real directories inside their root. */
   private readonly verifiedDirs = new Set<string>();
   /** Real paths of the roots, resolved once per batch. */
@@ -38,16 +47,19 @@ export class LocalTree {
   private readonly touchedDirs = new Set<string>();
   /** Ancestors (absolute) looked at by openAncestors in this batch. */
   private readonly checkedAncestors = new Set<string>();
-  /** Directories opened for their owner in this batch: their mode before, and their depth below the root. */
-  private readonly opened = new Map<string, { mode: number; depth: number }>();
+  /** Directories opened for their owner in this batch: their mode before, wire path and depth below the root. */
+  private readonly opened = new Map<string, { baseDir: string; path: string; mode: number; depth: number }>();
+  /** Opened directories given their mode back, whose notes go once that is durable (the barrier). */
+  private readonly givenBack: EntryKey[] = [];
   /** Directories ensureParent had to make (R had removed them): they get E's mode at the batch's end. */
   private readonly remade: { baseDir: string; path: string; abs: string }[] = [];
 
   /** Roots left alone this pass (core/root-disks.ts: their disk seems not mounted). */
   private held: ReadonlySet<string> = new Set();
 
-  constructor(dirs: readonly DirSpec[]) {
+  constructor(dirs: readonly DirSpec[], notes: OpenedDirNotes) {
     this.roots = new Map(dirs.map((d) => [d.name, d.root]));
+    this.notes = notes;
   }
 
   /** Each root with the disk it is on or would be made on (diskOf); one not to be looked at is left out. */
@@ -118,8 +130,9 @@ export class LocalTree {
    * below it; takeOpened says which, to give their modes back. Each ancestor is looked at once
    * per batch, top-down, and only real directories are changed: the walk stops at anything else
    * (resolve refuses what lies below a link). A directory this user may not chmod is left as it
-   * is: the write below it fails as it would have. Known race: a link put in an ancestor's place
-   * between its lstat and its chmod gets the chmod.
+   * is: the write below it fails as it would have. Each is noted (with its mode) before it is
+   * opened: its mode must outlive a kill -9 before the batch gives it back. Known race: a link
+   * put in an ancestor's place between its lstat and its chmod gets the chmod.
    */
   openAncestors(baseDir: string, relPath: string): void {
     const root = this.root(baseDir);
@@ -140,9 +153,11 @@ export class LocalTree {
       const mode = info.mode & 0o7777;
       const open = openedMode(mode);
       if (open === null) continue;
+      const path = parts.slice(0, depth).join('/');
+      this.notes.noteOpenedDir({ base_dir: baseDir, path, mode });
       try {
         chmodSync(abs, open);
-        this.opened.set(abs, { mode, depth });
+        this.opened.set(abs, { baseDir, path, mode, depth });
       } catch {
         return;
       }
@@ -150,11 +165,19 @@ export class LocalTree {
   }
 
   /** The directories openAncestors opened since the last call, with their modes before. */
-  takeOpened(): { abs: string; mode: number; depth: number }[] {
-    const out = [...this.opened].map(([abs, { mode, depth }]) => ({ abs, mode, depth }));
+  takeOpened(): { abs: string; baseDir: string; path: string; mode: number; depth: number }[] {
+    const out = [...this.opened].map(([abs, opened]) => ({ abs, ...opened }));
     this.opened.clear();
     this.checkedAncestors.clear();
     return out;
+  }
+
+  /**
+   * Opened directories that were given a mode again (or are gone): their notes are dropped at the
+   * next barrier, once that mode is durable.
+   */
+  gaveBack(dirs: readonly { baseDir: string; path: string }[]): void {
+    for (const { baseDir, path } of dirs) this.givenBack.push({ base_dir: baseDir, path });
   }
 
   /**
@@ -259,12 +282,14 @@ export class LocalTree {
 
   /**
    * The durability barrier: every directory whose entries changed since the last call (renames,
-   * creations, deletions) is made durable — one syncfs per file system when many changed.
+   * creations, deletions) is made durable — one syncfs per file system when many changed. Then
+   * the notes of the opened directories given their mode back are dropped.
    */
   async syncTouchedDirs(): Promise<void> {
     const dirs = [...this.touchedDirs];
     this.touchedDirs.clear();
     await makeDurable(dirs, dirs);
+    if (this.givenBack.length > 0) this.notes.dropOpenedDirs(this.givenBack.splice(0));
   }
 
   /** Drops the per-batch cache of verified directories (R may have changed its tree since). */

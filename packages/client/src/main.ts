@@ -28,6 +28,7 @@ import { checkInterval, chooseProgressMode, requireToken } from './arguments.js'
 import { openNewState, openState, refuseUnmakeableStateDir, type ClientState } from './client-state.js';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
+import { giveBackOpenedDirs } from './opened-dirs.js';
 import { PullProgress, StatusLine, stderrAround, stderrTerminal, Ticker, UploadProgress } from './progress.js';
 import { PullEngine, discardPartialDownloads, findRootsOffTheirDisk, remakeMissingRoots } from './pull-engine.js';
 import { missingRootUpstreamError } from './core/missing-roots.js';
@@ -142,6 +143,7 @@ async function main(): Promise<void> {
       if (offDisk.length > 0) throw offDiskError(offDisk, 'nothing is sent upstream');
       if (missingAtStart.length > 0) throw missingRootUpstreamError(missingAtStart[0]!);
       const dirs = await resolveRoots(specs);
+      giveBackOpenedDirs(store, logger);
       await runUpstream({ store, dbPath, dirs, connect: open, log: logger, signal: controller.signal, progress: ticker && new UploadProgress(ticker) });
       return;
     }
@@ -178,11 +180,12 @@ async function main(): Promise<void> {
       const removed = await removeStaleTempFiles(dir.root, resumable);
       if (removed > 0) logger.info(`removed ${removed} temp file(s) left in ${dir.root} by an interrupted run`);
     }
+    giveBackOpenedDirs(store, logger);
     const rootsChanged = store.bindRoots(dirs);
     const engine = new PullEngine(
       {
         store,
-        tree: new LocalTree(dirs),
+        tree: new LocalTree(dirs, store),
         logger,
         dirNames: dirs.map((d) => d.name),
         signal: controller.signal,
