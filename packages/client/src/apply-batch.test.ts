@@ -131,7 +131,7 @@ function memoryPartials(): PartialDownloads {
 function options(root: string, connection: BatchOptions['connection'], records: RecordLookup): BatchOptions {
   return {
     connection,
-    tree: new LocalTree([{ name: 'docs', root }], { noteOpenedDir: () => undefined, dropOpenedDirs: () => undefined }),
+    tree: new LocalTree([{ name: 'docs', root }], { noteOpenedDirs: () => undefined, dropOpenedDirs: () => undefined }),
     records,
     partials: memoryPartials(),
     daemonDirs: new Set(['docs']),
@@ -481,24 +481,38 @@ describe('applyBatch', () => {
     expect(again.stats.attributes).toBe(1);
   });
 
-  it('notes a directory it opens before the chmod, and drops the note at the barrier after its mode is back', async () => {
+  it('notes the directories it opens before the chmods, a depth at a time, and drops the notes at the barrier after their modes are back', async () => {
     const root = makeRoot();
-    const records = await recordsFor(root, { 'ro/deep/old.txt': 'received\n' });
+    const records = await recordsFor(root, { 'ro/deep/old.txt': 'received\n', 'other/x.txt': 'x\n' });
     await chmod(path.join(root, 'ro/deep'), 0o500);
     await chmod(path.join(root, 'ro'), 0o555);
+    await chmod(path.join(root, 'other'), 0o555);
     const modeOf = async (p: string) => (await stat(path.join(root, p))).mode & 0o7777;
     // Each note with the mode the directory had when it was noted: the one before it was opened.
     const notes = new Map<string, { mode: number; onDisk: number }>();
+    const noted: string[][] = [];
     const tree = new LocalTree([{ name: 'docs', root }], {
-      noteOpenedDir: (dir) => void notes.set(dir.path, { mode: dir.mode, onDisk: statSync(path.join(root, dir.path)).mode & 0o7777 }),
+      noteOpenedDirs: (dirs) => {
+        noted.push(dirs.map((dir) => dir.path).sort());
+        for (const dir of dirs) notes.set(dir.path, { mode: dir.mode, onDisk: statSync(path.join(root, dir.path)).mode & 0o7777 });
+      },
       dropOpenedDirs: (dirs) => dirs.forEach((dir) => notes.delete(dir.path)),
     });
-    const { connection } = scriptedConnection({ 'ro/deep/new.txt': 'new\n' });
-    const result = await applyBatch([fileEntry(5, 'ro/deep/new.txt', 'new\n', 'add')], { ...options(root, connection, records), tree });
+    const { connection } = scriptedConnection({ 'ro/deep/new.txt': 'new\n', 'other/y.txt': 'y\n' });
+    const result = await applyBatch(
+      [fileEntry(5, 'ro/deep/new.txt', 'new\n', 'add'), fileEntry(6, 'other/y.txt', 'y\n', 'add')],
+      { ...options(root, connection, records), tree },
+    );
     expect(result.failed).toEqual([]);
     expect(await modeOf('ro')).toBe(0o555);
     expect(await modeOf('ro/deep')).toBe(0o500);
-    expect(Object.fromEntries(notes)).toEqual({ ro: { mode: 0o555, onDisk: 0o555 }, 'ro/deep': { mode: 0o500, onDisk: 0o500 } });
+    expect(await modeOf('other')).toBe(0o555);
+    expect(noted).toEqual([['other', 'ro'], ['ro/deep']]);
+    expect(Object.fromEntries(notes)).toEqual({
+      ro: { mode: 0o555, onDisk: 0o555 },
+      'ro/deep': { mode: 0o500, onDisk: 0o500 },
+      other: { mode: 0o555, onDisk: 0o555 },
+    });
     await tree.syncTouchedDirs();
     expect(notes.size).toBe(0);
   });

@@ -256,6 +256,7 @@ async function applyRound(
   const recordedByKey = records.getEntries(entries);
   const placedByKey = options.checkPlacements === false ? new Map<string, string[]>() : records.placements(entries);
   const toHash: PlanInput[] = [];
+  const accepted: ChangeEntry[] = [];
   for (const entry of entries) {
     if (!tree.has(entry.base_dir)) {
       if (!options.daemonDirs.has(entry.base_dir)) {
@@ -268,8 +269,16 @@ async function applyRound(
       fail(entry, new ZyncError('UNSAFE_PATH', `Refused path ${JSON.stringify(entry.path)}: zync's own temp and conflict copy names are never synced.`));
       continue;
     }
+    accepted.push(entry);
+  }
+  try {
+    tree.openAncestors(accepted);
+  } catch (err) {
+    // Their notes could not be written (a full disk): nothing of the batch is applied.
+    for (const entry of accepted.splice(0)) fail(entry, err);
+  }
+  for (const entry of accepted) {
     try {
-      tree.openAncestors(entry.base_dir, entry.path);
       const abs = tree.resolve(entry.base_dir, entry.path);
       const recorded = recordedByKey.get(entryKeyString(entry));
       const input: PlanInput = { entry, recorded, local: tree.inspect(abs), eMadeDir: options.madeDirs?.has(entryKeyString(entry)) ?? false };

@@ -16,6 +16,7 @@ import {
   checkRelativePath,
   conflictCopyPath,
   hashFile,
+  isSafeRelativePath,
   isZyncError,
   realRootSync,
   resolveInRootSync,
@@ -27,8 +28,8 @@ import { makeDurable } from './durability.js';
 
 /** Where the directories opened for a batch are noted (the client store). */
 export interface OpenedDirNotes {
-  /** Durable when it returns: called before the chmod that opens the directory. */
-  noteOpenedDir(dir: OpenedDir): void;
+  /** Durable when it returns: called before the chmods that open the directories. */
+  noteOpenedDirs(dirs: readonly OpenedDir[]): void;
   dropOpenedDirs(dirs: readonly EntryKey[]): void;
 }
 
@@ -125,42 +126,56 @@ export class LocalTree {
   }
 
   /**
-   * Gives the owner read, write and search permission on every directory above a wire path that
-   * lacks it (one left 0500 or 0000 by E's mode, say), so the batch can write, rename and delete
-   * below it; takeOpened says which, to give their modes back. Each ancestor is looked at once
-   * per batch, top-down, and only real directories are changed: the walk stops at anything else
-   * (resolve refuses what lies below a link). A directory this user may not chmod is left as it
-   * is: the write below it fails as it would have. Each is noted (with its mode) before it is
-   * opened: its mode must outlive a kill -9 before the batch gives it back. Known race: a link
-   * put in an ancestor's place between its lstat and its chmod gets the chmod.
+   * Gives the owner read, write and search permission on every directory above the batch's wire
+   * paths that lacks it (one left 0500 or 0000 by E's mode, say), so the batch can write, rename
+   * and delete below them; takeOpened says which, to give their modes back. Each ancestor is
+   * looked at once per batch, top-down, a depth at a time (what lies below a directory can be
+   * looked at once it is open), and only real directories are changed: a path's walk stops at
+   * anything else (resolve refuses what lies below a link), and at a directory this user may not
+   * chmod (the write below it fails as it would have). Each depth's directories are noted, with
+   * their modes, in one go before any of them is opened: their modes must outlive a kill -9
+   * before the batch gives them back. Unsafe paths and unknown base dirs are passed over (resolve
+   * refuses them). Known race: a link put in an ancestor's place between its lstat and its chmod
+   * gets the chmod.
    */
-  openAncestors(baseDir: string, relPath: string): void {
-    const root = this.root(baseDir);
-    checkRelativePath(relPath);
-    const parts = relPath.split('/');
-    let abs = root;
-    for (let depth = 1; depth < parts.length; depth++) {
-      abs = nodePath.join(abs, parts[depth - 1]!);
-      if (this.checkedAncestors.has(abs)) continue;
-      this.checkedAncestors.add(abs);
-      let info;
-      try {
-        info = lstatSync(abs, { throwIfNoEntry: false });
-      } catch {
-        return;
+  openAncestors(targets: readonly EntryKey[]): void {
+    let walks = targets.flatMap(({ base_dir: baseDir, path }) => {
+      const root = this.roots.get(baseDir);
+      return root === undefined || !isSafeRelativePath(path) ? [] : [{ baseDir, root, parts: path.split('/') }];
+    });
+    for (let depth = 1; walks.length > 0; depth++) {
+      walks = walks.filter((walk) => depth < walk.parts.length);
+      const at = (walk: (typeof walks)[number]) => nodePath.join(walk.root, ...walk.parts.slice(0, depth));
+      const stops = new Set<string>();
+      const toOpen = new Map<string, { baseDir: string; path: string; mode: number; open: number }>();
+      for (const walk of walks) {
+        const abs = at(walk);
+        if (this.checkedAncestors.has(abs)) continue;
+        this.checkedAncestors.add(abs);
+        let info;
+        try {
+          info = lstatSync(abs, { throwIfNoEntry: false });
+        } catch {
+          info = undefined;
+        }
+        if (info === undefined || !info.isDirectory()) {
+          stops.add(abs);
+          continue;
+        }
+        const mode = info.mode & 0o7777;
+        const open = openedMode(mode);
+        if (open !== null) toOpen.set(abs, { baseDir: walk.baseDir, path: walk.parts.slice(0, depth).join('/'), mode, open });
       }
-      if (info === undefined || !info.isDirectory()) return;
-      const mode = info.mode & 0o7777;
-      const open = openedMode(mode);
-      if (open === null) continue;
-      const path = parts.slice(0, depth).join('/');
-      this.notes.noteOpenedDir({ base_dir: baseDir, path, mode });
-      try {
-        chmodSync(abs, open);
-        this.opened.set(abs, { baseDir, path, mode, depth });
-      } catch {
-        return;
+      if (toOpen.size > 0) this.notes.noteOpenedDirs([...toOpen.values()].map(({ baseDir, path, mode }) => ({ base_dir: baseDir, path, mode })));
+      for (const [abs, { baseDir, path, mode, open }] of toOpen) {
+        try {
+          chmodSync(abs, open);
+          this.opened.set(abs, { baseDir, path, mode, depth });
+        } catch {
+          stops.add(abs);
+        }
       }
+      if (stops.size > 0) walks = walks.filter((walk) => !stops.has(at(walk)));
     }
   }
 

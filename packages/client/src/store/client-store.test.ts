@@ -250,9 +250,9 @@ describe('ClientStore', () => {
 
   it('keeps the directories a batch opened, with their modes, until they are given back, a kill -9 in between included', () => {
     const { store, file } = openStore();
-    store.noteOpenedDir({ base_dir: 'docs', path: 'ro', mode: 0o555 });
-    store.noteOpenedDir({ base_dir: 'docs', path: 'ro/deep', mode: 0o500 });
-    store.noteOpenedDir({ base_dir: 'docs', path: 'ro', mode: 0o551 }); // opened again by a later batch: its mode then
+    store.noteOpenedDirs([{ base_dir: 'docs', path: 'ro', mode: 0o555 }]);
+    store.noteOpenedDirs([{ base_dir: 'docs', path: 'ro/deep', mode: 0o500 }]);
+    store.noteOpenedDirs([{ base_dir: 'docs', path: 'ro', mode: 0o551 }]); // opened again by a later batch: its mode then
     store.close();
     const reopened = ClientStore.open(file);
     expect(reopened.openedDirs()).toEqual([
@@ -271,7 +271,7 @@ describe('ClientStore', () => {
     const store = ClientStore.open(file);
     expect(store.getEntry('docs', 'ro')?.mode).toBe(0o555);
     expect(store.openedDirs()).toEqual([]);
-    store.noteOpenedDir({ base_dir: 'docs', path: 'ro', mode: 0o555 });
+    store.noteOpenedDirs([{ base_dir: 'docs', path: 'ro', mode: 0o555 }]);
     expect(store.openedDirs()).toEqual([{ base_dir: 'docs', path: 'ro', mode: 0o555 }]);
     store.close();
     const check = new Database(file);
@@ -289,8 +289,8 @@ describe('ClientStore', () => {
     store.putPartial({ base_dir: 'docs', path: 'big', checksum: 'c'.repeat(64), size: 9, temp_path: '/r/docs/.zync-tmp-1' });
     store.putPartial({ base_dir: 'code', path: 'big', checksum: 'c'.repeat(64), size: 9, temp_path: '/r/code/.zync-tmp-2' });
     store.notePlacements([{ base_dir: 'docs', path: 'x', checksum: 'a'.repeat(64) }]);
-    store.noteOpenedDir({ base_dir: 'docs', path: 'd', mode: 0o555 });
-    store.noteOpenedDir({ base_dir: 'code', path: 'ro', mode: 0o555 });
+    store.noteOpenedDirs([{ base_dir: 'docs', path: 'd', mode: 0o555 }]);
+    store.noteOpenedDirs([{ base_dir: 'code', path: 'ro', mode: 0o555 }]);
     expect(store.hasRecords('docs')).toBe(true);
 
     store.forgetBaseDir('docs');

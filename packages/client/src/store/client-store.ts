@@ -447,10 +447,13 @@ export class ClientStore {
 
   // ---- directories opened for a batch (see sql/008-opened-dirs.sql) ----
 
-  /** Notes a directory about to be opened, with its mode now; durable when this returns. */
-  noteOpenedDir(dir: OpenedDir): void {
+  /** Notes directories about to be opened, with their modes now, in one transaction; durable when this returns. */
+  noteOpenedDirs(dirs: readonly OpenedDir[]): void {
+    if (dirs.length === 0) return;
     try {
-      this.stmts.noteOpenedDir.run(dir.base_dir, dir.path, dir.mode);
+      this.db.transaction(() => {
+        for (const dir of dirs) this.stmts.noteOpenedDir.run(dir.base_dir, dir.path, dir.mode);
+      })();
     } catch (err) {
       throw diskFullOr(err, this.path);
     }
