@@ -48,6 +48,16 @@ describe('StagedRecords', () => {
     records.close();
   });
 
+  it('looks up what was staged at the paths a pull asks about, for its own log only', () => {
+    const records = StagedRecords.open(dbFile());
+    const staged = [record('tool.sh'), record('gone.txt', { operation: 'delete', checksum: null, mode: null })];
+    records.update('log-1', staged, scanned, 1);
+    const keys = [{ base_dir: 'docs', path: 'tool.sh' }, { base_dir: 'docs', path: 'other.txt' }, { base_dir: 'code', path: 'gone.txt' }];
+    expect(records.lookup('log-1', keys)).toEqual(new Map([[fileKey('docs', 'tool.sh'), staged[0]]]));
+    expect(records.lookup('log-2', keys).size).toBe(0);
+    records.close();
+  });
+
   it('forgets what was staged in a base dir whose root went missing, and nothing of the others', () => {
     const records = StagedRecords.open(dbFile());
     const inCode = record('main.c', { base_dir: 'code' });

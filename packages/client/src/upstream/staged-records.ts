@@ -1,10 +1,12 @@
 // R's memory of what it already staged on E: per path, the staging session, the content and
 // permission bits sent (null for a deletion) and the base it was edited from, scoped to the
 // daemon's log_id. It lets
-// --update-upstream skip a change that a pending session already holds unchanged. Lives in the
+// --update-upstream skip a change that a pending session already holds unchanged, and the pull
+// tell R's own edit applied on E from E's change (core/plan-pull.ts). Lives in the
 // client database (sync_client.db) in its own table, created here if missing (CREATE ... IF NOT
 // EXISTS, and columns added later by ALTER TABLE: additive, independent of the client store's
-// numbered migrations), through its own connection (WAL). Decides nothing: plan-upstream.ts compares.
+// numbered migrations), through its own connection (WAL). Decides nothing: plan-upstream.ts and
+// plan-pull.ts compare.
 import Database from 'better-sqlite3';
 import { openFailure } from '../store/client-store.js';
 import type { StagedRecord } from './plan-upstream.js';
@@ -60,6 +62,24 @@ export class StagedRecords {
       .prepare(`SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode FROM upstream_staged WHERE log_id = ?`)
       .all(logId) as StagedRecord[];
     return new Map(rows.map((r) => [fileKey(r.base_dir, r.path), r]));
+  }
+
+  /**
+   * Records staged against this log_id at these paths, by fileKey: the pull compares E's changes
+   * with them (core/plan-pull.ts, ownEditReturned) before it forgets them.
+   */
+  lookup(logId: string, keys: readonly { base_dir: string; path: string }[]): Map<string, StagedRecord> {
+    const found = new Map<string, StagedRecord>();
+    // Asked for every batch R pulls: with nothing staged against this log (the usual case), no lookups.
+    if (keys.length === 0 || !this.db.prepare(`SELECT 1 FROM upstream_staged WHERE log_id = ? LIMIT 1`).get(logId)) return found;
+    const get = this.db.prepare(
+      `SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ?`,
+    );
+    for (const key of keys) {
+      const row = get.get(logId, key.base_dir, key.path) as StagedRecord | undefined;
+      if (row) found.set(fileKey(row.base_dir, row.path), row);
+    }
+    return found;
   }
 
   /**
