@@ -35,7 +35,7 @@ import { readUnchangedFile } from './copy-sources.js';
 import { takeBuffer } from './batch-buffers.js';
 import { planDirModes, type DirModeTarget } from './core/dir-modes.js';
 import { adoptPlacement, knownLocalChecksum, needsLocalHash } from './core/local-edits.js';
-import { PHASES, planEntry, planPull, type ClearDir, type PlanInput, type PullAction } from './core/plan-pull.js';
+import { PHASES, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
 
@@ -72,6 +72,8 @@ export interface BatchOptions {
   checkPlacements?: boolean;
   /** Paths (entryKeyString) where the page shows E making a directory, superseded ones included. */
   madeDirs?: ReadonlySet<string>;
+  /** What R staged upstream at these paths, by entryKeyString (none: nothing staged). */
+  staged?: (keys: readonly EntryKey[]) => ReadonlyMap<string, StagedAtPath>;
   partials: PartialDownloads;
   /** base_dirs the daemon serves (entries for served dirs R does not sync are skipped quietly). */
   daemonDirs: ReadonlySet<string>;
@@ -255,6 +257,7 @@ async function applyRound(
   const paths = new Map<ChangeEntry, string>();
   const recordedByKey = records.getEntries(entries);
   const placedByKey = options.checkPlacements === false ? new Map<string, string[]>() : records.placements(entries);
+  const stagedByKey = options.staged?.(entries) ?? new Map<string, StagedAtPath>();
   const toHash: PlanInput[] = [];
   const accepted: ChangeEntry[] = [];
   for (const entry of entries) {
@@ -281,7 +284,15 @@ async function applyRound(
     try {
       const abs = tree.resolve(entry.base_dir, entry.path);
       const recorded = recordedByKey.get(entryKeyString(entry));
-      const input: PlanInput = { entry, recorded, local: tree.inspect(abs), eMadeDir: options.madeDirs?.has(entryKeyString(entry)) ?? false };
+      const input: PlanInput = {
+        entry,
+        recorded,
+        local: tree.inspect(abs),
+        eMadeDir: options.madeDirs?.has(entryKeyString(entry)) ?? false,
+        staged: stagedByKey.get(entryKeyString(entry)),
+      };
+      // One more lstat, only where R staged something and holds nothing: was the file deleted alone?
+      if (input.staged && input.local.kind === 'absent') input.inDir = tree.inspect(nodePath.dirname(abs)).kind === 'dir';
       paths.set(entry, abs);
       // A file a killed run may have placed is hashed, to tell E's content from R's.
       const placed = placedByKey.has(entryKeyString(entry)) && knownLocalChecksum(recorded, input.local) === undefined;
@@ -592,6 +603,22 @@ async function applyRound(
             logger.info(`keeping R's edit of ${entry.base_dir}/${entry.path}: E's content is still the one R started from`);
           } else {
             record(entry, action.local);
+          }
+          return;
+        }
+        case 'record-staged': {
+          const where = `${entry.base_dir}/${entry.path}`;
+          if (entry.operation === 'delete') {
+            result.removals.push({ base_dir: entry.base_dir, path: entry.path });
+            if (action.local.kind === 'file') logger.info(`E applied R's staged deletion of ${where}; the file R has there since stays and goes upstream next time`);
+          } else {
+            // No local stat: R's file is not E's content, so the next look hashes it and finds R's edit.
+            record(entry, { kind: 'absent' });
+            logger.info(
+              action.local.kind === 'absent'
+                ? `E applied R's staged edit of ${where}; R deleted it since, and the deletion goes upstream next time`
+                : `E applied R's staged edit of ${where}; R's version since stays and goes upstream next time`,
+            );
           }
           return;
         }

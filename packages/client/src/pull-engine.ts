@@ -42,8 +42,11 @@ export interface PullOptions {
   signal?: AbortSignal | undefined;
   /** Told where each pass stands (a progress display). */
   progress?: PassObserver | undefined;
-  /** R's staged upstream records (staged-records.ts): those whose content came back are forgotten. */
-  staged?: Pick<StagedRecords, 'forgetReturned' | 'forgetBaseDir'> | undefined;
+  /**
+   * R's staged upstream records (staged-records.ts): E's change that is one of them is R's own
+   * edit back; those whose content came back are forgotten.
+   */
+  staged?: Pick<StagedRecords, 'lookup' | 'forgetReturned' | 'forgetBaseDir'> | undefined;
 }
 
 /** Follows a pass: what the connection has received so far, and the log position as pages land. */
@@ -359,6 +362,10 @@ export class PullEngine {
       // deletion (a file in its place, say, then gone) must still remove it.
       madeDirs: new Set(dirChangesOf(seen, dirNames).flatMap((d) => (d.removed ? [] : [entryKeyString(d)]))),
       partials: store,
+      // Read before this page's records are forgotten (pullLog, after the batch). Known race: a
+      // kill -9 between that and the page's commit pulls the page again without them, and R's
+      // later edit goes to a conflict copy as E's change would (nothing lost).
+      staged: (keys) => this.options.staged?.lookup(connection.hello.log_id, keys) ?? new Map(),
       daemonDirs: new Set(connection.hello.dirs),
       generation: store.position().generation,
       logger,

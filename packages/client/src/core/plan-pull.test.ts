@@ -1,6 +1,6 @@
 import type { ChangeEntry } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { ackableSequence, planEntry, planPull, type PullAction } from './plan-pull.js';
+import { ackableSequence, planEntry, planPull, type PullAction, type StagedAtPath } from './plan-pull.js';
 import type { EntryKey, LocalState, RecordedEntry } from './types.js';
 
 const A = 'a'.repeat(64); // what R last received
@@ -126,6 +126,42 @@ describe('planEntry', () => {
 
   it('refuses to plan on a stat it cannot trust', () => {
     expect(() => planEntry({ entry: entry('modify'), recorded: rec(), local: file({ mtime: 9 }) })).toThrow(/needs a local hash/);
+  });
+});
+
+describe('planEntry: E\'s change meets what R staged upstream', () => {
+  const D = 'd'.repeat(64); // what R staged, later applied on E
+  const sent = (over: Partial<StagedAtPath> = {}): StagedAtPath => ({ kind: 'file', operation: 'modify', checksum: D, base_checksum: A, ...over });
+  const gone: StagedAtPath = { kind: 'file', operation: 'delete', checksum: null, base_checksum: A };
+  // R's directory of the path is there (inDir), unless a row says otherwise.
+  it.each<[string, ChangeEntry, RecordedEntry | null, LocalState, StagedAtPath, string]>([
+    // R's own edit comes back: recorded as received, R's disk left as it is
+    ['E applied R\'s edit, R edited again since', entry('modify', { checksum: D }), rec(), file({ size: 9, checksum: C }), sent(), 'record-staged'],
+    ['E applied R\'s edit, R deleted the file since', entry('modify', { checksum: D }), rec(), absent, sent(), 'record-staged'],
+    ['E applied R\'s edit, R put back what it had received', entry('modify', { checksum: D }), rec(), file(), sent(), 'record-staged'],
+    ['E applied R\'s new file, R edited it again since', entry('add', { checksum: D }), null, file({ checksum: C }), sent({ operation: 'add', base_checksum: null }), 'record-staged'],
+    ['E applied R\'s deletion, R made the file again since', entry('delete'), rec(), file({ size: 9, checksum: C }), gone, 'record-staged'],
+    // the usual rules
+    ['E applied R\'s edit, R still holds it', entry('modify', { checksum: D, mtime: 1000 }), rec(), file({ size: 9, checksum: D, mtime: 1000 }), sent(), 'record'],
+    ['E applied R\'s edit and changed it again: a conflict with R\'s later edit', entry('modify'), rec(), file({ size: 9, checksum: C }), sent(), 'fetch keeping a copy'],
+    ['E\'s change is not what R staged, R unchanged', entry('modify'), rec(), file(), sent(), 'fetch'],
+    ['E deleted the file R staged an edit of', entry('delete'), rec(), file({ size: 9, checksum: C }), sent(), 'delete keeping a copy'],
+    ['E changed the file R staged a deletion of', entry('modify', { checksum: D }), rec(), file({ size: 9, checksum: C }), gone, 'fetch keeping a copy'],
+    // R received E's own change since it staged: E's change now is E's decision
+    ['R pulled E\'s other change since staging, then E took R\'s', entry('modify', { checksum: D }), rec({ checksum: B }), file({ checksum: B }), sent(), 'fetch'],
+    ['R pulled E\'s other change and edited it, then E took R\'s', entry('modify', { checksum: D }), rec({ checksum: B }), file({ size: 9, checksum: C }), sent(), 'fetch keeping a copy'],
+    // a directory or a link R put there since goes the usual way
+    ['E applied R\'s edit, R made a directory there since', entry('modify', { checksum: D }), rec(), dir(), sent(), 'fetch clearing the dir (e-changed-file)'],
+    ['E applied R\'s edit, R put a link there since', entry('modify', { checksum: D }), rec(), { kind: 'other' }, sent(), 'fetch keeping a copy'],
+  ])('%s', (_name, e, recorded, local, staged, expected) => {
+    expect(describeAction(planEntry({ entry: e, recorded, local, staged, inDir: local.kind === 'absent' }))).toBe(expected);
+  });
+
+  it('takes a file gone with its directory for no deletion of R\'s: E\'s file comes back (R replaced the directory with a file, say)', () => {
+    const input = { entry: entry('add', { path: 'sub/f.txt', checksum: D }), recorded: null, local: absent, staged: sent({ operation: 'add', base_checksum: null }) };
+    expect(describeAction(planEntry({ ...input, inDir: false }))).toBe('fetch');
+    expect(describeAction(planEntry(input))).toBe('fetch');
+    expect(describeAction(planEntry({ ...input, inDir: true }))).toBe('record-staged');
   });
 });
 

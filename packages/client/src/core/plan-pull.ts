@@ -10,7 +10,8 @@
 // The no-loss rule: R's version is moved to a conflict copy before E's change replaces or
 // deletes it whenever R's content differs from what R last received — unless E's new content
 // equals R's (nothing is lost) or E's content is still the one R's edit was based on (R's edit
-// stands and will go upstream).
+// stands and will go upstream) — or E's change is the one R itself staged upstream from what R
+// holds as received (ownEditReturned): R's own edit acknowledged, whatever R did since stands.
 import type { ChangeEntry } from '@zync/common';
 import { classifyLocalEdit, knownLocalChecksum } from './local-edits.js';
 import type { EntryKey, LocalState, RecordedEntry } from './types.js';
@@ -26,6 +27,22 @@ export interface PlanInput {
    * after its mkdir and before its record).
    */
   eMadeDir?: boolean;
+  /** What R staged upstream at this path and E may not have applied yet (staged-records.ts). */
+  staged?: StagedAtPath | null | undefined;
+  /**
+   * Nothing at the path, and its directory is there on R: R deleted the file alone (looked at
+   * only where R staged something there). Not told: R's directory went, or became a file.
+   */
+  inDir?: boolean;
+}
+
+/** A staged record's part the planner compares: what R sent, and what it had received then. */
+export interface StagedAtPath {
+  kind: 'file' | 'dir';
+  operation: 'add' | 'modify' | 'delete';
+  /** What was sent (null: a deletion). */
+  checksum: string | null;
+  base_checksum: string | null;
 }
 
 /**
@@ -68,6 +85,11 @@ export type PullAction =
    * content R's edit was based on), so the recorded base stays as it was.
    */
   | { type: 'record'; entry: ChangeEntry; local: LocalState; keepBase: boolean }
+  /**
+   * E's change is R's own staged edit applied on E: record E's entry as received (the new base)
+   * and leave R's disk alone — what R holds now (a later edit, a deletion) is an edit not yet sent.
+   */
+  | { type: 'record-staged'; entry: ChangeEntry; local: LocalState }
   /** Delete R's file; `keepCopy`: it holds R's edits, keep them as a conflict copy instead. */
   | { type: 'delete-file'; entry: ChangeEntry; local: LocalState; keepCopy: boolean }
   /** Remove the directory once empty (a non-empty one holds R's files and is kept). */
@@ -89,11 +111,36 @@ function attributesMatch(entry: ChangeEntry, local: LocalState): boolean {
   );
 }
 
+/**
+ * Whether E's change is R's own: R staged exactly this (the same content, or a deletion) from
+ * what R still holds as received, and R no longer holds E's content (else the usual record
+ * updates the stat). Only a file, or nothing in a directory R still has: a directory or a link R
+ * put there since goes the usual way (a link would go upstream as the file's deletion). Where R
+ * received something else since staging (E's own change, pulled), R's edit was superseded on R,
+ * and E's change now is E's decision: the usual rules apply.
+ */
+export function ownEditReturned(input: PlanInput): boolean {
+  const { entry, recorded, local, staged } = input;
+  if (!staged || staged.kind !== 'file' || entry.kind !== 'file') return false;
+  if (local.kind !== 'file' && local.kind !== 'absent') return false;
+  if (recorded && recorded.kind !== 'file') return false;
+  if ((recorded?.checksum ?? null) !== staged.base_checksum) return false;
+  if (entry.operation === 'delete') return staged.operation === 'delete';
+  if (staged.operation === 'delete' || staged.checksum !== entry.checksum) return false;
+  // A file gone with its directory (R replaced that with a file, say) is no deletion of R's:
+  // E's directory and what it holds come back as they would without a staged record.
+  if (local.kind === 'absent') return input.inDir === true;
+  // Unknown: the usual rules ask for the hash.
+  const held = knownLocalChecksum(recorded, local);
+  return held !== undefined && held !== entry.checksum;
+}
+
 /** Plans one path. `sources` maps content checksums to intact local files holding them. */
 export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKey> = new Map()): PullAction {
   const { entry, recorded, local } = input;
   const edit = classifyLocalEdit(recorded, local);
   if (edit === 'unknown') throw new Error(`planEntry: ${entry.base_dir}/${entry.path} needs a local hash first`);
+  if (ownEditReturned(input)) return { type: 'record-staged', entry, local };
 
   if (entry.operation === 'delete') {
     // What R received decides, not the kind E deleted last: a batch may collapse E's file that
@@ -161,6 +208,7 @@ export function phaseOf(action: PullAction): Phase {
       return action.clearDir ? 'replace-dirs' : action.source ? 'copy' : 'download';
     case 'set-attributes':
     case 'record':
+    case 'record-staged':
     case 'forget':
       return 'attributes';
     case 'delete-file':
