@@ -96,7 +96,7 @@ for (const raw of (options.only ?? WORKLOADS.join(',')).split(',').map((s) => s.
 // W3 and W4 start from W1's synced tree; W1P is compared with W1 direct.
 const runW1 = ['W1', 'W3', 'W4', 'W1P'].some((w) => selected.has(w));
 
-for (const bin of ['packages/daemon/dist/main.js', 'packages/client/dist/zync-client.mjs']) {
+for (const bin of ['packages/daemon/dist/zync-daemon.mjs', 'packages/client/dist/zync-client.mjs']) {
   if (!existsSync(path.join(REPO_ROOT, bin))) {
     console.error(`${bin} is missing: run \`pnpm build\` first.`);
     process.exit(2);

@@ -9,5 +9,5 @@ setFlagsFromString('--expose-gc');
 // More libuv threads than the default 4: a batch keeps many small-file writes, fsyncs and
 // renames in flight at once. Must be set before the first file system call.
 process.env.UV_THREADPOOL_SIZE ??= '16';
-// One bundled file (scripts/bundle-client.mjs) starts faster than dist/main.js's module tree.
+// One bundled file (scripts/bundle-binaries.mjs) starts faster than dist/main.js's module tree.
 await import('../dist/zync-client.mjs');

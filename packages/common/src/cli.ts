@@ -11,7 +11,7 @@ import { inertText } from './terminal-text.js';
  * that cuts words at the column ("a status line on a te|rminal", yargs#2112); this one wraps
  * between words. `yargs/yargs`, the bare factory: `yargs` itself also sets up a global instance,
  * which took 0.2 s. Loaded when called (by the binaries only), at run time: esbuild leaves it out
- * of zync-client's one file.
+ * of the binaries' bundles.
  */
 export function loadYargs(): typeof yargsFactory {
   return createRequire(import.meta.url)('yargs/yargs') as typeof yargsFactory;
@@ -116,7 +116,7 @@ export function refuseRepeatedOptions(argv: Readonly<Record<string, unknown>>, l
 
 /**
  * zync's release, as every package.json of the workspace gives it (a test keeps them equal).
- * Written here rather than read from package.json: the bundled client has none beside it.
+ * Written here rather than read from package.json: the bundled binaries have none beside them.
  */
 export const ZYNC_VERSION = '0.1.0';
 
