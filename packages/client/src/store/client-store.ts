@@ -4,7 +4,7 @@
 // tracked with PRAGMA user_version). It makes no decisions: the pull engine tells it what to
 // record, in one transaction per batch, only after the batch's effects are durable on disk.
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statfsSync } from 'node:fs';
+import { readFileSync, readdirSync, statfsSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -25,8 +25,8 @@ export interface Position {
   resyncing: boolean;
 }
 
-/** packages/client/sql: two levels up from src/store and dist/store, one from the bundle in dist. */
-const SQL_DIR = [new URL('../../sql/', import.meta.url), new URL('../sql/', import.meta.url)].find((url) => existsSync(url)) ?? new URL('../../sql/', import.meta.url);
+/** packages/client/sql, from src/store and dist/store (the bundle keeps this module's URL: scripts/bundle-binaries.mjs). */
+const SQL_DIR = new URL('../../sql/', import.meta.url);
 
 function loadMigrations(): { version: number; sql: string }[] {
   const dir = fileURLToPath(SQL_DIR);
