@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       const removed = await removeStaleTempFiles(dir.root, resumable);
       if (removed > 0) logger.info(`removed ${removed} temp file(s) left in ${dir.root} by an interrupted run`);
     }
-    giveBackOpenedDirs(store, logger);
+    giveBackOpenedDirs(store, logger, new Set(offDisk.map((dir) => dir.name)));
     const rootsChanged = store.bindRoots(dirs);
     const engine = new PullEngine(
       {
