@@ -4,8 +4,9 @@
 // hash only suspects; plan-upstream.ts decides) and sends them as one staging session; prints the staging id and counts. Content a
 // pending session already holds unchanged is not sent again (staged-records.ts), once E confirms
 // (UPSTREAM_STATUS) that the session is still waiting or applied; edits of a session E discarded
-// go again (staged-states.ts). A file that changed while it was being sent is left out and the
-// rest staged; the run then ends with LEFT_OUT naming it (exit 11). Any failure throws a
+// go again (staged-states.ts). A file that changed while it was being sent, or a path E refuses as
+// ignored (R has not pulled E's latest .zyncignore), is left out and the rest staged; the run
+// then ends with LEFT_OUT naming it (exit 11). Any failure throws a
 // ZyncError with one sentence; the connection is closed so the daemon aborts a half-sent session.
 // Writes nothing in R's roots.
 import { inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
@@ -14,7 +15,7 @@ import { unservedDirsError } from '../core/served-dirs.js';
 import type { ClientStore } from '../store/client-store.js';
 import { findLocalChanges, type LocalChanges, type ScanCounts } from './find-changes.js';
 import type { UndoneInput } from './plan-reverts.js';
-import { describeCounts, fileKey, planUpstream, type HashedFile, type StagedRecord, type UpstreamPlan } from './plan-upstream.js';
+import { describeCounts, fileKey, planUpstream, type HashedFile, type StagedRecord, type UpstreamEntry, type UpstreamPlan } from './plan-upstream.js';
 import { leftOutError } from './left-out.js';
 import { hashSuspects, readLocalNow, rereadEntry, type HashCounts } from './scan-local.js';
 import { sendSession, type UploadObserver } from './send-session.js';
@@ -251,7 +252,7 @@ async function planAndSend(
       } catch (err) {
         throw signal?.aborted ? stoppedError() : err;
       }
-      const { session: sent, left_out } = result;
+      const { session: sent, left_out, ignored } = result;
       // Records of what went; a left-out path keeps what an earlier session recorded for it.
       records.update(
         logId,
@@ -270,10 +271,10 @@ async function planAndSend(
         scanned,
         Date.now(),
       );
-      const leftOut = left_out.map((e) => `${e.base_dir}/${e.path}`);
+      const named = (list: readonly UpstreamEntry[]) => list.map((e) => `${e.base_dir}/${e.path}`);
       if (sent === null) {
         print(`Nothing staged upstream: every change was left out.${alreadyNote}`);
-        throw leftOutError(leftOut);
+        throw leftOutError(named(left_out), named(ignored));
       }
       print(
         `Staged ${plural(sent.file_count, 'change')} upstream as session ${sent.staging_id} ` +
@@ -288,7 +289,7 @@ async function planAndSend(
       }
       print(`On E, review and apply it with: zync-apply apply ${sent.staging_id}`);
       // Staged, but not all of it: said last, with its own exit code, so a script can tell.
-      if (leftOut.length > 0) throw leftOutError(leftOut);
+      if (left_out.length > 0 || ignored.length > 0) throw leftOutError(named(left_out), named(ignored));
       return { staging_id: sent.staging_id, file_count: sent.file_count, conflict_count: sent.conflict_count, already_staged: already };
     } finally {
       signal?.removeEventListener('abort', stop);

@@ -2,6 +2,7 @@
 // against its checksum as E does: a file that changed after R hashed it is left out
 // (DROP_UPSTREAM_FILE), read once more and sent again; one that keeps changing stays left out
 // and the rest is finalized; a daemon too old for DROP_UPSTREAM_FILE stops the run as before.
+// An entry E refuses as ignored (IGNORED_PATH) is left out at once, and the rest finalized.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ afterEach(async () => {
 });
 
 /** A daemon that stages what arrives whole and matching, and logs each operation it was asked. */
-async function startDaemon(options: { knowsDrop: boolean }) {
+async function startDaemon(options: { knowsDrop: boolean; ignores?: (path: string) => boolean }) {
   const asked: string[] = [];
   const http = createServer();
   const wss = new WebSocketServer({ server: http });
@@ -50,6 +51,11 @@ async function startDaemon(options: { knowsDrop: boolean }) {
         const content = Buffer.concat(up.bytes);
         if (content.length < up.size) return;
         uploads.delete(frame.id);
+        // E checks its ignore rules once an entry has arrived whole, as the daemon does.
+        if (options.ignores?.(up.path)) {
+          reply({ id: frame.id, status: 'error', code: 'IGNORED_PATH', error: `Refused path "${up.path}": E's ignore rules exclude it from syncing.` });
+          return;
+        }
         if (sha256(content) !== up.checksum) {
           reply({ id: frame.id, status: 'error', code: 'CHECKSUM_MISMATCH', error: `Content for ${up.path} does not match its checksum.` });
           return;
@@ -145,7 +151,7 @@ describe('sendSession: files that changed while they were sent', () => {
     const log = fileEntry('run.log', 'line 1\n', 'LINE 1\nline 2\n');
     const result = await sendSession(connection, dirs, [log]);
     await connection.close();
-    expect(result).toEqual({ session: null, sent: [], left_out: [log] });
+    expect(result).toEqual({ session: null, sent: [], left_out: [log], ignored: [] });
     expect(asked).not.toContain('FINALIZE_UPSTREAM');
   });
 
@@ -158,6 +164,33 @@ describe('sendSession: files that changed while they were sent', () => {
       message: expect.stringContaining('run.log'),
     });
     await connection.close();
+    expect(asked).not.toContain('FINALIZE_UPSTREAM');
+  });
+});
+
+describe('sendSession: paths E ignores', () => {
+  const ignores = (p: string) => p.endsWith('.log');
+
+  it('leaves out an entry E refuses as ignored, without reading it again, and finalizes the rest', async () => {
+    const { connection, asked } = await startDaemon({ knowsDrop: true, ignores });
+    const kept = fileEntry('kept.txt', 'unchanged\n');
+    const log = fileEntry('notes.log', 'R log\n');
+    const reread = async (): Promise<UpstreamEntry | null> => {
+      throw new Error('an ignored entry is not read again');
+    };
+    const result = await sendSession(connection, dirs, [log, kept], { concurrency: 1, reread });
+    await connection.close();
+    expect(result).toMatchObject({ sent: [kept], left_out: [], ignored: [log], session: { staging_id: 'S1', file_count: 1 } });
+    expect(asked.filter((a) => a.endsWith('notes.log'))).toEqual(['UPSTREAM_FILE notes.log', 'DROP_UPSTREAM_FILE notes.log']);
+    expect(asked.at(-1)).toBe('FINALIZE_UPSTREAM');
+  });
+
+  it('finalizes nothing when E ignores every entry', async () => {
+    const { connection, asked } = await startDaemon({ knowsDrop: true, ignores });
+    const log = fileEntry('notes.log', 'R log\n');
+    const result = await sendSession(connection, dirs, [log]);
+    await connection.close();
+    expect(result).toEqual({ session: null, sent: [], left_out: [], ignored: [log] });
     expect(asked).not.toContain('FINALIZE_UPSTREAM');
   });
 });

@@ -3,7 +3,9 @@
 // bytes, a few entries in flight so latency does not bound throughput), FINALIZE_UPSTREAM.
 // A file that changed while it was sent (left-out.ts) is left out of the session
 // (DROP_UPSTREAM_FILE), read once more and sent again; if it changes again, it stays left out
-// and the rest goes on. With every entry left out, nothing is finalized. Any other failure
+// and the rest goes on. An entry E refuses because its ignore rules exclude the path (R's copy
+// of .zyncignore is older than E's) is left out the same way, without a second try. With every
+// entry left out, nothing is finalized. Any other failure
 // rejects; the caller closes the connection, and the daemon then aborts the session (nothing
 // half-sent is ever appliable). An aborted signal sends no further entry and never
 // FINALIZE_UPSTREAM. Decides nothing about what to send.
@@ -11,7 +13,7 @@ import { createReadStream } from 'node:fs';
 import * as nodePath from 'node:path';
 import { describeEChange, ZyncError, type DirSpec, type EChange, type FinalizeUpstreamResponse } from '@zync/common';
 import type { Connection } from '../connection.js';
-import { changedWhileSent } from './left-out.js';
+import { changedWhileSent, ignoredOnE } from './left-out.js';
 import type { UpstreamEntry } from './plan-upstream.js';
 
 export interface SentConflict {
@@ -34,6 +36,8 @@ export interface SendResult {
   sent: UpstreamEntry[];
   /** The entries left out because their file changed while it was being sent, in plan order. */
   left_out: UpstreamEntry[];
+  /** The entries left out because E's ignore rules exclude their path, in plan order. */
+  ignored: UpstreamEntry[];
 }
 
 /** Follows an upload: its totals, the content bytes read to be sent, each entry E answered. */
@@ -122,8 +126,8 @@ async function sendEntries(
   const stopped = () => new ZyncError('CONNECTION_FAILED', 'Stopped before the upload finished.');
   const conflicts: SentConflict[] = [];
   const { progress } = options;
-  /** Per plan index: what went, or null for an entry left out. */
-  const outcome: (UpstreamEntry | null)[] = [];
+  /** Per plan index: what went, or why it was left out. */
+  const outcome: (UpstreamEntry | 'changed' | 'ignored')[] = [];
   let next = 0;
   let failed: unknown = null;
 
@@ -158,8 +162,8 @@ async function sendEntries(
     }
   };
 
-  /** Sends an entry, a file that changed meanwhile once more; null when it was left out. */
-  const sendOrLeaveOut = async (entry: UpstreamEntry): Promise<UpstreamEntry | null> => {
+  /** Sends an entry, a file that changed meanwhile once more; or says why it was left out. */
+  const sendOrLeaveOut = async (entry: UpstreamEntry): Promise<UpstreamEntry | 'changed' | 'ignored'> => {
     let attempt = entry;
     for (let tries = 0; ; tries++) {
       try {
@@ -170,13 +174,16 @@ async function sendEntries(
         }
         return attempt;
       } catch (err) {
-        if (!changedWhileSent(err) || options.signal?.aborted) throw err;
-        // Left out first: E discards what arrived (an upload cut short waits for no more bytes).
+        const ignored = ignoredOnE(err);
+        if ((!ignored && !changedWhileSent(err)) || options.signal?.aborted) throw err;
+        // Left out first: E discards what arrived (an upload cut short waits for no more bytes),
+        // and expects one entry fewer, so that the rest can be finalized.
         await dropEntry(connection, staging_id, entry, err);
+        if (ignored) return 'ignored';
         // Saved once during the read (an editor's save): its next read is likely whole, and
         // sent again it counts back in.
         const again = tries === 0 && options.reread ? await options.reread(entry) : null;
-        if (!again) return null;
+        if (!again) return 'changed';
         attempt = again;
       }
     }
@@ -193,7 +200,7 @@ async function sendEntries(
       try {
         const went = await sendOrLeaveOut(entry);
         outcome[index] = went;
-        if (went) {
+        if (typeof went !== 'string') {
           progress?.entrySent();
           options.onEntry?.(went);
         }
@@ -206,23 +213,24 @@ async function sendEntries(
   if (failed !== null) throw failed;
   // A stop asked for while the last entries went out: the session must stay unfinalized.
   if (options.signal?.aborted) throw stopped();
-  const sent = outcome.filter((e): e is UpstreamEntry => e !== null);
-  const left_out = entries.filter((_, i) => outcome[i] === null);
+  const sent = outcome.filter((e): e is UpstreamEntry => typeof e !== 'string');
+  const left_out = entries.filter((_, i) => outcome[i] === 'changed');
+  const ignored = entries.filter((_, i) => outcome[i] === 'ignored');
   // Nothing but left-out files: the session is left unfinalized, and E aborts it once R closes.
-  if (sent.length === 0) return { session: null, sent, left_out };
+  if (sent.length === 0) return { session: null, sent, left_out, ignored };
   options.onFinalize?.();
   const done = await connection.request('FINALIZE_UPSTREAM', { staging_id });
-  return { session: { ...done, conflicts }, sent, left_out };
+  return { session: { ...done, conflicts }, sent, left_out, ignored };
 }
 
 /**
  * Tells E the entry is left out of the session. A daemon too old to know DROP_UPSTREAM_FILE
- * cannot finalize without it: the run then stops on the change, as it did before.
+ * cannot finalize without it: the run then stops on the entry's own failure, as it did before.
  */
-async function dropEntry(connection: Connection, staging_id: string, entry: UpstreamEntry, changed: unknown): Promise<void> {
+async function dropEntry(connection: Connection, staging_id: string, entry: UpstreamEntry, failure: unknown): Promise<void> {
   try {
     await connection.request('DROP_UPSTREAM_FILE', { staging_id, base_dir: entry.base_dir, path: entry.path });
   } catch (err) {
-    throw err instanceof ZyncError && err.code === 'UNKNOWN_OPERATION' ? changed : err;
+    throw err instanceof ZyncError && err.code === 'UNKNOWN_OPERATION' ? failure : err;
   }
 }

@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'INCOMPATIBLE_PROTOCOL',
   'UNAUTHORIZED',
   'UNSAFE_PATH', // absolute, `..`, NUL, backslash, or resolving outside its root
+  'IGNORED_PATH', // the daemon refuses an upstream entry its ignore rules exclude (the root's .zyncignore, built-in rules)
   'UNKNOWN_BASE_DIR',
   'NOT_FOUND',
   'FILE_CHANGED', // the file changed while it was read; retry later
@@ -25,7 +26,7 @@ export const ERROR_CODES = [
   'IN_USE', // another zync process holds this state (database, client state)
   'PERMISSION_DENIED', // this user may not write the daemon's database, the client's state or its directory without harming its owner (run as its owner or root)
   'QUIT', // zync-apply: the person quit at a prompt (or said no); nothing more was done
-  'LEFT_OUT', // zync-client --update-upstream: the rest was staged, but files that changed while they were sent were left out
+  'LEFT_OUT', // zync-client --update-upstream: the rest was staged, but files were left out (changed while they were sent, or ignored on E)
   'INTERNAL',
 ] as const;
 

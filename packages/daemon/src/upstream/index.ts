@@ -113,7 +113,8 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
           matchers.set(baseDir, matcher);
         }
         if ((await matcher)(path, kind === 'dir')) {
-          throw new ZyncError('UNSAFE_PATH', `Refused path ${JSON.stringify(path)}: E's ignore rules exclude it from syncing.`);
+          // Its own code: R leaves such an entry out and stages the rest (R's copy of .zyncignore may be older).
+          throw new ZyncError('IGNORED_PATH', `Refused path ${JSON.stringify(path)}: E's ignore rules exclude it from syncing.`);
         }
       };
       const connection = createStagingConnection(ctx, {

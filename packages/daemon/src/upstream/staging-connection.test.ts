@@ -361,10 +361,28 @@ describe('upstream staging', () => {
     expect((await readdir(stagingDir(id))).sort()).toEqual(['1.blob', '5.blob']);
   });
 
+  it('stages the rest of a session once R leaves out an entry E refused as ignored', async () => {
+    const c = open();
+    const id = await c.prepare(2);
+    const ignored = Buffer.from('a hook\n');
+    const i = c.upload('.git/hooks/pre-commit', ignored, null);
+    c.sendBytes(i, ignored);
+    expect(await c.reply(i)).toMatchObject({ status: 'error', code: 'IGNORED_PATH' });
+    const kept = Buffer.from('an edit that goes\n');
+    const k = c.upload('kept.txt', kept, null);
+    c.sendBytes(k, kept);
+    expect(await c.reply(k)).toMatchObject({ status: 'ok' });
+    const drop = c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: '.git/hooks/pre-commit' });
+    expect(await c.reply(drop)).toMatchObject({ status: 'ok', staging_id: id, file_count: 1 });
+    expect(await c.finalize()).toMatchObject({ status: 'ok', staging_id: id, file_count: 1 });
+    expect(staging().listEntries(id).map((e) => e.path)).toEqual(['kept.txt']);
+    expect(await readdir(stagingDir(id))).toHaveLength(1);
+  });
+
   it.each([
     ['an unknown base dir', { base_dir: 'code' }, 'UNKNOWN_BASE_DIR'],
     ['a path escaping the root', { path: '../x' }, 'UNSAFE_PATH'],
-    ['a path E ignores', { path: '.git/hooks/pre-commit' }, 'UNSAFE_PATH'],
+    ['a path E ignores', { path: '.git/hooks/pre-commit' }, 'IGNORED_PATH'],
     ['a file over the size limit', { size: 100 }, 'TOO_LARGE'],
   ])('refuses %s', async (_name, fields, code) => {
     const c = open({ maxFileBytes: 50 });

@@ -53,7 +53,7 @@ export interface StagingDeps {
   stagingRoot: string;
   knownDirs: ReadonlySet<string>;
   currentContent: CurrentContent;
-  /** Throws (UNSAFE_PATH) for a path E must not receive, e.g. one its ignore rules exclude. */
+  /** Throws for a path E must not receive: IGNORED_PATH for one its ignore rules exclude. */
   checkPath?: (baseDir: string, path: string, kind: EntryKind) => Promise<void>;
   limits: StagingLimits;
   /** Received upstream bytes not yet on disk above which the socket is paused. */

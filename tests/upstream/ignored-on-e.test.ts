@@ -1,0 +1,78 @@
+// R edits files that E has started to ignore (a pattern E added to its .zyncignore after R's last
+// pull, so R's copy of the rules still lets them through) and runs --update-upstream without
+// pulling first. E refuses those entries; they are left out of the session, R keeps them as they
+// are, R's other edits are staged, and one line names them and says to pull E's rules (exit 11).
+// Once R has pulled, they are no longer sent. When they are all R changed, no empty session is
+// staged. (Before: E's refusal failed the whole run, and none of R's other edits reached E.)
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/index.js';
+import { runClientOnce, syncedPair, type SyncedPair } from '../client/support.js';
+import { listSessions, runApply, runUpstream, stagingIdFrom } from './support.js';
+
+describe('upstream: files E ignores since R last pulled', () => {
+  let pair: SyncedPair;
+  const onR = (p: string) => path.join(pair.r, p);
+
+  beforeAll(async () => {
+    pair = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'notes.log'), 'E log v1\n');
+      await writeFile(path.join(e, 'old.log'), 'old log\n');
+      await writeFile(path.join(e, 'keep.txt'), 'keep v1\n');
+    });
+    await writeFile(path.join(pair.e, '.zyncignore'), '*.log\n');
+    await waitFor(() => pair.daemon.stderr().includes('.zyncignore changed; rescanning the root'), { what: 'the daemon to reload its rules' });
+  });
+  afterAll(async () => {
+    await pair?.daemon.stop();
+  });
+
+  it('stages no empty session when every change R made is ignored on E', async () => {
+    await writeFile(onR('notes.log'), 'R log v2\n');
+    const result = await runUpstream(pair.setup);
+    expect(result.code, result.stderr).toBe(11);
+    expect(result.stderr).toBe(
+      "zync-client: left out: docs/notes.log is ignored on E (its .zyncignore); R keeps it as it is — run zync-client to get E's rules before the next --update-upstream.\n",
+    );
+    expect(result.stdout).toMatch(/^Nothing staged upstream: every change was left out\.$/m);
+    expect(await listSessions(pair.daemon, false)).toEqual([]);
+    // The session opened for it is aborted on E once R closes, never finalized.
+    await waitFor(async () => {
+      const all = await listSessions(pair.daemon);
+      return all.length === 1 && all[0]!.status === 'aborted';
+    }, { what: 'the unfinalized session to be aborted' });
+    expect(await readFile(onR('notes.log'), 'utf8')).toBe('R log v2\n');
+  });
+
+  it("stages R's other edits and leaves the ignored ones out, saying so with exit code 11", async () => {
+    await writeFile(onR('keep.txt'), 'keep v2, edited on R\n');
+    await writeFile(onR('new.txt'), 'new on R\n');
+    await rm(onR('old.log'));
+    const result = await runUpstream(pair.setup);
+    expect(result.code, result.stderr).toBe(11);
+    expect(result.stderr).toBe(
+      "zync-client: left out: docs/notes.log, docs/old.log are ignored on E (its .zyncignore); R keeps them as they are — run zync-client to get E's rules before the next --update-upstream.\n",
+    );
+    expect(result.stdout).toMatch(/^Staged 2 changes upstream as session \S+ \(1 added, 1 modified, 0 deleted; 0 conflicts\)\.$/m);
+    const stagingId = stagingIdFrom(result.stdout);
+    expect((await listSessions(pair.daemon, false)).map((s) => [s.staging_id, s.status, s.file_count])).toEqual([[stagingId, 'complete', 2]]);
+    const shown = await runApply(pair.daemon, ['show', stagingId, '--json']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect((JSON.parse(shown.stdout) as { entries: { path: string }[] }).entries.map((e) => e.path).sort()).toEqual(['keep.txt', 'new.txt']);
+    // R's own edits to the ignored files stay as R made them.
+    expect(await readFile(onR('notes.log'), 'utf8')).toBe('R log v2\n');
+    await expect(readFile(onR('old.log'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it("sends them no more once R has pulled E's rules", async () => {
+    const pulled = await runClientOnce(pair.setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(await readFile(onR('.zyncignore'), 'utf8')).toBe('*.log\n');
+    const result = await runUpstream(pair.setup);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^Nothing new to send upstream: 2 changes are already staged in \S+, waiting for zync-apply on E\.$/m);
+    expect(await readFile(onR('notes.log'), 'utf8')).toBe('R log v2\n');
+  });
+});
