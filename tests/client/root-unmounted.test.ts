@@ -11,6 +11,7 @@ import { cp, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectSameTree, sameTree, startDaemon, tempDir, waitFor, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
+import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.mjs';
 import { mountTmpfs, tmpfsUnavailable, type Tmpfs } from '../faults/tmpfs.js';
 import { listSessions, runUpstream } from '../upstream/support.js';
 import { conflictCopies, runClientOnce, spawnClient, stateDb, waitForDaemonToSee, type ClientSetup } from './support.js';
@@ -28,6 +29,7 @@ describe.skipIf(unavailable !== null)(`zync-client with a root on a disk that is
   const bound: string[] = [];
   let daemon: DaemonHandle | undefined;
   let client: SpawnedCli | undefined;
+  let proxy: TcpProxy | undefined;
   let eDocs: string;
   let eCode: string;
   let mountPoint: string;
@@ -60,6 +62,8 @@ describe.skipIf(unavailable !== null)(`zync-client with a root on a disk that is
   afterEach(async () => {
     await client?.stop('SIGKILL');
     client = undefined;
+    await proxy?.close();
+    proxy = undefined;
     await daemon?.stop();
     daemon = undefined;
     while (bound.length > 0) execFileSync('umount', ['-l', bound.pop()!]);
@@ -148,6 +152,27 @@ describe.skipIf(unavailable !== null)(`zync-client with a root on a disk that is
     plugIn(disks[0]!);
     await waitFor(() => sameTree(mountPoint, eDocs), { what: 'docs caught up', timeoutMs: 30_000 });
     expect(await conflictCopies(mountPoint)).toEqual([]);
+  });
+
+  it('records nothing a pass wrote after the disk went away under it, and converges once it is back', async () => {
+    const setup = await synced(mountPoint);
+    // Round trips of 1.2 s: the disk goes after the pass has looked at the roots, before its batch.
+    proxy = await startProxy({ targetPort: daemon!.port, delayMs: 600 });
+    client = spawnClient({ ...setup, daemon: { ...daemon!, url: proxy.url } }, ['--interval', '3600']);
+    await waitFor(() => /pull: .*up to date/.test(client!.stderr()), { what: "the running client's first pass", timeoutMs: 30_000 });
+    // Its acknowledgement answered: what comes next is the push, then the pass asking for the
+    // change. Either is a message of more than 40 bytes; a heartbeat's ping or pong is a few.
+    const pushed = proxy.bytes.toClient;
+    await writeFile(path.join(eDocs, 'a.txt'), 'a, second (E)\n');
+    await waitFor(() => proxy!.bytes.toClient > pushed + 40, { what: 'the push', intervalMs: 1 });
+    const asked = proxy.bytes.toTarget;
+    await waitFor(() => proxy!.bytes.toTarget > asked + 40, { what: 'the pass asking for the change', intervalMs: 1 });
+    unplug();
+    await waitFor(() => NOT_MOUNTED('docs', mountPoint).test(client!.stderr()), { what: 'the pass stopped', timeoutMs: 30_000 });
+    await client.stop('SIGKILL');
+    client = undefined;
+    plugIn(disks[0]!);
+    await convergesOnceBack(setup);
   });
 
   it('takes a disk mounted again at the same place under a new device number as the same disk', async () => {

@@ -17,7 +17,7 @@ import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
 import { ackableSequence } from './core/plan-pull.js';
-import { rootsOffTheirDisk, type Disk } from './core/root-disks.js';
+import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
 import { planSweep, splitIgnored } from './core/sweep.js';
@@ -118,6 +118,8 @@ export class PullEngine {
   private missing: string[] = [];
   /** The names this pass pulls: dirNames but the held roots. */
   private active: readonly string[];
+  /** The disk each root was on when this pass looked (checkDisks). */
+  private passDisks: ReadonlyMap<string, Disk> = new Map();
 
   /** `missing`: the roots the caller made again and forgot at start (remakeMissingRoots). */
   constructor(options: PullOptions, rootsChanged: readonly string[] = [], missing: readonly string[] = []) {
@@ -135,6 +137,7 @@ export class PullEngine {
     if (unserved) throw unserved;
     const summary = emptySummary();
     const disks = this.options.tree.rootDisks();
+    this.passDisks = new Map(disks.map((dir) => [dir.name, dir]));
     summary.held = rootsOffTheirDisk(disks.map((dir) => ({ ...dir, real: dir.root })), store);
     const held = new Set(summary.held.map((dir) => dir.name));
     this.options.tree.hold(held);
@@ -170,8 +173,25 @@ export class PullEngine {
       progress?.end();
     }
     summary.sequence = store.position().sequence;
-    this.recordRootDisks(new Map(disks.map((dir) => [dir.name, dir])));
+    this.recordRootDisks(this.passDisks);
     return summary;
+  }
+
+  /**
+   * Before a batch and before its record: a root whose disk went away since the pass looked
+   * (unmounted meanwhile) stops the pass. What the batch wrote since went into the mount point
+   * left behind; recorded (and acknowledged) as received, it would make the files on the disk look
+   * like R's edits once it is back. Unrecorded, the next pass holds the root (core/root-disks.ts).
+   */
+  private checkDisks(): void {
+    const { tree } = this.options;
+    for (const name of this.active) {
+      const atStart = this.passDisks.get(name);
+      const now = atStart && diskOf(tree.root(name));
+      if (atStart && now && now.dev !== atStart.dev) {
+        throw offDiskError([{ name, root: tree.root(name) }], 'the pass stopped before recording what it wrote there');
+      }
+    }
   }
 
   /**
@@ -284,6 +304,7 @@ export class PullEngine {
       // the two the page is pulled again to the same end, while a record kept past a deletion
       // this batch made would be staged back to E as R's undo (plan-reverts.ts).
       const committed = page.changes.filter((c) => c.sequence <= ack);
+      this.checkDisks();
       this.options.staged?.forgetReturned(
         connection.hello.log_id,
         placementsOf(committed, this.active),
@@ -324,6 +345,7 @@ export class PullEngine {
         // again and never finish).
         const refused = new Set(result.skipped.map(entryKeyString));
         const looked = [...sweep.filter((entry) => refused.has(entryKeyString(entry))), ...kept].map((entry) => ({ ...entry, seen_gen: position.generation }));
+        this.checkDisks();
         store.commitBatch({ upserts: [...result.upserts, ...looked], removals: result.removals, kept: result.keptDirs });
         if (result.failed.length > 0) clean = false;
       }
@@ -342,6 +364,7 @@ export class PullEngine {
   ): Promise<BatchResult> {
     const { store, tree, logger } = this.options;
     const dirNames = this.active;
+    this.checkDisks();
     // Before anything is renamed: after a kill -9 ahead of this batch's record, R can still tell
     // the files it placed (E's) from files of its own; and a file of R's holding content E held
     // at its path within the page is E's (placementsOf). Only for dirs R syncs: no other entry is
