@@ -379,6 +379,27 @@ describe('upstream staging', () => {
     expect(await readdir(stagingDir(id))).toHaveLength(1);
   });
 
+  it('keeps a path sent again right after its DROP (not waiting for the answer) staged, and refuses to drop it then', async () => {
+    const c = open();
+    const id = await c.prepare(2);
+    const other = Buffer.from('other\n');
+    const o = c.upload('b.txt', other, null);
+    c.sendBytes(o, other);
+    expect(await c.reply(o)).toMatchObject({ status: 'ok' });
+    const half = c.upload('a.txt', Buffer.from('0123456789'), null);
+    c.conn.handleBinary(half, Buffer.from('0123'));
+    const dropped = c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'a.txt' });
+    const whole = Buffer.from('whole\n');
+    const again = c.upload('a.txt', whole, null);
+    c.sendBytes(again, whole);
+    expect(await c.reply(dropped)).toMatchObject({ status: 'ok' });
+    expect(await c.reply(again)).toMatchObject({ status: 'ok' });
+    // The dropped upload settling must not take the mark of the one sent again.
+    expect(await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'a.txt' }))).toMatchObject({ status: 'error', code: 'UPSTREAM_STATE' });
+    expect(await c.finalize()).toMatchObject({ status: 'ok', staging_id: id, file_count: 2 });
+    expect(staging().getSession(id)).toMatchObject({ status: 'complete', file_count: 2, received_count: 2 });
+  });
+
   it.each([
     ['an unknown base dir', { base_dir: 'code' }, 'UNKNOWN_BASE_DIR'],
     ['a path escaping the root', { path: '../x' }, 'UNSAFE_PATH'],

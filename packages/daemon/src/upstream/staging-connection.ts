@@ -269,9 +269,11 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
 
   const fail = (up: Upload, err: unknown) => {
     const what = `${up.req.base_dir}/${up.req.path}`;
+    // DROP_UPSTREAM_FILE answers for a dropped one, and already unmarked its path, which R may
+    // have sent again since: that upload's mark is not this one's to take.
+    if (up.dropped) return;
     // A failed entry may be sent again in the same session.
     up.session.seen.delete(entryKey(up.req.base_dir, up.req.path));
-    if (up.dropped) return;
     if (isDiskFull(err)) {
       abortSession(up.session, 'disk full');
       // The message reaches R's user: say whose disk, and that nothing of the session is kept.

@@ -76,12 +76,8 @@ export function checkUpstreamFile(
   if (!knownDirs.has(req.base_dir)) {
     return new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${req.base_dir}" is not served by this daemon.`);
   }
-  try {
-    checkRelativePath(req.path);
-  } catch (err) {
-    if (isZyncError(err)) return err;
-    throw err;
-  }
+  const unsafe = unsafePathError(req.path);
+  if (unsafe) return unsafe;
   if (req.kind === 'dir') {
     // A directory made over a file R had received carries that file's checksum as its base; a
     // removed directory's base is the directory itself.
@@ -117,6 +113,17 @@ export function checkUpstreamFile(
  * bytes (`uploading`: those are then discarded). One staged, or being committed, stays: the
  * session already holds it.
  */
+/** checkRelativePath's refusal as a value, for the checks that return one. */
+function unsafePathError(path: string): ZyncError | null {
+  try {
+    checkRelativePath(path);
+    return null;
+  } catch (err) {
+    if (isZyncError(err)) return err;
+    throw err;
+  }
+}
+
 export function checkDropUpstreamFile(
   session: SessionView | null,
   req: Pick<DropUpstreamFileRequest, 'staging_id' | 'base_dir' | 'path'>,
@@ -128,6 +135,8 @@ export function checkDropUpstreamFile(
   if (!knownDirs.has(req.base_dir)) {
     return new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${req.base_dir}" is not served by this daemon.`);
   }
+  const unsafe = unsafePathError(req.path);
+  if (unsafe) return unsafe;
   const key = entryKey(req.base_dir, req.path);
   if (session.dropped?.has(key)) {
     return new ZyncError('UPSTREAM_STATE', `${req.base_dir}/${req.path} was already left out of session ${session.staging_id}.`);
