@@ -248,6 +248,7 @@ describe('zync-client errors', () => {
     // Longer than a timer holds: setTimeout would fire after 1 ms and the client pull without pause.
     ['an --interval longer than a timer holds', ['--token', 't', '--dirs', 'docs:/tmp/zync-unused', '--interval', '3000000'], /^zync-client: --interval must be at most 2147483 seconds \(about 24 days\), not 3000000\.$/],
     ['a --new-disk name --dirs does not give', ['--token', 't', '--dirs', 'docs:/tmp/zync-unused', '--new-disk', 'code'], /^zync-client: --new-disk code: --dirs gives no such name\.$/],
+    ['a --new-disk without a name', ['--token', 't', '--dirs', 'docs:/tmp/zync-unused', '--new-disk', '--once'], /^zync-client: --new-disk needs a value\.$/],
   ])('exits 2 on bad usage: %s', async (name, extra, message) => {
     const server = name === 'a server address with a password' ? 'ws://me:s3cret@localhost:1' : name.startsWith('a server') ? 'http://localhost:1' : daemon.url;
     const result = await runCli('client', args(server, extra));

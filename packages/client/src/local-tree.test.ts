@@ -1,11 +1,12 @@
 // withChecksum hashes the file inspect saw; what replaced it since is what the plan must see.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256 } from '@zync/common';
-import { lstatState, withChecksum } from './local-tree.js';
+import type { EntryKey, OpenedDir } from './core/types.js';
+import { LocalTree, lstatState, withChecksum } from './local-tree.js';
 
 let dir: string;
 beforeEach(() => {
@@ -33,5 +34,31 @@ describe('withChecksum', () => {
     mkdirSync(sub);
     expect(await withChecksum(fifo, seenFifo)).toEqual({ kind: 'other' });
     expect(await withChecksum(sub, seenSub)).toMatchObject({ kind: 'dir' });
+  });
+});
+
+describe('LocalTree: notes of opened directories', () => {
+  it('keeps the note of a directory opened again after a batch that gave it back stopped before its barrier', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'zync-opened-'));
+    try {
+      mkdirSync(path.join(root, 'ro'));
+      chmodSync(path.join(root, 'ro'), 0o555);
+      const noted: OpenedDir[] = [];
+      const dropped: EntryKey[] = [];
+      const tree = new LocalTree([{ name: 'docs', root }], { noteOpenedDirs: (dirs) => noted.push(...dirs), dropOpenedDirs: (keys) => dropped.push(...keys) });
+      const batch = [{ base_dir: 'docs', path: 'ro/a.txt' }];
+      tree.openAncestors(batch);
+      expect(statSync(path.join(root, 'ro')).mode & 0o777).toBe(0o755);
+      // The first batch gives the mode back, then stops (a lost connection) before its barrier.
+      for (const dir of tree.takeOpened()) chmodSync(dir.abs, dir.mode);
+      tree.gaveBack([{ baseDir: 'docs', path: 'ro' }]);
+      // The next batch opens it again and is killed before giving it back: its note must stay.
+      tree.openAncestors(batch);
+      expect(noted.map((n) => n.path)).toEqual(['ro', 'ro']);
+      await tree.syncTouchedDirs();
+      expect(dropped).toEqual([]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

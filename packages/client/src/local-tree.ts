@@ -166,7 +166,15 @@ export class LocalTree {
         const open = openedMode(mode);
         if (open !== null) toOpen.set(abs, { baseDir: walk.baseDir, path: walk.parts.slice(0, depth).join('/'), mode, open });
       }
-      if (toOpen.size > 0) this.notes.noteOpenedDirs([...toOpen.values()].map(({ baseDir, path, mode }) => ({ base_dir: baseDir, path, mode })));
+      if (toOpen.size > 0) {
+        this.notes.noteOpenedDirs([...toOpen.values()].map(({ baseDir, path, mode }) => ({ base_dir: baseDir, path, mode })));
+        // A drop still pending from a batch that stopped before its barrier is not this note's.
+        const noted = new Set([...toOpen.values()].map(({ baseDir, path }) => `${baseDir}\0${path}`));
+        for (let i = this.givenBack.length - 1; i >= 0; i--) {
+          const { base_dir, path } = this.givenBack[i]!;
+          if (noted.has(`${base_dir}\0${path}`)) this.givenBack.splice(i, 1);
+        }
+      }
       for (const [abs, { baseDir, path, mode, open }] of toOpen) {
         try {
           chmodSync(abs, open);
@@ -336,11 +344,6 @@ function blockedBy(where: { baseDir: string; path: string } | null, abs: string)
 }
 
 /**
- * What the disk holds at abs (the final component is not followed). Synchronous: an lstat of a
- * local path takes microseconds, far less than a thread-pool round trip, and a missing file
- * costs no exception.
- */
-/**
  * The disk a root is on, or, when it is missing, that of the nearest directory above it: where it
  * would be made. Undefined when that cannot be looked at (no search permission).
  */
@@ -369,6 +372,11 @@ export function diskOf(root: string): Disk | undefined {
   return { dev, mountPoint: path };
 }
 
+/**
+ * What the disk holds at abs (the final component is not followed). Synchronous: an lstat of a
+ * local path takes microseconds, far less than a thread-pool round trip, and a missing file
+ * costs no exception.
+ */
 export function lstatState(abs: string): LocalState {
   let info;
   try {

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
       describe: 'Show progress of pulls and uploads of more than a second: a status line on a terminal, else a log line every 5 s (default: on a terminal only; --no-progress: never)',
     })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
-    .requiresArg(['server', 'db', 'interval', 'token-file', 'ca', 'log-level'])
+    .requiresArg(['server', 'db', 'interval', 'token-file', 'ca', 'log-level', 'new-disk'])
     .conflicts('token', 'token-file')
     .check((args) => {
       refuseRepeatedOptions(args, ['dirs', 'new-disk']);
