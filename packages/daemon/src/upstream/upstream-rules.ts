@@ -57,6 +57,22 @@ function stateError(session: SessionView | null, requested: string | undefined):
   return null;
 }
 
+/** What refuses any entry of a session: no such session open, an unknown base dir, an unsafe path. */
+function entryRefusal(session: SessionView | null, req: { staging_id?: string | undefined; base_dir: string; path: string }, knownDirs: ReadonlySet<string>): ZyncError | null {
+  const state = stateError(session, req.staging_id);
+  if (state || !session) return state;
+  if (!knownDirs.has(req.base_dir)) {
+    return new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${req.base_dir}" is not served by this daemon.`);
+  }
+  try {
+    checkRelativePath(req.path);
+    return null;
+  } catch (err) {
+    if (isZyncError(err)) return err;
+    throw err;
+  }
+}
+
 export function checkPrepare(session: SessionView | null): ZyncError | null {
   if (session && (session.status === 'in_progress' || session.status === 'finalizing')) {
     return new ZyncError('UPSTREAM_STATE', `Staging session ${session.staging_id} is still open on this connection; finalize it first.`);
@@ -71,13 +87,8 @@ export function checkUpstreamFile(
   knownDirs: ReadonlySet<string>,
   limits: StagingLimits = DEFAULT_LIMITS,
 ): ZyncError | null {
-  const state = stateError(session, req.staging_id);
-  if (state || !session) return state;
-  if (!knownDirs.has(req.base_dir)) {
-    return new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${req.base_dir}" is not served by this daemon.`);
-  }
-  const unsafe = unsafePathError(req.path);
-  if (unsafe) return unsafe;
+  const refused = entryRefusal(session, req, knownDirs);
+  if (refused || !session) return refused;
   if (req.kind === 'dir') {
     // A directory made over a file R had received carries that file's checksum as its base; a
     // removed directory's base is the directory itself.
@@ -113,16 +124,6 @@ export function checkUpstreamFile(
  * bytes (`uploading`: those are then discarded). One staged, or being committed, stays: the
  * session already holds it.
  */
-/** checkRelativePath's refusal as a value, for the checks that return one. */
-function unsafePathError(path: string): ZyncError | null {
-  try {
-    checkRelativePath(path);
-    return null;
-  } catch (err) {
-    if (isZyncError(err)) return err;
-    throw err;
-  }
-}
 
 export function checkDropUpstreamFile(
   session: SessionView | null,
@@ -130,13 +131,8 @@ export function checkDropUpstreamFile(
   knownDirs: ReadonlySet<string>,
   uploading: boolean,
 ): ZyncError | null {
-  const state = stateError(session, req.staging_id);
-  if (state || !session) return state;
-  if (!knownDirs.has(req.base_dir)) {
-    return new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${req.base_dir}" is not served by this daemon.`);
-  }
-  const unsafe = unsafePathError(req.path);
-  if (unsafe) return unsafe;
+  const refused = entryRefusal(session, req, knownDirs);
+  if (refused || !session) return refused;
   const key = entryKey(req.base_dir, req.path);
   if (session.dropped?.has(key)) {
     return new ZyncError('UPSTREAM_STATE', `${req.base_dir}/${req.path} was already left out of session ${session.staging_id}.`);
