@@ -11,8 +11,9 @@ const MAX_NAMED = 10;
 
 /**
  * True when an entry failed because its file changed while it was read: it shrank under the
- * read (FILE_CHANGED), E found other bytes than R had hashed (CHECKSUM_MISMATCH), or it was
- * removed or replaced meanwhile (ENOENT, ENOTDIR from the read). Anything else stops the run.
+ * read or is no longer a regular file (a FIFO or a directory in its place: FILE_CHANGED), E found
+ * other bytes than R had hashed (CHECKSUM_MISMATCH), or it was removed meanwhile (ENOENT, ENOTDIR
+ * from the open). Anything else stops the run.
  */
 export function changedWhileSent(err: unknown): boolean {
   if (err instanceof ZyncError) return err.code === 'FILE_CHANGED' || err.code === 'CHECKSUM_MISMATCH';

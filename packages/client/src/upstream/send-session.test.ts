@@ -3,7 +3,8 @@
 // (DROP_UPSTREAM_FILE), read once more and sent again; one that keeps changing stays left out
 // and the rest is finalized; a daemon too old for DROP_UPSTREAM_FILE stops the run as before.
 // An entry E refuses as ignored (IGNORED_PATH) is left out at once, and the rest finalized.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -143,6 +144,21 @@ describe('sendSession: files that changed while they were sent', () => {
     const result = await sendSession(connection, dirs, [shrunk, gone, kept]);
     await connection.close();
     expect(result.left_out).toEqual([shrunk, gone]);
+    expect(result.sent).toEqual([kept]);
+  });
+
+  it('leaves out a file replaced by a FIFO or a directory since the hash, at once, not waiting on the FIFO', async () => {
+    const { connection } = await startDaemon({ knowsDrop: true });
+    const fifo = fileEntry('pipe.log', 'was a file\n');
+    rmSync(path.join(work, 'pipe.log'));
+    execFileSync('mkfifo', [path.join(work, 'pipe.log')]);
+    const dir = fileEntry('now-a-dir', 'was a file\n');
+    rmSync(path.join(work, 'now-a-dir'));
+    mkdirSync(path.join(work, 'now-a-dir'));
+    const kept = fileEntry('kept.txt', 'unchanged\n');
+    const result = await sendSession(connection, dirs, [fifo, dir, kept]);
+    await connection.close();
+    expect(result.left_out).toEqual([fifo, dir]);
     expect(result.sent).toEqual([kept]);
   });
 

@@ -9,7 +9,8 @@
 // rejects; the caller closes the connection, and the daemon then aborts the session (nothing
 // half-sent is ever appliable). An aborted signal sends no further entry and never
 // FINALIZE_UPSTREAM. Decides nothing about what to send.
-import { createReadStream } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { describeEChange, ZyncError, type DirSpec, type EChange, type FinalizeUpstreamResponse } from '@zync/common';
 import type { Connection } from '../connection.js';
@@ -52,11 +53,19 @@ export interface UploadObserver {
 async function* readExactly(abs: string, size: number, what: string, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
   if (size === 0) return;
   let sent = 0;
-  for await (const chunk of createReadStream(abs, { start: 0, end: size - 1, highWaterMark: 256 * 1024 })) {
-    const buf = chunk as Buffer;
-    sent += buf.length;
-    onBytes(buf.length);
-    yield buf;
+  // O_NONBLOCK: a FIFO put in the file's place since it was hashed would block the open (and the
+  // run, for good); it and a directory are files that changed while they were sent.
+  const handle = await open(abs, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    if (!(await handle.stat()).isFile()) throw new ZyncError('FILE_CHANGED', `${what} changed while it was being sent: it is no longer a regular file.`);
+    for await (const chunk of handle.createReadStream({ start: 0, end: size - 1, highWaterMark: 256 * 1024, autoClose: false })) {
+      const buf = chunk as Buffer;
+      sent += buf.length;
+      onBytes(buf.length);
+      yield buf;
+    }
+  } finally {
+    await handle.close();
   }
   if (sent !== size) {
     throw new ZyncError('FILE_CHANGED', `${what} changed while it was being sent; run --update-upstream again.`);

@@ -1,6 +1,8 @@
 // The staged-records table on a real SQLite file: what one session holds is read back for its
 // log only, and a table made before permission bits were kept gains the column without losing rows.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
@@ -31,6 +33,24 @@ const record = (p: string, over: Partial<StagedRecord> = {}): StagedRecord => ({
 const scanned = { baseDirs: new Set(['docs']), stillPending: new Set([fileKey('docs', 'tool.sh'), fileKey('docs', 'gone.txt')]) };
 
 describe('StagedRecords', () => {
+  it('waits for another writer (up to the busy timeout) to record a session E finalized, not failing at once', async () => {
+    const file = dbFile();
+    StagedRecords.open(file).close();
+    // Another process holds the write lock for 400 ms (a second client's pull committing, say).
+    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+    const holder = spawn(process.execPath, [
+      '-e',
+      `const db = new (require(${JSON.stringify(sqlite)}))(${JSON.stringify(file)}); db.exec('BEGIN IMMEDIATE'); console.log('locked');` +
+        `Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400); db.exec('COMMIT'); db.close();`,
+    ]);
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    const records = StagedRecords.open(file);
+    expect(() => records.update('log-1', [record('tool.sh')], scanned, 1)).not.toThrow();
+    expect([...records.load('log-1').keys()]).toEqual([fileKey('docs', 'tool.sh')]);
+    records.close();
+    await new Promise((resolve) => holder.once('exit', resolve));
+  });
+
   it('refuses a file that is not a database in one sentence (BAD_ARGUMENT, exit 2)', () => {
     const file = dbFile();
     writeFileSync(file, 'garbage\n'.repeat(200));

@@ -109,7 +109,10 @@ export class StagedRecords {
            base_checksum = excluded.base_checksum, mode = excluded.mode, staged_at = excluded.staged_at`,
       );
       for (const r of staged) put.run(r.base_dir, r.path, logId, r.staging_id, r.kind, r.operation, r.checksum, r.base_checksum, r.mode, now);
-    })();
+      // Immediate: a deferred transaction that reads first cannot wait for another writer's lock
+      // (SQLite answers SQLITE_BUSY at once), and this record of a session E already finalized
+      // must not be lost to a passing lock.
+    }).immediate();
   }
 
   /**
