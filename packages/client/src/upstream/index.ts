@@ -241,11 +241,35 @@ async function planAndSend(
     signal?.addEventListener('abort', stop, { once: true });
     try {
       stopIfAsked();
+      // Records of what goes, written before FINALIZE_UPSTREAM leaves: a run killed while E
+      // completes the session would otherwise leave R without them, and R's next edit of such a
+      // path would meet the session's content, applied on E, as E's change (a conflict copy).
+      // Written for a session E then refuses, they name one UPSTREAM_STATUS reports as unknown,
+      // and its edits are sent again. A left-out path keeps what an earlier session recorded.
+      const record = (stagingId: string | null, went: readonly UpstreamEntry[]) =>
+        records.update(
+          logId,
+          went.map((e) => ({
+            base_dir: e.base_dir,
+            path: e.path,
+            staging_id: stagingId!,
+            kind: e.kind,
+            operation: e.operation,
+            checksum: e.checksum,
+            base_checksum: e.base_checksum,
+            mode: e.mode ?? null,
+          })),
+          scanned,
+          Date.now(),
+        );
       let result;
       try {
         result = await sendSession(open, dirs, plan.entries, {
           ...(signal ? { signal } : {}),
-          onFinalize: () => (finalizing = true),
+          onFinalize: (stagingId, went) => {
+            finalizing = true;
+            record(stagingId, went);
+          },
           progress,
           reread: (entry) => rereadEntry(dirs, entry),
         });
@@ -253,24 +277,7 @@ async function planAndSend(
         throw signal?.aborted ? stoppedError() : err;
       }
       const { session: sent, left_out, ignored } = result;
-      // Records of what went; a left-out path keeps what an earlier session recorded for it.
-      records.update(
-        logId,
-        sent === null
-          ? []
-          : result.sent.map((e) => ({
-              base_dir: e.base_dir,
-              path: e.path,
-              staging_id: sent.staging_id,
-              kind: e.kind,
-              operation: e.operation,
-              checksum: e.checksum,
-              base_checksum: e.base_checksum,
-              mode: e.mode ?? null,
-            })),
-        scanned,
-        Date.now(),
-      );
+      if (sent === null) record(null, []);
       const named = (list: readonly UpstreamEntry[]) => list.map((e) => `${e.base_dir}/${e.path}`);
       if (sent === null) {
         print(`Nothing staged upstream: every change was left out.${alreadyNote}`);

@@ -162,6 +162,18 @@ describe('sendSession: files that changed while they were sent', () => {
     expect(result.sent).toEqual([kept]);
   });
 
+  it('hands the session and what it holds to onFinalize before FINALIZE_UPSTREAM goes out', async () => {
+    const { connection, asked } = await startDaemon({ knowsDrop: true });
+    const kept = fileEntry('kept.txt', 'unchanged\n');
+    const gone = fileEntry('gone.part', 'downloading\n');
+    rmSync(path.join(work, 'gone.part'));
+    let seen: { stagingId: string; sent: readonly UpstreamEntry[]; askedBefore: string[] } | undefined;
+    await sendSession(connection, dirs, [kept, gone], { onFinalize: (stagingId, sent) => (seen = { stagingId, sent, askedBefore: [...asked] }) });
+    await connection.close();
+    expect(seen).toEqual({ stagingId: 'S1', sent: [kept], askedBefore: expect.not.arrayContaining(['FINALIZE_UPSTREAM']) });
+    expect(asked).toContain('FINALIZE_UPSTREAM');
+  });
+
   it('finalizes nothing when every entry was left out', async () => {
     const { connection, asked } = await startDaemon({ knowsDrop: true });
     const log = fileEntry('run.log', 'line 1\n', 'LINE 1\nline 2\n');

@@ -95,8 +95,11 @@ export interface SendOptions {
   concurrency?: number;
   onEntry?: (entry: UpstreamEntry) => void;
   signal?: AbortSignal;
-  /** Called just before FINALIZE_UPSTREAM goes out: from then on the session may complete on E. */
-  onFinalize?: () => void;
+  /**
+   * Called just before FINALIZE_UPSTREAM goes out, with the session and the entries it holds:
+   * from then on the session may complete on E, whatever becomes of R.
+   */
+  onFinalize?: (staging_id: string, sent: readonly UpstreamEntry[]) => void;
   progress?: UploadObserver | undefined;
   /**
    * Reads an entry's file again after it changed while it was sent: the entry with its new
@@ -227,7 +230,7 @@ async function sendEntries(
   const ignored = entries.filter((_, i) => outcome[i] === 'ignored');
   // Nothing but left-out files: the session is left unfinalized, and E aborts it once R closes.
   if (sent.length === 0) return { session: null, sent, left_out, ignored };
-  options.onFinalize?.();
+  options.onFinalize?.(staging_id, sent);
   const done = await connection.request('FINALIZE_UPSTREAM', { staging_id });
   return { session: { ...done, conflicts }, sent, left_out, ignored };
 }
