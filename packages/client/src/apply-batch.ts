@@ -72,8 +72,8 @@ export interface BatchOptions {
   checkPlacements?: boolean;
   /** Paths (entryKeyString) where the page shows E making a directory, superseded ones included. */
   madeDirs?: ReadonlySet<string>;
-  /** What R staged upstream at these paths, by entryKeyString (none: nothing staged). */
-  staged?: (keys: readonly EntryKey[]) => ReadonlyMap<string, StagedAtPath>;
+  /** What R staged upstream at these paths, by entryKeyString, oldest session first (none: nothing staged). */
+  staged?: (keys: readonly EntryKey[]) => ReadonlyMap<string, readonly StagedAtPath[]>;
   partials: PartialDownloads;
   /** base_dirs the daemon serves (entries for served dirs R does not sync are skipped quietly). */
   daemonDirs: ReadonlySet<string>;
@@ -257,7 +257,7 @@ async function applyRound(
   const paths = new Map<ChangeEntry, string>();
   const recordedByKey = records.getEntries(entries);
   const placedByKey = options.checkPlacements === false ? new Map<string, string[]>() : records.placements(entries);
-  const stagedByKey = options.staged?.(entries) ?? new Map<string, StagedAtPath>();
+  const stagedByKey = options.staged?.(entries) ?? new Map<string, readonly StagedAtPath[]>();
   const toHash: PlanInput[] = [];
   const accepted: ChangeEntry[] = [];
   for (const entry of entries) {

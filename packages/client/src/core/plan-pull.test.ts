@@ -154,11 +154,36 @@ describe('planEntry: E\'s change meets what R staged upstream', () => {
     ['E applied R\'s edit, R made a directory there since', entry('modify', { checksum: D }), rec(), dir(), sent(), 'fetch clearing the dir (e-changed-file)'],
     ['E applied R\'s edit, R put a link there since', entry('modify', { checksum: D }), rec(), { kind: 'other' }, sent(), 'fetch keeping a copy'],
   ])('%s', (_name, e, recorded, local, staged, expected) => {
+    expect(describeAction(planEntry({ entry: e, recorded, local, staged: [staged], inDir: local.kind === 'absent' }))).toBe(expected);
+  });
+
+  // R sent the path again before E applied the first session: each pending session counts.
+  const E2 = 'e'.repeat(64); // R's second edit, staged in a later session
+  it.each<[string, ChangeEntry, RecordedEntry | null, LocalState, StagedAtPath[], string]>([
+    ['E applied the older of two sessions, R holds the newer edit', entry('modify', { checksum: D }), rec(), file({ size: 9, checksum: E2 }), [sent(), sent({ checksum: E2 })], 'record-staged'],
+    ['E applied the older session, R deleted the file since and staged that', entry('modify', { checksum: D }), rec(), absent, [sent(), gone], 'record-staged'],
+    ['E applied the newer session first, R holds it', entry('modify', { checksum: E2, mtime: 1000 }), rec(), file({ size: 9, checksum: E2, mtime: 1000 }), [sent(), sent({ checksum: E2 })], 'record'],
+    // R recorded the first session's content when E applied it: the next session's base on E is that
+    [
+      'E applied R\'s deletion after R\'s new file, R made it again since',
+      entry('delete'),
+      rec({ checksum: D }),
+      file({ size: 9, checksum: E2 }),
+      [sent({ operation: 'add', base_checksum: null }), { ...gone, base_checksum: null }, sent({ operation: 'add', checksum: E2, base_checksum: null })],
+      'record-staged',
+    ],
+    ['E applied a second edit R staged from the first', entry('modify', { checksum: E2 }), rec({ checksum: D }), file({ size: 9, checksum: C }), [sent(), sent({ checksum: E2 })], 'record-staged'],
+    // E's own content, never staged by R, is E's change: a conflict with R's pending edit
+    ['E\'s own edit while two sessions of R\'s wait', entry('modify'), rec(), file({ size: 9, checksum: E2 }), [sent(), sent({ checksum: E2 })], 'fetch keeping a copy'],
+    ['E\'s own edit after applying R\'s first session', entry('modify'), rec({ checksum: D }), file({ size: 9, checksum: E2 }), [sent(), sent({ checksum: E2 })], 'fetch keeping a copy'],
+    // a base that is only a later session's content is none: sessions are not applied backwards
+    ['R\'s older content after its newer one was received', entry('modify', { checksum: D }), rec({ checksum: E2 }), file({ size: 9, checksum: C }), [sent(), sent({ checksum: E2 })], 'fetch keeping a copy'],
+  ])('%s', (_name, e, recorded, local, staged, expected) => {
     expect(describeAction(planEntry({ entry: e, recorded, local, staged, inDir: local.kind === 'absent' }))).toBe(expected);
   });
 
   it('takes a file gone with its directory for no deletion of R\'s: E\'s file comes back (R replaced the directory with a file, say)', () => {
-    const input = { entry: entry('add', { path: 'sub/f.txt', checksum: D }), recorded: null, local: absent, staged: sent({ operation: 'add', base_checksum: null }) };
+    const input = { entry: entry('add', { path: 'sub/f.txt', checksum: D }), recorded: null, local: absent, staged: [sent({ operation: 'add', base_checksum: null })] };
     expect(describeAction(planEntry({ ...input, inDir: false }))).toBe('fetch');
     expect(describeAction(planEntry(input))).toBe('fetch');
     expect(describeAction(planEntry({ ...input, inDir: true }))).toBe('record-staged');

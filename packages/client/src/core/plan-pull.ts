@@ -27,8 +27,11 @@ export interface PlanInput {
    * after its mkdir and before its record).
    */
   eMadeDir?: boolean;
-  /** What R staged upstream at this path and E may not have applied yet (staged-records.ts). */
-  staged?: StagedAtPath | null | undefined;
+  /**
+   * What R staged upstream at this path in each session E may not have applied yet, oldest
+   * first (staged-records.ts): R may have sent the path again before E applied the first.
+   */
+  staged?: readonly StagedAtPath[] | undefined;
   /**
    * Nothing at the path, and its directory is there on R: R deleted the file alone (looked at
    * only where R staged something there). Not told: R's directory went, or became a file.
@@ -112,27 +115,45 @@ function attributesMatch(entry: ChangeEntry, local: LocalState): boolean {
 }
 
 /**
- * Whether E's change is R's own: R staged exactly this (the same content, or a deletion) from
- * what R still holds as received, and R no longer holds E's content (else the usual record
- * updates the stat). Only a file, or nothing in a directory R still has: a directory or a link R
- * put there since goes the usual way (a link would go upstream as the file's deletion). Where R
- * received something else since staging (E's own change, pulled), R's edit was superseded on R,
- * and E's change now is E's decision: the usual rules apply.
+ * Whether E's change is R's own: R staged exactly this (the same content, or a deletion) in a
+ * session still pending, from what R still holds as received, and R no longer holds E's content
+ * (else the usual record updates the stat). What R holds as received may also be what an earlier
+ * of those sessions sent (E applied it, and R recorded it here): E applies sessions in turn, so a
+ * later one's base on E is that. Content R never staged is E's own change. Only a file, or nothing
+ * in a directory R still has: a directory or a link R put there since goes the usual way (a link
+ * would go upstream as the file's deletion). Where R received something else since staging (E's
+ * own change, pulled), R's edit was superseded on R, and E's change now is E's decision: the usual
+ * rules apply.
  */
 export function ownEditReturned(input: PlanInput): boolean {
-  const { entry, recorded, local, staged } = input;
-  if (!staged || staged.kind !== 'file' || entry.kind !== 'file') return false;
+  const { entry, recorded, local } = input;
+  if (entry.kind !== 'file') return false;
   if (local.kind !== 'file' && local.kind !== 'absent') return false;
   if (recorded && recorded.kind !== 'file') return false;
-  if ((recorded?.checksum ?? null) !== staged.base_checksum) return false;
-  if (entry.operation === 'delete') return staged.operation === 'delete';
-  if (staged.operation === 'delete' || staged.checksum !== entry.checksum) return false;
+  const received = recorded?.checksum ?? null;
+  const staged = input.staged ?? [];
+  const matches = staged.some((s, at) => {
+    if (s.kind !== 'file' || !sentAs(s, entry)) return false;
+    return s.base_checksum === received || staged.slice(0, at).some((before) => before.kind === 'file' && sentChecksum(before) === received);
+  });
+  if (!matches) return false;
+  if (entry.operation === 'delete') return true;
   // A file gone with its directory (R replaced that with a file, say) is no deletion of R's:
   // E's directory and what it holds come back as they would without a staged record.
   if (local.kind === 'absent') return input.inDir === true;
   // Unknown: the usual rules ask for the hash.
   const held = knownLocalChecksum(recorded, local);
   return held !== undefined && held !== entry.checksum;
+}
+
+/** What a staged file row leaves on E once applied (null: no file). */
+function sentChecksum(s: StagedAtPath): string | null {
+  return s.operation === 'delete' ? null : s.checksum;
+}
+
+/** Whether E's change is what this staged row sent. */
+function sentAs(s: StagedAtPath, entry: ChangeEntry): boolean {
+  return entry.operation === 'delete' ? s.operation === 'delete' : s.operation !== 'delete' && s.checksum === entry.checksum;
 }
 
 /** Plans one path. `sources` maps content checksums to intact local files holding them. */

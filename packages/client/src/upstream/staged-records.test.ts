@@ -73,8 +73,38 @@ describe('StagedRecords', () => {
     const staged = [record('tool.sh'), record('gone.txt', { operation: 'delete', checksum: null, mode: null })];
     records.update('log-1', staged, scanned, 1);
     const keys = [{ base_dir: 'docs', path: 'tool.sh' }, { base_dir: 'docs', path: 'other.txt' }, { base_dir: 'code', path: 'gone.txt' }];
-    expect(records.lookup('log-1', keys)).toEqual(new Map([[fileKey('docs', 'tool.sh'), staged[0]]]));
+    expect(records.lookup('log-1', keys)).toEqual(new Map([[fileKey('docs', 'tool.sh'), [staged[0]]]]));
     expect(records.lookup('log-2', keys).size).toBe(0);
+    records.close();
+  });
+
+  it('looks up each session R sent a path in, oldest first, until the path\'s record is forgotten', () => {
+    const records = StagedRecords.open(dbFile());
+    const [first, second, gone] = ['1', '2', null].map((c, i) =>
+      record('tool.sh', { staging_id: `S${i + 1}`, checksum: c === null ? null : c.repeat(64), operation: c === null ? 'delete' : 'modify', mode: c === null ? null : 0o700 + i }),
+    );
+    const tool = [{ base_dir: 'docs', path: 'tool.sh' }];
+    const sessions = () => records.lookup('log-1', tool).get(fileKey('docs', 'tool.sh'))?.map((r) => r.staging_id);
+    records.update('log-1', [first!], scanned, 1);
+    records.update('log-1', [second!], scanned, 2);
+    records.update('log-1', [gone!], scanned, 3);
+    expect(records.lookup('log-1', tool).get(fileKey('docs', 'tool.sh'))).toEqual([first, second, gone]);
+    // E applied the first: its content came back, the newest record (a deletion) stays, and so does the history.
+    records.forgetReturned('log-1', [{ base_dir: 'docs', path: 'tool.sh', checksum: '1'.repeat(64) }]);
+    expect(sessions()).toEqual(['S1', 'S2', 'S3']);
+    // Nothing pending at the path any more (R's next upstream found nothing to send): all of it goes.
+    records.update('log-1', [], { baseDirs: new Set(['docs']), stillPending: new Set() }, 4);
+    records.update('log-1', [record('tool.sh', { staging_id: 'S5' })], scanned, 5);
+    expect(sessions()).toEqual(['S5']);
+    // The newest content came back: the record and what was behind it are forgotten.
+    records.update('log-1', [record('tool.sh', { staging_id: 'S6', checksum: '6'.repeat(64) })], scanned, 6);
+    records.forgetReturned('log-1', [{ base_dir: 'docs', path: 'tool.sh', checksum: '6'.repeat(64) }]);
+    expect(sessions()).toBeUndefined();
+    records.update('log-1', [record('tool.sh', { staging_id: 'S7' })], scanned, 7);
+    expect(sessions()).toEqual(['S7']);
+    records.forgetBaseDir('docs');
+    records.update('log-1', [record('tool.sh', { staging_id: 'S8' })], scanned, 8);
+    expect(sessions()).toEqual(['S8']);
     records.close();
   });
 

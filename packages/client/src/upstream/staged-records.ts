@@ -1,6 +1,6 @@
 // R's memory of what it already staged on E: per path, the staging session, the content and
 // permission bits sent (null for a deletion) and the base it was edited from, scoped to the
-// daemon's log_id. It lets
+// daemon's log_id; and, while that lives, what each earlier session still held there. It lets
 // --update-upstream skip a change that a pending session already holds unchanged, and the pull
 // tell R's own edit applied on E from E's change (core/plan-pull.ts). Lives in the
 // client database (sync_client.db) in its own table, created here if missing (CREATE ... IF NOT
@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { openFailure } from '../store/client-store.js';
 import type { StagedRecord } from './plan-upstream.js';
 import { fileKey } from './plan-upstream.js';
+
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS upstream_staged (
@@ -25,6 +26,20 @@ CREATE TABLE IF NOT EXISTS upstream_staged (
   staged_at     INTEGER NOT NULL,
   mode          INTEGER,         -- permission bits sent; NULL for a deletion or a directory
   PRIMARY KEY (base_dir, path)
+) STRICT;
+-- What each session R sent a path in held for it, while the path's upstream_staged row lives:
+-- that row keeps only the newest, and E may apply an older session first (ownEditReturned).
+-- Rowid order is staging order.
+CREATE TABLE IF NOT EXISTS upstream_staged_sessions (
+  base_dir      TEXT NOT NULL,
+  path          TEXT NOT NULL,
+  staging_id    TEXT NOT NULL,
+  kind          TEXT NOT NULL,
+  operation     TEXT NOT NULL,
+  checksum      TEXT,
+  base_checksum TEXT,
+  mode          INTEGER,
+  UNIQUE (base_dir, path, staging_id)
 ) STRICT;
 `;
 
@@ -65,19 +80,25 @@ export class StagedRecords {
   }
 
   /**
-   * Records staged against this log_id at these paths, by fileKey: the pull compares E's changes
-   * with them (core/plan-pull.ts, ownEditReturned) before it forgets them.
+   * What R staged against this log_id at these paths in each session since its record began,
+   * oldest first, by fileKey: the pull compares E's changes with them (core/plan-pull.ts,
+   * ownEditReturned) before it forgets them.
    */
-  lookup(logId: string, keys: readonly { base_dir: string; path: string }[]): Map<string, StagedRecord> {
-    const found = new Map<string, StagedRecord>();
+  lookup(logId: string, keys: readonly { base_dir: string; path: string }[]): Map<string, StagedRecord[]> {
+    const found = new Map<string, StagedRecord[]>();
     // Asked for every batch R pulls: with nothing staged against this log (the usual case), no lookups.
     if (keys.length === 0 || !this.db.prepare(`SELECT 1 FROM upstream_staged WHERE log_id = ? LIMIT 1`).get(logId)) return found;
     const get = this.db.prepare(
       `SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ?`,
     );
+    const before = this.db.prepare(
+      `SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode FROM upstream_staged_sessions
+       WHERE base_dir = ? AND path = ? AND staging_id != ? ORDER BY rowid`,
+    );
     for (const key of keys) {
       const row = get.get(logId, key.base_dir, key.path) as StagedRecord | undefined;
-      if (row) found.set(fileKey(row.base_dir, row.path), row);
+      // The row is the newest session (and the only one, in a table made before the history).
+      if (row) found.set(fileKey(row.base_dir, row.path), [...(before.all(row.base_dir, row.path, row.staging_id) as StagedRecord[]), row]);
     }
     return found;
   }
@@ -95,11 +116,10 @@ export class StagedRecords {
   ): void {
     const { baseDirs, stillPending } = scanned;
     this.db.transaction(() => {
-      const drop = this.db.prepare(`DELETE FROM upstream_staged WHERE base_dir = ? AND path = ?`);
       const all = this.db.prepare(`SELECT base_dir, path, log_id FROM upstream_staged`).all() as { base_dir: string; path: string; log_id: string }[];
       for (const row of all) {
         const resolved = baseDirs.has(row.base_dir) && !stillPending.has(fileKey(row.base_dir, row.path));
-        if (row.log_id !== logId || resolved) drop.run(row.base_dir, row.path);
+        if (row.log_id !== logId || resolved) this.dropPath(row.base_dir, row.path);
       }
       const put = this.db.prepare(
         `INSERT INTO upstream_staged (base_dir, path, log_id, staging_id, kind, operation, checksum, base_checksum, mode, staged_at)
@@ -108,11 +128,23 @@ export class StagedRecords {
            kind = excluded.kind, operation = excluded.operation, checksum = excluded.checksum,
            base_checksum = excluded.base_checksum, mode = excluded.mode, staged_at = excluded.staged_at`,
       );
-      for (const r of staged) put.run(r.base_dir, r.path, logId, r.staging_id, r.kind, r.operation, r.checksum, r.base_checksum, r.mode, now);
+      const keep = this.db.prepare(
+        `INSERT OR REPLACE INTO upstream_staged_sessions (base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const r of staged) {
+        put.run(r.base_dir, r.path, logId, r.staging_id, r.kind, r.operation, r.checksum, r.base_checksum, r.mode, now);
+        keep.run(r.base_dir, r.path, r.staging_id, r.kind, r.operation, r.checksum, r.base_checksum, r.mode);
+      }
       // Immediate: a deferred transaction that reads first cannot wait for another writer's lock
       // (SQLite answers SQLITE_BUSY at once), and this record of a session E already finalized
       // must not be lost to a passing lock.
     }).immediate();
+  }
+
+  /** Forgets a path's record and the sessions behind it. */
+  private dropPath(baseDir: string, path: string): number {
+    this.db.prepare(`DELETE FROM upstream_staged_sessions WHERE base_dir = ? AND path = ?`).run(baseDir, path);
+    return this.db.prepare(`DELETE FROM upstream_staged WHERE base_dir = ? AND path = ?`).run(baseDir, path).changes;
   }
 
   /**
@@ -140,9 +172,14 @@ export class StagedRecords {
       `DELETE FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ? AND kind = 'file' AND operation != 'delete' AND checksum = ?`,
     );
     const dropDir = this.db.prepare(`DELETE FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ? AND kind = 'dir' AND operation IN (?, ?)`);
+    const dropSessions = this.db.prepare(`DELETE FROM upstream_staged_sessions WHERE base_dir = ? AND path = ?`);
     this.db.transaction(() => {
-      for (const c of contents) drop.run(logId, c.base_dir, c.path, c.checksum);
-      for (const d of dirs) dropDir.run(logId, d.base_dir, d.path, d.removed ? 'delete' : 'add', 'delete');
+      for (const c of contents) {
+        if (drop.run(logId, c.base_dir, c.path, c.checksum).changes > 0) dropSessions.run(c.base_dir, c.path);
+      }
+      for (const d of dirs) {
+        if (dropDir.run(logId, d.base_dir, d.path, d.removed ? 'delete' : 'add', 'delete').changes > 0) dropSessions.run(d.base_dir, d.path);
+      }
     })();
   }
 
@@ -152,7 +189,10 @@ export class StagedRecords {
    * (plan-reverts.ts would send them back as one); the sessions on E wait for the person there.
    */
   forgetBaseDir(baseDir: string): void {
-    this.db.prepare(`DELETE FROM upstream_staged WHERE base_dir = ?`).run(baseDir);
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM upstream_staged_sessions WHERE base_dir = ?`).run(baseDir);
+      this.db.prepare(`DELETE FROM upstream_staged WHERE base_dir = ?`).run(baseDir);
+    })();
   }
 
   close(): void {
