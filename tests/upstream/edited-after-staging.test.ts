@@ -1,9 +1,9 @@
-// R stages an edit, then changes the file again (edits it, deletes it, or leaves it) before E
-// applies the session. E's applied change is R's own edit coming back: R's next pull records it
+// R stages an edit, then changes the file again (edits it, deletes it, makes it executable, or
+// leaves it) before E applies the session. E's applied change is R's own edit coming back: R's next pull records it
 // as received and leaves what R holds now in place, with no conflict copy and no word of E
 // editing anything; R's later change goes upstream next, against E's applied content, with no
 // conflict. Only where E changed the file again after applying is it a conflict for R's later edit.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exists, expectSameTree } from '../helpers/index.js';
@@ -89,6 +89,22 @@ describe('upstream: R changed a file again after staging it, and E applied the s
       expect(await readFile(path.join(r, 'f.txt'), 'utf8')).toBe('made again on R\n');
       expect(await conflictCopies(r)).toEqual([]);
       await sendAndConverge(pair, '1 added, 0 modified, 0 deleted');
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('R made it executable since: the pull leaves R\'s permission bits, and the chmod goes upstream next', async () => {
+    const pair = await stagedThenChangedOnR('v1 from R\n', (file) => chmod(file, 0o755));
+    const { e, r, daemon, setup } = pair;
+    try {
+      expect((await stat(path.join(e, 'f.txt'))).mode & 0o777).toBe(0o644);
+      const pulled = await runClientOnce(setup);
+      expect(pulled.code, pulled.stderr).toBe(0);
+      expect((await stat(path.join(r, 'f.txt'))).mode & 0o777).toBe(0o755);
+      expect(await conflictCopies(r)).toEqual([]);
+      await sendAndConverge(pair, '0 added, 1 modified, 0 deleted');
+      expect((await stat(path.join(e, 'f.txt'))).mode & 0o777).toBe(0o755);
     } finally {
       await daemon.stop();
     }

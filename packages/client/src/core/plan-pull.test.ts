@@ -131,8 +131,8 @@ describe('planEntry', () => {
 
 describe('planEntry: E\'s change meets what R staged upstream', () => {
   const D = 'd'.repeat(64); // what R staged, later applied on E
-  const sent = (over: Partial<StagedAtPath> = {}): StagedAtPath => ({ kind: 'file', operation: 'modify', checksum: D, base_checksum: A, ...over });
-  const gone: StagedAtPath = { kind: 'file', operation: 'delete', checksum: null, base_checksum: A };
+  const sent = (over: Partial<StagedAtPath> = {}): StagedAtPath => ({ kind: 'file', operation: 'modify', checksum: D, base_checksum: A, mode: 0o644, ...over });
+  const gone: StagedAtPath = { kind: 'file', operation: 'delete', checksum: null, base_checksum: A, mode: null };
   // R's directory of the path is there (inDir), unless a row says otherwise.
   it.each<[string, ChangeEntry, RecordedEntry | null, LocalState, StagedAtPath, string]>([
     // R's own edit comes back: recorded as received, R's disk left as it is
@@ -143,6 +143,11 @@ describe('planEntry: E\'s change meets what R staged upstream', () => {
     ['E applied R\'s deletion, R made the file again since', entry('delete'), rec(), file({ size: 9, checksum: C }), gone, 'record-staged'],
     // the usual rules
     ['E applied R\'s edit, R still holds it', entry('modify', { checksum: D, mtime: 1000 }), rec(), file({ size: 9, checksum: D, mtime: 1000 }), sent(), 'record'],
+    // a chmod R made after staging is R's edit too; E's bits where R made none since
+    ['E applied R\'s edit, R made it executable since', entry('modify', { checksum: D }), rec(), file({ size: 9, checksum: D, mode: 0o755 }), sent(), 'record-staged'],
+    ['E applied R\'s edit with E\'s bits, R changed none since', entry('modify', { checksum: D, mode: 0o600 }), rec(), file({ size: 9, checksum: D }), sent(), 'set-attributes'],
+    ['E applied R\'s edit, R holds it with the bits E gave', entry('modify', { checksum: D, mode: 0o755 }), rec(), file({ size: 9, checksum: D, mode: 0o755 }), sent(), 'set-attributes'],
+    ['E applied R\'s edit staged before modes were kept', entry('modify', { checksum: D }), rec(), file({ size: 9, checksum: D, mode: 0o755 }), sent({ mode: null }), 'set-attributes'],
     ['E applied R\'s edit and changed it again: a conflict with R\'s later edit', entry('modify'), rec(), file({ size: 9, checksum: C }), sent(), 'fetch keeping a copy'],
     ['E\'s change is not what R staged, R unchanged', entry('modify'), rec(), file(), sent(), 'fetch'],
     ['E deleted the file R staged an edit of', entry('delete'), rec(), file({ size: 9, checksum: C }), sent(), 'delete keeping a copy'],

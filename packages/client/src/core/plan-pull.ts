@@ -46,6 +46,8 @@ export interface StagedAtPath {
   /** What was sent (null: a deletion). */
   checksum: string | null;
   base_checksum: string | null;
+  /** Permission bits sent (null: a deletion, a directory, or staged before modes were kept). */
+  mode: number | null;
 }
 
 /**
@@ -132,18 +134,23 @@ export function ownEditReturned(input: PlanInput): boolean {
   if (recorded && recorded.kind !== 'file') return false;
   const received = recorded?.checksum ?? null;
   const staged = input.staged ?? [];
-  const matches = staged.some((s, at) => {
+  const returned = staged.filter((s, at) => {
     if (s.kind !== 'file' || !sentAs(s, entry)) return false;
     return s.base_checksum === received || staged.slice(0, at).some((before) => before.kind === 'file' && sentChecksum(before) === received);
   });
-  if (!matches) return false;
+  if (returned.length === 0) return false;
   if (entry.operation === 'delete') return true;
   // A file gone with its directory (R replaced that with a file, say) is no deletion of R's:
   // E's directory and what it holds come back as they would without a staged record.
   if (local.kind === 'absent') return input.inDir === true;
   // Unknown: the usual rules ask for the hash.
   const held = knownLocalChecksum(recorded, local);
-  return held !== undefined && held !== entry.checksum;
+  if (held === undefined) return false;
+  if (held !== entry.checksum) return true;
+  // R holds E's content with other permission bits than it sent and than E's: a chmod R made
+  // since staging, R's edit to send next (set-attributes would undo it silently).
+  const bits = local.mode & 0o7777;
+  return bits !== (entry.mode & 0o7777) && returned.some((s) => s.mode !== null && s.mode !== bits);
 }
 
 /** What a staged file row leaves on E once applied (null: no file). */
