@@ -11,7 +11,7 @@ import { conflictCopies, runClientOnce, syncedPair, waitForDaemonToSee, type Syn
 import { runApply, runUpstream, stagingIdFrom } from './support.js';
 
 /** R sends `sent` for f.txt (undefined: its deletion), then does `after` on R; E applies the session. */
-async function stagedThenChangedOnR(sent: string | undefined, after: (file: string) => Promise<void>): Promise<SyncedPair> {
+async function stagedThenChangedOnR(sent: string | undefined, after: (file: string, pair: SyncedPair) => Promise<void>): Promise<SyncedPair> {
   const pair = await syncedPair(async (e) => {
     await writeFile(path.join(e, 'f.txt'), 'base\n');
     // A root R emptied is taken for an unmounted disk, not for deletions.
@@ -22,7 +22,7 @@ async function stagedThenChangedOnR(sent: string | undefined, after: (file: stri
   else await writeFile(file, sent);
   const staged = await runUpstream(pair.setup);
   expect(staged.code, staged.stderr).toBe(0);
-  await after(file);
+  await after(file, pair);
   const applied = await runApply(pair.daemon, ['apply', stagingIdFrom(staged.stdout), '--non-interactive']);
   expect(applied.code, applied.stderr).toBe(0);
   await waitForDaemonToSee(pair.daemon, 'docs', pair.e);
@@ -101,6 +101,26 @@ describe('upstream: R changed a file again after staging it, and E applied the s
       expect((await stat(path.join(e, 'f.txt'))).mode & 0o777).toBe(0o644);
       const pulled = await runClientOnce(setup);
       expect(pulled.code, pulled.stderr).toBe(0);
+      expect((await stat(path.join(r, 'f.txt'))).mode & 0o777).toBe(0o755);
+      expect(await conflictCopies(r)).toEqual([]);
+      await sendAndConverge(pair, '0 added, 1 modified, 0 deleted');
+      expect((await stat(path.join(e, 'f.txt'))).mode & 0o777).toBe(0o755);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it("E made it executable before applying, and R edited it again: R's later edit takes E's bits, and both go back to E", async () => {
+    const pair = await stagedThenChangedOnR('v1 from R\n', async (file, { e }) => {
+      await chmod(path.join(e, 'f.txt'), 0o755);
+      await writeFile(file, 'v2 from R, longer\n');
+    });
+    const { e, r, daemon, setup } = pair;
+    try {
+      expect((await stat(path.join(e, 'f.txt'))).mode & 0o777).toBe(0o755);
+      const pulled = await runClientOnce(setup);
+      expect(pulled.code, pulled.stderr).toBe(0);
+      expect(await readFile(path.join(r, 'f.txt'), 'utf8')).toBe('v2 from R, longer\n');
       expect((await stat(path.join(r, 'f.txt'))).mode & 0o777).toBe(0o755);
       expect(await conflictCopies(r)).toEqual([]);
       await sendAndConverge(pair, '0 added, 1 modified, 0 deleted');

@@ -612,6 +612,17 @@ async function applyRound(
             result.removals.push({ base_dir: entry.base_dir, path: entry.path });
             if (action.local.kind === 'file') logger.info(`E applied R's staged deletion of ${where}; the file R has there since stays and goes upstream next time`);
           } else {
+            if (action.bits !== undefined) {
+              // E's chmod, on R's later content: R made none since it staged the edit.
+              if (!sameLocalState(lstatState(abs), action.local)) throw new ZyncError('FILE_CHANGED', `${where} changed on R meanwhile.`);
+              await chmod(abs, action.bits);
+              const handle = await open(abs, 'r');
+              try {
+                await handle.sync();
+              } finally {
+                await handle.close();
+              }
+            }
             // No local stat: R's file is not E's content, so the next look hashes it and finds R's edit.
             record(entry, { kind: 'absent' });
             logger.info(

@@ -187,6 +187,14 @@ describe('planEntry: E\'s change meets what R staged upstream', () => {
     expect(describeAction(planEntry({ entry: e, recorded, local, staged, inDir: local.kind === 'absent' }))).toBe(expected);
   });
 
+  it("gives R's later content E's bits where R kept the bits it sent (E's chmod), and not where R made its own", () => {
+    const eChmod = entry('modify', { checksum: D, mode: 0o755 });
+    const plan = (local: LocalState) => planEntry({ entry: eChmod, recorded: rec(), local, staged: [sent()], inDir: true });
+    expect(plan(file({ size: 9, checksum: C }))).toMatchObject({ type: 'record-staged', bits: 0o755 });
+    expect(plan(file({ size: 9, checksum: C, mode: 0o600 }))).not.toHaveProperty('bits');
+    expect(planEntry({ entry: entry('modify', { checksum: D }), recorded: rec(), local: file({ size: 9, checksum: C }), staged: [sent()], inDir: true })).not.toHaveProperty('bits');
+  });
+
   it('takes a file gone with its directory for no deletion of R\'s: E\'s file comes back (R replaced the directory with a file, say)', () => {
     const input = { entry: entry('add', { path: 'sub/f.txt', checksum: D }), recorded: null, local: absent, staged: [sent({ operation: 'add', base_checksum: null })] };
     expect(describeAction(planEntry({ ...input, inDir: false }))).toBe('fetch');

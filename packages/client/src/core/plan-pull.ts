@@ -94,7 +94,8 @@ export type PullAction =
    * E's change is R's own staged edit applied on E: record E's entry as received (the new base)
    * and leave R's disk alone — what R holds now (a later edit, a deletion) is an edit not yet sent.
    */
-  | { type: 'record-staged'; entry: ChangeEntry; local: LocalState }
+  /** `bits`: E's permission bits for R's file, where R changed none since staging (E's own chmod). */
+  | { type: 'record-staged'; entry: ChangeEntry; local: LocalState; bits?: number }
   /** Delete R's file; `keepCopy`: it holds R's edits, keep them as a conflict copy instead. */
   | { type: 'delete-file'; entry: ChangeEntry; local: LocalState; keepCopy: boolean }
   /** Remove the directory once empty (a non-empty one holds R's files and is kept). */
@@ -158,6 +159,20 @@ function sentChecksum(s: StagedAtPath): string | null {
   return s.operation === 'delete' ? null : s.checksum;
 }
 
+/**
+ * E's permission bits for R's file when E's change is R's own edit returned: where R's file still
+ * has the bits R sent (R made no chmod since) and E's differ, they are a chmod E made, which the
+ * three-way merge on E kept. Left as they are, R's next session would carry them as R's undo of it.
+ */
+function bitsFromE(input: PlanInput): number | undefined {
+  const { entry, local } = input;
+  if (entry.operation === 'delete' || local.kind !== 'file') return undefined;
+  const bits = local.mode & 0o7777;
+  const eBits = entry.mode & 0o7777;
+  const sentBits = (input.staged ?? []).some((s) => s.kind === 'file' && sentAs(s, entry) && s.mode === bits);
+  return sentBits && bits !== eBits ? eBits : undefined;
+}
+
 /** Whether E's change is what this staged row sent. */
 function sentAs(s: StagedAtPath, entry: ChangeEntry): boolean {
   return entry.operation === 'delete' ? s.operation === 'delete' : s.operation !== 'delete' && s.checksum === entry.checksum;
@@ -168,7 +183,10 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
   const { entry, recorded, local } = input;
   const edit = classifyLocalEdit(recorded, local);
   if (edit === 'unknown') throw new Error(`planEntry: ${entry.base_dir}/${entry.path} needs a local hash first`);
-  if (ownEditReturned(input)) return { type: 'record-staged', entry, local };
+  if (ownEditReturned(input)) {
+    const bits = bitsFromE(input);
+    return { type: 'record-staged', entry, local, ...(bits === undefined ? {} : { bits }) };
+  }
 
   if (entry.operation === 'delete') {
     // What R received decides, not the kind E deleted last: a batch may collapse E's file that
