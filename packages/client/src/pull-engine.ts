@@ -16,7 +16,7 @@ import { applyBatch, type BatchResult, type ConflictReport, type Problem } from 
 import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
-import { ackableSequence } from './core/plan-pull.js';
+import { ackableSequence, sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
@@ -370,6 +370,11 @@ export class PullEngine {
     // at its path within the page is E's (placementsOf). Only for dirs R syncs: no other entry is
     // ever recorded, which is what drops a note.
     const placements = placementsOf(seen, dirNames);
+    const heldInPage = new Map<string, Set<string>>();
+    for (const p of placements) {
+      const key = entryKeyString(p);
+      heldInPage.set(key, (heldInPage.get(key) ?? new Set()).add(p.checksum));
+    }
     const leftover = store.hasPlacements();
     store.notePlacements(placements);
     // The notes say more than the batch's own last contents only when a killed run left some, or
@@ -388,7 +393,10 @@ export class PullEngine {
       // Read before this page's records are forgotten (pullLog, after the batch). Known race: a
       // kill -9 between that and the page's commit pulls the page again without them, and R's
       // later edit goes to a conflict copy as E's change would (nothing lost).
-      staged: (keys) => this.options.staged?.lookup(connection.hello.log_id, keys) ?? new Map(),
+      staged: (keys) => {
+        const found = this.options.staged?.lookup(connection.hello.log_id, keys) ?? new Map<string, readonly StagedAtPath[]>();
+        return new Map([...found].map(([key, sessions]) => [key, sessionsStillReturning(sessions, heldInPage.get(key))]));
+      },
       daemonDirs: new Set(connection.hello.dirs),
       generation: store.position().generation,
       logger,

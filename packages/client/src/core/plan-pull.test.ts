@@ -1,6 +1,6 @@
 import type { ChangeEntry } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { ackableSequence, planEntry, planPull, type PullAction, type StagedAtPath } from './plan-pull.js';
+import { ackableSequence, planEntry, planPull, sessionsStillReturning, type PullAction, type StagedAtPath } from './plan-pull.js';
 import type { EntryKey, LocalState, RecordedEntry } from './types.js';
 
 const A = 'a'.repeat(64); // what R last received
@@ -185,6 +185,18 @@ describe('planEntry: E\'s change meets what R staged upstream', () => {
     ['R\'s older content after its newer one was received', entry('modify', { checksum: D }), rec({ checksum: E2 }), file({ size: 9, checksum: C }), [sent(), sent({ checksum: E2 })], 'fetch keeping a copy'],
   ])('%s', (_name, e, recorded, local, staged, expected) => {
     expect(describeAction(planEntry({ entry: e, recorded, local, staged, inDir: local.kind === 'absent' }))).toBe(expected);
+  });
+
+  it("takes E's change back to an older session's content, after the page showed E holding the newer one, for E's own", () => {
+    const older = sent();
+    const newer = sent({ checksum: E2 });
+    expect(sessionsStillReturning([older, newer], new Set([E2, D]))).toEqual([newer]);
+    expect(sessionsStillReturning([older, newer], new Set([D]))).toEqual([older, newer]);
+    expect(sessionsStillReturning([older, newer], undefined)).toEqual([older, newer]);
+    // Both applied, then E's person reverted to the older: a conflict with R's edit, not R's own.
+    const input = { entry: entry('modify', { checksum: D }), recorded: rec(), local: file({ size: 9, checksum: E2 }), inDir: true };
+    expect(describeAction(planEntry({ ...input, staged: sessionsStillReturning([older, newer], new Set([E2, D])) }))).toBe('fetch keeping a copy');
+    expect(describeAction(planEntry({ ...input, staged: sessionsStillReturning([older, newer], new Set([D])) }))).toBe('record-staged');
   });
 
   it("gives R's later content E's bits where R kept the bits it sent (E's chmod), and not where R made its own", () => {

@@ -154,6 +154,22 @@ export function ownEditReturned(input: PlanInput): boolean {
   return bits !== (entry.mode & 0o7777) && returned.some((s) => s.mode !== null && s.mode !== bits);
 }
 
+/**
+ * The sessions whose edit can still be coming back at the end of a page, given the contents E held
+ * at the path within it (`heldInPage`): where the page shows E holding what a later session sent,
+ * that session reached E after the earlier ones, and E's change back to an earlier session's
+ * content is E's own decision (a revert), not R's edit returning.
+ */
+export function sessionsStillReturning(staged: readonly StagedAtPath[], heldInPage: ReadonlySet<string> | undefined): readonly StagedAtPath[] {
+  if (!heldInPage || heldInPage.size === 0) return staged;
+  let latest = -1;
+  staged.forEach((s, at) => {
+    const sent = sentChecksum(s);
+    if (s.kind === 'file' && sent !== null && heldInPage.has(sent)) latest = at;
+  });
+  return latest > 0 ? staged.slice(latest) : staged;
+}
+
 /** What a staged file row leaves on E once applied (null: no file). */
 function sentChecksum(s: StagedAtPath): string | null {
   return s.operation === 'delete' ? null : s.checksum;
