@@ -370,11 +370,6 @@ export class PullEngine {
     // at its path within the page is E's (placementsOf). Only for dirs R syncs: no other entry is
     // ever recorded, which is what drops a note.
     const placements = placementsOf(seen, dirNames);
-    const heldInPage = new Map<string, Set<string>>();
-    for (const p of placements) {
-      const key = entryKeyString(p);
-      heldInPage.set(key, (heldInPage.get(key) ?? new Set()).add(p.checksum));
-    }
     const leftover = store.hasPlacements();
     store.notePlacements(placements);
     // The notes say more than the batch's own last contents only when a killed run left some, or
@@ -395,6 +390,13 @@ export class PullEngine {
       // later edit goes to a conflict copy as E's change would (nothing lost).
       staged: (keys) => {
         const found = this.options.staged?.lookup(connection.hello.log_id, keys) ?? new Map<string, readonly StagedAtPath[]>();
+        if (found.size === 0) return found;
+        // What E held at those paths within the page: only where R staged something (usually nowhere).
+        const heldInPage = new Map<string, Set<string>>();
+        for (const p of placements) {
+          const key = entryKeyString(p);
+          if (found.has(key)) heldInPage.set(key, (heldInPage.get(key) ?? new Set()).add(p.checksum));
+        }
         return new Map([...found].map(([key, sessions]) => [key, sessionsStillReturning(sessions, heldInPage.get(key))]));
       },
       daemonDirs: new Set(connection.hello.dirs),
