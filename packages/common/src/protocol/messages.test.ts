@@ -13,6 +13,7 @@ describe('Request schema', () => {
     ['an upstream deletion', { operation: 'UPSTREAM_FILE', id: 5, base_dir: 'd', path: 'x', checksum: null, size: 0, base_checksum: sum, delete: true }],
     ['a status question', { operation: 'UPSTREAM_STATUS', id: 6, staging_ids: ['S1', 'S2'] }],
     ['a file left out of the session', { operation: 'DROP_UPSTREAM_FILE', id: 7, staging_id: 'S1', base_dir: 'd', path: 'logs/run.log' }],
+    ['a staged directory taken back out', { operation: 'DROP_UPSTREAM_FILE', id: 8, staging_id: 'S1', base_dir: 'd', path: 'new-dir', staged: true }],
   ])('accepts %s', (_why, message) => {
     expect(Request.safeParse(message).success).toBe(true);
   });
@@ -31,6 +32,7 @@ describe('Request schema', () => {
     ['a status question with an empty id', { operation: 'UPSTREAM_STATUS', id: 1, staging_ids: [''] }],
     ['a file left out without its path', { operation: 'DROP_UPSTREAM_FILE', id: 1, base_dir: 'd' }],
     ['a file left out with an empty base dir', { operation: 'DROP_UPSTREAM_FILE', id: 1, base_dir: '', path: 'x' }],
+    ['a staged entry taken out with a string flag', { operation: 'DROP_UPSTREAM_FILE', id: 1, base_dir: 'd', path: 'x', staged: 'yes' }],
   ])('refuses %s', (_why, message) => {
     expect(Request.safeParse(message).success).toBe(false);
   });

@@ -124,12 +124,20 @@ export const UpstreamFileRequest = req('UPSTREAM_FILE', {
  * upload still waiting for bytes is ended: none follow, and its own request gets no answer), and
  * the session expects one entry fewer, so FINALIZE_UPSTREAM stages the others. R may still send
  * the path again in the session (the file read once more), which counts it back in. A path staged
- * already, or left out already, is refused.
+ * already, or left out already, is refused — unless `staged` is true.
  */
 export const DropUpstreamFileRequest = req('DROP_UPSTREAM_FILE', {
   staging_id: z.string().min(1).max(100).optional(),
   base_dir: baseDir,
   path: relPath,
+  /**
+   * Added later: the entry is staged already and R takes it back out before FINALIZE_UPSTREAM —
+   * one staged without bytes read (a directory, a deletion, an empty file) that no longer holds
+   * on R (the directory removed, the deleted path made again). Only an entry E has answered for
+   * can be taken out. An older daemon drops the field and refuses, as for any staged path: the
+   * session is then finalized with the entry, as before.
+   */
+  staged: z.boolean().optional(),
 });
 export const FinalizeUpstreamRequest = req('FINALIZE_UPSTREAM', {
   staging_id: z.string().min(1).max(100).optional(),

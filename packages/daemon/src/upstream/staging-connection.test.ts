@@ -400,6 +400,33 @@ describe('upstream staging', () => {
     expect(staging().getSession(id)).toMatchObject({ status: 'complete', file_count: 2, received_count: 2 });
   });
 
+  it('takes staged entries back out when R asks (staged: true), and finalizes the rest', async () => {
+    const c = open();
+    const id = await c.prepare(4);
+    // A directory R made and removed again before FINALIZE, and an empty file R wrote into since.
+    const dir = c.upload('new-dir', null, null, { kind: 'dir' });
+    const empty = c.upload('empty.txt', Buffer.alloc(0), null);
+    const kept = Buffer.from('kept\n');
+    const k = c.upload('kept.txt', kept, null);
+    c.sendBytes(k, kept);
+    for (const u of [dir, empty, k]) expect(await c.reply(u)).toMatchObject({ status: 'ok' });
+    // Not yet sent: nothing to take out (without `staged` it is a plain drop).
+    expect(await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'later.txt', staged: true }))).toMatchObject({ status: 'error', code: 'UPSTREAM_STATE' });
+    expect(await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'later.txt' }))).toMatchObject({ status: 'ok', file_count: 3 });
+    // Without `staged`, a staged entry stays, as before.
+    expect(await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'new-dir' }))).toMatchObject({ status: 'error', code: 'UPSTREAM_STATE' });
+    expect(await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'new-dir', staged: true }))).toMatchObject({ status: 'ok', staging_id: id, file_count: 2 });
+    expect(await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'empty.txt', staged: true }))).toMatchObject({ status: 'ok', staging_id: id, file_count: 1 });
+    expect(await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'new-dir', staged: true }))).toMatchObject({ status: 'error', code: 'UPSTREAM_STATE' });
+    expect(await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: '../new-dir', staged: true }))).toMatchObject({ status: 'error', code: 'UNSAFE_PATH' });
+
+    expect(await c.finalize()).toMatchObject({ status: 'ok', staging_id: id, file_count: 1, conflict_count: 0 });
+    expect(staging().getSession(id)).toMatchObject({ status: 'complete', file_count: 1, received_count: 1, total_bytes: kept.length });
+    expect(staging().listEntries(id).map((e) => e.path)).toEqual(['kept.txt']);
+    // The empty file's blob went with it.
+    expect(await readdir(stagingDir(id))).toEqual(['3.blob']);
+  });
+
   it.each([
     ['an unknown base dir', { base_dir: 'code' }, 'UNKNOWN_BASE_DIR'],
     ['a path escaping the root', { path: '../x' }, 'UNSAFE_PATH'],

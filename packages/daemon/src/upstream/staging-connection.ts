@@ -1,8 +1,8 @@
 // One connection's upstream staging: PREPARE_UPSTREAM opens a session bound to this connection,
 // each UPSTREAM_FILE streams its bytes into <statedir>/zync-staging/<staging_id>/ through an
 // AtomicFileWriter (checksum verified on commit) or records a deletion, DROP_UPSTREAM_FILE leaves
-// one entry out (discarding what arrived of it), and FINALIZE_UPSTREAM
-// marks the session complete once every announced entry arrived intact and they make a tree
+// one entry out (discarding what arrived of it; with `staged`, taking a staged one back out), and
+// FINALIZE_UPSTREAM marks the session complete once every announced entry arrived intact and they make a tree
 // (checkNothingBelowFiles; otherwise it is aborted). The socket closing before that aborts the
 // session and deletes its files; a full disk aborts it at once.
 // It owns the socket's flow control for upstream bytes (pause above a high-water mark of bytes
@@ -28,7 +28,7 @@ import {
 } from '@zync/common';
 import type { UpstreamConnection, UpstreamContext, UpstreamRequest } from '../server/upstream-port.js';
 import { classifyStagedEntry, eChangeOf, entryTokens, upstreamOperation } from './classify.js';
-import type { StagingStore } from './staging-store.js';
+import type { StagedEntry, StagingStore } from './staging-store.js';
 import {
   checkAllArrived,
   checkDropUpstreamFile,
@@ -383,9 +383,12 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
   const drop = (req: DropUpstreamFileRequest) => {
     const key = entryKey(req.base_dir, req.path);
     const up = [...uploads.values()].find((u) => u.session === session && entryKey(u.req.base_dir, u.req.path) === key);
-    const refused = checkDropUpstreamFile(session, req, deps.knownDirs, up !== undefined);
+    // Recorded: the session's row exists only once the entry is staged whole (record()).
+    const staged = req.staged === true && session ? deps.store.getEntry(session.staging_id, req.base_dir, req.path) : null;
+    const refused = checkDropUpstreamFile(session, req, deps.knownDirs, up !== undefined, staged !== null);
     if (refused || !session) return sendError(req.id, refused);
     const s = session;
+    if (staged) return takeOut(req, s, staged);
     deps.store.adjustFileCount(s.staging_id, -1);
     s.file_count--;
     s.seen.delete(key);
@@ -400,6 +403,28 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       const ok: DropUpstreamFileResponse = { id: req.id, status: 'ok', staging_id: s.staging_id, file_count: s.file_count };
       if (!closed) ctx.send(ok);
     });
+    track(answered);
+  };
+
+  /**
+   * Takes an entry the session staged back out (DROP_UPSTREAM_FILE with `staged`): its row and
+   * its blob go, and the session expects one entry fewer. R may send the path again, as after a drop.
+   */
+  const takeOut = (req: DropUpstreamFileRequest, s: LiveSession, entry: StagedEntry) => {
+    if (!deps.store.removeEntry(entry)) return sendError(req.id, sessionGone(s));
+    const key = entryKey(req.base_dir, req.path);
+    s.staged--;
+    s.file_count--;
+    s.seen.delete(key);
+    s.dropped.add(key);
+    ctx.log.info({ staging_id: s.staging_id, base_dir: req.base_dir, path: req.path }, 'staged upstream entry taken out by R');
+    const blob = entry.blob === null ? Promise.resolve() : rm(nodePath.join(s.dir, entry.blob), { force: true });
+    const answered = blob
+      .catch((err: unknown) => ctx.log.warn({ err, staging_id: s.staging_id, blob: entry.blob }, 'could not remove the blob of an entry taken out'))
+      .then(() => {
+        const ok: DropUpstreamFileResponse = { id: req.id, status: 'ok', staging_id: s.staging_id, file_count: s.file_count };
+        if (!closed) ctx.send(ok);
+      });
     track(answered);
   };
 

@@ -59,6 +59,26 @@ describe('StagingStore.discardSession', () => {
   });
 });
 
+describe('StagingStore.removeEntry', () => {
+  it('takes a staged entry out of a session in progress, with what it counted', () => {
+    const s = openStaging();
+    s.createSession({ staging_id: 'S', client_id: 'r1', file_count: 2, now: 1 });
+    s.addEntry({ ...entry('S', 'a'), conflict: true });
+    s.addEntry({ ...entry('S', 'b'), size: 5 });
+    expect(s.removeEntry({ staging_id: 'S', base_dir: 'd', path: 'a', conflict: true, size: 3 })).toBe(true);
+    expect(s.getSession('S')).toMatchObject({ file_count: 1, received_count: 1, conflict_count: 0, total_bytes: 5 });
+    expect(s.listEntries('S').map((e) => e.path)).toEqual(['b']);
+  });
+
+  it('changes nothing once the session is complete', () => {
+    const s = openStaging();
+    stage(s, 'S', 'r1', ['a']);
+    expect(s.removeEntry({ staging_id: 'S', base_dir: 'd', path: 'a', conflict: false, size: 3 })).toBe(false);
+    expect(s.listEntries('S').map((e) => e.path)).toEqual(['a']);
+    expect(s.getSession('S')).toMatchObject({ file_count: 1, received_count: 1 });
+  });
+});
+
 describe('StagingStore.sessionsOfClient', () => {
   it("answers for the client's own sessions only, with their applied counts", () => {
     const s = openStaging();

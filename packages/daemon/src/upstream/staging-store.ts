@@ -110,6 +110,25 @@ export class StagingStore {
     })();
   }
 
+  /**
+   * Takes a staged entry back out of a session still in progress (DROP_UPSTREAM_FILE with
+   * `staged`), undoing what addEntry counted and announcing one entry fewer, atomically.
+   * Returns false when the session is no longer in progress (then nothing changes).
+   */
+  removeEntry(e: Pick<StagedEntry, 'staging_id' | 'base_dir' | 'path' | 'conflict' | 'size'>): boolean {
+    return this.db.transaction(() => {
+      const changed = this.db
+        .prepare(
+          `UPDATE staging_sessions SET file_count = file_count - 1, received_count = received_count - 1,
+             conflict_count = conflict_count - ?, total_bytes = total_bytes - ? WHERE staging_id = ? AND status = 'in_progress'`,
+        )
+        .run(e.conflict ? 1 : 0, e.size, e.staging_id).changes;
+      if (changed !== 1) return false;
+      this.db.prepare(`DELETE FROM staging_entries WHERE staging_id = ? AND base_dir = ? AND path = ?`).run(e.staging_id, e.base_dir, e.path);
+      return true;
+    })();
+  }
+
   /** R left an announced entry out (-1, DROP_UPSTREAM_FILE) or sent it again after all (+1). */
   adjustFileCount(stagingId: string, delta: 1 | -1): void {
     this.db

@@ -76,6 +76,21 @@ describe('checkDropUpstreamFile', () => {
   ])('%s', (_name, session, req, uploading, code) => {
     expect(checkDropUpstreamFile(session, req, dirs, uploading)?.code ?? null).toBe(code);
   });
+
+  const back = { ...drop, staged: true };
+  it.each<[string, SessionView | null, typeof back & { staging_id?: string }, { uploading: boolean; recorded: boolean }, string | null]>([
+    ['a staged entry taken back out', open({ seen: new Set([a]) }), back, { uploading: false, recorded: true }, null],
+    ['the only entry of the session', open({ file_count: 1, seen: new Set([a]) }), back, { uploading: false, recorded: true }, null],
+    ['one still being committed', open({ seen: new Set([a]) }), back, { uploading: false, recorded: false }, 'UPSTREAM_STATE'],
+    ['one still waiting for bytes', open({ seen: new Set([a]) }), back, { uploading: true, recorded: false }, 'UPSTREAM_STATE'],
+    ['one never sent', open(), back, { uploading: false, recorded: false }, 'UPSTREAM_STATE'],
+    ['one left out already', open({ file_count: 1, dropped: new Set([a]) }), back, { uploading: false, recorded: false }, 'UPSTREAM_STATE'],
+    ['an unsafe path, even if something claims it is recorded', open({ seen: new Set([a]) }), { ...back, path: '../a.txt' }, { uploading: false, recorded: true }, 'UNSAFE_PATH'],
+    ['an unknown base dir', open({ seen: new Set([a]) }), { ...back, base_dir: 'code' }, { uploading: false, recorded: true }, 'UNKNOWN_BASE_DIR'],
+    ['a session being finalized', open({ status: 'finalizing', seen: new Set([a]) }), back, { uploading: false, recorded: true }, 'UPSTREAM_STATE'],
+  ])('staged: %s', (_name, session, req, at, code) => {
+    expect(checkDropUpstreamFile(session, req, dirs, at.uploading, at.recorded)?.code ?? null).toBe(code);
+  });
 });
 
 describe('checkFinalize / checkAllArrived', () => {

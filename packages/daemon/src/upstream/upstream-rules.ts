@@ -122,20 +122,27 @@ export function checkUpstreamFile(
 /**
  * DROP_UPSTREAM_FILE: R leaves out an entry that failed, or whose upload is still waiting for
  * bytes (`uploading`: those are then discarded). One staged, or being committed, stays: the
- * session already holds it.
+ * session already holds it — unless R asks for a staged one back (`staged`), which it may once
+ * the entry is recorded in the session (`recorded`), not while it is still being committed.
  */
 
 export function checkDropUpstreamFile(
   session: SessionView | null,
-  req: Pick<DropUpstreamFileRequest, 'staging_id' | 'base_dir' | 'path'>,
+  req: Pick<DropUpstreamFileRequest, 'staging_id' | 'base_dir' | 'path' | 'staged'>,
   knownDirs: ReadonlySet<string>,
   uploading: boolean,
+  recorded = false,
 ): ZyncError | null {
   const refused = entryRefusal(session, req, knownDirs);
   if (refused || !session) return refused;
   const key = entryKey(req.base_dir, req.path);
   if (session.dropped?.has(key)) {
     return new ZyncError('UPSTREAM_STATE', `${req.base_dir}/${req.path} was already left out of session ${session.staging_id}.`);
+  }
+  if (req.staged === true) {
+    return recorded && session.seen.has(key)
+      ? null
+      : new ZyncError('UPSTREAM_STATE', `${req.base_dir}/${req.path} is not staged in session ${session.staging_id} (yet); only an entry E answered for can be taken out.`);
   }
   if (session.seen.has(key) && !uploading) {
     return new ZyncError('UPSTREAM_STATE', `${req.base_dir}/${req.path} is already staged in session ${session.staging_id}; it cannot be left out.`);
