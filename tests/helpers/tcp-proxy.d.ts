@@ -31,8 +31,11 @@ export interface TcpProxy {
   /** Destroys every connection (TCP reset) and refuses new ones until restore(). */
   cut(): void;
   restore(): void;
-  /** Stops forwarding both ways without closing; held data flows again after unstall(). */
-  stall(): void;
+  /**
+   * Stops forwarding without closing; held data flows again after unstall(). Both ways, or one
+   * (`toClient`: the daemon's answers are held while the client's requests still reach it).
+   */
+  stall(direction?: 'toClient' | 'toTarget'): void;
   unstall(): void;
   /** Closes the listener and all connections. */
   close(): Promise<void>;

@@ -20,7 +20,8 @@ export async function startProxy(options) {
   const host = options.host ?? '127.0.0.1';
   let delayMs = checkDelay(options.delayMs ?? 0);
   let refusing = false;
-  let stalled = false;
+  /** Directions held by stall(): toTarget (client to daemon), toClient (daemon to client). */
+  const stalled = { toTarget: false, toClient: false };
   let closed = false;
   const bytes = { toTarget: 0, toClient: 0 };
   const counters = { accepted: 0, refused: 0 };
@@ -53,8 +54,8 @@ export async function startProxy(options) {
         down.kick();
       },
     };
-    const up = pipeDelayed(client, upstream, (n) => (bytes.toTarget += n), pair);
-    const down = pipeDelayed(upstream, client, (n) => (bytes.toClient += n), pair);
+    const up = pipeDelayed(client, upstream, (n) => (bytes.toTarget += n), pair, 'toTarget');
+    const down = pipeDelayed(upstream, client, (n) => (bytes.toClient += n), pair, 'toClient');
     pairs.add(pair);
     client.on('error', () => pair.destroy());
     upstream.on('error', () => pair.destroy());
@@ -66,7 +67,8 @@ export async function startProxy(options) {
    * Forwards src to dst through a queue released at arrival + delay. Pauses src while the queue
    * (plus dst's own buffer) is above the high-water mark or while the proxy is stalled.
    */
-  function pipeDelayed(src, dst, count, pair) {
+  function pipeDelayed(src, dst, count, pair, direction) {
+    const held = () => stalled[direction];
     /** @type {{at: number, chunk: Buffer | null}[]} chunk null = end of stream */
     const queue = [];
     let head = 0;
@@ -81,7 +83,7 @@ export async function startProxy(options) {
       timer = null;
     };
 
-    const shouldPause = () => stalled || queuedBytes + dst.writableLength > QUEUE_HIGH_WATER;
+    const shouldPause = () => held() || queuedBytes + dst.writableLength > QUEUE_HIGH_WATER;
     const updateFlow = () => {
       if (pair.destroyed) return;
       if (shouldPause()) {
@@ -91,7 +93,7 @@ export async function startProxy(options) {
 
     const release = () => {
       timer = null;
-      if (pair.destroyed || stalled) return;
+      if (pair.destroyed || held()) return;
       const now = performance.now();
       while (head < queue.length && queue[head].at <= now + 0.5) {
         const item = queue[head];
@@ -114,7 +116,7 @@ export async function startProxy(options) {
     };
 
     const schedule = () => {
-      if (timer !== null || stalled || pair.destroyed || head >= queue.length) return;
+      if (timer !== null || held() || pair.destroyed || head >= queue.length) return;
       const wait = queue[head].at - performance.now();
       if (wait <= 0.5) timer = { kind: 'immediate', handle: setImmediate(release) };
       else timer = { kind: 'timeout', handle: setTimeout(release, Math.max(1, Math.floor(wait))) };
@@ -126,7 +128,7 @@ export async function startProxy(options) {
       lastAt = at;
       queue.push({ at, chunk });
       if (chunk !== null) queuedBytes += chunk.length;
-      if (delayMs === 0 && !stalled && timer === null) release();
+      if (delayMs === 0 && !held() && timer === null) release();
       else schedule();
       updateFlow();
     };
@@ -143,7 +145,7 @@ export async function startProxy(options) {
       },
       kick() {
         cancelTimer();
-        if (!stalled) release();
+        if (!held()) release();
         updateFlow();
       },
     };
@@ -183,13 +185,18 @@ export async function startProxy(options) {
     restore() {
       refusing = false;
     },
-    /** Stops forwarding in both directions without closing anything; data is held, not lost. */
-    stall() {
-      stalled = true;
+    /**
+     * Stops forwarding without closing anything; data is held, not lost. Both directions, or only
+     * `direction` ('toClient': the daemon's answers wait while the client's requests go through).
+     */
+    stall(direction) {
+      if (direction !== 'toClient') stalled.toTarget = true;
+      if (direction !== 'toTarget') stalled.toClient = true;
       for (const pair of pairs) pair.kick();
     },
     unstall() {
-      stalled = false;
+      stalled.toTarget = false;
+      stalled.toClient = false;
       for (const pair of [...pairs]) pair.kick();
     },
     /** Closes the listener and every connection. */

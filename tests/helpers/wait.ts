@@ -1,4 +1,5 @@
 // Waiting on observed state, never on fixed sleeps.
+import { constants, openSync } from 'node:fs';
 
 /** Polls `check` until it returns a truthy value (which is returned) or the deadline passes. */
 export async function waitFor<T>(
@@ -20,4 +21,21 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
+}
+
+/**
+ * Waits until a process has the FIFO open for reading (a non-blocking open for writing fails with
+ * ENXIO before), and returns the write end: the reader waits there until it is closed.
+ */
+export function waitForFifoReader(fifo: string, what: string): Promise<number> {
+  return waitFor(
+    () => {
+      try {
+        return openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch {
+        return null;
+      }
+    },
+    { what },
+  );
 }

@@ -6,13 +6,13 @@
 // does come once the same run can connect. The connection held open during the scan, if lost
 // meanwhile, is made again for the upload: R's `.zyncignore`, read first by the scan, is a FIFO
 // here, so the scan waits (its reader shows) until the test has cut the connection.
-import { constants, closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { runCli, spawnCli, waitFor } from '../helpers/index.js';
+import { runCli, spawnCli, waitFor, waitForFifoReader } from '../helpers/index.js';
 import { startProxy } from '../helpers/tcp-proxy.mjs';
 import { clientArgs, syncedPair } from '../client/support.js';
 import { listSessions, stagingIdFrom } from './support.js';
@@ -73,16 +73,7 @@ describe('--update-upstream connects before it scans', () => {
       const client = spawnCli('client', args);
       // The scan has begun (it reads .zyncignore) once the FIFO has a reader: O_NONBLOCK opens for
       // writing only then (ENXIO before). It waits there until the writer closes.
-      writer = await waitFor(
-        () => {
-          try {
-            return openSync(ignoreFile, constants.O_WRONLY | constants.O_NONBLOCK);
-          } catch {
-            return null;
-          }
-        },
-        { what: 'the scan to read .zyncignore' },
-      );
+      writer = await waitForFifoReader(ignoreFile, 'the scan to read .zyncignore');
       expect(proxy.counters.accepted).toBe(1);
       proxy.cut();
       await waitFor(() => client.stderr().includes("Connecting again once R's roots are scanned."), { what: 'the client to see the connection lost' });
