@@ -4,7 +4,8 @@
 // hash only suspects; plan-upstream.ts decides) and sends them as one staging session; prints the staging id and counts. Content a
 // pending session already holds unchanged is not sent again (staged-records.ts), once E confirms
 // (UPSTREAM_STATUS) that the session is still waiting or applied; edits of a session E discarded
-// go again (staged-states.ts). A file that changed while it was being sent, or a path E refuses as
+// go again (staged-states.ts). A file that changed while it was being sent (or a directory or
+// deletion that no longer holds on R once all is sent), or a path E refuses as
 // ignored (R has not pulled E's latest .zyncignore), is left out and the rest staged; the run
 // then ends with LEFT_OUT naming it (exit 11). Any failure throws a
 // ZyncError with one sentence; the connection is closed so the daemon aborts a half-sent session.
@@ -16,8 +17,8 @@ import type { ClientStore } from '../store/client-store.js';
 import { findLocalChanges, type LocalChanges, type ScanCounts } from './find-changes.js';
 import type { UndoneInput } from './plan-reverts.js';
 import { describeCounts, fileKey, planUpstream, type HashedFile, type StagedRecord, type UpstreamEntry, type UpstreamPlan } from './plan-upstream.js';
-import { leftOutError } from './left-out.js';
-import { hashSuspects, readLocalNow, rereadEntry, type HashCounts } from './scan-local.js';
+import { leftOutError, outdatedEntries, stagedWithoutBytes } from './left-out.js';
+import { hashSuspects, readLocalNow, rereadEntry, statNow, type HashCounts } from './scan-local.js';
 import { sendSession, type UploadObserver } from './send-session.js';
 import { StagedRecords } from './staged-records.js';
 import { applyStagedStates, describeDropped } from './staged-states.js';
@@ -272,6 +273,7 @@ async function planAndSend(
           },
           progress,
           reread: (entry) => rereadEntry(dirs, entry),
+          outdated: async (went) => outdatedEntries(went, await statNow(dirs, went.filter(stagedWithoutBytes))),
         });
       } catch (err) {
         throw signal?.aborted ? stoppedError() : err;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor, ZyncError } from '@zync/common';
-import { changedWhileSent, ignoredOnE, leftOutError } from './left-out.js';
+import { changedWhileSent, ignoredOnE, leftOutError, outdatedEntries, type StatNow } from './left-out.js';
+import { fileKey, type UpstreamEntry } from './plan-upstream.js';
 
 const errno = (code: string) => Object.assign(new Error(code), { code });
 
@@ -74,5 +75,46 @@ describe('leftOutError', () => {
   it('exits 11: the rest was staged, but not everything was sent', () => {
     expect(exitCodeFor(leftOutError(['docs/run.log']))).toBe(11);
     expect(exitCodeFor(leftOutError([], ['docs/x.log']))).toBe(11);
+  });
+});
+
+describe('outdatedEntries', () => {
+  const SUM = 'a'.repeat(64);
+  const dir = (path: string, mode?: number): UpstreamEntry => ({ base_dir: 'docs', path, kind: 'dir', operation: 'add', checksum: null, size: 0, base_checksum: null, ...(mode === undefined ? {} : { mode }) });
+  const file = (path: string, size = 5): UpstreamEntry => ({ base_dir: 'docs', path, kind: 'file', operation: 'add', checksum: SUM, size, base_checksum: null, mode: 0o644 });
+  const gone = (path: string, kind: 'file' | 'dir' = 'file'): UpstreamEntry => ({ base_dir: 'docs', path, kind, operation: 'delete', checksum: null, size: 0, base_checksum: kind === 'file' ? SUM : null });
+  const absent: StatNow = { kind: 'absent' };
+  const aDir: StatNow = { kind: 'dir', mode: 0o755 };
+  const aFile = (size: number, mode = 0o644): StatNow => ({ kind: 'file', size, mode });
+  it.each<[string, UpstreamEntry[], Record<string, StatNow>, string[]]>([
+    ['a new directory R removed, nothing staged below it', [dir('new', 0o755)], { new: absent }, ['new']],
+    ['a new directory still there', [dir('new', 0o755)], { new: aDir }, []],
+    ['a new directory replaced by a file', [dir('new', 0o755)], { new: aFile(3) }, ['new']],
+    ['a new directory chmod-ed since', [dir('new', 0o755)], { new: { kind: 'dir', mode: 0o700 } }, ['new']],
+    ['a new directory sent without a mode', [dir('new')], { new: { kind: 'dir', mode: 0o700 } }, []],
+    ['a removed directory, a file staged below it: still needed', [dir('new', 0o755), file('new/a.txt')], { new: absent }, []],
+    ['nested directories removed, nothing below them staged', [dir('new', 0o755), dir('new/sub', 0o755)], { new: absent, 'new/sub': absent }, ['new', 'new/sub']],
+    ['nested: the deeper one kept by a file keeps the upper one', [dir('new', 0o755), dir('new/sub', 0o755), file('new/sub/a.txt')], { new: absent, 'new/sub': absent }, []],
+    ['a removed directory with an empty file below, also gone', [dir('new', 0o755), file('new/e.txt', 0)], { new: absent, 'new/e.txt': absent }, ['new', 'new/e.txt']],
+    ['a deleted file R made again', [gone('old.txt')], { 'old.txt': aFile(9) }, ['old.txt']],
+    ['a deleted file still gone', [gone('old.txt')], { 'old.txt': absent }, []],
+    ['a deleted file, a directory in its place now', [gone('old.txt')], { 'old.txt': aDir }, ['old.txt']],
+    ['a removed directory R made again', [gone('old', 'dir')], { old: aDir }, ['old']],
+    ['a deletion below a directory R made again stays', [gone('old', 'dir'), gone('old/a.txt')], { old: aDir, 'old/a.txt': absent }, ['old']],
+    ['an empty file R wrote into since', [file('e.txt', 0)], { 'e.txt': aFile(4) }, ['e.txt']],
+    ['an empty file R removed since', [file('e.txt', 0)], { 'e.txt': absent }, ['e.txt']],
+    ['an empty file chmod-ed since', [file('e.txt', 0)], { 'e.txt': aFile(0, 0o600) }, ['e.txt']],
+    ['an empty file as it was', [file('e.txt', 0)], { 'e.txt': aFile(0) }, []],
+    ['a file with content (its bytes were read and checked)', [file('a.txt')], { 'a.txt': absent }, []],
+    ['a path that could not be looked at', [dir('new', 0o755), gone('old.txt')], { new: { kind: 'unknown' }, 'old.txt': { kind: 'unknown' } }, []],
+    ['a path not looked at', [dir('new', 0o755)], {}, []],
+  ])('%s', (_why, sent, now, expected) => {
+    const at = new Map(Object.entries(now).map(([p, s]) => [fileKey('docs', p), s]));
+    expect(outdatedEntries(sent, at).map((e) => e.path)).toEqual(expected);
+  });
+
+  it('keeps a directory of one base dir for an entry below the same path in another', () => {
+    const sent = [dir('new', 0o755), { ...file('new/a.txt'), base_dir: 'other' }];
+    expect(outdatedEntries(sent, new Map([[fileKey('docs', 'new'), { kind: 'absent' } as StatNow]])).map((e) => e.path)).toEqual(['new']);
   });
 });

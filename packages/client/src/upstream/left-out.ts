@@ -2,9 +2,11 @@
 // files R rewrites while they are sent (a log, a file saved again and again, a download in
 // progress), read once more and then left out (DROP_UPSTREAM_FILE), to go with the next run; and
 // paths E refuses because its ignore rules exclude them (a pattern E added to .zyncignore that R
-// has not pulled yet), which R keeps. Which failures of an entry mean that, and the one sentence
-// that names what was left out. Pure: no I/O.
+// has not pulled yet), which R keeps. Which failures of an entry mean that, which staged entries
+// no longer hold on R when the session is about to be finalized (outdatedEntries), and the one
+// sentence that names what was left out. Pure: no I/O.
 import { inertLine, ZyncError } from '@zync/common';
+import { fileKey, type UpstreamEntry } from './plan-upstream.js';
 
 /** Names a sentence spells out; beyond them it says how many more. */
 const MAX_NAMED = 10;
@@ -27,6 +29,54 @@ export function changedWhileSent(err: unknown): boolean {
  */
 export function ignoredOnE(err: unknown): boolean {
   return err instanceof ZyncError && err.code === 'IGNORED_PATH';
+}
+
+/** What R's disk holds at a path now, by lstat ('unknown': it could not be looked at, or is neither file nor directory). */
+export type StatNow = { kind: 'absent' } | { kind: 'dir'; mode: number } | { kind: 'file'; size: number; mode: number } | { kind: 'unknown' };
+
+/**
+ * True for an entry E stages from the scan's stat alone, no bytes read while it is sent: a
+ * directory, a deletion, an empty file. Nothing notices R changing such a path during the upload.
+ */
+export function stagedWithoutBytes(entry: UpstreamEntry): boolean {
+  return entry.kind === 'dir' || entry.operation === 'delete' || entry.size === 0;
+}
+
+function stillHolds(entry: UpstreamEntry, now: StatNow | undefined): boolean {
+  if (!stagedWithoutBytes(entry) || now === undefined || now.kind === 'unknown') return true;
+  if (entry.operation === 'delete') return now.kind === 'absent';
+  const sameMode = (mode: number) => entry.mode === undefined || entry.mode === mode;
+  if (entry.kind === 'dir') return now.kind === 'dir' && sameMode(now.mode);
+  return now.kind === 'file' && now.size === 0 && sameMode(now.mode);
+}
+
+/** Calls `visit` with the key of each directory above the entry's path. */
+function eachParent(entry: UpstreamEntry, visit: (key: string) => void): void {
+  for (let cut = entry.path.indexOf('/'); cut > 0; cut = entry.path.indexOf('/', cut + 1)) visit(fileKey(entry.base_dir, entry.path.slice(0, cut)));
+}
+
+/**
+ * The staged entries of a session about to be finalized that no longer hold on R (`now`, by
+ * fileKey, at the paths of those stagedWithoutBytes): a directory removed, replaced or chmod'ed,
+ * a deleted path made again, an empty file written to or removed. Applied, such an entry would
+ * come back to R at its next pull and undo what R did since. A directory stays while an entry
+ * staged below it stays (E makes it for them anyway); one that could not be looked at stays too.
+ * In the order of `sent`.
+ */
+export function outdatedEntries(sent: readonly UpstreamEntry[], now: ReadonlyMap<string, StatNow>): UpstreamEntry[] {
+  const stale = sent.filter((e) => !stillHolds(e, now.get(fileKey(e.base_dir, e.path))));
+  if (stale.length === 0) return [];
+  // Entries below each directory that stay, made or written on E (deletions make nothing).
+  const below = new Map<string, number>();
+  for (const e of sent) if (e.operation !== 'delete') eachParent(e, (key) => below.set(key, (below.get(key) ?? 0) + 1));
+  const out = new Set<UpstreamEntry>();
+  // Deepest first: a directory whose entries below are all taken out goes too.
+  for (const e of [...stale].sort((a, b) => b.path.length - a.path.length)) {
+    if (e.kind === 'dir' && e.operation !== 'delete' && (below.get(fileKey(e.base_dir, e.path)) ?? 0) > 0) continue;
+    out.add(e);
+    if (e.operation !== 'delete') eachParent(e, (key) => below.set(key, below.get(key)! - 1));
+  }
+  return sent.filter((e) => out.has(e));
 }
 
 function named(paths: readonly string[]): string {

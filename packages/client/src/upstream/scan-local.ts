@@ -21,6 +21,7 @@ import {
   type IgnoreMatcher,
 } from '@zync/common';
 import { fileKey, type DirPath, type HashedFile, type LocalFile, type UpstreamEntry } from './plan-upstream.js';
+import type { StatNow } from './left-out.js';
 import type { LocalNow } from './plan-reverts.js';
 
 const STAT_BATCH = 64;
@@ -217,6 +218,34 @@ export async function readLocalNow(dirs: readonly DirSpec[], records: readonly {
     out.set(key, await lookAt(abs, (isDir) => matchers.get(r.base_dir)!(r.path, isDir)));
   }
   return out;
+}
+
+/**
+ * What R's disk holds at each entry's path now, by fileKey: lstat only, STAT_BATCH at a time
+ * (send-session.ts looks before FINALIZE_UPSTREAM whether what was staged still holds).
+ */
+export async function statNow(dirs: readonly DirSpec[], entries: readonly { base_dir: string; path: string }[]): Promise<Map<string, StatNow>> {
+  const roots = new Map(dirs.map((d) => [d.name, d.root]));
+  const out = new Map<string, StatNow>();
+  const look = async (e: { base_dir: string; path: string }) => {
+    const root = roots.get(e.base_dir);
+    if (root === undefined) return;
+    out.set(fileKey(e.base_dir, e.path), await statAt(nodePath.join(root, ...e.path.split('/'))));
+  };
+  for (let i = 0; i < entries.length; i += STAT_BATCH) await Promise.all(entries.slice(i, i + STAT_BATCH).map(look));
+  return out;
+}
+
+async function statAt(abs: string): Promise<StatNow> {
+  try {
+    const info = await lstat(abs);
+    if (info.isDirectory()) return { kind: 'dir', mode: info.mode & 0o7777 };
+    if (info.isFile()) return { kind: 'file', size: info.size, mode: info.mode & 0o7777 };
+    return { kind: 'unknown' };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? { kind: 'absent' } : { kind: 'unknown' };
+  }
 }
 
 async function lookAt(abs: string, ignored: (isDir: boolean) => boolean): Promise<LocalNow> {

@@ -2,7 +2,8 @@
 // against its checksum as E does: a file that changed after R hashed it is left out
 // (DROP_UPSTREAM_FILE), read once more and sent again; one that keeps changing stays left out
 // and the rest is finalized; a daemon too old for DROP_UPSTREAM_FILE stops the run as before.
-// An entry E refuses as ignored (IGNORED_PATH) is left out at once, and the rest finalized.
+// An entry E refuses as ignored (IGNORED_PATH) is left out at once, and the rest finalized. A
+// directory R removed during the upload is taken back out before FINALIZE (an older daemon keeps it).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -14,7 +15,8 @@ import { WebSocketServer } from 'ws';
 import { PROTOCOL_VERSION, decodeBinaryFrame, sha256, type DirSpec } from '@zync/common';
 import { Connection } from '../connection.js';
 import type { UpstreamEntry } from './plan-upstream.js';
-import { rereadEntry } from './scan-local.js';
+import { outdatedEntries, stagedWithoutBytes } from './left-out.js';
+import { rereadEntry, statNow } from './scan-local.js';
 import { sendSession } from './send-session.js';
 
 let work: string;
@@ -36,7 +38,7 @@ afterEach(async () => {
 });
 
 /** A daemon that stages what arrives whole and matching, and logs each operation it was asked. */
-async function startDaemon(options: { knowsDrop: boolean; ignores?: (path: string) => boolean }) {
+async function startDaemon(options: { knowsDrop: boolean; ignores?: (path: string) => boolean; takesOut?: boolean }) {
   const asked: string[] = [];
   const http = createServer();
   const wss = new WebSocketServer({ server: http });
@@ -65,18 +67,26 @@ async function startDaemon(options: { knowsDrop: boolean; ignores?: (path: strin
         reply({ id: frame.id, status: 'ok', staging_id: 'S1', conflict: false });
         return;
       }
-      const m = JSON.parse(String(data)) as { id: number; operation: string; path?: string; checksum?: string; size?: number };
-      asked.push(m.path === undefined ? m.operation : `${m.operation} ${m.path}`);
+      const m = JSON.parse(String(data)) as { id: number; operation: string; path?: string; checksum?: string; size?: number; staged?: boolean };
+      asked.push(m.path === undefined ? m.operation : `${m.operation}${m.staged ? ' (staged)' : ''} ${m.path}`);
       switch (m.operation) {
         case 'HELLO':
           return reply({ id: m.id, status: 'ok', log_id: 'L', last_sequence: 0, compacted_through: 0, dirs: ['docs'], protocol: PROTOCOL_VERSION, server_time: Date.now() });
         case 'PREPARE_UPSTREAM':
           return reply({ id: m.id, status: 'ok', staging_id: 'S1' });
         case 'UPSTREAM_FILE':
+          // A directory or a deletion: no bytes follow.
+          if (m.size === 0) {
+            staged++;
+            return reply({ id: m.id, status: 'ok', staging_id: 'S1', conflict: false });
+          }
           uploads.set(m.id, { path: m.path!, checksum: m.checksum!, size: m.size!, bytes: [] });
           return;
         case 'DROP_UPSTREAM_FILE':
           if (!options.knowsDrop) return reply({ id: m.id, status: 'error', code: 'UNKNOWN_OPERATION', error: 'Unknown operation "DROP_UPSTREAM_FILE".' });
+          // A daemon from before `staged` drops the field and sees a staged path.
+          if (m.staged && !options.takesOut) return reply({ id: m.id, status: 'error', code: 'UPSTREAM_STATE', error: `docs/${m.path} is already staged in session S1; it cannot be left out.` });
+          if (m.staged) staged--;
           return reply({ id: m.id, status: 'ok', staging_id: 'S1', file_count: 0 });
         case 'FINALIZE_UPSTREAM':
           return reply({ id: m.id, status: 'ok', staging_id: 'S1', file_count: staged, conflict_count: 0 });
@@ -193,6 +203,57 @@ describe('sendSession: files that changed while they were sent', () => {
     });
     await connection.close();
     expect(asked).not.toContain('FINALIZE_UPSTREAM');
+  });
+});
+
+describe('sendSession: entries staged without bytes that R changed during the upload', () => {
+  const outdated = async (went: readonly UpstreamEntry[]) => outdatedEntries(went, await statNow(dirs, went.filter(stagedWithoutBytes)));
+  const dirEntry = (name: string): UpstreamEntry => ({ base_dir: 'docs', path: name, kind: 'dir', operation: 'add', checksum: null, size: 0, base_checksum: null, mode: 0o755 });
+
+  /** A directory R made with a file in it, hashed, then removed (rm -rf) before it was sent. */
+  function removedDir(): UpstreamEntry[] {
+    mkdirSync(path.join(work, 'new'), { mode: 0o755 });
+    const entries = [dirEntry('new'), fileEntry('new/a.txt', 'new on R\n')];
+    rmSync(path.join(work, 'new'), { recursive: true });
+    return entries;
+  }
+
+  it('takes the directory back out before FINALIZE and leaves it out with its files', async () => {
+    const { connection, asked } = await startDaemon({ knowsDrop: true, takesOut: true });
+    const [dir, file] = removedDir();
+    const kept = fileEntry('kept.txt', 'unchanged\n');
+    const result = await sendSession(connection, dirs, [dir!, file!, kept], { concurrency: 1, outdated });
+    await connection.close();
+    expect(result).toMatchObject({ sent: [kept], left_out: [dir, file], session: { staging_id: 'S1', file_count: 1 } });
+    expect(asked.slice(-2)).toEqual(['DROP_UPSTREAM_FILE (staged) new', 'FINALIZE_UPSTREAM']);
+  });
+
+  it('finalizes nothing when the directory was all there was', async () => {
+    const { connection, asked } = await startDaemon({ knowsDrop: true, takesOut: true });
+    const [dir, file] = removedDir();
+    const result = await sendSession(connection, dirs, [dir!, file!], { outdated });
+    await connection.close();
+    expect(result).toEqual({ session: null, sent: [], left_out: [dir, file], ignored: [] });
+    expect(asked).not.toContain('FINALIZE_UPSTREAM');
+  });
+
+  it('finalizes with the directory, as before, when the daemon is too old to take it out', async () => {
+    const { connection, asked } = await startDaemon({ knowsDrop: true, takesOut: false });
+    const [dir, file] = removedDir();
+    const result = await sendSession(connection, dirs, [dir!, file!], { outdated });
+    await connection.close();
+    expect(result).toMatchObject({ sent: [dir], left_out: [file], session: { staging_id: 'S1', file_count: 1 } });
+    expect(asked.slice(-2)).toEqual(['DROP_UPSTREAM_FILE (staged) new', 'FINALIZE_UPSTREAM']);
+  });
+
+  it('takes nothing out while the directory is still there', async () => {
+    const { connection, asked } = await startDaemon({ knowsDrop: true, takesOut: true });
+    mkdirSync(path.join(work, 'new'), { mode: 0o755 });
+    const dir = dirEntry('new');
+    const result = await sendSession(connection, dirs, [dir], { outdated });
+    await connection.close();
+    expect(result).toMatchObject({ sent: [dir], left_out: [], session: { file_count: 1 } });
+    expect(asked.filter((a) => a.startsWith('DROP_UPSTREAM_FILE'))).toEqual([]);
   });
 });
 

@@ -4,11 +4,12 @@
 // A file that changed while it was sent (left-out.ts) is left out of the session
 // (DROP_UPSTREAM_FILE), read once more and sent again; if it changes again, it stays left out
 // and the rest goes on. An entry E refuses because its ignore rules exclude the path (R's copy
-// of .zyncignore is older than E's) is left out the same way, without a second try. With every
-// entry left out, nothing is finalized. Any other failure
-// rejects; the caller closes the connection, and the daemon then aborts the session (nothing
-// half-sent is ever appliable). An aborted signal sends no further entry and never
-// FINALIZE_UPSTREAM. Decides nothing about what to send.
+// of .zyncignore is older than E's) is left out the same way, without a second try. An entry
+// staged without bytes read (a directory, a deletion) that R changed during the upload is taken
+// back out before FINALIZE (options.outdated). With every entry left out, nothing is finalized.
+// Any other failure rejects; the caller closes the connection, and the daemon then aborts the
+// session (nothing half-sent is ever appliable). An aborted signal sends no further entry and
+// never FINALIZE_UPSTREAM. Decides nothing about what to send.
 import { constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -35,7 +36,7 @@ export interface SendResult {
   session: SentSession | null;
   /** The entries the session holds, in plan order, each as sent (a file read again: its second read). */
   sent: UpstreamEntry[];
-  /** The entries left out because their file changed while it was being sent, in plan order. */
+  /** The entries left out because their file (or directory) changed while it was being sent, in plan order. */
   left_out: UpstreamEntry[];
   /** The entries left out because E's ignore rules exclude their path, in plan order. */
   ignored: UpstreamEntry[];
@@ -107,7 +108,16 @@ export interface SendOptions {
    * file). Without it, such an entry is left out at once.
    */
   reread?: (entry: UpstreamEntry) => Promise<UpstreamEntry | null>;
+  /**
+   * Looks at R's disk once every entry is answered, just before FINALIZE_UPSTREAM: of the entries
+   * the session holds, those that no longer hold on R (left-out.ts, outdatedEntries). They are
+   * taken back out of the session and left out like a changed file.
+   */
+  outdated?: (sent: readonly UpstreamEntry[]) => Promise<readonly UpstreamEntry[]>;
 }
+
+/** Staged entries taken back out at once (each a small request). */
+const TAKE_OUT_BATCH = 64;
 
 export async function sendSession(
   connection: Connection,
@@ -223,6 +233,14 @@ async function sendEntries(
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, entries.length) }, worker));
   if (failed !== null) throw failed;
+  // Entries staged without bytes read stand on the scan's stat: a directory R removed during the
+  // upload would be made on E and come back to R at its next pull. Known race: R changing such a
+  // path after this look and before FINALIZE is not seen (that window is one round trip).
+  if (options.outdated && !options.signal?.aborted) {
+    const went = outcome.filter((e): e is UpstreamEntry => typeof e !== 'string');
+    const taken = await takeOut(connection, staging_id, await options.outdated(went));
+    for (const [i, e] of outcome.entries()) if (typeof e !== 'string' && taken.has(e)) outcome[i] = 'changed';
+  }
   // A stop asked for while the last entries went out: the session must stay unfinalized.
   if (options.signal?.aborted) throw stopped();
   const sent = outcome.filter((e): e is UpstreamEntry => typeof e !== 'string');
@@ -233,6 +251,30 @@ async function sendEntries(
   options.onFinalize?.(staging_id, sent);
   const done = await connection.request('FINALIZE_UPSTREAM', { staging_id });
   return { session: { ...done, conflicts }, sent, left_out, ignored };
+}
+
+/**
+ * Takes staged entries back out of the session (DROP_UPSTREAM_FILE with `staged`), a batch in
+ * flight at a time; returns those E took out. A daemon too old for it refuses (UPSTREAM_STATE: it
+ * drops the field and sees a staged path; UNKNOWN_OPERATION: no DROP_UPSTREAM_FILE at all): the
+ * rest then stay in the session, as before there was a way to take them out.
+ */
+async function takeOut(connection: Connection, staging_id: string, entries: readonly UpstreamEntry[]): Promise<Set<UpstreamEntry>> {
+  const taken = new Set<UpstreamEntry>();
+  let refused = false;
+  for (let at = 0; at < entries.length && !refused; at += TAKE_OUT_BATCH) {
+    const one = async (entry: UpstreamEntry) => {
+      try {
+        await connection.request('DROP_UPSTREAM_FILE', { staging_id, base_dir: entry.base_dir, path: entry.path, staged: true });
+        taken.add(entry);
+      } catch (err) {
+        if (!(err instanceof ZyncError && (err.code === 'UPSTREAM_STATE' || err.code === 'UNKNOWN_OPERATION'))) throw err;
+        refused = true;
+      }
+    };
+    await Promise.all(entries.slice(at, at + TAKE_OUT_BATCH).map(one));
+  }
+  return taken;
 }
 
 /**
