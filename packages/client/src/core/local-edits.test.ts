@@ -93,4 +93,9 @@ describe('adoptPlacement', () => {
   ])('%s', (_name, recorded, local, expected) => {
     expect(classifyLocalEdit(adoptPlacement(recorded, local, [B], blank), local)).toBe(expected);
   });
+
+  it("takes the placed file's bits for those received: written with E's, they are no chmod of R's", () => {
+    expect(adoptPlacement(rec({ mode: 0o644 }), file({ ino: 8, mode: 0o755, checksum: B }), [B], blank)?.mode).toBe(0o755);
+    expect(adoptPlacement(null, file({ mode: 0o600, checksum: B }), [B], blank)?.mode).toBe(0o600);
+  });
 });

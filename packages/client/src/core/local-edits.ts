@@ -73,7 +73,7 @@ export function needsLocalHash(
  * A hashed local file holding one of them is E's, as if recorded with its current stat; any other
  * file stands as it was (R's own, or R's edit of what was recorded).
  */
-export function adoptPlacement<T extends Recorded>(
+export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode'>>(
   recorded: T | null | undefined,
   local: LocalState,
   placed: readonly string[],
@@ -85,6 +85,8 @@ export function adoptPlacement<T extends Recorded>(
     ...(recorded ?? blank()),
     kind: 'file',
     checksum: local.checksum,
+    // Written with E's bits as served then: the base a chmod on either side is told from.
+    mode: local.mode & 0o7777,
     local_size: local.size,
     local_mtime: local.mtime,
     local_ino: local.ino,

@@ -1,6 +1,6 @@
 import type { ChangeEntry } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { ackableSequence, planEntry, planPull, sessionsStillReturning, type PullAction, type StagedAtPath } from './plan-pull.js';
+import { ackableSequence, fetchedModes, planEntry, planPull, sessionsStillReturning, type PullAction, type StagedAtPath } from './plan-pull.js';
 import type { EntryKey, LocalState, RecordedEntry } from './types.js';
 
 const A = 'a'.repeat(64); // what R last received
@@ -126,6 +126,61 @@ describe('planEntry', () => {
 
   it('refuses to plan on a stat it cannot trust', () => {
     expect(() => planEntry({ entry: entry('modify'), recorded: rec(), local: file({ mtime: 9 }) })).toThrow(/needs a local hash/);
+  });
+});
+
+// Permission bits are merged apart from the content, against the bits R received (rec(): 0o644).
+describe('planEntry: permission bits, three-way beside the content', () => {
+  /** The action with its permission decision, for readable tables. */
+  const bitsOf = (action: PullAction): string => {
+    const fields = action as { keepBits?: number; replacedBits?: number; bits?: number };
+    const parts = [describeAction(action)];
+    if (fields.keepBits !== undefined) parts.push(`keep R's ${fields.keepBits.toString(8)}`);
+    if (fields.bits !== undefined) parts.push(`E's ${fields.bits.toString(8)}`);
+    if (fields.replacedBits !== undefined) parts.push(`replacing R's ${fields.replacedBits.toString(8)}`);
+    return parts.join(', ');
+  };
+  const D = 'd'.repeat(64);
+  it.each<[string, ChangeEntry, LocalState, string]>([
+    // R's chmod, E's content change (R's content as received)
+    ['R chmod +x, E changed the content', entry('modify'), file({ mode: 0o755, checksum: A }), "fetch, keep R's 755"],
+    ['R chmod +x, E changed the content and made the same chmod', entry('modify', { mode: 0o755 }), file({ mode: 0o755, checksum: A }), 'fetch'],
+    ['R chmod 600, E changed the content and chmod 700', entry('modify', { mode: 0o700 }), file({ mode: 0o600, checksum: A }), "fetch, replacing R's 600"],
+    ["R chmod +x and edited, E changed the content: the copy keeps R's bits, and so does the file", entry('modify'), file({ size: 9, mode: 0o755, checksum: C }), "fetch keeping a copy, keep R's 755"],
+    ["R chmod 600 and edited, E changed the content and chmod 700: the copy has R's bits, nothing more to say", entry('modify', { mode: 0o700 }), file({ size: 9, mode: 0o600, checksum: C }), 'fetch keeping a copy'],
+    // E holds R's content (a touch on E, a resync): R's chmod stays
+    ['R chmod +x, E touched the file', entry('modify', { checksum: A, mtime: 2000 }), file({ mode: 0o755, checksum: A }), "set-attributes, keep R's 755"],
+    ["R chmod +x, E's entry replayed (resync)", entry('add', { checksum: A, mtime: 1000 }), file({ mode: 0o755, checksum: A }), 'record'],
+    ['R chmod 600, E chmod 700', entry('modify', { checksum: A, mtime: 1000, mode: 0o700 }), file({ mode: 0o600, checksum: A }), "set-attributes, replacing R's 600"],
+    // E's chmod, R's content edit (not staged): R's edit stands with E's bits
+    ['R edited, E chmod +x', entry('modify', { checksum: A, mode: 0o755 }), file({ size: 9, checksum: C }), "record, keep R edit, E's 755"],
+    ['R edited, nothing changed on E', entry('modify', { checksum: A }), file({ size: 9, checksum: C }), 'record, keep R edit'],
+    ["R edited and chmod +x, E's bits as received", entry('modify', { checksum: A }), file({ size: 9, checksum: C, mode: 0o755 }), 'record, keep R edit'],
+    ['R edited and chmod 600, E chmod 700', entry('modify', { checksum: A, mode: 0o700 }), file({ size: 9, checksum: C, mode: 0o600 }), "record, keep R edit, E's 700, replacing R's 600"],
+    ["R edited and made E's chmod too", entry('modify', { checksum: A, mode: 0o755 }), file({ size: 9, checksum: C, mode: 0o755 }), 'record, keep R edit'],
+  ])('%s', (_name, e, local, expected) => {
+    expect(bitsOf(planEntry({ entry: e, recorded: rec(), local }))).toBe(expected);
+  });
+
+  it("leaves E's chmod for later where R staged its edit: the staged record holds no base bits, and E applying it brings them", () => {
+    const staged: StagedAtPath[] = [{ kind: 'file', operation: 'modify', checksum: C, base_checksum: A, mode: 0o644 }];
+    const input = { entry: entry('modify', { checksum: A, mode: 0o755 }), recorded: rec(), local: file({ size: 9, checksum: C }), inDir: true };
+    expect(bitsOf(planEntry({ ...input, staged }))).toBe('record, keep R edit');
+    // E applied R's edit, keeping its chmod: R's file gets it then.
+    expect(planEntry({ ...input, entry: entry('modify', { checksum: C, mode: 0o755 }), local: file({ size: 9, checksum: D }), staged })).toMatchObject({ type: 'record-staged' });
+    expect(planEntry({ ...input, entry: entry('modify', { checksum: C, mode: 0o755 }), staged })).toMatchObject({ type: 'set-attributes' });
+  });
+
+  it("never weighs bits against a file R never received: E's", () => {
+    expect(bitsOf(planEntry({ entry: entry('add', { mtime: 1000 }), recorded: null, local: file({ mode: 0o600, checksum: B }) }))).toBe('set-attributes');
+  });
+
+  it("writes R's kept bits and records the entry's mode as received, whatever E serves meanwhile", () => {
+    const e = entry('modify');
+    expect(fetchedModes({ entry: e }, 0o644)).toEqual({ write: 0o644, record: 0o644 });
+    expect(fetchedModes({ entry: e, keepBits: 0o755 }, 0o644)).toEqual({ write: 0o755, record: 0o644 });
+    // E chmodded again before the download: its entry meets R's chmod later, as both sides' change.
+    expect(fetchedModes({ entry: e, keepBits: 0o755 }, 0o700)).toEqual({ write: 0o755, record: 0o644 });
   });
 });
 

@@ -12,7 +12,10 @@
 // equals R's (nothing is lost) or E's content is still the one R's edit was based on (R's edit
 // stands and will go upstream) — or E's change is the one R itself staged upstream from what R
 // holds as received (ownEditReturned): R's own edit acknowledged, whatever R did since stands.
+// A file's permission bits are merged apart from its content (core/file-modes.ts): R's chmod
+// survives E's content change, and E's chmod reaches R's content edit.
 import type { ChangeEntry } from '@zync/common';
+import { mergeFileMode, type FileModeMerge } from './file-modes.js';
 import { classifyLocalEdit, knownLocalChecksum } from './local-edits.js';
 import type { EntryKey, LocalState, RecordedEntry } from './types.js';
 
@@ -62,6 +65,40 @@ function clearDirCase(recorded: RecordedEntry | null | undefined): ClearDir {
   return recorded?.kind === 'file' ? 'e-changed-file' : 'e-added-file';
 }
 
+/**
+ * The permission bits of a file E's change writes or touches, where they are not simply E's:
+ * `keepBits`, R's own chmod (E made none): R's file keeps them, the record holds E's, so the
+ * next --update-upstream sends R's chmod; `replacedBits`, R's chmod that E's different one
+ * replaces, to say so.
+ */
+export interface ModeDecision {
+  keepBits?: number;
+  replacedBits?: number;
+}
+
+function modeDecision(merge: FileModeMerge | null): ModeDecision {
+  if (merge === null) return {};
+  if (merge.keptR) return { keepBits: merge.bits };
+  return merge.replacedR === null ? {} : { replacedBits: merge.replacedR };
+}
+
+/** The merge of E's bits with R's file's, against those R received (none for a file never received). */
+function mergeModes(input: PlanInput): FileModeMerge | null {
+  const { entry, recorded, local } = input;
+  if (local.kind !== 'file' || entry.kind !== 'file') return null;
+  return mergeFileMode(recorded?.kind === 'file' ? recorded.mode : null, local.mode, entry.mode);
+}
+
+/**
+ * The bits a fetched file is written with, and the mode recorded as received for it, given the
+ * mode the daemon served with the content. Where R's bits are kept, the record holds the entry's
+ * mode they were weighed against, not a newer one E served meanwhile: that chmod of E's then meets
+ * R's as a change on both sides when its own entry comes, instead of passing for the base.
+ */
+export function fetchedModes(action: { entry: ChangeEntry; keepBits?: number }, served: number): { write: number; record: number } {
+  return action.keepBits === undefined ? { write: served, record: served } : { write: action.keepBits, record: action.entry.mode };
+}
+
 /** What to do with the thing at a path that E's directory replaces. */
 export type MoveAside = 'none' | 'remove' | 'keep-copy';
 
@@ -80,16 +117,17 @@ export type PullAction =
    * Bring E's file: copy it from `source` (a path R holds with the same content) when given and
    * still intact, else download it. `keepCopy`: R's version at the path goes to a conflict copy
    * first. `clearDir` (null: no directory in the way): R holds a directory there; remove it if
-   * empty, else keep it as a copy.
+   * empty, else keep it as a copy. Bits: see ModeDecision.
    */
-  | { type: 'fetch'; entry: ChangeEntry; local: LocalState; source: EntryKey | null; keepCopy: boolean; clearDir: ClearDir | null }
-  /** R already holds E's content; only mode / mtime differ. */
-  | { type: 'set-attributes'; entry: ChangeEntry; local: LocalState }
+  | ({ type: 'fetch'; entry: ChangeEntry; local: LocalState; source: EntryKey | null; keepCopy: boolean; clearDir: ClearDir | null } & ModeDecision)
+  /** R already holds E's content; only mode / mtime differ. Bits: see ModeDecision. */
+  | ({ type: 'set-attributes'; entry: ChangeEntry; local: LocalState } & ModeDecision)
   /**
    * Nothing to do on disk; record the entry. `keepBase`: R's edit stands (E still has the
-   * content R's edit was based on), so the recorded base stays as it was.
+   * content R's edit was based on), so the recorded base stays as it was, but for `bits`: E's
+   * permission bits, which R's file takes (E's chmod; the record then holds them as received).
    */
-  | { type: 'record'; entry: ChangeEntry; local: LocalState; keepBase: boolean }
+  | { type: 'record'; entry: ChangeEntry; local: LocalState; keepBase: boolean; bits?: number; replacedBits?: number }
   /**
    * E's change is R's own staged edit applied on E: record E's entry as received (the new base)
    * and leave R's disk alone — what R holds now (a later edit, a deletion) is an edit not yet sent.
@@ -109,10 +147,10 @@ export type Phase = (typeof PHASES)[number];
 
 const MTIME_TOLERANCE_MS = 1;
 
-function attributesMatch(entry: ChangeEntry, local: LocalState): boolean {
+function attributesMatch(entry: ChangeEntry, local: LocalState, bits: number): boolean {
   return (
     local.kind === 'file' &&
-    (local.mode & 0o7777) === (entry.mode & 0o7777) &&
+    (local.mode & 0o7777) === bits &&
     Math.abs(local.mtime - entry.mtime) < MTIME_TOLERANCE_MS
   );
 }
@@ -233,6 +271,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
   const wanted = entry.checksum;
   if (wanted === null) throw new Error(`planEntry: ${entry.operation} of file ${entry.base_dir}/${entry.path} without a checksum`);
   const source = sources.get(wanted);
+  const modes = mergeModes(input);
   const fetch = (keepCopy: boolean, clearDir: ClearDir | null = null): PullAction => ({
     type: 'fetch',
     entry,
@@ -240,6 +279,8 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
     source: source && !(source.base_dir === entry.base_dir && source.path === entry.path) ? source : null,
     keepCopy,
     clearDir,
+    // R's file kept as a conflict copy keeps R's bits there: nothing to say about them.
+    ...modeDecision(keepCopy ? (modes?.keptR ? modes : null) : modes),
   });
   switch (local.kind) {
     case 'absent':
@@ -251,12 +292,19 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
     case 'file': {
       const held = knownLocalChecksum(recorded, local);
       if (held === undefined) throw new Error(`planEntry: ${entry.base_dir}/${entry.path} needs a local hash first`);
+      const bits = modes?.bits ?? entry.mode & 0o7777;
       if (held === wanted) {
-        return attributesMatch(entry, local) ? { type: 'record', entry, local, keepBase: false } : { type: 'set-attributes', entry, local };
+        return attributesMatch(entry, local, bits) ? { type: 'record', entry, local, keepBase: false } : { type: 'set-attributes', entry, local, ...modeDecision(modes) };
       }
       if (edit === 'unchanged') return fetch(false);
-      // R edited the file. If E still holds the content R's edit started from, R's edit stands.
-      if (recorded?.kind === 'file' && recorded.checksum === wanted) return { type: 'record', entry, local, keepBase: true };
+      // R edited the file. If E still holds the content R's edit started from, R's edit stands,
+      // with E's chmod if E made one — unless R has staged the file: that record holds the bits
+      // R sent but not those it had received, so R's file taking E's bits would look like a
+      // new edit and go upstream again; E's chmod then comes once E applies it (bitsFromE).
+      if (recorded?.kind === 'file' && recorded.checksum === wanted) {
+        const takesE = modes !== null && !modes.keptR && bits !== (local.mode & 0o7777) && (input.staged ?? []).length === 0;
+        return { type: 'record', entry, local, keepBase: true, ...(takesE ? { bits, ...modeDecision(modes) } : {}) };
+      }
       return fetch(true);
     }
   }
