@@ -35,7 +35,7 @@ import { readUnchangedFile } from './copy-sources.js';
 import { takeBuffer } from './batch-buffers.js';
 import { planDirModes, type DirModeTarget } from './core/dir-modes.js';
 import { adoptPlacement, knownLocalChecksum, needsLocalHash } from './core/local-edits.js';
-import { PHASES, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
+import { PHASES, fetchedModes, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
 
@@ -227,6 +227,12 @@ async function applyRound(
   const conflict = (entry: EntryKey, copy: string, reason: string) => {
     result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason });
     logger.warn(`conflict: ${entry.base_dir}/${entry.path} was edited on R and ${reason}; R's version is kept as ${entry.base_dir}/${copy}`);
+  };
+  /** One line where E's chmod replaced a different one R made (no copy keeps R's bits). */
+  const modeReplaced = (entry: ChangeEntry, replacedBits: number | undefined) => {
+    if (replacedBits === undefined) return;
+    const [r, e] = [replacedBits.toString(8), (entry.mode & 0o7777).toString(8)];
+    logger.warn(`permissions: ${entry.base_dir}/${entry.path} was chmodded on R (${r}) and on E (${e}); it has E's ${e} now`);
   };
   const record = (entry: ChangeEntry, local: LocalState, header?: Pick<GetFileHeader, 'checksum' | 'size' | 'mtime' | 'mode'>): void => {
     const isFile = entry.kind === 'file' && local.kind === 'file';
@@ -478,16 +484,18 @@ async function applyRound(
       }
       const w: AtomicFileWriter = writer!;
       writer = null; // commit removes its temp file itself on failure
+      const modes = fetchedModes(action, header.mode);
       try {
         const { file } = await w.commit({
           expectedChecksum: trailer.checksum,
-          mode: header.mode,
+          mode: modes.write,
           mtime: header.mtime,
           beforeRename: () => guard(entry, abs, expected, action.keepCopy, `E ${entry.operation === 'add' ? 'added' : 'modified'} it`),
           expectNothing: expected.kind === 'absent',
         });
         // What was renamed into place (an lstat now could see a later local edit as zync's).
-        record(entry, { kind: 'file', ...file }, header);
+        record(entry, { kind: 'file', ...file }, { ...header, mode: modes.record });
+        modeReplaced(entry, action.replacedBits);
       } finally {
         if (recorded) partials.dropPartial(entry.base_dir, entry.path);
       }
@@ -574,7 +582,7 @@ async function applyRound(
         case 'set-attributes': {
           const current = lstatState(abs);
           if (!sameLocalState(current, action.local)) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on R meanwhile.`);
-          await chmod(abs, entry.mode & 0o7777);
+          await chmod(abs, action.keepBits ?? entry.mode & 0o7777);
           await utimes(abs, toFileTime(entry.mtime), toFileTime(entry.mtime));
           const handle = await open(abs, 'r');
           let info;
@@ -593,13 +601,19 @@ async function applyRound(
             await handle.close();
           }
           record(entry, { kind: 'file', size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777 });
+          modeReplaced(entry, action.replacedBits);
           result.stats.attributes++;
           return;
         }
         case 'record': {
           if (action.keepBase) {
             const recorded = records.getEntry(entry.base_dir, entry.path);
-            if (recorded) result.upserts.push({ ...recorded, sequence: entry.sequence, seen_gen: generation });
+            if (action.bits !== undefined) {
+              // E's chmod on R's content edit. The recorded stat stays: R's edit is found by its hash.
+              await chmodInPlace(abs, action.local, action.bits, `${entry.base_dir}/${entry.path}`);
+              modeReplaced(entry, action.replacedBits);
+            }
+            if (recorded) result.upserts.push({ ...recorded, ...(action.bits === undefined ? {} : { mode: entry.mode }), sequence: entry.sequence, seen_gen: generation });
             logger.info(`keeping R's edit of ${entry.base_dir}/${entry.path}: E's content is still the one R started from`);
           } else {
             record(entry, action.local);
@@ -612,17 +626,8 @@ async function applyRound(
             result.removals.push({ base_dir: entry.base_dir, path: entry.path });
             if (action.local.kind === 'file') logger.info(`E applied R's staged deletion of ${where}; the file R has there since stays and goes upstream next time`);
           } else {
-            if (action.bits !== undefined) {
-              // E's chmod, on R's later content: R made none since it staged the edit.
-              if (!sameLocalState(lstatState(abs), action.local)) throw new ZyncError('FILE_CHANGED', `${where} changed on R meanwhile.`);
-              await chmod(abs, action.bits);
-              const handle = await open(abs, 'r');
-              try {
-                await handle.sync();
-              } finally {
-                await handle.close();
-              }
-            }
+            // E's chmod, on R's later content: R made none since it staged the edit.
+            if (action.bits !== undefined) await chmodInPlace(abs, action.local, action.bits, where);
             // No local stat: R's file is not E's content, so the next look hashes it and finds R's edit.
             record(entry, { kind: 'absent' });
             logger.info(
@@ -684,9 +689,11 @@ async function applyRound(
     tree: { ensureParent },
     absOf,
     expectsNothing: (action) => action.local.kind === 'absent',
+    modeFor: (action, served) => fetchedModes(action, served).write,
     guard: (action, abs) => guard(action.entry, abs, action.local, action.keepCopy, `E ${action.entry.operation === 'add' ? 'added' : 'modified'} it`),
     placed: (action, abs, file, attributes) => {
-      record(action.entry, { kind: 'file', ...file }, attributes);
+      record(action.entry, { kind: 'file', ...file }, { ...attributes, mode: fetchedModes(action, attributes.mode).record });
+      modeReplaced(action.entry, action.replacedBits);
       tree.touch(abs);
       result.stats.downloaded++;
       result.stats.bytes += attributes.size;
@@ -896,6 +903,18 @@ async function applyRound(
   }
   logger.debug({ entries: entries.length, ms: timings }, 'batch applied');
   return { result, belowSymlink };
+}
+
+/** Gives R's file at abs other permission bits, durably, unless it changed since the plan saw it. */
+async function chmodInPlace(abs: string, expected: LocalState, bits: number, where: string): Promise<void> {
+  if (!sameLocalState(lstatState(abs), expected)) throw new ZyncError('FILE_CHANGED', `${where} changed on R meanwhile.`);
+  await chmod(abs, bits);
+  const handle = await open(abs, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A record with nothing received yet, for adoptPlacement to fill in. */

@@ -40,6 +40,8 @@ export interface SmallFileContext<A extends { entry: ChangeEntry }> {
   absOf(entry: ChangeEntry): string;
   /** true when the plan found nothing at the target: the file is linked there (linkIntoPlace). */
   expectsNothing(action: A): boolean;
+  /** The permission bits to write the file with, given those the daemon served (absent: those). */
+  modeFor?(action: A, served: number): number;
   /** Runs just before the rename: keeps what is at abs as a conflict copy where needed; may throw. */
   guard(action: A, abs: string): Promise<void>;
   /** The file is in place at abs. */
@@ -156,7 +158,7 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
       const { checksum, size, mtime, mode, content } = fetched;
       const tempPath = tempPathFor(abs);
       pending.push({ action, abs, tempPath, attributes: { checksum, size, mtime, mode } });
-      writes.push({ tempPath, content, checksum, mode, mtime });
+      writes.push({ tempPath, content, checksum, mode: ctx.modeFor?.(action, mode) ?? mode, mtime });
     }
     if (pending.length === 0) return Promise.resolve();
     // write() takes the contents (moves the answer's buffer, or copies) before it returns.

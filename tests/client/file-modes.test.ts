@@ -1,0 +1,128 @@
+// A file's permission bits merge apart from its content, against the bits R last received, as
+// git merges a mode change on one side with a content change on the other. R's `chmod +x`
+// survives E's content change on pull and then goes upstream as a permission change (before, E's
+// content and E's bits replaced R's file silently); E's chmod reaches R's content edit at the pull
+// (before, only once R's edit had gone upstream and been applied); different chmods on both
+// sides leave E's bits, said in one line.
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { treeDigest, type DaemonHandle } from '../helpers/index.js';
+import { runApply, runUpstream, stagingIdFrom } from '../upstream/support.js';
+import { conflictCopies, runClientOnce, syncedPair, waitForDaemonToSee, type ClientSetup } from './support.js';
+
+/** Too large for a GET_FILES batch: streamed with GET_FILE, the other way a file is written. */
+const BIG = 300 * 1024;
+const modeOf = async (file: string) => (await stat(file)).mode & 0o7777;
+
+describe('permission bits merge apart from content on pull', () => {
+  let e: string;
+  let r: string;
+  let daemon: DaemonHandle;
+  let setup: ClientSetup;
+  const onE = (p: string) => path.join(e, p);
+  const onR = (p: string) => path.join(r, p);
+  const text = (p: string) => readFile(p, 'utf8');
+
+  beforeAll(async () => {
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'tool.sh'), '#!/bin/sh\necho v1\n', { mode: 0o644 });
+      await writeFile(path.join(e, 'notes.sh'), '#!/bin/sh\necho notes\n', { mode: 0o644 });
+      await writeFile(path.join(e, 'both.txt'), 'both v1\n', { mode: 0o644 });
+      await writeFile(path.join(e, 'edited.txt'), 'edited v1\n', { mode: 0o644 });
+      await writeFile(path.join(e, 'big.bin'), Buffer.alloc(BIG, 1), { mode: 0o644 });
+    }));
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  /** Sends R's edits, applies the session on E, and pulls what E logged back to R. */
+  const roundTrip = async (expected: RegExp) => {
+    const sent = await runUpstream(setup);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(expected);
+    const applied = await runApply(daemon, ['apply', stagingIdFrom(sent.stdout), '--non-interactive']);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).not.toMatch(/conflict:/);
+  };
+
+  it("keeps R's chmod +x through E's content change, and sends it upstream as a permission change", async () => {
+    await chmod(onR('tool.sh'), 0o755);
+    await chmod(onR('big.bin'), 0o600);
+    await writeFile(onE('tool.sh'), '#!/bin/sh\necho v2 from E\n');
+    await writeFile(onE('big.bin'), Buffer.alloc(BIG, 2));
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(await text(onR('tool.sh'))).toBe('#!/bin/sh\necho v2 from E\n');
+    expect(await modeOf(onR('tool.sh'))).toBe(0o755);
+    expect(await modeOf(onE('tool.sh'))).toBe(0o644);
+    expect((await readFile(onR('big.bin'))).equals(Buffer.alloc(BIG, 2))).toBe(true);
+    expect(await modeOf(onR('big.bin'))).toBe(0o600);
+    expect(await conflictCopies(r)).toEqual([]);
+    expect(pulled.stderr).not.toMatch(/conflict:|permissions:/);
+
+    await roundTrip(/\(0 added, 2 modified, 0 deleted; 0 conflicts\)/);
+    expect(await text(onE('tool.sh'))).toBe('#!/bin/sh\necho v2 from E\n');
+    expect(await modeOf(onE('tool.sh'))).toBe(0o755);
+    expect(await modeOf(onE('big.bin'))).toBe(0o600);
+    expect(await modeOf(onR('big.bin'))).toBe(0o600);
+    expect(await modeOf(onR('tool.sh'))).toBe(0o755);
+    expect(await treeDigest(r)).toEqual(await treeDigest(e));
+    const again = await runUpstream(setup);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/Nothing to send upstream/);
+  });
+
+  it("gives R's content edit E's chmod at the pull, keeping R's edit to send", async () => {
+    await writeFile(onR('notes.sh'), '#!/bin/sh\necho notes from R\n');
+    await chmod(onE('notes.sh'), 0o755);
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(await text(onR('notes.sh'))).toBe('#!/bin/sh\necho notes from R\n');
+    expect(await modeOf(onR('notes.sh'))).toBe(0o755);
+    expect(await text(onE('notes.sh'))).toBe('#!/bin/sh\necho notes\n');
+    expect(await modeOf(onE('notes.sh'))).toBe(0o755);
+    expect(await conflictCopies(r)).toEqual([]);
+    expect(pulled.stderr).not.toMatch(/conflict:|permissions:/);
+
+    await roundTrip(/\(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
+    expect(await text(onE('notes.sh'))).toBe('#!/bin/sh\necho notes from R\n');
+    expect(await modeOf(onE('notes.sh'))).toBe(0o755);
+    expect(await modeOf(onR('notes.sh'))).toBe(0o755);
+    expect(await treeDigest(r)).toEqual(await treeDigest(e));
+  });
+
+  it("leaves E's bits where both sides made different chmods, and says so in one line; a conflict copy keeps R's", async () => {
+    await chmod(onR('both.txt'), 0o600);
+    await writeFile(onR('edited.txt'), 'edited by R\n');
+    await chmod(onR('edited.txt'), 0o600);
+    for (const name of ['both.txt', 'edited.txt']) {
+      await writeFile(onE(name), `${name} from E\n`);
+      await chmod(onE(name), 0o700);
+    }
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(await text(onR('both.txt'))).toBe('both.txt from E\n');
+    expect(await modeOf(onR('both.txt'))).toBe(0o700);
+    expect(await text(onR('edited.txt'))).toBe('edited.txt from E\n');
+    expect(await modeOf(onR('edited.txt'))).toBe(0o700);
+    // R's edit went to a conflict copy, with R's bits: nothing more to say about them.
+    const [copy, ...more] = await conflictCopies(r);
+    expect(more).toEqual([]);
+    expect(await text(onR(copy!))).toBe('edited by R\n');
+    expect(await modeOf(onR(copy!))).toBe(0o600);
+    expect(pulled.stderr.match(/permissions: .*/g)).toEqual([expect.stringContaining('docs/both.txt was chmodded on R (600) and on E (700)')]);
+    const again = await runUpstream(setup);
+    expect(again.stdout + again.stderr).toMatch(/Nothing to send upstream/);
+  });
+});
