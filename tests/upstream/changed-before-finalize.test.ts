@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exists, spawnCli, waitFor, waitForFifoReader } from '../helpers/index.js';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.mjs';
-import { clientArgs, runClientOnce, syncedPair, type SyncedPair } from '../client/support.js';
+import { clientArgs, runClientOnce, syncedPair, waitForDaemonToSee, type SyncedPair } from '../client/support.js';
 import { runApply, runUpstream, stagingIdFrom } from './support.js';
 
 describe('upstream: R changes a directory or a deletion before the session is finalized', () => {
@@ -115,5 +115,17 @@ describe('upstream: R changes a directory or a deletion before the session is fi
     expect(next.stdout).toMatch(/^Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)\.$/m);
     await applyAndPull(stagingIdFrom(next.stdout));
     expect(await readFile(onE('old.txt'), 'utf8')).toBe('made again on R\n');
+  });
+
+  it('a deletion E conflicts with, taken back out: not reported as a conflict', async () => {
+    await writeFile(onR('keep.txt'), 'keep v2, edited on R\n');
+    await rm(onR('old.txt'));
+    await writeFile(onE('old.txt'), 'old edited on E\n');
+    await waitForDaemonToSee(pair.daemon, 'docs', pair.e);
+
+    const run = await upstreamChangingMeanwhile(() => writeFile(onR('old.txt'), 'made again on R\n'));
+    expect(run.code, run.stderr).toBe(11);
+    expect(run.stdout).toMatch(/^Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)\.$/m);
+    expect(run.stdout + run.stderr).not.toMatch(/conflict:/);
   });
 });

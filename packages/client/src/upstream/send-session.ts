@@ -240,6 +240,9 @@ async function sendEntries(
     const went = outcome.filter((e): e is UpstreamEntry => typeof e !== 'string');
     const taken = await takeOut(connection, staging_id, await options.outdated(went));
     for (const [i, e] of outcome.entries()) if (typeof e !== 'string' && taken.has(e)) outcome[i] = 'changed';
+    // No longer in the session: E's change there conflicts with nothing staged.
+    const takenKeys = new Set([...taken].map((e) => `${e.base_dir}\0${e.path}`));
+    for (let i = conflicts.length - 1; i >= 0; i--) if (takenKeys.has(`${conflicts[i]!.base_dir}\0${conflicts[i]!.path}`)) conflicts.splice(i, 1);
   }
   // A stop asked for while the last entries went out: the session must stay unfinalized.
   if (options.signal?.aborted) throw stopped();
