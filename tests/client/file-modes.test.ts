@@ -13,6 +13,8 @@ import { conflictCopies, runClientOnce, syncedPair, waitForDaemonToSee, type Cli
 
 /** Too large for a GET_FILES batch: streamed with GET_FILE, the other way a file is written. */
 const BIG = 300 * 1024;
+/** Large enough to be copied by a stream of its own rather than in a batch of small copies. */
+const LARGE_COPY = 1024 * 1024;
 const modeOf = async (file: string) => (await stat(file)).mode & 0o7777;
 
 describe('permission bits merge apart from content on pull', () => {
@@ -31,6 +33,11 @@ describe('permission bits merge apart from content on pull', () => {
       await writeFile(path.join(e, 'both.txt'), 'both v1\n', { mode: 0o644 });
       await writeFile(path.join(e, 'edited.txt'), 'edited v1\n', { mode: 0o644 });
       await writeFile(path.join(e, 'big.bin'), Buffer.alloc(BIG, 1), { mode: 0o644 });
+      // Contents R holds already, which E then puts elsewhere too: copied locally on R.
+      await writeFile(path.join(e, 'src.bin'), Buffer.alloc(LARGE_COPY, 3), { mode: 0o644 });
+      await writeFile(path.join(e, 'src.txt'), 'small source\n', { mode: 0o644 });
+      for (const name of ['copied.bin', 'copied-both.bin']) await writeFile(path.join(e, name), Buffer.alloc(LARGE_COPY, 4), { mode: 0o644 });
+      for (const name of ['copied.txt', 'copied-both.txt']) await writeFile(path.join(e, name), 'small v1\n', { mode: 0o644 });
     }));
   });
   afterAll(async () => {
@@ -124,5 +131,33 @@ describe('permission bits merge apart from content on pull', () => {
     expect(pulled.stderr.match(/permissions: .*/g)).toEqual([expect.stringContaining('docs/both.txt was chmodded on R (600) and on E (700)')]);
     const again = await runUpstream(setup);
     expect(again.stdout + again.stderr).toMatch(/Nothing to send upstream/);
+  });
+
+  it("merges the bits the same way when E's new content is one R holds elsewhere (a local copy, small or large)", async () => {
+    for (const name of ['copied.bin', 'copied.txt']) await chmod(onR(name), 0o755);
+    for (const name of ['copied-both.bin', 'copied-both.txt']) await chmod(onR(name), 0o600);
+    for (const name of ['copied.bin', 'copied-both.bin']) await writeFile(onE(name), Buffer.alloc(LARGE_COPY, 3));
+    for (const name of ['copied.txt', 'copied-both.txt']) await writeFile(onE(name), 'small source\n');
+    for (const name of ['copied-both.bin', 'copied-both.txt']) await chmod(onE(name), 0o700);
+    // New paths holding those contents: what makes R look for them among its files.
+    await writeFile(onE('new.bin'), Buffer.alloc(LARGE_COPY, 3));
+    await writeFile(onE('new.txt'), 'small source\n');
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toMatch(/0 file\(s\) downloaded .*, 6 copied locally/);
+    expect((await readFile(onR('copied.bin'))).equals(Buffer.alloc(LARGE_COPY, 3))).toBe(true);
+    expect(await text(onR('copied.txt'))).toBe('small source\n');
+    expect([await modeOf(onR('copied.bin')), await modeOf(onR('copied.txt'))]).toEqual([0o755, 0o755]);
+    expect([await modeOf(onR('copied-both.bin')), await modeOf(onR('copied-both.txt'))]).toEqual([0o700, 0o700]);
+    expect((pulled.stderr.match(/permissions: .*/g) ?? []).sort()).toEqual([
+      expect.stringContaining('docs/copied-both.bin was chmodded on R (600) and on E (700)'),
+      expect.stringContaining('docs/copied-both.txt was chmodded on R (600) and on E (700)'),
+    ]);
+
+    await roundTrip(/\(0 added, 2 modified, 0 deleted; 0 conflicts\)/);
+    expect([await modeOf(onE('copied.bin')), await modeOf(onE('copied.txt'))]).toEqual([0o755, 0o755]);
+    expect(await treeDigest(r)).toEqual(await treeDigest(e));
   });
 });

@@ -322,7 +322,7 @@ async function applyRound(
 
   for (const input of inputs) {
     const placed = placedByKey.get(entryKeyString(input.entry));
-    if (placed) input.recorded = adoptPlacement(input.recorded, input.local, placed, () => unrecorded(input.entry));
+    if (placed) input.recorded = adoptPlacement(input.recorded, input.local, placed, input.entry.mode, () => unrecorded(input.entry));
   }
 
   // Content R already holds intact under another path: a rename on E becomes a local copy.
@@ -395,7 +395,7 @@ async function applyRound(
       for await (const chunk of createReadStream(sourceAbs, { highWaterMark: 1024 * 1024 })) await writer.write(chunk as Buffer);
       const { file } = await writer.commit({
         expectedChecksum: entry.checksum ?? undefined,
-        mode: entry.mode,
+        mode: fetchedModes(action, entry.mode).write,
         mtime: entry.mtime,
         beforeRename: () => guard(entry, abs, expected, action.keepCopy, `E ${entry.operation === 'add' ? 'added' : 'modified'} it`),
         expectNothing: expected.kind === 'absent',
@@ -404,6 +404,7 @@ async function applyRound(
       // What was renamed into place, as for a download: an lstat now could take an edit made
       // on R meanwhile for zync's own copy.
       record(entry, { kind: 'file', ...file });
+      modeReplaced(entry, action.replacedBits);
       tree.touch(abs);
       result.stats.copied++;
       return true;
@@ -613,7 +614,8 @@ async function applyRound(
               await chmodInPlace(abs, action.local, action.bits, `${entry.base_dir}/${entry.path}`);
               modeReplaced(entry, action.replacedBits);
             }
-            if (recorded) result.upserts.push({ ...recorded, ...(action.bits === undefined ? {} : { mode: entry.mode }), sequence: entry.sequence, seen_gen: generation });
+            const eBits = action.bits !== undefined || action.receivedBits === true;
+            if (recorded) result.upserts.push({ ...recorded, ...(eBits ? { mode: entry.mode } : {}), sequence: entry.sequence, seen_gen: generation });
             logger.info(`keeping R's edit of ${entry.base_dir}/${entry.path}: E's content is still the one R started from`);
           } else {
             record(entry, action.local);
@@ -717,6 +719,7 @@ async function applyRound(
     fetchBatch: async (batch) => readSources(batch),
     placed: (action, abs, file) => {
       record(action.entry, { kind: 'file', ...file });
+      modeReplaced(action.entry, action.replacedBits);
       tree.touch(abs);
       result.stats.copied++;
     },

@@ -133,11 +133,12 @@ describe('planEntry', () => {
 describe('planEntry: permission bits, three-way beside the content', () => {
   /** The action with its permission decision, for readable tables. */
   const bitsOf = (action: PullAction): string => {
-    const fields = action as { keepBits?: number; replacedBits?: number; bits?: number };
+    const fields = action as { keepBits?: number; replacedBits?: number; bits?: number; receivedBits?: true };
     const parts = [describeAction(action)];
     if (fields.keepBits !== undefined) parts.push(`keep R's ${fields.keepBits.toString(8)}`);
     if (fields.bits !== undefined) parts.push(`E's ${fields.bits.toString(8)}`);
     if (fields.replacedBits !== undefined) parts.push(`replacing R's ${fields.replacedBits.toString(8)}`);
+    if (fields.receivedBits) parts.push("E's bits received");
     return parts.join(', ');
   };
   const D = 'd'.repeat(64);
@@ -157,7 +158,8 @@ describe('planEntry: permission bits, three-way beside the content', () => {
     ['R edited, nothing changed on E', entry('modify', { checksum: A }), file({ size: 9, checksum: C }), 'record, keep R edit'],
     ["R edited and chmod +x, E's bits as received", entry('modify', { checksum: A }), file({ size: 9, checksum: C, mode: 0o755 }), 'record, keep R edit'],
     ['R edited and chmod 600, E chmod 700', entry('modify', { checksum: A, mode: 0o700 }), file({ size: 9, checksum: C, mode: 0o600 }), "record, keep R edit, E's 700, replacing R's 600"],
-    ["R edited and made E's chmod too", entry('modify', { checksum: A, mode: 0o755 }), file({ size: 9, checksum: C, mode: 0o755 }), 'record, keep R edit'],
+    // Recorded, or E's revert to 644 would later read as R's 755 standing against E's none.
+    ["R edited and made E's chmod too", entry('modify', { checksum: A, mode: 0o755 }), file({ size: 9, checksum: C, mode: 0o755 }), "record, keep R edit, E's bits received"],
   ])('%s', (_name, e, local, expected) => {
     expect(bitsOf(planEntry({ entry: e, recorded: rec(), local }))).toBe(expected);
   });

@@ -125,9 +125,10 @@ export type PullAction =
   /**
    * Nothing to do on disk; record the entry. `keepBase`: R's edit stands (E still has the
    * content R's edit was based on), so the recorded base stays as it was, but for `bits`: E's
-   * permission bits, which R's file takes (E's chmod; the record then holds them as received).
+   * permission bits, which R's file takes (E's chmod; the record then holds them as received), or
+   * `receivedBits`: R's file has E's new bits already (the same chmod on both sides), recorded.
    */
-  | { type: 'record'; entry: ChangeEntry; local: LocalState; keepBase: boolean; bits?: number; replacedBits?: number }
+  | { type: 'record'; entry: ChangeEntry; local: LocalState; keepBase: boolean; bits?: number; replacedBits?: number; receivedBits?: true }
   /**
    * E's change is R's own staged edit applied on E: record E's entry as received (the new base)
    * and leave R's disk alone — what R holds now (a later edit, a deletion) is an edit not yet sent.
@@ -303,7 +304,11 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
       // new edit and go upstream again; E's chmod then comes once E applies it (bitsFromE).
       if (recorded?.kind === 'file' && recorded.checksum === wanted) {
         const takesE = modes !== null && !modes.keptR && bits !== (local.mode & 0o7777) && (input.staged ?? []).length === 0;
-        return { type: 'record', entry, local, keepBase: true, ...(takesE ? { bits, ...modeDecision(modes) } : {}) };
+        if (takesE) return { type: 'record', entry, local, keepBase: true, bits, ...modeDecision(modes) };
+        // The same chmod on both sides: E's bits are received, else E's later revert of them would
+        // read as R's chmod standing against E's none.
+        const agreed = (local.mode & 0o7777) === (entry.mode & 0o7777) && (recorded.mode & 0o7777) !== (entry.mode & 0o7777);
+        return { type: 'record', entry, local, keepBase: true, ...(agreed ? { receivedBits: true } : {}) };
       }
       return fetch(true);
     }
