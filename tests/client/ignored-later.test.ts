@@ -1,7 +1,7 @@
 // A path E starts to ignore is no longer synced, never deleted on R: E syncs data/a.bin,
-// notes.log and keep.txt to R, then adds `data/` and `*.log` to .zyncignore. The daemon forgets
-// them without logging a deletion (one info line says how many), so R keeps its copies; E's later
-// edits to them stay on E, and R's edits to them are not sent upstream. keep.txt still syncs.
+// notes.log and keep.txt to R, then adds `data/` and `*.log` to .zyncignore. The daemon marks
+// them ignored without logging a deletion (one info line says how many) and no longer serves
+// their entries, so R keeps its copies; E's later edits to them stay on E, and R's edits to them are not sent upstream. keep.txt still syncs.
 // A full resync (E's database made anew) keeps them on R too. Once the patterns are removed, the
 // files are logged as adds and reach R under the usual rules: E's edited content replaces R's
 // unchanged copy, and R's own edit is kept as a conflict copy. Rules changed while the daemon
@@ -49,8 +49,8 @@ describe('a path E starts to ignore', () => {
     expect(await text(onR('data/a.bin'))).toBe('E data v1\n');
     expect(await text(onR('notes.log'))).toBe('E log v1\n');
     expect(await text(onR('.zyncignore'))).toBe('data/\n*.log\n');
-    // Never deleted in the log, and said once: data, data/a.bin and notes.log.
-    expect([...(await daemonView(pair.daemon, 'docs')).keys()].sort()).toEqual(['.zyncignore', 'data', 'data/a.bin', 'keep.txt', 'notes.log', 'sentinel.txt']);
+    // No longer served (their entries neither, so no deletion), and said once: data, data/a.bin and notes.log.
+    expect([...(await daemonView(pair.daemon, 'docs')).keys()].sort()).toEqual(['.zyncignore', 'keep.txt', 'sentinel.txt']);
     expect(pair.daemon.stderr().match(/recorded path\(s\) no longer synced/g)).toEqual(['recorded path(s) no longer synced']);
     expect(pair.daemon.stderr()).toMatch(/3 recorded path\(s\) no longer synced: the ignore rules now exclude them \(clients keep their copies\)/);
 
@@ -114,7 +114,7 @@ describe('a path E starts to ignore', () => {
     pair = { ...pair, daemon, setup: { ...pair.setup, daemon } };
     expect(daemon.stderr()).toMatch(/1 recorded path\(s\) no longer synced/);
     const view = await daemonView(daemon, 'docs');
-    expect(view.has('keep.txt')).toBe(true); // no deletion in the log
+    expect(view.has('keep.txt')).toBe(false); // no longer served; no deletion either: R keeps it below
     const pulled = await runClientOnce(pair.setup);
     expect(pulled.code, pulled.stderr).toBe(0);
     expect(await text(onR('keep.txt'))).toBe('keep v2\n');

@@ -50,7 +50,7 @@ async function run(root: Root, store: DaemonStore, batchSize: number, under?: st
     ...(under === undefined ? {} : { under }),
     record: (inputs) => {
       batches.push(inputs);
-      store.applyChanges(inputs);
+      store.applyChanges(inputs, Date.now(), (_, p, isDir) => root.matcher(p, isDir)); // as the watcher records
     },
   });
   return { result, batches };
@@ -60,6 +60,7 @@ const livePaths = (store: DaemonStore) => {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const r of store.liveChildren('d', dir).values()) {
+      if (r.ignored) continue; // recorded, not synced
       out.push(`${r.kind} ${r.path}`);
       if (r.kind === 'dir') walk(r.path);
     }
@@ -158,16 +159,16 @@ describe('reconcile', () => {
     expect(gone.inputs.map((i) => `${i.operation} ${i.path}`)).toEqual(['delete a/b']);
   });
 
-  it('forgets recorded paths the rules now ignore without logging a deletion, and logs them as adds once they are not', async () => {
+  it('marks recorded paths the rules now ignore without logging a deletion, and logs them as adds once they are not', async () => {
     const { root, store } = await setup(TREE);
     await run(root, store, 3);
     const before = store.lastSequence();
     root.matcher = createIgnoreMatcher('a/\ne/g\n');
     const ignoring = await run(root, store, 3);
-    expect(ignoring.batches.flat().map((i) => `${i.ignored ? 'forget' : i.operation} ${i.path}`).sort()).toEqual(['forget a', 'forget e/g']);
+    expect(ignoring.batches.flat().map((i) => `${i.ignored ? 'ignore' : i.operation} ${i.path}`).sort()).toEqual(['ignore a', 'ignore e/g']);
     expect(store.lastSequence()).toBe(before); // nothing for a client to pull
     expect(livePaths(store)).toEqual(['dir e', 'file e/f', 'file e/h', 'file top.txt']);
-    expect(store.getFile('d', 'a/b/c/z')).toBeNull(); // the whole ignored subtree is forgotten
+    expect(store.getFile('d', 'a/b/c/z')).toMatchObject({ ignored: true, deleted: false }); // the whole ignored subtree
     expect((await run(root, store, 3)).batches).toEqual([]); // and stays so
 
     root.matcher = createIgnoreMatcher(null);
@@ -176,7 +177,7 @@ describe('reconcile', () => {
     expect(back).toEqual(['add a', 'add a/b', 'add a/b/c', 'add a/b/c/z', 'add a/b/y', 'add a/x', 'add e/g']);
   });
 
-  it('a built-in rule a newer zync adds (emacs auto-saves) forgets what an older one recorded, with no deletion', async () => {
+  it('a built-in rule a newer zync adds (emacs auto-saves) marks what an older one recorded, with no deletion', async () => {
     const { root, store } = await setup(['#draft.txt#', 'notes.txt']);
     root.matcher = () => false; // an older zync that synced such names
     await run(root, store, 3);
@@ -188,6 +189,54 @@ describe('reconcile', () => {
     expect(untracked).toBe(1);
     expect(store.lastSequence()).toBe(before);
     expect(livePaths(store)).toEqual(['file notes.txt']);
+  });
+
+  it('logs as deleted what E removed while it was ignored, once the rules let it through again', async () => {
+    const { root, store } = await setup(TREE);
+    await run(root, store, 3);
+    root.matcher = createIgnoreMatcher('a/b/\ne/g\n');
+    await run(root, store, 3);
+    rmSync(path.join(root.root, 'a/b/c'), { recursive: true });
+    rmSync(path.join(root.root, 'e/g'));
+    const before = store.lastSequence();
+    expect((await run(root, store, 3)).batches).toEqual([]); // still ignored: nothing to say
+    root.matcher = createIgnoreMatcher(null);
+    await run(root, store, 3);
+    const back = store.changesSince(before, 100).changes.map((c) => `${c.operation} ${c.path}`);
+    expect(back).toEqual(['delete e/g', 'delete a/b/c/z', 'delete a/b/c', 'add a/b', 'add a/b/y']); // a directory's contents before it
+    expect(livePaths(store)).toEqual(['dir a', 'dir a/b', 'dir e', 'file a/b/y', 'file a/x', 'file e/f', 'file e/h', 'file top.txt']);
+  });
+
+  it('logs as deleted an ignored file whose directory E removed meanwhile, once the rules let it through again', async () => {
+    const { root, store } = await setup(['a/x.log', 'a/y', 'top.txt']);
+    await run(root, store, 3);
+    root.matcher = createIgnoreMatcher('*.log\n');
+    await run(root, store, 3);
+    rmSync(path.join(root.root, 'a'), { recursive: true });
+    const before = store.lastSequence();
+    await run(root, store, 3);
+    // Still ignored: R's copy of a/x.log must stay, so the directory's deletion leaves it be.
+    expect(store.changesSince(before, 100).changes.map((c) => `${c.operation} ${c.path}`)).toEqual(['delete a/y', 'delete a']);
+    root.matcher = createIgnoreMatcher(null);
+    const after = store.lastSequence();
+    await run(root, store, 3);
+    expect(store.changesSince(after, 100).changes.map((c) => `${c.operation} ${c.path}`)).toEqual(['delete a/x.log']);
+    expect(store.ignoredAfter('d', '', 10)).toEqual([]);
+    expect((await run(root, store, 3)).batches).toEqual([]);
+  });
+
+  it('leaves what the rules still ignore below a removed directory as it is, and logs the rest as deleted', async () => {
+    const { root, store } = await setup(['a/b.log', 'a/build/x', 'a/build/y', 'a/build/z', 'a/c', 'a/d.log']);
+    await run(root, store, 3);
+    root.matcher = createIgnoreMatcher('*.log\nbuild/\n');
+    await run(root, store, 3);
+    rmSync(path.join(root.root, 'a'), { recursive: true });
+    await run(root, store, 3);
+    root.matcher = createIgnoreMatcher('build/\n');
+    const before = store.lastSequence();
+    await run(root, store, 3);
+    expect(store.changesSince(before, 100).changes.map((c) => `${c.operation} ${c.path}`)).toEqual(['delete a/d.log', 'delete a/b.log']);
+    expect(store.ignoredAfter('d', '', 10).map((r) => r.path)).toEqual(['a/build', 'a/build/x', 'a/build/y', 'a/build/z']);
   });
 
   it('tells onDirectory of each directory below where it starts, each before what it holds', async () => {

@@ -1,7 +1,8 @@
 // Brings the log in line with a root (or one subtree) as it is on disk now, one directory at a
 // time: walk (walkTree), compare each listing with what the log holds for that directory
 // (diffScan), hash only the candidates, and hand the inputs to record on. A whole root is first
-// guarded against having vanished or been emptied (checkRoot), which its own listing tells.
+// guarded against having vanished or been emptied (checkRoot), which its own listing tells, and
+// after its walk the rows marked ignored that the rules let through again are settled.
 // Used by the start-up scan, by the watcher for new or removed directories, and when a root
 // returns, its .zyncignore changes or its periodic rescan is due.
 //
@@ -13,7 +14,7 @@
 import { stat } from 'node:fs/promises';
 import type { Logger } from '@zync/common';
 import { diffScan } from './core/diff-scan.js';
-import { unreadableInput, type ChangeInput, type FileRecord, type StatEntry } from './core/entries.js';
+import { isWithin, unreadableInput, type ChangeInput, type FileRecord, type StatEntry } from './core/entries.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import type { SkippedNames } from './skipped-names.js';
 import type { Root } from './roots.js';
@@ -127,7 +128,39 @@ export async function reconcile(options: {
     const recorded = new Map([...store.liveChildren(root.name, listing.dir).values()].map((r) => [r.path, r]));
     await compare(listing.entries, recorded, listing.unreadable);
   }
+  if (under === undefined && !result.stopped) {
+    if (record && pending.length > 0) await record(pending.splice(0)); // what the walk settled is not looked at again
+    await sweepIgnored();
+  }
   return finish();
+
+  /**
+   * Rows marked ignored that the rules let through again, and that the walk did not reach:
+   * their directory is gone too (E removed it while they were ignored). They are logged as
+   * deleted, so the clients' copies follow. One that is still there (below a directory the
+   * daemon may not search, say) is left as recorded.
+   */
+  async function sweepIgnored(): Promise<void> {
+    let skipBelow: string | null = null; // a directory still ignored: so is everything below it
+    for (let after = ''; ; ) {
+      const rows = store.ignoredAfter(root.name, after, batchSize);
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.path;
+      for (const row of rows) {
+        if (skipBelow !== null && isWithin(row.path, skipBelow)) {
+          after = `${skipBelow}0`; // past its subtree ('0' follows '/'), in one step however big it is
+          break;
+        }
+        if (root.matcher(row.path, row.kind === 'dir')) {
+          if (row.kind === 'dir') skipBelow = row.path;
+          continue;
+        }
+        if (lstatInRoot(root.root, row.path) !== null) continue;
+        pending.push({ operation: 'delete', kind: row.kind, base_dir: root.name, path: row.path, checksum: null, size: 0, mtime: 0, mode: 0 });
+      }
+      if (record && pending.length >= batchSize) await record(pending.splice(0));
+    }
+  }
 
   async function finish(): Promise<ReconcileResult> {
     if (record && pending.length > 0) await record(pending.splice(0));

@@ -190,11 +190,14 @@ export class TreeWatcher {
 
   /**
    * Records inputs in one transaction and tells the server; returns the entries logged and how
-   * many recorded paths were forgotten as ignored now (say so with logUntracked, once per look).
+   * many recorded paths were marked ignored now (say so with logUntracked, once per look).
    */
+  /** A root's rules as loaded now; a root no longer served keeps what it ignored. */
+  private readonly stillIgnored = (base_dir: string, path: string, isDir: boolean): boolean => this.roots.get(base_dir)?.matcher(path, isDir) ?? true;
+
   record(inputs: readonly ChangeInput[]): { recorded: ChangeEntry[]; untracked: number } {
     if (inputs.length === 0) return { recorded: [], untracked: 0 };
-    const { highestSequence, recorded, untracked } = this.store.applyChanges(inputs);
+    const { highestSequence, recorded, untracked } = this.store.applyChanges(inputs, Date.now(), this.stillIgnored);
     if (recorded.length > 0) {
       for (const e of recorded) this.log.debug({ sequence: e.sequence, operation: e.operation, kind: e.kind, base_dir: e.base_dir, path: e.path }, 'logged');
       this.log.info(`logged ${recorded.length} change(s), sequences ${recorded[0]!.sequence}..${recorded[recorded.length - 1]!.sequence}`);
@@ -517,7 +520,7 @@ export class TreeWatcher {
     if (watchLost) this.watchers.get(root.name)?.renew(absPath(root.root, item.path), entry?.kind === 'dir');
     const prev = this.store.getFile(root.name, item.path);
     const live = prev !== null && !prev.deleted ? prev : null;
-    // Recorded, and ignored now: forgotten, never deleted (as diffScan decides in a rescan).
+    // Recorded, and ignored now: marked ignored, never deleted (as diffScan decides in a rescan).
     if (live && root.matcher(item.path, live.kind === 'dir')) return { inputs: [ignoredInput(root.name, item.path, live.kind)], unsettled: [], present: false };
     if (!entry) return { inputs: [gone], unsettled: [], present: false };
     if (root.matcher(item.path, entry.kind === 'dir')) return { inputs: [], unsettled: [], present: false };
@@ -525,14 +528,14 @@ export class TreeWatcher {
     if (entry.kind === 'dir') {
       // A permission change may have made the directory searchable again: what changed below it
       // meanwhile could not be looked at then (left as recorded), so its subtree is compared now.
-      if (watchLost || item.subtree || live?.kind !== 'dir' || live.mode !== entry.mode) {
+      if (watchLost || item.subtree || live?.kind !== 'dir' || live.mode !== entry.mode || live.ignored) {
         const result = await reconcile({ store: this.store, root, under: item.path, log: this.log, skippedNames: this.skippedNames });
         return { inputs: result.inputs, unsettled: result.unsettled, present: true };
       }
       return { inputs: [{ operation: 'add', base_dir: root.name, checksum: null, ...entry }], unsettled: [], present: true };
     }
 
-    if (live?.kind === 'file' && sameStat(live, entry) && live.mode === entry.mode) return { inputs: [], unsettled: [], present: true };
+    if (live?.kind === 'file' && sameStat(live, entry) && live.mode === entry.mode && !live.ignored) return { inputs: [], unsettled: [], present: true };
     const buffer = this.buffers.pop() ?? Buffer.allocUnsafe(HASH_BUFFER_BYTES);
     try {
       const hashed = await hashStable(root.root, item.path, buffer);
@@ -732,7 +735,7 @@ export class TreeWatcher {
 }
 
 /**
- * One info line for the recorded paths a look forgot because the ignore rules now exclude them:
+ * One info line for the recorded paths a look marked ignored because the rules now exclude them:
  * a user who added `data/` to .zyncignore learns that it is no longer synced, and that the
  * clients keep their copies. One line per look, not per path.
  */

@@ -105,25 +105,25 @@ const cases: Case[] = [
     unchanged: 0,
   },
   {
-    name: 'a recorded file the rules now ignore is forgotten, not deleted',
+    name: 'a recorded file the rules now ignore is marked ignored, not deleted',
     scanned: [file('keep.txt')],
     recorded: [rec(file('keep.txt')), rec(file('notes.log'))],
     ignored: ['notes.log'],
     hash: [],
-    changes: ['forget file notes.log'],
+    changes: ['ignore file notes.log'],
     unchanged: 1,
   },
   {
-    name: 'a recorded directory the rules now ignore is forgotten (the store forgets what is below it)',
+    name: 'a recorded directory the rules now ignore is marked ignored (the store marks what is below it)',
     scanned: [],
     recorded: [rec(dir('data'))],
     ignored: ['data/'],
     hash: [],
-    changes: ['forget dir data'],
+    changes: ['ignore dir data'],
     unchanged: 0,
   },
   {
-    name: 'a rule for directories does not forget a recorded file of that name: it is gone, so deleted',
+    name: 'a rule for directories does not mark a recorded file of that name: it is gone, so deleted',
     scanned: [],
     recorded: [rec(file('data'))],
     ignored: ['data/'],
@@ -137,7 +137,40 @@ const cases: Case[] = [
     recorded: [rec(file('a.log')), rec(file('gone.txt'))],
     ignored: ['a.log'],
     hash: [],
-    changes: ['forget file a.log', 'delete file gone.txt'],
+    changes: ['ignore file a.log', 'delete file gone.txt'],
+    unchanged: 0,
+  },
+  {
+    name: 'a path marked ignored that the rules still exclude is left as it is, there or not',
+    scanned: [],
+    recorded: [rec(file('a.log'), { ignored: true }), rec(dir('data'), { ignored: true })],
+    ignored: ['a.log', 'data/'],
+    hash: [],
+    changes: [],
+    unchanged: 0,
+  },
+  {
+    name: 'a file marked ignored that the scan finds again is hashed, however unchanged its stat (the clients may hold an older copy)',
+    scanned: [file('a.log')],
+    recorded: [rec(file('a.log'), { ignored: true })],
+    hash: ['a.log'],
+    changes: [],
+    unchanged: 0,
+  },
+  {
+    name: 'a directory marked ignored that the scan finds again is logged',
+    scanned: [dir('data')],
+    recorded: [rec(dir('data'), { ignored: true })],
+    hash: [],
+    changes: ['add dir data'],
+    unchanged: 0,
+  },
+  {
+    name: 'a path marked ignored that the rules let through again and the scan does not find was deleted meanwhile',
+    scanned: [],
+    recorded: [rec(file('a.log'), { ignored: true }), rec(dir('data'), { ignored: true })],
+    hash: [],
+    changes: ['delete file a.log', 'delete dir data'],
     unchanged: 0,
   },
 ];
@@ -149,7 +182,7 @@ describe('diffScan', () => {
   it.each(cases)('$name', ({ scanned, recorded, unreadable, ignored, hash, changes, unchanged }) => {
     const plan = diffScan({ base_dir: 'd', scanned, recorded: new Map(recorded.map((r) => [r.path, r])), unreadable, ignored: matcherOf(ignored ?? []) });
     expect(plan.hash.map((e) => e.path)).toEqual(hash);
-    expect(plan.changes.map((c) => `${c.ignored ? 'forget' : c.operation} ${c.kind} ${c.path}`)).toEqual(changes);
+    expect(plan.changes.map((c) => `${c.ignored ? 'ignore' : c.operation} ${c.kind} ${c.path}`)).toEqual(changes);
     expect(plan.unchanged).toBe(unchanged);
     for (const c of plan.changes) expect(c.base_dir).toBe('d');
   });

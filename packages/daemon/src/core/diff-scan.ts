@@ -6,7 +6,9 @@
 // Unchanged files are not re-hashed. Paths below a directory the scan could not read are left
 // alone, never taken as deleted; a deleted directory's contents go with it (the store's job).
 // A recorded path the ignore rules now exclude (the scan leaves it out) is not deleted but
-// forgotten (ChangeInput.ignored): ignoring stops syncing, the clients keep their copies.
+// marked ignored (ChangeInput.ignored): ignoring stops syncing, the clients keep their copies.
+// One marked so that the scan finds again is read and logged afresh (the clients' copies may be
+// stale); one the rules let through again but the scan does not find was deleted meanwhile.
 // Pure: the scanner shell does the I/O.
 import { ignoredInput, sameStat, type ChangeInput, type FileRecord, type StatEntry } from './entries.js';
 
@@ -30,7 +32,7 @@ export function diffScan(input: {
   recorded: ReadonlyMap<string, FileRecord>;
   /** Directories the scan could not read: what lies below them is unknown, not deleted. */
   unreadable?: readonly string[];
-  /** The root's ignore rules now; a recorded path they exclude is forgotten, not deleted. */
+  /** The root's ignore rules now; a recorded path they exclude is marked ignored, not deleted. */
   ignored?: (path: string, isDir: boolean) => boolean;
 }): ScanPlan {
   const { base_dir, scanned, recorded } = input;
@@ -42,12 +44,12 @@ export function diffScan(input: {
     seen.add(entry.path);
     const prev = recorded.get(entry.path);
     if (entry.kind === 'dir') {
-      const known = prev !== undefined && prev.kind === 'dir';
+      const known = prev !== undefined && prev.kind === 'dir' && !prev.ignored;
       if (known && prev.mode === entry.mode) plan.unchanged++;
       else plan.changes.push({ operation: known ? 'modify' : 'add', kind: 'dir', base_dir, path: entry.path, checksum: null, size: 0, mtime: entry.mtime, mode: entry.mode, ino: entry.ino });
       continue;
     }
-    if (!prev || prev.kind !== 'file' || prev.checksum === null || !sameStat(prev, entry)) {
+    if (!prev || prev.kind !== 'file' || prev.checksum === null || prev.ignored || !sameStat(prev, entry)) {
       plan.hash.push(entry);
     } else if (prev.mode !== entry.mode) {
       plan.changes.push({ operation: 'modify', kind: 'file', base_dir, path: entry.path, checksum: prev.checksum, size: entry.size, mtime: entry.mtime, mode: entry.mode, ino: entry.ino });
@@ -60,7 +62,7 @@ export function diffScan(input: {
     if (seen.has(path) || prev.deleted) continue;
     if (unreadable.size > 0 && belowAny(path, unreadable)) continue;
     if (input.ignored?.(path, prev.kind === 'dir')) {
-      plan.changes.push(ignoredInput(base_dir, path, prev.kind));
+      if (!prev.ignored) plan.changes.push(ignoredInput(base_dir, path, prev.kind));
       continue;
     }
     plan.changes.push({ operation: 'delete', kind: prev.kind, base_dir, path, checksum: null, size: 0, mtime: 0, mode: 0 });

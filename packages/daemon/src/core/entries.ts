@@ -28,6 +28,11 @@ export interface FileRecord extends ObservedEntry {
   base_dir: string;
   deleted: boolean;
   sequence: number;
+  /**
+   * Live, but the ignore rules excluded it when last looked at (ChangeInput.ignored): the row
+   * holds what the clients last received, not E's present state.
+   */
+  ignored?: boolean;
 }
 
 /**
@@ -58,8 +63,9 @@ export interface ChangeInput {
   relog?: boolean;
   /**
    * With operation delete: the path is not gone but ignored now (.zyncignore, or a built-in rule
-   * of a newer zync). It and what is recorded below it are forgotten without a log entry: ignoring
-   * a path stops syncing it, it never deletes the clients' copies.
+   * of a newer zync). It and what is recorded below it are marked ignored without a log entry:
+   * ignoring a path stops syncing it, it never deletes the clients' copies. Recorded present again
+   * later, it is logged as new; recorded gone, as deleted.
    */
   ignored?: boolean;
 }
@@ -99,7 +105,7 @@ export function unreadableInput(base_dir: string, recorded: FileRecord | null, m
   return { operation: 'modify', kind: 'file', base_dir, path, checksum, size, mtime, mode: mode & 0o7777, ino, ctime };
 }
 
-/** The input that forgets a recorded path the ignore rules now exclude (see ChangeInput.ignored). */
+/** The input that marks a recorded path the ignore rules now exclude (see ChangeInput.ignored). */
 export function ignoredInput(base_dir: string, path: string, kind: EntryKind): ChangeInput {
   return { operation: 'delete', kind, base_dir, path, checksum: null, size: 0, mtime: 0, mode: 0, ignored: true };
 }

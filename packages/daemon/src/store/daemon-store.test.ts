@@ -45,19 +45,67 @@ describe('DaemonStore', () => {
     expect(open(dbPath()).logId).not.toBe(id);
   });
 
-  it('forgets an ignored path and what is live below it without a log entry; a later add is an ordinary add', () => {
+  it('marks an ignored path and what is live below it without a log entry; present again, it is logged as new', () => {
     const s = open(dbPath());
     s.recordChanges([dirIn('data'), fileIn('data/a'), dirIn('data/sub'), fileIn('data/sub/b'), fileIn('data/gone'), fileIn('database')]);
     s.recordChanges([del('data/gone')]);
     const before = s.lastSequence();
     const result = s.applyChanges([ignoredInput('d', 'data', 'dir')]);
     expect(result).toMatchObject({ recorded: [], untracked: 4, highestSequence: before });
-    expect(s.getFile('d', 'data')).toBeNull();
-    expect(s.getFile('d', 'data/sub/b')).toBeNull();
+    expect(s.getFile('d', 'data')).toMatchObject({ deleted: false, ignored: true });
+    expect(s.getFile('d', 'data/sub/b')).toMatchObject({ deleted: false, ignored: true, checksum: A });
     expect(s.getFile('d', 'data/gone')?.deleted).toBe(true); // a tombstone stays for compaction to drop
-    expect(s.getFile('d', 'database')?.deleted).toBe(false); // a sibling that only shares the prefix
+    expect(s.getFile('d', 'database')).toMatchObject({ deleted: false }); // a sibling that only shares the prefix
+    expect(s.getFile('d', 'database')?.ignored).toBeUndefined();
+    expect(s.applyChanges([ignoredInput('d', 'data', 'dir')]).untracked).toBe(0); // marked once
+    // The same content as recorded: logged all the same, a client may hold an older copy.
     s.recordChanges([dirIn('data'), fileIn('data/a')]);
     expect(summary(s).slice(-2)).toEqual([`${before + 1} add dir data`, `${before + 2} add file data/a`]);
+    expect(s.getFile('d', 'data/a')?.ignored).toBeUndefined();
+  });
+
+  it("logs the deletion of an ignored path E removed, once it is looked at unignored, naming the content clients last received", () => {
+    const s = open(dbPath());
+    s.recordChanges([fileIn('notes.log', A)]);
+    s.applyChanges([ignoredInput('d', 'notes.log', 'file')]);
+    s.recordChanges([del('notes.log')]);
+    expect(s.changesSince(0, 10).changes.at(-1)).toMatchObject({ operation: 'delete', path: 'notes.log', deleted_checksum: A });
+    expect(s.getFile('d', 'notes.log')).toMatchObject({ deleted: true });
+  });
+
+  it('leaves the ignored rows below a deleted directory unlogged and marked', () => {
+    const s = open(dbPath());
+    s.recordChanges([dirIn('a'), fileIn('a/x.log'), fileIn('a/y')]);
+    s.applyChanges([ignoredInput('d', 'a/x.log', 'file')]);
+    const before = s.lastSequence();
+    s.recordChanges([{ ...del('a'), kind: 'dir' }]);
+    expect(summary(s).filter((line) => Number(line.split(' ')[0]) > before)).toEqual([`${before + 1} delete file a/y`, `${before + 2} delete dir a`]);
+    expect(s.getFile('d', 'a/x.log')).toMatchObject({ deleted: false, ignored: true });
+  });
+
+  it('deletes with a directory the rows below it the rules no longer ignore, deepest first, and keeps those they still do', () => {
+    const s = open(dbPath());
+    s.recordChanges([dirIn('build'), fileIn('build/out'), fileIn('build/run.log')]);
+    s.applyChanges([ignoredInput('d', 'build', 'dir')]);
+    const before = s.lastSequence();
+    // `build/` was removed from the rules, `*.log` stays; E removed the directory meanwhile.
+    s.applyChanges([{ ...del('build'), kind: 'dir' }], Date.now(), (_, p) => p.endsWith('.log'));
+    expect(summary(s).filter((line) => Number(line.split(' ')[0]) > before)).toEqual([`${before + 1} delete file build/out`, `${before + 2} delete dir build`]);
+    expect(s.getFile('d', 'build/run.log')).toMatchObject({ deleted: false, ignored: true });
+  });
+
+  it('neither counts nor serves the entries of ignored rows, and compaction drops them', () => {
+    const s = open(dbPath());
+    s.recordChanges([dirIn('data'), fileIn('data/a'), fileIn('keep')]);
+    expect(s.liveCount('d')).toBe(3);
+    s.applyChanges([ignoredInput('d', 'data', 'dir')]);
+    expect(s.liveCount('d')).toBe(1);
+    expect(summary(s)).toEqual(['3 add file keep']);
+    const page = s.changesSince(0, 1);
+    expect(page).toMatchObject({ to_sequence: 3, more_available: false }); // the range still says what it covers
+    expect(s.compactStep(0, 3, 100, 0)).toMatchObject({ dropped: 2, tombstones: 0 });
+    expect(s.changeCount()).toBe(1);
+    expect(s.getFile('d', 'data/a')).toMatchObject({ ignored: true, checksum: A });
   });
 
   it('records adds and modifies, and nothing for a save that kept the content', () => {

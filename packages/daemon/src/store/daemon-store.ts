@@ -23,6 +23,7 @@ interface FileRow {
   ctime: number;
   deleted: number;
   sequence: number;
+  ignored: number;
 }
 
 type ChangeRow = Omit<ChangeEntry, 'deleted_checksum'> & { deleted_checksum?: string | null };
@@ -32,9 +33,12 @@ export interface RecordResult {
   highestSequence: number;
   /** The entries this call added to the log, in sequence order. */
   recorded: ChangeEntry[];
-  /** Live rows forgotten because the ignore rules now exclude them (ChangeInput.ignored). */
+  /** Live rows marked ignored because the ignore rules now exclude them (ChangeInput.ignored). */
   untracked: number;
 }
+
+/** Whether a root's ignore rules exclude a path now. */
+export type StillIgnored = (base_dir: string, path: string, isDir: boolean) => boolean;
 
 export interface CompactionStep {
   /** The highest sequence looked at; the next step starts after it. */
@@ -79,6 +83,7 @@ const toRecord = (row: FileRow): FileRecord => ({
   ctime: row.ctime,
   deleted: row.deleted === 1,
   sequence: row.sequence,
+  ...(row.ignored === 1 ? { ignored: true } : {}),
 });
 
 export class DaemonStore {
@@ -107,7 +112,10 @@ export class DaemonStore {
         `SELECT * FROM files INDEXED BY files_live_by_parent
            WHERE base_dir = ? AND rtrim(path, replace(path, '/', '')) = ? AND deleted = 0`,
       ),
-      liveCount: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM files WHERE base_dir = ? AND deleted = 0'),
+      liveCount: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM files WHERE base_dir = ? AND deleted = 0 AND ignored = 0'),
+      ignoredAfter: db.prepare<[string, string, number], FileRow>(
+        'SELECT * FROM files INDEXED BY files_ignored WHERE base_dir = ? AND ignored = 1 AND path > ? ORDER BY path LIMIT ?',
+      ),
       liveFilesWithInode: db.prepare<[number], { base_dir: string; path: string }>(
         "SELECT base_dir, path FROM files WHERE ino = ? AND deleted = 0 AND kind = 'file'",
       ),
@@ -119,21 +127,24 @@ export class DaemonStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
          ON CONFLICT(base_dir, path) DO UPDATE SET kind = excluded.kind, checksum = excluded.checksum,
            size = excluded.size, mtime = excluded.mtime, mode = excluded.mode, ino = excluded.ino,
-           ctime = excluded.ctime, deleted = 0, sequence = excluded.sequence`,
+           ctime = excluded.ctime, deleted = 0, sequence = excluded.sequence, ignored = 0`,
       ),
       tombstone: db.prepare<[number, string, string]>(
-        'UPDATE files SET deleted = 1, checksum = NULL, size = 0, sequence = ? WHERE base_dir = ? AND path = ?',
+        'UPDATE files SET deleted = 1, checksum = NULL, size = 0, sequence = ?, ignored = 0 WHERE base_dir = ? AND path = ?',
       ),
       // Live rows only: a tombstone below keeps its delete entry's compaction as it was.
       untrack: db.prepare<[string, string, string, string]>(
-        'DELETE FROM files WHERE base_dir = ? AND (path = ? OR (path > ? AND path < ?)) AND deleted = 0',
+        'UPDATE files SET ignored = 1 WHERE base_dir = ? AND (path = ? OR (path > ? AND path < ?)) AND deleted = 0 AND ignored = 0',
       ),
       touchFile: db.prepare<[number, number, number, number, number, string, string]>(
         'UPDATE files SET size = ?, mtime = ?, mode = ?, ino = ?, ctime = ? WHERE base_dir = ? AND path = ?',
       ),
+      // Not the entries of a path recorded as ignored: no client is sent what E no longer syncs.
       changesSince: db.prepare<[number, number], ChangeRow>(
         `SELECT sequence, operation, kind, base_dir, path, checksum, size, mtime, mode, timestamp, deleted_checksum
-         FROM changes WHERE sequence > ? ORDER BY sequence LIMIT ?`,
+         FROM changes c WHERE sequence > ? AND NOT EXISTS (
+           SELECT 1 FROM files f INDEXED BY files_ignored WHERE f.ignored = 1 AND f.base_dir = c.base_dir AND f.path = c.path)
+         ORDER BY sequence LIMIT ?`,
       ),
       helloClient: db.prepare<[string, number]>(
         'INSERT INTO clients (client_id, last_ack, last_seen) VALUES (?, 0, ?) ON CONFLICT(client_id) DO UPDATE SET last_seen = excluded.last_seen',
@@ -143,7 +154,8 @@ export class DaemonStore {
       ),
       getClient: db.prepare<[string], { last_ack: number }>('SELECT last_ack FROM clients WHERE client_id = ?'),
       compactionCandidates: db.prepare<[number, number, number], CompactionCandidate & { base_dir: string; path: string }>(
-        `SELECT c.sequence, c.operation, c.timestamp, c.base_dir, c.path, f.sequence AS latest
+        // An ignored row supersedes its entries as a missing one does (they are not served).
+        `SELECT c.sequence, c.operation, c.timestamp, c.base_dir, c.path, CASE WHEN f.ignored = 1 THEN NULL ELSE f.sequence END AS latest
          FROM changes c LEFT JOIN files f ON f.base_dir = c.base_dir AND f.path = c.path
          WHERE c.sequence > ? AND c.sequence <= ? ORDER BY c.sequence LIMIT ?`,
       ),
@@ -241,8 +253,14 @@ export class DaemonStore {
     return new Map(rows.map((r) => [dir === '' ? r.path : r.path.slice(dir.length + 1), toRecord(r)]));
   }
 
+  /** Live entries recorded for a root, those marked ignored left out. */
   liveCount(base_dir: string): number {
     return this.stmt.liveCount.get(base_dir)?.n ?? 0;
+  }
+
+  /** Up to `limit` rows marked ignored in a root, by path, after `after` ('' from the first). */
+  ignoredAfter(base_dir: string, after: string, limit: number): FileRecord[] {
+    return this.stmt.ignoredAfter.all(base_dir, after, limit).map(toRecord);
   }
 
   /** Live files recorded with this inode number, in any root (the hard links of one file). */
@@ -259,14 +277,18 @@ export class DaemonStore {
     return this.applyChanges(entries).highestSequence;
   }
 
-  /** recordChanges, also returning the entries it logged. */
-  applyChanges(entries: readonly ChangeInput[], now: number = Date.now()): RecordResult {
+  /**
+   * recordChanges, also returning the entries it logged. `stillIgnored` tells which rows marked
+   * ignored below a deleted directory the rules still exclude: those stay as they are (a deletion
+   * would reach the clients' copies), the others are deleted with it. Without it, all stay.
+   */
+  applyChanges(entries: readonly ChangeInput[], now: number = Date.now(), stillIgnored?: StillIgnored): RecordResult {
     const run = this.db.transaction((inputs: readonly ChangeInput[]) => {
       const recorded: ChangeEntry[] = [];
       let untracked = 0;
       for (const input of orderChanges(inputs)) {
         if (input.operation === 'delete' && input.ignored) untracked += this.untrack(input.base_dir, input.path);
-        else this.applyOne(input, now, recorded);
+        else this.applyOne(input, now, recorded, stillIgnored);
       }
       return { recorded, untracked };
     });
@@ -296,20 +318,23 @@ export class DaemonStore {
   }
 
   /**
-   * Forgets a path and what is recorded below it, logging nothing: the rows go, so no client is
-   * told of a deletion and a later add (once no longer ignored) is an ordinary one. Their earlier
-   * log entries, no longer the latest of any row, are dropped by the next compaction.
+   * Marks a path and what is recorded below it as ignored, logging nothing: no client is told of
+   * a deletion, and the rows keep what the clients last received, for when the path is no longer
+   * ignored (applyOne). Their log entries are no longer served, and the next compaction drops them.
    */
   private untrack(base_dir: string, path: string): number {
     return this.stmt.untrack.run(base_dir, path, `${path}/`, `${path}0`).changes;
   }
 
-  /** Deletes everything recorded below path, deepest first. */
-  private tombstoneBelow(base_dir: string, path: string, now: number, recorded: ChangeEntry[]): void {
-    for (const row of this.stmt.liveUnder.all(base_dir, `${path}/`, `${path}0`)) this.tombstone(row, now, recorded);
+  /** Deletes everything recorded below path, deepest first, but the rows the rules still ignore. */
+  private tombstoneBelow(base_dir: string, path: string, now: number, recorded: ChangeEntry[], stillIgnored?: StillIgnored): void {
+    for (const row of this.stmt.liveUnder.all(base_dir, `${path}/`, `${path}0`)) {
+      if (row.ignored === 1 && (stillIgnored?.(base_dir, row.path, row.kind === 'dir') ?? true)) continue;
+      this.tombstone(row, now, recorded);
+    }
   }
 
-  private applyOne(input: ChangeInput, now: number, recorded: ChangeEntry[]): void {
+  private applyOne(input: ChangeInput, now: number, recorded: ChangeEntry[], stillIgnored?: StillIgnored): void {
     const row = this.stmt.getFile.get(input.base_dir, input.path);
     const prev = row ? toRecord(row) : null;
     const next: ObservedEntry | null =
@@ -328,11 +353,15 @@ export class DaemonStore {
           };
     if (next === null || prev?.kind === 'dir') {
       // A directory that is gone or became a file takes its recorded contents with it.
-      if (next === null || next.kind !== 'dir') this.tombstoneBelow(input.base_dir, input.path, now, recorded);
+      if (next === null || next.kind !== 'dir') this.tombstoneBelow(input.base_dir, input.path, now, recorded, stillIgnored);
     }
     const classified = classifyChange(prev, next);
+    // A row marked ignored that is present again is logged as new whatever it holds: a client
+    // skipped what E did to it meanwhile. Gone instead, it is logged as a deletion (classifyChange).
+    const unignored = prev?.ignored === true && next !== null && classified !== 'replace';
     // Unchanged but to be sent again (ChangeInput.relog): logged as E's present state.
-    const verdict = input.relog && next !== null && (classified === null || classified === 'touch') ? (next.kind === 'dir' ? 'add' : 'modify') : classified;
+    const resent = input.relog && next !== null && (classified === null || classified === 'touch');
+    const verdict = unignored ? 'add' : resent ? (next.kind === 'dir' ? 'add' : 'modify') : classified;
     if (verdict === null) return;
     if (verdict === 'delete') {
       this.tombstone(prev!, now, recorded);
