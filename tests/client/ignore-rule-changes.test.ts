@@ -1,6 +1,9 @@
-// Ignore-rule changes as R sees them. A file E deletes while it is ignored leaves R once the rules
-// let it through again: R's unchanged copy is deleted, R's edit is kept as a conflict copy, as for
-// any deletion E logs — with the rules changed at runtime and while the daemon was stopped.
+// Two ignore-rule changes as R sees them. Ignoring every top-level entry of a root (`*` in
+// .zyncignore) is no emptied disk: the root is not held (ROOT_UNAVAILABLE), R keeps its copies, and
+// what the rules let through again syncs — whether the rule came while the daemon ran or while it
+// was stopped. And a file E deletes while it is ignored leaves R once the rules let it through
+// again: R's unchanged copy is deleted, R's edit is kept as a conflict copy, as for any deletion E
+// logs — again with the rules changed at runtime and while the daemon was stopped.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -51,12 +54,54 @@ async function setRules(pair: SyncedPair, rules: string | null, sentinel: string
   await logged(pair, sentinel, `${sentinel}\n`);
 }
 
+/** 25 files in five top-level directories: more than an emptied root may hold unnoticed. */
+const MANY = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`d${i % 5}/f${i}.txt`, `file ${i}\n`]));
 const pull = async (pair: SyncedPair) => {
   const result = await runClientOnce(pair.setup);
   expect(result.code, result.stderr).toBe(0);
   return result;
 };
 const text = (file: string) => readFile(file, 'utf8');
+
+describe('ignoring every top-level entry of a root', () => {
+  it('at runtime, is no emptied disk: the root is not held, R keeps its copies, and what is let through again syncs', async () => {
+    const pair = await pairOf(MANY);
+    await writeFile(path.join(pair.e, '.zyncignore'), '*\n');
+    await waitFor(() => /recorded path\(s\) no longer synced|ROOT_UNAVAILABLE/.test(pair.daemon.stderr()), { what: 'the daemon to apply the rule' });
+    expect(pair.daemon.stderr()).not.toMatch(/ROOT_UNAVAILABLE|an unmounted disk/);
+    // Let one name through: logged only if the root was not taken for an unmounted disk.
+    await writeFile(path.join(pair.e, 'new.txt'), 'new\n');
+    await writeFile(path.join(pair.e, '.zyncignore'), '*\n!new.txt\n');
+    await logged(pair, 'new.txt', 'new\n');
+    expect(pair.daemon.stderr()).not.toMatch(/ROOT_UNAVAILABLE|an unmounted disk/);
+    await pull(pair);
+    expect(await text(path.join(pair.r, 'new.txt'))).toBe('new\n');
+    expect(await text(path.join(pair.r, 'd0/f0.txt'))).toBe('file 0\n');
+  });
+
+  it('while the daemon was stopped, is no emptied disk at start-up either', async () => {
+    let pair = await pairOf(MANY);
+    pair = await restarted(pair, () => writeFile(path.join(pair.e, '.zyncignore'), '*\n'));
+    expect(pair.daemon.stderr()).not.toMatch(/ROOT_UNAVAILABLE|an unmounted disk/);
+    expect(pair.daemon.stderr()).toMatch(/30 recorded path\(s\) no longer synced/); // d0..d4 and what they hold
+    await writeFile(path.join(pair.e, 'new.txt'), 'new\n');
+    await writeFile(path.join(pair.e, '.zyncignore'), '*\n!new.txt\n');
+    await logged(pair, 'new.txt', 'new\n');
+    await pull(pair);
+    expect(await text(path.join(pair.r, 'new.txt'))).toBe('new\n');
+    expect(await text(path.join(pair.r, 'd4/f24.txt'))).toBe('file 24\n');
+  });
+
+  it('an emptied root (its disk not mounted while the daemon was stopped) is still held', async () => {
+    let pair = await pairOf(MANY);
+    pair = await restarted(pair, async () => {
+      for (let i = 0; i < 5; i++) await rm(path.join(pair.e, `d${i}`), { recursive: true });
+    });
+    expect(pair.daemon.stderr()).toMatch(/ROOT_UNAVAILABLE/);
+    await pull(pair);
+    expect(await text(path.join(pair.r, 'd0/f0.txt'))).toBe('file 0\n');
+  });
+});
 
 describe('a file E deletes while it is ignored', () => {
   const FILES = { 'data/a.txt': 'a v1\n', 'data/b.txt': 'b v1\n', 'notes.log': 'log v1\n', 'keep.txt': 'keep\n' };

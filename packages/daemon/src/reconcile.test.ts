@@ -239,6 +239,26 @@ describe('reconcile', () => {
     expect(store.ignoredAfter('d', '', 10).map((r) => r.path)).toEqual(['a/build', 'a/build/x', 'a/build/y', 'a/build/z']);
   });
 
+  it('an emptied-looking root whose every top-level entry is ignored now is no emptied disk; an emptied one still is', async () => {
+    const many = Array.from({ length: 25 }, (_, i) => `d${i % 5}/f${i}`);
+    const { root, store } = await setup(many);
+    await run(root, store, 4);
+    const before = store.lastSequence();
+    root.matcher = createIgnoreMatcher('*\n');
+    const ignoring = await run(root, store, 4);
+    expect(ignoring.result.verdict.status).toBe('ok');
+    expect(ignoring.batches.flat().map((i) => `${i.ignored ? 'ignore' : i.operation} ${i.path}`).sort()).toEqual(['ignore d0', 'ignore d1', 'ignore d2', 'ignore d3', 'ignore d4']);
+    expect(store.lastSequence()).toBe(before);
+
+    root.matcher = createIgnoreMatcher('d0\n');
+    await run(root, store, 4);
+    rmSync(root.root, { recursive: true });
+    mkdirSync(root.root);
+    const emptied = await run(root, store, 4);
+    expect(emptied.result.verdict.status).toBe('emptied');
+    expect(emptied.batches).toEqual([]);
+  });
+
   it('tells onDirectory of each directory below where it starts, each before what it holds', async () => {
     // The watcher relies on that order: what is below a directory it hands to chokidar is skipped.
     const { root, store } = await setup(TREE);

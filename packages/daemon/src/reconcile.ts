@@ -120,7 +120,7 @@ export async function reconcile(options: {
       // The root's own listing comes first, before anything is recorded: an empty root (an
       // unmounted disk?) must not turn into every recorded entry deleted. A root that cannot be
       // listed is not empty, only unknown: the walk warns, and its entries are left as recorded.
-      result.verdict = checkRoot({ base_dir: root.name, root: root.root, rootPresent, scannedEntries: 0, recordedLive: store.liveCount(root.name) });
+      result.verdict = checkRoot({ base_dir: root.name, root: root.root, rootPresent, scannedEntries: 0, recordedLive: liveCountUnignored(store, root) });
       if (result.verdict.status !== 'ok') return result;
     }
     if (listing.dir !== (under ?? '')) options.onDirectory?.(listing.dir);
@@ -166,4 +166,17 @@ export async function reconcile(options: {
     if (record && pending.length > 0) await record(pending.splice(0));
     return result;
   }
+}
+
+/**
+ * Live entries recorded for a root, less those at or below a top-level entry its rules exclude
+ * now: what a rule change (`*` in .zyncignore) keeps out of a scan is about to be marked ignored,
+ * not deleted, and must not make the root look emptied. Only the root's own entries are asked.
+ */
+export function liveCountUnignored(store: DaemonStore, root: Root): number {
+  let count = store.liveCount(root.name);
+  for (const record of store.liveChildren(root.name, '').values()) {
+    if (!record.ignored && root.matcher(record.path, record.kind === 'dir')) count -= store.liveCountAt(root.name, record.path);
+  }
+  return count;
 }

@@ -27,7 +27,7 @@ import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { SkippedNames } from './skipped-names.js';
 import { forEachLimited } from './pool.js';
-import { reconcile } from './reconcile.js';
+import { liveCountUnignored, reconcile } from './reconcile.js';
 import type { Root, RootSet } from './roots.js';
 import { absPath, hashStable, lstatInRoot, NOT_PERMITTED, toStatEntry } from './scanner.js';
 import type { DaemonStore } from './store/daemon-store.js';
@@ -659,7 +659,8 @@ export class TreeWatcher {
         ? null
         : listing.filter((d) => (d.isFile() || d.isDirectory()) && isSafeRelativePath(d.name) && !root.matcher(d.name, d.isDirectory())).length;
     const rootPresent = listing !== null || (await stat(root.root).catch(() => null))?.isDirectory() === true;
-    return checkRoot({ base_dir: root.name, root: root.root, rootPresent, scannedEntries: entries, recordedLive: this.store.liveCount(root.name) });
+    const recordedLive = entries === 0 ? liveCountUnignored(this.store, root) : this.store.liveCount(root.name);
+    return checkRoot({ base_dir: root.name, root: root.root, rootPresent, scannedEntries: entries, recordedLive });
   }
 
   /**

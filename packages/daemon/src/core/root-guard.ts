@@ -18,7 +18,7 @@ export function checkRoot(input: {
   rootPresent: boolean;
   /** Entries the scan found below the root; null when no scan was made (watcher deletions). */
   scannedEntries: number | null;
-  /** Live entries recorded for this root before the scan. */
+  /** Live entries recorded for this root before the scan, less those its rules now ignore (not vanished, only no longer synced). */
   recordedLive: number;
   threshold?: number;
 }): RootVerdict {

@@ -100,6 +100,7 @@ describe('DaemonStore', () => {
     expect(s.liveCount('d')).toBe(3);
     s.applyChanges([ignoredInput('d', 'data', 'dir')]);
     expect(s.liveCount('d')).toBe(1);
+    expect(s.liveCountAt('d', 'keep')).toBe(1);
     expect(summary(s)).toEqual(['3 add file keep']);
     const page = s.changesSince(0, 1);
     expect(page).toMatchObject({ to_sequence: 3, more_available: false }); // the range still says what it covers

@@ -113,6 +113,9 @@ export class DaemonStore {
            WHERE base_dir = ? AND rtrim(path, replace(path, '/', '')) = ? AND deleted = 0`,
       ),
       liveCount: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM files WHERE base_dir = ? AND deleted = 0 AND ignored = 0'),
+      liveCountAt: db.prepare<[string, string, string, string], { n: number }>(
+        'SELECT count(*) AS n FROM files WHERE base_dir = ? AND (path = ? OR (path > ? AND path < ?)) AND deleted = 0 AND ignored = 0',
+      ),
       ignoredAfter: db.prepare<[string, string, number], FileRow>(
         'SELECT * FROM files INDEXED BY files_ignored WHERE base_dir = ? AND ignored = 1 AND path > ? ORDER BY path LIMIT ?',
       ),
@@ -256,6 +259,11 @@ export class DaemonStore {
   /** Live entries recorded for a root, those marked ignored left out. */
   liveCount(base_dir: string): number {
     return this.stmt.liveCount.get(base_dir)?.n ?? 0;
+  }
+
+  /** Live entries recorded at path and below it, those marked ignored left out. */
+  liveCountAt(base_dir: string, path: string): number {
+    return this.stmt.liveCountAt.get(base_dir, path, `${path}/`, `${path}0`)?.n ?? 0;
   }
 
   /** Up to `limit` rows marked ignored in a root, by path, after `after` ('' from the first). */
