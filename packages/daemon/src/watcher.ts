@@ -10,7 +10,7 @@
 // it lists that chokidar never heard of. A root that vanishes, or is suddenly emptied (an unmounted disk), is
 // reported and held (no deletions) until it returns, then rescanned; a root made anew in its
 // place (rm -rf, mkdir) is watched anew. A recorded path the ignore rules now exclude (an edited
-// .zyncignore) is forgotten, never logged as deleted: R keeps its copy. Paths are looked at through real directories only:
+// .zyncignore) is marked ignored, never logged as deleted: R keeps its copy. Paths are looked at through real directories only:
 // nothing behind a symlink is E's. Names that are not UTF-8 raise events under a decoded name
 // that leads nowhere: they are reported (SkippedNames) and their events dropped, never looked at
 // over and over. Owns chokidar and timers; decides nothing itself.

@@ -136,7 +136,7 @@ export class DaemonStore {
         'UPDATE files SET deleted = 1, checksum = NULL, size = 0, sequence = ?, ignored = 0 WHERE base_dir = ? AND path = ?',
       ),
       // Live rows only: a tombstone below keeps its delete entry's compaction as it was.
-      untrack: db.prepare<[string, string, string, string]>(
+      markIgnored: db.prepare<[string, string, string, string]>(
         'UPDATE files SET ignored = 1 WHERE base_dir = ? AND (path = ? OR (path > ? AND path < ?)) AND deleted = 0 AND ignored = 0',
       ),
       touchFile: db.prepare<[number, number, number, number, number, string, string]>(
@@ -295,7 +295,7 @@ export class DaemonStore {
       const recorded: ChangeEntry[] = [];
       let untracked = 0;
       for (const input of orderChanges(inputs)) {
-        if (input.operation === 'delete' && input.ignored) untracked += this.untrack(input.base_dir, input.path);
+        if (input.operation === 'delete' && input.ignored) untracked += this.markIgnored(input.base_dir, input.path);
         else this.applyOne(input, now, recorded, stillIgnored);
       }
       return { recorded, untracked };
@@ -330,8 +330,8 @@ export class DaemonStore {
    * a deletion, and the rows keep what the clients last received, for when the path is no longer
    * ignored (applyOne). Their log entries are no longer served, and the next compaction drops them.
    */
-  private untrack(base_dir: string, path: string): number {
-    return this.stmt.untrack.run(base_dir, path, `${path}/`, `${path}0`).changes;
+  private markIgnored(base_dir: string, path: string): number {
+    return this.stmt.markIgnored.run(base_dir, path, `${path}/`, `${path}0`).changes;
   }
 
   /** Deletes everything recorded below path, deepest first, but the rows the rules still ignore. */
