@@ -2,10 +2,11 @@
 // against its checksum as E does: a file that changed after R hashed it is left out
 // (DROP_UPSTREAM_FILE), read once more and sent again; one that keeps changing stays left out
 // and the rest is finalized; a daemon too old for DROP_UPSTREAM_FILE stops the run as before.
+// A link put in a file's place is left out the same way, never read through.
 // An entry E refuses as ignored (IGNORED_PATH) is left out at once, and the rest finalized. A
 // directory R removed during the upload is taken back out before FINALIZE (an older daemon keeps it).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -169,6 +170,19 @@ describe('sendSession: files that changed while they were sent', () => {
     const result = await sendSession(connection, dirs, [fifo, dir, kept]);
     await connection.close();
     expect(result.left_out).toEqual([fifo, dir]);
+    expect(result.sent).toEqual([kept]);
+  });
+
+  it('leaves out a file replaced by a link since the hash, even to the very bytes it held', async () => {
+    const { connection } = await startDaemon({ knowsDrop: true });
+    writeFileSync(path.join(work, 'elsewhere.txt'), 'was a file\n');
+    const linked = fileEntry('linked.txt', 'was a file\n');
+    rmSync(path.join(work, 'linked.txt'));
+    symlinkSync('elsewhere.txt', path.join(work, 'linked.txt'));
+    const kept = fileEntry('kept.txt', 'unchanged\n');
+    const result = await sendSession(connection, dirs, [linked, kept], { reread: (entry) => rereadEntry(dirs, entry) });
+    await connection.close();
+    expect(result.left_out).toEqual([linked]);
     expect(result.sent).toEqual([kept]);
   });
 

@@ -54,11 +54,15 @@ export interface UploadObserver {
 async function* readExactly(abs: string, size: number, what: string, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
   if (size === 0) return;
   let sent = 0;
+  const notAFile = () => new ZyncError('FILE_CHANGED', `${what} changed while it was being sent: it is no longer a regular file.`);
   // O_NONBLOCK: a FIFO put in the file's place since it was hashed would block the open (and the
-  // run, for good); it and a directory are files that changed while they were sent.
-  const handle = await open(abs, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  // run, for good). O_NOFOLLOW: a link put there would send its target's bytes, which R never
+  // hashed as this path. They, and a directory, are files that changed while they were sent.
+  const handle = await open(abs, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW).catch((err: unknown) => {
+    throw (err as NodeJS.ErrnoException).code === 'ELOOP' ? notAFile() : err;
+  });
   try {
-    if (!(await handle.stat()).isFile()) throw new ZyncError('FILE_CHANGED', `${what} changed while it was being sent: it is no longer a regular file.`);
+    if (!(await handle.stat()).isFile()) throw notAFile();
     for await (const chunk of handle.createReadStream({ start: 0, end: size - 1, highWaterMark: 256 * 1024, autoClose: false })) {
       const buf = chunk as Buffer;
       sent += buf.length;
