@@ -80,6 +80,26 @@ describe('UploadProgress', () => {
     upload.end();
   });
 
+  it('counts against totals recounted for a file left out and one read again at another size', () => {
+    vi.useFakeTimers();
+    const shown: string[] = [];
+    const upload = new UploadProgress(new Ticker((text) => shown.push(text), () => undefined, { firstAfterMs: 1000, everyMs: 1000 }));
+    upload.begin(3, 4 * 1024 * 1024);
+    // A 1 MiB file left out after half of it went: its bytes are taken back, it no longer counts.
+    upload.bytesSent(512 * 1024);
+    upload.bytesSent(-512 * 1024);
+    upload.recount(-1, -1024 * 1024);
+    // A 1 MiB file read again at 2 MiB, then sent whole.
+    upload.recount(0, 1024 * 1024);
+    upload.bytesSent(2 * 1024 * 1024);
+    upload.entrySent();
+    upload.bytesSent(2 * 1024 * 1024);
+    upload.entrySent();
+    vi.advanceTimersByTime(1000);
+    expect(shown).toEqual(['sending upstream: 2 of 2 changes · 4.0 of 4.0 MiB · 4.0 MiB/s']);
+    upload.end();
+  });
+
   it('shows the scan and the hashing before the upload, on one display that waits its second once', () => {
     vi.useFakeTimers();
     const shown: string[] = [];

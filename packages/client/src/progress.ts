@@ -169,6 +169,7 @@ export class UploadProgress implements UpstreamObserver {
   private describe: () => string = () => '';
   private showing = false;
   private sent = { entries: 0, bytes: 0 };
+  private totals = { entries: 0, bytes: 0 };
 
   constructor(private readonly ticker: Ticker) {}
 
@@ -184,7 +185,13 @@ export class UploadProgress implements UpstreamObserver {
   begin(entries: number, bytes: number): void {
     const started = Date.now();
     const sent = (this.sent = { entries: 0, bytes: 0 });
-    this.show(() => describeUpload({ elapsedMs: Date.now() - started, ...sent, totalEntries: entries, totalBytes: bytes }));
+    const totals = (this.totals = { entries, bytes });
+    this.show(() => describeUpload({ elapsedMs: Date.now() - started, ...sent, totalEntries: totals.entries, totalBytes: totals.bytes }));
+  }
+
+  recount(entries: number, bytes: number): void {
+    this.totals.entries += entries;
+    this.totals.bytes += bytes;
   }
 
   bytesSent(bytes: number): void {

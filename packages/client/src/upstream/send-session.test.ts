@@ -18,7 +18,7 @@ import { Connection } from '../connection.js';
 import type { UpstreamEntry } from './plan-upstream.js';
 import { outdatedEntries, stagedWithoutBytes } from './left-out.js';
 import { rereadEntry, statNow } from './scan-local.js';
-import { sendSession } from './send-session.js';
+import { sendSession, type UploadObserver } from './send-session.js';
 
 let work: string;
 let dirs: DirSpec[];
@@ -109,6 +109,59 @@ function fileEntry(name: string, hashed: string, now = hashed): UpstreamEntry {
   writeFileSync(path.join(work, name), now);
   return { base_dir: 'docs', path: name, kind: 'file', operation: 'add', checksum: sha256(hashed), size: Buffer.byteLength(hashed), base_checksum: null, mode: 0o644 };
 }
+
+/**
+ * An UploadObserver that checks, at every step, that what was sent stays within the totals
+ * (0–100%), and keeps where they ended.
+ */
+function watchedProgress() {
+  const at = { entries: 0, bytes: 0, totalEntries: 0, totalBytes: 0 };
+  const steps: string[] = [];
+  const check = (step: string) => {
+    if (at.bytes < 0 || at.bytes > at.totalBytes || at.entries < 0 || at.entries > at.totalEntries) steps.push(`${step}: ${JSON.stringify(at)}`);
+  };
+  const observer: UploadObserver = {
+    begin: (entries, bytes) => Object.assign(at, { totalEntries: entries, totalBytes: bytes }),
+    bytesSent: (n) => {
+      at.bytes += n;
+      check(`bytesSent(${n})`);
+    },
+    entrySent: () => {
+      at.entries++;
+      check('entrySent');
+    },
+    recount: (entries, bytes) => {
+      at.totalEntries += entries;
+      at.totalBytes += bytes;
+      check(`recount(${entries}, ${bytes})`);
+    },
+    end: () => undefined,
+  };
+  return { observer, at, outOfRange: steps };
+}
+
+describe('sendSession: the upload’s progress', () => {
+  it('ends at 100% of what went when a file was read again at another size, or left out, and never passes it', async () => {
+    const { connection } = await startDaemon({ knowsDrop: true, ignores: (p) => p.endsWith('.log') });
+    const kept = fileEntry('kept.txt', 'unchanged\n');
+    const grown = fileEntry('grown.txt', 'first save\n', 'second save, a good deal longer than the first\n');
+    const shrunk = fileEntry('shrunk.txt', 'a first save that was long\n', 'short\n');
+    const gone = fileEntry('gone.part', 'downloading\n');
+    rmSync(path.join(work, 'gone.part'));
+    const ignored = fileEntry('notes.log', 'R log\n');
+    const progress = watchedProgress();
+    const result = await sendSession(connection, dirs, [kept, grown, shrunk, gone, ignored], {
+      concurrency: 1,
+      progress: progress.observer,
+      reread: (entry) => rereadEntry(dirs, entry),
+    });
+    await connection.close();
+    expect(result.sent.map((e) => e.path)).toEqual(['kept.txt', 'grown.txt', 'shrunk.txt']);
+    const sentBytes = result.sent.reduce((sum, e) => sum + e.size, 0);
+    expect(progress.outOfRange).toEqual([]);
+    expect(progress.at).toEqual({ entries: 3, bytes: sentBytes, totalEntries: 3, totalBytes: sentBytes });
+  });
+});
 
 describe('sendSession: files that changed while they were sent', () => {
   it('sends a file saved once since the hash as R holds it now, in the same session', async () => {

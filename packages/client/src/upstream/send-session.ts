@@ -47,7 +47,17 @@ export interface UploadObserver {
   begin(entries: number, bytes: number): void;
   bytesSent(bytes: number): void;
   entrySent(): void;
+  /**
+   * The totals change by these amounts: an entry left out no longer counts, a file read again
+   * counts at its new size. So what was sent ends at the totals, and never passes them.
+   */
+  recount(entries: number, bytes: number): void;
   end(): void;
+}
+
+/** The content bytes an entry sends. */
+function contentBytes(entry: UpstreamEntry): number {
+  return entry.operation === 'delete' || entry.kind === 'dir' ? 0 : entry.size;
 }
 
 /** Exactly `size` bytes of the file, or an error if it shrank meanwhile. */
@@ -133,7 +143,7 @@ export async function sendSession(
   const { staging_id } = await connection.request('PREPARE_UPSTREAM', { file_count: entries.length });
   const { progress } = options;
   let bytes = 0;
-  for (const entry of entries) if (entry.operation !== 'delete' && entry.kind !== 'dir') bytes += entry.size;
+  for (const entry of entries) bytes += contentBytes(entry);
   progress?.begin(entries.length, bytes);
   try {
     return await sendEntries(connection, roots, entries, staging_id, options);
@@ -205,10 +215,11 @@ async function sendEntries(
         // Left out first: E discards what arrived (an upload cut short waits for no more bytes),
         // and expects one entry fewer, so that the rest can be finalized.
         await dropEntry(connection, staging_id, entry, err);
-        if (ignored) return 'ignored';
         // Saved once during the read (an editor's save): its next read is likely whole, and
         // sent again it counts back in.
-        const again = tries === 0 && options.reread ? await options.reread(entry) : null;
+        const again = !ignored && tries === 0 && options.reread ? await options.reread(entry) : null;
+        options.progress?.recount(again ? 0 : -1, (again ? contentBytes(again) : 0) - contentBytes(attempt));
+        if (ignored) return 'ignored';
         if (!again) return 'changed';
         attempt = again;
       }
