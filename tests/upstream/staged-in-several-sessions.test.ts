@@ -48,6 +48,8 @@ describe('upstream: R staged a file in several sessions, and E applies the older
       expect(await readFile(file, 'utf8')).toBe('B from R, later\n');
       expect(await conflictCopies(r)).toEqual([]);
       expect(log).not.toContain('E modified it');
+      // Not "goes upstream next time": the second session holds it already.
+      expect(log).toContain(`E applied R's staged edit of docs/f.txt; R's version since stays and is staged on E in ${second}, waiting for zync-apply`);
       await applyAndPull(pair, second);
       await expectSameTree(r, e);
       expect(await readFile(file, 'utf8')).toBe('B from R, later\n');

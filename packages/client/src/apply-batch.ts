@@ -624,9 +624,11 @@ async function applyRound(
         }
         case 'record-staged': {
           const where = `${entry.base_dir}/${entry.path}`;
+          // R's state since goes upstream next time, unless a later session already holds it.
+          const next = action.stagedIn === undefined ? 'goes upstream next time' : `is staged on E in ${action.stagedIn}, waiting for zync-apply`;
           if (entry.operation === 'delete') {
             result.removals.push({ base_dir: entry.base_dir, path: entry.path });
-            if (action.local.kind === 'file') logger.info(`E applied R's staged deletion of ${where}; the file R has there since stays and goes upstream next time`);
+            if (action.local.kind === 'file') logger.info(`E applied R's staged deletion of ${where}; the file R has there since stays and ${next}`);
           } else {
             // E's chmod, on R's later content: R made none since it staged the edit.
             if (action.bits !== undefined) await chmodInPlace(abs, action.local, action.bits, where);
@@ -634,8 +636,8 @@ async function applyRound(
             record(entry, { kind: 'absent' });
             logger.info(
               action.local.kind === 'absent'
-                ? `E applied R's staged edit of ${where}; R deleted it since, and the deletion goes upstream next time`
-                : `E applied R's staged edit of ${where}; R's version since stays and goes upstream next time`,
+                ? `E applied R's staged edit of ${where}; R deleted it since, and the deletion ${next}`
+                : `E applied R's staged edit of ${where}; R's version since stays and ${next}`,
             );
           }
           return;

@@ -244,6 +244,21 @@ describe('planEntry: E\'s change meets what R staged upstream', () => {
     expect(describeAction(planEntry({ entry: e, recorded, local, staged, inDir: local.kind === 'absent' }))).toBe(expected);
   });
 
+  // Where a later session already holds what R has now, the log says so instead of "goes upstream next time".
+  it.each<[string, ChangeEntry, LocalState, StagedAtPath[], string | undefined]>([
+    ['R\'s newer edit is staged in the later session', entry('modify', { checksum: D }), file({ size: 9, checksum: E2 }), [sent({ staging_id: 'S1' }), sent({ checksum: E2, staging_id: 'S2' })], 'S2'],
+    ['R\'s deletion since is staged in the later session', entry('modify', { checksum: D }), absent, [sent({ staging_id: 'S1' }), { ...gone, staging_id: 'S2' }], 'S2'],
+    ['R\'s file made again is staged in the later session', entry('delete'), file({ size: 9, checksum: E2 }), [{ ...gone, staging_id: 'S1' }, sent({ operation: 'add', checksum: E2, base_checksum: null, staging_id: 'S2' })], 'S2'],
+    ['R edited again after the later session', entry('modify', { checksum: D }), file({ size: 9, checksum: C }), [sent({ staging_id: 'S1' }), sent({ checksum: E2, staging_id: 'S2' })], undefined],
+    ['R made a chmod after the later session', entry('modify', { checksum: D }), file({ size: 9, checksum: E2, mode: 0o755 }), [sent({ staging_id: 'S1' }), sent({ checksum: E2, staging_id: 'S2' })], undefined],
+    ['R deleted the file after the later session', entry('modify', { checksum: D }), absent, [sent({ staging_id: 'S1' }), sent({ checksum: E2, staging_id: 'S2' })], undefined],
+    ['one session only: nothing staged since', entry('modify', { checksum: D }), file({ size: 9, checksum: C }), [sent({ staging_id: 'S1' })], undefined],
+  ])('%s', (_name, e, local, staged, stagedIn) => {
+    const action = planEntry({ entry: e, recorded: rec(), local, staged, inDir: local.kind === 'absent' });
+    expect(action.type).toBe('record-staged');
+    expect(action.type === 'record-staged' ? action.stagedIn : null).toBe(stagedIn);
+  });
+
   it("takes E's change back to an older session's content, after the page showed E holding the newer one, for E's own", () => {
     const older = sent();
     const newer = sent({ checksum: E2 });

@@ -51,6 +51,8 @@ export interface StagedAtPath {
   base_checksum: string | null;
   /** Permission bits sent (null: a deletion, a directory, or staged before modes were kept). */
   mode: number | null;
+  /** The session that holds it, for the log (absent: not told). */
+  staging_id?: string;
 }
 
 /**
@@ -133,8 +135,11 @@ export type PullAction =
    * E's change is R's own staged edit applied on E: record E's entry as received (the new base)
    * and leave R's disk alone — what R holds now (a later edit, a deletion) is an edit not yet sent.
    */
-  /** `bits`: E's permission bits for R's file, where R changed none since staging (E's own chmod). */
-  | { type: 'record-staged'; entry: ChangeEntry; local: LocalState; bits?: number }
+  /**
+   * `bits`: E's permission bits for R's file, where R changed none since staging (E's own chmod).
+   * `stagedIn`: what R holds now is already staged, in this later session (not "goes upstream next").
+   */
+  | { type: 'record-staged'; entry: ChangeEntry; local: LocalState; bits?: number; stagedIn?: string }
   /** Delete R's file; `keepCopy`: it holds R's edits, keep them as a conflict copy instead. */
   | { type: 'delete-file'; entry: ChangeEntry; local: LocalState; keepCopy: boolean }
   /** Remove the directory once empty (a non-empty one holds R's files and is kept). */
@@ -228,6 +233,23 @@ function bitsFromE(input: PlanInput): number | undefined {
   return sentBits && bits !== eBits ? eBits : undefined;
 }
 
+/**
+ * When E's change is R's own edit returned: the later session that already holds what R has at
+ * the path now (the newest session R sent there, if it is not the one E applied and it sent
+ * exactly that: the same content and bits, or a deletion), else undefined — R's state since is
+ * not staged yet.
+ */
+function stagedSince(input: PlanInput): string | undefined {
+  const { entry, recorded, local } = input;
+  const newest = input.staged?.at(-1);
+  if (!newest || newest.kind !== 'file' || sentAs(newest, entry)) return undefined;
+  if (local.kind === 'absent') return newest.operation === 'delete' ? newest.staging_id : undefined;
+  if (local.kind !== 'file' || newest.operation === 'delete') return undefined;
+  const held = knownLocalChecksum(recorded, local);
+  const sameBits = newest.mode === null || newest.mode === (local.mode & 0o7777);
+  return held !== undefined && held === newest.checksum && sameBits ? newest.staging_id : undefined;
+}
+
 /** Whether E's change is what this staged row sent. */
 function sentAs(s: StagedAtPath, entry: ChangeEntry): boolean {
   return entry.operation === 'delete' ? s.operation === 'delete' : s.operation !== 'delete' && s.checksum === entry.checksum;
@@ -240,7 +262,8 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
   if (edit === 'unknown') throw new Error(`planEntry: ${entry.base_dir}/${entry.path} needs a local hash first`);
   if (ownEditReturned(input)) {
     const bits = bitsFromE(input);
-    return { type: 'record-staged', entry, local, ...(bits === undefined ? {} : { bits }) };
+    const stagedIn = stagedSince(input);
+    return { type: 'record-staged', entry, local, ...(bits === undefined ? {} : { bits }), ...(stagedIn === undefined ? {} : { stagedIn }) };
   }
 
   if (entry.operation === 'delete') {
