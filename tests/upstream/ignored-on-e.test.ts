@@ -4,10 +4,12 @@
 // are, R's other edits are staged, and one line names them and says to pull E's rules (exit 11).
 // Once R has pulled, they are no longer sent. When they are all R changed, no empty session is
 // staged. (Before: E's refusal failed the whole run, and none of R's other edits reached E.)
-import { readFile, rm, writeFile } from 'node:fs/promises';
+// E refuses such a file as soon as it is announced, so a large one is not uploaded first.
+import { readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/index.js';
+import { startProxy } from '../helpers/tcp-proxy.mjs';
 import { runClientOnce, syncedPair, type SyncedPair } from '../client/support.js';
 import { listSessions, runApply, runUpstream, stagingIdFrom } from './support.js';
 
@@ -74,5 +76,36 @@ describe('upstream: files E ignores since R last pulled', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/^Nothing new to send upstream: 2 changes are already staged in \S+, waiting for zync-apply on E\.$/m);
     expect(await readFile(onR('notes.log'), 'utf8')).toBe('R log v2\n');
+  });
+});
+
+describe('upstream: a large file E ignores since R last pulled', () => {
+  it('is refused before its bytes: far fewer cross than the file holds, and it is left out as any ignored path', async () => {
+    const pair = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'keep.txt'), 'keep v1\n');
+    });
+    // Counts what R sends E (the tunnel, as a user would meter it).
+    const proxy = await startProxy({ targetPort: pair.daemon.port });
+    try {
+      await writeFile(path.join(pair.e, '.zyncignore'), '*.bin\n');
+      await waitFor(() => pair.daemon.stderr().includes('.zyncignore changed; rescanning the root'), { what: 'the daemon to reload its rules' });
+      const size = 512 * 1024 * 1024;
+      await writeFile(path.join(pair.r, 'dump.bin'), '');
+      await truncate(path.join(pair.r, 'dump.bin'), size);
+      await writeFile(path.join(pair.r, 'keep.txt'), 'keep v2, edited on R\n');
+      const result = await runUpstream(pair.setup, proxy.url);
+      expect(result.code, result.stderr).toBe(11);
+      expect(result.stderr).toBe(
+        "zync-client: left out: docs/dump.bin is ignored on E (its .zyncignore); R keeps it as it is — run zync-client to get E's rules before the next --update-upstream.\n",
+      );
+      expect(result.stdout).toMatch(/^Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)\.$/m);
+      // Before, E refused it only once all of it had arrived. What crosses now is what E took in
+      // before its answer (a few MiB) and what was in flight then (the tunnel's buffers: here the
+      // proxy's 32 MiB), not the file.
+      expect(proxy.bytes.toTarget).toBeLessThan(size / 4);
+    } finally {
+      await proxy.close();
+      await pair.daemon.stop();
+    }
   });
 });

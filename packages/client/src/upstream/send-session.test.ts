@@ -3,10 +3,11 @@
 // (DROP_UPSTREAM_FILE), read once more and sent again; one that keeps changing stays left out
 // and the rest is finalized; a daemon too old for DROP_UPSTREAM_FILE stops the run as before.
 // A link put in a file's place is left out the same way, never read through.
-// An entry E refuses as ignored (IGNORED_PATH) is left out at once, and the rest finalized. A
-// directory R removed during the upload is taken back out before FINALIZE (an older daemon keeps it).
+// An entry E refuses as ignored (IGNORED_PATH) is left out at once, and the rest finalized; one
+// refused before its bytes is sent no further. A directory R removed during the upload is taken
+// back out before FINALIZE (an older daemon keeps it).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -39,17 +40,24 @@ afterEach(async () => {
 });
 
 /** A daemon that stages what arrives whole and matching, and logs each operation it was asked. */
-async function startDaemon(options: { knowsDrop: boolean; ignores?: (path: string) => boolean; takesOut?: boolean }) {
+async function startDaemon(options: { knowsDrop: boolean; ignores?: (path: string) => boolean; takesOut?: boolean; refusesEarly?: boolean }) {
   const asked: string[] = [];
+  /** Content bytes that arrived for uploads refused before them. */
+  const afterRefusal = { bytes: 0 };
   const http = createServer();
   const wss = new WebSocketServer({ server: http });
   wss.on('connection', (ws) => {
     const uploads = new Map<number, { path: string; checksum: string; size: number; bytes: Buffer[] }>();
+    const refused = new Set<number>();
     let staged = 0;
     const reply = (message: object) => ws.send(JSON.stringify(message));
     ws.on('message', (data, isBinary) => {
       if (isBinary) {
         const frame = decodeBinaryFrame(data as Buffer)!;
+        if (refused.has(frame.id)) {
+          afterRefusal.bytes += frame.payload.length;
+          return;
+        }
         const up = uploads.get(frame.id)!;
         up.bytes.push(Buffer.from(frame.payload));
         const content = Buffer.concat(up.bytes);
@@ -76,6 +84,11 @@ async function startDaemon(options: { knowsDrop: boolean; ignores?: (path: strin
         case 'PREPARE_UPSTREAM':
           return reply({ id: m.id, status: 'ok', staging_id: 'S1' });
         case 'UPSTREAM_FILE':
+          // As the daemon does now: a path its rules exclude is refused before its bytes.
+          if (options.refusesEarly && options.ignores?.(m.path!)) {
+            refused.add(m.id);
+            return reply({ id: m.id, status: 'error', code: 'IGNORED_PATH', error: `Refused path "${m.path}": E's ignore rules exclude it from syncing.` });
+          }
           // A directory or a deletion: no bytes follow.
           if (m.size === 0) {
             staged++;
@@ -97,7 +110,7 @@ async function startDaemon(options: { knowsDrop: boolean; ignores?: (path: strin
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   servers.push({ http, wss });
   const connection = await Connection.open(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`, { token: 't', clientId: 'c', connectTimeoutMs: 3000 });
-  return { connection, asked };
+  return { connection, asked, afterRefusal };
 }
 
 /**
@@ -339,6 +352,22 @@ describe('sendSession: paths E ignores', () => {
     expect(result).toMatchObject({ sent: [kept], left_out: [], ignored: [log], session: { staging_id: 'S1', file_count: 1 } });
     expect(asked.filter((a) => a.endsWith('notes.log'))).toEqual(['UPSTREAM_FILE notes.log', 'DROP_UPSTREAM_FILE notes.log']);
     expect(asked.at(-1)).toBe('FINALIZE_UPSTREAM');
+  });
+
+  it('stops sending a file E refuses before its bytes, and takes what went of it back from the progress', async () => {
+    const { connection, afterRefusal } = await startDaemon({ knowsDrop: true, ignores, refusesEarly: true });
+    const size = 64 * 1024 * 1024;
+    writeFileSync(path.join(work, 'big.log'), '');
+    truncateSync(path.join(work, 'big.log'), size);
+    const big: UpstreamEntry = { base_dir: 'docs', path: 'big.log', kind: 'file', operation: 'add', checksum: sha256(Buffer.alloc(size)), size, base_checksum: null, mode: 0o644 };
+    const kept = fileEntry('kept.txt', 'unchanged\n');
+    const progress = watchedProgress();
+    const result = await sendSession(connection, dirs, [big, kept], { progress: progress.observer });
+    await connection.close();
+    expect(result).toMatchObject({ sent: [kept], ignored: [big] });
+    expect(afterRefusal.bytes).toBeLessThan(size / 4);
+    expect(progress.outOfRange).toEqual([]);
+    expect(progress.at).toEqual({ entries: 1, bytes: kept.size, totalEntries: 1, totalBytes: kept.size });
   });
 
   it('finalizes nothing when E ignores every entry', async () => {

@@ -184,8 +184,11 @@ async function sendEntries(
     };
     if (entry.operation === 'delete' || entry.kind === 'dir' || entry.size === 0) return connection.request('UPSTREAM_FILE', fields);
     // Bytes of an attempt that fails are taken back from the progress: a file read again counts once.
+    // E may refuse before the last bytes (IGNORED_PATH): a chunk read after that is not counted.
     let bytes = 0;
+    let failed = false;
     const counted = (n: number) => {
+      if (failed) return;
       bytes += n;
       progress?.bytesSent(n);
     };
@@ -193,6 +196,7 @@ async function sendEntries(
     try {
       return await connection.requestWithBody('UPSTREAM_FILE', fields, readExactly(abs, entry.size, what, counted));
     } catch (err) {
+      failed = true;
       progress?.bytesSent(-bytes);
       throw err;
     }

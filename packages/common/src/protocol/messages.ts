@@ -95,7 +95,9 @@ export const PrepareUpstreamRequest = req('PREPARE_UPSTREAM', {
 });
 /**
  * One staged entry. For an add or modify, exactly `size` bytes follow as binary frames tagged
- * with this request's id, and `checksum` is their SHA-256. A deletion sends `delete: true`,
+ * with this request's id, and `checksum` is their SHA-256. E may answer with an error before they
+ * all arrived (IGNORED_PATH as soon as the request comes; newer daemons): R then sends no more of
+ * them, and E drops those already on their way. A deletion sends `delete: true`,
  * checksum null, size 0 and no bytes. `base_checksum` is what R last received (null: new on R).
  * `kind: 'dir'` (added for upstream directories) stages a directory R created or removed:
  * checksum null, size 0, no bytes; base_checksum null, except for a directory R made where it

@@ -379,6 +379,26 @@ describe('upstream staging', () => {
     expect(await readdir(stagingDir(id))).toHaveLength(1);
   });
 
+  it('refuses a path E ignores as soon as its request arrives, before its bytes, and drops what R still sends of it', async () => {
+    const c = open();
+    const id = await c.prepare(2);
+    const ignored = Buffer.from('a large file E ignores\n');
+    const i = c.upload('.git/big.pack', ignored, null);
+    c.conn.handleBinary(i, ignored.subarray(0, 4));
+    // Answered with only 4 of its bytes in: R stops sending it.
+    expect(await c.reply(i)).toMatchObject({ status: 'error', code: 'IGNORED_PATH' });
+    // Bytes already on their way are dropped, not taken for a protocol error.
+    expect(c.conn.handleBinary(i, ignored.subarray(4))).toBe(true);
+    const kept = Buffer.from('an edit that goes\n');
+    const k = c.upload('kept.txt', kept, null);
+    c.sendBytes(k, kept);
+    expect(await c.reply(k)).toMatchObject({ status: 'ok' });
+    expect(await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: '.git/big.pack' }))).toMatchObject({ status: 'ok', file_count: 1 });
+    expect(await c.finalize()).toMatchObject({ status: 'ok', staging_id: id, file_count: 1 });
+    expect(staging().listEntries(id).map((e) => e.path)).toEqual(['kept.txt']);
+    expect(await readdir(stagingDir(id))).toHaveLength(1);
+  });
+
   it('keeps a path sent again right after its DROP (not waiting for the answer) staged, and refuses to drop it then', async () => {
     const c = open();
     const id = await c.prepare(2);

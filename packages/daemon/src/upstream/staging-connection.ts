@@ -1,7 +1,8 @@
 // One connection's upstream staging: PREPARE_UPSTREAM opens a session bound to this connection,
 // each UPSTREAM_FILE streams its bytes into <statedir>/zync-staging/<staging_id>/ through an
-// AtomicFileWriter (checksum verified on commit) or records a deletion, DROP_UPSTREAM_FILE leaves
-// one entry out (discarding what arrived of it; with `staged`, taking a staged one back out), and
+// AtomicFileWriter (checksum verified on commit) or records a deletion — a path E's rules refuse
+// is answered as soon as its request arrives, before its bytes — DROP_UPSTREAM_FILE leaves one
+// entry out (discarding what arrived of it; with `staged`, taking a staged one back out), and
 // FINALIZE_UPSTREAM marks the session complete once every announced entry arrived intact and they make a tree
 // (checkNothingBelowFiles; otherwise it is aborted). The socket closing before that aborts the
 // session and deletes its files; a full disk aborts it at once.
@@ -371,8 +372,22 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
         up.error ??= err;
       },
     );
-    if (req.size === 0) track(finish(up));
-    else uploads.set(req.id, up);
+    if (req.size === 0) {
+      track(finish(up));
+      return;
+    }
+    uploads.set(req.id, up);
+    // Checked as the entry opens, not only once its bytes are in (record): a large file E's
+    // rules exclude is refused at once, and R stops sending it.
+    if (deps.checkPath) track(deps.checkPath(req.base_dir, req.path, req.kind).catch((err: unknown) => refuseEarly(up, err)));
+  };
+
+  /** Answers an upload still waiting for bytes with its refusal; what R still sends of it is dropped. */
+  const refuseEarly = (up: Upload, err: unknown) => {
+    if (closed || uploads.get(up.id) !== up || up.error !== undefined) return;
+    up.error = err;
+    discarding.set(up.id, up.req.size - up.received);
+    track(finish(up));
   };
 
   /**
