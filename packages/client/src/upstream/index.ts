@@ -4,8 +4,9 @@
 // hash only suspects; plan-upstream.ts decides) and sends them as one staging session; prints the staging id and counts. Content a
 // pending session already holds unchanged is not sent again (staged-records.ts), once E confirms
 // (UPSTREAM_STATUS) that the session is still waiting or applied; edits of a session E discarded
-// go again (staged-states.ts). A file that changed while it was being sent (or a directory or
-// deletion that no longer holds on R once all is sent), or a path E refuses as
+// go again (staged-states.ts), and what older sessions E discarded held is forgotten. A file
+// that changed while it was being sent (or a directory or deletion that no longer holds on R once
+// all is sent), or a path E refuses as
 // ignored (R has not pulled E's latest .zyncignore), is left out and the rest staged; the run
 // then ends with LEFT_OUT naming it (exit 11). Any failure throws a
 // ZyncError with one sentence; the connection is closed so the daemon aborts a half-sent session.
@@ -21,7 +22,7 @@ import { leftOutError, outdatedEntries, stagedWithoutBytes } from './left-out.js
 import { hashSuspects, readLocalNow, rereadEntry, statNow, type HashCounts } from './scan-local.js';
 import { sendSession, type UploadObserver } from './send-session.js';
 import { StagedRecords } from './staged-records.js';
-import { applyStagedStates, describeDropped } from './staged-states.js';
+import { applyStagedStates, describeDropped, neverApplied } from './staged-states.js';
 
 export interface RunUpstreamOptions {
   /** The open client store: what R last received, its position and client id. */
@@ -171,10 +172,14 @@ async function planAndSend(
     let plan = planUpstream({ ...input, staged });
     let appliedIds = new Set<string>();
     // Edits a session on E holds are only skipped (or undone) while that session can still be applied: ask.
-    const asked = [...new Set([...plan.already_staged, ...plan.reverted].map((e) => e.staging_id).concat(plan.withheld.flatMap((w) => w.staged_in ?? [])))];
+    // Older sessions behind the records too: what E discarded of them is history R needs no more.
+    const needed = [...plan.already_staged, ...plan.reverted].map((e) => e.staging_id).concat(plan.withheld.flatMap((w) => w.staged_in ?? []));
+    const older = records.olderSessions(logId);
+    const asked = [...new Set([...needed, ...older])];
     if (asked.length > 0) {
-      const states = await askSessionStates(await connect(), asked, log);
+      const states = await askSessionStates(await connect(), asked, needed.length > 0 ? log : null);
       stopIfAsked();
+      records.forgetSessions(neverApplied(older, states));
       const { kept, dropped } = applyStagedStates(recorded, states);
       for (const d of dropped) print(describeDropped(d));
       if (dropped.length > 0) {
@@ -331,9 +336,9 @@ async function readUndone(
 
 /**
  * UPSTREAM_STATUS for these staging ids, a page at a time. A daemon too old to know the question
- * says nothing: its sessions are taken as waiting, as before it was asked.
+ * says nothing: its sessions are taken as waiting, as before it was asked (said in `log`, if given).
  */
-async function askSessionStates(connection: Connection, stagingIds: readonly string[], log: Logger): Promise<Map<string, UpstreamSessionState>> {
+async function askSessionStates(connection: Connection, stagingIds: readonly string[], log: Logger | null): Promise<Map<string, UpstreamSessionState>> {
   const states = new Map<string, UpstreamSessionState>();
   try {
     for (let at = 0; at < stagingIds.length; at += MAX_STATUS_IDS) {
@@ -342,7 +347,7 @@ async function askSessionStates(connection: Connection, stagingIds: readonly str
     }
   } catch (err) {
     if (!(err instanceof ZyncError && err.code === 'UNKNOWN_OPERATION')) throw err;
-    log.info('the daemon does not report staging sessions (an older zync); edits already staged are not sent again');
+    log?.info('the daemon does not report staging sessions (an older zync); edits already staged are not sent again');
   }
   return states;
 }

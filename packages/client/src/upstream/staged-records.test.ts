@@ -108,6 +108,57 @@ describe('StagedRecords', () => {
     records.close();
   });
 
+  describe('trims the history of sessions that can no longer come back as R\'s own edit', () => {
+    const tool = [{ base_dir: 'docs', path: 'tool.sh' }];
+    /** tool.sh sent in S1..S4 with contents '1'..'4' (S4 the newest record), and notes.txt in S2 alone. */
+    function fourSessions() {
+      const records = StagedRecords.open(dbFile());
+      for (const n of [1, 2, 3, 4]) {
+        const staged = [record('tool.sh', { staging_id: `S${n}`, checksum: String(n).repeat(64) })];
+        if (n === 2) staged.push(record('notes.txt', { staging_id: 'S2' }));
+        records.update('log-1', staged, { baseDirs: new Set(['docs']), stillPending: new Set([fileKey('docs', 'tool.sh'), fileKey('docs', 'notes.txt')]) }, n);
+      }
+      const sessions = () => records.lookup('log-1', tool).get(fileKey('docs', 'tool.sh'))?.map((r) => r.staging_id);
+      return { records, sessions };
+    }
+
+    it('those E discarded or aborted, behind the newest record (which staged-states.ts judges)', () => {
+      const { records, sessions } = fourSessions();
+      // notes.txt's newest is S2: not history.
+      expect(records.olderSessions('log-1')).toEqual(['S1', 'S2', 'S3']);
+      expect(records.olderSessions('log-2')).toEqual([]);
+      records.forgetSessions(['S2', 'S3']);
+      expect(sessions()).toEqual(['S1', 'S4']);
+      expect(records.lookup('log-1', [{ base_dir: 'docs', path: 'notes.txt' }]).get(fileKey('docs', 'notes.txt'))?.map((r) => r.staging_id)).toEqual(['S2']);
+      records.forgetSessions(['S4']);
+      expect(sessions()).toEqual(['S1', 'S4']);
+      records.close();
+    });
+
+    it('those before an older session a pulled page showed reaching E, not that one nor the later ones', () => {
+      const { records, sessions } = fourSessions();
+      // Another log's page, or content no session sent: nothing goes.
+      records.forgetReturned('log-2', [{ base_dir: 'docs', path: 'tool.sh', checksum: '3'.repeat(64) }]);
+      records.forgetReturned('log-1', [{ base_dir: 'docs', path: 'tool.sh', checksum: 'f'.repeat(64) }]);
+      expect(sessions()).toEqual(['S1', 'S2', 'S3', 'S4']);
+      // E applied S3 (S1 and S2 may still be applied after it: E's decision then, not R's edit returning).
+      records.forgetReturned('log-1', [{ base_dir: 'docs', path: 'tool.sh', checksum: '3'.repeat(64) }]);
+      expect(sessions()).toEqual(['S3', 'S4']);
+      records.close();
+    });
+
+    it('only before the first session that sent the content E held, when R sent it more than once', () => {
+      const records = StagedRecords.open(dbFile());
+      const sessions = () => records.lookup('log-1', tool).get(fileKey('docs', 'tool.sh'))?.map((r) => r.staging_id);
+      for (const [n, c] of [[1, '0'], [2, '1'], [3, '2'], [4, '1'], [5, '5']] as const) {
+        records.update('log-1', [record('tool.sh', { staging_id: `S${n}`, checksum: c.repeat(64) })], scanned, n);
+      }
+      records.forgetReturned('log-1', [{ base_dir: 'docs', path: 'tool.sh', checksum: '1'.repeat(64) }]);
+      expect(sessions()).toEqual(['S2', 'S3', 'S4', 'S5']);
+      records.close();
+    });
+  });
+
   it('forgets what was staged in a base dir whose root went missing, and nothing of the others', () => {
     const records = StagedRecords.open(dbFile());
     const inCode = record('main.c', { base_dir: 'code' });

@@ -29,7 +29,9 @@ CREATE TABLE IF NOT EXISTS upstream_staged (
 ) STRICT;
 -- What each session R sent a path in held for it, while the path's upstream_staged row lives:
 -- that row keeps only the newest, and E may apply an older session first (ownEditReturned).
--- Rowid order is staging order.
+-- Rowid order is staging order. Trimmed of sessions that can no longer come back to R as its own
+-- edit: those E discarded or aborted (forgetSessions), and those older than one a pulled page
+-- showed reaching E (forgetReturned).
 CREATE TABLE IF NOT EXISTS upstream_staged_sessions (
   base_dir      TEXT NOT NULL,
   path          TEXT NOT NULL,
@@ -104,6 +106,37 @@ export class StagedRecords {
   }
 
   /**
+   * The sessions behind the records of this log: those whose rows only the history keeps (each
+   * path's newest session is its upstream_staged row's), for UPSTREAM_STATUS to say which were
+   * discarded since.
+   */
+  olderSessions(logId: string): string[] {
+    const rows = this.db
+      .prepare(
+        `SELECT DISTINCT h.staging_id FROM upstream_staged_sessions h
+         JOIN upstream_staged r ON r.base_dir = h.base_dir AND r.path = h.path
+         WHERE r.log_id = ? AND h.staging_id != r.staging_id ORDER BY h.staging_id`,
+      )
+      .all(logId) as { staging_id: string }[];
+    return rows.map((r) => r.staging_id);
+  }
+
+  /**
+   * Forgets what these sessions held, behind each path's newest record (which stays for
+   * staged-states.ts to judge): sessions E discarded or aborted are never applied, so none of
+   * their content can come back to R as R's own edit.
+   */
+  forgetSessions(stagingIds: readonly string[]): void {
+    const forget = this.db.prepare(
+      `DELETE FROM upstream_staged_sessions WHERE staging_id = ? AND NOT EXISTS (
+         SELECT 1 FROM upstream_staged r WHERE r.base_dir = upstream_staged_sessions.base_dir AND r.path = upstream_staged_sessions.path AND r.staging_id = ?)`,
+    );
+    this.db.transaction(() => {
+      for (const id of stagingIds) forget.run(id, id);
+    })();
+  }
+
+  /**
    * After a finalized session: remembers what it holds, and forgets records for paths that no
    * longer differ from what R received (applied on E, or undone on R) among the base dirs just
    * scanned, and those of other logs.
@@ -159,6 +192,13 @@ export class StagedRecords {
    * E making one there: zync-apply logs E's directory again where it kept it (it held files R does
    * not have), and the pull makes it on R; kept, the record would stage that as R's "undo", or
    * wait for ever as "applied on E". Only records of this log.
+   *
+   * Where the page showed E holding what an older session sent (not the newest), the sessions
+   * before that one are forgotten: it reached E after them, so their content on E is E's own
+   * decision from now on (as sessionsStillReturning has it within a page), and R's base is that
+   * session's content or E's later one. That session itself stays: a later one, edited from it,
+   * returns on top of it. Content sent in several sessions counts for the first of them (fewer
+   * forgotten): a wrong guess would only make a later session of R's look like E's change.
    */
   forgetReturned(
     logId: string,
@@ -173,9 +213,16 @@ export class StagedRecords {
     );
     const dropDir = this.db.prepare(`DELETE FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ? AND kind = 'dir' AND operation IN (?, ?)`);
     const dropSessions = this.db.prepare(`DELETE FROM upstream_staged_sessions WHERE base_dir = ? AND path = ?`);
+    const dropBefore = this.db.prepare(
+      `DELETE FROM upstream_staged_sessions WHERE base_dir = @base_dir AND path = @path
+         AND EXISTS (SELECT 1 FROM upstream_staged WHERE log_id = @logId AND base_dir = @base_dir AND path = @path)
+         AND rowid < (SELECT MIN(rowid) FROM upstream_staged_sessions
+                      WHERE base_dir = @base_dir AND path = @path AND kind = 'file' AND operation != 'delete' AND checksum = @checksum)`,
+    );
     this.db.transaction(() => {
       for (const c of contents) {
         if (drop.run(logId, c.base_dir, c.path, c.checksum).changes > 0) dropSessions.run(c.base_dir, c.path);
+        else dropBefore.run({ base_dir: c.base_dir, path: c.path, logId, checksum: c.checksum });
       }
       for (const d of dirs) {
         if (dropDir.run(logId, d.base_dir, d.path, d.removed ? 'delete' : 'add', 'delete').changes > 0) dropSessions.run(d.base_dir, d.path);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UpstreamSessionState } from '@zync/common';
 import { fileKey, type StagedRecord } from './plan-upstream.js';
-import { applyStagedStates, describeDropped } from './staged-states.js';
+import { applyStagedStates, describeDropped, neverApplied } from './staged-states.js';
 
 const record = (path: string, staging_id: string): StagedRecord => ({
   base_dir: 'd',
@@ -55,5 +55,19 @@ describe('describeDropped', () => {
     ['unknown', 2, 'Session S1 is unknown to E (its staging records are gone): its 2 changes are sent again if R still holds them.'],
   ])('%s', (state, n, line) => {
     expect(describeDropped({ staging_id: 'S1', state, records: n })).toBe(line);
+  });
+});
+
+describe('neverApplied', () => {
+  it('names the sessions E discarded or aborted, not those it may still apply, applied, or does not know', () => {
+    const states = new Map<string, UpstreamSessionState>([
+      ['S1', 'discarded'],
+      ['S2', 'aborted'],
+      ['S3', 'pending'],
+      ['S4', 'applied'],
+      ['S5', 'unknown'],
+      ['S6', 'partly_applied'],
+    ]);
+    expect(neverApplied(['S1', 'S2', 'S3', 'S4', 'S5', 'S6', 'S7'], states)).toEqual(['S1', 'S2']);
   });
 });

@@ -38,6 +38,17 @@ export function applyStagedStates(
   return { kept, dropped: [...dropped.values()].sort((a, b) => (a.staging_id < b.staging_id ? -1 : a.staging_id > b.staging_id ? 1 : 0)) };
 }
 
+/**
+ * The sessions among these that E will never apply: discarded or aborted there. Not one E does
+ * not know (an older daemon says nothing, and "unknown" is no proof that it was never applied).
+ */
+export function neverApplied(stagingIds: readonly string[], states: ReadonlyMap<string, UpstreamSessionState>): string[] {
+  return stagingIds.filter((id) => {
+    const state = states.get(id);
+    return state === 'discarded' || state === 'aborted';
+  });
+}
+
 /** One line for the person on R: why these edits go again. */
 export function describeDropped(d: { staging_id: string; state: UpstreamSessionState; records: number }): string {
   const why =
