@@ -322,7 +322,7 @@ async function applyRound(
 
   for (const input of inputs) {
     const placed = placedByKey.get(entryKeyString(input.entry));
-    if (placed) input.recorded = adoptPlacement(input.recorded, input.local, placed, input.entry.mode, () => unrecorded(input.entry));
+    if (placed) input.recorded = adoptPlacement(input.recorded, input.local, placed, () => unrecorded(input.entry));
   }
 
   // Content R already holds intact under another path: a rename on E becomes a local copy.

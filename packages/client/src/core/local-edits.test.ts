@@ -91,13 +91,11 @@ describe('adoptPlacement', () => {
     ['recorded A, the rename never happened', rec(), file(), 'unchanged'],
     ['nothing there', null, { kind: 'absent' }, 'absent'],
   ])('%s', (_name, recorded, local, expected) => {
-    expect(classifyLocalEdit(adoptPlacement(recorded, local, [B], 0o644, blank), local)).toBe(expected);
+    expect(classifyLocalEdit(adoptPlacement(recorded, local, [B], blank), local)).toBe(expected);
   });
 
-  it("takes E's bits as served for those received, not the placed file's: R's chmod kept by the fetch stays R's", () => {
-    expect(adoptPlacement(rec({ mode: 0o644 }), file({ ino: 8, mode: 0o755, checksum: B }), [B], 0o755, blank)?.mode).toBe(0o755);
-    expect(adoptPlacement(null, file({ mode: 0o600, checksum: B }), [B], 0o600, blank)?.mode).toBe(0o600);
-    // The killed run wrote R's 755 over E's 644 content change (keepBits): the base is E's 644.
-    expect(adoptPlacement(rec({ mode: 0o644 }), file({ ino: 8, mode: 0o755, checksum: B }), [B], 0o644, blank)?.mode).toBe(0o644);
+  it("takes the placed file's bits for those received: written with E's, they are no chmod of R's", () => {
+    expect(adoptPlacement(rec({ mode: 0o644 }), file({ ino: 8, mode: 0o755, checksum: B }), [B], blank)?.mode).toBe(0o755);
+    expect(adoptPlacement(null, file({ mode: 0o600, checksum: B }), [B], blank)?.mode).toBe(0o600);
   });
 });

@@ -71,16 +71,12 @@ export function needsLocalHash(
  * What R received at a path, counting a file a run killed between its rename and its record
  * placed there: `placed` are E's contents the batch noted for the path (sql/005-placements.sql).
  * A hashed local file holding one of them is E's, as if recorded with its current stat; any other
- * file stands as it was (R's own, or R's edit of what was recorded). `servedMode`: E's mode in the
- * entry pulled again, the base its bits are weighed against — not the file's bits, which may be R's
- * chmod kept by the killed run's fetch (keepBits) or made since (core/file-modes.ts). Inexact only
- * when the placed content is an earlier one of the page and E chmodded it since.
+ * file stands as it was (R's own, or R's edit of what was recorded).
  */
 export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode'>>(
   recorded: T | null | undefined,
   local: LocalState,
   placed: readonly string[],
-  servedMode: number,
   blank: () => T,
 ): T | null | undefined {
   if (local.kind !== 'file' || local.checksum === undefined || !placed.includes(local.checksum)) return recorded;
@@ -89,7 +85,10 @@ export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode'>>
     ...(recorded ?? blank()),
     kind: 'file',
     checksum: local.checksum,
-    mode: servedMode & 0o7777,
+    // The file's bits as the base: a file holding content of the page may also be R's own edit
+    // that E applied (its bits R's, E's chmod then due). Known race: a killed fetch that kept R's
+    // chmod (keepBits) is adopted with it as received, and the re-pull gives the file E's bits.
+    mode: local.mode & 0o7777,
     local_size: local.size,
     local_mtime: local.mtime,
     local_ino: local.ino,
