@@ -259,6 +259,26 @@ describe('reconcile', () => {
     expect(emptied.batches).toEqual([]);
   });
 
+  // The disk unmounted takes its .zyncignore along: the rules read at the empty mount point are
+  // none, and the rows marked under the old ones must count, or their deletions would be logged.
+  it.each([
+    ['`build/` ignored: most rows marked', ['.zyncignore', ...Array.from({ length: 10 }, (_, i) => `src/f${i}`), ...Array.from({ length: 100 }, (_, i) => `build/o${i}`)], 'build/\n'],
+    ['`*` ignored: every row marked', Array.from({ length: 50 }, (_, i) => `d${i % 5}/f${i}`), '*\n'],
+  ])('an unmounted disk whose rules marked rows (%s) is held, with no deletion logged', async (_name, files, rules) => {
+    const { root, store } = await setup(files);
+    await run(root, store, 50);
+    root.matcher = createIgnoreMatcher(rules);
+    await run(root, store, 50);
+    const before = store.lastSequence();
+    rmSync(root.root, { recursive: true });
+    mkdirSync(root.root);
+    root.matcher = createIgnoreMatcher(null);
+    const unmounted = await run(root, store, 50);
+    expect(unmounted.result.verdict.status).toBe('emptied');
+    expect(unmounted.batches).toEqual([]);
+    expect(store.lastSequence()).toBe(before);
+  });
+
   it('tells onDirectory of each directory below where it starts, each before what it holds', async () => {
     // The watcher relies on that order: what is below a directory it hands to chokidar is skipped.
     const { root, store } = await setup(TREE);

@@ -169,14 +169,16 @@ export async function reconcile(options: {
 }
 
 /**
- * Live entries recorded for a root, less those at or below a top-level entry its rules exclude
- * now: what a rule change (`*` in .zyncignore) keeps out of a scan is about to be marked ignored,
- * not deleted, and must not make the root look emptied. Only the root's own entries are asked.
+ * Live entries recorded for a root, marked ignored or not, less those at or below a top-level
+ * entry its rules exclude now: what a rule change (`*` in .zyncignore) keeps out of a scan is
+ * ignored, not deleted, and must not make the root look emptied. The rules decide, not the marks:
+ * an unmounted disk takes its .zyncignore along, so rows marked under it count again and the
+ * root is held. Only the root's own entries are asked.
  */
 export function liveCountUnignored(store: DaemonStore, root: Root): number {
   let count = store.liveCount(root.name);
   for (const record of store.liveChildren(root.name, '').values()) {
-    if (!record.ignored && root.matcher(record.path, record.kind === 'dir')) count -= store.liveCountAt(root.name, record.path);
+    if (root.matcher(record.path, record.kind === 'dir')) count -= store.liveCountAt(root.name, record.path);
   }
   return count;
 }

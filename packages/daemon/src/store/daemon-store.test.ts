@@ -94,12 +94,13 @@ describe('DaemonStore', () => {
     expect(s.getFile('d', 'build/run.log')).toMatchObject({ deleted: false, ignored: true });
   });
 
-  it('neither counts nor serves the entries of ignored rows, and compaction drops them', () => {
+  it('counts ignored rows (the rules, not the marks, decide: liveCountUnignored) but does not serve their entries, and compaction drops them', () => {
     const s = open(dbPath());
     s.recordChanges([dirIn('data'), fileIn('data/a'), fileIn('keep')]);
     expect(s.liveCount('d')).toBe(3);
     s.applyChanges([ignoredInput('d', 'data', 'dir')]);
-    expect(s.liveCount('d')).toBe(1);
+    expect(s.liveCount('d')).toBe(3);
+    expect(s.liveCountAt('d', 'data')).toBe(2);
     expect(s.liveCountAt('d', 'keep')).toBe(1);
     expect(summary(s)).toEqual(['3 add file keep']);
     const page = s.changesSince(0, 1);

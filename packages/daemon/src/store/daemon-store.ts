@@ -112,9 +112,11 @@ export class DaemonStore {
         `SELECT * FROM files INDEXED BY files_live_by_parent
            WHERE base_dir = ? AND rtrim(path, replace(path, '/', '')) = ? AND deleted = 0`,
       ),
-      liveCount: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM files WHERE base_dir = ? AND deleted = 0 AND ignored = 0'),
+      // Rows marked ignored count: which are ignored is the rules' say now (liveCountUnignored), and
+      // rules read from an unmounted disk's empty mount point are none.
+      liveCount: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM files WHERE base_dir = ? AND deleted = 0'),
       liveCountAt: db.prepare<[string, string, string, string], { n: number }>(
-        'SELECT count(*) AS n FROM files WHERE base_dir = ? AND (path = ? OR (path > ? AND path < ?)) AND deleted = 0 AND ignored = 0',
+        'SELECT count(*) AS n FROM files WHERE base_dir = ? AND (path = ? OR (path > ? AND path < ?)) AND deleted = 0',
       ),
       ignoredAfter: db.prepare<[string, string, number], FileRow>(
         'SELECT * FROM files INDEXED BY files_ignored WHERE base_dir = ? AND ignored = 1 AND path > ? ORDER BY path LIMIT ?',
