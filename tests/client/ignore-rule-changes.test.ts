@@ -77,6 +77,8 @@ describe('ignoring every top-level entry of a root', () => {
     await pull(pair);
     expect(await text(path.join(pair.r, 'new.txt'))).toBe('new\n');
     expect(await text(path.join(pair.r, 'd0/f0.txt'))).toBe('file 0\n');
+    // E's rules reach R though `*` matches their file too: a resync sweeps by R's copy of them.
+    expect(await text(path.join(pair.r, '.zyncignore'))).toBe('*\n!new.txt\n');
   });
 
   it('while the daemon was stopped, is no emptied disk at start-up either', async () => {

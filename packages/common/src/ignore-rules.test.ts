@@ -31,6 +31,12 @@ describe('createIgnoreMatcher', () => {
     expect(matcher(rel, isDir)).toBe(expected);
   });
 
+  it.each(['*\n', '.*\n', '.zyncignore\n'])('never ignores the root .zyncignore itself, whatever its rules say (%j)', (rules) => {
+    const strict = createIgnoreMatcher(rules);
+    expect(strict('.zyncignore', false)).toBe(false);
+    expect(strict('sub/.zyncignore', false)).toBe(true);
+  });
+
   it('answers the same after its rules are compiled afresh (every QUESTIONS_PER_RULE_SET questions)', () => {
     const long = createIgnoreMatcher('build/\n*.log\n!keep.log\n');
     const answers: string[] = [];

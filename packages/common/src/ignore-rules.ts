@@ -47,6 +47,9 @@ export function createIgnoreMatcher(rulesText: string | null, extraPatterns: rea
   let asked = 0;
   return (relPath, isDir) => {
     if (isConflictCopy(relPath)) return true;
+    // The root's rules always sync, whatever they say (`*`, `.*`): R sweeps and sends by its copy
+    // of them, and a copy E's rules kept stale would let a resync delete what E ignores.
+    if (relPath === IGNORE_FILE && !isDir) return false;
     if (++asked > QUESTIONS_PER_RULE_SET) {
       rules = compile();
       asked = 1;
