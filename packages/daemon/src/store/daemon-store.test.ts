@@ -32,6 +32,9 @@ const dirIn = (p: string, o: Partial<ChangeInput> = {}): ChangeInput => ({ opera
 const del = (p: string): ChangeInput => ({ operation: 'delete', kind: 'file', base_dir: 'd', path: p, checksum: null, size: 0, mtime: 0, mode: 0 });
 const summary = (s: DaemonStore) => s.changesSince(0, 5000).changes.map((c) => `${c.sequence} ${c.operation} ${c.kind} ${c.path}`);
 
+/** The rules no longer exclude anything marked (as the watcher tells after a rule is removed). */
+const unignored = () => false;
+
 describe('DaemonStore', () => {
   it('creates the schema with a random log_id that survives a reopen', () => {
     const p = dbPath();
@@ -59,7 +62,7 @@ describe('DaemonStore', () => {
     expect(s.getFile('d', 'database')?.ignored).toBeUndefined();
     expect(s.applyChanges([ignoredInput('d', 'data', 'dir')]).untracked).toBe(0); // marked once
     // The same content as recorded: logged all the same, a client may hold an older copy.
-    s.recordChanges([dirIn('data'), fileIn('data/a')]);
+    s.applyChanges([dirIn('data'), fileIn('data/a')], Date.now(), unignored);
     expect(summary(s).slice(-2)).toEqual([`${before + 1} add dir data`, `${before + 2} add file data/a`]);
     expect(s.getFile('d', 'data/a')?.ignored).toBeUndefined();
   });
@@ -68,9 +71,21 @@ describe('DaemonStore', () => {
     const s = open(dbPath());
     s.recordChanges([fileIn('notes.log', A)]);
     s.applyChanges([ignoredInput('d', 'notes.log', 'file')]);
-    s.recordChanges([del('notes.log')]);
+    s.applyChanges([del('notes.log')], Date.now(), unignored);
     expect(s.changesSince(0, 10).changes.at(-1)).toMatchObject({ operation: 'delete', path: 'notes.log', deleted_checksum: A });
     expect(s.getFile('d', 'notes.log')).toMatchObject({ deleted: true });
+  });
+
+  it('leaves a row the rules still ignore as it is, logging nothing, when zync-apply (no rules given) writes or deletes there', () => {
+    const s = open(dbPath());
+    s.recordChanges([fileIn('a.log', A), fileIn('b.log', A)]);
+    s.applyChanges([ignoredInput('d', 'a.log', 'file'), ignoredInput('d', 'b.log', 'file')]);
+    const before = s.lastSequence();
+    s.applyChanges([fileIn('a.log', B), del('b.log')]);
+    s.applyChanges([fileIn('a.log', B)], Date.now(), () => true); // the watcher, its rules unchanged
+    expect(s.lastSequence()).toBe(before);
+    expect(s.getFile('d', 'a.log')).toMatchObject({ deleted: false, ignored: true, checksum: A });
+    expect(s.getFile('d', 'b.log')).toMatchObject({ deleted: false, ignored: true, checksum: A });
   });
 
   it('leaves the ignored rows below a deleted directory unlogged and marked', () => {

@@ -347,6 +347,10 @@ export class DaemonStore {
   private applyOne(input: ChangeInput, now: number, recorded: ChangeEntry[], stillIgnored?: StillIgnored): void {
     const row = this.stmt.getFile.get(input.base_dir, input.path);
     const prev = row ? toRecord(row) : null;
+    // A row marked ignored that the rules still exclude (unknown, as to zync-apply: still) is left
+    // as it is, logging nothing: what a client holds there is its own while ignored, and the row
+    // keeps what it last received, for when the rule goes (logged then, found again or not).
+    if (prev?.ignored === true && (stillIgnored?.(input.base_dir, input.path, (input.operation === 'delete' ? prev.kind : input.kind) === 'dir') ?? true)) return;
     const next: ObservedEntry | null =
       input.operation === 'delete'
         ? null
