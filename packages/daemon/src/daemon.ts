@@ -98,7 +98,13 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     const token = await ensureToken(stateDir, config.token, log);
     noteDirMapping(store, config.dirs, log);
     // ---- upstream wiring: the staging port lives in ./upstream (owned by the upstream helper).
-    const upstream: UpstreamPort = createUpstreamPort({ store, stateDir, dirs: config.dirs, log });
+    const upstream: UpstreamPort = createUpstreamPort({
+      store,
+      stateDir,
+      dirs: config.dirs,
+      log,
+      rootAvailable: (name) => roots.get(name)?.available !== false,
+    });
     cleanup.push(() => upstream.close?.());
     let notify: (highest: number) => void = () => undefined;
     const skippedNames = new SkippedNames(log);

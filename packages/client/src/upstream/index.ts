@@ -6,8 +6,9 @@
 // (UPSTREAM_STATUS) that the session is still waiting or applied; edits of a session E discarded
 // go again (staged-states.ts), and what older sessions E discarded held is forgotten. A file
 // that changed while it was being sent (or a directory or deletion that no longer holds on R once
-// all is sent), or a path E refuses as
-// ignored (R has not pulled E's latest .zyncignore), is left out and the rest staged; the run
+// all is sent), a path E refuses as
+// ignored (R has not pulled E's latest .zyncignore), or an entry of a root unavailable on E (an
+// unmounted disk there), is left out and the rest staged; the run
 // then ends with LEFT_OUT naming it (exit 11). Any failure throws a
 // ZyncError with one sentence; the connection is closed so the daemon aborts a half-sent session.
 // Writes nothing in R's roots.
@@ -283,12 +284,18 @@ async function planAndSend(
       } catch (err) {
         throw signal?.aborted ? stoppedError() : err;
       }
-      const { session: sent, left_out, ignored } = result;
+      const { session: sent, left_out, ignored, unavailable } = result;
       if (sent === null) record(null, []);
       const named = (list: readonly UpstreamEntry[]) => list.map((e) => `${e.base_dir}/${e.path}`);
+      const unavailableRoots = [...result.unavailable_roots].map(([base_dir, reason]) => ({
+        base_dir,
+        reason,
+        paths: named(unavailable.filter((e) => e.base_dir === base_dir)),
+      }));
+      const leftOut = () => leftOutError(named(left_out), named(ignored), unavailableRoots);
       if (sent === null) {
         print(`Nothing staged upstream: every change was left out.${alreadyNote}`);
-        throw leftOutError(named(left_out), named(ignored));
+        throw leftOut();
       }
       print(
         `Staged ${plural(sent.file_count, 'change')} upstream as session ${sent.staging_id} ` +
@@ -303,7 +310,7 @@ async function planAndSend(
       }
       print(`On E, review and apply it with: zync-apply apply ${sent.staging_id}`);
       // Staged, but not all of it: said last, with its own exit code, so a script can tell.
-      if (left_out.length > 0 || ignored.length > 0) throw leftOutError(named(left_out), named(ignored));
+      if (left_out.length > 0 || ignored.length > 0 || unavailable.length > 0) throw leftOut();
       return { staging_id: sent.staging_id, file_count: sent.file_count, conflict_count: sent.conflict_count, already_staged: already };
     } finally {
       signal?.removeEventListener('abort', stop);

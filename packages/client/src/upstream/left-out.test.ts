@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exitCodeFor, ZyncError } from '@zync/common';
-import { changedWhileSent, ignoredOnE, leftOutError, outdatedEntries, type StatNow } from './left-out.js';
+import { changedWhileSent, ignoredOnE, leftOutError, outdatedEntries, unavailableOnE, type StatNow } from './left-out.js';
 import { fileKey, type UpstreamEntry } from './plan-upstream.js';
 
 const errno = (code: string) => Object.assign(new Error(code), { code });
@@ -31,6 +31,17 @@ describe('ignoredOnE', () => {
     ['anything else', new Error('boom'), false],
   ])('%s', (_why, err, expected) => {
     expect(ignoredOnE(err)).toBe(expected);
+  });
+});
+
+describe('unavailableOnE', () => {
+  const missing = 'E\'s root "docs" is missing or not a directory; nothing was staged for it — restore or mount it on E, then run --update-upstream again.';
+  it.each<[string, unknown, string | null]>([
+    ["E's root is unavailable: its sentence", new ZyncError('ROOT_UNAVAILABLE', missing), missing],
+    ['E ignores the path', new ZyncError('IGNORED_PATH', 'Refused path "x.log".'), null],
+    ['anything else', new Error('boom'), null],
+  ])('%s', (_why, err, expected) => {
+    expect(unavailableOnE(err)).toBe(expected);
   });
 });
 
@@ -72,9 +83,22 @@ describe('leftOutError', () => {
     expect(leftOutError(changed, ignored).message).toBe(message);
   });
 
+  it("names the entries of each root unavailable on E with E's sentence, after the others", () => {
+    const reason = (name: string) => `E's root "${name}" is missing or not a directory; nothing was staged for it — restore or mount it on E, then run --update-upstream again.`;
+    const unavailable = [
+      { base_dir: 'docs', reason: reason('docs'), paths: ['docs/a.txt'] },
+      { base_dir: 'code', reason: reason('code'), paths: ['code/b.txt', 'code/c.txt'] },
+    ];
+    expect(leftOutError(['docs/run.log'], [], unavailable).message).toBe(
+      'left out: docs/run.log changed while it was being sent; it goes with the next --update-upstream. ' +
+        `Also left out: docs/a.txt stays on R: ${reason('docs')} Also left out: code/b.txt, code/c.txt stay on R: ${reason('code')}`,
+    );
+  });
+
   it('exits 11: the rest was staged, but not everything was sent', () => {
     expect(exitCodeFor(leftOutError(['docs/run.log']))).toBe(11);
     expect(exitCodeFor(leftOutError([], ['docs/x.log']))).toBe(11);
+    expect(exitCodeFor(leftOutError([], [], [{ base_dir: 'docs', reason: 'x', paths: ['docs/a'] }]))).toBe(11);
   });
 });
 

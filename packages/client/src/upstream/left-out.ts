@@ -2,7 +2,8 @@
 // files R rewrites while they are sent (a log, a file saved again and again, a download in
 // progress), read once more and then left out (DROP_UPSTREAM_FILE), to go with the next run; and
 // paths E refuses because its ignore rules exclude them (a pattern E added to .zyncignore that R
-// has not pulled yet), which R keeps. Which failures of an entry mean that, which staged entries
+// has not pulled yet), which R keeps; and entries of a root E cannot take entries for now (missing,
+// an unmounted disk), which R keeps for the next run. Which failures of an entry mean that, which staged entries
 // no longer hold on R when the session is about to be finalized (outdatedEntries), and the one
 // sentence that names what was left out. Pure: no I/O.
 import { inertLine, ZyncError } from '@zync/common';
@@ -29,6 +30,22 @@ export function changedWhileSent(err: unknown): boolean {
  */
 export function ignoredOnE(err: unknown): boolean {
   return err instanceof ZyncError && err.code === 'IGNORED_PATH';
+}
+
+/**
+ * The sentence E refused the entry with when the entry's root is unavailable on E (missing, or held
+ * as an unmounted disk); null for any other failure. The other roots' entries still go: R keeps
+ * these, and the next --update-upstream sends them once the root is back.
+ */
+export function unavailableOnE(err: unknown): string | null {
+  return err instanceof ZyncError && err.code === 'ROOT_UNAVAILABLE' ? err.message : null;
+}
+
+/** Entries of one of E's roots that E refused as unavailable, with E's sentence saying why. */
+export interface UnavailableRoot {
+  base_dir: string;
+  reason: string;
+  paths: readonly string[];
 }
 
 /** What R's disk holds at a path now, by lstat ('unknown': it could not be looked at, or is neither file nor directory). */
@@ -86,9 +103,10 @@ function named(paths: readonly string[]): string {
 
 /**
  * The run's last word when files were left out (exit code 11): which, why, and what comes of
- * them — a changed file goes with the next run; an ignored one stays R's once R has E's rules.
+ * them — a changed file goes with the next run; an ignored one stays R's once R has E's rules;
+ * one of a root unavailable on E goes once that root is back (E's sentence says what to do).
  */
-export function leftOutError(changed: readonly string[], ignored: readonly string[] = []): ZyncError {
+export function leftOutError(changed: readonly string[], ignored: readonly string[] = [], unavailable: readonly UnavailableRoot[] = []): ZyncError {
   const parts: string[] = [];
   if (changed.length > 0) {
     const one = changed.length === 1;
@@ -100,6 +118,10 @@ export function leftOutError(changed: readonly string[], ignored: readonly strin
       `${named(ignored)} ${one ? 'is' : 'are'} ignored on E (its .zyncignore); R keeps ${one ? 'it as it is' : 'them as they are'} — ` +
         `run zync-client to get E's rules before the next --update-upstream.`,
     );
+  }
+  for (const root of unavailable) {
+    const one = root.paths.length === 1;
+    parts.push(`${named(root.paths)} ${one ? 'stays' : 'stay'} on R: ${root.reason}`);
   }
   return new ZyncError('LEFT_OUT', `left out: ${parts.join(' Also left out: ')}`);
 }

@@ -40,7 +40,14 @@ afterEach(async () => {
 });
 
 /** A daemon that stages what arrives whole and matching, and logs each operation it was asked. */
-async function startDaemon(options: { knowsDrop: boolean; ignores?: (path: string) => boolean; takesOut?: boolean; refusesEarly?: boolean }) {
+async function startDaemon(options: {
+  knowsDrop: boolean;
+  ignores?: (path: string) => boolean;
+  takesOut?: boolean;
+  refusesEarly?: boolean;
+  /** Roots E refuses every entry of as unavailable (missing), before their bytes. */
+  unavailable?: readonly string[];
+}) {
   const asked: string[] = [];
   /** Content bytes that arrived for uploads refused before them. */
   const afterRefusal = { bytes: 0 };
@@ -76,7 +83,7 @@ async function startDaemon(options: { knowsDrop: boolean; ignores?: (path: strin
         reply({ id: frame.id, status: 'ok', staging_id: 'S1', conflict: false });
         return;
       }
-      const m = JSON.parse(String(data)) as { id: number; operation: string; path?: string; checksum?: string; size?: number; staged?: boolean };
+      const m = JSON.parse(String(data)) as { id: number; operation: string; base_dir?: string; path?: string; checksum?: string; size?: number; staged?: boolean };
       asked.push(m.path === undefined ? m.operation : `${m.operation}${m.staged ? ' (staged)' : ''} ${m.path}`);
       switch (m.operation) {
         case 'HELLO':
@@ -84,6 +91,10 @@ async function startDaemon(options: { knowsDrop: boolean; ignores?: (path: strin
         case 'PREPARE_UPSTREAM':
           return reply({ id: m.id, status: 'ok', staging_id: 'S1' });
         case 'UPSTREAM_FILE':
+          if (options.unavailable?.includes(m.base_dir!)) {
+            if (m.size! > 0) refused.add(m.id);
+            return reply({ id: m.id, status: 'error', code: 'ROOT_UNAVAILABLE', error: `E's root "${m.base_dir}" is missing or not a directory.` });
+          }
           // As the daemon does now: a path its rules exclude is refused before its bytes.
           if (options.refusesEarly && options.ignores?.(m.path!)) {
             refused.add(m.id);
@@ -269,7 +280,7 @@ describe('sendSession: files that changed while they were sent', () => {
     const log = fileEntry('run.log', 'line 1\n', 'LINE 1\nline 2\n');
     const result = await sendSession(connection, dirs, [log]);
     await connection.close();
-    expect(result).toEqual({ session: null, sent: [], left_out: [log], ignored: [] });
+    expect(result).toEqual({ session: null, sent: [], left_out: [log], ignored: [], unavailable: [], unavailable_roots: new Map() });
     expect(asked).not.toContain('FINALIZE_UPSTREAM');
   });
 
@@ -313,7 +324,7 @@ describe('sendSession: entries staged without bytes that R changed during the up
     const [dir, file] = removedDir();
     const result = await sendSession(connection, dirs, [dir!, file!], { outdated });
     await connection.close();
-    expect(result).toEqual({ session: null, sent: [], left_out: [dir, file], ignored: [] });
+    expect(result).toEqual({ session: null, sent: [], left_out: [dir, file], ignored: [], unavailable: [], unavailable_roots: new Map() });
     expect(asked).not.toContain('FINALIZE_UPSTREAM');
   });
 
@@ -375,7 +386,38 @@ describe('sendSession: paths E ignores', () => {
     const log = fileEntry('notes.log', 'R log\n');
     const result = await sendSession(connection, dirs, [log]);
     await connection.close();
-    expect(result).toEqual({ session: null, sent: [], left_out: [], ignored: [log] });
+    expect(result).toEqual({ session: null, sent: [], left_out: [], ignored: [log], unavailable: [], unavailable_roots: new Map() });
     expect(asked).not.toContain('FINALIZE_UPSTREAM');
+  });
+});
+
+describe("sendSession: a root unavailable on E", () => {
+  it("leaves out every entry of that root (the later ones without sending them) and finalizes the other roots' entries", async () => {
+    const code = mkdtempSync(path.join(tmpdir(), 'zync-send-session-code-'));
+    try {
+      const { connection, asked } = await startDaemon({ knowsDrop: true, unavailable: ['docs'] });
+      const a = fileEntry('a.txt', 'R a\n');
+      const b = fileEntry('b.txt', 'R b\n');
+      writeFileSync(path.join(code, 'c.txt'), 'R c\n');
+      const c: UpstreamEntry = { ...fileEntry('unused.txt', 'R c\n'), base_dir: 'code', path: 'c.txt' };
+      const progress = watchedProgress();
+      const result = await sendSession(connection, [...dirs, { name: 'code', root: code }], [a, b, c], { concurrency: 1, progress: progress.observer });
+      await connection.close();
+      expect(result).toMatchObject({ sent: [c], left_out: [], ignored: [], unavailable: [a, b], session: { staging_id: 'S1', file_count: 1 } });
+      expect(result.unavailable_roots).toEqual(new Map([['docs', 'E\'s root "docs" is missing or not a directory.']]));
+      expect(asked).toEqual([
+        'HELLO',
+        'PREPARE_UPSTREAM',
+        'UPSTREAM_FILE a.txt',
+        'DROP_UPSTREAM_FILE a.txt',
+        'DROP_UPSTREAM_FILE b.txt',
+        'UPSTREAM_FILE c.txt',
+        'FINALIZE_UPSTREAM',
+      ]);
+      expect(progress.outOfRange).toEqual([]);
+      expect(progress.at).toMatchObject({ entries: 1, totalEntries: 1 });
+    } finally {
+      rmSync(code, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,9 @@
 // A file that changed while it was sent (left-out.ts) is left out of the session
 // (DROP_UPSTREAM_FILE), read once more and sent again; if it changes again, it stays left out
 // and the rest goes on. An entry E refuses because its ignore rules exclude the path (R's copy
-// of .zyncignore is older than E's) is left out the same way, without a second try. An entry
+// of .zyncignore is older than E's) is left out the same way, without a second try; so is every
+// entry of a root E refuses as unavailable (missing, an unmounted disk), the later ones of that
+// root without being sent at all. An entry
 // staged without bytes read (a directory, a deletion) that R changed during the upload is taken
 // back out before FINALIZE (options.outdated). With every entry left out, nothing is finalized.
 // Any other failure rejects; the caller closes the connection, and the daemon then aborts the
@@ -15,7 +17,7 @@ import { open } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { describeEChange, ZyncError, type DirSpec, type EChange, type FinalizeUpstreamResponse } from '@zync/common';
 import type { Connection } from '../connection.js';
-import { changedWhileSent, ignoredOnE } from './left-out.js';
+import { changedWhileSent, ignoredOnE, unavailableOnE } from './left-out.js';
 import type { UpstreamEntry } from './plan-upstream.js';
 
 export interface SentConflict {
@@ -40,6 +42,10 @@ export interface SendResult {
   left_out: UpstreamEntry[];
   /** The entries left out because E's ignore rules exclude their path, in plan order. */
   ignored: UpstreamEntry[];
+  /** The entries left out because their root is unavailable on E, in plan order. */
+  unavailable: UpstreamEntry[];
+  /** Per base_dir of those: E's sentence saying why. */
+  unavailable_roots: ReadonlyMap<string, string>;
 }
 
 /** Follows an upload: its totals, the content bytes read to be sent, each entry E answered. */
@@ -163,7 +169,9 @@ async function sendEntries(
   const conflicts: SentConflict[] = [];
   const { progress } = options;
   /** Per plan index: what went, or why it was left out. */
-  const outcome: (UpstreamEntry | 'changed' | 'ignored')[] = [];
+  const outcome: (UpstreamEntry | 'changed' | 'ignored' | 'unavailable')[] = [];
+  /** Roots E refused as unavailable, with its sentence: their other entries are not sent. */
+  const unavailableRoots = new Map<string, string>();
   let next = 0;
   let failed: unknown = null;
 
@@ -203,9 +211,14 @@ async function sendEntries(
   };
 
   /** Sends an entry, a file that changed meanwhile once more; or says why it was left out. */
-  const sendOrLeaveOut = async (entry: UpstreamEntry): Promise<UpstreamEntry | 'changed' | 'ignored'> => {
+  const sendOrLeaveOut = async (entry: UpstreamEntry): Promise<UpstreamEntry | 'changed' | 'ignored' | 'unavailable'> => {
     let attempt = entry;
     for (let tries = 0; ; tries++) {
+      if (unavailableRoots.has(entry.base_dir)) {
+        await dropEntry(connection, staging_id, entry, new ZyncError('ROOT_UNAVAILABLE', unavailableRoots.get(entry.base_dir)!));
+        options.progress?.recount(-1, -contentBytes(attempt));
+        return 'unavailable';
+      }
       try {
         const answer = await send(attempt);
         if (answer.conflict) {
@@ -214,6 +227,11 @@ async function sendEntries(
         }
         return attempt;
       } catch (err) {
+        const unavailable = unavailableOnE(err);
+        if (unavailable !== null && !options.signal?.aborted) {
+          if (!unavailableRoots.has(entry.base_dir)) unavailableRoots.set(entry.base_dir, unavailable);
+          continue; // left out above, as the root's later entries are
+        }
         const ignored = ignoredOnE(err);
         if ((!ignored && !changedWhileSent(err)) || options.signal?.aborted) throw err;
         // Left out first: E discards what arrived (an upload cut short waits for no more bytes),
@@ -268,11 +286,13 @@ async function sendEntries(
   const sent = outcome.filter((e): e is UpstreamEntry => typeof e !== 'string');
   const left_out = entries.filter((_, i) => outcome[i] === 'changed');
   const ignored = entries.filter((_, i) => outcome[i] === 'ignored');
+  const unavailable = entries.filter((_, i) => outcome[i] === 'unavailable');
+  const leftOut = { left_out, ignored, unavailable, unavailable_roots: unavailableRoots };
   // Nothing but left-out files: the session is left unfinalized, and E aborts it once R closes.
-  if (sent.length === 0) return { session: null, sent, left_out, ignored };
+  if (sent.length === 0) return { session: null, sent, ...leftOut };
   options.onFinalize?.(staging_id, sent);
   const done = await connection.request('FINALIZE_UPSTREAM', { staging_id });
-  return { session: { ...done, conflicts }, sent, left_out, ignored };
+  return { session: { ...done, conflicts }, sent, ...leftOut };
 }
 
 /**

@@ -4,6 +4,7 @@
 // The daemon has refused a state directory inside a watched root before this runs
 // (refusePrivatePathsInRoots with statePaths): staged content is never synced.
 import { readdirSync, rmSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { loadIgnoreMatcher, ZyncError, type DirSpec, type EntryKind, type IgnoreMatcher, type Logger } from '@zync/common';
 import type { DaemonStore } from '../store/daemon-store.js';
@@ -12,7 +13,7 @@ import { contentToken, readCurrentEntry } from './current-file.js';
 import { sessionState } from './session-state.js';
 import { createStagingConnection, type StagingConnection } from './staging-connection.js';
 import { StagingStore } from './staging-store.js';
-import { DEFAULT_LIMITS, type StagingLimits } from './upstream-rules.js';
+import { DEFAULT_LIMITS, rootUnavailableError, type StagingLimits } from './upstream-rules.js';
 
 export { classifyStagedEntry, DIR_TOKEN, eChangeOf, entryTokens, upstreamOperation, type Classification, type EntryContents } from './classify.js';
 export {
@@ -57,6 +58,8 @@ export interface UpstreamPortOptions {
   limits?: Partial<StagingLimits>;
   /** Received upstream bytes waiting for the disk above which a socket is paused (8 MiB). */
   highWaterBytes?: number;
+  /** False while the watcher holds a root (vanished or emptied: RootSet's `available`); absent: only a missing root is refused. */
+  rootAvailable?: (baseDir: string) => boolean;
 }
 
 export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
@@ -83,13 +86,28 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
   }
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
   const limits: StagingLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  /**
+   * ROOT_UNAVAILABLE for a root that is missing (moved away, not mounted) or held by the watcher:
+   * classified against it, every entry would look deleted on E. Looked at on disk too, since the
+   * watcher may not have seen it go yet.
+   */
+  const refuseUnavailableRoot = async (baseDir: string, root: string): Promise<void> => {
+    if ((await stat(root).catch(() => null))?.isDirectory() !== true) throw rootUnavailableError(baseDir, 'missing');
+    if (options.rootAvailable?.(baseDir) === false) throw rootUnavailableError(baseDir, 'held');
+  };
   const currentContent = async (baseDir: string, path: string, _kind: EntryKind): Promise<string | null> => {
     const root = roots.get(baseDir);
     if (root === undefined) throw new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${baseDir}" is not served by this daemon.`);
     const recorded = store.getFile(baseDir, path);
     // A file R sent over a directory of E's is a conflict like any other: zync-apply lets R's file
     // replace an empty directory and keeps one that holds files.
-    return contentToken(await readCurrentEntry(root, path, { recorded }));
+    try {
+      return contentToken(await readCurrentEntry(root, path, { recorded }));
+    } catch (err) {
+      // The root went after checkPath looked (resolveInRoot's realpath fails): said as such.
+      await refuseUnavailableRoot(baseDir, root);
+      throw err;
+    }
   };
   const live = new Set<StagingConnection>();
   return {
@@ -100,6 +118,8 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
       const checkPath = async (baseDir: string, path: string, kind: EntryKind): Promise<void> => {
         const root = roots.get(baseDir);
         if (root === undefined) throw new ZyncError('UNKNOWN_BASE_DIR', `Base dir "${baseDir}" is not served by this daemon.`);
+        // Before the rules: a missing root has none, and an empty set of them must not be kept.
+        await refuseUnavailableRoot(baseDir, root);
         let matcher = matchers.get(baseDir);
         if (!matcher) {
           // One E cannot read refuses the entries (nothing unchecked is staged), as E's trouble:

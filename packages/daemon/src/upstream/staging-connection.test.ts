@@ -1,7 +1,7 @@
 // Staging through the port exactly as the server drives it (requests, binary frames, close), on a
 // real SQLite file and a temp state dir; the socket is replaced by a recorder.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -60,7 +60,7 @@ afterEach(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function open(options: { highWaterBytes?: number; maxFileBytes?: number } = {}) {
+function open(options: { highWaterBytes?: number; maxFileBytes?: number; rootAvailable?: (baseDir: string) => boolean } = {}) {
   const sent: Sent[] = [];
   const flow = { pauses: 0, resumes: 0 };
   const port = createUpstreamPort({
@@ -70,6 +70,7 @@ function open(options: { highWaterBytes?: number; maxFileBytes?: number } = {}) 
     log,
     limits: options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes },
     ...(options.highWaterBytes === undefined ? {} : { highWaterBytes: options.highWaterBytes }),
+    ...(options.rootAvailable === undefined ? {} : { rootAvailable: options.rootAvailable }),
   });
   const conn: UpstreamConnection = port.openConnection({
     clientId: 'client-1',
@@ -397,6 +398,31 @@ describe('upstream staging', () => {
     expect(await c.finalize()).toMatchObject({ status: 'ok', staging_id: id, file_count: 1 });
     expect(staging().listEntries(id).map((e) => e.path)).toEqual(['kept.txt']);
     expect(await readdir(stagingDir(id))).toHaveLength(1);
+  });
+
+  it.each([
+    ['moved away', 'missing or not a directory', async () => rename(root, `${root}.moved`), undefined],
+    ['held by the watcher (emptied)', 'held by the daemon', async () => undefined, (name: string) => name !== 'docs'],
+  ])('refuses every entry of a root %s with ROOT_UNAVAILABLE as it is announced, and an abort names it', async (_name, says, makeUnavailable, rootAvailable) => {
+    await makeUnavailable();
+    const c = open(rootAvailable ? { rootAvailable } : {});
+    const id = await c.prepare(2);
+    const content = Buffer.from('R edit, not sent\n');
+    const u = c.upload('r2.txt', content, null);
+    // Answered before any of its bytes: R sends none.
+    const refused = await c.reply(u);
+    expect(refused).toMatchObject({ status: 'error', code: 'ROOT_UNAVAILABLE' });
+    expect(refused.error).toBe(
+      `E's root "docs" is ${says}${says.startsWith('held') ? ' (emptied while entries are recorded for it: an unmounted disk?)' : ''}; ` +
+        'nothing was staged for it — restore or mount it on E, then run --update-upstream again.',
+    );
+    expect(await c.reply(c.upload('gone.txt', null, sha256('x')))).toMatchObject({ status: 'error', code: 'ROOT_UNAVAILABLE' });
+    c.conn.close();
+    await c.port.close?.();
+    expect(staging().getSession(id)).toMatchObject({
+      status: 'aborted',
+      reason: 'E\'s root "docs" was unavailable, so R\'s entries there were refused; connection closed before FINALIZE_UPSTREAM',
+    });
   });
 
   it('keeps a path sent again right after its DROP (not waiting for the answer) staged, and refuses to drop it then', async () => {

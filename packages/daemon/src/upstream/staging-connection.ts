@@ -37,6 +37,7 @@ import {
   checkNothingBelowFiles,
   checkPrepare,
   checkUpstreamFile,
+  closedBeforeFinalizeReason,
   entryKey,
   type SessionView,
   type StagingLimits,
@@ -73,6 +74,8 @@ interface LiveSession extends SessionView {
   staged: number;
   uploads: Set<Upload>;
   nextEntry: number;
+  /** Roots E refused entries for as unavailable (ROOT_UNAVAILABLE): named in the log once, and in an abort's reason. */
+  refusedRoots: Set<string>;
 }
 
 interface Upload {
@@ -219,6 +222,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       staged: 0,
       uploads: new Set(),
       nextEntry: 1,
+      refusedRoots: new Set(),
     };
     session = s;
     const opened = s.dirReady.then(
@@ -275,6 +279,11 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
     if (up.dropped) return;
     // A failed entry may be sent again in the same session.
     up.session.seen.delete(entryKey(up.req.base_dir, up.req.path));
+    // Expected while a disk is unmounted: one warning per root and session, not an error per entry.
+    if (isZyncError(err) && err.code === 'ROOT_UNAVAILABLE' && !up.session.refusedRoots.has(up.req.base_dir)) {
+      up.session.refusedRoots.add(up.req.base_dir);
+      ctx.log.warn({ staging_id: up.session.staging_id, base_dir: up.req.base_dir, code: err.code }, `upstream entries refused: ${err.message}`);
+    }
     if (isDiskFull(err)) {
       abortSession(up.session, 'disk full');
       // The message reaches R's user: say whose disk, and that nothing of the session is kept.
@@ -550,7 +559,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       if (closed) return;
       closed = true;
       if (session && (session.status === 'in_progress' || session.status === 'finalizing')) {
-        abortSession(session, 'connection closed before FINALIZE_UPSTREAM');
+        abortSession(session, closedBeforeFinalizeReason(session.refusedRoots));
       }
       // Uploads still waiting for bytes will never get them: settle them so their temp files go.
       for (const up of uploads.values()) {

@@ -202,3 +202,34 @@ export function checkNothingBelowFiles(session: Pick<SessionView, 'staging_id'>,
   }
   return null;
 }
+
+/** Why E cannot take entries for one of its roots now: gone, or held by the watcher (emptied, an unmounted disk). */
+export type RootTrouble = 'missing' | 'held';
+
+/**
+ * The refusal of an entry for a root E cannot take entries for now (classified against a missing
+ * or unmounted root, every entry would look deleted on E). R leaves that root's entries out and
+ * keeps them, like a path E ignores; the sentence says so to R's user.
+ */
+export function rootUnavailableError(baseDir: string, trouble: RootTrouble): ZyncError {
+  const what =
+    trouble === 'missing'
+      ? 'is missing or not a directory'
+      : 'is held by the daemon (emptied while entries are recorded for it: an unmounted disk?)';
+  return new ZyncError(
+    'ROOT_UNAVAILABLE',
+    `E's root "${baseDir}" ${what}; nothing was staged for it — restore or mount it on E, then run --update-upstream again.`,
+  );
+}
+
+/**
+ * Why a session the connection closed on before FINALIZE_UPSTREAM was aborted: plain, or naming
+ * the roots E refused entries for (R then leaves them out, and closes when nothing else went).
+ */
+export function closedBeforeFinalizeReason(refusedRoots: ReadonlySet<string>): string {
+  const closed = 'connection closed before FINALIZE_UPSTREAM';
+  if (refusedRoots.size === 0) return closed;
+  const names = [...refusedRoots].map((name) => `"${name}"`).join(', ');
+  const one = refusedRoots.size === 1;
+  return `E's root${one ? '' : 's'} ${names} ${one ? 'was' : 'were'} unavailable, so R's entries there were refused; ${closed}`;
+}
