@@ -7,7 +7,7 @@
 // meanwhile, is made again for the upload: R's `.zyncignore`, read first by the scan, is a FIFO
 // here, so the scan waits (its reader shows) until the test has cut the connection.
 import { closeSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -53,6 +53,33 @@ describe('--update-upstream connects before it scans', () => {
       expect(staged.code, staged.stderr).toBe(0);
       expect(staged.stderr).toContain(SCAN_WARNING);
       expect(staged.stdout).toMatch(/Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it("says a refused token or a name E does not serve before a missing root's advice, which cannot help with them", async () => {
+    const { r, daemon, setup } = await syncedPair();
+    try {
+      const args = clientArgs(setup, ['--update-upstream']);
+      const nope = path.join(path.dirname(r), 'nope');
+      const withNope = args.map((a, i) => (args[i - 1] === '--dirs' ? `nope:${nope}` : a));
+      const unserved = await runCli('client', withNope);
+      expect(unserved.code, unserved.stderr).toBe(2);
+      expect(unserved.stderr).toBe('zync-client: The daemon does not serve "nope" (it serves "docs").\n');
+
+      await rm(r, { recursive: true });
+      const refused = await runCli('client', args.map((a, i) => (args[i - 1] === '--token' ? 'not-the-token-0123456789' : a)));
+      expect(refused.code, refused.stderr).toBe(4);
+      expect(refused.stderr).toMatch(/refused the token \(HTTP 401\); check --token, --token-file or ZYNC_TOKEN\.\n$/);
+      expect(refused.stderr).not.toContain('does not exist');
+
+      // Connected: the missing root itself is what is said.
+      const missing = await runCli('client', args);
+      expect(missing.code, missing.stderr).toBe(2);
+      expect(missing.stderr).toBe(
+        `zync-client: Directory "docs" does not exist: ${r}; nothing is sent upstream — run zync-client without --update-upstream to fetch E's files there again.\n`,
+      );
     } finally {
       await daemon.stop();
     }

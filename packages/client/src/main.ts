@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   if (upstream && isNewDb) {
     throw new ZyncError('UPSTREAM_STATE', 'R has not synced with E yet; run zync-client once before --update-upstream.');
   }
-  const missingAtStart = await refuseUnusableRoots(specs, { allowMissing: true });
+  await refuseUnusableRoots(specs, { allowMissing: true });
   if (isNewDb) await refuseUnmakeableStateDir(dbPath);
 
   const controller = new AbortController();
@@ -138,13 +138,20 @@ async function main(): Promise<void> {
 
     if (upstream) {
       const { store } = state!;
-      // Before the missing roots: one whose disk is not mounted is not fetched again by a pull.
-      const offDisk = await findRootsOffTheirDisk(specs, store, newDisk);
-      if (offDisk.length > 0) throw offDiskError(offDisk, 'nothing is sent upstream');
-      if (missingAtStart.length > 0) throw missingRootUpstreamError(missingAtStart[0]!);
-      const dirs = await resolveRoots(specs);
-      giveBackOpenedDirs(store, logger);
-      await runUpstream({ store, dbPath, dirs, connect: open, log: logger, signal: controller.signal, progress: ticker && new UploadProgress(ticker) });
+      // Once E has accepted the connection (the token, the protocol, the names): their trouble is
+      // said before a missing root's advice, which cannot help with it.
+      const roots = async () => {
+        // Before the missing roots: one whose disk is not mounted is not fetched again by a pull.
+        const offDisk = await findRootsOffTheirDisk(specs, store, newDisk);
+        if (offDisk.length > 0) throw offDiskError(offDisk, 'nothing is sent upstream');
+        const missing = await refuseUnusableRoots(specs, { allowMissing: true });
+        if (missing.length > 0) throw missingRootUpstreamError(missing[0]!);
+        const dirs = await resolveRoots(specs);
+        giveBackOpenedDirs(store, logger);
+        return dirs;
+      };
+      const names = specs.map((s) => s.name);
+      await runUpstream({ store, dbPath, names, roots, connect: open, log: logger, signal: controller.signal, progress: ticker && new UploadProgress(ticker) });
       return;
     }
 

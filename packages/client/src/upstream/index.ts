@@ -1,5 +1,6 @@
 // `zync-client --update-upstream`: connects first (HELLO: the token, the protocol, the names E
-// serves, its log_id), so whatever stops the run is said before a long scan; then finds R's local
+// serves, its log_id), so whatever stops the run is said before a long scan and before R's roots
+// are checked (a missing one is refused: options.roots); then finds R's local
 // changes since what R last received from E (find-changes.ts: one directory at a time, with stat;
 // hash only suspects; plan-upstream.ts decides) and sends them as one staging session; prints the staging id and counts. Content a
 // pending session already holds unchanged is not sent again (staged-records.ts), once E confirms
@@ -30,8 +31,14 @@ export interface RunUpstreamOptions {
   store: ClientStore;
   /** Path of the same database (sync_client.db), for the staged-records table. */
   dbPath: string;
-  /** R's local roots, resolved (checkDirRoots). */
-  dirs: readonly DirSpec[];
+  /** The --dirs names (the roots as given): each must be one E serves. */
+  names: readonly string[];
+  /**
+   * R's local roots, checked (one missing, or on a disk that seems not mounted, is refused) and
+   * resolved: called once E has accepted the connection, so a refused token or a name E does not
+   * serve is said first, not a missing root's advice that cannot help.
+   */
+  roots: () => Promise<readonly DirSpec[]>;
   /** Opens an authenticated connection to the daemon (HELLO done). */
   connect: () => Promise<Connection>;
   log: Logger;
@@ -78,8 +85,11 @@ export async function runUpstream(options: RunUpstreamOptions): Promise<Upstream
   }
 }
 
+/** The options, with R's roots checked and resolved. */
+type RunWithRoots = RunUpstreamOptions & { dirs: readonly DirSpec[] };
+
 async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult> {
-  const { store, dirs, log, signal } = options;
+  const { store, log, signal } = options;
   const stopIfAsked = () => {
     if (signal?.aborted) throw stoppedError();
   };
@@ -104,7 +114,7 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     connection = open;
     stopIfAsked();
     // As a pull words it (BAD_ARGUMENT, exit 2, naming what E serves), for every --dirs name.
-    const unserved = unservedDirsError(open.hello.dirs, dirs.map((d) => d.name));
+    const unserved = unservedDirsError(open.hello.dirs, options.names);
     if (unserved) throw unserved;
     if (open.hello.log_id !== logId) {
       throw new ZyncError(
@@ -122,16 +132,23 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     const stopWatching = early.onClose((err) => {
       if (!signal?.aborted) log.info(`${err.message} Connecting again once R's roots are scanned.`);
     });
-    const { found, hashed } = await scanAndHash(options).finally(stopWatching);
+    let withRoots: RunWithRoots;
+    let scanned: { found: LocalChanges; hashed: HashedFile[] };
+    try {
+      withRoots = { ...options, dirs: await options.roots() };
+      scanned = await scanAndHash(withRoots);
+    } finally {
+      stopWatching();
+    }
     stopIfAsked();
-    return await planAndSend(options, { logId, found, hashed, connect, stopIfAsked, print });
+    return await planAndSend(withRoots, { logId, ...scanned, connect, stopIfAsked, print });
   } finally {
     await (connection as Connection | null)?.close();
   }
 }
 
 /** R's changes since what it received: the scan of its roots, then the hashing of the suspects. */
-async function scanAndHash({ store, dirs, log, progress }: RunUpstreamOptions): Promise<{ found: LocalChanges; hashed: HashedFile[] }> {
+async function scanAndHash({ store, dirs, log, progress }: RunWithRoots): Promise<{ found: LocalChanges; hashed: HashedFile[] }> {
   const looked: ScanCounts = { files: 0, suspects: 0 };
   progress?.scanning(looked);
   const found = await findLocalChanges(store, dirs, log, looked);
@@ -149,7 +166,7 @@ async function scanAndHash({ store, dirs, log, progress }: RunUpstreamOptions): 
 }
 
 async function planAndSend(
-  options: RunUpstreamOptions,
+  options: RunWithRoots,
   run: {
     logId: string;
     found: LocalChanges;
