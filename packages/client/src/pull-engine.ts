@@ -76,10 +76,13 @@ export interface PassSummary {
   resynced: boolean;
   /** Roots left alone this pass: not on the disk they were synced on (core/root-disks.ts). */
   held: MissingRoot[];
+  /** Of this run's roots, those E said it holds as unavailable (GET_CHANGES): R may be behind for them. */
+  unavailableOnE: string[];
 }
 
 function emptySummary(): PassSummary {
   return {
+    unavailableOnE: [],
     downloaded: 0,
     copied: 0,
     bytes: 0,
@@ -295,6 +298,8 @@ export class PullEngine {
       if (page.from_sequence !== since || page.to_sequence < since || (page.more_available && page.to_sequence === since)) {
         throw new ZyncError('BAD_MESSAGE', `The daemon answered changes after ${since} with the range (${page.from_sequence}, ${page.to_sequence}].`);
       }
+      // The last page's word stands: E's roots as they are at the end of the pass.
+      summary.unavailableOnE = this.active.filter((name) => page.unavailable_dirs?.includes(name) === true);
       next = page.more_available ? getPage(page.to_sequence) : null;
       next?.catch(() => undefined); // observed when awaited; a failed pass may drop it
       // Noted from the whole page, not only the collapsed entries: see placementsOf.

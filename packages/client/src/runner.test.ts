@@ -25,6 +25,7 @@ const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
   upToDate: failed.length === 0,
   resynced: false,
   held,
+  unavailableOnE: [],
 });
 
 const problem = (path: string, code: string): Problem => ({ base_dir: 'docs', path, sequence: 9, code, message: `${code} for ${path}` });

@@ -11,6 +11,7 @@ import { backoffDelay } from './core/backoff.js';
 import { offDiskError, offDiskMessage } from './core/root-disks.js';
 import type { Problem } from './apply-batch.js';
 import { describePass, type PassSummary, type PullEngine } from './pull-engine.js';
+import { unavailableOnEWarning } from './core/served-dirs.js';
 
 export interface RunnerOptions {
   engine: PullEngine;
@@ -31,6 +32,8 @@ export function isFatal(err: unknown): boolean {
 }
 
 function reportPass(logger: Logger, summary: PassSummary): void {
+  // Not a failure of R's: E's change log holds nothing of such a root until it is back there.
+  for (const name of summary.unavailableOnE) logger.warn({ code: 'ROOT_UNAVAILABLE' }, unavailableOnEWarning(name));
   logger.info(describePass(summary));
   for (const problem of summary.problems) logger.error(`skipped ${problem.base_dir}/${problem.path}: ${problem.message}`);
 }

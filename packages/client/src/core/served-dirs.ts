@@ -1,4 +1,5 @@
-// Whether the daemon serves every base dir R was given in --dirs (HELLO's `dirs`). Checked before
+// Whether the daemon serves every base dir R was given in --dirs (HELLO's `dirs`), and what R says
+// of one E holds as unavailable (GET_CHANGES' `unavailable_dirs`). Checked before
 // R creates anything for a run, and again by each pass. Pure.
 import { ZyncError } from '@zync/common';
 
@@ -8,4 +9,12 @@ export function unservedDirsError(served: readonly string[], wanted: readonly st
   if (missing.length === 0) return null;
   const list = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
   return new ZyncError('BAD_ARGUMENT', `The daemon does not serve ${list(missing)} (it serves ${served.length ? list(served) : 'no directories'}).`);
+}
+
+/**
+ * The warning for a root E holds as unavailable (GET_CHANGES `unavailable_dirs`): E logs nothing
+ * of it meanwhile, so "up to date" holds only for what E could see. Not a failure of R's pass.
+ */
+export function unavailableOnEWarning(name: string): string {
+  return `E's root "${name}" is unavailable on E (missing, or emptied: a disk not mounted?); R may be behind for it until it is back there.`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBinaryFrame, encodeBinaryFrame } from './framing.js';
-import { BatchedFile, ChangeEntry, ErrorResponse, MAX_STATUS_IDS, Request, UpstreamFileResponse, UpstreamStatusResponse } from './messages.js';
+import { BatchedFile, ChangeEntry, ErrorResponse, GetChangesResponse, MAX_STATUS_IDS, Request, UpstreamFileResponse, UpstreamStatusResponse } from './messages.js';
 
 const sum = 'a'.repeat(64);
 
@@ -70,6 +70,18 @@ describe('UpstreamFileResponse', () => {
     const parsed = UpstreamFileResponse.safeParse(message);
     expect(parsed.success).toBe(true);
     expect(parsed.data?.e_change).toBe(eChange);
+  });
+});
+
+describe('GetChangesResponse', () => {
+  const page = { id: 1, status: 'ok', changes: [], from_sequence: 3, to_sequence: 3, more_available: false, highest_sequence: 3 };
+  it.each<[string, object, boolean]>([
+    ['without unavailable_dirs (an older daemon, or every root there)', page, true],
+    ['naming the roots E holds as unavailable', { ...page, unavailable_dirs: ['docs'] }, true],
+    ['naming an empty root name', { ...page, unavailable_dirs: [''] }, false],
+    ['with unavailable_dirs that is not a list', { ...page, unavailable_dirs: 'docs' }, false],
+  ])('%s', (_why, message, ok) => {
+    expect(GetChangesResponse.safeParse(message).success).toBe(ok);
   });
 });
 

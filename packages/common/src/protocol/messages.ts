@@ -217,13 +217,19 @@ export const HelloResponse = ok({
   server_time: z.number(),
 });
 export const GetLastSequenceResponse = ok({ last_sequence: sequence });
-/** A page of the log covering (from_sequence, to_sequence]; a gap is detectable, never silent. */
+/**
+ * A page of the log covering (from_sequence, to_sequence]; a gap is detectable, never silent.
+ * `unavailable_dirs` (added later; absent from older daemons, and when every root is there): the
+ * served roots E holds as unavailable now (missing, or emptied: an unmounted disk), whose changes
+ * are not logged until they are back — so R may be behind for them while it reads "up to date".
+ */
 export const GetChangesResponse = ok({
   changes: z.array(ChangeEntry),
   from_sequence: sequence,
   to_sequence: sequence,
   more_available: z.boolean(),
   highest_sequence: sequence,
+  unavailable_dirs: z.array(baseDir).optional(),
 });
 /**
  * GET_FILE header; `size - offset` bytes of binary frames tagged with the request id follow.

@@ -74,7 +74,8 @@ export function handleGetChanges(ctx: HandlerContext, req: GetChangesRequest): G
       `Sequence ${req.since_sequence} is beyond this log's highest sequence ${page.highest_sequence}; resync.`,
     );
   }
-  return { id: req.id, status: 'ok', ...page };
+  const unavailable = ctx.roots.all().filter((root) => !root.available).map((root) => root.name);
+  return { id: req.id, status: 'ok', ...page, ...(unavailable.length > 0 ? { unavailable_dirs: unavailable } : {}) };
 }
 
 export function handleAck(ctx: HandlerContext, session: Session, req: AckChangesRequest): AckResponse {
