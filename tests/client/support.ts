@@ -2,7 +2,7 @@
 // the daemon's log describes E's tree (so a --once pass has something definite to converge to),
 // and building trees quickly.
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { expect } from 'vitest';
 import {
@@ -64,6 +64,37 @@ export async function syncedPair(prepareE: (e: string) => Promise<void> = async 
   const first = await runClientOnce(setup);
   expect(first.code, first.stderr).toBe(0);
   return { e, r, daemon, setup };
+}
+
+/**
+ * E serving "docs" and "code", synced to R once; then E's "docs" is moved away (to `docs.moved`)
+ * while the daemon runs, and the daemon has reported it missing.
+ */
+export interface TwoRootPair {
+  daemon: DaemonHandle;
+  setup: ClientSetup;
+  e: Record<'docs' | 'code', string>;
+  r: Record<'docs' | 'code', string>;
+}
+
+export async function pairWithEDocsMoved(): Promise<TwoRootPair> {
+  const eParent = tempDir('zync-e-');
+  const rParent = tempDir('zync-r-');
+  const e = { docs: path.join(eParent, 'docs'), code: path.join(eParent, 'code') };
+  const r = { docs: path.join(rParent, 'docs'), code: path.join(rParent, 'code') };
+  for (const name of ['docs', 'code'] as const) {
+    await mkdir(e[name]);
+    await writeFile(path.join(e[name], `${name}1.txt`), `${name} v1\n`);
+  }
+  const daemon = await startDaemon({ dirs: e });
+  const setup: ClientSetup = { daemon, dirs: r, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+  const first = await runClientOnce(setup);
+  expect(first.code, first.stderr).toBe(0);
+  await rename(e.docs, `${e.docs}.moved`);
+  await waitFor(() => /Root "docs" .* is missing or not a directory; its \d+ recorded entries are kept/.test(daemon.stderr()), {
+    what: 'the daemon to report the root missing',
+  });
+  return { daemon, setup, e, r };
 }
 
 export function spawnClient(setup: ClientSetup, extra: readonly string[] = []): SpawnedCli {

@@ -7,39 +7,20 @@
 // root is back, the next --update-upstream sends them. (Before: "The daemon failed to stage this
 // entry; see its log.", exit 1, nothing of R's other edits staged, an ENOENT stack in E's log, and
 // the session aborted as "connection closed before FINALIZE_UPSTREAM".)
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
-import { runClientOnce, type ClientSetup } from '../client/support.js';
+import { waitFor } from '../helpers/index.js';
+import { pairWithEDocsMoved, type TwoRootPair } from '../client/support.js';
 import { listSessions, runApply, runUpstream, stagingIdFrom } from './support.js';
 
 describe("upstream: one of E's roots is unavailable", () => {
-  let daemon: DaemonHandle;
-  let setup: ClientSetup;
-  const e = { docs: '', code: '' };
-  const r = { docs: '', code: '' };
-
+  let pair: TwoRootPair;
   beforeAll(async () => {
-    const eParent = tempDir('zync-e-');
-    const rParent = tempDir('zync-r-');
-    for (const name of ['docs', 'code'] as const) {
-      e[name] = path.join(eParent, name);
-      r[name] = path.join(rParent, name);
-      await mkdir(e[name]);
-      await writeFile(path.join(e[name], `${name}1.txt`), `${name} v1\n`);
-    }
-    daemon = await startDaemon({ dirs: e });
-    setup = { daemon, dirs: r, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    const first = await runClientOnce(setup);
-    expect(first.code, first.stderr).toBe(0);
-    await rename(e.docs, `${e.docs}.moved`);
-    await waitFor(() => /Root "docs" .* is missing or not a directory; its \d+ recorded entries are kept/.test(daemon.stderr()), {
-      what: 'the daemon to report the root missing',
-    });
+    pair = await pairWithEDocsMoved();
   });
   afterAll(async () => {
-    await daemon?.stop();
+    await pair?.daemon.stop();
   });
 
   const refusedLine = (paths: string) =>
@@ -47,38 +28,38 @@ describe("upstream: one of E's roots is unavailable", () => {
     'restore or mount it on E, then run --update-upstream again.\n';
 
   it('stages no session when every change is in that root, and records why the one opened was aborted', async () => {
-    await writeFile(path.join(r.docs, 'r2.txt'), 'R new in docs\n');
-    const result = await runUpstream(setup);
+    await writeFile(path.join(pair.r.docs, 'r2.txt'), 'R new in docs\n');
+    const result = await runUpstream(pair.setup);
     expect(result.code, result.stderr).toBe(11);
     expect(result.stderr).toBe(refusedLine('docs/r2.txt stays'));
     expect(result.stdout).toMatch(/^Nothing staged upstream: every change was left out\.$/m);
-    await waitFor(async () => (await listSessions(daemon)).some((s) => s.status === 'aborted'), { what: 'the opened session to be aborted' });
-    expect((await listSessions(daemon)).map((s) => [s.status, s.reason])).toEqual([
+    await waitFor(async () => (await listSessions(pair.daemon)).some((s) => s.status === 'aborted'), { what: 'the opened session to be aborted' });
+    expect((await listSessions(pair.daemon)).map((s) => [s.status, s.reason])).toEqual([
       ['aborted', `E's root "docs" was unavailable, so R's entries there were refused; connection closed before FINALIZE_UPSTREAM`],
     ]);
-    expect(daemon.stderr()).toMatch(/upstream entries refused: E's root \\?"docs\\?" is missing or not a directory/);
-    expect(daemon.stderr()).not.toMatch(/upstream staging failed|ENOENT|realpath/);
+    expect(pair.daemon.stderr()).toMatch(/upstream entries refused: E's root \\?"docs\\?" is missing or not a directory/);
+    expect(pair.daemon.stderr()).not.toMatch(/upstream staging failed|ENOENT|realpath/);
   });
 
   it("stages R's edits in the other roots and leaves that root's out, kept on R", async () => {
-    await writeFile(path.join(r.docs, 'r3.txt'), 'another R file in docs\n');
-    await writeFile(path.join(r.code, 'code1.txt'), 'code v2, edited on R\n');
-    const result = await runUpstream(setup);
+    await writeFile(path.join(pair.r.docs, 'r3.txt'), 'another R file in docs\n');
+    await writeFile(path.join(pair.r.code, 'code1.txt'), 'code v2, edited on R\n');
+    const result = await runUpstream(pair.setup);
     expect(result.code, result.stderr).toBe(11);
     expect(result.stderr).toBe(refusedLine('docs/r2.txt, docs/r3.txt stay'));
     expect(result.stdout).toMatch(/^Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)\.$/m);
     const stagingId = stagingIdFrom(result.stdout);
-    const shown = await runApply(daemon, ['show', stagingId, '--json']);
+    const shown = await runApply(pair.daemon, ['show', stagingId, '--json']);
     expect(shown.code, shown.stderr).toBe(0);
     expect((JSON.parse(shown.stdout) as { entries: { base_dir: string; path: string }[] }).entries.map((x) => `${x.base_dir}/${x.path}`)).toEqual(['code/code1.txt']);
-    expect(await readFile(path.join(r.docs, 'r2.txt'), 'utf8')).toBe('R new in docs\n');
-    expect(daemon.stderr()).not.toMatch(/upstream staging failed|ENOENT/);
+    expect(await readFile(path.join(pair.r.docs, 'r2.txt'), 'utf8')).toBe('R new in docs\n');
+    expect(pair.daemon.stderr()).not.toMatch(/upstream staging failed|ENOENT/);
   });
 
   it('sends them once the root is back', async () => {
-    await rename(`${e.docs}.moved`, e.docs);
-    await waitFor(() => daemon.stderr().includes('root "docs" is back'), { what: 'the root to be back' });
-    const result = await runUpstream(setup);
+    await rename(`${pair.e.docs}.moved`, pair.e.docs);
+    await waitFor(() => pair.daemon.stderr().includes('root "docs" is back'), { what: 'the root to be back' });
+    const result = await runUpstream(pair.setup);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^Staged 2 changes upstream as session \S+ \(2 added, 0 modified, 0 deleted; 0 conflicts\)\./m);
   });
