@@ -1,7 +1,8 @@
 // One connection's upstream staging: PREPARE_UPSTREAM opens a session bound to this connection,
 // each UPSTREAM_FILE streams its bytes into <statedir>/zync-staging/<staging_id>/ through an
-// AtomicFileWriter (checksum verified on commit) or records a deletion — a path E's rules refuse
-// is answered as soon as its request arrives, before its bytes — DROP_UPSTREAM_FILE leaves one
+// AtomicFileWriter (checksum verified on commit) or records a deletion — a path E's rules refuse,
+// or one of a root unavailable on E, is answered as soon as its request arrives, before its
+// bytes — DROP_UPSTREAM_FILE leaves one
 // entry out (discarding what arrived of it; with `staged`, taking a staged one back out), and
 // FINALIZE_UPSTREAM marks the session complete once every announced entry arrived intact and they make a tree
 // (checkNothingBelowFiles; otherwise it is aborted). The socket closing before that aborts the
