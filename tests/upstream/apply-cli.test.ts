@@ -25,6 +25,15 @@ describe('zync-apply: bad command lines', () => {
     expect(result.stdout).toBe('');
   });
 
+  // As --dirs does: a quoted or `--db=~/...` ~ reaches zync unexpanded, and named a folder "~".
+  it('expands a leading ~ in --db to the home directory', async () => {
+    const home = tempDir('zync-home-');
+    const cwd = tempDir('zync-cwd-');
+    const result = await runCli('apply', ['--db', '~/nosuch.db', 'list'], { env: { HOME: home }, cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`zync-apply: No zync database at ${path.join(home, 'nosuch.db')}; pass --db with the daemon's database.\n`);
+  });
+
   it("another program's SQLite database is refused with one sentence and left as it was", async () => {
     const db = path.join(tempDir(), 'other.db');
     const store = DaemonStore.open(db);

@@ -9,7 +9,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import { hideBin } from 'yargs/helpers';
-import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, failAndExit, helpWidth, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, failAndExit, helpWidth, homePathOption, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       .scriptName(PROGRAM)
       .usage('$0 [--db sync.db] <list|show|apply|discard> ...')
       .wrap(helpWidth())
-      .option('db', { type: 'string', default: 'sync.db', requiresArg: true, describe: "The daemon's database (staged sessions and the change log)" })
+      .option('db', { type: 'string', default: 'sync.db', requiresArg: true, coerce: homePathOption('db'), describe: "The daemon's database (staged sessions and the change log)" })
       .command(
         'list',
         'List staged sessions (waiting to be applied; --all: every session)',

@@ -11,6 +11,7 @@ import {
   createLogger,
   failAndExit,
   helpWidth,
+  homePathOption,
   ignoreClosedStdout,
   parseDirSpecs,
   realLocation,
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     .scriptName(PROGRAM)
     .usage('$0 --server ws://localhost:8000 --dirs NAME:LOCALPATH... [options]')
     .option('server', { type: 'string', demandOption: true, describe: "The daemon's WebSocket address (through the SSH tunnel)" })
-    .option('db', { type: 'string', default: 'sync_client.db', describe: 'Client state database' })
+    .option('db', { type: 'string', default: 'sync_client.db', coerce: homePathOption('db'), describe: 'Client state database' })
     .option('dirs', { type: 'string', array: true, demandOption: true, describe: 'NAME:LOCALPATH pairs; NAME as served by the daemon' })
     .option('interval', { type: 'number', default: 60, describe: 'Seconds between pulls when nothing is pushed' })
     .option('once', { type: 'boolean', default: false, describe: 'One full pass, then exit (0 when up to date)' })
@@ -58,8 +59,8 @@ async function main(): Promise<void> {
       describe: "NAMEs whose root really moved to another disk (its files copied off a removable disk, say): the disk it is on now is taken as its own, not as one that is not mounted",
     })
     .option('token', { type: 'string', describe: 'Bearer token (or ZYNC_TOKEN)' })
-    .option('token-file', { type: 'string', describe: 'File holding the token (mode 0600)' })
-    .option('ca', { type: 'string', describe: "For wss://: trust this CA or the daemon's self-signed certificate (PEM)" })
+    .option('token-file', { type: 'string', coerce: homePathOption('token-file'), describe: 'File holding the token (mode 0600)' })
+    .option('ca', { type: 'string', coerce: homePathOption('ca'), describe: "For wss://: trust this CA or the daemon's self-signed certificate (PEM)" })
     .option('progress', {
       type: 'boolean',
       describe: 'Show progress of pulls and uploads of more than a second: a status line on a terminal, else a log line every 5 s (default: on a terminal only; --no-progress: never)',

@@ -4,6 +4,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as nodePath from 'node:path';
+import { expandHome } from './home-path.js';
 import { findFileInTheWay, makeDirectory, probePath } from './make-directory.js';
 import { errnoOf, ZyncError } from './protocol/errors.js';
 
@@ -16,28 +17,13 @@ export interface DirSpec {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/**
- * A leading `~` or `~/` of a spec's path is the home directory. Shells expand `~` only at the
- * start of a word, so in `--dirs docs:~/docs` it reaches zync unexpanded and would otherwise
- * name a folder literally called `~`. `~user` is refused rather than guessed at.
- */
-function expandHome(spec: string, path: string, home: string): string {
-  if (path === '~') return home;
-  if (path.startsWith('~/')) return nodePath.join(home, path.slice(2));
-  if (path.startsWith('~')) {
-    const word = path.split('/')[0]!;
-    throw new ZyncError(
-      'BAD_ARGUMENT',
-      `Directory spec ${JSON.stringify(spec)} starts with ${JSON.stringify(word)}, which zync does not expand; give the full path.`,
-    );
-  }
-  return path;
+/** No --dirs at all: said the same way by every binary. */
+export function noDirsGiven(): ZyncError {
+  return new ZyncError('BAD_ARGUMENT', 'No directories given: pass --dirs NAME:PATH (for example --dirs docs:./docs).');
 }
 
 export function parseDirSpecs(specs: readonly string[], cwd: string = process.cwd(), home: string = homedir()): DirSpec[] {
-  if (specs.length === 0) {
-    throw new ZyncError('BAD_ARGUMENT', 'No directories given: pass --dirs NAME:PATH (for example --dirs docs:./docs).');
-  }
+  if (specs.length === 0) throw noDirsGiven();
   const seen = new Set<string>();
   return specs.map((spec) => {
     const colon = spec.indexOf(':');
@@ -53,7 +39,7 @@ export function parseDirSpecs(specs: readonly string[], cwd: string = process.cw
     }
     if (seen.has(name)) throw new ZyncError('BAD_ARGUMENT', `Directory name "${name}" is given twice in --dirs.`);
     seen.add(name);
-    return { name, root: nodePath.resolve(cwd, expandHome(spec, spec.slice(colon + 1), home)) };
+    return { name, root: nodePath.resolve(cwd, expandHome(spec.slice(colon + 1), `Directory spec ${JSON.stringify(spec)}`, home)) };
   });
 }
 

@@ -2,6 +2,7 @@ export * from './protocol/index.js';
 export * from './hash.js';
 export * from './paths.js';
 export * from './dir-spec.js';
+export * from './home-path.js';
 export * from './make-directory.js';
 export * from './ignore-rules.js';
 export * from './conflict-names.js';

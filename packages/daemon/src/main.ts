@@ -2,7 +2,7 @@
 // before serving (bad arguments, missing directory, port in use, unreadable db) exits non-zero
 // with one sentence via failAndExit.
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, helpWidth, loadYargs, ignoreClosedStdout, isZyncError, LOG_LEVELS, parseDirSpecs, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, usageError, versionLine, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, helpWidth, loadYargs, ignoreClosedStdout, isZyncError, LOG_LEVELS, parseDirSpecs, homePathOption, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, usageError, versionLine, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
 import { RESCAN_DEFAULT_MINUTES } from './watcher.js';
@@ -18,13 +18,13 @@ async function main(): Promise<void> {
     .usage('$0 --dirs NAME:PATH... [options]\n\nServes a change log of the directories over WebSocket.')
     .option('host', { type: 'string', default: 'localhost', describe: 'Address to listen on' })
     .option('port', { type: 'string', default: '8000', describe: 'Port to listen on (0: any free port)' })
-    .option('db', { type: 'string', default: 'sync.db', describe: 'Daemon database; its directory holds the token and staging' })
+    .option('db', { type: 'string', default: 'sync.db', coerce: homePathOption('db'), describe: 'Daemon database; its directory holds the token and staging' })
     .option('dirs', { type: 'string', array: true, describe: 'Directories to serve, as NAME:PATH (required)' })
     .option('token', { type: 'string', describe: 'Token clients must present (else ZYNC_TOKEN, else <statedir>/zync.token)' })
-    .option('token-file', { type: 'string', describe: 'Read the access token from this file (mode 0600)' })
+    .option('token-file', { type: 'string', coerce: homePathOption('token-file'), describe: 'Read the access token from this file (mode 0600)' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
-    .option('tls-cert', { type: 'string', describe: 'Serve wss:// with this certificate (PEM; with --tls-key)' })
-    .option('tls-key', { type: 'string', describe: 'Private key (PEM) for --tls-cert' })
+    .option('tls-cert', { type: 'string', coerce: homePathOption('tls-cert'), describe: 'Serve wss:// with this certificate (PEM; with --tls-key)' })
+    .option('tls-key', { type: 'string', coerce: homePathOption('tls-key'), describe: 'Private key (PEM) for --tls-cert' })
     .option('compact-interval', { type: 'string', default: String(MAINTENANCE_DEFAULTS.compactIntervalMinutes), describe: 'Minutes between log compactions and retention sweeps (0: never)' })
     .option('tombstone-days', { type: 'string', default: String(MAINTENANCE_DEFAULTS.tombstoneDays), describe: 'Days deletions stay in the log; clients further behind resync' })
     .option('rescan-interval', { type: 'string', default: String(RESCAN_DEFAULT_MINUTES), describe: 'Minutes between full rescans of the roots (0: never)' })
