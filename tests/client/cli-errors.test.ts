@@ -233,9 +233,9 @@ describe('zync-client errors', () => {
   });
 
   it.each<[string, string[], RegExp]>([
-    ['no --dirs', ['--token', 't'], /dirs/],
+    ['no --dirs', ['--token', 't'], /^zync-client: No directories given: pass --dirs NAME:PATH \(for example --dirs docs:\.\/docs\)\.$/],
     ['a malformed dir spec', ['--token', 't', '--dirs', 'nocolon'], /is not NAME:PATH/],
-    ['both --token and --token-file', ['--token', 't', '--token-file', '/nonexistent', '--dirs', 'docs:/tmp/x'], /mutually exclusive/],
+    ['both --token and --token-file', ['--token', 't', '--token-file', '/nonexistent', '--dirs', 'docs:/tmp/x'], /^zync-client: --token and --token-file cannot be given together; give only one of them\.$/],
     ['a server that is not a ws:// URL', ['--token', 't', '--dirs', `docs:${'/tmp/zync-unused'}`], /must start with ws:\/\/ or wss:\/\//],
     // The password is not echoed: the address appears in every connection error.
     [
@@ -254,5 +254,11 @@ describe('zync-client errors', () => {
     const result = await runCli('client', args(server, extra));
     expect(result.code).toBe(2);
     expect(lastLine(result.stderr)).toMatch(message);
+  });
+
+  it('exits 2 with a sentence saying what to pass when given no arguments', async () => {
+    const result = await runCli('client', []);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('zync-client: No daemon or directories given: pass --server and --dirs (for example --server ws://localhost:8000 --dirs docs:./docs).\n');
   });
 });

@@ -17,6 +17,7 @@ describe('zync-apply: bad command lines', () => {
     ['show without a session ID', ['show'], 2, /^zync-apply: Name the session by its ID, as zync-apply list shows it\.\n$/],
     ['apply without a session ID', ['apply', '--force'], 2, /^zync-apply: Name the session by its ID, as zync-apply list shows it\.\n$/],
     ['--db without its value', ['list', '--db'], 2, /^zync-apply: --db needs a value\.\n$/],
+    ['an unknown command', ['--db', '/nonexistent/sync.db', 'frob'], 2, /^zync-apply: Unknown command "frob"; use list, show, apply or discard\.\n$/],
   ])('%s', async (_d, args, code, message) => {
     const result = await apply(args.map((a) => (a.endsWith('.db') && !a.startsWith('/') ? path.join(tempDir(), a) : a)));
     expect(result.code).toBe(code);

@@ -9,7 +9,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import { hideBin } from 'yargs/helpers';
-import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, failAndExit, helpWidth, homePathOption, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, failAndExit, failWithUsage, helpWidth, homePathOption, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
@@ -19,6 +19,7 @@ import { discardSession } from './discard-session.js';
 import { askConflict, askYesNo } from './prompts.js';
 
 const PROGRAM = 'zync-apply';
+const COMMANDS = ['list', 'show', 'apply', 'discard'];
 
 interface Opened {
   daemon: DaemonStore;
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
         if (isZyncError(err)) throw err;
         // yargs' own words for show, apply or discard without their ID.
         if (!err && message?.startsWith('Not enough non-option arguments')) throw usageError('Name the session by its ID, as zync-apply list shows it.');
-        throw usageError(err?.message ?? message);
+        return failWithUsage({ program: PROGRAM, args: hideBin(process.argv), commands: COMMANDS })(message, err);
       })
       .parseAsync();
   } finally {

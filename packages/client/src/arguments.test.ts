@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInterval, chooseProgressMode, MAX_INTERVAL_SECONDS, requireToken } from './arguments.js';
+import { checkInterval, chooseProgressMode, MAX_INTERVAL_SECONDS, requireServerAndDirs, requireToken } from './arguments.js';
 
 describe('checkInterval', () => {
   it('is the longest wait a Node timer holds, in whole seconds', () => {
@@ -54,5 +54,19 @@ describe('chooseProgressMode', () => {
     expect(chooseProgressMode(undefined, false, 'info')).toBe('off');
     expect(chooseProgressMode(true, false, 'info')).toBe('log-lines');
     expect(chooseProgressMode(false, false, 'info')).toBe('off');
+  });
+});
+
+describe('requireServerAndDirs', () => {
+  it.each([
+    ['neither', undefined, undefined, /^No daemon or directories given: pass --server and --dirs \(for example --server ws:\/\/localhost:8000 --dirs docs:\.\/docs\)\.$/],
+    ['no --server', undefined, ['docs:./docs'], /^No daemon given: pass --server with its address \(for example --server ws:\/\/localhost:8000, the SSH tunnel's end\)\.$/],
+    ['no --dirs, as the daemon says it', 'ws://localhost:8000', undefined, /^No directories given: pass --dirs NAME:PATH \(for example --dirs docs:\.\/docs\)\.$/],
+  ])('says what to pass when given %s', (_why, server, dirs, message) => {
+    expect(() => requireServerAndDirs(server, dirs)).toThrow(message);
+  });
+
+  it('passes both through', () => {
+    expect(requireServerAndDirs('ws://x', ['a:b'])).toEqual({ server: 'ws://x', dirs: ['a:b'] });
   });
 });

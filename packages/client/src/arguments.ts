@@ -1,7 +1,7 @@
 // Checks on zync-client's command-line values that yargs cannot express, and choices made from
 // them. Pure: each takes the parsed values and returns, or throws a ZyncError (BAD_ARGUMENT,
 // exit 2) with one sentence.
-import { ZyncError, type LogLevel } from '@zync/common';
+import { noDirsGiven, ZyncError, type LogLevel } from '@zync/common';
 import type { ProgressMode } from './progress.js';
 
 /**
@@ -15,6 +15,19 @@ export function checkInterval(seconds: number): void {
   if (!(seconds <= MAX_INTERVAL_SECONDS)) {
     throw new ZyncError('BAD_ARGUMENT', `--interval must be at most ${MAX_INTERVAL_SECONDS} seconds (about 24 days), not ${seconds}.`);
   }
+}
+
+/**
+ * --server and --dirs, which every run needs: checked here rather than with yargs' demandOption,
+ * whose "Missing required arguments: server, dirs." says neither what they are nor how to give them.
+ */
+export function requireServerAndDirs(server: string | undefined, dirs: string[] | undefined): { server: string; dirs: string[] } {
+  if (server === undefined && dirs === undefined) {
+    throw new ZyncError('BAD_ARGUMENT', 'No daemon or directories given: pass --server and --dirs (for example --server ws://localhost:8000 --dirs docs:./docs).');
+  }
+  if (server === undefined) throw new ZyncError('BAD_ARGUMENT', "No daemon given: pass --server with its address (for example --server ws://localhost:8000, the SSH tunnel's end).");
+  if (dirs === undefined) throw noDirsGiven();
+  return { server, dirs };
 }
 
 /**

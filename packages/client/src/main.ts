@@ -10,6 +10,7 @@ import {
   ZyncError,
   createLogger,
   failAndExit,
+  failWithUsage,
   helpWidth,
   homePathOption,
   ignoreClosedStdout,
@@ -25,7 +26,7 @@ import {
   type DirSpec,
   type LogLevel,
 } from '@zync/common';
-import { checkInterval, chooseProgressMode, requireToken } from './arguments.js';
+import { checkInterval, chooseProgressMode, requireServerAndDirs, requireToken } from './arguments.js';
 import { openNewState, openState, refuseUnmakeableStateDir, type ClientState } from './client-state.js';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
@@ -47,9 +48,9 @@ async function main(): Promise<void> {
   const argv = await loadYargs()(hideBin(process.argv))
     .scriptName(PROGRAM)
     .usage('$0 --server ws://localhost:8000 --dirs NAME:LOCALPATH... [options]')
-    .option('server', { type: 'string', demandOption: true, describe: "The daemon's WebSocket address (through the SSH tunnel)" })
+    .option('server', { type: 'string', describe: "The daemon's WebSocket address (through the SSH tunnel)" })
     .option('db', { type: 'string', default: 'sync_client.db', coerce: homePathOption('db'), describe: 'Client state database' })
-    .option('dirs', { type: 'string', array: true, demandOption: true, describe: 'NAME:LOCALPATH pairs; NAME as served by the daemon' })
+    .option('dirs', { type: 'string', array: true, describe: 'NAME:LOCALPATH pairs; NAME as served by the daemon' })
     .option('interval', { type: 'number', default: 60, describe: 'Seconds between pulls when nothing is pushed' })
     .option('once', { type: 'boolean', default: false, describe: 'One full pass, then exit (0 when up to date)' })
     .option('update-upstream', { type: 'boolean', default: false, describe: "Send R's local edits to E for review, then exit" })
@@ -76,10 +77,9 @@ async function main(): Promise<void> {
     .strict()
     .wrap(helpWidth())
     .version(versionLine())
-    .fail((message, err) => {
-      throw isZyncError(err) ? err : usageError(err?.message ?? message);
-    })
+    .fail(failWithUsage({ program: PROGRAM, args: hideBin(process.argv) }))
     .parseAsync();
+  const { server, dirs: dirArgs } = requireServerAndDirs(argv.server, argv.dirs);
 
   const progressMode = chooseProgressMode(argv.progress, process.stderr.isTTY === true, argv['log-level']);
   const statusLine = new StatusLine(stderrTerminal);
@@ -87,10 +87,10 @@ async function main(): Promise<void> {
   const ticker = Ticker.forMode(progressMode, logger, statusLine);
   // A second Ctrl-C exits at once: the shell's prompt should not follow a half-drawn line.
   process.on('exit', () => statusLine.clear());
-  checkServerUrl(argv.server);
-  const ca = await readCaFile(argv.ca, argv.server);
+  checkServerUrl(server);
+  const ca = await readCaFile(argv.ca, server);
   const token = requireToken(await resolveToken({ token: argv.token, tokenFile: argv['token-file'] }));
-  const specs = parseDirSpecs(argv.dirs);
+  const specs = parseDirSpecs(dirArgs);
   const newDisk = new Set(argv['new-disk'] ?? []);
   const unknownDisk = [...newDisk].find((name) => !specs.some((dir) => dir.name === name));
   if (unknownDisk !== undefined) throw usageError(`--new-disk ${unknownDisk}: --dirs gives no such name`);
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   try {
     if (!isNewDb) state = openState(dbPath);
     const clientId = state?.store.clientId ?? ClientStore.newClientId();
-    const open = () => Connection.open(argv.server, { token, clientId, logger, ca, signal: controller.signal });
+    const open = () => Connection.open(server, { token, clientId, logger, ca, signal: controller.signal });
 
     if (upstream) {
       const { store } = state!;

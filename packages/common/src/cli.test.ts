@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { exitCodeFor, failAndExit, helpWidth, parseNumberOption, refuseRepeatedOptions, versionLine, ZYNC_VERSION } from './cli.js';
+import { exitCodeFor, failAndExit, helpWidth, parseNumberOption, refuseRepeatedOptions, usageError, versionLine, ZYNC_VERSION } from './cli.js';
 import { ERROR_CODES, ZyncError } from './protocol/errors.js';
 import { PROTOCOL_VERSION } from './protocol/version.js';
 
@@ -120,5 +120,37 @@ describe('refuseRepeatedOptions', () => {
 
   it('lets options that take several values, and single values, through', () => {
     expect(refuseRepeatedOptions({ _: ['list'], dirs: ['a:/x', 'b:/y'], db: 'sync.db', once: true }, ['dirs'])).toBe(true);
+  });
+});
+
+describe('usageError', () => {
+  const client = { program: 'zync-client', args: ['--server', 'ws://x', '--frob', '-q', '--token', 't', '--token-file', 'f'] };
+  const apply = { program: 'zync-apply', args: ['--db', 'x', 'frob'], commands: ['list', 'show', 'apply', 'discard'] };
+  it.each([
+    { name: 'an option without its value', message: 'Not enough arguments following: db', context: client, sentence: '--db needs a value.' },
+    {
+      name: 'two options that exclude each other',
+      message: 'Arguments token and token-file are mutually exclusive',
+      context: client,
+      sentence: '--token and --token-file cannot be given together; give only one of them.',
+    },
+    {
+      name: 'a value outside the choices',
+      message: 'Invalid values:\n  Argument: log-level, Given: "loud", Choices: "trace", "debug", "info", "warn", "error", "silent"',
+      context: client,
+      sentence: '--log-level must be trace, debug, info, warn, error or silent, not "loud".',
+    },
+    { name: 'a mistyped option', message: 'Unknown argument: frob', context: client, sentence: 'Unknown option --frob; see zync-client --help for the options.' },
+    { name: 'mistyped options, short ones with one dash', message: 'Unknown arguments: frob, q', context: client, sentence: 'Unknown options --frob and -q; see zync-client --help for the options.' },
+    { name: 'an unknown command', message: 'Unknown argument: frob', context: apply, sentence: 'Unknown command "frob"; use list, show, apply or discard.' },
+    {
+      name: 'a word no command takes',
+      message: 'Unknown argument: extra',
+      context: { ...apply, args: ['list', 'extra'] },
+      sentence: 'Unexpected argument "extra"; see zync-apply --help for the usage.',
+    },
+    { name: 'anything else, as one sentence', message: 'Something\n  odd:', context: client, sentence: 'Something odd.' },
+  ])('says $name as one sentence with what to do', ({ message, context, sentence }) => {
+    expect(usageError(message, context)).toEqual(new ZyncError('BAD_ARGUMENT', sentence));
   });
 });

@@ -71,15 +71,66 @@ export function ignoreClosedStdout(): void {
   });
 }
 
+/** What a refusal of yargs' needs to be said as zync says it (see usageError). */
+export interface UsageContext {
+  /** The binary, for "see zync-apply --help". */
+  program: string;
+  /** The command line as given (hideBin(process.argv)): tells an unknown option from a stray word. */
+  args: readonly string[];
+  /** The binary's commands (zync-apply's), offered when the first word is none of them. */
+  commands?: readonly string[];
+}
+
 /**
- * A refusal of yargs' as one sentence (yargs' own messages may wrap or lack the full stop). The
- * binaries declare their valued options with requiresArg, since yargs would otherwise take `--db`
- * given without a value (last, or followed by another option) as its default, ./sync.db.
+ * A refusal of yargs' as one sentence that says what to do: yargs' own messages name options
+ * without their dashes ("Unknown argument: frob", "Arguments token and token-file are mutually
+ * exclusive") and may wrap or lack the full stop. The binaries declare their valued options with
+ * requiresArg, since yargs would otherwise take `--db` given without a value (last, or followed
+ * by another option) as its default, ./sync.db.
  */
-export function usageError(message: string): ZyncError {
+export function usageError(message: string, context?: UsageContext): ZyncError {
   const text = message.replace(/\s+/g, ' ').trim();
+  return new ZyncError('BAD_ARGUMENT', (yargsSentence(text, context) ?? text).replace(/[.:]?$/, '.'));
+}
+
+/** yargs' fail handler for a binary: zync's own errors as they are, yargs' refusals as usageError says them. */
+export function failWithUsage(context: UsageContext): (message: string | undefined, err: Error | undefined) => never {
+  return (message, err) => {
+    throw isZyncError(err) ? err : usageError(err?.message ?? message ?? 'Bad command line', context);
+  };
+}
+
+/** "a", "a or b", "a, b or c" (or "and"). */
+function orList(words: readonly string[], conjunction = 'or'): string {
+  return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} ${conjunction} ${words.at(-1)!}`;
+}
+
+function yargsSentence(text: string, context: UsageContext | undefined): string | null {
   const missing = /^Not enough arguments following: (\S+)$/.exec(text);
-  return new ZyncError('BAD_ARGUMENT', (missing ? `--${missing[1]} needs a value` : text).replace(/[.:]?$/, '.'));
+  if (missing) return `--${missing[1]} needs a value`;
+  const exclusive = /^Arguments (\S+) and (\S+) are mutually exclusive$/.exec(text);
+  if (exclusive) return `--${exclusive[1]} and --${exclusive[2]} cannot be given together; give only one of them`;
+  const invalid = /^Invalid values: Argument: (\S+), Given: ("(?:[^"\\]|\\.)*"|\S+), Choices: ((?:"[^"]*"(?:, )?)+)/.exec(text);
+  if (invalid) {
+    const choices = [...invalid[3]!.matchAll(/"([^"]*)"/g)].map((choice) => choice[1]!);
+    return `--${invalid[1]} must be ${orList(choices)}, not ${invalid[2]}`;
+  }
+  const unknown = /^Unknown arguments?: (.+)$/.exec(text);
+  if (unknown && context) return unknownSentence(unknown[1]!.split(', '), context);
+  return null;
+}
+
+/** yargs' "Unknown argument" covers both a mistyped option and a word no command takes. */
+function unknownSentence(names: readonly string[], { program, args, commands }: UsageContext): string {
+  const isOption = (name: string) =>
+    args.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`) || arg === `--no-${name}` || (name.length === 1 && /^-[^-]/.test(arg) && arg.includes(name)));
+  const options = names.filter(isOption);
+  if (options.length > 0) {
+    return `Unknown option${options.length === 1 ? '' : 's'} ${orList(options.map((name) => (name.length === 1 ? `-${name}` : `--${name}`)), 'and')}; see ${program} --help for the options`;
+  }
+  const word = JSON.stringify(names[0]);
+  if (commands && !args.some((arg) => commands.includes(arg))) return `Unknown command ${word}; use ${orList(commands)}`;
+  return `Unexpected argument ${word}; see ${program} --help for the usage`;
 }
 
 /**

@@ -2,7 +2,7 @@
 // before serving (bad arguments, missing directory, port in use, unreadable db) exits non-zero
 // with one sentence via failAndExit.
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, helpWidth, loadYargs, ignoreClosedStdout, isZyncError, LOG_LEVELS, parseDirSpecs, homePathOption, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, usageError, versionLine, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, failWithUsage, helpWidth, loadYargs, ignoreClosedStdout, LOG_LEVELS, parseDirSpecs, homePathOption, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, versionLine, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
 import { RESCAN_DEFAULT_MINUTES } from './watcher.js';
@@ -36,9 +36,7 @@ async function main(): Promise<void> {
     .wrap(helpWidth())
     .version(versionLine())
     .help()
-    .fail((message, err) => {
-      throw isZyncError(err) ? err : usageError(err?.message ?? message);
-    })
+    .fail(failWithUsage({ program: PROGRAM, args: hideBin(process.argv) }))
     .parseAsync();
 
   // Numbers are read as typed, so that a refusal quotes the input.
