@@ -220,6 +220,15 @@ describe('zync-client errors', () => {
     expect(result.stdout).toContain('[default: "info"]');
   });
 
+  it('--help says in one line what the client does, as the daemon\'s does', async () => {
+    const result = await runCli('client', ['--help']);
+    expect(result.stdout.split('\n').slice(0, 3)).toEqual([
+      'zync-client --server ws://localhost:8000 --dirs NAME:LOCALPATH... [options]',
+      '',
+      "Pulls the daemon's changes into the local directories; --update-upstream sends local edits back.",
+    ]);
+  });
+
   it('--help wraps long descriptions between words', async () => {
     const result = await runCli('client', ['--help']);
     expect(result.code).toBe(0);

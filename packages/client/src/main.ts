@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   ignoreClosedStdout();
   const argv = await loadYargs()(hideBin(process.argv))
     .scriptName(PROGRAM)
-    .usage('$0 --server ws://localhost:8000 --dirs NAME:LOCALPATH... [options]')
+    .usage("$0 --server ws://localhost:8000 --dirs NAME:LOCALPATH... [options]\n\nPulls the daemon's changes into the local directories; --update-upstream sends local edits back.")
     .option('server', { type: 'string', describe: "The daemon's WebSocket address (through the SSH tunnel)" })
     .option('db', { type: 'string', default: 'sync_client.db', coerce: homePathOption('db'), describe: 'Client state database' })
     .option('dirs', { type: 'string', array: true, describe: 'NAME:LOCALPATH pairs; NAME as served by the daemon' })
