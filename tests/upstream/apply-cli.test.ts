@@ -1,6 +1,7 @@
 // zync-apply's command line as a script sees it: every refusal is one sentence on stderr with
 // its exit status (README "Exit codes"), never a stack trace — a repeated option included; a
 // --db that is not the daemon's is refused, not made one.
+import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DaemonStore } from '@zync/daemon';
@@ -33,6 +34,19 @@ describe('zync-apply: bad command lines', () => {
     const result = await runCli('apply', ['--db', '~/nosuch.db', 'list'], { env: { HOME: home }, cwd });
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(`zync-apply: No zync database at ${path.join(home, 'nosuch.db')}; pass --db with the daemon's database.\n`);
+  });
+
+  // Pasted as they are, hints open the database named, not ./sync.db.
+  it('names the --db given in its hints, quoted for the shell, and none for the default', async () => {
+    const dir = path.join(tempDir(), "E's state");
+    const db = path.join(dir, 'sync.db');
+    await mkdir(dir);
+    DaemonStore.open(db).close();
+    const named = await apply(['--db', db, 'show', 'nosuch']);
+    expect(named.code).toBe(6);
+    expect(named.stderr).toBe(`zync-apply: There is no staging session nosuch; run zync-apply --db '${dir.replace("'", "'\\''")}/sync.db' list --all to see the sessions.\n`);
+    const byDefault = await runCli('apply', ['show', 'nosuch'], { cwd: dir });
+    expect(byDefault.stderr).toBe('zync-apply: There is no staging session nosuch; run zync-apply list --all to see the sessions.\n');
   });
 
   it("another program's SQLite database is refused with one sentence and left as it was", async () => {

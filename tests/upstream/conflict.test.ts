@@ -41,7 +41,7 @@ describe('upstream conflict: both sides edited one file', () => {
     const listed = await runApply(daemon, ['list']);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^STAGING ID\s+STATUS\s+FILES\s+CONFLICTS AT STAGING\s+CREATED$/m);
-    expect(listed.stdout).toContain('zync-apply show ID counts them against');
+    expect(listed.stdout).toContain(`zync-apply --db ${daemon.db} show ID counts them against`);
 
     const shown = await runApply(daemon, ['show', stagingId]);
     expect(shown.code, shown.stderr).toBe(0);
@@ -55,6 +55,8 @@ describe('upstream conflict: both sides edited one file', () => {
     const result = await runApply(daemon, ['apply', stagingId, '--non-interactive']);
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(/has 1 conflict .*nothing was changed/);
+    // Pasted as it is, the hint opens the same database.
+    expect(result.stderr).toContain(`run zync-apply --db ${daemon.db} apply ${stagingId} in a terminal to resolve it, or add --force`);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(await treeDigest(e)).toEqual(before);
     expect(await listSessions(daemon, false)).toEqual([expect.objectContaining({ staging_id: stagingId, status: 'complete' })]);

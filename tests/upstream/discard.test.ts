@@ -92,7 +92,7 @@ describe('zync-apply discard', () => {
 
       const unknown = await runApply(s.daemon, ['discard', 'no-such-session', '--non-interactive']);
       expect(unknown.code).toBe(6);
-      expect(unknown.stderr.trim()).toBe('zync-apply: There is no staging session no-such-session; run zync-apply list --all to see the sessions.');
+      expect(unknown.stderr.trim()).toBe(`zync-apply: There is no staging session no-such-session; run zync-apply --db ${s.daemon.db} list --all to see the sessions.`);
       const unknownPiped = await runApply(s.daemon, ['discard', 'no-such-session']);
       expect(unknownPiped.code).toBe(6);
       expect(unknownPiped.stderr).toBe(unknown.stderr);
@@ -112,7 +112,7 @@ describe('zync-apply discard', () => {
       await writeFile(damaged, bytes);
       const refused = await runApply(s.daemon, ['apply', s.id, '--non-interactive']);
       expect(refused.code).toBe(6);
-      expect(refused.stderr).toContain(`discard it with zync-apply discard ${s.id}, and R sends them again at its next --update-upstream.`);
+      expect(refused.stderr).toContain(`discard it with zync-apply --db ${s.daemon.db} discard ${s.id}, and R sends them again at its next --update-upstream.`);
 
       const discarded = await runApply(s.daemon, ['discard', s.id, '--non-interactive']);
       expect(discarded.code, discarded.stderr).toBe(0);
@@ -139,7 +139,7 @@ describe('zync-apply discard', () => {
       await no.waitForText(`Discard session ${s.id} (3 changes from`);
       no.type('n\r');
       expect(await no.exited).toBe(9); // QUIT: not "discarded"
-      expect(no.output()).toContain(`zync-apply: Session ${s.id} was not discarded: it was not confirmed at the prompt, and nothing was changed — run zync-apply discard ${s.id} again to discard it.`);
+      expect(no.output()).toContain(`zync-apply: Session ${s.id} was not discarded: it was not confirmed at the prompt, and nothing was changed — run zync-apply --db ${s.daemon.db} discard ${s.id} again to discard it.`);
       expect((await listSessions(s.daemon, false)).map((x) => x.staging_id)).toContain(s.id);
 
       const yes = runInPty('apply', ['--db', s.daemon.db, 'discard', s.id]);

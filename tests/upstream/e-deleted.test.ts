@@ -57,7 +57,7 @@ describe('upstream conflict: R edited a file E deleted', () => {
       term.kill();
     }
     expect(term.output()).toContain(
-      `zync-apply: Quit at the prompt: nothing of session ${stagingId} was applied (1 left) — run zync-apply apply ${stagingId} again to continue.`,
+      `zync-apply: Quit at the prompt: nothing of session ${stagingId} was applied (1 left) — run zync-apply --db ${daemon.db} apply ${stagingId} again to continue.`,
     );
     expect(await exists(path.join(e, 'x.txt'))).toBe(false);
     expect(await listSessions(daemon, false)).toEqual([expect.objectContaining({ staging_id: stagingId, status: 'complete' })]);
@@ -76,7 +76,7 @@ describe('upstream conflict: R edited a file E deleted', () => {
       term.kill();
     }
     expect(term.output()).toContain(
-      `zync-apply: Stopped by SIGTERM: nothing of session ${stagingId} was applied (1 left) — run zync-apply apply ${stagingId} again to continue.`,
+      `zync-apply: Stopped by SIGTERM: nothing of session ${stagingId} was applied (1 left) — run zync-apply --db ${daemon.db} apply ${stagingId} again to continue.`,
     );
     expect(await exists(path.join(e, 'x.txt'))).toBe(false);
     expect(await listSessions(daemon, false)).toEqual([expect.objectContaining({ staging_id: stagingId, status: 'complete' })]);

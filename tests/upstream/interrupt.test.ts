@@ -95,7 +95,7 @@ describe('upstream: a signal during --update-upstream or zync-apply apply', () =
     apply.proc.kill(signal);
     expect(await apply.exited, apply.stderr()).toBe(9);
     expect(apply.stderr().trim().split('\n')).toEqual([
-      expect.stringMatching(new RegExp(`^zync-apply: Stopped by ${signal}: session ${stagingId} is partly applied \\(.*; \\d+ left\\), and what was applied stays — run zync-apply apply ${stagingId} again to continue\\.$`)),
+      expect.stringMatching(new RegExp(`^zync-apply: Stopped by ${signal}: session ${stagingId} is partly applied \\(.*; \\d+ left\\), and what was applied stays — run zync-apply --db ${daemon.db} apply ${stagingId} again to continue\\.$`)),
     ]);
     expect(await findTempFiles(e)).toEqual([]);
     expect(existsSync(`${daemon.db}.apply.lock`)).toBe(false);

@@ -49,7 +49,7 @@ describe('zync-apply: staged content missing', () => {
       const refused = await runApply(daemon, ['apply', id, '--non-interactive']);
       expect(refused.code).toBe(6);
       expect(refused.stderr.trim().split('\n')).toHaveLength(1);
-      expect(refused.stderr).toMatch(/staged content for docs\/[ab]\.txt is missing or damaged .*; nothing was changed, and this session cannot be applied — R still holds its edits: discard it with zync-apply discard \S+, and R sends them again at its next --update-upstream\.$/m);
+      expect(refused.stderr).toMatch(/staged content for docs\/[ab]\.txt is missing or damaged .*; nothing was changed, and this session cannot be applied — R still holds its edits: discard it with zync-apply --db \S+ discard \S+, and R sends them again at its next --update-upstream\.$/m);
       expect(await treeDigest(e)).toEqual(before);
       expect(await readFile(path.join(e, 'a.txt'), 'utf8')).toBe('base\n');
     } finally {
@@ -81,7 +81,7 @@ describe('zync-apply: staged content missing', () => {
       const refused = await runApply(daemon, ['apply', id, '--non-interactive']);
       expect(refused.code).toBe(6);
       expect(refused.stderr.trim().split('\n')).toHaveLength(1);
-      expect(refused.stderr).toMatch(/staged content for docs\/[ab]\.txt is missing or damaged .*; nothing was changed, and this session cannot be applied — R still holds its edits: discard it with zync-apply discard \S+, and R sends them again at its next --update-upstream\.$/m);
+      expect(refused.stderr).toMatch(/staged content for docs\/[ab]\.txt is missing or damaged .*; nothing was changed, and this session cannot be applied — R still holds its edits: discard it with zync-apply --db \S+ discard \S+, and R sends them again at its next --update-upstream\.$/m);
       expect(await treeDigest(e)).toEqual(before);
     } finally {
       await daemon.stop();

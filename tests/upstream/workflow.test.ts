@@ -155,7 +155,7 @@ describe('upstream: R -> E, reviewed and applied', () => {
     ]);
     for (const result of results) {
       expect(result.code, result.stderr).toBe(6);
-      expect(result.stderr).toBe('zync-apply: There is no staging session 999; run zync-apply list --all to see the sessions.\n');
+      expect(result.stderr).toBe(`zync-apply: There is no staging session 999; run zync-apply --db ${daemon.db} list --all to see the sessions.\n`);
     }
   });
 

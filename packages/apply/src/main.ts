@@ -16,9 +16,11 @@ import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootR
 import { reconcileDirs } from './dirs.js';
 import { formatSessionList, formatShow, sessionJson, showJson, type ShownEntry } from './format.js';
 import { discardSession } from './discard-session.js';
+import { withDbInError, withDbInHints } from './command-hints.js';
 import { askConflict, askYesNo } from './prompts.js';
 
 const PROGRAM = 'zync-apply';
+const DEFAULT_DB = 'sync.db';
 const COMMANDS = ['list', 'show', 'apply', 'discard'];
 
 interface Opened {
@@ -27,9 +29,13 @@ interface Opened {
   stateDir: string;
   /** The database's owner, when root runs this on another user's database (ApplyContext.stateOwner). */
   stateOwner: { uid: number; gid: number } | null;
+  /** Prints a line, its hints naming the --db given (withDbInHints). */
+  say: (text: string) => void;
 }
 
-function openDb(db: string): Opened {
+/** `given`: --db as given, or undefined for the default, ./sync.db. */
+function openDb(given: string | undefined): Opened {
+  const db = given ?? DEFAULT_DB;
   // Opening would create an empty database: a wrong --db must be an error, not a fresh log.
   if (!existsSync(db)) {
     throw new ZyncError('BAD_ARGUMENT', `No zync database at ${nodePath.resolve(db)}; pass --db with the daemon's database.`);
@@ -42,7 +48,8 @@ function openDb(db: string): Opened {
   const daemon = DaemonStore.open(dbPath);
   const owner = statSync(dbPath);
   const stateOwner = process.geteuid?.() === 0 && owner.uid !== 0 ? { uid: owner.uid, gid: owner.gid } : null;
-  return { daemon, staging: new StagingStore(daemon.db), stateDir: nodePath.dirname(dbPath), stateOwner };
+  const say = (text: string) => print(withDbInHints(text, given ?? null));
+  return { daemon, staging: new StagingStore(daemon.db), stateDir: nodePath.dirname(dbPath), stateOwner, say };
 }
 
 async function resolveDirs(daemon: DaemonStore, given: readonly string[] | undefined): Promise<DirSpec[]> {
@@ -65,7 +72,7 @@ async function list(o: Opened, args: { all: boolean; json: boolean }): Promise<v
   const applied = new Map(sessions.map((s) => [s.staging_id, o.staging.appliedCount(s.staging_id)]));
   const superseded = o.staging.supersededSessions();
   if (args.json) print(JSON.stringify(sessions.map((s) => sessionJson(s, applied.get(s.staging_id), superseded.get(s.staging_id))), null, 2));
-  else print(formatSessionList(sessions, chalk, { all: args.all, applied, superseded }));
+  else o.say(formatSessionList(sessions, chalk, { all: args.all, applied, superseded }));
 }
 
 async function show(o: Opened, args: { id: string; dirs: string[] | undefined; json: boolean }): Promise<void> {
@@ -113,14 +120,14 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
       keepOwners: process.geteuid?.() === 0,
       dirs: await resolveDirs(o.daemon, args.dirs),
       chalk,
-      print,
+      print: o.say,
       ask: interactive ? (question) => askConflict(question, stop.signal) : null,
       force: args.force,
       stop: stop.signal,
     },
     args.id,
   );
-  if (outcome.summary !== '') print(outcome.summary);
+  if (outcome.summary !== '') o.say(outcome.summary);
   if (outcome.quit) throw outcome.quit;
 }
 
@@ -132,19 +139,24 @@ async function discard(o: Opened, args: { id: string; nonInteractive: boolean })
   const noTerminal = () =>
     Promise.reject(new ZyncError('BAD_ARGUMENT', 'zync-apply discard asks for confirmation on a terminal; pass --non-interactive to discard without asking.'));
   const confirm = args.nonInteractive ? null : interactive ? askYesNo : noTerminal;
-  print(await discardSession({ staging: o.staging, stateDir: o.stateDir, confirm }, args.id));
+  o.say(await discardSession({ staging: o.staging, stateDir: o.stateDir, confirm }, args.id));
 }
 
 async function main(): Promise<void> {
   ignoreClosedStdout();
   let opened: Opened | null = null;
-  const open = (db: string) => (opened ??= openDb(db));
+  // Errors name zync-apply commands too: with the --db given, once it is known.
+  let dbGiven: string | null = null;
+  const open = (db: string | undefined) => {
+    dbGiven = db ?? null;
+    return (opened ??= openDb(db));
+  };
   try {
     await loadYargs()(hideBin(process.argv))
       .scriptName(PROGRAM)
       .usage('$0 [--db sync.db] <list|show|apply|discard> ...')
       .wrap(helpWidth())
-      .option('db', { type: 'string', default: 'sync.db', requiresArg: true, coerce: homePathOption('db'), describe: "The daemon's database (staged sessions and the change log)" })
+      .option('db', { type: 'string', defaultDescription: JSON.stringify(DEFAULT_DB), requiresArg: true, coerce: homePathOption('db'), describe: "The daemon's database (staged sessions and the change log)" })
       .command(
         'list',
         'List staged sessions (waiting to be applied; --all: every session)',
@@ -205,6 +217,8 @@ async function main(): Promise<void> {
         return failWithUsage({ program: PROGRAM, args: hideBin(process.argv), commands: COMMANDS })(message, err);
       })
       .parseAsync();
+  } catch (err) {
+    throw withDbInError(err, dbGiven);
   } finally {
     (opened as Opened | null)?.daemon.close();
   }
