@@ -83,7 +83,7 @@ describe('zync-apply discard', () => {
       const refused = await runApply(s.daemon, ['discard', s.id, '--non-interactive']);
       expect(refused.code).toBe(6);
       expect(refused.stderr.trim().split('\n')).toHaveLength(1);
-      expect(refused.stderr).toMatch(new RegExp(`^zync-apply: Session ${s.id} was applied on \\S+; an applied session cannot be discarded\\.$`, 'm'));
+      expect(refused.stderr).toMatch(new RegExp(`^zync-apply: Session ${s.id} was applied on \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d; an applied session cannot be discarded\\.$`, 'm'));
       expect((await listSessions(s.daemon, true)).find((x) => x.staging_id === s.id)?.status).toBe('applied');
       // Without a terminal and without --non-interactive too: not sent to try --non-interactive first.
       const piped = await runApply(s.daemon, ['discard', s.id]);

@@ -23,6 +23,7 @@ import {
   type ECurrent,
   type Step,
 } from './apply-plan.js';
+import { formatTime } from './local-time.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -87,6 +88,15 @@ describe('checkAppliable', () => {
     const err = checkAppliable(s, 'S');
     expect(err === null).toBe(ok);
     if (err) expect(err.code).toBe('SESSION_NOT_APPLIABLE');
+  });
+
+  // As list and show write times, not as raw ISO.
+  it.each<[StagingSession['status'], string]>([
+    ['applied', `Session S was already applied on ${formatTime(0)}; it cannot be applied twice.`],
+    ['discarded', `Session S was discarded on ${formatTime(0)} and cannot be applied; R sends its changes again at its next --update-upstream.`],
+  ])('says when a session was %s in the format list uses', (status, message) => {
+    expect(checkAppliable(session(status), 'S')?.message).toBe(message);
+    expect(message).toMatch(/ on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d[; ]/);
   });
 });
 

@@ -15,6 +15,7 @@
 // Pure: the shell hashes E's files, asks the person, and executes the steps.
 import { ZyncError } from '@zync/common';
 import type { EChange } from '@zync/common';
+import { formatTime } from './local-time.js';
 import { classifyStagedEntry, DIR_TOKEN, eChangeOf, entryTokens, type RVersion, type StagedEntry, type StagingSession } from '@zync/daemon';
 
 /** What a person may choose for a conflicting entry. */
@@ -120,7 +121,7 @@ export function checkAppliable(session: StagingSession | null, stagingId: string
     case 'complete':
       return null;
     case 'applied':
-      return new ZyncError('SESSION_NOT_APPLIABLE', `Session ${stagingId} was already applied on ${new Date(session.updated).toISOString()}; it cannot be applied twice.`);
+      return new ZyncError('SESSION_NOT_APPLIABLE', `Session ${stagingId} was already applied on ${formatTime(session.updated)}; it cannot be applied twice.`);
     case 'aborted':
       return new ZyncError(
         'SESSION_NOT_APPLIABLE',
@@ -131,7 +132,7 @@ export function checkAppliable(session: StagingSession | null, stagingId: string
     case 'discarded':
       return new ZyncError(
         'SESSION_NOT_APPLIABLE',
-        `Session ${stagingId} was discarded on ${new Date(session.updated).toISOString()} and cannot be applied; R sends its changes again at its next --update-upstream.`,
+        `Session ${stagingId} was discarded on ${formatTime(session.updated)} and cannot be applied; R sends its changes again at its next --update-upstream.`,
       );
   }
 }

@@ -7,6 +7,7 @@
 import { ZyncError } from '@zync/common';
 import type { StagingSession } from '@zync/daemon';
 import { noSuchSession } from './apply-plan.js';
+import { formatTime } from './local-time.js';
 
 export type DiscardPlan = { action: 'discard' } | { action: 'finish' } | { action: 'refuse'; error: ZyncError };
 
@@ -17,7 +18,7 @@ export function planDiscard(session: StagingSession | null, touchedCount: number
     case 'discarded':
       return { action: 'finish' };
     case 'applied':
-      return refuse(`Session ${stagingId} was applied on ${new Date(session.updated).toISOString()}; an applied session cannot be discarded.`);
+      return refuse(`Session ${stagingId} was applied on ${formatTime(session.updated)}; an applied session cannot be discarded.`);
     case 'aborted':
       return refuse(`Session ${stagingId} was aborted before it was complete; there is nothing to discard (it can never be applied).`);
     case 'in_progress':

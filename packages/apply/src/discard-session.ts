@@ -8,7 +8,7 @@ import * as nodePath from 'node:path';
 import { inertLine, ZyncError } from '@zync/common';
 import { stagingRootFor, type StagingSession, type StagingStore } from '@zync/daemon';
 import { planDiscard } from './discard-plan.js';
-import { formatTime } from './format.js';
+import { formatTime } from './local-time.js';
 
 export interface DiscardContext {
   staging: StagingStore;

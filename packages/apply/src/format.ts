@@ -8,6 +8,7 @@ import { describeEChange, inertLine } from '@zync/common';
 import { DIR_TOKEN, type StagedEntry, type StagingSession, type Superseded } from '@zync/daemon';
 import { contentConflicts, eChangeFor, fileOverDir, modeFor, rFileMode, writtenMode, type Blocked, type Decision } from './apply-plan.js';
 import { formatBytes } from './diff-view.js';
+import { formatTime } from './local-time.js';
 
 export interface SessionJson {
   staging_id: string;
@@ -48,13 +49,6 @@ function statusText(s: StagingSession, appliedCount: number, superseded?: Supers
   if (!superseded) return status;
   const by = superseded.by.join(', ');
   return superseded.count >= s.file_count ? `superseded by ${by}` : `${status}, ${superseded.count}/${s.file_count} superseded by ${by}`;
-}
-
-/** Local time, to the second: `2026-11-22 18:47:00`. */
-export function formatTime(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
 type Cell = { text: string; paint?: (s: string) => string };
