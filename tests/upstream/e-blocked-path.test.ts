@@ -144,7 +144,7 @@ describe("upstream: E replaced a directory of R's entries with a file (--force)"
     const forced = await runApply(s.daemon, ['apply', s.stagingId, '--non-interactive', '--force']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toBe('');
-    expect(forced.stdout).toMatch(/Applied session \S+: 3 written, 0 deleted, 1 directory created, 1 kept E's version\./);
+    expect(forced.stdout).toMatch(/Applied session \S+: 3 written, 0 deleted, 1 directory created, 1 kept E's version, 1 conflict resolved as R's version \(--force\)\./);
     expect(forced.stdout).toContain("Kept E's symbolic link docs/ld: zync does not write through one, so R's docs/ld/f was not applied.");
     expect((await stat(path.join(s.e, 'd'))).isDirectory()).toBe(true);
     expect(await readFile(path.join(s.e, 'd/x.txt'), 'utf8')).toBe('R x\n');

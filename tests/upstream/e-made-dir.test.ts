@@ -126,7 +126,7 @@ describe('upstream: E made a directory where R sends a file (--force)', () => {
     const forced = await runApply(s.daemon, ['apply', s.stagingId, '--non-interactive', '--force']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toBe('');
-    expect(forced.stdout).toMatch(/Applied session \S+: 2 written, 0 deleted, 1 kept E's version\./);
+    expect(forced.stdout).toMatch(/Applied session \S+: 2 written, 0 deleted, 1 kept E's version, 1 conflict resolved as R's version \(--force\)\./);
     expect(forced.stdout).toContain("Kept E's directory docs/x.txt: it holds files, so R's file was not written there.");
     // keep.txt was backed up; neither directory had anything to back up.
     const backupDir = path.join(s.daemon.stateDir, 'zync-backups', s.stagingId, 'docs');

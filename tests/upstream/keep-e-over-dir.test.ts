@@ -127,7 +127,7 @@ describe('upstream: keeping E’s file where R made a directory, resumed with --
     const forced = await runApply(s.daemon, ['apply', s.stagingId, '--non-interactive', '--force']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toBe('');
-    expect(forced.stdout).toMatch(/Applied session \S+: 2 written, 0 deleted, 2 skipped\./);
+    expect(forced.stdout).toMatch(/Applied session \S+: 2 written, 0 deleted, 2 skipped, 1 conflict resolved as R's version \(--force\)\./);
     expect(forced.stdout).toContain("Kept E's version of docs/notes: R's directory was not made, and the 2 entries R put in it were skipped.");
     expect(await readFile(path.join(s.e, 'a-shared.txt'), 'utf8')).toBe('shared from R\n');
     await expectEFileKept(s);

@@ -452,6 +452,21 @@ describe('applySession', () => {
     expect(staging.getEntry('S', 'docs', 'a.txt')?.backup).toBe(nodePath.join(stateDir, 'zync-backups/S/docs/a.txt.1'));
   });
 
+  it('--force says how many conflicts it settled as R’s version, and where E’s versions went', async () => {
+    await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
+    await writeFile(nodePath.join(root, 'mine.txt'), 'base');
+    await stage('S', [
+      { path: 'both.txt', content: 'R edit', base: 'base' },
+      { path: 'mine.txt', content: 'R only', base: 'base' },
+    ]);
+    const outcome = await applySession(context(null, true).ctx, 'S');
+    expect(outcome.tally).toMatchObject({ written: 2, forced: 1 });
+    expect(outcome.summary.split('\n')).toEqual([
+      "Applied session S: 2 written, 0 deleted, 1 conflict resolved as R's version (--force).",
+      `E's previous versions were backed up under ${nodePath.join(stateDir, 'zync-backups', 'S')}`,
+    ]);
+  });
+
   it('quitting at the first entry says nothing was applied', async () => {
     await writeFile(nodePath.join(root, 'both.txt'), 'E edit');
     await stage('S', [

@@ -900,6 +900,8 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       try {
         await execute(item, step, current, look?.blocked ?? null);
         remaining--;
+        // A conflict planned with a step was settled by --force, not by a person; say so when R's version went in.
+        if (item.conflict && item.step !== null && (step.kind === 'write' || step.kind === 'delete' || step.kind === 'mode')) tally.forced++;
         return true;
       } catch (err) {
         if (!(err instanceof ChangedMeanwhile)) throw describeFailure(err, what, stagingId);

@@ -318,6 +318,11 @@ describe('summary', () => {
     ]);
   });
 
+  it('says how many conflicts --force settled as R’s version', () => {
+    const out = formatSummary({ staging_id: 'S', tally: { ...emptyTally(), written: 2, deleted: 1, forced: 3 }, finished: true, remaining: 0, backupDir: '/b/S', copies: [] });
+    expect(out).toEqual(["Applied session S: 2 written, 1 deleted, 3 conflicts resolved as R's version (--force).", "E's previous versions were backed up under /b/S"]);
+  });
+
   it('shows control characters in a conflict copy’s name and in notes as escapes', () => {
     const out = formatSummary({
       staging_id: 'S',

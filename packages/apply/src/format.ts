@@ -342,10 +342,12 @@ export interface ApplyTally {
   unchanged: number;
   /** Entries below a directory of R's where E's version was kept (skippedNote says which). */
   skipped: number;
+  /** Conflicts --force settled as R's version (also counted as written, deleted...): nobody was asked. */
+  forced: number;
 }
 
 export function emptyTally(): ApplyTally {
-  return { written: 0, modes: 0, deleted: 0, dirs_created: 0, dirs_removed: 0, kept_e: 0, kept_both: 0, unchanged: 0, skipped: 0 };
+  return { written: 0, modes: 0, deleted: 0, dirs_created: 0, dirs_removed: 0, kept_e: 0, kept_both: 0, unchanged: 0, skipped: 0, forced: 0 };
 }
 
 /** Why entries were skipped: `what` is the directory of R's where E's version was kept. */
@@ -382,6 +384,7 @@ export function formatSummary(r: {
     ...(t.kept_both ? [`${t.kept_both} kept both`] : []),
     ...(t.unchanged ? [`${t.unchanged} already in place`] : []),
     ...(t.skipped ? [`${t.skipped} skipped`] : []),
+    ...(t.forced ? [`${t.forced === 1 ? '1 conflict' : `${t.forced} conflicts`} resolved as R's version (--force)`] : []),
   ];
   const again = ` — run zync-apply apply ${r.staging_id} again to continue.`;
   const before = r.applied_before ?? 0;
