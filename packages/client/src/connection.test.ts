@@ -11,7 +11,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AtomicFileWriter, PROTOCOL_VERSION, decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
-import { Connection, RECEIVE_HIGH_WATER_BYTES, checkCaContent, describeClose } from './connection.js';
+import { Connection, RECEIVE_HIGH_WATER_BYTES, checkCaContent, connectError, describeClose, serverShown } from './connection.js';
 import { YOUNG_GC_BYTES } from './young-gc.js';
 
 type Handler = (ws: WebSocket, message: Record<string, unknown>) => void;
@@ -87,6 +87,30 @@ describe('Connection.open', () => {
     const port = new URL(url).port;
     await afterEachClose();
     await expect(open(`ws://127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'CONNECTION_FAILED', message: expect.stringMatching(/connection refused/) });
+  });
+
+  // ws://127.0.0.1 dials port 80: the sentence names it, since the address alone does not.
+  it.each([
+    ['an address with its port, as given', 'ws://127.0.0.1:8000', 'ws://127.0.0.1:8000'],
+    ['ws:// without a port, with port 80', 'ws://127.0.0.1', 'ws://127.0.0.1 (port 80)'],
+    ['wss:// without a port, with port 443', 'wss://e.example/', 'wss://e.example/ (port 443)'],
+    ['an IPv6 address with its port, as given', 'ws://[::1]:8000', 'ws://[::1]:8000'],
+    ['an IPv6 address without a port, with port 80', 'ws://[::1]', 'ws://[::1] (port 80)'],
+    ['port 80 given explicitly, as given', 'ws://localhost:80', 'ws://localhost:80'],
+  ])('shows %s', (_why, url, shown) => {
+    expect(serverShown(url)).toBe(shown);
+  });
+
+  it.each([
+    ['a refused connection names the port an address without one goes to', 'ws://127.0.0.1', 'ECONNREFUSED', 'Cannot reach the daemon at ws://127.0.0.1 (port 80): connection refused; is the daemon running and the tunnel up?'],
+    [
+      'a host not found is a sentence with what to check',
+      'ws://nosuchhost.invalid:8000',
+      'ENOTFOUND',
+      'Cannot reach the daemon at ws://nosuchhost.invalid:8000: host nosuchhost.invalid not found; check the name in --server (through an SSH tunnel it is localhost, and the tunnel must be up).',
+    ],
+  ])('%s', (_why, url, code, message) => {
+    expect(connectError(url, Object.assign(new Error(code), { code }))).toMatchObject({ code: 'CONNECTION_FAILED', message });
   });
 
   // A wrong port in --server: the sentence says what answered there and what to check.

@@ -157,19 +157,34 @@ const UNTRUSTED_CERTIFICATE: Record<string, string> = {
 /** What to check when something other than the daemon answers: --server names a wrong port, say. */
 const CHECK_SERVER = "is --server the daemon's address and port?";
 
+/**
+ * --server as given, with the port it goes to when it names none: `ws://127.0.0.1` dials port 80
+ * (wss:// 443), which a user who meant the daemon's 8000 does not guess from the address alone.
+ */
+export function serverShown(url: string): string {
+  const explicitPort = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?(?:\[[^\]]*\]|[^/?#:]*):\d/i.test(url);
+  if (explicitPort) return url;
+  try {
+    return `${url} (port ${new URL(url).protocol === 'wss:' ? 443 : 80})`;
+  } catch {
+    return url;
+  }
+}
+
 /** Maps a failed upgrade / socket error to a sentence the user can act on. */
-function connectError(url: string, err: unknown, timeoutMs?: number): ZyncError {
+export function connectError(url: string, err: unknown, timeoutMs?: number): ZyncError {
   if (err instanceof ZyncError) return err;
+  const at = serverShown(url);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   // Node's HTTP parser (HPE_*): an SSH server or another protocol answered.
   if (code?.startsWith('HPE_')) {
-    return new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${url}: what answers there does not speak HTTP; ${CHECK_SERVER}`, { cause: err });
+    return new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${at}: what answers there does not speak HTTP; ${CHECK_SERVER}`, { cause: err });
   }
   // ws names its handshake timeout by this message only.
   if (timeoutMs !== undefined && err instanceof Error && err.message === 'Opening handshake has timed out') {
     return new ZyncError(
       'CONNECTION_FAILED',
-      `Cannot reach the daemon at ${url}: no answer to the WebSocket handshake within ${timeoutMs / 1000} s; ${CHECK_SERVER}`,
+      `Cannot reach the daemon at ${at}: no answer to the WebSocket handshake within ${timeoutMs / 1000} s; ${CHECK_SERVER}`,
       { cause: err },
     );
   }
@@ -181,7 +196,7 @@ function connectError(url: string, err: unknown, timeoutMs?: number): ZyncError 
     const holds = typeof names === 'string' && names !== '' ? `is for ${names}, not ${host}` : `is not for ${host}`;
     return new ZyncError(
       'UNAUTHORIZED',
-      `The daemon at ${url} presented a certificate that ${holds}; give --server a name the certificate holds, or give the daemon a certificate whose subjectAltName holds ${host}.`,
+      `The daemon at ${at} presented a certificate that ${holds}; give --server a name the certificate holds, or give the daemon a certificate whose subjectAltName holds ${host}.`,
       { cause: err },
     );
   }
@@ -190,14 +205,14 @@ function connectError(url: string, err: unknown, timeoutMs?: number): ZyncError 
     // Not retried (UNAUTHORIZED is fatal): the daemon could not prove who it is.
     return new ZyncError(
       'UNAUTHORIZED',
-      `The daemon at ${url} presented ${untrusted}, which this client does not trust; pass the daemon's certificate or its CA with --ca FILE.`,
+      `The daemon at ${at} presented ${untrusted}, which this client does not trust; pass the daemon's certificate or its CA with --ca FILE.`,
       { cause: err },
     );
   }
   if (code === 'EPROTO' || code?.startsWith('ERR_SSL_')) {
     return new ZyncError(
       'CONNECTION_FAILED',
-      `Cannot reach the daemon at ${url}: the TLS handshake failed (does the daemon serve wss:// with --tls-cert?).`,
+      `Cannot reach the daemon at ${at}: the TLS handshake failed (does the daemon serve wss:// with --tls-cert?).`,
       { cause: err },
     );
   }
@@ -205,18 +220,18 @@ function connectError(url: string, err: unknown, timeoutMs?: number): ZyncError 
     code === 'ECONNREFUSED'
       ? 'connection refused; is the daemon running and the tunnel up?'
       : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
-        ? 'host not found'
+        ? `host ${new URL(url).hostname} not found; check the name in --server (through an SSH tunnel it is localhost, and the tunnel must be up).`
         : code === 'ETIMEDOUT'
-          ? 'timed out'
+          ? 'timed out; is the daemon running and the tunnel up?'
           : code === 'ECONNRESET'
             ? // What a daemon serving wss:// does to a plain ws:// handshake.
               timeoutMs !== undefined && url.startsWith('ws://')
               ? 'connection reset; if the daemon serves wss:// (--tls-cert), give --server a wss:// address.'
-              : 'connection reset'
+              : 'connection reset; is the daemon running and the tunnel up?'
             : err instanceof Error
               ? err.message
               : String(err);
-  return new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${url}: ${reason}`, { cause: err });
+  return new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${at}: ${reason}`, { cause: err });
 }
 
 export class Connection {
@@ -315,7 +330,7 @@ export class Connection {
         if (status === 401 || status === 403) {
           fail(new ZyncError('UNAUTHORIZED', `The daemon at ${url} refused the token (HTTP ${status}); check --token, --token-file or ZYNC_TOKEN.`));
         } else {
-          fail(new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${url}: the server there answered HTTP ${status} instead of a WebSocket upgrade; ${CHECK_SERVER}`));
+          fail(new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${serverShown(url)}: the server there answered HTTP ${status} instead of a WebSocket upgrade; ${CHECK_SERVER}`));
         }
       });
       ws.once('error', (err) => fail(connectError(url, err, timeoutMs)));
