@@ -473,6 +473,13 @@ export async function findRootsOffTheirDisk(
   return rootsOffTheirDisk(disks, store);
 }
 
+/** A pass that found R up to date and changed nothing on it: nothing worth a line at info. */
+export function passChangedNothing(summary: PassSummary): boolean {
+  const counts = [summary.downloaded, summary.copied, summary.deleted, summary.dirsCreated, summary.dirsDeleted, summary.attributes];
+  const lists = [summary.conflicts, summary.problems, summary.failed, summary.held];
+  return summary.upToDate && !summary.resynced && counts.every((n) => n === 0) && lists.every((list) => list.length === 0);
+}
+
 /** One line for stderr: what a pass did. */
 export function describePass(summary: PassSummary): string {
   const mib = (summary.bytes / (1024 * 1024)).toFixed(1);

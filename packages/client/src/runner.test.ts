@@ -2,12 +2,12 @@
 // DISK_FULL (exit 7) with one sentence, a root whose disk seems not mounted to ROOT_NOT_MOUNTED
 // (exit 12), other failures to "run again"; continuous mode backs off.
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '@zync/common';
+import { createLogger, type Logger } from '@zync/common';
 import type { Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import type { PassSummary, PullEngine } from './pull-engine.js';
-import { connectFirst, retryDelayMs, runOnce } from './runner.js';
+import { connectFirst, retryDelayMs, runContinuous, runOnce } from './runner.js';
 import { ZyncError } from '@zync/common';
 
 const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
@@ -119,5 +119,42 @@ describe('connectFirst', () => {
     };
     await expect(connectFirst({ connect, logger, signal: controller.signal, retry: false })).resolves.toBeNull();
     expect(closed).toBe(true);
+  });
+});
+
+describe('runContinuous', () => {
+  // Idle passes every --interval would otherwise log 1,440 info lines a day at the default.
+  it('logs a pass that changed nothing at debug, but the first on a connection and any that did something at info', async () => {
+    const controller = new AbortController();
+    const lines: [string, string][] = [];
+    const at = (level: string) => (message: unknown) => void lines.push([level, String(message)]);
+    const logger = { info: at('info'), debug: at('debug'), warn: at('warn'), error: at('error') } as unknown as Logger;
+    const idle = { ...summary([], []), downloaded: 0 };
+    const passes = [idle, idle, summary([], []), idle];
+    let open = true;
+    const connection = {
+      url: 'ws://x',
+      hello: { log_id: 'L', last_sequence: 7 },
+      get isOpen() {
+        return open;
+      },
+      onPush: () => () => undefined,
+      onClose: () => () => undefined,
+      close: async () => void (open = false),
+    } as unknown as Connection;
+    const engine = {
+      pass: async () => {
+        const next = passes.shift()!;
+        if (passes.length === 0) controller.abort();
+        return next;
+      },
+    } as unknown as PullEngine;
+    await runContinuous({ engine, connect: async () => connection, logger, signal: controller.signal, intervalSeconds: 0.005 });
+    expect(lines.filter(([, line]) => line.startsWith('pull:')).map(([level, line]) => [level, /^pull: (\d+) file/.exec(line)![1]])).toEqual([
+      ['info', '0'],
+      ['debug', '0'],
+      ['info', '3'],
+      ['debug', '0'],
+    ]);
   });
 });

@@ -10,7 +10,7 @@ import { Connection } from './connection.js';
 import { backoffDelay } from './core/backoff.js';
 import { offDiskError, offDiskMessage } from './core/root-disks.js';
 import type { Problem } from './apply-batch.js';
-import { describePass, type PassSummary, type PullEngine } from './pull-engine.js';
+import { describePass, passChangedNothing, type PassSummary, type PullEngine } from './pull-engine.js';
 import { unavailableOnEWarning } from './core/served-dirs.js';
 
 export interface RunnerOptions {
@@ -31,10 +31,16 @@ export function isFatal(err: unknown): boolean {
   return isZyncError(err) && ['UNAUTHORIZED', 'INCOMPATIBLE_PROTOCOL', 'BAD_ARGUMENT'].includes(err.code);
 }
 
-function reportPass(logger: Logger, summary: PassSummary): void {
+/**
+ * What a pass did, at info. A `routine` pass (a running client's, after its first on a connection)
+ * that changed nothing is logged at debug: at info, each --interval would add a line saying so
+ * (1,440 a day at the default).
+ */
+function reportPass(logger: Logger, summary: PassSummary, routine = false): void {
   // Not a failure of R's: E's change log holds nothing of such a root until it is back there.
   for (const name of summary.unavailableOnE) logger.warn({ code: 'ROOT_UNAVAILABLE' }, unavailableOnEWarning(name));
-  logger.info(describePass(summary));
+  if (routine && passChangedNothing(summary)) logger.debug(describePass(summary));
+  else logger.info(describePass(summary));
   for (const problem of summary.problems) logger.error(`skipped ${problem.base_dir}/${problem.path}: ${problem.message}`);
 }
 
@@ -179,6 +185,7 @@ async function serve(connection: Connection, options: RunnerOptions): Promise<vo
   let retry: NodeJS.Timeout | null = null;
   /** Consecutive passes that left something unapplied (a full disk, a file still changing). */
   let failedPasses = 0;
+  let firstPass = true;
   try {
     while (connection.isOpen && !signal.aborted) {
       if (!wanted) {
@@ -188,7 +195,8 @@ async function serve(connection: Connection, options: RunnerOptions): Promise<vo
       wanted = false;
       const summary = await engine.pass(connection);
       lastSequence = summary.sequence;
-      reportPass(logger, summary);
+      reportPass(logger, summary, !firstPass);
+      firstPass = false;
       // Held roots are looked at again by the next pass (a push, the interval), not sooner.
       for (const dir of summary.held) logger.warn({ code: 'ROOT_NOT_MOUNTED' }, offDiskMessage(dir));
       failedPasses = summary.upToDate ? 0 : failedPasses + 1;
