@@ -17,6 +17,9 @@ const checkOnly = process.argv.includes('--check') || !process.stdout.isTTY;
 const children = [];
 
 const say = (line) => process.stdout.write(`${line}\n`);
+// Each run starts from a clean .demo/ (a second daemon on the old state would find it in use, a
+// replica of old edits would confuse the show): said at the end, where a user looks for the folders.
+const WIPED_NEXT_TIME = 'The next run of the demo deletes .demo/ and starts afresh: keep nothing of yours there.';
 
 function start(bin, args) {
   // Its own process group: Ctrl-C reaches the demo only, which stops each child with one SIGTERM.
@@ -51,11 +54,12 @@ function stopAll() {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.once(signal, async () => {
     await stopAll();
-    say('\nStopped. The demo folders are in .demo/ (delete them with: rm -rf .demo).');
+    say(`\nStopped. The demo folders are in .demo/ (delete them with: rm -rf .demo). ${WIPED_NEXT_TIME}`);
     process.exit(0);
   });
 }
 
+say('Starting afresh in .demo/ (removed and made again)…');
 rmSync(demo, { recursive: true, force: true });
 for (const dir of [eRoot, eState, rState]) mkdirSync(dir, { recursive: true });
 writeFileSync(path.join(eRoot, 'README.txt'), 'This folder lives on E. zync keeps a replica on R.\n');
@@ -100,6 +104,7 @@ try {
 
 if (checkOnly) {
   await stopAll();
+  say(`\nStopped both. The demo folders are in .demo/. ${WIPED_NEXT_TIME}`);
   process.exit(0);
 }
 say('\nBoth sides keep running. Edit, add or delete files under .demo/E/sample and watch .demo/R/sample follow.');
