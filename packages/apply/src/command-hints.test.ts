@@ -27,6 +27,10 @@ describe('withDbInHints', () => {
     expect(withDbInHints(text, 'Estate/sync.db')).toBe(expected);
   });
 
+  it("gives a database whose name starts with '-' as --db=NAME, which no shell or parser reads as an option", () => {
+    expect(withDbInHints('run zync-apply list --all', '-x.db')).toBe('run zync-apply --db=-x.db list --all');
+  });
+
   it('leaves the hints as they are for the default database', () => {
     expect(withDbInHints('run zync-apply list --all', null)).toBe('run zync-apply list --all');
   });

@@ -120,7 +120,8 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
       keepOwners: process.geteuid?.() === 0,
       dirs: await resolveDirs(o.daemon, args.dirs),
       chalk,
-      print: o.say,
+      // Diffs and conflict headers: files' text, never a hint to rewrite.
+      print,
       ask: interactive ? (question) => askConflict(question, stop.signal) : null,
       force: args.force,
       stop: stop.signal,
@@ -137,7 +138,7 @@ async function discard(o: Opened, args: { id: string; nonInteractive: boolean })
   // Refused only where the question would be asked: a session that cannot be discarded (or is
   // no such session) is said to be so first, rather than sending the user to --non-interactive.
   const noTerminal = () =>
-    Promise.reject(new ZyncError('BAD_ARGUMENT', 'zync-apply discard asks for confirmation on a terminal; pass --non-interactive to discard without asking.'));
+    Promise.reject(new ZyncError('BAD_ARGUMENT', 'Discarding asks for confirmation on a terminal; pass --non-interactive to discard without asking.'));
   const confirm = args.nonInteractive ? null : interactive ? askYesNo : noTerminal;
   o.say(await discardSession({ staging: o.staging, stateDir: o.stateDir, confirm }, args.id));
 }

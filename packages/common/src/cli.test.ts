@@ -144,6 +144,12 @@ describe('usageError', () => {
     { name: 'mistyped options, short ones with one dash', message: 'Unknown arguments: frob, q', context: client, sentence: 'Unknown options --frob and -q; see zync-client --help for the options.' },
     { name: 'an unknown command', message: 'Unknown argument: frob', context: apply, sentence: 'Unknown command "frob"; use list, show, apply or discard.' },
     {
+      name: 'a mistyped command before options the meant one takes',
+      message: 'Unknown arguments: all, lst',
+      context: { ...apply, args: ['lst', '--all'] },
+      sentence: 'Unknown command "lst"; use list, show, apply or discard.',
+    },
+    {
       name: 'a word no command takes',
       message: 'Unknown argument: extra',
       context: { ...apply, args: ['list', 'extra'] },

@@ -125,6 +125,9 @@ function unknownSentence(names: readonly string[], { program, args, commands }: 
   const isOption = (name: string) =>
     args.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`) || arg === `--no-${name}` || (name.length === 1 && /^-[^-]/.test(arg) && arg.includes(name)));
   const options = names.filter(isOption);
+  // A mistyped command first: the options after it may be the right ones for the command meant.
+  const stray = names.find((name) => !isOption(name));
+  if (commands && stray !== undefined && !args.some((arg) => commands.includes(arg))) return `Unknown command ${JSON.stringify(stray)}; use ${orList(commands)}`;
   if (options.length > 0) {
     return `Unknown option${options.length === 1 ? '' : 's'} ${orList(options.map((name) => (name.length === 1 ? `-${name}` : `--${name}`)), 'and')}; see ${program} --help for the options`;
   }
