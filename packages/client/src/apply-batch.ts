@@ -34,7 +34,7 @@ import type { Connection, FetchedFile } from './connection.js';
 import { readUnchangedFile } from './copy-sources.js';
 import { takeBuffer } from './batch-buffers.js';
 import { planDirModes, type DirModeTarget } from './core/dir-modes.js';
-import { adoptPlacement, knownLocalChecksum, needsLocalHash } from './core/local-edits.js';
+import { adoptPlacement, knownLocalChecksum, needsLocalHash, placementBaseBits } from './core/local-edits.js';
 import { PHASES, fetchedModes, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
@@ -322,7 +322,9 @@ async function applyRound(
 
   for (const input of inputs) {
     const placed = placedByKey.get(entryKeyString(input.entry));
-    if (placed) input.recorded = adoptPlacement(input.recorded, input.local, placed, () => unrecorded(input.entry));
+    if (!placed) continue;
+    const stagedContents = (input.staged ?? []).map((s) => (s.kind === 'file' && s.operation !== 'delete' ? s.checksum : null));
+    input.recorded = adoptPlacement(input.recorded, input.local, placed, placementBaseBits(input.local, input.entry.mode, stagedContents), () => unrecorded(input.entry));
   }
 
   // Content R already holds intact under another path: a rename on E becomes a local copy.

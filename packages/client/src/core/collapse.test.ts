@@ -84,7 +84,7 @@ describe('a collapsed page plans as a pull in between would', () => {
   ])('%s', (_name, page, held, expected) => {
     const [last] = collapseChanges(page);
     const placed = placementsOf(page, ['d']).map((p) => p.checksum);
-    const recorded = adoptPlacement(undefined, held, placed, blank);
+    const recorded = adoptPlacement(undefined, held, placed, last!.mode, blank);
     const action = planEntry({ entry: last!, recorded, local: held });
     const described = action.type === 'fetch' && action.keepCopy ? 'fetch keeping a copy' : action.type;
     expect(described).toBe(expected);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adoptPlacement, classifyLocalEdit, knownLocalChecksum, needsLocalHash, type LocalEditState } from './local-edits.js';
+import { adoptPlacement, classifyLocalEdit, knownLocalChecksum, needsLocalHash, placementBaseBits, type LocalEditState } from './local-edits.js';
 import type { LocalState, RecordedEntry } from './types.js';
 
 const A = 'a'.repeat(64);
@@ -91,11 +91,19 @@ describe('adoptPlacement', () => {
     ['recorded A, the rename never happened', rec(), file(), 'unchanged'],
     ['nothing there', null, { kind: 'absent' }, 'absent'],
   ])('%s', (_name, recorded, local, expected) => {
-    expect(classifyLocalEdit(adoptPlacement(recorded, local, [B], blank), local)).toBe(expected);
+    expect(classifyLocalEdit(adoptPlacement(recorded, local, [B], 0o644, blank), local)).toBe(expected);
   });
 
-  it("takes the placed file's bits for those received: written with E's, they are no chmod of R's", () => {
-    expect(adoptPlacement(rec({ mode: 0o644 }), file({ ino: 8, mode: 0o755, checksum: B }), [B], blank)?.mode).toBe(0o755);
-    expect(adoptPlacement(null, file({ mode: 0o600, checksum: B }), [B], blank)?.mode).toBe(0o600);
+  it('records the base bits given as received', () => {
+    expect(adoptPlacement(rec({ mode: 0o644 }), file({ ino: 8, mode: 0o755, checksum: B }), [B], 0o600, blank)?.mode).toBe(0o600);
+  });
+});
+
+describe('placementBaseBits', () => {
+  it("takes E's served bits for a file the killed run fetched: R's chmod kept over E's content stays R's", () => {
+    expect(placementBaseBits(file({ mode: 0o700, checksum: B }), 0o644, [])).toBe(0o644);
+  });
+  it("takes the file's own bits for content R staged itself (E applied R's edit): E's chmod is then due to R", () => {
+    expect(placementBaseBits(file({ mode: 0o644, checksum: B }), 0o755, [C, B])).toBe(0o644);
   });
 });

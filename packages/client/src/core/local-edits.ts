@@ -71,12 +71,14 @@ export function needsLocalHash(
  * What R received at a path, counting a file a run killed between its rename and its record
  * placed there: `placed` are E's contents the batch noted for the path (sql/005-placements.sql).
  * A hashed local file holding one of them is E's, as if recorded with its current stat; any other
- * file stands as it was (R's own, or R's edit of what was recorded).
+ * file stands as it was (R's own, or R's edit of what was recorded). `baseBits`: the permission
+ * bits taken as received (placementBaseBits).
  */
 export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode'>>(
   recorded: T | null | undefined,
   local: LocalState,
   placed: readonly string[],
+  baseBits: number,
   blank: () => T,
 ): T | null | undefined {
   if (local.kind !== 'file' || local.checksum === undefined || !placed.includes(local.checksum)) return recorded;
@@ -85,13 +87,22 @@ export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode'>>
     ...(recorded ?? blank()),
     kind: 'file',
     checksum: local.checksum,
-    // The file's bits as the base: a file holding content of the page may also be R's own edit
-    // that E applied (its bits R's, E's chmod then due). Known race: a killed fetch that kept R's
-    // chmod (keepBits) is adopted with it as received, and the re-pull gives the file E's bits.
-    mode: local.mode & 0o7777,
+    mode: baseBits & 0o7777,
     local_size: local.size,
     local_mtime: local.mtime,
     local_ino: local.ino,
     local_ctime_max: local.ctime ?? null,
   };
+}
+
+/**
+ * The bits a placement adopted after a kill -9 counts as received. Content R staged upstream
+ * itself is R's edit that E applied: its bits are R's as the file has them (E's chmod, if any, is
+ * then due to R). Otherwise it is a file the killed run fetched, written with E's bits or with R's
+ * own chmod kept over E's content (core/file-modes.ts): E's served bits are the base, so R's chmod
+ * stays R's. Inexact only where E chmodded an earlier content of the page since.
+ */
+export function placementBaseBits(local: LocalState, servedMode: number, stagedContents: readonly (string | null)[]): number {
+  const ownStaged = local.kind === 'file' && local.checksum !== undefined && stagedContents.includes(local.checksum);
+  return (ownStaged && local.kind === 'file' ? local.mode : servedMode) & 0o7777;
 }
