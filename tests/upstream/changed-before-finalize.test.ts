@@ -36,9 +36,11 @@ describe('upstream: R changes a directory or a deletion before the session is fi
 
   /**
    * Runs --update-upstream and calls `meanwhile` once R's edits are hashed and the session is open
-   * on E, before R has sent any entry; returns the run's exit code, stdout and stderr.
+   * on E, before R has sent any entry — or, with `afterBlobs`, once E has that many files' bytes
+   * and before R has E's answers (held at the proxy, which a delay lets catch them); returns the
+   * run's exit code, stdout and stderr.
    */
-  async function upstreamChangingMeanwhile(meanwhile: () => Promise<void>) {
+  async function upstreamChangingMeanwhile(meanwhile: () => Promise<void>, options: { afterBlobs?: number } = {}) {
     const ignoreFile = onR('.zyncignore');
     execFileSync('mkfifo', [ignoreFile]);
     const args = clientArgs(pair.setup, ['--update-upstream']);
@@ -55,6 +57,15 @@ describe('upstream: R changes a directory or a deletion before the session is fi
       // answer R waits for before it sends any entry is held at the proxy.
       const staging = path.join(pair.daemon.stateDir, 'zync-staging');
       await waitFor(async () => (await readdir(staging).catch(() => [])).length > 0, { intervalMs: 2, what: 'the session to open on E' });
+      if (options.afterBlobs !== undefined) {
+        const session = path.join(staging, (await readdir(staging))[0]!);
+        proxy.setDelay(1000);
+        proxy.unstall();
+        const blobs = async () => (await readdir(session).catch(() => [])).filter((name) => name.endsWith('.blob')).length;
+        await waitFor(async () => (await blobs()) >= options.afterBlobs!, { intervalMs: 2, what: 'E to have the files' });
+        proxy.stall('toClient');
+        proxy.setDelay(0);
+      }
       await meanwhile();
       proxy.unstall();
       const code = await client.exited;
@@ -127,5 +138,21 @@ describe('upstream: R changes a directory or a deletion before the session is fi
     expect(run.code, run.stderr).toBe(11);
     expect(run.stdout).toMatch(/^Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)\.$/m);
     expect(run.stdout + run.stderr).not.toMatch(/conflict:/);
+  });
+
+  it('a new directory R removes after its files went: taken out with them, gone on both sides after apply and pull', async () => {
+    await writeFile(onR('keep.txt'), 'keep v2, edited on R\n');
+    await mkdir(onR('zz-newdir'));
+    for (const n of [1, 2, 3]) await writeFile(onR(`zz-newdir/f${n}.txt`), `new ${n}\n`);
+
+    const run = await upstreamChangingMeanwhile(() => rm(onR('zz-newdir'), { recursive: true }), { afterBlobs: 4 });
+    expect(run.code, run.stderr).toBe(11);
+    expect(run.stderr).toMatch(/^zync-client: left out: docs\/zz-newdir, docs\/zz-newdir\/f1.txt, docs\/zz-newdir\/f2.txt, docs\/zz-newdir\/f3.txt /);
+    expect(run.stdout).toMatch(/^Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)\.$/m);
+
+    await applyAndPull(stagingIdFrom(run.stdout));
+    expect(await readFile(onE('keep.txt'), 'utf8')).toBe('keep v2, edited on R\n');
+    expect(await exists(onE('zz-newdir'))).toBe(false);
+    expect(await exists(onR('zz-newdir'))).toBe(false);
   });
 });

@@ -296,7 +296,7 @@ async function planAndSend(
           },
           progress,
           reread: (entry) => rereadEntry(dirs, entry),
-          outdated: async (went) => outdatedEntries(went, await statNow(dirs, went.filter(stagedWithoutBytes))),
+          outdated: async (went) => outdatedEntries(went, await statNow(dirs, went.filter((e) => e.operation !== 'delete' || stagedWithoutBytes(e)))),
         });
       } catch (err) {
         throw signal?.aborted ? stoppedError() : err;

@@ -129,7 +129,9 @@ describe('outdatedEntries', () => {
     ['an empty file R removed since', [file('e.txt', 0)], { 'e.txt': absent }, ['e.txt']],
     ['an empty file chmod-ed since', [file('e.txt', 0)], { 'e.txt': aFile(0, 0o600) }, ['e.txt']],
     ['an empty file as it was', [file('e.txt', 0)], { 'e.txt': aFile(0) }, []],
-    ['a file with content (its bytes were read and checked)', [file('a.txt')], { 'a.txt': absent }, []],
+    ['a file whose bytes went, removed since', [file('a.txt')], { 'a.txt': absent }, ['a.txt']],
+    ['a file whose bytes went, edited since: R\'s next edit', [file('a.txt')], { 'a.txt': aFile(9) }, []],
+    ['a new directory removed with the files that went: all taken out', [dir('new', 0o755), file('new/a.txt'), file('new/sub/b.txt')], { new: absent, 'new/a.txt': absent, 'new/sub/b.txt': absent }, ['new', 'new/a.txt', 'new/sub/b.txt']],
     ['a path that could not be looked at', [dir('new', 0o755), gone('old.txt')], { new: { kind: 'unknown' }, 'old.txt': { kind: 'unknown' } }, []],
     ['a path not looked at', [dir('new', 0o755)], {}, []],
   ])('%s', (_why, sent, now, expected) => {

@@ -60,7 +60,10 @@ export function stagedWithoutBytes(entry: UpstreamEntry): boolean {
 }
 
 function stillHolds(entry: UpstreamEntry, now: StatNow | undefined): boolean {
-  if (!stagedWithoutBytes(entry) || now === undefined || now.kind === 'unknown') return true;
+  if (now === undefined || now.kind === 'unknown') return true;
+  // A file whose bytes went: an edit since is R's next one; only its removal (`rm -rf` of a new
+  // directory after its files went) would be undone by applying it.
+  if (!stagedWithoutBytes(entry)) return now.kind === 'file';
   if (entry.operation === 'delete') return now.kind === 'absent';
   const sameMode = (mode: number) => entry.mode === undefined || entry.mode === mode;
   if (entry.kind === 'dir') return now.kind === 'dir' && sameMode(now.mode);
@@ -74,8 +77,8 @@ function eachParent(entry: UpstreamEntry, visit: (key: string) => void): void {
 
 /**
  * The staged entries of a session about to be finalized that no longer hold on R (`now`, by
- * fileKey, at the paths of those stagedWithoutBytes): a directory removed, replaced or chmod'ed,
- * a deleted path made again, an empty file written to or removed. Applied, such an entry would
+ * fileKey): a directory removed, replaced or chmod'ed, a deleted path made again, an empty file
+ * written to or removed, a file whose bytes went removed. Applied, such an entry would
  * come back to R at its next pull and undo what R did since. A directory stays while an entry
  * staged below it stays (E makes it for them anyway); one that could not be looked at stays too.
  * In the order of `sent`.
