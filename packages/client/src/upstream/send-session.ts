@@ -6,9 +6,9 @@
 // and the rest goes on. An entry E refuses because its ignore rules exclude the path (R's copy
 // of .zyncignore is older than E's) is left out the same way, without a second try; so is every
 // entry of a root E refuses as unavailable (missing, an unmounted disk), the later ones of that
-// root without being sent at all. An entry
-// staged without bytes read (a directory, a deletion) that R changed during the upload is taken
-// back out before FINALIZE (options.outdated). With every entry left out, nothing is finalized.
+// root without being sent at all. An entry that no longer holds on R once all are answered (a
+// directory or a deletion R changed during the upload, a file R removed) is taken back out
+// before FINALIZE (options.outdated). With every entry left out, nothing is finalized.
 // Any other failure rejects; the caller closes the connection, and the daemon then aborts the
 // session (nothing half-sent is ever appliable). An aborted signal sends no further entry and
 // never FINALIZE_UPSTREAM. Decides nothing about what to send.

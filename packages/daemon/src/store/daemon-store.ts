@@ -258,12 +258,12 @@ export class DaemonStore {
     return new Map(rows.map((r) => [dir === '' ? r.path : r.path.slice(dir.length + 1), toRecord(r)]));
   }
 
-  /** Live entries recorded for a root, those marked ignored left out. */
+  /** Live entries recorded for a root, those marked ignored too (reconcile.ts: liveCountUnignored). */
   liveCount(base_dir: string): number {
     return this.stmt.liveCount.get(base_dir)?.n ?? 0;
   }
 
-  /** Live entries recorded at path and below it, those marked ignored left out. */
+  /** Live entries recorded at path and below it, those marked ignored too. */
   liveCountAt(base_dir: string, path: string): number {
     return this.stmt.liveCountAt.get(base_dir, path, `${path}/`, `${path}0`)?.n ?? 0;
   }
