@@ -6,8 +6,8 @@
 // pending session already holds unchanged is not sent again (staged-records.ts), once E confirms
 // (UPSTREAM_STATUS) that the session is still waiting or applied; edits of a session E discarded
 // go again (staged-states.ts), and what older sessions E discarded held is forgotten. A file
-// that changed while it was being sent (or a directory or deletion that no longer holds on R once
-// all is sent), a path E refuses as
+// that changed while it was being sent (or any entry that no longer holds on R once all is sent:
+// a directory removed, a file removed after it went), a path E refuses as
 // ignored (R has not pulled E's latest .zyncignore), or an entry of a root unavailable on E (an
 // unmounted disk there), is left out and the rest staged; the run
 // then ends with LEFT_OUT naming it (exit 11). Any failure throws a
@@ -20,7 +20,7 @@ import type { ClientStore } from '../store/client-store.js';
 import { findLocalChanges, type LocalChanges, type ScanCounts } from './find-changes.js';
 import type { UndoneInput } from './plan-reverts.js';
 import { describeCounts, fileKey, planUpstream, type HashedFile, type StagedRecord, type UpstreamEntry, type UpstreamPlan } from './plan-upstream.js';
-import { leftOutError, outdatedEntries, stagedWithoutBytes } from './left-out.js';
+import { leftOutError, outdatedEntries } from './left-out.js';
 import { hashSuspects, readLocalNow, rereadEntry, statNow, type HashCounts } from './scan-local.js';
 import { sendSession, type UploadObserver } from './send-session.js';
 import { StagedRecords } from './staged-records.js';
@@ -296,7 +296,7 @@ async function planAndSend(
           },
           progress,
           reread: (entry) => rereadEntry(dirs, entry),
-          outdated: async (went) => outdatedEntries(went, await statNow(dirs, went.filter((e) => e.operation !== 'delete' || stagedWithoutBytes(e)))),
+          outdated: async (went) => outdatedEntries(went, await statNow(dirs, went)),
         });
       } catch (err) {
         throw signal?.aborted ? stoppedError() : err;
