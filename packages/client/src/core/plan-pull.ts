@@ -333,6 +333,8 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
         const agreed = (local.mode & 0o7777) === (entry.mode & 0o7777) && (recorded.mode & 0o7777) !== (entry.mode & 0o7777);
         return { type: 'record', entry, local, keepBase: true, ...(agreed ? { receivedBits: true } : {}) };
       }
+      // Also when R staged this content and E applied that session: E kept its own version (keep
+      // E's, or keep both, whose copy E never serves), so this copy is R's only one of its edit.
       return fetch(true);
     }
   }
