@@ -315,6 +315,26 @@ describe('applyBatch', () => {
     expect(await names(root)).toEqual(['ok.txt']);
   });
 
+  // What the daemon answers between a .zyncignore edit and the rescan that marks the paths it
+  // excludes (daemon: server/rules-changed-window.test.ts): R keeps its file as it is, its edit
+  // included, with no conflict copy and no warning, and the sequence is acknowledged.
+  it.each([
+    { name: 'streamed (GET_FILE)', entry: () => streamedEntry(5, 'a.log', "E's new\n") },
+    { name: 'batched (GET_FILES)', entry: () => fileEntry(5, 'a.log', "E's new\n") },
+  ])('a file the daemon answers NOT_FOUND for is skipped, R’s edit kept in place: $name', async ({ entry }) => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'a.log': 'received\n' });
+    await writeFile(path.join(root, 'a.log'), 'R edited\n');
+    const { connection } = scriptedConnection({}, undefined, { 'a.log': new ZyncError('NOT_FOUND', 'docs/a.log is not a file in the log.') });
+    const result = await applyBatch([entry()], options(root, connection, records));
+    expect(result.failed).toEqual([]);
+    expect(result.skipped.map((s) => [s.sequence, s.code])).toEqual([[5, 'NOT_FOUND']]);
+    expect(result.conflicts).toEqual([]);
+    expect(await names(root)).toEqual(['a.log']);
+    expect(await readFile(path.join(root, 'a.log'), 'utf8')).toBe('R edited\n');
+    expect(result.upserts).toEqual([expect.objectContaining({ path: 'a.log', checksum: sha256('received\n') })]);
+  });
+
   it("does not record an edit R makes while E's new mode is being flushed as E's content", async () => {
     const root = makeRoot();
     const target = path.join(root, 'a.txt');

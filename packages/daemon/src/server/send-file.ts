@@ -70,6 +70,9 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
   if (!root) throw new ZyncError('UNKNOWN_BASE_DIR', `Unknown base_dir ${JSON.stringify(req.base_dir)}.`);
   if (!root.available) throw new ZyncError('ROOT_UNAVAILABLE', `Root "${root.name}" is currently unavailable.`);
   const record = deps.store.getFile(req.base_dir, req.path);
+  // NOT_FOUND for a path the rules in force exclude too: GET_CHANGES lists it until the rescan a
+  // .zyncignore edit starts has marked it. R skips NOT_FOUND quietly; a code it retries would
+  // make its passes warn and fail for as long as the rescan runs.
   if (!record || record.deleted || record.kind !== 'file' || record.checksum === null || root.matcher(req.path, false)) {
     throw new ZyncError('NOT_FOUND', `${req.base_dir}/${req.path} is not a file in the log.`);
   }
