@@ -1,7 +1,7 @@
 // Start-up and shut-down as a user meets them: bad arguments, a missing directory, a port in use
 // or an unusable database exit non-zero with one sentence; with no token configured the daemon
 // makes one (mode 0600, beside the database) and says where; SIGINT/SIGTERM stop it cleanly, also
-// during start-up (without listening).
+// during start-up (without listening); listening beyond loopback without TLS is warned about.
 // Also: CHANGES_AVAILABLE reaches clients within 100 ms of a commit, the daemon's own or one made
 // by another process (zync-apply) in the same database: R is to pull within 100 ms of a change.
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -93,6 +93,22 @@ describe('zync-daemon arguments', () => {
       expect(version.code, program).toBe(0);
       expect(version.stdout.trim(), program).toBe(`${ZYNC_VERSION} (protocol ${PROTOCOL_VERSION})`);
     }
+  });
+});
+
+// Beyond loopback, ws:// carries the token and every file in clear: said once at start-up.
+describe('zync-daemon listening beyond loopback', () => {
+  const WARNING = /WARN.*listening on 0\.0\.0\.0 without TLS: .*listen on 127\.0\.0\.1 \(--host 127\.0\.0\.1\) and reach the daemon through the SSH tunnel, or serve wss:\/\/ with --tls-cert and --tls-key/;
+
+  it.each([
+    { host: '0.0.0.0', warned: true },
+    { host: '127.0.0.1', warned: false },
+  ])('on $host without TLS: warned $warned', async ({ host, warned }) => {
+    const daemon = spawnCli('daemon', ['--host', host, '--port', '0', '--db', path.join(tempDir(), 'sync.db'), '--token', 'tok-123456', '--dirs', `w:${tempDir()}`]);
+    await waitFor(() => daemon.stderr().includes('listening on'), { what: 'the daemon to listen' });
+    if (warned) expect(daemon.stderr().match(new RegExp(WARNING, 'g'))).toHaveLength(1);
+    else expect(daemon.stderr()).not.toMatch(/without TLS/);
+    expect(await daemon.stop()).toBe(0);
   });
 });
 

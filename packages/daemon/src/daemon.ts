@@ -10,6 +10,7 @@ import { acquireProcessLock, checkDatabaseAccess, generateToken, readTokenFile, 
 import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
 import { SkippedNames } from './skipped-names.js';
+import { clearTextWarning } from './core/listen-exposure.js';
 import { statePaths } from './private-locations.js';
 import { reconcile } from './reconcile.js';
 import { RootSet } from './roots.js';
@@ -165,6 +166,8 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     cleanup.push(() => maintenance.close());
     // As a URL a client can be given: an IPv6 address in brackets.
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const exposed = clearTextWarning(config.host, server.address, server.scheme === 'wss');
+    if (exposed !== null) log.warn(exposed);
     log.info(`listening on ${server.scheme}://${host}:${server.port}`);
     return { port: server.port, close: closeAll };
   } catch (err) {

@@ -58,6 +58,8 @@ export async function probeListen(host: string, port: number): Promise<void> {
 
 export class DaemonServer {
   readonly port: number;
+  /** The address the socket is bound to (--host resolved: 127.0.0.1, ::1, 0.0.0.0, …). */
+  readonly address: string;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly peers = new Set<Peer>();
@@ -74,7 +76,9 @@ export class DaemonServer {
     this.http = http;
     this.wss = wss;
     this.log = options.log;
-    this.port = (http.address() as AddressInfo).port;
+    const bound = http.address() as AddressInfo;
+    this.port = bound.port;
+    this.address = bound.address;
     this.lastPushed = options.deps.store.lastSequence();
     this.scheme = options.tls ? 'wss' : 'ws';
   }
