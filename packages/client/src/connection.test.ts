@@ -591,4 +591,8 @@ describe('describeClose', () => {
   it('names the code of any other close', () => {
     expect(describeClose(url, 1011, '')).toBe('The daemon at ws://localhost:8000 closed the connection (WebSocket code 1011).');
   });
+
+  it('names the port an address without one went to, as a failure to connect does', () => {
+    expect(describeClose('ws://127.0.0.1', 1006, '')).toBe('The connection to the daemon at ws://127.0.0.1 (port 80) was cut (the daemon stopped, or the network or tunnel dropped).');
+  });
 });

@@ -160,6 +160,7 @@ const CHECK_SERVER = "is --server the daemon's address and port?";
 /**
  * --server as given, with the port it goes to when it names none: `ws://127.0.0.1` dials port 80
  * (wss:// 443), which a user who meant the daemon's 8000 does not guess from the address alone.
+ * Every line that names the daemon's address says it this way, before and after connecting.
  */
 export function serverShown(url: string): string {
   const explicitPort = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?(?:\[[^\]]*\]|[^/?#:]*):\d/i.test(url);
@@ -281,7 +282,7 @@ export class Connection {
       ...(options.heartbeatMs === undefined ? {} : { intervalMs: options.heartbeatMs }),
       onDead: (silentMs) => {
         this.log?.warn(`the daemon went silent for ${(silentMs / 1000).toFixed(1)} s (missed heartbeats); dropping the connection`);
-        this.shutdown(new ZyncError('CONNECTION_FAILED', `The daemon at ${url} stopped answering heartbeats.`));
+        this.shutdown(new ZyncError('CONNECTION_FAILED', `The daemon at ${serverShown(url)} stopped answering heartbeats.`));
         ws.terminate();
       },
     });
@@ -305,7 +306,8 @@ export class Connection {
     });
     let socket: Socket | null = null;
     ws.once('upgrade', (res) => (socket = res.socket));
-    const stopped = () => new ZyncError('CONNECTION_FAILED', `Stopped while connecting to ${url}.`);
+    const at = serverShown(url);
+    const stopped = () => new ZyncError('CONNECTION_FAILED', `Stopped while connecting to ${at}.`);
     const { signal } = options;
     let onAbort: () => void = () => undefined;
     await new Promise<void>((resolve, reject) => {
@@ -328,21 +330,21 @@ export class Connection {
         const status = res.statusCode ?? 0;
         res.resume();
         if (status === 401 || status === 403) {
-          fail(new ZyncError('UNAUTHORIZED', `The daemon at ${url} refused the token (HTTP ${status}); check --token, --token-file or ZYNC_TOKEN.`));
+          fail(new ZyncError('UNAUTHORIZED', `The daemon at ${at} refused the token (HTTP ${status}); check --token, --token-file or ZYNC_TOKEN.`));
         } else {
-          fail(new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${serverShown(url)}: the server there answered HTTP ${status} instead of a WebSocket upgrade; ${CHECK_SERVER}`));
+          fail(new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${at}: the server there answered HTTP ${status} instead of a WebSocket upgrade; ${CHECK_SERVER}`));
         }
       });
       ws.once('error', (err) => fail(connectError(url, err, timeoutMs)));
-      ws.once('close', () => fail(new ZyncError('CONNECTION_FAILED', `The connection to ${url} closed during the handshake.`)));
+      ws.once('close', () => fail(new ZyncError('CONNECTION_FAILED', `The connection to ${at} closed during the handshake.`)));
     });
     if (socket === null) {
       ws.terminate();
-      throw new ZyncError('INTERNAL', `The connection to ${url} opened without a socket.`);
+      throw new ZyncError('INTERNAL', `The connection to ${at} opened without a socket.`);
     }
     const connection = new Connection(url, ws, socket, options);
     const timer = setTimeout(() => {
-      connection.shutdown(new ZyncError('CONNECTION_FAILED', `The daemon at ${url} did not answer HELLO within ${timeoutMs} ms.`));
+      connection.shutdown(new ZyncError('CONNECTION_FAILED', `The daemon at ${at} did not answer HELLO within ${timeoutMs} ms.`));
     }, timeoutMs);
     onAbort = () => connection.shutdown(stopped());
     if (signal?.aborted) onAbort();
@@ -360,7 +362,7 @@ export class Connection {
     } catch (err) {
       const error =
         err instanceof ZyncError && err.code === 'INCOMPATIBLE_PROTOCOL' && !err.message.startsWith('The daemon speaks')
-          ? new ZyncError('INCOMPATIBLE_PROTOCOL', `The daemon at ${url} speaks an incompatible protocol: ${err.message}`)
+          ? new ZyncError('INCOMPATIBLE_PROTOCOL', `The daemon at ${at} speaks an incompatible protocol: ${err.message}`)
           : err instanceof ZyncError
             ? err
             : connectError(url, err, timeoutMs);
@@ -533,7 +535,7 @@ export class Connection {
    */
   private sendFailure(err: Error): ZyncError {
     if (this.closeError) return this.closeError;
-    if (this.ws.readyState !== WebSocket.OPEN) return new ZyncError('CONNECTION_FAILED', `The daemon at ${this.url} closed the connection.`, { cause: err });
+    if (this.ws.readyState !== WebSocket.OPEN) return new ZyncError('CONNECTION_FAILED', `The daemon at ${serverShown(this.url)} closed the connection.`, { cause: err });
     return connectError(this.url, err);
   }
 
@@ -802,10 +804,11 @@ export class Connection {
  * user nothing. The reason is the daemon's text, shown inert.
  */
 export function describeClose(url: string, code: number, reason: string): string {
-  if (reason !== '') return `The daemon at ${url} closed the connection: ${inertLine(reason)}.`;
+  const at = serverShown(url);
+  if (reason !== '') return `The daemon at ${at} closed the connection: ${inertLine(reason)}.`;
   // 1006: the TCP connection ended without a closing handshake.
-  if (code === 1006) return `The connection to the daemon at ${url} was cut (the daemon stopped, or the network or tunnel dropped).`;
-  return `The daemon at ${url} closed the connection (WebSocket code ${code}).`;
+  if (code === 1006) return `The connection to the daemon at ${at} was cut (the daemon stopped, or the network or tunnel dropped).`;
+  return `The daemon at ${at} closed the connection (WebSocket code ${code}).`;
 }
 
 /** The --ca file's content; BAD_ARGUMENT when it cannot be read or the URL is not wss://. */

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, type Logger } from '@zync/common';
 import type { Problem } from './apply-batch.js';
-import type { Connection } from './connection.js';
+import { describeClose, type Connection } from './connection.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import type { PassSummary, PullEngine } from './pull-engine.js';
 import { connectFirst, retryDelayMs, runContinuous, runOnce } from './runner.js';
@@ -123,6 +123,34 @@ describe('connectFirst', () => {
 });
 
 describe('runContinuous', () => {
+  // A running client's lines after connecting name the daemon as its connection failures do.
+  it('names the port an address without one goes to when it connects and when the connection is cut', async () => {
+    const controller = new AbortController();
+    const lines: [string, string][] = [];
+    const at = (level: string) => (message: unknown) => {
+      lines.push([level, String(message)]);
+      if (String(message).startsWith('disconnected')) controller.abort(); // before the backoff's wait
+    };
+    const logger = { info: at('info'), debug: at('debug'), warn: at('warn'), error: at('error') } as unknown as Logger;
+    const url = 'ws://127.0.0.1';
+    const connection = {
+      url,
+      hello: { log_id: 'L', last_sequence: 7 },
+      isOpen: true,
+      onPush: () => () => undefined,
+      onClose: () => () => undefined,
+      close: async () => undefined,
+    } as unknown as Connection;
+    const engine = {
+      pass: async () => {
+        throw new ZyncError('CONNECTION_FAILED', describeClose(url, 1006, ''));
+      },
+    } as unknown as PullEngine;
+    await runContinuous({ engine, connect: async () => connection, logger, signal: controller.signal, intervalSeconds: 60 });
+    expect(lines).toContainEqual(['info', 'connected to ws://127.0.0.1 (port 80) (log L, sequence 7)']);
+    expect(lines).toContainEqual(['warn', 'The connection to the daemon at ws://127.0.0.1 (port 80) was cut (the daemon stopped, or the network or tunnel dropped).']);
+  });
+
   // Idle passes every --interval would otherwise log 1,440 info lines a day at the default.
   it('logs a pass that changed nothing at debug, but the first on a connection and any that did something at info', async () => {
     const controller = new AbortController();

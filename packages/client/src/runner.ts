@@ -6,7 +6,7 @@
 // in-flight download fail and remove its temp file; the pass then unwinds. What a pass does is
 // the pull engine's business.
 import { ZyncError, isZyncError, type Logger } from '@zync/common';
-import { Connection } from './connection.js';
+import { Connection, serverShown } from './connection.js';
 import { backoffDelay } from './core/backoff.js';
 import { offDiskError, offDiskMessage } from './core/root-disks.js';
 import type { Problem } from './apply-batch.js';
@@ -141,7 +141,7 @@ export async function runContinuous(options: RunnerOptions): Promise<void> {
       continue;
     }
     attempt = 0;
-    logger.info(`connected to ${connection.url} (log ${connection.hello.log_id}, sequence ${connection.hello.last_sequence})`);
+    logger.info(`connected to ${serverShown(connection.url)} (log ${connection.hello.log_id}, sequence ${connection.hello.last_sequence})`);
     try {
       await serve(connection, options);
     } catch (err) {
