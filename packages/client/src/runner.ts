@@ -11,7 +11,7 @@ import { backoffDelay } from './core/backoff.js';
 import { offDiskError, offDiskMessage } from './core/root-disks.js';
 import type { Problem } from './apply-batch.js';
 import { describePass, passChangedNothing, type PassSummary, type PullEngine } from './pull-engine.js';
-import { unavailableOnEWarning } from './core/served-dirs.js';
+import { unavailableOnENews } from './core/served-dirs.js';
 
 export interface RunnerOptions {
   engine: PullEngine;
@@ -31,14 +31,23 @@ export function isFatal(err: unknown): boolean {
   return isZyncError(err) && ['UNAUTHORIZED', 'INCOMPATIBLE_PROTOCOL', 'BAD_ARGUMENT'].includes(err.code);
 }
 
+/** What a run remembers from one pass to the next (across reconnections too). */
+interface RunMemory {
+  /** E's roots the last pass found unavailable: said when they go and when they come back, not at each pass. */
+  unavailableOnE: readonly string[];
+}
+
 /**
  * What a pass did, at info. A `routine` pass (a running client's, after its first on a connection)
  * that changed nothing is logged at debug: at info, each --interval would add a line saying so
  * (1,440 a day at the default).
  */
-function reportPass(logger: Logger, summary: PassSummary, routine = false): void {
+function reportPass(logger: Logger, summary: PassSummary, memory: RunMemory, routine = false): void {
   // Not a failure of R's: E's change log holds nothing of such a root until it is back there.
-  for (const name of summary.unavailableOnE) logger.warn({ code: 'ROOT_UNAVAILABLE' }, unavailableOnEWarning(name));
+  const news = unavailableOnENews(memory.unavailableOnE, summary.unavailableOnE);
+  for (const line of news.warnings) logger.warn({ code: 'ROOT_UNAVAILABLE' }, line);
+  for (const line of news.notes) logger.info(line);
+  memory.unavailableOnE = summary.unavailableOnE;
   if (routine && passChangedNothing(summary)) logger.debug(describePass(summary));
   else logger.info(describePass(summary));
   for (const problem of summary.problems) logger.error(`skipped ${problem.base_dir}/${problem.path}: ${problem.message}`);
@@ -65,7 +74,7 @@ export async function runOnce(options: RunnerOptions): Promise<PassSummary> {
   options.signal.addEventListener('abort', stop, { once: true });
   try {
     const summary = await options.engine.pass(connection);
-    reportPass(options.logger, summary);
+    reportPass(options.logger, summary, { unavailableOnE: [] });
     if (options.signal.aborted) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
     const full = summary.failed.filter((f) => f.code === 'DISK_FULL');
     if (full.length > 0) throw diskFullError(full);
@@ -127,6 +136,7 @@ export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'log
 /** Runs until the signal aborts; rejects only on fatal errors (bad token, protocol, --dirs). */
 export async function runContinuous(options: RunnerOptions): Promise<void> {
   const { logger, signal } = options;
+  const memory: RunMemory = { unavailableOnE: [] };
   let attempt = 0;
   while (!signal.aborted) {
     let connection: Connection;
@@ -143,7 +153,7 @@ export async function runContinuous(options: RunnerOptions): Promise<void> {
     attempt = 0;
     logger.info(`connected to ${serverShown(connection.url)} (log ${connection.hello.log_id}, sequence ${connection.hello.last_sequence})`);
     try {
-      await serve(connection, options);
+      await serve(connection, options, memory);
     } catch (err) {
       if (isFatal(err)) {
         await connection.close();
@@ -161,7 +171,7 @@ export async function runContinuous(options: RunnerOptions): Promise<void> {
 }
 
 /** Passes on one connection until it closes or the signal aborts. */
-async function serve(connection: Connection, options: RunnerOptions): Promise<void> {
+async function serve(connection: Connection, options: RunnerOptions, memory: RunMemory): Promise<void> {
   const { engine, logger, signal } = options;
   let wanted = true;
   let wake: (() => void) | null = null;
@@ -195,7 +205,7 @@ async function serve(connection: Connection, options: RunnerOptions): Promise<vo
       wanted = false;
       const summary = await engine.pass(connection);
       lastSequence = summary.sequence;
-      reportPass(logger, summary, !firstPass);
+      reportPass(logger, summary, memory, !firstPass);
       firstPass = false;
       // Held roots are looked at again by the next pass (a push, the interval), not sooner.
       for (const dir of summary.held) logger.warn({ code: 'ROOT_NOT_MOUNTED' }, offDiskMessage(dir));
