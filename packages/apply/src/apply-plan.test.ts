@@ -85,7 +85,7 @@ describe('checkAppliable', () => {
     ['a session still uploading', session('in_progress'), false],
     ['an unknown id', null, false],
   ])('%s', (_name, s, ok) => {
-    const err = checkAppliable(s, 'S');
+    const err = checkAppliable(s, 'S', null);
     expect(err === null).toBe(ok);
     if (err) expect(err.code).toBe('SESSION_NOT_APPLIABLE');
   });
@@ -95,7 +95,7 @@ describe('checkAppliable', () => {
     ['applied', `Session S was already applied on ${formatTime(0)}; it cannot be applied twice.`],
     ['discarded', `Session S was discarded on ${formatTime(0)} and cannot be applied; R sends its changes again at its next --update-upstream.`],
   ])('says when a session was %s in the format list uses', (status, message) => {
-    expect(checkAppliable(session(status), 'S')?.message).toBe(message);
+    expect(checkAppliable(session(status), 'S', null)?.message).toBe(message);
     expect(message).toMatch(/ on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d[; ]/);
   });
 });
@@ -278,7 +278,7 @@ describe('planApply / checkNonInteractive', () => {
     ['allows with --force', true, null],
   ] as const)('%s', (_name, force, code) => {
     const plan = planApply(entries, current, { force });
-    expect(checkNonInteractive(plan, 'S', { force })?.code ?? null).toBe(code);
+    expect(checkNonInteractive(plan, 'S', { force, db: null })?.code ?? null).toBe(code);
   });
 });
 
@@ -396,7 +396,7 @@ describe('where E’s tree blocks the path (a file where R needs a directory, a 
     const entries = [add({ path: 'd/x.txt', entry_no: 1 }), entry({ path: 'top.txt', entry_no: 2 })];
     const plan = planApply(entries, new Map([[entryKey(entries[0]!), fileAt('d')], [entryKey(entries[1]!), onE(A)]]), { force: false });
     expect(plan.conflicts).toBe(1);
-    expect(checkNonInteractive(plan, 'S', { force: false })?.code).toBe('SESSION_NOT_APPLIABLE');
+    expect(checkNonInteractive(plan, 'S', { force: false, db: null })?.code).toBe('SESSION_NOT_APPLIABLE');
   });
 });
 

@@ -15,6 +15,7 @@
 // Pure: the shell hashes E's files, asks the person, and executes the steps.
 import { ZyncError } from '@zync/common';
 import type { EChange } from '@zync/common';
+import { applyCommand } from './command-hints.js';
 import { formatTime } from './local-time.js';
 import { classifyStagedEntry, DIR_TOKEN, eChangeOf, entryTokens, type RVersion, type StagedEntry, type StagingSession } from '@zync/daemon';
 
@@ -109,14 +110,15 @@ export interface ApplyPlan {
 
 /**
  * An id that names no session. One error for show and apply alike, so a script sees one exit
- * status (6, as for any session apply refuses) whichever command it ran.
+ * status (6, as for any session apply refuses) whichever command it ran. `db`: the --db given
+ * (applyCommand), as for every hint below.
  */
-export function noSuchSession(stagingId: string): ZyncError {
-  return new ZyncError('SESSION_NOT_APPLIABLE', `There is no staging session ${stagingId}; run zync-apply list --all to see the sessions.`);
+export function noSuchSession(stagingId: string, db: string | null): ZyncError {
+  return new ZyncError('SESSION_NOT_APPLIABLE', `There is no staging session ${stagingId}; run ${applyCommand(db, 'list', '--all')} to see the sessions.`);
 }
 
-export function checkAppliable(session: StagingSession | null, stagingId: string): ZyncError | null {
-  if (!session) return noSuchSession(stagingId);
+export function checkAppliable(session: StagingSession | null, stagingId: string, db: string | null): ZyncError | null {
+  if (!session) return noSuchSession(stagingId, db);
   switch (session.status) {
     case 'complete':
       return null;
@@ -447,12 +449,12 @@ export function orderEntries<T extends Pick<StagedEntry, 'kind' | 'operation' | 
 }
 
 /** --non-interactive without --force changes nothing when any entry conflicts. */
-export function checkNonInteractive(plan: ApplyPlan, stagingId: string, options: { force: boolean }): ZyncError | null {
+export function checkNonInteractive(plan: ApplyPlan, stagingId: string, options: { force: boolean; db: string | null }): ZyncError | null {
   if (options.force || plan.conflicts === 0) return null;
   const first = plan.items.find((i) => i.conflict)!.entry;
   return new ZyncError(
     'SESSION_NOT_APPLIABLE',
-    `Session ${stagingId} has ${plan.conflicts === 1 ? '1 conflict' : `${plan.conflicts} conflicts`} (first: ${first.base_dir}/${first.path}); nothing was changed — run zync-apply apply ${stagingId} in a terminal to resolve ${plan.conflicts === 1 ? 'it' : 'them'}, or add --force to take R's versions (E's files are backed up; a directory of E's that holds files, and a symbolic link, are kept).`,
+    `Session ${stagingId} has ${plan.conflicts === 1 ? '1 conflict' : `${plan.conflicts} conflicts`} (first: ${first.base_dir}/${first.path}); nothing was changed — run ${applyCommand(options.db, 'apply', stagingId)} in a terminal to resolve ${plan.conflicts === 1 ? 'it' : 'them'}, or add --force to take R's versions (E's files are backed up; a directory of E's that holds files, and a symbolic link, are kept).`,
   );
 }
 

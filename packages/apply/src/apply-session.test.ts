@@ -149,6 +149,7 @@ function context(answers: ConflictAnswer[] | null, force = false) {
     daemon,
     staging,
     stateDir,
+    db: null,
     dirs: [{ name: 'docs', root }],
     chalk: new Chalk({ level: 0 }),
     print: (t) => printed.push(t),

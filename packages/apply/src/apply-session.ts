@@ -71,6 +71,7 @@ import {
   type PlannedEntry,
   type Step,
 } from './apply-plan.js';
+import { applyCommand } from './command-hints.js';
 import { dirsToSync } from './durable-dirs.js';
 import { formatBytes, MAX_DIFF_BYTES, renderDiff, type DiffSide } from './diff-view.js';
 import { blockedNote, conflictHeadline, decisionLabels, describeBlocked, emptyTally, formatSummary, skippedNote, type ApplyTally } from './format.js';
@@ -81,6 +82,8 @@ export interface ApplyContext {
   daemon: DaemonStore;
   staging: StagingStore;
   stateDir: string;
+  /** The --db given, or null for the default: hints name it (applyCommand). */
+  db: string | null;
   dirs: readonly DirSpec[];
   chalk: ChalkInstance;
   print: (text: string) => void;
@@ -338,14 +341,15 @@ async function diffSides(ctx: ApplyContext, item: PlannedEntry, current: Current
  * One sentence for a failure on one entry: what failed, that what was applied before it stays
  * applied, and what to do. A ZyncError keeps its code (DISK_FULL: exit 7).
  */
-function describeFailure(err: unknown, what: string, stagingId: string): unknown {
+function describeFailure(err: unknown, what: string, stagingId: string, db: string | null): unknown {
+  const again = applyCommand(db, 'apply', stagingId);
   const mapped = fromFsError(err, `applying ${what}`);
   if (isZyncError(mapped)) {
     const detail = mapped.message.replace(/\.$/, '');
     const fix = mapped.code === 'DISK_FULL' ? 'free space' : 'fix this';
     return new ZyncError(
       mapped.code,
-      `Could not apply ${what}: ${detail.charAt(0).toLowerCase()}${detail.slice(1)}; the entries before it were applied — ${fix} and run zync-apply apply ${stagingId} again.`,
+      `Could not apply ${what}: ${detail.charAt(0).toLowerCase()}${detail.slice(1)}; the entries before it were applied — ${fix} and run ${again} again.`,
       { cause: err },
     );
   }
@@ -356,7 +360,7 @@ function describeFailure(err: unknown, what: string, stagingId: string): unknown
   const detail = message.startsWith(`${code}:`) ? message : `${code}: ${message}`;
   return new ZyncError(
     'INTERNAL',
-    `Could not apply ${what} (${detail}); the entries before it were applied — fix this and run zync-apply apply ${stagingId} again.`,
+    `Could not apply ${what} (${detail}); the entries before it were applied — fix this and run ${again} again.`,
     { cause: err },
   );
 }
@@ -364,7 +368,7 @@ function describeFailure(err: unknown, what: string, stagingId: string): unknown
 export async function applySession(ctx: ApplyContext, stagingId: string): Promise<ApplyOutcome> {
   const now = ctx.now ?? Date.now;
   const session = ctx.staging.getSession(stagingId);
-  const refused = checkAppliable(session, stagingId);
+  const refused = checkAppliable(session, stagingId, ctx.db);
   if (refused) throw refused;
   const rootOf = rootResolver(ctx.dirs);
   const entries = ctx.staging.listEntries(stagingId);
@@ -394,7 +398,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   // Stopped while E was looked at: the plan is partial, and the run below stops before its
   // first entry without refusing on it.
   if (!ctx.ask && !ctx.stop?.aborted) {
-    const nonInteractive = checkNonInteractive(plan, stagingId, { force: ctx.force });
+    const nonInteractive = checkNonInteractive(plan, stagingId, { force: ctx.force, db: ctx.db });
     if (nonInteractive) throw nonInteractive;
   }
   // Staged content gone, cut short or damaged (a tidied state directory, a disk error) would stop
@@ -410,7 +414,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     if (staged?.size !== e.size || staged.checksum !== e.checksum) {
       throw new ZyncError(
         'SESSION_NOT_APPLIABLE',
-        `Session ${stagingId}'s staged content for ${e.base_dir}/${e.path} is missing or damaged (${blob}); nothing was changed, and this session cannot be applied — R still holds its edits: discard it with zync-apply discard ${stagingId}, and R sends them again at its next --update-upstream.`,
+        `Session ${stagingId}'s staged content for ${e.base_dir}/${e.path} is missing or damaged (${blob}); nothing was changed, and this session cannot be applied — R still holds its edits: discard it with ${applyCommand(ctx.db, 'discard', stagingId)}, and R sends them again at its next --update-upstream.`,
       );
     }
   }
@@ -866,7 +870,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         if (!ctx.ask) {
           throw new ZyncError(
             'SESSION_NOT_APPLIABLE',
-            `E's ${what} changed during the apply and now conflicts; the entries before it were applied — run zync-apply apply ${stagingId} again.`,
+            `E's ${what} changed during the apply and now conflicts; the entries before it were applied — run ${applyCommand(ctx.db, 'apply', stagingId)} again.`,
           );
         }
         if (!counted) conflictNo++;
@@ -904,11 +908,11 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         if (item.conflict && item.step !== null && (step.kind === 'write' || step.kind === 'delete' || step.kind === 'mode')) tally.forced++;
         return true;
       } catch (err) {
-        if (!(err instanceof ChangedMeanwhile)) throw describeFailure(err, what, stagingId);
+        if (!(err instanceof ChangedMeanwhile)) throw describeFailure(err, what, stagingId, ctx.db);
         ctx.print(`E's ${what} changed while it was being applied; looking at it again.`);
       }
     }
-    throw new ZyncError('FILE_CHANGED', `E's ${what} keeps changing; nothing was written for it — run zync-apply apply ${stagingId} again once it is quiet.`);
+    throw new ZyncError('FILE_CHANGED', `E's ${what} keeps changing; nothing was written for it — run ${applyCommand(ctx.db, 'apply', stagingId)} again once it is quiet.`);
   };
 
   let finished = true;
@@ -926,6 +930,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   }
   const [head, ...details] = formatSummary({
     staging_id: stagingId,
+    db: ctx.db,
     tally,
     finished,
     stopped_by: ctx.stop?.aborted ? String(ctx.stop.reason) : undefined,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ZyncError } from '@zync/common';
-import { shellWord, withDbInError, withDbInHints } from './command-hints.js';
+import { applyCommand, dbInArgs, shellWord } from './command-hints.js';
 
 describe('shellWord', () => {
   it.each([
@@ -13,31 +12,27 @@ describe('shellWord', () => {
   });
 });
 
-describe('withDbInHints', () => {
-  it.each([
-    [
-      'the exit-6 hint of a non-interactive apply',
-      "Session S has 1 conflict (first: docs/a); nothing was changed — run zync-apply apply S in a terminal to resolve it, or add --force to take R's versions.",
-      "Session S has 1 conflict (first: docs/a); nothing was changed — run zync-apply --db Estate/sync.db apply S in a terminal to resolve it, or add --force to take R's versions.",
-    ],
-    ['an unknown session', 'There is no staging session nosuch; run zync-apply list --all to see the sessions.', 'There is no staging session nosuch; run zync-apply --db Estate/sync.db list --all to see the sessions.'],
-    ['every hint in a text', 'zync-apply show ID ...\nzync-apply discard ID ...', 'zync-apply --db Estate/sync.db show ID ...\nzync-apply --db Estate/sync.db discard ID ...'],
-    ['no hint', 'Applied session S: 1 written, 0 deleted.', 'Applied session S: 1 written, 0 deleted.'],
-  ])('adds the --db given to %s', (_why, text, expected) => {
-    expect(withDbInHints(text, 'Estate/sync.db')).toBe(expected);
+describe('applyCommand', () => {
+  it.each<[string, string | null, string[], string]>([
+    ['the default database: no --db', null, ['list', '--all'], 'zync-apply list --all'],
+    ['a plain path', 'Estate/sync.db', ['apply', 'S1'], 'zync-apply --db Estate/sync.db apply S1'],
+    ['a path with a space, quoted', 'E state/sync.db', ['show', 'ID'], "zync-apply --db 'E state/sync.db' show ID"],
+    ["a name that starts with '-', as --db=NAME, which no parser reads as an option", '-x.db', ['discard', 'S1'], 'zync-apply --db=-x.db discard S1'],
+    ["a name that starts with '-' and needs quoting", "-E's.db", ['list'], "zync-apply --db='-E'\\''s.db' list"],
+  ])('gives %s', (_why, db, words, command) => {
+    expect(applyCommand(db, ...words)).toBe(command);
   });
+});
 
-  it("gives a database whose name starts with '-' as --db=NAME, which no shell or parser reads as an option", () => {
-    expect(withDbInHints('run zync-apply list --all', '-x.db')).toBe('run zync-apply --db=-x.db list --all');
-  });
-
-  it('leaves the hints as they are for the default database', () => {
-    expect(withDbInHints('run zync-apply list --all', null)).toBe('run zync-apply list --all');
-  });
-
-  it('rewords an error, keeping its code', () => {
-    const err = withDbInError(new ZyncError('QUIT', 'Quit at the prompt — run zync-apply apply S again to continue.'), 'a b.db');
-    expect(err).toEqual(new ZyncError('QUIT', "Quit at the prompt — run zync-apply --db 'a b.db' apply S again to continue."));
-    expect((err as ZyncError).code).toBe('QUIT');
+describe('dbInArgs', () => {
+  it.each<[string, string[], string | null]>([
+    ['none given', ['show'], null],
+    ['--db X before the command', ['--db', 'a.db', 'show'], 'a.db'],
+    ['--db=X after the command', ['show', '--db=a b.db'], 'a b.db'],
+    ['--db without its value', ['show', '--db'], null],
+    ['the last of two', ['--db', 'a.db', 'show', '--db', 'b.db'], 'b.db'],
+    ['nothing after --', ['show', '--', '--db', 'a.db'], null],
+  ])('finds %s', (_why, args, db) => {
+    expect(dbInArgs(args)).toBe(db);
   });
 });

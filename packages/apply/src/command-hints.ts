@@ -1,25 +1,34 @@
 // zync-apply's sentences send the user to its own commands ("run zync-apply apply ID again").
-// Each module writes them without --db; main.ts passes its sentences (not diffs, whose lines are
-// files' text) through withDbInHints, so that a hint pasted as it is opens the database the user named rather than
-// ./sync.db. Pure.
-import { ZyncError } from '@zync/common';
+// Each is built here, from the words of the command and the --db the user gave, where the
+// sentence is written: pasted as it is, it opens the database the user named rather than
+// ./sync.db. Text around it (paths, files' names) is never looked into. Pure.
 
 /** `text` as one shell word: as it is when nothing in it needs quoting, else in single quotes. */
 export function shellWord(text: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** `text` with `--db DB` after each `zync-apply` that names a command; as it is for the default database (`db` null). */
-export function withDbInHints(text: string, db: string | null): string {
-  if (db === null) return text;
+/**
+ * The command line `zync-apply [--db DB] WORDS...`, each word quoted for a POSIX shell where it
+ * needs it. `db`: the --db given, or null for the default database (no --db then).
+ */
+export function applyCommand(db: string | null, ...words: string[]): string {
   // `--db=` for a name that starts with '-': pasted as a separate word it would read as an option.
-  const option = db.startsWith('-') ? `--db=${shellWord(db)}` : `--db ${shellWord(db)}`;
-  return text.replace(/\bzync-apply (?=(?:list|show|apply|discard)\b)/g, `zync-apply ${option} `);
+  const option = db === null ? [] : [db.startsWith('-') ? `--db=${shellWord(db)}` : `--db ${shellWord(db)}`];
+  return ['zync-apply', ...option, ...words.map(shellWord)].join(' ');
 }
 
-/** An error whose sentence names zync-apply commands, with the same --db (see withDbInHints). */
-export function withDbInError(err: unknown, db: string | null): unknown {
-  if (!(err instanceof ZyncError)) return err;
-  const message = withDbInHints(err.message, db);
-  return message === err.message ? err : new ZyncError(err.code, message, { cause: err });
+/**
+ * The --db in raw arguments (`--db X`, `--db=X`; the last one given), or null: for a refusal
+ * yargs makes before it hands over its parsed options.
+ */
+export function dbInArgs(args: readonly string[]): string | null {
+  let db: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') break;
+    if (arg === '--db' && i + 1 < args.length) db = args[++i]!;
+    else if (arg.startsWith('--db=')) db = arg.slice('--db='.length);
+  }
+  return db;
 }

@@ -26,7 +26,7 @@ describe('planDiscard', () => {
     ['an aborted session', session({ status: 'aborted' }), 0, /^Session S1 was aborted before it was complete; there is nothing to discard/],
     ['a session still uploading', session({ status: 'in_progress' }), 0, /^Session S1 is still being uploaded/],
   ])('%s', (_why, s, touched, expected) => {
-    const plan = planDiscard(s, touched, 'S1');
+    const plan = planDiscard(s, touched, 'S1', null);
     if (typeof expected === 'string') expect(plan.action).toBe(expected);
     else {
       expect(plan.action).toBe('refuse');

@@ -7,13 +7,15 @@
 import { ZyncError } from '@zync/common';
 import type { StagingSession } from '@zync/daemon';
 import { noSuchSession } from './apply-plan.js';
+import { applyCommand } from './command-hints.js';
 import { formatTime } from './local-time.js';
 
 export type DiscardPlan = { action: 'discard' } | { action: 'finish' } | { action: 'refuse'; error: ZyncError };
 
-export function planDiscard(session: StagingSession | null, touchedCount: number, stagingId: string): DiscardPlan {
+/** `db`: the --db given, for the hints (applyCommand). */
+export function planDiscard(session: StagingSession | null, touchedCount: number, stagingId: string, db: string | null): DiscardPlan {
   const refuse = (message: string): DiscardPlan => ({ action: 'refuse', error: new ZyncError('SESSION_NOT_APPLIABLE', message) });
-  if (!session) return { action: 'refuse', error: noSuchSession(stagingId) };
+  if (!session) return { action: 'refuse', error: noSuchSession(stagingId, db) };
   switch (session.status) {
     case 'discarded':
       return { action: 'finish' };
@@ -26,7 +28,7 @@ export function planDiscard(session: StagingSession | null, touchedCount: number
     case 'complete':
       return touchedCount > 0
         ? refuse(
-            `Session ${stagingId} is partly applied (${touchedCount} of ${session.file_count} changes); it cannot be discarded — finish it with zync-apply apply ${stagingId}.`,
+            `Session ${stagingId} is partly applied (${touchedCount} of ${session.file_count} changes); it cannot be discarded — finish it with ${applyCommand(db, 'apply', stagingId)}.`,
           )
         : { action: 'discard' };
   }

@@ -7,12 +7,15 @@ import { rm } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { inertLine, ZyncError } from '@zync/common';
 import { stagingRootFor, type StagingSession, type StagingStore } from '@zync/daemon';
+import { applyCommand } from './command-hints.js';
 import { planDiscard } from './discard-plan.js';
 import { formatTime } from './local-time.js';
 
 export interface DiscardContext {
   staging: StagingStore;
   stateDir: string;
+  /** The --db given, or null for the default: hints name it (applyCommand). */
+  db: string | null;
   /** null: no one to ask (--non-interactive). */
   confirm: ((question: string) => Promise<boolean>) | null;
   now?: () => number;
@@ -32,7 +35,7 @@ export function discardQuestion(s: StagingSession): string {
 export async function discardSession(ctx: DiscardContext, stagingId: string): Promise<string> {
   const now = ctx.now ?? Date.now;
   const session = ctx.staging.getSession(stagingId);
-  const plan = planDiscard(session, ctx.staging.touchedCount(stagingId), stagingId);
+  const plan = planDiscard(session, ctx.staging.touchedCount(stagingId), stagingId, ctx.db);
   if (plan.action === 'refuse') throw plan.error;
   const blobDir = nodePath.join(stagingRootFor(ctx.stateDir), stagingId);
   if (plan.action === 'discard') {
@@ -40,13 +43,13 @@ export async function discardSession(ctx: DiscardContext, stagingId: string): Pr
       // Not "done": the binary exits with QUIT, so a script can tell a session kept from one dropped.
       throw new ZyncError(
         'QUIT',
-        `Session ${stagingId} was not discarded: it was not confirmed at the prompt, and nothing was changed — run zync-apply discard ${stagingId} again to discard it.`,
+        `Session ${stagingId} was not discarded: it was not confirmed at the prompt, and nothing was changed — run ${applyCommand(ctx.db, 'discard', stagingId)} again to discard it.`,
       );
     }
     // An apply may have started between the look and now (it holds the same lock, so only
     // before this command took it): the row-level rule decides, and says so.
     if (!ctx.staging.discardSession(stagingId, 'discarded with zync-apply discard', now())) {
-      const again = planDiscard(ctx.staging.getSession(stagingId), ctx.staging.touchedCount(stagingId), stagingId);
+      const again = planDiscard(ctx.staging.getSession(stagingId), ctx.staging.touchedCount(stagingId), stagingId, ctx.db);
       throw again.action === 'refuse' ? again.error : new ZyncError('INTERNAL', `Session ${stagingId} changed while it was being discarded.`);
     }
   }

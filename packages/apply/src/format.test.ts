@@ -56,7 +56,7 @@ describe('session list', () => {
   });
 
   it('a plain table when piped: aligned, no escapes', () => {
-    const out = formatSessionList([session(), session({ staging_id: 'X', status: 'aborted', received_count: 1, conflict_count: 0 })], plain, { all: true });
+    const out = formatSessionList([session(), session({ staging_id: 'X', status: 'aborted', received_count: 1, conflict_count: 0 })], plain, { all: true, db: null });
     const lines = out.split('\n');
     expect(lines[0]).toMatch(/^STAGING ID\s+STATUS\s+FILES\s+CONFLICTS AT STAGING\s+CREATED$/);
     expect(lines[1]).toMatch(/^20261122-184700-3fa9c1\s+complete\s+3\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
@@ -69,40 +69,40 @@ describe('session list', () => {
     ['a session waiting to be applied', 'complete', true],
     ['only finished sessions', 'applied', false],
   ])('says that conflicts were counted at staging and how to count them now (%s)', (_name, status, hint) => {
-    const out = formatSessionList([session({ status })], plain, { all: true });
+    const out = formatSessionList([session({ status })], plain, { all: true, db: null });
     expect(out.split('\n')[1]).toMatch(/\s1\s+\d{4}-/); // the column keeps the staged count
     expect(out.includes("Conflicts as counted when each session was staged; zync-apply show ID counts them against E's files now.")).toBe(hint);
   });
 
   it('a session an interrupted apply left half done says how far it got', () => {
-    const out = formatSessionList([session({ file_count: 500, received_count: 500 })], plain, { all: false, applied: new Map([['20261122-184700-3fa9c1', 120]]) });
+    const out = formatSessionList([session({ file_count: 500, received_count: 500 })], plain, { all: false, db: null, applied: new Map([['20261122-184700-3fa9c1', 120]]) });
     expect(out.split('\n')[1]).toMatch(/^20261122-184700-3fa9c1\s+partly applied \(120\/500\)\s+500\s/);
     expect(sessionJson(session(), 2)).toMatchObject({ status: 'complete', applied_count: 2 });
   });
 
   it('coloured on a terminal', () => {
-    expect(formatSessionList([session()], coloured, { all: false })).toContain('\u001b[36mcomplete');
+    expect(formatSessionList([session()], coloured, { all: false, db: null })).toContain('\u001b[36mcomplete');
   });
 
   it.each<[string, { count: number; by: string[] }, RegExp]>([
     ['every path sent again later', { count: 3, by: ['S2'] }, /^20261122-184700-3fa9c1\s+superseded by S2\s+3\s/],
     ['some paths sent again later', { count: 2, by: ['S2', 'S3'] }, /^20261122-184700-3fa9c1\s+complete, 2\/3 superseded by S2, S3\s+3\s/],
   ])('a session later sessions supersede says by which (%s)', (_why, superseded, line) => {
-    const out = formatSessionList([session()], plain, { all: false, superseded: new Map([['20261122-184700-3fa9c1', superseded]]) });
+    const out = formatSessionList([session()], plain, { all: false, db: null, superseded: new Map([['20261122-184700-3fa9c1', superseded]]) });
     expect(out.split('\n')[1]).toMatch(line);
     expect(out).toContain('Superseded: a later session from the same R holds those paths again; zync-apply discard ID drops an older session.');
     expect(sessionJson(session(), 0, superseded)).toMatchObject({ superseded_count: superseded.count, superseded_by: superseded.by });
   });
 
   it('a discarded session is listed as such (list --all)', () => {
-    expect(formatSessionList([session({ status: 'discarded' })], plain, { all: true }).split('\n')[1]).toMatch(/^\S+\s+discarded\s/);
+    expect(formatSessionList([session({ status: 'discarded' })], plain, { all: true, db: null }).split('\n')[1]).toMatch(/^\S+\s+discarded\s/);
   });
 
   it.each([
     [false, /waiting to be applied/],
     [true, /^No staging sessions\.$/],
   ])('says so when there is nothing (all: %s)', (all, text) => {
-    expect(formatSessionList([], plain, { all })).toMatch(text);
+    expect(formatSessionList([], plain, { all, db: null })).toMatch(text);
   });
 });
 
@@ -286,6 +286,7 @@ describe('keeping E’s version where R made a directory with entries in it', ()
   it('the summary counts the skipped entries and says why', () => {
     const out = formatSummary({
       staging_id: 'S',
+      db: null,
       tally: { ...emptyTally(), written: 1, kept_e: 1, skipped: 3 },
       finished: true,
       remaining: 0,
@@ -305,6 +306,7 @@ describe('summary', () => {
   it('names the counts and where backups went', () => {
     const out = formatSummary({
       staging_id: 'S',
+      db: null,
       tally: { ...emptyTally(), written: 2, modes: 1, deleted: 1, dirs_created: 1, kept_both: 1 },
       finished: true,
       remaining: 0,
@@ -319,13 +321,14 @@ describe('summary', () => {
   });
 
   it('says how many conflicts --force settled as R’s version', () => {
-    const out = formatSummary({ staging_id: 'S', tally: { ...emptyTally(), written: 2, deleted: 1, forced: 3 }, finished: true, remaining: 0, backupDir: '/b/S', copies: [] });
+    const out = formatSummary({ staging_id: 'S', db: null, tally: { ...emptyTally(), written: 2, deleted: 1, forced: 3 }, finished: true, remaining: 0, backupDir: '/b/S', copies: [] });
     expect(out).toEqual(["Applied session S: 2 written, 1 deleted, 3 conflicts resolved as R's version (--force).", "E's previous versions were backed up under /b/S"]);
   });
 
   it('shows control characters in a conflict copy’s name and in notes as escapes', () => {
     const out = formatSummary({
       staging_id: 'S',
+      db: null,
       tally: emptyTally(),
       finished: true,
       remaining: 0,
@@ -340,7 +343,7 @@ describe('summary', () => {
   // After a quit the first line is the one sentence the binary exits with (QUIT): what was
   // applied, and how to continue.
   it('tells in one sentence how to continue after quit', () => {
-    const out = formatSummary({ staging_id: 'S', tally: { ...emptyTally(), written: 1 }, finished: false, remaining: 2, backupDir: '/b/S', copies: [] });
+    const out = formatSummary({ staging_id: 'S', db: null, tally: { ...emptyTally(), written: 1 }, finished: false, remaining: 2, backupDir: '/b/S', copies: [] });
     expect(out).toEqual([
       'Quit at the prompt: session S is partly applied (1 written, 0 deleted; 2 left), and what was applied stays — run zync-apply apply S again to continue.',
       "E's previous versions were backed up under /b/S",
@@ -351,12 +354,12 @@ describe('summary', () => {
     ['before anything was applied', 0, 'Quit at the prompt: nothing of session S was applied (3 left) — run zync-apply apply S again to continue.'],
     ['after an earlier run applied some', 2, 'Quit at the prompt: nothing more of session S was applied (2 applied before; 3 left) — run zync-apply apply S again to continue.'],
   ])('a quit that applied nothing says so (%s)', (_name, before, text) => {
-    const out = formatSummary({ staging_id: 'S', tally: emptyTally(), finished: false, remaining: 3, applied_before: before, backupDir: null, copies: [] });
+    const out = formatSummary({ staging_id: 'S', db: null, tally: emptyTally(), finished: false, remaining: 3, applied_before: before, backupDir: null, copies: [] });
     expect(out).toEqual([text]);
   });
 
   it('names the signal that stopped the run, not a prompt', () => {
-    const out = formatSummary({ staging_id: 'S', tally: { ...emptyTally(), written: 1 }, finished: false, stopped_by: 'SIGTERM', remaining: 2, backupDir: null, copies: [] });
+    const out = formatSummary({ staging_id: 'S', db: null, tally: { ...emptyTally(), written: 1 }, finished: false, stopped_by: 'SIGTERM', remaining: 2, backupDir: null, copies: [] });
     expect(out).toEqual(['Stopped by SIGTERM: session S is partly applied (1 written, 0 deleted; 2 left), and what was applied stays — run zync-apply apply S again to continue.']);
   });
 });

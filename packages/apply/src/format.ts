@@ -7,6 +7,7 @@ import type { ChalkInstance } from 'chalk';
 import { describeEChange, inertLine } from '@zync/common';
 import { DIR_TOKEN, type StagedEntry, type StagingSession, type Superseded } from '@zync/daemon';
 import { contentConflicts, eChangeFor, fileOverDir, modeFor, rFileMode, writtenMode, type Blocked, type Decision } from './apply-plan.js';
+import { applyCommand } from './command-hints.js';
 import { formatBytes } from './diff-view.js';
 import { formatTime } from './local-time.js';
 
@@ -86,10 +87,11 @@ function statusPaint(status: StagingSession['status'], chalk: ChalkInstance): (s
 export function formatSessionList(
   sessions: readonly StagingSession[],
   chalk: ChalkInstance,
-  options: { all: boolean; applied?: ReadonlyMap<string, number>; superseded?: ReadonlyMap<string, Superseded> },
+  /** db: the --db given, or null for the default, named in the hints (applyCommand). */
+  options: { all: boolean; db: string | null; applied?: ReadonlyMap<string, number>; superseded?: ReadonlyMap<string, Superseded> },
 ): string {
   if (sessions.length === 0) {
-    return options.all ? 'No staging sessions.' : 'No staging sessions waiting to be applied (zync-apply list --all shows every session).';
+    return options.all ? 'No staging sessions.' : `No staging sessions waiting to be applied (${applyCommand(options.db, 'list', '--all')} shows every session).`;
   }
   const rows: Cell[][] = sessions.map((s) => [
     { text: s.staging_id },
@@ -102,9 +104,9 @@ export function formatSessionList(
   // entry of every session on each list. Said in the header, and how to get today's count.
   const listed = table(['STAGING ID', 'STATUS', 'FILES', 'CONFLICTS AT STAGING', 'CREATED'], rows, chalk);
   if (!sessions.some((s) => s.status === 'complete')) return listed;
-  const notes = ["Conflicts as counted when each session was staged; zync-apply show ID counts them against E's files now."];
+  const notes = [`Conflicts as counted when each session was staged; ${applyCommand(options.db, 'show', 'ID')} counts them against E's files now.`];
   if (sessions.some((s) => options.superseded?.has(s.staging_id))) {
-    notes.push('Superseded: a later session from the same R holds those paths again; zync-apply discard ID drops an older session.');
+    notes.push(`Superseded: a later session from the same R holds those paths again; ${applyCommand(options.db, 'discard', 'ID')} drops an older session.`);
   }
   return `${listed}\n${notes.map((n) => chalk.dim(n)).join('\n')}`;
 }
@@ -361,6 +363,8 @@ export function skippedNote(what: string, skipped: number): string {
  */
 export function formatSummary(r: {
   staging_id: string;
+  /** The --db given, or null for the default: the hint to continue names it (applyCommand). */
+  db: string | null;
   tally: ApplyTally;
   finished: boolean;
   /** Not finished because of this signal (SIGINT, SIGTERM), not a quit at a prompt. */
@@ -386,7 +390,7 @@ export function formatSummary(r: {
     ...(t.skipped ? [`${t.skipped} skipped`] : []),
     ...(t.forced ? [`${t.forced === 1 ? '1 conflict' : `${t.forced} conflicts`} resolved as R's version (--force)`] : []),
   ];
-  const again = ` — run zync-apply apply ${r.staging_id} again to continue.`;
+  const again = ` — run ${applyCommand(r.db, 'apply', r.staging_id)} again to continue.`;
   const before = r.applied_before ?? 0;
   // Every entry this run settled (written, kept, already in place...) counts in the tally.
   const nothing = Object.values(t).every((n) => n === 0);

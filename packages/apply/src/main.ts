@@ -9,14 +9,14 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import { hideBin } from 'yargs/helpers';
-import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, failAndExit, failWithUsage, helpWidth, homePathOption, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, expandHome, failAndExit, failWithUsage, helpWidth, homePathOption, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
 import { reconcileDirs } from './dirs.js';
 import { formatSessionList, formatShow, sessionJson, showJson, type ShownEntry } from './format.js';
 import { discardSession } from './discard-session.js';
-import { withDbInError, withDbInHints } from './command-hints.js';
+import { applyCommand, dbInArgs } from './command-hints.js';
 import { askConflict, askYesNo } from './prompts.js';
 
 const PROGRAM = 'zync-apply';
@@ -29,8 +29,8 @@ interface Opened {
   stateDir: string;
   /** The database's owner, when root runs this on another user's database (ApplyContext.stateOwner). */
   stateOwner: { uid: number; gid: number } | null;
-  /** Prints a line, its hints naming the --db given (withDbInHints). */
-  say: (text: string) => void;
+  /** --db as given, or null for the default: hints name it (applyCommand). */
+  given: string | null;
 }
 
 /** `given`: --db as given, or undefined for the default, ./sync.db. */
@@ -48,8 +48,7 @@ function openDb(given: string | undefined): Opened {
   const daemon = DaemonStore.open(dbPath);
   const owner = statSync(dbPath);
   const stateOwner = process.geteuid?.() === 0 && owner.uid !== 0 ? { uid: owner.uid, gid: owner.gid } : null;
-  const say = (text: string) => print(withDbInHints(text, given ?? null));
-  return { daemon, staging: new StagingStore(daemon.db), stateDir: nodePath.dirname(dbPath), stateOwner, say };
+  return { daemon, staging: new StagingStore(daemon.db), stateDir: nodePath.dirname(dbPath), stateOwner, given: given ?? null };
 }
 
 async function resolveDirs(daemon: DaemonStore, given: readonly string[] | undefined): Promise<DirSpec[]> {
@@ -67,17 +66,28 @@ async function resolveDirs(daemon: DaemonStore, given: readonly string[] | undef
 
 const print = (text: string) => process.stdout.write(`${text}\n`);
 
+/** The --db in raw arguments, ~ expanded as the option's coerce does (left as it is where that refuses it). */
+function givenDb(args: readonly string[]): string | null {
+  const db = dbInArgs(args);
+  if (db === null) return null;
+  try {
+    return expandHome(db, '--db');
+  } catch {
+    return db;
+  }
+}
+
 async function list(o: Opened, args: { all: boolean; json: boolean }): Promise<void> {
   const sessions = o.staging.listSessions({ all: args.all });
   const applied = new Map(sessions.map((s) => [s.staging_id, o.staging.appliedCount(s.staging_id)]));
   const superseded = o.staging.supersededSessions();
   if (args.json) print(JSON.stringify(sessions.map((s) => sessionJson(s, applied.get(s.staging_id), superseded.get(s.staging_id))), null, 2));
-  else o.say(formatSessionList(sessions, chalk, { all: args.all, applied, superseded }));
+  else print(formatSessionList(sessions, chalk, { all: args.all, db: o.given, applied, superseded }));
 }
 
 async function show(o: Opened, args: { id: string; dirs: string[] | undefined; json: boolean }): Promise<void> {
   const session = o.staging.getSession(args.id);
-  if (!session) throw noSuchSession(args.id);
+  if (!session) throw noSuchSession(args.id, o.given);
   const entries = o.staging.listEntries(args.id);
   const rootOf = rootResolver(await resolveDirs(o.daemon, args.dirs));
   await checkRootsAvailable(o.daemon, entries, rootOf);
@@ -116,11 +126,11 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
       daemon: o.daemon,
       staging: o.staging,
       stateDir: o.stateDir,
+      db: o.given,
       stateOwner: o.stateOwner,
       keepOwners: process.geteuid?.() === 0,
       dirs: await resolveDirs(o.daemon, args.dirs),
       chalk,
-      // Diffs and conflict headers: files' text, never a hint to rewrite.
       print,
       ask: interactive ? (question) => askConflict(question, stop.signal) : null,
       force: args.force,
@@ -128,7 +138,7 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
     },
     args.id,
   );
-  if (outcome.summary !== '') o.say(outcome.summary);
+  if (outcome.summary !== '') print(outcome.summary);
   if (outcome.quit) throw outcome.quit;
 }
 
@@ -140,20 +150,16 @@ async function discard(o: Opened, args: { id: string; nonInteractive: boolean })
   const noTerminal = () =>
     Promise.reject(new ZyncError('BAD_ARGUMENT', 'Discarding asks for confirmation on a terminal; pass --non-interactive to discard without asking.'));
   const confirm = args.nonInteractive ? null : interactive ? askYesNo : noTerminal;
-  o.say(await discardSession({ staging: o.staging, stateDir: o.stateDir, confirm }, args.id));
+  print(await discardSession({ staging: o.staging, stateDir: o.stateDir, db: o.given, confirm }, args.id));
 }
 
 async function main(): Promise<void> {
   ignoreClosedStdout();
   let opened: Opened | null = null;
-  // Errors name zync-apply commands too: with the --db given, once it is known.
-  let dbGiven: string | null = null;
-  const open = (db: string | undefined) => {
-    dbGiven = db ?? null;
-    return (opened ??= openDb(db));
-  };
+  const open = (db: string | undefined) => (opened ??= openDb(db));
+  const args = hideBin(process.argv);
   try {
-    await loadYargs()(hideBin(process.argv))
+    await loadYargs()(args)
       .scriptName(PROGRAM)
       .usage('$0 [--db sync.db] <list|show|apply|discard> ...')
       .wrap(helpWidth())
@@ -213,13 +219,14 @@ async function main(): Promise<void> {
       .version(versionLine())
       .fail((message, err) => {
         if (isZyncError(err)) throw err;
-        // yargs' own words for show, apply or discard without their ID.
-        if (!err && message?.startsWith('Not enough non-option arguments')) throw usageError('Name the session by its ID, as zync-apply list shows it.');
-        return failWithUsage({ program: PROGRAM, args: hideBin(process.argv), commands: COMMANDS })(message, err);
+        // yargs' own words for show, apply or discard without their ID, refused before it hands
+        // over --db: the hint names the one in the arguments.
+        if (!err && message?.startsWith('Not enough non-option arguments')) {
+          throw usageError(`Name the session by its ID, as ${applyCommand(givenDb(args), 'list')} shows it.`);
+        }
+        return failWithUsage({ program: PROGRAM, args, commands: COMMANDS })(message, err);
       })
       .parseAsync();
-  } catch (err) {
-    throw withDbInError(err, dbGiven);
   } finally {
     (opened as Opened | null)?.daemon.close();
   }
