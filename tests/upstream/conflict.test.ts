@@ -1,6 +1,6 @@
 // Both sides edit one file: the staged session reports 1 conflict; a non-interactive apply
 // refuses and changes nothing; the interactive apply, driven through a real pseudo-terminal,
-// shows the coloured diff (again on request) and takes upstream; R then converges to E.
+// shows the coloured diff (again on request: d) and takes upstream (u); R then converges to E.
 import { readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,13 +73,14 @@ describe('upstream conflict: both sides edited one file', () => {
       expect(firstScreen).toContain('+line 2 as R has it');
       expect(term.raw()).toContain('\u001b[32m+line 2 as R has it'); // coloured on a terminal
 
-      // "show the diff again" is the fourth choice.
-      term.type(KEY.down + KEY.down + KEY.down);
-      await term.waitForText('❯ show the diff again', at);
-      term.type(KEY.enter);
+      // Each answer has its letter, shown beside it; a letter and Enter take it.
+      expect(firstScreen).toContain('  u) take upstream');
+      expect(firstScreen).toContain("  e) keep E's version");
+      expect(firstScreen).toContain('  d) show the diff again');
+      term.type(`d${KEY.enter}`);
       at = await term.waitForText('what should E keep?', await term.waitForText('-line 2 as E has it', at));
 
-      term.type(KEY.enter); // the first choice: take upstream
+      term.type(`u${KEY.enter}`);
       await term.waitForText('Applied session', at);
       expect(await term.exited).toBe(0);
     } finally {

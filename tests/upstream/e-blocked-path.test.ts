@@ -100,7 +100,9 @@ describe("upstream: E replaced a directory of R's entries with a file or a link"
       at = await term.waitForText('quit', at);
       expect(term.output()).toContain('Conflict 1 of 4: docs/d/sub — R made a directory here; E replaced the directory d with a file.');
       expect(term.output()).toContain("take upstream: replace E's file d with a directory (E's file is backed up)");
-      term.type(KEY.down + KEY.enter); // keep E's
+      // Enter alone keeps E's version: it never takes the choice that replaces E's file.
+      expect(term.output()).toContain('Enter alone: e');
+      term.type(KEY.enter);
 
       for (let n = 2; ; n++) {
         const from = (await term.waitForText(`Conflict ${n} of 4`, at)) - `Conflict ${n} of 4`.length;
@@ -113,7 +115,7 @@ describe("upstream: E replaced a directory of R's entries with a file or a link"
           term.type(KEY.enter);
           break;
         }
-        term.type(KEY.down + KEY.enter); // keep E's (d/x.txt)
+        term.type(`e${KEY.enter}`); // keep E's (d/x.txt)
       }
       await term.waitForText('Applied session', at);
       expect(await term.exited).toBe(0);

@@ -45,7 +45,7 @@ describe('upstream conflict: R edited a file E deleted', () => {
 
   // Quitting is not "applied": exit status 9 (QUIT) tells a script the session still waits.
   it.each([
-    ['choosing quit', KEY.down + KEY.down + KEY.down + KEY.enter], // upstream, keep E's, show the diff again, quit
+    ['choosing quit', `q${KEY.enter}`],
     ['Ctrl-C', KEY.ctrlC],
   ])('%s at the prompt says nothing was applied and exits 9', async (_name, keys) => {
     const term = runInPty('apply', ['--db', daemon.db, 'apply', stagingId]);
@@ -91,7 +91,7 @@ describe('upstream conflict: R edited a file E deleted', () => {
       expect(screen).toContain("take upstream: R's version re-creates the file (E has nothing to back up)");
       expect(screen).not.toContain("E's is backed up");
       expect(screen).not.toContain('keep both');
-      term.type(KEY.enter);
+      term.type(`u${KEY.enter}`);
       await term.waitForText('Applied session', at);
       expect(await term.exited).toBe(0);
     } finally {

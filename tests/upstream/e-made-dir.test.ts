@@ -91,7 +91,7 @@ describe('upstream: E made a directory where R sends a file (interactive)', () =
       expect(screen).toContain('E holds an empty directory here; R sent a file.');
       expect(screen).toContain("take upstream: R's file replaces E's empty directory (nothing to back up)");
       expect(screen).not.toContain('keep both');
-      term.type(KEY.enter);
+      term.type(`u${KEY.enter}`);
 
       const from = (await term.waitForText('Conflict 2 of 2', at)) - 'Conflict 2 of 2'.length;
       at = await term.waitForText('what should E keep?', from);
@@ -101,7 +101,7 @@ describe('upstream: E made a directory where R sends a file (interactive)', () =
       expect(second).toContain('E holds a directory with files in it here; R sent a file.');
       expect(second).toContain("keep E's directory (R's file cannot replace a directory that holds files)");
       expect(second).not.toContain('take upstream');
-      term.type(KEY.enter);
+      term.type(KEY.enter); // Enter alone: keep E's
       await term.waitForText('Applied session', at);
       expect(await term.exited).toBe(0);
     } finally {

@@ -78,7 +78,7 @@ describe('upstream: keeping E’s file where R made a directory', () => {
       expect(screen).toContain('Conflict 1 of 1: docs/notes — R replaced the file with a directory; E changed it too.');
       expect(screen).toContain("take upstream: make R's directory (E's file is backed up)");
       expect(screen).toContain("keep E's file (R's directory is not made, nor the 3 entries R put in it)");
-      term.type(KEY.down + KEY.enter);
+      term.type(`e${KEY.enter}`);
       await term.waitForText('Applied session', at);
       expect(await term.exited).toBe(0);
     } finally {
@@ -109,10 +109,10 @@ describe('upstream: keeping E’s file where R made a directory, resumed with --
       // Directories come first: docs/notes is asked about before a-shared.txt.
       let at = await term.waitForText('Conflict 1 of 2: docs/notes');
       at = await term.waitForText('quit', at);
-      term.type(KEY.down + KEY.enter); // keep E's file
+      term.type(`e${KEY.enter}`); // keep E's file
       at = await term.waitForText('Conflict 2 of 2: docs/a-shared.txt', at);
       at = await term.waitForText('quit', at);
-      term.type(KEY.down + KEY.down + KEY.down + KEY.down + KEY.enter); // quit
+      term.type(`q${KEY.enter}`);
       expect(await term.exited).toBe(9);
       expect(term.output().slice(at)).toContain(`Quit at the prompt: session ${s.stagingId} is partly applied (`);
     } finally {

@@ -104,4 +104,4 @@ export function runInPty(bin: keyof typeof BIN, args: readonly string[], options
   };
 }
 
-export const KEY = { enter: '\r', down: '\u001b[B', up: '\u001b[A', ctrlC: '\u0003' } as const;
+export const KEY = { enter: '\r', ctrlC: '\u0003' } as const;

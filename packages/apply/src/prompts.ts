@@ -1,7 +1,8 @@
 // The only module that talks to the person at the terminal (inquirer). It asks what to do with
 // one conflict, or whether to discard a session; it shows nothing else and decides nothing.
-import { confirm, select } from '@inquirer/prompts';
+import { confirm, expand } from '@inquirer/prompts';
 import type { Decision } from './apply-plan.js';
+import { conflictChoices } from './conflict-choices.js';
 
 export type ConflictAnswer = Decision | 'diff' | 'quit';
 
@@ -13,17 +14,18 @@ export interface ConflictQuestion {
   labels: Readonly<Record<Decision, string>>;
 }
 
-/** `stop`: a SIGTERM while the question waits ends it as a quit would (else it went unnoticed). */
+/**
+ * A letter and Enter picks an answer; Enter alone takes the safe default (conflictChoices).
+ * `stop`: a SIGTERM while the question waits ends it as a quit would (else it went unnoticed).
+ */
 export async function askConflict(q: ConflictQuestion, stop?: AbortSignal): Promise<ConflictAnswer> {
+  const { choices, defaultKey } = conflictChoices(q);
   try {
-    return await select<ConflictAnswer>({
-      message: `${q.what}: what should E keep?`,
-      choices: [
-        ...q.decisions.map((d) => ({ name: q.labels[d], value: d as ConflictAnswer })),
-        { name: 'show the diff again', value: 'diff' as const },
-        { name: 'quit (what was applied so far stays applied)', value: 'quit' as const },
-      ],
-    }, stop ? { signal: stop } : undefined);
+    // Expanded: what each answer does to E must be read before it is chosen.
+    return await expand<ConflictAnswer>(
+      { message: `${q.what}: what should E keep? (a letter, then Enter; Enter alone: ${defaultKey})`, choices, default: defaultKey, expanded: true },
+      stop ? { signal: stop } : undefined,
+    );
   } catch (err) {
     // Ctrl-C / Ctrl-D at the prompt: stop like "quit".
     if (err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')) return 'quit';
