@@ -54,10 +54,10 @@ describe('upstream conflict kept on E: R’s edit is kept once on each side', ()
     try {
       let at = await term.waitForText('Conflict 1 of 2: docs/x.txt');
       at = await term.waitForText('what should E keep?', at);
-      term.type(KEY.down + KEY.down + KEY.enter); // keep both
+      term.type(`b${KEY.enter}`); // keep both
       at = await term.waitForText('Conflict 2 of 2: docs/y.txt', at);
       at = await term.waitForText('what should E keep?', at);
-      term.type(KEY.down + KEY.enter); // keep E's
+      term.type(KEY.enter); // Enter alone: keep E's
       await term.waitForText('Applied session', at);
       expect(await term.exited).toBe(0);
     } finally {
