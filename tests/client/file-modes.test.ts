@@ -4,7 +4,7 @@
 // content and E's bits replaced R's file silently); E's chmod reaches R's content edit at the pull
 // (before, only once R's edit had gone upstream and been applied); different chmods on both
 // sides leave E's bits, said in one line.
-import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { treeDigest, type DaemonHandle } from '../helpers/index.js';
@@ -38,6 +38,7 @@ describe('permission bits merge apart from content on pull', () => {
       await writeFile(path.join(e, 'src.txt'), 'small source\n', { mode: 0o644 });
       for (const name of ['copied.bin', 'copied-both.bin']) await writeFile(path.join(e, name), Buffer.alloc(LARGE_COPY, 4), { mode: 0o644 });
       for (const name of ['copied.txt', 'copied-both.txt']) await writeFile(path.join(e, name), 'small v1\n', { mode: 0o644 });
+      for (const name of ['gone.sh', 'moved.sh']) await writeFile(path.join(e, name), `#!/bin/sh\necho ${name}\n`, { mode: 0o644 });
     }));
   });
   afterAll(async () => {
@@ -158,6 +159,34 @@ describe('permission bits merge apart from content on pull', () => {
 
     await roundTrip(/\(0 added, 2 modified, 0 deleted; 0 conflicts\)/);
     expect([await modeOf(onE('copied.bin')), await modeOf(onE('copied.txt'))]).toEqual([0o755, 0o755]);
+    expect(await treeDigest(r)).toEqual(await treeDigest(e));
+  });
+
+  it("keeps R's chmod of a file E deletes as a conflict copy, and carries it to the new name of a file E renames", async () => {
+    await chmod(onR('gone.sh'), 0o755);
+    await chmod(onR('moved.sh'), 0o755);
+    await rm(onE('gone.sh'));
+    await rename(onE('moved.sh'), onE('renamed.sh'));
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    // The deletion: R's chmod kept with the file's content in a conflict copy, and said.
+    const copies = (await conflictCopies(r)).filter((p) => p.startsWith('gone'));
+    expect(copies).toHaveLength(1);
+    expect(await text(onR(copies[0]!))).toBe('#!/bin/sh\necho gone.sh\n');
+    expect(await modeOf(onR(copies[0]!))).toBe(0o755);
+    expect(pulled.stderr).toMatch(/conflict: docs\/gone\.sh was chmodded on R \(755\) and E deleted it/);
+    // The rename: the file under its new name has R's bits, no copy at the old name.
+    await expect(stat(onR('moved.sh'))).rejects.toThrow();
+    expect((await conflictCopies(r)).filter((p) => p.startsWith('moved'))).toEqual([]);
+    expect(await text(onR('renamed.sh'))).toBe('#!/bin/sh\necho moved.sh\n');
+    expect(await modeOf(onR('renamed.sh'))).toBe(0o755);
+    expect(pulled.stderr).toMatch(/permissions: docs\/moved\.sh was chmodded on R \(755\) and renamed on E to docs\/renamed\.sh, which keeps R's 755/);
+
+    // The chmod goes upstream under the new name, as a permission change.
+    await roundTrip(/\(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
+    expect(await modeOf(onE('renamed.sh'))).toBe(0o755);
     expect(await treeDigest(r)).toEqual(await treeDigest(e));
   });
 });

@@ -224,9 +224,9 @@ async function applyRound(
       if (p.code === 'DISK_FULL') diskFull = true;
     }
   };
-  const conflict = (entry: EntryKey, copy: string, reason: string) => {
+  const conflict = (entry: EntryKey, copy: string, reason: string, edit = 'edited on R') => {
     result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason });
-    logger.warn(`conflict: ${entry.base_dir}/${entry.path} was edited on R and ${reason}; R's version is kept as ${entry.base_dir}/${copy}`);
+    logger.warn(`conflict: ${entry.base_dir}/${entry.path} was ${edit} and ${reason}; R's version is kept as ${entry.base_dir}/${copy}`);
   };
   /** One line where E's chmod replaced a different one R made (no copy keeps R's bits). */
   const modeReplaced = (entry: ChangeEntry, replacedBits: number | undefined) => {
@@ -651,15 +651,25 @@ async function applyRound(
           await discardPartials(entry.base_dir, entry.path);
           const current = lstatState(abs);
           if (current.kind === 'file') {
-            if (action.keepCopy || !sameLocalState(current, action.local)) {
+            const same = sameLocalState(current, action.local);
+            // R's chmod carried to E's new name only if that file arrived: else the copy keeps it.
+            const carried = action.carriedTo !== undefined && !unapplied.has(action.carriedTo);
+            if (action.keepCopy || !same || (action.carriedTo !== undefined && !carried)) {
               const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
-              conflict(entry, copy, 'E deleted it');
+              const chmodded = same ? action.chmodded : undefined;
+              conflict(entry, copy, 'E deleted it', chmodded === undefined ? undefined : `chmodded on R (${chmodded.toString(8)})`);
             } else {
               // Known race: an edit landing between this lstat and the unlink is lost; the window
               // is a few microseconds and there is no portable compare-and-unlink.
               await unlink(abs);
               tree.touch(abs);
               result.stats.deleted++;
+              if (carried && action.chmodded !== undefined) {
+                const to = `${action.carriedTo!.base_dir}/${action.carriedTo!.path}`;
+                logger.info(
+                  `permissions: ${entry.base_dir}/${entry.path} was chmodded on R (${action.chmodded.toString(8)}) and renamed on E to ${to}, which keeps R's ${action.chmodded.toString(8)}; the next --update-upstream sends it`,
+                );
+              }
             }
           }
           result.removals.push({ base_dir: entry.base_dir, path: entry.path });

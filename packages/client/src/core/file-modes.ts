@@ -25,3 +25,9 @@ export function mergeFileMode(base: number | null, r: number, e: number): FileMo
   if (eBits === b) return { bits: rBits, keptR: true, replacedR: null };
   return { bits: eBits, keptR: false, replacedR: rBits };
 }
+
+/** R's bits where they differ from those R received (`base`): a chmod made on R; else null. */
+export function chmodOnR(base: number, r: number): number | null {
+  const rBits = permissionBits(r);
+  return rBits === permissionBits(base) ? null : rBits;
+}

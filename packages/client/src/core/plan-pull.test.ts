@@ -52,7 +52,7 @@ function describeAction(action: PullAction): string {
     case 'record':
       return action.keepBase ? 'record, keep R edit' : 'record';
     case 'delete-file':
-      return action.keepCopy ? 'delete keeping a copy' : 'delete';
+      return `${action.keepCopy ? 'delete keeping a copy' : 'delete'}${action.chmodded === undefined ? '' : ` (R's chmod ${action.chmodded.toString(8)})`}`;
     default:
       return action.type;
   }
@@ -160,6 +160,11 @@ describe('planEntry: permission bits, three-way beside the content', () => {
     ['R edited and chmod 600, E chmod 700', entry('modify', { checksum: A, mode: 0o700 }), file({ size: 9, checksum: C, mode: 0o600 }), "record, keep R edit, E's 700, replacing R's 600"],
     // Recorded, or E's revert to 644 would later read as R's 755 standing against E's none.
     ["R edited and made E's chmod too", entry('modify', { checksum: A, mode: 0o755 }), file({ size: 9, checksum: C, mode: 0o755 }), "record, keep R edit, E's bits received"],
+    // E deletes the file: R's chmod is R's edit, kept as a copy like a content edit (before: gone unsaid)
+    ['R chmod +x, E deleted the file', entry('delete'), file({ mode: 0o755, checksum: A }), "delete keeping a copy (R's chmod 755)"],
+    ['R chmod +x, E deleted the file (stat as recorded: no hash)', entry('delete'), file({ mode: 0o755 }), "delete keeping a copy (R's chmod 755)"],
+    ['R chmod +x and edited, E deleted the file', entry('delete'), file({ size: 9, mode: 0o755, checksum: C }), 'delete keeping a copy'],
+    ['no chmod on R, E deleted the file', entry('delete'), file({ mode: 0o100644 }), 'delete'],
   ])('%s', (_name, e, local, expected) => {
     expect(bitsOf(planEntry({ entry: e, recorded: rec(), local }))).toBe(expected);
   });
@@ -321,6 +326,37 @@ describe('planPull', () => {
       'priv 500 made',
       'shared 750',
     ]);
+  });
+});
+
+describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the same content)', () => {
+  const X = 'e'.repeat(64);
+  const renamed = (over: { addMode?: number; addLocal?: LocalState; adds?: string[]; rBits?: number; rContent?: string } = {}) => [
+    { entry: entry('delete', { path: 'a.sh' }), recorded: rec({ path: 'a.sh', checksum: X }), local: file({ mode: over.rBits ?? 0o755, ...(over.rContent ? { size: 9, checksum: over.rContent } : { checksum: X }) }) },
+    ...(over.adds ?? ['b.sh']).map((path) => ({ entry: entry('add', { path, checksum: X, mode: over.addMode ?? 0o644 }), recorded: null, local: over.addLocal ?? absent })),
+  ];
+  const summary = (plan: ReturnType<typeof planPull>) =>
+    Object.values(plan)
+      .flat()
+      .map((a) => {
+        if (a.type === 'delete-file') return `${a.entry.path}: ${describeAction(a)}${a.carriedTo ? ` → ${a.carriedTo.path}` : ''}`;
+        if (a.type === 'fetch') return `${a.entry.path}: ${describeAction(a)}${a.keepBits === undefined ? '' : ` with R's ${a.keepBits.toString(8)}`}`;
+        return `${a.entry.path}: ${a.type}`;
+      });
+  it.each<[string, ReturnType<typeof renamed>, string[]]>([
+    ["R's chmod goes to the new name, no copy", renamed(), ["b.sh: fetch with R's 755", "a.sh: delete (R's chmod 755) → b.sh"]],
+    ['without a chmod on R, a plain rename', renamed({ rBits: 0o644 }), ['b.sh: fetch', 'a.sh: delete']],
+    ["E chmodded it too: the copy keeps R's bits", renamed({ addMode: 0o700 }), ['b.sh: fetch', "a.sh: delete keeping a copy (R's chmod 755)"]],
+    ['E copied it to two names: which one is unsure, the copy', renamed({ adds: ['b.sh', 'c.sh'] }), ['b.sh: fetch', 'c.sh: fetch', "a.sh: delete keeping a copy (R's chmod 755)"]],
+    ['R has a file of its own at the new name: the copy', renamed({ addLocal: file({ checksum: C }) }), ['b.sh: fetch keeping a copy', "a.sh: delete keeping a copy (R's chmod 755)"]],
+    ['R also edited the content: a content edit, the copy', renamed({ rContent: C }), ['b.sh: fetch', 'a.sh: delete keeping a copy']],
+  ])('%s', (_name, inputs, expected) => {
+    expect(summary(planPull(inputs))).toEqual(expected);
+  });
+
+  it("writes R's bits on the new file and records E's, so the chmod goes upstream", () => {
+    const fetch = planPull(renamed()).download[0]!;
+    expect(fetch.type === 'fetch' && fetchedModes(fetch, 0o644)).toEqual({ write: 0o755, record: 0o644 });
   });
 });
 

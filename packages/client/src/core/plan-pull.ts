@@ -13,9 +13,10 @@
 // stands and will go upstream) — or E's change is the one R itself staged upstream from what R
 // holds as received (ownEditReturned): R's own edit acknowledged, whatever R did since stands.
 // A file's permission bits are merged apart from its content (core/file-modes.ts): R's chmod
-// survives E's content change, and E's chmod reaches R's content edit.
+// survives E's content change, and E's chmod reaches R's content edit. E's deletion of a file R
+// only chmodded keeps it as a conflict copy too, but where E renamed it the chmod follows the file.
 import type { ChangeEntry } from '@zync/common';
-import { mergeFileMode, type FileModeMerge } from './file-modes.js';
+import { chmodOnR, mergeFileMode, type FileModeMerge } from './file-modes.js';
 import { classifyLocalEdit, knownLocalChecksum } from './local-edits.js';
 import type { EntryKey, LocalState, RecordedEntry } from './types.js';
 
@@ -119,7 +120,8 @@ export type PullAction =
    * Bring E's file: copy it from `source` (a path R holds with the same content) when given and
    * still intact, else download it. `keepCopy`: R's version at the path goes to a conflict copy
    * first. `clearDir` (null: no directory in the way): R holds a directory there; remove it if
-   * empty, else keep it as a copy. Bits: see ModeDecision.
+   * empty, else keep it as a copy. Bits: see ModeDecision (`keepBits` may also be R's chmod of
+   * the path E renamed from, carryRenamedChmods).
    */
   | ({ type: 'fetch'; entry: ChangeEntry; local: LocalState; source: EntryKey | null; keepCopy: boolean; clearDir: ClearDir | null } & ModeDecision)
   /** R already holds E's content; only mode / mtime differ. Bits: see ModeDecision. */
@@ -140,8 +142,13 @@ export type PullAction =
    * `stagedIn`: what R holds now is already staged, in this later session (not "goes upstream next").
    */
   | { type: 'record-staged'; entry: ChangeEntry; local: LocalState; bits?: number; stagedIn?: string }
-  /** Delete R's file; `keepCopy`: it holds R's edits, keep them as a conflict copy instead. */
-  | { type: 'delete-file'; entry: ChangeEntry; local: LocalState; keepCopy: boolean }
+  /**
+   * Delete R's file; `keepCopy`: it holds R's edits, keep them as a conflict copy instead.
+   * `chmodded`: R's edit is a chmod alone (these bits), content as received. `carriedTo`: that
+   * chmod goes with the content to the path E renamed the file to (carryRenamedChmods), so no
+   * copy — unless that fetch failed, then the copy is kept after all.
+   */
+  | { type: 'delete-file'; entry: ChangeEntry; local: LocalState; keepCopy: boolean; chmodded?: number; carriedTo?: ChangeEntry }
   /** Remove the directory once empty (a non-empty one holds R's files and is kept). */
   | { type: 'delete-dir'; entry: ChangeEntry; local: LocalState }
   /** Drop the record; leave the disk alone (nothing there, or something R made itself). */
@@ -276,7 +283,10 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
     }
     // A file R never received from E, or a link R put there, is R's own: left alone.
     if (local.kind !== 'file' || recorded?.kind !== 'file') return { type: 'forget', entry, local };
-    return { type: 'delete-file', entry, local, keepCopy: edit !== 'unchanged' };
+    if (edit !== 'unchanged') return { type: 'delete-file', entry, local, keepCopy: true };
+    // A chmod is an edit too (git's modify/delete): deleting the file would drop it unsaid.
+    const chmodded = chmodOnR(recorded.mode, local.mode);
+    return chmodded === null ? { type: 'delete-file', entry, local, keepCopy: false } : { type: 'delete-file', entry, local, keepCopy: true, chmodded };
   }
 
   if (entry.kind === 'dir') {
@@ -363,6 +373,48 @@ export function phaseOf(action: PullAction): Phase {
 const depth = (path: string) => path.split('/').length;
 
 /**
+ * A rename on E reaches R as the old path's deletion and an add of the same content at the new
+ * one. Where R had only chmodded the old file (`chmod +x a.sh`) and E renamed it (`mv a.sh b.sh`)
+ * without a chmod of its own, R's user expects the file to keep R's bits under its new name, as a
+ * local `mv` would: a conflict copy of identical content at the old name would only be clutter to
+ * clean up, and the chmod would never go upstream. So the new path takes R's bits (recorded with
+ * E's, so the next --update-upstream sends the chmod for it) and the old file goes without a copy.
+ * Only where the pairing is certain: one such deletion and one add of that content, nothing of
+ * R's at the new path, E's bits there those R received for the old one; else the copy stays.
+ */
+function carryRenamedChmods(planned: readonly { input: PlanInput; action: PullAction }[]): PullAction[] {
+  type Deletion = { received: RecordedEntry; action: Extract<PullAction, { type: 'delete-file' }>; chmodded: number };
+  const deletions = new Map<string, Deletion[]>();
+  for (const { input, action } of planned) {
+    const received = input.recorded;
+    if (action.type !== 'delete-file' || action.chmodded === undefined || received?.checksum == null) continue;
+    deletions.set(received.checksum, [...(deletions.get(received.checksum) ?? []), { received, action, chmodded: action.chmodded }]);
+  }
+  if (deletions.size === 0) return planned.map(({ action }) => action);
+  /** E's file fetched where R holds nothing and never received a file. */
+  const addOf = ({ input, action }: { input: PlanInput; action: PullAction }) =>
+    action.type === 'fetch' && !action.keepCopy && action.clearDir === null && action.entry.checksum !== null && input.local.kind === 'absent' && input.recorded?.kind !== 'file'
+      ? { action, checksum: action.entry.checksum }
+      : null;
+  const adds = new Map<string, number>();
+  for (const p of planned) {
+    const add = addOf(p);
+    if (add) adds.set(add.checksum, (adds.get(add.checksum) ?? 0) + 1);
+  }
+  const carried = new Map<PullAction, PullAction>();
+  for (const p of planned) {
+    const add = addOf(p);
+    const from = add && adds.get(add.checksum) === 1 ? deletions.get(add.checksum) : undefined;
+    if (!add || from?.length !== 1) continue;
+    const { received, action: deletion, chmodded } = from[0]!;
+    if ((add.action.entry.mode & 0o7777) !== (received.mode & 0o7777)) continue;
+    carried.set(add.action, { ...add.action, keepBits: chmodded });
+    carried.set(deletion, { ...deletion, keepCopy: false, carriedTo: add.action.entry });
+  }
+  return planned.map(({ action }) => carried.get(action) ?? action);
+}
+
+/**
  * Plans a batch, grouped by phase in execution order: directories (parents first), copies from
  * local content (before anything overwrites or deletes their sources), downloads, attribute-only
  * changes and records, file deletions, directory deletions (children first), files that replace
@@ -371,8 +423,7 @@ const depth = (path: string) => path.split('/').length;
  */
 export function planPull(inputs: readonly PlanInput[], sources: ReadonlyMap<string, EntryKey> = new Map()): Record<Phase, PullAction[]> {
   const plan = Object.fromEntries(PHASES.map((phase) => [phase, [] as PullAction[]])) as Record<Phase, PullAction[]>;
-  for (const input of inputs) {
-    const action = planEntry(input, sources);
+  for (const action of carryRenamedChmods(inputs.map((input) => ({ input, action: planEntry(input, sources) })))) {
     plan[phaseOf(action)].push(action);
     if (action.type === 'mkdir') plan['dir-modes'].push({ type: 'set-dir-mode', entry: action.entry, local: action.local, made: true });
   }
