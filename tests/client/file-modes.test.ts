@@ -2,8 +2,9 @@
 // git merges a mode change on one side with a content change on the other. R's `chmod +x`
 // survives E's content change on pull and then goes upstream as a permission change (before, E's
 // content and E's bits replaced R's file silently); E's chmod reaches R's content edit at the pull
-// (before, only once R's edit had gone upstream and been applied); different chmods on both
-// sides leave E's bits, said in one line.
+// (before, only once R's edit had gone upstream and been applied), staged or not; different
+// chmods on both sides leave E's bits, said in one line. R's chmod of a file E deletes is kept in
+// a conflict copy, and follows a file E renames (before, both were lost without a word).
 import { chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +39,7 @@ describe('permission bits merge apart from content on pull', () => {
       await writeFile(path.join(e, 'src.txt'), 'small source\n', { mode: 0o644 });
       for (const name of ['copied.bin', 'copied-both.bin']) await writeFile(path.join(e, name), Buffer.alloc(LARGE_COPY, 4), { mode: 0o644 });
       for (const name of ['copied.txt', 'copied-both.txt']) await writeFile(path.join(e, name), 'small v1\n', { mode: 0o644 });
-      for (const name of ['gone.sh', 'moved.sh']) await writeFile(path.join(e, name), `#!/bin/sh\necho ${name}\n`, { mode: 0o644 });
+      for (const name of ['gone.sh', 'moved.sh', 'staged.sh']) await writeFile(path.join(e, name), `#!/bin/sh\necho ${name}\n`, { mode: 0o644 });
     }));
   });
   afterAll(async () => {
@@ -188,5 +189,37 @@ describe('permission bits merge apart from content on pull', () => {
     await roundTrip(/\(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
     expect(await modeOf(onE('renamed.sh'))).toBe(0o755);
     expect(await treeDigest(r)).toEqual(await treeDigest(e));
+  });
+
+  it("gives R's staged edit E's chmod at the pull, and applying the session keeps it", async () => {
+    await writeFile(onR('staged.sh'), '#!/bin/sh\necho staged from R\n');
+    const sent = await runUpstream(setup);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/\(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
+    await chmod(onE('staged.sh'), 0o755);
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(await text(onR('staged.sh'))).toBe('#!/bin/sh\necho staged from R\n');
+    expect(await modeOf(onR('staged.sh'))).toBe(0o755);
+    expect(pulled.stderr).not.toMatch(/conflict:|permissions:/);
+    // The session already holds what R has: nothing to send again.
+    const again = await runUpstream(setup);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout + again.stderr).toMatch(/Nothing new to send upstream: 1 chang/);
+
+    const applied = await runApply(daemon, ['apply', stagingIdFrom(sent.stdout), '--non-interactive']);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    expect(await text(onE('staged.sh'))).toBe('#!/bin/sh\necho staged from R\n');
+    expect(await modeOf(onE('staged.sh'))).toBe(0o755);
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const back = await runClientOnce(setup);
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stderr).not.toMatch(/conflict:|permissions:/);
+    expect(await modeOf(onR('staged.sh'))).toBe(0o755);
+    expect(await treeDigest(r)).toEqual(await treeDigest(e));
+    const after = await runUpstream(setup);
+    expect(after.stdout + after.stderr).toMatch(/Nothing to send upstream/);
   });
 });

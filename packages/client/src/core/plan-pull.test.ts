@@ -169,10 +169,21 @@ describe('planEntry: permission bits, three-way beside the content', () => {
     expect(bitsOf(planEntry({ entry: e, recorded: rec(), local }))).toBe(expected);
   });
 
-  it("leaves E's chmod for later where R staged its edit: the staged record holds no base bits, and E applying it brings them", () => {
+  it("gives R's staged edit E's chmod where the session carries no chmod of R's", () => {
+    const input = { entry: entry('modify', { checksum: A, mode: 0o755 }), recorded: rec(), local: file({ size: 9, checksum: C }), inDir: true };
+    const sent = (mode: number, base_mode: number | null): StagedAtPath => ({ kind: 'file', operation: 'modify', checksum: C, base_checksum: A, mode, base_mode });
+    expect(bitsOf(planEntry({ ...input, staged: [sent(0o644, 0o644)] }))).toBe("record, keep R edit, E's 755");
+    expect(bitsOf(planEntry({ ...input, staged: [sent(0o644, 0o644), { ...sent(0o644, 0o644), checksum: D }] }))).toBe("record, keep R edit, E's 755");
+    // A session that carries R's chmod meets E's on E's apply, where a person decides.
+    expect(bitsOf(planEntry({ ...input, local: file({ size: 9, checksum: C, mode: 0o600 }), staged: [sent(0o600, 0o644)] }))).toBe('record, keep R edit');
+    expect(bitsOf(planEntry({ ...input, staged: [sent(0o600, 0o644), sent(0o644, 0o644)] }))).toBe('record, keep R edit');
+  });
+
+  it("leaves E's chmod for later where R's staged record predates base bits: E applying it brings them", () => {
     const staged: StagedAtPath[] = [{ kind: 'file', operation: 'modify', checksum: C, base_checksum: A, mode: 0o644 }];
     const input = { entry: entry('modify', { checksum: A, mode: 0o755 }), recorded: rec(), local: file({ size: 9, checksum: C }), inDir: true };
     expect(bitsOf(planEntry({ ...input, staged }))).toBe('record, keep R edit');
+    expect(bitsOf(planEntry({ ...input, staged: [{ ...staged[0]!, base_mode: null }] }))).toBe('record, keep R edit');
     // E applied R's edit, keeping its chmod: R's file gets it then.
     expect(planEntry({ ...input, entry: entry('modify', { checksum: C, mode: 0o755 }), local: file({ size: 9, checksum: D }), staged })).toMatchObject({ type: 'record-staged' });
     expect(planEntry({ ...input, entry: entry('modify', { checksum: C, mode: 0o755 }), staged })).toMatchObject({ type: 'set-attributes' });

@@ -13,7 +13,7 @@
 // stands and will go upstream) — or E's change is the one R itself staged upstream from what R
 // holds as received (ownEditReturned): R's own edit acknowledged, whatever R did since stands.
 // A file's permission bits are merged apart from its content (core/file-modes.ts): R's chmod
-// survives E's content change, and E's chmod reaches R's content edit. E's deletion of a file R
+// survives E's content change, and E's chmod reaches R's content edit (staged or not). E's deletion of a file R
 // only chmodded keeps it as a conflict copy too, but where E renamed it the chmod follows the file.
 import type { ChangeEntry } from '@zync/common';
 import { chmodOnR, mergeFileMode, type FileModeMerge } from './file-modes.js';
@@ -52,6 +52,8 @@ export interface StagedAtPath {
   base_checksum: string | null;
   /** Permission bits sent (null: a deletion, a directory, or staged before modes were kept). */
   mode: number | null;
+  /** The bits R had received when it sent `mode` (null or absent: not a modify, or staged before they were kept). */
+  base_mode?: number | null;
   /** The session that holds it, for the log (absent: not told). */
   staging_id?: string;
 }
@@ -257,6 +259,11 @@ function stagedSince(input: PlanInput): string | undefined {
   return held !== undefined && held === newest.checksum && sameBits ? newest.staging_id : undefined;
 }
 
+/** A staged edit of a file's content that leaves its bits to E: those R sent are those it had received. */
+function carriesNoChmod(s: StagedAtPath): boolean {
+  return s.kind === 'file' && s.operation === 'modify' && s.mode !== null && s.base_mode != null && s.mode === s.base_mode;
+}
+
 /** Whether E's change is what this staged row sent. */
 function sentAs(s: StagedAtPath, entry: ChangeEntry): boolean {
   return entry.operation === 'delete' ? s.operation === 'delete' : s.operation !== 'delete' && s.checksum === entry.checksum;
@@ -332,11 +339,13 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
       }
       if (edit === 'unchanged') return fetch(false);
       // R edited the file. If E still holds the content R's edit started from, R's edit stands,
-      // with E's chmod if E made one — unless R has staged the file: that record holds the bits
-      // R sent but not those it had received, so R's file taking E's bits would look like a
-      // new edit and go upstream again; E's chmod then comes once E applies it (bitsFromE).
+      // with E's chmod if E made one — also while R's edit waits staged, where every session
+      // holding it carried no chmod of R's: E's apply keeps E's bits then, and --update-upstream
+      // takes R's file with them for what is staged (plan-upstream.ts, sameBitsOnE). A session
+      // that carries R's chmod, or one recorded without its base bits, meets E's chmod on E's
+      // apply instead: E's chmod then comes back with it (bitsFromE).
       if (recorded?.kind === 'file' && recorded.checksum === wanted) {
-        const takesE = modes !== null && !modes.keptR && bits !== (local.mode & 0o7777) && (input.staged ?? []).length === 0;
+        const takesE = modes !== null && !modes.keptR && bits !== (local.mode & 0o7777) && (input.staged ?? []).every(carriesNoChmod);
         if (takesE) return { type: 'record', entry, local, keepBase: true, bits, ...modeDecision(modes) };
         // The same chmod on both sides: E's bits are received, else E's later revert of them would
         // read as R's chmod standing against E's none.

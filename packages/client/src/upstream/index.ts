@@ -282,6 +282,7 @@ async function planAndSend(
             checksum: e.checksum,
             base_checksum: e.base_checksum,
             mode: e.mode ?? null,
+            base_mode: e.base_mode ?? null,
           })),
           scanned,
           Date.now(),

@@ -58,7 +58,7 @@ describe('findSuspects', () => {
 
 describe('planUpstream', () => {
   const hashed = (path: string, checksum: string, over: Partial<HashedFile> = {}): HashedFile => ({ ...local(path), checksum, ...over });
-  const staged = (path: string, checksum: string | null, base: string | null, mode: number | null = checksum === null ? null : 0o644): StagedRecord => ({
+  const staged = (path: string, checksum: string | null, base: string | null, mode: number | null = checksum === null ? null : 0o644, base_mode?: number): StagedRecord => ({
     base_dir: 'd',
     path,
     staging_id: 'S1',
@@ -67,6 +67,7 @@ describe('planUpstream', () => {
     checksum,
     base_checksum: base,
     mode,
+    ...(base_mode === undefined ? {} : { base_mode }),
   });
 
   it.each<[string, HashedFile[], ReceivedFile[], ReceivedFile[], StagedRecord[], [string, string, string | null, string | null][], string[]]>([
@@ -79,6 +80,11 @@ describe('planUpstream', () => {
     ['staged, then edited again', [hashed('a', C)], [got('a')], [], [staged('a', B, A)], [['a', 'modify', C, A]], []],
     ['staged, then chmod on R: sent again with the new bits', [hashed('a', B, { mode: 0o755 })], [got('a')], [], [staged('a', B, A)], [['a', 'modify', B, A]], []],
     ['staged before modes were kept: sent again once', [hashed('a', B)], [got('a')], [], [staged('a', B, A, null)], [['a', 'modify', B, A]], []],
+    // R's staged edit took E's chmod at a pull: applied on E, the session leaves E's bits anyway.
+    ["staged with no chmod, then E's chmod pulled: already staged", [hashed('a', B, { mode: 0o755 })], [got('a', { mode: 0o755 })], [], [staged('a', B, A, 0o644, 0o644)], [], ['a']],
+    ["staged with R's chmod, then E's chmod pulled: sent again", [hashed('a', B, { mode: 0o755 })], [got('a', { mode: 0o755 })], [], [staged('a', B, A, 0o600, 0o644)], [['a', 'modify', B, A]], []],
+    ["staged with no chmod, then R's chmod: sent again", [hashed('a', B, { mode: 0o755 })], [got('a')], [], [staged('a', B, A, 0o644, 0o644)], [['a', 'modify', B, A]], []],
+    ["staged without its base bits, then E's chmod pulled: sent again", [hashed('a', B, { mode: 0o755 })], [got('a', { mode: 0o755 })], [], [staged('a', B, A, 0o644)], [['a', 'modify', B, A]], []],
     ['staged, but E sent a new base since', [hashed('a', B)], [got('a', { checksum: C })], [], [staged('a', B, A)], [['a', 'modify', B, C]], []],
     ['a staged deletion is not sent again', [], [got('a')], [got('a')], [staged('a', null, A)], [], ['a']],
     ['staged as edit, now deleted', [], [got('a')], [got('a')], [staged('a', B, A)], [['a', 'delete', null, A]], []],

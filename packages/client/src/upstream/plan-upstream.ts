@@ -67,6 +67,8 @@ export interface StagedRecord {
   base_checksum: string | null;
   /** R's permission bits as sent (null: a deletion, a directory, or staged before modes were kept). */
   mode: number | null;
+  /** The bits R had received, `mode` was weighed against on E (null or absent: not a modify, or staged before they were kept). */
+  base_mode?: number | null;
 }
 
 export interface HashedFile extends LocalFile {
@@ -302,7 +304,7 @@ export function planUpstream(input: {
       staged.operation === entry.operation &&
       staged.checksum === entry.checksum &&
       staged.base_checksum === entry.base_checksum &&
-      staged.mode === (entry.mode ?? null);
+      sameBitsOnE(staged, entry);
     if (same) {
       plan.already_staged.push({ base_dir: entry.base_dir, path: entry.path, staging_id: staged.staging_id });
     } else {
@@ -316,6 +318,18 @@ export function planUpstream(input: {
   plan.reverted.sort(order);
   plan.withheld.sort(order);
   return plan;
+}
+
+/**
+ * Whether the staged entry leaves E's file the bits this one would. The same bits, or neither
+ * carries a chmod of R's (its bits are those R had received): E keeps its own either way. The
+ * second is R's file that took E's chmod at a pull while the edit waited staged (core/plan-pull.ts):
+ * the session already holds it, and sending it again would stage the same edit twice.
+ */
+function sameBitsOnE(staged: StagedRecord, entry: UpstreamEntry): boolean {
+  if (staged.mode === (entry.mode ?? null)) return true;
+  const noChmod = (mode: number | null | undefined, base: number | null | undefined) => mode != null && base != null && mode === base;
+  return entry.operation === 'modify' && staged.operation === 'modify' && noChmod(staged.mode, staged.base_mode) && noChmod(entry.mode, entry.base_mode);
 }
 
 /**

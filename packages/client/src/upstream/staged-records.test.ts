@@ -28,6 +28,7 @@ const record = (p: string, over: Partial<StagedRecord> = {}): StagedRecord => ({
   checksum: 'b'.repeat(64),
   base_checksum: 'a'.repeat(64),
   mode: 0o755,
+  base_mode: null,
   ...over,
 });
 const scanned = { baseDirs: new Set(['docs']), stillPending: new Set([fileKey('docs', 'tool.sh'), fileKey('docs', 'gone.txt')]) };
@@ -225,5 +226,29 @@ describe('StagedRecords', () => {
     records.close();
     // Opening again finds the column and leaves it be.
     StagedRecords.open(file).close();
+  });
+
+  it('keeps the bits R had received with each session, and adds the column to tables made before it', () => {
+    const file = dbFile();
+    const old = new Database(file);
+    old.exec(`CREATE TABLE upstream_staged (
+      base_dir TEXT NOT NULL, path TEXT NOT NULL, log_id TEXT NOT NULL, staging_id TEXT NOT NULL,
+      kind TEXT NOT NULL, operation TEXT NOT NULL, checksum TEXT, base_checksum TEXT,
+      staged_at INTEGER NOT NULL, mode INTEGER, PRIMARY KEY (base_dir, path)) STRICT;
+      CREATE TABLE upstream_staged_sessions (base_dir TEXT NOT NULL, path TEXT NOT NULL, staging_id TEXT NOT NULL,
+      kind TEXT NOT NULL, operation TEXT NOT NULL, checksum TEXT, base_checksum TEXT, mode INTEGER,
+      UNIQUE (base_dir, path, staging_id)) STRICT`);
+    old.prepare(`INSERT INTO upstream_staged VALUES ('docs', 'tool.sh', 'log-1', 'S0', 'file', 'modify', ?, ?, 1, 493)`).run('b'.repeat(64), 'a'.repeat(64));
+    old.close();
+
+    const records = StagedRecords.open(file);
+    expect(records.load('log-1').get(fileKey('docs', 'tool.sh'))).toEqual(record('tool.sh', { staging_id: 'S0', base_mode: null }));
+    records.update('log-1', [record('tool.sh', { staging_id: 'S2', base_mode: 0o644 })], scanned, 2);
+    records.update('log-1', [record('tool.sh', { staging_id: 'S3', mode: 0o644, base_mode: 0o644 })], scanned, 3);
+    expect(records.lookup('log-1', [{ base_dir: 'docs', path: 'tool.sh' }]).get(fileKey('docs', 'tool.sh'))?.map((r) => [r.staging_id, r.mode, r.base_mode])).toEqual([
+      ['S2', 0o755, 0o644],
+      ['S3', 0o644, 0o644],
+    ]);
+    records.close();
   });
 });

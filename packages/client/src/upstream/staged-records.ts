@@ -1,5 +1,5 @@
 // R's memory of what it already staged on E: per path, the staging session, the content and
-// permission bits sent (null for a deletion) and the base it was edited from, scoped to the
+// permission bits sent (null for a deletion) and the base it was edited from (content and bits), scoped to the
 // daemon's log_id; and, while that lives, what each earlier session still held there. It lets
 // --update-upstream skip a change that a pending session already holds unchanged, and the pull
 // tell R's own edit applied on E from E's change (core/plan-pull.ts). Lives in the
@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS upstream_staged (
   base_checksum TEXT,            -- what R had received when it sent it
   staged_at     INTEGER NOT NULL,
   mode          INTEGER,         -- permission bits sent; NULL for a deletion or a directory
+  base_mode     INTEGER,         -- the bits R had received when it sent them; NULL but for a modify
   PRIMARY KEY (base_dir, path)
 ) STRICT;
 -- What each session R sent a path in held for it, while the path's upstream_staged row lives:
@@ -41,12 +42,20 @@ CREATE TABLE IF NOT EXISTS upstream_staged_sessions (
   checksum      TEXT,
   base_checksum TEXT,
   mode          INTEGER,
+  base_mode     INTEGER,
   UNIQUE (base_dir, path, staging_id)
 ) STRICT;
 `;
 
-/** Tables made before a column existed get it here; their rows read NULL (sent again once). */
-const ADDED_COLUMNS = [{ name: 'mode', type: 'INTEGER' }] as const;
+/**
+ * Tables made before a column existed get it here; their rows read NULL: sent again once (mode),
+ * or E's chmod waits for E's apply, as it did (base_mode).
+ */
+const ADDED_COLUMNS = [
+  { table: 'upstream_staged', name: 'mode', type: 'INTEGER' },
+  { table: 'upstream_staged', name: 'base_mode', type: 'INTEGER' },
+  { table: 'upstream_staged_sessions', name: 'base_mode', type: 'INTEGER' },
+] as const;
 
 export class StagedRecords {
   private readonly db: Database.Database;
@@ -62,9 +71,9 @@ export class StagedRecords {
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 5000');
       db.exec(SCHEMA);
-      const columns = new Set((db.pragma('table_info(upstream_staged)') as { name: string }[]).map((c) => c.name));
-      for (const { name, type } of ADDED_COLUMNS) {
-        if (!columns.has(name)) db.exec(`ALTER TABLE upstream_staged ADD COLUMN ${name} ${type}`);
+      for (const { table, name, type } of ADDED_COLUMNS) {
+        const columns = new Set((db.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name));
+        if (!columns.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${type}`);
       }
       return new StagedRecords(db);
     } catch (err) {
@@ -76,7 +85,7 @@ export class StagedRecords {
   /** Records staged against this log_id, by fileKey. */
   load(logId: string): Map<string, StagedRecord> {
     const rows = this.db
-      .prepare(`SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode FROM upstream_staged WHERE log_id = ?`)
+      .prepare(`SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode, base_mode FROM upstream_staged WHERE log_id = ?`)
       .all(logId) as StagedRecord[];
     return new Map(rows.map((r) => [fileKey(r.base_dir, r.path), r]));
   }
@@ -91,10 +100,10 @@ export class StagedRecords {
     // Asked for every batch R pulls: with nothing staged against this log (the usual case), no lookups.
     if (keys.length === 0 || !this.db.prepare(`SELECT 1 FROM upstream_staged WHERE log_id = ? LIMIT 1`).get(logId)) return found;
     const get = this.db.prepare(
-      `SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ?`,
+      `SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode, base_mode FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ?`,
     );
     const before = this.db.prepare(
-      `SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode FROM upstream_staged_sessions
+      `SELECT base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode, base_mode FROM upstream_staged_sessions
        WHERE base_dir = ? AND path = ? AND staging_id != ? ORDER BY rowid`,
     );
     for (const key of keys) {
@@ -155,18 +164,19 @@ export class StagedRecords {
         if (row.log_id !== logId || resolved) this.dropPath(row.base_dir, row.path);
       }
       const put = this.db.prepare(
-        `INSERT INTO upstream_staged (base_dir, path, log_id, staging_id, kind, operation, checksum, base_checksum, mode, staged_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO upstream_staged (base_dir, path, log_id, staging_id, kind, operation, checksum, base_checksum, mode, base_mode, staged_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (base_dir, path) DO UPDATE SET log_id = excluded.log_id, staging_id = excluded.staging_id,
            kind = excluded.kind, operation = excluded.operation, checksum = excluded.checksum,
-           base_checksum = excluded.base_checksum, mode = excluded.mode, staged_at = excluded.staged_at`,
+           base_checksum = excluded.base_checksum, mode = excluded.mode, base_mode = excluded.base_mode, staged_at = excluded.staged_at`,
       );
       const keep = this.db.prepare(
-        `INSERT OR REPLACE INTO upstream_staged_sessions (base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO upstream_staged_sessions (base_dir, path, staging_id, kind, operation, checksum, base_checksum, mode, base_mode)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const r of staged) {
-        put.run(r.base_dir, r.path, logId, r.staging_id, r.kind, r.operation, r.checksum, r.base_checksum, r.mode, now);
-        keep.run(r.base_dir, r.path, r.staging_id, r.kind, r.operation, r.checksum, r.base_checksum, r.mode);
+        put.run(r.base_dir, r.path, logId, r.staging_id, r.kind, r.operation, r.checksum, r.base_checksum, r.mode, r.base_mode ?? null, now);
+        keep.run(r.base_dir, r.path, r.staging_id, r.kind, r.operation, r.checksum, r.base_checksum, r.mode, r.base_mode ?? null);
       }
       // Immediate: a deferred transaction that reads first cannot wait for another writer's lock
       // (SQLite answers SQLITE_BUSY at once), and this record of a session E already finalized
