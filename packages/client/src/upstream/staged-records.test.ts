@@ -209,15 +209,23 @@ describe('StagedRecords', () => {
     records.close();
   });
 
-  it('adds the mode column to a table made before it existed; old rows read null', () => {
+  /** A database an older client made: upstream_staged with the first columns and `added`, holding one row of S0. */
+  const olderDatabase = (added: readonly string[], values: readonly number[], more = ''): string => {
     const file = dbFile();
     const old = new Database(file);
     old.exec(`CREATE TABLE upstream_staged (
       base_dir TEXT NOT NULL, path TEXT NOT NULL, log_id TEXT NOT NULL, staging_id TEXT NOT NULL,
       kind TEXT NOT NULL, operation TEXT NOT NULL, checksum TEXT, base_checksum TEXT,
-      staged_at INTEGER NOT NULL, PRIMARY KEY (base_dir, path)) STRICT`);
-    old.prepare(`INSERT INTO upstream_staged VALUES ('docs', 'tool.sh', 'log-1', 'S0', 'file', 'modify', ?, ?, 1)`).run('b'.repeat(64), 'a'.repeat(64));
+      staged_at INTEGER NOT NULL, ${added.map((c) => `${c} INTEGER, `).join('')}PRIMARY KEY (base_dir, path)) STRICT; ${more}`);
+    old
+      .prepare(`INSERT INTO upstream_staged VALUES ('docs', 'tool.sh', 'log-1', 'S0', 'file', 'modify', ?, ?, 1${', ?'.repeat(values.length)})`)
+      .run('b'.repeat(64), 'a'.repeat(64), ...values);
     old.close();
+    return file;
+  };
+
+  it('adds the mode column to a table made before it existed; old rows read null', () => {
+    const file = olderDatabase([], []);
 
     const records = StagedRecords.open(file);
     expect(records.load('log-1').get(fileKey('docs', 'tool.sh'))).toEqual(record('tool.sh', { staging_id: 'S0', mode: null }));
@@ -229,17 +237,13 @@ describe('StagedRecords', () => {
   });
 
   it('keeps the bits R had received with each session, and adds the column to tables made before it', () => {
-    const file = dbFile();
-    const old = new Database(file);
-    old.exec(`CREATE TABLE upstream_staged (
-      base_dir TEXT NOT NULL, path TEXT NOT NULL, log_id TEXT NOT NULL, staging_id TEXT NOT NULL,
-      kind TEXT NOT NULL, operation TEXT NOT NULL, checksum TEXT, base_checksum TEXT,
-      staged_at INTEGER NOT NULL, mode INTEGER, PRIMARY KEY (base_dir, path)) STRICT;
-      CREATE TABLE upstream_staged_sessions (base_dir TEXT NOT NULL, path TEXT NOT NULL, staging_id TEXT NOT NULL,
-      kind TEXT NOT NULL, operation TEXT NOT NULL, checksum TEXT, base_checksum TEXT, mode INTEGER,
-      UNIQUE (base_dir, path, staging_id)) STRICT`);
-    old.prepare(`INSERT INTO upstream_staged VALUES ('docs', 'tool.sh', 'log-1', 'S0', 'file', 'modify', ?, ?, 1, 493)`).run('b'.repeat(64), 'a'.repeat(64));
-    old.close();
+    const file = olderDatabase(
+      ['mode'],
+      [0o755],
+      `CREATE TABLE upstream_staged_sessions (base_dir TEXT NOT NULL, path TEXT NOT NULL, staging_id TEXT NOT NULL,
+         kind TEXT NOT NULL, operation TEXT NOT NULL, checksum TEXT, base_checksum TEXT, mode INTEGER,
+         UNIQUE (base_dir, path, staging_id)) STRICT`,
+    );
 
     const records = StagedRecords.open(file);
     expect(records.load('log-1').get(fileKey('docs', 'tool.sh'))).toEqual(record('tool.sh', { staging_id: 'S0', base_mode: null }));
