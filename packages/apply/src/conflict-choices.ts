@@ -19,8 +19,9 @@ export function conflictChoices(q: Pick<ConflictQuestion, 'decisions' | 'labels'
     { key: KEYS.diff, name: 'show the diff again', value: 'diff' },
     { key: KEYS.quit, name: 'quit (what was applied so far stays applied)', value: 'quit' },
   ];
-  // Enter alone keeps E's version: it writes nothing into E's tree, and R's version is not lost
-  // (R still holds it; its pull never overwrites a local edit without a kept copy). Taking R's
+  // Enter alone keeps E's version: it writes nothing into E's tree, and R's content is not lost
+  // (R still holds it, and its pull keeps a local edit as a conflict copy; a chmod of R's that
+  // E's differs from takes E's bits with a line, as any pull does). Taking R's
   // replaces E's file and keeping both adds one to E's tree: each needs its own key. Every
   // conflict offers keep E's (decisionsFor); quit, which changes nothing either, stands in else.
   return { choices, defaultKey: q.decisions.includes('keep_e') ? KEYS.keep_e : KEYS.quit };
