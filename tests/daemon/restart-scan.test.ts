@@ -146,6 +146,19 @@ describe('zync-daemon start-up scan', () => {
     const log = await logOf(second);
     expect(log.filter((e) => e.operation === 'delete')).toEqual([]);
     expect(log).toHaveLength(50);
+    // Held, as when the watcher finds it emptied: served as unavailable until it is back.
+    const client = await connect(second.url, second.token);
+    try {
+      const page = await client.request('GET_CHANGES', { since_sequence: 0, limit: 10 });
+      expect(page.unavailable_dirs).toEqual(['w']);
+      for (let i = 0; i < 50; i++) writeFileSync(path.join(root, `f${i}.txt`), `${i}`);
+      await waitFor(() => /root "w" is back; rescanning it/.test(second.stderr()), { what: 'the daemon to take the root back' });
+      await waitFor(async () => (await client.request('GET_CHANGES', { since_sequence: 0, limit: 10 })).unavailable_dirs === undefined, {
+        what: 'the root to be served again',
+      });
+    } finally {
+      await client.close();
+    }
     await second.stop();
   });
 });

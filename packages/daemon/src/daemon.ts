@@ -143,7 +143,8 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
       logUntracked(log, untracked, root.name); // rules changed while stopped, or a newer zync's built-in ones
       files += result.files;
       hashed += result.hashed;
-      if (result.verdict.status !== 'ok') log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, result.verdict.reason);
+      // Held as the watcher holds it: served as unavailable (to uploads and pulls) until it is back.
+      if (result.verdict.status !== 'ok') watcher.holdRoot(root, result.verdict.reason);
       if (result.stopped) break;
     }
     const cut = stopped() ? '; stopped before the end, the rest is scanned at the next start' : '';

@@ -665,9 +665,10 @@ export class TreeWatcher {
 
   /**
    * Stops processing a root that vanished or was emptied (its events are dropped, nothing is
-   * logged for it) until checkRootNow believes it again, then watches and rescans it.
+   * logged for it) until checkRootNow believes it again, then watches and rescans it. Also
+   * called for a root the start-up scan found vanished or emptied.
    */
-  private holdRoot(root: Root, reason: string): void {
+  holdRoot(root: Root, reason: string): void {
     if (!root.available) return;
     root.available = false;
     this.log.error({ base_dir: root.name, code: 'ROOT_UNAVAILABLE' }, reason);
