@@ -298,8 +298,9 @@ export class PullEngine {
       if (page.from_sequence !== since || page.to_sequence < since || (page.more_available && page.to_sequence === since)) {
         throw new ZyncError('BAD_MESSAGE', `The daemon answered changes after ${since} with the range (${page.from_sequence}, ${page.to_sequence}].`);
       }
-      // The last page's word stands: E's roots as they are at the end of the pass.
-      summary.unavailableOnE = this.active.filter((name) => page.unavailable_dirs?.includes(name) === true);
+      // The last page's word stands: E's roots as they are at the end of the pass. Of every root
+      // this client syncs, held on R or not: it is E's word, and the runner tells changes of it.
+      summary.unavailableOnE = this.options.dirNames.filter((name) => page.unavailable_dirs?.includes(name) === true);
       next = page.more_available ? getPage(page.to_sequence) : null;
       next?.catch(() => undefined); // observed when awaited; a failed pass may drop it
       // Noted from the whole page, not only the collapsed entries: see placementsOf.
