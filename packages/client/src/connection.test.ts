@@ -11,7 +11,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AtomicFileWriter, PROTOCOL_VERSION, decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
-import { Connection, RECEIVE_HIGH_WATER_BYTES, checkCaContent, connectError, describeClose, serverShown } from './connection.js';
+import { Connection, RECEIVE_HIGH_WATER_BYTES, checkCaContent, checkServerUrl, connectError, describeClose, serverShown } from './connection.js';
 import { YOUNG_GC_BYTES } from './young-gc.js';
 
 type Handler = (ws: WebSocket, message: Record<string, unknown>) => void;
@@ -97,8 +97,34 @@ describe('Connection.open', () => {
     ['an IPv6 address with its port, as given', 'ws://[::1]:8000', 'ws://[::1]:8000'],
     ['an IPv6 address without a port, with port 80', 'ws://[::1]', 'ws://[::1] (port 80)'],
     ['port 80 given explicitly, as given', 'ws://localhost:80', 'ws://localhost:80'],
+    ['a port after ws: without slashes, as given (Node dials it)', 'ws:127.0.0.1:18432', 'ws:127.0.0.1:18432'],
   ])('shows %s', (_why, url, shown) => {
     expect(serverShown(url)).toBe(shown);
+  });
+
+  // Node's parser reads credentials without `//` too, and a password with `#` parses as no URL.
+  it.each([
+    ['ws://user:secret@h:1', 'ws://…@h:1'],
+    ['ws:user:secret@127.0.0.1:1', 'ws:…@127.0.0.1:1'],
+    ['ws:\\\\user:secret@h', 'ws:\\\\…@h'],
+    ['ws://u:se#c/r?et@h:1', 'ws://…@h:1'],
+    ['ws://h:1/path', 'ws://h:1/path'],
+  ])('refuses %s without echoing its password', (url, shown) => {
+    const refusal = (() => {
+      try {
+        checkServerUrl(url);
+      } catch (err) {
+        return err;
+      }
+      return null;
+    })();
+    if (!url.includes('@')) {
+      expect(refusal).toBeNull();
+      return;
+    }
+    expect(refusal).toMatchObject({ code: 'BAD_ARGUMENT' });
+    expect((refusal as Error).message).toContain(shown);
+    expect((refusal as Error).message).not.toMatch(/secret|se#c/);
   });
 
   it.each([

@@ -163,10 +163,13 @@ const CHECK_SERVER = "is --server the daemon's address and port?";
  * Every line that names the daemon's address says it this way, before and after connecting.
  */
 export function serverShown(url: string): string {
-  const explicitPort = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?(?:\[[^\]]*\]|[^/?#:]*):\d/i.test(url);
-  if (explicitPort) return url;
   try {
-    return `${url} (port ${new URL(url).protocol === 'wss:' ? 443 : 80})`;
+    // As Node dials it: `ws:host:8000` and `ws:\\host:8000` name a port too.
+    const parsed = new URL(url);
+    const dialled = parsed.protocol === 'wss:' ? 443 : 80;
+    // The parser drops a default port given explicitly (ws://h:80): the text still shows it.
+    const named = parsed.port !== '' || new RegExp(`:${dialled}(?:[/?#]|$)`).test(url);
+    return named ? url : `${url} (port ${dialled})`;
   } catch {
     return url;
   }
@@ -853,12 +856,24 @@ export function checkCaContent(content: Buffer, path: string): void {
 }
 
 /**
+ * url with everything between its scheme and its last `@` masked. Node's parser takes
+ * `ws:user:pw@host` and `ws:\\user:pw@host` as credentials too, and a password holding `#`, `?`
+ * or `/` makes no URL at all: so this goes by the last `@`, not by what parses.
+ */
+export function withoutCredentials(url: string): string {
+  const at = url.lastIndexOf('@');
+  if (at < 0) return url;
+  const scheme = /^[a-z][a-z0-9+.-]*:[\\/]*/i.exec(url)?.[0] ?? '';
+  return `${scheme}…${url.slice(at)}`;
+}
+
+/**
  * Throws BAD_ARGUMENT unless url is a ws:// or wss:// URL without a user name or password: zync
  * authenticates with its token, and the address appears in every connection error, where a
  * password must not. Nor does it appear in these messages.
  */
 export function checkServerUrl(url: string): void {
-  const shown = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1…@');
+  const shown = withoutCredentials(url);
   let parsed: URL;
   try {
     parsed = new URL(url);
