@@ -32,6 +32,7 @@ describe('clearTextWarning', () => {
     ['every interface without TLS: warned', '0.0.0.0', '0.0.0.0', false, /^listening on 0\.0\.0\.0 without TLS: .*unencrypted; listen on 127\.0\.0\.1 .*SSH tunnel, or serve wss:\/\/ with --tls-cert and --tls-key$/],
     ['a name bound to a LAN address: both named', 'lab-box', '192.168.1.5', false, /^listening on lab-box \(192\.168\.1\.5\) without TLS/],
     ['a name bound to loopback: no warning', 'lab-box', '127.0.1.1', false, null],
+    ['--host "" (every interface): the address bound', '', '::', false, /^listening on :: without TLS/],
   ])('%s', (_why, host, address, tls, expected) => {
     const warning = clearTextWarning(host, address, tls);
     if (expected === null) expect(warning).toBeNull();

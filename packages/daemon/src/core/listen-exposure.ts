@@ -5,8 +5,8 @@
 import { BlockList, isIP } from 'node:net';
 
 const loopback = new BlockList();
-loopback.addSubnet('127.0.0.0', 8, 'ipv4');
-loopback.addAddress('::1', 'ipv6'); // BlockList also matches IPv4-mapped forms (::ffff:127.0.0.1)
+loopback.addSubnet('127.0.0.0', 8, 'ipv4'); // BlockList matches its IPv4-mapped forms too (::ffff:127.0.0.1)
+loopback.addAddress('::1', 'ipv6');
 
 /** True for 127.0.0.0/8, ::1 and `localhost`; false for wildcards (0.0.0.0, ::), other addresses and other names. */
 export function isLoopbackAddress(host: string): boolean {
@@ -21,7 +21,7 @@ export function isLoopbackAddress(host: string): boolean {
  */
 export function clearTextWarning(host: string, address: string, tls: boolean): string | null {
   if (tls || isLoopbackAddress(address)) return null;
-  const where = host === address ? host : `${host} (${address})`;
+  const where = host === address || host === '' ? address : `${host} (${address})`; // --host "" binds every interface
   return (
     `listening on ${where} without TLS: other machines can connect, and the token and every file cross the network unencrypted; ` +
     'listen on 127.0.0.1 (--host 127.0.0.1) and reach the daemon through the SSH tunnel, or serve wss:// with --tls-cert and --tls-key'
