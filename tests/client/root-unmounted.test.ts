@@ -1,11 +1,12 @@
 // A local root on a disk that is not mounted, for real: the "disk" is a tmpfs, bind-mounted on the
 // place R syncs into, so unmounting that place leaves the bare mount point behind (as an
 // unplugged USB disk or a network share that is not up does) while the disk keeps its files for
-// when it is mounted again. Such a root is held (exit 12 for --once, a warning in continuous
-// mode): nothing is fetched into the mount point, nothing deleted, nothing sent upstream, and
-// other roots still sync; once the disk is back, R converges with no edit of R's made up, also when
-// it comes back under a new device number. A root whose files really moved off their disk is
-// accepted with --new-disk; one --dirs gives a new place on another disk is no such root.
+// when it is mounted again. Such a root is held (exit 12 for --once; in continuous mode a warning
+// when it goes, not at each pass, and a note when it is back): nothing is fetched into the mount
+// point, nothing deleted, nothing sent upstream, and other roots still sync; once the disk is
+// back, R converges with no edit of R's made up, also when it comes back under a new device number.
+// A root whose files really moved off their disk is accepted with --new-disk; one --dirs gives a
+// new place on another disk is no such root.
 import { execFileSync } from 'node:child_process';
 import { cp, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -20,6 +21,11 @@ const unavailable = tmpfsUnavailable();
 if (unavailable) console.warn(`root-unmounted: skipped: ${unavailable}`);
 
 const NOT_MOUNTED = (name: string, root: string) => new RegExp(`"${name}" \\(${root.replace(/[/.]/g, '\\$&')}\\) is not on the disk it was synced on, so its disk seems not mounted`);
+
+/** A running client's warning for the root held by a pass (not one a pass stopped on). */
+const HELD = /"docs" \([^)]*\) is not on the disk it was synced on, so its disk seems not mounted; it is left as it is, with its records, until the disk is back/;
+const BACK = 'is on the disk it was synced on again; R catches up with it by a full resync.';
+const count = (text: string, line: string | RegExp) => (typeof line === 'string' ? text.split(line).length - 1 : (text.match(new RegExp(line.source, 'g'))?.length ?? 0));
 
 /** The line zync-client ends a failure with. */
 const finalError = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('zync-client: '));
@@ -140,19 +146,38 @@ describe.skipIf(unavailable !== null)(`zync-client with a root on a disk that is
     await convergesOnceBack(setup);
   });
 
-  it('in continuous mode warns at each pass, and catches up by itself once the disk is back', async () => {
+  it('in continuous mode warns once while it is held, catches up by itself once the disk is back, and says so once', async () => {
     const setup = await synced(mountPoint);
     unplug();
     client = spawnClient(setup, ['--interval', '1']);
     await changeE();
     await waitFor(() => sameTree(setup.dirs.code!, eCode), { what: 'the other root synced' });
-    await waitFor(() => NOT_MOUNTED('docs', mountPoint).test(client!.stderr()), { what: 'the warning' });
+    await waitFor(() => HELD.test(client!.stderr()), { what: 'the warning' });
+    // Passes by the interval, and one by each push: the warning is not said again (before: at each).
+    for (const name of ['one.c', 'two.c', 'three.c']) await passAfterWriteInCode(name);
+    expect(count(client.stderr(), HELD), client.stderr()).toBe(1);
     expect(await readdir(mountPoint)).toEqual([]);
 
     plugIn(disks[0]!);
     await waitFor(() => sameTree(mountPoint, eDocs), { what: 'docs caught up', timeoutMs: 30_000 });
+    await waitFor(() => client!.stderr().includes(BACK), { what: 'the note that it is back' });
     expect(await conflictCopies(mountPoint)).toEqual([]);
+    await passAfterWriteInCode('four.c');
+    expect(count(client.stderr(), BACK)).toBe(1);
+
+    unplug();
+    await passAfterWriteInCode('five.c');
+    await waitFor(() => count(client!.stderr(), HELD) === 2, { what: 'the warning again' });
+    await passAfterWriteInCode('six.c');
+    expect(count(client.stderr(), HELD), client.stderr()).toBe(2);
   });
+
+  /** Writes a file in E's code root and waits for the pass that brings it to R to be logged. */
+  async function passAfterWriteInCode(name: string): Promise<void> {
+    const before = client!.stderr().match(/pull: 1 file\(s\) downloaded/g)?.length ?? 0;
+    await writeFile(path.join(eCode, name), `${name} on E\n`);
+    await waitFor(() => (client!.stderr().match(/pull: 1 file\(s\) downloaded/g)?.length ?? 0) > before, { what: `the pass that pulled ${name}` });
+  }
 
   it('records nothing a pass wrote after the disk went away under it, and converges once it is back', async () => {
     const setup = await synced(mountPoint);

@@ -8,10 +8,12 @@
 import { ZyncError, isZyncError, type Logger } from '@zync/common';
 import { Connection, serverShown } from './connection.js';
 import { backoffDelay } from './core/backoff.js';
-import { offDiskError, offDiskMessage } from './core/root-disks.js';
+import { awayNews } from './core/away-news.js';
+import type { MissingRoot } from './core/missing-roots.js';
+import { offDiskError, offDiskMessage, onDiskAgainNote } from './core/root-disks.js';
 import type { Problem } from './apply-batch.js';
 import { describePass, passChangedNothing, type PassSummary, type PullEngine } from './pull-engine.js';
-import { unavailableOnENews } from './core/served-dirs.js';
+import { availableOnEAgainNote, unavailableOnEWarning } from './core/served-dirs.js';
 
 export interface RunnerOptions {
   engine: PullEngine;
@@ -31,10 +33,15 @@ export function isFatal(err: unknown): boolean {
   return isZyncError(err) && ['UNAUTHORIZED', 'INCOMPATIBLE_PROTOCOL', 'BAD_ARGUMENT'].includes(err.code);
 }
 
-/** What a run remembers from one pass to the next (across reconnections too). */
+/**
+ * What a run remembers from one pass to the next (across reconnections too): the roots the last
+ * pass found away, said when they go and when they come back, not at each pass (core/away-news.ts).
+ */
 interface RunMemory {
-  /** E's roots the last pass found unavailable: said when they go and when they come back, not at each pass. */
+  /** E's roots E holds as unavailable. */
   unavailableOnE: readonly string[];
+  /** R's roots held off the disk they were synced on. */
+  held: readonly MissingRoot[];
 }
 
 /**
@@ -44,9 +51,9 @@ interface RunMemory {
  */
 function reportPass(logger: Logger, summary: PassSummary, memory: RunMemory, routine = false): void {
   // Not a failure of R's: E's change log holds nothing of such a root until it is back there.
-  const news = unavailableOnENews(memory.unavailableOnE, summary.unavailableOnE);
-  for (const line of news.warnings) logger.warn({ code: 'ROOT_UNAVAILABLE' }, line);
-  for (const line of news.notes) logger.info(line);
+  const news = awayNews(memory.unavailableOnE, summary.unavailableOnE, (name) => name);
+  for (const name of news.gone) logger.warn({ code: 'ROOT_UNAVAILABLE' }, unavailableOnEWarning(name));
+  for (const name of news.back) logger.info(availableOnEAgainNote(name));
   memory.unavailableOnE = summary.unavailableOnE;
   if (routine && passChangedNothing(summary)) logger.debug(describePass(summary));
   else logger.info(describePass(summary));
@@ -74,7 +81,7 @@ export async function runOnce(options: RunnerOptions): Promise<PassSummary> {
   options.signal.addEventListener('abort', stop, { once: true });
   try {
     const summary = await options.engine.pass(connection);
-    reportPass(options.logger, summary, { unavailableOnE: [] });
+    reportPass(options.logger, summary, { unavailableOnE: [], held: [] });
     if (options.signal.aborted) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
     const full = summary.failed.filter((f) => f.code === 'DISK_FULL');
     if (full.length > 0) throw diskFullError(full);
@@ -136,7 +143,7 @@ export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'log
 /** Runs until the signal aborts; rejects only on fatal errors (bad token, protocol, --dirs). */
 export async function runContinuous(options: RunnerOptions): Promise<void> {
   const { logger, signal } = options;
-  const memory: RunMemory = { unavailableOnE: [] };
+  const memory: RunMemory = { unavailableOnE: [], held: [] };
   let attempt = 0;
   while (!signal.aborted) {
     let connection: Connection;
@@ -205,10 +212,14 @@ async function serve(connection: Connection, options: RunnerOptions, memory: Run
       wanted = false;
       const summary = await engine.pass(connection);
       lastSequence = summary.sequence;
+      // Held roots are looked at again by the next pass (a push, the interval), not sooner; the
+      // pass that finds one back on its disk resyncs it.
+      const held = awayNews(memory.held, summary.held, (dir) => dir.name);
+      for (const dir of held.gone) logger.warn({ code: 'ROOT_NOT_MOUNTED' }, offDiskMessage(dir));
+      for (const dir of held.back) logger.info(onDiskAgainNote(dir));
+      memory.held = summary.held;
       reportPass(logger, summary, memory, !firstPass);
       firstPass = false;
-      // Held roots are looked at again by the next pass (a push, the interval), not sooner.
-      for (const dir of summary.held) logger.warn({ code: 'ROOT_NOT_MOUNTED' }, offDiskMessage(dir));
       failedPasses = summary.upToDate ? 0 : failedPasses + 1;
       if (!summary.upToDate && !retry) {
         const delay = retryDelayMs(failedPasses);

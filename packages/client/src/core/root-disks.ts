@@ -58,6 +58,11 @@ export function offDiskMessage(dir: MissingRoot, action = 'it is left as it is, 
   return `The local directory for "${dir.name}" (${dir.root}) is not on the disk it was synced on, so its disk seems not mounted; ${action} — mount it, or if "${dir.name}" really moved to another disk, run once with --new-disk ${dir.name}.`;
 }
 
+/** The line for a held root a pass found on its disk again (and so resynced). */
+export function onDiskAgainNote(dir: MissingRoot): string {
+  return `The local directory for "${dir.name}" (${dir.root}) is on the disk it was synced on again; R catches up with it by a full resync.`;
+}
+
 /** The error a --once pass (or --update-upstream) ends with when roots are held: the first named. */
 export function offDiskError(held: readonly MissingRoot[], action?: string): ZyncError {
   const sentence = offDiskMessage(held[0]!, action);

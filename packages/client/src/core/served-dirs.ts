@@ -1,7 +1,7 @@
 // Whether the daemon serves every base dir R was given in --dirs (HELLO's `dirs`), and what R says
-// of one E holds as unavailable (GET_CHANGES' `unavailable_dirs`): once when it goes, once when it
-// is back, not at every pass of a running client. Checked before R creates anything for a run,
-// and again by each pass. Pure.
+// of one E holds as unavailable (GET_CHANGES' `unavailable_dirs`) and of one back (when to say
+// which: core/away-news.ts). Checked before R creates anything for a run, and again by each pass.
+// Pure.
 import { ZyncError } from '@zync/common';
 
 /** BAD_ARGUMENT (exit 2) naming the --dirs names the daemon does not serve; null when it serves all. */
@@ -23,17 +23,4 @@ export function unavailableOnEWarning(name: string): string {
 /** The line for a root E held as unavailable and now serves again. */
 export function availableOnEAgainNote(name: string): string {
   return `E's root "${name}" is available on E again; R catches up with it.`;
-}
-
-/**
- * What to say of E's unavailable roots after a pass, from the ones the pass before it found
- * (none for a run's first): a warning for each that went since, a note for each that came back.
- * A running client passes every minute, and on every push: saying it at each pass would repeat
- * one warning all day while E's disk stays unmounted.
- */
-export function unavailableOnENews(before: readonly string[], now: readonly string[]): { warnings: string[]; notes: string[] } {
-  return {
-    warnings: now.filter((name) => !before.includes(name)).map(unavailableOnEWarning),
-    notes: before.filter((name) => !now.includes(name)).map(availableOnEAgainNote),
-  };
 }
