@@ -474,10 +474,13 @@ export async function findRootsOffTheirDisk(
   return rootsOffTheirDisk(disks, store);
 }
 
-/** A pass that found R up to date and changed nothing on it: nothing worth a line at info. */
+/**
+ * A pass that found R up to date and changed nothing on it: nothing worth a line at info. A root
+ * still held does not count: the runner says when one goes and when it is back.
+ */
 export function passChangedNothing(summary: PassSummary): boolean {
   const counts = [summary.downloaded, summary.copied, summary.deleted, summary.dirsCreated, summary.dirsDeleted, summary.attributes];
-  const lists = [summary.conflicts, summary.problems, summary.failed, summary.held];
+  const lists = [summary.conflicts, summary.problems, summary.failed];
   return summary.upToDate && !summary.resynced && counts.every((n) => n === 0) && lists.every((list) => list.length === 0);
 }
 

@@ -222,5 +222,7 @@ describe('runContinuous with a root of R held off its disk', () => {
       ['info', 'The local directory for "usb" (/mnt/usb) is on the disk it was synced on again; R catches up with it by a full resync.'],
       ['warn', expect.stringMatching(/^The local directory for "usb" \(\/mnt\/usb\) is not on the disk it was synced on/)],
     ]);
+    // Nor is the pass line at info each time: only the first on the connection's.
+    expect(lines.filter(([, line]) => line.startsWith('pull:')).map(([level]) => level)).toEqual(['info', 'debug', 'debug', 'debug', 'debug', 'debug', 'debug']);
   });
 });
