@@ -173,4 +173,38 @@ describe('zync-client with a local root gone from R', () => {
     expect(client.stderr()).toMatch(MISSING_WARNING);
     expect(client.proc.exitCode).toBeNull();
   });
+
+  // A pass runs at every push and every --interval: one warning each, all day (before).
+  it('warns once, not at each pass, while a missing root cannot be made, makes the others, and syncs it once it can', async () => {
+    const { eDocs, eCode, setup, d } = await twoSyncedRoots();
+    const x = path.join(tempDir('zync-r-'), 'x');
+    const docs = path.join(x, 'docs');
+    await mkdir(x);
+    await rename(setup.dirs.docs!, docs);
+    const moved = { ...setup, dirs: { ...setup.dirs, docs } };
+    expect((await runClientOnce(moved)).code).toBe(0);
+    client = spawnClient(moved, ['--interval', '600']);
+    await waitFor(() => /pull: .*up to date/.test(client!.stderr()), { what: "the running client's first pass" });
+    // The directory above the root becomes a file: the root cannot be made again.
+    await rm(x, { recursive: true });
+    await writeFile(x, 'not a directory\n');
+    const UNMADE = /WARN.*"docs".*\n?.*Its changes wait until it can be made\./g;
+    const pulled = () => client!.stderr().match(/pull: 1 file\(s\) downloaded/g)?.length ?? 0;
+    for (const name of ['one.c', 'two.c', 'three.c']) {
+      const before = pulled();
+      await writeFile(path.join(eCode, 'src', name), `${name} on E\n`);
+      await waitFor(() => pulled() > before, { what: `the pass that pulled ${name}` });
+    }
+    expect(client.stderr().match(UNMADE)?.length, client.stderr()).toBe(1);
+    // Another root removed meanwhile is fetched again all the same (before: not made either).
+    await rm(setup.dirs.code!, { recursive: true });
+    await writeFile(path.join(eCode, 'src', 'four.c'), 'four.c on E\n');
+    await waitFor(() => sameTree(setup.dirs.code!, eCode).catch(() => false), { timeoutMs: 30_000, what: 'the other root fetched again' });
+    expect(client.stderr().match(UNMADE)?.length, client.stderr()).toBe(1);
+
+    await rm(x);
+    await writeFile(path.join(eDocs, 'later.txt'), 'written while R could not make its root\n');
+    await waitForDaemonToSee(d, 'docs', eDocs);
+    await waitFor(() => sameTree(docs, eDocs).catch(() => false), { timeoutMs: 30_000, what: 'the root synced once it can be made' });
+  });
 });

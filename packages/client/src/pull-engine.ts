@@ -15,6 +15,7 @@ import { MAX_CHANGES_PAGE, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots,
 import { applyBatch, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
+import { awayNews } from './core/away-news.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
 import { ackableSequence, sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
@@ -121,6 +122,8 @@ export class PullEngine {
   private missing: string[] = [];
   /** The names this pass pulls: dirNames but the held roots. */
   private active: readonly string[];
+  /** Missing roots the last pass could not make again, and why (remakeMissingRoots). */
+  private unmade: readonly { name: string; why: string }[] = [];
   /** The disk each root was on when this pass looked (checkDisks). */
   private passDisks: ReadonlyMap<string, Disk> = new Map();
 
@@ -218,20 +221,26 @@ export class PullEngine {
   /**
    * Roots gone since the last pass (one lstat each), but the held ones, are made again; those
    * that received files are forgotten once made. Returns the names forgotten, for the start decision. A root that
-   * cannot be made (its disk's mount point gone too) keeps its records: its changes fail and wait
-   * for the next pass, as any change that cannot be applied.
+   * cannot be made (below a file, an unwritable directory) keeps its records: its changes fail
+   * and wait for the next pass, as any change that cannot be applied; it is warned of when it
+   * first cannot be made, not at each pass while it still cannot (core/away-news.ts). Each root
+   * is made on its own: one that cannot be made does not keep the others from being made.
    */
   private remakeMissingRoots(held: ReadonlySet<string>): string[] {
     const missing = this.options.tree.missingRoots().filter((dir) => !held.has(dir.name));
-    if (missing.length === 0) return [];
-    try {
-      // LocalTree's roots are where bindRoots put them: as real as they get.
-      return remakeMissingRoots(missing.map((dir) => ({ ...dir, real: dir.root })), this.options);
-    } catch (err) {
-      const why = isZyncError(err) ? err.message : String(err);
-      this.options.logger.warn(`${why} Its changes wait until it can be made.`);
-      return [];
+    const forgotten: string[] = [];
+    const unmade: { name: string; why: string }[] = [];
+    for (const dir of missing) {
+      try {
+        // LocalTree's roots are where bindRoots put them: as real as they get.
+        forgotten.push(...remakeMissingRoots([{ ...dir, real: dir.root }], this.options));
+      } catch (err) {
+        unmade.push({ name: dir.name, why: isZyncError(err) ? err.message : String(err) });
+      }
     }
+    for (const dir of awayNews(this.unmade, unmade, (root) => root.name).gone) this.options.logger.warn(`${dir.why} Its changes wait until it can be made.`);
+    this.unmade = unmade;
+    return forgotten;
   }
 
   /** Pulls, retrying what failed, until R is up to date or attempts run out. */

@@ -1,6 +1,6 @@
 // What a running client says of roots that stay away across passes — E's roots E holds as
-// unavailable, R's roots held off the disk they were synced on: once when one goes, once when it
-// is back, and again if it goes again. A running client passes every --interval and at every
+// unavailable, R's roots held off the disk they were synced on, R's missing roots that cannot be
+// made again: once when one goes, once when it is back, and again if it goes again. A running client passes every --interval and at every
 // push: saying it at each pass would repeat one warning all day while a disk stays unmounted.
 // Pure.
 
