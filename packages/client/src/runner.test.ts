@@ -153,31 +153,8 @@ describe('runContinuous', () => {
 
   // Idle passes every --interval would otherwise log 1,440 info lines a day at the default.
   it('logs a pass that changed nothing at debug, but the first on a connection and any that did something at info', async () => {
-    const controller = new AbortController();
-    const lines: [string, string][] = [];
-    const at = (level: string) => (message: unknown) => void lines.push([level, String(message)]);
-    const logger = { info: at('info'), debug: at('debug'), warn: at('warn'), error: at('error') } as unknown as Logger;
     const idle = { ...summary([], []), downloaded: 0 };
-    const passes = [idle, idle, summary([], []), idle];
-    let open = true;
-    const connection = {
-      url: 'ws://x',
-      hello: { log_id: 'L', last_sequence: 7 },
-      get isOpen() {
-        return open;
-      },
-      onPush: () => () => undefined,
-      onClose: () => () => undefined,
-      close: async () => void (open = false),
-    } as unknown as Connection;
-    const engine = {
-      pass: async () => {
-        const next = passes.shift()!;
-        if (passes.length === 0) controller.abort();
-        return next;
-      },
-    } as unknown as PullEngine;
-    await runContinuous({ engine, connect: async () => connection, logger, signal: controller.signal, intervalSeconds: 0.005 });
+    const lines = await runPasses([idle, idle, summary([], []), idle]);
     expect(lines.filter(([, line]) => line.startsWith('pull:')).map(([level, line]) => [level, /^pull: (\d+) file/.exec(line)![1]])).toEqual([
       ['info', '0'],
       ['debug', '0'],
@@ -187,36 +164,41 @@ describe('runContinuous', () => {
   });
 });
 
+/** Runs a continuous client over one connection whose passes give `passes`, then stops; the lines it logged, by level. */
+async function runPasses(passes: PassSummary[]): Promise<[string, string][]> {
+  const controller = new AbortController();
+  const lines: [string, string][] = [];
+  // A coded warning is logged as (fields, message).
+  const at = (level: string) => (first: unknown, second?: unknown) => void lines.push([level, String(second ?? first)]);
+  const logger = { info: at('info'), debug: at('debug'), warn: at('warn'), error: at('error') } as unknown as Logger;
+  let open = true;
+  const connection = {
+    url: 'ws://x',
+    hello: { log_id: 'L', last_sequence: 7 },
+    get isOpen() {
+      return open;
+    },
+    onPush: () => () => undefined,
+    onClose: () => () => undefined,
+    close: async () => void (open = false),
+  } as unknown as Connection;
+  const engine = {
+    pass: async () => {
+      const next = passes.shift()!;
+      if (passes.length === 0) controller.abort();
+      return next;
+    },
+  } as unknown as PullEngine;
+  await runContinuous({ engine, connect: async () => connection, logger, signal: controller.signal, intervalSeconds: 0.005 });
+  return lines;
+}
+
 describe('runContinuous with a root of R held off its disk', () => {
   // Every --interval and every push runs a pass: one warning each, all day, while a disk stays unplugged.
   it('warns when it is held, says once when it is back, and warns again if it goes again', async () => {
-    const controller = new AbortController();
-    const lines: [string, string][] = [];
-    // A coded warning is logged as (fields, message).
-    const at = (level: string) => (first: unknown, second?: unknown) => void lines.push([level, String(second ?? first)]);
-    const logger = { info: at('info'), debug: at('debug'), warn: at('warn'), error: at('error') } as unknown as Logger;
     const usb = { name: 'usb', root: '/mnt/usb' };
     const idle = (held: MissingRoot[]) => ({ ...summary([], held), downloaded: 0 });
-    const passes = [idle([usb]), idle([usb]), idle([{ ...usb }]), idle([]), idle([]), idle([usb]), idle([usb])];
-    let open = true;
-    const connection = {
-      url: 'ws://x',
-      hello: { log_id: 'L', last_sequence: 7 },
-      get isOpen() {
-        return open;
-      },
-      onPush: () => () => undefined,
-      onClose: () => () => undefined,
-      close: async () => void (open = false),
-    } as unknown as Connection;
-    const engine = {
-      pass: async () => {
-        const next = passes.shift()!;
-        if (passes.length === 0) controller.abort();
-        return next;
-      },
-    } as unknown as PullEngine;
-    await runContinuous({ engine, connect: async () => connection, logger, signal: controller.signal, intervalSeconds: 0.005 });
+    const lines = await runPasses([idle([usb]), idle([usb]), idle([{ ...usb }]), idle([]), idle([]), idle([usb]), idle([usb])]);
     expect(lines.filter(([, line]) => line.includes('"usb"'))).toEqual([
       ['warn', expect.stringMatching(/^The local directory for "usb" \(\/mnt\/usb\) is not on the disk it was synced on/)],
       ['info', 'The local directory for "usb" (/mnt/usb) is on the disk it was synced on again; R catches up with it by a full resync.'],
