@@ -175,7 +175,7 @@ describe('zync-client with a local root gone from R', () => {
   });
 
   // A pass runs at every push and every --interval: one warning each, all day (before).
-  it('warns once, not at each pass, while a missing root cannot be made, makes the others, and syncs it once it can', async () => {
+  it('warns once, not at each pass, while a missing root cannot be made (and of each change waiting for it), makes the others, and syncs it once it can', async () => {
     const { eDocs, eCode, setup, d } = await twoSyncedRoots();
     const x = path.join(tempDir('zync-r-'), 'x');
     const docs = path.join(x, 'docs');
@@ -185,9 +185,13 @@ describe('zync-client with a local root gone from R', () => {
     expect((await runClientOnce(moved)).code).toBe(0);
     client = spawnClient(moved, ['--interval', '600']);
     await waitFor(() => /pull: .*up to date/.test(client!.stderr()), { what: "the running client's first pass" });
-    // The directory above the root becomes a file: the root cannot be made again.
+    // The directory above the root becomes a file: the root cannot be made again, and E's change
+    // there waits; every retry meets it again.
     await rm(x, { recursive: true });
     await writeFile(x, 'not a directory\n');
+    await writeFile(path.join(eDocs, 'later.txt'), 'written while R could not make its root\n');
+    await waitForDaemonToSee(d, 'docs', eDocs);
+    const WAITING = /WARN.*could not apply docs\/later\.txt \(will retry\)/g;
     const UNMADE = /WARN.*"docs".*\n?.*Its changes wait until it can be made\./g;
     const pulled = () => client!.stderr().match(/pull: 1 file\(s\) downloaded/g)?.length ?? 0;
     for (const name of ['one.c', 'two.c', 'three.c']) {
@@ -196,6 +200,7 @@ describe('zync-client with a local root gone from R', () => {
       await waitFor(() => pulled() > before, { what: `the pass that pulled ${name}` });
     }
     expect(client.stderr().match(UNMADE)?.length, client.stderr()).toBe(1);
+    expect(client.stderr().match(WAITING)?.length, client.stderr()).toBe(1);
     // Another root removed meanwhile is fetched again all the same (before: not made either).
     await rm(setup.dirs.code!, { recursive: true });
     await writeFile(path.join(eCode, 'src', 'four.c'), 'four.c on E\n');
@@ -203,8 +208,6 @@ describe('zync-client with a local root gone from R', () => {
     expect(client.stderr().match(UNMADE)?.length, client.stderr()).toBe(1);
 
     await rm(x);
-    await writeFile(path.join(eDocs, 'later.txt'), 'written while R could not make its root\n');
-    await waitForDaemonToSee(d, 'docs', eDocs);
     await waitFor(() => sameTree(docs, eDocs).catch(() => false), { timeoutMs: 30_000, what: 'the root synced once it can be made' });
   });
 });

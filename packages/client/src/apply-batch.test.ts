@@ -384,6 +384,24 @@ describe('applyBatch', () => {
     expect(warnings).toEqual(['could not apply docs/broken.txt (will retry): The daemon failed to answer this request; see its log.']);
   });
 
+  it('warns of a failure once while it lasts: a retry that meets it again says it at debug', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    const { connection } = scriptedConnection({}, undefined, {
+      'broken.txt': new ZyncError('INTERNAL', 'The daemon failed to answer this request; see its log.'),
+    });
+    const warnings: string[] = [];
+    const spy = createLogger('apply-batch-test', 'debug');
+    spy.warn = ((_fields: unknown, message?: string) => void warnings.push(String(message))) as typeof spy.warn;
+    spy.debug = (() => undefined) as typeof spy.debug;
+    const warnedFailures = new Set<string>();
+    for (let retry = 0; retry < 3; retry++) {
+      const result = await applyBatch([fileEntry(6, 'broken.txt', 'whatever', 'add')], { ...options(root, connection, records), logger: spy, warnedFailures });
+      expect(result.failed.map((f) => f.code)).toEqual(['INTERNAL']);
+    }
+    expect(warnings).toEqual(['could not apply docs/broken.txt (will retry): The daemon failed to answer this request; see its log.']);
+  });
+
   it('a full disk stops fetching the rest of the batch, but deletions still run (they free space)', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, { 'gone.txt': 'received\n' });

@@ -84,6 +84,16 @@ export interface BatchOptions {
   /** Stops starting new work (SIGINT/SIGTERM); what is not done is reported as failed. */
   signal?: AbortSignal | undefined;
   now?: () => Date;
+  /**
+   * Failures (failureKey) already warned of and still failing: said again at debug only, as each
+   * retry meets them again. One warned of here is added.
+   */
+  warnedFailures?: Set<string>;
+}
+
+/** A failure as the retries meet it again: the same entry, failing the same way. */
+export function failureKey(problem: Pick<Problem, 'base_dir' | 'path' | 'code'>): string {
+  return `${problem.base_dir}\0${problem.path}\0${problem.code}`;
 }
 
 export interface ConflictReport {
@@ -219,7 +229,13 @@ async function applyRound(
       // Changed on E while read: E is busy with it, and the retry fetches its newer state. Under
       // churn (a build, a checkout) a warning each would flood the log; the pass says how many.
       else if (p.code === 'FILE_CHANGED') logger.debug({ code: p.code }, `${entry.base_dir}/${entry.path} changed on E while it was read; retried with its newer state`);
-      else logger.warn({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (will retry): ${p.message}`);
+      // A failure that lasts (a root that cannot be made, no permission) meets every
+      // retry, within a pass and at each pass after it: warned of once, while it lasts.
+      else if (options.warnedFailures?.has(failureKey(p))) logger.debug({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (will retry): ${p.message}`);
+      else {
+        options.warnedFailures?.add(failureKey(p));
+        logger.warn({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (will retry): ${p.message}`);
+      }
       result.failed.push(p);
       if (p.code === 'DISK_FULL') diskFull = true;
     }

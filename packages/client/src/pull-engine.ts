@@ -12,7 +12,7 @@
 // Reconnecting and scheduling passes is the runner's job, not this one's.
 import { unlink } from 'node:fs/promises';
 import { MAX_CHANGES_PAGE, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots, realLocation, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
-import { applyBatch, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
+import { applyBatch, failureKey, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
 import { awayNews } from './core/away-news.js';
@@ -122,6 +122,8 @@ export class PullEngine {
   private missing: string[] = [];
   /** The names this pass pulls: dirNames but the held roots. */
   private active: readonly string[];
+  /** Failures warned of that the last pass still met (apply-batch.ts failureKey). */
+  private readonly warnedFailures = new Set<string>();
   /** Missing roots the last pass could not make again, and why (remakeMissingRoots). */
   private unmade: readonly { name: string; why: string }[] = [];
   /** The disk each root was on when this pass looked (checkDisks). */
@@ -179,6 +181,9 @@ export class PullEngine {
       progress?.end();
     }
     summary.sequence = store.position().sequence;
+    // One that no longer fails is warned of again if it fails again.
+    const stillFailing = new Set(summary.failed.map(failureKey));
+    for (const key of this.warnedFailures) if (!stillFailing.has(key)) this.warnedFailures.delete(key);
     this.recordRootDisks(this.passDisks);
     return summary;
   }
@@ -417,6 +422,7 @@ export class PullEngine {
       daemonDirs: new Set(connection.hello.dirs),
       generation: store.position().generation,
       logger,
+      warnedFailures: this.warnedFailures,
       maxDownloads: this.options.maxDownloads ?? 256,
       signal: this.options.signal,
     });
