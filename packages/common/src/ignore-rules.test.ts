@@ -11,6 +11,8 @@ describe('createIgnoreMatcher', () => {
     ['a git folder', '.git', true, true],
     ['a file inside .git', '.git/config', false, true],
     ['a nested .git file', 'sub/.git/HEAD', false, true],
+    ['a worktree\'s or submodule\'s .git file', 'sub/.git', false, true],
+    ['a file named 4913 (vim\'s probe lives for microseconds; mail folders hold such names)', 'inbox/4913', false, false],
     ['a vim swap file', 'src/.main.ts.swp', false, true],
     ['an emacs backup', 'notes.txt~', false, true],
     ['an emacs lock', 'src/.#main.ts', false, true],

@@ -11,7 +11,8 @@ export const IGNORE_FILE = '.zyncignore';
 export const TEMP_PREFIX = '.zync-tmp-';
 
 export const DEFAULT_IGNORES: readonly string[] = [
-  '.git/',
+  // A file too: a worktree's or submodule's `.git` names E's repository by its absolute path.
+  '.git',
   '.hg/',
   '.svn/',
   '.bzr/',
@@ -23,7 +24,6 @@ export const DEFAULT_IGNORES: readonly string[] = [
   '*~',
   '.#*',
   '\\#*#', // emacs auto-save; unescaped, a leading # makes the line a comment
-  '4913', // vim's write-permission probe
   '.DS_Store',
   `${TEMP_PREFIX}*`,
 ];
