@@ -7,7 +7,7 @@ import type { Problem } from './apply-batch.js';
 import { describeClose, type Connection } from './connection.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import type { PassSummary, PullEngine } from './pull-engine.js';
-import { connectFirst, retryDelayMs, runContinuous, runOnce } from './runner.js';
+import { CONFLICT_COPIES_NOTE, connectFirst, retryDelayMs, runContinuous, runOnce } from './runner.js';
 import { ZyncError } from '@zync/common';
 
 const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
@@ -164,14 +164,32 @@ describe('runContinuous', () => {
   });
 });
 
-/** Runs a continuous client over one connection whose passes give `passes`, then stops; the lines it logged, by level. */
-async function runPasses(passes: PassSummary[]): Promise<[string, string][]> {
+describe('runContinuous telling what a pass left to do', () => {
+  it('says how to send R\'s version after a pass that made conflict copies, and only then', async () => {
+    const withConflict = { ...summary([], []), conflicts: [{ base_dir: 'docs', path: 'x.txt', copy: 'x.zync-conflict-20261124-160000-R.txt', reason: 'E changed it' }] };
+    const lines = await runPasses([summary([], []), withConflict, summary([], [])]);
+    expect(lines.filter(([, line]) => line === CONFLICT_COPIES_NOTE)).toEqual([['info', CONFLICT_COPIES_NOTE]]);
+  });
+
+  it('remembers E\'s unavailable roots across a reconnection: one warning, one note when back', async () => {
+    const away = { ...summary([], []), downloaded: 0, unavailableOnE: ['docs'] };
+    const back = { ...summary([], []), downloaded: 0 };
+    const lines = await runPasses([away, away], [away, back]);
+    expect(lines.filter(([, line]) => line.includes('"docs"')).map(([level]) => level)).toEqual(['warn', 'info']);
+  });
+});
+
+/**
+ * Runs a continuous client over one connection per list of passes (the next connection opens
+ * once a list is used up), then stops; the lines it logged, by level.
+ */
+async function runPasses(...connections: PassSummary[][]): Promise<[string, string][]> {
   const controller = new AbortController();
   const lines: [string, string][] = [];
   // A coded warning is logged as (fields, message).
   const at = (level: string) => (first: unknown, second?: unknown) => void lines.push([level, String(second ?? first)]);
   const logger = { info: at('info'), debug: at('debug'), warn: at('warn'), error: at('error') } as unknown as Logger;
-  let open = true;
+  let open = false;
   const connection = {
     url: 'ws://x',
     hello: { log_id: 'L', last_sequence: 7 },
@@ -184,12 +202,21 @@ async function runPasses(passes: PassSummary[]): Promise<[string, string][]> {
   } as unknown as Connection;
   const engine = {
     pass: async () => {
+      const passes = connections[0]!;
       const next = passes.shift()!;
-      if (passes.length === 0) controller.abort();
+      if (passes.length === 0) {
+        connections.shift();
+        if (connections.length === 0) controller.abort();
+        else open = false; // cut: the runner reconnects
+      }
       return next;
     },
   } as unknown as PullEngine;
-  await runContinuous({ engine, connect: async () => connection, logger, signal: controller.signal, intervalSeconds: 0.005 });
+  const connect = async () => {
+    open = true;
+    return connection;
+  };
+  await runContinuous({ engine, connect, logger, signal: controller.signal, intervalSeconds: 0.005 });
   return lines;
 }
 

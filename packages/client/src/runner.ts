@@ -58,7 +58,15 @@ function reportPass(logger: Logger, summary: PassSummary, memory: RunMemory, rou
   if (routine && passChangedNothing(summary)) logger.debug(describePass(summary));
   else logger.info(describePass(summary));
   for (const problem of summary.problems) logger.error(`skipped ${problem.base_dir}/${problem.path}: ${problem.message}`);
+  if (summary.conflicts.length > 0) logger.info(CONFLICT_COPIES_NOTE);
 }
+
+/**
+ * After a pass that made conflict copies: a copy is never sent upstream (zync's own names are
+ * ignored), so `--update-upstream` would say "no local changes" while R's edit lives only there.
+ */
+export const CONFLICT_COPIES_NOTE =
+  "Conflict copies stay on R and are never sent upstream: to send R's version to E, move the copy over the file, then run zync-client --update-upstream.";
 
 /** One sentence for a pass that stopped on a full disk (exit code 7). */
 function diskFullError(failed: readonly Problem[], next = 'free some space and run again'): ZyncError {
