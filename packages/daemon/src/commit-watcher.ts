@@ -1,17 +1,41 @@
-// Notices commits other processes make to the database (zync-apply recording applied changes)
-// by polling PRAGMA data_version, which changes only when another connection commits. Cheap
-// enough to poll every 25 ms, so CHANGES_AVAILABLE follows such a commit within ~50 ms.
+// Notices commits other processes make to the database (zync-apply recording applied changes):
+// PRAGMA data_version changes only when another connection commits. It is read when the
+// write-ahead log is written to (an inotify event: an idle daemon does not wake), and once a
+// second anyway, for a log file replaced or a file system whose events do not come; where the
+// log cannot be watched, every 25 ms. CHANGES_AVAILABLE then follows such a commit within
+// milliseconds.
+import { watch, type FSWatcher } from 'node:fs';
 import type { DaemonStore } from './store/daemon-store.js';
 
-export function watchCommits(store: DaemonStore, onCommit: (highestSequence: number) => void, intervalMs = 25): () => void {
+export interface CommitWatchOptions {
+  /** Polled this often while the log is watched. */
+  fallbackMs?: number;
+  /** Polled this often where it cannot be. */
+  pollMs?: number;
+}
+
+export function watchCommits(store: DaemonStore, onCommit: (highestSequence: number) => void, options: CommitWatchOptions = {}): () => void {
+  const { fallbackMs = 1000, pollMs = 25 } = options;
   let version = store.dataVersion();
-  const timer = setInterval(() => {
+  const check = () => {
     if (!store.db.open) return;
     const now = store.dataVersion();
     if (now === version) return;
     version = now;
     onCommit(store.lastSequence());
-  }, intervalMs);
+  };
+  let watcher: FSWatcher | null = null;
+  try {
+    // The daemon's own connection keeps the -wal file in place for as long as it runs.
+    watcher = watch(`${store.path}-wal`, { persistent: false }, check);
+    watcher.on('error', () => watcher?.close());
+  } catch {
+    watcher = null;
+  }
+  const timer = setInterval(check, watcher ? fallbackMs : pollMs);
   timer.unref();
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    watcher?.close();
+  };
 }
