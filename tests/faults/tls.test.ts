@@ -3,7 +3,7 @@
 // client refuses with one sentence and exit code 4 (the daemon could not prove who it is);
 // mismatched schemes and half-given flags are one sentence too.
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, sameTree, spawnCli, startDaemon, tempDir, waitFor, writeText, type DaemonHandle } from '../helpers/index.js';
@@ -157,6 +157,16 @@ describe('wss:// with a self-signed certificate', () => {
     expect(lastLine(result.stderr)).toMatch(/^zync-client: The CA file .*daemon-key\.pem holds no PEM certificate \(-----BEGIN CERTIFICATE-----\): it holds a private key; give the certificate instead \(the key stays on E\)\.$/);
     expect(existsSync(path.join(r, 'client.db'))).toBe(false);
     expect(existsSync(path.join(r, 'docs'))).toBe(false);
+  });
+
+  it('the daemon refuses a TLS key every user may read, saying how to fix it', async () => {
+    const key = path.join(certs, 'open-key.pem');
+    copyFileSync(good.key, key);
+    chmodSync(key, 0o644);
+    const state = tempDir('zync-state-');
+    const result = await runCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', path.join(state, 'sync.db'), '--token', 't', '--dirs', `docs:${e}`, '--tls-cert', good.cert, '--tls-key', key]);
+    expect(result.code).toBe(2);
+    expect(lastLine(result.stderr)).toBe(`zync-daemon: The TLS key ${key} can be read by every user (mode 644); run chmod 600 ${key} (or 640 for a group that may read keys).`);
   });
 
   it.each([
