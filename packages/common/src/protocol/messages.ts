@@ -119,6 +119,13 @@ export const UpstreamFileRequest = req('UPSTREAM_FILE', {
   mtime: mtimeMs.optional(),
   delete: z.boolean().default(false),
   kind: EntryKind.default('file'),
+  /**
+   * Added later, sent only to a daemon whose HELLO offers `upstream_from_e`: no bytes follow; E
+   * stages the content from a live file of its own holding `checksum` (copied and hashed, so a
+   * file changed since E recorded it does not count). E answers ok once it is staged, or
+   * CONTENT_NEEDED when it holds no such copy: R then sends the entry again with its bytes.
+   */
+  from_e: z.boolean().optional(),
 });
 /**
  * Added later (an older daemon answers UNKNOWN_OPERATION): R leaves an entry out of the open
@@ -215,6 +222,8 @@ export const HelloResponse = ok({
   dirs: z.array(baseDir),
   protocol: z.number().int(),
   server_time: z.number(),
+  /** Added later: the daemon takes UPSTREAM_FILE's `from_e` (absent from older daemons: R sends every file's bytes). */
+  upstream_from_e: z.boolean().optional(),
 });
 export const GetLastSequenceResponse = ok({ last_sequence: sequence });
 /**
