@@ -83,7 +83,9 @@ export class Connection {
         case 'PING':
           return this.send(handlePing(this.deps, req));
         case 'HELLO': {
-          const response = handleHello(this.deps, this.session, req);
+          const hello = handleHello(this.deps, this.session, req);
+          // Staging takes UPSTREAM_FILE's from_e wherever it stages at all.
+          const response = this.deps.upstream ? { ...hello, upstream_from_e: true } : hello;
           this.log.info({ client_id: req.client_id }, 'client said hello');
           return this.send(response);
         }

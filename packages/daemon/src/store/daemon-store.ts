@@ -124,6 +124,9 @@ export class DaemonStore {
       liveFilesWithInode: db.prepare<[number], { base_dir: string; path: string }>(
         "SELECT base_dir, path FROM files WHERE ino = ? AND deleted = 0 AND kind = 'file'",
       ),
+      liveFilesWithChecksum: db.prepare<[string, number, number], { base_dir: string; path: string }>(
+        "SELECT base_dir, path FROM files WHERE checksum = ? AND size = ? AND deleted = 0 AND kind = 'file' LIMIT ?",
+      ),
       insertChange: db.prepare<[number, string, string, string, string, string | null, number, number, number, string | null]>(
         'INSERT INTO changes (timestamp, operation, kind, base_dir, path, checksum, size, mtime, mode, deleted_checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -276,6 +279,11 @@ export class DaemonStore {
   /** Live files recorded with this inode number, in any root (the hard links of one file). */
   liveFilesWithInode(ino: number): { base_dir: string; path: string }[] {
     return this.stmt.liveFilesWithInode.all(ino);
+  }
+
+  /** Up to `limit` live files recorded with this content (what E may stage an upstream file from). */
+  liveFilesWithChecksum(checksum: string, size: number, limit: number): { base_dir: string; path: string }[] {
+    return this.stmt.liveFilesWithChecksum.all(checksum, size, limit);
   }
 
   /**

@@ -9,6 +9,7 @@ import * as nodePath from 'node:path';
 import { loadIgnoreMatcher, ZyncError, type DirSpec, type EntryKind, type IgnoreMatcher, type Logger } from '@zync/common';
 import type { DaemonStore } from '../store/daemon-store.js';
 import type { UpstreamConnection, UpstreamContext, UpstreamPort } from '../server/upstream-port.js';
+import { copiesOnE } from './copies-on-e.js';
 import { contentToken, readCurrentEntry } from './current-file.js';
 import { sessionState } from './session-state.js';
 import { createStagingConnection, type StagingConnection } from './staging-connection.js';
@@ -109,6 +110,7 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
       throw err;
     }
   };
+  const copies = copiesOnE(store, roots);
   const live = new Set<StagingConnection>();
   return {
     openConnection(ctx: UpstreamContext): UpstreamConnection {
@@ -143,6 +145,7 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
         stagingRoot,
         knownDirs: new Set(roots.keys()),
         currentContent,
+        copiesOnE: copies,
         limits,
         ...(options.highWaterBytes === undefined ? {} : { highWaterBytes: options.highWaterBytes }),
       });

@@ -154,6 +154,32 @@ describe('upstream staging', () => {
     expect((await readdir(stagingDir(id))).sort()).toEqual(['1.blob', '2.blob']);
   });
 
+  it("stages a file offered with from_e from E's own copy, and answers CONTENT_NEEDED once that copy changed since E recorded it", async () => {
+    const content = Buffer.alloc(300 * 1024, 7);
+    await writeFile(nodePath.join(root, 'old.bin'), content);
+    const held = { operation: 'add' as const, kind: 'file' as const, base_dir: 'docs', checksum: sha256(content), size: content.length, mtime: 1, mode: 0o644 };
+    store.recordChanges([{ ...held, path: 'old.bin' }, { ...held, path: 'gone.bin' }]); // gone.bin: recorded, no longer on disk
+    const c = open();
+    const id = await c.prepare(2);
+    const taken = c.upload('new.bin', content, null, { from_e: true });
+    expect(await c.reply(taken)).toMatchObject({ status: 'ok', staging_id: id, conflict: false });
+    const [entry] = staging().listEntries(id);
+    expect((await readFile(nodePath.join(stagingDir(id), entry!.blob!))).equals(content)).toBe(true);
+    expect(entry).toMatchObject({ path: 'new.bin', checksum: sha256(content), size: content.length });
+
+    // E's copy changed since it was recorded (same size): its bytes no longer hash to R's content.
+    await writeFile(nodePath.join(root, 'old.bin'), Buffer.alloc(content.length, 8));
+    const asked = c.upload('other.bin', content, null, { from_e: true });
+    expect(await c.reply(asked)).toMatchObject({ status: 'error', code: 'CONTENT_NEEDED' });
+    // R then sends the bytes, as for any file.
+    const sent = c.upload('other.bin', content, null);
+    c.sendBytes(sent, content, 64 * 1024);
+    expect(await c.reply(sent)).toMatchObject({ status: 'ok' });
+    expect(await c.finalize()).toMatchObject({ status: 'ok', file_count: 2 });
+    expect(staging().listEntries(id).map((e) => e.path)).toEqual(['new.bin', 'other.bin']);
+    expect((await readdir(stagingDir(id))).filter((n) => !n.endsWith('.blob'))).toEqual([]);
+  });
+
   it('makes the session directory’s own entry durable, up to the state directory, before answering FINALIZE', async () => {
     const c = open();
     const synced: string[] = [];

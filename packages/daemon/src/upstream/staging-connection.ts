@@ -1,6 +1,8 @@
 // One connection's upstream staging: PREPARE_UPSTREAM opens a session bound to this connection,
 // each UPSTREAM_FILE streams its bytes into <statedir>/zync-staging/<staging_id>/ through an
-// AtomicFileWriter (checksum verified on commit) or records a deletion — a path E's rules refuse,
+// AtomicFileWriter (checksum verified on commit), or with `from_e` copies it there from one of
+// E's own files holding that content (copies-on-e.ts; verified the same way, CONTENT_NEEDED when
+// none still does), or records a deletion — a path E's rules refuse,
 // or one of a root unavailable on E, is answered as soon as its request arrives, before its
 // bytes — DROP_UPSTREAM_FILE leaves one
 // entry out (discarding what arrived of it; with `staged`, taking a staged one back out), and
@@ -30,6 +32,7 @@ import {
 } from '@zync/common';
 import type { UpstreamConnection, UpstreamContext, UpstreamRequest } from '../server/upstream-port.js';
 import { classifyStagedEntry, eChangeOf, entryTokens, upstreamOperation } from './classify.js';
+import type { CopySource } from './copies-on-e.js';
 import type { StagedEntry, StagingStore } from './staging-store.js';
 import {
   checkAllArrived,
@@ -62,6 +65,8 @@ export interface StagingDeps {
   /** Received upstream bytes not yet on disk above which the socket is paused. */
   highWaterBytes?: number;
   now?: () => number;
+  /** E's live files recorded with this content (absent: from_e is answered CONTENT_NEEDED). */
+  copiesOnE?: (checksum: string, size: number) => readonly CopySource[];
   /** Opens the writer for a staged blob (default AtomicFileWriter.create). */
   createWriter?: (target: string, expectedSize: number) => Promise<StagingWriter>;
 }
@@ -73,6 +78,8 @@ interface LiveSession extends SessionView {
   /** Resolves when the session's directory exists. */
   dirReady: Promise<void>;
   staged: number;
+  /** Of those, files staged from E's own copies (from_e): said in the session's log line. */
+  fromE: number;
   uploads: Set<Upload>;
   nextEntry: number;
   /** Roots E refused entries for as unavailable (ROOT_UNAVAILABLE): named in the log once, and in an abort's reason. */
@@ -221,6 +228,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       dir,
       dirReady: mkdir(dir, { recursive: true }).then(() => undefined),
       staged: 0,
+      fromE: 0,
       uploads: new Set(),
       nextEntry: 1,
       refusedRoots: new Set(),
@@ -317,6 +325,61 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
     }
   };
 
+  /**
+   * Stages a file R offered with from_e from one of E's own copies of its content: copied into the
+   * session's blob while hashed, so a copy that changed since E recorded it (or cannot be read) is
+   * passed over. With none left, CONTENT_NEEDED: the entry is unmarked like any failed one, and
+   * R sends it again with its bytes. A failure to write (a full disk) fails it as an upload's would.
+   */
+  const stageFromE = async (up: Upload) => {
+    const { req, session: s } = up;
+    const blobPath = nodePath.join(s.dir, up.blob);
+    let committed = false;
+    try {
+      // Before copying: a path E's rules refuse is refused as soon as it is announced.
+      await deps.checkPath?.(req.base_dir, req.path, req.kind);
+      await s.dirReady;
+      for (const source of deps.copiesOnE?.(req.checksum!, req.size) ?? []) {
+        if (up.error !== undefined) throw up.error;
+        const writer = await createWriter(blobPath, req.size);
+        let unreadable: unknown = undefined;
+        const chunks = async function* () {
+          try {
+            yield* source.read();
+          } catch (err) {
+            unreadable = err ?? new Error('unreadable');
+            throw err;
+          }
+        };
+        try {
+          for await (const chunk of chunks()) {
+            if (up.error !== undefined) throw up.error;
+            await writer.write(chunk);
+          }
+          await writer.commit({ expectedChecksum: req.checksum!, mode: 0o600 });
+        } catch (err) {
+          await writer.abort();
+          const mismatch = isZyncError(err) && err.code === 'CHECKSUM_MISMATCH';
+          if (unreadable === undefined && !mismatch) throw err;
+          ctx.log.debug({ staging_id: s.staging_id, source: source.what, err: String(unreadable ?? err) }, "E's copy no longer holds the content");
+          continue;
+        }
+        committed = true;
+        if (!(await record(up, req.checksum))) throw sessionGone(s);
+        s.fromE++;
+        ctx.log.debug({ staging_id: s.staging_id, path: `${req.base_dir}/${req.path}`, source: source.what, bytes: req.size }, "upstream file staged from E's own copy");
+        return;
+      }
+      throw new ZyncError('CONTENT_NEEDED', `E holds no copy of ${req.base_dir}/${req.path} as R has it; send its bytes.`);
+    } catch (err) {
+      if (committed) await rm(blobPath, { force: true }).catch(() => undefined);
+      fail(up, err);
+    } finally {
+      s.uploads.delete(up);
+      up.settle();
+    }
+  };
+
   const upstreamFile = (req: UpstreamFileRequest) => {
     const open = uploads.get(req.id);
     if (open) {
@@ -372,6 +435,11 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
             settle();
           }),
       );
+      return;
+    }
+    // No bytes follow: E copies its own (req.checksum is set for a file of size > 0, checkUpstreamFile).
+    if (req.from_e && req.size > 0) {
+      track(stageFromE(up));
       return;
     }
     up.writer = s.dirReady.then(() => createWriter(nodePath.join(s.dir, blob), req.size));
@@ -482,7 +550,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
         if (!done) throw new ZyncError('UPSTREAM_STATE', `Staging session ${s.staging_id} is no longer in progress.`);
         s.status = 'complete';
         ctx.log.info(
-          { staging_id: s.staging_id, file_count: done.file_count, conflict_count: done.conflict_count },
+          { staging_id: s.staging_id, file_count: done.file_count, conflict_count: done.conflict_count, ...(s.fromE > 0 ? { from_e: s.fromE } : {}) },
           'upstream session staged',
         );
         const ok: FinalizeUpstreamResponse = {
