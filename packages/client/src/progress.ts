@@ -168,7 +168,7 @@ export class PullProgress implements PassObserver {
 export class UploadProgress implements UpstreamObserver {
   private describe: () => string = () => '';
   private showing = false;
-  private sent = { entries: 0, bytes: 0 };
+  private sent = { entries: 0, bytes: 0, fromEBytes: 0 };
   private totals = { entries: 0, bytes: 0 };
 
   constructor(private readonly ticker: Ticker) {}
@@ -184,7 +184,7 @@ export class UploadProgress implements UpstreamObserver {
 
   begin(entries: number, bytes: number): void {
     const started = Date.now();
-    const sent = (this.sent = { entries: 0, bytes: 0 });
+    const sent = (this.sent = { entries: 0, bytes: 0, fromEBytes: 0 });
     const totals = (this.totals = { entries, bytes });
     this.show(() => describeUpload({ elapsedMs: Date.now() - started, ...sent, totalEntries: totals.entries, totalBytes: totals.bytes }));
   }
@@ -200,6 +200,10 @@ export class UploadProgress implements UpstreamObserver {
 
   entrySent(): void {
     this.sent.entries++;
+  }
+
+  tookFromE(bytes: number): void {
+    this.sent.fromEBytes += bytes;
   }
 
   end(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeHashing, describeProgress, describeScan, describeUpload, fitToWidth } from './progress.js';
+import { describeFromE, describeHashing, describeProgress, describeScan, describeUpload, fitToWidth } from './progress.js';
 
 const base = { elapsedMs: 4000, files: 4812, bytes: 41.25 * 1024 * 1024, fromSequence: 0, appliedSequence: 5000, highestSequence: 10_110 };
 
@@ -50,6 +50,14 @@ describe('describeUpload', () => {
 
   it('leaves bytes out of a session of deletions and directories only', () => {
     expect(describeUpload({ elapsedMs: 500, entries: 0, totalEntries: 1, bytes: 0, totalBytes: 0 })).toBe('sending upstream: 0 of 1 change');
+  });
+
+  it("says what E took from its own copies instead of receiving it", () => {
+    expect(describeUpload({ elapsedMs: 500, entries: 2, totalEntries: 3, bytes: 0, totalBytes: 1024, fromEBytes: 20 * 1024 * 1024 })).toBe(
+      "sending upstream: 2 of 3 changes · 0.0 of 0.0 MiB · 20.0 MiB taken from E's own copies",
+    );
+    expect(describeFromE(2, 20 * 1024 * 1024)).toBe("2 files (20.0 MiB) taken from E's own copies");
+    expect(describeFromE(1, 4 * 1024 * 1024)).toBe("1 file (4.0 MiB) taken from E's own copies");
   });
 });
 

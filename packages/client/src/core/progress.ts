@@ -65,13 +65,21 @@ export interface UploadProgress {
   /** Content bytes read and sent, of the total. */
   bytes: number;
   totalBytes: number;
+  /** Content bytes E staged from its own copies instead (not in the total). */
+  fromEBytes?: number;
 }
 
 export function describeUpload(p: UploadProgress): string {
   const parts = [`${count(p.entries)} of ${count(p.totalEntries)} ${p.totalEntries === 1 ? 'change' : 'changes'}`];
   if (p.totalBytes > 0) parts.push(`${mib(p.bytes, false)} of ${mib(p.totalBytes)}`);
   if (p.elapsedMs >= 1000) parts.push(`${mib(p.bytes / (p.elapsedMs / 1000))}/s`);
+  if ((p.fromEBytes ?? 0) > 0) parts.push(`${mib(p.fromEBytes!)} taken from E's own copies`);
   return `sending upstream: ${parts.join(' · ')}`;
+}
+
+/** Files E staged from its own copies, for the upload's summary: "2 files (20.0 MiB) taken from E's own copies". */
+export function describeFromE(files: number, bytes: number): string {
+  return `${count(files)} ${files === 1 ? 'file' : 'files'} (${mib(bytes)}) taken from E's own copies`;
 }
 
 /** The line cut to fit a terminal `columns` wide (one column spare: writing the last one wraps on some terminals). */

@@ -22,6 +22,8 @@ import type { UndoneInput } from './plan-reverts.js';
 import { describeCounts, fileKey, planUpstream, type HashedFile, type StagedRecord, type UpstreamEntry, type UpstreamPlan } from './plan-upstream.js';
 import { leftOutError, outdatedEntries } from './left-out.js';
 import { hashSuspects, readLocalNow, rereadEntry, statNow, type HashCounts } from './scan-local.js';
+import { describeFromE } from '../core/progress.js';
+import { MIN_FROM_E_BYTES, offersFromE } from './from-e.js';
 import { sendSession, type UploadObserver } from './send-session.js';
 import { StagedRecords } from './staged-records.js';
 import { applyStagedStates, describeDropped, neverApplied } from './staged-states.js';
@@ -287,9 +289,14 @@ async function planAndSend(
           scanned,
           Date.now(),
         );
+      // Contents R received from E at some path: E likely holds them still (a rename or copy on R).
+      const large = plan.entries.flatMap((e) => (e.checksum !== null && e.size >= MIN_FROM_E_BYTES ? [e.checksum] : []));
+      const receivedContents = new Set(large.length > 0 ? store.findByChecksums(large, 1).keys() : []);
+      const daemonTakesFromE = open.hello.upstream_from_e === true;
       let result;
       try {
         result = await sendSession(open, dirs, plan.entries, {
+          fromE: (entry) => offersFromE(entry, receivedContents, daemonTakesFromE),
           ...(signal ? { signal } : {}),
           onFinalize: (stagingId, went) => {
             finalizing = true;
@@ -321,6 +328,7 @@ async function planAndSend(
       );
       const byPath = (a: { base_dir: string; path: string }, b: { base_dir: string; path: string }) =>
         `${a.base_dir}/${a.path}`.localeCompare(`${b.base_dir}/${b.path}`);
+      if (result.from_e.files > 0) print(`  ${describeFromE(result.from_e.files, result.from_e.bytes)}, not sent.`);
       for (const c of [...sent.conflicts].sort(byPath)) print(`  conflict: ${c.base_dir}/${c.path} (${c.reason})`);
       const went = new Set(result.sent.map((e) => fileKey(e.base_dir, e.path)));
       for (const u of plan.reverted) {

@@ -280,7 +280,7 @@ describe('sendSession: files that changed while they were sent', () => {
     const log = fileEntry('run.log', 'line 1\n', 'LINE 1\nline 2\n');
     const result = await sendSession(connection, dirs, [log]);
     await connection.close();
-    expect(result).toEqual({ session: null, sent: [], left_out: [log], ignored: [], unavailable: [], unavailable_roots: new Map() });
+    expect(result).toEqual({ session: null, sent: [], left_out: [log], ignored: [], unavailable: [], unavailable_roots: new Map(), from_e: { files: 0, bytes: 0 } });
     expect(asked).not.toContain('FINALIZE_UPSTREAM');
   });
 
@@ -324,7 +324,7 @@ describe('sendSession: entries staged without bytes that R changed during the up
     const [dir, file] = removedDir();
     const result = await sendSession(connection, dirs, [dir!, file!], { outdated });
     await connection.close();
-    expect(result).toEqual({ session: null, sent: [], left_out: [dir, file], ignored: [], unavailable: [], unavailable_roots: new Map() });
+    expect(result).toEqual({ session: null, sent: [], left_out: [dir, file], ignored: [], unavailable: [], unavailable_roots: new Map(), from_e: { files: 0, bytes: 0 } });
     expect(asked).not.toContain('FINALIZE_UPSTREAM');
   });
 
@@ -386,7 +386,7 @@ describe('sendSession: paths E ignores', () => {
     const log = fileEntry('notes.log', 'R log\n');
     const result = await sendSession(connection, dirs, [log]);
     await connection.close();
-    expect(result).toEqual({ session: null, sent: [], left_out: [], ignored: [log], unavailable: [], unavailable_roots: new Map() });
+    expect(result).toEqual({ session: null, sent: [], left_out: [], ignored: [log], unavailable: [], unavailable_roots: new Map(), from_e: { files: 0, bytes: 0 } });
     expect(asked).not.toContain('FINALIZE_UPSTREAM');
   });
 });

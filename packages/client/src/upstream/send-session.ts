@@ -6,7 +6,9 @@
 // and the rest goes on. An entry E refuses because its ignore rules exclude the path (R's copy
 // of .zyncignore is older than E's) is left out the same way, without a second try; so is every
 // entry of a root E refuses as unavailable (missing, an unmounted disk), the later ones of that
-// root without being sent at all. An entry that no longer holds on R once all are answered (a
+// root without being sent at all. A file E may hold already (from-e.ts) is first offered with
+// `from_e` and no bytes: E stages its own copy, or answers CONTENT_NEEDED and the bytes go as
+// for any other. An entry that no longer holds on R once all are answered (a
 // directory or a deletion R changed during the upload, a file R removed) is taken back out
 // before FINALIZE (options.outdated). With every entry left out, nothing is finalized.
 // Any other failure rejects; the caller closes the connection, and the daemon then aborts the
@@ -46,6 +48,8 @@ export interface SendResult {
   unavailable: UpstreamEntry[];
   /** Per base_dir of those: E's sentence saying why. */
   unavailable_roots: ReadonlyMap<string, string>;
+  /** Of `sent`, the files E staged from its own copies: their bytes did not go. */
+  from_e: { files: number; bytes: number };
 }
 
 /** Follows an upload: its totals, the content bytes read to be sent, each entry E answered. */
@@ -53,6 +57,8 @@ export interface UploadObserver {
   begin(entries: number, bytes: number): void;
   bytesSent(bytes: number): void;
   entrySent(): void;
+  /** A file of `bytes` E staged from its own copy (already taken off the totals by recount). */
+  tookFromE?(bytes: number): void;
   /**
    * The totals change by these amounts: an entry left out no longer counts, a file read again
    * counts at its new size. So what was sent ends at the totals, and never passes them.
@@ -134,6 +140,8 @@ export interface SendOptions {
    * taken back out of the session and left out like a changed file.
    */
   outdated?: (sent: readonly UpstreamEntry[]) => Promise<readonly UpstreamEntry[]>;
+  /** Files to offer E with from_e first (from-e.ts, offersFromE); without it, every file's bytes go. */
+  fromE?: (entry: UpstreamEntry) => boolean;
 }
 
 /** Staged entries taken back out at once (each a small request). */
@@ -172,6 +180,8 @@ async function sendEntries(
   const outcome: (UpstreamEntry | 'changed' | 'ignored' | 'unavailable')[] = [];
   /** Roots E refused as unavailable, with its sentence: their other entries are not sent. */
   const unavailableRoots = new Map<string, string>();
+  /** Files E staged from its own copies. */
+  const tookFromE = new Set<UpstreamEntry>();
   let next = 0;
   let failed: unknown = null;
 
@@ -191,6 +201,18 @@ async function sendEntries(
       ...(entry.mtime === undefined ? {} : { mtime: entry.mtime }),
     };
     if (entry.operation === 'delete' || entry.kind === 'dir' || entry.size === 0) return connection.request('UPSTREAM_FILE', fields);
+    if (options.fromE?.(entry)) {
+      try {
+        const answer = await connection.request('UPSTREAM_FILE', { ...fields, from_e: true });
+        tookFromE.add(entry);
+        progress?.recount(0, -entry.size);
+        progress?.tookFromE?.(entry.size);
+        return answer;
+      } catch (err) {
+        // E no longer holds it (or never did): E unmarked the path, and the bytes go as for any file.
+        if (!(err instanceof ZyncError && err.code === 'CONTENT_NEEDED')) throw err;
+      }
+    }
     // Bytes of an attempt that fails are taken back from the progress: a file read again counts once.
     // E may refuse before the last bytes (IGNORED_PATH): a chunk read after that is not counted.
     let bytes = 0;
@@ -287,7 +309,9 @@ async function sendEntries(
   const left_out = entries.filter((_, i) => outcome[i] === 'changed');
   const ignored = entries.filter((_, i) => outcome[i] === 'ignored');
   const unavailable = entries.filter((_, i) => outcome[i] === 'unavailable');
-  const leftOut = { left_out, ignored, unavailable, unavailable_roots: unavailableRoots };
+  const copied = sent.filter((e) => tookFromE.has(e));
+  const from_e = { files: copied.length, bytes: copied.reduce((sum, e) => sum + e.size, 0) };
+  const leftOut = { left_out, ignored, unavailable, unavailable_roots: unavailableRoots, from_e };
   // Nothing but left-out files: the session is left unfinalized, and E aborts it once R closes.
   if (sent.length === 0) return { session: null, sent, ...leftOut };
   options.onFinalize?.(staging_id, sent);
