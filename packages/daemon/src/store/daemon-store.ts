@@ -125,7 +125,7 @@ export class DaemonStore {
         "SELECT base_dir, path FROM files WHERE ino = ? AND deleted = 0 AND kind = 'file'",
       ),
       liveFilesWithChecksum: db.prepare<[string, number, number], { base_dir: string; path: string }>(
-        "SELECT base_dir, path FROM files WHERE checksum = ? AND size = ? AND deleted = 0 AND kind = 'file' LIMIT ?",
+        "SELECT base_dir, path FROM files WHERE checksum = ? AND size = ? AND deleted = 0 AND kind = 'file' AND ignored = 0 LIMIT ?",
       ),
       insertChange: db.prepare<[number, string, string, string, string, string | null, number, number, number, string | null]>(
         'INSERT INTO changes (timestamp, operation, kind, base_dir, path, checksum, size, mtime, mode, deleted_checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -281,7 +281,7 @@ export class DaemonStore {
     return this.stmt.liveFilesWithInode.all(ino);
   }
 
-  /** Up to `limit` live files recorded with this content (what E may stage an upstream file from). */
+  /** Up to `limit` live files recorded with this content (what E may stage an upstream file from); not the ignored ones, which E does not share. */
   liveFilesWithChecksum(checksum: string, size: number, limit: number): { base_dir: string; path: string }[] {
     return this.stmt.liveFilesWithChecksum.all(checksum, size, limit);
   }
