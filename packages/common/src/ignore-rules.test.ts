@@ -19,6 +19,8 @@ describe('createIgnoreMatcher', () => {
     ['an emacs auto-save file', 'src/#main.ts#', false, true],
     ['a name that only starts with #', '#main.ts', false, false],
     ['a zync temp file', 'dir/.zync-tmp-a.txt-0a1b2c', false, true],
+    ["the client's holding area", '.zync-tmp-deleted', true, true],
+    ['a file held in it', '.zync-tmp-deleted/0a1b2c3d', false, true],
     ['a conflict copy', 'dir/report.zync-conflict-20261122-184700-R.txt', false, true],
     ['a .zyncignore dir rule', 'build', true, true],
     ['a file under an ignored dir', 'build/out.js', false, true],

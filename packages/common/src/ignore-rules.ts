@@ -9,6 +9,12 @@ import { ZyncError } from './protocol/errors.js';
 export const IGNORE_FILE = '.zyncignore';
 /** Prefix of every temp file zync writes; scanners on both sides skip it. */
 export const TEMP_PREFIX = '.zync-tmp-';
+/**
+ * The client's holding area in each root (files R deleted for E's deletions, kept a few minutes
+ * to copy from): its name starts with TEMP_PREFIX, so every scanner and sweep that skips temp
+ * files skips it too, on both sides, whichever zync version runs there.
+ */
+export const HOLDING_DIR = `${TEMP_PREFIX}deleted`;
 
 export const DEFAULT_IGNORES: readonly string[] = [
   // A file too: a worktree's or submodule's `.git` names E's repository by its absolute path.
