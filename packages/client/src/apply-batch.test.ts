@@ -11,6 +11,7 @@ import { applyBatch, interleaveByDir, type BatchOptions, type PartialDownloads, 
 import type { PullAction } from './core/plan-pull.js';
 import type { FetchedFile, FileSink, FileTransfer } from './connection.js';
 import { entryKeyString, type PartialDownload, type RecordedEntry } from './core/types.js';
+import { HoldingArea } from './holding-area.js';
 import { LocalTree } from './local-tree.js';
 
 // open() passes through; a test may make it act on R's behalf while a file is being flushed.
@@ -613,16 +614,91 @@ describe('applyBatch', () => {
     ]);
   });
 
-  it('refuses zync temp and conflict copy names from the daemon', async () => {
+  it('refuses zync temp and conflict copy names from the daemon, and paths in the holding area', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, {});
     const { connection, requested } = scriptedConnection({});
     const result = await applyBatch(
-      [fileEntry(5, '.zync-tmp-x', 'a', 'add'), fileEntry(6, 'r.zync-conflict-20260101-000000-R.txt', 'b', 'add')],
+      [fileEntry(5, '.zync-tmp-x', 'a', 'add'), fileEntry(6, 'r.zync-conflict-20260101-000000-R.txt', 'b', 'add'), fileEntry(7, `.zync-tmp-deleted/${sha256('c')}`, 'c', 'add')],
       options(root, connection, records),
     );
-    expect(result.skipped.map((s) => s.code)).toEqual(['UNSAFE_PATH', 'UNSAFE_PATH']);
+    expect(result.skipped.map((s) => s.code)).toEqual(['UNSAFE_PATH', 'UNSAFE_PATH', 'UNSAFE_PATH']);
     expect(requested).toEqual([]);
+  });
+});
+
+// E deletes first and creates afterwards (git checkout, npm ci): the deletions come a pass
+// before the new files, and what R deleted is held to be copied from.
+describe('applyBatch: files held after E deletes them', () => {
+  const held = (root: string) => readdir(path.join(root, '.zync-tmp-deleted')).then((n) => n.sort(), () => []);
+
+  it('holds an unchanged file E deletes, and copies a later batch\'s same content from it instead of downloading', async () => {
+    const root = makeRoot();
+    const files = { 'old/a.txt': 'content a\n', 'old/b.txt': 'content b\n'.repeat(50_000) };
+    const records = await recordsFor(root, files);
+    const holding = new HoldingArea([{ name: 'docs', root }]);
+    const { connection, requested } = scriptedConnection({});
+    const deleted = await applyBatch(
+      [fileEntry(5, 'old/a.txt', '', 'delete'), fileEntry(6, 'old/b.txt', '', 'delete'), { ...fileEntry(7, 'old', '', 'delete'), kind: 'dir' }],
+      { ...options(root, connection, records), holding },
+    );
+    expect(deleted.failed).toEqual([]);
+    expect(deleted.stats).toMatchObject({ deleted: 2, dirsDeleted: 1 });
+    expect(await names(root)).toEqual(['.zync-tmp-deleted']);
+    expect(await held(root)).toEqual([sha256(files['old/a.txt']), sha256(files['old/b.txt'])].sort());
+    records.map.clear(); // the deletions were recorded
+
+    // The small file goes the GET_FILES way, the larger one is streamed: both copy from what is held.
+    expect(Buffer.byteLength(files['old/b.txt'])).toBeGreaterThan(MAX_BATCH_FILE_BYTES);
+    const added = await applyBatch([fileEntry(8, 'new/a.txt', files['old/a.txt'], 'add'), fileEntry(9, 'new/b.txt', files['old/b.txt'], 'add')], {
+      ...options(root, connection, records),
+      holding,
+    });
+    expect(added.failed).toEqual([]);
+    expect(added.stats).toMatchObject({ copied: 2, downloaded: 0 });
+    expect(requested).toEqual([]);
+    expect(await readFile(path.join(root, 'new/a.txt'), 'utf8')).toBe(files['old/a.txt']);
+    expect(await readFile(path.join(root, 'new/b.txt'), 'utf8')).toBe(files['old/b.txt']);
+    // Emptied whole at a clean stop.
+    expect(await holding.empty()).toBe(2);
+    expect(await names(root)).toEqual(['new']);
+  });
+
+  it('never holds a file R edited (it is kept as a conflict copy), nor deletes without a holding area', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'a.txt': 'received\n', 'b.txt': 'received b\n' });
+    await writeFile(path.join(root, 'a.txt'), 'R edited this\n');
+    const { connection } = scriptedConnection({});
+    const result = await applyBatch([fileEntry(5, 'a.txt', '', 'delete')], { ...options(root, connection, records), holding: new HoldingArea([{ name: 'docs', root }]) });
+    expect(result.conflicts.map((c) => c.copy)).toEqual(['a.zync-conflict-20261122-184700-R.txt']);
+    expect(await held(root)).toEqual([]);
+    const plain = await applyBatch([fileEntry(6, 'b.txt', '', 'delete')], options(root, connection, records));
+    expect(plain.stats.deleted).toBe(1);
+    expect(await names(root)).toEqual(['a.zync-conflict-20261122-184700-R.txt']);
+  });
+
+  it('downloads instead when a held file no longer holds the content its name says', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, {});
+    const content = 'what E has\n';
+    await mkdir(path.join(root, '.zync-tmp-deleted'));
+    await writeFile(path.join(root, '.zync-tmp-deleted', sha256(content)), 'WHAT E HAS\n');
+    const { connection, requested } = scriptedConnection({ 'x.txt': content });
+    const result = await applyBatch([fileEntry(5, 'x.txt', content, 'add')], { ...options(root, connection, records), holding: new HoldingArea([{ name: 'docs', root }]) });
+    expect(result.stats).toMatchObject({ copied: 0, downloaded: 1 });
+    expect(requested).toEqual(['x.txt']);
+    expect(await readFile(path.join(root, 'x.txt'), 'utf8')).toBe(content);
+  });
+
+  it('holds nothing beyond its caps: the rest is unlinked as before', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'a.txt': 'one\n', 'b.txt': 'two\n', 'c.txt': 'three\n' });
+    const holding = new HoldingArea([{ name: 'docs', root }], { maxAgeMs: 60_000, maxBytes: 1024, maxFiles: 2 });
+    const { connection } = scriptedConnection({});
+    const result = await applyBatch(['a.txt', 'b.txt', 'c.txt'].map((p, i) => fileEntry(5 + i, p, '', 'delete')), { ...options(root, connection, records), holding });
+    expect(result.stats.deleted).toBe(3);
+    expect(await names(root)).toEqual(['.zync-tmp-deleted']);
+    expect((await held(root)).length).toBe(2);
   });
 });
 

@@ -34,6 +34,8 @@ import type { Connection, FetchedFile } from './connection.js';
 import { readUnchangedFile } from './copy-sources.js';
 import { takeBuffer } from './batch-buffers.js';
 import { planDirModes, type DirModeTarget } from './core/dir-modes.js';
+import { heldSources, isInHoldingArea } from './core/held-files.js';
+import type { HoldingArea } from './holding-area.js';
 import { adoptPlacement, knownLocalChecksum, needsLocalHash, placementBaseBits } from './core/local-edits.js';
 import { PHASES, fetchedModes, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type RecordedEntry } from './core/types.js';
@@ -75,6 +77,11 @@ export interface BatchOptions {
   /** What R staged upstream at these paths, by entryKeyString, oldest session first (none: nothing staged). */
   staged?: (keys: readonly EntryKey[]) => ReadonlyMap<string, readonly StagedAtPath[]>;
   partials: PartialDownloads;
+  /**
+   * Where files R deletes for E's deletions are held, unchanged, to be copied from by later
+   * passes (core/held-files.ts). Without it, they are unlinked.
+   */
+  holding?: Pick<HoldingArea, 'hold' | 'contents'> | undefined;
   /** base_dirs the daemon serves (entries for served dirs R does not sync are skipped quietly). */
   daemonDirs: ReadonlySet<string>;
   generation: number;
@@ -290,7 +297,7 @@ async function applyRound(
       continue;
     }
     const name = posixPath.basename(entry.path);
-    if (name.startsWith(TEMP_PREFIX) || isConflictCopy(entry.path)) {
+    if (name.startsWith(TEMP_PREFIX) || isConflictCopy(entry.path) || isInHoldingArea(entry.path)) {
       fail(entry, new ZyncError('UNSAFE_PATH', `Refused path ${JSON.stringify(entry.path)}: zync's own temp and conflict copy names are never synced.`));
       continue;
     }
@@ -359,6 +366,12 @@ async function applyRound(
       break;
     }
   }
+  // Else content R deleted a pass ago, held (a checkout, npm ci: E deletes first, creates after).
+  const unsourced = wanted.filter((checksum) => !sources.has(checksum));
+  if (unsourced.length > 0 && options.holding) {
+    const held = options.holding.contents(new Set(inputs.map(({ entry }) => entry.base_dir).filter((baseDir) => tree.has(baseDir))));
+    for (const [checksum, source] of heldSources(unsourced, held)) sources.set(checksum, source);
+  }
 
   timings.inspect = Date.now() - started;
   let plan: ReturnType<typeof planPull>;
@@ -405,9 +418,10 @@ async function applyRound(
     let writer: AtomicFileWriter | null = null;
     try {
       const sourceAbs = tree.resolve(source.base_dir, source.path);
-      const recorded = records.getEntry(source.base_dir, source.path);
+      const recorded = isInHoldingArea(source.path) ? null : records.getEntry(source.base_dir, source.path);
       const state = lstatState(sourceAbs);
-      if (!recorded || state.kind !== 'file' || recorded.local_size !== state.size || recorded.local_mtime !== state.mtime) return false;
+      if (recorded === undefined || state.kind !== 'file' || state.size !== entry.size) return false;
+      if (recorded !== null && (recorded.local_size !== state.size || recorded.local_mtime !== state.mtime)) return false;
       ensureParent(abs);
       writer = await AtomicFileWriter.create(abs);
       for await (const chunk of createReadStream(sourceAbs, { highWaterMark: 1024 * 1024 })) await writer.write(chunk as Buffer);
@@ -675,9 +689,12 @@ async function applyRound(
               const chmodded = same ? action.chmodded : undefined;
               conflict(entry, copy, 'E deleted it', chmodded === undefined ? undefined : `chmodded on R (${chmodded.toString(8)})`);
             } else {
-              // Known race: an edit landing between this lstat and the unlink is lost; the window
-              // is a few microseconds and there is no portable compare-and-unlink.
-              await unlink(abs);
+              // Known race: an edit landing between this lstat and the unlink (or the move into the
+              // holding area, never synced) is lost; the window is a few microseconds and there is
+              // no portable compare-and-unlink.
+              const heldAt = action.received === undefined ? null : await options.holding?.hold(entry.base_dir, abs, action.received, current.size);
+              if (heldAt) tree.touch(heldAt);
+              else await unlink(abs);
               tree.touch(abs);
               result.stats.deleted++;
               if (carried && action.chmodded !== undefined) {
@@ -777,8 +794,9 @@ async function applyRound(
       } catch (err) {
         return unusable(describe(err).message);
       }
-      const recorded = records.getEntry(source.base_dir, source.path);
-      if (!recorded || !readUnchangedFile(sourceAbs, recorded, into)) return unusable(`${source.base_dir}/${source.path} is no longer what R received`);
+      // A held file has no record: its name is its content's checksum, checked as it is written.
+      const recorded = isInHoldingArea(source.path) ? null : records.getEntry(source.base_dir, source.path);
+      if (recorded === undefined || !readUnchangedFile(sourceAbs, recorded, into)) return unusable(`${source.base_dir}/${source.path} is no longer what R received`);
       return { path: entry.path, status: 'ok', checksum: entry.checksum, size: entry.size, mtime: entry.mtime, mode: entry.mode, content: into };
     });
   };

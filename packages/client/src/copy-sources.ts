@@ -8,10 +8,11 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } fr
 
 /**
  * Reads the file at abs into `into` if it is still what R recorded there (same size and mtime, a
- * regular file, not a link) and holds into.length bytes; false otherwise. The caller checks the
+ * regular file, not a link) and holds into.length bytes; false otherwise. `recorded` null: a held
+ * file (core/held-files.ts), which has no record; only its size is checked. The caller checks the
  * bytes against E's checksum.
  */
-export function readUnchangedFile(abs: string, recorded: { local_size: number | null; local_mtime: number | null }, into: Buffer): boolean {
+export function readUnchangedFile(abs: string, recorded: { local_size: number | null; local_mtime: number | null } | null, into: Buffer): boolean {
   let fd: number;
   try {
     // O_NONBLOCK: a FIFO put there since the plan's lstat must not block the pull.
@@ -21,7 +22,8 @@ export function readUnchangedFile(abs: string, recorded: { local_size: number | 
   }
   try {
     const info = fstatSync(fd);
-    if (!info.isFile() || info.size !== into.length || info.size !== recorded.local_size || info.mtimeMs !== recorded.local_mtime) return false;
+    if (!info.isFile() || info.size !== into.length) return false;
+    if (recorded !== null && (info.size !== recorded.local_size || info.mtimeMs !== recorded.local_mtime)) return false;
     for (let offset = 0; offset < into.length; ) {
       const n = readSync(fd, into, offset, into.length - offset, offset);
       if (n === 0) return false; // shrunk meanwhile

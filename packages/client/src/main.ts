@@ -29,6 +29,7 @@ import {
 import { checkInterval, chooseProgressMode, requireServerAndDirs, requireToken } from './arguments.js';
 import { openNewState, openState, refuseUnmakeableStateDir, type ClientState } from './client-state.js';
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
+import { HoldingArea } from './holding-area.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { giveBackOpenedDirs } from './opened-dirs.js';
 import { PullProgress, StatusLine, stderrAround, stderrTerminal, Ticker, UploadProgress } from './progress.js';
@@ -132,6 +133,7 @@ async function main(): Promise<void> {
   let state: ClientState | null = null;
   let first: Connection | null = null;
   let staged: StagedRecords | undefined;
+  let holding: HoldingArea | undefined;
   try {
     if (!isNewDb) state = openState(dbPath);
     const clientId = state?.store.clientId ?? ClientStore.newClientId();
@@ -188,6 +190,10 @@ async function main(): Promise<void> {
       const removed = await removeStaleTempFiles(dir.root, resumable);
       if (removed > 0) logger.info(`removed ${removed} temp file(s) left in ${dir.root} by an interrupted run`);
     }
+    // Held files a kill -9 left: stale, and the caps count from empty.
+    holding = new HoldingArea(dirs);
+    const leftHeld = await holding.empty();
+    if (leftHeld > 0) logger.info(`removed ${leftHeld} held file(s) left by an interrupted run`);
     giveBackOpenedDirs(store, logger, new Set(offDisk.map((dir) => dir.name)));
     const rootsChanged = store.bindRoots(dirs);
     const engine = new PullEngine(
@@ -199,6 +205,7 @@ async function main(): Promise<void> {
         signal: controller.signal,
         progress: ticker && new PullProgress(ticker),
         staged,
+        holding,
       },
       rootsChanged,
       forgotten,
@@ -215,6 +222,8 @@ async function main(): Promise<void> {
   } finally {
     await first?.close();
     staged?.close();
+    // A clean stop leaves no held file (a pass's copies are over by now).
+    await holding?.empty().catch(() => undefined);
     if (state) {
       // Stopped by a signal: no temp file stays behind, not even one kept to resume.
       if (controller.signal.aborted) await discardPartialDownloads(state.store).catch(() => undefined);

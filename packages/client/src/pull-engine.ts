@@ -23,6 +23,7 @@ import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
 import { planSweep, splitIgnored } from './core/sweep.js';
 import { entryKeyString } from './core/types.js';
+import type { HoldingArea } from './holding-area.js';
 import { diskOf, lstatState, type LocalTree } from './local-tree.js';
 import { pruneKeptDirs } from './prune-kept-dirs.js';
 import type { ClientStore } from './store/client-store.js';
@@ -48,6 +49,11 @@ export interface PullOptions {
    * edit back; those whose content came back are forgotten.
    */
   staged?: Pick<StagedRecords, 'lookup' | 'forgetReturned' | 'forgetBaseDir'> | undefined;
+  /**
+   * Where files deleted for E's deletions wait a few minutes to be copied from (holding-area.ts),
+   * trimmed at each pass's end. Without it, they are unlinked.
+   */
+  holding?: HoldingArea | undefined;
 }
 
 /** Follows a pass: what the connection has received so far, and the log position as pages land. */
@@ -180,6 +186,11 @@ export class PullEngine {
     } finally {
       progress?.end();
     }
+    const dropped = await this.options.holding?.purge().catch((err: unknown) => {
+      logger.debug({ err: err instanceof Error ? err.message : String(err) }, 'could not trim the holding area');
+      return 0;
+    });
+    if (dropped) logger.debug(`dropped ${dropped} held file(s) from the holding area`);
     summary.sequence = store.position().sequence;
     // One that no longer fails is warned of again if it fails again.
     const stillFailing = new Set(summary.failed.map(failureKey));
@@ -405,6 +416,7 @@ export class PullEngine {
       // deletion (a file in its place, say, then gone) must still remove it.
       madeDirs: new Set(dirChangesOf(seen, dirNames).flatMap((d) => (d.removed ? [] : [entryKeyString(d)]))),
       partials: store,
+      holding: this.options.holding,
       // Read before this page's records are forgotten (pullLog, after the batch). Known race: a
       // kill -9 between that and the page's commit pulls the page again without them, and R's
       // later edit goes to a conflict copy as E's change would (nothing lost).

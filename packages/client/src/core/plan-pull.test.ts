@@ -124,6 +124,19 @@ describe('planEntry', () => {
     expect(describeAction(planEntry({ entry: entry('add'), recorded: null, local: absent }, sources))).toBe('fetch');
   });
 
+  // Only content R received unchanged may be held for later copies: R's edits go to conflict copies.
+  it.each<[string, ChangeEntry, LocalState, string | undefined]>([
+    ['unchanged on R', entry('delete'), file(), A],
+    ['touched on R, same bytes', entry('delete'), file({ mtime: 9, checksum: A }), A],
+    ['edited on R', entry('delete'), file({ checksum: C, size: 9 }), undefined],
+    ["chmodded on R (R's bits)", entry('delete'), file({ mode: 0o755 }), undefined],
+    ['E made it a dir, then deleted it', dirEntry('delete', 'f.txt'), file(), A],
+  ])('a deletion of a file %s names the content it received to hold: %s', (_name, e, local, received) => {
+    const action = planEntry({ entry: e, recorded: rec(), local });
+    expect(action.type).toBe('delete-file');
+    expect(action.type === 'delete-file' ? action.received : 'n/a').toBe(received);
+  });
+
   it('refuses to plan on a stat it cannot trust', () => {
     expect(() => planEntry({ entry: entry('modify'), recorded: rec(), local: file({ mtime: 9 }) })).toThrow(/needs a local hash/);
   });

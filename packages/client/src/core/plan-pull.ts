@@ -148,9 +148,10 @@ export type PullAction =
    * Delete R's file; `keepCopy`: it holds R's edits, keep them as a conflict copy instead.
    * `chmodded`: R's edit is a chmod alone (these bits), content as received. `carriedTo`: that
    * chmod goes with the content to the path E renamed the file to (carryRenamedChmods), so no
-   * copy — unless that fetch failed, then the copy is kept after all.
+   * copy — unless that fetch failed, then the copy is kept after all. `received`: R's file holds
+   * this content as R received it, unchanged, so it may be held for later copies (core/held-files.ts).
    */
-  | { type: 'delete-file'; entry: ChangeEntry; local: LocalState; keepCopy: boolean; chmodded?: number; carriedTo?: ChangeEntry }
+  | { type: 'delete-file'; entry: ChangeEntry; local: LocalState; keepCopy: boolean; chmodded?: number; carriedTo?: ChangeEntry; received?: string }
   /** Remove the directory once empty (a non-empty one holds R's files and is kept). */
   | { type: 'delete-dir'; entry: ChangeEntry; local: LocalState }
   /** Drop the record; leave the disk alone (nothing there, or something R made itself). */
@@ -293,7 +294,8 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
     if (edit !== 'unchanged') return { type: 'delete-file', entry, local, keepCopy: true };
     // A chmod is an edit too (git's modify/delete): deleting the file would drop it unsaid.
     const chmodded = chmodOnR(recorded.mode, local.mode);
-    return chmodded === null ? { type: 'delete-file', entry, local, keepCopy: false } : { type: 'delete-file', entry, local, keepCopy: true, chmodded };
+    if (chmodded !== null) return { type: 'delete-file', entry, local, keepCopy: true, chmodded };
+    return { type: 'delete-file', entry, local, keepCopy: false, ...(recorded.checksum === null ? {} : { received: recorded.checksum }) };
   }
 
   if (entry.kind === 'dir') {
