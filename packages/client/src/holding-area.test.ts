@@ -37,6 +37,15 @@ describe('HoldingArea', () => {
     expect(await readdir(path.join(root, '.zync-tmp-deleted'))).toEqual([]);
   });
 
+  it('counts a file held over one of the same content once (a checkout back and forth)', async () => {
+    const root = makeRoot();
+    const area = new HoldingArea([{ name: 'docs', root }], { ...limits, maxFiles: 1 });
+    expect(await holdText(area, root, 'a.txt', 'same\n')).not.toBeNull();
+    expect(await holdText(area, root, 'b.txt', 'same\n')).not.toBeNull();
+    expect(await holdText(area, root, 'c.txt', 'other\n')).toBeNull();
+    expect(await readdir(path.join(root, '.zync-tmp-deleted'))).toEqual([sha256('same\n')]);
+  });
+
   it('holds nothing through a link or a file in the area\'s place: the caller unlinks as before', async () => {
     const root = makeRoot();
     const elsewhere = makeRoot();

@@ -14,7 +14,7 @@ import { lstatState } from './local-tree.js';
 export class HoldingArea {
   private readonly roots: Map<string, string>;
   private readonly limits: HoldLimits;
-  /** An upper bound of what is held over all roots (a rename over a held name counts twice). */
+  /** What is held over all roots (an upper bound: R's user may remove held files). */
   private held = { files: 0, bytes: 0 };
   /** When the oldest file still held was moved there (Infinity: none). */
   private oldest = Infinity;
@@ -37,23 +37,25 @@ export class HoldingArea {
    */
   async hold(baseDir: string, abs: string, checksum: string, size: number): Promise<string | null> {
     const dir = this.dirOf(baseDir);
-    if (dir === undefined || !isHeldName(checksum) || !roomToHold(this.held, size, this.limits)) return null;
+    if (dir === undefined || !isHeldName(checksum)) return null;
+    const heldPath = nodePath.join(dir, checksum);
+    // Over a held file of the same content, if any (the name says what it holds): counted once.
+    const counted = lstatState(heldPath).kind === 'file' ? { files: 0, bytes: 0 } : { files: 1, bytes: size };
+    if (counted.files > 0 && !roomToHold(this.held, size, this.limits)) return null;
     // Counted before the rename: deletions run concurrently.
-    this.held.files++;
-    this.held.bytes += size;
+    this.held.files += counted.files;
+    this.held.bytes += counted.bytes;
     try {
       const there = lstatState(dir);
       if (there.kind === 'absent') mkdirSync(dir, { mode: 0o700 });
       else if (there.kind !== 'dir') throw new Error('not a directory');
-      const heldPath = nodePath.join(dir, checksum);
-      // Over a held file of the same content, if any: the name says what it holds.
       await rename(abs, heldPath);
       this.oldest = Math.min(this.oldest, Date.now());
       return heldPath;
     } catch {
       // EXDEV (a disk mounted inside the root), a full disk for the mkdir, a file in the area's place.
-      this.held.files--;
-      this.held.bytes -= size;
+      this.held.files -= counted.files;
+      this.held.bytes -= counted.bytes;
       return null;
     }
   }
