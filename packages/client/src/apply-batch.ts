@@ -37,6 +37,7 @@ import { planDirModes, type DirModeTarget } from './core/dir-modes.js';
 import { heldSources, isInHoldingArea } from './core/held-files.js';
 import type { HoldingArea } from './holding-area.js';
 import { adoptPlacement, knownLocalChecksum, needsLocalHash, placementBaseBits } from './core/local-edits.js';
+import { localBitsAfterWrite } from './core/file-modes.js';
 import { PHASES, fetchedModes, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
@@ -257,8 +258,10 @@ async function applyRound(
     const [r, e] = [replacedBits.toString(8), (entry.mode & 0o7777).toString(8)];
     logger.warn(`permissions: ${entry.base_dir}/${entry.path} was chmodded on R (${r}) and on E (${e}); it has E's ${e} now`);
   };
-  const record = (entry: ChangeEntry, local: LocalState, header?: Pick<GetFileHeader, 'checksum' | 'size' | 'mtime' | 'mode'>): void => {
+  /** `wrote`: the bits R gave the file (R's own chmod kept over E's), where not E's recorded ones. */
+  const record = (entry: ChangeEntry, local: LocalState, header?: Pick<GetFileHeader, 'checksum' | 'size' | 'mtime' | 'mode'>, wrote?: number): void => {
     const isFile = entry.kind === 'file' && local.kind === 'file';
+    const mode = header?.mode ?? entry.mode;
     result.upserts.push({
       base_dir: entry.base_dir,
       path: entry.path,
@@ -266,13 +269,14 @@ async function applyRound(
       checksum: entry.kind === 'file' ? (header?.checksum ?? entry.checksum) : null,
       size: header?.size ?? entry.size,
       mtime: header?.mtime ?? entry.mtime,
-      mode: header?.mode ?? entry.mode,
+      mode,
       local_size: isFile ? local.size : null,
       local_mtime: isFile ? local.mtime : null,
       local_ino: isFile ? local.ino : null,
       // Recorded after R's own write (rename, chmod, utimes): a later write moves the ctime past
       // this (+1: Date.now() drops the fraction of a millisecond the ctime keeps).
       local_ctime_max: isFile ? Date.now() + 1 : null,
+      local_mode: local.kind === 'file' && isFile ? localBitsAfterWrite(wrote ?? mode, local.mode, mode) : null,
       sequence: entry.sequence,
       seen_gen: generation,
     });
@@ -435,7 +439,7 @@ async function applyRound(
       writer = null;
       // What was renamed into place, as for a download: an lstat now could take an edit made
       // on R meanwhile for zync's own copy.
-      record(entry, { kind: 'file', ...file });
+      record(entry, { kind: 'file', ...file }, undefined, action.keepBits);
       modeReplaced(entry, action.replacedBits);
       tree.touch(abs);
       result.stats.copied++;
@@ -527,7 +531,7 @@ async function applyRound(
           expectNothing: expected.kind === 'absent',
         });
         // What was renamed into place (an lstat now could see a later local edit as zync's).
-        record(entry, { kind: 'file', ...file }, { ...header, mode: modes.record });
+        record(entry, { kind: 'file', ...file }, { ...header, mode: modes.record }, modes.write);
         modeReplaced(entry, action.replacedBits);
       } finally {
         if (recorded) partials.dropPartial(entry.base_dir, entry.path);
@@ -633,7 +637,7 @@ async function applyRound(
           } finally {
             await handle.close();
           }
-          record(entry, { kind: 'file', size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777 });
+          record(entry, { kind: 'file', size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: info.mode & 0o7777 }, undefined, action.keepBits);
           modeReplaced(entry, action.replacedBits);
           result.stats.attributes++;
           return;
@@ -641,16 +645,18 @@ async function applyRound(
         case 'record': {
           if (action.keepBase) {
             const recorded = records.getEntry(entry.base_dir, entry.path);
+            // R's file shows E's bits now (as its disk keeps them): no chmod of R's.
+            let localMode = action.receivedBits === true && action.local.kind === 'file' ? action.local.mode & 0o7777 : undefined;
             if (action.bits !== undefined) {
               // E's chmod on R's content edit. The recorded stat stays: R's edit is found by its hash.
-              await chmodInPlace(abs, action.local, action.bits, `${entry.base_dir}/${entry.path}`);
+              localMode = await chmodInPlace(abs, action.local, action.bits, `${entry.base_dir}/${entry.path}`);
               modeReplaced(entry, action.replacedBits);
             }
-            const eBits = action.bits !== undefined || action.receivedBits === true;
-            if (recorded) result.upserts.push({ ...recorded, ...(eBits ? { mode: entry.mode } : {}), sequence: entry.sequence, seen_gen: generation });
+            const eBits = localMode === undefined ? {} : { mode: entry.mode, local_mode: localMode };
+            if (recorded) result.upserts.push({ ...recorded, ...eBits, sequence: entry.sequence, seen_gen: generation });
             logger.info(`keeping R's edit of ${entry.base_dir}/${entry.path}: E's content is still the one R started from`);
           } else {
-            record(entry, action.local);
+            record(entry, action.local, undefined, action.keepBits);
           }
           return;
         }
@@ -741,7 +747,7 @@ async function applyRound(
     modeFor: (action, served) => fetchedModes(action, served).write,
     guard: (action, abs) => guard(action.entry, abs, action.local, action.keepCopy, `E ${action.entry.operation === 'add' ? 'added' : 'modified'} it`),
     placed: (action, abs, file, attributes) => {
-      record(action.entry, { kind: 'file', ...file }, { ...attributes, mode: fetchedModes(action, attributes.mode).record });
+      record(action.entry, { kind: 'file', ...file }, { ...attributes, mode: fetchedModes(action, attributes.mode).record }, fetchedModes(action, attributes.mode).write);
       modeReplaced(action.entry, action.replacedBits);
       tree.touch(abs);
       result.stats.downloaded++;
@@ -765,7 +771,7 @@ async function applyRound(
     ...smallFiles,
     fetchBatch: async (batch) => readSources(batch),
     placed: (action, abs, file) => {
-      record(action.entry, { kind: 'file', ...file });
+      record(action.entry, { kind: 'file', ...file }, undefined, action.keepBits);
       modeReplaced(action.entry, action.replacedBits);
       tree.touch(abs);
       result.stats.copied++;
@@ -956,13 +962,17 @@ async function applyRound(
   return { result, belowSymlink };
 }
 
-/** Gives R's file at abs other permission bits, durably, unless it changed since the plan saw it. */
-async function chmodInPlace(abs: string, expected: LocalState, bits: number, where: string): Promise<void> {
+/**
+ * Gives R's file at abs other permission bits, durably, unless it changed since the plan saw it.
+ * Returns the bits it has then (a root without Unix modes keeps its own).
+ */
+async function chmodInPlace(abs: string, expected: LocalState, bits: number, where: string): Promise<number> {
   if (!sameLocalState(lstatState(abs), expected)) throw new ZyncError('FILE_CHANGED', `${where} changed on R meanwhile.`);
   await chmod(abs, bits);
   const handle = await open(abs, 'r');
   try {
     await handle.sync();
+    return (await handle.stat()).mode & 0o7777;
   } finally {
     await handle.close();
   }

@@ -20,11 +20,16 @@ export function writeTempFileSync(tempPath: string, data: Uint8Array, attributes
     const time = attributes.mtime < 0 ? new Date(attributes.mtime) : attributes.mtime / 1000;
     futimesSync(fd, time, time);
     const info = fstatSync(fd);
-    // The umask may have taken bits from the mode given to open.
-    if ((info.mode & 0o7777) !== mode) fchmodSync(fd, mode);
+    let bits = info.mode & 0o7777;
+    // The umask may have taken bits from the mode given to open. The bits the file has then: a
+    // root without Unix modes (vfat) keeps its own, and R must not take them for a chmod of R's.
+    if (bits !== mode) {
+      fchmodSync(fd, mode);
+      bits = fstatSync(fd).mode & 0o7777;
+    }
     closeSync(fd);
     fd = null;
-    return { size: info.size, mtime: info.mtimeMs, ino: info.ino, mode };
+    return { size: info.size, mtime: info.mtimeMs, ino: info.ino, mode: bits };
   } catch (err) {
     if (fd !== null) closeSync(fd);
     if (created) removeQuietly(tempPath);

@@ -92,6 +92,8 @@ export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode'>>
     local_mtime: local.mtime,
     local_ino: local.ino,
     local_ctime_max: local.ctime ?? null,
+    // Not known which of the file's bits are a chmod of R's: E's bits stand for the unchmodded.
+    local_mode: null,
   };
 }
 

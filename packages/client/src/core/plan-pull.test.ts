@@ -164,7 +164,7 @@ describe('planEntry: permission bits, three-way beside the content', () => {
     ["R chmod 600 and edited, E changed the content and chmod 700: the copy has R's bits, nothing more to say", entry('modify', { mode: 0o700 }), file({ size: 9, mode: 0o600, checksum: C }), 'fetch keeping a copy'],
     // E holds R's content (a touch on E, a resync): R's chmod stays
     ['R chmod +x, E touched the file', entry('modify', { checksum: A, mtime: 2000 }), file({ mode: 0o755, checksum: A }), "set-attributes, keep R's 755"],
-    ["R chmod +x, E's entry replayed (resync)", entry('add', { checksum: A, mtime: 1000 }), file({ mode: 0o755, checksum: A }), 'record'],
+    ["R chmod +x, E's entry replayed (resync): R's bits stay R's", entry('add', { checksum: A, mtime: 1000 }), file({ mode: 0o755, checksum: A }), "record, keep R's 755"],
     ['R chmod 600, E chmod 700', entry('modify', { checksum: A, mtime: 1000, mode: 0o700 }), file({ mode: 0o600, checksum: A }), "set-attributes, replacing R's 600"],
     // E's chmod, R's content edit (not staged): R's edit stands with E's bits
     ['R edited, E chmod +x', entry('modify', { checksum: A, mode: 0o755 }), file({ size: 9, checksum: C }), "record, keep R edit, E's 755"],
@@ -180,6 +180,17 @@ describe('planEntry: permission bits, three-way beside the content', () => {
     ['no chmod on R, E deleted the file', entry('delete'), file({ mode: 0o100644 }), 'delete'],
   ])('%s', (_name, e, local, expected) => {
     expect(bitsOf(planEntry({ entry: e, recorded: rec(), local }))).toBe(expected);
+  });
+
+  // A root without Unix modes (vfat) shows 755 for every file: R recorded that once it wrote it.
+  it.each<[string, ChangeEntry, LocalState, string]>([
+    ['E deleted the file: no chmod of R\'s, no copy', entry('delete'), file({ mode: 0o755 }), 'delete'],
+    ['E changed the content: E\'s bits, nothing kept', entry('modify'), file({ mode: 0o755, checksum: A }), 'fetch'],
+    ['E chmodded: E\'s bits, nothing said', entry('modify', { checksum: A, mode: 0o600 }), file({ mode: 0o755, checksum: A }), 'set-attributes'],
+    ['R chmodded after all (its disk shows other bits than once written): kept', entry('delete'), file({ mode: 0o700 }), "delete keeping a copy (R's chmod 700)"],
+    ["E's entry replayed (resync): nothing to set", entry('add', { checksum: A, mtime: 1000 }), file({ mode: 0o755, checksum: A }), 'record'],
+  ])('on a root without Unix modes: %s', (_name, e, local, expected) => {
+    expect(bitsOf(planEntry({ entry: e, recorded: rec({ local_mode: 0o755 }), local }))).toBe(expected);
   });
 
   it("gives R's staged edit E's chmod where the session carries no chmod of R's", () => {
@@ -355,8 +366,8 @@ describe('planPull', () => {
 
 describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the same content)', () => {
   const X = 'e'.repeat(64);
-  const renamed = (over: { addMode?: number; addLocal?: LocalState; adds?: string[]; rBits?: number; rContent?: string } = {}) => [
-    { entry: entry('delete', { path: 'a.sh' }), recorded: rec({ path: 'a.sh', checksum: X }), local: file({ mode: over.rBits ?? 0o755, ...(over.rContent ? { size: 9, checksum: over.rContent } : { checksum: X }) }) },
+  const renamed = (over: { addMode?: number; addLocal?: LocalState; adds?: string[]; rBits?: number; rContent?: string; rLocalMode?: number } = {}) => [
+    { entry: entry('delete', { path: 'a.sh' }), recorded: rec({ path: 'a.sh', checksum: X, ...(over.rLocalMode === undefined ? {} : { local_mode: over.rLocalMode }) }), local: file({ mode: over.rBits ?? 0o755, ...(over.rContent ? { size: 9, checksum: over.rContent } : { checksum: X }) }) },
     ...(over.adds ?? ['b.sh']).map((path) => ({ entry: entry('add', { path, checksum: X, mode: over.addMode ?? 0o644 }), recorded: null, local: over.addLocal ?? absent })),
   ];
   const summary = (plan: ReturnType<typeof planPull>) =>
@@ -374,6 +385,7 @@ describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the sam
     ['E copied it to two names: which one is unsure, the copy', renamed({ adds: ['b.sh', 'c.sh'] }), ['b.sh: fetch', 'c.sh: fetch', "a.sh: delete keeping a copy (R's chmod 755)"]],
     ['R has a file of its own at the new name: the copy', renamed({ addLocal: file({ checksum: C }) }), ['b.sh: fetch keeping a copy', "a.sh: delete keeping a copy (R's chmod 755)"]],
     ['R also edited the content: a content edit, the copy', renamed({ rContent: C }), ['b.sh: fetch', 'a.sh: delete keeping a copy']],
+    ["R's disk shows the bits it had once written (vfat): a plain rename", renamed({ rLocalMode: 0o755 }), ['b.sh: fetch', 'a.sh: delete']],
   ])('%s', (_name, inputs, expected) => {
     expect(summary(planPull(inputs))).toEqual(expected);
   });

@@ -91,7 +91,7 @@ function modeDecision(merge: FileModeMerge | null): ModeDecision {
 function mergeModes(input: PlanInput): FileModeMerge | null {
   const { entry, recorded, local } = input;
   if (local.kind !== 'file' || entry.kind !== 'file') return null;
-  return mergeFileMode(recorded?.kind === 'file' ? recorded.mode : null, local.mode, entry.mode);
+  return mergeFileMode(recorded?.kind === 'file' ? recorded : null, local.mode, entry.mode);
 }
 
 /**
@@ -133,8 +133,9 @@ export type PullAction =
    * content R's edit was based on), so the recorded base stays as it was, but for `bits`: E's
    * permission bits, which R's file takes (E's chmod; the record then holds them as received), or
    * `receivedBits`: R's file has E's new bits already (the same chmod on both sides), recorded.
+   * `keepBits` (not keepBase): R's own chmod, which R's file has already; the record holds E's.
    */
-  | { type: 'record'; entry: ChangeEntry; local: LocalState; keepBase: boolean; bits?: number; replacedBits?: number; receivedBits?: true }
+  | { type: 'record'; entry: ChangeEntry; local: LocalState; keepBase: boolean; bits?: number; replacedBits?: number; receivedBits?: true; keepBits?: number }
   /**
    * E's change is R's own staged edit applied on E: record E's entry as received (the new base)
    * and leave R's disk alone — what R holds now (a later edit, a deletion) is an edit not yet sent.
@@ -163,12 +164,14 @@ export type Phase = (typeof PHASES)[number];
 
 const MTIME_TOLERANCE_MS = 1;
 
-function attributesMatch(entry: ChangeEntry, local: LocalState, bits: number): boolean {
-  return (
-    local.kind === 'file' &&
-    (local.mode & 0o7777) === bits &&
-    Math.abs(local.mtime - entry.mtime) < MTIME_TOLERANCE_MS
-  );
+/**
+ * R's file has E's attributes: E's bits, or (E's bits as R received them) the bits R's file had
+ * once written, which a root without Unix modes shows instead of E's.
+ */
+function attributesMatch(entry: ChangeEntry, recorded: RecordedEntry | null | undefined, local: LocalState, bits: number): boolean {
+  if (local.kind !== 'file' || Math.abs(local.mtime - entry.mtime) >= MTIME_TOLERANCE_MS) return false;
+  if ((local.mode & 0o7777) === bits) return true;
+  return recorded?.kind === 'file' && (recorded.mode & 0o7777) === bits && chmodOnR(recorded, local.mode) === null;
 }
 
 /**
@@ -293,7 +296,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
     if (local.kind !== 'file' || recorded?.kind !== 'file') return { type: 'forget', entry, local };
     if (edit !== 'unchanged') return { type: 'delete-file', entry, local, keepCopy: true };
     // A chmod is an edit too (git's modify/delete): deleting the file would drop it unsaid.
-    const chmodded = chmodOnR(recorded.mode, local.mode);
+    const chmodded = chmodOnR(recorded, local.mode);
     if (chmodded !== null) return { type: 'delete-file', entry, local, keepCopy: true, chmodded };
     return { type: 'delete-file', entry, local, keepCopy: false, ...(recorded.checksum === null ? {} : { received: recorded.checksum }) };
   }
@@ -337,7 +340,8 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
       if (held === undefined) throw new Error(`planEntry: ${entry.base_dir}/${entry.path} needs a local hash first`);
       const bits = modes?.bits ?? entry.mode & 0o7777;
       if (held === wanted) {
-        return attributesMatch(entry, local, bits) ? { type: 'record', entry, local, keepBase: false } : { type: 'set-attributes', entry, local, ...modeDecision(modes) };
+        if (!attributesMatch(entry, recorded, local, bits)) return { type: 'set-attributes', entry, local, ...modeDecision(modes) };
+        return { type: 'record', entry, local, keepBase: false, ...(modes?.keptR ? { keepBits: modes.bits } : {}) };
       }
       if (edit === 'unchanged') return fetch(false);
       // R edited the file. If E still holds the content R's edit started from, R's edit stands,

@@ -30,6 +30,12 @@ export interface RecordedEntry extends EntryKey {
    * or null: not known (recorded before it was kept), not checked.
    */
   local_ctime_max?: number | null;
+  /**
+   * The file's permission bits right after R wrote it, less a chmod of R's kept over E's bits
+   * (sql/009-local-mode.sql): what R's file shows while R made no chmod. Absent or null: not known
+   * (recorded before it was kept), E's bits (`mode`) stand for it.
+   */
+  local_mode?: number | null;
   /** The log sequence this state came from. */
   sequence: number;
   /** The resync generation during which the daemon last confirmed this path. */

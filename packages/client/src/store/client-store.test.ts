@@ -77,6 +77,8 @@ describe('ClientStore', () => {
     expect(store.getEntry('docs', 'dir')?.kind).toBe('dir');
     store.commitBatch({ upserts: [entry('b.txt', { local_ctime_max: 1_700_000_000_123.5 })], removals: [] });
     expect(store.getEntry('docs', 'b.txt')).toEqual(entry('b.txt', { local_ctime_max: 1_700_000_000_123.5 }));
+    store.commitBatch({ upserts: [entry('c.txt', { local_mode: 0o755 })], removals: [] });
+    expect(store.getEntry('docs', 'c.txt')).toEqual(entry('c.txt', { local_mode: 0o755 }));
     expect(store.position()).toEqual({ log_id: 'log-1', sequence: 9, generation: 1, resyncing: true });
     store.commitBatch({ upserts: [], removals: [{ base_dir: 'docs', path: 'a.txt' }], sequence: 10 });
     expect(store.getEntry('docs', 'a.txt')).toBeUndefined();
@@ -275,8 +277,17 @@ describe('ClientStore', () => {
     expect(store.openedDirs()).toEqual([{ base_dir: 'docs', path: 'ro', mode: 0o555 }]);
     store.close();
     const check = new Database(file);
-    expect(check.pragma('user_version', { simple: true })).toBe(8);
+    expect(check.pragma('user_version', { simple: true })).toBe(9);
     check.close();
+  });
+
+  it('reads a file recorded before its own bits were kept without them: E\'s stand (sql/009)', () => {
+    const { file, old } = databaseAt(8);
+    old.prepare(`INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, sequence, seen_gen) VALUES ('docs', 'a.sh', 'file', 'c', 1, 1, 420, 1, 1)`).run();
+    old.close();
+    const store = ClientStore.open(file);
+    expect(store.getEntry('docs', 'a.sh')).not.toHaveProperty('local_mode');
+    store.close();
   });
 
   it('forgets all it recorded for a base dir whose root went missing, and nothing of the others', () => {

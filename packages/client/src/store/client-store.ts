@@ -68,9 +68,10 @@ export function openFailure(err: unknown, dbPath: string): unknown {
   return new ZyncError('BAD_ARGUMENT', `Cannot open database ${dbPath}: ${(err as Error).message}.`, { cause: err });
 }
 
-function toEntry({ local_ctime_max, ...row }: Row): RecordedEntry {
+function toEntry({ local_ctime_max, local_mode, ...row }: Row): RecordedEntry {
   const entry: RecordedEntry = { ...row, kind: row.kind === 'dir' ? 'dir' : 'file' };
   if (local_ctime_max !== null && local_ctime_max !== undefined) entry.local_ctime_max = local_ctime_max;
+  if (local_mode !== null && local_mode !== undefined) entry.local_mode = local_mode;
   return entry;
 }
 
@@ -87,12 +88,12 @@ export class ClientStore {
       setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       getEntry: db.prepare<[string, string], Row>('SELECT * FROM entries WHERE base_dir = ? AND path = ?'),
       upsert: db.prepare<RecordedEntry>(
-        `INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, local_size, local_mtime, local_ino, local_ctime_max, sequence, seen_gen)
-         VALUES (@base_dir, @path, @kind, @checksum, @size, @mtime, @mode, @local_size, @local_mtime, @local_ino, @local_ctime_max, @sequence, @seen_gen)
+        `INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, local_size, local_mtime, local_ino, local_ctime_max, local_mode, sequence, seen_gen)
+         VALUES (@base_dir, @path, @kind, @checksum, @size, @mtime, @mode, @local_size, @local_mtime, @local_ino, @local_ctime_max, @local_mode, @sequence, @seen_gen)
          ON CONFLICT (base_dir, path) DO UPDATE SET
            kind = excluded.kind, checksum = excluded.checksum, size = excluded.size, mtime = excluded.mtime,
            mode = excluded.mode, local_size = excluded.local_size, local_mtime = excluded.local_mtime,
-           local_ino = excluded.local_ino, local_ctime_max = excluded.local_ctime_max, sequence = excluded.sequence, seen_gen = excluded.seen_gen`,
+           local_ino = excluded.local_ino, local_ctime_max = excluded.local_ctime_max, local_mode = excluded.local_mode, sequence = excluded.sequence, seen_gen = excluded.seen_gen`,
       ),
       getMany: db.prepare<[string], Row>(
         `WITH keys (base_dir, path) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
@@ -495,7 +496,7 @@ export class ClientStore {
   }): void {
     try {
       this.db.transaction(() => {
-        for (const entry of batch.upserts) this.stmts.upsert.run({ ...entry, local_ctime_max: entry.local_ctime_max ?? null });
+        for (const entry of batch.upserts) this.stmts.upsert.run({ ...entry, local_ctime_max: entry.local_ctime_max ?? null, local_mode: entry.local_mode ?? null });
         for (const key of batch.removals) this.stmts.remove.run(key.base_dir, key.path);
         // Recorded now: what may have been placed there no longer needs telling apart.
         for (const key of [...batch.upserts, ...batch.removals]) this.stmts.dropPlacements.run(key.base_dir, key.path);

@@ -129,6 +129,8 @@ describe('outdatedEntries', () => {
     ['an empty file R removed since', [file('e.txt', 0)], { 'e.txt': absent }, ['e.txt']],
     ['an empty file chmod-ed since', [file('e.txt', 0)], { 'e.txt': aFile(0, 0o600) }, ['e.txt']],
     ['an empty file as it was', [file('e.txt', 0)], { 'e.txt': aFile(0) }, []],
+    // A root without Unix modes shows 755; the edit leaves the bits to E (sent with E's 644).
+    ['a received file emptied, with no chmod, on a root showing its own bits', [{ ...file('e.txt', 0), operation: 'modify', base_checksum: SUM, base_mode: 0o644 }], { 'e.txt': aFile(0, 0o755) }, []],
     ['a file whose bytes went, removed since', [file('a.txt')], { 'a.txt': absent }, ['a.txt']],
     ['a file whose bytes went, edited since: R\'s next edit', [file('a.txt')], { 'a.txt': aFile(9) }, []],
     ['a new directory removed with the files that went: all taken out', [dir('new', 0o755), file('new/a.txt'), file('new/sub/b.txt')], { new: absent, 'new/a.txt': absent, 'new/sub/b.txt': absent }, ['new', 'new/a.txt', 'new/sub/b.txt']],

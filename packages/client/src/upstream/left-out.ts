@@ -7,6 +7,7 @@
 // no longer hold on R when the session is about to be finalized (outdatedEntries), and the one
 // sentence that names what was left out. Pure: no I/O.
 import { inertLine, ZyncError } from '@zync/common';
+import { carriesNoChmod } from '../core/file-modes.js';
 import { fileKey, type UpstreamEntry } from './plan-upstream.js';
 
 /** Names a sentence spells out; beyond them it says how many more. */
@@ -65,7 +66,8 @@ function stillHolds(entry: UpstreamEntry, now: StatNow | undefined): boolean {
   // directory after its files went) would be undone by applying it.
   if (!stagedWithoutBytes(entry)) return now.kind === 'file';
   if (entry.operation === 'delete') return now.kind === 'absent';
-  const sameMode = (mode: number) => entry.mode === undefined || entry.mode === mode;
+  // An edit that leaves the bits to E holds whatever R's disk shows (vfat shows its own).
+  const sameMode = (mode: number) => entry.mode === undefined || entry.mode === mode || carriesNoChmod(entry);
   if (entry.kind === 'dir') return now.kind === 'dir' && sameMode(now.mode);
   return now.kind === 'file' && now.size === 0 && sameMode(now.mode);
 }

@@ -43,6 +43,8 @@ describe('findSuspects', () => {
     ['mtime differs', [local('a', { mtime: 2000 })], [got('a')], never, ['a'], []],
     ['inode differs (replaced by a rename)', [local('a', { ino: 8 })], [got('a')], never, ['a'], []],
     ['permission bits differ (chmod on R)', [local('a', { mode: 0o755 })], [got('a')], never, ['a'], []],
+    ['bits differ from E\'s as they did once written (a root without Unix modes)', [local('a', { mode: 0o755 })], [got('a', { local_mode: 0o755 })], never, [], []],
+    ['bits differ from those once written (chmod on R)', [local('a', { mode: 0o700 })], [got('a', { local_mode: 0o755 })], never, ['a'], []],
     ['local stat unknown', [local('a')], [got('a', { local_size: null, local_mtime: null, local_ino: null })], never, ['a'], []],
     ['ctime within the bound', [local('a', { ctime: 4999 })], [got('a', { local_ctime_max: 5000 })], never, [], []],
     ['ctime past the bound (an edit, then touch -r)', [local('a', { ctime: 5001 })], [got('a', { local_ctime_max: 5000 })], never, ['a'], []],
@@ -163,6 +165,19 @@ describe('base_mode', () => {
   it('a modify says which permission bits R received, so E can keep a chmod R did not make', () => {
     const plan = planUpstream({ hashed: [{ ...local('a'), checksum: B }], deleted: [], received: byKey([got('a', { mode: 0o640 })]), staged: new Map() });
     expect(plan.entries).toEqual([expect.objectContaining({ path: 'a', operation: 'modify', mode: 0o644, base_mode: 0o640 })]);
+  });
+
+  // A root without Unix modes (vfat) shows 755 for every file, whatever E's bits: R recorded that.
+  const onVfat = (checksum: string, mode: number) =>
+    planUpstream({ hashed: [{ ...local('a', { mode }), checksum }], deleted: [], received: byKey([got('a', { local_mode: 0o755 })]), staged: new Map() }).entries;
+  it("an edit on a root without Unix modes carries E's bits, not those the disk shows", () => {
+    expect(onVfat(B, 0o755)).toEqual([expect.objectContaining({ path: 'a', operation: 'modify', mode: 0o644, base_mode: 0o644 })]);
+  });
+  it('a file hashed on a root without Unix modes, content as received, is no edit', () => {
+    expect(onVfat(A, 0o755)).toEqual([]);
+  });
+  it('a chmod that root did keep goes as one', () => {
+    expect(onVfat(A, 0o700)).toEqual([expect.objectContaining({ path: 'a', operation: 'modify', mode: 0o700, base_mode: 0o644 })]);
   });
 });
 

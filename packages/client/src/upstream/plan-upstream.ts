@@ -11,6 +11,7 @@
 import { ZyncError, type ChangeOperation, type EntryKind } from '@zync/common';
 import { revertOf, type UndoneInput } from './plan-reverts.js';
 import { ctimeMovedPast } from '../core/local-edits.js';
+import { chmodOnR } from '../core/file-modes.js';
 
 /** A regular file found on R (ignored paths, temp files and conflict copies already left out). */
 export interface LocalFile {
@@ -32,6 +33,8 @@ export interface ReceivedFile {
   checksum: string;
   /** E's permission bits, as R applied them. */
   mode: number;
+  /** The bits R's file had once R wrote it, less R's kept chmod (see RecordedEntry); absent or null: `mode`. */
+  local_mode?: number | null;
   /** R's stat right after writing it (null when unknown: always hash). */
   local_size: number | null;
   local_mtime: number | null;
@@ -110,8 +113,8 @@ export const fileKey = (baseDir: string, path: string): string => `${baseDir}\u0
 
 /**
  * Stat-level comparison. A local file is a suspect when R never received it, its size, mtime
- * or inode differs from R's stat after writing it, or its permission bits differ from E's (a
- * chmod on R changes none of the others); a received file with no local file (and not ignored
+ * or inode differs from R's stat after writing it, or its permission bits differ from those it
+ * had then (a chmod on R changes none of the others); a received file with no local file (and not ignored
  * now) is deleted on R. `isIgnored` covers paths the scan did not look at.
  */
 export function findSuspects(
@@ -131,7 +134,7 @@ export function findSuspects(
       got.local_mtime === file.mtime &&
       got.local_ino === file.ino &&
       !ctimeMovedPast(got.local_ctime_max, file.ctime) &&
-      got.mode === file.mode;
+      chmodOnR(got, file.mode) === null;
     if (!unchanged) toHash.push(file);
   }
   const deleted: ReceivedFile[] = [];
@@ -195,8 +198,8 @@ export function compareDirectory(
     const key = fileKey(e.base_dir, e.path);
     if (e.kind === 'dir') receivedDirs.set(key, { base_dir: e.base_dir, path: e.path });
     else if (e.checksum !== null) {
-      const { base_dir, path, checksum, mode, local_size, local_mtime, local_ino, local_ctime_max } = e;
-      receivedFiles.set(key, { base_dir, path, checksum, mode, local_size, local_mtime, local_ino, local_ctime_max });
+      const { base_dir, path, checksum, mode, local_mode, local_size, local_mtime, local_ino, local_ctime_max } = e;
+      receivedFiles.set(key, { base_dir, path, checksum, mode, local_mode, local_size, local_mtime, local_ino, local_ctime_max });
     }
   }
   const { toHash, deleted } = findSuspects(local.files, receivedFiles, (baseDir, path) => isIgnored(baseDir, path, false));
@@ -225,8 +228,10 @@ export function planUpstream(input: {
   let candidates: UpstreamEntry[] = [];
   for (const file of input.hashed) {
     const got = input.received.get(fileKey(file.base_dir, file.path));
-    if (got && got.checksum === file.checksum && got.mode === file.mode) continue; // touched, not edited
+    const chmodded = got ? chmodOnR(got, file.mode) : null;
+    if (got && got.checksum === file.checksum && chmodded === null) continue; // touched, not edited
     // Same content with other permission bits (a chmod on R) is a modify too: it carries R's mode.
+    // An edit without one carries E's bits: those R's disk shows may be its own (vfat), not R's.
     candidates.push({
       base_dir: file.base_dir,
       path: file.path,
@@ -235,7 +240,7 @@ export function planUpstream(input: {
       checksum: file.checksum,
       size: file.size,
       base_checksum: got?.checksum ?? null,
-      mode: file.mode,
+      mode: got && chmodded === null ? got.mode : file.mode,
       ...(got ? { base_mode: got.mode } : {}),
       mtime: file.mtime,
     });
