@@ -366,10 +366,24 @@ describe('planPull', () => {
 
 describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the same content)', () => {
   const X = 'e'.repeat(64);
-  const renamed = (over: { addMode?: number; addLocal?: LocalState; adds?: string[]; rBits?: number; rContent?: string; rLocalMode?: number } = {}) => [
-    { entry: entry('delete', { path: 'a.sh' }), recorded: rec({ path: 'a.sh', checksum: X, ...(over.rLocalMode === undefined ? {} : { local_mode: over.rLocalMode }) }), local: file({ mode: over.rBits ?? 0o755, ...(over.rContent ? { size: 9, checksum: over.rContent } : { checksum: X }) }) },
-    ...(over.adds ?? ['b.sh']).map((path) => ({ entry: entry('add', { path, checksum: X, mode: over.addMode ?? 0o644 }), recorded: null, local: over.addLocal ?? absent })),
-  ];
+  const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'; // sha256 of nothing
+  const renamed = (
+    over: { addMode?: number; addLocal?: LocalState; adds?: string[]; rBits?: number; rContent?: string; rLocalMode?: number; alsoDeleted?: string[]; empty?: true } = {},
+  ) => {
+    const size = over.empty ? 0 : 3;
+    const content = over.empty ? EMPTY : X;
+    // R holds these as received, unchmodded.
+    const deleted = (path: string, bits: number) => ({
+      entry: entry('delete', { path }),
+      recorded: rec({ path, checksum: content, size, local_size: size, ...(over.rLocalMode === undefined ? {} : { local_mode: over.rLocalMode }) }),
+      local: file({ mode: bits, ...(over.rContent ? { size: 9, checksum: over.rContent } : { size, checksum: content }) }),
+    });
+    return [
+      deleted('a.sh', over.rBits ?? 0o755),
+      ...(over.alsoDeleted ?? []).map((path) => deleted(path, 0o644)),
+      ...(over.adds ?? ['b.sh']).map((path) => ({ entry: entry('add', { path, checksum: content, size, mode: over.addMode ?? 0o644 }), recorded: null, local: over.addLocal ?? absent })),
+    ];
+  };
   const summary = (plan: ReturnType<typeof planPull>) =>
     Object.values(plan)
       .flat()
@@ -386,6 +400,15 @@ describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the sam
     ['R has a file of its own at the new name: the copy', renamed({ addLocal: file({ checksum: C }) }), ['b.sh: fetch keeping a copy', "a.sh: delete keeping a copy (R's chmod 755)"]],
     ['R also edited the content: a content edit, the copy', renamed({ rContent: C }), ['b.sh: fetch', 'a.sh: delete keeping a copy']],
     ["R's disk shows the bits it had once written (vfat): a plain rename", renamed({ rLocalMode: 0o755 }), ['b.sh: fetch', 'a.sh: delete']],
+    // `mv a2.sh b.sh; rm a1.sh` of two equal files: b.sh is a2's, not the chmodded a1's.
+    ['E deleted another file of that content too: which one moved is unsure, the copy', renamed({ alsoDeleted: ['a2.sh'] }), ['b.sh: fetch', "a.sh: delete keeping a copy (R's chmod 755)", 'a2.sh: delete']],
+    // `rm old/marker; touch new/.keep`: empty files are no rename of each other.
+    ['empty content: no rename, the copy', renamed({ empty: true }), ['b.sh: fetch', "a.sh: delete keeping a copy (R's chmod 755)"]],
+    [
+      "E also wrote that content over a file of R's: two adds, the copy",
+      [...renamed(), { entry: entry('add', { path: 'c.sh', checksum: X }), recorded: null, local: file({ size: 9, checksum: C }) }],
+      ['b.sh: fetch', 'c.sh: fetch keeping a copy', "a.sh: delete keeping a copy (R's chmod 755)"],
+    ],
   ])('%s', (_name, inputs, expected) => {
     expect(summary(planPull(inputs))).toEqual(expected);
   });

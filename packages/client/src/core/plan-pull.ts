@@ -394,35 +394,39 @@ const depth = (path: string) => path.split('/').length;
  * local `mv` would: a conflict copy of identical content at the old name would only be clutter to
  * clean up, and the chmod would never go upstream. So the new path takes R's bits (recorded with
  * E's, so the next --update-upstream sends the chmod for it) and the old file goes without a copy.
- * Only where the pairing is certain: one such deletion and one add of that content, nothing of
- * R's at the new path, E's bits there those R received for the old one; else the copy stays.
+ * Only where the pairing is certain: one deletion of that content in the batch (chmodded or not:
+ * `mv a2 b; rm a1` of two equal files is no rename of the chmodded a1) and one add of it, the
+ * content not empty (an empty file says nothing of where it came from), nothing of R's at the new
+ * path, E's bits there those R received for the old one; else the copy stays.
  */
 function carryRenamedChmods(planned: readonly { input: PlanInput; action: PullAction }[]): PullAction[] {
-  type Deletion = { received: RecordedEntry; action: Extract<PullAction, { type: 'delete-file' }>; chmodded: number };
+  type Deletion = { received: RecordedEntry; action: Extract<PullAction, { type: 'delete-file' }> };
   const deletions = new Map<string, Deletion[]>();
   for (const { input, action } of planned) {
     const received = input.recorded;
-    if (action.type !== 'delete-file' || action.chmodded === undefined || received?.checksum == null) continue;
-    deletions.set(received.checksum, [...(deletions.get(received.checksum) ?? []), { received, action, chmodded: action.chmodded }]);
+    if (action.type !== 'delete-file' || received?.kind !== 'file' || received.checksum === null || received.size === 0) continue;
+    deletions.set(received.checksum, [...(deletions.get(received.checksum) ?? []), { received, action }]);
   }
-  if (deletions.size === 0) return planned.map(({ action }) => action);
+  if (![...deletions.values()].some((from) => from.some(({ action }) => action.chmodded !== undefined))) return planned.map(({ action }) => action);
   /** E's file fetched where R holds nothing and never received a file. */
   const addOf = ({ input, action }: { input: PlanInput; action: PullAction }) =>
     action.type === 'fetch' && !action.keepCopy && action.clearDir === null && action.entry.checksum !== null && input.local.kind === 'absent' && input.recorded?.kind !== 'file'
       ? { action, checksum: action.entry.checksum }
       : null;
+  // Every file of E's in the batch with that content counts, where R holds something too.
   const adds = new Map<string, number>();
-  for (const p of planned) {
-    const add = addOf(p);
-    if (add) adds.set(add.checksum, (adds.get(add.checksum) ?? 0) + 1);
+  for (const { input } of planned) {
+    const { entry } = input;
+    if (entry.kind === 'file' && entry.operation !== 'delete' && entry.checksum !== null) adds.set(entry.checksum, (adds.get(entry.checksum) ?? 0) + 1);
   }
   const carried = new Map<PullAction, PullAction>();
   for (const p of planned) {
     const add = addOf(p);
     const from = add && adds.get(add.checksum) === 1 ? deletions.get(add.checksum) : undefined;
     if (!add || from?.length !== 1) continue;
-    const { received, action: deletion, chmodded } = from[0]!;
-    if ((add.action.entry.mode & 0o7777) !== (received.mode & 0o7777)) continue;
+    const { received, action: deletion } = from[0]!;
+    const chmodded = deletion.chmodded;
+    if (chmodded === undefined || (add.action.entry.mode & 0o7777) !== (received.mode & 0o7777)) continue;
     carried.set(add.action, { ...add.action, keepBits: chmodded });
     carried.set(deletion, { ...deletion, keepCopy: false, carriedTo: add.action.entry });
   }
