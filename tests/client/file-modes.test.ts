@@ -39,7 +39,7 @@ describe('permission bits merge apart from content on pull', () => {
       await writeFile(path.join(e, 'src.txt'), 'small source\n', { mode: 0o644 });
       for (const name of ['copied.bin', 'copied-both.bin']) await writeFile(path.join(e, name), Buffer.alloc(LARGE_COPY, 4), { mode: 0o644 });
       for (const name of ['copied.txt', 'copied-both.txt']) await writeFile(path.join(e, name), 'small v1\n', { mode: 0o644 });
-      for (const name of ['gone.sh', 'moved.sh', 'staged.sh']) await writeFile(path.join(e, name), `#!/bin/sh\necho ${name}\n`, { mode: 0o644 });
+      for (const name of ['gone.sh', 'moved.sh', 'staged.sh', 'back.sh']) await writeFile(path.join(e, name), `#!/bin/sh\necho ${name}\n`, { mode: 0o644 });
     }));
   });
   afterAll(async () => {
@@ -221,5 +221,29 @@ describe('permission bits merge apart from content on pull', () => {
     expect(await treeDigest(r)).toEqual(await treeDigest(e));
     const after = await runUpstream(setup);
     expect(after.stdout + after.stderr).toMatch(/Nothing to send upstream/);
+  });
+
+  it("sends R's chmod back to the bits it staged, made after taking E's chmod, and applying it gives E R's bits", async () => {
+    await writeFile(onR('back.sh'), '#!/bin/sh\necho back from R\n');
+    const sent = await runUpstream(setup);
+    expect(sent.code, sent.stderr).toBe(0);
+    await chmod(onE('back.sh'), 0o755);
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(await modeOf(onR('back.sh'))).toBe(0o755);
+
+    // R's user wants 644 after all: a chmod the first session does not carry (it leaves E's bits).
+    await chmod(onR('back.sh'), 0o644);
+    const again = await runUpstream(setup);
+    expect(again.code, again.stderr).toBe(0);
+    // Before: "Nothing new to send upstream: 1 change is already staged", and E stayed 755.
+    expect(again.stdout).toMatch(/\(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
+    for (const id of [stagingIdFrom(sent.stdout), stagingIdFrom(again.stdout)]) {
+      const applied = await runApply(daemon, ['apply', id, '--non-interactive']);
+      expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    }
+    expect(await text(onE('back.sh'))).toBe('#!/bin/sh\necho back from R\n');
+    expect(await modeOf(onE('back.sh'))).toBe(0o644);
   });
 });

@@ -16,7 +16,7 @@
 // survives E's content change, and E's chmod reaches R's content edit (staged or not). E's deletion of a file R
 // only chmodded keeps it as a conflict copy too, but where E renamed it the chmod follows the file.
 import type { ChangeEntry } from '@zync/common';
-import { chmodOnR, mergeFileMode, type FileModeMerge } from './file-modes.js';
+import { carriesNoChmod, chmodOnR, mergeFileMode, type FileModeMerge } from './file-modes.js';
 import { classifyLocalEdit, knownLocalChecksum } from './local-edits.js';
 import type { EntryKey, LocalState, RecordedEntry } from './types.js';
 
@@ -263,9 +263,9 @@ function stagedSince(input: PlanInput): string | undefined {
   return held !== undefined && held === newest.checksum && sameBits ? newest.staging_id : undefined;
 }
 
-/** A staged edit of a file's content that leaves its bits to E: those R sent are those it had received. */
-function carriesNoChmod(s: StagedAtPath): boolean {
-  return s.kind === 'file' && s.operation === 'modify' && s.mode !== null && s.base_mode != null && s.mode === s.base_mode;
+/** A staged edit of a file's content that leaves its bits to E (core/file-modes.ts). */
+function leavesBitsToE(s: StagedAtPath): boolean {
+  return s.kind === 'file' && s.operation === 'modify' && carriesNoChmod(s);
 }
 
 /** Whether E's change is what this staged row sent. */
@@ -351,7 +351,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
       // that carries R's chmod, or one recorded without its base bits, meets E's chmod on E's
       // apply instead: E's chmod then comes back with it (bitsFromE).
       if (recorded?.kind === 'file' && recorded.checksum === wanted) {
-        const takesE = modes !== null && !modes.keptR && bits !== (local.mode & 0o7777) && (input.staged ?? []).every(carriesNoChmod);
+        const takesE = modes !== null && !modes.keptR && bits !== (local.mode & 0o7777) && (input.staged ?? []).every(leavesBitsToE);
         if (takesE) return { type: 'record', entry, local, keepBase: true, bits, ...modeDecision(modes) };
         // The same chmod on both sides: E's bits are received, else E's later revert of them would
         // read as R's chmod standing against E's none.

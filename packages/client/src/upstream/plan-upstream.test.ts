@@ -86,6 +86,9 @@ describe('planUpstream', () => {
     ["staged with no chmod, then E's chmod pulled: already staged", [hashed('a', B, { mode: 0o755 })], [got('a', { mode: 0o755 })], [], [staged('a', B, A, 0o644, 0o644)], [], ['a']],
     ["staged with R's chmod, then E's chmod pulled: sent again", [hashed('a', B, { mode: 0o755 })], [got('a', { mode: 0o755 })], [], [staged('a', B, A, 0o600, 0o644)], [['a', 'modify', B, A]], []],
     ["staged with no chmod, then R's chmod: sent again", [hashed('a', B, { mode: 0o755 })], [got('a')], [], [staged('a', B, A, 0o644, 0o644)], [['a', 'modify', B, A]], []],
+    // E's chmod pulled (755), then R's chmod back to the bits it had staged: a chmod the session lacks.
+    ["staged with no chmod, E's chmod pulled, then R's chmod back: sent again", [hashed('a', B)], [got('a', { mode: 0o755 })], [], [staged('a', B, A, 0o644, 0o644)], [['a', 'modify', B, A]], []],
+    ["staged with R's chmod, R's chmod the same since: already staged", [hashed('a', B, { mode: 0o755 })], [got('a')], [], [staged('a', B, A, 0o755, 0o644)], [], ['a']],
     ["staged without its base bits, then E's chmod pulled: sent again", [hashed('a', B, { mode: 0o755 })], [got('a', { mode: 0o755 })], [], [staged('a', B, A, 0o644)], [['a', 'modify', B, A]], []],
     ['staged, but E sent a new base since', [hashed('a', B)], [got('a', { checksum: C })], [], [staged('a', B, A)], [['a', 'modify', B, C]], []],
     ['a staged deletion is not sent again', [], [got('a')], [got('a')], [staged('a', null, A)], [], ['a']],

@@ -11,7 +11,7 @@
 import { ZyncError, type ChangeOperation, type EntryKind } from '@zync/common';
 import { revertOf, type UndoneInput } from './plan-reverts.js';
 import { ctimeMovedPast } from '../core/local-edits.js';
-import { chmodOnR } from '../core/file-modes.js';
+import { carriesNoChmod, chmodOnR } from '../core/file-modes.js';
 
 /** A regular file found on R (ignored paths, temp files and conflict copies already left out). */
 export interface LocalFile {
@@ -326,15 +326,19 @@ export function planUpstream(input: {
 }
 
 /**
- * Whether the staged entry leaves E's file the bits this one would. The same bits, or neither
- * carries a chmod of R's (its bits are those R had received): E keeps its own either way. The
- * second is R's file that took E's chmod at a pull while the edit waited staged (core/plan-pull.ts):
- * the session already holds it, and sending it again would stage the same edit twice.
+ * Whether the staged entry leaves E's file the bits this one would: neither carries a chmod of
+ * R's (its bits are those R had received: E keeps its own either way), or both carry one with the
+ * same bits. The first is R's file that took E's chmod at a pull while the edit waited staged
+ * (core/plan-pull.ts): the session already holds it, and sending it again would stage the same
+ * edit twice. Equal bits alone are not enough: R's chmod back to the bits it staged, after taking
+ * E's, is a chmod the session does not carry (E would keep its own). Without the bits R had
+ * received (staged by an older zync, or not a modify), the bits sent decide.
  */
 function sameBitsOnE(staged: StagedRecord, entry: UpstreamEntry): boolean {
-  if (staged.mode === (entry.mode ?? null)) return true;
-  const noChmod = (mode: number | null | undefined, base: number | null | undefined) => mode != null && base != null && mode === base;
-  return entry.operation === 'modify' && staged.operation === 'modify' && noChmod(staged.mode, staged.base_mode) && noChmod(entry.mode, entry.base_mode);
+  const known = entry.operation === 'modify' && staged.operation === 'modify' && staged.base_mode != null && entry.base_mode !== undefined;
+  if (!known) return staged.mode === (entry.mode ?? null);
+  const [stagedNone, entryNone] = [carriesNoChmod(staged), carriesNoChmod(entry)];
+  return stagedNone === entryNone && (entryNone || staged.mode === entry.mode);
 }
 
 /**
