@@ -4,8 +4,10 @@
 // looked chmodded to E's bits' difference, so each deletion on E left a conflict copy with a
 // warning, a rename said R's bits went with it, --update-upstream with no edits staged every file,
 // and an edit went upstream with the stick's bits for E's file. Emulated with bindfs (every file
-// 755, chmod ignored); needs root, /dev/fuse and bindfs (Debian: bindfs), skipped with the reason
-// otherwise.
+// 755, chmod ignored), and with a vfat image through fusefat, which refuses every chmod (ENOSYS:
+// before, no file could be placed, "could not apply … (will retry)" at every pass); needs root,
+// /dev/fuse, bindfs, fusefat and mkfs.vfat (Debian: bindfs, fusefat, dosfstools), each part
+// skipped with the reason otherwise.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -18,17 +20,20 @@ import { conflictCopies, runClientOnce, waitForDaemonToSee, type ClientSetup } f
 const run = (args: string[]) => execFileSync(args[0]!, args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
 const modeOf = async (file: string) => (await stat(file)).mode & 0o7777;
 
-function bindfsUnavailable(): string | null {
+function fuseUnavailable(tools: string[]): string | null {
   if (process.getuid?.() !== 0) return 'not running as root: no FUSE mount can be made';
-  if (!existsSync('/dev/fuse')) return 'no /dev/fuse: bindfs cannot mount';
-  try {
-    run(['sh', '-c', 'command -v bindfs']);
-  } catch {
-    return 'bindfs is not installed';
+  if (!existsSync('/dev/fuse')) return 'no /dev/fuse: nothing can be mounted';
+  for (const tool of tools) {
+    try {
+      run(['sh', '-c', `command -v ${tool}`]);
+    } catch {
+      return `${tool} is not installed`;
+    }
   }
   return null;
 }
-const unavailable = bindfsUnavailable();
+const unavailable = fuseUnavailable(['bindfs']);
+const fatUnavailable = fuseUnavailable(['fusefat', 'mkfs.vfat']);
 
 describe.skipIf(unavailable !== null)(`a root without Unix modes on R${unavailable ? ` (${unavailable})` : ''}`, () => {
   let mount: string | undefined;
@@ -51,6 +56,7 @@ describe.skipIf(unavailable !== null)(`a root without Unix modes on R${unavailab
     const first = await runClientOnce(setup);
     expect(first.code, first.stderr).toBe(0);
     expect(await modeOf(onR('a.txt'))).toBe(0o755); // the root's bits, not E's 644
+    expect(first.stderr.match(/R's root for "docs" does not keep permission bits/g)).toHaveLength(1);
   });
   afterAll(async () => {
     await daemon?.stop();
@@ -63,14 +69,14 @@ describe.skipIf(unavailable !== null)(`a root without Unix modes on R${unavailab
     expect(sent.stdout).toMatch(/Nothing to send upstream/);
   });
 
-  it("takes E's deletions and renames without conflict copies or words about permissions", async () => {
+  it("takes E's deletions and renames without conflict copies or words about R's chmods", async () => {
     await rm(onE('gone.txt'));
     await rename(onE('moved.txt'), onE('renamed.txt'));
     await writeFile(onE('mod.txt'), 'mod.txt v2\n');
     await waitForDaemonToSee(daemon, 'docs', e);
     const pulled = await runClientOnce(setup);
     expect(pulled.code, pulled.stderr).toBe(0);
-    expect(pulled.stderr).not.toMatch(/conflict:|permissions:/);
+    expect(pulled.stderr).not.toMatch(/conflict:|chmodded on R/);
     expect(await conflictCopies(r)).toEqual([]);
     expect((await readdir(r)).sort()).toEqual(['a.txt', 'mod.txt', 'renamed.txt', 'run.sh']);
   });
@@ -84,5 +90,43 @@ describe.skipIf(unavailable !== null)(`a root without Unix modes on R${unavailab
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     expect(await modeOf(onE('a.txt'))).toBe(0o644);
     expect(await modeOf(onE('run.sh'))).toBe(0o755);
+  });
+});
+
+describe.skipIf(fatUnavailable !== null)(`a root that refuses every chmod on R${fatUnavailable ? ` (${fatUnavailable})` : ''}`, () => {
+  let mount: string | undefined;
+  let daemon: DaemonHandle | undefined;
+  afterAll(async () => {
+    await daemon?.stop();
+    if (mount) run(['fusermount', '-u', '-z', mount]);
+  });
+
+  it('places every file with the bits the root gives, says so once, and sees no chmod of R\'s', async () => {
+    const e = tempDir('zync-e-');
+    await writeFile(path.join(e, 'run.sh'), '#!/bin/sh\necho run\n', { mode: 0o755 });
+    for (const name of ['a.txt', 'b.txt']) await writeFile(path.join(e, name), `${name}\n`, { mode: 0o644 });
+    const image = path.join(tempDir('zync-fat-'), 'stick.img');
+    run(['truncate', '-s', '16M', image]);
+    run(['mkfs.vfat', image]);
+    mount = tempDir('zync-stick-');
+    run(['fusefat', '-o', 'rw+', image, mount]);
+    const r = path.join(mount, 'R');
+    daemon = await startDaemon({ dirs: { docs: e } });
+    const setup: ClientSetup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+
+    const first = await runClientOnce(setup);
+    expect(first.code, first.stderr).toBe(0);
+    expect((await readdir(r)).sort()).toEqual(['a.txt', 'b.txt', 'run.sh']);
+    expect(first.stderr.match(/does not keep permission bits/g)).toHaveLength(1);
+    expect(first.stderr).not.toMatch(/could not apply/);
+
+    await rm(path.join(e, 'b.txt'));
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).not.toMatch(/conflict:/);
+    expect((await readdir(r)).sort()).toEqual(['a.txt', 'run.sh']);
+    const sent = await runUpstream(setup);
+    expect(sent.stdout).toMatch(/Nothing to send upstream/);
   });
 });

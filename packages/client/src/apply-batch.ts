@@ -19,6 +19,7 @@ import {
   AtomicFileWriter,
   TEMP_PREFIX,
   ZyncError,
+  chmodUnsupported,
   fromFsError,
   isConflictCopy,
   isSafeRelativePath,
@@ -97,6 +98,8 @@ export interface BatchOptions {
    * retry meets them again. One warned of here is added.
    */
   warnedFailures?: Set<string>;
+  /** Base dirs whose root was said to keep no permission bits: said once per run. One found here is added. */
+  modelessRoots?: Set<string>;
 }
 
 /** A failure as the retries meet it again: the same entry, failing the same way. */
@@ -258,10 +261,23 @@ async function applyRound(
     const [r, e] = [replacedBits.toString(8), (entry.mode & 0o7777).toString(8)];
     logger.warn(`permissions: ${entry.base_dir}/${entry.path} was chmodded on R (${r}) and on E (${e}); it has E's ${e} now`);
   };
+  /**
+   * A file that does not show the bits R gave it: its root keeps no Unix modes (vfat). Said once;
+   * its files keep the bits it gives them, and those count as no chmod of R's (localBitsAfterWrite).
+   */
+  const noteModeless = (entry: ChangeEntry, wrote: number, got: number): void => {
+    const modeless = options.modelessRoots ?? new Set<string>();
+    if ((wrote & 0o777) === (got & 0o777) || modeless.has(entry.base_dir)) return;
+    modeless.add(entry.base_dir);
+    logger.warn(
+      `permissions: R's root for "${entry.base_dir}" does not keep permission bits (${entry.path} shows ${(got & 0o777).toString(8)} where zync set ${(wrote & 0o777).toString(8)}); its files keep the bits it gives them, and these are not sent upstream as chmods`,
+    );
+  };
   /** `wrote`: the bits R gave the file (R's own chmod kept over E's), where not E's recorded ones. */
   const record = (entry: ChangeEntry, local: LocalState, header?: Pick<GetFileHeader, 'checksum' | 'size' | 'mtime' | 'mode'>, wrote?: number): void => {
     const isFile = entry.kind === 'file' && local.kind === 'file';
     const mode = header?.mode ?? entry.mode;
+    if (isFile) noteModeless(entry, wrote ?? mode, local.mode);
     result.upserts.push({
       base_dir: entry.base_dir,
       path: entry.path,
@@ -619,7 +635,7 @@ async function applyRound(
         case 'set-attributes': {
           const current = lstatState(abs);
           if (!sameLocalState(current, action.local)) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on R meanwhile.`);
-          await chmod(abs, action.keepBits ?? entry.mode & 0o7777);
+          await chmod(abs, action.keepBits ?? entry.mode & 0o7777).catch(keepsNoModes);
           await utimes(abs, toFileTime(entry.mtime), toFileTime(entry.mtime));
           const handle = await open(abs, 'r');
           let info;
@@ -842,7 +858,7 @@ async function applyRound(
       const same = ((await handle.stat()).mode & 0o7777) === mode;
       const closesBarrier = (mode & 0o500) !== 0o500;
       if (closesBarrier) await tree.syncTouchedWithin(abs);
-      if (!same) await handle.chmod(mode);
+      if (!same) await handle.chmod(mode).catch(keepsNoModes);
       if (closesBarrier) await handle.sync();
       else if (!same) tree.touchDir(abs);
       return true;
@@ -968,7 +984,7 @@ async function applyRound(
  */
 async function chmodInPlace(abs: string, expected: LocalState, bits: number, where: string): Promise<number> {
   if (!sameLocalState(lstatState(abs), expected)) throw new ZyncError('FILE_CHANGED', `${where} changed on R meanwhile.`);
-  await chmod(abs, bits);
+  await chmod(abs, bits).catch(keepsNoModes);
   const handle = await open(abs, 'r');
   try {
     await handle.sync();
@@ -976,6 +992,11 @@ async function chmodInPlace(abs: string, expected: LocalState, bits: number, whe
   } finally {
     await handle.close();
   }
+}
+
+/** A chmod a root without Unix modes refuses (fusefat: ENOSYS) leaves the bits it has; others throw. */
+function keepsNoModes(err: unknown): void {
+  if (!chmodUnsupported(err)) throw err;
 }
 
 /** A record with nothing received yet, for adoptPlacement to fill in. */

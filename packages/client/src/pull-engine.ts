@@ -130,6 +130,8 @@ export class PullEngine {
   private active: readonly string[];
   /** Failures warned of that the last pass still met (apply-batch.ts failureKey). */
   private readonly warnedFailures = new Set<string>();
+  /** Base dirs said to keep no permission bits (apply-batch.ts noteModeless). */
+  private readonly modelessRoots = new Set<string>();
   /** Missing roots the last pass could not make again, and why (remakeMissingRoots). */
   private unmade: readonly { name: string; why: string }[] = [];
   /** The disk each root was on when this pass looked (checkDisks). */
@@ -435,6 +437,7 @@ export class PullEngine {
       generation: store.position().generation,
       logger,
       warnedFailures: this.warnedFailures,
+      modelessRoots: this.modelessRoots,
       maxDownloads: this.options.maxDownloads ?? 256,
       signal: this.options.signal,
     });

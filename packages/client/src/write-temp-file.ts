@@ -24,7 +24,13 @@ export function writeTempFileSync(tempPath: string, data: Uint8Array, attributes
     // The umask may have taken bits from the mode given to open. The bits the file has then: a
     // root without Unix modes (vfat) keeps its own, and R must not take them for a chmod of R's.
     if (bits !== mode) {
-      fchmodSync(fd, mode);
+      try {
+        fchmodSync(fd, mode);
+      } catch (err) {
+        // As common's chmodUnsupported (built-ins only here): a root without Unix modes refuses
+        // the chmod of a file R just made; the file keeps the bits it got.
+        if (!['ENOSYS', 'ENOTSUP', 'EOPNOTSUPP', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      }
       bits = fstatSync(fd).mode & 0o7777;
     }
     closeSync(fd);

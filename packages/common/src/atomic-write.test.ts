@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { open } from 'node:fs/promises';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { AtomicFileWriter, linkIntoPlace, writeFileAtomic } from './atomic-write.js';
+import { AtomicFileWriter, chmodUnsupported, linkIntoPlace, writeFileAtomic } from './atomic-write.js';
 import { sha256 } from './hash.js';
 
 /** FileHandle's prototype, so a test can make the disk fail under the writer. */
@@ -286,5 +286,18 @@ describe('linkIntoPlace', () => {
     expect(linkIntoPlace(temp, path.join(dir, 'a'))).toBe(false);
     expect(readFileSync(path.join(dir, 'a'), 'utf8')).toBe('new');
     expect(readFileSync(temp, 'utf8')).toBe('newer');
+  });
+});
+
+describe('chmodUnsupported', () => {
+  const errno = (code: string) => Object.assign(new Error(code), { code });
+  it.each<[string, unknown, boolean, boolean]>([
+    ['fusefat: not implemented', errno('ENOSYS'), false, true],
+    ['not supported', errno('EOPNOTSUPP'), false, true],
+    ['vfat without quiet refuses the chmod of a file just made', errno('EPERM'), true, true],
+    ['EPERM on a file R did not just make may be ownership', errno('EPERM'), false, false],
+    ['anything else', errno('EACCES'), true, false],
+  ])('%s', (_why, err, ownFile, expected) => {
+    expect(chmodUnsupported(err, ownFile)).toBe(expected);
   });
 });

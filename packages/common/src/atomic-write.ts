@@ -35,6 +35,16 @@ export interface WrittenFile {
 let tempTag = randomBytes(3).toString('hex');
 let tempCounter = 0;
 
+/**
+ * Whether a chmod failed because the file system keeps no Unix modes (fusefat: ENOSYS; a vfat
+ * mount without `quiet`: EPERM). Such a root gives every file its own bits: the write goes on with
+ * them. EPERM counts only for a file the caller just made (`ownFile`), else it may be ownership.
+ */
+export function chmodUnsupported(err: unknown, ownFile = false): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSYS' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || (ownFile && code === 'EPERM');
+}
+
 export function tempPathFor(target: string): string {
   if (tempCounter > 0xffffff) {
     tempTag = randomBytes(3).toString('hex');
@@ -303,7 +313,11 @@ export class AtomicFileWriter {
       await this.releaseDirect();
       // Metadata on the open fd takes microseconds: synchronous calls cost less than two
       // thread-pool round trips per file. Set before the fsync, so the fsync covers them.
-      fchmodSync(handle.fd, options.mode ?? 0o644);
+      try {
+        fchmodSync(handle.fd, options.mode ?? 0o644);
+      } catch (err) {
+        if (!chmodUnsupported(err, true)) throw err;
+      }
       if (options.mtime !== undefined) {
         const time = toFileTime(options.mtime);
         futimesSync(handle.fd, time, time);
