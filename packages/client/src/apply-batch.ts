@@ -367,7 +367,7 @@ async function applyRound(
     const placed = placedByKey.get(entryKeyString(input.entry));
     if (!placed) continue;
     const stagedContents = (input.staged ?? []).map((s) => (s.kind === 'file' && s.operation !== 'delete' ? s.checksum : null));
-    input.recorded = adoptPlacement(input.recorded, input.local, placed, placementBaseBits(input.local, input.entry.mode, stagedContents), () => unrecorded(input.entry));
+    input.recorded = adoptPlacement(input.recorded, input.local, placed, placementBaseBits(input.local, input.entry.operation === 'delete' ? null : input.entry.mode, stagedContents), () => unrecorded(input.entry));
   }
 
   // Content R already holds intact under another path: a rename on E becomes a local copy.

@@ -106,4 +106,7 @@ describe('placementBaseBits', () => {
   it("takes the file's own bits for content R staged itself (E applied R's edit): E's chmod is then due to R", () => {
     expect(placementBaseBits(file({ mode: 0o644, checksum: B }), 0o755, [C, B])).toBe(0o644);
   });
+  it("takes the file's own bits where E's entry is the deletion, which serves none: no chmod of R's to keep", () => {
+    expect(placementBaseBits(file({ mode: 0o644, checksum: B }), null, [])).toBe(0o644);
+  });
 });

@@ -102,9 +102,11 @@ export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode'>>
  * itself is R's edit that E applied: its bits are R's as the file has them (E's chmod, if any, is
  * then due to R). Otherwise it is a file the killed run fetched, written with E's bits or with R's
  * own chmod kept over E's content (core/file-modes.ts): E's served bits are the base, so R's chmod
- * stays R's. Inexact only where E chmodded an earlier content of the page since.
+ * stays R's. Inexact only where E chmodded an earlier content of the page since. `servedMode` null:
+ * E's entry for the path is its deletion, which serves no bits: the file's own stand (else its
+ * bits would read as R's chmod against none, and E's deletion keep a conflict copy of E's file).
  */
-export function placementBaseBits(local: LocalState, servedMode: number, stagedContents: readonly (string | null)[]): number {
+export function placementBaseBits(local: LocalState, servedMode: number | null, stagedContents: readonly (string | null)[]): number {
   const ownStaged = local.kind === 'file' && local.checksum !== undefined && stagedContents.includes(local.checksum);
-  return (ownStaged && local.kind === 'file' ? local.mode : servedMode) & 0o7777;
+  return ((ownStaged || servedMode === null) && local.kind === 'file' ? local.mode : (servedMode ?? 0)) & 0o7777;
 }
