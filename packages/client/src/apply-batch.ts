@@ -432,6 +432,26 @@ async function applyRound(
     }
   };
 
+  /**
+   * Copy sources whose ctime our own read moved (a FUSE file system storing atime by utimens,
+   * bindfs): from, to. A source E deleted (a rename on E) is deleted after the copy, and would
+   * otherwise look edited by then, and be kept as a conflict copy.
+   */
+  const movedByOurRead = new Map<string, { from: number; to: number }>();
+  /** After reading a copy source: `before`, its state just before the read. */
+  const noteRead = (sourceAbs: string, before: LocalState): void => {
+    const after = lstatState(sourceAbs);
+    if (before.kind === 'file' && after.kind === 'file' && before.ctime !== undefined && after.ctime !== undefined && before.ctime !== after.ctime) {
+      if (sameLocalState(after, { ...before, ctime: after.ctime })) movedByOurRead.set(sourceAbs, { from: before.ctime, to: after.ctime });
+    }
+  };
+  /** sameLocalState, where the plan's state saw the file before a copy of ours read it. */
+  const sameButOurRead = (abs: string, current: LocalState, planned: LocalState): boolean => {
+    if (sameLocalState(current, planned)) return true;
+    const moved = movedByOurRead.get(abs);
+    return moved !== undefined && planned.kind === 'file' && planned.ctime === moved.from && sameLocalState(current, { ...planned, ctime: moved.to });
+  };
+
   const copyLocal = async (action: FetchAction, abs: string, expected: LocalState): Promise<boolean> => {
     const source = action.source!;
     const { entry } = action;
@@ -445,6 +465,7 @@ async function applyRound(
       ensureParent(abs);
       writer = await AtomicFileWriter.create(abs);
       for await (const chunk of createReadStream(sourceAbs, { highWaterMark: 1024 * 1024 })) await writer.write(chunk as Buffer);
+      noteRead(sourceAbs, state);
       const { file } = await writer.commit({
         expectedChecksum: entry.checksum ?? undefined,
         mode: fetchedModes(action, entry.mode).write,
@@ -703,7 +724,7 @@ async function applyRound(
           await discardPartials(entry.base_dir, entry.path);
           const current = lstatState(abs);
           if (current.kind === 'file') {
-            const same = sameLocalState(current, action.local);
+            const same = sameButOurRead(abs, current, action.local);
             // R's chmod carried to E's new name only if that file arrived: else the copy keeps it.
             const carried = action.carriedTo !== undefined && !unapplied.has(action.carriedTo);
             if (action.keepCopy || !same || (action.carriedTo !== undefined && !carried)) {
@@ -818,7 +839,10 @@ async function applyRound(
       }
       // A held file has no record: its name is its content's checksum, checked as it is written.
       const recorded = isInHoldingArea(source.path) ? null : records.getEntry(source.base_dir, source.path);
-      if (recorded === undefined || !readUnchangedFile(sourceAbs, recorded, into)) return unusable(`${source.base_dir}/${source.path} is no longer what R received`);
+      const before = lstatState(sourceAbs);
+      const read = recorded !== undefined && readUnchangedFile(sourceAbs, recorded, into);
+      noteRead(sourceAbs, before);
+      if (!read) return unusable(`${source.base_dir}/${source.path} is no longer what R received`);
       return { path: entry.path, status: 'ok', checksum: entry.checksum, size: entry.size, mtime: entry.mtime, mode: entry.mode, content: into };
     });
   };

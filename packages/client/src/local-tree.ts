@@ -396,7 +396,12 @@ export async function withChecksum(abs: string, state: LocalState): Promise<Loca
   if (state.kind !== 'file') return state;
   try {
     const { checksum } = await hashFile(abs);
-    return { ...state, checksum };
+    // The read itself may move the ctime (a FUSE file system storing atime by utimens, bindfs):
+    // the last-moment checks compare with the state after it, where the file is otherwise as it
+    // was; else such a file would look edited by the time it is replaced or deleted.
+    const after = lstatState(abs);
+    const unchanged = after.kind === 'file' && after.size === state.size && after.mtime === state.mtime && after.ino === state.ino && after.mode === state.mode;
+    return { ...(unchanged ? after : state), checksum };
   } catch (err) {
     // Replaced since the look by a FIFO or a directory: the plan must see what is there now.
     if (isZyncError(err) && err.code === 'FILE_CHANGED') {
