@@ -73,9 +73,10 @@ describe('startMaintenance', () => {
     expect(report).toMatchObject({ dropped: 2, entriesAfter: 1 });
     const left = (root: string) => ['applied-old', 'complete-old', 'applied-new', 'orphan'].filter((id) => existsSync(path.join(stateDir, root, id)));
     expect(left('zync-staging')).toEqual(['complete-old', 'applied-new']);
-    expect(left('zync-backups')).toEqual(['complete-old', 'applied-new']);
+    // 'orphan' has no row here: another database's in this state directory, never removed.
+    expect(left('zync-backups')).toEqual(['complete-old', 'applied-new', 'orphan']);
     expect(lines.join('')).toMatch(/compaction: dropped 2 log entries/);
-    expect(lines.join('')).toMatch(/retention: removed 3 expired upstream directories/);
+    expect(lines.join('')).toMatch(/retention: removed 2 expired upstream directories/);
   });
 
   it('an interval of 0 schedules nothing, and close() waits for a running pass', async () => {

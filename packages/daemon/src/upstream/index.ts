@@ -73,17 +73,25 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
     staging.abortSession(s.staging_id, 'the daemon stopped before FINALIZE_UPSTREAM', now);
     log.warn({ staging_id: s.staging_id }, 'aborted an upstream session left unfinished by a previous run');
   }
-  // Only complete sessions keep staged bytes; anything else there (aborted, applied, unknown)
-  // is what an interrupted cleanup left.
+  // Only complete sessions keep staged bytes; an aborted or applied session's directory is what
+  // an interrupted cleanup left. A directory this database has no row for is left alone: it is
+  // another database's in the same state directory (--db), or a deleted one's (its rows come
+  // before its directory), and may hold R's only copy of an edit.
   let leftovers: string[] = [];
   try {
     leftovers = readdirSync(stagingRoot);
   } catch {
     // no staging directory yet
   }
+  let removed = 0;
   for (const name of leftovers) {
-    if (staging.getSession(name)?.status === 'complete') continue;
+    const status = staging.getSession(name)?.status;
+    if (status === undefined || status === 'complete') continue;
     rmSync(nodePath.join(stagingRoot, name), { recursive: true, force: true });
+    removed += 1;
+  }
+  if (removed > 0) {
+    log.info(`removed ${removed} staging director${removed === 1 ? 'y' : 'ies'} of sessions that were aborted or applied (left by an interrupted cleanup)`);
   }
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
   const limits: StagingLimits = { ...DEFAULT_LIMITS, ...options.limits };

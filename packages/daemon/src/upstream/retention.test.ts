@@ -22,8 +22,8 @@ const cases: Case[] = [
   { name: 'an aborted session older than the retention goes', status: 'aborted', updated: OLD, mtime: YOUNG, removed: true },
   { name: 'a complete session waiting to be applied stays, however old', status: 'complete', updated: OLD - 365 * DAY, mtime: OLD, removed: false },
   { name: 'a session still arriving stays, however old', status: 'in_progress', updated: OLD, mtime: OLD, removed: false },
-  { name: 'an orphan directory goes by its mtime when old', status: null, mtime: OLD, removed: true },
-  { name: 'a young orphan directory stays', status: null, mtime: YOUNG, removed: false },
+  { name: 'a directory this database has no row for stays, however old (another database in the state directory)', status: null, mtime: OLD, removed: false },
+  { name: 'a young directory with no row stays', status: null, mtime: YOUNG, removed: false },
 ];
 
 describe('planRetention', () => {

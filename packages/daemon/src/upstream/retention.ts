@@ -3,7 +3,8 @@
 // E's files, once older than the retention period. A session still waiting to be applied
 // (complete) or still arriving (in_progress) keeps everything, however old: its bytes are R's
 // edits and its backups may belong to an apply that was interrupted. planRetention decides
-// (pure); removeExpiredUpstreamFiles lists the directories and deletes. Rows are left alone:
+// (pure); removeExpiredUpstreamFiles lists the directories and deletes. A directory with no row
+// in this database is never removed: several databases may share a state directory. Rows are left alone:
 // `zync-apply list --all` keeps showing the history.
 import { readdir, rm, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -34,7 +35,9 @@ export function planRetention(input: RetentionInput): RetentionPlan {
   const cutoff = input.now - input.retentionMs;
   const expired = (dir: SessionDir): boolean => {
     const session = input.sessions.get(dir.name);
-    if (!session) return dir.mtime < cutoff;
+    // No row: another database's in the same state directory, or a deleted database's. Never
+    // this database's to remove (it may be a session waiting in the other one).
+    if (!session) return false;
     if (session.status === 'complete' || session.status === 'in_progress') return false;
     return session.updated < cutoff;
   };

@@ -5,7 +5,7 @@ import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as nodePath from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, Request, sha256, type DirSpec } from '@zync/common';
+import { createLogger, Request, sha256, type DirSpec, type Logger } from '@zync/common';
 import { DaemonStore } from '../store/daemon-store.js';
 import type { UpstreamConnection, UpstreamRequest } from '../server/upstream-port.js';
 import { createUpstreamPort, DEFAULT_LIMITS, StagingStore } from './index.js';
@@ -60,14 +60,14 @@ afterEach(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function open(options: { highWaterBytes?: number; maxFileBytes?: number; rootAvailable?: (baseDir: string) => boolean } = {}) {
+function open(options: { highWaterBytes?: number; maxFileBytes?: number; rootAvailable?: (baseDir: string) => boolean; log?: Logger } = {}) {
   const sent: Sent[] = [];
   const flow = { pauses: 0, resumes: 0 };
   const port = createUpstreamPort({
     store,
     stateDir: nodePath.join(work, 'state'),
     dirs,
-    log,
+    log: options.log ?? log,
     limits: options.maxFileBytes === undefined ? {} : { maxFileBytes: options.maxFileBytes },
     ...(options.highWaterBytes === undefined ? {} : { highWaterBytes: options.highWaterBytes }),
     ...(options.rootAvailable === undefined ? {} : { rootAvailable: options.rootAvailable }),
@@ -331,13 +331,19 @@ describe('upstream staging', () => {
     await expect(readdir(stagingDir(id))).rejects.toThrow();
   });
 
-  it('sweeps staged bytes an interrupted cleanup left, keeping complete sessions', async () => {
+  it('sweeps staged bytes an interrupted cleanup left, saying so, and keeps complete sessions and directories of no session of its own', async () => {
     const c = open();
     const keep = await c.prepare(0);
     await c.finalize();
-    await mkdir(stagingDir('20200101-000000-abcdef'), { recursive: true });
-    open();
-    expect((await readdir(nodePath.join(work, 'state', 'zync-staging'))).sort()).toEqual([keep]);
+    staging().createSession({ staging_id: '20200101-000000-aborted', client_id: 'r', file_count: 1, now: 1 });
+    staging().abortSession('20200101-000000-aborted', 'test', 2);
+    await mkdir(stagingDir('20200101-000000-aborted'), { recursive: true });
+    // Another database's in this state directory (or a deleted one's): not this daemon's to remove.
+    await mkdir(stagingDir('20200101-000000-other'), { recursive: true });
+    const lines: string[] = [];
+    open({ log: { ...log, info: (...args: unknown[]) => void lines.push(String(args[args.length - 1])) } as Logger });
+    expect((await readdir(nodePath.join(work, 'state', 'zync-staging'))).sort()).toEqual(['20200101-000000-other', keep].sort());
+    expect(lines).toEqual(['removed 1 staging directory of sessions that were aborted or applied (left by an interrupted cleanup)']);
   });
 
   it('refuses bad checksums and then refuses to finalize', async () => {
