@@ -74,8 +74,13 @@ export function handleGetChanges(ctx: HandlerContext, req: GetChangesRequest): G
       `Sequence ${req.since_sequence} is beyond this log's highest sequence ${page.highest_sequence}; resync.`,
     );
   }
+  // Entries of a name dropped from --dirs stay in the log (it may come back) but are not handed
+  // out: R would fail each one as UNKNOWN_BASE_DIR. The page keeps its range; R checks the range,
+  // not that its sequences are contiguous.
+  const served = new Set(ctx.roots.names());
+  const changes = page.changes.filter((c) => served.has(c.base_dir));
   const unavailable = ctx.roots.all().filter((root) => !root.available).map((root) => root.name);
-  return { id: req.id, status: 'ok', ...page, ...(unavailable.length > 0 ? { unavailable_dirs: unavailable } : {}) };
+  return { id: req.id, status: 'ok', ...page, changes, ...(unavailable.length > 0 ? { unavailable_dirs: unavailable } : {}) };
 }
 
 export function handleAck(ctx: HandlerContext, session: Session, req: AckChangesRequest): AckResponse {
