@@ -1,6 +1,7 @@
 // zync-client without --once: a file written on E appears on R (pushed, polled with a deadline);
 // after the daemon restarts, the client reconnects by itself and converges; SIGTERM stops it
 // cleanly, leaving no temp files.
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,5 +66,15 @@ describe('zync-client (continuous)', () => {
     const code = await client.stop('SIGTERM');
     expect(code, client.stderr()).toBe(0);
     expect(await findTempFiles(r)).toEqual([]);
+  });
+
+  // Closing the SSH session that started the client sends SIGHUP (before: exit 129, no word, lock left).
+  it('stops on SIGHUP as on SIGTERM: exit code 0, one line, no temp files, its lock gone', async () => {
+    const again = spawnClient(setup, ['--interval', '600']);
+    await waitFor(() => again.stderr().includes('connected to '), { timeoutMs: 30_000, what: 'the client to connect' });
+    expect(await again.stop('SIGHUP'), again.stderr()).toBe(0);
+    expect(again.stderr()).toContain('SIGHUP: stopping');
+    expect(await findTempFiles(r)).toEqual([]);
+    expect(existsSync(`${setup.db}.lock`)).toBe(false);
   });
 });

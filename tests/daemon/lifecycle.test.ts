@@ -217,7 +217,8 @@ describe('CHANGES_AVAILABLE', () => {
 });
 
 describe('zync-daemon shutdown', () => {
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s closes clients and exits 0', async (signal) => {
+  // SIGHUP: closing the SSH session that started the daemon (before: exit 129, no word, lock and WAL left).
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s closes clients and exits 0, its lock and WAL gone', async (signal) => {
     const root = tempDir();
     mkdirSync(path.join(root, 'x'));
     const daemon = await startDaemon({ dirs: { w: root } });
@@ -225,6 +226,8 @@ describe('zync-daemon shutdown', () => {
     expect(await daemon.stop(signal)).toBe(0);
     expect((await client.closed).code).toBe(1001);
     expect(daemon.stderr()).toContain(`${signal}: shutting down`);
+    expect(existsSync(`${daemon.db}.lock`)).toBe(false);
+    expect(existsSync(`${daemon.db}-wal`)).toBe(false);
   });
 
   it('one SIGTERM during start-up stops it at once, without listening', async () => {

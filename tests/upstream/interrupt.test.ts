@@ -82,7 +82,7 @@ describe('upstream: a signal during --update-upstream or zync-apply apply', () =
     await rm(big); // never synced, so no deletion goes upstream; later uploads need not carry it
   });
 
-  it.each(['SIGINT', 'SIGTERM'] as const)('%s during zync-apply apply stops it between entries: exit 9, nothing half done', async (signal) => {
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s during zync-apply apply stops it between entries: exit 9, nothing half done', async (signal) => {
     const dir = `many-${signal}`;
     const FILES = 80; // the rerun takes seconds to apply them; the signal comes after the first
     for (let i = 0; i < FILES; i++) await writeRandomFile(path.join(r, dir, `f${i}.bin`), 64 * 1024);

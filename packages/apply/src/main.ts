@@ -119,8 +119,8 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
   // E's tree, no entry half done. A second one ends it at once.
   const stop = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => (stop.signal.aborted ? process.exit(130) : stop.abort(signal));
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP (the terminal or SSH session went) too: not Node's abrupt default mid-entry.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
   const outcome = await applySession(
     {
       daemon: o.daemon,

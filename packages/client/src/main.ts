@@ -127,8 +127,8 @@ async function main(): Promise<void> {
     logger.info(`${name}: stopping`);
     controller.abort();
   };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // SIGHUP (the SSH session that started the client closed) stops it as SIGTERM does, not abruptly.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => onSignal(signal));
 
   let state: ClientState | null = null;
   let first: Connection | null = null;

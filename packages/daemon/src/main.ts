@@ -1,4 +1,4 @@
-// zync-daemon: parse the command line, wire the daemon, run until SIGINT/SIGTERM. Every failure
+// zync-daemon: parse the command line, wire the daemon, run until SIGINT/SIGTERM/SIGHUP. Every failure
 // before serving (bad arguments, missing directory, port in use, unreadable db) exits non-zero
 // with one sentence via failAndExit.
 import { hideBin } from 'yargs/helpers';
@@ -74,8 +74,9 @@ async function main(): Promise<void> {
         (err: unknown) => failAndExit(PROGRAM, err),
       );
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // SIGHUP too: closing the SSH session that started the daemon sends it, and Node's default
+  // action ends the process abruptly (exit 129, its lock and WAL left behind).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, stop);
   await started;
 }
 
