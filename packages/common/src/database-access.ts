@@ -177,3 +177,17 @@ function userName(uid: number): string {
   }
   return `uid ${uid}`;
 }
+
+/**
+ * Makes a database file that does not exist yet, empty and its owner's alone (0600), for SQLite to
+ * open: it holds every synced path name, and SQLite would make it 0666 less the umask (0644), its
+ * DB-wal and DB-shm taking the database's mode. An existing database keeps its mode: one shared
+ * with a group on purpose stays so.
+ */
+export function makePrivateDatabaseFile(path: string): void {
+  try {
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
+  } catch {
+    // There already (kept as it is), or not makeable here: SQLite's own open then says why.
+  }
+}

@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, statfsSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { checkDatabaseKind, ZyncError } from '@zync/common';
+import { checkDatabaseKind, makePrivateDatabaseFile, ZyncError } from '@zync/common';
 import type { Disk } from '../core/root-disks.js';
 import { entryKeyString, type EntryKey, type OpenedDir, type PartialDownload, type RecordedEntry } from '../core/types.js';
 
@@ -168,6 +168,7 @@ export class ClientStore {
   static open(path: string, options: { clientId?: string } = {}): ClientStore {
     let db: Database.Database;
     try {
+      makePrivateDatabaseFile(path);
       db = new Database(path);
     } catch (err) {
       throw new ZyncError('BAD_ARGUMENT', `Cannot open database ${path}: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });

@@ -6,7 +6,7 @@
 // never log the same content twice. Compaction steps are decided the same way (planCompaction).
 // Owns the SQL of 001-change-log.sql; decides nothing else.
 import Database from 'better-sqlite3';
-import { checkDatabaseKind, ZyncError, type ChangeEntry, type DirSpec, type EntryKind } from '@zync/common';
+import { checkDatabaseKind, makePrivateDatabaseFile, ZyncError, type ChangeEntry, type DirSpec, type EntryKind } from '@zync/common';
 import { classifyChange, orderChanges, type ChangeInput, type FileRecord, type ObservedEntry } from '../core/entries.js';
 import { planCompaction, type CompactionCandidate } from '../core/plan-compaction.js';
 import { databaseFacts, loadMigrations, migrate } from './migrations.js';
@@ -178,6 +178,7 @@ export class DaemonStore {
   static open(dbPath: string): DaemonStore {
     let db: Database.Database | undefined;
     try {
+      makePrivateDatabaseFile(dbPath);
       db = new Database(dbPath);
       // Before anything is written: a --db that is not the daemon's is refused, not migrated.
       const migrations = loadMigrations();
