@@ -110,6 +110,26 @@ describe('connectFirst', () => {
     expect(calls).toBe(2);
   });
 
+  it('warns of an unreachable daemon once per reason, the identical retries at debug only', async () => {
+    const lines: { level: string; text: string }[] = [];
+    const note = (level: string) => (text: string) => void lines.push({ level, text });
+    const capture = { warn: note('warn'), info: note('info'), debug: note('debug'), error: note('error') } as unknown as Logger;
+    const reasons = ['Cannot reach the daemon: refused.', 'Cannot reach the daemon: refused.', 'Cannot reach the daemon: refused.', 'Cannot reach the daemon: timed out.'];
+    let calls = 0;
+    const connect = async () => {
+      const reason = reasons[calls++];
+      if (reason) throw new ZyncError('CONNECTION_FAILED', reason);
+      return connection;
+    };
+    await expect(connectFirst({ connect, logger: capture, signal: new AbortController().signal, retry: true })).resolves.toBe(connection);
+    expect(lines.map((l) => `${l.level} ${l.text.replace(/Retrying in [\d.]+ s\./, 'Retrying.')}`)).toEqual([
+      'warn Cannot reach the daemon: refused. Retrying.',
+      'debug Cannot reach the daemon: refused. Retrying.',
+      'debug Cannot reach the daemon: refused. Retrying.',
+      'warn Cannot reach the daemon: timed out. Retrying.',
+    ]);
+  });
+
   it('resolves null once stopped, closing a connection that opened meanwhile', async () => {
     const controller = new AbortController();
     let closed = false;

@@ -9,6 +9,7 @@ import { ZyncError, isZyncError, type Logger } from '@zync/common';
 import { Connection, serverShown } from './connection.js';
 import { backoffDelay } from './core/backoff.js';
 import { awayNews } from './core/away-news.js';
+import { NO_FAILURE, retryNote, type RetryMemory } from './core/retry-news.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import { offDiskError, offDiskMessage, onDiskAgainNote } from './core/root-disks.js';
 import type { Problem } from './apply-batch.js';
@@ -110,6 +111,17 @@ export async function runOnce(options: RunnerOptions): Promise<PassSummary> {
   }
 }
 
+/** Says a failed attempt to reach the daemon as retryNote decides (not every attempt at warn). */
+function sayRetry(logger: Logger, memory: RetryMemory, err: unknown, delay: number): RetryMemory {
+  const reason = err instanceof Error ? err.message : String(err);
+  const note = retryNote(memory, reason, Date.now());
+  const retrying = `${reason} Retrying in ${(delay / 1000).toFixed(1)} s.`;
+  if (note.level === 'warn') logger.warn(retrying);
+  else if (note.level === 'info') logger.info(`Still retrying after ${note.minutes} min: ${reason}`);
+  else logger.debug(retrying);
+  return note.memory;
+}
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     const done = () => {
@@ -129,6 +141,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  */
 export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'logger' | 'signal'> & { retry: boolean }): Promise<Connection | null> {
   const { logger, signal } = options;
+  let failures = NO_FAILURE;
   for (let attempt = 0; !signal.aborted; ) {
     let connection: Connection;
     try {
@@ -138,7 +151,7 @@ export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'log
       if (signal.aborted && !isFatal(err)) return null;
       if (!options.retry || isFatal(err) || signal.aborted) throw err;
       const delay = backoffDelay(attempt++, Math.random());
-      logger.warn(`${err instanceof Error ? err.message : String(err)} Retrying in ${(delay / 1000).toFixed(1)} s.`);
+      failures = sayRetry(logger, failures, err, delay);
       await sleep(delay, signal);
       continue;
     }
@@ -153,6 +166,7 @@ export async function runContinuous(options: RunnerOptions): Promise<void> {
   const { logger, signal } = options;
   const memory: RunMemory = { unavailableOnE: [], held: [] };
   let attempt = 0;
+  let failures = NO_FAILURE;
   while (!signal.aborted) {
     let connection: Connection;
     try {
@@ -161,11 +175,12 @@ export async function runContinuous(options: RunnerOptions): Promise<void> {
       if (isFatal(err)) throw err;
       if (signal.aborted) break;
       const delay = backoffDelay(attempt++, Math.random());
-      logger.warn(`${err instanceof Error ? err.message : String(err)} Retrying in ${(delay / 1000).toFixed(1)} s.`);
+      failures = sayRetry(logger, failures, err, delay);
       await sleep(delay, signal);
       continue;
     }
     attempt = 0;
+    failures = NO_FAILURE;
     logger.info(`connected to ${serverShown(connection.url)} (log ${connection.hello.log_id}, sequence ${connection.hello.last_sequence})`);
     try {
       await serve(connection, options, memory);
