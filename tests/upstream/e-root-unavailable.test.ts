@@ -35,7 +35,7 @@ describe("upstream: one of E's roots is unavailable", () => {
     expect(result.stdout).toMatch(/^Nothing staged upstream: every change was left out\.$/m);
     await waitFor(async () => (await listSessions(pair.daemon)).some((s) => s.status === 'aborted'), { what: 'the opened session to be aborted' });
     expect((await listSessions(pair.daemon)).map((s) => [s.status, s.reason])).toEqual([
-      ['aborted', `E's root "docs" was unavailable, so R's entries there were refused; connection closed before FINALIZE_UPSTREAM`],
+      ['aborted', `E's root "docs" was unavailable, so R's entries there were refused; R's upload ended before it finished`],
     ]);
     expect(pair.daemon.stderr()).toMatch(/upstream entries refused: E's root \\?"docs\\?" is missing or not a directory/);
     expect(pair.daemon.stderr()).not.toMatch(/upstream staging failed|ENOENT|realpath/);

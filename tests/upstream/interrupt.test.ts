@@ -73,7 +73,10 @@ describe('upstream: a signal during --update-upstream or zync-apply apply', () =
       { what: 'the session to be aborted' },
     );
     expect(sessions).toHaveLength(sessionsBefore + 1);
-    expect(sessions.find((s) => s.staging_id === stagingId)?.status).toBe('aborted');
+    expect(sessions.find((s) => s.staging_id === stagingId)).toMatchObject({
+      status: 'aborted',
+      reason: "R's upload was cut off before it finished (Ctrl-C, SIGTERM, or the connection dropped)",
+    });
     expect(await listSessions(daemon, false)).toEqual([]);
     await waitFor(async () => !(await stagedSessionDirs(daemon)).includes(stagingId), { what: 'the staged bytes to be removed' });
 

@@ -74,7 +74,7 @@ const session = (status: StagingSession['status']): StagingSession => ({
   received_count: 1,
   conflict_count: 0,
   total_bytes: 3,
-  reason: status === 'aborted' ? 'connection closed before FINALIZE_UPSTREAM' : null,
+  reason: status === 'aborted' ? "R's upload was cut off before it finished (Ctrl-C, SIGTERM, or the connection dropped)" : null,
 });
 
 describe('checkAppliable', () => {

@@ -70,7 +70,7 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
   const staging = new StagingStore(store.db);
   const now = Date.now();
   for (const s of staging.sessionsWithStatus('in_progress')) {
-    staging.abortSession(s.staging_id, 'the daemon stopped before FINALIZE_UPSTREAM', now);
+    staging.abortSession(s.staging_id, "the daemon stopped before R's upload finished", now);
     log.warn({ staging_id: s.staging_id }, 'aborted an upstream session left unfinished by a previous run');
   }
   // Only complete sessions keep staged bytes; an aborted or applied session's directory is what

@@ -453,7 +453,7 @@ describe('upstream staging', () => {
     await c.port.close?.();
     expect(staging().getSession(id)).toMatchObject({
       status: 'aborted',
-      reason: 'E\'s root "docs" was unavailable, so R\'s entries there were refused; connection closed before FINALIZE_UPSTREAM',
+      reason: 'E\'s root "docs" was unavailable, so R\'s entries there were refused; R\'s upload ended before it finished',
     });
   });
 

@@ -227,9 +227,9 @@ export function rootUnavailableError(baseDir: string, trouble: RootTrouble): Zyn
  * the roots E refused entries for (R then leaves them out, and closes when nothing else went).
  */
 export function closedBeforeFinalizeReason(refusedRoots: ReadonlySet<string>): string {
-  const closed = 'connection closed before FINALIZE_UPSTREAM';
-  if (refusedRoots.size === 0) return closed;
+  // Said to a person on E (zync-apply list/show): what happened, not the protocol step.
+  if (refusedRoots.size === 0) return "R's upload was cut off before it finished (Ctrl-C, SIGTERM, or the connection dropped)";
   const names = [...refusedRoots].map((name) => `"${name}"`).join(', ');
   const one = refusedRoots.size === 1;
-  return `E's root${one ? '' : 's'} ${names} ${one ? 'was' : 'were'} unavailable, so R's entries there were refused; ${closed}`;
+  return `E's root${one ? '' : 's'} ${names} ${one ? 'was' : 'were'} unavailable, so R's entries there were refused; R's upload ended before it finished`;
 }
