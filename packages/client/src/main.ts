@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   // the state of an earlier pull.
   const isNewDb = !existsSync(dbPath);
   if (upstream && isNewDb) {
-    throw new ZyncError('UPSTREAM_STATE', 'R has not synced with E yet; run zync-client once before --update-upstream.');
+    throw new ZyncError('RESYNC_REQUIRED', 'R has not synced with E yet; run zync-client once before --update-upstream.');
   }
   await refuseUnusableRoots(specs, { allowMissing: true });
   if (isNewDb) await refuseUnmakeableStateDir(dbPath);

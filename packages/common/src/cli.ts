@@ -40,6 +40,8 @@ const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
   // Not a failure either: the session was staged, but a script must know some edits are still R's alone.
   LEFT_OUT: 11,
   ROOT_NOT_MOUNTED: 12,
+  // zync-client --update-upstream before a pull made R's state match E's log: a script runs zync-client once, then again.
+  RESYNC_REQUIRED: 13,
 };
 
 export function exitCodeFor(err: unknown): number {
