@@ -17,6 +17,7 @@ export * from './process-lock.js';
 export * from './private-paths.js';
 export * from './private-locations.js';
 export * from './file-names.js';
+export * from './skipped-links.js';
 export * from './name-length.js';
 export * from './database-kind.js';
 export * from './database-access.js';

@@ -141,6 +141,7 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
         onDirectory: watcher.watchMissed(root.name),
       });
       logUntracked(log, untracked, root.name); // rules changed while stopped, or a newer zync's built-in ones
+      if (!result.stopped) skippedNames.linksInRoot(root.name, result.links);
       files += result.files;
       hashed += result.hashed;
       // Held as the watcher holds it: served as unavailable (to uploads and pulls) until it is back.

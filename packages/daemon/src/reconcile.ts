@@ -12,7 +12,7 @@
 // finds them unchanged. Without a sink every input is returned, for a caller that commits them
 // with others in one transaction.
 import { stat } from 'node:fs/promises';
-import type { Logger } from '@zync/common';
+import { newLinkTally, noteLink, type LinkTally, type Logger } from '@zync/common';
 import { diffScan } from './core/diff-scan.js';
 import { isWithin, unreadableInput, type ChangeInput, type FileRecord, type StatEntry } from './core/entries.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
@@ -34,6 +34,8 @@ export interface ReconcileResult {
   verdict: RootVerdict;
   /** stop() ended the walk: what was found so far is recorded, the rest waits for the next scan. */
   stopped: boolean;
+  /** Symbolic links the walk passed (not ignored): never synced, but said (SkippedNames.links). */
+  links: LinkTally;
 }
 
 const HASH_BUFFER_BYTES = 1024 * 1024;
@@ -46,6 +48,8 @@ export async function reconcile(options: {
   /** A subtree to look at ('' or absent: the whole root). */
   under?: string;
   log: Logger;
+  /** Told of each symbolic link the walk passes (default: counted in the result's `links`). */
+  onSymlink?: (rel: string) => void;
   /** Reports names zync does not sync, once per run; without it a bad UTF-8 name goes quietly and a backslash warns each time. */
   skippedNames?: SkippedNames;
   /** Records a batch of inputs (in one transaction); without it they are all returned. */
@@ -59,7 +63,7 @@ export async function reconcile(options: {
   const { store, root, log, skippedNames, record } = options;
   const batchSize = options.batchSize ?? RECORD_BATCH;
   const under = options.under || undefined;
-  const result: ReconcileResult = { inputs: [], files: 0, dirs: 0, hashed: 0, unsettled: [], verdict: { status: 'ok' }, stopped: false };
+  const result: ReconcileResult = { inputs: [], files: 0, dirs: 0, hashed: 0, unsettled: [], verdict: { status: 'ok' }, stopped: false, links: newLinkTally() };
 
   const rootPresent = (await stat(root.root).catch(() => null))?.isDirectory() === true;
   if (!rootPresent) {
@@ -111,7 +115,8 @@ export async function reconcile(options: {
     checkUtf8: (dir: string) => skippedNames.check(root.name, root.root, dir),
     onUnsyncableName: (rel: string) => skippedNames.unsyncable(root.name, rel),
   };
-  for await (const listing of walkTree(root.root, root.matcher, { from, log: log.child({ base_dir: root.name }), ...reported })) {
+  const onSymlink = options.onSymlink ?? ((rel: string) => noteLink(result.links, rel));
+  for await (const listing of walkTree(root.root, root.matcher, { from, log: log.child({ base_dir: root.name }), onSymlink, ...reported })) {
     if (options.stop?.()) {
       result.stopped = true;
       break;

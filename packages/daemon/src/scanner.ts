@@ -135,6 +135,8 @@ export async function* walkTree(
     checkUtf8?: Utf8Check;
     /** Told of each name with a backslash or control character (default: a warning each time). */
     onUnsyncableName?: (rel: string) => void;
+    /** Told of each symbolic link the rules do not ignore (links are never synced). */
+    onSymlink?: (rel: string) => void;
   } = {},
 ): AsyncGenerator<DirListing> {
   const checkUtf8 = options.checkUtf8 ?? ((dir: string) => listNonUtf8Names(absPath(root, dir))?.literal ?? null);
@@ -162,6 +164,7 @@ export async function* walkTree(
       const rel = join(dirRel, dirent.name);
       if (dirent.isSymbolicLink()) {
         options.log?.debug({ path: rel }, 'symlink skipped');
+        if (!matcher(rel, false)) options.onSymlink?.(rel);
         continue;
       }
       if (!isSafeRelativePath(rel)) {

@@ -3,12 +3,17 @@
 // than the wire takes. Never logged as changes,
 // and reported with one warning per name per daemon run — not again at every rescan or watcher
 // event. Shared by the scanner (through reconcile) and the watcher. Owns the set of names
-// already reported; decides nothing else.
-import { escapeNameBytes, inertLine, listNonUtf8Names, type Logger } from '@zync/common';
+// already reported; decides nothing else. Symbolic links are not synced either: they are said
+// in one info line per root with a count and examples (an npm tree holds hundreds), at the
+// start-up scan, at a rescan that finds a different number, and per batch of watcher events
+// that brings new ones.
+import { describeLinks, escapeNameBytes, inertLine, listNonUtf8Names, type LinkTally, type Logger } from '@zync/common';
 import { absPath, unsyncableMessage } from './scanner.js';
 
 export class SkippedNames {
   private readonly reported = new Set<string>();
+  /** Per root, how many links the last whole-root scan that said so found. */
+  private readonly linksSaid = new Map<string, number>();
 
   constructor(private readonly log: Logger) {}
 
@@ -19,6 +24,22 @@ export class SkippedNames {
     this.reported.add(key);
     // The log prints values JSON-escaped, so the name is shown safely.
     this.log.warn({ base_dir: baseDir, path: rel }, unsyncableMessage(rel));
+  }
+
+  /**
+   * Says how many symbolic links a whole-root scan found, unless the last scan of that root
+   * said the same number: a periodic rescan of an unchanged tree says nothing again.
+   */
+  linksInRoot(baseDir: string, links: LinkTally): void {
+    if (this.linksSaid.get(baseDir) === links.count) return;
+    this.linksSaid.set(baseDir, links.count);
+    this.newLinks(baseDir, links);
+  }
+
+  /** Says how many symbolic links a batch of watcher events made (or touched) in a root. */
+  newLinks(baseDir: string, links: LinkTally): void {
+    if (links.count === 0) return;
+    this.log.info({ base_dir: baseDir, links: links.count }, `${describeLinks(links)} not synced in "${baseDir}": zync syncs regular files and directories only`);
   }
 
   /** Warns about each name that has not been reported yet in this run. */

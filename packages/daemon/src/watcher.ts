@@ -19,7 +19,7 @@ import { readdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import { performance } from 'node:perf_hooks';
-import { IGNORE_FILE, isSafeRelativePath, mayBeNonUtf8, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
+import { IGNORE_FILE, isSafeRelativePath, mayBeNonUtf8, newLinkTally, noteLink, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
 import { addEvents, pendingKey, takeSettled, type PendingMap, type PendingPath, type WatchEventType } from './core/coalesce-events.js';
 import { ignoredInput, sameStat, unreadableInput, type ChangeInput } from './core/entries.js';
 import { newBurstState, noteEvent, takeEndedBurst, type BurstOptions, type BurstState } from './core/event-bursts.js';
@@ -464,6 +464,14 @@ export class TreeWatcher {
     const requeue: { base_dir: string; path: string }[] = [];
     const present: { base_dir: string; path: string }[] = [];
     const gone: { base_dir: string; path: string }[] = [];
+    // Symbolic links looked at, per root: a set, since a new directory's subtree and the link's
+    // own event may both name the same link in one batch.
+    const links = new Map<string, Set<string>>();
+    const linkSeen = (base_dir: string) => (rel: string) => {
+      let seen = links.get(base_dir);
+      if (!seen) links.set(base_dir, (seen = new Set()));
+      seen.add(rel);
+    };
 
     await forEachLimited(ready, LOOK_CONCURRENCY, async (item) => {
       const root = this.roots.get(item.base_dir);
@@ -475,7 +483,7 @@ export class TreeWatcher {
       if (item.path === IGNORE_FILE) this.requestRescan(root.name, true);
       let looked: Awaited<ReturnType<TreeWatcher['look']>>;
       try {
-        looked = await this.look(root, item);
+        looked = await this.look(root, item, linkSeen(root.name));
       } catch (err) {
         // EMFILE, EIO and the like: this path is looked at again later; the others go on.
         this.log.warn({ base_dir: root.name, path: item.path, err: (err as Error).message }, 'could not look at a changed path; trying again later');
@@ -488,6 +496,11 @@ export class TreeWatcher {
       else if (looked.inputs.length > 0) gone.push({ base_dir: root.name, path: item.path });
     });
     if (this.closed) return;
+    for (const [base_dir, seen] of links) {
+      const tally = newLinkTally();
+      for (const rel of seen) noteLink(tally, rel);
+      this.skippedNames.newLinks(base_dir, tally);
+    }
 
     inputs.push(...(await this.missingParents(present)));
     const { recorded, untracked } = this.record(await this.guardRoots(inputs));
@@ -505,7 +518,7 @@ export class TreeWatcher {
   }
 
   /** Looks at one settled path on disk and says what to record. */
-  private async look(root: Root, item: PendingPath): Promise<{ inputs: ChangeInput[]; unsettled: string[]; present: boolean }> {
+  private async look(root: Root, item: PendingPath, onSymlink: (rel: string) => void): Promise<{ inputs: ChangeInput[]; unsettled: string[]; present: boolean }> {
     const gone = { operation: 'delete', kind: 'file', base_dir: root.name, path: item.path, checksum: null, size: 0, mtime: 0, mode: 0 } as const;
     const stats = lstatInRoot(root.root, item.path);
     if (stats === NOT_PERMITTED) {
@@ -514,6 +527,7 @@ export class TreeWatcher {
       return { inputs: [], unsettled: [], present: true };
     }
     const entry = stats ? toStatEntry(item.path, stats) : null;
+    if (stats?.isSymbolicLink() && !root.matcher(item.path, false)) onSymlink(item.path);
     const watchLost = this.lostWatches.delete(pendingKey(root.name, item.path));
     // A directory made there now, or later, must get a watch of its own. Once it has one,
     // onWatching asks for another look at its subtree.
@@ -529,7 +543,7 @@ export class TreeWatcher {
       // A permission change may have made the directory searchable again: what changed below it
       // meanwhile could not be looked at then (left as recorded), so its subtree is compared now.
       if (watchLost || item.subtree || live?.kind !== 'dir' || live.mode !== entry.mode || live.ignored) {
-        const result = await reconcile({ store: this.store, root, under: item.path, log: this.log, skippedNames: this.skippedNames });
+        const result = await reconcile({ store: this.store, root, under: item.path, log: this.log, skippedNames: this.skippedNames, onSymlink });
         return { inputs: result.inputs, unsettled: result.unsettled, present: true };
       }
       return { inputs: [{ operation: 'add', base_dir: root.name, checksum: null, ...entry }], unsettled: [], present: true };
@@ -728,6 +742,7 @@ export class TreeWatcher {
       onDirectory: this.watchMissed(name),
     });
     logUntracked(this.log, untracked, name);
+    if (!result.stopped && result.verdict.status === 'ok') this.skippedNames.linksInRoot(name, result.links);
     if (result.verdict.status !== 'ok') {
       this.holdRoot(root, result.verdict.reason);
       return;

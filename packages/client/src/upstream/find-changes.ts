@@ -6,7 +6,7 @@
 // never the tree, never every received entry. Roots that cannot be the ones R synced are refused
 // (checkRoots) from their own listings, before anything is compared or reported. Logs the names
 // and directories it leaves out.
-import { escapeNameBytes, inertLine, loadIgnoreMatcher, type DirSpec, type IgnoreMatcher, type Logger } from '@zync/common';
+import { escapeNameBytes, inertLine, loadIgnoreMatcher, newLinkTally, noteLink, type DirSpec, type IgnoreMatcher, type LinkTally, type Logger } from '@zync/common';
 import type { ClientStore } from '../store/client-store.js';
 import { checkRoots, compareDirectory, type FoundChanges } from './plan-upstream.js';
 import { walkLocalRoot, type LocalListing } from './scan-local.js';
@@ -14,6 +14,8 @@ import { walkLocalRoot, type LocalListing } from './scan-local.js';
 export interface LocalChanges extends FoundChanges {
   /** Local files looked at (for the log). */
   files: number;
+  /** Symbolic links under the roots (not ignored), which are not sent: said once per run. */
+  links: LinkTally;
 }
 
 const NOTHING_LISTED = { files: [], dirs: [] } as const;
@@ -28,7 +30,7 @@ export interface ScanCounts {
 
 /** `scanned` is kept current as the scan goes. */
 export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpec[], log: Logger, scanned?: ScanCounts): Promise<LocalChanges> {
-  const found: LocalChanges = { toHash: [], deleted: [], dirs: { added: [], removed: [], replacedByFile: [] }, received: [], files: 0 };
+  const found: LocalChanges = { toHash: [], deleted: [], dirs: { added: [], removed: [], replacedByFile: [] }, received: [], files: 0, links: newLinkTally() };
   // push one at a time, not push(...): one directory may hold more than a call takes arguments.
   const keep = (c: FoundChanges) => {
     for (const f of c.toHash) found.toHash.push(f);
@@ -65,6 +67,7 @@ export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpe
     const isIgnored = (_baseDir: string, path: string, isDir: boolean) => matcher(path, isDir);
     const compare = async (listing: LocalListing) => {
       report(dir, listing, log);
+      for (const link of listing.links) noteLink(found.links, `${link.base_dir}/${link.path}`);
       // Below a directory that could not be read, nothing is known: not deleted, not sent.
       if (listing.unreadable !== null) return;
       found.files += listing.files.length;

@@ -13,7 +13,7 @@
 // then ends with LEFT_OUT naming it (exit 11). Any failure throws a
 // ZyncError with one sentence; the connection is closed so the daemon aborts a half-sent session.
 // Writes nothing in R's roots.
-import { inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
+import { describeLinks, inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
 import type { Connection } from '../connection.js';
 import { unservedDirsError } from '../core/served-dirs.js';
 import type { ClientStore } from '../store/client-store.js';
@@ -156,6 +156,7 @@ async function scanAndHash({ store, dirs, log, progress }: RunWithRoots): Promis
   const found = await findLocalChanges(store, dirs, log, looked);
   const { toHash, deleted } = found;
   log.debug({ files: found.files, suspects: toHash.length, deleted: deleted.length }, 'scanned local roots');
+  if (found.links.count > 0) log.info(`${describeLinks(found.links)} not sent upstream: zync syncs regular files and directories only`);
   const hashing: HashCounts = { files: 0, bytes: 0 };
   progress?.hashing({ files: toHash.length, bytes: toHash.reduce((sum, f) => sum + f.size, 0) }, hashing);
   const hashed = await hashSuspects(

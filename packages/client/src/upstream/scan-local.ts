@@ -42,6 +42,8 @@ export interface LocalListing {
   unsendable: DirPath[];
   /** Names left out because they are not UTF-8, as bytes. */
   nonUtf8: Buffer[];
+  /** Symbolic links the rules do not ignore, left out: zync syncs files and directories only. */
+  links: DirPath[];
 }
 
 /**
@@ -69,7 +71,7 @@ export async function* walkLocalRoot(dir: DirSpec, ignored: IgnoreMatcher): Asyn
   while (stack.length > 0) {
     const rel = stack.pop()!;
     const abs = absOf(rel);
-    const listing: LocalListing = { dir: rel, unreadable: null, files: [], dirs: [], unsendable: [], nonUtf8: [] };
+    const listing: LocalListing = { dir: rel, unreadable: null, files: [], dirs: [], unsendable: [], nonUtf8: [], links: [] };
     let entries;
     try {
       entries = await readdir(abs, { withFileTypes: true });
@@ -98,7 +100,9 @@ export async function* walkLocalRoot(dir: DirSpec, ignored: IgnoreMatcher): Asyn
         if (!ignored(childRel, entry.isDirectory())) listing.unsendable.push({ base_dir: dir.name, path: childRel });
         continue;
       }
-      if (entry.isDirectory()) {
+      if (entry.isSymbolicLink()) {
+        if (!ignored(childRel, false)) listing.links.push({ base_dir: dir.name, path: childRel });
+      } else if (entry.isDirectory()) {
         if (!ignored(childRel, true)) subdirs.push(childRel);
       } else if (entry.isFile() && !ignored(childRel, false)) {
         candidates.push(childRel);
