@@ -143,7 +143,9 @@ describe('zync-apply discard', () => {
       expect((await listSessions(s.daemon, false)).map((x) => x.staging_id)).toContain(s.id);
 
       const yes = runInPty('apply', ['--db', s.daemon.db, 'discard', s.id]);
-      await yes.waitForText('R sends these changes again at its next --update-upstream.');
+      // The prompt wraps at the terminal's width, where depends on R's host name in it.
+      await yes.waitForText('(y/N)');
+      expect(yes.output().replace(/\s*\n/g, ' ')).toContain('R sends these changes again at its next --update-upstream.');
       yes.type('y\r');
       expect(await yes.exited).toBe(0);
       expect(yes.output()).toContain(`Discarded session ${s.id}`);

@@ -67,6 +67,7 @@ const chmodOnR = (over: Partial<StagedEntry> = {}) => entry({ checksum: A, mode:
 const session = (status: StagingSession['status']): StagingSession => ({
   staging_id: 'S',
   client_id: 'c',
+  host_name: null,
   status,
   created: 0,
   updated: 0,

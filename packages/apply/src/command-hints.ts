@@ -3,10 +3,9 @@
 // sentence is written: pasted as it is, it opens the database the user named rather than
 // ./sync.db. Text around it (paths, files' names) is never looked into. Pure.
 
-/** `text` as one shell word: as it is when nothing in it needs quoting, else in single quotes. */
-export function shellWord(text: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
+import { shellWord } from '@zync/common';
+
+export { shellWord };
 
 /**
  * The command line `zync-apply [--db DB] WORDS...`, each word quoted for a POSIX shell where it

@@ -5,6 +5,7 @@ import { planDiscard } from './discard-plan.js';
 const session = (over: Partial<StagingSession> = {}): StagingSession => ({
   staging_id: 'S1',
   client_id: 'r1',
+  host_name: null,
   status: 'complete',
   created: 1,
   updated: Date.UTC(2026, 0, 2),

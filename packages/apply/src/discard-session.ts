@@ -9,6 +9,7 @@ import { inertLine, ZyncError } from '@zync/common';
 import { stagingRootFor, type StagingSession, type StagingStore } from '@zync/daemon';
 import { applyCommand } from './command-hints.js';
 import { planDiscard } from './discard-plan.js';
+import { sentBy } from './format.js';
 import { formatTime } from './local-time.js';
 
 export interface DiscardContext {
@@ -26,7 +27,7 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 /** What discarding means, asked before it is done. */
 export function discardQuestion(s: StagingSession): string {
   return (
-    `Discard session ${s.staging_id} (${plural(s.file_count, 'change')} from ${inertLine(s.client_id)}, staged ${formatTime(s.created)})? ` +
+    `Discard session ${s.staging_id} (${plural(s.file_count, 'change')} from ${inertLine(sentBy(s))}, staged ${formatTime(s.created)})? ` +
     `Nothing on E changes; R sends these changes again at its next --update-upstream.`
   );
 }

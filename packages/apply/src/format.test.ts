@@ -4,11 +4,13 @@ import type { StagedEntry, StagingSession } from '@zync/daemon';
 import { blockedNote, conflictHeadline, decisionLabels, describeBlocked, emptyTally, formatSessionList, formatShow, formatSummary, sessionJson, showJson, skippedNote, type ShownEntry } from './format.js';
 
 const plain = new Chalk({ level: 0 });
+const NOW = Date.UTC(2026, 10, 25, 18, 47, 0);
 const coloured = new Chalk({ level: 1 });
 
 const session = (over: Partial<StagingSession> = {}): StagingSession => ({
   staging_id: '20261122-184700-3fa9c1',
   client_id: 'zync-client-1',
+  host_name: null,
   status: 'complete',
   created: Date.UTC(2026, 10, 22, 18, 47, 0),
   updated: Date.UTC(2026, 10, 22, 18, 47, 5),
@@ -56,10 +58,10 @@ describe('session list', () => {
   });
 
   it('a plain table when piped: aligned, no escapes', () => {
-    const out = formatSessionList([session(), session({ staging_id: 'X', status: 'aborted', received_count: 1, conflict_count: 0 })], plain, { all: true, db: null });
+    const out = formatSessionList([session(), session({ staging_id: 'X', status: 'aborted', received_count: 1, conflict_count: 0 })], plain, { all: true, db: null, now: NOW });
     const lines = out.split('\n');
-    expect(lines[0]).toMatch(/^STAGING ID\s+STATUS\s+FILES\s+CONFLICTS AT STAGING\s+CREATED$/);
-    expect(lines[1]).toMatch(/^20261122-184700-3fa9c1\s+complete\s+3\s+1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(lines[0]).toMatch(/^STAGING ID\s+STATUS\s+FILES\s+CONFLICTS AT STAGING\s+FROM\s+CREATED$/);
+    expect(lines[1]).toMatch(/^20261122-184700-3fa9c1\s+complete\s+3\s+1\s+zync-client-1\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(3 days ago\)$/);
     expect(lines[2]).toMatch(/^X\s+aborted\s+1\/3\s+0/);
     expect(out).not.toContain('\u001b[');
     expect(lines[1]!.indexOf('complete')).toBe(lines[0]!.indexOf('STATUS'));
@@ -69,40 +71,51 @@ describe('session list', () => {
     ['a session waiting to be applied', 'complete', true],
     ['only finished sessions', 'applied', false],
   ])('says that conflicts were counted at staging and how to count them now (%s)', (_name, status, hint) => {
-    const out = formatSessionList([session({ status })], plain, { all: true, db: null });
-    expect(out.split('\n')[1]).toMatch(/\s1\s+\d{4}-/); // the column keeps the staged count
+    const out = formatSessionList([session({ status })], plain, { all: true, db: null, now: NOW });
+    expect(out.split('\n')[1]).toMatch(/\s1\s+zync-client-1\s+\d{4}-/); // the column keeps the staged count
     expect(out.includes("Conflicts as counted when each session was staged; zync-apply show ID counts them against E's files now.")).toBe(hint);
   });
 
   it('a session an interrupted apply left half done says how far it got', () => {
-    const out = formatSessionList([session({ file_count: 500, received_count: 500 })], plain, { all: false, db: null, applied: new Map([['20261122-184700-3fa9c1', 120]]) });
+    const out = formatSessionList([session({ file_count: 500, received_count: 500 })], plain, { all: false, db: null, now: NOW, applied: new Map([['20261122-184700-3fa9c1', 120]]) });
     expect(out.split('\n')[1]).toMatch(/^20261122-184700-3fa9c1\s+partly applied \(120\/500\)\s+500\s/);
     expect(sessionJson(session(), 2)).toMatchObject({ status: 'complete', applied_count: 2 });
   });
 
+  it('names the R that sent each session by its host name, when its client gave one, and how old it is', () => {
+    const out = formatSessionList([session({ host_name: 'r-laptop' })], plain, { all: false, db: null, now: NOW });
+    expect(out.split('\n')[1]).toMatch(/^20261122-184700-3fa9c1\s+complete\s+3\s+1\s+r-laptop\s+\S+ \S+ \(3 days ago\)$/);
+    expect(formatShow(session({ host_name: 'r-laptop' }), [], plain, NOW).split('\n')[0]).toMatch(/from r-laptop \(zync-client-1\)  created \S+ \S+ \(3 days ago\)$/);
+    expect(formatShow(session(), [], plain, NOW).split('\n')[0]).toMatch(/from zync-client-1  created /);
+    expect(sessionJson(session({ host_name: 'r-laptop' }))).toMatchObject({ host_name: 'r-laptop', client_id: 'zync-client-1' });
+    expect(sessionJson(session())).toMatchObject({ host_name: null });
+    // A host name is R's to choose: printed inert.
+    expect(formatSessionList([session({ host_name: 'evil\u001b[2K' })], plain, { all: false, db: null, now: NOW })).toContain('evil\\x1b[2K');
+  });
+
   it('coloured on a terminal', () => {
-    expect(formatSessionList([session()], coloured, { all: false, db: null })).toContain('\u001b[36mcomplete');
+    expect(formatSessionList([session()], coloured, { all: false, db: null, now: NOW })).toContain('\u001b[36mcomplete');
   });
 
   it.each<[string, { count: number; by: string[] }, RegExp]>([
     ['every path sent again later', { count: 3, by: ['S2'] }, /^20261122-184700-3fa9c1\s+superseded by S2\s+3\s/],
     ['some paths sent again later', { count: 2, by: ['S2', 'S3'] }, /^20261122-184700-3fa9c1\s+complete, 2\/3 superseded by S2, S3\s+3\s/],
   ])('a session later sessions supersede says by which (%s)', (_why, superseded, line) => {
-    const out = formatSessionList([session()], plain, { all: false, db: null, superseded: new Map([['20261122-184700-3fa9c1', superseded]]) });
+    const out = formatSessionList([session()], plain, { all: false, db: null, now: NOW, superseded: new Map([['20261122-184700-3fa9c1', superseded]]) });
     expect(out.split('\n')[1]).toMatch(line);
     expect(out).toContain('Superseded: a later session from the same R holds those paths again; zync-apply discard ID drops an older session.');
     expect(sessionJson(session(), 0, superseded)).toMatchObject({ superseded_count: superseded.count, superseded_by: superseded.by });
   });
 
   it('a discarded session is listed as such (list --all)', () => {
-    expect(formatSessionList([session({ status: 'discarded' })], plain, { all: true, db: null }).split('\n')[1]).toMatch(/^\S+\s+discarded\s/);
+    expect(formatSessionList([session({ status: 'discarded' })], plain, { all: true, db: null, now: NOW }).split('\n')[1]).toMatch(/^\S+\s+discarded\s/);
   });
 
   it.each([
     [false, /waiting to be applied/],
     [true, /^No staging sessions\.$/],
   ])('says so when there is nothing (all: %s)', (all, text) => {
-    expect(formatSessionList([], plain, { all, db: null })).toMatch(text);
+    expect(formatSessionList([], plain, { all, db: null, now: NOW })).toMatch(text);
   });
 });
 
@@ -139,15 +152,15 @@ describe('show', () => {
     ['made/', /made\/\s+add\s+-\s+ok/m],
     ['tool.sh', /tool\.sh\s+modify\s+2\.0 KiB\s+ok: same content, permissions 644 -> 755$/m],
   ])('%s', (_name, line) => {
-    expect(formatShow(session(), shown, plain)).toMatch(line);
+    expect(formatShow(session(), shown, plain, NOW)).toMatch(line);
   });
 
   it('counts conflicts against E now in the heading', () => {
-    expect(formatShow(session(), shown, plain)).toMatch(/10 entries, 2 conflicts against E now/);
+    expect(formatShow(session(), shown, plain, NOW)).toMatch(/10 entries, 2 conflicts against E now/);
   });
 
   it('both sides changing the permission bits differently is a conflict it names', () => {
-    expect(formatShow(session(), [modeConflict], plain)).toMatch(/both-chmod\.sh\s+modify\s+2\.0 KiB\s+CONFLICT: permissions: R 644 -> 600, E 644 -> 755 \(at staging: clean\)$/m); // staging compares content only
+    expect(formatShow(session(), [modeConflict], plain, NOW)).toMatch(/both-chmod\.sh\s+modify\s+2\.0 KiB\s+CONFLICT: permissions: R 644 -> 600, E 644 -> 755 \(at staging: clean\)$/m); // staging compares content only
   });
 
   it('shows control characters in R’s paths and client id as escapes, keeping the columns aligned', () => {
@@ -156,12 +169,12 @@ describe('show', () => {
       { entry: entry('b.txt'), e_checksum: 'a'.repeat(64), e_mode: 0o644, conflict: false, e_changed_since_base: false },
     ];
     for (const chalk of [plain, coloured]) {
-      const out = formatShow(session({ client_id: 'r1\u001b[2K\rtrusted\nfake line' }), hostile, chalk);
+      const out = formatShow(session({ client_id: 'r1\u001b[2K\rtrusted\nfake line' }), hostile, chalk, NOW);
       expect(out.replace(/\u001b\[\d+m/g, '')).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
       expect(out).toContain('from r1\\x1b[2K\\x0dtrusted\\x0afake line');
       expect(out).toContain('a\\x9b2K\\u202egnp.exe');
     }
-    const lines = formatShow(session(), hostile, plain).split('\n');
+    const lines = formatShow(session(), hostile, plain, NOW).split('\n');
     const row = (name: string) => lines.find((l) => l.includes(name))!;
     expect(row('b.txt').indexOf('modify')).toBe(row('gnp.exe').indexOf('modify'));
   });

@@ -4,7 +4,7 @@
 // inertLine, so that control characters in it show as escapes instead of acting on the terminal.
 // Pure: no I/O; the binary writes the strings to stdout.
 import type { ChalkInstance } from 'chalk';
-import { describeEChange, inertLine } from '@zync/common';
+import { describeEChange, formatAge, inertLine } from '@zync/common';
 import { DIR_TOKEN, type StagedEntry, type StagingSession, type Superseded } from '@zync/daemon';
 import { contentConflicts, eChangeFor, fileOverDir, modeFor, rFileMode, writtenMode, type Blocked, type Decision } from './apply-plan.js';
 import { applyCommand } from './command-hints.js';
@@ -20,6 +20,8 @@ export interface SessionJson {
   /** ISO 8601 (UTC). */
   created: string;
   client_id: string;
+  /** R's host name as its client gave it; null from an older client. */
+  host_name: string | null;
   received_count: number;
   /** Entries already applied: between 0 and file_count while an interrupted apply waits to be resumed. */
   applied_count: number;
@@ -37,11 +39,22 @@ export function sessionJson(s: StagingSession, appliedCount = 0, superseded?: Su
     conflict_count: s.conflict_count,
     created: new Date(s.created).toISOString(),
     client_id: s.client_id,
+    host_name: s.host_name,
     received_count: s.received_count,
     applied_count: appliedCount,
     reason: s.reason,
     ...(superseded ? { superseded_count: superseded.count, superseded_by: superseded.by } : {}),
   };
+}
+
+/** Which R sent a session, in a list or a question: its host name, or (from an older client) its client id. */
+export function sentBy(s: StagingSession): string {
+  return s.host_name ?? s.client_id;
+}
+
+/** Which R sent a session, in a sentence: `r-laptop (zync-client-…)`, or the client id alone. */
+export function senderOf(s: StagingSession): string {
+  return s.host_name === null ? s.client_id : `${s.host_name} (${s.client_id})`;
 }
 
 /** A complete session an interrupted (or quit) apply left half done says so: `partly applied (120/500)`. */
@@ -88,7 +101,7 @@ export function formatSessionList(
   sessions: readonly StagingSession[],
   chalk: ChalkInstance,
   /** db: the --db given, or null for the default, named in the hints (applyCommand). */
-  options: { all: boolean; db: string | null; applied?: ReadonlyMap<string, number>; superseded?: ReadonlyMap<string, Superseded> },
+  options: { all: boolean; db: string | null; now: number; applied?: ReadonlyMap<string, number>; superseded?: ReadonlyMap<string, Superseded> },
 ): string {
   if (sessions.length === 0) {
     return options.all ? 'No staging sessions.' : `No staging sessions waiting to be applied (${applyCommand(options.db, 'list', '--all')} shows every session).`;
@@ -98,11 +111,12 @@ export function formatSessionList(
     { text: statusText(s, options.applied?.get(s.staging_id) ?? 0, options.superseded?.get(s.staging_id)), paint: statusPaint(s.status, chalk) },
     { text: String(s.status === 'aborted' ? `${s.received_count}/${s.file_count}` : s.file_count) },
     { text: String(s.conflict_count), paint: s.conflict_count > 0 ? chalk.red : chalk.dim },
-    { text: formatTime(s.created) },
+    { text: sentBy(s) },
+    { text: `${formatTime(s.created)} (${formatAge(s.created, options.now)})` },
   ]);
   // The count is the one FINALIZE_UPSTREAM made; recounting against E would hash every pending
   // entry of every session on each list. Said in the header, and how to get today's count.
-  const listed = table(['STAGING ID', 'STATUS', 'FILES', 'CONFLICTS AT STAGING', 'CREATED'], rows, chalk);
+  const listed = table(['STAGING ID', 'STATUS', 'FILES', 'CONFLICTS AT STAGING', 'FROM', 'CREATED'], rows, chalk);
   if (!sessions.some((s) => s.status === 'complete')) return listed;
   const notes = [`Conflicts as counted when each session was staged; ${applyCommand(options.db, 'show', 'ID')} counts them against E's files now.`];
   if (sessions.some((s) => options.superseded?.has(s.staging_id))) {
@@ -312,11 +326,11 @@ export function decisionLabels(
   };
 }
 
-export function formatShow(session: StagingSession, entries: readonly ShownEntry[], chalk: ChalkInstance): string {
+export function formatShow(session: StagingSession, entries: readonly ShownEntry[], chalk: ChalkInstance, now: number): string {
   const conflicts = entries.filter((e) => e.conflict && e.entry.apply_state !== 'applied').length;
   const applied = entries.filter((e) => e.entry.apply_state === 'applied').length;
   const head = [
-    `${chalk.bold(`Session ${session.staging_id}`)}  ${statusPaint(session.status, chalk)(statusText(session, applied))}  from ${inertLine(session.client_id)}  created ${formatTime(session.created)}`,
+    `${chalk.bold(`Session ${session.staging_id}`)}  ${statusPaint(session.status, chalk)(statusText(session, applied))}  from ${inertLine(senderOf(session))}  created ${formatTime(session.created)} (${formatAge(session.created, now)})`,
     `${entries.length === 1 ? '1 entry' : `${entries.length} entries`}, ${conflicts === 1 ? '1 conflict' : `${conflicts} conflicts`} against E now` +
       (session.reason ? ` — ${inertLine(session.reason)}` : ''),
   ];

@@ -82,7 +82,7 @@ async function list(o: Opened, args: { all: boolean; json: boolean }): Promise<v
   const applied = new Map(sessions.map((s) => [s.staging_id, o.staging.appliedCount(s.staging_id)]));
   const superseded = o.staging.supersededSessions();
   if (args.json) print(JSON.stringify(sessions.map((s) => sessionJson(s, applied.get(s.staging_id), superseded.get(s.staging_id))), null, 2));
-  else print(formatSessionList(sessions, chalk, { all: args.all, db: o.given, applied, superseded }));
+  else print(formatSessionList(sessions, chalk, { all: args.all, db: o.given, now: Date.now(), applied, superseded }));
 }
 
 async function show(o: Opened, args: { id: string; dirs: string[] | undefined; json: boolean }): Promise<void> {
@@ -110,7 +110,7 @@ async function show(o: Opened, args: { id: string; dirs: string[] | undefined; j
     };
   });
   if (args.json) print(JSON.stringify(showJson(session, shown), null, 2));
-  else print(formatShow(session, shown, chalk));
+  else print(formatShow(session, shown, chalk, Date.now()));
 }
 
 async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; force: boolean; nonInteractive: boolean }): Promise<void> {

@@ -18,6 +18,7 @@ export * from './private-paths.js';
 export * from './private-locations.js';
 export * from './file-names.js';
 export * from './skipped-links.js';
+export * from './time-ago.js';
 export * from './name-length.js';
 export * from './database-kind.js';
 export * from './database-access.js';

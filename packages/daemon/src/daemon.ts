@@ -18,7 +18,8 @@ import { DaemonServer, probeListen } from './server/server.js';
 import type { UpstreamPort } from './server/upstream-port.js';
 import { DaemonStore } from './store/daemon-store.js';
 import { logUntracked, TreeWatcher } from './watcher.js';
-import { createUpstreamPort } from './upstream/index.js';
+import { createUpstreamPort, StagingStore } from './upstream/index.js';
+import { waitingSessionsNote } from './upstream/waiting-sessions.js';
 
 export interface DaemonConfig {
   host: string;
@@ -107,6 +108,8 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
       rootAvailable: (name) => roots.get(name)?.available !== false,
     });
     cleanup.push(() => upstream.close?.());
+    const waiting = waitingSessionsNote(new StagingStore(store.db).sessionsWithStatus('complete').map((s) => s.created), Date.now(), config.dbPath);
+    if (waiting !== null) log.info(waiting);
     let notify: (highest: number) => void = () => undefined;
     const skippedNames = new SkippedNames(log);
     const watcher = new TreeWatcher({ store, roots, log, skippedNames, onCommit: (highest) => notify(highest), rescanEveryMs: config.rescanEveryMs });

@@ -16,6 +16,7 @@
 // never FINALIZE_UPSTREAM. Decides nothing about what to send.
 import { constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import * as nodePath from 'node:path';
 import { describeEChange, ZyncError, type DirSpec, type EChange, type FinalizeUpstreamResponse } from '@zync/common';
 import type { Connection } from '../connection.js';
@@ -154,7 +155,9 @@ export async function sendSession(
   options: SendOptions = {},
 ): Promise<SendResult> {
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
-  const { staging_id } = await connection.request('PREPARE_UPSTREAM', { file_count: entries.length });
+  // The host name lets zync-apply say which R sent the session (an older daemon ignores it).
+  const host = hostname();
+  const { staging_id } = await connection.request('PREPARE_UPSTREAM', { file_count: entries.length, ...(host.length > 0 && host.length <= 255 ? { host_name: host } : {}) });
   const { progress } = options;
   let bytes = 0;
   for (const entry of entries) bytes += contentBytes(entry);

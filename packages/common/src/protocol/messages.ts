@@ -92,6 +92,11 @@ export const GetFilesRequest = req('GET_FILES', {
 export const AckChangesRequest = req('ACK_CHANGES', { sequence_number: sequence });
 export const PrepareUpstreamRequest = req('PREPARE_UPSTREAM', {
   file_count: z.number().int().min(0).max(10_000_000),
+  /**
+   * R's host name (os.hostname()), so that zync-apply can say which R sent a session. Optional:
+   * older clients send none, and older daemons drop it (z.object strips unknown keys).
+   */
+  host_name: z.string().min(1).max(255).optional(),
 });
 /**
  * One staged entry. For an add or modify, exactly `size` bytes follow as binary frames tagged

@@ -213,12 +213,12 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
     );
   };
 
-  const prepare = (id: number, fileCount: number) => {
+  const prepare = (id: number, fileCount: number, hostName: string | undefined) => {
     const refused = checkPrepare(session);
     if (refused) return sendError(id, refused);
     const stagingId = newStagingId(now());
     const dir = nodePath.join(deps.stagingRoot, stagingId);
-    deps.store.createSession({ staging_id: stagingId, client_id: ctx.clientId, file_count: fileCount, now: now() });
+    deps.store.createSession({ staging_id: stagingId, client_id: ctx.clientId, host_name: hostName, file_count: fileCount, now: now() });
     const s: LiveSession = {
       staging_id: stagingId,
       status: 'in_progress',
@@ -236,7 +236,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
     session = s;
     const opened = s.dirReady.then(
       () => {
-        ctx.log.info({ staging_id: stagingId, file_count: fileCount, client_id: ctx.clientId }, 'upstream session opened');
+        ctx.log.info({ staging_id: stagingId, file_count: fileCount, client_id: ctx.clientId, host_name: hostName }, 'upstream session opened');
         const ok: PrepareUpstreamResponse = { id, status: 'ok', staging_id: stagingId };
         if (!closed) ctx.send(ok);
       },
@@ -575,7 +575,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       try {
         switch (req.operation) {
           case 'PREPARE_UPSTREAM':
-            return prepare(req.id, req.file_count);
+            return prepare(req.id, req.file_count, req.host_name);
           case 'UPSTREAM_FILE':
             return upstreamFile(req);
           case 'DROP_UPSTREAM_FILE':

@@ -14,6 +14,8 @@ export type Resolution = 'upstream' | 'kept_e' | 'kept_both' | 'unchanged';
 export interface StagingSession {
   staging_id: string;
   client_id: string;
+  /** R's host name as its client gave it (null: an older client, or staged before zync recorded it). */
+  host_name: string | null;
   status: SessionStatus;
   created: number;
   updated: number;
@@ -81,13 +83,13 @@ export class StagingStore {
     this.db = db;
   }
 
-  createSession(s: { staging_id: string; client_id: string; file_count: number; now: number }): void {
+  createSession(s: { staging_id: string; client_id: string; host_name?: string | undefined; file_count: number; now: number }): void {
     this.db
       .prepare(
-        `INSERT INTO staging_sessions (staging_id, client_id, status, created, updated, file_count)
-         VALUES (?, ?, 'in_progress', ?, ?, ?)`,
+        `INSERT INTO staging_sessions (staging_id, client_id, host_name, status, created, updated, file_count)
+         VALUES (?, ?, ?, 'in_progress', ?, ?, ?)`,
       )
-      .run(s.staging_id, s.client_id, s.now, s.now, s.file_count);
+      .run(s.staging_id, s.client_id, s.host_name ?? null, s.now, s.now, s.file_count);
   }
 
   /** Records one fully staged entry and updates the session's counters, atomically. */
