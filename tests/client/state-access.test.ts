@@ -67,7 +67,7 @@ describe("zync-client's state reached by a second name or another user", () => {
       const second = await runClientOnce({ ...setup, db: link });
       expect(second.code, second.stderr).toBe(8);
       expect(lastLine(second.stderr)).toBe(
-        `zync-client: Another zync-client (pid ${first.pid}) is using the client state ${setup.db}; stop it first (if no such process runs, remove ${setup.db}.lock).`,
+        `zync-client: Another zync-client (pid ${first.pid}) is using the client state ${setup.db}; stop it first.`,
       );
     } finally {
       await first.stop('SIGTERM');

@@ -41,7 +41,7 @@ describe('zync-client with its state where the file system has no hard links', (
       const second = await once({ docs: tempDir('zync-r-') });
       expect(second.code, second.stderr).toBe(8);
       expect(lastLine(second.stderr)).toBe(
-        `zync-client: Another zync-client (pid ${running.pid}) is using the client state ${setup.db}; stop it first (if no such process runs, remove ${setup.db}.lock).`,
+        `zync-client: Another zync-client (pid ${running.pid}) is using the client state ${setup.db}; stop it first.`,
       );
     } finally {
       await running.kill9();

@@ -27,7 +27,7 @@ describe('one zync process per state', () => {
     const second = await runCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', daemon.db, '--dirs', `docs:${e}`, '--token', daemon.token]);
     expect(second.code, second.stderr).toBe(8);
     expect(lastLine(second.stderr)).toBe(
-      `zync-daemon: Another zync-daemon (pid ${daemon.proc.pid}) is using the database ${daemon.db}; stop it first (if no such process runs, remove ${daemon.db}.lock).`,
+      `zync-daemon: Another zync-daemon (pid ${daemon.proc.pid}) is using the database ${daemon.db}; stop it first.`,
     );
   });
 
@@ -48,6 +48,11 @@ describe('one zync process per state', () => {
       const second = await runClientOnce({ ...setup, dirs: { docs: tempDir('zync-r-') } });
       expect(second.code, second.stderr).toBe(8);
       expect(lastLine(second.stderr)).toMatch(new RegExp(`^zync-client: Another zync-client \\(pid ${first.proc.pid}\\) is using the client state `));
+      // A daemon given the client's state by mistake takes the same lock: the client is named as
+      // such, not as "another zync-daemon".
+      const daemonOnIt = await runCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', setup.db, '--dirs', `docs:${e}`, '--token', daemon.token]);
+      expect(daemonOnIt.code, daemonOnIt.stderr).toBe(8);
+      expect(lastLine(daemonOnIt.stderr)).toBe(`zync-daemon: A zync-client (pid ${first.proc.pid}) is using the database ${setup.db}; stop it first.`);
     } finally {
       await first.stop('SIGTERM');
     }
@@ -57,12 +62,12 @@ describe('one zync process per state', () => {
   });
 
   it('refuses a second zync-apply while one applies; listing sessions still works', async () => {
-    // A zync process that holds the apply lock (the daemon's pid stands in for a first apply).
+    // A zync process that holds the apply lock (the daemon's pid stands in for a first apply; it is named as what it is).
     await writeText(`${daemon.db}.apply.lock`, `${daemon.proc.pid}\n`);
     try {
       const second = await runCli('apply', ['--db', daemon.db, 'apply', 'any-session', '--non-interactive']);
       expect(second.code, second.stderr).toBe(8);
-      expect(lastLine(second.stderr)).toMatch(new RegExp(`^zync-apply: Another zync-apply \\(pid ${daemon.proc.pid}\\) is using the staged sessions of `));
+      expect(lastLine(second.stderr)).toMatch(new RegExp(`^zync-apply: A zync-daemon \\(pid ${daemon.proc.pid}\\) is using the staged sessions of `));
       expect((await runCli('apply', ['--db', daemon.db, 'list'])).code).toBe(0);
     } finally {
       await rm(`${daemon.db}.apply.lock`, { force: true });

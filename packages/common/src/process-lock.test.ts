@@ -46,4 +46,23 @@ describe('acquireProcessLock', () => {
     expect(readFileSync(lockPath, 'utf8').trim()).toBe(String(process.pid));
     lock.release();
   });
+
+  /** A live process whose command line is `argv0 ...` (bash's exec -a), as a lock's owner. */
+  const ownerNamed = (argv0: string): number => {
+    const child = spawn('bash', ['-c', `exec -a ${argv0} sleep 30`]);
+    others.push(child);
+    return child.pid!;
+  };
+
+  it.each([
+    ['another zync program: named as what it is', '/opt/zync/packages/client/bin/zync-client.js', 'A zync-client'],
+    ['a zync process whose program is not clear', 'zync-something', 'Another zync process'],
+  ])('a live owner that is %s; no advice to remove the lock', async (_name, argv0, who) => {
+    const pid = ownerNamed(argv0);
+    // exec -a takes effect once bash has exec'ed: wait for the command line to show it.
+    for (let i = 0; i < 200 && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith(argv0); i++) await new Promise((r) => setTimeout(r, 10));
+    const lockPath = path.join(dir, `live-${pid}.lock`);
+    writeFileSync(lockPath, `${pid}\n`);
+    expect(() => acquireProcessLock(lockPath, 'zync-daemon', 'the database a.db')).toThrow(`${who} (pid ${pid}) is using the database a.db; stop it first.`);
+  });
 });

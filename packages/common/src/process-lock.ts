@@ -3,7 +3,9 @@
 // cannot both win). A lock whose owner is gone (kill -9, a reboot) is stale and taken over; so is
 // one naming our own pid that we do not hold (containers reuse pids), and on Linux one whose pid
 // now belongs to a program that is not zync's. Two daemons on one database would log every change twice, and
-// two clients on one R would race each other's renames; this refuses the second with one sentence.
+// two clients on one R would race each other's renames; this refuses the second with one sentence
+// naming the running owner's program (from its command line: the lock holds only the pid, which
+// older zyncs read as a number).
 // Where the file system has no hard links (FAT, some FUSE and network file systems) the lock is
 // created exclusively and its pid written after: a lock without a pid is then given a moment to
 // get one before it counts as torn, and a taker checks that the lock still names it once written.
@@ -52,9 +54,8 @@ export function acquireProcessLock(lockPath: string, program: string, what: stri
     // Waited for in either mode: a lock without a pid comes only from a writer without hard links
     // (a linked lock has its pid from the start), and this process may not know it is among them.
     const owner = waitForOwner(lockPath);
-    if (owner !== null && isLiveOwner(lockPath, owner)) {
-      throw new ZyncError('IN_USE', `Another ${program} (pid ${owner}) is using ${what}; stop it first (if no such process runs, remove ${lockPath}).`);
-    }
+    const live = owner === null ? null : liveOwner(lockPath, owner, program);
+    if (owner !== null && live !== null) throw inUse(owner, live, program, what, lockPath);
     claimStale(lockPath, owner);
   }
   throw new ZyncError('IN_USE', `Could not take ${lockPath}: other processes keep taking it; try again.`);
@@ -138,21 +139,48 @@ function readOwner(lockPath: string): number | null {
   }
 }
 
-function isLiveOwner(lockPath: string, pid: number): boolean {
+/**
+ * A lock's owner that runs: which zync program it is (null: a zync process, but which is not
+ * clear from its command line), and whether that could be checked at all (no /proc: the pid is
+ * trusted, and may be any program's).
+ */
+interface LiveOwner {
+  program: string | null;
+  checked: boolean;
+}
+
+/** The owner if it runs (and is zync's), else null: a stale lock. */
+function liveOwner(lockPath: string, pid: number, ours: string): LiveOwner | null {
   // Our own pid on a lock we do not hold: a previous process that had it (containers reuse pids).
-  if (pid === process.pid) return held.has(lockPath);
+  if (pid === process.pid) return held.has(lockPath) ? { program: ours, checked: true } : null;
   try {
     process.kill(pid, 0);
   } catch (err) {
     // EPERM: it exists, under another user.
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return null;
   }
+  let argv: string[];
   try {
-    // A pid reused by another program after a reboot does not hold the lock.
-    return /zync/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
-    return true; // no /proc (macOS): trust the pid
+    return { program: null, checked: false }; // no /proc (macOS): trust the pid
   }
+  // A pid reused by another program after a reboot does not hold the lock.
+  if (!argv.some((arg) => arg.includes('zync'))) return null;
+  // The script node runs (bin/zync-client.js), or the command itself: the lock does not record
+  // its program, and a daemon given a client's state takes the client's lock.
+  const program = argv.map((arg) => /^(zync-(?:daemon|client|apply))(?:\.[cm]?js)?$/.exec(nodePath.basename(arg))?.[1]).find((p) => p !== undefined);
+  return { program: program ?? null, checked: true };
+}
+
+/**
+ * The refusal while the lock's owner runs. Removing the lock by hand is never the advice where
+ * the owner was checked: a lock of a process that is gone is taken over by itself.
+ */
+function inUse(pid: number, owner: LiveOwner, ours: string, what: string, lockPath: string): ZyncError {
+  const who = owner.program === ours ? `Another ${ours}` : owner.program !== null ? `A ${owner.program}` : 'Another zync process';
+  const unchecked = owner.checked ? '' : ` (if pid ${pid} is not a zync process, remove ${lockPath})`;
+  return new ZyncError('IN_USE', `${who} (pid ${pid}) is using ${what}; stop it first${unchecked}.`);
 }
 
 /**
