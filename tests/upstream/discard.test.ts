@@ -132,8 +132,9 @@ describe('zync-apply discard', () => {
     const s = await pairWithStagedEdits();
     try {
       const piped = await runApply(s.daemon, ['discard', s.id]);
-      expect(piped.code).toBe(2);
-      expect(piped.stderr).toContain('pass --non-interactive to discard without asking');
+      // As apply without a terminal refuses a session with conflicts: 6, not "bad arguments" (2).
+      expect(piped.code).toBe(6);
+      expect(piped.stderr).toContain(`zync-apply: Session ${s.id} was not discarded: discarding asks for confirmation on a terminal; run zync-apply --db ${s.daemon.db} discard ${s.id} in a terminal, or pass --non-interactive to discard without asking.`);
 
       const no = runInPty('apply', ['--db', s.daemon.db, 'discard', s.id]);
       await no.waitForText(`Discard session ${s.id} (3 changes from`);

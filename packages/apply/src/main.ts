@@ -147,8 +147,14 @@ async function discard(o: Opened, args: { id: string; nonInteractive: boolean })
   // Discarding cannot be undone: without a terminal to ask on, only an explicit flag says yes.
   // Refused only where the question would be asked: a session that cannot be discarded (or is
   // no such session) is said to be so first, rather than sending the user to --non-interactive.
+  // Refused as apply refuses conflicts without a terminal (exit code 6): the arguments are fine.
   const noTerminal = () =>
-    Promise.reject(new ZyncError('BAD_ARGUMENT', 'Discarding asks for confirmation on a terminal; pass --non-interactive to discard without asking.'));
+    Promise.reject(
+      new ZyncError(
+        'SESSION_NOT_APPLIABLE',
+        `Session ${args.id} was not discarded: discarding asks for confirmation on a terminal; run ${applyCommand(o.given, 'discard', args.id)} in a terminal, or pass --non-interactive to discard without asking.`,
+      ),
+    );
   const confirm = args.nonInteractive ? null : interactive ? askYesNo : noTerminal;
   print(await discardSession({ staging: o.staging, stateDir: o.stateDir, db: o.given, confirm }, args.id));
 }
