@@ -1,6 +1,6 @@
 // A large download cut short by a lost connection resumes where it stopped: the continuous
 // client reconnects by itself, asks for the rest only, and R ends with E's file byte for byte,
-// with no temp file left. A client stopped while it waits to reconnect leaves no temp file. Without resuming, a flaky tunnel could restart a big file forever.
+// with no temp file left; the pass counts only the bytes that crossed (before: the whole file). A client stopped while it waits to reconnect leaves no temp file. Without resuming, a flaky tunnel could restart a big file forever.
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSameTree, findTempFiles, startDaemon, tempDir, waitFor, writeRandomFile, type DaemonHandle } from '../helpers/index.js';
@@ -36,6 +36,9 @@ describe('a download cut short', () => {
       await waitFor(() => expectSameTree(r, e).then(() => true, () => false), { timeoutMs: 90_000, what: 'R to hold the whole file' });
       const resumedAt = Number(/resuming docs\/media\/film\.bin after (\d+) of/.exec(client.stderr())?.[1]);
       expect(resumedAt, client.stderr()).toBeGreaterThan(BIG / 4);
+      // The pass counts the bytes that crossed, not the whole file again, and says it resumed.
+      const crossed = `${((BIG - resumedAt) / MiB).toFixed(1)} MiB, 1 resumed`;
+      await waitFor(() => client.stderr().includes(`1 file(s) downloaded (${crossed})`), { what: `the pass line with ${crossed}` });
       // What crossed the link: the file once, plus little more than what was in flight at the cut.
       expect(proxy.bytes.toClient).toBeLessThan(BIG * 1.25);
       expect(await findTempFiles(r)).toEqual([]);

@@ -125,7 +125,10 @@ export interface Problem {
 
 export interface BatchStats {
   downloaded: number;
+  /** Of those, downloads resumed where a cut-short one stopped. */
+  resumed: number;
   copied: number;
+  /** Bytes that crossed the wire: a resumed download counts only what came after its offset. */
   bytes: number;
   deleted: number;
   dirsCreated: number;
@@ -207,7 +210,7 @@ async function applyRound(
     skipped: [],
     conflicts: [],
     keptDirs: [],
-    stats: { downloaded: 0, copied: 0, bytes: 0, deleted: 0, dirsCreated: 0, dirsDeleted: 0, attributes: 0 },
+    stats: { downloaded: 0, resumed: 0, copied: 0, bytes: 0, deleted: 0, dirsCreated: 0, dirsDeleted: 0, attributes: 0 },
   };
   const aborted = () => options.signal?.aborted === true;
   /** Set by the first DISK_FULL: no further file is fetched in this batch (deletions still run and free space). */
@@ -575,7 +578,9 @@ async function applyRound(
       }
       tree.touch(abs);
       result.stats.downloaded++;
-      result.stats.bytes += header.size;
+      const from = header.offset ?? 0;
+      if (from > 0) result.stats.resumed++;
+      result.stats.bytes += header.size - from;
     } catch (err) {
       const w = writer as AtomicFileWriter | null;
       // Cut short by a lost connection: what arrived stays for the next attempt. A client that

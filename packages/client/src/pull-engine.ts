@@ -65,7 +65,10 @@ export interface PassObserver {
 
 export interface PassSummary {
   downloaded: number;
+  /** Of those, downloads resumed where a cut-short one stopped. */
+  resumed: number;
   copied: number;
+  /** Bytes that crossed the wire (a resumed download's count starts at its offset). */
   bytes: number;
   deleted: number;
   dirsCreated: number;
@@ -91,6 +94,7 @@ function emptySummary(): PassSummary {
   return {
     unavailableOnE: [],
     downloaded: 0,
+    resumed: 0,
     copied: 0,
     bytes: 0,
     deleted: 0,
@@ -448,6 +452,7 @@ export class PullEngine {
     logger.debug({ ms: Date.now() - barrierStarted }, 'directory barrier');
     const s = result.stats;
     summary.downloaded += s.downloaded;
+    summary.resumed += s.resumed;
     summary.copied += s.copied;
     summary.bytes += s.bytes;
     summary.deleted += s.deleted;
@@ -518,7 +523,7 @@ export function passChangedNothing(summary: PassSummary): boolean {
 export function describePass(summary: PassSummary): string {
   const mib = (summary.bytes / (1024 * 1024)).toFixed(1);
   const parts = [
-    `${summary.downloaded} file(s) downloaded (${mib} MiB)`,
+    `${summary.downloaded} file(s) downloaded (${mib} MiB${summary.resumed > 0 ? `, ${summary.resumed} resumed` : ''})`,
     `${summary.copied} copied locally`,
     `${summary.deleted} deleted`,
     `${summary.dirsCreated} dir(s) created`,

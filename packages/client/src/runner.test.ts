@@ -12,6 +12,7 @@ import { ZyncError } from '@zync/common';
 
 const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
   downloaded: 3,
+  resumed: 0,
   copied: 0,
   bytes: 0,
   deleted: 0,
