@@ -14,6 +14,8 @@ describe('Request schema', () => {
     ['a status question', { operation: 'UPSTREAM_STATUS', id: 6, staging_ids: ['S1', 'S2'] }],
     ['a file left out of the session', { operation: 'DROP_UPSTREAM_FILE', id: 7, staging_id: 'S1', base_dir: 'd', path: 'logs/run.log' }],
     ['a staged directory taken back out', { operation: 'DROP_UPSTREAM_FILE', id: 8, staging_id: 'S1', base_dir: 'd', path: 'new-dir', staged: true }],
+    ['a session from an older client (no host name)', { operation: 'PREPARE_UPSTREAM', id: 9, file_count: 3 }],
+    ['a session with R’s host name', { operation: 'PREPARE_UPSTREAM', id: 10, file_count: 3, host_name: 'r-laptop' }],
   ])('accepts %s', (_why, message) => {
     expect(Request.safeParse(message).success).toBe(true);
   });
@@ -33,6 +35,7 @@ describe('Request schema', () => {
     ['a file left out without its path', { operation: 'DROP_UPSTREAM_FILE', id: 1, base_dir: 'd' }],
     ['a file left out with an empty base dir', { operation: 'DROP_UPSTREAM_FILE', id: 1, base_dir: '', path: 'x' }],
     ['a staged entry taken out with a string flag', { operation: 'DROP_UPSTREAM_FILE', id: 1, base_dir: 'd', path: 'x', staged: 'yes' }],
+    ['a session with an empty host name', { operation: 'PREPARE_UPSTREAM', id: 1, file_count: 3, host_name: '' }],
   ])('refuses %s', (_why, message) => {
     expect(Request.safeParse(message).success).toBe(false);
   });
