@@ -35,6 +35,15 @@ describe('createIgnoreMatcher', () => {
     expect(matcher(rel, isDir)).toBe(expected);
   });
 
+  it.each(['!.*\n', '!.zync-tmp-*\n', '*\n!*/\n!*\n'])('never syncs zync\'s own temp names, whatever the rules re-include (%j)', (rules) => {
+    const open = createIgnoreMatcher(rules);
+    expect(open('.zync-tmp-deleted', true)).toBe(true);
+    expect(open('.zync-tmp-deleted/0a1b', false)).toBe(true);
+    expect(open('sub/.zync-tmp-a.txt-0a1b2c', false)).toBe(true);
+    expect(open('sub/x.zync-conflict-20261122-184700-R.txt', false)).toBe(true);
+    expect(open('sub/ordinary.txt', false)).toBe(false);
+  });
+
   it.each(['*\n', '.*\n', '.zyncignore\n'])('never ignores the root .zyncignore itself, whatever its rules say (%j)', (rules) => {
     const strict = createIgnoreMatcher(rules);
     expect(strict('.zyncignore', false)).toBe(false);

@@ -31,8 +31,12 @@ export const DEFAULT_IGNORES: readonly string[] = [
   '.#*',
   '\\#*#', // emacs auto-save; unescaped, a leading # makes the line a comment
   '.DS_Store',
-  `${TEMP_PREFIX}*`,
 ];
+
+/** true when a component of relPath is one of zync's temp names (a temp file, the holding area). */
+export function isZyncTempPath(relPath: string): boolean {
+  return relPath.startsWith(TEMP_PREFIX) || relPath.includes(`/${TEMP_PREFIX}`);
+}
 
 /** true when relPath (POSIX, relative to the root) must not be synced. */
 export type IgnoreMatcher = (relPath: string, isDir: boolean) => boolean;
@@ -52,7 +56,9 @@ export function createIgnoreMatcher(rulesText: string | null, extraPatterns: rea
   let rules = compile();
   let asked = 0;
   return (relPath, isDir) => {
-    if (isConflictCopy(relPath)) return true;
+    // zync's own names (conflict copies, temp files, the client's holding area) in code, not as
+    // patterns: a root's rules could re-include them (`!.*`), and they must never be synced.
+    if (isConflictCopy(relPath) || isZyncTempPath(relPath)) return true;
     // The root's rules always sync, whatever they say (`*`, `.*`): R sweeps and sends by its copy
     // of them, and a copy E's rules kept stale would let a resync delete what E ignores.
     if (relPath === IGNORE_FILE && !isDir) return false;
