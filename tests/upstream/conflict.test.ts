@@ -40,7 +40,7 @@ describe('upstream conflict: both sides edited one file', () => {
 
     const listed = await runApply(daemon, ['list']);
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout).toMatch(/^STAGING ID\s+STATUS\s+FILES\s+CONFLICTS AT STAGING\s+CREATED$/m);
+    expect(listed.stdout).toMatch(/^STAGING ID\s+STATUS\s+FILES\s+CONFLICTS AT STAGING\s+FROM\s+CREATED$/m);
     expect(listed.stdout).toContain(`zync-apply --db ${daemon.db} show ID counts them against`);
 
     const shown = await runApply(daemon, ['show', stagingId]);

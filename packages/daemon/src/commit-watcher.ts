@@ -3,7 +3,7 @@
 // write-ahead log is written to (an inotify event: an idle daemon does not wake), and once a
 // second anyway, for a log file replaced or a file system whose events do not come; where the
 // log cannot be watched, every 25 ms. CHANGES_AVAILABLE then follows such a commit within
-// milliseconds.
+// ~25 ms.
 import { watch, type FSWatcher } from 'node:fs';
 import type { DaemonStore } from './store/daemon-store.js';
 
@@ -24,18 +24,41 @@ export function watchCommits(store: DaemonStore, onCommit: (highestSequence: num
     version = now;
     onCommit(store.lastSequence());
   };
+  // The event comes with the write to the log, before SQLite updates the log's index, which
+  // data_version reads: looked at again a moment later, else a commit could wait for the poll.
+  let again: NodeJS.Timeout | null = null;
+  const onWrite = () => {
+    check();
+    if (again === null) {
+      again = setTimeout(() => {
+        again = null;
+        check();
+      }, pollMs);
+      again.unref();
+    }
+  };
+  let timer: NodeJS.Timeout;
+  const poll = (ms: number) => {
+    timer = setInterval(check, ms);
+    timer.unref();
+  };
   let watcher: FSWatcher | null = null;
   try {
     // The daemon's own connection keeps the -wal file in place for as long as it runs.
-    watcher = watch(`${store.path}-wal`, { persistent: false }, check);
-    watcher.on('error', () => watcher?.close());
+    watcher = watch(`${store.path}-wal`, { persistent: false }, onWrite);
+    watcher.on('error', () => {
+      watcher?.close();
+      watcher = null;
+      clearInterval(timer);
+      poll(pollMs);
+    });
   } catch {
     watcher = null;
   }
-  const timer = setInterval(check, watcher ? fallbackMs : pollMs);
-  timer.unref();
+  poll(watcher ? fallbackMs : pollMs);
   return () => {
     clearInterval(timer);
+    if (again !== null) clearTimeout(again);
     watcher?.close();
   };
 }
