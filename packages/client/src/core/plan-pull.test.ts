@@ -368,7 +368,7 @@ describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the sam
   const X = 'e'.repeat(64);
   const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'; // sha256 of nothing
   const renamed = (
-    over: { addMode?: number; addLocal?: LocalState; adds?: string[]; rBits?: number; rContent?: string; rLocalMode?: number; alsoDeleted?: string[]; empty?: true } = {},
+    over: { addMode?: number; addLocal?: LocalState; adds?: string[]; rBits?: number; rContent?: string; rLocalMode?: number; alsoDeleted?: string[]; empty?: true; staged?: boolean } = {},
   ) => {
     const size = over.empty ? 0 : 3;
     const content = over.empty ? EMPTY : X;
@@ -378,8 +378,9 @@ describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the sam
       recorded: rec({ path, checksum: content, size, local_size: size, ...(over.rLocalMode === undefined ? {} : { local_mode: over.rLocalMode }) }),
       local: file({ mode: bits, ...(over.rContent ? { size: 9, checksum: over.rContent } : { size, checksum: content }) }),
     });
+    const staged = over.staged ? { staged: [{ kind: 'file', operation: 'modify', checksum: content, base_checksum: content, mode: 0o755, base_mode: 0o644 } satisfies StagedAtPath] } : {};
     return [
-      deleted('a.sh', over.rBits ?? 0o755),
+      { ...deleted('a.sh', over.rBits ?? 0o755), ...staged },
       ...(over.alsoDeleted ?? []).map((path) => deleted(path, 0o644)),
       ...(over.adds ?? ['b.sh']).map((path) => ({ entry: entry('add', { path, checksum: content, size, mode: over.addMode ?? 0o644 }), recorded: null, local: over.addLocal ?? absent })),
     ];
@@ -409,6 +410,8 @@ describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the sam
       [...renamed(), { entry: entry('add', { path: 'c.sh', checksum: X }), recorded: null, local: file({ size: 9, checksum: C }) }],
       ['b.sh: fetch', 'c.sh: fetch keeping a copy', "a.sh: delete keeping a copy (R's chmod 755)"],
     ],
+    // A session on E holds R's chmod for a.sh: carried, it would go again for b.sh (twice on E).
+    ["R's chmod already staged: a deletion's copy, as with a delete", renamed({ staged: true }), ['b.sh: fetch', "a.sh: delete keeping a copy (R's chmod 755)"]],
   ])('%s', (_name, inputs, expected) => {
     expect(summary(planPull(inputs))).toEqual(expected);
   });

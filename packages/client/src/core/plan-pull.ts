@@ -397,15 +397,19 @@ const depth = (path: string) => path.split('/').length;
  * Only where the pairing is certain: one deletion of that content in the batch (chmodded or not:
  * `mv a2 b; rm a1` of two equal files is no rename of the chmodded a1) and one add of it, the
  * content not empty (an empty file says nothing of where it came from), nothing of R's at the new
- * path, E's bits there those R received for the old one; else the copy stays.
+ * path, E's bits there those R received for the old one, and R's chmod not staged yet (a session
+ * on E holds it for the old name); else the copy stays.
  */
 function carryRenamedChmods(planned: readonly { input: PlanInput; action: PullAction }[]): PullAction[] {
-  type Deletion = { received: RecordedEntry; action: Extract<PullAction, { type: 'delete-file' }> };
+  type Deletion = { received: RecordedEntry; action: Extract<PullAction, { type: 'delete-file' }>; staged: boolean };
   const deletions = new Map<string, Deletion[]>();
   for (const { input, action } of planned) {
     const received = input.recorded;
     if (action.type !== 'delete-file' || received?.kind !== 'file' || received.checksum === null || received.size === 0) continue;
-    deletions.set(received.checksum, [...(deletions.get(received.checksum) ?? []), { received, action }]);
+    // Already staged for the old name: carried, it would go upstream again for the new one while
+    // the waiting session still holds it for the old (and, applied, makes the old file again).
+    const staged = action.chmodded !== undefined && (input.staged ?? []).some((s) => s.kind === 'file' && s.mode === action.chmodded);
+    deletions.set(received.checksum, [...(deletions.get(received.checksum) ?? []), { received, action, staged }]);
   }
   if (![...deletions.values()].some((from) => from.some(({ action }) => action.chmodded !== undefined))) return planned.map(({ action }) => action);
   /** E's file fetched where R holds nothing and never received a file. */
@@ -424,9 +428,9 @@ function carryRenamedChmods(planned: readonly { input: PlanInput; action: PullAc
     const add = addOf(p);
     const from = add && adds.get(add.checksum) === 1 ? deletions.get(add.checksum) : undefined;
     if (!add || from?.length !== 1) continue;
-    const { received, action: deletion } = from[0]!;
+    const { received, action: deletion, staged } = from[0]!;
     const chmodded = deletion.chmodded;
-    if (chmodded === undefined || (add.action.entry.mode & 0o7777) !== (received.mode & 0o7777)) continue;
+    if (chmodded === undefined || staged || (add.action.entry.mode & 0o7777) !== (received.mode & 0o7777)) continue;
     carried.set(add.action, { ...add.action, keepBits: chmodded });
     carried.set(deletion, { ...deletion, keepCopy: false, carriedTo: add.action.entry });
   }
