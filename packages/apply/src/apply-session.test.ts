@@ -610,6 +610,32 @@ describe('applySession', () => {
     expect(staging.getSession('S')?.status).toBe('applied');
   });
 
+  it('logs E’s files kept over R’s (keep E’s, keep both) again with the session’s completion, and only then', async () => {
+    for (const name of ['e.txt', 'b.txt']) {
+      await writeFile(nodePath.join(root, name), 'E chmod', { mode: 0o755 });
+      const info = await stat(nodePath.join(root, name));
+      daemon.applyChanges([{ operation: 'add', kind: 'file', base_dir: 'docs', path: name, checksum: sha256('E chmod'), size: info.size, mtime: info.mtimeMs, mode: 0o755, ino: info.ino }], 1);
+    }
+    // E's content is the base R edited; E chmodded it (755) and R too (700): a conflict on the bits.
+    const specs = ['e.txt', 'b.txt'].map((path) => ({ path, content: 'R edit', base: 'E chmod', mode: 0o700 }));
+    await stage('S', specs);
+    daemon.db.prepare(`UPDATE staging_entries SET base_mode = ? WHERE staging_id = 'S'`).run(0o644);
+    const quitting = context(['keep_e', 'quit']);
+    expect((await applySession(quitting.ctx, 'S')).finished).toBe(false);
+    // Resolved but the session not applied: R, asking, would take its edit as waiting still.
+    expect(changesFor('e.txt')).toHaveLength(1);
+    const { ctx } = context(['keep_both']);
+    const outcome = await applySession(ctx, 'S');
+    expect(outcome.tally).toMatchObject({ kept_both: 1 });
+    expect(staging.getSession('S')?.status).toBe('applied');
+    for (const name of ['e.txt', 'b.txt']) {
+      expect(await read(name)).toBe('E chmod');
+      const logged = daemon.changesSince(0, 1000).changes.filter((c) => c.path === name);
+      expect(logged).toHaveLength(2);
+      expect(logged.at(-1)).toMatchObject({ operation: 'modify', checksum: sha256('E chmod'), mode: 0o755 });
+    }
+  });
+
   it('without anyone to ask, a conflict refuses the session before anything changes', async () => {
     await writeFile(nodePath.join(root, 'clean.txt'), 'base');
     await writeFile(nodePath.join(root, 'both.txt'), 'E edit');

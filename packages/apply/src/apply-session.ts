@@ -856,6 +856,25 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     }
   };
 
+  /**
+   * E's files where E's version was kept over R's (keep E's, keep both), to be logged again with
+   * the session's completion, in one transaction: R learns that its edit was not taken only from
+   * an entry it pulls once E says the session is applied. Without one, R's edit — made on the
+   * content E still holds, with a chmod where E made another — would stand on R for good.
+   */
+  const keptFiles = async (): Promise<ChangeInput[]> => {
+    const out: ChangeInput[] = [];
+    for (const e of ctx.staging.listEntries(stagingId)) {
+      if (e.kind !== 'file' || (e.resolution !== 'kept_e' && e.resolution !== 'kept_both')) continue;
+      const root = rootOf(e.base_dir);
+      if (await findBlock(root, e.path)) continue; // no file of E's at the path (a link, a file above)
+      const current = await readCurrentEntry(root, e.path);
+      if (current?.kind !== 'file') continue; // E's deletion or directory is logged already
+      out.push({ operation: 'modify', kind: 'file', base_dir: e.base_dir, path: e.path, checksum: current.checksum, size: current.size, mtime: current.mtime, mode: current.mode, ino: current.ino, relog: true });
+    }
+    return out;
+  };
+
   /** Resolves one entry; returns false when the person chose to quit. */
   const resolveEntry = async (entry: StagedEntry): Promise<boolean> => {
     const what = inertLine(`${entry.base_dir}/${entry.path}`); // printed, asked about, put in errors
@@ -925,7 +944,11 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   for (const [kept, n] of skippedBelow) notes.push(skippedNote(kept, n));
   if (finished) await finishDirModes();
   if (finished) {
-    ctx.staging.markSessionApplied(stagingId, now());
+    const kept = await keptFiles();
+    ctx.staging.transaction(() => {
+      ctx.daemon.applyChanges(kept, now());
+      ctx.staging.markSessionApplied(stagingId, now());
+    });
     await rm(blobDir, { recursive: true, force: true });
   }
   const [head, ...details] = formatSummary({
