@@ -11,7 +11,7 @@
 // alone, its records kept, its changes passed over and resynced once its disk is back.
 // Reconnecting and scheduling passes is the runner's job, not this one's.
 import { unlink } from 'node:fs/promises';
-import { MAX_CHANGES_PAGE, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots, realLocation, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
+import { MAX_CHANGES_PAGE, MAX_STATUS_IDS, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots, realLocation, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
 import { applyBatch, failureKey, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
@@ -27,6 +27,7 @@ import type { HoldingArea } from './holding-area.js';
 import { diskOf, lstatState, type LocalTree } from './local-tree.js';
 import { pruneKeptDirs } from './prune-kept-dirs.js';
 import type { ClientStore } from './store/client-store.js';
+import type { StagedRecord } from './upstream/plan-upstream.js';
 import type { StagedRecords } from './upstream/staged-records.js';
 
 export interface PullOptions {
@@ -48,7 +49,7 @@ export interface PullOptions {
    * R's staged upstream records (staged-records.ts): E's change that is one of them is R's own
    * edit back; those whose content came back are forgotten.
    */
-  staged?: Pick<StagedRecords, 'lookup' | 'forgetReturned' | 'forgetBaseDir'> | undefined;
+  staged?: Pick<StagedRecords, 'lookup' | 'forgetReturned' | 'forgetSettled' | 'forgetBaseDir'> | undefined;
   /**
    * Where files deleted for E's deletions wait a few minutes to be copied from (holding-area.ts),
    * trimmed at each pass's end. Without it, they are unlinked.
@@ -347,6 +348,8 @@ export class PullEngine {
         placementsOf(committed, this.active),
         dirChangesOf(committed, this.active),
       );
+      const done = new Set(committed.map(entryKeyString));
+      this.options.staged?.forgetSettled(connection.hello.log_id, result.settled.filter((s) => done.has(entryKeyString(s))));
       store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack });
       if (ack > since || page.changes.length > 0) {
         await acked;
@@ -398,10 +401,20 @@ export class PullEngine {
     entries: ReturnType<typeof collapseChanges>,
     summary: PassSummary,
     seen: readonly ChangeEntry[] = entries,
-  ): Promise<BatchResult> {
+  ): Promise<BatchResult & { settled: { base_dir: string; path: string; staging_id: string }[] }> {
     const { store, tree, logger } = this.options;
     const dirNames = this.active;
     this.checkDisks();
+    // What R staged at these paths (usually nothing), each session marked settled where E says it
+    // was applied: asked after the page was fetched, and zync-apply logs the files where it kept
+    // E's version in the transaction that marks the session applied, so such an entry in the page
+    // always meets "applied". Labelled race: a session applied after E's earlier entry for the path
+    // but with its own entry not yet in this page (a later page) reads as settled against that
+    // earlier entry, and R's edit goes to a conflict copy; E's apply then arrives as E's change
+    // (nothing lost, and R converges).
+    const stagedFound: ReadonlyMap<string, readonly StagedRecord[]> = this.options.staged?.lookup(connection.hello.log_id, entries) ?? new Map();
+    const applied = stagedFound.size === 0 ? new Set<string>() : await appliedSessions(connection, [...stagedFound.values()].flat());
+    const stagedNow = new Map([...stagedFound].map(([key, rows]) => [key, rows.map((row): StagedRecord & StagedAtPath => (applied.has(row.staging_id) ? { ...row, settled: true } : row))]));
     // Before anything is renamed: after a kill -9 ahead of this batch's record, R can still tell
     // the files it placed (E's) from files of its own; and a file of R's holding content E held
     // at its path within the page is E's (placementsOf). Only for dirs R syncs: no other entry is
@@ -427,7 +440,8 @@ export class PullEngine {
       // kill -9 between that and the page's commit pulls the page again without them, and R's
       // later edit goes to a conflict copy as E's change would (nothing lost).
       staged: (keys) => {
-        const found = this.options.staged?.lookup(connection.hello.log_id, keys) ?? new Map<string, readonly StagedAtPath[]>();
+        const wanted = new Set(keys.map(entryKeyString));
+        const found = new Map([...stagedNow].filter(([key]) => wanted.has(key)));
         if (found.size === 0) return found;
         // What E held at those paths within the page: only where R staged something (usually nowhere).
         const heldInPage = new Map<string, Set<string>>();
@@ -462,8 +476,27 @@ export class PullEngine {
     summary.conflicts.push(...result.conflicts);
     summary.problems.push(...result.skipped.filter((p) => p.code !== 'NOT_FOUND'));
     summary.failed.push(...result.failed);
-    return result;
+    const settled = [...stagedNow.values()].flatMap((rows) => rows.flatMap((r) => (r.settled ? [{ base_dir: r.base_dir, path: r.path, staging_id: r.staging_id }] : [])));
+    return { ...result, settled };
   }
+}
+
+/**
+ * Of the sessions these staged rows name, those E reports applied (UPSTREAM_STATUS). A daemon too
+ * old to answer names none: R's edits then wait as before.
+ */
+async function appliedSessions(connection: Connection, rows: readonly StagedRecord[]): Promise<Set<string>> {
+  const ids = [...new Set(rows.map((r) => r.staging_id))];
+  const applied = new Set<string>();
+  try {
+    for (let at = 0; at < ids.length; at += MAX_STATUS_IDS) {
+      const answer = await connection.request('UPSTREAM_STATUS', { staging_ids: ids.slice(at, at + MAX_STATUS_IDS) });
+      for (const s of answer.sessions) if (s.state === 'applied') applied.add(s.staging_id);
+    }
+  } catch (err) {
+    if (!(isZyncError(err) && err.code === 'UNKNOWN_OPERATION')) throw err;
+  }
+  return applied;
 }
 
 /**

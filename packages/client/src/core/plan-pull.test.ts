@@ -203,6 +203,42 @@ describe('planEntry: permission bits, three-way beside the content', () => {
     expect(bitsOf(planEntry({ ...input, staged: [sent(0o600, 0o644), sent(0o644, 0o644)] }))).toBe('record, keep R edit');
   });
 
+  // E applied the session holding R's edit but kept its own version (keep E's, keep both): every
+  // combination of what R changed (content, bits, both) and what E changed — E's entry after the
+  // apply is E's version; R's edit goes to a conflict copy (content), or gives way with a line (bits).
+  describe('R\'s edit in a session E applied but did not take', () => {
+    const sent = (checksum: string, mode: number): StagedAtPath => ({ kind: 'file', operation: 'modify', checksum, base_checksum: A, mode, base_mode: 0o644, staging_id: 'S1', settled: true });
+    it.each<[string, StagedAtPath, ChangeEntry, RecordedEntry, LocalState, string]>([
+      // R content + bits, E bits: R pulled E's chmod while the session waited (R's edit stood)
+      ['R edited and chmod 700, E chmod 755', sent(C, 0o700), entry('modify', { checksum: A, mode: 0o755 }), rec(), file({ size: 9, checksum: C, mode: 0o700 }), 'fetch keeping a copy'],
+      ['R edited, E chmod 755 (an older client: no base bits)', { ...sent(C, 0o644), base_mode: null }, entry('modify', { checksum: A, mode: 0o755 }), rec(), file({ size: 9, checksum: C }), 'fetch keeping a copy'],
+      // R bits, E content: R's chmod stood on E's content (recorded with E's bits)
+      ['R chmod 700, E changed the content', sent(A, 0o700), entry('modify'), rec({ checksum: B }), file({ checksum: B, mode: 0o700 }), "set-attributes, replacing R's 700"],
+      // R content + bits, E content: R's content already went to a copy at the pull, its chmod stood
+      ['R edited and chmod 700, E changed the content', sent(C, 0o700), entry('modify'), rec({ checksum: B }), file({ checksum: B, mode: 0o700 }), "set-attributes, replacing R's 700"],
+      // Neither pulled in between: the page holds E's change and the apply's entry, collapsed
+      ['R edited and chmod 700, E changed the content (one page)', sent(C, 0o700), entry('modify'), rec(), file({ size: 9, checksum: C, mode: 0o700 }), 'fetch keeping a copy'],
+      ['R chmod 700, E changed the content (one page)', sent(A, 0o700), entry('modify'), rec(), file({ checksum: A, mode: 0o700 }), "fetch, replacing R's 700"],
+      // R's bits already E's (both chmodded: E's won at the pull): nothing more
+      ['R chmod 700, E chmod 755, R has E\'s bits', sent(A, 0o700), entry('modify', { checksum: A, mode: 0o755, mtime: 1000 }), rec({ mode: 0o755 }), file({ checksum: A, mode: 0o755 }), 'record'],
+      // R edited again since: a new edit on E's base, which stands (it goes upstream next)
+      ['R edited again since', sent(C, 0o700), entry('modify', { checksum: A, mode: 0o755 }), rec(), file({ size: 9, checksum: D, mode: 0o644 }), "record, keep R edit, E's 755"],
+    ])('%s', (_name, staged, e, recorded, local, expected) => {
+      expect(bitsOf(planEntry({ entry: e, recorded, local, staged: [staged], inDir: true }))).toBe(expected);
+    });
+
+    it('waits for the apply while the session is not settled', () => {
+      const staged = { ...sent(C, 0o700), settled: false };
+      const input = { entry: entry('modify', { checksum: A, mode: 0o755 }), recorded: rec(), local: file({ size: 9, checksum: C, mode: 0o700 }), inDir: true };
+      expect(bitsOf(planEntry({ ...input, staged: [staged] }))).toBe('record, keep R edit');
+    });
+
+    it("is R's edit returned where E's entry holds what the settled session sent", () => {
+      const input = { entry: entry('modify', { checksum: C, mode: 0o700 }), recorded: rec(), local: file({ size: 9, checksum: D, mode: 0o700 }), inDir: true };
+      expect(planEntry({ ...input, staged: [sent(C, 0o700)] })).toMatchObject({ type: 'record-staged' });
+    });
+  });
+
   it("leaves E's chmod for later where R's staged record predates base bits: E applying it brings them", () => {
     const staged: StagedAtPath[] = [{ kind: 'file', operation: 'modify', checksum: C, base_checksum: A, mode: 0o644 }];
     const input = { entry: entry('modify', { checksum: A, mode: 0o755 }), recorded: rec(), local: file({ size: 9, checksum: C }), inDir: true };

@@ -12,6 +12,8 @@
 // equals R's (nothing is lost) or E's content is still the one R's edit was based on (R's edit
 // stands and will go upstream) — or E's change is the one R itself staged upstream from what R
 // holds as received (ownEditReturned): R's own edit acknowledged, whatever R did since stands.
+// R's edit that a session E reports applied sent, where E's entry is not it, was not taken (keep
+// E's, keep both): E's version stands over it as over E's own change (declinedEdit).
 // A file's permission bits are merged apart from its content (core/file-modes.ts): R's chmod
 // survives E's content change, and E's chmod reaches R's content edit (staged or not). E's deletion of a file R
 // only chmodded keeps it as a conflict copy too, but where E renamed it the chmod follows the file.
@@ -56,6 +58,11 @@ export interface StagedAtPath {
   base_mode?: number | null;
   /** The session that holds it, for the log (absent: not told). */
   staging_id?: string;
+  /**
+   * E reports that session applied: whatever E's entry holds now is E's decision over this row,
+   * so R's edit it sent, where E's entry is not it, was not taken (keep E's, keep both).
+   */
+  settled?: boolean;
 }
 
 /**
@@ -273,6 +280,23 @@ function sentAs(s: StagedAtPath, entry: ChangeEntry): boolean {
   return entry.operation === 'delete' ? s.operation === 'delete' : s.operation !== 'delete' && s.checksum === entry.checksum;
 }
 
+/**
+ * What of R's file a settled session sent (R's edit, as it still stands on R) and E's entry does
+ * not hold: `content`, the contents among them; `bits`, R's bits where they are a chmod such a
+ * session sent and E's entry has others. ownEditReturned is asked first: E's entry holding what R
+ * sent is R's edit taken.
+ */
+function declinedEdit(input: PlanInput): { content: ReadonlySet<string>; bits: number | null } {
+  const { entry, recorded, local } = input;
+  const settled = (input.staged ?? []).filter((s) => s.settled === true && s.kind === 'file' && s.operation !== 'delete');
+  if (settled.length === 0 || local.kind !== 'file' || entry.kind !== 'file') return { content: new Set(), bits: null };
+  const content = new Set(settled.flatMap((s) => (s.checksum !== null && s.checksum !== entry.checksum ? [s.checksum] : [])));
+  const bits = local.mode & 0o7777;
+  const chmodded = recorded?.kind === 'file' && chmodOnR(recorded.mode, local.mode) !== null;
+  const sentBits = chmodded && bits !== (entry.mode & 0o7777) && settled.some((s) => s.mode === bits);
+  return { content, bits: sentBits ? bits : null };
+}
+
 /** Plans one path. `sources` maps content checksums to intact local files holding them. */
 export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKey> = new Map()): PullAction {
   const { entry, recorded, local } = input;
@@ -317,7 +341,10 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
   const wanted = entry.checksum;
   if (wanted === null) throw new Error(`planEntry: ${entry.operation} of file ${entry.base_dir}/${entry.path} without a checksum`);
   const source = sources.get(wanted);
-  const modes = mergeModes(input);
+  const declined = declinedEdit(input);
+  // R's chmod E decided against is no longer R's to keep: E's bits, said where no copy keeps R's.
+  const modes: FileModeMerge | null =
+    declined.bits === null ? mergeModes(input) : { bits: input.entry.mode & 0o7777, keptR: false, replacedR: declined.bits };
   const fetch = (keepCopy: boolean, clearDir: ClearDir | null = null): PullAction => ({
     type: 'fetch',
     entry,
@@ -344,14 +371,18 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
         return { type: 'record', entry, local, keepBase: false, ...(modes?.keptR ? { keepBits: modes.bits } : {}) };
       }
       if (edit === 'unchanged') return fetch(false);
+      // R's edit was settled on E without being taken: E's version stands over it, as over a
+      // change E made after R's edit (R's is kept as a conflict copy).
+      if (declined.content.has(held)) return fetch(true);
       // R edited the file. If E still holds the content R's edit started from, R's edit stands,
       // with E's chmod if E made one — also while R's edit waits staged, where every session
       // holding it carried no chmod of R's: E's apply keeps E's bits then, and --update-upstream
       // takes R's file with them for what is staged (plan-upstream.ts, sameBitsOnE). A session
       // that carries R's chmod, or one recorded without its base bits, meets E's chmod on E's
-      // apply instead: E's chmod then comes back with it (bitsFromE).
+      // apply instead: E's chmod then comes back with it (bitsFromE). A session E applied
+      // already (settled) waits for nothing.
       if (recorded?.kind === 'file' && recorded.checksum === wanted) {
-        const takesE = modes !== null && !modes.keptR && bits !== (local.mode & 0o7777) && (input.staged ?? []).every(leavesBitsToE);
+        const takesE = modes !== null && !modes.keptR && bits !== (local.mode & 0o7777) && (input.staged ?? []).every((s) => s.settled === true || leavesBitsToE(s));
         if (takesE) return { type: 'record', entry, local, keepBase: true, bits, ...modeDecision(modes) };
         // The same chmod on both sides: E's bits are received, else E's later revert of them would
         // read as R's chmod standing against E's none.

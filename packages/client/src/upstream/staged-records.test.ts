@@ -158,6 +158,20 @@ describe('StagedRecords', () => {
       expect(sessions()).toEqual(['S2', 'S3', 'S4', 'S5']);
       records.close();
     });
+
+    it('all of a path a pulled page brought E\'s state for, once E applied its newest session (settled)', () => {
+      const { records, sessions } = fourSessions();
+      records.forgetSettled('log-2', [{ base_dir: 'docs', path: 'tool.sh', staging_id: 'S4' }]);
+      expect(sessions()).toEqual(['S1', 'S2', 'S3', 'S4']);
+      // An older one applied while S4 waits: S4 returning may build on what it sent.
+      records.forgetSettled('log-1', [{ base_dir: 'docs', path: 'tool.sh', staging_id: 'S2' }]);
+      expect(sessions()).toEqual(['S1', 'S2', 'S3', 'S4']);
+      records.forgetSettled('log-1', [{ base_dir: 'docs', path: 'tool.sh', staging_id: 'S4' }]);
+      expect(sessions()).toBeUndefined();
+      // Another path's record of a settled session stays: the page brought nothing for it.
+      expect(records.lookup('log-1', [{ base_dir: 'docs', path: 'notes.txt' }]).get(fileKey('docs', 'notes.txt'))?.map((r) => r.staging_id)).toEqual(['S2']);
+      records.close();
+    });
   });
 
   it('forgets what was staged in a base dir whose root went missing, and nothing of the others', () => {

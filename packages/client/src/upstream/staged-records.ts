@@ -241,6 +241,23 @@ export class StagedRecords {
   }
 
   /**
+   * After a pull committed a page: forgets the paths that page brought an entry for whose newest
+   * session E reports applied (core/plan-pull.ts, settled). E's entry there is E's state after
+   * the apply — R's edit returned (forgetReturned) or E's version kept over it, which the pull has
+   * just given R, with R's edit as a conflict copy. Kept, such a record would say for ever that the
+   * change "reaches R at its next pull", or send E's version back as R's undo (plan-reverts). An
+   * older session applied while a later one waits stays: a later one returning may build on it
+   * (ownEditReturned). Only records of this log.
+   */
+  forgetSettled(logId: string, settled: readonly { base_dir: string; path: string; staging_id: string }[]): void {
+    if (settled.length === 0) return;
+    const newest = this.db.prepare(`SELECT 1 FROM upstream_staged WHERE log_id = ? AND base_dir = ? AND path = ? AND staging_id = ?`);
+    this.db.transaction(() => {
+      for (const s of settled) if (newest.get(logId, s.base_dir, s.path, s.staging_id)) this.dropPath(s.base_dir, s.path);
+    })();
+  }
+
+  /**
    * Forgets what R staged in a base dir whose local root went missing (core/missing-roots.ts): R
    * holds none of those edits any more, and E's files fetched in their place are no undo of them
    * (plan-reverts.ts would send them back as one); the sessions on E wait for the person there.
