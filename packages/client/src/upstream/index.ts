@@ -198,10 +198,12 @@ async function planAndSend(
     const older = records.olderSessions(logId);
     const asked = [...new Set([...needed, ...older])];
     if (asked.length > 0) {
-      const states = await askSessionStates(await connect(), asked, needed.length > 0 ? log : null);
+      const asking = await connect();
+      const states = await askSessionStates(asking, asked, needed.length > 0 ? log : null);
       stopIfAsked();
       records.forgetSessions(neverApplied(older, states));
-      const { kept, dropped } = applyStagedStates(recorded, states);
+      // R's pull forgets the records whose applied change it sees; with E's whole log pulled, one still standing never arrives.
+      const { kept, dropped } = applyStagedStates(recorded, states, store.position().sequence >= asking.hello.last_sequence);
       for (const d of dropped) print(describeDropped(d));
       if (dropped.length > 0) {
         staged = kept;

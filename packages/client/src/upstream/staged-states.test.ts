@@ -32,6 +32,18 @@ describe('applyStagedStates', () => {
     expect(result.dropped).toEqual(kept ? [] : [{ staging_id: 'S1', state, records: 2 }]);
   });
 
+  it("drops an applied session's records once R has pulled all of E's log: E kept its version without a word", () => {
+    const states = new Map<string, UpstreamSessionState>([['S1', 'applied'], ['S2', 'pending']]);
+    const staged = records(record('a', 'S1'), record('c', 'S2'));
+    expect([...applyStagedStates(staged, states, false).kept.keys()]).toEqual([fileKey('d', 'a'), fileKey('d', 'c')]);
+    const result = applyStagedStates(staged, states, true);
+    expect([...result.kept.keys()]).toEqual([fileKey('d', 'c')]);
+    expect(result.dropped).toEqual([{ staging_id: 'S1', state: 'applied', records: 1 }]);
+    expect(describeDropped(result.dropped[0]!)).toBe(
+      "Session S1 was applied on E keeping E's version of a file R had changed, which R never heard of: its change is sent again if R still holds it.",
+    );
+  });
+
   it('reports each dropped session once, in staging id order', () => {
     const result = applyStagedStates(
       records(record('a', 'S2'), record('b', 'S1'), record('c', 'S2')),

@@ -6,6 +6,9 @@
 // next pull, which forgets the records whose content it saw E hold (StagedRecords.forgetReturned,
 // even when E changed or deleted the file since); dropping them earlier would stage R's content a
 // second time, for E to apply again.
+// Unless R has pulled all of E's log already (`rUpToDate`): then nothing of an applied session is
+// still coming, and a record of it that stands is an edit E did not take without logging a thing
+// (keep E's in a zync-apply older than this, which logged nothing): sent again, for E to decide.
 // A session E said nothing about (an older daemon) is taken as waiting. Pure: no I/O.
 import type { UpstreamSessionState } from '@zync/common';
 import type { StagedRecord } from './plan-upstream.js';
@@ -22,12 +25,13 @@ export interface StagedStates {
 export function applyStagedStates(
   staged: ReadonlyMap<string, StagedRecord>,
   states: ReadonlyMap<string, UpstreamSessionState>,
+  rUpToDate = false,
 ): StagedStates {
   const kept = new Map<string, StagedRecord>();
   const dropped = new Map<string, { staging_id: string; state: UpstreamSessionState; records: number }>();
   for (const [key, record] of staged) {
     const state = states.get(record.staging_id);
-    if (state === undefined || !GONE.has(state)) {
+    if (state === undefined || (!GONE.has(state) && !(rUpToDate && state === 'applied'))) {
       kept.set(key, record);
       continue;
     }
@@ -52,6 +56,12 @@ export function neverApplied(stagingIds: readonly string[], states: ReadonlyMap<
 /** One line for the person on R: why these edits go again. */
 export function describeDropped(d: { staging_id: string; state: UpstreamSessionState; records: number }): string {
   const why =
-    d.state === 'discarded' ? 'was discarded on E' : d.state === 'aborted' ? 'was aborted on E' : 'is unknown to E (its staging records are gone)';
+    d.state === 'discarded'
+      ? 'was discarded on E'
+      : d.state === 'aborted'
+        ? 'was aborted on E'
+        : d.state === 'applied'
+          ? `was applied on E keeping E's version of ${d.records === 1 ? 'a file' : `${d.records} files`} R had changed, which R never heard of`
+          : 'is unknown to E (its staging records are gone)';
   return `Session ${d.staging_id} ${why}: its ${d.records === 1 ? 'change is' : `${d.records} changes are`} sent again if R still holds ${d.records === 1 ? 'it' : 'them'}.`;
 }
