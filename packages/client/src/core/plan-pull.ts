@@ -292,7 +292,7 @@ function declinedEdit(input: PlanInput): { content: ReadonlySet<string>; bits: n
   if (settled.length === 0 || local.kind !== 'file' || entry.kind !== 'file') return { content: new Set(), bits: null };
   const content = new Set(settled.flatMap((s) => (s.checksum !== null && s.checksum !== entry.checksum ? [s.checksum] : [])));
   const bits = local.mode & 0o7777;
-  const chmodded = recorded?.kind === 'file' && chmodOnR(recorded.mode, local.mode) !== null;
+  const chmodded = recorded?.kind === 'file' && chmodOnR(recorded, local.mode) !== null;
   const sentBits = chmodded && bits !== (entry.mode & 0o7777) && settled.some((s) => s.mode === bits);
   return { content, bits: sentBits ? bits : null };
 }
