@@ -97,7 +97,7 @@ export class HoldingArea {
     let removed = 0;
     for (const baseDir of this.roots.keys()) {
       const dir = this.dirOf(baseDir)!;
-      // A link in its place is not followed (rm removes the link), nor a file there kept.
+      // Anything but a directory in its place (a link, a file) is left alone: a link is not followed.
       if (lstatState(dir).kind !== 'dir') continue;
       removed += (await this.list(baseDir)).length;
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
