@@ -690,6 +690,25 @@ describe('applyBatch: files held after E deletes them', () => {
     expect(await readFile(path.join(root, 'x.txt'), 'utf8')).toBe(content);
   });
 
+  it("copies from another root's held file (E moved a file between roots)", async () => {
+    const [docs, more] = [makeRoot(), makeRoot()];
+    const content = 'moved to another root\n';
+    await mkdir(path.join(docs, '.zync-tmp-deleted'));
+    await writeFile(path.join(docs, '.zync-tmp-deleted', sha256(content)), content);
+    const dirs = [{ name: 'docs', root: docs }, { name: 'more', root: more }];
+    const { connection, requested } = scriptedConnection({});
+    const result = await applyBatch([{ ...fileEntry(5, 'x.txt', content, 'add'), base_dir: 'more' }], {
+      ...options(more, connection, await recordsFor(more, {})),
+      tree: new LocalTree(dirs, { noteOpenedDirs: () => undefined, dropOpenedDirs: () => undefined }),
+      daemonDirs: new Set(['docs', 'more']),
+      holding: new HoldingArea(dirs),
+    });
+    expect(result.failed).toEqual([]);
+    expect(result.stats).toMatchObject({ copied: 1, downloaded: 0 });
+    expect(requested).toEqual([]);
+    expect(await readFile(path.join(more, 'x.txt'), 'utf8')).toBe(content);
+  });
+
   it('holds nothing beyond its caps: the rest is unlinked as before', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, { 'a.txt': 'one\n', 'b.txt': 'two\n', 'c.txt': 'three\n' });

@@ -392,7 +392,8 @@ async function applyRound(
   // Else content R deleted a pass ago, held (a checkout, npm ci: E deletes first, creates after).
   const unsourced = wanted.filter((checksum) => !sources.has(checksum));
   if (unsourced.length > 0 && options.holding) {
-    const held = options.holding.contents(new Set(inputs.map(({ entry }) => entry.base_dir).filter((baseDir) => tree.has(baseDir))));
+    // Any root's (a copy, not a move), but one held off its disk this pass.
+    const held = new Map([...options.holding.contents()].filter(([baseDir]) => tree.has(baseDir)));
     for (const [checksum, source] of heldSources(unsourced, held)) sources.set(checksum, source);
   }
 

@@ -31,7 +31,7 @@ describe('HoldingArea', () => {
     const held = await holdText(area, root, 'a.txt', 'content a\n');
     expect(held).toBe(path.join(root, '.zync-tmp-deleted', sha256('content a\n')));
     expect(await readFile(held!, 'utf8')).toBe('content a\n');
-    expect(area.contents(['docs'])).toEqual(new Map([['docs', new Set([sha256('content a\n')])]]));
+    expect(area.contents()).toEqual(new Map([['docs', new Set([sha256('content a\n')])]]));
     expect(await area.purge(Date.now())).toBe(0);
     expect(await area.purge(Date.now() + limits.maxAgeMs + 5_000)).toBe(1);
     expect(await readdir(path.join(root, '.zync-tmp-deleted'))).toEqual([]);

@@ -60,12 +60,15 @@ export class HoldingArea {
     }
   }
 
-  /** The names held in each root's area (roots without one left out): one lstat, and a readdir where it is. */
-  contents(baseDirs: Iterable<string>): Map<string, Set<string>> {
+  /**
+   * The names held in each root's area (roots without one left out): one lstat, and a readdir where
+   * it is. Every root, not only those a batch touches: E moving a file to another root is a rename too.
+   */
+  contents(): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>();
-    for (const baseDir of baseDirs) {
-      const dir = this.dirOf(baseDir);
-      if (dir === undefined || out.has(baseDir) || lstatState(dir).kind !== 'dir') continue;
+    for (const baseDir of this.roots.keys()) {
+      const dir = this.dirOf(baseDir)!;
+      if (lstatState(dir).kind !== 'dir') continue;
       try {
         out.set(baseDir, new Set(readdirSync(dir).filter(isHeldName)));
       } catch {
