@@ -403,7 +403,7 @@ describe('applyBatch', () => {
     expect(warnings).toEqual(['could not apply docs/broken.txt (will retry): The daemon failed to answer this request; see its log.']);
   });
 
-  it('a full disk stops fetching the rest of the batch, but deletions still run (they free space)', async () => {
+  it('a full disk stops fetching the rest of the batch, but deletions still run (they free space) and it is tried once more', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, { 'gone.txt': 'received\n' });
     const { connection, requested } = scriptedConnection({ 'ok.txt': 'fine\n' }, undefined, {
@@ -413,7 +413,8 @@ describe('applyBatch', () => {
       [streamedEntry(5, 'big.bin', 'whatever'), streamedEntry(6, 'ok.txt', 'fine\n'), fileEntry(7, 'gone.txt', '', 'delete')],
       { ...options(root, connection, records), maxDownloads: 1 },
     );
-    expect(requested).toEqual(['big.bin']);
+    // Once more after the deletion (here still full), not again and again.
+    expect(requested).toEqual(['big.bin', 'big.bin']);
     expect(result.failed.map((f) => [f.sequence, f.code])).toEqual([
       [5, 'DISK_FULL'],
       [6, 'DISK_FULL'],

@@ -83,7 +83,7 @@ export interface BatchOptions {
    * Where files R deletes for E's deletions are held, unchanged, to be copied from by later
    * passes (core/held-files.ts). Without it, they are unlinked.
    */
-  holding?: Pick<HoldingArea, 'hold' | 'contents'> | undefined;
+  holding?: Pick<HoldingArea, 'hold' | 'contents' | 'holdsAny' | 'empty'> | undefined;
   /** base_dirs the daemon serves (entries for served dirs R does not sync are skipped quietly). */
   daemonDirs: ReadonlySet<string>;
   generation: number;
@@ -172,12 +172,37 @@ const CLEAR_DIR_REASON: Record<ClearDir, string> = {
 const PERMANENT = new Set(['UNSAFE_PATH', 'UNKNOWN_BASE_DIR', 'NOT_FOUND']);
 
 export async function applyBatch(entries: readonly ChangeEntry[], options: BatchOptions): Promise<BatchResult> {
-  const first = await applyRound(entries, options, true);
+  // Held files take space a plain unlink would have freed: when R's disk is full with some held,
+  // they are released and what failed for it is tried again at once, so the disk is full only
+  // if it would be without them (and a failure the retry clears is not warned of). So is it when
+  // the batch's deletions, run after the failed download, freed space. Once: no loop. A failure
+  // said at debug and not retried (no deletion went through) is still the pass's DISK_FULL.
+  const result = await applyRounds(entries, options, true);
+  const full = new Set(result.failed.filter((p) => p.code === 'DISK_FULL').map(retryKey));
+  if (full.size === 0 || options.signal?.aborted === true) return result;
+  const released = options.holding?.holdsAny() === true ? await options.holding.empty().catch(() => 0) : 0;
+  if (released === 0 && result.stats.deleted === 0) return result;
+  options.logger.info(`R's disk is full: released ${released} held file(s), ${result.stats.deleted} deleted; trying ${full.size} change(s) again`);
+  const again = await applyRounds(
+    entries.filter((entry) => full.has(retryKey(entry))),
+    options,
+    false,
+  );
+  return mergeResults({ ...result, failed: result.failed.filter((p) => !full.has(retryKey(p))) }, again);
+}
+
+const retryKey = (entry: Pick<ChangeEntry, 'base_dir' | 'path' | 'sequence'>) => `${entry.sequence}\0${entry.base_dir}\0${entry.path}`;
+
+async function applyRounds(entries: readonly ChangeEntry[], options: BatchOptions, releasing: boolean): Promise<BatchResult> {
+  // Said at debug where applyBatch retries (it warns then if the retry fails too).
+  const deletes = entries.some((entry) => entry.kind === 'file' && entry.operation === 'delete');
+  const quietDiskFull = () => releasing && (deletes || options.holding?.holdsAny() === true);
+  const first = await applyRound(entries, options, true, quietDiskFull);
   if (first.belowSymlink.length === 0) return first.result;
   // Entries refused because a directory above them is a symlink on R get one more round: E's
   // directory may just have replaced that link (kept as a conflict copy) in the first round.
   // Below a link that is still there they are refused again, for good — never written through.
-  const second = await applyRound(first.belowSymlink, options, false);
+  const second = await applyRound(first.belowSymlink, options, false, quietDiskFull);
   return mergeResults(first.result, second.result);
 }
 
@@ -199,6 +224,8 @@ async function applyRound(
   entries: readonly ChangeEntry[],
   options: BatchOptions,
   deferBelowSymlink: boolean,
+  /** true: DISK_FULL is said at debug only, as applyBatch retries it after releasing held files or deleting. */
+  quietDiskFull: () => boolean = () => false,
 ): Promise<{ result: BatchResult; belowSymlink: ChangeEntry[] }> {
   const { connection, tree, records, partials, logger, generation } = options;
   const belowSymlink: ChangeEntry[] = [];
@@ -213,7 +240,10 @@ async function applyRound(
     stats: { downloaded: 0, resumed: 0, copied: 0, bytes: 0, deleted: 0, dirsCreated: 0, dirsDeleted: 0, attributes: 0 },
   };
   const aborted = () => options.signal?.aborted === true;
-  /** Set by the first DISK_FULL: no further file is fetched in this batch (deletions still run and free space). */
+  /**
+   * Set by the first DISK_FULL: no further file is fetched in this round (deletions still run and
+   * free space, or are held: applyBatch then releases what is held and retries).
+   */
   let diskFull = false;
   /** Entries that failed or were skipped: their directory's mode is not set at the end. */
   const unapplied = new Set<ChangeEntry>();
@@ -240,6 +270,7 @@ async function applyRound(
     } else {
       // Stopping (a signal): the pass ends here and says so once; no warning per cut-off file.
       if (aborted()) logger.debug({ code: p.code }, `stopped before ${entry.base_dir}/${entry.path} was applied: ${p.message}`);
+      else if (p.code === 'DISK_FULL' && quietDiskFull()) logger.debug({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (tried again after releasing held files or deleting): ${p.message}`);
       // Changed on E while read: E is busy with it, and the retry fetches its newer state. Under
       // churn (a build, a checkout) a warning each would flood the log; the pass says how many.
       else if (p.code === 'FILE_CHANGED') logger.debug({ code: p.code }, `${entry.base_dir}/${entry.path} changed on E while it was read; retried with its newer state`);

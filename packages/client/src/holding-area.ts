@@ -5,10 +5,10 @@
 // barrier has run. It never holds anything else: the holding area is ignored by every scanner
 // (its name starts with TEMP_PREFIX), so nothing in it is synced, sent upstream or swept.
 import { mkdirSync, readdirSync } from 'node:fs';
-import { lstat, rename, rm, unlink } from 'node:fs/promises';
+import { lstat, rename, rm, statfs, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { HOLDING_DIR, type DirSpec } from '@zync/common';
-import { HOLD_LIMITS, heldToDrop, isHeldName, roomToHold, type HeldFile, type HoldLimits } from './core/held-files.js';
+import { HOLD_LIMITS, freeToHold, heldToDrop, isHeldName, roomToHold, type HeldFile, type HoldLimits } from './core/held-files.js';
 import { lstatState } from './local-tree.js';
 
 export class HoldingArea {
@@ -31,7 +31,7 @@ export class HoldingArea {
 
   /**
    * Moves R's file at abs, holding `checksum` as received, into its root's holding area. Returns the
-   * held path, or null when it was not moved (no room, another file system, a link or file in the
+   * held path, or null when it was not moved (no room in the caps or on the disk, another file system, a link or file in the
    * area's place): the caller unlinks it then, as before. Known race: a link put in the area's
    * place between its lstat and the rename would take the file elsewhere in the root's file system.
    */
@@ -39,6 +39,9 @@ export class HoldingArea {
     const dir = this.dirOf(baseDir);
     if (dir === undefined || !isHeldName(checksum)) return null;
     const heldPath = nodePath.join(dir, checksum);
+    // Before the caps are checked and counted: nothing awaited between (deletions run concurrently).
+    const disk = await statfs(abs).catch(() => null);
+    if (disk === null || !freeToHold({ freeBytes: disk.bavail * disk.bsize, totalBytes: disk.blocks * disk.bsize }, size)) return null;
     // Over a held file of the same content, if any (the name says what it holds): counted once.
     const counted = lstatState(heldPath).kind === 'file' ? { files: 0, bytes: 0 } : { files: 1, bytes: size };
     if (counted.files > 0 && !roomToHold(this.held, size, this.limits)) return null;
@@ -58,6 +61,11 @@ export class HoldingArea {
       this.held.bytes -= counted.bytes;
       return null;
     }
+  }
+
+  /** Whether anything may be held (an upper bound: R's user may have removed held files). */
+  holdsAny(): boolean {
+    return this.held.files > 0;
   }
 
   /**

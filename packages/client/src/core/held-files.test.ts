@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heldSources, heldToDrop, isInHoldingArea, roomToHold, type HeldFile, type HoldLimits } from './held-files.js';
+import { freeToHold, heldSources, heldToDrop, isInHoldingArea, roomToHold, type HeldFile, type HoldLimits } from './held-files.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -62,5 +62,18 @@ describe('heldSources', () => {
     ['.zync-tmp-deletedx', false],
   ])('%s is in the holding area: %s', (path, expected) => {
     expect(isInHoldingArea(path)).toBe(expected);
+  });
+});
+
+describe('freeToHold', () => {
+  const MiB = 1024 ** 2;
+  it.each<[string, number, number, number, boolean]>([
+    ['plenty free', 50 * MiB, 100 * MiB, 3 * MiB, true],
+    ['exactly a tenth free and twice the file', 10 * MiB, 100 * MiB, 5 * MiB, true],
+    ['less than a tenth free', 9 * MiB, 100 * MiB, 1 * MiB, false],
+    ['less than twice the file free (a small disk)', 8 * MiB, 20 * MiB, 6 * MiB, false],
+    ['a full disk', 0, 20 * MiB, 0, false],
+  ])('%s', (_name, freeBytes, totalBytes, size, want) => {
+    expect(freeToHold({ freeBytes, totalBytes }, size)).toBe(want);
   });
 });

@@ -45,6 +45,16 @@ export function roomToHold(held: { files: number; bytes: number }, size: number,
 }
 
 /**
+ * Whether R's file system has room to hold a file of `size` bytes instead of freeing them: at
+ * least a tenth of it stays free, and twice the file (it or one like it may come back next).
+ * Holding keeps space a plain unlink frees, so a nearly full disk holds nothing: the space is
+ * the user's, and a download must not fail for a cache of ours (a full disk releases it too).
+ */
+export function freeToHold(disk: { freeBytes: number; totalBytes: number }, size: number): boolean {
+  return disk.freeBytes >= disk.totalBytes / 10 && disk.freeBytes >= 2 * size;
+}
+
+/**
  * The held files to drop at a pass's end: those older than maxAgeMs (or moved there in the future:
  * a clock stepped back), then, newest kept first, those beyond the caps; and any name R does not
  * give a held file.
