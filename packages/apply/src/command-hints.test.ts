@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyCommand, dbInArgs, shellWord } from './command-hints.js';
+import { shellWord } from '@zync/common';
+import { applyCommand, dbInArgs } from './command-hints.js';
 
 describe('shellWord', () => {
   it.each([

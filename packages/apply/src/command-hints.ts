@@ -5,8 +5,6 @@
 
 import { shellWord } from '@zync/common';
 
-export { shellWord };
-
 /**
  * The command line `zync-apply [--db DB] WORDS...`, each word quoted for a POSIX shell where it
  * needs it. `db`: the --db given, or null for the default database (no --db then).

@@ -180,3 +180,8 @@ export const ZYNC_VERSION = '0.1.0';
 export function versionLine(): string {
   return `${ZYNC_VERSION} (protocol ${PROTOCOL_VERSION})`;
 }
+
+/** `text` as one shell word: as it is when nothing in it needs quoting, else in single quotes. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}

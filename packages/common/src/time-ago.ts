@@ -1,6 +1,5 @@
 // How long ago a moment was, for a person scanning a list or a log line (a session forgotten for
-// days must stand out), and a command word quoted for the shell, for hints meant to be pasted.
-// Shared by zync-apply and the daemon. Pure.
+// days must stand out). Shared by zync-apply and the daemon. Pure.
 /**
  * How long ago `ms` was, coarsely, so a forgotten session stands out in a list: `just now`,
  * `5 minutes ago`, `3 hours ago`, `3 days ago` (hours up to two days). A time after `now` (a
@@ -14,9 +13,4 @@ export function formatAge(ms: number, now: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 48) return ago(hours, 'hour');
   return ago(Math.floor(hours / 24), 'day');
-}
-
-/** `text` as one shell word: as it is when nothing in it needs quoting, else in single quotes. */
-export function shellWord(text: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
