@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { hideBin } from 'yargs/helpers';
 import {
+  LOG_FORMATS,
   LOG_LEVELS,
   loadYargs,
   isZyncError,
@@ -24,6 +25,7 @@ import {
   versionLine,
   resolveToken,
   type DirSpec,
+  type LogFormat,
   type LogLevel,
 } from '@zync/common';
 import { checkInterval, chooseProgressMode, requireServerAndDirs, requireToken } from './arguments.js';
@@ -68,7 +70,8 @@ async function main(): Promise<void> {
       describe: 'Show progress of pulls and uploads of more than a second: a status line on a terminal, else a log line every 5 s (default: on a terminal only; --no-progress: never)',
     })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
-    .requiresArg(['server', 'db', 'interval', 'token-file', 'ca', 'log-level', 'new-disk'])
+    .option('log-format', { choices: LOG_FORMATS, default: 'text' as LogFormat, describe: 'text: a dated line per record; json: an object per line, for log collectors' })
+    .requiresArg(['server', 'db', 'interval', 'token-file', 'ca', 'log-level', 'log-format', 'new-disk'])
     .conflicts('token', 'token-file')
     .check((args) => {
       refuseRepeatedOptions(args, ['dirs', 'new-disk']);
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
 
   const progressMode = chooseProgressMode(argv.progress, process.stderr.isTTY === true, argv['log-level']);
   const statusLine = new StatusLine(stderrTerminal);
-  const logger = createLogger(PROGRAM, argv['log-level'], progressMode === 'status-line' ? stderrAround(statusLine) : 2);
+  const logger = createLogger(PROGRAM, argv['log-level'], { format: argv['log-format'], destination: progressMode === 'status-line' ? stderrAround(statusLine) : 2 });
   const ticker = Ticker.forMode(progressMode, logger, statusLine);
   // A second Ctrl-C exits at once: the shell's prompt should not follow a half-drawn line.
   process.on('exit', () => statusLine.clear());

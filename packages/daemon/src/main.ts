@@ -2,7 +2,7 @@
 // before serving (bad arguments, missing directory, port in use, unreadable db) exits non-zero
 // with one sentence via failAndExit.
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, failWithUsage, helpWidth, loadYargs, ignoreClosedStdout, LOG_LEVELS, parseDirSpecs, homePathOption, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, versionLine, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, failWithUsage, helpWidth, loadYargs, ignoreClosedStdout, LOG_FORMATS, LOG_LEVELS, parseDirSpecs, homePathOption, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, versionLine, type LogFormat, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
 import { RESCAN_DEFAULT_MINUTES } from './watcher.js';
@@ -23,13 +23,14 @@ async function main(): Promise<void> {
     .option('token', { type: 'string', describe: 'Token clients must present (else ZYNC_TOKEN, else <statedir>/zync.token)' })
     .option('token-file', { type: 'string', coerce: homePathOption('token-file'), describe: 'Read the access token from this file (mode 0600)' })
     .option('log-level', { choices: LOG_LEVELS, default: 'info' as LogLevel, describe: 'Log verbosity (logs go to stderr)' })
+    .option('log-format', { choices: LOG_FORMATS, default: 'text' as LogFormat, describe: 'text: a dated line per record; json: an object per line, for log collectors' })
     .option('tls-cert', { type: 'string', coerce: homePathOption('tls-cert'), describe: 'Serve wss:// with this certificate (PEM; with --tls-key)' })
     .option('tls-key', { type: 'string', coerce: homePathOption('tls-key'), describe: 'Private key (PEM) for --tls-cert' })
     .option('compact-interval', { type: 'string', default: String(MAINTENANCE_DEFAULTS.compactIntervalMinutes), describe: 'Minutes between log compactions and retention sweeps (0: never)' })
     .option('tombstone-days', { type: 'string', default: String(MAINTENANCE_DEFAULTS.tombstoneDays), describe: 'Days deletions stay in the log; clients further behind resync' })
     .option('rescan-interval', { type: 'string', default: String(RESCAN_DEFAULT_MINUTES), describe: 'Minutes between full rescans of the roots (0: never)' })
     .option('retention-days', { type: 'string', default: String(MAINTENANCE_DEFAULTS.retentionDays), describe: 'Days applied/aborted upstream leftovers and apply backups are kept' })
-    .requiresArg(['host', 'port', 'db', 'token-file', 'log-level', 'tls-cert', 'tls-key', 'compact-interval', 'tombstone-days', 'rescan-interval', 'retention-days'])
+    .requiresArg(['host', 'port', 'db', 'token-file', 'log-level', 'log-format', 'tls-cert', 'tls-key', 'compact-interval', 'tombstone-days', 'rescan-interval', 'retention-days'])
     .conflicts('token', 'token-file')
     .check((args) => refuseRepeatedOptions(args, ['dirs']))
     .strict()
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     retentionDays: parseNumberOption('retention-days', argv['retention-days'], { min: 0 }),
   });
   const rescanMinutes = parseNumberOption('rescan-interval', argv['rescan-interval'], { min: 0 });
-  const log = createLogger(PROGRAM, argv['log-level']);
+  const log = createLogger(PROGRAM, argv['log-level'], { format: argv['log-format'] });
   const dirs = await checkDirRoots(parseDirSpecs(argv.dirs ?? []));
   // Secrets in a watched root would be synced to R. The TLS certificate is public (R may hold a
   // copy for --ca), so it may live anywhere.
