@@ -1,6 +1,6 @@
 // zync-apply's commits reach the daemon's clients at once (CHANGES_AVAILABLE), without the
 // daemon waking every few milliseconds while nothing happens.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
@@ -13,9 +13,15 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
-function openStore(): DaemonStore {
+/** `linked`: the store is opened through a symbolic link to the database, as `--db` may give it. */
+function openStore(linked = false): DaemonStore {
   const dir = mkdtempSync(path.join(tmpdir(), 'zync-commits-'));
-  const store = DaemonStore.open(path.join(dir, 'sync.db'));
+  let dbPath = path.join(dir, 'sync.db');
+  if (linked) {
+    mkdirSync(path.join(dir, 'real'));
+    symlinkSync(path.join(dir, 'real', 'sync.db'), dbPath);
+  }
+  const store = DaemonStore.open(dbPath);
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close());
   return store;
 }
@@ -35,6 +41,17 @@ describe('watchCommits', () => {
     const seen: number[] = [];
     // A fallback poll far beyond the wait: only the log's event can be what tells.
     cleanups.push(watchCommits(store, (highest) => seen.push(highest), { fallbackMs: 60_000 }));
+    const other = new Database(store.path);
+    cleanups.push(() => other.close());
+    other.exec('CREATE TABLE apply_was_here (a); INSERT INTO apply_was_here VALUES (1)');
+    expect(await until(() => seen.length > 0, 2_000)).toBe(true);
+  });
+
+  it('watches the log beside the real database when the database is opened through a symbolic link', async () => {
+    const store = openStore(true);
+    const seen: number[] = [];
+    // No poll within the wait: only the watched log can tell (it is looked at again 25 ms after).
+    cleanups.push(watchCommits(store, (highest) => seen.push(highest), { fallbackMs: 60_000, pollMs: 60_000 }));
     const other = new Database(store.path);
     cleanups.push(() => other.close());
     other.exec('CREATE TABLE apply_was_here (a); INSERT INTO apply_was_here VALUES (1)');

@@ -4,7 +4,7 @@
 // second anyway, for a log file replaced or a file system whose events do not come; where the
 // log cannot be watched, every 25 ms. CHANGES_AVAILABLE then follows such a commit within
 // ~25 ms.
-import { watch, type FSWatcher } from 'node:fs';
+import { realpathSync, watch, type FSWatcher } from 'node:fs';
 import type { DaemonStore } from './store/daemon-store.js';
 
 export interface CommitWatchOptions {
@@ -12,10 +12,12 @@ export interface CommitWatchOptions {
   fallbackMs?: number;
   /** Polled this often where it cannot be. */
   pollMs?: number;
+  /** Looked at again this long after the log is written to. */
+  recheckMs?: number;
 }
 
 export function watchCommits(store: DaemonStore, onCommit: (highestSequence: number) => void, options: CommitWatchOptions = {}): () => void {
-  const { fallbackMs = 1000, pollMs = 25 } = options;
+  const { fallbackMs = 1000, pollMs = 25, recheckMs = 25 } = options;
   let version = store.dataVersion();
   const check = () => {
     if (!store.db.open) return;
@@ -33,7 +35,7 @@ export function watchCommits(store: DaemonStore, onCommit: (highestSequence: num
       again = setTimeout(() => {
         again = null;
         check();
-      }, pollMs);
+      }, recheckMs);
       again.unref();
     }
   };
@@ -44,8 +46,9 @@ export function watchCommits(store: DaemonStore, onCommit: (highestSequence: num
   };
   let watcher: FSWatcher | null = null;
   try {
-    // The daemon's own connection keeps the -wal file in place for as long as it runs.
-    watcher = watch(`${store.path}-wal`, { persistent: false }, onWrite);
+    // The daemon's own connection keeps the -wal file in place for as long as it runs. SQLite
+    // puts it beside the database's real file: a --db that is a symbolic link has none beside it.
+    watcher = watch(`${realpathSync(store.path)}-wal`, { persistent: false }, onWrite);
     watcher.on('error', () => {
       watcher?.close();
       watcher = null;
