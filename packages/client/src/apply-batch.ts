@@ -40,7 +40,7 @@ import type { HoldingArea } from './holding-area.js';
 import { adoptPlacement, knownLocalChecksum, needsLocalHash, placementBaseBits } from './core/local-edits.js';
 import { localBitsAfterWrite } from './core/file-modes.js';
 import { PHASES, fetchedModes, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
-import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type RecordedEntry } from './core/types.js';
+import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type Placement, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
 
 /** The store lookups a batch needs (read-only; recording happens after the barrier). */
@@ -50,7 +50,7 @@ export interface RecordLookup {
   getEntries(keys: readonly EntryKey[]): Map<string, RecordedEntry>;
   findByChecksums(checksums: readonly string[]): Map<string, RecordedEntry[]>;
   /** E's contents an unrecorded batch may have placed at these paths, by entryKeyString. */
-  placements(keys: readonly EntryKey[]): Map<string, string[]>;
+  placements(keys: readonly EntryKey[]): Map<string, Placement[]>;
 }
 
 /** Large downloads cut short, kept to resume (the client store). */
@@ -339,7 +339,7 @@ async function applyRound(
   const inputs: PlanInput[] = [];
   const paths = new Map<ChangeEntry, string>();
   const recordedByKey = records.getEntries(entries);
-  const placedByKey = options.checkPlacements === false ? new Map<string, string[]>() : records.placements(entries);
+  const placedByKey = options.checkPlacements === false ? new Map<string, Placement[]>() : records.placements(entries);
   const stagedByKey = options.staged?.(entries) ?? new Map<string, readonly StagedAtPath[]>();
   const toHash: PlanInput[] = [];
   const accepted: ChangeEntry[] = [];
@@ -401,7 +401,8 @@ async function applyRound(
     const placed = placedByKey.get(entryKeyString(input.entry));
     if (!placed) continue;
     const stagedContents = (input.staged ?? []).map((s) => (s.kind === 'file' && s.operation !== 'delete' ? s.checksum : null));
-    input.recorded = adoptPlacement(input.recorded, input.local, placed, placementBaseBits(input.local, input.entry.operation === 'delete' ? null : input.entry.mode, stagedContents), () => unrecorded(input.entry));
+    const baseBits = placementBaseBits(input.local, input.entry.operation === 'delete' ? null : input.entry.mode, stagedContents, placed);
+    input.recorded = adoptPlacement(input.recorded, input.local, placed, baseBits, () => unrecorded(input.entry));
   }
 
   // Content R already holds intact under another path: a rename on E becomes a local copy.

@@ -1,7 +1,7 @@
 import type { ChangeEntry } from '@zync/common';
 import { describe, expect, it } from 'vitest';
 import { collapseChanges, dirChangesOf, placementsOf } from './collapse.js';
-import { adoptPlacement } from './local-edits.js';
+import { adoptPlacement, placementBaseBits } from './local-edits.js';
 import { planEntry } from './plan-pull.js';
 import type { LocalState, RecordedEntry } from './types.js';
 
@@ -38,16 +38,17 @@ describe('collapseChanges', () => {
 });
 
 describe('placementsOf', () => {
-  it.each<[string, ChangeEntry[], [string, string, string][]]>([
+  it.each<[string, ChangeEntry[], [string, string, string, number | null][]]>([
     ['empty page', [], []],
-    ['an add superseded by a delete is still noted', [e(1, 'add', 'a'), e(2, 'delete', 'a')], [['d', 'a', A]]],
-    ['every content a path held, in log order', [e(1, 'add', 'a'), e(2, 'modify', 'a', { checksum: B }), e(3, 'delete', 'a')], [['d', 'a', A], ['d', 'a', B]]],
+    ['an add superseded by a delete is still noted', [e(1, 'add', 'a'), e(2, 'delete', 'a')], [['d', 'a', A, 0o644]]],
+    ['every content a path held, in log order', [e(1, 'add', 'a'), e(2, 'modify', 'a', { checksum: B }), e(3, 'delete', 'a')], [['d', 'a', A, 0o644], ['d', 'a', B, 0o644]]],
+    ["a content with each of E's bits for it (a chmod)", [e(1, 'add', 'a'), e(2, 'modify', 'a', { mode: 0o755 })], [['d', 'a', A, 0o644], ['d', 'a', A, 0o755]]],
     ['deletions and directories hold no content', [e(1, 'delete', 'a'), e(2, 'add', 'x', { kind: 'dir', checksum: null })], []],
     ['dirs R does not sync are left out', [e(1, 'add', 'a', { base_dir: 'other' })], []],
-    ['a deletion that names what it removed (its add compacted away)', [e(3, 'delete', 'a', { deleted_checksum: B })], [['d', 'a', B]]],
+    ['a deletion that names what it removed (its add compacted away), not its bits', [e(3, 'delete', 'a', { deleted_checksum: B })], [['d', 'a', B, null]]],
     ['a directory deletion names nothing', [e(3, 'delete', 'x', { kind: 'dir', checksum: null, deleted_checksum: B })], []],
   ])('%s', (_name, input, expected) => {
-    expect(placementsOf(input, ['d']).map((p) => [p.base_dir, p.path, p.checksum])).toEqual(expected);
+    expect(placementsOf(input, ['d']).map((p) => [p.base_dir, p.path, p.checksum, p.mode])).toEqual(expected);
   });
 });
 
@@ -83,11 +84,26 @@ describe('a collapsed page plans as a pull in between would', () => {
     ['same, R edited it to C: a conflict copy keeps R\'s edit', [e(1, 'add', 'new.txt'), e(2, 'modify', 'new.txt', { checksum: B })], local(C), 'fetch keeping a copy'],
   ])('%s', (_name, page, held, expected) => {
     const [last] = collapseChanges(page);
-    const placed = placementsOf(page, ['d']).map((p) => p.checksum);
+    const placed = placementsOf(page, ['d']);
     const recorded = adoptPlacement(undefined, held, placed, last!.mode, blank);
     const action = planEntry({ entry: last!, recorded, local: held });
     const described = action.type === 'fetch' && action.keepCopy ? 'fetch keeping a copy' : action.type;
     expect(described).toBe(expected);
     if (action.type === 'delete-file') expect(action.keepCopy).toBe(false);
+  });
+
+  it.each<[string, number, string]>([
+    ["R's file has the bits it was placed with: E's chmod reaches it", 0o644, 'set-attributes to 755'],
+    ["R chmodded the placed file (0700): R's chmod stays", 0o700, 'record keeping 700'],
+  ])('a run placed A (0644) and was killed; E then chmodded it to 0755: %s', (_name, bits, expected) => {
+    const page = [e(1, 'add', 'new.txt'), e(2, 'modify', 'new.txt', { mode: 0o755 })];
+    const [last] = collapseChanges(page);
+    const held: LocalState = { kind: 'file', size: 3, mtime: 1000, ino: 9, mode: bits, checksum: A };
+    const placed = placementsOf(page, ['d']);
+    const recorded = adoptPlacement(undefined, held, placed, placementBaseBits(held, last!.mode, [], placed), blank);
+    const action = planEntry({ entry: last!, recorded, local: held });
+    const kept = 'keepBits' in action && action.keepBits !== undefined ? action.keepBits : null;
+    const described = kept === null ? `${action.type} to ${last!.mode.toString(8)}` : `${action.type} keeping ${kept.toString(8)}`;
+    expect(described).toBe(expected);
   });
 });

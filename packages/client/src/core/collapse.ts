@@ -4,7 +4,7 @@
 // included: a file of R's that holds one of them is E's, as if R had pulled between those
 // entries. Pure.
 import type { ChangeEntry } from '@zync/common';
-import type { EntryKey } from './types.js';
+import type { EntryKey, Placement } from './types.js';
 
 /** The last entry per path, in the order of those last entries' sequences. */
 export function collapseChanges(changes: readonly ChangeEntry[]): ChangeEntry[] {
@@ -19,18 +19,18 @@ export function collapseChanges(changes: readonly ChangeEntry[]): ChangeEntry[] 
 
 /**
  * Every file content the entries show E holding at a path of a dir R syncs — superseded ones
- * included — for the batch to note before it touches the disk (ClientStore.notePlacements). A
- * collapsed page keeps only the last entry per path; without these notes, E's apply of R's own
- * file (an add) followed by E deleting it collapses to a deletion of a file R "never received",
- * and R keeps it, where a pull in between would have removed it.
+ * included — with E's bits for it, for the batch to note before it touches the disk
+ * (ClientStore.notePlacements). A collapsed page keeps only the last entry per path; without these
+ * notes, E's apply of R's own file (an add) followed by E deleting it collapses to a deletion of a
+ * file R "never received", and R keeps it, where a pull in between would have removed it.
  */
-export function placementsOf(changes: readonly ChangeEntry[], dirNames: readonly string[]): (EntryKey & { checksum: string })[] {
-  return changes.flatMap(({ base_dir, path, kind, operation, checksum, deleted_checksum }) => {
+export function placementsOf(changes: readonly ChangeEntry[], dirNames: readonly string[]): (EntryKey & Placement)[] {
+  return changes.flatMap(({ base_dir, path, kind, operation, checksum, deleted_checksum, mode }): (EntryKey & Placement)[] => {
     if (kind !== 'file' || !dirNames.includes(base_dir)) return [];
     // A deletion names what it removed (newer daemons): E held it, even where compaction dropped
-    // the entry that put it there.
-    const held = operation === 'delete' ? deleted_checksum : checksum;
-    return held == null ? [] : [{ base_dir, path, checksum: held }];
+    // the entry that put it there; not with which bits.
+    if (operation === 'delete') return deleted_checksum == null ? [] : [{ base_dir, path, checksum: deleted_checksum, mode: null }];
+    return checksum === null ? [] : [{ base_dir, path, checksum, mode }];
   });
 }
 

@@ -91,11 +91,11 @@ describe('adoptPlacement', () => {
     ['recorded A, the rename never happened', rec(), file(), 'unchanged'],
     ['nothing there', null, { kind: 'absent' }, 'absent'],
   ])('%s', (_name, recorded, local, expected) => {
-    expect(classifyLocalEdit(adoptPlacement(recorded, local, [B], 0o644, blank), local)).toBe(expected);
+    expect(classifyLocalEdit(adoptPlacement(recorded, local, [{ checksum: B, mode: 0o644 }], 0o644, blank), local)).toBe(expected);
   });
 
   it('records the base bits given as received', () => {
-    expect(adoptPlacement(rec({ mode: 0o644 }), file({ ino: 8, mode: 0o755, checksum: B }), [B], 0o600, blank)?.mode).toBe(0o600);
+    expect(adoptPlacement(rec({ mode: 0o644 }), file({ ino: 8, mode: 0o755, checksum: B }), [{ checksum: B, mode: null }], 0o600, blank)?.mode).toBe(0o600);
   });
 });
 
@@ -108,5 +108,15 @@ describe('placementBaseBits', () => {
   });
   it("takes the file's own bits where E's entry is the deletion, which serves none: no chmod of R's to keep", () => {
     expect(placementBaseBits(file({ mode: 0o644, checksum: B }), null, [])).toBe(0o644);
+  });
+  it.each<[string, { checksum: string; mode: number | null }[], number]>([
+    ["the bits E gave that content when noted: the file as placed, and E's chmod since is E's", [{ checksum: B, mode: 0o644 }, { checksum: B, mode: 0o755 }], 0o644],
+    ["bits noted for another content only: E's served bits", [{ checksum: C, mode: 0o644 }, { checksum: B, mode: 0o755 }], 0o755],
+    ["bits not known (noted before they were kept): E's served bits", [{ checksum: B, mode: null }], 0o755],
+  ])('E chmodded a placed file to 0755 since: %s', (_name, placed, expected) => {
+    expect(placementBaseBits(file({ mode: 0o644, checksum: B }), 0o755, [], placed)).toBe(expected);
+  });
+  it("takes E's served bits for R's chmod kept over E's content (bits E never gave it): R's chmod stays R's", () => {
+    expect(placementBaseBits(file({ mode: 0o700, checksum: B }), 0o644, [], [{ checksum: B, mode: 0o644 }])).toBe(0o644);
   });
 });

@@ -3,7 +3,7 @@
 // then) is trusted as proof that nothing changed; when it differs, only a hash can tell (a touch
 // or a rewrite with the same bytes is not an edit; an edit followed by `touch -r` keeps size,
 // mtime and inode, but not the ctime). Pure: the shell stats and hashes, these functions decide.
-import type { LocalState, RecordedEntry } from './types.js';
+import type { LocalState, Placement, RecordedEntry } from './types.js';
 
 /**
  * - absent: nothing at the path;
@@ -77,11 +77,11 @@ export function needsLocalHash(
 export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode'>>(
   recorded: T | null | undefined,
   local: LocalState,
-  placed: readonly string[],
+  placed: readonly Placement[],
   baseBits: number,
   blank: () => T,
 ): T | null | undefined {
-  if (local.kind !== 'file' || local.checksum === undefined || !placed.includes(local.checksum)) return recorded;
+  if (local.kind !== 'file' || local.checksum === undefined || !placed.some((p) => p.checksum === local.checksum)) return recorded;
   if (recorded?.kind === 'file' && recorded.checksum === local.checksum) return recorded;
   return {
     ...(recorded ?? blank()),
@@ -92,7 +92,7 @@ export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode'>>
     local_mtime: local.mtime,
     local_ino: local.ino,
     local_ctime_max: local.ctime ?? null,
-    // Not known which of the file's bits are a chmod of R's: E's bits stand for the unchmodded.
+    // The base bits stand for the file's own (see placementBaseBits).
     local_mode: null,
   };
 }
@@ -101,12 +101,24 @@ export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode'>>
  * The bits a placement adopted after a kill -9 counts as received. Content R staged upstream
  * itself is R's edit that E applied: its bits are R's as the file has them (E's chmod, if any, is
  * then due to R). Otherwise it is a file the killed run fetched, written with E's bits or with R's
- * own chmod kept over E's content (core/file-modes.ts): E's served bits are the base, so R's chmod
- * stays R's. Inexact only where E chmodded an earlier content of the page since. `servedMode` null:
- * E's entry for the path is its deletion, which serves no bits: the file's own stand (else its
- * bits would read as R's chmod against none, and E's deletion keep a conflict copy of E's file).
+ * own chmod kept over E's content (core/file-modes.ts). Where the file has the bits an entry of E's
+ * gave that content when it was noted (`placed`), it is as the killed run wrote it: they are the
+ * base, and E's chmod since reaches R (E's bits served now, taken for the base, would make R's
+ * unchanged file look chmodded on R, kept and sent upstream). Else E's served bits are the base,
+ * so R's chmod stays R's; inexact where E chmodded too (R's bits stay, E is not told), or where R
+ * chmodded the placed file to bits E once gave it (E's win). `servedMode` null: E's entry for the
+ * path is its deletion, which serves no bits: the file's own stand (else its bits would read as
+ * R's chmod against none, and E's deletion keep a conflict copy of E's file).
  */
-export function placementBaseBits(local: LocalState, servedMode: number | null, stagedContents: readonly (string | null)[]): number {
-  const ownStaged = local.kind === 'file' && local.checksum !== undefined && stagedContents.includes(local.checksum);
-  return ((ownStaged || servedMode === null) && local.kind === 'file' ? local.mode : (servedMode ?? 0)) & 0o7777;
+export function placementBaseBits(
+  local: LocalState,
+  servedMode: number | null,
+  stagedContents: readonly (string | null)[],
+  placed: readonly Placement[] = [],
+): number {
+  if (local.kind !== 'file') return (servedMode ?? 0) & 0o7777;
+  const bits = local.mode & 0o7777;
+  const ownStaged = local.checksum !== undefined && stagedContents.includes(local.checksum);
+  const asPlaced = placed.some((p) => p.checksum === local.checksum && p.mode !== null && (p.mode & 0o7777) === bits);
+  return ownStaged || asPlaced || servedMode === null ? bits : servedMode & 0o7777;
 }

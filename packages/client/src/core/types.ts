@@ -53,6 +53,16 @@ export type LocalState =
   | { kind: 'other' }
   | { kind: 'file'; size: number; mtime: number; ino: number; mode: number; ctime?: number; checksum?: string };
 
+/**
+ * E's content a batch noted before it may place it at a path (sql/005-placements.sql), with the
+ * permission bits E's entry gave it (sql/010): null where not known (a deletion names no bits,
+ * or noted before they were kept).
+ */
+export interface Placement {
+  checksum: string;
+  mode: number | null;
+}
+
 /** A large download cut short: its temp file (beside the target) holds the first bytes of this content. */
 export interface PartialDownload {
   base_dir: string;

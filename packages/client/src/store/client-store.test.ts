@@ -235,14 +235,21 @@ describe('ClientStore', () => {
     const a = 'a'.repeat(64);
     const b = 'b'.repeat(64);
     store.notePlacements([
-      { base_dir: 'docs', path: 'x.txt', checksum: a },
-      { base_dir: 'docs', path: 'x.txt', checksum: b },
-      { base_dir: 'docs', path: 'y.txt', checksum: a },
+      { base_dir: 'docs', path: 'x.txt', checksum: a, mode: 0o644 },
+      { base_dir: 'docs', path: 'x.txt', checksum: b, mode: 0o644 },
+      { base_dir: 'docs', path: 'x.txt', checksum: b, mode: 0o755 },
+      { base_dir: 'docs', path: 'y.txt', checksum: a, mode: null },
+    ]);
+    // A later page noting the same again (a retry, the run after a kill): once each.
+    store.notePlacements([
+      { base_dir: 'docs', path: 'x.txt', checksum: b, mode: 0o755 },
+      { base_dir: 'docs', path: 'y.txt', checksum: a, mode: null },
     ]);
     store.close();
     const reopened = ClientStore.open(file);
     const keys = ['x.txt', 'y.txt', 'z.txt'].map((p) => ({ base_dir: 'docs', path: p }));
-    expect([...reopened.placements(keys)].map(([k, v]) => [k.split('\0')[1], v.sort()])).toEqual([['x.txt', [a, b]], ['y.txt', [a]]]);
+    const byKey = [...reopened.placements(keys)].map(([k, v]) => [k.split('\0')[1], v.map((p) => `${p.checksum[0]} ${p.mode?.toString(8) ?? '-'}`).sort()]);
+    expect(byKey).toEqual([['x.txt', ['a 644', 'b 644', 'b 755']], ['y.txt', ['a -']]]);
     expect(reopened.hasPlacements()).toBe(true);
     reopened.commitBatch({ upserts: [entry('x.txt')], removals: [{ base_dir: 'docs', path: 'y.txt' }] });
     expect(reopened.placements(keys).size).toBe(0);
@@ -277,8 +284,21 @@ describe('ClientStore', () => {
     expect(store.openedDirs()).toEqual([{ base_dir: 'docs', path: 'ro', mode: 0o555 }]);
     store.close();
     const check = new Database(file);
-    expect(check.pragma('user_version', { simple: true })).toBe(9);
+    expect(check.pragma('user_version', { simple: true })).toBe(10);
     check.close();
+  });
+
+  it("keeps the placement notes of a database from before their bits were noted, bits not known (sql/010)", () => {
+    const { file, old } = databaseAt(9);
+    old.prepare(`INSERT INTO placements (base_dir, path, checksum) VALUES ('docs', 'x.txt', 'c')`).run();
+    old.close();
+    const store = ClientStore.open(file);
+    expect(store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c', mode: null }]);
+    store.notePlacements([{ base_dir: 'docs', path: 'x.txt', checksum: 'c', mode: 0o644 }]);
+    expect(store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toHaveLength(2);
+    store.commitBatch({ upserts: [entry('x.txt')], removals: [] });
+    expect(store.hasPlacements()).toBe(false);
+    store.close();
   });
 
   it('reads a file recorded before its own bits were kept without them: E\'s stand (sql/009)', () => {
@@ -299,7 +319,7 @@ describe('ClientStore', () => {
     store.commitBatch({ upserts: [entry('a'), entry('d', { kind: 'dir', checksum: null }), inCode], removals: [], kept: [{ base_dir: 'docs', path: 'k' }, { base_dir: 'code', path: 'k' }] });
     store.putPartial({ base_dir: 'docs', path: 'big', checksum: 'c'.repeat(64), size: 9, temp_path: '/r/docs/.zync-tmp-1' });
     store.putPartial({ base_dir: 'code', path: 'big', checksum: 'c'.repeat(64), size: 9, temp_path: '/r/code/.zync-tmp-2' });
-    store.notePlacements([{ base_dir: 'docs', path: 'x', checksum: 'a'.repeat(64) }]);
+    store.notePlacements([{ base_dir: 'docs', path: 'x', checksum: 'a'.repeat(64), mode: 0o644 }]);
     store.noteOpenedDirs([{ base_dir: 'docs', path: 'd', mode: 0o555 }]);
     store.noteOpenedDirs([{ base_dir: 'code', path: 'ro', mode: 0o555 }]);
     expect(store.hasRecords('docs')).toBe(true);

@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { checkDatabaseKind, makePrivateDatabaseFile, ZyncError } from '@zync/common';
 import type { Disk } from '../core/root-disks.js';
-import { entryKeyString, type EntryKey, type OpenedDir, type PartialDownload, type RecordedEntry } from '../core/types.js';
+import { entryKeyString, type EntryKey, type OpenedDir, type PartialDownload, type Placement, type RecordedEntry } from '../core/types.js';
 
-export type { EntryKey, OpenedDir, PartialDownload, RecordedEntry };
+export type { EntryKey, OpenedDir, PartialDownload, Placement, RecordedEntry };
 
 /** Where the client stands in the daemon's log. */
 export interface Position {
@@ -140,8 +140,12 @@ export class ClientStore {
       ),
       dropPartial: db.prepare<[string, string]>('DELETE FROM partial_downloads WHERE base_dir = ? AND path = ?'),
       allPartials: db.prepare<[], PartialDownload>('SELECT * FROM partial_downloads'),
-      notePlacement: db.prepare<[string, string, string]>('INSERT INTO placements (base_dir, path, checksum) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
-      placementsOf: db.prepare<[string], { base_dir: string; path: string; checksum: string }>(
+      // Once per (path, content, bits), NULL bits included (which UNIQUE lets repeat).
+      notePlacement: db.prepare<EntryKey & Placement>(
+        `INSERT INTO placements (base_dir, path, checksum, mode) SELECT @base_dir, @path, @checksum, @mode
+         WHERE NOT EXISTS (SELECT 1 FROM placements WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode)`,
+      ),
+      placementsOf: db.prepare<[string], EntryKey & Placement>(
         `WITH keys (base_dir, path) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
          SELECT p.* FROM keys JOIN placements p ON p.base_dir = keys.base_dir AND p.path = keys.path`,
       ),
@@ -415,14 +419,14 @@ export class ClientStore {
   }
 
   /**
-   * Notes the contents a batch may rename into place (sql/005-placements.sql), in one
-   * transaction, before the batch touches the disk.
+   * Notes the contents a batch may rename into place, with E's bits for them (sql/005, 010), in
+   * one transaction, before the batch touches the disk.
    */
-  notePlacements(placements: readonly (EntryKey & { checksum: string })[]): void {
+  notePlacements(placements: readonly (EntryKey & Placement)[]): void {
     if (placements.length === 0) return;
     try {
       this.db.transaction(() => {
-        for (const p of placements) this.stmts.notePlacement.run(p.base_dir, p.path, p.checksum);
+        for (const { base_dir, path, checksum, mode } of placements) this.stmts.notePlacement.run({ base_dir, path, checksum, mode });
       })();
     } catch (err) {
       throw diskFullOr(err, this.path);
@@ -434,14 +438,14 @@ export class ClientStore {
     return this.stmts.anyPlacement.get()!.found === 1;
   }
 
-  /** Contents noted as possibly placed at these paths and not recorded since, by entryKeyString. */
-  placements(keys: readonly EntryKey[]): Map<string, string[]> {
-    const found = new Map<string, string[]>();
+  /** Contents (with E's bits) noted as possibly placed at these paths and not recorded since, by entryKeyString. */
+  placements(keys: readonly EntryKey[]): Map<string, Placement[]> {
+    const found = new Map<string, Placement[]>();
     for (let i = 0; i < keys.length; i += 1000) {
       const chunk = JSON.stringify(keys.slice(i, i + 1000).map((k) => [k.base_dir, k.path]));
       for (const row of this.stmts.placementsOf.iterate(chunk)) {
         const key = entryKeyString(row);
-        found.set(key, [...(found.get(key) ?? []), row.checksum]);
+        found.set(key, [...(found.get(key) ?? []), { checksum: row.checksum, mode: row.mode }]);
       }
     }
     return found;
