@@ -5,7 +5,8 @@
 // - E chmods it meanwhile (content unchanged): R takes E's bits, and nothing goes upstream (R's
 //   file still has the bits R wrote, which are no chmod of R's);
 // - it was E's rename (`mv a b`): the old name, R's unchanged copy of what it received, is deleted
-//   without a conflict copy.
+//   without a conflict copy; also where R had chmodded a, and the killed run gave b R's bits (the
+//   chmod follows the file, core/plan-pull.ts): b keeps them, for --update-upstream to send.
 import { chmod, copyFile, rename, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -89,5 +90,24 @@ describe('zync-client killed after placing a file, before recording it', () => {
     const upstream = await runUpstream(setup);
     expect(upstream.code, upstream.stderr).toBe(0);
     expect(upstream.stdout + upstream.stderr).toMatch(/Nothing to send upstream/);
+  });
+
+  it("E's rename of a file R chmodded: the new name keeps R's chmod, the old one goes without a copy", async () => {
+    await chmod(path.join(r, 'a.txt'), 0o755);
+    await killAfterPlacing(() => rename(path.join(e, 'a.txt'), path.join(e, 'b.txt')), 'b.txt');
+    expect(await exists(path.join(r, 'a.txt')), 'the batch deleted the old name before the kill').toBe(true);
+    expect(await modeOf(path.join(r, 'b.txt'))).toBe(0o755);
+
+    const restart = await runClientOnce(setup);
+    expect(restart.code, restart.stderr).toBe(0);
+    expect(restart.stderr).toMatch(/, 0 conflict\(s\)/);
+    expect(restart.stderr).toMatch(/docs\/a\.txt was chmodded on R \(755\) and renamed on E to docs\/b\.txt, which keeps R's 755/);
+    expect(await conflictCopies(r)).toEqual([]);
+    expect(await exists(path.join(r, 'a.txt'))).toBe(false);
+    expect(await modeOf(path.join(r, 'b.txt'))).toBe(0o755);
+    const upstream = await runUpstream(setup);
+    expect(upstream.code, upstream.stderr).toBe(0);
+    // b.txt's chmod, R's edit now carried to E's new name; nothing for a.txt.
+    expect(upstream.stdout).toMatch(/Staged 1 change upstream .*\(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
   });
 });

@@ -404,7 +404,19 @@ describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the sam
   const X = 'e'.repeat(64);
   const EMPTY = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'; // sha256 of nothing
   const renamed = (
-    over: { addMode?: number; addLocal?: LocalState; adds?: string[]; rBits?: number; rContent?: string; rLocalMode?: number; alsoDeleted?: string[]; empty?: true; staged?: boolean } = {},
+    over: {
+      addMode?: number;
+      addLocal?: LocalState;
+      adds?: string[];
+      rBits?: number;
+      rContent?: string;
+      rLocalMode?: number;
+      alsoDeleted?: string[];
+      empty?: true;
+      staged?: boolean;
+      /** A run killed before its record placed the new file with these bits (and mtime, E's by default): adopted with E's bits. */
+      placed?: { mode: number; mtime?: number };
+    } = {},
   ) => {
     const size = over.empty ? 0 : 3;
     const content = over.empty ? EMPTY : X;
@@ -418,7 +430,13 @@ describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the sam
     return [
       { ...deleted('a.sh', over.rBits ?? 0o755), ...staged },
       ...(over.alsoDeleted ?? []).map((path) => deleted(path, 0o644)),
-      ...(over.adds ?? ['b.sh']).map((path) => ({ entry: entry('add', { path, checksum: content, size, mode: over.addMode ?? 0o644 }), recorded: null, local: over.addLocal ?? absent })),
+      ...(over.adds ?? ['b.sh']).map((path) => {
+        const add = entry('add', { path, checksum: content, size, mode: over.addMode ?? 0o644 });
+        if (!over.placed) return { entry: add, recorded: null, local: over.addLocal ?? absent };
+        const mtime = over.placed.mtime ?? add.mtime;
+        const placed = file({ checksum: content, size, ino: 8, mtime, mode: over.placed.mode });
+        return { entry: add, recorded: rec({ path, checksum: content, size, mode: add.mode, local_size: size, local_mtime: mtime, local_ino: 8 }), local: placed };
+      }),
     ];
   };
   const summary = (plan: ReturnType<typeof planPull>) =>
@@ -427,6 +445,7 @@ describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the sam
       .map((a) => {
         if (a.type === 'delete-file') return `${a.entry.path}: ${describeAction(a)}${a.carriedTo ? ` → ${a.carriedTo.path}` : ''}`;
         if (a.type === 'fetch') return `${a.entry.path}: ${describeAction(a)}${a.keepBits === undefined ? '' : ` with R's ${a.keepBits.toString(8)}`}`;
+        if (a.type === 'record' || a.type === 'set-attributes') return `${a.entry.path}: ${a.type}${a.keepBits === undefined ? '' : ` keeping R's ${a.keepBits.toString(8)}`}`;
         return `${a.entry.path}: ${a.type}`;
       });
   it.each<[string, ReturnType<typeof renamed>, string[]]>([
@@ -448,6 +467,12 @@ describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the sam
     ],
     // A session on E holds R's chmod for a.sh: carried, it would go again for b.sh (twice on E).
     ["R's chmod already staged: a deletion's copy, as with a delete", renamed({ staged: true }), ['b.sh: fetch', "a.sh: delete keeping a copy (R's chmod 755)"]],
+    // A run made the carry and was killed before deleting a.sh and recording the batch.
+    ["a killed run placed b.sh with R's 755: the old name goes, no copy", renamed({ placed: { mode: 0o755 } }), ["b.sh: record keeping R's 755", "a.sh: delete (R's chmod 755) → b.sh"]],
+    ["same, b.sh touched since: its mtime is set, the old name goes", renamed({ placed: { mode: 0o755, mtime: 9000 } }), ["b.sh: set-attributes keeping R's 755", "a.sh: delete (R's chmod 755) → b.sh"]],
+    ["b.sh has other bits of R's (700): which chmod is unsure, the copy", renamed({ placed: { mode: 0o700 } }), ["b.sh: record keeping R's 700", "a.sh: delete keeping a copy (R's chmod 755)"]],
+    ["b.sh has E's bits (R chmodded a.sh after the kill): the copy", renamed({ placed: { mode: 0o644 } }), ['b.sh: record', "a.sh: delete keeping a copy (R's chmod 755)"]],
+    ["R's chmod already staged: the copy, b.sh keeps R's bits", renamed({ placed: { mode: 0o755 }, staged: true }), ["b.sh: record keeping R's 755", "a.sh: delete keeping a copy (R's chmod 755)"]],
   ])('%s', (_name, inputs, expected) => {
     expect(summary(planPull(inputs))).toEqual(expected);
   });

@@ -429,7 +429,10 @@ const depth = (path: string) => path.split('/').length;
  * `mv a2 b; rm a1` of two equal files is no rename of the chmodded a1) and one add of it, the
  * content not empty (an empty file says nothing of where it came from), nothing of R's at the new
  * path, E's bits there those R received for the old one, and R's chmod not staged yet (a session
- * on E holds it for the old name); else the copy stays.
+ * on E holds it for the old name); else the copy stays. A file at the new path that holds E's
+ * content with R's chmod of the old one already (kept over E's bits) is the carry made by a run
+ * killed before it deleted the old file and recorded the batch: the old file goes without a copy,
+ * nothing of it lost.
  */
 function carryRenamedChmods(planned: readonly { input: PlanInput; action: PullAction }[]): PullAction[] {
   type Deletion = { received: RecordedEntry; action: Extract<PullAction, { type: 'delete-file' }>; staged: boolean };
@@ -448,6 +451,9 @@ function carryRenamedChmods(planned: readonly { input: PlanInput; action: PullAc
     action.type === 'fetch' && !action.keepCopy && action.clearDir === null && action.entry.checksum !== null && input.local.kind === 'absent' && input.recorded?.kind !== 'file'
       ? { action, checksum: action.entry.checksum }
       : null;
+  /** E's file that R holds already, keeping R's bits over E's: those bits, else undefined. */
+  const keptBitsOf = ({ input, action }: { input: PlanInput; action: PullAction }) =>
+    (action.type === 'set-attributes' || (action.type === 'record' && !action.keepBase)) && input.local.kind === 'file' ? action.keepBits : undefined;
   // Every file of E's in the batch with that content counts, where R holds something too.
   const adds = new Map<string, number>();
   for (const { input } of planned) {
@@ -457,13 +463,18 @@ function carryRenamedChmods(planned: readonly { input: PlanInput; action: PullAc
   const carried = new Map<PullAction, PullAction>();
   for (const p of planned) {
     const add = addOf(p);
-    const from = add && adds.get(add.checksum) === 1 ? deletions.get(add.checksum) : undefined;
-    if (!add || from?.length !== 1) continue;
+    const kept = keptBitsOf(p);
+    const { entry } = p.input;
+    const checksum = entry.kind === 'file' && entry.operation !== 'delete' ? entry.checksum : null;
+    if (checksum === null || (!add && kept === undefined)) continue;
+    const from = adds.get(checksum) === 1 ? deletions.get(checksum) : undefined;
+    if (from?.length !== 1) continue;
     const { received, action: deletion, staged } = from[0]!;
     const chmodded = deletion.chmodded;
-    if (chmodded === undefined || staged || (add.action.entry.mode & 0o7777) !== (received.mode & 0o7777)) continue;
-    carried.set(add.action, { ...add.action, keepBits: chmodded });
-    carried.set(deletion, { ...deletion, keepCopy: false, carriedTo: add.action.entry });
+    if (chmodded === undefined || staged || (entry.mode & 0o7777) !== (received.mode & 0o7777)) continue;
+    if (add) carried.set(add.action, { ...add.action, keepBits: chmodded });
+    else if (kept !== chmodded) continue;
+    carried.set(deletion, { ...deletion, keepCopy: false, carriedTo: entry });
   }
   return planned.map(({ action }) => carried.get(action) ?? action);
 }
