@@ -105,4 +105,21 @@ describe('zync-client (continuous): files E deletes and makes again', () => {
     expect(await exists(path.join(r, HOLDING))).toBe(false);
     expect(await sameTree(r, e)).toBe(true);
   });
+
+  it('empties, when it next starts, a holding area a kill -9 left in a root it no longer syncs', async () => {
+    const whole = path.join(tempDir('zync-whole-'), 'big');
+    await cp(stash, whole, { recursive: true });
+    await rename(whole, path.join(e, 'big'));
+    client = spawnClient(setup, ['--interval', '600']);
+    await waitFor(() => sameTree(r, e), { timeoutMs: 60_000, what: 'R to get big/ again' });
+    await deleteOnE();
+    await client.kill9();
+    expect(await heldCount(r)).toBe(N);
+    // The root moved: R's old directory is no longer in --dirs.
+    const moved = tempDir('zync-r-moved-');
+    const once = await runClientOnce({ ...setup, dirs: { docs: moved } });
+    expect(once.code, once.stderr).toBe(0);
+    expect(await exists(path.join(r, HOLDING))).toBe(false);
+    expect(await sameTree(moved, e)).toBe(true);
+  });
 });

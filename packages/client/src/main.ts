@@ -193,9 +193,11 @@ async function main(): Promise<void> {
       const removed = await removeStaleTempFiles(dir.root, resumable);
       if (removed > 0) logger.info(`removed ${removed} temp file(s) left in ${dir.root} by an interrupted run`);
     }
-    // Held files a kill -9 left: stale, and the caps count from empty.
+    // Held files a kill -9 left: stale, and the caps count from empty. Also in roots this run no
+    // longer syncs (dropped from --dirs, moved): no later run would look there.
+    const formerRoots = store.boundRoots().filter((bound) => !dirs.some((dir) => dir.root === bound.root));
     holding = new HoldingArea(dirs);
-    const leftHeld = await holding.empty();
+    const leftHeld = (await holding.empty()) + (await new HoldingArea(formerRoots).empty());
     if (leftHeld > 0) logger.info(`removed ${leftHeld} held file(s) left by an interrupted run`);
     giveBackOpenedDirs(store, logger, new Set(offDisk.map((dir) => dir.name)));
     const rootsChanged = store.bindRoots(dirs);

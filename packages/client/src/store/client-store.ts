@@ -118,6 +118,7 @@ export class ClientStore {
         'SELECT * FROM entries WHERE base_dir = ? AND seen_gen < ? AND path > ? ORDER BY path LIMIT ?',
       ),
       getRoot: db.prepare<[string], { root: string }>('SELECT root FROM roots WHERE base_dir = ?'),
+      boundRoots: db.prepare<[], { base_dir: string; root: string }>('SELECT base_dir, root FROM roots ORDER BY base_dir'),
       pulledRoots: db.prepare<[], { base_dir: string }>('SELECT base_dir FROM roots r WHERE EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = r.base_dir)'),
       // A device recorded for the root's old place says nothing about its new one.
       setRoot: db.prepare<[string, string]>(
@@ -302,6 +303,11 @@ export class ClientStore {
       }
     })();
     return changed;
+  }
+
+  /** Each base_dir name and the local root it was last synced into, this run's or an earlier one's. */
+  boundRoots(): { name: string; root: string }[] {
+    return this.stmts.boundRoots.all().map((row) => ({ name: row.base_dir, root: row.root }));
   }
 
   /** Whether R recorded anything (a file or directory received) in a base dir. */
