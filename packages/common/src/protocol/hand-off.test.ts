@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { LOG_LEVELS } from '../log.js';
+import { HandOffEvent, HandOffRequest, JsonLines, MAX_HAND_OFF_LINE, UpdateUpstreamHandOff, handOffLine } from './hand-off.js';
+
+const request = {
+  operation: 'UPDATE_UPSTREAM',
+  pid: 4242,
+  setup: { server: 'ws://localhost:8000', dirs: [{ name: 'docs', root: '/home/u/docs' }], token_sha256: 'a'.repeat(64), ca_sha256: null },
+  new_disk: [],
+  log_level: 'info',
+  progress: 'status-line',
+};
+
+describe('hand-off messages', () => {
+  it('takes every --log-level the client takes', () => {
+    expect(UpdateUpstreamHandOff.shape.log_level.options).toEqual([...LOG_LEVELS]);
+  });
+
+  it.each([
+    ['an upload request', request],
+    ['a cancel', { operation: 'CANCEL' }],
+  ])('accepts %s', (_why, message) => {
+    expect(HandOffRequest.safeParse(message).success).toBe(true);
+  });
+
+  it.each([
+    ['a request without roots', { ...request, setup: { ...request.setup, dirs: [] } }],
+    ['a token in the clear', { ...request, setup: { ...request.setup, token_sha256: 'secret' } }],
+    ['an unknown progress mode', { ...request, progress: 'fancy' }],
+    ['an unknown operation', { operation: 'RM_RF' }],
+  ])('refuses %s', (_why, message) => {
+    expect(HandOffRequest.safeParse(message).success).toBe(false);
+  });
+
+  it.each([
+    ['a log record', { operation: 'LOG', level: 'warn', msg: 'careful', fields: { code: 'LEFT_OUT' } }],
+    ['a result line', { operation: 'PRINT', line: 'Staged 1 change upstream as session S (…).' }],
+    ['the status line cleared', { operation: 'PROGRESS', text: null }],
+    ['success', { operation: 'DONE', status: 'ok' }],
+    ['a refusal', { operation: 'DONE', status: 'error', code: 'BAD_ARGUMENT', error: '--dirs differs.' }],
+    ['an unexpected error', { operation: 'DONE', status: 'error', code: null, error: 'Error: boom\n    at x' }],
+  ])('accepts the event %s', (_why, message) => {
+    expect(HandOffEvent.safeParse(message).success).toBe(true);
+  });
+
+  it('refuses a result with an unknown error code', () => {
+    expect(HandOffEvent.safeParse({ operation: 'DONE', status: 'error', code: 'NOPE', error: 'x' }).success).toBe(false);
+  });
+});
+
+describe('JsonLines', () => {
+  it('parses whole lines, however the bytes are cut', () => {
+    const lines = new JsonLines(HandOffRequest);
+    const bytes = Buffer.from(handOffLine(request as HandOffRequest) + handOffLine({ operation: 'CANCEL' }));
+    const got = [...lines.push(bytes.subarray(0, 10)), ...lines.push(bytes.subarray(10, bytes.length - 3)), ...lines.push(bytes.subarray(bytes.length - 3))];
+    expect(got.map((m) => m.operation)).toEqual(['UPDATE_UPSTREAM', 'CANCEL']);
+  });
+
+  it.each([
+    ['not JSON', 'nope\n', /not JSON/],
+    ['of an unknown shape', '{"operation":"RM_RF"}\n', /unknown shape/],
+  ])('refuses a line %s', (_why, text, error) => {
+    expect(() => new JsonLines(HandOffRequest).push(Buffer.from(text))).toThrow(error);
+  });
+
+  it('refuses a line longer than the limit before it ends', () => {
+    const lines = new JsonLines(HandOffRequest);
+    expect(() => lines.push(Buffer.alloc(MAX_HAND_OFF_LINE + 1, 0x20))).toThrow(/longer than/);
+  });
+});

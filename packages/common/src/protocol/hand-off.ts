@@ -1,0 +1,132 @@
+// The hand-off protocol: how a one-shot `zync-client --update-upstream` asks the running client
+// that holds the same state (its lock) to send R's edits for it, over a Unix socket beside the
+// state (`<db>.sock`, 0600). Each message is one JSON object on one line; both sides parse every
+// line with these schemas. The one-shot sends UPDATE_UPSTREAM (then CANCEL on Ctrl-C); the running
+// client answers with LOG, PRINT and PROGRESS lines while it works and one DONE, as the WebSocket
+// protocol's responses do (`status`, `code`, `error`). Defines shapes only: no socket here.
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.js';
+
+/** The socket beside a client state: only a running (not --once) client listens on it. */
+export function handOffSocketPath(dbPath: string): string {
+  return `${dbPath}.sock`;
+}
+
+/** Longest line either side takes: a longer one is refused, so a peer cannot grow our memory. */
+export const MAX_HAND_OFF_LINE = 1024 * 1024;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
+/** A log record's level (pino's names); the one-shot's --log-level is one of them too. */
+export const HandOffLogLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+const LogLevelName = HandOffLogLevel;
+
+/**
+ * What the one-shot was given, for the running client to compare with its own: the upload is
+ * handed over only when both would talk to the same daemon about the same roots. The token and
+ * the CA file travel as digests: the running client has its own and only compares.
+ */
+export const HandOffSetup = z.object({
+  server: z.string().min(1).max(4096),
+  /** Each --dirs root's real location (realLocation), by name. */
+  dirs: z.array(z.object({ name: z.string().min(1).max(255), root: z.string().min(1).max(4096) })).min(1).max(1000),
+  token_sha256: sha256,
+  ca_sha256: sha256.nullable(),
+});
+export type HandOffSetup = z.infer<typeof HandOffSetup>;
+
+export const UpdateUpstreamHandOff = z.object({
+  operation: z.literal('UPDATE_UPSTREAM'),
+  /** The one-shot's pid, for the running client's log. */
+  pid: z.number().int().min(1),
+  setup: HandOffSetup,
+  /** --new-disk names for this run. */
+  new_disk: z.array(z.string().min(1).max(255)).max(1000),
+  /** The one-shot's --log-level (LOG_LEVELS): which log records it wants. */
+  log_level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
+  /** How the one-shot shows progress: PROGRESS lines are sent for a status line only (log lines come as LOG). */
+  progress: z.enum(['off', 'status-line', 'log-lines']),
+});
+export type UpdateUpstreamHandOff = z.infer<typeof UpdateUpstreamHandOff>;
+
+/** Ctrl-C on the one-shot: the upload is cancelled as an in-process one would be. */
+export const CancelHandOff = z.object({ operation: z.literal('CANCEL') });
+
+export const HandOffRequest = z.discriminatedUnion('operation', [UpdateUpstreamHandOff, CancelHandOff]);
+export type HandOffRequest = z.infer<typeof HandOffRequest>;
+
+export const HandOffLog = z.object({
+  operation: z.literal('LOG'),
+  level: LogLevelName,
+  msg: z.string(),
+  /** The record's other fields (`code`, say), as the one-shot's own logger would print them. */
+  fields: z.record(z.string(), z.unknown()),
+});
+/** A line the in-process run prints on stdout (the staging id, the counts). */
+export const HandOffPrint = z.object({ operation: z.literal('PRINT'), line: z.string() });
+/** The status line's text; null clears it. */
+export const HandOffProgress = z.object({ operation: z.literal('PROGRESS'), text: z.string().nullable() });
+export const HandOffDone = z.discriminatedUnion('status', [
+  z.object({ operation: z.literal('DONE'), status: z.literal('ok') }),
+  z.object({
+    operation: z.literal('DONE'),
+    status: z.literal('error'),
+    /** null: an unexpected error (exit 1, its stack in `error`). */
+    code: z.enum(ERROR_CODES).nullable(),
+    error: z.string(),
+  }),
+]);
+export type HandOffDone = z.infer<typeof HandOffDone>;
+
+export const HandOffEvent = z.union([HandOffLog, HandOffPrint, HandOffProgress, HandOffDone]);
+export type HandOffEvent = z.infer<typeof HandOffEvent>;
+
+/**
+ * Splits a byte stream into JSON lines, parsed with `schema`: whole lines only, each at most
+ * MAX_HAND_OFF_LINE bytes. Throws on a line too long, not JSON or not of the schema's shape.
+ */
+export class JsonLines<T> {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+
+  constructor(private readonly schema: z.ZodType<T>) {}
+
+  push(chunk: Buffer): T[] {
+    const out: T[] = [];
+    let start = 0;
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, start)) {
+      this.take(chunk.subarray(start, at));
+      const line = Buffer.concat(this.pending).toString('utf8');
+      this.pending = [];
+      this.pendingBytes = 0;
+      start = at + 1;
+      if (line.trim() === '') continue;
+      out.push(this.parse(line));
+    }
+    this.take(chunk.subarray(start));
+    return out;
+  }
+
+  private take(part: Buffer): void {
+    if (part.length === 0) return;
+    this.pendingBytes += part.length;
+    if (this.pendingBytes > MAX_HAND_OFF_LINE) throw new Error(`a line longer than ${MAX_HAND_OFF_LINE} bytes`);
+    this.pending.push(part);
+  }
+
+  private parse(line: string): T {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new Error('a line that is not JSON');
+    }
+    const parsed = this.schema.safeParse(value);
+    if (!parsed.success) throw new Error(`a message of an unknown shape (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+    return parsed.data;
+  }
+}
+
+/** One message as the line that carries it. */
+export function handOffLine(message: HandOffRequest | HandOffEvent): string {
+  return `${JSON.stringify(message)}\n`;
+}
