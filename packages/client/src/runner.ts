@@ -15,6 +15,7 @@ import { offDiskError, offDiskMessage, onDiskAgainNote } from './core/root-disks
 import type { Problem } from './apply-batch.js';
 import { describePass, passChangedNothing, type PassSummary, type PullEngine } from './pull-engine.js';
 import { availableOnEAgainNote, unavailableOnEWarning } from './core/served-dirs.js';
+import type { PassTurns } from './pass-turns.js';
 
 export interface RunnerOptions {
   engine: PullEngine;
@@ -23,6 +24,8 @@ export interface RunnerOptions {
   signal: AbortSignal;
   /** Seconds between passes when nothing is pushed. */
   intervalSeconds: number;
+  /** A running client's passes take turns with the upstream passes handed to it (hand-off). */
+  turns?: PassTurns;
 }
 
 /**
@@ -216,6 +219,8 @@ async function serve(connection: Connection, options: RunnerOptions, memory: Run
     if (push.highest_sequence > lastSequence) request();
   });
   const unsubscribeClose = connection.onClose(() => request());
+  // After an upstream pass handed to this client, or when one waits for R to pull first.
+  const unsubscribeTurns = options.turns?.onPullWanted(request);
   const onAbort = () => {
     request();
     void connection.close();
@@ -233,7 +238,7 @@ async function serve(connection: Connection, options: RunnerOptions, memory: Run
         continue;
       }
       wanted = false;
-      const summary = await engine.pass(connection);
+      const summary = await (options.turns ? options.turns.pull(() => engine.pass(connection)) : engine.pass(connection));
       lastSequence = summary.sequence;
       // Held roots are looked at again by the next pass (a push, the interval), not sooner; the
       // pass that finds one back on its disk resyncs it.
@@ -259,6 +264,7 @@ async function serve(connection: Connection, options: RunnerOptions, memory: Run
     if (retry) clearTimeout(retry);
     unsubscribePush();
     unsubscribeClose();
+    unsubscribeTurns?.();
     signal.removeEventListener('abort', onAbort);
   }
 }

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { PassTurns } from './pass-turns.js';
+
+const later = () => {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+};
+
+describe('PassTurns', () => {
+  it('never runs an upstream pass during a pull, and asks for a pull after it', async () => {
+    const turns = new PassTurns();
+    const order: string[] = [];
+    let wanted = 0;
+    turns.onPullWanted(() => wanted++);
+    const pulling = later();
+    const pull = turns.pull(async () => {
+      order.push('pull start');
+      await pulling.promise;
+      order.push('pull end');
+    });
+    const upstream = turns.upstream(async () => {
+      expect(turns.running).toBe('upstream');
+      order.push('upstream');
+    });
+    await Promise.resolve();
+    expect(turns.running).toBe('pull');
+    pulling.resolve();
+    await Promise.all([pull, upstream]);
+    expect(order).toEqual(['pull start', 'pull end', 'upstream']);
+    expect(wanted).toBe(1);
+    expect(turns.running).toBeNull();
+  });
+
+  it('goes on after a pass that failed', async () => {
+    const turns = new PassTurns();
+    await expect(turns.pull(() => Promise.reject(new Error('tunnel down')))).rejects.toThrow('tunnel down');
+    await expect(turns.upstream(() => Promise.resolve(7))).resolves.toBe(7);
+  });
+
+  it('waits for the next pull to end, asking for it, or for the stop', async () => {
+    const turns = new PassTurns();
+    let wanted = 0;
+    turns.onPullWanted(() => wanted++);
+    let ended = false;
+    const waiting = turns.nextPullEnd(new AbortController().signal).then(() => (ended = true));
+    expect(wanted).toBe(1);
+    await Promise.resolve();
+    expect(ended).toBe(false);
+    await turns.pull(() => Promise.resolve());
+    await waiting;
+    expect(ended).toBe(true);
+
+    const stop = new AbortController();
+    const stopped = turns.nextPullEnd(stop.signal);
+    stop.abort();
+    await stopped;
+  });
+});
