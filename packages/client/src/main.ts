@@ -34,15 +34,18 @@ import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { HoldingArea } from './holding-area.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
 import { giveBackOpenedDirs } from './opened-dirs.js';
+import { describeSetup, handOffUpstream } from './hand-off.js';
+import { HandOffServer } from './hand-off-server.js';
+import { serveUpstream } from './hand-off-upstream.js';
+import { PassTurns } from './pass-turns.js';
 import { PullProgress, StatusLine, stderrAround, stderrTerminal, Ticker, UploadProgress } from './progress.js';
 import { PullEngine, discardPartialDownloads, findRootsOffTheirDisk, remakeMissingRoots } from './pull-engine.js';
-import { missingRootUpstreamError } from './core/missing-roots.js';
-import { offDiskError } from './core/root-disks.js';
 import { unservedDirsError } from './core/served-dirs.js';
 import { connectFirst, runContinuous, runOnce } from './runner.js';
 import { ClientStore } from './store/client-store.js';
 import { runUpstream } from './upstream/index.js';
 import { StagedRecords } from './upstream/staged-records.js';
+import { upstreamRoots } from './upstream-roots.js';
 
 const PROGRAM = 'zync-client';
 
@@ -137,8 +140,26 @@ async function main(): Promise<void> {
   let first: Connection | null = null;
   let staged: StagedRecords | undefined;
   let holding: HoldingArea | undefined;
+  let handOff: HandOffServer | null = null;
   try {
-    if (!isNewDb) state = openState(dbPath);
+    if (!isNewDb) {
+      try {
+        state = openState(dbPath);
+      } catch (err) {
+        // A running client holds the state: it sends R's edits for us, if it listens for that.
+        if (!(upstream && isZyncError(err) && err.code === 'IN_USE')) throw err;
+        const request = {
+          operation: 'UPDATE_UPSTREAM' as const,
+          pid: process.pid,
+          setup: await describeSetup(server, specs, token, ca),
+          new_disk: [...newDisk],
+          log_level: argv['log-level'],
+          progress: progressMode,
+        };
+        if (await handOffUpstream({ dbPath, request, logger, statusLine, signal: controller.signal })) return;
+        throw err;
+      }
+    }
     const clientId = state?.store.clientId ?? ClientStore.newClientId();
     const open = () => Connection.open(server, { token, clientId, logger, ca, signal: controller.signal });
 
@@ -146,16 +167,7 @@ async function main(): Promise<void> {
       const { store } = state!;
       // Once E has accepted the connection (the token, the protocol, the names): their trouble is
       // said before a missing root's advice, which cannot help with it.
-      const roots = async () => {
-        // Before the missing roots: one whose disk is not mounted is not fetched again by a pull.
-        const offDisk = await findRootsOffTheirDisk(specs, store, newDisk);
-        if (offDisk.length > 0) throw offDiskError(offDisk, 'nothing is sent upstream');
-        const missing = await refuseUnusableRoots(specs, { allowMissing: true });
-        if (missing.length > 0) throw missingRootUpstreamError(missing[0]!);
-        const dirs = await resolveRoots(specs);
-        giveBackOpenedDirs(store, logger);
-        return dirs;
-      };
+      const roots = () => upstreamRoots(specs, store, newDisk, logger);
       const names = specs.map((s) => s.name);
       await runUpstream({ store, dbPath, names, roots, connect: open, log: logger, signal: controller.signal, progress: ticker && new UploadProgress(ticker) });
       return;
@@ -223,8 +235,30 @@ async function main(): Promise<void> {
     };
     const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval };
     if (argv.once) await runOnce(runner);
-    else await runContinuous(runner);
+    else {
+      // A one-shot --update-upstream on this state hands its upload to this client (hand-off.ts).
+      const turns = new PassTurns();
+      const setup = () => describeSetup(server, specs, token, ca);
+      handOff = await HandOffServer.listen(
+        dbPath,
+        serveUpstream({
+          program: PROGRAM,
+          setup,
+          store,
+          dbPath,
+          specs,
+          newDisk,
+          open: (log, signal) => Connection.open(server, { token, clientId, logger: log, ca, signal }),
+          logger,
+          turns,
+        }),
+        logger,
+      );
+      await runContinuous({ ...runner, turns });
+    }
   } finally {
+    // Before the state closes: an upload under way for a one-shot is cancelled and awaited.
+    await handOff?.close();
     await first?.close();
     staged?.close();
     // A clean stop leaves no held file (a pass's copies are over by now).

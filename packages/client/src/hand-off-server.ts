@@ -1,0 +1,159 @@
+// The running client's end of the hand-off socket (`<db>.sock`, see the hand-off protocol in
+// @zync/common): listens while the client runs, made 0600 so only the state's owner (and root)
+// may ask; one left by a kill -9 is replaced (this process holds the state's lock, so no live
+// client answers on it); removed on a clean stop. Each connection carries one UPDATE_UPSTREAM,
+// given to `handle` with a signal that aborts on CANCEL, on the one-shot going away, or on stop.
+// Owns the socket and the lines on it; what a request does is the handler's business.
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import {
+  HandOffRequest,
+  JsonLines,
+  errnoOf,
+  handOffLine,
+  handOffSocketPath,
+  type HandOffDone,
+  type HandOffEvent,
+  type Logger,
+  type UpdateUpstreamHandOff,
+} from '@zync/common';
+
+/** What a handler gets besides the request: a way to talk to the one-shot, and when to stop. */
+export interface HandOffPeer {
+  send(event: HandOffEvent): void;
+  /** Aborted on CANCEL, when the one-shot goes away, or when this client stops. */
+  signal: AbortSignal;
+}
+
+export type HandOffHandler = (request: UpdateUpstreamHandOff, peer: HandOffPeer) => Promise<HandOffDone>;
+
+/** sun_path holds 108 bytes on Linux, its terminating NUL included. */
+const MAX_SOCKET_PATH_BYTES = 107;
+/** One-shots waiting at once; more are turned away (each holds a connection and its buffer). */
+const MAX_CONNECTIONS = 16;
+
+export class HandOffServer {
+  private readonly jobs = new Set<Promise<void>>();
+  private readonly sockets = new Set<Socket>();
+  private readonly stopping = new AbortController();
+
+  private constructor(
+    private readonly server: Server,
+    readonly path: string,
+  ) {}
+
+  /**
+   * Listens beside the state; null (said at info) where it cannot: a path too long for a Unix
+   * socket, or something not a socket already there. One-shots then get "in use", as before.
+   */
+  static async listen(dbPath: string, handle: HandOffHandler, logger: Logger): Promise<HandOffServer | null> {
+    const path = handOffSocketPath(dbPath);
+    const without = 'zync-client --update-upstream cannot hand its upload to this client while it runs';
+    if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
+      logger.info(`${without}: the socket path ${path} is longer than a Unix socket allows (${MAX_SOCKET_PATH_BYTES} bytes).`);
+      return null;
+    }
+    if (!removeStaleSocket(path, logger, without)) return null;
+    const server = createServer({ allowHalfOpen: false });
+    server.maxConnections = MAX_CONNECTIONS;
+    const ours = new HandOffServer(server, path);
+    server.on('connection', (socket) => ours.serve(socket, handle, logger));
+    // 0600 from the start: bound under this umask, so no one else can connect in the moment
+    // before the chmod (bind happens within listen, synchronously).
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      logger.info(`${without}: listening on ${path} failed (${errnoOf(err) ?? String(err)}).`);
+      return null;
+    } finally {
+      process.umask(umask);
+    }
+    chmodSync(path, 0o600);
+    server.on('error', (err) => logger.warn(`the hand-off socket ${path} failed: ${err.message}`));
+    logger.debug(`listening on ${path} for --update-upstream`);
+    return ours;
+  }
+
+  /** Stops listening (the socket file goes), cancels what is under way and waits for it. */
+  async close(): Promise<void> {
+    this.stopping.abort();
+    // Resolves once every connection has ended: the jobs end theirs, and idle ones are cut below.
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([...this.jobs]);
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private serve(socket: Socket, handle: HandOffHandler, logger: Logger): void {
+    const cancel = new AbortController();
+    const signal = AbortSignal.any([cancel.signal, this.stopping.signal]);
+    const lines = new JsonLines(HandOffRequest);
+    let started = false;
+    const send = (event: HandOffEvent) => {
+      if (!socket.destroyed && socket.writable) socket.write(handOffLine(event));
+    };
+    const finish = (done: HandOffDone) => {
+      send(done);
+      socket.end();
+    };
+    this.sockets.add(socket);
+    socket.on('error', () => cancel.abort());
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      cancel.abort();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      let requests: HandOffRequest[];
+      try {
+        requests = lines.push(chunk);
+      } catch (err) {
+        finish({ operation: 'DONE', status: 'error', code: 'BAD_MESSAGE', error: `The hand-off socket got ${(err as Error).message}.` });
+        socket.destroy();
+        cancel.abort();
+        return;
+      }
+      for (const request of requests) {
+        if (request.operation === 'CANCEL') {
+          cancel.abort();
+          continue;
+        }
+        if (started) continue; // one request per connection
+        started = true;
+        const job = handle(request, { send, signal }).then(finish, (err: unknown) => {
+          logger.error(`--update-upstream for pid ${request.pid} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+          finish({ operation: 'DONE', status: 'error', code: null, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+        });
+        this.jobs.add(job);
+        void job.finally(() => this.jobs.delete(job));
+      }
+    });
+  }
+}
+
+/**
+ * Makes way for the socket: removes one left there (this process holds the state's lock, so
+ * nobody listens on it), or says why not and returns false (a file that is not a socket stays).
+ */
+function removeStaleSocket(path: string, logger: Logger, without: string): boolean {
+  try {
+    if (!lstatSync(path).isSocket()) {
+      logger.warn(`${without}: ${path} is there and is not a socket; move it away and restart this client.`);
+      return false;
+    }
+    unlinkSync(path);
+    logger.debug(`removed the stale socket ${path} left by an earlier run`);
+  } catch (err) {
+    if (errnoOf(err) !== 'ENOENT') {
+      logger.info(`${without}: ${path} cannot be replaced (${errnoOf(err) ?? String(err)}).`);
+      return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,103 @@
+// What a running client does with an UPDATE_UPSTREAM a one-shot hands it: checks that the one-shot
+// was given this client's daemon, token and roots (else refuses, saying what differs), then runs
+// the upstream pass in its turn between two pulls (PassTurns: never during a pull), with the
+// one-shot's log level and progress display, and returns the outcome as the one-shot's exit would
+// be. R must pull first (E's log recreated, exit 13 in-process): this client pulls, then sends.
+import { HandOffLogLevel, createForwardingLogger, isZyncError, type DirSpec, type HandOffDone, type HandOffSetup, type Logger, type UpdateUpstreamHandOff } from '@zync/common';
+import type { Connection } from './connection.js';
+import { handOffMismatch } from './core/hand-off-match.js';
+import type { HandOffHandler, HandOffPeer } from './hand-off-server.js';
+import type { PassTurns } from './pass-turns.js';
+import { LOG_LINE_TIMING, STATUS_LINE_TIMING, Ticker, UploadProgress } from './progress.js';
+import type { ClientStore } from './store/client-store.js';
+import { runUpstream, stoppedError } from './upstream/index.js';
+import { upstreamRoots } from './upstream-roots.js';
+
+export interface UpstreamService {
+  program: string;
+  /** This client's setup, as the one-shot describes its own (describeSetup). */
+  setup: () => Promise<HandOffSetup>;
+  store: ClientStore;
+  dbPath: string;
+  specs: readonly DirSpec[];
+  /** This client's --new-disk names. */
+  newDisk: ReadonlySet<string>;
+  /** Opens a connection to the daemon for the upload, logging to `logger`, stopped by `signal`. */
+  open: (logger: Logger, signal: AbortSignal) => Promise<Connection>;
+  /** This client's own log: a line per request, with its outcome. */
+  logger: Logger;
+  turns: PassTurns;
+}
+
+const failed = (err: unknown): HandOffDone =>
+  isZyncError(err)
+    ? { operation: 'DONE', status: 'error', code: err.code, error: err.message }
+    : { operation: 'DONE', status: 'error', code: null, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+
+export function serveUpstream(service: UpstreamService): HandOffHandler {
+  return async (request, peer) => {
+    const { logger, turns } = service;
+    const mismatch = handOffMismatch(await service.setup(), request.setup, process.pid);
+    if (mismatch !== null) {
+      logger.info(`--update-upstream of pid ${request.pid} refused: ${mismatch}`);
+      return { operation: 'DONE', status: 'error', code: 'BAD_ARGUMENT', error: mismatch };
+    }
+    logger.info(`--update-upstream handed over by pid ${request.pid}`);
+    const log = createForwardingLogger(service.program, request.log_level, ({ level, msg, fields }) =>
+      peer.send({ operation: 'LOG', level: HandOffLogLevel.catch('info').parse(level), msg, fields }),
+    );
+    log.info(`the zync-client running on this state (pid ${process.pid}) sends R's edits`);
+    if (turns.running === 'pull') log.info('it is pulling E\'s changes; the upload starts once that pass ends');
+    try {
+      await sendFor(service, request, peer, log);
+      logger.info(`--update-upstream of pid ${request.pid}: done`);
+      return { operation: 'DONE', status: 'ok' };
+    } catch (err) {
+      logger.info(`--update-upstream of pid ${request.pid}: ${err instanceof Error ? err.message : String(err)}`);
+      return failed(err);
+    }
+  };
+}
+
+async function sendFor(service: UpstreamService, request: UpdateUpstreamHandOff, peer: HandOffPeer, log: Logger): Promise<void> {
+  const { signal } = peer;
+  const newDisk = new Set([...service.newDisk, ...request.new_disk]);
+  const once = () =>
+    service.turns.upstream(async () => {
+      const ticker = tickerFor(request.progress, peer, log);
+      await runUpstream({
+        store: service.store,
+        dbPath: service.dbPath,
+        names: service.specs.map((s) => s.name),
+        roots: () => upstreamRoots(service.specs, service.store, newDisk, log),
+        connect: () => service.open(log, signal),
+        log,
+        print: (line) => peer.send({ operation: 'PRINT', line }),
+        signal,
+        progress: ticker && new UploadProgress(ticker),
+      });
+    });
+  try {
+    await once();
+  } catch (err) {
+    if (!(isZyncError(err) && err.code === 'RESYNC_REQUIRED') || signal.aborted) throw err;
+    // The one-shot would say "run zync-client once": this client is that run.
+    log.info(`${err.message.replace(/;.*$/, '')}: pulling first, then sending`);
+    await service.turns.nextPullEnd(signal);
+    if (signal.aborted) throw stoppedError();
+    await once();
+  }
+}
+
+/** The one-shot's progress display, drawn from here: its status line, or log lines. */
+function tickerFor(mode: UpdateUpstreamHandOff['progress'], peer: HandOffPeer, log: Logger): Ticker | undefined {
+  if (mode === 'status-line') {
+    return new Ticker(
+      (text) => peer.send({ operation: 'PROGRESS', text }),
+      () => peer.send({ operation: 'PROGRESS', text: null }),
+      STATUS_LINE_TIMING,
+    );
+  }
+  if (mode === 'log-lines') return new Ticker((text) => log.info(text), () => undefined, LOG_LINE_TIMING);
+  return undefined;
+}

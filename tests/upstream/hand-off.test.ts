@@ -1,0 +1,186 @@
+// zync-client --update-upstream while a client runs on the same state (the usual service): the
+// one-shot hands the upload to the running client over `<db>.sock` and reports its result as its
+// own — stdout, stderr and exit code — while the running client goes on pulling. A one-shot given
+// other --dirs or another --server is refused with a sentence saying what differs; Ctrl-C cancels
+// the upload as it would in-process. A socket left by a client killed with -9 never blocks: the
+// next client replaces it, and while nobody answers on it the one-shot says "in use" as before.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli, tempDir, waitFor, writeRandomFile, writeText, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
+import { clientArgs, spawnClient, syncedPair, type ClientSetup } from '../client/support.js';
+import { listSessions, runApply, runUpstream, stagingIdFrom } from './support.js';
+
+const lastLine = (text: string) => text.trim().split('\n').at(-1);
+const readText = (file: string) => readFile(file, 'utf8');
+
+describe('upstream: --update-upstream handed to the running client', () => {
+  let e: string;
+  let r: string;
+  let daemon: DaemonHandle;
+  let setup: ClientSetup;
+  let client: SpawnedCli | undefined;
+  const socket = () => `${setup.db}.sock`;
+
+  /** A running client, once it listens for hand-offs (after its first pass). */
+  async function startClient(): Promise<SpawnedCli> {
+    const started = spawnClient(setup, ['--interval', '600']);
+    await waitFor(() => existsSync(socket()) && /pull: /.test(started.stderr()), { what: 'the running client to listen on its socket' });
+    return started;
+  }
+
+  beforeAll(async () => {
+    ({ e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeText(path.join(e, 'a.txt'), 'from E\n');
+    }));
+  });
+  afterEach(async () => {
+    await client?.stop('SIGKILL');
+    client = undefined;
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('stages R\'s edit through the running client, which keeps pulling after it', async () => {
+    client = await startClient();
+    expect((await stat(socket())).mode & 0o777).toBe(0o600);
+    await writeText(path.join(r, 'a.txt'), 'edited on R\n');
+    await writeText(path.join(r, 'new.txt'), 'new on R\n');
+
+    const sent = await runUpstream(setup);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/^Staged 2 changes upstream as session \S+ \(.*; 0 conflicts\)\.$/m);
+    const stagingId = stagingIdFrom(sent.stdout);
+    expect(sent.stdout).toContain(`On E, review and apply it with: zync-apply apply ${stagingId}`);
+    expect(sent.stderr).toContain(`the zync-client running on this state (pid ${client.pid}) sends R's edits`);
+    const sessions = await listSessions(daemon, false);
+    expect(sessions.map((s) => [s.staging_id, s.status, s.file_count])).toEqual([[stagingId, 'complete', 2]]);
+    // The running client says who asked, in its own log.
+    expect(client.stderr()).toMatch(new RegExp(`--update-upstream of pid \\d+: done`));
+
+    // Sent once: asked again, nothing new goes.
+    const again = await runUpstream(setup);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^Nothing new to send upstream: 2 changes are already staged in /m);
+
+    // It goes on pulling: E's new file arrives, and so does the session once applied on E.
+    await writeText(path.join(e, 'later.txt'), 'later from E\n');
+    await waitFor(async () => (await readText(path.join(r, 'later.txt')).catch(() => null)) === 'later from E\n', { what: "E's later file on R" });
+    const applied = await runApply(daemon, ['apply', stagingId, '--non-interactive']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(await readText(path.join(e, 'new.txt'))).toBe('new on R\n');
+
+    // A clean stop removes the socket; a connection that never asked anything does not hold it up.
+    const idle = createConnection(socket());
+    await new Promise((resolve) => idle.once('connect', resolve));
+    expect(await client.stop('SIGTERM'), client.stderr()).toBe(0);
+    idle.destroy();
+    expect(existsSync(socket())).toBe(false);
+  });
+
+  it('refuses other --dirs or another --server, saying what differs, and sends nothing', async () => {
+    client = await startClient();
+    await writeText(path.join(r, 'refused.txt'), 'not sent\n');
+    const before = (await listSessions(daemon)).length;
+
+    const elsewhere = tempDir('zync-r-');
+    const otherDirs = await runUpstream({ ...setup, dirs: { docs: elsewhere } });
+    expect(otherDirs.code, otherDirs.stderr).toBe(2);
+    expect(lastLine(otherDirs.stderr)).toBe(
+      `zync-client: --dirs differs from the running zync-client (pid ${client.pid}), which has docs:${r}: "docs" is ${r} there, ${elsewhere} here; give the same --dirs to hand the upload to it, or stop it first.`,
+    );
+
+    const otherServer = await runUpstream(setup, `ws://127.0.0.1:1`);
+    expect(otherServer.code, otherServer.stderr).toBe(2);
+    expect(lastLine(otherServer.stderr)).toBe(
+      `zync-client: --server ws://127.0.0.1:1 is not the one the running zync-client (pid ${client.pid}) syncs with (${daemon.url}); give the same --server to hand the upload to it, or stop it first.`,
+    );
+    expect(await listSessions(daemon)).toHaveLength(before);
+    await rm(path.join(r, 'refused.txt'));
+  });
+
+  it('Ctrl-C on the one-shot cancels the upload in the running client: exit 3, nothing staged', async () => {
+    client = await startClient();
+    const big = path.join(r, 'big.bin');
+    await writeRandomFile(big, 200 * 1024 * 1024);
+    const stagingRoot = path.join(daemon.stateDir, 'zync-staging');
+    const earlier = new Set(await readdir(stagingRoot).catch(() => []));
+    const sessionsBefore = (await listSessions(daemon)).length;
+
+    const oneShot = spawnCli('client', clientArgs(setup, ['--update-upstream']));
+    const stagingId = await waitFor(
+      async () => {
+        for (const id of await readdir(stagingRoot).catch(() => [])) {
+          if (!earlier.has(id) && (await readdir(path.join(stagingRoot, id)).catch(() => [])).length > 0) return id;
+        }
+        return null;
+      },
+      { intervalMs: 2, timeoutMs: 60_000, what: 'an upstream session receiving bytes' },
+    );
+    oneShot.proc.kill('SIGINT');
+    expect(await oneShot.exited, oneShot.stderr()).toBe(3);
+    expect(lastLine(oneShot.stderr())).toBe('zync-client: Stopped before the upload finished; E keeps nothing of this attempt — run --update-upstream again.');
+    const sessions = await waitFor(
+      async () => {
+        const all = await listSessions(daemon);
+        const ours = all.find((s) => s.staging_id === stagingId);
+        return ours && ours.status !== 'in_progress' ? all : null;
+      },
+      { what: 'the session to be aborted' },
+    );
+    expect(sessions).toHaveLength(sessionsBefore + 1);
+    expect(sessions.find((s) => s.staging_id === stagingId)?.status).toBe('aborted');
+    // The running client is unharmed: it still answers.
+    await rm(big);
+    const next = await runUpstream(setup);
+    expect(next.code, next.stderr).toBe(0);
+  });
+
+  it('a socket left by a client killed with -9 blocks nothing', async () => {
+    client = await startClient();
+    await client.kill9();
+    client = undefined;
+    expect(existsSync(socket())).toBe(true);
+
+    // Nobody holds the state now: the one-shot runs itself, as always.
+    await writeText(path.join(r, 'after-kill.txt'), 'sent in-process\n');
+    const alone = await runUpstream(setup);
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.stderr).not.toContain('the zync-client running on this state');
+    expect(alone.stdout).toMatch(/^Staged 1 change upstream as session /m);
+
+    // The next running client replaces the stale socket and takes hand-offs.
+    client = await startClient();
+    await writeText(path.join(r, 'after-restart.txt'), 'sent by the service\n');
+    const handed = await runUpstream(setup);
+    expect(handed.code, handed.stderr).toBe(0);
+    expect(handed.stderr).toContain(`the zync-client running on this state (pid ${client.pid}) sends R's edits`);
+    expect(handed.stdout).toMatch(/^Staged 1 change upstream as session /m);
+  });
+
+  it('says "in use", as before, when the state\'s holder does not answer on the socket', async () => {
+    // A stale socket (its listener killed with -9), and a live zync-client process holding the
+    // lock that does not listen (an older zync's client, or a --once run).
+    await rm(socket(), { force: true });
+    const listener = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(socket())}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => listener.stdout.once('data', resolve));
+    listener.kill('SIGKILL');
+    await new Promise((resolve) => listener.once('exit', resolve));
+    expect(existsSync(socket())).toBe(true);
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'zync-client'], { stdio: 'ignore' });
+    try {
+      await writeText(`${setup.db}.lock`, `${holder.pid}\n`);
+      const refused = await runUpstream(setup);
+      expect(refused.code, refused.stderr).toBe(8);
+      expect(lastLine(refused.stderr)).toBe(`zync-client: Another zync-client (pid ${holder.pid}) is using the client state ${setup.db}; stop it first.`);
+    } finally {
+      holder.kill('SIGKILL');
+      await rm(`${setup.db}.lock`, { force: true });
+      await rm(socket(), { force: true });
+    }
+  });
+});
