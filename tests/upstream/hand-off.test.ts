@@ -10,7 +10,7 @@ import { createConnection } from 'node:net';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { spawnCli, tempDir, waitFor, writeRandomFile, writeText, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
+import { spawnCli, startDaemon, tempDir, waitFor, writeRandomFile, writeText, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
 import { clientArgs, spawnClient, syncedPair, type ClientSetup } from '../client/support.js';
 import { listSessions, runApply, runUpstream, stagingIdFrom } from './support.js';
 
@@ -160,6 +160,35 @@ describe('upstream: --update-upstream handed to the running client', () => {
     expect(handed.code, handed.stderr).toBe(0);
     expect(handed.stderr).toContain(`the zync-client running on this state (pid ${client.pid}) sends R's edits`);
     expect(handed.stdout).toMatch(/^Staged 1 change upstream as session /m);
+  });
+
+  it('pulls first where R must (E\'s log recreated), then sends: exit 0, not 13', async () => {
+    // E's own state, so that recreating its database leaves the other tests' daemon alone.
+    const pair = await syncedPair(async (e) => writeText(path.join(e, 'a.txt'), 'base\n'));
+    const first = pair.daemon;
+    let second: DaemonHandle | undefined;
+    const running = spawnClient(pair.setup, ['--interval', '600', '--log-level', 'debug']);
+    try {
+      await waitFor(() => existsSync(`${pair.setup.db}.sock`) && /pull: /.test(running.stderr()), { what: 'the running client to listen' });
+      await first.stop();
+      for (const suffix of ['', '-wal', '-shm']) await rm(`${first.db}${suffix}`, { force: true });
+      // The running client is between two reconnection attempts for at least 4 s: the one-shot's
+      // upload meets the new log before the running client's pull does.
+      await waitFor(() => [...running.stderr().matchAll(/Retrying in (\d+\.\d) s/g)].some((m) => Number(m[1]) >= 4), {
+        timeoutMs: 30_000,
+        what: 'a reconnection delay of 4 s or more',
+      });
+      second = await startDaemon({ dirs: { docs: pair.e }, db: first.db, port: first.port });
+      await writeText(path.join(pair.r, 'a.txt'), 'R edit\n');
+      const sent = await runUpstream({ ...pair.setup, daemon: second });
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(sent.stderr).toContain("E's change log was recreated since R last synced: pulling first, then sending");
+      expect(sent.stdout).toMatch(/^Staged 1 change upstream as session /m);
+      expect((await listSessions(second, false)).map((s) => s.file_count)).toEqual([1]);
+    } finally {
+      await running.stop('SIGKILL');
+      await second?.stop();
+    }
   });
 
   it('says "in use", as before, when the state\'s holder does not answer on the socket', async () => {
