@@ -11,7 +11,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCli, startDaemon, tempDir, waitFor, writeRandomFile, writeText, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
-import { clientArgs, spawnClient, syncedPair, type ClientSetup } from '../client/support.js';
+import { clientArgs, conflictCopies, spawnClient, syncedPair, type ClientSetup } from '../client/support.js';
 import { listSessions, runApply, runUpstream, stagingIdFrom } from './support.js';
 
 const lastLine = (text: string) => text.trim().split('\n').at(-1);
@@ -67,12 +67,15 @@ describe('upstream: --update-upstream handed to the running client', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^Nothing new to send upstream: 2 changes are already staged in /m);
 
-    // It goes on pulling: E's new file arrives, and so does the session once applied on E.
-    await writeText(path.join(e, 'later.txt'), 'later from E\n');
-    await waitFor(async () => (await readText(path.join(r, 'later.txt')).catch(() => null)) === 'later from E\n', { what: "E's later file on R" });
+    // It goes on pulling: the session applied on E comes back as R's own edits (no conflict
+    // copy), and E's later file arrives after it.
     const applied = await runApply(daemon, ['apply', stagingId, '--non-interactive']);
     expect(applied.code, applied.stderr).toBe(0);
     expect(await readText(path.join(e, 'new.txt'))).toBe('new on R\n');
+    await writeText(path.join(e, 'later.txt'), 'later from E\n');
+    await waitFor(async () => (await readText(path.join(r, 'later.txt')).catch(() => null)) === 'later from E\n', { what: "E's later file on R" });
+    expect(await conflictCopies(r)).toEqual([]);
+    expect(await readText(path.join(r, 'a.txt'))).toBe('edited on R\n');
 
     // A clean stop removes the socket; a connection that never asked anything does not hold it up.
     const idle = createConnection(socket());
