@@ -7,6 +7,7 @@ import type { Problem } from './apply-batch.js';
 import { describeClose, type Connection } from './connection.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import type { PassSummary, PullEngine } from './pull-engine.js';
+import { PassTurns } from './pass-turns.js';
 import { CONFLICT_COPIES_NOTE, connectFirst, retryDelayMs, runContinuous, runOnce } from './runner.js';
 import { ZyncError } from '@zync/common';
 
@@ -182,6 +183,48 @@ describe('runContinuous', () => {
       ['info', '3'],
       ['debug', '0'],
     ]);
+  });
+});
+
+describe('runContinuous taking turns with upstream passes handed to it', () => {
+  it('never pulls during an upstream pass, and pulls once more after it', async () => {
+    const controller = new AbortController();
+    const turns = new PassTurns();
+    const events: string[] = [];
+    let releaseUpload!: () => void;
+    const upload = turns.upstream(
+      () =>
+        new Promise<void>((resolve) => {
+          events.push('upload start');
+          releaseUpload = () => {
+            events.push('upload end');
+            resolve();
+          };
+        }),
+    );
+    const connection = {
+      url: 'ws://127.0.0.1:8000',
+      hello: { log_id: 'L', last_sequence: 7 },
+      isOpen: true,
+      onPush: () => () => undefined,
+      onClose: () => () => undefined,
+      close: async () => undefined,
+    } as unknown as Connection;
+    let passes = 0;
+    const engine = {
+      pass: async () => {
+        events.push('pull');
+        if (++passes === 2) controller.abort();
+        return summary([], []);
+      },
+    } as unknown as PullEngine;
+    const running = runContinuous({ engine, connect: async () => connection, logger: createLogger('test', 'silent'), signal: controller.signal, intervalSeconds: 60, turns });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(events).toEqual(['upload start']);
+    releaseUpload();
+    await upload;
+    await running;
+    expect(events).toEqual(['upload start', 'upload end', 'pull', 'pull']);
   });
 });
 
