@@ -143,6 +143,35 @@ describe('upstream: --update-upstream handed to the running client', () => {
     expect(next.code, next.stderr).toBe(0);
   });
 
+  it('the running client stopped during the upload (systemctl stop): the one-shot says so, exit 3, nothing staged', async () => {
+    client = await startClient();
+    const big = path.join(r, 'big-stop.bin');
+    await writeRandomFile(big, 200 * 1024 * 1024);
+    const stagingRoot = path.join(daemon.stateDir, 'zync-staging');
+    const earlier = new Set(await readdir(stagingRoot).catch(() => []));
+
+    const oneShot = spawnCli('client', clientArgs(setup, ['--update-upstream']));
+    const stagingId = await waitFor(
+      async () => {
+        for (const id of await readdir(stagingRoot).catch(() => [])) {
+          if (!earlier.has(id) && (await readdir(path.join(stagingRoot, id)).catch(() => [])).length > 0) return id;
+        }
+        return null;
+      },
+      { intervalMs: 2, timeoutMs: 60_000, what: 'an upstream session receiving bytes' },
+    );
+    const pid = client.pid;
+    expect(await client.stop('SIGTERM'), client.stderr()).toBe(0);
+    client = undefined;
+    expect(await oneShot.exited, oneShot.stderr()).toBe(3);
+    expect(lastLine(oneShot.stderr())).toBe(
+      `zync-client: The running zync-client (pid ${pid}) stopped before the upload finished; E keeps nothing of this attempt — run --update-upstream again.`,
+    );
+    expect(existsSync(socket())).toBe(false);
+    await waitFor(async () => (await listSessions(daemon)).find((s) => s.staging_id === stagingId)?.status === 'aborted', { what: 'the session to be aborted' });
+    await rm(big);
+  });
+
   it('a socket left by a client killed with -9 blocks nothing', async () => {
     client = await startClient();
     await client.kill9();

@@ -23,6 +23,8 @@ export interface HandOffPeer {
   send(event: HandOffEvent): void;
   /** Aborted on CANCEL, when the one-shot goes away, or when this client stops. */
   signal: AbortSignal;
+  /** Aborted when this client stops. */
+  stopping: AbortSignal;
 }
 
 export type HandOffHandler = (request: UpdateUpstreamHandOff, peer: HandOffPeer) => Promise<HandOffDone>;
@@ -126,7 +128,7 @@ export class HandOffServer {
         }
         if (started) continue; // one request per connection
         started = true;
-        const job = handle(request, { send, signal }).then(finish, (err: unknown) => {
+        const job = handle(request, { send, signal, stopping: this.stopping.signal }).then(finish, (err: unknown) => {
           logger.error(`--update-upstream for pid ${request.pid} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
           finish({ operation: 'DONE', status: 'error', code: null, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
         });

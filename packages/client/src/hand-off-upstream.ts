@@ -3,7 +3,7 @@
 // the upstream pass in its turn between two pulls (PassTurns: never during a pull), with the
 // one-shot's log level and progress display, and returns the outcome as the one-shot's exit would
 // be. R must pull first (E's log recreated, exit 13 in-process): this client pulls, then sends.
-import { HandOffLogLevel, createForwardingLogger, isZyncError, type DirSpec, type HandOffDone, type HandOffSetup, type Logger, type UpdateUpstreamHandOff } from '@zync/common';
+import { HandOffLogLevel, ZyncError, createForwardingLogger, isZyncError, type DirSpec, type HandOffDone, type HandOffSetup, type Logger, type UpdateUpstreamHandOff } from '@zync/common';
 import type { Connection } from './connection.js';
 import { handOffMismatch } from './core/hand-off-match.js';
 import type { HandOffHandler, HandOffPeer } from './hand-off-server.js';
@@ -54,6 +54,10 @@ export function serveUpstream(service: UpstreamService): HandOffHandler {
       return { operation: 'DONE', status: 'ok' };
     } catch (err) {
       logger.info(`--update-upstream of pid ${request.pid}: ${err instanceof Error ? err.message : String(err)}`);
+      // Stopped here (systemctl stop), not by the one-shot's Ctrl-C: said as such.
+      if (peer.stopping.aborted && isZyncError(err) && err.code === 'CONNECTION_FAILED') {
+        return failed(new ZyncError('CONNECTION_FAILED', `The running zync-client (pid ${process.pid}) stopped before the upload finished; E keeps nothing of this attempt — run --update-upstream again.`));
+      }
       return failed(err);
     }
   };
