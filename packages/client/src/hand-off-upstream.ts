@@ -47,7 +47,8 @@ export function serveUpstream(service: UpstreamService): HandOffHandler {
       peer.send({ operation: 'LOG', level: HandOffLogLevel.catch('info').parse(level), msg, fields }),
     );
     log.info(`the zync-client running on this state (pid ${process.pid}) sends R's edits`);
-    if (turns.running === 'pull') log.info('it is pulling E\'s changes; the upload starts once that pass ends');
+    if (turns.running === 'pull') log.info("it is pulling E's changes; the upload starts once that pass ends");
+    if (turns.running === 'upstream') log.info('it is sending for another --update-upstream; this one starts once that one ends');
     try {
       await sendFor(service, request, peer, log);
       logger.info(`--update-upstream of pid ${request.pid}: done`);
