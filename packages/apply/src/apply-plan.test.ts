@@ -68,6 +68,7 @@ const session = (status: StagingSession['status']): StagingSession => ({
   staging_id: 'S',
   client_id: 'c',
   host_name: null,
+  applied_from: null,
   status,
   created: 0,
   updated: 0,

@@ -390,6 +390,9 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   const leftovers = (await removeTempFilesFor(unfinished)) + (await removeTempFilesBelow(backupDir));
   if (leftovers > 0) ctx.print(`Removed ${leftovers} temp file(s) left by an interrupted apply of ${stagingId}.`);
 
+  // Where E's log stands before E's files are looked at: R takes E's entries up to it as older
+  // than E's decision on its edits (UPSTREAM_STATUS's applied_from), and waits for the later ones.
+  ctx.staging.transaction(() => ctx.staging.noteApplyStart(stagingId, ctx.daemon.lastSequence()));
   // Look at everything first: without someone to ask, a conflict refuses the whole session
   // before anything changes.
   const states = await readCurrentStates(entries, rootOf, ctx.stop);

@@ -6,6 +6,7 @@ const session = (over: Partial<StagingSession> = {}): StagingSession => ({
   staging_id: 'S1',
   client_id: 'r1',
   host_name: null,
+  applied_from: null,
   status: 'complete',
   created: 1,
   updated: Date.UTC(2026, 0, 2),

@@ -11,6 +11,7 @@ const session = (over: Partial<StagingSession> = {}): StagingSession => ({
   staging_id: '20261122-184700-3fa9c1',
   client_id: 'zync-client-1',
   host_name: null,
+  applied_from: null,
   status: 'complete',
   created: Date.UTC(2026, 10, 22, 18, 47, 0),
   updated: Date.UTC(2026, 10, 22, 18, 47, 5),

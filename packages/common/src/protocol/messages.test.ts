@@ -100,6 +100,19 @@ describe('UpstreamStatusResponse', () => {
     });
     expect(parsed.sessions.map((s) => s.state)).toEqual(['discarded', 'pending']);
   });
+
+  it('keeps an applied session\'s applied_from, and reads a malformed one as absent (R judges as before)', () => {
+    const parsed = UpstreamStatusResponse.parse({
+      id: 1,
+      status: 'ok',
+      sessions: [
+        { staging_id: 'S1', state: 'applied', applied_from: 42 },
+        { staging_id: 'S2', state: 'applied', applied_from: 'soon' },
+        { staging_id: 'S3', state: 'applied' },
+      ],
+    });
+    expect(parsed.sessions.map((s) => s.applied_from)).toEqual([42, undefined, undefined]);
+  });
 });
 
 describe('error codes a newer peer added', () => {

@@ -307,9 +307,20 @@ export const FinalizeUpstreamResponse = ok({
  */
 export const UpstreamSessionState = z.enum(['pending', 'partly_applied', 'applied', 'discarded', 'aborted', 'uploading', 'unknown']);
 export type UpstreamSessionState = z.infer<typeof UpstreamSessionState>;
-/** One entry per distinct staging id asked about, in the order asked. */
+/**
+ * One entry per distinct staging id asked about, in the order asked. Added later, for an applied
+ * session: `applied_from`, E's last log sequence when zync-apply began applying it — E's entries
+ * up to it predate E's decision on R's edits, which later entries carry. Absent from an older
+ * daemon, for a session applied by an older zync-apply, and for every other state.
+ */
 export const UpstreamStatusResponse = ok({
-  sessions: z.array(z.object({ staging_id: z.string(), state: UpstreamSessionState.catch('pending') })),
+  sessions: z.array(
+    z.object({
+      staging_id: z.string(),
+      state: UpstreamSessionState.catch('pending'),
+      applied_from: z.number().int().nonnegative().optional().catch(undefined),
+    }),
+  ),
 });
 
 export type PingResponse = z.infer<typeof PingResponse>;

@@ -171,7 +171,12 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
 
     sessionStates(clientId, stagingIds) {
       const found = new Map(staging.sessionsOfClient(clientId, stagingIds).map((s) => [s.staging_id, s]));
-      return [...new Set(stagingIds)].map((id) => ({ staging_id: id, state: sessionState(found.get(id) ?? null) }));
+      return [...new Set(stagingIds)].map((id) => {
+        const session = found.get(id) ?? null;
+        const state = sessionState(session);
+        const from = state === 'applied' ? (session?.applied_from ?? null) : null;
+        return { staging_id: id, state, ...(from === null ? {} : { applied_from: from }) };
+      });
     },
 
     /** Shutdown: every connection was closed; wait until their writes, records and cleanups end. */

@@ -94,6 +94,20 @@ describe('StagingStore.sessionsOfClient', () => {
   });
 });
 
+describe('StagingStore.noteApplyStart', () => {
+  it('notes where the log stood when an apply first began, once, and not for a session an older apply touched already', () => {
+    const s = openStaging();
+    stage(s, 'S1');
+    stage(s, 'S2');
+    s.noteApplyStart('S1', 10);
+    s.noteApplyStart('S1', 20); // a second run keeps the first's
+    s.markEntryApplied('S2', 'd', 'a', { resolution: 'upstream', backup: null, copy_path: null, now: 3 });
+    s.noteApplyStart('S2', 30);
+    expect(s.getSession('S1')?.applied_from).toBe(10);
+    expect(s.getSession('S2')?.applied_from).toBeNull();
+  });
+});
+
 describe('migration 006 (discarded sessions)', () => {
   it('keeps the sessions and entries of a database made before it', () => {
     const p = dbPath();

@@ -24,6 +24,8 @@ export interface StagingSession {
   conflict_count: number;
   total_bytes: number;
   reason: string | null;
+  /** E's last log sequence when zync-apply first began applying it (null: not begun, or by an older zync-apply). */
+  applied_from: number | null;
 }
 
 export interface StagedEntry {
@@ -153,6 +155,20 @@ export class StagingStore {
         .prepare(`UPDATE staging_sessions SET status = 'aborted', reason = ?, updated = ? WHERE staging_id = ? AND status = 'in_progress'`)
         .run(reason, now, stagingId).changes === 1
     );
+  }
+
+  /**
+   * Notes where E's log stands as an apply begins, before it looks at E's files: once, and only
+   * while no entry has been touched (a run of an older zync-apply may have written some already,
+   * and E's entries since would pass for ones that predate the apply).
+   */
+  noteApplyStart(stagingId: string, sequence: number): void {
+    this.db
+      .prepare(
+        `UPDATE staging_sessions SET applied_from = ? WHERE staging_id = ? AND status = 'complete' AND applied_from IS NULL
+           AND NOT EXISTS (SELECT 1 FROM staging_entries WHERE staging_id = ? AND apply_state != 'pending')`,
+      )
+      .run(sequence, stagingId, stagingId);
   }
 
   /** complete -> applied; returns false when the session was not complete. */
