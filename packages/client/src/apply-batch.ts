@@ -758,6 +758,13 @@ async function applyRound(
         case 'forget':
           result.removals.push({ base_dir: entry.base_dir, path: entry.path });
           return;
+        case 'await-apply': {
+          // Seen (a resync keeps it), otherwise as it was: the apply's own entry decides.
+          const recorded = records.getEntry(entry.base_dir, entry.path);
+          if (recorded) result.upserts.push({ ...recorded, seen_gen: generation });
+          logger.debug(`${entry.base_dir}/${entry.path}: E's entry predates its apply of ${action.staging_id ?? 'R\'s session'}; waiting for the apply's own entry`);
+          return;
+        }
         case 'delete-file': {
           await discardPartials(entry.base_dir, entry.path);
           const current = lstatState(abs);

@@ -408,13 +408,26 @@ export class PullEngine {
     // What R staged at these paths (usually nothing), each session marked settled where E says it
     // was applied: asked after the page was fetched, and zync-apply logs the files where it kept
     // E's version in the transaction that marks the session applied, so such an entry in the page
-    // always meets "applied". Labelled race: a session applied after E's earlier entry for the path
-    // but with its own entry not yet in this page (a later page) reads as settled against that
-    // earlier entry, and R's edit goes to a conflict copy; E's apply then arrives as E's change
-    // (nothing lost, and R converges).
+    // always meets "applied". An entry E logged before that apply began (its applied_from) is
+    // older than the apply's outcome, which a later entry (perhaps a later page) brings: against
+    // it the session is applied later, not settled (core/plan-pull.ts, awaitsApply). Labelled
+    // race: an entry E logged for the path after the apply began and before the apply reached the
+    // path (or from a daemon or zync-apply older than applied_from) reads as settled, and R's
+    // edit goes to a conflict copy; E's apply then arrives as E's change (nothing lost, R converges).
     const stagedFound: ReadonlyMap<string, readonly StagedRecord[]> = this.options.staged?.lookup(connection.hello.log_id, entries) ?? new Map();
-    const applied = stagedFound.size === 0 ? new Set<string>() : await appliedSessions(connection, [...stagedFound.values()].flat());
-    const stagedNow = new Map([...stagedFound].map(([key, rows]) => [key, rows.map((row): StagedRecord & StagedAtPath => (applied.has(row.staging_id) ? { ...row, settled: true } : row))]));
+    const applied = stagedFound.size === 0 ? new Map<string, number | null>() : await appliedSessions(connection, [...stagedFound.values()].flat());
+    const sequenceAt = new Map(entries.map((entry) => [entryKeyString(entry), entry.sequence]));
+    const stagedNow = new Map(
+      [...stagedFound].map(([key, rows]) => [
+        key,
+        rows.map((row): StagedRecord & StagedAtPath => {
+          if (!applied.has(row.staging_id)) return row;
+          const from = applied.get(row.staging_id) ?? null;
+          const older = from !== null && (sequenceAt.get(key) ?? Number.POSITIVE_INFINITY) <= from;
+          return older ? { ...row, appliedLater: true } : { ...row, settled: true };
+        }),
+      ]),
+    );
     // Before anything is renamed: after a kill -9 ahead of this batch's record, R can still tell
     // the files it placed (E's) from files of its own; and a file of R's holding content E held
     // at its path within the page is E's (placementsOf). Only for dirs R syncs: no other entry is
@@ -482,16 +495,17 @@ export class PullEngine {
 }
 
 /**
- * Of the sessions these staged rows name, those E reports applied (UPSTREAM_STATUS). A daemon too
- * old to answer names none: R's edits then wait as before.
+ * Of the sessions these staged rows name, those E reports applied (UPSTREAM_STATUS), each with
+ * where E's log stood when its apply began (null: not said). A daemon too old to answer names
+ * none: R's edits then wait as before.
  */
-async function appliedSessions(connection: Connection, rows: readonly StagedRecord[]): Promise<Set<string>> {
+async function appliedSessions(connection: Connection, rows: readonly StagedRecord[]): Promise<Map<string, number | null>> {
   const ids = [...new Set(rows.map((r) => r.staging_id))];
-  const applied = new Set<string>();
+  const applied = new Map<string, number | null>();
   try {
     for (let at = 0; at < ids.length; at += MAX_STATUS_IDS) {
       const answer = await connection.request('UPSTREAM_STATUS', { staging_ids: ids.slice(at, at + MAX_STATUS_IDS) });
-      for (const s of answer.sessions) if (s.state === 'applied') applied.add(s.staging_id);
+      for (const s of answer.sessions) if (s.state === 'applied') applied.set(s.staging_id, s.applied_from ?? null);
     }
   } catch (err) {
     if (!(isZyncError(err) && err.code === 'UNKNOWN_OPERATION')) throw err;

@@ -239,6 +239,35 @@ describe('planEntry: permission bits, three-way beside the content', () => {
     });
   });
 
+  // E applied the session, but logged this entry before its apply began (the apply's own entry is
+  // in a later page): the apply's outcome for the path is still to come, so R's file waits for it.
+  describe("R's edit in a session E applied after this entry", () => {
+    const later = (checksum: string, mode = 0o644): StagedAtPath => ({ kind: 'file', operation: 'modify', checksum, base_checksum: A, mode, base_mode: 0o644, staging_id: 'S1', appliedLater: true });
+    it.each<[string, StagedAtPath[], ChangeEntry, LocalState, string]>([
+      ['E changed the content before the apply took R\'s edit or kept its own', [later(C)], entry('modify'), file({ size: 9, checksum: C }), 'await-apply'],
+      ['E chmodded before the apply (R edited and chmodded)', [later(C, 0o700)], entry('modify', { checksum: A, mode: 0o755 }), file({ size: 9, checksum: C, mode: 0o700 }), 'await-apply'],
+      // R's file is not what the session sent: the usual rules, as for a session still waiting
+      ['R edited again since staging', [later(C)], entry('modify'), file({ size: 9, checksum: D }), 'fetch keeping a copy'],
+      ['R holds E\'s content already', [later(C)], entry('modify', { mtime: 1000 }), file({ checksum: B }), 'record'],
+      ['R undid its edit', [later(C)], entry('modify'), file(), 'fetch'],
+      // Another session of R's is settled against this entry: E's entry is that apply's outcome
+      ['an earlier session settled against this entry', [{ ...later(D), appliedLater: false, settled: true }, later(C)], entry('modify'), file({ size: 9, checksum: C }), 'fetch keeping a copy'],
+    ])('%s', (_name, staged, e, local, expected) => {
+      expect(describeAction(planEntry({ entry: e, recorded: rec(), local, staged, inDir: true }))).toBe(expected);
+    });
+
+    it("is R's edit returned where E's entry holds what the session sent", () => {
+      const input = { entry: entry('modify', { checksum: C }), recorded: rec(), local: file({ size: 9, checksum: D }), inDir: true };
+      expect(planEntry({ ...input, staged: [later(C)] })).toMatchObject({ type: 'record-staged' });
+    });
+
+    it('plans nothing on disk for it: neither a copy nor a download', () => {
+      const plan = planPull([{ entry: entry('modify'), recorded: rec(), local: file({ size: 9, checksum: C }), staged: [later(C)], inDir: true }]);
+      expect(plan.attributes).toMatchObject([{ type: 'await-apply', staging_id: 'S1' }]);
+      expect(plan.download).toEqual([]);
+    });
+  });
+
   it("leaves E's chmod for later where R's staged record predates base bits: E applying it brings them", () => {
     const staged: StagedAtPath[] = [{ kind: 'file', operation: 'modify', checksum: C, base_checksum: A, mode: 0o644 }];
     const input = { entry: entry('modify', { checksum: A, mode: 0o755 }), recorded: rec(), local: file({ size: 9, checksum: C }), inDir: true };

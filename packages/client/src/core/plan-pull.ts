@@ -63,6 +63,11 @@ export interface StagedAtPath {
    * so R's edit it sent, where E's entry is not it, was not taken (keep E's, keep both).
    */
   settled?: boolean;
+  /**
+   * E reports that session applied, but its apply began only after E logged this entry
+   * (UPSTREAM_STATUS's applied_from): E's decision on R's edit comes in a later entry for the path.
+   */
+  appliedLater?: boolean;
 }
 
 /**
@@ -163,7 +168,12 @@ export type PullAction =
   /** Remove the directory once empty (a non-empty one holds R's files and is kept). */
   | { type: 'delete-dir'; entry: ChangeEntry; local: LocalState }
   /** Drop the record; leave the disk alone (nothing there, or something R made itself). */
-  | { type: 'forget'; entry: ChangeEntry; local: LocalState };
+  | { type: 'forget'; entry: ChangeEntry; local: LocalState }
+  /**
+   * Leave R's file and its record as they are: E's entry is older than E's apply of the session
+   * holding R's file (`staging_id`), whose outcome for the path a later entry brings (awaitsApply).
+   */
+  | { type: 'await-apply'; entry: ChangeEntry; local: LocalState; staging_id: string | undefined };
 
 /** Order in which a batch is executed; see planPull. */
 export const PHASES = ['mkdir', 'copy', 'download', 'attributes', 'delete-files', 'delete-dirs', 'replace-dirs', 'dir-modes'] as const;
@@ -297,6 +307,20 @@ function declinedEdit(input: PlanInput): { content: ReadonlySet<string>; bits: n
   return { content, bits: sentBits ? bits : null };
 }
 
+/**
+ * The session whose outcome for the path is still to come, where R's file holds what it sent: E
+ * applied it, but E logged this entry (other content) before its apply began, so the apply's own
+ * entry for the path follows — R's content written, or E's file logged again where E kept it.
+ * Judged now, as settled, R's edit would read as not taken and go to a conflict copy that E's next
+ * entry may make identical to R's file. Not where another session is settled against this entry
+ * (E's entry then is that apply's outcome).
+ */
+function awaitsApply(input: PlanInput, held: string): StagedAtPath | undefined {
+  const staged = input.staged ?? [];
+  if (staged.some((s) => s.settled === true)) return undefined;
+  return staged.find((s) => s.appliedLater === true && s.kind === 'file' && s.operation !== 'delete' && s.checksum === held);
+}
+
 /** Plans one path. `sources` maps content checksums to intact local files holding them. */
 export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKey> = new Map()): PullAction {
   const { entry, recorded, local } = input;
@@ -371,6 +395,8 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
         return { type: 'record', entry, local, keepBase: false, ...(modes?.keptR ? { keepBits: modes.bits } : {}) };
       }
       if (edit === 'unchanged') return fetch(false);
+      const awaited = awaitsApply(input, held);
+      if (awaited) return { type: 'await-apply', entry, local, staging_id: awaited.staging_id };
       // R's edit was settled on E without being taken: E's version stands over it, as over a
       // change E made after R's edit (R's is kept as a conflict copy).
       if (declined.content.has(held)) return fetch(true);
@@ -406,6 +432,7 @@ export function phaseOf(action: PullAction): Phase {
     case 'record':
     case 'record-staged':
     case 'forget':
+    case 'await-apply':
       return 'attributes';
     case 'delete-file':
       return 'delete-files';
