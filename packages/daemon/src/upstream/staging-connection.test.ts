@@ -478,6 +478,27 @@ describe('upstream staging', () => {
     expect(staging().getSession(id)).toMatchObject({ status: 'complete', file_count: 2, received_count: 2 });
   });
 
+  it("counts in its log line only the files the finalized session holds from E's own copies", async () => {
+    const content = Buffer.alloc(300 * 1024, 7);
+    await writeFile(nodePath.join(root, 'old.bin'), content);
+    store.recordChanges([{ operation: 'add', kind: 'file', base_dir: 'docs', path: 'old.bin', checksum: sha256(content), size: content.length, mtime: 1, mode: 0o644 }]);
+    const logged = vi.spyOn(log, 'info');
+    try {
+      const c = open();
+      const id = await c.prepare(2);
+      for (const path of ['a.bin', 'b.bin']) expect(await c.reply(c.upload(path, content, null, { from_e: true }))).toMatchObject({ status: 'ok' });
+      // R took b.bin back out (it changed on R after E staged it) and sent it again with its bytes.
+      expect(await c.reply(c.request({ operation: 'DROP_UPSTREAM_FILE', base_dir: 'docs', path: 'b.bin', staged: true }))).toMatchObject({ status: 'ok' });
+      const again = c.upload('b.bin', content, null);
+      c.sendBytes(again, content, 64 * 1024);
+      expect(await c.reply(again)).toMatchObject({ status: 'ok' });
+      expect(await c.finalize()).toMatchObject({ status: 'ok', file_count: 2 });
+      expect(logged).toHaveBeenCalledWith({ staging_id: id, file_count: 2, conflict_count: 0, from_e: 1 }, 'upstream session staged');
+    } finally {
+      logged.mockRestore();
+    }
+  });
+
   it('takes staged entries back out when R asks (staged: true), and finalizes the rest', async () => {
     const c = open();
     const id = await c.prepare(4);

@@ -33,6 +33,7 @@ import {
 import type { UpstreamConnection, UpstreamContext, UpstreamRequest } from '../server/upstream-port.js';
 import { classifyStagedEntry, eChangeOf, entryTokens, upstreamOperation } from './classify.js';
 import type { CopySource } from './copies-on-e.js';
+import { summarizeStaged } from './staged-summary.js';
 import type { StagedEntry, StagingStore } from './staging-store.js';
 import {
   checkAllArrived,
@@ -78,8 +79,8 @@ interface LiveSession extends SessionView {
   /** Resolves when the session's directory exists. */
   dirReady: Promise<void>;
   staged: number;
-  /** Of those, files staged from E's own copies (from_e): said in the session's log line. */
-  fromE: number;
+  /** Entry numbers staged from E's own copies (from_e), for the session's log line (summarizeStaged). */
+  fromE: Set<number>;
   uploads: Set<Upload>;
   nextEntry: number;
   /** Roots E refused entries for as unavailable (ROOT_UNAVAILABLE): named in the log once, and in an abort's reason. */
@@ -228,7 +229,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       dir,
       dirReady: mkdir(dir, { recursive: true }).then(() => undefined),
       staged: 0,
-      fromE: 0,
+      fromE: new Set(),
       uploads: new Set(),
       nextEntry: 1,
       refusedRoots: new Set(),
@@ -366,7 +367,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
         }
         committed = true;
         if (!(await record(up, req.checksum))) throw sessionGone(s);
-        s.fromE++;
+        s.fromE.add(up.entryNo);
         ctx.log.debug({ staging_id: s.staging_id, path: `${req.base_dir}/${req.path}`, source: source.what, bytes: req.size }, "upstream file staged from E's own copy");
         return;
       }
@@ -535,7 +536,8 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
           throw incomplete;
         }
         // Aborted, not left open to be sent again: nothing of such a session is ever appliable.
-        const clash = checkNothingBelowFiles(s, deps.store.listEntries(s.staging_id));
+        const entries = deps.store.listEntries(s.staging_id);
+        const clash = checkNothingBelowFiles(s, entries);
         if (clash) {
           abortSession(s, clash.message);
           throw clash;
@@ -549,10 +551,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
         const done = deps.store.completeSession(s.staging_id, now());
         if (!done) throw new ZyncError('UPSTREAM_STATE', `Staging session ${s.staging_id} is no longer in progress.`);
         s.status = 'complete';
-        ctx.log.info(
-          { staging_id: s.staging_id, file_count: done.file_count, conflict_count: done.conflict_count, ...(s.fromE > 0 ? { from_e: s.fromE } : {}) },
-          'upstream session staged',
-        );
+        ctx.log.info(summarizeStaged(done, entries, s.fromE), 'upstream session staged');
         const ok: FinalizeUpstreamResponse = {
           id,
           status: 'ok',
