@@ -4,6 +4,8 @@
 // E, the rename reaches R back and both trees are equal. When E's copy changed since E recorded
 // it (written through a hard link outside the root, which E's watcher cannot see), E asks for
 // the bytes and R sends them: what is staged and applied is still R's content.
+// A file R sent in a session still waiting on E and renamed since is staged from that session's
+// staged copy the same way.
 // (Before: the whole renamed file was uploaded again, and E staged it from R's bytes.)
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, writeFile, copyFile } from 'node:fs/promises';
@@ -59,6 +61,39 @@ describe("upstream: content E already holds is staged from E's own copy", () => 
     const applied = await runApply(daemon, ['apply', stagingId, '--force', '--non-interactive']);
     expect(applied.code, applied.stderr).toBe(0);
     expect((await readFile(path.join(e, 'static', 'big.bin'))).equals(big)).toBe(true);
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    await expectSameTree(r, e);
+  });
+
+  it('R renames a large file it sent in a session still waiting: staged from that session, both sessions apply', async () => {
+    const { e, r, daemon, setup } = await pair({ 'notes.txt': Buffer.from('notes\n') });
+    const made = randomBytes(BIG); // made on R: E holds it only staged
+    await writeFile(path.join(r, 'made.bin'), made);
+    const sent = await runUpstream(setup);
+    expect(sent.code, sent.stderr).toBe(0);
+    const first = stagingIdFrom(sent.stdout);
+
+    await rename(path.join(r, 'made.bin'), path.join(r, 'moved.bin'));
+    const proxy = await startProxy({ targetPort: daemon.port });
+    let result;
+    try {
+      result = await runUpstream(setup, proxy.url);
+      expect(proxy.bytes.toTarget).toBeLessThan(BIG / 8);
+    } finally {
+      await proxy.close();
+    }
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("  1 file (4.0 MiB) taken from E's own copies, not sent.\n");
+    const second = stagingIdFrom(result.stdout);
+    expect(daemon.stderr()).toMatch(new RegExp(`upstream file staged from E's own copy.*staged ${first}/`));
+
+    for (const id of [first, second]) {
+      const applied = await runApply(daemon, ['apply', id, '--force', '--non-interactive']);
+      expect(applied.code, applied.stderr).toBe(0);
+    }
+    expect((await readFile(path.join(e, 'moved.bin'))).equals(made)).toBe(true);
     await waitForDaemonToSee(daemon, 'docs', e);
     const pulled = await runClientOnce(setup);
     expect(pulled.code, pulled.stderr).toBe(0);

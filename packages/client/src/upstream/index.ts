@@ -292,14 +292,16 @@ async function planAndSend(
           scanned,
           Date.now(),
         );
-      // Contents R received from E at some path: E likely holds them still (a rename or copy on R).
+      // Contents E likely holds still (a rename or copy on R): received from E at some path, or
+      // sent in a session whose record stands (waiting on E, its staged copy there).
       const large = plan.entries.flatMap((e) => (e.checksum !== null && e.size >= MIN_FROM_E_BYTES ? [e.checksum] : []));
-      const receivedContents = new Set(large.length > 0 ? store.findByChecksums(large, 1).keys() : []);
+      const contentsOnE = new Set(large.length > 0 ? store.findByChecksums(large, 1).keys() : []);
+      for (const r of staged.values()) if (r.kind === 'file' && r.operation !== 'delete' && r.checksum !== null) contentsOnE.add(r.checksum);
       const daemonTakesFromE = open.hello.upstream_from_e === true;
       let result;
       try {
         result = await sendSession(open, dirs, plan.entries, {
-          fromE: (entry) => offersFromE(entry, receivedContents, daemonTakesFromE),
+          fromE: (entry) => offersFromE(entry, contentsOnE, daemonTakesFromE),
           ...(signal ? { signal } : {}),
           onFinalize: (stagingId, went) => {
             finalizing = true;

@@ -18,7 +18,7 @@ export const ERROR_CODES = [
   'UPSTREAM_STATE', // upstream operations out of order (no session, already finalized, ...)
   'PATH_CLASH', // a file where entries below it need a directory: an upstream session holding both (refused at FINALIZE), or R's file in the way of E's directory
   'DISK_FULL',
-  'CONTENT_NEEDED', // UPSTREAM_FILE with from_e: E holds no live copy of that content (that still hashes right); R sends the bytes
+  'CONTENT_NEEDED', // UPSTREAM_FILE with from_e: E holds no copy of that content, live or staged (that still hashes right); R sends the bytes
   'ROOT_UNAVAILABLE', // a watched root vanished or was emptied
   'ROOT_NOT_MOUNTED', // zync-client: a local root is on another device than when it last synced (its disk not mounted)
   'BAD_ARGUMENT', // command-line usage

@@ -126,8 +126,9 @@ export const UpstreamFileRequest = req('UPSTREAM_FILE', {
   kind: EntryKind.default('file'),
   /**
    * Added later, sent only to a daemon whose HELLO offers `upstream_from_e`: no bytes follow; E
-   * stages the content from a live file of its own holding `checksum` (copied and hashed, so a
-   * file changed since E recorded it does not count). E answers ok once it is staged, or
+   * stages the content from a live file of its own holding `checksum`, or (newer daemons) from a
+   * staged file of a session still waiting for zync-apply (copied and hashed, so a copy changed
+   * since E recorded it does not count). E answers ok once it is staged, or
    * CONTENT_NEEDED when it holds no such copy: R then sends the entry again with its bytes.
    */
   from_e: z.boolean().optional(),

@@ -118,7 +118,7 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
       throw err;
     }
   };
-  const copies = copiesOnE(store, roots);
+  const copies = copiesOnE(store, roots, { store: staging, stagingRoot });
   const live = new Set<StagingConnection>();
   return {
     openConnection(ctx: UpstreamContext): UpstreamConnection {

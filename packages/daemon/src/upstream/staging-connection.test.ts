@@ -478,6 +478,33 @@ describe('upstream staging', () => {
     expect(staging().getSession(id)).toMatchObject({ status: 'complete', file_count: 2, received_count: 2 });
   });
 
+  it('stages a from_e file from the staged copy of a session still waiting, hashed as it is copied', async () => {
+    const content = Buffer.alloc(300 * 1024, 9); // made on R: no file of E's holds it
+    const c = open();
+    const first = await c.prepare(1);
+    const sent = c.upload('made-on-r.bin', content, null);
+    c.sendBytes(sent, content, 64 * 1024);
+    expect(await c.reply(sent)).toMatchObject({ status: 'ok' });
+    expect(await c.finalize()).toMatchObject({ status: 'ok', staging_id: first });
+
+    // R renamed it and sends the rename: the content comes from the waiting session's staged copy.
+    const second = await c.prepare(1);
+    expect(await c.reply(c.upload('renamed.bin', content, null, { from_e: true }))).toMatchObject({ status: 'ok', staging_id: second });
+    expect(await c.finalize()).toMatchObject({ status: 'ok', staging_id: second, file_count: 1 });
+    const [entry] = staging().listEntries(second);
+    expect((await readFile(nodePath.join(stagingDir(second), entry!.blob!))).equals(content)).toBe(true);
+    // The waiting session keeps its own.
+    const [held] = staging().listEntries(first);
+    expect((await readFile(nodePath.join(stagingDir(first), held!.blob!))).equals(content)).toBe(true);
+
+    // A staged copy damaged since (same size) is no source; nor is one of a session no longer waiting.
+    await writeFile(nodePath.join(stagingDir(first), held!.blob!), Buffer.alloc(content.length, 1));
+    await writeFile(nodePath.join(stagingDir(second), entry!.blob!), Buffer.alloc(content.length, 2));
+    const third = await c.prepare(1);
+    expect(await c.reply(c.upload('copy.bin', content, null, { from_e: true }))).toMatchObject({ status: 'error', code: 'CONTENT_NEEDED' });
+    expect(staging().listEntries(third)).toEqual([]);
+  });
+
   it("counts in its log line only the files the finalized session holds from E's own copies", async () => {
     const content = Buffer.alloc(300 * 1024, 7);
     await writeFile(nodePath.join(root, 'old.bin'), content);

@@ -1,8 +1,8 @@
 // One connection's upstream staging: PREPARE_UPSTREAM opens a session bound to this connection,
 // each UPSTREAM_FILE streams its bytes into <statedir>/zync-staging/<staging_id>/ through an
 // AtomicFileWriter (checksum verified on commit), or with `from_e` copies it there from one of
-// E's own files holding that content (copies-on-e.ts; verified the same way, CONTENT_NEEDED when
-// none still does), or records a deletion — a path E's rules refuse,
+// E's own files or staged files holding that content (copies-on-e.ts; verified the same way,
+// CONTENT_NEEDED when none still does), or records a deletion — a path E's rules refuse,
 // or one of a root unavailable on E, is answered as soon as its request arrives, before its
 // bytes — DROP_UPSTREAM_FILE leaves one
 // entry out (discarding what arrived of it; with `staged`, taking a staged one back out), and

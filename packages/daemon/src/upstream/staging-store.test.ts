@@ -108,6 +108,26 @@ describe('StagingStore.noteApplyStart', () => {
   });
 });
 
+describe('StagingStore.waitingBlobsWithChecksum', () => {
+  it('finds staged files of that content and size in sessions still waiting only', () => {
+    const s = openStaging();
+    stage(s, 'S1', 'r1', ['a']);
+    stage(s, 'S2', 'r1', ['b']);
+    s.markSessionApplied('S2', 3);
+    stage(s, 'S3', 'r1', ['c']);
+    s.discardSession('S3', 'x', 4);
+    stage(s, 'S4', 'other', ['d']); // another R's waiting session: E holds those bytes too
+    s.createSession({ staging_id: 'S5', client_id: 'r1', file_count: 1, now: 5 });
+    s.addEntry(entry('S5', 'e')); // still uploading
+    expect(s.waitingBlobsWithChecksum(A, 3, 10)).toEqual([
+      { staging_id: 'S1', blob: '1' },
+      { staging_id: 'S4', blob: '1' },
+    ]);
+    expect(s.waitingBlobsWithChecksum(A, 4, 10)).toEqual([]);
+    expect(s.waitingBlobsWithChecksum(A, 3, 1)).toHaveLength(1);
+  });
+});
+
 describe('migration 006 (discarded sessions)', () => {
   it('keeps the sessions and entries of a database made before it', () => {
     const p = dbPath();

@@ -221,6 +221,21 @@ export class StagingStore {
     return found;
   }
 
+  /**
+   * Staged files with this content in sessions still waiting for zync-apply (complete, partly
+   * applied or not): where their blobs lie below the staging root. The blob may be gone by the
+   * time it is read (an apply or a discard finishing); the reader checks what it copies.
+   */
+  waitingBlobsWithChecksum(checksum: string, size: number, limit: number): { staging_id: string; blob: string }[] {
+    return this.db
+      .prepare(
+        `SELECT e.staging_id, e.blob FROM staging_entries e JOIN staging_sessions s ON s.staging_id = e.staging_id
+          WHERE e.checksum = ? AND e.size = ? AND e.kind = 'file' AND e.operation != 'delete' AND e.blob IS NOT NULL AND s.status = 'complete'
+          LIMIT ?`,
+      )
+      .all(checksum, size, limit) as { staging_id: string; blob: string }[];
+  }
+
   getSession(stagingId: string): StagingSession | null {
     const row = this.db.prepare(`SELECT * FROM staging_sessions WHERE staging_id = ?`).get(stagingId) as StagingSession | undefined;
     return row ?? null;
