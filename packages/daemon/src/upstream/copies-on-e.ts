@@ -1,7 +1,7 @@
 // E's own copies of an upstream file's content, each as a reader of its bytes, for staging to copy
 // instead of R sending them (UPSTREAM_FILE's from_e: R renamed or copied a file E already holds):
 // first the live files the change log records with its checksum and size, then the staged files of
-// sessions still waiting for zync-apply (R sent that content before, in an earlier session). The
+// the same client's sessions still waiting for zync-apply (R sent that content before). The
 // log may be behind the disk, and a waiting session may be applied or discarded meanwhile (its
 // staged files removed), so a reader promises nothing about what it yields: staging hashes the
 // copy and passes over one that does not match. Reads through no symbolic link and never blocks
@@ -24,10 +24,11 @@ export interface CopySource {
 /** Copies tried per entry, of each kind: more than one only helps when the first changed since it was recorded. */
 const MAX_SOURCES = 3;
 
-/** Where staged content lives: the staging store and <statedir>/zync-staging. */
+/** Where staged content lives: the staging store and <statedir>/zync-staging; whose sessions count. */
 export interface StagedCopies {
   store: Pick<StagingStore, 'waitingBlobsWithChecksum'>;
   stagingRoot: string;
+  clientId: string;
 }
 
 export function copiesOnE(store: Pick<DaemonStore, 'liveFilesWithChecksum'>, roots: ReadonlyMap<string, string>, staged?: StagedCopies) {
@@ -36,7 +37,7 @@ export function copiesOnE(store: Pick<DaemonStore, 'liveFilesWithChecksum'>, roo
       const root = roots.get(base_dir);
       return root === undefined ? [] : [{ what: `${base_dir}/${path}`, read: () => readPrefix(root, path, size) }];
     }),
-    ...(staged?.store.waitingBlobsWithChecksum(checksum, size, MAX_SOURCES) ?? []).map(({ staging_id, blob }) => ({
+    ...(staged?.store.waitingBlobsWithChecksum(staged.clientId, checksum, size, MAX_SOURCES) ?? []).map(({ staging_id, blob }) => ({
       what: `staged ${staging_id}/${blob}`,
       // The row names the blob (the daemon wrote it there): one plain name, never a path.
       read: () => readStaged(nodePath.join(staged!.stagingRoot, staging_id), blob, size),

@@ -118,7 +118,6 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
       throw err;
     }
   };
-  const copies = copiesOnE(store, roots, { store: staging, stagingRoot });
   const live = new Set<StagingConnection>();
   return {
     openConnection(ctx: UpstreamContext): UpstreamConnection {
@@ -153,7 +152,7 @@ export function createUpstreamPort(options: UpstreamPortOptions): UpstreamPort {
         stagingRoot,
         knownDirs: new Set(roots.keys()),
         currentContent,
-        copiesOnE: copies,
+        copiesOnE: copiesOnE(store, roots, { store: staging, stagingRoot, clientId: ctx.clientId }),
         limits,
         ...(options.highWaterBytes === undefined ? {} : { highWaterBytes: options.highWaterBytes }),
       });

@@ -109,22 +109,24 @@ describe('StagingStore.noteApplyStart', () => {
 });
 
 describe('StagingStore.waitingBlobsWithChecksum', () => {
-  it('finds staged files of that content and size in sessions still waiting only', () => {
+  it("finds staged files of that content and size in the client's own sessions still waiting only", () => {
     const s = openStaging();
     stage(s, 'S1', 'r1', ['a']);
     stage(s, 'S2', 'r1', ['b']);
     s.markSessionApplied('S2', 3);
     stage(s, 'S3', 'r1', ['c']);
     s.discardSession('S3', 'x', 4);
-    stage(s, 'S4', 'other', ['d']); // another R's waiting session: E holds those bytes too
+    stage(s, 'S4', 'other', ['d']); // another R's waiting session: not this R's bytes
     s.createSession({ staging_id: 'S5', client_id: 'r1', file_count: 1, now: 5 });
     s.addEntry(entry('S5', 'e')); // still uploading
-    expect(s.waitingBlobsWithChecksum(A, 3, 10)).toEqual([
+    stage(s, 'S6', 'r1', ['f']);
+    expect(s.waitingBlobsWithChecksum('r1', A, 3, 10)).toEqual([
       { staging_id: 'S1', blob: '1' },
-      { staging_id: 'S4', blob: '1' },
+      { staging_id: 'S6', blob: '1' },
     ]);
-    expect(s.waitingBlobsWithChecksum(A, 4, 10)).toEqual([]);
-    expect(s.waitingBlobsWithChecksum(A, 3, 1)).toHaveLength(1);
+    expect(s.waitingBlobsWithChecksum('other', A, 3, 10)).toEqual([{ staging_id: 'S4', blob: '1' }]);
+    expect(s.waitingBlobsWithChecksum('r1', A, 4, 10)).toEqual([]);
+    expect(s.waitingBlobsWithChecksum('r1', A, 3, 1)).toHaveLength(1);
   });
 });
 

@@ -222,18 +222,20 @@ export class StagingStore {
   }
 
   /**
-   * Staged files with this content in sessions still waiting for zync-apply (complete, partly
-   * applied or not): where their blobs lie below the staging root. The blob may be gone by the
-   * time it is read (an apply or a discard finishing); the reader checks what it copies.
+   * Staged files with this content in this client's sessions still waiting for zync-apply
+   * (complete, partly applied or not): where their blobs lie below the staging root. Another
+   * client's are left out: its staged bytes are not this one's to place in E's tree. The blob may
+   * be gone by the time it is read (an apply or a discard finishing); the reader checks what it copies.
    */
-  waitingBlobsWithChecksum(checksum: string, size: number, limit: number): { staging_id: string; blob: string }[] {
+  waitingBlobsWithChecksum(clientId: string, checksum: string, size: number, limit: number): { staging_id: string; blob: string }[] {
     return this.db
       .prepare(
         `SELECT e.staging_id, e.blob FROM staging_entries e JOIN staging_sessions s ON s.staging_id = e.staging_id
-          WHERE e.checksum = ? AND e.size = ? AND e.kind = 'file' AND e.operation != 'delete' AND e.blob IS NOT NULL AND s.status = 'complete'
+          WHERE e.checksum = ? AND e.size = ? AND e.kind = 'file' AND e.operation != 'delete' AND e.blob IS NOT NULL
+            AND s.status = 'complete' AND s.client_id = ?
           LIMIT ?`,
       )
-      .all(checksum, size, limit) as { staging_id: string; blob: string }[];
+      .all(checksum, size, clientId, limit) as { staging_id: string; blob: string }[];
   }
 
   getSession(stagingId: string): StagingSession | null {
