@@ -416,7 +416,7 @@ export class PullEngine {
     // edit goes to a conflict copy; E's apply then arrives as E's change (nothing lost, R converges).
     const stagedFound: ReadonlyMap<string, readonly StagedRecord[]> = this.options.staged?.lookup(connection.hello.log_id, entries) ?? new Map();
     const applied = stagedFound.size === 0 ? new Map<string, number | null>() : await appliedSessions(connection, [...stagedFound.values()].flat());
-    const sequenceAt = new Map(entries.map((entry) => [entryKeyString(entry), entry.sequence]));
+    const sequenceAt = new Map(applied.size === 0 ? [] : entries.map((entry) => [entryKeyString(entry), entry.sequence]));
     const stagedNow = new Map(
       [...stagedFound].map(([key, rows]) => [
         key,
