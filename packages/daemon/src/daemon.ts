@@ -11,6 +11,8 @@ import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
 import { SkippedNames } from './skipped-names.js';
 import { clearTextWarning } from './core/listen-exposure.js';
+import { stateDiskFullError } from './core/state-disk-full.js';
+import { StateDiskNotice } from './state-disk.js';
 import { statePaths } from './private-locations.js';
 import { reconcile } from './reconcile.js';
 import { RootSet } from './roots.js';
@@ -89,8 +91,9 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     }
   } catch (err) {
     await removeMadeDirs(madeDir, stateDir);
-    throw err;
+    throw stateDiskFullError(err, dbPath) ?? err;
   }
+  const stateDisk = new StateDiskNotice(dbPath, log);
   const cleanup: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close()];
   const closeAll = async () => {
     for (const step of cleanup.reverse()) await step();
@@ -112,7 +115,7 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     if (waiting !== null) log.info(waiting);
     let notify: (highest: number) => void = () => undefined;
     const skippedNames = new SkippedNames(log);
-    const watcher = new TreeWatcher({ store, roots, log, skippedNames, onCommit: (highest) => notify(highest), rescanEveryMs: config.rescanEveryMs });
+    const watcher = new TreeWatcher({ store, roots, log, skippedNames, stateDisk, onCommit: (highest) => notify(highest), rescanEveryMs: config.rescanEveryMs });
     cleanup.push(() => watcher.close());
     const watchStarted = Date.now();
     await watcher.start(config.stopping);
@@ -161,13 +164,13 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
       token,
       log,
       tls: config.tls,
-      deps: { store, roots, upstream, startedAt: Date.now() },
+      deps: { store, roots, upstream, stateDisk, startedAt: Date.now() },
     });
     cleanup.push(() => server.close());
     notify = (highest) => server.notifyChanges(highest);
     cleanup.push(watchCommits(store, (highest) => server.notifyChanges(highest)));
     watcher.run();
-    const maintenance = startMaintenance({ store, stateDir, log, ...(config.maintenance ?? maintenanceSchedule(MAINTENANCE_DEFAULTS)) });
+    const maintenance = startMaintenance({ store, stateDir, log, stateDisk, ...(config.maintenance ?? maintenanceSchedule(MAINTENANCE_DEFAULTS)) });
     cleanup.push(() => maintenance.close());
     // As a URL a client can be given: an IPv6 address in brackets.
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -177,7 +180,8 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     return { port: server.port, close: closeAll };
   } catch (err) {
     await closeAll().catch(() => undefined);
-    throw err;
+    // A full disk during the start-up scan: the same sentence as while serving, exit code 7.
+    throw stateDiskFullError(err, dbPath) ?? err;
   }
 }
 

@@ -6,6 +6,7 @@
 // Owns the timer and the log lines; decides nothing itself.
 import { ZyncError, type Logger } from '@zync/common';
 import { compactLog, type CompactionReport } from './compaction.js';
+import type { StateDiskNotice } from './state-disk.js';
 import type { DaemonStore } from './store/daemon-store.js';
 import { backupRootFor, removeExpiredUpstreamFiles, stagingRootFor, StagingStore } from './upstream/index.js';
 
@@ -21,6 +22,8 @@ export interface MaintenanceOptions {
   retentionMs: number;
   /** Sequences recorded since the last pass above which a pass runs right after start-up. */
   startupGrowth?: number;
+  /** Says a pass refused for a full disk as the watcher and the server do (once, with the fix). */
+  stateDisk?: StateDiskNotice;
 }
 
 const MINUTE = 60_000;
@@ -83,6 +86,7 @@ export function startMaintenance(options: MaintenanceOptions): Maintenance {
     if (closed) return Promise.resolve(null);
     running ??= pass()
       .catch((err: unknown) => {
+        if (options.stateDisk?.failed(err)) return null;
         log.error({ err: err instanceof Error ? err.message : String(err) }, 'compaction failed; retrying at the next interval');
         return null;
       })

@@ -30,6 +30,7 @@ import { forEachLimited } from './pool.js';
 import { liveCountUnignored, reconcile } from './reconcile.js';
 import type { Root, RootSet } from './roots.js';
 import { absPath, hashStable, lstatInRoot, NOT_PERMITTED, toStatEntry } from './scanner.js';
+import type { StateDiskNotice } from './state-disk.js';
 import type { DaemonStore } from './store/daemon-store.js';
 
 /**
@@ -60,6 +61,8 @@ export interface WatcherOptions {
   rescanEveryMs?: number | undefined;
   /** A spell of events that may have overflowed the OS queue: the roots are rescanned after it. */
   burst?: Partial<BurstOptions>;
+  /** Says a commit refused for a full disk once, and when commits go through again. */
+  stateDisk?: StateDiskNotice;
 }
 
 /** Minutes between whole-root rescans unless --rescan-interval says otherwise. */
@@ -77,6 +80,7 @@ export class TreeWatcher {
   private readonly roots: RootSet;
   private readonly log: Logger;
   private readonly onCommit: WatcherOptions['onCommit'];
+  private readonly stateDisk: StateDiskNotice | undefined;
   private readonly skippedNames: SkippedNames;
   /**
    * Decoded paths (pendingKey) whose directory was listed for names that are not UTF-8: a burst
@@ -116,6 +120,7 @@ export class TreeWatcher {
     this.roots = options.roots;
     this.log = options.log;
     this.onCommit = options.onCommit;
+    this.stateDisk = options.stateDisk;
     this.skippedNames = options.skippedNames ?? new SkippedNames(options.log);
     this.settle = { settleMs: options.settleMs ?? SETTLE_MS, maxWaitMs: options.maxWaitMs ?? 2000, limit: options.batchLimit ?? 2000 };
     this.rootPollMs = options.rootPollMs ?? 1000;
@@ -198,6 +203,7 @@ export class TreeWatcher {
   record(inputs: readonly ChangeInput[]): { recorded: ChangeEntry[]; untracked: number } {
     if (inputs.length === 0) return { recorded: [], untracked: 0 };
     const { highestSequence, recorded, untracked } = this.store.applyChanges(inputs, Date.now(), this.stillIgnored);
+    this.stateDisk?.wrote();
     if (recorded.length > 0) {
       for (const e of recorded) this.log.debug({ sequence: e.sequence, operation: e.operation, kind: e.kind, base_dir: e.base_dir, path: e.path }, 'logged');
       this.log.info(`logged ${recorded.length} change(s), sequences ${recorded[0]!.sequence}..${recorded[recorded.length - 1]!.sequence}`);
@@ -387,7 +393,14 @@ export class TreeWatcher {
     }
     this.processing = true;
     this.current = work
-      .catch((err: unknown) => this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'failed to record changes'))
+      .catch((err: unknown) => {
+        if (this.stateDisk?.failed(err)) {
+          // A batch's paths wait already (processBatch); a rescan cut short is asked for again.
+          if (!rescan.done) this.retryRescanLater(rescan.value);
+          return;
+        }
+        this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'failed to record changes');
+      })
       .finally(() => {
         this.processing = false;
         this.current = null;
@@ -450,6 +463,14 @@ export class TreeWatcher {
     }
     if (retry.length > 0) this.retryLater(retry);
     else this.retryDelayMs = 0;
+  }
+
+  /** A rescan whose commit the full disk refused runs again after the batches' retry delay. */
+  private retryRescanLater(name: string): void {
+    this.retryDelayMs = Math.min(RETRY_MAX_MS, Math.max(RETRY_MIN_MS, this.retryDelayMs * 2));
+    setTimeout(() => {
+      if (!this.closed) this.requestRescan(name);
+    }, this.retryDelayMs).unref();
   }
 
   private retryLater(paths: readonly PendingPath[]): void {

@@ -1,0 +1,34 @@
+import { ZyncError } from '@zync/common';
+import { describe, expect, it } from 'vitest';
+import { isDiskFull, stateDiskFullError } from './state-disk-full.js';
+
+const withCode = (code: string) => Object.assign(new Error('x'), { code });
+
+describe('isDiskFull', () => {
+  it.each<[string, unknown, boolean]>([
+    ["SQLite's SQLITE_FULL", withCode('SQLITE_FULL'), true],
+    ['no space left on the device', withCode('ENOSPC'), true],
+    ["the user's quota", withCode('EDQUOT'), true],
+    ['a DISK_FULL ZyncError', new ZyncError('DISK_FULL', 'full'), true],
+    ['a busy database is not', withCode('SQLITE_BUSY'), false],
+    ['an I/O error is not', withCode('SQLITE_IOERR'), false],
+    ['another ZyncError is not', new ZyncError('NOT_FOUND', 'gone'), false],
+    ['a plain Error', new Error('database or disk is full'), false],
+    ['not an error at all', 'full', false],
+  ])('%s', (_why, err, expected) => {
+    expect(isDiskFull(err)).toBe(expected);
+  });
+});
+
+describe('stateDiskFullError', () => {
+  it('names the database and the directory whose file system to free, and says no restart is needed', () => {
+    const err = stateDiskFullError(withCode('SQLITE_FULL'), '/srv/zync/sync.db');
+    expect(err).toMatchObject({ code: 'DISK_FULL' });
+    expect(err!.message).toBe(
+      "E's disk is full: the daemon cannot write its state database /srv/zync/sync.db. Free space on the file system that holds /srv/zync (df /srv/zync); the daemon carries on by itself once there is room, no restart needed.",
+    );
+  });
+  it('is null for anything else', () => {
+    expect(stateDiskFullError(withCode('SQLITE_BUSY'), '/srv/zync/sync.db')).toBeNull();
+  });
+});
