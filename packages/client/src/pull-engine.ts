@@ -19,7 +19,6 @@ import { awayNews } from './core/away-news.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
 import { ackableSequence, sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
-import { unservedDirsError } from './core/served-dirs.js';
 import { decideStart } from './core/start-position.js';
 import { planSweep, splitIgnored } from './core/sweep.js';
 import { entryKeyString } from './core/types.js';
@@ -89,6 +88,11 @@ export interface PassSummary {
   held: MissingRoot[];
   /** Of this run's roots, those E said it holds as unavailable (GET_CHANGES): R may be behind for them. */
   unavailableOnE: string[];
+  /**
+   * Of this run's roots, those E no longer serves (its daemon restarted without them in --dirs):
+   * left alone as held ones are, and resynced on the pass that finds them served again.
+   */
+  unserved: string[];
 }
 
 function emptySummary(): PassSummary {
@@ -109,6 +113,7 @@ function emptySummary(): PassSummary {
     upToDate: false,
     resynced: false,
     held: [],
+    unserved: [],
   };
 }
 
@@ -154,13 +159,15 @@ export class PullEngine {
   async pass(connection: Connection): Promise<PassSummary> {
     const { store, logger } = this.options;
     const hello = connection.hello;
-    const unserved = unservedDirsError(hello.dirs, this.options.dirNames);
-    if (unserved) throw unserved;
     const summary = emptySummary();
-    const disks = this.options.tree.rootDisks();
+    // A name E stopped serving is not R's to give up: the run checked at its start that E served
+    // every name, so E's daemon was restarted without it. Left alone like a held root until E
+    // serves it again (its entries are not handed out meanwhile, so it is resynced then).
+    summary.unserved = this.options.dirNames.filter((name) => !hello.dirs.includes(name));
+    const disks = this.options.tree.rootDisks().filter((dir) => !summary.unserved.includes(dir.name));
     this.passDisks = new Map(disks.map((dir) => [dir.name, dir]));
     summary.held = rootsOffTheirDisk(disks.map((dir) => ({ ...dir, real: dir.root })), store);
-    const held = new Set(summary.held.map((dir) => dir.name));
+    const held = new Set([...summary.held.map((dir) => dir.name), ...summary.unserved]);
     this.options.tree.hold(held);
     this.active = this.options.dirNames.filter((name) => !held.has(name));
     this.missing.push(...this.remakeMissingRoots(held));
@@ -581,7 +588,8 @@ export function describePass(summary: PassSummary): string {
   if (summary.problems.length) parts.push(`${summary.problems.length} skipped`);
   if (summary.failed.length) parts.push(`${summary.failed.length} not yet applied`);
   if (summary.held.length) parts.push(`${summary.held.length} root(s) held`);
-  const upToDate = summary.upToDate && summary.held.length === 0;
+  if (summary.unserved.length) parts.push(`${summary.unserved.length} root(s) not served by E`);
+  const upToDate = summary.upToDate && summary.held.length === 0 && summary.unserved.length === 0;
   return `${summary.resynced ? 'resync' : 'pull'}: ${parts.join(', ')}; at sequence ${summary.sequence}${upToDate ? ', up to date' : ''}`;
 }
 

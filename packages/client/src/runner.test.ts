@@ -28,6 +28,7 @@ const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
   resynced: false,
   held,
   unavailableOnE: [],
+  unserved: [],
 });
 
 const problem = (path: string, code: string): Problem => ({ base_dir: 'docs', path, sequence: 9, code, message: `${code} for ${path}` });

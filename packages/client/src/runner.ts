@@ -14,7 +14,7 @@ import type { MissingRoot } from './core/missing-roots.js';
 import { offDiskError, offDiskMessage, onDiskAgainNote } from './core/root-disks.js';
 import type { Problem } from './apply-batch.js';
 import { describePass, passChangedNothing, type PassSummary, type PullEngine } from './pull-engine.js';
-import { availableOnEAgainNote, unavailableOnEWarning } from './core/served-dirs.js';
+import { availableOnEAgainNote, servedAgainNote, unavailableOnEWarning, unservedDirsError, unservedWarning } from './core/served-dirs.js';
 import type { PassTurns } from './pass-turns.js';
 
 export interface RunnerOptions {
@@ -46,6 +46,8 @@ interface RunMemory {
   unavailableOnE: readonly string[];
   /** R's roots held off the disk they were synced on. */
   held: readonly MissingRoot[];
+  /** R's roots E's daemon no longer serves. */
+  unserved: readonly string[];
 }
 
 /**
@@ -59,6 +61,10 @@ function reportPass(logger: Logger, summary: PassSummary, memory: RunMemory, rou
   for (const name of news.gone) logger.warn({ code: 'ROOT_UNAVAILABLE' }, unavailableOnEWarning(name));
   for (const name of news.back) logger.info(availableOnEAgainNote(name));
   memory.unavailableOnE = summary.unavailableOnE;
+  const unserved = awayNews(memory.unserved, summary.unserved, (name) => name);
+  for (const name of unserved.gone) logger.warn({ code: 'UNKNOWN_BASE_DIR' }, unservedWarning(name));
+  for (const name of unserved.back) logger.info(servedAgainNote(name));
+  memory.unserved = summary.unserved;
   if (routine && passChangedNothing(summary)) logger.debug(describePass(summary));
   else logger.info(describePass(summary));
   for (const problem of summary.problems) logger.error(`skipped ${problem.base_dir}/${problem.path}: ${problem.message}`);
@@ -93,11 +99,13 @@ export async function runOnce(options: RunnerOptions): Promise<PassSummary> {
   options.signal.addEventListener('abort', stop, { once: true });
   try {
     const summary = await options.engine.pass(connection);
-    reportPass(options.logger, summary, { unavailableOnE: [], held: [] });
+    reportPass(options.logger, summary, { unavailableOnE: [], held: [], unserved: [] });
     if (options.signal.aborted) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
     const full = summary.failed.filter((f) => f.code === 'DISK_FULL');
     if (full.length > 0) throw diskFullError(full);
     if (summary.held.length > 0) throw offDiskError(summary.held);
+    // The run's start refused names E does not serve; E restarted without one since.
+    if (summary.unserved.length > 0) throw unservedDirsError(connection.hello.dirs, summary.unserved)!;
     if (!summary.upToDate) {
       throw new ZyncError(
         'FILE_CHANGED',
@@ -167,7 +175,7 @@ export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'log
 /** Runs until the signal aborts; rejects only on fatal errors (bad token, protocol, --dirs). */
 export async function runContinuous(options: RunnerOptions): Promise<void> {
   const { logger, signal } = options;
-  const memory: RunMemory = { unavailableOnE: [], held: [] };
+  const memory: RunMemory = { unavailableOnE: [], held: [], unserved: [] };
   let attempt = 0;
   let failures = NO_FAILURE;
   while (!signal.aborted) {

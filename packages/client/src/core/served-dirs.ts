@@ -1,7 +1,8 @@
 // Whether the daemon serves every base dir R was given in --dirs (HELLO's `dirs`), and what R says
 // of one E holds as unavailable (GET_CHANGES' `unavailable_dirs`) and of one back (when to say
-// which: core/away-news.ts). Checked before R creates anything for a run, and again by each pass.
-// Pure.
+// which: core/away-news.ts). Checked before R creates anything for a run (a name E does not serve
+// then is a mistake in --dirs: refused), and again by each pass (a name E stopped serving since:
+// its daemon restarted with fewer --dirs; a running client waits for it). Pure.
 import { ZyncError } from '@zync/common';
 
 /** BAD_ARGUMENT (exit 2) naming the --dirs names the daemon does not serve; null when it serves all. */
@@ -23,4 +24,14 @@ export function unavailableOnEWarning(name: string): string {
 /** The line for a root E held as unavailable and now serves again. */
 export function availableOnEAgainNote(name: string): string {
   return `E's root "${name}" is available on E again; R catches up with it.`;
+}
+
+/** The warning for a root E stopped serving while the client runs (said once, not at each pass). */
+export function unservedWarning(name: string): string {
+  return `E no longer serves "${name}" (its daemon runs without it in --dirs); R keeps its copy as it is, syncs the other roots, and picks "${name}" up again once E serves it.`;
+}
+
+/** The line for a root E serves again. */
+export function servedAgainNote(name: string): string {
+  return `E serves "${name}" again; R catches up with it.`;
 }

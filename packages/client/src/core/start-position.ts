@@ -45,7 +45,7 @@ export function decideStart(
     return { kind: 'resync', reason: `the local directory for ${missing.join(', ')} was missing` };
   }
   if (uncovered.length > 0) {
-    return { kind: 'resync', reason: `${uncovered.join(', ')} ${uncovered.length === 1 ? 'was' : 'were'} left out of an earlier pull (not in --dirs, or its disk not mounted), which passed over its changes` };
+    return { kind: 'resync', reason: `${uncovered.join(', ')} ${uncovered.length === 1 ? 'was' : 'were'} left out of an earlier pull (not in --dirs, its disk not mounted, or not served by E), which passed over its changes` };
   }
   if (stored.sequence > daemon.last_sequence) {
     return { kind: 'resync', reason: `the daemon's log ends at ${daemon.last_sequence}, before this client's position ${stored.sequence}` };
