@@ -24,6 +24,7 @@ import {
   usageError,
   versionLine,
   resolveToken,
+  TokenFile,
   type DirSpec,
   type LogFormat,
   type LogLevel,
@@ -96,7 +97,9 @@ async function main(): Promise<void> {
   process.on('exit', () => statusLine.clear());
   checkServerUrl(server);
   const ca = await readCaFile(argv.ca, server);
-  const token = requireToken(await resolveToken({ token: argv.token, tokenFile: argv['token-file'] }));
+  // A token file is read at each connection (E's token rotated: rewrite the file, no restart).
+  const tokenFile = argv['token-file'] === undefined ? null : await TokenFile.open(argv['token-file']);
+  const fixedToken = tokenFile === null ? requireToken(await resolveToken({ token: argv.token })) : null;
   const specs = parseDirSpecs(dirArgs);
   const newDisk = new Set(argv['new-disk'] ?? []);
   const unknownDisk = [...newDisk].find((name) => !specs.some((dir) => dir.name === name));
@@ -161,7 +164,9 @@ async function main(): Promise<void> {
       }
     }
     const clientId = state?.store.clientId ?? ClientStore.newClientId();
-    const open = () => Connection.open(server, { token, clientId, logger, ca, signal: controller.signal });
+    const notes = { changed: (message: string) => logger.info(message), problem: (message: string) => logger.warn(message) };
+    const token = () => fixedToken ?? tokenFile!.current(notes);
+    const open = () => Connection.open(server, { token: token(), clientId, logger, ca, signal: controller.signal });
 
     if (upstream) {
       const { store } = state!;

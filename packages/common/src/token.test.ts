@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { resolveToken } from './token.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { resolveToken, TokenFile } from './token.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'zync-token-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,5 +26,43 @@ describe('resolveToken', () => {
       code: 'BAD_ARGUMENT',
       message: 'The token given with --token is empty: use --token, --token-file or ZYNC_TOKEN.',
     });
+  });
+});
+
+describe('TokenFile', () => {
+  const setUp = async (token: string) => {
+    const own = path.join(mkdtempSync(path.join(dir, 'file-')), 'token');
+    writeFileSync(own, `${token}\n`, { mode: 0o600 });
+    const notes = { changed: vi.fn(), problem: vi.fn() };
+    return { file: own, notes, source: await TokenFile.open(own) };
+  };
+
+  it('keeps the token while the file is unchanged, without saying anything', async () => {
+    const { source, notes } = await setUp('first');
+    expect(source.current(notes)).toBe('first');
+    expect(source.current(notes)).toBe('first');
+    expect(notes.changed).not.toHaveBeenCalled();
+    expect(notes.problem).not.toHaveBeenCalled();
+  });
+
+  it('takes a rewritten token and says the file changed, never the token', async () => {
+    const { file, source, notes } = await setUp('first');
+    writeFileSync(file, 'second-token\n');
+    expect(source.current(notes)).toBe('second-token');
+    expect(notes.changed).toHaveBeenCalledOnce();
+    expect(String(notes.changed.mock.calls[0]![0])).not.toContain('second-token');
+  });
+
+  it.each<[string, (file: string) => void, RegExp]>([
+    ['readable by others', (file) => chmodSync(file, 0o644), /can be read by other users \(mode 644\); run chmod 600 .* stays in use/],
+    ['emptied (a rewrite half done)', (file) => writeFileSync(file, ''), /is empty\. The token read from it before stays in use/],
+    ['removed', (file) => rmSync(file), /does not exist or cannot be read\. The token read from it before stays in use/],
+  ])('keeps the last good token when the file is %s, said once', async (_why, spoil, said) => {
+    const { file, source, notes } = await setUp('first');
+    spoil(file);
+    expect(source.current(notes)).toBe('first');
+    expect(source.current(notes)).toBe('first');
+    expect(notes.problem).toHaveBeenCalledOnce();
+    expect(String(notes.problem.mock.calls[0]![0])).toMatch(said);
   });
 });

@@ -2,7 +2,8 @@
 // refused when others may read them) and how they are compared (constant time). A token value
 // is never logged or put in an error message.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { open, readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { ZyncError } from './protocol/errors.js';
 
 export function generateToken(): string {
@@ -17,9 +18,14 @@ export function tokensEqual(given: string, expected: string): boolean {
 }
 
 export async function readTokenFile(path: string): Promise<string> {
+  return readTokenFileSync(path);
+}
+
+/** readTokenFile's checks and read, synchronous: a small file, read again at a connection's start. */
+function readTokenFileSync(path: string): string {
   let info;
   try {
-    info = await stat(path);
+    info = statSync(path);
   } catch {
     throw new ZyncError('BAD_ARGUMENT', `Token file ${path} does not exist or cannot be read.`);
   }
@@ -32,13 +38,67 @@ export async function readTokenFile(path: string): Promise<string> {
   }
   let token: string;
   try {
-    token = (await readFile(path, 'utf8')).trim();
+    token = readFileSync(path, 'utf8').trim();
   } catch (err) {
     // Mode 0600 but another user's: the stat above succeeds, the read does not.
     throw new ZyncError('BAD_ARGUMENT', `Token file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, { cause: err });
   }
   if (!token) throw new ZyncError('BAD_ARGUMENT', `Token file ${path} is empty.`);
   return token;
+}
+
+/** What tells one version of a file from the next without reading it. */
+function fileStamp(path: string): string | null {
+  try {
+    const s = statSync(path, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.mode}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A token kept in a file that may be rewritten while the program runs (a rotated token): current()
+ * looks at the file's stat (one call) and reads it again, with readTokenFile's checks, only when it
+ * changed. A version that fails them (readable by others, empty, gone half-way through a rewrite)
+ * is said once through `problem` and the last good token stays in use. Changes are said through
+ * `changed`; the token itself is never passed to either.
+ */
+export class TokenFile {
+  private token: string;
+  private stamp: string | null;
+
+  private constructor(
+    readonly path: string,
+    token: string,
+    stamp: string | null,
+  ) {
+    this.token = token;
+    this.stamp = stamp;
+  }
+
+  /** Reads the file now; its problems are the caller's failure (BAD_ARGUMENT), as at a start. */
+  static async open(path: string): Promise<TokenFile> {
+    const stamp = fileStamp(path);
+    return new TokenFile(path, await readTokenFile(path), stamp);
+  }
+
+  current(notes: { changed?: (message: string) => void; problem?: (message: string) => void } = {}): string {
+    const stamp = fileStamp(this.path);
+    if (stamp === this.stamp) return this.token;
+    this.stamp = stamp;
+    try {
+      const token = readTokenFileSync(this.path);
+      if (token !== this.token) {
+        this.token = token;
+        notes.changed?.(`The token file ${this.path} changed; the token it holds now is the one in use.`);
+      }
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      notes.problem?.(`${why} The token read from it before stays in use until it is fixed.`);
+    }
+    return this.token;
+  }
 }
 
 /** Creates the token file with mode 0600; fails if it already exists. */

@@ -6,7 +6,7 @@
 // Stops in reverse. No argument parsing here (main.ts) and no decisions (core/).
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import { acquireProcessLock, checkDatabaseAccess, generateToken, readTokenFile, realLocation, refusePrivatePathsInRoots, writeTokenFile, type DirSpec, type Logger, type ProcessLock } from '@zync/common';
+import { acquireProcessLock, checkDatabaseAccess, generateToken, realLocation, TokenFile, refusePrivatePathsInRoots, writeTokenFile, type DirSpec, type Logger, type ProcessLock } from '@zync/common';
 import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
 import { SkippedNames } from './skipped-names.js';
@@ -28,8 +28,11 @@ export interface DaemonConfig {
   port: number;
   dbPath: string;
   dirs: DirSpec[];
-  /** From --token, --token-file or ZYNC_TOKEN; undefined: use or make <statedir>/zync.token. */
-  token: string | undefined;
+  /**
+   * From --token or ZYNC_TOKEN, or --token-file's file (read again when it changes); undefined:
+   * use or make <statedir>/zync.token (read again when it changes, too).
+   */
+  token: string | TokenFile | undefined;
   log: Logger;
   /** Serve wss:// with this certificate and key (--tls-cert/--tls-key). */
   tls?: { cert: Buffer; key: Buffer } | undefined;
@@ -49,18 +52,27 @@ export interface RunningDaemon {
 
 export const TOKEN_FILE = 'zync.token';
 
-/** The configured token, or the one in <statedir>/zync.token (made with mode 0600 if missing). */
-export async function ensureToken(stateDir: string, token: string | undefined, log: Logger): Promise<string> {
-  if (token) return token;
-  const file = nodePath.join(stateDir, TOKEN_FILE);
-  if (await stat(file).catch(() => null)) {
-    log.info(`using the access token in ${file}`);
-    return readTokenFile(file);
+/**
+ * What the server compares a client's token with at each connection: the configured token, or the
+ * one in its file (--token-file, else <statedir>/zync.token, made with mode 0600 if missing), read
+ * again whenever the file changes, so that a token is rotated by rewriting its file.
+ */
+export async function ensureToken(stateDir: string, token: string | TokenFile | undefined, log: Logger): Promise<() => string> {
+  if (typeof token === 'string') return () => token;
+  let file = token;
+  if (file === undefined) {
+    const path = nodePath.join(stateDir, TOKEN_FILE);
+    if (await stat(path).catch(() => null)) {
+      log.info(`using the access token in ${path}`);
+    } else {
+      await writeTokenFile(path, generateToken());
+      log.info(`generated an access token in ${path} (mode 0600); give it to zync-client with --token-file`);
+    }
+    file = await TokenFile.open(path);
   }
-  const made = generateToken();
-  await writeTokenFile(file, made);
-  log.info(`generated an access token in ${file} (mode 0600); give it to zync-client with --token-file`);
-  return made;
+  const source = file;
+  const notes = { changed: (message: string) => log.info(message), problem: (message: string) => log.error(message) };
+  return () => source.current(notes);
 }
 
 export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {

@@ -2,7 +2,7 @@
 // before serving (bad arguments, missing directory, port in use, unreadable db) exits non-zero
 // with one sentence via failAndExit.
 import { hideBin } from 'yargs/helpers';
-import { checkDirRoots, createLogger, failAndExit, failWithUsage, helpWidth, loadYargs, ignoreClosedStdout, LOG_FORMATS, LOG_LEVELS, parseDirSpecs, homePathOption, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, versionLine, type LogFormat, type LogLevel } from '@zync/common';
+import { checkDirRoots, createLogger, failAndExit, failWithUsage, helpWidth, loadYargs, ignoreClosedStdout, LOG_FORMATS, LOG_LEVELS, parseDirSpecs, homePathOption, parseNumberOption, refusePrivatePathsInRoots, refuseRepeatedOptions, resolveToken, TokenFile, versionLine, type LogFormat, type LogLevel } from '@zync/common';
 import { runDaemon } from './daemon.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule } from './maintenance.js';
 import { RESCAN_DEFAULT_MINUTES } from './watcher.js';
@@ -56,7 +56,9 @@ async function main(): Promise<void> {
     ...(argv['token-file'] === undefined ? [] : [{ what: 'The token file', path: argv['token-file'], advice: SECRET_ADVICE }]),
     ...(argv['tls-key'] === undefined ? [] : [{ what: 'The TLS key', path: argv['tls-key'], advice: SECRET_ADVICE }]),
   ]);
-  const token = await resolveToken({ token: argv.token, tokenFile: argv['token-file'] });
+  // A token file is read again when it changes (a rotated token); --token and ZYNC_TOKEN are fixed.
+  const tokenFile = argv['token-file'];
+  const token = tokenFile === undefined ? await resolveToken({ token: argv.token }) : await TokenFile.open(tokenFile);
   const tls = await readTlsFiles(argv['tls-cert'], argv['tls-key'], log);
   // Handlers before the start: a signal in the moment after "listening" is logged must not meet
   // Node's default action (an abrupt end). One during start-up ends the setting up of the watches

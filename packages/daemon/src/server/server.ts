@@ -17,7 +17,8 @@ import { Connection, type ConnectionDeps } from './connection.js';
 export interface DaemonServerOptions {
   host: string;
   port: number;
-  token: string;
+  /** The token a client must present; a function is asked at each connection (a token file read again). */
+  token: string | (() => string);
   deps: Omit<ConnectionDeps, 'log'>;
   log: Logger;
   /** Ping interval (default HEARTBEAT_INTERVAL_MS); a peer silent for two intervals is dropped. */
@@ -115,7 +116,8 @@ export class DaemonServer {
     const address = req.socket.remoteAddress ?? '?';
     const remote = `${address}:${req.socket.remotePort ?? '?'}`;
     const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    if (!match || !tokensEqual(match[1]!, options.token)) {
+    const expected = typeof options.token === 'string' ? options.token : options.token();
+    if (!match || !tokensEqual(match[1]!, expected)) {
       this.refuse(socket, address, remote, match ? 'a wrong token' : 'no token');
       return;
     }

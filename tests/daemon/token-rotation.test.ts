@@ -1,0 +1,97 @@
+// A token is rotated by rewriting its file: a daemon started with --token-file takes the new
+// token for the next connection, with no restart (before, it kept the token it read at start
+// until restarted), and still refuses a file other users may read, keeping the last good token
+// meanwhile. A running client given --token-file reads it at each connection, so it reconnects
+// with the new token. No token value ever reaches a log.
+import { chmod, rename, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, sameTree, spawnCli, tempDir, waitFor, type SpawnedCli } from '../helpers/index.js';
+
+const OLD = 'old-token-0123456789abcdef';
+const NEW = 'new-token-fedcba9876543210';
+const LEAKED = 'leaked-token-0000000000000';
+
+async function writeToken(file: string, token: string, mode = 0o600): Promise<void> {
+  // As an editor or `install -m 600` would: a new file renamed over the old one.
+  const temp = `${file}.new`;
+  await writeFile(temp, `${token}\n`, { mode });
+  await chmod(temp, mode);
+  await rename(temp, file);
+}
+
+async function startWithTokenFile(tokenFile: string, root: string, db: string, port = 0): Promise<{ daemon: SpawnedCli; port: number; url: string }> {
+  const daemon = spawnCli('daemon', ['--host', '127.0.0.1', '--port', String(port), '--db', db, '--token-file', tokenFile, '--dirs', `docs:${root}`]);
+  const match = await waitFor(() => /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(daemon.stderr()), { what: 'the daemon to listen' });
+  const chosen = Number(match[1]);
+  return { daemon, port: chosen, url: `ws://127.0.0.1:${chosen}` };
+}
+
+const accepted = (url: string, token: string) =>
+  connect(url, token).then(
+    async (client) => {
+      await client.close();
+      return true;
+    },
+    () => false,
+  );
+
+describe('a rewritten token file', () => {
+  const running: SpawnedCli[] = [];
+  afterEach(async () => {
+    for (const p of running.splice(0)) await p.stop();
+  });
+
+  it('gives the running daemon its new token, and a file others may read is refused, the last good token kept', async () => {
+    const dir = tempDir('zync-token-');
+    const tokenFile = path.join(dir, 'token');
+    await writeToken(tokenFile, OLD);
+    const { daemon, url } = await startWithTokenFile(tokenFile, tempDir('zync-e-'), path.join(tempDir('zync-state-'), 'sync.db'));
+    running.push(daemon);
+    expect(await accepted(url, OLD)).toBe(true);
+
+    await writeToken(tokenFile, NEW);
+    expect(await accepted(url, NEW)).toBe(true);
+    expect(await accepted(url, OLD)).toBe(false);
+    expect(daemon.stderr()).toContain(`The token file ${tokenFile} changed`);
+
+    // Rewritten readable by others: not taken; the token read before stays until it is fixed.
+    await writeToken(tokenFile, LEAKED, 0o644);
+    expect(await accepted(url, LEAKED)).toBe(false);
+    expect(await accepted(url, NEW)).toBe(true);
+    expect(daemon.stderr()).toMatch(new RegExp(`Token file ${tokenFile} can be read by other users \\(mode 644\\); run chmod 600 ${tokenFile}\\. The token read from it before stays in use until it is fixed\\.`));
+    await chmod(tokenFile, 0o600);
+    expect(await accepted(url, LEAKED)).toBe(true);
+
+    for (const token of [OLD, NEW, LEAKED]) expect(daemon.stderr()).not.toContain(token);
+    expect(daemon.proc.exitCode).toBeNull();
+  });
+
+  it('is read by a running client at its next connection', async () => {
+    const eTokenFile = path.join(tempDir('zync-etoken-'), 'token');
+    const rTokenFile = path.join(tempDir('zync-rtoken-'), 'token');
+    await writeToken(eTokenFile, OLD);
+    await writeToken(rTokenFile, OLD);
+    const e = tempDir('zync-e-');
+    const r = tempDir('zync-r-');
+    const db = path.join(tempDir('zync-state-'), 'sync.db');
+    await writeFile(path.join(e, 'a.txt'), 'a\n');
+    const first = await startWithTokenFile(eTokenFile, e, db);
+    running.push(first.daemon);
+    const client = spawnCli('client', ['--server', first.url, '--token-file', rTokenFile, '--db', path.join(tempDir('zync-rstate-'), 'c.db'), '--dirs', `docs:${r}`, '--interval', '600']);
+    running.push(client);
+    await waitFor(() => sameTree(r, e), { what: 'the first sync' });
+
+    // Rotated on both sides; the daemon restarts (the connection drops), the client reconnects.
+    await writeToken(eTokenFile, NEW);
+    await writeToken(rTokenFile, NEW);
+    await first.daemon.stop();
+    await writeFile(path.join(e, 'b.txt'), 'b\n');
+    const second = await startWithTokenFile(eTokenFile, e, db, first.port);
+    running.push(second.daemon);
+    await waitFor(() => sameTree(r, e), { what: 'the client to sync with the new token' });
+    expect(client.proc.exitCode, client.stderr()).toBeNull();
+    expect(client.stderr()).toContain(`The token file ${rTokenFile} changed`);
+    for (const token of [OLD, NEW]) expect(client.stderr()).not.toContain(token);
+  });
+});
