@@ -95,6 +95,13 @@ export interface ApplyContext {
    * the one under way finished, as after a quit at a prompt.
    */
   stop?: AbortSignal;
+  /**
+   * Taken before anything is written into E's tree or the change log, given back while a prompt
+   * waits for the person (write-turn.ts): another session may be applied meanwhile. What was
+   * looked at before the prompt is checked again before it is written over (ChangedMeanwhile).
+   * Absent: this run is the only writer.
+   */
+  writeTurn?: { take(): Promise<boolean>; give(): void };
   now?: () => number;
   /**
    * Who what zync-apply makes in the state directory (backups) must belong to: the database's
@@ -387,7 +394,10 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       if (abs) unfinished.push(abs);
     }
   }
-  const leftovers = (await removeTempFilesFor(unfinished)) + (await removeTempFilesBelow(backupDir));
+  const turn = ctx.writeTurn ?? { take: async () => true, give: () => undefined };
+  // In turn: another run's temp file beside the same target is never taken for a leftover.
+  const leftovers = (await turn.take()) ? (await removeTempFilesFor(unfinished)) + (await removeTempFilesBelow(backupDir)) : 0;
+  turn.give(); // E's files and the staged content are read next, not written
   if (leftovers > 0) ctx.print(`Removed ${leftovers} temp file(s) left by an interrupted apply of ${stagingId}.`);
 
   // Where E's log stands before E's files are looked at: R takes E's entries up to it as older
@@ -396,7 +406,8 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   // Look at everything first: without someone to ask, a conflict refuses the whole session
   // before anything changes.
   const states = await readCurrentStates(entries, rootOf, ctx.stop);
-  const rVersions = rVersionsByPath(ctx.staging.otherRVersions(stagingId));
+  // Read again when an entry changed meanwhile: another run may have applied R's later session.
+  let rVersions = rVersionsByPath(ctx.staging.otherRVersions(stagingId));
   const plan = planApply(entries, new Map([...states].map(([k, v]) => [k, eCurrentOf(v)])), { force: ctx.force, rVersions });
   // Stopped while E was looked at: the plan is partial, and the run below stops before its
   // first entry without refusing on it.
@@ -883,6 +894,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     const what = inertLine(`${entry.base_dir}/${entry.path}`); // printed, asked about, put in errors
     let counted = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (!(await turn.take())) return false; // stopped while another run wrote
       // Below a directory where E's version was kept nothing is looked at: it is skipped.
       const look = keptAbove(entry, keptDirs) === null ? await lookAt(rootOf(entry.base_dir), entry) : null;
       const current = look?.current ?? null;
@@ -910,12 +922,16 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
                   : renderDiff(...(await diffSides(ctx, item, current)), ctx.chalk),
             );
           }
+          // No one waits on a person: other runs write meanwhile, and execute() checks that E's
+          // file is still what was looked at (ChangedMeanwhile: looked at and asked again).
+          turn.give();
           const answer = await ctx.ask({
             what,
             decisions: decisionsFor(entry, item.e_checksum, item.e_dir_empty, item.blocked),
             labels: decisionLabels(entry, item.e_checksum, { dirEmpty: item.e_dir_empty, below: pendingBelow(entries, entry), blocked: item.blocked }),
           });
           if (answer === 'quit') return false;
+          if (!(await turn.take())) return false;
           if (answer === 'diff') {
             showDiff = true;
             continue;
@@ -932,6 +948,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       } catch (err) {
         if (!(err instanceof ChangedMeanwhile)) throw describeFailure(err, what, stagingId, ctx.db);
         ctx.print(`E's ${what} changed while it was being applied; looking at it again.`);
+        rVersions = rVersionsByPath(ctx.staging.otherRVersions(stagingId));
       }
     }
     throw new ZyncError('FILE_CHANGED', `E's ${what} keeps changing; nothing was written for it — run ${applyCommand(ctx.db, 'apply', stagingId)} again once it is quiet.`);
@@ -945,6 +962,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     }
   }
   for (const [kept, n] of skippedBelow) notes.push(skippedNote(kept, n));
+  if (finished && !(await turn.take())) finished = false;
   if (finished) await finishDirModes();
   if (finished) {
     const kept = await keptFiles();

@@ -9,7 +9,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import { hideBin } from 'yargs/helpers';
-import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, expandHome, failAndExit, failWithUsage, helpWidth, homePathOption, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec } from '@zync/common';
+import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, expandHome, failAndExit, failWithUsage, helpWidth, homePathOption, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec, type ProcessLock } from '@zync/common';
 import { DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
@@ -18,6 +18,7 @@ import { formatSessionList, formatShow, sessionJson, showJson, type ShownEntry }
 import { discardSession } from './discard-session.js';
 import { applyCommand, dbInArgs } from './command-hints.js';
 import { askConflict, askYesNo } from './prompts.js';
+import { WriteTurn } from './write-turn.js';
 
 const PROGRAM = 'zync-apply';
 const DEFAULT_DB = 'sync.db';
@@ -113,6 +114,15 @@ async function show(o: Opened, args: { id: string; dirs: string[] | undefined; j
   else print(formatShow(session, shown, chalk, Date.now()));
 }
 
+/**
+ * The lock of one session, held for a whole apply or discard of it: IN_USE (exit 8) naming the
+ * run that holds it. None for an id that names no session: the command refuses it itself.
+ */
+function lockSession(o: Opened, id: string): ProcessLock | null {
+  if (!/^[\w-]+$/.test(id) || !o.staging.getSession(id)) return null;
+  return acquireProcessLock(`${o.daemon.path}.apply-${id}.lock`, PROGRAM, `session ${id} of ${o.daemon.path}`);
+}
+
 async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; force: boolean; nonInteractive: boolean }): Promise<void> {
   const interactive = !args.nonInteractive && process.stdin.isTTY === true && process.stdout.isTTY === true;
   // Ctrl-C or SIGTERM ends the run between entries, as a quit at a prompt does: no temp file in
@@ -121,6 +131,7 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
   const onSignal = (signal: NodeJS.Signals) => (stop.signal.aborted ? process.exit(130) : stop.abort(signal));
   // SIGHUP (the terminal or SSH session went) too: not Node's abrupt default mid-entry.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  const writeTurn = new WriteTurn({ dbPath: o.daemon.path, program: PROGRAM, say: print, signal: stop.signal });
   const outcome = await applySession(
     {
       daemon: o.daemon,
@@ -135,9 +146,10 @@ async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; 
       ask: interactive ? (question) => askConflict(question, stop.signal) : null,
       force: args.force,
       stop: stop.signal,
+      writeTurn,
     },
     args.id,
-  );
+  ).finally(() => writeTurn.give());
   if (outcome.summary !== '') print(outcome.summary);
   if (outcome.quit) throw outcome.quit;
 }
@@ -200,9 +212,10 @@ async function main(): Promise<void> {
             .option('non-interactive', { type: 'boolean', default: false, describe: 'Never prompt; refuse a session with conflicts unless --force' }),
         (argv) => {
           const db = open(argv.db);
-          // Two applies at once would both write into E and race on the session's state.
-          const lock = acquireProcessLock(`${db.daemon.path}.apply.lock`, PROGRAM, `the staged sessions of ${db.daemon.path}`);
-          return apply(db, { id: argv.id, dirs: argv.dirs, force: argv.force, nonInteractive: argv['non-interactive'] }).finally(lock.release);
+          // Two applies of one session would race on its state; applies of different sessions
+          // take turns at writing only (WriteTurn), so one left at a prompt blocks no one.
+          const lock = lockSession(db, argv.id);
+          return apply(db, { id: argv.id, dirs: argv.dirs, force: argv.force, nonInteractive: argv['non-interactive'] }).finally(() => lock?.release());
         },
       )
       .command(
@@ -214,9 +227,10 @@ async function main(): Promise<void> {
             .option('non-interactive', { type: 'boolean', default: false, describe: 'Do not ask for confirmation' }),
         (argv) => {
           const db = open(argv.db);
-          // An apply running at the same time would write the entries this discards.
-          const lock = acquireProcessLock(`${db.daemon.path}.apply.lock`, PROGRAM, `the staged sessions of ${db.daemon.path}`);
-          return discard(db, { id: argv.id, nonInteractive: argv['non-interactive'] }).finally(lock.release);
+          // An apply of this session at the same time would write the entries this discards;
+          // discarding writes nothing into E's tree, so other sessions' applies go on.
+          const lock = lockSession(db, argv.id);
+          return discard(db, { id: argv.id, nonInteractive: argv['non-interactive'] }).finally(() => lock?.release());
         },
       )
       .demandCommand(1, 'Name a command: list, show, apply or discard.')
