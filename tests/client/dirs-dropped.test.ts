@@ -96,4 +96,37 @@ describe('a root dropped from the daemon’s --dirs', () => {
     expect(once.stderr).toMatch(/The daemon does not serve "notes" \(it serves "docs"\)\./);
     expect(await exists(rNotes)).toBe(false);
   });
+
+  it('is waited for by a continuous client started while E does not serve it, if this state synced it before; --once refuses it', async () => {
+    const eDocs = tempDir('zync-e-docs-');
+    const eNotes = tempDir('zync-e-notes-');
+    await writeFile(path.join(eDocs, 'readme.txt'), 'docs\n');
+    await writeFile(path.join(eNotes, 'a.txt'), 'a\n');
+    const db = stateDb();
+    daemon = await startDaemon({ dirs: { docs: eDocs, notes: eNotes }, db });
+    const rDocs = tempDir('zync-r-docs-');
+    const rNotes = tempDir('zync-r-notes-');
+    const setup = { daemon, dirs: { docs: rDocs, notes: rNotes }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    const synced = await runClientOnce(setup);
+    expect(synced.code, synced.stderr).toBe(0);
+
+    const port = daemon.port;
+    await daemon.stop();
+    daemon = await startDaemon({ dirs: { docs: eDocs }, db, port });
+    await writeFile(path.join(eDocs, 'later.txt'), 'later\n');
+    const once = await runClientOnce(setup);
+    expect(once.code).toBe(2);
+    expect(once.stderr).toMatch(/The daemon does not serve "notes" \(it serves "docs"\)\./);
+
+    client = spawnClient(setup, ['--interval', '600']);
+    await waitFor(() => sameTree(rDocs, eDocs), { timeoutMs: 30_000, what: 'docs to sync' });
+    await waitFor(() => client!.stderr().includes('E no longer serves "notes"'), { timeoutMs: 30_000, what: 'the warning' });
+    expect(client.proc.exitCode, client.stderr()).toBeNull();
+
+    await writeFile(path.join(eNotes, 'b.txt'), 'b\n');
+    await daemon.stop();
+    daemon = await startDaemon({ dirs: { docs: eDocs, notes: eNotes }, db, port });
+    await waitFor(() => sameTree(rNotes, eNotes), { timeoutMs: 30_000, what: 'notes to be synced again' });
+    expect(client.proc.exitCode).toBeNull();
+  });
 });

@@ -179,7 +179,11 @@ async function main(): Promise<void> {
     }
 
     first = await connectFirst({ connect: open, logger, signal: controller.signal, retry: !argv.once });
-    const unserved = first && unservedDirsError(first.hello.dirs, specs.map((s) => s.name));
+    // A name this state never synced is a mistake in --dirs: refused before R makes anything. One
+    // it synced before that E does not serve now (E's daemon restarted with fewer --dirs) is
+    // waited for by a continuous client, as a running one waits (PullEngine: unserved).
+    const waitedFor = (name: string) => !argv.once && state?.store.boundRoot(name) !== undefined;
+    const unserved = first && unservedDirsError(first.hello.dirs, specs.map((s) => s.name).filter((name) => !waitedFor(name)));
     if (unserved) throw unserved;
     // Looked at again (connecting may have retried for hours). The last wait before R changes: a
     // stop (Ctrl-C, SIGTERM) handled up to here leaves R as it was.
