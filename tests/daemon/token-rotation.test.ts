@@ -2,7 +2,8 @@
 // token for the next connection, with no restart (before, it kept the token it read at start
 // until restarted), and still refuses a file other users may read, keeping the last good token
 // meanwhile. A running client given --token-file reads it at each connection, so it reconnects
-// with the new token. No token value ever reaches a log.
+// with the new token; refused in between (E rotated first), it waits for its file to be rewritten
+// instead of ending. No token value ever reaches a log.
 import { chmod, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -82,13 +83,16 @@ describe('a rewritten token file', () => {
     running.push(client);
     await waitFor(() => sameTree(r, e), { what: 'the first sync' });
 
-    // Rotated on both sides; the daemon restarts (the connection drops), the client reconnects.
+    // Rotated on E first; the daemon restarts (the connection drops): the client, refused with
+    // R's old token, waits instead of ending, and goes on once R's file holds the new one.
     await writeToken(eTokenFile, NEW);
-    await writeToken(rTokenFile, NEW);
     await first.daemon.stop();
     await writeFile(path.join(e, 'b.txt'), 'b\n');
     const second = await startWithTokenFile(eTokenFile, e, db, first.port);
     running.push(second.daemon);
+    await waitFor(() => /refused the token \(HTTP 401\).*Retrying in/.test(client.stderr()), { what: 'the client to be refused and wait' });
+    expect(client.proc.exitCode, client.stderr()).toBeNull();
+    await writeToken(rTokenFile, NEW);
     await waitFor(() => sameTree(r, e), { what: 'the client to sync with the new token' });
     expect(client.proc.exitCode, client.stderr()).toBeNull();
     expect(client.stderr()).toContain(`The token file ${rTokenFile} changed`);

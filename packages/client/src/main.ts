@@ -242,7 +242,7 @@ async function main(): Promise<void> {
       first = null;
       return connection ? Promise.resolve(connection) : open();
     };
-    const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval };
+    const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval, tokenFromFile: tokenFile !== null };
     if (argv.once) await runOnce(runner);
     else {
       // A one-shot --update-upstream on this state hands its upload to this client (hand-off.ts).

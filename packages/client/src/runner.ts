@@ -26,6 +26,12 @@ export interface RunnerOptions {
   intervalSeconds: number;
   /** A running client's passes take turns with the upstream passes handed to it (hand-off). */
   turns?: PassTurns;
+  /**
+   * The token comes from --token-file, read at each connection: a running client refused once E
+   * rotated its token waits for R's file to be rewritten instead of ending (exit 4). The run's
+   * first connection (connectFirst) still ends on a refusal: a wrong token is said at once.
+   */
+  tokenFromFile?: boolean;
 }
 
 /**
@@ -183,7 +189,8 @@ export async function runContinuous(options: RunnerOptions): Promise<void> {
     try {
       connection = await options.connect();
     } catch (err) {
-      if (isFatal(err)) throw err;
+      const rotated = options.tokenFromFile === true && isZyncError(err) && err.code === 'UNAUTHORIZED';
+      if (isFatal(err) && !rotated) throw err;
       if (signal.aborted) break;
       const delay = backoffDelay(attempt++, Math.random());
       failures = sayRetry(logger, failures, err, delay);
