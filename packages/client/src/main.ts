@@ -100,6 +100,8 @@ async function main(): Promise<void> {
   // A token file is read at each connection (E's token rotated: rewrite the file, no restart).
   const tokenFile = argv['token-file'] === undefined ? null : await TokenFile.open(argv['token-file']);
   const fixedToken = tokenFile === null ? requireToken(await resolveToken({ token: argv.token })) : null;
+  const tokenNotes = { changed: (message: string) => logger.info(message), problem: (message: string) => logger.warn(message) };
+  const token = () => fixedToken ?? tokenFile!.current(tokenNotes);
   const specs = parseDirSpecs(dirArgs);
   const newDisk = new Set(argv['new-disk'] ?? []);
   const unknownDisk = [...newDisk].find((name) => !specs.some((dir) => dir.name === name));
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
         const request = {
           operation: 'UPDATE_UPSTREAM' as const,
           pid: process.pid,
-          setup: await describeSetup(server, specs, token, ca),
+          setup: await describeSetup(server, specs, token(), ca),
           new_disk: [...newDisk],
           log_level: argv['log-level'],
           progress: progressMode,
@@ -164,8 +166,6 @@ async function main(): Promise<void> {
       }
     }
     const clientId = state?.store.clientId ?? ClientStore.newClientId();
-    const notes = { changed: (message: string) => logger.info(message), problem: (message: string) => logger.warn(message) };
-    const token = () => fixedToken ?? tokenFile!.current(notes);
     const open = () => Connection.open(server, { token: token(), clientId, logger, ca, signal: controller.signal });
 
     if (upstream) {
@@ -247,7 +247,7 @@ async function main(): Promise<void> {
     else {
       // A one-shot --update-upstream on this state hands its upload to this client (hand-off.ts).
       const turns = new PassTurns();
-      const setup = () => describeSetup(server, specs, token, ca);
+      const setup = () => describeSetup(server, specs, token(), ca);
       handOff = await HandOffServer.listen(
         dbPath,
         serveUpstream({
@@ -257,7 +257,7 @@ async function main(): Promise<void> {
           dbPath,
           specs,
           newDisk,
-          open: (log, signal) => Connection.open(server, { token, clientId, logger: log, ca, signal }),
+          open: (log, signal) => Connection.open(server, { token: token(), clientId, logger: log, ca, signal }),
           logger,
           turns,
         }),
