@@ -16,7 +16,9 @@ const rawPath = (dir: string, ...name: (string | number[])[]) =>
   Buffer.concat([Buffer.from(`${dir}/`), ...name.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p)))]);
 
 const unsyncableWarnings = (stderr: string) => stderr.split('\n').filter((line) => line.includes('name not syncable'));
-const warningsFor = (stderr: string, escaped: string) => stderr.split('\n').filter((line) => line.includes('is not UTF-8') && line.endsWith(`: ${escaped}`));
+// A record's fields follow its message on the same line, as one JSON object.
+const warningsFor = (stderr: string, escaped: string) =>
+  stderr.split('\n').filter((line) => line.includes('is not UTF-8') && line.replace(/ \{.*\}$/, '').endsWith(`: ${escaped}`));
 
 /** CPU time (user + system) of a process so far, in clock ticks. */
 const cpuTicks = (pid: number) => {
@@ -99,9 +101,9 @@ describe('zync-daemon with names that are not UTF-8', () => {
     writeFileSync(path.join(root, 'sub/back\\slash2.txt'), 'nor can a backslash\n');
     mkdirSync(path.join(root, 'tab\tdir'));
     for (let i = 0; i < 5; i++) writeFileSync(path.join(root, `tab\tdir/f${i}.txt`), `${i}\n`);
-    // The log prints the path on the line after the warning, a control character escaped.
-    const warned = (escaped: string) => daemon.stderr().includes(`path: ${escaped}\n`);
-    await waitFor(() => warned('"sub/new\\nline.txt"') && warned('"sub/back\\slash2.txt"') && warned('"tab\\tdir"'), { what: 'the three warnings', timeoutMs: 10_000 });
+    // The log gives the path among the record's fields on the warning's line, a control character escaped.
+    const warned = (shown: string) => daemon.stderr().includes(`"path":"${shown}"}\n`);
+    await waitFor(() => warned('sub/new\\nline.txt') && warned('sub/back\\slash2.txt') && warned('tab\\tdir'), { what: 'the three warnings', timeoutMs: 10_000 });
     writeFileSync(path.join(root, 'sub/new\nline.txt'), 'written again\n');
     writeFileSync(path.join(root, 'sub/after2.txt'), 'after\n');
     await waitFor(async () => (await loggedPaths()).includes('sub/after2.txt'), { what: 'sub/after2.txt in the log' });
