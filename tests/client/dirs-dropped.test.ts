@@ -83,7 +83,7 @@ describe('a root dropped from the daemon’s --dirs', () => {
     daemon = await startDaemon({ dirs: { docs: eDocs, notes: eNotes }, db, port });
     await waitFor(() => sameTree(rNotes, eNotes), { timeoutMs: 30_000, what: 'notes to be synced again' });
     // Said at the end of the pass that placed the files: after the tree matches.
-    await waitFor(() => client.stderr().includes('E serves "notes" again'), { timeoutMs: 30_000, what: 'the note that E serves "notes" again' });
+    await waitFor(() => client!.stderr().includes('E serves "notes" again'), { timeoutMs: 30_000, what: 'the note that E serves "notes" again' });
     expect(client.proc.exitCode).toBeNull();
     expect(client.stderr()).not.toMatch(/ERROR/);
   });
