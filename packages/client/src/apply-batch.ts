@@ -12,7 +12,7 @@
 // batch had to open for writing get their own mode back then, whatever happened meanwhile (after a
 // kill -9 first, at the next start: opened-dirs.ts).
 import { constants as fsConstants, createReadStream } from 'node:fs';
-import { chmod, open, rmdir, unlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, open, rmdir, unlink, utimes } from 'node:fs/promises';
 import * as posixPath from 'node:path/posix';
 import * as nodePath from 'node:path';
 import {
@@ -24,6 +24,7 @@ import {
   isConflictCopy,
   isSafeRelativePath,
   isZyncError,
+  tempPathFor,
   toFileTime,
   type ChangeEntry,
   type GetFileHeader,
@@ -60,6 +61,12 @@ export interface PartialDownloads {
   putPartial(partial: PartialDownload): void;
   dropPartial(baseDir: string, path: string): void;
 }
+
+/**
+ * R's copies made and hashed again at once for files E appended to: each reads the whole file
+ * through a 1 MiB buffer (AtomicFileWriter.resume), so a batch of many grown logs stays bounded.
+ */
+const COPIES_TO_EXTEND_AT_ONCE = 2;
 
 /** Downloads at least this large keep what they received when cut short, and resume after it. */
 export const RESUMABLE_BYTES = 8 * 1024 * 1024;
@@ -127,6 +134,8 @@ export interface BatchStats {
   downloaded: number;
   /** Of those, downloads resumed where a cut-short one stopped. */
   resumed: number;
+  /** Of those, files E appended to that R extended from its own copy (core/appended.ts). */
+  extended: number;
   copied: number;
   /** Bytes that crossed the wire: a resumed download counts only what came after its offset. */
   bytes: number;
@@ -237,7 +246,7 @@ async function applyRound(
     skipped: [],
     conflicts: [],
     keptDirs: [],
-    stats: { downloaded: 0, resumed: 0, copied: 0, bytes: 0, deleted: 0, dirsCreated: 0, dirsDeleted: 0, attributes: 0 },
+    stats: { downloaded: 0, resumed: 0, extended: 0, copied: 0, bytes: 0, deleted: 0, dirsCreated: 0, dirsDeleted: 0, attributes: 0 },
   };
   const aborted = () => options.signal?.aborted === true;
   /**
@@ -556,18 +565,58 @@ async function applyRound(
     return null;
   };
 
-  const download = async (action: FetchAction, abs: string, expected: LocalState): Promise<void> => {
+  let copiesToExtend = 0;
+  const copyWaiters: (() => void)[] = [];
+  /**
+   * A temp file beside the target holding R's own copy of the file (cloned where the file system
+   * can), for a download that asks E only for what follows it (core/appended.ts); null when it
+   * cannot be made as planned (R's file changed size since, no space): downloaded whole then.
+   */
+  const copyToExtend = async (entry: ChangeEntry, abs: string, size: number): Promise<AtomicFileWriter | null> => {
+    while (copiesToExtend >= COPIES_TO_EXTEND_AT_ONCE) await new Promise<void>((resolve) => copyWaiters.push(resolve));
+    copiesToExtend++;
+    const tempPath = tempPathFor(abs);
+    try {
+      await copyFile(abs, tempPath, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+      // The copy has R's bits, maybe read-only; the commit gives the file its own.
+      await chmod(tempPath, 0o600);
+      const writer = await AtomicFileWriter.resume(abs, tempPath);
+      if (writer.bytesWritten === size) return writer;
+      await writer.abort();
+    } catch (err) {
+      await unlink(tempPath).catch(() => undefined);
+      logger.debug({ err: describe(err).message }, `cannot extend R's copy of ${entry.base_dir}/${entry.path}; downloading it whole`);
+    } finally {
+      copiesToExtend--;
+      copyWaiters.shift()?.();
+    }
+    return null;
+  };
+
+  /** `whole`: not from R's own copy (it was not E's start after all). */
+  const download = async (action: FetchAction, abs: string, expected: LocalState, whole = false): Promise<void> => {
     const { entry } = action;
     let writer: AtomicFileWriter | null = null;
     /** A partial_downloads row exists for this path (to drop once the download is settled). */
     let recorded = false;
+    /** The writer starts with R's own copy, not with bytes E sent. */
+    let extending = false;
+    /** E's bytes follow R's own (the daemon served from the offset asked). */
+    let extended = false;
+    /** Bytes E sent for this file, once all arrived. */
+    let crossed = 0;
     try {
       ensureParent(abs);
       const resumed = await resumePartial(entry, abs);
       writer = resumed?.writer ?? null;
       recorded = resumed !== null;
+      if (writer === null && !whole && action.appendFrom !== undefined) {
+        writer = await copyToExtend(entry, abs, action.appendFrom);
+        extending = writer !== null;
+      }
       const offset = writer?.bytesWritten ?? 0;
-      if (offset > 0) logger.info(`resuming ${entry.base_dir}/${entry.path} after ${offset} of ${entry.size} bytes`);
+      if (extending) logger.debug(`fetching ${entry.base_dir}/${entry.path} after the ${offset} bytes R holds`);
+      else if (offset > 0) logger.info(`resuming ${entry.base_dir}/${entry.path} after ${offset} of ${entry.size} bytes`);
       const transfer = await connection.getFile(
         entry.base_dir,
         entry.path,
@@ -578,6 +627,7 @@ async function applyRound(
               // The daemon resumed after bytes of another version: they cannot be completed.
               throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on E since its download was cut short.`);
             }
+            extended = extending && (header.offset ?? 0) > 0;
             writer ??= await AtomicFileWriter.create(abs, { expectedSize: header.size });
             if (header.size >= RESUMABLE_BYTES) {
               partials.putPartial({ base_dir: entry.base_dir, path: entry.path, checksum: header.checksum, size: header.size, temp_path: writer.tempPath });
@@ -589,6 +639,7 @@ async function applyRound(
         offset,
       );
       const { header, trailer } = transfer;
+      crossed = header.size - (header.offset ?? 0);
       if (trailer.checksum !== header.checksum) {
         throw new ZyncError('CHECKSUM_MISMATCH', `The daemon's trailer for ${entry.base_dir}/${entry.path} does not match its header.`);
       }
@@ -612,7 +663,8 @@ async function applyRound(
       tree.touch(abs);
       result.stats.downloaded++;
       const from = header.offset ?? 0;
-      if (from > 0) result.stats.resumed++;
+      if (extended) result.stats.extended++;
+      else if (from > 0) result.stats.resumed++;
       result.stats.bytes += header.size - from;
     } catch (err) {
       const w = writer as AtomicFileWriter | null;
@@ -625,6 +677,14 @@ async function applyRound(
         if (recorded) partials.dropPartial(entry.base_dir, entry.path);
       } else {
         logger.info(`kept ${kept} bytes of ${entry.base_dir}/${entry.path} to resume`);
+      }
+      // R's copy was not E's start: E rewrote the file, not only appended to it. Never placed (the
+      // whole was verified), it is fetched whole at once, not extended again by the next attempt.
+      if (extended && isZyncError(err) && err.code === 'CHECKSUM_MISMATCH' && !aborted()) {
+        logger.info(`${entry.base_dir}/${entry.path} changed on E before the bytes R holds; downloading it whole`);
+        result.stats.bytes += crossed;
+        await download(action, abs, expected, true);
+        return;
       }
       fail(entry, err);
     }

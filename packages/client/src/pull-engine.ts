@@ -67,8 +67,10 @@ export interface PassSummary {
   downloaded: number;
   /** Of those, downloads resumed where a cut-short one stopped. */
   resumed: number;
+  /** Of those, files E appended to that R extended from its own copy: only E's new bytes crossed. */
+  extended: number;
   copied: number;
-  /** Bytes that crossed the wire (a resumed download's count starts at its offset). */
+  /** Bytes that crossed the wire (a resumed or extended download's count starts at its offset). */
   bytes: number;
   deleted: number;
   dirsCreated: number;
@@ -100,6 +102,7 @@ function emptySummary(): PassSummary {
     unavailableOnE: [],
     downloaded: 0,
     resumed: 0,
+    extended: 0,
     copied: 0,
     bytes: 0,
     deleted: 0,
@@ -487,6 +490,7 @@ export class PullEngine {
     const s = result.stats;
     summary.downloaded += s.downloaded;
     summary.resumed += s.resumed;
+    summary.extended += s.extended;
     summary.copied += s.copied;
     summary.bytes += s.bytes;
     summary.deleted += s.deleted;
@@ -577,7 +581,7 @@ export function passChangedNothing(summary: PassSummary): boolean {
 export function describePass(summary: PassSummary): string {
   const mib = (summary.bytes / (1024 * 1024)).toFixed(1);
   const parts = [
-    `${summary.downloaded} file(s) downloaded (${mib} MiB${summary.resumed > 0 ? `, ${summary.resumed} resumed` : ''})`,
+    `${summary.downloaded} file(s) downloaded (${mib} MiB${summary.resumed > 0 ? `, ${summary.resumed} resumed` : ''}${summary.extended > 0 ? `, ${summary.extended} extended from R's copy` : ''})`,
     `${summary.copied} copied locally`,
     `${summary.deleted} deleted`,
     `${summary.dirsCreated} dir(s) created`,

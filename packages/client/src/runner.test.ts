@@ -14,6 +14,7 @@ import { ZyncError } from '@zync/common';
 const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
   downloaded: 3,
   resumed: 0,
+  extended: 0,
   copied: 0,
   bytes: 0,
   deleted: 0,

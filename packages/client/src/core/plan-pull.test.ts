@@ -46,7 +46,7 @@ const dir = (mode = 0o755): LocalState => ({ kind: 'dir', mode });
 function describeAction(action: PullAction): string {
   switch (action.type) {
     case 'fetch':
-      return `fetch${action.source ? ` from ${action.source.path}` : ''}${action.keepCopy ? ' keeping a copy' : ''}${action.clearDir ? ` clearing the dir (${action.clearDir})` : ''}`;
+      return `fetch${action.source ? ` from ${action.source.path}` : ''}${action.keepCopy ? ' keeping a copy' : ''}${action.clearDir ? ` clearing the dir (${action.clearDir})` : ''}${action.appendFrom === undefined ? '' : ` after ${action.appendFrom}`}`;
     case 'mkdir':
       return `mkdir${action.moveAside !== 'none' ? ` (${action.moveAside})` : ''}`;
     case 'record':
@@ -135,6 +135,19 @@ describe('planEntry', () => {
     const action = planEntry({ entry: e, recorded: rec(), local });
     expect(action.type).toBe('delete-file');
     expect(action.type === 'delete-file' ? action.received : 'n/a').toBe(received);
+  });
+
+  // A large file E grew is fetched after the bytes R holds only where R holds them as received.
+  const BIG = 4 * 1024 * 1024;
+  const big = { recorded: rec({ size: BIG, local_size: BIG }), local: file({ size: BIG }) };
+  it.each<[string, ChangeEntry, RecordedEntry, LocalState, string]>([
+    ['E appended to a large file unchanged on R', entry('modify', { size: BIG + 10 }), big.recorded, big.local, `fetch after ${BIG}`],
+    ['E appended, R touched it (same bytes)', entry('modify', { size: BIG + 10 }), big.recorded, file({ size: BIG, mtime: 9, checksum: A }), `fetch after ${BIG}`],
+    ['E appended, R edited it', entry('modify', { size: BIG + 10 }), big.recorded, file({ size: BIG + 3, mtime: 9, checksum: C }), 'fetch keeping a copy'],
+    ['E rewrote it the same size', entry('modify', { size: BIG }), big.recorded, big.local, 'fetch'],
+    ['E appended to a small file', entry('modify', { size: 10 }), rec(), file(), 'fetch'],
+  ])('%s', (_name, e, recorded, local, expected) => {
+    expect(describeAction(planEntry({ entry: e, recorded, local }))).toBe(expected);
   });
 
   it('refuses to plan on a stat it cannot trust', () => {

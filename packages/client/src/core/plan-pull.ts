@@ -18,6 +18,7 @@
 // survives E's content change, and E's chmod reaches R's content edit (staged or not). E's deletion of a file R
 // only chmodded keeps it as a conflict copy too, but where E renamed it the chmod follows the file.
 import type { ChangeEntry } from '@zync/common';
+import { appendOffset } from './appended.js';
 import { carriesNoChmod, chmodOnR, mergeFileMode, type FileModeMerge } from './file-modes.js';
 import { classifyLocalEdit, knownLocalChecksum } from './local-edits.js';
 import type { EntryKey, LocalState, RecordedEntry } from './types.js';
@@ -135,9 +136,10 @@ export type PullAction =
    * still intact, else download it. `keepCopy`: R's version at the path goes to a conflict copy
    * first. `clearDir` (null: no directory in the way): R holds a directory there; remove it if
    * empty, else keep it as a copy. Bits: see ModeDecision (`keepBits` may also be R's chmod of
-   * the path E renamed from, carryRenamedChmods).
+   * the path E renamed from, carryRenamedChmods). `appendFrom`: R's file, unchanged, may be E's
+   * first bytes (core/appended.ts): the download asks for what follows them only.
    */
-  | ({ type: 'fetch'; entry: ChangeEntry; local: LocalState; source: EntryKey | null; keepCopy: boolean; clearDir: ClearDir | null } & ModeDecision)
+  | ({ type: 'fetch'; entry: ChangeEntry; local: LocalState; source: EntryKey | null; keepCopy: boolean; clearDir: ClearDir | null; appendFrom?: number } & ModeDecision)
   /** R already holds E's content; only mode / mtime differ. Bits: see ModeDecision. */
   | ({ type: 'set-attributes'; entry: ChangeEntry; local: LocalState } & ModeDecision)
   /**
@@ -369,13 +371,14 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
   // R's chmod E decided against is no longer R's to keep: E's bits, said where no copy keeps R's.
   const modes: FileModeMerge | null =
     declined.bits === null ? mergeModes(input) : { bits: input.entry.mode & 0o7777, keptR: false, replacedR: declined.bits };
-  const fetch = (keepCopy: boolean, clearDir: ClearDir | null = null): PullAction => ({
+  const fetch = (keepCopy: boolean, clearDir: ClearDir | null = null, appendFrom?: number): PullAction => ({
     type: 'fetch',
     entry,
     local,
     source: source && !(source.base_dir === entry.base_dir && source.path === entry.path) ? source : null,
     keepCopy,
     clearDir,
+    ...(appendFrom === undefined ? {} : { appendFrom }),
     // R's file kept as a conflict copy keeps R's bits there: nothing to say about them.
     ...modeDecision(keepCopy ? (modes?.keptR ? modes : null) : modes),
   });
@@ -394,7 +397,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
         if (!attributesMatch(entry, recorded, local, bits)) return { type: 'set-attributes', entry, local, ...modeDecision(modes) };
         return { type: 'record', entry, local, keepBase: false, ...(modes?.keptR ? { keepBits: modes.bits } : {}) };
       }
-      if (edit === 'unchanged') return fetch(false);
+      if (edit === 'unchanged') return fetch(false, null, appendOffset(entry, recorded, local));
       const awaited = awaitsApply(input, held);
       if (awaited) return { type: 'await-apply', entry, local, staging_id: awaited.staging_id };
       // R's edit was settled on E without being taken: E's version stands over it, as over a
