@@ -3,13 +3,13 @@
 // it (rsync's --append-verify). Before, every version crossed whole: a 97 MiB log appended once a
 // second sent ~2.8 GiB in 30 s. A file E rewrote before R's end is fetched whole instead, never
 // placed wrong; a file R edited is kept as a conflict copy as for any change of E's.
-import { appendFile, chmod, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSameTree, findTempFiles, startDaemon, tempDir, writeRandomFile, type DaemonHandle } from '../helpers/index.js';
+import { expectSameTree, findTempFiles, sameTree, startDaemon, tempDir, waitFor, writeRandomFile, type DaemonHandle } from '../helpers/index.js';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.mjs';
-import { conflictCopies, runClientOnce, stateDb, waitForDaemonToSee, type ClientSetup } from './support.js';
+import { conflictCopies, runClientOnce, spawnClient, stateDb, waitForDaemonToSee, type ClientSetup } from './support.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 20 * MiB;
@@ -93,5 +93,34 @@ describe('a file E appended to', () => {
     expect(copies).toHaveLength(1);
     expect((await readFile(path.join(r, copies[0]!))).equals(rEdit)).toBe(true);
     expect((await readFile(onR)).equals(await readFile(log()))).toBe(true);
+  });
+
+  it('cut short while E’s new bytes arrive, resumes after them, still from R’s copy', async () => {
+    const added = 48 * MiB;
+    const held = (await stat(log())).size;
+    await chmod(log(), 0o644);
+    const more = path.join(tempDir('zync-more-'), 'more.bin');
+    await writeRandomFile(more, added);
+    await appendFile(log(), await readFile(more));
+    await chmod(log(), 0o444);
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const before = proxy.bytes.toClient;
+    const client = spawnClient(setup, ['--log-level', 'debug']);
+    try {
+      await waitFor(() => proxy.bytes.toClient - before > added / 2, { timeoutMs: 60_000, intervalMs: 1, what: 'half the new bytes through the proxy' });
+      proxy.cut();
+      proxy.restore();
+      await waitFor(() => sameTree(r, e), { timeoutMs: 90_000, what: 'R to hold E’s file' });
+      // The kept temp file starts with R's copy: R's bytes never crossed again.
+      expect(client.stderr()).toContain(`fetching docs/logs/app.log after the ${held} bytes R holds`);
+      const resumedAt = Number(/resuming docs\/logs\/app\.log after (\d+) of/.exec(client.stderr())?.[1]);
+      expect(resumedAt, client.stderr()).toBeGreaterThan(held);
+      const total = (await stat(log())).size;
+      const crossed = `${((total - resumedAt) / MiB).toFixed(1)} MiB, 1 resumed`;
+      await waitFor(() => client.stderr().includes(`1 file(s) downloaded (${crossed})`), { what: `the pass line with ${crossed}` });
+      await waitFor(async () => (await findTempFiles(r)).length === 0, { what: 'no temp file left' });
+    } finally {
+      await client.stop('SIGTERM');
+    }
   });
 });
