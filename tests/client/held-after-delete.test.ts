@@ -93,7 +93,11 @@ describe('zync-client (continuous): files E deletes and makes again', () => {
   it('empties a holding area a kill -9 left when it next starts', async () => {
     client = spawnClient(setup, ['--interval', '600']);
     await waitFor(() => /up to date/.test(client.stderr()), { timeoutMs: 30_000, what: 'the client to start' });
+    const mark = client.stderr().length;
     await deleteOnE();
+    // The pass recorded (its summary line): a kill before that leaves the batch unfinished, and
+    // --update-upstream is refused until a pull finishes it (tests/faults/client-kill-after-placing).
+    await waitFor(() => /pull: .* deleted, .*up to date/.test(client.stderr().slice(mark)), { timeoutMs: 30_000, what: 'the pass to be recorded' });
     await client.kill9();
     expect(await heldCount(r)).toBe(N);
     // What is held is never R's edit: nothing goes upstream from there.

@@ -4,6 +4,7 @@
 // is killed. The restarted client must take that file for the one it placed:
 // - E chmods it meanwhile (content unchanged): R takes E's bits, and nothing goes upstream (R's
 //   file still has the bits R wrote, which are no chmod of R's);
+// - --update-upstream before that pull is refused (exit 13): it would send the placed file as R's;
 // - it was E's rename (`mv a b`): the old name, R's unchanged copy of what it received, is deleted
 //   without a conflict copy; also where R had chmodded a, and the killed run gave b R's bits (the
 //   chmod follows the file, core/plan-pull.ts): b keeps them, for --update-upstream to send.
@@ -72,6 +73,22 @@ describe('zync-client killed after placing a file, before recording it', () => {
     const restart = await runClientOnce(setup);
     expect(restart.code, restart.stderr).toBe(0);
     expect(await modeOf(path.join(r, 'b.sh'))).toBe(0o755);
+    await expectSameTree(r, e);
+    const upstream = await runUpstream(setup);
+    expect(upstream.code, upstream.stderr).toBe(0);
+    expect(upstream.stdout + upstream.stderr).toMatch(/Nothing to send upstream/);
+  });
+
+  it('--update-upstream before the next pull is refused (exit 13), so the placed file does not go to E as R\'s', async () => {
+    await killAfterPlacing(() => copyFile(path.join(e, 'a.txt'), path.join(e, 'b.sh')), 'b.sh');
+
+    const refused = await runUpstream(setup);
+    expect(refused.code, refused.stderr).toBe(13);
+    expect(refused.stderr).toMatch(/A pull was stopped abruptly \(killed\) before it recorded what it changed on R.*run zync-client once \(--once\) to finish it, then --update-upstream again\. Nothing was sent\./);
+    expect(refused.stdout).not.toMatch(/Staged/);
+
+    const restart = await runClientOnce(setup);
+    expect(restart.code, restart.stderr).toBe(0);
     await expectSameTree(r, e);
     const upstream = await runUpstream(setup);
     expect(upstream.code, upstream.stderr).toBe(0);

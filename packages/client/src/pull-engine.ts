@@ -360,7 +360,7 @@ export class PullEngine {
       );
       const done = new Set(committed.map(entryKeyString));
       this.options.staged?.forgetSettled(connection.hello.log_id, result.settled.filter((s) => done.has(entryKeyString(s))));
-      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack });
+      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack, endsBatch: true });
       if (ack > since || page.changes.length > 0) {
         await acked;
         acked = connection.request('ACK_CHANGES', { sequence_number: ack });
@@ -396,7 +396,7 @@ export class PullEngine {
         const refused = new Set(result.skipped.map(entryKeyString));
         const looked = [...sweep.filter((entry) => refused.has(entryKeyString(entry))), ...kept].map((entry) => ({ ...entry, seen_gen: position.generation }));
         this.checkDisks();
-        store.commitBatch({ upserts: [...result.upserts, ...looked], removals: result.removals, kept: result.keptDirs });
+        store.commitBatch({ upserts: [...result.upserts, ...looked], removals: result.removals, kept: result.keptDirs, endsBatch: true });
         if (result.failed.length > 0) clean = false;
       }
     }
@@ -444,7 +444,7 @@ export class PullEngine {
     // ever recorded, which is what drops a note.
     const placements = placementsOf(seen, dirNames);
     const leftover = store.hasPlacements();
-    store.notePlacements(placements);
+    store.openBatch(placements);
     // The notes say more than the batch's own last contents only when a killed run left some, or
     // the page held contents a later entry replaced; usually neither, and the lookup is skipped.
     const lastContents = new Set(entries.map((entry) => `${entryKeyString(entry)}\0${entry.checksum}`));

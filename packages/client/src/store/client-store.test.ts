@@ -257,6 +257,25 @@ describe('ClientStore', () => {
     reopened.close();
   });
 
+  it('marks a batch under way until it is recorded whole, a kill -9 in between included (for --update-upstream to refuse)', () => {
+    const { store, file } = openStore();
+    expect(store.hasUnfinishedBatch()).toBe(false);
+    // A batch with nothing to note (deletions of a sweep, say) is marked too.
+    store.openBatch([]);
+    store.close();
+    const reopened = ClientStore.open(file);
+    expect(reopened.hasUnfinishedBatch()).toBe(true);
+    reopened.openBatch([{ base_dir: 'docs', path: 'x.txt', checksum: 'a'.repeat(64), mode: 0o644 }]);
+    expect(reopened.hasPlacements()).toBe(true);
+    // Other records (kept directories pruned) say nothing of the batch.
+    reopened.commitBatch({ upserts: [], removals: [] });
+    expect(reopened.hasUnfinishedBatch()).toBe(true);
+    reopened.commitBatch({ upserts: [entry('x.txt')], removals: [], endsBatch: true });
+    expect(reopened.hasUnfinishedBatch()).toBe(false);
+    expect(reopened.hasPlacements()).toBe(false);
+    reopened.close();
+  });
+
   it('keeps the directories a batch opened, with their modes, until they are given back, a kill -9 in between included', () => {
     const { store, file } = openStore();
     store.noteOpenedDirs([{ base_dir: 'docs', path: 'ro', mode: 0o555 }]);

@@ -439,6 +439,28 @@ export class ClientStore {
     }
   }
 
+  /**
+   * Marks a batch of E's changes as under way, its placement notes with it (one transaction),
+   * before it touches R's disk; commitBatch with `endsBatch` clears the mark. A mark left behind
+   * means a run stopped abruptly (kill -9, a crash) between the two: R's disk may hold effects of
+   * E's changes not recorded yet, which only a pull tells from R's own edits.
+   */
+  openBatch(placements: readonly (EntryKey & Placement)[]): void {
+    try {
+      this.db.transaction(() => {
+        this.stmts.setMeta.run('batch_open', '1');
+        this.notePlacements(placements);
+      })();
+    } catch (err) {
+      throw diskFullOr(err, this.path);
+    }
+  }
+
+  /** Whether a batch was opened and never recorded (see openBatch). */
+  hasUnfinishedBatch(): boolean {
+    return this.meta('batch_open') === '1';
+  }
+
   /** Whether any placement note is left (by a batch not recorded yet, or a run killed mid-batch). */
   hasPlacements(): boolean {
     return this.stmts.anyPlacement.get()!.found === 1;
@@ -504,9 +526,12 @@ export class ClientStore {
     kept?: readonly EntryKey[];
     unkept?: readonly EntryKey[];
     sequence?: number;
+    /** The batch openBatch marked is recorded whole: nothing of it is left unrecorded on R. */
+    endsBatch?: boolean;
   }): void {
     try {
       this.db.transaction(() => {
+        if (batch.endsBatch) this.stmts.setMeta.run('batch_open', '0');
         for (const entry of batch.upserts) this.stmts.upsert.run({ ...entry, local_ctime_max: entry.local_ctime_max ?? null, local_mode: entry.local_mode ?? null });
         for (const key of batch.removals) this.stmts.remove.run(key.base_dir, key.path);
         // Recorded now: what may have been placed there no longer needs telling apart.

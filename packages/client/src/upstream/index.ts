@@ -101,6 +101,15 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     throw new ZyncError('UPSTREAM_STATE', 'R has not synced with E yet; run zync-client once before --update-upstream.');
   }
   const logId = position.log_id;
+  // A pull stopped abruptly mid-batch left E's changes on R's disk unrecorded (files placed,
+  // deletions made): the scan would take them for R's edits and send them back to E. Only a
+  // pull tells them apart (its placement notes).
+  if (store.hasUnfinishedBatch()) {
+    throw new ZyncError(
+      'RESYNC_REQUIRED',
+      'A pull was stopped abruptly (killed) before it recorded what it changed on R, and an upload now would send those changes of E back to E as R\'s edits; run zync-client once (--once) to finish it, then --update-upstream again. Nothing was sent.',
+    );
+  }
 
   let connection: Connection | null = null;
   // Connects for the status question and the upload alike; again when the connection made before

@@ -13,7 +13,7 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'FILE_CHANGED', // the file changed while it was read; retry later
   'CHECKSUM_MISMATCH',
-  'RESYNC_REQUIRED', // the cursor is older than what the log still holds; or R must pull before --update-upstream (never synced, E's log recreated)
+  'RESYNC_REQUIRED', // the cursor is older than what the log still holds; or R must pull before --update-upstream (never synced, E's log recreated, a pull killed mid-batch)
   'TOO_LARGE',
   'UPSTREAM_STATE', // upstream operations out of order (no session, already finalized, ...)
   'PATH_CLASH', // a file where entries below it need a directory: an upstream session holding both (refused at FINALIZE), or R's file in the way of E's directory
