@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientStore } from '@zync/client';
 import { startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
 import { runApply, runUpstream, stagingIdFrom } from '../upstream/support.js';
 import { conflictCopies, runClientOnce, waitForDaemonToSee, type ClientSetup } from './support.js';
@@ -90,6 +91,50 @@ describe.skipIf(unavailable !== null)(`a root without Unix modes on R${unavailab
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     expect(await modeOf(onE('a.txt'))).toBe(0o644);
     expect(await modeOf(onE('run.sh'))).toBe(0o755);
+  });
+});
+
+describe.skipIf(unavailable !== null)(`records of a zync from before R's own bits were kept, on a root without Unix modes${unavailable ? ` (${unavailable})` : ''}`, () => {
+  let mount: string | undefined;
+  let daemon: DaemonHandle | undefined;
+  afterAll(async () => {
+    await daemon?.stop();
+    if (mount) run(['fusermount', '-u', '-z', mount]);
+  });
+
+  // Before: each such file looked chmodded to the root's 755, so E's deletion left a conflict copy
+  // ("chmodded on R (755)"), and --update-upstream with no edits staged a chmod of every file,
+  // which zync-apply made real on E.
+  it("takes the bits each file shows for its own: E's deletion leaves no conflict copy, nothing goes upstream", async () => {
+    const e = tempDir('zync-e-');
+    for (const name of ['a.txt', 'b.txt']) await writeFile(path.join(e, name), `${name}\n`, { mode: 0o644 });
+    const r = tempDir('zync-r-');
+    run(['bindfs', '--chmod-ignore', '--perms=0755', tempDir('zync-r-backing-'), r]);
+    mount = r;
+    daemon = await startDaemon({ dirs: { docs: e } });
+    const setup: ClientSetup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    const first = await runClientOnce(setup);
+    expect(first.code, first.stderr).toBe(0);
+    // As an older zync recorded them (sql/009 came later): no bits of R's file's own.
+    const store = ClientStore.open(setup.db);
+    const records = [...store.getEntries(['a.txt', 'b.txt'].map((p) => ({ base_dir: 'docs', path: p }))).values()];
+    expect(records).toHaveLength(2);
+    store.commitBatch({ upserts: records.map(({ local_mode: _, ...record }) => record), removals: [] });
+    store.close();
+
+    const sent = await runUpstream(setup);
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/Nothing to send upstream/);
+
+    await rm(path.join(e, 'a.txt'));
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).not.toMatch(/conflict:|chmodded on R/);
+    expect(await readdir(r)).toEqual(['b.txt']);
+    const again = await runUpstream(setup);
+    expect(again.stdout).toMatch(/Nothing to send upstream/);
+    expect(await modeOf(path.join(e, 'b.txt'))).toBe(0o644);
   });
 });
 

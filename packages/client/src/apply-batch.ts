@@ -39,7 +39,7 @@ import { planDirModes, type DirModeTarget } from './core/dir-modes.js';
 import { heldSources, isInHoldingArea } from './core/held-files.js';
 import type { HoldingArea } from './holding-area.js';
 import { adoptPlacement, knownLocalChecksum, needsLocalHash, placementBaseBits } from './core/local-edits.js';
-import { localBitsAfterWrite } from './core/file-modes.js';
+import { localBitsAfterWrite, withOwnBitsWhereModeless } from './core/file-modes.js';
 import { PHASES, fetchedModes, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type Placement, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
@@ -107,6 +107,11 @@ export interface BatchOptions {
   warnedFailures?: Set<string>;
   /** Base dirs whose root was said to keep no permission bits: said once per run. One found here is added. */
   modelessRoots?: Set<string>;
+  /**
+   * Whether a base dir's root keeps permission bits (root-modes.ts), asked only where a file's own
+   * bits are not known. Absent: every root does.
+   */
+  keepsModes?: (baseDir: string) => Promise<boolean>;
 }
 
 /** A failure as the retries meet it again: the same entry, failing the same way. */
@@ -412,6 +417,16 @@ async function applyRound(
     const stagedContents = (input.staged ?? []).map((s) => (s.kind === 'file' && s.operation !== 'delete' ? s.checksum : null));
     const baseBits = placementBaseBits(input.local, input.entry.operation === 'delete' ? null : input.entry.mode, stagedContents, placed);
     input.recorded = adoptPlacement(input.recorded, input.local, placed, baseBits, () => unrecorded(input.entry));
+  }
+  // Files whose own bits R does not know (recorded by an older zync, adopted just above): on a
+  // root that keeps none, the bits they show (withOwnBitsWhereModeless).
+  const unknownBits = inputs.filter((input) => input.recorded?.kind === 'file' && input.recorded.local_mode == null && input.local.kind === 'file');
+  if (unknownBits.length > 0 && options.keepsModes) {
+    const keeps = new Map<string, boolean>();
+    for (const baseDir of new Set(unknownBits.map((input) => input.entry.base_dir))) keeps.set(baseDir, await options.keepsModes(baseDir));
+    for (const input of unknownBits) {
+      if (input.recorded && input.local.kind === 'file') input.recorded = withOwnBitsWhereModeless(input.recorded, input.local.mode, keeps.get(input.entry.base_dir)!);
+    }
   }
 
   // Content R already holds intact under another path: a rename on E becomes a local copy.

@@ -25,6 +25,7 @@ import { entryKeyString } from './core/types.js';
 import type { HoldingArea } from './holding-area.js';
 import { diskOf, lstatState, type LocalTree } from './local-tree.js';
 import { pruneKeptDirs } from './prune-kept-dirs.js';
+import { keepsPermissionBits } from './root-modes.js';
 import type { ClientStore } from './store/client-store.js';
 import type { StagedRecord } from './upstream/plan-upstream.js';
 import type { StagedRecords } from './upstream/staged-records.js';
@@ -145,6 +146,8 @@ export class PullEngine {
   private readonly warnedFailures = new Set<string>();
   /** Base dirs said to keep no permission bits (apply-batch.ts noteModeless). */
   private readonly modelessRoots = new Set<string>();
+  /** Whether each root (by its path) keeps permission bits: looked at once per run (root-modes.ts). */
+  private readonly rootKeepsModes = new Map<string, Promise<boolean>>();
   /** Missing roots the last pass could not make again, and why (remakeMissingRoots). */
   private unmade: readonly { name: string; why: string }[] = [];
   /** The disk each root was on when this pass looked (checkDisks). */
@@ -222,6 +225,15 @@ export class PullEngine {
    * left behind; recorded (and acknowledged) as received, it would make the files on the disk look
    * like R's edits once it is back. Unrecorded, the next pass holds the root (core/root-disks.ts).
    */
+  /** A root a write this run showed to keep no bits needs no look (noteModeless in apply-batch). */
+  private keepsModes(baseDir: string): Promise<boolean> {
+    if (this.modelessRoots.has(baseDir)) return Promise.resolve(false);
+    const root = this.options.tree.root(baseDir);
+    let keeps = this.rootKeepsModes.get(root);
+    if (!keeps) this.rootKeepsModes.set(root, (keeps = keepsPermissionBits(root)));
+    return keeps;
+  }
+
   private checkDisks(): void {
     const { tree } = this.options;
     for (const name of this.active) {
@@ -479,6 +491,7 @@ export class PullEngine {
       logger,
       warnedFailures: this.warnedFailures,
       modelessRoots: this.modelessRoots,
+      keepsModes: (baseDir) => this.keepsModes(baseDir),
       maxDownloads: this.options.maxDownloads ?? 256,
       signal: this.options.signal,
     });

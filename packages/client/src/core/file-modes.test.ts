@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chmodOnR, localBitsAfterWrite, mergeFileMode, type FileModeMerge, type ReceivedBits } from './file-modes.js';
+import { chmodOnR, localBitsAfterWrite, mergeFileMode, withOwnBitsWhereModeless, type FileModeMerge, type ReceivedBits } from './file-modes.js';
 
 describe('mergeFileMode', () => {
   it.each<[string, ReceivedBits | null, number, number, FileModeMerge]>([
@@ -38,5 +38,16 @@ describe('localBitsAfterWrite', () => {
     ['R\'s chmod written over E\'s, the disk shows its own: no chmod of R\'s', 0o700, 0o755, 0o644, 0o755],
   ])('%s', (_name, wrote, got, e, expected) => {
     expect(localBitsAfterWrite(wrote, got, e)).toBe(expected);
+  });
+});
+
+describe('withOwnBitsWhereModeless', () => {
+  it.each<[string, ReceivedBits, number, boolean, ReceivedBits]>([
+    ['a root that keeps bits: the record stands (E\'s bits for R\'s file\'s own)', { mode: 0o644 }, 0o755, true, { mode: 0o644 }],
+    ['a root without modes, own bits not known (an older zync, a placement adopted): those it shows', { mode: 0o644 }, 0o100755, false, { mode: 0o644, local_mode: 0o755 }],
+    ['a root without modes, own bits null: those it shows', { mode: 0o644, local_mode: null }, 0o755, false, { mode: 0o644, local_mode: 0o755 }],
+    ['a root without modes, own bits known: they stand', { mode: 0o644, local_mode: 0o755 }, 0o555, false, { mode: 0o644, local_mode: 0o755 }],
+  ])('%s', (_name, received, shown, keepsModes, expected) => {
+    expect(withOwnBitsWhereModeless(received, shown, keepsModes)).toEqual(expected);
   });
 });

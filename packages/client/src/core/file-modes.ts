@@ -29,6 +29,18 @@ export function unchmoddedBits(received: ReceivedBits): number {
 }
 
 /**
+ * A record as R reads it on a root that keeps no permission bits (vfat, `bindfs --chmod-ignore`):
+ * a file whose own bits R does not know (recorded before they were kept, sql/009, or adopted after
+ * a kill -9, local-edits.ts) has the bits it shows. A chmod there changes nothing, so they are no
+ * chmod of R's; taken from E instead, every such file would look chmodded on R. Elsewhere, or
+ * where they are known, the record stands.
+ */
+export function withOwnBitsWhereModeless<T extends ReceivedBits>(received: T, shown: number, keepsModes: boolean): T {
+  if (keepsModes || received.local_mode != null) return received;
+  return { ...received, local_mode: permissionBits(shown) };
+}
+
+/**
  * `base`: what R last recorded for this file (null: none received, then E's bits stand, as for
  * any file E sends first); `r`: R's file now; `e`: E's change.
  */

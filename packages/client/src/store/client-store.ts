@@ -128,6 +128,9 @@ export class ClientStore {
       setRootDisk: db.prepare<[number, string, string, string]>('UPDATE roots SET dev = ?, mount_point = ? WHERE base_dir = ? AND root = ?'),
       dropDir: db.prepare<[string]>('DELETE FROM entries WHERE base_dir = ?'),
       anyEntry: db.prepare<[string], { found: number }>('SELECT EXISTS (SELECT 1 FROM entries WHERE base_dir = ?) AS found'),
+      anyUnknownLocalMode: db.prepare<[string], { found: number }>(
+        "SELECT EXISTS (SELECT 1 FROM entries WHERE base_dir = ? AND kind = 'file' AND local_mode IS NULL) AS found",
+      ),
       dropDirPartials: db.prepare<[string]>('DELETE FROM partial_downloads WHERE base_dir = ?'),
       dropDirPlacements: db.prepare<[string]>('DELETE FROM placements WHERE base_dir = ?'),
       keep: db.prepare<[string, string]>('INSERT INTO kept_dirs (base_dir, path) VALUES (?, ?) ON CONFLICT DO NOTHING'),
@@ -308,6 +311,11 @@ export class ClientStore {
   /** Each base_dir name and the local root it was last synced into, this run's or an earlier one's. */
   boundRoots(): { name: string; root: string }[] {
     return this.stmts.boundRoots.all().map((row) => ({ name: row.base_dir, root: row.root }));
+  }
+
+  /** Whether a file is recorded in a base dir without the bits R's file had once written (before sql/009). */
+  hasUnknownLocalModes(baseDir: string): boolean {
+    return this.stmts.anyUnknownLocalMode.get(baseDir)!.found === 1;
   }
 
   /** Whether R recorded anything (a file or directory received) in a base dir. */

@@ -7,6 +7,7 @@
 // (checkRoots) from their own listings, before anything is compared or reported. Logs the names
 // and directories it leaves out.
 import { escapeNameBytes, inertLine, loadIgnoreMatcher, newLinkTally, noteLink, type DirSpec, type IgnoreMatcher, type LinkTally, type Logger } from '@zync/common';
+import { keepsPermissionBits } from '../root-modes.js';
 import type { ClientStore } from '../store/client-store.js';
 import { checkRoots, compareDirectory, type FoundChanges } from './plan-upstream.js';
 import { walkLocalRoot, type LocalListing } from './scan-local.js';
@@ -65,13 +66,15 @@ export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpe
 
   for (const { dir, matcher, walk, top } of walks) {
     const isIgnored = (_baseDir: string, path: string, isDir: boolean) => matcher(path, isDir);
+    // Only where some file's own bits are not known (recorded by an older zync) does it matter.
+    const keepsModes = store.hasUnknownLocalModes(dir.name) ? await keepsPermissionBits(dir.root) : true;
     const compare = async (listing: LocalListing) => {
       report(dir, listing, log);
       for (const link of listing.links) noteLink(found.links, `${link.base_dir}/${link.path}`);
       // Below a directory that could not be read, nothing is known: not deleted, not sent.
       if (listing.unreadable !== null) return;
       found.files += listing.files.length;
-      const compared = compareDirectory(listing, store.childEntries(dir.name, listing.dir), isIgnored);
+      const compared = compareDirectory(listing, store.childEntries(dir.name, listing.dir), isIgnored, keepsModes);
       keep(compared);
       for (const gone of compared.gone) {
         for (const page of store.entryPagesBelow(dir.name, gone.path)) {

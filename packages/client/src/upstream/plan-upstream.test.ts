@@ -376,6 +376,15 @@ describe('compareDirectory', () => {
     }).toEqual({ toHash: [], deleted: [], added: [], removed: [], replacedByFile: [], received: [], gone: [], ...expected });
   });
 
+  it.each<[string, boolean, ReceivedEntry, string[]]>([
+    ["a root that keeps bits: a file showing other bits than E's, own bits not known, is R's chmod", true, gotFile('s/a'), ['s/a']],
+    ['a root without modes (vfat): the bits it shows are its own, nothing changed', false, gotFile('s/a'), []],
+    ['a root without modes, own bits known: measured against them', false, gotFile('s/a', { local_mode: 0o644 }), ['s/a']],
+  ])('%s', (_name, keepsModes, received, toHash) => {
+    const found = compareDirectory({ files: [local('s/a', { mode: 0o755 })], dirs: [] }, [received], ignoredTmp, keepsModes);
+    expect(paths(found.toHash)).toEqual(toHash);
+  });
+
   it('a gone subtree, compared with nothing listed, deletes and removes what is not ignored', () => {
     const found = compareDirectory({ files: [], dirs: [] }, [gotDir('g/sub'), gotFile('g/sub/a'), gotFile('g/keep.tmp'), gotDir('g/sub/deeper.tmp')], ignoredTmp);
     expect([paths(found.deleted), paths(found.dirs.removed), paths(found.toHash)]).toEqual([['g/sub/a'], ['g/sub'], []]);

@@ -11,7 +11,7 @@
 import { ZyncError, type ChangeOperation, type EntryKind } from '@zync/common';
 import { revertOf, type UndoneInput } from './plan-reverts.js';
 import { ctimeMovedPast } from '../core/local-edits.js';
-import { carriesNoChmod, chmodOnR } from '../core/file-modes.js';
+import { carriesNoChmod, chmodOnR, withOwnBitsWhereModeless } from '../core/file-modes.js';
 
 /** A regular file found on R (ignored paths, temp files and conflict copies already left out). */
 export interface LocalFile {
@@ -191,15 +191,20 @@ export function compareDirectory(
   local: { files: readonly LocalFile[]; dirs: readonly DirPath[] },
   received: Iterable<ReceivedEntry>,
   isIgnored: (baseDir: string, path: string, isDir: boolean) => boolean,
+  /** false: the root keeps no permission bits (vfat), see withOwnBitsWhereModeless. */
+  keepsModes = true,
 ): FoundChanges & { gone: DirPath[] } {
   const receivedFiles = new Map<string, ReceivedFile>();
   const receivedDirs = new Map<string, DirPath>();
+  const shown = keepsModes ? null : new Map(local.files.map((f) => [fileKey(f.base_dir, f.path), f.mode]));
   for (const e of received) {
     const key = fileKey(e.base_dir, e.path);
     if (e.kind === 'dir') receivedDirs.set(key, { base_dir: e.base_dir, path: e.path });
     else if (e.checksum !== null) {
       const { base_dir, path, checksum, mode, local_mode, local_size, local_mtime, local_ino, local_ctime_max } = e;
-      receivedFiles.set(key, { base_dir, path, checksum, mode, local_mode, local_size, local_mtime, local_ino, local_ctime_max });
+      const file = { base_dir, path, checksum, mode, local_mode, local_size, local_mtime, local_ino, local_ctime_max };
+      const bits = shown?.get(key);
+      receivedFiles.set(key, bits === undefined ? file : withOwnBitsWhereModeless(file, bits, false));
     }
   }
   const { toHash, deleted } = findSuspects(local.files, receivedFiles, (baseDir, path) => isIgnored(baseDir, path, false));
