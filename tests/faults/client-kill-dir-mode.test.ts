@@ -70,15 +70,18 @@ describe('zync-client killed while a batch writes into a read-only directory', (
     await expectSameTree(r, e);
   });
 
-  it('--update-upstream first gives it back, and sends nothing', async () => {
+  it('--update-upstream first gives it back, and sends nothing (the killed batch: a pull first, exit 13)', async () => {
     await killWhileOpened('c.txt');
-    const staged = await runUpstream(setup);
-    expect(staged.code, staged.stderr).toBe(0);
-    expect(staged.stdout + staged.stderr).toMatch(/Nothing to send upstream/);
+    const refused = await runUpstream(setup);
+    expect(refused.code, refused.stderr).toBe(13);
+    expect(refused.stderr).toMatch(/A pull was stopped abruptly \(killed\)/);
     expect(await modeOf(path.join(r, 'ro'))).toBe(0o555);
     const result = await runClientOnce(setup);
     expect(result.code, result.stderr).toBe(0);
     expect(await modeOf(path.join(r, 'ro'))).toBe(0o555);
     await expectSameTree(r, e);
+    const staged = await runUpstream(setup);
+    expect(staged.code, staged.stderr).toBe(0);
+    expect(staged.stdout + staged.stderr).toMatch(/Nothing to send upstream/);
   });
 });

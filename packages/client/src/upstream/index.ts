@@ -101,15 +101,6 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     throw new ZyncError('UPSTREAM_STATE', 'R has not synced with E yet; run zync-client once before --update-upstream.');
   }
   const logId = position.log_id;
-  // A pull stopped abruptly mid-batch left E's changes on R's disk unrecorded (files placed,
-  // deletions made): the scan would take them for R's edits and send them back to E. Only a
-  // pull tells them apart (its placement notes).
-  if (store.hasUnfinishedBatch()) {
-    throw new ZyncError(
-      'RESYNC_REQUIRED',
-      'A pull was stopped abruptly (killed) before it recorded what it changed on R, and an upload now would send those changes of E back to E as R\'s edits; run zync-client once (--once) to finish it, then --update-upstream again. Nothing was sent.',
-    );
-  }
 
   let connection: Connection | null = null;
   // Connects for the status question and the upload alike; again when the connection made before
@@ -147,6 +138,16 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     let scanned: { found: LocalChanges; hashed: HashedFile[] };
     try {
       withRoots = { ...options, dirs: await options.roots() };
+      // A pull stopped abruptly mid-batch left E's changes on R's disk unrecorded (files placed,
+      // deletions made): the scan would take them for R's edits and send them back to E. Only a
+      // pull tells them apart (its placement notes). Said after E's and the roots' own trouble,
+      // which a pull would not help with (the directories it opened are given back by then).
+      if (store.hasUnfinishedBatch()) {
+        throw new ZyncError(
+          'RESYNC_REQUIRED',
+          'A pull was stopped abruptly (killed) before it recorded what it changed on R, and an upload now would send those changes of E back to E as R\'s edits; run zync-client once (--once) to finish it, then --update-upstream again. Nothing was sent.',
+        );
+      }
       scanned = await scanAndHash(withRoots);
     } finally {
       stopWatching();
