@@ -8,7 +8,7 @@
 // - it was E's rename (`mv a b`): the old name, R's unchanged copy of what it received, is deleted
 //   without a conflict copy; also where R had chmodded a, and the killed run gave b R's bits (the
 //   chmod follows the file, core/plan-pull.ts): b keeps them, for --update-upstream to send.
-import { chmod, copyFile, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exists, expectSameTree, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
@@ -93,6 +93,33 @@ describe('zync-client killed after placing a file, before recording it', () => {
     const upstream = await runUpstream(setup);
     expect(upstream.code, upstream.stderr).toBe(0);
     expect(upstream.stdout + upstream.stderr).toMatch(/Nothing to send upstream/);
+  });
+
+  // Not a kill: a stop records what the batch did. Before, the directory the batch had made for
+  // E's new files stayed owner-only and unrecorded, and --update-upstream sent it as R's new one.
+  it('a SIGTERM instead: the directory the batch made is recorded, and --update-upstream sends nothing', async () => {
+    await mkdir(path.join(e, 'new'));
+    await copyFile(path.join(e, 'a.txt'), path.join(e, 'new', 'b.txt'));
+    await writeFile(path.join(e, 'downloaded.txt'), 'fetched over the tunnel\n');
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const client = spawnClient({ ...setup, daemon: { ...daemon, url: proxy.url } }, ['--once']);
+    try {
+      await waitFor(() => exists(path.join(r, 'new', 'b.txt')), { timeoutMs: 30_000, intervalMs: 1, what: 'new/b.txt placed by the batch' });
+      proxy.stall();
+      expect(await exists(path.join(r, 'downloaded.txt')), 'the batch ended before the stop').toBe(false);
+      const stopped = client.stop('SIGTERM');
+      proxy.unstall();
+      await stopped;
+    } finally {
+      proxy.unstall();
+      await client.stop('SIGKILL');
+    }
+    const upstream = await runUpstream(setup);
+    expect(upstream.code, upstream.stderr).toBe(0);
+    expect(upstream.stdout + upstream.stderr).toMatch(/Nothing to send upstream/);
+    const restart = await runClientOnce(setup);
+    expect(restart.code, restart.stderr).toBe(0);
+    await expectSameTree(r, e);
   });
 
   it("E's rename: the old name goes without a conflict copy", async () => {

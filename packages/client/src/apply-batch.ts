@@ -1023,7 +1023,9 @@ async function applyRound(
       return;
     }
     const { entry } = action;
-    if (aborted()) {
+    // A directory this batch made is there already: stopping now would leave it owner-only and
+    // unrecorded, for --update-upstream to send back to E as R's new directory.
+    if (aborted() && !action.made) {
       fail(entry, new ZyncError('CONNECTION_FAILED', 'Stopped before this change was applied.'));
       return;
     }
