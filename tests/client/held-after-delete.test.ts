@@ -6,8 +6,8 @@
 import { cp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exists, findTempFiles, sameTree, startDaemon, tempDir, waitFor, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
-import { runClientOnce, spawnClient, stateDb, writeTree, type ClientSetup } from './support.js';
+import { connect, exists, findTempFiles, sameTree, startDaemon, tempDir, waitFor, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
+import { runClientOnce, spawnClient, stateDb, waitForDaemonToSee, writeTree, type ClientSetup } from './support.js';
 
 const N = 300;
 const HOLDING = '.zync-tmp-deleted';
@@ -57,6 +57,15 @@ describe('zync-client (continuous): files E deletes and makes again', () => {
     await waitFor(async () => !(await exists(path.join(r, 'big'))) && (await sameTree(r, e)), { timeoutMs: 30_000, what: 'R to pull the deletion' });
   }
 
+  /** Waits until the running client has recorded all E's log holds (the pass line naming its last sequence). */
+  async function waitForClientToRecordAll(): Promise<void> {
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const raw = await connect(daemon.url, daemon.token);
+    const last = (await raw.request('GET_LAST_SEQUENCE')).last_sequence as number;
+    await raw.close();
+    await waitFor(() => client.stderr().includes(`at sequence ${last}, up to date`), { timeoutMs: 30_000, what: `the client to record sequence ${last}` });
+  }
+
   /** E makes the same content again at `name`: R copies every file from what it held. */
   async function makeAgainOnE(name: string): Promise<void> {
     const mark = client.stderr().length;
@@ -93,11 +102,10 @@ describe('zync-client (continuous): files E deletes and makes again', () => {
   it('empties a holding area a kill -9 left when it next starts', async () => {
     client = spawnClient(setup, ['--interval', '600']);
     await waitFor(() => /up to date/.test(client.stderr()), { timeoutMs: 30_000, what: 'the client to start' });
-    const mark = client.stderr().length;
     await deleteOnE();
-    // The pass recorded (its summary line): a kill before that leaves the batch unfinished, and
-    // --update-upstream is refused until a pull finishes it (tests/faults/client-kill-after-placing).
-    await waitFor(() => /pull: .* deleted, .*up to date/.test(client.stderr().slice(mark)), { timeoutMs: 30_000, what: 'the pass to be recorded' });
+    // Every deletion recorded: a kill before that leaves a batch unfinished, and --update-upstream
+    // is refused until a pull finishes it (tests/faults/client-kill-after-placing).
+    await waitForClientToRecordAll();
     await client.kill9();
     expect(await heldCount(r)).toBe(N);
     // What is held is never R's edit: nothing goes upstream from there.
