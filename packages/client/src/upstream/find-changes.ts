@@ -9,7 +9,7 @@
 import { escapeNameBytes, inertLine, loadIgnoreMatcher, newLinkTally, noteLink, type DirSpec, type IgnoreMatcher, type LinkTally, type Logger } from '@zync/common';
 import { keepsPermissionBits } from '../root-modes.js';
 import type { ClientStore } from '../store/client-store.js';
-import { checkRoots, compareDirectory, type FoundChanges } from './plan-upstream.js';
+import { checkRoots, compareDirectory, fileKey, hollowDirs, type FoundChanges, type NewDirListing } from './plan-upstream.js';
 import { walkLocalRoot, type LocalListing } from './scan-local.js';
 
 export interface LocalChanges extends FoundChanges {
@@ -64,18 +64,32 @@ export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpe
   );
   if (refused) throw refused;
 
+  // The directories R made, as listed: one holding only left-out names is not sent (hollowDirs).
+  // As many as found.dirs.added holds anyway.
+  const newDirs = new Map<string, NewDirListing>();
+  const added = new Set<string>();
   for (const { dir, matcher, walk, top } of walks) {
     const isIgnored = (_baseDir: string, path: string, isDir: boolean) => matcher(path, isDir);
     // Only where some file's own bits are not known (recorded by an older zync) does it matter.
     const keepsModes = store.hasUnknownLocalModes(dir.name) ? await keepsPermissionBits(dir.root) : true;
     const compare = async (listing: LocalListing) => {
       report(dir, listing, log);
+      const key = fileKey(dir.name, listing.dir);
+      if (added.has(key)) {
+        newDirs.set(key, {
+          files: listing.files.length,
+          ignored: listing.ignored,
+          unreadable: listing.unreadable !== null,
+          subdirs: listing.dirs.map((d) => fileKey(d.base_dir, d.path)),
+        });
+      }
       for (const link of listing.links) noteLink(found.links, `${link.base_dir}/${link.path}`);
       // Below a directory that could not be read, nothing is known: not deleted, not sent.
       if (listing.unreadable !== null) return;
       found.files += listing.files.length;
       const compared = compareDirectory(listing, store.childEntries(dir.name, listing.dir), isIgnored, keepsModes);
       keep(compared);
+      for (const d of compared.dirs.added) added.add(fileKey(d.base_dir, d.path));
       for (const gone of compared.gone) {
         for (const page of store.entryPagesBelow(dir.name, gone.path)) {
           keep(compareDirectory(NOTHING_LISTED, page, isIgnored));
@@ -92,6 +106,8 @@ export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpe
     await compare(top);
     for await (const listing of walk) await compare(listing);
   }
+  const hollow = hollowDirs(newDirs);
+  if (hollow.size > 0) found.dirs.added = found.dirs.added.filter((d) => !hollow.has(fileKey(d.base_dir, d.path)));
   return found;
 }
 

@@ -6,6 +6,7 @@ import {
   fileKey,
   findDirChanges,
   findSuspects,
+  hollowDirs,
   planUpstream,
   type HashedFile,
   type LocalFile,
@@ -491,5 +492,22 @@ describe('checkRoots', () => {
 
   it('says a root R may not read is unreadable, not empty', () => {
     expect(checkRoots([{ ...root, localEntries: 0, unreadable: 'EACCES' }])?.message).toMatch(/cannot be read on R \(EACCES\)/);
+  });
+});
+
+describe('hollowDirs', () => {
+  const l = (files: number, ignored: number, subdirs: string[] = [], unreadable = false) => ({ files, ignored, subdirs, unreadable });
+  it('leaves out a new directory holding only left-out names, here or below', () => {
+    const listings = new Map([
+      ['kept', l(0, 1)],
+      ['outer', l(0, 0, ['outer/inner'])],
+      ['outer/inner', l(0, 2)],
+      ['empty', l(0, 0)],
+      ['withFile', l(1, 3)],
+      ['parentOfEmpty', l(0, 1, ['parentOfEmpty/e'])],
+      ['parentOfEmpty/e', l(0, 0)],
+      ['unreadable', l(0, 0, [], true)],
+    ]);
+    expect([...hollowDirs(listings)].sort()).toEqual(['kept', 'outer', 'outer/inner']);
   });
 });

@@ -171,6 +171,30 @@ export function findDirChanges(
   return { added, removed, replacedByFile };
 }
 
+/** A directory made on R, as its own listing showed it (for hollowDirs); subdirectories by fileKey. */
+export interface NewDirListing {
+  files: number;
+  ignored: number;
+  unreadable: boolean;
+  subdirs: readonly string[];
+}
+
+/**
+ * The directories made on R (by fileKey) that hold nothing R sends: only names the rules leave
+ * out (conflict copies, zync temp files, ignored names), here or in subdirectories like them.
+ * They are leftovers, not R's work: sent, they would come back on E empty (a directory a pull kept
+ * for R's conflict copy after E renamed it). A directory with nothing in it is R's user's own
+ * empty directory, and is sent; so is one that could not be read (what it holds is unknown).
+ * `listings` in walk order, parents first.
+ */
+export function hollowDirs(listings: ReadonlyMap<string, NewDirListing>): Set<string> {
+  const sends = new Map<string, boolean>();
+  for (const [key, l] of [...listings].reverse()) {
+    sends.set(key, l.unreadable || l.files > 0 || (l.subdirs.length === 0 && l.ignored === 0) || l.subdirs.some((d) => sends.get(d) ?? true));
+  }
+  return new Set([...sends].filter(([, s]) => !s).map(([key]) => key));
+}
+
 /** What a comparison keeps: only what changed, for hashing and then planUpstream. */
 export interface FoundChanges {
   toHash: LocalFile[];

@@ -44,6 +44,8 @@ export interface LocalListing {
   nonUtf8: Buffer[];
   /** Symbolic links the rules do not ignore, left out: zync syncs files and directories only. */
   links: DirPath[];
+  /** How many names the ignore rules left out (conflict copies, zync temp files, ignored names). */
+  ignored: number;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function* walkLocalRoot(dir: DirSpec, ignored: IgnoreMatcher): Asyn
   while (stack.length > 0) {
     const rel = stack.pop()!;
     const abs = absOf(rel);
-    const listing: LocalListing = { dir: rel, unreadable: null, files: [], dirs: [], unsendable: [], nonUtf8: [], links: [] };
+    const listing: LocalListing = { dir: rel, unreadable: null, files: [], dirs: [], unsendable: [], nonUtf8: [], links: [], ignored: 0 };
     let entries;
     try {
       entries = await readdir(abs, { withFileTypes: true });
@@ -100,13 +102,10 @@ export async function* walkLocalRoot(dir: DirSpec, ignored: IgnoreMatcher): Asyn
         if (!ignored(childRel, entry.isDirectory())) listing.unsendable.push({ base_dir: dir.name, path: childRel });
         continue;
       }
-      if (entry.isSymbolicLink()) {
-        if (!ignored(childRel, false)) listing.links.push({ base_dir: dir.name, path: childRel });
-      } else if (entry.isDirectory()) {
-        if (!ignored(childRel, true)) subdirs.push(childRel);
-      } else if (entry.isFile() && !ignored(childRel, false)) {
-        candidates.push(childRel);
-      }
+      if (ignored(childRel, entry.isDirectory())) listing.ignored++;
+      else if (entry.isSymbolicLink()) listing.links.push({ base_dir: dir.name, path: childRel });
+      else if (entry.isDirectory()) subdirs.push(childRel);
+      else if (entry.isFile()) candidates.push(childRel);
     }
     const fileStats = await lstatAll(candidates.map(absOf));
     const dirStats = await lstatAll(subdirs.map(absOf));
