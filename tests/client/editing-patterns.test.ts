@@ -41,6 +41,7 @@ describe('editing patterns on E, continuous client on R', () => {
     }
   }
 
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
   const converged = (what: string) => waitFor(() => sameTree(pair.r, pair.e), { timeoutMs: 30_000, what });
 
   it('a file dated before 1970 arrives with its date and does not hold up later changes', async () => {
@@ -53,6 +54,23 @@ describe('editing patterns on E, continuous client on R', () => {
     await converged('R to receive a file dated 1960 and the one after it');
     expect(statSync(path.join(pair.r, 'old.txt')).mtimeMs).toBe(before1970.getTime());
     expect(client.stderr()).not.toMatch(/malformed/);
+  });
+
+  it("a JetBrains safe write sends the saved file only, not the editor's temp and old names", async () => {
+    // New content to `x___jb_tmp___`, `x` moved to `x___jb_old___`, the temp renamed to `x`; the
+    // old one is removed once the save succeeded (a slow save keeps both names for seconds).
+    await writeFile(path.join(pair.e, 'jb.txt'), 'before\n');
+    await converged('R to receive jb.txt');
+    await writeFile(path.join(pair.e, 'jb.txt___jb_tmp___'), 'saved by the IDE\n');
+    renameSync(path.join(pair.e, 'jb.txt'), path.join(pair.e, 'jb.txt___jb_old___'));
+    renameSync(path.join(pair.e, 'jb.txt___jb_tmp___'), path.join(pair.e, 'jb.txt'));
+    await waitFor(async () => (await history(pair.daemon)).some((c) => c.path === 'jb.txt' && c.checksum === sha256('saved by the IDE\n')), {
+      timeoutMs: 30_000,
+      what: 'E to log the saved jb.txt',
+    });
+    rmSync(path.join(pair.e, 'jb.txt___jb_old___'));
+    await converged('R to receive the saved jb.txt');
+    expect((await history(pair.daemon)).filter((c) => c.path.includes('___jb_'))).toEqual([]);
   });
 
   it('a file written through one of its hard links arrives under every name', async () => {

@@ -31,6 +31,9 @@ export const DEFAULT_IGNORES: readonly string[] = [
   '.#*',
   '\\#*#', // emacs auto-save; unescaped, a leading # makes the line a comment
   '.DS_Store',
+  // JetBrains' safe write: the new content goes to a temp name, the old file is moved aside.
+  '*___jb_tmp___',
+  '*___jb_old___',
 ];
 
 /** true when a component of relPath is one of zync's temp names (a temp file, the holding area). */
