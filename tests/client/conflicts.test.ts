@@ -23,7 +23,7 @@ describe('conflicts on R', () => {
     e = tempDir('zync-e-');
     r = tempDir('zync-r-');
     await mkdir(onE('notes'));
-    for (const name of ['modify.txt', 'delete.txt', 'same.txt', 'untouched.txt', 'kept.txt', 'gone.txt', 'gone-edited.txt', 'same-stat.txt']) {
+    for (const name of ['modify.txt', 'delete.txt', 'same.txt', 'untouched.txt', 'kept.txt', 'gone.txt', 'gone-edited.txt', 'same-stat.txt', 'restored.txt']) {
       await writeFile(onE(`notes/${name}`), `E's original ${name}\n`);
     }
     daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
@@ -60,6 +60,20 @@ describe('conflicts on R', () => {
     expect(result.stderr).toMatch(/conflict: docs\/notes\/modify\.txt .*E modified it/);
     expect(result.stderr).toMatch(/conflict: docs\/notes\/delete\.txt .*E deleted it/);
     expect(result.stderr).toMatch(/2 conflict\(s\)/);
+  });
+
+  it('says once that a file R deleted came back with E\'s edit', async () => {
+    await unlink(onR('notes/restored.txt'));
+    await writeFile(onE('notes/restored.txt'), "E's edit of restored.txt\n");
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const result = await runClientOnce(setup);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await text(onR('notes/restored.txt'))).toBe("E's edit of restored.txt\n");
+    expect(result.stderr).toContain("restored docs/notes/restored.txt: deleted on R, changed on E — E's version is back");
+    const again = await runClientOnce(setup);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('restored');
   });
 
   it("keeps an edit that put the file's size, mtime and inode back (touch -r) as a conflict copy", async () => {

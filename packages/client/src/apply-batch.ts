@@ -303,6 +303,10 @@ async function applyRound(
     result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason });
     logger.warn(`conflict: ${entry.base_dir}/${entry.path} was ${edit} and ${reason}; R's version is kept as ${entry.base_dir}/${copy}`);
   };
+  /** One line where R's deletion gave way to E's later change (no copy: R had deleted it). */
+  const restored = (action: FetchAction) => {
+    if (action.restored) logger.warn(`restored ${action.entry.base_dir}/${action.entry.path}: deleted on R, changed on E — E's version is back`);
+  };
   /** One line where E's chmod replaced a different one R made (no copy keeps R's bits). */
   const modeReplaced = (entry: ChangeEntry, replacedBits: number | undefined) => {
     if (replacedBits === undefined) return;
@@ -538,6 +542,7 @@ async function applyRound(
       // on R meanwhile for zync's own copy.
       record(entry, { kind: 'file', ...file }, undefined, action.keepBits);
       modeReplaced(entry, action.replacedBits);
+      restored(action);
       tree.touch(abs);
       result.stats.copied++;
       return true;
@@ -672,6 +677,7 @@ async function applyRound(
         // What was renamed into place (an lstat now could see a later local edit as zync's).
         record(entry, { kind: 'file', ...file }, { ...header, mode: modes.record }, modes.write);
         modeReplaced(entry, action.replacedBits);
+        restored(action);
       } finally {
         if (recorded) partials.dropPartial(entry.base_dir, entry.path);
       }
@@ -906,6 +912,7 @@ async function applyRound(
     placed: (action, abs, file, attributes) => {
       record(action.entry, { kind: 'file', ...file }, { ...attributes, mode: fetchedModes(action, attributes.mode).record }, fetchedModes(action, attributes.mode).write);
       modeReplaced(action.entry, action.replacedBits);
+      restored(action);
       tree.touch(abs);
       result.stats.downloaded++;
       result.stats.bytes += attributes.size;
@@ -930,6 +937,7 @@ async function applyRound(
     placed: (action, abs, file) => {
       record(action.entry, { kind: 'file', ...file }, undefined, action.keepBits);
       modeReplaced(action.entry, action.replacedBits);
+      restored(action);
       tree.touch(abs);
       result.stats.copied++;
     },

@@ -114,6 +114,16 @@ describe('planEntry', () => {
     expect(describeAction(planEntry(input))).toBe('forget');
   });
 
+  it('marks E\'s change to a file R deleted as restored, to be said; a new file or E\'s unchanged one is not', () => {
+    const restored = (e: ChangeEntry, recorded: RecordedEntry | null) => {
+      const action = planEntry({ entry: e, recorded, local: absent });
+      return action.type === 'fetch' && action.restored === true;
+    };
+    expect(restored(entry('modify'), rec())).toBe(true);
+    expect(restored(entry('add'), null)).toBe(false);
+    expect(restored(entry('modify', { checksum: A }), rec())).toBe(false);
+  });
+
   it('copies content R holds under another name instead of downloading (a rename on E)', () => {
     const sources = new Map<string, EntryKey>([[B, { base_dir: 'd', path: 'old-name.txt' }]]);
     expect(describeAction(planEntry({ entry: entry('add'), recorded: null, local: absent }, sources))).toBe('fetch from old-name.txt');

@@ -139,7 +139,17 @@ export type PullAction =
    * the path E renamed from, carryRenamedChmods). `appendFrom`: R's file, unchanged, may be E's
    * first bytes (core/appended.ts): the download asks for what follows them only.
    */
-  | ({ type: 'fetch'; entry: ChangeEntry; local: LocalState; source: EntryKey | null; keepCopy: boolean; clearDir: ClearDir | null; appendFrom?: number } & ModeDecision)
+  | ({
+      type: 'fetch';
+      entry: ChangeEntry;
+      local: LocalState;
+      source: EntryKey | null;
+      keepCopy: boolean;
+      clearDir: ClearDir | null;
+      appendFrom?: number;
+      /** R deleted the file it received, and E changed it since: E's version comes back (said). */
+      restored?: true;
+    } & ModeDecision)
   /** R already holds E's content; only mode / mtime differ. Bits: see ModeDecision. */
   | ({ type: 'set-attributes'; entry: ChangeEntry; local: LocalState } & ModeDecision)
   /**
@@ -371,20 +381,22 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
   // R's chmod E decided against is no longer R's to keep: E's bits, said where no copy keeps R's.
   const modes: FileModeMerge | null =
     declined.bits === null ? mergeModes(input) : { bits: input.entry.mode & 0o7777, keptR: false, replacedR: declined.bits };
-  const fetch = (keepCopy: boolean, clearDir: ClearDir | null = null, appendFrom?: number): PullAction => ({
+  const fetch = (keepCopy: boolean, clearDir: ClearDir | null = null, more: { appendFrom?: number; restored?: boolean } = {}): PullAction => ({
     type: 'fetch',
     entry,
     local,
     source: source && !(source.base_dir === entry.base_dir && source.path === entry.path) ? source : null,
     keepCopy,
     clearDir,
-    ...(appendFrom === undefined ? {} : { appendFrom }),
+    ...(more.appendFrom === undefined ? {} : { appendFrom: more.appendFrom }),
+    ...(more.restored ? { restored: true as const } : {}),
     // R's file kept as a conflict copy keeps R's bits there: nothing to say about them.
     ...modeDecision(keepCopy ? (modes?.keptR ? modes : null) : modes),
   });
   switch (local.kind) {
     case 'absent':
-      return fetch(false);
+      // R's deletion of what it received meets E's later change: E's edit wins, and is said.
+      return fetch(false, null, { restored: recorded?.kind === 'file' && recorded.checksum !== wanted });
     case 'dir':
       return fetch(false, clearDirCase(recorded));
     case 'other':
@@ -397,7 +409,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
         if (!attributesMatch(entry, recorded, local, bits)) return { type: 'set-attributes', entry, local, ...modeDecision(modes) };
         return { type: 'record', entry, local, keepBase: false, ...(modes?.keptR ? { keepBits: modes.bits } : {}) };
       }
-      if (edit === 'unchanged') return fetch(false, null, appendOffset(entry, recorded, local));
+      if (edit === 'unchanged') return fetch(false, null, { appendFrom: appendOffset(entry, recorded, local) });
       const awaited = awaitsApply(input, held);
       if (awaited) return { type: 'await-apply', entry, local, staging_id: awaited.staging_id };
       // R's edit was settled on E without being taken: E's version stands over it, as over a
