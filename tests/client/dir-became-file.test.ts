@@ -68,6 +68,33 @@ describe('a directory tree E replaced with a file', () => {
   });
 });
 
+describe('a directory E replaced with a file while R added a file in it', () => {
+  it('is kept as a directory conflict copy, with advice that fits a directory', async () => {
+    // Before, the pass advised "move the copy over the file", which cannot be done with a directory.
+    const { e, r, daemon, setup } = await syncedPair(async (e) => {
+      await mkdir(path.join(e, 'd'));
+      await writeFile(path.join(e, 'd/a.txt'), 'in\n');
+    });
+    try {
+      await writeFile(path.join(r, 'd/r.txt'), 'R new\n');
+      await rm(path.join(e, 'd'), { recursive: true });
+      await writeFile(path.join(e, 'd'), 'E file\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+
+      const result = await runClientOnce(setup);
+      expect(result.code, result.stderr).toBe(0);
+      const [copy] = await conflictCopies(r);
+      expect(copy).toMatch(/^d\.zync-conflict-\d{8}-\d{6}-R$/);
+      expect(await readFile(path.join(r, copy!, 'r.txt'), 'utf8')).toBe('R new\n');
+      expect(result.stderr).toContain("A conflict copy of a directory holds R's directory");
+      expect(result.stderr).toContain('remove that file and rename the copy back to its name');
+      expect(result.stderr).not.toContain('move the copy over the file');
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
 describe('a path whose kind E changed and then deleted, all between two passes', () => {
   it.each([
     ['a file that became a directory', (p: string) => writeFile(p, 'a file\n'), (p: string) => mkdir(p)],

@@ -611,7 +611,7 @@ describe('applyBatch', () => {
     expect(result.failed).toEqual([]);
     expect(await readFile(path.join(root, 'notes'), 'utf8')).toBe("E's file\n");
     expect(result.conflicts).toEqual([
-      { base_dir: 'docs', path: 'notes', copy: 'notes.zync-conflict-20261122-184700-R', reason: 'E added a file where R made a directory' },
+      { base_dir: 'docs', path: 'notes', copy: 'notes.zync-conflict-20261122-184700-R', reason: 'E added a file where R made a directory', dir: true },
     ]);
   });
 

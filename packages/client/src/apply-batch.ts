@@ -125,6 +125,8 @@ export interface ConflictReport {
   /** Where R's version was kept (relative to the root). */
   copy: string;
   reason: string;
+  /** The copy is R's directory (E put a file where it was), not a file. */
+  dir?: true;
 }
 
 export interface Problem {
@@ -299,8 +301,8 @@ async function applyRound(
       if (p.code === 'DISK_FULL') diskFull = true;
     }
   };
-  const conflict = (entry: EntryKey, copy: string, reason: string, edit = 'edited on R') => {
-    result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason });
+  const conflict = (entry: EntryKey, copy: string, reason: string, edit = 'edited on R', dir = false) => {
+    result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason, ...(dir ? { dir: true as const } : {}) });
     logger.warn(`conflict: ${entry.base_dir}/${entry.path} was ${edit} and ${reason}; R's version is kept as ${entry.base_dir}/${copy}`);
   };
   /** One line where R's deletion gave way to E's later change (no copy: R had deleted it). */
@@ -726,7 +728,7 @@ async function applyRound(
         if (code === 'ENOTEMPTY' || code === 'EEXIST') {
           const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
           tree.forgetDir(abs);
-          conflict(entry, copy, CLEAR_DIR_REASON[action.clearDir]);
+          conflict(entry, copy, CLEAR_DIR_REASON[action.clearDir], undefined, true);
         } else if (code !== 'ENOENT') {
           fail(entry, err);
           return;

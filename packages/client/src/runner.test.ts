@@ -8,7 +8,7 @@ import { describeClose, type Connection } from './connection.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import type { PassSummary, PullEngine } from './pull-engine.js';
 import { PassTurns } from './pass-turns.js';
-import { CONFLICT_COPIES_NOTE, connectFirst, retryDelayMs, runContinuous, runOnce } from './runner.js';
+import { CONFLICT_COPIES_NOTE, CONFLICT_DIR_COPIES_NOTE, conflictNotes, connectFirst, retryDelayMs, runContinuous, runOnce } from './runner.js';
 import { ZyncError } from '@zync/common';
 
 const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
@@ -235,6 +235,13 @@ describe('runContinuous telling what a pass left to do', () => {
     const withConflict = { ...summary([], []), conflicts: [{ base_dir: 'docs', path: 'x.txt', copy: 'x.zync-conflict-20261124-160000-R.txt', reason: 'E changed it' }] };
     const lines = await runPasses([summary([], []), withConflict, summary([], [])]);
     expect(lines.filter(([, line]) => line === CONFLICT_COPIES_NOTE)).toEqual([['info', CONFLICT_COPIES_NOTE]]);
+  });
+
+  it('advises for a directory copy what fits a directory, and for file copies what fits a file', () => {
+    expect(conflictNotes([])).toEqual([]);
+    expect(conflictNotes([{}])).toEqual([CONFLICT_COPIES_NOTE]);
+    expect(conflictNotes([{ dir: true }])).toEqual([CONFLICT_DIR_COPIES_NOTE]);
+    expect(conflictNotes([{ dir: true }, {}, {}])).toEqual([CONFLICT_COPIES_NOTE, CONFLICT_DIR_COPIES_NOTE]);
   });
 
   it('remembers E\'s unavailable roots across a reconnection: one warning, one note when back', async () => {

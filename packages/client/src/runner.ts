@@ -74,7 +74,15 @@ function reportPass(logger: Logger, summary: PassSummary, memory: RunMemory, rou
   if (routine && passChangedNothing(summary)) logger.debug(describePass(summary));
   else logger.info(describePass(summary));
   for (const problem of summary.problems) logger.error(`skipped ${problem.base_dir}/${problem.path}: ${problem.message}`);
-  if (summary.conflicts.length > 0) logger.info(CONFLICT_COPIES_NOTE);
+  for (const note of conflictNotes(summary.conflicts)) logger.info(note);
+}
+
+/** What to do with the pass's conflict copies: one note for file copies, one for directory copies. */
+export function conflictNotes(conflicts: readonly { dir?: true }[]): string[] {
+  const notes: string[] = [];
+  if (conflicts.some((c) => c.dir !== true)) notes.push(CONFLICT_COPIES_NOTE);
+  if (conflicts.some((c) => c.dir === true)) notes.push(CONFLICT_DIR_COPIES_NOTE);
+  return notes;
 }
 
 /**
@@ -83,6 +91,13 @@ function reportPass(logger: Logger, summary: PassSummary, memory: RunMemory, rou
  */
 export const CONFLICT_COPIES_NOTE =
   "Conflict copies stay on R and are never sent upstream: to send R's version to E, move the copy over the file, then run zync-client --update-upstream.";
+
+/**
+ * After a pass that kept R's directory as a copy where E put a file: no file to move it over. The
+ * directory, moved back in place of E's file, goes upstream as R's directory replacing that file.
+ */
+export const CONFLICT_DIR_COPIES_NOTE =
+  "A conflict copy of a directory holds R's directory as it was and is never sent upstream: to send it to E in place of E's file, remove that file and rename the copy back to its name, then run zync-client --update-upstream; or move out the files you want to keep.";
 
 /** One sentence for a pass that stopped on a full disk (exit code 7). */
 function diskFullError(failed: readonly Problem[], next = 'free some space and run again'): ZyncError {
