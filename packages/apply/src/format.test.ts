@@ -1,7 +1,7 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import type { StagedEntry, StagingSession } from '@zync/daemon';
-import { blockedNote, conflictHeadline, decisionLabels, describeBlocked, emptyTally, formatSessionList, formatShow, formatSummary, sessionJson, showJson, skippedNote, type ShownEntry } from './format.js';
+import { blockedNote, conflictHeadline, decisionLabels, describeBlocked, emptyTally, formatSessionList, formatShow, formatSummary, sessionJson, shortenMiddle, showJson, skippedNote, type ShownEntry } from './format.js';
 
 const plain = new Chalk({ level: 0 });
 const NOW = Date.UTC(2026, 10, 25, 18, 47, 0);
@@ -154,6 +154,28 @@ describe('show', () => {
     ['tool.sh', /tool\.sh\s+modify\s+2\.0 KiB\s+ok: same content, permissions 644 -> 755$/m],
   ])('%s', (_name, line) => {
     expect(formatShow(session(), shown, plain, NOW)).toMatch(line);
+  });
+
+  it('fits a terminal by shortening a long path in the middle, and says so; whole without a width', () => {
+    const long = `${'d/'.repeat(60)}${'n'.repeat(120)}.txt`;
+    const withLong = [...shown, { ...shown[0]!, entry: { ...shown[0]!.entry, path: long } }];
+    const fitted = formatShow(session(), withLong, plain, NOW, 100);
+    // The PATH column gives way; a row with a long STATE of its own may still run over.
+    const row = fitted.split('\n').find((l) => l.includes('…'));
+    expect(row?.length, fitted).toBeLessThanOrEqual(100);
+    expect(fitted).toMatch(/d\/d\/.*…n+\.txt\s+modify/);
+    expect(fitted).toContain('--json, or piping the output, shows them whole');
+    const whole = formatShow(session(), withLong, plain, NOW);
+    expect(whole).toContain(long);
+    expect(whole).not.toContain('…');
+    // Rows that fit are left as they are, without the note.
+    expect(formatShow(session(), shown, plain, NOW, 200)).toBe(formatShow(session(), shown, plain, NOW));
+  });
+
+  it('shortens in the middle, keeping more of the end, never splitting a character', () => {
+    expect(shortenMiddle('abcdef', 6)).toBe('abcdef');
+    expect(shortenMiddle('abcdefghij', 7)).toBe('ab…ghij');
+    expect(Array.from(shortenMiddle('😀'.repeat(30), 10))).toHaveLength(10);
   });
 
   it('counts conflicts against E now in the heading', () => {

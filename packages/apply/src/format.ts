@@ -67,14 +67,42 @@ function statusText(s: StagingSession, appliedCount: number, superseded?: Supers
 
 type Cell = { text: string; paint?: (s: string) => string };
 
-/** Columns padded to their widest cell; colour is applied after padding so widths stay right. */
-function table(header: string[], cells: Cell[][], chalk: ChalkInstance): string {
-  const rows = cells.map((r) => r.map((c) => ({ ...c, text: inertLine(c.text) }))); // escaped before widths are measured
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.text.length ?? 0)));
+/** The narrowest a shortened column gets: enough of a path's start and end to tell it. */
+const MIN_FIT_WIDTH = 24;
+
+/**
+ * text in at most `max` characters: its start and its end (a path's file name), joined by `…`.
+ * Counts code points, so a character outside the BMP is never split.
+ */
+export function shortenMiddle(text: string, max: number): string {
+  const chars = Array.from(text);
+  if (chars.length <= max) return text;
+  const keep = Math.max(max - 1, 2);
+  const head = Math.floor(keep / 3);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (keep - head)).join('')}`;
+}
+
+/**
+ * Columns padded to their widest cell; colour is applied after padding so widths stay right.
+ * `fit`: a terminal's width, and the column whose long cells are shortened (shortenMiddle) so the
+ * rows fit it where they can; without it every cell is whole.
+ */
+function table(header: string[], cells: Cell[][], chalk: ChalkInstance, fit?: { columns: number; column: number }): string {
+  let rows = cells.map((r) => r.map((c) => ({ ...c, text: inertLine(c.text) }))); // escaped before widths are measured
+  const measure = () => header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] === undefined ? 0 : Array.from(r[i]!.text).length))));
+  if (fit) {
+    const before = measure();
+    const total = before.reduce((a, b) => a + b, 0) + 2 * (header.length - 1);
+    const max = Math.max(MIN_FIT_WIDTH, before[fit.column]! - (total - fit.columns));
+    if (total > fit.columns && max < before[fit.column]!) {
+      rows = rows.map((r) => r.map((c, i) => (i === fit.column ? { ...c, text: shortenMiddle(c.text, max) } : c)));
+    }
+  }
+  const widths = measure();
   const line = (cells: Cell[]) =>
     cells
       .map((c, i) => {
-        const padded = i === cells.length - 1 ? c.text : c.text.padEnd(widths[i]!);
+        const padded = i === cells.length - 1 ? c.text : c.text + ' '.repeat(Math.max(0, widths[i]! - Array.from(c.text).length));
         return c.paint ? c.paint(padded) : padded;
       })
       .join('  ')
@@ -326,7 +354,11 @@ export function decisionLabels(
   };
 }
 
-export function formatShow(session: StagingSession, entries: readonly ShownEntry[], chalk: ChalkInstance, now: number): string {
+/**
+ * `columns`: the terminal's width, where the output goes to one: a long path is shortened in the
+ * middle to fit it (said below the table); elsewhere (a pipe, a file) and with --json, paths are whole.
+ */
+export function formatShow(session: StagingSession, entries: readonly ShownEntry[], chalk: ChalkInstance, now: number, columns?: number): string {
   const conflicts = entries.filter((e) => e.conflict && e.entry.apply_state !== 'applied').length;
   const applied = entries.filter((e) => e.entry.apply_state === 'applied').length;
   const head = [
@@ -343,7 +375,9 @@ export function formatShow(session: StagingSession, entries: readonly ShownEntry
     { text: s.entry.operation === 'delete' || s.entry.kind === 'dir' ? '-' : formatBytes(s.entry.size) },
     entryState(s, chalk),
   ]);
-  return [...head, '', table(['BASE DIR', 'PATH', 'OPERATION', 'SIZE', 'STATE'], rows, chalk)].join('\n');
+  const shown = table(['BASE DIR', 'PATH', 'OPERATION', 'SIZE', 'STATE'], rows, chalk, columns === undefined ? undefined : { columns, column: 1 });
+  const shortened = columns !== undefined && shown !== table(['BASE DIR', 'PATH', 'OPERATION', 'SIZE', 'STATE'], rows, chalk);
+  return [...head, '', shown, ...(shortened ? ['', chalk.dim('Long paths are shortened with … to fit the terminal; --json, or piping the output, shows them whole.')] : [])].join('\n');
 }
 
 export interface ApplyTally {

@@ -111,7 +111,8 @@ async function show(o: Opened, args: { id: string; dirs: string[] | undefined; j
     };
   });
   if (args.json) print(JSON.stringify(showJson(session, shown), null, 2));
-  else print(formatShow(session, shown, chalk, Date.now()));
+  // On a terminal, rows fit its width; piped, paths stay whole for a script to read.
+  else print(formatShow(session, shown, chalk, Date.now(), terminalColumns()));
 }
 
 /**
@@ -258,3 +259,11 @@ main().then(
   () => process.stdout.write('', () => process.exit(0)),
   (err: unknown) => failAndExit(PROGRAM, err),
 );
+
+/** The terminal's width when stdout is one (a pty that reports none: $COLUMNS, else 80); else undefined. */
+function terminalColumns(): number | undefined {
+  if (process.stdout.isTTY !== true) return undefined;
+  if (process.stdout.columns > 0) return process.stdout.columns;
+  const env = Number(process.env.COLUMNS);
+  return Number.isInteger(env) && env > 0 ? env : 80;
+}
