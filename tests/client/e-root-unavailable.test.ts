@@ -71,7 +71,8 @@ describe("zync-client (continuous): one of E's roots is unavailable", () => {
   }
 
   it('warns once however many passes run while it stays unavailable', async () => {
-    client = spawnClient(pair.setup, ['--interval', '600']);
+    // At debug: each pass's line is counted, and routine passes close together are said there.
+    client = spawnClient(pair.setup, ['--interval', '600', '--log-level', 'debug']);
     await waitFor(() => client.stderr().includes(WARNING), { what: 'the first pass to warn' });
     for (const name of ['one.txt', 'two.txt', 'three.txt']) await passAfterWriteInCode(name);
     expect(count(client.stderr(), WARNING), client.stderr()).toBe(1);

@@ -43,7 +43,8 @@ describe('zync-client (continuous): files E deletes and makes again', () => {
     await cp(path.join(e, 'big'), stash, { recursive: true });
     daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
     setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
-    client = spawnClient(setup, ['--interval', '600']);
+    // At debug: every pass's own line, which passTotals sums (routine passes close together are said there).
+    client = spawnClient(setup, ['--interval', '600', '--log-level', 'debug']);
     await waitFor(() => sameTree(r, e), { timeoutMs: 60_000, what: 'the initial sync' });
   });
   afterAll(async () => {

@@ -590,8 +590,32 @@ export function passChangedNothing(summary: PassSummary): boolean {
   return summary.upToDate && !summary.resynced && counts.every((n) => n === 0) && lists.every((list) => list.length === 0);
 }
 
-/** One line for stderr: what a pass did. */
-export function describePass(summary: PassSummary): string {
+/**
+ * A pass of a running client that only brought E's changes: nothing to retry, no conflict, no
+ * root away, no resync. Under churn its line is summed with its neighbours' (RoutineLines).
+ */
+export function isRoutinePass(summary: PassSummary): boolean {
+  const lists = [summary.conflicts, summary.problems, summary.failed, summary.held, summary.unavailableOnE, summary.unserved];
+  return summary.upToDate && !summary.resynced && lists.every((list) => list.length === 0);
+}
+
+/** Two routine passes' counts summed, at the later one's sequence. */
+export function addPasses(a: PassSummary, b: PassSummary): PassSummary {
+  return {
+    ...b,
+    downloaded: a.downloaded + b.downloaded,
+    resumed: a.resumed + b.resumed,
+    copied: a.copied + b.copied,
+    bytes: a.bytes + b.bytes,
+    deleted: a.deleted + b.deleted,
+    dirsCreated: a.dirsCreated + b.dirsCreated,
+    dirsDeleted: a.dirsDeleted + b.dirsDeleted,
+    attributes: a.attributes + b.attributes,
+  };
+}
+
+/** One line for stderr: what a pass did (`passes`: how many routine passes it sums). */
+export function describePass(summary: PassSummary, passes?: number): string {
   const mib = (summary.bytes / (1024 * 1024)).toFixed(1);
   const parts = [
     `${summary.downloaded} file(s) downloaded (${mib} MiB${summary.resumed > 0 ? `, ${summary.resumed} resumed` : ''}${summary.extended > 0 ? `, ${summary.extended} extended from R's copy` : ''})`,
@@ -607,7 +631,8 @@ export function describePass(summary: PassSummary): string {
   if (summary.held.length) parts.push(`${summary.held.length} root(s) held`);
   if (summary.unserved.length) parts.push(`${summary.unserved.length} root(s) not served by E`);
   const upToDate = summary.upToDate && summary.held.length === 0 && summary.unserved.length === 0;
-  return `${summary.resynced ? 'resync' : 'pull'}: ${parts.join(', ')}; at sequence ${summary.sequence}${upToDate ? ', up to date' : ''}`;
+  const what = `${summary.resynced ? 'resync' : 'pull'}${passes === undefined ? '' : ` (${passes} passes since the last pull line)`}`;
+  return `${what}: ${parts.join(', ')}; at sequence ${summary.sequence}${upToDate ? ', up to date' : ''}`;
 }
 
 /** Forgets every kept partial download and removes its temp file. */

@@ -5,7 +5,7 @@
 // acknowledgement). Stopping (the AbortSignal) closes the connection, which makes every
 // in-flight download fail and remove its temp file; the pass then unwinds. What a pass does is
 // the pull engine's business.
-import { ZyncError, isZyncError, type Logger } from '@zync/common';
+import { RoutineLines, ZyncError, isZyncError, type Logger } from '@zync/common';
 import { Connection, serverShown } from './connection.js';
 import { backoffDelay } from './core/backoff.js';
 import { awayNews } from './core/away-news.js';
@@ -13,7 +13,7 @@ import { NO_FAILURE, retryNote, type RetryMemory } from './core/retry-news.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import { offDiskError, offDiskMessage, onDiskAgainNote } from './core/root-disks.js';
 import type { Problem } from './apply-batch.js';
-import { describePass, passChangedNothing, type PassSummary, type PullEngine } from './pull-engine.js';
+import { addPasses, describePass, isRoutinePass, passChangedNothing, type PassSummary, type PullEngine } from './pull-engine.js';
 import { availableOnEAgainNote, servedAgainNote, unavailableOnEWarning, unservedDirsError, unservedWarning } from './core/served-dirs.js';
 import type { PassTurns } from './pass-turns.js';
 
@@ -54,6 +54,17 @@ interface RunMemory {
   held: readonly MissingRoot[];
   /** R's roots E's daemon no longer serves. */
   unserved: readonly string[];
+  /** A running client's routine pass lines (isRoutinePass), summed under churn; the timer says the sum. */
+  passLines?: RoutineLines<PassSummary>;
+  passTimer?: NodeJS.Timeout | null;
+}
+
+/** Says the routine passes summed so far, if any, at info. */
+function sayPasses(logger: Logger, memory: RunMemory): void {
+  if (memory.passTimer) clearTimeout(memory.passTimer);
+  memory.passTimer = null;
+  const sum = memory.passLines?.flush(Date.now());
+  if (sum) logger.info(describePass(sum.total, sum.count));
 }
 
 /**
@@ -72,7 +83,21 @@ function reportPass(logger: Logger, summary: PassSummary, memory: RunMemory, rou
   for (const name of unserved.back) logger.info(servedAgainNote(name));
   memory.unserved = summary.unserved;
   if (routine && passChangedNothing(summary)) logger.debug(describePass(summary));
-  else logger.info(describePass(summary));
+  else if (routine && memory.passLines && isRoutinePass(summary)) {
+    // A file appended to 20 times a second makes as many passes: summed, not a line each.
+    if (memory.passLines.note(Date.now(), summary) === 'info') logger.info(describePass(summary));
+    else {
+      logger.debug(describePass(summary));
+      if (!memory.passTimer) {
+        memory.passTimer = setTimeout(() => sayPasses(logger, memory), Math.max(0, (memory.passLines.dueAt() ?? Date.now()) - Date.now()));
+        memory.passTimer.unref();
+      }
+    }
+  } else {
+    // An unusual pass is said as it is, after what was summed before it.
+    sayPasses(logger, memory);
+    logger.info(describePass(summary));
+  }
   for (const problem of summary.problems) logger.error(`skipped ${problem.base_dir}/${problem.path}: ${problem.message}`);
   for (const note of conflictNotes(summary.conflicts)) logger.info(note);
 }
@@ -196,7 +221,16 @@ export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'log
 /** Runs until the signal aborts; rejects only on fatal errors (bad token, protocol, --dirs). */
 export async function runContinuous(options: RunnerOptions): Promise<void> {
   const { logger, signal } = options;
-  const memory: RunMemory = { unavailableOnE: [], held: [], unserved: [] };
+  const memory: RunMemory = { unavailableOnE: [], held: [], unserved: [], passLines: new RoutineLines<PassSummary>(addPasses), passTimer: null };
+  try {
+    await runConnections(options, memory);
+  } finally {
+    sayPasses(logger, memory);
+  }
+}
+
+async function runConnections(options: RunnerOptions, memory: RunMemory): Promise<void> {
+  const { logger, signal } = options;
   let attempt = 0;
   let failures = NO_FAILURE;
   while (!signal.aborted) {

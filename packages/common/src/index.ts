@@ -9,6 +9,7 @@ export * from './conflict-names.js';
 export * from './e-change.js';
 export * from './atomic-write.js';
 export * from './log.js';
+export * from './routine-lines.js';
 export * from './token.js';
 export * from './cli.js';
 export * from './terminal-text.js';

@@ -19,7 +19,7 @@ import { readdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import { performance } from 'node:perf_hooks';
-import { IGNORE_FILE, isSafeRelativePath, mayBeNonUtf8, newLinkTally, noteLink, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
+import { IGNORE_FILE, isSafeRelativePath, mayBeNonUtf8, newLinkTally, noteLink, RoutineLines, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
 import { addEvents, pendingKey, takeSettled, type PendingMap, type PendingPath, type SettleOptions, type WatchEventType } from './core/coalesce-events.js';
 import { ignoredInput, sameStat, unreadableInput, type ChangeInput } from './core/entries.js';
 import { newBurstState, noteEvent, takeEndedBurst, type BurstOptions, type BurstState } from './core/event-bursts.js';
@@ -78,7 +78,17 @@ const HASH_BUFFER_BYTES = 1024 * 1024;
 /** Paths remembered as warned about for changing all the time (each is warned about once per run). */
 const WARNED_BUSY_MAX = 10_000;
 
+/** Batches logged, for the routine line (RoutineLines): how many changes, which sequences. */
+interface LoggedBatch {
+  changes: number;
+  first: number;
+  last: number;
+}
+
 export class TreeWatcher {
+  /** "logged N change(s)": at most one info line per window under churn, the rest summed (and at debug). */
+  private readonly logged = new RoutineLines<LoggedBatch>((a, b) => ({ changes: a.changes + b.changes, first: a.first, last: b.last }));
+  private loggedTimer: NodeJS.Timeout | null = null;
   private readonly store: DaemonStore;
   private readonly roots: RootSet;
   private readonly log: Logger;
@@ -198,7 +208,28 @@ export class TreeWatcher {
     this.arm(0);
   }
 
+  /** Says a logged batch at info, or sums it into the line said at the window's end. */
+  private noteLogged(batch: LoggedBatch): void {
+    const line = `logged ${batch.changes} change(s), sequences ${batch.first}..${batch.last}`;
+    if (this.logged.note(Date.now(), batch) === 'info') {
+      this.log.info(line);
+      return;
+    }
+    this.log.debug(line);
+    if (this.loggedTimer) return;
+    this.loggedTimer = setTimeout(() => this.sayLogged(), Math.max(0, (this.logged.dueAt() ?? Date.now()) - Date.now()));
+    this.loggedTimer.unref();
+  }
+
+  private sayLogged(): void {
+    if (this.loggedTimer) clearTimeout(this.loggedTimer);
+    this.loggedTimer = null;
+    const sum = this.logged.flush(Date.now());
+    if (sum) this.log.info(`logged ${sum.total.changes} change(s) in ${sum.count} batch(es) since the last such line, sequences ${sum.total.first}..${sum.total.last}`);
+  }
+
   async close(): Promise<void> {
+    this.sayLogged();
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.rescanTimer) clearInterval(this.rescanTimer);
@@ -223,7 +254,7 @@ export class TreeWatcher {
     this.stateDisk?.wrote();
     if (recorded.length > 0) {
       for (const e of recorded) this.log.debug({ sequence: e.sequence, operation: e.operation, kind: e.kind, base_dir: e.base_dir, path: e.path }, 'logged');
-      this.log.info(`logged ${recorded.length} change(s), sequences ${recorded[0]!.sequence}..${recorded[recorded.length - 1]!.sequence}`);
+      this.noteLogged({ changes: recorded.length, first: recorded[0]!.sequence, last: recorded[recorded.length - 1]!.sequence });
       this.onCommit(highestSequence, recorded);
     }
     return { recorded, untracked };
