@@ -634,10 +634,13 @@ export class TreeWatcher {
         return { inputs: [{ operation: 'add', base_dir: root.name, ...hashed.entry }], unsettled: [], present: true };
       }
       if (hashed.status === 'grew') {
-        // A version R can have now (the file as it was when reading began), and another look
-        // once the pace allows.
-        paced('prefix');
-        return { inputs: [{ operation: 'add', base_dir: root.name, ...hashed.entry }], unsettled: [item.path], present: true };
+        // A file being written (a copy, a download) is usually done soon: R gets it whole then,
+        // not a partial version first. One that grew at several looks in a row (a log appended to
+        // without pause) gets a version R can have now, the file as it was when the read began;
+        // another look follows once the pace allows.
+        const keepsGrowing = (pace?.unsettled ?? 0) + 1 >= PACE_DEFAULTS.warnAfter;
+        paced(keepsGrowing ? 'prefix' : 'nothing');
+        return { inputs: keepsGrowing ? [{ operation: 'add', base_dir: root.name, ...hashed.entry }] : [], unsettled: [item.path], present: true };
       }
       if (hashed.status === 'gone') return { inputs: [gone], unsettled: [], present: false };
       if (hashed.status === 'unreadable') {
