@@ -94,6 +94,12 @@ export interface BatchOptions {
   /** base_dirs the daemon serves (entries for served dirs R does not sync are skipped quietly). */
   daemonDirs: ReadonlySet<string>;
   generation: number;
+  /**
+   * In a full resync, the roots that were there when the pass began (none could not be made):
+   * below one still there, a received path with nothing at it is R's deletion (core/plan-pull.ts,
+   * keptDeletion). Not a root missing then: its files are gone with it, not deleted by R.
+   */
+  resyncedRoots?: ReadonlySet<string>;
   logger: Logger;
   /** Downloads in flight at once on the connection. */
   maxDownloads: number;
@@ -383,6 +389,12 @@ async function applyRound(
     // Their notes could not be written (a full disk): nothing of the batch is applied.
     for (const entry of accepted.splice(0)) fail(entry, err);
   }
+  const rootsThere = new Map<string, boolean>();
+  const rootThere = (baseDir: string): boolean => {
+    if (options.resyncedRoots?.has(baseDir) !== true) return false;
+    if (!rootsThere.has(baseDir)) rootsThere.set(baseDir, lstatState(tree.root(baseDir)).kind === 'dir');
+    return rootsThere.get(baseDir)!;
+  };
   for (const entry of accepted) {
     try {
       const abs = tree.resolve(entry.base_dir, entry.path);
@@ -393,6 +405,7 @@ async function applyRound(
         local: tree.inspect(abs),
         eMadeDir: options.madeDirs?.has(entryKeyString(entry)) ?? false,
         staged: stagedByKey.get(entryKeyString(entry)),
+        resyncing: rootThere(entry.base_dir),
       };
       // One more lstat, only where R staged something and holds nothing: was the file deleted alone?
       if (input.staged && input.local.kind === 'absent') input.inDir = tree.inspect(nodePath.dirname(abs)).kind === 'dir';
@@ -812,7 +825,11 @@ async function applyRound(
             }
             const eBits = localMode === undefined ? {} : { mode: entry.mode, local_mode: localMode };
             if (recorded) result.upserts.push({ ...recorded, ...eBits, sequence: entry.sequence, seen_gen: generation });
-            logger.info(`keeping R's edit of ${entry.base_dir}/${entry.path}: E's content is still the one R started from`);
+            if (action.local.kind === 'absent') {
+              logger.info(`keeping R's deletion of ${entry.base_dir}/${entry.path}: E still has it as R received it; the next --update-upstream sends the deletion`);
+            } else {
+              logger.info(`keeping R's edit of ${entry.base_dir}/${entry.path}: E's content is still the one R started from`);
+            }
           } else {
             record(entry, action.local, undefined, action.keepBits);
           }

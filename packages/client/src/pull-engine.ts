@@ -488,6 +488,7 @@ export class PullEngine {
       },
       daemonDirs: new Set(connection.hello.dirs),
       generation: store.position().generation,
+      resyncedRoots: store.position().resyncing ? new Set(dirNames.filter((name) => !this.unmade.some((root) => root.name === name))) : undefined,
       logger,
       warnedFailures: this.warnedFailures,
       modelessRoots: this.modelessRoots,

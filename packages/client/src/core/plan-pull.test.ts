@@ -160,6 +160,20 @@ describe('planEntry', () => {
     expect(describeAction(planEntry({ entry: e, recorded, local }))).toBe(expected);
   });
 
+  // A resync's entry is E's state: where it is what R received and R holds nothing, R deleted it.
+  it.each<[string, string, string, ChangeEntry, RecordedEntry | null]>([
+    ['a file R deleted, E holds it as received', 'record, keep R edit', 'fetch', entry('add', { checksum: A }), rec()],
+    ['a dir R deleted, E holds it as received', 'record, keep R edit', 'mkdir', dirEntry('add'), { ...dirRec(), mode: 0o755 }],
+    ['a file R deleted, E changed its content', 'fetch', 'fetch', entry('add'), rec()],
+    ['a file R deleted, E chmodded it', 'fetch', 'fetch', entry('add', { checksum: A, mode: 0o755 }), rec()],
+    ['a dir R deleted, E chmodded it', 'mkdir', 'mkdir', dirEntry('add', 'sub', 0o700), { ...dirRec(), mode: 0o755 }],
+    ['a file R received as a dir', 'fetch', 'fetch', entry('add', { path: 'sub', checksum: A }), dirRec()],
+    ['nothing received', 'fetch', 'fetch', entry('add', { checksum: A }), null],
+  ])('nothing on R, %s: in a resync %s, in a pull %s', (_name, inResync, inPull, e, recorded) => {
+    expect(describeAction(planEntry({ entry: e, recorded, local: absent, resyncing: true }))).toBe(inResync);
+    expect(describeAction(planEntry({ entry: e, recorded, local: absent }))).toBe(inPull);
+  });
+
   it('refuses to plan on a stat it cannot trust', () => {
     expect(() => planEntry({ entry: entry('modify'), recorded: rec(), local: file({ mtime: 9 }) })).toThrow(/needs a local hash/);
   });

@@ -44,6 +44,11 @@ export interface PlanInput {
    * only where R staged something there). Not told: R's directory went, or became a file.
    */
   inDir?: boolean;
+  /**
+   * The batch belongs to a full resync, and the path's root was there when the pass began and is
+   * now: E's entry states what E holds now, not a change E made since R's record (keptDeletion).
+   */
+  resyncing?: boolean;
 }
 
 /** A staged record's part the planner compares: what R sent, and what it had received then. */
@@ -333,6 +338,28 @@ function awaitsApply(input: PlanInput, held: string): StagedAtPath | undefined {
   return staged.find((s) => s.appliedLater === true && s.kind === 'file' && s.operation !== 'delete' && s.checksum === held);
 }
 
+/**
+ * R deleted what it had received, and a resync finds E still holding it as R received it (the
+ * same content and bits, or the same directory): compared as states, nothing changed on E since,
+ * so R's deletion stands and goes upstream, as an ordinary pull, which gets no entry for the
+ * path, leaves it. Records are written only once what they describe is durable on R's disk (the
+ * batch barrier, pull-engine.ts), so a record with nothing at its path is R's deletion, never a
+ * placement a killed run had not made yet. Only in a resync: in a pull that follows the log,
+ * such an entry is E's delete and re-create of the path (a checkout), E's change, which brings
+ * the file back. Not below a root that was missing when the pass began (it could not be made):
+ * its files are gone with it, not deleted by R (the shell sets `resyncing` per root). Known
+ * races, where the file reads as R's deletion: E's file stays on E and its deletion is offered
+ * upstream for review (nothing lost) — a kill -9 between zync's own deletion of the file for E's
+ * deletion and that batch's record, then E making the same bytes again before the resync; and a
+ * root removed during a resync pass that a later batch of the pass makes again for E's file.
+ */
+export function keptDeletion(input: PlanInput): boolean {
+  const { entry, recorded, local } = input;
+  if (input.resyncing !== true || entry.operation === 'delete' || local.kind !== 'absent') return false;
+  if (recorded?.kind !== entry.kind || (recorded.mode & 0o7777) !== (entry.mode & 0o7777)) return false;
+  return entry.kind === 'dir' || (recorded.checksum !== null && recorded.checksum === entry.checksum);
+}
+
 /** Plans one path. `sources` maps content checksums to intact local files holding them. */
 export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKey> = new Map()): PullAction {
   const { entry, recorded, local } = input;
@@ -343,6 +370,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
     const stagedIn = stagedSince(input);
     return { type: 'record-staged', entry, local, ...(bits === undefined ? {} : { bits }), ...(stagedIn === undefined ? {} : { stagedIn }) };
   }
+  if (keptDeletion(input)) return { type: 'record', entry, local, keepBase: true };
 
   if (entry.operation === 'delete') {
     // What R received decides, not the kind E deleted last: a batch may collapse E's file that
