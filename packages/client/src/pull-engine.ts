@@ -20,7 +20,7 @@ import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/
 import { ackableSequence, sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
 import { decideStart } from './core/start-position.js';
-import { planSweep, splitIgnored } from './core/sweep.js';
+import { dirsReplacedByFiles, planSweep, splitIgnored } from './core/sweep.js';
 import { entryKeyString } from './core/types.js';
 import type { HoldingArea } from './holding-area.js';
 import { diskOf, lstatState, type LocalTree } from './local-tree.js';
@@ -357,8 +357,10 @@ export class PullEngine {
       summary.unavailableOnE = this.options.dirNames.filter((name) => page.unavailable_dirs?.includes(name) === true);
       next = page.more_available ? getPage(page.to_sequence) : null;
       next?.catch(() => undefined); // observed when awaited; a failed pass may drop it
+      const entries = collapseChanges(page.changes);
+      if (store.position().resyncing) await this.sweepBelowReplacedDirs(connection, entries, summary);
       // Noted from the whole page, not only the collapsed entries: see placementsOf.
-      const result = await this.applyEntries(connection, collapseChanges(page.changes), summary, page.changes);
+      const result = await this.applyEntries(connection, entries, summary, page.changes);
       const ack = ackableSequence(since, page.to_sequence, result.failed.map((f) => f.sequence));
       // Before the commit (the effects up to `ack` are durable already): after a kill -9 between
       // the two the page is pulled again to the same end, while a record kept past a deletion
@@ -415,6 +417,36 @@ export class PullEngine {
     if (!clean) return false;
     const unseenDirs = this.active.filter((d) => store.unseenEntries(d, position.generation, '', 1).length > 0);
     return unseenDirs.length === 0;
+  }
+
+  /**
+   * In a resync, before a page: sweeps what R received below the directories the page replaces
+   * with E's files (core/sweep.ts, dirsReplacedByFiles), unchanged files deleted and R's edits kept
+   * as conflict copies as the final sweep would, so that the file finds the directory empty unless
+   * something of R's is in it. A failure there is left for that file's fetch: the directory is
+   * then kept as a conflict copy, nothing lost.
+   */
+  private async sweepBelowReplacedDirs(connection: Connection, entries: readonly ChangeEntry[], summary: PassSummary): Promise<void> {
+    const { store, tree } = this.options;
+    const active = new Set(this.active);
+    const candidates = entries.filter((entry) => active.has(entry.base_dir) && entry.kind === 'file' && entry.operation !== 'delete');
+    if (candidates.length === 0) return;
+    const replaced = dirsReplacedByFiles(candidates, store.getEntries(candidates));
+    const position = store.position();
+    for (const dir of replaced) {
+      const ignored = await loadIgnoreMatcher(tree.root(dir.base_dir));
+      // Deepest first: a directory's contents are deleted before it, across pages too.
+      for (const page of store.entryPagesBelowDeepestFirst(dir.base_dir, dir.path, MAX_CHANGES_PAGE)) {
+        const { sweep } = splitIgnored(
+          page.filter((entry) => entry.seen_gen < position.generation),
+          ignored,
+        );
+        if (sweep.length === 0) continue;
+        const result = await this.applyEntries(connection, planSweep(sweep, position.sequence, Date.now()), summary);
+        this.checkDisks();
+        store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs });
+      }
+    }
   }
 
   /** `seen`: the entries `entries` were collapsed from (their contents are noted too). */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createIgnoreMatcher } from '@zync/common';
-import { planSweep, splitIgnored } from './sweep.js';
-import type { RecordedEntry } from './types.js';
+import type { ChangeEntry } from '@zync/common';
+import { dirsReplacedByFiles, planSweep, splitIgnored } from './sweep.js';
+import { entryKeyString, type RecordedEntry } from './types.js';
 
 const rec = (path: string, kind: 'file' | 'dir'): RecordedEntry => ({
   base_dir: 'd', path, kind, checksum: kind === 'file' ? 'a'.repeat(64) : null, size: 1, mtime: 7, mode: 0o644,
@@ -31,5 +32,21 @@ describe('planSweep', () => {
       ['delete', 'dir', 'x', 99, null],
       ['delete', 'file', 'x/f', 99, null],
     ]);
+  });
+});
+
+describe('dirsReplacedByFiles', () => {
+  const change = (path: string, kind: 'file' | 'dir', operation: ChangeEntry['operation'] = 'add'): ChangeEntry => ({
+    sequence: 5, operation, kind, base_dir: 'd', path, checksum: kind === 'file' && operation !== 'delete' ? 'b'.repeat(64) : null, size: 1, mtime: 7, mode: 0o644, timestamp: 7,
+  });
+  const recorded = new Map([rec('was-dir', 'dir'), rec('still-dir', 'dir'), rec('file', 'file'), rec('gone-dir', 'dir')].map((r) => [entryKeyString(r), r]));
+  it.each([
+    { name: "E's file where R received a directory", entry: change('was-dir', 'file'), replaced: ['was-dir'] },
+    { name: 'E still has the directory', entry: change('still-dir', 'dir'), replaced: [] },
+    { name: "E's file where R received a file", entry: change('file', 'file', 'modify'), replaced: [] },
+    { name: "E's file where R received nothing", entry: change('new', 'file'), replaced: [] },
+    { name: "a deletion (E's tombstone of a file once there)", entry: change('gone-dir', 'file', 'delete'), replaced: [] },
+  ])('$name', ({ entry, replaced }) => {
+    expect(dirsReplacedByFiles([entry], recorded).map((k) => k.path)).toEqual(replaced);
   });
 });

@@ -1,9 +1,11 @@
 // The end of a full resync: paths R had received that the daemon's current state no longer
 // holds were deleted on E while R could not follow the log. They become ordinary deletions, so
 // the no-loss rule of planPull applies (unchanged files go, R's edits are kept). Those the ignore
-// rules now exclude are not among them: E stopped syncing them, it did not delete them. Pure.
+// rules now exclude are not among them: E stopped syncing them, it did not delete them. What R
+// received below a directory E replaced with a file is swept earlier, with that page
+// (dirsReplacedByFiles). Pure.
 import type { ChangeEntry, IgnoreMatcher } from '@zync/common';
-import type { RecordedEntry } from './types.js';
+import { entryKeyString, type EntryKey, type RecordedEntry } from './types.js';
 
 /** Synthetic delete entries for recorded paths the resync pass did not confirm. */
 export function planSweep(unseen: readonly RecordedEntry[], sequence: number, now: number): ChangeEntry[] {
@@ -31,4 +33,17 @@ export function splitIgnored(unseen: readonly RecordedEntry[], ignored: IgnoreMa
   const kept: RecordedEntry[] = [];
   for (const entry of unseen) (ignored(entry.path, entry.kind === 'dir') ? kept : sweep).push(entry);
   return { sweep, kept };
+}
+
+/**
+ * The directories R received where a resync's page brings a file of E's: nothing E holds lies
+ * below them, so what R received there is E's deletion, to sweep before the page is applied. A
+ * pull that follows the log gets those deletions in the file's page; left to the sweep after
+ * the last page, they would still fill the directory when the file replaces it, and R's whole
+ * directory would be kept as a conflict copy although R changed nothing in it.
+ */
+export function dirsReplacedByFiles(entries: readonly ChangeEntry[], recorded: ReadonlyMap<string, RecordedEntry>): EntryKey[] {
+  return entries.flatMap((entry) =>
+    entry.kind === 'file' && entry.operation !== 'delete' && recorded.get(entryKeyString(entry))?.kind === 'dir' ? [{ base_dir: entry.base_dir, path: entry.path }] : [],
+  );
 }

@@ -144,6 +144,10 @@ describe('ClientStore', () => {
     expect(pages('a', 2)).toEqual([['a/b', 'a/b/y'], ['a/b/z', 'a/x']]);
     expect(pages('a/b', 1)).toEqual([['a/b/y'], ['a/b/z']]);
     expect(pages('top')).toEqual([]);
+    const deepestFirst = (dir: string, size?: number) => [...store.entryPagesBelowDeepestFirst('docs', dir, size)].map(paths);
+    expect(deepestFirst('a')).toEqual([['a/x', 'a/b/z', 'a/b/y', 'a/b']]);
+    expect(deepestFirst('a', 3)).toEqual([['a/x', 'a/b/z', 'a/b/y'], ['a/b']]);
+    expect(deepestFirst('top')).toEqual([]);
     expect(store.receivedFileCount('docs')).toBe(6);
     expect(store.receivedFileCount('other')).toBe(1);
     store.close();

@@ -111,6 +111,9 @@ export class ClientStore {
       below: db.prepare<[string, string, string, number], Row>(
         'SELECT * FROM entries WHERE base_dir = ? AND path > ? AND path < ? ORDER BY path LIMIT ?',
       ),
+      belowDeepestFirst: db.prepare<[string, string, string, number], Row>(
+        'SELECT * FROM entries WHERE base_dir = ? AND path > ? AND path < ? ORDER BY path DESC LIMIT ?',
+      ),
       receivedFiles: db.prepare<[string], { n: number }>(
         "SELECT count(*) AS n FROM entries WHERE base_dir = ? AND kind = 'file' AND checksum IS NOT NULL",
       ),
@@ -416,6 +419,21 @@ export class ClientStore {
       if (rows.length > 0) yield rows.map(toEntry);
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.path;
+    }
+  }
+
+  /**
+   * As entryPagesBelow, by path from the last: what lies below a directory comes in its page or
+   * an earlier one, so deleting page by page empties each directory before its own turn.
+   */
+  *entryPagesBelowDeepestFirst(baseDir: string, dir: string, pageSize = 1000): IterableIterator<RecordedEntry[]> {
+    const start = `${dir}/`;
+    let before = `${dir}0`;
+    for (;;) {
+      const rows = this.stmts.belowDeepestFirst.all(baseDir, start, before, pageSize);
+      if (rows.length > 0) yield rows.map(toEntry);
+      if (rows.length < pageSize) return;
+      before = rows[rows.length - 1]!.path;
     }
   }
 
