@@ -10,7 +10,7 @@
 // whether a root is off the disk it was synced on (core/root-disks.ts): one that is is held — left
 // alone, its records kept, its changes passed over and resynced once its disk is back.
 // Reconnecting and scheduling passes is the runner's job, not this one's.
-import { unlink } from 'node:fs/promises';
+import { rmdir, unlink } from 'node:fs/promises';
 import { MAX_CHANGES_PAGE, MAX_STATUS_IDS, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots, realLocation, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
 import { applyBatch, failureKey, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
@@ -20,7 +20,8 @@ import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/
 import { ackableSequence, sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
 import { decideStart } from './core/start-position.js';
-import { dirsReplacedByFiles, planSweep, splitIgnored } from './core/sweep.js';
+import { MADE_DIR_MODE } from './core/dir-modes.js';
+import { dirsAbove, dirsReplacedByFiles, leftPlacements, planSweep, splitIgnored } from './core/sweep.js';
 import { entryKeyString } from './core/types.js';
 import type { HoldingArea } from './holding-area.js';
 import { diskOf, lstatState, type LocalTree } from './local-tree.js';
@@ -409,10 +410,13 @@ export class PullEngine {
         // again and never finish).
         const refused = new Set(result.skipped.map(entryKeyString));
         const looked = [...sweep.filter((entry) => refused.has(entryKeyString(entry))), ...kept].map((entry) => ({ ...entry, seen_gen: position.generation }));
+        // Before the records go: a kill in between sweeps them, and looks above them, again.
+        await this.removeMadeDirs(baseDir, sweep.map((entry) => entry.path), summary);
         this.checkDisks();
         store.commitBatch({ upserts: [...result.upserts, ...looked], removals: result.removals, kept: result.keptDirs, endsBatch: true });
         if (result.failed.length > 0) clean = false;
       }
+      if (!(await this.sweepLeftPlacements(connection, baseDir, summary))) clean = false;
     }
     if (!clean) return false;
     const unseenDirs = this.active.filter((d) => store.unseenEntries(d, position.generation, '', 1).length > 0);
@@ -447,6 +451,63 @@ export class PullEngine {
         store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs });
       }
     }
+  }
+
+  /**
+   * The end of a resync's sweep for one root: what a killed run placed at paths E no longer has
+   * holds no record to sweep, but its placement notes name it (core/sweep.ts, leftPlacements):
+   * deleted where R's file still holds E's noted content, and the directories made for it go
+   * (removeMadeDirs) before the notes are dropped, so a kill in between finds them again.
+   */
+  private async sweepLeftPlacements(connection: Connection, baseDir: string, summary: PassSummary): Promise<boolean> {
+    const { store } = this.options;
+    const position = store.position();
+    let clean = true;
+    let after = '';
+    for (;;) {
+      const paths = store.unrecordedPlacements(baseDir, after, MAX_CHANGES_PAGE);
+      if (paths.length === 0) return clean;
+      after = paths[paths.length - 1]!;
+      const result = await this.applyEntries(connection, leftPlacements(baseDir, paths, position.sequence, Date.now()), summary);
+      if (result.failed.length > 0) clean = false;
+      await this.removeMadeDirs(baseDir, paths, summary);
+      this.checkDisks();
+      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs });
+    }
+  }
+
+  /**
+   * In a resync's sweep: removes the empty directories above swept paths that a run stopped
+   * mid-batch made and never recorded (a directory is recorded, and given E's mode, at the end of
+   * its batch). Only unrecorded ones still owner-only as zync makes them (MADE_DIR_MODE): one
+   * that holds anything, or has other bits (R's own, or E's given), stays; rmdir never removes
+   * a directory with something in it.
+   */
+  private async removeMadeDirs(baseDir: string, paths: readonly string[], summary: PassSummary): Promise<void> {
+    const { store, tree, logger } = this.options;
+    const dirs = dirsAbove(paths);
+    if (dirs.length === 0) return;
+    const recorded = store.getEntries(dirs.map((path) => ({ base_dir: baseDir, path })));
+    let removed = 0;
+    for (const path of dirs) {
+      if (recorded.has(entryKeyString({ base_dir: baseDir, path }))) continue;
+      try {
+        const abs = tree.resolve(baseDir, path);
+        const state = lstatState(abs);
+        if (state.kind !== 'dir' || state.mode !== MADE_DIR_MODE) continue;
+        await rmdir(abs);
+        tree.forgetDir(abs);
+        tree.touch(abs);
+        removed++;
+      } catch (err) {
+        // Not empty (R's files, or E's swept in a later page), or below a link: it stays.
+        logger.debug({ code: (err as NodeJS.ErrnoException).code }, `directory ${baseDir}/${path} stays`);
+      }
+    }
+    await tree.syncTouchedDirs();
+    if (removed === 0) return;
+    logger.info(`removed ${removed} empty director${removed === 1 ? 'y' : 'ies'} in "${baseDir}" that a stopped pass made for files E no longer has`);
+    summary.dirsDeleted += removed;
   }
 
   /** `seen`: the entries `entries` were collapsed from (their contents are noted too). */

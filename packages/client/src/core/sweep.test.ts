@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createIgnoreMatcher } from '@zync/common';
 import type { ChangeEntry } from '@zync/common';
-import { dirsReplacedByFiles, planSweep, splitIgnored } from './sweep.js';
+import { dirsAbove, dirsReplacedByFiles, leftPlacements, planSweep, splitIgnored } from './sweep.js';
 import { entryKeyString, type RecordedEntry } from './types.js';
 
 const rec = (path: string, kind: 'file' | 'dir'): RecordedEntry => ({
@@ -48,5 +48,20 @@ describe('dirsReplacedByFiles', () => {
     { name: "a deletion (E's tombstone of a file once there)", entry: change('gone-dir', 'file', 'delete'), replaced: [] },
   ])('$name', ({ entry, replaced }) => {
     expect(dirsReplacedByFiles([entry], recorded).map((k) => k.path)).toEqual(replaced);
+  });
+});
+
+describe('dirsAbove', () => {
+  it.each([
+    { name: 'a top-level path has none', paths: ['a.txt'], dirs: [] },
+    { name: 'each once, deepest first', paths: ['y/d1/sub/f', 'y/d1/g', 'y/d2/h'], dirs: ['y/d1/sub', 'y/d1', 'y/d2', 'y'] },
+  ])('$name', ({ paths, dirs }) => {
+    expect(dirsAbove(paths)).toEqual(dirs);
+  });
+});
+
+describe('leftPlacements', () => {
+  it('plans a file deletion per noted path, of no known content', () => {
+    expect(leftPlacements('d', ['y/f'], 9, 1234).map((e) => [e.operation, e.kind, e.path, e.sequence, e.checksum])).toEqual([['delete', 'file', 'y/f', 9, null]]);
   });
 });

@@ -3,7 +3,8 @@
 // the no-loss rule of planPull applies (unchanged files go, R's edits are kept). Those the ignore
 // rules now exclude are not among them: E stopped syncing them, it did not delete them. What R
 // received below a directory E replaced with a file is swept earlier, with that page
-// (dirsReplacedByFiles). Pure.
+// (dirsReplacedByFiles). What a killed run placed (or made directories for) at paths E no
+// longer holds has no record to sweep: its placement notes name it (leftPlacements). Pure.
 import type { ChangeEntry, IgnoreMatcher } from '@zync/common';
 import { entryKeyString, type EntryKey, type RecordedEntry } from './types.js';
 
@@ -46,4 +47,23 @@ export function dirsReplacedByFiles(entries: readonly ChangeEntry[], recorded: R
   return entries.flatMap((entry) =>
     entry.kind === 'file' && entry.operation !== 'delete' && recorded.get(entryKeyString(entry))?.kind === 'dir' ? [{ base_dir: entry.base_dir, path: entry.path }] : [],
   );
+}
+
+/**
+ * Delete entries for the paths a killed run noted placements at and that hold no record once a
+ * resync's pages and sweep are done: E no longer has them. Planned as deletions, a file there
+ * that holds the noted content is E's and goes; anything else there is R's and stays.
+ */
+export function leftPlacements(baseDir: string, paths: readonly string[], sequence: number, now: number): ChangeEntry[] {
+  return paths.map((path) => ({ sequence, operation: 'delete', kind: 'file', base_dir: baseDir, path, checksum: null, size: 0, mtime: 0, mode: 0, timestamp: now }));
+}
+
+/** The directories above these paths (the root excluded), each once, deepest first. */
+export function dirsAbove(paths: readonly string[]): string[] {
+  const dirs = new Set<string>();
+  for (const path of paths) {
+    for (let at = path.lastIndexOf('/'); at > 0; at = path.lastIndexOf('/', at - 1)) dirs.add(path.slice(0, at));
+  }
+  const depth = (path: string) => path.split('/').length;
+  return [...dirs].sort((a, b) => depth(b) - depth(a) || (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -255,6 +255,12 @@ describe('ClientStore', () => {
     const byKey = [...reopened.placements(keys)].map(([k, v]) => [k.split('\0')[1], v.map((p) => `${p.checksum[0]} ${p.mode?.toString(8) ?? '-'}`).sort()]);
     expect(byKey).toEqual([['x.txt', ['a 644', 'b 644', 'b 755']], ['y.txt', ['a -']]]);
     expect(reopened.hasPlacements()).toBe(true);
+    // Each noted path once, by path, recorded ones left out (a resync's sweep asks for the rest).
+    reopened.commitBatch({ upserts: [entry('y.txt')], removals: [] });
+    expect(reopened.unrecordedPlacements('docs')).toEqual(['x.txt']);
+    expect(reopened.unrecordedPlacements('docs', 'x.txt')).toEqual([]);
+    expect(reopened.unrecordedPlacements('other')).toEqual([]);
+    reopened.notePlacements([{ base_dir: 'docs', path: 'y.txt', checksum: a, mode: null }]);
     reopened.commitBatch({ upserts: [entry('x.txt')], removals: [{ base_dir: 'docs', path: 'y.txt' }] });
     expect(reopened.placements(keys).size).toBe(0);
     expect(reopened.hasPlacements()).toBe(false);

@@ -158,6 +158,11 @@ export class ClientStore {
       ),
       dropPlacements: db.prepare<[string, string]>('DELETE FROM placements WHERE base_dir = ? AND path = ?'),
       anyPlacement: db.prepare<[], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements) AS found'),
+      unrecordedPlacements: db.prepare<[string, string, number], { path: string }>(
+        `SELECT DISTINCT p.path FROM placements p WHERE p.base_dir = ? AND p.path > ?
+           AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = p.base_dir AND e.path = p.path)
+         ORDER BY p.path LIMIT ?`,
+      ),
       noteOpenedDir: db.prepare<[string, string, number]>(
         'INSERT INTO opened_dirs (base_dir, path, mode) VALUES (?, ?, ?) ON CONFLICT (base_dir, path) DO UPDATE SET mode = excluded.mode',
       ),
@@ -485,6 +490,11 @@ export class ClientStore {
   /** Whether a batch was opened and never recorded (see openBatch). */
   hasUnfinishedBatch(): boolean {
     return this.meta('batch_open') === '1';
+  }
+
+  /** Paths after `afterPath` with a placement note and no record (a killed run's), by path. */
+  unrecordedPlacements(baseDir: string, afterPath = '', limit = 5000): string[] {
+    return this.stmts.unrecordedPlacements.all(baseDir, afterPath, limit).map((row) => row.path);
   }
 
   /** Whether any placement note is left (by a batch not recorded yet, or a run killed mid-batch). */
