@@ -8,6 +8,7 @@
 // A root whose files really moved off their disk is accepted with --new-disk; one --dirs gives a
 // new place on another disk is no such root.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -229,6 +230,26 @@ describe.skipIf(unavailable !== null)(`zync-client with a root on a disk that is
     expect(accepted.code, accepted.stderr).toBe(0);
     await expectSameTree(mountPoint, eDocs);
     await convergesOnceBack(setup);
+  });
+
+  it("a running client's own --new-disk is not lent to the --update-upstream handed to it", async () => {
+    const setup = await synced(mountPoint);
+    // The flag left in the service's unit after an earlier move: it took the disk it is on now.
+    client = spawnClient(setup, ['--interval', '600', '--new-disk', 'docs']);
+    await waitFor(() => existsSync(`${setup.db}.sock`) && /pull: /.test(client!.stderr()), { what: 'the running client to listen' });
+    unplug();
+    // Written to the bare mount point: the disk's files are not there, but they are not R's deletions.
+    await writeFile(path.join(mountPoint, 'x.txt'), 'written to the bare mount point\n');
+
+    const upstream = await runUpstream(setup);
+    expect(upstream.stderr).toContain(`the zync-client running on this state (pid ${client.pid}) sends R's edits`);
+    expect(upstream.code, upstream.stderr).toBe(12);
+    expect(finalError(upstream.stderr)[0]).toMatch(/seems not mounted; nothing is sent upstream/);
+    expect(await listSessions(daemon!)).toEqual([]);
+    // Nor was the mount point taken as the root's disk for the running client: it still holds it.
+    await changeE();
+    await waitFor(() => HELD.test(client!.stderr()), { what: 'the running client to hold docs' });
+    expect(await readdir(mountPoint)).toEqual(['x.txt']);
   });
 
   it('does not hold a root --dirs moves to another disk: it is resynced there', async () => {

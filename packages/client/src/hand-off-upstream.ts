@@ -20,8 +20,6 @@ export interface UpstreamService {
   store: ClientStore;
   dbPath: string;
   specs: readonly DirSpec[];
-  /** This client's --new-disk names. */
-  newDisk: ReadonlySet<string>;
   /** Opens a connection to the daemon for the upload, logging to `logger`, stopped by `signal`. */
   open: (logger: Logger, signal: AbortSignal) => Promise<Connection>;
   /** This client's own log: a line per request, with its outcome. */
@@ -66,7 +64,9 @@ export function serveUpstream(service: UpstreamService): HandOffHandler {
 
 async function sendFor(service: UpstreamService, request: UpdateUpstreamHandOff, peer: HandOffPeer, log: Logger): Promise<void> {
   const { signal } = peer;
-  const newDisk = new Set([...service.newDisk, ...request.new_disk]);
+  // The one-shot's --new-disk only: this client's own was for its start (a flag left in its unit
+  // would otherwise take every unplugged disk's mount point as the root, and send its deletions).
+  const newDisk = new Set(request.new_disk);
   const once = () =>
     service.turns.upstream(async () => {
       const ticker = tickerFor(request.progress, peer, log);

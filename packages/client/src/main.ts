@@ -256,7 +256,6 @@ async function main(): Promise<void> {
           store,
           dbPath,
           specs,
-          newDisk,
           open: (log, signal) => Connection.open(server, { token: token(), clientId, logger: log, ca, signal }),
           logger,
           turns,
