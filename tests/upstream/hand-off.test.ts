@@ -10,6 +10,7 @@ import { createConnection } from 'node:net';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startProxy } from '../helpers/tcp-proxy.mjs';
 import { spawnCli, startDaemon, tempDir, waitFor, writeRandomFile, writeText, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
 import { clientArgs, conflictCopies, spawnClient, syncedPair, type ClientSetup } from '../client/support.js';
 import { listSessions, runApply, runUpstream, stagingIdFrom } from './support.js';
@@ -141,6 +142,39 @@ describe('upstream: --update-upstream handed to the running client', () => {
     await rm(big);
     const next = await runUpstream(setup);
     expect(next.code, next.stderr).toBe(0);
+  });
+
+  it('Ctrl-C on a one-shot waiting behind a pull ends it at once, not once the pull is over', async () => {
+    // Round trips of 2 s: a pass that fetches one file takes several.
+    const proxy = await startProxy({ targetPort: daemon.port, delayMs: 1000 });
+    const viaProxy = { ...setup, daemon: { ...daemon, url: proxy.url } };
+    try {
+      client = spawnClient(viaProxy, ['--interval', '600']);
+      await waitFor(() => existsSync(socket()) && /pull: /.test(client!.stderr()), { what: 'the running client to listen', timeoutMs: 60_000 });
+      await writeText(path.join(r, 'queued.txt'), 'not sent\n');
+      const sessionsBefore = (await listSessions(daemon)).length;
+      // Its pass for E's new file has asked for it (more than a heartbeat's few bytes went out).
+      const asked = proxy.bytes.toTarget;
+      await writeText(path.join(e, 'during-pull.txt'), 'from E\n');
+      await waitFor(() => proxy.bytes.toTarget > asked + 40, { what: 'the pass asking for the change', intervalMs: 5, timeoutMs: 30_000 });
+
+      const oneShot = spawnCli('client', clientArgs(viaProxy, ['--update-upstream']));
+      await waitFor(() => oneShot.stderr().includes("it is pulling E's changes; the upload starts once that pass ends"), { what: 'the one-shot to wait' });
+      oneShot.proc.kill('SIGINT');
+      expect(await oneShot.exited, oneShot.stderr()).toBe(3);
+      expect(lastLine(oneShot.stderr())).toBe('zync-client: Stopped before the upload finished; E keeps nothing of this attempt — run --update-upstream again.');
+      // Before: it ended only after the pull, which had written E's file by then.
+      expect(existsSync(path.join(r, 'during-pull.txt'))).toBe(false);
+
+      await waitFor(async () => (await readText(path.join(r, 'during-pull.txt')).catch(() => null)) === 'from E\n', { what: "E's file on R", timeoutMs: 60_000 });
+      expect(await listSessions(daemon)).toHaveLength(sessionsBefore);
+      expect(client.stderr()).toMatch(/--update-upstream of pid \d+: Stopped before the upload finished/);
+    } finally {
+      await client?.stop('SIGKILL');
+      client = undefined;
+      await proxy.close();
+      await rm(path.join(r, 'queued.txt'), { force: true });
+    }
   });
 
   it('the running client stopped during the upload (systemctl stop): the one-shot says so, exit 3, nothing staged', async () => {

@@ -7,7 +7,7 @@ import { HandOffLogLevel, ZyncError, createForwardingLogger, isZyncError, type D
 import type { Connection } from './connection.js';
 import { handOffMismatch } from './core/hand-off-match.js';
 import type { HandOffHandler, HandOffPeer } from './hand-off-server.js';
-import type { PassTurns } from './pass-turns.js';
+import { TurnWithdrawn, type PassTurns } from './pass-turns.js';
 import { LOG_LINE_TIMING, STATUS_LINE_TIMING, Ticker, UploadProgress } from './progress.js';
 import type { ClientStore } from './store/client-store.js';
 import { runUpstream, stoppedError } from './upstream/index.js';
@@ -67,20 +67,24 @@ async function sendFor(service: UpstreamService, request: UpdateUpstreamHandOff,
   // The one-shot's --new-disk only: this client's own was for its start (a flag left in its unit
   // would otherwise take every unplugged disk's mount point as the root, and send its deletions).
   const newDisk = new Set(request.new_disk);
+  const pass = async () => {
+    const ticker = tickerFor(request.progress, peer, log);
+    await runUpstream({
+      store: service.store,
+      dbPath: service.dbPath,
+      names: service.specs.map((s) => s.name),
+      roots: () => upstreamRoots(service.specs, service.store, newDisk, log),
+      connect: () => service.open(log, signal),
+      log,
+      print: (line) => peer.send({ operation: 'PRINT', line }),
+      signal,
+      progress: ticker && new UploadProgress(ticker),
+    });
+  };
+  // Ctrl-C while it waits behind a pull ends it at once, not once that pull is over.
   const once = () =>
-    service.turns.upstream(async () => {
-      const ticker = tickerFor(request.progress, peer, log);
-      await runUpstream({
-        store: service.store,
-        dbPath: service.dbPath,
-        names: service.specs.map((s) => s.name),
-        roots: () => upstreamRoots(service.specs, service.store, newDisk, log),
-        connect: () => service.open(log, signal),
-        log,
-        print: (line) => peer.send({ operation: 'PRINT', line }),
-        signal,
-        progress: ticker && new UploadProgress(ticker),
-      });
+    service.turns.upstream(pass, signal).catch((err: unknown) => {
+      throw err instanceof TurnWithdrawn ? stoppedError() : err;
     });
   try {
     await once();

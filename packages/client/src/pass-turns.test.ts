@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PassTurns } from './pass-turns.js';
+import { PassTurns, TurnWithdrawn } from './pass-turns.js';
 
 const later = () => {
   let resolve!: () => void;
@@ -55,5 +55,39 @@ describe('PassTurns', () => {
     const stopped = turns.nextPullEnd(stop.signal);
     stop.abort();
     await stopped;
+  });
+
+  it('withdraws a waiting upstream turn as soon as its signal aborts, without waiting for the pull', async () => {
+    const turns = new PassTurns();
+    let wanted = 0;
+    turns.onPullWanted(() => wanted++);
+    const pulling = later();
+    const pull = turns.pull(() => pulling.promise);
+    const cancel = new AbortController();
+    let ran = false;
+    const upstream = turns.upstream(async () => {
+      ran = true;
+    }, cancel.signal);
+    const next = turns.upstream(() => Promise.resolve('next'));
+    cancel.abort();
+    await expect(upstream).rejects.toBeInstanceOf(TurnWithdrawn);
+    expect(turns.running).toBe('pull');
+    pulling.resolve();
+    await pull;
+    // The turn after it still comes, once the pull ends; the withdrawn one never runs.
+    await expect(next).resolves.toBe('next');
+    expect(ran).toBe(false);
+    expect(wanted).toBe(1);
+    await expect(turns.upstream(() => Promise.resolve(1), cancel.signal)).rejects.toBeInstanceOf(TurnWithdrawn);
+  });
+
+  it('leaves a turn that started to its pass when its signal aborts', async () => {
+    const turns = new PassTurns();
+    const cancel = new AbortController();
+    const upstream = turns.upstream(async () => {
+      cancel.abort();
+      return 'finished';
+    }, cancel.signal);
+    await expect(upstream).resolves.toBe('finished');
   });
 });

@@ -2,10 +2,22 @@
 // at a time, in the order asked, since both read and write R's roots and the client store (a pull
 // writing a file while the upload hashes it would send half of it, or stage as R's edit what E
 // just sent). An upstream turn asks for a pull after it (E may have logged changes meanwhile);
-// one may also wait for the next pull to end (R must pull before it can send).
+// one may also wait for the next pull to end (R must pull before it can send). A turn still
+// waiting is withdrawn when its signal aborts (Ctrl-C on the one-shot): it does not wait for the
+// passes before it. At most one pull and one turn per hand-off connection wait, so the queue is
+// bounded by the hand-off server's connection limit.
+
+/** A turn withdrawn while it waited: its pass never ran. */
+export class TurnWithdrawn extends Error {
+  constructor() {
+    super('withdrawn before its turn');
+    this.name = 'TurnWithdrawn';
+  }
+}
 
 export class PassTurns {
-  private tail: Promise<void> = Promise.resolve();
+  /** Each waiting turn's start, in the order asked. */
+  private readonly waiting: (() => void)[] = [];
   private busy: 'pull' | 'upstream' | null = null;
   private readonly pullWanted = new Set<() => void>();
   private pullEnded: (() => void)[] = [];
@@ -24,9 +36,24 @@ export class PassTurns {
     });
   }
 
-  /** Runs an upstream pass in its turn, then asks for a pull. */
-  upstream<T>(pass: () => Promise<T>): Promise<T> {
-    return this.take('upstream', pass).finally(() => this.wantPull());
+  /**
+   * Runs an upstream pass in its turn, then asks for a pull. Rejects with TurnWithdrawn, at once,
+   * when `signal` aborts before the turn came; once the pass runs, it is the pass's to stop.
+   */
+  async upstream<T>(pass: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    let ran = false;
+    try {
+      return await this.take(
+        'upstream',
+        () => {
+          ran = true;
+          return pass();
+        },
+        signal,
+      );
+    } finally {
+      if (ran) this.wantPull();
+    }
   }
 
   /** The runner's pass loop listens here: a pull is wanted as soon as it can run. */
@@ -53,20 +80,34 @@ export class PassTurns {
     });
   }
 
-  private take<T>(kind: 'pull' | 'upstream', pass: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(async () => {
-      this.busy = kind;
-      try {
-        return await pass();
-      } finally {
-        this.busy = null;
-      }
+  private take<T>(kind: 'pull' | 'upstream', pass: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (signal?.aborted) return reject(new TurnWithdrawn());
+      const withdraw = () => {
+        const at = this.waiting.indexOf(start);
+        if (at === -1) return; // already started
+        this.waiting.splice(at, 1);
+        reject(new TurnWithdrawn());
+      };
+      const start = () => {
+        signal?.removeEventListener('abort', withdraw);
+        this.busy = kind;
+        // The next turn starts once this one ends, whatever its outcome.
+        new Promise<T>((ran) => ran(pass()))
+          .then(resolve, reject)
+          .finally(() => {
+            this.busy = null;
+            this.startNext();
+          });
+      };
+      signal?.addEventListener('abort', withdraw, { once: true });
+      this.waiting.push(start);
+      this.startNext();
     });
-    // The next turn waits for this one, whatever its outcome.
-    this.tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+  }
+
+  private startNext(): void {
+    if (this.busy !== null) return;
+    this.waiting.shift()?.();
   }
 }
