@@ -45,14 +45,15 @@ export class HandOffServer {
   ) {}
 
   /**
-   * Listens beside the state; null (said at info) where it cannot: a path too long for a Unix
-   * socket, or something not a socket already there. One-shots then get "in use", as before.
+   * Listens beside the state; null (with a warning) where it cannot: a path too long for a Unix
+   * socket, something not a socket already there, or another user's socket it may not remove (a
+   * --db in a shared directory). One-shots then get "in use", as before.
    */
   static async listen(dbPath: string, handle: HandOffHandler, logger: Logger): Promise<HandOffServer | null> {
     const path = handOffSocketPath(dbPath);
     const without = 'zync-client --update-upstream cannot hand its upload to this client while it runs';
     if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
-      logger.info(`${without}: the socket path ${path} is longer than a Unix socket allows (${MAX_SOCKET_PATH_BYTES} bytes).`);
+      logger.warn(`${without}: the socket path ${path} is longer than a Unix socket allows (${MAX_SOCKET_PATH_BYTES} bytes).`);
       return null;
     }
     if (!removeStaleSocket(path, logger, without)) return null;
@@ -72,7 +73,7 @@ export class HandOffServer {
         });
       });
     } catch (err) {
-      logger.info(`${without}: listening on ${path} failed (${errnoOf(err) ?? String(err)}).`);
+      logger.warn(`${without}: listening on ${path} failed (${errnoOf(err) ?? String(err)}).`);
       return null;
     } finally {
       process.umask(umask);
@@ -144,8 +145,11 @@ export class HandOffServer {
  * nobody listens on it), or says why not and returns false (a file that is not a socket stays).
  */
 function removeStaleSocket(path: string, logger: Logger, without: string): boolean {
+  let uid: number | undefined;
   try {
-    if (!lstatSync(path).isSocket()) {
+    const entry = lstatSync(path);
+    uid = entry.uid;
+    if (!entry.isSocket()) {
       logger.warn(`${without}: ${path} is there and is not a socket; move it away and restart this client.`);
       return false;
     }
@@ -153,7 +157,9 @@ function removeStaleSocket(path: string, logger: Logger, without: string): boole
     logger.debug(`removed the stale socket ${path} left by an earlier run`);
   } catch (err) {
     if (errnoOf(err) !== 'ENOENT') {
-      logger.info(`${without}: ${path} cannot be replaced (${errnoOf(err) ?? String(err)}).`);
+      // A stranger's socket in a sticky directory (as /tmp is): it keeps the path, but one-shots do not ask it.
+      const whose = uid !== undefined && uid !== process.getuid?.() ? `it belongs to another user (uid ${uid}); put --db in a directory only you can write to` : 'restart this client once it can';
+      logger.warn(`${without}: ${path} cannot be replaced (${errnoOf(err) ?? String(err)}); ${whose}.`);
       return false;
     }
   }

@@ -4,7 +4,9 @@
 // stdout, its progress on this terminal's status line, and its outcome as this process's exit
 // code. Ctrl-C cancels the upload there, as it would here. A socket nobody answers on (an older
 // zync's client holds the lock, a --once run, one killed with -9) is not a hand-off: the caller
-// then says "in use", as before.
+// then says "in use", as before. Nor is a path that is not this user's socket (core/hand-off-socket.ts):
+// it is not even connected to, and a warning says why.
+import { lstat } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import {
   HandOffEvent,
@@ -19,6 +21,7 @@ import {
   type Logger,
   type UpdateUpstreamHandOff,
 } from '@zync/common';
+import { socketNotOurs } from './core/hand-off-socket.js';
 import type { StatusLine } from './progress.js';
 
 /** What a client was given that decides which daemon it talks to, about which roots. */
@@ -41,6 +44,26 @@ export interface HandOffOptions {
   print?: (line: string) => void;
 }
 
+/**
+ * Whether `path` may be asked: a socket of this user's. Otherwise false, and a warning says why
+ * (nothing there, or nothing this user can look at, is said by the caller's "in use"). In a
+ * sticky directory (as /tmp is) nobody else can replace our socket between this look and the
+ * connection.
+ */
+async function mayAsk(path: string, logger: Logger): Promise<boolean> {
+  let entry;
+  try {
+    entry = await lstat(path);
+  } catch {
+    return false;
+  }
+  const kind = entry.isSocket() ? 'socket' : entry.isSymbolicLink() ? 'symlink' : 'other';
+  const problem = socketNotOurs({ kind, uid: entry.uid }, process.getuid?.());
+  if (problem === null) return true;
+  logger.warn(`the upload is not handed to what listens on ${path}: it ${problem}; put --db in a directory only you can write to`);
+  return false;
+}
+
 /** The socket, connected; null when nobody listens there. */
 function connectTo(path: string): Promise<Socket | null> {
   return new Promise((resolve) => {
@@ -60,7 +83,9 @@ function connectTo(path: string): Promise<Socket | null> {
 export async function handOffUpstream(options: HandOffOptions): Promise<boolean> {
   const { logger, statusLine, signal } = options;
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const socket = await connectTo(handOffSocketPath(options.dbPath));
+  const path = handOffSocketPath(options.dbPath);
+  if (!(await mayAsk(path, logger))) return false;
+  const socket = await connectTo(path);
   if (socket === null) return false;
   logger.debug(`handing --update-upstream to the zync-client running on ${options.dbPath}`);
   const cancel = () => {
@@ -79,7 +104,7 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
         } catch (err) {
           done = true;
           socket.destroy();
-          reject(new ZyncError('INCOMPATIBLE_PROTOCOL', `The running zync-client sent ${(err as Error).message} on ${handOffSocketPath(options.dbPath)}; is it another zync's?`));
+          reject(new ZyncError('INCOMPATIBLE_PROTOCOL', `The running zync-client sent ${(err as Error).message} on ${path}; is it another zync's?`));
           return;
         }
         for (const event of events) {
