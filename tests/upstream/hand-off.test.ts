@@ -177,6 +177,64 @@ describe('upstream: --update-upstream handed to the running client', () => {
     }
   });
 
+  it('with its socket full, the running client says it is busy; connections that ask nothing are closed after a while', async () => {
+    client = await startClient();
+    // Connected, asking nothing: what each hears before the running client closes it.
+    const heard: string[] = [];
+    const idle = await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const connection = createConnection(socket());
+        let said = '';
+        connection.on('data', (d: Buffer) => (said += d.toString()));
+        connection.once('close', () => heard.push(said));
+        await new Promise((resolve) => connection.once('connect', resolve));
+        return connection;
+      }),
+    );
+    const busy = await runUpstream(setup);
+    expect(busy.code, busy.stderr).toBe(8);
+    expect(lastLine(busy.stderr)).toBe(
+      `zync-client: The running zync-client (pid ${client.pid}) is busy: 16 other connections wait on its socket ${socket()}; run --update-upstream again in a moment.`,
+    );
+    // They are let go, saying why, and the next one-shot gets through.
+    try {
+      await waitFor(() => heard.length === idle.length, { what: 'the idle connections to be closed', timeoutMs: 30_000 });
+    } finally {
+      for (const connection of idle) connection.destroy();
+    }
+    expect(heard.every((said) => said.includes('"The hand-off socket got no request within 5 s."')), heard.join('')).toBe(true);
+    const next = await runUpstream(setup);
+    expect(next.code, next.stderr).toBe(0);
+  });
+
+  it('a stopped or hung running client: the one-shot says it handed the upload over, and one Ctrl-C ends it (exit 3)', async () => {
+    client = await startClient();
+    await writeText(path.join(r, 'to-a-hung-client.txt'), 'R edit\n');
+    const sessionsBefore = (await listSessions(daemon)).length;
+    client.proc.kill('SIGSTOP');
+    try {
+      const oneShot = spawnCli('client', clientArgs(setup, ['--update-upstream']));
+      await waitFor(() => oneShot.stderr().includes(`the upload is handed to the zync-client running on this state (pid ${client!.pid}); Ctrl-C cancels it`), {
+        what: 'the one-shot to say where its upload went',
+      });
+      oneShot.proc.kill('SIGINT');
+      // Before: it waited for an answer that never came, until a second Ctrl-C (exit 130).
+      await waitFor(() => oneShot.proc.exitCode !== null, { what: 'the one-shot to end after one Ctrl-C', timeoutMs: 20_000 });
+      expect(await oneShot.exited, oneShot.stderr()).toBe(3);
+      expect(lastLine(oneShot.stderr())).toBe(
+        `zync-client: The running zync-client (pid ${client.pid}) did not answer Ctrl-C within 5 s (is it stopped or hung? see its log); it cancels the upload once it runs again, and E keeps nothing of this attempt — run --update-upstream again.`,
+      );
+    } finally {
+      client.proc.kill('SIGCONT');
+    }
+    // Once it runs again it drops that upload and answers the next one-shot.
+    await waitFor(() => /--update-upstream of pid \d+: Stopped before the upload finished/.test(client!.stderr()), { what: 'the dropped upload in its log' });
+    expect(await listSessions(daemon)).toHaveLength(sessionsBefore);
+    const next = await runUpstream(setup);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toMatch(/^Staged 1 change upstream as session /m);
+  });
+
   it('the running client stopped during the upload (systemctl stop): the one-shot says so, exit 3, nothing staged', async () => {
     client = await startClient();
     const big = path.join(r, 'big-stop.bin');

@@ -2,7 +2,9 @@
 // @zync/common): listens while the client runs, made 0600 so only the state's owner (and root)
 // may ask; one left by a kill -9 is replaced (this process holds the state's lock, so no live
 // client answers on it); removed on a clean stop. Each connection carries one UPDATE_UPSTREAM,
-// given to `handle` with a signal that aborts on CANCEL, on the one-shot going away, or on stop.
+// given to `handle` with a signal that aborts on CANCEL, on the one-shot going away, or on stop;
+// one that asks nothing is closed after a few seconds, and one beyond the limit is told this
+// client is busy (not closed in silence, which the one-shot could only take for a crash).
 // Owns the socket and the lines on it; what a request does is the handler's business.
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -31,12 +33,16 @@ export type HandOffHandler = (request: UpdateUpstreamHandOff, peer: HandOffPeer)
 
 /** sun_path holds 108 bytes on Linux, its terminating NUL included. */
 const MAX_SOCKET_PATH_BYTES = 107;
-/** One-shots waiting at once; more are turned away (each holds a connection and its buffer). */
+/** One-shots waiting at once; more are told this client is busy (each holds a connection and its buffer). */
 const MAX_CONNECTIONS = 16;
+/** A one-shot sends its request as soon as it connects: a connection silent this long is closed. */
+const REQUEST_WAIT_MS = 5000;
 
 export class HandOffServer {
   private readonly jobs = new Set<Promise<void>>();
   private readonly sockets = new Set<Socket>();
+  /** Told this client is busy, until the one-shot closes them. */
+  private readonly turnedAway = new Set<Socket>();
   private readonly stopping = new AbortController();
 
   private constructor(
@@ -58,9 +64,11 @@ export class HandOffServer {
     }
     if (!removeStaleSocket(path, logger, without)) return null;
     const server = createServer({ allowHalfOpen: false });
-    server.maxConnections = MAX_CONNECTIONS;
     const ours = new HandOffServer(server, path);
-    server.on('connection', (socket) => ours.serve(socket, handle, logger));
+    server.on('connection', (socket) => {
+      if (ours.sockets.size < MAX_CONNECTIONS) ours.serve(socket, handle, logger);
+      else ours.turnAway(socket);
+    });
     // 0600 from the start: bound under this umask, so no one else can connect in the moment
     // before the chmod (bind happens within listen, synchronously).
     const umask = process.umask(0o177);
@@ -90,8 +98,24 @@ export class HandOffServer {
     // Resolves once every connection has ended: the jobs end theirs, and idle ones are cut below.
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all([...this.jobs]);
-    for (const socket of this.sockets) socket.destroy();
+    for (const socket of [...this.sockets, ...this.turnedAway]) socket.destroy();
     await closed;
+  }
+
+  /** Says why instead of closing in silence, which the one-shot could only take for a crash. */
+  private turnAway(socket: Socket): void {
+    const busy = `The running zync-client (pid ${process.pid}) is busy: ${MAX_CONNECTIONS} other connections wait on its socket ${this.path}; run --update-upstream again in a moment.`;
+    // Closed by the one-shot once it has read this; closing first could make its request's write
+    // fail (EPIPE) and take this answer with it.
+    const unread = setTimeout(() => socket.destroy(), REQUEST_WAIT_MS);
+    socket.on('error', () => undefined);
+    this.turnedAway.add(socket);
+    socket.on('close', () => {
+      clearTimeout(unread);
+      this.turnedAway.delete(socket);
+    });
+    socket.resume(); // its request is not read
+    socket.end(handOffLine({ operation: 'DONE', status: 'error', code: 'IN_USE', error: busy }));
   }
 
   private serve(socket: Socket, handle: HandOffHandler, logger: Logger): void {
@@ -107,8 +131,14 @@ export class HandOffServer {
       socket.end();
     };
     this.sockets.add(socket);
+    // Not for ever: a connection that asks nothing would hold one of the MAX_CONNECTIONS places.
+    const unasked = setTimeout(() => {
+      const done: HandOffDone = { operation: 'DONE', status: 'error', code: 'BAD_MESSAGE', error: `The hand-off socket got no request within ${REQUEST_WAIT_MS / 1000} s.` };
+      socket.end(handOffLine(done), () => socket.destroy());
+    }, REQUEST_WAIT_MS);
     socket.on('error', () => cancel.abort());
     socket.on('close', () => {
+      clearTimeout(unasked);
       this.sockets.delete(socket);
       cancel.abort();
     });
@@ -129,6 +159,7 @@ export class HandOffServer {
         }
         if (started) continue; // one request per connection
         started = true;
+        clearTimeout(unasked);
         const job = handle(request, { send, signal, stopping: this.stopping.signal }).then(finish, (err: unknown) => {
           logger.error(`--update-upstream for pid ${request.pid} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
           finish({ operation: 'DONE', status: 'error', code: null, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });

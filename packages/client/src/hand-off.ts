@@ -39,8 +39,10 @@ export interface HandOffOptions {
   request: UpdateUpstreamHandOff;
   logger: Logger;
   statusLine: StatusLine;
-  /** Ctrl-C, SIGTERM: the running client is asked to cancel, and its answer awaited. */
+  /** Ctrl-C, SIGTERM: the running client is asked to cancel, and its answer awaited for a while. */
   signal: AbortSignal;
+  /** The running client's pid (its lock's), for what the one-shot says. */
+  holder: number | undefined;
   print?: (line: string) => void;
 }
 
@@ -63,6 +65,9 @@ async function mayAsk(path: string, logger: Logger): Promise<boolean> {
   logger.warn(`the upload is not handed to what listens on ${path}: it ${problem}; put --db in a directory only you can write to`);
   return false;
 }
+
+/** How long a Ctrl-C waits for the running client to say the upload is cancelled. */
+const CANCEL_ANSWER_MS = 5000;
 
 /** The socket, connected; null when nobody listens there. */
 function connectTo(path: string): Promise<Socket | null> {
@@ -87,24 +92,45 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
   if (!(await mayAsk(path, logger))) return false;
   const socket = await connectTo(path);
   if (socket === null) return false;
-  logger.debug(`handing --update-upstream to the zync-client running on ${options.dbPath}`);
-  const cancel = () => {
-    if (socket.writable) socket.write(handOffLine({ operation: 'CANCEL' }));
-  };
-  signal.addEventListener('abort', cancel, { once: true });
+  const running = `the zync-client running on this state${options.holder === undefined ? '' : ` (pid ${options.holder})`}`;
+  const Running = `The running zync-client${options.holder === undefined ? '' : ` (pid ${options.holder})`}`;
+  let unanswered: NodeJS.Timeout | undefined;
+  let onAbort: () => void = () => undefined;
   try {
     socket.write(handOffLine(options.request));
+    // Said here, not by it: a stopped or hung client says nothing, and Ctrl-C is the way out.
+    logger.info(`the upload is handed to ${running}; Ctrl-C cancels it`);
     await new Promise<void>((resolve, reject) => {
       const lines = new JsonLines(HandOffEvent);
       let done = false;
+      const end = (err?: unknown) => {
+        if (done) return;
+        done = true;
+        statusLine.clear();
+        if (err === undefined) resolve();
+        else reject(err);
+      };
+      // Ctrl-C: it cancels and says so; one that does not answer (stopped, hung) is not waited for.
+      // Our socket closing when this process exits cancels the upload there once it reads again.
+      onAbort = () => {
+        if (socket.writable) socket.write(handOffLine({ operation: 'CANCEL' }));
+        unanswered = setTimeout(() => {
+          end(
+            new ZyncError(
+              'CONNECTION_FAILED',
+              `${Running} did not answer Ctrl-C within ${CANCEL_ANSWER_MS / 1000} s (is it stopped or hung? see its log); it cancels the upload once it runs again, and E keeps nothing of this attempt — run --update-upstream again.`,
+            ),
+          );
+        }, CANCEL_ANSWER_MS);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
       socket.on('data', (chunk: Buffer) => {
         let events: HandOffEvent[];
         try {
           events = lines.push(chunk);
         } catch (err) {
-          done = true;
-          socket.destroy();
-          reject(new ZyncError('INCOMPATIBLE_PROTOCOL', `The running zync-client sent ${(err as Error).message} on ${path}; is it another zync's?`));
+          end(new ZyncError('INCOMPATIBLE_PROTOCOL', `The running zync-client sent ${(err as Error).message} on ${path}; is it another zync's?`));
           return;
         }
         for (const event of events) {
@@ -121,29 +147,20 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
               else statusLine.show(event.text);
               break;
             case 'DONE':
-              done = true;
-              statusLine.clear();
-              if (event.status === 'ok') resolve();
-              else reject(event.code === null ? remoteError(event.error) : new ZyncError(event.code, event.error));
+              end(event.status === 'ok' ? undefined : event.code === null ? remoteError(event.error) : new ZyncError(event.code, event.error));
               break;
           }
         }
       });
       socket.on('error', () => undefined); // said by 'close'
-      socket.on('close', () => {
-        if (done) return;
-        statusLine.clear();
-        reject(
-          new ZyncError(
-            'CONNECTION_FAILED',
-            'The running zync-client stopped before it said how the upload ended; see its log, and run --update-upstream again.',
-          ),
-        );
-      });
+      socket.on('close', () =>
+        end(new ZyncError('CONNECTION_FAILED', `${Running} stopped before it said how the upload ended; see its log, and run --update-upstream again.`)),
+      );
     });
     return true;
   } finally {
-    signal.removeEventListener('abort', cancel);
+    clearTimeout(unanswered);
+    signal.removeEventListener('abort', onAbort);
     socket.destroy();
   }
 }

@@ -9,6 +9,7 @@ import {
   loadYargs,
   isZyncError,
   ZyncError,
+  LockHeldError,
   createLogger,
   failAndExit,
   failWithUsage,
@@ -161,7 +162,8 @@ async function main(): Promise<void> {
           log_level: argv['log-level'],
           progress: progressMode,
         };
-        if (await handOffUpstream({ dbPath, request, logger, statusLine, signal: controller.signal })) return;
+        const holder = err instanceof LockHeldError ? err.pid : undefined;
+        if (await handOffUpstream({ dbPath, request, logger, statusLine, signal: controller.signal, holder })) return;
         throw err;
       }
     }

@@ -173,14 +173,24 @@ function liveOwner(lockPath: string, pid: number, ours: string): LiveOwner | nul
   return { program: program ?? null, checked: true };
 }
 
+/** IN_USE while the lock's owner runs, with its pid: a one-shot --update-upstream names it. */
+export class LockHeldError extends ZyncError {
+  constructor(
+    readonly pid: number,
+    message: string,
+  ) {
+    super('IN_USE', message);
+  }
+}
+
 /**
  * The refusal while the lock's owner runs. Removing the lock by hand is never the advice where
  * the owner was checked: a lock of a process that is gone is taken over by itself.
  */
-function inUse(pid: number, owner: LiveOwner, ours: string, what: string, lockPath: string): ZyncError {
+function inUse(pid: number, owner: LiveOwner, ours: string, what: string, lockPath: string): LockHeldError {
   const who = owner.program === ours ? `Another ${ours}` : owner.program !== null ? `A ${owner.program}` : 'Another zync process';
   const unchecked = owner.checked ? '' : ` (if pid ${pid} is not a zync process, remove ${lockPath})`;
-  return new ZyncError('IN_USE', `${who} (pid ${pid}) is using ${what}; stop it first${unchecked}.`);
+  return new LockHeldError(pid, `${who} (pid ${pid}) is using ${what}; stop it first${unchecked}.`);
 }
 
 /**
