@@ -189,7 +189,7 @@ function removeStaleSocket(path: string, logger: Logger, without: string): boole
   } catch (err) {
     if (errnoOf(err) !== 'ENOENT') {
       // A stranger's socket in a sticky directory (as /tmp is): it keeps the path, but one-shots do not ask it.
-      const whose = uid !== undefined && uid !== process.getuid?.() ? `it belongs to another user (uid ${uid}); put --db in a directory only you can write to` : 'restart this client once it can';
+      const whose = uid !== undefined && uid !== process.geteuid?.() ? `it belongs to another user (uid ${uid}); put --db in a directory only you can write to` : 'move it away and restart this client';
       logger.warn(`${without}: ${path} cannot be replaced (${errnoOf(err) ?? String(err)}); ${whose}.`);
       return false;
     }

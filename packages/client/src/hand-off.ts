@@ -60,7 +60,7 @@ async function mayAsk(path: string, logger: Logger): Promise<boolean> {
     return false;
   }
   const kind = entry.isSocket() ? 'socket' : entry.isSymbolicLink() ? 'symlink' : 'other';
-  const problem = socketNotOurs({ kind, uid: entry.uid }, process.getuid?.());
+  const problem = socketNotOurs({ kind, uid: entry.uid }, process.geteuid?.());
   if (problem === null) return true;
   logger.warn(`the upload is not handed to what listens on ${path}: it ${problem}; put --db in a directory only you can write to`);
   return false;

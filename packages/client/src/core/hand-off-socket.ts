@@ -13,7 +13,7 @@ export interface SocketEntry {
 
 /**
  * Null when the one-shot may connect; else why not, as the end of a sentence naming the path.
- * `ownUid` undefined (no getuid on this platform): only the kind is checked.
+ * `ownUid` undefined (no geteuid on this platform): only the kind is checked.
  */
 export function socketNotOurs(entry: SocketEntry, ownUid: number | undefined): string | null {
   if (entry.kind === 'symlink') return 'is a symbolic link, not the socket a running zync-client makes';
