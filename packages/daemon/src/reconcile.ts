@@ -84,9 +84,7 @@ export async function reconcile(options: {
     for (const entry of plan.hash) {
       result.hashed++;
       const hashed = await hashStable(root.root, entry.path, buffer);
-      // A prefix of a file that only grew is a version like any other (see HashResult); the
-      // watcher looks at the file again (it changed, and staleAfterCommit sees the size).
-      if (hashed.status === 'ok' || hashed.status === 'grew') {
+      if (hashed.status === 'ok') {
         pending.push({ operation: 'add', base_dir: root.name, ...hashed.entry });
       } else if (hashed.status === 'gone') {
         pending.push({ operation: 'delete', kind: 'file', base_dir: root.name, path: entry.path, checksum: null, size: 0, mtime: 0, mode: 0 });

@@ -1,11 +1,11 @@
 // The scanner reaches paths through real directories only: behind a directory swapped for a
 // symlink there is nothing of E's tree, even where the link's target has files of the same name.
 // Names that are not UTF-8 are left out (and the directory holding them is named to the caller).
-import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createIgnoreMatcher, sha256 } from '@zync/common';
+import { createIgnoreMatcher } from '@zync/common';
 import { hashStable, lstatInRoot, unsyncableMessage, walkTree, type Utf8Check } from './scanner.js';
 
 /** Every entry a walk finds, from the root or from a directory (with its inode, as its parent saw it). */
@@ -93,31 +93,5 @@ describe('the warning for a path zync does not sync', () => {
     const message = unsyncableMessage(rel);
     expect(message).toMatch(/^name not syncable \(/);
     expect(message).toContain(reason);
-  });
-});
-
-describe('hashStable on a file appended to while it is read', () => {
-  const root = mkdtempSync(path.join(tmpdir(), 'zync-scanner-'));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-  it('returns the prefix it read whole (size and checksum of the file as it was), not "changed"', async () => {
-    // 4 MiB through a 64-byte buffer takes far longer than one time slice: hashStable gives the
-    // event loop a turn mid-read, and the append runs then.
-    const original = Buffer.alloc(4 * 1024 * 1024, 'log line\n');
-    writeFileSync(path.join(root, 'app.log'), original);
-    const appended = new Promise<void>((resolve) =>
-      setImmediate(() => {
-        appendFileSync(path.join(root, 'app.log'), 'appended while read\n');
-        resolve();
-      }),
-    );
-    const hashed = await hashStable(root, 'app.log', Buffer.alloc(64));
-    await appended;
-    expect(hashed).toMatchObject({ status: 'grew', entry: { path: 'app.log', kind: 'file', size: original.length, ctime: 0, checksum: sha256(original) } });
-  });
-
-  it('a file that held still is hashed whole as before', async () => {
-    writeFileSync(path.join(root, 'still.log'), 'still\n');
-    expect(await hashStable(root, 'still.log', Buffer.alloc(64))).toMatchObject({ status: 'ok', entry: { size: 6, checksum: sha256('still\n') } });
   });
 });

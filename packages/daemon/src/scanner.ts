@@ -203,14 +203,6 @@ export async function* walkTree(
 
 export type HashResult =
   | { status: 'ok'; entry: ObservedEntry }
-  /**
-   * The file only grew while it was read (same inode, size up, the bytes up to its size at the
-   * start read whole): `entry` is that prefix, the file as it was when reading began if it was
-   * only appended to (a log). Its ctime is unknown (0), so the next look hashes again. Not proof:
-   * a truncate-and-rewrite past the old size looks alike, which is why whoever serves it checks
-   * the checksum (E for small files, R for the others) and never delivers other bytes.
-   */
-  | { status: 'grew'; entry: ObservedEntry }
   /** The file changed while it was read, or was replaced: look again later. */
   | { status: 'changed' }
   /** Gone, or no longer a regular file. */
@@ -220,9 +212,7 @@ export type HashResult =
 
 /**
  * Hashes the file at `rel` and returns its state, re-reading (up to `attempts` times) when its
- * size or mtime moved while it was being read or the name now points at another file. A file
- * that only grew is not read again: its prefix is returned at once ('grew'), since a file
- * appended to without pause (a log) would grow during every read.
+ * size or mtime moved while it was being read or the name now points at another file.
  * `buffer` is scratch space the caller reuses across files.
  */
 export async function hashStable(root: string, rel: string, buffer: Buffer, attempts = 3): Promise<HashResult> {
@@ -247,8 +237,7 @@ export async function hashStable(root: string, rel: string, buffer: Buffer, atte
       let size = 0;
       // Reading stops at the size stat gave; growth after that shows in the second fstat.
       while (size < before.size) {
-        // Never past the size at the start: those bytes would not be part of the prefix.
-        const bytesRead = readSync(fd, buffer, 0, Math.min(buffer.length, before.size - size), null);
+        const bytesRead = readSync(fd, buffer, 0, buffer.length, null);
         if (bytesRead === 0) break;
         hash.update(buffer.subarray(0, bytesRead));
         size += bytesRead;
@@ -265,13 +254,6 @@ export async function hashStable(root: string, rel: string, buffer: Buffer, atte
         named.ino === before.ino &&
         named.dev === before.dev;
       if (still) return { status: 'ok', entry: { ...toStatEntry(rel, after)!, ctime: trustedCtime(after.ctimeMs, Date.now()), checksum: hash.digest('hex') } };
-      const grew =
-        size === before.size &&
-        after.size > before.size &&
-        named !== NOT_PERMITTED &&
-        named.ino === before.ino &&
-        named.dev === before.dev;
-      if (grew) return { status: 'grew', entry: { ...toStatEntry(rel, before)!, ctime: 0, checksum: hash.digest('hex') } };
     } finally {
       closeSync(fd);
     }

@@ -20,10 +20,9 @@ import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import { performance } from 'node:perf_hooks';
 import { IGNORE_FILE, isSafeRelativePath, mayBeNonUtf8, newLinkTally, noteLink, RoutineLines, toRelativePath, type ChangeEntry, type Logger } from '@zync/common';
-import { addEvents, pendingKey, takeSettled, type PendingMap, type PendingPath, type SettleOptions, type WatchEventType } from './core/coalesce-events.js';
+import { addEvents, pendingKey, takeSettled, type PendingMap, type PendingPath, type WatchEventType } from './core/coalesce-events.js';
 import { ignoredInput, sameStat, unreadableInput, type ChangeInput } from './core/entries.js';
 import { newBurstState, noteEvent, takeEndedBurst, type BurstOptions, type BurstState } from './core/event-bursts.js';
-import { PACE_DEFAULTS, paceAfterLook, paceDueAt, paceExpired, type LookOutcome, type PathPace } from './core/pace-looks.js';
 import { checkRoot, type RootVerdict } from './core/root-guard.js';
 import { DirectoryWatcher } from './directory-watcher.js';
 import { SkippedNames } from './skipped-names.js';
@@ -75,8 +74,6 @@ const LOOK_CONCURRENCY = 8;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 const HASH_BUFFER_BYTES = 1024 * 1024;
-/** Paths remembered as warned about for changing all the time (each is warned about once per run). */
-const WARNED_BUSY_MAX = 10_000;
 
 /** Batches logged, for the routine line (RoutineLines): how many changes, which sequences. */
 interface LoggedBatch {
@@ -100,13 +97,7 @@ export class TreeWatcher {
    * of writes to such a name lists it once. Cleared at each whole-root rescan.
    */
   private readonly undecodable = new Set<string>();
-  private readonly settle: SettleOptions;
-  /**
-   * Paths whose next look waits (core/pace-looks): costly to hash, or changing at every look.
-   * Dropped once they say nothing any more (paceExpired), so it holds the busy paths only.
-   */
-  private readonly paces = new Map<string, PathPace>();
-  private readonly warnedBusy = new Set<string>();
+  private readonly settle: { settleMs: number; maxWaitMs: number; limit: number };
   private readonly rootPollMs: number;
   private readonly watchers = new Map<string, DirectoryWatcher>();
   /**
@@ -141,15 +132,7 @@ export class TreeWatcher {
     this.onCommit = options.onCommit;
     this.stateDisk = options.stateDisk;
     this.skippedNames = options.skippedNames ?? new SkippedNames(options.log);
-    this.settle = {
-      settleMs: options.settleMs ?? SETTLE_MS,
-      maxWaitMs: options.maxWaitMs ?? 2000,
-      limit: options.batchLimit ?? 2000,
-      notBefore: (key, item) => {
-        const pace = this.paces.get(key);
-        return pace ? paceDueAt(pace, item.lastAt) : 0;
-      },
-    };
+    this.settle = { settleMs: options.settleMs ?? SETTLE_MS, maxWaitMs: options.maxWaitMs ?? 2000, limit: options.batchLimit ?? 2000 };
     this.rootPollMs = options.rootPollMs ?? 1000;
     this.rescanEveryMs = options.rescanEveryMs ?? RESCAN_DEFAULT_MINUTES * 60_000;
     this.burstOptions = { threshold: Math.floor(maxQueuedEvents() / 2), quietMs: 1000, ...options.burst };
@@ -432,9 +415,7 @@ export class TreeWatcher {
       work = this.rescanRoot(rescan.value);
     } else {
       // Monotonic time: a wall clock stepped back (NTP, a resumed VM) must not hold events for hours.
-      const now = performance.now();
-      for (const [key, pace] of this.paces) if (paceExpired(pace, now)) this.paces.delete(key);
-      const { ready, nextDueAt } = takeSettled(this.pending, now, this.settle);
+      const { ready, nextDueAt } = takeSettled(this.pending, performance.now(), this.settle);
       if (ready.length === 0) {
         if (nextDueAt !== null) this.arm(nextDueAt - performance.now());
         return;
@@ -622,61 +603,18 @@ export class TreeWatcher {
 
     if (live?.kind === 'file' && sameStat(live, entry) && live.mode === entry.mode && !live.ignored) return { inputs: [], unsettled: [], present: true };
     const buffer = this.buffers.pop() ?? Buffer.allocUnsafe(HASH_BUFFER_BYTES);
-    const key = pendingKey(root.name, item.path);
-    const pace = this.paces.get(key);
-    this.paces.delete(key); // kept again below only if the file is costly or busy
     try {
-      const started = performance.now();
       const hashed = await hashStable(root.root, item.path, buffer);
-      const paced = (outcome: LookOutcome) => this.notePace(root.name, item.path, pace, outcome, performance.now() - started, hashed.status === 'grew' ? hashed.entry.size : 0);
-      if (hashed.status === 'ok') {
-        paced('whole');
-        return { inputs: [{ operation: 'add', base_dir: root.name, ...hashed.entry }], unsettled: [], present: true };
-      }
-      if (hashed.status === 'grew') {
-        // A file being written (a copy, a download) is usually done soon: R gets it whole then,
-        // not a partial version first. One that grew at several looks in a row (a log appended to
-        // without pause) gets a version R can have now, the file as it was when the read began;
-        // another look follows once the pace allows.
-        const keepsGrowing = (pace?.unsettled ?? 0) + 1 >= PACE_DEFAULTS.warnAfter;
-        paced(keepsGrowing ? 'prefix' : 'nothing');
-        return { inputs: keepsGrowing ? [{ operation: 'add', base_dir: root.name, ...hashed.entry }] : [], unsettled: [item.path], present: true };
-      }
+      if (hashed.status === 'ok') return { inputs: [{ operation: 'add', base_dir: root.name, ...hashed.entry }], unsettled: [], present: true };
       if (hashed.status === 'gone') return { inputs: [gone], unsettled: [], present: false };
       if (hashed.status === 'unreadable') {
         this.log.warn({ base_dir: root.name, path: item.path, code: hashed.code }, 'file not readable by the daemon; its content is not synced until it is');
         const input = unreadableInput(root.name, live, entry.mode);
         return { inputs: input ? [input] : [], unsettled: [], present: true };
       }
-      paced('nothing');
       return { inputs: [], unsettled: [item.path], present: false };
     } finally {
       this.buffers.push(buffer);
-    }
-  }
-
-  /**
-   * Keeps a file's pace after a look that hashed it, and tells the user, once per path and run,
-   * when it keeps changing while it is read (only a prefix of `prefixSize` bytes, or nothing,
-   * could be logged), and when such a file is logged whole again.
-   */
-  private notePace(base_dir: string, path: string, prev: PathPace | undefined, outcome: LookOutcome, hashMs: number, prefixSize: number): void {
-    const key = pendingKey(base_dir, path);
-    const { pace, warn, settled } = paceAfterLook(prev, outcome, performance.now(), hashMs);
-    if (pace) this.paces.set(key, pace);
-    if (warn && !this.warnedBusy.has(key)) {
-      if (this.warnedBusy.size >= WARNED_BUSY_MAX) this.warnedBusy.clear();
-      this.warnedBusy.add(key);
-      const what =
-        outcome === 'prefix'
-          ? `it grew at every read, so only its first ${prefixSize} bytes (as it was when the read began) could be logged; R gets that, and the rest at a later look`
-          : 'it changed at every read, so no version of it could be logged; R keeps the one it has';
-      this.log.warn(
-        { base_dir, path, code: 'FILE_BUSY' },
-        `${base_dir}/${path} keeps changing while it is read: ${what}. It is looked at less often (up to every ${PACE_DEFAULTS.maxMs / 1000} s) while it keeps changing, and at once when it holds still`,
-      );
-    } else if (settled && this.warnedBusy.has(key)) {
-      this.log.info({ base_dir, path }, `${base_dir}/${path} held still again; logged whole`);
     }
   }
 

@@ -105,15 +105,6 @@ describe('coalesceEvents', () => {
     expect(pending.size).toBe(6);
   });
 
-  it('holds an item until its notBefore even past maxWait, and says when it is due', () => {
-    const pending = addEvents(new Map(), [ev('change', 'busy', 0), ev('change', 'other', 0)]);
-    const notBefore = (key: string) => (key.endsWith('busy') ? 5000 : 0);
-    const first = takeSettled(pending, 2000, { ...OPTS, notBefore });
-    expect(first.ready.map((p) => p.path)).toEqual(['other']);
-    expect(first.nextDueAt).toBe(5000);
-    expect(takeSettled(pending, 5000, { ...OPTS, notBefore }).ready.map((p) => p.path)).toEqual(['busy']);
-  });
-
   it('a 1,000-event burst over 100 paths leaves 100 items', () => {
     const events = Array.from({ length: 1000 }, (_, i) => ev(i % 3 === 0 ? 'add' : 'change', `p${i % 100}`, i));
     const pending = addEvents(new Map(), events);

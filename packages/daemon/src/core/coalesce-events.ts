@@ -61,11 +61,6 @@ export interface SettleOptions {
   maxWaitMs: number;
   /** Most items taken at once (bounds one batch's memory and transaction). */
   limit: number;
-  /**
-   * The earliest an item may be taken whatever its events say (a path whose looks are paced,
-   * core/pace-looks); 0 or absent: no such bound.
-   */
-  notBefore?: (key: string, item: PendingPath) => number;
 }
 
 /**
@@ -80,7 +75,7 @@ export function takeSettled(
   const ready: PendingPath[] = [];
   let nextDueAt: number | null = null;
   for (const [key, item] of pending) {
-    const dueAt = Math.max(Math.min(item.lastAt + options.settleMs, item.firstAt + options.maxWaitMs), options.notBefore?.(key, item) ?? 0);
+    const dueAt = Math.min(item.lastAt + options.settleMs, item.firstAt + options.maxWaitMs);
     if (dueAt <= now && ready.length < options.limit) {
       ready.push(item);
       pending.delete(key);

@@ -45,9 +45,8 @@ export class SmallFileReader {
   }
 
   /**
-   * Reads relPath into `into` at `offset` (exactly record.size bytes: the first ones of a file
-   * that grew since). Throws ZyncError: UNSAFE_PATH, FILE_CHANGED (gone, shorter, rewritten), or
-   * cannotOpen's error.
+   * Reads relPath into `into` at `offset` (exactly record.size bytes). Throws ZyncError:
+   * UNSAFE_PATH, FILE_CHANGED (gone, resized, rewritten), or cannotOpen's error.
    */
   readInto(relPath: string, record: SmallRecord, into: Buffer, offset: number): void {
     const absPath = this.resolve(relPath);
@@ -65,9 +64,7 @@ export class SmallFileReader {
     try {
       const info = fstatSync(fd);
       if (!info.isFile()) throw fileChanged(relPath, 'it is no longer a regular file');
-      // Grown since (a log appended to): its first record.size bytes may still be the logged
-      // version, and the checksum below says whether they are.
-      if (info.size < record.size) throw fileChanged(relPath, 'it is shorter than in the log');
+      if (info.size !== record.size) throw fileChanged(relPath, 'its size differs from the log');
       let got = 0;
       while (got < record.size) {
         const n = readSync(fd, into, offset + got, record.size - got, got);

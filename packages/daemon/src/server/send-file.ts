@@ -8,10 +8,7 @@
 // refuses content that does not match the header (CHECKSUM_MISMATCH, retried), as rsync's
 // receiver does, and a second SHA-256 here cost E about 0.7 s of CPU per GiB (pnpm bench,
 // W2). Small files (one frame) take the synchronous path of SmallFileReader, which checks them
-// before they are sent. A file that grew since it was logged (a log appended to; the log may
-// hold a prefix of it, see hashStable) is served as its first `size` bytes, as R sends a file
-// only appended to since R hashed it: if they are still the logged version, R gets it; if the
-// file was rewritten instead, R's check refuses them, and the watcher logs the new version.
+// before they are sent.
 import { constants as fsConstants } from 'node:fs';
 import { lstat, open, type FileHandle } from 'node:fs/promises';
 import {
@@ -95,9 +92,7 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
   try {
     const before = await handle.stat();
     if (!before.isFile()) throw changed(req.path, 'it is no longer a regular file');
-    if (before.size < record.size) throw changed(req.path, 'it is shorter than in the log');
-    // Appends past the logged size are not sent, and do not make the transfer fail.
-    const grown = before.size > record.size;
+    if (before.size !== record.size) throw changed(req.path, 'its size differs from the log');
 
     // A resumed download starts where R stopped; past the end (the file changed size), at 0.
     const from = req.offset !== undefined && req.offset <= record.size ? req.offset : 0;
@@ -174,11 +169,8 @@ export async function sendFile(deps: { store: DaemonStore; roots: RootSet }, sin
 
     const after = await handle.stat();
     const named = await lstat(absPath).catch(() => null);
-    // Any write moves ctime, even one that puts size and mtime back (touch -r). A grown file is
-    // written to all the time; whether its first bytes stayed as logged, R's checksum tells.
-    if (grown ? after.size < record.size : after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {
-      throw changed(req.path, 'it was written to');
-    }
+    // Any write moves ctime, even one that puts size and mtime back (touch -r).
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) throw changed(req.path, 'it was written to');
     if (!named || named.ino !== before.ino || named.dev !== before.dev) throw changed(req.path, 'it was replaced');
     sink.sendJson({ id: req.id, status: 'ok', operation: 'FILE_END', checksum: record.checksum, size: sent });
   } finally {
