@@ -37,7 +37,9 @@ describe('zync-daemon killed with SIGKILL during a 5,000-change burst', () => {
     e = tempDir('zync-e-');
     r = tempDir('zync-r-');
     await writeTree(e, 300, 20);
-    daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
+    // At debug, every batch's "logged N change(s)" line is said as it is logged (at info, those
+    // within 10 s of the start-up scan's are summed later, after the kill).
+    daemon = await startDaemon({ dirs: { docs: e }, db: stateDb(), args: ['--log-level', 'debug'] });
     setup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
     client = spawnClient(setup, ['--interval', '2']);
     await waitFor(() => sameTree(r, e), { timeoutMs: 30_000, what: 'the initial sync' });

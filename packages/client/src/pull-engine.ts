@@ -99,7 +99,7 @@ export interface PassSummary {
   unserved: string[];
 }
 
-function emptySummary(): PassSummary {
+export function emptySummary(): PassSummary {
   return {
     unavailableOnE: [],
     downloaded: 0,
@@ -699,6 +699,7 @@ export function addPasses(a: PassSummary, b: PassSummary): PassSummary {
     ...b,
     downloaded: a.downloaded + b.downloaded,
     resumed: a.resumed + b.resumed,
+    extended: a.extended + b.extended,
     copied: a.copied + b.copied,
     bytes: a.bytes + b.bytes,
     deleted: a.deleted + b.deleted,
