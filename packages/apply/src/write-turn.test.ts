@@ -31,10 +31,12 @@ describe('WriteTurn', () => {
     const said: string[] = [];
     const turn = new WriteTurn({ dbPath, program: 'zync-apply', say: (line) => said.push(line), pollMs: 10 });
     const taken = turn.take();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(said).toEqual([expect.stringContaining(`Waiting for another zync-apply (pid ${other.pid}) to finish writing into E's tree`)]);
+    const deadline = Date.now() + 5_000;
+    while (said.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     rmSync(`${dbPath}.apply.lock`);
     expect(await taken).toBe(true);
+    // Said once over the whole wait, however many times the lock was looked at.
+    expect(said).toEqual([expect.stringContaining(`Waiting for another zync-apply (pid ${other.pid}) to finish writing into E's tree`)]);
     turn.give();
   });
 
