@@ -375,7 +375,7 @@ export class PullEngine {
       );
       const done = new Set(committed.map(entryKeyString));
       this.options.staged?.forgetSettled(connection.hello.log_id, result.settled.filter((s) => done.has(entryKeyString(s))));
-      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack, endsBatch: true });
+      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack, endsBatch: this.active });
       if (ack > since || page.changes.length > 0) {
         await acked;
         acked = connection.request('ACK_CHANGES', { sequence_number: ack });
@@ -413,7 +413,7 @@ export class PullEngine {
         // Before the records go: a kill in between sweeps them, and looks above them, again.
         await this.removeMadeDirs(baseDir, sweep.map((entry) => entry.path), summary);
         this.checkDisks();
-        store.commitBatch({ upserts: [...result.upserts, ...looked], removals: result.removals, kept: result.keptDirs, endsBatch: true });
+        store.commitBatch({ upserts: [...result.upserts, ...looked], removals: result.removals, kept: result.keptDirs, endsBatch: this.active });
         if (result.failed.length > 0) clean = false;
       }
       if (!(await this.sweepLeftPlacements(connection, baseDir, summary))) clean = false;
@@ -549,7 +549,7 @@ export class PullEngine {
     // ever recorded, which is what drops a note.
     const placements = placementsOf(seen, dirNames);
     const leftover = store.hasPlacements();
-    store.openBatch(placements);
+    store.openBatch(placements, dirNames);
     // The notes say more than the batch's own last contents only when a killed run left some, or
     // the page held contents a later entry replaced; usually neither, and the lookup is skipped.
     const lastContents = new Set(entries.map((entry) => `${entryKeyString(entry)}\0${entry.checksum}`));

@@ -269,21 +269,34 @@ describe('ClientStore', () => {
 
   it('marks a batch under way until it is recorded whole, a kill -9 in between included (for --update-upstream to refuse)', () => {
     const { store, file } = openStore();
-    expect(store.hasUnfinishedBatch()).toBe(false);
+    expect(store.hasUnfinishedBatch(['docs'])).toBe(false);
     // A batch with nothing to note (deletions of a sweep, say) is marked too.
-    store.openBatch([]);
+    store.openBatch([], ['docs']);
     store.close();
     const reopened = ClientStore.open(file);
-    expect(reopened.hasUnfinishedBatch()).toBe(true);
-    reopened.openBatch([{ base_dir: 'docs', path: 'x.txt', checksum: 'a'.repeat(64), mode: 0o644 }]);
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
+    reopened.openBatch([{ base_dir: 'docs', path: 'x.txt', checksum: 'a'.repeat(64), mode: 0o644 }], ['docs']);
     expect(reopened.hasPlacements()).toBe(true);
     // Other records (kept directories pruned) say nothing of the batch.
     reopened.commitBatch({ upserts: [], removals: [] });
-    expect(reopened.hasUnfinishedBatch()).toBe(true);
-    reopened.commitBatch({ upserts: [entry('x.txt')], removals: [], endsBatch: true });
-    expect(reopened.hasUnfinishedBatch()).toBe(false);
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
+    reopened.commitBatch({ upserts: [entry('x.txt')], removals: [], endsBatch: ['docs'] });
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(false);
     expect(reopened.hasPlacements()).toBe(false);
     reopened.close();
+  });
+
+  it('keeps the mark per root: a later pull of other roots does not clear a killed batch of these', () => {
+    const { store } = openStore();
+    store.openBatch([], ['docs', 'notes']);
+    // A run killed there, then a pull of docs alone recorded whole.
+    store.openBatch([], ['docs']);
+    store.commitBatch({ upserts: [], removals: [], endsBatch: ['docs'] });
+    expect(store.hasUnfinishedBatch(['docs'])).toBe(false);
+    expect(store.hasUnfinishedBatch(['notes'])).toBe(true);
+    expect(store.hasUnfinishedBatch(['docs', 'notes'])).toBe(true);
+    store.commitBatch({ upserts: [], removals: [], endsBatch: ['docs', 'notes'] });
+    expect(store.hasUnfinishedBatch(['docs', 'notes'])).toBe(false);
   });
 
   it('keeps the directories a batch opened, with their modes, until they are given back, a kill -9 in between included', () => {

@@ -471,15 +471,18 @@ export class ClientStore {
   }
 
   /**
-   * Marks a batch of E's changes as under way, its placement notes with it (one transaction),
-   * before it touches R's disk; commitBatch with `endsBatch` clears the mark. A mark left behind
-   * means a run stopped abruptly (kill -9, a crash) between the two: R's disk may hold effects of
-   * E's changes not recorded yet, which only a pull tells from R's own edits.
+   * Marks a batch of E's changes to the roots `baseDirs` as under way, its placement notes with it
+   * (one transaction), before it touches R's disk; commitBatch with `endsBatch` clears the mark
+   * for the roots it names. A mark left behind means a run stopped abruptly (kill -9, a crash)
+   * between the two: those roots may hold effects of E's changes not recorded yet, which only a
+   * pull of them tells from R's own edits. Kept per root: a later pull of other roots says
+   * nothing about these.
    */
-  openBatch(placements: readonly (EntryKey & Placement)[]): void {
+  openBatch(placements: readonly (EntryKey & Placement)[], baseDirs: readonly string[]): void {
     try {
       this.db.transaction(() => {
-        this.stmts.setMeta.run('batch_open', '1');
+        const open = this.unfinishedBatchDirs();
+        if (open !== 'all') this.stmts.setMeta.run('batch_open', JSON.stringify([...new Set([...open, ...baseDirs])].sort()));
         this.notePlacements(placements);
       })();
     } catch (err) {
@@ -487,9 +490,23 @@ export class ClientStore {
     }
   }
 
-  /** Whether a batch was opened and never recorded (see openBatch). */
-  hasUnfinishedBatch(): boolean {
-    return this.meta('batch_open') === '1';
+  /** Whether a batch of one of these roots was opened and never recorded (see openBatch). */
+  hasUnfinishedBatch(baseDirs: readonly string[]): boolean {
+    const open = this.unfinishedBatchDirs();
+    return open === 'all' ? true : baseDirs.some((name) => open.includes(name));
+  }
+
+  /** The roots of batches opened and not recorded; 'all' for the mark of a build that kept one for every root. */
+  private unfinishedBatchDirs(): string[] | 'all' {
+    const value = this.meta('batch_open');
+    if (value === undefined || value === '0') return [];
+    if (value === '1') return 'all';
+    try {
+      const names: unknown = JSON.parse(value);
+      return Array.isArray(names) ? names.filter((name): name is string => typeof name === 'string') : 'all';
+    } catch {
+      return 'all';
+    }
   }
 
   /** Paths after `afterPath` with a placement note and no record (a killed run's), by path. */
@@ -562,12 +579,18 @@ export class ClientStore {
     kept?: readonly EntryKey[];
     unkept?: readonly EntryKey[];
     sequence?: number;
-    /** The batch openBatch marked is recorded whole: nothing of it is left unrecorded on R. */
-    endsBatch?: boolean;
+    /** The batches openBatch marked for these roots are recorded whole: nothing of them is left unrecorded on R. */
+    endsBatch?: readonly string[];
   }): void {
     try {
       this.db.transaction(() => {
-        if (batch.endsBatch) this.stmts.setMeta.run('batch_open', '0');
+        if (batch.endsBatch) {
+          const ended = new Set(batch.endsBatch);
+          const open = this.unfinishedBatchDirs();
+          // A mark for every root (a build before this) goes with the first batch recorded, as it did.
+          const left = open === 'all' ? [] : open.filter((name) => !ended.has(name));
+          this.stmts.setMeta.run('batch_open', left.length === 0 ? '0' : JSON.stringify(left));
+        }
         for (const entry of batch.upserts) this.stmts.upsert.run({ ...entry, local_ctime_max: entry.local_ctime_max ?? null, local_mode: entry.local_mode ?? null });
         for (const key of batch.removals) this.stmts.remove.run(key.base_dir, key.path);
         // Recorded now: what may have been placed there no longer needs telling apart.

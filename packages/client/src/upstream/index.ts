@@ -142,7 +142,7 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
       // deletions made): the scan would take them for R's edits and send them back to E. Only a
       // pull tells them apart (its placement notes). Said after E's and the roots' own trouble,
       // which a pull would not help with (the directories it opened are given back by then).
-      if (store.hasUnfinishedBatch()) {
+      if (store.hasUnfinishedBatch(withRoots.dirs.map((dir) => dir.name))) {
         throw new ZyncError(
           'RESYNC_REQUIRED',
           'A pull was stopped abruptly (killed) before it recorded what it changed on R, and an upload now would send those changes of E back to E as R\'s edits; run zync-client once (--once) to finish it, then --update-upstream again. Nothing was sent.',
