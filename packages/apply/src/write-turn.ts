@@ -5,7 +5,7 @@
 // once whom it waits for, and gives up when stopped (Ctrl-C). Each session is guarded by a lock
 // of its own for the whole run (main.ts), so two runs never work on the same session.
 import { readFileSync } from 'node:fs';
-import { acquireProcessLock, isZyncError, type ProcessLock } from '@zync/common';
+import { acquireProcessLock, isZyncError, sleepUnlessAborted, type ProcessLock } from '@zync/common';
 
 export interface WriteTurnOptions {
   /** The database whose sessions are applied (real path). */
@@ -42,15 +42,7 @@ export class WriteTurn {
         said = true;
         this.options.say(`Waiting for another zync-apply${this.holder()} to finish writing into E's tree; it goes on by itself (Ctrl-C stops here, nothing written).`);
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pollMs);
-        function done() {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        }
-        signal?.addEventListener('abort', done, { once: true });
-      });
+      await sleepUnlessAborted(pollMs, signal);
     }
   }
 

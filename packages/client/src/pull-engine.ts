@@ -11,7 +11,7 @@
 // alone, its records kept, its changes passed over and resynced once its disk is back.
 // Reconnecting and scheduling passes is the runner's job, not this one's.
 import { rmdir, unlink } from 'node:fs/promises';
-import { MAX_CHANGES_PAGE, MAX_STATUS_IDS, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots, realLocation, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
+import { MAX_CHANGES_PAGE, MAX_STATUS_IDS, sleepUnlessAborted, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots, realLocation, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
 import { applyBatch, failureKey, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
@@ -122,16 +122,6 @@ export function emptySummary(): PassSummary {
   };
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 export class PullEngine {
   private readonly options: PullOptions;
@@ -297,7 +287,7 @@ export class PullEngine {
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) {
         logger.info(`retrying ${summary.failed.length} change(s) that could not be applied`);
-        await sleep(delay(attempt - 1), this.options.signal);
+        await sleepUnlessAborted(delay(attempt - 1), this.options.signal);
       }
       if (this.options.signal?.aborted) break;
       summary.failed = [];

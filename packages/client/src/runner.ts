@@ -5,7 +5,7 @@
 // acknowledgement). Stopping (the AbortSignal) closes the connection, which makes every
 // in-flight download fail and remove its temp file; the pass then unwinds. What a pass does is
 // the pull engine's business.
-import { RoutineLines, ZyncError, isZyncError, type Logger } from '@zync/common';
+import { RoutineLines, sleepUnlessAborted, ZyncError, isZyncError, type Logger } from '@zync/common';
 import { Connection, serverShown } from './connection.js';
 import { backoffDelay } from './core/backoff.js';
 import { awayNews } from './core/away-news.js';
@@ -179,16 +179,6 @@ function sayRetry(logger: Logger, memory: RetryMemory, err: unknown, delay: numb
   return note.memory;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * The run's first connection, opened before R creates anything (its local roots, a new client
@@ -209,7 +199,7 @@ export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'log
       if (!options.retry || isFatal(err) || signal.aborted) throw err;
       const delay = backoffDelay(attempt++, Math.random());
       failures = sayRetry(logger, failures, err, delay);
-      await sleep(delay, signal);
+      await sleepUnlessAborted(delay, signal);
       continue;
     }
     if (!signal.aborted) return connection;
@@ -243,7 +233,7 @@ async function runConnections(options: RunnerOptions, memory: RunMemory): Promis
       if (signal.aborted) break;
       const delay = backoffDelay(attempt++, Math.random());
       failures = sayRetry(logger, failures, err, delay);
-      await sleep(delay, signal);
+      await sleepUnlessAborted(delay, signal);
       continue;
     }
     attempt = 0;
@@ -262,7 +252,7 @@ async function runConnections(options: RunnerOptions, memory: RunMemory): Promis
     if (!signal.aborted) {
       const delay = backoffDelay(attempt++, Math.random());
       logger.info(`disconnected; reconnecting in ${(delay / 1000).toFixed(1)} s`);
-      await sleep(delay, signal);
+      await sleepUnlessAborted(delay, signal);
     }
   }
 }

@@ -8,6 +8,7 @@ export * from './ignore-rules.js';
 export * from './conflict-names.js';
 export * from './e-change.js';
 export * from './atomic-write.js';
+export * from './abortable-sleep.js';
 export * from './log.js';
 export * from './routine-lines.js';
 export * from './token.js';
