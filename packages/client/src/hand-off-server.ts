@@ -70,21 +70,24 @@ export class HandOffServer {
       else ours.turnAway(socket);
     });
     // 0600 from the start: bound under this umask, so no one else can connect in the moment
-    // before the chmod (bind happens within listen, synchronously).
-    const umask = process.umask(0o177);
+    // before the chmod. The bind happens within listen(), synchronously; the umask is the
+    // process's, so it is given back at once, before any other work (a pull's files) can run.
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(path, () => {
-          server.off('error', reject);
-          resolve();
-        });
+        const umask = process.umask(0o177);
+        try {
+          server.listen(path, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        } finally {
+          process.umask(umask);
+        }
       });
     } catch (err) {
       logger.warn(`${without}: listening on ${path} failed (${errnoOf(err) ?? String(err)}).`);
       return null;
-    } finally {
-      process.umask(umask);
     }
     chmodSync(path, 0o600);
     server.on('error', (err) => logger.warn(`the hand-off socket ${path} failed: ${err.message}`));
