@@ -143,6 +143,11 @@ export class PullEngine {
   private unmade: readonly { name: string; why: string }[] = [];
   /** The disk each root was on when this pass looked (checkDisks). */
   private passDisks: ReadonlyMap<string, Disk> = new Map();
+  /**
+   * E answered the last acknowledgement `recorded: false` (its disk is full): the next pass
+   * acknowledges its position again even with nothing new, so E's note catches up once there is room.
+   */
+  private ackUnrecorded = false;
 
   /** `missing`: the roots the caller made again and forgot at start (remakeMissingRoots). */
   constructor(options: PullOptions, rootsChanged: readonly string[] = [], missing: readonly string[] = []) {
@@ -366,9 +371,11 @@ export class PullEngine {
       const done = new Set(committed.map(entryKeyString));
       this.options.staged?.forgetSettled(connection.hello.log_id, result.settled.filter((s) => done.has(entryKeyString(s))));
       store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack, endsBatch: this.active });
-      if (ack > since || page.changes.length > 0) {
+      if (ack > since || page.changes.length > 0 || this.ackUnrecorded) {
         await acked;
-        acked = connection.request('ACK_CHANGES', { sequence_number: ack });
+        acked = connection.request('ACK_CHANGES', { sequence_number: ack }).then((answer) => {
+          this.ackUnrecorded = answer.recorded === false;
+        });
         acked.catch(() => undefined); // observed when awaited; a failed pass may drop it
       }
       since = ack;

@@ -1,25 +1,31 @@
 // Says when E's disk is full under the daemon's state database: once at error when a write is
 // first refused (by the watcher, a client's request or housekeeping, whichever meets it first),
-// and once at info when a write goes through again. Between the two, each refusal still gets its
-// DISK_FULL answer, but the log is not repeated at every retry. Owns no retrying: each caller
-// tries again as it would after any failed write.
+// once more for each other thing that then goes unrecorded (the clients' contacts, which do not
+// stop a pull), and once at info when a write goes through again. Between the two, each refusal
+// still gets its DISK_FULL answer, but the log is not repeated at every retry. Owns no retrying:
+// each caller tries again as it would after any failed write.
 import type { Logger, ZyncError } from '@zync/common';
 import { stateDiskFullError } from './core/state-disk-full.js';
 
 export class StateDiskNotice {
-  private full = false;
+  /** What was said in this spell: '' for a refused write as such, else what goes unrecorded. */
+  private readonly said = new Set<string>();
 
   constructor(
     private readonly dbPath: string,
     private readonly log: Logger,
   ) {}
 
-  /** DISK_FULL for err (logged the first time in a spell), or null when err is not a full disk. */
-  failed(err: unknown): ZyncError | null {
-    const mapped = stateDiskFullError(err, this.dbPath);
+  /**
+   * DISK_FULL for err (logged the first time in a spell, for each `unrecorded`), or null when err
+   * is not a full disk.
+   */
+  failed(err: unknown, unrecorded?: string): ZyncError | null {
+    const mapped = stateDiskFullError(err, this.dbPath, unrecorded);
     if (mapped === null) return null;
-    if (!this.full) {
-      this.full = true;
+    const key = unrecorded ?? '';
+    if (!this.said.has(key)) {
+      this.said.add(key);
       this.log.error({ code: mapped.code }, mapped.message);
     } else this.log.debug({ code: mapped.code }, 'the state database is still full');
     return mapped;
@@ -27,8 +33,8 @@ export class StateDiskNotice {
 
   /** A write to the state database went through. */
   wrote(): void {
-    if (!this.full) return;
-    this.full = false;
+    if (this.said.size === 0) return;
+    this.said.clear();
     this.log.info(`E's disk has room again: the state database ${this.dbPath} is written again.`);
   }
 }

@@ -276,7 +276,12 @@ export const BatchedFile = z.discriminatedUnion('status', [
  * delivered without a copy.)
  */
 export const GetFilesResponse = ok({ operation: z.literal('GET_FILES'), files: z.array(BatchedFile), size });
-export const AckResponse = ok({ sequence_number: sequence });
+/**
+ * `recorded` (added later; absent when it was): false when E could not write the acknowledgement
+ * down (its disk is full). R's position is R's own, so nothing is pulled again; R acknowledges
+ * again at its next pass, so E's note catches up once there is room.
+ */
+export const AckResponse = ok({ sequence_number: sequence, recorded: z.boolean().optional() });
 export const PrepareUpstreamResponse = ok({ staging_id: z.string() });
 /**
  * What E did to a path since the base R edited from, as UPSTREAM_FILE reports it with a conflict

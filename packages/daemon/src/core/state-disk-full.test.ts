@@ -1,6 +1,6 @@
 import { ZyncError } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { isDiskFull, stateDiskFullError } from './state-disk-full.js';
+import { isDiskFull, stagingDiskFullError, stateDiskFullError } from './state-disk-full.js';
 
 const withCode = (code: string) => Object.assign(new Error('x'), { code });
 
@@ -28,7 +28,23 @@ describe('stateDiskFullError', () => {
       "E's disk is full: the daemon cannot write its state database /srv/zync/sync.db. Free space on the file system that holds /srv/zync (df /srv/zync); the daemon carries on by itself once there is room, no restart needed.",
     );
   });
+  it('says what goes unrecorded, in the same sentence', () => {
+    const err = stateDiskFullError(withCode('SQLITE_FULL'), '/srv/zync/sync.db', 'when clients were last seen');
+    expect(err!.message).toBe(
+      "E's disk is full: the daemon cannot write its state database /srv/zync/sync.db, so it cannot record when clients were last seen. Free space on the file system that holds /srv/zync (df /srv/zync); the daemon carries on by itself once there is room, no restart needed.",
+    );
+  });
   it('is null for anything else', () => {
     expect(stateDiskFullError(withCode('SQLITE_BUSY'), '/srv/zync/sync.db')).toBeNull();
+  });
+});
+
+describe('stagingDiskFullError', () => {
+  it("words an upload E could not stage as E's log words a full disk, with what R's user does next", () => {
+    const err = stagingDiskFullError('stage docs/a.txt (session s1 was aborted)', '/srv/zync/zync-staging', withCode('ENOSPC'));
+    expect(err).toMatchObject({ code: 'DISK_FULL' });
+    expect(err.message).toBe(
+      "E's disk is full: the daemon cannot stage docs/a.txt (session s1 was aborted). Free space on the file system that holds /srv/zync/zync-staging (df /srv/zync/zync-staging); then run --update-upstream again.",
+    );
   });
 });

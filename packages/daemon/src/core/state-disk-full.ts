@@ -1,7 +1,9 @@
-// What the daemon says when its own state cannot be written because E's disk is full: SQLite's
-// SQLITE_FULL ("database or disk is full") or ENOSPC/EDQUOT from a file beside the database. One
-// sentence with a stable code (DISK_FULL) that names the file system to free, for the log and for
-// the client whose request failed for it. Pure: no fs, no SQLite.
+// What the daemon says when E's disk is full under its state directory: SQLite's SQLITE_FULL
+// ("database or disk is full") or ENOSPC/EDQUOT from a file beside the database (its staging
+// area too). One sentence builder with a stable code (DISK_FULL) that says what the daemon cannot
+// do and names the file system to free — for the log, for the client whose request failed for
+// it, and for an upload that could not be staged — so that E's log and R's user read the same
+// words. Pure: no fs, no SQLite.
 import * as nodePath from 'node:path';
 import { errnoOf, isZyncError, ZyncError } from '@zync/common';
 
@@ -16,16 +18,32 @@ export function isDiskFull(err: unknown): boolean {
 }
 
 /**
- * DISK_FULL naming the state database and the directory whose file system needs room; null when
- * err is not a full disk. Nothing needs restarting: the daemon tries again by itself.
+ * The one sentence for a full disk under E's state directory: what the daemon `cannot` do, the
+ * directory `dir` whose file system needs room, and what happens `then`.
  */
-export function stateDiskFullError(err: unknown, dbPath: string): ZyncError | null {
+export function eDiskFullSentence(cannot: string, dir: string, then: string): string {
+  return `E's disk is full: the daemon cannot ${cannot}. Free space on the file system that holds ${dir} (df ${dir}); ${then}.`;
+}
+
+/**
+ * DISK_FULL naming the state database and the directory whose file system needs room; null when
+ * err is not a full disk. `unrecorded` says what goes unrecorded meanwhile, where that is not
+ * plain (the clients' contacts). Nothing needs restarting: the daemon tries again by itself.
+ */
+export function stateDiskFullError(err: unknown, dbPath: string, unrecorded?: string): ZyncError | null {
   if (!isDiskFull(err)) return null;
-  const dir = nodePath.dirname(dbPath);
+  const what = unrecorded === undefined ? '' : `, so it cannot record ${unrecorded}`;
   return new ZyncError(
     'DISK_FULL',
-    `E's disk is full: the daemon cannot write its state database ${dbPath}. ` +
-      `Free space on the file system that holds ${dir} (df ${dir}); the daemon carries on by itself once there is room, no restart needed.`,
+    eDiskFullSentence(`write its state database ${dbPath}${what}`, nodePath.dirname(dbPath), 'the daemon carries on by itself once there is room, no restart needed'),
     { cause: err },
   );
+}
+
+/**
+ * DISK_FULL for an upload E could not stage (`cannot`: "stage docs/a.txt (session … was
+ * aborted)"); the staging area lives in `stagingRoot`. R's user sends again once there is room.
+ */
+export function stagingDiskFullError(cannot: string, stagingRoot: string, cause: unknown): ZyncError {
+  return new ZyncError('DISK_FULL', eDiskFullSentence(cannot, stagingRoot, 'then run --update-upstream again'), { cause });
 }

@@ -12,7 +12,6 @@ import { errorResponse, parseRequest } from './parse-request.js';
 import { sendFile, type FileSink } from './send-file.js';
 import { sendFiles } from './send-files.js';
 import type { UpstreamConnection, UpstreamPort } from './upstream-port.js';
-import type { StateDiskNotice } from '../state-disk.js';
 
 /** GET_FILE / GET_FILES transfers streaming at once per connection. */
 const ACTIVE_TRANSFERS = 4;
@@ -23,8 +22,6 @@ const QUEUE_LOW = 64;
 export interface ConnectionDeps extends HandlerContext {
   upstream: UpstreamPort | undefined;
   log: Logger;
-  /** Turns a write the full disk refused (HELLO, ACK_CHANGES) into DISK_FULL, said once in the log. */
-  stateDisk?: StateDiskNotice;
 }
 
 export class Connection {
@@ -92,7 +89,6 @@ export class Connection {
           const hello = handleHello(this.deps, this.session, req);
           // Staging takes UPSTREAM_FILE's from_e wherever it stages at all.
           const response = this.deps.upstream ? { ...hello, upstream_from_e: true } : hello;
-          this.deps.stateDisk?.wrote();
           this.log.info({ client_id: req.client_id }, 'client said hello');
           return this.send(response);
         }
@@ -100,11 +96,8 @@ export class Connection {
           return this.send(handleGetLastSequence(this.deps, req));
         case 'GET_CHANGES':
           return this.send(handleGetChanges(this.deps, req));
-        case 'ACK_CHANGES': {
-          const acked = handleAck(this.deps, this.session, req);
-          this.deps.stateDisk?.wrote();
-          return this.send(acked);
-        }
+        case 'ACK_CHANGES':
+          return this.send(handleAck(this.deps, this.session, req));
         case 'GET_FILE':
         case 'GET_FILES':
           this.queue.push(req);

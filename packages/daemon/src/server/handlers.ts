@@ -1,6 +1,9 @@
 // Answers the requests that are a question to the store: PING, HELLO, GET_LAST_SEQUENCE,
 // GET_CHANGES and ACK_CHANGES. Each returns the success response or throws a ZyncError with a
-// stable code; the connection turns that into the wire error. No sockets here.
+// stable code; the connection turns that into the wire error. No sockets here. HELLO and ACK
+// write E's note of the client (when it was last seen, what it acknowledged); a full disk leaves
+// that note unwritten instead of failing them: R keeps its own position, and serving what E
+// already logged needs no room.
 import {
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOLS,
@@ -15,13 +18,36 @@ import {
   type PingRequest,
   type PingResponse,
 } from '@zync/common';
+import { isDiskFull } from '../core/state-disk-full.js';
 import type { RootSet } from '../roots.js';
+import type { StateDiskNotice } from '../state-disk.js';
 import type { DaemonStore } from '../store/daemon-store.js';
 
 export interface HandlerContext {
   store: DaemonStore;
   roots: RootSet;
   startedAt: number;
+  /** Says a write the full disk refused once in the log, and when writes go through again. */
+  stateDisk?: StateDiskNotice;
+}
+
+/** What E's log says goes unrecorded while the disk is full (state-disk.ts says it once). */
+export const CLIENTS_UNRECORDED = "clients' acknowledgements and when they were last seen (R keeps its own position, so pulls go on)";
+
+/**
+ * Writes E's note of a client; false when the disk is full (said once in the log). The note is
+ * E's bookkeeping only: nothing E serves depends on it, and R's next acknowledgement writes it.
+ */
+function noteClient(ctx: HandlerContext, write: () => void): boolean {
+  try {
+    write();
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+    ctx.stateDisk?.failed(err, CLIENTS_UNRECORDED);
+    return false;
+  }
+  ctx.stateDisk?.wrote();
+  return true;
 }
 
 /** Per-connection state the handlers read and set. */
@@ -42,7 +68,7 @@ export function handleHello(ctx: HandlerContext, session: Session, req: HelloReq
     );
   }
   session.clientId = req.client_id;
-  ctx.store.helloClient(req.client_id);
+  noteClient(ctx, () => ctx.store.helloClient(req.client_id));
   return {
     id: req.id,
     status: 'ok',
@@ -89,6 +115,7 @@ export function handleAck(ctx: HandlerContext, session: Session, req: AckChanges
   if (req.sequence_number > highest) {
     throw new ZyncError('BAD_MESSAGE', `Cannot acknowledge sequence ${req.sequence_number}: the log ends at ${highest}.`);
   }
-  ctx.store.ackClient(session.clientId, req.sequence_number);
-  return { id: req.id, status: 'ok', sequence_number: req.sequence_number };
+  const clientId = session.clientId;
+  const recorded = noteClient(ctx, () => ctx.store.ackClient(clientId, req.sequence_number));
+  return { id: req.id, status: 'ok', sequence_number: req.sequence_number, ...(recorded ? {} : { recorded: false }) };
 }
