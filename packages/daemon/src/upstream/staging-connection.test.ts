@@ -325,7 +325,7 @@ describe('upstream staging', () => {
       Request.parse({ operation: 'UPSTREAM_FILE', id: 2, base_dir: 'docs', path: 'f', checksum: sha256(content), size: 3, base_checksum: null }) as UpstreamRequest,
     );
     conn.handleBinary(2, content);
-    expect(await answer(2)).toMatchObject({ status: 'error', code: 'DISK_FULL', error: expect.stringMatching(/^No space left on E's disk to stage docs\/f; /) });
+    expect(await answer(2)).toMatchObject({ status: 'error', code: 'DISK_FULL', error: expect.stringMatching(/^E's disk is full: the daemon cannot stage docs\/f \(session \S+ was aborted\)\. Free space on the file system that holds \S+ \(df \S+\); then run --update-upstream again\.$/) });
     await conn.idle();
     expect(real.getSession(id)).toMatchObject({ status: 'aborted', reason: 'disk full' });
     await expect(readdir(stagingDir(id))).rejects.toThrow();

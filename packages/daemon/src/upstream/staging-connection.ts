@@ -32,6 +32,7 @@ import {
 } from '@zync/common';
 import type { UpstreamConnection, UpstreamContext, UpstreamRequest } from '../server/upstream-port.js';
 import { classifyStagedEntry, eChangeOf, entryTokens, upstreamOperation } from './classify.js';
+import { stagingDiskFullError } from '../core/state-disk-full.js';
 import type { CopySource } from './copies-on-e.js';
 import { summarizeStaged } from './staged-summary.js';
 import type { StagedEntry, StagingStore } from './staging-store.js';
@@ -113,10 +114,6 @@ function isDiskFull(err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === 'SQLITE_FULL';
 }
 
-/** The answer R's user sees: whose disk, and what to do. */
-function diskFullError(what: string, cause: unknown): ZyncError {
-  return new ZyncError('DISK_FULL', `No space left on E's disk ${what} — free space on E and run --update-upstream again.`, { cause });
-}
 
 /** A readable, sortable staging id: UTC time plus randomness (`20261122-184700-3fa9c1`). */
 export function newStagingId(now: number): string {
@@ -131,6 +128,8 @@ export interface StagingConnection extends UpstreamConnection {
 }
 
 export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps): StagingConnection {
+  /** The answer R's user sees, in the words E's log uses for a full disk (core/state-disk-full.ts). */
+  const diskFullError = (cannot: string, cause: unknown): ZyncError => stagingDiskFullError(cannot, deps.stagingRoot, cause);
   const now = deps.now ?? Date.now;
   const highWater = deps.highWaterBytes ?? 8 * 1024 * 1024;
   const createWriter = deps.createWriter ?? ((target: string, expectedSize: number) => AtomicFileWriter.create(target, { expectedSize }));
@@ -244,7 +243,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       (err: unknown) => {
         const full = isDiskFull(err);
         abortSession(s, full ? 'disk full' : 'staging directory not writable');
-        sendError(id, full ? diskFullError(`for staging session ${stagingId}`, err) : err);
+        sendError(id, full ? diskFullError(`open staging session ${stagingId}`, err) : err);
       },
     );
     track(opened);
@@ -297,7 +296,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
     if (isDiskFull(err)) {
       abortSession(up.session, 'disk full');
       // The message reaches R's user: say whose disk, and that nothing of the session is kept.
-      return sendError(up.id, diskFullError(`to stage ${what}; session ${up.session.staging_id} was aborted`, err));
+      return sendError(up.id, diskFullError(`stage ${what} (session ${up.session.staging_id} was aborted)`, err));
     }
     sendError(up.id, fromFsError(err, `staging ${what}`));
   };
@@ -563,7 +562,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       })
       .catch((err: unknown) => {
         if (s.status === 'finalizing') s.status = 'in_progress';
-        sendError(id, isDiskFull(err) ? diskFullError(`to finalize session ${s.staging_id}`, err) : fromFsError(err, `finalizing ${s.staging_id}`));
+        sendError(id, isDiskFull(err) ? diskFullError(`finalize session ${s.staging_id}`, err) : fromFsError(err, `finalizing ${s.staging_id}`));
       });
     track(finalizing);
   };
@@ -584,7 +583,7 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
         }
       } catch (err) {
         // The staging db refused a write (e.g. SQLITE_FULL): answer, never throw into the server.
-        sendError(req.id, isDiskFull(err) ? diskFullError('for the staging database', err) : err);
+        sendError(req.id, isDiskFull(err) ? diskFullError('record the upload in its state database', err) : err);
       }
     },
 
