@@ -47,46 +47,62 @@ function readTokenFileSync(path: string): string {
   return token;
 }
 
-/** What tells one version of a file from the next without reading it. */
-function fileStamp(path: string): string | null {
+/**
+ * What tells one version of a file from the next: its stat and a digest of its bytes. The stat
+ * alone misses a same-length rewrite in place within one timestamp tick (file systems stamp
+ * times from a clock that ticks every few milliseconds); a token file is a few bytes to read.
+ */
+function fileVersion(path: string): string | null {
+  let stamp: string;
   try {
     const s = statSync(path, { bigint: true });
-    return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.mode}`;
+    stamp = `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.mode}`;
   } catch {
     return null;
   }
+  try {
+    return `${stamp}:${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
+  } catch (err) {
+    // Unreadable (another user's): its stat still tells the next version from this one.
+    return `${stamp}:${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`;
+  }
+}
+
+/** A digest that tells tokens apart without keeping or showing the token itself. */
+export function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
 }
 
 /**
  * A token kept in a file that may be rewritten while the program runs (a rotated token): current()
- * looks at the file's stat (one call) and reads it again, with readTokenFile's checks, only when it
- * changed. A version that fails them (readable by others, empty, gone half-way through a rewrite)
+ * looks at the file (its stat and its bytes, fileVersion) and takes its token again, with
+ * readTokenFile's checks, only when it changed. A version that fails them (readable by others, empty, gone half-way through a rewrite)
  * is said once through `problem` and the last good token stays in use. Changes are said through
  * `changed`; the token itself is never passed to either.
  */
 export class TokenFile {
   private token: string;
-  private stamp: string | null;
+  private version: string | null;
 
   private constructor(
     readonly path: string,
     token: string,
-    stamp: string | null,
+    version: string | null,
   ) {
     this.token = token;
-    this.stamp = stamp;
+    this.version = version;
   }
 
   /** Reads the file now; its problems are the caller's failure (BAD_ARGUMENT), as at a start. */
   static async open(path: string): Promise<TokenFile> {
-    const stamp = fileStamp(path);
-    return new TokenFile(path, await readTokenFile(path), stamp);
+    const version = fileVersion(path);
+    return new TokenFile(path, await readTokenFile(path), version);
   }
 
   current(notes: { changed?: (message: string) => void; problem?: (message: string) => void } = {}): string {
-    const stamp = fileStamp(this.path);
-    if (stamp === this.stamp) return this.token;
-    this.stamp = stamp;
+    const version = fileVersion(this.path);
+    if (version === this.version) return this.token;
+    this.version = version;
     try {
       const token = readTokenFileSync(this.path);
       if (token !== this.token) {
