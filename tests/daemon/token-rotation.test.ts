@@ -3,11 +3,14 @@
 // until restarted), and still refuses a file other users may read, keeping the last good token
 // meanwhile. A running client given --token-file reads it at each connection, so it reconnects
 // with the new token; refused in between (E rotated first), it waits for its file to be rewritten
-// instead of ending. No token value ever reaches a log.
+// instead of ending. Rotating also ends the connections made with the old token at once (before,
+// they stayed until they disconnected): a client given the old token with --token stops with the
+// sentence it says for a refused token (exit 4); one whose --token-file already holds the new
+// token reconnects with it and carries on. No token value ever reaches a log.
 import { chmod, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, sameTree, spawnCli, tempDir, waitFor, type SpawnedCli } from '../helpers/index.js';
+import { connect, sameTree, spawnCli, tempDir, waitFor, type RawClient, type SpawnedCli } from '../helpers/index.js';
 
 const OLD = 'old-token-0123456789abcdef';
 const NEW = 'new-token-fedcba9876543210';
@@ -66,6 +69,79 @@ describe('a rewritten token file', () => {
 
     for (const token of [OLD, NEW, LEAKED]) expect(daemon.stderr()).not.toContain(token);
     expect(daemon.proc.exitCode).toBeNull();
+  });
+
+  it('closes the connections made with the token accepted before, at once, and only those', async () => {
+    const tokenFile = path.join(tempDir('zync-token-'), 'token');
+    await writeToken(tokenFile, OLD);
+    const { daemon, url } = await startWithTokenFile(tokenFile, tempDir('zync-e-'), path.join(tempDir('zync-state-'), 'sync.db'));
+    running.push(daemon);
+    const leaked = await connect(url, OLD);
+    expect((await leaked.request('HELLO', { client_id: 'leaked', protocol: 2 })).status).toBe('ok');
+
+    await writeToken(tokenFile, NEW);
+    const closed = await Promise.race([leaked.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000))]);
+    expect(closed).toEqual({ code: 4401, reason: 'the token this connection presented is no longer accepted' });
+
+    // A connection with the new token is served.
+    const current: RawClient = await connect(url, NEW);
+    try {
+      await waitFor(() => /closed 1 connection\(s\) authenticated with the token accepted before/.test(daemon.stderr()), { what: 'the daemon to say it closed one connection' });
+      for (let i = 0; i < 3; i++) expect((await current.request('PING')).status).toBe('ok');
+    } finally {
+      await current.close();
+    }
+    for (const token of [OLD, NEW]) expect(daemon.stderr()).not.toContain(token);
+  });
+
+  it('stops a running client given the old token with --token, with the refused-token sentence (exit 4)', async () => {
+    const tokenFile = path.join(tempDir('zync-token-'), 'token');
+    await writeToken(tokenFile, OLD);
+    const e = tempDir('zync-e-');
+    const r = tempDir('zync-r-');
+    await writeFile(path.join(e, 'a.txt'), 'a\n');
+    const { daemon, url } = await startWithTokenFile(tokenFile, e, path.join(tempDir('zync-state-'), 'sync.db'));
+    running.push(daemon);
+    const client = spawnCli('client', ['--server', url, '--token', OLD, '--db', path.join(tempDir('zync-rstate-'), 'c.db'), '--dirs', `docs:${r}`, '--interval', '600']);
+    running.push(client);
+    await waitFor(() => sameTree(r, e), { what: 'the first sync' });
+
+    await writeToken(tokenFile, NEW);
+    const code = await waitFor(() => client.proc.exitCode, { what: 'the client to stop', timeoutMs: 15_000 });
+    expect(code, client.stderr()).toBe(4);
+    const errors = client.stderr().split('\n').filter((line) => line.startsWith('zync-client: '));
+    expect(errors).toEqual([`zync-client: The daemon at ${url} refused the token (HTTP 401); check --token, --token-file or ZYNC_TOKEN.`]);
+    // Told by the close itself: no reconnection with a token that cannot work.
+    expect(daemon.stderr()).not.toMatch(/refused a connection/);
+  });
+
+  it('makes a running client whose token file holds the new token reconnect with it and carry on', async () => {
+    const eTokenFile = path.join(tempDir('zync-etoken-'), 'token');
+    const rTokenFile = path.join(tempDir('zync-rtoken-'), 'token');
+    await writeToken(eTokenFile, OLD);
+    await writeToken(rTokenFile, OLD);
+    const e = tempDir('zync-e-');
+    const r = tempDir('zync-r-');
+    await writeFile(path.join(e, 'a.txt'), 'a\n');
+    const { daemon, url } = await startWithTokenFile(eTokenFile, e, path.join(tempDir('zync-state-'), 'sync.db'));
+    running.push(daemon);
+    const client = spawnCli('client', ['--server', url, '--token-file', rTokenFile, '--db', path.join(tempDir('zync-rstate-'), 'c.db'), '--dirs', `docs:${r}`, '--interval', '600']);
+    running.push(client);
+    await waitFor(() => sameTree(r, e), { what: 'the first sync' });
+
+    // R's file first, then E's: the connection made with the old token is closed, the next one
+    // presents the new token, and syncing goes on.
+    await writeToken(rTokenFile, NEW);
+    await writeToken(eTokenFile, NEW);
+    await waitFor(() => (client.stderr().match(/connected to /g) ?? []).length >= 2, { what: 'the client to reconnect', timeoutMs: 15_000 });
+    await writeFile(path.join(e, 'b.txt'), 'b\n');
+    await waitFor(() => sameTree(r, e), { what: 'the client to sync with the new token' });
+    expect(client.proc.exitCode, client.stderr()).toBeNull();
+    expect(client.stderr()).toContain('refused the token');
+    for (const token of [OLD, NEW]) {
+      expect(client.stderr()).not.toContain(token);
+      expect(daemon.stderr()).not.toContain(token);
+    }
   });
 
   it('is read by a running client at its next connection', async () => {

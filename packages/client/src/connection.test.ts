@@ -11,7 +11,7 @@ import { createServer as createNetServer, type AddressInfo, type Socket } from '
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AtomicFileWriter, PROTOCOL_VERSION, decodeBinaryFrame, encodeBinaryFrame, sha256 } from '@zync/common';
-import { Connection, RECEIVE_HIGH_WATER_BYTES, checkCaContent, checkServerUrl, connectError, describeClose, serverShown } from './connection.js';
+import { Connection, RECEIVE_HIGH_WATER_BYTES, checkCaContent, checkServerUrl, connectError, describeClose, serverShown, whyClosed } from './connection.js';
 import { YOUNG_GC_BYTES } from './young-gc.js';
 
 type Handler = (ws: WebSocket, message: Record<string, unknown>) => void;
@@ -268,6 +268,24 @@ describe('requests', () => {
     const late = (await connection.request('PING', {}).then(() => new Error('answered'), (err: unknown) => err)) as Error;
     expect(late).toMatchObject({ code: 'CONNECTION_FAILED' });
     expect(late.message).not.toMatch(/readyState|Cannot reach/);
+  });
+
+  it("fails a request sent after the daemon's close frame with the close's reason: a token no longer accepted", async () => {
+    // E rotated its token: the daemon closes with CLOSE_TOKEN_REVOKED; its TCP close follows a
+    // little later (R's answering close frame is read after 300 ms).
+    const url = await startServer((ws) => {
+      const socket = (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      ws.close(4401, 'the token this connection presented is no longer accepted');
+      socket.pause();
+      setTimeout(() => socket.resume(), 300);
+    });
+    const connection = await open(url);
+    const first = connection.request('PING', {}).then(() => new Error('answered'), (err: unknown) => err);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const late = (await connection.request('PING', {}).then(() => new Error('answered'), (err: unknown) => err)) as Error;
+    const refused = { code: 'UNAUTHORIZED', message: `The daemon at ${url} refused the token (HTTP 401); check --token, --token-file or ZYNC_TOKEN.` };
+    expect(late).toMatchObject(refused);
+    expect(await first).toMatchObject(refused);
   });
 
   it('says a connection cut mid-request was cut, not "closed (1006)"', async () => {
@@ -620,5 +638,20 @@ describe('describeClose', () => {
 
   it('names the port an address without one went to, as a failure to connect does', () => {
     expect(describeClose('ws://127.0.0.1', 1006, '')).toBe('The connection to the daemon at ws://127.0.0.1 (port 80) was cut (the daemon stopped, or the network or tunnel dropped).');
+  });
+});
+
+describe('whyClosed', () => {
+  const url = 'ws://localhost:8000';
+  it.each<[string, number, string, { code: string; message: string }]>([
+    [
+      'a token E no longer accepts (rotated) is the refused-token sentence said at connecting',
+      4401,
+      'the token this connection presented is no longer accepted',
+      { code: 'UNAUTHORIZED', message: 'The daemon at ws://localhost:8000 refused the token (HTTP 401); check --token, --token-file or ZYNC_TOKEN.' },
+    ],
+    ['a daemon stopping is a lost connection', 1001, 'zync-daemon is shutting down', { code: 'CONNECTION_FAILED', message: 'The daemon at ws://localhost:8000 closed the connection: zync-daemon is shutting down.' }],
+  ])('%s', (_why, code, reason, expected) => {
+    expect(whyClosed(url, code, reason)).toMatchObject(expected);
   });
 });

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
   CHUNK_BYTES,
+  CLOSE_TOKEN_REVOKED,
   ChangesAvailablePush,
   ErrorResponse,
   FileEndResponse,
@@ -138,6 +139,8 @@ type Pending =
     };
 
 const CLOSE_NORMAL = 1000;
+/** How long a request refused after the daemon's close frame waits for the close's reason. */
+const CLOSING_WAIT_MS = 1000;
 const EMPTY = Buffer.alloc(0);
 
 /** TLS verification failures (OpenSSL's names, as Node reports them) and what they mean. */
@@ -276,7 +279,7 @@ export class Connection {
     this.log = options.logger;
     this.receiveHighWater = options.receiveHighWaterBytes ?? RECEIVE_HIGH_WATER_BYTES;
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    ws.on('close', (code, reason) => this.shutdown(new ZyncError('CONNECTION_FAILED', describeClose(url, code, reason.toString()))));
+    ws.on('close', (code, reason) => this.shutdown(whyClosed(url, code, reason.toString())));
     ws.on('error', (err) => this.log?.debug({ err: err.message }, 'socket error'));
     this.stopHeartbeat = startHeartbeat({
       ping: () => ws.ping(),
@@ -333,7 +336,7 @@ export class Connection {
         const status = res.statusCode ?? 0;
         res.resume();
         if (status === 401 || status === 403) {
-          fail(new ZyncError('UNAUTHORIZED', `The daemon at ${at} refused the token (HTTP ${status}); check --token, --token-file or ZYNC_TOKEN.`));
+          fail(refusedTokenError(url, status));
         } else {
           fail(new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${at}: the server there answered HTTP ${status} instead of a WebSocket upgrade; ${CHECK_SERVER}`));
         }
@@ -527,7 +530,15 @@ export class Connection {
 
   private sendJson(message: Record<string, unknown>, id: number): void {
     this.ws.send(JSON.stringify(message), (err) => {
-      if (err) this.failPending(id, this.sendFailure(err));
+      if (!err) return;
+      // Refused because the daemon's close frame came in: the 'close' event, a round trip later,
+      // fails the request with the daemon's reason (a token no longer accepted is not a lost
+      // connection); a daemon that never completes the close is not waited for long.
+      if (this.closeError === null && this.ws.readyState === WebSocket.CLOSING) {
+        setTimeout(() => this.failPending(id, this.sendFailure(err)), CLOSING_WAIT_MS).unref();
+        return;
+      }
+      this.failPending(id, this.sendFailure(err));
     });
   }
 
@@ -800,6 +811,20 @@ export class Connection {
     this.closeListeners.clear();
     if (this.ws.readyState === WebSocket.OPEN) this.ws.close(CLOSE_NORMAL);
   }
+}
+
+/** The one sentence for a token the daemon refuses: at the upgrade (HTTP 401/403), or later (CLOSE_TOKEN_REVOKED). */
+function refusedTokenError(url: string, status: number): ZyncError {
+  return new ZyncError('UNAUTHORIZED', `The daemon at ${serverShown(url)} refused the token (HTTP ${status}); check --token, --token-file or ZYNC_TOKEN.`);
+}
+
+/**
+ * Why an open connection ended: the daemon no longer accepting this connection's token (its token
+ * was rotated) is a refused token, as at the upgrade; anything else, CONNECTION_FAILED.
+ */
+export function whyClosed(url: string, code: number, reason: string): ZyncError {
+  if (code === CLOSE_TOKEN_REVOKED) return refusedTokenError(url, 401);
+  return new ZyncError('CONNECTION_FAILED', describeClose(url, code, reason));
 }
 
 /**

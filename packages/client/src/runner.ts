@@ -242,7 +242,10 @@ async function runConnections(options: RunnerOptions, memory: RunMemory): Promis
     try {
       await serve(connection, options, memory);
     } catch (err) {
-      if (isFatal(err)) {
+      // E rotated its token while connected: with --token-file, R's file may hold the new one by
+      // the next connection (read then), so it is retried as a refusal at connecting would be.
+      const rotated = options.tokenFromFile === true && isZyncError(err) && err.code === 'UNAUTHORIZED';
+      if (isFatal(err) && !rotated) {
         await connection.close();
         throw err;
       }
@@ -272,7 +275,11 @@ async function serve(connection: Connection, options: RunnerOptions, memory: Run
   const unsubscribePush = connection.onPush((push) => {
     if (push.highest_sequence > lastSequence) request();
   });
-  const unsubscribeClose = connection.onClose(() => request());
+  let closedWith: ZyncError | null = null;
+  const unsubscribeClose = connection.onClose((err) => {
+    closedWith = err;
+    request();
+  });
   // After an upstream pass handed to this client, or when one waits for R to pull first.
   const unsubscribeTurns = options.turns?.onPullWanted(request);
   const onAbort = () => {
@@ -313,6 +320,9 @@ async function serve(connection: Connection, options: RunnerOptions, memory: Run
         }, delay);
       }
     }
+    // Closed between passes because E no longer accepts R's token (rotated): said as a refusal.
+    const closed = closedWith as ZyncError | null;
+    if (!signal.aborted && closed?.code === 'UNAUTHORIZED') throw closed;
   } finally {
     clearInterval(interval);
     if (retry) clearTimeout(retry);

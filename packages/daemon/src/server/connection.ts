@@ -45,6 +45,8 @@ export class Connection {
     this.deps = deps;
     this.log = log;
     ws.on('message', (data, isBinary) => {
+      // Closing (an evicted token, a daemon stopping): what still arrives is not served.
+      if (!this.isOpen) return;
       const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       if (isBinary) this.onBinary(buffer);
       else this.onText(buffer.toString('utf8'));

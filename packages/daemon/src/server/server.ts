@@ -3,21 +3,28 @@
 // compare, 401 otherwise; repeated failures from one address are answered ever more slowly, see
 // auth-throttle.ts), frames limited to MAX_FRAME_BYTES (a bigger frame closes that socket with
 // 1009), a heartbeat per peer that drops one that goes silent (startHeartbeat), and the
-// CHANGES_AVAILABLE push to every connected client.
+// CHANGES_AVAILABLE push to every connected client. When the accepted token changes (its file
+// rewritten: looked at every TOKEN_CHECK_MS and at each upgrade), every connection authenticated
+// with another token is closed with CLOSE_TOKEN_REVOKED: a rotated token stops working at once,
+// not at the leaked one's next reconnection. Peers keep a digest of their token, never the token.
 // Owns sockets and timers; requests are handled by Connection.
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_FRAME_BYTES, startHeartbeat, tokensEqual, ZyncError, type ChangesAvailablePush, type Logger } from '@zync/common';
+import { CLOSE_TOKEN_REVOKED, MAX_FRAME_BYTES, startHeartbeat, tokenDigest, tokensEqual, ZyncError, type ChangesAvailablePush, type Logger } from '@zync/common';
 import { AuthThrottle } from './auth-throttle.js';
 import { Connection, type ConnectionDeps } from './connection.js';
 
 export interface DaemonServerOptions {
   host: string;
   port: number;
-  /** The token a client must present; a function is asked at each connection (a token file read again). */
+  /**
+   * The token a client must present; a function (a token file read again when it changes) is asked
+   * at each connection and every TOKEN_CHECK_MS, and connections made with a token it no longer
+   * gives are closed.
+   */
   token: string | (() => string);
   deps: Omit<ConnectionDeps, 'log'>;
   log: Logger;
@@ -30,7 +37,12 @@ export interface DaemonServerOptions {
 interface Peer {
   ws: WebSocket;
   stopHeartbeat: () => void;
+  /** tokenDigest of the token this connection presented. */
+  token: string;
 }
+
+/** How often a token given as a function (a token file) is looked at for a rotation. */
+const TOKEN_CHECK_MS = 1000;
 
 /** The sentence for a failed listen: a port in use, a port not ours to use, an address that cannot be bound. */
 function listenFailure(err: NodeJS.ErrnoException, host: string, port: number): ZyncError {
@@ -72,6 +84,10 @@ export class DaemonServer {
   readonly scheme: 'ws' | 'wss';
   private lastPushed = 0;
   private nextPeer = 1;
+  /** tokenDigest of the token accepted now. */
+  private acceptedToken: string;
+  private readonly tokenCheck: NodeJS.Timeout | null;
+  private readonly token: () => string;
 
   private constructor(http: Server, wss: WebSocketServer, options: DaemonServerOptions) {
     this.http = http;
@@ -82,6 +98,31 @@ export class DaemonServer {
     this.address = bound.address;
     this.lastPushed = options.deps.store.lastSequence();
     this.scheme = options.tls ? 'wss' : 'ws';
+    const token = options.token;
+    this.token = typeof token === 'string' ? () => token : token;
+    this.acceptedToken = tokenDigest(this.token());
+    this.tokenCheck = typeof token === 'string' ? null : setInterval(() => this.expectedToken(), TOKEN_CHECK_MS);
+    this.tokenCheck?.unref();
+  }
+
+  /**
+   * The token a client must present now. When it changed since the last look, the connections
+   * authenticated with another one are closed (CLOSE_TOKEN_REVOKED); the client says it as it says
+   * a refused token, and one whose own token file was rewritten meanwhile reconnects with it.
+   */
+  private expectedToken(): string {
+    const token = this.token();
+    const digest = tokenDigest(token);
+    if (digest === this.acceptedToken) return token;
+    this.acceptedToken = digest;
+    let closed = 0;
+    for (const peer of this.peers) {
+      if (peer.token === digest || peer.ws.readyState !== peer.ws.OPEN) continue;
+      peer.ws.close(CLOSE_TOKEN_REVOKED, 'the token this connection presented is no longer accepted');
+      closed++;
+    }
+    if (closed > 0) this.log.info(`the accepted token changed: closed ${closed} connection(s) authenticated with the token accepted before`);
+    return token;
   }
 
   /** Starts listening; a port in use or an address that cannot be bound is a BAD_ARGUMENT. */
@@ -116,12 +157,13 @@ export class DaemonServer {
     const address = req.socket.remoteAddress ?? '?';
     const remote = `${address}:${req.socket.remotePort ?? '?'}`;
     const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    const expected = typeof options.token === 'string' ? options.token : options.token();
+    const expected = this.expectedToken();
     if (!match || !tokensEqual(match[1]!, expected)) {
       this.refuse(socket, address, remote, match ? 'a wrong token' : 'no token');
       return;
     }
     this.throttle.succeeded(address);
+    const presented = tokenDigest(match[1]!);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const log = options.log.child({ peer: this.nextPeer++ });
       const stopHeartbeat = startHeartbeat({
@@ -134,7 +176,7 @@ export class DaemonServer {
           ws.terminate();
         },
       });
-      const peer: Peer = { ws, stopHeartbeat };
+      const peer: Peer = { ws, stopHeartbeat, token: presented };
       this.peers.add(peer);
       log.info({ remote }, 'client connected');
       ws.on('close', (code) => {
@@ -184,6 +226,7 @@ export class DaemonServer {
   }
 
   async close(): Promise<void> {
+    if (this.tokenCheck) clearInterval(this.tokenCheck);
     for (const pending of this.refusals) {
       clearTimeout(pending.timer);
       pending.socket.destroy();
