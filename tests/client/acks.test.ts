@@ -2,10 +2,12 @@
 // acknowledgement of the previous one (through a tunnel that is a round trip per page), yet a
 // pass still ends only once every acknowledgement is answered. A scripted daemon holds its ACK
 // answers until the client asks for a file of the second page: a client that waited would hang.
+// An acknowledgement E could not write down (its disk full: `recorded: false`) does not fail the
+// pass; a running client sends it again at its next pass, once, so E's note catches up.
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, tempDir, treeDigest } from '../helpers/index.js';
+import { runCli, spawnCli, tempDir, treeDigest, waitFor } from '../helpers/index.js';
 import { fileEntry, startFakeDaemon, type FakeDaemon } from './fake-daemon.js';
 
 const TOKEN = 'fake-token';
@@ -37,5 +39,22 @@ describe('acknowledgements', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(Object.keys(await treeDigest(root)).sort()).toEqual(names);
     expect(fake.acks).toEqual([2, 4]);
+  });
+
+  it('one E could not record is sent again at the next pass, and no more once recorded', async () => {
+    const base = tempDir('zync-acks-');
+    const root = path.join(base, 'root');
+    await mkdir(root);
+    const content = Buffer.from('a\n');
+    fake = await startFakeDaemon({ token: TOKEN, dirs: ['docs'], changes: [fileEntry(1, 'docs', 'a.txt', content)], files: { 'docs/a.txt': content }, unrecordedAcks: 1 });
+    const client = spawnCli('client', ['--server', fake.url, '--token', TOKEN, '--db', path.join(base, 'client.db'), '--dirs', `docs:${root}`, '--interval', '0.2']);
+    try {
+      const passes = () => fake!.requests.filter((r) => r.operation === 'GET_CHANGES').length;
+      await waitFor(() => passes() >= 5, { what: 'five passes', timeoutMs: 20_000 });
+      expect(client.proc.exitCode, client.stderr()).toBeNull();
+      expect(fake.acks).toEqual([1, 1]);
+    } finally {
+      await client.stop();
+    }
   });
 });

@@ -22,6 +22,8 @@ export interface FakeDaemonOptions {
   holdAcksUntil?: (request: { operation: string; [key: string]: unknown }) => boolean;
   /** Sizes to announce in GET_FILES answers instead of the real ones (the content sent stays real). */
   batchSizes?: Record<string, number>;
+  /** The first this many ACK_CHANGES are answered `recorded: false` (E's disk full). */
+  unrecordedAcks?: number;
   /** The first request of this operation is answered with this error (a newer daemon's code, say). */
   failFirst?: { operation: string; code: string; error: string };
 }
@@ -44,6 +46,7 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
   const last = options.changes.reduce((m, c) => Math.max(m, c.sequence), 0);
   let acksHeld = options.holdAcksUntil !== undefined;
   let failFirst = options.failFirst;
+  let unrecorded = options.unrecordedAcks ?? 0;
   const heldAcks: (() => void)[] = [];
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => {
@@ -80,6 +83,10 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
         case 'ACK_CHANGES':
           acks.push(m.sequence_number as number);
           if (acksHeld) return void heldAcks.push(() => reply({ sequence_number: m.sequence_number }));
+          if (unrecorded > 0) {
+            unrecorded--;
+            return reply({ sequence_number: m.sequence_number, recorded: false });
+          }
           return reply({ sequence_number: m.sequence_number });
         case 'GET_FILE': {
           const key = `${String(m.base_dir)}/${String(m.path)}`;
