@@ -32,7 +32,7 @@ export interface HandlerContext {
 }
 
 /** What E's log says goes unrecorded while the disk is full (state-disk.ts says it once). */
-export const CLIENTS_UNRECORDED = "clients' acknowledgements and when they were last seen (R keeps its own position, so pulls go on)";
+const CLIENTS_UNRECORDED = "clients' acknowledgements and when they were last seen (R keeps its own position, so pulls go on)";
 
 /**
  * Writes E's note of a client; false when the disk is full (said once in the log). The note is
