@@ -9,14 +9,16 @@
 import { lstat } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import {
-  HandOffEvent,
+  HandOffLineUnreadable,
   JsonLines,
+  readHandOffEvent,
   ZyncError,
   handOffLine,
   handOffSocketPath,
   realLocation,
   sha256,
   type DirSpec,
+  type HandOffEvent,
   type HandOffSetup,
   type Logger,
   type UpdateUpstreamHandOff,
@@ -101,7 +103,8 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
     // Said here, not by it: a stopped or hung client says nothing, and Ctrl-C is the way out.
     logger.info(`the upload is handed to ${running}; Ctrl-C cancels it`);
     await new Promise<void>((resolve, reject) => {
-      const lines = new JsonLines(HandOffEvent);
+      // A line of a type not known here is a newer service's informational one: skipped (null).
+      const lines = new JsonLines(readHandOffEvent);
       let done = false;
       const end = (err?: unknown) => {
         if (done) return;
@@ -126,15 +129,20 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       socket.on('data', (chunk: Buffer) => {
-        let events: HandOffEvent[];
+        let events: (HandOffEvent | null)[];
         try {
           events = lines.push(chunk);
         } catch (err) {
-          end(new ZyncError('INCOMPATIBLE_PROTOCOL', `The running zync-client sent ${(err as Error).message} on ${path}; is it another zync's?`));
+          const message =
+            err instanceof HandOffLineUnreadable
+              ? `${Running} sent ${err.message}: it is another version of zync; restart it (the service) with the same zync as this command, then run --update-upstream again.`
+              : `The running zync-client sent ${(err as Error).message} on ${path}; is it another zync's?`;
+          end(new ZyncError('INCOMPATIBLE_PROTOCOL', message));
           return;
         }
         for (const event of events) {
           if (done) return;
+          if (event === null) continue;
           switch (event.operation) {
             case 'LOG':
               if (event.level !== 'silent') logger[event.level](event.fields, event.msg);

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { hideBin } from 'yargs/helpers';
 import {
+  HAND_OFF_PROTOCOL,
   LOG_FORMATS,
   LOG_LEVELS,
   loadYargs,
@@ -156,6 +157,7 @@ async function main(): Promise<void> {
         if (!(upstream && isZyncError(err) && err.code === 'IN_USE')) throw err;
         const request = {
           operation: 'UPDATE_UPSTREAM' as const,
+          protocol: HAND_OFF_PROTOCOL,
           pid: process.pid,
           setup: await describeSetup(server, specs, token(), ca),
           new_disk: [...newDisk],

@@ -1,6 +1,6 @@
 import type { HandOffSetup } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { handOffMismatch } from './hand-off-match.js';
+import { handOffMismatch, handOffProtocolRefusal } from './hand-off-match.js';
 
 const T1 = 'a'.repeat(64);
 const T2 = 'b'.repeat(64);
@@ -50,5 +50,19 @@ describe('handOffMismatch', () => {
     ['another --ca', T2, `--ca holds another certificate than the one ${who} trusts; give the same --ca to hand the upload to it, or stop it first.`],
   ])('%s', (_why, given, sentence) => {
     expect(handOffMismatch({ ...running, ca_sha256: T1 }, { ...running, ca_sha256: given }, 42)).toBe(sentence);
+  });
+});
+
+describe('handOffProtocolRefusal', () => {
+  it.each<[string, number | undefined, string | null]>([
+    ['protocol 1', 1, null],
+    ['no protocol (the first one-shots sent none): 1', undefined, null],
+    [
+      'a protocol this client does not speak',
+      7,
+      'The running zync-client (pid 42) speaks hand-off protocol 1, and this command 7 only; restart it (the service) with the same zync as this command, then run --update-upstream again.',
+    ],
+  ])('%s', (_why, protocol, expected) => {
+    expect(handOffProtocolRefusal(protocol, 42)).toBe(expected);
   });
 });

@@ -1,9 +1,19 @@
 // Whether a running client may send R's edits for a one-shot `--update-upstream` (hand-off): only
 // when the one-shot would have talked to the same daemon (--server, the token, --ca) about the
-// same roots (--dirs, each at the same real place). Otherwise one sentence saying what differs,
-// for the one-shot to print: a script that gives another --server must not get another daemon's
-// answer. Pure: the setups come in as data.
-import type { HandOffSetup } from '@zync/common';
+// same roots (--dirs, each at the same real place), and speaks a hand-off protocol this client
+// serves. Otherwise one sentence saying what differs, for the one-shot to print: a script that
+// gives another --server must not get another daemon's answer. Pure: the setups come in as data.
+import { HAND_OFF_PROTOCOL, SUPPORTED_HAND_OFF_PROTOCOLS, type HandOffSetup } from '@zync/common';
+
+/**
+ * Null when this client serves the one-shot's hand-off protocol (absent: 1); else the refusal
+ * (INCOMPATIBLE_PROTOCOL), naming this client by its pid. Asked before anything else of the
+ * request: a protocol this client does not speak may mean its other fields differently.
+ */
+export function handOffProtocolRefusal(protocol: number | undefined, pid: number): string | null {
+  if (SUPPORTED_HAND_OFF_PROTOCOLS.includes(protocol ?? 1)) return null;
+  return `The running zync-client (pid ${pid}) speaks hand-off protocol ${HAND_OFF_PROTOCOL}, and this command ${protocol} only; restart it (the service) with the same zync as this command, then run --update-upstream again.`;
+}
 
 const spec = (dirs: HandOffSetup['dirs']) => dirs.map((d) => `${d.name}:${d.root}`).join(' ');
 

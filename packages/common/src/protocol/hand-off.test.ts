@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LOG_LEVELS } from '../log.js';
-import { HandOffEvent, HandOffRequest, JsonLines, MAX_HAND_OFF_LINE, UpdateUpstreamHandOff, handOffLine } from './hand-off.js';
+import { HandOffEvent, HandOffLineUnreadable, HandOffRequest, JsonLines, MAX_HAND_OFF_LINE, UpdateUpstreamHandOff, handOffLine, readHandOffEvent } from './hand-off.js';
 
 const request = {
   operation: 'UPDATE_UPSTREAM',
@@ -19,6 +19,7 @@ describe('hand-off messages', () => {
   it.each([
     ['an upload request', request],
     ['a cancel', { operation: 'CANCEL' }],
+    ['an upload request naming its protocol', { ...request, protocol: 1 }],
   ])('accepts %s', (_why, message) => {
     expect(HandOffRequest.safeParse(message).success).toBe(true);
   });
@@ -66,5 +67,26 @@ describe('JsonLines', () => {
   it('refuses a line longer than the limit before it ends', () => {
     const lines = new JsonLines(HandOffRequest);
     expect(() => lines.push(Buffer.alloc(MAX_HAND_OFF_LINE + 1, 0x20))).toThrow(/longer than/);
+  });
+});
+
+describe('readHandOffEvent', () => {
+  it.each<[string, unknown, string | null]>([
+    ['a known event', { operation: 'PRINT', line: 'x' }, 'PRINT'],
+    ["a newer service's line of another type: skipped", { operation: 'NOTE', text: 'new' }, null],
+  ])('reads %s', (_why, value, operation) => {
+    expect(readHandOffEvent(value)?.operation ?? null).toBe(operation);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['a known type of another shape (another version)', { operation: 'DONE', status: 'maybe' }, /a DONE line this zync-client cannot read/],
+    ['a line without an operation', { status: 'ok' }, /unknown shape/],
+    ['a line that is not an object', [1, 2], /unknown shape/],
+  ])('refuses %s', (_why, value, error) => {
+    expect(() => readHandOffEvent(value)).toThrow(error);
+  });
+
+  it('says a known line it cannot read is unreadable, not of an unknown shape', () => {
+    expect(() => readHandOffEvent({ operation: 'LOG', level: 'notice', msg: 'x', fields: {} })).toThrow(HandOffLineUnreadable);
   });
 });

@@ -3,7 +3,10 @@
 // state (`<db>.sock`, 0600). Each message is one JSON object on one line; both sides parse every
 // line with these schemas. The one-shot sends UPDATE_UPSTREAM (then CANCEL on Ctrl-C); the running
 // client answers with LOG, PRINT and PROGRESS lines while it works and one DONE, as the WebSocket
-// protocol's responses do (`status`, `code`, `error`). Defines shapes only: no socket here.
+// protocol's responses do (`status`, `code`, `error`). The two ends may be of different zync builds
+// (a service not restarted after an upgrade): the request names the hand-off protocol it speaks,
+// and the one-shot skips line types it does not know (a newer service's informational ones).
+// Defines shapes only: no socket here.
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
 
@@ -11,6 +14,11 @@ import { ERROR_CODES } from './errors.js';
 export function handOffSocketPath(dbPath: string): string {
   return `${dbPath}.sock`;
 }
+
+/** The hand-off protocol this build speaks; a change old peers would misread gets a new number. */
+export const HAND_OFF_PROTOCOL = 1;
+/** Those a running client serves (a request's `protocol`). */
+export const SUPPORTED_HAND_OFF_PROTOCOLS: readonly number[] = [1];
 
 /** Longest line either side takes: a longer one is refused, so a peer cannot grow our memory. */
 export const MAX_HAND_OFF_LINE = 1024 * 1024;
@@ -36,6 +44,8 @@ export type HandOffSetup = z.infer<typeof HandOffSetup>;
 
 export const UpdateUpstreamHandOff = z.object({
   operation: z.literal('UPDATE_UPSTREAM'),
+  /** The hand-off protocol the one-shot speaks; absent: 1 (the first one-shots sent none). */
+  protocol: z.number().int().min(1).optional(),
   /** The one-shot's pid, for the running client's log. */
   pid: z.number().int().min(1),
   setup: HandOffSetup,
@@ -80,15 +90,40 @@ export type HandOffDone = z.infer<typeof HandOffDone>;
 export const HandOffEvent = z.union([HandOffLog, HandOffPrint, HandOffProgress, HandOffDone]);
 export type HandOffEvent = z.infer<typeof HandOffEvent>;
 
+const EVENT_OPERATIONS: ReadonlySet<string> = new Set(['LOG', 'PRINT', 'PROGRESS', 'DONE']);
+
+/** A line of a type this one-shot knows, but of a shape it cannot read: another zync's version. */
+export class HandOffLineUnreadable extends Error {
+  constructor(readonly operation: string) {
+    super(`a ${operation} line this zync-client cannot read`);
+    this.name = 'HandOffLineUnreadable';
+  }
+}
+
 /**
- * Splits a byte stream into JSON lines, parsed with `schema`: whole lines only, each at most
- * MAX_HAND_OFF_LINE bytes. Throws on a line too long, not JSON or not of the schema's shape.
+ * What a one-shot makes of a line from the running client: an event it knows; null for a line of
+ * another type (a newer service's informational line), which it skips; HandOffLineUnreadable for
+ * a known type it cannot read. Not an object with an `operation`: an error.
+ */
+export function readHandOffEvent(value: unknown): HandOffEvent | null {
+  const line = z.object({ operation: z.string() }).safeParse(value);
+  if (!line.success) throw new Error('a message of an unknown shape (no operation)');
+  if (!EVENT_OPERATIONS.has(line.data.operation)) return null;
+  const event = HandOffEvent.safeParse(value);
+  if (!event.success) throw new HandOffLineUnreadable(line.data.operation);
+  return event.data;
+}
+
+/**
+ * Splits a byte stream into JSON lines, parsed with `schema` (or read by a function, which throws
+ * what it refuses): whole lines only, each at most MAX_HAND_OFF_LINE bytes. Throws on a line too
+ * long, not JSON or not of the schema's shape.
  */
 export class JsonLines<T> {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
 
-  constructor(private readonly schema: z.ZodType<T>) {}
+  constructor(private readonly schema: z.ZodType<T> | ((value: unknown) => T)) {}
 
   push(chunk: Buffer): T[] {
     const out: T[] = [];
@@ -120,6 +155,7 @@ export class JsonLines<T> {
     } catch {
       throw new Error('a line that is not JSON');
     }
+    if (typeof this.schema === 'function') return this.schema(value);
     const parsed = this.schema.safeParse(value);
     if (!parsed.success) throw new Error(`a message of an unknown shape (${parsed.error.issues[0]?.message ?? 'invalid'})`);
     return parsed.data;
