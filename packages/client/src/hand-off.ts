@@ -5,8 +5,9 @@
 // code. Ctrl-C cancels the upload there, as it would here. A socket nobody answers on (an older
 // zync's client holds the lock, a --once run, one killed with -9) is not a hand-off: the caller
 // then says "in use", as before. Nor is a path that is not this user's socket (core/hand-off-socket.ts):
-// it is not even connected to, and a warning says why.
-import { lstat } from 'node:fs/promises';
+// it is not even connected to, and a warning says why; one of another user's client (root's
+// command on a user's service) is refused in one sentence naming that user.
+import { lstat, stat } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import {
   HandOffLineUnreadable,
@@ -17,13 +18,14 @@ import {
   handOffSocketPath,
   realLocation,
   sha256,
+  userName,
   type DirSpec,
   type HandOffEvent,
   type HandOffSetup,
   type Logger,
   type UpdateUpstreamHandOff,
 } from '@zync/common';
-import { socketNotOurs } from './core/hand-off-socket.js';
+import { socketNotOurs, socketOfOtherUsersClient } from './core/hand-off-socket.js';
 import type { StatusLine } from './progress.js';
 
 /** What a client was given that decides which daemon it talks to, about which roots. */
@@ -50,11 +52,11 @@ export interface HandOffOptions {
 
 /**
  * Whether `path` may be asked: a socket of this user's. Otherwise false, and a warning says why
- * (nothing there, or nothing this user can look at, is said by the caller's "in use"). In a
- * sticky directory (as /tmp is) nobody else can replace our socket between this look and the
- * connection.
+ * (nothing there, or nothing this user can look at, is said by the caller's "in use"); the running
+ * client's own socket, of another user, throws IN_USE naming that user. In a sticky directory (as
+ * /tmp is) nobody else can replace our socket between this look and the connection.
  */
-async function mayAsk(path: string, logger: Logger): Promise<boolean> {
+async function mayAsk(path: string, options: HandOffOptions): Promise<boolean> {
   let entry;
   try {
     entry = await lstat(path);
@@ -62,10 +64,24 @@ async function mayAsk(path: string, logger: Logger): Promise<boolean> {
     return false;
   }
   const kind = entry.isSocket() ? 'socket' : entry.isSymbolicLink() ? 'symlink' : 'other';
-  const problem = socketNotOurs({ kind, uid: entry.uid }, process.geteuid?.());
+  const ownUid = process.geteuid?.();
+  const problem = socketNotOurs({ kind, uid: entry.uid }, ownUid);
   if (problem === null) return true;
-  logger.warn(`the upload is not handed to what listens on ${path}: it ${problem}; put --db in a directory only you can write to`);
+  if (socketOfOtherUsersClient({ kind, uid: entry.uid }, ownUid, await processUid(options.holder))) {
+    const user = userName(entry.uid);
+    throw new ZyncError(
+      'IN_USE',
+      `The client state ${options.dbPath} is held by the zync-client (pid ${options.holder}) running as ${user}, which takes --update-upstream only from its own user; run this command as ${user} to hand the upload to it.`,
+    );
+  }
+  options.logger.warn(`the upload is not handed to what listens on ${path}: it ${problem}; put --db in a directory only you can write to`);
   return false;
+}
+
+/** The user a process runs as (its /proc entry's owner); undefined where that cannot be known. */
+async function processUid(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  return (await stat(`/proc/${pid}`).catch(() => undefined))?.uid;
 }
 
 /** How long a Ctrl-C waits for the running client to say the upload is cancelled. */
@@ -91,7 +107,7 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
   const { logger, statusLine, signal } = options;
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const path = handOffSocketPath(options.dbPath);
-  if (!(await mayAsk(path, logger))) return false;
+  if (!(await mayAsk(path, options))) return false;
   const socket = await connectTo(path);
   if (socket === null) return false;
   const running = `the zync-client running on this state${options.holder === undefined ? '' : ` (pid ${options.holder})`}`;

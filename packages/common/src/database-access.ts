@@ -166,7 +166,8 @@ function newFileOwner(dir: string): number | null {
 }
 
 /** "name (uid N)" from /etc/passwd, or "uid N" for a user it does not list. */
-function userName(uid: number): string {
+/** A user as sentences name them: "alice (uid 1000)", or "uid 1000" where no name is known. */
+export function userName(uid: number): string {
   try {
     for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
       const [name, , id] = line.split(':');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { socketNotOurs, type SocketEntry } from './hand-off-socket.js';
+import { socketNotOurs, socketOfOtherUsersClient, type SocketEntry } from './hand-off-socket.js';
 
 describe('socketNotOurs', () => {
   it.each<[string, SocketEntry, number | undefined, string | null]>([
@@ -13,5 +13,18 @@ describe('socketNotOurs', () => {
     ['a socket where no uid can be known', { kind: 'socket', uid: 65534 }, undefined, null],
   ])('%s', (_, entry, ownUid, expected) => {
     expect(socketNotOurs(entry, ownUid)).toBe(expected);
+  });
+});
+
+describe('socketOfOtherUsersClient', () => {
+  it.each<[string, SocketEntry, number | undefined, number | undefined, boolean]>([
+    ["a user's client, asked by root", { kind: 'socket', uid: 1000 }, 0, 1000, true],
+    ["a user's client, asked by another user", { kind: 'socket', uid: 1000 }, 1001, 1000, true],
+    ["the one-shot's own user's client", { kind: 'socket', uid: 1000 }, 1000, 1000, false],
+    ["a stranger's socket beside another user's client (a shared directory)", { kind: 'socket', uid: 65534 }, 0, 1000, false],
+    ["a holder whose user is unknown (no /proc)", { kind: 'socket', uid: 1000 }, 0, undefined, false],
+    ['a symbolic link of the holder\'s user', { kind: 'symlink', uid: 1000 }, 0, 1000, false],
+  ])('%s', (_, entry, ownUid, holderUid, expected) => {
+    expect(socketOfOtherUsersClient(entry, ownUid, holderUid)).toBe(expected);
   });
 });

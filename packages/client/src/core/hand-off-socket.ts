@@ -2,8 +2,9 @@
 // in a directory others may write to (/tmp, a shared 1777 directory) lets another user bind that
 // path first; whoever answers there would learn the one-shot's setup (its server, roots and the
 // token's digest) and could report an upload that never happened. The running client's socket is
-// always its user's (it binds it); a symbolic link or a stranger's socket is not asked. Pure: the
-// path's lstat comes in as data.
+// always its user's (it binds it); a symbolic link or a stranger's socket is not asked. One of the
+// same user as the state's running client is that client's own (root running the command on a
+// user's service): not asked either, but said as such. Pure: the path's lstat comes in as data.
 
 /** What lstat says is at the socket's path. */
 export interface SocketEntry {
@@ -20,4 +21,14 @@ export function socketNotOurs(entry: SocketEntry, ownUid: number | undefined): s
   if (entry.kind === 'other') return 'is not a socket';
   if (ownUid !== undefined && entry.uid !== ownUid) return `belongs to another user (uid ${entry.uid}), not to this one (uid ${ownUid})`;
   return null;
+}
+
+/**
+ * Whether the socket the one-shot may not ask is the running client's own, of another user than
+ * the one-shot's (root's command on a user's service): the socket and the lock's holder are of one
+ * user. The way on is then to run the command as that user, not to move --db. `holderUid`
+ * undefined (the holder's user cannot be known): false, socketNotOurs's warning stands.
+ */
+export function socketOfOtherUsersClient(entry: SocketEntry, ownUid: number | undefined, holderUid: number | undefined): boolean {
+  return entry.kind === 'socket' && ownUid !== undefined && holderUid === entry.uid && entry.uid !== ownUid;
 }
