@@ -4,7 +4,8 @@
 // client answers on it); removed on a clean stop. Each connection carries one UPDATE_UPSTREAM,
 // given to `handle` with a signal that aborts on CANCEL, on the one-shot going away, or on stop;
 // one that asks nothing is closed after a few seconds, and one beyond the limit is told this
-// client is busy (not closed in silence, which the one-shot could only take for a crash).
+// client is busy (not closed in silence, which the one-shot could only take for a crash). A path
+// too long for a Unix socket is bound through its directory (socket-path.ts).
 // Owns the socket and the lines on it; what a request does is the handler's business.
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -19,6 +20,7 @@ import {
   type Logger,
   type UpdateUpstreamHandOff,
 } from '@zync/common';
+import { MAX_SOCKET_PATH_BYTES, openSocketName, type SocketName } from './socket-path.js';
 
 /** What a handler gets besides the request: a way to talk to the one-shot, and when to stop. */
 export interface HandOffPeer {
@@ -31,8 +33,6 @@ export interface HandOffPeer {
 
 export type HandOffHandler = (request: UpdateUpstreamHandOff, peer: HandOffPeer) => Promise<HandOffDone>;
 
-/** sun_path holds 108 bytes on Linux, its terminating NUL included. */
-const MAX_SOCKET_PATH_BYTES = 107;
 /** One-shots waiting at once; more are told this client is busy (each holds a connection and its buffer). */
 const MAX_CONNECTIONS = 16;
 /** A one-shot sends its request as soon as it connects: a connection silent this long is closed. */
@@ -48,23 +48,29 @@ export class HandOffServer {
   private constructor(
     private readonly server: Server,
     readonly path: string,
+    /** The name it is bound by, held until the server has closed (which unlinks by that name). */
+    private readonly bound: SocketName,
   ) {}
 
   /**
    * Listens beside the state; null (with a warning) where it cannot: a path too long for a Unix
-   * socket, something not a socket already there, or another user's socket it may not remove (a
+   * socket that cannot be reached through its directory either (not Linux), something not a socket already there, or another user's socket it may not remove (a
    * --db in a shared directory). One-shots then get "in use", as before.
    */
   static async listen(dbPath: string, handle: HandOffHandler, logger: Logger): Promise<HandOffServer | null> {
     const path = handOffSocketPath(dbPath);
     const without = 'zync-client --update-upstream cannot hand its upload to this client while it runs';
-    if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
-      logger.warn(`${without}: the socket path ${path} is longer than a Unix socket allows (${MAX_SOCKET_PATH_BYTES} bytes).`);
+    const bound = openSocketName(path);
+    if (bound === null) {
+      logger.warn(`${without}: the socket path ${path} is longer than a Unix socket allows (${MAX_SOCKET_PATH_BYTES} bytes), and its directory cannot be opened or named by a shorter one (/proc/self/fd).`);
       return null;
     }
-    if (!removeStaleSocket(path, logger, without)) return null;
+    if (!removeStaleSocket(path, logger, without)) {
+      bound.close();
+      return null;
+    }
     const server = createServer({ allowHalfOpen: false });
-    const ours = new HandOffServer(server, path);
+    const ours = new HandOffServer(server, path, bound);
     server.on('connection', (socket) => {
       if (ours.sockets.size < MAX_CONNECTIONS) ours.serve(socket, handle, logger);
       else ours.turnAway(socket);
@@ -77,7 +83,7 @@ export class HandOffServer {
         server.once('error', reject);
         const umask = process.umask(0o177);
         try {
-          server.listen(path, () => {
+          server.listen(bound.name, () => {
             server.off('error', reject);
             resolve();
           });
@@ -86,6 +92,7 @@ export class HandOffServer {
         }
       });
     } catch (err) {
+      bound.close();
       logger.warn(`${without}: listening on ${path} failed (${errnoOf(err) ?? String(err)}).`);
       return null;
     }
@@ -103,6 +110,7 @@ export class HandOffServer {
     await Promise.all([...this.jobs]);
     for (const socket of [...this.sockets, ...this.turnedAway]) socket.destroy();
     await closed;
+    this.bound.close();
   }
 
   /** Says why instead of closing in silence, which the one-shot could only take for a crash. */

@@ -6,7 +6,8 @@
 // zync's client holds the lock, a --once run, one killed with -9) is not a hand-off: the caller
 // then says "in use", as before. Nor is a path that is not this user's socket (core/hand-off-socket.ts):
 // it is not even connected to, and a warning says why; one of another user's client (root's
-// command on a user's service) is refused in one sentence naming that user.
+// command on a user's service) is refused in one sentence naming that user. A path too long for
+// a Unix socket is looked at and connected through its directory (socket-path.ts).
 import { lstat, stat } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import {
@@ -27,6 +28,7 @@ import {
 } from '@zync/common';
 import { socketNotOurs, socketOfOtherUsersClient } from './core/hand-off-socket.js';
 import type { StatusLine } from './progress.js';
+import { openSocketName } from './socket-path.js';
 
 /** What a client was given that decides which daemon it talks to, about which roots. */
 export async function describeSetup(server: string, specs: readonly DirSpec[], token: string, ca: Buffer | undefined): Promise<HandOffSetup> {
@@ -51,15 +53,16 @@ export interface HandOffOptions {
 }
 
 /**
- * Whether `path` may be asked: a socket of this user's. Otherwise false, and a warning says why
+ * Whether `path` (looked at by `name`: socket-path.ts) may be asked: a socket of this user's.
+ * Otherwise false, and a warning says why
  * (nothing there, or nothing this user can look at, is said by the caller's "in use"); the running
  * client's own socket, of another user, throws IN_USE naming that user. In a sticky directory (as
  * /tmp is) nobody else can replace our socket between this look and the connection.
  */
-async function mayAsk(path: string, options: HandOffOptions): Promise<boolean> {
+async function mayAsk(path: string, name: string, options: HandOffOptions): Promise<boolean> {
   let entry;
   try {
-    entry = await lstat(path);
+    entry = await lstat(name);
   } catch {
     return false;
   }
@@ -107,8 +110,16 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
   const { logger, statusLine, signal } = options;
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const path = handOffSocketPath(options.dbPath);
-  if (!(await mayAsk(path, options))) return false;
-  const socket = await connectTo(path);
+  // The same directory for the look and the connection, whatever happens to the path between.
+  const name = openSocketName(path);
+  if (name === null) return false;
+  let socket: Socket | null;
+  try {
+    if (!(await mayAsk(path, name.name, options))) return false;
+    socket = await connectTo(name.name);
+  } finally {
+    name.close();
+  }
   if (socket === null) return false;
   const running = `the zync-client running on this state${options.holder === undefined ? '' : ` (pid ${options.holder})`}`;
   const Running = `The running zync-client${options.holder === undefined ? '' : ` (pid ${options.holder})`}`;
