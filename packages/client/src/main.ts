@@ -40,7 +40,7 @@ import { giveBackOpenedDirs } from './opened-dirs.js';
 import { describeSetup, handOffUpstream } from './hand-off.js';
 import { HandOffServer } from './hand-off-server.js';
 import { serveUpstream } from './hand-off-upstream.js';
-import { PassTurns } from './pass-turns.js';
+import { PassTurns, TurnWithdrawn } from './pass-turns.js';
 import { PullProgress, StatusLine, stderrAround, stderrTerminal, Ticker, UploadProgress } from './progress.js';
 import { PullEngine, discardPartialDownloads, findRootsOffTheirDisk, remakeMissingRoots } from './pull-engine.js';
 import { unservedDirsError } from './core/served-dirs.js';
@@ -147,7 +147,30 @@ async function main(): Promise<void> {
   let first: Connection | null = null;
   let staged: StagedRecords | undefined;
   let holding: HoldingArea | undefined;
-  let handOff: HandOffServer | null = null;
+  // Set in listenForHandOffs (typed wide: assigned in a closure).
+  let handOff = null as HandOffServer | null;
+  let listened = false;
+  // A continuous client's passes take turns with the uploads one-shots hand to it (hand-off.ts).
+  const turns = argv.once ? undefined : new PassTurns();
+  const listenForHandOffs = async (store: ClientStore, turns: PassTurns) => {
+    listened = true;
+    handOff = await HandOffServer.listen(
+      dbPath,
+      serveUpstream({
+        program: PROGRAM,
+        setup: () => describeSetup(server, specs, token(), ca),
+        store,
+        dbPath,
+        specs,
+        open: (log, signal) => Connection.open(server, { token: token(), clientId: store.clientId, logger: log, ca, signal }),
+        logger,
+        turns,
+      }),
+      logger,
+    );
+  };
+  /** Lets go of the turn this client's start holds (after its first connection); set while held. */
+  let releaseStart: () => void = () => undefined;
   try {
     if (!isNewDb) {
       try {
@@ -182,7 +205,21 @@ async function main(): Promise<void> {
       return;
     }
 
+    // From its start, not once it has reached E: a one-shot then gets an answer, not "in use",
+    // while this client retries an unreachable E (for hours, maybe); the upload makes its own
+    // connection, as an in-process one would, and fails as that one would while E is down.
+    if (turns && state) await listenForHandOffs(state.store, turns);
     first = await connectFirst({ connect: open, logger, signal: controller.signal, retry: !argv.once });
+    // An upload handed over meanwhile ends before this client prepares R's roots (bindRoots,
+    // remakeMissingRoots, …), which it must not overlap; a stop while it waits is a stop.
+    if (first !== null && turns) {
+      const release = await turns.hold(controller.signal).catch((err: unknown) => {
+        if (err instanceof TurnWithdrawn) return null;
+        throw err;
+      });
+      if (release === null) return;
+      releaseStart = release;
+    }
     // A name this state never synced is a mistake in --dirs: refused before R makes anything. One
     // it synced before that E does not serve now (E's daemon restarted with fewer --dirs) is
     // waited for by a continuous client, as a running one waits (PullEngine: unserved).
@@ -247,28 +284,15 @@ async function main(): Promise<void> {
       return connection ? Promise.resolve(connection) : open();
     };
     const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval, tokenFromFile: tokenFile !== null };
-    if (argv.once) await runOnce(runner);
+    releaseStart();
+    if (!turns) await runOnce(runner);
     else {
-      // A one-shot --update-upstream on this state hands its upload to this client (hand-off.ts).
-      const turns = new PassTurns();
-      const setup = () => describeSetup(server, specs, token(), ca);
-      handOff = await HandOffServer.listen(
-        dbPath,
-        serveUpstream({
-          program: PROGRAM,
-          setup,
-          store,
-          dbPath,
-          specs,
-          open: (log, signal) => Connection.open(server, { token: token(), clientId, logger: log, ca, signal }),
-          logger,
-          turns,
-        }),
-        logger,
-      );
+      // A new state listens once it is made.
+      if (!listened) await listenForHandOffs(store, turns);
       await runContinuous({ ...runner, turns });
     }
   } finally {
+    releaseStart();
     // Before the state closes: an upload under way for a one-shot is cancelled and awaited.
     await handOff?.close();
     await first?.close();

@@ -90,4 +90,42 @@ describe('PassTurns', () => {
     }, cancel.signal);
     await expect(upstream).resolves.toBe('finished');
   });
+
+  it('holds a turn for a start that waits for an upload under way, and lets the next turn run once released', async () => {
+    const turns = new PassTurns();
+    const order: string[] = [];
+    const uploading = later();
+    const upload = turns.upstream(async () => {
+      order.push('upload start');
+      await uploading.promise;
+      order.push('upload end');
+    });
+    const held = turns.hold(new AbortController().signal).then((release) => {
+      order.push('start');
+      return release;
+    });
+    const pull = turns.pull(async () => void order.push('pull'));
+    await Promise.resolve();
+    uploading.resolve();
+    const release = await held;
+    await upload;
+    expect(turns.running).toBe('pull');
+    expect(order).toEqual(['upload start', 'upload end', 'start']);
+    release();
+    await pull;
+    expect(order).toEqual(['upload start', 'upload end', 'start', 'pull']);
+  });
+
+  it('withdraws a hold whose signal aborts while it waits', async () => {
+    const turns = new PassTurns();
+    const uploading = later();
+    const upload = turns.upstream(() => uploading.promise);
+    const stop = new AbortController();
+    const held = turns.hold(stop.signal);
+    stop.abort();
+    await expect(held).rejects.toBeInstanceOf(TurnWithdrawn);
+    uploading.resolve();
+    await upload;
+    expect(turns.running).toBeNull();
+  });
 });

@@ -56,6 +56,18 @@ export class PassTurns {
     }
   }
 
+  /**
+   * Holds a pull's turn until the returned function is called: a running client's start (after
+   * its first connection, before its first pass: it binds and prepares R's roots), which an upload
+   * handed over while it still connected must not overlap. Rejects with TurnWithdrawn when
+   * `signal` aborts before the turn came.
+   */
+  hold(signal: AbortSignal): Promise<() => void> {
+    return new Promise((resolve, reject) => {
+      this.take('pull', () => new Promise<void>((release) => resolve(release)), signal).catch(reject);
+    });
+  }
+
   /** The runner's pass loop listens here: a pull is wanted as soon as it can run. */
   onPullWanted(listener: () => void): () => void {
     this.pullWanted.add(listener);
