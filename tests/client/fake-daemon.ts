@@ -26,6 +26,11 @@ export interface FakeDaemonOptions {
   unrecordedAcks?: number;
   /** The first request of this operation is answered with this error (a newer daemon's code, say). */
   failFirst?: { operation: string; code: string; error: string };
+  /**
+   * Per `base_dir/path`: GET_FILE and GET_FILES answer this error for the file the first `times`
+   * it is asked for (all of them when absent), as E's daemon does for a file rewritten under its read.
+   */
+  fileErrors?: Record<string, { code: string; error: string; times?: number }>;
 }
 
 export interface FakeDaemon {
@@ -48,6 +53,14 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
   let failFirst = options.failFirst;
   let unrecorded = options.unrecordedAcks ?? 0;
   const heldAcks: (() => void)[] = [];
+  const asked = new Map<string, number>();
+  /** The scripted error for this ask of a file, if any. */
+  const fileError = (key: string): { code: string; error: string } | undefined => {
+    const scripted = options.fileErrors?.[key];
+    const n = (asked.get(key) ?? 0) + 1;
+    asked.set(key, n);
+    return scripted && (scripted.times === undefined || n <= scripted.times) ? scripted : undefined;
+  };
   wss.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
@@ -91,6 +104,8 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
         case 'GET_FILE': {
           const key = `${String(m.base_dir)}/${String(m.path)}`;
           const content = options.files[key];
+          const scripted = fileError(key);
+          if (scripted) return ws.send(JSON.stringify({ id: m.id, status: 'error', code: scripted.code, error: scripted.error }));
           if (!content) {
             return ws.send(JSON.stringify({ id: m.id, status: 'error', code: 'NOT_FOUND', error: `${key} is not a file in the log.` }));
           }
@@ -104,6 +119,8 @@ export async function startFakeDaemon(options: FakeDaemonOptions): Promise<FakeD
           const files = (m.paths as string[]).map((path) => {
             const key = `${String(m.base_dir)}/${path}`;
             const content = options.files[key];
+            const scripted = fileError(key);
+            if (scripted) return { path, status: 'error', code: scripted.code, error: scripted.error };
             if (!content) return { path, status: 'error', code: 'NOT_FOUND', error: `${key} is not a file in the log.` };
             if (content.length > 0) contents.push(content);
             const size = options.batchSizes?.[key] ?? content.length;

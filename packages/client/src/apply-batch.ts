@@ -40,6 +40,7 @@ import { heldSources, isInHoldingArea } from './core/held-files.js';
 import type { HoldingArea } from './holding-area.js';
 import { adoptPlacement, knownLocalChecksum, needsLocalHash, placementBaseBits } from './core/local-edits.js';
 import { localBitsAfterWrite, withOwnBitsWhereModeless } from './core/file-modes.js';
+import { isRoutineFailure } from './core/failure-causes.js';
 import { PHASES, fetchedModes, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type Placement, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
@@ -294,8 +295,9 @@ async function applyRound(
       if (aborted()) logger.debug({ code: p.code }, `stopped before ${entry.base_dir}/${entry.path} was applied: ${p.message}`);
       else if (p.code === 'DISK_FULL' && quietDiskFull()) logger.debug({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (tried again after releasing held files or deleting): ${p.message}`);
       // Changed on E while read: E is busy with it, and the retry fetches its newer state. Under
-      // churn (a build, a checkout) a warning each would flood the log; the pass says how many.
-      else if (p.code === 'FILE_CHANGED') logger.debug({ code: p.code }, `${entry.base_dir}/${entry.path} changed on E while it was read; retried with its newer state`);
+      // churn (a build, a checkout) a warning each would flood the log; the pass says how many
+      // and why (core/failure-causes.ts). A changed-on-R one is warned of below.
+      else if (isRoutineFailure(p)) logger.debug({ code: p.code }, `${entry.base_dir}/${entry.path} changed on E under its download, retried with E's newer state: ${p.message}`);
       // A failure that lasts (a root that cannot be made, no permission) meets every
       // retry, within a pass and at each pass after it: warned of once, while it lasts.
       else if (options.warnedFailures?.has(failureKey(p))) logger.debug({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (will retry): ${p.message}`);

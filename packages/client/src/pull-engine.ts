@@ -16,6 +16,7 @@ import { applyBatch, failureKey, type BatchResult, type ConflictReport, type Pro
 import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
 import { awayNews } from './core/away-news.js';
+import { failureReasons, isRoutineRetry } from './core/failure-causes.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
 import { ackableSequence, sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
@@ -291,7 +292,11 @@ export class PullEngine {
     const delay = this.options.retryDelayMs ?? ((attempt: number) => 250 * 2 ** attempt);
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) {
-        logger.info(`retrying ${summary.failed.length} change(s) that could not be applied`);
+        // E's files rewritten under their download are routine under churn: the retry fetches
+        // their newer state. A pass that still fails says why at info (describePass).
+        const line = `retrying ${summary.failed.length} change(s) that could not be applied (${failureReasons(summary.failed)})`;
+        if (isRoutineRetry(summary.failed)) logger.debug(line);
+        else logger.info(line);
         await sleepUnlessAborted(delay(attempt - 1), this.options.signal);
       }
       if (this.options.signal?.aborted) break;
@@ -719,7 +724,7 @@ export function describePass(summary: PassSummary, passes?: number): string {
   ];
   if (summary.attributes) parts.splice(3, 0, `${summary.attributes} mode/mtime change(s)`);
   if (summary.problems.length) parts.push(`${summary.problems.length} skipped`);
-  if (summary.failed.length) parts.push(`${summary.failed.length} not yet applied`);
+  if (summary.failed.length) parts.push(`${summary.failed.length} not yet applied (${failureReasons(summary.failed)})`);
   if (summary.held.length) parts.push(`${summary.held.length} root(s) held`);
   if (summary.unserved.length) parts.push(`${summary.unserved.length} root(s) not served by E`);
   const upToDate = summary.upToDate && summary.held.length === 0 && summary.unserved.length === 0;

@@ -145,7 +145,11 @@ export async function fetchSmallFiles<A extends { entry: ChangeEntry }>(batches:
         continue;
       }
       if (fetched.status === 'error') {
-        ctx.fail(action, new ZyncError(fetched.code, fetched.error));
+        // Batches are sized from the log's entries within GET_FILES's limits: too large for the
+        // answer means E's file grew since this entry was logged (a newer entry follows), not a
+        // fault of R's or E's to warn of ("use GET_FILE" said nothing a user could act on).
+        const grew = fetched.code === 'TOO_LARGE';
+        ctx.fail(action, grew ? new ZyncError('FILE_CHANGED', `${action.entry.base_dir}/${action.entry.path} grew on E since it was logged.`) : new ZyncError(fetched.code, fetched.error));
         continue;
       }
       const abs = ctx.absOf(action.entry);
