@@ -1062,7 +1062,8 @@ async function applyRound(
       const isDir = await chmodDir(abs, mode);
       givenModes.add(abs);
       if (!isDir) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} is no longer a directory on R.`);
-      if (!action.made) result.stats.attributes++;
+      if (action.finishes) result.stats.dirsCreated++;
+      else if (!action.made) result.stats.attributes++;
       record(entry, { kind: 'dir', mode });
     } catch (err) {
       fail(entry, err);

@@ -114,6 +114,17 @@ describe('planEntry', () => {
     expect(describeAction(planEntry(input))).toBe('forget');
   });
 
+  it('finishes an unrecorded owner-only dir (made by a stopped run) instead of counting a mode change R never made', () => {
+    const finishes = (recorded: RecordedEntry | null, mode: number) => {
+      const action = planEntry({ entry: dirEntry('add', 'sub', 0o755), recorded, local: dir(mode) });
+      return action.type === 'set-dir-mode' ? action.finishes === true : action.type;
+    };
+    expect(finishes(null, 0o700)).toBe(true);
+    // R's own directory with other bits, or one R received: E's mode is a mode change.
+    expect(finishes(null, 0o750)).toBe(false);
+    expect(finishes(dirRec(), 0o700)).toBe(false);
+  });
+
   it('marks E\'s change to a file R deleted as restored, to be said; a new file or E\'s unchanged one is not', () => {
     const restored = (e: ChangeEntry, recorded: RecordedEntry | null) => {
       const action = planEntry({ entry: e, recorded, local: absent });

@@ -19,6 +19,7 @@
 // only chmodded keeps it as a conflict copy too, but where E renamed it the chmod follows the file.
 import type { ChangeEntry } from '@zync/common';
 import { appendOffset } from './appended.js';
+import { MADE_DIR_MODE } from './dir-modes.js';
 import { carriesNoChmod, chmodOnR, mergeFileMode, type FileModeMerge } from './file-modes.js';
 import { classifyLocalEdit, knownLocalChecksum } from './local-edits.js';
 import type { EntryKey, LocalState, RecordedEntry } from './types.js';
@@ -134,8 +135,11 @@ export type PullAction =
   /**
    * Give the directory E's permission bits, after everything else in the batch; record the entry.
    * `made`: the directory is created by this batch's mkdir (not an attribute change on R).
+   * `finishes`: a run stopped before it recorded the directory and gave it E's mode made it (no
+   * record, still owner-only as zync makes them): finished here, so counted as created, not as a
+   * mode change the user never made.
    */
-  | { type: 'set-dir-mode'; entry: ChangeEntry; local: LocalState; made: boolean }
+  | { type: 'set-dir-mode'; entry: ChangeEntry; local: LocalState; made: boolean; finishes?: true }
   /**
    * Bring E's file: copy it from `source` (a path R holds with the same content) when given and
    * still intact, else download it. `keepCopy`: R's version at the path goes to a conflict copy
@@ -392,7 +396,8 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
   if (entry.kind === 'dir') {
     switch (local.kind) {
       case 'dir':
-        return local.mode === (entry.mode & 0o7777) ? { type: 'record', entry, local, keepBase: false } : { type: 'set-dir-mode', entry, local, made: false };
+        if (local.mode === (entry.mode & 0o7777)) return { type: 'record', entry, local, keepBase: false };
+        return { type: 'set-dir-mode', entry, local, made: false, ...(recorded == null && local.mode === MADE_DIR_MODE ? { finishes: true as const } : {}) };
       case 'absent':
         return { type: 'mkdir', entry, local, moveAside: 'none' };
       case 'file':
