@@ -52,6 +52,15 @@ describe('PullProgress', () => {
     expect(shown).toHaveLength(3);
   });
 
+  it('counts a resync resumed after a stopped run from 0: the same total as the run before, its pages done', () => {
+    vi.useFakeTimers();
+    const shown: string[] = [];
+    const display = new PullProgress(new Ticker((text) => shown.push(text), () => undefined, { firstAfterMs: 0, everyMs: 1000 }));
+    display.begin({ files: 0, bytes: 0 }, 5000, 6360, true);
+    vi.advanceTimersByTime(0);
+    expect(shown).toEqual(['pulling: 0 files received (0.0 MiB) · log 78% applied (5,000 of 6,360 entries)']);
+  });
+
   it('counts a resync’s pages from 0', () => {
     vi.useFakeTimers();
     const shown: string[] = [];

@@ -129,10 +129,12 @@ export class PullProgress implements PassObserver {
 
   constructor(private readonly ticker: Ticker) {}
 
-  begin(received: Readonly<{ files: number; bytes: number }>, sequence: number, highest: number): void {
+  begin(received: Readonly<{ files: number; bytes: number }>, sequence: number, highest: number, resyncing = false): void {
     this.received = received;
     this.base = { ...received };
-    this.from = sequence;
+    // A first sync stopped and started again is one resync: counted from 0, its total stays the
+    // log's and the pages the stopped run applied show as done (not a smaller total each run).
+    this.from = resyncing ? 0 : sequence;
     this.applied = sequence;
     this.highest = highest;
     this.started = Date.now();

@@ -61,7 +61,8 @@ export interface PullOptions {
 
 /** Follows a pass: what the connection has received so far, and the log position as pages land. */
 export interface PassObserver {
-  begin(received: Readonly<{ files: number; bytes: number }>, sequence: number, highestSequence: number): void;
+  /** `resyncing`: the pass continues (or starts) a resync, which counts from 0 whatever run began it. */
+  begin(received: Readonly<{ files: number; bytes: number }>, sequence: number, highestSequence: number, resyncing?: boolean): void;
   position(appliedSequence: number, highestSequence: number): void;
   end(): void;
 }
@@ -197,7 +198,7 @@ export class PullEngine {
     }
     summary.resynced = store.position().resyncing;
     const progress = this.options.progress;
-    progress?.begin(connection.received, store.position().sequence, hello.last_sequence);
+    progress?.begin(connection.received, store.position().sequence, hello.last_sequence, store.position().resyncing);
     try {
       await this.passAttempts(connection, summary);
     } finally {
