@@ -43,7 +43,7 @@ describe('PullProgress', () => {
     expect(shown).toEqual([]);
     display.position(200, 300);
     vi.advanceTimersByTime(1);
-    expect(shown).toEqual(['pulling: 5 files received (0.0 MiB) · 0.0 MiB/s · log 50% applied (100 of 200 entries)']);
+    expect(shown).toEqual(['pulling: 5 files received (0.0 MiB) · 5.0 files/s, 0.0 MiB/s · log 50% applied (100 of 200 entries)']);
     vi.advanceTimersByTime(500);
     expect(shown).toHaveLength(3);
     display.end();

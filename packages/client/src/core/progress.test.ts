@@ -5,7 +5,16 @@ const base = { elapsedMs: 4000, files: 4812, bytes: 41.25 * 1024 * 1024, fromSeq
 
 describe('describeProgress', () => {
   it('says what was received, how fast, and how far through the log R is', () => {
-    expect(describeProgress(base)).toBe('pulling: 4,812 files received (41.3 MiB) · 10.3 MiB/s · log 49% applied (5,000 of 10,110 entries)');
+    expect(describeProgress(base)).toBe('pulling: 4,812 files received (41.3 MiB) · 1,203 files/s, 10.3 MiB/s · log 49% applied (5,000 of 10,110 entries)');
+  });
+
+  it.each<[string, { files: number; bytes: number }, string]>([
+    ['small files: files/s first', { files: 4812, bytes: 41.25 * 1024 * 1024 }, '· 1,203 files/s, 10.3 MiB/s ·'],
+    ['a few small files: files/s with a decimal', { files: 6, bytes: 60 * 1024 }, '· 1.5 files/s, 0.0 MiB/s ·'],
+    ['large files: MiB/s alone', { files: 3, bytes: 300 * 1024 * 1024 }, '· 75.0 MiB/s ·'],
+    ['nothing received yet: MiB/s alone', { files: 0, bytes: 0 }, '· 0.0 MiB/s ·'],
+  ])('gives the rate in files/s too when the files are small: %s', (_why, received, rate) => {
+    expect(describeProgress({ ...base, ...received })).toContain(rate);
   });
 
   it('counts the log from where the pass started, not from the log’s beginning', () => {
