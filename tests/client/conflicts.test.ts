@@ -4,7 +4,7 @@
 // (touch -r) is an edit too. After the daemon's database is deleted and recreated, the client
 // resyncs without losing R's edits.
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exists, startDaemon, tempDir, treeDigest, type DaemonHandle } from '../helpers/index.js';
@@ -23,7 +23,7 @@ describe('conflicts on R', () => {
     e = tempDir('zync-e-');
     r = tempDir('zync-r-');
     await mkdir(onE('notes'));
-    for (const name of ['modify.txt', 'delete.txt', 'same.txt', 'untouched.txt', 'kept.txt', 'gone.txt', 'gone-edited.txt', 'same-stat.txt', 'restored.txt']) {
+    for (const name of ['modify.txt', 'delete.txt', 'same.txt', 'untouched.txt', 'kept.txt', 'gone.txt', 'gone-edited.txt', 'same-stat.txt', 'restored.txt', 'restored-mode.txt']) {
       await writeFile(onE(`notes/${name}`), `E's original ${name}\n`);
     }
     daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
@@ -74,6 +74,17 @@ describe('conflicts on R', () => {
     const again = await runClientOnce(setup);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('restored');
+  });
+
+  it('says so the same way when E only chmodded the file R deleted', async () => {
+    await unlink(onR('notes/restored-mode.txt'));
+    await chmod(onE('notes/restored-mode.txt'), 0o755);
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const result = await runClientOnce(setup);
+    expect(result.code, result.stderr).toBe(0);
+    expect((await stat(onR('notes/restored-mode.txt'))).mode & 0o777).toBe(0o755);
+    expect(result.stderr).toContain("restored docs/notes/restored-mode.txt: deleted on R, chmodded on E (755) — E's version is back");
   });
 
   it("keeps an edit that put the file's size, mtime and inode back (touch -r) as a conflict copy", async () => {

@@ -315,7 +315,9 @@ async function applyRound(
   };
   /** One line where R's deletion gave way to E's later change (no copy: R had deleted it). */
   const restored = (action: FetchAction) => {
-    if (action.restored) logger.warn(`restored ${action.entry.base_dir}/${action.entry.path}: deleted on R, changed on E — E's version is back`);
+    const { entry } = action;
+    if (action.restored === 'content') logger.warn(`restored ${entry.base_dir}/${entry.path}: deleted on R, changed on E — E's version is back`);
+    else if (action.restored === 'mode') logger.warn(`restored ${entry.base_dir}/${entry.path}: deleted on R, chmodded on E (${(entry.mode & 0o7777).toString(8)}) — E's version is back`);
   };
   /** One line where E's chmod replaced a different one R made (no copy keeps R's bits). */
   const modeReplaced = (entry: ChangeEntry, replacedBits: number | undefined) => {

@@ -156,8 +156,11 @@ export type PullAction =
       keepCopy: boolean;
       clearDir: ClearDir | null;
       appendFrom?: number;
-      /** R deleted the file it received, and E changed it since: E's version comes back (said). */
-      restored?: true;
+      /**
+       * R deleted the file it received, and E changed it since: E's version comes back (said) —
+       * `content` changed, or only its permission bits (`mode`, E's chmod: as much E's change).
+       */
+      restored?: 'content' | 'mode';
     } & ModeDecision)
   /** R already holds E's content; only mode / mtime differ. Bits: see ModeDecision. */
   | ({ type: 'set-attributes'; entry: ChangeEntry; local: LocalState } & ModeDecision)
@@ -364,6 +367,17 @@ export function keptDeletion(input: PlanInput): boolean {
   return entry.kind === 'dir' || (recorded.checksum !== null && recorded.checksum === entry.checksum);
 }
 
+/**
+ * What E changed in a file R received and deleted since, which brings it back: its content, else
+ * its permission bits (a chmod alone is E's change too, and said the same way); undefined where
+ * E's is the file R received (a new file, or a resync's unchanged one).
+ */
+function restoredBy(entry: ChangeEntry, recorded: RecordedEntry | null | undefined): 'content' | 'mode' | undefined {
+  if (recorded?.kind !== 'file') return undefined;
+  if (recorded.checksum !== entry.checksum) return 'content';
+  return (recorded.mode & 0o7777) !== (entry.mode & 0o7777) ? 'mode' : undefined;
+}
+
 /** Plans one path. `sources` maps content checksums to intact local files holding them. */
 export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKey> = new Map()): PullAction {
   const { entry, recorded, local } = input;
@@ -414,7 +428,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
   // R's chmod E decided against is no longer R's to keep: E's bits, said where no copy keeps R's.
   const modes: FileModeMerge | null =
     declined.bits === null ? mergeModes(input) : { bits: input.entry.mode & 0o7777, keptR: false, replacedR: declined.bits };
-  const fetch = (keepCopy: boolean, clearDir: ClearDir | null = null, more: { appendFrom?: number; restored?: boolean } = {}): PullAction => ({
+  const fetch = (keepCopy: boolean, clearDir: ClearDir | null = null, more: { appendFrom?: number; restored?: 'content' | 'mode' | undefined } = {}): PullAction => ({
     type: 'fetch',
     entry,
     local,
@@ -422,14 +436,14 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
     keepCopy,
     clearDir,
     ...(more.appendFrom === undefined ? {} : { appendFrom: more.appendFrom }),
-    ...(more.restored ? { restored: true as const } : {}),
+    ...(more.restored ? { restored: more.restored } : {}),
     // R's file kept as a conflict copy keeps R's bits there: nothing to say about them.
     ...modeDecision(keepCopy ? (modes?.keptR ? modes : null) : modes),
   });
   switch (local.kind) {
     case 'absent':
       // R's deletion of what it received meets E's later change: E's edit wins, and is said.
-      return fetch(false, null, { restored: recorded?.kind === 'file' && recorded.checksum !== wanted });
+      return fetch(false, null, { restored: restoredBy(entry, recorded) });
     case 'dir':
       return fetch(false, clearDirCase(recorded));
     case 'other':
