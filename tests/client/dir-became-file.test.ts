@@ -142,6 +142,37 @@ describe('a directory R replaced with a file, while E changes what is inside it'
       expect(found).toHaveLength(1);
       expect(await readFile(path.join(r, found[0]!), 'utf8')).toBe("R's file in the directory's place\n");
       expect(result.stderr).toMatch(/conflict: docs\/d was edited on R and E still has a directory there/);
+      expect(result.stderr).toContain('A conflict copy of a file where E now has a directory');
+      expect(result.stderr).not.toContain('move the copy over the file');
+    } finally {
+      await daemon.stop();
+    }
+  });
+});
+
+describe('a file R edited that E made a directory', () => {
+  it('is kept as a conflict copy, with advice that fits a file where E has a directory', async () => {
+    // Before, the advice was the one for a file E changed: "move the copy over the file", where
+    // there is no file, only E's directory.
+    const { e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'f.txt'), 'first\n');
+    });
+    try {
+      await writeFile(path.join(r, 'f.txt'), "R's edit\n");
+      await rm(path.join(e, 'f.txt'));
+      await mkdir(path.join(e, 'f.txt'));
+      await writeFile(path.join(e, 'f.txt/inside.txt'), 'new on E\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+
+      const result = await runClientOnce(setup);
+      expect(result.code, result.stderr).toBe(0);
+      expect(await treeDigest(r)).toEqual(await treeDigest(e));
+      const found = await conflictCopies(r);
+      expect(found).toHaveLength(1);
+      expect(await readFile(path.join(r, found[0]!), 'utf8')).toBe("R's edit\n");
+      expect(result.stderr).toMatch(/conflict: docs\/f\.txt was edited on R and E made it a directory/);
+      expect(result.stderr).toContain('A conflict copy of a file where E now has a directory');
+      expect(result.stderr).not.toContain('move the copy over the file');
     } finally {
       await daemon.stop();
     }

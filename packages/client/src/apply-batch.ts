@@ -134,7 +134,12 @@ export interface ConflictReport {
   reason: string;
   /** The copy is R's directory (E put a file where it was), not a file. */
   dir?: true;
+  /** The copy is R's file where E has a directory now: there is no file of E's to move it over. */
+  eDir?: true;
 }
+
+/** What a conflict copy holds, for the advice on it (runner.ts conflictNotes). */
+type CopyKind = 'file' | 'dir' | 'file-where-e-dir';
 
 export interface Problem {
   base_dir: string;
@@ -309,8 +314,9 @@ async function applyRound(
       if (p.code === 'DISK_FULL') diskFull = true;
     }
   };
-  const conflict = (entry: EntryKey, copy: string, reason: string, edit = 'edited on R', dir = false) => {
-    result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason, ...(dir ? { dir: true as const } : {}) });
+  const conflict = (entry: EntryKey, copy: string, reason: string, edit = 'edited on R', kind: CopyKind = 'file') => {
+    const what = kind === 'dir' ? { dir: true as const } : kind === 'file-where-e-dir' ? { eDir: true as const } : {};
+    result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason, ...what });
     logger.warn(`conflict: ${entry.base_dir}/${entry.path} was ${edit} and ${reason}; R's version is kept as ${entry.base_dir}/${copy}`);
   };
   /** One line where R's deletion gave way to E's later change (no copy: R had deleted it). */
@@ -745,7 +751,7 @@ async function applyRound(
         if (code === 'ENOTEMPTY' || code === 'EEXIST') {
           const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
           tree.forgetDir(abs);
-          conflict(entry, copy, CLEAR_DIR_REASON[action.clearDir], undefined, true);
+          conflict(entry, copy, CLEAR_DIR_REASON[action.clearDir], undefined, 'dir');
         } else if (code !== 'ENOENT') {
           fail(entry, err);
           return;
@@ -781,7 +787,7 @@ async function applyRound(
               tree.touch(abs);
             } else {
               const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
-              conflict(entry, copy, 'E made it a directory');
+              conflict(entry, copy, 'E made it a directory', undefined, 'file-where-e-dir');
             }
           }
           if (current.kind !== 'dir') {
@@ -1113,7 +1119,7 @@ async function applyRound(
     for (const blocker of blockers.values()) {
       try {
         const copy = await tree.keepConflictCopy(blocker.baseDir, blocker.path, blocker.abs, now());
-        conflict({ base_dir: blocker.baseDir, path: blocker.path }, copy, 'E still has a directory there, with changes inside');
+        conflict({ base_dir: blocker.baseDir, path: blocker.path }, copy, 'E still has a directory there, with changes inside', undefined, 'file-where-e-dir');
       } catch (err) {
         logger.warn(`could not move ${blocker.baseDir}/${blocker.path} aside for E's directory: ${describe(err).message}`);
       }

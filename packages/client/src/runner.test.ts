@@ -8,7 +8,7 @@ import { describeClose, type Connection } from './connection.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import type { PassSummary, PullEngine } from './pull-engine.js';
 import { PassTurns } from './pass-turns.js';
-import { CONFLICT_COPIES_NOTE, CONFLICT_DIR_COPIES_NOTE, conflictNotes, connectFirst, retryDelayMs, runContinuous, runOnce } from './runner.js';
+import { CONFLICT_COPIES_NOTE, CONFLICT_COPIES_WHERE_E_DIR_NOTE, CONFLICT_DIR_COPIES_NOTE, conflictNotes, connectFirst, retryDelayMs, runContinuous, runOnce } from './runner.js';
 import { ZyncError } from '@zync/common';
 
 const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
@@ -242,6 +242,9 @@ describe('runContinuous telling what a pass left to do', () => {
     expect(conflictNotes([{}])).toEqual([CONFLICT_COPIES_NOTE]);
     expect(conflictNotes([{ dir: true }])).toEqual([CONFLICT_DIR_COPIES_NOTE]);
     expect(conflictNotes([{ dir: true }, {}, {}])).toEqual([CONFLICT_COPIES_NOTE, CONFLICT_DIR_COPIES_NOTE]);
+    // R's file kept where E made a directory: no file to move the copy over.
+    expect(conflictNotes([{ eDir: true }])).toEqual([CONFLICT_COPIES_WHERE_E_DIR_NOTE]);
+    expect(conflictNotes([{ eDir: true }, {}, { dir: true }])).toEqual([CONFLICT_COPIES_NOTE, CONFLICT_COPIES_WHERE_E_DIR_NOTE, CONFLICT_DIR_COPIES_NOTE]);
   });
 
   it('remembers E\'s unavailable roots across a reconnection: one warning, one note when back', async () => {

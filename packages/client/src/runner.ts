@@ -102,10 +102,14 @@ function reportPass(logger: Logger, summary: PassSummary, memory: RunMemory, rou
   for (const note of conflictNotes(summary.conflicts)) logger.info(note);
 }
 
-/** What to do with the pass's conflict copies: one note for file copies, one for directory copies. */
-export function conflictNotes(conflicts: readonly { dir?: true }[]): string[] {
+/**
+ * What to do with the pass's conflict copies: one note for file copies, one for R's files kept
+ * where E has a directory now, one for directory copies.
+ */
+export function conflictNotes(conflicts: readonly { dir?: true; eDir?: true }[]): string[] {
   const notes: string[] = [];
-  if (conflicts.some((c) => c.dir !== true)) notes.push(CONFLICT_COPIES_NOTE);
+  if (conflicts.some((c) => c.dir !== true && c.eDir !== true)) notes.push(CONFLICT_COPIES_NOTE);
+  if (conflicts.some((c) => c.eDir === true)) notes.push(CONFLICT_COPIES_WHERE_E_DIR_NOTE);
   if (conflicts.some((c) => c.dir === true)) notes.push(CONFLICT_DIR_COPIES_NOTE);
   return notes;
 }
@@ -116,6 +120,14 @@ export function conflictNotes(conflicts: readonly { dir?: true }[]): string[] {
  */
 export const CONFLICT_COPIES_NOTE =
   "Conflict copies stay on R and are never sent upstream: to send R's version to E, move the copy over the file, then run zync-client --update-upstream.";
+
+/**
+ * After a pass that kept R's file as a copy where E made a directory: no file of E's to move it
+ * over (the note for file copies would say to). Under a name of its own it goes upstream as R's
+ * new file; in the directory's place only once that directory is gone.
+ */
+export const CONFLICT_COPIES_WHERE_E_DIR_NOTE =
+  "A conflict copy of a file where E now has a directory is never sent upstream, and there is no file to move it over: to send R's version to E, rename the copy to a name of its own (or move it into that directory), then run zync-client --update-upstream; to put it in the directory's place, remove the directory and rename the copy back first.";
 
 /**
  * After a pass that kept R's directory as a copy where E put a file: no file to move it over. The
