@@ -4,11 +4,11 @@
 // (touch -r) is an edit too. After the daemon's database is deleted and recreated, the client
 // resyncs without losing R's edits.
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exists, startDaemon, tempDir, treeDigest, type DaemonHandle } from '../helpers/index.js';
-import { conflictCopies, runClientOnce, stateDb, waitForDaemonToSee, type ClientSetup } from './support.js';
+import { conflictCopies, runClientOnce, stateDb, syncedPair, waitForDaemonToSee, type ClientSetup } from './support.js';
 
 describe('conflicts on R', () => {
   let e: string;
@@ -138,5 +138,32 @@ describe('conflicts on R', () => {
     expect(Object.keys(tree).sort()).toEqual(Object.keys(await treeDigest(e)).sort());
     expect((await conflictCopies(r)).length).toBe(copiesBefore + 1);
     expect(await text(onR('notes/untouched.txt'))).toBe("E's original untouched.txt\n");
+  });
+});
+
+describe('a file R edited in a directory E renamed', () => {
+  it('says E moved it, and where, not that E deleted it', async () => {
+    // Before: "E deleted it" and "kept directory docs/a, deleted on E", for a rename.
+    const { e, r, daemon, setup } = await syncedPair(async (e) => {
+      await mkdir(path.join(e, 'a'));
+      await writeFile(path.join(e, 'a/x.txt'), 'x\n');
+      await writeFile(path.join(e, 'a/y.txt'), 'y\n');
+    });
+    try {
+      await writeFile(path.join(r, 'a/x.txt'), "R's edit\n");
+      await rename(path.join(e, 'a'), path.join(e, 'b'));
+      await waitForDaemonToSee(daemon, 'docs', e);
+
+      const result = await runClientOnce(setup);
+      expect(result.code, result.stderr).toBe(0);
+      // E's tree, and the old directory kept for R's copy.
+      expect(await treeDigest(r)).toEqual({ ...(await treeDigest(e)), a: { kind: 'dir' } });
+      expect(await conflictCopies(r)).toHaveLength(1);
+      expect(result.stderr).toMatch(/conflict: docs\/a\/x\.txt was edited on R and E moved it to docs\/b\/x\.txt; R's version is kept as docs\/a\/x\.zync-conflict-/);
+      expect(result.stderr).toContain('kept directory docs/a, moved on E to docs/b: it still holds files that did not come from E');
+      expect(result.stderr).not.toMatch(/E deleted it|deleted on E/);
+    } finally {
+      await daemon.stop();
+    }
   });
 });

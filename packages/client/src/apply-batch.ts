@@ -885,7 +885,8 @@ async function applyRound(
             if (action.keepCopy || !same || (action.carriedTo !== undefined && !carried)) {
               const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
               const chmodded = same ? action.chmodded : undefined;
-              conflict(entry, copy, 'E deleted it', chmodded === undefined ? undefined : `chmodded on R (${chmodded.toString(8)})`);
+              const what = action.movedTo ? `E moved it to ${action.movedTo.base_dir}/${action.movedTo.path}` : 'E deleted it';
+              conflict(entry, copy, what, chmodded === undefined ? undefined : `chmodded on R (${chmodded.toString(8)})`);
             } else {
               // Known race: an edit landing between this lstat and the unlink (or the move into the
               // holding area, never synced) is lost; the window is a few microseconds and there is
@@ -916,7 +917,8 @@ async function applyRound(
           } catch (err) {
             const code = (err as NodeJS.ErrnoException).code;
             if (code === 'ENOTEMPTY' || code === 'EEXIST') {
-              logger.info(`kept directory ${entry.base_dir}/${entry.path}, deleted on E: it still holds files that did not come from E`);
+              const what = action.movedTo ? `moved on E to ${action.movedTo.base_dir}/${action.movedTo.path}` : 'deleted on E';
+              logger.info(`kept directory ${entry.base_dir}/${entry.path}, ${what}: it still holds files that did not come from E`);
               result.keptDirs.push({ base_dir: entry.base_dir, path: entry.path });
             } else if (code !== 'ENOENT' && code !== 'ENOTDIR') {
               throw err;

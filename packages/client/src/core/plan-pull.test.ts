@@ -1,6 +1,6 @@
 import type { ChangeEntry } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { ackableSequence, fetchedModes, planEntry, planPull, sessionsStillReturning, type PullAction, type StagedAtPath } from './plan-pull.js';
+import { ackableSequence, fetchedModes, planEntry, planPull, sessionsStillReturning, type PlanInput, type PullAction, type StagedAtPath } from './plan-pull.js';
 import type { EntryKey, LocalState, RecordedEntry } from './types.js';
 
 const A = 'a'.repeat(64); // what R last received
@@ -558,6 +558,35 @@ describe('planPull: R\'s chmod and E\'s rename (a deletion and an add of the sam
   it("writes R's bits on the new file and records E's, so the chmod goes upstream", () => {
     const fetch = planPull(renamed()).download[0]!;
     expect(fetch.type === 'fetch' && fetchedModes(fetch, 0o644)).toEqual({ write: 0o755, record: 0o644 });
+  });
+});
+
+describe('planPull noting where E moved what it deleted (words only)', () => {
+  const [X1, X2, X3] = ['1'.repeat(64), '2'.repeat(64), '3'.repeat(64)];
+  /** R holds `path` as received with `content`; `edited`: R changed it since. */
+  const gone = (path: string, content: string, edited = false): PlanInput => ({
+    entry: entry('delete', { path }),
+    recorded: rec({ path, checksum: content }),
+    local: edited ? file({ size: 9, checksum: C }) : file({ checksum: content }),
+  });
+  const goneDir = (path: string): PlanInput => ({ entry: dirEntry('delete', path), recorded: dirRec(path), local: dir() });
+  const added = (path: string, content: string): PlanInput => ({ entry: entry('add', { path, checksum: content }), recorded: null, local: absent });
+  const addedDir = (path: string): PlanInput => ({ entry: dirEntry('add', path), recorded: null, local: absent });
+  const moves = (plan: ReturnType<typeof planPull>) =>
+    Object.values(plan)
+      .flat()
+      .flatMap((a) => ((a.type === 'delete-file' || a.type === 'delete-dir') && a.movedTo ? [`${a.entry.path} → ${a.movedTo.path}`] : []))
+      .sort();
+  it.each<[string, PlanInput[], string[]]>([
+    ['`mv a b`: each file and the directory moved, R\'s edited one too', [gone('a/x', X1, true), gone('a/y', X2), goneDir('a'), addedDir('b'), added('b/x', X1), added('b/y', X2)], ['a → b', 'a/x → b/x', 'a/y → b/y']],
+    ['a directory below one moved', [gone('a/s/x', X1), goneDir('a/s'), goneDir('a'), added('b/s/x', X1)], ['a → b', 'a/s → b/s', 'a/s/x → b/s/x']],
+    ['twins (equal content) go with their directory', [gone('a/x', X1), gone('a/y', X3), gone('a/z', X3), goneDir('a'), added('b/x', X1), added('b/y', X3), added('b/z', X3)], ['a → b', 'a/x → b/x', 'a/y → b/y', 'a/z → b/z']],
+    ['`rm a/y; mv a/x c/x`: the file moved, the directory did not', [gone('a/x', X1), gone('a/y', X2), goneDir('a'), added('c/x', X1)], ['a/x → c/x']],
+    ['files of one directory moved to two: the directory did not', [gone('a/x', X1), gone('a/y', X2), goneDir('a'), added('b/x', X1), added('c/y', X2)], ['a/x → b/x', 'a/y → c/y']],
+    ['a plain deletion', [gone('a/x', X1), goneDir('a')], []],
+    ['content E wrote at two names: which one is unsure', [gone('x', X1), added('b', X1), added('c', X1)], []],
+  ])('%s', (_name, inputs, expected) => {
+    expect(moves(planPull(inputs))).toEqual(expected);
   });
 });
 

@@ -188,9 +188,19 @@ export type PullAction =
    * copy — unless that fetch failed, then the copy is kept after all. `received`: R's file holds
    * this content as R received it, unchanged, so it may be held for later copies (core/held-files.ts).
    */
-  | { type: 'delete-file'; entry: ChangeEntry; local: LocalState; keepCopy: boolean; chmodded?: number; carriedTo?: ChangeEntry; received?: string }
-  /** Remove the directory once empty (a non-empty one holds R's files and is kept). */
-  | { type: 'delete-dir'; entry: ChangeEntry; local: LocalState }
+  | {
+      type: 'delete-file';
+      entry: ChangeEntry;
+      local: LocalState;
+      keepCopy: boolean;
+      chmodded?: number;
+      carriedTo?: ChangeEntry;
+      received?: string;
+      /** Where E moved the file (noteMoves): said instead of "E deleted it". Words only. */
+      movedTo?: EntryKey;
+    }
+  /** Remove the directory once empty (a non-empty one holds R's files and is kept). `movedTo`: see noteMoves. */
+  | { type: 'delete-dir'; entry: ChangeEntry; local: LocalState; movedTo?: EntryKey }
   /** Drop the record; leave the disk alone (nothing there, or something R made itself). */
   | { type: 'forget'; entry: ChangeEntry; local: LocalState }
   /**
@@ -569,6 +579,96 @@ function carryRenamedChmods(planned: readonly { input: PlanInput; action: PullAc
 }
 
 /**
+ * Where E moved what it deleted, for what is said of the old path ("E moved it to docs/b/x.txt",
+ * not "E deleted it"): what is done stays a deletion, and a copy where R edited the file. A file
+ * R received whose content E added at one other path in the batch, with no other deletion of
+ * that content (the pairing carryRenamedChmods makes; not empty content, which says nothing of
+ * where it came from). A directory moved where every file so paired below it went below one new
+ * directory under the same relative name (`mv a b`); then also a file below it whose content has
+ * twins, when E added that content at its name below the new directory. Not known across pages.
+ */
+function noteMoves(inputs: readonly PlanInput[], actions: readonly PullAction[]): PullAction[] {
+  type Key = { base_dir: string; path: string };
+  const adds = new Map<string, Key[]>();
+  const added = new Set<string>();
+  for (const { entry } of inputs) {
+    if (entry.kind !== 'file' || entry.operation === 'delete' || entry.checksum === null) continue;
+    adds.set(entry.checksum, [...(adds.get(entry.checksum) ?? []), entry]);
+    added.add(`${entry.base_dir}\0${entry.path}\0${entry.checksum}`);
+  }
+  const received = (i: number): string | null => {
+    const recorded = inputs[i]!.recorded;
+    return actions[i]!.type === 'delete-file' && recorded?.kind === 'file' && recorded.size > 0 ? recorded.checksum : null;
+  };
+  const deletions = new Map<string, number>();
+  for (let i = 0; i < actions.length; i++) {
+    const checksum = received(i);
+    if (checksum !== null) deletions.set(checksum, (deletions.get(checksum) ?? 0) + 1);
+  }
+  const moves = new Map<number, Key>();
+  for (let i = 0; i < actions.length; i++) {
+    const checksum = received(i);
+    const to = checksum === null ? undefined : adds.get(checksum);
+    if (checksum !== null && to?.length === 1 && deletions.get(checksum) === 1) moves.set(i, to[0]!);
+  }
+  // Each deleted directory: the one new directory its paired files went below, if they agree.
+  const dirMoves = new Map<string, Key | null>();
+  for (const [i, to] of moves) {
+    const from = inputs[i]!.entry;
+    const fromParts = from.path.split('/');
+    const toParts = to.path.split('/');
+    for (let depth = 1; depth < fromParts.length; depth++) {
+      const rest = fromParts.slice(depth).join('/');
+      const dir = `${from.base_dir}\0${fromParts.slice(0, depth).join('/')}`;
+      const target = toParts.length > fromParts.length - depth && toParts.slice(toParts.length - (fromParts.length - depth)).join('/') === rest
+        ? { base_dir: to.base_dir, path: toParts.slice(0, toParts.length - (fromParts.length - depth)).join('/') }
+        : null;
+      const seen = dirMoves.get(dir);
+      if (seen === undefined) dirMoves.set(dir, target);
+      else if (seen !== null && (target === null || seen.base_dir !== target.base_dir || seen.path !== target.path)) dirMoves.set(dir, null);
+    }
+  }
+  // A file deleted below such a directory that E did not add at its name below the new one
+  // (`rm a/y; mv a/x c/x`) says the directory was not moved whole: nothing is said of it.
+  for (let i = 0; i < actions.length; i++) {
+    const action = actions[i]!;
+    const recorded = inputs[i]!.recorded;
+    if (action.type !== 'delete-file' || moves.has(i) || recorded?.kind !== 'file') continue;
+    const parts = action.entry.path.split('/');
+    for (let depth = 1; depth < parts.length; depth++) {
+      const dir = `${action.entry.base_dir}\0${parts.slice(0, depth).join('/')}`;
+      const to = dirMoves.get(dir);
+      if (!to) continue;
+      const expected = [to.path, ...parts.slice(depth)].join('/');
+      if (!added.has(`${to.base_dir}\0${expected}\0${recorded.checksum}`)) dirMoves.set(dir, null);
+    }
+  }
+  /** The nearest directory above `entry` (or itself) that moved, and where `entry` went with it. */
+  const movedWithDir = (entry: Key, self: boolean): Key | undefined => {
+    const parts = entry.path.split('/');
+    for (let depth = self ? parts.length : parts.length - 1; depth >= 1; depth--) {
+      const to = dirMoves.get(`${entry.base_dir}\0${parts.slice(0, depth).join('/')}`);
+      if (to) return { base_dir: to.base_dir, path: [to.path, ...parts.slice(depth)].filter((p) => p !== '').join('/') };
+    }
+    return undefined;
+  };
+  return actions.map((action, i) => {
+    if (action.type === 'delete-dir') {
+      const to = movedWithDir(action.entry, true);
+      return to ? { ...action, movedTo: to } : action;
+    }
+    if (action.type !== 'delete-file' || action.carriedTo !== undefined) return action;
+    let to = moves.get(i);
+    const checksum = received(i);
+    if (!to && checksum !== null) {
+      const withDir = movedWithDir(action.entry, false);
+      if (withDir && added.has(`${withDir.base_dir}\0${withDir.path}\0${checksum}`)) to = withDir;
+    }
+    return to ? { ...action, movedTo: { base_dir: to.base_dir, path: to.path } } : action;
+  });
+}
+
+/**
  * Plans a batch, grouped by phase in execution order: directories (parents first), copies from
  * local content (before anything overwrites or deletes their sources), downloads, attribute-only
  * changes and records, file deletions, directory deletions (children first), files that replace
@@ -577,7 +677,7 @@ function carryRenamedChmods(planned: readonly { input: PlanInput; action: PullAc
  */
 export function planPull(inputs: readonly PlanInput[], sources: ReadonlyMap<string, EntryKey> = new Map()): Record<Phase, PullAction[]> {
   const plan = Object.fromEntries(PHASES.map((phase) => [phase, [] as PullAction[]])) as Record<Phase, PullAction[]>;
-  for (const action of carryRenamedChmods(inputs.map((input) => ({ input, action: planEntry(input, sources) })))) {
+  for (const action of noteMoves(inputs, carryRenamedChmods(inputs.map((input) => ({ input, action: planEntry(input, sources) }))))) {
     plan[phaseOf(action)].push(action);
     if (action.type === 'mkdir') plan['dir-modes'].push({ type: 'set-dir-mode', entry: action.entry, local: action.local, made: true });
   }
