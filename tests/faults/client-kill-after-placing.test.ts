@@ -84,7 +84,7 @@ describe('zync-client killed after placing a file, before recording it', () => {
 
     const refused = await runUpstream(setup);
     expect(refused.code, refused.stderr).toBe(13);
-    expect(refused.stderr).toMatch(/A pull was stopped abruptly \(killed\) before it recorded what it changed on R.*run zync-client once \(--once\) to finish it, then --update-upstream again\. Nothing was sent\./);
+    expect(refused.stderr).toMatch(/A pull was stopped abruptly \(killed\) before it recorded what it changed on R.*run zync-client --once until it ends up to date, then --update-upstream again\. Nothing was sent\./);
     expect(refused.stdout).not.toMatch(/Staged/);
 
     const restart = await runClientOnce(setup);

@@ -311,6 +311,8 @@ export class PullEngine {
         store.finishResync();
       }
       summary.upToDate = summary.failed.length === 0;
+      // Every path a stopped batch touched came again in this pass and is recorded: its mark goes.
+      if (summary.upToDate) store.finishBatches(this.active);
       break;
     }
     if (summary.upToDate) {
@@ -451,7 +453,7 @@ export class PullEngine {
         if (sweep.length === 0) continue;
         const result = await this.applyEntries(connection, planSweep(sweep, position.sequence, Date.now()), summary);
         this.checkDisks();
-        store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs });
+        store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, endsBatch: this.active });
       }
     }
   }
@@ -475,7 +477,7 @@ export class PullEngine {
       if (result.failed.length > 0) clean = false;
       await this.removeMadeDirs(baseDir, paths, summary);
       this.checkDisks();
-      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs });
+      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, endsBatch: this.active });
     }
   }
 

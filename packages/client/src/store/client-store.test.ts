@@ -286,6 +286,65 @@ describe('ClientStore', () => {
     reopened.close();
   });
 
+  it('keeps a killed batch\'s mark past a later batch that did not record the paths it noted, until they are', () => {
+    const { store, file } = openStore();
+    const placed = { base_dir: 'docs', path: 'b.txt', checksum: 'b'.repeat(64), mode: 0o644 };
+    store.openBatch([placed], ['docs']);
+    store.close();
+    // Killed. The next pull's first batch is cut: b.txt failed (not recorded), a.txt recorded.
+    const reopened = ClientStore.open(file);
+    reopened.openBatch([{ ...placed, checksum: 'c'.repeat(64) }, { base_dir: 'docs', path: 'a.txt', checksum: 'a'.repeat(64), mode: 0o644 }], ['docs']);
+    reopened.commitBatch({ upserts: [entry('a.txt')], removals: [], endsBatch: ['docs'] });
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
+    // And its next batch too (a batch of another path only).
+    reopened.openBatch([], ['docs']);
+    reopened.commitBatch({ upserts: [entry('c.txt')], removals: [], endsBatch: ['docs'] });
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
+    // b.txt recorded: nothing noted is left, the mark goes.
+    reopened.openBatch([], ['docs']);
+    reopened.commitBatch({ upserts: [entry('b.txt')], removals: [], endsBatch: ['docs'] });
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(false);
+    reopened.close();
+  });
+
+  it('ends the mark of a batch whose failed paths placed nothing, with no batch stopped before it', () => {
+    const { store } = openStore();
+    store.openBatch([{ base_dir: 'docs', path: 'b.txt', checksum: 'b'.repeat(64), mode: 0o644 }], ['docs']);
+    store.commitBatch({ upserts: [], removals: [], endsBatch: ['docs'] });
+    expect(store.hasPlacements()).toBe(true);
+    expect(store.hasUnfinishedBatch(['docs'])).toBe(false);
+  });
+
+  it('ends a killed batch\'s mark when a pass of its root reaches the end of the log (notes left or not)', () => {
+    const { store } = openStore();
+    store.openBatch([{ base_dir: 'docs', path: 'gone.txt', checksum: 'b'.repeat(64), mode: 0o644 }], ['docs', 'notes']);
+    store.openBatch([], ['docs', 'notes']);
+    store.commitBatch({ upserts: [], removals: [], endsBatch: ['docs', 'notes'] });
+    expect(store.hasUnfinishedBatch(['docs'])).toBe(true);
+    // notes holds no note: its mark went with the batch.
+    expect(store.hasUnfinishedBatch(['notes'])).toBe(false);
+    store.finishBatches(['docs']);
+    expect(store.hasUnfinishedBatch(['docs', 'notes'])).toBe(false);
+  });
+
+  it('reads the mark an older build kept for every root as one for each root bound', () => {
+    const { store, file } = openStore();
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'notes', root: '/r/notes' }]);
+    store.close();
+    const db = new Database(file);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('batch_open', '1') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run();
+    db.close();
+    const reopened = ClientStore.open(file);
+    expect(reopened.hasUnfinishedBatch(['notes'])).toBe(true);
+    reopened.openBatch([], ['docs']);
+    reopened.commitBatch({ upserts: [], removals: [], endsBatch: ['docs'] });
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(false);
+    expect(reopened.hasUnfinishedBatch(['notes'])).toBe(true);
+    reopened.finishBatches(['notes']);
+    expect(reopened.hasUnfinishedBatch(['notes'])).toBe(false);
+    reopened.close();
+  });
+
   it('keeps the mark per root: a later pull of other roots does not clear a killed batch of these', () => {
     const { store } = openStore();
     store.openBatch([], ['docs', 'notes']);

@@ -158,6 +158,7 @@ export class ClientStore {
       ),
       dropPlacements: db.prepare<[string, string]>('DELETE FROM placements WHERE base_dir = ? AND path = ?'),
       anyPlacement: db.prepare<[], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements) AS found'),
+      anyPlacementIn: db.prepare<[string], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements WHERE base_dir = ?) AS found'),
       unrecordedPlacements: db.prepare<[string, string, number], { path: string }>(
         `SELECT DISTINCT p.path FROM placements p WHERE p.base_dir = ? AND p.path > ?
            AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = p.base_dir AND e.path = p.path)
@@ -472,17 +473,22 @@ export class ClientStore {
 
   /**
    * Marks a batch of E's changes to the roots `baseDirs` as under way, its placement notes with it
-   * (one transaction), before it touches R's disk; commitBatch with `endsBatch` clears the mark
-   * for the roots it names. A mark left behind means a run stopped abruptly (kill -9, a crash)
-   * between the two: those roots may hold effects of E's changes not recorded yet, which only a
-   * pull of them tells from R's own edits. Kept per root: a later pull of other roots says
-   * nothing about these.
+   * (one transaction), before it touches R's disk; commitBatch with `endsBatch` ends it for the
+   * roots it names. A mark still there when the next batch opens means a batch stopped abruptly
+   * (kill -9, a crash, a pass that threw) between the two: those roots may hold effects of E's
+   * changes not recorded yet, which only a pull of them tells from R's own edits. Such roots are
+   * kept as left behind (`batch_left`) until nothing of them can remain unrecorded (commitBatch,
+   * finishBatches), not merely until the next batch is recorded: that batch may be cut before it
+   * reached the paths the stopped one placed. Kept per root: a pull of other roots says nothing
+   * about these.
    */
   openBatch(placements: readonly (EntryKey & Placement)[], baseDirs: readonly string[]): void {
     try {
       this.db.transaction(() => {
-        const open = this.unfinishedBatchDirs();
-        if (open !== 'all') this.stmts.setMeta.run('batch_open', JSON.stringify([...new Set([...open, ...baseDirs])].sort()));
+        const open = this.markedDirs('batch_open');
+        const left = this.markedDirs('batch_left');
+        if (open.length > 0) this.setMarked('batch_left', [...left, ...open]);
+        this.setMarked('batch_open', baseDirs);
         this.notePlacements(placements);
       })();
     } catch (err) {
@@ -490,23 +496,51 @@ export class ClientStore {
     }
   }
 
-  /** Whether a batch of one of these roots was opened and never recorded (see openBatch). */
+  /** Whether a batch of one of these roots was opened and never recorded, or its effects not all yet (see openBatch). */
   hasUnfinishedBatch(baseDirs: readonly string[]): boolean {
-    const open = this.unfinishedBatchDirs();
-    return open === 'all' ? true : baseDirs.some((name) => open.includes(name));
+    const marked = new Set([...this.markedDirs('batch_open'), ...this.markedDirs('batch_left')]);
+    return baseDirs.some((name) => marked.has(name));
   }
 
-  /** The roots of batches opened and not recorded; 'all' for the mark of a build that kept one for every root. */
-  private unfinishedBatchDirs(): string[] | 'all' {
-    const value = this.meta('batch_open');
+  /**
+   * A pass reached the end of E's log for these roots with nothing left to retry: every path a
+   * stopped batch touched had an entry after the recorded position, now applied and recorded (or
+   * deleted as E's, a resync's sweep included). Their marks go.
+   */
+  finishBatches(baseDirs: readonly string[]): void {
+    const done = new Set(baseDirs);
+    try {
+      this.db.transaction(() => {
+        for (const key of ['batch_open', 'batch_left'] as const) {
+          const marked = this.markedDirs(key);
+          if (marked.some((name) => done.has(name))) this.setMarked(key, marked.filter((name) => !done.has(name)));
+        }
+      })();
+    } catch (err) {
+      throw diskFullOr(err, this.path);
+    }
+  }
+
+  /**
+   * The roots a mark names. '1' (and anything unreadable) is the mark of a build that kept one for
+   * every root: every root bound then.
+   */
+  private markedDirs(key: 'batch_open' | 'batch_left'): string[] {
+    const value = this.meta(key);
     if (value === undefined || value === '0') return [];
-    if (value === '1') return 'all';
+    const all = () => this.stmts.boundRoots.all().map((row) => row.base_dir);
+    if (value === '1') return all();
     try {
       const names: unknown = JSON.parse(value);
-      return Array.isArray(names) ? names.filter((name): name is string => typeof name === 'string') : 'all';
+      return Array.isArray(names) ? names.filter((name): name is string => typeof name === 'string') : all();
     } catch {
-      return 'all';
+      return all();
     }
+  }
+
+  private setMarked(key: 'batch_open' | 'batch_left', names: readonly string[]): void {
+    const unique = [...new Set(names)].sort();
+    this.stmts.setMeta.run(key, unique.length === 0 ? '0' : JSON.stringify(unique));
   }
 
   /** Paths after `afterPath` with a placement note and no record (a killed run's), by path. */
@@ -579,18 +613,14 @@ export class ClientStore {
     kept?: readonly EntryKey[];
     unkept?: readonly EntryKey[];
     sequence?: number;
-    /** The batches openBatch marked for these roots are recorded whole: nothing of them is left unrecorded on R. */
+    /**
+     * The batch openBatch marked for these roots is recorded (what failed in it placed nothing);
+     * one a stopped batch left behind is done only if no placement note of the root is left.
+     */
     endsBatch?: readonly string[];
   }): void {
     try {
       this.db.transaction(() => {
-        if (batch.endsBatch) {
-          const ended = new Set(batch.endsBatch);
-          const open = this.unfinishedBatchDirs();
-          // A mark for every root (a build before this) goes with the first batch recorded, as it did.
-          const left = open === 'all' ? [] : open.filter((name) => !ended.has(name));
-          this.stmts.setMeta.run('batch_open', left.length === 0 ? '0' : JSON.stringify(left));
-        }
         for (const entry of batch.upserts) this.stmts.upsert.run({ ...entry, local_ctime_max: entry.local_ctime_max ?? null, local_mode: entry.local_mode ?? null });
         for (const key of batch.removals) this.stmts.remove.run(key.base_dir, key.path);
         // Recorded now: what may have been placed there no longer needs telling apart.
@@ -598,6 +628,16 @@ export class ClientStore {
         for (const key of batch.kept ?? []) this.stmts.keep.run(key.base_dir, key.path);
         for (const key of batch.unkept ?? []) this.stmts.unkeep.run(key.base_dir, key.path);
         if (batch.sequence !== undefined) this.stmts.setMeta.run('sequence', String(batch.sequence));
+        if (batch.endsBatch) {
+          const ended = new Set(batch.endsBatch);
+          this.setMarked('batch_open', this.markedDirs('batch_open').filter((name) => !ended.has(name)));
+          // A root a stopped batch left behind: done once no note of what may have been placed
+          // there is left, after this batch's records dropped theirs. A note left by a path that
+          // failed here, or is not reached yet, keeps it (finishBatches ends it with the pass).
+          const left = this.markedDirs('batch_left');
+          const done = left.filter((name) => ended.has(name) && this.stmts.anyPlacementIn.get(name)!.found === 0);
+          if (done.length > 0) this.setMarked('batch_left', left.filter((name) => !done.includes(name)));
+        }
       })();
     } catch (err) {
       throw diskFullOr(err, this.path);

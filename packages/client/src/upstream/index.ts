@@ -140,12 +140,14 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
       withRoots = { ...options, dirs: await options.roots() };
       // A pull stopped abruptly mid-batch left E's changes on R's disk unrecorded (files placed,
       // deletions made): the scan would take them for R's edits and send them back to E. Only a
-      // pull tells them apart (its placement notes). Said after E's and the roots' own trouble,
-      // which a pull would not help with (the directories it opened are given back by then).
+      // pull tells them apart (its placement notes), and the mark stays until one has recorded
+      // them all (ClientStore.openBatch): a pull cut again before it reached them keeps it. Said
+      // after E's and the roots' own trouble, which a pull would not help with (the directories
+      // it opened are given back by then).
       if (store.hasUnfinishedBatch(withRoots.dirs.map((dir) => dir.name))) {
         throw new ZyncError(
           'RESYNC_REQUIRED',
-          'A pull was stopped abruptly (killed) before it recorded what it changed on R, and an upload now would send those changes of E back to E as R\'s edits; run zync-client once (--once) to finish it, then --update-upstream again. Nothing was sent.',
+          'A pull was stopped abruptly (killed) before it recorded what it changed on R, and no pull has finished that since: an upload now would send those changes of E back to E as R\'s edits; run zync-client --once until it ends up to date, then --update-upstream again. Nothing was sent.',
         );
       }
       scanned = await scanAndHash(withRoots);
