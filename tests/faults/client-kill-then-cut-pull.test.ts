@@ -157,6 +157,45 @@ describe('zync-client killed mid-batch, then its next pull cut before it reached
       expect(upload.stdout).toMatch(/Nothing to send upstream/);
       await expectSameTree(r, e);
     });
+
+    it('a running client whose pulls keep being cut: an upload handed to it is refused with advice that fits (wait for its pull, or stop it)', async () => {
+      await killAfterPlacing(() => copyFile(path.join(e, 'a.txt'), path.join(e, 'b.txt')), 'b.txt');
+      await writeFile(path.join(e, 'b.txt'), 'E wrote b.txt again\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+      let before = notes('b.txt');
+      const service = spawn(viaProxy, ['--interval', '600', '--log-level', 'debug']);
+      await waitFor(() => notes('b.txt') > before, { timeoutMs: 30_000, intervalMs: 1, what: "the running client's batch holding b.txt opened" });
+      proxy.cut();
+      await waitFor(() => /disconnected; reconnecting in/.test(service.stderr()), { what: 'the running client to wait to reconnect' });
+      // E changes b.txt once more: the running client's next batch notes that content.
+      await writeFile(path.join(e, 'b.txt'), 'E wrote b.txt a third time\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+      before = notes('b.txt');
+      // Between two reconnection attempts for 4 s or more: the upload is handed over first.
+      await waitFor(() => [...service.stderr().matchAll(/Retrying in (\d+\.\d) s/g)].some((m) => Number(m[1]) >= 4), {
+        timeoutMs: 60_000,
+        what: 'a reconnection delay of 4 s or more',
+      });
+      proxy.restore();
+      await waitFor(() => existsSync(`${setup.db}.sock`), { what: 'the hand-off socket' });
+      const handed = spawn(viaProxy, ['--update-upstream']);
+      await waitFor(() => /pulling first, then sending/.test(handed.stderr()), { timeoutMs: 30_000, what: 'the handed upload to wait for a pull' });
+      // That pull is cut too, and the tunnel is back at once: the upload connects, the pull did not finish.
+      await waitFor(() => notes('b.txt') > before, { timeoutMs: 60_000, intervalMs: 1, what: "the running client's next batch holding b.txt opened" });
+      proxy.cut();
+      proxy.restore();
+      expect(await handed.exited, handed.stderr()).toBe(13);
+      expect(handed.stderr()).toMatch(
+        new RegExp(`A pull was stopped abruptly \\(killed\\) before it recorded what it changed on R.*the zync-client running on this state \\(pid ${service.proc.pid}\\) finishes it at its next pull.*run --update-upstream again after that pull, or stop that client and run zync-client --once first\\. Nothing was sent\\.`),
+      );
+      expect(handed.stderr()).not.toMatch(/run zync-client --once until/);
+      expect(await readFile(path.join(r, 'b.txt'), 'utf8')).toBe(A);
+      // Its pull once the tunnel holds finishes it: the next upload sends nothing.
+      await waitFor(async () => (await readFile(path.join(r, 'b.txt'), 'utf8')) === 'E wrote b.txt a third time\n', { timeoutMs: 60_000, what: 'the running client to pull b.txt' });
+      const upload = await runUpstream(viaProxy);
+      expect(upload.code, upload.stdout + upload.stderr).toBe(0);
+      expect(upload.stdout).toMatch(/Nothing to send upstream/);
+    });
   });
 
   it('a deletion the killed run made, then E re-creating the file: the pull after the kill cut keeps --update-upstream refused', async () => {

@@ -85,6 +85,7 @@ async function sendFor(service: UpstreamService, request: UpdateUpstreamHandOff,
       print: (line) => peer.send({ operation: 'PRINT', line }),
       signal,
       progress: ticker && new UploadProgress(ticker),
+      runningClient: process.pid,
     });
   };
   // Ctrl-C while it waits behind a pull ends it at once, not once that pull is over.
@@ -97,7 +98,7 @@ async function sendFor(service: UpstreamService, request: UpdateUpstreamHandOff,
   } catch (err) {
     if (!(isZyncError(err) && err.code === 'RESYNC_REQUIRED') || signal.aborted) throw err;
     // The one-shot would say "run zync-client once": this client is that run.
-    log.info(`${err.message.replace(/;.*$/, '')}: pulling first, then sending`);
+    log.info(`${err.message.replace(/[;,].*$/, '')}: pulling first, then sending`);
     await service.turns.nextPullEnd(signal);
     if (signal.aborted) throw stoppedError();
     await once();

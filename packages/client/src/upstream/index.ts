@@ -53,6 +53,11 @@ export interface RunUpstreamOptions {
   signal?: AbortSignal;
   /** Shows the run's progress. */
   progress?: UpstreamObserver | undefined;
+  /**
+   * The pid of the running zync-client this upload was handed to (hand-off-upstream.ts): R's pull
+   * is its own then, and a refusal that asks for one says to wait for it, not to run one.
+   */
+  runningClient?: number | undefined;
 }
 
 /**
@@ -119,10 +124,7 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     const unserved = unservedDirsError(open.hello.dirs, options.names);
     if (unserved) throw unserved;
     if (open.hello.log_id !== logId) {
-      throw new ZyncError(
-        'RESYNC_REQUIRED',
-        "E's change log was recreated since R last synced; run zync-client once to resync, then --update-upstream.",
-      );
+      throw new ZyncError('RESYNC_REQUIRED', `E's change log was recreated since R last synced; ${pullFirst(options.runningClient, 'resync')}.`);
     }
     return open;
   };
@@ -147,7 +149,7 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
       if (store.hasUnfinishedBatch(withRoots.dirs.map((dir) => dir.name))) {
         throw new ZyncError(
           'RESYNC_REQUIRED',
-          'A pull was stopped abruptly (killed) before it recorded what it changed on R, and no pull has finished that since: an upload now would send those changes of E back to E as R\'s edits; run zync-client --once until it ends up to date, then --update-upstream again. Nothing was sent.',
+          `A pull was stopped abruptly (killed) before it recorded what it changed on R, and no pull has finished that since: an upload now would send those changes of E back to E as R's edits; ${pullFirst(options.runningClient, 'finish')}. Nothing was sent.`,
         );
       }
       scanned = await scanAndHash(withRoots);
@@ -159,6 +161,22 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
   } finally {
     await (connection as Connection | null)?.close();
   }
+}
+
+/**
+ * What to do before --update-upstream can run: a pull that ends up to date. A one-shot runs one;
+ * one handed to a running client cannot (that client holds the state): it pulls at its next pass.
+ */
+function pullFirst(runningClient: number | undefined, what: 'finish' | 'resync'): string {
+  if (runningClient === undefined) {
+    return what === 'finish'
+      ? 'run zync-client --once until it ends up to date, then --update-upstream again'
+      : 'run zync-client once to resync, then --update-upstream';
+  }
+  return (
+    `the zync-client running on this state (pid ${runningClient}) ${what === 'finish' ? 'finishes it' : 'resyncs'} at its next pull, ` +
+    'once E is reachable (or at its --interval): run --update-upstream again after that pull, or stop that client and run zync-client --once first'
+  );
 }
 
 /** R's changes since what it received: the scan of its roots, then the hashing of the suspects. */
