@@ -198,6 +198,29 @@ describe('zync-client killed mid-batch, then its next pull cut before it reached
     });
   });
 
+  it('a note no pull can record (its path not in the log after R\'s position) does not keep the refusal once a pull ends up to date', async () => {
+    await start();
+    // As a killed run may leave it beside a note an ordinary pass never drops (an entry skipped
+    // for good, a file E could not serve): the mark of a stopped batch and a note for a path the
+    // rest of E's log does not name.
+    const seeded = new Database(setup.db, { fileMustExist: true });
+    try {
+      seeded.prepare("INSERT INTO meta (key, value) VALUES ('batch_open', '[\"docs\"]') ON CONFLICT (key) DO UPDATE SET value = excluded.value").run();
+      seeded.prepare("INSERT INTO placements (base_dir, path, checksum, mode) VALUES ('docs', 'gone.txt', ?, 420)").run('0'.repeat(64));
+    } finally {
+      seeded.close();
+    }
+    const refused = await runUpstream(setup);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(13);
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(notes('gone.txt'), 'the note is still there').toBe(1);
+    await writeFile(path.join(r, 'mine.txt'), "R's own file\n");
+    const upload = await runUpstream(setup);
+    expect(upload.code, upload.stdout + upload.stderr).toBe(0);
+    expect(upload.stdout).toMatch(/Staged 1 change upstream/);
+  });
+
   it('a deletion the killed run made, then E re-creating the file: the pull after the kill cut keeps --update-upstream refused', async () => {
     const FILES = 3000;
     await start(async (root) => {
