@@ -302,6 +302,35 @@ describe('applyBatch', () => {
     expect(result.stats.deleted).toBe(1);
   });
 
+  // A FUSE root (bindfs, exfat-fuse, ntfs-3g) shows for up to a second after zync placed a file
+  // the ctime its kernel set at the link, then the backing file system's: the plan's stat and the
+  // last-moment one differ by the ctime alone, both within the bound recorded after zync's write.
+  // Stood in for by a chmod to the same bits while the batch runs, with the record's bound after it.
+  it.each([
+    { name: 'E modified it, the ctime moved within the bound recorded after R\'s write: replaced', op: 'modify', within: true, copies: [] },
+    { name: 'E deleted it, the ctime moved within the bound: deleted', op: 'delete', within: true, copies: [] },
+    { name: 'E modified it, the ctime moved past the bound (a change on R since): kept as a copy', op: 'modify', within: false, copies: ['a.zync-conflict-20261122-184700-R.txt'] },
+    { name: 'E deleted it, the ctime moved past the bound: kept as a copy', op: 'delete', within: false, copies: ['a.zync-conflict-20261122-184700-R.txt'] },
+  ] as const)('last-moment checks: $name', async ({ op, within, copies }) => {
+    const root = makeRoot();
+    const target = path.join(root, 'a.txt');
+    const records = await recordsFor(root, { 'a.txt': 'received\n' });
+    const planned = (await stat(target)).ctimeMs;
+    records.map.set('a.txt', { ...records.map.get('a.txt')!, local_ctime_max: within ? Date.now() + 60_000 : planned });
+    // E's new a.txt, or a file E added that is fetched before the deletions run.
+    const { connection } = scriptedConnection({ 'a.txt': "E's new\n", 'b.txt': 'from E\n' }, async () => {
+      await chmod(target, 0o644);
+      expect((await stat(target)).ctimeMs).toBeGreaterThan(planned);
+    });
+    const entries = op === 'modify' ? [fileEntry(5, 'a.txt', "E's new\n")] : [fileEntry(5, 'b.txt', 'from E\n', 'add'), fileEntry(6, 'a.txt', '', 'delete')];
+    const result = await applyBatch(entries, options(root, connection, records));
+    expect(result.failed).toEqual([]);
+    expect(result.conflicts.map((c) => c.copy)).toEqual(copies);
+    const left = (op === 'modify' ? ['a.txt'] : ['b.txt']).concat(copies);
+    expect(await names(root)).toEqual(left.sort());
+    if (op === 'modify') expect(await readFile(target, 'utf8')).toBe("E's new\n");
+  });
+
   it.each([
     { name: 'streamed (GET_FILE)', bad: (seq: number) => streamedEntry(seq, 'bad.txt', 'whatever') },
     { name: 'batched (GET_FILES)', bad: (seq: number) => fileEntry(seq, 'bad.txt', 'whatever', 'add') },

@@ -458,6 +458,11 @@ async function applyRound(
     }
   }
 
+  // The ctime bound each file's record holds (after R's own write), for the last-moment checks:
+  // a ctime that moved within it is that write seen late, not R's edit (sameLocalState).
+  const ctimeBounds = new Map(inputs.flatMap(({ entry, recorded }) => (recorded?.kind === 'file' && recorded.local_ctime_max != null ? [[entryKeyString(entry), recorded.local_ctime_max] as const] : [])));
+  const boundOf = (entry: EntryKey): number | undefined => ctimeBounds.get(entryKeyString(entry));
+
   // Content R already holds intact under another path: a rename on E becomes a local copy.
   const sources = new Map<string, EntryKey>();
   const wanted = inputs
@@ -514,7 +519,7 @@ async function applyRound(
   const guard = async (entry: ChangeEntry, abs: string, expected: LocalState, keepCopy: boolean, reason: string) => {
     const current = lstatState(abs);
     if (current.kind === 'absent') return;
-    if (keepCopy || !sameLocalState(current, expected)) {
+    if (keepCopy || !sameLocalState(current, expected, boundOf(entry))) {
       if (current.kind === 'dir') throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} became a directory on R meanwhile.`);
       const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
       conflict(entry, copy, reason);
@@ -522,9 +527,10 @@ async function applyRound(
   };
 
   /**
-   * Copy sources whose ctime our own read moved (a FUSE file system storing atime by utimens,
-   * bindfs): from, to. A source E deleted (a rename on E) is deleted after the copy, and would
-   * otherwise look edited by then, and be kept as a conflict copy.
+   * Copy sources whose ctime our own read moved (on a FUSE root, bindfs, a read makes the kernel
+   * fetch the attributes afresh, with the backing file system's ctime): from, to. A source E
+   * deleted (a rename on E) is deleted after the copy, and would otherwise look edited by then,
+   * and be kept as a conflict copy.
    */
   const movedByOurRead = new Map<string, { from: number; to: number }>();
   /** After reading a copy source: `before`, its state just before the read. */
@@ -535,8 +541,8 @@ async function applyRound(
     }
   };
   /** sameLocalState, where the plan's state saw the file before a copy of ours read it. */
-  const sameButOurRead = (abs: string, current: LocalState, planned: LocalState): boolean => {
-    if (sameLocalState(current, planned)) return true;
+  const sameButOurRead = (entry: EntryKey, abs: string, current: LocalState, planned: LocalState): boolean => {
+    if (sameLocalState(current, planned, boundOf(entry))) return true;
     const moved = movedByOurRead.get(abs);
     return moved !== undefined && planned.kind === 'file' && planned.ctime === moved.from && sameLocalState(current, { ...planned, ctime: moved.to });
   };
@@ -782,7 +788,7 @@ async function applyRound(
         case 'mkdir': {
           const current = lstatState(abs);
           if (current.kind !== 'absent' && current.kind !== 'dir') {
-            if (action.moveAside === 'remove' && sameLocalState(current, action.local)) {
+            if (action.moveAside === 'remove' && sameLocalState(current, action.local, boundOf(entry))) {
               await unlink(abs);
               tree.touch(abs);
             } else {
@@ -799,7 +805,7 @@ async function applyRound(
         }
         case 'set-attributes': {
           const current = lstatState(abs);
-          if (!sameLocalState(current, action.local)) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on R meanwhile.`);
+          if (!sameLocalState(current, action.local, boundOf(entry))) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on R meanwhile.`);
           await chmod(abs, action.keepBits ?? entry.mode & 0o7777).catch(keepsNoModes);
           await utimes(abs, toFileTime(entry.mtime), toFileTime(entry.mtime));
           const handle = await open(abs, 'r');
@@ -830,7 +836,7 @@ async function applyRound(
             let localMode = action.receivedBits === true && action.local.kind === 'file' ? action.local.mode & 0o7777 : undefined;
             if (action.bits !== undefined) {
               // E's chmod on R's content edit. The recorded stat stays: R's edit is found by its hash.
-              localMode = await chmodInPlace(abs, action.local, action.bits, `${entry.base_dir}/${entry.path}`);
+              localMode = await chmodInPlace(abs, action.local, boundOf(entry), action.bits, `${entry.base_dir}/${entry.path}`);
               modeReplaced(entry, action.replacedBits);
             }
             const eBits = localMode === undefined ? {} : { mode: entry.mode, local_mode: localMode };
@@ -854,7 +860,7 @@ async function applyRound(
             if (action.local.kind === 'file') logger.info(`E applied R's staged deletion of ${where}; the file R has there since stays and ${next}`);
           } else {
             // E's chmod, on R's later content: R made none since it staged the edit.
-            if (action.bits !== undefined) await chmodInPlace(abs, action.local, action.bits, where);
+            if (action.bits !== undefined) await chmodInPlace(abs, action.local, boundOf(entry), action.bits, where);
             // No local stat: R's file is not E's content, so the next look hashes it and finds R's edit.
             record(entry, { kind: 'absent' });
             logger.info(
@@ -879,7 +885,7 @@ async function applyRound(
           await discardPartials(entry.base_dir, entry.path);
           const current = lstatState(abs);
           if (current.kind === 'file') {
-            const same = sameButOurRead(abs, current, action.local);
+            const same = sameButOurRead(entry, abs, current, action.local);
             // R's chmod carried to E's new name only if that file arrived: else the copy keeps it.
             const carried = action.carriedTo !== undefined && !unapplied.has(action.carriedTo);
             if (action.keepCopy || !same || (action.carriedTo !== undefined && !carried)) {
@@ -1165,11 +1171,12 @@ async function applyRound(
 }
 
 /**
- * Gives R's file at abs other permission bits, durably, unless it changed since the plan saw it.
+ * Gives R's file at abs other permission bits, durably, unless it changed since the plan saw it
+ * (`ctimeBound`: its record's, see sameLocalState).
  * Returns the bits it has then (a root without Unix modes keeps its own).
  */
-async function chmodInPlace(abs: string, expected: LocalState, bits: number, where: string): Promise<number> {
-  if (!sameLocalState(lstatState(abs), expected)) throw new ZyncError('FILE_CHANGED', `${where} changed on R meanwhile.`);
+async function chmodInPlace(abs: string, expected: LocalState, ctimeBound: number | undefined, bits: number, where: string): Promise<number> {
+  if (!sameLocalState(lstatState(abs), expected, ctimeBound)) throw new ZyncError('FILE_CHANGED', `${where} changed on R meanwhile.`);
   await chmod(abs, bits).catch(keepsNoModes);
   const handle = await open(abs, 'r');
   try {

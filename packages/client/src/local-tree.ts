@@ -23,6 +23,7 @@ import {
   type DirSpec,
 } from '@zync/common';
 import { MADE_DIR_MODE, OWNER_RWX, openedMode } from './core/dir-modes.js';
+import { ctimesAgree } from './core/local-edits.js';
 import type { EntryKey, LocalState, OpenedDir } from './core/types.js';
 import { makeDurable } from './durability.js';
 
@@ -396,7 +397,8 @@ export async function withChecksum(abs: string, state: LocalState): Promise<Loca
   if (state.kind !== 'file') return state;
   try {
     const { checksum } = await hashFile(abs);
-    // The read itself may move the ctime (a FUSE file system storing atime by utimens, bindfs):
+    // The read itself may move the ctime a stat shows (on a FUSE root, bindfs, it makes the kernel
+    // fetch the attributes afresh: the backing file system's ctime replaces the one it cached):
     // the last-moment checks compare with the state after it, where the file is otherwise as it
     // was; else such a file would look edited by the time it is replaced or deleted.
     const after = lstatState(abs);
@@ -417,12 +419,13 @@ export async function withChecksum(abs: string, state: LocalState): Promise<Loca
  * counts where both have one: a rewrite of the same length whose mtime was put back (`touch -r`,
  * `cp -p`, rsync -t) keeps size, mtime and inode, never the ctime. A chmod on R moves it too, so
  * the last-moment checks take that for an edit and keep a copy: a needless copy, never a loss.
+ * `ctimeBound`: the bound recorded after R's own write of the file, where the plan's state was
+ * vouched for by it (core/local-edits.ts, ctimesAgree).
  */
-export function sameLocalState(a: LocalState, b: LocalState): boolean {
+export function sameLocalState(a: LocalState, b: LocalState, ctimeBound?: number | null): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind !== 'file' || b.kind !== 'file') return true;
-  const ctimeSame = a.ctime === undefined || b.ctime === undefined || a.ctime === b.ctime;
-  return a.size === b.size && a.mtime === b.mtime && a.ino === b.ino && ctimeSame;
+  return a.size === b.size && a.mtime === b.mtime && a.ino === b.ino && ctimesAgree(a.ctime, b.ctime, ctimeBound);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adoptPlacement, classifyLocalEdit, knownLocalChecksum, needsLocalHash, placementBaseBits, type LocalEditState } from './local-edits.js';
+import { adoptPlacement, classifyLocalEdit, ctimesAgree, knownLocalChecksum, needsLocalHash, placementBaseBits, type LocalEditState } from './local-edits.js';
 import type { LocalState, RecordedEntry } from './types.js';
 
 const A = 'a'.repeat(64);
@@ -45,6 +45,20 @@ describe('classifyLocalEdit', () => {
     ['stat as recorded, no bound recorded (before it was kept)', rec(), file({ ctime: 9000 }), 'unchanged'],
   ])('%s', (_name, recorded, local, expected) => {
     expect(classifyLocalEdit(recorded, local)).toBe(expected);
+  });
+});
+
+describe('ctimesAgree', () => {
+  it.each<[string, number | undefined, number | undefined, number | null | undefined, boolean]>([
+    ['the same ctime', 4000, 4000, null, true],
+    ['one side unknown', 4000, undefined, null, true],
+    ['moved, no bound known', 4000, 4001, undefined, false],
+    ["moved, both within the bound (R's write seen late through a FUSE root's cache)", 4000, 4001, 5000, true],
+    ['moved, both on the bound', 5000, 5000.5, 5000.5, true],
+    ['moved past the bound (a write since)', 4000, 5001, 5000, false],
+    ['the plan saw one past the bound already: it must not move', 5001, 5002, 5000, false],
+  ])('%s', (_name, planned, current, bound, expected) => {
+    expect(ctimesAgree(planned, current, bound)).toBe(expected);
   });
 });
 

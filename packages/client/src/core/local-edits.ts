@@ -32,6 +32,20 @@ export function ctimeMovedPast(bound: number | null | undefined, ctime: number |
   return bound !== null && bound !== undefined && ctime !== undefined && ctime > bound;
 }
 
+/**
+ * Whether two stats of one file, the plan's and a last-moment one, agree on its ctime. Two ctimes
+ * both within the bound recorded after R's own write of the file agree: no write since could give
+ * one (every later write moves it past the bound), so they are that write as seen at two moments.
+ * A FUSE root (bindfs, exfat-fuse, ntfs-3g) shows for up to a second after zync placed a file the
+ * ctime its kernel set at the link, then, once its attribute cache lapses or a read refreshes it,
+ * the backing file system's. Without a bound, or past it, only the same ctime agrees; unknown on
+ * either side: agrees.
+ */
+export function ctimesAgree(planned: number | undefined, current: number | undefined, bound: number | null | undefined): boolean {
+  if (planned === undefined || current === undefined || planned === current) return true;
+  return bound !== null && bound !== undefined && !ctimeMovedPast(bound, planned) && !ctimeMovedPast(bound, current);
+}
+
 export function classifyLocalEdit(recorded: Recorded | null | undefined, local: LocalState): LocalEditState {
   if (local.kind === 'absent') return 'absent';
   if (!recorded) return 'untracked';
