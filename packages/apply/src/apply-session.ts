@@ -46,6 +46,7 @@ import {
   type CurrentEntry,
   type CurrentFile,
   type DaemonStore,
+  type RVersion,
   type StagedEntry,
   type StagingStore,
 } from '@zync/daemon';
@@ -395,9 +396,28 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     }
   }
   const turn = ctx.writeTurn ?? { take: async () => true, give: () => undefined };
+  /** R's other sessions' versions of the entries' paths (superseded, or R's own content on E). */
+  let rVersions = new Map<string, RVersion[]>();
+  let held = false;
+  /**
+   * Takes the write turn. Whenever it was given up meanwhile, R's other sessions are read again:
+   * another run may have applied R's later session, whose content on E must not pass for an edit
+   * of E's (nor be replaced by this older session's).
+   */
+  const takeTurn = async (): Promise<boolean> => {
+    if (held) return true;
+    if (!(await turn.take())) return false;
+    held = true;
+    rVersions = rVersionsByPath(ctx.staging.otherRVersions(stagingId));
+    return true;
+  };
+  const giveTurn = () => {
+    turn.give();
+    held = false;
+  };
   // In turn: another run's temp file beside the same target is never taken for a leftover.
-  const leftovers = (await turn.take()) ? (await removeTempFilesFor(unfinished)) + (await removeTempFilesBelow(backupDir)) : 0;
-  turn.give(); // E's files and the staged content are read next, not written
+  const leftovers = (await takeTurn()) ? (await removeTempFilesFor(unfinished)) + (await removeTempFilesBelow(backupDir)) : 0;
+  giveTurn(); // E's files and the staged content are read next, not written
   if (leftovers > 0) ctx.print(`Removed ${leftovers} temp file(s) left by an interrupted apply of ${stagingId}.`);
 
   // Where E's log stands before E's files are looked at: R takes E's entries up to it as older
@@ -406,8 +426,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   // Look at everything first: without someone to ask, a conflict refuses the whole session
   // before anything changes.
   const states = await readCurrentStates(entries, rootOf, ctx.stop);
-  // Read again when an entry changed meanwhile: another run may have applied R's later session.
-  let rVersions = rVersionsByPath(ctx.staging.otherRVersions(stagingId));
+  if (!held) rVersions = rVersionsByPath(ctx.staging.otherRVersions(stagingId));
   const plan = planApply(entries, new Map([...states].map(([k, v]) => [k, eCurrentOf(v)])), { force: ctx.force, rVersions });
   // Stopped while E was looked at: the plan is partial, and the run below stops before its
   // first entry without refusing on it.
@@ -438,6 +457,8 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   const notes: string[] = [];
   let backedUp = false;
   let conflictNo = 0;
+  /** The conflicts planned, plus those that arose at a prompt (E changed a file meanwhile): "Conflict N of M" never has N > M. */
+  let conflictsTotal = plan.conflicts;
   let remaining = plan.items.length;
   /** Directories of R's where E's version was kept, by this run or an earlier one (entryKeys). */
   const keptDirs = new Set(plan.kept_dirs);
@@ -890,11 +911,12 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   };
 
   /** Resolves one entry; returns false when the person chose to quit. */
-  const resolveEntry = async (entry: StagedEntry): Promise<boolean> => {
+  const resolveEntry = async (planned: PlannedEntry): Promise<boolean> => {
+    const entry = planned.entry;
     const what = inertLine(`${entry.base_dir}/${entry.path}`); // printed, asked about, put in errors
     let counted = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (!(await turn.take())) return false; // stopped while another run wrote
+      if (!(await takeTurn())) return false; // stopped while another run wrote
       // Below a directory where E's version was kept nothing is looked at: it is skipped.
       const look = keptAbove(entry, keptDirs) === null ? await lookAt(rootOf(entry.base_dir), entry) : null;
       const current = look?.current ?? null;
@@ -907,13 +929,16 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
             `E's ${what} changed during the apply and now conflicts; the entries before it were applied — run ${applyCommand(ctx.db, 'apply', stagingId)} again.`,
           );
         }
-        if (!counted) conflictNo++;
+        if (!counted) {
+          conflictNo++;
+          if (!planned.conflict) conflictsTotal++;
+        }
         counted = true;
         let showDiff = true;
         while (step === null) {
           if (showDiff) {
             ctx.print('');
-            ctx.print(ctx.chalk.bold.yellow(`Conflict ${conflictNo} of ${plan.conflicts}: ${what} — ${conflictHeadline(entry, item.e_checksum, item.e_mode, item.blocked)}`));
+            ctx.print(ctx.chalk.bold.yellow(`Conflict ${conflictNo} of ${conflictsTotal}: ${what} — ${conflictHeadline(entry, item.e_checksum, item.e_mode, item.blocked)}`));
             ctx.print(
               item.blocked
                 ? describeBlocked(item.blocked)
@@ -924,14 +949,14 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
           }
           // No one waits on a person: other runs write meanwhile, and execute() checks that E's
           // file is still what was looked at (ChangedMeanwhile: looked at and asked again).
-          turn.give();
+          giveTurn();
           const answer = await ctx.ask({
             what,
             decisions: decisionsFor(entry, item.e_checksum, item.e_dir_empty, item.blocked),
             labels: decisionLabels(entry, item.e_checksum, { dirEmpty: item.e_dir_empty, below: pendingBelow(entries, entry), blocked: item.blocked }),
           });
           if (answer === 'quit') return false;
-          if (!(await turn.take())) return false;
+          if (!(await takeTurn())) return false;
           if (answer === 'diff') {
             showDiff = true;
             continue;
@@ -948,7 +973,6 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
       } catch (err) {
         if (!(err instanceof ChangedMeanwhile)) throw describeFailure(err, what, stagingId, ctx.db);
         ctx.print(`E's ${what} changed while it was being applied; looking at it again.`);
-        rVersions = rVersionsByPath(ctx.staging.otherRVersions(stagingId));
       }
     }
     throw new ZyncError('FILE_CHANGED', `E's ${what} keeps changing; nothing was written for it — run ${applyCommand(ctx.db, 'apply', stagingId)} again once it is quiet.`);
@@ -956,13 +980,13 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
 
   let finished = true;
   for (const item of plan.items) {
-    if (ctx.stop?.aborted || !(await resolveEntry(item.entry))) {
+    if (ctx.stop?.aborted || !(await resolveEntry(item))) {
       finished = false;
       break;
     }
   }
   for (const [kept, n] of skippedBelow) notes.push(skippedNote(kept, n));
-  if (finished && !(await turn.take())) finished = false;
+  if (finished && !(await takeTurn())) finished = false;
   if (finished) await finishDirModes();
   if (finished) {
     const kept = await keptFiles();
