@@ -1,12 +1,13 @@
 // Another session applied while a run of zync-apply is under way: at a person's prompt, or while a
 // run with no one to ask hashes its staged content. R's later session that went in meanwhile is
 // never replaced by its older one (the rule two-sessions.test.ts holds for runs one after the
-// other).
+// other), and a run with no one to ask ends whole or refused with nothing changed — never half
+// applied because another run went in between its look at E and its writes.
 import { readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exists, sameTree, spawnCli, waitFor, writeRandomFile, type SpawnedCli } from '../helpers/index.js';
-import { conflictCopies, runClientOnce, syncedPair, waitForDaemonToSee } from '../client/support.js';
+import { exists, sameTree, spawnCli, tempDir, waitFor, writeRandomFile, type SpawnedCli } from '../helpers/index.js';
+import { conflictCopies, runClientOnce, syncedPair, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { KEY, runApply, runInPty, runUpstream, stagingIdFrom } from './support.js';
 
 const MiB = 1024 * 1024;
@@ -152,6 +153,38 @@ describe("zync-apply: another session applied while a run is under way", () => {
       expect(runCode, run.stderr()).toBe(0);
       expect(otherCode, other.stderr()).toBe(0);
       expect(await readFile(path.join(pair.e, 'p.txt'), 'utf8')).toBe('R v2\n');
+    } finally {
+      await pair.daemon.stop();
+    }
+  });
+
+  it("--non-interactive without --force ends whole or refused, never half applied, when another R's session goes in", async () => {
+    const pair = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'p.txt'), 'base\n');
+    });
+    const r2 = tempDir('zync-r2-');
+    const setup2: ClientSetup = { daemon: pair.daemon, dirs: { docs: r2 }, db: path.join(tempDir('zync-r2state-'), 'sync_client.db') };
+    try {
+      expect((await runClientOnce(setup2)).code).toBe(0);
+      await writeRandomFile(path.join(pair.r, 'a-big.bin'), 32 * MiB); // applied before p.txt
+      await writeFile(path.join(pair.r, 'p.txt'), 'from R1\n');
+      const a = await runUpstream(pair.setup);
+      expect(a.code, a.stderr).toBe(0);
+      await writeFile(path.join(r2, 'p.txt'), 'from R2\n');
+      const b = await runUpstream(setup2);
+      expect(b.code, b.stderr).toBe(0);
+      const idA = stagingIdFrom(a.stdout);
+      const idB = stagingIdFrom(b.stdout);
+
+      const { run, runCode, other, otherCode } = await holdWhileHashing(pair, idA, ['--non-interactive'], () =>
+        spawnCli('apply', ['--db', pair.daemon.db, 'apply', idB, '--non-interactive']),
+      );
+      // A looked at E before B went in: A goes in whole, and B, now in conflict with it, changes nothing.
+      expect(runCode, run.stderr()).toBe(0);
+      expect(await exists(path.join(pair.e, 'a-big.bin'))).toBe(true);
+      expect(await readFile(path.join(pair.e, 'p.txt'), 'utf8')).toBe('from R1\n');
+      expect(otherCode).toBe(6);
+      expect(other.stderr()).toContain(`Session ${idB} has 1 conflict (first: docs/p.txt); nothing was changed`);
     } finally {
       await pair.daemon.stop();
     }

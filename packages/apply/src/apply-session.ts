@@ -100,6 +100,7 @@ export interface ApplyContext {
    * Taken before anything is written into E's tree or the change log, given back while a prompt
    * waits for the person (write-turn.ts): another session may be applied meanwhile. What was
    * looked at before the prompt is checked again before it is written over (ChangedMeanwhile).
+   * With no one to ask (`ask` null) it is held from the first look at E to the end.
    * Absent: this run is the only writer.
    */
   writeTurn?: { take(): Promise<boolean>; give(): void };
@@ -417,7 +418,10 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
   };
   // In turn: another run's temp file beside the same target is never taken for a leftover.
   const leftovers = (await takeTurn()) ? (await removeTempFilesFor(unfinished)) + (await removeTempFilesBelow(backupDir)) : 0;
-  giveTurn(); // E's files and the staged content are read next, not written
+  // With no one to ask, the turn is kept to the end: the look below, on which a conflict refuses
+  // the whole session, then holds until the last entry is written (no other session goes in
+  // between). A person's run gives it up while E and the staged content are read, not written.
+  if (ctx.ask) giveTurn();
   if (leftovers > 0) ctx.print(`Removed ${leftovers} temp file(s) left by an interrupted apply of ${stagingId}.`);
 
   // Where E's log stands before E's files are looked at: R takes E's entries up to it as older

@@ -1,5 +1,6 @@
 // Whose turn it is to write into E's tree and the change log: one zync-apply at a time, but only
-// while it writes, not while its user reads a diff at a prompt or answers discard's question. The
+// while it writes, not while its user reads a diff at a prompt or answers discard's question (a
+// run with no one to ask holds it from its look at E on: its session goes in whole or not). The
 // turn is a lock file beside the database (`DB.apply.lock`, the name older zync-apply held for a
 // whole run, so one of those still excludes this one); a run that finds it taken waits, saying
 // once whom it waits for, and gives up when stopped (Ctrl-C). Each session is guarded by a lock
