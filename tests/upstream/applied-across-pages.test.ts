@@ -97,3 +97,61 @@ describe('upstream: a session applied a page of changes after E’s own change t
     expect(upstream.stdout).not.toContain('next pull');
   }, 240_000);
 });
+
+// The same, where an earlier run of the apply changed nothing (the person quit at its first
+// prompt) before E changed the file: where the log stood is noted at the run that applies, not
+// kept from that first run, or E's change would pass for one made after the apply began and R
+// would keep its edit E took as a conflict copy.
+describe('upstream: a session applied after an earlier run of the apply that changed nothing', () => {
+  it('R takes the edit E took, with no conflict copy', async () => {
+    const { e, r, daemon, setup } = await syncedPair(async (e) => {
+      await writeFile(path.join(e, 'a-first.txt'), 'first base\n');
+      await writeFile(path.join(e, 'taken.txt'), 'taken base\n');
+    });
+    try {
+      await writeFile(path.join(e, 'a-first.txt'), 'first from E\n'); // a conflict, asked first
+      await writeFile(path.join(r, 'a-first.txt'), 'first from R\n');
+      await writeFile(path.join(r, 'taken.txt'), 'taken from R\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+      const staged = await runUpstream(setup);
+      expect(staged.code, staged.stderr).toBe(0);
+      const id = stagingIdFrom(staged.stdout);
+
+      const look = runInPty('apply', ['--db', daemon.db, 'apply', id]);
+      try {
+        await look.waitForText('what should E keep?');
+        look.type(`q${KEY.enter}`);
+        expect(await look.exited).toBe(9);
+      } finally {
+        look.kill();
+      }
+
+      await writeFile(path.join(e, 'taken.txt'), 'taken from E\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+      await writeTree(path.join(e, 'many'), 5100, 100);
+      await waitForDaemonToSee(daemon, 'docs', e, 120_000);
+
+      const term = runInPty('apply', ['--db', daemon.db, 'apply', id]);
+      try {
+        let at = 0;
+        for (let n = 1; n <= 2; n++) {
+          at = await term.waitForText(`Conflict ${n} of 2: docs/`, at);
+          const taken = term.output().slice(at).startsWith('taken.txt');
+          at = await term.waitForText('what should E keep?', at);
+          term.type(`${taken ? 'u' : 'e'}${KEY.enter}`);
+        }
+        await term.waitForText('Applied session', at);
+        expect(await term.exited).toBe(0);
+      } finally {
+        term.kill();
+      }
+
+      const pulled = await runClientOnce(setup);
+      expect(pulled.code, pulled.stderr).toBe(0);
+      expect(await readFile(path.join(r, 'taken.txt'), 'utf8')).toBe('taken from R\n');
+      expect((await conflictCopies(r)).filter((c) => c.startsWith('taken.'))).toEqual([]);
+    } finally {
+      await daemon.stop();
+    }
+  }, 240_000);
+});

@@ -426,7 +426,8 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
 
   // Where E's log stands before E's files are looked at: R takes E's entries up to it as older
   // than E's decision on its edits (UPSTREAM_STATUS's applied_from), and waits for the later ones.
-  ctx.staging.transaction(() => ctx.staging.noteApplyStart(stagingId, ctx.daemon.lastSequence()));
+  // Not for a run stopped already (Ctrl-C while it waited for the turn): it looks at nothing.
+  if (!ctx.stop?.aborted) ctx.staging.transaction(() => ctx.staging.noteApplyStart(stagingId, ctx.daemon.lastSequence()));
   // Look at everything first: without someone to ask, a conflict refuses the whole session
   // before anything changes.
   const states = await readCurrentStates(entries, rootOf, ctx.stop);

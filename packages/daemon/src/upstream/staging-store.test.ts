@@ -95,15 +95,17 @@ describe('StagingStore.sessionsOfClient', () => {
 });
 
 describe('StagingStore.noteApplyStart', () => {
-  it('notes where the log stood when an apply first began, once, and not for a session an older apply touched already', () => {
+  it('notes where the log stood when the run that first touched an entry began, and not for a session an older apply touched already', () => {
     const s = openStaging();
-    stage(s, 'S1');
+    stage(s, 'S1', 'r1', ['a', 'b']);
     stage(s, 'S2');
-    s.noteApplyStart('S1', 10);
-    s.noteApplyStart('S1', 20); // a second run keeps the first's
+    s.noteApplyStart('S1', 10); // a run that changed nothing (quit at its first prompt)
+    s.noteApplyStart('S1', 20); // the next run applies an entry ...
+    s.markEntryApplying('S1', 'd', 'a', null);
+    s.noteApplyStart('S1', 30); // ... and a third one keeps its start
     s.markEntryApplied('S2', 'd', 'a', { resolution: 'upstream', backup: null, copy_path: null, now: 3 });
-    s.noteApplyStart('S2', 30);
-    expect(s.getSession('S1')?.applied_from).toBe(10);
+    s.noteApplyStart('S2', 40);
+    expect(s.getSession('S1')?.applied_from).toBe(20);
     expect(s.getSession('S2')?.applied_from).toBeNull();
   });
 });

@@ -158,14 +158,16 @@ export class StagingStore {
   }
 
   /**
-   * Notes where E's log stands as an apply begins, before it looks at E's files: once, and only
-   * while no entry has been touched (a run of an older zync-apply may have written some already,
-   * and E's entries since would pass for ones that predate the apply).
+   * Notes where E's log stands as an apply begins, before it looks at E's files: at each run
+   * until one touches an entry, so that it is the start of the run that first did (one that
+   * changed nothing, quit at its first prompt, leaves it to the next). Not once an entry has been
+   * touched: by this run or an earlier one, or by a run of an older zync-apply that noted none,
+   * E's entries since would pass for ones that predate the apply.
    */
   noteApplyStart(stagingId: string, sequence: number): void {
     this.db
       .prepare(
-        `UPDATE staging_sessions SET applied_from = ? WHERE staging_id = ? AND status = 'complete' AND applied_from IS NULL
+        `UPDATE staging_sessions SET applied_from = ? WHERE staging_id = ? AND status = 'complete'
            AND NOT EXISTS (SELECT 1 FROM staging_entries WHERE staging_id = ? AND apply_state != 'pending')`,
       )
       .run(sequence, stagingId, stagingId);
