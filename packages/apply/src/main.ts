@@ -10,7 +10,7 @@ import * as nodePath from 'node:path';
 import chalk from 'chalk';
 import { hideBin } from 'yargs/helpers';
 import { acquireProcessLock, checkDatabaseAccess, checkDirRoots, expandHome, failAndExit, failWithUsage, helpWidth, homePathOption, ignoreClosedStdout, isZyncError, loadYargs, parseDirSpecs, refuseRepeatedOptions, usageError, versionLine, ZyncError, type DirSpec, type ProcessLock } from '@zync/common';
-import { DaemonStore, StagingStore } from '@zync/daemon';
+import { applyDiskFullError, DaemonStore, StagingStore } from '@zync/daemon';
 import { entryKey, keptDirsOf, noSuchSession, pendingRDirsOf, planEntry, rVersionsByPath } from './apply-plan.js';
 import { applySession, checkRootsAvailable, eCurrentOf, readCurrentStates, rootResolver } from './apply-session.js';
 import { reconcileDirs } from './dirs.js';
@@ -46,7 +46,12 @@ function openDb(given: string | undefined): Opened {
   // Before SQLite makes its files beside the database (even list writes): as another user than
   // its owner (root aside), or through a second hard link, that would break the daemon.
   checkDatabaseAccess(dbPath);
-  const daemon = DaemonStore.open(dbPath);
+  let daemon: DaemonStore;
+  try {
+    daemon = DaemonStore.open(dbPath);
+  } catch (err) {
+    throw applyDiskFullError(err, `open the daemon's state database ${dbPath}, so it changed nothing`, dbPath) ?? err;
+  }
   const owner = statSync(dbPath);
   const stateOwner = process.geteuid?.() === 0 && owner.uid !== 0 ? { uid: owner.uid, gid: owner.gid } : null;
   return { daemon, staging: new StagingStore(daemon.db), stateDir: nodePath.dirname(dbPath), stateOwner, given: given ?? null };
@@ -248,6 +253,11 @@ async function main(): Promise<void> {
         return failWithUsage({ program: PROGRAM, args, commands: COMMANDS })(message, err);
       })
       .parseAsync();
+  } catch (err) {
+    // SQLite's "database or disk is full" from a write outside an entry (where the apply began,
+    // the session's completion): DISK_FULL, exit code 7, as at the open.
+    const db = (opened as Opened | null)?.daemon.path;
+    throw (db !== undefined && !isZyncError(err) && applyDiskFullError(err, `write the daemon's state database ${db}`, db)) || err;
   } finally {
     (opened as Opened | null)?.daemon.close();
   }

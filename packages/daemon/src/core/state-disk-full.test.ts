@@ -1,6 +1,6 @@
 import { ZyncError } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { isDiskFull, stagingDiskFullError, stateDiskFullError } from './state-disk-full.js';
+import { applyDiskFullError, isDiskFull, stagingDiskFullError, stateDiskFullError } from './state-disk-full.js';
 
 const withCode = (code: string) => Object.assign(new Error('x'), { code });
 
@@ -46,5 +46,18 @@ describe('stagingDiskFullError', () => {
     expect(err.message).toBe(
       "E's disk is full: the daemon cannot stage docs/a.txt (session s1 was aborted). Free space on the file system that holds /srv/zync/zync-staging (df /srv/zync/zync-staging); then run --update-upstream again.",
     );
+  });
+});
+
+describe('applyDiskFullError', () => {
+  it("words zync-apply's full disk as the daemon's, with zync-apply to run again", () => {
+    const err = applyDiskFullError(withCode('SQLITE_FULL'), "open the daemon's state database /srv/zync/sync.db, so it changed nothing", '/srv/zync/sync.db');
+    expect(err).toMatchObject({ code: 'DISK_FULL' });
+    expect(err!.message).toBe(
+      "E's disk is full: zync-apply cannot open the daemon's state database /srv/zync/sync.db, so it changed nothing. Free space on the file system that holds /srv/zync (df /srv/zync); then run zync-apply again.",
+    );
+  });
+  it('is null for anything else', () => {
+    expect(applyDiskFullError(withCode('SQLITE_CANTOPEN'), 'open it', '/srv/zync/sync.db')).toBeNull();
   });
 });

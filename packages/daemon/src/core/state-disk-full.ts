@@ -18,11 +18,11 @@ export function isDiskFull(err: unknown): boolean {
 }
 
 /**
- * The one sentence for a full disk under E's state directory: what the daemon `cannot` do, the
- * directory `dir` whose file system needs room, and what happens `then`.
+ * The one sentence for a full disk under E's state directory: what the daemon (or `who`) `cannot`
+ * do, the directory `dir` whose file system needs room, and what happens `then`.
  */
-export function eDiskFullSentence(cannot: string, dir: string, then: string): string {
-  return `E's disk is full: the daemon cannot ${cannot}. Free space on the file system that holds ${dir} (df ${dir}); ${then}.`;
+export function eDiskFullSentence(cannot: string, dir: string, then: string, who = 'the daemon'): string {
+  return `E's disk is full: ${who} cannot ${cannot}. Free space on the file system that holds ${dir} (df ${dir}); ${then}.`;
 }
 
 /**
@@ -46,4 +46,14 @@ export function stateDiskFullError(err: unknown, dbPath: string, unrecorded?: st
  */
 export function stagingDiskFullError(cannot: string, stagingRoot: string, cause: unknown): ZyncError {
   return new ZyncError('DISK_FULL', eDiskFullSentence(cannot, stagingRoot, 'then run --update-upstream again'), { cause });
+}
+
+/**
+ * DISK_FULL for zync-apply, which could not `cannot` ("open the daemon's state database …") the
+ * database at dbPath for a full disk; null when err is not a full disk. zync-apply retries
+ * nothing by itself: its user runs it again.
+ */
+export function applyDiskFullError(err: unknown, cannot: string, dbPath: string): ZyncError | null {
+  if (!isDiskFull(err)) return null;
+  return new ZyncError('DISK_FULL', eDiskFullSentence(cannot, nodePath.dirname(dbPath), 'then run zync-apply again', 'zync-apply'), { cause: err });
 }

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { checkDatabaseKind, makePrivateDatabaseFile, ZyncError, type ChangeEntry, type DirSpec, type EntryKind } from '@zync/common';
 import { classifyChange, orderChanges, type ChangeInput, type FileRecord, type ObservedEntry } from '../core/entries.js';
 import { planCompaction, type CompactionCandidate } from '../core/plan-compaction.js';
+import { isDiskFull } from '../core/state-disk-full.js';
 import { databaseFacts, loadMigrations, migrate } from './migrations.js';
 
 interface FileRow {
@@ -196,6 +197,8 @@ export class DaemonStore {
     } catch (err) {
       db?.close();
       if (err instanceof ZyncError) throw err;
+      // No bad argument: the caller names the disk to free (stateDiskFullError, applyDiskFullError).
+      if (isDiskFull(err)) throw new ZyncError('DISK_FULL', `Cannot open database ${dbPath}: the disk is full.`, { cause: err });
       throw new ZyncError('BAD_ARGUMENT', `Cannot open database ${dbPath}: ${(err as Error).message}.`, { cause: err });
     }
   }
