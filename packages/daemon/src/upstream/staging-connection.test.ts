@@ -253,8 +253,9 @@ describe('upstream staging', () => {
 
   it('a full disk aborts the session at once: DISK_FULL, its files gone, nothing appliable', async () => {
     const sent: Sent[] = [];
+    const errors: unknown[][] = [];
     const conn = createStagingConnection(
-      { clientId: 'c', send: (m) => sent.push(m as Sent), pause: () => undefined, resume: () => undefined, log },
+      { clientId: 'c', send: (m) => sent.push(m as Sent), pause: () => undefined, resume: () => undefined, log: { ...log, error: (...args: unknown[]) => void errors.push(args) } as Logger },
       {
         store: staging(),
         stagingRoot: nodePath.join(work, 'state', 'zync-staging'),
@@ -281,7 +282,10 @@ describe('upstream staging', () => {
       Request.parse({ operation: 'UPSTREAM_FILE', id: 2, base_dir: 'docs', path: 'f', checksum: sha256(content), size: 3, base_checksum: null }) as UpstreamRequest,
     );
     conn.handleBinary(2, content);
-    expect(await answer(2)).toMatchObject({ status: 'error', code: 'DISK_FULL' });
+    const answered = await answer(2);
+    expect(answered).toMatchObject({ status: 'error', code: 'DISK_FULL' });
+    // E's log says it in the words R's user reads, not only "upstream session aborted … disk full".
+    expect(errors).toEqual([[{ staging_id: id, code: 'DISK_FULL' }, answered!.error]]);
     expect(staging().getSession(id)).toMatchObject({ status: 'aborted', reason: 'disk full' });
     conn.handleRequest(Request.parse({ operation: 'FINALIZE_UPSTREAM', id: 3 }) as UpstreamRequest);
     expect(await answer(3)).toMatchObject({ status: 'error', code: 'UPSTREAM_STATE' });

@@ -191,12 +191,14 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
    * db refuses the write (a full disk), the abort is recorded again once the files are gone;
    * the session stays in_progress meanwhile — never appliable, and aborted at the next start.
    */
-  const abortSession = (s: LiveSession, reason: string): void => {
+  const abortSession = (s: LiveSession, reason: string, full: ZyncError | null = null): void => {
     if (s.status === 'aborted' || s.status === 'complete') return;
     s.status = 'aborted';
     s.reason = reason;
     const recorded = recordAbort(s, reason);
-    ctx.log.warn({ staging_id: s.staging_id, reason }, 'upstream session aborted');
+    // A full disk: E's log says what R's user is told (DISK_FULL, the file system to free), once a session.
+    if (full) ctx.log.error({ staging_id: s.staging_id, code: full.code }, full.message);
+    else ctx.log.warn({ staging_id: s.staging_id, reason }, 'upstream session aborted');
     for (const up of s.uploads) up.error ??= sessionGone(s);
     // Uploads still waiting for bytes are settled now (their temp files go); the rest of their
     // bytes, if any arrive, are dropped.
@@ -241,9 +243,9 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
         if (!closed) ctx.send(ok);
       },
       (err: unknown) => {
-        const full = isDiskFull(err);
-        abortSession(s, full ? 'disk full' : 'staging directory not writable');
-        sendError(id, full ? diskFullError(`open staging session ${stagingId}`, err) : err);
+        const full = isDiskFull(err) ? diskFullError(`open staging session ${stagingId}`, err) : null;
+        abortSession(s, full ? 'disk full' : 'staging directory not writable', full);
+        sendError(id, full ?? err);
       },
     );
     track(opened);
@@ -294,9 +296,10 @@ export function createStagingConnection(ctx: UpstreamContext, deps: StagingDeps)
       ctx.log.warn({ staging_id: up.session.staging_id, base_dir: up.req.base_dir, code: err.code }, `upstream entries refused: ${err.message}`);
     }
     if (isDiskFull(err)) {
-      abortSession(up.session, 'disk full');
       // The message reaches R's user: say whose disk, and that nothing of the session is kept.
-      return sendError(up.id, diskFullError(`stage ${what} (session ${up.session.staging_id} was aborted)`, err));
+      const full = diskFullError(`stage ${what} (session ${up.session.staging_id} was aborted)`, err);
+      abortSession(up.session, 'disk full', full);
+      return sendError(up.id, full);
     }
     sendError(up.id, fromFsError(err, `staging ${what}`));
   };
