@@ -91,6 +91,7 @@ describe('zync-apply runs on different sessions at once', () => {
       await term.waitForText('Applied session', at);
       expect(await term.exited).toBe(0);
       expect(term.output()).toContain(`Left docs/shared.txt as R's later session ${later} made it.`);
+      expect(term.output()).not.toContain("E's docs/shared.txt changed"); // R's later session did, not E
     } finally {
       term.kill();
       await s.daemon.stop();

@@ -920,12 +920,16 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     const entry = planned.entry;
     const what = inertLine(`${entry.base_dir}/${entry.path}`); // printed, asked about, put in errors
     let counted = false;
+    let changed = false;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (!(await takeTurn())) return false; // stopped while another run wrote
       // Below a directory where E's version was kept nothing is looked at: it is skipped.
       const look = keptAbove(entry, keptDirs) === null ? await lookAt(rootOf(entry.base_dir), entry) : null;
       const current = look?.current ?? null;
       const item = planEntry(entry, eCurrentOf(look), { force: ctx.force, keptDirs, rDirs, rVersions });
+      // Said once looked at again: what R's later session wrote meanwhile (another run) is no change of E's.
+      if (changed && item.step?.kind !== 'superseded') ctx.print(`E's ${what} changed while it was being applied; looking at it again.`);
+      changed = false;
       let step = item.step;
       if (step === null) {
         if (!ctx.ask) {
@@ -977,7 +981,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         return true;
       } catch (err) {
         if (!(err instanceof ChangedMeanwhile)) throw describeFailure(err, what, stagingId, ctx.db);
-        ctx.print(`E's ${what} changed while it was being applied; looking at it again.`);
+        changed = true;
       }
     }
     throw new ZyncError('FILE_CHANGED', `E's ${what} keeps changing; nothing was written for it — run ${applyCommand(ctx.db, 'apply', stagingId)} again once it is quiet.`);
