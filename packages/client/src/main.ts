@@ -211,7 +211,8 @@ async function main(): Promise<void> {
     if (turns && state) await listenForHandOffs(state.store, turns);
     first = await connectFirst({ connect: open, logger, signal: controller.signal, retry: !argv.once });
     // An upload handed over meanwhile ends before this client prepares R's roots (bindRoots,
-    // remakeMissingRoots, …), which it must not overlap; a stop while it waits is a stop.
+    // remakeMissingRoots, …), which it must not overlap, and one handed over from now on waits for
+    // the first pull (PassTurns.hold); a stop while it waits is a stop.
     if (first !== null && turns) {
       const release = await turns.hold(controller.signal).catch((err: unknown) => {
         if (err instanceof TurnWithdrawn) return null;

@@ -116,6 +116,21 @@ describe('PassTurns', () => {
     expect(order).toEqual(['upload start', 'upload end', 'start', 'pull']);
   });
 
+  it('lets an upload handed over during a start run only after the pull that follows the start', async () => {
+    const turns = new PassTurns();
+    const order: string[] = [];
+    const release = await turns.hold(new AbortController().signal);
+    const upload = turns.upstream(async () => void order.push('upload'));
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    // The start's work (a moved root's records dropped) is a pull's to finish: nothing ran yet.
+    expect(order).toEqual([]);
+    expect(turns.running).toBeNull();
+    await turns.pull(async () => void order.push('pull'));
+    await upload;
+    expect(order).toEqual(['pull', 'upload']);
+  });
+
   it('withdraws a hold whose signal aborts while it waits', async () => {
     const turns = new PassTurns();
     const uploading = later();

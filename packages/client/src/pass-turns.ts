@@ -17,8 +17,13 @@ export class TurnWithdrawn extends Error {
 
 export class PassTurns {
   /** Each waiting turn's start, in the order asked. */
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: { kind: 'pull' | 'upstream'; start: () => void }[] = [];
   private busy: 'pull' | 'upstream' | null = null;
+  /**
+   * Set when a start's hold ends, until a pull starts: its work (binding R's roots, which may drop
+   * a moved root's records) is only complete once a pull has followed it, so no upload goes first.
+   */
+  private pullOwed = false;
   private readonly pullWanted = new Set<() => void>();
   private pullEnded: (() => void)[] = [];
 
@@ -29,7 +34,10 @@ export class PassTurns {
 
   /** Runs a pull pass in its turn. */
   pull<T>(pass: () => Promise<T>): Promise<T> {
-    return this.take('pull', pass).finally(() => {
+    return this.take('pull', () => {
+      this.pullOwed = false;
+      return pass();
+    }).finally(() => {
       const waiting = this.pullEnded;
       this.pullEnded = [];
       for (const resolve of waiting) resolve();
@@ -59,12 +67,21 @@ export class PassTurns {
   /**
    * Holds a pull's turn until the returned function is called: a running client's start (after
    * its first connection, before its first pass: it binds and prepares R's roots), which an upload
-   * handed over while it still connected must not overlap. Rejects with TurnWithdrawn when
-   * `signal` aborts before the turn came.
+   * handed over while it still connected must not overlap. After it, uploads wait for a pull to
+   * start: what the start prepared (a moved root resynced, say) is a pull's to finish, and an
+   * upload in between would send E's files as R's. Rejects with TurnWithdrawn when `signal` aborts
+   * before the turn came.
    */
   hold(signal: AbortSignal): Promise<() => void> {
     return new Promise((resolve, reject) => {
-      this.take('pull', () => new Promise<void>((release) => resolve(release)), signal).catch(reject);
+      const held = () =>
+        new Promise<void>((release) =>
+          resolve(() => {
+            this.pullOwed = true;
+            release();
+          }),
+        );
+      this.take('pull', held, signal).catch(reject);
     });
   }
 
@@ -96,7 +113,7 @@ export class PassTurns {
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) return reject(new TurnWithdrawn());
       const withdraw = () => {
-        const at = this.waiting.indexOf(start);
+        const at = this.waiting.findIndex((turn) => turn.start === start);
         if (at === -1) return; // already started
         this.waiting.splice(at, 1);
         reject(new TurnWithdrawn());
@@ -113,13 +130,15 @@ export class PassTurns {
           });
       };
       signal?.addEventListener('abort', withdraw, { once: true });
-      this.waiting.push(start);
+      this.waiting.push({ kind, start });
       this.startNext();
     });
   }
 
   private startNext(): void {
     if (this.busy !== null) return;
-    this.waiting.shift()?.();
+    const at = this.pullOwed ? this.waiting.findIndex((turn) => turn.kind === 'pull') : 0;
+    if (at === -1) return;
+    this.waiting.splice(at, 1)[0]?.start();
   }
 }
