@@ -11,7 +11,7 @@ import { watchCommits } from './commit-watcher.js';
 import { MAINTENANCE_DEFAULTS, maintenanceSchedule, startMaintenance } from './maintenance.js';
 import { SkippedNames } from './skipped-names.js';
 import { clearTextWarning } from './core/listen-exposure.js';
-import { stateDiskFullError } from './core/state-disk-full.js';
+import { startDiskFullError } from './core/state-disk-full.js';
 import { StateDiskNotice } from './state-disk.js';
 import { statePaths } from './private-locations.js';
 import { reconcile } from './reconcile.js';
@@ -103,7 +103,7 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     }
   } catch (err) {
     await removeMadeDirs(madeDir, stateDir);
-    throw stateDiskFullError(err, dbPath) ?? err;
+    throw startDiskFullError(err, dbPath) ?? err;
   }
   const stateDisk = new StateDiskNotice(dbPath, log);
   const cleanup: (() => Promise<void> | void)[] = [() => lock.release(), () => store.close()];
@@ -192,8 +192,8 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     return { port: server.port, close: closeAll };
   } catch (err) {
     await closeAll().catch(() => undefined);
-    // A full disk during the start-up scan: the same sentence as while serving, exit code 7.
-    throw stateDiskFullError(err, dbPath) ?? err;
+    // A full disk during the start-up scan: exit code 7, and it has stopped: started again once there is room.
+    throw startDiskFullError(err, dbPath) ?? err;
   }
 }
 

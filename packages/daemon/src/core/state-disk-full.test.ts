@@ -1,6 +1,6 @@
 import { ZyncError } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { applyDiskFullError, isDiskFull, stagingDiskFullError, stateDiskFullError } from './state-disk-full.js';
+import { applyDiskFullError, isDiskFull, stagingDiskFullError, startDiskFullError, stateDiskFullError } from './state-disk-full.js';
 
 const withCode = (code: string) => Object.assign(new Error('x'), { code });
 
@@ -36,6 +36,19 @@ describe('stateDiskFullError', () => {
   });
   it('is null for anything else', () => {
     expect(stateDiskFullError(withCode('SQLITE_BUSY'), '/srv/zync/sync.db')).toBeNull();
+  });
+});
+
+describe('startDiskFullError', () => {
+  it('says the daemon did not start and is to be started again, not that it carries on', () => {
+    const err = startDiskFullError(withCode('SQLITE_FULL'), '/srv/zync/sync.db');
+    expect(err).toMatchObject({ code: 'DISK_FULL' });
+    expect(err!.message).toBe(
+      "E's disk is full: the daemon cannot write its state database /srv/zync/sync.db, so it did not start. Free space on the file system that holds /srv/zync (df /srv/zync); then start the daemon again.",
+    );
+  });
+  it('is null for anything else', () => {
+    expect(startDiskFullError(withCode('SQLITE_BUSY'), '/srv/zync/sync.db')).toBeNull();
   });
 });
 

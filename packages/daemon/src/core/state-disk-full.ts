@@ -41,6 +41,20 @@ export function stateDiskFullError(err: unknown, dbPath: string, unrecorded?: st
 }
 
 /**
+ * DISK_FULL for a daemon that could not start (its database opened or its start-up scan
+ * recorded): it has stopped, so it is started again once there is room; null when err is not a
+ * full disk.
+ */
+export function startDiskFullError(err: unknown, dbPath: string): ZyncError | null {
+  if (!isDiskFull(err)) return null;
+  return new ZyncError(
+    'DISK_FULL',
+    eDiskFullSentence(`write its state database ${dbPath}, so it did not start`, nodePath.dirname(dbPath), 'then start the daemon again'),
+    { cause: err },
+  );
+}
+
+/**
  * DISK_FULL for an upload E could not stage (`cannot`: "stage docs/a.txt (session … was
  * aborted)"); the staging area lives in `stagingRoot`. R's user sends again once there is room.
  */
