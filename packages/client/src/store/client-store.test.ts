@@ -175,6 +175,17 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it('takes a base dir whose local root changed out of the pulled dirs, so that a start after a kill -9 still resyncs it', () => {
+    const { store } = openStore();
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);
+    store.setPulledDirs(['code', 'docs']);
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);
+    expect(store.pulledDirs()).toEqual(['code', 'docs']);
+    store.bindRoots([{ name: 'docs', root: '/elsewhere' }, { name: 'code', root: '/r/code' }]);
+    expect(store.pulledDirs()).toEqual(['code']);
+    store.close();
+  });
+
   it('records the disk of a root at its place, and forgets it when --dirs gives the root a new place', () => {
     const { store } = openStore();
     store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);

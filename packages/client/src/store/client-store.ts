@@ -299,7 +299,9 @@ export class ClientStore {
   /**
    * Records the pairs of local roots and base_dir names. For a name whose root changed, its
    * entries describe another directory: they are dropped and the names are returned (the caller
-   * then resyncs so the new root is compared against the daemon's state).
+   * then resyncs so the new root is compared against the daemon's state). Such a name also leaves
+   * the pulled dirs, in the same transaction: after a kill -9 before that resync, the next start
+   * still resyncs it, and an upload meanwhile does not take its unrecorded files for R's new ones.
    */
   bindRoots(dirs: readonly { name: string; root: string }[]): string[] {
     const changed: string[] = [];
@@ -313,6 +315,7 @@ export class ClientStore {
         }
         this.stmts.setRoot.run(dir.name, dir.root);
       }
+      if (changed.length > 0) this.setPulledDirs(this.pulledDirs().filter((name) => !changed.includes(name)));
     })();
     return changed;
   }
