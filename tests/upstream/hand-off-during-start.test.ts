@@ -2,20 +2,24 @@
 // place is bound there and its records dropped, for the first pull to resync. An upload handed to
 // it in that window must wait for that pull: run before it, every file of the moved root reads as
 // R's new file — E's own content staged as R's, and a file E changed meanwhile turned into a
-// conflict whose --force puts R's stale copy over E's newer one.
+// conflict whose --force puts R's stale copy over E's newer one. And when E goes away during the
+// start, that wait ends: the upload fails as an in-process one would, it does not hang.
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDaemon, tempDir, waitFor, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
-import { runClientOnce, spawnClient, stateDb, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
+import { runCli, spawnCli, startDaemon, tempDir, waitFor, writeText, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
+import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.mjs';
+import { clientArgs, runClientOnce, spawnClient, stateDb, syncedPair, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { listSessions, runUpstream } from './support.js';
 
 describe('upstream: --update-upstream handed to a running client during its start', () => {
   let daemon: DaemonHandle | undefined;
   let service: SpawnedCli | undefined;
+  let proxy: TcpProxy | undefined;
   afterEach(async () => {
     await service?.stop('SIGKILL');
+    await proxy?.close();
     await daemon?.stop();
   });
 
@@ -52,4 +56,29 @@ describe('upstream: --update-upstream handed to a running client during its star
     expect(upload.stdout).toContain('Nothing to send upstream');
     expect(await listSessions(daemon, false)).toEqual([]);
   });
+
+  it('does not wait for a first pull that cannot come: E gone during the start, the upload says E cannot be reached', async () => {
+    const pair = await syncedPair(async (e) => writeText(path.join(e, 'a.txt'), 'from E\n'));
+    daemon = pair.daemon;
+    proxy = await startProxy({ targetPort: pair.daemon.port });
+    // A long start (its walk for temp files), as above.
+    for (let i = 0; i < 600; i++) {
+      const d = path.join(pair.r, '.git', `d${i}`);
+      await mkdir(d, { recursive: true });
+      for (let j = 0; j < 50; j++) await mkdir(path.join(d, `s${j}`));
+    }
+    await writeText(path.join(pair.r, 'from-r.txt'), 'R edit\n');
+    const setup = { ...pair.setup, daemon: { ...pair.setup.daemon, url: proxy.url } };
+    service = spawnCli('client', clientArgs(setup, ['--interval', '600', '--log-level', 'debug']));
+    await waitFor(() => proxy!.bytes.toClient > 0, { what: 'the first connection', intervalMs: 1 });
+    // E goes away once HELLO's answer (which follows the upgrade's, and says nothing R can poll
+    // for) has had time to arrive: inside the start's walk. A cut before it is a failed first
+    // connection, which must end the same way.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    proxy.cut();
+    await waitFor(() => /reconnecting in|Retrying in/.test(service!.stderr()), { what: 'the service to retry', timeoutMs: 60_000 });
+    const upload = await runCli('client', clientArgs(setup, ['--update-upstream']), { timeoutMs: 30_000 });
+    expect(upload.code, upload.stderr).toBe(3);
+    expect(upload.stderr).toMatch(/Cannot reach the daemon at /);
+  }, 120_000);
 });

@@ -209,7 +209,7 @@ async function main(): Promise<void> {
     // while this client retries an unreachable E (for hours, maybe); the upload makes its own
     // connection, as an in-process one would, and fails as that one would while E is down.
     if (turns && state) await listenForHandOffs(state.store, turns);
-    first = await connectFirst({ connect: open, logger, signal: controller.signal, retry: !argv.once });
+    first = await connectFirst({ connect: open, logger, signal: controller.signal, retry: !argv.once, turns });
     // An upload handed over meanwhile ends before this client prepares R's roots (bindRoots,
     // remakeMissingRoots, …), which it must not overlap, and one handed over from now on waits for
     // the first pull (PassTurns.hold); a stop while it waits is a stop.

@@ -131,6 +131,20 @@ describe('PassTurns', () => {
     expect(order).toEqual(['pull', 'upload']);
   });
 
+  it('lets the waits for a pull end when the runner misses it (E unreachable), not when E comes back', async () => {
+    const turns = new PassTurns();
+    const order: string[] = [];
+    const release = await turns.hold(new AbortController().signal);
+    const upload = turns.upstream(async () => void order.push('upload'));
+    const pullEnd = turns.nextPullEnd(new AbortController().signal).then(() => void order.push('pull end waited for'));
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual([]);
+    turns.pullMissed();
+    await Promise.all([upload, pullEnd]);
+    expect(order.sort()).toEqual(['pull end waited for', 'upload']);
+  });
+
   it('withdraws a hold whose signal aborts while it waits', async () => {
     const turns = new PassTurns();
     const uploading = later();

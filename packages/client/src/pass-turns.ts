@@ -68,9 +68,9 @@ export class PassTurns {
    * Holds a pull's turn until the returned function is called: a running client's start (after
    * its first connection, before its first pass: it binds and prepares R's roots), which an upload
    * handed over while it still connected must not overlap. After it, uploads wait for a pull to
-   * start: what the start prepared (a moved root resynced, say) is a pull's to finish, and an
-   * upload in between would send E's files as R's. Rejects with TurnWithdrawn when `signal` aborts
-   * before the turn came.
+   * start (or to be missed): what the start prepared (a moved root resynced, say) is a pull's to
+   * finish, and an upload in between would send E's files as R's. Rejects with TurnWithdrawn when
+   * `signal` aborts before the turn came.
    */
   hold(signal: AbortSignal): Promise<() => void> {
     return new Promise((resolve, reject) => {
@@ -85,6 +85,21 @@ export class PassTurns {
     });
   }
 
+  /**
+   * The runner could not pull: E unreachable, or the connection lost before a pass. What waits
+   * for a pull is not left waiting for as long as E stays away: a wait for the next pull's end
+   * ends (the upload tries again, with its own connection, and fails as an in-process one would),
+   * and after a start's hold uploads may go first — what the start left for a pull to finish (a
+   * moved root's records dropped) the upload refuses by itself (upstream/index.ts).
+   */
+  pullMissed(): void {
+    this.pullOwed = false;
+    const waiting = this.pullEnded;
+    this.pullEnded = [];
+    for (const resolve of waiting) resolve();
+    this.startNext();
+  }
+
   /** The runner's pass loop listens here: a pull is wanted as soon as it can run. */
   onPullWanted(listener: () => void): () => void {
     this.pullWanted.add(listener);
@@ -95,7 +110,10 @@ export class PassTurns {
     for (const listener of this.pullWanted) listener();
   }
 
-  /** Resolves once the next pull pass has ended (whatever its outcome), or when `signal` aborts. */
+  /**
+   * Resolves once the next pull pass has ended (whatever its outcome), or the runner missed it
+   * (pullMissed), or when `signal` aborts.
+   */
   nextPullEnd(signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {

@@ -198,7 +198,7 @@ function sayRetry(logger: Logger, memory: RetryMemory, err: unknown, delay: numb
  * mode) an unreachable daemon is retried with backoff as runContinuous would; fatal errors
  * (a refused token, an incompatible protocol) reject at once. Null when the signal stopped it.
  */
-export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'logger' | 'signal'> & { retry: boolean }): Promise<Connection | null> {
+export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'logger' | 'signal' | 'turns'> & { retry: boolean }): Promise<Connection | null> {
   const { logger, signal } = options;
   let failures = NO_FAILURE;
   for (let attempt = 0; !signal.aborted; ) {
@@ -209,6 +209,7 @@ export async function connectFirst(options: Pick<RunnerOptions, 'connect' | 'log
       // Stopped while connecting (Connection.open gives up at once): as stopped before it.
       if (signal.aborted && !isFatal(err)) return null;
       if (!options.retry || isFatal(err) || signal.aborted) throw err;
+      options.turns?.pullMissed();
       const delay = backoffDelay(attempt++, Math.random());
       failures = sayRetry(logger, failures, err, delay);
       await sleepUnlessAborted(delay, signal);
@@ -243,6 +244,7 @@ async function runConnections(options: RunnerOptions, memory: RunMemory): Promis
       const rotated = options.tokenFromFile === true && isZyncError(err) && err.code === 'UNAUTHORIZED';
       if (isFatal(err) && !rotated) throw err;
       if (signal.aborted) break;
+      options.turns?.pullMissed();
       const delay = backoffDelay(attempt++, Math.random());
       failures = sayRetry(logger, failures, err, delay);
       await sleepUnlessAborted(delay, signal);
@@ -265,6 +267,7 @@ async function runConnections(options: RunnerOptions, memory: RunMemory): Promis
     }
     await connection.close();
     if (!signal.aborted) {
+      options.turns?.pullMissed();
       const delay = backoffDelay(attempt++, Math.random());
       logger.info(`disconnected; reconnecting in ${(delay / 1000).toFixed(1)} s`);
       await sleepUnlessAborted(delay, signal);
