@@ -7,7 +7,8 @@
 // they stayed until they disconnected): a client given the old token with --token stops with the
 // sentence it says for a refused token (exit 4); one whose --token-file already holds the new
 // token reconnects with it and carries on. No token value ever reaches a log.
-import { chmod, rename, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, sameTree, spawnCli, tempDir, waitFor, type RawClient, type SpawnedCli } from '../helpers/index.js';
@@ -69,6 +70,28 @@ describe('a rewritten token file', () => {
 
     for (const token of [OLD, NEW, LEAKED]) expect(daemon.stderr()).not.toContain(token);
     expect(daemon.proc.exitCode).toBeNull();
+  });
+
+  it.each<[string, (file: string) => Promise<void>]>([
+    ['a FIFO', async (file) => {
+      await rm(file);
+      execFileSync('mkfifo', ['-m', '600', file]);
+    }],
+    ['a link to /dev/zero', async (file) => {
+      await rm(file);
+      await symlink('/dev/zero', file);
+    }],
+  ])('keeps serving, and stops on SIGTERM, when the token file is replaced by %s (before, the read blocked the daemon)', async (_what, spoil) => {
+    const tokenFile = path.join(tempDir('zync-token-'), 'token');
+    await writeToken(tokenFile, OLD);
+    const { daemon, url } = await startWithTokenFile(tokenFile, tempDir('zync-e-'), path.join(tempDir('zync-state-'), 'sync.db'));
+    running.push(daemon);
+    await spoil(tokenFile);
+    await waitFor(() => daemon.stderr().includes(`Token file ${tokenFile} is not a file. The token read from it before stays in use`), { what: 'the daemon to say the token file is not a file' });
+    expect(await accepted(url, OLD)).toBe(true);
+    expect(daemon.stderr().match(/is not a file/g)).toHaveLength(1);
+    const stopped = await Promise.race([daemon.stop('SIGTERM'), new Promise((resolve) => setTimeout(() => resolve('still running'), 10_000))]);
+    expect(stopped, 'the daemon to stop on SIGTERM').toBe(0);
   });
 
   it('closes the connections made with the token accepted before, at once, and only those', async () => {

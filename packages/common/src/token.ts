@@ -2,7 +2,7 @@
 // refused when others may read them) and how they are compared (constant time). A token value
 // is never logged or put in an error message.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { ZyncError } from './protocol/errors.js';
 
@@ -21,28 +21,55 @@ export async function readTokenFile(path: string): Promise<string> {
   return readTokenFileSync(path);
 }
 
+/** More than any token; a file this large is not a token file, and a read of it stays bounded. */
+const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+
+/**
+ * The bytes of a regular file, read through one fd whose fstat proved it a regular file: a FIFO
+ * or a link to a device (/dev/zero) put in the token file's place would otherwise block the
+ * event loop or read forever. O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
+ */
+function readRegularFile(path: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ZyncError('BAD_ARGUMENT', `Token file ${path} does not exist or cannot be read.`);
+    // Mode 0600 but another user's: the stat succeeds, the open does not.
+    throw new ZyncError('BAD_ARGUMENT', `Token file ${path} cannot be read (${code ?? (err as Error).message}).`, { cause: err });
+  }
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new ZyncError('BAD_ARGUMENT', `Token file ${path} is not a file.`);
+    if ((info.mode & 0o077) !== 0) {
+      throw new ZyncError(
+        'BAD_ARGUMENT',
+        `Token file ${path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${path}.`,
+      );
+    }
+    const buffer = Buffer.alloc(MAX_TOKEN_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_TOKEN_FILE_BYTES) {
+        throw new ZyncError('BAD_ARGUMENT', `Token file ${path} is larger than ${MAX_TOKEN_FILE_BYTES} bytes: it does not hold a token.`);
+      }
+    }
+    return buffer.subarray(0, length);
+  } catch (err) {
+    if (err instanceof ZyncError) throw err;
+    throw new ZyncError('BAD_ARGUMENT', `Token file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, { cause: err });
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** readTokenFile's checks and read, synchronous: a small file, read again at a connection's start. */
 function readTokenFileSync(path: string): string {
-  let info;
-  try {
-    info = statSync(path);
-  } catch {
-    throw new ZyncError('BAD_ARGUMENT', `Token file ${path} does not exist or cannot be read.`);
-  }
-  if (!info.isFile()) throw new ZyncError('BAD_ARGUMENT', `Token file ${path} is not a file.`);
-  if ((info.mode & 0o077) !== 0) {
-    throw new ZyncError(
-      'BAD_ARGUMENT',
-      `Token file ${path} can be read by other users (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${path}.`,
-    );
-  }
-  let token: string;
-  try {
-    token = readFileSync(path, 'utf8').trim();
-  } catch (err) {
-    // Mode 0600 but another user's: the stat above succeeds, the read does not.
-    throw new ZyncError('BAD_ARGUMENT', `Token file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, { cause: err });
-  }
+  const token = readRegularFile(path).toString('utf8').trim();
   if (!token) throw new ZyncError('BAD_ARGUMENT', `Token file ${path} is empty.`);
   return token;
 }
@@ -61,10 +88,10 @@ function fileVersion(path: string): string | null {
     return null;
   }
   try {
-    return `${stamp}:${createHash('sha256').update(readFileSync(path)).digest('hex')}`;
+    return `${stamp}:${createHash('sha256').update(readRegularFile(path)).digest('hex')}`;
   } catch (err) {
-    // Unreadable (another user's): its stat still tells the next version from this one.
-    return `${stamp}:${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`;
+    // Unreadable (another user's), not a file, too large: its stat still tells the next version.
+    return `${stamp}:${err instanceof Error ? err.message : 'unreadable'}`;
   }
 }
 
