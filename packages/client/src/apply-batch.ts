@@ -720,9 +720,10 @@ async function applyRound(
       result.stats.bytes += header.size - from;
     } catch (err) {
       const w = writer as AtomicFileWriter | null;
-      // Cut short by a lost connection: what arrived stays for the next attempt. A client that
-      // is stopping leaves no temp file behind.
-      const cutShort = isZyncError(err) && err.code === 'CONNECTION_FAILED' && !aborted();
+      // Cut short by a lost connection, or by the daemon ending it for a rotated token (the only
+      // UNAUTHORIZED an open connection gets): what arrived stays for the next attempt, this
+      // run's or the next run's. A client that is stopping leaves no temp file behind.
+      const cutShort = isZyncError(err) && (err.code === 'CONNECTION_FAILED' || err.code === 'UNAUTHORIZED') && !aborted();
       const kept = w !== null && recorded && cutShort ? await w.keep() : 0;
       if (kept === 0) {
         await w?.abort();
