@@ -79,6 +79,8 @@ describe('a download cut by a token rotation', () => {
     await waitFor(() => /closed 1 connection\(s\) authenticated with the token accepted before/.test(daemon.stderr()), { what: 'the daemon to close the old connection' });
     proxy.unstall();
     expect(await first.exited, first.stderr()).toBe(4);
+    // The refusal is said once, as the run's end; no warning per file cut before it.
+    expect(first.stderr()).not.toMatch(/could not apply|WARN/);
     expect(await findTempFiles(r)).toHaveLength(1);
 
     const second = await runCli('client', args(NEW), { timeoutMs: 110_000 });
@@ -87,5 +89,33 @@ describe('a download cut by a token rotation', () => {
     expect(resumedAt, second.stderr).toBeGreaterThan(BIG / 4);
     await expectSameTree(r, e);
     expect(await findTempFiles(r)).toEqual([]);
+  });
+
+  it("goes on in the same --once run when R's token file already holds the new token (before: exit 4)", async () => {
+    const e = tempDir('zync-e-');
+    const r = tempDir('zync-r-');
+    const eToken = path.join(tempDir('zync-etoken-'), 'token');
+    const rToken = path.join(tempDir('zync-rtoken-'), 'token');
+    await writeToken(eToken, OLD);
+    await writeToken(rToken, OLD);
+    await writeRandomFile(path.join(e, 'film.bin'), BIG);
+    const daemon = spawnCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', path.join(tempDir('zync-state-'), 'sync.db'), '--token-file', eToken, '--dirs', `docs:${e}`]);
+    running.push(daemon);
+    const port = Number((await waitFor(() => /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(daemon.stderr()), { what: 'the daemon to listen', timeoutMs: 60_000 }))[1]);
+    proxy = await startProxy({ targetPort: port });
+    const client = spawnCli('client', ['--server', proxy.url, '--token-file', rToken, '--db', path.join(tempDir('zync-rstate-'), 'c.db'), '--dirs', `docs:${r}`, '--once']);
+    running.push(client);
+
+    await waitFor(() => proxy!.bytes.toClient > BIG / 2, { timeoutMs: 60_000, intervalMs: 1, what: 'half the file through the proxy' });
+    proxy.stall('toClient');
+    await writeToken(rToken, NEW);
+    await writeToken(eToken, NEW);
+    await waitFor(() => /closed 1 connection\(s\) authenticated with the token accepted before/.test(daemon.stderr()), { what: 'the daemon to close the old connection' });
+    proxy.unstall();
+    expect(await client.exited, client.stderr()).toBe(0);
+    await expectSameTree(r, e);
+    expect(Number(/resuming docs\/film\.bin after (\d+) of/.exec(client.stderr())?.[1]), client.stderr()).toBeGreaterThan(BIG / 4);
+    expect(client.stderr().match(/E rotated its token and ended the connection made with the old one; reconnecting with the new token from the token file\./g), client.stderr()).toHaveLength(1);
+    expect(client.stderr()).not.toMatch(/WARN|ERROR/);
   });
 });

@@ -298,6 +298,8 @@ async function applyRound(
     } else {
       // Stopping (a signal): the pass ends here and says so once; no warning per cut-off file.
       if (aborted()) logger.debug({ code: p.code }, `stopped before ${entry.base_dir}/${entry.path} was applied: ${p.message}`);
+      // E ended the connection for its token (rotated): said once for the run, not per file.
+      else if (p.code === 'UNAUTHORIZED') logger.debug({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path}: ${p.message}`);
       else if (p.code === 'DISK_FULL' && quietDiskFull()) logger.debug({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (tried again after releasing held files or deleting): ${p.message}`);
       // Changed on E while read: E is busy with it, and the retry fetches its newer state. Under
       // churn (a build, a checkout) a warning each would flood the log; the pass says how many

@@ -193,7 +193,15 @@ async function main(): Promise<void> {
       }
     }
     const clientId = state?.store.clientId ?? ClientStore.newClientId();
-    const open = () => Connection.open(server, { token: token(), clientId, logger, ca, signal: controller.signal });
+    // The token the last connection presented: E ending that connection for it (rotated) is
+    // retried at once when R's file already holds another.
+    let presented: string | undefined;
+    const open = () => {
+      presented = token();
+      return Connection.open(server, { token: presented, clientId, logger, ca, signal: controller.signal });
+    };
+    // Said by the runner as the rotation it is, not as a second line about the file.
+    const tokenRenewed = () => tokenFile !== null && tokenFile.current({ problem: tokenNotes.problem }) !== presented;
 
     if (upstream) {
       const { store } = state!;
@@ -284,7 +292,7 @@ async function main(): Promise<void> {
       first = null;
       return connection ? Promise.resolve(connection) : open();
     };
-    const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval, tokenFromFile: tokenFile !== null };
+    const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval, tokenFromFile: tokenFile !== null, tokenRenewed };
     releaseStart();
     if (!turns) await runOnce(runner);
     else {

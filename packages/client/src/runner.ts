@@ -32,7 +32,20 @@ export interface RunnerOptions {
    * first connection (connectFirst) still ends on a refusal: a wrong token is said at once.
    */
   tokenFromFile?: boolean;
+  /**
+   * With --token-file: whether R's file now holds another token than the one the last connection
+   * presented (R's file was rotated with E's). A connection E ended for its token is then tried
+   * again at once with it, and the rotation is said at info, not as a refusal.
+   */
+  tokenRenewed?: () => boolean;
 }
+
+/** A connection E ended for its old token, with R's token file already holding the new one. */
+function renewedRotation(options: Pick<RunnerOptions, 'tokenFromFile' | 'tokenRenewed' | 'signal'>, err: unknown): boolean {
+  return options.tokenFromFile === true && !options.signal.aborted && isZyncError(err) && err.code === 'UNAUTHORIZED' && options.tokenRenewed?.() === true;
+}
+
+const ROTATED_NOTE = 'E rotated its token and ended the connection made with the old one; reconnecting with the new token from the token file.';
 
 /**
  * Errors no retry can fix: the user must change something. INTERNAL is not one: the daemon
@@ -150,8 +163,22 @@ export function retryDelayMs(failedPasses: number): number {
   return Math.min(60_000, 2000 * 2 ** Math.max(0, failedPasses - 1));
 }
 
-/** One full pass. Resolves with the summary; rejects with a ZyncError (one sentence) on failure. */
+/**
+ * One full pass. Resolves with the summary; rejects with a ZyncError (one sentence) on failure.
+ * A pass cut by a rotation of E's token is run once more when R's token file holds a new token
+ * (as a running client reconnects); a token that is still the old one ends the run (exit 4).
+ */
 export async function runOnce(options: RunnerOptions): Promise<PassSummary> {
+  try {
+    return await runOnePass(options);
+  } catch (err) {
+    if (!renewedRotation(options, err)) throw err;
+    options.logger.info(ROTATED_NOTE);
+    return runOnePass(options);
+  }
+}
+
+async function runOnePass(options: RunnerOptions): Promise<PassSummary> {
   const connection = await options.connect();
   const stop = () => void connection.close();
   options.signal.addEventListener('abort', stop, { once: true });
@@ -262,6 +289,13 @@ async function runConnections(options: RunnerOptions, memory: RunMemory): Promis
       if (isFatal(err) && !rotated) {
         await connection.close();
         throw err;
+      }
+      // R's file already holds the new token: an expected step of a rotation, said once at info
+      // and tried again at once; still the old one, a refusal the user must act on.
+      if (renewedRotation(options, err)) {
+        logger.info(ROTATED_NOTE);
+        await connection.close();
+        continue;
       }
       if (!signal.aborted) logger.warn(`${err instanceof Error ? err.message : String(err)}`);
     }
