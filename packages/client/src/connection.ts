@@ -553,6 +553,28 @@ export class Connection {
     return connectError(this.url, err);
   }
 
+  /**
+   * sendFailure, once the daemon's close frame has had its round trip: as in sendJson, a send
+   * refused because the daemon is closing the connection (a rotated token, close 4401) fails with
+   * the daemon's reason, not as a lost connection; a daemon that never completes the close is not
+   * waited for long.
+   */
+  private async closingFailure(err: Error): Promise<ZyncError> {
+    if (this.closeError === null && this.ws.readyState === WebSocket.CLOSING) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          off();
+          resolve();
+        }, CLOSING_WAIT_MS);
+        const off = this.onClose(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.sendFailure(err);
+  }
+
   private async sendBody(id: number, body: AsyncIterable<Uint8Array>, stop: () => boolean): Promise<void> {
     const highWater = 4 * 1024 * 1024;
     let queued = 0;
@@ -574,12 +596,12 @@ export class Connection {
     for await (const chunk of body) {
       for (let offset = 0; offset < chunk.length; offset += CHUNK_BYTES) {
         if (stop() || this.closeError) return;
-        if (sendError) throw this.sendFailure(sendError);
+        if (sendError) throw await this.closingFailure(sendError);
         sendFrame(chunk.subarray(offset, Math.min(chunk.length, offset + CHUNK_BYTES)));
         if (queued > highWater) await new Promise<void>((resolve) => (drained = resolve));
       }
     }
-    if (sendError) throw this.sendFailure(sendError);
+    if (sendError) throw await this.closingFailure(sendError);
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
