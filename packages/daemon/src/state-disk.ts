@@ -1,7 +1,8 @@
 // Says when E's disk is full under the daemon's state database: once at error when a write is
 // first refused (by the watcher, a client's request or housekeeping, whichever meets it first),
 // once more for each other thing that then goes unrecorded (the clients' contacts, which do not
-// stop a pull), and once at info when a write goes through again. Between the two, each refusal
+// stop a pull), and once at info when the refused writes go through again (a write of another
+// kind, a client's small note that fits, does not end it). Between the two, each refusal
 // still gets its DISK_FULL answer, but the log is not repeated at every retry. Owns no retrying:
 // each caller tries again as it would after any failed write.
 import type { Logger, ZyncError } from '@zync/common';
@@ -31,10 +32,18 @@ export class StateDiskNotice {
     return mapped;
   }
 
-  /** A write to the state database went through. */
-  wrote(): void {
-    if (this.said.size === 0) return;
-    this.said.clear();
+  /**
+   * A write to the state database went through: `unrecorded` names its kind as failed() did. A
+   * client's small note that fits while refused changes still wait does not end the spell (E's
+   * log would say it has room while they wait); the changes written again end it, notes included.
+   */
+  wrote(unrecorded?: string): void {
+    if (unrecorded === undefined) {
+      if (this.said.size === 0) return;
+      this.said.clear();
+    } else {
+      if (this.said.has('') || !this.said.delete(unrecorded) || this.said.size > 0) return;
+    }
     this.log.info(`E's disk has room again: the state database ${this.dbPath} is written again.`);
   }
 }

@@ -46,7 +46,7 @@ function noteClient(ctx: HandlerContext, write: () => void): boolean {
     ctx.stateDisk?.failed(err, CLIENTS_UNRECORDED);
     return false;
   }
-  ctx.stateDisk?.wrote();
+  ctx.stateDisk?.wrote(CLIENTS_UNRECORDED);
   return true;
 }
 

@@ -1,0 +1,35 @@
+import type { Logger } from '@zync/common';
+import { describe, expect, it, vi } from 'vitest';
+import { StateDiskNotice } from './state-disk.js';
+
+const full = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+const CLIENTS = "the clients' contacts";
+
+function notice() {
+  const log = { error: vi.fn(), info: vi.fn(), debug: vi.fn(), warn: vi.fn() };
+  return { log, disk: new StateDiskNotice('/state/sync.db', log as unknown as Logger) };
+}
+const roomAgain = (log: ReturnType<typeof notice>['log']) => log.info.mock.calls.filter(([m]) => String(m).includes('has room again')).length;
+
+describe('StateDiskNotice', () => {
+  it.each<{ name: string; steps: (disk: StateDiskNotice) => void; room: number }>([
+    { name: 'a write of the refused kind ends the spell', steps: (d) => (d.failed(full()), d.wrote()), room: 1 },
+    { name: "a client's note that fits does not, while changes wait (before: 'room again' at once)", steps: (d) => (d.failed(full()), d.wrote(CLIENTS)), room: 0 },
+    { name: 'the clients\' note written again ends a spell of its own', steps: (d) => (d.failed(full(), CLIENTS), d.wrote(CLIENTS)), room: 1 },
+    { name: 'both refused: not ended by a note, ended by the changes written', steps: (d) => (d.failed(full()), d.failed(full(), CLIENTS), d.wrote(CLIENTS), d.wrote()), room: 1 },
+    { name: 'both refused, the changes written: room again, notes included', steps: (d) => (d.failed(full()), d.failed(full(), CLIENTS), d.wrote(), d.wrote(CLIENTS)), room: 1 },
+    { name: 'a write with nothing refused says nothing', steps: (d) => (d.wrote(), d.wrote(CLIENTS)), room: 0 },
+  ])('$name', ({ steps, room }) => {
+    const { log, disk } = notice();
+    steps(disk);
+    expect(roomAgain(log)).toBe(room);
+  });
+
+  it("keeps a spell going across a client's note: the refused changes are not said again", () => {
+    const { log, disk } = notice();
+    disk.failed(full());
+    disk.wrote(CLIENTS);
+    disk.failed(full());
+    expect(log.error).toHaveBeenCalledOnce();
+  });
+});
