@@ -65,4 +65,20 @@ describe('TokenFile', () => {
     expect(notes.problem).toHaveBeenCalledOnce();
     expect(String(notes.problem.mock.calls[0]![0])).toMatch(said);
   });
+
+  it.each<[string, (file: string) => void]>([
+    ['readable by others', (file) => chmodSync(file, 0o644)],
+    ['emptied', (file) => writeFileSync(file, '')],
+    ['removed', (file) => rmSync(file)],
+  ])('says once that the file is fine again after it was briefly %s, with the same token', async (_why, spoil) => {
+    const { file, source, notes } = await setUp('first');
+    spoil(file);
+    source.current(notes);
+    writeFileSync(file, 'first\n', { mode: 0o600 });
+    chmodSync(file, 0o600);
+    expect(source.current(notes)).toBe('first');
+    expect(source.current(notes)).toBe('first');
+    expect(notes.changed).toHaveBeenCalledOnce();
+    expect(String(notes.changed.mock.calls[0]![0])).toBe(`The token file ${file} is fine again; the token in use is the one it held before.`);
+  });
 });

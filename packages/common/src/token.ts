@@ -110,6 +110,8 @@ export function tokenDigest(token: string): string {
 export class TokenFile {
   private token: string;
   private version: string | null;
+  /** A version failed the checks since the last good one: the next good one says it is fixed. */
+  private troubled = false;
 
   private constructor(
     readonly path: string,
@@ -132,11 +134,17 @@ export class TokenFile {
     this.version = version;
     try {
       const token = readTokenFileSync(this.path);
+      const troubled = this.troubled;
+      this.troubled = false;
       if (token !== this.token) {
         this.token = token;
         notes.changed?.(`The token file ${this.path} changed; the token it holds now is the one in use.`);
+      } else if (troubled) {
+        // Briefly gone, empty or open to others (an editor's save): its problem was said, so is its end.
+        notes.changed?.(`The token file ${this.path} is fine again; the token in use is the one it held before.`);
       }
     } catch (err) {
+      this.troubled = true;
       const why = err instanceof Error ? err.message : String(err);
       notes.problem?.(`${why} The token read from it before stays in use until it is fixed.`);
     }
