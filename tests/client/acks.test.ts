@@ -3,7 +3,8 @@
 // pass still ends only once every acknowledgement is answered. A scripted daemon holds its ACK
 // answers until the client asks for a file of the second page: a client that waited would hang.
 // An acknowledgement E could not write down (its disk full: `recorded: false`) does not fail the
-// pass; a running client sends it again at its next pass, once, so E's note catches up.
+// pass; the next pass sends it again, once, so E's note catches up — a running client's, and the
+// next --once run's (before, the latter never did: the need was kept in memory only).
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,5 +57,19 @@ describe('acknowledgements', () => {
     } finally {
       await client.stop();
     }
+  });
+
+  it('one E could not record is sent again by the next --once run, and no more once recorded', async () => {
+    const base = tempDir('zync-acks-');
+    const root = path.join(base, 'root');
+    await mkdir(root);
+    const content = Buffer.from('a\n');
+    fake = await startFakeDaemon({ token: TOKEN, dirs: ['docs'], changes: [fileEntry(1, 'docs', 'a.txt', content)], files: { 'docs/a.txt': content }, unrecordedAcks: 1 });
+    const args = ['--server', fake.url, '--token', TOKEN, '--db', path.join(base, 'client.db'), '--dirs', `docs:${root}`, '--once'];
+    for (let run = 0; run < 3; run++) {
+      const result = await runCli('client', args, { timeoutMs: 30_000 });
+      expect(result.code, result.stderr).toBe(0);
+    }
+    expect(fake.acks).toEqual([1, 1]);
   });
 });

@@ -145,11 +145,6 @@ export class PullEngine {
   private unmade: readonly { name: string; why: string }[] = [];
   /** The disk each root was on when this pass looked (checkDisks). */
   private passDisks: ReadonlyMap<string, Disk> = new Map();
-  /**
-   * E answered the last acknowledgement `recorded: false` (its disk is full): the next pass
-   * acknowledges its position again even with nothing new, so E's note catches up once there is room.
-   */
-  private ackUnrecorded = false;
 
   /** `missing`: the roots the caller made again and forgot at start (remakeMissingRoots). */
   constructor(options: PullOptions, rootsChanged: readonly string[] = [], missing: readonly string[] = []) {
@@ -379,10 +374,13 @@ export class PullEngine {
       const done = new Set(committed.map(entryKeyString));
       this.options.staged?.forgetSettled(connection.hello.log_id, result.settled.filter((s) => done.has(entryKeyString(s))));
       store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack, endsBatch: this.active });
-      if (ack > since || page.changes.length > 0 || this.ackUnrecorded) {
+      // E answered the last acknowledgement `recorded: false` (its disk was full): acknowledged
+      // again even with nothing new, so E's note catches up once there is room. Kept in R's
+      // state, not in memory: the next pass may be the next --once run's.
+      if (ack > since || page.changes.length > 0 || store.ackUnrecorded()) {
         await acked;
         acked = connection.request('ACK_CHANGES', { sequence_number: ack }).then((answer) => {
-          this.ackUnrecorded = answer.recorded === false;
+          store.setAckUnrecorded(answer.recorded === false);
         });
         acked.catch(() => undefined); // observed when awaited; a failed pass may drop it
       }

@@ -277,6 +277,15 @@ export class ClientStore {
     return this.position();
   }
 
+  /** E answered R's last acknowledgement `recorded: false` (E's disk was full): the next pass acknowledges again. */
+  ackUnrecorded(): boolean {
+    return this.meta('ack_unrecorded') === '1';
+  }
+
+  setAckUnrecorded(unrecorded: boolean): void {
+    if (this.ackUnrecorded() !== unrecorded) this.stmts.setMeta.run('ack_unrecorded', unrecorded ? '1' : '0');
+  }
+
   finishResync(): void {
     this.stmts.setMeta.run('resyncing', '0');
   }
