@@ -52,6 +52,9 @@ describe.skipIf(unavailable !== null)("E's disk full under the daemon's state da
     const during = await runClientOnce(setup);
     expect(during.code, during.stderr).toBe(0);
     expect(during.stderr).not.toMatch(/see its log|unexpected/);
+    // R is up to date with E's log, not with E's tree: said once, plainly (before: "up to date").
+    expect(during.stderr.match(/E has changes it cannot log yet \(E's disk is full\); they follow when E has room\./g), during.stderr).toHaveLength(1);
+    expect(during.stderr).toMatch(/, up to date with E's log \(E has changes it cannot log yet\)/);
     expect(advice.test(daemon.stderr().slice(before).replace(advice, ''))).toBe(false); // said once, not per failure
 
     // Space freed: the same daemon records what waited and R catches up.
@@ -60,6 +63,8 @@ describe.skipIf(unavailable !== null)("E's disk full under the daemon's state da
     await waitForDaemonToSee(daemon, 'docs', e, 60_000);
     const after = await runClientOnce(setup);
     expect(after.code, after.stderr).toBe(0);
+    expect(after.stderr).not.toMatch(/cannot log yet/);
+    expect(after.stderr).toMatch(/, up to date\n/);
     expect(await sameTree(e, r)).toBe(true);
     expect(daemon.proc.exitCode).toBeNull();
   });

@@ -94,6 +94,8 @@ export interface PassSummary {
   held: MissingRoot[];
   /** Of this run's roots, those E said it holds as unavailable (GET_CHANGES): R may be behind for them. */
   unavailableOnE: string[];
+  /** E said changes it saw wait to be logged (its disk full, GET_CHANGES `unlogged_changes`): R is up to date with E's log only. */
+  unloggedOnE: boolean;
   /**
    * Of this run's roots, those E no longer serves (its daemon restarted without them in --dirs):
    * left alone as held ones are, and resynced on the pass that finds them served again.
@@ -104,6 +106,7 @@ export interface PassSummary {
 export function emptySummary(): PassSummary {
   return {
     unavailableOnE: [],
+    unloggedOnE: false,
     downloaded: 0,
     resumed: 0,
     extended: 0,
@@ -354,6 +357,7 @@ export class PullEngine {
       // The last page's word stands: E's roots as they are at the end of the pass. Of every root
       // this client syncs, held on R or not: it is E's word, and the runner tells changes of it.
       summary.unavailableOnE = this.options.dirNames.filter((name) => page.unavailable_dirs?.includes(name) === true);
+      summary.unloggedOnE = page.unlogged_changes === true;
       next = page.more_available ? getPage(page.to_sequence) : null;
       next?.catch(() => undefined); // observed when awaited; a failed pass may drop it
       const entries = collapseChanges(page.changes);
@@ -693,7 +697,7 @@ export function passChangedNothing(summary: PassSummary): boolean {
  */
 export function isRoutinePass(summary: PassSummary): boolean {
   const lists = [summary.conflicts, summary.problems, summary.failed, summary.held, summary.unavailableOnE, summary.unserved];
-  return summary.upToDate && !summary.resynced && lists.every((list) => list.length === 0);
+  return summary.upToDate && !summary.resynced && !summary.unloggedOnE && lists.every((list) => list.length === 0);
 }
 
 /** Two routine passes' counts summed, at the later one's sequence. */
@@ -730,7 +734,8 @@ export function describePass(summary: PassSummary, passes?: number): string {
   if (summary.unserved.length) parts.push(`${summary.unserved.length} root(s) not served by E`);
   const upToDate = summary.upToDate && summary.held.length === 0 && summary.unserved.length === 0;
   const what = `${summary.resynced ? 'resync' : 'pull'}${passes === undefined ? '' : ` (${passes} passes since the last pull line)`}`;
-  return `${what}: ${parts.join(', ')}; at sequence ${summary.sequence}${upToDate ? ', up to date' : ''}`;
+  const reached = !upToDate ? '' : summary.unloggedOnE ? ", up to date with E's log (E has changes it cannot log yet)" : ', up to date';
+  return `${what}: ${parts.join(', ')}; at sequence ${summary.sequence}${reached}`;
 }
 
 /** Forgets every kept partial download and removes its temp file. */

@@ -29,6 +29,7 @@ const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
   resynced: false,
   held,
   unavailableOnE: [],
+  unloggedOnE: false,
   unserved: [],
 });
 

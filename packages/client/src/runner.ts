@@ -67,6 +67,8 @@ interface RunMemory {
   held: readonly MissingRoot[];
   /** R's roots E's daemon no longer serves. */
   unserved: readonly string[];
+  /** E said the last pass that changes it saw wait to be logged (its disk full). */
+  unloggedOnE?: boolean;
   /** A running client's routine pass lines (isRoutinePass), summed under churn; the timer says the sum. */
   passLines?: RoutineLines<PassSummary>;
   passTimer?: NodeJS.Timeout | null;
@@ -95,6 +97,9 @@ function reportPass(logger: Logger, summary: PassSummary, memory: RunMemory, rou
   for (const name of unserved.gone) logger.warn({ code: 'UNKNOWN_BASE_DIR' }, unservedWarning(name));
   for (const name of unserved.back) logger.info(servedAgainNote(name));
   memory.unserved = summary.unserved;
+  if (summary.unloggedOnE && memory.unloggedOnE !== true) logger.info(UNLOGGED_ON_E_NOTE);
+  else if (!summary.unloggedOnE && memory.unloggedOnE === true) logger.info(LOGGED_ON_E_AGAIN_NOTE);
+  memory.unloggedOnE = summary.unloggedOnE;
   if (routine && passChangedNothing(summary)) logger.debug(describePass(summary));
   else if (routine && memory.passLines && isRoutinePass(summary)) {
     // A file appended to 20 times a second makes as many passes: summed, not a line each.
@@ -114,6 +119,10 @@ function reportPass(logger: Logger, summary: PassSummary, memory: RunMemory, rou
   for (const problem of summary.problems) logger.error(`skipped ${problem.base_dir}/${problem.path}: ${problem.message}`);
   for (const note of conflictNotes(summary.conflicts)) logger.info(note);
 }
+
+/** Said once while E's disk is full under its state database: R's "up to date" is with E's log only. */
+export const UNLOGGED_ON_E_NOTE = "E has changes it cannot log yet (E's disk is full); they follow when E has room.";
+export const LOGGED_ON_E_AGAIN_NOTE = 'E logs its changes again; R catches up with them.';
 
 /**
  * What to do with the pass's conflict copies: one note for file copies, one for R's files kept

@@ -11,6 +11,8 @@ import { stateDiskFullError } from './core/state-disk-full.js';
 export class StateDiskNotice {
   /** What was said in this spell: '' for a refused write as such, else what goes unrecorded. */
   private readonly said = new Set<string>();
+  /** Changes the watcher saw could not be logged and wait (changesRefused, until the next logged batch). */
+  private changesWait = false;
 
   constructor(
     private readonly dbPath: string,
@@ -32,6 +34,16 @@ export class StateDiskNotice {
     return mapped;
   }
 
+  /** The watcher could not log a batch of changes (the disk full): they wait, and clients are told (GET_CHANGES). */
+  changesRefused(): void {
+    this.changesWait = true;
+  }
+
+  /** Whether changes E saw wait to be logged: R's "up to date" is then up to date with E's log only. */
+  get changesWaiting(): boolean {
+    return this.changesWait;
+  }
+
   /**
    * A write to the state database went through: `unrecorded` names its kind as failed() did. A
    * client's small note that fits while refused changes still wait does not end the spell (E's
@@ -39,6 +51,7 @@ export class StateDiskNotice {
    */
   wrote(unrecorded?: string): void {
     if (unrecorded === undefined) {
+      this.changesWait = false;
       if (this.said.size === 0) return;
       this.said.clear();
     } else {

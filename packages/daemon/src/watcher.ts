@@ -426,6 +426,7 @@ export class TreeWatcher {
     this.current = work
       .catch((err: unknown) => {
         if (this.stateDisk?.failed(err)) {
+          this.stateDisk.changesRefused();
           // A batch's paths wait already (processBatch); a rescan cut short is asked for again.
           if (!rescan.done) this.retryRescanLater(rescan.value);
           return;

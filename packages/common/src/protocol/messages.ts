@@ -245,6 +245,11 @@ export const GetChangesResponse = ok({
   more_available: z.boolean(),
   highest_sequence: sequence,
   unavailable_dirs: z.array(baseDir).optional(),
+  /**
+   * Added later (absent from older daemons, and while E logs its changes): E's disk is full under
+   * its state database and changes it saw wait to be logged, so the page's end is not E's tree.
+   */
+  unlogged_changes: z.boolean().optional(),
 });
 /**
  * GET_FILE header; `size - offset` bytes of binary frames tagged with the request id follow.

@@ -106,7 +106,14 @@ export function handleGetChanges(ctx: HandlerContext, req: GetChangesRequest): G
   const served = new Set(ctx.roots.names());
   const changes = page.changes.filter((c) => served.has(c.base_dir));
   const unavailable = ctx.roots.all().filter((root) => !root.available).map((root) => root.name);
-  return { id: req.id, status: 'ok', ...page, changes, ...(unavailable.length > 0 ? { unavailable_dirs: unavailable } : {}) };
+  return {
+    id: req.id,
+    status: 'ok',
+    ...page,
+    changes,
+    ...(unavailable.length > 0 ? { unavailable_dirs: unavailable } : {}),
+    ...(ctx.stateDisk?.changesWaiting === true ? { unlogged_changes: true } : {}),
+  };
 }
 
 export function handleAck(ctx: HandlerContext, session: Session, req: AckChangesRequest): AckResponse {
