@@ -91,6 +91,8 @@ export class TreeWatcher {
   private readonly log: Logger;
   private readonly onCommit: WatcherOptions['onCommit'];
   private readonly stateDisk: StateDiskNotice | undefined;
+  /** Paths (pendingKey) and rescans (rescanKey) the full disk refused to log, waiting to be tried again. */
+  private readonly unlogged = new Set<string>();
   private readonly skippedNames: SkippedNames;
   /**
    * Decoded paths (pendingKey) whose directory was listed for names that are not UTF-8: a burst
@@ -234,7 +236,8 @@ export class TreeWatcher {
   record(inputs: readonly ChangeInput[]): { recorded: ChangeEntry[]; untracked: number } {
     if (inputs.length === 0) return { recorded: [], untracked: 0 };
     const { highestSequence, recorded, untracked } = this.store.applyChanges(inputs, Date.now(), this.stillIgnored);
-    this.stateDisk?.wrote();
+    // With changes refused still waiting, a smaller batch that fits does not end the full-disk spell.
+    if (this.unlogged.size === 0) this.stateDisk?.wrote();
     if (recorded.length > 0) {
       for (const e of recorded) this.log.debug({ sequence: e.sequence, operation: e.operation, kind: e.kind, base_dir: e.base_dir, path: e.path }, 'logged');
       this.noteLogged({ changes: recorded.length, first: recorded[0]!.sequence, last: recorded[recorded.length - 1]!.sequence });
@@ -409,9 +412,12 @@ export class TreeWatcher {
     this.timer = null;
     if (this.closed || this.processing) return;
     let work: Promise<void>;
+    /** What this work logs: said unlogged if the full disk refuses it, logged again once it goes through. */
+    let keys: string[];
     const rescan = this.rescans.values().next();
     if (!rescan.done) {
       this.rescans.delete(rescan.value);
+      keys = [rescanKey(rescan.value)];
       work = this.rescanRoot(rescan.value);
     } else {
       // Monotonic time: a wall clock stepped back (NTP, a resumed VM) must not hold events for hours.
@@ -420,12 +426,15 @@ export class TreeWatcher {
         if (nextDueAt !== null) this.arm(nextDueAt - performance.now());
         return;
       }
+      keys = ready.map((p) => pendingKey(p.base_dir, p.path));
       work = this.processBatch(ready);
     }
     this.processing = true;
     this.current = work
+      .then(() => this.loggedAgain(keys))
       .catch((err: unknown) => {
         if (this.stateDisk?.failed(err)) {
+          for (const key of keys) this.unlogged.add(key);
           this.stateDisk.changesRefused();
           // A batch's paths wait already (processBatch); a rescan cut short is asked for again.
           if (!rescan.done) this.retryRescanLater(rescan.value);
@@ -495,6 +504,17 @@ export class TreeWatcher {
     }
     if (retry.length > 0) this.retryLater(retry);
     else this.retryDelayMs = 0;
+  }
+
+  /**
+   * A work the full disk refused went through: once no refused path or rescan waits any more (a
+   * refused path no longer pending was logged with another batch), E's disk has room again.
+   */
+  private loggedAgain(keys: readonly string[]): void {
+    if (this.unlogged.size === 0) return;
+    for (const key of keys) this.unlogged.delete(key);
+    for (const key of this.unlogged) if (!key.startsWith(RESCAN_KEY) && !this.pending.has(key)) this.unlogged.delete(key);
+    if (this.unlogged.size === 0) this.stateDisk?.wrote();
   }
 
   /** A rescan whose commit the full disk refused runs again after the batches' retry delay. */
@@ -803,6 +823,10 @@ export class TreeWatcher {
     this.requeue([...result.unsettled.map((path) => ({ base_dir: name, path })), ...stale]);
   }
 }
+
+/** The key (in TreeWatcher.unlogged) of a root's rescan the full disk refused; no pendingKey starts so. */
+const RESCAN_KEY = '\u0001rescan\u0000';
+const rescanKey = (name: string): string => `${RESCAN_KEY}${name}`;
 
 /**
  * One info line for the recorded paths a look marked ignored because the rules now exclude them:
