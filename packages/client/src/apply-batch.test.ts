@@ -362,7 +362,10 @@ describe('applyBatch', () => {
     expect(result.conflicts).toEqual([]);
     expect(await names(root)).toEqual(['a.log']);
     expect(await readFile(path.join(root, 'a.log'), 'utf8')).toBe('R edited\n');
-    expect(result.upserts).toEqual([expect.objectContaining({ path: 'a.log', checksum: sha256('received\n') })]);
+    // Its record kept as it was, the notes of what a killed run may have placed there with it.
+    expect(result.upserts).toEqual([]);
+    expect(result.confirmed).toEqual([expect.objectContaining({ path: 'a.log', checksum: sha256('received\n') })]);
+    expect(result.unserved).toEqual([{ base_dir: 'docs', path: 'a.log' }]);
   });
 
   it("does not record an edit R makes while E's new mode is being flushed as E's content", async () => {

@@ -174,6 +174,13 @@ export interface BatchResult {
   conflicts: ConflictReport[];
   /** Directories E deleted that were kept: they still hold R's files (see core/kept-dirs.ts). */
   keptDirs: EntryKey[];
+  /**
+   * Paths E could not serve (NOT_FOUND): nothing of this entry reached R, and what a stopped run
+   * may have placed there waits for E's later entry for the path (ClientStore.commitBatch).
+   */
+  unserved: EntryKey[];
+  /** Of those, the records kept as they were (seen in this generation): written, not received. */
+  confirmed: RecordedEntry[];
   stats: BatchStats;
 }
 
@@ -244,6 +251,8 @@ function mergeResults(a: BatchResult, b: BatchResult): BatchResult {
     skipped: [...a.skipped, ...b.skipped],
     conflicts: [...a.conflicts, ...b.conflicts],
     keptDirs: [...a.keptDirs, ...b.keptDirs],
+    unserved: [...a.unserved, ...b.unserved],
+    confirmed: [...a.confirmed, ...b.confirmed],
     stats,
   };
 }
@@ -265,6 +274,8 @@ async function applyRound(
     skipped: [],
     conflicts: [],
     keptDirs: [],
+    unserved: [],
+    confirmed: [],
     stats: { downloaded: 0, resumed: 0, extended: 0, copied: 0, bytes: 0, deleted: 0, dirsCreated: 0, dirsDeleted: 0, attributes: 0 },
   };
   const aborted = () => options.signal?.aborted === true;
@@ -289,9 +300,12 @@ async function applyRound(
       result.skipped.push(p);
       // Gone on E, or E may not read it: R's copy stays as recorded, and a resync's sweep must not
       // take it for a file E no longer has. If it is gone, its deletion comes later in the log
-      // (a tombstone outlives a pass by days).
+      // (a tombstone outlives a pass by days). Not an upsert: that would drop the placement notes
+      // at the path, and the file there may be E's content a stopped run placed and E has since
+      // deleted, which only E's later entry tells from R's edit.
+      result.unserved.push({ base_dir: entry.base_dir, path: entry.path });
       const recorded = records.getEntry(entry.base_dir, entry.path);
-      if (recorded) result.upserts.push({ ...recorded, seen_gen: generation });
+      if (recorded) result.confirmed.push({ ...recorded, seen_gen: generation });
     } else if (PERMANENT.has(p.code)) {
       logger.error({ code: p.code }, `skipping ${entry.base_dir}/${entry.path}: ${p.message}`);
       result.skipped.push(p);

@@ -377,7 +377,7 @@ export class PullEngine {
       );
       const done = new Set(committed.map(entryKeyString));
       this.options.staged?.forgetSettled(connection.hello.log_id, result.settled.filter((s) => done.has(entryKeyString(s))));
-      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, sequence: ack, endsBatch: this.active });
+      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, unserved: result.unserved, confirmed: result.confirmed, sequence: ack, endsBatch: this.active });
       // E answered the last acknowledgement `recorded: false` (its disk was full): acknowledged
       // again even with nothing new, so E's note catches up once there is room. Kept in R's
       // state, not in memory: the next pass may be the next --once run's.
@@ -420,7 +420,7 @@ export class PullEngine {
         // Before the records go: a kill in between sweeps them, and looks above them, again.
         await this.removeMadeDirs(baseDir, sweep.map((entry) => entry.path), summary);
         this.checkDisks();
-        store.commitBatch({ upserts: [...result.upserts, ...looked], removals: result.removals, kept: result.keptDirs, endsBatch: this.active });
+        store.commitBatch({ upserts: [...result.upserts, ...looked], removals: result.removals, kept: result.keptDirs, unserved: result.unserved, confirmed: result.confirmed, endsBatch: this.active });
         if (result.failed.length > 0) clean = false;
       }
       if (!(await this.sweepLeftPlacements(connection, baseDir, summary))) clean = false;
@@ -455,7 +455,7 @@ export class PullEngine {
         if (sweep.length === 0) continue;
         const result = await this.applyEntries(connection, planSweep(sweep, position.sequence, Date.now()), summary);
         this.checkDisks();
-        store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, endsBatch: this.active });
+        store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, unserved: result.unserved, confirmed: result.confirmed, endsBatch: this.active });
       }
     }
   }
@@ -479,7 +479,7 @@ export class PullEngine {
       if (result.failed.length > 0) clean = false;
       await this.removeMadeDirs(baseDir, paths, summary);
       this.checkDisks();
-      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, endsBatch: this.active });
+      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, unserved: result.unserved, confirmed: result.confirmed, endsBatch: this.active });
     }
   }
 

@@ -318,6 +318,80 @@ describe('ClientStore', () => {
     reopened.close();
   });
 
+  it.each([
+    { name: 'a path failing since the kill, of another batch', reNoted: false },
+    { name: 'a path the stopped batch noted too, failing with other content', reNoted: true },
+  ])('ends a killed batch\'s mark once its own notes are recorded, whatever a later failed path noted: $name', ({ reNoted }) => {
+    const { store, file } = openStore();
+    const placed = { base_dir: 'docs', path: 'b.txt', checksum: 'b'.repeat(64), mode: 0o644 };
+    const stuck = { base_dir: 'docs', path: 'stuck.txt', checksum: 's'.repeat(64), mode: 0o644 };
+    store.openBatch(reNoted ? [placed, { ...stuck, checksum: 't'.repeat(64) }] : [placed], ['docs']);
+    store.close();
+    // Killed. Each later batch notes stuck.txt and fails on it (EPERM on R, for good).
+    const reopened = ClientStore.open(file);
+    reopened.openBatch([placed, stuck], ['docs']);
+    reopened.commitBatch({ upserts: [entry('b.txt')], removals: [], endsBatch: ['docs'] });
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(reNoted);
+    expect(reopened.unfinishedPaths(['docs'])).toEqual(reNoted ? [{ base_dir: 'docs', path: 'stuck.txt', awaitsE: false }] : []);
+    reopened.openBatch([stuck], ['docs']);
+    reopened.commitBatch({ upserts: [], removals: [], endsBatch: ['docs'] });
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(reNoted);
+    // Once stuck.txt is recorded, nothing the stopped batch noted is left.
+    reopened.openBatch([stuck], ['docs']);
+    reopened.commitBatch({ upserts: [entry('stuck.txt')], removals: [], endsBatch: ['docs'] });
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(false);
+    reopened.close();
+  });
+
+  it('keeps a killed batch\'s note its own when a later batch notes the same content and fails on it', () => {
+    const { store, file } = openStore();
+    const placed = { base_dir: 'docs', path: 'b.txt', checksum: 'b'.repeat(64), mode: 0o644 };
+    store.openBatch([placed], ['docs']);
+    store.close();
+    const reopened = ClientStore.open(file);
+    for (let i = 0; i < 3; i++) {
+      reopened.openBatch([placed], ['docs']);
+      reopened.commitBatch({ upserts: [], removals: [], endsBatch: ['docs'] });
+      expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
+    }
+    expect(reopened.unfinishedPaths(['docs'])).toEqual([{ base_dir: 'docs', path: 'b.txt', awaitsE: false }]);
+    reopened.close();
+  });
+
+  it('keeps a killed batch\'s mark past a pass that ends up to date while E could not serve a path it noted (NOT_FOUND)', () => {
+    const { store, file } = openStore();
+    store.commitBatch({ upserts: [entry('x.txt')], removals: [] });
+    const placed = { base_dir: 'docs', path: 'x.txt', checksum: 'c'.repeat(64), mode: 0o644 };
+    store.openBatch([placed], ['docs']);
+    store.close();
+    // Killed after placing E's new x.txt. E deletes it before the next pull's GET_FILE.
+    const reopened = ClientStore.open(file);
+    reopened.openBatch([placed], ['docs']);
+    reopened.commitBatch({ upserts: [], removals: [], unserved: [{ base_dir: 'docs', path: 'x.txt' }], confirmed: [entry('x.txt', { seen_gen: 2 })], endsBatch: ['docs'] });
+    expect(reopened.getEntry('docs', 'x.txt')?.seen_gen).toBe(2);
+    expect(reopened.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c'.repeat(64), mode: 0o644 }]);
+    reopened.finishBatches(['docs']);
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
+    expect(reopened.unfinishedPaths(['docs'])).toEqual([{ base_dir: 'docs', path: 'x.txt', awaitsE: true }]);
+    // E's deletion comes: recorded, the mark goes.
+    reopened.openBatch([], ['docs']);
+    reopened.commitBatch({ upserts: [], removals: [{ base_dir: 'docs', path: 'x.txt' }], endsBatch: ['docs'] });
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(false);
+    reopened.close();
+  });
+
+  it('takes the notes of a database from before (sql/011) in a root a stopped batch left for that batch\'s', () => {
+    const { file, old } = databaseAt(10);
+    old.prepare("INSERT INTO meta (key, value) VALUES ('batch_left', '[\"docs\"]'), ('log_id', 'L'), ('pulled_dirs', '[\"docs\",\"notes\"]')").run();
+    old.prepare("INSERT INTO placements (base_dir, path, checksum, mode) VALUES ('docs', 'b.txt', 'b', 420), ('notes', 'n.txt', 'n', 420)").run();
+    old.close();
+    const store = ClientStore.open(file);
+    store.openBatch([], ['docs', 'notes']);
+    store.commitBatch({ upserts: [], removals: [], endsBatch: ['docs', 'notes'] });
+    expect(store.unfinishedPaths(['docs', 'notes'])).toEqual([{ base_dir: 'docs', path: 'b.txt', awaitsE: false }]);
+    store.close();
+  });
+
   it('ends the mark of a batch whose failed paths placed nothing, with no batch stopped before it', () => {
     const { store } = openStore();
     store.openBatch([{ base_dir: 'docs', path: 'b.txt', checksum: 'b'.repeat(64), mode: 0o644 }], ['docs']);
@@ -396,7 +470,7 @@ describe('ClientStore', () => {
     expect(store.openedDirs()).toEqual([{ base_dir: 'docs', path: 'ro', mode: 0o555 }]);
     store.close();
     const check = new Database(file);
-    expect(check.pragma('user_version', { simple: true })).toBe(10);
+    expect(check.pragma('user_version', { simple: true })).toBe(11);
     check.close();
   });
 

@@ -147,10 +147,25 @@ export class ClientStore {
       ),
       dropPartial: db.prepare<[string, string]>('DELETE FROM partial_downloads WHERE base_dir = ? AND path = ?'),
       allPartials: db.prepare<[], PartialDownload>('SELECT * FROM partial_downloads'),
-      // Once per (path, content, bits), NULL bits included (which UNIQUE lets repeat).
+      // Once per (path, content, bits), NULL bits included (which UNIQUE lets repeat), as the open
+      // batch's (sql/011: 1). A note a stopped batch wrote (2, 3) stays its: that batch may have placed it.
       notePlacement: db.prepare<EntryKey & Placement>(
-        `INSERT INTO placements (base_dir, path, checksum, mode) SELECT @base_dir, @path, @checksum, @mode
+        `INSERT INTO placements (base_dir, path, checksum, mode, batch) SELECT @base_dir, @path, @checksum, @mode, 1
          WHERE NOT EXISTS (SELECT 1 FROM placements WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode)`,
+      ),
+      renotePlacement: db.prepare<EntryKey & Placement>(
+        'UPDATE placements SET batch = 1 WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode AND batch = 0',
+      ),
+      // The open batch's notes, as a stopped one's (openBatch) or an ended one's (commitBatch).
+      stopOpenPlacements: db.prepare('UPDATE placements SET batch = 2 WHERE batch = 1'),
+      endOpenPlacements: db.prepare<[string]>('UPDATE placements SET batch = 0 WHERE batch = 1 AND base_dir = ?'),
+      // A stopped batch's note at a path E could not serve: kept until E's later entry records it.
+      awaitPlacements: db.prepare<[string, string]>('UPDATE placements SET batch = 3 WHERE base_dir = ? AND path = ? AND batch = 2'),
+      endStoppedPlacements: db.prepare<[string]>('UPDATE placements SET batch = 0 WHERE batch = 2 AND base_dir = ?'),
+      anyStoppedPlacementIn: db.prepare<[string], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements WHERE base_dir = ? AND batch IN (2, 3)) AS found'),
+      anyAwaitedPlacementIn: db.prepare<[string], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements WHERE base_dir = ? AND batch = 3) AS found'),
+      stoppedPlacementPaths: db.prepare<[string, number], { path: string; batch: number }>(
+        'SELECT path, max(batch) AS batch FROM placements WHERE base_dir = ? AND batch IN (2, 3) GROUP BY path ORDER BY path LIMIT ?',
       ),
       placementsOf: db.prepare<[string], EntryKey & Placement>(
         `WITH keys (base_dir, path) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
@@ -158,7 +173,6 @@ export class ClientStore {
       ),
       dropPlacements: db.prepare<[string, string]>('DELETE FROM placements WHERE base_dir = ? AND path = ?'),
       anyPlacement: db.prepare<[], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements) AS found'),
-      anyPlacementIn: db.prepare<[string], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements WHERE base_dir = ?) AS found'),
       unrecordedPlacements: db.prepare<[string, string, number], { path: string }>(
         `SELECT DISTINCT p.path FROM placements p WHERE p.base_dir = ? AND p.path > ?
            AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = p.base_dir AND e.path = p.path)
@@ -476,7 +490,10 @@ export class ClientStore {
     if (placements.length === 0) return;
     try {
       this.db.transaction(() => {
-        for (const { base_dir, path, checksum, mode } of placements) this.stmts.notePlacement.run({ base_dir, path, checksum, mode });
+        for (const { base_dir, path, checksum, mode } of placements) {
+          this.stmts.renotePlacement.run({ base_dir, path, checksum, mode });
+          this.stmts.notePlacement.run({ base_dir, path, checksum, mode });
+        }
       })();
     } catch (err) {
       throw diskFullOr(err, this.path);
@@ -491,15 +508,19 @@ export class ClientStore {
    * changes not recorded yet, which only a pull of them tells from R's own edits. Such roots are
    * kept as left behind (`batch_left`) until nothing of them can remain unrecorded (commitBatch,
    * finishBatches), not merely until the next batch is recorded: that batch may be cut before it
-   * reached the paths the stopped one placed. Kept per root: a pull of other roots says nothing
-   * about these.
+   * reached the paths the stopped one placed. Its own notes say which paths those are (sql/011):
+   * a note of a later batch's failed path (it placed nothing) does not keep the mark. Kept per
+   * root: a pull of other roots says nothing about these.
    */
   openBatch(placements: readonly (EntryKey & Placement)[], baseDirs: readonly string[]): void {
     try {
       this.db.transaction(() => {
         const open = this.markedDirs('batch_open');
         const left = this.markedDirs('batch_left');
-        if (open.length > 0) this.setMarked('batch_left', [...left, ...open]);
+        if (open.length > 0) {
+          this.setMarked('batch_left', [...left, ...open]);
+          this.stmts.stopOpenPlacements.run();
+        }
         this.setMarked('batch_open', baseDirs);
         this.notePlacements(placements);
       })();
@@ -515,18 +536,32 @@ export class ClientStore {
   }
 
   /**
+   * Of these roots, those a stopped batch left behind, each with (at most `limit`) paths its notes
+   * name that no pull has recorded since; `awaitsE`: E could not serve the path since (NOT_FOUND).
+   */
+  unfinishedPaths(baseDirs: readonly string[], limit = 3): { base_dir: string; path: string; awaitsE: boolean }[] {
+    const left = new Set(this.markedDirs('batch_left'));
+    return baseDirs
+      .filter((name) => left.has(name))
+      .flatMap((name) => this.stmts.stoppedPlacementPaths.all(name, limit).map((row) => ({ base_dir: name, path: row.path, awaitsE: row.batch === 3 })));
+  }
+
+  /**
    * A pass reached the end of E's log for these roots with nothing left to retry: every path a
    * stopped batch touched had an entry after the recorded position, now applied and recorded (or
-   * deleted as E's, a resync's sweep included). Their marks go.
+   * deleted as E's, a resync's sweep included). Their marks go, but where E could not serve such a
+   * path (NOT_FOUND, sql/011: 3): the file there may be E's content E has deleted since, and only
+   * E's later entry for it tells.
    */
   finishBatches(baseDirs: readonly string[]): void {
-    const done = new Set(baseDirs);
+    const done = new Set(baseDirs.filter((name) => this.stmts.anyAwaitedPlacementIn.get(name)!.found === 0));
     try {
       this.db.transaction(() => {
         for (const key of ['batch_open', 'batch_left'] as const) {
           const marked = this.markedDirs(key);
           if (marked.some((name) => done.has(name))) this.setMarked(key, marked.filter((name) => !done.has(name)));
         }
+        for (const name of done) this.stmts.endStoppedPlacements.run(name);
       })();
     } catch (err) {
       throw diskFullOr(err, this.path);
@@ -626,8 +661,14 @@ export class ClientStore {
     unkept?: readonly EntryKey[];
     sequence?: number;
     /**
+     * Paths E could not serve (NOT_FOUND), `confirmed` the records kept as they were there: what a
+     * stopped batch may have placed at them is not recorded by these, its notes stay (sql/011: 3).
+     */
+    unserved?: readonly EntryKey[];
+    confirmed?: readonly RecordedEntry[];
+    /**
      * The batch openBatch marked for these roots is recorded (what failed in it placed nothing);
-     * one a stopped batch left behind is done only if no placement note of the root is left.
+     * one a stopped batch left behind is done only once none of its own notes is left.
      */
     endsBatch?: readonly string[];
   }): void {
@@ -637,17 +678,21 @@ export class ClientStore {
         for (const key of batch.removals) this.stmts.remove.run(key.base_dir, key.path);
         // Recorded now: what may have been placed there no longer needs telling apart.
         for (const key of [...batch.upserts, ...batch.removals]) this.stmts.dropPlacements.run(key.base_dir, key.path);
+        for (const entry of batch.confirmed ?? []) this.stmts.upsert.run({ ...entry, local_ctime_max: entry.local_ctime_max ?? null, local_mode: entry.local_mode ?? null });
+        for (const key of batch.unserved ?? []) this.stmts.awaitPlacements.run(key.base_dir, key.path);
         for (const key of batch.kept ?? []) this.stmts.keep.run(key.base_dir, key.path);
         for (const key of batch.unkept ?? []) this.stmts.unkeep.run(key.base_dir, key.path);
         if (batch.sequence !== undefined) this.stmts.setMeta.run('sequence', String(batch.sequence));
         if (batch.endsBatch) {
           const ended = new Set(batch.endsBatch);
           this.setMarked('batch_open', this.markedDirs('batch_open').filter((name) => !ended.has(name)));
-          // A root a stopped batch left behind: done once no note of what may have been placed
-          // there is left, after this batch's records dropped theirs. A note left by a path that
-          // failed here, or is not reached yet, keeps it (finishBatches ends it with the pass).
+          for (const name of ended) this.stmts.endOpenPlacements.run(name);
+          // A root a stopped batch left behind: done once none of that batch's own notes is left,
+          // after this batch's records dropped theirs. One at a path that failed here, or is not
+          // reached yet, keeps it (finishBatches ends it with the pass); a note this batch wrote
+          // for a path that failed does not (it placed nothing there).
           const left = this.markedDirs('batch_left');
-          const done = left.filter((name) => ended.has(name) && this.stmts.anyPlacementIn.get(name)!.found === 0);
+          const done = left.filter((name) => ended.has(name) && this.stmts.anyStoppedPlacementIn.get(name)!.found === 0);
           if (done.length > 0) this.setMarked('batch_left', left.filter((name) => !done.includes(name)));
         }
       })();

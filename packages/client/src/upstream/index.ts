@@ -146,10 +146,11 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
       // them all (ClientStore.openBatch): a pull cut again before it reached them keeps it. Said
       // after E's and the roots' own trouble, which a pull would not help with (the directories
       // it opened are given back by then).
-      if (store.hasUnfinishedBatch(withRoots.dirs.map((dir) => dir.name))) {
+      const names = withRoots.dirs.map((dir) => dir.name);
+      if (store.hasUnfinishedBatch(names)) {
         throw new ZyncError(
           'RESYNC_REQUIRED',
-          `A pull was stopped abruptly (killed) before it recorded what it changed on R, and no pull has finished that since: an upload now would send those changes of E back to E as R's edits; ${pullFirst(options.runningClient, 'finish')}. Nothing was sent.`,
+          `A pull was stopped abruptly (killed) before it recorded what it changed on R, and no pull has finished that since: an upload now would send those changes of E back to E as R's edits${unfinishedPathsSaid(store.unfinishedPaths(names))}; ${pullFirst(options.runningClient, 'finish')}. Nothing was sent.`,
         );
       }
       scanned = await scanAndHash(withRoots);
@@ -161,6 +162,22 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
   } finally {
     await (connection as Connection | null)?.close();
   }
+}
+
+/**
+ * The paths the stopped pull may have placed that no pull has recorded since, and why each blocks:
+ * R's file there cannot be told from R's own edit until a pull records it.
+ */
+function unfinishedPathsSaid(paths: readonly { base_dir: string; path: string; awaitsE: boolean }[]): string {
+  if (paths.length === 0) return '';
+  const said = (list: typeof paths) => list.map((p) => inertLine(`${p.base_dir}/${p.path}`)).join(', ');
+  const pending = paths.filter((p) => !p.awaitsE);
+  const awaiting = paths.filter((p) => p.awaitsE);
+  const parts = [
+    ...(pending.length === 0 ? [] : [`not yet recorded: ${said(pending)}, which a pull that cannot apply says why`]),
+    ...(awaiting.length === 0 ? [] : [`E could not serve ${said(awaiting)} since (gone or unreadable there): recorded once E logs its deletion or new state`]),
+  ];
+  return ` (${parts.join('; ')})`;
 }
 
 /**
