@@ -147,6 +147,16 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
       // after E's and the roots' own trouble, which a pull would not help with (the directories
       // it opened are given back by then).
       const names = withRoots.dirs.map((dir) => dir.name);
+      // A name this state never pulled has no records: every file in its root (a copy of E's
+      // files, say) would go to E as R's new file, and one E changed since as R's edit of it.
+      const pulled = new Set(store.pulledDirs());
+      const neverPulled = names.filter((name) => !pulled.has(name) && !store.hasRecords(name));
+      if (neverPulled.length > 0) {
+        throw new ZyncError(
+          'RESYNC_REQUIRED',
+          `${neverPulled.map((name) => `--dirs ${inertLine(name)}`).join(', ')}: this state has never pulled ${neverPulled.length === 1 ? 'it' : 'them'} from E, so R cannot tell E's files there from R's own (all would be sent as R's new files); ${pullFirst(options.runningClient, 'pull')}. Nothing was sent.`,
+        );
+      }
       if (store.hasUnfinishedBatch(names)) {
         throw new ZyncError(
           'RESYNC_REQUIRED',
@@ -184,14 +194,16 @@ function unfinishedPathsSaid(paths: readonly { base_dir: string; path: string; a
  * What to do before --update-upstream can run: a pull that ends up to date. A one-shot runs one;
  * one handed to a running client cannot (that client holds the state): it pulls at its next pass.
  */
-function pullFirst(runningClient: number | undefined, what: 'finish' | 'resync'): string {
+function pullFirst(runningClient: number | undefined, what: 'finish' | 'resync' | 'pull'): string {
   if (runningClient === undefined) {
+    if (what === 'pull') return 'pull first (zync-client --once with these --dirs), then --update-upstream again';
     return what === 'finish'
       ? 'run zync-client --once until it ends up to date, then --update-upstream again'
       : 'run zync-client once to resync, then --update-upstream';
   }
+  const does = { finish: 'finishes it', resync: 'resyncs', pull: 'pulls it' }[what];
   return (
-    `the zync-client running on this state (pid ${runningClient}) ${what === 'finish' ? 'finishes it' : 'resyncs'} at its next pull, ` +
+    `the zync-client running on this state (pid ${runningClient}) ${does} at its next pull, ` +
     'once E is reachable (or at its --interval): run --update-upstream again after that pull, or stop that client and run zync-client --once first'
   );
 }
