@@ -306,7 +306,7 @@ export class PullEngine {
       if (!reachedEnd) continue;
       if (store.position().resyncing) {
         if (!(await this.sweep(connection, summary))) continue;
-        store.finishResync();
+        store.finishResync(this.active);
       }
       summary.upToDate = summary.failed.length === 0;
       // Every path a stopped batch touched came again in this pass and is recorded: its mark goes.

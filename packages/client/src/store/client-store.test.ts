@@ -392,6 +392,33 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it('counts a name synced once a full pass of it ended, until its records are forgotten or its root moves', () => {
+    const { store, file } = openStore();
+    store.startResync('L');
+    store.setPulledDirs(['docs', 'notes']);
+    store.commitBatch({ upserts: [entry('a.txt')], removals: [] });
+    // Pulled (cut before its end): not synced.
+    expect(store.syncedDirs()).toEqual([]);
+    store.finishResync(['docs', 'notes']);
+    expect(store.syncedDirs()).toEqual(['docs', 'notes']);
+    store.forgetBaseDir('notes');
+    expect(store.syncedDirs()).toEqual(['docs']);
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }]);
+    expect(store.syncedDirs()).toEqual(['docs']);
+    store.bindRoots([{ name: 'docs', root: '/r/elsewhere' }]);
+    expect(store.syncedDirs()).toEqual([]);
+    store.bindRoots([{ name: 'notes', root: '/r/notes' }]);
+    store.close();
+    // A state from before synced_dirs: the names that received something.
+    const db = new Database(file);
+    db.prepare("DELETE FROM meta WHERE key = 'synced_dirs'").run();
+    db.prepare("INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, sequence, seen_gen) VALUES ('notes', 'n.txt', 'file', 'c', 1, 1, 420, 1, 1)").run();
+    db.close();
+    const reopened = ClientStore.open(file);
+    expect(reopened.syncedDirs()).toEqual(['notes']);
+    reopened.close();
+  });
+
   it('ends the mark of a batch whose failed paths placed nothing, with no batch stopped before it', () => {
     const { store } = openStore();
     store.openBatch([{ base_dir: 'docs', path: 'b.txt', checksum: 'b'.repeat(64), mode: 0o644 }], ['docs']);

@@ -228,6 +228,10 @@ export class ClientStore {
       if (store.meta('log_id') !== undefined && store.meta('pulled_dirs') === undefined) {
         store.setPulledDirs(store.stmts.pulledRoots.all().map((r) => r.base_dir));
       }
+      // A state from before synced_dirs was kept: the names that received something.
+      if (store.meta('log_id') !== undefined && store.meta('synced_dirs') === undefined) {
+        store.stmts.setMeta.run('synced_dirs', JSON.stringify(store.stmts.pulledRoots.all().map((r) => r.base_dir).sort()));
+      }
       return store;
     } catch (err) {
       db.close();
@@ -300,8 +304,23 @@ export class ClientStore {
     if (this.ackUnrecorded() !== unrecorded) this.stmts.setMeta.run('ack_unrecorded', unrecorded ? '1' : '0');
   }
 
-  finishResync(): void {
-    this.stmts.setMeta.run('resyncing', '0');
+  /** `baseDirs`: the names the finished pass pulled, now each pulled whole once (syncedDirs). */
+  finishResync(baseDirs: readonly string[] = []): void {
+    this.db.transaction(() => {
+      this.stmts.setMeta.run('resyncing', '0');
+      const synced = new Set([...this.syncedDirs(), ...baseDirs]);
+      this.stmts.setMeta.run('synced_dirs', JSON.stringify([...synced].sort()));
+    })();
+  }
+
+  /**
+   * The base_dir names a pull has brought up to date at least once (a full pass's end), since
+   * their records were last forgotten: for another, R's files cannot be told from E's (a first
+   * pull cut midway records part of them), so --update-upstream refuses it.
+   */
+  syncedDirs(): string[] {
+    const recorded = this.meta('synced_dirs');
+    return recorded === undefined ? [] : (JSON.parse(recorded) as string[]);
   }
 
   /**
@@ -323,8 +342,9 @@ export class ClientStore {
    * Records the pairs of local roots and base_dir names. For a name whose root changed, its
    * entries describe another directory: they are dropped and the names are returned (the caller
    * then resyncs so the new root is compared against the daemon's state). Such a name also leaves
-   * the pulled dirs, in the same transaction: after a kill -9 before that resync, the next start
-   * still resyncs it, and an upload meanwhile does not take its unrecorded files for R's new ones.
+   * the pulled and the synced dirs, in the same transaction: after a kill -9 before that resync,
+   * the next start still resyncs it, and an upload meanwhile refuses it instead of taking its
+   * unrecorded files for R's new ones.
    */
   bindRoots(dirs: readonly { name: string; root: string }[]): string[] {
     const changed: string[] = [];
@@ -334,6 +354,7 @@ export class ClientStore {
         if (known !== undefined && known !== dir.root) {
           this.stmts.dropDir.run(dir.name);
           this.stmts.dropKept.run(dir.name);
+          this.stmts.setMeta.run('synced_dirs', JSON.stringify(this.syncedDirs().filter((name) => name !== dir.name)));
           changed.push(dir.name);
         }
         this.stmts.setRoot.run(dir.name, dir.root);
@@ -373,6 +394,7 @@ export class ClientStore {
         this.stmts.dropDirPlacements.run(baseDir);
         this.stmts.dropDirOpened.run(baseDir);
         this.setPulledDirs(this.pulledDirs().filter((name) => name !== baseDir));
+        this.stmts.setMeta.run('synced_dirs', JSON.stringify(this.syncedDirs().filter((name) => name !== baseDir)));
       })();
     } catch (err) {
       throw diskFullOr(err, this.path);

@@ -147,14 +147,15 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
       // after E's and the roots' own trouble, which a pull would not help with (the directories
       // it opened are given back by then).
       const names = withRoots.dirs.map((dir) => dir.name);
-      // A name this state never pulled has no records: every file in its root (a copy of E's
-      // files, say) would go to E as R's new file, and one E changed since as R's edit of it.
-      const pulled = new Set(store.pulledDirs());
-      const neverPulled = names.filter((name) => !pulled.has(name) && !store.hasRecords(name));
+      // A name no pull has brought up to date has no records, or part of them (its first pull
+      // cut): every file in its root not recorded (a copy of E's files, say) would go to E as R's
+      // new file, and one E changed since as R's edit of it.
+      const synced = new Set(store.syncedDirs());
+      const neverPulled = names.filter((name) => !synced.has(name));
       if (neverPulled.length > 0) {
         throw new ZyncError(
           'RESYNC_REQUIRED',
-          `${neverPulled.map((name) => `--dirs ${inertLine(name)}`).join(', ')}: this state has never pulled ${neverPulled.length === 1 ? 'it' : 'them'} from E, so R cannot tell E's files there from R's own (all would be sent as R's new files); ${pullFirst(options.runningClient, 'pull')}. Nothing was sent.`,
+          `${neverPulled.map((name) => `--dirs ${inertLine(name)}`).join(', ')}: no pull has brought ${neverPulled.length === 1 ? 'it' : 'them'} up to date from E on this state yet, so R cannot tell E's files there from R's own (all would be sent as R's new files); ${pullFirst(options.runningClient, 'pull')}. Nothing was sent.`,
         );
       }
       if (store.hasUnfinishedBatch(names)) {
