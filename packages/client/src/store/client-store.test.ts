@@ -407,16 +407,55 @@ describe('ClientStore', () => {
     expect(store.syncedDirs()).toEqual(['docs']);
     store.bindRoots([{ name: 'docs', root: '/r/elsewhere' }]);
     expect(store.syncedDirs()).toEqual([]);
-    store.bindRoots([{ name: 'notes', root: '/r/notes' }]);
     store.close();
-    // A state from before synced_dirs: the names that received something.
-    const db = new Database(file);
-    db.prepare("DELETE FROM meta WHERE key = 'synced_dirs'").run();
-    db.prepare("INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, sequence, seen_gen) VALUES ('notes', 'n.txt', 'file', 'c', 1, 1, 420, 1, 1)").run();
-    db.close();
+    // Opened again: still what the passes made it, not what records there are.
     const reopened = ClientStore.open(file);
-    expect(reopened.syncedDirs()).toEqual(['notes']);
+    expect(reopened.syncedDirs()).toEqual([]);
     reopened.close();
+  });
+
+  it("does not count a new state's first pull cut midway as synced when it is opened again", () => {
+    const { store, file } = openStore();
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }]);
+    store.startResync('L');
+    store.setPulledDirs(['docs']);
+    store.commitBatch({ upserts: [entry('a.txt')], removals: [] });
+    store.close();
+    const reopened = ClientStore.open(file);
+    expect(reopened.syncedDirs()).toEqual([]);
+    reopened.close();
+  });
+
+  it('gives a state from before synced_dirs (sql/012) the names its pulls covered, a root that received nothing included', () => {
+    const { file, old } = databaseAt(11);
+    for (const [key, value] of [['log_id', 'L'], ['sequence', '9'], ['resyncing', '0'], ['pulled_dirs', '["docs","notes"]']]) {
+      old.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
+    }
+    old.prepare("INSERT INTO roots (base_dir, root) VALUES ('docs', '/r/docs'), ('notes', '/r/notes')").run();
+    old.prepare("INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, sequence, seen_gen) VALUES ('docs', 'a.txt', 'file', 'c', 1, 1, 420, 1, 1)").run();
+    old.close();
+    const store = ClientStore.open(file);
+    expect(store.syncedDirs()).toEqual(['docs', 'notes']);
+    store.close();
+  });
+
+  it('gives a state from before pulled_dirs the names that received something', () => {
+    const { file, old } = databaseAt(11);
+    old.prepare("INSERT INTO meta (key, value) VALUES ('log_id', 'L'), ('sequence', '9')").run();
+    old.prepare("INSERT INTO roots (base_dir, root) VALUES ('docs', '/r/docs'), ('notes', '/r/notes')").run();
+    old.prepare("INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, sequence, seen_gen) VALUES ('notes', 'n.txt', 'file', 'c', 1, 1, 420, 1, 1)").run();
+    old.close();
+    const store = ClientStore.open(file);
+    expect(store.syncedDirs()).toEqual(['notes']);
+    store.close();
+  });
+
+  it('gives a state from before synced_dirs that never pulled none', () => {
+    const { file, old } = databaseAt(11);
+    old.close();
+    const store = ClientStore.open(file);
+    expect(store.syncedDirs()).toEqual([]);
+    store.close();
   });
 
   it('ends the mark of a batch whose failed paths placed nothing, with no batch stopped before it', () => {
@@ -497,7 +536,8 @@ describe('ClientStore', () => {
     expect(store.openedDirs()).toEqual([{ base_dir: 'docs', path: 'ro', mode: 0o555 }]);
     store.close();
     const check = new Database(file);
-    expect(check.pragma('user_version', { simple: true })).toBe(11);
+    // Migrated to the latest: one version per sql/ file.
+    expect(check.pragma('user_version', { simple: true })).toBe(readdirSync(new URL('../../sql/', import.meta.url)).filter((n) => /^\d{3}-.*\.sql$/.test(n)).length);
     check.close();
   });
 

@@ -228,10 +228,7 @@ export class ClientStore {
       if (store.meta('log_id') !== undefined && store.meta('pulled_dirs') === undefined) {
         store.setPulledDirs(store.stmts.pulledRoots.all().map((r) => r.base_dir));
       }
-      // A state from before synced_dirs was kept: the names that received something.
-      if (store.meta('log_id') !== undefined && store.meta('synced_dirs') === undefined) {
-        store.stmts.setMeta.run('synced_dirs', JSON.stringify(store.stmts.pulledRoots.all().map((r) => r.base_dir).sort()));
-      }
+      // A state from before synced_dirs was kept: sql/012 gave it the names its pulls covered.
       return store;
     } catch (err) {
       db.close();
