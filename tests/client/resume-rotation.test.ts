@@ -2,23 +2,15 @@
 // token, close 4401) keeps what arrived, as a lost connection does: the running client whose
 // token file already holds the new token reconnects and asks for the rest only (before, the
 // partial file was thrown away and the download began again from byte 0).
-import { chmod, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectSameTree, findTempFiles, runCli, spawnCli, tempDir, waitFor, writeRandomFile, type SpawnedCli } from '../helpers/index.js';
+import { expectSameTree, findTempFiles, runCli, spawnCli, tempDir, waitFor, writeRandomFile, writeTokenFile, type SpawnedCli } from '../helpers/index.js';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.mjs';
 
 const MiB = 1024 * 1024;
 const BIG = 160 * MiB;
 const OLD = 'old-token-0123456789abcdef';
 const NEW = 'new-token-fedcba9876543210';
-
-async function writeToken(file: string, token: string): Promise<void> {
-  const temp = `${file}.new`;
-  await writeFile(temp, `${token}\n`, { mode: 0o600 });
-  await chmod(temp, 0o600);
-  await rename(temp, file);
-}
 
 describe('a download cut by a token rotation', () => {
   const running: SpawnedCli[] = [];
@@ -33,8 +25,8 @@ describe('a download cut by a token rotation', () => {
     const r = tempDir('zync-r-');
     const eToken = path.join(tempDir('zync-etoken-'), 'token');
     const rToken = path.join(tempDir('zync-rtoken-'), 'token');
-    await writeToken(eToken, OLD);
-    await writeToken(rToken, OLD);
+    await writeTokenFile(eToken, OLD);
+    await writeTokenFile(rToken, OLD);
     await writeRandomFile(path.join(e, 'film.bin'), BIG);
     const daemon = spawnCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', path.join(tempDir('zync-state-'), 'sync.db'), '--token-file', eToken, '--dirs', `docs:${e}`]);
     running.push(daemon);
@@ -46,8 +38,8 @@ describe('a download cut by a token rotation', () => {
     // Half the file across, then held while the token is rotated (R's file first, as advised).
     await waitFor(() => proxy!.bytes.toClient > BIG / 2, { timeoutMs: 60_000, intervalMs: 1, what: 'half the file through the proxy' });
     proxy.stall('toClient');
-    await writeToken(rToken, NEW);
-    await writeToken(eToken, NEW);
+    await writeTokenFile(rToken, NEW);
+    await writeTokenFile(eToken, NEW);
     await waitFor(() => /closed 1 connection\(s\) authenticated with the token accepted before/.test(daemon.stderr()), { what: 'the daemon to close the old connection' });
     proxy.unstall();
 
@@ -62,7 +54,7 @@ describe('a download cut by a token rotation', () => {
     const e = tempDir('zync-e-');
     const r = tempDir('zync-r-');
     const eToken = path.join(tempDir('zync-etoken-'), 'token');
-    await writeToken(eToken, OLD);
+    await writeTokenFile(eToken, OLD);
     await writeRandomFile(path.join(e, 'film.bin'), BIG);
     const daemon = spawnCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', path.join(tempDir('zync-state-'), 'sync.db'), '--token-file', eToken, '--dirs', `docs:${e}`]);
     running.push(daemon);
@@ -75,7 +67,7 @@ describe('a download cut by a token rotation', () => {
 
     await waitFor(() => proxy!.bytes.toClient > BIG / 2, { timeoutMs: 60_000, intervalMs: 1, what: 'half the file through the proxy' });
     proxy.stall('toClient');
-    await writeToken(eToken, NEW);
+    await writeTokenFile(eToken, NEW);
     await waitFor(() => /closed 1 connection\(s\) authenticated with the token accepted before/.test(daemon.stderr()), { what: 'the daemon to close the old connection' });
     proxy.unstall();
     expect(await first.exited, first.stderr()).toBe(4);
@@ -96,8 +88,8 @@ describe('a download cut by a token rotation', () => {
     const r = tempDir('zync-r-');
     const eToken = path.join(tempDir('zync-etoken-'), 'token');
     const rToken = path.join(tempDir('zync-rtoken-'), 'token');
-    await writeToken(eToken, OLD);
-    await writeToken(rToken, OLD);
+    await writeTokenFile(eToken, OLD);
+    await writeTokenFile(rToken, OLD);
     await writeRandomFile(path.join(e, 'film.bin'), BIG);
     const daemon = spawnCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', path.join(tempDir('zync-state-'), 'sync.db'), '--token-file', eToken, '--dirs', `docs:${e}`]);
     running.push(daemon);
@@ -108,8 +100,8 @@ describe('a download cut by a token rotation', () => {
 
     await waitFor(() => proxy!.bytes.toClient > BIG / 2, { timeoutMs: 60_000, intervalMs: 1, what: 'half the file through the proxy' });
     proxy.stall('toClient');
-    await writeToken(rToken, NEW);
-    await writeToken(eToken, NEW);
+    await writeTokenFile(rToken, NEW);
+    await writeTokenFile(eToken, NEW);
     await waitFor(() => /closed 1 connection\(s\) authenticated with the token accepted before/.test(daemon.stderr()), { what: 'the daemon to close the old connection' });
     proxy.unstall();
     expect(await client.exited, client.stderr()).toBe(0);

@@ -8,22 +8,14 @@
 // sentence it says for a refused token (exit 4); one whose --token-file already holds the new
 // token reconnects with it and carries on. No token value ever reaches a log.
 import { execFileSync } from 'node:child_process';
-import { chmod, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, rm, symlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, sameTree, spawnCli, tempDir, waitFor, type RawClient, type SpawnedCli } from '../helpers/index.js';
+import { connect, sameTree, spawnCli, tempDir, waitFor, writeTokenFile, type RawClient, type SpawnedCli } from '../helpers/index.js';
 
 const OLD = 'old-token-0123456789abcdef';
 const NEW = 'new-token-fedcba9876543210';
 const LEAKED = 'leaked-token-0000000000000';
-
-async function writeToken(file: string, token: string, mode = 0o600): Promise<void> {
-  // As an editor or `install -m 600` would: a new file renamed over the old one.
-  const temp = `${file}.new`;
-  await writeFile(temp, `${token}\n`, { mode });
-  await chmod(temp, mode);
-  await rename(temp, file);
-}
 
 async function startWithTokenFile(tokenFile: string, root: string, db: string, port = 0): Promise<{ daemon: SpawnedCli; port: number; url: string }> {
   const daemon = spawnCli('daemon', ['--host', '127.0.0.1', '--port', String(port), '--db', db, '--token-file', tokenFile, '--dirs', `docs:${root}`]);
@@ -50,18 +42,18 @@ describe('a rewritten token file', () => {
   it('gives the running daemon its new token, and a file others may read is refused, the last good token kept', async () => {
     const dir = tempDir('zync-token-');
     const tokenFile = path.join(dir, 'token');
-    await writeToken(tokenFile, OLD);
+    await writeTokenFile(tokenFile, OLD);
     const { daemon, url } = await startWithTokenFile(tokenFile, tempDir('zync-e-'), path.join(tempDir('zync-state-'), 'sync.db'));
     running.push(daemon);
     expect(await accepted(url, OLD)).toBe(true);
 
-    await writeToken(tokenFile, NEW);
+    await writeTokenFile(tokenFile, NEW);
     expect(await accepted(url, NEW)).toBe(true);
     expect(await accepted(url, OLD)).toBe(false);
     expect(daemon.stderr()).toContain(`The token file ${tokenFile} changed`);
 
     // Rewritten readable by others: not taken; the token read before stays until it is fixed.
-    await writeToken(tokenFile, LEAKED, 0o644);
+    await writeTokenFile(tokenFile, LEAKED, 0o644);
     expect(await accepted(url, LEAKED)).toBe(false);
     expect(await accepted(url, NEW)).toBe(true);
     expect(daemon.stderr()).toMatch(new RegExp(`Token file ${tokenFile} can be read by other users \\(mode 644\\); run chmod 600 ${tokenFile}\\. The token read from it before stays in use until it is fixed\\.`));
@@ -83,7 +75,7 @@ describe('a rewritten token file', () => {
     }],
   ])('keeps serving, and stops on SIGTERM, when the token file is replaced by %s (before, the read blocked the daemon)', async (_what, spoil) => {
     const tokenFile = path.join(tempDir('zync-token-'), 'token');
-    await writeToken(tokenFile, OLD);
+    await writeTokenFile(tokenFile, OLD);
     const { daemon, url } = await startWithTokenFile(tokenFile, tempDir('zync-e-'), path.join(tempDir('zync-state-'), 'sync.db'));
     running.push(daemon);
     await spoil(tokenFile);
@@ -96,13 +88,13 @@ describe('a rewritten token file', () => {
 
   it('closes the connections made with the token accepted before, at once, and only those', async () => {
     const tokenFile = path.join(tempDir('zync-token-'), 'token');
-    await writeToken(tokenFile, OLD);
+    await writeTokenFile(tokenFile, OLD);
     const { daemon, url } = await startWithTokenFile(tokenFile, tempDir('zync-e-'), path.join(tempDir('zync-state-'), 'sync.db'));
     running.push(daemon);
     const leaked = await connect(url, OLD);
     expect((await leaked.request('HELLO', { client_id: 'leaked', protocol: 2 })).status).toBe('ok');
 
-    await writeToken(tokenFile, NEW);
+    await writeTokenFile(tokenFile, NEW);
     const closed = await Promise.race([leaked.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000))]);
     expect(closed).toEqual({ code: 4401, reason: 'the token this connection presented is no longer accepted' });
 
@@ -119,7 +111,7 @@ describe('a rewritten token file', () => {
 
   it('stops a running client given the old token with --token, with the refused-token sentence (exit 4)', async () => {
     const tokenFile = path.join(tempDir('zync-token-'), 'token');
-    await writeToken(tokenFile, OLD);
+    await writeTokenFile(tokenFile, OLD);
     const e = tempDir('zync-e-');
     const r = tempDir('zync-r-');
     await writeFile(path.join(e, 'a.txt'), 'a\n');
@@ -129,7 +121,7 @@ describe('a rewritten token file', () => {
     running.push(client);
     await waitFor(() => sameTree(r, e), { what: 'the first sync' });
 
-    await writeToken(tokenFile, NEW);
+    await writeTokenFile(tokenFile, NEW);
     const code = await waitFor(() => client.proc.exitCode, { what: 'the client to stop', timeoutMs: 15_000 });
     expect(code, client.stderr()).toBe(4);
     const errors = client.stderr().split('\n').filter((line) => line.startsWith('zync-client: '));
@@ -141,8 +133,8 @@ describe('a rewritten token file', () => {
   it('makes a running client whose token file holds the new token reconnect with it and carry on', async () => {
     const eTokenFile = path.join(tempDir('zync-etoken-'), 'token');
     const rTokenFile = path.join(tempDir('zync-rtoken-'), 'token');
-    await writeToken(eTokenFile, OLD);
-    await writeToken(rTokenFile, OLD);
+    await writeTokenFile(eTokenFile, OLD);
+    await writeTokenFile(rTokenFile, OLD);
     const e = tempDir('zync-e-');
     const r = tempDir('zync-r-');
     await writeFile(path.join(e, 'a.txt'), 'a\n');
@@ -154,8 +146,8 @@ describe('a rewritten token file', () => {
 
     // R's file first, then E's: the connection made with the old token is closed, the next one
     // presents the new token, and syncing goes on.
-    await writeToken(rTokenFile, NEW);
-    await writeToken(eTokenFile, NEW);
+    await writeTokenFile(rTokenFile, NEW);
+    await writeTokenFile(eTokenFile, NEW);
     await waitFor(() => (client.stderr().match(/connected to /g) ?? []).length >= 2, { what: 'the client to reconnect', timeoutMs: 15_000 });
     await writeFile(path.join(e, 'b.txt'), 'b\n');
     await waitFor(() => sameTree(r, e), { what: 'the client to sync with the new token' });
@@ -172,8 +164,8 @@ describe('a rewritten token file', () => {
   it('is read by a running client at its next connection', async () => {
     const eTokenFile = path.join(tempDir('zync-etoken-'), 'token');
     const rTokenFile = path.join(tempDir('zync-rtoken-'), 'token');
-    await writeToken(eTokenFile, OLD);
-    await writeToken(rTokenFile, OLD);
+    await writeTokenFile(eTokenFile, OLD);
+    await writeTokenFile(rTokenFile, OLD);
     const e = tempDir('zync-e-');
     const r = tempDir('zync-r-');
     const db = path.join(tempDir('zync-state-'), 'sync.db');
@@ -186,14 +178,14 @@ describe('a rewritten token file', () => {
 
     // Rotated on E first; the daemon restarts (the connection drops): the client, refused with
     // R's old token, waits instead of ending, and goes on once R's file holds the new one.
-    await writeToken(eTokenFile, NEW);
+    await writeTokenFile(eTokenFile, NEW);
     await first.daemon.stop();
     await writeFile(path.join(e, 'b.txt'), 'b\n');
     const second = await startWithTokenFile(eTokenFile, e, db, first.port);
     running.push(second.daemon);
     await waitFor(() => /refused the token \(HTTP 401\).*Retrying in/.test(client.stderr()), { what: 'the client to be refused and wait' });
     expect(client.proc.exitCode, client.stderr()).toBeNull();
-    await writeToken(rTokenFile, NEW);
+    await writeTokenFile(rTokenFile, NEW);
     await waitFor(() => sameTree(r, e), { what: 'the client to sync with the new token' });
     expect(client.proc.exitCode, client.stderr()).toBeNull();
     expect(client.stderr()).toContain(`The token file ${rTokenFile} changed`);

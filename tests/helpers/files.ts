@@ -1,7 +1,7 @@
 // Temp dirs, deterministic file content and whole-tree comparison for end-to-end tests.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, expect } from 'vitest';
@@ -166,4 +166,12 @@ export async function countLanded(root: string): Promise<number> {
   };
   await walk(root);
   return count;
+}
+
+/** Writes a token file as an editor or `install -m 600` would: a new file renamed over the old one. */
+export async function writeTokenFile(file: string, token: string, mode = 0o600): Promise<void> {
+  const temp = `${file}.new`;
+  await writeFile(temp, `${token}\n`, { mode });
+  await chmod(temp, mode);
+  await rename(temp, file);
 }

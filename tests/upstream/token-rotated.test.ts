@@ -2,23 +2,16 @@
 // close 4401) is said as the refused token it is (exit 4), as a request cut the same way is, not
 // as a lost connection (before: exit 3, "closed the connection"); a rerun with the new token
 // stages the whole upload.
-import { chmod, rename, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, spawnCli, tempDir, waitFor, writeRandomFile, type SpawnedCli } from '../helpers/index.js';
+import { runCli, spawnCli, tempDir, waitFor, writeRandomFile, writeTokenFile, type SpawnedCli } from '../helpers/index.js';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.mjs';
 
 const MiB = 1024 * 1024;
 const BIG = 160 * MiB;
 const OLD = 'old-token-0123456789abcdef';
 const NEW = 'new-token-fedcba9876543210';
-
-async function writeToken(file: string, token: string): Promise<void> {
-  const temp = `${file}.new`;
-  await writeFile(temp, `${token}\n`, { mode: 0o600 });
-  await chmod(temp, 0o600);
-  await rename(temp, file);
-}
 
 describe('an upload cut by a token rotation', () => {
   const running: SpawnedCli[] = [];
@@ -32,7 +25,7 @@ describe('an upload cut by a token rotation', () => {
     const e = tempDir('zync-e-');
     const r = tempDir('zync-r-');
     const eToken = path.join(tempDir('zync-etoken-'), 'token');
-    await writeToken(eToken, OLD);
+    await writeTokenFile(eToken, OLD);
     await writeFile(path.join(e, 'a.txt'), 'a\n');
     const daemon = spawnCli('daemon', ['--host', '127.0.0.1', '--port', '0', '--db', path.join(tempDir('zync-state-'), 'sync.db'), '--token-file', eToken, '--dirs', `docs:${e}`]);
     running.push(daemon);
@@ -49,7 +42,7 @@ describe('an upload cut by a token rotation', () => {
     running.push(upload);
     await waitFor(() => proxy!.bytes.toTarget - before > BIG / 4, { timeoutMs: 60_000, intervalMs: 1, what: 'a quarter of the file through the proxy' });
     proxy.stall('toTarget');
-    await writeToken(eToken, NEW);
+    await writeTokenFile(eToken, NEW);
     await waitFor(() => /closed 1 connection\(s\) authenticated with the token accepted before/.test(daemon.stderr()), { what: 'the daemon to close the old connection' });
     proxy.unstall();
     expect(await upload.exited, upload.stderr()).toBe(4);
