@@ -305,7 +305,13 @@ export class PullEngine {
       if (!reachedEnd && summary.failed.some((f) => f.code === 'DISK_FULL')) break;
       if (!reachedEnd) continue;
       if (store.position().resyncing) {
-        if (!(await this.sweep(connection, summary))) continue;
+        // Each root counts as synced once its own sweep ended: one that keeps failing (a file
+        // R cannot delete) holds the resync open, not the names whose part of it is done.
+        const ended = await this.sweep(connection, summary);
+        if (ended.length < this.active.length) {
+          store.markSynced(ended);
+          continue;
+        }
         store.finishResync(this.active);
       }
       summary.upToDate = summary.failed.length === 0;
@@ -396,12 +402,16 @@ export class PullEngine {
     return confirmed(true);
   }
 
-  /** After a full pass: recorded paths the daemon did not confirm are deleted on E. */
-  private async sweep(connection: Connection, summary: PassSummary): Promise<boolean> {
+  /**
+   * After a full pass: recorded paths the daemon did not confirm are deleted on E. Returns the
+   * roots whose sweep ended: nothing failed there and nothing is left unconfirmed.
+   */
+  private async sweep(connection: Connection, summary: PassSummary): Promise<string[]> {
     const { store } = this.options;
     const position = store.position();
-    let clean = true;
+    const ended: string[] = [];
     for (const baseDir of this.active) {
+      let clean = true;
       // Read after the pass: R's copy of E's .zyncignore as E has it now.
       const ignored = await loadIgnoreMatcher(this.options.tree.root(baseDir));
       let after = '';
@@ -424,10 +434,9 @@ export class PullEngine {
         if (result.failed.length > 0) clean = false;
       }
       if (!(await this.sweepLeftPlacements(connection, baseDir, summary))) clean = false;
+      if (clean) ended.push(baseDir);
     }
-    if (!clean) return false;
-    const unseenDirs = this.active.filter((d) => store.unseenEntries(d, position.generation, '', 1).length > 0);
-    return unseenDirs.length === 0;
+    return ended.filter((d) => store.unseenEntries(d, position.generation, '', 1).length === 0);
   }
 
   /**

@@ -305,9 +305,15 @@ export class ClientStore {
   finishResync(baseDirs: readonly string[] = []): void {
     this.db.transaction(() => {
       this.stmts.setMeta.run('resyncing', '0');
-      const synced = new Set([...this.syncedDirs(), ...baseDirs]);
-      this.stmts.setMeta.run('synced_dirs', JSON.stringify([...synced].sort()));
+      this.markSynced(baseDirs);
     })();
+  }
+
+  /** Names whose own part of a resync ended (its sweep too) while another's keeps it open. */
+  markSynced(baseDirs: readonly string[]): void {
+    const known = this.syncedDirs();
+    if (baseDirs.every((name) => known.includes(name))) return;
+    this.stmts.setMeta.run('synced_dirs', JSON.stringify([...new Set([...known, ...baseDirs])].sort()));
   }
 
   /**
