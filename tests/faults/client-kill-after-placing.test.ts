@@ -79,12 +79,14 @@ describe('zync-client killed after placing a file, before recording it', () => {
     expect(upstream.stdout + upstream.stderr).toMatch(/Nothing to send upstream/);
   });
 
-  it('--update-upstream before the next pull is refused (exit 13), so the placed file does not go to E as R\'s', async () => {
+  it('--update-upstream before the next pull is refused (exit 13), naming the batch\'s files, so the placed file does not go to E as R\'s', async () => {
     await killAfterPlacing(() => copyFile(path.join(e, 'a.txt'), path.join(e, 'b.sh')), 'b.sh');
 
     const refused = await runUpstream(setup);
     expect(refused.code, refused.stderr).toBe(13);
     expect(refused.stderr).toMatch(/A pull was stopped abruptly \(killed\) before it recorded what it changed on R.*run zync-client --once until it ends up to date, then --update-upstream again\. Nothing was sent\./);
+    // Before any pull: the killed batch's own files are named, for the user to look at.
+    expect(refused.stderr).toMatch(/as R's edits \(in flight when it was stopped: docs\/b\.sh, docs\/downloaded\.txt\); run zync-client/);
     expect(refused.stdout).not.toMatch(/Staged/);
 
     const restart = await runClientOnce(setup);

@@ -332,7 +332,7 @@ describe('ClientStore', () => {
     reopened.openBatch([placed, stuck], ['docs']);
     reopened.commitBatch({ upserts: [entry('b.txt')], removals: [], endsBatch: ['docs'] });
     expect(reopened.hasUnfinishedBatch(['docs'])).toBe(reNoted);
-    expect(reopened.unfinishedPaths(['docs'])).toEqual(reNoted ? [{ base_dir: 'docs', path: 'stuck.txt', awaitsE: false }] : []);
+    expect(reopened.unfinishedPaths(['docs'])).toEqual(reNoted ? [{ base_dir: 'docs', path: 'stuck.txt', why: 'unrecorded' }] : []);
     reopened.openBatch([stuck], ['docs']);
     reopened.commitBatch({ upserts: [], removals: [], endsBatch: ['docs'] });
     expect(reopened.hasUnfinishedBatch(['docs'])).toBe(reNoted);
@@ -340,6 +340,23 @@ describe('ClientStore', () => {
     reopened.openBatch([stuck], ['docs']);
     reopened.commitBatch({ upserts: [entry('stuck.txt')], removals: [], endsBatch: ['docs'] });
     expect(reopened.hasUnfinishedBatch(['docs'])).toBe(false);
+    reopened.close();
+  });
+
+  it('names a killed batch\'s notes as in flight before any batch opened since, as unrecorded after one', () => {
+    const { store, file } = openStore();
+    const placed = { base_dir: 'docs', path: 'b.txt', checksum: 'b'.repeat(64), mode: 0o644 };
+    const other = { base_dir: 'notes', path: 'n.txt', checksum: 'n'.repeat(64), mode: 0o644 };
+    store.openBatch([placed, other], ['docs', 'notes']);
+    store.close();
+    const reopened = ClientStore.open(file);
+    expect(reopened.unfinishedPaths(['docs'])).toEqual([{ base_dir: 'docs', path: 'b.txt', why: 'in-flight' }]);
+    reopened.openBatch([], ['notes']);
+    reopened.commitBatch({ upserts: [], removals: [], endsBatch: ['notes'] });
+    expect(reopened.unfinishedPaths(['docs', 'notes'])).toEqual([
+      { base_dir: 'docs', path: 'b.txt', why: 'unrecorded' },
+      { base_dir: 'notes', path: 'n.txt', why: 'unrecorded' },
+    ]);
     reopened.close();
   });
 
@@ -354,7 +371,7 @@ describe('ClientStore', () => {
       reopened.commitBatch({ upserts: [], removals: [], endsBatch: ['docs'] });
       expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
     }
-    expect(reopened.unfinishedPaths(['docs'])).toEqual([{ base_dir: 'docs', path: 'b.txt', awaitsE: false }]);
+    expect(reopened.unfinishedPaths(['docs'])).toEqual([{ base_dir: 'docs', path: 'b.txt', why: 'unrecorded' }]);
     reopened.close();
   });
 
@@ -372,7 +389,7 @@ describe('ClientStore', () => {
     expect(reopened.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c'.repeat(64), mode: 0o644 }]);
     reopened.finishBatches(['docs']);
     expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
-    expect(reopened.unfinishedPaths(['docs'])).toEqual([{ base_dir: 'docs', path: 'x.txt', awaitsE: true }]);
+    expect(reopened.unfinishedPaths(['docs'])).toEqual([{ base_dir: 'docs', path: 'x.txt', why: 'awaits-e' }]);
     // E's deletion comes: recorded, the mark goes.
     reopened.openBatch([], ['docs']);
     reopened.commitBatch({ upserts: [], removals: [{ base_dir: 'docs', path: 'x.txt' }], endsBatch: ['docs'] });
@@ -388,7 +405,7 @@ describe('ClientStore', () => {
     const store = ClientStore.open(file);
     store.openBatch([], ['docs', 'notes']);
     store.commitBatch({ upserts: [], removals: [], endsBatch: ['docs', 'notes'] });
-    expect(store.unfinishedPaths(['docs', 'notes'])).toEqual([{ base_dir: 'docs', path: 'b.txt', awaitsE: false }]);
+    expect(store.unfinishedPaths(['docs', 'notes'])).toEqual([{ base_dir: 'docs', path: 'b.txt', why: 'unrecorded' }]);
     store.close();
   });
 

@@ -164,8 +164,9 @@ export class ClientStore {
       endStoppedPlacements: db.prepare<[string]>('UPDATE placements SET batch = 0 WHERE batch = 2 AND base_dir = ?'),
       anyStoppedPlacementIn: db.prepare<[string], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements WHERE base_dir = ? AND batch IN (2, 3)) AS found'),
       anyAwaitedPlacementIn: db.prepare<[string], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements WHERE base_dir = ? AND batch = 3) AS found'),
-      stoppedPlacementPaths: db.prepare<[string, number], { path: string; batch: number }>(
-        'SELECT path, max(batch) AS batch FROM placements WHERE base_dir = ? AND batch IN (2, 3) GROUP BY path ORDER BY path LIMIT ?',
+      // From 1 where the open batch was killed (no batch runs while an upload asks), else from 2.
+      stoppedPlacementPaths: db.prepare<[string, number, number], { path: string; batch: number }>(
+        'SELECT path, max(batch) AS batch FROM placements WHERE base_dir = ? AND batch BETWEEN ? AND 3 GROUP BY path ORDER BY path LIMIT ?',
       ),
       placementsOf: db.prepare<[string], EntryKey & Placement>(
         `WITH keys (base_dir, path) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
@@ -562,13 +563,17 @@ export class ClientStore {
 
   /**
    * Of these roots, those a stopped batch left behind, each with (at most `limit`) paths its notes
-   * name that no pull has recorded since; `awaitsE`: E could not serve the path since (NOT_FOUND).
+   * name that no pull has recorded since. `why`: 'in-flight', the batch open when the run was
+   * killed, no batch opened since (asked by an upload, while none runs); 'unrecorded', a pull since
+   * did not record it; 'awaits-e', E could not serve it since (NOT_FOUND).
    */
-  unfinishedPaths(baseDirs: readonly string[], limit = 3): { base_dir: string; path: string; awaitsE: boolean }[] {
+  unfinishedPaths(baseDirs: readonly string[], limit = 3): { base_dir: string; path: string; why: 'in-flight' | 'unrecorded' | 'awaits-e' }[] {
+    const open = new Set(this.markedDirs('batch_open'));
     const left = new Set(this.markedDirs('batch_left'));
+    const why = (batch: number) => (batch === 3 ? 'awaits-e' : batch === 2 ? 'unrecorded' : 'in-flight');
     return baseDirs
-      .filter((name) => left.has(name))
-      .flatMap((name) => this.stmts.stoppedPlacementPaths.all(name, limit).map((row) => ({ base_dir: name, path: row.path, awaitsE: row.batch === 3 })));
+      .filter((name) => open.has(name) || left.has(name))
+      .flatMap((name) => this.stmts.stoppedPlacementPaths.all(name, open.has(name) ? 1 : 2, limit).map((row) => ({ base_dir: name, path: row.path, why: why(row.batch) })));
   }
 
   /**

@@ -179,12 +179,14 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
  * The paths the stopped pull may have placed that no pull has recorded since, and why each blocks:
  * R's file there cannot be told from R's own edit until a pull records it.
  */
-function unfinishedPathsSaid(paths: readonly { base_dir: string; path: string; awaitsE: boolean }[]): string {
+function unfinishedPathsSaid(paths: readonly { base_dir: string; path: string; why: 'in-flight' | 'unrecorded' | 'awaits-e' }[]): string {
   if (paths.length === 0) return '';
   const said = (list: typeof paths) => list.map((p) => inertLine(`${p.base_dir}/${p.path}`)).join(', ');
-  const pending = paths.filter((p) => !p.awaitsE);
-  const awaiting = paths.filter((p) => p.awaitsE);
+  const inFlight = paths.filter((p) => p.why === 'in-flight');
+  const pending = paths.filter((p) => p.why === 'unrecorded');
+  const awaiting = paths.filter((p) => p.why === 'awaits-e');
   const parts = [
+    ...(inFlight.length === 0 ? [] : [`in flight when it was stopped: ${said(inFlight)}`]),
     ...(pending.length === 0 ? [] : [`not yet recorded: ${said(pending)}, which a pull that cannot apply says why`]),
     ...(awaiting.length === 0 ? [] : [`E could not serve ${said(awaiting)} since (gone or unreadable there): recorded once E logs its deletion or new state`]),
   ];
