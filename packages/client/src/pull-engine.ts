@@ -473,7 +473,8 @@ export class PullEngine {
    * The end of a resync's sweep for one root: what a killed run placed at paths E no longer has
    * holds no record to sweep, but its placement notes name it (core/sweep.ts, leftPlacements):
    * deleted where R's file still holds E's noted content, and the directories made for it go
-   * (removeMadeDirs) before the notes are dropped, so a kill in between finds them again.
+   * (removeMadeDirs) before the notes are dropped, so a kill in between finds them again. So do
+   * directories it may have made there (sql/013): those removeMadeDirs takes for a killed run's.
    */
   private async sweepLeftPlacements(connection: Connection, baseDir: string, summary: PassSummary): Promise<boolean> {
     const { store } = this.options;
@@ -482,13 +483,21 @@ export class PullEngine {
     let after = '';
     for (;;) {
       const paths = store.unrecordedPlacements(baseDir, after, MAX_CHANGES_PAGE);
-      if (paths.length === 0) return clean;
+      if (paths.length === 0) break;
       after = paths[paths.length - 1]!;
       const result = await this.applyEntries(connection, leftPlacements(baseDir, paths, position.sequence, Date.now()), summary);
       if (result.failed.length > 0) clean = false;
       await this.removeMadeDirs(baseDir, paths, summary);
       this.checkDisks();
       store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, unserved: result.unserved, confirmed: result.confirmed, endsBatch: this.active });
+    }
+    for (;;) {
+      const dirs = store.unrecordedDirPlacements(baseDir, '', MAX_CHANGES_PAGE);
+      if (dirs.length === 0) return clean;
+      await this.removeMadeDirs(baseDir, [], summary, dirs);
+      this.checkDisks();
+      // A removal of what has no record drops the notes only.
+      store.commitBatch({ upserts: [], removals: dirs.map((path) => ({ base_dir: baseDir, path })), endsBatch: this.active });
     }
   }
 
@@ -499,9 +508,10 @@ export class PullEngine {
    * that holds anything, or has other bits (R's own, or E's given), stays; rmdir never removes
    * a directory with something in it.
    */
-  private async removeMadeDirs(baseDir: string, paths: readonly string[], summary: PassSummary): Promise<void> {
+  private async removeMadeDirs(baseDir: string, paths: readonly string[], summary: PassSummary, madeAt: readonly string[] = []): Promise<void> {
     const { store, tree, logger } = this.options;
-    const dirs = dirsAbove(paths);
+    // `madeAt`: directories a killed run may have made at those very paths (sql/013).
+    const dirs = dirsAbove([...paths, ...madeAt], madeAt);
     if (dirs.length === 0) return;
     const recorded = store.getEntries(dirs.map((path) => ({ base_dir: baseDir, path })));
     let removed = 0;
@@ -565,7 +575,9 @@ export class PullEngine {
     // ever recorded, which is what drops a note.
     const placements = placementsOf(seen, dirNames);
     const leftover = store.hasPlacements();
-    store.openBatch(placements, dirNames);
+    // The directories too: a batch that makes only those notes no content, and its mark must
+    // last until they are recorded all the same (sql/013).
+    store.openBatch(placements, dirNames, dirChangesOf(seen, dirNames));
     // The notes say more than the batch's own last contents only when a killed run left some, or
     // the page held contents a later entry replaced; usually neither, and the lookup is skipped.
     const lastContents = new Set(entries.map((entry) => `${entryKeyString(entry)}\0${entry.checksum}`));

@@ -55,8 +55,9 @@ describe('dirsAbove', () => {
   it.each([
     { name: 'a top-level path has none', paths: ['a.txt'], dirs: [] },
     { name: 'each once, deepest first', paths: ['y/d1/sub/f', 'y/d1/g', 'y/d2/h'], dirs: ['y/d1/sub', 'y/d1', 'y/d2', 'y'] },
-  ])('$name', ({ paths, dirs }) => {
-    expect(dirsAbove(paths)).toEqual(dirs);
+    { name: 'directories named as such come with those above them', paths: ['y/a.txt'], also: ['y/d1/sub', 'z'], dirs: ['y/d1/sub', 'y/d1', 'y', 'z'] },
+  ])('$name', ({ paths, dirs, also }) => {
+    expect(dirsAbove([...paths, ...(also ?? [])], also)).toEqual(dirs);
   });
 });
 

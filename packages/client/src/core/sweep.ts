@@ -58,9 +58,9 @@ export function leftPlacements(baseDir: string, paths: readonly string[], sequen
   return paths.map((path) => ({ sequence, operation: 'delete', kind: 'file', base_dir: baseDir, path, checksum: null, size: 0, mtime: 0, mode: 0, timestamp: now }));
 }
 
-/** The directories above these paths (the root excluded), each once, deepest first. */
-export function dirsAbove(paths: readonly string[]): string[] {
-  const dirs = new Set<string>();
+/** The directories above these paths (the root excluded), and those `also` names, each once, deepest first. */
+export function dirsAbove(paths: readonly string[], also: readonly string[] = []): string[] {
+  const dirs = new Set<string>(also);
   for (const path of paths) {
     for (let at = path.lastIndexOf('/'); at > 0; at = path.lastIndexOf('/', at - 1)) dirs.add(path.slice(0, at));
   }

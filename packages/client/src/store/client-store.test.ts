@@ -360,6 +360,27 @@ describe('ClientStore', () => {
     reopened.close();
   });
 
+  it('keeps the mark of a killed batch that noted only directories until a pull records them (sql/013)', () => {
+    const { store, file } = openStore();
+    store.openBatch([], ['docs'], [{ base_dir: 'docs', path: 'made' }]);
+    store.close();
+    const reopened = ClientStore.open(file);
+    expect(reopened.unfinishedPaths(['docs'])).toEqual([{ base_dir: 'docs', path: 'made', why: 'in-flight' }]);
+    // A batch recorded since that did not reach it: the mark stays, and the note is no content.
+    reopened.openBatch([], ['docs']);
+    reopened.commitBatch({ upserts: [entry('a.txt')], removals: [], endsBatch: ['docs'] });
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
+    expect(reopened.placements([{ base_dir: 'docs', path: 'made' }]).size).toBe(0);
+    expect(reopened.unrecordedPlacements('docs')).toEqual([]);
+    expect(reopened.unrecordedDirPlacements('docs')).toEqual(['made']);
+    // E's removal of it, recorded: the mark goes.
+    reopened.openBatch([], ['docs'], [{ base_dir: 'docs', path: 'made' }]);
+    reopened.commitBatch({ upserts: [], removals: [{ base_dir: 'docs', path: 'made' }], endsBatch: ['docs'] });
+    expect(reopened.hasUnfinishedBatch(['docs'])).toBe(false);
+    expect(reopened.unrecordedDirPlacements('docs')).toEqual([]);
+    reopened.close();
+  });
+
   it('keeps a killed batch\'s note its own when a later batch notes the same content and fails on it', () => {
     const { store, file } = openStore();
     const placed = { base_dir: 'docs', path: 'b.txt', checksum: 'b'.repeat(64), mode: 0o644 };

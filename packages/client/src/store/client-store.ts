@@ -149,12 +149,13 @@ export class ClientStore {
       allPartials: db.prepare<[], PartialDownload>('SELECT * FROM partial_downloads'),
       // Once per (path, content, bits), NULL bits included (which UNIQUE lets repeat), as the open
       // batch's (sql/011: 1). A note a stopped batch wrote (2, 3) stays its: that batch may have placed it.
-      notePlacement: db.prepare<EntryKey & Placement>(
-        `INSERT INTO placements (base_dir, path, checksum, mode, batch) SELECT @base_dir, @path, @checksum, @mode, 1
-         WHERE NOT EXISTS (SELECT 1 FROM placements WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode)`,
+      // A directory's note (sql/013): kind 'dir', checksum '', mode NULL.
+      notePlacement: db.prepare<EntryKey & Placement & { kind: 'file' | 'dir' }>(
+        `INSERT INTO placements (base_dir, path, checksum, mode, batch, kind) SELECT @base_dir, @path, @checksum, @mode, 1, @kind
+         WHERE NOT EXISTS (SELECT 1 FROM placements WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode AND kind = @kind)`,
       ),
-      renotePlacement: db.prepare<EntryKey & Placement>(
-        'UPDATE placements SET batch = 1 WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode AND batch = 0',
+      renotePlacement: db.prepare<EntryKey & Placement & { kind: 'file' | 'dir' }>(
+        'UPDATE placements SET batch = 1 WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode AND kind = @kind AND batch = 0',
       ),
       // The open batch's notes, as a stopped one's (openBatch) or an ended one's (commitBatch).
       stopOpenPlacements: db.prepare('UPDATE placements SET batch = 2 WHERE batch = 1'),
@@ -170,13 +171,20 @@ export class ClientStore {
       ),
       placementsOf: db.prepare<[string], EntryKey & Placement>(
         `WITH keys (base_dir, path) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
-         SELECT p.* FROM keys JOIN placements p ON p.base_dir = keys.base_dir AND p.path = keys.path`,
+         SELECT p.* FROM keys JOIN placements p ON p.base_dir = keys.base_dir AND p.path = keys.path WHERE p.kind = 'file'`,
       ),
       dropPlacements: db.prepare<[string, string]>('DELETE FROM placements WHERE base_dir = ? AND path = ?'),
       anyPlacement: db.prepare<[], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements) AS found'),
       unrecordedPlacements: db.prepare<[string, string, number], { path: string }>(
-        `SELECT DISTINCT p.path FROM placements p WHERE p.base_dir = ? AND p.path > ?
+        `SELECT DISTINCT p.path FROM placements p WHERE p.base_dir = ? AND p.path > ? AND p.kind = 'file'
            AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = p.base_dir AND e.path = p.path)
+         ORDER BY p.path LIMIT ?`,
+      ),
+      // Paths noted only as directories (unrecordedPlacements takes those with a file's note).
+      unrecordedDirPlacements: db.prepare<[string, string, number], { path: string }>(
+        `SELECT DISTINCT p.path FROM placements p WHERE p.base_dir = ? AND p.path > ? AND p.kind = 'dir'
+           AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = p.base_dir AND e.path = p.path)
+           AND NOT EXISTS (SELECT 1 FROM placements f WHERE f.base_dir = p.base_dir AND f.path = p.path AND f.kind = 'file')
          ORDER BY p.path LIMIT ?`,
       ),
       noteOpenedDir: db.prepare<[string, string, number]>(
@@ -509,16 +517,21 @@ export class ClientStore {
   }
 
   /**
-   * Notes the contents a batch may rename into place, with E's bits for them (sql/005, 010), in
-   * one transaction, before the batch touches the disk.
+   * Notes the contents a batch may rename into place, with E's bits for them (sql/005, 010), and
+   * the directories it may make or remove (`dirs`, sql/013), in one transaction, before the batch
+   * touches the disk.
    */
-  notePlacements(placements: readonly (EntryKey & Placement)[]): void {
-    if (placements.length === 0) return;
+  notePlacements(placements: readonly (EntryKey & Placement)[], dirs: readonly EntryKey[] = []): void {
+    if (placements.length === 0 && dirs.length === 0) return;
+    const notes = [
+      ...placements.map(({ base_dir, path, checksum, mode }) => ({ base_dir, path, checksum, mode, kind: 'file' as const })),
+      ...dirs.map(({ base_dir, path }) => ({ base_dir, path, checksum: '', mode: null, kind: 'dir' as const })),
+    ];
     try {
       this.db.transaction(() => {
-        for (const { base_dir, path, checksum, mode } of placements) {
-          this.stmts.renotePlacement.run({ base_dir, path, checksum, mode });
-          this.stmts.notePlacement.run({ base_dir, path, checksum, mode });
+        for (const note of notes) {
+          this.stmts.renotePlacement.run(note);
+          this.stmts.notePlacement.run(note);
         }
       })();
     } catch (err) {
@@ -536,9 +549,10 @@ export class ClientStore {
    * finishBatches), not merely until the next batch is recorded: that batch may be cut before it
    * reached the paths the stopped one placed. Its own notes say which paths those are (sql/011):
    * a note of a later batch's failed path (it placed nothing) does not keep the mark. Kept per
-   * root: a pull of other roots says nothing about these.
+   * root: a pull of other roots says nothing about these. `dirs`: the directories the batch may
+   * make or remove, noted too (sql/013): a batch of only those notes no content.
    */
-  openBatch(placements: readonly (EntryKey & Placement)[], baseDirs: readonly string[]): void {
+  openBatch(placements: readonly (EntryKey & Placement)[], baseDirs: readonly string[], dirs: readonly EntryKey[] = []): void {
     try {
       this.db.transaction(() => {
         const open = this.markedDirs('batch_open');
@@ -548,7 +562,7 @@ export class ClientStore {
           this.stmts.stopOpenPlacements.run();
         }
         this.setMarked('batch_open', baseDirs);
-        this.notePlacements(placements);
+        this.notePlacements(placements, dirs);
       })();
     } catch (err) {
       throw diskFullOr(err, this.path);
@@ -620,9 +634,14 @@ export class ClientStore {
     this.stmts.setMeta.run(key, unique.length === 0 ? '0' : JSON.stringify(unique));
   }
 
-  /** Paths after `afterPath` with a placement note and no record (a killed run's), by path. */
+  /** Paths after `afterPath` with a note of a file's content and no record (a killed run's), by path. */
   unrecordedPlacements(baseDir: string, afterPath = '', limit = 5000): string[] {
     return this.stmts.unrecordedPlacements.all(baseDir, afterPath, limit).map((row) => row.path);
+  }
+
+  /** As unrecordedPlacements, the paths noted only as directories a batch may have made or removed (sql/013). */
+  unrecordedDirPlacements(baseDir: string, afterPath = '', limit = 5000): string[] {
+    return this.stmts.unrecordedDirPlacements.all(baseDir, afterPath, limit).map((row) => row.path);
   }
 
   /** Whether any placement note is left (by a batch not recorded yet, or a run killed mid-batch). */
