@@ -2,7 +2,8 @@
 // `--update-upstream` need not be of the same build. A newer service may send line types this
 // one-shot does not know: informational ones are skipped, and the upload's outcome is still its
 // own. A line of a known type it cannot read, or a request of a hand-off protocol the service does
-// not speak, is another version's: said so in one sentence (exit 5), nothing taken for success.
+// not speak, is another version's: said so in one sentence (exit 5), nothing taken for success. An
+// error code the one-shot does not know is said in the service's own words (exit 1).
 // The "newer service" is a small script holding the state's lock and answering on `<db>.sock`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -71,6 +72,14 @@ describe('upstream: the hand-off between zync versions', () => {
     expect(lastLine(sent.stderr)).toBe(
       `zync-client: The running zync-client (pid ${service.pid}) sent a DONE line this zync-client cannot read: it is another version of zync; restart it (the service) with the same zync as this command, then run --update-upstream again.`,
     );
+  });
+
+  it("reports a newer service's error of a code it does not know with the service's own sentence: exit 1", async () => {
+    service = await fakeService([{ operation: 'DONE', status: 'error', code: 'QUOTA_EXCEEDED', error: "E's staging area is over its quota; discard old sessions on E." }]);
+    const sent = await runUpstream(setup);
+    // Before: exit 5, "sent a DONE line this zync-client cannot read".
+    expect(sent.code, sent.stderr).toBe(1);
+    expect(lastLine(sent.stderr)).toBe("zync-client: E's staging area is over its quota; discard old sessions on E.");
   });
 
   it('a running client refuses a request of a hand-off protocol it does not speak: exit 5, nothing sent', async () => {

@@ -5,8 +5,9 @@
 // client answers with LOG, PRINT and PROGRESS lines while it works and one DONE, as the WebSocket
 // protocol's responses do (`status`, `code`, `error`). The two ends may be of different zync builds
 // (a service not restarted after an upgrade): the request names the hand-off protocol it speaks,
-// and the one-shot skips line types it does not know (a newer service's informational ones).
-// Defines shapes only: no socket here.
+// and the one-shot skips line types it does not know (a newer service's informational ones). A
+// DONE carrying an error code this build does not know (a newer service's) reads as BAD_MESSAGE:
+// its sentence still reaches the user. Defines shapes only: no socket here.
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
 
@@ -80,8 +81,11 @@ export const HandOffDone = z.discriminatedUnion('status', [
   z.object({
     operation: z.literal('DONE'),
     status: z.literal('error'),
-    /** null: an unexpected error (exit 1, its stack in `error`). */
-    code: z.enum(ERROR_CODES).nullable(),
+    /**
+     * null: an unexpected error (exit 1, its stack in `error`). A code this build does not know
+     * (a newer service's) reads as BAD_MESSAGE (exit 1), so its sentence is still what is said.
+     */
+    code: z.enum(ERROR_CODES).catch('BAD_MESSAGE').nullable(),
     error: z.string(),
   }),
 ]);
