@@ -2,8 +2,10 @@
 // `--update-upstream` need not be of the same build. A newer service may send line types this
 // one-shot does not know: informational ones are skipped, and the upload's outcome is still its
 // own. A line of a known type it cannot read, or a request of a hand-off protocol the service does
-// not speak, is another version's: said so in one sentence (exit 5), nothing taken for success. An
-// error code the one-shot does not know is said in the service's own words (exit 1).
+// not speak, is another version's: said so in one sentence (exit 5), nothing taken for success. A
+// request type the service does not know gets a defined answer (UNKNOWN_OPERATION), which the
+// one-shot turns into "restart the service"; an error code the one-shot does not know is said in
+// the service's own words (exit 1).
 // The "newer service" is a small script holding the state's lock and answering on `<db>.sock`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -74,6 +76,51 @@ describe('upstream: the hand-off between zync versions', () => {
     );
   });
 
+  /** What the running client answers last to `request`, sent as a one-shot would. */
+  async function ask(request: object): Promise<unknown> {
+    const heard = await new Promise<string>((resolve, reject) => {
+      const connection = createConnection(socket());
+      let said = '';
+      connection.on('data', (d: Buffer) => (said += d.toString()));
+      connection.on('error', reject);
+      connection.on('close', () => resolve(said));
+      connection.write(`${JSON.stringify(request)}\n`);
+    });
+    return JSON.parse(heard.trim().split('\n').at(-1)!);
+  }
+
+  it('a running client answers a request type it does not know (a newer one-shot\'s) with UNKNOWN_OPERATION, saying to restart it', async () => {
+    client = spawnClient(setup, ['--interval', '600']);
+    await waitFor(() => existsSync(socket()) && /pull: /.test(client!.stderr()), { what: 'the running client to listen on its socket' });
+    // Before: BAD_MESSAGE, "The hand-off socket got a message of an unknown shape (…)".
+    expect(await ask({ operation: 'STATUS', pid: process.pid })).toEqual({
+      operation: 'DONE',
+      status: 'error',
+      code: 'UNKNOWN_OPERATION',
+      error: `The running zync-client (pid ${client.pid}) does not know the request "STATUS": it runs an older zync than this command; restart it (the service) with the same zync as this command, then run the command again.`,
+    });
+    // A request it knows, of a shape it cannot read (a later one-shot's progress mode).
+    const upload = { operation: 'UPDATE_UPSTREAM', pid: process.pid, setup: { server: daemon.url, dirs: [{ name: 'docs', root: r }], token_sha256: '0'.repeat(64), ca_sha256: null }, new_disk: [], log_level: 'info' };
+    expect(await ask({ ...upload, progress: 'json-lines' })).toEqual({
+      operation: 'DONE',
+      status: 'error',
+      code: 'INCOMPATIBLE_PROTOCOL',
+      error: `The running zync-client (pid ${client.pid}) cannot read this command's UPDATE_UPSTREAM request: it runs another version of zync; restart it (the service) with the same zync as this command, then run the command again.`,
+    });
+    // It still serves the next one-shot.
+    expect((await runUpstream(setup)).code).toBe(0);
+  });
+
+  it('a one-shot told its request is unknown says the service is older and is to be restarted: exit 5', async () => {
+    service = await fakeService([{ operation: 'DONE', status: 'error', code: 'UNKNOWN_OPERATION', error: 'The running zync-client (pid 1) does not know the request "X".' }]);
+    const sent = await runUpstream(setup);
+    // Before: exit 1, the service's sentence, which cannot say it is the older one.
+    expect(sent.code, sent.stderr).toBe(5);
+    expect(lastLine(sent.stderr)).toBe(
+      `zync-client: The running zync-client (pid ${service.pid}) runs an older zync, which does not know what this command asks of it (a service not restarted after an upgrade); restart it (the service) with the same zync as this command, then run the command again.`,
+    );
+  });
+
   it("reports a newer service's error of a code it does not know with the service's own sentence: exit 1", async () => {
     service = await fakeService([{ operation: 'DONE', status: 'error', code: 'QUOTA_EXCEEDED', error: "E's staging area is over its quota; discard old sessions on E." }]);
     const sent = await runUpstream(setup);
@@ -97,15 +144,7 @@ describe('upstream: the hand-off between zync versions', () => {
       log_level: 'info',
       progress: 'off',
     };
-    const heard = await new Promise<string>((resolve, reject) => {
-      const connection = createConnection(socket());
-      let said = '';
-      connection.on('data', (d: Buffer) => (said += d.toString()));
-      connection.on('error', reject);
-      connection.on('close', () => resolve(said));
-      connection.write(`${JSON.stringify(request)}\n`);
-    });
-    expect(JSON.parse(heard.trim().split('\n').at(-1)!)).toEqual({
+    expect(await ask(request)).toEqual({
       operation: 'DONE',
       status: 'error',
       code: 'INCOMPATIBLE_PROTOCOL',

@@ -10,16 +10,19 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
-  HandOffRequest,
+  HandOffRequestRefused,
   JsonLines,
   errnoOf,
+  readHandOffRequest,
   handOffLine,
   handOffSocketPath,
   type HandOffDone,
   type HandOffEvent,
+  type HandOffRequest,
   type Logger,
   type UpdateUpstreamHandOff,
 } from '@zync/common';
+import { handOffRefusalAnswer } from './core/hand-off-match.js';
 import { MAX_SOCKET_PATH_BYTES, openSocketName, type SocketName } from './socket-path.js';
 
 /** What a handler gets besides the request: a way to talk to the one-shot, and when to stop. */
@@ -132,7 +135,7 @@ export class HandOffServer {
   private serve(socket: Socket, handle: HandOffHandler, logger: Logger): void {
     const cancel = new AbortController();
     const signal = AbortSignal.any([cancel.signal, this.stopping.signal]);
-    const lines = new JsonLines(HandOffRequest);
+    const lines = new JsonLines(readHandOffRequest);
     let started = false;
     const send = (event: HandOffEvent) => {
       if (!socket.destroyed && socket.writable) socket.write(handOffLine(event));
@@ -158,7 +161,16 @@ export class HandOffServer {
       try {
         requests = lines.push(chunk);
       } catch (err) {
-        finish({ operation: 'DONE', status: 'error', code: 'BAD_MESSAGE', error: `The hand-off socket got ${(err as Error).message}.` });
+        // Another zync's one-shot (a newer one, before this service was restarted) gets a defined
+        // answer it recognises, and a sentence that says to restart the service; what was under
+        // way for it is cancelled, since it may have meant something this client cannot know.
+        if (err instanceof HandOffRequestRefused) {
+          const { code, error } = handOffRefusalAnswer(err.refusal, process.pid);
+          logger.info(`a hand-off request refused: ${error}`);
+          finish({ operation: 'DONE', status: 'error', code, error });
+        } else {
+          finish({ operation: 'DONE', status: 'error', code: 'BAD_MESSAGE', error: `The hand-off socket got ${(err as Error).message}.` });
+        }
         socket.destroy();
         cancel.abort();
         return;

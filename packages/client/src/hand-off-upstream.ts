@@ -1,12 +1,12 @@
-// What a running client does with an UPDATE_UPSTREAM a one-shot hands it: checks that the one-shot
-// speaks a hand-off protocol this client serves and was given this client's daemon, token and
-// roots (else refuses, saying what differs), then runs
+// What a running client does with an UPDATE_UPSTREAM a one-shot hands it (one of a hand-off
+// protocol this client serves: the server refuses the others): checks that the one-shot was given
+// this client's daemon, token and roots (else refuses, saying what differs), then runs
 // the upstream pass in its turn between two pulls (PassTurns: never during a pull), with the
 // one-shot's log level and progress display, and returns the outcome as the one-shot's exit would
 // be. R must pull first (E's log recreated, exit 13 in-process): this client pulls, then sends.
 import { HandOffLogLevel, ZyncError, createForwardingLogger, isZyncError, type DirSpec, type HandOffDone, type HandOffSetup, type Logger, type UpdateUpstreamHandOff } from '@zync/common';
 import type { Connection } from './connection.js';
-import { handOffMismatch, handOffProtocolRefusal } from './core/hand-off-match.js';
+import { handOffMismatch } from './core/hand-off-match.js';
 import type { HandOffHandler, HandOffPeer } from './hand-off-server.js';
 import { TurnWithdrawn, type PassTurns } from './pass-turns.js';
 import { LOG_LINE_TIMING, STATUS_LINE_TIMING, Ticker, UploadProgress } from './progress.js';
@@ -36,11 +36,6 @@ const failed = (err: unknown): HandOffDone =>
 export function serveUpstream(service: UpstreamService): HandOffHandler {
   return async (request, peer) => {
     const { logger, turns } = service;
-    const otherProtocol = handOffProtocolRefusal(request.protocol, process.pid);
-    if (otherProtocol !== null) {
-      logger.info(`--update-upstream of pid ${request.pid} refused: it speaks hand-off protocol ${request.protocol}`);
-      return { operation: 'DONE', status: 'error', code: 'INCOMPATIBLE_PROTOCOL', error: otherProtocol };
-    }
     const mismatch = handOffMismatch(await service.setup(), request.setup, process.pid);
     if (mismatch !== null) {
       logger.info(`--update-upstream of pid ${request.pid} refused: ${mismatch}`);

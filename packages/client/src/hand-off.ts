@@ -26,6 +26,7 @@ import {
   type Logger,
   type UpdateUpstreamHandOff,
 } from '@zync/common';
+import { handOffFailure } from './core/hand-off-outcome.js';
 import { socketNotOurs, socketOfOtherUsersClient } from './core/hand-off-socket.js';
 import type { StatusLine } from './progress.js';
 import { openSocketName } from './socket-path.js';
@@ -182,7 +183,11 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
               else statusLine.show(event.text);
               break;
             case 'DONE':
-              end(event.status === 'ok' ? undefined : event.code === null ? remoteError(event.error) : new ZyncError(event.code, event.error));
+              if (event.status === 'ok') end();
+              else {
+                const failure = handOffFailure(event, Running);
+                end(failure.code === null ? remoteError(failure.stack) : new ZyncError(failure.code, failure.message));
+              }
               break;
           }
         }

@@ -1,6 +1,6 @@
-import type { HandOffSetup } from '@zync/common';
+import type { HandOffRefusal, HandOffSetup } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { handOffMismatch, handOffProtocolRefusal } from './hand-off-match.js';
+import { handOffMismatch, handOffRefusalAnswer } from './hand-off-match.js';
 
 const T1 = 'a'.repeat(64);
 const T2 = 'b'.repeat(64);
@@ -53,16 +53,33 @@ describe('handOffMismatch', () => {
   });
 });
 
-describe('handOffProtocolRefusal', () => {
-  it.each<[string, number | undefined, string | null]>([
-    ['protocol 1', 1, null],
-    ['no protocol (the first one-shots sent none): 1', undefined, null],
+describe('handOffRefusalAnswer', () => {
+  it.each<[string, HandOffRefusal, ReturnType<typeof handOffRefusalAnswer>]>([
     [
       'a protocol this client does not speak',
-      7,
-      'The running zync-client (pid 42) speaks hand-off protocol 1, and this command 7 only; restart it (the service) with the same zync as this command, then run --update-upstream again.',
+      { kind: 'protocol', protocol: 7 },
+      {
+        code: 'INCOMPATIBLE_PROTOCOL',
+        error: 'The running zync-client (pid 42) speaks hand-off protocol 1, and this command 7 only; restart it (the service) with the same zync as this command, then run --update-upstream again.',
+      },
     ],
-  ])('%s', (_why, protocol, expected) => {
-    expect(handOffProtocolRefusal(protocol, 42)).toBe(expected);
+    [
+      "a newer one-shot's request type: the code the daemon gives an unknown operation",
+      { kind: 'unknown-operation', operation: 'STATUS' },
+      {
+        code: 'UNKNOWN_OPERATION',
+        error: 'The running zync-client (pid 42) does not know the request "STATUS": it runs an older zync than this command; restart it (the service) with the same zync as this command, then run the command again.',
+      },
+    ],
+    [
+      'a known request of a shape not read here',
+      { kind: 'unreadable', operation: 'UPDATE_UPSTREAM' },
+      {
+        code: 'INCOMPATIBLE_PROTOCOL',
+        error: "The running zync-client (pid 42) cannot read this command's UPDATE_UPSTREAM request: it runs another version of zync; restart it (the service) with the same zync as this command, then run the command again.",
+      },
+    ],
+  ])('%s', (_why, refusal, expected) => {
+    expect(handOffRefusalAnswer(refusal, 42)).toEqual(expected);
   });
 });

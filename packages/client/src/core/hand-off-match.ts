@@ -1,18 +1,35 @@
 // Whether a running client may send R's edits for a one-shot `--update-upstream` (hand-off): only
 // when the one-shot would have talked to the same daemon (--server, the token, --ca) about the
-// same roots (--dirs, each at the same real place), and speaks a hand-off protocol this client
-// serves. Otherwise one sentence saying what differs, for the one-shot to print: a script that
-// gives another --server must not get another daemon's answer. Pure: the setups come in as data.
-import { HAND_OFF_PROTOCOL, SUPPORTED_HAND_OFF_PROTOCOLS, type HandOffSetup } from '@zync/common';
+// same roots (--dirs, each at the same real place). Otherwise one sentence saying what differs, for
+// the one-shot to print: a script that gives another --server must not get another daemon's answer.
+// Also what a client answers a request it cannot read (another zync's one-shot). Pure: the setups
+// and refusals come in as data.
+import { HAND_OFF_PROTOCOL, type ErrorCode, type HandOffRefusal, type HandOffSetup } from '@zync/common';
 
 /**
- * Null when this client serves the one-shot's hand-off protocol (absent: 1); else the refusal
- * (INCOMPATIBLE_PROTOCOL), naming this client by its pid. Asked before anything else of the
- * request: a protocol this client does not speak may mean its other fields differently.
+ * The answer to a request this client cannot take (readHandOffRequest): a defined code a newer
+ * one-shot recognises (UNKNOWN_OPERATION for a request type not known here, as the daemon answers
+ * one) and a sentence that still tells a user what to do where the one-shot only prints it.
  */
-export function handOffProtocolRefusal(protocol: number | undefined, pid: number): string | null {
-  if (SUPPORTED_HAND_OFF_PROTOCOLS.includes(protocol ?? 1)) return null;
-  return `The running zync-client (pid ${pid}) speaks hand-off protocol ${HAND_OFF_PROTOCOL}, and this command ${protocol} only; restart it (the service) with the same zync as this command, then run --update-upstream again.`;
+export function handOffRefusalAnswer(refusal: HandOffRefusal, pid: number): { code: ErrorCode; error: string } {
+  const restart = 'restart it (the service) with the same zync as this command, then run the command again.';
+  switch (refusal.kind) {
+    case 'protocol':
+      return {
+        code: 'INCOMPATIBLE_PROTOCOL',
+        error: `The running zync-client (pid ${pid}) speaks hand-off protocol ${HAND_OFF_PROTOCOL}, and this command ${refusal.protocol} only; restart it (the service) with the same zync as this command, then run --update-upstream again.`,
+      };
+    case 'unknown-operation':
+      return {
+        code: 'UNKNOWN_OPERATION',
+        error: `The running zync-client (pid ${pid}) does not know the request ${JSON.stringify(refusal.operation)}: it runs an older zync than this command; ${restart}`,
+      };
+    case 'unreadable':
+      return {
+        code: 'INCOMPATIBLE_PROTOCOL',
+        error: `The running zync-client (pid ${pid}) cannot read this command's ${refusal.operation} request: it runs another version of zync; ${restart}`,
+      };
+  }
 }
 
 const spec = (dirs: HandOffSetup['dirs']) => dirs.map((d) => `${d.name}:${d.root}`).join(' ');

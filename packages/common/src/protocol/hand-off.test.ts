@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { LOG_LEVELS } from '../log.js';
-import { HandOffEvent, HandOffLineUnreadable, HandOffRequest, JsonLines, MAX_HAND_OFF_LINE, UpdateUpstreamHandOff, handOffLine, readHandOffEvent } from './hand-off.js';
+import {
+  HandOffEvent,
+  HandOffLineUnreadable,
+  HandOffRequest,
+  HandOffRequestRefused,
+  JsonLines,
+  MAX_HAND_OFF_LINE,
+  UpdateUpstreamHandOff,
+  handOffLine,
+  readHandOffEvent,
+  readHandOffRequest,
+  type HandOffRefusal,
+} from './hand-off.js';
 
 const request = {
   operation: 'UPDATE_UPSTREAM',
@@ -88,5 +100,33 @@ describe('readHandOffEvent', () => {
 
   it('says a known line it cannot read is unreadable, not of an unknown shape', () => {
     expect(() => readHandOffEvent({ operation: 'LOG', level: 'notice', msg: 'x', fields: {} })).toThrow(HandOffLineUnreadable);
+  });
+});
+
+describe('readHandOffRequest', () => {
+  it.each<[string, unknown, string]>([
+    ['an upload request', request, 'UPDATE_UPSTREAM'],
+    ['one naming protocol 1', { ...request, protocol: 1 }, 'UPDATE_UPSTREAM'],
+    ['a cancel', { operation: 'CANCEL' }, 'CANCEL'],
+  ])('reads %s', (_why, value, operation) => {
+    expect(readHandOffRequest(value).operation).toBe(operation);
+  });
+
+  const refusal = (value: unknown): HandOffRefusal | string => {
+    try {
+      readHandOffRequest(value);
+      return 'read';
+    } catch (err) {
+      return err instanceof HandOffRequestRefused ? err.refusal : (err as Error).message;
+    }
+  };
+
+  it.each<[string, unknown, HandOffRefusal | string]>([
+    ["a newer one-shot's request type", { operation: 'STATUS', pid: 1 }, { kind: 'unknown-operation', operation: 'STATUS' }],
+    ['a protocol this build does not serve, whatever the rest', { operation: 'UPDATE_UPSTREAM', protocol: 2, progress: 'fancy' }, { kind: 'protocol', protocol: 2 }],
+    ['a known type of another shape', { ...request, progress: 'fancy' }, { kind: 'unreadable', operation: 'UPDATE_UPSTREAM' }],
+    ['a line without an operation', { pid: 1 }, 'a message of an unknown shape (no operation)'],
+  ])('refuses %s', (_why, value, expected) => {
+    expect(refusal(value)).toEqual(expected);
   });
 });

@@ -6,8 +6,11 @@
 // protocol's responses do (`status`, `code`, `error`). The two ends may be of different zync builds
 // (a service not restarted after an upgrade): the request names the hand-off protocol it speaks,
 // and the one-shot skips line types it does not know (a newer service's informational ones). A
-// DONE carrying an error code this build does not know (a newer service's) reads as BAD_MESSAGE:
-// its sentence still reaches the user. Defines shapes only: no socket here.
+// service answers a request it cannot read with a defined DONE (readHandOffRequest): a request type
+// it does not know with UNKNOWN_OPERATION, as the daemon does, which a newer one-shot recognises;
+// services from before that rule answer BAD_MESSAGE ("a message of an unknown shape"). A DONE
+// carrying an error code this build does not know (a newer service's) reads as BAD_MESSAGE: its
+// sentence still reaches the user. Defines shapes only: no socket here.
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
 
@@ -116,6 +119,47 @@ export function readHandOffEvent(value: unknown): HandOffEvent | null {
   const event = HandOffEvent.safeParse(value);
   if (!event.success) throw new HandOffLineUnreadable(line.data.operation);
   return event.data;
+}
+
+/**
+ * Why a running client cannot take a request line: in each case the one-shot is another zync's
+ * (or not zync at all), and is answered so rather than with "a message of an unknown shape".
+ */
+export type HandOffRefusal =
+  /** A request type this build does not know: a newer one-shot's. */
+  | { kind: 'unknown-operation'; operation: string }
+  /** A hand-off protocol this build does not serve (SUPPORTED_HAND_OFF_PROTOCOLS). */
+  | { kind: 'protocol'; protocol: number }
+  /** A known request type of a shape this build cannot read. */
+  | { kind: 'unreadable'; operation: string };
+
+export class HandOffRequestRefused extends Error {
+  constructor(readonly refusal: HandOffRefusal) {
+    super(`a hand-off request refused (${refusal.kind})`);
+    this.name = 'HandOffRequestRefused';
+  }
+}
+
+const REQUEST_OPERATIONS: ReadonlySet<string> = new Set(HandOffRequest.options.map((o) => o.shape.operation.value));
+
+/**
+ * What a running client makes of a line from a one-shot: a request it serves; otherwise it throws
+ * HandOffRequestRefused (another zync's request), or an Error for a line that is no request at
+ * all. The protocol is looked at before the rest of the request, which a protocol this build does
+ * not speak may shape differently.
+ */
+export function readHandOffRequest(value: unknown): HandOffRequest {
+  const line = z.object({ operation: z.string() }).safeParse(value);
+  if (!line.success) throw new Error('a message of an unknown shape (no operation)');
+  const { operation } = line.data;
+  if (!REQUEST_OPERATIONS.has(operation)) throw new HandOffRequestRefused({ kind: 'unknown-operation', operation: operation.slice(0, 64) });
+  const spoken = z.object({ protocol: z.number().int().min(1).optional() }).safeParse(value);
+  if (operation === 'UPDATE_UPSTREAM' && spoken.success && !SUPPORTED_HAND_OFF_PROTOCOLS.includes(spoken.data.protocol ?? 1)) {
+    throw new HandOffRequestRefused({ kind: 'protocol', protocol: spoken.data.protocol ?? 1 });
+  }
+  const request = HandOffRequest.safeParse(value);
+  if (!request.success) throw new HandOffRequestRefused({ kind: 'unreadable', operation });
+  return request.data;
 }
 
 /**
