@@ -40,7 +40,7 @@ import { heldSources, isInHoldingArea } from './core/held-files.js';
 import type { HoldingArea } from './holding-area.js';
 import { adoptPlacement, knownLocalChecksum, needsLocalHash, placementBaseBits } from './core/local-edits.js';
 import { localBitsAfterWrite, withOwnBitsWhereModeless } from './core/file-modes.js';
-import { isRoutineFailure } from './core/failure-causes.js';
+import { ChangedOnR, isRoutineFailure, type Failure } from './core/failure-causes.js';
 import { PHASES, fetchedModes, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type Placement, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
@@ -141,12 +141,10 @@ export interface ConflictReport {
 /** What a conflict copy holds, for the advice on it (runner.ts conflictNotes). */
 type CopyKind = 'file' | 'dir' | 'file-where-e-dir';
 
-export interface Problem {
+export interface Problem extends Failure {
   base_dir: string;
   path: string;
   sequence: number;
-  code: string;
-  message: string;
 }
 
 export interface BatchStats {
@@ -185,8 +183,9 @@ export interface BatchResult {
 }
 
 /** Errors after which trying the same entry again later can succeed. */
-function describe(err: unknown): { code: string; message: string } {
+function describe(err: unknown): Failure {
   const mapped = fromFsError(err, 'writing to R'); // ENOSPC from mkdir, rename, ... is DISK_FULL too
+  if (mapped instanceof ChangedOnR) return { code: mapped.code, message: mapped.message, onR: true };
   if (isZyncError(mapped)) return { code: mapped.code, message: mapped.message };
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'INTERNAL';
   return { code, message: err instanceof Error ? err.message : String(err) };
@@ -536,7 +535,7 @@ async function applyRound(
     const current = lstatState(abs);
     if (current.kind === 'absent') return;
     if (keepCopy || !sameLocalState(current, expected, boundOf(entry))) {
-      if (current.kind === 'dir') throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} became a directory on R meanwhile.`);
+      if (current.kind === 'dir') throw new ChangedOnR(`${entry.base_dir}/${entry.path} became a directory on R meanwhile.`);
       const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
       conflict(entry, copy, reason);
     }
@@ -822,7 +821,7 @@ async function applyRound(
         }
         case 'set-attributes': {
           const current = lstatState(abs);
-          if (!sameLocalState(current, action.local, boundOf(entry))) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on R meanwhile.`);
+          if (!sameLocalState(current, action.local, boundOf(entry))) throw new ChangedOnR(`${entry.base_dir}/${entry.path} changed on R meanwhile.`);
           await chmod(abs, action.keepBits ?? entry.mode & 0o7777).catch(keepsNoModes);
           await utimes(abs, toFileTime(entry.mtime), toFileTime(entry.mtime));
           const handle = await open(abs, 'r');
@@ -836,7 +835,7 @@ async function applyRound(
             // this stat would take for E's content. Known race: a write of the same size between the
             // check above and the utimes is not seen (a few microseconds).
             if (set.mtimeMs !== info.mtimeMs || set.ctimeMs !== info.ctimeMs || info.size !== entry.size) {
-              throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} changed on R meanwhile.`);
+              throw new ChangedOnR(`${entry.base_dir}/${entry.path} changed on R meanwhile.`);
             }
           } finally {
             await handle.close();
@@ -1094,7 +1093,7 @@ async function applyRound(
     try {
       const isDir = await chmodDir(abs, mode);
       givenModes.add(abs);
-      if (!isDir) throw new ZyncError('FILE_CHANGED', `${entry.base_dir}/${entry.path} is no longer a directory on R.`);
+      if (!isDir) throw new ChangedOnR(`${entry.base_dir}/${entry.path} is no longer a directory on R.`);
       if (action.finishes) result.stats.dirsCreated++;
       else if (!action.made) result.stats.attributes++;
       record(entry, { kind: 'dir', mode });
@@ -1193,7 +1192,7 @@ async function applyRound(
  * Returns the bits it has then (a root without Unix modes keeps its own).
  */
 async function chmodInPlace(abs: string, expected: LocalState, ctimeBound: number | undefined, bits: number, where: string): Promise<number> {
-  if (!sameLocalState(lstatState(abs), expected, ctimeBound)) throw new ZyncError('FILE_CHANGED', `${where} changed on R meanwhile.`);
+  if (!sameLocalState(lstatState(abs), expected, ctimeBound)) throw new ChangedOnR(`${where} changed on R meanwhile.`);
   await chmod(abs, bits).catch(keepsNoModes);
   const handle = await open(abs, 'r');
   try {

@@ -3,8 +3,11 @@ import { failureCause, failureReasons, isRoutineRetry, type Failure } from './fa
 
 const onE: Failure = { code: 'FILE_CHANGED', message: 'docs/a.o changed while it was being read (size); retry later.' };
 const grew: Failure = { code: 'FILE_CHANGED', message: 'docs/a.o grew on E since it was logged; retried with its newer state.' };
-const onR: Failure = { code: 'FILE_CHANGED', message: 'docs/a.txt changed on R meanwhile.' };
-const copySource: Failure = { code: 'FILE_CHANGED', message: 'docs/b.txt is no longer what R received' };
+const onR: Failure = { code: 'FILE_CHANGED', message: 'docs/a.txt changed on R meanwhile.', onR: true };
+const dirOnR: Failure = { code: 'FILE_CHANGED', message: 'docs/d is no longer a directory on R.', onR: true };
+// A path name that echoes R's words: E's change all the same.
+const onEOfNamedPath: Failure = { code: 'FILE_CHANGED', message: 'docs/notes on R.txt changed while it was being read (size); retry later.' };
+const onEOfOtherNamedPath: Failure = { code: 'FILE_CHANGED', message: 'docs/what R received.md cannot be read right now (EIO); retry later.' };
 const mismatch: Failure = { code: 'CHECKSUM_MISMATCH', message: 'Content for docs/a.o does not match its checksum.' };
 const denied: Failure = { code: 'PERMISSION_DENIED', message: 'Permission denied writing docs/x.' };
 
@@ -13,7 +16,9 @@ describe('failureCause', () => {
     ["E's daemon saw the file written while it read it", onE, 'changed-on-e'],
     ['the file grew on E past what one GET_FILES answer carries', grew, 'changed-on-e'],
     ['R changed the path under the write', onR, 'changed-on-r'],
-    ['the local copy source R holds changed', copySource, 'changed-on-r'],
+    ['R put something else where its directory was', dirOnR, 'changed-on-r'],
+    ["E's change of a path whose name says \"on R\"", onEOfNamedPath, 'changed-on-e'],
+    ["E's change of a path whose name says \"what R received\"", onEOfOtherNamedPath, 'changed-on-e'],
     ['the content did not hash to E\'s checksum', mismatch, 'checksum'],
     ['anything else', denied, 'other'],
   ])('%s', (_why, failure, cause) => {

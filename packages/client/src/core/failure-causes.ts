@@ -5,25 +5,38 @@
 // file that did not hash to E's checksum: E does not hash what it streams, and R's check is how a
 // rewrite under a large download is caught (daemon send-file.ts); bytes damaged on the way look
 // the same, and a failure that lasts is still said by the pass's line. Pure.
+import { ZyncError } from '@zync/common';
 
 /** What a failure is known by: its stable code and its message. */
 export interface Failure {
   code: string;
   message: string;
+  /** FILE_CHANGED of R's own path (ChangedOnR), raised by this client; absent for E's. */
+  onR?: true;
+}
+
+/**
+ * FILE_CHANGED for a path R changed under the write (apply-batch.ts): told from E's by its class,
+ * which the client gives its own, not by its words, which a path name may echo ("notes on R.txt").
+ */
+export class ChangedOnR extends ZyncError {
+  constructor(message: string) {
+    super('FILE_CHANGED', message);
+    this.name = 'ChangedOnR';
+  }
 }
 
 export type FailureCause = 'changed-on-e' | 'changed-on-r' | 'checksum' | 'disk-full' | 'other';
 
 /**
- * FILE_CHANGED names both sides: E's daemon answers it for a file written while it was read, and
- * the client raises it for a path R changed under the write (apply-batch.ts: "… on R meanwhile",
- * "… no longer what R received"). Told apart by those words; a new R-side message without them
- * reads as E's change, which is only a milder line.
+ * FILE_CHANGED names both sides: E's daemon answers it for a file written while it was read (any
+ * daemon, of any version: it never marks it), and the client raises it for a path R changed under
+ * the write, marked `onR`.
  */
 export function failureCause(failure: Failure): FailureCause {
   switch (failure.code) {
     case 'FILE_CHANGED':
-      return /\bon R\b|what R received/.test(failure.message) ? 'changed-on-r' : 'changed-on-e';
+      return failure.onR ? 'changed-on-r' : 'changed-on-e';
     case 'CHECKSUM_MISMATCH':
       return 'checksum';
     case 'DISK_FULL':
