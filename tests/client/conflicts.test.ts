@@ -162,6 +162,14 @@ describe('a file R edited in a directory E renamed', () => {
       expect(result.stderr).toMatch(/conflict: docs\/a\/x\.txt was edited on R and E moved it to docs\/b\/x\.txt; R's version is kept as docs\/a\/x\.zync-conflict-/);
       expect(result.stderr).toContain('kept directory docs/a, moved on E to docs/b: it still holds files that did not come from E');
       expect(result.stderr).not.toMatch(/E deleted it|deleted on E/);
+
+      // R's user clears the copy: the next pass removes the kept directory, and says why as it was.
+      // Before: "removed directory docs/a: E deleted it".
+      for (const copy of await conflictCopies(r)) await rm(path.join(r, copy));
+      const later = await runClientOnce(setup);
+      expect(later.code, later.stderr).toBe(0);
+      expect(await exists(path.join(r, 'a'))).toBe(false);
+      expect(later.stderr).toContain("removed directory docs/a: E moved it to docs/b, and it no longer holds anything of R's");
     } finally {
       await daemon.stop();
     }

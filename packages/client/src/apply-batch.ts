@@ -42,7 +42,7 @@ import { adoptPlacement, knownLocalChecksum, needsLocalHash, placementBaseBits }
 import { localBitsAfterWrite, withOwnBitsWhereModeless } from './core/file-modes.js';
 import { ChangedOnR, isRoutineFailure, type Failure } from './core/failure-causes.js';
 import { PHASES, fetchedModes, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
-import { entryKeyString, type EntryKey, type LocalState, type PartialDownload, type Placement, type RecordedEntry } from './core/types.js';
+import { entryKeyString, type EntryKey, type KeptDir, type LocalState, type PartialDownload, type Placement, type RecordedEntry } from './core/types.js';
 import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
 
 /** The store lookups a batch needs (read-only; recording happens after the barrier). */
@@ -171,7 +171,7 @@ export interface BatchResult {
   skipped: Problem[];
   conflicts: ConflictReport[];
   /** Directories E deleted that were kept: they still hold R's files (see core/kept-dirs.ts). */
-  keptDirs: EntryKey[];
+  keptDirs: KeptDir[];
   /**
    * Paths E could not serve (NOT_FOUND): nothing of this entry reached R, and what a stopped run
    * may have placed there waits for E's later entry for the path (ClientStore.commitBatch).
@@ -941,7 +941,7 @@ async function applyRound(
             if (code === 'ENOTEMPTY' || code === 'EEXIST') {
               const what = action.movedTo ? `moved on E to ${action.movedTo.base_dir}/${action.movedTo.path}` : 'deleted on E';
               logger.info(`kept directory ${entry.base_dir}/${entry.path}, ${what}: it still holds files that did not come from E`);
-              result.keptDirs.push({ base_dir: entry.base_dir, path: entry.path });
+              result.keptDirs.push({ base_dir: entry.base_dir, path: entry.path, ...(action.movedTo ? { movedTo: action.movedTo } : {}) });
             } else if (code !== 'ENOENT' && code !== 'ENOTDIR') {
               throw err;
             }

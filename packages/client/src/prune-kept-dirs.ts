@@ -37,6 +37,7 @@ export async function pruneKeptDirs(store: ClientStore, tree: LocalTree, logger:
   const recorded = store.getEntries(kept);
   const plan = planKeptDirs(kept.map((key) => ({ ...key, recordedByE: recorded.has(entryKeyString(key)), local: inspect(tree, key) })));
   const removed: EntryKey[] = [];
+  const movedTo = new Map(kept.flatMap((k) => (k.movedTo ? [[entryKeyString(k), k.movedTo] as const] : [])));
   for (const key of plan.remove) {
     try {
       const abs = tree.resolve(key.base_dir, key.path);
@@ -44,7 +45,11 @@ export async function pruneKeptDirs(store: ClientStore, tree: LocalTree, logger:
       tree.forgetDir(abs);
       tree.touch(abs);
       removed.push(key);
-      logger.info(`removed directory ${key.base_dir}/${key.path}: E deleted it, and it no longer holds anything of R's`);
+      // A deletion as far as R could tell may have been a move whose add R had not seen yet (a
+      // later page of E's log, or logged later): only "E no longer has it" is sure then.
+      const to = movedTo.get(entryKeyString(key));
+      const what = to ? `E moved it to ${to.base_dir}/${to.path}` : 'E no longer has it';
+      logger.info(`removed directory ${key.base_dir}/${key.path}: ${what}, and it no longer holds anything of R's`);
     } catch (err) {
       // ENOTEMPTY: R put something there since it was listed (or a kept directory below it
       // stayed). Kept, and looked at again next time.

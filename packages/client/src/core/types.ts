@@ -7,6 +7,11 @@ export interface EntryKey {
   path: string;
 }
 
+/** A directory E removed that R kept for R's files in it; `movedTo`: where E moved it, when R could tell. */
+export interface KeptDir extends EntryKey {
+  movedTo?: EntryKey;
+}
+
 /** A map key for (base_dir, path). */
 export function entryKeyString(key: EntryKey): string {
   return `${key.base_dir}\u0000${key.path}`;

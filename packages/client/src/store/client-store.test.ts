@@ -231,6 +231,17 @@ describe('ClientStore', () => {
     reopened.close();
   });
 
+  it('records where E moved a kept directory, the latest removal\'s word standing', () => {
+    const { store } = openStore();
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }]);
+    const a = { base_dir: 'docs', path: 'a' };
+    store.commitBatch({ upserts: [], removals: [], kept: [{ ...a, movedTo: { base_dir: 'docs', path: 'b' } }, { base_dir: 'docs', path: 'c' }] });
+    expect(store.keptDirs()).toEqual([{ ...a, movedTo: { base_dir: 'docs', path: 'b' } }, { base_dir: 'docs', path: 'c' }]);
+    store.commitBatch({ upserts: [], removals: [], kept: [a] }); // made again on E, then deleted
+    expect(store.keptDirs()).toEqual([a, { base_dir: 'docs', path: 'c' }]);
+    store.close();
+  });
+
   it('records kept directories with a batch, forgets them, and drops them with their root', () => {
     const { store } = openStore();
     store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);

@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { checkDatabaseKind, makePrivateDatabaseFile, ZyncError } from '@zync/common';
 import type { Disk } from '../core/root-disks.js';
-import { entryKeyString, type EntryKey, type OpenedDir, type PartialDownload, type Placement, type RecordedEntry } from '../core/types.js';
+import { entryKeyString, type EntryKey, type KeptDir, type OpenedDir, type PartialDownload, type Placement, type RecordedEntry } from '../core/types.js';
 
-export type { EntryKey, OpenedDir, PartialDownload, Placement, RecordedEntry };
+export type { EntryKey, KeptDir, OpenedDir, PartialDownload, Placement, RecordedEntry };
 
 /** Where the client stands in the daemon's log. */
 export interface Position {
@@ -136,9 +136,14 @@ export class ClientStore {
       ),
       dropDirPartials: db.prepare<[string]>('DELETE FROM partial_downloads WHERE base_dir = ?'),
       dropDirPlacements: db.prepare<[string]>('DELETE FROM placements WHERE base_dir = ?'),
-      keep: db.prepare<[string, string]>('INSERT INTO kept_dirs (base_dir, path) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+      // Kept again (E made it again and removed it again): the latest removal's word stands.
+      keep: db.prepare<[string, string, string | null, string | null]>(
+        'INSERT INTO kept_dirs (base_dir, path, moved_to_base_dir, moved_to_path) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET moved_to_base_dir = excluded.moved_to_base_dir, moved_to_path = excluded.moved_to_path',
+      ),
       unkeep: db.prepare<[string, string]>('DELETE FROM kept_dirs WHERE base_dir = ? AND path = ?'),
-      allKept: db.prepare<[], EntryKey>('SELECT base_dir, path FROM kept_dirs ORDER BY base_dir, path'),
+      allKept: db.prepare<[], EntryKey & { moved_to_base_dir: string | null; moved_to_path: string | null }>(
+        'SELECT base_dir, path, moved_to_base_dir, moved_to_path FROM kept_dirs ORDER BY base_dir, path',
+      ),
       dropKept: db.prepare<[string]>('DELETE FROM kept_dirs WHERE base_dir = ?'),
       getPartial: db.prepare<[string, string], PartialDownload>('SELECT * FROM partial_downloads WHERE base_dir = ? AND path = ?'),
       putPartial: db.prepare<PartialDownload>(
@@ -693,9 +698,11 @@ export class ClientStore {
     return this.stmts.allOpenedDirs.all();
   }
 
-  /** Directories E deleted that R kept (see sql/003-kept-dirs.sql). */
-  keptDirs(): EntryKey[] {
-    return this.stmts.allKept.all();
+  /** Directories E deleted that R kept (see sql/003-kept-dirs.sql), with where E moved them if known (sql/013). */
+  keptDirs(): KeptDir[] {
+    return this.stmts.allKept.all().map(({ base_dir, path, moved_to_base_dir, moved_to_path }) =>
+      moved_to_base_dir === null || moved_to_path === null ? { base_dir, path } : { base_dir, path, movedTo: { base_dir: moved_to_base_dir, path: moved_to_path } },
+    );
   }
 
   /**
@@ -706,7 +713,7 @@ export class ClientStore {
   commitBatch(batch: {
     upserts: readonly RecordedEntry[];
     removals: readonly EntryKey[];
-    kept?: readonly EntryKey[];
+    kept?: readonly KeptDir[];
     unkept?: readonly EntryKey[];
     sequence?: number;
     /**
@@ -729,7 +736,7 @@ export class ClientStore {
         for (const key of [...batch.upserts, ...batch.removals]) this.stmts.dropPlacements.run(key.base_dir, key.path);
         for (const entry of batch.confirmed ?? []) this.stmts.upsert.run({ ...entry, local_ctime_max: entry.local_ctime_max ?? null, local_mode: entry.local_mode ?? null });
         for (const key of batch.unserved ?? []) this.stmts.awaitPlacements.run(key.base_dir, key.path);
-        for (const key of batch.kept ?? []) this.stmts.keep.run(key.base_dir, key.path);
+        for (const key of batch.kept ?? []) this.stmts.keep.run(key.base_dir, key.path, key.movedTo?.base_dir ?? null, key.movedTo?.path ?? null);
         for (const key of batch.unkept ?? []) this.stmts.unkeep.run(key.base_dir, key.path);
         if (batch.sequence !== undefined) this.stmts.setMeta.run('sequence', String(batch.sequence));
         if (batch.endsBatch) {
