@@ -175,3 +175,35 @@ describe('a file R edited in a directory E renamed', () => {
     }
   });
 });
+
+describe("a file R edited in a directory E renamed, the move's deletion and add in different pages of E's log", () => {
+  it('says "deleted or moved", then where E moved it once the later page comes, not that E deleted it', async () => {
+    // More than a page (5,000 entries) of deletions: E logs a batch's deletions first (a/x.txt's
+    // first of all), then its adds, so b/x.txt comes two pages later.
+    const { e, r, daemon, setup } = await syncedPair(async (e) => {
+      await mkdir(path.join(e, 'a'));
+      for (let i = 0; i < 5001; i++) await writeFile(path.join(e, `a/f${String(i).padStart(4, '0')}.txt`), `f${i}\n`);
+      await writeFile(path.join(e, 'a/x.txt'), 'x\n');
+    });
+    let again: DaemonHandle | undefined;
+    try {
+      await writeFile(path.join(r, 'a/x.txt'), "R's edit\n");
+      // Renamed while the daemon is down: its start logs the move as one batch.
+      await daemon.stop();
+      await rename(path.join(e, 'a'), path.join(e, 'b'));
+      again = await startDaemon({ dirs: { docs: e }, db: daemon.db, port: daemon.port });
+
+      const result = await runClientOnce({ ...setup, daemon: again });
+      expect(result.code, result.stderr).toBe(0);
+      expect(await treeDigest(r)).toEqual({ ...(await treeDigest(e)), a: { kind: 'dir' } });
+      // Before: "E deleted it" and "kept directory docs/a, deleted on E", for a rename.
+      expect(result.stderr).toMatch(/conflict: docs\/a\/x\.txt was edited on R and E deleted it \(or moved it: a later page of E's log may say where\); R's version is kept as docs\/a\/x\.zync-conflict-/);
+      expect(result.stderr).toMatch(/E moved docs\/a\/x\.txt to docs\/b\/x\.txt \(its deletion and its add came in different pages of E's log\); R's version of it is kept as docs\/a\/x\.zync-conflict-/);
+      // The directory's own deletion, E's last, shares its page with the adds: its move is known.
+      expect(result.stderr).toContain('kept directory docs/a, moved on E to docs/b: it still holds files that did not come from E');
+      expect(result.stderr).not.toMatch(/E deleted it[;,]|deleted on E/);
+    } finally {
+      await again?.stop();
+    }
+  }, 120_000);
+});

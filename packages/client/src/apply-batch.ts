@@ -106,6 +106,11 @@ export interface BatchOptions {
   maxDownloads: number;
   /** Stops starting new work (SIGINT/SIGTERM); what is not done is reported as failed. */
   signal?: AbortSignal | undefined;
+  /**
+   * Later pages of E's log follow in this pass: a deletion not paired with an add here may be a
+   * move whose add is there (core/late-moves.ts), so it is said as "deleted or moved".
+   */
+  moreToCome?: boolean;
   now?: () => Date;
   /**
    * Failures (failureKey) already warned of and still failing: said again at debug only, as each
@@ -136,6 +141,8 @@ export interface ConflictReport {
   dir?: true;
   /** The copy is R's file where E has a directory now: there is no file of E's to move it over. */
   eDir?: true;
+  /** A deletion that may be a move a later page completes: the content R received (core/late-moves.ts). */
+  unpairedContent?: string;
 }
 
 /** What a conflict copy holds, for the advice on it (runner.ts conflictNotes). */
@@ -329,9 +336,9 @@ async function applyRound(
       if (p.code === 'DISK_FULL') diskFull = true;
     }
   };
-  const conflict = (entry: EntryKey, copy: string, reason: string, edit = 'edited on R', kind: CopyKind = 'file') => {
+  const conflict = (entry: EntryKey, copy: string, reason: string, edit = 'edited on R', kind: CopyKind = 'file', unpairedContent?: string) => {
     const what = kind === 'dir' ? { dir: true as const } : kind === 'file-where-e-dir' ? { eDir: true as const } : {};
-    result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason, ...what });
+    result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason, ...what, ...(unpairedContent === undefined ? {} : { unpairedContent }) });
     logger.warn(`conflict: ${entry.base_dir}/${entry.path} was ${edit} and ${reason}; R's version is kept as ${entry.base_dir}/${copy}`);
   };
   /** One line where R's deletion gave way to E's later change (no copy: R had deleted it). */
@@ -907,8 +914,15 @@ async function applyRound(
             if (action.keepCopy || !same || (action.carriedTo !== undefined && !carried)) {
               const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
               const chmodded = same ? action.chmodded : undefined;
-              const what = action.movedTo ? `E moved it to ${action.movedTo.base_dir}/${action.movedTo.path}` : 'E deleted it';
-              conflict(entry, copy, what, chmodded === undefined ? undefined : `chmodded on R (${chmodded.toString(8)})`);
+              // A move whose add falls in a later page cannot be told here: said as such, and the
+              // pull says where once that page comes (core/late-moves.ts).
+              const unpaired = options.moreToCome === true && !action.movedTo ? action.unpairedContent : undefined;
+              const what = action.movedTo
+                ? `E moved it to ${action.movedTo.base_dir}/${action.movedTo.path}`
+                : options.moreToCome
+                  ? "E deleted it (or moved it: a later page of E's log may say where)"
+                  : 'E deleted it';
+              conflict(entry, copy, what, chmodded === undefined ? undefined : `chmodded on R (${chmodded.toString(8)})`, 'file', unpaired);
             } else {
               // Known race: an edit landing between this lstat and the unlink (or the move into the
               // holding area, never synced) is lost; the window is a few microseconds and there is
@@ -939,7 +953,7 @@ async function applyRound(
           } catch (err) {
             const code = (err as NodeJS.ErrnoException).code;
             if (code === 'ENOTEMPTY' || code === 'EEXIST') {
-              const what = action.movedTo ? `moved on E to ${action.movedTo.base_dir}/${action.movedTo.path}` : 'deleted on E';
+              const what = action.movedTo ? `moved on E to ${action.movedTo.base_dir}/${action.movedTo.path}` : options.moreToCome ? 'deleted or moved on E' : 'deleted on E';
               logger.info(`kept directory ${entry.base_dir}/${entry.path}, ${what}: it still holds files that did not come from E`);
               result.keptDirs.push({ base_dir: entry.base_dir, path: entry.path, ...(action.movedTo ? { movedTo: action.movedTo } : {}) });
             } else if (code !== 'ENOENT' && code !== 'ENOTDIR') {

@@ -15,6 +15,7 @@ import { MAX_CHANGES_PAGE, MAX_STATUS_IDS, sleepUnlessAborted, ZyncError, isZync
 import { applyBatch, failureKey, type BatchResult, type ConflictReport, type Problem } from './apply-batch.js';
 import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
+import { LateMoves } from './core/late-moves.js';
 import { awayNews } from './core/away-news.js';
 import { failureReasons, isRoutineRetry } from './core/failure-causes.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
@@ -337,6 +338,8 @@ export class PullEngine {
     // page is applied while the daemon records it (one round trip less per page through a tunnel).
     // Each is confirmed before the next is sent and before the pass ends, so an error still ends it.
     let acked: Promise<unknown> = Promise.resolve();
+    // Deletions said as "deleted or moved" that a later page of this pass may show were moves.
+    const lateMoves = new LateMoves();
     const confirmed = async <T>(value: T): Promise<T> => {
       await acked;
       return value;
@@ -369,7 +372,11 @@ export class PullEngine {
       const entries = collapseChanges(page.changes);
       if (store.position().resyncing) await this.sweepBelowReplacedDirs(connection, entries, summary);
       // Noted from the whole page, not only the collapsed entries: see placementsOf.
-      const result = await this.applyEntries(connection, entries, summary, page.changes);
+      const result = await this.applyEntries(connection, entries, summary, page.changes, page.more_available);
+      for (const { from, to } of lateMoves.complete(entries)) {
+        logger.info(`E moved ${from.base_dir}/${from.path} to ${to.base_dir}/${to.path} (its deletion and its add came in different pages of E's log); R's version of it is kept as ${from.base_dir}/${from.copy}`);
+      }
+      lateMoves.remember(result.conflicts.flatMap((c) => (c.unpairedContent === undefined ? [] : [{ base_dir: c.base_dir, path: c.path, copy: c.copy, content: c.unpairedContent }])));
       const ack = ackableSequence(since, page.to_sequence, result.failed.map((f) => f.sequence));
       // Before the commit (the effects up to `ack` are durable already): after a kill -9 between
       // the two the page is pulled again to the same end, while a record kept past a deletion
@@ -542,6 +549,7 @@ export class PullEngine {
     entries: ReturnType<typeof collapseChanges>,
     summary: PassSummary,
     seen: readonly ChangeEntry[] = entries,
+    moreToCome = false,
   ): Promise<BatchResult & { settled: { base_dir: string; path: string; staging_id: string }[] }> {
     const { store, tree, logger } = this.options;
     const dirNames = this.active;
@@ -616,6 +624,7 @@ export class PullEngine {
       keepsModes: (baseDir) => this.keepsModes(baseDir),
       maxDownloads: this.options.maxDownloads ?? 256,
       signal: this.options.signal,
+      moreToCome,
     });
     // The barrier: file contents were fsynced before their renames; the renames, creations and
     // deletions become durable with one fsync per touched directory. Only then is it recorded.

@@ -198,6 +198,11 @@ export type PullAction =
       received?: string;
       /** Where E moved the file (noteMoves): said instead of "E deleted it". Words only. */
       movedTo?: EntryKey;
+      /**
+       * Not paired with an add in this batch: the non-empty content R received there, for a later
+       * page's add of it to say E moved it after all (core/late-moves.ts). Words only.
+       */
+      unpairedContent?: string;
     }
   /** Remove the directory once empty (a non-empty one holds R's files and is kept). `movedTo`: see noteMoves. */
   | { type: 'delete-dir'; entry: ChangeEntry; local: LocalState; movedTo?: EntryKey }
@@ -664,7 +669,8 @@ function noteMoves(inputs: readonly PlanInput[], actions: readonly PullAction[])
       const withDir = movedWithDir(action.entry, false);
       if (withDir && added.has(`${withDir.base_dir}\0${withDir.path}\0${checksum}`)) to = withDir;
     }
-    return to ? { ...action, movedTo: { base_dir: to.base_dir, path: to.path } } : action;
+    if (to) return { ...action, movedTo: { base_dir: to.base_dir, path: to.path } };
+    return checksum === null ? action : { ...action, unpairedContent: checksum };
   });
 }
 
