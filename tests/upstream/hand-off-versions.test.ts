@@ -117,7 +117,7 @@ describe('upstream: the hand-off between zync versions', () => {
     // Before: exit 1, the service's sentence, which cannot say it is the older one.
     expect(sent.code, sent.stderr).toBe(5);
     expect(lastLine(sent.stderr)).toBe(
-      `zync-client: The running zync-client (pid ${service.pid}) runs an older zync, which does not know what this command asks of it (a service not restarted after an upgrade); restart it (the service) with the same zync as this command, then run the command again.`,
+      `zync-client: The running zync-client (pid ${service.pid}) runs an older zync, which does not know what this command asks of it (a service not restarted after an upgrade); restart it (the service) with the same zync as this command, then run --update-upstream again.`,
     );
   });
 

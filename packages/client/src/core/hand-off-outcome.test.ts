@@ -13,7 +13,7 @@ describe('handOffFailure', () => {
       {
         code: 'INCOMPATIBLE_PROTOCOL',
         message:
-          'The running zync-client (pid 42) runs an older zync, which does not know what this command asks of it (a service not restarted after an upgrade); restart it (the service) with the same zync as this command, then run the command again.',
+          'The running zync-client (pid 42) runs an older zync, which does not know what this command asks of it (a service not restarted after an upgrade); restart it (the service) with the same zync as this command, then run --update-upstream again.',
       },
     ],
   ])('%s', (_why, done, expected) => {

@@ -14,7 +14,7 @@ export function handOffFailure(done: Extract<HandOffDone, { status: 'error' }>, 
   if (done.code === 'UNKNOWN_OPERATION') {
     return {
       code: 'INCOMPATIBLE_PROTOCOL',
-      message: `${running} runs an older zync, which does not know what this command asks of it (a service not restarted after an upgrade); restart it (the service) with the same zync as this command, then run the command again.`,
+      message: `${running} runs an older zync, which does not know what this command asks of it (a service not restarted after an upgrade); restart it (the service) with the same zync as this command, then run --update-upstream again.`,
     };
   }
   return { code: done.code, message: done.error };
