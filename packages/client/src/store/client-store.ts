@@ -698,7 +698,7 @@ export class ClientStore {
     return this.stmts.allOpenedDirs.all();
   }
 
-  /** Directories E deleted that R kept (see sql/003-kept-dirs.sql), with where E moved them if known (sql/013). */
+  /** Directories E deleted that R kept (see sql/003-kept-dirs.sql), with where E moved them if known (sql/014). */
   keptDirs(): KeptDir[] {
     return this.stmts.allKept.all().map(({ base_dir, path, moved_to_base_dir, moved_to_path }) =>
       moved_to_base_dir === null || moved_to_path === null ? { base_dir, path } : { base_dir, path, movedTo: { base_dir: moved_to_base_dir, path: moved_to_path } },
