@@ -23,6 +23,8 @@ export interface UpstreamService {
   specs: readonly DirSpec[];
   /** Opens a connection to the daemon for the upload, logging to `logger`, stopped by `signal`. */
   open: (logger: Logger, signal: AbortSignal) => Promise<Connection>;
+  /** With --token-file: whether R's file holds another token than the upload's last connection presented (runUpstream). */
+  tokenRenewed?: () => boolean;
   /** This client's own log: a line per request, with its outcome. */
   logger: Logger;
   turns: PassTurns;
@@ -81,6 +83,8 @@ async function sendFor(service: UpstreamService, request: UpdateUpstreamHandOff,
       signal,
       progress: ticker && new UploadProgress(ticker),
       runningClient: process.pid,
+      // This client's connection is the one E cuts, so its token file decides, not the one-shot's.
+      tokenRenewed: service.tokenRenewed,
     });
   };
   // Ctrl-C while it waits behind a pull ends it at once, not once that pull is over.

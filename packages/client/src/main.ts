@@ -150,6 +150,9 @@ async function main(): Promise<void> {
   // Set in listenForHandOffs (typed wide: assigned in a closure).
   let handOff = null as HandOffServer | null;
   let listened = false;
+  // The token the service's last upload connection presented (one upload runs at a time): E
+  // ending it for that token (rotated) starts the upload again when R's file holds another.
+  let uploadPresented: string | undefined;
   // A continuous client's passes take turns with the uploads one-shots hand to it (hand-off.ts).
   const turns = argv.once ? undefined : new PassTurns();
   const listenForHandOffs = async (store: ClientStore, turns: PassTurns) => {
@@ -162,7 +165,11 @@ async function main(): Promise<void> {
         store,
         dbPath,
         specs,
-        open: (log, signal) => Connection.open(server, { token: token(), clientId: store.clientId, logger: log, ca, signal }),
+        open: (log, signal) => {
+          uploadPresented = token();
+          return Connection.open(server, { token: uploadPresented, clientId: store.clientId, logger: log, ca, signal });
+        },
+        tokenRenewed: () => tokenFile !== null && tokenFile.current({ problem: tokenNotes.problem }) !== uploadPresented,
         logger,
         turns,
       }),
@@ -209,7 +216,7 @@ async function main(): Promise<void> {
       // said before a missing root's advice, which cannot help with it.
       const roots = () => upstreamRoots(specs, store, newDisk, logger);
       const names = specs.map((s) => s.name);
-      await runUpstream({ store, dbPath, names, roots, connect: open, log: logger, signal: controller.signal, progress: ticker && new UploadProgress(ticker) });
+      await runUpstream({ store, dbPath, names, roots, connect: open, log: logger, signal: controller.signal, progress: ticker && new UploadProgress(ticker), tokenRenewed });
       return;
     }
 

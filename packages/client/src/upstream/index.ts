@@ -13,7 +13,7 @@
 // then ends with LEFT_OUT naming it (exit 11). Any failure throws a
 // ZyncError with one sentence; the connection is closed so the daemon aborts a half-sent session.
 // Writes nothing in R's roots.
-import { describeLinks, inertLine, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
+import { describeLinks, inertLine, isZyncError, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
 import type { Connection } from '../connection.js';
 import { unservedDirsError } from '../core/served-dirs.js';
 import type { ClientStore } from '../store/client-store.js';
@@ -58,6 +58,12 @@ export interface RunUpstreamOptions {
    * is its own then, and a refusal that asks for one says to wait for it, not to run one.
    */
   runningClient?: number | undefined;
+  /**
+   * With --token-file: whether R's file now holds another token than the one the run's last
+   * connection presented. An upload E cut for its old token (rotated) then starts again once with
+   * it; without (--token), the refused token ends the run (exit 4).
+   */
+  tokenRenewed?: (() => boolean) | undefined;
 }
 
 /**
@@ -80,6 +86,18 @@ export interface UpstreamResult {
   file_count: number;
   conflict_count: number;
   already_staged: number;
+}
+
+/**
+ * Said when a rotation of E's token cut the upload and R's token file holds the new token: E keeps
+ * nothing of a session cut before FINALIZE_UPSTREAM (the protocol cannot resume it), so it goes again.
+ */
+export const UPLOAD_AGAIN_NOTE =
+  "E rotated its token and ended the upload's connection, made with the old one; E keeps nothing of that attempt, so the upload starts again with the new token from the token file.";
+
+/** A connection E ended (or refused) for a token R's token file no longer holds: worth one more try. */
+function renewedRotation(options: RunUpstreamOptions, err: unknown): boolean {
+  return !options.signal?.aborted && isZyncError(err) && err.code === 'UNAUTHORIZED' && options.tokenRenewed?.() === true;
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -169,7 +187,29 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
       stopWatching();
     }
     stopIfAsked();
-    return await planAndSend(withRoots, { logId, ...scanned, connect, stopIfAsked, print });
+    const run = { logId, ...scanned, connect, stopIfAsked };
+    // Lines the cut attempt printed ("Not sent: …", a session E discarded) are not printed twice.
+    const said = new Set<string>();
+    try {
+      return await planAndSend(withRoots, {
+        ...run,
+        print: (line) => {
+          said.add(line);
+          print(line);
+        },
+      });
+    } catch (err) {
+      if (!renewedRotation(options, err)) throw err;
+      // Not scanned again: the plan is made again from the scan (E's answers may have changed)
+      // and sent over a connection made with the token file's token; each file is read as it goes.
+      log.info(UPLOAD_AGAIN_NOTE);
+      return await planAndSend(withRoots, {
+        ...run,
+        print: (line) => {
+          if (!said.has(line)) print(line);
+        },
+      });
+    }
   } finally {
     await (connection as Connection | null)?.close();
   }
