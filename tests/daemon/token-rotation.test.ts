@@ -3,7 +3,8 @@
 // until restarted), and still refuses a file other users may read, keeping the last good token
 // meanwhile. A running client given --token-file reads it at each connection, so it reconnects
 // with the new token; refused in between (E rotated first), it waits for its file to be rewritten
-// instead of ending. Rotating also ends the connections made with the old token at once (before,
+// instead of ending, warning once per refused token (before: at the close and again at the first
+// reconnection). Rotating also ends the connections made with the old token at once (before,
 // they stayed until they disconnected): a client given the old token with --token stops with the
 // sentence it says for a refused token (exit 4); one whose --token-file already holds the new
 // token reconnects with it and carries on. No token value ever reaches a log.
@@ -159,6 +160,44 @@ describe('a rewritten token file', () => {
       expect(client.stderr()).not.toContain(token);
       expect(daemon.stderr()).not.toContain(token);
     }
+  });
+
+  it('makes a running client whose connection E closed warn once per refused token, not at each reconnection, and carry on once its file holds the new one', async () => {
+    const eTokenFile = path.join(tempDir('zync-etoken-'), 'token');
+    const rTokenFile = path.join(tempDir('zync-rtoken-'), 'token');
+    await writeTokenFile(eTokenFile, OLD);
+    await writeTokenFile(rTokenFile, OLD);
+    const e = tempDir('zync-e-');
+    const r = tempDir('zync-r-');
+    await writeFile(path.join(e, 'a.txt'), 'a\n');
+    const { daemon, url } = await startWithTokenFile(eTokenFile, e, path.join(tempDir('zync-state-'), 'sync.db'));
+    running.push(daemon);
+    const client = spawnCli('client', ['--server', url, '--token-file', rTokenFile, '--db', path.join(tempDir('zync-rstate-'), 'c.db'), '--dirs', `docs:${r}`, '--interval', '600', '--log-level', 'debug']);
+    running.push(client);
+    await waitFor(() => sameTree(r, e), { what: 'the first sync' });
+    const refused = (level: string) => client.stderr().split('\n').filter((line) => line.includes(` ${level} `) && line.includes('refused the token (HTTP 401)'));
+    const warned = `WARN (zync-client): The daemon at ${url} refused the token (HTTP 401); check --token, --token-file or ZYNC_TOKEN. Retrying until the token file holds the token E accepts.`;
+
+    // Rotated on E first: E closes the connection, then refuses each reconnection with R's old
+    // token. One warning says so (before: a second one at the first reconnection); the
+    // reconnections refused the same way are said at debug.
+    await writeTokenFile(eTokenFile, NEW);
+    await waitFor(() => refused('DEBUG').length >= 2, { what: 'two reconnections refused', timeoutMs: 20_000 });
+    expect(refused('WARN'), client.stderr()).toEqual([expect.stringContaining(warned)]);
+
+    // R's file rewritten with a token E refuses too: a new refusal, warned of once.
+    await writeTokenFile(rTokenFile, LEAKED);
+    await waitFor(() => refused('WARN').length >= 2, { what: 'the other token refused', timeoutMs: 40_000 });
+
+    // R's file holds the new token: the client connects with it and carries on, saying so once.
+    await writeTokenFile(rTokenFile, NEW);
+    await writeFile(path.join(e, 'b.txt'), 'b\n');
+    await waitFor(() => sameTree(r, e), { what: 'the client to sync with the new token', timeoutMs: 40_000 });
+    expect(client.proc.exitCode, client.stderr()).toBeNull();
+    expect(refused('WARN'), client.stderr()).toHaveLength(2);
+    expect(client.stderr().match(/ WARN /g), client.stderr()).toHaveLength(2);
+    expect(client.stderr().match(new RegExp(`INFO \\(zync-client\\): The token file ${rTokenFile} changed`, 'g')), client.stderr()).toHaveLength(2);
+    for (const token of [OLD, NEW, LEAKED]) expect(client.stderr()).not.toContain(token);
   });
 
   it('is read by a running client at its next connection', async () => {

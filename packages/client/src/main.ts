@@ -27,6 +27,7 @@ import {
   versionLine,
   resolveToken,
   TokenFile,
+  tokenDigest,
   type DirSpec,
   type LogFormat,
   type LogLevel,
@@ -299,7 +300,8 @@ async function main(): Promise<void> {
       first = null;
       return connection ? Promise.resolve(connection) : open();
     };
-    const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval, tokenFromFile: tokenFile !== null, tokenRenewed };
+    const tokenPresented = () => (presented === undefined ? undefined : tokenDigest(presented));
+    const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval, tokenFromFile: tokenFile !== null, tokenRenewed, tokenPresented };
     releaseStart();
     if (!turns) await runOnce(runner);
     else {

@@ -38,12 +38,20 @@ export interface RunnerOptions {
    * again at once with it, and the rotation is said at info, not as a refusal.
    */
   tokenRenewed?: () => boolean;
+  /**
+   * A digest of the token the last connection presented (never the token): while E refuses R's
+   * token, a refusal is warned of once per token, not at the close and again at each reconnection.
+   */
+  tokenPresented?: () => string | undefined;
 }
 
 /** A connection E ended for its old token, with R's token file already holding the new one. */
 function renewedRotation(options: Pick<RunnerOptions, 'tokenFromFile' | 'tokenRenewed' | 'signal'>, err: unknown): boolean {
   return options.tokenFromFile === true && !options.signal.aborted && isZyncError(err) && err.code === 'UNAUTHORIZED' && options.tokenRenewed?.() === true;
 }
+
+/** After the refused-token sentence, for a running client whose token file E refuses (rotated on E first). */
+const WAITING_FOR_TOKEN_FILE = 'Retrying until the token file holds the token E accepts.';
 
 const ROTATED_NOTE = 'E rotated its token and ended the connection made with the old one; reconnecting with the new token from the token file.';
 
@@ -217,9 +225,9 @@ async function runOnePass(options: RunnerOptions): Promise<PassSummary> {
 }
 
 /** Says a failed attempt to reach the daemon as retryNote decides (not every attempt at warn). */
-function sayRetry(logger: Logger, memory: RetryMemory, err: unknown, delay: number): RetryMemory {
-  const reason = err instanceof Error ? err.message : String(err);
-  const note = retryNote(memory, reason, Date.now());
+function sayRetry(logger: Logger, memory: RetryMemory, err: unknown, delay: number, key = errorText(err)): RetryMemory {
+  const reason = errorText(err);
+  const note = retryNote(memory, key, Date.now());
   const retrying = `${reason} Retrying in ${(delay / 1000).toFixed(1)} s.`;
   if (note.level === 'warn') logger.warn(retrying);
   else if (note.level === 'info') logger.info(`Still retrying after ${note.minutes} min: ${reason}`);
@@ -227,6 +235,17 @@ function sayRetry(logger: Logger, memory: RetryMemory, err: unknown, delay: numb
   return note.memory;
 }
 
+
+const errorText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * What tells one failure from the next for retryNote: its sentence, and for a refused token which
+ * token was refused (R's file rewritten with another that E refuses too is a new refusal to say).
+ */
+function failureKey(options: Pick<RunnerOptions, 'tokenPresented'>, err: unknown): string {
+  const refused = isZyncError(err) && err.code === 'UNAUTHORIZED';
+  return refused ? `${errorText(err)} (token ${options.tokenPresented?.() ?? '?'})` : errorText(err);
+}
 
 /**
  * The run's first connection, opened before R creates anything (its local roots, a new client
@@ -282,7 +301,7 @@ async function runConnections(options: RunnerOptions, memory: RunMemory): Promis
       if (signal.aborted) break;
       options.turns?.pullMissed();
       const delay = backoffDelay(attempt++, Math.random());
-      failures = sayRetry(logger, failures, err, delay);
+      failures = sayRetry(logger, failures, err, delay, failureKey(options, err));
       await sleepUnlessAborted(delay, signal);
       continue;
     }
@@ -306,7 +325,10 @@ async function runConnections(options: RunnerOptions, memory: RunMemory): Promis
         await connection.close();
         continue;
       }
-      if (!signal.aborted) logger.warn(`${err instanceof Error ? err.message : String(err)}`);
+      // E rotated first: the reconnections refuse the same token until R's file holds the new one.
+      // Warned of now, once, they are said at debug (sayRetry), as any failure that goes on.
+      if (!signal.aborted) logger.warn(rotated ? `${errorText(err)} ${WAITING_FOR_TOKEN_FILE}` : errorText(err));
+      if (rotated) failures = retryNote(NO_FAILURE, failureKey(options, err), Date.now()).memory;
     }
     await connection.close();
     if (!signal.aborted) {
