@@ -152,7 +152,10 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     // at once. The connection stays open meanwhile (the scan awaits its I/O, so heartbeats go on).
     const early = await connect();
     const stopWatching = early.onClose((err) => {
-      if (!signal?.aborted) log.info(`${err.message} Connecting again once R's roots are scanned.`);
+      if (signal?.aborted) return;
+      // A rotation R's token file followed is no refusal to check: the next connection presents the new token.
+      const why = renewedRotation(options, err) ? "E rotated its token and ended the connection made with the old one; R's token file holds the new one." : err.message;
+      log.info(`${why} Connecting again once R's roots are scanned.`);
     });
     let withRoots: RunWithRoots;
     let scanned: { found: LocalChanges; hashed: HashedFile[] };
