@@ -3,6 +3,8 @@
 // start the watchers (their events queue up), reconcile every root with the log (so changes made
 // while the daemon was down are logged before anyone is served), then listen and process live
 // events. A stop asked for during start-up (config.stopping) ends it before it listens.
+// On a full state disk the scan of a root stops at its first refused write and the daemon starts
+// all the same (serving what it logged), the root left to a rescan that logs it once there is room.
 // Stops in reverse. No argument parsing here (main.ts) and no decisions (core/).
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import * as nodePath from 'node:path';
@@ -143,21 +145,34 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     let files = 0;
     let hashed = 0;
     let logged = 0;
+    const refused: string[] = [];
     for (const root of roots.all()) {
       let untracked = 0;
-      const result = await reconcile({
-        store,
-        root,
-        log,
-        skippedNames,
-        record: (inputs) => {
-          const done = watcher.record(inputs);
-          logged += done.recorded.length;
-          untracked += done.untracked;
-        },
-        stop: stopped,
-        onDirectory: watcher.watchMissed(root.name),
-      });
+      let result: Awaited<ReturnType<typeof reconcile>>;
+      try {
+        result = await reconcile({
+          store,
+          root,
+          log,
+          skippedNames,
+          record: (inputs) => {
+            const done = watcher.record(inputs);
+            logged += done.recorded.length;
+            untracked += done.untracked;
+          },
+          stop: stopped,
+          onDirectory: watcher.watchMissed(root.name),
+        });
+      } catch (err) {
+        // The state disk full: the daemon starts all the same and serves what it logged. The
+        // rest of this root is not scanned now: its rescan, run until it goes through, logs
+        // every change the scan would have (what it got in is found unchanged). The other
+        // roots are scanned still: one with nothing to log needs no room, and each is guarded.
+        if (!watcher.scanRefused(root.name, err)) throw err;
+        logUntracked(log, untracked, root.name);
+        refused.push(root.name);
+        continue;
+      }
       logUntracked(log, untracked, root.name); // rules changed while stopped, or a newer zync's built-in ones
       if (!result.stopped) skippedNames.linksInRoot(root.name, result.links);
       files += result.files;
@@ -166,7 +181,11 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
       if (result.verdict.status !== 'ok') watcher.holdRoot(root, result.verdict.reason);
       if (result.stopped) break;
     }
-    const cut = stopped() ? '; stopped before the end, the rest is scanned at the next start' : '';
+    const cut = stopped()
+      ? '; stopped before the end, the rest is scanned at the next start'
+      : refused.length > 0
+        ? `; not logged for want of room: what changed in ${refused.map((n) => `"${n}"`).join(', ')}, rescanned until it is`
+        : '';
     log.info(`scan: ${files} files, ${hashed} hashed, ${logged} changes logged in ${Date.now() - started} ms (last sequence ${store.lastSequence()})${cut}`);
     if (stopped()) return { port: null, close: closeAll };
 
@@ -192,7 +211,7 @@ export async function runDaemon(config: DaemonConfig): Promise<RunningDaemon> {
     return { port: server.port, close: closeAll };
   } catch (err) {
     await closeAll().catch(() => undefined);
-    // A full disk during the start-up scan: exit code 7, and it has stopped: started again once there is room.
+    // A full disk before the scan (writing the token, say): exit code 7, and it has stopped: started again once there is room.
     throw startDiskFullError(err, dbPath) ?? err;
   }
 }

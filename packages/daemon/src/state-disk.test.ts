@@ -25,6 +25,25 @@ describe('StateDiskNotice', () => {
     expect(roomAgain(log)).toBe(room);
   });
 
+  it('says a refused start-up scan once, the rescans retried after it not again, and tells clients changes wait', () => {
+    const { log, disk } = notice();
+    expect(disk.scanRefused(full())?.code).toBe('DISK_FULL');
+    disk.failed(full());
+    expect(log.error).toHaveBeenCalledOnce();
+    expect(String(log.error.mock.calls[0]?.[1])).toMatch(/cannot record the changes made in the roots while it was stopped/);
+    expect(disk.changesWaiting).toBe(true);
+    disk.wrote();
+    expect(disk.changesWaiting).toBe(false);
+    expect(roomAgain(log)).toBe(1);
+  });
+
+  it('a start-up scan that failed for another reason is not a full disk', () => {
+    const { log, disk } = notice();
+    expect(disk.scanRefused(Object.assign(new Error('busy'), { code: 'SQLITE_BUSY' }))).toBeNull();
+    expect(log.error).not.toHaveBeenCalled();
+    expect(disk.changesWaiting).toBe(false);
+  });
+
   it("keeps a spell going across a client's note: the refused changes are not said again", () => {
     const { log, disk } = notice();
     disk.failed(full());

@@ -8,6 +8,9 @@
 import type { Logger, ZyncError } from '@zync/common';
 import { stateDiskFullError } from './core/state-disk-full.js';
 
+/** What a start-up scan refused for a full disk leaves unlogged (stateDiskFullError's `unrecorded`). */
+const STOPPED_CHANGES = 'the changes made in the roots while it was stopped (it serves what it logged before, and logs them once there is room)';
+
 export class StateDiskNotice {
   /** What was said in this spell: '' for a refused write as such, else what goes unrecorded. */
   private readonly said = new Set<string>();
@@ -31,6 +34,23 @@ export class StateDiskNotice {
       this.said.add(key);
       this.log.error({ code: mapped.code }, mapped.message);
     } else this.log.debug({ code: mapped.code }, 'the state database is still full');
+    return mapped;
+  }
+
+  /**
+   * The start-up scan could not log what changed while the daemon was stopped (err, a full disk):
+   * said once in words that say so, and counted as the refused changes' spell, so that the
+   * rescans the watcher then retries are not said again; clients are told (GET_CHANGES). Null
+   * when err is not a full disk.
+   */
+  scanRefused(err: unknown): ZyncError | null {
+    const mapped = stateDiskFullError(err, this.dbPath, STOPPED_CHANGES);
+    if (mapped === null) return null;
+    if (!this.said.has('')) {
+      this.said.add('');
+      this.log.error({ code: mapped.code }, mapped.message);
+    }
+    this.changesWait = true;
     return mapped;
   }
 

@@ -483,6 +483,19 @@ export class TreeWatcher {
     }
   }
 
+  /**
+   * The start-up scan of root `name` could not log what it found (err, the state disk full):
+   * what changed while the daemon was stopped is known to a whole-root rescan only, so one waits
+   * as a refused rescan does: run at run(), and after each refusal again, until it goes through.
+   * False (nothing done) when err is not a full disk.
+   */
+  scanRefused(name: string, err: unknown): boolean {
+    if (!this.stateDisk?.scanRefused(err)) return false;
+    this.unlogged.add(rescanKey(name));
+    this.requestRescan(name);
+    return true;
+  }
+
   /** Asks for a whole-root rescan (with its .zyncignore reloaded first when `reload`). */
   requestRescan(name: string, reload = false): void {
     if (reload) this.reloads.add(name);

@@ -186,7 +186,9 @@ export class DaemonStore {
       checkDatabaseKind(dbPath, databaseFacts(db), { program: 'zync-daemon', latest: migrations.length, table: 'changes', advice: "pass --db with the daemon's database" });
       // Before anything is written: a new database reclaims the space compaction frees in steps
       // (PRAGMA incremental_vacuum). On an existing database it takes effect at the next VACUUM.
-      db.pragma('auto_vacuum = INCREMENTAL');
+      // Set only where it is not yet: setting it writes, and a restart on a full state disk must
+      // not fail for that (2: incremental).
+      if (Number(db.pragma('auto_vacuum', { simple: true })) !== 2) db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('journal_mode = WAL');
       db.pragma('busy_timeout = 5000');
       // FULL: a sequence a client has seen must never be handed out again after a power cut.
