@@ -1,7 +1,8 @@
-// E's disk is full under the daemon's state database when zync-apply runs: SQLite cannot open the
-// database for writing. zync-apply says so in the daemon's words (DISK_FULL, exit code 7, the file
-// system to free) and changes nothing; once there is room the same command applies the session.
-// Before: exit code 2 with "Cannot open database …: database or disk is full.", as for a bad --db.
+// E's disk is full under the daemon's state database when zync-apply runs: opening the database
+// writes nothing, so the first write refused is the run's lock file. zync-apply says so in the
+// daemon's words (DISK_FULL, exit code 7, the file system to free) and changes nothing; once there
+// is room the same command applies the session. Before: exit code 2 with "Cannot open database
+// …: database or disk is full.", as for a bad --db.
 import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,9 +60,15 @@ describe.skipIf(unavailable !== null)("zync-apply with E's disk full under the s
     const full = await runApply(daemon, ['apply', id, '--non-interactive']);
     expect(full.code, full.stderr).toBe(7);
     expect(full.stderr.trim()).toBe(
-      `zync-apply: E's disk is full: zync-apply cannot open the daemon's state database ${daemon.db}, so it changed nothing. Free space on the file system that holds ${disk.dir} (df ${disk.dir}); then run zync-apply again.`,
+      `zync-apply: E's disk is full: zync-apply cannot write its lock file ${daemon.db}.apply-${id}.lock, so it changed nothing. Free space on the file system that holds ${disk.dir} (df ${disk.dir}); then run zync-apply again.`,
     );
     expect(await treeDigest(e)).toEqual(before);
+    // Reading needs no room: the session can still be listed and looked at.
+    const list = await runApply(daemon, ['list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toContain(id);
+    const show = await runApply(daemon, ['show', id]);
+    expect(show.code, show.stderr).toBe(0);
 
     await rm(filler);
     const again = await runApply(daemon, ['apply', id, '--non-interactive']);

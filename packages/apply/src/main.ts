@@ -126,7 +126,13 @@ async function show(o: Opened, args: { id: string; dirs: string[] | undefined; j
  */
 function lockSession(o: Opened, id: string): ProcessLock | null {
   if (!/^[\w-]+$/.test(id) || !o.staging.getSession(id)) return null;
-  return acquireProcessLock(`${o.daemon.path}.apply-${id}.lock`, PROGRAM, `session ${id} of ${o.daemon.path}`);
+  const path = `${o.daemon.path}.apply-${id}.lock`;
+  try {
+    return acquireProcessLock(path, PROGRAM, `session ${id} of ${o.daemon.path}`);
+  } catch (err) {
+    // A full state disk: the lock file is the first thing a run writes (opening wrote nothing).
+    throw applyDiskFullError(err, `write its lock file ${path}, so it changed nothing`, o.daemon.path) ?? err;
+  }
 }
 
 async function apply(o: Opened, args: { id: string; dirs: string[] | undefined; force: boolean; nonInteractive: boolean }): Promise<void> {

@@ -7,6 +7,7 @@
 // of its own for the whole run (main.ts), so two runs never work on the same session.
 import { readFileSync } from 'node:fs';
 import { acquireProcessLock, isZyncError, sleepUnlessAborted, type ProcessLock } from '@zync/common';
+import { applyDiskFullError } from '@zync/daemon';
 
 export interface WriteTurnOptions {
   /** The database whose sessions are applied (real path). */
@@ -37,7 +38,8 @@ export class WriteTurn {
         this.lock = acquireProcessLock(this.path, this.options.program, `E's tree for ${this.options.dbPath}`);
         return true;
       } catch (err) {
-        if (!isZyncError(err) || err.code !== 'IN_USE') throw err;
+        // A full state disk, in the words of the rest (no claim of what changed: a later turn's).
+        if (!isZyncError(err) || err.code !== 'IN_USE') throw applyDiskFullError(err, `write its lock file ${this.path}`, this.options.dbPath) ?? err;
       }
       if (!said) {
         said = true;
