@@ -24,6 +24,7 @@ import type { ChalkInstance } from 'chalk';
 import {
   AtomicFileWriter,
   conflictCopyPath,
+  errnoOf,
   fromFsError,
   hashFile,
   inertLine,
@@ -35,6 +36,7 @@ import {
   type DirSpec,
 } from '@zync/common';
 import {
+  applyDiskFullError,
   backupRootFor,
   checkRoot,
   contentToken,
@@ -348,10 +350,17 @@ async function diffSides(ctx: ApplyContext, item: PlannedEntry, current: Current
 
 /**
  * One sentence for a failure on one entry: what failed, that what was applied before it stays
- * applied, and what to do. A ZyncError keeps its code (DISK_FULL: exit 7).
+ * applied, and what to do. A ZyncError keeps its code (DISK_FULL: exit 7). `dbPath`: the daemon's
+ * database, whose disk SQLite's own "disk is full" names.
  */
-function describeFailure(err: unknown, what: string, stagingId: string, db: string | null): unknown {
+function describeFailure(err: unknown, what: string, stagingId: string, db: string | null, dbPath: string): unknown {
   const again = applyCommand(db, 'apply', stagingId);
+  // SQLite's, not the root's: the entry is unrecorded, whatever it did on E (a file written or
+  // removed, its backup or conflict copy made). The entry stays 'applying' or pending, which a
+  // rerun resumes: what it finds already done on E it records as it stands ('unchanged').
+  if (errnoOf(err) === 'SQLITE_FULL') {
+    return applyDiskFullError(err, `record ${what} in the daemon's state database ${dbPath}, so the apply stopped there (the entries before it were applied)`, dbPath, again);
+  }
   const mapped = fromFsError(err, `applying ${what}`);
   if (isZyncError(mapped)) {
     const detail = mapped.message.replace(/\.$/, '');
@@ -980,7 +989,7 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
         if (item.conflict && item.step !== null && (step.kind === 'write' || step.kind === 'delete' || step.kind === 'mode')) tally.forced++;
         return true;
       } catch (err) {
-        if (!(err instanceof ChangedMeanwhile)) throw describeFailure(err, what, stagingId, ctx.db);
+        if (!(err instanceof ChangedMeanwhile)) throw describeFailure(err, what, stagingId, ctx.db, ctx.daemon.path);
         changed = true;
       }
     }

@@ -70,6 +70,10 @@ describe('applyDiskFullError', () => {
       "E's disk is full: zync-apply cannot open the daemon's state database /srv/zync/sync.db, so it changed nothing. Free space on the file system that holds /srv/zync (df /srv/zync); then run zync-apply again.",
     );
   });
+  it('names the command to run again where it is known', () => {
+    const err = applyDiskFullError(withCode('SQLITE_FULL'), 'record docs/a.txt', '/srv/zync/sync.db', 'zync-apply apply s1');
+    expect(err!.message).toMatch(/; then run zync-apply apply s1 again\.$/);
+  });
   it('is null for anything else', () => {
     expect(applyDiskFullError(withCode('SQLITE_CANTOPEN'), 'open it', '/srv/zync/sync.db')).toBeNull();
   });

@@ -65,9 +65,9 @@ export function stagingDiskFullError(cannot: string, stagingRoot: string, cause:
 /**
  * DISK_FULL for zync-apply, which could not `cannot` ("open the daemon's state database …") the
  * database at dbPath for a full disk; null when err is not a full disk. zync-apply retries
- * nothing by itself: its user runs it again.
+ * nothing by itself: its user runs it (`again`, the command where it is known) again.
  */
-export function applyDiskFullError(err: unknown, cannot: string, dbPath: string): ZyncError | null {
+export function applyDiskFullError(err: unknown, cannot: string, dbPath: string, again = 'zync-apply'): ZyncError | null {
   if (!isDiskFull(err)) return null;
-  return new ZyncError('DISK_FULL', eDiskFullSentence(cannot, nodePath.dirname(dbPath), 'then run zync-apply again', 'zync-apply'), { cause: err });
+  return new ZyncError('DISK_FULL', eDiskFullSentence(cannot, nodePath.dirname(dbPath), `then run ${again} again`, 'zync-apply'), { cause: err });
 }
