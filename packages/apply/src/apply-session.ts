@@ -930,10 +930,11 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
     const what = inertLine(`${entry.base_dir}/${entry.path}`); // printed, asked about, put in errors
     let counted = false;
     let changed = false;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    // Below a directory where E's version was kept nothing is looked at: it is skipped.
+    const lookNow = async () => (keptAbove(entry, keptDirs) === null ? await lookAt(rootOf(entry.base_dir), entry) : null);
+    attempts: for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       if (!(await takeTurn())) return false; // stopped while another run wrote
-      // Below a directory where E's version was kept nothing is looked at: it is skipped.
-      const look = keptAbove(entry, keptDirs) === null ? await lookAt(rootOf(entry.base_dir), entry) : null;
+      const look = await lookNow();
       const current = look?.current ?? null;
       const item = planEntry(entry, eCurrentOf(look), { force: ctx.force, keptDirs, rDirs, rVersions });
       // Said once looked at again: what R's later session wrote meanwhile (another run) is no change of E's.
@@ -976,8 +977,18 @@ export async function applySession(ctx: ApplyContext, stagingId: string): Promis
           if (answer === 'quit') return false;
           if (!(await takeTurn())) return false;
           if (answer === 'diff') {
-            showDiff = true;
-            continue;
+            // What E holds now, not at the look above: another run, or E itself, may have changed
+            // it while the person read. A change is looked at as one found at the write is (said,
+            // planned again: asked again if still a conflict), but a look the person asked for
+            // is no failed attempt.
+            const now = await lookNow();
+            if (JSON.stringify(eCurrentOf(now)) === JSON.stringify(eCurrentOf(look))) {
+              showDiff = true;
+              continue;
+            }
+            changed = true;
+            attempt--;
+            continue attempts;
           }
           step = stepFor(item, answer);
         }
