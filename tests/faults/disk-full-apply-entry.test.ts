@@ -47,7 +47,7 @@ describe.skipIf(unavailable !== null)("zync-apply when E's state disk fills duri
     const full = await runApply(daemon, ['apply', id, '--non-interactive']);
     expect(full.code, full.stderr).toBe(7);
     const sentence = new RegExp(
-      `^zync-apply: E's disk is full: zync-apply cannot record docs/from-r-\\d{3}\\.txt in the daemon's state database ${escape(daemon.db)}, so the apply stopped there \\(the entries before it were applied\\)\\. Free space on the file system that holds ${escape(disk.dir)} \\(df ${escape(disk.dir)}\\); then run zync-apply --db ${escape(daemon.db)} apply ${id} again\\.$`,
+      `^zync-apply: E's disk is full: zync-apply cannot record docs/from-r-\\d{3}\\.txt in the daemon's state database ${escape(daemon.db)}, so the apply stopped there \\(the entries before it were applied, and the rerun records what was done for it\\)\\. Free space on the file system that holds ${escape(disk.dir)} \\(df ${escape(disk.dir)}\\); then run zync-apply --db ${escape(daemon.db)} apply ${id} again\\.$`,
     );
     expect(full.stderr.trim()).toMatch(sentence);
     expect(await findTempFiles(e)).toEqual([]);

@@ -359,7 +359,7 @@ function describeFailure(err: unknown, what: string, stagingId: string, db: stri
   // removed, its backup or conflict copy made). The entry stays 'applying' or pending, which a
   // rerun resumes: what it finds already done on E it records as it stands ('unchanged').
   if (errnoOf(err) === 'SQLITE_FULL') {
-    return applyDiskFullError(err, `record ${what} in the daemon's state database ${dbPath}, so the apply stopped there (the entries before it were applied)`, dbPath, again);
+    return applyDiskFullError(err, `record ${what} in the daemon's state database ${dbPath}, so the apply stopped there (the entries before it were applied, and the rerun records what was done for it)`, dbPath, again);
   }
   const mapped = fromFsError(err, `applying ${what}`);
   if (isZyncError(mapped)) {
