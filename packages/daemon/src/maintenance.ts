@@ -6,7 +6,7 @@
 // Owns the timer and the log lines; decides nothing itself.
 import { ZyncError, type Logger } from '@zync/common';
 import { compactLog, type CompactionReport } from './compaction.js';
-import type { StateDiskNotice } from './state-disk.js';
+import { HOUSEKEEPING, type StateDiskNotice } from './state-disk.js';
 import type { DaemonStore } from './store/daemon-store.js';
 import { backupRootFor, removeExpiredUpstreamFiles, stagingRootFor, StagingStore } from './upstream/index.js';
 
@@ -85,8 +85,12 @@ export function startMaintenance(options: MaintenanceOptions): Maintenance {
   const runNow = (): Promise<CompactionReport | null> => {
     if (closed) return Promise.resolve(null);
     running ??= pass()
+      .then((report) => {
+        options.stateDisk?.wrote(HOUSEKEEPING);
+        return report;
+      })
       .catch((err: unknown) => {
-        if (options.stateDisk?.failed(err)) return null;
+        if (options.stateDisk?.failed(err, undefined, HOUSEKEEPING)) return null;
         log.error({ err: err instanceof Error ? err.message : String(err) }, 'compaction failed; retrying at the next interval');
         return null;
       })

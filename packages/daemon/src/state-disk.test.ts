@@ -1,6 +1,6 @@
 import type { Logger } from '@zync/common';
 import { describe, expect, it, vi } from 'vitest';
-import { StateDiskNotice } from './state-disk.js';
+import { HOUSEKEEPING, StateDiskNotice } from './state-disk.js';
 
 const full = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
 const CLIENTS = "the clients' contacts";
@@ -18,7 +18,9 @@ describe('StateDiskNotice', () => {
     { name: 'the clients\' note written again ends a spell of its own', steps: (d) => (d.failed(full(), CLIENTS), d.wrote(CLIENTS)), room: 1 },
     { name: 'both refused: not ended by a note, ended by the changes written', steps: (d) => (d.failed(full()), d.failed(full(), CLIENTS), d.wrote(CLIENTS), d.wrote()), room: 1 },
     { name: 'both refused, the changes written: room again, notes included', steps: (d) => (d.failed(full()), d.failed(full(), CLIENTS), d.wrote(), d.wrote(CLIENTS)), room: 1 },
-    { name: 'a write with nothing refused says nothing', steps: (d) => (d.wrote(), d.wrote(CLIENTS)), room: 0 },
+    { name: 'a write with nothing refused says nothing', steps: (d) => (d.wrote(), d.wrote(CLIENTS), d.wrote(HOUSEKEEPING)), room: 0 },
+    { name: 'housekeeping refused, then a pass that goes through: room again on a quiet E (before: never)', steps: (d) => (d.failed(full(), undefined, HOUSEKEEPING), d.wrote(HOUSEKEEPING)), room: 1 },
+    { name: 'a housekeeping pass that goes through does not end refused changes', steps: (d) => (d.failed(full(), undefined, HOUSEKEEPING), d.failed(full()), d.wrote(HOUSEKEEPING)), room: 0 },
   ])('$name', ({ steps, room }) => {
     const { log, disk } = notice();
     steps(disk);
@@ -42,6 +44,14 @@ describe('StateDiskNotice', () => {
     expect(disk.scanRefused(Object.assign(new Error('busy'), { code: 'SQLITE_BUSY' }))).toBeNull();
     expect(log.error).not.toHaveBeenCalled();
     expect(disk.changesWaiting).toBe(false);
+  });
+
+  it('says the next spell at error once housekeeping ended the one it opened (before: at debug)', () => {
+    const { log, disk } = notice();
+    disk.failed(full(), undefined, HOUSEKEEPING);
+    disk.wrote(HOUSEKEEPING);
+    disk.failed(full());
+    expect(log.error).toHaveBeenCalledTimes(2);
   });
 
   it("keeps a spell going across a client's note: the refused changes are not said again", () => {

@@ -8,11 +8,18 @@
 import type { Logger, ZyncError } from '@zync/common';
 import { stateDiskFullError } from './core/state-disk-full.js';
 
+/** The spell's key for housekeeping's writes (compaction, retention): ended by its next pass that goes through. */
+export const HOUSEKEEPING = 'housekeeping';
+
 /** What a start-up scan refused for a full disk leaves unlogged (stateDiskFullError's `unrecorded`). */
 const STOPPED_CHANGES = 'the changes made in the roots while it was stopped (it serves what it logged before, and logs them once there is room)';
 
 export class StateDiskNotice {
-  /** What was said in this spell: '' for a refused write as such, else what goes unrecorded. */
+  /**
+   * What was said in this spell: '' for a refused write as such, else what goes unrecorded, or
+   * HOUSEKEEPING, whose refusals are said as a refused write but end on their own: on a quiet E
+   * nothing else may write to end them, and the next spell's first refusal would go unsaid.
+   */
   private readonly said = new Set<string>();
   /** Changes the watcher saw could not be logged and wait (changesRefused, until the next logged batch). */
   private changesWait = false;
@@ -26,10 +33,9 @@ export class StateDiskNotice {
    * DISK_FULL for err (logged the first time in a spell, for each `unrecorded`), or null when err
    * is not a full disk.
    */
-  failed(err: unknown, unrecorded?: string): ZyncError | null {
+  failed(err: unknown, unrecorded?: string, key: string = unrecorded ?? ''): ZyncError | null {
     const mapped = stateDiskFullError(err, this.dbPath, unrecorded);
     if (mapped === null) return null;
-    const key = unrecorded ?? '';
     if (!this.said.has(key)) {
       this.said.add(key);
       this.log.error({ code: mapped.code }, mapped.message);
