@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DaemonStore } from '@zync/daemon';
 import { exists, runCli, sha256File, spawnCli, startDaemon, tempDir, waitFor, type DaemonHandle } from '../helpers/index.js';
+import { startProxy } from '../helpers/tcp-proxy.mjs';
 import { stateDb } from './support.js';
 
 /** The last line the client printed: the sentence a user reads. */
@@ -43,6 +44,23 @@ describe('zync-client errors', () => {
     const result = await runCli('client', args(`ws://127.0.0.1:${port}`, ['--token', 't', '--dirs', `docs:${tempDir()}`]));
     expect(result.code).toBe(3);
     expect(lastLine(result.stderr)).toMatch(/^zync-client: Cannot reach the daemon at ws:\/\/127\.0\.0\.1:\d+: connection refused/);
+  });
+
+  // ssh -R with the daemon on E down: R's end of the tunnel accepts, then drops the connection.
+  // Before, every attempt said to switch --server to wss://, which is what a daemon serving
+  // wss:// does to ws:// too; only a TLS answer at the address tells the two apart.
+  it('says a tunnel that accepts with no daemon at its end is up but unanswered, not to use wss://', async () => {
+    const tunnel = await startProxy({ targetPort: await freePort() });
+    try {
+      const result = await runCli('client', args(tunnel.url, ['--token', 't', '--dirs', `docs:${tempDir()}`]));
+      expect(result.code).toBe(3);
+      expect(tunnel.counters.accepted).toBeGreaterThan(0);
+      expect(lastLine(result.stderr)).toBe(
+        `zync-client: Cannot reach the daemon at ${tunnel.url}: the connection was accepted, then closed before any answer: through an SSH tunnel, the tunnel is up but nothing answers at E's end; is zync-daemon running on E?`,
+      );
+    } finally {
+      await tunnel.close();
+    }
   });
 
   // Before, the first Ctrl-C waited out the 15 s handshake timeout (a stalled tunnel, a wrong port).

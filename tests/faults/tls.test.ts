@@ -140,7 +140,7 @@ describe('wss:// with a self-signed certificate', () => {
       '--server', daemon.url.replace('wss:', 'ws:'), '--token', daemon.token, '--db', path.join(r, 'client.db'), '--dirs', `docs:${path.join(r, 'docs')}`, '--once',
     ]);
     expect(result.code).toBe(3);
-    expect(lastLine(result.stderr)).toMatch(/^zync-client: Cannot reach the daemon at ws:.*: connection reset; if the daemon serves wss:\/\/ \(--tls-cert\), give --server a wss:\/\/ address\.$/);
+    expect(lastLine(result.stderr)).toMatch(/^zync-client: Cannot reach the daemon at ws:.*: connection reset, and what answers there speaks TLS; the daemon serves wss:\/\/ \(--tls-cert\): give --server a wss:\/\/ address\.$/);
   });
 
   it('--ca with a ws:// address is refused', async () => {

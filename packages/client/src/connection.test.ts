@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
@@ -157,6 +158,54 @@ describe('Connection.open', () => {
       await expect(opening).rejects.toMatchObject({ code: 'CONNECTION_FAILED', message: expect.stringMatching(new RegExp(`^Cannot reach the daemon at ${url}${message.source}`)) });
     } finally {
       for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  // A connection closed before any answer: an SSH tunnel whose far end has no daemon (sshd closes,
+  // or a proxy resets) must not be taken for a daemon serving wss://, which does the same to ws://.
+  it.each<[string, (socket: Socket) => void]>([
+    ['closed', (socket) => socket.destroy()],
+    ['reset', (socket) => socket.resetAndDestroy()],
+  ])('says a tunnel that accepted and %s the connection has nothing at its end, not to use wss://', async (_how, drop) => {
+    const sockets: Socket[] = [];
+    const server = createNetServer((socket) => {
+      sockets.push(socket);
+      drop(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const opening = Connection.open(url, { token: 't', clientId: 'test-client', connectTimeoutMs: 2000 });
+      await expect(opening).rejects.toMatchObject({
+        code: 'CONNECTION_FAILED',
+        message: `Cannot reach the daemon at ${url}: the connection was accepted, then closed before any answer: through an SSH tunnel, the tunnel is up but nothing answers at E's end; is zync-daemon running on E?`,
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('says to use wss:// when ws:// reaches a server that answers TLS', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'zync-tls-'));
+    let tls: { cert: Buffer; key: Buffer };
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'c.pem')], { stdio: 'ignore' });
+      tls = { cert: readFileSync(path.join(dir, 'c.pem')), key: readFileSync(path.join(dir, 'k.pem')) };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const server = createHttpsServer(tls);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      await expect(Connection.open(url, { token: 't', clientId: 'test-client', connectTimeoutMs: 2000 })).rejects.toMatchObject({
+        code: 'CONNECTION_FAILED',
+        message: `Cannot reach the daemon at ${url}: connection reset, and what answers there speaks TLS; the daemon serves wss:// (--tls-cert): give --server a wss:// address.`,
+      });
+    } finally {
+      server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
   });

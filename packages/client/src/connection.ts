@@ -9,7 +9,8 @@
 // state or retries: callers do.
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import WebSocket from 'ws';
 import {
   CHUNK_BYTES,
@@ -178,8 +179,11 @@ export function serverShown(url: string): string {
   }
 }
 
-/** Maps a failed upgrade / socket error to a sentence the user can act on. */
-export function connectError(url: string, err: unknown, timeoutMs?: number): ZyncError {
+/**
+ * Maps a failed upgrade / socket error to a sentence the user can act on. `answersTls`: whether a
+ * TLS handshake at the same address got an answer (probeTls), for a connection reset while opening.
+ */
+export function connectError(url: string, err: unknown, timeoutMs?: number, answersTls?: boolean): ZyncError {
   if (err instanceof ZyncError) return err;
   const at = serverShown(url);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -231,14 +235,46 @@ export function connectError(url: string, err: unknown, timeoutMs?: number): Zyn
         : code === 'ETIMEDOUT'
           ? 'timed out; is the daemon running and the tunnel up?'
           : code === 'ECONNRESET'
-            ? // What a daemon serving wss:// does to a plain ws:// handshake.
-              timeoutMs !== undefined && url.startsWith('ws://')
-              ? 'connection reset; if the daemon serves wss:// (--tls-cert), give --server a wss:// address.'
-              : 'connection reset; is the daemon running and the tunnel up?'
+            ? timeoutMs === undefined
+              ? 'connection reset; is the daemon running and the tunnel up?'
+              : // Closed before any answer: a daemon serving wss:// does this to a ws:// handshake, and so
+                // does an SSH tunnel whose far end has nothing listening. Only a TLS answer tells them apart.
+                answersTls === true && new URL(url).protocol === 'ws:'
+                ? 'connection reset, and what answers there speaks TLS; the daemon serves wss:// (--tls-cert): give --server a wss:// address.'
+                : "the connection was accepted, then closed before any answer: through an SSH tunnel, the tunnel is up but nothing answers at E's end; is zync-daemon running on E?"
             : err instanceof Error
               ? err.message
               : String(err);
   return new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${at}: ${reason}`, { cause: err });
+}
+
+/** How long probeTls waits for a TLS answer at most: a reply on a reachable port takes milliseconds. */
+const TLS_PROBE_MS = 3000;
+
+/**
+ * Whether a TLS handshake at a ws:// address gets an answer: after a connection reset before any
+ * reply, the one thing that tells a daemon serving wss:// from a tunnel with nothing at its end.
+ * Nothing is sent over it (no token), so the certificate need not be trusted.
+ */
+export function probeTls(url: string, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const parsed = new URL(url);
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const port = parsed.port === '' ? 80 : Number(parsed.port);
+  return new Promise<boolean>((resolve) => {
+    const socket = connectTls({ host, port, rejectUnauthorized: false, ...(isIP(host) === 0 ? { servername: host } : {}) });
+    const done = (answered: boolean) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(answered);
+    };
+    const onAbort = () => done(false);
+    const timer = setTimeout(onAbort, Math.min(timeoutMs, TLS_PROBE_MS));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
 }
 
 export class Connection {
@@ -317,7 +353,11 @@ export class Connection {
     const { signal } = options;
     let onAbort: () => void = () => undefined;
     await new Promise<void>((resolve, reject) => {
+      let failed = false;
       const fail = (err: ZyncError) => {
+        // A probe after the error may end after Ctrl-C has already failed the open.
+        if (failed) return;
+        failed = true;
         signal?.removeEventListener('abort', onAbort);
         ws.removeAllListeners();
         ws.on('error', () => undefined);
@@ -341,7 +381,12 @@ export class Connection {
           fail(new ZyncError('CONNECTION_FAILED', `Cannot reach the daemon at ${at}: the server there answered HTTP ${status} instead of a WebSocket upgrade; ${CHECK_SERVER}`));
         }
       });
-      ws.once('error', (err) => fail(connectError(url, err, timeoutMs)));
+      ws.once('error', (err) => {
+        if ((err as NodeJS.ErrnoException).code !== 'ECONNRESET' || new URL(url).protocol !== 'ws:') return fail(connectError(url, err, timeoutMs));
+        // The 'close' that follows at once would otherwise answer before the probe.
+        ws.removeAllListeners('close');
+        void probeTls(url, timeoutMs, signal).then((answersTls) => fail(connectError(url, err, timeoutMs, answersTls)));
+      });
       ws.once('close', () => fail(new ZyncError('CONNECTION_FAILED', `The connection to ${at} closed during the handshake.`)));
     });
     if (socket === null) {
