@@ -235,6 +235,26 @@ describe('upstream: --update-upstream handed to the running client', () => {
     expect(next.stdout).toMatch(/^Staged 1 change upstream as session /m);
   });
 
+  // A suspended laptop session: before, the one-shot said it handed the upload over, then nothing
+  // for ever. Now it says once, after a few seconds, that the client is stopped, and waits on.
+  it('a stopped running client: the one-shot says once that it is stopped, and the upload goes on when it is resumed', async () => {
+    client = await startClient();
+    await writeText(path.join(r, 'to-a-stopped-client.txt'), 'R edit\n');
+    client.proc.kill('SIGSTOP');
+    let oneShot: SpawnedCli | undefined;
+    try {
+      oneShot = spawnCli('client', clientArgs(setup, ['--update-upstream']));
+      const note = `WARN (zync-client): The running zync-client (pid ${client.pid}) has not answered in 5 s: it is stopped (state T in /proc/${client.pid}/stat: suspended, by SIGSTOP or Ctrl-Z say); the upload waits until it runs again (kill -CONT ${client.pid}), or Ctrl-C cancels it.`;
+      await waitFor(() => oneShot!.stderr().includes(note), { what: 'the one-shot to say the running client is stopped', timeoutMs: 20_000 });
+      expect(oneShot.proc.exitCode).toBeNull();
+    } finally {
+      client.proc.kill('SIGCONT');
+    }
+    expect(await oneShot.exited, oneShot.stderr()).toBe(0);
+    expect(oneShot.stdout()).toMatch(/^Staged 1 change upstream as session /m);
+    expect(oneShot.stderr().split('has not answered')).toHaveLength(2);
+  });
+
   it('the running client stopped during the upload (systemctl stop): the one-shot says so, exit 3, nothing staged', async () => {
     client = await startClient();
     const big = path.join(r, 'big-stop.bin');

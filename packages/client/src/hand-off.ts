@@ -8,7 +8,7 @@
 // it is not even connected to, and a warning says why; one of another user's client (root's
 // command on a user's service) is refused in one sentence naming that user. A path too long for
 // a Unix socket is looked at and connected through its directory (socket-path.ts).
-import { lstat, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import {
   HandOffLineUnreadable,
@@ -28,6 +28,7 @@ import {
 } from '@zync/common';
 import { handOffFailure } from './core/hand-off-outcome.js';
 import { socketNotOurs, socketOfOtherUsersClient } from './core/hand-off-socket.js';
+import { unansweredNote } from './core/unanswered-hand-off.js';
 import type { StatusLine } from './progress.js';
 import { openSocketName } from './socket-path.js';
 
@@ -90,6 +91,8 @@ async function processUid(pid: number | undefined): Promise<number | undefined> 
 
 /** How long a Ctrl-C waits for the running client to say the upload is cancelled. */
 const CANCEL_ANSWER_MS = 5000;
+/** Silence after the hand-off beyond which the one-shot says so (a running client answers at once). */
+const SILENCE_NOTE_MS = 5000;
 
 /** The socket, connected; null when nobody listens there. */
 function connectTo(path: string): Promise<Socket | null> {
@@ -125,11 +128,23 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
   const running = `the zync-client running on this state${options.holder === undefined ? '' : ` (pid ${options.holder})`}`;
   const Running = `The running zync-client${options.holder === undefined ? '' : ` (pid ${options.holder})`}`;
   let unanswered: NodeJS.Timeout | undefined;
+  let silent: NodeJS.Timeout | undefined;
+  /** Something came back, Ctrl-C was given, or it ended: no word about silence then. */
+  let heard = false;
   let onAbort: () => void = () => undefined;
   try {
     socket.write(handOffLine(options.request));
     // Said here, not by it: a stopped or hung client says nothing, and Ctrl-C is the way out.
     logger.info(`the upload is handed to ${running}; Ctrl-C cancels it`);
+    // Once, and the wait goes on: a suspended client answers when it is resumed.
+    silent = setTimeout(() => {
+      const pid = options.holder;
+      void (pid === undefined ? Promise.resolve(undefined) : readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined)).then((procStat) => {
+        if (heard) return;
+        const note = unansweredNote(pid, procStat, SILENCE_NOTE_MS);
+        logger[note.level](note.message);
+      });
+    }, SILENCE_NOTE_MS);
     await new Promise<void>((resolve, reject) => {
       // A line of a type not known here is a newer service's informational one: skipped (null).
       const lines = new JsonLines(readHandOffEvent);
@@ -144,6 +159,7 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
       // Ctrl-C: it cancels and says so; one that does not answer (stopped, hung) is not waited for.
       // Our socket closing when this process exits cancels the upload there once it reads again.
       onAbort = () => {
+        heard = true;
         if (socket.writable) socket.write(handOffLine({ operation: 'CANCEL' }));
         unanswered = setTimeout(() => {
           end(
@@ -157,6 +173,7 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
       socket.on('data', (chunk: Buffer) => {
+        heard = true;
         let events: (HandOffEvent | null)[];
         try {
           events = lines.push(chunk);
@@ -200,6 +217,8 @@ export async function handOffUpstream(options: HandOffOptions): Promise<boolean>
     return true;
   } finally {
     clearTimeout(unanswered);
+    heard = true;
+    clearTimeout(silent);
     signal.removeEventListener('abort', onAbort);
     socket.destroy();
   }
