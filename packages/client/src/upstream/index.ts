@@ -171,6 +171,19 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
       // A name no pull has brought up to date has no records, or part of them (its first pull
       // cut): every file in its root not recorded (a copy of E's files, say) would go to E as R's
       // new file, and one E changed since as R's edit of it.
+      // Handed over: the running client was given these roots (hand-off-match.ts), and one bound
+      // elsewhere is one it has not reached E with since it started; its first pull binds and
+      // resyncs it there. Waited for as a name it never pulled is, not refused as a wrong --dirs.
+      if (options.runningClient !== undefined) {
+        const moved = withRoots.dirs.filter((dir) => (store.boundRoot(dir.name) ?? dir.root) !== dir.root);
+        if (moved.length > 0) {
+          const said = moved.map((dir) => `--dirs ${inertLine(dir.name)} is at a new place on R (${inertLine(dir.root)}) that no pull has resynced yet (it was synced into ${inertLine(store.boundRoot(dir.name)!)})`);
+          throw new ZyncError(
+            'RESYNC_REQUIRED',
+            `${said.join('; ')}, so R cannot tell E's files there from R's own; ${pullFirst(options.runningClient, 'resync')}. Nothing was sent.`,
+          );
+        }
+      }
       const synced = new Set(store.syncedDirs());
       const neverPulled = names.filter((name) => !synced.has(name));
       if (neverPulled.length > 0) {
