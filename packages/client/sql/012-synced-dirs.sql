@@ -1,33 +1,17 @@
--- 012: a state from before synced_dirs (the names a full pass brought up to date, which
--- --update-upstream requires) takes the names its pulls covered. Once, here, and not at every
--- open: a state made since has no synced_dirs until its first full pass ends, and a first pull
--- cut midway must not count as one.
---
--- What the older release left is read with care, since it wrote pulled_dirs when a pass started:
--- - a resync still open (a first pull, an added name, a moved root's resync cut midway) may have
---   recorded part of a name's files only, and pulled_dirs already names it: no name counts; the
---   pull that ends the resync counts the names it pulled;
--- - a name bound to a root with no records may be a moved root whose records that release dropped
---   without leaving pulled_dirs (killed before its resync began): it leaves pulled_dirs too, so
---   the next pull resyncs it (one read of the log for a root E holds empty).
--- The names with records stand for pulled_dirs in a state older than it.
-CREATE TEMP TABLE covered_012 AS
-SELECT value AS base_dir FROM json_each(COALESCE(
-  (SELECT value FROM meta WHERE key = 'pulled_dirs'),
-  (SELECT json_group_array(base_dir) FROM roots)))
-WHERE EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = value)
-  AND EXISTS (SELECT 1 FROM meta WHERE key = 'log_id')
-  AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'synced_dirs');
-
-UPDATE meta SET value = (SELECT json_group_array(base_dir) FROM (SELECT base_dir FROM covered_012 ORDER BY base_dir))
-WHERE key = 'pulled_dirs'
-  AND EXISTS (SELECT 1 FROM meta WHERE key = 'log_id')
-  AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'synced_dirs');
-
+-- 012: synced_dirs, the names a full pass brought up to date, which --update-upstream requires.
+-- A state from before it cannot be read for them: the older release wrote pulled_dirs when a pass
+-- started (so a first pull, an added name or a moved root's resync cut midway was in it), and its
+-- bindRoots dropped a moved root's records without leaving pulled_dirs (a kill -9 before the
+-- resync, then another pull, left part of E's files recorded and no resync open). So no name
+-- counts, and none is taken as pulled: the first pull after the upgrade resyncs every root it is
+-- given (a comparison with E's state; only what R lacks is fetched, R's edits and deletions are
+-- kept) and counts each as it ends. Until then uploads are refused with "pull first".
 INSERT INTO meta (key, value)
-SELECT 'synced_dirs', CASE WHEN (SELECT value FROM meta WHERE key = 'resyncing') = '1' THEN '[]'
-  ELSE (SELECT json_group_array(base_dir) FROM (SELECT base_dir FROM covered_012 ORDER BY base_dir)) END
+SELECT 'synced_dirs', '[]'
 WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'log_id')
   AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'synced_dirs');
 
-DROP TABLE covered_012;
+-- Just inserted above: a state from before synced_dirs.
+INSERT OR IGNORE INTO meta (key, value)
+SELECT 'pulled_dirs', '[]' WHERE (SELECT value FROM meta WHERE key = 'synced_dirs') = '[]';
+UPDATE meta SET value = '[]' WHERE key = 'pulled_dirs' AND (SELECT value FROM meta WHERE key = 'synced_dirs') = '[]';

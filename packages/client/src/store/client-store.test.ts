@@ -475,45 +475,24 @@ describe('ClientStore', () => {
     reopened.close();
   });
 
-  it('gives a state from before synced_dirs (sql/012) the names its pulls covered; a bound root that received nothing is resynced first', () => {
+  it.each([
+    ['pulled_dirs named, no resync open', [['resyncing', '0'], ['pulled_dirs', '["docs","notes"]']]],
+    // The older release wrote pulled_dirs when a pass started: a resync cut midway is in it.
+    ['a resync left open', [['resyncing', '1'], ['pulled_dirs', '["docs","notes"]']]],
+    ['older than pulled_dirs', [['resyncing', '0']]],
+  ])('gives a state from before synced_dirs (sql/012, %s) no synced name and no pulled one, so its next pull resyncs each and counts it', (_name, meta) => {
     const { file, old } = databaseAt(11);
-    for (const [key, value] of [['log_id', 'L'], ['sequence', '9'], ['resyncing', '0'], ['pulled_dirs', '["docs","notes"]']]) {
-      old.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
-    }
+    for (const [key, value] of [['log_id', 'L'], ['sequence', '9'], ...meta]) old.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
     old.prepare("INSERT INTO roots (base_dir, root) VALUES ('docs', '/r/docs'), ('notes', '/r/notes')").run();
+    // notes: a moved root whose records the older release dropped, left in pulled_dirs.
     old.prepare("INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, sequence, seen_gen) VALUES ('docs', 'a.txt', 'file', 'c', 1, 1, 420, 1, 1)").run();
     old.close();
     const store = ClientStore.open(file);
-    expect(store.syncedDirs()).toEqual(['docs']);
-    // The older release dropped a moved root's records but left it in pulled_dirs: the next pull
-    // resyncs it (and then counts it), instead of taking its files for R's new ones.
-    expect(store.pulledDirs()).toEqual(['docs']);
-    store.close();
-  });
-
-  it('gives a state from before synced_dirs whose resync was cut (sql/012) no synced name, pulled_dirs named or not', () => {
-    const { file, old } = databaseAt(11);
-    for (const [key, value] of [['log_id', 'L'], ['sequence', '9'], ['resyncing', '1'], ['pulled_dirs', '["docs","notes"]']]) {
-      old.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
-    }
-    old.prepare("INSERT INTO roots (base_dir, root) VALUES ('docs', '/r/docs'), ('notes', '/r/notes')").run();
-    old.prepare("INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, sequence, seen_gen) VALUES ('docs', 'a.txt', 'file', 'c', 1, 1, 420, 1, 1), ('notes', 'n.txt', 'file', 'c', 1, 1, 420, 1, 1)").run();
-    old.close();
-    const store = ClientStore.open(file);
     expect(store.syncedDirs()).toEqual([]);
+    expect(store.pulledDirs()).toEqual([]);
+    expect(store.getEntry('docs', 'a.txt')?.checksum).toBe('c');
     store.finishResync(['docs', 'notes']);
     expect(store.syncedDirs()).toEqual(['docs', 'notes']);
-    store.close();
-  });
-
-  it('gives a state from before pulled_dirs the names that received something', () => {
-    const { file, old } = databaseAt(11);
-    old.prepare("INSERT INTO meta (key, value) VALUES ('log_id', 'L'), ('sequence', '9')").run();
-    old.prepare("INSERT INTO roots (base_dir, root) VALUES ('docs', '/r/docs'), ('notes', '/r/notes')").run();
-    old.prepare("INSERT INTO entries (base_dir, path, kind, checksum, size, mtime, mode, sequence, seen_gen) VALUES ('notes', 'n.txt', 'file', 'c', 1, 1, 420, 1, 1)").run();
-    old.close();
-    const store = ClientStore.open(file);
-    expect(store.syncedDirs()).toEqual(['notes']);
     store.close();
   });
 
