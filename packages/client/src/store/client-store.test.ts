@@ -392,6 +392,24 @@ describe('ClientStore', () => {
     reopened.close();
   });
 
+  it.each([['["docs"]'], ['1']])('keeps the mark an older build left (%s) until a pass ends up to date, not until a batch is recorded (sql/013)', (mark) => {
+    const { file, old } = databaseAt(12);
+    for (const [key, value] of [['log_id', 'L'], ['sequence', '9'], ['resyncing', '0'], ['batch_open', '0'], ['batch_left', mark]]) {
+      old.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run(key, value);
+    }
+    old.prepare("INSERT INTO roots (base_dir, root) VALUES ('docs', '/r/docs'), ('notes', '/r/notes')").run();
+    old.close();
+    const store = ClientStore.open(file);
+    // Its killed batch may have made directories it never noted: a recorded batch proves nothing.
+    store.openBatch([], ['docs']);
+    store.commitBatch({ upserts: [entry('a.txt')], removals: [], endsBatch: ['docs'] });
+    expect(store.hasUnfinishedBatch(['docs'])).toBe(true);
+    expect(store.hasUnfinishedBatch(['notes'])).toBe(mark === '1');
+    store.finishBatches(['docs', 'notes']);
+    expect(store.hasUnfinishedBatch(['docs', 'notes'])).toBe(false);
+    store.close();
+  });
+
   it('keeps a killed batch\'s note its own when a later batch notes the same content and fails on it', () => {
     const { store, file } = openStore();
     const placed = { base_dir: 'docs', path: 'b.txt', checksum: 'b'.repeat(64), mode: 0o644 };

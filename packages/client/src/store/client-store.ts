@@ -37,6 +37,8 @@ function loadMigrations(): { version: number; sql: string }[] {
 }
 
 type Row = Omit<RecordedEntry, 'kind'> & { kind: string };
+/** The meta keys of a killed batch's marks (see openBatch, finishBatches, sql/013). */
+type MarkKey = 'batch_open' | 'batch_left' | 'batch_untracked';
 
 /**
  * SQLite failing on a full disk, as DISK_FULL (exit 7): SQLITE_FULL, or an I/O error (creating
@@ -576,7 +578,7 @@ export class ClientStore {
 
   /** Whether a batch of one of these roots was opened and never recorded, or its effects not all yet (see openBatch). */
   hasUnfinishedBatch(baseDirs: readonly string[]): boolean {
-    const marked = new Set([...this.markedDirs('batch_open'), ...this.markedDirs('batch_left')]);
+    const marked = new Set([...this.markedDirs('batch_open'), ...this.markedDirs('batch_left'), ...this.markedDirs('batch_untracked')]);
     return baseDirs.some((name) => marked.has(name));
   }
 
@@ -606,7 +608,7 @@ export class ClientStore {
     const done = new Set(baseDirs.filter((name) => this.stmts.anyAwaitedPlacementIn.get(name)!.found === 0));
     try {
       this.db.transaction(() => {
-        for (const key of ['batch_open', 'batch_left'] as const) {
+        for (const key of ['batch_open', 'batch_left', 'batch_untracked'] as const) {
           const marked = this.markedDirs(key);
           if (marked.some((name) => done.has(name))) this.setMarked(key, marked.filter((name) => !done.has(name)));
         }
@@ -619,9 +621,10 @@ export class ClientStore {
 
   /**
    * The roots a mark names. '1' (and anything unreadable) is the mark of a build that kept one for
-   * every root: every root bound then.
+   * every root: every root bound then. batch_untracked: marked by a build that noted no
+   * directories (sql/013), ended only by a pass up to date (finishBatches).
    */
-  private markedDirs(key: 'batch_open' | 'batch_left'): string[] {
+  private markedDirs(key: MarkKey): string[] {
     const value = this.meta(key);
     if (value === undefined || value === '0') return [];
     const all = () => this.stmts.boundRoots.all().map((row) => row.base_dir);
@@ -634,7 +637,7 @@ export class ClientStore {
     }
   }
 
-  private setMarked(key: 'batch_open' | 'batch_left', names: readonly string[]): void {
+  private setMarked(key: MarkKey, names: readonly string[]): void {
     const unique = [...new Set(names)].sort();
     this.stmts.setMeta.run(key, unique.length === 0 ? '0' : JSON.stringify(unique));
   }
