@@ -1,5 +1,6 @@
-// A running client's start, after its first connection, prepares R's roots: a root moved to a new
-// place is bound there and its records dropped, for the first pull to resync. An upload handed to
+// A running client's start, after its first connection, prepares R's roots: a root given a new
+// place that is not the same tree moved (a copy, the old place still there) is bound there and its
+// records dropped, for the first pull to resync. An upload handed to
 // it in that window must wait for that pull: run before it, every file of the moved root reads as
 // R's new file — E's own content staged as R's, and a file E changed meanwhile turned into a
 // conflict whose --force puts R's stale copy over E's newer one. And when E goes away during the

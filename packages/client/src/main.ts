@@ -37,6 +37,7 @@ import { openNewState, openState, refuseUnmakeableStateDir, type ClientState } f
 import { Connection, checkServerUrl, readCaFile } from './connection.js';
 import { HoldingArea } from './holding-area.js';
 import { LocalTree, removeStaleTempFiles } from './local-tree.js';
+import { findMovedTrees } from './moved-roots.js';
 import { giveBackOpenedDirs } from './opened-dirs.js';
 import { describeSetup, handOffUpstream } from './hand-off.js';
 import { HandOffServer } from './hand-off-server.js';
@@ -251,8 +252,8 @@ async function main(): Promise<void> {
       if (argv.once) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
       return;
     }
-    // From here to R's new state and roots nothing waits, so no stop is handled half way: one that
-    // comes now stops the first pass, after them.
+    // From here to R's new state and roots nothing waits, so no stop is handled half way (but
+    // before they are bound, below): one that comes now stops the first pass, after them.
     if (!state) {
       // A new state's directory is made as the roots are: once the daemon has taken the token.
       state = openNewState(dbPath, clientId);
@@ -279,7 +280,18 @@ async function main(): Promise<void> {
     const leftHeld = (await holding.empty()) + (await new HoldingArea(formerRoots).empty());
     if (leftHeld > 0) logger.info(`removed ${leftHeld} held file(s) left by an interrupted run`);
     giveBackOpenedDirs(store, logger, new Set(offDisk.map((dir) => dir.name)));
-    const rootsChanged = store.bindRoots(dirs);
+    // A root --dirs moved that is the same tree keeps its records (core/moved-roots.ts): its
+    // resync then tells R's edits and deletions from E's files. Telling a copied tree may hash
+    // up to half of it: a stop meanwhile ends the run before any root is bound or forgotten.
+    const moved = await findMovedTrees(dirs, store, logger, controller.signal).catch((err: unknown) => {
+      if (controller.signal.aborted) return null;
+      throw err;
+    });
+    if (moved === null) {
+      if (argv.once) throw new ZyncError('CONNECTION_FAILED', 'Stopped before R was up to date.');
+      return;
+    }
+    const rootsChanged = store.bindRoots(dirs, moved);
     const engine = new PullEngine(
       {
         store,

@@ -175,6 +175,23 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it('keeps the records of a root moved as a whole, and still takes it out of the pulled and synced dirs, in one step', () => {
+    const { store } = openStore();
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);
+    store.commitBatch({ upserts: [entry('a'), entry('b', { base_dir: 'code' })], removals: [], kept: [{ base_dir: 'docs', path: 'd' }] });
+    store.setPulledDirs(['code', 'docs']);
+    store.finishResync(['code', 'docs']);
+    expect(store.bindRoots([{ name: 'docs', root: '/r/documents' }, { name: 'code', root: '/r/code2' }], new Set(['docs']))).toEqual(['docs', 'code']);
+    expect(store.getEntry('docs', 'a')).toBeDefined();
+    expect(store.keptDirs()).toEqual([{ base_dir: 'docs', path: 'd' }]);
+    expect(store.getEntry('code', 'b')).toBeUndefined();
+    expect(store.pulledDirs()).toEqual([]);
+    expect(store.syncedDirs()).toEqual([]);
+    expect(store.boundRoot('docs')).toBe('/r/documents');
+    expect([...store.receivedFilePages('docs', 1)].flat().map((e) => e.path)).toEqual(['a']);
+    store.close();
+  });
+
   it('takes a base dir whose local root changed out of the pulled dirs, so that a start after a kill -9 still resyncs it', () => {
     const { store } = openStore();
     store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'code', root: '/r/code' }]);

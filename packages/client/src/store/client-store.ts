@@ -116,6 +116,9 @@ export class ClientStore {
       belowDeepestFirst: db.prepare<[string, string, string, number], Row>(
         'SELECT * FROM entries WHERE base_dir = ? AND path > ? AND path < ? ORDER BY path DESC LIMIT ?',
       ),
+      receivedAfter: db.prepare<[string, string, number], Row>(
+        "SELECT * FROM entries WHERE base_dir = ? AND kind = 'file' AND checksum IS NOT NULL AND path > ? ORDER BY path LIMIT ?",
+      ),
       receivedFiles: db.prepare<[string], { n: number }>(
         "SELECT count(*) AS n FROM entries WHERE base_dir = ? AND kind = 'file' AND checksum IS NOT NULL",
       ),
@@ -360,19 +363,23 @@ export class ClientStore {
   /**
    * Records the pairs of local roots and base_dir names. For a name whose root changed, its
    * entries describe another directory: they are dropped and the names are returned (the caller
-   * then resyncs so the new root is compared against the daemon's state). Such a name also leaves
+   * then resyncs so the new root is compared against the daemon's state) — unless the name is in
+   * `moved`, the same tree found at its new place (core/moved-roots.ts): its records are kept, for
+   * that resync to tell R's edits and deletions from E's files. Either name also leaves
    * the pulled and the synced dirs, in the same transaction: after a kill -9 before that resync,
    * the next start still resyncs it, and an upload meanwhile refuses it instead of taking its
    * unrecorded files for R's new ones.
    */
-  bindRoots(dirs: readonly { name: string; root: string }[]): string[] {
+  bindRoots(dirs: readonly { name: string; root: string }[], moved: ReadonlySet<string> = new Set()): string[] {
     const changed: string[] = [];
     this.db.transaction(() => {
       for (const dir of dirs) {
         const known = this.stmts.getRoot.get(dir.name)?.root;
         if (known !== undefined && known !== dir.root) {
-          this.stmts.dropDir.run(dir.name);
-          this.stmts.dropKept.run(dir.name);
+          if (!moved.has(dir.name)) {
+            this.stmts.dropDir.run(dir.name);
+            this.stmts.dropKept.run(dir.name);
+          }
           this.stmts.setMeta.run('synced_dirs', JSON.stringify(this.syncedDirs().filter((name) => name !== dir.name)));
           changed.push(dir.name);
         }
@@ -507,6 +514,17 @@ export class ClientStore {
       if (rows.length > 0) yield rows.map(toEntry);
       if (rows.length < pageSize) return;
       before = rows[rows.length - 1]!.path;
+    }
+  }
+
+  /** The files R received into a base dir (with their content), by path, a page at a time. */
+  *receivedFilePages(baseDir: string, pageSize = 1000): IterableIterator<RecordedEntry[]> {
+    let after = '';
+    for (;;) {
+      const rows = this.stmts.receivedAfter.all(baseDir, after, pageSize);
+      if (rows.length > 0) yield rows.map(toEntry);
+      if (rows.length < pageSize) return;
+      after = rows[rows.length - 1]!.path;
     }
   }
 

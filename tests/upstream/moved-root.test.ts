@@ -1,0 +1,106 @@
+// A root R's person moved (`mv docs documents`, or copied elsewhere and removed) with edits not yet
+// sent, then given to zync-client at its new place (--dirs docs:documents): the same tree, so R's
+// records of what it received are kept, and its edits, new files and deletions stay R's — none
+// undone by E's version, all sent by the next --update-upstream. A --dirs pointed at another
+// directory (few of R's files there, or the old place still holding them) is no such tree: it is
+// resynced without the records, as before, and says so truly; nothing there reads as R's deletion.
+import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectSameTree, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
+import { conflictCopies, runClientOnce, stateDb, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
+import { runApply, runUpstream, stagingIdFrom } from './support.js';
+
+describe('a root --dirs gives a new place', () => {
+  let daemon: DaemonHandle | undefined;
+  afterEach(async () => {
+    await daemon?.stop();
+    daemon = undefined;
+  });
+
+  /** E's docs of ten files, synced once into R's parent/docs; then R edits d1, adds rnew, deletes d2, and E edits d3. */
+  async function syncedThenEditedOnBothSides(): Promise<{ e: string; rParent: string; setup: ClientSetup }> {
+    const e = tempDir('zync-e-');
+    for (let i = 1; i <= 10; i++) await writeFile(path.join(e, `d${i}.txt`), `doc ${i}\n`);
+    daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
+    await waitForDaemonToSee(daemon, 'docs', e);
+    const rParent = tempDir('zync-r-');
+    const setup: ClientSetup = { daemon, dirs: { docs: path.join(rParent, 'docs') }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    const first = await runClientOnce(setup);
+    expect(first.code, first.stderr).toBe(0);
+    const r = setup.dirs.docs!;
+    await writeFile(path.join(r, 'd1.txt'), 'doc 1\nR edit\n', { flag: 'w' });
+    await writeFile(path.join(r, 'rnew.txt'), 'R new\n');
+    await rm(path.join(r, 'd2.txt'));
+    await writeFile(path.join(e, 'd3.txt'), 'doc 3\nE edit\n');
+    await waitForDaemonToSee(daemon, 'docs', e);
+    return { e, rParent, setup };
+  }
+
+  /** The new place keeps R's edit, new file and deletion, gets E's edit, and the upload sends R's three. */
+  async function expectRsChangesKept(e: string, moved: ClientSetup): Promise<void> {
+    const pulled = await runClientOnce(moved);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const r = moved.dirs.docs!;
+    expect(pulled.stderr).toMatch(/The local directory for "docs" moved from .* so R's records are kept/);
+    expect(pulled.stderr).not.toMatch(/conflict:/);
+    expect(await readFile(path.join(r, 'd1.txt'), 'utf8')).toBe('doc 1\nR edit\n');
+    expect(existsSync(path.join(r, 'd2.txt'))).toBe(false);
+    expect(await readFile(path.join(r, 'd3.txt'), 'utf8')).toBe('doc 3\nE edit\n');
+    expect(await conflictCopies(r)).toEqual([]);
+
+    const upload = await runUpstream(moved);
+    expect(upload.code, upload.stdout + upload.stderr).toBe(0);
+    expect(upload.stdout).toMatch(/Staged 3 changes upstream as session \S+ \(1 added, 1 modified, 1 deleted; 0 conflicts\)/);
+    const applied = await runApply(moved.daemon, ['apply', stagingIdFrom(upload.stdout), '--non-interactive']);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    await expectSameTree(r, e);
+  }
+
+  it('moved with mv: keeps R\'s edit, new file and deletion as R\'s, and sends them with the next --update-upstream', async () => {
+    const { e, rParent, setup } = await syncedThenEditedOnBothSides();
+    const documents = path.join(rParent, 'documents');
+    await rename(setup.dirs.docs!, documents);
+    await expectRsChangesKept(e, { ...setup, dirs: { docs: documents } });
+  });
+
+  it('copied to another place and the old one removed: E\'s content proves the tree, and R\'s changes are kept the same', async () => {
+    const { e, setup } = await syncedThenEditedOnBothSides();
+    const elsewhere = path.join(tempDir('zync-r-new-'), 'docs');
+    await cp(setup.dirs.docs!, elsewhere, { recursive: true });
+    await rm(setup.dirs.docs!, { recursive: true });
+    await expectRsChangesKept(e, { ...setup, dirs: { docs: elsewhere } });
+  });
+
+  it('pointed at another directory holding few of R\'s files: resynced as another tree, said truly, nothing offered as R\'s deletion', async () => {
+    const { e, setup } = await syncedThenEditedOnBothSides();
+    await rm(setup.dirs.docs!, { recursive: true });
+    // Another directory: two of the ten names, other content, and a file of its own.
+    const other = tempDir('zync-r-other-');
+    await writeFile(path.join(other, 'd1.txt'), 'unrelated 1\n');
+    await writeFile(path.join(other, 'd4.txt'), 'doc 4\n');
+    await writeFile(path.join(other, 'mine.txt'), 'mine\n');
+    const moved = { ...setup, dirs: { docs: other } };
+    const pulled = await runClientOnce(moved);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toMatch(/The local directory for "docs" is now .*, and fewer than half of the 10 file\(s\) R received are at .* as received: it is taken for another directory/);
+    expect(await readFile(path.join(other, 'd2.txt'), 'utf8')).toBe('doc 2\n');
+    const upload = await runUpstream(moved);
+    expect(upload.code, upload.stdout + upload.stderr).toBe(0);
+    expect(upload.stdout).toMatch(/Staged 1 change upstream as session \S+ \(1 added, 0 modified, 0 deleted; 0 conflicts\)/);
+    void e;
+  });
+
+  it('given a copy while the old place still holds the tree: the copy is another directory, resynced without the records', async () => {
+    const { setup } = await syncedThenEditedOnBothSides();
+    const copy = path.join(tempDir('zync-r-copy-'), 'docs');
+    await cp(setup.dirs.docs!, copy, { recursive: true });
+    const moved = { ...setup, dirs: { docs: copy } };
+    const pulled = await runClientOnce(moved);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toMatch(/The local directory for "docs" is now .*, and .* still holds the files R received there: it is taken for another directory/);
+    expect(await readFile(path.join(copy, 'd2.txt'), 'utf8')).toBe('doc 2\n');
+    expect(await readFile(path.join(copy, 'd1.txt'), 'utf8')).toBe('doc 1\n');
+  });
+});
