@@ -85,6 +85,9 @@ describe('a root --dirs gives a new place', () => {
     const pulled = await runClientOnce(moved);
     expect(pulled.code, pulled.stderr).toBe(0);
     expect(pulled.stderr).toMatch(/The local directory for "docs" is now .*, and fewer than half of the 10 file\(s\) R received are at .* as received: it is taken for another directory/);
+    // E never touched d1.txt since R received it: not "E added it".
+    expect(pulled.stderr).toMatch(/conflict: docs\/d1\.txt was R's own \(R has no record of receiving it from E\) and E holds other content there; R's version is kept as docs\/d1\.zync-conflict-/);
+    expect(pulled.stderr).not.toMatch(/E added it/);
     expect(await readFile(path.join(other, 'd2.txt'), 'utf8')).toBe('doc 2\n');
     const upload = await runUpstream(moved);
     expect(upload.code, upload.stdout + upload.stderr).toBe(0);

@@ -544,7 +544,11 @@ async function applyRound(
     if (keepCopy || !sameLocalState(current, expected, boundOf(entry))) {
       if (current.kind === 'dir') throw new ChangedOnR(`${entry.base_dir}/${entry.path} became a directory on R meanwhile.`);
       const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
-      conflict(entry, copy, reason);
+      // A resync serves E's files as they are, not as changes: where R has no record of the path
+      // (its first pull, or a root whose records were dropped), E did not "add" anything over R's.
+      const unrecorded = options.resyncedRoots?.has(entry.base_dir) === true && records.getEntry(entry.base_dir, entry.path) === undefined;
+      if (unrecorded) conflict(entry, copy, 'E holds other content there', "R's own (R has no record of receiving it from E)");
+      else conflict(entry, copy, reason);
     }
   };
 
