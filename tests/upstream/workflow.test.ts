@@ -51,7 +51,9 @@ describe('upstream: R -> E, reviewed and applied', () => {
   it('refuses to send from another directory than the one R synced into (no mass deletion)', async () => {
     const result = await runUpstream({ ...setup, dirs: { docs: tempDir('zync-wrong-') } });
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/^zync-client: "docs" is synced into .+; pass the same --dirs as when syncing\.$/m);
+    expect(result.stderr).toMatch(
+      /^zync-client: "docs" is synced into .+; pass the same --dirs as when syncing, or, if the directory was moved there, pull once with these --dirs first \(R's edits and deletions in it stay R's when it moved whole\)\. Nothing was sent\.$/m,
+    );
     expect(await listSessions(daemon)).toEqual([]);
   });
 

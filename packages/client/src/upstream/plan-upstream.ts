@@ -445,7 +445,7 @@ export function checkRoots(
 ): ZyncError | null {
   for (const r of roots) {
     if (r.bound !== undefined && r.bound !== r.root) {
-      return new ZyncError('BAD_ARGUMENT', `"${r.name}" is synced into ${r.bound} on R, not ${r.root}; pass the same --dirs as when syncing.`);
+      return new ZyncError('BAD_ARGUMENT', `"${r.name}" is synced into ${r.bound} on R, not ${r.root}; pass the same --dirs as when syncing, or, if the directory was moved there, pull once with these --dirs first (R's edits and deletions in it stay R's when it moved whole). Nothing was sent.`);
     }
     if (r.unreadable) {
       return new ZyncError('ROOT_UNAVAILABLE', `${r.root} ("${r.name}") cannot be read on R (${r.unreadable}); nothing is sent upstream (check its permissions).`);
