@@ -4,25 +4,36 @@
 // undone by E's version, all sent by the next --update-upstream. A --dirs pointed at another
 // directory (few of R's files there, or the old place still holding them) is no such tree: it is
 // resynced without the records, as before, and says so truly; nothing there reads as R's deletion.
-import { cp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectSameTree, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
-import { conflictCopies, runClientOnce, stateDb, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
+import { expectSameTree, startDaemon, tempDir, waitFor, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
+import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.mjs';
+import { conflictCopies, runClientOnce, spawnClient, stateDb, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { runApply, runUpstream, stagingIdFrom } from './support.js';
+
+const Database = createRequire(new URL('../../packages/client/package.json', import.meta.url))('better-sqlite3') as typeof BetterSqlite3;
 
 describe('a root --dirs gives a new place', () => {
   let daemon: DaemonHandle | undefined;
+  let proxy: TcpProxy | undefined;
+  const spawned: SpawnedCli[] = [];
   afterEach(async () => {
+    for (const cli of spawned.splice(0)) await cli.stop('SIGKILL');
+    await proxy?.close();
+    proxy = undefined;
     await daemon?.stop();
     daemon = undefined;
   });
 
   /** E's docs of ten files, synced once into R's parent/docs; then R edits d1, adds rnew, deletes d2, and E edits d3. */
-  async function syncedThenEditedOnBothSides(): Promise<{ e: string; rParent: string; setup: ClientSetup }> {
+  async function syncedThenEditedOnBothSides(prepareE: (e: string) => Promise<void> = async () => undefined): Promise<{ e: string; rParent: string; setup: ClientSetup }> {
     const e = tempDir('zync-e-');
     for (let i = 1; i <= 10; i++) await writeFile(path.join(e, `d${i}.txt`), `doc ${i}\n`);
+    await prepareE(e);
     daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
     await waitForDaemonToSee(daemon, 'docs', e);
     const rParent = tempDir('zync-r-');
@@ -39,11 +50,11 @@ describe('a root --dirs gives a new place', () => {
   }
 
   /** The new place keeps R's edit, new file and deletion, gets E's edit, and the upload sends R's three. */
-  async function expectRsChangesKept(e: string, moved: ClientSetup): Promise<void> {
+  async function expectRsChangesKept(e: string, moved: ClientSetup, firstAtNewPlace = true): Promise<void> {
     const pulled = await runClientOnce(moved);
     expect(pulled.code, pulled.stderr).toBe(0);
     const r = moved.dirs.docs!;
-    expect(pulled.stderr).toMatch(/The local directory for "docs" moved from .* so R's records are kept/);
+    if (firstAtNewPlace) expect(pulled.stderr).toMatch(/The local directory for "docs" moved from .* so R's records are kept/);
     expect(pulled.stderr).not.toMatch(/conflict:/);
     expect(await readFile(path.join(r, 'd1.txt'), 'utf8')).toBe('doc 1\nR edit\n');
     expect(existsSync(path.join(r, 'd2.txt'))).toBe(false);
@@ -71,6 +82,40 @@ describe('a root --dirs gives a new place', () => {
     await cp(setup.dirs.docs!, elsewhere, { recursive: true });
     await rm(setup.dirs.docs!, { recursive: true });
     await expectRsChangesKept(e, { ...setup, dirs: { docs: elsewhere } });
+  });
+
+  it('killed (-9) at the new place before its resync ended: the upload is refused, the records still kept, and the next pull and upload carry R\'s changes', async () => {
+    const { e, rParent, setup } = await syncedThenEditedOnBothSides(async (root) => {
+      // Enough files that the resync through a slow link is still under way when it is killed.
+      for (let d = 0; d < 10; d++) {
+        await mkdir(path.join(root, `s${d}`));
+        for (let i = 0; i < 50; i++) await writeFile(path.join(root, `s${d}`, `f${i}.txt`), `E's ${d}/${i}\n`);
+      }
+    });
+    const documents = path.join(rParent, 'documents');
+    await rename(setup.dirs.docs!, documents);
+    const moved = { ...setup, dirs: { docs: documents } };
+    proxy = await startProxy({ targetPort: setup.daemon.port, delayMs: 300 });
+    const cli = spawnClient({ ...moved, daemon: { ...setup.daemon, url: proxy.url } }, ['--once']);
+    spawned.push(cli);
+    // Killed once the root is bound at its new place (its resync then begins).
+    await waitFor(
+      () => {
+        const state = new Database(setup.db, { readonly: true });
+        try {
+          const row = state.prepare("SELECT root FROM roots WHERE base_dir = 'docs'").get() as { root: string } | undefined;
+          return row?.root === documents;
+        } finally {
+          state.close();
+        }
+      },
+      { timeoutMs: 20_000, intervalMs: 5, what: 'the root bound at its new place' },
+    );
+    await cli.stop('SIGKILL');
+    const refused = await runUpstream(moved);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(13);
+    expect(refused.stdout).not.toMatch(/Staged/);
+    await expectRsChangesKept(e, moved, false);
   });
 
   it('pointed at another directory holding few of R\'s files: resynced as another tree, said truly, nothing offered as R\'s deletion', async () => {
