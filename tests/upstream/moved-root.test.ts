@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectSameTree, startDaemon, tempDir, waitFor, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
+import { connect, expectSameTree, startDaemon, tempDir, waitFor, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
 import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.mjs';
 import { conflictCopies, runClientOnce, spawnClient, stateDb, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
 import { runApply, runUpstream, stagingIdFrom } from './support.js';
@@ -30,11 +30,14 @@ describe('a root --dirs gives a new place', () => {
   });
 
   /** E's docs of ten files, synced once into R's parent/docs; then R edits d1, adds rnew, deletes d2, and E edits d3. */
-  async function syncedThenEditedOnBothSides(prepareE: (e: string) => Promise<void> = async () => undefined): Promise<{ e: string; rParent: string; setup: ClientSetup }> {
+  async function syncedThenEditedOnBothSides(
+    prepareE: (e: string) => Promise<void> = async () => undefined,
+    daemonArgs: string[] = [],
+  ): Promise<{ e: string; rParent: string; setup: ClientSetup }> {
     const e = tempDir('zync-e-');
     for (let i = 1; i <= 10; i++) await writeFile(path.join(e, `d${i}.txt`), `doc ${i}\n`);
     await prepareE(e);
-    daemon = await startDaemon({ dirs: { docs: e }, db: stateDb() });
+    daemon = await startDaemon({ dirs: { docs: e }, db: stateDb(), args: daemonArgs });
     await waitForDaemonToSee(daemon, 'docs', e);
     const rParent = tempDir('zync-r-');
     const setup: ClientSetup = { daemon, dirs: { docs: path.join(rParent, 'docs') }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
@@ -119,7 +122,7 @@ describe('a root --dirs gives a new place', () => {
   });
 
   it('pointed at another directory holding few of R\'s files: resynced as another tree, said truly, nothing offered as R\'s deletion', async () => {
-    const { e, setup } = await syncedThenEditedOnBothSides();
+    const { setup } = await syncedThenEditedOnBothSides();
     await rm(setup.dirs.docs!, { recursive: true });
     // Another directory: two of the ten names, other content, and a file of its own.
     const other = tempDir('zync-r-other-');
@@ -137,7 +140,47 @@ describe('a root --dirs gives a new place', () => {
     const upload = await runUpstream(moved);
     expect(upload.code, upload.stdout + upload.stderr).toBe(0);
     expect(upload.stdout).toMatch(/Staged 1 change upstream as session \S+ \(1 added, 0 modified, 0 deleted; 0 conflicts\)/);
-    void e;
+  });
+
+  /** How many entries E's log holds for a path, from its start (compaction leaves the latest). */
+  async function logEntriesFor(d: DaemonHandle, file: string): Promise<number> {
+    const client = await connect(d.url, d.token);
+    try {
+      let count = 0;
+      for (let since = 0; ; ) {
+        const page = await client.request('GET_CHANGES', { since_sequence: since, limit: 5000 });
+        count += (page.changes as { path: string }[]).filter((c) => c.path === file).length;
+        since = page.to_sequence as number;
+        if (!page.more_available) return count;
+      }
+    } finally {
+      await client.close();
+    }
+  }
+
+  it('given a backup made before R\'s last pull, the old place removed: not the tree, E\'s newer content stays, nothing offered to take E back', async () => {
+    // E compacts its log (every ~0.6 s): it no longer says which content d4.txt held before.
+    const { e, setup } = await syncedThenEditedOnBothSides(undefined, ['--compact-interval', '0.01']);
+    const backup = path.join(tempDir('zync-r-backup-'), 'docs');
+    await cp(setup.dirs.docs!, backup, { recursive: true, preserveTimestamps: true });
+    // R pulls E's rewrite of d4.txt after the backup was made; then R's root is lost.
+    await writeFile(path.join(e, 'd4.txt'), 'doc four, rewritten on E\n');
+    await waitForDaemonToSee(setup.daemon, 'docs', e);
+    const pulled = await runClientOnce(setup);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(await readFile(path.join(setup.dirs.docs!, 'd4.txt'), 'utf8')).toBe('doc four, rewritten on E\n');
+    await waitFor(async () => (await logEntriesFor(setup.daemon, 'd4.txt')) === 1, { what: "E's log compacted" });
+    await rm(setup.dirs.docs!, { recursive: true });
+    const restored = { ...setup, dirs: { docs: backup } };
+    const again = await runClientOnce(restored);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await readFile(path.join(backup, 'd4.txt'), 'utf8')).toBe('doc four, rewritten on E\n');
+    const upload = await runUpstream(restored);
+    expect(upload.code, upload.stdout + upload.stderr).toBe(0);
+    // The backup's old d4.txt is a conflict copy, never sent: E's rewrite is not offered for
+    // undoing (rnew.txt, R's own file, goes as new; R's edit of d1.txt stays in a conflict copy).
+    expect(upload.stdout).toMatch(/Staged 1 change upstream as session \S+ \(1 added, 0 modified, 0 deleted; 0 conflicts\)/);
+    expect(again.stderr).toMatch(/holds files older than those R received \(a copy made before R's last pull\): it is taken for another directory/);
   });
 
   it('given a copy while the old place still holds the tree: the copy is another directory, resynced without the records', async () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { droppedRecordsWarning, isSameTreeMoved, keptRecordsNote, proofOf, settled, stillThere, type MovedTreeEvidence } from './moved-roots.js';
+import { droppedRecordsWarning, isSameTreeMoved, keptRecordsNote, olderThanReceived, proofOf, stillThere, type MovedTreeEvidence } from './moved-roots.js';
 import type { LocalState } from './types.js';
 
-const recorded = { kind: 'file' as const, checksum: 'c'.repeat(64), size: 5, local_ino: 42 };
+const recorded = { kind: 'file' as const, checksum: 'c'.repeat(64), size: 5, local_ino: 42, local_ctime_max: 1000 };
 const file = (over: Partial<Extract<LocalState, { kind: 'file' }>> = {}): LocalState => ({ kind: 'file', size: 5, mtime: 1, ino: 42, mode: 0o644, ...over });
-const evidence = (over: Partial<MovedTreeEvidence>): MovedTreeEvidence => ({ name: 'docs', from: '/r/docs', to: '/r/documents', recordedFiles: 10, stillAtOldPlace: 0, provenAtNewPlace: 10, ...over });
+const evidence = (over: Partial<MovedTreeEvidence>): MovedTreeEvidence => ({ name: 'docs', from: '/r/docs', to: '/r/documents', recordedFiles: 10, stillAtOldPlace: 0, provenAtNewPlace: 10, olderAtNewPlace: 0, ...over });
 
 describe('proofOf', () => {
   it.each([
@@ -41,19 +41,22 @@ describe('isSameTreeMoved', () => {
     ['fewer than half: another directory (its deletions would be most of E\'s root)', { provenAtNewPlace: 4 }, false],
     ['none found: an empty or unrelated directory', { provenAtNewPlace: 0 }, false],
     ['the old place still holds R\'s files: a copy beside the tree, not the tree', { stillAtOldPlace: 1 }, false],
+    ['a file older than what R received, with other content: a copy made before R\'s last pull', { olderAtNewPlace: 1 }, false],
     ['nothing received there: nothing to keep', { recordedFiles: 0, provenAtNewPlace: 0 }, false],
   ] as const)('%s', (_what, over, moved) => {
     expect(isSameTreeMoved(evidence(over))).toBe(moved);
   });
 });
 
-describe('settled', () => {
+describe('olderThanReceived', () => {
   it.each([
-    ['enough proven already', 5, 5, 10, true],
-    ['too few left to reach half', 1, 3, 10, true],
-    ['still open', 3, 4, 10, false],
-  ] as const)('%s', (_what, proven, left, total, done) => {
-    expect(settled(proven, left, total)).toBe(done);
+    ['written before R wrote what it received: a copy older than R\'s last pull', file({ ctime: 999 }), recorded, true],
+    ['written since (a copy made after, or R\'s edit)', file({ ctime: 1001 }), recorded, false],
+    ['no ctime known', file(), recorded, false],
+    ['no bound recorded (before sql/006)', file({ ctime: 1 }), { ...recorded, local_ctime_max: null }, false],
+    ['nothing there', { kind: 'absent' } as LocalState, recorded, false],
+  ] as const)('%s', (_what, local, rec, older) => {
+    expect(olderThanReceived(rec, local)).toBe(older);
   });
 });
 
@@ -63,5 +66,6 @@ describe('the lines said', () => {
     expect(droppedRecordsWarning(evidence({ stillAtOldPlace: 1 }))).toMatch(/\/r\/docs still holds the files R received there: it is taken for another directory/);
     expect(droppedRecordsWarning(evidence({ provenAtNewPlace: 2 }))).toMatch(/fewer than half of the 10 file\(s\) R received are at \/r\/documents as received/);
     expect(droppedRecordsWarning(evidence({ provenAtNewPlace: 2 }))).toMatch(/a file R deleted at the old place comes back from E\.$/);
+    expect(droppedRecordsWarning(evidence({ olderAtNewPlace: 1 }))).toMatch(/\/r\/documents holds files older than those R received \(a copy made before R's last pull\): it is taken for another directory/);
   });
 });

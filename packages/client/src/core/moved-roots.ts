@@ -5,11 +5,15 @@
 // read as R's deletion (an upload offering to delete E's root) and every other file as R's edit.
 // So they are kept only on evidence: the old place no longer holds the files R wrote there, and
 // the new place holds at least half of them as R received them — the same inode on the same disk
-// (a move within a file system keeps both), or E's content as recorded (a copy). Otherwise they
-// are dropped and the root resynced as another tree. Pure: the shell stats and hashes.
+// (a move within a file system keeps both), or E's content as recorded (a copy) — and none that is
+// older than what R received: a file written before R wrote the recorded one (its ctime, which no
+// one sets, before the bound R took then) that holds other content is no edit of R's but a copy
+// made before R's last pull (a backup); kept, the records would send its stale content as R's
+// edit and take E's file back to it. Otherwise they are dropped and the root resynced as another
+// tree. Pure: the shell stats and hashes.
 import type { LocalState, RecordedEntry } from './types.js';
 
-type Recorded = Pick<RecordedEntry, 'kind' | 'checksum' | 'size' | 'local_ino'>;
+type Recorded = Pick<RecordedEntry, 'kind' | 'checksum' | 'size' | 'local_ino' | 'local_ctime_max'>;
 
 /** What the shell found for one root --dirs moved, counted over the files R received there. */
 export interface MovedTreeEvidence {
@@ -22,6 +26,8 @@ export interface MovedTreeEvidence {
   stillAtOldPlace: number;
   /** Of them, at the new place as R received them (the same inode on the same disk, or E's content). */
   provenAtNewPlace: number;
+  /** Of them, at the new place with other content written before R received theirs (olderThanReceived). */
+  olderAtNewPlace: number;
 }
 
 /**
@@ -35,6 +41,16 @@ export function proofOf(recorded: Recorded, local: LocalState, sameDisk: boolean
   return local.size === recorded.size ? 'hash' : 'no';
 }
 
+/**
+ * Whether the file at the new place, not the one R wrote (`proof` is not `same`), was written
+ * before R wrote what it received there: its ctime is before the bound R recorded then. If its
+ * content is not what R received, it is older content, not R's edit. Unknown ctimes: false.
+ */
+export function olderThanReceived(recorded: Recorded, local: LocalState): boolean {
+  const bound = recorded.local_ctime_max;
+  return recorded.kind === 'file' && local.kind === 'file' && bound !== null && bound !== undefined && local.ctime !== undefined && local.ctime < bound;
+}
+
 /** Whether the file at the old place is still the one R wrote there. */
 export function stillThere(recorded: Recorded, local: LocalState, sameDisk: boolean): boolean {
   return sameDisk && recorded.kind === 'file' && local.kind === 'file' && recorded.local_ino !== null && local.ino === recorded.local_ino;
@@ -45,13 +61,8 @@ export function enoughProven(proven: number, recordedFiles: number): boolean {
   return recordedFiles > 0 && proven * 2 >= recordedFiles;
 }
 
-/** Whether no more looking can change the verdict: proven enough, or too few left to prove. */
-export function settled(proven: number, left: number, recordedFiles: number): boolean {
-  return enoughProven(proven, recordedFiles) || !enoughProven(proven + left, recordedFiles);
-}
-
 export function isSameTreeMoved(e: MovedTreeEvidence): boolean {
-  return e.stillAtOldPlace === 0 && enoughProven(e.provenAtNewPlace, e.recordedFiles);
+  return e.stillAtOldPlace === 0 && e.olderAtNewPlace === 0 && enoughProven(e.provenAtNewPlace, e.recordedFiles);
 }
 
 /** The line said when the records are kept (info). */
@@ -70,7 +81,9 @@ export function droppedRecordsWarning(e: MovedTreeEvidence): string {
   const why =
     e.stillAtOldPlace > 0
       ? `${e.from} still holds the files R received there`
-      : `fewer than half of the ${e.recordedFiles} file(s) R received are at ${e.to} as received`;
+      : e.olderAtNewPlace > 0
+        ? `${e.to} holds files older than those R received (a copy made before R's last pull)`
+        : `fewer than half of the ${e.recordedFiles} file(s) R received are at ${e.to} as received`;
   return (
     `The local directory for "${e.name}" is now ${e.to}, not ${e.from}, and ${why}: it is taken for another directory. ` +
     `R's records for "${e.name}" are dropped and it is resynced there: E's files are fetched, a file of R's that differs from E's is kept as a conflict copy ` +
