@@ -455,6 +455,32 @@ describe('applyBatch', () => {
     expect(await names(root)).toEqual([]);
   });
 
+  it('a file waiting for room is not fetched, holds its sequence back, and the rest of the batch goes on', async () => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'gone.txt': 'received\n' });
+    const { connection, requested } = scriptedConnection({ 'ok.txt': 'fine\n', 'small.txt': 'small\n' });
+    const waiting = new ZyncError('DISK_FULL', "Not fetched: it did not fit on R's disk.");
+    const asked: string[] = [];
+    const result = await applyBatch(
+      [streamedEntry(5, 'big.bin', 'whatever'), streamedEntry(6, 'ok.txt', 'fine\n'), fileEntry(7, 'small.txt', 'small\n', 'add'), fileEntry(8, 'gone.txt', '', 'delete')],
+      {
+        ...options(root, connection, records),
+        waitsForRoom: (entry, abs) => {
+          asked.push(path.relative(root, abs));
+          return entry.path === 'big.bin' ? waiting : null;
+        },
+      },
+    );
+    // Asked for each file to fetch, not for the deletion; big.bin never crosses, even after the
+    // deletion (which used to try a full disk's failures once more).
+    expect(asked.sort()).toEqual(['big.bin', 'ok.txt', 'small.txt']);
+    expect(requested.sort()).toEqual(['ok.txt', 'small.txt']);
+    expect(result.failed).toEqual([{ base_dir: 'docs', path: 'big.bin', sequence: 5, code: 'DISK_FULL', message: waiting.message, untried: 'waiting-for-room' }]);
+    expect(result.upserts.map((u) => u.path).sort()).toEqual(['ok.txt', 'small.txt']);
+    expect(result.removals.map((r) => r.path)).toEqual(['gone.txt']);
+    expect(await names(root)).toEqual(['ok.txt', 'small.txt']);
+  });
+
   it('a full disk while a GET_FILES answer is written stops writing the rest of it', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, {});

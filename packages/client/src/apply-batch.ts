@@ -124,6 +124,11 @@ export interface BatchOptions {
    * bits are not known. Absent: every root does.
    */
   keepsModes?: (baseDir: string) => Promise<boolean>;
+  /**
+   * For a file to fetch that did not fit on R's disk before: why it waits for room (DISK_FULL),
+   * or null to fetch it now (core/room-waits.ts). Absent: every file is fetched.
+   */
+  waitsForRoom?: (entry: ChangeEntry, abs: string) => ZyncError | null;
 }
 
 /** A failure as the retries meet it again: the same entry, failing the same way. */
@@ -152,6 +157,11 @@ export interface Problem extends Failure {
   base_dir: string;
   path: string;
   sequence: number;
+  /**
+   * Not attempted: R's disk was found full earlier in the round, or the file waits for room
+   * (BatchOptions.waitsForRoom). Only a file tried is known not to fit.
+   */
+  untried?: 'after-disk-full' | 'waiting-for-room';
 }
 
 export interface BatchStats {
@@ -219,7 +229,10 @@ export async function applyBatch(entries: readonly ChangeEntry[], options: Batch
   // the batch's deletions, run after the failed download, freed space. Once: no loop. A failure
   // said at debug and not retried (no deletion went through) is still the pass's DISK_FULL.
   const result = await applyRounds(entries, options, true);
-  const full = new Set(result.failed.filter((p) => p.code === 'DISK_FULL').map(retryKey));
+  // A file waiting for room is not tried again for the batch's deletions (the next pass looks at
+  // the room there is): under churn each pass would say so. Held files are released for it.
+  const holds = options.holding?.holdsAny() === true;
+  const full = new Set(result.failed.filter((p) => p.code === 'DISK_FULL' && (p.untried !== 'waiting-for-room' || holds)).map(retryKey));
   if (full.size === 0 || options.signal?.aborted === true) return result;
   const released = options.holding?.holdsAny() === true ? await options.holding.empty().catch(() => 0) : 0;
   if (released === 0 && result.stats.deleted === 0) return result;
@@ -528,6 +541,22 @@ async function applyRound(
     plan = planPull(plannable, sources);
   }
 
+  // A file that did not fit before is not fetched again while R's disk still has no room for it:
+  // each attempt would move it whole across the tunnel for nothing. Said once, when it first failed.
+  const waitsForRoom = options.waitsForRoom;
+  if (waitsForRoom) {
+    for (const phase of ['copy', 'download'] as const) {
+      plan[phase] = plan[phase].filter((action) => {
+        const why = action.type === 'fetch' ? waitsForRoom(action.entry, paths.get(action.entry)!) : null;
+        if (why === null) return true;
+        unapplied.add(action.entry);
+        logger.debug({ code: why.code }, `${action.entry.base_dir}/${action.entry.path} waits for room on R's disk: ${why.message}`);
+        result.failed.push({ ...problem(action.entry, why), untried: 'waiting-for-room' });
+        return false;
+      });
+    }
+  }
+
   // ---- execute ----
   const absOf = (entry: ChangeEntry) => paths.get(entry)!;
   /** Makes a file's missing parent directories, each with the bits R last received for it. */
@@ -803,7 +832,7 @@ async function applyRound(
       return;
     }
     if (diskFull && action.type === 'fetch') {
-      result.failed.push(problem(entry, new ZyncError('DISK_FULL', `Not fetched: R's disk is full.`)));
+      result.failed.push({ ...problem(entry, new ZyncError('DISK_FULL', `Not fetched: R's disk is full.`)), untried: 'after-disk-full' });
       return;
     }
     const abs = absOf(entry);
@@ -995,7 +1024,7 @@ async function applyRound(
         : diskFull
           ? new ZyncError('DISK_FULL', `Not fetched: R's disk is full.`)
           : null,
-    notFetched: (entry, reason) => result.failed.push(problem(entry, reason)),
+    notFetched: (entry, reason) => result.failed.push({ ...problem(entry, reason), untried: 'after-disk-full' }),
   };
 
   /**

@@ -5,11 +5,12 @@
 // for their owner while a batch writes in them (core/dir-modes.ts; noted in the client store
 // before each is opened, so a restart after kill -9 can give its mode back: opened-dirs.ts), and
 // the sweep of temp files a crash left behind. It decides nothing about what to write.
-import { chmodSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, statSync, statfsSync } from 'node:fs';
 import { readdir, rename, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import type { Disk } from './core/root-disks.js';
+import type { Room } from './core/room-waits.js';
 import {
   TEMP_PREFIX,
   ZyncError,
@@ -371,6 +372,24 @@ export function diskOf(root: string): Disk | undefined {
     }
   }
   return { dev, mountPoint: path };
+}
+
+/**
+ * What the file system that would hold `abs` shows free (statfs of the nearest directory there
+ * is above it); null when it cannot be asked.
+ */
+export function roomAt(abs: string): Room | null {
+  for (let path = nodePath.dirname(abs); ; ) {
+    try {
+      const fs = statfsSync(path);
+      return { freeBytes: fs.bavail * fs.bsize, blockSize: fs.bsize, freeInodes: fs.files === 0 ? null : fs.ffree };
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const parent = nodePath.dirname(path);
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === path) return null;
+      path = parent;
+    }
+  }
 }
 
 /**

@@ -4,7 +4,8 @@
 // barrier — files were fsynced before their rename, touched directories are fsynced once — and
 // only then record the batch and acknowledge it. A resync ends with the sweep of paths the
 // daemon no longer has. Failed entries hold the cursor back and are retried; nothing is skipped
-// silently. A pass that brings R up to date then looks again at the directories E deleted that R
+// silently, but a file that did not fit on R's disk is not fetched again until there is room for
+// it (core/room-waits.ts). A pass that brings R up to date then looks again at the directories E deleted that R
 // kept for its own files (prune-kept-dirs.ts). Each pass first looks whether a root is gone
 // (core/missing-roots.ts): one that received files is made again, forgotten and resynced; and
 // whether a root is off the disk it was synced on (core/root-disks.ts): one that is is held — left
@@ -21,12 +22,13 @@ import { failureReasons, isRoutineRetry } from './core/failure-causes.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
 import { ackableSequence, sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
+import { mayFetch, noteNoRoom, type Room, type RoomWait } from './core/room-waits.js';
 import { decideStart } from './core/start-position.js';
 import { MADE_DIR_MODE } from './core/dir-modes.js';
 import { dirsAbove, dirsReplacedByFiles, leftPlacements, planSweep, splitIgnored } from './core/sweep.js';
 import { entryKeyString } from './core/types.js';
 import type { HoldingArea } from './holding-area.js';
-import { diskOf, lstatState, type LocalTree } from './local-tree.js';
+import { diskOf, lstatState, roomAt, type LocalTree } from './local-tree.js';
 import { pruneKeptDirs } from './prune-kept-dirs.js';
 import { keepsPermissionBits } from './root-modes.js';
 import type { ClientStore } from './store/client-store.js';
@@ -149,6 +151,8 @@ export class PullEngine {
   private unmade: readonly { name: string; why: string }[] = [];
   /** The disk each root was on when this pass looked (checkDisks). */
   private passDisks: ReadonlyMap<string, Disk> = new Map();
+  /** Files that did not fit on R's disk, by entryKeyString: fetched again once there is room (core/room-waits.ts). */
+  private readonly roomWaits = new Map<string, RoomWait>();
 
   /** `missing`: the roots the caller made again and forgot at start (remakeMissingRoots). */
   constructor(options: PullOptions, rootsChanged: readonly string[] = [], missing: readonly string[] = []) {
@@ -242,6 +246,36 @@ export class PullEngine {
     }
   }
 
+  /** Why a file that did not fit before is not fetched now (core/room-waits.ts); null: fetch it. */
+  private waitsForRoom(entry: ChangeEntry, abs: string): ZyncError | null {
+    const wait = this.roomWaits.get(entryKeyString(entry));
+    if (wait === undefined) return null;
+    const room = roomAt(abs);
+    if (mayFetch(wait, entry.size, room, Date.now())) return null;
+    const free = room === null ? '' : `, ${mib(room.freeBytes)} free there`;
+    return new ZyncError('DISK_FULL', `Not fetched: it did not fit on R's disk (${mib(entry.size)}${free}); it is fetched again once there is room for it.`);
+  }
+
+  /** After a batch: the files tried that did not fit wait for room; those applied or gone wait no more. */
+  private noteRoom(entries: readonly ChangeEntry[], result: BatchResult): void {
+    const tried = result.failed.filter((p) => p.code === 'DISK_FULL' && p.untried === undefined);
+    if (this.roomWaits.size === 0 && tried.length === 0) return;
+    for (const key of [...result.upserts, ...result.removals, ...result.skipped]) this.roomWaits.delete(entryKeyString(key));
+    const byKey = new Map(entries.map((entry) => [entryKeyString(entry), entry]));
+    for (const problem of tried) {
+      const key = entryKeyString(problem);
+      const entry = byKey.get(key);
+      if (entry === undefined) continue;
+      let room: Room | null = null;
+      try {
+        room = roomAt(this.options.tree.resolve(problem.base_dir, problem.path));
+      } catch {
+        // Not resolvable now: its retry is timed.
+      }
+      this.roomWaits.set(key, noteNoRoom(this.roomWaits.get(key), entry.size, room, Date.now()));
+    }
+  }
+
   /**
    * The disk of each root this pass pulled into, for the next passes (core/root-disks.ts): where
    * what R received now is. Not for a root that moved to another device during the pass, nor one
@@ -321,6 +355,7 @@ export class PullEngine {
       break;
     }
     if (summary.upToDate) {
+      this.roomWaits.clear();
       // Up to date, nothing waits for the bytes a cut-short download kept.
       await discardPartialDownloads(store);
       summary.dirsDeleted += await pruneKeptDirs(store, this.options.tree, logger);
@@ -622,10 +657,12 @@ export class PullEngine {
       warnedFailures: this.warnedFailures,
       modelessRoots: this.modelessRoots,
       keepsModes: (baseDir) => this.keepsModes(baseDir),
+      waitsForRoom: (entry, abs) => this.waitsForRoom(entry, abs),
       maxDownloads: this.options.maxDownloads ?? 256,
       signal: this.options.signal,
       moreToCome,
     });
+    this.noteRoom(entries, result);
     // The barrier: file contents were fsynced before their renames; the renames, creations and
     // deletions become durable with one fsync per touched directory. Only then is it recorded.
     const barrierStarted = Date.now();
@@ -712,22 +749,33 @@ export async function findRootsOffTheirDisk(
 }
 
 /**
- * A pass that found R up to date and changed nothing on it: nothing worth a line at info. A root
- * still held does not count: the runner says when one goes and when it is back.
+ * Whether a pass got as far as it can: up to date, or, with `waitingForRoom` (the runner said
+ * that R's disk has no room for some files), stopped only by files that still do not fit.
  */
-export function passChangedNothing(summary: PassSummary): boolean {
-  const counts = [summary.downloaded, summary.copied, summary.deleted, summary.dirsCreated, summary.dirsDeleted, summary.attributes];
-  const lists = [summary.conflicts, summary.problems, summary.failed];
-  return summary.upToDate && !summary.resynced && counts.every((n) => n === 0) && lists.every((list) => list.length === 0);
+function reachedAllItCan(summary: PassSummary, waitingForRoom: boolean): boolean {
+  if (summary.upToDate) return true;
+  return waitingForRoom && summary.failed.length > 0 && summary.failed.every((f) => f.code === 'DISK_FULL');
 }
 
 /**
- * A pass of a running client that only brought E's changes: nothing to retry, no conflict, no
- * root away, no resync. Under churn its line is summed with its neighbours' (RoutineLines).
+ * A pass that found R up to date and changed nothing on it: nothing worth a line at info. A root
+ * still held does not count: the runner says when one goes and when it is back. Nor do files
+ * still waiting for room once that was said (`waitingForRoom`): the runner says when none waits.
  */
-export function isRoutinePass(summary: PassSummary): boolean {
-  const lists = [summary.conflicts, summary.problems, summary.failed, summary.held, summary.unavailableOnE, summary.unserved];
-  return summary.upToDate && !summary.resynced && !summary.unloggedOnE && lists.every((list) => list.length === 0);
+export function passChangedNothing(summary: PassSummary, waitingForRoom = false): boolean {
+  const counts = [summary.downloaded, summary.copied, summary.deleted, summary.dirsCreated, summary.dirsDeleted, summary.attributes];
+  const lists = [summary.conflicts, summary.problems, ...(waitingForRoom ? [] : [summary.failed])];
+  return reachedAllItCan(summary, waitingForRoom) && !summary.resynced && counts.every((n) => n === 0) && lists.every((list) => list.length === 0);
+}
+
+/**
+ * A pass of a running client that only brought E's changes: nothing to retry (but files still
+ * waiting for room, once said: `waitingForRoom`), no conflict, no root away, no resync. Under
+ * churn its line is summed with its neighbours' (RoutineLines).
+ */
+export function isRoutinePass(summary: PassSummary, waitingForRoom = false): boolean {
+  const lists = [summary.conflicts, summary.problems, ...(waitingForRoom ? [] : [summary.failed]), summary.held, summary.unavailableOnE, summary.unserved];
+  return reachedAllItCan(summary, waitingForRoom) && !summary.resynced && !summary.unloggedOnE && lists.every((list) => list.length === 0);
 }
 
 /** Two routine passes' counts summed, at the later one's sequence. */
@@ -774,4 +822,8 @@ export async function discardPartialDownloads(store: ClientStore): Promise<void>
     await unlink(partial.temp_path).catch(() => undefined);
     store.dropPartial(partial.base_dir, partial.path);
   }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }

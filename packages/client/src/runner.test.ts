@@ -8,7 +8,7 @@ import { describeClose, type Connection } from './connection.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import type { PassSummary, PullEngine } from './pull-engine.js';
 import { PassTurns } from './pass-turns.js';
-import { CONFLICT_COPIES_NOTE, CONFLICT_COPIES_WHERE_E_DIR_NOTE, CONFLICT_DIR_COPIES_NOTE, conflictNotes, connectFirst, retryDelayMs, runContinuous, runOnce } from './runner.js';
+import { CONFLICT_COPIES_NOTE, CONFLICT_COPIES_WHERE_E_DIR_NOTE, CONFLICT_DIR_COPIES_NOTE, ROOM_AGAIN_NOTE, conflictNotes, connectFirst, runContinuous, runOnce } from './runner.js';
 import { ZyncError } from '@zync/common';
 
 const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
@@ -70,16 +70,6 @@ describe('runOnce', () => {
 
   it('resolves when up to date', async () => {
     await expect(once([])).resolves.toMatchObject({ upToDate: true });
-  });
-});
-
-describe('retryDelayMs', () => {
-  it.each<[string, number, number]>([
-    ['the first failed pass retries after 2 s', 1, 2000],
-    ['then doubles', 3, 8000],
-    ['and is capped at a minute', 12, 60_000],
-  ])('%s', (_name, failedPasses, ms) => {
-    expect(retryDelayMs(failedPasses)).toBe(ms);
   });
 });
 
@@ -310,5 +300,20 @@ describe('runContinuous with a root of R held off its disk', () => {
     ]);
     // Nor is the pass line at info each time: only the first on the connection's.
     expect(lines.filter(([, line]) => line.startsWith('pull:')).map(([level]) => level)).toEqual(['info', 'debug', 'debug', 'debug', 'debug', 'debug', 'debug']);
+  });
+});
+
+describe('runContinuous with files that do not fit on R\'s disk', () => {
+  // Each push from E makes a pass that meets them again: before, a warning and an info line each.
+  it('warns once while they wait (across a reconnection), the passes meeting them again at debug, one line when none waits', async () => {
+    const full = { ...summary([problem('big.bin', 'DISK_FULL')], []), downloaded: 0 };
+    const lines = await runPasses([full, full, full], [full, summary([], [])]);
+    const room = lines.filter(([, line]) => line.startsWith("No space left on R's disk") || line === ROOM_AGAIN_NOTE);
+    expect(room.map(([level]) => level)).toEqual(['warn', 'debug', 'debug', 'debug', 'info']);
+    expect(room[0]![1]).toBe(
+      "No space left on R's disk: 1 change(s) could not be written (the first: docs/big.bin); nothing partial was kept — each is fetched again once R's disk has room for it.",
+    );
+    // The first pass on each connection at info, as always; the others meeting them again at debug.
+    expect(lines.filter(([, line]) => line.startsWith('pull:')).map(([level]) => level)).toEqual(['info', 'debug', 'debug', 'info', 'info']);
   });
 });

@@ -1,13 +1,13 @@
 // When passes run: `--once` (connect, one pass, close) or continuous (stay connected; a pass at
 // once on connect, on each CHANGES_AVAILABLE push, every interval and soon after a pass that
 // left something to retry — 2 s, doubling up to 60 s while passes keep failing, e.g. on a full
-// disk; reconnect with capped exponential backoff and jitter, resuming from the last
-// acknowledgement). Stopping (the AbortSignal) closes the connection, which makes every
-// in-flight download fail and remove its temp file; the pass then unwinds. What a pass does is
-// the pull engine's business.
+// disk, where a file that did not fit waits for room (core/room-waits.ts); reconnect with capped
+// exponential backoff and jitter, resuming from the last acknowledgement). Stopping (the
+// AbortSignal) closes the connection, which makes every in-flight download fail and remove its
+// temp file; the pass then unwinds. What a pass does is the pull engine's business.
 import { RoutineLines, sleepUnlessAborted, ZyncError, isZyncError, type Logger } from '@zync/common';
 import { Connection, serverShown } from './connection.js';
-import { backoffDelay } from './core/backoff.js';
+import { backoffDelay, retryDelayMs } from './core/backoff.js';
 import { awayNews } from './core/away-news.js';
 import { NO_FAILURE, retryNote, type RetryMemory } from './core/retry-news.js';
 import type { MissingRoot } from './core/missing-roots.js';
@@ -77,6 +77,8 @@ interface RunMemory {
   unserved: readonly string[];
   /** E said the last pass that changes it saw wait to be logged (its disk full). */
   unloggedOnE?: boolean;
+  /** R's disk was said to have no room for files the last passes met (sayNoRoom). */
+  noRoom?: boolean;
   /** A running client's routine pass lines (isRoutinePass), summed under churn; the timer says the sum. */
   passLines?: RoutineLines<PassSummary>;
   passTimer?: NodeJS.Timeout | null;
@@ -108,8 +110,10 @@ function reportPass(logger: Logger, summary: PassSummary, memory: RunMemory, rou
   if (summary.unloggedOnE && memory.unloggedOnE !== true) logger.info(UNLOGGED_ON_E_NOTE);
   else if (!summary.unloggedOnE && memory.unloggedOnE === true) logger.info(LOGGED_ON_E_AGAIN_NOTE);
   memory.unloggedOnE = summary.unloggedOnE;
-  if (routine && passChangedNothing(summary)) logger.debug(describePass(summary));
-  else if (routine && memory.passLines && isRoutinePass(summary)) {
+  // Files still waiting for room, said once (sayNoRoom): a pass meeting them again is routine.
+  const waitingForRoom = memory.noRoom === true;
+  if (routine && passChangedNothing(summary, waitingForRoom)) logger.debug(describePass(summary));
+  else if (routine && memory.passLines && isRoutinePass(summary, waitingForRoom)) {
     // A file appended to 20 times a second makes as many passes: summed, not a line each.
     if (memory.passLines.note(Date.now(), summary) === 'info') logger.info(describePass(summary));
     else {
@@ -166,6 +170,27 @@ export const CONFLICT_COPIES_WHERE_E_DIR_NOTE =
 export const CONFLICT_DIR_COPIES_NOTE =
   "A conflict copy of a directory holds R's directory as it was and is never sent upstream: to send it to E in place of E's file, remove that file and rename the copy back to its name, then run zync-client --update-upstream; or move out the files you want to keep.";
 
+/** Said once a running client's files that did not fit on R's disk no longer wait (sayNoRoom). */
+export const ROOM_AGAIN_NOTE = "R's disk has room again: no change waits for it any more.";
+
+/**
+ * A running client's files that do not fit on R's disk: warned of when the first does not fit,
+ * at debug while they still wait (each pass meets them), one line when none waits any more. A
+ * pass stopped by another failure first says nothing of room either way.
+ */
+function sayNoRoom(logger: Logger, summary: PassSummary, memory: RunMemory): void {
+  const full = summary.failed.filter((f) => f.code === 'DISK_FULL');
+  if (full.length > 0) {
+    const line = diskFullError(full, "each is fetched again once R's disk has room for it").message;
+    if (memory.noRoom === true) logger.debug(line);
+    else logger.warn({ code: 'DISK_FULL' }, line);
+    memory.noRoom = true;
+  } else if (memory.noRoom === true && summary.failed.length === 0) {
+    logger.info(ROOM_AGAIN_NOTE);
+    memory.noRoom = false;
+  }
+}
+
 /** One sentence for a pass that stopped on a full disk (exit code 7). */
 function diskFullError(failed: readonly Problem[], next = 'free some space and run again'): ZyncError {
   const first = failed[0]!;
@@ -173,11 +198,6 @@ function diskFullError(failed: readonly Problem[], next = 'free some space and r
     'DISK_FULL',
     `No space left on R's disk: ${failed.length} change(s) could not be written (the first: ${first.base_dir}/${first.path}); nothing partial was kept — ${next}.`,
   );
-}
-
-/** Delay before retrying a pass that left changes unapplied: 2 s, doubling per failed pass, at most 60 s. */
-export function retryDelayMs(failedPasses: number): number {
-  return Math.min(60_000, 2000 * 2 ** Math.max(0, failedPasses - 1));
 }
 
 /**
@@ -388,12 +408,11 @@ async function serve(connection: Connection, options: RunnerOptions, memory: Run
       for (const dir of held.back) logger.info(onDiskAgainNote(dir));
       memory.held = summary.held;
       reportPass(logger, summary, memory, !firstPass);
+      sayNoRoom(logger, summary, memory);
       firstPass = false;
       failedPasses = summary.upToDate ? 0 : failedPasses + 1;
       if (!summary.upToDate && !retry) {
         const delay = retryDelayMs(failedPasses);
-        const full = summary.failed.filter((f) => f.code === 'DISK_FULL');
-        if (full.length > 0) logger.warn({ code: 'DISK_FULL' }, diskFullError(full, `retrying in ${delay / 1000} s`).message);
         retry = setTimeout(() => {
           retry = null;
           request();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, retryDelayMs } from './backoff.js';
 
 describe('backoffDelay', () => {
   it.each<[string, number, number, number]>([
@@ -11,5 +11,15 @@ describe('backoffDelay', () => {
     ['huge attempt numbers stay capped', 10_000, 0.5, 22_500],
   ])('%s', (_name, attempt, random, expected) => {
     expect(backoffDelay(attempt, random)).toBe(expected);
+  });
+});
+
+describe('retryDelayMs', () => {
+  it.each<[string, number, number]>([
+    ['the first failed pass retries after 2 s', 1, 2000],
+    ['then doubles', 3, 8000],
+    ['and is capped at a minute', 12, 60_000],
+  ])('%s', (_name, failedPasses, ms) => {
+    expect(retryDelayMs(failedPasses)).toBe(ms);
   });
 });

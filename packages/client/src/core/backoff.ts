@@ -9,3 +9,11 @@ export function backoffDelay(attempt: number, random: number, baseMs = BACKOFF_B
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling * (0.5 + Math.min(1, Math.max(0, random)) / 2));
 }
+
+/**
+ * Delay before retrying what a pass left unapplied (a full disk, a file still changing): 2 s,
+ * doubling per failed pass (or attempt), at most 60 s.
+ */
+export function retryDelayMs(failedPasses: number): number {
+  return Math.min(60_000, 2000 * 2 ** Math.max(0, failedPasses - 1));
+}
