@@ -8,7 +8,8 @@ import { describeClose, type Connection } from './connection.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import type { PassSummary, PullEngine } from './pull-engine.js';
 import { PassTurns } from './pass-turns.js';
-import { CONFLICT_COPIES_NOTE, CONFLICT_COPIES_WHERE_E_DIR_NOTE, CONFLICT_DIR_COPIES_NOTE, ROOM_AGAIN_NOTE, conflictNotes, connectFirst, runContinuous, runOnce } from './runner.js';
+import { CONFLICT_COPIES_NOTE, CONFLICT_COPIES_WHERE_E_DIR_NOTE, CONFLICT_DIR_COPIES_NOTE, ROOM_AGAIN_NOTE, conflictNotes, connectFirst, runContinuous, runOnce, stateFullWarning } from './runner.js';
+import { RUN_AGAIN_ADVICE } from './store/client-store.js';
 import { ZyncError } from '@zync/common';
 
 const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
@@ -315,5 +316,14 @@ describe('runContinuous with files that do not fit on R\'s disk', () => {
     );
     // The first pass on each connection at info, as always; the others meeting them again at debug.
     expect(lines.filter(([, line]) => line.startsWith('pull:')).map(([level]) => level)).toEqual(['info', 'debug', 'debug', 'info', 'info']);
+  });
+});
+
+describe('stateFullWarning', () => {
+  it('advises a running client, which tries again by itself, instead of "run again"', () => {
+    const stored = `No space left on R's disk for the client database /r/state/sync_client.db; ${RUN_AGAIN_ADVICE}.`;
+    expect(stateFullWarning(stored, 4000)).toBe(
+      "No space left on R's disk for the client database /r/state/sync_client.db; free some space there: zync-client tries again by itself (next in 4 s, then less often, at least once a minute).",
+    );
   });
 });

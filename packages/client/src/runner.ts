@@ -1,10 +1,11 @@
 // When passes run: `--once` (connect, one pass, close) or continuous (stay connected; a pass at
 // once on connect, on each CHANGES_AVAILABLE push, every interval and soon after a pass that
 // left something to retry — 2 s, doubling up to 60 s while passes keep failing, e.g. on a full
-// disk, where a file that did not fit waits for room (core/room-waits.ts); reconnect with capped
-// exponential backoff and jitter, resuming from the last acknowledgement). Stopping (the
-// AbortSignal) closes the connection, which makes every in-flight download fail and remove its
-// temp file; the pass then unwinds. What a pass does is the pull engine's business.
+// disk, where a file that did not fit waits for room (core/room-waits.ts); a pass that found no
+// room for the client database is tried again so on the same connection, pushes waiting;
+// reconnect with capped exponential backoff and jitter, resuming from the last acknowledgement).
+// Stopping (the AbortSignal) closes the connection, which makes every in-flight download fail and
+// remove its temp file; the pass then unwinds. What a pass does is the pull engine's business.
 import { RoutineLines, sleepUnlessAborted, ZyncError, isZyncError, type Logger } from '@zync/common';
 import { Connection, serverShown } from './connection.js';
 import { backoffDelay, retryDelayMs } from './core/backoff.js';
@@ -16,6 +17,7 @@ import type { Problem } from './apply-batch.js';
 import { addPasses, describePass, isRoutinePass, passChangedNothing, type PassSummary, type PullEngine } from './pull-engine.js';
 import { availableOnEAgainNote, servedAgainNote, unavailableOnEWarning, unservedDirsError, unservedWarning } from './core/served-dirs.js';
 import type { PassTurns } from './pass-turns.js';
+import { RUN_AGAIN_ADVICE } from './store/client-store.js';
 
 export interface RunnerOptions {
   engine: PullEngine;
@@ -79,6 +81,8 @@ interface RunMemory {
   unloggedOnE?: boolean;
   /** R's disk was said to have no room for files the last passes met (sayNoRoom). */
   noRoom?: boolean;
+  /** A pass failed for want of room under the client database, and was said to (serve). */
+  stateFull?: boolean;
   /** A running client's routine pass lines (isRoutinePass), summed under churn; the timer says the sum. */
   passLines?: RoutineLines<PassSummary>;
   passTimer?: NodeJS.Timeout | null;
@@ -190,6 +194,18 @@ function sayNoRoom(logger: Logger, summary: PassSummary, memory: RunMemory): voi
     memory.noRoom = false;
   }
 }
+
+/**
+ * A pass that failed on a full disk under the client database (the store's DISK_FULL sentence),
+ * as a running client says it: it does not end, it tries again by itself on the same connection.
+ */
+export function stateFullWarning(message: string, delayMs: number): string {
+  const suffix = `; ${RUN_AGAIN_ADVICE}.`;
+  const what = message.endsWith(suffix) ? message.slice(0, -suffix.length) : message.replace(/\.$/, '');
+  return `${what}; free some space there: zync-client tries again by itself (next in ${delayMs / 1000} s, then less often, at least once a minute).`;
+}
+
+export const STATE_ROOM_AGAIN_NOTE = "R's disk has room for the client database again: passes go on.";
 
 /** One sentence for a pass that stopped on a full disk (exit code 7). */
 function diskFullError(failed: readonly Problem[], next = 'free some space and run again'): ZyncError {
@@ -392,14 +408,40 @@ async function serve(connection: Connection, options: RunnerOptions, memory: Run
   /** Consecutive passes that left something unapplied (a full disk, a file still changing). */
   let failedPasses = 0;
   let firstPass = true;
+  /** While set, passes wait for it: the last one failed for want of room under the client database. */
+  let stateRetry: NodeJS.Timeout | null = null;
+  /** Consecutive passes that failed so. */
+  let stateFailures = 0;
   try {
     while (connection.isOpen && !signal.aborted) {
-      if (!wanted) {
+      if (!wanted || stateRetry) {
         await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
       wanted = false;
-      const summary = await (options.turns ? options.turns.pull(() => engine.pass(connection)) : engine.pass(connection));
+      let summary: PassSummary;
+      try {
+        summary = await (options.turns ? options.turns.pull(() => engine.pass(connection)) : engine.pass(connection));
+      } catch (err) {
+        // The client database found no room (the store's DISK_FULL; files that do not fit are
+        // the pass's failures, not thrown). Reconnecting would not make room, and each connection
+        // would reset the backoff: tried again on this one, 2 s doubling to a minute, E's pushes
+        // waiting meanwhile; said once, then at debug.
+        if (!isZyncError(err) || err.code !== 'DISK_FULL' || !connection.isOpen || signal.aborted) throw err;
+        const delay = retryDelayMs(++stateFailures);
+        const line = stateFullWarning(err.message, delay);
+        if (memory.stateFull === true) logger.debug(line);
+        else logger.warn({ code: 'DISK_FULL' }, line);
+        memory.stateFull = true;
+        stateRetry = setTimeout(() => {
+          stateRetry = null;
+          request();
+        }, delay);
+        continue;
+      }
+      if (memory.stateFull === true) logger.info(STATE_ROOM_AGAIN_NOTE);
+      memory.stateFull = false;
+      stateFailures = 0;
       lastSequence = summary.sequence;
       // Held roots are looked at again by the next pass (a push, the interval), not sooner; the
       // pass that finds one back on its disk resyncs it.
@@ -425,6 +467,7 @@ async function serve(connection: Connection, options: RunnerOptions, memory: Run
   } finally {
     clearInterval(interval);
     if (retry) clearTimeout(retry);
+    if (stateRetry) clearTimeout(stateRetry);
     unsubscribePush();
     unsubscribeClose();
     unsubscribeTurns?.();

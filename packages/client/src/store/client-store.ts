@@ -40,6 +40,9 @@ type Row = Omit<RecordedEntry, 'kind'> & { kind: string };
 /** The meta keys of a killed batch's marks (see openBatch, finishBatches, sql/013). */
 type MarkKey = 'batch_open' | 'batch_left' | 'batch_untracked';
 
+/** What the DISK_FULL sentence of a full disk under the database advises (a running client says otherwise). */
+export const RUN_AGAIN_ADVICE = 'free some space and run again';
+
 /**
  * SQLite failing on a full disk, as DISK_FULL (exit 7): SQLITE_FULL, or an I/O error (creating
  * the WAL index, say) while the database's file system has next to nothing left.
@@ -55,7 +58,7 @@ function diskFullOr(err: unknown, dbPath: string): unknown {
       return err;
     }
   }
-  return new ZyncError('DISK_FULL', `No space left on R's disk for the client database ${dbPath}; free some space and run again.`, { cause: err });
+  return new ZyncError('DISK_FULL', `No space left on R's disk for the client database ${dbPath}; ${RUN_AGAIN_ADVICE}.`, { cause: err });
 }
 
 /**
