@@ -62,6 +62,8 @@ describe.skipIf(unavailable !== null)("a file that does not fit on R's disk, whi
     expect(proxy.bytes.toClient - crossedBefore).toBeLessThan(4 * MiB);
     const stderr = client.stderr();
     expect(stderr.match(/WARN.*No space left on R's disk: /g), stderr).toHaveLength(1);
+    // Nor once more per file: that warning is the only one.
+    expect(stderr.match(/WARN/g), stderr).toHaveLength(1);
     // Before: one line at info per pass saying again that huge.bin is not applied.
     expect((stderr.match(/INFO.*not yet applied \(R's disk is full\)/g) ?? []).length, stderr).toBeLessThan(appends / 2);
     expect(await findTempFiles(r)).toEqual([]);

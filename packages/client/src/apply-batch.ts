@@ -334,6 +334,9 @@ async function applyRound(
       // E ended the connection for its token (rotated): said once for the run, not per file.
       else if (p.code === 'UNAUTHORIZED') logger.debug({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path}: ${p.message}`);
       else if (p.code === 'DISK_FULL' && quietDiskFull()) logger.debug({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (tried again after releasing held files or deleting): ${p.message}`);
+      // The pass says a full disk once, naming the first file (runner.ts): a warning per file tried
+      // at once (a disk filling up with small files) would say it dozens of times.
+      else if (p.code === 'DISK_FULL') logger.debug({ code: p.code }, `could not apply ${entry.base_dir}/${entry.path} (will retry; the pass says R's disk is full): ${p.message}`);
       // Changed on E while read: E is busy with it, and the retry fetches its newer state. Under
       // churn (a build, a checkout) a warning each would flood the log; the pass says how many
       // and why (core/failure-causes.ts). A changed-on-R one is warned of below.
