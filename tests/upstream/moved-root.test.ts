@@ -79,12 +79,21 @@ describe('a root --dirs gives a new place', () => {
     await expectRsChangesKept(e, { ...setup, dirs: { docs: documents } });
   });
 
-  it('copied to another place and the old one removed: E\'s content proves the tree, and R\'s changes are kept the same', async () => {
-    const { e, setup } = await syncedThenEditedOnBothSides();
+  it('copied to another place and the old one removed: a copy proves no move (a backup would look the same), so it is resynced, R\'s edit kept as a conflict copy, nothing offered as R\'s deletion', async () => {
+    const { setup } = await syncedThenEditedOnBothSides();
     const elsewhere = path.join(tempDir('zync-r-new-'), 'docs');
-    await cp(setup.dirs.docs!, elsewhere, { recursive: true });
+    await cp(setup.dirs.docs!, elsewhere, { recursive: true, preserveTimestamps: true });
     await rm(setup.dirs.docs!, { recursive: true });
-    await expectRsChangesKept(e, { ...setup, dirs: { docs: elsewhere } });
+    const moved = { ...setup, dirs: { docs: elsewhere } };
+    const pulled = await runClientOnce(moved);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toMatch(/fewer than half of the 10 file\(s\) R received are at .* as R wrote them \(a copy, a backup or another directory; only a move within the disk keeps them so\): it is taken for another directory/);
+    expect(await readFile(path.join(elsewhere, 'd1.txt'), 'utf8')).toBe('doc 1\n');
+    expect(await readFile(path.join(elsewhere, 'd2.txt'), 'utf8')).toBe('doc 2\n');
+    expect(await conflictCopies(elsewhere)).toHaveLength(1);
+    const upload = await runUpstream(moved);
+    expect(upload.code, upload.stdout + upload.stderr).toBe(0);
+    expect(upload.stdout).toMatch(/Staged 1 change upstream as session \S+ \(1 added, 0 modified, 0 deleted; 0 conflicts\)/);
   });
 
   it('killed (-9) at the new place before its resync ended: the upload is refused, the records still kept, and the next pull and upload carry R\'s changes', async () => {
@@ -132,7 +141,7 @@ describe('a root --dirs gives a new place', () => {
     const moved = { ...setup, dirs: { docs: other } };
     const pulled = await runClientOnce(moved);
     expect(pulled.code, pulled.stderr).toBe(0);
-    expect(pulled.stderr).toMatch(/The local directory for "docs" is now .*, and fewer than half of the 10 file\(s\) R received are at .* as received: it is taken for another directory/);
+    expect(pulled.stderr).toMatch(/The local directory for "docs" is now .*, and fewer than half of the 10 file\(s\) R received are at .* as R wrote them .*: it is taken for another directory/);
     // E never touched d1.txt since R received it: not "E added it".
     expect(pulled.stderr).toMatch(/conflict: docs\/d1\.txt was R's own \(R has no record of receiving it from E\) and E holds other content there; R's version is kept as docs\/d1\.zync-conflict-/);
     expect(pulled.stderr).not.toMatch(/E added it/);
@@ -180,7 +189,7 @@ describe('a root --dirs gives a new place', () => {
     // The backup's old d4.txt is a conflict copy, never sent: E's rewrite is not offered for
     // undoing (rnew.txt, R's own file, goes as new; R's edit of d1.txt stays in a conflict copy).
     expect(upload.stdout).toMatch(/Staged 1 change upstream as session \S+ \(1 added, 0 modified, 0 deleted; 0 conflicts\)/);
-    expect(again.stderr).toMatch(/holds files older than those R received \(a copy made before R's last pull\): it is taken for another directory/);
+    expect(again.stderr).toMatch(/fewer than half of the 10 file\(s\) R received are at .* as R wrote them .*: it is taken for another directory/);
   });
 
   it('given a copy while the old place still holds the tree: the copy is another directory, resynced without the records', async () => {
