@@ -38,17 +38,17 @@ describe('collapseChanges', () => {
 });
 
 describe('placementsOf', () => {
-  it.each<[string, ChangeEntry[], [string, string, string, number | null][]]>([
+  it.each<[string, ChangeEntry[], [string, string, string, number | null, number][]]>([
     ['empty page', [], []],
-    ['an add superseded by a delete is still noted', [e(1, 'add', 'a'), e(2, 'delete', 'a')], [['d', 'a', A, 0o644]]],
-    ['every content a path held, in log order', [e(1, 'add', 'a'), e(2, 'modify', 'a', { checksum: B }), e(3, 'delete', 'a')], [['d', 'a', A, 0o644], ['d', 'a', B, 0o644]]],
-    ["a content with each of E's bits for it (a chmod)", [e(1, 'add', 'a'), e(2, 'modify', 'a', { mode: 0o755 })], [['d', 'a', A, 0o644], ['d', 'a', A, 0o755]]],
+    ['an add superseded by a delete is still noted', [e(1, 'add', 'a'), e(2, 'delete', 'a')], [['d', 'a', A, 0o644, 1]]],
+    ['every content a path held, in log order, each at its sequence', [e(1, 'add', 'a'), e(2, 'modify', 'a', { checksum: B }), e(3, 'delete', 'a')], [['d', 'a', A, 0o644, 1], ['d', 'a', B, 0o644, 2]]],
+    ["a content with each of E's bits for it (a chmod)", [e(1, 'add', 'a'), e(2, 'modify', 'a', { mode: 0o755 })], [['d', 'a', A, 0o644, 1], ['d', 'a', A, 0o755, 2]]],
     ['deletions and directories hold no content', [e(1, 'delete', 'a'), e(2, 'add', 'x', { kind: 'dir', checksum: null })], []],
     ['dirs R does not sync are left out', [e(1, 'add', 'a', { base_dir: 'other' })], []],
-    ['a deletion that names what it removed (its add compacted away), not its bits', [e(3, 'delete', 'a', { deleted_checksum: B })], [['d', 'a', B, null]]],
+    ['a deletion that names what it removed (its add compacted away), not its bits, held until the deletion', [e(3, 'delete', 'a', { deleted_checksum: B })], [['d', 'a', B, null, 3]]],
     ['a directory deletion names nothing', [e(3, 'delete', 'x', { kind: 'dir', checksum: null, deleted_checksum: B })], []],
   ])('%s', (_name, input, expected) => {
-    expect(placementsOf(input, ['d']).map((p) => [p.base_dir, p.path, p.checksum, p.mode])).toEqual(expected);
+    expect(placementsOf(input, ['d']).map((p) => [p.base_dir, p.path, p.checksum, p.mode, p.sequence])).toEqual(expected);
   });
 });
 
@@ -90,6 +90,24 @@ describe('a collapsed page plans as a pull in between would', () => {
     const described = action.type === 'fetch' && action.keepCopy ? 'fetch keeping a copy' : action.type;
     expect(described).toBe(expected);
     if (action.type === 'delete-file') expect(action.keepCopy).toBe(false);
+  });
+
+  // A page replaying history R has passed (a full resync from 0): R received B at 2, then
+  // reverted its file to A, which E held at 1. R's record is later than A's note: R's edit.
+  it.each<[string, ChangeEntry[], string]>([
+    ['E still holds B: R keeps its edit', [e(1, 'add', 'f.txt'), e(2, 'modify', 'f.txt', { checksum: B })], 'record'],
+    ['E changed it to C since: a conflict copy keeps R\'s edit', [e(1, 'add', 'f.txt'), e(2, 'modify', 'f.txt', { checksum: B }), e(3, 'modify', 'f.txt', { checksum: C })], 'fetch keeping a copy'],
+    ['E deleted it since: a conflict copy keeps R\'s edit', [e(1, 'add', 'f.txt'), e(2, 'modify', 'f.txt', { checksum: B }), e(3, 'delete', 'f.txt')], 'delete keeping a copy'],
+    ['E went back to A itself since (a later note): R holds E\'s A, only its times are set', [e(1, 'add', 'f.txt'), e(2, 'modify', 'f.txt', { checksum: B }), e(3, 'modify', 'f.txt')], 'set-attributes'],
+  ])('a replayed page, R reverted what it received to an older content of E\'s: %s', (_name, page, expected) => {
+    const [last] = collapseChanges(page);
+    const held = local(A);
+    const received: RecordedEntry = { ...blank(), path: 'f.txt', checksum: B, size: 3, mtime: 1000, mode: 0o644, local_size: 3, local_mtime: 1000, local_ino: 8, sequence: 2, seen_gen: 1 };
+    const recorded = adoptPlacement(received, held, placementsOf(page, ['d']), last!.mode, blank);
+    expect(recorded?.checksum).toBe(last!.checksum === A ? A : B);
+    const action = planEntry({ entry: last!, recorded, local: held });
+    const kept = (action.type === 'fetch' || action.type === 'delete-file') && action.keepCopy;
+    expect(kept ? `${action.type === 'fetch' ? 'fetch' : 'delete'} keeping a copy` : action.type).toBe(expected);
   });
 
   it.each<[string, number, string]>([

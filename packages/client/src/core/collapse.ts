@@ -1,8 +1,9 @@
 // Collapses a page of change log entries to the last state per (base_dir, path): applying only
 // the last entry of each path reaches the same state as replaying them all — provided R also
 // remembers every content the page shows E holding at a path (placementsOf), deleted contents
-// included: a file of R's that holds one of them is E's, as if R had pulled between those
-// entries. Pure.
+// included, with the sequence: a file of R's that holds one of them is E's, as if R had pulled
+// between those entries, unless R's record of the path is later (a page replaying history R has
+// passed, core/local-edits.ts notedAfter). Pure.
 import type { ChangeEntry } from '@zync/common';
 import type { EntryKey, Placement } from './types.js';
 
@@ -25,12 +26,12 @@ export function collapseChanges(changes: readonly ChangeEntry[]): ChangeEntry[] 
  * file R "never received", and R keeps it, where a pull in between would have removed it.
  */
 export function placementsOf(changes: readonly ChangeEntry[], dirNames: readonly string[]): (EntryKey & Placement)[] {
-  return changes.flatMap(({ base_dir, path, kind, operation, checksum, deleted_checksum, mode }): (EntryKey & Placement)[] => {
+  return changes.flatMap(({ sequence, base_dir, path, kind, operation, checksum, deleted_checksum, mode }): (EntryKey & Placement)[] => {
     if (kind !== 'file' || !dirNames.includes(base_dir)) return [];
     // A deletion names what it removed (newer daemons): E held it, even where compaction dropped
-    // the entry that put it there; not with which bits.
-    if (operation === 'delete') return deleted_checksum == null ? [] : [{ base_dir, path, checksum: deleted_checksum, mode: null }];
-    return checksum === null ? [] : [{ base_dir, path, checksum, mode }];
+    // the entry that put it there, and until the deletion's sequence; not with which bits.
+    if (operation === 'delete') return deleted_checksum == null ? [] : [{ base_dir, path, checksum: deleted_checksum, mode: null, sequence }];
+    return checksum === null ? [] : [{ base_dir, path, checksum, mode, sequence }];
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adoptPlacement, classifyLocalEdit, ctimesAgree, knownLocalChecksum, needsLocalHash, placementBaseBits, type LocalEditState } from './local-edits.js';
+import { adoptPlacement, classifyLocalEdit, ctimesAgree, knownLocalChecksum, needsLocalHash, notedAfter, placementBaseBits, type LocalEditState } from './local-edits.js';
 import type { LocalState, RecordedEntry } from './types.js';
 
 const A = 'a'.repeat(64);
@@ -96,7 +96,8 @@ describe('needsLocalHash', () => {
 });
 
 describe('adoptPlacement', () => {
-  const blank = () => rec({ checksum: null, local_size: null, local_mtime: null, local_ino: null });
+  const blank = () => rec({ checksum: null, local_size: null, local_mtime: null, local_ino: null, sequence: 0 });
+  // B noted at sequence 5, after the record's (rec(): sequence 1).
   it.each<[string, RecordedEntry | null, LocalState, string]>([
     ['no record, R holds the bytes a killed run placed: E\'s', null, file({ checksum: B }), 'unchanged'],
     ['no record, R holds other bytes: R\'s own', null, file({ checksum: C }), 'untracked'],
@@ -104,12 +105,46 @@ describe('adoptPlacement', () => {
     ['recorded A, R edited it to other bytes: R\'s edit', rec(), file({ ino: 8, checksum: C }), 'edited'],
     ['recorded A, the rename never happened', rec(), file(), 'unchanged'],
     ['nothing there', null, { kind: 'absent' }, 'absent'],
+    ['recorded A at 7, R reverted it to B, which E held before (a resync replays 5): R\'s edit', rec({ sequence: 7 }), file({ ino: 8, checksum: B }), 'edited'],
+    ['recorded A at 5 (the noted entry itself), R holds B: R\'s edit', rec({ sequence: 5 }), file({ ino: 8, checksum: B }), 'edited'],
+    ['recorded A from a log E replaced (sequence 0): B is later, E\'s', rec({ sequence: 0 }), file({ ino: 8, checksum: B }), 'unchanged'],
   ])('%s', (_name, recorded, local, expected) => {
-    expect(classifyLocalEdit(adoptPlacement(recorded, local, [{ checksum: B, mode: 0o644 }], 0o644, blank), local)).toBe(expected);
+    expect(classifyLocalEdit(adoptPlacement(recorded, local, [{ checksum: B, mode: 0o644, sequence: 5 }], 0o644, blank), local)).toBe(expected);
+  });
+
+  it.each<[string, RecordedEntry | null, string]>([
+    ['no record: E\'s', null, 'unchanged'],
+    ['a record from a log E replaced (sequence 0): E\'s', rec({ sequence: 0 }), 'unchanged'],
+    ['a record of the log (sequence 1): not known to be later, R\'s edit', rec(), 'edited'],
+  ])('a note without a sequence (an older zync\'s), R holds it: %s', (_name, recorded, expected) => {
+    const local = file({ ino: 8, checksum: B });
+    expect(classifyLocalEdit(adoptPlacement(recorded, local, [{ checksum: B, mode: 0o644, sequence: null }], 0o644, blank), local)).toBe(expected);
+  });
+
+  it('takes the note of a content E held again after the record, beside one from before it', () => {
+    const local = file({ ino: 8, checksum: B });
+    const placed = [{ checksum: B, mode: 0o644, sequence: 3 }, { checksum: B, mode: 0o755, sequence: 9 }];
+    expect(classifyLocalEdit(adoptPlacement(rec({ sequence: 7 }), local, placed, 0o644, blank), local)).toBe('unchanged');
   });
 
   it('records the base bits given as received', () => {
-    expect(adoptPlacement(rec({ mode: 0o644 }), file({ ino: 8, mode: 0o755, checksum: B }), [{ checksum: B, mode: null }], 0o600, blank)?.mode).toBe(0o600);
+    expect(adoptPlacement(rec({ mode: 0o644 }), file({ ino: 8, mode: 0o755, checksum: B }), [{ checksum: B, mode: null, sequence: 2 }], 0o600, blank)?.mode).toBe(0o600);
+  });
+});
+
+describe('notedAfter', () => {
+  it.each<[string, number | null, number | null | undefined, boolean]>([
+    ['no record', null, 3, true],
+    ['a record older than the note', 2, 3, true],
+    ['a record of the noted entry itself', 3, 3, false],
+    ['a record later than the note (history replayed)', 4, 3, false],
+    ['a record from a log E replaced (0)', 0, 3, true],
+    ['a note without a sequence, a record of the log', 4, null, false],
+    ['a note without a sequence (absent), a record of the log', 4, undefined, false],
+    ['a note without a sequence, a record from a log E replaced', 0, null, true],
+  ])('%s', (_name, recordSequence, noteSequence, expected) => {
+    const recorded = recordSequence === null ? null : rec({ sequence: recordSequence });
+    expect(notedAfter(recorded, { checksum: B, mode: null, ...(noteSequence === undefined ? {} : { sequence: noteSequence }) })).toBe(expected);
   });
 });
 

@@ -66,6 +66,11 @@ export type LocalState =
 export interface Placement {
   checksum: string;
   mode: number | null;
+  /**
+   * The latest sequence at which a page showed E holding it there (sql/015): to tell it from a
+   * state R's record is later than (notedAfter). Absent or null: not known (noted before it was kept).
+   */
+  sequence?: number | null;
 }
 
 /** A large download cut short: its temp file (beside the target) holds the first bytes of this content. */

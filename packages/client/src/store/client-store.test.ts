@@ -453,7 +453,7 @@ describe('ClientStore', () => {
     reopened.openBatch([placed], ['docs']);
     reopened.commitBatch({ upserts: [], removals: [], unserved: [{ base_dir: 'docs', path: 'x.txt' }], confirmed: [entry('x.txt', { seen_gen: 2 })], endsBatch: ['docs'] });
     expect(reopened.getEntry('docs', 'x.txt')?.seen_gen).toBe(2);
-    expect(reopened.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c'.repeat(64), mode: 0o644 }]);
+    expect(reopened.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c'.repeat(64), mode: 0o644, sequence: null }]);
     reopened.finishBatches(['docs']);
     expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
     expect(reopened.unfinishedPaths(['docs'])).toEqual([{ base_dir: 'docs', path: 'x.txt', why: 'awaits-e' }]);
@@ -627,7 +627,7 @@ describe('ClientStore', () => {
     old.prepare(`INSERT INTO placements (base_dir, path, checksum) VALUES ('docs', 'x.txt', 'c')`).run();
     old.close();
     const store = ClientStore.open(file);
-    expect(store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c', mode: null }]);
+    expect(store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c', mode: null, sequence: null }]);
     store.notePlacements([{ base_dir: 'docs', path: 'x.txt', checksum: 'c', mode: 0o644 }]);
     expect(store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toHaveLength(2);
     store.commitBatch({ upserts: [entry('x.txt')], removals: [] });
@@ -680,6 +680,22 @@ describe('ClientStore', () => {
     store.commitBatch({ upserts: [], removals: [], sequence: 50 });
     store.finishResync();
     expect(store.startResync('log-2')).toEqual({ log_id: 'log-2', sequence: 0, generation: 2, resyncing: true });
+    store.close();
+  });
+
+  it('notes the latest sequence a page showed each content at (sql/015), one not known taking the page\'s', () => {
+    const { file, old } = databaseAt(14);
+    old.prepare(`INSERT INTO placements (base_dir, path, checksum, mode, batch, kind) VALUES ('docs', 'x.txt', 'c', 420, 2, 'file')`).run();
+    old.close();
+    const store = ClientStore.open(file);
+    const at = (sequence: number, checksum = 'c') => ({ base_dir: 'docs', path: 'x.txt', checksum, mode: 0o644, sequence });
+    const notes = () => store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt');
+    expect(notes()).toEqual([{ checksum: 'c', mode: 0o644, sequence: null }]);
+    store.openBatch([at(7), at(3, 'd')], ['docs']);
+    expect(notes()).toEqual([{ checksum: 'c', mode: 0o644, sequence: 7 }, { checksum: 'd', mode: 0o644, sequence: 3 }]);
+    // A page replaying older history does not lower it; a later one raises it.
+    store.openBatch([at(5), at(9, 'd')], ['docs']);
+    expect(notes()).toEqual([{ checksum: 'c', mode: 0o644, sequence: 7 }, { checksum: 'd', mode: 0o644, sequence: 9 }]);
     store.close();
   });
 });

@@ -39,6 +39,8 @@ function loadMigrations(): { version: number; sql: string }[] {
 type Row = Omit<RecordedEntry, 'kind'> & { kind: string };
 /** The meta keys of a killed batch's marks (see openBatch, finishBatches, sql/013). */
 type MarkKey = 'batch_open' | 'batch_left' | 'batch_untracked';
+/** A row of placements (sql/005, 010, 013, 015). */
+type Note = EntryKey & { checksum: string; mode: number | null; kind: 'file' | 'dir'; sequence: number | null };
 
 /** What the DISK_FULL sentence of a full disk under the database advises (a running client says otherwise). */
 export const RUN_AGAIN_ADVICE = 'free some space and run again';
@@ -163,12 +165,18 @@ export class ClientStore {
       // Once per (path, content, bits), NULL bits included (which UNIQUE lets repeat), as the open
       // batch's (sql/011: 1). A note a stopped batch wrote (2, 3) stays its: that batch may have placed it.
       // A directory's note (sql/013): kind 'dir', checksum '', mode NULL.
-      notePlacement: db.prepare<EntryKey & Placement & { kind: 'file' | 'dir' }>(
-        `INSERT INTO placements (base_dir, path, checksum, mode, batch, kind) SELECT @base_dir, @path, @checksum, @mode, 1, @kind
+      notePlacement: db.prepare<Note>(
+        `INSERT INTO placements (base_dir, path, checksum, mode, batch, kind, sequence) SELECT @base_dir, @path, @checksum, @mode, 1, @kind, @sequence
          WHERE NOT EXISTS (SELECT 1 FROM placements WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode AND kind = @kind)`,
       ),
-      renotePlacement: db.prepare<EntryKey & Placement & { kind: 'file' | 'dir' }>(
+      renotePlacement: db.prepare<Note>(
         'UPDATE placements SET batch = 1 WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode AND kind = @kind AND batch = 0',
+      ),
+      // The latest sequence a page showed the content at (sql/015), whichever batch noted it. One
+      // not known (NULL) takes the page's: E held it then, and no later time is known.
+      raisePlacementSequence: db.prepare<Note>(
+        `UPDATE placements SET sequence = @sequence WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode AND kind = @kind
+           AND (sequence IS NULL OR sequence < @sequence)`,
       ),
       // The open batch's notes, as a stopped one's (openBatch) or an ended one's (commitBatch).
       stopOpenPlacements: db.prepare('UPDATE placements SET batch = 2 WHERE batch = 1'),
@@ -551,15 +559,16 @@ export class ClientStore {
    */
   notePlacements(placements: readonly (EntryKey & Placement)[], dirs: readonly EntryKey[] = []): void {
     if (placements.length === 0 && dirs.length === 0) return;
-    const notes = [
-      ...placements.map(({ base_dir, path, checksum, mode }) => ({ base_dir, path, checksum, mode, kind: 'file' as const })),
-      ...dirs.map(({ base_dir, path }) => ({ base_dir, path, checksum: '', mode: null, kind: 'dir' as const })),
+    const notes: Note[] = [
+      ...placements.map(({ base_dir, path, checksum, mode, sequence }) => ({ base_dir, path, checksum, mode, kind: 'file' as const, sequence: sequence ?? null })),
+      ...dirs.map(({ base_dir, path }) => ({ base_dir, path, checksum: '', mode: null, kind: 'dir' as const, sequence: null })),
     ];
     try {
       this.db.transaction(() => {
         for (const note of notes) {
           this.stmts.renotePlacement.run(note);
           this.stmts.notePlacement.run(note);
+          if (note.sequence !== null) this.stmts.raisePlacementSequence.run(note);
         }
       })();
     } catch (err) {
@@ -685,7 +694,7 @@ export class ClientStore {
       const chunk = JSON.stringify(keys.slice(i, i + 1000).map((k) => [k.base_dir, k.path]));
       for (const row of this.stmts.placementsOf.iterate(chunk)) {
         const key = entryKeyString(row);
-        found.set(key, [...(found.get(key) ?? []), { checksum: row.checksum, mode: row.mode }]);
+        found.set(key, [...(found.get(key) ?? []), { checksum: row.checksum, mode: row.mode, sequence: row.sequence ?? null }]);
       }
     }
     return found;

@@ -1,0 +1,66 @@
+// R's revert of a file to a content E held there earlier survives a full resync. R received
+// E's newer content; R's user put the older one back (an edit of R's); then a resync replays E's
+// log from 0, which still shows E holding that older content at the path. R's record says R had
+// the later state already, so R's file is R's edit, not a content R "would have received" by
+// pulling between those entries. Before: the resync took it for E's and overwrote it, no conflict
+// copy, nothing said.
+import { readFile, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
+import { conflictCopies, runClientOnce, stateDb, waitForDaemonToSee, type ClientSetup } from './support.js';
+
+describe("a full resync keeps R's revert to a content E held before", () => {
+  let daemon: DaemonHandle | undefined;
+  afterEach(async () => {
+    await daemon?.stop();
+    daemon = undefined;
+  });
+
+  /** E's docs and notes; R synced docs only, received E's rewrite of d4, then reverted it. */
+  async function revertedOnR(): Promise<{ eDocs: string; rDocs: string; both: ClientSetup; d: DaemonHandle }> {
+    const eDocs = tempDir('zync-e-docs-');
+    const eNotes = tempDir('zync-e-notes-');
+    for (let i = 1; i <= 5; i++) await writeFile(path.join(eDocs, `d${i}.txt`), `doc ${i}\n`);
+    await writeFile(path.join(eNotes, 'n.txt'), 'n\n');
+    const d = (daemon = await startDaemon({ dirs: { docs: eDocs, notes: eNotes }, db: stateDb() }));
+    await waitForDaemonToSee(d, 'docs', eDocs);
+    const r = tempDir('zync-r-');
+    const rDocs = path.join(r, 'docs');
+    const db = path.join(tempDir('zync-rstate-'), 'sync_client.db');
+    const docsOnly: ClientSetup = { daemon: d, dirs: { docs: rDocs }, db };
+    const first = await runClientOnce(docsOnly);
+    expect(first.code, first.stderr).toBe(0);
+    await writeFile(path.join(eDocs, 'd4.txt'), 'doc four, rewritten on E\n');
+    await waitForDaemonToSee(d, 'docs', eDocs);
+    const second = await runClientOnce(docsOnly);
+    expect(second.code, second.stderr).toBe(0);
+    expect(await readFile(path.join(rDocs, 'd4.txt'), 'utf8')).toBe('doc four, rewritten on E\n');
+    // R's edit: back to the content E held at sequence 4, which E's log still holds.
+    await writeFile(path.join(rDocs, 'd4.txt'), 'doc 4\n');
+    return { eDocs, rDocs, both: { daemon: d, dirs: { docs: rDocs, notes: path.join(r, 'notes') }, db }, d };
+  }
+
+  it('while E still has what R received: R keeps its edit, for --update-upstream', async () => {
+    const { rDocs, both } = await revertedOnR();
+    // A second name in --dirs: a full resync of both.
+    const pulled = await runClientOnce(both);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toMatch(/full resync/);
+    expect(await readFile(path.join(rDocs, 'd4.txt'), 'utf8')).toBe('doc 4\n');
+    expect(pulled.stderr).toMatch(/keeping R's edit of docs\/d4\.txt/);
+  });
+
+  it('where E changed it since: R\'s edit is kept as a conflict copy', async () => {
+    const { eDocs, rDocs, both, d } = await revertedOnR();
+    await writeFile(path.join(eDocs, 'd4.txt'), 'doc four, third version\n');
+    await waitForDaemonToSee(d, 'docs', eDocs);
+    const pulled = await runClientOnce(both);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toMatch(/full resync/);
+    expect(await readFile(path.join(rDocs, 'd4.txt'), 'utf8')).toBe('doc four, third version\n');
+    const copies = await conflictCopies(rDocs);
+    expect(copies, pulled.stderr).toHaveLength(1);
+    expect(await readFile(path.join(rDocs, copies[0]!), 'utf8')).toBe('doc 4\n');
+  });
+});
