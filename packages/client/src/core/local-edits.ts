@@ -86,9 +86,9 @@ export function needsLocalHash(
  * the state R's record comes from. A page that replays history R has passed (a full resync from 0,
  * a page pulled again after a failure) shows contents E held only before that state; R's file
  * holding one of them is R's edit (a revert to an older version), not a content R would have
- * received by pulling in between. Record sequence 0: older than E's log (nothing received yet). A
- * note without a sequence (noted by an older zync) is not known to be later than any other
- * record: R's edit, kept, not lost.
+ * received by pulling in between. Record sequence 0: older than E's log (a record from the log of
+ * a database E replaced, ClientStore.startResync, or none yet). A note without a sequence (noted
+ * by an older zync) is not known to be later than any other record: R's edit, kept, not lost.
  */
 export function notedAfter(recorded: Pick<RecordedEntry, 'sequence'> | null | undefined, note: Placement): boolean {
   if (!recorded || recorded.sequence === 0) return true;

@@ -683,6 +683,18 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it("keeps the records' sequences for a resync of the same log, and makes them 0 (older than all of it) for another log", () => {
+    const { store } = openStore();
+    store.startResync('log-1');
+    store.commitBatch({ upserts: [entry('a.txt', { sequence: 40 })], removals: [], sequence: 50 });
+    store.finishResync();
+    store.startResync('log-1');
+    expect(store.getEntry('docs', 'a.txt')?.sequence).toBe(40);
+    store.startResync('log-2');
+    expect(store.getEntry('docs', 'a.txt')?.sequence).toBe(0);
+    store.close();
+  });
+
   it('notes the latest sequence a page showed each content at (sql/015), one not known taking the page\'s', () => {
     const { file, old } = databaseAt(14);
     old.prepare(`INSERT INTO placements (base_dir, path, checksum, mode, batch, kind) VALUES ('docs', 'x.txt', 'c', 420, 2, 'file')`).run();

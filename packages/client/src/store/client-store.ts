@@ -110,6 +110,7 @@ export class ClientStore {
         "SELECT e.* FROM json_each(?) AS j JOIN entries e ON e.checksum = j.value WHERE e.kind = 'file'",
       ),
       remove: db.prepare<[string, string]>('DELETE FROM entries WHERE base_dir = ? AND path = ?'),
+      forgetSequences: db.prepare('UPDATE entries SET sequence = 0 WHERE sequence <> 0'),
       byChecksum: db.prepare<[string, number], Row>("SELECT * FROM entries WHERE checksum = ? AND kind = 'file' LIMIT ?"),
       // INDEXED BY: a planner falling back to the primary key would read the whole base dir per directory.
       children: db.prepare<[string, string], Row>(
@@ -310,10 +311,18 @@ export class ClientStore {
     };
   }
 
-  /** Starts a full pass from 0 against log_id: new generation, sequence 0, sweep pending. */
+  /**
+   * Starts a full pass from 0 against log_id: new generation, sequence 0, sweep pending. Against
+   * another log (E's database recreated) the sequences of R's records name entries of the old one:
+   * they become 0, older than every entry of the new log, as they are (it began after the old one
+   * was replaced), so that a content E holds in it is noted after them (notedAfter). Against the
+   * same log they stay: a resync replays history they are later than.
+   */
   startResync(logId: string): Position {
-    const next = this.position().generation + 1;
+    const { generation, log_id: previous } = this.position();
+    const next = generation + 1;
     this.db.transaction(() => {
+      if (previous !== null && previous !== logId) this.stmts.forgetSequences.run();
       this.stmts.setMeta.run('log_id', logId);
       this.stmts.setMeta.run('sequence', '0');
       this.stmts.setMeta.run('generation', String(next));
