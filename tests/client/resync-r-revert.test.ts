@@ -2,12 +2,13 @@
 // E's newer content; R's user put the older one back (an edit of R's); then a resync replays E's
 // log from 0, which still shows E holding that older content at the path. R's record says R had
 // the later state already, so R's file is R's edit, not a content R "would have received" by
-// pulling between those entries. Before: the resync took it for E's and overwrote it, no conflict
-// copy, nothing said.
-import { readFile, writeFile } from 'node:fs/promises';
+// pulling between those entries; so is a file E deleted that R put back, whose record the deletion
+// removed, since R had applied E's log past that deletion. Before: the resync took it for E's and
+// overwrote it (or deleted it), no conflict copy, nothing said.
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
+import { exists, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
 import { conflictCopies, runClientOnce, stateDb, waitForDaemonToSee, type ClientSetup } from './support.js';
 
 describe("a full resync keeps R's revert to a content E held before", () => {
@@ -49,6 +50,21 @@ describe("a full resync keeps R's revert to a content E held before", () => {
     expect(pulled.stderr).toMatch(/full resync/);
     expect(await readFile(path.join(rDocs, 'd4.txt'), 'utf8')).toBe('doc 4\n');
     expect(pulled.stderr).toMatch(/keeping R's edit of docs\/d4\.txt/);
+  });
+
+  it('R put back a file after it received E\'s deletion: it stays, as R\'s own', async () => {
+    const { eDocs, rDocs, both, d } = await revertedOnR();
+    await rm(path.join(eDocs, 'd2.txt'));
+    await waitForDaemonToSee(d, 'docs', eDocs);
+    const docsOnly = await runClientOnce({ ...both, dirs: { docs: rDocs } });
+    expect(docsOnly.code, docsOnly.stderr).toBe(0);
+    expect(await exists(path.join(rDocs, 'd2.txt'))).toBe(false);
+    // R's user restores it (no record of it now: the deletion removed it).
+    await writeFile(path.join(rDocs, 'd2.txt'), 'doc 2\n');
+    const pulled = await runClientOnce(both);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toMatch(/full resync/);
+    expect(await readFile(path.join(rDocs, 'd2.txt'), 'utf8')).toBe('doc 2\n');
   });
 
   it('where E changed it since: R\'s edit is kept as a conflict copy', async () => {

@@ -82,6 +82,8 @@ export interface BatchOptions {
    * left any, the page replaced none), so records.placements is not asked.
    */
   checkPlacements?: boolean;
+  /** In a resync, per base_dir: the sequence R had applied E's log to before it (ClientStore.passedThrough). */
+  passedThrough?: ReadonlyMap<string, number>;
   /** Paths (entryKeyString) where the page shows E making a directory, superseded ones included. */
   madeDirs?: ReadonlySet<string>;
   /** What R staged upstream at these paths, by entryKeyString, oldest session first (none: nothing staged). */
@@ -483,7 +485,7 @@ async function applyRound(
     if (!placed) continue;
     const stagedContents = (input.staged ?? []).map((s) => (s.kind === 'file' && s.operation !== 'delete' ? s.checksum : null));
     const baseBits = placementBaseBits(input.local, input.entry.operation === 'delete' ? null : input.entry.mode, stagedContents, placed);
-    input.recorded = adoptPlacement(input.recorded, input.local, placed, baseBits, () => unrecorded(input.entry));
+    input.recorded = adoptPlacement(input.recorded, input.local, placed, baseBits, () => unrecorded(input.entry), options.passedThrough?.get(input.entry.base_dir) ?? 0);
   }
   // Files whose own bits R does not know (recorded by an older zync, adopted just above): on a
   // root that keeps none, the bits they show (withOwnBitsWhereModeless).

@@ -630,6 +630,7 @@ export class PullEngine {
       tree,
       records: store,
       checkPlacements,
+      passedThrough: new Map(dirNames.map((name) => [name, store.passedThrough(name)])),
       // A directory a killed run made for one of these is E's, though unrecorded: E's later
       // deletion (a file in its place, say, then gone) must still remove it.
       madeDirs: new Set(dirChangesOf(seen, dirNames).flatMap((d) => (d.removed ? [] : [entryKeyString(d)]))),

@@ -133,6 +133,16 @@ describe('adoptPlacement', () => {
 });
 
 describe('notedAfter', () => {
+  it.each<[string, number | null, number, number | null, boolean]>([
+    ['no record, a resync from a position before the note', null, 2, 3, true],
+    ['no record, a resync from a position past the note (R had applied it, and E\'s deletion after)', null, 3, 3, false],
+    ['a record older than the note, the position past it', 2, 4, 3, false],
+    ['a note without a sequence, no record, a resync from a position', null, 4, null, false],
+  ])('%s', (_name, recordSequence, passed, noteSequence, expected) => {
+    const recorded = recordSequence === null ? null : rec({ sequence: recordSequence });
+    expect(notedAfter(recorded, { checksum: B, mode: null, sequence: noteSequence }, passed)).toBe(expected);
+  });
+
   it.each<[string, number | null, number | null | undefined, boolean]>([
     ['no record', null, 3, true],
     ['a record older than the note', 2, 3, true],

@@ -83,24 +83,27 @@ export function needsLocalHash(
 
 /**
  * Whether a noted content may stand for what R received at its path: E held it there later than
- * the state R's record comes from. A page that replays history R has passed (a full resync from 0,
- * a page pulled again after a failure) shows contents E held only before that state; R's file
- * holding one of them is R's edit (a revert to an older version), not a content R would have
- * received by pulling in between. Record sequence 0: older than E's log (a record from the log of
- * a database E replaced, ClientStore.startResync, or none yet). A note without a sequence (noted
- * by an older zync) is not known to be later than any other record: R's edit, kept, not lost.
+ * the state R's record comes from, and, in a resync, later than the position R had reached before
+ * it (`passed`, ClientStore.passedThrough): R had applied what came before, deletions too, which
+ * leave no record. A page that replays history R has passed (a full resync from 0, a page pulled
+ * again after a failure) shows contents E held only before that; R's file holding one of them is
+ * R's edit (a revert to an older version, or a file E deleted that R put back), not a content R
+ * would have received by pulling in between. Record sequence 0: older than E's log (a record from
+ * the log of a database E replaced, ClientStore.startResync, or none yet). A note without a
+ * sequence (noted by an older zync) is not known to be later than anything: R's edit, kept.
  */
-export function notedAfter(recorded: Pick<RecordedEntry, 'sequence'> | null | undefined, note: Placement): boolean {
-  if (!recorded || recorded.sequence === 0) return true;
-  return note.sequence != null && note.sequence > recorded.sequence;
+export function notedAfter(recorded: Pick<RecordedEntry, 'sequence'> | null | undefined, note: Placement, passed = 0): boolean {
+  const since = Math.max(recorded?.sequence ?? 0, passed);
+  if (since === 0) return true;
+  return note.sequence != null && note.sequence > since;
 }
 
 /**
  * What R received at a path, counting a file a run killed between its rename and its record
  * placed there: `placed` are E's contents the batch noted for the path (sql/005-placements.sql).
- * A hashed local file holding one of them, noted after R's record (notedAfter), is E's, as if
- * recorded with its current stat; any other file stands as it was (R's own, or R's edit of what
- * was recorded). `baseBits`: the permission bits taken as received (placementBaseBits).
+ * A hashed local file holding one of them, noted after R's record and after `passed` (notedAfter),
+ * is E's, as if recorded with its current stat; any other file stands as it was (R's own, or R's
+ * edit of what was recorded). `baseBits`: the permission bits taken as received (placementBaseBits).
  */
 export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode' | 'sequence'>>(
   recorded: T | null | undefined,
@@ -108,9 +111,10 @@ export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode' |
   placed: readonly Placement[],
   baseBits: number,
   blank: () => T,
+  passed = 0,
 ): T | null | undefined {
   if (local.kind !== 'file' || local.checksum === undefined) return recorded;
-  if (!placed.some((p) => p.checksum === local.checksum && notedAfter(recorded, p))) return recorded;
+  if (!placed.some((p) => p.checksum === local.checksum && notedAfter(recorded, p, passed))) return recorded;
   if (recorded?.kind === 'file' && recorded.checksum === local.checksum) return recorded;
   return {
     ...(recorded ?? blank()),

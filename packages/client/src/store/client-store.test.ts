@@ -695,6 +695,29 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it('keeps, while a resync runs, the position R had reached before it, for the names it covered', () => {
+    const { store } = openStore();
+    expect(store.passedThrough('docs')).toBe(0);
+    store.startResync('L');
+    store.setPulledDirs(['docs']);
+    store.commitBatch({ upserts: [], removals: [], sequence: 30 });
+    store.finishResync(['docs']);
+    expect(store.passedThrough('docs')).toBe(0);
+    store.startResync('L');
+    expect([store.passedThrough('docs'), store.passedThrough('notes')]).toEqual([30, 0]);
+    // A resync started again within it (the log compacted meanwhile) keeps what R had passed before.
+    store.commitBatch({ upserts: [], removals: [], sequence: 10 });
+    store.startResync('L');
+    expect(store.passedThrough('docs')).toBe(30);
+    store.finishResync(['docs']);
+    expect(store.passedThrough('docs')).toBe(0);
+    // Another log: its sequences say nothing of what R passed in the old one.
+    store.commitBatch({ upserts: [], removals: [], sequence: 40 });
+    store.startResync('L2');
+    expect(store.passedThrough('docs')).toBe(0);
+    store.close();
+  });
+
   it('notes the latest sequence a page showed each content at (sql/015), one not known taking the page\'s', () => {
     const { file, old } = databaseAt(14);
     old.prepare(`INSERT INTO placements (base_dir, path, checksum, mode, batch, kind) VALUES ('docs', 'x.txt', 'c', 420, 2, 'file')`).run();

@@ -316,13 +316,17 @@ export class ClientStore {
    * another log (E's database recreated) the sequences of R's records name entries of the old one:
    * they become 0, older than every entry of the new log, as they are (it began after the old one
    * was replaced), so that a content E holds in it is noted after them (notedAfter). Against the
-   * same log they stay: a resync replays history they are later than.
+   * same log they stay: a resync replays history they are later than. So does the position it
+   * starts from, with the names it covers (passedThrough); one that starts within a resync of the
+   * same log keeps what R had passed before that one.
    */
   startResync(logId: string): Position {
-    const { generation, log_id: previous } = this.position();
+    const { generation, log_id: previous, sequence, resyncing } = this.position();
     const next = generation + 1;
     this.db.transaction(() => {
       if (previous !== null && previous !== logId) this.stmts.forgetSequences.run();
+      if (previous !== logId) this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence: 0, dirs: [] }));
+      else if (!resyncing) this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence, dirs: this.pulledDirs() }));
       this.stmts.setMeta.run('log_id', logId);
       this.stmts.setMeta.run('sequence', '0');
       this.stmts.setMeta.run('generation', String(next));
@@ -363,6 +367,18 @@ export class ClientStore {
   syncedDirs(): string[] {
     const recorded = this.meta('synced_dirs');
     return recorded === undefined ? [] : (JSON.parse(recorded) as string[]);
+  }
+
+  /**
+   * While a resync runs: the sequence up to which R had applied E's log for baseDir before it
+   * began (its pages replay that history; core/local-edits.ts notedAfter). 0: none (not a name
+   * that position covered, another log, or no resync under way).
+   */
+  passedThrough(baseDir: string): number {
+    const passed = this.meta('passed_through');
+    if (passed === undefined || !this.position().resyncing) return 0;
+    const { sequence, dirs } = JSON.parse(passed) as { sequence: number; dirs: string[] };
+    return dirs.includes(baseDir) ? sequence : 0;
   }
 
   /**
