@@ -4,8 +4,9 @@
 // the later state already, so R's file is R's edit, not a content R "would have received" by
 // pulling between those entries; so is a file E deleted that R put back, whose record the deletion
 // removed, since R had applied E's log past that deletion. Before: the resync took it for E's and
-// overwrote it (or deleted it), no conflict copy, nothing said.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+// overwrote it (or deleted it), no conflict copy, nothing said. The same for a directory R made
+// where E once made and removed one: before, the resync removed it as E's.
+import { mkdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exists, startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
@@ -78,5 +79,28 @@ describe("a full resync keeps R's revert to a content E held before", () => {
     const copies = await conflictCopies(rDocs);
     expect(copies, pulled.stderr).toHaveLength(1);
     expect(await readFile(path.join(rDocs, copies[0]!), 'utf8')).toBe('doc 4\n');
+  });
+  it("leaves a directory R made where E once made and removed one (before: the resync removed it)", async () => {
+    const e = tempDir('zync-e-');
+    const eNotes = tempDir('zync-e-notes-');
+    await writeFile(path.join(e, 'a.txt'), 'a\n');
+    await writeFile(path.join(eNotes, 'n.txt'), 'n\n');
+    const d = (daemon = await startDaemon({ dirs: { docs: e, notes: eNotes }, db: stateDb() }));
+    await waitForDaemonToSee(d, 'docs', e);
+    const r = tempDir('zync-r-');
+    const setup: ClientSetup = { daemon: d, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    expect((await runClientOnce(setup)).code).toBe(0);
+    // A build directory on E, made and removed; R pulls both.
+    await mkdir(path.join(e, 'tmp1'));
+    await waitForDaemonToSee(d, 'docs', e);
+    await rmdir(path.join(e, 'tmp1'));
+    await waitForDaemonToSee(d, 'docs', e);
+    expect((await runClientOnce(setup)).code).toBe(0);
+    await mkdir(path.join(r, 'tmp1'), { mode: 0o755 });
+    // A name added to --dirs: a full resync, replaying E's log from its start.
+    const resync = await runClientOnce({ ...setup, dirs: { docs: r, notes: tempDir('zync-r-notes-') } });
+    expect(resync.code, resync.stderr).toBe(0);
+    expect(resync.stderr).toMatch(/full resync/);
+    expect((await stat(path.join(r, 'tmp1'))).isDirectory()).toBe(true);
   });
 });

@@ -454,6 +454,7 @@ async function applyRound(
         recorded,
         local: tree.inspect(abs),
         eMadeDir: options.madeDirs?.has(entryKeyString(entry)) ?? false,
+        replayed: entry.sequence <= (options.passedThrough?.get(entry.base_dir) ?? 0),
         staged: stagedByKey.get(entryKeyString(entry)),
         resyncing: rootThere(entry.base_dir),
       };

@@ -114,6 +114,13 @@ describe('planEntry', () => {
     expect(describeAction(planEntry(input))).toBe('forget');
   });
 
+  it("leaves R's own dir where a resync replays a deletion R had applied before it (before: removed as E's)", () => {
+    const input = { entry: dirEntry('delete', 'tmp1'), recorded: null, local: dir(0o755), eMadeDir: true };
+    expect(describeAction(planEntry({ ...input, replayed: true }))).toBe('forget');
+    // A deletion R had not applied yet: a dir there is E's (a killed run's), as before.
+    expect(describeAction(planEntry(input))).toBe('delete-dir');
+  });
+
   it('finishes an unrecorded owner-only dir (made by a stopped run) instead of counting a mode change R never made', () => {
     const finishes = (recorded: RecordedEntry | null, mode: number) => {
       const action = planEntry({ entry: dirEntry('add', 'sub', 0o755), recorded, local: dir(mode) });

@@ -50,6 +50,12 @@ export interface PlanInput {
    * now: E's entry states what E holds now, not a change E made since R's record (keptDeletion).
    */
   resyncing?: boolean;
+  /**
+   * A resync replays E's log from its start, and R had applied this entry before the resync
+   * began (its sequence at or below ClientStore.passedThrough): a directory R holds unrecorded
+   * where this entry deletes one was made by R since, not E's.
+   */
+  replayed?: boolean;
 }
 
 /** A staged record's part the planner compares: what R sent, and what it had received then. */
@@ -409,6 +415,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
     // What R received decides, not the kind E deleted last: a batch may collapse E's file that
     // became a directory (or the reverse) and then went to that last deletion alone.
     if (local.kind === 'dir') {
+      if (!recorded && input.replayed === true) return { type: 'forget', entry, local };
       return entry.kind === 'dir' || recorded?.kind === 'dir' || input.eMadeDir === true
         ? { type: 'delete-dir', entry, local }
         : { type: 'forget', entry, local };
