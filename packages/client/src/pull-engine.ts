@@ -188,7 +188,7 @@ export class PullEngine {
       const decision = decideStart(store.position(), hello, this.rootsChanged, uncovered, this.missing);
       if (decision.kind === 'resync') {
         logger.info(`full resync: ${decision.reason}`);
-        store.startResync(hello.log_id);
+        store.startResync(hello.log_id, hello.last_sequence);
       }
       // After startResync: a kill -9 in between must not leave a name covered that was not pulled.
       store.setPulledDirs(this.active);

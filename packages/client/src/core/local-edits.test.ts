@@ -158,6 +158,15 @@ describe('notedAfter', () => {
   });
 });
 
+describe('notedAfter: a killed batch\'s notes', () => {
+  it.each([2, 3])('count as later than the record and the position (batch %i), with or without a sequence (an older zync\'s, upgraded)', (batch) => {
+    expect(notedAfter(rec({ sequence: 9 }), { checksum: B, mode: null, batch }, 12)).toBe(true);
+    expect(notedAfter(rec({ sequence: 9 }), { checksum: B, mode: null, sequence: 5, batch }, 12)).toBe(true);
+    // The batch open now, or one recorded since: as their sequence says.
+    expect(notedAfter(rec({ sequence: 9 }), { checksum: B, mode: null, batch: batch === 2 ? 1 : 0 }, 12)).toBe(false);
+  });
+});
+
 describe('placementBaseBits', () => {
   it("takes E's served bits for a file the killed run fetched: R's chmod kept over E's content stays R's", () => {
     expect(placementBaseBits(file({ mode: 0o700, checksum: B }), 0o644, [])).toBe(0o644);

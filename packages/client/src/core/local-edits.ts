@@ -90,9 +90,13 @@ export function needsLocalHash(
  * R's edit (a revert to an older version, or a file E deleted that R put back), not a content R
  * would have received by pulling in between. Record sequence 0: older than E's log (a record from
  * the log of a database E replaced, ClientStore.startResync, or none yet). A note without a
- * sequence (noted by an older zync) is not known to be later than anything: R's edit, kept.
+ * sequence (noted by an older zync) is not known to be later than anything: R's edit, kept —
+ * unless a stopped (killed) batch left it (sql/011: 2, 3): such a batch pulled past R's record and
+ * past any position a later resync starts from, so its notes are later than both, with or
+ * without a sequence (an older zync's killed batch, then an upgrade).
  */
 export function notedAfter(recorded: Pick<RecordedEntry, 'sequence'> | null | undefined, note: Placement, passed = 0): boolean {
+  if (note.batch === 2 || note.batch === 3) return true;
   const since = Math.max(recorded?.sequence ?? 0, passed);
   if (since === 0) return true;
   return note.sequence != null && note.sequence > since;

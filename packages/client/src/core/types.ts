@@ -71,6 +71,8 @@ export interface Placement {
    * state R's record is later than (notedAfter). Absent or null: not known (noted before it was kept).
    */
   sequence?: number | null;
+  /** Which batch noted it (sql/011): 2 or 3, one a kill -9 stopped before its record. */
+  batch?: number;
 }
 
 /** A large download cut short: its temp file (beside the target) holds the first bytes of this content. */

@@ -453,7 +453,7 @@ describe('ClientStore', () => {
     reopened.openBatch([placed], ['docs']);
     reopened.commitBatch({ upserts: [], removals: [], unserved: [{ base_dir: 'docs', path: 'x.txt' }], confirmed: [entry('x.txt', { seen_gen: 2 })], endsBatch: ['docs'] });
     expect(reopened.getEntry('docs', 'x.txt')?.seen_gen).toBe(2);
-    expect(reopened.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c'.repeat(64), mode: 0o644, sequence: null }]);
+    expect(reopened.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c'.repeat(64), mode: 0o644, sequence: null, batch: 3 }]);
     reopened.finishBatches(['docs']);
     expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
     expect(reopened.unfinishedPaths(['docs'])).toEqual([{ base_dir: 'docs', path: 'x.txt', why: 'awaits-e' }]);
@@ -627,7 +627,7 @@ describe('ClientStore', () => {
     old.prepare(`INSERT INTO placements (base_dir, path, checksum) VALUES ('docs', 'x.txt', 'c')`).run();
     old.close();
     const store = ClientStore.open(file);
-    expect(store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c', mode: null, sequence: null }]);
+    expect(store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c', mode: null, sequence: null, batch: 0 }]);
     store.notePlacements([{ base_dir: 'docs', path: 'x.txt', checksum: 'c', mode: 0o644 }]);
     expect(store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toHaveLength(2);
     store.commitBatch({ upserts: [entry('x.txt')], removals: [] });
@@ -718,13 +718,25 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it('takes a log that ends before R\'s position (E\'s database restored from a backup) for another log', () => {
+    const { store } = openStore();
+    store.startResync('L');
+    store.setPulledDirs(['docs']);
+    store.commitBatch({ upserts: [entry('a.txt')], removals: [], sequence: 60 });
+    store.finishResync(['docs']);
+    store.startResync('L', 4);
+    expect(store.getEntry('docs', 'a.txt')?.sequence).toBe(0);
+    expect(store.passedThrough('docs')).toBe(0);
+    store.close();
+  });
+
   it('notes the latest sequence a page showed each content at (sql/015), one not known taking the page\'s', () => {
     const { file, old } = databaseAt(14);
     old.prepare(`INSERT INTO placements (base_dir, path, checksum, mode, batch, kind) VALUES ('docs', 'x.txt', 'c', 420, 2, 'file')`).run();
     old.close();
     const store = ClientStore.open(file);
     const at = (sequence: number, checksum = 'c') => ({ base_dir: 'docs', path: 'x.txt', checksum, mode: 0o644, sequence });
-    const notes = () => store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt');
+    const notes = () => store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')?.map(({ batch: _batch, ...note }) => note);
     expect(notes()).toEqual([{ checksum: 'c', mode: 0o644, sequence: null }]);
     store.openBatch([at(7), at(3, 'd')], ['docs']);
     expect(notes()).toEqual([{ checksum: 'c', mode: 0o644, sequence: 7 }, { checksum: 'd', mode: 0o644, sequence: 3 }]);

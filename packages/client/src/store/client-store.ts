@@ -320,12 +320,15 @@ export class ClientStore {
    * starts from, with the names it covers (passedThrough); one that starts within a resync of the
    * same log keeps what R had passed before that one.
    */
-  startResync(logId: string): Position {
+  startResync(logId: string, lastSequence?: number): Position {
     const { generation, log_id: previous, sequence, resyncing } = this.position();
     const next = generation + 1;
+    // The same log_id ending before R's position: E's database restored from an older backup,
+    // whose log reuses the sequences after its end for other changes. As another log.
+    const rewound = previous === logId && lastSequence !== undefined && sequence > lastSequence;
     this.db.transaction(() => {
-      if (previous !== null && previous !== logId) this.stmts.forgetSequences.run();
-      if (previous !== logId) this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence: 0, dirs: [] }));
+      if ((previous !== null && previous !== logId) || rewound) this.stmts.forgetSequences.run();
+      if (previous !== logId || rewound) this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence: 0, dirs: [] }));
       else if (!resyncing) this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence, dirs: this.pulledDirs() }));
       this.stmts.setMeta.run('log_id', logId);
       this.stmts.setMeta.run('sequence', '0');
@@ -719,7 +722,7 @@ export class ClientStore {
       const chunk = JSON.stringify(keys.slice(i, i + 1000).map((k) => [k.base_dir, k.path]));
       for (const row of this.stmts.placementsOf.iterate(chunk)) {
         const key = entryKeyString(row);
-        found.set(key, [...(found.get(key) ?? []), { checksum: row.checksum, mode: row.mode, sequence: row.sequence ?? null }]);
+        found.set(key, [...(found.get(key) ?? []), { checksum: row.checksum, mode: row.mode, sequence: row.sequence ?? null, batch: row.batch }]);
       }
     }
     return found;
