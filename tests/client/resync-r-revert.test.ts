@@ -103,4 +103,25 @@ describe("a full resync keeps R's revert to a content E held before", () => {
     expect(resync.stderr).toMatch(/full resync/);
     expect((await stat(path.join(r, 'tmp1'))).isDirectory()).toBe(true);
   });
+  it("keeps a file R put back after E's deletion through a resync of a name left out of one run, then given again (before: deleted, no copy)", async () => {
+    const eDocs = tempDir('zync-e-docs-');
+    const eNotes = tempDir('zync-e-notes-');
+    for (let i = 1; i <= 3; i++) await writeFile(path.join(eDocs, `d${i}.txt`), `doc ${i}\n`);
+    await writeFile(path.join(eNotes, 'n.txt'), 'n\n');
+    const d = (daemon = await startDaemon({ dirs: { docs: eDocs, notes: eNotes }, db: stateDb() }));
+    await waitForDaemonToSee(d, 'docs', eDocs);
+    const r = tempDir('zync-r-');
+    const both: ClientSetup = { daemon: d, dirs: { docs: path.join(r, 'docs'), notes: path.join(r, 'notes') }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+    expect((await runClientOnce(both)).code).toBe(0);
+    await rm(path.join(eDocs, 'd2.txt'));
+    await waitForDaemonToSee(d, 'docs', eDocs);
+    expect((await runClientOnce(both)).code).toBe(0);
+    await writeFile(path.join(both.dirs.docs!, 'd2.txt'), 'doc 2\n');
+    // One run for notes alone: docs leaves the names R's position covers.
+    expect((await runClientOnce({ ...both, dirs: { notes: both.dirs.notes! } })).code).toBe(0);
+    const pulled = await runClientOnce(both);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toMatch(/full resync/);
+    expect(await readFile(path.join(both.dirs.docs!, 'd2.txt'), 'utf8')).toBe('doc 2\n');
+  });
 });

@@ -718,6 +718,34 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it('keeps, for a name that left the pulled names, the position R had then, for its resync (before: 0)', () => {
+    const { store } = openStore();
+    store.startResync('L');
+    store.setPulledDirs(['docs', 'notes']);
+    store.commitBatch({ upserts: [], removals: [], sequence: 30 });
+    store.finishResync(['docs', 'notes']);
+    // A run without notes; docs moves on to 50.
+    store.setPulledDirs(['docs']);
+    store.commitBatch({ upserts: [], removals: [], sequence: 50 });
+    // notes given again: uncovered, so a resync, which replays what R had passed for each.
+    store.startResync('L');
+    store.setPulledDirs(['docs', 'notes']);
+    expect([store.passedThrough('docs'), store.passedThrough('notes')]).toEqual([50, 30]);
+    store.finishResync(['docs', 'notes']);
+    // Once back, nothing is kept for it: the next resync takes the position.
+    store.commitBatch({ upserts: [], removals: [], sequence: 70 });
+    store.startResync('L');
+    expect(store.passedThrough('notes')).toBe(70);
+    store.commitBatch({ upserts: [], removals: [], sequence: 80 });
+    store.finishResync(['docs', 'notes']);
+    // A root at a new place: kept records keep what R had passed; dropped ones none (another directory).
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }, { name: 'notes', root: '/r/notes' }]);
+    store.bindRoots([{ name: 'docs', root: '/r/documents' }, { name: 'notes', root: '/r/elsewhere' }], new Set(['docs']));
+    store.startResync('L');
+    expect([store.passedThrough('docs'), store.passedThrough('notes')]).toEqual([80, 0]);
+    store.close();
+  });
+
   it('takes a log that ends before R\'s position (E\'s database restored from a backup) for another log', () => {
     const { store } = openStore();
     store.startResync('L');

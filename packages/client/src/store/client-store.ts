@@ -328,8 +328,10 @@ export class ClientStore {
     const rewound = previous === logId && lastSequence !== undefined && sequence > lastSequence;
     this.db.transaction(() => {
       if ((previous !== null && previous !== logId) || rewound) this.stmts.forgetSequences.run();
-      if (previous !== logId || rewound) this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence: 0, dirs: [] }));
-      else if (!resyncing) this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence, dirs: this.pulledDirs() }));
+      if (previous !== logId || rewound) {
+        this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence: 0, dirs: [], left: {} }));
+        this.stmts.setMeta.run('left_at', '{}');
+      } else if (!resyncing) this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence, dirs: this.pulledDirs(), left: this.leftAt() }));
       this.stmts.setMeta.run('log_id', logId);
       this.stmts.setMeta.run('sequence', '0');
       this.stmts.setMeta.run('generation', String(next));
@@ -375,13 +377,30 @@ export class ClientStore {
   /**
    * While a resync runs: the sequence up to which R had applied E's log for baseDir before it
    * began (its pages replay that history; core/local-edits.ts notedAfter). 0: none (not a name
-   * that position covered, another log, or no resync under way).
+   * that position covered when it left them either, another log, or no resync under way).
    */
   passedThrough(baseDir: string): number {
     const passed = this.meta('passed_through');
     if (passed === undefined || !this.position().resyncing) return 0;
-    const { sequence, dirs } = JSON.parse(passed) as { sequence: number; dirs: string[] };
-    return dirs.includes(baseDir) ? sequence : 0;
+    const { sequence, dirs, left } = JSON.parse(passed) as { sequence: number; dirs: string[]; left?: Record<string, number> };
+    return dirs.includes(baseDir) ? sequence : (left?.[baseDir] ?? 0);
+  }
+
+  /**
+   * For each name that left the pulled names (left out of a run, held off its disk, moved), the
+   * sequence R had applied E's log to for it then: its resync replays what came before, as for a
+   * name the position covers (passedThrough).
+   */
+  private forgetLeft(names: readonly string[]): void {
+    const left = this.leftAt();
+    if (!names.some((name) => name in left)) return;
+    for (const name of names) delete left[name];
+    this.stmts.setMeta.run('left_at', JSON.stringify(left));
+  }
+
+  private leftAt(): Record<string, number> {
+    const recorded = this.meta('left_at');
+    return recorded === undefined ? {} : (JSON.parse(recorded) as Record<string, number>);
   }
 
   /**
@@ -396,6 +415,16 @@ export class ClientStore {
 
   /** Recorded before the pull acknowledges anything for these names only. */
   setPulledDirs(names: readonly string[]): void {
+    const before = this.pulledDirs();
+    const left = this.leftAt();
+    const gone = before.filter((name) => !names.includes(name));
+    const back = names.filter((name) => name in left);
+    if (gone.length > 0 || back.length > 0) {
+      const { sequence, resyncing } = this.position();
+      for (const name of gone) left[name] = resyncing ? this.passedThrough(name) : sequence;
+      for (const name of back) delete left[name];
+      this.stmts.setMeta.run('left_at', JSON.stringify(left));
+    }
     this.stmts.setMeta.run('pulled_dirs', JSON.stringify([...names].sort()));
   }
 
@@ -425,6 +454,8 @@ export class ClientStore {
         this.stmts.setRoot.run(dir.name, dir.root);
       }
       if (changed.length > 0) this.setPulledDirs(this.pulledDirs().filter((name) => !changed.includes(name)));
+      // Records dropped: what R applied went to another directory; none of E's log was applied here.
+      this.forgetLeft(changed.filter((name) => !moved.has(name)));
     })();
     return changed;
   }
@@ -459,6 +490,7 @@ export class ClientStore {
         this.stmts.dropDirPlacements.run(baseDir);
         this.stmts.dropDirOpened.run(baseDir);
         this.setPulledDirs(this.pulledDirs().filter((name) => name !== baseDir));
+        this.forgetLeft([baseDir]);
         this.stmts.setMeta.run('synced_dirs', JSON.stringify(this.syncedDirs().filter((name) => name !== baseDir)));
       })();
     } catch (err) {
