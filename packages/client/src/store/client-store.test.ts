@@ -746,6 +746,37 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it('takes a restored log for another one within a resync too, judged from the position the resync started from', () => {
+    const { store } = openStore();
+    store.startResync('L');
+    store.setPulledDirs(['docs']);
+    store.commitBatch({ upserts: [], removals: [], sequence: 60 });
+    store.finishResync(['docs']);
+    store.startResync('L', 60);
+    store.commitBatch({ upserts: [], removals: [], sequence: 5 });
+    // Killed at 5 of it; E's database restored from a backup whose log ends at 40.
+    store.startResync('L', 40);
+    expect(store.passedThrough('docs')).toBe(0);
+    store.close();
+  });
+
+  it.each(['moved elsewhere (records dropped)', 'forgotten (gone)'])('replays from nothing for a root %s while a resync is under way', (how) => {
+    const { store } = openStore();
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }]);
+    store.startResync('L');
+    store.setPulledDirs(['docs']);
+    store.commitBatch({ upserts: [], removals: [], sequence: 80 });
+    store.finishResync(['docs']);
+    store.startResync('L', 80); // killed
+    store.setPulledDirs(['docs']);
+    if (how.startsWith('moved')) store.bindRoots([{ name: 'docs', root: '/r/elsewhere' }]);
+    else store.forgetBaseDir('docs');
+    store.startResync('L', 80);
+    store.setPulledDirs(['docs']);
+    expect(store.passedThrough('docs')).toBe(0);
+    store.close();
+  });
+
   it('takes a log that ends before R\'s position (E\'s database restored from a backup) for another log', () => {
     const { store } = openStore();
     store.startResync('L');

@@ -325,7 +325,9 @@ export class ClientStore {
     const next = generation + 1;
     // The same log_id ending before R's position: E's database restored from an older backup,
     // whose log reuses the sequences after its end for other changes. As another log.
-    const rewound = previous === logId && lastSequence !== undefined && sequence > lastSequence;
+    // Within a resync, the position is its own progress: the one it started from is the saved one.
+    const from = resyncing ? Math.max(sequence, this.passedStart()?.sequence ?? 0) : sequence;
+    const rewound = previous === logId && lastSequence !== undefined && from > lastSequence;
     this.db.transaction(() => {
       if ((previous !== null && previous !== logId) || rewound) this.stmts.forgetSequences.run();
       if (previous !== logId || rewound) {
@@ -380,10 +382,9 @@ export class ClientStore {
    * that position covered when it left them either, another log, or no resync under way).
    */
   passedThrough(baseDir: string): number {
-    const passed = this.meta('passed_through');
+    const passed = this.passedStart();
     if (passed === undefined || !this.position().resyncing) return 0;
-    const { sequence, dirs, left } = JSON.parse(passed) as { sequence: number; dirs: string[]; left?: Record<string, number> };
-    return dirs.includes(baseDir) ? sequence : (left?.[baseDir] ?? 0);
+    return passed.dirs.includes(baseDir) ? passed.sequence : (passed.left?.[baseDir] ?? 0);
   }
 
   /**
@@ -391,11 +392,28 @@ export class ClientStore {
    * sequence R had applied E's log to for it then: its resync replays what came before, as for a
    * name the position covers (passedThrough).
    */
+  /**
+   * Names whose records were dropped or forgotten: none of E's log was applied where they are now,
+   * so neither a later resync nor the one under way (its saved start) replays from a position.
+   */
   private forgetLeft(names: readonly string[]): void {
+    if (names.length === 0) return;
     const left = this.leftAt();
-    if (!names.some((name) => name in left)) return;
-    for (const name of names) delete left[name];
-    this.stmts.setMeta.run('left_at', JSON.stringify(left));
+    if (names.some((name) => name in left)) {
+      for (const name of names) delete left[name];
+      this.stmts.setMeta.run('left_at', JSON.stringify(left));
+    }
+    const passed = this.passedStart();
+    if (passed && names.some((name) => passed.dirs.includes(name) || (passed.left !== undefined && name in passed.left))) {
+      const keptLeft = Object.fromEntries(Object.entries(passed.left ?? {}).filter(([name]) => !names.includes(name)));
+      this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence: passed.sequence, dirs: passed.dirs.filter((name) => !names.includes(name)), left: keptLeft }));
+    }
+  }
+
+  /** What startResync saved of the position the resync under way (or the last one) started from. */
+  private passedStart(): { sequence: number; dirs: string[]; left?: Record<string, number> } | undefined {
+    const passed = this.meta('passed_through');
+    return passed === undefined ? undefined : (JSON.parse(passed) as { sequence: number; dirs: string[]; left?: Record<string, number> });
   }
 
   private leftAt(): Record<string, number> {
