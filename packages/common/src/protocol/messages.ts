@@ -37,6 +37,13 @@ const mtimeMs = z.number().finite();
 /** When the daemon logged an entry: its own clock, never before 1970. */
 const timestampMs = z.number().finite().min(0);
 const mode = z.number().int().min(0).max(0o7777);
+/**
+ * A run of E's change log: the stretch of sequences one process (a daemon run, a zync-apply)
+ * logged from its first entry on, named by a random id. A database restored from an older copy
+ * lacks the runs logged after the copy, and the run it ended in ends there: the sequences after
+ * that are logged again, by other runs.
+ */
+const runId = z.string().min(1).max(100);
 
 export const ChangeOperation = z.enum(['add', 'modify', 'delete']);
 export type ChangeOperation = z.infer<typeof ChangeOperation>;
@@ -72,6 +79,11 @@ export const PingRequest = req('PING', {});
 export const HelloRequest = req('HELLO', {
   client_id: z.string().min(1).max(200),
   protocol: z.number().int().min(0),
+  /**
+   * Added later: a sequence R holds the run of (GET_CHANGES `run_id`), so that E says which run
+   * logged it in E's database now (HELLO `run_of`). An older daemon drops it (and answers none).
+   */
+  run_of: sequence.optional(),
 });
 export const GetLastSequenceRequest = req('GET_LAST_SEQUENCE', {});
 export const GetChangesRequest = req('GET_CHANGES', {
@@ -230,6 +242,12 @@ export const HelloResponse = ok({
   server_time: z.number(),
   /** Added later: the daemon takes UPSTREAM_FILE's `from_e` (absent from older daemons: R sends every file's bytes). */
   upstream_from_e: z.boolean().optional(),
+  /**
+   * Added later, to a HELLO that asked `run_of`: the run that logged that sequence in E's database
+   * now (null: none does). Another run than the one R was told for it: E's database was restored
+   * from an older copy and the sequence was logged again, for other changes.
+   */
+  run_of: z.object({ sequence, run_id: runId.nullable() }).optional(),
 });
 export const GetLastSequenceResponse = ok({ last_sequence: sequence });
 /**
@@ -250,6 +268,8 @@ export const GetChangesResponse = ok({
    * its state database and changes it saw wait to be logged, so the page's end is not E's tree.
    */
   unlogged_changes: z.boolean().optional(),
+  /** Added later (absent from older daemons, and for an empty log): the run that logged `to_sequence`. */
+  run_id: runId.optional(),
 });
 /**
  * GET_FILE header; `size - offset` bytes of binary frames tagged with the request id follow.

@@ -78,6 +78,7 @@ export function handleHello(ctx: HandlerContext, session: Session, req: HelloReq
     dirs: ctx.roots.names(),
     protocol: PROTOCOL_VERSION,
     server_time: Date.now(),
+    ...(req.run_of === undefined ? {} : { run_of: { sequence: req.run_of, run_id: ctx.store.runOf(req.run_of) } }),
   };
 }
 

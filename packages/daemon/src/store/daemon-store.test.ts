@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ignoredInput, type ChangeInput } from '../core/entries.js';
 import { DaemonStore } from './daemon-store.js';
-import { loadMigrations } from './migrations.js';
+import Database from 'better-sqlite3';
+import { loadMigrations, migrate } from './migrations.js';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -270,5 +271,75 @@ describe('DaemonStore', () => {
     const p = dbPath();
     writeFileSync(p, 'this is not sqlite, just some text that is long enough to have a header'.repeat(20));
     expect(() => DaemonStore.open(p)).toThrow(/Cannot open database .*sync\.db: file is not a database\./);
+  });
+
+  describe('runs of the log (014-log-runs.sql)', () => {
+    /** The database files as they are, the store closed (a backup taken with the daemon stopped). */
+    const copyDb = (from: string, to: string) => {
+      for (const suffix of ['', '-wal', '-shm']) {
+        rmSync(`${to}${suffix}`, { force: true });
+        if (existsSync(`${from}${suffix}`)) copyFileSync(`${from}${suffix}`, `${to}${suffix}`);
+      }
+    };
+
+    it("notes each process's run with its first entry; a restored copy's next entry starts a run where the copy ends", () => {
+      const p = dbPath();
+      const backup = `${p}.backup`;
+      const first = open(p);
+      first.recordChanges([fileIn('a'), fileIn('b')]);
+      expect([first.runOf(0), first.runOf(1), first.runOf(2)]).toEqual([null, first.runId, first.runId]);
+      expect(first.changesSince(0, 1).run_id).toBe(first.runId); // the run of the page's end
+      first.close();
+      copyDb(p, backup);
+
+      const idle = open(p); // logs nothing: notes no run
+      idle.close();
+      const second = open(p);
+      second.recordChanges([fileIn('c')]);
+      second.recordChanges([fileIn('d')]);
+      expect([second.runOf(2), second.runOf(3), second.runOf(4), second.runOf(9)]).toEqual([first.runId, second.runId, second.runId, second.runId]);
+      expect(second.changesSince(2, 10).run_id).toBe(second.runId);
+      second.close();
+
+      copyDb(backup, p);
+      const restored = open(p);
+      expect(restored.runOf(4)).toBe(first.runId); // nothing logged yet: the copy's own log ends at 2
+      restored.recordChanges([fileIn('e'), fileIn('f'), fileIn('g')]);
+      expect(restored.lastSequence()).toBe(5);
+      expect([restored.runOf(2), restored.runOf(3), restored.runOf(4)]).toEqual([first.runId, restored.runId, restored.runId]);
+    });
+
+    it('tells the same run of a sequence to every process, whichever logged it', () => {
+      const p = dbPath();
+      const daemon = open(p);
+      daemon.recordChanges([fileIn('a')]);
+      const apply = open(p);
+      apply.recordChanges([fileIn('b')]);
+      daemon.recordChanges([fileIn('c')]);
+      expect([daemon.runOf(1), daemon.runOf(2), daemon.runOf(3)]).toEqual([daemon.runId, apply.runId, apply.runId]);
+      expect([apply.runOf(1), apply.runOf(3)]).toEqual([daemon.runId, apply.runId]);
+    });
+
+    it('counts a log logged before runs were noted as one run from 0, and an empty one as none', () => {
+      const older = (logged: boolean): string => {
+        const p = dbPath();
+        const db = new Database(p);
+        migrate(db, p, loadMigrations().slice(0, 13));
+        if (logged) {
+          db.prepare("INSERT INTO changes (timestamp, operation, kind, base_dir, path) VALUES (1, 'add', 'file', 'd', 'a')").run();
+        }
+        db.close();
+        return p;
+      };
+      const withLog = open(older(true));
+      const before = withLog.runOf(1);
+      expect(before).toMatch(/^[0-9a-f]{32}$/);
+      expect(before).not.toBe(withLog.runId);
+      withLog.recordChanges([fileIn('b')]);
+      expect([withLog.runOf(1), withLog.runOf(2)]).toEqual([before, withLog.runId]);
+      const empty = open(older(false));
+      empty.recordChanges([fileIn('a')]);
+      expect(empty.runOf(1)).toBe(empty.runId);
+    });
   });
 });

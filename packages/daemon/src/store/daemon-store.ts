@@ -4,7 +4,10 @@
 // Sequences are allocated only inside IMMEDIATE transactions, and what a batch means is decided
 // inside the transaction against the rows as they are then (classifyChange), so two recorders
 // never log the same content twice. Compaction steps are decided the same way (planCompaction).
+// Each process notes its run of the log with its first entry (014-log-runs.sql), so a client can
+// tell a sequence logged again by a database restored from an older copy.
 // Owns the SQL of 001-change-log.sql; decides nothing else.
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { checkDatabaseKind, makePrivateDatabaseFile, ZyncError, type ChangeEntry, type DirSpec, type EntryKind } from '@zync/common';
 import { classifyChange, orderChanges, type ChangeInput, type FileRecord, type ObservedEntry } from '../core/entries.js';
@@ -65,6 +68,8 @@ export interface ChangesPage {
   to_sequence: number;
   more_available: boolean;
   highest_sequence: number;
+  /** The run that logged to_sequence (absent for an empty log). */
+  run_id?: string;
 }
 
 /** Rough JSON size of a GET_CHANGES page; well below MAX_FRAME_BYTES (8 MiB). */
@@ -92,6 +97,10 @@ export class DaemonStore {
   readonly path: string;
   /** Random id made when the database was created; a new one means "the log was recreated". */
   readonly logId: string;
+  /** This process's run of the log (014-log-runs.sql), noted with the first entry it logs. */
+  readonly runId: string = randomBytes(16).toString('hex');
+  /** The run is noted in the write transaction under way (reset at each applyChanges). */
+  private runNoted = false;
 
   private readonly stmt;
 
@@ -168,6 +177,10 @@ export class DaemonStore {
          FROM changes c LEFT JOIN files f ON f.base_dir = c.base_dir AND f.path = c.path
          WHERE c.sequence > ? AND c.sequence <= ? ORDER BY c.sequence LIMIT ?`,
       ),
+      // INSERT OR IGNORE: noted once per process; a transaction rolled back takes its note with it.
+      noteRun: db.prepare<[string, number, number]>('INSERT OR IGNORE INTO log_runs (run_id, started_after, started_at) VALUES (?, ?, ?)'),
+      // The latest started wins a tie (none arises: a run is noted with the entry after its start).
+      runOf: db.prepare<[number], { run_id: string }>('SELECT run_id FROM log_runs WHERE started_after < ? ORDER BY started_after DESC, rowid DESC LIMIT 1'),
       dropChange: db.prepare<[number]>('DELETE FROM changes WHERE sequence = ?'),
       dropTombstone: db.prepare<[string, string, number]>('DELETE FROM files WHERE base_dir = ? AND path = ? AND deleted = 1 AND sequence = ?'),
     };
@@ -236,6 +249,14 @@ export class DaemonStore {
 
   compactedThrough(): number {
     return Number(this.meta('compacted_through') ?? '0');
+  }
+
+  /**
+   * The run that logged `sequence` in this database (014-log-runs.sql); null for 0, and for a
+   * sequence logged before any run was noted (none is: the migration notes the log before it).
+   */
+  runOf(sequence: number): string | null {
+    return sequence > 0 ? (this.stmt.runOf.get(sequence)?.run_id ?? null) : null;
   }
 
   /** The highest sequence ever allocated (0 for an empty log). */
@@ -308,6 +329,7 @@ export class DaemonStore {
    */
   applyChanges(entries: readonly ChangeInput[], now: number = Date.now(), stillIgnored?: StillIgnored): RecordResult {
     const run = this.db.transaction((inputs: readonly ChangeInput[]) => {
+      this.runNoted = false;
       const recorded: ChangeEntry[] = [];
       let untracked = 0;
       for (const input of orderChanges(inputs)) {
@@ -321,6 +343,12 @@ export class DaemonStore {
   }
 
   private logChange(entry: Omit<ChangeEntry, 'sequence' | 'timestamp'>, now: number, recorded: ChangeEntry[]): number {
+    if (!this.runNoted) {
+      // In the entry's transaction: a run is never without its first entry, nor an entry after a
+      // restore without a run started at the copy's end.
+      this.stmt.noteRun.run(this.runId, this.lastSequence(), now);
+      this.runNoted = true;
+    }
     const { lastInsertRowid } = this.stmt.insertChange.run(
       now, entry.operation, entry.kind, entry.base_dir, entry.path, entry.checksum, entry.size, entry.mtime, entry.mode, entry.deleted_checksum ?? null,
     );
@@ -433,7 +461,8 @@ export class DaemonStore {
       }
       const full = cut || changes.length === limit;
       const to = full ? changes[changes.length - 1]!.sequence : Math.max(highest, since);
-      return { changes, from_sequence: since, to_sequence: to, more_available: full && to < highest, highest_sequence: highest };
+      const run = this.runOf(to);
+      return { changes, from_sequence: since, to_sequence: to, more_available: full && to < highest, highest_sequence: highest, ...(run === null ? {} : { run_id: run }) };
     })();
   }
 
