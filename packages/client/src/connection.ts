@@ -49,6 +49,11 @@ export interface ConnectionOptions {
   token?: string | undefined;
   /** The client id sent in HELLO (stable per client database). */
   clientId: string;
+  /**
+   * Asked at each open: the sequence whose run HELLO asks about (`run_of`), R's stored position's
+   * (core/start-position.ts); undefined: none asked.
+   */
+  runOf?: (() => number | undefined) | undefined;
   logger?: Logger | undefined;
   /** Gives up on the TCP connect + upgrade + HELLO after this long. Default 15 s. */
   connectTimeoutMs?: number;
@@ -401,7 +406,8 @@ export class Connection {
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const hello = await connection.request('HELLO', { client_id: options.clientId, protocol: PROTOCOL_VERSION });
+      const runOf = options.runOf?.();
+      const hello = await connection.request('HELLO', { client_id: options.clientId, protocol: PROTOCOL_VERSION, ...(runOf === undefined ? {} : { run_of: runOf }) });
       if (!SUPPORTED_PROTOCOLS.includes(hello.protocol)) {
         throw new ZyncError(
           'INCOMPATIBLE_PROTOCOL',

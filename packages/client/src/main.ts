@@ -207,7 +207,7 @@ async function main(): Promise<void> {
     let presented: string | undefined;
     const open = () => {
       presented = token();
-      return Connection.open(server, { token: presented, clientId, logger, ca, signal: controller.signal });
+      return Connection.open(server, { token: presented, clientId, logger, ca, signal: controller.signal, runOf: () => state?.store.position().run?.sequence });
     };
     // Said by the runner as the rotation it is, not as a second line about the file.
     const tokenRenewed = () => tokenFile !== null && tokenFile.current({ problem: tokenNotes.problem }) !== presented;

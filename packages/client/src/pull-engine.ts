@@ -188,7 +188,7 @@ export class PullEngine {
       const decision = decideStart(store.position(), hello, this.rootsChanged, uncovered, this.missing);
       if (decision.kind === 'resync') {
         logger.info(`full resync: ${decision.reason}`);
-        store.startResync(hello.log_id, hello.last_sequence);
+        store.startResync(hello.log_id, hello.last_sequence, decision.restored === true);
       }
       // After startResync: a kill -9 in between must not leave a name covered that was not pulled.
       store.setPulledDirs(this.active);
@@ -425,7 +425,7 @@ export class PullEngine {
       );
       const done = new Set(committed.map(entryKeyString));
       this.options.staged?.forgetSettled(connection.hello.log_id, result.settled.filter((s) => done.has(entryKeyString(s))));
-      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, unserved: result.unserved, confirmed: result.confirmed, sequence: ack, endsBatch: this.active });
+      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, unserved: result.unserved, confirmed: result.confirmed, sequence: ack, run: page.run_id === undefined ? null : { run_id: page.run_id, sequence: page.to_sequence }, endsBatch: this.active });
       // E answered the last acknowledgement `recorded: false` (its disk was full): acknowledged
       // again even with nothing new, so E's note catches up once there is room. Kept in R's
       // state, not in memory: the next pass may be the next --once run's.

@@ -27,6 +27,29 @@ describe('decideStart', () => {
     expect('since' in decision ? decision.since : null).toBe(since);
   });
 
+  const run = { run_id: 'A', sequence: 60 };
+  it.each<[string, StoredPosition, DaemonPosition, StartDecision['kind'], number | null]>([
+    ['the run R holds still logged its sequence', stored({ run }), { ...daemon, run_of: { sequence: 60, run_id: 'A' } }, 'resume', 50],
+    ['another run logged it: E restored an older copy', stored({ run }), { ...daemon, run_of: { sequence: 60, run_id: 'B' } }, 'resync', null],
+    ['no run logged it: its runs were all after the copy', stored({ run }), { ...daemon, run_of: { sequence: 60, run_id: null } }, 'resync', null],
+    ['during an interrupted resync too', stored({ run, resyncing: true }), { ...daemon, run_of: { sequence: 60, run_id: 'B' } }, 'resync', null],
+    ['an answer about another sequence says nothing', stored({ run }), { ...daemon, run_of: { sequence: 61, run_id: 'B' } }, 'resume', 50],
+    ['an older daemon answers nothing', stored({ run }), daemon, 'resume', 50],
+    ['an older client, or none since the resync began, holds no run', stored({ run: null }), { ...daemon, run_of: { sequence: 60, run_id: 'B' } }, 'resume', 50],
+    ['another log_id is said as such', stored({ run }), { ...daemon, log_id: 'L2', run_of: { sequence: 60, run_id: 'B' } }, 'resync', null],
+  ])('runs: %s', (_name, s, d, kind, since) => {
+    const decision = decideStart(s, d);
+    expect(decision.kind).toBe(kind);
+    expect('since' in decision ? decision.since : null).toBe(since);
+  });
+
+  it('says a restored copy as such, and marks the log as another one', () => {
+    const decision = decideStart(stored({ run }), { ...daemon, run_of: { sequence: 60, run_id: 'B' } }, ['docs'], ['code']);
+    expect(decision).toMatchObject({ kind: 'resync', restored: true });
+    expect(decision.kind === 'resync' && decision.reason).toMatch(/^E's database was restored from an older copy/);
+    expect(decideStart(stored({ run }), { ...daemon, log_id: 'L2', run_of: { sequence: 60, run_id: 'B' } })).not.toHaveProperty('restored');
+  });
+
   it('names a missing local directory as the reason, not a run that left the root out', () => {
     const decision = decideStart(stored(), daemon, [], ['docs'], ['docs']);
     expect(decision).toEqual({ kind: 'resync', reason: 'the local directory for docs was missing' });

@@ -62,7 +62,7 @@ describe('ClientStore', () => {
     const { store, file } = openStore();
     const id = store.clientId;
     expect(id).toMatch(/^zync-client-/);
-    expect(store.position()).toEqual({ log_id: null, sequence: 0, generation: 0, resyncing: false });
+    expect(store.position()).toEqual({ log_id: null, sequence: 0, generation: 0, resyncing: false, run: null });
     store.close();
     const again = ClientStore.open(file);
     expect(again.clientId).toBe(id);
@@ -79,7 +79,7 @@ describe('ClientStore', () => {
     expect(store.getEntry('docs', 'b.txt')).toEqual(entry('b.txt', { local_ctime_max: 1_700_000_000_123.5 }));
     store.commitBatch({ upserts: [entry('c.txt', { local_mode: 0o755 })], removals: [] });
     expect(store.getEntry('docs', 'c.txt')).toEqual(entry('c.txt', { local_mode: 0o755 }));
-    expect(store.position()).toEqual({ log_id: 'log-1', sequence: 9, generation: 1, resyncing: true });
+    expect(store.position()).toEqual({ log_id: 'log-1', sequence: 9, generation: 1, resyncing: true, run: null });
     store.commitBatch({ upserts: [], removals: [{ base_dir: 'docs', path: 'a.txt' }], sequence: 10 });
     expect(store.getEntry('docs', 'a.txt')).toBeUndefined();
     store.finishResync();
@@ -674,12 +674,41 @@ describe('ClientStore', () => {
     reopened.close();
   });
 
+  it('keeps the run of a page with its position, and drops it at a resync and for a page that names none', () => {
+    const { store, file } = openStore();
+    store.startResync('log-1');
+    store.commitBatch({ upserts: [], removals: [], sequence: 40, run: { run_id: 'run-a', sequence: 45 } });
+    store.commitBatch({ upserts: [entry('a.txt')], removals: [] });
+    expect(store.position().run).toEqual({ run_id: 'run-a', sequence: 45 });
+    store.close();
+    const again = ClientStore.open(file);
+    expect(again.position()).toMatchObject({ sequence: 40, run: { run_id: 'run-a', sequence: 45 } });
+    again.commitBatch({ upserts: [], removals: [], sequence: 50, run: null });
+    expect(again.position().run).toBeNull();
+    again.commitBatch({ upserts: [], removals: [], sequence: 60, run: { run_id: 'run-b', sequence: 60 } });
+    again.finishResync();
+    expect(again.startResync('log-1').run).toBeNull();
+    again.close();
+  });
+
+  it('takes a log whose run R held is gone (E restored an older copy) for another log, though it goes past R', () => {
+    const { store } = openStore();
+    store.startResync('log-1');
+    store.setPulledDirs(['docs']);
+    store.commitBatch({ upserts: [entry('a.txt', { sequence: 40 })], removals: [], sequence: 50, run: { run_id: 'run-a', sequence: 50 } });
+    store.finishResync(['docs']);
+    store.startResync('log-1', 80, true);
+    expect(store.getEntry('docs', 'a.txt')?.sequence).toBe(0);
+    expect(store.passedThrough('docs')).toBe(0);
+    store.close();
+  });
+
   it('a new resync bumps the generation and restarts from 0', () => {
     const { store } = openStore();
     store.startResync('log-1');
     store.commitBatch({ upserts: [], removals: [], sequence: 50 });
     store.finishResync();
-    expect(store.startResync('log-2')).toEqual({ log_id: 'log-2', sequence: 0, generation: 2, resyncing: true });
+    expect(store.startResync('log-2')).toEqual({ log_id: 'log-2', sequence: 0, generation: 2, resyncing: true, run: null });
     store.close();
   });
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { checkDatabaseKind, makePrivateDatabaseFile, ZyncError } from '@zync/common';
 import type { Disk } from '../core/root-disks.js';
+import type { LogRun } from '../core/start-position.js';
 import { entryKeyString, type EntryKey, type KeptDir, type OpenedDir, type PartialDownload, type Placement, type RecordedEntry } from '../core/types.js';
 
 export type { EntryKey, KeptDir, OpenedDir, PartialDownload, Placement, RecordedEntry };
@@ -23,6 +24,12 @@ export interface Position {
   generation: number;
   /** A full pass from 0 is under way; its sweep runs when it reaches the end of the log. */
   resyncing: boolean;
+  /**
+   * A sequence at or after `sequence` and the run of E's log that logged it (GET_CHANGES
+   * `run_id`), asked about at HELLO (core/start-position.ts); null: none known. Meta keys
+   * run_id and run_sequence: no migration.
+   */
+  run: LogRun | null;
 }
 
 /** packages/client/sql, from src/store and dist/store (the bundle keeps this module's URL: scripts/bundle-binaries.mjs). */
@@ -303,11 +310,13 @@ export class ClientStore {
   }
 
   position(): Position {
+    const runId = this.meta('run_id');
     return {
       log_id: this.meta('log_id') ?? null,
       sequence: Number(this.meta('sequence') ?? 0),
       generation: Number(this.meta('generation') ?? 0),
       resyncing: this.meta('resyncing') === '1',
+      run: runId ? { run_id: runId, sequence: Number(this.meta('run_sequence') ?? 0) } : null,
     };
   }
 
@@ -318,16 +327,18 @@ export class ClientStore {
    * was replaced), so that a content E holds in it is noted after them (notedAfter). Against the
    * same log they stay: a resync replays history they are later than. So does the position it
    * starts from, with the names it covers (passedThrough); one that starts within a resync of the
-   * same log keeps what R had passed before that one.
+   * same log keeps what R had passed before that one. `restored`: the same log_id, whose
+   * sequences E logged again from an older copy (core/start-position.ts): as another log. The run
+   * held goes: the pages of the resync tell it again.
    */
-  startResync(logId: string, lastSequence?: number): Position {
+  startResync(logId: string, lastSequence?: number, restored = false): Position {
     const { generation, log_id: previous, sequence, resyncing } = this.position();
     const next = generation + 1;
     // The same log_id ending before R's position: E's database restored from an older backup,
     // whose log reuses the sequences after its end for other changes. As another log.
     // Within a resync, the position is its own progress: the one it started from is the saved one.
     const from = resyncing ? Math.max(sequence, this.passedStart()?.sequence ?? 0) : sequence;
-    const rewound = previous === logId && lastSequence !== undefined && from > lastSequence;
+    const rewound = restored || (previous === logId && lastSequence !== undefined && from > lastSequence);
     this.db.transaction(() => {
       if ((previous !== null && previous !== logId) || rewound) this.stmts.forgetSequences.run();
       if (previous !== logId || rewound) {
@@ -338,6 +349,7 @@ export class ClientStore {
       this.stmts.setMeta.run('sequence', '0');
       this.stmts.setMeta.run('generation', String(next));
       this.stmts.setMeta.run('resyncing', '1');
+      this.stmts.setMeta.run('run_id', '');
     })();
     return this.position();
   }
@@ -827,6 +839,8 @@ export class ClientStore {
     kept?: readonly KeptDir[];
     unkept?: readonly EntryKey[];
     sequence?: number;
+    /** With `sequence`: the run that logged the page's end, at or after it (null: not told). */
+    run?: LogRun | null;
     /**
      * Paths E could not serve (NOT_FOUND), `confirmed` the records kept as they were there: what a
      * stopped batch may have placed at them is not recorded by these, its notes stay (sql/011: 3).
@@ -850,6 +864,10 @@ export class ClientStore {
         for (const key of batch.kept ?? []) this.stmts.keep.run(key.base_dir, key.path, key.movedTo?.base_dir ?? null, key.movedTo?.path ?? null);
         for (const key of batch.unkept ?? []) this.stmts.unkeep.run(key.base_dir, key.path);
         if (batch.sequence !== undefined) this.stmts.setMeta.run('sequence', String(batch.sequence));
+        if (batch.run !== undefined) {
+          this.stmts.setMeta.run('run_id', batch.run?.run_id ?? '');
+          this.stmts.setMeta.run('run_sequence', String(batch.run?.sequence ?? 0));
+        }
         if (batch.endsBatch) {
           const ended = new Set(batch.endsBatch);
           this.setMarked('batch_open', this.markedDirs('batch_open').filter((name) => !ended.has(name)));
