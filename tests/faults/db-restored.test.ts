@@ -3,6 +3,7 @@
 // under sequences R already holds for other changes. Once E has logged past R's position, that
 // position alone looks fine; the run of the log R was told for it is gone from the restored
 // database (014-log-runs.sql), so R resyncs: R ends equal to E, and R's own edit is kept.
+// Restarts of the daemon (one killed -9) between R's pulls are no restore: R resumes.
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -61,8 +62,20 @@ describe("E's database restored from an older copy", () => {
     }
     const pulled = await runClientOnce(setup());
     expect(pulled.code, pulled.stderr).toBe(0);
+
+    // Restarts between R's pulls are no restore: a daemon killed -9, then one stopped, each
+    // logging a.txt again after its start; R resumes.
+    for (const [i, signal] of [[6, 'SIGKILL'], [7, 'SIGTERM']] as const) {
+      await daemon.stop(signal);
+      daemon = await startDaemon({ dirs: { docs: e }, db });
+      await writeFile(path.join(e, 'a.txt'), `a.txt: after the backup, ${i}\n`);
+      await waitForDaemonToSee(daemon, 'docs', e);
+    }
+    const resumed = await runClientOnce(setup());
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).not.toMatch(/full resync/);
     const position = await lastSequence(daemon);
-    expect(position).toBeGreaterThanOrEqual(copyEnd + 5);
+    expect(position).toBeGreaterThanOrEqual(copyEnd + 7);
     await writeFile(path.join(r, 'r-edit.txt'), 'edited on R\n');
 
     // The restore. The start-up scan logs a.txt once; E's next changes take the sequences R holds.
@@ -75,6 +88,8 @@ describe("E's database restored from an older copy", () => {
       ['d.txt', 'd.txt: after the restore\n'],
       ['new.txt', 'new.txt: after the restore\n'],
       ['e.txt', 'e.txt: after the restore\n'],
+      ['new2.txt', 'new2.txt: after the restore\n'],
+      ['new3.txt', 'new3.txt: after the restore\n'],
     ];
     for (const [name, content] of changes) {
       if (content === null) await rm(path.join(e, name));
