@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBinaryFrame, encodeBinaryFrame } from './framing.js';
-import { BatchedFile, ChangeEntry, ErrorResponse, GetChangesResponse, MAX_STATUS_IDS, Request, UpstreamFileResponse, UpstreamStatusResponse } from './messages.js';
+import { BatchedFile, ChangeEntry, ErrorResponse, GetChangesResponse, HelloResponse, MAX_STATUS_IDS, Request, UpstreamFileResponse, UpstreamStatusResponse } from './messages.js';
 
 const sum = 'a'.repeat(64);
 
@@ -83,8 +83,30 @@ describe('GetChangesResponse', () => {
     ['naming the roots E holds as unavailable', { ...page, unavailable_dirs: ['docs'] }, true],
     ['naming an empty root name', { ...page, unavailable_dirs: [''] }, false],
     ['with unavailable_dirs that is not a list', { ...page, unavailable_dirs: 'docs' }, false],
+    ['naming the run of its end', { ...page, run_id: 'r'.repeat(32) }, true],
+    ['naming an empty run', { ...page, run_id: '' }, false],
   ])('%s', (_why, message, ok) => {
     expect(GetChangesResponse.safeParse(message).success).toBe(ok);
+  });
+});
+
+describe('HELLO and run_of', () => {
+  const hello = { operation: 'HELLO', id: 1, client_id: 'c', protocol: 2 };
+  const answer = { id: 1, status: 'ok', log_id: 'L', last_sequence: 9, compacted_through: 0, dirs: ['docs'], protocol: 2, server_time: 0 };
+  it.each<[string, object, boolean]>([
+    ['a HELLO asking nothing (an older client)', hello, true],
+    ['a HELLO asking the run of a sequence', { ...hello, run_of: 9 }, true],
+    ['a HELLO asking about a negative sequence', { ...hello, run_of: -1 }, false],
+  ])('%s', (_why, message, ok) => {
+    expect(Request.safeParse(message).success).toBe(ok);
+  });
+  it.each<[string, object, boolean]>([
+    ['an answer without run_of (an older daemon)', answer, true],
+    ['naming the run', { ...answer, run_of: { sequence: 9, run_id: 'A' } }, true],
+    ['naming none (no run of this database logged it)', { ...answer, run_of: { sequence: 9, run_id: null } }, true],
+    ['without the sequence it answers for', { ...answer, run_of: { run_id: 'A' } }, false],
+  ])('%s', (_why, message, ok) => {
+    expect(HelloResponse.safeParse(message).success).toBe(ok);
   });
 });
 
