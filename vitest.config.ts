@@ -4,7 +4,7 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Fault tests cheap enough (seconds) to run on every `npm test`. */
-const QUICK_FAULTS = ['auth', 'paths', 'tls', 'db-deleted'].map((name) => `tests/faults/${name}.test.ts`);
+const QUICK_FAULTS = ['auth', 'paths', 'tls', 'db-deleted', 'db-restored'].map((name) => `tests/faults/${name}.test.ts`);
 
 // Each e2e file starts its own daemons on their own ports and temp dirs; two files at a time
 // keep a 2-core machine responsive enough for the latency-sensitive assertions.
