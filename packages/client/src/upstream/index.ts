@@ -16,6 +16,7 @@
 import { describeLinks, inertLine, isZyncError, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
 import type { Connection } from '../connection.js';
 import { unservedDirsError } from '../core/served-dirs.js';
+import { runMismatch } from '../core/start-position.js';
 import type { ClientStore } from '../store/client-store.js';
 import { findLocalChanges, type LocalChanges, type ScanCounts } from './find-changes.js';
 import type { UndoneInput } from './plan-reverts.js';
@@ -143,6 +144,10 @@ async function scanAndSend(options: RunUpstreamOptions): Promise<UpstreamResult>
     if (unserved) throw unserved;
     if (open.hello.log_id !== logId) {
       throw new ZyncError('RESYNC_REQUIRED', `E's change log was recreated since R last synced; ${pullFirst(options.runningClient, 'resync')}.`);
+    }
+    // The records' sequences and "R has pulled E's whole log" name the log R pulled, not this one.
+    if (runMismatch(store.position(), open.hello)) {
+      throw new ZyncError('RESYNC_REQUIRED', `E's database was restored from an older copy since R last synced; ${pullFirst(options.runningClient, 'resync')}.`);
     }
     return open;
   };
