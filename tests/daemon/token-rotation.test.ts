@@ -200,6 +200,36 @@ describe('a rewritten token file', () => {
     for (const token of [OLD, NEW, LEAKED]) expect(client.stderr()).not.toContain(token);
   });
 
+  it('is taken by a running client refused for its token within seconds of being rewritten, not once its backoff is over', async () => {
+    const eTokenFile = path.join(tempDir('zync-etoken-'), 'token');
+    const rTokenFile = path.join(tempDir('zync-rtoken-'), 'token');
+    await writeTokenFile(eTokenFile, OLD);
+    await writeTokenFile(rTokenFile, OLD);
+    const e = tempDir('zync-e-');
+    const r = tempDir('zync-r-');
+    await writeFile(path.join(e, 'a.txt'), 'a\n');
+    const { daemon, url } = await startWithTokenFile(eTokenFile, e, path.join(tempDir('zync-state-'), 'sync.db'));
+    running.push(daemon);
+    const client = spawnCli('client', ['--server', url, '--token-file', rTokenFile, '--db', path.join(tempDir('zync-rstate-'), 'c.db'), '--dirs', `docs:${r}`, '--interval', '600', '--log-level', 'debug']);
+    running.push(client);
+    await waitFor(() => sameTree(r, e), { what: 'the first sync' });
+
+    // Rotated on E first: the reconnections are refused, each waiting longer, until one waits 8 s
+    // or more (before, the rewritten file below was read only once that wait was over).
+    await writeTokenFile(eTokenFile, NEW);
+    const longWait = /refused the token \(HTTP 401\).*Retrying in (\d+\.\d) s\./g;
+    await waitFor(() => [...client.stderr().matchAll(longWait)].some((m) => Number(m[1]) >= 8), { what: 'a wait of 8 s or more', timeoutMs: 40_000 });
+    const rewritten = Date.now();
+    await writeTokenFile(rTokenFile, NEW);
+    await writeFile(path.join(e, 'b.txt'), 'b\n');
+    await waitFor(() => sameTree(r, e), { what: 'the client to sync with the new token', timeoutMs: 40_000 });
+    expect(Date.now() - rewritten, client.stderr()).toBeLessThan(6000);
+    expect(client.proc.exitCode, client.stderr()).toBeNull();
+    // One line says the file was taken.
+    expect(client.stderr().match(new RegExp(`INFO \\(zync-client\\): The token file ${rTokenFile} changed`, 'g')), client.stderr()).toHaveLength(1);
+    for (const token of [OLD, NEW]) expect(client.stderr()).not.toContain(token);
+  });
+
   it('is read by a running client at its next connection', async () => {
     const eTokenFile = path.join(tempDir('zync-etoken-'), 'token');
     const rTokenFile = path.join(tempDir('zync-rtoken-'), 'token');

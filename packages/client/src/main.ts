@@ -313,7 +313,9 @@ async function main(): Promise<void> {
       return connection ? Promise.resolve(connection) : open();
     };
     const tokenPresented = () => (presented === undefined ? undefined : tokenDigest(presented));
-    const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval, tokenFromFile: tokenFile !== null, tokenRenewed, tokenPresented };
+    // Looked at while a refused client waits to reconnect: the change is said here, once.
+    const tokenFileRewritten = () => tokenFile !== null && tokenFile.current(tokenNotes) !== presented;
+    const runner = { engine, connect, logger, signal: controller.signal, intervalSeconds: argv.interval, tokenFromFile: tokenFile !== null, tokenRenewed, tokenPresented, tokenFileRewritten };
     releaseStart();
     if (!turns) await runOnce(runner);
     else {

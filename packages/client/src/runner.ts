@@ -45,6 +45,29 @@ export interface RunnerOptions {
    * token, a refusal is warned of once per token, not at the close and again at each reconnection.
    */
   tokenPresented?: () => string | undefined;
+  /**
+   * With --token-file: reads R's file again, saying a change at info (as a connection's read
+   * would), and tells whether it now holds another token than the last connection presented.
+   */
+  tokenFileRewritten?: () => boolean;
+}
+
+/** How often a client E refused for its token looks at its token file while it waits to reconnect. */
+export const TOKEN_FILE_POLL_MS = 1000;
+
+/**
+ * The wait before the next connection. Refused for its token, a client looks at its token file
+ * meanwhile and goes at once when it holds another token: a rewritten file is taken within a
+ * second, not at the end of a backoff that may have grown to 30 s.
+ */
+async function waitToReconnect(options: Pick<RunnerOptions, 'signal' | 'tokenFileRewritten'>, delay: number, refusedToken: boolean): Promise<void> {
+  const rewritten = refusedToken ? options.tokenFileRewritten : undefined;
+  if (!rewritten) return sleepUnlessAborted(delay, options.signal);
+  const deadline = Date.now() + delay;
+  for (let left = delay; left > 0 && !options.signal.aborted; left = deadline - Date.now()) {
+    await sleepUnlessAborted(Math.min(TOKEN_FILE_POLL_MS, left), options.signal);
+    if (!options.signal.aborted && rewritten()) return;
+  }
 }
 
 /** A connection E ended for its old token, with R's token file already holding the new one. */
@@ -338,12 +361,13 @@ async function runConnections(options: RunnerOptions, memory: RunMemory): Promis
       options.turns?.pullMissed();
       const delay = backoffDelay(attempt++, Math.random());
       failures = sayRetry(logger, failures, err, delay, failureKey(options, err));
-      await sleepUnlessAborted(delay, signal);
+      await waitToReconnect(options, delay, rotated);
       continue;
     }
     attempt = 0;
     failures = NO_FAILURE;
     logger.info(`connected to ${serverShown(connection.url)} (log ${connection.hello.log_id}, sequence ${connection.hello.last_sequence})`);
+    let refusedToken = false;
     try {
       await serve(connection, options, memory);
     } catch (err) {
@@ -365,13 +389,14 @@ async function runConnections(options: RunnerOptions, memory: RunMemory): Promis
       // Warned of now, once, they are said at debug (sayRetry), as any failure that goes on.
       if (!signal.aborted) logger.warn(rotated ? `${errorText(err)} ${WAITING_FOR_TOKEN_FILE}` : errorText(err));
       if (rotated) failures = retryNote(NO_FAILURE, failureKey(options, err), Date.now()).memory;
+      refusedToken = rotated;
     }
     await connection.close();
     if (!signal.aborted) {
       options.turns?.pullMissed();
       const delay = backoffDelay(attempt++, Math.random());
       logger.info(`disconnected; reconnecting in ${(delay / 1000).toFixed(1)} s`);
-      await sleepUnlessAborted(delay, signal);
+      await waitToReconnect(options, delay, refusedToken);
     }
   }
 }
