@@ -12,6 +12,8 @@ export interface Tmpfs {
   dir: string;
   /** Changes the size limit (MiB). */
   resize(mib: number): void;
+  /** Caps the number of inodes (files) at those in use now (true), or lifts the cap again. */
+  limitInodes(toUsed: boolean): void;
   usedBytes(): number;
   freeBytes(): number;
   unmount(): void;
@@ -49,6 +51,10 @@ export function mountTmpfs(mib: number, prefix = 'zync-tmpfs-'): Tmpfs {
     dir,
     resize(size: number) {
       run(['mount', '-o', `remount,size=${size}m`, dir]);
+    },
+    limitInodes(toUsed: boolean) {
+      const s = stats();
+      run(['mount', '-o', `remount,nr_inodes=${toUsed ? s.files - s.ffree : 1_000_000}`, dir]);
     },
     usedBytes() {
       const s = stats();

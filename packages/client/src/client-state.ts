@@ -4,7 +4,7 @@
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { acquireProcessLock, checkDatabaseAccess, isZyncError, makeDirectory, refuseUnmakeableDirectory, type ProcessLock } from '@zync/common';
-import { ClientStore } from './store/client-store.js';
+import { ClientStore, stateDiskFullError } from './store/client-store.js';
 
 export interface ClientState {
   store: ClientStore;
@@ -36,7 +36,8 @@ export function openState(dbPath: string, clientId?: string, dirMade = false): C
     return { store, lock: acquireProcessLock(`${dbPath}.lock`, 'zync-client', `the client state ${dbPath}`) };
   } catch (err) {
     store.close();
-    throw err;
+    // Its lock file beside it: a full disk there is said as for the database itself.
+    throw isZyncError(err) && err.code === 'DISK_FULL' ? stateDiskFullError(dbPath, err) : err;
   }
 }
 

@@ -24,3 +24,4 @@ export * from './time-ago.js';
 export * from './name-length.js';
 export * from './database-kind.js';
 export * from './database-access.js';
+export * from './sqlite-full-disk.js';

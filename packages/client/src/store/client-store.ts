@@ -4,11 +4,11 @@
 // tracked with PRAGMA user_version). It makes no decisions: the pull engine tells it what to
 // record, in one transaction per batch, only after the batch's effects are durable on disk.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync, statfsSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { checkDatabaseKind, makePrivateDatabaseFile, ZyncError } from '@zync/common';
+import { checkDatabaseKind, isSqliteFullDisk, makePrivateDatabaseFile, ZyncError } from '@zync/common';
 import type { Disk } from '../core/root-disks.js';
 import type { LogRun } from '../core/start-position.js';
 import { entryKeyString, type EntryKey, type KeptDir, type OpenedDir, type PartialDownload, type Placement, type RecordedEntry } from '../core/types.js';
@@ -52,22 +52,18 @@ type Note = EntryKey & { checksum: string; mode: number | null; kind: 'file' | '
 /** What the DISK_FULL sentence of a full disk under the database advises (a running client says otherwise). */
 export const RUN_AGAIN_ADVICE = 'free some space and run again';
 
+/** The DISK_FULL sentence for a full disk under the client database at dbPath (exit 7). */
+export function stateDiskFullError(dbPath: string, cause: unknown): ZyncError {
+  return new ZyncError('DISK_FULL', `No space left on R's disk for the client database ${dbPath}; ${RUN_AGAIN_ADVICE}.`, { cause });
+}
+
 /**
  * SQLite failing on a full disk, as DISK_FULL (exit 7): SQLITE_FULL, or an I/O error (creating
- * the WAL index, say) while the database's file system has next to nothing left.
+ * the WAL index, say) or a refused open (no inode left) while the database's file system has
+ * next to nothing left (isSqliteFullDisk).
  */
 function diskFullOr(err: unknown, dbPath: string): unknown {
-  const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !(code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'))) return err;
-  if (code !== 'SQLITE_FULL') {
-    try {
-      const fs = statfsSync(nodePath.dirname(dbPath));
-      if (fs.bavail * fs.bsize >= 1024 * 1024) return err;
-    } catch {
-      return err;
-    }
-  }
-  return new ZyncError('DISK_FULL', `No space left on R's disk for the client database ${dbPath}; ${RUN_AGAIN_ADVICE}.`, { cause: err });
+  return isSqliteFullDisk(err, nodePath.dirname(dbPath)) ? stateDiskFullError(dbPath, err) : err;
 }
 
 /**

@@ -8,8 +8,9 @@
 // tell a sequence logged again by a database restored from an older copy.
 // Owns the SQL of 001-change-log.sql; decides nothing else.
 import { randomBytes } from 'node:crypto';
+import * as nodePath from 'node:path';
 import Database from 'better-sqlite3';
-import { checkDatabaseKind, makePrivateDatabaseFile, ZyncError, type ChangeEntry, type DirSpec, type EntryKind } from '@zync/common';
+import { checkDatabaseKind, isSqliteFullDisk, makePrivateDatabaseFile, ZyncError, type ChangeEntry, type DirSpec, type EntryKind } from '@zync/common';
 import { classifyChange, orderChanges, type ChangeInput, type FileRecord, type ObservedEntry } from '../core/entries.js';
 import { planCompaction, type CompactionCandidate } from '../core/plan-compaction.js';
 import { isDiskFull } from '../core/state-disk-full.js';
@@ -213,7 +214,8 @@ export class DaemonStore {
       db?.close();
       if (err instanceof ZyncError) throw err;
       // No bad argument: the caller names the disk to free (stateDiskFullError, applyDiskFullError).
-      if (isDiskFull(err)) throw new ZyncError('DISK_FULL', `Cannot open database ${dbPath}: the disk is full.`, { cause: err });
+      // A disk with no room even for the WAL index (DB-shm) fails the open with an I/O error.
+      if (isDiskFull(err) || isSqliteFullDisk(err, nodePath.dirname(dbPath))) throw new ZyncError('DISK_FULL', `Cannot open database ${dbPath}: the disk is full.`, { cause: err });
       throw new ZyncError('BAD_ARGUMENT', `Cannot open database ${dbPath}: ${(err as Error).message}.`, { cause: err });
     }
   }
