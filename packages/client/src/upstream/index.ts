@@ -378,6 +378,9 @@ async function planAndSend(
             ? `Nothing new to send upstream: ${plural(already, 'change')} ${already === 1 ? 'is' : 'are'} already staged in ${sessionsOf(waiting)}, waiting for zync-apply on E.`
             : `Nothing new to send upstream: ${alreadyParts.join('; ')}.`,
       );
+      // The sessions may be news (a run cut before E's answer, or handed to a running client): how to review them.
+      const waitingIds = [...new Set(waiting.map((e) => e.staging_id))];
+      if (waitingIds.length > 0) print(`On E, review and apply ${waitingIds.length === 1 ? 'it' : 'them'} with: ${waitingIds.map((id) => `zync-apply apply ${id}`).join('; ')}`);
       return { staging_id: null, file_count: 0, conflict_count: 0, already_staged: already };
     }
 
@@ -386,6 +389,8 @@ async function planAndSend(
     // FINALIZE is out, E may complete the session whatever R does: its answer is awaited, so R
     // records what it staged rather than reporting a stop E never saw (and staging it twice).
     let finalizing = false;
+    // The session FINALIZE_UPSTREAM went out for, and its entries: E may stage it though its answer is lost.
+    let finalized: { stagingId: string; went: readonly UpstreamEntry[] } | null = null;
     const stop = () => {
       if (finalizing) log.info('the session is being finalized on E; finishing that first');
       else void open.close();
@@ -428,6 +433,7 @@ async function planAndSend(
           ...(signal ? { signal } : {}),
           onFinalize: (stagingId, went) => {
             finalizing = true;
+            finalized = { stagingId, went };
             record(stagingId, went);
           },
           progress,
@@ -435,7 +441,9 @@ async function planAndSend(
           outdated: async (went) => outdatedEntries(went, await statNow(dirs, went)),
         });
       } catch (err) {
-        throw signal?.aborted ? stoppedError() : err;
+        if (signal?.aborted) throw stoppedError();
+        if (finalized === null) throw err;
+        return await finalizedUnanswered(finalized, err, { connect, print, already });
       }
       const { session: sent, left_out, ignored, unavailable } = result;
       if (sent === null) record(null, []);
@@ -472,6 +480,43 @@ async function planAndSend(
   } finally {
     records.close();
   }
+}
+
+/** What UPSTREAM_STATUS says of a session E staged (finalized), applied since or not. */
+const STAGED_STATES: ReadonlySet<UpstreamSessionState> = new Set(['pending', 'partly_applied', 'applied']);
+
+/**
+ * The connection failed (cut, E restarted or rotated its token) after FINALIZE_UPSTREAM went out
+ * and before its answer came: E may have staged the session all the same. Asked on a new
+ * connection, a staged session is reported as staged, with its id and the command that reviews it
+ * (before: the run failed as if nothing had happened, and the next one said the changes were
+ * "already staged"); one E does not hold fails as before (E keeps nothing of it; sent again);
+ * no answer says that E may hold it.
+ */
+async function finalizedUnanswered(
+  finalized: { stagingId: string; went: readonly UpstreamEntry[] },
+  err: unknown,
+  run: { connect: () => Promise<Connection>; print: (line: string) => void; already: number },
+): Promise<UpstreamResult> {
+  const { stagingId, went } = finalized;
+  let state: UpstreamSessionState | undefined;
+  try {
+    state = (await askSessionStates(await run.connect(), [stagingId], null)).get(stagingId);
+  } catch {
+    const said = err instanceof Error ? err.message : String(err);
+    throw new ZyncError(
+      isZyncError(err) ? err.code : 'CONNECTION_FAILED',
+      `${said} This came after session ${stagingId} went to E to be finalized, so E may have staged it: run --update-upstream again once E can be reached; it says whether E holds that session, and sends nothing twice.`,
+      { cause: err },
+    );
+  }
+  if (state === undefined || !STAGED_STATES.has(state)) throw err;
+  run.print(
+    `Staged ${plural(went.length, 'change')} upstream as session ${stagingId} (${describeCounts(went)}); ` +
+      `the connection was lost before E's answer, so its conflicts are not listed here: zync-apply show ${stagingId} lists them.`,
+  );
+  run.print(`On E, review and apply it with: zync-apply apply ${stagingId}`);
+  return { staging_id: stagingId, file_count: went.length, conflict_count: 0, already_staged: run.already };
 }
 
 /**
