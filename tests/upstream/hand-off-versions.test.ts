@@ -111,6 +111,38 @@ describe('upstream: the hand-off between zync versions', () => {
     expect((await runUpstream(setup)).code).toBe(0);
   });
 
+  it('a refused one-shot still writing when refused, reading only after, gets the refusal (before: the connection was reset under it)', async () => {
+    client = spawnClient(setup, ['--interval', '600']);
+    await waitFor(() => existsSync(socket()) && /pull: /.test(client!.stderr()), { what: 'the running client to listen on its socket' });
+    const request = {
+      operation: 'UPDATE_UPSTREAM',
+      protocol: 99,
+      pid: process.pid,
+      setup: { server: daemon.url, dirs: [{ name: 'docs', root: r }], token_sha256: '0'.repeat(64), ca_sha256: null },
+      new_disk: [],
+      log_level: 'info',
+      progress: 'off',
+    };
+    // Refused at its first line, while more than a socket buffer of what follows is still on its way.
+    const heard = await new Promise<string>((resolve) => {
+      const connection = createConnection(socket());
+      let said = '';
+      connection.on('error', (err) => resolve(`error: ${err.message}`));
+      connection.on('close', () => resolve(said));
+      connection.write(`${JSON.stringify(request)}\n`);
+      connection.write(Buffer.alloc(4 * 1024 * 1024, ' '), () => connection.on('data', (d: Buffer) => (said += d.toString())));
+    });
+    expect(heard).toBe(
+      `${JSON.stringify({
+        operation: 'DONE',
+        status: 'error',
+        code: 'INCOMPATIBLE_PROTOCOL',
+        error: `The running zync-client (pid ${client.pid}) speaks hand-off protocol 1, and this command 99 only; restart it (the service) with the same zync as this command, then run --update-upstream again.`,
+      })}\n`,
+    );
+    expect(client.proc.exitCode).toBeNull();
+  });
+
   it('a one-shot told its request is unknown says the service is older and is to be restarted: exit 5', async () => {
     service = await fakeService([{ operation: 'DONE', status: 'error', code: 'UNKNOWN_OPERATION', error: 'The running zync-client (pid 1) does not know the request "X".' }]);
     const sent = await runUpstream(setup);

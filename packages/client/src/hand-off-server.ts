@@ -40,6 +40,22 @@ export type HandOffHandler = (request: UpdateUpstreamHandOff, peer: HandOffPeer)
 const MAX_CONNECTIONS = 16;
 /** A one-shot sends its request as soon as it connects: a connection silent this long is closed. */
 const REQUEST_WAIT_MS = 5000;
+/** How long a one-shot given a last line (a refusal) has to read it before its connection is cut. */
+const LAST_LINE_READ_MS = 5000;
+
+/**
+ * Ends a connection with `line`, which must reach the one-shot: destroy() at once would drop what
+ * is still buffered for a one-shot slow to read, and with its request unread here reset the
+ * connection under a one-shot still writing it, whose failed write takes the answer with it. What
+ * it sends meanwhile is read and dropped; the one-shot closes once it has read the line, or the
+ * connection is cut after LAST_LINE_READ_MS.
+ */
+function endWith(socket: Socket, line: string): void {
+  const unread = setTimeout(() => socket.destroy(), LAST_LINE_READ_MS);
+  socket.once('close', () => clearTimeout(unread));
+  socket.resume();
+  socket.end(line);
+}
 
 export class HandOffServer {
   private readonly jobs = new Set<Promise<void>>();
@@ -119,17 +135,10 @@ export class HandOffServer {
   /** Says why instead of closing in silence, which the one-shot could only take for a crash. */
   private turnAway(socket: Socket): void {
     const busy = `The running zync-client (pid ${process.pid}) is busy: ${MAX_CONNECTIONS} other connections wait on its socket ${this.path}; run --update-upstream again in a moment.`;
-    // Closed by the one-shot once it has read this; closing first could make its request's write
-    // fail (EPIPE) and take this answer with it.
-    const unread = setTimeout(() => socket.destroy(), REQUEST_WAIT_MS);
     socket.on('error', () => undefined);
     this.turnedAway.add(socket);
-    socket.on('close', () => {
-      clearTimeout(unread);
-      this.turnedAway.delete(socket);
-    });
-    socket.resume(); // its request is not read
-    socket.end(handOffLine({ operation: 'DONE', status: 'error', code: 'IN_USE', error: busy }));
+    socket.on('close', () => this.turnedAway.delete(socket));
+    endWith(socket, handOffLine({ operation: 'DONE', status: 'error', code: 'IN_USE', error: busy })); // its request is not read
   }
 
   private serve(socket: Socket, handle: HandOffHandler, logger: Logger): void {
@@ -137,6 +146,8 @@ export class HandOffServer {
     const signal = AbortSignal.any([cancel.signal, this.stopping.signal]);
     const lines = new JsonLines(readHandOffRequest);
     let started = false;
+    /** Given its last line (refused): what it sends after is dropped. */
+    let ended = false;
     const send = (event: HandOffEvent) => {
       if (!socket.destroyed && socket.writable) socket.write(handOffLine(event));
     };
@@ -148,7 +159,8 @@ export class HandOffServer {
     // Not for ever: a connection that asks nothing would hold one of the MAX_CONNECTIONS places.
     const unasked = setTimeout(() => {
       const done: HandOffDone = { operation: 'DONE', status: 'error', code: 'BAD_MESSAGE', error: `The hand-off socket got no request within ${REQUEST_WAIT_MS / 1000} s.` };
-      socket.end(handOffLine(done), () => socket.destroy());
+      ended = true;
+      endWith(socket, handOffLine(done));
     }, REQUEST_WAIT_MS);
     socket.on('error', () => cancel.abort());
     socket.on('close', () => {
@@ -157,6 +169,7 @@ export class HandOffServer {
       cancel.abort();
     });
     socket.on('data', (chunk: Buffer) => {
+      if (ended) return;
       let requests: HandOffRequest[];
       try {
         requests = lines.push(chunk);
@@ -164,14 +177,17 @@ export class HandOffServer {
         // Another zync's one-shot (a newer one, before this service was restarted) gets a defined
         // answer it recognises, and a sentence that says to restart the service; what was under
         // way for it is cancelled, since it may have meant something this client cannot know.
+        let done: HandOffDone;
         if (err instanceof HandOffRequestRefused) {
           const { code, error } = handOffRefusalAnswer(err.refusal, process.pid);
           logger.info(`a hand-off request refused: ${error}`);
-          finish({ operation: 'DONE', status: 'error', code, error });
+          done = { operation: 'DONE', status: 'error', code, error };
         } else {
-          finish({ operation: 'DONE', status: 'error', code: 'BAD_MESSAGE', error: `The hand-off socket got ${(err as Error).message}.` });
+          done = { operation: 'DONE', status: 'error', code: 'BAD_MESSAGE', error: `The hand-off socket got ${(err as Error).message}.` };
         }
-        socket.destroy();
+        ended = true;
+        clearTimeout(unasked);
+        if (!socket.destroyed && socket.writable) endWith(socket, handOffLine(done));
         cancel.abort();
         return;
       }
