@@ -1,8 +1,10 @@
-// A local root that is gone from R after it received files (`rm -rf` of it) is fetched again from E, not made again empty and called up to
-// date: its missing files are no edits of R's, and deleting a root is how a user makes zync fetch
-// it again. Other roots stay as they are; --update-upstream never sends the missing root as
-// deletions.
+// A local root that is gone from R after it received files (`rm -rf` of it) is fetched again from E
+// at a run's start, not made again empty and called up to date: its missing files are no edits of
+// R's, and deleting a root is how a user makes zync fetch it again. Other roots stay as they are;
+// --update-upstream never sends the missing root as deletions. Under a running client it is held
+// instead (not made again, said once) until it is back or the client is restarted.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +13,7 @@ import { listSessions, runUpstream } from '../upstream/support.js';
 import { runClientOnce, spawnClient, stateDb, syncedPair, waitForDaemonToSee, type ClientSetup } from './support.js';
 
 const MISSING_WARNING = /WARN.*"docs".*was missing.*fetched again/;
+const GONE = /WARN.*The local directory for "docs" \([^)]*\) is gone — moved or deleted\?/;
 
 /** Every file below root with its inode, by relative path. */
 async function inodes(root: string): Promise<Record<string, number>> {
@@ -161,53 +164,58 @@ describe('zync-client with a local root gone from R', () => {
     expect(run.stderr).toMatch(/full resync: the local directory for docs changed/);
   });
 
-  it('fetches a root that goes missing while a continuous client runs', async () => {
-    const { eDocs, setup, d } = await twoSyncedRoots();
-    client = spawnClient(setup, ['--interval', '600']);
-    await waitFor(() => /connected to/.test(client!.stderr()), { what: 'the client to connect' });
-    await rm(setup.dirs.docs!, { recursive: true });
-    // A change on E wakes the client (a push) for its next pass.
-    await writeFile(path.join(eDocs, 'later.txt'), 'written after R lost its root\n');
+  // Before: a running client made the root again at once and fetched all of it there (a second
+  // full copy when it had moved), forgetting R's records of it. See root-moved-while-running.test.ts.
+  it('holds a root that goes while a continuous client runs: not made again, said once, the other root syncs; put back, it catches up and R\'s edit stays R\'s', async () => {
+    const { eDocs, eCode, setup, d } = await twoSyncedRoots();
+    await writeFile(path.join(setup.dirs.docs!, 'readme.txt'), 'docs, edited on R\n');
+    // At debug, each pass's line (one that changes nothing is logged so): passes are counted.
+    client = spawnClient(setup, ['--interval', '600', '--log-level', 'debug']);
+    await waitFor(() => /pull: .*up to date/.test(client!.stderr()), { what: "the running client's first pass" });
+    const away = path.join(tempDir('zync-away-'), 'docs');
+    await rename(setup.dirs.docs!, away);
+    await writeFile(path.join(eDocs, 'later.txt'), 'written while R\'s root was away\n');
     await waitForDaemonToSee(d, 'docs', eDocs);
-    await waitFor(() => sameTree(setup.dirs.docs!, eDocs).catch(() => false), { timeoutMs: 30_000, what: 'the root fetched again' });
-    expect(client.stderr()).toMatch(MISSING_WARNING);
+    const held = () => client!.stderr().match(/pull: .*1 root\(s\) gone, held/g)?.length ?? 0;
+    for (const name of ['one.c', 'two.c']) {
+      const before = held();
+      await writeFile(path.join(eCode, 'src', name), `${name} on E\n`);
+      await waitFor(() => held() > before, { what: `the pass that pulled ${name}` });
+    }
+    await waitFor(() => sameTree(setup.dirs.code!, eCode), { what: 'the other root synced' });
+    expect(client.stderr().match(new RegExp(GONE.source, 'g'))?.length, client.stderr()).toBe(1);
+    expect(client.stderr()).not.toMatch(MISSING_WARNING);
+    expect(existsSync(setup.dirs.docs!)).toBe(false);
+
+    await rename(away, setup.dirs.docs!);
+    await writeFile(path.join(eCode, 'src', 'three.c'), 'three.c on E\n');
+    await waitFor(() => existsSync(path.join(setup.dirs.docs!, 'later.txt')), { timeoutMs: 30_000, what: 'the root caught up once back' });
+    await waitFor(() => /INFO.*The local directory for "docs" \([^)]*\) is back; R catches up with it by a full resync\./.test(client!.stderr()), { what: 'the line saying it is back' });
+    expect(await readFile(path.join(setup.dirs.docs!, 'readme.txt'), 'utf8')).toBe('docs, edited on R\n');
+    expect(client.stderr()).not.toMatch(/conflict:/);
     expect(client.proc.exitCode).toBeNull();
+    await client.stop('SIGTERM');
+    client = undefined;
+    const upstream = await runUpstream(setup);
+    expect(upstream.code, upstream.stdout + upstream.stderr).toBe(0);
+    expect(upstream.stdout).toMatch(/Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
   });
 
-  // A pass runs at every push and every --interval: one warning each, all day (before).
-  it('warns once, not at each pass, while a missing root cannot be made (and of each change waiting for it), makes the others, and syncs it once it can', async () => {
-    const { eDocs, eCode, setup, d } = await twoSyncedRoots();
-    const x = path.join(tempDir('zync-r-'), 'x');
-    const docs = path.join(x, 'docs');
-    await mkdir(x);
-    await rename(setup.dirs.docs!, docs);
-    const moved = { ...setup, dirs: { ...setup.dirs, docs } };
-    expect((await runClientOnce(moved)).code).toBe(0);
-    client = spawnClient(moved, ['--interval', '600']);
+  it('fetches a root removed under a running client once the client is restarted with it, as at any start', async () => {
+    const { eDocs, setup, d } = await twoSyncedRoots();
+    client = spawnClient(setup, ['--interval', '600']);
     await waitFor(() => /pull: .*up to date/.test(client!.stderr()), { what: "the running client's first pass" });
-    // The directory above the root becomes a file: the root cannot be made again, and E's change
-    // there waits; every retry meets it again.
-    await rm(x, { recursive: true });
-    await writeFile(x, 'not a directory\n');
-    await writeFile(path.join(eDocs, 'later.txt'), 'written while R could not make its root\n');
+    await rm(setup.dirs.docs!, { recursive: true });
+    await writeFile(path.join(eDocs, 'later.txt'), 'written after R lost its root\n');
     await waitForDaemonToSee(d, 'docs', eDocs);
-    const WAITING = /WARN.*could not apply docs\/later\.txt \(will retry\)/g;
-    const UNMADE = /WARN.*"docs".*\n?.*Its changes wait until it can be made\./g;
-    const pulled = () => client!.stderr().match(/pull: 1 file\(s\) downloaded/g)?.length ?? 0;
-    for (const name of ['one.c', 'two.c', 'three.c']) {
-      const before = pulled();
-      await writeFile(path.join(eCode, 'src', name), `${name} on E\n`);
-      await waitFor(() => pulled() > before, { what: `the pass that pulled ${name}` });
-    }
-    expect(client.stderr().match(UNMADE)?.length, client.stderr()).toBe(1);
-    expect(client.stderr().match(WAITING)?.length, client.stderr()).toBe(1);
-    // Another root removed meanwhile is fetched again all the same (before: not made either).
-    await rm(setup.dirs.code!, { recursive: true });
-    await writeFile(path.join(eCode, 'src', 'four.c'), 'four.c on E\n');
-    await waitFor(() => sameTree(setup.dirs.code!, eCode).catch(() => false), { timeoutMs: 30_000, what: 'the other root fetched again' });
-    expect(client.stderr().match(UNMADE)?.length, client.stderr()).toBe(1);
+    await waitFor(() => GONE.test(client!.stderr()), { timeoutMs: 30_000, what: 'the warning' });
+    expect(existsSync(setup.dirs.docs!)).toBe(false);
+    await client.stop('SIGTERM');
+    client = undefined;
 
-    await rm(x);
-    await waitFor(() => sameTree(docs, eDocs).catch(() => false), { timeoutMs: 30_000, what: 'the root synced once it can be made' });
+    const again = await runClientOnce(setup);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(MISSING_WARNING);
+    await expectSameTree(setup.dirs.docs!, eDocs);
   });
 });

@@ -98,7 +98,7 @@ export interface BatchOptions {
   daemonDirs: ReadonlySet<string>;
   generation: number;
   /**
-   * In a full resync, the roots that were there when the pass began (none could not be made):
+   * In a full resync, the roots that were there when the pass began (those it did not hold):
    * below one still there, a received path with nothing at it is R's deletion (core/plan-pull.ts,
    * keptDeletion). Not a root missing then: its files are gone with it, not deleted by R.
    */

@@ -6,10 +6,10 @@
 // daemon no longer has. Failed entries hold the cursor back and are retried; nothing is skipped
 // silently, but a file that did not fit on R's disk is not fetched again until there is room for
 // it (core/room-waits.ts). A pass that brings R up to date then looks again at the directories E deleted that R
-// kept for its own files (prune-kept-dirs.ts). Each pass first looks whether a root is gone
-// (core/missing-roots.ts): one that received files is made again, forgotten and resynced; and
-// whether a root is off the disk it was synced on (core/root-disks.ts): one that is is held — left
-// alone, its records kept, its changes passed over and resynced once its disk is back.
+// kept for its own files (prune-kept-dirs.ts). Each pass first looks whether a root is off the
+// disk it was synced on (core/root-disks.ts), or gone since the run's start, moved or deleted
+// (core/vanished-roots.ts: the start made the missing ones): one that is is held — left alone, not
+// made again, its records kept, its changes passed over and resynced once it is back.
 // Reconnecting and scheduling passes is the runner's job, not this one's.
 import { rmdir, unlink } from 'node:fs/promises';
 import { MAX_CHANGES_PAGE, MAX_STATUS_IDS, sleepUnlessAborted, ZyncError, isZyncError, loadIgnoreMatcher, makeRoots, realLocation, type ChangeEntry, type DirSpec, type GetChangesResponse, type Logger } from '@zync/common';
@@ -17,11 +17,11 @@ import { applyBatch, failureKey, type BatchResult, type ConflictReport, type Pro
 import type { Connection } from './connection.js';
 import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js';
 import { LateMoves } from './core/late-moves.js';
-import { awayNews } from './core/away-news.js';
 import { failureReasons, isRoutineRetry } from './core/failure-causes.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
 import { ackableSequence, sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
+import { rootsGoneWhileRunning } from './core/vanished-roots.js';
 import { mayFetch, noteNoRoom, type Room, type RoomWait } from './core/room-waits.js';
 import { decideStart } from './core/start-position.js';
 import { MADE_DIR_MODE } from './core/dir-modes.js';
@@ -95,6 +95,8 @@ export interface PassSummary {
   resynced: boolean;
   /** Roots left alone this pass: not on the disk they were synced on (core/root-disks.ts). */
   held: MissingRoot[];
+  /** Roots left alone this pass: gone since the run's start, moved or deleted (core/vanished-roots.ts). */
+  gone: MissingRoot[];
   /** Of this run's roots, those E said it holds as unavailable (GET_CHANGES): R may be behind for them. */
   unavailableOnE: string[];
   /** E said changes it saw wait to be logged (its disk full, GET_CHANGES `unlogged_changes`): R is up to date with E's log only. */
@@ -126,6 +128,7 @@ export function emptySummary(): PassSummary {
     upToDate: false,
     resynced: false,
     held: [],
+    gone: [],
     unserved: [],
   };
 }
@@ -137,7 +140,7 @@ export class PullEngine {
   private readonly checked = new WeakSet<Connection>();
   /** Root changes found at start (their entries were dropped): forces one resync. */
   private rootsChanged: string[] = [];
-  /** Roots found missing, made again and forgotten (remakeMissingRoots), not yet resynced. */
+  /** Roots the run's start found missing, made again and forgot (remakeMissingRoots), not yet resynced. */
   private missing: string[] = [];
   /** The names this pass pulls: dirNames but the held roots. */
   private active: readonly string[];
@@ -147,8 +150,6 @@ export class PullEngine {
   private readonly modelessRoots = new Set<string>();
   /** Whether each root (by its path) keeps permission bits: looked at once per run (root-modes.ts). */
   private readonly rootKeepsModes = new Map<string, Promise<boolean>>();
-  /** Missing roots the last pass could not make again, and why (remakeMissingRoots). */
-  private unmade: readonly { name: string; why: string }[] = [];
   /** The disk each root was on when this pass looked (checkDisks). */
   private passDisks: ReadonlyMap<string, Disk> = new Map();
   /** Files that did not fit on R's disk, by entryKeyString: fetched again once there is room (core/room-waits.ts). */
@@ -174,16 +175,18 @@ export class PullEngine {
     const disks = this.options.tree.rootDisks().filter((dir) => !summary.unserved.includes(dir.name));
     this.passDisks = new Map(disks.map((dir) => [dir.name, dir]));
     summary.held = rootsOffTheirDisk(disks.map((dir) => ({ ...dir, real: dir.root })), store);
-    const held = new Set([...summary.held.map((dir) => dir.name), ...summary.unserved]);
+    const heldOtherwise = new Set([...summary.held.map((dir) => dir.name), ...summary.unserved]);
+    // The run's start made the missing roots: one missing now went under it (a mv, an rm -rf).
+    summary.gone = rootsGoneWhileRunning(this.options.tree.missingRoots(), heldOtherwise);
+    const held = new Set([...heldOtherwise, ...summary.gone.map((dir) => dir.name)]);
     this.options.tree.hold(held);
     this.active = this.options.dirNames.filter((name) => !held.has(name));
-    this.missing.push(...this.remakeMissingRoots(held));
     const pulled = new Set(store.pulledDirs());
     const uncovered = this.active.filter((name) => !pulled.has(name));
     // HELLO describes the log as it was when the connection opened: the start is decided once
     // per connection. Later passes resume (a log compacted meanwhile answers RESYNC_REQUIRED),
-    // unless a root went missing since, or one held by an earlier pass is back (not covered):
-    // it is resynced on this connection.
+    // unless the run's start forgot a missing root, or one held by an earlier pass is back (not
+    // covered): it is resynced on this connection.
     if (!this.checked.has(connection) || this.missing.length > 0 || uncovered.length > 0) {
       const decision = decideStart(store.position(), hello, this.rootsChanged, uncovered, this.missing);
       if (decision.kind === 'resync') {
@@ -292,31 +295,6 @@ export class PullEngine {
       if (disk === undefined || disk.dev !== atStart.get(name)?.dev) continue;
       if (recorded?.dev !== disk.dev || recorded.mountPoint !== disk.mountPoint) store.recordRootDisk(name, root, disk);
     }
-  }
-
-  /**
-   * Roots gone since the last pass (one lstat each), but the held ones, are made again; those
-   * that received files are forgotten once made. Returns the names forgotten, for the start decision. A root that
-   * cannot be made (below a file, an unwritable directory) keeps its records: its changes fail
-   * and wait for the next pass, as any change that cannot be applied; it is warned of when it
-   * first cannot be made, not at each pass while it still cannot (core/away-news.ts). Each root
-   * is made on its own: one that cannot be made does not keep the others from being made.
-   */
-  private remakeMissingRoots(held: ReadonlySet<string>): string[] {
-    const missing = this.options.tree.missingRoots().filter((dir) => !held.has(dir.name));
-    const forgotten: string[] = [];
-    const unmade: { name: string; why: string }[] = [];
-    for (const dir of missing) {
-      try {
-        // LocalTree's roots are where bindRoots put them: as real as they get.
-        forgotten.push(...remakeMissingRoots([{ ...dir, real: dir.root }], this.options));
-      } catch (err) {
-        unmade.push({ name: dir.name, why: isZyncError(err) ? err.message : String(err) });
-      }
-    }
-    for (const dir of awayNews(this.unmade, unmade, (root) => root.name).gone) this.options.logger.warn(`${dir.why} Its changes wait until it can be made.`);
-    this.unmade = unmade;
-    return forgotten;
   }
 
   /** Pulls, retrying what failed, until R is up to date or attempts run out. */
@@ -653,7 +631,7 @@ export class PullEngine {
       },
       daemonDirs: new Set(connection.hello.dirs),
       generation: store.position().generation,
-      resyncedRoots: store.position().resyncing ? new Set(dirNames.filter((name) => !this.unmade.some((root) => root.name === name))) : undefined,
+      resyncedRoots: store.position().resyncing ? new Set(dirNames) : undefined,
       logger,
       warnedFailures: this.warnedFailures,
       modelessRoots: this.modelessRoots,
@@ -707,7 +685,8 @@ async function appliedSessions(connection: Connection, rows: readonly StagedReco
 }
 
 /**
- * Makes missing roots again, then forgets the records of those R received files into at that
+ * At a run's start (a running client holds a root that goes instead: core/vanished-roots.ts):
+ * makes missing roots again, then forgets the records of those R received files into at that
  * place (the store's and the staged ones: core/missing-roots.ts), with one warning each, and
  * returns their names. Made first, so that a root that cannot be made (makeRoots throws) keeps
  * its records for when it is back. Synchronous: no stop is handled in between. A kill -9 between
@@ -775,7 +754,7 @@ export function passChangedNothing(summary: PassSummary, waitingForRoom = false)
  * churn its line is summed with its neighbours' (RoutineLines).
  */
 export function isRoutinePass(summary: PassSummary, waitingForRoom = false): boolean {
-  const lists = [summary.conflicts, summary.problems, ...(waitingForRoom ? [] : [summary.failed]), summary.held, summary.unavailableOnE, summary.unserved];
+  const lists = [summary.conflicts, summary.problems, ...(waitingForRoom ? [] : [summary.failed]), summary.held, summary.gone, summary.unavailableOnE, summary.unserved];
   return reachedAllItCan(summary, waitingForRoom) && !summary.resynced && !summary.unloggedOnE && lists.every((list) => list.length === 0);
 }
 
@@ -810,8 +789,9 @@ export function describePass(summary: PassSummary, passes?: number): string {
   if (summary.problems.length) parts.push(`${summary.problems.length} skipped`);
   if (summary.failed.length) parts.push(`${summary.failed.length} not yet applied (${failureReasons(summary.failed)})`);
   if (summary.held.length) parts.push(`${summary.held.length} root(s) held`);
+  if (summary.gone.length) parts.push(`${summary.gone.length} root(s) gone, held`);
   if (summary.unserved.length) parts.push(`${summary.unserved.length} root(s) not served by E`);
-  const upToDate = summary.upToDate && summary.held.length === 0 && summary.unserved.length === 0;
+  const upToDate = summary.upToDate && summary.held.length === 0 && summary.gone.length === 0 && summary.unserved.length === 0;
   const what = `${summary.resynced ? 'resync' : 'pull'}${passes === undefined ? '' : ` (${passes} passes since the last pull line)`}`;
   const reached = !upToDate ? '' : summary.unloggedOnE ? ", up to date with E's log (E has changes it cannot log yet)" : ', up to date';
   return `${what}: ${parts.join(', ')}; at sequence ${summary.sequence}${reached}`;

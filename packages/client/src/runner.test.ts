@@ -29,6 +29,7 @@ const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
   upToDate: failed.length === 0,
   resynced: false,
   held,
+  gone: [],
   unavailableOnE: [],
   unloggedOnE: false,
   unserved: [],

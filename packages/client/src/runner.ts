@@ -13,6 +13,7 @@ import { awayNews } from './core/away-news.js';
 import { NO_FAILURE, retryNote, type RetryMemory } from './core/retry-news.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import { offDiskError, offDiskMessage, onDiskAgainNote } from './core/root-disks.js';
+import { backAgainNote, goneWhileRunningError, goneWhileRunningWarning } from './core/vanished-roots.js';
 import type { Problem } from './apply-batch.js';
 import { addPasses, describePass, isRoutinePass, passChangedNothing, type PassSummary, type PullEngine } from './pull-engine.js';
 import { availableOnEAgainNote, servedAgainNote, unavailableOnEWarning, unservedDirsError, unservedWarning } from './core/served-dirs.js';
@@ -98,6 +99,8 @@ interface RunMemory {
   unavailableOnE: readonly string[];
   /** R's roots held off the disk they were synced on. */
   held: readonly MissingRoot[];
+  /** R's roots held because they went while the client ran (moved or deleted). */
+  gone?: readonly MissingRoot[];
   /** R's roots E's daemon no longer serves. */
   unserved: readonly string[];
   /** E said the last pass that changes it saw wait to be logged (its disk full). */
@@ -265,6 +268,7 @@ async function runOnePass(options: RunnerOptions): Promise<PassSummary> {
     const full = summary.failed.filter((f) => f.code === 'DISK_FULL');
     if (full.length > 0) throw diskFullError(full);
     if (summary.held.length > 0) throw offDiskError(summary.held);
+    if (summary.gone.length > 0) throw goneWhileRunningError(summary.gone);
     // The run's start refused names E does not serve; E restarted without one since.
     if (summary.unserved.length > 0) throw unservedDirsError(connection.hello.dirs, summary.unserved)!;
     if (!summary.upToDate) {
@@ -474,6 +478,11 @@ async function serve(connection: Connection, options: RunnerOptions, memory: Run
       for (const dir of held.gone) logger.warn({ code: 'ROOT_NOT_MOUNTED' }, offDiskMessage(dir));
       for (const dir of held.back) logger.info(onDiskAgainNote(dir));
       memory.held = summary.held;
+      // A root moved or deleted under the client: said once, and once when it is back.
+      const gone = awayNews(memory.gone ?? [], summary.gone, (dir) => dir.name);
+      for (const dir of gone.gone) logger.warn({ code: 'ROOT_GONE' }, goneWhileRunningWarning(dir));
+      for (const dir of gone.back) logger.info(backAgainNote(dir));
+      memory.gone = summary.gone;
       reportPass(logger, summary, memory, !firstPass);
       sayNoRoom(logger, summary, memory);
       firstPass = false;

@@ -1,4 +1,5 @@
-// A local root found missing (R removed it) after R received files or directories into it. Its
+// A local root found missing at a run's start (R removed it) after R received files or directories
+// into it (one that goes while the client runs is held instead: core/vanished-roots.ts). Its
 // records describe what is no longer there: taken for R's deletions they would keep the root
 // empty for good (a pull never undoes R's edits) and go upstream as the deletion of everything.
 // So its records are forgotten and E's files fetched again whole; deleting a root is how a user

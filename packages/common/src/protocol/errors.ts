@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'CONTENT_NEEDED', // UPSTREAM_FILE with from_e: E holds no copy of that content, live or staged (that still hashes right); R sends the bytes
   'ROOT_UNAVAILABLE', // a watched root vanished or was emptied
   'ROOT_NOT_MOUNTED', // zync-client: a local root is on another device than when it last synced (its disk not mounted)
+  'ROOT_GONE', // zync-client: a local root disappeared while the client ran (moved or deleted); held, not made again
   'BAD_ARGUMENT', // command-line usage
   'CONNECTION_FAILED',
   'SESSION_NOT_APPLIABLE', // zync-apply: no such session, or one it refuses to apply (applied, aborted, uploading, conflicts)

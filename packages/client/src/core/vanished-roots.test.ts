@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import type { MissingRoot } from './missing-roots.js';
+import { backAgainNote, goneWhileRunningError, goneWhileRunningWarning, rootsGoneWhileRunning } from './vanished-roots.js';
+
+const docs = { name: 'docs', root: '/home/u/docs' };
+const code = { name: 'code', root: '/home/u/code' };
+
+describe('rootsGoneWhileRunning', () => {
+  it.each<[string, MissingRoot[], string[], string[]]>([
+    ['nothing missing', [], [], []],
+    ['a root moved or removed under the running client is held, not made again', [docs], [], ['docs']],
+    ['every missing root, in --dirs order', [docs, code], [], ['docs', 'code']],
+    ['one held as off its disk is said as that, not as gone', [docs, code], ['docs'], ['code']],
+    ['one E no longer serves is said as that', [docs], ['docs'], []],
+  ])('%s', (_name, missing, heldOtherwise, expected) => {
+    expect(rootsGoneWhileRunning(missing, new Set(heldOtherwise)).map((d) => d.name)).toEqual(expected);
+  });
+});
+
+describe('the sentences', () => {
+  it('name the root and its path, say it is not made again, and the ways forward', () => {
+    expect(goneWhileRunningWarning(docs)).toBe(
+      'The local directory for "docs" (/home/u/docs) is gone — moved or deleted? A running zync-client does not make it again: ' +
+        "nothing is pulled into it or sent from it, and R's records of it are kept. Put it back; or, if it moved, restart zync-client " +
+        "with --dirs docs:NEWPLACE (R's edits there stay R's); or restart zync-client as it is to make it again empty and fetch E's files again.",
+    );
+    expect(backAgainNote(docs)).toBe('The local directory for "docs" (/home/u/docs) is back; R catches up with it by a full resync.');
+    const err = goneWhileRunningError([docs, code]);
+    expect(err.code).toBe('ROOT_GONE');
+    expect(err.message).toMatch(/^The local directory for "docs" \(\/home\/u\/docs\) went away during the run \(and 1 more root\(s\) likewise\); nothing was pulled into it — /);
+  });
+});

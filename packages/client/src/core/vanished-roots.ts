@@ -1,0 +1,41 @@
+// A local root that disappears while a client runs (`mv ~/docs ~/documents`, or `rm -rf ~/docs`).
+// At a run's start a missing root is made again (core/missing-roots.ts): the user asked for that
+// place. Under a running client it is most often a move: made again and fetched whole, it would
+// put a second full copy at the old place (gigabytes over a tunnel), and its records, forgotten,
+// could no longer tell R's edits and deletions at the new place from E's files (core/moved-roots.ts
+// keys on them). So it is held, as a root whose disk is not mounted is (core/root-disks.ts): not
+// made, not pulled into, nothing sent from it, its records kept, until it is back at its place or
+// the client is restarted (with its new place in --dirs, or as it is to fetch it again). A root
+// already held for another reason (its disk, E not serving it) is said as that. Pure.
+import { ZyncError } from '@zync/common';
+import type { MissingRoot } from './missing-roots.js';
+
+/** The roots a running client's pass holds as gone: missing now, and not held for another reason. */
+export function rootsGoneWhileRunning<T extends MissingRoot>(missing: readonly T[], heldOtherwise: ReadonlySet<string>): T[] {
+  return missing.filter((dir) => !heldOtherwise.has(dir.name));
+}
+
+/** The warning, once per going: what was found, what zync does, and the three ways forward. */
+export function goneWhileRunningWarning(dir: MissingRoot): string {
+  return (
+    `The local directory for "${dir.name}" (${dir.root}) is gone — moved or deleted? ` +
+    `A running zync-client does not make it again: nothing is pulled into it or sent from it, and R's records of it are kept. ` +
+    `Put it back; or, if it moved, restart zync-client with --dirs ${dir.name}:NEWPLACE (R's edits there stay R's); ` +
+    `or restart zync-client as it is to make it again empty and fetch E's files again.`
+  );
+}
+
+/** The line for a root that is back at its place: held no more. */
+export function backAgainNote(dir: MissingRoot): string {
+  return `The local directory for "${dir.name}" (${dir.root}) is back; R catches up with it by a full resync.`;
+}
+
+/** The error a --once pass ends with when a root went between its start and its pass: the first named. */
+export function goneWhileRunningError(gone: readonly MissingRoot[]): ZyncError {
+  const first = gone[0]!;
+  const more = gone.length > 1 ? ` (and ${gone.length - 1} more root(s) likewise)` : '';
+  return new ZyncError(
+    'ROOT_GONE',
+    `The local directory for "${first.name}" (${first.root}) went away during the run${more}; nothing was pulled into it — put it back, or run again to make it again and fetch E's files there.`,
+  );
+}
