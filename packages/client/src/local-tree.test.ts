@@ -62,3 +62,21 @@ describe('LocalTree: notes of opened directories', () => {
     }
   });
 });
+
+describe('LocalTree: a root gone during a batch', () => {
+  it('is not made again for a file in it (nor the directories above it): the file fails, and the next pass holds the root', () => {
+    const root = path.join(dir, 'home', 'docs');
+    mkdirSync(root, { recursive: true });
+    const tree = new LocalTree([{ name: 'docs', root }], { noteOpenedDirs: () => undefined, dropOpenedDirs: () => undefined });
+    const top = tree.resolve('docs', 'a.txt');
+    const nested = tree.resolve('docs', 'sub/b.txt');
+    rmSync(path.join(dir, 'home'), { recursive: true });
+    expect(() => tree.ensureParent(top)).toThrow(expect.objectContaining({ code: 'ROOT_GONE' }));
+    expect(() => tree.ensureParent(nested)).toThrow(expect.objectContaining({ code: 'ROOT_GONE' }));
+    expect(lstatState(path.join(dir, 'home')).kind).toBe('absent');
+    // A directory below a root that is there is made as before.
+    mkdirSync(root, { recursive: true });
+    tree.ensureParent(nested);
+    expect(lstatState(path.join(root, 'sub')).kind).toBe('dir');
+  });
+});

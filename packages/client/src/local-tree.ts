@@ -83,6 +83,11 @@ export class LocalTree {
     return [...this.roots].filter(([, root]) => lstatState(root).kind === 'absent').map(([name, root]) => ({ name, root }));
   }
 
+  private isRoot(abs: string): boolean {
+    for (const root of this.roots.values()) if (root === abs) return true;
+    return false;
+  }
+
   has(baseDir: string): boolean {
     return this.roots.has(baseDir) && !this.held.has(baseDir);
   }
@@ -221,6 +226,9 @@ export class LocalTree {
       if (state.kind === 'dir') break;
       // What is in the way of a directory (a file put there since the batch looked) is refused.
       if (state.kind !== 'absent') throw blockedBy(this.locate(dir), dir);
+      // A root gone during the batch (moved, deleted) is not made again for one file: the next
+      // pass holds it (core/vanished-roots.ts).
+      if (this.isRoot(dir)) throw new ZyncError('ROOT_GONE', `The local directory ${dir} went away during the pass; it is not made again while the client runs.`);
       missing.unshift(dir);
     }
     for (const dir of missing) {
