@@ -9,7 +9,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDaemon, tempDir, waitFor, type DaemonHandle, type SpawnedCli } from '../helpers/index.js';
-import { runUpstream } from '../upstream/support.js';
+import { listSessions, runUpstream } from '../upstream/support.js';
 import { conflictCopies, runClientOnce, spawnClient, stateDb, waitForDaemonToSee, type ClientSetup } from './support.js';
 
 const GONE = /WARN.*The local directory for "docs" \([^)]*\) is gone — moved or deleted\? A running zync-client does not make it again/g;
@@ -55,6 +55,11 @@ describe('zync-client with a root moved while it runs', () => {
     expect(client.stderr()).toContain(`restart zync-client with --dirs docs:NEWPLACE`);
     expect(existsSync(docs), 'no second copy at the old place').toBe(false);
     expect(existsSync(path.join(documents, 'later.txt'))).toBe(false);
+    // An upload handed to the running client sends nothing from the moved root, and says to put it back.
+    const refused = await runUpstream(setup);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/Directory "docs" does not exist: .*; nothing is sent upstream — put it back \(if it moved, give zync-client its new place in --dirs/);
+    expect(await listSessions(daemon)).toEqual([]);
     expect(client.proc.exitCode).toBeNull();
     await client.stop('SIGTERM');
     client = undefined;

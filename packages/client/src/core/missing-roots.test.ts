@@ -25,6 +25,9 @@ describe('the sentences', () => {
     expect(missingRootWarning(docs)).toBe(`The local directory for "docs" (/r/docs) was missing; it is made again and E's files there are fetched again.`);
     const err = missingRootUpstreamError(docs);
     expect(err.code).toBe('BAD_ARGUMENT');
-    expect(err.message).toMatch(/^Directory "docs" does not exist: \/r\/docs; nothing is sent upstream — run zync-client without --update-upstream/);
+    expect(err.message).toBe(
+      'Directory "docs" does not exist: /r/docs; nothing is sent upstream — put it back (if it moved, give zync-client its new place in --dirs: ' +
+        "R's edits there stay R's), or run zync-client without --update-upstream (restart it if it runs as a service) to make it again and fetch E's files there.",
+    );
   });
 });

@@ -32,12 +32,14 @@ export function missingRootWarning(dir: MissingRoot): string {
 }
 
 /**
- * --update-upstream only reads R's roots: a missing one is refused (never sent as deletions), and
- * the pull that fetches it again is named.
+ * --update-upstream only reads R's roots: a missing one is refused (never sent as deletions). It
+ * may have moved (a running client holds it then: core/vanished-roots.ts), so putting it back
+ * comes first; then the pull that fetches it again, which a service does once restarted.
  */
 export function missingRootUpstreamError(dir: MissingRoot): ZyncError {
   return new ZyncError(
     'BAD_ARGUMENT',
-    `Directory "${dir.name}" does not exist: ${dir.root}; nothing is sent upstream — run zync-client without --update-upstream to fetch E's files there again.`,
+    `Directory "${dir.name}" does not exist: ${dir.root}; nothing is sent upstream — put it back (if it moved, give zync-client its new place in --dirs: R's edits there stay R's), ` +
+      `or run zync-client without --update-upstream (restart it if it runs as a service) to make it again and fetch E's files there.`,
   );
 }
