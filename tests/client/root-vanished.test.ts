@@ -201,6 +201,23 @@ describe('zync-client with a local root gone from R', () => {
     expect(upstream.stdout).toMatch(/Staged 1 change upstream as session \S+ \(0 added, 1 modified, 0 deleted; 0 conflicts\)/);
   });
 
+  // An empty directory is no move back: kept with R's records, every file it lacks would read as R's deletion.
+  it('fetches a root removed under a running client again once a directory is made at its place', async () => {
+    const { eDocs, setup, d } = await twoSyncedRoots();
+    client = spawnClient(setup, ['--interval', '600']);
+    await waitFor(() => /pull: .*up to date/.test(client!.stderr()), { what: "the running client's first pass" });
+    await rm(setup.dirs.docs!, { recursive: true });
+    await writeFile(path.join(eDocs, 'later.txt'), 'written after R lost its root\n');
+    await waitForDaemonToSee(d, 'docs', eDocs);
+    await waitFor(() => GONE.test(client!.stderr()), { timeoutMs: 30_000, what: 'the warning' });
+    await mkdir(setup.dirs.docs!);
+    await writeFile(path.join(eDocs, 'later2.txt'), 'and another\n');
+    await waitForDaemonToSee(d, 'docs', eDocs);
+    await waitFor(() => sameTree(setup.dirs.docs!, eDocs), { timeoutMs: 30_000, what: 'the root fetched again' });
+    expect(client.stderr()).toMatch(/WARN.*"docs" .* is there again, but fewer than half of the 3 file\(s\) R received are in it as R wrote them: it is taken for another directory/);
+    expect(client.stderr()).not.toMatch(/conflict:/);
+  });
+
   it('fetches a root removed under a running client once the client is restarted with it, as at any start', async () => {
     const { eDocs, setup, d } = await twoSyncedRoots();
     client = spawnClient(setup, ['--interval', '600']);

@@ -30,6 +30,15 @@ export async function findMovedTrees(
   return kept;
 }
 
+/**
+ * What a root back at its place after a running client held it as gone holds of R's files
+ * (core/vanished-roots.ts, isSameTreeBack): its old place is its place, so only what is proven
+ * there counts.
+ */
+export function weighReturn(name: string, root: string, store: ClientStore): Promise<MovedTreeEvidence> {
+  return weigh(name, root, root, store);
+}
+
 async function weigh(name: string, from: string, to: string, store: ClientStore, signal?: AbortSignal): Promise<MovedTreeEvidence> {
   const recordedFiles = store.receivedFileCount(name);
   const evidence: MovedTreeEvidence = { name, from, to, recordedFiles, stillAtOldPlace: 0, provenAtNewPlace: 0 };
@@ -37,7 +46,7 @@ async function weigh(name: string, from: string, to: string, store: ClientStore,
   const recordedDev = store.rootDisk(name)?.dev;
   if (recordedDev === undefined) return { ...evidence, diskUnknown: true };
   const onRecordedDisk = (root: string) => diskOf(root)?.dev === recordedDev;
-  const oldThere = lstatState(from).kind === 'dir' && onRecordedDisk(from);
+  const oldThere = from !== to && lstatState(from).kind === 'dir' && onRecordedDisk(from);
   const newOnDisk = onRecordedDisk(to);
   if (!newOnDisk || lstatState(to).kind !== 'dir') return evidence;
   let looked = 0;

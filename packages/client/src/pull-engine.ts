@@ -21,7 +21,8 @@ import { failureReasons, isRoutineRetry } from './core/failure-causes.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
 import { ackableSequence, sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
-import { rootsGoneWhileRunning } from './core/vanished-roots.js';
+import { isSameTreeBack, otherTreeBackWarning, rootsGoneWhileRunning } from './core/vanished-roots.js';
+import { weighReturn } from './moved-roots.js';
 import { mayFetch, noteNoRoom, type Room, type RoomWait } from './core/room-waits.js';
 import { decideStart } from './core/start-position.js';
 import { MADE_DIR_MODE } from './core/dir-modes.js';
@@ -142,6 +143,8 @@ export class PullEngine {
   private rootsChanged: string[] = [];
   /** Roots the run's start found missing, made again and forgot (remakeMissingRoots), not yet resynced. */
   private missing: string[] = [];
+  /** Roots held as gone (core/vanished-roots.ts) that no directory has been found at again since. */
+  private gone: MissingRoot[] = [];
   /** The names this pass pulls: dirNames but the held roots. */
   private active: readonly string[];
   /** Failures warned of that the last pass still met (apply-batch.ts failureKey). */
@@ -179,6 +182,10 @@ export class PullEngine {
     // The run's start made the missing roots: one missing now went under it (a mv, an rm -rf).
     summary.gone = rootsGoneWhileRunning(this.options.tree.missingRoots(), heldOtherwise);
     const held = new Set([...heldOtherwise, ...summary.gone.map((dir) => dir.name)]);
+    // Those held as gone that a directory is at again: the tree that went, or another.
+    const back = this.gone.filter((dir) => !held.has(dir.name) && lstatState(dir.root).kind === 'dir');
+    this.gone = [...summary.gone, ...this.gone.filter((dir) => !back.includes(dir) && !summary.gone.some((now) => now.name === dir.name))];
+    for (const dir of back) await this.takeBack(dir);
     this.options.tree.hold(held);
     this.active = this.options.dirNames.filter((name) => !held.has(name));
     const pulled = new Set(store.pulledDirs());
@@ -295,6 +302,22 @@ export class PullEngine {
       if (disk === undefined || disk.dev !== atStart.get(name)?.dev) continue;
       if (recorded?.dev !== disk.dev || recorded.mountPoint !== disk.mountPoint) store.recordRootDisk(name, root, disk);
     }
+  }
+
+  /**
+   * A root held as gone with a directory at its place again: the tree that went keeps its records
+   * (caught up by the resync of a root held before); another directory is fetched again as a
+   * root found missing at a start is, its records (and staged ones) forgotten first, with a warning.
+   */
+  private async takeBack(dir: MissingRoot): Promise<void> {
+    const { store, staged, logger } = this.options;
+    if (!store.hasRecords(dir.name)) return;
+    const evidence = await weighReturn(dir.name, dir.root, store);
+    if (isSameTreeBack(evidence)) return;
+    logger.warn({ code: 'ROOT_GONE' }, otherTreeBackWarning(dir, evidence));
+    staged?.forgetBaseDir(dir.name);
+    store.forgetBaseDir(dir.name);
+    this.missing.push(dir.name);
   }
 
   /** Pulls, retrying what failed, until R is up to date or attempts run out. */

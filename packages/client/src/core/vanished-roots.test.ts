@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MissingRoot } from './missing-roots.js';
-import { backAgainNote, goneWhileRunningError, goneWhileRunningWarning, rootsGoneWhileRunning } from './vanished-roots.js';
+import { backAgainNote, goneWhileRunningError, goneWhileRunningWarning, isSameTreeBack, otherTreeBackWarning, rootsGoneWhileRunning } from './vanished-roots.js';
 
 const docs = { name: 'docs', root: '/home/u/docs' };
 const code = { name: 'code', root: '/home/u/code' };
@@ -17,6 +17,19 @@ describe('rootsGoneWhileRunning', () => {
   });
 });
 
+describe('isSameTreeBack', () => {
+  it.each<[string, { recordedFiles: number; provenAtNewPlace: number; diskUnknown?: true }, boolean]>([
+    ['moved back: every file R received is there as R wrote it', { recordedFiles: 10, provenAtNewPlace: 10 }, true],
+    ['moved back after R rewrote some (half still as R wrote them)', { recordedFiles: 10, provenAtNewPlace: 5 }, true],
+    ['an empty directory made after an rm -rf', { recordedFiles: 10, provenAtNewPlace: 0 }, false],
+    ['a copy or a restored backup (new inodes and ctimes)', { recordedFiles: 10, provenAtNewPlace: 4 }, false],
+    ['a root R received no file into: nothing to mistake', { recordedFiles: 0, provenAtNewPlace: 0 }, true],
+    ['a disk never recorded (a state from before): trusted, as at a start', { recordedFiles: 10, provenAtNewPlace: 0, diskUnknown: true }, true],
+  ])('%s', (_name, evidence, expected) => {
+    expect(isSameTreeBack(evidence)).toBe(expected);
+  });
+});
+
 describe('the sentences', () => {
   it('name the root and its path, say it is not made again, and the ways forward', () => {
     expect(goneWhileRunningWarning(docs)).toBe(
@@ -25,6 +38,10 @@ describe('the sentences', () => {
         "with --dirs docs:NEWPLACE (R's edits there stay R's); or restart zync-client as it is to make it again empty and fetch E's files again.",
     );
     expect(backAgainNote(docs)).toBe('The local directory for "docs" (/home/u/docs) is back; R catches up with it by a full resync.');
+    expect(otherTreeBackWarning(docs, { recordedFiles: 6 })).toBe(
+      'The local directory for "docs" (/home/u/docs) is there again, but fewer than half of the 6 file(s) R received are in it as R wrote them: it is taken for another directory. ' +
+        "R's records for \"docs\" are dropped and E's files are fetched into it; a file there that differs from E's is kept as a conflict copy.",
+    );
     const err = goneWhileRunningError([docs, code]);
     expect(err.code).toBe('ROOT_GONE');
     expect(err.message).toMatch(/^The local directory for "docs" \(\/home\/u\/docs\) went away during the run \(and 1 more root\(s\) likewise\); nothing was pulled into it — /);

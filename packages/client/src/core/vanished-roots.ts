@@ -6,9 +6,14 @@
 // keys on them). So it is held, as a root whose disk is not mounted is (core/root-disks.ts): not
 // made, not pulled into, nothing sent from it, its records kept, until it is back at its place or
 // the client is restarted (with its new place in --dirs, or as it is to fetch it again). A root
-// already held for another reason (its disk, E not serving it) is said as that. Pure.
+// already held for another reason (its disk, E not serving it) is said as that. A directory that
+// appears at its place is taken back only if it is the tree that went, proven as a moved root is
+// (core/moved-roots.ts); another one (an empty directory made after an `rm -rf`, say) would read
+// as R's deletion of every file it lacks, so its records are dropped and it is fetched again, as
+// a root found missing at a start is. Pure.
 import { ZyncError } from '@zync/common';
 import type { MissingRoot } from './missing-roots.js';
+import { enoughProven, type MovedTreeEvidence } from './moved-roots.js';
 
 /** The roots a running client's pass holds as gone: missing now, and not held for another reason. */
 export function rootsGoneWhileRunning<T extends MissingRoot>(missing: readonly T[], heldOtherwise: ReadonlySet<string>): T[] {
@@ -37,5 +42,23 @@ export function goneWhileRunningError(gone: readonly MissingRoot[]): ZyncError {
   return new ZyncError(
     'ROOT_GONE',
     `The local directory for "${first.name}" (${first.root}) went away during the run${more}; nothing was pulled into it — put it back, or run again to make it again and fetch E's files there.`,
+  );
+}
+
+/**
+ * Whether the directory back at a held root's place is the tree that went: at least half of the
+ * files R received there are as R wrote them (the same inode, size, mtime and ctime bound). A
+ * root R received no file into has nothing to mistake; one whose disk was never recorded cannot
+ * be proven either way and is trusted, as at a start.
+ */
+export function isSameTreeBack(e: Pick<MovedTreeEvidence, 'recordedFiles' | 'provenAtNewPlace' | 'diskUnknown'>): boolean {
+  return e.diskUnknown === true || e.recordedFiles === 0 || enoughProven(e.provenAtNewPlace, e.recordedFiles);
+}
+
+/** The warning for a directory at a held root's place that is not the tree that went. */
+export function otherTreeBackWarning(dir: MissingRoot, e: Pick<MovedTreeEvidence, 'recordedFiles'>): string {
+  return (
+    `The local directory for "${dir.name}" (${dir.root}) is there again, but fewer than half of the ${e.recordedFiles} file(s) R received are in it as R wrote them: ` +
+    `it is taken for another directory. R's records for "${dir.name}" are dropped and E's files are fetched into it; a file there that differs from E's is kept as a conflict copy.`
   );
 }
