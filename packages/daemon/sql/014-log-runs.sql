@@ -6,8 +6,10 @@
 -- logged by a run this database does not hold there (HELLO `run_of`) learns that the sequences
 -- it holds were logged again, for other changes, and resyncs.
 --
--- The log logged before this migration counts as one run from 0 (a random id made here; none
--- for an empty log). Clients of older builds never held a run, so none of them resyncs for it.
+-- The log logged before this migration counts as one run from 0 (none for an empty log), named
+-- after the log_id: a copy from before the upgrade, restored after it, names it alike, so an R
+-- whose position that copy holds does not resync for nothing. Clients of older builds never held a
+-- run, so none of them resyncs for it.
 CREATE TABLE log_runs (
   run_id        TEXT    PRIMARY KEY,
   started_after INTEGER NOT NULL,
@@ -16,5 +18,5 @@ CREATE TABLE log_runs (
 CREATE INDEX log_runs_by_start ON log_runs (started_after);
 
 INSERT INTO log_runs (run_id, started_after, started_at)
-  SELECT lower(hex(randomblob(16))), 0, (julianday('now') - 2440587.5) * 86400000.0
+  SELECT 'legacy-' || (SELECT value FROM meta WHERE key = 'log_id'), 0, (julianday('now') - 2440587.5) * 86400000.0
   FROM sqlite_sequence WHERE name = 'changes' AND seq > 0;

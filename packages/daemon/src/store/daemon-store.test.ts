@@ -297,13 +297,14 @@ describe('DaemonStore', () => {
       const second = open(p);
       second.recordChanges([fileIn('c')]);
       second.recordChanges([fileIn('d')]);
-      expect([second.runOf(2), second.runOf(3), second.runOf(4), second.runOf(9)]).toEqual([first.runId, second.runId, second.runId, second.runId]);
+      expect([second.runOf(2), second.runOf(3), second.runOf(4), second.runOf(9)]).toEqual([first.runId, second.runId, second.runId, null]);
       expect(second.changesSince(2, 10).run_id).toBe(second.runId);
       second.close();
 
       copyDb(backup, p);
       const restored = open(p);
-      expect(restored.runOf(4)).toBe(first.runId); // nothing logged yet: the copy's own log ends at 2
+      // Nothing logged yet: the copy's own log ends at 2, so no run of its logged 3 or 4.
+      expect([restored.runOf(2), restored.runOf(3), restored.runOf(4)]).toEqual([first.runId, null, null]);
       restored.recordChanges([fileIn('e'), fileIn('f'), fileIn('g')]);
       expect(restored.lastSequence()).toBe(5);
       expect([restored.runOf(2), restored.runOf(3), restored.runOf(4)]).toEqual([first.runId, restored.runId, restored.runId]);
@@ -331,10 +332,18 @@ describe('DaemonStore', () => {
         db.close();
         return p;
       };
-      const withLog = open(older(true));
+      const olderPath = older(true);
+      const copy = `${olderPath}.copy`;
+      copyDb(olderPath, copy);
+      const withLog = open(olderPath);
       const before = withLog.runOf(1);
-      expect(before).toMatch(/^[0-9a-f]{32}$/);
+      expect(before).toMatch(/^legacy-[0-9a-f]{32}$/);
       expect(before).not.toBe(withLog.runId);
+      // The same older copy migrated again (restored after the upgrade) names that run alike, so a
+      // client whose position it holds does not resync for nothing.
+      const again = open(copy);
+      expect(again.runOf(1)).toBe(before);
+      again.close();
       withLog.recordChanges([fileIn('b')]);
       expect([withLog.runOf(1), withLog.runOf(2)]).toEqual([before, withLog.runId]);
       const empty = open(older(false));

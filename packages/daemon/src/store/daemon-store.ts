@@ -258,7 +258,9 @@ export class DaemonStore {
    * sequence logged before any run was noted (none is: the migration notes the log before it).
    */
   runOf(sequence: number): string | null {
-    return sequence > 0 ? (this.stmt.runOf.get(sequence)?.run_id ?? null) : null;
+    // Past the log's end no run logged it here: R was told of it by a log this copy lacks (a copy
+    // taken while that run logged, restored before it logged again).
+    return sequence > 0 && sequence <= this.lastSequence() ? (this.stmt.runOf.get(sequence)?.run_id ?? null) : null;
   }
 
   /** The highest sequence ever allocated (0 for an empty log). */
