@@ -52,6 +52,19 @@ describe('placementsOf', () => {
   });
 });
 
+describe('placementsOf: placed', () => {
+  // Only the content the path's last entry gives it is one the batch renames into place.
+  it.each<[string, ChangeEntry[], [string, string, number, boolean][]]>([
+    ['the last entry\'s content is placed', [e(4, 'add', 'a')], [['a', A, 4, true]]],
+    ['a content a later entry replaced is not', [e(1, 'add', 'a'), e(2, 'modify', 'a', { checksum: B })], [['a', A, 1, false], ['a', B, 2, true]]],
+    ['a deletion last: nothing placed, neither what it removed', [e(1, 'add', 'a'), e(3, 'delete', 'a', { deleted_checksum: A })], [['a', A, 1, false], ['a', A, 3, false]]],
+    ['E back to an older content: the later entry of it is placed', [e(1, 'add', 'a'), e(2, 'modify', 'a', { checksum: B }), e(3, 'modify', 'a')], [['a', A, 1, false], ['a', B, 2, false], ['a', A, 3, true]]],
+    ['paths apart', [e(1, 'add', 'a'), e(2, 'add', 'b'), e(3, 'delete', 'a', { deleted_checksum: A })], [['a', A, 1, false], ['b', A, 2, true], ['a', A, 3, false]]],
+  ])('%s', (_name, input, expected) => {
+    expect(placementsOf(input, ['d']).map((p) => [p.path, p.checksum, p.sequence, p.placed])).toEqual(expected);
+  });
+});
+
 describe('dirChangesOf', () => {
   it.each<[string, ChangeEntry[], [string, string, boolean][]]>([
     ['empty page', [], []],
@@ -108,6 +121,20 @@ describe('a collapsed page plans as a pull in between would', () => {
     const action = planEntry({ entry: last!, recorded, local: held });
     const kept = (action.type === 'fetch' || action.type === 'delete-file') && action.keepCopy;
     expect(kept ? `${action.type === 'fetch' ? 'fetch' : 'delete'} keeping a copy` : action.type).toBe(expected);
+  });
+
+  // A resync replaying from 0 was killed -9 mid-page: its notes are a stopped batch's (2). R had
+  // received B at 2 (the position R passed: 2), then reverted its file to A (E's at 1).
+  it.each<[string, ChangeEntry[], string, string]>([
+    ["R's revert to A, a content the page shows before E's B: R's edit, kept", [e(1, 'add', 'f.txt'), e(2, 'modify', 'f.txt', { checksum: B })], A, 'record'],
+    ["R's file holds what the batch would place (E's last, A again at 3): E's", [e(1, 'add', 'f.txt'), e(2, 'modify', 'f.txt', { checksum: B }), e(3, 'modify', 'f.txt')], A, 'set-attributes'],
+  ])('a killed batch of a replayed page: %s', (_name, page, holds, expected) => {
+    const [last] = collapseChanges(page);
+    const held = local(holds);
+    const received: RecordedEntry = { ...blank(), path: 'f.txt', checksum: B, size: 3, mtime: 1000, mode: 0o644, local_size: 3, local_mtime: 1000, local_ino: 8, sequence: 2, seen_gen: 1 };
+    const stopped = placementsOf(page, ['d']).map((p) => ({ ...p, batch: 2 }));
+    const recorded = adoptPlacement(received, held, stopped, last!.mode, blank, 2);
+    expect(planEntry({ entry: last!, recorded, local: held }).type).toBe(expected);
   });
 
   it.each<[string, number, string]>([

@@ -23,15 +23,21 @@ export function collapseChanges(changes: readonly ChangeEntry[]): ChangeEntry[] 
  * included — with E's bits for it, for the batch to note before it touches the disk
  * (ClientStore.notePlacements). A collapsed page keeps only the last entry per path; without these
  * notes, E's apply of R's own file (an add) followed by E deleting it collapses to a deletion of a
- * file R "never received", and R keeps it, where a pull in between would have removed it.
+ * file R "never received", and R keeps it, where a pull in between would have removed it. Only
+ * the content of the path's last entry is `placed`: the batch renames no other into place, so a
+ * batch killed -9 vouches for that one alone (notedAfter), not for an older content the page
+ * replays (R's revert to it, or R's put-back of a file E deleted, stays R's).
  */
 export function placementsOf(changes: readonly ChangeEntry[], dirNames: readonly string[]): (EntryKey & Placement)[] {
-  return changes.flatMap(({ sequence, base_dir, path, kind, operation, checksum, deleted_checksum, mode }): (EntryKey & Placement)[] => {
+  const last = new Map(collapseChanges(changes).map((entry) => [`${entry.base_dir}\u0000${entry.path}`, entry]));
+  return changes.flatMap((change): (EntryKey & Placement)[] => {
+    const { sequence, base_dir, path, kind, operation, checksum, deleted_checksum, mode } = change;
     if (kind !== 'file' || !dirNames.includes(base_dir)) return [];
     // A deletion names what it removed (newer daemons): E held it, even where compaction dropped
     // the entry that put it there, and until the deletion's sequence; not with which bits.
-    if (operation === 'delete') return deleted_checksum == null ? [] : [{ base_dir, path, checksum: deleted_checksum, mode: null, sequence }];
-    return checksum === null ? [] : [{ base_dir, path, checksum, mode, sequence }];
+    if (operation === 'delete') return deleted_checksum == null ? [] : [{ base_dir, path, checksum: deleted_checksum, mode: null, sequence, placed: false }];
+    const final = last.get(`${base_dir}\u0000${path}`) === change;
+    return checksum === null ? [] : [{ base_dir, path, checksum, mode, sequence, placed: final }];
   });
 }
 

@@ -165,6 +165,21 @@ describe('notedAfter: a killed batch\'s notes', () => {
     // The batch open now, or one recorded since: as their sequence says.
     expect(notedAfter(rec({ sequence: 9 }), { checksum: B, mode: null, batch: batch === 2 ? 1 : 0 }, 12)).toBe(false);
   });
+
+  // sql/016: a content the stopped batch's page showed before the path's last entry (superseded,
+  // or a deletion's) is one it never wrote: before, it counted as E's placed file all the same,
+  // and R's revert to it (or R's put-back of a file E deleted) was overwritten or deleted, no copy.
+  it.each<[string, number | null, number, number, boolean]>([
+    ['replayed (at or below the position R had passed): R\'s edit', 9, 12, 5, false],
+    ['older than R\'s record: R\'s edit', 9, 0, 5, false],
+    ['later than both: E\'s, as for a batch running now', 9, 12, 14, true],
+    ['no record, no position: E\'s', null, 0, 5, true],
+  ])('(batch 2 and 3) a content they showed but would not place counts as its sequence says: %s', (_name, recordSequence, passed, noteSequence, expected) => {
+    const recorded = recordSequence === null ? null : rec({ sequence: recordSequence });
+    for (const batch of [2, 3]) expect(notedAfter(recorded, { checksum: B, mode: null, sequence: noteSequence, batch, placed: false }, passed)).toBe(expected);
+    // The content the stopped batch would place (or a note from before sql/016): E's.
+    for (const placed of [true, undefined]) expect(notedAfter(recorded, { checksum: B, mode: null, sequence: noteSequence, batch: 2, ...(placed === undefined ? {} : { placed }) }, passed)).toBe(true);
+  });
 });
 
 describe('placementBaseBits', () => {

@@ -91,12 +91,15 @@ export function needsLocalHash(
  * would have received by pulling in between. Record sequence 0: older than E's log (a record from
  * the log of a database E replaced, ClientStore.startResync, or none yet). A note without a
  * sequence (noted by an older zync) is not known to be later than anything: R's edit, kept —
- * unless a stopped (killed) batch left it (sql/011: 2, 3): such a batch pulled past R's record and
- * past any position a later resync starts from, so its notes are later than both, with or
- * without a sequence (an older zync's killed batch, then an upgrade).
+ * unless a stopped (killed) batch left it as the content it would write there (sql/011: 2, 3;
+ * sql/016 `placed`): such a batch pulled past R's record and past any position a later resync
+ * starts from, and may have renamed it into place, so it is E's, with or without a sequence (an
+ * older zync's killed batch, then an upgrade), even an old content a replayed page ends with.
+ * An older content the stopped batch's page showed (superseded, or a deletion's) it never wrote:
+ * as its sequence says, like any other note.
  */
 export function notedAfter(recorded: Pick<RecordedEntry, 'sequence'> | null | undefined, note: Placement, passed = 0): boolean {
-  if (note.batch === 2 || note.batch === 3) return true;
+  if ((note.batch === 2 || note.batch === 3) && note.placed !== false) return true;
   const since = Math.max(recorded?.sequence ?? 0, passed);
   if (since === 0) return true;
   return note.sequence != null && note.sequence > since;

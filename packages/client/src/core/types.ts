@@ -73,6 +73,12 @@ export interface Placement {
   sequence?: number | null;
   /** Which batch noted it (sql/011): 2 or 3, one a kill -9 stopped before its record. */
   batch?: number;
+  /**
+   * Whether the batch that noted it would write it there: the path's last entry in its page
+   * (sql/016). false: a content the page shows E holding before a later entry (one it replaced, or
+   * the one a deletion removed), which no batch renames into place. Absent: not known (as placed).
+   */
+  placed?: boolean;
 }
 
 /** A large download cut short: its temp file (beside the target) holds the first bytes of this content. */

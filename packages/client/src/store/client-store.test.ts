@@ -453,7 +453,7 @@ describe('ClientStore', () => {
     reopened.openBatch([placed], ['docs']);
     reopened.commitBatch({ upserts: [], removals: [], unserved: [{ base_dir: 'docs', path: 'x.txt' }], confirmed: [entry('x.txt', { seen_gen: 2 })], endsBatch: ['docs'] });
     expect(reopened.getEntry('docs', 'x.txt')?.seen_gen).toBe(2);
-    expect(reopened.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c'.repeat(64), mode: 0o644, sequence: null, batch: 3 }]);
+    expect(reopened.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c'.repeat(64), mode: 0o644, sequence: null, batch: 3, placed: true }]);
     reopened.finishBatches(['docs']);
     expect(reopened.hasUnfinishedBatch(['docs'])).toBe(true);
     expect(reopened.unfinishedPaths(['docs'])).toEqual([{ base_dir: 'docs', path: 'x.txt', why: 'awaits-e' }]);
@@ -627,7 +627,7 @@ describe('ClientStore', () => {
     old.prepare(`INSERT INTO placements (base_dir, path, checksum) VALUES ('docs', 'x.txt', 'c')`).run();
     old.close();
     const store = ClientStore.open(file);
-    expect(store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c', mode: null, sequence: null, batch: 0 }]);
+    expect(store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toEqual([{ checksum: 'c', mode: null, sequence: null, batch: 0, placed: true }]);
     store.notePlacements([{ base_dir: 'docs', path: 'x.txt', checksum: 'c', mode: 0o644 }]);
     expect(store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')).toHaveLength(2);
     store.commitBatch({ upserts: [entry('x.txt')], removals: [] });
@@ -818,13 +818,32 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it('notes whether a batch would place each content (sql/016): placed once one that noted it would', () => {
+    const { store, file } = openStore();
+    const at = (sequence: number, checksum: string, placed: boolean) => ({ base_dir: 'docs', path: 'x.txt', checksum, mode: 0o644, sequence, placed });
+    const notes = (s: ClientStore) => s.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')?.map((n) => `${n.checksum} ${n.batch} ${n.placed}`);
+    // A page showing A, then B last; killed -9 before its record.
+    store.openBatch([at(1, 'a', false), at(2, 'b', true)], ['docs']);
+    store.close();
+    const reopened = ClientStore.open(file);
+    // The next batch's page ends with A (E went back to it): the stopped note of A may be placed now.
+    reopened.openBatch([at(2, 'b', false), at(3, 'a', true)], ['docs']);
+    expect(notes(reopened)).toEqual(['a 2 true', 'b 2 true']);
+    // A recorded batch's note (it failed the path, placed nothing) takes the next batch's word.
+    reopened.commitBatch({ upserts: [], removals: [], endsBatch: ['docs'] });
+    reopened.finishBatches(['docs']);
+    reopened.openBatch([at(4, 'a', false), at(5, 'c', true)], ['docs']);
+    expect(notes(reopened)).toEqual(['a 1 false', 'b 0 true', 'c 1 true']);
+    reopened.close();
+  });
+
   it('notes the latest sequence a page showed each content at (sql/015), one not known taking the page\'s', () => {
     const { file, old } = databaseAt(14);
     old.prepare(`INSERT INTO placements (base_dir, path, checksum, mode, batch, kind) VALUES ('docs', 'x.txt', 'c', 420, 2, 'file')`).run();
     old.close();
     const store = ClientStore.open(file);
     const at = (sequence: number, checksum = 'c') => ({ base_dir: 'docs', path: 'x.txt', checksum, mode: 0o644, sequence });
-    const notes = () => store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')?.map(({ batch: _batch, ...note }) => note);
+    const notes = () => store.placements([{ base_dir: 'docs', path: 'x.txt' }]).get('docs\0x.txt')?.map(({ batch: _batch, placed: _placed, ...note }) => note);
     expect(notes()).toEqual([{ checksum: 'c', mode: 0o644, sequence: null }]);
     store.openBatch([at(7), at(3, 'd')], ['docs']);
     expect(notes()).toEqual([{ checksum: 'c', mode: 0o644, sequence: 7 }, { checksum: 'd', mode: 0o644, sequence: 3 }]);

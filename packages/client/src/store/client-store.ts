@@ -46,8 +46,8 @@ function loadMigrations(): { version: number; sql: string }[] {
 type Row = Omit<RecordedEntry, 'kind'> & { kind: string };
 /** The meta keys of a killed batch's marks (see openBatch, finishBatches, sql/013). */
 type MarkKey = 'batch_open' | 'batch_left' | 'batch_untracked';
-/** A row of placements (sql/005, 010, 013, 015). */
-type Note = EntryKey & { checksum: string; mode: number | null; kind: 'file' | 'dir'; sequence: number | null };
+/** A row of placements (sql/005, 010, 013, 015, 016). */
+type Note = EntryKey & { checksum: string; mode: number | null; kind: 'file' | 'dir'; sequence: number | null; placed: 0 | 1 };
 
 /** What the DISK_FULL sentence of a full disk under the database advises (a running client says otherwise). */
 export const RUN_AGAIN_ADVICE = 'free some space and run again';
@@ -168,13 +168,18 @@ export class ClientStore {
       allPartials: db.prepare<[], PartialDownload>('SELECT * FROM partial_downloads'),
       // Once per (path, content, bits), NULL bits included (which UNIQUE lets repeat), as the open
       // batch's (sql/011: 1). A note a stopped batch wrote (2, 3) stays its: that batch may have placed it.
-      // A directory's note (sql/013): kind 'dir', checksum '', mode NULL.
+      // A directory's note (sql/013): kind 'dir', checksum '', mode NULL, not placed (sql/016).
       notePlacement: db.prepare<Note>(
-        `INSERT INTO placements (base_dir, path, checksum, mode, batch, kind, sequence) SELECT @base_dir, @path, @checksum, @mode, 1, @kind, @sequence
+        `INSERT INTO placements (base_dir, path, checksum, mode, batch, kind, sequence, placed) SELECT @base_dir, @path, @checksum, @mode, 1, @kind, @sequence, @placed
          WHERE NOT EXISTS (SELECT 1 FROM placements WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode AND kind = @kind)`,
       ),
+      // A recorded batch's note (0) at a path it failed (it placed nothing there) takes this batch's word.
       renotePlacement: db.prepare<Note>(
-        'UPDATE placements SET batch = 1 WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode AND kind = @kind AND batch = 0',
+        'UPDATE placements SET batch = 1, placed = @placed WHERE base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode AND kind = @kind AND batch = 0',
+      ),
+      // Placed once a batch that noted it (this one, or a stopped one: it may have) would place it (sql/016).
+      raisePlaced: db.prepare<Note>(
+        'UPDATE placements SET placed = 1 WHERE @placed = 1 AND base_dir = @base_dir AND path = @path AND checksum = @checksum AND mode IS @mode AND kind = @kind AND placed = 0',
       ),
       // The latest sequence a page showed the content at (sql/015), whichever batch noted it. One
       // not known (NULL) takes the page's: E held it then, and no later time is known.
@@ -194,7 +199,7 @@ export class ClientStore {
       stoppedPlacementPaths: db.prepare<[string, number, number], { path: string; batch: number }>(
         'SELECT path, max(batch) AS batch FROM placements WHERE base_dir = ? AND batch BETWEEN ? AND 3 GROUP BY path ORDER BY path LIMIT ?',
       ),
-      placementsOf: db.prepare<[string], EntryKey & Placement>(
+      placementsOf: db.prepare<[string], EntryKey & Omit<Placement, 'placed'> & { placed: number }>(
         `WITH keys (base_dir, path) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
          SELECT p.* FROM keys JOIN placements p ON p.base_dir = keys.base_dir AND p.path = keys.path WHERE p.kind = 'file'`,
       ),
@@ -640,20 +645,21 @@ export class ClientStore {
 
   /**
    * Notes the contents a batch may rename into place, with E's bits for them (sql/005, 010), and
-   * the directories it may make or remove (`dirs`, sql/013), in one transaction, before the batch
-   * touches the disk.
+   * the older ones its page shows E holding (`placed` false, sql/016), and the directories it may
+   * make or remove (`dirs`, sql/013), in one transaction, before the batch touches the disk.
    */
   notePlacements(placements: readonly (EntryKey & Placement)[], dirs: readonly EntryKey[] = []): void {
     if (placements.length === 0 && dirs.length === 0) return;
     const notes: Note[] = [
-      ...placements.map(({ base_dir, path, checksum, mode, sequence }) => ({ base_dir, path, checksum, mode, kind: 'file' as const, sequence: sequence ?? null })),
-      ...dirs.map(({ base_dir, path }) => ({ base_dir, path, checksum: '', mode: null, kind: 'dir' as const, sequence: null })),
+      ...placements.map(({ base_dir, path, checksum, mode, sequence, placed }) => ({ base_dir, path, checksum, mode, kind: 'file' as const, sequence: sequence ?? null, placed: placed === false ? (0 as const) : (1 as const) })),
+      ...dirs.map(({ base_dir, path }) => ({ base_dir, path, checksum: '', mode: null, kind: 'dir' as const, sequence: null, placed: 0 as const })),
     ];
     try {
       this.db.transaction(() => {
         for (const note of notes) {
           this.stmts.renotePlacement.run(note);
           this.stmts.notePlacement.run(note);
+          this.stmts.raisePlaced.run(note);
           if (note.sequence !== null) this.stmts.raisePlacementSequence.run(note);
         }
       })();
@@ -780,7 +786,7 @@ export class ClientStore {
       const chunk = JSON.stringify(keys.slice(i, i + 1000).map((k) => [k.base_dir, k.path]));
       for (const row of this.stmts.placementsOf.iterate(chunk)) {
         const key = entryKeyString(row);
-        found.set(key, [...(found.get(key) ?? []), { checksum: row.checksum, mode: row.mode, sequence: row.sequence ?? null, batch: row.batch }]);
+        found.set(key, [...(found.get(key) ?? []), { checksum: row.checksum, mode: row.mode, sequence: row.sequence ?? null, batch: row.batch, placed: row.placed !== 0 }]);
       }
     }
     return found;
