@@ -775,6 +775,46 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  // R had applied the log to 30 for docs; notes added: a resync (from 30 for docs), which applied
+  // pages to 45 for both before it stopped (kill -9, SIGTERM, a cut). Before, what it had applied
+  // since its start was forgotten: E's entries 31..45 then counted as later than R's state (R's
+  // put-back file deleted as E's, no copy).
+  it.each<[string, (store: ClientStore) => void, [number, number]]>([
+    ['docs left out of the next run (notes only), then given again', (store) => {
+      store.setPulledDirs(['notes']);
+      store.commitBatch({ upserts: [], removals: [], sequence: 60 });
+      store.finishResync(['notes']);
+      store.startResync('L');
+      store.setPulledDirs(['docs', 'notes']);
+    }, [45, 60]],
+    ['a third name given: a resync started within the stopped one', (store) => {
+      store.startResync('L', 100);
+      store.setPulledDirs(['docs', 'extra', 'notes']);
+    }, [45, 45]],
+    ['RESYNC_REQUIRED while the stopped resync resumes', (store) => {
+      store.commitBatch({ upserts: [], removals: [], sequence: 50 });
+      store.startResync('L');
+    }, [50, 50]],
+    ["docs held (its disk away) mid-resync, then back", (store) => {
+      store.setPulledDirs(['notes']);
+      store.commitBatch({ upserts: [], removals: [], sequence: 60 });
+      store.startResync('L', 100);
+      store.setPulledDirs(['docs', 'notes']);
+    }, [45, 60]],
+  ])("counts, for the next resync, what a stopped one had applied: %s", (_name, then, expected) => {
+    const { store } = openStore();
+    store.startResync('L');
+    store.setPulledDirs(['docs']);
+    store.commitBatch({ upserts: [], removals: [], sequence: 30 });
+    store.finishResync(['docs']);
+    store.startResync('L', 100);
+    store.setPulledDirs(['docs', 'notes']);
+    store.commitBatch({ upserts: [], removals: [], sequence: 45 });
+    then(store);
+    expect([store.passedThrough('docs'), store.passedThrough('notes')]).toEqual(expected);
+    store.close();
+  });
+
   it('takes a restored log for another one within a resync too, judged from the position the resync started from', () => {
     const { store } = openStore();
     store.startResync('L');

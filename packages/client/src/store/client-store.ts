@@ -328,9 +328,11 @@ export class ClientStore {
    * was replaced), so that a content E holds in it is noted after them (notedAfter). Against the
    * same log they stay: a resync replays history they are later than. So does the position it
    * starts from, with the names it covers (passedThrough); one that starts within a resync of the
-   * same log keeps what R had passed before that one. `restored`: the same log_id, whose
-   * sequences E logged again from an older copy (core/start-position.ts): as another log. The run
-   * held goes: the pages of the resync tell it again.
+   * same log (a name added, RESYNC_REQUIRED, a root back from away) keeps, per name, how far R
+   * has applied the log for it (appliedThrough): what R had passed before that one, or that
+   * one's progress, whichever is further. `restored`: the same log_id, whose sequences E logged
+   * again from an older copy (core/start-position.ts): as another log. The run held goes: the
+   * pages of the resync tell it again.
    */
   startResync(logId: string, lastSequence?: number, restored = false): Position {
     const { generation, log_id: previous, sequence, resyncing } = this.position();
@@ -346,6 +348,7 @@ export class ClientStore {
         this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence: 0, dirs: [], left: {} }));
         this.stmts.setMeta.run('left_at', '{}');
       } else if (!resyncing) this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence, dirs: this.pulledDirs(), left: this.leftAt() }));
+      else this.stmts.setMeta.run('passed_through', JSON.stringify(this.appliedWithinResync()));
       this.stmts.setMeta.run('log_id', logId);
       this.stmts.setMeta.run('sequence', '0');
       this.stmts.setMeta.run('generation', String(next));
@@ -401,10 +404,33 @@ export class ClientStore {
   }
 
   /**
-   * For each name that left the pulled names (left out of a run, held off its disk, moved), the
-   * sequence R had applied E's log to for it then: its resync replays what came before, as for a
-   * name the position covers (passedThrough).
+   * While a resync runs: how far R has applied E's log for baseDir, counting that resync's own
+   * progress (the position, for a name its pulls cover) beside what R had passed before it. A
+   * name leaving the pulled names mid-resync, or a resync starting within it, keeps this: the
+   * start alone would count E's entries the resync applied since as later than R's state.
    */
+  private appliedThrough(baseDir: string): number {
+    const progress = this.pulledDirs().includes(baseDir) ? this.position().sequence : 0;
+    return Math.max(this.passedThrough(baseDir), progress, this.leftAt()[baseDir] ?? 0);
+  }
+
+  /**
+   * passed_through for a resync starting within one under way: per name, appliedThrough. The
+   * names at the furthest sequence are its `dirs` (that sequence is where R's position had been,
+   * for a restored log's check), the others go to `left`.
+   */
+  private appliedWithinResync(): { sequence: number; dirs: string[]; left: Record<string, number> } {
+    const passed = this.passedStart();
+    const names = [...new Set([...(passed?.dirs ?? []), ...Object.keys(passed?.left ?? {}), ...this.pulledDirs(), ...Object.keys(this.leftAt())])];
+    const applied = names.map((name) => [name, this.appliedThrough(name)] as const).filter(([, sequence]) => sequence > 0);
+    const sequence = Math.max(0, ...applied.map(([, at]) => at));
+    return {
+      sequence,
+      dirs: applied.filter(([, at]) => at === sequence).map(([name]) => name).sort(),
+      left: Object.fromEntries(applied.filter(([, at]) => at < sequence)),
+    };
+  }
+
   /**
    * Names whose records were dropped or forgotten: none of E's log was applied where they are now,
    * so neither a later resync nor the one under way (its saved start) replays from a position.
@@ -452,7 +478,8 @@ export class ClientStore {
     const back = names.filter((name) => name in left);
     if (gone.length > 0 || back.length > 0) {
       const { sequence, resyncing } = this.position();
-      for (const name of gone) left[name] = resyncing ? this.passedThrough(name) : sequence;
+      // During a resync: its progress for the name too, not only where it started (appliedThrough).
+      for (const name of gone) left[name] = resyncing ? this.appliedThrough(name) : sequence;
       for (const name of back) delete left[name];
       this.stmts.setMeta.run('left_at', JSON.stringify(left));
     }
