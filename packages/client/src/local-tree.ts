@@ -10,7 +10,7 @@ import { readdir, rename, unlink } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import type { Disk } from './core/root-disks.js';
-import type { Room } from './core/room-waits.js';
+import { freeBytesFor, type Room } from './core/room-waits.js';
 import {
   TEMP_PREFIX,
   ZyncError,
@@ -383,14 +383,14 @@ export function diskOf(root: string): Disk | undefined {
 }
 
 /**
- * What the file system that would hold `abs` shows free (statfs of the nearest directory there
- * is above it); null when it cannot be asked.
+ * What the file system that would hold `abs` shows free to this process's user (statfs of the
+ * nearest directory there is above it; root's includes reserved blocks); null when it cannot be asked.
  */
 export function roomAt(abs: string): Room | null {
   for (let path = nodePath.dirname(abs); ; ) {
     try {
       const fs = statfsSync(path);
-      return { freeBytes: fs.bavail * fs.bsize, blockSize: fs.bsize, freeInodes: fs.files === 0 ? null : fs.ffree };
+      return { freeBytes: freeBytesFor(fs, process.getuid?.() === 0), blockSize: fs.bsize, freeInodes: fs.files === 0 ? null : fs.ffree };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const parent = nodePath.dirname(path);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasRoom, mayFetch, noteNoRoom, type Room, type RoomWait } from './room-waits.js';
+import { freeBytesFor, hasRoom, mayFetch, noteNoRoom, type Room, type RoomWait } from './room-waits.js';
 
 const MB = 1_000_000;
 const room = (freeBytes: number, freeInodes: number | null = 1000): Room => ({ freeBytes, blockSize: 4096, freeInodes });
@@ -43,5 +43,15 @@ describe('mayFetch', () => {
     ['the file system cannot be asked now: not before', told, null, 100, false],
   ])('%s', (_why, wait, r, now, expected) => {
     expect(mayFetch(wait, 45 * MB, r, now)).toBe(expected);
+  });
+});
+
+describe('freeBytesFor', () => {
+  const reserved = { bsize: 4096, bfree: 3000, bavail: 1000 };
+  it.each<[string, boolean, number]>([
+    ['root may write into the blocks reserved for it', true, 3000 * 4096],
+    ['another user may not', false, 1000 * 4096],
+  ])('%s', (_why, isRoot, expected) => {
+    expect(freeBytesFor(reserved, isRoot)).toBe(expected);
   });
 });

@@ -24,6 +24,23 @@ export interface RoomWait {
   freeSpaceTells: boolean;
 }
 
+/** What statfs says of a file system, in blocks. */
+export interface FsBlocks {
+  bsize: number;
+  /** Free blocks, those reserved for root (ext4's -m) included. */
+  bfree: number;
+  /** Free blocks any user may write. */
+  bavail: number;
+}
+
+/**
+ * The bytes free to the client's own user: root writes into the blocks a file system reserves
+ * for it (ext4 keeps 5% by default), so a root client waiting on bavail would wait for room it has.
+ */
+export function freeBytesFor(fs: FsBlocks, isRoot: boolean): number {
+  return (isRoot ? fs.bfree : fs.bavail) * fs.bsize;
+}
+
 /** Blocks beyond the file's own: its metadata (extents, the directory entry), a margin. */
 export const MARGIN_BLOCKS = 16;
 
