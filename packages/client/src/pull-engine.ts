@@ -19,7 +19,8 @@ import { collapseChanges, dirChangesOf, placementsOf } from './core/collapse.js'
 import { LateMoves } from './core/late-moves.js';
 import { failureReasons, isRoutineRetry } from './core/failure-causes.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
-import { ackableSequence, sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
+import { sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
+import { entriesToApply, heldSequence, nextWaiting, type Waiting } from './core/room-pages.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
 import { isSameTreeBack, otherTreeBackWarning, rootsGoneWhileRunning } from './core/vanished-roots.js';
 import { weighReturn } from './moved-roots.js';
@@ -337,8 +338,9 @@ export class PullEngine {
       if (this.options.signal?.aborted) break;
       summary.failed = [];
       const reachedEnd = await this.pullLog(connection, summary);
-      // A full disk does not clear up within a pass: report it rather than download again.
-      if (!reachedEnd && summary.failed.some((f) => f.code === 'DISK_FULL')) break;
+      // A full disk does not clear up within a pass: report it rather than download again. What
+      // else failed past the files waiting for room is retried (those are not fetched again).
+      if (!reachedEnd && summary.failed.length > 0 && summary.failed.every((f) => f.code === 'DISK_FULL')) break;
       if (!reachedEnd) continue;
       if (store.position().resyncing) {
         // Each root counts as synced once its own sweep ended: one that keeps failing (a file
@@ -363,12 +365,19 @@ export class PullEngine {
     }
   }
 
-  /** Pages through the log from the stored position; true when it reached the end cleanly. */
+  /**
+   * Pages through the log from the stored position; true when it reached the end cleanly. Files
+   * waiting for room do not stop it: later pages are read and applied while those hold R's
+   * acknowledged position just before them (core/room-pages.ts). Another failure stops it there.
+   */
   private async pullLog(connection: Connection, summary: PassSummary): Promise<boolean> {
     const { store, logger } = this.options;
     const limit = this.options.pageSize ?? MAX_CHANGES_PAGE;
     const getPage = (since: number) => connection.request('GET_CHANGES', { since_sequence: since, limit });
+    // `since`: where the next page starts; `position`: what R acknowledged, behind it while files wait.
     let since = store.position().sequence;
+    let position = since;
+    let waiting: Waiting = new Map();
     let next: Promise<GetChangesResponse> | null = getPage(since);
     // The last acknowledgement sent, not yet confirmed: R's position is its own store, so the next
     // page is applied while the daemon records it (one round trip less per page through a tunnel).
@@ -390,6 +399,9 @@ export class PullEngine {
           store.startResync(connection.hello.log_id);
           summary.resynced = true;
           since = 0;
+          position = 0;
+          waiting = new Map();
+          summary.failed = summary.failed.filter((f) => f.code !== 'DISK_FULL');
           this.options.progress?.position(0, connection.hello.last_sequence);
           next = getPage(0);
           continue;
@@ -405,7 +417,9 @@ export class PullEngine {
       summary.unloggedOnE = page.unlogged_changes === true;
       next = page.more_available ? getPage(page.to_sequence) : null;
       next?.catch(() => undefined); // observed when awaited; a failed pass may drop it
-      const entries = collapseChanges(page.changes);
+      const collapsed = collapseChanges(page.changes);
+      // Behind R's position while a file waited for room, R applied these already: not again.
+      const entries = entriesToApply(collapsed, store.getEntries(collapsed), store.position().generation);
       if (store.position().resyncing) await this.sweepBelowReplacedDirs(connection, entries, summary);
       // Noted from the whole page, not only the collapsed entries: see placementsOf.
       const result = await this.applyEntries(connection, entries, summary, page.changes, page.more_available);
@@ -413,11 +427,18 @@ export class PullEngine {
         logger.info(`E moved ${from.base_dir}/${from.path} to ${to.base_dir}/${to.path} (its deletion and its add came in different pages of E's log); R's version of it is kept as ${from.base_dir}/${from.copy}`);
       }
       lateMoves.remember(result.conflicts.flatMap((c) => (c.unpairedContent === undefined ? [] : [{ base_dir: c.base_dir, path: c.path, copy: c.copy, content: c.unpairedContent }])));
-      const ack = ackableSequence(since, page.to_sequence, result.failed.map((f) => f.sequence));
-      // Before the commit (the effects up to `ack` are durable already): after a kill -9 between
-      // the two the page is pulled again to the same end, while a record kept past a deletion
-      // this batch made would be staged back to E as R's undo (plan-reverts.ts).
-      const committed = page.changes.filter((c) => c.sequence <= ack);
+      const byKey = new Map(entries.map((entry) => [entryKeyString(entry), entry]));
+      const noRoom = result.failed.filter((f) => f.code === 'DISK_FULL').flatMap((f) => byKey.get(entryKeyString(f)) ?? []);
+      waiting = nextWaiting(waiting, collapsed, noRoom);
+      // A wait a later page resolved (E deleted or rewrote the file) is no failure of this pass.
+      summary.failed = summary.failed.filter((f) => f.code !== 'DISK_FULL' || waiting.get(entryKeyString(f)) === f.sequence);
+      const stopping = result.failed.filter((f) => f.code !== 'DISK_FULL');
+      const ack = heldSequence(position, page.to_sequence, waiting, stopping.map((f) => f.sequence));
+      // Before the commit (the effects of what was applied are durable already): after a kill -9
+      // between the two the page is pulled again to the same end, while a record kept past a
+      // deletion this batch made would be staged back to E as R's undo (plan-reverts.ts).
+      const failedKeys = new Set(result.failed.map(entryKeyString));
+      const committed = page.changes.filter((c) => c.sequence <= ack || !failedKeys.has(entryKeyString(c)));
       this.checkDisks();
       this.options.staged?.forgetReturned(
         connection.hello.log_id,
@@ -430,19 +451,20 @@ export class PullEngine {
       // E answered the last acknowledgement `recorded: false` (its disk was full): acknowledged
       // again even with nothing new, so E's note catches up once there is room. Kept in R's
       // state, not in memory: the next pass may be the next --once run's.
-      if (ack > since || page.changes.length > 0 || store.ackUnrecorded()) {
+      if (ack > position || page.changes.length > 0 || store.ackUnrecorded()) {
         await acked;
         acked = connection.request('ACK_CHANGES', { sequence_number: ack }).then((answer) => {
           store.setAckUnrecorded(answer.recorded === false);
         });
         acked.catch(() => undefined); // observed when awaited; a failed pass may drop it
       }
-      since = ack;
+      since = page.to_sequence;
+      position = ack;
       this.options.progress?.position(ack, page.highest_sequence);
-      if (result.failed.length > 0) return confirmed(false);
+      if (stopping.length > 0) return confirmed(false);
       if (this.options.signal?.aborted) return confirmed(false);
     }
-    return confirmed(true);
+    return confirmed(waiting.size === 0);
   }
 
   /**

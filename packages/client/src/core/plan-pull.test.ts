@@ -1,6 +1,6 @@
 import type { ChangeEntry } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { ackableSequence, fetchedModes, planEntry, planPull, sessionsStillReturning, type PlanInput, type PullAction, type StagedAtPath } from './plan-pull.js';
+import { fetchedModes, planEntry, planPull, sessionsStillReturning, type PlanInput, type PullAction, type StagedAtPath } from './plan-pull.js';
 import type { EntryKey, LocalState, RecordedEntry } from './types.js';
 
 const A = 'a'.repeat(64); // what R last received
@@ -594,17 +594,5 @@ describe('planPull noting where E moved what it deleted (words only)', () => {
     ['content E wrote at two names: which one is unsure', [gone('x', X1), added('b', X1), added('c', X1)], []],
   ])('%s', (_name, inputs, expected) => {
     expect(moves(planPull(inputs))).toEqual(expected);
-  });
-});
-
-describe('ackableSequence', () => {
-  it.each<[string, number, number, number[], number]>([
-    ['all applied: the whole page', 10, 20, [], 20],
-    ['one failure holds the cursor just before it', 10, 20, [15], 14],
-    ['the earliest failure wins', 10, 20, [18, 12, 15], 11],
-    ['a failure on the first entry acknowledges nothing new', 10, 20, [11], 10],
-    ['never below the page start', 10, 20, [3], 10],
-  ])('%s', (_name, from, to, failed, expected) => {
-    expect(ackableSequence(from, to, failed)).toBe(expected);
   });
 });

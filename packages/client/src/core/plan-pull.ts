@@ -699,13 +699,3 @@ export function planPull(inputs: readonly PlanInput[], sources: ReadonlyMap<stri
   plan['dir-modes'].sort((a, b) => depth(b.entry.path) - depth(a.entry.path));
   return plan;
 }
-
-/**
- * The sequence that may be acknowledged after a page covering (from, to]: all of it, or up to
- * just before the first entry whose effect did not become durable (it is pulled again).
- */
-export function ackableSequence(from: number, to: number, failedSequences: Iterable<number>): number {
-  let ack = to;
-  for (const sequence of failedSequences) ack = Math.min(ack, sequence - 1);
-  return Math.max(from, ack);
-}
