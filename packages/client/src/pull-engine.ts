@@ -24,6 +24,7 @@ import { entriesToApply, heldSequence, nextWaiting, type Waiting } from './core/
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
 import { isSameTreeBack, otherTreeBackWarning, rootsGoneWhileRunning } from './core/vanished-roots.js';
 import { weighReturn } from './moved-roots.js';
+import type { EndedWait } from './core/room-news.js';
 import { mayFetch, noteNoRoom, type Room, type RoomWait } from './core/room-waits.js';
 import { decideStart } from './core/start-position.js';
 import { MADE_DIR_MODE } from './core/dir-modes.js';
@@ -108,6 +109,8 @@ export interface PassSummary {
    * left alone as held ones are, and resynced on the pass that finds them served again.
    */
   unserved: string[];
+  /** Files that waited for room and no longer do: they arrived, or E removed them (core/room-news.ts). */
+  endedWaits: EndedWait[];
 }
 
 export function emptySummary(): PassSummary {
@@ -132,6 +135,7 @@ export function emptySummary(): PassSummary {
     held: [],
     gone: [],
     unserved: [],
+    endedWaits: [],
   };
 }
 
@@ -268,10 +272,15 @@ export class PullEngine {
   }
 
   /** After a batch: the files tried that did not fit wait for room; those applied or gone wait no more. */
-  private noteRoom(entries: readonly ChangeEntry[], result: BatchResult): void {
+  private noteRoom(entries: readonly ChangeEntry[], result: BatchResult, summary: PassSummary): void {
     const tried = result.failed.filter((p) => p.code === 'DISK_FULL' && p.untried === undefined);
     if (this.roomWaits.size === 0 && tried.length === 0) return;
-    for (const key of [...result.upserts, ...result.removals, ...result.skipped]) this.roomWaits.delete(entryKeyString(key));
+    const end = (keys: readonly { base_dir: string; path: string }[], removed: boolean) => {
+      for (const key of keys) if (this.roomWaits.delete(entryKeyString(key))) summary.endedWaits.push({ base_dir: key.base_dir, path: key.path, removed });
+    };
+    end(result.upserts, false);
+    // A deletion applied, or a fetch E answered NOT_FOUND: E no longer has the file.
+    end([...result.removals, ...result.skipped], true);
     const byKey = new Map(entries.map((entry) => [entryKeyString(entry), entry]));
     for (const problem of tried) {
       const key = entryKeyString(problem);
@@ -686,7 +695,7 @@ export class PullEngine {
       signal: this.options.signal,
       moreToCome,
     });
-    this.noteRoom(entries, result);
+    this.noteRoom(entries, result, summary);
     // The barrier: file contents were fsynced before their renames; the renames, creations and
     // deletions become durable with one fsync per touched directory. Only then is it recorded.
     const barrierStarted = Date.now();

@@ -33,6 +33,7 @@ const summary = (failed: Problem[], held: MissingRoot[]): PassSummary => ({
   unavailableOnE: [],
   unloggedOnE: false,
   unserved: [],
+  endedWaits: [],
 });
 
 const problem = (path: string, code: string): Problem => ({ base_dir: 'docs', path, sequence: 9, code, message: `${code} for ${path}` });
@@ -313,7 +314,7 @@ describe('runContinuous with files that do not fit on R\'s disk', () => {
     const room = lines.filter(([, line]) => line.startsWith("No space left on R's disk") || line === ROOM_AGAIN_NOTE);
     expect(room.map(([level]) => level)).toEqual(['warn', 'debug', 'debug', 'debug', 'info']);
     expect(room[0]![1]).toBe(
-      "No space left on R's disk: 1 change(s) could not be written (the first: docs/big.bin); nothing partial was kept — each is fetched again once R's disk has room for it.",
+      "No space left on R's disk: 1 change(s) could not be written (docs/big.bin); nothing partial was kept — each is fetched again once R's disk has room for it.",
     );
     // The first pass on each connection at info, as always; the others meeting them again at debug.
     expect(lines.filter(([, line]) => line.startsWith('pull:')).map(([level]) => level)).toEqual(['info', 'debug', 'debug', 'info', 'info']);

@@ -15,6 +15,7 @@ import type { MissingRoot } from './core/missing-roots.js';
 import { offDiskError, offDiskMessage, onDiskAgainNote } from './core/root-disks.js';
 import { backAgainNote, goneWhileRunningError, goneWhileRunningWarning } from './core/vanished-roots.js';
 import type { Problem } from './apply-batch.js';
+import { roomNews } from './core/room-news.js';
 import { addPasses, describePass, isRoutinePass, passChangedNothing, type PassSummary, type PullEngine } from './pull-engine.js';
 import { availableOnEAgainNote, servedAgainNote, unavailableOnEWarning, unservedDirsError, unservedWarning } from './core/served-dirs.js';
 import type { PassTurns } from './pass-turns.js';
@@ -107,6 +108,8 @@ interface RunMemory {
   unloggedOnE?: boolean;
   /** R's disk was said to have no room for files the last passes met (sayNoRoom). */
   noRoom?: boolean;
+  /** Those files, by entryKeyString (core/room-news.ts). */
+  roomSaid?: ReadonlySet<string>;
   /** A pass failed for want of room under the client database, and was said to (serve). */
   stateFull?: boolean;
   /** A running client's routine pass lines (isRoutinePass), summed under churn; the timer says the sum. */
@@ -203,22 +206,36 @@ export const CONFLICT_DIR_COPIES_NOTE =
 /** Said once a running client's files that did not fit on R's disk no longer wait (sayNoRoom). */
 export const ROOM_AGAIN_NOTE = "R's disk has room again: no change waits for it any more.";
 
+/** Said of a file that waited for room when E removed it: R's disk may be as full as before. */
+export function removedWhileWaitingNote(file: { base_dir: string; path: string }): string {
+  return `${file.base_dir}/${file.path} no longer waits for room on R's disk: E removed it.`;
+}
+
+/** At most this many files are named in one warning of files that newly wait for room. */
+const NAMED_WAITING = 10;
+
 /**
- * A running client's files that do not fit on R's disk: warned of when the first does not fit,
- * at debug while they still wait (each pass meets them), one line when none waits any more. A
- * pass stopped by another failure first says nothing of room either way.
+ * A running client's files that do not fit on R's disk: each warned of once, when it first does
+ * not fit (core/room-news.ts), at debug while they still wait (each pass meets them); a wait E
+ * ended by removing the file said as that; one line when none waits any more because room came.
+ * A pass stopped by another failure first says nothing of the files it did not meet.
  */
 function sayNoRoom(logger: Logger, summary: PassSummary, memory: RunMemory): void {
   const full = summary.failed.filter((f) => f.code === 'DISK_FULL');
-  if (full.length > 0) {
-    const line = diskFullError(full, "each is fetched again once R's disk has room for it").message;
-    if (memory.noRoom === true) logger.debug(line);
-    else logger.warn({ code: 'DISK_FULL' }, line);
-    memory.noRoom = true;
-  } else if (memory.noRoom === true && summary.failed.length === 0) {
-    logger.info(ROOM_AGAIN_NOTE);
-    memory.noRoom = false;
-  }
+  const news = roomNews(memory.roomSaid ?? new Set(), full, summary.endedWaits, summary.failed.length === 0);
+  for (const file of news.removed) logger.info(removedWhileWaitingNote(file));
+  if (news.newly.length > 0) {
+    const named = news.newly.slice(0, NAMED_WAITING).map((f) => `${f.base_dir}/${f.path}`);
+    const more = news.newly.length - named.length;
+    const which = `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+    logger.warn(
+      { code: 'DISK_FULL' },
+      `No space left on R's disk: ${news.newly.length} change(s) could not be written (${which}); nothing partial was kept — each is fetched again once R's disk has room for it.`,
+    );
+  } else if (full.length > 0) logger.debug(diskFullError(full, "each is fetched again once R's disk has room for it").message);
+  if (news.roomAgain) logger.info(ROOM_AGAIN_NOTE);
+  memory.roomSaid = news.said;
+  memory.noRoom = news.said.size > 0;
 }
 
 /**
