@@ -7,6 +7,8 @@
 import { HandOffLogLevel, ZyncError, createForwardingLogger, isZyncError, type DirSpec, type HandOffDone, type HandOffSetup, type Logger, type UpdateUpstreamHandOff } from '@zync/common';
 import type { Connection } from './connection.js';
 import { handOffMismatch } from './core/hand-off-match.js';
+import { roomHandOffRefusal } from './core/room-news.js';
+import type { EntryKey } from './core/types.js';
 import type { HandOffHandler, HandOffPeer } from './hand-off-server.js';
 import { TurnWithdrawn, type PassTurns } from './pass-turns.js';
 import { LOG_LINE_TIMING, STATUS_LINE_TIMING, Ticker, UploadProgress } from './progress.js';
@@ -28,6 +30,8 @@ export interface UpstreamService {
   /** This client's own log: a line per request, with its outcome. */
   logger: Logger;
   turns: PassTurns;
+  /** The files this client's pull waits for room for (PullEngine.waitingForRoom): none before it pulls. */
+  waitingForRoom?: () => readonly EntryKey[];
 }
 
 const failed = (err: unknown): HandOffDone =>
@@ -100,7 +104,15 @@ async function sendFor(service: UpstreamService, request: UpdateUpstreamHandOff,
     log.info(`${err.message.replace(/[;,].*$/, '')}: pulling first, then sending`);
     await service.turns.nextPullEnd(signal);
     if (signal.aborted) throw stoppedError();
-    await once();
+    try {
+      await once();
+    } catch (again) {
+      // Its pull ended without bringing R up to date: "again after that pull" cannot help while
+      // a file waits for room, which no pull ends.
+      if (!(isZyncError(again) && again.code === 'RESYNC_REQUIRED')) throw again;
+      const room = roomHandOffRefusal(again.message, service.specs.map((s) => s.name), service.waitingForRoom?.() ?? []);
+      throw room === null ? again : new ZyncError('DISK_FULL', room);
+    }
   }
 }
 

@@ -157,6 +157,9 @@ async function main(): Promise<void> {
   let uploadPresented: string | undefined;
   // A continuous client's passes take turns with the uploads one-shots hand to it (hand-off.ts).
   const turns = argv.once ? undefined : new PassTurns();
+  // Set once made (after the service listens): an upload refused for want of a pull names the
+  // files that pull waits for room for.
+  let engine: PullEngine | undefined;
   const listenForHandOffs = async (store: ClientStore, turns: PassTurns) => {
     listened = true;
     handOff = await HandOffServer.listen(
@@ -174,6 +177,7 @@ async function main(): Promise<void> {
         tokenRenewed: () => tokenFile !== null && tokenFile.current({ problem: tokenNotes.problem }) !== uploadPresented,
         logger,
         turns,
+        waitingForRoom: () => engine?.waitingForRoom() ?? [],
       }),
       logger,
     );
@@ -292,7 +296,7 @@ async function main(): Promise<void> {
       return;
     }
     const rootsChanged = store.bindRoots(dirs, moved);
-    const engine = new PullEngine(
+    engine = new PullEngine(
       {
         store,
         tree: new LocalTree(dirs, store),

@@ -29,7 +29,7 @@ import { mayFetch, noteNoRoom, type Room, type RoomWait } from './core/room-wait
 import { decideStart } from './core/start-position.js';
 import { MADE_DIR_MODE } from './core/dir-modes.js';
 import { dirsAbove, dirsReplacedByFiles, leftPlacements, planSweep, splitIgnored } from './core/sweep.js';
-import { entryKeyString } from './core/types.js';
+import { entryKeyString, type EntryKey } from './core/types.js';
 import type { HoldingArea } from './holding-area.js';
 import { diskOf, lstatState, roomAt, type LocalTree } from './local-tree.js';
 import { pruneKeptDirs } from './prune-kept-dirs.js';
@@ -259,6 +259,14 @@ export class PullEngine {
         throw offDiskError([{ name, root: tree.root(name) }], 'the pass stopped before recording what it wrote there');
       }
     }
+  }
+
+  /** The files that wait for room on R's disk now (core/room-waits.ts). */
+  waitingForRoom(): EntryKey[] {
+    return [...this.roomWaits.keys()].map((key) => {
+      const at = key.indexOf('\0');
+      return { base_dir: key.slice(0, at), path: key.slice(at + 1) };
+    });
   }
 
   /** Why a file that did not fit before is not fetched now (core/room-waits.ts); null: fetch it. */

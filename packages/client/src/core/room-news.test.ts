@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roomNews, type EndedWait } from './room-news.js';
+import { roomHandOffRefusal, roomNews, type EndedWait } from './room-news.js';
 import type { EntryKey } from './types.js';
 
 const file = (path: string): EntryKey => ({ base_dir: 'docs', path });
@@ -26,5 +26,25 @@ describe('roomNews', () => {
       noneWaits: news.noneWaits,
       said: [...news.said].map((k) => k.split('\0')[1]),
     }).toEqual(expected);
+  });
+});
+
+describe('roomHandOffRefusal', () => {
+  const refusal = "--dirs docs: no pull has brought it up to date from E on this state yet, so R cannot tell E's files there from R's own; the zync-client running on this state (pid 7) pulls it at its next pull: run --update-upstream again after that pull. Nothing was sent.";
+  it.each<[string, EntryKey[], string | null]>([
+    ['nothing waits: the refusal stands as it is', [], null],
+    ['a file of another root waits: not this one\'s trouble', [{ base_dir: 'other', path: 'x.bin' }], null],
+    [
+      'a file waits: the pull cannot end until it fits (before: "run again after that pull", which cannot help)',
+      [file('huge.bin')],
+      "--dirs docs: no pull has brought it up to date from E on this state yet, and the pull cannot end until R's disk has room for docs/huge.bin: free some space there (the running zync-client fetches it by itself), then run --update-upstream again. Nothing was sent.",
+    ],
+    [
+      'several wait: the first named, the others counted',
+      [file('a.bin'), file('b.bin')],
+      "--dirs docs: no pull has brought it up to date from E on this state yet, and the pull cannot end until R's disk has room for docs/a.bin and 1 other file(s): free some space there (the running zync-client fetches them by itself), then run --update-upstream again. Nothing was sent.",
+    ],
+  ])('%s', (_why, waiting, expected) => {
+    expect(roomHandOffRefusal(refusal, ['docs'], waiting)).toBe(expected);
   });
 });

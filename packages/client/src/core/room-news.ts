@@ -42,3 +42,17 @@ export function roomNews<T extends EntryKey>(said: ReadonlySet<string>, waiting:
   const allRemoved = [...said].every((key) => removed.some((wait) => entryKeyString(wait) === key));
   return { newly, removed, roomAgain: noneWaits && !allRemoved, noneWaits, said: clean && waiting.length === 0 ? new Set() : next };
 }
+
+/**
+ * The refusal of an upload handed to a running client whose pull cannot end (`refusal`: its
+ * RESYNC_REQUIRED message, which advises to wait for that pull) while files of `names` wait for
+ * room: no pull will end until they fit, so the advice is to free space. null: none waits there.
+ */
+export function roomHandOffRefusal(refusal: string, names: readonly string[], waiting: readonly EntryKey[]): string | null {
+  const blocking = waiting.filter((file) => names.includes(file.base_dir));
+  if (blocking.length === 0) return null;
+  const first = `${blocking[0]!.base_dir}/${blocking[0]!.path}`;
+  const which = blocking.length === 1 ? first : `${first} and ${blocking.length - 1} other file(s)`;
+  const what = refusal.replace(/[;,].*$/s, '');
+  return `${what}, and the pull cannot end until R's disk has room for ${which}: free some space there (the running zync-client fetches ${blocking.length === 1 ? 'it' : 'them'} by itself), then run --update-upstream again. Nothing was sent.`;
+}
