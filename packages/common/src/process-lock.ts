@@ -15,7 +15,7 @@
 import { closeSync, existsSync, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import * as nodePath from 'node:path';
 import { hasNoHardLinks, noteLinkFailure } from './no-hard-links.js';
-import { fromFsError, ZyncError } from './protocol/errors.js';
+import { ZyncError } from './protocol/errors.js';
 
 export interface ProcessLock {
   readonly path: string;
@@ -69,6 +69,9 @@ export function acquireProcessLock(lockPath: string, program: string, what: stri
 function publish(lockPath: string): boolean {
   const dir = nodePath.dirname(lockPath);
   const draft = `${lockPath}.${process.pid}.new`;
+  // Held (the usual case when it exists): nothing to write. On a full disk the draft could not be
+  // written, and a second process would fail on that instead of meeting the owner (a hand-off).
+  if (existsSync(lockPath)) return false;
   try {
     // Where link(2) is refused, locks are created exclusively, pid after.
     if (hasNoHardLinks(dir)) return createNaming(lockPath, process.pid);
@@ -83,7 +86,7 @@ function publish(lockPath: string): boolean {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
-    if (code === 'ENOSPC' || code === 'EDQUOT') throw fromFsError(err, `writing the lock file ${lockPath}`);
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new ZyncError('DISK_FULL', `No space left on the disk of ${lockPath} to write this lock file; free some space there and run again.`, { cause: err });
     throw new ZyncError('BAD_ARGUMENT', `Cannot create the lock file ${lockPath}: ${(err as Error).message}.`, { cause: err });
   } finally {
     try {
