@@ -5,7 +5,8 @@
 // only then record the batch and acknowledge it. A resync ends with the sweep of paths the
 // daemon no longer has. Failed entries hold the cursor back and are retried; nothing is skipped
 // silently, but a file that did not fit on R's disk is not fetched again until there is room for
-// it (core/room-waits.ts). A pass that brings R up to date then looks again at the directories E deleted that R
+// it (core/room-waits.ts), and the pages after it are still read and applied (core/room-pages.ts).
+// A pass that brings R up to date then looks again at the directories E deleted that R
 // kept for its own files (prune-kept-dirs.ts). Each pass first looks whether a root is off the
 // disk it was synced on (core/root-disks.ts), or gone since the run's start, moved or deleted
 // (core/vanished-roots.ts: the start made the missing ones): one that is is held — left alone, not
@@ -20,7 +21,7 @@ import { LateMoves } from './core/late-moves.js';
 import { failureReasons, isRoutineRetry } from './core/failure-causes.js';
 import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/missing-roots.js';
 import { sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
-import { entriesToApply, heldSequence, nextWaiting, type Waiting } from './core/room-pages.js';
+import { entriesToApply, heldSequence, nextWaiting, readAgain, type ReadThrough, type Waiting } from './core/room-pages.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
 import { isSameTreeBack, otherTreeBackWarning, rootsGoneWhileRunning } from './core/vanished-roots.js';
 import { weighReturn } from './moved-roots.js';
@@ -162,6 +163,12 @@ export class PullEngine {
   private passDisks: ReadonlyMap<string, Disk> = new Map();
   /** Files that did not fit on R's disk, by entryKeyString: fetched again once there is room (core/room-waits.ts). */
   private readonly roomWaits = new Map<string, RoomWait>();
+  /**
+   * How far this run read E's log past R's position while files waited for room, and which
+   * entries still waited then: a later pass re-reading those pages applies only these (see
+   * core/room-pages.ts, readAgain). Gone with the run: a restart goes by R's records alone.
+   */
+  private readThrough: ReadThrough | null = null;
 
   /** `missing`: the roots the caller made again and forgot at start (remakeMissingRoots). */
   constructor(options: PullOptions, rootsChanged: readonly string[] = [], missing: readonly string[] = []) {
@@ -395,6 +402,11 @@ export class PullEngine {
     let since = store.position().sequence;
     let position = since;
     let waiting: Waiting = new Map();
+    const { log_id } = connection.hello;
+    const readBefore = (): ReadThrough | null => {
+      const through = this.readThrough;
+      return through !== null && through.log_id === log_id && through.generation === store.position().generation ? through : null;
+    };
     let next: Promise<GetChangesResponse> | null = getPage(since);
     // The last acknowledgement sent, not yet confirmed: R's position is its own store, so the next
     // page is applied while the daemon records it (one round trip less per page through a tunnel).
@@ -436,7 +448,7 @@ export class PullEngine {
       next?.catch(() => undefined); // observed when awaited; a failed pass may drop it
       const collapsed = collapseChanges(page.changes);
       // Behind R's position while a file waited for room, R applied these already: not again.
-      const entries = entriesToApply(collapsed, store.getEntries(collapsed), store.position().generation);
+      const entries = readAgain(entriesToApply(collapsed, store.getEntries(collapsed), store.position().generation), readBefore());
       if (store.position().resyncing) await this.sweepBelowReplacedDirs(connection, entries, summary);
       // Noted from the whole page, not only the collapsed entries: see placementsOf.
       const result = await this.applyEntries(connection, entries, summary, page.changes, page.more_available);
@@ -479,6 +491,11 @@ export class PullEngine {
       position = ack;
       this.options.progress?.position(ack, page.highest_sequence);
       if (stopping.length > 0) return confirmed(false);
+      // Only once this pass read as far as the last one did: its waiting entries are all known then.
+      const before = readBefore();
+      if (waiting.size > 0 && (before === null || page.to_sequence >= before.sequence)) {
+        this.readThrough = { log_id, generation: store.position().generation, sequence: page.to_sequence, waiting: new Map(waiting) };
+      }
       if (this.options.signal?.aborted) return confirmed(false);
     }
     return confirmed(waiting.size === 0);

@@ -1,6 +1,6 @@
 import type { ChangeEntry } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { entriesToApply, heldSequence, nextWaiting, type Waiting } from './room-pages.js';
+import { entriesToApply, heldSequence, nextWaiting, readAgain, type Waiting } from './room-pages.js';
 
 const entry = (path: string, sequence: number, operation: ChangeEntry['operation'] = 'add'): ChangeEntry => ({
   sequence,
@@ -57,5 +57,20 @@ describe('heldSequence', () => {
     ['never back from what R acknowledged', 10, 15000, [[key('huge.bin'), 5]], [], 10],
   ])('%s', (_why, from, to, waiting, failed, expected) => {
     expect(heldSequence(from, to, new Map(waiting), failed)).toBe(expected);
+  });
+});
+
+describe('readAgain', () => {
+  const through = { log_id: 'L', generation: 1, sequence: 15000, waiting: new Map([[key('huge.bin'), 5]]) };
+  it.each<[string, ChangeEntry, boolean]>([
+    ['the waiting entry is tried again', entry('huge.bin', 5), true],
+    ['an entry applied in an earlier read is passed over (E deleted it since: no record to go by)', entry('gone.txt', 7), false],
+    ['an older entry at the waiting path is passed over', entry('huge.bin', 3), false],
+    ['an entry past what was read is applied', entry('new.txt', 15001), true],
+  ])('%s', (_why, e, applied) => {
+    expect(readAgain([e], through)).toEqual(applied ? [e] : []);
+  });
+  it('applies everything when the run read nothing past R\'s position', () => {
+    expect(readAgain([entry('a.txt', 7)], null)).toEqual([entry('a.txt', 7)]);
   });
 });

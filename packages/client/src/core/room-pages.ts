@@ -4,7 +4,9 @@
 // acknowledged only once its effect is on disk, and a restart re-reads from there: nothing waiting
 // is skipped. A later entry for the same path that R applied (E deleted or rewrote the file)
 // resolves the wait. Pages re-read behind the position hold entries R already applied; one that
-// R's record is at or past is passed over, so what R holds is not fetched again. Pure.
+// R's record is at or past is passed over, so what R holds is not fetched again; a running client
+// also remembers how far it read (ReadThrough), and passes over every entry up to there but those
+// still waiting: one R applied and E undid later (a file E deleted) leaves no record to go by. Pure.
 import type { ChangeEntry } from '@zync/common';
 import { entryKeyString, type RecordedEntry } from './types.js';
 
@@ -48,4 +50,18 @@ export function heldSequence(from: number, to: number, waiting: Waiting, failed:
   for (const sequence of waiting.values()) ack = Math.min(ack, sequence - 1);
   for (const sequence of failed) ack = Math.min(ack, sequence - 1);
   return Math.max(from, ack);
+}
+
+/** How far a run read past R's position while files waited, and those still waiting then. */
+export interface ReadThrough {
+  log_id: string;
+  generation: number;
+  sequence: number;
+  waiting: Waiting;
+}
+
+/** Of entries re-read: those past what the run read already, and those still waiting then. */
+export function readAgain<T extends ChangeEntry>(entries: readonly T[], through: ReadThrough | null): T[] {
+  if (through === null) return [...entries];
+  return entries.filter((entry) => entry.sequence > through.sequence || through.waiting.get(entryKeyString(entry)) === entry.sequence);
 }
