@@ -89,6 +89,13 @@ export const GetLastSequenceRequest = req('GET_LAST_SEQUENCE', {});
 export const GetChangesRequest = req('GET_CHANGES', {
   since_sequence: sequence,
   limit: z.number().int().min(1).max(MAX_CHANGES_PAGE).default(1000),
+  /**
+   * Added later (a resync sends it): only the entries that are each path's current state on E,
+   * as a fully compacted log would hold them, so that no superseded content is placed on R. The
+   * page still covers (from_sequence, to_sequence]. Older daemons strip it and answer with every
+   * entry; the response's `current_only` says it was honoured.
+   */
+  current_only: z.boolean().optional(),
 });
 /**
  * One file, streamed. `offset` asks to resume a download cut short: frames start there, and the
@@ -270,6 +277,8 @@ export const GetChangesResponse = ok({
   unlogged_changes: z.boolean().optional(),
   /** Added later (absent from older daemons, and for an empty log): the run that logged `to_sequence`. */
   run_id: runId.optional(),
+  /** Added later: true when the request's `current_only` was honoured (absent from older daemons). */
+  current_only: z.boolean().optional(),
 });
 /**
  * GET_FILE header; `size - offset` bytes of binary frames tagged with the request id follow.

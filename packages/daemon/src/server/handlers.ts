@@ -94,7 +94,8 @@ export function handleGetChanges(ctx: HandlerContext, req: GetChangesRequest): G
       `Sequence ${req.since_sequence} is older than what the log still holds (compacted through ${compacted}); resync.`,
     );
   }
-  const page = ctx.store.changesSince(req.since_sequence, req.limit);
+  const currentOnly = req.current_only === true;
+  const page = ctx.store.changesSince(req.since_sequence, req.limit, undefined, currentOnly);
   if (req.since_sequence > page.highest_sequence) {
     throw new ZyncError(
       'RESYNC_REQUIRED',
@@ -114,6 +115,7 @@ export function handleGetChanges(ctx: HandlerContext, req: GetChangesRequest): G
     changes,
     ...(unavailable.length > 0 ? { unavailable_dirs: unavailable } : {}),
     ...(ctx.stateDisk?.changesWaiting === true ? { unlogged_changes: true } : {}),
+    ...(currentOnly ? { current_only: true } : {}),
   };
 }
 

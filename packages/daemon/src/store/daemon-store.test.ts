@@ -217,6 +217,26 @@ describe('DaemonStore', () => {
     expect(s.changesSince(4, 2)).toMatchObject({ changes: [], to_sequence: 5, more_available: false });
   });
 
+  it("pages only each path's current entry when asked, still covering the whole range", () => {
+    const s = open(dbPath());
+    s.recordChanges([fileIn('a'), fileIn('b'), fileIn('c')]); // 1-3
+    s.recordChanges([fileIn('a', B, { operation: 'modify' })]); // 4
+    s.recordChanges([del('b')]); // 5
+    s.recordChanges([fileIn('ignored.log')]); // 6
+    s.recordChanges([fileIn('a', A, { operation: 'modify' })]); // 7
+    s.applyChanges([ignoredInput('d', 'ignored.log', 'file')]);
+    const current = (since: number, limit: number) => s.changesSince(since, limit, undefined, true);
+    const lines = (since: number, limit: number) => current(since, limit).changes.map((c) => `${c.sequence} ${c.operation} ${c.path}`);
+    // a's v1 and v2 (1, 4) and b's add (2) are superseded; the ignored file is not served.
+    expect(lines(0, 10)).toEqual(['3 add c', '5 delete b', '7 modify a']);
+    expect(current(0, 10)).toMatchObject({ from_sequence: 0, to_sequence: 7, more_available: false, highest_sequence: 7 });
+    // A full page ends at its last entry, with what it skipped before that inside its range.
+    expect(current(0, 2)).toMatchObject({ from_sequence: 0, to_sequence: 5, more_available: true });
+    expect(lines(5, 2)).toEqual(['7 modify a']);
+    // Without the flag, the history as it was.
+    expect(s.changesSince(0, 10).changes.map((c) => c.sequence)).toEqual([1, 2, 3, 4, 5, 7]);
+  });
+
   it('cuts a page by size, so long paths never make a frame too large', () => {
     const s = open(dbPath());
     const long = 'x'.repeat(4000);

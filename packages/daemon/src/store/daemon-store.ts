@@ -165,6 +165,14 @@ export class DaemonStore {
            SELECT 1 FROM files f INDEXED BY files_ignored WHERE f.ignored = 1 AND f.base_dir = c.base_dir AND f.path = c.path)
          ORDER BY sequence LIMIT ?`,
       ),
+      // Each path's current entry only (its files row names it): what a fully compacted log
+      // holds. One primary-key lookup per entry read, as changesSince's ignored check is one.
+      currentChangesSince: db.prepare<[number, number], ChangeRow>(
+        `SELECT sequence, operation, kind, base_dir, path, checksum, size, mtime, mode, timestamp, deleted_checksum
+         FROM changes c WHERE sequence > ? AND EXISTS (
+           SELECT 1 FROM files f WHERE f.base_dir = c.base_dir AND f.path = c.path AND f.sequence = c.sequence AND f.ignored = 0)
+         ORDER BY sequence LIMIT ?`,
+      ),
       helloClient: db.prepare<[string, number]>(
         'INSERT INTO clients (client_id, last_ack, last_seen) VALUES (?, 0, ?) ON CONFLICT(client_id) DO UPDATE SET last_seen = excluded.last_seen',
       ),
@@ -445,15 +453,18 @@ export class DaemonStore {
   /**
    * The log page (since, to]: at most `limit` entries and about `maxBytes` of JSON (long paths
    * must not make a frame the client refuses). `to` is the highest sequence when the page holds
-   * everything after `since`.
+   * everything after `since`. `currentOnly` leaves out every entry a later one of its path
+   * superseded (a resync compares R with E's current state, not with E's history); the page still
+   * covers (since, to], those entries being no more than a compaction would have dropped.
    */
-  changesSince(since: number, limit: number, maxBytes: number = PAGE_BYTES): ChangesPage {
+  changesSince(since: number, limit: number, maxBytes: number = PAGE_BYTES, currentOnly = false): ChangesPage {
+    const rows = currentOnly ? this.stmt.currentChangesSince : this.stmt.changesSince;
     return this.db.transaction(() => {
       const highest = this.lastSequence();
       const changes: ChangeEntry[] = [];
       let bytes = 0;
       let cut = false;
-      for (const row of this.stmt.changesSince.iterate(since, limit)) {
+      for (const row of rows.iterate(since, limit)) {
         bytes += ENTRY_OVERHEAD_BYTES + Buffer.byteLength(row.path) + Buffer.byteLength(row.base_dir);
         if (bytes > maxBytes && changes.length > 0) {
           cut = true;
