@@ -85,3 +85,45 @@ describe('zync-client killed mid-batch in a directory it made, then E replaces i
     }
   });
 });
+
+describe('zync-client killed in a resync of E\'s current state, in a directory it made, then E replaces it with a file and removes that', () => {
+  it('R ends as E is: the killed batch\'s note of the directory stands for E making it, which the resync\'s pages no longer show', async () => {
+    const e = tempDir('zync-e-');
+    const eExtra = tempDir('zync-e-extra-');
+    const r = tempDir('zync-r-');
+    await writeFile(path.join(e, 'a.txt'), 'a\n');
+    await writeFile(path.join(eExtra, 'x.txt'), 'x\n');
+    const daemon = await startDaemon({ dirs: { docs: e, extra: eExtra }, db: stateDb() });
+    try {
+      const docsOnly: ClientSetup = { daemon, dirs: { docs: r }, db: path.join(tempDir('zync-rstate-'), 'sync_client.db') };
+      await waitForDaemonToSee(daemon, 'docs', e);
+      expect((await runClientOnce(docsOnly)).code).toBe(0);
+      await mkdir(path.join(e, 'gone'));
+      await writeRandomFile(path.join(e, 'gone', 'big.bin'), 256 * 1024 * 1024);
+      await waitForDaemonToSee(daemon, 'docs', e, 60_000);
+      // A second name: a full resync of both, asking E for its current entries only.
+      const both: ClientSetup = { ...docsOnly, dirs: { docs: r, extra: tempDir('zync-r-extra-') } };
+      const client = spawnClient(both, ['--once']);
+      await waitFor(async () => (await stat(path.join(r, 'gone')).catch(() => null))?.isDirectory() === true, {
+        timeoutMs: 60_000,
+        intervalMs: 2,
+        what: 'the client to make gone/',
+      });
+      client.proc.kill('SIGSTOP');
+      expect(await client.kill9()).toBe('SIGKILL');
+      expect(await exists(path.join(r, 'gone', 'big.bin')), 'the kill came too late to test anything').toBe(false);
+
+      await rm(path.join(e, 'gone'), { recursive: true });
+      await writeFile(path.join(e, 'gone'), 'now a file\n');
+      await waitForDaemonToSee(daemon, 'docs', e);
+      await rm(path.join(e, 'gone'));
+      await waitForDaemonToSee(daemon, 'docs', e);
+
+      const restart = await runClientOnce(both);
+      expect(restart.code, restart.stderr).toBe(0);
+      await expectSameTree(r, e);
+    } finally {
+      await daemon.stop();
+    }
+  });
+});

@@ -397,7 +397,14 @@ export class PullEngine {
   private async pullLog(connection: Connection, summary: PassSummary): Promise<boolean> {
     const { store, logger } = this.options;
     const limit = this.options.pageSize ?? MAX_CHANGES_PAGE;
-    const getPage = (since: number) => connection.request('GET_CHANGES', { since_sequence: since, limit });
+    // A resync asks for E's current entries only: a superseded content of a path must not rewind
+    // R's file (nor meet R's edit as E's change). An older daemon answers with its whole history.
+    // Not where every name is new to R (a first sync, a root taken for another directory) in E's
+    // own log: there E's history tells E's old contents in R's files from R's own, as before.
+    const currentOnly = (): boolean =>
+      store.position().resyncing && (store.resyncAgainstForgottenLog() || this.active.some((name) => store.passedThrough(name) > 0));
+    const getPage = (since: number) =>
+      connection.request('GET_CHANGES', { since_sequence: since, limit, ...(currentOnly() ? { current_only: true } : {}) });
     // `since`: where the next page starts; `position`: what R acknowledged, behind it while files wait.
     let since = store.position().sequence;
     let position = since;
@@ -675,6 +682,8 @@ export class PullEngine {
     // ever recorded, which is what drops a note.
     const placements = placementsOf(seen, dirNames);
     const leftover = store.hasPlacements();
+    // Read before this batch opens (it marks the notes it repeats as its own).
+    const stoppedDirs = leftover ? store.stoppedDirNotes(entries.filter((entry) => dirNames.includes(entry.base_dir))) : new Set<string>();
     // The directories too: a batch that makes only those notes no content, and its mark must
     // last until they are recorded all the same (sql/013).
     store.openBatch(placements, dirNames, dirChangesOf(seen, dirNames));
@@ -689,8 +698,9 @@ export class PullEngine {
       checkPlacements,
       passedThrough: new Map(dirNames.map((name) => [name, store.passedThrough(name)])),
       // A directory a killed run made for one of these is E's, though unrecorded: E's later
-      // deletion (a file in its place, say, then gone) must still remove it.
-      madeDirs: new Set(dirChangesOf(seen, dirNames).flatMap((d) => (d.removed ? [] : [entryKeyString(d)]))),
+      // deletion (a file in its place, say, then gone) must still remove it. The page shows E
+      // making it, or, where it holds E's current entries only (a resync), the killed run's note.
+      madeDirs: new Set([...dirChangesOf(seen, dirNames).flatMap((d) => (d.removed ? [] : [entryKeyString(d)])), ...stoppedDirs]),
       partials: store,
       holding: this.options.holding,
       // Read before this page's records are forgotten (pullLog, after the batch). Known race: a

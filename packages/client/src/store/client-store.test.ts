@@ -325,6 +325,21 @@ describe('ClientStore', () => {
     reopened.close();
   });
 
+  it('names the directories a killed batch noted at given paths, until they are recorded', () => {
+    const { store, file } = openStore();
+    const gone = { base_dir: 'docs', path: 'gone' };
+    store.openBatch([{ base_dir: 'docs', path: 'gone/big.bin', checksum: 'b'.repeat(64), mode: 0o644 }], ['docs'], [gone]);
+    store.close();
+    // Killed: asked before the next batch opens.
+    const reopened = ClientStore.open(file);
+    expect([...reopened.stoppedDirNotes([gone, { base_dir: 'docs', path: 'gone/big.bin' }, { base_dir: 'docs', path: 'other' }])]).toEqual(['docs\0gone']);
+    reopened.openBatch([], ['docs']);
+    expect([...reopened.stoppedDirNotes([gone])]).toEqual(['docs\0gone']);
+    reopened.commitBatch({ upserts: [], removals: [gone, { base_dir: 'docs', path: 'gone/big.bin' }], endsBatch: ['docs'] });
+    expect(reopened.stoppedDirNotes([gone]).size).toBe(0);
+    reopened.close();
+  });
+
   it('keeps a killed batch\'s mark past a later batch that did not record the paths it noted, until they are', () => {
     const { store, file } = openStore();
     const placed = { base_dir: 'docs', path: 'b.txt', checksum: 'b'.repeat(64), mode: 0o644 };
@@ -852,9 +867,18 @@ describe('ClientStore', () => {
     store.setPulledDirs(['docs']);
     store.commitBatch({ upserts: [entry('a.txt')], removals: [], sequence: 60 });
     store.finishResync(['docs']);
+    expect(store.resyncAgainstForgottenLog()).toBe(false);
     store.startResync('L', 4);
     expect(store.getEntry('docs', 'a.txt')?.sequence).toBe(0);
     expect(store.passedThrough('docs')).toBe(0);
+    expect(store.resyncAgainstForgottenLog()).toBe(true);
+    // A resync started within it keeps that; the next one of the same log does not.
+    store.startResync('L');
+    expect(store.resyncAgainstForgottenLog()).toBe(true);
+    store.finishResync(['docs']);
+    expect(store.resyncAgainstForgottenLog()).toBe(false);
+    store.startResync('L');
+    expect(store.resyncAgainstForgottenLog()).toBe(false);
     store.close();
   });
 

@@ -203,6 +203,11 @@ export class ClientStore {
         `WITH keys (base_dir, path) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
          SELECT p.* FROM keys JOIN placements p ON p.base_dir = keys.base_dir AND p.path = keys.path WHERE p.kind = 'file'`,
       ),
+      stoppedDirNotesOf: db.prepare<[string], EntryKey>(
+        `WITH keys (base_dir, path) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+         SELECT DISTINCT p.base_dir, p.path FROM keys JOIN placements p ON p.base_dir = keys.base_dir AND p.path = keys.path
+         WHERE p.kind = 'dir' AND p.batch IN (1, 2, 3)`,
+      ),
       dropPlacements: db.prepare<[string, string]>('DELETE FROM placements WHERE base_dir = ? AND path = ?'),
       anyPlacement: db.prepare<[], { found: number }>('SELECT EXISTS (SELECT 1 FROM placements) AS found'),
       unrecordedPlacements: db.prepare<[string, string, number], { path: string }>(
@@ -343,7 +348,11 @@ export class ClientStore {
     const from = resyncing ? Math.max(sequence, this.passedStart()?.sequence ?? 0) : sequence;
     const rewound = restored || (previous === logId && lastSequence !== undefined && from > lastSequence);
     this.db.transaction(() => {
-      if ((previous !== null && previous !== logId) || rewound) this.stmts.forgetSequences.run();
+      const forgotten = (previous !== null && previous !== logId) || rewound;
+      if (forgotten) this.stmts.forgetSequences.run();
+      // Kept by a resync that starts within one: the records' sequences stay forgotten.
+      if (forgotten) this.stmts.setMeta.run('resync_log_forgotten', '1');
+      else if (!resyncing) this.stmts.setMeta.run('resync_log_forgotten', '0');
       if (previous !== logId || rewound) {
         this.stmts.setMeta.run('passed_through', JSON.stringify({ sequence: 0, dirs: [], left: {} }));
         this.stmts.setMeta.run('left_at', '{}');
@@ -356,6 +365,15 @@ export class ClientStore {
       this.stmts.setMeta.run('run_id', '');
     })();
     return this.position();
+  }
+
+  /**
+   * The resync under way is against a log R's records cannot be placed in: E's database replaced
+   * (another log_id) or restored from an older backup (its log ending before R's position), so
+   * their sequences were forgotten (startResync). Not for a name merely new to R.
+   */
+  resyncAgainstForgottenLog(): boolean {
+    return this.position().resyncing && this.meta('resync_log_forgotten') === '1';
   }
 
   /** E answered R's last acknowledgement `recorded: false` (E's disk was full): the next pass acknowledges again. */
@@ -815,6 +833,22 @@ export class ClientStore {
         const key = entryKeyString(row);
         found.set(key, [...(found.get(key) ?? []), { checksum: row.checksum, mode: row.mode, sequence: row.sequence ?? null, batch: row.batch, placed: row.placed !== 0 }]);
       }
+    }
+    return found;
+  }
+
+  /**
+   * Of these paths, those where a batch not recorded noted a directory (sql/013), as
+   * entryKeyString: it may have made one there. Asked before the next batch opens, when a batch
+   * still marked open (1) is one a kill stopped, as 2 and 3 are. A resync's pages name only E's
+   * current entries, so a later page need not show E making it any more.
+   */
+  stoppedDirNotes(keys: readonly EntryKey[]): Set<string> {
+    const found = new Set<string>();
+    if (!this.hasPlacements()) return found;
+    for (let i = 0; i < keys.length; i += 1000) {
+      const chunk = JSON.stringify(keys.slice(i, i + 1000).map((k) => [k.base_dir, k.path]));
+      for (const row of this.stmts.stoppedDirNotesOf.iterate(chunk)) found.add(entryKeyString(row));
     }
     return found;
   }
