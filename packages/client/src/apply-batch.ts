@@ -84,6 +84,11 @@ export interface BatchOptions {
   checkPlacements?: boolean;
   /** In a resync, per base_dir: the sequence R had applied E's log to before it (ClientStore.passedThrough). */
   passedThrough?: ReadonlyMap<string, number>;
+  /**
+   * In a resync, the base_dirs R's records cannot be placed in E's log for (another log, or one
+   * restored from an older backup: ClientStore.resyncAgainstForgottenLog): see core/local-edits.ts mayAdoptUnordered.
+   */
+  unorderedDirs?: ReadonlySet<string>;
   /** Paths (entryKeyString) where the page shows E making a directory, superseded ones included. */
   madeDirs?: ReadonlySet<string>;
   /** What R staged upstream at these paths, by entryKeyString, oldest session first (none: nothing staged). */
@@ -486,7 +491,11 @@ async function applyRound(
     if (!placed) continue;
     const stagedContents = (input.staged ?? []).map((s) => (s.kind === 'file' && s.operation !== 'delete' ? s.checksum : null));
     const baseBits = placementBaseBits(input.local, input.entry.operation === 'delete' ? null : input.entry.mode, stagedContents, placed);
-    input.recorded = adoptPlacement(input.recorded, input.local, placed, baseBits, () => unrecorded(input.entry), options.passedThrough?.get(input.entry.base_dir) ?? 0);
+    const { entry } = input;
+    const unordered = options.unorderedDirs?.has(entry.base_dir) === true ? { current: entry.operation === 'delete' ? null : entry.checksum } : undefined;
+    input.recorded = adoptPlacement(input.recorded, input.local, placed, baseBits, () => unrecorded(entry), options.passedThrough?.get(entry.base_dir) ?? 0, unordered);
+    const { local } = input;
+    if (unordered && local.kind === 'file' && input.recorded?.kind !== 'file' && placed.some((p) => p.checksum === local.checksum)) input.heldByEBefore = true;
   }
   // Files whose own bits R does not know (recorded by an older zync, adopted just above): on a
   // root that keeps none, the bits they show (withOwnBitsWhereModeless).

@@ -697,6 +697,7 @@ export class PullEngine {
       records: store,
       checkPlacements,
       passedThrough: new Map(dirNames.map((name) => [name, store.passedThrough(name)])),
+      unorderedDirs: new Set(store.resyncAgainstForgottenLog() ? dirNames.filter((name) => store.passedThrough(name) === 0) : []),
       // A directory a killed run made for one of these is E's, though unrecorded: E's later
       // deletion (a file in its place, say, then gone) must still remove it. The page shows E
       // making it, or, where it holds E's current entries only (a resync), the killed run's note.

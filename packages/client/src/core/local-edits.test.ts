@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { adoptPlacement, classifyLocalEdit, ctimesAgree, knownLocalChecksum, needsLocalHash, notedAfter, placementBaseBits, type LocalEditState } from './local-edits.js';
+import { adoptPlacement, classifyLocalEdit, ctimesAgree, knownLocalChecksum, mayAdoptUnordered, needsLocalHash, notedAfter, placementBaseBits, type LocalEditState } from './local-edits.js';
 import type { LocalState, RecordedEntry } from './types.js';
 
 const A = 'a'.repeat(64);
@@ -129,6 +129,38 @@ describe('adoptPlacement', () => {
 
   it('records the base bits given as received', () => {
     expect(adoptPlacement(rec({ mode: 0o644 }), file({ ino: 8, mode: 0o755, checksum: B }), [{ checksum: B, mode: null, sequence: 2 }], 0o600, blank)?.mode).toBe(0o600);
+  });
+});
+
+describe('adoptPlacement in a resync R\'s state cannot be placed in (E\'s database restored or replaced)', () => {
+  const blank = () => rec({ checksum: null, local_size: null, local_mtime: null, local_ino: null, sequence: 0 });
+  // Records from the log as it was are sequence 0 there (ClientStore.startResync), nothing passed.
+  it.each<[string, RecordedEntry | null, LocalState, { checksum: string; batch?: number }, string | null, string]>([
+    ['R reverted to B, which E held before E\'s current A: R\'s edit', rec({ sequence: 0 }), file({ ino: 8, checksum: B }), { checksum: B }, A, 'edited'],
+    ['R put back B, which E deleted: R\'s own', null, file({ checksum: B }), { checksum: B }, null, 'untracked'],
+    ['R holds E\'s current content C: E\'s', rec({ sequence: 0 }), file({ ino: 8, checksum: C }), { checksum: C }, C, 'unchanged'],
+    ['no record, R holds E\'s current content C: E\'s', null, file({ checksum: C }), { checksum: C }, C, 'unchanged'],
+    ['a killed batch placed B (its note, batch 2): E\'s', rec({ sequence: 0 }), file({ ino: 8, checksum: B }), { checksum: B, batch: 2 }, A, 'unchanged'],
+    ['a killed batch placed B before E deleted it (batch 3): E\'s', null, file({ checksum: B }), { checksum: B, batch: 3 }, null, 'unchanged'],
+  ])('%s', (_name, recorded, local, note, current, expected) => {
+    const placed = [{ mode: 0o644, sequence: 5, ...note }];
+    expect(classifyLocalEdit(adoptPlacement(recorded, local, placed, 0o644, blank, 0, { current }), local)).toBe(expected);
+  });
+
+  it('takes the same notes for E\'s where the resync is not one of those (no `unordered`)', () => {
+    const local = file({ ino: 8, checksum: B });
+    expect(classifyLocalEdit(adoptPlacement(rec({ sequence: 0 }), local, [{ checksum: B, mode: 0o644, sequence: 5 }], 0o644, blank), local)).toBe('unchanged');
+  });
+
+  it.each<[string, { checksum: string; batch?: number }, string | null, boolean]>([
+    ['E\'s current content', { checksum: A }, A, true],
+    ['a superseded content', { checksum: B }, A, false],
+    ['a deleted content', { checksum: B }, null, false],
+    ['a killed batch\'s note (2)', { checksum: B, batch: 2 }, A, true],
+    ['an older zync\'s killed batch\'s note (3)', { checksum: B, batch: 3 }, null, true],
+    ['this batch\'s own note (1)', { checksum: B, batch: 1 }, null, false],
+  ])('mayAdoptUnordered: %s', (_name, note, current, expected) => {
+    expect(mayAdoptUnordered({ mode: null, ...note }, current)).toBe(expected);
   });
 });
 

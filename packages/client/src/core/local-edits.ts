@@ -106,11 +106,26 @@ export function notedAfter(recorded: Pick<RecordedEntry, 'sequence'> | null | un
 }
 
 /**
+ * Whether a note may stand for what R received in a resync against a log R's state cannot be
+ * placed in (`unordered`: E's database replaced, or restored from a backup whose log ends before
+ * R's position; ClientStore.resyncAgainstForgottenLog): its sequences say nothing about R's
+ * records, so only a killed batch's note (it pulled past R's state) or E's content at the path now
+ * (`current`: the entry's own, null for a deletion) is E's. A superseded or deleted content R's file
+ * holds may be R's revert or put-back: not taken for E's. Against R's record it is R's edit (kept
+ * where E still holds R's base, else a conflict copy); with no record, where E deleted the path, it
+ * is kept as a conflict copy (plan-pull.ts heldByEBefore), so E's old file never goes upstream as R's.
+ */
+export function mayAdoptUnordered(note: Placement, current: string | null): boolean {
+  return note.batch === 2 || note.batch === 3 || note.checksum === current;
+}
+
+/**
  * What R received at a path, counting a file a run killed between its rename and its record
  * placed there: `placed` are E's contents the batch noted for the path (sql/005-placements.sql).
  * A hashed local file holding one of them, noted after R's record and after `passed` (notedAfter),
  * is E's, as if recorded with its current stat; any other file stands as it was (R's own, or R's
  * edit of what was recorded). `baseBits`: the permission bits taken as received (placementBaseBits).
+ * `unordered`: a resync R's state cannot be placed in (mayAdoptUnordered), with E's current content.
  */
 export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode' | 'sequence'>>(
   recorded: T | null | undefined,
@@ -119,9 +134,12 @@ export function adoptPlacement<T extends Recorded & Pick<RecordedEntry, 'mode' |
   baseBits: number,
   blank: () => T,
   passed = 0,
+  unordered?: { current: string | null },
 ): T | null | undefined {
   if (local.kind !== 'file' || local.checksum === undefined) return recorded;
-  if (!placed.some((p) => p.checksum === local.checksum && notedAfter(recorded, p, passed))) return recorded;
+  const adoptable = (p: Placement): boolean =>
+    p.checksum === local.checksum && notedAfter(recorded, p, passed) && (unordered === undefined || mayAdoptUnordered(p, unordered.current));
+  if (!placed.some(adoptable)) return recorded;
   if (recorded?.kind === 'file' && recorded.checksum === local.checksum) return recorded;
   return {
     ...(recorded ?? blank()),

@@ -114,6 +114,13 @@ describe('planEntry', () => {
     expect(describeAction(planEntry(input))).toBe('forget');
   });
 
+  it("keeps a file R never received as a conflict copy where E deleted the path and E once held that content, in a resync R's state cannot be placed in", () => {
+    const input = { entry: entry('delete'), recorded: null, local: file({ checksum: 'b'.repeat(64) }) };
+    expect(describeAction(planEntry({ ...input, heldByEBefore: true }))).toBe('delete keeping a copy');
+    // Otherwise R's own: left alone.
+    expect(describeAction(planEntry(input))).toBe('forget');
+  });
+
   it("leaves R's own dir where a resync replays a deletion R had applied before it (before: removed as E's)", () => {
     const input = { entry: dirEntry('delete', 'tmp1'), recorded: null, local: dir(0o755), eMadeDir: true };
     expect(describeAction(planEntry({ ...input, replayed: true }))).toBe('forget');

@@ -56,6 +56,13 @@ export interface PlanInput {
    * where this entry deletes one was made by R since, not E's.
    */
   replayed?: boolean;
+  /**
+   * In a resync R's state cannot be placed in (core/local-edits.ts mayAdoptUnordered), R's file
+   * holds a content E's page shows at the path that is not E's current one: R's own (a put-back)
+   * or E's old one, which cannot be told apart. Where E deleted the path, such a file R never
+   * received is kept as a conflict copy, never sent upstream, rather than left as R's new file.
+   */
+  heldByEBefore?: boolean;
 }
 
 /** A staged record's part the planner compares: what R sent, and what it had received then. */
@@ -420,6 +427,7 @@ export function planEntry(input: PlanInput, sources: ReadonlyMap<string, EntryKe
         ? { type: 'delete-dir', entry, local }
         : { type: 'forget', entry, local };
     }
+    if (local.kind === 'file' && recorded?.kind !== 'file' && input.heldByEBefore === true) return { type: 'delete-file', entry, local, keepCopy: true };
     // A file R never received from E, or a link R put there, is R's own: left alone.
     if (local.kind !== 'file' || recorded?.kind !== 'file') return { type: 'forget', entry, local };
     if (edit !== 'unchanged') return { type: 'delete-file', entry, local, keepCopy: true };
