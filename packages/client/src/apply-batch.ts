@@ -22,7 +22,6 @@ import {
   chmodUnsupported,
   fromFsError,
   isConflictCopy,
-  isSafeRelativePath,
   isZyncError,
   tempPathFor,
   toFileTime,
@@ -43,7 +42,7 @@ import { localBitsAfterWrite, withOwnBitsWhereModeless } from './core/file-modes
 import { ChangedOnR, isRoutineFailure, type Failure } from './core/failure-causes.js';
 import { PHASES, fetchedModes, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type KeptDir, type LocalState, type PartialDownload, type Placement, type RecordedEntry } from './core/types.js';
-import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
+import { LinkInTheWay, lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
 
 /** The store lookups a batch needs (read-only; recording happens after the barrier). */
 export interface RecordLookup {
@@ -210,6 +209,7 @@ export interface BatchResult {
 function describe(err: unknown): Failure {
   const mapped = fromFsError(err, 'writing to R'); // ENOSPC from mkdir, rename, ... is DISK_FULL too
   if (mapped instanceof ChangedOnR) return { code: mapped.code, message: mapped.message, onR: true };
+  if (mapped instanceof LinkInTheWay) return { code: mapped.code, message: mapped.message, linkOnR: true };
   if (isZyncError(mapped)) return { code: mapped.code, message: mapped.message };
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'INTERNAL';
   return { code, message: err instanceof Error ? err.message : String(err) };
@@ -262,7 +262,8 @@ async function applyRounds(entries: readonly ChangeEntry[], options: BatchOption
   if (first.belowSymlink.length === 0) return first.result;
   // Entries refused because a directory above them is a symlink on R get one more round: E's
   // directory may just have replaced that link (kept as a conflict copy) in the first round.
-  // Below a link that is still there they are refused again, for good — never written through.
+  // Below a link that is still there they fail (PATH_CLASH): held, retried at the next passes
+  // until R's user replaces the link — never written through.
   const second = await applyRound(first.belowSymlink, options, false, quietDiskFull);
   return mergeResults(first.result, second.result);
 }
@@ -471,8 +472,8 @@ async function applyRound(
       if (placed || needsLocalHash(entry, recorded, input.local)) toHash.push(input);
       else inputs.push(input);
     } catch (err) {
-      // A well-formed path that resolve() refuses lies below a symbolic link on R.
-      if (deferBelowSymlink && isZyncError(err) && err.code === 'UNSAFE_PATH' && isSafeRelativePath(entry.path)) belowSymlink.push(entry);
+      // Below a symbolic link on R: retried (PATH_CLASH), never written through.
+      if (deferBelowSymlink && err instanceof LinkInTheWay) belowSymlink.push(entry);
       else fail(entry, err);
     }
   }

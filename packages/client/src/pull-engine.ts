@@ -527,10 +527,11 @@ export class PullEngine {
         after = unseen[unseen.length - 1]!.path;
         const { sweep, kept } = splitIgnored(unseen, ignored);
         const result = await this.applyEntries(connection, planSweep(sweep, position.sequence, Date.now()), summary);
-        // A path refused for good (below a symbolic link R put in a directory's place) keeps its
-        // record, as a deletion from the log would leave it, and so does one ignored now; seen in
-        // this generation, it no longer holds the resync open (every later pass would sweep it
-        // again and never finish).
+        // A path refused for good (a name of zync's own) keeps its record, as a deletion from the
+        // log would leave it, and so does one ignored now; seen in this generation, it no longer
+        // holds the resync open (every later pass would sweep it again and never finish). One
+        // below a symbolic link R put in a directory's place fails instead: the resync waits for
+        // R's user to replace the link (apply-batch.ts, LinkInTheWay).
         const refused = new Set(result.skipped.map(entryKeyString));
         const looked = [...sweep.filter((entry) => refused.has(entryKeyString(entry))), ...kept].map((entry) => ({ ...entry, seen_gen: position.generation }));
         // Before the records go: a kill in between sweeps them, and looks above them, again.
