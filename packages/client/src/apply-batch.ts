@@ -472,9 +472,14 @@ async function applyRound(
       if (placed || needsLocalHash(entry, recorded, input.local)) toHash.push(input);
       else inputs.push(input);
     } catch (err) {
-      // Below a symbolic link on R: retried (PATH_CLASH), never written through.
+      // Below a symbolic link on R: retried (PATH_CLASH), never written through. But R's own
+      // deletion come back applied (zync follows no link, so --update-upstream sent what was below
+      // it as deleted) is done: R holds nothing there that zync looks at.
       if (deferBelowSymlink && err instanceof LinkInTheWay) belowSymlink.push(entry);
-      else fail(entry, err);
+      else if (err instanceof LinkInTheWay && entry.operation === 'delete' && stagedByKey.get(entryKeyString(entry))?.some((s) => s.operation === 'delete')) {
+        logger.debug(`${entry.base_dir}/${entry.path}: E applied R's staged deletion (below the link ${err.baseDir}/${err.link})`);
+        result.removals.push({ base_dir: entry.base_dir, path: entry.path });
+      } else fail(entry, err);
     }
   }
   // Hashing R's files (only where its edits must be told apart from E's content) reads them
