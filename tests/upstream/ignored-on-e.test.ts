@@ -109,3 +109,40 @@ describe('upstream: a large file E ignores since R last pulled', () => {
     }
   });
 });
+
+// R un-ignores a file in its own .zyncignore and makes it: E still ignores it, so it is left out,
+// but pulling E's rules cannot help (R's change to them is what waits, in a session on E). Before,
+// every run said "run zync-client to get E's rules", which changed nothing, for ever.
+describe("upstream: a file R's own .zyncignore change un-ignores", () => {
+  it('is said to wait for the session that holds that change, and goes once E applied it', async () => {
+    const pair = await syncedPair(async (e) => {
+      await writeFile(path.join(e, '.zyncignore'), '*.log\n');
+      await writeFile(path.join(e, 'a.txt'), 'a\n');
+    });
+    try {
+      await writeFile(path.join(pair.r, '.zyncignore'), '# logs are wanted now\n');
+      await writeFile(path.join(pair.r, 'r.log'), 'R log\n');
+      const first = await runUpstream(pair.setup);
+      expect(first.code, first.stderr).toBe(11);
+      const stagingId = stagingIdFrom(first.stdout);
+      const waits =
+        `zync-client: left out: docs/r.log is ignored on E (its .zyncignore); R's own change to docs/.zyncignore waits in session ${stagingId} on E: ` +
+        'once it is applied there, docs/r.log goes with the next --update-upstream.\n';
+      expect(first.stderr).toBe(waits);
+      const pulled = await runClientOnce(pair.setup);
+      expect(pulled.code, pulled.stderr).toBe(0);
+      const again = await runUpstream(pair.setup);
+      expect(again.code, again.stderr).toBe(11);
+      expect(again.stderr).toBe(waits);
+
+      const applied = await runApply(pair.daemon, ['apply', stagingId, '--non-interactive']);
+      expect(applied.code, applied.stderr).toBe(0);
+      await waitFor(() => pair.daemon.stderr().includes('.zyncignore changed; rescanning the root'), { what: 'the daemon to reload its rules' });
+      const after = await runUpstream(pair.setup);
+      expect(after.code, after.stderr).toBe(0);
+      expect(after.stdout).toMatch(/^Staged 1 change upstream as session \S+ \(1 added, 0 modified, 0 deleted; 0 conflicts\)\./m);
+    } finally {
+      await pair.daemon.stop();
+    }
+  });
+});

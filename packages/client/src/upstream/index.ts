@@ -13,7 +13,7 @@
 // then ends with LEFT_OUT naming it (exit 11). Any failure throws a
 // ZyncError with one sentence; the connection is closed so the daemon aborts a half-sent session.
 // Writes nothing in R's roots.
-import { describeLinks, inertLine, isZyncError, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
+import { describeLinks, IGNORE_FILE, inertLine, isZyncError, MAX_STATUS_IDS, ZyncError, type DirSpec, type Logger, type UpstreamSessionState } from '@zync/common';
 import type { Connection } from '../connection.js';
 import { unservedDirsError } from '../core/served-dirs.js';
 import { runMismatch } from '../core/start-position.js';
@@ -460,7 +460,11 @@ async function planAndSend(
         reason,
         paths: named(unavailable.filter((e) => e.base_dir === base_dir)),
       }));
-      const leftOut = () => leftOutError(named(left_out), named(ignored), unavailableRoots);
+      // R's own .zyncignore change, staged and not applied on E yet: what E ignores waits for it.
+      const rulesStagedIn = new Map<string, string>();
+      for (const e of waiting) if (e.path === IGNORE_FILE) rulesStagedIn.set(e.base_dir, e.staging_id);
+      if (sent !== null) for (const e of result.sent) if (e.path === IGNORE_FILE) rulesStagedIn.set(e.base_dir, sent.staging_id);
+      const leftOut = () => leftOutError(named(left_out), named(ignored), unavailableRoots, rulesStagedIn);
       if (sent === null) {
         print(`Nothing staged upstream: every change was left out.${alreadyNote}`);
         throw leftOut();

@@ -83,6 +83,14 @@ describe('leftOutError', () => {
     expect(leftOutError(changed, ignored).message).toBe(message);
   });
 
+  it("says that files R's own .zyncignore change un-ignores wait for that session, not for a pull", () => {
+    const message = leftOutError([], ['docs/r.log', 'code/x.log'], [], new Map([['docs', 'S1']])).message;
+    expect(message).toBe(
+      "left out: docs/r.log is ignored on E (its .zyncignore); R's own change to docs/.zyncignore waits in session S1 on E: once it is applied there, docs/r.log goes with the next --update-upstream. " +
+        "Also left out: code/x.log is ignored on E (its .zyncignore); R keeps it as it is — run zync-client to get E's rules before the next --update-upstream.",
+    );
+  });
+
   it("names the entries of each root unavailable on E with E's sentence, after the others", () => {
     const reason = (name: string) => `E's root "${name}" is missing or not a directory; nothing was staged for it — restore or mount it on E, then run --update-upstream again.`;
     const unavailable = [

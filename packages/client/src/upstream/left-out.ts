@@ -111,12 +111,36 @@ function named(paths: readonly string[]): string {
  * them — a changed file goes with the next run; an ignored one stays R's once R has E's rules;
  * one of a root unavailable on E goes once that root is back (E's sentence says what to do).
  */
-export function leftOutError(changed: readonly string[], ignored: readonly string[] = [], unavailable: readonly UnavailableRoot[] = []): ZyncError {
+export function leftOutError(
+  changed: readonly string[],
+  ignored: readonly string[] = [],
+  unavailable: readonly UnavailableRoot[] = [],
+  /**
+   * Per base_dir: the session on E, not applied yet, that holds R's own change to that root's
+   * .zyncignore. What E ignores there may be what R's change un-ignores: it goes once that
+   * session is applied on E, and pulling E's rules now would not help.
+   */
+  rulesStagedIn: ReadonlyMap<string, string> = new Map(),
+): ZyncError {
   const parts: string[] = [];
   if (changed.length > 0) {
     const one = changed.length === 1;
     parts.push(`${named(changed)} changed while ${one ? 'it was' : 'they were'} being sent; ${one ? 'it goes' : 'they go'} with the next --update-upstream.`);
   }
+  const baseDirOf = (path: string) => path.slice(0, path.indexOf('/'));
+  const waitingOnRules = new Map<string, string[]>();
+  for (const path of ignored) {
+    const session = rulesStagedIn.get(baseDirOf(path));
+    if (session !== undefined) waitingOnRules.set(baseDirOf(path), [...(waitingOnRules.get(baseDirOf(path)) ?? []), path]);
+  }
+  for (const [baseDir, paths] of waitingOnRules) {
+    const one = paths.length === 1;
+    parts.push(
+      `${named(paths)} ${one ? 'is' : 'are'} ignored on E (its .zyncignore); R's own change to ${inertLine(`${baseDir}/.zyncignore`)} waits in session ` +
+        `${rulesStagedIn.get(baseDir)!} on E: once it is applied there, ${one ? `${named(paths)} goes` : 'they go'} with the next --update-upstream.`,
+    );
+  }
+  ignored = ignored.filter((path) => !waitingOnRules.has(baseDirOf(path)));
   if (ignored.length > 0) {
     const one = ignored.length === 1;
     parts.push(
