@@ -62,6 +62,19 @@ describe('conflicts on R', () => {
     expect(result.stderr).toMatch(/2 conflict\(s\)/);
   });
 
+  it('says a file both sides made is one R made and E added too, not an edit E modified', async () => {
+    await writeFile(onR('notes/new.md'), "R's new.md\n");
+    await writeFile(onE('notes/new.md'), "E's new.md\n");
+    await waitForDaemonToSee(daemon, 'docs', e);
+
+    const result = await runClientOnce(setup);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await text(onR('notes/new.md'))).toBe("E's new.md\n");
+    const copy = (await conflictCopies(r)).find((c) => c.startsWith('notes/new.zync-conflict-'))!;
+    expect(await text(onR(copy))).toBe("R's new.md\n");
+    expect(result.stderr).toContain(`conflict: docs/notes/new.md was made on R and E added one; R's version is kept as docs/${copy}`);
+  });
+
   it('says once that a file R deleted came back with E\'s edit', async () => {
     await unlink(onR('notes/restored.txt'));
     await writeFile(onE('notes/restored.txt'), "E's edit of restored.txt\n");

@@ -598,6 +598,8 @@ async function applyRound(
       // (its first pull, or a root whose records were dropped), E did not "add" anything over R's.
       const unrecorded = options.resyncedRoots?.has(entry.base_dir) === true && records.getEntry(entry.base_dir, entry.path) === undefined;
       if (unrecorded) conflict(entry, copy, 'E holds other content there', "R's own (R has no record of receiving it from E)");
+      // R never received a file there: both sides made one (E's entry may say modify: E saved it twice).
+      else if (recordedByKey.get(entryKeyString(entry))?.kind !== 'file' && entry.operation !== 'delete') conflict(entry, copy, 'E added one', 'made on R');
       else conflict(entry, copy, reason);
     }
   };
