@@ -138,7 +138,9 @@ export interface BatchOptions {
 }
 
 /** A failure as the retries meet it again: the same entry, failing the same way. */
-export function failureKey(problem: Pick<Problem, 'base_dir' | 'path' | 'code'>): string {
+export function failureKey(problem: Pick<Problem, 'base_dir' | 'path' | 'code' | 'linkOnR' | 'message'>): string {
+  // Every path below one link of R's fails with the same sentence (naming the link): said once.
+  if (problem.linkOnR === true) return `${problem.base_dir}\0\0${problem.message}`;
   return `${problem.base_dir}\0${problem.path}\0${problem.code}`;
 }
 

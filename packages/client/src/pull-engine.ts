@@ -362,9 +362,10 @@ export class PullEngine {
       if (this.options.signal?.aborted) break;
       summary.failed = [];
       const reachedEnd = await this.pullLog(connection, summary);
-      // A full disk does not clear up within a pass: report it rather than download again. What
-      // else failed past the files waiting for room is retried (those are not fetched again).
-      if (!reachedEnd && summary.failed.length > 0 && summary.failed.every((f) => f.code === 'DISK_FULL')) break;
+      // A full disk, or a link R put where E has a directory (apply-batch.ts, LinkInTheWay), does not
+      // clear up within a pass: report it rather than download again; the next pass looks again.
+      // What else failed past the files waiting for room is retried (those are not fetched again).
+      if (!reachedEnd && summary.failed.length > 0 && summary.failed.every((f) => f.code === 'DISK_FULL' || f.linkOnR === true)) break;
       if (!reachedEnd) continue;
       if (store.position().resyncing) {
         // Each root counts as synced once its own sweep ended: one that keeps failing (a file
