@@ -825,3 +825,50 @@ describe('interleaveByDir', () => {
     expect(interleaveByDir(paths.map(action)).map((a) => a.entry.path)).toEqual(want);
   });
 });
+
+describe('applyBatch: E\'s file not placed after R\'s was moved aside', () => {
+  /** A tree whose conflict copy is followed by `after` (the root moved away, the temp file gone). */
+  function treeThen(root: string, after: () => Promise<void>): LocalTree {
+    return new (class extends LocalTree {
+      override async keepConflictCopy(...args: Parameters<LocalTree['keepConflictCopy']>): Promise<string> {
+        const copy = await super.keepConflictCopy(...args);
+        await after();
+        return copy;
+      }
+    })([{ name: 'docs', root }], { noteOpenedDirs: () => undefined, dropOpenedDirs: () => undefined });
+  }
+  const editDuringDownload = (root: string) =>
+    scriptedConnection({ 'a.txt': "E's new\n" }, async () => {
+      await writeFile(path.join(root, 'a.txt'), 'R typed this meanwhile\n');
+    }).connection;
+
+  it.each([
+    { name: 'streamed (GET_FILE)', entry: () => ({ ...streamedEntry(5, 'a.txt', "E's new\n"), operation: 'modify' as const }) },
+    { name: 'batched (GET_FILES)', entry: () => fileEntry(5, 'a.txt', "E's new\n") },
+  ])('puts R\'s file back where the rename into place failed, and says no conflict: $name', async ({ entry }) => {
+    const root = makeRoot();
+    const records = await recordsFor(root, { 'a.txt': 'received\n' });
+    const dropTemps = async () => {
+      for (const name of await readdir(root)) if (name.startsWith('.zync-tmp-')) await rm(path.join(root, name));
+    };
+    const result = await applyBatch([entry()], { ...options(root, editDuringDownload(root), records), tree: treeThen(root, dropTemps) });
+    expect(result.failed.map((f) => f.path)).toEqual(['a.txt']);
+    expect(result.conflicts).toEqual([]);
+    expect(result.removals).toEqual([]);
+    expect(await names(root)).toEqual(['a.txt']);
+    expect(await readFile(path.join(root, 'a.txt'), 'utf8')).toBe('R typed this meanwhile\n');
+  });
+
+  it('drops the record of the path when R\'s file cannot be put back (the root moved away): not left to read as R\'s deletion', async () => {
+    const root = makeRoot();
+    const away = `${root}-away`;
+    roots.push(away);
+    const records = await recordsFor(root, { 'a.txt': 'received\n' });
+    const result = await applyBatch([fileEntry(5, 'a.txt', "E's new\n")], { ...options(root, editDuringDownload(root), records), tree: treeThen(root, () => rename(root, away)) });
+    expect(result.failed.map((f) => f.path)).toEqual(['a.txt']);
+    expect(result.upserts).toEqual([]);
+    expect(result.removals).toEqual([{ base_dir: 'docs', path: 'a.txt' }]);
+    // The temp file went with the root (a later start removes it there).
+    expect((await names(away)).filter((n) => !n.startsWith('.zync-tmp-'))).toEqual(['a.zync-conflict-20261122-184700-R.txt']);
+  });
+});

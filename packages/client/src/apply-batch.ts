@@ -11,7 +11,7 @@
 // mode at the very end, once nothing more is written in them (core/dir-modes.ts); directories the
 // batch had to open for writing get their own mode back then, whatever happened meanwhile (after a
 // kill -9 first, at the next start: opened-dirs.ts).
-import { constants as fsConstants, createReadStream } from 'node:fs';
+import { constants as fsConstants, createReadStream, linkSync, unlinkSync } from 'node:fs';
 import { chmod, copyFile, open, rmdir, unlink, utimes } from 'node:fs/promises';
 import * as posixPath from 'node:path/posix';
 import * as nodePath from 'node:path';
@@ -323,6 +323,7 @@ async function applyRound(
   });
   const fail = (entry: ChangeEntry, err: unknown) => {
     unapplied.add(entry);
+    putBackAside(entry);
     const p = problem(entry, err);
     if (p.code === 'NOT_FOUND') {
       logger.debug(`skipping ${entry.base_dir}/${entry.path}: the daemon no longer has it`);
@@ -362,6 +363,32 @@ async function applyRound(
       if (p.code === 'DISK_FULL') diskFull = true;
     }
   };
+  /**
+   * The files guard() moved to a conflict copy name just before E's file was to be renamed into
+   * their place, by entryKeyString, until that file is recorded. When the rename (or anything
+   * before the record) fails — the root moved away meanwhile, say — the path would be left empty
+   * with R's record of it standing: read as R's deletion, sent upstream. So the file goes back
+   * (link, never over something new there) and its conflict is unsaid; if it cannot, its record
+   * is dropped, and the next pass fetches E's file with R's kept beside it.
+   */
+  const asideCopies = new Map<string, { abs: string; copyAbs: string; copy: string }>();
+  const putBackAside = (entry: ChangeEntry) => {
+    const key = entryKeyString(entry);
+    const aside = asideCopies.get(key);
+    if (aside === undefined) return;
+    asideCopies.delete(key);
+    const where = `${entry.base_dir}/${entry.path}`;
+    try {
+      linkSync(aside.copyAbs, aside.abs);
+      unlinkSync(aside.copyAbs);
+      const at = result.conflicts.findIndex((c) => c.base_dir === entry.base_dir && c.path === entry.path && c.copy === aside.copy);
+      if (at >= 0) result.conflicts.splice(at, 1);
+      logger.info(`put R's file back at ${where} from ${entry.base_dir}/${aside.copy}: E's file could not be placed there`);
+    } catch {
+      if (records.getEntry(entry.base_dir, entry.path) !== undefined) result.removals.push({ base_dir: entry.base_dir, path: entry.path });
+      logger.info(`R's file at ${where} stays as ${entry.base_dir}/${aside.copy} (E's file could not be placed there): R's record of the path is dropped, and E's file is fetched again`);
+    }
+  };
   const conflict = (entry: EntryKey, copy: string, reason: string, edit = 'edited on R', kind: CopyKind = 'file', unpairedContent?: string) => {
     const what = kind === 'dir' ? { dir: true as const } : kind === 'file-where-e-dir' ? { eDir: true as const } : {};
     result.conflicts.push({ base_dir: entry.base_dir, path: entry.path, copy, reason, ...what, ...(unpairedContent === undefined ? {} : { unpairedContent }) });
@@ -393,6 +420,7 @@ async function applyRound(
   };
   /** `wrote`: the bits R gave the file (R's own chmod kept over E's), where not E's recorded ones. */
   const record = (entry: ChangeEntry, local: LocalState, header?: Pick<GetFileHeader, 'checksum' | 'size' | 'mtime' | 'mode'>, wrote?: number): void => {
+    asideCopies.delete(entryKeyString(entry));
     const isFile = entry.kind === 'file' && local.kind === 'file';
     const mode = header?.mode ?? entry.mode;
     if (isFile) noteModeless(entry, wrote ?? mode, local.mode);
@@ -596,6 +624,7 @@ async function applyRound(
     if (keepCopy || !sameLocalState(current, expected, boundOf(entry))) {
       if (current.kind === 'dir') throw new ChangedOnR(`${entry.base_dir}/${entry.path} became a directory on R meanwhile.`);
       const copy = await tree.keepConflictCopy(entry.base_dir, entry.path, abs, now());
+      asideCopies.set(entryKeyString(entry), { abs, copyAbs: nodePath.join(nodePath.dirname(abs), nodePath.basename(copy)), copy });
       // A resync serves E's files as they are, not as changes: where R has no record of the path
       // (its first pull, or a root whose records were dropped), E did not "add" anything over R's.
       const unrecorded = options.resyncedRoots?.has(entry.base_dir) === true && records.getEntry(entry.base_dir, entry.path) === undefined;
