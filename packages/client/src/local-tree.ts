@@ -11,6 +11,7 @@ import * as nodePath from 'node:path';
 import * as posixPath from 'node:path/posix';
 import type { Disk } from './core/root-disks.js';
 import { freeBytesFor, type Room } from './core/room-waits.js';
+import type { GoneRoot } from './core/vanished-roots.js';
 import {
   TEMP_PREFIX,
   ZyncError,
@@ -78,9 +79,17 @@ export class LocalTree {
     this.held = new Set(names);
   }
 
-  /** The roots that are gone (one lstat each): R removed them, or the disk they were on. */
-  missingRoots(): DirSpec[] {
-    return [...this.roots].filter(([, root]) => lstatState(root).kind === 'absent').map(([name, root]) => ({ name, root }));
+  /**
+   * The roots not there as directories (one lstat each): gone (R removed or moved them, or the
+   * disk they were on), or a link or a file in their place (core/vanished-roots.ts GoneRoot).
+   */
+  goneRoots(): GoneRoot[] {
+    return [...this.roots].flatMap(([name, root]) => {
+      const info = lstatSync(root, { throwIfNoEntry: false });
+      if (info === undefined) return [{ name, root }];
+      if (info.isDirectory()) return [];
+      return [{ name, root, inTheWay: info.isSymbolicLink() ? ('symlink' as const) : ('other' as const) }];
+    });
   }
 
   private isRoot(abs: string): boolean {

@@ -51,6 +51,7 @@ import { ClientStore } from './store/client-store.js';
 import { runUpstream } from './upstream/index.js';
 import { StagedRecords } from './upstream/staged-records.js';
 import { upstreamRoots } from './upstream-roots.js';
+import { dropStrangerRoots } from './returned-roots.js';
 
 const PROGRAM = 'zync-client';
 
@@ -296,6 +297,12 @@ async function main(): Promise<void> {
       return;
     }
     const rootsChanged = store.bindRoots(dirs, moved);
+    // A root at its place that is not the directory R synced (restored from a backup, made again
+    // while no client ran or after a running one held it as gone) is fetched again.
+    const strangers = dropStrangerRoots(
+      dirs.filter((dir) => !rootsChanged.includes(dir.name) && !offDisk.some((held) => held.name === dir.name)),
+      { store, staged, logger },
+    );
     engine = new PullEngine(
       {
         store,
@@ -308,7 +315,7 @@ async function main(): Promise<void> {
         holding,
       },
       rootsChanged,
-      forgotten,
+      [...forgotten, ...strangers],
     );
     // The runner's first connection is the one already open.
     const connect = () => {

@@ -23,7 +23,8 @@ import { missingRootWarning, rootsToFetchAgain, type MissingRoot } from './core/
 import { sessionsStillReturning, type StagedAtPath } from './core/plan-pull.js';
 import { entriesToApply, heldSequence, nextWaiting, readAgain, type ReadThrough, type Waiting } from './core/room-pages.js';
 import { offDiskError, rootsOffTheirDisk, type Disk } from './core/root-disks.js';
-import { isSameTreeBack, otherTreeBackWarning, rootsGoneWhileRunning } from './core/vanished-roots.js';
+import { isSameTreeBack, judgeRootDirectory, otherTreeBackWarning, rootsGoneWhileRunning, type GoneRoot } from './core/vanished-roots.js';
+import { dropStrangerRoots, rootIdAt } from './returned-roots.js';
 import { weighReturn } from './moved-roots.js';
 import type { EndedWait } from './core/room-news.js';
 import { mayFetch, noteNoRoom, type Room, type RoomWait } from './core/room-waits.js';
@@ -100,7 +101,7 @@ export interface PassSummary {
   /** Roots left alone this pass: not on the disk they were synced on (core/root-disks.ts). */
   held: MissingRoot[];
   /** Roots left alone this pass: gone since the run's start, moved or deleted (core/vanished-roots.ts). */
-  gone: MissingRoot[];
+  gone: GoneRoot[];
   /** Of this run's roots, those E said it holds as unavailable (GET_CHANGES): R may be behind for them. */
   unavailableOnE: string[];
   /** E said changes it saw wait to be logged (its disk full, GET_CHANGES `unlogged_changes`): R is up to date with E's log only. */
@@ -150,7 +151,7 @@ export class PullEngine {
   /** Roots the run's start found missing, made again and forgot (remakeMissingRoots), not yet resynced. */
   private missing: string[] = [];
   /** Roots held as gone (core/vanished-roots.ts) that no directory has been found at again since. */
-  private gone: MissingRoot[] = [];
+  private gone: GoneRoot[] = [];
   /** The names this pass pulls: dirNames but the held roots. */
   private active: readonly string[];
   /** Failures warned of that the last pass still met (apply-batch.ts failureKey). */
@@ -159,6 +160,8 @@ export class PullEngine {
   private readonly modelessRoots = new Set<string>();
   /** Whether each root (by its path) keeps permission bits: looked at once per run (root-modes.ts). */
   private readonly rootKeepsModes = new Map<string, Promise<boolean>>();
+  /** The identity of each root directory this pass pulls into, as it began (recordRootDisks). */
+  private passIds: ReadonlyMap<string, string | undefined> = new Map();
   /** The disk each root was on when this pass looked (checkDisks). */
   private passDisks: ReadonlyMap<string, Disk> = new Map();
   /** Files that did not fit on R's disk, by entryKeyString: fetched again once there is room (core/room-waits.ts). */
@@ -191,13 +194,20 @@ export class PullEngine {
     this.passDisks = new Map(disks.map((dir) => [dir.name, dir]));
     summary.held = rootsOffTheirDisk(disks.map((dir) => ({ ...dir, real: dir.root })), store);
     const heldOtherwise = new Set([...summary.held.map((dir) => dir.name), ...summary.unserved]);
-    // The run's start made the missing roots: one missing now went under it (a mv, an rm -rf).
-    summary.gone = rootsGoneWhileRunning(this.options.tree.missingRoots(), heldOtherwise);
+    // The run's start made the missing roots: one not there as a directory now went under it (a
+    // mv, an rm -rf, a link put in its place).
+    summary.gone = rootsGoneWhileRunning(this.options.tree.goneRoots(), heldOtherwise);
     const held = new Set([...heldOtherwise, ...summary.gone.map((dir) => dir.name)]);
     // Those held as gone that a directory is at again: the tree that went, or another.
     const back = this.gone.filter((dir) => !held.has(dir.name) && lstatState(dir.root).kind === 'dir');
     this.gone = [...summary.gone, ...this.gone.filter((dir) => !back.includes(dir) && !summary.gone.some((now) => now.name === dir.name))];
-    for (const dir of back) await this.takeBack(dir);
+    // Before R's records are trusted: a root that is not the directory R synced (made again after
+    // it went, restored from a backup) has them dropped and is resynced.
+    const present = this.options.dirNames.filter((name) => !held.has(name)).map((name) => ({ name, root: this.options.tree.root(name) }));
+    const strangers = dropStrangerRoots(present, { store, staged: this.options.staged, logger });
+    this.missing.push(...strangers);
+    for (const dir of back) if (!strangers.includes(dir.name)) await this.takeBack(dir);
+    this.passIds = new Map(present.map((dir) => [dir.name, rootIdAt(dir.root)]));
     this.options.tree.hold(held);
     this.active = this.options.dirNames.filter((name) => !held.has(name));
     const pulled = new Set(store.pulledDirs());
@@ -326,6 +336,9 @@ export class PullEngine {
       const recorded = store.rootDisk(name);
       if (disk === undefined || disk.dev !== atStart.get(name)?.dev) continue;
       if (recorded?.dev !== disk.dev || recorded.mountPoint !== disk.mountPoint) store.recordRootDisk(name, root, disk);
+      // The directory this pass began and ended with: the one R's records now describe.
+      const id = rootIdAt(root);
+      if (id !== undefined && id === this.passIds.get(name) && store.rootId(name) !== id) store.recordRootId(name, root, id);
     }
   }
 
@@ -337,6 +350,9 @@ export class PullEngine {
   private async takeBack(dir: MissingRoot): Promise<void> {
     const { store, staged, logger } = this.options;
     if (!store.hasRecords(dir.name)) return;
+    // The directory R recorded, moved back: the proof R's files could not give (most edited).
+    const now = rootIdAt(dir.root);
+    if (now !== undefined && judgeRootDirectory(store.rootId(dir.name), now) === 'same') return;
     const evidence = await weighReturn(dir.name, dir.root, store);
     if (isSameTreeBack(evidence)) return;
     logger.warn({ code: 'ROOT_GONE' }, otherTreeBackWarning(dir, evidence));

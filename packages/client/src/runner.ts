@@ -13,7 +13,7 @@ import { awayNews } from './core/away-news.js';
 import { NO_FAILURE, retryNote, type RetryMemory } from './core/retry-news.js';
 import type { MissingRoot } from './core/missing-roots.js';
 import { offDiskError, offDiskMessage, onDiskAgainNote } from './core/root-disks.js';
-import { backAgainNote, goneWhileRunningError, goneWhileRunningWarning } from './core/vanished-roots.js';
+import { backAgainNote, goneWhileRunningError, goneWhileRunningWarning, type GoneRoot } from './core/vanished-roots.js';
 import type { Problem } from './apply-batch.js';
 import { roomNews } from './core/room-news.js';
 import { addPasses, describePass, isRoutinePass, passChangedNothing, type PassSummary, type PullEngine } from './pull-engine.js';
@@ -101,7 +101,7 @@ interface RunMemory {
   /** R's roots held off the disk they were synced on. */
   held: readonly MissingRoot[];
   /** R's roots held because they went while the client ran (moved or deleted). */
-  gone?: readonly MissingRoot[];
+  gone?: readonly GoneRoot[];
   /** R's roots E's daemon no longer serves. */
   unserved: readonly string[];
   /** E said the last pass that changes it saw wait to be logged (its disk full). */
@@ -495,10 +495,11 @@ async function serve(connection: Connection, options: RunnerOptions, memory: Run
       for (const dir of held.gone) logger.warn({ code: 'ROOT_NOT_MOUNTED' }, offDiskMessage(dir));
       for (const dir of held.back) logger.info(onDiskAgainNote(dir));
       memory.held = summary.held;
-      // A root moved or deleted under the client: said once, and once when it is back.
-      const gone = awayNews(memory.gone ?? [], summary.gone, (dir) => dir.name);
+      // A root moved or deleted under the client: said once, again when a link or file takes its
+      // place (said as what is there), and once when it is back.
+      const gone = awayNews(memory.gone ?? [], summary.gone, (dir) => `${dir.name}\0${dir.inTheWay ?? ''}`);
       for (const dir of gone.gone) logger.warn({ code: 'ROOT_GONE' }, goneWhileRunningWarning(dir));
-      for (const dir of gone.back) logger.info(backAgainNote(dir));
+      for (const dir of gone.back) if (!summary.gone.some((now) => now.name === dir.name)) logger.info(backAgainNote(dir));
       memory.gone = summary.gone;
       reportPass(logger, summary, memory, !firstPass);
       sayNoRoom(logger, summary, memory);

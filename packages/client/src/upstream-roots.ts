@@ -6,6 +6,8 @@ import { missingRootUpstreamError } from './core/missing-roots.js';
 import { offDiskError } from './core/root-disks.js';
 import { giveBackOpenedDirs } from './opened-dirs.js';
 import { findRootsOffTheirDisk } from './pull-engine.js';
+import { dropStrangerRoots } from './returned-roots.js';
+import { StagedRecords } from './upstream/staged-records.js';
 import type { ClientStore } from './store/client-store.js';
 
 export async function upstreamRoots(specs: readonly DirSpec[], store: ClientStore, newDisk: ReadonlySet<string>, logger: Logger): Promise<DirSpec[]> {
@@ -15,6 +17,14 @@ export async function upstreamRoots(specs: readonly DirSpec[], store: ClientStor
   const missing = await refuseUnusableRoots(specs, { allowMissing: true });
   if (missing.length > 0) throw missingRootUpstreamError(missing[0]!);
   const dirs = await resolveRoots(specs);
+  // A root that is not the directory R synced (made again, restored) has its records dropped: the
+  // upload then refuses it as never pulled, and nothing of it is sent before its resync.
+  const staged = StagedRecords.open(store.path);
+  try {
+    dropStrangerRoots(dirs, { store, staged, logger });
+  } finally {
+    staged.close();
+  }
   giveBackOpenedDirs(store, logger);
   return dirs;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MissingRoot } from './missing-roots.js';
-import { backAgainNote, goneWhileRunningError, goneWhileRunningWarning, isSameTreeBack, otherTreeBackWarning, rootsGoneWhileRunning } from './vanished-roots.js';
+import { backAgainNote, goneWhileRunningError, goneWhileRunningWarning, isSameTreeBack, judgeRootDirectory, otherTreeBackWarning, rootIdOf, rootsGoneWhileRunning, strangerRootWarning } from './vanished-roots.js';
 
 const docs = { name: 'docs', root: '/home/u/docs' };
 const code = { name: 'code', root: '/home/u/code' };
@@ -30,7 +30,31 @@ describe('isSameTreeBack', () => {
   });
 });
 
+describe('judgeRootDirectory', () => {
+  const recorded = rootIdOf({ ino: 5169153n, birthtimeNs: 1795574957858541006n });
+  it.each<[string, string | undefined, string, ReturnType<typeof judgeRootDirectory>]>([
+    ['moved away and back (mv keeps inode and birth time)', recorded, '5169153:1795574957858541006', 'same'],
+    ['rm -rf then mkdir, the freed inode number reused: a new birth time', recorded, '5169153:1795574957864664841', 'other'],
+    ['cp -a or a restored backup: another inode', recorded, '7000001:1795574957858541006', 'other'],
+    ['nothing recorded (a state from before, or records just forgotten)', undefined, '5169153:1795574957858541006', 'unknown'],
+    ['no birth times on that file system, the same inode number: cannot tell', '5169153:0', '5169153:0', 'unknown'],
+    ['no birth times, another inode', '5169153:0', '5169154:0', 'other'],
+  ])('%s', (_name, before, now, expected) => {
+    expect(judgeRootDirectory(before, now)).toBe(expected);
+  });
+});
+
 describe('the sentences', () => {
+  it('say a link or file at the place as what it is, and that it is not followed', () => {
+    expect(goneWhileRunningWarning({ ...docs, inTheWay: 'symlink' })).toBe(
+      'The local directory for "docs" (/home/u/docs) is now a symbolic link, not a directory: a running zync-client does not follow it. ' +
+        "Nothing is pulled into it or sent from it, and R's records of it are kept. Put the directory back; or restart zync-client, which takes the " +
+        'directory a link leads to as the root\'s new place (a moved one keeps R\'s edits).',
+    );
+    expect(goneWhileRunningWarning({ ...docs, inTheWay: 'other' })).toMatch(/^The local directory for "docs" \(\/home\/u\/docs\) is now something else, not a directory/);
+    expect(strangerRootWarning(docs)).toMatch(/^The local directory for "docs" \(\/home\/u\/docs\) is not the directory R synced there .*: R's records for "docs" are dropped and E's files are fetched into it by a full resync/);
+  });
+
   it('name the root and its path, say it is not made again, and the ways forward', () => {
     expect(goneWhileRunningWarning(docs)).toBe(
       'The local directory for "docs" (/home/u/docs) is gone — moved or deleted? A running zync-client does not make it again: ' +

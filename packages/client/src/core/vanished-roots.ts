@@ -15,13 +15,64 @@ import { ZyncError } from '@zync/common';
 import type { MissingRoot } from './missing-roots.js';
 import { enoughProven, type MovedTreeEvidence } from './moved-roots.js';
 
-/** The roots a running client's pass holds as gone: missing now, and not held for another reason. */
+/**
+ * A root held as gone: missing, or something else than a directory at its place (`inTheWay`: a
+ * symbolic link, say to where it was moved; a running client follows none, as a root's own place
+ * is what R recorded its files under).
+ */
+export interface GoneRoot extends MissingRoot {
+  inTheWay?: 'symlink' | 'other';
+}
+
+/** The roots a running client's pass holds as gone: missing now (or not a directory), and not held for another reason. */
 export function rootsGoneWhileRunning<T extends MissingRoot>(missing: readonly T[], heldOtherwise: ReadonlySet<string>): T[] {
   return missing.filter((dir) => !heldOtherwise.has(dir.name));
 }
 
+/**
+ * A root directory's own identity, "INO:BIRTH_NS": `mv` keeps it (so does a move back); an
+ * `rm -rf` then `mkdir`, a `cp -a` or a restored backup make another directory, whose inode
+ * number may be the freed one reused but whose birth time is new. BIRTH_NS is 0 where the file
+ * system keeps no birth time.
+ */
+export function rootIdOf(stats: { ino: bigint; birthtimeNs: bigint }): string {
+  return `${stats.ino}:${stats.birthtimeNs}`;
+}
+
+/**
+ * Whether the directory at a root's place is the one R recorded its files in when a pass last
+ * ended there. 'unknown': nothing recorded (a state from before sql/017, or no pass ended since
+ * its records were forgotten), or a file system without birth times and the same inode number
+ * (reused or not: it cannot tell) — the caller weighs R's files then (isSameTreeBack).
+ */
+export function judgeRootDirectory(recorded: string | undefined, now: string): 'same' | 'other' | 'unknown' {
+  if (recorded === undefined) return 'unknown';
+  const [recordedIno, recordedBirth] = recorded.split(':');
+  const [ino, birth] = now.split(':');
+  if (recordedIno !== ino) return 'other';
+  if (recordedBirth === '0' || birth === '0') return 'unknown';
+  return recordedBirth === birth ? 'same' : 'other';
+}
+
+/** The warning for a directory at a root's place that is not the one R recorded (judgeRootDirectory). */
+export function strangerRootWarning(dir: MissingRoot): string {
+  return (
+    `The local directory for "${dir.name}" (${dir.root}) is not the directory R synced there (made again, copied or restored from a backup since): ` +
+    `R's records for "${dir.name}" are dropped and E's files are fetched into it by a full resync; a file there that differs from E's is kept as a conflict copy, ` +
+    `and nothing of it is sent upstream before that resync.`
+  );
+}
+
 /** The warning, once per going: what was found, what zync does, and the three ways forward. */
-export function goneWhileRunningWarning(dir: MissingRoot): string {
+export function goneWhileRunningWarning(dir: GoneRoot): string {
+  if (dir.inTheWay !== undefined) {
+    const what = dir.inTheWay === 'symlink' ? 'a symbolic link' : 'something else';
+    return (
+      `The local directory for "${dir.name}" (${dir.root}) is now ${what}, not a directory: a running zync-client does not follow it. ` +
+      `Nothing is pulled into it or sent from it, and R's records of it are kept. Put the directory back; or restart zync-client, which takes the ` +
+      `directory a link leads to as the root's new place (a moved one keeps R's edits).`
+    );
+  }
   return (
     `The local directory for "${dir.name}" (${dir.root}) is gone — moved or deleted? ` +
     `A running zync-client does not make it again: nothing is pulled into it or sent from it, and R's records of it are kept. ` +

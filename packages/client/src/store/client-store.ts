@@ -87,7 +87,8 @@ function toEntry({ local_ctime_max, local_mode, ...row }: Row): RecordedEntry {
 
 export class ClientStore {
   private readonly db: Database.Database;
-  private readonly path: string;
+  /** The database file (the staged records live in it too: upstream/staged-records.ts). */
+  readonly path: string;
   private readonly stmts;
 
   private constructor(db: Database.Database, path: string) {
@@ -139,10 +140,13 @@ export class ClientStore {
       pulledRoots: db.prepare<[], { base_dir: string }>('SELECT base_dir FROM roots r WHERE EXISTS (SELECT 1 FROM entries e WHERE e.base_dir = r.base_dir)'),
       // A device recorded for the root's old place says nothing about its new one.
       setRoot: db.prepare<[string, string]>(
-        'INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root, dev = CASE WHEN roots.root = excluded.root THEN roots.dev END, mount_point = CASE WHEN roots.root = excluded.root THEN roots.mount_point END',
+        'INSERT INTO roots (base_dir, root) VALUES (?, ?) ON CONFLICT (base_dir) DO UPDATE SET root = excluded.root, dev = CASE WHEN roots.root = excluded.root THEN roots.dev END, mount_point = CASE WHEN roots.root = excluded.root THEN roots.mount_point END, root_id = CASE WHEN roots.root = excluded.root THEN roots.root_id END',
       ),
       getRootDisk: db.prepare<[string], { dev: number | null; mount_point: string | null }>('SELECT dev, mount_point FROM roots WHERE base_dir = ?'),
       setRootDisk: db.prepare<[number, string, string, string]>('UPDATE roots SET dev = ?, mount_point = ? WHERE base_dir = ? AND root = ?'),
+      getRootId: db.prepare<[string], { root_id: string | null }>('SELECT root_id FROM roots WHERE base_dir = ?'),
+      setRootId: db.prepare<[string | null, string, string]>('UPDATE roots SET root_id = ? WHERE base_dir = ? AND root = ?'),
+      clearRootId: db.prepare<[string]>('UPDATE roots SET root_id = NULL WHERE base_dir = ?'),
       dropDir: db.prepare<[string]>('DELETE FROM entries WHERE base_dir = ?'),
       anyEntry: db.prepare<[string], { found: number }>('SELECT EXISTS (SELECT 1 FROM entries WHERE base_dir = ?) AS found'),
       anyUnknownLocalMode: db.prepare<[string], { found: number }>(
@@ -565,6 +569,8 @@ export class ClientStore {
         this.stmts.dropDirPartials.run(baseDir);
         this.stmts.dropDirPlacements.run(baseDir);
         this.stmts.dropDirOpened.run(baseDir);
+        // Its records are gone: the directory the next pass fills is the one to recognise.
+        this.stmts.clearRootId.run(baseDir);
         this.setPulledDirs(this.pulledDirs().filter((name) => name !== baseDir));
         this.forgetLeft([baseDir]);
         this.stmts.setMeta.run('synced_dirs', JSON.stringify(this.syncedDirs().filter((name) => name !== baseDir)));
@@ -589,6 +595,20 @@ export class ClientStore {
   recordRootDisk(baseDir: string, root: string, disk: Disk): void {
     try {
       this.stmts.setRootDisk.run(disk.dev, disk.mountPoint, baseDir, root);
+    } catch (err) {
+      throw diskFullOr(err, this.path);
+    }
+  }
+
+  /** The identity of base_dir's root directory when a pass last ended there (core/vanished-roots.ts rootIdOf). */
+  rootId(baseDir: string): string | undefined {
+    return this.stmts.getRootId.get(baseDir)?.root_id ?? undefined;
+  }
+
+  /** Records the identity of base_dir's root directory, only while `root` is the one bound to it. */
+  recordRootId(baseDir: string, root: string, id: string): void {
+    try {
+      this.stmts.setRootId.run(id, baseDir, root);
     } catch (err) {
       throw diskFullOr(err, this.path);
     }
