@@ -218,6 +218,23 @@ describe('ClientStore', () => {
     store.close();
   });
 
+  it("records a root directory's identity at its place, and forgets it at a new place or with the root's records", () => {
+    const { store } = openStore();
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }]);
+    expect(store.rootId('docs')).toBeUndefined();
+    store.recordRootId('docs', '/elsewhere/docs', '7:1'); // not where docs is bound
+    expect(store.rootId('docs')).toBeUndefined();
+    store.recordRootId('docs', '/r/docs', '5:123');
+    store.bindRoots([{ name: 'docs', root: '/r/docs' }]);
+    expect(store.rootId('docs')).toBe('5:123');
+    store.forgetBaseDir('docs');
+    expect(store.rootId('docs')).toBeUndefined();
+    store.recordRootId('docs', '/r/docs', '6:124');
+    store.bindRoots([{ name: 'docs', root: '/mnt/docs' }]);
+    expect(store.rootId('docs')).toBeUndefined();
+    store.close();
+  });
+
   it('gives a database made before root devices were recorded (sql/007) none, its roots kept', () => {
     const { file, old } = databaseAt(6);
     old.prepare("INSERT INTO roots (base_dir, root) VALUES ('docs', '/r/docs')").run();
