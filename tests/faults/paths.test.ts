@@ -58,9 +58,9 @@ describe('a hostile daemon naming unsafe paths', () => {
       './dot.txt',
       'a//b.txt',
       'trailing/',
+      'link/through-link.txt',
+      'link/deeper/through-link.txt',
     ];
-    // Valid paths from E, but below R's link: held (R's tree is in the way), never written through.
-    const belowLink = ['link/through-link.txt', 'link/deeper/through-link.txt'];
     // Literal names: percent signs and look-alike dots are ordinary characters.
     const literal = ['%2e%2e%2fpct.txt', '%2e%2e/pct-dir.txt', '..%2f..%2fpct2.txt', '%2E%2E%5Cpct3.txt', '\u2025/dot-leader.txt', 'ok.txt'];
     let seq = 0;
@@ -77,20 +77,17 @@ describe('a hostile daemon naming unsafe paths', () => {
     const deleteEntry = (p: string): ChangeEntry => ({ ...fileEntry(++seq, 'docs', p, Buffer.alloc(0)), operation: 'delete', checksum: null });
     entries.push(
       dirEntry('../outside/new-dir'),
+      dirEntry('link/new-dir'),
       dirEntry('/tmp/zync-evil-dir'),
       deleteEntry('../outside/victim.txt'),
+      deleteEntry('link/victim.txt'),
+      dirEntry('link', 'delete'),
       fileEntry(++seq, 'secret', 'x.txt', evil),
     );
-    const acked = seq;
-    for (const p of belowLink) {
-      entries.push(fileEntry(++seq, 'docs', p, evil));
-      files[`docs/${p}`] = evil;
-    }
-    entries.push(dirEntry('link/new-dir'), deleteEntry('link/victim.txt'), dirEntry('link', 'delete'));
     fake = await startFakeDaemon({ token: TOKEN, dirs: ['docs', 'other'], changes: entries, files: { ...files, 'secret/x.txt': evil } });
 
     const result = await runCli('client', ['--server', fake.url, '--token', TOKEN, '--db', path.join(base, 'client.db'), '--dirs', `docs:${root}`, '--once']);
-    expect(result.code, result.stderr).not.toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(await snapshot(outside)).toEqual(before);
     expect(await exists('/etc/zync-evil.txt')).toBe(false);
     expect(await exists('/tmp/zync-evil-dir')).toBe(false);
@@ -99,11 +96,9 @@ describe('a hostile daemon naming unsafe paths', () => {
     const tree = await treeDigest(root);
     expect(Object.keys(tree).sort()).toEqual(['%2E%2E%5Cpct3.txt', '%2e%2e', '%2e%2e%2fpct.txt', '%2e%2e/pct-dir.txt', '..%2f..%2fpct2.txt', 'ok.txt', '\u2025', '\u2025/dot-leader.txt'].sort());
     for (const p of literal) expect(await readFile(path.join(root, p), 'utf8')).toBe(`literal ${p}\n`);
-    // Every refusal is reported (one line each), and the log is acknowledged past them; what is
-    // below R's link waits, said once for the link.
-    expect(result.stderr.match(/Refused path/g)?.length ?? 0).toBeGreaterThanOrEqual(refused.length);
-    expect(result.stderr).toContain('docs/link is a symbolic link on R; zync does not write through links');
-    expect(fake.acks.at(-1)).toBe(acked);
+    // Every refusal is reported (one line each), and the log is acknowledged past them.
+    expect(result.stderr.match(/Refused path|symbolic link/g)?.length ?? 0).toBeGreaterThanOrEqual(refused.length);
+    expect(fake.acks.at(-1)).toBe(seq);
   });
 });
 

@@ -673,40 +673,6 @@ describe('applyBatch', () => {
     ]);
   });
 
-  it('holds a change below a symbolic link R put where a directory was: failed (retried), never written through', async () => {
-    const root = makeRoot();
-    const records = await recordsFor(root, { 'data/a.csv': 'a\n' });
-    const elsewhere = makeRoot();
-    await rm(path.join(root, 'data'), { recursive: true });
-    await symlink(elsewhere, path.join(root, 'data'));
-    const { connection, requested } = scriptedConnection({ 'data/a.csv': 'a edited\n', 'data/b.csv': 'b\n' });
-    const result = await applyBatch(
-      [fileEntry(5, 'data/a.csv', 'a edited\n'), fileEntry(6, 'data/b.csv', 'b\n', 'add'), fileEntry(7, 'data/old.csv', '', 'delete')],
-      options(root, connection, records),
-    );
-    expect(result.skipped).toEqual([]);
-    expect(result.failed.map((f) => [f.sequence, f.code, f.linkOnR])).toEqual([[5, 'PATH_CLASH', true], [6, 'PATH_CLASH', true], [7, 'PATH_CLASH', true]]);
-    expect(result.failed[0]!.message).toBe(
-      'docs/data is a symbolic link on R; zync does not write through links: replace it by the directory, or sync the place it points to as its own --dirs root.',
-    );
-    expect(requested).toEqual([]);
-    expect(await readdir(elsewhere)).toEqual([]);
-  });
-
-  it("takes R's own deletion below a symbolic link, staged upstream and applied on E, as done", async () => {
-    const root = makeRoot();
-    const records = await recordsFor(root, { 'lib/x.js': 'x\n' });
-    await rename(path.join(root, 'lib'), path.join(root, 'lib-real'));
-    await symlink('lib-real', path.join(root, 'lib'));
-    const { connection } = scriptedConnection({});
-    const deletion = fileEntry(7, 'lib/x.js', '', 'delete');
-    const staged = new Map([[entryKeyString(deletion), [{ kind: 'file' as const, operation: 'delete' as const, checksum: null, base_checksum: sha256('x\n'), mode: null }]]]);
-    const result = await applyBatch([deletion], { ...options(root, connection, records), staged: () => staged });
-    expect(result.failed).toEqual([]);
-    expect(result.removals).toEqual([{ base_dir: 'docs', path: 'lib/x.js' }]);
-    expect(await readFile(path.join(root, 'lib-real/x.js'), 'utf8')).toBe('x\n');
-  });
-
   it('refuses zync temp and conflict copy names from the daemon, and paths in the holding area', async () => {
     const root = makeRoot();
     const records = await recordsFor(root, {});

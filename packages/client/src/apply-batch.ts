@@ -22,6 +22,7 @@ import {
   chmodUnsupported,
   fromFsError,
   isConflictCopy,
+  isSafeRelativePath,
   isZyncError,
   tempPathFor,
   toFileTime,
@@ -42,7 +43,7 @@ import { localBitsAfterWrite, withOwnBitsWhereModeless } from './core/file-modes
 import { ChangedOnR, isRoutineFailure, type Failure } from './core/failure-causes.js';
 import { PHASES, fetchedModes, planEntry, planPull, type ClearDir, type PlanInput, type PullAction, type StagedAtPath } from './core/plan-pull.js';
 import { entryKeyString, type EntryKey, type KeptDir, type LocalState, type PartialDownload, type Placement, type RecordedEntry } from './core/types.js';
-import { LinkInTheWay, lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
+import { lstatState, sameLocalState, withChecksum, type LocalTree } from './local-tree.js';
 
 /** The store lookups a batch needs (read-only; recording happens after the barrier). */
 export interface RecordLookup {
@@ -138,9 +139,7 @@ export interface BatchOptions {
 }
 
 /** A failure as the retries meet it again: the same entry, failing the same way. */
-export function failureKey(problem: Pick<Problem, 'base_dir' | 'path' | 'code' | 'linkOnR' | 'message'>): string {
-  // Every path below one link of R's fails with the same sentence (naming the link): said once.
-  if (problem.linkOnR === true) return `${problem.base_dir}\0\0${problem.message}`;
+export function failureKey(problem: Pick<Problem, 'base_dir' | 'path' | 'code'>): string {
   return `${problem.base_dir}\0${problem.path}\0${problem.code}`;
 }
 
@@ -211,7 +210,6 @@ export interface BatchResult {
 function describe(err: unknown): Failure {
   const mapped = fromFsError(err, 'writing to R'); // ENOSPC from mkdir, rename, ... is DISK_FULL too
   if (mapped instanceof ChangedOnR) return { code: mapped.code, message: mapped.message, onR: true };
-  if (mapped instanceof LinkInTheWay) return { code: mapped.code, message: mapped.message, linkOnR: true };
   if (isZyncError(mapped)) return { code: mapped.code, message: mapped.message };
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? 'INTERNAL';
   return { code, message: err instanceof Error ? err.message : String(err) };
@@ -264,8 +262,7 @@ async function applyRounds(entries: readonly ChangeEntry[], options: BatchOption
   if (first.belowSymlink.length === 0) return first.result;
   // Entries refused because a directory above them is a symlink on R get one more round: E's
   // directory may just have replaced that link (kept as a conflict copy) in the first round.
-  // Below a link that is still there they fail (PATH_CLASH): held, retried at the next passes
-  // until R's user replaces the link — never written through.
+  // Below a link that is still there they are refused again, for good — never written through.
   const second = await applyRound(first.belowSymlink, options, false, quietDiskFull);
   return mergeResults(first.result, second.result);
 }
@@ -502,14 +499,9 @@ async function applyRound(
       if (placed || needsLocalHash(entry, recorded, input.local)) toHash.push(input);
       else inputs.push(input);
     } catch (err) {
-      // Below a symbolic link on R: retried (PATH_CLASH), never written through. But R's own
-      // deletion come back applied (zync follows no link, so --update-upstream sent what was below
-      // it as deleted) is done: R holds nothing there that zync looks at.
-      if (deferBelowSymlink && err instanceof LinkInTheWay) belowSymlink.push(entry);
-      else if (err instanceof LinkInTheWay && entry.operation === 'delete' && stagedByKey.get(entryKeyString(entry))?.some((s) => s.operation === 'delete')) {
-        logger.debug(`${entry.base_dir}/${entry.path}: E applied R's staged deletion (below the link ${err.baseDir}/${err.link})`);
-        result.removals.push({ base_dir: entry.base_dir, path: entry.path });
-      } else fail(entry, err);
+      // A well-formed path that resolve() refuses lies below a symbolic link on R.
+      if (deferBelowSymlink && isZyncError(err) && err.code === 'UNSAFE_PATH' && isSafeRelativePath(entry.path)) belowSymlink.push(entry);
+      else fail(entry, err);
     }
   }
   // Hashing R's files (only where its edits must be told apart from E's content) reads them

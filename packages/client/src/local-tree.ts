@@ -122,13 +122,7 @@ export class LocalTree {
     if (!this.verifiedDirs.has(parentAbs)) {
       let realRoot = this.realRoots.get(root);
       if (realRoot === undefined) this.realRoots.set(root, (realRoot = realRootSync(root)));
-      try {
-        resolveInRootSync(realRoot, parentRel, { allowFinalSymlink: false });
-      } catch (err) {
-        // The path itself passed checkRelativePath: what refuses it is a link R put above it.
-        const link = isZyncError(err) && err.code === 'UNSAFE_PATH' ? firstLinkAbove(root, parentRel) : null;
-        throw link === null ? err : new LinkInTheWay(baseDir, link);
-      }
+      resolveInRootSync(realRoot, parentRel, { allowFinalSymlink: false });
       if (lstatState(parentAbs).kind === 'absent') this.missingDirs.add(parentAbs);
       this.verifiedDirs.add(parentAbs);
     }
@@ -360,38 +354,6 @@ export class LocalTree {
     }
     throw new ZyncError('INTERNAL', `No free conflict copy name for ${baseDir}/${relPath}.`);
   }
-}
-
-/**
- * PATH_CLASH: a symbolic link of R's stands where E has a directory. Not UNSAFE_PATH: E's path is
- * valid and R's tree is what is in the way, so the change is retried (its acknowledgement held)
- * until R's user replaces the link, never written through it.
- */
-export class LinkInTheWay extends ZyncError {
-  constructor(readonly baseDir: string, readonly link: string) {
-    super(
-      'PATH_CLASH',
-      `${baseDir}/${link} is a symbolic link on R; zync does not write through links: replace it by the directory, or sync the place it points to as its own --dirs root.`,
-    );
-    this.name = 'LinkInTheWay';
-  }
-}
-
-/** The first directory of relDir (below root) that is a symbolic link on R, or null. */
-function firstLinkAbove(root: string, relDir: string): string | null {
-  const segments = relDir.split('/');
-  for (let i = 1; i <= segments.length; i++) {
-    const rel = segments.slice(0, i).join('/');
-    let info;
-    try {
-      info = lstatSync(nodePath.join(root, ...segments.slice(0, i)), { throwIfNoEntry: false });
-    } catch {
-      return null;
-    }
-    if (info?.isSymbolicLink() === true) return rel;
-    if (info?.isDirectory() !== true) return null;
-  }
-  return null;
 }
 
 /** PATH_CLASH: something of R's (a file) stands where E's entries need a directory. */

@@ -378,10 +378,9 @@ export class PullEngine {
       if (this.options.signal?.aborted) break;
       summary.failed = [];
       const reachedEnd = await this.pullLog(connection, summary);
-      // A full disk, or a link R put where E has a directory (apply-batch.ts, LinkInTheWay), does not
-      // clear up within a pass: report it rather than download again; the next pass looks again.
-      // What else failed past the files waiting for room is retried (those are not fetched again).
-      if (!reachedEnd && summary.failed.length > 0 && summary.failed.every((f) => f.code === 'DISK_FULL' || f.linkOnR === true)) break;
+      // A full disk does not clear up within a pass: report it rather than download again. What
+      // else failed past the files waiting for room is retried (those are not fetched again).
+      if (!reachedEnd && summary.failed.length > 0 && summary.failed.every((f) => f.code === 'DISK_FULL')) break;
       if (!reachedEnd) continue;
       if (store.position().resyncing) {
         // Each root counts as synced once its own sweep ended: one that keeps failing (a file
@@ -544,11 +543,10 @@ export class PullEngine {
         after = unseen[unseen.length - 1]!.path;
         const { sweep, kept } = splitIgnored(unseen, ignored);
         const result = await this.applyEntries(connection, planSweep(sweep, position.sequence, Date.now()), summary);
-        // A path refused for good (a name of zync's own) keeps its record, as a deletion from the
-        // log would leave it, and so does one ignored now; seen in this generation, it no longer
-        // holds the resync open (every later pass would sweep it again and never finish). One
-        // below a symbolic link R put in a directory's place fails instead: the resync waits for
-        // R's user to replace the link (apply-batch.ts, LinkInTheWay).
+        // A path refused for good (below a symbolic link R put in a directory's place) keeps its
+        // record, as a deletion from the log would leave it, and so does one ignored now; seen in
+        // this generation, it no longer holds the resync open (every later pass would sweep it
+        // again and never finish).
         const refused = new Set(result.skipped.map(entryKeyString));
         const looked = [...sweep.filter((entry) => refused.has(entryKeyString(entry))), ...kept].map((entry) => ({ ...entry, seen_gen: position.generation }));
         // Before the records go: a kill in between sweeps them, and looks above them, again.

@@ -9,8 +9,6 @@ const dirOnR: Failure = { code: 'FILE_CHANGED', message: 'docs/d is no longer a 
 const onEOfNamedPath: Failure = { code: 'FILE_CHANGED', message: 'docs/notes on R.txt changed while it was being read (size); retry later.' };
 const onEOfOtherNamedPath: Failure = { code: 'FILE_CHANGED', message: 'docs/what R received.md cannot be read right now (EIO); retry later.' };
 const mismatch: Failure = { code: 'CHECKSUM_MISMATCH', message: 'Content for docs/a.o does not match its checksum.' };
-const linkOnR: Failure = { code: 'PATH_CLASH', message: 'docs/data is a symbolic link on R; zync does not write through links: …', linkOnR: true };
-const fileInTheWay: Failure = { code: 'PATH_CLASH', message: "docs/d is not a directory on R, where E has a directory; …" };
 const denied: Failure = { code: 'PERMISSION_DENIED', message: 'Permission denied writing docs/x.' };
 
 describe('failureCause', () => {
@@ -22,8 +20,6 @@ describe('failureCause', () => {
     ["E's change of a path whose name says \"on R\"", onEOfNamedPath, 'changed-on-e'],
     ["E's change of a path whose name says \"what R received\"", onEOfOtherNamedPath, 'changed-on-e'],
     ['the content did not hash to E\'s checksum', mismatch, 'checksum'],
-    ['a symbolic link of R\'s stands where E has a directory', linkOnR, 'link-on-r'],
-    ['a file of R\'s stands where E has a directory', fileInTheWay, 'other'],
     ['anything else', denied, 'other'],
   ])('%s', (_why, failure, cause) => {
     expect(failureCause(failure)).toBe(cause);
@@ -35,7 +31,6 @@ describe('failureReasons', () => {
     ['one reason: said without a count', [onE, grew, onE], 'changed on E while being downloaded'],
     ['several: each counted, the most common first', [onR, onE, onE, denied], '2 changed on E while being downloaded, 1 changed on R while being applied, 1 failed (PERMISSION_DENIED)'],
     ['a checksum mismatch', [mismatch], "arrived not matching E's checksum"],
-    ['below a link on R', [linkOnR, linkOnR], 'below a symbolic link on R'],
   ])('%s', (_why, failures, words) => {
     expect(failureReasons(failures)).toBe(words);
   });

@@ -13,8 +13,6 @@ export interface Failure {
   message: string;
   /** FILE_CHANGED of R's own path (ChangedOnR), raised by this client; absent for E's. */
   onR?: true;
-  /** PATH_CLASH for a symbolic link R put where E has a directory (local-tree.ts, LinkInTheWay). */
-  linkOnR?: true;
 }
 
 /**
@@ -28,7 +26,7 @@ export class ChangedOnR extends ZyncError {
   }
 }
 
-export type FailureCause = 'changed-on-e' | 'changed-on-r' | 'checksum' | 'disk-full' | 'link-on-r' | 'other';
+export type FailureCause = 'changed-on-e' | 'changed-on-r' | 'checksum' | 'disk-full' | 'other';
 
 /**
  * FILE_CHANGED names both sides: E's daemon answers it for a file written while it was read (any
@@ -43,8 +41,6 @@ export function failureCause(failure: Failure): FailureCause {
       return 'checksum';
     case 'DISK_FULL':
       return 'disk-full';
-    case 'PATH_CLASH':
-      return failure.linkOnR ? 'link-on-r' : 'other';
     default:
       return 'other';
   }
@@ -55,7 +51,6 @@ const WORDS: Record<Exclude<FailureCause, 'other'>, string> = {
   'changed-on-r': 'changed on R while being applied',
   checksum: "arrived not matching E's checksum",
   'disk-full': "R's disk is full",
-  'link-on-r': 'below a symbolic link on R',
 };
 
 /**

@@ -17,11 +17,6 @@ export interface LocalChanges extends FoundChanges {
   files: number;
   /** Symbolic links under the roots (not ignored), which are not sent: said once per run. */
   links: LinkTally;
-  /**
-   * Of those, links R put where it had received a directory (`mv lib lib-real; ln -s lib-real
-   * lib`): zync does not follow them, so what E sent below goes upstream as deleted.
-   */
-  linkedDirs: LinkTally;
 }
 
 const NOTHING_LISTED = { files: [], dirs: [] } as const;
@@ -36,7 +31,7 @@ export interface ScanCounts {
 
 /** `scanned` is kept current as the scan goes. */
 export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpec[], log: Logger, scanned?: ScanCounts): Promise<LocalChanges> {
-  const found: LocalChanges = { toHash: [], deleted: [], dirs: { added: [], removed: [], replacedByFile: [] }, received: [], files: 0, links: newLinkTally(), linkedDirs: newLinkTally() };
+  const found: LocalChanges = { toHash: [], deleted: [], dirs: { added: [], removed: [], replacedByFile: [] }, received: [], files: 0, links: newLinkTally() };
   // push one at a time, not push(...): one directory may hold more than a call takes arguments.
   const keep = (c: FoundChanges) => {
     for (const f of c.toHash) found.toHash.push(f);
@@ -95,9 +90,7 @@ export async function findLocalChanges(store: ClientStore, dirs: readonly DirSpe
       const compared = compareDirectory(listing, store.childEntries(dir.name, listing.dir), isIgnored, keepsModes);
       keep(compared);
       for (const d of compared.dirs.added) added.add(fileKey(d.base_dir, d.path));
-      const links = new Set(listing.links.map((link) => link.path));
       for (const gone of compared.gone) {
-        if (links.has(gone.path)) noteLink(found.linkedDirs, `${gone.base_dir}/${gone.path}`);
         for (const page of store.entryPagesBelow(dir.name, gone.path)) {
           keep(compareDirectory(NOTHING_LISTED, page, isIgnored));
           // A removed subtree of 300k received files took 3.5 s in one go: long enough for the

@@ -280,13 +280,6 @@ async function scanAndHash({ store, dirs, log, progress }: RunWithRoots): Promis
   const { toHash, deleted } = found;
   log.debug({ files: found.files, suspects: toHash.length, deleted: deleted.length }, 'scanned local roots');
   if (found.links.count > 0) log.info(`${describeLinks(found.links)} not sent upstream: zync syncs regular files and directories only`);
-  if (found.linkedDirs.count > 0) {
-    const one = found.linkedDirs.count === 1;
-    log.info(
-      `${describeLinks(found.linkedDirs)} in place of ${one ? 'a directory' : 'directories'} R had from E; zync does not follow links, so the files E sent there go upstream as deleted ` +
-        `(E backs up what it deletes when the session is applied): to keep them on E, replace ${one ? 'the link' : 'each link'} by the directory before --update-upstream`,
-    );
-  }
   const hashing: HashCounts = { files: 0, bytes: 0 };
   progress?.hashing({ files: toHash.length, bytes: toHash.reduce((sum, f) => sum + f.size, 0) }, hashing);
   const hashed = await hashSuspects(

@@ -10,7 +10,6 @@
 import type { Stats } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import * as nodePath from 'node:path';
-import * as posixPath from 'node:path/posix';
 import {
   hashFile,
   isNotPermitted,
@@ -231,32 +230,14 @@ export async function readLocalNow(dirs: readonly DirSpec[], records: readonly {
 export async function statNow(dirs: readonly DirSpec[], entries: readonly { base_dir: string; path: string }[]): Promise<Map<string, StatNow>> {
   const roots = new Map(dirs.map((d) => [d.name, d.root]));
   const out = new Map<string, StatNow>();
-  /** Per directory below a root (by fileKey): whether it is reached through a symbolic link. */
-  const throughLink = new Map<string, Promise<boolean>>();
-  const linked = (root: string, baseDir: string, dir: string): Promise<boolean> => {
-    if (dir === '.') return Promise.resolve(false);
-    const key = fileKey(baseDir, dir);
-    let known = throughLink.get(key);
-    if (known === undefined) {
-      known = linked(root, baseDir, posixPath.dirname(dir)).then(
-        async (above) => above || (await lstat(nodePath.join(root, ...dir.split('/'))).then((info) => info.isSymbolicLink(), () => false)),
-      );
-      throughLink.set(key, known);
-    }
-    return known;
-  };
   const look = async (e: { base_dir: string; path: string }) => {
     const root = roots.get(e.base_dir);
     if (root === undefined) return;
-    // zync follows no link: below one R put where a directory was, nothing of the entry is there.
-    const now = (await linked(root, e.base_dir, posixPath.dirname(e.path))) ? ABSENT : await statAt(nodePath.join(root, ...e.path.split('/')));
-    out.set(fileKey(e.base_dir, e.path), now);
+    out.set(fileKey(e.base_dir, e.path), await statAt(nodePath.join(root, ...e.path.split('/'))));
   };
   for (let i = 0; i < entries.length; i += STAT_BATCH) await Promise.all(entries.slice(i, i + STAT_BATCH).map(look));
   return out;
 }
-
-const ABSENT: StatNow = { kind: 'absent' };
 
 async function statAt(abs: string): Promise<StatNow> {
   try {
