@@ -166,13 +166,6 @@ export class PullEngine {
   private passDisks: ReadonlyMap<string, Disk> = new Map();
   /** Files that did not fit on R's disk, by entryKeyString: fetched again once there is room (core/room-waits.ts). */
   private readonly roomWaits = new Map<string, RoomWait>();
-  /**
-   * How far this run read E's log past R's position while files waited for room, and which
-   * entries still waited then: a later pass re-reading those pages applies only these (see
-   * core/room-pages.ts, readAgain). Gone with the run: a restart goes by R's records alone.
-   */
-  private readThrough: ReadThrough | null = null;
-
   /** `missing`: the roots the caller made again and forgot at start (remakeMissingRoots). */
   constructor(options: PullOptions, rootsChanged: readonly string[] = [], missing: readonly string[] = []) {
     this.options = options;
@@ -426,8 +419,11 @@ export class PullEngine {
     let position = since;
     let waiting: Waiting = new Map();
     const { log_id } = connection.hello;
+    // How far a pass read E's log past R's position while files waited for room, and which entries
+    // still waited then: a later pass re-reading those pages applies only these (core/room-pages.ts,
+    // readAgain). Kept in R's state with each page's commit, so a run after a restart re-reads as well.
     const readBefore = (): ReadThrough | null => {
-      const through = this.readThrough;
+      const through = store.readThrough();
       return through !== null && through.log_id === log_id && through.generation === store.position().generation ? through : null;
     };
     let next: Promise<GetChangesResponse> | null = getPage(since);
@@ -499,7 +495,14 @@ export class PullEngine {
       );
       const done = new Set(committed.map(entryKeyString));
       this.options.staged?.forgetSettled(connection.hello.log_id, result.settled.filter((s) => done.has(entryKeyString(s))));
-      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, unserved: result.unserved, confirmed: result.confirmed, sequence: ack, run: page.run_id === undefined ? null : { run_id: page.run_id, sequence: page.to_sequence }, endsBatch: this.active });
+      // Only once this pass read as far as the last one did (its waiting entries are all known
+      // then), and not past an entry that failed otherwise: that one is applied again, not skipped.
+      const before = readBefore();
+      const readThrough =
+        stopping.length === 0 && waiting.size > 0 && (before === null || page.to_sequence >= before.sequence)
+          ? { log_id, generation: store.position().generation, sequence: page.to_sequence, waiting: new Map(waiting) }
+          : undefined;
+      store.commitBatch({ upserts: result.upserts, removals: result.removals, kept: result.keptDirs, unserved: result.unserved, confirmed: result.confirmed, sequence: ack, run: page.run_id === undefined ? null : { run_id: page.run_id, sequence: page.to_sequence }, endsBatch: this.active, readThrough });
       // E answered the last acknowledgement `recorded: false` (its disk was full): acknowledged
       // again even with nothing new, so E's note catches up once there is room. Kept in R's
       // state, not in memory: the next pass may be the next --once run's.
@@ -514,11 +517,6 @@ export class PullEngine {
       position = ack;
       this.options.progress?.position(ack, page.highest_sequence);
       if (stopping.length > 0) return confirmed(false);
-      // Only once this pass read as far as the last one did: its waiting entries are all known then.
-      const before = readBefore();
-      if (waiting.size > 0 && (before === null || page.to_sequence >= before.sequence)) {
-        this.readThrough = { log_id, generation: store.position().generation, sequence: page.to_sequence, waiting: new Map(waiting) };
-      }
       if (this.options.signal?.aborted) return confirmed(false);
     }
     return confirmed(waiting.size === 0);

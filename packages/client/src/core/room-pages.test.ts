@@ -1,6 +1,6 @@
 import type { ChangeEntry } from '@zync/common';
 import { describe, expect, it } from 'vitest';
-import { entriesToApply, heldSequence, nextWaiting, readAgain, type Waiting } from './room-pages.js';
+import { entriesToApply, heldSequence, nextWaiting, readAgain, type Waiting, decodeReadThrough, encodeReadThrough } from './room-pages.js';
 
 const entry = (path: string, sequence: number, operation: ChangeEntry['operation'] = 'add'): ChangeEntry => ({
   sequence,
@@ -72,5 +72,18 @@ describe('readAgain', () => {
   });
   it('applies everything when the run read nothing past R\'s position', () => {
     expect(readAgain([entry('a.txt', 7)], null)).toEqual([entry('a.txt', 7)]);
+  });
+});
+
+describe('encodeReadThrough / decodeReadThrough', () => {
+  it('keeps how far R read and what still waited, across a restart', () => {
+    const through = { log_id: 'L', generation: 3, sequence: 5200, waiting: new Map([['docs\0big/huge.bin', 2]]) };
+    expect(decodeReadThrough(encodeReadThrough(through))).toEqual(through);
+  });
+
+  it('reads nothing kept, or anything unreadable, as none: R goes by its records alone', () => {
+    for (const text of [null, undefined, '', '{', '[]', '{"log_id":"L","generation":1,"sequence":2}', '{"log_id":"L","generation":1,"sequence":2,"waiting":[["a","b"]]}']) {
+      expect(decodeReadThrough(text)).toBeNull();
+    }
   });
 });

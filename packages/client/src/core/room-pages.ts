@@ -65,3 +65,27 @@ export function readAgain<T extends ChangeEntry>(entries: readonly T[], through:
   if (through === null) return [...entries];
   return entries.filter((entry) => entry.sequence > through.sequence || through.waiting.get(entryKeyString(entry)) === entry.sequence);
 }
+
+/**
+ * The read-through as R's state keeps it (meta `read_through`), so a run after a restart re-reads
+ * those pages as the run that read them would: an add replayed there, whose deletion R applied
+ * a page later, must not take R's own file at the path for E's (and delete it with the replayed
+ * deletion). Anything unreadable reads as none: R's records alone, as before.
+ */
+export function encodeReadThrough(through: ReadThrough): string {
+  return JSON.stringify({ ...through, waiting: [...through.waiting] });
+}
+
+export function decodeReadThrough(text: string | null | undefined): ReadThrough | null {
+  if (!text) return null;
+  try {
+    const value = JSON.parse(text) as { log_id?: unknown; generation?: unknown; sequence?: unknown; waiting?: unknown };
+    const { log_id, generation, sequence, waiting } = value;
+    if (typeof log_id !== 'string' || typeof generation !== 'number' || typeof sequence !== 'number' || !Array.isArray(waiting)) return null;
+    const pairs = waiting.filter((pair): pair is [string, number] => Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'number');
+    if (pairs.length !== waiting.length) return null;
+    return { log_id, generation, sequence, waiting: new Map(pairs) };
+  } catch {
+    return null;
+  }
+}

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { checkDatabaseKind, isSqliteFullDisk, makePrivateDatabaseFile, ZyncError } from '@zync/common';
 import type { Disk } from '../core/root-disks.js';
+import { decodeReadThrough, encodeReadThrough, type ReadThrough } from '../core/room-pages.js';
 import type { LogRun } from '../core/start-position.js';
 import { entryKeyString, type EntryKey, type KeptDir, type OpenedDir, type PartialDownload, type Placement, type RecordedEntry } from '../core/types.js';
 
@@ -911,6 +912,11 @@ export class ClientStore {
     );
   }
 
+  /** How far a run read E's log past R's position while files waited for room (null: none kept). */
+  readThrough(): ReadThrough | null {
+    return decodeReadThrough(this.meta('read_through'));
+  }
+
   /**
    * Records one durable batch in a single transaction: entries written or confirmed, entries
    * forgotten, directories kept or no longer kept, and (optionally) the new position — the
@@ -935,6 +941,8 @@ export class ClientStore {
      * one a stopped batch left behind is done only once none of its own notes is left.
      */
     endsBatch?: readonly string[];
+    /** How far R read past `sequence` while files waited for room (core/room-pages.ts): kept with it. */
+    readThrough?: ReadThrough;
   }): void {
     try {
       this.db.transaction(() => {
@@ -947,6 +955,7 @@ export class ClientStore {
         for (const key of batch.kept ?? []) this.stmts.keep.run(key.base_dir, key.path, key.movedTo?.base_dir ?? null, key.movedTo?.path ?? null);
         for (const key of batch.unkept ?? []) this.stmts.unkeep.run(key.base_dir, key.path);
         if (batch.sequence !== undefined) this.stmts.setMeta.run('sequence', String(batch.sequence));
+        if (batch.readThrough !== undefined) this.stmts.setMeta.run('read_through', encodeReadThrough(batch.readThrough));
         if (batch.run !== undefined) {
           this.stmts.setMeta.run('run_id', batch.run?.run_id ?? '');
           this.stmts.setMeta.run('run_sequence', String(batch.run?.sequence ?? 0));
