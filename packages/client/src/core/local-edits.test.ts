@@ -152,13 +152,14 @@ describe('adoptPlacement in a resync R\'s state cannot be placed in (E\'s databa
     expect(classifyLocalEdit(adoptPlacement(rec({ sequence: 0 }), local, [{ checksum: B, mode: 0o644, sequence: 5 }], 0o644, blank), local)).toBe('unchanged');
   });
 
-  it.each<[string, { checksum: string; batch?: number }, string | null, boolean]>([
+  it.each<[string, { checksum: string; batch?: number; placed?: boolean }, string | null, boolean]>([
     ['E\'s current content', { checksum: A }, A, true],
     ['a superseded content', { checksum: B }, A, false],
     ['a deleted content', { checksum: B }, null, false],
     ['a killed batch\'s note (2)', { checksum: B, batch: 2 }, A, true],
     ['an older zync\'s killed batch\'s note (3)', { checksum: B, batch: 3 }, null, true],
     ['this batch\'s own note (1)', { checksum: B, batch: 1 }, null, false],
+    ['a killed batch\'s note of the content a deletion removed (never written)', { checksum: B, batch: 2, placed: false }, null, false],
   ])('mayAdoptUnordered: %s', (_name, note, current, expected) => {
     expect(mayAdoptUnordered({ mode: null, ...note }, current)).toBe(expected);
   });

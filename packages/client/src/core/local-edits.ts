@@ -116,7 +116,9 @@ export function notedAfter(recorded: Pick<RecordedEntry, 'sequence'> | null | un
  * is kept as a conflict copy (plan-pull.ts heldByEBefore), so E's old file never goes upstream as R's.
  */
 export function mayAdoptUnordered(note: Placement, current: string | null): boolean {
-  return note.batch === 2 || note.batch === 3 || note.checksum === current;
+  // A killed batch vouches only for what it would have written (notedAfter), not for the content
+  // a deletion of its page removed.
+  return ((note.batch === 2 || note.batch === 3) && note.placed !== false) || note.checksum === current;
 }
 
 /**
