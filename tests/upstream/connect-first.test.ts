@@ -78,7 +78,7 @@ describe('--update-upstream connects before it scans', () => {
       const missing = await runCli('client', args);
       expect(missing.code, missing.stderr).toBe(2);
       expect(missing.stderr).toBe(
-        `zync-client: Directory "docs" does not exist: ${r}; nothing is sent upstream — run zync-client without --update-upstream to fetch E's files there again.\n`,
+        `zync-client: Directory "docs" does not exist: ${r}; nothing is sent upstream — put it back (if it moved, give zync-client its new place in --dirs: R's edits there stay R's), or run zync-client without --update-upstream (restart it if it runs as a service) to make it again and fetch E's files there.\n`,
       );
     } finally {
       await daemon.stop();
