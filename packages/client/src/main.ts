@@ -299,9 +299,10 @@ async function main(): Promise<void> {
     const rootsChanged = store.bindRoots(dirs, moved);
     // A root at its place that is not the directory R synced (restored from a backup, made again
     // while no client ran or after a running one held it as gone) is fetched again.
-    const strangers = dropStrangerRoots(
-      dirs.filter((dir) => !rootsChanged.includes(dir.name) && !offDisk.some((held) => held.name === dir.name)),
-      { store, staged, logger },
+    const strangers = await dropStrangerRoots(
+      // Not a root --new-disk says was copied to another disk: its files are compared as usual.
+      dirs.filter((dir) => !rootsChanged.includes(dir.name) && !newDisk.has(dir.name) && !offDisk.some((held) => held.name === dir.name)),
+      { store, staged, logger, weighUnknown: true },
     );
     engine = new PullEngine(
       {

@@ -197,7 +197,7 @@ export class PullEngine {
     // Before R's records are trusted: a root that is not the directory R synced (made again after
     // it went, restored from a backup) has them dropped and is resynced.
     const present = this.options.dirNames.filter((name) => !held.has(name)).map((name) => ({ name, root: this.options.tree.root(name) }));
-    const strangers = dropStrangerRoots(present, { store, staged: this.options.staged, logger });
+    const strangers = await dropStrangerRoots(present, { store, staged: this.options.staged, logger });
     this.missing.push(...strangers);
     for (const dir of back) if (!strangers.includes(dir.name)) await this.takeBack(dir);
     this.passIds = new Map(present.map((dir) => [dir.name, rootIdAt(dir.root)]));

@@ -21,7 +21,7 @@ export async function upstreamRoots(specs: readonly DirSpec[], store: ClientStor
   // upload then refuses it as never pulled, and nothing of it is sent before its resync.
   const staged = StagedRecords.open(store.path);
   try {
-    dropStrangerRoots(dirs, { store, staged, logger });
+    await dropStrangerRoots(dirs.filter((dir) => !newDisk.has(dir.name)), { store, staged, logger, weighUnknown: true });
   } finally {
     staged.close();
   }

@@ -44,6 +44,19 @@ describe('judgeRootDirectory', () => {
   });
 });
 
+describe('rootIdOf', () => {
+  it('is the inode and the birth time', () => {
+    expect(rootIdOf({ ino: 12n, birthtimeNs: 1000n, ctimeNs: 2000n })).toBe('12:1000');
+  });
+
+  it('counts a birth time equal to the change time as none: without statx libuv gives the ctime, which moves with every entry made', () => {
+    const before = rootIdOf({ ino: 12n, birthtimeNs: 2000n, ctimeNs: 2000n });
+    const after = rootIdOf({ ino: 12n, birthtimeNs: 3000n, ctimeNs: 3000n });
+    expect([before, after]).toEqual(['12:0', '12:0']);
+    expect(judgeRootDirectory(before, after)).toBe('unknown');
+  });
+});
+
 describe('the sentences', () => {
   it('say a link or file at the place as what it is, and that it is not followed', () => {
     expect(goneWhileRunningWarning({ ...docs, inTheWay: 'symlink' })).toBe(

@@ -33,10 +33,13 @@ export function rootsGoneWhileRunning<T extends MissingRoot>(missing: readonly T
  * A root directory's own identity, "INO:BIRTH_NS": `mv` keeps it (so does a move back); an
  * `rm -rf` then `mkdir`, a `cp -a` or a restored backup make another directory, whose inode
  * number may be the freed one reused but whose birth time is new. BIRTH_NS is 0 where the file
- * system keeps no birth time.
+ * system keeps no birth time, and where it equals the change time: without statx (an old kernel,
+ * a seccomp profile) libuv gives the ctime for it, which moves with every entry made in the root,
+ * and a directory nothing was made in since its birth says nothing more by its birth time.
  */
-export function rootIdOf(stats: { ino: bigint; birthtimeNs: bigint }): string {
-  return `${stats.ino}:${stats.birthtimeNs}`;
+export function rootIdOf(stats: { ino: bigint; birthtimeNs: bigint; ctimeNs?: bigint }): string {
+  const birth = stats.birthtimeNs === stats.ctimeNs ? 0n : stats.birthtimeNs;
+  return `${stats.ino}:${birth}`;
 }
 
 /**
