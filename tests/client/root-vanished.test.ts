@@ -214,8 +214,12 @@ describe('zync-client with a local root gone from R', () => {
     await writeFile(path.join(eDocs, 'later2.txt'), 'and another\n');
     await waitForDaemonToSee(d, 'docs', eDocs);
     await waitFor(() => sameTree(setup.dirs.docs!, eDocs), { timeoutMs: 30_000, what: 'the root fetched again' });
-    // Told by the root directory's own identity (a new one), not by R's files in it.
-    expect(client.stderr()).toMatch(/WARN.*"docs" .* is not the directory R synced there \(made again, copied or restored from a backup since\): R's records for "docs" are dropped/);
+    // Told by the root directory's identity where its inode number is another one; else by R's
+    // files (none there): an empty directory nothing was made in since its birth has a birth time
+    // equal to its change time, which says nothing (core/vanished-roots.ts rootIdOf).
+    expect(client.stderr()).toMatch(
+      /WARN.*"docs" .* (is not the directory R synced there \(made again, copied or restored from a backup since\): R's records for "docs" are dropped|is there again, but fewer than half of the \d+ file\(s\) R received are in it as R wrote them: it is taken for another directory)/,
+    );
     expect(client.stderr()).not.toMatch(/conflict:/);
   });
 
