@@ -9,21 +9,9 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File, startDaemon, tempDir, waitFor, writeRandomFile, type DaemonHandle } from '../helpers/index.js';
 import { spawnClient, stateDb, type ClientSetup } from '../client/support.js';
+import { loopExt4Unavailable } from './tmpfs.js';
 
 const MiB = 1024 * 1024;
-
-/** null when an ext4 image can be made and loop-mounted here; otherwise why the test is skipped. */
-function loopExt4Unavailable(): string | null {
-  if (process.platform !== 'linux') return 'needs Linux';
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'not running as root';
-  try {
-    execFileSync('mkfs.ext4', ['-V'], { stdio: 'ignore' });
-    execFileSync('losetup', ['-f'], { stdio: 'ignore' });
-    return null;
-  } catch (err) {
-    return `no mkfs.ext4 or free loop device (${(err as Error).message})`;
-  }
-}
 
 const unavailable = loopExt4Unavailable();
 if (unavailable) console.warn(`disk-full-reserved-blocks: skipped: ${unavailable}`);

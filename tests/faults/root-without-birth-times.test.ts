@@ -12,19 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, tempDir, type DaemonHandle } from '../helpers/index.js';
 import { listSessions, runUpstream } from '../upstream/support.js';
 import { conflictCopies, runClientOnce, stateDb, waitForDaemonToSee, type ClientSetup } from '../client/support.js';
-
-/** null when an ext4 image can be made and loop-mounted here; otherwise why the test is skipped. */
-function loopExt4Unavailable(): string | null {
-  if (process.platform !== 'linux') return 'needs Linux';
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'not running as root';
-  try {
-    execFileSync('mkfs.ext4', ['-V'], { stdio: 'ignore' });
-    execFileSync('losetup', ['-f'], { stdio: 'ignore' });
-    return null;
-  } catch (err) {
-    return `no mkfs.ext4 or free loop device (${(err as Error).message})`;
-  }
-}
+import { loopExt4Unavailable } from './tmpfs.js';
 
 const unavailable = loopExt4Unavailable();
 if (unavailable) console.warn(`root-without-birth-times: skipped: ${unavailable}`);

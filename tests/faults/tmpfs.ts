@@ -1,7 +1,8 @@
 // A small tmpfs for the disk-full fault tests: mounted on a fresh temp dir (the tests run as root
 // in CI), resized with `mount -o remount`, unmounted after the file. Where mounting is not
 // possible (not root, no CAP_SYS_ADMIN), tmpfsUnavailable() says why and the tests skip with
-// that message instead of faking a full disk.
+// that message instead of faking a full disk. loopExt4Unavailable() is the same check for the tests
+// that loop-mount an ext4 image of their own (reserved blocks, no birth times).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmdirSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,4 +72,17 @@ export function mountTmpfs(mib: number, prefix = 'zync-tmpfs-'): Tmpfs {
       run(['umount', '-l', dir]);
     },
   };
+}
+
+/** null when an ext4 image can be made and loop-mounted here; otherwise why the test is skipped. */
+export function loopExt4Unavailable(): string | null {
+  if (process.platform !== 'linux') return 'needs Linux';
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'not running as root';
+  try {
+    execFileSync('mkfs.ext4', ['-V'], { stdio: 'ignore' });
+    execFileSync('losetup', ['-f'], { stdio: 'ignore' });
+    return null;
+  } catch (err) {
+    return `no mkfs.ext4 or free loop device (${(err as Error).message})`;
+  }
 }
