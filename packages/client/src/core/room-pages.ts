@@ -4,9 +4,10 @@
 // acknowledged only once its effect is on disk, and a restart re-reads from there: nothing waiting
 // is skipped. A later entry for the same path that R applied (E deleted or rewrote the file)
 // resolves the wait. Pages re-read behind the position hold entries R already applied; one that
-// R's record is at or past is passed over, so what R holds is not fetched again; a running client
-// also remembers how far it read (ReadThrough), and passes over every entry up to there but those
-// still waiting: one R applied and E undid later (a file E deleted) leaves no record to go by. Pure.
+// R's record is at or past is passed over, so what R holds is not fetched again; R also keeps how
+// far it read (ReadThrough, in its state with each page), and passes over every entry up to there
+// but those still waiting: one R applied and E undid later (a file E deleted) leaves no record to
+// go by. Pure.
 import type { ChangeEntry } from '@zync/common';
 import { entryKeyString, type RecordedEntry } from './types.js';
 
